@@ -1,0 +1,66 @@
+/*
+ * lab - the lab file: a Lua file of data, evaluated in a sandbox, that names
+ * the drivers, their devices and parameters, workloads, the budget, the tick
+ * period, the seed, the duration and the run's declared limits.
+ *
+ * The reader validates every top-level field and the shape of each driver
+ * entry; a driver's own parameters are validated by the driver at init.
+ * Errors name the file and the line (syntax/runtime errors) or the field
+ * path ("default.lua: budget_w: must be >= 0, got -5").
+ */
+#ifndef WATTSON_LAB_H
+#define WATTSON_LAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+
+/* A declared limit: the run fails (exit 5) if the summary key exceeds it. */
+struct lab_limit {
+    const char *key; /* a summary key, e.g. "deadline_misses" */
+    double max;
+};
+
+struct lab_driver {
+    const char *plugin;     /* plugin name, e.g. "sim" */
+    const struct cfg *cfg;  /* the driver's entry, handed to the plugin */
+    const char *field;      /* "drivers.2": for error messages */
+};
+
+struct lab {
+    char *path;        /* file name as given, or "<default lab>" */
+    char *dir;         /* directory for relative paths in the lab */
+    const char *name;  /* lab's `name`, or the file's base name */
+    double tick_s;     /* `tick`, default 0.01 */
+    double duration_s; /* `duration`, default 60 */
+    double budget_w;   /* `budget_w`, default 0 = no budget */
+    uint64_t seed;     /* `seed`, default 1 */
+    const char *policy;/* `policy` file, or NULL */
+    struct lab_driver *drivers;
+    size_t n_drivers;
+    struct lab_limit *limits;
+    size_t n_limits;
+    struct cfg *root;
+};
+
+/* Exit code the CLI uses for any lab error. */
+#define LAB_EXIT_BAD 3
+
+int lab_load_file(const char *path, struct lab **out, char *err,
+                  size_t errlen);
+/* `chunkname` is used in messages; `dir` resolves relative paths. */
+int lab_load_string(const char *chunkname, const char *text, size_t len,
+                    const char *dir, struct lab **out, char *err,
+                    size_t errlen);
+/* The embedded default lab (lua-policies/labs/default.lua, compiled in). */
+int lab_load_default(struct lab **out, char *err, size_t errlen);
+void lab_free(struct lab *lab);
+
+/* Sandbox limits for later loads: Lua memory in bytes (also the cap on the
+ * copied data) and the number of Lua instructions a lab may execute.  0
+ * restores a default (32 MiB, 50 M instructions).  Process-wide, for tests
+ * and the fuzzer; call it before any load, not concurrently with one. */
+void lab_set_limits(size_t mem_bytes, uint64_t instructions);
+
+#endif

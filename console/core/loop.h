@@ -1,0 +1,34 @@
+/*
+ * loop - the one owner of libevent.  Nothing else calls event dispatch.
+ *
+ * Two ways to drive ticks:
+ *  - virtual: as fast as possible; between batches of ticks the loop runs
+ *    libevent once without blocking so SIGINT/SIGTERM are still handled
+ *    promptly;
+ *  - wall: a timer on absolute deadlines start + k*period (never "sleep a
+ *    period", which drifts); a tick that overruns its slot skips the
+ *    missed deadlines instead of bunching ticks up, and counts them.
+ * SIGINT and SIGTERM stop the loop after the current tick; the caller then
+ * restores the controls and writes its outputs.
+ */
+#ifndef WATTSON_LOOP_H
+#define WATTSON_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+/* Returns 0 to go on, non-zero to stop. */
+typedef int (*loop_step_fn)(void *arg);
+
+struct loop *loop_new(char *err, size_t errlen);
+void loop_free(struct loop *l);
+/* Runs until step says stop or a signal arrives; returns 0, or -1 if
+ * libevent failed. */
+int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
+             void *arg);
+int loop_signal(const struct loop *l);        /* 0 if none */
+uint64_t loop_overruns(const struct loop *l); /* wall: skipped deadlines */
+
+#endif

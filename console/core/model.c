@@ -1,0 +1,252 @@
+/*
+ * model - see model.h.
+ */
+#include "core/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader/loader.h"
+#include "wattson/plugin.h"
+
+static const char *const sig_names[SIG__N] = {
+    [SIG_UTIL] = WATTSON_SIG_UTIL,
+    [SIG_FREQ] = WATTSON_SIG_FREQ,
+    [SIG_POWER] = WATTSON_SIG_POWER,
+    [SIG_ENERGY] = WATTSON_SIG_ENERGY,
+    [SIG_TEMP] = WATTSON_SIG_TEMP,
+    [SIG_THROUGHPUT] = WATTSON_SIG_THROUGHPUT,
+    [SIG_BACKLOG] = WATTSON_SIG_BACKLOG,
+    [SIG_WORK_ARRIVED] = WATTSON_SIG_WORK_ARRIVED,
+    [SIG_WORK_SERVED] = WATTSON_SIG_WORK_SERVED,
+    [SIG_WAIT] = WATTSON_SIG_WAIT,
+    [SIG_DEADLINE_MISSES] = WATTSON_SIG_DEADLINE_MISSES,
+    [SIG_PRIORITY] = WATTSON_SIG_PRIORITY,
+    [SIG_TEMP_LIMIT] = WATTSON_SIG_TEMP_LIMIT,
+    [SIG_DEADLINE] = WATTSON_SIG_DEADLINE,
+};
+
+static const char *const ctl_names[CTL__N] = {
+    [CTL_FREQ] = WATTSON_CTL_FREQ,
+    [CTL_POWER_CAP] = WATTSON_CTL_POWER_CAP,
+};
+
+const char *model_sig_name(enum model_sig s)
+{
+    return (unsigned)s < SIG__N ? sig_names[s] : "?";
+}
+
+const char *model_ctl_name(enum model_ctl c)
+{
+    return (unsigned)c < CTL__N ? ctl_names[c] : "?";
+}
+
+static int is_pu_kind(const char *kind)
+{
+    return kind && (strcmp(kind, "cpu") == 0 || strcmp(kind, "gpu") == 0 ||
+                    strcmp(kind, "fpga") == 0);
+}
+
+/* One calloc per array keeps model_free simple and every array zeroed. */
+static int alloc_arrays(struct model *m)
+{
+    size_t ns = m->n_signals ? m->n_signals : 1;
+    size_t nc = m->n_controls ? m->n_controls : 1;
+    size_t nd = m->n_devices ? m->n_devices : 1;
+
+    m->val = calloc(ns, sizeof *m->val);
+    m->valid = calloc(ns, 1);
+    m->prev = calloc(ns, sizeof *m->prev);
+    m->prev_valid = calloc(ns, 1);
+    m->prev_t = calloc(ns, sizeof *m->prev_t);
+    m->delta = calloc(ns, sizeof *m->delta);
+    m->rate = calloc(ns, sizeof *m->rate);
+    m->rate_valid = calloc(ns, 1);
+    m->fc_demand = calloc(nd, sizeof *m->fc_demand);
+    m->fc_valid = calloc(nd, 1);
+    m->proposal = calloc(nc, sizeof *m->proposal);
+    m->proposed = calloc(nc, 1);
+    m->decision = calloc(nc, sizeof *m->decision);
+    m->decided = calloc(nc, 1);
+    m->target = calloc(nc, sizeof *m->target);
+    m->targeted = calloc(nc, 1);
+    m->applied = calloc(nc, sizeof *m->applied);
+    m->applied_known = calloc(nc, 1);
+    m->pus = calloc(nd, sizeof *m->pus);
+    return m->val && m->valid && m->prev && m->prev_valid && m->prev_t && m->delta &&
+                   m->rate && m->rate_valid && m->fc_demand && m->fc_valid &&
+                   m->proposal && m->proposed && m->decision && m->decided &&
+                   m->target && m->targeted && m->applied &&
+                   m->applied_known && m->pus
+               ? 0
+               : -1;
+}
+
+int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
+                int allow_writes, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->fc_horizon = 1;
+    for (size_t i = 0; i < n_plugs; i++) {
+        m->n_devices += plugs[i]->inv.n_devices;
+        m->n_signals += plugs[i]->inv.n_signals;
+        m->n_controls += plugs[i]->inv.n_controls;
+    }
+    m->n_plugins = n_plugs;
+    m->plugins = calloc(n_plugs ? n_plugs : 1, sizeof *m->plugins);
+    m->devices = calloc(m->n_devices ? m->n_devices : 1, sizeof *m->devices);
+    m->signals = calloc(m->n_signals ? m->n_signals : 1, sizeof *m->signals);
+    m->controls =
+        calloc(m->n_controls ? m->n_controls : 1, sizeof *m->controls);
+    if (!m->plugins || !m->devices || !m->signals || !m->controls ||
+        alloc_arrays(m) != 0) {
+        snprintf(err, errlen, "out of memory building the model");
+        model_free(m);
+        return -1;
+    }
+
+    uint32_t db = 0, sb = 0, cb = 0;
+    for (size_t p = 0; p < n_plugs; p++) {
+        const struct wattson_inventory *inv = &plugs[p]->inv;
+        struct model_plugin *mp = &m->plugins[p];
+        mp->plug = plugs[p];
+        mp->name = plugs[p]->desc->name;
+        mp->dev_base = db;
+        mp->n_dev = (uint32_t)inv->n_devices;
+        mp->sig_base = sb;
+        mp->n_sig = (uint32_t)inv->n_signals;
+        mp->ctl_base = cb;
+        mp->n_ctl = (uint32_t)inv->n_controls;
+        mp->simulated =
+            (plugs[p]->desc->flags & WATTSON_PLUGIN_SIMULATED) != 0;
+        mp->writable = plugs[p]->desc->write != NULL &&
+                       (allow_writes || mp->simulated);
+
+        for (size_t d = 0; d < inv->n_devices; d++) {
+            struct model_device *md = &m->devices[db + d];
+            const struct wattson_device_desc *dd = &inv->devices[d];
+            md->name = dd->name;
+            md->kind = dd->kind ? dd->kind : "unknown";
+            md->plugin = (uint32_t)p;
+            md->parent = dd->parent >= 0 ? (int32_t)db + dd->parent : -1;
+            md->is_pu = is_pu_kind(dd->kind);
+            for (int k = 0; k < SIG__N; k++)
+                md->sig[k] = -1;
+            for (int k = 0; k < CTL__N; k++)
+                md->ctl[k] = -1;
+            int dup = model_find_device(m, md->name);
+            if (dup >= 0 && (uint32_t)dup < db + d) {
+                snprintf(err, errlen,
+                         "device name '%s' is used by two drivers (%s and "
+                         "%s)",
+                         md->name, m->plugins[m->devices[dup].plugin].name,
+                         mp->name);
+                model_free(m);
+                return -1;
+            }
+            if (md->is_pu)
+                m->pus[m->n_pus++] = db + (uint32_t)d;
+        }
+        for (size_t s = 0; s < inv->n_signals; s++) {
+            const struct wattson_signal_desc *sd = &inv->signals[s];
+            struct model_signal *ms = &m->signals[sb + s];
+            ms->name = sd->name;
+            ms->unit = sd->unit ? sd->unit : "";
+            ms->description = sd->description ? sd->description : "";
+            ms->device = db + sd->device;
+            ms->plugin = (uint32_t)p;
+            ms->behaviour = sd->behaviour;
+            ms->wrap = sd->wrap;
+            for (int k = 0; k < SIG__N; k++)
+                if (strcmp(sd->name, sig_names[k]) == 0 &&
+                    m->devices[ms->device].sig[k] < 0)
+                    m->devices[ms->device].sig[k] = (int32_t)(sb + s);
+        }
+        for (size_t c = 0; c < inv->n_controls; c++) {
+            const struct wattson_control_desc *cd = &inv->controls[c];
+            struct model_control *mc = &m->controls[cb + c];
+            mc->name = cd->name;
+            mc->unit = cd->unit ? cd->unit : "";
+            mc->description = cd->description ? cd->description : "";
+            mc->device = db + cd->device;
+            mc->plugin = (uint32_t)p;
+            mc->local = (uint32_t)c;
+            mc->min = cd->min;
+            mc->max = cd->max;
+            mc->step = cd->step;
+            for (int k = 0; k < CTL__N; k++)
+                if (strcmp(cd->name, ctl_names[k]) == 0 &&
+                    m->devices[mc->device].ctl[k] < 0)
+                    m->devices[mc->device].ctl[k] = (int32_t)(cb + c);
+        }
+        db += (uint32_t)inv->n_devices;
+        sb += (uint32_t)inv->n_signals;
+        cb += (uint32_t)inv->n_controls;
+    }
+    return 0;
+}
+
+void model_free(struct model *m)
+{
+    free(m->plugins);
+    free(m->devices);
+    free(m->signals);
+    free(m->controls);
+    free(m->pus);
+    free(m->val);
+    free(m->valid);
+    free(m->prev);
+    free(m->prev_valid);
+    free(m->prev_t);
+    free(m->delta);
+    free(m->rate);
+    free(m->rate_valid);
+    free(m->fc_demand);
+    free(m->fc_valid);
+    free(m->proposal);
+    free(m->proposed);
+    free(m->decision);
+    free(m->decided);
+    free(m->target);
+    free(m->targeted);
+    free(m->applied);
+    free(m->applied_known);
+    memset(m, 0, sizeof *m);
+}
+
+int model_find_device(const struct model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_devices; i++)
+        if (m->devices[i].name && strcmp(m->devices[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int model_find_signal(const struct model *m, uint32_t dev, const char *name)
+{
+    for (size_t i = 0; i < m->n_signals; i++)
+        if (m->signals[i].device == dev &&
+            strcmp(m->signals[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int model_find_control(const struct model *m, uint32_t dev, const char *name)
+{
+    for (size_t i = 0; i < m->n_controls; i++)
+        if (m->controls[i].device == dev &&
+            strcmp(m->controls[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int model_sig(const struct model *m, uint32_t d, enum model_sig s,
+              double *out)
+{
+    int32_t i = m->devices[d].sig[s];
+    if (i < 0 || !m->valid[i])
+        return 0;
+    *out = m->val[i];
+    return 1;
+}

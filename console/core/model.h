@@ -1,0 +1,140 @@
+/*
+ * model - the core model every pipeline stage reads and writes: devices,
+ * signals and controls gathered from all loaded plugins into flat arrays.
+ *
+ * Each plugin owns a contiguous range of signals and of controls, so a
+ * plugin's batch read lands directly in `val`/`valid` at its base index and
+ * no copying or lookup happens per tick.  Standard signals and controls
+ * (plugin.h's names) are resolved to indices once, at build time, into
+ * each device's `sig[]`/`ctl[]` tables: stages never compare strings per
+ * tick.
+ *
+ * Everything is allocated by model_build; nothing here allocates per tick.
+ */
+#ifndef WATTSON_MODEL_H
+#define WATTSON_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct plug;
+
+enum model_sig {
+    SIG_UTIL,
+    SIG_FREQ,
+    SIG_POWER,
+    SIG_ENERGY,
+    SIG_TEMP,
+    SIG_THROUGHPUT,
+    SIG_BACKLOG,
+    SIG_WORK_ARRIVED,
+    SIG_WORK_SERVED,
+    SIG_WAIT,
+    SIG_DEADLINE_MISSES,
+    SIG_PRIORITY,
+    SIG_TEMP_LIMIT,
+    SIG_DEADLINE,
+    SIG__N
+};
+
+enum model_ctl { CTL_FREQ, CTL_POWER_CAP, CTL__N };
+
+struct model_device {
+    const char *name;
+    const char *kind;
+    uint32_t plugin;
+    int32_t parent;       /* global device index, or -1 */
+    int32_t sig[SIG__N];  /* global signal index, -1 if the device has none */
+    int32_t ctl[CTL__N];  /* global control index, -1 if none */
+    int is_pu;            /* a processing unit: cpu, gpu or fpga */
+};
+
+struct model_signal {
+    const char *name;
+    const char *unit;
+    const char *description;
+    uint32_t device; /* global device index */
+    uint32_t plugin;
+    int behaviour;   /* enum wattson_behaviour */
+    double wrap;
+};
+
+struct model_control {
+    const char *name;
+    const char *unit;
+    const char *description;
+    uint32_t device;
+    uint32_t plugin;
+    uint32_t local; /* index within its plugin */
+    double min, max, step;
+};
+
+struct model_plugin {
+    struct plug *plug;
+    const char *name;
+    uint32_t dev_base, n_dev;
+    uint32_t sig_base, n_sig;
+    uint32_t ctl_base, n_ctl;
+    int writable;  /* has write() and writes are allowed */
+    int simulated;
+};
+
+struct model {
+    struct model_plugin *plugins;
+    size_t n_plugins;
+    struct model_device *devices;
+    size_t n_devices;
+    struct model_signal *signals;
+    size_t n_signals;
+    struct model_control *controls;
+    size_t n_controls;
+    uint32_t *pus; /* indices of processing-unit devices */
+    size_t n_pus;
+
+    /* Per-signal state, indexed by global signal index. */
+    double *val;        /* this tick's sample */
+    uint8_t *valid;
+    double *prev;       /* the last valid sample before this tick */
+    uint8_t *prev_valid;
+    double *prev_t;     /* when `prev` was sampled (model time, s) */
+    double *delta;      /* counters: val - prev, wrap handled */
+    double *rate;       /* counters: delta / dt; gauges: unset */
+    uint8_t *rate_valid;
+
+    /* Per-PU-device forecasts (indexed by device), filled by forecast. */
+    double *fc_demand;  /* op/s expected `fc_horizon` ticks ahead */
+    uint8_t *fc_valid;
+    uint32_t fc_horizon;
+
+    /* Per-control state, indexed by global control index. */
+    double *proposal;   /* engines' proposals (propose stage) */
+    uint8_t *proposed;
+    double *decision;   /* the policy's decision (decide stage) */
+    uint8_t *decided;
+    double *target;     /* guarded values (guard stage) */
+    uint8_t *targeted;
+    double *applied;    /* what the driver holds (actuate stage) */
+    uint8_t *applied_known;
+
+    double budget_w;    /* shared power budget, 0 = none */
+    double t;           /* seconds since the run started */
+    double dt;          /* seconds since the previous tick */
+    uint64_t tick;
+};
+
+/* Builds the model from initialised plugins.  Returns 0, or -1 with a
+ * message (duplicate device names across plugins, allocation failure). */
+int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
+                int allow_writes, char *err, size_t errlen);
+void model_free(struct model *m);
+/* Index of a device / a device's signal or control by name; -1 if none. */
+int model_find_device(const struct model *m, const char *name);
+int model_find_signal(const struct model *m, uint32_t dev, const char *name);
+int model_find_control(const struct model *m, uint32_t dev, const char *name);
+/* The value of standard signal `s` of device `d`, and whether it is valid. */
+int model_sig(const struct model *m, uint32_t d, enum model_sig s,
+              double *out);
+const char *model_sig_name(enum model_sig s);
+const char *model_ctl_name(enum model_ctl c);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * summary - see summary.h.
+ */
+#include "core/summary.h"
+
+#include <string.h>
+
+#include "core/lab.h"
+
+double summary_mean_power(const struct summary *s)
+{
+    return s->sim_seconds > 0 ? s->energy_j / s->sim_seconds : 0;
+}
+
+double summary_mean_latency(const struct summary *s)
+{
+    return s->work_served > 0 ? s->wait_op_s / s->work_served : 0;
+}
+
+double summary_edp(const struct summary *s)
+{
+    return s->energy_j * summary_mean_latency(s);
+}
+
+int summary_get(const struct summary *s, const char *key, double *out)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        int kind; /* 0 double, 1 uint64 */
+    } fields[] = {
+        {"ticks", offsetof(struct summary, ticks), 1},
+        {"sim_seconds", offsetof(struct summary, sim_seconds), 0},
+        {"energy_j", offsetof(struct summary, energy_j), 0},
+        {"peak_power_w", offsetof(struct summary, peak_power_w), 0},
+        {"budget_violations", offsetof(struct summary, budget_violations),
+         1},
+        {"work_arrived", offsetof(struct summary, work_arrived), 0},
+        {"work_served", offsetof(struct summary, work_served), 0},
+        {"backlog_end", offsetof(struct summary, backlog_end), 0},
+        {"deadline_misses", offsetof(struct summary, deadline_misses), 0},
+        {"policy_errors", offsetof(struct summary, policy_errors), 1},
+        {"rejected_decisions", offsetof(struct summary, rejected_decisions),
+         1},
+        {"driver_errors", offsetof(struct summary, driver_errors), 1},
+    };
+    if (strcmp(key, "mean_power_w") == 0) {
+        *out = summary_mean_power(s);
+        return 1;
+    }
+    if (strcmp(key, "mean_latency_s") == 0) {
+        *out = summary_mean_latency(s);
+        return 1;
+    }
+    if (strcmp(key, "edp") == 0) {
+        *out = summary_edp(s);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (strcmp(key, fields[i].key) != 0)
+            continue;
+        const char *p = (const char *)s + fields[i].off;
+        if (fields[i].kind == 1) {
+            uint64_t u;
+            memcpy(&u, p, sizeof u);
+            *out = (double)u;
+        } else {
+            memcpy(out, p, sizeof *out);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+int summary_check_limits(struct summary *s, const struct lab_limit *lim,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        if (summary_get(s, lim[i].key, &v) && v > lim[i].max) {
+            s->limit_broken = lim[i].key;
+            s->limit_value = lim[i].max;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void summary_write_json(const struct summary *s, FILE *f, int with_wall)
+{
+    fprintf(f,
+            "{\"type\":\"summary\",\"ticks\":%llu,\"sim_seconds\":%.9g,",
+            (unsigned long long)s->ticks, s->sim_seconds);
+    if (with_wall)
+        fprintf(f, "\"wall_seconds\":%.6f,", s->wall_seconds);
+    fprintf(f,
+            "\"energy_j\":%.9g,\"mean_power_w\":%.9g,\"peak_power_w\":%.9g,"
+            "\"budget_w\":%.9g,\"budget_violations\":%llu,"
+            "\"work_arrived\":%.9g,\"work_served\":%.9g,"
+            "\"backlog_end\":%.9g,\"mean_latency_s\":%.9g,\"edp\":%.9g,"
+            "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
+            "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
+            "\"invalid_samples\":%llu,\"interrupted\":%s,",
+            s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
+            (unsigned long long)s->budget_violations, s->work_arrived,
+            s->work_served, s->backlog_end, summary_mean_latency(s),
+            summary_edp(s), s->deadline_misses,
+            (unsigned long long)s->policy_errors,
+            (unsigned long long)s->rejected_decisions,
+            (unsigned long long)s->driver_errors,
+            (unsigned long long)s->invalid_samples,
+            s->interrupted ? "true" : "false");
+    if (s->limit_broken)
+        fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
+                s->limit_broken, s->limit_value);
+    else
+        fprintf(f, "\"limit_broken\":null}");
+}

@@ -1,0 +1,49 @@
+/*
+ * summary - the figures of a run, accumulated tick by tick by the record
+ * stage and printed as one JSON object.  Every key is defined in the
+ * README ("Summary keys").
+ */
+#ifndef WATTSON_SUMMARY_H
+#define WATTSON_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct lab_limit;
+
+struct summary {
+    uint64_t ticks;
+    double sim_seconds;
+    double wall_seconds;
+    double energy_j;
+    double peak_power_w;
+    double budget_w;
+    uint64_t budget_violations;
+    double work_arrived;
+    double work_served;
+    double backlog_end;
+    double wait_op_s;     /* sum of queueing delay x work */
+    double deadline_misses;
+    uint64_t policy_errors;
+    uint64_t rejected_decisions;
+    uint64_t driver_errors;
+    uint64_t invalid_samples;
+    int interrupted;      /* stopped by a signal before its duration */
+    const char *limit_broken; /* first declared limit exceeded, or NULL */
+    double limit_value;
+};
+
+double summary_mean_power(const struct summary *s);
+double summary_mean_latency(const struct summary *s);
+double summary_edp(const struct summary *s);
+/* Value of a summary key by name (for limits); returns 0 if unknown. */
+int summary_get(const struct summary *s, const char *key, double *out);
+/* Checks the declared limits; sets limit_broken.  Returns 1 if broken. */
+int summary_check_limits(struct summary *s, const struct lab_limit *lim,
+                         size_t n);
+/* One JSON object on one line, no trailing newline; `with_wall` = 0 leaves
+ * out wall_seconds, the one key that differs between identical runs. */
+void summary_write_json(const struct summary *s, FILE *f, int with_wall);
+
+#endif

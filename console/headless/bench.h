@@ -1,0 +1,19 @@
+/*
+ * bench - `wattson bench [NAME]`: headless ticks per second on generated
+ * labs of 16 and 256 processing units, the median cost of each pipeline
+ * stage, and the ratio of a whole tick to the bare driver read measured in
+ * the same run (the baseline), so figures compare across machines.
+ */
+#ifndef WATTSON_BENCH_H
+#define WATTSON_BENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Returns an exit code (0 ok, 2 unknown name, 1 failure). */
+int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
+               FILE *out);
+/* Writes a lab of n PUs (a mix of parts and workloads) into buf. */
+int bench_lab(char *buf, size_t len, unsigned n_pus);
+
+#endif

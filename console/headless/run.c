@@ -1,0 +1,475 @@
+/*
+ * run - see run.h.
+ *
+ * Set-up order matters for safety: outputs are opened (and so checked
+ * writable) before any driver is written, and controls are saved by
+ * actuate before its first write; every exit path after the first tick
+ * goes through run_finish or run_free, which restore them.
+ */
+#include "headless/run.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/host.h"
+#include "core/lab.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/model.h"
+#include "core/stats.h"
+#include "core/summary.h"
+#include "core/tracefile.h"
+#include "loader/loader.h"
+#include "pipeline/actuate.h"
+#include "pipeline/decide.h"
+#include "pipeline/features.h"
+#include "pipeline/forecast.h"
+#include "pipeline/guard.h"
+#include "pipeline/propose.h"
+#include "pipeline/record.h"
+#include "pipeline/sample.h"
+
+struct run {
+    struct lab *lab;
+    struct plug **plugs;
+    struct host_ctx *hosts;
+    size_t n_plugs;
+    struct clock clock;
+    struct model model;
+    struct stats stats;
+    struct forecast fc;
+    struct propose prop;
+    struct decide dec;
+    struct actuate act;
+    struct record rec;
+    struct summary sum;
+    struct tracefile jsonl, csv;
+    int have_jsonl, have_csv;
+    uint64_t tick_ns;
+    uint64_t total_ticks;
+    uint64_t wall_start_ns;
+    uint64_t progress_ns;
+    int progress;
+    int finished;
+    uint64_t *stage_ns;
+};
+
+static struct run *active_run;
+
+static const char *const stage_names[STAGE__N] = {
+    "sample", "features", "forecast", "propose",
+    "decide", "guard",    "actuate",  "record",
+};
+
+const char *run_stage_name(enum run_stage s)
+{
+    return (unsigned)s < STAGE__N ? stage_names[s] : "?";
+}
+
+void run_set_stage_timer(struct run *r, uint64_t *ns)
+{
+    r->stage_ns = ns;
+}
+
+const struct model *run_model(const struct run *r)
+{
+    return &r->model;
+}
+
+const struct summary *run_summary(const struct run *r)
+{
+    return &r->sum;
+}
+
+const struct lab *run_lab(const struct run *r)
+{
+    return r->lab;
+}
+
+uint64_t run_total_ticks(const struct run *r)
+{
+    return r->total_ticks;
+}
+
+static int load_drivers(struct run *r, const struct run_opts *o, char *err,
+                        size_t errlen)
+{
+    struct lab *lab = r->lab;
+    struct plug_path sp = {o->plugin_dirs, o->n_plugin_dirs};
+    r->plugs = calloc(lab->n_drivers ? lab->n_drivers : 1, sizeof *r->plugs);
+    r->hosts = calloc(lab->n_drivers ? lab->n_drivers : 1, sizeof *r->hosts);
+    if (!r->plugs || !r->hosts) {
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
+    for (size_t i = 0; i < lab->n_drivers; i++) {
+        const struct lab_driver *ld = &lab->drivers[i];
+        char msg[768];
+        char *path = NULL;
+        if (plug_find(&sp, ld->plugin, &path, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: %s.plugin: unknown driver '%s' (%s)",
+                     lab->path, ld->field, ld->plugin, msg);
+            return RUN_LAB;
+        }
+        struct plug *p = NULL;
+        int rc = plug_open(path, &p, msg, sizeof msg);
+        free(path);
+        if (rc != PLUG_OK) {
+            snprintf(err, errlen, "%s", msg);
+            return RUN_PLUGIN;
+        }
+        struct host_ctx *hc = &r->hosts[i];
+        hc->cfg = ld->cfg;
+        hc->clock = &r->clock;
+        hc->tag = ld->plugin;
+        struct wattson_host h;
+        host_fill(&h, hc, lab->seed, lab->dir);
+        rc = plug_init(&p, &h, msg, sizeof msg);
+        if (rc == PLUG_ERR_CONFIG) {
+            /* A lab error: name the lab and the field, not the .so. */
+            const char *why = strstr(msg, "init failed: ");
+            why = why ? why + strlen("init failed: ") : msg;
+            snprintf(err, errlen, "%s: %s: %s", lab->path, ld->field, why);
+            return RUN_LAB;
+        }
+        if (rc != PLUG_OK) {
+            snprintf(err, errlen, "%s", msg);
+            return RUN_PLUGIN;
+        }
+        r->plugs[r->n_plugs++] = p;
+    }
+    return RUN_OK;
+}
+
+static int all_simulated(const struct run *r)
+{
+    for (size_t i = 0; i < r->n_plugs; i++)
+        if (!(r->plugs[i]->desc->flags & WATTSON_PLUGIN_SIMULATED))
+            return 0;
+    return 1;
+}
+
+int run_new(const struct run_opts *o, struct run **out, char *err,
+            size_t errlen)
+{
+    struct run *r = calloc(1, sizeof *r);
+    int rc;
+    *out = NULL;
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
+    if (o->lab_path)
+        rc = lab_load_file(o->lab_path, &r->lab, err, errlen);
+    else if (o->lab_text)
+        rc = lab_load_string("<generated lab>", o->lab_text,
+                             strlen(o->lab_text), ".", &r->lab, err,
+                             errlen);
+    else
+        rc = lab_load_default(&r->lab, err, errlen);
+    if (rc != 0) {
+        run_free(r);
+        return RUN_LAB;
+    }
+    struct lab *lab = r->lab;
+    if (o->duration_s > 0)
+        lab->duration_s = o->duration_s;
+    if (o->tick_s > 0)
+        lab->tick_s = o->tick_s;
+    if (o->has_seed)
+        lab->seed = o->seed;
+    const char *policy = o->policy ? o->policy : lab->policy;
+    if (policy && strcmp(policy, "builtin") != 0) {
+        /* Lua policies arrive with the policy host; until then say so
+         * rather than silently running something else. */
+        snprintf(err, errlen,
+                 "%s: policy '%s': Lua policies are not available in this "
+                 "build yet; only 'builtin' is",
+                 o->policy ? "--policy" : lab->path, policy);
+        run_free(r);
+        return o->policy ? RUN_USAGE : RUN_LAB;
+    }
+    r->tick_ns = (uint64_t)llround(lab->tick_s * 1e9);
+    if (r->tick_ns == 0) {
+        snprintf(err, errlen, "tick %.3g s is shorter than 1 ns",
+                 lab->tick_s);
+        run_free(r);
+        return RUN_USAGE;
+    }
+    r->total_ticks = (uint64_t)llround(lab->duration_s / lab->tick_s);
+    if (r->total_ticks == 0)
+        r->total_ticks = 1;
+
+    /* The clock must exist before init: drivers may read it. */
+    clock_init_virtual(&r->clock);
+    rc = load_drivers(r, o, err, errlen);
+    if (rc != RUN_OK) {
+        run_free(r);
+        return rc;
+    }
+    if (!all_simulated(r) || o->realtime)
+        clock_init_wall(&r->clock);
+
+    if (model_build(&r->model, r->plugs, r->n_plugs, o->allow_writes, err,
+                    errlen) != 0) {
+        run_free(r);
+        return RUN_LAB;
+    }
+    r->model.budget_w = lab->budget_w;
+    for (size_t p = 0; p < r->model.n_plugins; p++)
+        if (r->model.plugins[p].plug->desc->write &&
+            !r->model.plugins[p].writable)
+            log_msg(LOG_INFO,
+                    "%s: read-only (real hardware; --allow-writes to "
+                    "control it)",
+                    r->model.plugins[p].name);
+
+    if (o->out_path) {
+        if (tracefile_open(&r->jsonl, o->out_path, 0, err, errlen) != 0) {
+            run_free(r);
+            return RUN_IO;
+        }
+        r->have_jsonl = 1;
+    }
+    if (o->csv_path) {
+        if (tracefile_open(&r->csv, o->csv_path, 1, err, errlen) != 0) {
+            run_free(r);
+            return RUN_IO;
+        }
+        r->have_csv = 1;
+    }
+    propose_init(&r->prop);
+    if (forecast_init(&r->fc, &r->model) != 0 ||
+        decide_init(&r->dec, NULL, &r->model) != 0 ||
+        actuate_init(&r->act, &r->model) != 0 ||
+        record_init(&r->rec, &r->model, o->history ? o->history : 256) !=
+            0) {
+        snprintf(err, errlen, "out of memory");
+        run_free(r);
+        return RUN_ERR;
+    }
+    if (r->have_jsonl) {
+        tracefile_header(&r->jsonl, &r->model, lab, policy ? policy
+                                                           : "builtin");
+        r->rec.jsonl = &r->jsonl;
+    }
+    if (r->have_csv) {
+        tracefile_header(&r->csv, &r->model, lab, "builtin");
+        r->rec.csv = &r->csv;
+    }
+    r->sum.budget_w = lab->budget_w;
+    r->progress = o->progress;
+
+    /* Prime: one sample at t = 0 so the first tick has a previous value
+     * for every counter. */
+    sample_run(&r->model, &r->stats, 0.0);
+    features_run(&r->model);
+    r->model.tick = 0;
+    active_run = r;
+    *out = r;
+    return RUN_OK;
+}
+
+static void stage_mark(struct run *r, enum run_stage s, uint64_t *t0)
+{
+    uint64_t t1 = clock_mono_ns();
+    r->stage_ns[s] += t1 - *t0;
+    *t0 = t1;
+}
+
+void run_tick(struct run *r)
+{
+    struct model *m = &r->model;
+    uint64_t k = m->tick + 1;
+    if (r->clock.is_virtual)
+        clock_set(&r->clock, k * r->tick_ns);
+    double t_now = (double)clock_now(&r->clock) / 1e9;
+
+    if (!r->stage_ns) {
+        sample_run(m, &r->stats, t_now);
+        m->tick = k;
+        features_run(m);
+        forecast_run(&r->fc, m);
+        propose_run(&r->prop, m);
+        decide_run(&r->dec, m, &r->stats);
+        guard_run(m, &r->stats);
+        actuate_run(&r->act, m, &r->stats);
+    } else {
+        uint64_t t0 = clock_mono_ns();
+        sample_run(m, &r->stats, t_now);
+        m->tick = k;
+        stage_mark(r, STAGE_SAMPLE, &t0);
+        features_run(m);
+        stage_mark(r, STAGE_FEATURES, &t0);
+        forecast_run(&r->fc, m);
+        stage_mark(r, STAGE_FORECAST, &t0);
+        propose_run(&r->prop, m);
+        stage_mark(r, STAGE_PROPOSE, &t0);
+        decide_run(&r->dec, m, &r->stats);
+        stage_mark(r, STAGE_DECIDE, &t0);
+        guard_run(m, &r->stats);
+        stage_mark(r, STAGE_GUARD, &t0);
+        actuate_run(&r->act, m, &r->stats);
+        stage_mark(r, STAGE_ACTUATE, &t0);
+    }
+    r->sum.policy_errors = r->stats.policy_errors;
+    r->sum.rejected_decisions = r->stats.rejected_decisions;
+    r->sum.driver_errors = r->stats.driver_errors;
+    r->sum.invalid_samples = r->stats.invalid_samples;
+    if (!r->stage_ns) {
+        record_run(&r->rec, m, &r->sum);
+    } else {
+        uint64_t t0 = clock_mono_ns();
+        record_run(&r->rec, m, &r->sum);
+        stage_mark(r, STAGE_RECORD, &t0);
+    }
+}
+
+static void show_progress(struct run *r, int last)
+{
+    uint64_t now = clock_mono_ns();
+    if (!last && now - r->progress_ns < 500000000u)
+        return;
+    r->progress_ns = now;
+    double pct = 100.0 * (double)r->model.tick / (double)r->total_ticks;
+    fprintf(stderr, "\rwattson: %5.1f%%  %.1f of %.1f s simulated%s",
+            pct, r->model.t, r->lab->duration_s, last ? "\n" : "");
+}
+
+static int step(void *arg)
+{
+    struct run *r = arg;
+    run_tick(r);
+    if (r->progress && (r->model.tick & 1023) == 0)
+        show_progress(r, 0);
+    return r->model.tick >= r->total_ticks;
+}
+
+int run_loop(struct run *r, char *err, size_t errlen)
+{
+    struct loop *l = loop_new(err, errlen);
+    if (!l)
+        return RUN_ERR;
+    r->wall_start_ns = clock_mono_ns();
+    r->progress_ns = r->wall_start_ns;
+    int rc = loop_run(l, !r->clock.is_virtual, r->tick_ns, step, r);
+    r->sum.wall_seconds =
+        (double)(clock_mono_ns() - r->wall_start_ns) / 1e9;
+    if (r->progress)
+        show_progress(r, 1);
+    if (loop_signal(l)) {
+        r->sum.interrupted = 1;
+        log_msg(LOG_WARN, "stopped by signal %d at t=%.3f s; restoring "
+                "controls", loop_signal(l), r->model.t);
+    }
+    if (loop_overruns(l))
+        log_msg(LOG_WARN, "%llu tick deadlines were missed (tick too short "
+                "for this machine?)", (unsigned long long)loop_overruns(l));
+    loop_free(l);
+    if (rc != 0) {
+        snprintf(err, errlen, "event loop failed");
+        return RUN_ERR;
+    }
+    return r->sum.interrupted ? RUN_INTERRUPTED : RUN_OK;
+}
+
+int run_finish(struct run *r, char *err, size_t errlen)
+{
+    int code = RUN_OK;
+    r->finished = 1;
+    if (actuate_restore(&r->act, &r->model, &r->stats) > 0) {
+        snprintf(err, errlen, "%llu controls could not be restored",
+                 (unsigned long long)r->stats.restore_errors);
+        code = RUN_PLUGIN;
+    }
+    r->sum.driver_errors = r->stats.driver_errors;
+    if (summary_check_limits(&r->sum, r->lab->limits, r->lab->n_limits) &&
+        code == RUN_OK) {
+        double v = 0;
+        summary_get(&r->sum, r->sum.limit_broken, &v);
+        snprintf(err, errlen, "%s: limit broken: %s = %.6g > %.6g",
+                 r->lab->path, r->sum.limit_broken, v, r->sum.limit_value);
+        code = RUN_LIMITS;
+    }
+    char msg[512];
+    if (r->have_jsonl) {
+        r->have_jsonl = 0;
+        if (tracefile_commit(&r->jsonl, &r->sum, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s", msg);
+            code = RUN_IO;
+        }
+    }
+    if (r->have_csv) {
+        r->have_csv = 0;
+        if (tracefile_commit(&r->csv, &r->sum, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s", msg);
+            code = RUN_IO;
+        }
+    }
+    return code;
+}
+
+void run_free(struct run *r)
+{
+    if (!r)
+        return;
+    if (active_run == r)
+        active_run = NULL;
+    if (r->model.n_plugins)
+        actuate_restore(&r->act, &r->model, &r->stats);
+    if (r->have_jsonl)
+        tracefile_abort(&r->jsonl);
+    if (r->have_csv)
+        tracefile_abort(&r->csv);
+    record_free(&r->rec);
+    actuate_free(&r->act);
+    decide_free(&r->dec);
+    propose_free(&r->prop);
+    forecast_free(&r->fc);
+    model_free(&r->model);
+    for (size_t i = r->n_plugs; i-- > 0;)
+        plug_close(r->plugs[i]);
+    free(r->plugs);
+    free(r->hosts);
+    lab_free(r->lab);
+    free(r);
+}
+
+void run_emergency_restore(void)
+{
+    struct run *r = active_run;
+    if (r && r->model.n_plugins)
+        actuate_restore(&r->act, &r->model, &r->stats);
+}
+
+int run_headless(const struct run_opts *o, FILE *out)
+{
+    char err[1024] = "";
+    struct run *r = NULL;
+    int code = run_new(o, &r, err, sizeof err);
+    if (code != RUN_OK) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return code;
+    }
+    int loop_code = run_loop(r, err, sizeof err);
+    if (loop_code == RUN_ERR) {
+        fprintf(stderr, "wattson: %s\n", err);
+        run_free(r);
+        return RUN_ERR;
+    }
+    code = run_finish(r, err, sizeof err);
+    summary_write_json(&r->sum, out, 1);
+    fputc('\n', out);
+    fflush(out);
+    if (code != RUN_OK)
+        fprintf(stderr, "wattson: %s\n", err);
+    run_free(r);
+    if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
+        code = RUN_INTERRUPTED;
+    return code;
+}

@@ -1,0 +1,93 @@
+/*
+ * run - one run of a lab: load the lab and its drivers, build the model,
+ * tick the pipeline (sample, features, forecast, propose, decide, guard,
+ * actuate, record) until the duration is over or a signal arrives, then
+ * restore every control, write the outputs and report the summary.
+ *
+ * The same object serves the headless runner, `wattson bench`, the tests
+ * and (later) the TUI: run_new sets everything up and allocates all that a
+ * tick needs, run_tick does one pass and allocates nothing.
+ */
+#ifndef WATTSON_RUN_H
+#define WATTSON_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of `wattson run` (documented in the README). */
+enum run_exit {
+    RUN_OK = 0,
+    RUN_ERR = 1,         /* internal or runtime failure */
+    RUN_USAGE = 2,       /* bad command line */
+    RUN_LAB = 3,         /* bad lab file (or a file it names) */
+    RUN_PLUGIN = 4,      /* a plugin could not be found, loaded or started */
+    RUN_LIMITS = 5,      /* the run broke one of its declared limits */
+    RUN_IO = 6,          /* an output file could not be written */
+    RUN_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; outputs complete */
+};
+
+struct run_opts {
+    const char *lab_path;    /* NULL: lab_text, else the embedded lab */
+    const char *lab_text;    /* an in-memory lab (bench, tests) */
+    const char *policy;      /* NULL: the lab's, else built-in */
+    double duration_s;       /* <= 0: the lab's */
+    double tick_s;           /* <= 0: the lab's */
+    int has_seed;
+    uint64_t seed;
+    const char *out_path;    /* JSONL trace, or NULL */
+    const char *csv_path;    /* CSV, or NULL */
+    int realtime;            /* wall clock even with simulated drivers */
+    int allow_writes;        /* write to non-simulated drivers */
+    int progress;            /* progress line on stderr */
+    const char **plugin_dirs;
+    size_t n_plugin_dirs;
+    unsigned history;        /* telemetry ring length, 0 = default */
+};
+
+struct run;
+struct model;
+struct summary;
+struct lab;
+
+/* Returns RUN_OK, or an exit code with one line in err. */
+int run_new(const struct run_opts *o, struct run **out, char *err,
+            size_t errlen);
+/* One full pipeline pass at the next tick's time.  Allocates nothing. */
+void run_tick(struct run *r);
+/* Ticks until the duration is over or SIGINT/SIGTERM (event loop). */
+int run_loop(struct run *r, char *err, size_t errlen);
+/* Restores controls, writes the summary into the trace, checks limits.
+ * Returns the run's exit code. */
+int run_finish(struct run *r, char *err, size_t errlen);
+void run_free(struct run *r);
+
+const struct model *run_model(const struct run *r);
+const struct summary *run_summary(const struct run *r);
+const struct lab *run_lab(const struct run *r);
+uint64_t run_total_ticks(const struct run *r);
+
+/* Pipeline stage timing for `wattson bench`: when set, run_tick adds each
+ * stage's nanoseconds into ns[stage]. */
+enum run_stage {
+    STAGE_SAMPLE,
+    STAGE_FEATURES,
+    STAGE_FORECAST,
+    STAGE_PROPOSE,
+    STAGE_DECIDE,
+    STAGE_GUARD,
+    STAGE_ACTUATE,
+    STAGE_RECORD,
+    STAGE__N
+};
+const char *run_stage_name(enum run_stage s);
+void run_set_stage_timer(struct run *r, uint64_t *ns);
+
+/* The whole headless run: prints the summary JSON on `out`, errors on
+ * stderr, and returns the exit code. */
+int run_headless(const struct run_opts *o, FILE *out);
+
+/* Best-effort restore from a fatal-signal handler. */
+void run_emergency_restore(void);
+
+#endif

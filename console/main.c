@@ -1,0 +1,301 @@
+/*
+ * main - the wattson command line.
+ *
+ *   wattson                      console on a terminal, else headless run
+ *   wattson run [options]        headless run of a lab
+ *   wattson plugins [options]    list the loaded plugins and what they expose
+ *   wattson bench [NAME]         headless simulation benchmarks
+ *   wattson --help | --version
+ *
+ * Exit codes are those of enum run_exit (run.h), documented in the README.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/dur.h"
+#include "core/log.h"
+#include "core/model.h"
+#include "headless/bench.h"
+#include "headless/run.h"
+#include "loader/loader.h"
+#include "wattson/plugin.h"
+
+#ifndef WATTSON_VERSION
+#define WATTSON_VERSION "0.0.0"
+#endif
+
+#define MAX_PLUGIN_DIRS 16
+
+static const char usage_text[] =
+    "usage: wattson [COMMAND] [OPTIONS]\n"
+    "\n"
+    "Power and resource allocation console for heterogeneous labs.\n"
+    "\n"
+    "Commands:\n"
+    "  run        run a lab headless and print its summary as JSON\n"
+    "  plugins    list every loaded plugin, its devices, signals and "
+    "controls\n"
+    "  bench [NAME]  headless benchmarks: tick16, tick256 or all "
+    "(default)\n"
+    "With no command: the interactive console on a terminal (not built "
+    "yet:\n"
+    "a notice, then a headless run), otherwise a headless run.\n"
+    "\n"
+    "Options of run (and of the default command):\n"
+    "  --headless         never start the console\n"
+    "  --lab FILE         lab file (default: the embedded default lab)\n"
+    "  --policy NAME      decision policy; only 'builtin' in this build\n"
+    "  --duration D       simulated/real time to run, e.g. 90s, 5m, 1h\n"
+    "  --tick D           control period, e.g. 10ms (default: the lab's)\n"
+    "  --seed N           seed for the simulated lab (default: the lab's)\n"
+    "  --out FILE.jsonl   JSON Lines trace: header, one line per tick, "
+    "summary\n"
+    "  --csv FILE.csv     CSV trace, one row per tick\n"
+    "  --realtime         pace ticks by the wall clock even when simulated\n"
+    "  --allow-writes     write controls of real (non-simulated) drivers\n"
+    "  --plugin-dir DIR   search DIR for plugins first (repeatable)\n"
+    "  --progress         progress line on stderr (default on a terminal)\n"
+    "  -q, --quiet        only errors on stderr\n"
+    "  -v, --verbose      informational messages on stderr\n"
+    "Options of plugins: --lab FILE, --plugin-dir DIR.\n"
+    "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
+    "\n"
+    "Environment: WATTSON_PLUGIN_PATH (colon-separated plugin "
+    "directories).\n"
+    "Exit status: 0 ok, 1 runtime failure, 2 bad arguments, 3 bad lab "
+    "file,\n"
+    "4 plugin failure, 5 a declared limit broken, 6 output not writable,\n"
+    "130 stopped by SIGINT/SIGTERM (controls restored, outputs "
+    "complete).\n";
+
+enum {
+    OPT_HEADLESS = 256,
+    OPT_LAB,
+    OPT_POLICY,
+    OPT_DURATION,
+    OPT_TICK,
+    OPT_SEED,
+    OPT_OUT,
+    OPT_CSV,
+    OPT_REALTIME,
+    OPT_ALLOW_WRITES,
+    OPT_PLUGIN_DIR,
+    OPT_PROGRESS,
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"lab", required_argument, NULL, OPT_LAB},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"tick", required_argument, NULL, OPT_TICK},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"realtime", no_argument, NULL, OPT_REALTIME},
+    {"allow-writes", no_argument, NULL, OPT_ALLOW_WRITES},
+    {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "wattson: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see wattson --help)\n");
+    return RUN_USAGE;
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void print_plugins(const struct model *m, FILE *out)
+{
+    static const char *const beh[] = {"constant", "counter", "gauge"};
+    for (size_t p = 0; p < m->n_plugins; p++) {
+        const struct model_plugin *mp = &m->plugins[p];
+        const struct wattson_plugin *d = mp->plug->desc;
+        fprintf(out, "plugin %s %s (ABI %u.%u, %s%s)\n  file %s\n  %s\n",
+                d->name, d->version ? d->version : "", d->abi_major,
+                d->abi_minor, mp->simulated ? "simulated" : "hardware",
+                mp->writable ? ", writable" : ", read-only", mp->plug->path,
+                d->description ? d->description : "");
+        for (uint32_t i = 0; i < mp->n_dev; i++) {
+            uint32_t dv = mp->dev_base + i;
+            const struct model_device *dev = &m->devices[dv];
+            fprintf(out, "  device %s (%s)\n", dev->name, dev->kind);
+            for (size_t s = 0; s < m->n_signals; s++) {
+                const struct model_signal *sg = &m->signals[s];
+                if (sg->device != dv)
+                    continue;
+                fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
+                        sg->unit,
+                        (unsigned)sg->behaviour < 3 ? beh[sg->behaviour]
+                                                    : "?",
+                        sg->description);
+            }
+            for (size_t c = 0; c < m->n_controls; c++) {
+                const struct model_control *ct = &m->controls[c];
+                if (ct->device != dv)
+                    continue;
+                fprintf(out, "    control %-16s %-6s min %-10g max %-10g "
+                        "step %g\n",
+                        ct->name, ct->unit, ct->min, ct->max, ct->step);
+            }
+        }
+    }
+}
+
+static int cmd_plugins(const struct run_opts *o)
+{
+    char err[1024];
+    struct run *r;
+    int rc = run_new(o, &r, err, sizeof err);
+    if (rc != RUN_OK) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return rc;
+    }
+    print_plugins(run_model(r), stdout);
+    run_free(r);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *plugin_dirs[MAX_PLUGIN_DIRS];
+    struct run_opts o = {0};
+    const char *cmd = NULL;
+    int headless = 0, progress = -1, verbosity = LOG_WARN;
+    char err[256];
+
+    o.plugin_dirs = plugin_dirs;
+    if (argc > 1 && argv[1][0] != '-') {
+        cmd = argv[1];
+        argv++;
+        argc--;
+        if (strcmp(cmd, "run") != 0 && strcmp(cmd, "plugins") != 0 &&
+            strcmp(cmd, "bench") != 0 && strcmp(cmd, "help") != 0)
+            return usage_error("unknown command '%s'", cmd);
+        if (strcmp(cmd, "help") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+    }
+
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HEADLESS:
+            headless = 1;
+            break;
+        case OPT_LAB:
+            o.lab_path = optarg;
+            break;
+        case OPT_POLICY:
+            o.policy = optarg;
+            break;
+        case OPT_DURATION:
+        case OPT_TICK: {
+            double v;
+            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
+                fprintf(stderr, "wattson: --%s: %s (see wattson --help)\n",
+                        c == OPT_TICK ? "tick" : "duration",
+                        v <= 0 && !err[0] ? "must be > 0" : err);
+                return RUN_USAGE;
+            }
+            if (c == OPT_TICK)
+                o.tick_s = v;
+            else
+                o.duration_s = v;
+            break;
+        }
+        case OPT_SEED:
+            if (parse_seed(optarg, &o.seed) != 0)
+                return usage_error("--seed: '%s' is not a non-negative "
+                                   "integer",
+                                   optarg);
+            o.has_seed = 1;
+            break;
+        case OPT_OUT:
+            o.out_path = optarg;
+            break;
+        case OPT_CSV:
+            o.csv_path = optarg;
+            break;
+        case OPT_REALTIME:
+            o.realtime = 1;
+            break;
+        case OPT_ALLOW_WRITES:
+            o.allow_writes = 1;
+            break;
+        case OPT_PLUGIN_DIR:
+            if (o.n_plugin_dirs >= MAX_PLUGIN_DIRS)
+                return usage_error("%s", "too many --plugin-dir options");
+            plugin_dirs[o.n_plugin_dirs++] = optarg;
+            break;
+        case OPT_PROGRESS:
+            progress = 1;
+            break;
+        case 'q':
+            verbosity = LOG_ERROR;
+            break;
+        case 'v':
+            verbosity = LOG_INFO;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("wattson %s (plugin ABI %d.%d)\n", WATTSON_VERSION,
+                   WATTSON_ABI_MAJOR, WATTSON_ABI_MINOR);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    log_set_level(verbosity);
+
+    if (cmd && strcmp(cmd, "bench") == 0) {
+        if (argc - optind > 1)
+            return usage_error("bench takes one NAME, got '%s'",
+                               argv[optind + 1]);
+        return bench_main(optind < argc ? argv[optind] : NULL, plugin_dirs,
+                          o.n_plugin_dirs, stdout);
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (cmd && strcmp(cmd, "plugins") == 0)
+        return cmd_plugins(&o);
+
+    if (!cmd && !headless && isatty(STDOUT_FILENO))
+        fprintf(stderr, "wattson: the interactive console is not built yet; "
+                        "running headless (--headless to silence this)\n");
+    o.progress = progress == 1 || (progress < 0 && isatty(STDERR_FILENO));
+    return run_headless(&o, stdout);
+}

@@ -1,0 +1,162 @@
+/*
+ * actuate - see actuate.h.
+ */
+#include "pipeline/actuate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/model.h"
+#include "core/stats.h"
+#include "loader/loader.h"
+
+int actuate_init(struct actuate *a, const struct model *m)
+{
+    size_t n = m->n_controls ? m->n_controls : 1;
+    memset(a, 0, sizeof *a);
+    a->idx = calloc(n, sizeof *a->idx);
+    a->vals = calloc(n, sizeof *a->vals);
+    a->saved = calloc(n, sizeof *a->saved);
+    a->saved_ok = calloc(n, 1);
+    a->plugin_ok = calloc(m->n_plugins ? m->n_plugins : 1, 1);
+    if (!a->idx || !a->vals || !a->saved || !a->saved_ok || !a->plugin_ok) {
+        actuate_free(a);
+        return -1;
+    }
+    return 0;
+}
+
+void actuate_free(struct actuate *a)
+{
+    free(a->idx);
+    free(a->vals);
+    free(a->saved);
+    free(a->saved_ok);
+    free(a->plugin_ok);
+    memset(a, 0, sizeof *a);
+}
+
+/* Saves every writable driver's controls; runs once, before any write. */
+static void save_all(struct actuate *a, struct model *m, struct stats *st)
+{
+    a->saved_done = 1;
+    for (size_t p = 0; p < m->n_plugins; p++) {
+        const struct model_plugin *mp = &m->plugins[p];
+        if (!mp->writable || mp->n_ctl == 0)
+            continue;
+        double *v = a->saved + mp->ctl_base;
+        uint8_t *ok = a->saved_ok + mp->ctl_base;
+        int rc = mp->plug->desc->read_controls(mp->plug->state, v, ok,
+                                               mp->n_ctl);
+        if (rc != WATTSON_OK) {
+            st->driver_errors++;
+            log_msg(LOG_ERROR,
+                    "%s: cannot read its controls to save them (%d); "
+                    "this driver will not be written",
+                    mp->name, rc);
+            memset(ok, 0, mp->n_ctl);
+            continue;
+        }
+        a->plugin_ok[p] = 1;
+        for (uint32_t i = 0; i < mp->n_ctl; i++) {
+            if (ok[i] && isfinite(v[i])) {
+                m->applied[mp->ctl_base + i] = v[i];
+                m->applied_known[mp->ctl_base + i] = 1;
+            } else {
+                ok[i] = 0;
+            }
+        }
+    }
+}
+
+static int safe_value(const struct model *m, size_t c, double v)
+{
+    return isfinite(v) && v >= m->controls[c].min &&
+           v <= m->controls[c].max;
+}
+
+void actuate_run(struct actuate *a, struct model *m, struct stats *st)
+{
+    if (a->restored)
+        return;
+    /* Save before the first write, and before comparing: after the save
+     * `applied` holds what the hardware has, so an unchanged target costs
+     * no write at all. */
+    if (!a->saved_done) {
+        for (size_t c = 0; c < m->n_controls; c++) {
+            if (m->targeted[c] && m->plugins[m->controls[c].plugin].writable) {
+                save_all(a, m, st);
+                break;
+            }
+        }
+    }
+    for (size_t p = 0; p < m->n_plugins; p++) {
+        const struct model_plugin *mp = &m->plugins[p];
+        if (!mp->writable)
+            continue;
+        size_t n = 0;
+        for (uint32_t i = 0; i < mp->n_ctl; i++) {
+            size_t c = mp->ctl_base + i;
+            if (!m->targeted[c])
+                continue;
+            if (m->applied_known[c] && m->applied[c] == m->target[c])
+                continue;
+            if (!safe_value(m, c, m->target[c])) {
+                st->rejected_decisions++;
+                continue;
+            }
+            a->idx[n] = i;
+            a->vals[n] = m->target[c];
+            n++;
+        }
+        if (n == 0 || !a->plugin_ok[p])
+            continue;
+        int rc = mp->plug->desc->write(mp->plug->state, a->idx, a->vals, n);
+        if (rc != WATTSON_OK) {
+            st->driver_errors++;
+            if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
+                log_msg(LOG_WARN, "%s: write failed (%d)", mp->name, rc);
+            continue;
+        }
+        st->writes += n;
+        for (size_t k = 0; k < n; k++) {
+            m->applied[mp->ctl_base + a->idx[k]] = a->vals[k];
+            m->applied_known[mp->ctl_base + a->idx[k]] = 1;
+        }
+    }
+}
+
+size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st)
+{
+    size_t failed = 0;
+    if (!a->saved_done || a->restored)
+        return 0;
+    a->restored = 1;
+    for (size_t p = m->n_plugins; p-- > 0;) {
+        const struct model_plugin *mp = &m->plugins[p];
+        if (!a->plugin_ok[p])
+            continue;
+        for (uint32_t i = mp->n_ctl; i-- > 0;) {
+            size_t c = mp->ctl_base + i;
+            if (!a->saved_ok[c])
+                continue;
+            if (m->applied_known[c] && m->applied[c] == a->saved[c])
+                continue;
+            uint32_t idx = i;
+            double v = a->saved[c];
+            if (mp->plug->desc->write(mp->plug->state, &idx, &v, 1) !=
+                WATTSON_OK) {
+                failed++;
+                st->restore_errors++;
+                log_msg(LOG_ERROR, "%s: could not restore %s.%s to %g",
+                        mp->name, m->devices[m->controls[c].device].name,
+                        m->controls[c].name, v);
+                continue;
+            }
+            m->applied[c] = v;
+        }
+    }
+    return failed;
+}

@@ -1,0 +1,41 @@
+/*
+ * actuate - drivers' batch write of the controls whose target changed, and
+ * the save/restore that makes wattson leave hardware as it found it.
+ *
+ * Before the first write of the run, every writable control of every
+ * driver is saved (read_controls).  A driver whose controls cannot be read
+ * is never written.  actuate_restore writes the saved values back in
+ * reverse order (last driver first, last control first), one control per
+ * call so one failure does not stop the rest, and reports each failure.
+ * It is safe to call more than once and from the fatal-error path.
+ *
+ * Defence in depth: even though guard already vetted the targets, actuate
+ * refuses any non-finite or out-of-range value rather than pass it on.
+ */
+#ifndef WATTSON_ACTUATE_H
+#define WATTSON_ACTUATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct model;
+struct stats;
+
+struct actuate {
+    uint32_t *idx;     /* scratch: changed controls of one driver */
+    double *vals;
+    double *saved;     /* per global control */
+    uint8_t *saved_ok;
+    uint8_t *plugin_ok; /* per driver: saved and writable */
+    int saved_done;
+    int restored;
+};
+
+int actuate_init(struct actuate *a, const struct model *m);
+void actuate_run(struct actuate *a, struct model *m, struct stats *st);
+/* Returns the number of controls that could not be restored. */
+size_t actuate_restore(struct actuate *a, struct model *m,
+                       struct stats *st);
+void actuate_free(struct actuate *a);
+
+#endif

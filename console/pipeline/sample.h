@@ -1,0 +1,18 @@
+/*
+ * sample - the first stage: every driver's batch read of all its signals,
+ * straight into the model's arrays, after keeping the previous tick's
+ * values for the features stage.  A failed read marks that driver's
+ * signals invalid for the tick and counts a driver error; it is reported,
+ * never hidden, and never stops the run.
+ */
+#ifndef WATTSON_SAMPLE_H
+#define WATTSON_SAMPLE_H
+
+struct model;
+struct stats;
+
+/* Moves the model to time t_now (seconds since start; sets t, dt, tick)
+ * and reads every driver. */
+void sample_run(struct model *m, struct stats *st, double t_now);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * pu - processing-unit physics for the simulated lab.
+ *
+ * Design.  A unit advances in intervals [t0, t1 = t0 + dt], one per host
+ * read.  Everything that decides the interval is taken at t0 and held for
+ * the whole interval, so the interval's energy is exactly P * dt and the
+ * host can check sum(power * dt) == energy.
+ *
+ * 1. Arrivals.  Work A = demand * f_max * ops_per_cycle * dt arrives as one
+ *    batch stamped t0 (the interval start: conservative, real work would
+ *    trickle in over the interval) and joins the FIFO behind the backlog.
+ *
+ * 2. P-state.  If T >= temp_limit the unit throttles to its lowest P-state
+ *    and stays there until T < temp_limit - 2 K (hysteresis, so it does not
+ *    flap every tick).  Otherwise the governor starts from the highest
+ *    P-state whose clock is <= the freq target and steps down while the
+ *    power it predicts for the interval exceeds the power cap; it never goes
+ *    below the lowest P-state, so an infeasible cap is overshot by at most
+ *    that state's power.  The prediction uses the activity the interval will
+ *    really have at that P-state (the governor sees the run queue: backlog
+ *    plus this interval's arrivals) and the temperature at t0, i.e. the same
+ *    formula as the power that is then charged, so a feasible cap is never
+ *    exceeded.
+ *
+ * 3. Service.  The unit serves the FIFO as a fluid at rate
+ *    thr = f * ops_per_cycle from t0 on: a batch whose remaining work r
+ *    starts service at s completes at s + r / thr.  Each served slice of
+ *    size x served over [s, s + x / thr] adds x * (s + x / (2 thr) - t_arr)
+ *    to `wait` (op*s), which is exact for fluid service.  A batch whose
+ *    completion time exceeds t_arr + deadline counts once in
+ *    `deadline_misses`, when it completes.  util = served / (thr * dt).
+ *
+ * 4. Power.  a = idle_activity + (1 - idle_activity) * util;
+ *    P = C_eff V^2 f a + leak_w * exp(leak_coeff * (T0 - 25)).
+ *
+ * 5. Temperature.  First-order RC solved exactly for constant P:
+ *    T1 = T_amb + P R + (T0 - T_amb - P R) * exp(-dt / (R C)).
+ *
+ * The FIFO is a ring of PU_RING_BATCHES batches allocated at init, so a
+ * step never allocates.  When it is full the new batch is merged into the
+ * newest one, keeping that batch's earlier stamp: wait and misses can only
+ * be overstated, never hidden.  Work is conserved: work_arrived ==
+ * work_served + backlog up to rounding.
+ */
+#include "pu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Throttling releases this many kelvin below the limit. */
+#define PU_THROTTLE_HYST_K 2.0
+/* Tolerance when matching a freq target against a P-state clock, so a
+ * target equal to a table entry is never rounded down a state. */
+#define PU_FREQ_EPS 1e-9
+
+/*
+ * Presets.  Vendors do not publish per-P-state voltages or capacitances, so
+ * C_eff is derived: C_eff = P_dyn / (V^2 f) at the top P-state with the
+ * dynamic share of the part's rated power, and the thermal R is chosen so
+ * that full load settles a few kelvin below the throttling limit (a
+ * well-cooled part), C so that R*C is seconds to a minute.
+ */
+const struct pu_part pu_parts[] = {
+    /*
+     * One Zen 3 core, AMD EPYC 7543 (32 cores, 225 W TDP, base 2.8 GHz,
+     * boost 3.7 GHz; AMD product page) / Ryzen 5000.  P-states 1.5 / 2.2 /
+     * 2.8 / 3.7 GHz at 0.85-1.25 V follow the Zen 3 V/f curve (HWiNFO core
+     * VID readings).  ~8 W dynamic per core at boost (225 W / 32 cores is
+     * ~7 W at base incl. uncore): C_eff = 8 / (1.25^2 * 3.7e9) = 1.38 nF.
+     * 2 x 256-bit FMA per cycle = 32 FP32 op/cycle.  Tctl limit 95 C.
+     * Full load settles near 84 C (R 5.5 K/W, tau = R C = 10 s).
+     */
+    {.name = "zen3-core",
+     .kind = "cpu",
+     .params = {.pstates = {{1.5e9, 0.85},
+                            {2.2e9, 0.95},
+                            {2.8e9, 1.05},
+                            {3.7e9, 1.25}},
+                .n_pstates = 4,
+                .c_eff_f = 1.384e-9,
+                .leak_w = 0.8,
+                .leak_coeff = 0.02,
+                .r_th = 5.5,
+                .c_th = 1.8,
+                .ops_per_cycle = 32.0,
+                .power_cap_min_w = 2.0,
+                .power_cap_max_w = 12.0,
+                .idle_activity = 0.10,
+                .temp_limit_c = 95.0,
+                .deadline_s = 0.05}},
+
+    /*
+     * One Ice Lake-SP core, Intel Xeon Platinum 8380 (40 cores, 270 W TDP,
+     * base 2.3 GHz, all-core turbo 3.0 GHz, max turbo 3.4 GHz; Intel ARK).
+     * ~6 W dynamic per core at 3.4 GHz / 1.10 V: C_eff = 1.46 nF.
+     * 2 x 512-bit FMA per cycle = 64 FP32 op/cycle.  Tjmax 100 C
+     * (throttle at 95 C here to keep PROCHOT margin).
+     */
+    {.name = "icelake-core",
+     .kind = "cpu",
+     .params = {.pstates = {{0.8e9, 0.70},
+                            {1.6e9, 0.80},
+                            {2.3e9, 0.90},
+                            {3.0e9, 1.00},
+                            {3.4e9, 1.10}},
+                .n_pstates = 5,
+                .c_eff_f = 1.458e-9,
+                .leak_w = 0.6,
+                .leak_coeff = 0.02,
+                .r_th = 6.5,
+                .c_th = 1.5,
+                .ops_per_cycle = 64.0,
+                .power_cap_min_w = 1.5,
+                .power_cap_max_w = 10.0,
+                .idle_activity = 0.10,
+                .temp_limit_c = 95.0,
+                .deadline_s = 0.05}},
+
+    /*
+     * NVIDIA A100 PCIe 40GB (datasheet: 250 W TDP, boost 1410 MHz, 6912
+     * FP32 lanes x 2 op (FMA) = 19.5 TFLOPS; nvidia-smi: power limit
+     * 150-250 W, clocks down to 210 MHz, slowdown temp ~89-90 C).  Voltages
+     * 0.70-1.00 V are typical GA100 values (not published).  200 W dynamic
+     * at 1410 MHz / 1.0 V: C_eff = 142 nF; 25 W static at 25 C.  Full load
+     * ~248 W, settles near 80 C (R 0.22 K/W, tau 30 s).
+     */
+    {.name = "a100-pcie",
+     .kind = "gpu",
+     .params = {.pstates = {{210e6, 0.70},
+                            {765e6, 0.75},
+                            {1065e6, 0.85},
+                            {1410e6, 1.00}},
+                .n_pstates = 4,
+                .c_eff_f = 1.418e-7,
+                .leak_w = 25.0,
+                .leak_coeff = 0.012,
+                .r_th = 0.22,
+                .c_th = 136.0,
+                .ops_per_cycle = 13824.0,
+                .power_cap_min_w = 150.0,
+                .power_cap_max_w = 250.0,
+                .idle_activity = 0.10,
+                .temp_limit_c = 90.0,
+                .deadline_s = 0.1}},
+
+    /*
+     * NVIDIA T4 (datasheet: 70 W, 2560 CUDA cores, boost 1590 MHz, 8.1 FP32
+     * TFLOPS = 2560 x 2 x 1.59 GHz; base 585 MHz; nvidia-smi power limit
+     * 60-70 W).  Passive card: R 0.78 K/W gives ~80 C at full load.  55 W
+     * dynamic at 1590 MHz / 0.95 V: C_eff = 38.3 nF.  Slowdown ~85 C.
+     */
+    {.name = "t4",
+     .kind = "gpu",
+     .params = {.pstates = {{300e6, 0.65},
+                            {585e6, 0.70},
+                            {1005e6, 0.80},
+                            {1590e6, 0.95}},
+                .n_pstates = 4,
+                .c_eff_f = 3.833e-8,
+                .leak_w = 8.0,
+                .leak_coeff = 0.012,
+                .r_th = 0.78,
+                .c_th = 26.0,
+                .ops_per_cycle = 5120.0,
+                .power_cap_min_w = 60.0,
+                .power_cap_max_w = 70.0,
+                .idle_activity = 0.10,
+                .temp_limit_c = 85.0,
+                .deadline_s = 0.1}},
+
+    /*
+     * Xilinx Alveo U250 (DS962 / UG1301: kernel clock 300 MHz default,
+     * VCCINT 0.85 V fixed, 225 W board max, ~75 W typical kernel).  Clock
+     * steps 100 / 200 / 300 MHz at the fixed VCCINT.  60 W dynamic at
+     * 300 MHz: C_eff = 60 / (0.85^2 * 3e8) = 277 nF; 12 W static (VU13P is
+     * large).  A kernel of 4096 DSP48 MACs (a third of the 12288) = 8192
+     * op/cycle.  Tj max 100 C (extended grade, DS923).  FPGAs clock-gate
+     * little: idle activity 0.2.  Full load ~82 W, ~65 C.
+     */
+    {.name = "alveo-u250",
+     .kind = "fpga",
+     .params = {.pstates = {{100e6, 0.85}, {200e6, 0.85}, {300e6, 0.85}},
+                .n_pstates = 3,
+                .c_eff_f = 2.768e-7,
+                .leak_w = 12.0,
+                .leak_coeff = 0.015,
+                .r_th = 0.49,
+                .c_th = 61.0,
+                .ops_per_cycle = 8192.0,
+                .power_cap_min_w = 25.0,
+                .power_cap_max_w = 225.0,
+                .idle_activity = 0.20,
+                .temp_limit_c = 100.0,
+                .deadline_s = 0.02}},
+    {.name = NULL},
+};
+
+const struct pu_part *pu_part_find(const char *name)
+{
+    for (const struct pu_part *pt = pu_parts; pt->name; pt++)
+        if (strcmp(pt->name, name) == 0)
+            return pt;
+    return NULL;
+}
+
+const struct pu_part *pu_part_default(const char *kind)
+{
+    for (const struct pu_part *pt = pu_parts; pt->name; pt++)
+        if (strcmp(pt->kind, kind) == 0)
+            return pt;
+    return NULL;
+}
+
+/* Range check of one parameter; NaN fails every comparison below. */
+static int pu_check_range(const char *field, double v, double lo, int lo_open,
+                          double hi, char *err, size_t errlen)
+{
+    int ok = isfinite(v) && (lo_open ? v > lo : v >= lo) && v <= hi;
+    if (ok)
+        return 0;
+    if (!isfinite(v))
+        snprintf(err, errlen, "%s: must be a finite number", field);
+    else if (isinf(hi))
+        snprintf(err, errlen, "%s: must be %s %g, got %g", field,
+                 lo_open ? ">" : ">=", lo, v);
+    else
+        snprintf(err, errlen, "%s: must be in %c%g, %g], got %g", field,
+                 lo_open ? '(' : '[', lo, hi, v);
+    return -1;
+}
+
+int pu_params_check(const struct pu_params *p, double ambient_c, char *err,
+                    size_t errlen)
+{
+    char field[48];
+
+    if (p->n_pstates < 1 || p->n_pstates > PU_MAX_PSTATES) {
+        snprintf(err, errlen, "pstates: need 1 to %d P-states, got %zu",
+                 PU_MAX_PSTATES, p->n_pstates);
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_pstates; i++) {
+        const struct pu_pstate *ps = &p->pstates[i];
+        snprintf(field, sizeof field, "pstates.%zu.freq_hz", i + 1);
+        if (pu_check_range(field, ps->freq_hz, 0, 1, 1e13, err, errlen))
+            return -1;
+        snprintf(field, sizeof field, "pstates.%zu.volt", i + 1);
+        if (pu_check_range(field, ps->volt, 0, 1, 5.0, err, errlen))
+            return -1;
+        if (i > 0 && !(ps->freq_hz > p->pstates[i - 1].freq_hz)) {
+            snprintf(err, errlen,
+                     "pstates.%zu.freq_hz: P-states must increase in "
+                     "frequency (%g after %g)",
+                     i + 1, ps->freq_hz, p->pstates[i - 1].freq_hz);
+            return -1;
+        }
+        if (i > 0 && ps->volt < p->pstates[i - 1].volt) {
+            snprintf(err, errlen,
+                     "pstates.%zu.volt: voltage must not fall as frequency "
+                     "rises (%g after %g)",
+                     i + 1, ps->volt, p->pstates[i - 1].volt);
+            return -1;
+        }
+    }
+    if (pu_check_range("c_eff_f", p->c_eff_f, 0, 1, 1.0, err, errlen) ||
+        pu_check_range("leak_w", p->leak_w, 0, 0, 1e5, err, errlen) ||
+        pu_check_range("leak_coeff", p->leak_coeff, 0, 0, 0.2, err, errlen) ||
+        pu_check_range("r_th", p->r_th, 0, 1, 1e3, err, errlen) ||
+        pu_check_range("c_th", p->c_th, 0, 1, 1e6, err, errlen) ||
+        pu_check_range("ops_per_cycle", p->ops_per_cycle, 0, 1, 1e9, err,
+                       errlen) ||
+        pu_check_range("power_cap_min_w", p->power_cap_min_w, 0, 0, 1e5, err,
+                       errlen) ||
+        pu_check_range("power_cap_max_w", p->power_cap_max_w, 0, 1, 1e5, err,
+                       errlen) ||
+        pu_check_range("idle_activity", p->idle_activity, 0, 0, 1, err,
+                       errlen) ||
+        pu_check_range("temp_limit_c", p->temp_limit_c, -50, 0, 300, err,
+                       errlen) ||
+        pu_check_range("deadline_s", p->deadline_s, 0, 1, 1e6, err, errlen))
+        return -1;
+    if (p->power_cap_min_w > p->power_cap_max_w) {
+        snprintf(err, errlen, "power_cap_min_w: %g is above power_cap_max_w %g",
+                 p->power_cap_min_w, p->power_cap_max_w);
+        return -1;
+    }
+    /* A limit at or below ambient (plus the hysteresis) would throttle
+     * forever: almost certainly a typo in the lab. */
+    if (p->temp_limit_c <= ambient_c + PU_THROTTLE_HYST_K) {
+        snprintf(err, errlen,
+                 "temp_limit_c: %g C must be more than %g K above "
+                 "ambient_c %g C",
+                 p->temp_limit_c, PU_THROTTLE_HYST_K, ambient_c);
+        return -1;
+    }
+    return 0;
+}
+
+int pu_init(struct pu *pu, const struct pu_params *p, double ambient_c)
+{
+    memset(pu, 0, sizeof *pu);
+    pu->ring = calloc(PU_RING_BATCHES, sizeof *pu->ring);
+    if (!pu->ring)
+        return -1;
+    pu->p = *p;
+    for (size_t i = 0; i < p->n_pstates; i++) {
+        const struct pu_pstate *ps = &p->pstates[i];
+        pu->dyn_w[i] = p->c_eff_f * ps->volt * ps->volt * ps->freq_hz;
+    }
+    pu->ambient_c = ambient_c;
+    pu->temp_c = ambient_c;
+    pu->freq_target_hz = p->pstates[p->n_pstates - 1].freq_hz;
+    pu->power_cap_w = p->power_cap_max_w;
+    pu->ps = p->n_pstates - 1;
+    pu->decay_dt = -1.0;
+    return 0;
+}
+
+void pu_fini(struct pu *pu)
+{
+    free(pu->ring);
+    pu->ring = NULL;
+}
+
+double pu_freq(const struct pu *pu)
+{
+    return pu->p.pstates[pu->ps].freq_hz;
+}
+
+double pu_throughput(const struct pu *pu)
+{
+    return pu_freq(pu) * pu->p.ops_per_cycle;
+}
+
+double pu_max_throughput(const struct pu *pu)
+{
+    return pu->p.pstates[pu->p.n_pstates - 1].freq_hz * pu->p.ops_per_cycle;
+}
+
+/* The P-state for this interval: throttling first, then the freq target,
+ * then the power cap (see the design comment). */
+static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
+{
+    const struct pu_params *p = &pu->p;
+    size_t k;
+
+    if (pu->temp_c >= p->temp_limit_c)
+        pu->throttled = 1;
+    else if (pu->throttled && pu->temp_c < p->temp_limit_c - PU_THROTTLE_HYST_K)
+        pu->throttled = 0;
+    if (pu->throttled)
+        return 0;
+
+    k = p->n_pstates - 1;
+    while (k > 0 &&
+           p->pstates[k].freq_hz > pu->freq_target_hz * (1.0 + PU_FREQ_EPS))
+        k--;
+    for (; k > 0; k--) {
+        double cap_ops = p->pstates[k].freq_hz * p->ops_per_cycle * dt;
+        double u = queued >= cap_ops ? 1.0 : queued / cap_ops;
+        double a = p->idle_activity + (1.0 - p->idle_activity) * u;
+        if (pu->dyn_w[k] * a + leak <= pu->power_cap_w)
+            break;
+    }
+    return k;
+}
+
+void pu_step(struct pu *pu, double t0, double dt, double demand)
+{
+    const struct pu_params *p = &pu->p;
+    double leak = p->leak_w * exp(p->leak_coeff * (pu->temp_c - 25.0));
+    double arrive = demand > 0 ? demand * pu_max_throughput(pu) * dt : 0.0;
+    double queued = pu->backlog + arrive;
+    size_t k = pu_governor(pu, queued, leak, dt);
+    double thr = p->pstates[k].freq_hz * p->ops_per_cycle;
+    double cap_ops = thr * dt;
+    double budget = cap_ops, s = t0, served = 0.0;
+    double a, pw, target;
+
+    pu->ps = k;
+
+    if (arrive > 0) {
+        if (pu->count < PU_RING_BATCHES) {
+            struct pu_batch *b =
+                &pu->ring[(pu->head + pu->count) % PU_RING_BATCHES];
+            b->t_arr = t0;
+            b->rem = arrive;
+            pu->count++;
+        } else {
+            pu->ring[(pu->head + pu->count - 1) % PU_RING_BATCHES].rem +=
+                arrive;
+        }
+        pu->work_arrived += arrive;
+    }
+
+    while (pu->count > 0 && budget > 0) {
+        struct pu_batch *b = &pu->ring[pu->head];
+        int done = b->rem <= budget;
+        double x = done ? b->rem : budget;
+        double span = x / thr;
+        pu->wait += x * (s + 0.5 * span - b->t_arr);
+        s += span;
+        budget -= x;
+        served += x;
+        if (!done) {
+            b->rem -= x;
+            break;
+        }
+        if (s - b->t_arr > p->deadline_s)
+            pu->deadline_misses += 1.0;
+        pu->head = (pu->head + 1) % PU_RING_BATCHES;
+        pu->count--;
+    }
+    pu->work_served += served;
+    /* An empty FIFO restarts at slot 0, so that a unit keeping up reuses
+     * one cached slot instead of streaming through the whole ring. */
+    if (pu->count == 0)
+        pu->head = 0;
+    pu->backlog = pu->count > 0 ? queued - served : 0.0;
+    if (pu->backlog < 0)
+        pu->backlog = 0.0;
+
+    pu->util = served >= cap_ops ? 1.0 : served / cap_ops;
+    a = p->idle_activity + (1.0 - p->idle_activity) * pu->util;
+    pw = pu->dyn_w[k] * a + leak;
+    pu->power_w = pw;
+    pu->energy_j += pw * dt;
+
+    /* Ticks are usually equal, so the exp is cached per dt. */
+    if (dt != pu->decay_dt) {
+        pu->decay_dt = dt;
+        pu->decay = exp(-dt / (p->r_th * p->c_th));
+    }
+    target = pu->ambient_c + pw * p->r_th;
+    pu->temp_c = target + (pu->temp_c - target) * pu->decay;
+}

@@ -1,0 +1,833 @@
+/*
+ * sim - the simulated-lab driver plugin.  Each device of the lab entry is a
+ * processing unit (pu.c) fed by a workload (workload.c); a read advances
+ * every unit from the previous read to the host clock and reports its
+ * signals.  Everything is allocated and validated in init, so read and
+ * write touch no heap and no strings.  The configuration reference is
+ * drivers/sim/README.md.
+ */
+#include <wattson/plugin.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvtrace.h"
+#include "pu.h"
+#include "workload.h"
+
+#define SIM_NAME_MAX 64
+#define SIM_PATH_MAX 128
+#define SIM_FILE_MAX 4096
+#define SIM_MAX_DEVICES 65536
+
+enum sim_sig {
+    SIM_UTIL,
+    SIM_FREQ,
+    SIM_POWER,
+    SIM_ENERGY,
+    SIM_TEMP,
+    SIM_THROUGHPUT,
+    SIM_BACKLOG,
+    SIM_WORK_ARRIVED,
+    SIM_WORK_SERVED,
+    SIM_WAIT,
+    SIM_DEADLINE_MISSES,
+    SIM_PRIORITY,
+    SIM_TEMP_LIMIT,
+    SIM_DEADLINE,
+    SIM_NSIG
+};
+
+enum sim_ctl { SIM_CTL_FREQ, SIM_CTL_POWER_CAP, SIM_NCTL };
+
+struct sim_sig_info {
+    const char *name, *unit;
+    int behaviour;
+    const char *description;
+};
+
+/* Per-device signals, in inventory order. */
+static const struct sim_sig_info sim_sigs[SIM_NSIG] = {
+    {WATTSON_SIG_UTIL, "1", WATTSON_GAUGE, "busy fraction, last interval"},
+    {WATTSON_SIG_FREQ, "Hz", WATTSON_GAUGE, "clock of the last interval"},
+    {WATTSON_SIG_POWER, "W", WATTSON_GAUGE, "mean power, last interval"},
+    {WATTSON_SIG_ENERGY, "J", WATTSON_COUNTER, "energy since start"},
+    {WATTSON_SIG_TEMP, "C", WATTSON_GAUGE, "die temperature"},
+    {WATTSON_SIG_THROUGHPUT, "op/s", WATTSON_GAUGE,
+     "service capacity at the current clock"},
+    {WATTSON_SIG_BACKLOG, "op", WATTSON_GAUGE, "work waiting"},
+    {WATTSON_SIG_WORK_ARRIVED, "op", WATTSON_COUNTER, "work arrived"},
+    {WATTSON_SIG_WORK_SERVED, "op", WATTSON_COUNTER, "work served"},
+    {WATTSON_SIG_WAIT, "op*s", WATTSON_COUNTER,
+     "sum of queueing delay over served work"},
+    {WATTSON_SIG_DEADLINE_MISSES, "1", WATTSON_COUNTER,
+     "arrival batches completed after their deadline"},
+    {WATTSON_SIG_PRIORITY, "1", WATTSON_CONSTANT, "priority (higher first)"},
+    {WATTSON_SIG_TEMP_LIMIT, "C", WATTSON_CONSTANT, "throttling temperature"},
+    {WATTSON_SIG_DEADLINE, "s", WATTSON_CONSTANT, "latency target"},
+};
+
+static const char *const sim_kinds[] = {"cpu", "gpu", "fpga", NULL};
+
+/* Keys a device table may have (anything else is a typo). */
+static const char *const sim_dev_keys[] = {
+    "name",
+    "kind",
+    "part",
+    "priority",
+    "deadline_s",
+    "temp_limit_c",
+    "pstates",
+    "c_eff_f",
+    "leak_w",
+    "leak_coeff",
+    "r_th",
+    "c_th",
+    "ops_per_cycle",
+    "power_cap_max_w",
+    "power_cap_min_w",
+    "idle_activity",
+    "workload",
+    NULL,
+};
+
+struct sim_dev {
+    char name[SIM_NAME_MAX];
+    const char *kind; /* an entry of sim_kinds: outlives the config */
+    double priority;
+    struct pu pu;
+    struct wl wl;
+};
+
+struct sim {
+    const struct wattson_host *host;
+    size_t n;
+    struct sim_dev *devs;
+    struct wattson_device_desc *ddesc;
+    struct wattson_signal_desc *sdesc;
+    struct wattson_control_desc *cdesc;
+    int started;       /* a first read happened: origin is set */
+    int have_interval; /* at least one interval has been simulated */
+    uint64_t origin_ns, last_ns;
+};
+
+/* Exported: the one symbol the loader looks up. */
+const struct wattson_plugin *wattson_plugin_entry(void);
+
+/* ---- configuration helpers ------------------------------------------- */
+
+static const char *sim_type_name(int type)
+{
+    switch (type) {
+    case WATTSON_CFG_NUMBER:
+        return "number";
+    case WATTSON_CFG_STRING:
+        return "string";
+    case WATTSON_CFG_BOOL:
+        return "boolean";
+    case WATTSON_CFG_TABLE:
+        return "table";
+    default:
+        return "nothing";
+    }
+}
+
+/* snprintf for config paths: they are short by construction (device
+ * index + known keys), and a truncated one only fails its lookup. */
+static void sim_fmt(char *buf, size_t len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void sim_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+static void sim_err(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void sim_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    /* One line: a message must never carry a newline from a value. */
+    for (char *p = err; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+/* Optional number at `path`: 0 and *out = def when absent, -1 (with err)
+ * when it has another type, is not finite, or is outside [lo, hi]
+ * (lo exclusive when lo_open). */
+static int sim_num(const struct wattson_host *h, const char *path, double def,
+                   double lo, int lo_open, double hi, double *out, char *err,
+                   size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, path);
+    double v;
+
+    if (type == WATTSON_CFG_NONE) {
+        *out = def;
+        return 0;
+    }
+    if (type != WATTSON_CFG_NUMBER || h->cfg_number(h->ctx, path, &v) != 0) {
+        sim_err(err, errlen, "%s: expected a number, got %s", path,
+                sim_type_name(type));
+        return -1;
+    }
+    if (!isfinite(v)) {
+        sim_err(err, errlen, "%s: must be a finite number", path);
+        return -1;
+    }
+    if (lo_open ? !(v > lo) : !(v >= lo)) {
+        sim_err(err, errlen, "%s: must be %s %g, got %g", path,
+                lo_open ? ">" : ">=", lo, v);
+        return -1;
+    }
+    if (v > hi) {
+        sim_err(err, errlen, "%s: must be <= %g, got %g", path, hi, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* String at `path`: NULL (err set) when absent and required or when of
+ * another type; *absent is set when it is missing and not required. */
+static const char *sim_str(const struct wattson_host *h, const char *path,
+                           int required, int *absent, char *err, size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, path);
+    const char *s;
+
+    *absent = 0;
+    if (type == WATTSON_CFG_NONE && !required) {
+        *absent = 1;
+        return NULL;
+    }
+    if (type == WATTSON_CFG_NONE) {
+        sim_err(err, errlen, "%s: missing (a string is required)", path);
+        return NULL;
+    }
+    s = type == WATTSON_CFG_STRING ? h->cfg_string(h->ctx, path) : NULL;
+    if (!s) {
+        sim_err(err, errlen, "%s: expected a string, got %s", path,
+                sim_type_name(type));
+        return NULL;
+    }
+    return s;
+}
+
+static int sim_in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* Refuses any key of the table at `path` not in `allowed`. */
+static int sim_check_keys(const struct wattson_host *h, const char *path,
+                          const char *const *allowed, char *err, size_t errlen)
+{
+    const char *key;
+
+    for (size_t i = 0; (key = h->cfg_key(h->ctx, path, i)) != NULL; i++) {
+        char known[512];
+        size_t used = 0;
+        if (sim_in_list(key, allowed))
+            continue;
+        known[0] = '\0';
+        for (const char *const *a = allowed; *a; a++) {
+            int w = snprintf(known + used, sizeof known - used, "%s%s",
+                             a == allowed ? "" : ", ", *a);
+            if (w < 0 || (size_t)w >= sizeof known - used)
+                break;
+            used += (size_t)w;
+        }
+        sim_err(err, errlen, "%s.%s: unknown key (expected one of: %s)", path,
+                key, known);
+        return -1;
+    }
+    return 0;
+}
+
+static int sim_expect_table(const struct wattson_host *h, const char *path,
+                            char *err, size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, path);
+    if (type == WATTSON_CFG_TABLE)
+        return 0;
+    sim_err(err, errlen, "%s: expected a table, got %s", path,
+            sim_type_name(type));
+    return -1;
+}
+
+/* ---- device configuration -------------------------------------------- */
+
+static int sim_read_pstates(const struct wattson_host *h, const char *dpath,
+                            struct pu_params *p, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"freq_hz", "volt", NULL};
+    char path[SIM_PATH_MAX], sub[SIM_PATH_MAX];
+    size_t n;
+
+    sim_fmt(path, sizeof path, "%s.pstates", dpath);
+    if (h->cfg_type(h->ctx, path) == WATTSON_CFG_NONE)
+        return 0;
+    if (sim_expect_table(h, path, err, errlen))
+        return -1;
+    n = h->cfg_len(h->ctx, path);
+    if (n < 1 || n > PU_MAX_PSTATES) {
+        sim_err(err, errlen, "%s: need 1 to %d P-states, got %zu", path,
+                PU_MAX_PSTATES, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct pu_pstate *ps = &p->pstates[i];
+        char fpath[SIM_PATH_MAX + 16];
+        sim_fmt(sub, sizeof sub, "%s.%zu", path, i + 1);
+        if (sim_expect_table(h, sub, err, errlen) ||
+            sim_check_keys(h, sub, keys, err, errlen))
+            return -1;
+        sim_fmt(fpath, sizeof fpath, "%s.freq_hz", sub);
+        if (h->cfg_type(h->ctx, fpath) == WATTSON_CFG_NONE) {
+            sim_err(err, errlen, "%s: missing", fpath);
+            return -1;
+        }
+        if (sim_num(h, fpath, 0, 0, 1, 1e13, &ps->freq_hz, err, errlen))
+            return -1;
+        sim_fmt(fpath, sizeof fpath, "%s.volt", sub);
+        if (h->cfg_type(h->ctx, fpath) == WATTSON_CFG_NONE) {
+            sim_err(err, errlen, "%s: missing", fpath);
+            return -1;
+        }
+        if (sim_num(h, fpath, 0, 0, 1, 5.0, &ps->volt, err, errlen))
+            return -1;
+    }
+    p->n_pstates = n;
+    return 0;
+}
+
+/* Numeric overrides of part parameters: the check of their ranges is
+ * pu_params_check's, here only the type. */
+static int sim_read_overrides(const struct wattson_host *h, const char *dpath,
+                              struct pu_params *p, char *err, size_t errlen)
+{
+    struct {
+        const char *key;
+        double *field;
+    } ov[] = {
+        {"c_eff_f", &p->c_eff_f},
+        {"leak_w", &p->leak_w},
+        {"leak_coeff", &p->leak_coeff},
+        {"r_th", &p->r_th},
+        {"c_th", &p->c_th},
+        {"ops_per_cycle", &p->ops_per_cycle},
+        {"power_cap_max_w", &p->power_cap_max_w},
+        {"power_cap_min_w", &p->power_cap_min_w},
+        {"idle_activity", &p->idle_activity},
+        {"temp_limit_c", &p->temp_limit_c},
+        {"deadline_s", &p->deadline_s},
+    };
+    char path[SIM_PATH_MAX];
+
+    for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
+        sim_fmt(path, sizeof path, "%s.%s", dpath, ov[i].key);
+        if (sim_num(h, path, *ov[i].field, -INFINITY, 0, INFINITY, ov[i].field,
+                    err, errlen))
+            return -1;
+    }
+    return sim_read_pstates(h, dpath, p, err, errlen);
+}
+
+static int sim_read_trace(const struct sim *s, const char *wpath, struct wl *w,
+                          char *err, size_t errlen)
+{
+    const struct wattson_host *h = s->host;
+    char path[SIM_PATH_MAX], file[SIM_FILE_MAX], terr[256];
+    const char *name;
+    int absent, type;
+
+    sim_fmt(path, sizeof path, "%s.file", wpath);
+    name = sim_str(h, path, 1, &absent, err, errlen);
+    if (!name)
+        return -1;
+    if (name[0] == '/' || !h->lab_dir || !h->lab_dir[0])
+        sim_fmt(file, sizeof file, "%s", name);
+    else
+        sim_fmt(file, sizeof file, "%s/%s", h->lab_dir, name);
+    if (csvtrace_load_as(file, name, &w->tr, terr, sizeof terr)) {
+        sim_err(err, errlen, "%s: %s", path, terr);
+        return -1;
+    }
+    sim_fmt(path, sizeof path, "%s.scale", wpath);
+    if (sim_num(h, path, 1.0, 0, 0, 1e6, &w->scale, err, errlen))
+        return -1;
+    sim_fmt(path, sizeof path, "%s.loop", wpath);
+    type = h->cfg_type(h->ctx, path);
+    w->loop = 1;
+    if (type != WATTSON_CFG_NONE &&
+        (type != WATTSON_CFG_BOOL ||
+         h->cfg_bool(h->ctx, path, &w->loop) != 0)) {
+        sim_err(err, errlen, "%s: expected a boolean, got %s", path,
+                sim_type_name(type));
+        return -1;
+    }
+    return 0;
+}
+
+/* One workload parameter: key, default, lower bound (open?), upper bound,
+ * destination. */
+struct sim_wparam {
+    const char *key;
+    double def, lo;
+    int lo_open;
+    double hi;
+    double *dst;
+};
+
+static int sim_read_workload(const struct sim *s, const char *dpath,
+                             struct wl *w, char *err, size_t errlen)
+{
+    static const char *const keys_by_kind[WL_N_KINDS][6] = {
+        [WL_CONSTANT] = {"kind", "level", NULL},
+        [WL_STEP] = {"kind", "from", "to", "at_s", NULL},
+        [WL_SINE] = {"kind", "mean", "amplitude", "period_s", "phase_s", NULL},
+        [WL_BURSTY] = {"kind", "on_level", "off_level", "on_s", "off_s", NULL},
+        [WL_RANDOM_WALK] = {"kind", "start", "sigma", "min", "max", NULL},
+        [WL_TRACE] = {"kind", "file", "scale", "loop", NULL},
+    };
+    const struct wattson_host *h = s->host;
+    char wpath[SIM_PATH_MAX], path[SIM_PATH_MAX + 16];
+    const char *kname;
+    int kind, absent;
+    /* Demands are fractions of peak throughput; above 1 is overload, and
+     * 100 x peak is surely a typo. */
+    const double dmax = 100.0;
+    struct sim_wparam params[] = {
+        {"level", 0.5, 0, 0, dmax, &w->level},
+        {"from", 0.2, 0, 0, dmax, &w->from},
+        {"to", 0.8, 0, 0, dmax, &w->to},
+        {"at_s", 30.0, 0, 0, 1e9, &w->at_s},
+        {"mean", 0.5, 0, 0, dmax, &w->mean},
+        {"amplitude", 0.3, 0, 0, dmax, &w->amplitude},
+        {"period_s", 10.0, 0, 1, 1e9, &w->period_s},
+        {"phase_s", 0.0, 0, 0, 1e9, &w->phase_s},
+        {"on_level", 1.0, 0, 0, dmax, &w->on_level},
+        {"off_level", 0.1, 0, 0, dmax, &w->off_level},
+        {"on_s", 1.0, 0, 1, 1e9, &w->on_s},
+        {"off_s", 1.0, 0, 1, 1e9, &w->off_s},
+        {"start", 0.5, 0, 0, dmax, &w->start},
+        {"sigma", 0.05, 0, 0, dmax, &w->sigma},
+        {"min", 0.0, 0, 0, dmax, &w->min},
+        {"max", 1.0, 0, 0, dmax, &w->max},
+    };
+
+    sim_fmt(wpath, sizeof wpath, "%s.workload", dpath);
+    if (h->cfg_type(h->ctx, wpath) == WATTSON_CFG_NONE) {
+        w->kind = WL_CONSTANT; /* no workload: an idle unit */
+        w->level = 0;
+        return 0;
+    }
+    if (sim_expect_table(h, wpath, err, errlen))
+        return -1;
+    sim_fmt(path, sizeof path, "%s.kind", wpath);
+    kname = sim_str(h, path, 1, &absent, err, errlen);
+    if (!kname)
+        return -1;
+    kind = wl_kind_parse(kname);
+    if (kind < 0) {
+        sim_err(err, errlen,
+                "%s: unknown workload kind '%s' (expected constant, step, "
+                "sine, bursty, random_walk or trace)",
+                path, kname);
+        return -1;
+    }
+    w->kind = (enum wl_kind)kind;
+    if (sim_check_keys(h, wpath, keys_by_kind[kind], err, errlen))
+        return -1;
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        if (!sim_in_list(params[i].key, keys_by_kind[kind]))
+            continue;
+        sim_fmt(path, sizeof path, "%s.%s", wpath, params[i].key);
+        if (sim_num(h, path, params[i].def, params[i].lo, params[i].lo_open,
+                    params[i].hi, params[i].dst, err, errlen))
+            return -1;
+    }
+    if (kind == WL_RANDOM_WALK) {
+        if (w->min > w->max) {
+            sim_err(err, errlen, "%s.min: %g is above max %g", wpath, w->min,
+                    w->max);
+            return -1;
+        }
+        if (w->start < w->min || w->start > w->max) {
+            sim_err(err, errlen,
+                    "%s.start: %g is outside [min, max] = "
+                    "[%g, %g]",
+                    wpath, w->start, w->min, w->max);
+            return -1;
+        }
+    }
+    if (kind == WL_TRACE && sim_read_trace(s, wpath, w, err, errlen))
+        return -1;
+    return 0;
+}
+
+static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
+                           size_t errlen)
+{
+    const struct wattson_host *h = s->host;
+    struct sim_dev *d = &s->devs[i];
+    char dpath[SIM_PATH_MAX], path[SIM_PATH_MAX + 16], perr[256];
+    const char *name, *kind, *pname;
+    const struct pu_part *part;
+    struct pu_params p;
+    int absent;
+
+    sim_fmt(dpath, sizeof dpath, "devices.%zu", i + 1);
+    if (sim_expect_table(h, dpath, err, errlen) ||
+        sim_check_keys(h, dpath, sim_dev_keys, err, errlen))
+        return -1;
+
+    sim_fmt(path, sizeof path, "%s.name", dpath);
+    if (!(name = sim_str(h, path, 1, &absent, err, errlen)))
+        return -1;
+    if (!name[0] || strlen(name) >= SIM_NAME_MAX) {
+        sim_err(err, errlen, "%s: must be 1 to %d characters", path,
+                SIM_NAME_MAX - 1);
+        return -1;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(s->devs[j].name, name) == 0) {
+            sim_err(err, errlen,
+                    "%s: duplicate device name '%s' (also "
+                    "devices.%zu)",
+                    path, name, j + 1);
+            return -1;
+        }
+    }
+    sim_fmt(d->name, sizeof d->name, "%s", name);
+
+    sim_fmt(path, sizeof path, "%s.kind", dpath);
+    if (!(kind = sim_str(h, path, 1, &absent, err, errlen)))
+        return -1;
+    if (!sim_in_list(kind, sim_kinds)) {
+        sim_err(err, errlen,
+                "%s: unknown device kind '%s' (expected cpu, gpu or fpga)",
+                path, kind);
+        return -1;
+    }
+    for (const char *const *k = sim_kinds; *k; k++)
+        if (strcmp(*k, kind) == 0)
+            d->kind = *k;
+
+    sim_fmt(path, sizeof path, "%s.part", dpath);
+    pname = sim_str(h, path, 0, &absent, err, errlen);
+    if (!pname && !absent)
+        return -1;
+    if (absent) {
+        part = pu_part_default(kind);
+    } else if (!(part = pu_part_find(pname))) {
+        char known[256];
+        size_t used = 0;
+        known[0] = '\0';
+        for (const struct pu_part *pt = pu_parts; pt->name; pt++) {
+            int w = snprintf(known + used, sizeof known - used, "%s%s",
+                             pt == pu_parts ? "" : ", ", pt->name);
+            if (w < 0 || (size_t)w >= sizeof known - used)
+                break;
+            used += (size_t)w;
+        }
+        sim_err(err, errlen, "%s: unknown part '%s' (known: %s)", path, pname,
+                known);
+        return -1;
+    }
+    if (strcmp(part->kind, kind) != 0) {
+        sim_err(err, errlen,
+                "%s: '%s' is a %s part, but the device kind "
+                "is %s",
+                path, part->name, part->kind, kind);
+        return -1;
+    }
+
+    p = part->params;
+    if (sim_read_overrides(h, dpath, &p, err, errlen))
+        return -1;
+    if (pu_params_check(&p, ambient_c, perr, sizeof perr)) {
+        sim_err(err, errlen, "%s.%s", dpath, perr);
+        return -1;
+    }
+    sim_fmt(path, sizeof path, "%s.priority", dpath);
+    if (sim_num(h, path, 1.0, 0, 0, 1e9, &d->priority, err, errlen))
+        return -1;
+
+    wl_seed(&d->wl, h->seed, (uint64_t)i);
+    if (sim_read_workload(s, dpath, &d->wl, err, errlen))
+        return -1;
+    wl_start(&d->wl);
+    if (pu_init(&d->pu, &p, ambient_c)) {
+        sim_err(err, errlen, "%s: out of memory", dpath);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- plugin ops -------------------------------------------------------- */
+
+static void sim_free(struct sim *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->devs && i < s->n; i++) {
+        pu_fini(&s->devs[i].pu);
+        wl_fini(&s->devs[i].wl);
+    }
+    free(s->devs);
+    free(s->ddesc);
+    free(s->sdesc);
+    free(s->cdesc);
+    free(s);
+}
+
+static void sim_fill_inventory(struct sim *s, struct wattson_inventory *inv)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct pu *pu = &s->devs[i].pu;
+        struct wattson_device_desc *dd = &s->ddesc[i];
+        struct wattson_control_desc *cd = &s->cdesc[i * SIM_NCTL];
+
+        dd->name = s->devs[i].name;
+        dd->kind = s->devs[i].kind;
+        dd->parent = -1;
+        dd->links = NULL;
+        dd->n_links = 0;
+        for (size_t k = 0; k < SIM_NSIG; k++) {
+            struct wattson_signal_desc *sd = &s->sdesc[i * SIM_NSIG + k];
+            sd->name = sim_sigs[k].name;
+            sd->device = (uint32_t)i;
+            sd->unit = sim_sigs[k].unit;
+            sd->behaviour = sim_sigs[k].behaviour;
+            sd->wrap = 0;
+            sd->description = sim_sigs[k].description;
+        }
+        cd[SIM_CTL_FREQ].name = WATTSON_CTL_FREQ;
+        cd[SIM_CTL_FREQ].device = (uint32_t)i;
+        cd[SIM_CTL_FREQ].unit = "Hz";
+        cd[SIM_CTL_FREQ].min = pu->p.pstates[0].freq_hz;
+        cd[SIM_CTL_FREQ].max = pu->p.pstates[pu->p.n_pstates - 1].freq_hz;
+        cd[SIM_CTL_FREQ].step = 0;
+        cd[SIM_CTL_FREQ].description =
+            "frequency target: the highest P-state at or below it";
+        cd[SIM_CTL_POWER_CAP].name = WATTSON_CTL_POWER_CAP;
+        cd[SIM_CTL_POWER_CAP].device = (uint32_t)i;
+        cd[SIM_CTL_POWER_CAP].unit = "W";
+        cd[SIM_CTL_POWER_CAP].min = pu->p.power_cap_min_w;
+        cd[SIM_CTL_POWER_CAP].max = pu->p.power_cap_max_w;
+        cd[SIM_CTL_POWER_CAP].step = 0;
+        cd[SIM_CTL_POWER_CAP].description =
+            "power limit the unit's governor respects";
+    }
+    inv->devices = s->ddesc;
+    inv->n_devices = s->n;
+    inv->signals = s->sdesc;
+    inv->n_signals = s->n * SIM_NSIG;
+    inv->controls = s->cdesc;
+    inv->n_controls = s->n * SIM_NCTL;
+}
+
+static int sim_init(const struct wattson_host *host, void **state,
+                    struct wattson_inventory *inv, char *err, size_t errlen)
+{
+    struct sim *s;
+    double ambient_c;
+    size_t n;
+    int type;
+
+    *state = NULL;
+    if (!host || host->abi_major != WATTSON_ABI_MAJOR || !host->cfg_type ||
+        !host->cfg_number || !host->cfg_string || !host->cfg_bool ||
+        !host->cfg_len || !host->cfg_key || !host->now_ns) {
+        sim_err(err, errlen, "sim: incompatible host");
+        return WATTSON_ERR;
+    }
+    if (sim_num(host, "ambient_c", 25.0, -50.0, 0, 100.0, &ambient_c, err,
+                errlen))
+        return WATTSON_ERR_CONFIG;
+    type = host->cfg_type(host->ctx, "devices");
+    if (type != WATTSON_CFG_TABLE) {
+        sim_err(err, errlen, "devices: expected a table of devices, got %s",
+                sim_type_name(type));
+        return WATTSON_ERR_CONFIG;
+    }
+    n = host->cfg_len(host->ctx, "devices");
+    if (n < 1 || n > SIM_MAX_DEVICES) {
+        sim_err(err, errlen, "devices: need 1 to %d devices, got %zu",
+                SIM_MAX_DEVICES, n);
+        return WATTSON_ERR_CONFIG;
+    }
+
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        sim_err(err, errlen, "sim: out of memory");
+        return WATTSON_ERR;
+    }
+    s->host = host;
+    s->devs = calloc(n, sizeof *s->devs);
+    s->ddesc = calloc(n, sizeof *s->ddesc);
+    s->sdesc = calloc(n * SIM_NSIG, sizeof *s->sdesc);
+    s->cdesc = calloc(n * SIM_NCTL, sizeof *s->cdesc);
+    if (!s->devs || !s->ddesc || !s->sdesc || !s->cdesc) {
+        sim_free(s);
+        sim_err(err, errlen, "sim: out of memory");
+        return WATTSON_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->n = i + 1; /* sim_free releases what was set up so far */
+        if (sim_read_device(s, i, ambient_c, err, errlen)) {
+            sim_free(s);
+            return WATTSON_ERR_CONFIG;
+        }
+    }
+    sim_fill_inventory(s, inv);
+    *state = s;
+    return WATTSON_OK;
+}
+
+static void sim_fini(void *state)
+{
+    sim_free(state);
+}
+
+static int sim_read(void *state, double *values, uint8_t *valid, size_t n)
+{
+    struct sim *s = state;
+    uint64_t now;
+    int have;
+
+    if (!s || n != s->n * SIM_NSIG)
+        return WATTSON_ERR;
+    now = s->host->now_ns(s->host->ctx);
+    if (!s->started) {
+        s->started = 1;
+        s->origin_ns = now;
+        s->last_ns = now;
+    } else if (now > s->last_ns) {
+        double t0 = (double)(s->last_ns - s->origin_ns) * 1e-9;
+        double dt = (double)(now - s->last_ns) * 1e-9;
+        for (size_t i = 0; i < s->n; i++) {
+            struct sim_dev *d = &s->devs[i];
+            pu_step(&d->pu, t0, dt, wl_demand(&d->wl, t0, dt));
+        }
+        s->last_ns = now;
+        s->have_interval = 1;
+    }
+    /* A clock that did not advance (or went back) only reports. */
+
+    have = s->have_interval;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct sim_dev *d = &s->devs[i];
+        const struct pu *pu = &d->pu;
+        double *v = values + i * SIM_NSIG;
+        uint8_t *ok = valid + i * SIM_NSIG;
+
+        v[SIM_UTIL] = have ? pu->util : 0;
+        v[SIM_FREQ] = pu_freq(pu);
+        v[SIM_POWER] = have ? pu->power_w : 0;
+        v[SIM_ENERGY] = pu->energy_j;
+        v[SIM_TEMP] = pu->temp_c;
+        v[SIM_THROUGHPUT] = pu_throughput(pu);
+        v[SIM_BACKLOG] = pu->backlog;
+        v[SIM_WORK_ARRIVED] = pu->work_arrived;
+        v[SIM_WORK_SERVED] = pu->work_served;
+        v[SIM_WAIT] = pu->wait;
+        v[SIM_DEADLINE_MISSES] = pu->deadline_misses;
+        v[SIM_PRIORITY] = d->priority;
+        v[SIM_TEMP_LIMIT] = pu->p.temp_limit_c;
+        v[SIM_DEADLINE] = pu->p.deadline_s;
+        memset(ok, 1, SIM_NSIG);
+        /* Before any interval there is no util or power: missing is not
+         * zero. */
+        ok[SIM_UTIL] = (uint8_t)have;
+        ok[SIM_POWER] = (uint8_t)have;
+    }
+    return WATTSON_OK;
+}
+
+static int sim_write(void *state, const uint32_t *idx, const double *values,
+                     size_t n)
+{
+    struct sim *s = state;
+
+    if (!s)
+        return WATTSON_ERR;
+    /* Validate the whole batch first so that a bad entry changes nothing. */
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] >= s->n * SIM_NCTL || isnan(values[i]))
+            return WATTSON_ERR;
+    for (size_t i = 0; i < n; i++) {
+        struct pu *pu = &s->devs[idx[i] / SIM_NCTL].pu;
+        const struct wattson_control_desc *cd = &s->cdesc[idx[i]];
+        double v = values[i];
+        /* The host range-checks; clamping keeps the physics sane anyway. */
+        v = v < cd->min ? cd->min : v > cd->max ? cd->max : v;
+        if (idx[i] % SIM_NCTL == SIM_CTL_FREQ)
+            pu->freq_target_hz = v;
+        else
+            pu->power_cap_w = v;
+    }
+    return WATTSON_OK;
+}
+
+static int sim_read_controls(void *state, double *values, uint8_t *valid,
+                             size_t n)
+{
+    struct sim *s = state;
+
+    if (!s || n != s->n * SIM_NCTL)
+        return WATTSON_ERR;
+    for (size_t i = 0; i < s->n; i++) {
+        values[i * SIM_NCTL + SIM_CTL_FREQ] = s->devs[i].pu.freq_target_hz;
+        values[i * SIM_NCTL + SIM_CTL_POWER_CAP] = s->devs[i].pu.power_cap_w;
+        valid[i * SIM_NCTL + SIM_CTL_FREQ] = 1;
+        valid[i * SIM_NCTL + SIM_CTL_POWER_CAP] = 1;
+    }
+    return WATTSON_OK;
+}
+
+static const struct wattson_plugin sim_plugin = {
+    .abi_major = WATTSON_ABI_MAJOR,
+    .abi_minor = WATTSON_ABI_MINOR,
+    .size = sizeof(struct wattson_plugin),
+    .flags = WATTSON_PLUGIN_SIMULATED,
+    .name = "sim",
+    .version = "0.1.0",
+    .description = "simulated processing units: P-states, power, thermal "
+                   "RC, throttling, workloads and queueing",
+    .init = sim_init,
+    .fini = sim_fini,
+    .read = sim_read,
+    .write = sim_write,
+    .read_controls = sim_read_controls,
+};
+
+__attribute__((visibility("default"))) const struct wattson_plugin *
+wattson_plugin_entry(void)
+{
+    return &sim_plugin;
+}

@@ -1,0 +1,223 @@
+/*
+ * wattson/plugin.h - the driver plugin ABI.
+ *
+ * This header is self-contained: a driver includes only this file and the C
+ * standard library headers it needs, and never links against the console.
+ *
+ * A plugin is a shared object that exports one symbol, WATTSON_PLUGIN_ENTRY,
+ * a function returning a pointer to a constant `struct wattson_plugin`.  The
+ * descriptor starts with the ABI major, minor and its own size, so the host
+ * can refuse a plugin built against an incompatible header before touching
+ * any other field:
+ *
+ *   - major must equal the host's major;
+ *   - minor must be <= the host's minor (a newer plugin may use fields the
+ *     host does not know);
+ *   - size must be at least the size of the major-1.0 descriptor.
+ *
+ * Life cycle, all calls from the host's one thread:
+ *
+ *   init(host, &state, &inventory, err, errlen)    once per lab driver entry
+ *   read(state, values, valid, n)                  once per tick
+ *   write(state, idx, values, n)                   only with changed controls
+ *   read_controls(state, values, valid, n)         before the first write
+ *   fini(state)                                    once, also after errors
+ *
+ * All values are doubles in SI units (W, J, Hz, V, A, degrees Celsius,
+ * bytes, fraction 0..1).  A reading carries a validity flag: a value the
+ * plugin could not read is marked invalid, never reported as zero.
+ *
+ * The host guarantees that every value passed to write() is finite and
+ * within the control's [min, max]; a plugin may still check.
+ */
+#ifndef WATTSON_PLUGIN_H
+#define WATTSON_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WATTSON_ABI_MAJOR 1
+#define WATTSON_ABI_MINOR 0
+
+/* The one symbol a plugin exports (type: wattson_plugin_entry_fn). */
+#define WATTSON_PLUGIN_ENTRY "wattson_plugin_entry"
+
+/* Return codes of init/read/write/read_controls. */
+enum wattson_status {
+    WATTSON_OK = 0,
+    WATTSON_ERR = -1,             /* I/O or device failure */
+    WATTSON_ERR_CONFIG = -2,      /* bad configuration (a lab file error) */
+    WATTSON_ERR_UNSUPPORTED = -3, /* no such hardware here */
+};
+
+/* How a signal's value evolves; the host derives rates from counters. */
+enum wattson_behaviour {
+    WATTSON_CONSTANT = 0, /* fixed for the plugin's lifetime (a TDP) */
+    WATTSON_COUNTER = 1,  /* monotone, may wrap at `wrap` (energy) */
+    WATTSON_GAUGE = 2,    /* instantaneous value (temperature) */
+};
+
+enum wattson_log_level {
+    WATTSON_LOG_ERROR = 0,
+    WATTSON_LOG_WARN = 1,
+    WATTSON_LOG_INFO = 2,
+    WATTSON_LOG_DEBUG = 3,
+};
+
+/* Types a configuration lookup can answer. */
+enum wattson_cfg_type {
+    WATTSON_CFG_NONE = 0, /* no such key */
+    WATTSON_CFG_NUMBER = 1,
+    WATTSON_CFG_STRING = 2,
+    WATTSON_CFG_BOOL = 3,
+    WATTSON_CFG_TABLE = 4,
+};
+
+/* Plugin flags. */
+#define WATTSON_PLUGIN_SIMULATED 0x1u /* no real hardware: virtual clock ok */
+
+/*
+ * Functions the host hands to a plugin at init.  `ctx` is opaque and must be
+ * passed back.  Configuration paths are relative to the plugin's own entry
+ * in the lab file and use dots, with 1-based array indices as in Lua:
+ * "devices.2.workload.kind".  Strings returned by cfg_string stay valid
+ * until fini.
+ */
+struct wattson_host {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t size;
+    void *ctx;
+    uint64_t seed;       /* the run's seed: simulations must derive from it */
+    const char *lab_dir; /* directory relative paths are resolved against */
+
+    void (*log)(void *ctx, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+    int (*cfg_type)(void *ctx, const char *path);
+    int (*cfg_number)(void *ctx, const char *path, double *out);
+    const char *(*cfg_string)(void *ctx, const char *path);
+    int (*cfg_bool)(void *ctx, const char *path, int *out);
+    size_t (*cfg_len)(void *ctx, const char *path); /* array length */
+    /* Key `i` (0-based) of the table at `path`, NULL past the end; the
+     * order is the order keys appear in the lab file's table. */
+    const char *(*cfg_key)(void *ctx, const char *path, size_t i);
+    uint64_t (*now_ns)(void *ctx); /* the run's clock, virtual or wall */
+};
+
+struct wattson_device_desc {
+    const char *name; /* unique within the lab, e.g. "cpu0" */
+    const char *kind; /* cpu, gpu, fpga, rail, converter, link, ... */
+    int32_t parent;   /* index of the parent device in this plugin, or -1 */
+    const uint32_t *links; /* indices of neighbouring devices */
+    size_t n_links;
+};
+
+struct wattson_signal_desc {
+    const char *name; /* see the standard names below */
+    uint32_t device;  /* index into the plugin's devices */
+    const char *unit; /* SI unit: "W", "J", "Hz", "C", "op", "1" */
+    int behaviour;    /* enum wattson_behaviour */
+    double wrap;      /* counters: value at which it wraps, 0 = never */
+    const char *description;
+};
+
+struct wattson_control_desc {
+    const char *name;
+    uint32_t device;
+    const char *unit;
+    double min, max;
+    double step; /* 0 = continuous */
+    const char *description;
+};
+
+/* What a plugin exposes; filled by init, owned by the plugin until fini. */
+struct wattson_inventory {
+    const struct wattson_device_desc *devices;
+    size_t n_devices;
+    const struct wattson_signal_desc *signals;
+    size_t n_signals;
+    const struct wattson_control_desc *controls;
+    size_t n_controls;
+};
+
+struct wattson_plugin {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t size; /* sizeof(struct wattson_plugin) as the plugin saw it */
+    uint32_t flags;
+    const char *name;
+    const char *version;
+    const char *description;
+
+    /* On failure return a wattson_status, write one line into err, and
+     * release everything: the host will not call fini. */
+    int (*init)(const struct wattson_host *host, void **state,
+                struct wattson_inventory *inv, char *err, size_t errlen);
+    void (*fini)(void *state);
+    /* Batch read of every signal, in inventory order. */
+    int (*read)(void *state, double *values, uint8_t *valid, size_t n);
+    /* Batch write: idx[] are control indices.  Optional (NULL: read-only). */
+    int (*write)(void *state, const uint32_t *idx, const double *values,
+                 size_t n);
+    /* Current value of every control, for save/restore.  Required when
+     * write is set. */
+    int (*read_controls)(void *state, double *values, uint8_t *valid,
+                         size_t n);
+};
+
+typedef const struct wattson_plugin *(*wattson_plugin_entry_fn)(void);
+
+/*
+ * Standard signal and control names.  Engines, policies and the summary
+ * find processing-unit data by these names; a driver may add others.
+ *
+ *  signal          unit   behaviour  meaning
+ *  util            1      gauge      busy fraction over the last interval
+ *  freq            Hz     gauge      mean clock frequency
+ *  power           W      gauge      mean power over the last interval
+ *  energy          J      counter    energy consumed since start
+ *  temp            C      gauge      die temperature
+ *  throughput      op/s   gauge      service capacity at the current clock
+ *  backlog         op     gauge      work waiting to be served
+ *  work_arrived    op     counter    work that has arrived
+ *  work_served     op     counter    work that has been served
+ *  wait            op*s   counter    sum over served work of its queueing
+ *                                    delay (mean latency = wait / served)
+ *  deadline_misses 1      counter    arrival batches served after deadline
+ *  priority        1      constant   the PU's priority (higher = favoured)
+ *  temp_limit      C      constant   throttling temperature
+ *  deadline        s      constant   latency target of the PU's work
+ *
+ *  control         unit   meaning
+ *  freq            Hz     frequency target (the P-state at or below it)
+ *  power_cap       W      power limit the PU's governor must respect
+ */
+#define WATTSON_SIG_UTIL "util"
+#define WATTSON_SIG_FREQ "freq"
+#define WATTSON_SIG_POWER "power"
+#define WATTSON_SIG_ENERGY "energy"
+#define WATTSON_SIG_TEMP "temp"
+#define WATTSON_SIG_THROUGHPUT "throughput"
+#define WATTSON_SIG_BACKLOG "backlog"
+#define WATTSON_SIG_WORK_ARRIVED "work_arrived"
+#define WATTSON_SIG_WORK_SERVED "work_served"
+#define WATTSON_SIG_WAIT "wait"
+#define WATTSON_SIG_DEADLINE_MISSES "deadline_misses"
+#define WATTSON_SIG_PRIORITY "priority"
+#define WATTSON_SIG_TEMP_LIMIT "temp_limit"
+#define WATTSON_SIG_DEADLINE "deadline"
+#define WATTSON_CTL_FREQ "freq"
+#define WATTSON_CTL_POWER_CAP "power_cap"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WATTSON_PLUGIN_H */

@@ -1,0 +1,63 @@
+/*
+ * plug - finding, loading and refusing driver plugins.
+ *
+ * Search order for a plugin named N (file N.so): the directories given with
+ * --plugin-dir (in order), then each entry of $WATTSON_PLUGIN_PATH (colon
+ * separated), then the build tree's plugin directory, then the install
+ * prefix's lib/wattson.  A name containing '/' is used as a path as is.
+ *
+ * A plugin is refused - closed and reported with the file name and the
+ * reason - when dlopen fails (dlerror() text), the entry symbol is missing,
+ * the descriptor is shorter than the 1.0 descriptor, its major differs from
+ * the host's, its minor is newer than the host's, a mandatory operation is
+ * NULL, or its init fails.  A refused plugin is never left half loaded.
+ */
+#ifndef WATTSON_PLUG_H
+#define WATTSON_PLUG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattson/plugin.h"
+
+struct plug {
+    char *path;                        /* the file actually opened */
+    void *handle;                      /* dlopen handle */
+    const struct wattson_plugin *desc; /* the plugin's descriptor */
+    void *state;                       /* from init */
+    struct wattson_inventory inv;      /* from init */
+    struct wattson_host host;          /* what init was given (kept alive) */
+};
+
+/* Error classes, for exit codes: a config error is the lab's fault. */
+enum plug_err {
+    PLUG_OK = 0,
+    PLUG_ERR_NOTFOUND = 1, /* no file in the search path */
+    PLUG_ERR_LOAD = 2,     /* dlopen, symbol, ABI or descriptor problem */
+    PLUG_ERR_INIT = 3,     /* init failed (WATTSON_ERR / UNSUPPORTED) */
+    PLUG_ERR_CONFIG = 4,   /* init said WATTSON_ERR_CONFIG */
+};
+
+struct plug_path {
+    const char **dirs; /* --plugin-dir values, in order */
+    size_t n_dirs;
+};
+
+/* Finds the file for `name`; returns 0 and a malloc'd path, or -1 and the
+ * list of searched directories in err. */
+int plug_find(const struct plug_path *sp, const char *name, char **path,
+              char *err, size_t errlen);
+/* Opens and checks the plugin at `path` (no init).  Returns PLUG_OK or an
+ * enum plug_err with a one-line message in err naming the file. */
+int plug_open(const char *path, struct plug **out, char *err, size_t errlen);
+/* Calls init with `host` (copied into p->host).  On failure the plugin is
+ * closed and freed, *pp set to NULL, and the error class returned. */
+int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
+              size_t errlen);
+/* fini (if initialised), dlclose, free. */
+void plug_close(struct plug *p);
+/* Lists the search path, one directory per line, for --help and errors. */
+size_t plug_search_dirs(const struct plug_path *sp, const char **dirs,
+                        size_t max);
+
+#endif

@@ -1,0 +1,42 @@
+# The CLI contract: help, version, commands, plugins listing, headless
+# output when stdout is not a terminal.
+. "$TESTS/lib.sh"
+
+"$W" --help >"$T/help" 2>&1
+check '[ $? -eq 0 ]' "--help exits 0"
+for word in run plugins bench --headless --lab --policy --duration --tick \
+    --seed --out --csv --realtime --plugin-dir "Exit status"; do
+    check "grep -q -- '$word' '$T/help'" "--help mentions $word"
+done
+"$W" --version >"$T/ver"
+check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.0" "$T/ver"' "--version"
+
+"$W" plugins >"$T/plugins" 2>"$T/err"
+check '[ $? -eq 0 ]' "plugins exits 0: $(cat "$T/err")"
+check 'grep -q "^plugin sim" "$T/plugins"' "plugins lists sim"
+check '[ "$(grep -c "^  device" "$T/plugins")" -ge 7 ]' "default lab has 7+ devices"
+for k in cpu gpu fpga; do
+    check "grep -q '^  device .* ($k)' '$T/plugins'" "a $k device is listed"
+done
+check 'grep -q "signal  energy .*J .*counter" "$T/plugins"' "energy is a J counter"
+check 'grep -q "signal  temp .*C .*gauge" "$T/plugins"' "temp is a C gauge"
+check 'grep -q "control freq .*Hz .*min .*max" "$T/plugins"' "freq control with range"
+check 'grep -q "control power_cap .*W" "$T/plugins"' "power_cap control"
+
+# No arguments, stdout not a terminal: a headless run of the default lab
+# that prints the summary (what `make run` does without a terminal).
+"$W" --duration 2s </dev/null >"$T/sum" 2>"$T/err"
+check '[ $? -eq 0 ]' "default command exits 0: $(cat "$T/err")"
+check '[ "$(wc -l <"$T/sum")" -eq 1 ]' "summary is one line"
+for key in ticks sim_seconds wall_seconds energy_j mean_power_w peak_power_w \
+    budget_w budget_violations work_arrived work_served backlog_end \
+    mean_latency_s edp deadline_misses policy_errors rejected_decisions \
+    driver_errors; do
+    check "grep -q '\"$key\":' '$T/sum'" "summary has $key"
+done
+check '[ "$(json "[\"ticks\"]" <"$T/sum")" = 200 ]' "2 s at 10 ms = 200 ticks"
+check '[ ! -s "$T/err" ]' "quiet stderr on success: $(cat "$T/err")"
+
+"$W" bench nosuch >/dev/null 2>"$T/err"
+check '[ $? -eq 2 ] && grep -q "unknown benchmark" "$T/err"' "bench rejects unknown names"
+finish

@@ -1,0 +1,74 @@
+# Bad input: one clear line naming the file, line or field; a documented
+# exit code; nothing on stdout and nothing half-written.
+. "$TESTS/lib.sh"
+L="$WATTSON_SOURCE_DIR/lua-policies/labs"
+
+expect_fail 2 "unknown option '--bogus'" -- run --bogus
+expect_fail 2 "unknown command 'frobnicate'" -- frobnicate
+expect_fail 2 "option '--duration' needs a value" -- run --duration
+expect_fail 2 "invalid duration '5x'" -- run --duration 5x
+expect_fail 2 "duration" -- run --duration -5s
+expect_fail 2 "duration" -- run --duration 0
+expect_fail 2 "tick" -- run --tick abc
+expect_fail 2 "--seed" -- run --seed -1
+expect_fail 2 "unexpected argument 'extra'" -- run extra
+expect_fail 3 "$T/nope.lua: cannot open" -- run --lab "$T/nope.lua"
+
+printf 'return {\n  name = "x",\n  budget_w = = 5,\n}\n' >"$T/syntax.lua"
+expect_fail 3 "syntax.lua:3:" -- run --lab "$T/syntax.lua"
+
+printf 'return { budget_w = "lots", drivers = { { plugin = "sim", devices = {} } } }\n' >"$T/type.lua"
+expect_fail 3 "type.lua: budget_w: expected number, got string" -- run --lab "$T/type.lua"
+
+printf 'return { budget_w = -5, drivers = { { plugin = "sim", devices = {} } } }\n' >"$T/neg.lua"
+expect_fail 3 "neg.lua: budget_w: must be >= 0" -- run --lab "$T/neg.lua"
+
+printf 'return { drivers = { { plugin = "warpdrive" } } }\n' >"$T/drv.lua"
+expect_fail 3 "drv.lua: drivers.1.plugin: unknown driver 'warpdrive'" -- run --lab "$T/drv.lua"
+
+cat >"$T/kind.lua" <<'LAB'
+return { drivers = { { plugin = "sim", devices = {
+  { name = "t0", kind = "tpu", part = "zen3-core",
+    workload = { kind = "constant", level = 0.5 } } } } } }
+LAB
+expect_fail 3 "kind.lua: drivers.1: devices.1.kind: unknown device kind 'tpu'" -- run --lab "$T/kind.lua"
+
+printf 't_s,util\n0,0.5\n15,banana\n' >"$T/bad.csv"
+cat >"$T/csv.lua" <<'LAB'
+return { drivers = { { plugin = "sim", devices = {
+  { name = "c0", kind = "cpu", part = "zen3-core",
+    workload = { kind = "trace", file = "bad.csv" } } } } } }
+LAB
+expect_fail 3 "bad.csv:3:" -- run --lab "$T/csv.lua"
+
+# Unwritable output: exit 6 before the run, and no file left behind.
+expect_fail 6 "$T/missing/dir/t.jsonl: cannot write" -- run --duration 1s --out "$T/missing/dir/t.jsonl"
+expect_fail 6 "cannot write" -- run --duration 1s --out "$T/ok.jsonl" --csv "$T/missing/t.csv"
+check '[ ! -e "$T/ok.jsonl" ] && [ -z "$(ls "$T" | grep tmp)" ]' "no half-written trace after a failed start"
+
+# A plugin that cannot be loaded: exit 4 naming the file and both ABIs.
+if [ -n "${WATTSON_TEST_PLUGIN_DIR:-}" ] && [ -f "$WATTSON_TEST_PLUGIN_DIR/badabi.so" ]; then
+    printf 'return { drivers = { { plugin = "badabi" } } }\n' >"$T/abi.lua"
+    expect_fail 4 "badabi.so" -- run --lab "$T/abi.lua" --plugin-dir "$WATTSON_TEST_PLUGIN_DIR"
+    printf 'return { drivers = { { plugin = "failinit" } } }\n' >"$T/fi.lua"
+    expect_fail 4 "simulated failure" -- run --lab "$T/fi.lua" --plugin-dir "$WATTSON_TEST_PLUGIN_DIR"
+else
+    fail "test plugins not built"
+fi
+
+# Lua policies are not in this build: say so instead of ignoring it.
+expect_fail 2 "only 'builtin'" -- run --policy "$L/default.lua"
+
+# A declared limit that the run breaks: exit 5, summary still printed.
+cat >"$T/limit.lua" <<'LAB'
+return { duration = 5, limits = { deadline_misses = 0 },
+  drivers = { { plugin = "sim", devices = {
+  { name = "c0", kind = "cpu", part = "zen3-core", deadline_s = 0.001,
+    workload = { kind = "constant", level = 1.4 } } } } } }
+LAB
+"$W" run --lab "$T/limit.lua" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 5 ]' "broken limit exits 5 (got $rc: $(cat "$T/err"))"
+check 'grep -q "limit broken: deadline_misses" "$T/err"' "limit message names the key"
+check 'grep -q "\"limit_broken\":\"deadline_misses\"" "$T/out"' "summary names the limit"
+finish

@@ -1,0 +1,39 @@
+# Shared helpers for the integration scripts (POSIX sh).
+W=${1:?usage: $0 path/to/wattson}
+T=$(mktemp -d /tmp/wattson-it.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$1"; then ok; else fail "$2"; fi; }
+finish() {
+    echo "$(basename "$0"): $checks checks, $fails failed" >&2
+    [ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+}
+# expect_fail CODE PATTERN -- ARGS: exit code, exactly one stderr line
+# matching PATTERN, nothing on stdout.
+expect_fail() {
+    code=$1 pat=$2
+    shift 3
+    "$W" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -ne "$code" ]; then
+        fail "wattson $*: exit $rc, expected $code ($(cat "$T/err"))"
+        return
+    fi
+    if [ "$(wc -l <"$T/err")" -ne 1 ]; then
+        fail "wattson $*: expected one line on stderr, got: $(cat "$T/err")"
+        return
+    fi
+    if ! grep -q -- "$pat" "$T/err"; then
+        fail "wattson $*: stderr '$(cat "$T/err")' lacks '$pat'"
+        return
+    fi
+    if [ -s "$T/out" ]; then
+        fail "wattson $*: wrote to stdout on failure"
+        return
+    fi
+    ok
+}
+json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readlines()[-1]); print(d$1)"; }

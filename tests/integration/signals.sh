@@ -1,0 +1,47 @@
+# Safety on real-hardware-like drivers: the filectl test plugin keeps its
+# controls in files like sysfs.  wattson is read-only by default; with
+# --allow-writes it saves the files before the first write and puts them
+# back when SIGTERM (or SIGINT) stops it, and its outputs stay complete.
+. "$TESTS/lib.sh"
+P="$WATTSON_TEST_PLUGIN_DIR"
+
+setup() {
+    rm -rf "$T/hw"
+    mkdir -p "$T/hw/fc0"
+    echo 0.05 >"$T/hw/fc0/util"          # nearly idle: policy lowers freq
+    echo 3500000000 >"$T/hw/fc0/freq"
+    echo 42 >"$T/hw/fc0/power_cap"
+    cat >"$T/lab.lua" <<LAB
+return { tick = "20ms", duration = "1h", budget_w = 30,
+  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
+LAB
+}
+
+# Read-only by default: nothing is written.
+setup
+"$W" run --lab "$T/lab.lua" --duration 1s --plugin-dir "$P" >"$T/ro.sum" 2>"$T/ro.err"
+check '[ $? -eq 0 ]' "read-only run: $(cat "$T/ro.err")"
+check '[ ! -s "$T/hw/writes.log" ]' "no writes without --allow-writes"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "freq untouched"
+
+for sig in TERM INT; do
+    setup
+    "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" \
+        --out "$T/$sig.jsonl" >"$T/$sig.sum" 2>"$T/$sig.err" &
+    pid=$!
+    # Wait (up to 20 s) until wattson has changed the hardware.
+    i=0
+    while [ $i -lt 200 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "$sig: wattson wrote a new freq"
+    kill -"$sig" $pid
+    wait $pid
+    rc=$?
+    check '[ $rc -eq 130 ]' "$sig: exit 130, got $rc ($(cat "$T/$sig.err"))"
+    check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "$sig: freq restored (is $(cat "$T/hw/fc0/freq"))"
+    check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "$sig: power_cap restored (is $(cat "$T/hw/fc0/power_cap"))"
+    check '! grep -q VIOLATION "$T/hw/writes.log"' "$sig: no out-of-range write"
+    check 'tail -n 1 "$T/$sig.jsonl" | grep -q "\"interrupted\":true"' "$sig: trace complete with its summary"
+done
+finish

@@ -1,0 +1,791 @@
+/*
+ * test_loader - the plugin loader against the test plugins in
+ * tests/plugins (built into WATTSON_TEST_PLUGIN_DIR) and the template.
+ *
+ * The host is a fake: log lines go into a buffer, configuration comes from
+ * a small table set per test, and the clock advances 100 ms per call, so
+ * every run sees the same values.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loader/loader.h"
+#include "t.h"
+
+/* The build passes the loader's values; these mirror loader.c's own
+ * fallbacks so the file also builds by hand. */
+#ifndef WATTSON_PLUGIN_BUILD_DIR
+#define WATTSON_PLUGIN_BUILD_DIR "."
+#endif
+#ifndef WATTSON_PLUGIN_INSTALL_DIR
+#define WATTSON_PLUGIN_INSTALL_DIR "/usr/local/lib/wattson"
+#endif
+#ifndef WATTSON_TEST_PLUGIN_DIR
+#define WATTSON_TEST_PLUGIN_DIR "tests/plugins"
+#endif
+
+/* ---- fake host -------------------------------------------------------- */
+
+struct th_cfg {
+    const char *key;
+    int type;
+    double num;
+    const char *str;
+    int b;
+};
+
+static char th_logbuf[8192];
+static size_t th_loglen;
+static const struct th_cfg *th_cfgs;
+static size_t th_ncfg;
+static uint64_t th_clock;
+
+static void th_log(void *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void th_log(void *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    (void)ctx;
+    (void)level;
+    if (th_loglen >= sizeof th_logbuf - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        th_loglen += (size_t)n;
+    if (th_loglen > sizeof th_logbuf - 2)
+        th_loglen = sizeof th_logbuf - 2;
+    th_logbuf[th_loglen++] = '\n';
+    th_logbuf[th_loglen] = '\0';
+}
+
+static const struct th_cfg *th_find(const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < th_ncfg; i++)
+        if (strcmp(th_cfgs[i].key, path) == 0)
+            return &th_cfgs[i];
+    return NULL;
+}
+
+static int th_cfg_type(void *ctx, const char *path)
+{
+    const struct th_cfg *c = th_find(path);
+
+    (void)ctx;
+    return c ? c->type : WATTSON_CFG_NONE;
+}
+
+static int th_cfg_number(void *ctx, const char *path, double *out)
+{
+    const struct th_cfg *c = th_find(path);
+
+    (void)ctx;
+    if (!c || c->type != WATTSON_CFG_NUMBER)
+        return -1;
+    *out = c->num;
+    return 0;
+}
+
+static const char *th_cfg_string(void *ctx, const char *path)
+{
+    const struct th_cfg *c = th_find(path);
+
+    (void)ctx;
+    return c && c->type == WATTSON_CFG_STRING ? c->str : NULL;
+}
+
+static int th_cfg_bool(void *ctx, const char *path, int *out)
+{
+    const struct th_cfg *c = th_find(path);
+
+    (void)ctx;
+    if (!c || c->type != WATTSON_CFG_BOOL)
+        return -1;
+    *out = c->b;
+    return 0;
+}
+
+static size_t th_cfg_len(void *ctx, const char *path)
+{
+    (void)ctx;
+    (void)path;
+    return 0;
+}
+
+static const char *th_cfg_key(void *ctx, const char *path, size_t i)
+{
+    (void)ctx;
+    (void)path;
+    (void)i;
+    return NULL;
+}
+
+static uint64_t th_now_ns(void *ctx)
+{
+    (void)ctx;
+    th_clock += 100000000u;
+    return th_clock;
+}
+
+static int th_ctx_marker;
+
+/* Filled on the caller's stack on purpose: the loader must copy it. */
+static void th_host(struct wattson_host *h, const struct th_cfg *cfgs, size_t n)
+{
+    memset(h, 0, sizeof *h);
+    h->abi_major = WATTSON_ABI_MAJOR;
+    h->abi_minor = WATTSON_ABI_MINOR;
+    h->size = sizeof *h;
+    h->ctx = &th_ctx_marker;
+    h->seed = 42;
+    h->lab_dir = NULL;
+    h->log = th_log;
+    h->cfg_type = th_cfg_type;
+    h->cfg_number = th_cfg_number;
+    h->cfg_string = th_cfg_string;
+    h->cfg_bool = th_cfg_bool;
+    h->cfg_len = th_cfg_len;
+    h->cfg_key = th_cfg_key;
+    h->now_ns = th_now_ns;
+    th_cfgs = cfgs;
+    th_ncfg = n;
+    th_loglen = 0;
+    th_logbuf[0] = '\0';
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static const char *tl_plugin_dir(void)
+{
+    const char *d = getenv("WATTSON_TEST_PLUGIN_DIR");
+
+    return d && *d ? d : WATTSON_TEST_PLUGIN_DIR;
+}
+
+static const char *tl_path(const char *name)
+{
+    static char buf[4096];
+
+    snprintf(buf, sizeof buf, "%s/%s.so", tl_plugin_dir(), name);
+    return buf;
+}
+
+static int tl_has(const char *hay, const char *needle)
+{
+    int ok = hay && strstr(hay, needle) != NULL;
+
+    if (!ok)
+        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
+                needle);
+    return ok;
+}
+
+static void tl_write(const char *dir, const char *file, const char *text)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cannot create %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Whole file into a static buffer ("" if missing). */
+static const char *tl_slurp(const char *dir, const char *file)
+{
+    static char buf[16384];
+    char path[4096];
+    size_t n = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    buf[0] = '\0';
+    f = fopen(path, "r");
+    if (f) {
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static void tl_rmtree(const char *dir)
+{
+    char cmd[4200];
+
+    /* Test-only cleanup of a mkdtemp directory we created. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+/* Opens and initialises a test plugin; NULL (with a report) on failure. */
+static struct plug *tl_load(const char *name, const struct th_cfg *cfgs,
+                            size_t n)
+{
+    struct wattson_host h;
+    struct plug *p = NULL;
+    char err[1024];
+    int rc;
+
+    rc = plug_open(tl_path(name), &p, err, sizeof err);
+    T_CHECK(rc == PLUG_OK);
+    if (rc != PLUG_OK) {
+        fprintf(stderr, "  %s\n", err);
+        return NULL;
+    }
+    th_host(&h, cfgs, n);
+    rc = plug_init(&p, &h, err, sizeof err);
+    T_CHECK(rc == PLUG_OK);
+    if (rc != PLUG_OK) {
+        fprintf(stderr, "  %s\n", err);
+        return NULL;
+    }
+    /* The plugin got the loader's copy, not our stack variable. */
+    T_CHECK(p->host.ctx == &th_ctx_marker);
+    return p;
+}
+
+/* ---- refusals at load ------------------------------------------------- */
+
+static void tl_refused(const char *name, const char *want1, const char *want2)
+{
+    struct plug *p = (struct plug *)&p; /* must be reset to NULL */
+    char err[1024] = "";
+    const char *path = tl_path(name);
+    int rc = plug_open(path, &p, err, sizeof err);
+
+    T_CHECK(rc == PLUG_ERR_LOAD);
+    T_CHECK(p == NULL);
+    T_CHECK(tl_has(err, path));
+    if (want1)
+        T_CHECK(tl_has(err, want1));
+    if (want2)
+        T_CHECK(tl_has(err, want2));
+    T_CHECK(strchr(err, '\n') == NULL);
+}
+
+static void test_load_refusals(void)
+{
+    char dir[] = "/tmp/wattson-loader-XXXXXX";
+
+    tl_refused("badabi", "built for ABI 99.0", "wattson has 1.0");
+    tl_refused("newminor", "built for ABI 1.1", "wattson has 1.0");
+    tl_refused("shortdesc", "descriptor is 8 bytes", NULL);
+    /* dlerror() names the missing symbol. */
+    tl_refused("noentry", "undefined symbol: wattson_plugin_entry", NULL);
+    tl_refused("nullentry", "returned no descriptor", NULL);
+    tl_refused("noread", "no read", NULL);
+    tl_refused("nordctl", "write but no read_controls", NULL);
+    tl_refused("no-such-plugin", "cannot load",
+               "cannot open shared object file");
+
+    /* Not an ELF file: dlopen's own complaint is passed on. */
+    if (mkdtemp(dir)) {
+        char path[4200], err[1024];
+        struct plug *p = NULL;
+
+        tl_write(dir, "junk.so", "this is not a shared object\n");
+        snprintf(path, sizeof path, "%s/junk.so", dir);
+        T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_ERR_LOAD);
+        T_CHECK(p == NULL);
+        T_CHECK(tl_has(err, path));
+        T_CHECK(tl_has(err, "cannot load: "));
+        tl_rmtree(dir);
+    }
+}
+
+/* ---- search path ------------------------------------------------------ */
+
+static void test_find(void)
+{
+    char root[] = "/tmp/wattson-find-XXXXXX";
+    char d1[4200], d2[4200], e1[4200], e2[4200], env[9000], want[4300];
+    char err[4096];
+    char *path = NULL;
+    const char *dirs[2];
+    const char *list[16];
+    struct plug_path sp;
+    size_t n;
+
+    if (!mkdtemp(root)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(d1, sizeof d1, "%s/d1", root);
+    snprintf(d2, sizeof d2, "%s/d2", root);
+    snprintf(e1, sizeof e1, "%s/e1", root);
+    snprintf(e2, sizeof e2, "%s/e2", root);
+    T_CHECK(mkdir(d1, 0755) == 0 && mkdir(d2, 0755) == 0 &&
+            mkdir(e1, 0755) == 0 && mkdir(e2, 0755) == 0);
+    /* plug_find only looks for the files; they need no contents. */
+    tl_write(d2, "both.so", "");
+    tl_write(e1, "both.so", "");
+    tl_write(e1, "envonly.so", "");
+    tl_write(e2, "late.so", "");
+    tl_write(e2, "envonly.so", "");
+
+    dirs[0] = d1;
+    dirs[1] = d2;
+    sp.dirs = dirs;
+    sp.n_dirs = 2;
+    /* Empty entries (leading, doubled, trailing) are skipped. */
+    snprintf(env, sizeof env, ":%s::%s:", e1, e2);
+    setenv("WATTSON_PLUGIN_PATH", env, 1);
+
+    /* --plugin-dir wins over the environment. */
+    T_CHECK(plug_find(&sp, "both", &path, err, sizeof err) == 0);
+    snprintf(want, sizeof want, "%s/both.so", d2);
+    T_STREQ(path, want);
+    free(path);
+    /* The environment in its order: e1 before e2. */
+    T_CHECK(plug_find(&sp, "envonly", &path, err, sizeof err) == 0);
+    snprintf(want, sizeof want, "%s/envonly.so", e1);
+    T_STREQ(path, want);
+    free(path);
+    T_CHECK(plug_find(&sp, "late", &path, err, sizeof err) == 0);
+    snprintf(want, sizeof want, "%s/late.so", e2);
+    T_STREQ(path, want);
+    free(path);
+    /* "N.so" names the same file as "N". */
+    T_CHECK(plug_find(&sp, "late.so", &path, err, sizeof err) == 0);
+    T_STREQ(path, want);
+    free(path);
+
+    /* Not found: every searched directory is reported, in order. */
+    path = (char *)err;
+    T_CHECK(plug_find(&sp, "nosuch", &path, err, sizeof err) == -1);
+    T_CHECK(path == NULL);
+    T_CHECK(tl_has(err, "nosuch.so"));
+    T_CHECK(tl_has(err, d1));
+    T_CHECK(tl_has(err, e2));
+    T_CHECK(tl_has(err, WATTSON_PLUGIN_BUILD_DIR));
+    T_CHECK(tl_has(err, WATTSON_PLUGIN_INSTALL_DIR));
+    T_CHECK(strstr(err, d1) < strstr(err, d2));
+    T_CHECK(strstr(err, d2) < strstr(err, e1));
+    T_CHECK(strstr(err, e2) < strstr(err, WATTSON_PLUGIN_INSTALL_DIR));
+
+    /* A name with a slash is a path, used as is. */
+    snprintf(want, sizeof want, "%s/late.so", e2);
+    T_CHECK(plug_find(&sp, want, &path, err, sizeof err) == 0);
+    T_STREQ(path, want);
+    free(path);
+    snprintf(want, sizeof want, "%s/missing.so", e2);
+    T_CHECK(plug_find(&sp, want, &path, err, sizeof err) == -1);
+    T_CHECK(tl_has(err, want));
+    T_CHECK(plug_find(&sp, "", &path, err, sizeof err) == -1);
+
+    /* The listing matches the search order. */
+    n = plug_search_dirs(&sp, list, 16);
+    T_CHECK(n == 6);
+    if (n == 6) {
+        T_STREQ(list[0], d1);
+        T_STREQ(list[1], d2);
+        T_STREQ(list[2], e1);
+        T_STREQ(list[3], e2);
+        T_STREQ(list[4], WATTSON_PLUGIN_BUILD_DIR);
+        T_STREQ(list[5], WATTSON_PLUGIN_INSTALL_DIR);
+    }
+    /* Too small an array: the count still says how many there are. */
+    T_CHECK(plug_search_dirs(&sp, list, 1) == 6);
+    T_STREQ(list[0], d1);
+
+    /* Without --plugin-dir or environment: build dir, then install. */
+    unsetenv("WATTSON_PLUGIN_PATH");
+    T_CHECK(plug_search_dirs(NULL, list, 16) == 2);
+    T_CHECK(plug_find(NULL, "nosuch", &path, err, sizeof err) == -1);
+
+    /* The real test plugin directory as a --plugin-dir. */
+    dirs[0] = tl_plugin_dir();
+    sp.n_dirs = 1;
+    T_CHECK(plug_find(&sp, "recorder", &path, err, sizeof err) == 0);
+    T_STREQ(path, tl_path("recorder"));
+    free(path);
+    tl_rmtree(root);
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static void test_init_failures(void)
+{
+    struct wattson_host h;
+    struct plug *p = NULL;
+    char err[1024];
+    const char *path;
+    int rc;
+
+    path = tl_path("failinit");
+    T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_OK);
+    th_host(&h, NULL, 0);
+    rc = plug_init(&p, &h, err, sizeof err);
+    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(p == NULL); /* closed and freed: ASan checks the rest */
+    T_CHECK(tl_has(err, path));
+    T_CHECK(tl_has(err, "init failed: simulated failure"));
+
+    path = tl_path("badconf");
+    T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_OK);
+    rc = plug_init(&p, &h, err, sizeof err);
+    T_CHECK(rc == PLUG_ERR_CONFIG);
+    T_CHECK(p == NULL);
+    T_CHECK(tl_has(err, path));
+    T_CHECK(tl_has(err, "init failed: config key 'rate'"));
+
+    /* A NULL plug or host is refused without a crash. */
+    p = NULL;
+    T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_INIT);
+    plug_close(NULL);
+}
+
+static void test_bad_inventory(void)
+{
+    static const char *const why[] = {
+        "",
+        "array is NULL",
+        "signal util names device 2",
+        "control freq names device 7",
+        "device 1 has no name",
+        "range [3e+09, 2e+09]",
+        "range [1e+09, inf]",
+        "bi0 is used twice",
+        "signal 0 has no name",
+        "array is NULL",
+    };
+    struct th_cfg cfg[1] = {{"case", WATTSON_CFG_NUMBER, 0, NULL, 0}};
+    struct wattson_host h;
+    struct plug *p;
+    char err[1024];
+    size_t c;
+
+    for (c = 1; c < sizeof why / sizeof why[0]; c++) {
+        cfg[0].num = (double)c;
+        p = NULL;
+        T_CHECK(plug_open(tl_path("badinv"), &p, err, sizeof err) == 0);
+        th_host(&h, cfg, 1);
+        T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_INIT);
+        T_CHECK(p == NULL);
+        T_CHECK(tl_has(err, tl_path("badinv")));
+        T_CHECK(tl_has(err, "bad inventory"));
+        T_CHECK(tl_has(err, why[c]));
+        /* init had succeeded, so fini must have run. */
+        T_CHECK(tl_has(th_logbuf, "badinv: fini"));
+    }
+
+    /* The sane case loads; close after open without init skips fini. */
+    cfg[0].num = 0;
+    p = tl_load("badinv", cfg, 1);
+    T_CHECK(p && p->inv.n_devices == 2);
+    plug_close(p);
+    T_CHECK(tl_has(th_logbuf, "badinv: fini"));
+    T_CHECK(plug_open(tl_path("badinv"), &p, err, sizeof err) == 0);
+    th_loglen = 0;
+    th_logbuf[0] = '\0';
+    plug_close(p);
+    T_CHECK(strstr(th_logbuf, "fini") == NULL);
+}
+
+/* ---- plugins at work -------------------------------------------------- */
+
+static void test_recorder(void)
+{
+    char dir[] = "/tmp/wattson-rec-XXXXXX";
+    char logpath[4200];
+    struct th_cfg cfg[2] = {
+        {"n", WATTSON_CFG_NUMBER, 3, NULL, 0},
+        {"log", WATTSON_CFG_STRING, 0, logpath, 0},
+    };
+    double v[9], c[6];
+    uint8_t ok[9], cok[6];
+    uint32_t idx[2];
+    double w[2];
+    struct plug *p;
+    size_t i;
+
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(logpath, sizeof logpath, "%s/rec.log", dir);
+    p = tl_load("recorder", cfg, 2);
+    if (!p)
+        goto out;
+    T_CHECK(p->desc->flags & WATTSON_PLUGIN_SIMULATED);
+    T_STREQ(p->desc->name, "recorder");
+    T_CHECK(p->inv.n_devices == 3);
+    T_CHECK(p->inv.n_signals == 9);
+    T_CHECK(p->inv.n_controls == 6);
+    T_STREQ(p->inv.devices[2].name, "rec2");
+    T_STREQ(p->inv.signals[5].name, "energy");
+    T_CHECK(p->inv.signals[5].device == 1);
+    T_CHECK(p->inv.signals[5].behaviour == WATTSON_COUNTER);
+    T_STREQ(p->inv.controls[3].name, "power_cap");
+    T_NEAR(p->inv.controls[2].step, 1e8, 0);
+
+    memset(ok, 0, sizeof ok);
+    T_CHECK(p->desc->read(p->state, v, ok, 9) == WATTSON_OK);
+    T_CHECK(p->desc->read(p->state, v, ok, 9) == WATTSON_OK);
+    for (i = 0; i < 9; i++)
+        T_CHECK(ok[i] == 1);
+    T_CHECK(v[0] >= 0 && v[0] < 1);
+    T_CHECK(v[2] > 0); /* energy grew over the 100 ms tick */
+
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 6) == WATTSON_OK);
+    T_NEAR(c[0], 3e9, 0);
+    T_NEAR(c[1], 100, 0);
+    idx[0] = 2; /* rec1 freq */
+    w[0] = 2e9;
+    idx[1] = 5; /* rec2 power_cap */
+    w[1] = 40;
+    T_CHECK(p->desc->write(p->state, idx, w, 2) == WATTSON_OK);
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 6) == WATTSON_OK);
+    T_NEAR(c[2], 2e9, 0);
+    T_NEAR(c[5], 40, 0);
+    T_CHECK(cok[5] == 1);
+    /* What the recorder is for: it notices a host breaking its promise. */
+    w[0] = NAN;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    plug_close(p);
+    T_CHECK(tl_has(th_logbuf, "recorder: 3 writes, 1 violations"));
+    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "rec1 freq 2000000000\n"));
+    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "rec2 power_cap 40\n"));
+    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "VIOLATION rec1 freq nan"));
+
+    /* Bad `n` is the lab's fault. */
+    {
+        struct th_cfg bad[1] = {{"n", WATTSON_CFG_NUMBER, 0.5, NULL, 0}};
+        struct wattson_host h;
+        char err[1024];
+
+        p = NULL;
+        T_CHECK(plug_open(tl_path("recorder"), &p, err, sizeof err) == 0);
+        th_host(&h, bad, 1);
+        T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
+        T_CHECK(p == NULL);
+        T_CHECK(tl_has(err, "config key 'n'"));
+    }
+out:
+    tl_rmtree(dir);
+}
+
+static void test_filectl(void)
+{
+    char dir[] = "/tmp/wattson-filectl-XXXXXX";
+    char dev[4200];
+    struct th_cfg cfg[1] = {{"dir", WATTSON_CFG_STRING, 0, dir, 0}};
+    double v[2], c[2], w[2];
+    uint8_t ok[2], cok[2];
+    uint32_t idx[2];
+    struct plug *p;
+    const char *log;
+
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(dev, sizeof dev, "%s/fc0", dir);
+
+    /* No fc0 directory yet: a configuration error naming the key. */
+    {
+        struct wattson_host h;
+        char err[1024];
+
+        p = NULL;
+        T_CHECK(plug_open(tl_path("filectl"), &p, err, sizeof err) == 0);
+        th_host(&h, cfg, 1);
+        T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
+        T_CHECK(tl_has(err, "config key 'dir'"));
+        T_CHECK(plug_open(tl_path("filectl"), &p, err, sizeof err) == 0);
+        th_host(&h, NULL, 0);
+        T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
+    }
+
+    T_CHECK(mkdir(dev, 0755) == 0);
+    tl_write(dev, "util", "0.75\n");
+    tl_write(dev, "freq", "2000000000\n");
+    tl_write(dev, "power_cap", "25\n");
+    p = tl_load("filectl", cfg, 1);
+    if (!p)
+        goto out;
+    T_CHECK(p->desc->flags == 0);
+    T_CHECK(p->inv.n_signals == 2 && p->inv.n_controls == 2);
+    T_CHECK(p->desc->read(p->state, v, ok, 2) == WATTSON_OK);
+    T_CHECK(ok[0] && ok[1]);
+    T_NEAR(v[0], 0.75, 0);
+    T_NEAR(v[1], 2e9, 0);
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
+    T_CHECK(cok[0] && cok[1]);
+    T_NEAR(c[0], 2e9, 0);
+    T_NEAR(c[1], 25, 0);
+
+    idx[0] = 0;
+    w[0] = 1.5e9;
+    idx[1] = 1;
+    w[1] = 30.25;
+    T_CHECK(p->desc->write(p->state, idx, w, 2) == WATTSON_OK);
+    T_STREQ(tl_slurp(dev, "freq"), "1500000000\n");
+    T_STREQ(tl_slurp(dev, "power_cap"), "30.25\n");
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
+    T_NEAR(c[0], 1.5e9, 0);
+    T_NEAR(c[1], 30.25, 0);
+    log = tl_slurp(dir, "writes.log");
+    T_STREQ(log, "freq 1500000000\npower_cap 30.25\n");
+
+    /* Out of range: logged as a violation, the device file untouched. */
+    w[0] = 4e9;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    T_STREQ(tl_slurp(dev, "freq"), "1500000000\n");
+    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "VIOLATION freq 4000000000"));
+
+    /* A missing or garbled file reads as invalid, not as zero. */
+    {
+        char util[4300];
+
+        snprintf(util, sizeof util, "%s/util", dev);
+        T_CHECK(unlink(util) == 0);
+        tl_write(dev, "freq", "garbage\n");
+        T_CHECK(p->desc->read(p->state, v, ok, 2) == WATTSON_OK);
+        T_CHECK(ok[0] == 0 && ok[1] == 0);
+    }
+    plug_close(p);
+out:
+    tl_rmtree(dir);
+}
+
+static void test_readerr(void)
+{
+    struct plug *p = tl_load("readerr", NULL, 0);
+    double v[1];
+    uint8_t ok[1];
+    int i;
+
+    if (!p)
+        return;
+    T_CHECK(p->inv.n_devices == 1 && p->inv.n_signals == 1);
+    T_STREQ(p->inv.devices[0].name, "rd0");
+    T_STREQ(p->inv.signals[0].name, "util");
+    for (i = 1; i <= 9; i++) {
+        int rc = p->desc->read(p->state, v, ok, 1);
+
+        T_CHECK(rc == (i % 3 == 0 ? WATTSON_ERR : WATTSON_OK));
+    }
+    plug_close(p);
+}
+
+static void test_flaky(void)
+{
+    struct th_cfg cfg[1] = {{"energy_start", WATTSON_CFG_NUMBER, 995, NULL, 0}};
+    struct plug *p = tl_load("flaky", NULL, 0);
+    double v[3], prev = 0;
+    uint8_t ok[3];
+    int i, wraps = 0;
+
+    if (!p)
+        return;
+    T_CHECK(p->inv.n_signals == 3);
+    T_STREQ(p->inv.signals[1].name, "power");
+    T_CHECK(p->inv.signals[2].behaviour == WATTSON_COUNTER);
+    T_NEAR(p->inv.signals[2].wrap, 1000, 0);
+    for (i = 1; i <= 200; i++) {
+        T_CHECK(p->desc->read(p->state, v, ok, 3) == WATTSON_OK);
+        T_CHECK(ok[1] == (i % 2 == 0));
+        T_CHECK(ok[0] && ok[2]);
+        if (i == 1)
+            T_NEAR(v[2], 7.5, 0);
+        if (i == 2)
+            T_NEAR(v[1], 20, 0);
+        T_CHECK(v[2] >= 0 && v[2] < 1000);
+        if (v[2] < prev) {
+            wraps++;
+            /* 134 * 7.5 = 1005: the 134th read wraps to 5. */
+            T_CHECK(i == 134);
+            T_NEAR(v[2], 5, 1e-9);
+        }
+        prev = v[2];
+    }
+    T_CHECK(wraps == 1);
+    plug_close(p);
+
+    p = tl_load("flaky", cfg, 1);
+    if (!p)
+        return;
+    T_CHECK(p->desc->read(p->state, v, ok, 3) == WATTSON_OK);
+    T_NEAR(v[2], 2.5, 1e-9);
+    T_CHECK(ok[1] == 0);
+    plug_close(p);
+}
+
+static void test_template(void)
+{
+    char dir[] = "/tmp/wattson-tmpl-XXXXXX";
+    struct th_cfg cfg[2] = {
+        {"root", WATTSON_CFG_STRING, 0, dir, 0},
+        {"device", WATTSON_CFG_STRING, 0, "pkg7", 0},
+    };
+    double v[2], c[1], w[1];
+    uint8_t ok[2], cok[1];
+    uint32_t idx[1] = {0};
+    struct plug *p;
+
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    tl_write(dir, "temp1_input", "45500\n");
+    tl_write(dir, "energy_uj", "123456789\n");
+    tl_write(dir, "max_energy_range_uj", "262143328850\n");
+    tl_write(dir, "constraint_0_power_limit_uw", "95000000\n");
+    tl_write(dir, "constraint_0_max_power_uw", "150000000\n");
+    p = tl_load("template", cfg, 2);
+    if (!p)
+        goto out;
+    T_STREQ(p->inv.devices[0].name, "pkg7");
+    T_NEAR(p->inv.signals[1].wrap, 262143.32885, 1e-6);
+    T_NEAR(p->inv.controls[0].max, 150, 1e-9);
+    T_CHECK(p->desc->read(p->state, v, ok, 2) == WATTSON_OK);
+    T_CHECK(ok[0] && ok[1]);
+    T_NEAR(v[0], 45.5, 1e-9);
+    T_NEAR(v[1], 123.456789, 1e-9);
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 1) == WATTSON_OK);
+    T_NEAR(c[0], 95, 1e-9);
+    w[0] = 80;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(tl_slurp(dir, "constraint_0_power_limit_uw"), "80000000\n");
+    plug_close(p);
+out:
+    tl_rmtree(dir);
+}
+
+int main(void)
+{
+    /* The caller's environment must not change the search order tested. */
+    unsetenv("WATTSON_PLUGIN_PATH");
+    test_load_refusals();
+    test_find();
+    test_init_failures();
+    test_bad_inventory();
+    test_recorder();
+    test_filectl();
+    test_readerr();
+    test_flaky();
+    test_template();
+    return t_done("test_loader");
+}

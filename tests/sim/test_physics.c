@@ -1,0 +1,335 @@
+/*
+ * test_physics - the sim driver's processing-unit physics, driven through
+ * the plugin descriptor: thermal RC, energy accounting, throttling, power
+ * capping, frequency control, work conservation and latency.
+ */
+#include "fakehost.h"
+#include "t.h"
+
+#include "pu.h"
+
+static const double tick = 0.01;
+
+static void step(struct fh_run *r)
+{
+    fh_advance(tick);
+    T_CHECK(fh_read(r) == WATTSON_OK);
+}
+
+static void test_first_read(void)
+{
+    struct fh_run r;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.5);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(fh_read(&r) == WATTSON_OK);
+    /* No interval yet: util and power are missing, not zero. */
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "util")] == 0);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "power")] == 0);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "temp")] == 1);
+    T_NEAR(fh_sig(&r, 0, "temp"), 25.0, 1e-12);
+    T_NEAR(fh_sig(&r, 0, "freq"), 3.7e9, 1);
+    /* A read with no time passed only reports. */
+    T_CHECK(fh_read(&r) == WATTSON_OK);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "util")] == 0);
+    step(&r);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "util")] == 1);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "power")] == 1);
+    T_NEAR(fh_sig(&r, 0, "util"), 0.5, 1e-12);
+    fh_close(&r);
+}
+
+/* Full load for 20 time constants: T = T_amb + P R. */
+static void test_thermal_steady(void)
+{
+    struct fh_run r;
+    const struct pu_part *part = pu_part_find("zen3-core");
+    double R = part->params.r_th;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 1.0);
+    fh_num(30.0, "ambient_c");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 20000; i++) /* 200 s, tau = 9.9 s */
+        step(&r);
+    T_NEAR(fh_sig(&r, 0, "temp"), 30.0 + fh_sig(&r, 0, "power") * R, 0.01);
+    T_CHECK(fh_sig(&r, 0, "temp") < fh_sig(&r, 0, "temp_limit"));
+    T_NEAR(fh_sig(&r, 0, "util"), 1.0, 1e-12);
+    fh_close(&r);
+}
+
+/* With no leakage P is constant and the exact discretisation makes T
+ * independent of the tick: one 5 s step == 500 steps of 10 ms == the
+ * analytic T_amb + P R (1 - exp(-t / RC)). */
+static void test_thermal_exact(void)
+{
+    struct fh_run a, b;
+    const struct pu_part *part = pu_part_find("a100-pcie");
+    double R = part->params.r_th, C = part->params.c_th, P, want;
+    fh_reset();
+    fh_dev(1, "gpu0", "gpu", "a100-pcie", 1.0);
+    fh_num(0.0, "devices.1.leak_w");
+    T_CHECK(fh_open(&a) == WATTSON_OK);
+    T_CHECK(fh_open(&b) == WATTSON_OK);
+    fh_read(&a);
+    fh_read(&b);
+    fh.now_ns = 5000000000ull;
+    fh_read(&a);
+    fh.now_ns = 0;
+    for (int i = 0; i < 500; i++) {
+        fh_advance(tick);
+        fh_read(&b);
+    }
+    P = fh_sig(&a, 0, "power");
+    T_NEAR(P, part->params.c_eff_f * 1.0 * 1.0 * 1410e6, 1e-9);
+    want = 25.0 + P * R * (1.0 - exp(-5.0 / (R * C)));
+    T_NEAR(fh_sig(&a, 0, "temp"), want, 1e-9);
+    T_NEAR(fh_sig(&b, 0, "temp"), want, 1e-9);
+    T_NEAR(fh_sig(&a, 0, "energy"), P * 5.0, 1e-6);
+    T_NEAR(fh_sig(&b, 0, "energy"), P * 5.0, 1e-6);
+    fh_close(&a);
+    fh_close(&b);
+}
+
+/* Sum of power * dt over uneven ticks equals the energy counter. */
+static void test_energy(void)
+{
+    struct fh_run r;
+    double sum = 0;
+    uint64_t x = 12345;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.0);
+    fh_str("sine", "devices.1.workload.kind");
+    fh_del("devices.1.workload.level");
+    fh_num(0.5, "devices.1.workload.mean");
+    fh_num(0.5, "devices.1.workload.amplitude");
+    fh_num(3.0, "devices.1.workload.period_s");
+    fh_dev(2, "gpu0", "gpu", "t4", 0.7);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 5000; i++) {
+        uint64_t dt_ns;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        dt_ns = 1000000 + (x >> 33) % 30000000; /* 1 to 31 ms */
+        fh.now_ns += dt_ns;
+        fh_read(&r);
+        sum += fh_sig(&r, 0, "power") * (double)dt_ns * 1e-9;
+    }
+    T_NEAR(sum, fh_sig(&r, 0, "energy"), 1e-9 * sum);
+    T_CHECK(sum > 0);
+    fh_close(&r);
+}
+
+/* A badly cooled core under full load with the cap at its maximum: the
+ * throttle holds T near the limit instead of the ~150 C it would reach. */
+static void test_throttle(void)
+{
+    struct fh_run r;
+    double tmax = 0, limit, fmin = 1e30;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 1.0);
+    fh_num(12.0, "devices.1.r_th");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    limit = fh_sig(&r, 0, "temp_limit");
+    for (int i = 0; i < 30000; i++) { /* 300 s, tau 22 s */
+        step(&r);
+        if (fh_sig(&r, 0, "temp") > tmax)
+            tmax = fh_sig(&r, 0, "temp");
+        if (i > 15000 && fh_sig(&r, 0, "freq") < fmin)
+            fmin = fh_sig(&r, 0, "freq");
+    }
+    T_CHECK(tmax >= limit);      /* it did get hot */
+    T_CHECK(tmax < limit + 0.1); /* one tick of overshoot at most */
+    T_NEAR(fmin, 1.5e9, 1);      /* by running at the lowest P-state */
+    T_CHECK(fh_sig(&r, 0, "temp") > limit - 2.5);
+    fh_close(&r);
+}
+
+/* Power cap: never exceeded when feasible; when not, the lowest P-state. */
+static void test_power_cap(void)
+{
+    struct fh_run r;
+    double pmax = 0, lowest;
+    fh_reset();
+    fh_dev(1, "gpu0", "gpu", "a100-pcie", 1.0);
+    fh_dev(2, "cpu0", "cpu", "zen3-core", 1.0);
+    fh_num(0.5, "devices.2.power_cap_min_w");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(fh_write(&r, 0, "power_cap", 180.0) == WATTSON_OK);
+    T_CHECK(fh_write(&r, 1, "power_cap", 0.5) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 6000; i++) {
+        step(&r);
+        if (fh_sig(&r, 0, "power") > pmax)
+            pmax = fh_sig(&r, 0, "power");
+    }
+    T_CHECK(pmax <= 180.0);
+    T_CHECK(pmax > 100.0); /* and it does use the budget */
+    T_CHECK(fh_sig(&r, 0, "freq") < 1410e6);
+    /* Infeasible: 0.5 W is below anything the core can do. */
+    T_NEAR(fh_sig(&r, 1, "freq"), 1.5e9, 1);
+    lowest = 1.384e-9 * 0.85 * 0.85 * 1.5e9 +
+             0.8 * exp(0.02 * (fh_sig(&r, 1, "temp") - 25.0));
+    T_CHECK(fh_sig(&r, 1, "power") <= 0.5 + lowest);
+    /* Raising the cap restores the top clock. */
+    T_CHECK(fh_write(&r, 1, "power_cap", 12.0) == WATTSON_OK);
+    step(&r);
+    T_NEAR(fh_sig(&r, 1, "freq"), 3.7e9, 1);
+    fh_close(&r);
+}
+
+static void test_freq_control(void)
+{
+    struct fh_run r;
+    double ctl[2];
+    uint8_t ok[2];
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.5);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.pl->read_controls(r.st, ctl, ok, 2) == WATTSON_OK);
+    T_NEAR(ctl[0], 3.7e9, 1);
+    T_NEAR(ctl[1], 12.0, 1e-12);
+    T_CHECK(ok[0] && ok[1]);
+    T_CHECK(fh_write(&r, 0, "freq", 2.5e9) == WATTSON_OK);
+    T_CHECK(fh_write(&r, 0, "freq", NAN) == WATTSON_ERR);
+    T_CHECK(r.pl->read_controls(r.st, ctl, ok, 2) == WATTSON_OK);
+    T_NEAR(ctl[0], 2.5e9, 1);
+    fh_read(&r);
+    step(&r);
+    T_NEAR(fh_sig(&r, 0, "freq"), 2.2e9, 1);
+    T_NEAR(fh_sig(&r, 0, "throughput"), 2.2e9 * 32, 1);
+    /* demand 0.5 of 3.7 GHz peak on a 2.2 GHz clock */
+    T_NEAR(fh_sig(&r, 0, "util"), 0.5 * 3.7 / 2.2, 1e-12);
+    T_CHECK(fh_write(&r, 0, "freq", 2.2e9) == WATTSON_OK);
+    step(&r);
+    T_NEAR(fh_sig(&r, 0, "freq"), 2.2e9, 1);
+    fh_close(&r);
+}
+
+/* arrived == served + backlog at every tick, through overload and the
+ * ring's merging (more than PU_RING_BATCHES ticks of growing backlog). */
+static void test_conservation(void)
+{
+    struct fh_run r;
+    double worst = 0;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.0);
+    fh_str("bursty", "devices.1.workload.kind");
+    fh_del("devices.1.workload.level");
+    fh_num(1.6, "devices.1.workload.on_level");
+    fh_num(0.2, "devices.1.workload.off_level");
+    fh_num(0.5, "devices.1.workload.on_s");
+    fh_num(0.5, "devices.1.workload.off_s");
+    fh_dev(2, "fpga0", "fpga", "alveo-u250", 1.5); /* always overloaded */
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 6000; i++) {
+        step(&r);
+        for (size_t d = 0; d < 2; d++) {
+            double a = fh_sig(&r, d, "work_arrived");
+            double e = fabs(a - fh_sig(&r, d, "work_served") -
+                            fh_sig(&r, d, "backlog"));
+            if (a > 0 && e / a > worst)
+                worst = e / a;
+        }
+    }
+    T_CHECK(worst < 1e-12);
+    /* The FPGA's FIFO went past the ring size and merged: still sane. */
+    T_CHECK(fh_sig(&r, 1, "backlog") > 0);
+    T_NEAR(fh_sig(&r, 1, "backlog"), 0.5 * 300e6 * 8192 * 60.0,
+           1e-6 * 0.5 * 300e6 * 8192 * 60.0);
+    fh_close(&r);
+}
+
+/* Ample capacity: no misses, latency below a tick.  Overload: misses and
+ * mean latency grow. */
+static void test_latency(void)
+{
+    struct fh_run r;
+    double m1, w1, s1;
+    fh_reset();
+    fh_dev(1, "ok", "cpu", "zen3-core", 0.5);
+    fh_dev(2, "over", "cpu", "zen3-core", 1.3);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 1000; i++)
+        step(&r);
+    T_NEAR(fh_sig(&r, 0, "deadline_misses"), 0, 0);
+    T_NEAR(fh_sig(&r, 0, "backlog"), 0, 0);
+    /* fluid service of a batch stamped at the tick start: mean wait is
+     * util * tick / 2 */
+    T_NEAR(fh_sig(&r, 0, "wait") / fh_sig(&r, 0, "work_served"), 0.5 * tick / 2,
+           1e-9);
+    m1 = fh_sig(&r, 1, "deadline_misses");
+    w1 = fh_sig(&r, 1, "wait");
+    s1 = fh_sig(&r, 1, "work_served");
+    T_CHECK(m1 > 0);
+    T_CHECK(fh_sig(&r, 1, "backlog") > 0);
+    for (int i = 0; i < 1000; i++)
+        step(&r);
+    T_CHECK(fh_sig(&r, 1, "deadline_misses") > m1);
+    T_CHECK((fh_sig(&r, 1, "wait") - w1) / (fh_sig(&r, 1, "work_served") - s1) >
+            w1 / s1);
+    T_NEAR(fh_sig(&r, 1, "util"), 1.0, 0);
+    /* every batch of the overloaded core is late after the first few */
+    T_CHECK(fh_sig(&r, 1, "deadline_misses") > 1500);
+    fh_close(&r);
+}
+
+static void test_inventory(void)
+{
+    static const char *const names[] = {
+        "util",        "freq",       "power",           "energy",
+        "temp",        "throughput", "backlog",         "work_arrived",
+        "work_served", "wait",       "deadline_misses", "priority",
+        "temp_limit",  "deadline"};
+    struct fh_run r;
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", NULL, 0.5);
+    fh_num(3, "devices.1.priority");
+    fh_dev(2, "gpu0", "gpu", "t4", 0.5);
+    fh_num(0.25, "devices.2.deadline_s");
+    fh_dev(3, "fpga0", "fpga", NULL, 0.5);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.pl->flags == WATTSON_PLUGIN_SIMULATED);
+    T_CHECK(r.pl->abi_major == WATTSON_ABI_MAJOR);
+    T_CHECK(r.pl->size == sizeof(struct wattson_plugin));
+    T_CHECK(r.inv.n_devices == 3);
+    T_CHECK(r.inv.n_signals == 3 * 14);
+    T_CHECK(r.inv.n_controls == 6);
+    T_STREQ(r.inv.devices[2].kind, "fpga");
+    T_STREQ(r.inv.devices[1].name, "gpu0");
+    T_CHECK(r.inv.devices[0].parent == -1 && r.inv.devices[0].n_links == 0);
+    for (size_t i = 0; i < r.inv.n_signals; i++) {
+        T_STREQ(r.inv.signals[i].name, names[i % 14]);
+        T_CHECK(r.inv.signals[i].device == i / 14);
+    }
+    T_STREQ(r.inv.controls[2].name, "freq");
+    T_NEAR(r.inv.controls[2].min, 300e6, 1);
+    T_NEAR(r.inv.controls[2].max, 1590e6, 1);
+    T_STREQ(r.inv.controls[3].name, "power_cap");
+    T_NEAR(r.inv.controls[3].min, 60, 0);
+    T_NEAR(r.inv.controls[3].max, 70, 0);
+    fh_read(&r);
+    T_NEAR(fh_sig(&r, 0, "priority"), 3, 0);
+    T_NEAR(fh_sig(&r, 1, "priority"), 1, 0);
+    T_NEAR(fh_sig(&r, 1, "deadline"), 0.25, 0);
+    T_NEAR(fh_sig(&r, 2, "temp_limit"), 100, 0);
+    fh_close(&r);
+}
+
+int main(void)
+{
+    test_first_read();
+    test_thermal_steady();
+    test_thermal_exact();
+    test_energy();
+    test_throttle();
+    test_power_cap();
+    test_freq_control();
+    test_conservation();
+    test_latency();
+    test_inventory();
+    return t_done("test_sim_physics");
+}

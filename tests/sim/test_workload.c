@@ -1,0 +1,206 @@
+/*
+ * test_workload - the workload shapes (directly through wl_*) and the
+ * determinism of a run (through the plugin).
+ */
+#include "fakehost.h"
+#include "t.h"
+
+#include "workload.h"
+
+static void test_constant_step(void)
+{
+    struct wl w;
+    memset(&w, 0, sizeof w);
+    w.kind = WL_CONSTANT;
+    w.level = 0.7;
+    wl_start(&w);
+    T_NEAR(wl_demand(&w, 0, 0.01), 0.7, 0);
+    T_NEAR(wl_demand(&w, 100, 5), 0.7, 0);
+
+    memset(&w, 0, sizeof w);
+    w.kind = WL_STEP;
+    w.from = 0.2;
+    w.to = 0.9;
+    w.at_s = 10;
+    wl_start(&w);
+    T_NEAR(wl_demand(&w, 9.98, 0.01), 0.2, 0);
+    T_NEAR(wl_demand(&w, 9.99, 0.01), 0.2, 1e-12);
+    T_NEAR(wl_demand(&w, 10.0, 0.01), 0.9, 0);
+    /* an interval straddling the switch gets the time-weighted mean */
+    T_NEAR(wl_demand(&w, 9.5, 1.0), 0.55, 1e-12);
+}
+
+static void test_sine(void)
+{
+    struct wl w;
+    double sum = 0, lo = 1e9, hi = -1e9;
+    memset(&w, 0, sizeof w);
+    w.kind = WL_SINE;
+    w.mean = 0.5;
+    w.amplitude = 0.3;
+    w.period_s = 7;
+    w.phase_s = 1.3;
+    wl_start(&w);
+    for (int i = 0; i < 700; i++) {
+        double d = wl_demand(&w, 3.0 + i * 0.01, 0.01);
+        sum += d * 0.01;
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    T_NEAR(sum / 7.0, 0.5, 1e-9); /* interval means: exact over a period */
+    T_NEAR(lo, 0.2, 1e-4);
+    T_NEAR(hi, 0.8, 1e-4);
+    /* value at a known phase: t + phase = period / 4 -> peak */
+    T_NEAR(wl_demand(&w, 7.0 / 4 - 1.3 - 1e-7, 2e-7), 0.8, 1e-9);
+    /* clamped at zero */
+    w.amplitude = 0.9;
+    T_NEAR(wl_demand(&w, 3 * 7.0 / 4 - 1.3, 1e-6), 0.0, 0);
+}
+
+static void test_bursty(void)
+{
+    struct wl w;
+    double sum = 0, T = 3000, dt = 0.01;
+    int switches = 0, prev = -1;
+    memset(&w, 0, sizeof w);
+    w.kind = WL_BURSTY;
+    w.on_level = 1;
+    w.off_level = 0;
+    w.on_s = 0.3;
+    w.off_s = 0.7;
+    wl_seed(&w, 7, 0);
+    wl_start(&w);
+    for (long i = 0; i < (long)(T / dt); i++) {
+        double d = wl_demand(&w, i * dt, dt);
+        if (!(d >= 0 && d <= 1 + 1e-12))
+            fprintf(stderr, "d=%.17g i=%ld\n", d, i);
+        T_CHECK(d >= 0 && d <= 1 + 1e-12);
+        sum += d * dt;
+        if (w.on != prev)
+            switches++;
+        prev = w.on;
+    }
+    T_NEAR(sum / T, 0.3, 0.02);
+    /* ~T / (on + off) cycles of two switches each */
+    T_CHECK(switches > 4000 && switches < 8000);
+}
+
+static void test_random_walk(void)
+{
+    struct wl w;
+    double lo = 1e9, hi = -1e9;
+    memset(&w, 0, sizeof w);
+    w.kind = WL_RANDOM_WALK;
+    w.start = 0.5;
+    w.sigma = 0.2;
+    w.min = 0.3;
+    w.max = 0.8;
+    wl_seed(&w, 7, 0);
+    wl_start(&w);
+    T_NEAR(wl_demand(&w, 0, 0.01), 0.5, 0);
+    for (int i = 1; i < 100000; i++) {
+        double d = wl_demand(&w, i * 0.01, 0.01);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    T_CHECK(lo >= 0.3 && hi <= 0.8);
+    T_CHECK(lo < 0.35 && hi > 0.75); /* it does wander over the range */
+}
+
+static void test_trace(void)
+{
+    struct wl w;
+    char path[1024], err[256];
+    double len;
+    snprintf(path, sizeof path, "%s/lua-policies/labs/traces/kenj-pc-1.csv",
+             WATTSON_SOURCE_DIR);
+    memset(&w, 0, sizeof w);
+    w.kind = WL_TRACE;
+    w.scale = 1.0;
+    w.loop = 1;
+    T_CHECK(csvtrace_load(path, &w.tr, err, sizeof err) == 0);
+    if (w.tr.n != 744)
+        return;
+    wl_start(&w);
+    len = w.length_s;
+    T_NEAR(len, 11160.0, 0);
+    /* 10 ms ticks inside each row replay the row exactly */
+    for (size_t i = 0; i < 744; i++) {
+        double t0 = w.tr.t[i], t1 = i + 1 < 744 ? w.tr.t[i + 1] : len;
+        for (int k = 0; k < 4; k++)
+            T_NEAR(wl_demand(&w, t0 + (t1 - 0.01 - t0) * (k + 0.5) / 4, 0.01),
+                   w.tr.v[i], 0);
+    }
+    T_NEAR(w.tr.v[1], 0.16445, 0);
+    /* looping: the second pass repeats the first */
+    T_NEAR(wl_demand(&w, len + 15.0 + 1.0, 0.01), 0.16445, 1e-15);
+    /* an interval across a row boundary averages the two rows */
+    T_NEAR(wl_demand(&w, 14.5, 1.0), (0.08467 + 0.16445) / 2, 1e-12);
+    /* across the end of a pass: last row then first row */
+    T_NEAR(wl_demand(&w, len - 0.5, 1.0), (0.09933 + 0.08467) / 2, 1e-9);
+    /* without loop the replay ends */
+    w.loop = 0;
+    T_NEAR(wl_demand(&w, len + 1.0, 0.01), 0.0, 0);
+    T_NEAR(wl_demand(&w, len - 0.5, 1.0), 0.09933 / 2, 1e-12);
+    wl_fini(&w);
+
+    /* scale, and the clamp to 1.5 */
+    memset(&w, 0, sizeof w);
+    w.kind = WL_TRACE;
+    w.scale = 10;
+    w.loop = 1;
+    T_CHECK(csvtrace_parse("t_s,util\n0,0.1\n1,0.9\n", 21, "s", &w.tr, err,
+                           sizeof err) == 0);
+    wl_start(&w);
+    T_NEAR(wl_demand(&w, 0.5, 0.01), 1.0, 1e-12);
+    T_NEAR(wl_demand(&w, 1.5, 0.01), 1.5, 0);
+    wl_fini(&w);
+}
+
+/* One run of a lab with the random workloads; returns its final values. */
+static void run_lab(uint64_t seed, double *out, size_t n)
+{
+    struct fh_run r;
+    fh_reset();
+    fh_host.seed = seed;
+    fh_dev(1, "a", "cpu", "zen3-core", 0);
+    fh_str("bursty", "devices.1.workload.kind");
+    fh_del("devices.1.workload.level");
+    fh_dev(2, "b", "gpu", "a100-pcie", 0);
+    fh_str("random_walk", "devices.2.workload.kind");
+    fh_del("devices.2.workload.level");
+    fh_num(0.3, "devices.2.workload.sigma");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.n == n);
+    fh_read(&r);
+    for (int i = 0; i < 2000; i++) {
+        fh_advance(0.01);
+        fh_read(&r);
+    }
+    memcpy(out, r.v, n * sizeof *out);
+    fh_close(&r);
+}
+
+static void test_determinism(void)
+{
+    double a[28], b[28], c[28];
+    run_lab(42, a, 28);
+    run_lab(42, b, 28);
+    run_lab(43, c, 28);
+    T_CHECK(memcmp(a, b, sizeof a) == 0);
+    /* work_arrived (index 7) differs for both random devices */
+    T_CHECK(a[7] != c[7]);
+    T_CHECK(a[14 + 7] != c[14 + 7]);
+    T_CHECK(a[7] > 0 && a[14 + 7] > 0);
+}
+
+int main(void)
+{
+    test_constant_step();
+    test_sine();
+    test_bursty();
+    test_random_walk();
+    test_trace();
+    test_determinism();
+    return t_done("test_sim_workload");
+}

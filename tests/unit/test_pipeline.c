@@ -1,0 +1,360 @@
+/*
+ * Pipeline stages on a model built from an in-process fake driver (the
+ * plug struct is filled by hand, no dlopen): guard, actuate's save/write/
+ * restore, features' counter wrap, forecast, the built-in policy's
+ * water-filling, and decide's fallback when a policy fails.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/model.h"
+#include "core/stats.h"
+#include "loader/loader.h"
+#include "pipeline/actuate.h"
+#include "pipeline/cpolicy.h"
+#include "pipeline/decide.h"
+#include "pipeline/features.h"
+#include "pipeline/forecast.h"
+#include "pipeline/guard.h"
+#include "pipeline/propose.h"
+#include "pipeline/sample.h"
+#include "t.h"
+
+/* The fake driver: two devices, a counter that wraps at 100, and two
+ * controls whose writes are checked and recorded. */
+static double fake_hw[2] = {2.0e9, 40.0}; /* what "hardware" holds */
+static double fake_counter;
+static int fake_writes, fake_violations, fake_fail_reads;
+
+static const struct wattson_device_desc fake_devs[] = {
+    {"cpu0", "cpu", -1, NULL, 0},
+    {"rail0", "rail", -1, NULL, 0},
+};
+static const struct wattson_signal_desc fake_sigs[] = {
+    {"energy", 0, "J", WATTSON_COUNTER, 100.0, "energy"},
+    {"power", 0, "W", WATTSON_GAUGE, 0, "power"},
+    {"temp", 1, "C", WATTSON_GAUGE, 0, "temperature"},
+};
+static const struct wattson_control_desc fake_ctls[] = {
+    {"freq", 0, "Hz", 1.0e9, 3.0e9, 1.0e8, "frequency"},
+    {"power_cap", 0, "W", 10.0, 100.0, 0, "cap"},
+};
+
+static int fake_read(void *st, double *v, uint8_t *ok, size_t n)
+{
+    (void)st;
+    if (fake_fail_reads > 0) {
+        fake_fail_reads--;
+        return WATTSON_ERR;
+    }
+    fake_counter += 30.0;
+    if (fake_counter >= 100.0)
+        fake_counter -= 100.0;
+    v[0] = fake_counter;
+    v[1] = 50.0;
+    v[2] = NAN; /* flagged valid but NaN: must be treated as missing */
+    for (size_t i = 0; i < n; i++)
+        ok[i] = 1;
+    return WATTSON_OK;
+}
+
+static int fake_write(void *st, const uint32_t *idx, const double *v,
+                      size_t n)
+{
+    (void)st;
+    for (size_t i = 0; i < n; i++) {
+        const struct wattson_control_desc *c = &fake_ctls[idx[i]];
+        if (!isfinite(v[i]) || v[i] < c->min || v[i] > c->max)
+            fake_violations++;
+        fake_hw[idx[i]] = v[i];
+        fake_writes++;
+    }
+    return WATTSON_OK;
+}
+
+static int fake_read_controls(void *st, double *v, uint8_t *ok, size_t n)
+{
+    (void)st;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = fake_hw[i];
+        ok[i] = 1;
+    }
+    return WATTSON_OK;
+}
+
+static const struct wattson_plugin fake_desc = {
+    .abi_major = WATTSON_ABI_MAJOR,
+    .abi_minor = WATTSON_ABI_MINOR,
+    .size = sizeof(struct wattson_plugin),
+    .flags = WATTSON_PLUGIN_SIMULATED,
+    .name = "fake",
+    .read = fake_read,
+    .write = fake_write,
+    .read_controls = fake_read_controls,
+};
+
+static struct plug fake_plug;
+
+static void build(struct model *m)
+{
+    char err[256];
+    struct plug *pp = &fake_plug;
+    fake_plug.desc = &fake_desc;
+    fake_plug.inv.devices = fake_devs;
+    fake_plug.inv.n_devices = 2;
+    fake_plug.inv.signals = fake_sigs;
+    fake_plug.inv.n_signals = 3;
+    fake_plug.inv.controls = fake_ctls;
+    fake_plug.inv.n_controls = 2;
+    T_CHECK(model_build(m, &pp, 1, 0, err, sizeof err) == 0);
+}
+
+static void test_model_index(void)
+{
+    struct model m;
+    build(&m);
+    T_CHECK(m.n_devices == 2 && m.n_signals == 3 && m.n_controls == 2);
+    T_CHECK(m.n_pus == 1 && m.pus[0] == 0);
+    T_CHECK(m.devices[0].sig[SIG_ENERGY] == 0);
+    T_CHECK(m.devices[0].sig[SIG_POWER] == 1);
+    T_CHECK(m.devices[0].sig[SIG_TEMP] == -1);
+    T_CHECK(m.devices[1].sig[SIG_TEMP] == 2);
+    T_CHECK(m.devices[0].ctl[CTL_FREQ] == 0);
+    T_CHECK(m.devices[0].ctl[CTL_POWER_CAP] == 1);
+    T_CHECK(model_find_device(&m, "rail0") == 1);
+    T_CHECK(model_find_signal(&m, 1, "temp") == 2);
+    T_CHECK(model_find_control(&m, 0, "power_cap") == 1);
+    model_free(&m);
+}
+
+static void test_sample_features_wrap(void)
+{
+    struct model m;
+    struct stats st = {0};
+    build(&m);
+    fake_counter = 0;
+    sample_run(&m, &st, 0.0); /* 30 */
+    features_run(&m);
+    T_CHECK(!m.rate_valid[0]); /* no previous sample yet */
+    T_CHECK(!m.valid[2]);      /* NaN flagged valid is refused */
+    T_CHECK(st.invalid_samples == 1);
+    sample_run(&m, &st, 1.0); /* 60 */
+    features_run(&m);
+    T_NEAR(m.delta[0], 30.0, 1e-12);
+    T_NEAR(m.rate[0], 30.0, 1e-12);
+    sample_run(&m, &st, 2.0); /* 90 */
+    features_run(&m);
+    sample_run(&m, &st, 3.0); /* wraps: 120 - 100 = 20 */
+    features_run(&m);
+    T_NEAR(m.val[0], 20.0, 1e-12);
+    T_NEAR(m.delta[0], 30.0, 1e-12);
+    T_CHECK(m.rate_valid[0]);
+    /* A failed read: invalid, counted, and the increase is not lost. */
+    fake_fail_reads = 1;
+    sample_run(&m, &st, 4.0);
+    T_CHECK(st.driver_errors == 1);
+    T_CHECK(!m.valid[0]);
+    features_run(&m);
+    T_CHECK(!m.rate_valid[0]);
+    sample_run(&m, &st, 5.0); /* 50 */
+    features_run(&m);
+    T_NEAR(m.delta[0], 30.0, 1e-12); /* from 20 at t=3 */
+    T_NEAR(m.rate[0], 15.0, 1e-12);  /* over 2 s */
+    T_CHECK(m.tick == 6);
+    model_free(&m);
+}
+
+static void test_guard(void)
+{
+    struct model m;
+    struct stats st = {0};
+    build(&m);
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < 3; i++) {
+        m.decision[0] = bad[i];
+        m.decided[0] = 1;
+        m.targeted[0] = 0;
+        guard_run(&m, &st);
+        T_CHECK(!m.targeted[0]);
+    }
+    T_CHECK(st.rejected_decisions == 3);
+    m.decision[0] = 9e9; /* above max */
+    m.decision[1] = -5;  /* below min */
+    m.decided[0] = m.decided[1] = 1;
+    guard_run(&m, &st);
+    T_NEAR(m.target[0], 3.0e9, 0);
+    T_NEAR(m.target[1], 10.0, 0);
+    T_CHECK(st.clamped_decisions == 2);
+    m.decision[0] = 2.04e9; /* snaps to the 100 MHz step */
+    guard_run(&m, &st);
+    T_NEAR(m.target[0], 2.0e9, 1e-3);
+    m.decision[0] = 2.06e9;
+    guard_run(&m, &st);
+    T_NEAR(m.target[0], 2.1e9, 1e-3);
+    /* A NaN decision leaves the previous target standing. */
+    m.decision[0] = NAN;
+    guard_run(&m, &st);
+    T_NEAR(m.target[0], 2.1e9, 1e-3);
+    T_CHECK(isnan(guard_value(&m, 0, NAN)));
+    model_free(&m);
+}
+
+static void test_actuate_save_restore(void)
+{
+    struct model m;
+    struct stats st = {0};
+    struct actuate a;
+    build(&m);
+    fake_hw[0] = 2.0e9;
+    fake_hw[1] = 40.0;
+    fake_writes = fake_violations = 0;
+    T_CHECK(actuate_init(&a, &m) == 0);
+
+    /* Same value as the hardware: saved, but nothing written. */
+    m.target[0] = 2.0e9;
+    m.targeted[0] = 1;
+    actuate_run(&a, &m, &st);
+    T_CHECK(a.saved_done);
+    T_CHECK(fake_writes == 0);
+
+    m.target[0] = 2.5e9;
+    m.target[1] = 80.0;
+    m.targeted[1] = 1;
+    actuate_run(&a, &m, &st);
+    T_CHECK(fake_writes == 2);
+    T_NEAR(fake_hw[0], 2.5e9, 0);
+    actuate_run(&a, &m, &st); /* unchanged: no write */
+    T_CHECK(fake_writes == 2);
+
+    /* Even a target that bypassed guard never reaches the driver. */
+    m.target[1] = NAN;
+    actuate_run(&a, &m, &st);
+    m.target[1] = 1e6;
+    actuate_run(&a, &m, &st);
+    T_CHECK(fake_violations == 0);
+    T_CHECK(st.rejected_decisions == 2);
+
+    T_CHECK(actuate_restore(&a, &m, &st) == 0);
+    T_NEAR(fake_hw[0], 2.0e9, 0);
+    T_NEAR(fake_hw[1], 40.0, 0);
+    /* Restore is idempotent, and nothing is written after it. */
+    int w = fake_writes;
+    actuate_restore(&a, &m, &st);
+    m.target[0] = 1.5e9;
+    actuate_run(&a, &m, &st);
+    T_CHECK(fake_writes == w);
+    actuate_free(&a);
+    model_free(&m);
+}
+
+static void test_waterfill(void)
+{
+    double need[3] = {100, 100, 100}, fl[3] = {10, 10, 10};
+    double w[3] = {3, 1, 1}, alloc[3];
+    cpolicy_waterfill(need, fl, w, alloc, 3, 150);
+    T_NEAR(alloc[0] + alloc[1] + alloc[2], 150, 1e-6);
+    T_CHECK(alloc[0] > alloc[1]);
+    T_NEAR(alloc[1], alloc[2], 1e-9);
+    T_NEAR((alloc[0] - 10) / 3, alloc[1] - 10, 1e-6);
+    /* A PU that needs little gets only its need; others share the rest. */
+    need[0] = 20;
+    cpolicy_waterfill(need, fl, w, alloc, 3, 150);
+    T_NEAR(alloc[0], 20, 1e-6);
+    T_NEAR(alloc[1], 65, 1e-6);
+    /* Budget below the floors: everyone at the floor. */
+    cpolicy_waterfill(need, fl, w, alloc, 3, 5);
+    T_NEAR(alloc[1], 10, 0);
+}
+
+static void test_forecast_holt(void)
+{
+    double level = 0, trend = 0, fc = 0;
+    uint8_t primed = 0;
+    /* A ramp: Holt's forecast converges on the next value. */
+    for (int i = 0; i < 400; i++)
+        fc = forecast_holt(&level, &trend, &primed, 10.0 + 2.0 * i, 0.3,
+                           0.1, 1);
+    T_NEAR(fc, 10.0 + 2.0 * 400, 0.05);
+    /* A constant: forecast equals it. */
+    primed = 0;
+    for (int i = 0; i < 50; i++)
+        fc = forecast_holt(&level, &trend, &primed, 7.0, 0.3, 0.1, 5);
+    T_NEAR(fc, 7.0, 1e-9);
+}
+
+static int failing_decide(void *st, struct model *m)
+{
+    (void)st;
+    m->decision[0] = 123; /* must be discarded */
+    m->decided[0] = 1;
+    return -1;
+}
+
+static const struct policy_ops failing_ops = {
+    .name = "failing",
+    .decide = failing_decide,
+};
+
+static void test_decide_fallback(void)
+{
+    struct model m;
+    struct stats st = {0};
+    struct decide d;
+    build(&m);
+    T_CHECK(decide_init(&d, &failing_ops, &m) == 0);
+    sample_run(&m, &st, 1.0);
+    decide_run(&d, &m, &st);
+    T_CHECK(st.policy_errors == 1);
+    /* The built-in policy decided instead: a freq within range, not 123. */
+    T_CHECK(m.decided[0]);
+    T_CHECK(m.decision[0] >= 1.0e9 && m.decision[0] <= 3.0e9);
+    decide_free(&d);
+    model_free(&m);
+}
+
+static int engine_calls;
+static void *eng_create(const struct model *m)
+{
+    (void)m;
+    return &engine_calls;
+}
+static void eng_propose(void *st, struct model *m)
+{
+    (*(int *)st)++;
+    m->proposal[1] = 42;
+    m->proposed[1] = 1;
+}
+static const struct engine_ops test_engine = {"test", eng_create,
+                                              eng_propose, NULL};
+
+static void test_propose(void)
+{
+    struct model m;
+    struct propose p;
+    build(&m);
+    propose_init(&p);
+    T_CHECK(propose_add(&p, &test_engine, &m) == 0);
+    propose_run(&p, &m);
+    propose_run(&p, &m);
+    T_CHECK(engine_calls == 2);
+    T_CHECK(m.proposed[1] && m.proposal[1] == 42);
+    T_CHECK(!m.proposed[0]);
+    for (int i = 1; i < PROPOSE_MAX_ENGINES; i++)
+        T_CHECK(propose_add(&p, &test_engine, &m) == 0);
+    T_CHECK(propose_add(&p, &test_engine, &m) == -1); /* full */
+    propose_free(&p);
+    model_free(&m);
+}
+
+int main(void)
+{
+    test_model_index();
+    test_sample_features_wrap();
+    test_guard();
+    test_actuate_save_restore();
+    test_waterfill();
+    test_forecast_holt();
+    test_decide_fallback();
+    test_propose();
+    return t_done("test_pipeline");
+}
