@@ -99,7 +99,7 @@ static int cp_decide(void *st, struct model *m)
         uint32_t d = m->pus[k];
         const struct model_device *dev = &m->devices[d];
         int32_t cf = dev->ctl[CTL_FREQ], cc = dev->ctl[CTL_POWER_CAP];
-        double f, thr, backlog, deadline, power, prio;
+        double f, thr, backlog, deadline, power, prio, util;
 
         if (cf >= 0) {
             const struct model_control *ctl = &m->controls[cf];
@@ -113,6 +113,11 @@ static int cp_decide(void *st, struct model *m)
                 if (model_sig(m, d, SIG_BACKLOG, &backlog) && backlog > 0)
                     need += backlog / (0.5 * deadline);
                 target = 1.1 * f * need / thr;
+            } else if (model_sig(m, d, SIG_FREQ, &f) &&
+                       model_sig(m, d, SIG_UTIL, &util) && f > 0) {
+                /* No throughput model (real hardware): Linux schedutil's
+                 * rule, 1.25 x current frequency x utilisation. */
+                target = 1.25 * f * util;
             }
             target = clampd(target, ctl->min, ctl->max);
             m->decision[cf] = target;
