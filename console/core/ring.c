@@ -27,8 +27,11 @@ void ring_free(struct ring *r)
 
 void ring_push(struct ring *r, const double *vals, const uint8_t *valid)
 {
+    /* Row-major (one row per push): a tick writes one contiguous row
+     * instead of touching a cache line per series. */
+    double *row = r->buf + (size_t)r->head * r->n;
     for (size_t i = 0; i < r->n; i++)
-        r->buf[i * r->cap + r->head] = valid[i] ? vals[i] : NAN;
+        row[i] = valid[i] ? vals[i] : NAN;
     r->head = (r->head + 1) & (r->cap - 1);
     if (r->len < r->cap)
         r->len++;
@@ -39,5 +42,5 @@ double ring_get(const struct ring *r, size_t i, uint32_t age)
     if (i >= r->n || age >= r->len)
         return NAN;
     uint32_t slot = (r->head - 1 - age) & (r->cap - 1);
-    return r->buf[i * r->cap + slot];
+    return r->buf[(size_t)slot * r->n + i];
 }

@@ -330,6 +330,16 @@ void run_tick(struct run *r)
     }
 }
 
+void run_tick_sample_only(struct run *r)
+{
+    struct model *m = &r->model;
+    uint64_t k = m->tick + 1;
+    if (r->clock.is_virtual)
+        clock_set(&r->clock, k * r->tick_ns);
+    sample_run(m, &r->stats, (double)clock_now(&r->clock) / 1e9);
+    m->tick = k;
+}
+
 static void show_progress(struct run *r, int last)
 {
     uint64_t now = clock_mono_ns();

@@ -55,6 +55,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
             size_t errlen);
 /* One full pipeline pass at the next tick's time.  Allocates nothing. */
 void run_tick(struct run *r);
+/* The bench baseline: advance the clock and read every driver (so the
+ * simulation steps), nothing else. */
+void run_tick_sample_only(struct run *r);
 /* Ticks until the duration is over or SIGINT/SIGTERM (event loop). */
 int run_loop(struct run *r, char *err, size_t errlen);
 /* Restores controls, writes the summary into the trace, checks limits.

@@ -252,7 +252,9 @@ static void test_waterfill(void)
     double need[3] = {100, 100, 100}, fl[3] = {10, 10, 10};
     double w[3] = {3, 1, 1}, alloc[3];
     cpolicy_waterfill(need, fl, w, alloc, 3, 150);
-    T_NEAR(alloc[0] + alloc[1] + alloc[2], 150, 1e-6);
+    /* Never over budget, and within 1e-4 W of filling it. */
+    T_CHECK(alloc[0] + alloc[1] + alloc[2] <= 150);
+    T_NEAR(alloc[0] + alloc[1] + alloc[2], 150, 1e-4);
     T_CHECK(alloc[0] > alloc[1]);
     T_NEAR(alloc[1], alloc[2], 1e-9);
     T_NEAR((alloc[0] - 10) / 3, alloc[1] - 10, 1e-6);
@@ -260,7 +262,7 @@ static void test_waterfill(void)
     need[0] = 20;
     cpolicy_waterfill(need, fl, w, alloc, 3, 150);
     T_NEAR(alloc[0], 20, 1e-6);
-    T_NEAR(alloc[1], 65, 1e-6);
+    T_NEAR(alloc[1], 65, 1e-4);
     /* Budget below the floors: everyone at the floor. */
     cpolicy_waterfill(need, fl, w, alloc, 3, 5);
     T_NEAR(alloc[1], 10, 0);
