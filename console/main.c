@@ -111,6 +111,30 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Fatal signals: put the hardware back before dying.  Not strictly
+ * async-signal-safe (restore calls into drivers), like htop's SIGSEGV
+ * handler restoring the terminal: a best effort where the alternative is
+ * leaving controls at whatever the last tick wrote. */
+static void on_fatal(int sig)
+{
+    run_emergency_restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
+                               SIGQUIT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "wattson: ");
@@ -280,6 +304,7 @@ int main(int argc, char **argv)
         }
     }
     log_set_level(verbosity);
+    install_fatal_handlers();
 
     if (cmd && strcmp(cmd, "bench") == 0) {
         if (argc - optind > 1)

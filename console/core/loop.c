@@ -15,6 +15,7 @@ struct loop {
     struct event_base *base;
     struct event *sig_int;
     struct event *sig_term;
+    struct event *sig_hup;
     struct event *timer;
     int signo;
     int stop;
@@ -57,9 +58,11 @@ struct loop *loop_new(char *err, size_t errlen)
     }
     l->sig_int = evsignal_new(l->base, SIGINT, on_signal, l);
     l->sig_term = evsignal_new(l->base, SIGTERM, on_signal, l);
-    if (!l->sig_int || !l->sig_term || evsignal_add(l->sig_int, NULL) ||
-        evsignal_add(l->sig_term, NULL)) {
-        snprintf(err, errlen, "libevent: cannot watch SIGINT/SIGTERM");
+    l->sig_hup = evsignal_new(l->base, SIGHUP, on_signal, l);
+    if (!l->sig_int || !l->sig_term || !l->sig_hup ||
+        evsignal_add(l->sig_int, NULL) || evsignal_add(l->sig_term, NULL) ||
+        evsignal_add(l->sig_hup, NULL)) {
+        snprintf(err, errlen, "libevent: cannot watch SIGINT/SIGTERM/SIGHUP");
         loop_free(l);
         return NULL;
     }
@@ -76,6 +79,8 @@ void loop_free(struct loop *l)
         event_free(l->sig_int);
     if (l->sig_term)
         event_free(l->sig_term);
+    if (l->sig_hup)
+        event_free(l->sig_hup);
     if (l->base)
         event_base_free(l->base);
     free(l);

@@ -44,4 +44,20 @@ for sig in TERM INT; do
     check '! grep -q VIOLATION "$T/hw/writes.log"' "$sig: no out-of-range write"
     check 'tail -n 1 "$T/$sig.jsonl" | grep -q "\"interrupted\":true"' "$sig: trace complete with its summary"
 done
+# A fatal signal (as from a crash): controls are still put back before
+# the process dies with that signal.
+setup
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" >/dev/null 2>"$T/segv.err" &
+pid=$!
+i=0
+while [ $i -lt 200 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "SEGV: wattson wrote a new freq"
+kill -SEGV $pid
+wait $pid
+rc=$?
+check '[ $rc -eq 139 ]' "SEGV: died by SIGSEGV (status $rc)"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "SEGV: freq restored (is $(cat "$T/hw/fc0/freq"))"
+check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "SEGV: power_cap restored"
 finish
