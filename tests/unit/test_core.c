@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include "core/cfg.h"
 #include "core/clock.h"
+#include "core/host.h"
+#include "core/loop.h"
 #include "core/lab.h"
 #include "core/ring.h"
 #include "core/summary.h"
@@ -130,8 +135,81 @@ static void test_tracefile(void)
     T_CHECK(rmdir(dir) == 0);
 }
 
+static int steps;
+static int step_raise(void *arg)
+{
+    (void)arg;
+    if (++steps == 100)
+        raise(SIGTERM);
+    return steps >= 100000; /* would run long without the signal */
+}
+static int step_five(void *arg)
+{
+    (void)arg;
+    return ++steps >= 5;
+}
+
+static void test_loop(void)
+{
+    char err[256];
+    struct loop *l = loop_new(err, sizeof err);
+    T_CHECK(l != NULL);
+    if (!l)
+        return;
+    /* Virtual: a signal stops the run within one batch of ticks. */
+    steps = 0;
+    T_CHECK(loop_run(l, 0, 1000, step_raise, NULL) == 0);
+    T_CHECK(loop_signal(l) == SIGTERM);
+    T_CHECK(steps >= 100 && steps < 100 + 64 + 1);
+    loop_free(l);
+
+    /* Wall: timer ticks until the step says stop; no signal. */
+    l = loop_new(err, sizeof err);
+    steps = 0;
+    T_CHECK(loop_run(l, 1, 1000000, step_five, NULL) == 0);
+    T_CHECK(steps == 5);
+    T_CHECK(loop_signal(l) == 0);
+    loop_free(l);
+}
+
+static void test_host(void)
+{
+    struct cfg *root = cfg_new_table();
+    struct cfg *devs = cfg_add_table(root, "devices");
+    struct cfg *d1 = cfg_add_table(devs, "1");
+    cfg_add_string(d1, "name", "cpu0");
+    cfg_add_number(d1, "priority", 3);
+    cfg_add_bool(d1, "loop", 1);
+    cfg_sort(root);
+    struct clock ck;
+    clock_init_virtual(&ck);
+    clock_set(&ck, 12345);
+    struct host_ctx hc = {root, &ck, "test"};
+    struct wattson_host h;
+    host_fill(&h, &hc, 99, "/labs");
+    T_CHECK(h.abi_major == WATTSON_ABI_MAJOR && h.seed == 99);
+    T_STREQ(h.lab_dir, "/labs");
+    T_CHECK(h.cfg_type(h.ctx, "devices") == WATTSON_CFG_TABLE);
+    T_CHECK(h.cfg_len(h.ctx, "devices") == 1);
+    T_STREQ(h.cfg_string(h.ctx, "devices.1.name"), "cpu0");
+    double v = 0;
+    T_CHECK(h.cfg_number(h.ctx, "devices.1.priority", &v) == WATTSON_OK);
+    T_NEAR(v, 3, 0);
+    T_CHECK(h.cfg_number(h.ctx, "devices.1.name", &v) == WATTSON_ERR);
+    int b = 0;
+    T_CHECK(h.cfg_bool(h.ctx, "devices.1.loop", &b) == WATTSON_OK && b);
+    T_CHECK(h.cfg_type(h.ctx, "devices.2") == WATTSON_CFG_NONE);
+    T_STREQ(h.cfg_key(h.ctx, "devices.1", 0), "loop"); /* sorted keys */
+    T_CHECK(h.cfg_key(h.ctx, "devices.1", 3) == NULL);
+    T_STREQ(h.cfg_key(h.ctx, "", 0), "devices");
+    T_CHECK(h.now_ns(h.ctx) == 12345);
+    cfg_free(root);
+}
+
 int main(void)
 {
+    test_loop();
+    test_host();
     test_ring();
     test_clock();
     test_summary();
