@@ -124,8 +124,8 @@ static void on_fatal(int sig)
 
 static void install_fatal_handlers(void)
 {
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
-                               SIGQUIT};
+    static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE,
+                               SIGILL,  SIGABRT, SIGQUIT};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal;
@@ -177,15 +177,15 @@ static void print_plugins(const struct model *m, FILE *out)
                     continue;
                 fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
                         sg->unit,
-                        (unsigned)sg->behaviour < 3 ? beh[sg->behaviour]
-                                                    : "?",
+                        (unsigned)sg->behaviour < 3 ? beh[sg->behaviour] : "?",
                         sg->description);
             }
             for (size_t c = 0; c < m->n_controls; c++) {
                 const struct model_control *ct = &m->controls[c];
                 if (ct->device != dv)
                     continue;
-                fprintf(out, "    control %-16s %-6s min %-10g max %-10g "
+                fprintf(out,
+                        "    control %-16s %-6s min %-10g max %-10g "
                         "step %g\n",
                         ct->name, ct->unit, ct->min, ct->max, ct->step);
             }

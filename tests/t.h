@@ -16,38 +16,39 @@
 static int t_failed;
 static int t_checks;
 
-#define T_CHECK(cond)                                                       \
-    do {                                                                    \
-        t_checks++;                                                         \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-            t_failed++;                                                     \
-        }                                                                   \
+#define T_CHECK(cond)                                                          \
+    do {                                                                       \
+        t_checks++;                                                            \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+            t_failed++;                                                        \
+        }                                                                      \
     } while (0)
 
-#define T_NEAR(a, b, tol)                                                   \
-    do {                                                                    \
-        double t_a_ = (a), t_b_ = (b);                                      \
-        t_checks++;                                                         \
-        if (!(fabs(t_a_ - t_b_) <= (tol))) {                                \
-            fprintf(stderr, "%s:%d: %s = %.17g, expected %s = %.17g "       \
-                    "(tol %g)\n", __FILE__, __LINE__, #a, t_a_, #b, t_b_,    \
-                    (double)(tol));                                          \
-            t_failed++;                                                     \
-        }                                                                   \
+#define T_NEAR(a, b, tol)                                                      \
+    do {                                                                       \
+        double t_a_ = (a), t_b_ = (b);                                         \
+        t_checks++;                                                            \
+        if (!(fabs(t_a_ - t_b_) <= (tol))) {                                   \
+            fprintf(stderr,                                                    \
+                    "%s:%d: %s = %.17g, expected %s = %.17g "                  \
+                    "(tol %g)\n",                                              \
+                    __FILE__, __LINE__, #a, t_a_, #b, t_b_, (double)(tol));    \
+            t_failed++;                                                        \
+        }                                                                      \
     } while (0)
 
-#define T_STREQ(a, b)                                                       \
-    do {                                                                    \
-        const char *t_a_ = (a), *t_b_ = (b);                                \
-        t_checks++;                                                         \
-        if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) {                    \
-            fprintf(stderr, "%s:%d: %s = \"%s\", expected \"%s\"\n",        \
-                    __FILE__, __LINE__, #a, t_a_ ? t_a_ : "(null)",         \
-                    t_b_ ? t_b_ : "(null)");                                \
-            t_failed++;                                                     \
-        }                                                                   \
+#define T_STREQ(a, b)                                                          \
+    do {                                                                       \
+        const char *t_a_ = (a), *t_b_ = (b);                                   \
+        t_checks++;                                                            \
+        if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) {                       \
+            fprintf(stderr, "%s:%d: %s = \"%s\", expected \"%s\"\n", __FILE__, \
+                    __LINE__, #a, t_a_ ? t_a_ : "(null)",                      \
+                    t_b_ ? t_b_ : "(null)");                                   \
+            t_failed++;                                                        \
+        }                                                                      \
     } while (0)
 
 static inline int t_done(const char *name)

@@ -60,11 +60,16 @@ int cfg_type(const struct cfg *node)
 const char *cfg_type_name(int type)
 {
     switch (type) {
-    case WATTSON_CFG_NUMBER: return "number";
-    case WATTSON_CFG_STRING: return "string";
-    case WATTSON_CFG_BOOL: return "boolean";
-    case WATTSON_CFG_TABLE: return "table";
-    default: return "nil";
+    case WATTSON_CFG_NUMBER:
+        return "number";
+    case WATTSON_CFG_STRING:
+        return "string";
+    case WATTSON_CFG_BOOL:
+        return "boolean";
+    case WATTSON_CFG_TABLE:
+        return "table";
+    default:
+        return "nil";
     }
 }
 
@@ -321,8 +326,7 @@ void cfg_sort(struct cfg *table)
     table->n_array = a;
     /* Indices past a gap ("1","2","5") are names like any other. */
     if (table->n - a > 1)
-        qsort(table->ents + a, table->n - a, sizeof *table->ents,
-              cfg_cmp_name);
+        qsort(table->ents + a, table->n - a, sizeof *table->ents, cfg_cmp_name);
     for (size_t i = 0; i < table->n; i++)
         table->ents[i].seq = i;
     table->sorted = 1;

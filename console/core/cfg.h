@@ -17,16 +17,16 @@
 struct cfg;
 
 /* Node types: the values of enum wattson_cfg_type in plugin.h. */
-int cfg_type(const struct cfg *node);            /* WATTSON_CFG_NONE for NULL */
-const char *cfg_type_name(int type);             /* "number", "string", ... */
+int cfg_type(const struct cfg *node); /* WATTSON_CFG_NONE for NULL */
+const char *cfg_type_name(int type);  /* "number", "string", ... */
 const struct cfg *cfg_get(const struct cfg *root, const char *path);
-size_t cfg_len(const struct cfg *table);         /* number of entries */
+size_t cfg_len(const struct cfg *table); /* number of entries */
 const char *cfg_key_at(const struct cfg *table, size_t i);
 const struct cfg *cfg_at(const struct cfg *table, size_t i);
-int cfg_is_array(const struct cfg *table);       /* keys exactly 1..n */
-double cfg_number(const struct cfg *node);       /* 0 if not a number */
-const char *cfg_string(const struct cfg *node);  /* NULL if not a string */
-int cfg_bool(const struct cfg *node);            /* 0 if not a bool */
+int cfg_is_array(const struct cfg *table);      /* keys exactly 1..n */
+double cfg_number(const struct cfg *node);      /* 0 if not a number */
+const char *cfg_string(const struct cfg *node); /* NULL if not a string */
+int cfg_bool(const struct cfg *node);           /* 0 if not a bool */
 
 /* Building (used by the lab reader and by tests).  Each returns the new
  * node, owned by `table`, or NULL on allocation failure. */

@@ -28,8 +28,8 @@ static int dur_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int dur_fail(char *err, size_t errlen, const char *text,
-                    const char *why, const char *detail)
+static int dur_fail(char *err, size_t errlen, const char *text, const char *why,
+                    const char *detail)
 {
     if (err && errlen)
         snprintf(err, errlen, "invalid duration '%s': %s%s", text, why,

@@ -66,8 +66,7 @@ static size_t host_cfg_len(void *ctx, const char *path)
 static const char *host_cfg_key(void *ctx, const char *path, size_t i)
 {
     const struct host_ctx *hc = ctx;
-    const struct cfg *n =
-        (path && *path) ? cfg_get(hc->cfg, path) : hc->cfg;
+    const struct cfg *n = (path && *path) ? cfg_get(hc->cfg, path) : hc->cfg;
     if (cfg_type(n) != WATTSON_CFG_TABLE || i >= cfg_len(n))
         return NULL;
     return cfg_key_at(n, i);

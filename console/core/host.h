@@ -12,9 +12,9 @@ struct cfg;
 struct clock;
 
 struct host_ctx {
-    const struct cfg *cfg;  /* the driver's lab entry */
+    const struct cfg *cfg; /* the driver's lab entry */
     const struct clock *clock;
-    const char *tag;        /* "drivers.2 (sim)" for log lines */
+    const char *tag; /* "drivers.2 (sim)" for log lines */
 };
 
 /* Fills `h` for a driver; `ctx` must outlive the plugin. */

@@ -150,8 +150,7 @@ static void lab_chunkid(char out[LUA_IDSIZE], const char *chunk)
         out[LUA_IDSIZE - 1] = '\0';
     } else {
         memcpy(out, "...", 3);
-        memcpy(out + 3, chunk + 1 + srclen - (LUA_IDSIZE - 3),
-               LUA_IDSIZE - 3);
+        memcpy(out + 3, chunk + 1 + srclen - (LUA_IDSIZE - 3), LUA_IDSIZE - 3);
     }
 }
 
@@ -265,14 +264,16 @@ static void lab_open_sandbox(lua_State *L)
         {LUA_MATHLIBNAME, luaopen_math},
     };
     static const char *const removed[] = {
-        "dofile", "loadfile", "load", "require", "collectgarbage", "print",
-        "warn",
+        "dofile",         "loadfile", "load", "require",
+        "collectgarbage", "print",    "warn",
     };
     static const char *const allowed[] = {
-        "assert", "error", "getmetatable", "ipairs", "next", "pairs",
-        "pcall", "rawequal", "rawget", "rawlen", "rawset", "select",
-        "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
-        LUA_TABLIBNAME, LUA_STRLIBNAME, LUA_MATHLIBNAME,
+        "assert",        "error",    "getmetatable", "ipairs",
+        "next",          "pairs",    "pcall",        "rawequal",
+        "rawget",        "rawlen",   "rawset",       "select",
+        "setmetatable",  "tonumber", "tostring",     "type",
+        "xpcall",        "_VERSION", LUA_TABLIBNAME, LUA_STRLIBNAME,
+        LUA_MATHLIBNAME,
     };
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
         luaL_requiref(L, libs[i].name, libs[i].func, 1);
@@ -342,8 +343,8 @@ static size_t lab_path_push(struct lab_run *r, const char *key)
 {
     size_t saved = r->pathlen;
     size_t room = sizeof r->path - r->pathlen;
-    int n = snprintf(r->path + r->pathlen, room, "%s%s",
-                     r->pathlen ? "." : "", key);
+    int n = snprintf(r->path + r->pathlen, room, "%s%s", r->pathlen ? "." : "",
+                     key);
     if (n > 0)
         r->pathlen += (size_t)n < room ? (size_t)n : room - 1;
     return saved;
@@ -358,8 +359,9 @@ static void lab_path_pop(struct lab_run *r, size_t saved)
 static int lab_account(struct lab_run *r, size_t bytes)
 {
     if (bytes > r->copy_limit - r->copied)
-        return lab_fail(r, "the lab's data are too large (over %zu MiB once "
-                           "copied; a shared table counts once per use)",
+        return lab_fail(r,
+                        "the lab's data are too large (over %zu MiB once "
+                        "copied; a shared table counts once per use)",
                         r->copy_limit >> 20);
     r->copied += bytes;
     return 0;
@@ -389,18 +391,21 @@ static int lab_check_key(lua_State *L, struct lab_run *r, int t)
     int type = lua_type(L, -2);
     if (type == LUA_TNUMBER) {
         if (!lua_isinteger(L, -2))
-            return lab_fail(r, "key %.17g is not allowed (keys must be "
-                               "strings or positive integers)",
+            return lab_fail(r,
+                            "key %.17g is not allowed (keys must be "
+                            "strings or positive integers)",
                             lua_tonumber(L, -2));
         if (lua_tointeger(L, -2) <= 0)
-            return lab_fail(r, "key %lld is not allowed (keys must be "
-                               "strings or positive integers)",
+            return lab_fail(r,
+                            "key %lld is not allowed (keys must be "
+                            "strings or positive integers)",
                             (long long)lua_tointeger(L, -2));
         return 0;
     }
     if (type != LUA_TSTRING)
-        return lab_fail(r, "key of type %s is not allowed (keys must be "
-                           "strings or positive integers)",
+        return lab_fail(r,
+                        "key of type %s is not allowed (keys must be "
+                        "strings or positive integers)",
                         luaL_typename(L, -2));
     size_t len;
     const char *s = lua_tolstring(L, -2, &len);
@@ -409,16 +414,20 @@ static int lab_check_key(lua_State *L, struct lab_run *r, int t)
     if (strlen(s) != len)
         return lab_fail(r, "key '%s...' contains a NUL byte", s);
     if (memchr(s, '.', len))
-        return lab_fail(r, "key '%s' contains '.', which separates path "
-                           "components", s);
+        return lab_fail(r,
+                        "key '%s' contains '.', which separates path "
+                        "components",
+                        s);
     lua_Integer i;
     if (lab_index_of(s, len, &i)) {
         lua_rawgeti(L, t, i);
         int clash = !lua_isnil(L, -1);
         lua_pop(L, 1);
         if (clash)
-            return lab_fail(r, "key %s is given both as a string and as a "
-                               "number", s);
+            return lab_fail(r,
+                            "key %s is given both as a string and as a "
+                            "number",
+                            s);
     }
     return 0;
 }
@@ -447,7 +456,9 @@ static int lab_copy_value(lua_State *L, struct lab_run *r, struct cfg *dst,
                                         : (double)lua_tonumber(L, -1);
         if (!isfinite(v))
             return lab_fail(r, "numbers must be finite, got %s",
-                            isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+                            isnan(v) ? "nan"
+                            : v > 0  ? "inf"
+                                     : "-inf");
         if (lab_account(r, LAB_NODE_COST + klen))
             return -1;
         return cfg_add_number(dst, key, v) ? 0 : lab_oom(r);
@@ -467,8 +478,10 @@ static int lab_copy_value(lua_State *L, struct lab_run *r, struct cfg *dst,
         return cfg_add_bool(dst, key, lua_toboolean(L, -1)) ? 0 : lab_oom(r);
     case LUA_TTABLE: {
         if (depth + 1 > LAB_MAX_DEPTH)
-            return lab_fail(r, "tables nested deeper than %d levels (does a "
-                               "table contain itself?)", LAB_MAX_DEPTH);
+            return lab_fail(r,
+                            "tables nested deeper than %d levels (does a "
+                            "table contain itself?)",
+                            LAB_MAX_DEPTH);
         if (lab_account(r, LAB_NODE_COST + klen))
             return -1;
         struct cfg *sub = cfg_add_table(dst, key);
@@ -590,7 +603,8 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
     *out = NULL;
 
     if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0)
-        return lab_err(err, errlen, display, "precompiled Lua chunks are "
+        return lab_err(err, errlen, display,
+                       "precompiled Lua chunks are "
                        "not allowed (a lab file must be source text)");
     lua_State *L = lua_newstate(lab_alloc, &r);
     if (!L)
@@ -603,12 +617,15 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
         st = r.load_status;
     int rc = 0;
     if (st == LUA_ERRMEM) {
-        rc = lab_err(err, errlen, display, "out of memory (a lab file may "
-                     "use at most %zu MiB)", r.limit >> 20);
+        rc = lab_err(err, errlen, display,
+                     "out of memory (a lab file may "
+                     "use at most %zu MiB)",
+                     r.limit >> 20);
     } else if (st != LUA_OK) {
         const char *m = lua_tostring(L, -1);
         if (r.expired && (!m || !strstr(m, "instruction budget")))
-            rc = lab_err(err, errlen, display, "instruction budget of %llu "
+            rc = lab_err(err, errlen, display,
+                         "instruction budget of %llu "
                          "exceeded (an endless loop?)",
                          (unsigned long long)r.insn_limit);
         else if (m)
@@ -632,14 +649,17 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
 /* ---- validating the top level ------------------------------------------ */
 
 static const char *const lab_fields[] = {
-    "name", "description", "tick", "duration", "seed", "budget_w", "policy",
-    "limits", "drivers",
+    "name",     "description", "tick",   "duration", "seed",
+    "budget_w", "policy",      "limits", "drivers",
 };
 
 static const char *const lab_summary_keys[] = {
-    "energy_j", "mean_power_w", "peak_power_w", "budget_violations",
-    "work_served", "backlog_end", "mean_latency_s", "edp", "deadline_misses",
-    "policy_errors", "rejected_decisions", "driver_errors",
+    "energy_j",           "mean_power_w",
+    "peak_power_w",       "budget_violations",
+    "work_served",        "backlog_end",
+    "mean_latency_s",     "edp",
+    "deadline_misses",    "policy_errors",
+    "rejected_decisions", "driver_errors",
 };
 
 struct lab_check {
@@ -696,9 +716,8 @@ static int lab_want(struct lab_check *c, const struct cfg *root,
 {
     *node = cfg_get(root, field);
     if (*node && cfg_type(*node) != type)
-        return lab_err(c->err, c->errlen, c->display,
-                       "%s: expected %s, got %s", field,
-                       cfg_type_name(type),
+        return lab_err(c->err, c->errlen, c->display, "%s: expected %s, got %s",
+                       field, cfg_type_name(type),
                        cfg_type_name(cfg_type(*node)));
     return 0;
 }
@@ -707,8 +726,8 @@ static int lab_nonempty(struct lab_check *c, const char *field,
                         const struct cfg *node)
 {
     if (node && cfg_string(node)[0] == '\0')
-        return lab_err(c->err, c->errlen, c->display,
-                       "%s: must not be empty", field);
+        return lab_err(c->err, c->errlen, c->display, "%s: must not be empty",
+                       field);
     return 0;
 }
 
@@ -723,8 +742,7 @@ static int lab_duration(struct lab_check *c, const struct cfg *root,
     } else if (cfg_type(node) == WATTSON_CFG_STRING) {
         char why[256];
         if (dur_parse(cfg_string(node), v, why, sizeof why))
-            return lab_err(c->err, c->errlen, c->display, "%s: %s", field,
-                           why);
+            return lab_err(c->err, c->errlen, c->display, "%s: %s", field, why);
     } else {
         return lab_err(c->err, c->errlen, c->display,
                        "%s: expected a duration (a string such as \"10ms\" "
@@ -732,8 +750,8 @@ static int lab_duration(struct lab_check *c, const struct cfg *root,
                        field, cfg_type_name(cfg_type(node)));
     }
     if (!(*v > 0))
-        return lab_err(c->err, c->errlen, c->display,
-                       "%s: must be > 0, got %g", field, *v);
+        return lab_err(c->err, c->errlen, c->display, "%s: must be > 0, got %g",
+                       field, *v);
     return 0;
 }
 
@@ -755,14 +773,16 @@ static int lab_check_limits(struct lab_check *c, const struct cfg *limits,
             if (closest)
                 return lab_err(c->err, c->errlen, c->display,
                                "limits: unknown key '%s' (did you mean "
-                               "'%s'?)", key, closest);
+                               "'%s'?)",
+                               key, closest);
             return lab_err(c->err, c->errlen, c->display,
                            "limits: unknown key '%s' (summary keys: "
                            "energy_j, mean_power_w, peak_power_w, "
                            "budget_violations, work_served, backlog_end, "
                            "mean_latency_s, edp, deadline_misses, "
                            "policy_errors, rejected_decisions, "
-                           "driver_errors)", key);
+                           "driver_errors)",
+                           key);
         }
         if (cfg_type(v) != WATTSON_CFG_NUMBER)
             return lab_err(c->err, c->errlen, c->display,
@@ -810,7 +830,8 @@ static int lab_check_drivers(struct lab_check *c, const struct cfg *drivers,
         if (!plugin)
             return lab_err(c->err, c->errlen, c->display,
                            "%s.plugin: missing (the driver's plugin name, "
-                           "e.g. \"sim\")", field);
+                           "e.g. \"sim\")",
+                           field);
         if (cfg_type(plugin) != WATTSON_CFG_STRING)
             return lab_err(c->err, c->errlen, c->display,
                            "%s.plugin: expected string, got %s", field,
@@ -892,7 +913,8 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
         return lab_err(c->err, c->errlen, c->display,
                        "unknown field '%s' (fields: name, description, "
                        "tick, duration, seed, budget_w, policy, limits, "
-                       "drivers)", key);
+                       "drivers)",
+                       key);
     }
 
     const struct cfg *n;
@@ -984,8 +1006,7 @@ static int lab_load(const char *display, const char *chunk, const char *text,
 }
 
 int lab_load_string(const char *chunkname, const char *text, size_t len,
-                    const char *dir, struct lab **out, char *err,
-                    size_t errlen)
+                    const char *dir, struct lab **out, char *err, size_t errlen)
 {
     if (!out)
         return -1;
@@ -1000,8 +1021,8 @@ int lab_load_string(const char *chunkname, const char *text, size_t len,
         return lab_err(err, errlen, chunkname, "out of memory");
     chunk[0] = '=';
     memcpy(chunk + 1, chunkname, n + 1);
-    int rc = lab_load(chunkname, chunk, text, len, dir, chunkname, out, err,
-                      errlen);
+    int rc =
+        lab_load(chunkname, chunk, text, len, dir, chunkname, out, err, errlen);
     free(chunk);
     return rc;
 }
@@ -1049,8 +1070,7 @@ static char *lab_read_file(const char *path, size_t *len, char *err,
     return NULL;
 }
 
-int lab_load_file(const char *path, struct lab **out, char *err,
-                  size_t errlen)
+int lab_load_file(const char *path, struct lab **out, char *err, size_t errlen)
 {
     if (!out)
         return -1;
@@ -1084,9 +1104,9 @@ int lab_load_default(struct lab **out, char *err, size_t errlen)
     if (!out)
         return -1;
     *out = NULL;
-    return lab_load(LAB_DEFAULT_CHUNK, "=" LAB_DEFAULT_CHUNK,
-                    lab_default_text, lab_default_text_len, WATTSON_LAB_DIR,
-                    LAB_DEFAULT_PATH, out, err, errlen);
+    return lab_load(LAB_DEFAULT_CHUNK, "=" LAB_DEFAULT_CHUNK, lab_default_text,
+                    lab_default_text_len, WATTSON_LAB_DIR, LAB_DEFAULT_PATH,
+                    out, err, errlen);
 }
 
 void lab_free(struct lab *lab)

@@ -23,20 +23,20 @@ struct lab_limit {
 };
 
 struct lab_driver {
-    const char *plugin;     /* plugin name, e.g. "sim" */
-    const struct cfg *cfg;  /* the driver's entry, handed to the plugin */
-    const char *field;      /* "drivers.2": for error messages */
+    const char *plugin;    /* plugin name, e.g. "sim" */
+    const struct cfg *cfg; /* the driver's entry, handed to the plugin */
+    const char *field;     /* "drivers.2": for error messages */
 };
 
 struct lab {
-    char *path;        /* file name as given, or "<default lab>" */
-    char *dir;         /* directory for relative paths in the lab */
-    const char *name;  /* lab's `name`, or the file's base name */
-    double tick_s;     /* `tick`, default 0.01 */
-    double duration_s; /* `duration`, default 60 */
-    double budget_w;   /* `budget_w`, default 0 = no budget */
-    uint64_t seed;     /* `seed`, default 1 */
-    const char *policy;/* `policy` file, or NULL */
+    char *path;         /* file name as given, or "<default lab>" */
+    char *dir;          /* directory for relative paths in the lab */
+    const char *name;   /* lab's `name`, or the file's base name */
+    double tick_s;      /* `tick`, default 0.01 */
+    double duration_s;  /* `duration`, default 60 */
+    double budget_w;    /* `budget_w`, default 0 = no budget */
+    uint64_t seed;      /* `seed`, default 1 */
+    const char *policy; /* `policy` file, or NULL */
     struct lab_driver *drivers;
     size_t n_drivers;
     struct lab_limit *limits;
@@ -47,8 +47,7 @@ struct lab {
 /* Exit code the CLI uses for any lab error. */
 #define LAB_EXIT_BAD 3
 
-int lab_load_file(const char *path, struct lab **out, char *err,
-                  size_t errlen);
+int lab_load_file(const char *path, struct lab **out, char *err, size_t errlen);
 /* `chunkname` is used in messages; `dir` resolves relative paths. */
 int lab_load_string(const char *chunkname, const char *text, size_t len,
                     const char *dir, struct lab **out, char *err,

@@ -9,8 +9,7 @@ static int log_level = LOG_WARN;
 static log_sink_fn log_sink;
 static void *log_sink_arg;
 
-static const char *const level_names[] = {"error", "warning", "info",
-                                          "debug"};
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void log_set_level(int level)
 {

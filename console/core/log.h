@@ -12,7 +12,7 @@ enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 typedef void (*log_sink_fn)(void *arg, int level, const char *msg);
 
-void log_set_level(int level);  /* messages above it are dropped */
+void log_set_level(int level); /* messages above it are dropped */
 int log_get_level(void);
 void log_set_sink(log_sink_fn fn, void *arg); /* NULL: stderr */
 void log_msg(int level, const char *fmt, ...)

@@ -8,8 +8,8 @@
  *  - wall: a timer on absolute deadlines start + k*period (never "sleep a
  *    period", which drifts); a tick that overruns its slot skips the
  *    missed deadlines instead of bunching ticks up, and counts them.
- * SIGINT, SIGTERM and SIGHUP stop the loop after the current tick; the caller then
- * restores the controls and writes its outputs.
+ * SIGINT, SIGTERM and SIGHUP stop the loop after the current tick; the caller
+ * then restores the controls and writes its outputs.
  */
 #ifndef WATTSON_LOOP_H
 #define WATTSON_LOOP_H

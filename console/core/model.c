@@ -74,10 +74,10 @@ static int alloc_arrays(struct model *m)
     m->applied = calloc(nc, sizeof *m->applied);
     m->applied_known = calloc(nc, 1);
     m->pus = calloc(nd, sizeof *m->pus);
-    return m->val && m->valid && m->prev && m->prev_valid && m->prev_t && m->delta &&
-                   m->rate && m->rate_valid && m->fc_demand && m->fc_valid &&
-                   m->proposal && m->proposed && m->decision && m->decided &&
-                   m->target && m->targeted && m->applied &&
+    return m->val && m->valid && m->prev && m->prev_valid && m->prev_t &&
+                   m->delta && m->rate && m->rate_valid && m->fc_demand &&
+                   m->fc_valid && m->proposal && m->proposed && m->decision &&
+                   m->decided && m->target && m->targeted && m->applied &&
                    m->applied_known && m->pus
                ? 0
                : -1;
@@ -118,10 +118,9 @@ int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
         mp->n_sig = (uint32_t)inv->n_signals;
         mp->ctl_base = cb;
         mp->n_ctl = (uint32_t)inv->n_controls;
-        mp->simulated =
-            (plugs[p]->desc->flags & WATTSON_PLUGIN_SIMULATED) != 0;
-        mp->writable = plugs[p]->desc->write != NULL &&
-                       (allow_writes || mp->simulated);
+        mp->simulated = (plugs[p]->desc->flags & WATTSON_PLUGIN_SIMULATED) != 0;
+        mp->writable =
+            plugs[p]->desc->write != NULL && (allow_writes || mp->simulated);
 
         for (size_t d = 0; d < inv->n_devices; d++) {
             struct model_device *md = &m->devices[db + d];
@@ -241,8 +240,7 @@ int model_find_control(const struct model *m, uint32_t dev, const char *name)
     return -1;
 }
 
-int model_sig(const struct model *m, uint32_t d, enum model_sig s,
-              double *out)
+int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out)
 {
     int32_t i = m->devices[d].sig[s];
     if (i < 0 || !m->valid[i])

@@ -43,10 +43,10 @@ struct model_device {
     const char *name;
     const char *kind;
     uint32_t plugin;
-    int32_t parent;       /* global device index, or -1 */
-    int32_t sig[SIG__N];  /* global signal index, -1 if the device has none */
-    int32_t ctl[CTL__N];  /* global control index, -1 if none */
-    int is_pu;            /* a processing unit: cpu, gpu or fpga */
+    int32_t parent;      /* global device index, or -1 */
+    int32_t sig[SIG__N]; /* global signal index, -1 if the device has none */
+    int32_t ctl[CTL__N]; /* global control index, -1 if none */
+    int is_pu;           /* a processing unit: cpu, gpu or fpga */
 };
 
 struct model_signal {
@@ -55,7 +55,7 @@ struct model_signal {
     const char *description;
     uint32_t device; /* global device index */
     uint32_t plugin;
-    int behaviour;   /* enum wattson_behaviour */
+    int behaviour; /* enum wattson_behaviour */
     double wrap;
 };
 
@@ -75,7 +75,7 @@ struct model_plugin {
     uint32_t dev_base, n_dev;
     uint32_t sig_base, n_sig;
     uint32_t ctl_base, n_ctl;
-    int writable;  /* has write() and writes are allowed */
+    int writable; /* has write() and writes are allowed */
     int simulated;
 };
 
@@ -92,33 +92,33 @@ struct model {
     size_t n_pus;
 
     /* Per-signal state, indexed by global signal index. */
-    double *val;        /* this tick's sample */
+    double *val; /* this tick's sample */
     uint8_t *valid;
-    double *prev;       /* the last valid sample before this tick */
+    double *prev; /* the last valid sample before this tick */
     uint8_t *prev_valid;
-    double *prev_t;     /* when `prev` was sampled (model time, s) */
-    double *delta;      /* counters: val - prev, wrap handled */
-    double *rate;       /* counters: delta / dt; gauges: unset */
+    double *prev_t; /* when `prev` was sampled (model time, s) */
+    double *delta;  /* counters: val - prev, wrap handled */
+    double *rate;   /* counters: delta / dt; gauges: unset */
     uint8_t *rate_valid;
 
     /* Per-PU-device forecasts (indexed by device), filled by forecast. */
-    double *fc_demand;  /* op/s expected `fc_horizon` ticks ahead */
+    double *fc_demand; /* op/s expected `fc_horizon` ticks ahead */
     uint8_t *fc_valid;
     uint32_t fc_horizon;
 
     /* Per-control state, indexed by global control index. */
-    double *proposal;   /* engines' proposals (propose stage) */
+    double *proposal; /* engines' proposals (propose stage) */
     uint8_t *proposed;
-    double *decision;   /* the policy's decision (decide stage) */
+    double *decision; /* the policy's decision (decide stage) */
     uint8_t *decided;
-    double *target;     /* guarded values (guard stage) */
+    double *target; /* guarded values (guard stage) */
     uint8_t *targeted;
-    double *applied;    /* what the driver holds (actuate stage) */
+    double *applied; /* what the driver holds (actuate stage) */
     uint8_t *applied_known;
 
-    double budget_w;    /* shared power budget, 0 = none */
-    double t;           /* seconds since the run started */
-    double dt;          /* seconds since the previous tick */
+    double budget_w; /* shared power budget, 0 = none */
+    double t;        /* seconds since the run started */
+    double dt;       /* seconds since the previous tick */
     uint64_t tick;
 };
 
@@ -132,8 +132,7 @@ int model_find_device(const struct model *m, const char *name);
 int model_find_signal(const struct model *m, uint32_t dev, const char *name);
 int model_find_control(const struct model *m, uint32_t dev, const char *name);
 /* The value of standard signal `s` of device `d`, and whether it is valid. */
-int model_sig(const struct model *m, uint32_t d, enum model_sig s,
-              double *out);
+int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out);
 const char *model_sig_name(enum model_sig s);
 const char *model_ctl_name(enum model_ctl c);
 

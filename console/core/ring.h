@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 struct ring {
-    double *buf;   /* cap rows of n samples, one row per push */
+    double *buf; /* cap rows of n samples, one row per push */
     size_t n;
     uint32_t cap;  /* a power of two */
     uint32_t head; /* slot the next push writes */

@@ -33,15 +33,13 @@ int summary_get(const struct summary *s, const char *key, double *out)
         {"sim_seconds", offsetof(struct summary, sim_seconds), 0},
         {"energy_j", offsetof(struct summary, energy_j), 0},
         {"peak_power_w", offsetof(struct summary, peak_power_w), 0},
-        {"budget_violations", offsetof(struct summary, budget_violations),
-         1},
+        {"budget_violations", offsetof(struct summary, budget_violations), 1},
         {"work_arrived", offsetof(struct summary, work_arrived), 0},
         {"work_served", offsetof(struct summary, work_served), 0},
         {"backlog_end", offsetof(struct summary, backlog_end), 0},
         {"deadline_misses", offsetof(struct summary, deadline_misses), 0},
         {"policy_errors", offsetof(struct summary, policy_errors), 1},
-        {"rejected_decisions", offsetof(struct summary, rejected_decisions),
-         1},
+        {"rejected_decisions", offsetof(struct summary, rejected_decisions), 1},
         {"driver_errors", offsetof(struct summary, driver_errors), 1},
     };
     if (strcmp(key, "mean_power_w") == 0) {
@@ -88,8 +86,7 @@ int summary_check_limits(struct summary *s, const struct lab_limit *lim,
 
 void summary_write_json(const struct summary *s, FILE *f, int with_wall)
 {
-    fprintf(f,
-            "{\"type\":\"summary\",\"ticks\":%llu,\"sim_seconds\":%.9g,",
+    fprintf(f, "{\"type\":\"summary\",\"ticks\":%llu,\"sim_seconds\":%.9g,",
             (unsigned long long)s->ticks, s->sim_seconds);
     if (with_wall)
         fprintf(f, "\"wall_seconds\":%.6f,", s->wall_seconds);

@@ -23,13 +23,13 @@ struct summary {
     double work_arrived;
     double work_served;
     double backlog_end;
-    double wait_op_s;     /* sum of queueing delay x work */
+    double wait_op_s; /* sum of queueing delay x work */
     double deadline_misses;
     uint64_t policy_errors;
     uint64_t rejected_decisions;
     uint64_t driver_errors;
     uint64_t invalid_samples;
-    int interrupted;      /* stopped by a signal before its duration */
+    int interrupted;          /* stopped by a signal before its duration */
     const char *limit_broken; /* first declared limit exceeded, or NULL */
     double limit_value;
 };

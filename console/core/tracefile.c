@@ -80,8 +80,9 @@ void tracefile_header(struct tracefile *t, const struct model *m,
     }
     fputs("{\"type\":\"header\",\"lab\":", f);
     put_json_string(f, lab->name);
-    fprintf(f, ",\"seed\":%llu,\"tick_s\":%.9g,\"duration_s\":%.9g,"
-               "\"budget_w\":%.9g,\"policy\":",
+    fprintf(f,
+            ",\"seed\":%llu,\"tick_s\":%.9g,\"duration_s\":%.9g,"
+            "\"budget_w\":%.9g,\"policy\":",
             (unsigned long long)lab->seed, lab->tick_s, lab->duration_s,
             lab->budget_w);
     put_json_string(f, policy);
@@ -192,8 +193,7 @@ int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
         bad = 1;
     t->f = NULL;
     if (bad || rename(t->tmp, t->path) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", t->path,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: write failed: %s", t->path, strerror(errno));
         tracefile_abort(t);
         return -1;
     }

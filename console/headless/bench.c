@@ -74,8 +74,8 @@ static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
         fprintf(stderr, "wattson: bench: cannot build the lab\n");
         return 1;
     }
-    struct run_opts o = {.lab_text = text, .plugin_dirs = dirs,
-                         .n_plugin_dirs = n_dirs};
+    struct run_opts o = {
+        .lab_text = text, .plugin_dirs = dirs, .n_plugin_dirs = n_dirs};
     struct run *r;
     int rc = run_new(&o, &r, err, sizeof err);
     if (rc != RUN_OK) {
@@ -121,10 +121,11 @@ static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
     qsort(base_ns, BENCH_BATCHES, sizeof base_ns[0], cmp_u64);
     uint64_t med = tick_ns[BENCH_BATCHES / 2];
     uint64_t base = base_ns[BENCH_BATCHES / 2];
-    fprintf(out, "tick%-4u  %u PUs, %zu signals, %zu controls\n", n_pus,
-            n_pus, m->n_signals, m->n_controls);
-    fprintf(out, "  ticks/s          %12.0f   (median of %d batches of "
-                 "%llu ticks)\n",
+    fprintf(out, "tick%-4u  %u PUs, %zu signals, %zu controls\n", n_pus, n_pus,
+            m->n_signals, m->n_controls);
+    fprintf(out,
+            "  ticks/s          %12.0f   (median of %d batches of "
+            "%llu ticks)\n",
             med ? 1e9 / (double)med : 0.0, BENCH_BATCHES,
             (unsigned long long)batch);
     fprintf(out, "  ns/tick          %12llu\n", (unsigned long long)med);

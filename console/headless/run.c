@@ -168,8 +168,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         rc = lab_load_file(o->lab_path, &r->lab, err, errlen);
     else if (o->lab_text)
         rc = lab_load_string("<generated lab>", o->lab_text,
-                             strlen(o->lab_text), ".", &r->lab, err,
-                             errlen);
+                             strlen(o->lab_text), ".", &r->lab, err, errlen);
     else
         rc = lab_load_default(&r->lab, err, errlen);
     if (rc != 0) {
@@ -196,8 +195,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     r->tick_ns = (uint64_t)llround(lab->tick_s * 1e9);
     if (r->tick_ns == 0) {
-        snprintf(err, errlen, "tick %.3g s is shorter than 1 ns",
-                 lab->tick_s);
+        snprintf(err, errlen, "tick %.3g s is shorter than 1 ns", lab->tick_s);
         run_free(r);
         return RUN_USAGE;
     }
@@ -247,15 +245,14 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     if (forecast_init(&r->fc, &r->model) != 0 ||
         decide_init(&r->dec, NULL, &r->model) != 0 ||
         actuate_init(&r->act, &r->model) != 0 ||
-        record_init(&r->rec, &r->model, o->history ? o->history : 256) !=
-            0) {
+        record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;
     }
     if (r->have_jsonl) {
-        tracefile_header(&r->jsonl, &r->model, lab, policy ? policy
-                                                           : "builtin");
+        tracefile_header(&r->jsonl, &r->model, lab,
+                         policy ? policy : "builtin");
         r->rec.jsonl = &r->jsonl;
     }
     if (r->have_csv) {
@@ -347,8 +344,8 @@ static void show_progress(struct run *r, int last)
         return;
     r->progress_ns = now;
     double pct = 100.0 * (double)r->model.tick / (double)r->total_ticks;
-    fprintf(stderr, "\rwattson: %5.1f%%  %.1f of %.1f s simulated%s",
-            pct, r->model.t, r->lab->duration_s, last ? "\n" : "");
+    fprintf(stderr, "\rwattson: %5.1f%%  %.1f of %.1f s simulated%s", pct,
+            r->model.t, r->lab->duration_s, last ? "\n" : "");
 }
 
 static int step(void *arg)
@@ -368,18 +365,21 @@ int run_loop(struct run *r, char *err, size_t errlen)
     r->wall_start_ns = clock_mono_ns();
     r->progress_ns = r->wall_start_ns;
     int rc = loop_run(l, !r->clock.is_virtual, r->tick_ns, step, r);
-    r->sum.wall_seconds =
-        (double)(clock_mono_ns() - r->wall_start_ns) / 1e9;
+    r->sum.wall_seconds = (double)(clock_mono_ns() - r->wall_start_ns) / 1e9;
     if (r->progress)
         show_progress(r, 1);
     if (loop_signal(l)) {
         r->sum.interrupted = 1;
-        log_msg(LOG_WARN, "stopped by signal %d at t=%.3f s; restoring "
-                "controls", loop_signal(l), r->model.t);
+        log_msg(LOG_WARN,
+                "stopped by signal %d at t=%.3f s; restoring "
+                "controls",
+                loop_signal(l), r->model.t);
     }
     if (loop_overruns(l))
-        log_msg(LOG_WARN, "%llu tick deadlines were missed (tick too short "
-                "for this machine?)", (unsigned long long)loop_overruns(l));
+        log_msg(LOG_WARN,
+                "%llu tick deadlines were missed (tick too short "
+                "for this machine?)",
+                (unsigned long long)loop_overruns(l));
     loop_free(l);
     if (rc != 0) {
         snprintf(err, errlen, "event loop failed");

@@ -18,31 +18,31 @@
 /* Exit codes of `wattson run` (documented in the README). */
 enum run_exit {
     RUN_OK = 0,
-    RUN_ERR = 1,         /* internal or runtime failure */
-    RUN_USAGE = 2,       /* bad command line */
-    RUN_LAB = 3,         /* bad lab file (or a file it names) */
-    RUN_PLUGIN = 4,      /* a plugin could not be found, loaded or started */
-    RUN_LIMITS = 5,      /* the run broke one of its declared limits */
-    RUN_IO = 6,          /* an output file could not be written */
+    RUN_ERR = 1,          /* internal or runtime failure */
+    RUN_USAGE = 2,        /* bad command line */
+    RUN_LAB = 3,          /* bad lab file (or a file it names) */
+    RUN_PLUGIN = 4,       /* a plugin could not be found, loaded or started */
+    RUN_LIMITS = 5,       /* the run broke one of its declared limits */
+    RUN_IO = 6,           /* an output file could not be written */
     RUN_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; outputs complete */
 };
 
 struct run_opts {
-    const char *lab_path;    /* NULL: lab_text, else the embedded lab */
-    const char *lab_text;    /* an in-memory lab (bench, tests) */
-    const char *policy;      /* NULL: the lab's, else built-in */
-    double duration_s;       /* <= 0: the lab's */
-    double tick_s;           /* <= 0: the lab's */
+    const char *lab_path; /* NULL: lab_text, else the embedded lab */
+    const char *lab_text; /* an in-memory lab (bench, tests) */
+    const char *policy;   /* NULL: the lab's, else built-in */
+    double duration_s;    /* <= 0: the lab's */
+    double tick_s;        /* <= 0: the lab's */
     int has_seed;
     uint64_t seed;
-    const char *out_path;    /* JSONL trace, or NULL */
-    const char *csv_path;    /* CSV, or NULL */
-    int realtime;            /* wall clock even with simulated drivers */
-    int allow_writes;        /* write to non-simulated drivers */
-    int progress;            /* progress line on stderr */
+    const char *out_path; /* JSONL trace, or NULL */
+    const char *csv_path; /* CSV, or NULL */
+    int realtime;         /* wall clock even with simulated drivers */
+    int allow_writes;     /* write to non-simulated drivers */
+    int progress;         /* progress line on stderr */
     const char **plugin_dirs;
     size_t n_plugin_dirs;
-    unsigned history;        /* telemetry ring length, 0 = default */
+    unsigned history; /* telemetry ring length, 0 = default */
 };
 
 struct run;

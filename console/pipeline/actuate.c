@@ -48,8 +48,8 @@ static void save_all(struct actuate *a, struct model *m, struct stats *st)
             continue;
         double *v = a->saved + mp->ctl_base;
         uint8_t *ok = a->saved_ok + mp->ctl_base;
-        int rc = mp->plug->desc->read_controls(mp->plug->state, v, ok,
-                                               mp->n_ctl);
+        int rc =
+            mp->plug->desc->read_controls(mp->plug->state, v, ok, mp->n_ctl);
         if (rc != WATTSON_OK) {
             st->driver_errors++;
             log_msg(LOG_ERROR,
@@ -73,8 +73,7 @@ static void save_all(struct actuate *a, struct model *m, struct stats *st)
 
 static int safe_value(const struct model *m, size_t c, double v)
 {
-    return isfinite(v) && v >= m->controls[c].min &&
-           v <= m->controls[c].max;
+    return isfinite(v) && v >= m->controls[c].min && v <= m->controls[c].max;
 }
 
 void actuate_run(struct actuate *a, struct model *m, struct stats *st)

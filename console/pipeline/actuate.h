@@ -22,9 +22,9 @@ struct model;
 struct stats;
 
 struct actuate {
-    uint32_t *idx;     /* scratch: changed controls of one driver */
+    uint32_t *idx; /* scratch: changed controls of one driver */
     double *vals;
-    double *saved;     /* per global control */
+    double *saved; /* per global control */
     uint8_t *saved_ok;
     uint8_t *plugin_ok; /* per driver: saved and writable */
     int saved_done;
@@ -34,8 +34,7 @@ struct actuate {
 int actuate_init(struct actuate *a, const struct model *m);
 void actuate_run(struct actuate *a, struct model *m, struct stats *st);
 /* Returns the number of controls that could not be restored. */
-size_t actuate_restore(struct actuate *a, struct model *m,
-                       struct stats *st);
+size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st);
 void actuate_free(struct actuate *a);
 
 #endif

@@ -9,7 +9,7 @@
 #include "core/model.h"
 
 struct cpolicy {
-    double *need;  /* per PU, estimated power at the frequency target */
+    double *need; /* per PU, estimated power at the frequency target */
     double *floor_;
     double *w;
     double *alloc;
@@ -75,8 +75,8 @@ double cpolicy_waterfill(const double *need, const double *floor_,
         double mid = 0.5 * (lo + hi), sum = 0;
         for (size_t i = 0; i < n; i++) {
             double a = floor_[i] + w[i] * mid;
-            sum += a < need[i] ? a : (need[i] > floor_[i] ? need[i]
-                                                          : floor_[i]);
+            sum +=
+                a < need[i] ? a : (need[i] > floor_[i] ? need[i] : floor_[i]);
         }
         if (sum > budget)
             hi = mid;
@@ -109,8 +109,7 @@ static int cp_decide(void *st, struct model *m)
             if (model_sig(m, d, SIG_FREQ, &f) &&
                 model_sig(m, d, SIG_THROUGHPUT, &thr) && thr > 0 && f > 0) {
                 double need = m->fc_valid[d] ? m->fc_demand[d] : thr;
-                if (!model_sig(m, d, SIG_DEADLINE, &deadline) ||
-                    deadline <= 0)
+                if (!model_sig(m, d, SIG_DEADLINE, &deadline) || deadline <= 0)
                     deadline = 0.1;
                 if (model_sig(m, d, SIG_BACKLOG, &backlog) && backlog > 0)
                     need += backlog / (0.5 * deadline);
@@ -140,8 +139,7 @@ static int cp_decide(void *st, struct model *m)
          * 60 W floor) must not reserve watts it will not draw. */
         c->need[n] = est < cap->max ? (est > 0 ? est : 0) : cap->max;
         c->floor_[n] = cap->min < c->need[n] ? cap->min : c->need[n];
-        c->w[n] = model_sig(m, d, SIG_PRIORITY, &prio) && prio > 0 ? prio
-                                                                   : 1.0;
+        c->w[n] = model_sig(m, d, SIG_PRIORITY, &prio) && prio > 0 ? prio : 1.0;
         total_need += c->need[n];
         n++;
     }
@@ -152,8 +150,7 @@ static int cp_decide(void *st, struct model *m)
     for (size_t i = 0; i < n; i++)
         wsum += c->w[i];
     if (have_budget)
-        cpolicy_waterfill(c->need, c->floor_, c->w, c->alloc, n,
-                          m->budget_w);
+        cpolicy_waterfill(c->need, c->floor_, c->w, c->alloc, n, m->budget_w);
     size_t j = 0;
     for (size_t k = 0; k < m->n_pus; k++) {
         int32_t cc = m->devices[m->pus[k]].ctl[CTL_POWER_CAP];

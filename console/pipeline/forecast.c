@@ -32,8 +32,8 @@ void forecast_free(struct forecast *f)
     f->primed = NULL;
 }
 
-double forecast_holt(double *level, double *trend, uint8_t *primed,
-                     double x, double alpha, double beta, double h)
+double forecast_holt(double *level, double *trend, uint8_t *primed, double x,
+                     double alpha, double beta, double h)
 {
     if (!*primed) {
         *level = x;
@@ -55,9 +55,9 @@ void forecast_run(struct forecast *f, struct model *m)
         m->fc_valid[d] = 0;
         if (s < 0 || !m->rate_valid[s])
             continue;
-        double fc = forecast_holt(&f->level[d], &f->trend[d], &f->primed[d],
-                                  m->rate[s], f->alpha, f->beta,
-                                  (double)m->fc_horizon);
+        double fc =
+            forecast_holt(&f->level[d], &f->trend[d], &f->primed[d], m->rate[s],
+                          f->alpha, f->beta, (double)m->fc_horizon);
         m->fc_demand[d] = fc > 0 ? fc : 0;
         m->fc_valid[d] = 1;
     }

@@ -15,9 +15,9 @@
 struct model;
 
 struct forecast {
-    double alpha;   /* level smoothing, 0..1 */
-    double beta;    /* trend smoothing, 0..1 */
-    double *level;  /* per device */
+    double alpha;  /* level smoothing, 0..1 */
+    double beta;   /* trend smoothing, 0..1 */
+    double *level; /* per device */
     double *trend;
     uint8_t *primed;
     size_t n;
@@ -27,7 +27,7 @@ int forecast_init(struct forecast *f, const struct model *m);
 void forecast_free(struct forecast *f);
 void forecast_run(struct forecast *f, struct model *m);
 /* One Holt update; exposed for tests.  Returns the h-step forecast. */
-double forecast_holt(double *level, double *trend, uint8_t *primed,
-                     double x, double alpha, double beta, double h);
+double forecast_holt(double *level, double *trend, uint8_t *primed, double x,
+                     double alpha, double beta, double h);
 
 #endif

@@ -16,10 +16,10 @@ struct summary;
 struct tracefile;
 
 struct record {
-    struct ring hist;          /* every signal */
-    struct tracefile *jsonl;   /* may be NULL */
-    struct tracefile *csv;     /* may be NULL */
-    double last_power_w;       /* total PU power of the last tick */
+    struct ring hist;        /* every signal */
+    struct tracefile *jsonl; /* may be NULL */
+    struct tracefile *csv;   /* may be NULL */
+    double last_power_w;     /* total PU power of the last tick */
     int last_power_valid;
 };
 

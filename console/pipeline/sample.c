@@ -38,9 +38,10 @@ void sample_run(struct model *m, struct stats *st, double t_now)
             st->driver_errors++;
             /* Rate-limit the message: first failure and every 1000th. */
             if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
-                log_msg(LOG_WARN, "%s: read failed (%d), %llu driver "
-                        "errors so far", mp->name, rc,
-                        (unsigned long long)st->driver_errors);
+                log_msg(LOG_WARN,
+                        "%s: read failed (%d), %llu driver "
+                        "errors so far",
+                        mp->name, rc, (unsigned long long)st->driver_errors);
         }
         for (uint32_t i = 0; i < mp->n_sig; i++) {
             if (!ok[i]) {

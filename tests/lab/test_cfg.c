@@ -41,10 +41,10 @@ static void test_scalars(void)
     cfg_free(NULL);
 }
 
-static const char *const order_in[] = {"b", "2", "a", "1", "10", "3", "B",
-                                       "01"};
-static const char *const order_out[] = {"1", "2", "3", "01", "10", "B", "a",
-                                        "b"};
+static const char *const order_in[] = {"b",  "2", "a", "1",
+                                       "10", "3", "B", "01"};
+static const char *const order_out[] = {"1",  "2", "3", "01",
+                                        "10", "B", "a", "b"};
 
 static void test_order(void)
 {

@@ -52,8 +52,7 @@ static void fails_with(const char *name, const char *text, const char *want)
 }
 
 /* The message must be exactly "PATH" + rest. */
-static void fails_exactly(const char *name, const char *text,
-                          const char *rest)
+static void fails_exactly(const char *name, const char *text, const char *rest)
 {
     char want[1024];
     const char *err = load_fails(name, text);
@@ -152,8 +151,8 @@ static void test_defaults(void)
 {
     char err[512] = "";
     struct lab *lab = NULL;
-    const char *path = write_lab("minimal.lua",
-                                 "return { drivers = { { plugin = 'sim' } } }");
+    const char *path =
+        write_lab("minimal.lua", "return { drivers = { { plugin = 'sim' } } }");
     T_CHECK(lab_load_file(path, &lab, err, sizeof err) == 0);
     if (!lab) {
         fprintf(stderr, "  minimal lab: %s\n", err);
@@ -184,7 +183,8 @@ static void test_defaults(void)
     }
 
     /* A file in the current directory: dir ".". */
-    path = write_lab("nodir.lua", "return { drivers = { { plugin = 'sim' } } }");
+    path =
+        write_lab("nodir.lua", "return { drivers = { { plugin = 'sim' } } }");
     char cwd[512];
     T_CHECK(getcwd(cwd, sizeof cwd) != NULL);
     T_CHECK(chdir(tmpdir) == 0);
@@ -219,8 +219,8 @@ static void test_string(void)
     char err[512] = "";
     struct lab *lab = NULL;
     static const char ok[] = "return { drivers = { { plugin = 'sim' } } }";
-    T_CHECK(lab_load_string("inline.lua", ok, sizeof ok - 1, "/some/dir",
-                            &lab, err, sizeof err) == 0);
+    T_CHECK(lab_load_string("inline.lua", ok, sizeof ok - 1, "/some/dir", &lab,
+                            err, sizeof err) == 0);
     if (lab) {
         T_STREQ(lab->path, "inline.lua");
         T_STREQ(lab->dir, "/some/dir");
@@ -258,7 +258,8 @@ static void test_errors(void)
     /* Syntax and runtime errors carry Lua's file:line. */
     fails_with("syntax.lua", "return {\n  drivers = {\n  name = = 1\n}\n",
                ":3:");
-    fails_with("runtime.lua", "local x\n\nreturn x.y\n", ":3: attempt to index");
+    fails_with("runtime.lua", "local x\n\nreturn x.y\n",
+               ":3: attempt to index");
     fails_with("error.lua", "error('boom')\n", ":1: boom");
     fails_exactly("nolevel.lua", "error('plain', 0)\n", ": plain");
     fails_with("multiline.lua", "error('a\\nb', 0)\n", ": a b");
@@ -284,7 +285,8 @@ static void test_errors(void)
                   ": policy: expected string, got boolean");
     fails_with("tick.lua", "return { tick = '5x', drivers = {{plugin='sim'}} }",
                ": tick: invalid duration '5x': unknown unit 'x'");
-    fails_exactly("tick0.lua", "return { tick = 0, drivers = {{plugin='sim'}} }",
+    fails_exactly("tick0.lua",
+                  "return { tick = 0, drivers = {{plugin='sim'}} }",
                   ": tick: must be > 0, got 0");
     fails_with("tickb.lua",
                "return { tick = false, drivers = {{plugin='sim'}} }",
@@ -299,7 +301,8 @@ static void test_errors(void)
     fails_with("seedbig.lua",
                "return { seed = 2^53, drivers = {{plugin='sim'}} }",
                ": seed: must be an integer");
-    fails_with("nan.lua", "return { budget_w = 0/0, drivers = {{plugin='sim'}} }",
+    fails_with("nan.lua",
+               "return { budget_w = 0/0, drivers = {{plugin='sim'}} }",
                ": budget_w: numbers must be finite, got nan");
     fails_with("inf.lua",
                "return { budget_w = math.huge, drivers = {{plugin='sim'}} }",
@@ -308,19 +311,22 @@ static void test_errors(void)
     /* Unknown fields and limits. */
     fails_with("typo.lua", "return { budgetw = 5, drivers = {{plugin='sim'}} }",
                ": unknown field 'budgetw'");
-    fails_with("typo2.lua", "return { budgetw = 5, drivers = {{plugin='sim'}} }",
+    fails_with("typo2.lua",
+               "return { budgetw = 5, drivers = {{plugin='sim'}} }",
                "did you mean 'budget_w'?");
     fails_with("other.lua", "return { zzz = 5, drivers = {{plugin='sim'}} }",
                ": unknown field 'zzz'");
     fails_with("limit.lua",
                "return { limits = { energy = 5 }, drivers = {{plugin='sim'}} }",
                ": limits: unknown key 'energy'");
-    fails_exactly("limitv.lua",
-                  "return { limits = { edp = -1 }, drivers = {{plugin='sim'}} }",
-                  ": limits.edp: must be >= 0, got -1");
-    fails_exactly("limitt.lua",
-                  "return { limits = { edp = 'x' }, drivers = {{plugin='sim'}} }",
-                  ": limits.edp: expected number, got string");
+    fails_exactly(
+        "limitv.lua",
+        "return { limits = { edp = -1 }, drivers = {{plugin='sim'}} }",
+        ": limits.edp: must be >= 0, got -1");
+    fails_exactly(
+        "limitt.lua",
+        "return { limits = { edp = 'x' }, drivers = {{plugin='sim'}} }",
+        ": limits.edp: expected number, got string");
     fails_exactly("limits.lua",
                   "return { limits = 5, drivers = {{plugin='sim'}} }",
                   ": limits: expected table, got number");
@@ -359,9 +365,10 @@ static void test_errors(void)
     fails_with("dotkey.lua",
                "return { drivers = { { plugin = 'sim', ['a.b'] = 1 } } }",
                "key 'a.b' contains '.'");
-    fails_with("clash.lua",
-               "return { drivers = { { plugin = 'sim', [1] = 1, ['1'] = 2 } } }",
-               "key 1 is given both as a string and as a number");
+    fails_with(
+        "clash.lua",
+        "return { drivers = { { plugin = 'sim', [1] = 1, ['1'] = 2 } } }",
+        "key 1 is given both as a string and as a number");
     fails_with("cycle.lua",
                "local t = {}\nt.t = t\n"
                "return { drivers = { { plugin = 'sim', loop = t } } }",
@@ -395,10 +402,13 @@ static void test_errors(void)
     T_STREQ(err, want);
 
     /* A long path (Lua would print "...tail") is given whole. */
-    snprintf(path, sizeof path, "%s/a-directory-name-long-enough-to-push-the-"
-             "path-past-lua-idsize", tmpdir);
+    snprintf(path, sizeof path,
+             "%s/a-directory-name-long-enough-to-push-the-"
+             "path-past-lua-idsize",
+             tmpdir);
     T_CHECK(mkdir(path, 0700) == 0);
-    snprintf(want, sizeof want, "a-directory-name-long-enough-to-push-the-"
+    snprintf(want, sizeof want,
+             "a-directory-name-long-enough-to-push-the-"
              "path-past-lua-idsize/syntax-error-in-a-long-path.lua");
     const char *e = load_fails(want, "return {\n\n  = 1 }\n");
     T_CHECK(strstr(e, ".lua:3:") != NULL);
@@ -487,16 +497,16 @@ static void test_limits(void)
                "setmetatable({}, { __gc = function() while true do end end })\n"
                "return 1\n",
                ":1: __gc metamethods are not allowed");
-    fails_with("gc2.lua",
-               "setmetatable({}, { __gc = false })\nreturn 1\n",
+    fails_with("gc2.lua", "setmetatable({}, { __gc = false })\nreturn 1\n",
                "__gc metamethods are not allowed");
     {
         char err[512];
         struct lab *lab = NULL;
         const char *path = write_lab(
-            "meta.lua", "local mt = { __index = function(t, k) return k end }\n"
-                        "local t = setmetatable({}, mt)\n"
-                        "return { name = t.rack, drivers = { { plugin = 'sim' } } }\n");
+            "meta.lua",
+            "local mt = { __index = function(t, k) return k end }\n"
+            "local t = setmetatable({}, mt)\n"
+            "return { name = t.rack, drivers = { { plugin = 'sim' } } }\n");
         T_CHECK(lab_load_file(path, &lab, err, sizeof err) == 0);
         T_CHECK(lab && strcmp(lab->name, "rack") == 0);
         lab_free(lab);
@@ -521,10 +531,10 @@ static void test_limits(void)
     lab_set_limits(0, 0);
     char err[512];
     struct lab *lab = NULL;
-    const char *path = write_lab("big.lua",
-                                 "for i = 1, 1e6 do end\n"
-                                 "local s = string.rep('x', 2e6)\n"
-                                 "return { drivers = { { plugin = 'sim' } } }\n");
+    const char *path =
+        write_lab("big.lua", "for i = 1, 1e6 do end\n"
+                             "local s = string.rep('x', 2e6)\n"
+                             "return { drivers = { { plugin = 'sim' } } }\n");
     T_CHECK(lab_load_file(path, &lab, err, sizeof err) == 0);
     lab_free(lab);
 }

@@ -33,10 +33,10 @@ static void test_ring(void)
     T_CHECK(r.len == 8);
     T_NEAR(ring_get(&r, 0, 0), 19, 0);
     T_NEAR(ring_get(&r, 0, 7), 12, 0);
-    T_CHECK(isnan(ring_get(&r, 0, 8)));  /* older than the ring */
+    T_CHECK(isnan(ring_get(&r, 0, 8))); /* older than the ring */
     T_NEAR(ring_get(&r, 1, 0), 119, 0);
-    T_CHECK(isnan(ring_get(&r, 1, 1)));  /* invalid sample */
-    T_CHECK(isnan(ring_get(&r, 2, 0)));  /* no such series */
+    T_CHECK(isnan(ring_get(&r, 1, 1))); /* invalid sample */
+    T_CHECK(isnan(ring_get(&r, 2, 0))); /* no such series */
     ring_free(&r);
 }
 
@@ -82,11 +82,22 @@ static void test_summary(void)
     T_CHECK(strstr(buf, "\"energy_j\":500,") != NULL);
     T_CHECK(strstr(buf, "wall_seconds") == NULL);
     T_CHECK(strstr(buf, "\"limit_broken\":\"deadline_misses\"") != NULL);
-    static const char *const keys[] = {
-        "ticks", "sim_seconds", "energy_j", "mean_power_w", "peak_power_w",
-        "budget_w", "budget_violations", "work_arrived", "work_served",
-        "backlog_end", "mean_latency_s", "edp", "deadline_misses",
-        "policy_errors", "rejected_decisions", "driver_errors"};
+    static const char *const keys[] = {"ticks",
+                                       "sim_seconds",
+                                       "energy_j",
+                                       "mean_power_w",
+                                       "peak_power_w",
+                                       "budget_w",
+                                       "budget_violations",
+                                       "work_arrived",
+                                       "work_served",
+                                       "backlog_end",
+                                       "mean_latency_s",
+                                       "edp",
+                                       "deadline_misses",
+                                       "policy_errors",
+                                       "rejected_decisions",
+                                       "driver_errors"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char k[64];
         snprintf(k, sizeof k, "\"%s\":", keys[i]);

@@ -102,8 +102,8 @@ int main(void)
     T_CHECK(rc == RUN_OK);
     if (rc == RUN_OK) {
         count_ticks(r, 5000, &a, &f);
-        fprintf(stderr, "default lab: %lu allocs, %lu frees in 5000 ticks\n",
-                a, f);
+        fprintf(stderr, "default lab: %lu allocs, %lu frees in 5000 ticks\n", a,
+                f);
         T_CHECK(a == 0);
         T_CHECK(f == 0);
         /* The counter itself works: an allocation is seen. */
@@ -124,8 +124,7 @@ int main(void)
     T_CHECK(rc == RUN_OK);
     if (rc == RUN_OK) {
         count_ticks(r, 500, &a, &f);
-        fprintf(stderr, "256 PUs: %lu allocs, %lu frees in 500 ticks\n", a,
-                f);
+        fprintf(stderr, "256 PUs: %lu allocs, %lu frees in 500 ticks\n", a, f);
         T_CHECK(a == 0);
         T_CHECK(f == 0);
         run_free(r);

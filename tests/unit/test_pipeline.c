@@ -58,8 +58,7 @@ static int fake_read(void *st, double *v, uint8_t *ok, size_t n)
     return WATTSON_OK;
 }
 
-static int fake_write(void *st, const uint32_t *idx, const double *v,
-                      size_t n)
+static int fake_write(void *st, const uint32_t *idx, const double *v, size_t n)
 {
     (void)st;
     for (size_t i = 0; i < n; i++) {
@@ -274,8 +273,8 @@ static void test_forecast_holt(void)
     uint8_t primed = 0;
     /* A ramp: Holt's forecast converges on the next value. */
     for (int i = 0; i < 400; i++)
-        fc = forecast_holt(&level, &trend, &primed, 10.0 + 2.0 * i, 0.3,
-                           0.1, 1);
+        fc =
+            forecast_holt(&level, &trend, &primed, 10.0 + 2.0 * i, 0.3, 0.1, 1);
     T_NEAR(fc, 10.0 + 2.0 * 400, 0.05);
     /* A constant: forecast equals it. */
     primed = 0;
@@ -326,8 +325,8 @@ static void eng_propose(void *st, struct model *m)
     m->proposal[1] = 42;
     m->proposed[1] = 1;
 }
-static const struct engine_ops test_engine = {"test", eng_create,
-                                              eng_propose, NULL};
+static const struct engine_ops test_engine = {"test", eng_create, eng_propose,
+                                              NULL};
 
 static void test_propose(void)
 {

@@ -168,8 +168,7 @@ struct wattson_plugin {
                  size_t n);
     /* Current value of every control, for save/restore.  Required when
      * write is set. */
-    int (*read_controls)(void *state, double *values, uint8_t *valid,
-                         size_t n);
+    int (*read_controls)(void *state, double *values, uint8_t *valid, size_t n);
 };
 
 typedef const struct wattson_plugin *(*wattson_plugin_entry_fn)(void);
