@@ -16,6 +16,17 @@ struct cpolicy {
     double *ftarget;
 };
 
+static void cp_destroy(void *st)
+{
+    struct cpolicy *c = st;
+    free(c->need);
+    free(c->floor_);
+    free(c->w);
+    free(c->alloc);
+    free(c->ftarget);
+    free(c);
+}
+
 static void *cp_create(const struct model *m)
 {
     struct cpolicy *c = calloc(1, sizeof *c);
@@ -28,26 +39,10 @@ static void *cp_create(const struct model *m)
     c->alloc = calloc(n, sizeof(double));
     c->ftarget = calloc(n, sizeof(double));
     if (!c->need || !c->floor_ || !c->w || !c->alloc || !c->ftarget) {
-        free(c->need);
-        free(c->floor_);
-        free(c->w);
-        free(c->alloc);
-        free(c->ftarget);
-        free(c);
+        cp_destroy(c);
         return NULL;
     }
     return c;
-}
-
-static void cp_destroy(void *st)
-{
-    struct cpolicy *c = st;
-    free(c->need);
-    free(c->floor_);
-    free(c->w);
-    free(c->alloc);
-    free(c->ftarget);
-    free(c);
 }
 
 static double clampd(double v, double lo, double hi)

@@ -37,6 +37,12 @@ done
 check '[ "$(json "[\"ticks\"]" <"$T/sum")" = 200 ]' "2 s at 10 ms = 200 ticks"
 check '[ ! -s "$T/err" ]' "quiet stderr on success: $(cat "$T/err")"
 
+# --realtime paces the simulated lab by the wall clock: same tick count.
+"$W" run --realtime --duration 300ms >"$T/rt" 2>"$T/err"
+check '[ $? -eq 0 ]' "--realtime run: $(cat "$T/err")"
+check '[ "$(json "[\"ticks\"]" <"$T/rt")" = 30 ]' "--realtime: 300 ms at 10 ms = 30 ticks"
+check '[ "$(json "[\"interrupted\"]" <"$T/rt")" = False ]' "--realtime: not interrupted"
+
 "$W" bench nosuch >/dev/null 2>"$T/err"
 check '[ $? -eq 2 ] && grep -q "unknown benchmark" "$T/err"' "bench rejects unknown names"
 finish
