@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/model.h"
+#include "core/safety.h"
 #include "core/stats.h"
 #include "core/summary.h"
 #include "core/tracefile.h"
@@ -56,6 +57,7 @@ struct run {
     uint64_t progress_ns;
     int progress;
     int finished;
+    int lock_fd; /* the machine's writer lock, -1 when not held */
     uint64_t *stage_ns;
 };
 
@@ -164,6 +166,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         snprintf(err, errlen, "out of memory");
         return RUN_ERR;
     }
+    r->lock_fd = -1;
     if (o->lab_path)
         rc = lab_load_file(o->lab_path, &r->lab, err, errlen);
     else if (o->lab_text)
@@ -219,6 +222,18 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     r->model.budget_w = lab->budget_w;
+    int real_writes = 0;
+    for (size_t p = 0; p < r->model.n_plugins; p++)
+        if (r->model.plugins[p].writable && !r->model.plugins[p].simulated)
+            real_writes = 1;
+    if (real_writes) {
+        r->lock_fd = safety_lock(err, errlen);
+        if (r->lock_fd < 0) {
+            run_free(r);
+            return RUN_ERR;
+        }
+        safety_warn_daemons(NULL);
+    }
     for (size_t p = 0; p < r->model.n_plugins; p++)
         if (r->model.plugins[p].plug->desc->write &&
             !r->model.plugins[p].writable)
@@ -446,6 +461,7 @@ void run_free(struct run *r)
         plug_close(r->plugs[i]);
     free(r->plugs);
     free(r->hosts);
+    safety_unlock(r->lock_fd);
     lab_free(r->lab);
     free(r);
 }

@@ -4,6 +4,7 @@
 # back when SIGTERM (or SIGINT) stops it, and its outputs stay complete.
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
+export WATTSON_LOCK_FILE="$T/wattson.lock"
 
 setup() {
     rm -rf "$T/hw"
@@ -35,6 +36,14 @@ for sig in TERM INT; do
         sleep 0.1; i=$((i + 1))
     done
     check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "$sig: wattson wrote a new freq"
+    if [ "$sig" = TERM ]; then
+        # One writer per machine: a second writer is refused, naming the
+        # lock and the first one's pid; nothing is written by it.
+        "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" >"$T/second.out" 2>"$T/second.err"
+        rc2=$?
+        check '[ $rc2 -eq 1 ]' "second writer exits 1 (got $rc2)"
+        check 'grep -q "wattson.lock: another wattson (pid $pid) is already writing" "$T/second.err"' "second writer told who holds the lock: $(cat "$T/second.err")"
+    fi
     kill -"$sig" $pid
     wait $pid
     rc=$?
@@ -44,6 +53,19 @@ for sig in TERM INT; do
     check '! grep -q VIOLATION "$T/hw/writes.log"' "$sig: no out-of-range write"
     check 'tail -n 1 "$T/$sig.jsonl" | grep -q "\"interrupted\":true"' "$sig: trace complete with its summary"
 done
+# A competing daemon (a process whose comm is "thermald") is named when
+# wattson is about to write real hardware, and only then.
+cp "$(command -v sleep)" "$T/thermald"
+"$T/thermald" 30 &
+dpid=$!
+setup
+"$W" run --lab "$T/lab.lua" --plugin-dir "$P" --duration 100ms >/dev/null 2>"$T/d1.err"
+check '! grep -q thermald "$T/d1.err"' "read-only run does not warn about daemons"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 100ms >/dev/null 2>"$T/d2.err"
+check 'grep -q "thermald (pid $dpid) also controls" "$T/d2.err"' "writer warns about thermald: $(cat "$T/d2.err")"
+kill $dpid 2>/dev/null
+wait $dpid 2>/dev/null
+
 # A fatal signal (as from a crash): controls are still put back before
 # the process dies with that signal.
 setup
