@@ -1,0 +1,422 @@
+/*
+ * sandbox - a Lua state for untrusted text chunks (see sandbox.h).
+ *
+ * The design follows Redis' script_lua.c:
+ *
+ *   - its own allocator with a memory cap, so `string.rep("x", 1e9)` is a
+ *     clean "out of memory" and not the console's problem;
+ *   - only base, table, string and math, each opened with luaL_requiref
+ *     (luaL_openlibs would bring io, os, package, debug, coroutine);
+ *   - no way to load code (load, loadfile, dofile, require, string.dump) or
+ *     to write anywhere (print, warn), and text chunks only: a bytecode chunk
+ *     can crash the VM by design;
+ *   - a fresh _ENV holding only the allowed names for each chunk, so a chunk
+ *     cannot reach the real globals table either;
+ *   - an instruction budget enforced by a count hook, so `while true do end`
+ *     ends with an error instead of hanging the console.
+ *
+ * Known limits: the budget counts VM instructions, so a single
+ * long-running library call (a pathological string.find pattern) is not
+ * interrupted; and the library tables (string, math, table) are shared by
+ * every chunk loaded into one state.
+ *
+ * Everything that can raise a Lua error runs inside a lua_pcall; the panic
+ * handler is only a backstop.
+ */
+#include "sandbox.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#if defined(__GNUC__)
+#define SANDBOX_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SANDBOX_PRINTF(f, a)
+#endif
+
+/* The hook runs every this many instructions while the budget lasts. */
+#define SANDBOX_HOOK_EVERY 1000
+
+struct sandbox {
+    lua_State *L;
+    /* The allocator's and the hook's state: both reach the struct through
+     * the allocator's userdata. */
+    size_t used, mem_cap;
+    uint64_t insns, budget;
+    int expired;
+};
+
+/* One sandbox_load: handed to the protected function as a light userdata. */
+struct sandbox_job {
+    const char *chunkname;
+    const char *text;
+    size_t len;
+    int load_status;
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Messages are one line: a chunk's error("a\nb") must not break log
+ * lines. */
+static void sandbox_one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = ' ';
+}
+
+/* "name: msg"; a NULL name leaves the prefix out. */
+static void sandbox_err(char *err, size_t errlen, const char *name,
+                        const char *fmt, ...) SANDBOX_PRINTF(4, 5);
+static void sandbox_err(char *err, size_t errlen, const char *name,
+                        const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    int n = name ? snprintf(err, errlen, "%s: ", name) : 0;
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    sandbox_one_line(err);
+}
+
+/* The chunk's name as the user knows it: without Lua's '@' or '='. */
+static const char *sandbox_display(const char *chunkname)
+{
+    return *chunkname == '@' || *chunkname == '=' ? chunkname + 1 : chunkname;
+}
+
+/* What Lua prints for `chunk` in "src:line:" (luaO_chunkid, which the API
+ * does not export), so that prefix can be swapped for the name as given
+ * even when Lua shortened it to "...tail". */
+static void sandbox_chunkid(char out[LUA_IDSIZE], const char *chunk)
+{
+    size_t srclen = strlen(chunk);
+    out[0] = '\0';
+    if (srclen <= LUA_IDSIZE) {
+        memcpy(out, chunk + 1, srclen);
+    } else if (*chunk == '=') {
+        memcpy(out, chunk + 1, LUA_IDSIZE - 1);
+        out[LUA_IDSIZE - 1] = '\0';
+    } else {
+        memcpy(out, "...", 3);
+        memcpy(out + 3, chunk + 1 + srclen - (LUA_IDSIZE - 3), LUA_IDSIZE - 3);
+    }
+}
+
+static void sandbox_lua_err(char *err, size_t errlen, const char *chunk,
+                            const char *msg)
+{
+    const char *display = sandbox_display(chunk);
+    char src[LUA_IDSIZE];
+    sandbox_chunkid(src, chunk);
+    size_t sl = strlen(src);
+    if (sl > 0 && strncmp(msg, src, sl) == 0 && msg[sl] == ':') {
+        if (err && errlen) {
+            snprintf(err, errlen, "%s%s", display, msg + sl);
+            sandbox_one_line(err);
+        }
+    } else {
+        sandbox_err(err, errlen, display, "%s", msg);
+    }
+}
+
+/* Turns the failed status `st` of a protected call, whose error object is
+ * on top of the stack, into a sandbox status and a message. */
+static int sandbox_report(struct sandbox *sb, const char *chunk, int st,
+                          char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    const char *display = sandbox_display(chunk);
+    if (st == LUA_ERRMEM) {
+        sandbox_err(err, errlen, display, "out of memory (at most %zu MiB)",
+                    sb->mem_cap >> 20);
+        return SANDBOX_MEMORY;
+    }
+    const char *m = lua_tostring(L, -1);
+    /* A chunk that caught the budget error and raised another one (or a
+     * message handler that replaced it) still ran out of budget. */
+    if (sb->expired && (!m || !strstr(m, "instruction budget"))) {
+        sandbox_err(err, errlen, display,
+                    "instruction budget of %llu exceeded (an endless loop?)",
+                    (unsigned long long)sb->budget);
+        return SANDBOX_BUDGET;
+    }
+    if (m) {
+        sandbox_lua_err(err, errlen, chunk, m);
+        return sb->expired ? SANDBOX_BUDGET : SANDBOX_ERROR;
+    }
+    sandbox_err(err, errlen, display, "error object is a %s value",
+                luaL_typename(L, -1));
+    return SANDBOX_ERROR;
+}
+
+/* ---- the state --------------------------------------------------------- */
+
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct sandbox *sb = ud;
+    size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
+    if (nsize == 0) {
+        free(ptr);
+        sb->used -= old;
+        return NULL;
+    }
+    if (nsize > old && nsize - old > sb->mem_cap - sb->used)
+        return NULL; /* Lua collects and retries, then raises ERRMEM */
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    sb->used = sb->used - old + nsize;
+    return p;
+}
+
+static int sandbox_panic(lua_State *L)
+{
+    const char *m = lua_tostring(L, -1);
+    fprintf(stderr, "wattson: unprotected Lua error in the lab reader: %s\n",
+            m ? m : "(no message)");
+    abort();
+}
+
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+    void *ud;
+    (void)ar;
+    lua_getallocf(L, &ud);
+    struct sandbox *sb = ud;
+    if (!sb->expired) {
+        sb->insns += SANDBOX_HOOK_EVERY;
+        if (sb->insns < sb->budget)
+            return;
+        /* From now on every instruction raises the error again, so a
+         * pcall in the chunk cannot swallow it and carry on. */
+        sb->expired = 1;
+        lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+    }
+    /* Level 0 is the Lua function being run: the hook has no frame. */
+    luaL_where(L, 0);
+    lua_pushfstring(L, "instruction budget of %I exceeded (an endless loop?)",
+                    (lua_Integer)sb->budget);
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* math.randomseed() without arguments seeds from the clock: a chunk must
+ * give the same result every time, so a seed is required. */
+static int sandbox_randomseed(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        return luaL_error(L, "math.randomseed needs a seed "
+                             "(lab files must be deterministic)");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Finalizers run with hooks off (lgc.c GCTM), so a __gc could loop
+ * forever out of the budget's reach, during a collection or in lua_close.
+ * Lua only marks an object for finalization if its metatable has __gc when
+ * setmetatable is called, so refusing it here is enough. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    /* Raw, as Lua's own check is: no metamethod of the metatable runs. */
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not allowed in lab "
+                                 "files");
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* The names a chunk's _ENV holds. */
+static const char *const sandbox_allowed[] = {
+    "assert",        "error",  "getmetatable", "ipairs",       "next",
+    "pairs",         "pcall",  "rawequal",     "rawget",       "rawlen",
+    "rawset",        "select", "setmetatable", "tonumber",     "tostring",
+    "type",          "xpcall", "_VERSION",     LUA_TABLIBNAME, LUA_STRLIBNAME,
+    LUA_MATHLIBNAME,
+};
+
+/* Runs under lua_pcall: opens the libraries and trims them.  The globals
+ * table is only the template sandbox_push_env copies from. */
+static int sandbox_open(lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},
+    };
+    static const char *const removed[] = {
+        "dofile",         "loadfile", "load", "require",
+        "collectgarbage", "print",    "warn",
+    };
+    for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
+        luaL_requiref(L, libs[i].name, libs[i].func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++) {
+        lua_pushnil(L);
+        lua_setfield(L, g, removed[i]);
+    }
+    /* The strings' metatable indexes this same table, so ("").dump goes
+     * too. */
+    lua_getfield(L, g, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+
+    /* math.random from a fixed seed: 5.4 seeds it from the clock. */
+    lua_getfield(L, g, LUA_MATHLIBNAME);
+    lua_getfield(L, -1, "randomseed");
+    lua_pushvalue(L, -1);
+    lua_pushinteger(L, 1);
+    lua_call(L, 1, 0);
+    lua_pushcclosure(L, sandbox_randomseed, 1);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+
+    lua_getfield(L, g, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, g, "setmetatable");
+    return 0;
+}
+
+/* Pushes a fresh _ENV holding only the allowed names. */
+static void sandbox_push_env(lua_State *L)
+{
+    size_t n = sizeof sandbox_allowed / sizeof sandbox_allowed[0];
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    lua_createtable(L, 0, (int)n + 1);
+    for (size_t i = 0; i < n; i++) {
+        lua_getfield(L, g, sandbox_allowed[i]);
+        lua_setfield(L, -2, sandbox_allowed[i]);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, LUA_GNAME);
+    lua_remove(L, g);
+}
+
+/* Runs under lua_pcall: returns the chunk's _ENV and first result, or the
+ * load error with the status in the job. */
+static int sandbox_run(lua_State *L)
+{
+    struct sandbox_job *j = lua_touserdata(L, 1);
+    sandbox_push_env(L);
+    int env = lua_gettop(L);
+    j->load_status = luaL_loadbufferx(L, j->text, j->len, j->chunkname, "t");
+    if (j->load_status != LUA_OK)
+        return 1;
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
+    lua_call(L, 0, 1);
+    return 2;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb) {
+        sandbox_err(err, errlen, NULL, "out of memory");
+        return SANDBOX_NOMEM;
+    }
+    sb->mem_cap = mem_cap;
+    sb->L = lua_newstate(sandbox_alloc, sb);
+    if (!sb->L) {
+        free(sb);
+        sandbox_err(err, errlen, NULL, "out of memory");
+        return SANDBOX_NOMEM;
+    }
+    lua_atpanic(sb->L, sandbox_panic);
+    lua_pushcfunction(sb->L, sandbox_open);
+    int st = lua_pcall(sb->L, 0, 0, 0);
+    if (st != LUA_OK) {
+        /* Only memory can fail here: the libraries are Lua's own. */
+        int rc = st == LUA_ERRMEM ? SANDBOX_MEMORY : SANDBOX_ERROR;
+        if (rc == SANDBOX_MEMORY)
+            sandbox_err(err, errlen, NULL, "out of memory (at most %zu MiB)",
+                        mem_cap >> 20);
+        else
+            sandbox_err(err, errlen, NULL, "%s",
+                        lua_isstring(sb->L, -1) ? lua_tostring(sb->L, -1)
+                                                : "cannot open the libraries");
+        sandbox_free(sb);
+        return rc;
+    }
+    *out = sb;
+    return SANDBOX_OK;
+}
+
+void sandbox_arm(struct sandbox *sb, uint64_t instructions)
+{
+    sb->insns = 0;
+    sb->budget = instructions;
+    sb->expired = 0;
+    lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+}
+
+void sandbox_disarm(struct sandbox *sb)
+{
+    lua_sethook(sb->L, NULL, 0, 0);
+    sb->expired = 0;
+}
+
+int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,
+                 size_t len, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    struct sandbox_job j = {chunkname, text, len, LUA_OK};
+    if (!lua_checkstack(L, 3)) {
+        sandbox_err(err, errlen, sandbox_display(chunkname),
+                    "out of memory (at most %zu MiB)", sb->mem_cap >> 20);
+        return SANDBOX_MEMORY;
+    }
+    lua_pushcfunction(L, sandbox_run);
+    lua_pushlightuserdata(L, &j);
+    int st = lua_pcall(L, 1, 2, 0);
+    if (st == LUA_OK && j.load_status == LUA_OK)
+        return SANDBOX_OK;
+    if (st == LUA_OK) {
+        /* The load error came back as a result, padded with a nil. */
+        lua_pop(L, 1);
+        st = j.load_status;
+    }
+    int rc = sandbox_report(sb, chunkname, st, err, errlen);
+    lua_pop(L, 1);
+    return rc;
+}
+
+struct lua_State *sandbox_lua(struct sandbox *sb)
+{
+    return sb->L;
+}
+
+void sandbox_free(struct sandbox *sb)
+{
+    if (!sb)
+        return;
+    lua_close(sb->L);
+    free(sb);
+}

@@ -1,0 +1,59 @@
+/*
+ * sandbox - a Lua state that may run untrusted text chunks: a memory cap,
+ * an instruction budget, only the harmless parts of base, table, string and
+ * math, and a fresh _ENV for every chunk loaded.
+ *
+ * The lab reader uses it once per lab file (new, arm, load, free); a host
+ * that keeps a state alive and calls into it repeatedly arms a budget
+ * around each call and disarms it after.  Errors are one line: "name:LINE:
+ * msg" for Lua errors, "name: msg" otherwise, where name is the chunk name
+ * without Lua's '@' or '=' prefix.
+ */
+#ifndef WATTSON_SANDBOX_H
+#define WATTSON_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lua_State;
+struct sandbox;
+
+/* What a sandbox call returns: 0 on success, otherwise why it failed, so
+ * that a caller can word the two resource limits its own way. */
+enum sandbox_status {
+    SANDBOX_OK = 0,
+    SANDBOX_ERROR,  /* a Lua error: syntax, runtime, error() */
+    SANDBOX_MEMORY, /* the memory cap was reached */
+    SANDBOX_BUDGET, /* the armed instruction budget ran out */
+    SANDBOX_NOMEM,  /* no state: malloc failed, or the cap cannot hold an
+                       empty state */
+};
+
+/* Creates a state whose Lua allocations may total at most `mem_cap` bytes
+ * and opens the sandboxed libraries in it.  On failure *out is NULL and
+ * `err` holds a message without a name ("out of memory"). */
+int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen);
+
+/* Starts a budget of `instructions` (> 0) Lua VM instructions for what runs
+ * next; once it is spent every further instruction raises the error again,
+ * so a pcall inside the sandbox cannot swallow it.  The budget stays armed,
+ * also through sandbox_free, until sandbox_disarm. */
+void sandbox_arm(struct sandbox *sb, uint64_t instructions);
+void sandbox_disarm(struct sandbox *sb);
+
+/* Loads `text` as a text chunk (bytecode is refused) named `chunkname`
+ * ("@path" or "=name", as for luaL_loadbuffer), gives it a fresh _ENV and
+ * runs it.  On success two values are pushed on the stack of
+ * sandbox_lua(sb): the chunk's _ENV (holding the globals it defined) and,
+ * on top, its first result.  On failure the stack is as before and `err`
+ * holds the message. */
+int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,
+                 size_t len, char *err, size_t errlen);
+
+/* The state, for reading results and calling into it. */
+struct lua_State *sandbox_lua(struct sandbox *sb);
+
+/* Closes the state (finalizers run under the armed budget, if any). */
+void sandbox_free(struct sandbox *sb);
+
+#endif
