@@ -9,8 +9,8 @@
 
 #include "core/lab.h"
 
-/* The fuzz build compiles cfg.c, dur.c, luacfg.c, sandbox.c and lab.c directly, without the
- * generated default_lab.c that wattson_core embeds. */
+/* The fuzz build compiles cfg.c, dur.c, luacfg.c, sandbox.c and lab.c directly,
+ * without the generated default_lab.c that wattson_core embeds. */
 extern const char lab_default_text[];
 extern const size_t lab_default_text_len;
 const char lab_default_text[] = "return { drivers = { { plugin = 'sim' } } }";
