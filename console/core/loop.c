@@ -11,8 +11,18 @@
 
 #include "core/clock.h"
 
+/* A registered callback; kept in a fixed array so the loop owns them. */
+#define LOOP_MAX_EXTRA 16
+struct loop_extra {
+    struct event *ev;
+    loop_cb cb;
+    void *arg;
+};
+
 struct loop {
     struct event_base *base;
+    struct loop_extra extra[LOOP_MAX_EXTRA];
+    size_t n_extra;
     struct event *sig_int;
     struct event *sig_term;
     struct event *sig_hup;
@@ -73,6 +83,8 @@ void loop_free(struct loop *l)
 {
     if (!l)
         return;
+    for (size_t i = 0; i < l->n_extra; i++)
+        event_free(l->extra[i].ev);
     if (l->timer)
         event_free(l->timer);
     if (l->sig_int)
@@ -158,4 +170,62 @@ int loop_signal(const struct loop *l)
 uint64_t loop_overruns(const struct loop *l)
 {
     return l->overruns;
+}
+
+static void on_extra(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop_extra *x = arg;
+    (void)fd;
+    (void)what;
+    x->cb(x->arg);
+}
+
+static int add_extra(struct loop *l, evutil_socket_t fd, short what,
+                     const struct timeval *tv, loop_cb cb, void *arg)
+{
+    if (l->n_extra >= LOOP_MAX_EXTRA)
+        return -1;
+    struct loop_extra *x = &l->extra[l->n_extra];
+    x->cb = cb;
+    x->arg = arg;
+    x->ev = event_new(l->base, fd, what, on_extra, x);
+    if (!x->ev)
+        return -1;
+    if (event_add(x->ev, tv) != 0) {
+        event_free(x->ev);
+        return -1;
+    }
+    l->n_extra++;
+    return 0;
+}
+
+int loop_add_fd(struct loop *l, int fd, loop_cb cb, void *arg)
+{
+    return add_extra(l, fd, EV_READ | EV_PERSIST, NULL, cb, arg);
+}
+
+int loop_add_timer(struct loop *l, uint64_t period_ns, loop_cb cb, void *arg)
+{
+    struct timeval tv = {.tv_sec = (time_t)(period_ns / 1000000000u),
+                         .tv_usec =
+                             (suseconds_t)(period_ns % 1000000000u / 1000)};
+    return add_extra(l, -1, EV_PERSIST, &tv, cb, arg);
+}
+
+int loop_add_signal(struct loop *l, int signo, loop_cb cb, void *arg)
+{
+    struct event **stop = signo == SIGINT    ? &l->sig_int
+                          : signo == SIGTERM ? &l->sig_term
+                          : signo == SIGHUP  ? &l->sig_hup
+                                             : NULL;
+    if (stop && *stop) {
+        event_free(*stop);
+        *stop = NULL;
+    }
+    return add_extra(l, signo, EV_SIGNAL | EV_PERSIST, NULL, cb, arg);
+}
+
+int loop_poll(struct loop *l)
+{
+    return event_base_loop(l->base, EVLOOP_NONBLOCK) < 0 ? -1 : 0;
 }

@@ -28,7 +28,23 @@ void loop_free(struct loop *l);
  * libevent failed. */
 int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
              void *arg);
-int loop_signal(const struct loop *l);        /* 0 if none */
+int loop_signal(const struct loop *l); /* 0 if none */
+
+/* Other event sources, for modules that must not touch libevent (the
+ * policy file watcher, later the TUI's keyboard).  Callbacks run between
+ * ticks, never inside one.  Each returns 0 or -1; registrations last until
+ * loop_free. */
+typedef void (*loop_cb)(void *arg);
+/* `fd` readable (persistent). */
+int loop_add_fd(struct loop *l, int fd, loop_cb cb, void *arg);
+/* Every `period_ns` of wall time (persistent). */
+int loop_add_timer(struct loop *l, uint64_t period_ns, loop_cb cb, void *arg);
+/* A signal is handled by `cb` instead of stopping the loop (SIGHUP for a
+ * policy reload).  Replaces the stop handler if `signo` had one. */
+int loop_add_signal(struct loop *l, int signo, loop_cb cb, void *arg);
+/* Runs pending callbacks without blocking (for tests and for callers that
+ * drive ticks themselves). */
+int loop_poll(struct loop *l);
 uint64_t loop_overruns(const struct loop *l); /* wall: skipped deadlines */
 
 #endif

@@ -58,6 +58,7 @@ struct run {
     int progress;
     int finished;
     int lock_fd; /* the machine's writer lock, -1 when not held */
+    struct loop *loop;
     uint64_t *stage_ns;
 };
 
@@ -256,6 +257,11 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         }
         r->have_csv = 1;
     }
+    r->loop = loop_new(err, errlen);
+    if (!r->loop) {
+        run_free(r);
+        return RUN_ERR;
+    }
     propose_init(&r->prop);
     if (forecast_init(&r->fc, &r->model) != 0 ||
         decide_init(&r->dec, NULL, &r->model) != 0 ||
@@ -374,9 +380,7 @@ static int step(void *arg)
 
 int run_loop(struct run *r, char *err, size_t errlen)
 {
-    struct loop *l = loop_new(err, errlen);
-    if (!l)
-        return RUN_ERR;
+    struct loop *l = r->loop;
     r->wall_start_ns = clock_mono_ns();
     r->progress_ns = r->wall_start_ns;
     int rc = loop_run(l, !r->clock.is_virtual, r->tick_ns, step, r);
@@ -395,12 +399,16 @@ int run_loop(struct run *r, char *err, size_t errlen)
                 "%llu tick deadlines were missed (tick too short "
                 "for this machine?)",
                 (unsigned long long)loop_overruns(l));
-    loop_free(l);
     if (rc != 0) {
         snprintf(err, errlen, "event loop failed");
         return RUN_ERR;
     }
     return r->sum.interrupted ? RUN_INTERRUPTED : RUN_OK;
+}
+
+struct loop *run_event_loop(struct run *r)
+{
+    return r->loop;
 }
 
 int run_finish(struct run *r, char *err, size_t errlen)
@@ -462,6 +470,7 @@ void run_free(struct run *r)
     free(r->plugs);
     free(r->hosts);
     safety_unlock(r->lock_fd);
+    loop_free(r->loop);
     lab_free(r->lab);
     free(r);
 }

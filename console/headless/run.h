@@ -46,6 +46,7 @@ struct run_opts {
 };
 
 struct run;
+struct loop;
 struct model;
 struct summary;
 struct lab;
@@ -66,6 +67,8 @@ int run_finish(struct run *r, char *err, size_t errlen);
 void run_free(struct run *r);
 
 const struct model *run_model(const struct run *r);
+/* The run's event loop, for modules that add event sources. */
+struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);
 const struct lab *run_lab(const struct run *r);
 uint64_t run_total_ticks(const struct run *r);
