@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -49,7 +51,12 @@ struct sandbox {
      * the allocator's userdata. */
     size_t used, mem_cap;
     uint64_t insns, budget;
+    uint64_t deadline_ns; /* armed wall-time limit, 0 = none */
+    uint64_t budget_time_ns;
+    uint64_t allocs;      /* allocations and growths, ever */
     int expired;
+    int late;             /* the deadline passed */
+    int denied;           /* an allocation was refused since arming */
 };
 
 /* One sandbox_load: handed to the protected function as a light userdata. */
@@ -145,10 +152,16 @@ static int sandbox_report(struct sandbox *sb, const char *chunk, int st,
     const char *m = lua_tostring(L, -1);
     /* A chunk that caught the budget error and raised another one (or a
      * message handler that replaced it) still ran out of budget. */
-    if (sb->expired && (!m || !strstr(m, "instruction budget"))) {
-        sandbox_err(err, errlen, display,
-                    "instruction budget of %llu exceeded (an endless loop?)",
-                    (unsigned long long)sb->budget);
+    if (sb->expired && (!m || !strstr(m, "budget of"))) {
+        if (sb->late)
+            sandbox_err(err, errlen, display,
+                        "time budget of %llu us exceeded (an endless loop?)",
+                        (unsigned long long)(sb->budget_time_ns / 1000));
+        else
+            sandbox_err(err, errlen, display,
+                        "instruction budget of %llu exceeded (an endless "
+                        "loop?)",
+                        (unsigned long long)sb->budget);
         return SANDBOX_BUDGET;
     }
     if (m) {
@@ -171,8 +184,14 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->used -= old;
         return NULL;
     }
-    if (nsize > old && nsize - old > sb->mem_cap - sb->used)
-        return NULL; /* Lua collects and retries, then raises ERRMEM */
+    if (nsize > old && nsize - old > sb->mem_cap - sb->used) {
+        /* Lua collects and retries, then raises ERRMEM; remember it so a
+         * chunk that catches the error with pcall still fails its call. */
+        sb->denied = 1;
+        return NULL;
+    }
+    if (nsize > old)
+        sb->allocs++;
     void *p = realloc(ptr, nsize);
     if (!p)
         return NULL;
@@ -183,9 +202,16 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static int sandbox_panic(lua_State *L)
 {
     const char *m = lua_tostring(L, -1);
-    fprintf(stderr, "wattson: unprotected Lua error in the lab reader: %s\n",
+    fprintf(stderr, "wattson: unprotected error in sandboxed Lua: %s\n",
             m ? m : "(no message)");
     abort();
+}
+
+static uint64_t sandbox_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void sandbox_hook(lua_State *L, lua_Debug *ar)
@@ -196,17 +222,24 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
     struct sandbox *sb = ud;
     if (!sb->expired) {
         sb->insns += SANDBOX_HOOK_EVERY;
-        if (sb->insns < sb->budget)
+        int late = sb->deadline_ns && sandbox_now_ns() > sb->deadline_ns;
+        if (sb->insns < sb->budget && !late)
             return;
         /* From now on every instruction raises the error again, so a
          * pcall in the chunk cannot swallow it and carry on. */
         sb->expired = 1;
+        sb->late = late;
         lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     }
     /* Level 0 is the Lua function being run: the hook has no frame. */
     luaL_where(L, 0);
-    lua_pushfstring(L, "instruction budget of %I exceeded (an endless loop?)",
-                    (lua_Integer)sb->budget);
+    if (sb->late)
+        lua_pushfstring(L, "time budget of %I us exceeded (an endless loop?)",
+                        (lua_Integer)(sb->budget_time_ns / 1000));
+    else
+        lua_pushfstring(L,
+                        "instruction budget of %I exceeded (an endless loop?)",
+                        (lua_Integer)sb->budget);
     lua_concat(L, 2);
     lua_error(L);
 }
@@ -242,6 +275,31 @@ static int sandbox_setmetatable(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, 2, 1);
     return 1;
+}
+
+/* string.find(s, text [, init]) as a plain substring search. */
+static int sandbox_find_plain(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    luaL_checkstring(L, 2);
+    lua_Integer init = luaL_optinteger(L, 3, 1);
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_pushinteger(L, init);
+    lua_pushboolean(L, 1);
+    lua_call(L, 4, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Warnings (the `warn` function is gone, but the VM can still emit some,
+ * e.g. from a failing finalizer) are dropped rather than printed over the
+ * console. */
+static void sandbox_warnf(void *ud, const char *msg, int tocont)
+{
+    (void)ud;
+    (void)msg;
+    (void)tocont;
 }
 
 /* The names a chunk's _ENV holds. */
@@ -297,6 +355,32 @@ static int sandbox_open(lua_State *L)
     lua_getfield(L, g, "setmetatable");
     lua_pushcclosure(L, sandbox_setmetatable, 1);
     lua_setfield(L, g, "setmetatable");
+
+    /* Lua patterns run in C, out of the instruction hook's reach, and
+     * some take exponential time ("a*a*a*a*b" on a long run of a's).
+     * Rather than guess safe sizes, the pattern functions go: string.find
+     * stays, always plain (no patterns), which is what policies need. */
+    lua_getfield(L, g, LUA_STRLIBNAME);
+    static const char *const patterns[] = {"match", "gmatch", "gsub"};
+    for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, patterns[i]);
+    }
+    lua_getfield(L, -1, "find");
+    lua_pushcclosure(L, sandbox_find_plain, 1);
+    lua_setfield(L, -2, "find");
+    lua_pop(L, 1);
+
+    /* The strings' metatable is shared by every string of the state:
+     * hide it so ("").__index cannot be reached to change the library
+     * behind another chunk's back. */
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     return 0;
 }
 
@@ -350,6 +434,7 @@ int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen)
         return SANDBOX_NOMEM;
     }
     lua_atpanic(sb->L, sandbox_panic);
+    lua_setwarnf(sb->L, sandbox_warnf, NULL);
     lua_pushcfunction(sb->L, sandbox_open);
     int st = lua_pcall(sb->L, 0, 0, 0);
     if (st != LUA_OK) {
@@ -371,9 +456,19 @@ int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen)
 
 void sandbox_arm(struct sandbox *sb, uint64_t instructions)
 {
+    sandbox_arm_timed(sb, instructions, 0);
+}
+
+void sandbox_arm_timed(struct sandbox *sb, uint64_t instructions,
+                       uint64_t time_ns)
+{
     sb->insns = 0;
     sb->budget = instructions;
+    sb->budget_time_ns = time_ns;
+    sb->deadline_ns = time_ns ? sandbox_now_ns() + time_ns : 0;
     sb->expired = 0;
+    sb->late = 0;
+    sb->denied = 0;
     lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
 }
 
@@ -381,6 +476,63 @@ void sandbox_disarm(struct sandbox *sb)
 {
     lua_sethook(sb->L, NULL, 0, 0);
     sb->expired = 0;
+    sb->late = 0;
+    sb->denied = 0;
+}
+
+/* The message handler of sandbox_call: the error plus a short traceback,
+ * on one line, so the log shows where a policy failed. */
+static int sandbox_traceback(lua_State *L)
+{
+    const char *m = lua_tostring(L, 1);
+    if (!m) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        m = lua_pushfstring(L, "error object is a %s value",
+                            luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, m, 1);
+    return 1;
+}
+
+int sandbox_call(struct sandbox *sb, const char *chunkname, int nargs,
+                 int nresults, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    int base = lua_gettop(L) - nargs; /* the function's slot */
+    lua_pushcfunction(L, sandbox_traceback);
+    lua_insert(L, base);
+    int st = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    if (st == LUA_OK && !sb->expired && !sb->denied)
+        return SANDBOX_OK;
+    if (st == LUA_OK) {
+        /* Lua says success, but the host refused memory or time to it: a
+         * pcall inside caught the error.  The call still failed. */
+        lua_pop(L, nresults > 0 ? nresults : 0);
+        if (sb->expired)
+            lua_pushliteral(L, "budget exceeded (the error was caught by "
+                               "pcall in the policy)");
+        else
+            st = LUA_ERRMEM;
+        if (st == LUA_OK)
+            st = LUA_ERRRUN;
+        else
+            lua_pushnil(L);
+    }
+    int rc = sandbox_report(sb, chunkname, st, err, errlen);
+    lua_pop(L, 1);
+    return rc;
+}
+
+uint64_t sandbox_allocs(const struct sandbox *sb)
+{
+    return sb->allocs;
+}
+
+size_t sandbox_mem_used(const struct sandbox *sb)
+{
+    return sb->used;
 }
 
 int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,

@@ -3,6 +3,10 @@
  * an instruction budget, only the harmless parts of base, table, string and
  * math, and a fresh _ENV for every chunk loaded.
  *
+ * String patterns are not available (match, gmatch and gsub are removed,
+ * find is always plain): they run in C, beyond the instruction hook, and
+ * can take exponential time.  The strings' shared metatable is hidden.
+ *
  * The lab reader uses it once per lab file (new, arm, load, free); a host
  * that keeps a state alive and calls into it repeatedly arms a budget
  * around each call and disarms it after.  Errors are one line: "name:LINE:
@@ -39,7 +43,25 @@ int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen);
  * so a pcall inside the sandbox cannot swallow it.  The budget stays armed,
  * also through sandbox_free, until sandbox_disarm. */
 void sandbox_arm(struct sandbox *sb, uint64_t instructions);
+/* The same with a wall-time limit too (CLOCK_MONOTONIC), checked by the
+ * hook; time_ns 0 = none.  Arming also clears the allocation-denied flag. */
+void sandbox_arm_timed(struct sandbox *sb, uint64_t instructions,
+                       uint64_t time_ns);
 void sandbox_disarm(struct sandbox *sb);
+
+/* Calls the function below `nargs` arguments on the stack in protected
+ * mode, with a traceback handler.  Host-side flags fail the call even when
+ * Lua reports success (a pcall inside swallowed the error): the budget
+ * expired, or an allocation was refused since arming.  On success
+ * `nresults` results are on the stack; on failure nothing is and `err`
+ * holds one line.  Arm before, disarm after. */
+int sandbox_call(struct sandbox *sb, const char *chunkname, int nargs,
+                 int nresults, char *err, size_t errlen);
+
+/* Allocations (new blocks and growths) made by the state so far, and bytes
+ * in use: for the "no Lua allocation per tick" figures. */
+uint64_t sandbox_allocs(const struct sandbox *sb);
+size_t sandbox_mem_used(const struct sandbox *sb);
 
 /* Loads `text` as a text chunk (bytecode is refused) named `chunkname`
  * ("@path" or "=name", as for luaL_loadbuffer), gives it a fresh _ENV and
