@@ -41,8 +41,9 @@ static const char usage_text[] =
     "  run        run a lab headless and print its summary as JSON\n"
     "  plugins    list every loaded plugin, its devices, signals and "
     "controls\n"
-    "  bench [NAME]  headless benchmarks: tick16, tick256 or all "
-    "(default)\n"
+    "  bench [NAME]  headless benchmarks: tick16, tick256, policy16, "
+    "policy256\n"
+    "             or all (default)\n"
     "With no command: the interactive console on a terminal (not built "
     "yet:\n"
     "a notice, then a headless run), otherwise a headless run.\n"
@@ -50,7 +51,13 @@ static const char usage_text[] =
     "Options of run (and of the default command):\n"
     "  --headless         never start the console\n"
     "  --lab FILE         lab file (default: the embedded default lab)\n"
-    "  --policy NAME      decision policy; only 'builtin' in this build\n"
+    "  --policy FILE      Lua policy file (hot-reloaded; SIGHUP reloads "
+    "too),\n"
+    "                     or 'builtin' (default: the lab's, else builtin)\n"
+    "  --policy-time D    time budget of one policy call (default 20ms)\n"
+    "  --policy-instructions N  instruction budget of one call (default "
+    "2e6)\n"
+    "  --policy-memory MB memory cap of a policy version (default 16)\n"
     "  --duration D       simulated/real time to run, e.g. 90s, 5m, 1h\n"
     "  --tick D           control period, e.g. 10ms (default: the lab's)\n"
     "  --seed N           seed for the simulated lab (default: the lab's)\n"
@@ -89,6 +96,9 @@ enum {
     OPT_PROGRESS,
     OPT_HELP,
     OPT_VERSION,
+    OPT_POLICY_TIME,
+    OPT_POLICY_INSNS,
+    OPT_POLICY_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +116,9 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
+    {"policy-time", required_argument, NULL, OPT_POLICY_TIME},
+    {"policy-instructions", required_argument, NULL, OPT_POLICY_INSNS},
+    {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -255,6 +268,37 @@ int main(int argc, char **argv)
                 o.tick_s = v;
             else
                 o.duration_s = v;
+            break;
+        }
+        case OPT_POLICY_TIME: {
+            double v;
+            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
+                fprintf(stderr,
+                        "wattson: --policy-time: %s (see wattson "
+                        "--help)\n",
+                        err[0] ? err : "must be > 0");
+                return RUN_USAGE;
+            }
+            o.policy_time_s = v;
+            break;
+        }
+        case OPT_POLICY_INSNS:
+        case OPT_POLICY_MEM: {
+            char *end;
+            double v = strtod(optarg, &end);
+            double lo = c == OPT_POLICY_MEM ? 1 : 1000;
+            double hi = c == OPT_POLICY_MEM ? 4096 : 1e12;
+            if (end == optarg || *end || !(v >= lo && v <= hi))
+                return usage_error(c == OPT_POLICY_MEM
+                                       ? "--policy-memory: '%s' is not a "
+                                         "number of MiB in [1, 4096]"
+                                       : "--policy-instructions: '%s' is "
+                                         "not a number in [1000, 1e12]",
+                                   optarg);
+            if (c == OPT_POLICY_MEM)
+                o.policy_mem_bytes = (size_t)(v * 1048576.0);
+            else
+                o.policy_instructions = (uint64_t)v;
             break;
         }
         case OPT_SEED:

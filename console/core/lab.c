@@ -151,8 +151,8 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
 /* ---- validating the top level ------------------------------------------ */
 
 static const char *const lab_fields[] = {
-    "name",     "description", "tick",   "duration", "seed",
-    "budget_w", "policy",      "limits", "drivers",
+    "name",     "description", "tick",          "duration", "seed",
+    "budget_w", "policy",      "policy_limits", "limits",   "drivers",
 };
 
 static const char *const lab_summary_keys[] = {
@@ -162,6 +162,7 @@ static const char *const lab_summary_keys[] = {
     "mean_latency_s",     "edp",
     "deadline_misses",    "policy_errors",
     "rejected_decisions", "driver_errors",
+    "reload_errors",
 };
 
 struct lab_check {
@@ -398,6 +399,44 @@ static char *lab_dir_name(const char *path)
     return s;
 }
 
+/* policy_limits = { memory_mb = 16, instructions = 2e6, time = "20ms" } */
+static int lab_check_policy_limits(struct lab_check *c, const struct cfg *t,
+                                   struct lab *lab)
+{
+    static const char *const keys[] = {"memory_mb", "instructions", "time"};
+    if (!t)
+        return 0;
+    for (size_t i = 0; i < cfg_len(t); i++) {
+        const char *key = cfg_key_at(t, i), *closest;
+        if (!lab_known(key, keys, 3, &closest))
+            return lab_err(c->err, c->errlen, c->display,
+                           "policy_limits.%s: unknown (memory_mb, "
+                           "instructions, time)",
+                           key);
+    }
+    const struct cfg *n = cfg_get(t, "memory_mb");
+    if (n) {
+        if (cfg_type(n) != WATTSON_CFG_NUMBER || !(cfg_number(n) >= 1) ||
+            cfg_number(n) > 4096)
+            return lab_err(c->err, c->errlen, c->display,
+                           "policy_limits.memory_mb: a number of MiB in [1, "
+                           "4096]");
+        lab->policy_mem_bytes = (size_t)(cfg_number(n) * 1048576.0);
+    }
+    n = cfg_get(t, "instructions");
+    if (n) {
+        if (cfg_type(n) != WATTSON_CFG_NUMBER || !(cfg_number(n) >= 1000) ||
+            cfg_number(n) > 1e12)
+            return lab_err(c->err, c->errlen, c->display,
+                           "policy_limits.instructions: a number in [1000, "
+                           "1e12]");
+        lab->policy_instructions = (uint64_t)cfg_number(n);
+    }
+    if (cfg_get(t, "time") && lab_duration(c, t, "time", &lab->policy_time_s))
+        return -1;
+    return 0;
+}
+
 static int lab_check_top(struct lab_check *c, struct lab_priv *p)
 {
     struct lab *lab = &p->pub;
@@ -414,8 +453,8 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
                            closest);
         return lab_err(c->err, c->errlen, c->display,
                        "unknown field '%s' (fields: name, description, "
-                       "tick, duration, seed, budget_w, policy, limits, "
-                       "drivers)",
+                       "tick, duration, seed, budget_w, policy, "
+                       "policy_limits, limits, drivers)",
                        key);
     }
 
@@ -460,6 +499,10 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
 
     if (lab_want(c, root, "limits", WATTSON_CFG_TABLE, &n) ||
         lab_check_limits(c, n, lab))
+        return -1;
+
+    if (lab_want(c, root, "policy_limits", WATTSON_CFG_TABLE, &n) ||
+        lab_check_policy_limits(c, n, lab))
         return -1;
 
     if (lab_want(c, root, "drivers", WATTSON_CFG_TABLE, &n) ||

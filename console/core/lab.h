@@ -37,6 +37,10 @@ struct lab {
     double budget_w;    /* `budget_w`, default 0 = no budget */
     uint64_t seed;      /* `seed`, default 1 */
     const char *policy; /* `policy` file, or NULL */
+    /* `policy_limits`: 0 where not given (the defaults apply). */
+    size_t policy_mem_bytes;
+    uint64_t policy_instructions;
+    double policy_time_s;
     struct lab_driver *drivers;
     size_t n_drivers;
     struct lab_limit *limits;

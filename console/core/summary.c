@@ -41,6 +41,7 @@ int summary_get(const struct summary *s, const char *key, double *out)
         {"policy_errors", offsetof(struct summary, policy_errors), 1},
         {"rejected_decisions", offsetof(struct summary, rejected_decisions), 1},
         {"driver_errors", offsetof(struct summary, driver_errors), 1},
+        {"reload_errors", offsetof(struct summary, reload_errors), 1},
     };
     if (strcmp(key, "mean_power_w") == 0) {
         *out = summary_mean_power(s);
@@ -90,23 +91,25 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
             (unsigned long long)s->ticks, s->sim_seconds);
     if (with_wall)
         fprintf(f, "\"wall_seconds\":%.6f,", s->wall_seconds);
-    fprintf(f,
-            "\"energy_j\":%.9g,\"mean_power_w\":%.9g,\"peak_power_w\":%.9g,"
-            "\"budget_w\":%.9g,\"budget_violations\":%llu,"
-            "\"work_arrived\":%.9g,\"work_served\":%.9g,"
-            "\"backlog_end\":%.9g,\"mean_latency_s\":%.9g,\"edp\":%.9g,"
-            "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
-            "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
-            "\"invalid_samples\":%llu,\"interrupted\":%s,",
-            s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
-            (unsigned long long)s->budget_violations, s->work_arrived,
-            s->work_served, s->backlog_end, summary_mean_latency(s),
-            summary_edp(s), s->deadline_misses,
-            (unsigned long long)s->policy_errors,
-            (unsigned long long)s->rejected_decisions,
-            (unsigned long long)s->driver_errors,
-            (unsigned long long)s->invalid_samples,
-            s->interrupted ? "true" : "false");
+    fprintf(
+        f,
+        "\"energy_j\":%.9g,\"mean_power_w\":%.9g,\"peak_power_w\":%.9g,"
+        "\"budget_w\":%.9g,\"budget_violations\":%llu,"
+        "\"work_arrived\":%.9g,\"work_served\":%.9g,"
+        "\"backlog_end\":%.9g,\"mean_latency_s\":%.9g,\"edp\":%.9g,"
+        "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
+        "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
+        "\"invalid_samples\":%llu,\"reloads\":%llu,"
+        "\"reload_errors\":%llu,\"interrupted\":%s,",
+        s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
+        (unsigned long long)s->budget_violations, s->work_arrived,
+        s->work_served, s->backlog_end, summary_mean_latency(s), summary_edp(s),
+        s->deadline_misses, (unsigned long long)s->policy_errors,
+        (unsigned long long)s->rejected_decisions,
+        (unsigned long long)s->driver_errors,
+        (unsigned long long)s->invalid_samples, (unsigned long long)s->reloads,
+        (unsigned long long)s->reload_errors,
+        s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

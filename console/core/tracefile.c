@@ -179,6 +179,20 @@ void tracefile_tick(struct tracefile *t, const struct model *m,
     fputs("}}\n", f);
 }
 
+void tracefile_reload(struct tracefile *t, const struct model *m, int ok,
+                      const char *error)
+{
+    if (t->csv)
+        return;
+    fprintf(t->f, "{\"type\":\"reload\",\"tick\":%llu,\"t\":%.9g,\"ok\":%s",
+            (unsigned long long)m->tick, m->t, ok ? "true" : "false");
+    if (error) {
+        fputs(",\"error\":", t->f);
+        put_json_string(t->f, error);
+    }
+    fputs("}\n", t->f);
+}
+
 int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
                      size_t errlen)
 {

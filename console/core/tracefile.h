@@ -35,6 +35,10 @@ void tracefile_header(struct tracefile *t, const struct model *m,
                       const struct lab *lab, const char *policy);
 void tracefile_tick(struct tracefile *t, const struct model *m,
                     double total_power);
+/* A policy reload (JSONL only): {"type":"reload","tick":..,"t":..,
+ * "ok":true|false,"error":".."}. */
+void tracefile_reload(struct tracefile *t, const struct model *m, int ok,
+                      const char *error);
 /* Writes the summary (JSONL only), closes and renames.  Returns 0 or -1
  * with a message. */
 int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,

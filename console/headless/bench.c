@@ -63,8 +63,8 @@ static int cmp_u64(const void *a, const void *b)
 
 /* One lab size: ticks/s, the bare driver read baseline, and the median
  * per-tick cost of each stage over BENCH_BATCHES batches. */
-static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
-                      FILE *out)
+static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
+                      size_t n_dirs, FILE *out)
 {
     size_t len = 256 + (size_t)n_pus * 200;
     char *text = malloc(len);
@@ -105,6 +105,10 @@ static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
             stage[s][b] = acc[s] / batch;
     }
     run_set_stage_timer(r, NULL);
+    uint64_t lua0 = run_policy_allocs(r);
+    for (uint64_t i = 0; i < batch; i++)
+        run_tick(r);
+    double lua_per_tick = (double)(run_policy_allocs(r) - lua0) / batch;
 
     /* Baseline: the drivers' batch read alone (the simulation stepping
      * one tick), same lab, same run. */
@@ -133,6 +137,11 @@ static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
             (unsigned long long)base);
     fprintf(out, "  tick / baseline  %12.2f\n",
             base ? (double)med / (double)base : 0.0);
+    if (policy)
+        fprintf(out,
+                "  Lua allocs/tick  %12.2f   (the policy's state, steady "
+                "state)\n",
+                lua_per_tick);
     for (int s = 0; s < STAGE__N; s++) {
         qsort(stage[s], BENCH_BATCHES, sizeof stage[s][0], cmp_u64);
         fprintf(out, "  stage %-9s  %8llu ns median\n",
@@ -144,21 +153,38 @@ static int bench_size(unsigned n_pus, const char **dirs, size_t n_dirs,
     return 0;
 }
 
+#ifndef WATTSON_POLICY_DIR
+#define WATTSON_POLICY_DIR "lua-policies"
+#endif
+
 int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
                FILE *out)
 {
-    int all = name == NULL || strcmp(name, "all") == 0;
-    if (!all && strcmp(name, "tick16") != 0 && strcmp(name, "tick256") != 0) {
+    static const char balanced[] = WATTSON_POLICY_DIR "/balanced.lua";
+    static const struct {
+        const char *name;
+        unsigned n;
+        const char *policy;
+    } benches[] = {
+        {"tick16", 16, NULL},
+        {"tick256", 256, NULL},
+        {"policy16", 16, balanced},
+        {"policy256", 256, balanced},
+    };
+    int all = name == NULL || strcmp(name, "all") == 0, found = all, rc = 0;
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        if (!all && strcmp(name, benches[i].name) != 0)
+            continue;
+        found = 1;
+        rc |= bench_size(benches[i].n, benches[i].policy, plugin_dirs, n_dirs,
+                         out);
+    }
+    if (!found) {
         fprintf(stderr,
                 "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
-                "all)\n",
+                "policy16, policy256, all)\n",
                 name);
         return 2;
     }
-    int rc = 0;
-    if (all || strcmp(name, "tick16") == 0)
-        rc |= bench_size(16, plugin_dirs, n_dirs, out);
-    if (all || strcmp(name, "tick256") == 0)
-        rc |= bench_size(256, plugin_dirs, n_dirs, out);
     return rc ? 1 : 0;
 }

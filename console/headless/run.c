@@ -9,6 +9,7 @@
 #include "headless/run.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,8 @@
 #include "core/summary.h"
 #include "core/tracefile.h"
 #include "loader/loader.h"
+#include "lua/policy.h"
+#include "lua/watch.h"
 #include "pipeline/actuate.h"
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
@@ -59,6 +62,10 @@ struct run {
     int finished;
     int lock_fd; /* the machine's writer lock, -1 when not held */
     struct loop *loop;
+    struct policy *policy; /* the Lua policy host, or NULL (built-in) */
+    struct watch *watch;   /* the policy file's watcher */
+    char *policy_path;
+    int source_missing; /* reported once per disappearance */
     uint64_t *stage_ns;
 };
 
@@ -157,6 +164,122 @@ static int all_simulated(const struct run *r)
     return 1;
 }
 
+static void on_sighup(void *arg)
+{
+    struct run *r = arg;
+    log_msg(LOG_INFO, "SIGHUP: reloading %s", r->policy_path);
+    watch_request(r->watch);
+}
+
+/* Loads the first version of the policy and starts watching its file.
+ * The telemetry ring the policy's history() reads is the record stage's,
+ * so this runs after record_init. */
+static int policy_start(struct run *r, const struct run_opts *o, char *err,
+                        size_t errlen)
+{
+    struct policy_limits lim;
+    char msg[1024];
+    policy_limits_default(&lim);
+    if (r->lab->policy_mem_bytes > 0)
+        lim.mem_bytes = r->lab->policy_mem_bytes;
+    if (r->lab->policy_instructions > 0)
+        lim.instructions = r->lab->policy_instructions;
+    if (r->lab->policy_time_s > 0)
+        lim.time_ns = (uint64_t)llround(r->lab->policy_time_s * 1e9);
+    if (o->policy_mem_bytes > 0)
+        lim.mem_bytes = o->policy_mem_bytes;
+    if (o->policy_instructions > 0)
+        lim.instructions = o->policy_instructions;
+    if (o->policy_time_s > 0)
+        lim.time_ns = (uint64_t)llround(o->policy_time_s * 1e9);
+
+    r->watch = watch_new(r->loop, r->policy_path, msg, sizeof msg);
+    if (!r->watch) {
+        snprintf(err, errlen, "policy %s: %s", r->policy_path, msg);
+        return RUN_LAB;
+    }
+    char *text;
+    size_t len;
+    if (watch_read(r->watch, &text, &len, err, errlen) != 0)
+        return RUN_LAB;
+    if (policy_new(&r->policy, &r->model, &r->rec.hist, &lim, msg,
+                   sizeof msg) != 0) {
+        free(text);
+        snprintf(err, errlen, "%s", msg);
+        return RUN_ERR;
+    }
+    int rc = policy_load(r->policy, r->policy_path, text, len, &r->model, err,
+                         errlen);
+    free(text);
+    if (rc != POLICY_SWAPPED)
+        return RUN_LAB;
+    if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) != 0) {
+        snprintf(err, errlen, "cannot watch SIGHUP");
+        return RUN_ERR;
+    }
+    return RUN_OK;
+}
+
+int run_policy_text(struct run *r, const char *text, size_t len, char *err,
+                    size_t errlen)
+{
+    if (!r->policy) {
+        snprintf(err, errlen, "this run has no Lua policy");
+        return POLICY_REJECTED;
+    }
+    int rc = policy_load(r->policy, r->policy_path, text, len, &r->model, err,
+                         errlen);
+    if (rc == POLICY_SAME)
+        return rc;
+    if (rc == POLICY_SWAPPED) {
+        r->sum.reloads++;
+        log_msg(LOG_INFO, "%s: version %llu loaded", r->policy_path,
+                (unsigned long long)policy_version(r->policy));
+        decide_resume(&r->dec);
+        if (r->have_jsonl)
+            tracefile_reload(&r->jsonl, &r->model, 1, NULL);
+        return rc;
+    }
+    r->sum.reload_errors++;
+    log_msg(LOG_WARN,
+            "reload rejected, the previous version keeps deciding: %s", err);
+    policy_event(r->policy, "reload_rejected", err);
+    if (r->have_jsonl)
+        tracefile_reload(&r->jsonl, &r->model, 0, err);
+    return rc;
+}
+
+uint64_t run_policy_allocs(const struct run *r)
+{
+    return r->policy ? policy_lua_allocs(r->policy) : 0;
+}
+
+int run_policy_in_fallback(const struct run *r)
+{
+    return r->dec.in_fallback;
+}
+
+/* Between ticks: a debounced change of the policy file (or SIGHUP) loads
+ * the file as the next version, transactionally. */
+static void policy_reload(struct run *r)
+{
+    char *text, err[1024];
+    size_t len;
+    if (watch_read(r->watch, &text, &len, err, sizeof err) != 0) {
+        if (!r->source_missing) {
+            log_msg(LOG_WARN, "%s; the loaded policy keeps deciding", err);
+            r->sum.reload_errors++;
+            if (r->have_jsonl)
+                tracefile_reload(&r->jsonl, &r->model, 0, err);
+        }
+        r->source_missing = 1;
+        return;
+    }
+    r->source_missing = 0;
+    run_policy_text(r, text, len, err, sizeof err);
+    free(text);
+}
+
 int run_new(const struct run_opts *o, struct run **out, char *err,
             size_t errlen)
 {
@@ -188,14 +311,18 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         lab->seed = o->seed;
     const char *policy = o->policy ? o->policy : lab->policy;
     if (policy && strcmp(policy, "builtin") != 0) {
-        /* Lua policies arrive with the policy host; until then say so
-         * rather than silently running something else. */
-        snprintf(err, errlen,
-                 "%s: policy '%s': Lua policies are not available in this "
-                 "build yet; only 'builtin' is",
-                 o->policy ? "--policy" : lab->path, policy);
-        run_free(r);
-        return o->policy ? RUN_USAGE : RUN_LAB;
+        /* A lab's policy is relative to the lab; --policy to the shell. */
+        size_t n = strlen(lab->dir) + strlen(policy) + 2;
+        r->policy_path = malloc(n);
+        if (!r->policy_path) {
+            snprintf(err, errlen, "out of memory");
+            run_free(r);
+            return RUN_ERR;
+        }
+        if (o->policy || policy[0] == '/')
+            snprintf(r->policy_path, n, "%s", policy);
+        else
+            snprintf(r->policy_path, n, "%s/%s", lab->dir, policy);
     }
     r->tick_ns = (uint64_t)llround(lab->tick_s * 1e9);
     if (r->tick_ns == 0) {
@@ -263,10 +390,27 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_ERR;
     }
     propose_init(&r->prop);
+    if (record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
+        snprintf(err, errlen, "out of memory");
+        run_free(r);
+        return RUN_ERR;
+    }
+    /* Prime: one sample at t = 0 so the first tick has a previous value
+     * for every counter, and a policy's first (shadow) tick sees data. */
+    sample_run(&r->model, &r->stats, 0.0);
+    features_run(&r->model);
+    r->model.tick = 0;
+    if (r->policy_path) {
+        rc = policy_start(r, o, err, errlen);
+        if (rc != RUN_OK) {
+            run_free(r);
+            return rc;
+        }
+    }
     if (forecast_init(&r->fc, &r->model) != 0 ||
-        decide_init(&r->dec, NULL, &r->model) != 0 ||
-        actuate_init(&r->act, &r->model) != 0 ||
-        record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
+        decide_init(&r->dec, r->policy ? &policy_lua_ops : NULL, r->policy,
+                    &r->model) != 0 ||
+        actuate_init(&r->act, &r->model) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;
@@ -283,11 +427,6 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     r->sum.budget_w = lab->budget_w;
     r->progress = o->progress;
 
-    /* Prime: one sample at t = 0 so the first tick has a previous value
-     * for every counter. */
-    sample_run(&r->model, &r->stats, 0.0);
-    features_run(&r->model);
-    r->model.tick = 0;
     active_run = r;
     *out = r;
     return RUN_OK;
@@ -372,6 +511,8 @@ static void show_progress(struct run *r, int last)
 static int step(void *arg)
 {
     struct run *r = arg;
+    if (r->watch && watch_take(r->watch))
+        policy_reload(r);
     run_tick(r);
     if (r->progress && (r->model.tick & 1023) == 0)
         show_progress(r, 0);
@@ -470,7 +611,10 @@ void run_free(struct run *r)
     free(r->plugs);
     free(r->hosts);
     safety_unlock(r->lock_fd);
-    loop_free(r->loop);
+    loop_free(r->loop); /* before the watch: it holds the watch's events */
+    watch_free(r->watch);
+    policy_free(r->policy);
+    free(r->policy_path);
     lab_free(r->lab);
     free(r);
 }

@@ -43,6 +43,10 @@ struct run_opts {
     const char **plugin_dirs;
     size_t n_plugin_dirs;
     unsigned history; /* telemetry ring length, 0 = default */
+    /* Lua policy budgets (0: the lab's, else the defaults). */
+    size_t policy_mem_bytes;
+    uint64_t policy_instructions;
+    double policy_time_s;
 };
 
 struct run;
@@ -72,6 +76,16 @@ struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);
 const struct lab *run_lab(const struct run *r);
 uint64_t run_total_ticks(const struct run *r);
+
+/* Loads `text` as the next version of the run's Lua policy, exactly as a
+ * reload of the file would (transaction, log, trace record, counters).
+ * Returns an enum policy_load_result (lua/policy.h). */
+int run_policy_text(struct run *r, const char *text, size_t len, char *err,
+                    size_t errlen);
+/* 1 while the built-in policy has taken over from a failing Lua policy. */
+int run_policy_in_fallback(const struct run *r);
+/* Allocations made by the active policy's Lua state so far (0 without). */
+uint64_t run_policy_allocs(const struct run *r);
 
 /* Pipeline stage timing for `wattson bench`: when set, run_tick adds each
  * stage's nanoseconds into ns[stage]. */

@@ -86,8 +86,9 @@ double cpolicy_waterfill(const double *need, const double *floor_,
     return lo;
 }
 
-static int cp_decide(void *st, struct model *m)
+static int cp_decide(void *st, struct model *m, struct stats *stats)
 {
+    (void)stats;
     struct cpolicy *c = st;
     double total_need = 0;
     size_t n = 0;

@@ -7,7 +7,9 @@
  *
  * A policy call that fails counts a policy error and the built-in policy
  * decides that tick instead, so a broken policy never leaves the lab
- * without decisions.
+ * without decisions.  After `max_failures` failing ticks in a row (a tick
+ * also fails when some of its decisions were rejected) the built-in policy
+ * takes over until decide_resume, and the log says so.
  */
 #ifndef WATTSON_DECIDE_H
 #define WATTSON_DECIDE_H
@@ -18,20 +20,30 @@ struct stats;
 struct policy_ops {
     const char *name;
     void *(*create)(const struct model *m);
-    /* Returns 0, or -1 when the policy failed this tick. */
-    int (*decide)(void *state, struct model *m);
+    /* Returns 0; 1 when some decisions were rejected (the rest apply);
+     * -1 when the policy failed this tick (nothing applies). */
+    int (*decide)(void *state, struct model *m, struct stats *st);
     void (*destroy)(void *state);
 };
 
 struct decide {
     const struct policy_ops *ops;
     void *state;
-    void *fallback; /* built-in policy state, used when ops fails */
+    int own_state;         /* state made by ops->create, freed by decide_free */
+    void *fallback;        /* built-in policy state, used when ops fails */
+    unsigned failures;     /* failing ticks in a row */
+    unsigned max_failures; /* then the built-in policy takes over */
+    int in_fallback;
 };
 
-/* ops NULL selects the built-in policy alone. */
-int decide_init(struct decide *d, const struct policy_ops *ops,
+#define DECIDE_MAX_FAILURES 10
+
+/* ops NULL selects the built-in policy alone.  `state` NULL: made by
+ * ops->create. */
+int decide_init(struct decide *d, const struct policy_ops *ops, void *state,
                 const struct model *m);
+/* Gives the policy the lead again (after a successful reload). */
+void decide_resume(struct decide *d);
 void decide_run(struct decide *d, struct model *m, struct stats *st);
 void decide_free(struct decide *d);
 

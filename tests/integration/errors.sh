@@ -56,8 +56,18 @@ else
     fail "test plugins not built"
 fi
 
-# Lua policies are not in this build: say so instead of ignoring it.
-expect_fail 2 "only 'builtin'" -- run --policy "$L/default.lua"
+# Policies: a file that is not a policy, a missing one, a syntax error, bad
+# budget options.
+expect_fail 3 "default.lua: api must be 1" -- run --policy "$L/default.lua"
+expect_fail 3 "$T/nopolicy.lua: source missing" -- run --policy "$T/nopolicy.lua"
+expect_fail 3 "$T/nodir/p.lua" -- run --policy "$T/nodir/p.lua"
+printf 'return {\n  api = 1,\n  on_tick = function(s, o) o = = 1 end,\n}\n' >"$T/psyntax.lua"
+expect_fail 3 "psyntax.lua:3:" -- run --policy "$T/psyntax.lua"
+expect_fail 2 "policy-time" -- run --policy-time 5x
+expect_fail 2 "policy-memory" -- run --policy-memory 0
+expect_fail 2 "policy-instructions" -- run --policy-instructions lots
+printf 'return { policy_limits = { memory_mb = "big" }, drivers = { { plugin = "sim", devices = {} } } }\n' >"$T/plim.lua"
+expect_fail 3 "plim.lua: policy_limits.memory_mb" -- run --lab "$T/plim.lua"
 
 # A declared limit that the run breaks: exit 5, summary still printed.
 cat >"$T/limit.lua" <<'LAB'

@@ -283,9 +283,10 @@ static void test_forecast_holt(void)
     T_NEAR(fc, 7.0, 1e-9);
 }
 
-static int failing_decide(void *st, struct model *m)
+static int failing_decide(void *st, struct model *m, struct stats *stats)
 {
     (void)st;
+    (void)stats;
     m->decision[0] = 123; /* must be discarded */
     m->decided[0] = 1;
     return -1;
@@ -302,13 +303,24 @@ static void test_decide_fallback(void)
     struct stats st = {0};
     struct decide d;
     build(&m);
-    T_CHECK(decide_init(&d, &failing_ops, &m) == 0);
+    T_CHECK(decide_init(&d, &failing_ops, NULL, &m) == 0);
     sample_run(&m, &st, 1.0);
     decide_run(&d, &m, &st);
     T_CHECK(st.policy_errors == 1);
     /* The built-in policy decided instead: a freq within range, not 123. */
     T_CHECK(m.decided[0]);
     T_CHECK(m.decision[0] >= 1.0e9 && m.decision[0] <= 3.0e9);
+    T_CHECK(!d.in_fallback);
+    /* After DECIDE_MAX_FAILURES failing ticks in a row the built-in policy
+     * takes over and the failing one is no longer called. */
+    for (int i = 1; i < DECIDE_MAX_FAILURES; i++)
+        decide_run(&d, &m, &st);
+    T_CHECK(d.in_fallback);
+    T_CHECK(st.policy_errors == DECIDE_MAX_FAILURES);
+    decide_run(&d, &m, &st);
+    T_CHECK(st.policy_errors == DECIDE_MAX_FAILURES);
+    decide_resume(&d);
+    T_CHECK(!d.in_fallback && d.failures == 0);
     decide_free(&d);
     model_free(&m);
 }

@@ -1,0 +1,145 @@
+/*
+ * plib - see plib.h.
+ */
+#include "lua/plib.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/log.h"
+#include "core/model.h"
+#include "core/ring.h"
+#include "pipeline/cpolicy.h"
+
+static struct plib_ctx *ctx_of(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* Reads array `idx` (1..n) of numbers into v; errors name the argument. */
+static void read_array(lua_State *L, int idx, const char *what, double *v,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int t = lua_rawgeti(L, idx, (lua_Integer)i + 1);
+        if (t != LUA_TNUMBER)
+            luaL_error(L, "waterfill: %s[%d] is %s, expected a number", what,
+                       (int)i + 1, lua_typename(L, t));
+        v[i] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        if (!isfinite(v[i]))
+            luaL_error(L, "waterfill: %s[%d] is not finite", what, (int)i + 1);
+    }
+}
+
+/* waterfill(budget, need, floor, weight, out): equal marginal utility
+ * for logarithmic utilities w_i*log(a_i - floor_i), capped at need_i:
+ * a_i = min(need_i, floor_i + w_i*lambda), sum(a) <= budget. */
+static int plib_waterfill(lua_State *L)
+{
+    struct plib_ctx *c = ctx_of(L);
+    double budget = luaL_checknumber(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    luaL_checktype(L, 5, LUA_TTABLE);
+    size_t n = (size_t)lua_rawlen(L, 2);
+    if (n > c->cap)
+        return luaL_error(L, "waterfill: %d entries, at most %d", (int)n,
+                          (int)c->cap);
+    if (lua_rawlen(L, 3) < n || lua_rawlen(L, 4) < n)
+        return luaL_error(L, "waterfill: floor and weight need as many "
+                             "entries as need");
+    double *need = c->scratch, *fl = need + c->cap, *w = fl + c->cap,
+           *a = w + c->cap;
+    read_array(L, 2, "need", need, n);
+    read_array(L, 3, "floor", fl, n);
+    read_array(L, 4, "weight", w, n);
+    double lambda = cpolicy_waterfill(need, fl, w, a, n, budget);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushnumber(L, a[i]);
+        lua_rawseti(L, 5, (lua_Integer)i + 1);
+    }
+    lua_pushnumber(L, lambda);
+    return 1;
+}
+
+static int plib_clamp(lua_State *L)
+{
+    double x = luaL_checknumber(L, 1), lo = luaL_checknumber(L, 2),
+           hi = luaL_checknumber(L, 3);
+    lua_pushnumber(L, x < lo ? lo : x > hi ? hi : x);
+    return 1;
+}
+
+static int plib_ewma(lua_State *L)
+{
+    double prev = luaL_checknumber(L, 1), x = luaL_checknumber(L, 2),
+           alpha = luaL_checknumber(L, 3);
+    if (!(alpha >= 0 && alpha <= 1))
+        return luaL_error(L, "ewma: alpha must be in [0, 1]");
+    /* A NaN history (no sample yet) starts from the first value. */
+    lua_pushnumber(L, prev != prev ? x : alpha * x + (1 - alpha) * prev);
+    return 1;
+}
+
+/* history(dev, signal, age): dev is a device table of state (its `index`
+ * field) or a device name; age 0 is the newest sample.  NaN when there is
+ * no such sample or it was invalid. */
+static int plib_history(lua_State *L)
+{
+    struct plib_ctx *c = ctx_of(L);
+    int dev = -1;
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lua_getfield(L, 1, "index");
+        dev = (int)lua_tointeger(L, -1) - 1;
+        lua_pop(L, 1);
+    } else {
+        dev = model_find_device(c->m, luaL_checkstring(L, 1));
+    }
+    const char *sig = luaL_checkstring(L, 2);
+    lua_Integer age = luaL_optinteger(L, 3, 0);
+    if (dev < 0 || (size_t)dev >= c->m->n_devices)
+        return luaL_error(L, "history: unknown device");
+    if (age < 0)
+        return luaL_error(L, "history: age must be >= 0");
+    int s = model_find_signal(c->m, (uint32_t)dev, sig);
+    if (s < 0)
+        return luaL_error(L, "history: device %s has no signal '%s'",
+                          c->m->devices[dev].name, sig);
+    lua_pushnumber(L, ring_get(c->hist, (size_t)s, (uint32_t)age));
+    return 1;
+}
+
+static int plib_log(lua_State *L)
+{
+    struct plib_ctx *c = ctx_of(L);
+    static const char *const levels[] = {"error", "warn", "info", "debug",
+                                         NULL};
+    int level = luaL_checkoption(L, 1, NULL, levels);
+    const char *msg = luaL_checkstring(L, 2);
+    log_msg(level, "%s: %s", c->name, msg);
+    return 0;
+}
+
+void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
+{
+    static const luaL_Reg fns[] = {
+        {"waterfill", plib_waterfill},
+        {"clamp", plib_clamp},
+        {"ewma", plib_ewma},
+        {"history", plib_history},
+        {"log", plib_log},
+        {NULL, NULL},
+    };
+    env_index = lua_absindex(L, env_index);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, ctx);
+    luaL_setfuncs(L, fns, 1);
+    lua_getfield(L, -1, "log");
+    lua_setfield(L, env_index, "log");
+    lua_setfield(L, env_index, "wattson");
+}

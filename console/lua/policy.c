@@ -1,0 +1,905 @@
+/*
+ * policy - the Lua policy host (see policy.h for the contract).
+ *
+ * Design.  Each loaded version (struct pver) owns one sandboxed lua_State.
+ * Everything a tick touches is built when the version is created:
+ *
+ *   - the `state` table and, per device, its sig / ok / rate / ctl /
+ *     forecast / proposal tables, referenced from the registry so a tick
+ *     finds them by integer reference and overwrites numbers in place
+ *     (assigning a number to an existing field allocates nothing);
+ *   - `out`, an empty proxy whose __index hands out one full userdata per
+ *     device, created once; assigning `out.gpu0.power_cap = 150` calls a C
+ *     __newindex that validates the value there and then and stores it in
+ *     the version's pending arrays.  Nothing is read back from Lua after
+ *     on_tick, nothing needs resetting, and a bad value is named at the
+ *     line that wrote it.
+ *
+ * So a steady-state tick allocates nothing on the host side; whatever the
+ * policy's own code allocates is its business (counted, for the bench).
+ *
+ * A callback runs under sandbox_call with an instruction and a time budget
+ * armed only around it.  Its failure - error, budget, memory, even when
+ * swallowed by a pcall inside the policy - fails that tick; decide.c then
+ * lets the built-in policy decide and, after enough failing ticks in a
+ * row, keeps it in charge until a reload succeeds.
+ */
+#include "lua/policy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/cfg.h"
+#include "core/log.h"
+#include "core/luacfg.h"
+#include "core/model.h"
+#include "core/sandbox.h"
+#include "core/stats.h"
+#include "lua/plib.h"
+#include "lua/watch.h"
+#include "wattson/plugin.h"
+
+/* Rejections logged per version before the log goes quiet (then one line
+ * every POLICY_LOG_EVERY), so a policy wrong every tick cannot flood it. */
+#define POLICY_LOG_FIRST 10
+#define POLICY_LOG_EVERY 1000
+#define POLICY_PERSIST_MAX (1u << 20)
+
+struct pver {
+    struct policy *host;
+    struct sandbox *sb;
+    lua_State *L;
+    char *name;      /* file name, for messages */
+    char *chunkname; /* "@name" */
+    uint64_t hash;
+    int ref_tick, ref_load, ref_event, ref_persist;
+    int ref_state;
+    int ref_out;
+    int *ref_dev;  /* per device: the device table */
+    int *ref_sig;  /* per device: dev.sig */
+    int *ref_ok;   /* per device: dev.ok */
+    int *ref_rate; /* per device: dev.rate */
+    int *ref_fc;   /* per device: dev.forecast */
+    int *ref_prop; /* per device: dev.proposal */
+    int *ref_ctl;  /* per control: its dev.ctl entry */
+    uint8_t *okv;  /* per signal: validity last written into Lua (2: none) */
+    double *pend;  /* per control: the value on_tick assigned */
+    uint8_t *pend_set;
+    const char *callback;   /* the callback running, for messages */
+    char first_reject[512]; /* the first rejection of the current call */
+    unsigned rejected;      /* rejections in the current call */
+    uint64_t logged;        /* rejections logged or counted, ever */
+    struct stats *st;       /* where rejections are counted (may be NULL) */
+    struct plib_ctx lib;
+};
+
+struct policy {
+    const struct model *m;
+    const struct ring *hist;
+    struct policy_limits lim;
+    struct pver *active;
+    uint64_t rejected_hash;
+    int have_rejected;
+    uint64_t version;
+};
+
+void policy_limits_default(struct policy_limits *l)
+{
+    l->mem_bytes = 16u << 20;
+    l->instructions = 2000000;
+    l->time_ns = 20000000;
+}
+
+/* ---- rejections ------------------------------------------------------- */
+
+static void reject(struct pver *v, const char *dev, const char *field,
+                   const char *val, const char *why)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s: %s: %s.%s%s%s rejected: %s", v->name,
+             v->callback ? v->callback : "?", dev, field, *val ? " = " : "",
+             val, why);
+    if (v->rejected++ == 0)
+        snprintf(v->first_reject, sizeof v->first_reject, "%s", line);
+    if (v->st)
+        v->st->rejected_decisions++;
+    /* The shadow tick of a reload (no stats) reports through the reload's
+     * own error instead. */
+    if (!v->st)
+        return;
+    v->logged++;
+    if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
+        log_msg(LOG_WARN, "%s%s", line,
+                v->logged == POLICY_LOG_FIRST ? " (from now on every "
+                                                "1000th rejection is logged)"
+                                              : "");
+}
+
+/* The value at `idx` as the log shows it: numbers with %g, strings quoted
+ * (shortened), other types by name. */
+static void show_value(lua_State *L, int idx, char *buf, size_t len)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        snprintf(buf, len, "%g", lua_tonumber(L, idx));
+        break;
+    case LUA_TSTRING:
+        snprintf(buf, len, "\"%.40s\"", lua_tostring(L, idx));
+        break;
+    default:
+        snprintf(buf, len, "(%s)", luaL_typename(L, idx));
+        break;
+    }
+}
+
+/* ---- the out proxies -------------------------------------------------- */
+
+/* A device's out proxy: full userdata holding the device index. */
+struct outdev {
+    struct pver *v;
+    uint32_t dev;
+};
+
+static const char OUTDEV_MT[] = "wattson.out.device";
+
+static int outdev_find(const struct model *m, uint32_t dev, const char *k)
+{
+    int32_t c = -1;
+    for (size_t i = 0; i < m->n_controls; i++)
+        if (m->controls[i].device == dev && strcmp(m->controls[i].name, k) == 0)
+            c = (int32_t)i;
+    return c;
+}
+
+static int outdev_newindex(lua_State *L)
+{
+    struct outdev *od = luaL_checkudata(L, 1, OUTDEV_MT);
+    struct pver *v = od->v;
+    const struct model *m = v->host->m;
+    const char *dname = m->devices[od->dev].name;
+    char val[64], why[128];
+    show_value(L, 3, val, sizeof val);
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        reject(v, dname, "?", val, "control names are strings");
+        return 0;
+    }
+    const char *k = lua_tostring(L, 2);
+    int c = outdev_find(m, od->dev, k);
+    if (c < 0) {
+        reject(v, dname, k, val, "no such control");
+        return 0;
+    }
+    int t = lua_type(L, 3);
+    if (t == LUA_TNIL) {
+        v->pend_set[c] = 0; /* nil keeps the previous value */
+        return 0;
+    }
+    if (t != LUA_TNUMBER) {
+        snprintf(why, sizeof why, "expected a number, got %s",
+                 lua_typename(L, t));
+        reject(v, dname, k, val, why);
+        return 0;
+    }
+    double x = lua_tonumber(L, 3);
+    const struct model_control *ctl = &m->controls[c];
+    if (!isfinite(x)) {
+        reject(v, dname, k, val, "not a finite number");
+        return 0;
+    }
+    if (x < ctl->min || x > ctl->max) {
+        snprintf(why, sizeof why, "outside [%g, %g] %s", ctl->min, ctl->max,
+                 ctl->unit);
+        reject(v, dname, k, val, why);
+        return 0;
+    }
+    v->pend[c] = x;
+    v->pend_set[c] = 1;
+    return 0;
+}
+
+static int outdev_index(lua_State *L)
+{
+    struct outdev *od = luaL_checkudata(L, 1, OUTDEV_MT);
+    const char *k = luaL_checkstring(L, 2);
+    int c = outdev_find(od->v->host->m, od->dev, k);
+    if (c >= 0 && od->v->pend_set[c])
+        lua_pushnumber(L, od->v->pend[c]);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* out.NAME: the device's proxy, from the table in the upvalue. */
+static int out_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+static int out_newindex(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, lua_upvalueindex(1));
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    char val[64];
+    show_value(L, 3, val, sizeof val);
+    reject(v, k, "*", val,
+           "no such device (out has one entry per device: set "
+           "out.DEVICE.CONTROL)");
+    return 0;
+}
+
+/* ---- building a version's tables -------------------------------------- */
+
+static int ref_new_table(lua_State *L, int parent, const char *field, int narr,
+                         int nrec)
+{
+    lua_createtable(L, narr, nrec);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, parent, field);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Runs under lua_pcall: builds state and out for the model. */
+static int build_tables(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, 1);
+    const struct model *m = v->host->m;
+
+    lua_createtable(L, 0, 8); /* state */
+    int state = lua_gettop(L);
+    lua_pushnumber(L, 0);
+    lua_setfield(L, state, "t");
+    lua_pushnumber(L, 0);
+    lua_setfield(L, state, "dt");
+    lua_pushinteger(L, 0);
+    lua_setfield(L, state, "tick");
+    lua_pushnumber(L, m->budget_w);
+    lua_setfield(L, state, "budget_w");
+    lua_createtable(L, (int)m->n_devices, 0);
+    int devices = lua_gettop(L);
+    lua_pushvalue(L, devices);
+    lua_setfield(L, state, "devices");
+    lua_createtable(L, 0, (int)m->n_devices);
+    int byname = lua_gettop(L);
+    lua_pushvalue(L, byname);
+    lua_setfield(L, state, "dev");
+
+    /* out: an empty proxy over a table of per-device userdata. */
+    lua_newtable(L);
+    int out = lua_gettop(L);
+    lua_createtable(L, 0, (int)m->n_devices);
+    int outs = lua_gettop(L);
+    if (luaL_newmetatable(L, OUTDEV_MT)) {
+        lua_pushcfunction(L, outdev_index);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, outdev_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_pop(L, 1);
+
+    for (size_t d = 0; d < m->n_devices; d++) {
+        const struct model_device *md = &m->devices[d];
+        lua_createtable(L, 0, 12);
+        int dev = lua_gettop(L);
+        lua_pushstring(L, md->name);
+        lua_setfield(L, dev, "name");
+        lua_pushstring(L, md->kind);
+        lua_setfield(L, dev, "kind");
+        lua_pushboolean(L, md->is_pu);
+        lua_setfield(L, dev, "pu");
+        lua_pushinteger(L, (lua_Integer)d + 1);
+        lua_setfield(L, dev, "index");
+        v->ref_sig[d] = ref_new_table(L, dev, "sig", 0, 16);
+        v->ref_ok[d] = ref_new_table(L, dev, "ok", 0, 16);
+        v->ref_rate[d] = ref_new_table(L, dev, "rate", 0, 8);
+        v->ref_fc[d] = ref_new_table(L, dev, "forecast", 0, 2);
+        v->ref_prop[d] = ref_new_table(L, dev, "proposal", 0, 4);
+        lua_createtable(L, 0, 4);
+        int ctl = lua_gettop(L);
+        lua_pushvalue(L, ctl);
+        lua_setfield(L, dev, "ctl");
+        for (size_t c = 0; c < m->n_controls; c++) {
+            const struct model_control *mc = &m->controls[c];
+            if (mc->device != d)
+                continue;
+            lua_createtable(L, 0, 6);
+            lua_pushnumber(L, mc->min);
+            lua_setfield(L, -2, "min");
+            lua_pushnumber(L, mc->max);
+            lua_setfield(L, -2, "max");
+            lua_pushnumber(L, mc->step);
+            lua_setfield(L, -2, "step");
+            lua_pushstring(L, mc->unit);
+            lua_setfield(L, -2, "unit");
+            lua_pushnumber(L, NAN);
+            lua_setfield(L, -2, "value");
+            lua_pushnumber(L, NAN);
+            lua_setfield(L, -2, "target");
+            lua_pushvalue(L, -1);
+            lua_setfield(L, ctl, mc->name);
+            v->ref_ctl[c] = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_pop(L, 1); /* ctl */
+        /* Signals: every name present from the start (as NaN/false), so
+         * later writes only overwrite. */
+        for (size_t s = 0; s < m->n_signals; s++) {
+            if (m->signals[s].device != d)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_sig[d]);
+            lua_pushnumber(L, NAN);
+            lua_setfield(L, -2, m->signals[s].name);
+            lua_pop(L, 1);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ok[d]);
+            lua_pushboolean(L, 0);
+            lua_setfield(L, -2, m->signals[s].name);
+            lua_pop(L, 1);
+            if (m->signals[s].behaviour == WATTSON_COUNTER) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
+                lua_pushnumber(L, NAN);
+                lua_setfield(L, -2, m->signals[s].name);
+                lua_pop(L, 1);
+            }
+        }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_fc[d]);
+        lua_pushnumber(L, NAN);
+        lua_setfield(L, -2, "demand");
+        lua_pop(L, 1);
+
+        lua_pushvalue(L, dev);
+        lua_rawseti(L, devices, (lua_Integer)d + 1);
+        lua_pushvalue(L, dev);
+        lua_setfield(L, byname, md->name);
+        v->ref_dev[d] = luaL_ref(L, LUA_REGISTRYINDEX); /* pops dev */
+
+        struct outdev *od = lua_newuserdatauv(L, sizeof *od, 0);
+        od->v = v;
+        od->dev = (uint32_t)d;
+        luaL_setmetatable(L, OUTDEV_MT);
+        lua_setfield(L, outs, md->name);
+    }
+    lua_createtable(L, 0, 3); /* out's metatable */
+    lua_pushvalue(L, outs);
+    lua_pushcclosure(L, out_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, v);
+    lua_pushcclosure(L, out_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, out);
+    lua_pushvalue(L, out);
+    v->ref_out = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, state);
+    v->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* ---- per tick ---------------------------------------------------------- */
+
+static void set_num(lua_State *L, const char *k, double x)
+{
+    lua_pushnumber(L, x);
+    lua_setfield(L, -2, k);
+}
+
+/* Copies the model into the version's tables.  Allocation-free: only
+ * numbers and booleans are written, into fields that already exist. */
+static void update_state(struct pver *v, const struct model *m)
+{
+    lua_State *L = v->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
+    set_num(L, "t", m->t);
+    set_num(L, "dt", m->dt);
+    lua_pushinteger(L, (lua_Integer)m->tick);
+    lua_setfield(L, -2, "tick");
+    set_num(L, "budget_w", m->budget_w);
+    lua_pop(L, 1);
+
+    for (size_t d = 0; d < m->n_devices; d++) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_sig[d]);
+        for (size_t s = 0; s < m->n_signals; s++) {
+            if (m->signals[s].device != d)
+                continue;
+            set_num(L, m->signals[s].name, m->valid[s] ? m->val[s] : NAN);
+        }
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ok[d]);
+        for (size_t s = 0; s < m->n_signals; s++) {
+            if (m->signals[s].device != d || v->okv[s] == m->valid[s])
+                continue;
+            lua_pushboolean(L, m->valid[s]);
+            lua_setfield(L, -2, m->signals[s].name);
+            v->okv[s] = m->valid[s];
+        }
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
+        for (size_t s = 0; s < m->n_signals; s++) {
+            if (m->signals[s].device != d ||
+                m->signals[s].behaviour != WATTSON_COUNTER)
+                continue;
+            set_num(L, m->signals[s].name, m->rate_valid[s] ? m->rate[s] : NAN);
+        }
+        lua_pop(L, 1);
+        if (m->devices[d].is_pu) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_fc[d]);
+            set_num(L, "demand", m->fc_valid[d] ? m->fc_demand[d] : NAN);
+            lua_pop(L, 1);
+        }
+    }
+    for (size_t c = 0; c < m->n_controls; c++) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ctl[c]);
+        set_num(L, "value", m->applied_known[c] ? m->applied[c] : NAN);
+        set_num(L, "target", m->targeted[c] ? m->target[c] : NAN);
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_prop[m->controls[c].device]);
+        if (m->proposed[c])
+            lua_pushnumber(L, m->proposal[c]);
+        else
+            lua_pushnil(L);
+        lua_setfield(L, -2, m->controls[c].name);
+        lua_pop(L, 1);
+    }
+}
+
+/* Calls a callback (function ref) under the budget with `nargs` arguments
+ * already pushed above it... the function is pushed here, below them. */
+static int call_ref(struct pver *v, int ref, const char *cbname, int nargs,
+                    int nresults, char *err, size_t errlen)
+{
+    lua_State *L = v->L;
+    const struct policy_limits *lim = &v->host->lim;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_insert(L, -nargs - 1);
+    v->callback = cbname;
+    sandbox_arm_timed(v->sb, lim->instructions, lim->time_ns);
+    int rc = sandbox_call(v->sb, v->chunkname, nargs, nresults, err, errlen);
+    sandbox_disarm(v->sb);
+    return rc;
+}
+
+/* Budget check of the pending caps: their sum (with the caps not set this
+ * tick at their current target) must fit the budget, unless the caps'
+ * minimums alone already exceed it. */
+static void check_cap_budget(struct pver *v, const struct model *m)
+{
+    if (m->budget_w <= 0)
+        return;
+    double sum = 0, mins = 0;
+    int any = 0;
+    for (size_t k = 0; k < m->n_devices; k++) {
+        int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
+        if (c < 0)
+            continue;
+        mins += m->controls[c].min;
+        if (v->pend_set[c]) {
+            sum += v->pend[c];
+            any = 1;
+        } else {
+            sum += m->targeted[c] ? m->target[c] : m->controls[c].max;
+        }
+    }
+    if (!any || sum <= m->budget_w * (1 + 1e-9) || mins > m->budget_w)
+        return;
+    for (size_t k = 0; k < m->n_devices; k++) {
+        int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
+        if (c < 0 || !v->pend_set[c])
+            continue;
+        char why[96];
+        snprintf(why, sizeof why,
+                 "power caps sum to %.1f W, over the "
+                 "budget of %.1f W",
+                 sum, m->budget_w);
+        char val[32];
+        snprintf(val, sizeof val, "%g", v->pend[c]);
+        reject(v, m->devices[k].name, m->controls[c].name, val, why);
+        v->pend_set[c] = 0;
+    }
+}
+
+/* One on_tick: 0, 1 (some rejected) or -1 (failed); pending values are
+ * left in v->pend for the caller. */
+static int run_tick(struct pver *v, const struct model *m, char *err,
+                    size_t errlen)
+{
+    lua_State *L = v->L;
+    memset(v->pend_set, 0, m->n_controls ? m->n_controls : 1);
+    v->rejected = 0;
+    update_state(v, m);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_out);
+    if (call_ref(v, v->ref_tick, "on_tick", 2, 0, err, errlen) != 0)
+        return -1;
+    check_cap_budget(v, m);
+    return v->rejected ? 1 : 0;
+}
+
+/* ---- versions ---------------------------------------------------------- */
+
+static void pver_free(struct pver *v)
+{
+    if (!v)
+        return;
+    sandbox_free(v->sb);
+    free(v->name);
+    free(v->chunkname);
+    free(v->ref_dev);
+    free(v->ref_sig);
+    free(v->ref_ok);
+    free(v->ref_rate);
+    free(v->ref_fc);
+    free(v->ref_prop);
+    free(v->ref_ctl);
+    free(v->okv);
+    free(v->pend);
+    free(v->pend_set);
+    free(v->lib.scratch);
+    free(v);
+}
+
+static int fn_ref(lua_State *L, int mod, const char *name, int *ref, char *err,
+                  size_t errlen, const char *file)
+{
+    int t = lua_getfield(L, mod, name);
+    *ref = LUA_NOREF;
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (t != LUA_TFUNCTION) {
+        snprintf(err, errlen, "%s: %s must be a function, got %s", file, name,
+                 lua_typename(L, t));
+        lua_pop(L, 1);
+        return -1;
+    }
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* Pushes a cfg tree as Lua values (for persist data). */
+static void push_cfg(lua_State *L, const struct cfg *n)
+{
+    switch (cfg_type(n)) {
+    case WATTSON_CFG_NUMBER:
+        lua_pushnumber(L, cfg_number(n));
+        return;
+    case WATTSON_CFG_STRING:
+        lua_pushstring(L, cfg_string(n));
+        return;
+    case WATTSON_CFG_BOOL:
+        lua_pushboolean(L, cfg_bool(n));
+        return;
+    case WATTSON_CFG_TABLE:
+        break;
+    default:
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, (int)cfg_len(n));
+    for (size_t i = 0; i < cfg_len(n); i++) {
+        const char *k = cfg_key_at(n, i);
+        char *end;
+        long idx = strtol(k, &end, 10);
+        if (*k && !*end && idx > 0 && k[0] != '0')
+            lua_pushinteger(L, idx);
+        else
+            lua_pushstring(L, k);
+        push_cfg(L, cfg_at(n, i));
+        lua_rawset(L, -3);
+    }
+}
+
+static int pver_alloc_arrays(struct pver *v, const struct model *m)
+{
+    size_t nd = m->n_devices ? m->n_devices : 1;
+    size_t ns = m->n_signals ? m->n_signals : 1;
+    size_t nc = m->n_controls ? m->n_controls : 1;
+    v->ref_dev = calloc(nd, sizeof(int));
+    v->ref_sig = calloc(nd, sizeof(int));
+    v->ref_ok = calloc(nd, sizeof(int));
+    v->ref_rate = calloc(nd, sizeof(int));
+    v->ref_fc = calloc(nd, sizeof(int));
+    v->ref_prop = calloc(nd, sizeof(int));
+    v->ref_ctl = calloc(nc, sizeof(int));
+    v->okv = malloc(ns);
+    v->pend = calloc(nc, sizeof(double));
+    v->pend_set = calloc(nc, 1);
+    v->lib.cap = nd;
+    v->lib.scratch = calloc(4 * nd, sizeof(double));
+    if (!v->ref_dev || !v->ref_sig || !v->ref_ok || !v->ref_rate ||
+        !v->ref_fc || !v->ref_prop || !v->ref_ctl || !v->okv || !v->pend ||
+        !v->pend_set || !v->lib.scratch)
+        return -1;
+    memset(v->okv, 2, ns);
+    return 0;
+}
+
+/* Builds and checks a version up to (not including) the shadow tick. */
+static struct pver *pver_new(struct policy *p, const char *name,
+                             const char *text, size_t len,
+                             const struct cfg *persisted, char *err,
+                             size_t errlen)
+{
+    const struct model *m = p->m;
+    struct pver *v = calloc(1, sizeof *v);
+    char msg[1024];
+    if (!v) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    v->host = p;
+    v->ref_tick = v->ref_load = v->ref_event = v->ref_persist = LUA_NOREF;
+    v->name = strdup(name);
+    size_t cl = strlen(name) + 2;
+    v->chunkname = malloc(cl);
+    if (!v->name || !v->chunkname || pver_alloc_arrays(v, m) != 0) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        pver_free(v);
+        return NULL;
+    }
+    snprintf(v->chunkname, cl, "@%s", name);
+    v->lib.m = m;
+    v->lib.hist = p->hist;
+    v->lib.name = v->name;
+
+    if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0) {
+        snprintf(err, errlen, "%s: precompiled Lua chunks are not allowed",
+                 name);
+        pver_free(v);
+        return NULL;
+    }
+    if (sandbox_new(&v->sb, p->lim.mem_bytes, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s: %s", name, msg);
+        pver_free(v);
+        return NULL;
+    }
+    lua_State *L = v->L = sandbox_lua(v->sb);
+    int top = lua_gettop(L);
+
+    sandbox_arm_timed(v->sb, p->lim.instructions, p->lim.time_ns);
+    int rc = sandbox_load(v->sb, v->chunkname, text, len, err, errlen);
+    sandbox_disarm(v->sb);
+    if (rc != SANDBOX_OK)
+        goto fail;
+    /* Stack: _ENV, module.  The library goes into this chunk's _ENV. */
+    plib_open(L, top + 1, &v->lib);
+    if (!lua_istable(L, top + 2)) {
+        snprintf(err, errlen,
+                 "%s: a policy must return a table of "
+                 "callbacks, got %s",
+                 name, luaL_typename(L, top + 2));
+        goto fail;
+    }
+    int mod = top + 2;
+    lua_getfield(L, mod, "api");
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) != 1) {
+        snprintf(err, errlen,
+                 "%s: api must be 1 (this wattson's policy "
+                 "API), got %s",
+                 name,
+                 lua_isnil(L, -1) ? "nothing" : luaL_tolstring(L, -1, NULL));
+        goto fail;
+    }
+    lua_pop(L, 1);
+    if (fn_ref(L, mod, "on_tick", &v->ref_tick, err, errlen, name) ||
+        fn_ref(L, mod, "on_load", &v->ref_load, err, errlen, name) ||
+        fn_ref(L, mod, "on_event", &v->ref_event, err, errlen, name) ||
+        fn_ref(L, mod, "persist", &v->ref_persist, err, errlen, name))
+        goto fail;
+    if (v->ref_tick == LUA_NOREF) {
+        snprintf(err, errlen, "%s: a policy needs an on_tick function", name);
+        goto fail;
+    }
+    lua_settop(L, top);
+
+    lua_pushcfunction(L, build_tables);
+    lua_pushlightuserdata(L, v);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        snprintf(err, errlen, "%s: out of memory building the state", name);
+        goto fail;
+    }
+
+    if (v->ref_load != LUA_NOREF) {
+        /* ctx: the facts a policy may want once, and the predecessor's
+         * persist() data. */
+        lua_createtable(L, 0, 6);
+        lua_pushstring(L, name);
+        lua_setfield(L, -2, "file");
+        lua_pushnumber(L, m->budget_w);
+        lua_setfield(L, -2, "budget_w");
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
+        lua_setfield(L, -2, "state");
+        if (persisted) {
+            push_cfg(L, persisted);
+            lua_setfield(L, -2, "persisted");
+        }
+        if (call_ref(v, v->ref_load, "on_load", 1, 0, err, errlen) != 0)
+            goto fail;
+    }
+    lua_settop(L, top);
+    return v;
+fail:
+    pver_free(v);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+int policy_new(struct policy **out, const struct model *m,
+               const struct ring *hist, const struct policy_limits *lim,
+               char *err, size_t errlen)
+{
+    struct policy *p = calloc(1, sizeof *p);
+    *out = NULL;
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->m = m;
+    p->hist = hist;
+    if (lim)
+        p->lim = *lim;
+    else
+        policy_limits_default(&p->lim);
+    *out = p;
+    return 0;
+}
+
+/* The running version's persist() data as a cfg tree, or NULL. */
+static struct cfg *take_persist(struct pver *old)
+{
+    char err[512];
+    struct cfg *data = NULL;
+    if (!old || old->ref_persist == LUA_NOREF)
+        return NULL;
+    lua_State *L = old->L;
+    int top = lua_gettop(L);
+    if (call_ref(old, old->ref_persist, "persist", 0, 1, err, sizeof err) !=
+        0) {
+        log_msg(LOG_WARN,
+                "%s: persist failed, the new version starts "
+                "without its data: %s",
+                old->name, err);
+        return NULL;
+    }
+    if (lua_istable(L, -1)) {
+        if (luacfg_copy(L, POLICY_PERSIST_MAX, &data, err, sizeof err) != 0) {
+            log_msg(LOG_WARN, "%s: persist data not kept: %s", old->name, err);
+            data = NULL;
+        }
+    } else if (!lua_isnil(L, -1)) {
+        log_msg(LOG_WARN, "%s: persist must return a table, got %s", old->name,
+                luaL_typename(L, -1));
+    }
+    lua_settop(L, top);
+    if (data)
+        cfg_sort(data);
+    return data;
+}
+
+int policy_load(struct policy *p, const char *name, const char *text,
+                size_t len, struct model *m, char *err, size_t errlen)
+{
+    uint64_t h = watch_hash(text, len);
+    if ((p->active && p->active->hash == h) ||
+        (p->have_rejected && p->rejected_hash == h))
+        return POLICY_SAME;
+    struct cfg *persisted = take_persist(p->active);
+    struct pver *v = pver_new(p, name, text, len, persisted, err, errlen);
+    cfg_free(persisted);
+    if (v) {
+        /* The shadow tick: the new version decides on the current state;
+         * its output must validate, and is then thrown away. */
+        v->st = NULL;
+        int rc = run_tick(v, m, err, errlen);
+        if (rc == 1)
+            snprintf(err, errlen, "%s%s", v->first_reject,
+                     v->rejected > 1 ? " (and more, see the log)" : "");
+        if (rc != 0) {
+            pver_free(v);
+            v = NULL;
+        }
+    }
+    if (!v) {
+        p->rejected_hash = h;
+        p->have_rejected = 1;
+        return POLICY_REJECTED;
+    }
+    v->hash = h;
+    v->logged = 0;
+    pver_free(p->active);
+    p->active = v;
+    p->version++;
+    p->have_rejected = 0;
+    return POLICY_SWAPPED;
+}
+
+void policy_event(struct policy *p, const char *type, const char *detail)
+{
+    struct pver *v = p->active;
+    char err[512];
+    if (!v || v->ref_event == LUA_NOREF)
+        return;
+    lua_State *L = v->L;
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, 4))
+        return;
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, type);
+    lua_setfield(L, -2, "type");
+    if (detail) {
+        lua_pushstring(L, detail);
+        lua_setfield(L, -2, "detail");
+    }
+    if (call_ref(v, v->ref_event, "on_event", 1, 0, err, sizeof err) != 0)
+        log_msg(LOG_WARN, "%s", err);
+    lua_settop(L, top);
+}
+
+static int lua_decide(void *state, struct model *m, struct stats *st)
+{
+    struct policy *p = state;
+    struct pver *v = p->active;
+    char err[1024];
+    if (!v)
+        return -1;
+    v->st = st;
+    int rc = run_tick(v, m, err, sizeof err);
+    if (rc < 0) {
+        v->logged++;
+        if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
+            log_msg(LOG_WARN, "%s", err);
+        return -1;
+    }
+    /* Unset controls keep their target, or take an engine's proposal. */
+    for (size_t c = 0; c < m->n_controls; c++) {
+        if (v->pend_set[c]) {
+            m->decision[c] = v->pend[c];
+            m->decided[c] = 1;
+        } else if (m->proposed[c]) {
+            m->decision[c] = m->proposal[c];
+            m->decided[c] = 1;
+        }
+    }
+    return rc;
+}
+
+const struct policy_ops policy_lua_ops = {
+    .name = "lua",
+    .decide = lua_decide,
+};
+
+void policy_free(struct policy *p)
+{
+    if (!p)
+        return;
+    pver_free(p->active);
+    free(p);
+}
+
+uint64_t policy_lua_allocs(const struct policy *p)
+{
+    return p->active ? sandbox_allocs(p->active->sb) : 0;
+}
+
+int policy_loaded(const struct policy *p)
+{
+    return p->active != NULL;
+}
+
+const char *policy_name(const struct policy *p)
+{
+    return p->active ? p->active->name : "(none)";
+}
+
+uint64_t policy_version(const struct policy *p)
+{
+    return p->version;
+}
