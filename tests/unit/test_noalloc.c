@@ -8,8 +8,10 @@
  * without it, this program wraps glibc's allocator itself.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "headless/bench.h"
+#include "core/summary.h"
 #include "headless/run.h"
 #include "t.h"
 
@@ -114,6 +116,47 @@ int main(void)
         free(p);
         run_free(r);
     }
+
+    /* A Lua policy that allocates nothing itself: the host's per-tick
+     * work (state updates, the out proxies) must allocate nothing. */
+    char dir[] = "/tmp/wattson-noalloc-XXXXXX", path[64];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/p.lua", dir);
+    FILE *pf = fopen(path, "w");
+    T_CHECK(pf != NULL);
+    if (pf) {
+        fputs("local devs\n"
+              "return { api = 1,\n"
+              "  on_load = function(ctx) devs = ctx.state.devices end,\n"
+              "  on_tick = function(state, out)\n"
+              "    for i = 1, #devs do local d = devs[i]\n"
+              "      if d.pu then\n"
+              "        local f = d.ctl.freq\n"
+              "        local u = d.ok.util and d.sig.util or 1\n"
+              "        out[d.name].freq = wattson.clamp(f.max * u, f.min, "
+              "f.max)\n"
+              "      end\n"
+              "    end\n"
+              "  end }\n",
+              pf);
+        fclose(pf);
+    }
+    struct run_opts o3 = {.policy = path};
+    rc = run_new(&o3, &r, err, sizeof err);
+    if (rc != RUN_OK)
+        fprintf(stderr, "run_new: %s\n", err);
+    T_CHECK(rc == RUN_OK);
+    if (rc == RUN_OK) {
+        count_ticks(r, 2000, &a, &f);
+        fprintf(stderr, "Lua policy: %lu allocs, %lu frees in 2000 ticks\n",
+                a, f);
+        T_CHECK(a == 0);
+        T_CHECK(f == 0);
+        T_CHECK(run_summary(r)->policy_errors == 0);
+        run_free(r);
+    }
+    unlink(path);
+    rmdir(dir);
 
     static char text[256 * 200 + 256];
     T_CHECK(bench_lab(text, sizeof text, 256) == 0);
