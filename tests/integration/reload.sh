@@ -9,7 +9,7 @@ pol() { printf 'return { api = 1, on_tick = function(s, o) o.cpu0.freq = %s end 
 settle() { sleep 0.7; }   # > the 200 ms debounce + the 50 ms timer
 
 pol 1.5e9 >"$P"
-"$W" run --policy "$P" --realtime --duration 60s --out "$T/t.jsonl" \
+"$W" run --policy "$P" --realtime --duration 60s --out "$T/t.jsonl" -v \
     >"$T/sum" 2>"$T/err" &
 pid=$!
 sleep 1
@@ -49,6 +49,9 @@ settle
 #    would be caught by the fallback; here: a runtime error in the shadow
 #    tick is rejected outright.
 printf 'return { api = 1, on_tick = function(s, o) error({code = 1}) end }\n' >"$P"
+settle
+# 8. SIGHUP asks for a reload and does not stop the run.
+kill -HUP $pid
 settle
 kill -TERM $pid
 wait $pid
@@ -102,4 +105,6 @@ print("ok", len(ticks), "reloads", len(ok), "rejected", len(bad))
 PY
 check '[ $? -eq 0 ]' "trace: $(cat "$T/py")"
 check 'grep -q "reload rejected" "$T/err"' "the log says a reload was rejected"
+check 'grep -q "SIGHUP: reloading" "$T/err"' "SIGHUP reloads: $(grep -c . "$T/err") log lines"
+check 'grep -q "stopped by signal 15" "$T/err"' "only SIGTERM stopped the run"
 finish
