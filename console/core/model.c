@@ -3,6 +3,7 @@
  */
 #include "core/model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +75,42 @@ static int alloc_arrays(struct model *m)
     m->applied = calloc(nc, sizeof *m->applied);
     m->applied_known = calloc(nc, 1);
     m->pus = calloc(nd, sizeof *m->pus);
+    m->dsig_off = calloc(nd + 1, sizeof *m->dsig_off);
+    m->dsig = calloc(ns, sizeof *m->dsig);
+    m->dctl_off = calloc(nd + 1, sizeof *m->dctl_off);
+    m->dctl = calloc(nc, sizeof *m->dctl);
     return m->val && m->valid && m->prev && m->prev_valid && m->prev_t &&
                    m->delta && m->rate && m->rate_valid && m->fc_demand &&
                    m->fc_valid && m->proposal && m->proposed && m->decision &&
                    m->decided && m->target && m->targeted && m->applied &&
-                   m->applied_known && m->pus
+                   m->applied_known && m->pus && m->dsig_off && m->dsig &&
+                   m->dctl_off && m->dctl
                ? 0
                : -1;
+}
+
+/* Counting sort of items by their device: off[] gets each device's start,
+ * idx[] the item indices in declaration order. */
+static void build_index(uint32_t *off, uint32_t *idx, size_t n_dev, size_t n,
+                        const void *items, size_t stride, size_t dev_field)
+{
+    const char *base = items;
+    memset(off, 0, (n_dev + 1) * sizeof *off);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d;
+        memcpy(&d, base + i * stride + dev_field, sizeof d);
+        off[d + 1]++;
+    }
+    for (size_t d = 0; d < n_dev; d++)
+        off[d + 1] += off[d];
+    for (size_t d = n_dev; d > 0; d--)
+        off[d] = off[d - 1];
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d;
+        memcpy(&d, base + i * stride + dev_field, sizeof d);
+        idx[off[d + 1]++] = (uint32_t)i;
+    }
 }
 
 int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
@@ -183,6 +213,10 @@ int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
         sb += (uint32_t)inv->n_signals;
         cb += (uint32_t)inv->n_controls;
     }
+    build_index(m->dsig_off, m->dsig, m->n_devices, m->n_signals, m->signals,
+                sizeof *m->signals, offsetof(struct model_signal, device));
+    build_index(m->dctl_off, m->dctl, m->n_devices, m->n_controls, m->controls,
+                sizeof *m->controls, offsetof(struct model_control, device));
     return 0;
 }
 
@@ -193,6 +227,10 @@ void model_free(struct model *m)
     free(m->signals);
     free(m->controls);
     free(m->pus);
+    free(m->dsig_off);
+    free(m->dsig);
+    free(m->dctl_off);
+    free(m->dctl);
     free(m->val);
     free(m->valid);
     free(m->prev);

@@ -90,6 +90,11 @@ struct model {
     size_t n_controls;
     uint32_t *pus; /* indices of processing-unit devices */
     size_t n_pus;
+    /* Each device's signals and controls, as index lists (CSR): device d
+     * owns dsig[dsig_off[d] .. dsig_off[d+1]) and likewise for controls,
+     * so per-device loops never scan every signal. */
+    uint32_t *dsig_off, *dsig;
+    uint32_t *dctl_off, *dctl;
 
     /* Per-signal state, indexed by global signal index. */
     double *val; /* this tick's sample */

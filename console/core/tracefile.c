@@ -156,17 +156,16 @@ void tracefile_tick(struct tracefile *t, const struct model *m,
         fputs(m->devices[d].name, f);
         fputs("\":{", f);
         int first = 1;
-        for (size_t i = 0; i < m->n_signals; i++) {
-            if (m->signals[i].device != d ||
-                m->signals[i].behaviour == WATTSON_CONSTANT)
+        for (uint32_t k = m->dsig_off[d]; k < m->dsig_off[d + 1]; k++) {
+            uint32_t i = m->dsig[k];
+            if (m->signals[i].behaviour == WATTSON_CONSTANT)
                 continue;
             fprintf(f, first ? "\"%s\":" : ",\"%s\":", m->signals[i].name);
             first = 0;
             put_num(f, m->val[i], m->valid[i]);
         }
-        for (size_t c = 0; c < m->n_controls; c++) {
-            if (m->controls[c].device != d)
-                continue;
+        for (uint32_t k = m->dctl_off[d]; k < m->dctl_off[d + 1]; k++) {
+            uint32_t c = m->dctl[k];
             fprintf(f, ",\"set.%s\":", m->controls[c].name);
             put_num(f, m->applied[c], m->applied_known[c]);
         }

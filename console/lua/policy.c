@@ -149,11 +149,10 @@ static const char OUTDEV_MT[] = "wattson.out.device";
 
 static int outdev_find(const struct model *m, uint32_t dev, const char *k)
 {
-    int32_t c = -1;
-    for (size_t i = 0; i < m->n_controls; i++)
-        if (m->controls[i].device == dev && strcmp(m->controls[i].name, k) == 0)
-            c = (int32_t)i;
-    return c;
+    for (uint32_t i = m->dctl_off[dev]; i < m->dctl_off[dev + 1]; i++)
+        if (strcmp(m->controls[m->dctl[i]].name, k) == 0)
+            return (int)m->dctl[i];
+    return -1;
 }
 
 static int outdev_newindex(lua_State *L)
@@ -306,10 +305,9 @@ static int build_tables(lua_State *L)
         int ctl = lua_gettop(L);
         lua_pushvalue(L, ctl);
         lua_setfield(L, dev, "ctl");
-        for (size_t c = 0; c < m->n_controls; c++) {
+        for (uint32_t i = m->dctl_off[d]; i < m->dctl_off[d + 1]; i++) {
+            uint32_t c = m->dctl[i];
             const struct model_control *mc = &m->controls[c];
-            if (mc->device != d)
-                continue;
             lua_createtable(L, 0, 6);
             lua_pushnumber(L, mc->min);
             lua_setfield(L, -2, "min");
@@ -330,9 +328,8 @@ static int build_tables(lua_State *L)
         lua_pop(L, 1); /* ctl */
         /* Signals: every name present from the start (as NaN/false), so
          * later writes only overwrite. */
-        for (size_t s = 0; s < m->n_signals; s++) {
-            if (m->signals[s].device != d)
-                continue;
+        for (uint32_t i = m->dsig_off[d]; i < m->dsig_off[d + 1]; i++) {
+            uint32_t s = m->dsig[i];
             lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_sig[d]);
             lua_pushnumber(L, NAN);
             lua_setfield(L, -2, m->signals[s].name);
@@ -404,16 +401,17 @@ static void update_state(struct pver *v, const struct model *m)
     lua_pop(L, 1);
 
     for (size_t d = 0; d < m->n_devices; d++) {
+        uint32_t s0 = m->dsig_off[d], s1 = m->dsig_off[d + 1];
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_sig[d]);
-        for (size_t s = 0; s < m->n_signals; s++) {
-            if (m->signals[s].device != d)
-                continue;
+        for (uint32_t i = s0; i < s1; i++) {
+            uint32_t s = m->dsig[i];
             set_num(L, m->signals[s].name, m->valid[s] ? m->val[s] : NAN);
         }
         lua_pop(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ok[d]);
-        for (size_t s = 0; s < m->n_signals; s++) {
-            if (m->signals[s].device != d || v->okv[s] == m->valid[s])
+        for (uint32_t i = s0; i < s1; i++) {
+            uint32_t s = m->dsig[i];
+            if (v->okv[s] == m->valid[s])
                 continue;
             lua_pushboolean(L, m->valid[s]);
             lua_setfield(L, -2, m->signals[s].name);
@@ -421,11 +419,11 @@ static void update_state(struct pver *v, const struct model *m)
         }
         lua_pop(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
-        for (size_t s = 0; s < m->n_signals; s++) {
-            if (m->signals[s].device != d ||
-                m->signals[s].behaviour != WATTSON_COUNTER)
-                continue;
-            set_num(L, m->signals[s].name, m->rate_valid[s] ? m->rate[s] : NAN);
+        for (uint32_t i = s0; i < s1; i++) {
+            uint32_t s = m->dsig[i];
+            if (m->signals[s].behaviour == WATTSON_COUNTER)
+                set_num(L, m->signals[s].name,
+                        m->rate_valid[s] ? m->rate[s] : NAN);
         }
         lua_pop(L, 1);
         if (m->devices[d].is_pu) {
