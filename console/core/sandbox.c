@@ -53,10 +53,12 @@ struct sandbox {
     uint64_t insns, budget;
     uint64_t deadline_ns; /* armed wall-time limit, 0 = none */
     uint64_t budget_time_ns;
-    uint64_t allocs;      /* allocations and growths, ever */
+    uint64_t allocs; /* allocations and growths, ever */
     int expired;
-    int late;             /* the deadline passed */
-    int denied;           /* an allocation was refused since arming */
+    int late;              /* the deadline passed */
+    int denied;            /* an allocation was refused since arming */
+    sandbox_env_fn env_fn; /* adds host functions to each fresh _ENV */
+    void *env_arg;
 };
 
 /* One sandbox_load: handed to the protected function as a light userdata. */
@@ -407,6 +409,11 @@ static int sandbox_run(lua_State *L)
     struct sandbox_job *j = lua_touserdata(L, 1);
     sandbox_push_env(L);
     int env = lua_gettop(L);
+    void *ud;
+    lua_getallocf(L, &ud);
+    struct sandbox *sb = ud;
+    if (sb->env_fn)
+        sb->env_fn(L, env, sb->env_arg);
     j->load_status = luaL_loadbufferx(L, j->text, j->len, j->chunkname, "t");
     if (j->load_status != LUA_OK)
         return 1;
@@ -558,6 +565,12 @@ int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,
     int rc = sandbox_report(sb, chunkname, st, err, errlen);
     lua_pop(L, 1);
     return rc;
+}
+
+void sandbox_set_env_fn(struct sandbox *sb, sandbox_env_fn fn, void *arg)
+{
+    sb->env_fn = fn;
+    sb->env_arg = arg;
 }
 
 struct lua_State *sandbox_lua(struct sandbox *sb)

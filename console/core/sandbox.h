@@ -72,6 +72,12 @@ size_t sandbox_mem_used(const struct sandbox *sb);
 int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,
                  size_t len, char *err, size_t errlen);
 
+/* Called with each fresh _ENV (at stack index `env`) before a chunk runs,
+ * so a host can add its own functions (the policy library) and a chunk may
+ * use them at its top level. */
+typedef void (*sandbox_env_fn)(struct lua_State *L, int env, void *arg);
+void sandbox_set_env_fn(struct sandbox *sb, sandbox_env_fn fn, void *arg);
+
 /* The state, for reading results and calling into it. */
 struct lua_State *sandbox_lua(struct sandbox *sb);
 

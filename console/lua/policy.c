@@ -619,6 +619,11 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
     return 0;
 }
 
+static void open_lib(lua_State *L, int env, void *arg)
+{
+    plib_open(L, env, arg);
+}
+
 /* Builds and checks a version up to (not including) the shadow tick. */
 static struct pver *pver_new(struct policy *p, const char *name,
                              const char *text, size_t len,
@@ -661,13 +666,15 @@ static struct pver *pver_new(struct policy *p, const char *name,
     lua_State *L = v->L = sandbox_lua(v->sb);
     int top = lua_gettop(L);
 
+    /* The library goes into the chunk's _ENV before it runs, so the top
+     * level may already write `local clamp = wattson.clamp`. */
+    sandbox_set_env_fn(v->sb, open_lib, &v->lib);
     sandbox_arm_timed(v->sb, p->lim.instructions, p->lim.time_ns);
     int rc = sandbox_load(v->sb, v->chunkname, text, len, err, errlen);
     sandbox_disarm(v->sb);
     if (rc != SANDBOX_OK)
         goto fail;
-    /* Stack: _ENV, module.  The library goes into this chunk's _ENV. */
-    plib_open(L, top + 1, &v->lib);
+    /* Stack: _ENV, module. */
     if (!lua_istable(L, top + 2)) {
         snprintf(err, errlen,
                  "%s: a policy must return a table of "
