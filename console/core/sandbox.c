@@ -555,8 +555,24 @@ int sandbox_load(struct sandbox *sb, const char *chunkname, const char *text,
     lua_pushcfunction(L, sandbox_run);
     lua_pushlightuserdata(L, &j);
     int st = lua_pcall(L, 1, 2, 0);
-    if (st == LUA_OK && j.load_status == LUA_OK)
-        return SANDBOX_OK;
+    if (st == LUA_OK && j.load_status == LUA_OK) {
+        if (!sb->denied && !sb->expired)
+            return SANDBOX_OK;
+        /* The chunk caught a refused allocation or the budget's error with
+         * pcall and carried on: the load still failed. */
+        lua_pop(L, 2);
+        if (sb->expired) {
+            lua_pushliteral(L, "budget exceeded (the error was caught by "
+                               "pcall in the chunk)");
+            st = LUA_ERRRUN;
+        } else {
+            lua_pushnil(L);
+            st = LUA_ERRMEM;
+        }
+        int rc = sandbox_report(sb, chunkname, st, err, errlen);
+        lua_pop(L, 1);
+        return rc;
+    }
     if (st == LUA_OK) {
         /* The load error came back as a result, padded with a nil. */
         lua_pop(L, 1);

@@ -70,11 +70,14 @@ struct pver {
     uint8_t *okv;  /* per signal: validity last written into Lua (2: none) */
     double *pend;  /* per control: the value on_tick assigned */
     uint8_t *pend_set;
-    const char *callback;   /* the callback running, for messages */
-    char first_reject[512]; /* the first rejection of the current call */
-    unsigned rejected;      /* rejections in the current call */
-    uint64_t logged;        /* rejections logged or counted, ever */
-    struct stats *st;       /* where rejections are counted (may be NULL) */
+    const char *callback;    /* the callback running, for messages */
+    char first_reject[512];  /* the first rejection of the current call */
+    unsigned rejected;       /* rejections in the current call */
+    uint64_t logged;         /* rejections logged or counted, ever */
+    struct stats *st;        /* where rejections are counted (may be NULL) */
+    const struct model *cur; /* the model on_tick runs on */
+    const struct cfg *persisted;     /* for on_load's ctx */
+    const char *ev_type, *ev_detail; /* for on_event */
     struct plib_ctx lib;
 };
 
@@ -97,11 +100,15 @@ void policy_limits_default(struct policy_limits *l)
 
 /* ---- rejections ------------------------------------------------------- */
 
-static void reject(struct pver *v, const char *dev, const char *field,
-                   const char *val, const char *why)
+static void reject(struct pver *v, const char *where, const char *dev,
+                   const char *field, const char *val, const char *why)
 {
-    char line[512];
-    snprintf(line, sizeof line, "%s: %s: %s.%s%s%s rejected: %s", v->name,
+    char line[512], nm[300];
+    if (!where) {
+        snprintf(nm, sizeof nm, "%s:", v->name);
+        where = nm;
+    }
+    snprintf(line, sizeof line, "%s %s: %s.%s%s%s rejected: %s", where,
              v->callback ? v->callback : "?", dev, field, *val ? " = " : "",
              val, why);
     if (v->rejected++ == 0)
@@ -118,6 +125,23 @@ static void reject(struct pver *v, const char *dev, const char *field,
                 v->logged == POLICY_LOG_FIRST ? " (from now on every "
                                                 "1000th rejection is logged)"
                                               : "");
+}
+
+/* "file:line:" of the Lua code that made the assignment being handled by
+ * a C metamethod (level 1), or the bare file name.  Only on the rejection
+ * path: it allocates a string. */
+static const char *where_of(lua_State *L, struct pver *v, char *buf, size_t len)
+{
+    luaL_where(L, 1);
+    const char *w = lua_tostring(L, -1);
+    snprintf(buf, len, "%s", w && *w ? w : v->name);
+    lua_pop(L, 1);
+    size_t n = strlen(buf);
+    if (n && buf[n - 1] == ' ')
+        buf[n - 1] = '\0';
+    if (!strchr(buf, ':'))
+        snprintf(buf, len, "%s:", v->name);
+    return buf;
 }
 
 /* The value at `idx` as the log shows it: numbers with %g, strings quoted
@@ -161,16 +185,18 @@ static int outdev_newindex(lua_State *L)
     struct pver *v = od->v;
     const struct model *m = v->host->m;
     const char *dname = m->devices[od->dev].name;
-    char val[64], why[128];
+    char val[64], why[128], at[256];
     show_value(L, 3, val, sizeof val);
     if (lua_type(L, 2) != LUA_TSTRING) {
-        reject(v, dname, "?", val, "control names are strings");
+        reject(v, where_of(L, v, at, sizeof at), dname, "?", val,
+               "control names are strings");
         return 0;
     }
     const char *k = lua_tostring(L, 2);
     int c = outdev_find(m, od->dev, k);
     if (c < 0) {
-        reject(v, dname, k, val, "no such control");
+        reject(v, where_of(L, v, at, sizeof at), dname, k, val,
+               "no such control");
         return 0;
     }
     int t = lua_type(L, 3);
@@ -181,19 +207,20 @@ static int outdev_newindex(lua_State *L)
     if (t != LUA_TNUMBER) {
         snprintf(why, sizeof why, "expected a number, got %s",
                  lua_typename(L, t));
-        reject(v, dname, k, val, why);
+        reject(v, where_of(L, v, at, sizeof at), dname, k, val, why);
         return 0;
     }
     double x = lua_tonumber(L, 3);
     const struct model_control *ctl = &m->controls[c];
     if (!isfinite(x)) {
-        reject(v, dname, k, val, "not a finite number");
+        reject(v, where_of(L, v, at, sizeof at), dname, k, val,
+               "not a finite number");
         return 0;
     }
     if (x < ctl->min || x > ctl->max) {
         snprintf(why, sizeof why, "outside [%g, %g] %s", ctl->min, ctl->max,
                  ctl->unit);
-        reject(v, dname, k, val, why);
+        reject(v, where_of(L, v, at, sizeof at), dname, k, val, why);
         return 0;
     }
     v->pend[c] = x;
@@ -225,9 +252,9 @@ static int out_newindex(lua_State *L)
 {
     struct pver *v = lua_touserdata(L, lua_upvalueindex(1));
     const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
-    char val[64];
+    char val[64], at[256];
     show_value(L, 3, val, sizeof val);
-    reject(v, k, "*", val,
+    reject(v, where_of(L, v, at, sizeof at), k, "*", val,
            "no such device (out has one entry per device: set "
            "out.DEVICE.CONTROL)");
     return 0;
@@ -381,10 +408,12 @@ static int build_tables(lua_State *L)
 
 /* ---- per tick ---------------------------------------------------------- */
 
+/* Raw sets: no metamethod the policy may have attached runs here. */
 static void set_num(lua_State *L, const char *k, double x)
 {
+    lua_pushstring(L, k);
     lua_pushnumber(L, x);
-    lua_setfield(L, -2, k);
+    lua_rawset(L, -3);
 }
 
 /* Copies the model into the version's tables.  Allocation-free: only
@@ -395,8 +424,9 @@ static void update_state(struct pver *v, const struct model *m)
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
     set_num(L, "t", m->t);
     set_num(L, "dt", m->dt);
+    lua_pushliteral(L, "tick");
     lua_pushinteger(L, (lua_Integer)m->tick);
-    lua_setfield(L, -2, "tick");
+    lua_rawset(L, -3);
     set_num(L, "budget_w", m->budget_w);
     lua_pop(L, 1);
 
@@ -413,8 +443,9 @@ static void update_state(struct pver *v, const struct model *m)
             uint32_t s = m->dsig[i];
             if (v->okv[s] == m->valid[s])
                 continue;
+            lua_pushstring(L, m->signals[s].name);
             lua_pushboolean(L, m->valid[s]);
-            lua_setfield(L, -2, m->signals[s].name);
+            lua_rawset(L, -3);
             v->okv[s] = m->valid[s];
         }
         lua_pop(L, 1);
@@ -438,29 +469,58 @@ static void update_state(struct pver *v, const struct model *m)
         set_num(L, "target", m->targeted[c] ? m->target[c] : NAN);
         lua_pop(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_prop[m->controls[c].device]);
+        lua_pushstring(L, m->controls[c].name);
         if (m->proposed[c])
             lua_pushnumber(L, m->proposal[c]);
         else
             lua_pushnil(L);
-        lua_setfield(L, -2, m->controls[c].name);
+        lua_rawset(L, -3);
         lua_pop(L, 1);
     }
 }
 
-/* Calls a callback (function ref) under the budget with `nargs` arguments
- * already pushed above it... the function is pushed here, below them. */
-static int call_ref(struct pver *v, int ref, const char *cbname, int nargs,
-                    int nresults, char *err, size_t errlen)
+/* Calls `fn` (a C trampoline that builds the callback's arguments and
+ * calls it) with the version as its argument, in protected mode, under the
+ * budget.  Argument building runs inside the protected call too: a
+ * policy near its memory cap cannot make the host raise outside one. */
+static int call_protected(struct pver *v, lua_CFunction fn, const char *cb,
+                          int nresults, char *err, size_t errlen)
 {
     lua_State *L = v->L;
     const struct policy_limits *lim = &v->host->lim;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-    lua_insert(L, -nargs - 1);
-    v->callback = cbname;
+    char msg[1024];
+    if (!lua_checkstack(L, 8)) {
+        snprintf(err, errlen, "%s: %s: out of stack", v->name, cb);
+        return SANDBOX_MEMORY;
+    }
+    lua_pushcfunction(L, fn);
+    lua_pushlightuserdata(L, v);
+    v->callback = cb;
     sandbox_arm_timed(v->sb, lim->instructions, lim->time_ns);
-    int rc = sandbox_call(v->sb, v->chunkname, nargs, nresults, err, errlen);
+    int rc = sandbox_call(v->sb, v->chunkname, 1, nresults, msg, sizeof msg);
     sandbox_disarm(v->sb);
+    if (rc != SANDBOX_OK)
+        snprintf(err, errlen, "%s (in %s)", msg, cb);
     return rc;
+}
+
+static int tick_tramp(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, 1);
+    update_state(v, v->cur);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_tick);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_out);
+    lua_call(L, 2, 0);
+    return 0;
+}
+
+static int persist_tramp(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_persist);
+    lua_call(L, 0, 1);
+    return 1;
 }
 
 /* Budget check of the pending caps: their sum (with the caps not set this
@@ -497,7 +557,7 @@ static void check_cap_budget(struct pver *v, const struct model *m)
                  sum, m->budget_w);
         char val[32];
         snprintf(val, sizeof val, "%g", v->pend[c]);
-        reject(v, m->devices[k].name, m->controls[c].name, val, why);
+        reject(v, NULL, m->devices[k].name, m->controls[c].name, val, why);
         v->pend_set[c] = 0;
     }
 }
@@ -507,13 +567,10 @@ static void check_cap_budget(struct pver *v, const struct model *m)
 static int run_tick(struct pver *v, const struct model *m, char *err,
                     size_t errlen)
 {
-    lua_State *L = v->L;
     memset(v->pend_set, 0, m->n_controls ? m->n_controls : 1);
     v->rejected = 0;
-    update_state(v, m);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_out);
-    if (call_ref(v, v->ref_tick, "on_tick", 2, 0, err, errlen) != 0)
+    v->cur = m;
+    if (call_protected(v, tick_tramp, "on_tick", 0, err, errlen) != 0)
         return -1;
     check_cap_budget(v, m);
     return v->rejected ? 1 : 0;
@@ -545,7 +602,8 @@ static void pver_free(struct pver *v)
 static int fn_ref(lua_State *L, int mod, const char *name, int *ref, char *err,
                   size_t errlen, const char *file)
 {
-    int t = lua_getfield(L, mod, name);
+    lua_pushstring(L, name);
+    int t = lua_rawget(L, mod); /* raw: no metamethod of the module runs */
     *ref = LUA_NOREF;
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
@@ -619,6 +677,42 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
     return 0;
 }
 
+/* on_load(ctx): the facts a policy may want once, and the predecessor's
+ * persist() data. */
+static int load_tramp(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_load);
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, v->name);
+    lua_setfield(L, -2, "file");
+    lua_pushnumber(L, v->host->m->budget_w);
+    lua_setfield(L, -2, "budget_w");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
+    lua_setfield(L, -2, "state");
+    if (v->persisted) {
+        push_cfg(L, v->persisted);
+        lua_setfield(L, -2, "persisted");
+    }
+    lua_call(L, 1, 0);
+    return 0;
+}
+
+static int event_tramp(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_event);
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, v->ev_type);
+    lua_setfield(L, -2, "type");
+    if (v->ev_detail) {
+        lua_pushstring(L, v->ev_detail);
+        lua_setfield(L, -2, "detail");
+    }
+    lua_call(L, 1, 0);
+    return 0;
+}
+
 static void open_lib(lua_State *L, int env, void *arg)
 {
     plib_open(L, env, arg);
@@ -683,13 +777,14 @@ static struct pver *pver_new(struct policy *p, const char *name,
         goto fail;
     }
     int mod = top + 2;
-    lua_getfield(L, mod, "api");
+    lua_pushliteral(L, "api");
+    lua_rawget(L, mod);
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) != 1) {
+        char val[64];
+        show_value(L, -1, val, sizeof val);
         snprintf(err, errlen,
-                 "%s: api must be 1 (this wattson's policy "
-                 "API), got %s",
-                 name,
-                 lua_isnil(L, -1) ? "nothing" : luaL_tolstring(L, -1, NULL));
+                 "%s: api must be 1 (this wattson's policy API), got %s", name,
+                 lua_isnil(L, -1) ? "nothing" : val);
         goto fail;
     }
     lua_pop(L, 1);
@@ -712,20 +807,8 @@ static struct pver *pver_new(struct policy *p, const char *name,
     }
 
     if (v->ref_load != LUA_NOREF) {
-        /* ctx: the facts a policy may want once, and the predecessor's
-         * persist() data. */
-        lua_createtable(L, 0, 6);
-        lua_pushstring(L, name);
-        lua_setfield(L, -2, "file");
-        lua_pushnumber(L, m->budget_w);
-        lua_setfield(L, -2, "budget_w");
-        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
-        lua_setfield(L, -2, "state");
-        if (persisted) {
-            push_cfg(L, persisted);
-            lua_setfield(L, -2, "persisted");
-        }
-        if (call_ref(v, v->ref_load, "on_load", 1, 0, err, errlen) != 0)
+        v->persisted = persisted;
+        if (call_protected(v, load_tramp, "on_load", 0, err, errlen) != 0)
             goto fail;
     }
     lua_settop(L, top);
@@ -766,7 +849,7 @@ static struct cfg *take_persist(struct pver *old)
         return NULL;
     lua_State *L = old->L;
     int top = lua_gettop(L);
-    if (call_ref(old, old->ref_persist, "persist", 0, 1, err, sizeof err) !=
+    if (call_protected(old, persist_tramp, "persist", 1, err, sizeof err) !=
         0) {
         log_msg(LOG_WARN,
                 "%s: persist failed, the new version starts "
@@ -829,23 +912,15 @@ int policy_load(struct policy *p, const char *name, const char *text,
 void policy_event(struct policy *p, const char *type, const char *detail)
 {
     struct pver *v = p->active;
-    char err[512];
+    char err[1024];
     if (!v || v->ref_event == LUA_NOREF)
         return;
-    lua_State *L = v->L;
-    int top = lua_gettop(L);
-    if (!lua_checkstack(L, 4))
-        return;
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, type);
-    lua_setfield(L, -2, "type");
-    if (detail) {
-        lua_pushstring(L, detail);
-        lua_setfield(L, -2, "detail");
-    }
-    if (call_ref(v, v->ref_event, "on_event", 1, 0, err, sizeof err) != 0)
+    int top = lua_gettop(v->L);
+    v->ev_type = type;
+    v->ev_detail = detail;
+    if (call_protected(v, event_tramp, "on_event", 0, err, sizeof err) != 0)
         log_msg(LOG_WARN, "%s", err);
-    lua_settop(L, top);
+    lua_settop(v->L, top);
 }
 
 static int lua_decide(void *state, struct model *m, struct stats *st)
