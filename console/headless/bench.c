@@ -74,8 +74,10 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
         fprintf(stderr, "wattson: bench: cannot build the lab\n");
         return 1;
     }
-    struct run_opts o = {
-        .lab_text = text, .plugin_dirs = dirs, .n_plugin_dirs = n_dirs};
+    struct run_opts o = {.lab_text = text,
+                         .plugin_dirs = dirs,
+                         .n_plugin_dirs = n_dirs,
+                         .policy = policy};
     struct run *r;
     int rc = run_new(&o, &r, err, sizeof err);
     if (rc != RUN_OK) {
@@ -125,8 +127,9 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
     qsort(base_ns, BENCH_BATCHES, sizeof base_ns[0], cmp_u64);
     uint64_t med = tick_ns[BENCH_BATCHES / 2];
     uint64_t base = base_ns[BENCH_BATCHES / 2];
-    fprintf(out, "tick%-4u  %u PUs, %zu signals, %zu controls\n", n_pus, n_pus,
-            m->n_signals, m->n_controls);
+    fprintf(out, "%s%-4u  %u PUs, %zu signals, %zu controls, policy %s\n",
+            policy ? "policy" : "tick", n_pus, n_pus, m->n_signals,
+            m->n_controls, policy ? policy : "builtin");
     fprintf(out,
             "  ticks/s          %12.0f   (median of %d batches of "
             "%llu ticks)\n",

@@ -106,7 +106,15 @@ static int plib_history(lua_State *L)
         return luaL_error(L, "history: unknown device");
     if (age < 0)
         return luaL_error(L, "history: age must be >= 0");
-    int s = model_find_signal(c->m, (uint32_t)dev, sig);
+    /* Only this device's signals: a scan of every signal per call would
+     * cost a policy calling history() for each PU O(PUs x signals). */
+    int s = -1;
+    const struct model *m = c->m;
+    for (uint32_t i = m->dsig_off[dev]; i < m->dsig_off[dev + 1]; i++)
+        if (strcmp(m->signals[m->dsig[i]].name, sig) == 0) {
+            s = (int)m->dsig[i];
+            break;
+        }
     if (s < 0)
         return luaL_error(L, "history: device %s has no signal '%s'",
                           c->m->devices[dev].name, sig);

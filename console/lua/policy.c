@@ -181,13 +181,16 @@ static int outdev_find(const struct model *m, uint32_t dev, const char *k)
 
 static int outdev_newindex(lua_State *L)
 {
-    struct outdev *od = luaL_checkudata(L, 1, OUTDEV_MT);
+    /* The metatable is hidden (__metatable = false), so only the host's
+     * proxies reach this function: no need for luaL_checkudata's lookup
+     * on every assignment. */
+    struct outdev *od = lua_touserdata(L, 1);
     struct pver *v = od->v;
     const struct model *m = v->host->m;
     const char *dname = m->devices[od->dev].name;
-    char val[64], why[128], at[256];
-    show_value(L, 3, val, sizeof val);
+    char val[64] = "", why[128], at[256];
     if (lua_type(L, 2) != LUA_TSTRING) {
+        show_value(L, 3, val, sizeof val);
         reject(v, where_of(L, v, at, sizeof at), dname, "?", val,
                "control names are strings");
         return 0;
@@ -195,6 +198,7 @@ static int outdev_newindex(lua_State *L)
     const char *k = lua_tostring(L, 2);
     int c = outdev_find(m, od->dev, k);
     if (c < 0) {
+        show_value(L, 3, val, sizeof val);
         reject(v, where_of(L, v, at, sizeof at), dname, k, val,
                "no such control");
         return 0;
@@ -207,12 +211,14 @@ static int outdev_newindex(lua_State *L)
     if (t != LUA_TNUMBER) {
         snprintf(why, sizeof why, "expected a number, got %s",
                  lua_typename(L, t));
+        show_value(L, 3, val, sizeof val);
         reject(v, where_of(L, v, at, sizeof at), dname, k, val, why);
         return 0;
     }
     double x = lua_tonumber(L, 3);
     const struct model_control *ctl = &m->controls[c];
     if (!isfinite(x)) {
+        show_value(L, 3, val, sizeof val);
         reject(v, where_of(L, v, at, sizeof at), dname, k, val,
                "not a finite number");
         return 0;
@@ -220,6 +226,7 @@ static int outdev_newindex(lua_State *L)
     if (x < ctl->min || x > ctl->max) {
         snprintf(why, sizeof why, "outside [%g, %g] %s", ctl->min, ctl->max,
                  ctl->unit);
+        show_value(L, 3, val, sizeof val);
         reject(v, where_of(L, v, at, sizeof at), dname, k, val, why);
         return 0;
     }
@@ -230,7 +237,7 @@ static int outdev_newindex(lua_State *L)
 
 static int outdev_index(lua_State *L)
 {
-    struct outdev *od = luaL_checkudata(L, 1, OUTDEV_MT);
+    struct outdev *od = lua_touserdata(L, 1);
     const char *k = luaL_checkstring(L, 2);
     int c = outdev_find(od->v->host->m, od->dev, k);
     if (c >= 0 && od->v->pend_set[c])
