@@ -31,6 +31,9 @@ local clamp, waterfill -- fetched in on_load (`wattson` is installed
 local U = 0.75      -- the common utilisation target
 local KI = 0.02     -- integral gain, per tick
 local pus, n = {}, 0
+-- Per PU, the sub-tables a tick reads (their identity never changes, so
+-- they are looked up once here rather than every tick for every PU).
+local sigs, oks, cfs, ccs, fcs, outs = {}, {}, {}, {}, {}, {}
 local corr = {}     -- per PU: integral correction of the clock (factor)
 local ci = {}       -- per PU: index into the cap arrays (0 = no cap)
 local capdev = {}   -- per cap: the PU
@@ -43,6 +46,8 @@ local function on_load(ctx)
     if d.pu then
       n = n + 1
       pus[n], corr[n], ci[n] = d, 1, 0
+      sigs[n], oks[n], fcs[n] = d.sig, d.ok, d.forecast
+      cfs[n], ccs[n] = d.ctl.freq or false, d.ctl.power_cap or false
       if d.ctl.power_cap then
         ncap = ncap + 1
         ci[n], capdev[ncap] = ncap, d
@@ -54,15 +59,17 @@ end
 
 local function on_tick(state, out)
   local total = 0
+  if outs[1] == nil then
+    for k = 1, n do outs[k] = out[pus[k].name] end
+  end
   for k = 1, n do
-    local d = pus[k]
-    local sig, ok, ctl = d.sig, d.ok, d.ctl
-    local cf, cc = ctl.freq, ctl.power_cap
+    local sig, ok = sigs[k], oks[k]
+    local cf, cc = cfs[k], ccs[k]
     local f, thr = sig.freq, sig.throughput
     local ft = cf and cf.max or 0
     local known = cf and ok.freq and f > 0 and ok.throughput and thr > 0
     if known then
-      local dem = d.forecast.demand
+      local dem = fcs[k].demand
       if dem ~= dem then dem = thr end
       local dl = sig.deadline
       if not ok.deadline or not (dl > 0) then dl = 0.1 end
@@ -72,14 +79,16 @@ local function on_tick(state, out)
       -- integral correction on the utilisation error, only while the
       -- clock can follow it (no wind-up at the ends of the range)
       local raw = corr[k] * f * dem / (thr * U)
-      if ok.util and raw > cf.min and raw < cf.max then
+      local lo, hi = cf.min, cf.max
+      if ok.util and raw > lo and raw < hi then
         corr[k] = clamp(corr[k] * (1 + KI * (sig.util - U)), 0.5, 2)
       end
-      ft = clamp(raw, cf.min, cf.max)
+      -- inline clamp: this line runs for every PU every tick
+      ft = raw < lo and lo or (raw > hi and hi or raw)
     elseif cf and ok.freq and ok.util and f > 0 then
       ft = clamp(f * sig.util / U, cf.min, cf.max) -- no throughput model
     end
-    if cf then out[d.name].freq = ft end
+    if cf then outs[k].freq = ft end
     local j = ci[k]
     if j > 0 then
       local est = cc.max

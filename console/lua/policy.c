@@ -60,6 +60,7 @@ struct pver {
     int ref_tick, ref_load, ref_event, ref_persist;
     int ref_state;
     int ref_out;
+    int ref_keys;  /* signal names, control names, then fixed_keys */
     int *ref_dev;  /* per device: the device table */
     int *ref_sig;  /* per device: dev.sig */
     int *ref_ok;   /* per device: dev.ok */
@@ -68,7 +69,14 @@ struct pver {
     int *ref_prop; /* per device: dev.proposal */
     int *ref_ctl;  /* per control: its dev.ctl entry */
     uint8_t *okv;  /* per signal: validity last written into Lua (2: none) */
-    double *pend;  /* per control: the value on_tick assigned */
+    /* What was last written into Lua, so a tick writes only what changed
+     * (constants once, controls when they move); initialised to a bit
+     * pattern no double takes. */
+    double *sigv, *ratev; /* per signal */
+    double *fcv;          /* per device */
+    double *ctlv, *tgtv;  /* per control */
+    uint8_t *propv;       /* per control: a proposal is in Lua */
+    double *pend;         /* per control: the value on_tick assigned */
     uint8_t *pend_set;
     const char *callback;    /* the callback running, for messages */
     char first_reject[512];  /* the first rejection of the current call */
@@ -247,14 +255,6 @@ static int outdev_index(lua_State *L)
     return 1;
 }
 
-/* out.NAME: the device's proxy, from the table in the upvalue. */
-static int out_index(lua_State *L)
-{
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    return 1;
-}
-
 static int out_newindex(lua_State *L)
 {
     struct pver *v = lua_touserdata(L, lua_upvalueindex(1));
@@ -265,6 +265,40 @@ static int out_newindex(lua_State *L)
            "no such device (out has one entry per device: set "
            "out.DEVICE.CONTROL)");
     return 0;
+}
+
+/* The fixed keys after the signal and control names in the keys table. */
+enum {
+    KEY_T = 1,
+    KEY_DT,
+    KEY_TICK,
+    KEY_BUDGET,
+    KEY_DEMAND,
+    KEY_VALUE,
+    KEY_TARGET,
+};
+static const char *const fixed_keys[] = {"t",      "dt",    "tick",  "budget_w",
+                                         "demand", "value", "target"};
+
+/* 1 if *last differs from x bit for bit (NaN equals the same NaN), and
+ * then remembers x. */
+static int changed(double *last, double x)
+{
+    if (memcmp(last, &x, sizeof x) == 0)
+        return 0;
+    *last = x;
+    return 1;
+}
+
+/* Sets table T's field named by keys[K][key] to x.  Raw: no metamethod
+ * the policy may have attached runs.  Keys come from an array of the
+ * version's interned key strings: lua_pushstring of a C string would
+ * strcmp against Lua's string cache for every field of every tick. */
+static void set_key(lua_State *L, int T, int K, lua_Integer key, double x)
+{
+    lua_rawgeti(L, K, key);
+    lua_pushnumber(L, x);
+    lua_rawset(L, T);
 }
 
 /* ---- building a version's tables -------------------------------------- */
@@ -303,9 +337,7 @@ static int build_tables(lua_State *L)
     lua_pushvalue(L, byname);
     lua_setfield(L, state, "dev");
 
-    /* out: an empty proxy over a table of per-device userdata. */
-    lua_newtable(L);
-    int out = lua_gettop(L);
+    /* out: a table of per-device userdata proxies. */
     lua_createtable(L, 0, (int)m->n_devices);
     int outs = lua_gettop(L);
     if (luaL_newmetatable(L, OUTDEV_MT)) {
@@ -396,45 +428,59 @@ static int build_tables(lua_State *L)
         luaL_setmetatable(L, OUTDEV_MT);
         lua_setfield(L, outs, md->name);
     }
-    lua_createtable(L, 0, 3); /* out's metatable */
-    lua_pushvalue(L, outs);
-    lua_pushcclosure(L, out_index, 1);
-    lua_setfield(L, -2, "__index");
+    /* out is the table of proxies itself (a plain lookup per access); its
+     * metatable only catches assignments to names that are not devices.
+     * Overwriting a device's entry only breaks the policy's own view: the
+     * host reaches the proxies through its registry, never through out. */
+    lua_createtable(L, 0, 2); /* out's metatable */
     lua_pushlightuserdata(L, v);
     lua_pushcclosure(L, out_newindex, 1);
     lua_setfield(L, -2, "__newindex");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, out);
-    lua_pushvalue(L, out);
+    lua_setmetatable(L, outs);
+    lua_pushvalue(L, outs);
     v->ref_out = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, state);
     v->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    size_t nk = m->n_signals + m->n_controls;
+    lua_createtable(L, (int)(nk + 7), 0);
+    for (size_t i = 0; i < m->n_signals; i++) {
+        lua_pushstring(L, m->signals[i].name);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    for (size_t c = 0; c < m->n_controls; c++) {
+        lua_pushstring(L, m->controls[c].name);
+        lua_rawseti(L, -2, (lua_Integer)(m->n_signals + c) + 1);
+    }
+    for (size_t i = 0; i < sizeof fixed_keys / sizeof fixed_keys[0]; i++) {
+        lua_pushstring(L, fixed_keys[i]);
+        lua_rawseti(L, -2, (lua_Integer)(nk + i) + 1);
+    }
+    v->ref_keys = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
 /* ---- per tick ---------------------------------------------------------- */
-
-/* Raw sets: no metamethod the policy may have attached runs here. */
-static void set_num(lua_State *L, const char *k, double x)
-{
-    lua_pushstring(L, k);
-    lua_pushnumber(L, x);
-    lua_rawset(L, -3);
-}
 
 /* Copies the model into the version's tables.  Allocation-free: only
  * numbers and booleans are written, into fields that already exist. */
 static void update_state(struct pver *v, const struct model *m)
 {
     lua_State *L = v->L;
+    const lua_Integer ns = (lua_Integer)m->n_signals;
+    const lua_Integer kx = ns + (lua_Integer)m->n_controls; /* fixed keys */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_keys);
+    int K = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_state);
-    set_num(L, "t", m->t);
-    set_num(L, "dt", m->dt);
-    lua_pushliteral(L, "tick");
+    int T = K + 1;
+    set_key(L, T, K, kx + KEY_T, m->t);
+    set_key(L, T, K, kx + KEY_DT, m->dt);
+    lua_rawgeti(L, K, kx + KEY_TICK);
     lua_pushinteger(L, (lua_Integer)m->tick);
-    lua_rawset(L, -3);
-    set_num(L, "budget_w", m->budget_w);
+    lua_rawset(L, T);
+    set_key(L, T, K, kx + KEY_BUDGET, m->budget_w);
     lua_pop(L, 1);
 
     for (size_t d = 0; d < m->n_devices; d++) {
@@ -442,7 +488,9 @@ static void update_state(struct pver *v, const struct model *m)
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_sig[d]);
         for (uint32_t i = s0; i < s1; i++) {
             uint32_t s = m->dsig[i];
-            set_num(L, m->signals[s].name, m->valid[s] ? m->val[s] : NAN);
+            double x = m->valid[s] ? m->val[s] : NAN;
+            if (changed(&v->sigv[s], x))
+                set_key(L, T, K, s + 1, x);
         }
         lua_pop(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ok[d]);
@@ -450,40 +498,55 @@ static void update_state(struct pver *v, const struct model *m)
             uint32_t s = m->dsig[i];
             if (v->okv[s] == m->valid[s])
                 continue;
-            lua_pushstring(L, m->signals[s].name);
+            lua_rawgeti(L, K, s + 1);
             lua_pushboolean(L, m->valid[s]);
-            lua_rawset(L, -3);
+            lua_rawset(L, T);
             v->okv[s] = m->valid[s];
         }
         lua_pop(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
         for (uint32_t i = s0; i < s1; i++) {
             uint32_t s = m->dsig[i];
-            if (m->signals[s].behaviour == WATTSON_COUNTER)
-                set_num(L, m->signals[s].name,
-                        m->rate_valid[s] ? m->rate[s] : NAN);
+            if (m->signals[s].behaviour != WATTSON_COUNTER)
+                continue;
+            double x = m->rate_valid[s] ? m->rate[s] : NAN;
+            if (changed(&v->ratev[s], x))
+                set_key(L, T, K, s + 1, x);
         }
         lua_pop(L, 1);
-        if (m->devices[d].is_pu) {
+        double fc = m->fc_valid[d] ? m->fc_demand[d] : NAN;
+        if (m->devices[d].is_pu && changed(&v->fcv[d], fc)) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_fc[d]);
-            set_num(L, "demand", m->fc_valid[d] ? m->fc_demand[d] : NAN);
+            set_key(L, T, K, kx + KEY_DEMAND, fc);
             lua_pop(L, 1);
         }
     }
     for (size_t c = 0; c < m->n_controls; c++) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ctl[c]);
-        set_num(L, "value", m->applied_known[c] ? m->applied[c] : NAN);
-        set_num(L, "target", m->targeted[c] ? m->target[c] : NAN);
-        lua_pop(L, 1);
+        double val = m->applied_known[c] ? m->applied[c] : NAN;
+        double tgt = m->targeted[c] ? m->target[c] : NAN;
+        int cv = changed(&v->ctlv[c], val), ct = changed(&v->tgtv[c], tgt);
+        if (cv || ct) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_ctl[c]);
+            if (cv)
+                set_key(L, T, K, kx + KEY_VALUE, val);
+            if (ct)
+                set_key(L, T, K, kx + KEY_TARGET, tgt);
+            lua_pop(L, 1);
+        }
+        /* Proposals: written when present, cleared once when gone. */
+        if (!m->proposed[c] && v->propv[c] == 0)
+            continue;
+        v->propv[c] = m->proposed[c];
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_prop[m->controls[c].device]);
-        lua_pushstring(L, m->controls[c].name);
+        lua_rawgeti(L, K, ns + (lua_Integer)c + 1);
         if (m->proposed[c])
             lua_pushnumber(L, m->proposal[c]);
         else
             lua_pushnil(L);
-        lua_rawset(L, -3);
+        lua_rawset(L, T);
         lua_pop(L, 1);
     }
+    lua_pop(L, 1); /* keys */
 }
 
 /* Calls `fn` (a C trampoline that builds the callback's arguments and
@@ -600,6 +663,12 @@ static void pver_free(struct pver *v)
     free(v->ref_prop);
     free(v->ref_ctl);
     free(v->okv);
+    free(v->sigv);
+    free(v->ratev);
+    free(v->fcv);
+    free(v->ctlv);
+    free(v->tgtv);
+    free(v->propv);
     free(v->pend);
     free(v->pend_set);
     free(v->lib.scratch);
@@ -672,15 +741,27 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
     v->ref_prop = calloc(nd, sizeof(int));
     v->ref_ctl = calloc(nc, sizeof(int));
     v->okv = malloc(ns);
+    v->sigv = malloc(ns * sizeof(double));
+    v->ratev = malloc(ns * sizeof(double));
+    v->fcv = malloc(nd * sizeof(double));
+    v->ctlv = malloc(nc * sizeof(double));
+    v->tgtv = malloc(nc * sizeof(double));
+    v->propv = calloc(nc, 1);
     v->pend = calloc(nc, sizeof(double));
     v->pend_set = calloc(nc, 1);
     v->lib.cap = nd;
     v->lib.scratch = calloc(4 * nd, sizeof(double));
     if (!v->ref_dev || !v->ref_sig || !v->ref_ok || !v->ref_rate ||
         !v->ref_fc || !v->ref_prop || !v->ref_ctl || !v->okv || !v->pend ||
-        !v->pend_set || !v->lib.scratch)
+        !v->pend_set || !v->lib.scratch || !v->sigv || !v->ratev || !v->fcv ||
+        !v->ctlv || !v->tgtv || !v->propv)
         return -1;
     memset(v->okv, 2, ns);
+    memset(v->sigv, 0xff, ns * sizeof(double));
+    memset(v->ratev, 0xff, ns * sizeof(double));
+    memset(v->fcv, 0xff, nd * sizeof(double));
+    memset(v->ctlv, 0xff, nc * sizeof(double));
+    memset(v->tgtv, 0xff, nc * sizeof(double));
     return 0;
 }
 
