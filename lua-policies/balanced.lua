@@ -25,8 +25,7 @@
 -- Every table is made in on_load; a tick only overwrites numbers (this is
 -- the policy `wattson bench policy16/policy256` measures).
 
-local clamp, waterfill -- fetched in on_load (`wattson` is installed
-                       -- after the chunk has run)
+local clamp, waterfill -- library functions, set in on_load
 
 local U = 0.75      -- the common utilisation target
 local KI = 0.02     -- integral gain, per tick

@@ -16,23 +16,13 @@
 --              (a_i = min(need_i, floor_i + prio_i x lambda));
 --              under budget: need plus the spare watts shared by priority.
 --
--- One difference from the C code, forced by the host: a Lua policy's caps
--- must sum to at most budget_w (the host rejects all of a tick's caps
--- otherwise).  The C policy accounts each unit at its expected draw even
--- when that is below the cap's minimum (an idle T4 draws ~10 W but its cap
--- cannot go below 60 W) and clamps the cap up afterwards, so its caps
--- routinely sum over the budget (about 86 % of the default lab's ticks,
--- ~23 W over on average).  Here a unit is accounted at no less than its
--- cap's minimum, the watts it will hold anyway, so the caps always fit.
--- Energy stays within ~1 % of the built-in policy; the busy units get a
--- few watts less under a binding budget, so the default lab sees ~30 %
--- more deadline misses (mostly on the priority-1 FPGA).  Without a budget
--- the two are the same (tests/integration/policies.sh checks both).
+-- Like the C code, a unit is accounted at no less than its cap's minimum,
+-- so the caps always fit the budget (the host rejects a tick's caps
+-- otherwise); on the default lab the two decide identically.
 --
 -- Every table is made in on_load; on_tick only overwrites numbers.
 
--- `wattson` (and `log`) are installed after the chunk has run: fetch
--- library functions in on_load, not at the top level.
+-- library functions, set in on_load
 local clamp
 
 local pus = {}     -- device tables of the PUs (state.devices entries)

@@ -23,8 +23,7 @@
 -- Scenario: labs/scenario-light.lua (tests/integration/policies.sh).
 -- Every table is made in on_load; a tick only overwrites numbers.
 
-local clamp, waterfill -- fetched in on_load (`wattson` is installed
-                       -- after the chunk has run)
+local clamp, waterfill -- library functions, set in on_load
 
 local HEADROOM = 1.02
 local pus, n = {}, 0

@@ -28,8 +28,7 @@
 -- Scenario: labs/scenario-priority.lua (tests/integration/policies.sh).
 -- Every table is made in on_load; a tick only overwrites numbers.
 
-local clamp -- wattson.clamp, fetched in on_load (`wattson` is installed
-            -- after the chunk has run)
+local clamp -- library functions, set in on_load
 
 local pus, n = {}, 0
 local prio = {}   -- per PU: its priority (1 until the signal is seen)

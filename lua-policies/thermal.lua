@@ -29,8 +29,7 @@
 -- Scenario: labs/scenario-thermal.lua (tests/integration/policies.sh).
 -- Every table is made in on_load; a tick only overwrites numbers.
 
-local clamp, waterfill, history -- fetched in on_load (`wattson` is
-                                -- installed after the chunk has run)
+local clamp, waterfill, history -- library functions, set in on_load
 
 local MARGIN = 5    -- K below temp_limit
 local LAG = 50      -- ticks between the two temperatures of the trend

@@ -162,7 +162,7 @@ static const char *const lab_summary_keys[] = {
     "mean_latency_s",     "edp",
     "deadline_misses",    "policy_errors",
     "rejected_decisions", "driver_errors",
-    "reload_errors",
+    "reload_errors",      "fallback_ticks",
 };
 
 struct lab_check {

@@ -12,6 +12,8 @@ struct stats {
     uint64_t rejected_decisions; /* decisions the guard refused (NaN...) */
     uint64_t clamped_decisions;  /* decisions the guard pulled into range */
     uint64_t policy_errors;      /* policy calls that failed */
+    uint64_t fallback_ticks;     /* ticks the built-in policy decided for a
+                                    failing Lua policy */
     uint64_t writes;             /* control values written to drivers */
     uint64_t restore_errors;     /* controls that could not be restored */
 };

@@ -42,6 +42,7 @@ int summary_get(const struct summary *s, const char *key, double *out)
         {"rejected_decisions", offsetof(struct summary, rejected_decisions), 1},
         {"driver_errors", offsetof(struct summary, driver_errors), 1},
         {"reload_errors", offsetof(struct summary, reload_errors), 1},
+        {"fallback_ticks", offsetof(struct summary, fallback_ticks), 1},
     };
     if (strcmp(key, "mean_power_w") == 0) {
         *out = summary_mean_power(s);
@@ -99,7 +100,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"backlog_end\":%.9g,\"mean_latency_s\":%.9g,\"edp\":%.9g,"
         "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
         "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
-        "\"invalid_samples\":%llu,\"reloads\":%llu,"
+        "\"invalid_samples\":%llu,\"fallback_ticks\":%llu,\"reloads\":%llu,"
         "\"reload_errors\":%llu,\"interrupted\":%s,",
         s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
         (unsigned long long)s->budget_violations, s->work_arrived,
@@ -107,7 +108,8 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         s->deadline_misses, (unsigned long long)s->policy_errors,
         (unsigned long long)s->rejected_decisions,
         (unsigned long long)s->driver_errors,
-        (unsigned long long)s->invalid_samples, (unsigned long long)s->reloads,
+        (unsigned long long)s->invalid_samples,
+        (unsigned long long)s->fallback_ticks, (unsigned long long)s->reloads,
         (unsigned long long)s->reload_errors,
         s->interrupted ? "true" : "false");
     if (s->limit_broken)

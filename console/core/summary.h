@@ -29,6 +29,7 @@ struct summary {
     uint64_t rejected_decisions;
     uint64_t driver_errors;
     uint64_t invalid_samples;
+    uint64_t fallback_ticks;  /* ticks the built-in policy decided instead */
     uint64_t reloads;         /* policy versions swapped in after the first */
     uint64_t reload_errors;   /* reloads rejected (the old version stayed) */
     int interrupted;          /* stopped by a signal before its duration */

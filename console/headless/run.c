@@ -400,6 +400,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     sample_run(&r->model, &r->stats, 0.0);
     features_run(&r->model);
     r->model.tick = 0;
+    /* ...and into the history, so a policy's history() has it at tick 1. */
+    ring_push(&r->rec.hist, r->model.val, r->model.valid);
     if (r->policy_path) {
         rc = policy_start(r, o, err, errlen);
         if (rc != RUN_OK) {
@@ -478,6 +480,7 @@ void run_tick(struct run *r)
     r->sum.rejected_decisions = r->stats.rejected_decisions;
     r->sum.driver_errors = r->stats.driver_errors;
     r->sum.invalid_samples = r->stats.invalid_samples;
+    r->sum.fallback_ticks = r->stats.fallback_ticks;
     if (!r->stage_ns) {
         record_run(&r->rec, m, &r->sum);
     } else {

@@ -770,6 +770,8 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
 static int load_tramp(lua_State *L)
 {
     struct pver *v = lua_touserdata(L, 1);
+    /* ctx.state holds the current sample already (constants included). */
+    update_state(v, v->host->m);
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_load);
     lua_createtable(L, 0, 6);
     lua_pushstring(L, v->name);

@@ -130,11 +130,11 @@ static int cp_decide(void *st, struct model *m, struct stats *stats)
             double r = c->ftarget[k] / f;
             est = power * r * r;
         }
-        /* Budget accounting is on expected consumption, not on caps: a
-         * PU that needs less than its cap's minimum (an idle T4 under a
-         * 60 W floor) must not reserve watts it will not draw. */
-        c->need[n] = est < cap->max ? (est > 0 ? est : 0) : cap->max;
-        c->floor_[n] = cap->min < c->need[n] ? cap->min : c->need[n];
+        /* Caps are what the budget guarantees: they must add up to it,
+         * the same rule the host holds Lua policies to.  So a PU counts
+         * at least its cap's minimum, even when it will draw less. */
+        c->need[n] = clampd(est, cap->min, cap->max);
+        c->floor_[n] = cap->min;
         c->w[n] = model_sig(m, d, SIG_PRIORITY, &prio) && prio > 0 ? prio : 1.0;
         total_need += c->need[n];
         n++;

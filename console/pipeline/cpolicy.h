@@ -13,13 +13,11 @@
  *   estimated power at the target = measured power x (f_target / f)^2
  *   (dynamic power grows roughly with f*V^2 and V with f over the DVFS
  *   range; squared is the conservative middle), then priority-weighted
- *   water-filling of the expected draw: every PU first gets the smaller of
- *   its estimate and its cap's minimum, and the rest of the budget is
- *   shared so that a_i = min(estimate_i, floor_i + w_i*lambda) with one
- *   lambda for all, found by bisection; w_i is the PU's priority.  The cap
- *   is a_i raised to the control's minimum: caps may add up to more than
- *   the budget when idle PUs sit below their minimum caps, but the draw
- *   the policy plans for does not.
+ *   water-filling: every PU first gets its cap's minimum, and the rest of
+ *   the budget is shared so that cap_i = min(estimate_i, min_i +
+ *   w_i*lambda) with one lambda for all, found by bisection; w_i is the
+ *   PU's priority.  The caps add up to at most the budget (when their
+ *   minimums fit it): the rule the host holds Lua policies to as well.
  * Without a budget every cap is its maximum.
  */
 #ifndef WATTSON_CPOLICY_H

@@ -44,6 +44,8 @@ void decide_resume(struct decide *d)
 void decide_run(struct decide *d, struct model *m, struct stats *st)
 {
     memset(m->decided, 0, m->n_controls);
+    if (d->ops && d->in_fallback)
+        st->fallback_ticks++;
     if (d->ops && !d->in_fallback) {
         int rc = d->ops->decide(d->state, m, st);
         d->failures = rc == 0 ? 0 : d->failures + 1;
@@ -57,6 +59,7 @@ void decide_run(struct decide *d, struct model *m, struct stats *st)
         if (rc >= 0)
             return;
         st->policy_errors++;
+        st->fallback_ticks++;
         memset(m->decided, 0, m->n_controls);
     }
     cpolicy_ops.decide(d->fallback, m, st);

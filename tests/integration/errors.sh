@@ -69,6 +69,15 @@ expect_fail 2 "policy-instructions" -- run --policy-instructions lots
 printf 'return { policy_limits = { memory_mb = "big" }, drivers = { { plugin = "sim", devices = {} } } }\n' >"$T/plim.lua"
 expect_fail 3 "plim.lua: policy_limits.memory_mb" -- run --lab "$T/plim.lua"
 
+# A policy that fails at runtime: the built-in policy decides those ticks
+# (counted), takes over after 10 in a row, and the log says so.
+printf 'local n = 0\nreturn { api = 1, on_tick = function(s, o)\n  n = n + 1\n  if n > 50 then error("boom") end\nend }\n' >"$T/late.lua"
+"$W" run --policy "$T/late.lua" --duration 2s >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ]' "a failing policy does not fail the run"
+check 'grep -q "\"policy_errors\":10," "$T/out"' "10 policy errors, then fallback: $(cat "$T/out")"
+check 'grep -q "\"fallback_ticks\":151," "$T/out"' "151 ticks decided by the built-in policy"
+check 'grep -q "late.lua:4: boom" "$T/err" && grep -q "built-in safe policy decides" "$T/err"' "log names file:line and the fallback: $(cat "$T/err")"
+
 # A declared limit that the run breaks: exit 5, summary still printed.
 cat >"$T/limit.lua" <<'LAB'
 return { duration = 5, limits = { deadline_misses = 0 },
