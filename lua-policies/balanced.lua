@@ -37,6 +37,7 @@ local corr = {}     -- per PU: integral correction of the clock (factor)
 local ci = {}       -- per PU: index into the cap arrays (0 = no cap)
 local capdev = {}   -- per cap: the PU
 local need, floor, weight, alloc = {}, {}, {}, {}
+local capmin, capmax, capout = {}, {}, {} -- per cap: range, out proxy
 local ncap = 0
 
 local function on_load(ctx)
@@ -51,52 +52,60 @@ local function on_load(ctx)
         ncap = ncap + 1
         ci[n], capdev[ncap] = ncap, d
         need[ncap], floor[ncap], weight[ncap], alloc[ncap] = 0, 0, 0, 0
+        capmin[ncap] = d.ctl.power_cap.min
+        capmax[ncap] = d.ctl.power_cap.max
       end
     end
   end
 end
 
+-- NaN (an invalid signal) fails every comparison, so `x > 0` is false for
+-- it: the tests below need no separate look-up of d.ok.
 local function on_tick(state, out)
   local total = 0
-  if outs[1] == nil then
+  if outs[1] == nil then -- the out proxies never change: fetch them once
     for k = 1, n do outs[k] = out[pus[k].name] end
+    for j = 1, ncap do capout[j] = out[capdev[j].name] end
   end
   for k = 1, n do
-    local sig, ok = sigs[k], oks[k]
-    local cf, cc = cfs[k], ccs[k]
+    local sig, cf, cc = sigs[k], cfs[k], ccs[k]
     local f, thr = sig.freq, sig.throughput
+    local known = cf and f > 0 and thr > 0
     local ft = cf and cf.max or 0
-    local known = cf and ok.freq and f > 0 and ok.throughput and thr > 0
     if known then
       local dem = fcs[k].demand
       if dem ~= dem then dem = thr end
       local dl = sig.deadline
-      if not ok.deadline or not (dl > 0) then dl = 0.1 end
-      if ok.backlog and sig.backlog > 0 then
-        dem = dem + sig.backlog / (0.5 * dl)
-      end
+      if not (dl > 0) then dl = 0.1 end
+      local backlog = sig.backlog
+      if backlog > 0 then dem = dem + backlog / (0.5 * dl) end
       -- integral correction on the utilisation error, only while the
       -- clock can follow it (no wind-up at the ends of the range)
-      local raw = corr[k] * f * dem / (thr * U)
+      local c = corr[k]
+      local raw = c * f * dem / (thr * U)
       local lo, hi = cf.min, cf.max
-      if ok.util and raw > lo and raw < hi then
-        corr[k] = clamp(corr[k] * (1 + KI * (sig.util - U)), 0.5, 2)
+      local util = sig.util
+      if util == util and raw > lo and raw < hi then
+        c = c * (1 + KI * (util - U))
+        corr[k] = c < 0.5 and 0.5 or (c > 2 and 2 or c)
       end
-      -- inline clamp: this line runs for every PU every tick
+      -- inline clamps: these lines run for every PU every tick
       ft = raw < lo and lo or (raw > hi and hi or raw)
-    elseif cf and ok.freq and ok.util and f > 0 then
+    elseif cf and f > 0 and sig.util == sig.util then
       ft = clamp(f * sig.util / U, cf.min, cf.max) -- no throughput model
     end
     if cf then outs[k].freq = ft end
     local j = ci[k]
     if j > 0 then
-      local est = cc.max
-      if known and ok.power then
+      local lo, hi = cc.min, cc.max
+      local est = hi
+      local p = sig.power
+      if known and p == p then
         local r = ft / f
-        est = sig.power * r * r
+        est = p * r * r
+        est = est < lo and lo or (est > hi and hi or est)
       end
-      est = clamp(est, cc.min, cc.max)
-      need[j], floor[j], weight[j] = est, cc.min, est - cc.min
+      need[j], floor[j], weight[j] = est, lo, est - lo
       total = total + est
     end
   end
@@ -111,11 +120,11 @@ local function on_tick(state, out)
       alloc[j] = need[j] + spare * need[j] / total
     end
   else
-    for j = 1, ncap do alloc[j] = capdev[j].ctl.power_cap.max end
+    for j = 1, ncap do alloc[j] = capmax[j] end
   end
   for j = 1, ncap do
-    local cc = capdev[j].ctl.power_cap
-    out[capdev[j].name].power_cap = clamp(alloc[j], cc.min, cc.max)
+    local a, lo, hi = alloc[j], capmin[j], capmax[j]
+    capout[j].power_cap = a < lo and lo or (a > hi and hi or a)
   end
 end
 
