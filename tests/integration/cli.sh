@@ -43,6 +43,21 @@ check '[ $? -eq 0 ]' "--realtime run: $(cat "$T/err")"
 check '[ "$(json "[\"ticks\"]" <"$T/rt")" = 30 ]' "--realtime: 300 ms at 10 ms = 30 ticks"
 check '[ "$(json "[\"interrupted\"]" <"$T/rt")" = False ]' "--realtime: not interrupted"
 
+# A lab names its policy relative to itself; --policy overrides it.
+mkdir -p "$T/labdir"
+printf 'return { api = 1, on_tick = function(s, o) o.c0.freq = s.dev.c0.ctl.freq.min end }\n' >"$T/labdir/p.lua"
+cat >"$T/labdir/lab.lua" <<'LAB'
+return { policy = "p.lua", duration = "1s", drivers = { { plugin = "sim",
+  devices = { { name = "c0", kind = "cpu", part = "zen3-core",
+                workload = { kind = "constant", level = 0.9 } } } } } }
+LAB
+(cd / && "$W" run --lab "$T/labdir/lab.lua" --out "$T/lp.jsonl" >/dev/null 2>"$T/err")
+check '[ $? -eq 0 ]' "lab with a relative policy: $(cat "$T/err")"
+check 'head -n 1 "$T/lp.jsonl" | grep -q "\"policy\":\"p.lua\""' "the trace header names the lab's policy"
+check 'tail -n 2 "$T/lp.jsonl" | head -n 1 | grep -q "\"set.freq\":1.5e+09"' "the lab's policy decided (freq at its minimum)"
+"$W" run --lab "$T/labdir/lab.lua" --policy builtin --out "$T/lb.jsonl" >/dev/null 2>&1
+check '! tail -n 2 "$T/lb.jsonl" | head -n 1 | grep -q "\"set.freq\":1.5e+09"' "--policy builtin overrides the lab's policy"
+
 "$W" bench nosuch >/dev/null 2>"$T/err"
 check '[ $? -eq 2 ] && grep -q "unknown benchmark" "$T/err"' "bench rejects unknown names"
 finish
