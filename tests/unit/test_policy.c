@@ -1,300 +1,25 @@
 /*
- * The Lua policy host's failure matrix: for every way a policy can go
- * wrong, the loop keeps ticking and the last good policy keeps deciding
- * (or, for an accepted version that fails later, the built-in policy
- * decides those ticks, takes over after DECIDE_MAX_FAILURES of them in a
- * row and hands back on the next good reload).
+ * The Lua policy host at reload: for every way a submitted version can be
+ * wrong - it does not compile, fails or runs away at load, in on_load or
+ * in its shadow tick, decides something invalid, or reaches for what the
+ * sandbox leaves out - it is rejected, and the last good version keeps
+ * deciding while the loop ticks on.  Also: what a reload keeps (no
+ * globals leak, the same text is not compiled twice), and versions that
+ * could crash or hang the process, run in a forked child under alarm() so
+ * that one of them failing does not take the others down.
  *
- * Who decided is read from cpu0's freq target: the good policy sets it to
- * the control's minimum every tick, a value the built-in policy does not
- * choose for cpu0's 90 % load (checked in test_builtin_differs).
- *
- * Cases that could crash or hang the process run in a forked child under
- * alarm(), so one of them failing does not take the others down.
+ * Accepted versions that fail later are test_policy_runtime.c's; the
+ * fixture (policy_fx.h) is shared.
  */
 #define _GNU_SOURCE
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/model.h"
-#include "core/summary.h"
-#include "headless/run.h"
-#include "lua/policy.h"
-#include "pipeline/decide.h"
-#include "t.h"
-
-/* ---- allocation counting (as in test_noalloc.c) ------------------------ */
-
-static volatile int counting;
-static volatile unsigned long allocs;
-
-#if defined(__SANITIZE_ADDRESS__)
-int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void *, size_t),
-    void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    if (counting)
-        allocs++;
-}
-static void on_free(const volatile void *p)
-{
-    (void)p;
-}
-static void install(void)
-{
-    __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}
-#else
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-void *malloc(size_t n)
-{
-    if (counting)
-        allocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    if (counting)
-        allocs++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    if (counting)
-        allocs++;
-    return __libc_realloc(p, n);
-}
-static void install(void)
-{
-}
-#endif
-
-/* ---- log capture -------------------------------------------------------- */
-
-static char logbuf[1 << 17];
-static size_t loglen;
-
-static void sink(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    (void)level;
-    size_t n = strlen(msg);
-    if (loglen + n + 2 > sizeof logbuf)
-        return;
-    memcpy(logbuf + loglen, msg, n);
-    loglen += n;
-    logbuf[loglen++] = '\n';
-    logbuf[loglen] = '\0';
-}
-
-static void log_reset(void)
-{
-    loglen = 0;
-    logbuf[0] = '\0';
-}
-
-/* 1 if one line of `text` holds every string of the NULL-terminated list. */
-static int vline_has(const char *text, va_list ap0)
-{
-    const char *line = text;
-    while (*line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        char buf[4096];
-        if (len >= sizeof buf)
-            len = sizeof buf - 1;
-        memcpy(buf, line, len);
-        buf[len] = '\0';
-        va_list ap;
-        va_copy(ap, ap0);
-        int all = 1;
-        for (const char *s = va_arg(ap, const char *); s;
-             s = va_arg(ap, const char *))
-            if (!strstr(buf, s))
-                all = 0;
-        va_end(ap);
-        if (all)
-            return 1;
-        if (!eol)
-            break;
-        line = eol + 1;
-    }
-    return 0;
-}
-
-static int line_has(const char *text, ...)
-{
-    va_list ap;
-    va_start(ap, text);
-    int r = vline_has(text, ap);
-    va_end(ap);
-    return r;
-}
-
-static int log_count(const char *s)
-{
-    int n = 0;
-    for (const char *p = logbuf; (p = strstr(p, s)); p++)
-        n++;
-    return n;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- the fixture -------------------------------------------------------- */
-
-/* cpu0 runs a constant 90 % load: the built-in policy wants a high clock
- * there, never the minimum. */
-static const char LAB[] =
-    "return { name = 'policy-matrix', tick = 0.01, duration = 1000, "
-    "seed = 5, budget_w = 200, %s\n"
-    " drivers = { { plugin = 'sim', devices = {\n"
-    "  { name = 'cpu0', kind = 'cpu', part = 'zen3-core', priority = 2,\n"
-    "    workload = { kind = 'constant', level = 0.9 } },\n"
-    "  { name = 'cpu1', kind = 'cpu', part = 'zen3-core', priority = 1,\n"
-    "    workload = { kind = 'constant', level = 0.5 } },\n"
-    "  { name = 'gpu0', kind = 'gpu', part = 'a100-pcie', priority = 2,\n"
-    "    workload = { kind = 'constant', level = 0.8 } },\n"
-    " } } } }\n";
-
-static const char GOOD[] = "return { api = 1, on_tick = function(state, out)\n"
-                           "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-                           "end }\n";
-
-struct fx {
-    struct run *r;
-    const struct model *m;
-    const struct summary *s;
-    char dir[64];
-    char path[128];
-    int f0;      /* cpu0.freq */
-    int f1;      /* cpu1.freq */
-    double fmin; /* cpu0.freq's range */
-    double fmax;
-};
-
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    size_t n = strlen(text);
-    int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
-    return fclose(f) == 0 ? rc : -1;
-}
-
-/* Opens a run of LAB (with `lab_extra` among its top-level fields) whose
- * policy file holds `policy` (GOOD if NULL; "builtin" for none).  `o` may
- * carry budget overrides. */
-static int fx_open_opts(struct fx *f, const char *lab_extra,
-                        const struct run_opts *o, const char *policy)
-{
-    char lab[2048], err[1024] = "";
-    memset(f, 0, sizeof *f);
-    snprintf(lab, sizeof lab, LAB, lab_extra ? lab_extra : "");
-    struct run_opts opts = {0};
-    if (o)
-        opts = *o;
-    opts.lab_text = lab;
-    if (policy && strcmp(policy, "builtin") == 0) {
-        opts.policy = "builtin";
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/wattson-tp-XXXXXX");
-        if (!mkdtemp(f->dir)) {
-            T_CHECK(!"mkdtemp");
-            return 0;
-        }
-        snprintf(f->path, sizeof f->path, "%s/policy.lua", f->dir);
-        T_CHECK(write_file(f->path, policy ? policy : GOOD) == 0);
-        opts.policy = f->path;
-    }
-    int rc = run_new(&opts, &f->r, err, sizeof err);
-    if (rc != RUN_OK) {
-        fprintf(stderr, "run_new: %s\n", err);
-        T_CHECK(rc == RUN_OK);
-        if (f->path[0])
-            unlink(f->path);
-        if (f->dir[0])
-            rmdir(f->dir);
-        return 0;
-    }
-    f->m = run_model(f->r);
-    f->s = run_summary(f->r);
-    int d0 = model_find_device(f->m, "cpu0");
-    int d1 = model_find_device(f->m, "cpu1");
-    T_CHECK(d0 >= 0 && d1 >= 0);
-    f->f0 = model_find_control(f->m, (uint32_t)d0, "freq");
-    f->f1 = model_find_control(f->m, (uint32_t)d1, "freq");
-    T_CHECK(f->f0 >= 0 && f->f1 >= 0);
-    f->fmin = f->m->controls[f->f0].min;
-    f->fmax = f->m->controls[f->f0].max;
-    T_CHECK(f->fmin < f->fmax);
-    return 1;
-}
-
-static int fx_open(struct fx *f, const char *policy)
-{
-    return fx_open_opts(f, NULL, NULL, policy);
-}
-
-static void fx_close(struct fx *f)
-{
-    char err[512];
-    if (!f->r)
-        return;
-    run_finish(f->r, err, sizeof err);
-    run_free(f->r);
-    f->r = NULL;
-    if (f->path[0])
-        unlink(f->path);
-    if (f->dir[0])
-        rmdir(f->dir);
-}
-
-/* Ticks n times; the tick counter must advance by exactly n. */
-static void fx_ticks(struct fx *f, int n)
-{
-    uint64_t t0 = f->m->tick, s0 = f->s->ticks;
-    for (int i = 0; i < n; i++)
-        run_tick(f->r);
-    T_CHECK(f->m->tick == t0 + (uint64_t)n);
-    T_CHECK(f->s->ticks == s0 + (uint64_t)n);
-}
-
-static double target0(const struct fx *f)
-{
-    return f->m->targeted[f->f0] ? f->m->target[f->f0] : NAN;
-}
-
-/* The good policy decides: cpu0.freq at its minimum. */
-static int good_decides(const struct fx *f)
-{
-    return f->m->targeted[f->f0] && f->m->target[f->f0] == f->fmin;
-}
-
-static int load(struct fx *f, const char *text, char *err, size_t errlen)
-{
-    err[0] = '\0';
-    return run_policy_text(f->r, text, strlen(text), err, errlen);
-}
+#include "policy_fx.h"
 
 /* ---- rejected versions: the good one keeps deciding --------------------- */
 
@@ -304,29 +29,15 @@ struct reject_case {
     const char *want[6]; /* strings the error must hold, besides the file */
 };
 
-/* A case wanting "out of memory" runs with time and instruction budgets
- * out of the way, so that memory is what stops it. */
-static int memory_case(const char *want0)
-{
-    return want0 && strcmp(want0, "out of memory") == 0;
-}
-
 /* The first version is GOOD; `c` is submitted, must be rejected with one
  * line naming the file and the wanted strings, logged, counted, and the
  * good version keeps deciding while the loop ticks on. */
 static void check_rejected(const struct reject_case *c)
 {
     struct fx f;
-    struct run_opts o = {0};
-    if (memory_case(c->want[0])) {
-        /* Memory, not time or instructions, must be what stops it. */
-        o.policy_instructions = 1000000000000ull;
-        o.policy_time_s = 30;
-    }
-    if (!fx_open_opts(&f, NULL, &o, NULL))
+    if (!fx_open_for(&f, c->want[0]))
         return;
-    fx_ticks(&f, 3);
-    T_CHECK(good_decides(&f));
+    fx_ticks_good(&f, 3);
     uint64_t pe = f.s->policy_errors, re = f.s->reload_errors,
              rl = f.s->reloads;
     char err[2048];
@@ -353,14 +64,11 @@ static void check_rejected(const struct reject_case *c)
     T_CHECK(err[0] && line_has(logbuf, err, NULL));
     T_CHECK(f.s->reload_errors == re + 1);
     T_CHECK(f.s->reloads == rl);
-    fx_ticks(&f, 20);
-    T_CHECK(good_decides(&f));
+    fx_ticks_good(&f, 20);
     T_CHECK(f.s->policy_errors == pe);
     T_CHECK(!run_policy_in_fallback(f.r));
     fx_close(&f);
 }
-
-#define TICKFN "return { api = 1, on_tick = function(state, out)\n"
 
 static const struct reject_case reject_cases[] = {
     {"syntax error",
@@ -552,192 +260,8 @@ static void test_rejected_matrix(void)
     for (size_t i = 0; i < sizeof reject_cases / sizeof reject_cases[0]; i++) {
         int before = t_failed;
         check_rejected(&reject_cases[i]);
-        if (t_failed != before)
-            fprintf(stderr, "  ^ in case '%s'\n", reject_cases[i].name);
+        blame(before, "case", reject_cases[i].name);
     }
-}
-
-/* ---- sanity: the built-in policy does not choose the minimum ------------ */
-
-static void test_builtin_differs(void)
-{
-    struct fx f;
-    if (!fx_open(&f, "builtin"))
-        return;
-    fx_ticks(&f, 30);
-    T_CHECK(f.m->targeted[f.f0]);
-    T_CHECK(target0(&f) > f.fmin);
-    fx_close(&f);
-
-    /* And the good policy does, from its first tick. */
-    if (!fx_open(&f, NULL))
-        return;
-    fx_ticks(&f, 1);
-    T_CHECK(good_decides(&f));
-    T_CHECK(f.s->policy_errors == 0);
-    fx_close(&f);
-}
-
-/* ---- accepted versions that fail later ---------------------------------- */
-
-/* `fail` runs from the version's 3rd on_tick call on (the 1st is the
- * shadow tick, the 2nd the first real tick), after setting cpu0.freq to
- * the minimum - which must not apply, the tick having failed. */
-static const char LATE_FAIL[] =
-    "local calls = 0\n"
-    "return { api = 1, on_tick = function(state, out)\n"
-    "  calls = calls + 1\n"
-    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-    "  if calls >= 3 then\n"
-    "    %s\n" /* line 6 */
-    "  end\n"
-    "end }\n";
-
-struct late_case {
-    const char *name;
-    const char *fail;
-    const char *want[4]; /* in the logged error */
-};
-
-static const struct late_case late_cases[] = {
-    {"error()", "error('late boom')", {":6:", "late boom"}},
-    {"error({})", "error({})", {"error object is a table value"}},
-    {"error(nil)", "error(nil)", {"error object is a nil value"}},
-    {"infinite loop", "while true do end", {":6:", "exceeded"}},
-    {"pcall-wrapped loop",
-     "while true do pcall(function() while true do end end) end",
-     {"exceeded"}},
-    {"pcall-caught out of memory",
-     "pcall(function() local s = 'x' while true do s = s .. s end end)",
-     {"out of memory"}},
-    {"table bomb",
-     "local t = {} for i = 1, 1e9 do t[i] = {} end",
-     {"out of memory"}},
-    {"string doubling",
-     "local s = 'x' while true do s = s .. s end",
-     {"out of memory"}},
-    {"removed library", "string.match('a', 'a')", {":6:", "match"}},
-};
-
-static void check_late(const struct late_case *c)
-{
-    struct fx f;
-    struct run_opts o = {0};
-    char text[1024], err[2048];
-    if (memory_case(c->want[0])) {
-        o.policy_instructions = 1000000000000ull;
-        o.policy_time_s = 30;
-    }
-    /* The run starts with GOOD, then the late-failing version. */
-    if (!fx_open_opts(&f, NULL, &o, NULL))
-        return;
-    fx_ticks(&f, 3);
-    snprintf(text, sizeof text, LATE_FAIL, c->fail);
-    log_reset();
-    int rc = load(&f, text, err, sizeof err);
-    if (rc != POLICY_SWAPPED)
-        fprintf(stderr, "late case '%s': rc %d err '%s'\n", c->name, rc, err);
-    T_CHECK(rc == POLICY_SWAPPED);
-    T_CHECK(!run_policy_in_fallback(f.r));
-    uint64_t pe = f.s->policy_errors;
-
-    /* Its first real tick is fine. */
-    fx_ticks(&f, 1);
-    T_CHECK(good_decides(&f));
-    T_CHECK(f.s->policy_errors == pe);
-
-    /* Then every tick fails: the built-in policy decides it. */
-    for (unsigned i = 1; i <= DECIDE_MAX_FAILURES; i++) {
-        double t0 = now_s();
-        fx_ticks(&f, 1);
-        T_CHECK(now_s() - t0 < 5.0);
-        T_CHECK(f.s->policy_errors == pe + i);
-        T_CHECK(f.m->targeted[f.f0] && target0(&f) > f.fmin);
-        T_CHECK(run_policy_in_fallback(f.r) == (i == DECIDE_MAX_FAILURES));
-    }
-    int ok = line_has(logbuf, f.path, c->want[0] ? c->want[0] : "", NULL);
-    for (int i = 1; i < 4 && c->want[i]; i++)
-        ok = ok && line_has(logbuf, f.path, c->want[0], c->want[i], NULL);
-    if (!ok)
-        fprintf(stderr, "late case '%s': log lacks a wanted line:\n%s", c->name,
-                logbuf);
-    T_CHECK(ok);
-    T_CHECK(line_has(logbuf, "failed 10 ticks in a row", "built-in", NULL));
-
-    /* In fallback the Lua policy is not called any more. */
-    fx_ticks(&f, 20);
-    T_CHECK(run_policy_in_fallback(f.r));
-    T_CHECK(f.s->policy_errors == pe + DECIDE_MAX_FAILURES);
-    T_CHECK(target0(&f) > f.fmin);
-
-    /* A good reload hands back. */
-    log_reset();
-    rc = load(&f, GOOD, err, sizeof err);
-    T_CHECK(rc == POLICY_SWAPPED);
-    T_CHECK(!run_policy_in_fallback(f.r));
-    T_CHECK(line_has(logbuf, "decides again", NULL));
-    fx_ticks(&f, 5);
-    T_CHECK(good_decides(&f));
-    T_CHECK(f.s->policy_errors == pe + DECIDE_MAX_FAILURES);
-    fx_close(&f);
-}
-
-static void test_late_failures(void)
-{
-    for (size_t i = 0; i < sizeof late_cases / sizeof late_cases[0]; i++) {
-        int before = t_failed;
-        check_late(&late_cases[i]);
-        if (t_failed != before)
-            fprintf(stderr, "  ^ in late case '%s'\n", late_cases[i].name);
-    }
-}
-
-/* A version that starts writing NaN from its 3rd call: the rejected field
- * is counted and never applied, the valid field of the same tick applies,
- * and 10 such ticks in a row hand over to the built-in policy. */
-static void test_late_rejections(void)
-{
-    static const char V[] =
-        "local calls = 0\n"
-        "return { api = 1, on_tick = function(state, out)\n"
-        "  calls = calls + 1\n"
-        "  out.cpu1.freq = state.dev.cpu1.ctl.freq.min\n"
-        "  if calls >= 3 then out.cpu0.freq = 0/0\n"
-        "  else out.cpu0.freq = state.dev.cpu0.ctl.freq.min end\n"
-        "end }\n";
-    struct fx f;
-    char err[1024];
-    if (!fx_open(&f, NULL))
-        return;
-    fx_ticks(&f, 3);
-    log_reset();
-    T_CHECK(load(&f, V, err, sizeof err) == POLICY_SWAPPED);
-    fx_ticks(&f, 1);
-    T_CHECK(good_decides(&f));
-    uint64_t rj = f.s->rejected_decisions, pe = f.s->policy_errors;
-    double cpu1min = f.m->controls[f.f1].min;
-    for (unsigned i = 1; i <= DECIDE_MAX_FAILURES; i++) {
-        fx_ticks(&f, 1);
-        T_CHECK(f.s->rejected_decisions == rj + i);
-        /* NaN never reaches the target; the previous one stands. */
-        T_CHECK(good_decides(&f));
-        T_CHECK(f.m->target[f.f1] == cpu1min);
-        T_CHECK(run_policy_in_fallback(f.r) == (i == DECIDE_MAX_FAILURES));
-    }
-    T_CHECK(f.s->policy_errors == pe);
-    T_CHECK(line_has(logbuf, f.path, "on_tick", "cpu0.freq", "nan",
-                     "not a finite number", NULL));
-    /* policy.c promises "a bad value is named at the line that wrote
-     * it": line 5 of V. */
-    T_CHECK(line_has(logbuf, "policy.lua:5:", "cpu0.freq", NULL));
-    T_CHECK(line_has(logbuf, "failed 10 ticks in a row", NULL));
-    fx_ticks(&f, 5);
-    T_CHECK(target0(&f) > f.fmin); /* the built-in policy decides now */
-    T_CHECK(load(&f, GOOD, err, sizeof err) == POLICY_SWAPPED);
-    T_CHECK(!run_policy_in_fallback(f.r));
-    fx_ticks(&f, 2);
-    T_CHECK(good_decides(&f));
-    fx_close(&f);
 }
 
 /* A version whose on_event fails (it is told about rejected reloads): the
@@ -753,17 +277,15 @@ static void test_on_event_failure(void)
         "  if ev.type == 'reload_rejected' then while true do end end\n"
         " end }\n";
     struct fx f;
-    char err[1024];
     if (!fx_open(&f, V))
         return;
     fx_ticks(&f, 2);
     log_reset();
     double t0 = now_s();
-    T_CHECK(load(&f, "return 1\n", err, sizeof err) == POLICY_REJECTED);
+    load_is(&f, "return 1\n", POLICY_REJECTED, "on_event failure");
     T_CHECK(now_s() - t0 < 5.0);
     T_CHECK(line_has(logbuf, f.path, ":6:", "exceeded", NULL));
-    fx_ticks(&f, 10);
-    T_CHECK(good_decides(&f));
+    fx_ticks_good(&f, 10);
     T_CHECK(f.s->policy_errors == 0);
     fx_close(&f);
 }
@@ -787,15 +309,11 @@ static void test_plain_find(void)
                             "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
                             " end }\n";
     struct fx f;
-    char err[1024];
     if (!fx_open(&f, NULL))
         return;
     fx_ticks(&f, 1);
     double t0 = now_s();
-    int rc = load(&f, V, err, sizeof err);
-    if (rc != POLICY_SWAPPED)
-        fprintf(stderr, "plain find: %s\n", err);
-    T_CHECK(rc == POLICY_SWAPPED);
+    load_is(&f, V, POLICY_SWAPPED, "plain find");
     fx_ticks(&f, 5);
     T_CHECK(now_s() - t0 < 2.0);
     T_CHECK(good_decides(&f));
@@ -825,98 +343,14 @@ static void test_no_global_leak(void)
         "  end\n"
         "end }\n";
     struct fx f;
-    char err[1024];
     if (!fx_open(&f, NULL))
         return;
     fx_ticks(&f, 2);
-    T_CHECK(load(&f, V1, err, sizeof err) == POLICY_SWAPPED);
+    load_is(&f, V1, POLICY_SWAPPED, "leak V1");
     fx_ticks(&f, 3);
     T_CHECK(target0(&f) == f.fmax); /* V1 decides */
-    T_CHECK(load(&f, V2, err, sizeof err) == POLICY_SWAPPED);
-    fx_ticks(&f, 3);
-    T_CHECK(good_decides(&f)); /* V2 saw no LEAK */
-    fx_close(&f);
-}
-
-/* ---- persist() ---------------------------------------------------------- */
-
-static void test_persist(void)
-{
-    static const char V1[] =
-        "local n = 0\n"
-        "return { api = 1,\n"
-        " on_tick = function(state, out)\n"
-        "  n = n + 1\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        " end,\n"
-        " persist = function()\n"
-        "  return { count = n, name = 'v1', nested = { flag = true, "
-        "list = { 10, 20 } } }\n"
-        " end }\n";
-    /* Reports what it got, then fails its own persist(). */
-    static const char V2[] =
-        "return { api = 1,\n"
-        " on_load = function(ctx)\n"
-        "  local p = ctx.persisted\n"
-        "  log('warn', string.format('persisted count=%d name=%s flag=%s "
-        "list=%d,%d file=%s budget=%g', p.count, p.name, "
-        "tostring(p.nested.flag), p.nested.list[1], p.nested.list[2], "
-        "ctx.file, ctx.budget_w))\n"
-        " end,\n"
-        " on_tick = function(state, out)\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        " end,\n"
-        " persist = function() error('persist boom') end }\n";
-    /* Gets nothing; its persist returns what cannot be copied. */
-    static const char V3[] =
-        "return { api = 1,\n"
-        " on_load = function(ctx)\n"
-        "  log('warn', 'v3 persisted=' .. tostring(ctx.persisted))\n"
-        " end,\n"
-        " on_tick = function(state, out)\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        " end,\n"
-        " persist = function() return { f = function() end } end }\n";
-    static const char V4[] =
-        "return { api = 1,\n"
-        " on_load = function(ctx)\n"
-        "  log('warn', 'v4 persisted=' .. tostring(ctx.persisted))\n"
-        " end,\n"
-        " on_tick = function(state, out)\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        " end }\n";
-    struct fx f;
-    char err[1024], want[512];
-    if (!fx_open(&f, V1))
-        return;
-    fx_ticks(&f, 7); /* 1 shadow call + 7 ticks */
-    log_reset();
-    int rc = load(&f, V2, err, sizeof err);
-    if (rc != POLICY_SWAPPED)
-        fprintf(stderr, "persist V2: %s\n", err);
-    T_CHECK(rc == POLICY_SWAPPED);
-    snprintf(want, sizeof want,
-             "persisted count=8 name=v1 flag=true list=10,20 file=%s "
-             "budget=200",
-             f.path);
-    if (!line_has(logbuf, want, NULL))
-        fprintf(stderr, "persist: wanted '%s' in:\n%s", want, logbuf);
-    T_CHECK(line_has(logbuf, want, NULL));
-    fx_ticks(&f, 2);
-    T_CHECK(good_decides(&f));
-
-    log_reset();
-    T_CHECK(load(&f, V3, err, sizeof err) == POLICY_SWAPPED);
-    T_CHECK(line_has(logbuf, f.path, "persist failed", "persist boom", NULL));
-    T_CHECK(line_has(logbuf, "v3 persisted=nil", NULL));
-
-    log_reset();
-    T_CHECK(load(&f, V4, err, sizeof err) == POLICY_SWAPPED);
-    T_CHECK(line_has(logbuf, f.path, "persist data not kept", NULL));
-    T_CHECK(line_has(logbuf, "v4 persisted=nil", NULL));
-    fx_ticks(&f, 2);
-    T_CHECK(good_decides(&f));
-    T_CHECK(f.s->policy_errors == 0);
+    load_is(&f, V2, POLICY_SWAPPED, "leak V2");
+    fx_ticks_good(&f, 3); /* V2 saw no LEAK */
     fx_close(&f);
 }
 
@@ -929,7 +363,6 @@ static void test_same_text(void)
     static const char BAD_B[] =
         "return { api = 3, on_tick = function() end }\n";
     struct fx f;
-    char err[1024];
     if (!fx_open(&f, NULL))
         return;
     fx_ticks(&f, 1);
@@ -937,165 +370,21 @@ static void test_same_text(void)
 
     /* The active version's text again. */
     log_reset();
-    T_CHECK(load(&f, GOOD, err, sizeof err) == POLICY_SAME);
+    load_is(&f, GOOD, POLICY_SAME, "GOOD again");
     T_CHECK(f.s->reloads == rl);
     T_CHECK(loglen == 0);
 
-    T_CHECK(load(&f, BAD_A, err, sizeof err) == POLICY_REJECTED);
+    load_is(&f, BAD_A, POLICY_REJECTED, "BAD_A");
     T_CHECK(f.s->reload_errors == re + 1);
     log_reset();
-    T_CHECK(load(&f, BAD_A, err, sizeof err) == POLICY_SAME);
+    load_is(&f, BAD_A, POLICY_SAME, "BAD_A again");
     T_CHECK(f.s->reload_errors == re + 1);
     T_CHECK(loglen == 0); /* not compiled, not logged again */
     /* Only the last rejected text is remembered. */
-    T_CHECK(load(&f, BAD_B, err, sizeof err) == POLICY_REJECTED);
-    T_CHECK(load(&f, BAD_A, err, sizeof err) == POLICY_REJECTED);
+    load_is(&f, BAD_B, POLICY_REJECTED, "BAD_B");
+    load_is(&f, BAD_A, POLICY_REJECTED, "BAD_A after BAD_B");
     T_CHECK(f.s->reload_errors == re + 3);
-    fx_ticks(&f, 3);
-    T_CHECK(good_decides(&f));
-    fx_close(&f);
-}
-
-/* ---- budgets from the lab and the command line -------------------------- */
-
-static const char LOOP50K[] =
-    "return { api = 1, on_tick = function(state, out)\n"
-    "  local x = 0\n"
-    "  for i = 1, 50000 do x = x + i end\n"
-    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-    "end }\n";
-
-static const char MEM4M[] =
-    "return { api = 1,\n"
-    " on_load = function() local s = string.rep('x', 4 * 1024 * 1024) end,\n"
-    " on_tick = function(state, out)\n"
-    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-    " end }\n";
-
-static const char FOREVER[] =
-    "return { api = 1, on_tick = function(state, out)\n"
-    "  while true do end\n"
-    "end }\n";
-
-/* Submits `text` to a fresh run (lab extra, opts) and returns the result;
- * `want` must then be in the error. */
-static int limits_case(const char *lab_extra, const struct run_opts *o,
-                       const char *text, const char *want)
-{
-    struct fx f;
-    char err[1024];
-    if (!fx_open_opts(&f, lab_extra, o, NULL))
-        return -99;
-    fx_ticks(&f, 1);
-    int rc = load(&f, text, err, sizeof err);
-    if (want) {
-        if (!strstr(err, want))
-            fprintf(stderr, "limits: '%s' not in '%s'\n", want, err);
-        T_CHECK(strstr(err, want) != NULL);
-    }
-    fx_ticks(&f, 3);
-    T_CHECK(good_decides(&f));
-    fx_close(&f);
-    return rc;
-}
-
-static void test_limits(void)
-{
-    struct run_opts o = {0};
-    /* Instructions. */
-    T_CHECK(limits_case(NULL, NULL, LOOP50K, NULL) == POLICY_SWAPPED);
-    o.policy_instructions = 10000;
-    T_CHECK(limits_case(NULL, &o, LOOP50K, "instruction budget of 10000") ==
-            POLICY_REJECTED);
-    T_CHECK(limits_case("policy_limits = { instructions = 10000 },", NULL,
-                        LOOP50K,
-                        "instruction budget of 10000") == POLICY_REJECTED);
-    o.policy_instructions = 2000000; /* the command line wins */
-    T_CHECK(limits_case("policy_limits = { instructions = 10000 },", &o,
-                        LOOP50K, NULL) == POLICY_SWAPPED);
-
-    /* Memory. */
-    memset(&o, 0, sizeof o);
-    T_CHECK(limits_case(NULL, NULL, MEM4M, NULL) == POLICY_SWAPPED);
-    o.policy_mem_bytes = 2u << 20;
-    T_CHECK(limits_case(NULL, &o, MEM4M, "out of memory (at most 2 MiB)") ==
-            POLICY_REJECTED);
-    T_CHECK(limits_case("policy_limits = { memory_mb = 2 },", NULL, MEM4M,
-                        "out of memory (at most 2 MiB)") == POLICY_REJECTED);
-    o.policy_mem_bytes = 64u << 20;
-    T_CHECK(limits_case("policy_limits = { memory_mb = 2 },", &o, MEM4M,
-                        NULL) == POLICY_SWAPPED);
-
-    /* Time: with instructions out of the way, the wall-time limit stops an
-     * endless loop, and soon. */
-    memset(&o, 0, sizeof o);
-    o.policy_instructions = 1000000000000ull;
-    o.policy_time_s = 0.005;
-    double t0 = now_s();
-    T_CHECK(limits_case(NULL, &o, FOREVER, "time budget of 5000 us") ==
-            POLICY_REJECTED);
-    T_CHECK(now_s() - t0 < 5.0);
-    t0 = now_s();
-    T_CHECK(limits_case("policy_limits = { instructions = 1e12, time = "
-                        "'5ms' },",
-                        NULL, FOREVER,
-                        "time budget of 5000 us") == POLICY_REJECTED);
-    T_CHECK(now_s() - t0 < 5.0);
-}
-
-/* ---- no Lua allocation per tick ----------------------------------------- */
-
-static unsigned long count_allocs(struct fx *f, int n)
-{
-    for (int i = 0; i < 200; i++)
-        run_tick(f->r); /* warm-up */
-    allocs = 0;
-    counting = 1;
-    for (int i = 0; i < n; i++)
-        run_tick(f->r);
-    counting = 0;
-    return allocs;
-}
-
-static void test_no_alloc(void)
-{
-    static const char ALLOCATES[] =
-        "return { api = 1, on_tick = function(state, out)\n"
-        "  local t = { state.t }\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        "end }\n";
-    /* Reads every part of state, allocates nothing itself. */
-    static const char READS_ALL[] =
-        "return { api = 1, on_tick = function(state, out)\n"
-        "  local x = state.t + state.dt + state.tick + state.budget_w\n"
-        "  for _, d in ipairs(state.devices) do\n"
-        "    x = x + d.sig.util + (d.ok.util and 1 or 0) + d.rate.energy\n"
-        "    local fc = d.forecast.demand\n"
-        "    local p = d.proposal.freq\n"
-        "    local c = d.ctl.freq\n"
-        "    if c then x = x + c.value + c.target + c.min end\n"
-        "  end\n"
-        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
-        "  out.cpu1.freq = out.cpu0.freq\n"
-        "end }\n";
-    struct fx f;
-    char err[1024];
-    if (!fx_open(&f, NULL))
-        return;
-    unsigned long a = count_allocs(&f, 2000);
-    fprintf(stderr, "good policy: %lu allocations in 2000 ticks\n", a);
-    T_CHECK(a == 0);
-    T_CHECK(good_decides(&f));
-    T_CHECK(load(&f, READS_ALL, err, sizeof err) == POLICY_SWAPPED);
-    a = count_allocs(&f, 2000);
-    fprintf(stderr, "state-reading policy: %lu allocations in 2000 ticks\n", a);
-    T_CHECK(a == 0);
-    T_CHECK(good_decides(&f));
-    T_CHECK(f.s->policy_errors == 0);
-    /* The counter sees a policy's own allocations. */
-    T_CHECK(load(&f, ALLOCATES, err, sizeof err) == POLICY_SWAPPED);
-    a = count_allocs(&f, 2000);
-    T_CHECK(a >= 1000);
+    fx_ticks_good(&f, 3);
     fx_close(&f);
 }
 
@@ -1185,34 +474,21 @@ static const struct {
 static void test_hostile(void)
 {
     for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
-        int ok = in_child(child_survives, hostile[i].text, 5, hostile[i].name);
-        if (!ok)
-            fprintf(stderr, "  ^ hostile case '%s' took the process down\n",
-                    hostile[i].name);
-        T_CHECK(ok);
+        int before = t_failed;
+        T_CHECK(in_child(child_survives, hostile[i].text, 5, hostile[i].name));
+        blame(before, "hostile case (it took the process down)",
+              hostile[i].name);
     }
 }
 
 int main(void)
 {
-    install();
-    alarm(600); /* a hang is a failure, not a stuck test */
-    log_set_sink(sink, NULL);
-    log_set_level(LOG_DEBUG);
-
-    test_builtin_differs();
+    fx_begin();
     test_rejected_matrix();
-    test_late_failures();
-    test_late_rejections();
     test_on_event_failure();
     test_plain_find();
     test_no_global_leak();
-    test_persist();
     test_same_text();
-    test_limits();
-    test_no_alloc();
     test_hostile();
-
-    log_set_sink(NULL, NULL);
-    return t_done("test_policy");
+    return fx_end("test_policy");
 }

@@ -1,0 +1,403 @@
+/*
+ * The Lua policy host at run time: a version that was accepted and fails
+ * later - an error, a runaway loop, running out of memory, invalid
+ * decisions - costs only its own ticks: the built-in policy decides those,
+ * takes over after DECIDE_MAX_FAILURES of them in a row and hands back on
+ * the next good reload.  Also: what persist() carries across a reload, the
+ * budgets from the lab and the command line, and that a policy's ticks
+ * allocate nothing the policy did not ask for.
+ *
+ * What a reload rejects is test_policy.c's; the fixture (policy_fx.h) is
+ * shared.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "allocount.h"
+#include "pipeline/decide.h"
+#include "policy_fx.h"
+
+/* A good reload hands back from the built-in policy; the good policy
+ * decides the n ticks after. */
+static void hand_back(struct fx *f, int n)
+{
+    log_reset();
+    load_is(f, GOOD, POLICY_SWAPPED, "hand back");
+    T_CHECK(!run_policy_in_fallback(f->r));
+    T_CHECK(line_has(logbuf, "decides again", NULL));
+    fx_ticks_good(f, n);
+}
+
+/* ---- accepted versions that fail later ---------------------------------- */
+
+/* `fail` runs from the version's 3rd on_tick call on (the 1st is the
+ * shadow tick, the 2nd the first real tick), after setting cpu0.freq to
+ * the minimum - which must not apply, the tick having failed. */
+static const char LATE_FAIL[] =
+    "local calls = 0\n"
+    "return { api = 1, on_tick = function(state, out)\n"
+    "  calls = calls + 1\n"
+    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+    "  if calls >= 3 then\n"
+    "    %s\n" /* line 6 */
+    "  end\n"
+    "end }\n";
+
+struct late_case {
+    const char *name;
+    const char *fail;
+    const char *want[4]; /* in the logged error */
+};
+
+static const struct late_case late_cases[] = {
+    {"error()", "error('late boom')", {":6:", "late boom"}},
+    {"error({})", "error({})", {"error object is a table value"}},
+    {"error(nil)", "error(nil)", {"error object is a nil value"}},
+    {"infinite loop", "while true do end", {":6:", "exceeded"}},
+    {"pcall-wrapped loop",
+     "while true do pcall(function() while true do end end) end",
+     {"exceeded"}},
+    {"pcall-caught out of memory",
+     "pcall(function() local s = 'x' while true do s = s .. s end end)",
+     {"out of memory"}},
+    {"table bomb",
+     "local t = {} for i = 1, 1e9 do t[i] = {} end",
+     {"out of memory"}},
+    {"string doubling",
+     "local s = 'x' while true do s = s .. s end",
+     {"out of memory"}},
+    {"removed library", "string.match('a', 'a')", {":6:", "match"}},
+};
+
+static void check_late(const struct late_case *c)
+{
+    struct fx f;
+    char text[1024];
+    /* The run starts with GOOD, then the late-failing version. */
+    if (!fx_open_for(&f, c->want[0]))
+        return;
+    fx_ticks(&f, 3);
+    snprintf(text, sizeof text, LATE_FAIL, c->fail);
+    log_reset();
+    load_is(&f, text, POLICY_SWAPPED, c->name);
+    T_CHECK(!run_policy_in_fallback(f.r));
+    uint64_t pe = f.s->policy_errors;
+
+    /* Its first real tick is fine. */
+    fx_ticks_good(&f, 1);
+    T_CHECK(f.s->policy_errors == pe);
+
+    /* Then every tick fails: the built-in policy decides it. */
+    for (unsigned i = 1; i <= DECIDE_MAX_FAILURES; i++) {
+        double t0 = now_s();
+        fx_ticks(&f, 1);
+        T_CHECK(now_s() - t0 < 5.0);
+        T_CHECK(f.s->policy_errors == pe + i);
+        T_CHECK(f.m->targeted[f.f0] && target0(&f) > f.fmin);
+        T_CHECK(run_policy_in_fallback(f.r) == (i == DECIDE_MAX_FAILURES));
+    }
+    int ok = line_has(logbuf, f.path, c->want[0] ? c->want[0] : "", NULL);
+    for (int i = 1; i < 4 && c->want[i]; i++)
+        ok = ok && line_has(logbuf, f.path, c->want[0], c->want[i], NULL);
+    if (!ok)
+        fprintf(stderr, "late case '%s': log lacks a wanted line:\n%s", c->name,
+                logbuf);
+    T_CHECK(ok);
+    T_CHECK(line_has(logbuf, "failed 10 ticks in a row", "built-in", NULL));
+
+    /* In fallback the Lua policy is not called any more. */
+    fx_ticks(&f, 20);
+    T_CHECK(run_policy_in_fallback(f.r));
+    T_CHECK(f.s->policy_errors == pe + DECIDE_MAX_FAILURES);
+    T_CHECK(target0(&f) > f.fmin);
+
+    hand_back(&f, 5);
+    T_CHECK(f.s->policy_errors == pe + DECIDE_MAX_FAILURES);
+    fx_close(&f);
+}
+
+static void test_late_failures(void)
+{
+    for (size_t i = 0; i < sizeof late_cases / sizeof late_cases[0]; i++) {
+        int before = t_failed;
+        check_late(&late_cases[i]);
+        blame(before, "late case", late_cases[i].name);
+    }
+}
+
+/* A version that starts writing NaN from its 3rd call: the rejected field
+ * is counted and never applied, the valid field of the same tick applies,
+ * and 10 such ticks in a row hand over to the built-in policy. */
+static void test_late_rejections(void)
+{
+    static const char V[] =
+        "local calls = 0\n"
+        "return { api = 1, on_tick = function(state, out)\n"
+        "  calls = calls + 1\n"
+        "  out.cpu1.freq = state.dev.cpu1.ctl.freq.min\n"
+        "  if calls >= 3 then out.cpu0.freq = 0/0\n"
+        "  else out.cpu0.freq = state.dev.cpu0.ctl.freq.min end\n"
+        "end }\n";
+    struct fx f;
+    if (!fx_open(&f, NULL))
+        return;
+    fx_ticks(&f, 3);
+    log_reset();
+    load_is(&f, V, POLICY_SWAPPED, "late NaN");
+    fx_ticks_good(&f, 1);
+    uint64_t rj = f.s->rejected_decisions, pe = f.s->policy_errors;
+    double cpu1min = f.m->controls[f.f1].min;
+    for (unsigned i = 1; i <= DECIDE_MAX_FAILURES; i++) {
+        fx_ticks(&f, 1);
+        T_CHECK(f.s->rejected_decisions == rj + i);
+        /* NaN never reaches the target; the previous one stands. */
+        T_CHECK(good_decides(&f));
+        T_CHECK(f.m->target[f.f1] == cpu1min);
+        T_CHECK(run_policy_in_fallback(f.r) == (i == DECIDE_MAX_FAILURES));
+    }
+    T_CHECK(f.s->policy_errors == pe);
+    T_CHECK(line_has(logbuf, f.path, "on_tick", "cpu0.freq", "nan",
+                     "not a finite number", NULL));
+    /* policy.c promises "a bad value is named at the line that wrote
+     * it": line 5 of V. */
+    T_CHECK(line_has(logbuf, "policy.lua:5:", "cpu0.freq", NULL));
+    T_CHECK(line_has(logbuf, "failed 10 ticks in a row", NULL));
+    fx_ticks(&f, 5);
+    T_CHECK(target0(&f) > f.fmin); /* the built-in policy decides now */
+    hand_back(&f, 2);
+    fx_close(&f);
+}
+
+/* ---- persist() ---------------------------------------------------------- */
+
+static void test_persist(void)
+{
+    static const char V1[] =
+        "local n = 0\n"
+        "return { api = 1,\n"
+        " on_tick = function(state, out)\n"
+        "  n = n + 1\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        " end,\n"
+        " persist = function()\n"
+        "  return { count = n, name = 'v1', nested = { flag = true, "
+        "list = { 10, 20 } } }\n"
+        " end }\n";
+    /* Reports what it got, then fails its own persist(). */
+    static const char V2[] =
+        "return { api = 1,\n"
+        " on_load = function(ctx)\n"
+        "  local p = ctx.persisted\n"
+        "  log('warn', string.format('persisted count=%d name=%s flag=%s "
+        "list=%d,%d file=%s budget=%g', p.count, p.name, "
+        "tostring(p.nested.flag), p.nested.list[1], p.nested.list[2], "
+        "ctx.file, ctx.budget_w))\n"
+        " end,\n"
+        " on_tick = function(state, out)\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        " end,\n"
+        " persist = function() error('persist boom') end }\n";
+    /* Gets nothing; its persist returns what cannot be copied. */
+    static const char V3[] =
+        "return { api = 1,\n"
+        " on_load = function(ctx)\n"
+        "  log('warn', 'v3 persisted=' .. tostring(ctx.persisted))\n"
+        " end,\n"
+        " on_tick = function(state, out)\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        " end,\n"
+        " persist = function() return { f = function() end } end }\n";
+    static const char V4[] =
+        "return { api = 1,\n"
+        " on_load = function(ctx)\n"
+        "  log('warn', 'v4 persisted=' .. tostring(ctx.persisted))\n"
+        " end,\n"
+        " on_tick = function(state, out)\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        " end }\n";
+    struct fx f;
+    char want[512];
+    if (!fx_open(&f, V1))
+        return;
+    fx_ticks(&f, 7); /* 1 shadow call + 7 ticks */
+    log_reset();
+    load_is(&f, V2, POLICY_SWAPPED, "persist V2");
+    snprintf(want, sizeof want,
+             "persisted count=8 name=v1 flag=true list=10,20 file=%s "
+             "budget=200",
+             f.path);
+    if (!line_has(logbuf, want, NULL))
+        fprintf(stderr, "persist: wanted '%s' in:\n%s", want, logbuf);
+    T_CHECK(line_has(logbuf, want, NULL));
+    fx_ticks_good(&f, 2);
+
+    log_reset();
+    load_is(&f, V3, POLICY_SWAPPED, "persist V3");
+    T_CHECK(line_has(logbuf, f.path, "persist failed", "persist boom", NULL));
+    T_CHECK(line_has(logbuf, "v3 persisted=nil", NULL));
+
+    log_reset();
+    load_is(&f, V4, POLICY_SWAPPED, "persist V4");
+    T_CHECK(line_has(logbuf, f.path, "persist data not kept", NULL));
+    T_CHECK(line_has(logbuf, "v4 persisted=nil", NULL));
+    fx_ticks_good(&f, 2);
+    T_CHECK(f.s->policy_errors == 0);
+    fx_close(&f);
+}
+
+/* ---- budgets from the lab and the command line -------------------------- */
+
+static const char LOOP50K[] =
+    "return { api = 1, on_tick = function(state, out)\n"
+    "  local x = 0\n"
+    "  for i = 1, 50000 do x = x + i end\n"
+    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+    "end }\n";
+
+static const char MEM4M[] =
+    "return { api = 1,\n"
+    " on_load = function() local s = string.rep('x', 4 * 1024 * 1024) end,\n"
+    " on_tick = function(state, out)\n"
+    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+    " end }\n";
+
+static const char FOREVER[] =
+    "return { api = 1, on_tick = function(state, out)\n"
+    "  while true do end\n"
+    "end }\n";
+
+/* Submits `text` to a fresh run (lab extra, opts) and returns the result;
+ * `want` must then be in the error. */
+static int limits_case(const char *lab_extra, const struct run_opts *o,
+                       const char *text, const char *want)
+{
+    struct fx f;
+    char err[1024];
+    if (!fx_open_opts(&f, lab_extra, o, NULL))
+        return -99;
+    fx_ticks(&f, 1);
+    int rc = load(&f, text, err, sizeof err);
+    if (want) {
+        if (!strstr(err, want))
+            fprintf(stderr, "limits: '%s' not in '%s'\n", want, err);
+        T_CHECK(strstr(err, want) != NULL);
+    }
+    fx_ticks_good(&f, 3);
+    fx_close(&f);
+    return rc;
+}
+
+/* `text` passes the default budget; it is rejected with `want` under a
+ * budget from the command line (`tight`) or from the lab (`lab_extra`);
+ * and the command line wins over the lab (`loose`). */
+static void check_budget(const char *text, const char *lab_extra,
+                         const struct run_opts *tight,
+                         const struct run_opts *loose, const char *want)
+{
+    T_CHECK(limits_case(NULL, NULL, text, NULL) == POLICY_SWAPPED);
+    T_CHECK(limits_case(NULL, tight, text, want) == POLICY_REJECTED);
+    T_CHECK(limits_case(lab_extra, NULL, text, want) == POLICY_REJECTED);
+    T_CHECK(limits_case(lab_extra, loose, text, NULL) == POLICY_SWAPPED);
+}
+
+static void test_limits(void)
+{
+    struct run_opts tight = {.policy_instructions = 10000};
+    struct run_opts loose = {.policy_instructions = 2000000};
+    check_budget(LOOP50K, "policy_limits = { instructions = 10000 },", &tight,
+                 &loose, "instruction budget of 10000");
+    tight = (struct run_opts){.policy_mem_bytes = 2u << 20};
+    loose = (struct run_opts){.policy_mem_bytes = 64u << 20};
+    check_budget(MEM4M, "policy_limits = { memory_mb = 2 },", &tight, &loose,
+                 "out of memory (at most 2 MiB)");
+
+    /* Time: with instructions out of the way, the wall-time limit - from
+     * the command line or from the lab - stops an endless loop, and soon. */
+    struct run_opts o = {.policy_instructions = 1000000000000ull,
+                         .policy_time_s = 0.005};
+    const struct {
+        const char *lab_extra;
+        const struct run_opts *o;
+    } ways[] = {
+        {NULL, &o},
+        {"policy_limits = { instructions = 1e12, time = '5ms' },", NULL},
+    };
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        double t0 = now_s();
+        T_CHECK(limits_case(ways[i].lab_extra, ways[i].o, FOREVER,
+                            "time budget of 5000 us") == POLICY_REJECTED);
+        T_CHECK(now_s() - t0 < 5.0);
+    }
+}
+
+/* ---- no Lua allocation per tick ----------------------------------------- */
+
+/* Allocations in n ticks, after a warm-up. */
+static unsigned long count_allocs(struct fx *f, int n)
+{
+    unsigned long a;
+    for (int i = 0; i < 200; i++)
+        run_tick(f->r);
+    allocount_start();
+    for (int i = 0; i < n; i++)
+        run_tick(f->r);
+    allocount_stop(&a, NULL);
+    return a;
+}
+
+/* The policy in place allocates nothing in 2000 ticks, and decides. */
+static void check_no_alloc(struct fx *f, const char *what)
+{
+    unsigned long a = count_allocs(f, 2000);
+    fprintf(stderr, "%s: %lu allocations in 2000 ticks\n", what, a);
+    T_CHECK(a == 0);
+    T_CHECK(good_decides(f));
+}
+
+static void test_no_alloc(void)
+{
+    static const char ALLOCATES[] =
+        "return { api = 1, on_tick = function(state, out)\n"
+        "  local t = { state.t }\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        "end }\n";
+    /* Reads every part of state, allocates nothing itself. */
+    static const char READS_ALL[] =
+        "return { api = 1, on_tick = function(state, out)\n"
+        "  local x = state.t + state.dt + state.tick + state.budget_w\n"
+        "  for _, d in ipairs(state.devices) do\n"
+        "    x = x + d.sig.util + (d.ok.util and 1 or 0) + d.rate.energy\n"
+        "    local fc = d.forecast.demand\n"
+        "    local p = d.proposal.freq\n"
+        "    local c = d.ctl.freq\n"
+        "    if c then x = x + c.value + c.target + c.min end\n"
+        "  end\n"
+        "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        "  out.cpu1.freq = out.cpu0.freq\n"
+        "end }\n";
+    struct fx f;
+    if (!fx_open(&f, NULL))
+        return;
+    check_no_alloc(&f, "good policy");
+    load_is(&f, READS_ALL, POLICY_SWAPPED, "READS_ALL");
+    check_no_alloc(&f, "state-reading policy");
+    T_CHECK(f.s->policy_errors == 0);
+    /* The counter sees a policy's own allocations. */
+    load_is(&f, ALLOCATES, POLICY_SWAPPED, "ALLOCATES");
+    T_CHECK(count_allocs(&f, 2000) >= 1000);
+    fx_close(&f);
+}
+
+int main(void)
+{
+    allocount_install();
+    fx_begin();
+    test_late_failures();
+    test_late_rejections();
+    test_persist();
+    test_limits();
+    test_no_alloc();
+    return fx_end("test_policy_runtime");
+}
