@@ -2,6 +2,7 @@
  * main - the wattson command line.
  *
  *   wattson                      console on a terminal, else headless run
+ *   wattson --console            the console (stdin/stdout must be a tty)
  *   wattson run [options]        headless run of a lab
  *   wattson plugins [options]    list the loaded plugins and what they expose
  *   wattson bench [NAME]         headless simulation benchmarks
@@ -24,6 +25,8 @@
 #include "headless/bench.h"
 #include "headless/run.h"
 #include "loader/loader.h"
+#include "tui/term.h"
+#include "tui/tui.h"
 #include "wattson/plugin.h"
 
 #ifndef WATTSON_VERSION
@@ -44,12 +47,12 @@ static const char usage_text[] =
     "  bench [NAME]  headless benchmarks: tick16, tick256, policy16, "
     "policy256\n"
     "             or all (default)\n"
-    "With no command: the interactive console on a terminal (not built "
-    "yet:\n"
-    "a notice, then a headless run), otherwise a headless run.\n"
+    "With no command: the interactive console when stdout is a terminal\n"
+    "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"
     "Options of run (and of the default command):\n"
     "  --headless         never start the console\n"
+    "  --console          start the console (no command only)\n"
     "  --lab FILE         lab file (default: the embedded default lab)\n"
     "  --policy FILE      Lua policy file (hot-reloaded; SIGHUP reloads "
     "too),\n"
@@ -83,6 +86,7 @@ static const char usage_text[] =
 
 enum {
     OPT_HEADLESS = 256,
+    OPT_CONSOLE,
     OPT_LAB,
     OPT_POLICY,
     OPT_DURATION,
@@ -103,6 +107,7 @@ enum {
 
 static const struct option long_opts[] = {
     {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"console", no_argument, NULL, OPT_CONSOLE},
     {"lab", required_argument, NULL, OPT_LAB},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"duration", required_argument, NULL, OPT_DURATION},
@@ -130,6 +135,7 @@ static const struct option long_opts[] = {
  * leaving controls at whatever the last tick wrote. */
 static void on_fatal(int sig)
 {
+    term_restore(); /* the terminal first, as htop does */
     run_emergency_restore();
     signal(sig, SIG_DFL);
     raise(sig);
@@ -220,12 +226,39 @@ static int cmd_plugins(const struct run_opts *o)
     return 0;
 }
 
+/* The console: the same run object as `wattson run`, driven by the TUI
+ * instead of run_loop; every exit path goes through run_finish/run_free
+ * (controls restored) after the terminal is given back. */
+static int cmd_console(const struct run_opts *o)
+{
+    char err[1024] = "";
+    struct run *r;
+    int rc = run_new(o, &r, err, sizeof err);
+    if (rc != RUN_OK) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return rc;
+    }
+    int loop_code = tui_run(r, err, sizeof err);
+    if (loop_code == RUN_ERR) {
+        fprintf(stderr, "wattson: %s\n", err);
+        run_free(r);
+        return RUN_ERR;
+    }
+    int code = run_finish(r, err, sizeof err);
+    if (code != RUN_OK)
+        fprintf(stderr, "wattson: %s\n", err);
+    run_free(r);
+    if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
+        code = RUN_INTERRUPTED;
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     struct run_opts o = {0};
     const char *cmd = NULL;
-    int headless = 0, progress = -1, verbosity = LOG_WARN;
+    int headless = 0, console = 0, progress = -1, verbosity = LOG_WARN;
     char err[256];
 
     o.plugin_dirs = plugin_dirs;
@@ -248,6 +281,9 @@ int main(int argc, char **argv)
         switch (c) {
         case OPT_HEADLESS:
             headless = 1;
+            break;
+        case OPT_CONSOLE:
+            console = 1;
             break;
         case OPT_LAB:
             o.lab_path = optarg;
@@ -362,9 +398,15 @@ int main(int argc, char **argv)
     if (cmd && strcmp(cmd, "plugins") == 0)
         return cmd_plugins(&o);
 
-    if (!cmd && !headless && isatty(STDOUT_FILENO))
-        fprintf(stderr, "wattson: the interactive console is not built yet; "
-                        "running headless (--headless to silence this)\n");
+    if (console && (cmd || headless))
+        return usage_error("%s", cmd ? "--console goes without a command"
+                                     : "--console and --headless conflict");
+    if (console || (!cmd && !headless && isatty(STDOUT_FILENO))) {
+        /* The log pane shows what -v shows on stderr. */
+        if (verbosity == LOG_WARN)
+            log_set_level(LOG_INFO);
+        return cmd_console(&o);
+    }
     o.progress = progress == 1 || (progress < 0 && isatty(STDERR_FILENO));
     return run_headless(&o, stdout);
 }

@@ -66,6 +66,8 @@ struct run {
     struct watch *watch;   /* the policy file's watcher */
     char *policy_path;
     int source_missing; /* reported once per disappearance */
+    int last_reload;    /* enum policy_load_result of the last try */
+    char last_reload_err[256];
     uint64_t *stage_ns;
 };
 
@@ -220,6 +222,16 @@ static int policy_start(struct run *r, const struct run_opts *o, char *err,
     return RUN_OK;
 }
 
+/* The last rejection's message, for the console's header (truncated). */
+static void keep_reload_err(struct run *r, const char *err)
+{
+    size_t n = strlen(err);
+    if (n >= sizeof r->last_reload_err)
+        n = sizeof r->last_reload_err - 1;
+    memcpy(r->last_reload_err, err, n);
+    r->last_reload_err[n] = '\0';
+}
+
 int run_policy_text(struct run *r, const char *text, size_t len, char *err,
                     size_t errlen)
 {
@@ -231,7 +243,9 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
                          errlen);
     if (rc == POLICY_SAME)
         return rc;
+    r->last_reload = rc;
     if (rc == POLICY_SWAPPED) {
+        r->last_reload_err[0] = '\0';
         r->sum.reloads++;
         log_msg(LOG_INFO, "%s: version %llu loaded", r->policy_path,
                 (unsigned long long)policy_version(r->policy));
@@ -240,6 +254,7 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
             tracefile_reload(&r->jsonl, &r->model, 1, NULL);
         return rc;
     }
+    keep_reload_err(r, err);
     r->sum.reload_errors++;
     log_msg(LOG_WARN,
             "reload rejected, the previous version keeps deciding: %s", err);
@@ -267,6 +282,8 @@ static void policy_reload(struct run *r)
     size_t len;
     if (watch_read(r->watch, &text, &len, err, sizeof err) != 0) {
         if (!r->source_missing) {
+            r->last_reload = POLICY_REJECTED;
+            keep_reload_err(r, err);
             log_msg(LOG_WARN, "%s; the loaded policy keeps deciding", err);
             r->sum.reload_errors++;
             if (r->have_jsonl)
@@ -278,6 +295,69 @@ static void policy_reload(struct run *r)
     r->source_missing = 0;
     run_policy_text(r, text, len, err, sizeof err);
     free(text);
+}
+
+enum run_policy_state run_policy_state(const struct run *r, const char **detail)
+{
+    if (detail)
+        *detail = "";
+    if (!r->policy)
+        return RUN_POLICY_BUILTIN;
+    if (r->dec.in_fallback)
+        return RUN_POLICY_FALLBACK;
+    if (r->last_reload == POLICY_REJECTED) {
+        if (detail)
+            *detail = r->last_reload_err;
+        return RUN_POLICY_REJECTED;
+    }
+    return r->sum.reloads > 0 ? RUN_POLICY_RELOADED : RUN_POLICY_RUNNING;
+}
+
+const char *run_policy_path(const struct run *r)
+{
+    return r->policy ? r->policy_path : NULL;
+}
+
+uint64_t run_policy_version(const struct run *r)
+{
+    return r->policy ? policy_version(r->policy) : 0;
+}
+
+int run_request_reload(struct run *r)
+{
+    if (!r->watch)
+        return -1;
+    watch_request(r->watch);
+    return 0;
+}
+
+int run_service(struct run *r)
+{
+    if (r->watch && watch_take(r->watch)) {
+        policy_reload(r);
+        return 1;
+    }
+    return 0;
+}
+
+int run_clock_is_virtual(const struct run *r)
+{
+    return r->clock.is_virtual;
+}
+
+void run_set_budget(struct run *r, double watts)
+{
+    if (!(watts >= 0))
+        watts = 0;
+    r->model.budget_w = watts;
+    r->lab->budget_w = watts;
+    r->sum.budget_w = watts;
+}
+
+void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
+{
+    r->sum.wall_seconds = wall_seconds;
+    r->sum.interrupted = interrupted;
 }
 
 int run_new(const struct run_opts *o, struct run **out, char *err,
@@ -514,8 +594,7 @@ static void show_progress(struct run *r, int last)
 static int step(void *arg)
 {
     struct run *r = arg;
-    if (r->watch && watch_take(r->watch))
-        policy_reload(r);
+    run_service(r);
     run_tick(r);
     if (r->progress && (r->model.tick & 1023) == 0)
         show_progress(r, 0);

@@ -87,6 +87,38 @@ int run_policy_in_fallback(const struct run *r);
 /* Allocations made by the active policy's Lua state so far (0 without). */
 uint64_t run_policy_allocs(const struct run *r);
 
+/* For the console (console/tui/). */
+enum run_policy_state {
+    RUN_POLICY_BUILTIN,  /* no Lua policy: the built-in one decides */
+    RUN_POLICY_RUNNING,  /* the first version decides */
+    RUN_POLICY_RELOADED, /* the last reload swapped a new version in */
+    RUN_POLICY_REJECTED, /* the last reload was rejected; the running
+                            version keeps deciding */
+    RUN_POLICY_FALLBACK  /* failing ticks: the built-in policy decides */
+};
+/* The policy's state; *detail (if given) gets the last rejection's
+ * message, or "". */
+enum run_policy_state run_policy_state(const struct run *r,
+                                       const char **detail);
+/* The Lua policy's file, or NULL when the built-in policy decides. */
+const char *run_policy_path(const struct run *r);
+/* The active Lua version (1 for the first), 0 without a Lua policy. */
+uint64_t run_policy_version(const struct run *r);
+/* Asks for a reload of the policy file, as SIGHUP does; it happens at the
+ * next run_service().  Returns -1 when the run has no Lua policy. */
+int run_request_reload(struct run *r);
+/* Between ticks: loads the policy file again when the watcher (or a
+ * request) says so.  run_loop does this before every tick; callers that
+ * drive run_tick themselves call it.  Returns 1 if a reload was tried. */
+int run_service(struct run *r);
+/* 1 on the virtual clock (simulated drivers only, no --realtime). */
+int run_clock_is_virtual(const struct run *r);
+/* Changes the shared power budget (model, lab and summary), W >= 0. */
+void run_set_budget(struct run *r, double watts);
+/* For callers that drive ticks themselves: what run_loop records in the
+ * summary (wall_seconds, interrupted). */
+void run_set_outcome(struct run *r, double wall_seconds, int interrupted);
+
 /* Pipeline stage timing for `wattson bench`: when set, run_tick adds each
  * stage's nanoseconds into ns[stage]. */
 enum run_stage {

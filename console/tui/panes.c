@@ -1,0 +1,697 @@
+/*
+ * panes - see panes.h.
+ *
+ * Each draw function gets the inside of its box and must stay within it;
+ * term_text clips.  Strings that tests look for on screen are kept
+ * literal here (empty states, column titles, status words).
+ */
+#include "tui/panes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/model.h"
+#include "headless/run.h"
+#include "tui/term.h"
+
+/* ---- the view: history and derived figures ---- */
+
+int pane_view_init(struct tui_view *v, struct run *r, uint32_t hcap)
+{
+    const struct model *m = run_model(r);
+    size_t n = m->n_devices ? m->n_devices : 1;
+    memset(v, 0, sizeof *v);
+    v->run = r;
+    v->m = m;
+    v->hcap = hcap;
+    v->h_total = calloc(hcap, sizeof *v->h_total);
+    v->h_util = calloc((size_t)hcap * n, sizeof *v->h_util);
+    v->h_fc = calloc((size_t)hcap * n, sizeof *v->h_fc);
+    v->scratch = calloc(hcap, sizeof *v->scratch);
+    v->acc_u = calloc(n, sizeof *v->acc_u);
+    v->acc_f = calloc(n, sizeof *v->acc_f);
+    v->cnt_u = calloc(n, sizeof *v->cnt_u);
+    v->cnt_f = calloc(n, sizeof *v->cnt_f);
+    v->pwr = calloc(n, sizeof *v->pwr);
+    v->cap = calloc(n, sizeof *v->cap);
+    v->pred = calloc(n, sizeof *v->pred);
+    v->fc_util = calloc(n, sizeof *v->fc_util);
+    if (!v->h_total || !v->h_util || !v->h_fc || !v->scratch || !v->acc_u ||
+        !v->acc_f || !v->cnt_u || !v->cnt_f || !v->pwr || !v->cap || !v->pred ||
+        !v->fc_util) {
+        pane_view_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+void pane_view_free(struct tui_view *v)
+{
+    free(v->h_total);
+    free(v->h_util);
+    free(v->h_fc);
+    free(v->scratch);
+    free(v->acc_u);
+    free(v->acc_f);
+    free(v->cnt_u);
+    free(v->cnt_f);
+    free(v->pwr);
+    free(v->cap);
+    free(v->pred);
+    free(v->fc_util);
+    memset(v, 0, sizeof *v);
+}
+
+/* Forecast utilisation: the forecast demand over the current service
+ * capacity (both op/s). */
+static int fc_util_of(const struct model *m, size_t d, double *out)
+{
+    double thr;
+    if (!m->devices[d].is_pu || !m->fc_valid || !m->fc_valid[d])
+        return 0;
+    if (!model_sig(m, (uint32_t)d, SIG_THROUGHPUT, &thr) || !(thr > 0))
+        return 0;
+    *out = m->fc_demand[d] / thr;
+    return isfinite(*out);
+}
+
+void pane_view_tick(struct tui_view *v, uint32_t every)
+{
+    const struct model *m = v->m;
+    double total = 0, x;
+    int any = 0;
+    for (size_t d = 0; d < m->n_devices; d++) {
+        if (model_sig(m, (uint32_t)d, SIG_UTIL, &x)) {
+            v->acc_u[d] += x;
+            v->cnt_u[d]++;
+        }
+        if (fc_util_of(m, d, &x)) {
+            v->acc_f[d] += x;
+            v->cnt_f[d]++;
+        }
+        if (model_sig(m, (uint32_t)d, SIG_POWER, &x)) {
+            total += x;
+            any = 1;
+        }
+    }
+    if (any) {
+        v->acc_total += total;
+        v->cnt_total++;
+    }
+    if (++v->acc_ticks < every)
+        return;
+    uint32_t s = v->hhead;
+    size_t n = m->n_devices;
+    v->h_total[s] = v->cnt_total ? (float)(v->acc_total / v->cnt_total) : NAN;
+    for (size_t d = 0; d < n; d++) {
+        v->h_util[(size_t)s * n + d] =
+            v->cnt_u[d] ? (float)(v->acc_u[d] / v->cnt_u[d]) : NAN;
+        v->h_fc[(size_t)s * n + d] =
+            v->cnt_f[d] ? (float)(v->acc_f[d] / v->cnt_f[d]) : NAN;
+        v->acc_u[d] = v->acc_f[d] = 0;
+        v->cnt_u[d] = v->cnt_f[d] = 0;
+    }
+    v->acc_total = 0;
+    v->cnt_total = v->acc_ticks = 0;
+    v->hhead = (s + 1) % v->hcap;
+    if (v->hlen < v->hcap)
+        v->hlen++;
+}
+
+/* Series `src` (stride `stride`, offset `off`) into scratch, oldest
+ * first. */
+static size_t series(const struct tui_view *v, const float *src, size_t stride,
+                     size_t off)
+{
+    for (uint32_t i = 0; i < v->hlen; i++) {
+        uint32_t s = (v->hhead + v->hcap - v->hlen + i) % v->hcap;
+        v->scratch[i] = src[(size_t)s * stride + off];
+    }
+    return v->hlen;
+}
+
+void pane_view_update(struct tui_view *v)
+{
+    const struct model *m = v->m;
+    v->used_w = v->pred_w = v->cap_w = 0;
+    for (size_t d = 0; d < m->n_devices; d++) {
+        double p = NAN, c = NAN, u, f;
+        int32_t ci = m->devices[d].ctl[CTL_POWER_CAP];
+        model_sig(m, (uint32_t)d, SIG_POWER, &p);
+        if (ci >= 0) {
+            if (m->applied_known[ci])
+                c = m->applied[ci];
+            else if (m->targeted[ci])
+                c = m->target[ci];
+        }
+        v->pwr[d] = p;
+        v->cap[d] = c;
+        v->fc_util[d] = fc_util_of(m, d, &f) ? f : NAN;
+        /* Predicted power: today's power scaled by forecast over actual
+         * utilisation, never above the applied cap. */
+        double pr = p;
+        if (p == p && model_sig(m, (uint32_t)d, SIG_UTIL, &u) && u > 0.02 &&
+            v->fc_util[d] == v->fc_util[d]) {
+            pr = p * v->fc_util[d] / u;
+            if (c == c && pr > c)
+                pr = c;
+            if (pr < 0)
+                pr = 0;
+        }
+        v->pred[d] = pr;
+        if (p == p)
+            v->used_w += p;
+        if (pr == pr)
+            v->pred_w += pr;
+        if (c == c)
+            v->cap_w += c;
+    }
+}
+
+/* ---- formatting helpers ---- */
+
+static void fmt_num(char *b, size_t n, int w, int ok, const char *fmt, double x)
+{
+    if (ok && x == x)
+        snprintf(b, n, fmt, x);
+    else
+        snprintf(b, n, "%*s", w, ok ? "?" : "-");
+}
+
+/* The device's status: every signal invalid = the driver's read failed. */
+static const char *dev_status(const struct model *m, size_t d,
+                              enum term_role *role)
+{
+    uint32_t a = m->dsig_off[d], b = m->dsig_off[d + 1], bad = 0;
+    for (uint32_t i = a; i < b; i++)
+        bad += !m->valid[m->dsig[i]];
+    if (b > a && bad == b - a) {
+        *role = TR_ERROR;
+        return "driver error";
+    }
+    if (bad) {
+        *role = TR_WARN;
+        return "invalid reading";
+    }
+    *role = TR_OK;
+    return "ok";
+}
+
+/* ---- Devices ---- */
+
+enum dcol {
+    DC_NAME,
+    DC_KIND,
+    DC_UTIL,
+    DC_FREQ,
+    DC_POWER,
+    DC_CAP,
+    DC_TEMP,
+    DC_FCST,
+    DC_STATUS,
+    DC__N
+};
+static const struct {
+    const char *title;
+    int w;
+    int drop; /* 0: always; else dropped first when larger */
+} dcols[DC__N] = {
+    [DC_NAME] = {"device", 8, 0},    [DC_KIND] = {"kind", 5, 2},
+    [DC_UTIL] = {"util", 5, 0},      [DC_FREQ] = {"freq", 6, 3},
+    [DC_POWER] = {"power", 7, 0},    [DC_CAP] = {"cap", 7, 0},
+    [DC_TEMP] = {"temp", 5, 0},      [DC_FCST] = {"fcst", 5, 1},
+    [DC_STATUS] = {"status", 12, 0},
+};
+
+static int devices_want(const struct tui_view *v)
+{
+    return (int)v->m->n_devices + 3;
+}
+
+static void devices_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    const struct model *m = v->m;
+    int show[DC__N], total = 0, xs[DC__N];
+    for (int c = 0; c < DC__N; c++) {
+        show[c] = 1;
+        total += dcols[c].w + 1;
+    }
+    for (int drop = 3; drop >= 1 && total - 1 > w; drop--)
+        for (int c = 0; c < DC__N; c++)
+            if (dcols[c].drop == drop && show[c]) {
+                show[c] = 0;
+                total -= dcols[c].w + 1;
+            }
+    int cx = x;
+    for (int c = 0; c < DC__N; c++) {
+        xs[c] = cx;
+        if (show[c])
+            cx += dcols[c].w + 1;
+    }
+    int statw = x + w - xs[DC_STATUS];
+    /* Numbers are right-aligned under right-aligned titles. */
+    for (int c = 0; c < DC__N; c++)
+        if (show[c])
+            term_textf(
+                y, xs[c], c == DC_STATUS ? statw : dcols[c].w, TR_LABEL, "%*s",
+                c == DC_NAME || c == DC_KIND || c == DC_STATUS ? -dcols[c].w
+                                                               : dcols[c].w,
+                dcols[c].title);
+    if (m->n_devices == 0) {
+        term_text(y + 1, x, w, TR_DIM, "no devices");
+        return;
+    }
+    int rows = h - 1;
+    size_t first = v->sel >= (size_t)rows ? v->sel - (size_t)rows + 1 : 0;
+    for (int i = 0; i < rows && first + (size_t)i < m->n_devices; i++) {
+        size_t d = first + (size_t)i;
+        int yy = y + 1 + i, sel = d == v->sel;
+        char b[DC__N][24];
+        double val;
+        enum term_role st_role;
+        const char *st = dev_status(m, d, &st_role);
+        snprintf(b[DC_NAME], sizeof b[0], "%s", m->devices[d].name);
+        snprintf(b[DC_KIND], sizeof b[0], "%s", m->devices[d].kind);
+        int ok = model_sig(m, (uint32_t)d, SIG_UTIL, &val);
+        fmt_num(b[DC_UTIL], sizeof b[0], 5, m->devices[d].sig[SIG_UTIL] >= 0,
+                "%4.0f%%", ok ? val * 100 : NAN);
+        ok = model_sig(m, (uint32_t)d, SIG_FREQ, &val);
+        fmt_num(b[DC_FREQ], sizeof b[0], 6, m->devices[d].sig[SIG_FREQ] >= 0,
+                "%5.2fG", ok ? val / 1e9 : NAN);
+        fmt_num(b[DC_POWER], sizeof b[0], 7, m->devices[d].sig[SIG_POWER] >= 0,
+                "%6.1fW", v->pwr[d]);
+        fmt_num(b[DC_CAP], sizeof b[0], 7,
+                m->devices[d].ctl[CTL_POWER_CAP] >= 0, "%6.1fW", v->cap[d]);
+        ok = model_sig(m, (uint32_t)d, SIG_TEMP, &val);
+        fmt_num(b[DC_TEMP], sizeof b[0], 5, m->devices[d].sig[SIG_TEMP] >= 0,
+                "%4.0fC", ok ? val : NAN);
+        fmt_num(b[DC_FCST], sizeof b[0], 5, m->devices[d].is_pu, "%4.0f%%",
+                v->fc_util[d] * 100);
+        snprintf(b[DC_STATUS], sizeof b[0], "%s", st);
+        if (sel)
+            term_fill(yy, x, w, TR_SELECT);
+        for (int c = 0; c < DC__N; c++) {
+            if (!show[c])
+                continue;
+            enum term_role role = c == DC_NAME     ? TR_TITLE
+                                  : c == DC_STATUS ? st_role
+                                                   : TR_VALUE;
+            term_text(yy, xs[c], c == DC_STATUS ? statw : dcols[c].w,
+                      sel ? TR_SELECT : role, b[c]);
+        }
+    }
+}
+
+/* ---- Power ---- */
+
+static int power_want(const struct tui_view *v)
+{
+    return (int)v->m->n_devices + 4;
+}
+
+static void power_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    const struct model *m = v->m;
+    double budget = m->budget_w;
+    double scale = budget > 0 ? budget : v->cap_w > 0 ? v->cap_w : 1;
+    char num[48];
+    int bw;
+    /* budget [bar] used/budget W */
+    if (budget > 0)
+        snprintf(num, sizeof num, " %.0f/%.0fW", v->used_w, budget);
+    else
+        snprintf(num, sizeof num, " %.0fW no budget", v->used_w);
+    bw = w - 7 - (int)strlen(num);
+    term_text(y, x, 7, TR_LABEL, "budget");
+    if (bw > 0) {
+        double over = v->pred_w > v->used_w ? v->pred_w - v->used_w : 0;
+        term_bar(y, x + 7, bw, v->used_w, over, scale);
+    }
+    term_text(y, x + 7 + (bw > 0 ? bw : 0), w - 7 - (bw > 0 ? bw : 0),
+              budget > 0 && v->used_w > budget ? TR_ERROR : TR_VALUE, num);
+    if (h < 2)
+        return;
+    /* total [sparkline] */
+    double hi = budget;
+    size_t n = series(v, v->h_total, 1, 0);
+    for (size_t i = 0; i < n; i++)
+        if (v->scratch[i] > hi)
+            hi = v->scratch[i];
+    snprintf(num, sizeof num, " %.0fW", v->used_w);
+    bw = w - 7 - (int)strlen(num);
+    term_text(y + 1, x, 7, TR_LABEL, "total");
+    if (bw > 0)
+        term_spark(y + 1, x + 7, bw, v->scratch, n, 0, hi > 0 ? hi : 1,
+                   TR_BAR_USED);
+    term_text(y + 1, x + 7 + (bw > 0 ? bw : 0), w - 7, TR_VALUE, num);
+    /* per device: power against cap */
+    int rows = h - 2;
+    size_t first = v->sel >= (size_t)rows ? v->sel - (size_t)rows + 1 : 0;
+    for (int i = 0; i < rows && first + (size_t)i < m->n_devices; i++) {
+        size_t d = first + (size_t)i;
+        int yy = y + 2 + i;
+        double p = v->pwr[d], c = v->cap[d];
+        if (c == c)
+            snprintf(num, sizeof num, " %5.1f/%.*fW", p == p ? p : 0,
+                     c < 20 ? 1 : 0, c);
+        else
+            snprintf(num, sizeof num, " %5.1fW", p == p ? p : 0);
+        bw = w - 7 - 13;
+        term_text(yy, x, 6, d == v->sel ? TR_SELECT : TR_TITLE,
+                  m->devices[d].name);
+        if (bw > 0) {
+            double sc = c == c && c > 0 ? c : p > 0 ? p : 1;
+            double pe = v->pred[d] > p ? v->pred[d] - p : 0;
+            term_bar(yy, x + 7, bw, p == p ? p : 0, pe, sc);
+        }
+        term_text(yy, x + 7 + (bw > 0 ? bw : 0), 13, TR_VALUE, num);
+    }
+}
+
+/* ---- Load ---- */
+
+static int load_want(const struct tui_view *v)
+{
+    return (int)v->m->n_devices + 3;
+}
+
+static void load_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    const struct model *m = v->m;
+    int sw = (w - 7 - 10) / 2;
+    if (sw < 1)
+        sw = 1;
+    term_text(y, x, 7, TR_LABEL, "device");
+    term_text(y, x + 7, sw, TR_LABEL, "util");
+    term_text(y, x + 8 + sw, sw, TR_LABEL, "forecast");
+    term_text(y, x + 9 + 2 * sw, w - 9 - 2 * sw, TR_LABEL, "now/fc");
+    int rows = h - 1;
+    size_t first = v->sel >= (size_t)rows ? v->sel - (size_t)rows + 1 : 0;
+    for (int i = 0; i < rows && first + (size_t)i < m->n_devices; i++) {
+        size_t d = first + (size_t)i;
+        int yy = y + 1 + i;
+        double u = NAN;
+        char num[32], a[12], b[12];
+        model_sig(m, (uint32_t)d, SIG_UTIL, &u);
+        term_text(yy, x, 6, d == v->sel ? TR_SELECT : TR_TITLE,
+                  m->devices[d].name);
+        size_t n = series(v, v->h_util, m->n_devices, d);
+        term_spark(yy, x + 7, sw, v->scratch, n, 0, 1, TR_BAR_USED);
+        n = series(v, v->h_fc, m->n_devices, d);
+        term_spark(yy, x + 8 + sw, sw, v->scratch, n, 0, 1, TR_BAR_PRED);
+        fmt_num(a, sizeof a, 1, 1, "%.0f", u * 100);
+        fmt_num(b, sizeof b, 1, m->devices[d].is_pu, "%.0f",
+                v->fc_util[d] * 100);
+        snprintf(num, sizeof num, "%s/%s%%", a, b);
+        term_text(yy, x + 9 + 2 * sw, w - 9 - 2 * sw, TR_VALUE, num);
+    }
+}
+
+/* ---- Q-values ---- */
+
+#define Q_MAX_AGENTS 8
+#define Q_MAX_ROWS 32
+#define Q_MAX_COLS 12
+#define Q_LABEL 16
+
+struct q_table {
+    char name[32];
+    size_t rows, cols;
+    double q[Q_MAX_ROWS * Q_MAX_COLS];
+    char rl[Q_MAX_ROWS][Q_LABEL];
+    char cl[Q_MAX_COLS][Q_LABEL];
+};
+
+static struct q_table q_tables[Q_MAX_AGENTS];
+static size_t q_n;
+static unsigned tables_gen;
+
+size_t pane_q_count(void)
+{
+    return q_n;
+}
+
+unsigned pane_tables_gen(void)
+{
+    return tables_gen;
+}
+
+int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
+                 const char *const *row_labels, const char *const *col_labels)
+{
+    if (!name || !q || rows == 0 || cols == 0)
+        return -1;
+    size_t i = 0;
+    while (i < q_n &&
+           strncmp(q_tables[i].name, name, sizeof q_tables[i].name - 1) != 0)
+        i++;
+    if (i == q_n) {
+        if (q_n == Q_MAX_AGENTS)
+            return -1;
+        q_n++;
+    }
+    struct q_table *t = &q_tables[i];
+    int clipped = rows > Q_MAX_ROWS || cols > Q_MAX_COLS;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rows = rows > Q_MAX_ROWS ? Q_MAX_ROWS : rows;
+    t->cols = cols > Q_MAX_COLS ? Q_MAX_COLS : cols;
+    for (size_t r = 0; r < t->rows; r++) {
+        for (size_t c = 0; c < t->cols; c++)
+            t->q[r * t->cols + c] = q[r * cols + c];
+        if (row_labels && row_labels[r])
+            snprintf(t->rl[r], Q_LABEL, "%s", row_labels[r]);
+        else
+            snprintf(t->rl[r], Q_LABEL, "s%u", (unsigned)r);
+    }
+    for (size_t c = 0; c < t->cols; c++) {
+        if (col_labels && col_labels[c])
+            snprintf(t->cl[c], Q_LABEL, "%s", col_labels[c]);
+        else
+            snprintf(t->cl[c], Q_LABEL, "a%u", (unsigned)c);
+    }
+    tables_gen++;
+    return clipped;
+}
+
+static int qvalues_want(const struct tui_view *v)
+{
+    (void)v;
+    return q_n ? 12 : 5;
+}
+
+static void qvalues_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    if (q_n == 0) {
+        term_text(y + (h - 1) / 2, x + 1, w - 1, TR_DIM, "no agents loaded");
+        return;
+    }
+    const struct q_table *t = &q_tables[v->q_agent % q_n];
+    term_textf(y, x, w, TR_TITLE, "agent %s (%zu/%zu)  * = greedy", t->name,
+               v->q_agent % q_n + 1, q_n);
+    if (h < 2)
+        return;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < t->rows * t->cols; i++) {
+        if (t->q[i] < lo)
+            lo = t->q[i];
+        if (t->q[i] > hi)
+            hi = t->q[i];
+    }
+    int cw = 8, lw = 9;
+    size_t ncols = (size_t)((w - lw) / cw);
+    if (ncols > t->cols)
+        ncols = t->cols;
+    for (size_t c = 0; c < ncols; c++)
+        term_text(y + 1, x + lw + (int)c * cw, cw - 1, TR_LABEL, t->cl[c]);
+    for (size_t r = 0; r + 2 < (size_t)h && r < t->rows; r++) {
+        int yy = y + 2 + (int)r;
+        size_t best = 0;
+        for (size_t c = 1; c < t->cols; c++)
+            if (t->q[r * t->cols + c] > t->q[r * t->cols + best])
+                best = c;
+        term_text(yy, x, lw - 1, TR_LABEL, t->rl[r]);
+        for (size_t c = 0; c < ncols; c++) {
+            double q = t->q[r * t->cols + c];
+            double f = hi > lo ? (q - lo) / (hi - lo) : 0.5;
+            enum term_role role = f < 1.0 / 3   ? TR_HEAT_LO
+                                  : f < 2.0 / 3 ? TR_HEAT_MID
+                                                : TR_HEAT_HI;
+            term_textf(yy, x + lw + (int)c * cw, cw - 1, role, "%c%6.2f",
+                       c == best ? '*' : ' ', q);
+        }
+    }
+}
+
+/* ---- Partition ---- */
+
+#define P_MAX_STAGES 16
+
+struct part {
+    char name[32];
+    size_t n;
+    char stage[P_MAX_STAGES][16];
+    char device[P_MAX_STAGES][16];
+    double ms[P_MAX_STAGES];
+};
+
+static struct part part_cur;
+
+int pane_part_store(const char *name, size_t n, const char *const *stages,
+                    const char *const *devices, const double *cost_ms)
+{
+    if (!name || !stages || !devices || !cost_ms || n == 0)
+        return -1;
+    int clipped = n > P_MAX_STAGES;
+    snprintf(part_cur.name, sizeof part_cur.name, "%s", name);
+    part_cur.n = clipped ? P_MAX_STAGES : n;
+    for (size_t i = 0; i < part_cur.n; i++) {
+        snprintf(part_cur.stage[i], sizeof part_cur.stage[i], "%s",
+                 stages[i] ? stages[i] : "?");
+        snprintf(part_cur.device[i], sizeof part_cur.device[i], "%s",
+                 devices[i] ? devices[i] : "?");
+        part_cur.ms[i] = cost_ms[i];
+    }
+    tables_gen++;
+    return clipped;
+}
+
+static int partition_want(const struct tui_view *v)
+{
+    (void)v;
+    return part_cur.n ? (int)part_cur.n + 3 : 5;
+}
+
+static void partition_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    (void)v;
+    if (part_cur.n == 0) {
+        term_text(y + (h - 1) / 2, x + 1, w - 1, TR_DIM, "no partition loaded");
+        return;
+    }
+    size_t worst = 0;
+    for (size_t i = 1; i < part_cur.n; i++)
+        if (part_cur.ms[i] > part_cur.ms[worst])
+            worst = i;
+    term_textf(y, x, w, TR_TITLE, "model %s", part_cur.name);
+    for (size_t i = 0; i + 1 < (size_t)h && i < part_cur.n; i++) {
+        int yy = y + 1 + (int)i;
+        int n = term_textf(yy, x, w, i == worst ? TR_WARN : TR_VALUE,
+                           "%-10s %-8s %7.2fms", part_cur.stage[i],
+                           part_cur.device[i], part_cur.ms[i]);
+        if (i == worst)
+            term_text(yy, x + n, w - n, TR_WARN,
+                      term_utf8() ? " ◀ bottleneck" : " <- bottleneck");
+    }
+}
+
+/* ---- Log ---- */
+
+#define LOG_LINES 128
+#define LOG_WIDTH 240
+
+static char log_text[LOG_LINES][LOG_WIDTH];
+static int log_level_of[LOG_LINES];
+static unsigned log_count;
+
+void pane_log_add(int level, double t, const char *msg)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    unsigned i = log_count % LOG_LINES;
+    int lv = level < 0 ? 0 : level > 3 ? 3 : level;
+    snprintf(log_text[i], LOG_WIDTH, "%8.2f %s: %s", t, names[lv], msg);
+    /* One line on screen: a message's newlines become spaces. */
+    for (char *p = log_text[i]; *p; p++)
+        if (*p == '\n' || *p == '\t' || *p == '\r')
+            *p = ' ';
+    log_level_of[i] = lv;
+    log_count++;
+}
+
+unsigned pane_log_gen(void)
+{
+    return log_count;
+}
+
+static int log_want(const struct tui_view *v)
+{
+    (void)v;
+    return 4;
+}
+
+static void log_draw(const struct tui_view *v, int y, int x, int h, int w)
+{
+    (void)v;
+    unsigned n = log_count < LOG_LINES ? log_count : LOG_LINES;
+    unsigned show = (unsigned)h < n ? (unsigned)h : n;
+    if (n == 0) {
+        term_text(y, x, w, TR_DIM, "no messages");
+        return;
+    }
+    for (unsigned i = 0; i < show; i++) {
+        unsigned k = (log_count - show + i) % LOG_LINES;
+        enum term_role role = log_level_of[k] == LOG_ERROR  ? TR_ERROR
+                              : log_level_of[k] == LOG_WARN ? TR_WARN
+                                                            : TR_NORMAL;
+        term_text(y + (int)i, x, w, role, log_text[k]);
+    }
+}
+
+/* ---- the table ---- */
+
+static const struct pane pane_devices = {
+    .name = "Devices",
+    .key = '1',
+    .hint = PANE_FULL,
+    .min_h = 4,
+    .want_h = devices_want,
+    .draw = devices_draw,
+};
+static const struct pane pane_power = {
+    .name = "Power",
+    .key = '2',
+    .hint = PANE_HALF,
+    .min_h = 4,
+    .want_h = power_want,
+    .draw = power_draw,
+};
+static const struct pane pane_load = {
+    .name = "Load",
+    .key = '3',
+    .hint = PANE_HALF,
+    .min_h = 4,
+    .want_h = load_want,
+    .draw = load_draw,
+};
+static const struct pane pane_qvalues = {
+    .name = "Q-values",
+    .key = '4',
+    .hint = PANE_HALF,
+    .min_h = 3,
+    .want_h = qvalues_want,
+    .draw = qvalues_draw,
+};
+static const struct pane pane_partition = {
+    .name = "Partition",
+    .key = '5',
+    .hint = PANE_HALF,
+    .min_h = 3,
+    .want_h = partition_want,
+    .draw = partition_draw,
+};
+static const struct pane pane_log = {
+    .name = "Log",
+    .key = '6',
+    .hint = PANE_FLEX,
+    .min_h = 5,
+    .want_h = log_want,
+    .draw = log_draw,
+};
+
+const struct pane *const pane_all[PANE__N] = {
+    [PANE_DEVICES] = &pane_devices,     [PANE_POWER] = &pane_power,
+    [PANE_LOAD] = &pane_load,           [PANE_QVALUES] = &pane_qvalues,
+    [PANE_PARTITION] = &pane_partition, [PANE_LOG] = &pane_log,
+};

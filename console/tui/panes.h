@@ -1,0 +1,93 @@
+/*
+ * panes - the console's panes, each a const description (htop's Meter
+ * classes): a name, its key, a layout hint, the height it wants, and a
+ * draw function that fills the inside of its box from a tui_view.
+ *
+ * Also the stores panes show that outlive a frame: the log lines (a fixed
+ * ring the log sink writes into) and the tables engines publish (Q-values,
+ * partitions).  Nothing here allocates after pane_view_init.
+ */
+#ifndef WATTSON_PANES_H
+#define WATTSON_PANES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct model;
+struct run;
+
+enum pane_id {
+    PANE_DEVICES,
+    PANE_POWER,
+    PANE_LOAD,
+    PANE_QVALUES,
+    PANE_PARTITION,
+    PANE_LOG,
+    PANE__N
+};
+
+enum pane_hint {
+    PANE_FULL, /* a band of its own, full width */
+    PANE_HALF, /* shares a band with its neighbour when the screen is wide */
+    PANE_FLEX  /* full width, takes the rows left over */
+};
+
+/* What panes read: the run's model plus what the console keeps (history
+ * sampled every `hist_every` ticks, per-device derived figures). */
+struct tui_view {
+    struct run *run;
+    const struct model *m;
+    size_t sel;     /* selected device */
+    size_t q_agent; /* selected Q-table */
+    /* History: hcap slots; slot s holds total power and, per device,
+     * utilisation and forecast utilisation (NaN when unknown). */
+    uint32_t hcap, hhead, hlen;
+    float *h_total;       /* [hcap] */
+    float *h_util, *h_fc; /* [hcap * n_devices] */
+    float *scratch;       /* [hcap]: a series in time order */
+    /* The open slot's sums (means over `every` ticks). */
+    double *acc_u, *acc_f;
+    uint32_t *cnt_u, *cnt_f;
+    double acc_total;
+    uint32_t cnt_total, acc_ticks;
+    /* Derived each frame by pane_view_update. */
+    double *pwr, *cap, *pred; /* W per device, NaN if unknown */
+    double *fc_util;          /* forecast utilisation, NaN if unknown */
+    double used_w, pred_w, cap_w;
+};
+
+struct pane {
+    const char *name;
+    int key; /* '1'..'6' */
+    enum pane_hint hint;
+    int min_h; /* rows including the box */
+    int (*want_h)(const struct tui_view *v);
+    /* Draws the inside of the box: rows y..y+h-1, columns x..x+w-1. */
+    void (*draw)(const struct tui_view *v, int y, int x, int h, int w);
+};
+
+extern const struct pane *const pane_all[PANE__N];
+
+/* Allocates the view's history and derived arrays for `m`. */
+int pane_view_init(struct tui_view *v, struct run *r, uint32_t hcap);
+void pane_view_free(struct tui_view *v);
+/* After a tick: accumulates into the current history slot; every
+ * `every` ticks closes it. */
+void pane_view_tick(struct tui_view *v, uint32_t every);
+/* Before drawing: the derived per-device figures and totals. */
+void pane_view_update(struct tui_view *v);
+
+/* Log lines (the console's log sink writes here). */
+void pane_log_add(int level, double t, const char *msg);
+/* Bumped on every change of a store, so the console knows what is dirty. */
+unsigned pane_log_gen(void);
+unsigned pane_tables_gen(void);
+size_t pane_q_count(void);
+
+/* The stores behind tui_publish_qtable / tui_publish_partition. */
+int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
+                 const char *const *row_labels, const char *const *col_labels);
+int pane_part_store(const char *name, size_t n, const char *const *stages,
+                    const char *const *devices, const double *cost_ms);
+
+#endif

@@ -1,0 +1,679 @@
+/*
+ * tui - see tui.h.
+ *
+ * One pass of the console (tui_step, the loop's 10 ms wall step) does, in
+ * order, what tmux's server loop does: apply queued input, do the work
+ * (a due policy reload, then the ticks due at this speed), then redraw
+ * what is marked dirty, once.  Ticks due:
+ *   x1   elapsed wall time / tick (an accumulator keeps the remainder),
+ *   x10  ten times that,
+ *   max  as many as fit in ~8 ms of the step,
+ * and never more than fit in those 8 ms: a machine that cannot keep up
+ * drops the backlog rather than stalling the screen.
+ *
+ * Layout: a two-line header, bands of panes, a tab line.  Bands are
+ * Devices | Power+Load | Q-values+Partition | Log (half panes share a
+ * band when the screen is at least 80 wide).  Rows are handed out by
+ * priority - the focused pane's band first, then Devices, Power, Load,
+ * Log, Q-values, Partition - and a band that cannot get its minimum is
+ * hidden (its tab is dimmed; focusing it shows it).  Log takes what is
+ * left.  `z` gives the focused pane the whole body.
+ */
+#include "tui/tui.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/lab.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/model.h"
+#include "headless/run.h"
+#include "tui/panes.h"
+#include "tui/term.h"
+
+#define TUI_STEP_NS 10000000u   /* the main-loop step: 10 ms */
+#define TUI_WORK_NS 8000000u    /* tick time allowed per step */
+#define TUI_FRAME_NS 100000000u /* at most 10 frames a second */
+#define TUI_MSG_NS 3000000000u  /* a footer message stays 3 s */
+#define TUI_HIST 512            /* history slots per series */
+#define TUI_KEYQ 64
+#define TUI_EMPTY_WAKES 200 /* stdin readable but no key: EOF */
+
+enum { SPEED_X1, SPEED_X10, SPEED_MAX };
+
+struct tui_rect {
+    int y, x, h, w;
+    int shown;
+};
+
+struct tui {
+    struct run *r;
+    struct loop *loop;
+    struct tui_view v;
+    uint64_t tick_ns;
+    uint32_t hist_every;
+    int virtual_clock;
+    /* state */
+    int focus, zoom, help, paused, finished, quit, speed, step_req;
+    int resized, layout_dirty, header_dirty, input;
+    unsigned dirty; /* bit per pane */
+    struct tui_rect rect[PANE__N];
+    int tiny;
+    /* input queue, filled by the stdin callback */
+    int keys[TUI_KEYQ];
+    unsigned kh, kt;
+    int empty_wakes;
+    /* timing */
+    uint64_t last_ns, acc_ns, last_frame_ns, rate_t0;
+    uint64_t rate_tick0, ticks_since_frame;
+    double rate;
+    unsigned seen_log, seen_tables;
+    char msg[128];
+    uint64_t msg_until;
+};
+
+static struct tui tui_state;
+
+int tui_publish_qtable(const char *name, size_t rows, size_t cols,
+                       const double *q, const char *const *row_labels,
+                       const char *const *col_labels)
+{
+    return pane_q_store(name, rows, cols, q, row_labels, col_labels);
+}
+
+int tui_publish_partition(const char *model_name, size_t n,
+                          const char *const *stages, const char *const *devices,
+                          const double *cost_ms)
+{
+    return pane_part_store(model_name, n, stages, devices, cost_ms);
+}
+
+/* ---- callbacks: they only queue work for the step ---- */
+
+static void tui_log_sink(void *arg, int level, const char *msg)
+{
+    struct tui *t = arg;
+    pane_log_add(level, t->v.m->t, msg);
+}
+
+static void on_stdin(void *arg)
+{
+    struct tui *t = arg;
+    int got = 0, k;
+    while ((k = term_key()) != TERM_KEY_NONE) {
+        got = 1;
+        if (t->kt - t->kh < TUI_KEYQ)
+            t->keys[t->kt++ % TUI_KEYQ] = k;
+    }
+    if (got) {
+        t->empty_wakes = 0;
+    } else if (++t->empty_wakes > TUI_EMPTY_WAKES) {
+        /* The terminal went away: readable forever, never a key. */
+        t->quit = 1;
+    }
+}
+
+static void on_winch(void *arg)
+{
+    struct tui *t = arg;
+    t->resized = 1;
+}
+
+/* ---- keys ---- */
+
+static void say(struct tui *t, const char *text)
+{
+    snprintf(t->msg, sizeof t->msg, "%s", text);
+    t->msg_until = clock_mono_ns() + TUI_MSG_NS;
+    t->header_dirty = 1;
+}
+
+static const char *const speed_names[] = {"x1", "x10", "max"};
+
+static void move_sel(struct tui *t, int delta)
+{
+    if (t->focus == PANE_QVALUES && pane_q_count() > 0) {
+        size_t n = pane_q_count();
+        t->v.q_agent = (t->v.q_agent + n + (size_t)(delta + (int)n)) % n;
+        t->dirty |= 1u << PANE_QVALUES;
+        return;
+    }
+    size_t n = t->v.m->n_devices;
+    if (n == 0)
+        return;
+    if (delta < 0 && t->v.sel > 0)
+        t->v.sel--;
+    else if (delta > 0 && t->v.sel + 1 < n)
+        t->v.sel++;
+    t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
+}
+
+static void apply_key(struct tui *t, int k)
+{
+    char buf[128];
+    if (t->help && k != 'q') {
+        t->help = 0;
+        t->layout_dirty = 1;
+        if (k == '?' || k == TERM_KEY_ESC)
+            return;
+    }
+    switch (k) {
+    case 'q':
+        t->quit = 1;
+        break;
+    case TERM_KEY_TAB:
+    case TERM_KEY_RIGHT:
+        t->focus = (t->focus + 1) % PANE__N;
+        t->layout_dirty = 1;
+        break;
+    case TERM_KEY_BTAB:
+    case TERM_KEY_LEFT:
+        t->focus = (t->focus + PANE__N - 1) % PANE__N;
+        t->layout_dirty = 1;
+        break;
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+        t->focus = k - '1';
+        t->layout_dirty = 1;
+        break;
+    case 'z':
+        t->zoom = !t->zoom;
+        t->layout_dirty = 1;
+        break;
+    case TERM_KEY_UP:
+    case 'k':
+        move_sel(t, -1);
+        break;
+    case TERM_KEY_DOWN:
+    case 'j':
+        move_sel(t, 1);
+        break;
+    case ' ':
+        if (t->finished) {
+            say(t, "finished: q quits");
+            break;
+        }
+        t->paused = !t->paused;
+        t->acc_ns = 0;
+        say(t, t->paused ? "paused" : "running");
+        break;
+    case 's':
+        if (t->finished)
+            say(t, "finished: q quits");
+        else if (!t->paused)
+            say(t, "s steps when paused (space pauses)");
+        else
+            t->step_req = 1;
+        break;
+    case '+':
+    case '=':
+    case '-':
+        if (!t->virtual_clock) {
+            say(t, "speed is fixed on a wall clock");
+            break;
+        }
+        if (k == '-' && t->speed > SPEED_X1)
+            t->speed--;
+        else if (k != '-' && t->speed < SPEED_MAX)
+            t->speed++;
+        t->acc_ns = 0;
+        snprintf(buf, sizeof buf, "speed %s", speed_names[t->speed]);
+        say(t, buf);
+        break;
+    case 'b':
+    case 'B': {
+        double b = t->v.m->budget_w + (k == 'B' ? 10 : -10);
+        run_set_budget(t->r, b < 0 ? 0 : b);
+        log_msg(LOG_INFO, "budget %.0f W", t->v.m->budget_w);
+        snprintf(buf, sizeof buf, "budget %.0f W", t->v.m->budget_w);
+        say(t, buf);
+        t->dirty |= 1u << PANE_POWER;
+        break;
+    }
+    case 'r':
+        if (run_request_reload(t->r) != 0) {
+            log_msg(LOG_INFO, "no Lua policy to reload (the built-in "
+                              "policy decides)");
+            say(t, "no Lua policy to reload");
+        } else {
+            log_msg(LOG_INFO, "reloading %s", run_policy_path(t->r));
+            say(t, "reloading the policy");
+        }
+        break;
+    case '?':
+        t->help = 1;
+        t->layout_dirty = 1;
+        break;
+    case ':':
+        log_msg(LOG_INFO, "command line not available yet");
+        say(t, "command line not available yet");
+        break;
+    case TERM_KEY_RESIZE:
+        t->resized = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- layout ---- */
+
+/* Bands in screen order; a half pane's partner follows it. */
+static void layout(struct tui *t)
+{
+    int rows, cols;
+    term_size(&rows, &cols);
+    memset(t->rect, 0, sizeof t->rect);
+    t->tiny = rows < 10 || cols < 40;
+    if (t->tiny)
+        return;
+    int body_y = 2, body_h = rows - 3;
+    if (t->zoom) {
+        t->rect[t->focus] = (struct tui_rect){body_y, 0, body_h, cols, 1};
+        return;
+    }
+    int wide = cols >= 80;
+    /* bands: up to two panes each */
+    int band[PANE__N][2], nb = 0;
+    static const int order[PANE__N] = {PANE_DEVICES, PANE_POWER,     PANE_LOAD,
+                                       PANE_QVALUES, PANE_PARTITION, PANE_LOG};
+    for (int i = 0; i < PANE__N; i++) {
+        int p = order[i];
+        if (wide && pane_all[p]->hint == PANE_HALF && i + 1 < PANE__N &&
+            pane_all[order[i + 1]]->hint == PANE_HALF) {
+            band[nb][0] = p;
+            band[nb][1] = order[++i];
+        } else {
+            band[nb][0] = p;
+            band[nb][1] = -1;
+        }
+        nb++;
+    }
+    int bh[PANE__N] = {0}, bwant[PANE__N], bmin[PANE__N];
+    int log_band = -1, focus_band = 0;
+    for (int b = 0; b < nb; b++) {
+        bwant[b] = bmin[b] = 0;
+        for (int j = 0; j < 2 && band[b][j] >= 0; j++) {
+            const struct pane *p = pane_all[band[b][j]];
+            int w = p->want_h(&t->v);
+            bwant[b] = w > bwant[b] ? w : bwant[b];
+            bmin[b] = p->min_h > bmin[b] ? p->min_h : bmin[b];
+            if (band[b][j] == PANE_LOG)
+                log_band = b;
+            if (band[b][j] == t->focus)
+                focus_band = b;
+        }
+    }
+    /* priority: the focus's band, then screen order with Log before the
+     * engines' panes */
+    int prio[PANE__N + 1], np = 0;
+    prio[np++] = focus_band;
+    for (int b = 0; b < nb; b++) {
+        int p0 = band[b][0];
+        if (b == focus_band || p0 == PANE_QVALUES || p0 == PANE_PARTITION)
+            continue;
+        prio[np++] = b;
+    }
+    for (int b = 0; b < nb; b++) {
+        int p0 = band[b][0];
+        if (b != focus_band && (p0 == PANE_QVALUES || p0 == PANE_PARTITION))
+            prio[np++] = b;
+    }
+    int left = body_h, log_reserved = 0;
+    for (int i = 0; i < np; i++) {
+        int b = prio[i];
+        if (b == log_band) {
+            if (left >= bmin[b]) {
+                bh[b] = bmin[b];
+                left -= bmin[b];
+                log_reserved = 1;
+            }
+            continue;
+        }
+        int avail = left - (log_reserved ? 0 : bmin[log_band]);
+        int h = bwant[b] < avail ? bwant[b] : avail;
+        if (i == 0 && h < bmin[b])
+            h = left < bwant[b] ? left : bwant[b]; /* focus always shows */
+        if (h >= bmin[b]) {
+            bh[b] = h;
+            left -= h;
+        }
+    }
+    if (log_band >= 0 && bh[log_band] > 0)
+        bh[log_band] += left;
+    int y = body_y;
+    for (int b = 0; b < nb; b++) {
+        if (bh[b] <= 0)
+            continue;
+        if (band[b][1] < 0) {
+            t->rect[band[b][0]] = (struct tui_rect){y, 0, bh[b], cols, 1};
+        } else {
+            int lw = cols / 2;
+            t->rect[band[b][0]] = (struct tui_rect){y, 0, bh[b], lw, 1};
+            t->rect[band[b][1]] = (struct tui_rect){y, lw, bh[b], cols - lw, 1};
+        }
+        y += bh[b];
+    }
+}
+
+/* ---- drawing ---- */
+
+static void fmt_tick(char *b, size_t n, double s)
+{
+    if (s < 1e-3)
+        snprintf(b, n, "%gus", s * 1e6);
+    else if (s < 1)
+        snprintf(b, n, "%gms", s * 1e3);
+    else
+        snprintf(b, n, "%gs", s);
+}
+
+static void draw_header(struct tui *t, int cols, int rows)
+{
+    const struct model *m = t->v.m;
+    const struct lab *lab = run_lab(t->r);
+    char tick[24], line[512];
+    fmt_tick(tick, sizeof tick, lab->tick_s);
+    const char *speed = t->finished ? "finished"
+                        : t->paused ? "paused"
+                                    : speed_names[t->speed];
+    term_clear(0, 0, 2, cols);
+    term_clear(rows - 1, 0, 1, cols);
+    int x = 0;
+    x += term_text(0, x, cols - x, TR_TITLE, "wattson ");
+    snprintf(line, sizeof line,
+             "lab %s  speed %s  t %.2f/%.0fs  clock %s  tick %s  "
+             "rate %.0f/s",
+             lab->name, speed, m->t, lab->duration_s,
+             t->virtual_clock ? "virtual" : "wall", tick, t->rate);
+    term_text(0, x, cols - x, t->finished || t->paused ? TR_WARN : TR_VALUE,
+              line);
+
+    const char *detail, *path = run_policy_path(t->r);
+    enum run_policy_state ps = run_policy_state(t->r, &detail);
+    const char *pname = path ? strrchr(path, '/') : NULL;
+    pname = pname ? pname + 1 : path ? path : "builtin";
+    static const char *const state_names[] = {
+        [RUN_POLICY_BUILTIN] = "running",
+        [RUN_POLICY_RUNNING] = "running",
+        [RUN_POLICY_RELOADED] = "reloaded",
+        [RUN_POLICY_REJECTED] = "rejected",
+        [RUN_POLICY_FALLBACK] = "safe fallback",
+    };
+    if (m->budget_w > 0)
+        snprintf(line, sizeof line, "budget %.0fW  used %.1fW  pred %.1fW  ",
+                 m->budget_w, t->v.used_w, t->v.pred_w);
+    else
+        snprintf(line, sizeof line, "budget none  used %.1fW  pred %.1fW  ",
+                 t->v.used_w, t->v.pred_w);
+    x = term_text(1, 0, cols,
+                  m->budget_w > 0 && t->v.used_w > m->budget_w ? TR_ERROR
+                                                               : TR_VALUE,
+                  line);
+    if (path)
+        snprintf(line, sizeof line, "policy %s v%llu: %s%s%s", pname,
+                 (unsigned long long)run_policy_version(t->r), state_names[ps],
+                 *detail ? ": " : "", detail);
+    else
+        snprintf(line, sizeof line, "policy builtin: running");
+    term_text(1, x, cols - x,
+              ps == RUN_POLICY_REJECTED   ? TR_ERROR
+              : ps == RUN_POLICY_FALLBACK ? TR_WARN
+                                          : TR_OK,
+              line);
+
+    /* tabs, then a message or the key hint */
+    x = 0;
+    for (int p = 0; p < PANE__N; p++) {
+        char tab[32];
+        snprintf(tab, sizeof tab, "%c %s", pane_all[p]->key, pane_all[p]->name);
+        enum term_role role = p == t->focus      ? TR_FOCUS
+                              : t->rect[p].shown ? TR_NORMAL
+                                                 : TR_DIM;
+        x += term_text(rows - 1, x, cols - x, role, tab);
+        x += term_text(rows - 1, x, cols - x, TR_NORMAL, " ");
+    }
+    x += term_text(rows - 1, x, cols - x, TR_NORMAL, " ");
+    if (t->msg_until)
+        term_text(rows - 1, x, cols - x, TR_WARN, t->msg);
+    else
+        term_text(rows - 1, x, cols - x, TR_DIM, "? help  q quit");
+}
+
+static const char *const help_lines[] = {
+    "Tab / S-Tab   next / previous pane (also Right / Left)",
+    "1 .. 6        focus Devices Power Load Q-values Partition Log",
+    "z             zoom the focused pane (again: back)",
+    "Up / Down     select a device (an agent in Q-values); j / k",
+    "space         pause / resume",
+    "s             one tick (when paused)",
+    "+ / -         speed x1, x10, max (virtual clock only)",
+    "b / B         budget down / up by 10 W",
+    "r             reload the policy file",
+    ":             command line (not available yet)",
+    "?  Esc        this help; any key closes it",
+    "q             quit (every control is restored)",
+};
+
+static void draw_help(int rows, int cols)
+{
+    int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+    int w = 72 < cols ? 72 : cols, h = n + 2 < rows ? n + 2 : rows;
+    int y = (rows - h) / 2, x = (cols - w) / 2;
+    term_clear(y, x, h, w);
+    term_box(y, x, h, w, TR_TITLE, TR_FOCUS, "Help: keys");
+    for (int i = 0; i < n && i + 2 < h; i++)
+        term_text(y + 1 + i, x + 2, w - 4, TR_NORMAL, help_lines[i]);
+}
+
+static void render(struct tui *t, int full)
+{
+    int rows, cols;
+    term_size(&rows, &cols);
+    pane_view_update(&t->v);
+    term_begin_frame(full);
+    if (t->tiny) {
+        term_clear(0, 0, rows, cols);
+        term_textf(0, 0, cols, TR_WARN, "terminal too small (%dx%d)", cols,
+                   rows);
+        term_text(1, 0, cols, TR_NORMAL, "40x10 at least; q quits");
+        term_end_frame();
+        return;
+    }
+    draw_header(t, cols, rows);
+    for (int p = 0; p < PANE__N; p++) {
+        const struct tui_rect *rc = &t->rect[p];
+        if (!rc->shown || (!full && !(t->dirty & (1u << p))))
+            continue;
+        char title[32];
+        snprintf(title, sizeof title, "%c %s%s", pane_all[p]->key,
+                 pane_all[p]->name, t->zoom && p == t->focus ? " (zoom)" : "");
+        term_clear(rc->y, rc->x, rc->h, rc->w);
+        term_box(rc->y, rc->x, rc->h, rc->w,
+                 p == t->focus ? TR_TITLE : TR_BORDER,
+                 p == t->focus ? TR_FOCUS : TR_TITLE, title);
+        if (rc->h > 2 && rc->w > 2)
+            pane_all[p]->draw(&t->v, rc->y + 1, rc->x + 1, rc->h - 2,
+                              rc->w - 2);
+    }
+    if (t->help)
+        draw_help(rows, cols);
+    term_end_frame();
+    t->dirty = 0;
+    t->header_dirty = 0;
+}
+
+/* ---- the step ---- */
+
+static void tick_one(struct tui *t)
+{
+    run_tick(t->r);
+    pane_view_tick(&t->v, t->hist_every);
+    t->ticks_since_frame++;
+}
+
+static void run_due_ticks(struct tui *t, uint64_t now, uint64_t dt)
+{
+    const struct model *m = t->v.m;
+    uint64_t total = run_total_ticks(t->r);
+    uint64_t end = now + TUI_WORK_NS;
+    if (t->finished)
+        return;
+    if (t->step_req) {
+        t->step_req = 0;
+        if (m->tick < total)
+            tick_one(t);
+    } else if (!t->paused) {
+        if (t->speed == SPEED_MAX) {
+            while (m->tick < total && clock_mono_ns() < end)
+                tick_one(t);
+        } else {
+            t->acc_ns += dt * (t->speed == SPEED_X10 ? 10u : 1u);
+            uint64_t due = t->acc_ns / t->tick_ns;
+            t->acc_ns -= due * t->tick_ns;
+            for (uint64_t i = 0; i < due && m->tick < total; i++) {
+                tick_one(t);
+                if (clock_mono_ns() > end) {
+                    t->acc_ns = 0; /* cannot keep up: drop the rest */
+                    break;
+                }
+            }
+        }
+    }
+    if (m->tick >= total) {
+        t->finished = 1;
+        t->paused = 1;
+        log_msg(LOG_INFO, "finished: %.1f s of %s; q quits", m->t,
+                run_lab(t->r)->name);
+        t->header_dirty = 1;
+    }
+}
+
+static int tui_step(void *arg)
+{
+    struct tui *t = arg;
+    uint64_t now = clock_mono_ns();
+    uint64_t dt = now - t->last_ns;
+    t->last_ns = now;
+    if (dt > 100000000u)
+        dt = 100000000u; /* after a stop (Ctrl-Z): no catching up */
+
+    while (t->kh != t->kt) {
+        apply_key(t, t->keys[t->kh++ % TUI_KEYQ]);
+        t->input = 1;
+    }
+    if (t->quit)
+        return 1;
+    if (t->resized) {
+        t->resized = 0;
+        term_resize();
+        t->layout_dirty = 1;
+    }
+    if (run_service(t->r))
+        t->header_dirty = 1;
+    run_due_ticks(t, now, dt);
+
+    /* what is dirty */
+    if (t->ticks_since_frame)
+        t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
+    if (pane_log_gen() != t->seen_log) {
+        t->seen_log = pane_log_gen();
+        t->dirty |= 1u << PANE_LOG;
+    }
+    if (pane_tables_gen() != t->seen_tables) {
+        t->seen_tables = pane_tables_gen();
+        t->dirty |= 1u << PANE_QVALUES | 1u << PANE_PARTITION;
+    }
+    if (t->msg_until && now > t->msg_until) {
+        t->msg_until = 0;
+        t->header_dirty = 1;
+    }
+    if (now - t->rate_t0 >= 1000000000u) {
+        double r = (double)(t->v.m->tick - t->rate_tick0) * 1e9 /
+                   (double)(now - t->rate_t0);
+        if (r != t->rate)
+            t->header_dirty = 1;
+        t->rate = r;
+        t->rate_t0 = now;
+        t->rate_tick0 = t->v.m->tick;
+    }
+
+    int due = now - t->last_frame_ns >= TUI_FRAME_NS || t->input;
+    if (t->layout_dirty) {
+        layout(t);
+        render(t, 1);
+        t->layout_dirty = 0;
+    } else if (due && (t->dirty || t->header_dirty)) {
+        render(t, 0);
+    } else {
+        return 0;
+    }
+    t->last_frame_ns = now;
+    t->ticks_since_frame = 0;
+    t->input = 0;
+    return 0;
+}
+
+int tui_run(struct run *r, char *err, size_t errlen)
+{
+    struct tui *t = &tui_state;
+    memset(t, 0, sizeof *t);
+    t->r = r;
+    t->loop = run_event_loop(r);
+    const struct lab *lab = run_lab(r);
+    t->tick_ns = (uint64_t)llround(lab->tick_s * 1e9);
+    if (t->tick_ns == 0)
+        t->tick_ns = 1;
+    /* One history slot per ~0.1 s of lab time. */
+    double every = round(0.1 / lab->tick_s);
+    t->hist_every = every < 1 ? 1 : every > 1e6 ? 1000000 : (uint32_t)every;
+    t->virtual_clock = run_clock_is_virtual(r);
+    t->focus = PANE_DEVICES;
+    if (pane_view_init(&t->v, r, TUI_HIST) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
+    if (term_init(err, errlen) != 0) {
+        pane_view_free(&t->v);
+        return RUN_ERR;
+    }
+    log_set_sink(tui_log_sink, t);
+    if (loop_add_fd(t->loop, STDIN_FILENO, on_stdin, t) != 0 ||
+        loop_add_signal(t->loop, SIGWINCH, on_winch, t) != 0) {
+        log_set_sink(NULL, NULL);
+        term_restore();
+        pane_view_free(&t->v);
+        snprintf(err, errlen, "cannot watch the terminal (event loop)");
+        return RUN_ERR;
+    }
+    uint64_t start = clock_mono_ns();
+    t->last_ns = t->rate_t0 = start;
+    t->layout_dirty = 1;
+    int rc = loop_run(t->loop, 1, TUI_STEP_NS, tui_step, t);
+    log_set_sink(NULL, NULL);
+    term_restore();
+    pane_view_free(&t->v);
+    int sig = loop_signal(t->loop);
+    run_set_outcome(r, (double)(clock_mono_ns() - start) / 1e9, sig != 0);
+    if (rc != 0) {
+        snprintf(err, errlen, "event loop failed");
+        return RUN_ERR;
+    }
+    if (sig) {
+        log_msg(LOG_WARN,
+                "stopped by signal %d at t=%.3f s; restoring "
+                "controls",
+                sig, run_model(r)->t);
+        return RUN_INTERRUPTED;
+    }
+    return RUN_OK;
+}
