@@ -5,7 +5,7 @@
  *   wattson --console            the console (stdin/stdout must be a tty)
  *   wattson run [options]        headless run of a lab
  *   wattson plugins [options]    list the loaded plugins and what they expose
- *   wattson bench [NAME]         headless simulation benchmarks
+ *   wattson bench [NAME]         simulation and console benchmarks
  *   wattson --help | --version
  *
  * Exit codes are those of enum run_exit (run.h), documented in the README.
@@ -44,9 +44,8 @@ static const char usage_text[] =
     "  run        run a lab headless and print its summary as JSON\n"
     "  plugins    list every loaded plugin, its devices, signals and "
     "controls\n"
-    "  bench [NAME]  headless benchmarks: tick16, tick256, policy16, "
-    "policy256\n"
-    "             or all (default)\n"
+    "  bench [NAME]  benchmarks: tick16, tick256, policy16, policy256,\n"
+    "             console (CPU use of the console, 30 s) or all (default)\n"
     "With no command: the interactive console when stdout is a terminal\n"
     "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"

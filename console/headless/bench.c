@@ -3,13 +3,23 @@
  */
 #include "headless/bench.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/model.h"
 #include "headless/run.h"
+#include "tui/tui.h"
 
 int bench_lab(char *buf, size_t len, unsigned n_pus)
 {
@@ -156,6 +166,216 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
     return 0;
 }
 
+/* ---- console: CPU use of the live console ---- */
+
+#define CONSOLE_SECONDS 30
+
+/* What one measured child reports through its pipe. */
+struct cpu_report {
+    double user_s, sys_s, wall_s;
+    unsigned long long ticks;
+    int rc;
+};
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* In a child: run_new on the default lab, then either the console (on
+ * the pseudo-terminal already on fds 0/1) or the headless runner paced by
+ * the wall clock for CONSOLE_SECONDS; reports getrusage(RUSAGE_SELF)
+ * around that part alone (set-up excluded) and exits. */
+static void cpu_child(int console, const char **dirs, size_t n_dirs, int wfd)
+{
+    struct cpu_report rep = {0};
+    char err[1024];
+    struct run_opts o = {.plugin_dirs = dirs, .n_plugin_dirs = n_dirs};
+    if (!console) {
+        o.realtime = 1;
+        o.duration_s = CONSOLE_SECONDS;
+    }
+    struct run *r;
+    rep.rc = run_new(&o, &r, err, sizeof err);
+    if (rep.rc != RUN_OK) {
+        fprintf(stderr, "wattson: bench console: %s\n", err);
+    } else {
+        struct rusage u0, u1;
+        getrusage(RUSAGE_SELF, &u0);
+        uint64_t t0 = clock_mono_ns();
+        rep.rc = console ? tui_run(r, err, sizeof err)
+                         : run_loop(r, err, sizeof err);
+        uint64_t t1 = clock_mono_ns();
+        getrusage(RUSAGE_SELF, &u1);
+        if (rep.rc == RUN_ERR)
+            fprintf(stderr, "wattson: bench console: %s\n", err);
+        rep.user_s = tv_s(u1.ru_utime) - tv_s(u0.ru_utime);
+        rep.sys_s = tv_s(u1.ru_stime) - tv_s(u0.ru_stime);
+        rep.wall_s = (double)(t1 - t0) / 1e9;
+        rep.ticks = (unsigned long long)run_model(r)->tick;
+        run_free(r);
+    }
+    ssize_t n = write(wfd, &rep, sizeof rep);
+    _exit(n == (ssize_t)sizeof rep && rep.rc == RUN_OK ? 0 : 1);
+}
+
+static pid_t spawn_measured(int console, int pty_slave, int pty_master,
+                            const char **dirs, size_t n_dirs, int *rfd)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        if (console) {
+            /* The pty becomes the child's controlling terminal, stdin
+             * and stdout; stderr stays where it was. */
+            close(pty_master);
+            setsid();
+            ioctl(pty_slave, TIOCSCTTY, 0);
+            if (dup2(pty_slave, STDIN_FILENO) < 0 ||
+                dup2(pty_slave, STDOUT_FILENO) < 0)
+                _exit(1);
+            if (pty_slave > STDOUT_FILENO)
+                close(pty_slave);
+            setenv("TERM", "xterm-256color", 1);
+        } else {
+            if (pty_master >= 0)
+                close(pty_master);
+            if (pty_slave >= 0)
+                close(pty_slave);
+        }
+        cpu_child(console, dirs, n_dirs, p[1]);
+    }
+    close(p[1]);
+    *rfd = p[0];
+    return pid;
+}
+
+static int read_report(pid_t pid, int fd, struct cpu_report *rep)
+{
+    ssize_t n = read(fd, rep, sizeof *rep);
+    close(fd);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return n == (ssize_t)sizeof *rep && WIFEXITED(st) && WEXITSTATUS(st) == 0
+               ? 0
+               : -1;
+}
+
+/* The console on the default lab at x1 (10 Hz refresh) for 30 s of wall
+ * time on an 80x24 pseudo-terminal, and, at the same time in another
+ * process, the baseline: the same lab run headless on the wall clock
+ * (`wattson run --realtime`) for the same 30 s.  Both are CPU time
+ * (user + sys, getrusage) over wall time, in % of one core. */
+static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
+{
+    int master = -1, slave = -1;
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    if (openpty(&master, &slave, NULL, NULL, &ws) != 0) {
+        fprintf(stderr, "wattson: bench console: openpty: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    int cfd = -1, bfd = -1;
+    pid_t cpid = spawn_measured(1, slave, master, dirs, n_dirs, &cfd);
+    close(slave);
+    pid_t bpid =
+        cpid < 0 ? -1 : spawn_measured(0, -1, master, dirs, n_dirs, &bfd);
+    if (cpid < 0 || bpid < 0) {
+        fprintf(stderr, "wattson: bench console: fork: %s\n", strerror(errno));
+        if (cpid > 0) {
+            kill(cpid, SIGTERM);
+            waitpid(cpid, NULL, 0);
+        }
+        close(master);
+        return 1;
+    }
+    /* Be the terminal: drain what the console draws, then press q. */
+    uint64_t t0 = clock_mono_ns();
+    uint64_t quit_at = t0 + (uint64_t)CONSOLE_SECONDS * 1000000000u;
+    unsigned long long bytes = 0;
+    int sent_q = 0;
+    for (;;) {
+        uint64_t now = clock_mono_ns();
+        if (!sent_q && now >= quit_at) {
+            if (write(master, "q", 1) == 1)
+                sent_q = 1;
+        }
+        if (now > quit_at + 10000000000u)
+            break; /* did not quit within 10 s */
+        struct pollfd pf = {.fd = master, .events = POLLIN};
+        int wait_ms = sent_q ? 100 : (int)((quit_at - now) / 1000000u) + 1;
+        int n = poll(&pf, 1, wait_ms > 100 ? 100 : wait_ms);
+        if (n > 0) {
+            char buf[4096];
+            ssize_t got = read(master, buf, sizeof buf);
+            if (got <= 0)
+                break; /* EIO: the console's side is closed */
+            if (!sent_q)
+                bytes += (unsigned long long)got;
+        } else if (n < 0 && errno != EINTR) {
+            break;
+        }
+        if (sent_q && waitpid(cpid, NULL, WNOHANG) == cpid) {
+            cpid = 0; /* reaped; the report is in the pipe */
+            break;
+        }
+    }
+    struct cpu_report con = {0}, base = {0};
+    int bad = 0;
+    if (cpid > 0) {
+        ssize_t n = read(cfd, &con, sizeof con);
+        close(cfd);
+        int st = 0;
+        if (waitpid(cpid, &st, WNOHANG) == 0) {
+            kill(cpid, SIGKILL);
+            waitpid(cpid, &st, 0);
+            bad = 1;
+        }
+        bad |=
+            n != (ssize_t)sizeof con || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    } else {
+        ssize_t n = read(cfd, &con, sizeof con);
+        close(cfd);
+        bad |= n != (ssize_t)sizeof con || con.rc != RUN_OK;
+    }
+    close(master);
+    bad |= read_report(bpid, bfd, &base) != 0;
+    if (bad || con.wall_s <= 0 || base.wall_s <= 0) {
+        fprintf(stderr, "wattson: bench console: a measured run failed\n");
+        return 1;
+    }
+    double con_pct = 100.0 * (con.user_s + con.sys_s) / con.wall_s;
+    double base_pct = 100.0 * (base.user_s + base.sys_s) / base.wall_s;
+    fprintf(out,
+            "console   default lab, x1, 10 Hz refresh, 80x24 pseudo-terminal, "
+            "%d s of wall time\n",
+            CONSOLE_SECONDS);
+    fprintf(out,
+            "  console CPU      %10.2f %%  of one core (user %.2f s + sys "
+            "%.2f s over %.1f s; %llu ticks, %.0f B/s to the terminal)\n",
+            con_pct, con.user_s, con.sys_s, con.wall_s, con.ticks,
+            (double)bytes / (double)CONSOLE_SECONDS);
+    fprintf(out,
+            "  baseline CPU     %10.2f %%  (same lab headless, run "
+            "--realtime, same %d s, concurrently; %llu ticks)\n",
+            base_pct, CONSOLE_SECONDS, base.ticks);
+    fprintf(out, "  console - base   %10.2f %%  (drawing, input, layout)\n",
+            con_pct - base_pct);
+    fprintf(out, "  target           %10s    console < 2 %% of one core: %s\n",
+            "", con_pct < 2.0 ? "met" : "NOT met");
+    return 0;
+}
+
 #ifndef WATTSON_POLICY_DIR
 #define WATTSON_POLICY_DIR "lua-policies"
 #endif
@@ -182,10 +402,15 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
         rc |= bench_size(benches[i].n, benches[i].policy, plugin_dirs, n_dirs,
                          out);
     }
+    if (all || strcmp(name, "console") == 0) {
+        found = 1;
+        fflush(out);
+        rc |= bench_console(plugin_dirs, n_dirs, out);
+    }
     if (!found) {
         fprintf(stderr,
                 "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
-                "policy16, policy256, all)\n",
+                "policy16, policy256, console, all)\n",
                 name);
         return 2;
     }

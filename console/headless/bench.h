@@ -2,7 +2,10 @@
  * bench - `wattson bench [NAME]`: headless ticks per second on generated
  * labs of 16 and 256 processing units, the median cost of each pipeline
  * stage, and the ratio of a whole tick to the bare driver read measured in
- * the same run (the baseline), so figures compare across machines.
+ * the same run (the baseline), so figures compare across machines; and
+ * `console`: the console's CPU use (getrusage, % of one core) at x1 on
+ * the default lab over 30 s of wall time on a pseudo-terminal, next to
+ * the same lab run headless on the wall clock for the same 30 s.
  */
 #ifndef WATTSON_BENCH_H
 #define WATTSON_BENCH_H

@@ -38,6 +38,8 @@
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 
+#define RUN_RETIRED_MAX 16
+
 struct run {
     struct lab *lab;
     struct plug **plugs;
@@ -69,6 +71,20 @@ struct run {
     int last_reload;    /* enum policy_load_result of the last try */
     char last_reload_err[256];
     uint64_t *stage_ns;
+    struct policy_limits plim; /* for a policy started later (a switch) */
+    int sighup_on;
+    /* Watches of files no longer the policy's: a watch lives as long as
+     * the loop (watch.h), so they are freed in run_free. */
+    struct watch *retired[RUN_RETIRED_MAX];
+    size_t n_retired;
+    /* Manual overrides (the console's `set`), per control: applied after
+     * decide and before guard every tick until cleared. */
+    double *ovr;
+    uint8_t *ovr_set;
+    size_t n_ovr;
+    /* `record start`: a trace of the ticks from now on. */
+    struct tracefile rtrace;
+    int have_rtrace;
 };
 
 static struct run *active_run;
@@ -176,25 +192,27 @@ static void on_sighup(void *arg)
 /* Loads the first version of the policy and starts watching its file.
  * The telemetry ring the policy's history() reads is the record stage's,
  * so this runs after record_init. */
-static int policy_start(struct run *r, const struct run_opts *o, char *err,
-                        size_t errlen)
+static void policy_limits_for(struct run *r, const struct run_opts *o)
 {
-    struct policy_limits lim;
-    char msg[1024];
-    policy_limits_default(&lim);
+    struct policy_limits *lim = &r->plim;
+    policy_limits_default(lim);
     if (r->lab->policy_mem_bytes > 0)
-        lim.mem_bytes = r->lab->policy_mem_bytes;
+        lim->mem_bytes = r->lab->policy_mem_bytes;
     if (r->lab->policy_instructions > 0)
-        lim.instructions = r->lab->policy_instructions;
+        lim->instructions = r->lab->policy_instructions;
     if (r->lab->policy_time_s > 0)
-        lim.time_ns = (uint64_t)llround(r->lab->policy_time_s * 1e9);
+        lim->time_ns = (uint64_t)llround(r->lab->policy_time_s * 1e9);
     if (o->policy_mem_bytes > 0)
-        lim.mem_bytes = o->policy_mem_bytes;
+        lim->mem_bytes = o->policy_mem_bytes;
     if (o->policy_instructions > 0)
-        lim.instructions = o->policy_instructions;
+        lim->instructions = o->policy_instructions;
     if (o->policy_time_s > 0)
-        lim.time_ns = (uint64_t)llround(o->policy_time_s * 1e9);
+        lim->time_ns = (uint64_t)llround(o->policy_time_s * 1e9);
+}
 
+static int policy_start(struct run *r, char *err, size_t errlen)
+{
+    char msg[1024];
     r->watch = watch_new(r->loop, r->policy_path, msg, sizeof msg);
     if (!r->watch) {
         snprintf(err, errlen, "policy %s: %s", r->policy_path, msg);
@@ -204,7 +222,7 @@ static int policy_start(struct run *r, const struct run_opts *o, char *err,
     size_t len;
     if (watch_read(r->watch, &text, &len, err, errlen) != 0)
         return RUN_LAB;
-    if (policy_new(&r->policy, &r->model, &r->rec.hist, &lim, msg,
+    if (policy_new(&r->policy, &r->model, &r->rec.hist, &r->plim, msg,
                    sizeof msg) != 0) {
         free(text);
         snprintf(err, errlen, "%s", msg);
@@ -219,6 +237,7 @@ static int policy_start(struct run *r, const struct run_opts *o, char *err,
         snprintf(err, errlen, "cannot watch SIGHUP");
         return RUN_ERR;
     }
+    r->sighup_on = 1;
     return RUN_OK;
 }
 
@@ -232,26 +251,34 @@ static void keep_reload_err(struct run *r, const char *err)
     r->last_reload_err[n] = '\0';
 }
 
-int run_policy_text(struct run *r, const char *text, size_t len, char *err,
-                    size_t errlen)
+static void trace_reload(struct run *r, int ok, const char *error)
+{
+    if (r->have_jsonl)
+        tracefile_reload(&r->jsonl, &r->model, ok, error);
+    if (r->have_rtrace)
+        tracefile_reload(&r->rtrace, &r->model, ok, error);
+}
+
+/* run_policy_text with the version named `name` (a switch names the new
+ * file). */
+static int policy_text_named(struct run *r, const char *name, const char *text,
+                             size_t len, char *err, size_t errlen)
 {
     if (!r->policy) {
         snprintf(err, errlen, "this run has no Lua policy");
         return POLICY_REJECTED;
     }
-    int rc = policy_load(r->policy, r->policy_path, text, len, &r->model, err,
-                         errlen);
+    int rc = policy_load(r->policy, name, text, len, &r->model, err, errlen);
     if (rc == POLICY_SAME)
         return rc;
     r->last_reload = rc;
     if (rc == POLICY_SWAPPED) {
         r->last_reload_err[0] = '\0';
         r->sum.reloads++;
-        log_msg(LOG_INFO, "%s: version %llu loaded", r->policy_path,
+        log_msg(LOG_INFO, "%s: version %llu loaded", name,
                 (unsigned long long)policy_version(r->policy));
         decide_resume(&r->dec);
-        if (r->have_jsonl)
-            tracefile_reload(&r->jsonl, &r->model, 1, NULL);
+        trace_reload(r, 1, NULL);
         return rc;
     }
     keep_reload_err(r, err);
@@ -259,9 +286,14 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
     log_msg(LOG_WARN,
             "reload rejected, the previous version keeps deciding: %s", err);
     policy_event(r->policy, "reload_rejected", err);
-    if (r->have_jsonl)
-        tracefile_reload(&r->jsonl, &r->model, 0, err);
+    trace_reload(r, 0, err);
     return rc;
+}
+
+int run_policy_text(struct run *r, const char *text, size_t len, char *err,
+                    size_t errlen)
+{
+    return policy_text_named(r, r->policy_path, text, len, err, errlen);
 }
 
 uint64_t run_policy_allocs(const struct run *r)
@@ -286,8 +318,7 @@ static void policy_reload(struct run *r)
             keep_reload_err(r, err);
             log_msg(LOG_WARN, "%s; the loaded policy keeps deciding", err);
             r->sum.reload_errors++;
-            if (r->have_jsonl)
-                tracefile_reload(&r->jsonl, &r->model, 0, err);
+            trace_reload(r, 0, err);
         }
         r->source_missing = 1;
         return;
@@ -354,6 +385,244 @@ void run_set_budget(struct run *r, double watts)
     r->sum.budget_w = watts;
 }
 
+/* ---- the console's commands: policy switch, overrides, recording ---- */
+
+static void retire_watch(struct run *r, struct watch *w)
+{
+    /* The caller checked there is room. */
+    r->retired[r->n_retired++] = w;
+}
+
+/* From the built-in policy to a Lua one: a host, its first version, the
+ * decide stage re-made with the Lua ops.  Nothing changes on failure. */
+static int policy_first(struct run *r, const char *name, const char *text,
+                        size_t len, char *err, size_t errlen)
+{
+    struct policy *p = NULL;
+    struct decide nd;
+    if (policy_new(&p, &r->model, &r->rec.hist, &r->plim, err, errlen) != 0)
+        return POLICY_REJECTED;
+    int rc = policy_load(p, name, text, len, &r->model, err, errlen);
+    if (rc != POLICY_SWAPPED) {
+        policy_free(p);
+        log_msg(LOG_WARN,
+                "policy rejected, the built-in policy keeps "
+                "deciding: %s",
+                err);
+        trace_reload(r, 0, err);
+        return POLICY_REJECTED;
+    }
+    if (decide_init(&nd, &policy_lua_ops, p, &r->model) != 0) {
+        policy_free(p);
+        snprintf(err, errlen, "out of memory");
+        return POLICY_REJECTED;
+    }
+    if (!r->sighup_on) {
+        if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) != 0) {
+            decide_free(&nd);
+            policy_free(p);
+            snprintf(err, errlen, "cannot watch SIGHUP");
+            return POLICY_REJECTED;
+        }
+        r->sighup_on = 1;
+    }
+    decide_free(&r->dec);
+    r->dec = nd;
+    r->policy = p;
+    r->last_reload = POLICY_SWAPPED;
+    r->last_reload_err[0] = '\0';
+    log_msg(LOG_INFO,
+            "%s: version %llu loaded (the built-in policy no "
+            "longer decides)",
+            name, (unsigned long long)policy_version(p));
+    trace_reload(r, 1, NULL);
+    return POLICY_SWAPPED;
+}
+
+int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
+{
+    char msg[1024];
+    if (!path || !*path) {
+        snprintf(err, errlen, "no policy file given");
+        return POLICY_REJECTED;
+    }
+    if (r->n_retired >= RUN_RETIRED_MAX) {
+        snprintf(err, errlen,
+                 "%d policy switches in this run already; restart with "
+                 "--policy %s",
+                 RUN_RETIRED_MAX, path);
+        return POLICY_REJECTED;
+    }
+    struct watch *w = watch_new(r->loop, path, msg, sizeof msg);
+    if (!w) {
+        snprintf(err, errlen, "%s: %s", path, msg);
+        return POLICY_REJECTED;
+    }
+    /* From here on `w` is registered with the loop: retired on failure,
+     * never freed before the loop. */
+    char *npath = strdup(path), *text = NULL;
+    size_t len = 0;
+    if (!npath) {
+        snprintf(err, errlen, "out of memory");
+        retire_watch(r, w);
+        return POLICY_REJECTED;
+    }
+    if (watch_read(w, &text, &len, err, errlen) != 0) {
+        retire_watch(r, w);
+        free(npath);
+        return POLICY_REJECTED;
+    }
+    int rc = r->policy ? policy_text_named(r, npath, text, len, err, errlen)
+                       : policy_first(r, npath, text, len, err, errlen);
+    free(text);
+    if (rc == POLICY_SAME)
+        snprintf(err, errlen,
+                 "%s: same text as the running (or last rejected) version; "
+                 "nothing loaded",
+                 path);
+    if (rc != POLICY_SWAPPED) {
+        retire_watch(r, w);
+        free(npath);
+        return rc;
+    }
+    if (r->watch)
+        retire_watch(r, r->watch);
+    r->watch = w;
+    free(r->policy_path);
+    r->policy_path = npath;
+    r->source_missing = 0;
+    return rc;
+}
+
+/* The control `ctl` of device `dev`, or -1 with a message. */
+static int find_ctl(const struct run *r, const char *dev, const char *ctl,
+                    char *err, size_t errlen)
+{
+    const struct model *m = &r->model;
+    int d = dev ? model_find_device(m, dev) : -1;
+    if (d < 0) {
+        snprintf(err, errlen, "no such device '%s'", dev ? dev : "");
+        return -1;
+    }
+    int c = ctl ? model_find_control(m, (uint32_t)d, ctl) : -1;
+    if (c < 0) {
+        size_t n = (size_t)snprintf(err, errlen, "%s has no control '%s' (",
+                                    dev, ctl ? ctl : "");
+        for (uint32_t i = m->dctl_off[d]; i < m->dctl_off[d + 1] && n < errlen;
+             i++)
+            n += (size_t)snprintf(err + n, errlen - n, "%s%s",
+                                  i > m->dctl_off[d] ? ", " : "",
+                                  m->controls[m->dctl[i]].name);
+        if (n < errlen)
+            snprintf(err + n, errlen - n, "%s)",
+                     m->dctl_off[d] == m->dctl_off[d + 1] ? "none" : "");
+        return -1;
+    }
+    return c;
+}
+
+int run_override(struct run *r, const char *dev, const char *ctl, double value,
+                 char *err, size_t errlen)
+{
+    int c = find_ctl(r, dev, ctl, err, errlen);
+    if (c < 0)
+        return -1;
+    const struct model_control *mc = &r->model.controls[c];
+    if (!isfinite(value)) {
+        snprintf(err, errlen, "%s.%s: not a finite number", dev, ctl);
+        return -1;
+    }
+    if (value < mc->min || value > mc->max) {
+        snprintf(err, errlen, "%s.%s: %g outside [%g, %g] %s", dev, ctl, value,
+                 mc->min, mc->max, mc->unit);
+        return -1;
+    }
+    if (!r->model.plugins[mc->plugin].writable) {
+        snprintf(err, errlen,
+                 "%s.%s: read-only (real hardware without --allow-writes)", dev,
+                 ctl);
+        return -1;
+    }
+    if (!r->ovr_set[c])
+        r->n_ovr++;
+    r->ovr[c] = value;
+    r->ovr_set[c] = 1;
+    return 0;
+}
+
+int run_override_clear(struct run *r, const char *dev, const char *ctl,
+                       char *err, size_t errlen)
+{
+    int c = find_ctl(r, dev, ctl, err, errlen);
+    if (c < 0)
+        return -1;
+    if (r->ovr_set[c])
+        r->n_ovr--;
+    r->ovr_set[c] = 0;
+    return 0;
+}
+
+int run_override_get(const struct run *r, size_t c, double *value)
+{
+    if (c >= r->model.n_controls || !r->ovr_set[c])
+        return 0;
+    if (value)
+        *value = r->ovr[c];
+    return 1;
+}
+
+/* After decide, before guard: the overrides are decisions like any other
+ * and go through the guard. */
+static void apply_overrides(struct run *r, struct model *m)
+{
+    if (!r->n_ovr)
+        return;
+    for (size_t c = 0; c < m->n_controls; c++)
+        if (r->ovr_set[c]) {
+            m->decision[c] = r->ovr[c];
+            m->decided[c] = 1;
+        }
+}
+
+int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
+{
+    if (r->have_rtrace) {
+        snprintf(err, errlen, "already recording to %s (record stop first)",
+                 r->rtrace.path);
+        return -1;
+    }
+    if (!path || !*path) {
+        snprintf(err, errlen, "no file given");
+        return -1;
+    }
+    if ((r->have_jsonl && strcmp(path, r->jsonl.path) == 0) ||
+        (r->have_csv && strcmp(path, r->csv.path) == 0)) {
+        snprintf(err, errlen, "%s: the run's own output", path);
+        return -1;
+    }
+    if (tracefile_open(&r->rtrace, path, 0, err, errlen) != 0)
+        return -1;
+    tracefile_header(&r->rtrace, &r->model, r->lab,
+                     r->policy_path ? r->policy_path : "builtin");
+    r->have_rtrace = 1;
+    return 0;
+}
+
+int run_record_stop(struct run *r, char *err, size_t errlen)
+{
+    if (!r->have_rtrace) {
+        snprintf(err, errlen, "not recording");
+        return -1;
+    }
+    r->have_rtrace = 0;
+    return tracefile_commit(&r->rtrace, &r->sum, err, errlen);
+}
+
+const char *run_record_path(const struct run *r)
+{
+    return r->have_rtrace ? r->rtrace.path : NULL;
+}
+
 void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
 {
     r->sum.wall_seconds = wall_seconds;
@@ -371,6 +640,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_ERR;
     }
     r->lock_fd = -1;
+    r->have_rtrace = 0;
     if (o->lab_path)
         rc = lab_load_file(o->lab_path, &r->lab, err, errlen);
     else if (o->lab_text)
@@ -389,6 +659,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         lab->tick_s = o->tick_s;
     if (o->has_seed)
         lab->seed = o->seed;
+    policy_limits_for(r, o);
     const char *policy = o->policy ? o->policy : lab->policy;
     if (policy && strcmp(policy, "builtin") != 0) {
         /* A lab's policy is relative to the lab; --policy to the shell. */
@@ -430,6 +701,14 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     r->model.budget_w = lab->budget_w;
+    r->ovr =
+        calloc(r->model.n_controls ? r->model.n_controls : 1, sizeof *r->ovr);
+    r->ovr_set = calloc(r->model.n_controls ? r->model.n_controls : 1, 1);
+    if (!r->ovr || !r->ovr_set) {
+        snprintf(err, errlen, "out of memory");
+        run_free(r);
+        return RUN_ERR;
+    }
     int real_writes = 0;
     for (size_t p = 0; p < r->model.n_plugins; p++)
         if (r->model.plugins[p].writable && !r->model.plugins[p].simulated)
@@ -483,7 +762,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     /* ...and into the history, so a policy's history() has it at tick 1. */
     ring_push(&r->rec.hist, r->model.val, r->model.valid);
     if (r->policy_path) {
-        rc = policy_start(r, o, err, errlen);
+        rc = policy_start(r, err, errlen);
         if (rc != RUN_OK) {
             run_free(r);
             return rc;
@@ -536,6 +815,7 @@ void run_tick(struct run *r)
         forecast_run(&r->fc, m);
         propose_run(&r->prop, m);
         decide_run(&r->dec, m, &r->stats);
+        apply_overrides(r, m);
         guard_run(m, &r->stats);
         actuate_run(&r->act, m, &r->stats);
     } else {
@@ -550,6 +830,7 @@ void run_tick(struct run *r)
         propose_run(&r->prop, m);
         stage_mark(r, STAGE_PROPOSE, &t0);
         decide_run(&r->dec, m, &r->stats);
+        apply_overrides(r, m);
         stage_mark(r, STAGE_DECIDE, &t0);
         guard_run(m, &r->stats);
         stage_mark(r, STAGE_GUARD, &t0);
@@ -568,6 +849,9 @@ void run_tick(struct run *r)
         record_run(&r->rec, m, &r->sum);
         stage_mark(r, STAGE_RECORD, &t0);
     }
+    if (r->have_rtrace)
+        tracefile_tick(&r->rtrace, m,
+                       r->rec.last_power_valid ? r->rec.last_power_w : 0);
 }
 
 void run_tick_sample_only(struct run *r)
@@ -667,6 +951,10 @@ int run_finish(struct run *r, char *err, size_t errlen)
             code = RUN_IO;
         }
     }
+    if (r->have_rtrace && run_record_stop(r, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        code = RUN_IO;
+    }
     return code;
 }
 
@@ -682,6 +970,8 @@ void run_free(struct run *r)
         tracefile_abort(&r->jsonl);
     if (r->have_csv)
         tracefile_abort(&r->csv);
+    if (r->have_rtrace)
+        tracefile_abort(&r->rtrace);
     record_free(&r->rec);
     actuate_free(&r->act);
     decide_free(&r->dec);
@@ -695,7 +985,11 @@ void run_free(struct run *r)
     safety_unlock(r->lock_fd);
     loop_free(r->loop); /* before the watch: it holds the watch's events */
     watch_free(r->watch);
+    for (size_t i = 0; i < r->n_retired; i++)
+        watch_free(r->retired[i]);
     policy_free(r->policy);
+    free(r->ovr);
+    free(r->ovr_set);
     free(r->policy_path);
     lab_free(r->lab);
     free(r);

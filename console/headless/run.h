@@ -119,6 +119,51 @@ void run_set_budget(struct run *r, double watts);
  * summary (wall_seconds, interrupted). */
 void run_set_outcome(struct run *r, double wall_seconds, int interrupted);
 
+/* ---- for the console's command line (console/tui/cmdline.h) ---- */
+
+/* Makes the Lua policy file at `path` the run's policy: its text is loaded
+ * as the next version (as a reload would: transaction, log, trace record)
+ * and, if it is swapped in, `path` becomes the watched file (edits to it
+ * reload, `r`/SIGHUP read it).  A run on the built-in policy gets a Lua
+ * policy host with the run's limits, and the file becomes its first
+ * version; SIGHUP starts reloading it.  On rejection nothing changes (the
+ * running policy keeps deciding).  Returns an enum policy_load_result:
+ * POLICY_SWAPPED, POLICY_SAME (equal to the running or last rejected text:
+ * nothing loaded, nothing switched; `err` says so) or POLICY_REJECTED with
+ * one line in `err`.  At most 16 switches per run (watches last as long
+ * as the event loop). */
+int run_policy_switch(struct run *r, const char *path, char *err,
+                      size_t errlen);
+
+/* A manual decision: from the next tick on, control `ctl` of device `dev`
+ * is decided `value` after the policy decided, every tick, until
+ * run_override_clear; it passes the guard like any decision (snapped to
+ * the control's step).  Validated as the Lua out proxies do: a known
+ * device and control, finite, within [min, max], and the control must be
+ * writable.  Returns 0, or -1 with one line in `err` naming what is
+ * wrong.  Allocates nothing. */
+int run_override(struct run *r, const char *dev, const char *ctl, double value,
+                 char *err, size_t errlen);
+/* The policy decides `ctl` of `dev` again.  -1 (and `err`) for an unknown
+ * device or control; 0 otherwise, overridden or not. */
+int run_override_clear(struct run *r, const char *dev, const char *ctl,
+                       char *err, size_t errlen);
+/* 1 (and *value) when global control `c` is overridden, else 0. */
+int run_override_get(const struct run *r, size_t c, double *value);
+
+/* Starts a JSONL trace of the ticks from now on at `path` (the run's
+ * trace format: a header, one line per tick, reload lines, the summary so
+ * far as the last line), written to a temporary file and renamed at
+ * run_record_stop (or run_finish; run_free discards it).  Returns 0, or
+ * -1 with "PATH: reason" (unwritable, already recording, the run's own
+ * --out/--csv).  Nothing is created on failure. */
+int run_record_start(struct run *r, const char *path, char *err, size_t errlen);
+/* Completes and renames the recording.  -1 with a message when not
+ * recording or the write failed (then nothing is left behind). */
+int run_record_stop(struct run *r, char *err, size_t errlen);
+/* The file being recorded, or NULL. */
+const char *run_record_path(const struct run *r);
+
 /* Pipeline stage timing for `wattson bench`: when set, run_tick adds each
  * stage's nanoseconds into ns[stage]. */
 enum run_stage {

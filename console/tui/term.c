@@ -81,6 +81,9 @@ static void setup_roles(void)
     }
 }
 
+/* The cursor for this frame (term_cursor) and whether it shows now. */
+static int term_cur_y = -1, term_cur_x, term_cur_shown;
+
 int term_init(char *err, size_t errlen)
 {
     if (term_on)
@@ -108,6 +111,7 @@ int term_init(char *err, size_t errlen)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
+    term_cur_shown = 0;
     setup_roles();
     return 0;
 }
@@ -172,6 +176,19 @@ int term_key(void)
         return TERM_KEY_BTAB;
     case KEY_RESIZE:
         return TERM_KEY_RESIZE;
+    case KEY_ENTER:
+    case '\r':
+        return TERM_KEY_ENTER;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+        return TERM_KEY_BACKSPACE;
+    case KEY_DC:
+        return TERM_KEY_DELETE;
+    case KEY_HOME:
+        return TERM_KEY_HOME;
+    case KEY_END:
+        return TERM_KEY_END;
     default:
         return c >= 0 && c < 0x100 ? c : TERM_KEY_OTHER;
     }
@@ -183,10 +200,24 @@ void term_begin_frame(int full)
         werase(stdscr);
 }
 
+void term_cursor(int y, int x)
+{
+    term_cur_y = y;
+    term_cur_x = x;
+}
+
 void term_end_frame(void)
 {
+    int want = term_cur_y >= 0;
+    if (want)
+        wmove(stdscr, term_cur_y, term_cur_x);
+    if (want != term_cur_shown) {
+        curs_set(want ? 1 : 0);
+        term_cur_shown = want;
+    }
     wnoutrefresh(stdscr);
     doupdate();
+    term_cur_y = -1;
 }
 
 void term_clear(int y, int x, int h, int w)

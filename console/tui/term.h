@@ -41,6 +41,7 @@ enum term_role {
 enum {
     TERM_KEY_NONE = -1,
     TERM_KEY_TAB = '\t',
+    TERM_KEY_ENTER = '\n', /* also Return and the keypad's Enter */
     TERM_KEY_ESC = 27,
     TERM_KEY_UP = 0x100,
     TERM_KEY_DOWN,
@@ -48,6 +49,10 @@ enum {
     TERM_KEY_RIGHT,
     TERM_KEY_BTAB,
     TERM_KEY_RESIZE,
+    TERM_KEY_BACKSPACE, /* also DEL (127) and ^H */
+    TERM_KEY_DELETE,
+    TERM_KEY_HOME,
+    TERM_KEY_END,
     TERM_KEY_OTHER
 };
 
@@ -70,6 +75,9 @@ int term_key(void);
  * otherwise callers clear what they redraw (term_clear). */
 void term_begin_frame(int full);
 void term_end_frame(void); /* one doupdate() */
+/* Where the cursor shows at the end of this frame (the command line's
+ * insertion point); y < 0 hides it.  Hidden unless set in each frame. */
+void term_cursor(int y, int x);
 void term_clear(int y, int x, int h, int w);
 
 /* Text clipped to maxw columns (ASCII or UTF-8, one column per code

@@ -33,6 +33,7 @@
 #include "core/loop.h"
 #include "core/model.h"
 #include "headless/run.h"
+#include "tui/cmdline.h"
 #include "tui/panes.h"
 #include "tui/term.h"
 
@@ -43,6 +44,7 @@
 #define TUI_HIST 512            /* history slots per series */
 #define TUI_KEYQ 64
 #define TUI_EMPTY_WAKES 200 /* stdin readable but no key: EOF */
+#define TUI_CMDQ 4          /* command lines queued for the step */
 
 enum { SPEED_X1, SPEED_X10, SPEED_MAX };
 
@@ -75,6 +77,15 @@ struct tui {
     unsigned seen_log, seen_tables;
     char msg[128];
     uint64_t msg_until;
+    /* the command line (`:`): open while editing; submitted lines wait
+     * here for the step, which runs them between ticks */
+    struct cmd_ctx cmd;
+    int cmdline;
+    char cmdq[TUI_CMDQ][CMD_LINE_MAX];
+    unsigned cqh, cqt;
+    /* the policy picker (`p`) */
+    int picker, pick_n, pick_sel;
+    char pick[CMD_PICK_MAX][CMD_PICK_NAME];
 };
 
 static struct tui tui_state;
@@ -153,9 +164,95 @@ static void move_sel(struct tui *t, int delta)
     t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
 }
 
+static void queue_cmd(struct tui *t, const char *line)
+{
+    if (t->cqt - t->cqh >= TUI_CMDQ) {
+        log_msg(LOG_WARN, "command dropped (too many queued): %s", line);
+        return;
+    }
+    snprintf(t->cmdq[t->cqt++ % TUI_CMDQ], CMD_LINE_MAX, "%s", line);
+}
+
+static void cmdline_key(struct tui *t, int k)
+{
+    char line[CMD_LINE_MAX];
+    t->header_dirty = 1;
+    if (k == TERM_KEY_RESIZE) {
+        t->resized = 1;
+        return;
+    }
+    switch (cmd_edit_key(&t->cmd, k, line, sizeof line)) {
+    case CMD_EDIT_SUBMIT:
+        t->cmdline = 0;
+        queue_cmd(t, line);
+        break;
+    case CMD_EDIT_CANCEL:
+        t->cmdline = 0;
+        break;
+    default:
+        break;
+    }
+}
+
+static void picker_open(struct tui *t)
+{
+    const char *dir = cmd_policy_dir();
+    t->pick_n = cmd_policy_list(dir, t->pick, CMD_PICK_MAX);
+    if (t->pick_n <= 0) {
+        log_msg(LOG_WARN, "no policies in %s", dir);
+        say(t, "no policies to pick");
+        return;
+    }
+    t->picker = 1;
+    t->pick_sel = 0;
+    t->layout_dirty = 1;
+}
+
+static void picker_key(struct tui *t, int k)
+{
+    char line[CMD_LINE_MAX + 8];
+    switch (k) {
+    case TERM_KEY_UP:
+    case 'k':
+        if (t->pick_sel > 0)
+            t->pick_sel--;
+        break;
+    case TERM_KEY_DOWN:
+    case 'j':
+        if (t->pick_sel + 1 < t->pick_n)
+            t->pick_sel++;
+        break;
+    case TERM_KEY_ENTER:
+        snprintf(line, sizeof line, "policy %s/%s", cmd_policy_dir(),
+                 t->pick[t->pick_sel]);
+        queue_cmd(t, line);
+        t->picker = 0;
+        break;
+    case TERM_KEY_ESC:
+    case 'q':
+    case 'p':
+        t->picker = 0;
+        break;
+    case TERM_KEY_RESIZE:
+        t->resized = 1;
+        break;
+    default:
+        break;
+    }
+    t->layout_dirty = 1;
+}
+
 static void apply_key(struct tui *t, int k)
 {
     char buf[128];
+    if (t->cmdline) {
+        cmdline_key(t, k);
+        return;
+    }
+    if (t->picker) {
+        picker_key(t, k);
+        return;
+    }
     if (t->help && k != 'q') {
         t->help = 0;
         t->layout_dirty = 1;
@@ -212,7 +309,7 @@ static void apply_key(struct tui *t, int k)
         else if (!t->paused)
             say(t, "s steps when paused (space pauses)");
         else
-            t->step_req = 1;
+            t->step_req++; /* a count: two presses in one pass, two ticks */
         break;
     case '+':
     case '=':
@@ -254,8 +351,12 @@ static void apply_key(struct tui *t, int k)
         t->layout_dirty = 1;
         break;
     case ':':
-        log_msg(LOG_INFO, "command line not available yet");
-        say(t, "command line not available yet");
+        cmd_edit_open(&t->cmd);
+        t->cmdline = 1;
+        t->header_dirty = 1;
+        break;
+    case 'p':
+        picker_open(t);
         break;
     case TERM_KEY_RESIZE:
         t->resized = 1;
@@ -431,6 +532,20 @@ static void draw_header(struct tui *t, int cols, int rows)
                                           : TR_OK,
               line);
 
+    if (t->cmdline) {
+        /* the command line replaces the tab line; it scrolls to keep the
+         * cursor on screen */
+        const struct cmd_edit *e = &t->cmd.ed;
+        int w = cols - 1; /* after the ':' */
+        size_t off = 0;
+        if (w > 1 && e->cur >= (size_t)w)
+            off = e->cur - (size_t)w + 1;
+        term_text(rows - 1, 0, 1, TR_FOCUS, ":");
+        if (w > 0)
+            term_text(rows - 1, 1, w, TR_NORMAL, e->buf + off);
+        term_cursor(rows - 1, 1 + (int)(e->cur - off));
+        return;
+    }
     /* tabs, then a message or the key hint */
     x = 0;
     for (int p = 0; p < PANE__N; p++) {
@@ -446,7 +561,8 @@ static void draw_header(struct tui *t, int cols, int rows)
     if (t->msg_until)
         term_text(rows - 1, x, cols - x, TR_WARN, t->msg);
     else
-        term_text(rows - 1, x, cols - x, TR_DIM, "? help  q quit");
+        term_text(rows - 1, x, cols - x, TR_DIM,
+                  "? help  : command  p policy  q quit");
 }
 
 static const char *const help_lines[] = {
@@ -459,20 +575,51 @@ static const char *const help_lines[] = {
     "+ / -         speed x1, x10, max (virtual clock only)",
     "b / B         budget down / up by 10 W",
     "r             reload the policy file",
-    ":             command line (not available yet)",
+    "p             pick a policy from lua-policies/ (Enter loads, Esc)",
+    ":             command line (Enter runs, Esc cancels, Up/Down history)",
     "?  Esc        this help; any key closes it",
     "q             quit (every control is restored)",
 };
 
 static void draw_help(int rows, int cols)
 {
-    int n = (int)(sizeof help_lines / sizeof help_lines[0]);
-    int w = 72 < cols ? 72 : cols, h = n + 2 < rows ? n + 2 : rows;
+    int nk = (int)(sizeof help_lines / sizeof help_lines[0]), nc = 0;
+    while (cmd_help_lines[nc])
+        nc++;
+    /* the commands when they fit, else a pointer to `:help` */
+    int full = nk + 1 + nc + 2 <= rows;
+    int n = full ? nk + 1 + nc : nk + 1;
+    int w = 74 < cols ? 74 : cols, h = n + 2 < rows ? n + 2 : rows;
     int y = (rows - h) / 2, x = (cols - w) / 2;
     term_clear(y, x, h, w);
-    term_box(y, x, h, w, TR_TITLE, TR_FOCUS, "Help: keys");
-    for (int i = 0; i < n && i + 2 < h; i++)
-        term_text(y + 1 + i, x + 2, w - 4, TR_NORMAL, help_lines[i]);
+    term_box(y, x, h, w, TR_TITLE, TR_FOCUS, "Help: keys, commands");
+    for (int i = 0; i < n && i + 2 < h; i++) {
+        const char *line = i < nk ? help_lines[i]
+                           : i == nk
+                               ? (full ? "Commands (after :)"
+                                       : "Commands: type :help (listed in "
+                                         "the Log)")
+                               : cmd_help_lines[i - nk - 1];
+        term_text(y + 1 + i, x + 2, w - 4, i == nk ? TR_TITLE : TR_NORMAL,
+                  line);
+    }
+}
+
+static void draw_picker(const struct tui *t, int rows, int cols)
+{
+    int n = t->pick_n;
+    int w = 50 < cols ? 50 : cols, h = n + 3 < rows ? n + 3 : rows;
+    int y = (rows - h) / 2, x = (cols - w) / 2;
+    int vis = h - 3; /* rows for names */
+    int top = t->pick_sel >= vis ? t->pick_sel - vis + 1 : 0;
+    term_clear(y, x, h, w);
+    term_box(y, x, h, w, TR_TITLE, TR_FOCUS, "Policy: Enter loads, Esc");
+    for (int i = 0; i < vis && top + i < n; i++)
+        term_textf(y + 1 + i, x + 2, w - 4,
+                   top + i == t->pick_sel ? TR_SELECT : TR_NORMAL, "%-*s",
+                   w - 4, t->pick[top + i]);
+    if (h > 3)
+        term_text(y + h - 2, x + 2, w - 4, TR_DIM, cmd_policy_dir());
 }
 
 static void render(struct tui *t, int full)
@@ -507,6 +654,8 @@ static void render(struct tui *t, int full)
     }
     if (t->help)
         draw_help(rows, cols);
+    if (t->picker)
+        draw_picker(t, rows, cols);
     term_end_frame();
     t->dirty = 0;
     t->header_dirty = 0;
@@ -529,9 +678,9 @@ static void run_due_ticks(struct tui *t, uint64_t now, uint64_t dt)
     if (t->finished)
         return;
     if (t->step_req) {
-        t->step_req = 0;
-        if (m->tick < total)
-            tick_one(t);
+        for (; t->step_req > 0; t->step_req--)
+            if (m->tick < total)
+                tick_one(t);
     } else if (!t->paused) {
         if (t->speed == SPEED_MAX) {
             while (m->tick < total && clock_mono_ns() < end)
@@ -569,6 +718,19 @@ static int tui_step(void *arg)
 
     while (t->kh != t->kt) {
         apply_key(t, t->keys[t->kh++ % TUI_KEYQ]);
+        t->input = 1;
+    }
+    /* Commands run here, between ticks, never in an input callback: they
+     * may run Lua (the REPL, a policy load). */
+    while (t->cqh != t->cqt && !t->quit) {
+        char *line = t->cmdq[t->cqh++ % TUI_CMDQ];
+        if (cmd_exec(&t->cmd, line) == CMD_QUIT)
+            t->quit = 1;
+        else if (t->cmd.last[0])
+            say(t, t->cmd.last);
+        t->cmd.last[0] = '\0';
+        t->dirty |= (1u << PANE__N) - 1;
+        t->header_dirty = 1;
         t->input = 1;
     }
     if (t->quit)
@@ -638,6 +800,7 @@ int tui_run(struct run *r, char *err, size_t errlen)
     t->hist_every = every < 1 ? 1 : every > 1e6 ? 1000000 : (uint32_t)every;
     t->virtual_clock = run_clock_is_virtual(r);
     t->focus = PANE_DEVICES;
+    cmd_init(&t->cmd, r);
     if (pane_view_init(&t->v, r, TUI_HIST) != 0) {
         snprintf(err, errlen, "out of memory");
         return RUN_ERR;
@@ -662,6 +825,7 @@ int tui_run(struct run *r, char *err, size_t errlen)
     log_set_sink(NULL, NULL);
     term_restore();
     pane_view_free(&t->v);
+    cmd_free(&t->cmd);
     int sig = loop_signal(t->loop);
     run_set_outcome(r, (double)(clock_mono_ns() - start) / 1e9, sig != 0);
     if (rc != 0) {

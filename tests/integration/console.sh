@@ -1,0 +1,285 @@
+# The console in a real terminal: tmux on a private socket runs
+# `wattson --console`, keys go in with send-keys and what is on screen
+# comes back with capture-pane.  Every wait polls the screen (up to
+# WAIT_S seconds) for the text it expects; fixed sleeps are used only to
+# show that something does NOT happen (time stands still when paused).
+. "$TESTS/lib.sh"
+P="$WATTSON_TEST_PLUGIN_DIR"
+export WATTSON_LOCK_FILE="$T/wattson.lock"
+case "$W" in /*) ;; *) W="$(pwd)/$W" ;; esac
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "console.sh: tmux is not installed (scripts/deps.sh installs it)" >&2
+    exit 1
+fi
+WAIT_S=${WAIT_S:-20}
+SOCK="wattson-test-$$"
+# -u: tmux draws UTF-8; the server's locale is UTF-8 unless a session says
+# otherwise.
+tm() { LC_ALL=C.UTF-8 LANG=C.UTF-8 tmux -u -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM HUP
+
+# start NAME COLS ROWS [ENV=VALUE ...] -- WATTSON-ARGS: a session running
+# the console; when wattson exits, the shell prints "EXITED <status>" and
+# the terminal's line settings, then waits (the pane stays capturable).
+start() {
+    name=$1 cols=$2 rows=$3
+    shift 3
+    envs=""
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        envs="$envs $1"
+        shift
+    done
+    shift
+    {
+        printf "trap : INT\n"
+        printf 'env%s %s' "$envs" "'$W'"
+        for a in "$@"; do printf " '%s'" "$a"; done
+        printf " 2>'%s'\n" "$T/$name.err"
+        printf 'echo "EXITED $?"\n'
+        printf 'echo "STTY $(stty -a | tr " ;" "\\n\\n" | grep -E "^-?(echo|icanon|isig)$" | tr "\\n" " ")"\n'
+        printf 'exec sleep 600\n'
+    } >"$T/$name.run"
+    tm new-session -d -s "$name" -x "$cols" -y "$rows" "sh '$T/$name.run'"
+}
+shot() { tm capture-pane -p -t "$1" >"$T/screen" 2>/dev/null; }
+# wait_for SESSION ERE: 0 once a line on screen matches.
+wait_for() {
+    i=0
+    while [ $i -lt $((WAIT_S * 20)) ]; do
+        shot "$1"
+        grep -Eq -- "$2" "$T/screen" && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+# wait_gone SESSION ERE: 0 once no line matches.
+wait_gone() {
+    i=0
+    while [ $i -lt $((WAIT_S * 20)) ]; do
+        shot "$1"
+        grep -Eq -- "$2" "$T/screen" || return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+dump() { sed 's/^/    | /' "$T/screen" >&2; }
+see() { # see SESSION ERE WHAT
+    if wait_for "$1" "$2"; then ok; else
+        fail "$1: $3: /$2/ never on screen"
+        dump
+    fi
+}
+unsee() { # unsee SESSION ERE WHAT
+    if wait_gone "$1" "$2"; then ok; else
+        fail "$1: $3: /$2/ stays on screen"
+        dump
+    fi
+}
+# The lab time in the header (t 1.23/60s), from the last shot.
+simt() { sed -n 's/^wattson lab .* t \([0-9.]*\)\/.*/\1/p' "$T/screen" | head -n 1; }
+alt_on() { tm display-message -p -t "$1" '#{alternate_on}'; }
+# clean NAME: the session's stderr has no sanitizer report or crash.
+clean() {
+    if grep -Eq 'Sanitizer|runtime error|Segmentation|Abort' "$T/$1.err"; then
+        fail "$1: stderr: $(head -n 5 "$T/$1.err")"
+    else ok; fi
+}
+quit_ok() { # quit_ok SESSION: q, then exit 0 with the terminal given back
+    qs=$1
+    tm send-keys -t "$qs" q
+    see "$qs" '^EXITED 0$' "q exits 0"
+    check '[ "$(alt_on "$qs")" = 0 ]' "$qs: the alternate screen is gone after q"
+    unsee "$1" '1 Devices' "the console's screen is gone after q"
+    check 'grep -q "^STTY " "$T/screen" && ! grep -Eq "^STTY .*-(echo|icanon|isig)( |$)" "$T/screen"' \
+        "$1: line settings restored after q: $(grep '^STTY' "$T/screen")"
+    clean "$1"
+}
+
+# 1. Panes, values, keys on the default lab (80x24, UTF-8).  A long
+#    duration so that `max` does not finish the lab while we look.
+start main 80 24 -- --console --duration 1h
+see main '^wattson lab default  speed x1 ' "header with lab and speed"
+check '[ "$(alt_on main)" = 1 ]' "the console is on the alternate screen"
+see main '┌ 1 Devices ─' "Devices pane title"
+see main '^│device +kind +util +freq +power +cap +temp +fcst +status' "Devices header row"
+see main '^│cpu0 +cpu +[0-9]+% +[0-9.]+G +[0-9.]+W +[0-9.]+W +[0-9]+C +[0-9]+% ok' "a device row cpu0 ... ok"
+see main '^│gpu0 +gpu ' "a gpu row"
+see main '┌ 2 Power ─' "Power pane title"
+see main '│budget [█▒·]+ +[0-9]+/330W' "the budget bar against 330 W"
+see main '┌ 3 Load ─' "Load pane title"
+see main '┌ 6 Log ─' "Log pane title"
+see main '^1 Devices 2 Power 3 Load 4 Q-values 5 Partition 6 Log' "tab line"
+see main '^budget 330W  used [0-9.]+W  pred [0-9.]+W  policy builtin: running' "header budget and policy"
+
+# Budget up and down by 10 W.
+tm send-keys -t main B
+see main '^budget 340W ' "B: header budget 330W -> 340W"
+see main '│budget .*/340W' "B: the Power pane's budget follows"
+see main '│ +[0-9.]+ info: budget 340 W' "B: the Log pane says so"
+tm send-keys -t main b b
+see main '^budget 320W ' "b b: header budget 340W -> 320W"
+
+# The command line: ':budget 275' Enter changes the budget; a bad value is
+# named in the Log and changes nothing; 'lua' evaluates against the live
+# state in its own sandbox, results in the Log, nothing on stderr.
+tm send-keys -t main : 'budget 275' Enter
+see main '^budget 275W ' ":budget 275: header budget 320W -> 275W"
+see main '│budget .*/275W' ":budget: the Power pane's budget follows"
+tm send-keys -t main : 'budget lots' Enter
+see main 'budget.*lots' ":budget lots: the Log names the bad argument"
+see main '^budget 275W ' ":budget lots: the budget is unchanged"
+tm send-keys -t main : 'lua 6*7' Enter
+see main '= 42' ":lua 6*7 prints = 42 in the Log"
+tm send-keys -t main : 'frobnicate' Enter
+see main 'frobnicate' "an unknown command is named in the Log"
+
+# Speed x1 -> x10 -> max -> x10 -> x1 (virtual clock).
+tm send-keys -t main +
+see main '^wattson lab .*speed x10 ' "+: speed x10"
+tm send-keys -t main +
+see main '^wattson lab .*speed max ' "+ +: speed max"
+tm send-keys -t main -
+see main '^wattson lab .*speed x10 ' "-: speed back to x10"
+tm send-keys -t main -
+see main '^wattson lab .*speed x1 ' "- -: speed back to x1"
+
+# Pause: the lab time stands still; s advances it by exactly one tick.
+tm send-keys -t main Space
+see main '^wattson lab .*speed paused ' "space: paused"
+sleep 0.3
+shot main
+t0=$(simt)
+sleep 0.5
+shot main
+check '[ -n "$t0" ] && [ "$(simt)" = "$t0" ]' "paused: lab time stands still ($t0 -> $(simt))"
+t1=$(awk -v t="$t0" 'BEGIN { printf "%.2f", t + 0.01 }')
+tm send-keys -t main s
+see main "^wattson lab .*speed paused  t $t1/" "s: one tick (t $t0 -> $t1)"
+sleep 0.5
+shot main
+check '[ "$(simt)" = "$t1" ]' "s: exactly one tick, still t $t1 (is $(simt))"
+t2=$(awk -v t="$t1" 'BEGIN { printf "%.2f", t + 0.01 }')
+tm send-keys -t main s
+see main "^wattson lab .*speed paused  t $t2/" "s again: the next tick (t $t2)"
+tm send-keys -t main Space
+see main '^wattson lab .*speed x1 ' "space: running again"
+
+# Help overlay; any key closes it.
+tm send-keys -t main '?'
+see main 'Help: keys' "?: the help overlay"
+see main 'q +quit' "help lists q"
+see main 'b / B +budget' "help lists b / B"
+tm send-keys -t main x
+unsee main 'Help: keys' "any key closes the help"
+
+# Zoom the Power pane, and back.
+tm send-keys -t main 2 z
+see main '┌ 2 Power \(zoom\) ─' "z: Power zoomed"
+unsee main '┌ 1 Devices' "z: other panes hidden"
+tm send-keys -t main z
+see main '┌ 1 Devices ─' "z again: back to the layout"
+unsee main '\(zoom\)' "z again: no zoom"
+quit_ok main
+
+# 2. A Lua policy edited while the console runs (a wide terminal so the
+#    Log pane shows the whole error).  v1 sets cpu0 to 2.2 GHz, v2 2.8.
+pol() { printf 'return { api = 1, on_tick = function(s, o) o.cpu0.freq = %s end }\n' "$1"; }
+pol 2.2e9 >"$T/pol.lua"
+start pol 200 30 -- --console --policy "$T/pol.lua" --out "$T/pol.jsonl"
+see pol 'policy pol\.lua v1: running' "policy v1 running"
+see pol '^│cpu0 +cpu +[0-9]+% +2\.20G ' "v1 decides: cpu0 at 2.20G"
+printf 'return { api = 1, on_tick = function(s, o) o.cpu0.freq = = 1 end }\n' >"$T/pol.lua"
+see pol 'policy pol\.lua v1: rejected: .*pol\.lua' "broken save: rejected: in the header, still v1"
+see pol '│ +[0-9.]+ warning: reload rejected, the previous version keeps deciding: .*pol\.lua:1:.*near' "broken save: the error in the Log pane"
+shot pol
+t0=$(simt)
+i=0
+while [ $i -lt 200 ]; do # a second of lab time after the rejection
+    shot pol
+    awk -v a="$(simt)" -v b="$t0" 'BEGIN { exit !(a >= b + 1) }' && break
+    sleep 0.05
+    i=$((i + 1))
+done
+check 'grep -Eq "^│cpu0 +cpu +[0-9]+% +2\.20G " "$T/screen" && grep -q "v1: rejected" "$T/screen"' \
+    "after the rejection v1 keeps deciding (cpu0 2.20G)"
+[ $i -lt 200 ] || dump
+pol 2.8e9 >"$T/pol.lua"
+see pol 'policy pol\.lua v2: reloaded' "good save: v2: reloaded"
+see pol '^│cpu0 +cpu +[0-9]+% +2\.80G ' "v2 decides: cpu0 at 2.80G"
+quit_ok pol
+check 'grep -q "\"set.freq\":2.2e+09" "$T/pol.jsonl" && grep -q "\"set.freq\":2.8e+09" "$T/pol.jsonl"' \
+    "the trace has v1's and v2's decisions"
+check 'tail -n 1 "$T/pol.jsonl" | grep -q "\"interrupted\":false"' "the trace is complete after q"
+
+# 3. Controls restored on q and on Ctrl-C (filectl: controls in files).
+setup_hw() {
+    rm -rf "$T/hw"
+    mkdir -p "$T/hw/fc0"
+    echo 0.05 >"$T/hw/fc0/util"
+    echo 3500000000 >"$T/hw/fc0/freq"
+    echo 42 >"$T/hw/fc0/power_cap"
+    cat >"$T/lab.lua" <<LAB
+return { tick = "20ms", duration = "1h", budget_w = 30,
+  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
+LAB
+}
+wait_write() {
+    i=0
+    while [ $i -lt $((WAIT_S * 10)) ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+setup_hw
+start hwq 80 24 -- --console --lab "$T/lab.lua" --allow-writes --plugin-dir "$P"
+see hwq '┌ 1 Devices ─' "filectl lab on screen"
+see hwq '^│fc0 ' "the filectl device row"
+wait_write
+check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "q: the console's run wrote a new freq"
+quit_ok hwq
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "q: freq restored (is $(cat "$T/hw/fc0/freq"))"
+check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "q: power_cap restored"
+
+setup_hw
+start hwc 80 24 -- --console --lab "$T/lab.lua" --allow-writes --plugin-dir "$P"
+see hwc '┌ 1 Devices ─' "filectl lab on screen (Ctrl-C)"
+wait_write
+check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "Ctrl-C: the console's run wrote a new freq"
+tm send-keys -t hwc C-c
+see hwc '^EXITED 130$' "Ctrl-C exits 130"
+check '[ "$(alt_on hwc)" = 0 ]' "Ctrl-C: the alternate screen is gone"
+check '! grep -Eq "^STTY .*-(echo|icanon|isig)( |$)" "$T/screen"' "Ctrl-C: line settings restored"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "Ctrl-C: freq restored (is $(cat "$T/hw/fc0/freq"))"
+check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "Ctrl-C: power_cap restored"
+clean hwc
+
+# 4. Small terminals: 60x20 works; 30x8 says so, and reflows when the
+#    terminal grows.
+start small 60 20 -- --console
+see small '^wattson lab default' "60x20: header"
+see small '┌ 1 Devices ─' "60x20: Devices"
+see small '^│cpu0 +[0-9]+% ' "60x20: a device row (narrow: no kind column)"
+tm send-keys -t small Tab Tab Tab
+see small '┌ 4 Q-values ─' "60x20: focusing Q-values brings it on screen"
+see small 'no agents loaded' "60x20: Q-values' empty state"
+quit_ok small
+
+start tiny 30 8 -- --console
+see tiny '^terminal too small \(30x8\)' "30x8: terminal too small"
+unsee tiny '1 Devices' "30x8: no panes"
+tm resize-window -t tiny -x 80 -y 24
+see tiny '┌ 1 Devices ─' "30x8 -> 80x24: reflows to the panes"
+quit_ok tiny
+
+# 5. A non-UTF-8 locale: ASCII boxes, bars and sparklines.
+start ascii 80 24 LANG=C LC_ALL=C -- --console
+see ascii '^\+ 1 Devices -+\+$' "C locale: +- box with the title"
+see ascii '^\|cpu0 +cpu ' "C locale: | sides"
+see ascii '^\|budget [#+.]+ +[0-9]+/330W' "C locale: ASCII budget bar"
+shot ascii
+check '! grep -q "[│─┌█▒·▁▂▃▄▅▆▇]" "$T/screen"' "C locale: no UTF-8 drawing characters"
+quit_ok ascii
+finish

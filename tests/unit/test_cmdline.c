@@ -1,0 +1,594 @@
+/*
+ * test_cmdline - the console's command line without a terminal: the
+ * history ring and editor, and cmd_exec on real runs of the policy
+ * fixture's lab (budget, set, policy, record, lua, help, unknown), the
+ * results read from the log (log_set_sink), the effects from the model.
+ */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "policy_fx.h"
+#include "tui/cmdline.h"
+#include "tui/term.h"
+
+/* The value of the newest "= ..." line the REPL logged, as text. */
+static const char *last_result(void)
+{
+    static char out[1024];
+    const char *p = logbuf, *hit = NULL;
+    while ((p = strstr(p, "= ")) != NULL) {
+        if (p == logbuf || p[-1] == '\n')
+            hit = p;
+        p++;
+    }
+    out[0] = '\0';
+    if (!hit)
+        return out;
+    hit += 2;
+    size_t n = strcspn(hit, "\n");
+    snprintf(out, sizeof out, "%.*s", (int)n, hit);
+    return out;
+}
+
+static int lua_is(struct cmd_ctx *c, const char *expr, const char *want)
+{
+    char line[512];
+    snprintf(line, sizeof line, "lua %s", expr);
+    log_reset();
+    int rc = cmd_exec(c, line);
+    T_CHECK(rc == CMD_OK);
+    const char *got = last_result();
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "lua %s: got '%s', want '%s' (log: %s)\n", expr, got,
+                want, logbuf);
+    T_STREQ(got, want);
+    return rc;
+}
+
+static void test_history(void)
+{
+    struct cmd_hist h;
+    memset(&h, 0, sizeof h);
+    char buf[32];
+    T_CHECK(cmd_hist_get(&h, 0) == NULL);
+    cmd_hist_push(&h, "   ");
+    T_CHECK(cmd_hist_len(&h) == 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(buf, sizeof buf, "c%d", i);
+        cmd_hist_push(&h, buf);
+    }
+    T_CHECK(cmd_hist_len(&h) == CMD_HIST_MAX);
+    T_STREQ(cmd_hist_get(&h, 0), "c39");
+    T_STREQ(cmd_hist_get(&h, 1), "c38");
+    T_STREQ(cmd_hist_get(&h, CMD_HIST_MAX - 1), "c8"); /* c0..c7 wrapped */
+    T_CHECK(cmd_hist_get(&h, CMD_HIST_MAX) == NULL);
+    cmd_hist_push(&h, "c39"); /* a repeat of the newest */
+    T_STREQ(cmd_hist_get(&h, 1), "c38");
+    /* A line longer than the buffer is kept truncated. */
+    char lng[CMD_LINE_MAX * 2];
+    memset(lng, 'x', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    cmd_hist_push(&h, lng);
+    T_CHECK(strlen(cmd_hist_get(&h, 0)) == CMD_LINE_MAX - 1);
+}
+
+static int type(struct cmd_ctx *c, const char *s, char *out, size_t n)
+{
+    int rc = CMD_EDIT_MORE;
+    for (; *s; s++)
+        rc = cmd_edit_key(c, (unsigned char)*s, out, n);
+    return rc;
+}
+
+static void test_editor(void)
+{
+    static struct cmd_ctx c;
+    char out[CMD_LINE_MAX];
+    cmd_init(&c, NULL);
+    cmd_edit_open(&c);
+    T_CHECK(type(&c, "budgt 35", out, sizeof out) == CMD_EDIT_MORE);
+    /* Left x4, insert 'e' after "budg": "budget 35" */
+    for (int i = 0; i < 4; i++)
+        cmd_edit_key(&c, TERM_KEY_LEFT, out, sizeof out);
+    cmd_edit_key(&c, 'e', out, sizeof out);
+    cmd_edit_key(&c, TERM_KEY_END, out, sizeof out);
+    cmd_edit_key(&c, '1', out, sizeof out);
+    cmd_edit_key(&c, TERM_KEY_BACKSPACE, out, sizeof out);
+    cmd_edit_key(&c, '0', out, sizeof out);
+    T_STREQ(c.ed.buf, "budget 350");
+    T_CHECK(cmd_edit_key(&c, TERM_KEY_ENTER, out, sizeof out) ==
+            CMD_EDIT_SUBMIT);
+    T_STREQ(out, "budget 350");
+    T_STREQ(cmd_hist_get(&c.hist, 0), "budget 350");
+
+    cmd_edit_open(&c);
+    type(&c, "help", out, sizeof out);
+    cmd_edit_key(&c, TERM_KEY_ENTER, out, sizeof out);
+    /* Up, Up: the older line; Down: the newer; Down: the draft back. */
+    cmd_edit_open(&c);
+    type(&c, "dra", out, sizeof out);
+    cmd_edit_key(&c, TERM_KEY_UP, out, sizeof out);
+    T_STREQ(c.ed.buf, "help");
+    cmd_edit_key(&c, TERM_KEY_UP, out, sizeof out);
+    T_STREQ(c.ed.buf, "budget 350");
+    cmd_edit_key(&c, TERM_KEY_UP, out, sizeof out); /* no older: stays */
+    T_STREQ(c.ed.buf, "budget 350");
+    cmd_edit_key(&c, TERM_KEY_DOWN, out, sizeof out);
+    T_STREQ(c.ed.buf, "help");
+    cmd_edit_key(&c, TERM_KEY_DOWN, out, sizeof out);
+    T_STREQ(c.ed.buf, "dra");
+    T_CHECK(c.ed.cur == 3);
+    T_CHECK(cmd_edit_key(&c, TERM_KEY_ESC, out, sizeof out) == CMD_EDIT_CANCEL);
+    T_CHECK(cmd_hist_len(&c.hist) == 2); /* Esc pushes nothing */
+    cmd_edit_open(&c);
+    T_CHECK(cmd_edit_key(&c, TERM_KEY_BACKSPACE, out, sizeof out) ==
+            CMD_EDIT_CANCEL);
+    cmd_free(&c);
+}
+
+static void test_budget(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "budget 350") == CMD_OK);
+    T_CHECK(f.m->budget_w == 350);
+    T_CHECK(f.s->budget_w == 350);
+    T_CHECK(line_has(logbuf, "budget 350 W", NULL));
+    T_CHECK(cmd_exec(&c, ":  budget   0.5 ") == CMD_OK);
+    T_CHECK(f.m->budget_w == 0.5);
+    static const char *const bad[] = {"abc", "-5",  "nan",
+                                      "inf", "12W", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[64], quoted[64];
+        snprintf(line, sizeof line, "budget %s", bad[i]);
+        snprintf(quoted, sizeof quoted, "'%s'", bad[i]);
+        log_reset();
+        T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+        T_CHECK(line_has(logbuf, "budget:", quoted, NULL));
+        T_CHECK(f.m->budget_w == 0.5);
+    }
+    log_reset();
+    T_CHECK(cmd_exec(&c, "budget") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "usage", NULL));
+    T_CHECK(cmd_exec(&c, "budget 1 2") == CMD_ERR);
+    T_CHECK(f.m->budget_w == 0.5);
+    cmd_free(&c);
+    fx_close(&f);
+}
+
+static void test_set(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    char line[128];
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    fx_ticks(&f, 5);
+    T_CHECK(target0(&f) > f.fmin); /* the built-in policy's choice */
+    snprintf(line, sizeof line, "set cpu0 freq %.17g", f.fmin);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    double ov = 0;
+    T_CHECK(run_override_get(f.r, (size_t)f.f0, &ov) && ov == f.fmin);
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmin);
+    fx_ticks(&f, 20); /* it sticks */
+    T_CHECK(target0(&f) == f.fmin);
+    T_CHECK(f.m->applied[f.f0] == f.fmin);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "set") == CMD_OK);
+    T_CHECK(line_has(logbuf, "set cpu0 freq", NULL));
+
+    /* Rejected: nothing changes. */
+    struct {
+        const char *line, *names;
+    } bad[] = {
+        {"set cpu0 freq nan", "not a finite number"},
+        {"set cpu0 freq inf", "not a finite number"},
+        {"set cpu0 freq 1e30", "outside"},
+        {"set cpu0 freq -1", "outside"},
+        {"set cpu0 freq abc", "'abc'"},
+        {"set nodev freq 1e9", "'nodev'"},
+        {"set cpu0 nope 1e9", "'nope'"},
+        {"set cpu0 freq", "usage"},
+        {"set cpu0 freq 1 2", "'2'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        log_reset();
+        T_CHECK(cmd_exec(&c, bad[i].line) == CMD_ERR);
+        if (!line_has(logbuf, "set", bad[i].names, NULL))
+            fprintf(stderr, "%s: log '%s'\n", bad[i].line, logbuf);
+        T_CHECK(line_has(logbuf, "set", bad[i].names, NULL));
+        T_CHECK(run_override_get(f.r, (size_t)f.f0, &ov) && ov == f.fmin);
+    }
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmin);
+
+    /* auto: the policy decides again. */
+    T_CHECK(cmd_exec(&c, "set cpu0 freq auto") == CMD_OK);
+    T_CHECK(!run_override_get(f.r, (size_t)f.f0, NULL));
+    fx_ticks(&f, 3);
+    T_CHECK(target0(&f) > f.fmin);
+    T_CHECK(cmd_exec(&c, "set nodev freq auto") == CMD_ERR);
+
+    /* The guard still stands: a value between steps is snapped. */
+    int g0 = model_find_device(f.m, "gpu0");
+    int pc = g0 >= 0 ? model_find_control(f.m, (uint32_t)g0, "power_cap") : -1;
+    T_CHECK(pc >= 0);
+    if (pc >= 0) {
+        const struct model_control *mc = &f.m->controls[pc];
+        snprintf(line, sizeof line, "set gpu0 power_cap %.17g", mc->max);
+        T_CHECK(cmd_exec(&c, line) == CMD_OK);
+        fx_ticks(&f, 1);
+        T_CHECK(f.m->target[pc] == mc->max);
+    }
+    cmd_free(&c);
+    fx_close(&f);
+}
+
+static void test_lua(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    char want[128];
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    fx_ticks(&f, 7);
+    T_CHECK(cmd_exec(&c, "budget 350") == CMD_OK);
+    lua_is(&c, "state.budget_w", "350.0");
+    lua_is(&c, "state.budget_w + 1", "351.0");
+    snprintf(want, sizeof want, "%llu", (unsigned long long)f.m->tick);
+    lua_is(&c, "state.tick", want);
+    lua_is(&c, "state.dev.cpu0.kind, #state.devices", "cpu  3");
+    lua_is(&c, "state.devices[3].name", "gpu0");
+    /* A signal, compared as a number with the model's. */
+    int u0 = f.m->devices[0].sig[SIG_UTIL];
+    T_CHECK(u0 >= 0 && f.m->valid[u0]);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua string.format('%.17g', "
+                         "state.dev.cpu0.sig.util)") == CMD_OK);
+    T_CHECK(u0 >= 0 && strtod(last_result(), NULL) == f.m->val[u0]);
+    lua_is(&c,
+           "state.dev.cpu0.ctl.freq.target == state.dev.cpu0.ctl.freq.target",
+           "true");
+    /* Refreshed before each evaluation. */
+    fx_ticks(&f, 3);
+    snprintf(want, sizeof want, "%llu", (unsigned long long)f.m->tick);
+    lua_is(&c, "state.tick", want);
+
+    /* Writes change the copy, never the run. */
+    double tgt = target0(&f);
+    T_CHECK(cmd_exec(&c, "lua state.budget_w = 0; "
+                         "state.dev.cpu0.ctl.freq.target = 1; "
+                         "state.dev.cpu0.ctl.freq.value = 1") == CMD_OK);
+    T_CHECK(f.m->budget_w == 350);
+    T_CHECK(target0(&f) == tgt);
+    lua_is(&c, "state.budget_w", "350.0");
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua string.format('%.17g', "
+                         "state.dev.cpu0.ctl.freq.target)") == CMD_OK);
+    T_CHECK(strtod(last_result(), NULL) == tgt);
+
+    /* No io, os, require, load; globals persist between evaluations. */
+    lua_is(&c,
+           "io == nil and os == nil and require == nil and load == nil "
+           "and dofile == nil",
+           "true");
+    lua_is(&c, "type(io), type(os)", "nil  nil");
+    T_CHECK(cmd_exec(&c, "lua x = 41") == CMD_OK);
+    lua_is(&c, "x + 1", "42");
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", "usage", NULL));
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua print('hi', 2)") == CMD_OK);
+    T_CHECK(line_has(logbuf, "lua: hi  2", NULL));
+
+    /* Errors go to the log; the REPL survives them. */
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua nil + 1") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", "arithmetic", NULL));
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua )(") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", NULL));
+    double t0 = now_s();
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua while true do end") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", "budget", NULL));
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua (function() while true do pcall(error) end "
+                         "end)()") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", "budget", NULL));
+    T_CHECK(now_s() - t0 < 5);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua #string.rep('x', 64 * 1024 * 1024)") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "lua:", "memory", NULL));
+    lua_is(&c, "1 + 1", "2");
+    T_CHECK(f.m->budget_w == 350);
+    cmd_free(&c);
+    fx_close(&f);
+}
+
+static int count_lines(const char *path, char *first, char *last, size_t n,
+                       uint64_t *ticks, int max_ticks, int *bad)
+{
+    FILE *fp = fopen(path, "r");
+    char line[1 << 16];
+    int lines = 0, nt = 0;
+    *bad = 0;
+    if (!fp)
+        return -1;
+    while (fgets(line, sizeof line, fp)) {
+        size_t len = strlen(line);
+        if (len < 3 || line[0] != '{' || line[len - 1] != '\n' ||
+            line[len - 2] != '}')
+            (*bad)++;
+        if (lines == 0)
+            snprintf(first, n, "%.*s", 40, line);
+        snprintf(last, n, "%.*s", 40, line);
+        const char *tk = "{\"type\":\"tick\",\"tick\":";
+        if (strncmp(line, tk, strlen(tk)) == 0 && nt < max_ticks)
+            ticks[nt++] = strtoull(line + strlen(tk), NULL, 10);
+        lines++;
+    }
+    fclose(fp);
+    return lines * 1000 + nt;
+}
+
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_record(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    char dir[64] = "/tmp/wattson-rec-XXXXXX", path[128], line[192];
+    char first[64], last[64];
+    uint64_t ticks[16];
+    int bad;
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    fx_ticks(&f, 3);
+    snprintf(path, sizeof path, "%s/rec.jsonl", dir);
+    snprintf(line, sizeof line, "record start %s", path);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    T_STREQ(run_record_path(f.r), path);
+    T_CHECK(access(path, F_OK) != 0); /* not in place until stopped */
+    log_reset();
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR); /* already recording */
+    T_CHECK(line_has(logbuf, "already recording", NULL));
+    uint64_t k0 = f.m->tick;
+    fx_ticks(&f, 5);
+    T_CHECK(cmd_exec(&c, "record stop") == CMD_OK);
+    T_CHECK(run_record_path(f.r) == NULL);
+    fx_ticks(&f, 2); /* not recorded */
+    int got = count_lines(path, first, last, sizeof first, ticks, 16, &bad);
+    T_CHECK(got == 7 * 1000 + 5); /* header, 5 ticks, summary */
+    T_CHECK(bad == 0);
+    T_CHECK(strncmp(first, "{\"type\":\"header\"", 16) == 0);
+    T_CHECK(strncmp(last, "{\"type\":\"summary\"", 17) == 0);
+    for (int i = 0; i < 5 && got % 1000 == 5; i++)
+        T_CHECK(ticks[i] == k0 + 1 + (uint64_t)i);
+    T_CHECK(dir_entries(dir) == 1); /* no temporary file left */
+    log_reset();
+    T_CHECK(cmd_exec(&c, "record stop") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "not recording", NULL));
+
+    /* A bad path: an error, nothing written, not recording. */
+    log_reset();
+    snprintf(line, sizeof line, "record start %s/no/such/dir/x.jsonl", dir);
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(line_has(logbuf, "record:", "x.jsonl", NULL));
+    T_CHECK(run_record_path(f.r) == NULL);
+    T_CHECK(dir_entries(dir) == 1);
+    T_CHECK(cmd_exec(&c, "record start") == CMD_ERR);
+    T_CHECK(cmd_exec(&c, "record pause") == CMD_ERR);
+
+    /* A recording still open when the run is freed leaves nothing. */
+    char path2[160];
+    snprintf(path2, sizeof path2, "%s/open.jsonl", dir);
+    snprintf(line, sizeof line, "record start %s", path2);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    fx_ticks(&f, 2);
+    T_CHECK(dir_entries(dir) == 2); /* rec.jsonl and the temporary */
+    run_free(f.r);
+    f.r = NULL;
+    T_CHECK(dir_entries(dir) == 1);
+    T_CHECK(access(path2, F_OK) != 0);
+    cmd_free(&c);
+    unlink(path);
+    rmdir(dir);
+}
+
+static const char MAXPOL[] = "return { api = 1, on_tick = function(state, "
+                             "out)\n"
+                             "  out.cpu0.freq = state.dev.cpu0.ctl.freq.max\n"
+                             "end }\n";
+
+static void test_policy_cmd(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    char dir[64] = "/tmp/wattson-pol-XXXXXX", good[128], maxp[128], bad[128];
+    char line[256];
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(good, sizeof good, "%s/good.lua", dir);
+    snprintf(maxp, sizeof maxp, "%s/max.lua", dir);
+    snprintf(bad, sizeof bad, "%s/bad.lua", dir);
+    T_CHECK(write_file(good, GOOD) == 0);
+    T_CHECK(write_file(maxp, MAXPOL) == 0);
+    T_CHECK(write_file(bad, "return { api = 1, on_tick = 42 }\n") == 0);
+
+    /* From the built-in policy. */
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    fx_ticks(&f, 2);
+    T_CHECK(run_policy_path(f.r) == NULL);
+    log_reset();
+    snprintf(line, sizeof line, "policy %s", bad);
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(run_policy_path(f.r) == NULL);
+    T_CHECK(run_policy_state(f.r, NULL) == RUN_POLICY_BUILTIN);
+    fx_ticks(&f, 2);
+    T_CHECK(target0(&f) > f.fmin);
+    snprintf(line, sizeof line, "policy %s", good);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    T_STREQ(run_policy_path(f.r), good);
+    T_CHECK(run_policy_version(f.r) == 1);
+    fx_ticks_good(&f, 3);
+    /* The new file is the watched one: `r` reloads it. */
+    T_CHECK(write_file(good, MAXPOL) == 0);
+    T_CHECK(run_request_reload(f.r) == 0);
+    T_CHECK(run_service(f.r) == 1);
+    T_CHECK(run_policy_version(f.r) == 2);
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmax);
+    T_CHECK(write_file(good, GOOD) == 0);
+    run_request_reload(f.r);
+    run_service(f.r);
+    fx_ticks_good(&f, 1);
+
+    /* From one Lua file to another. */
+    snprintf(line, sizeof line, "policy %s", maxp);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    T_STREQ(run_policy_path(f.r), maxp);
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmax);
+    /* Rejected and missing files change nothing. */
+    snprintf(line, sizeof line, "policy %s", bad);
+    log_reset();
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(line_has(logbuf, "policy:", "bad.lua", NULL));
+    T_STREQ(run_policy_path(f.r), maxp);
+    snprintf(line, sizeof line, "policy %s/missing.lua", dir);
+    log_reset();
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(line_has(logbuf, "policy:", "missing.lua", NULL));
+    snprintf(line, sizeof line, "policy /no/such/dir/x.lua");
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(cmd_exec(&c, "policy") == CMD_ERR);
+    T_STREQ(run_policy_path(f.r), maxp);
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmax);
+    cmd_free(&c);
+    fx_close(&f);
+    unlink(good);
+    unlink(maxp);
+    unlink(bad);
+    rmdir(dir);
+}
+
+static void test_misc(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "frobnicate 1 2") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "unknown command", "'frobnicate'", NULL));
+    T_CHECK(log_count("\n") == 1);
+    T_CHECK(cmd_exec(&c, "") == CMD_OK);
+    T_CHECK(cmd_exec(&c, "   ") == CMD_OK);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "help") == CMD_OK);
+    T_CHECK(line_has(logbuf, "budget W", NULL));
+    T_CHECK(line_has(logbuf, "record start FILE", NULL));
+    T_CHECK(line_has(logbuf, "lua EXPR", NULL));
+    T_CHECK(cmd_exec(&c, "q") == CMD_QUIT);
+    T_CHECK(cmd_exec(&c, ":quit") == CMD_QUIT);
+    T_CHECK(cmd_exec(&c, "quitx") == CMD_ERR);
+    cmd_free(&c);
+    fx_close(&f);
+}
+
+static void test_picker_list(void)
+{
+    static char names[CMD_PICK_MAX][CMD_PICK_NAME];
+    int n = cmd_policy_list(cmd_policy_dir(), names, CMD_PICK_MAX);
+    T_CHECK(n >= 2);
+    int has_default = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        T_CHECK(len > 4 && strcmp(names[i] + len - 4, ".lua") == 0);
+        T_CHECK(strstr(names[i], "labs") == NULL);
+        if (strcmp(names[i], "default.lua") == 0)
+            has_default = 1;
+        if (i > 0)
+            T_CHECK(strcmp(names[i - 1], names[i]) < 0);
+    }
+    T_CHECK(has_default);
+
+    char dir[64] = "/tmp/wattson-pick-XXXXXX", p[128];
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(p, sizeof p, "%s/b.lua", dir);
+    T_CHECK(write_file(p, "x") == 0);
+    snprintf(p, sizeof p, "%s/a.lua", dir);
+    T_CHECK(write_file(p, "x") == 0);
+    snprintf(p, sizeof p, "%s/notes.txt", dir);
+    T_CHECK(write_file(p, "x") == 0);
+    snprintf(p, sizeof p, "%s/sub.lua", dir);
+    T_CHECK(mkdir(p, 0700) == 0);
+    n = cmd_policy_list(dir, names, CMD_PICK_MAX);
+    T_CHECK(n == 2);
+    if (n == 2) {
+        T_STREQ(names[0], "a.lua");
+        T_STREQ(names[1], "b.lua");
+    }
+    T_CHECK(cmd_policy_list(dir, names, 1) == 1);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/a.lua", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/b.lua", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/notes.txt", dir);
+    unlink(p);
+    rmdir(dir);
+    T_CHECK(cmd_policy_list("/no/such/dir", names, CMD_PICK_MAX) == -1);
+}
+
+int main(void)
+{
+    alarm(600);
+    log_set_sink(sink, NULL);
+    log_set_level(LOG_INFO);
+    test_history();
+    test_editor();
+    test_budget();
+    test_set();
+    test_lua();
+    test_record();
+    test_policy_cmd();
+    test_misc();
+    test_picker_list();
+    return t_done("test_cmdline");
+}
