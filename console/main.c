@@ -230,26 +230,7 @@ static int cmd_plugins(const struct run_opts *o)
  * (controls restored) after the terminal is given back. */
 static int cmd_console(const struct run_opts *o)
 {
-    char err[1024] = "";
-    struct run *r;
-    int rc = run_new(o, &r, err, sizeof err);
-    if (rc != RUN_OK) {
-        fprintf(stderr, "wattson: %s\n", err);
-        return rc;
-    }
-    int loop_code = tui_run(r, err, sizeof err);
-    if (loop_code == RUN_ERR) {
-        fprintf(stderr, "wattson: %s\n", err);
-        run_free(r);
-        return RUN_ERR;
-    }
-    int code = run_finish(r, err, sizeof err);
-    if (code != RUN_OK)
-        fprintf(stderr, "wattson: %s\n", err);
-    run_free(r);
-    if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
-        code = RUN_INTERRUPTED;
-    return code;
+    return run_main(o, tui_run, NULL);
 }
 
 int main(int argc, char **argv)

@@ -1002,7 +1002,7 @@ void run_emergency_restore(void)
         actuate_restore(&r->act, &r->model, &r->stats);
 }
 
-int run_headless(const struct run_opts *o, FILE *out)
+int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
 {
     char err[1024] = "";
     struct run *r = NULL;
@@ -1011,20 +1011,27 @@ int run_headless(const struct run_opts *o, FILE *out)
         fprintf(stderr, "wattson: %s\n", err);
         return code;
     }
-    int loop_code = run_loop(r, err, sizeof err);
+    int loop_code = drive(r, err, sizeof err);
     if (loop_code == RUN_ERR) {
         fprintf(stderr, "wattson: %s\n", err);
         run_free(r);
         return RUN_ERR;
     }
     code = run_finish(r, err, sizeof err);
-    summary_write_json(&r->sum, out, 1);
-    fputc('\n', out);
-    fflush(out);
+    if (summary) {
+        summary_write_json(&r->sum, summary, 1);
+        fputc('\n', summary);
+        fflush(summary);
+    }
     if (code != RUN_OK)
         fprintf(stderr, "wattson: %s\n", err);
     run_free(r);
     if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
         code = RUN_INTERRUPTED;
     return code;
+}
+
+int run_headless(const struct run_opts *o, FILE *out)
+{
+    return run_main(o, run_loop, out);
 }

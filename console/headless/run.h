@@ -180,6 +180,13 @@ enum run_stage {
 const char *run_stage_name(enum run_stage s);
 void run_set_stage_timer(struct run *r, uint64_t *ns);
 
+/* Drives a run from run_new to run_free: `drive` ticks it (run_loop, or
+ * the console's tui_run) and returns RUN_OK, RUN_INTERRUPTED or RUN_ERR;
+ * errors go to stderr as one line, the summary JSON to `summary` when
+ * not NULL.  Returns the exit code. */
+typedef int (*run_drive_fn)(struct run *r, char *err, size_t errlen);
+int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary);
+
 /* The whole headless run: prints the summary JSON on `out`, errors on
  * stderr, and returns the exit code. */
 int run_headless(const struct run_opts *o, FILE *out);
