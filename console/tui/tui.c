@@ -137,9 +137,18 @@ static void on_winch(void *arg)
 
 /* ---- keys ---- */
 
+/* Copies as much of src as fits, always terminated: truncation is the
+ * intent here (a footer message, a queued command line). */
+static void copy_trunc(char *dst, size_t len, const char *src)
+{
+    size_t n = strnlen(src, len - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void say(struct tui *t, const char *text)
 {
-    snprintf(t->msg, sizeof t->msg, "%s", text);
+    copy_trunc(t->msg, sizeof t->msg, text);
     t->msg_until = clock_mono_ns() + TUI_MSG_NS;
     t->header_dirty = 1;
 }
@@ -170,7 +179,7 @@ static void queue_cmd(struct tui *t, const char *line)
         log_msg(LOG_WARN, "command dropped (too many queued): %s", line);
         return;
     }
-    snprintf(t->cmdq[t->cqt++ % TUI_CMDQ], CMD_LINE_MAX, "%s", line);
+    copy_trunc(t->cmdq[t->cqt++ % TUI_CMDQ], CMD_LINE_MAX, line);
 }
 
 static void cmdline_key(struct tui *t, int k)
