@@ -72,11 +72,11 @@ struct pver {
     /* What was last written into Lua, so a tick writes only what changed
      * (constants once, controls when they move); initialised to a bit
      * pattern no double takes. */
-    double *sigv, *ratev; /* per signal */
-    double *fcv;          /* per device */
-    double *ctlv, *tgtv;  /* per control */
-    uint8_t *propv;       /* per control: a proposal is in Lua */
-    double *pend;         /* per control: the value on_tick assigned */
+    double *sigv;        /* per signal */
+    double *fcv;         /* per device */
+    double *ctlv, *tgtv; /* per control */
+    uint8_t *propv;      /* per control: a proposal is in Lua */
+    double *pend;        /* per control: the value on_tick assigned */
     uint8_t *pend_set;
     const char *callback;    /* the callback running, for messages */
     char first_reject[512];  /* the first rejection of the current call */
@@ -301,6 +301,28 @@ static void set_key(lua_State *L, int T, int K, lua_Integer key, double x)
     lua_rawset(L, T);
 }
 
+/* dev.rate.NAME: the counter's per-second rate over the last tick, read
+ * from the model when asked; NaN when unknown, nil for a name that is not
+ * one of the device's counters. */
+static int rate_index(lua_State *L)
+{
+    struct pver *v = lua_touserdata(L, lua_upvalueindex(1));
+    uint32_t d = (uint32_t)lua_tointeger(L, lua_upvalueindex(2));
+    const struct model *m = v->host->m;
+    const char *k = lua_tostring(L, 2);
+    if (!k || lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    for (uint32_t i = m->dsig_off[d]; i < m->dsig_off[d + 1]; i++) {
+        uint32_t s = m->dsig[i];
+        if (m->signals[s].behaviour == WATTSON_COUNTER &&
+            strcmp(m->signals[s].name, k) == 0) {
+            lua_pushnumber(L, m->rate_valid[s] ? m->rate[s] : NAN);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- building a version's tables -------------------------------------- */
 
 static int ref_new_table(lua_State *L, int parent, const char *field, int narr,
@@ -364,7 +386,19 @@ static int build_tables(lua_State *L)
         lua_setfield(L, dev, "index");
         v->ref_sig[d] = ref_new_table(L, dev, "sig", 0, 16);
         v->ref_ok[d] = ref_new_table(L, dev, "ok", 0, 16);
-        v->ref_rate[d] = ref_new_table(L, dev, "rate", 0, 8);
+        v->ref_rate[d] = ref_new_table(L, dev, "rate", 0, 0);
+        /* Rates are computed when read (few policies read them; writing
+         * five per PU every tick was a fifth of the host's cost). */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
+        lua_createtable(L, 0, 2);
+        lua_pushlightuserdata(L, v);
+        lua_pushinteger(L, (lua_Integer)d);
+        lua_pushcclosure(L, rate_index, 2);
+        lua_setfield(L, -2, "__index");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_setmetatable(L, -2);
+        lua_pop(L, 1);
         v->ref_fc[d] = ref_new_table(L, dev, "forecast", 0, 2);
         v->ref_prop[d] = ref_new_table(L, dev, "proposal", 0, 4);
         lua_createtable(L, 0, 4);
@@ -404,12 +438,6 @@ static int build_tables(lua_State *L)
             lua_pushboolean(L, 0);
             lua_setfield(L, -2, m->signals[s].name);
             lua_pop(L, 1);
-            if (m->signals[s].behaviour == WATTSON_COUNTER) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
-                lua_pushnumber(L, NAN);
-                lua_setfield(L, -2, m->signals[s].name);
-                lua_pop(L, 1);
-            }
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_fc[d]);
         lua_pushnumber(L, NAN);
@@ -502,16 +530,6 @@ static void update_state(struct pver *v, const struct model *m)
             lua_pushboolean(L, m->valid[s]);
             lua_rawset(L, T);
             v->okv[s] = m->valid[s];
-        }
-        lua_pop(L, 1);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_rate[d]);
-        for (uint32_t i = s0; i < s1; i++) {
-            uint32_t s = m->dsig[i];
-            if (m->signals[s].behaviour != WATTSON_COUNTER)
-                continue;
-            double x = m->rate_valid[s] ? m->rate[s] : NAN;
-            if (changed(&v->ratev[s], x))
-                set_key(L, T, K, s + 1, x);
         }
         lua_pop(L, 1);
         double fc = m->fc_valid[d] ? m->fc_demand[d] : NAN;
@@ -664,7 +682,6 @@ static void pver_free(struct pver *v)
     free(v->ref_ctl);
     free(v->okv);
     free(v->sigv);
-    free(v->ratev);
     free(v->fcv);
     free(v->ctlv);
     free(v->tgtv);
@@ -742,7 +759,6 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
     v->ref_ctl = calloc(nc, sizeof(int));
     v->okv = malloc(ns);
     v->sigv = malloc(ns * sizeof(double));
-    v->ratev = malloc(ns * sizeof(double));
     v->fcv = malloc(nd * sizeof(double));
     v->ctlv = malloc(nc * sizeof(double));
     v->tgtv = malloc(nc * sizeof(double));
@@ -753,12 +769,11 @@ static int pver_alloc_arrays(struct pver *v, const struct model *m)
     v->lib.scratch = calloc(4 * nd, sizeof(double));
     if (!v->ref_dev || !v->ref_sig || !v->ref_ok || !v->ref_rate ||
         !v->ref_fc || !v->ref_prop || !v->ref_ctl || !v->okv || !v->pend ||
-        !v->pend_set || !v->lib.scratch || !v->sigv || !v->ratev || !v->fcv ||
-        !v->ctlv || !v->tgtv || !v->propv)
+        !v->pend_set || !v->lib.scratch || !v->sigv || !v->fcv || !v->ctlv ||
+        !v->tgtv || !v->propv)
         return -1;
     memset(v->okv, 2, ns);
     memset(v->sigv, 0xff, ns * sizeof(double));
-    memset(v->ratev, 0xff, ns * sizeof(double));
     memset(v->fcv, 0xff, nd * sizeof(double));
     memset(v->ctlv, 0xff, nc * sizeof(double));
     memset(v->tgtv, 0xff, nc * sizeof(double));

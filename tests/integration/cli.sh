@@ -58,6 +58,24 @@ check 'tail -n 2 "$T/lp.jsonl" | head -n 1 | grep -q "\"set.freq\":1.5e+09"' "th
 "$W" run --lab "$T/labdir/lab.lua" --policy builtin --out "$T/lb.jsonl" >/dev/null 2>&1
 check '! tail -n 2 "$T/lb.jsonl" | head -n 1 | grep -q "\"set.freq\":1.5e+09"' "--policy builtin overrides the lab's policy"
 
+# d.rate: a counter's per-second rate, read on demand; the energy
+# counter's rate over a tick is that tick's mean power.  nil for gauges.
+cat >"$T/rate.lua" <<'POL'
+local bad = 0
+return { api = 1,
+  on_tick = function(s, o)
+    local d = s.dev.cpu0
+    if s.tick > 2 then
+      local r, p = d.rate.energy, d.sig.power
+      if not (math.abs(r - p) <= 1e-9 * p) then bad = bad + 1 end
+      if d.rate.util ~= nil or d.rate.nosuch ~= nil then bad = bad + 1 end
+    end
+    if bad > 0 then error("rate mismatch") end
+  end }
+POL
+"$W" run --policy "$T/rate.lua" --duration 2s >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "\"policy_errors\":0," "$T/out"' "d.rate.energy equals d.sig.power: $(cat "$T/err")"
+
 "$W" bench nosuch >/dev/null 2>"$T/err"
 check '[ $? -eq 2 ] && grep -q "unknown benchmark" "$T/err"' "bench rejects unknown names"
 finish
