@@ -6,6 +6,7 @@
  *   wattson run [options]        headless run of a lab
  *   wattson plugins [options]    list the loaded plugins and what they expose
  *   wattson bench [NAME]         simulation and console benchmarks
+ *   wattson bench forecast TRACE.csv   forecaster accuracy and cost
  *   wattson --help | --version
  *
  * Exit codes are those of enum run_exit (run.h), documented in the README.
@@ -45,7 +46,10 @@ static const char usage_text[] =
     "  plugins    list every loaded plugin, its devices, signals and "
     "controls\n"
     "  bench [NAME]  benchmarks: tick16, tick256, policy16, policy256,\n"
-    "             console (CPU use of the console, 30 s) or all (default)\n"
+    "             console (CPU use of the console, 30 s) or all (default);\n"
+    "             bench forecast TRACE.csv: MAE, sMAPE, MAE/last value and\n"
+    "             ns/update of every forecaster at h = 1, 5, 10 (a t_s,util\n"
+    "             CSV; exit 3 for a bad trace)\n"
     "With no command: the interactive console when stdout is a terminal\n"
     "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"
@@ -367,6 +371,13 @@ int main(int argc, char **argv)
     install_fatal_handlers();
 
     if (cmd && strcmp(cmd, "bench") == 0) {
+        if (optind < argc && strcmp(argv[optind], "forecast") == 0) {
+            if (argc - optind != 2)
+                return usage_error("bench forecast takes one TRACE.csv, got %s",
+                                   argc - optind < 2 ? "none"
+                                                     : argv[optind + 2]);
+            return bench_forecast(argv[optind + 1], stdout);
+        }
         if (argc - optind > 1)
             return usage_error("bench takes one NAME, got '%s'",
                                argv[optind + 1]);

@@ -4,6 +4,7 @@
 #include "headless/bench.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 
 #include "core/clock.h"
 #include "core/model.h"
+#include "engines/fcast.h"
+#include "sim/csvtrace.h"
 #include "headless/run.h"
 #include "tui/tui.h"
 
@@ -380,6 +383,87 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
 #define WATTSON_POLICY_DIR "lua-policies"
 #endif
 
+/* ---- forecast ---- */
+
+#define FC_WARMUP 10 /* samples before scoring starts */
+
+int bench_forecast(const char *path, FILE *out)
+{
+    struct csvtrace tr;
+    char err[512];
+    if (csvtrace_load(path, &tr, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench forecast: %s\n", err);
+        return 3;
+    }
+    static const unsigned hs[] = {1, 5, 10};
+    const size_t n = tr.n;
+    if (n < FC_WARMUP + 10 + 1) {
+        fprintf(stderr,
+                "wattson: bench forecast: %s:%zu: trace too short (%zu "
+                "rows, need at least %d)\n",
+                path, n + 1, n, FC_WARMUP + 11);
+        csvtrace_free(&tr);
+        return 3;
+    }
+    /* ns per update: whole trace, repeated to at least 2e5 updates,
+     * median of 7 runs. */
+    double ns[FCAST__N];
+    size_t reps = 200000 / n + 1;
+    for (int m = 0; m < FCAST__N; m++) {
+        uint64_t runs[7];
+        volatile double sink = 0;
+        for (int r = 0; r < 7; r++) {
+            struct fcast f;
+            fcast_init(&f, (enum fcast_method)m, NULL);
+            uint64_t t0 = clock_mono_ns();
+            for (size_t k = 0; k < reps; k++)
+                for (size_t i = 0; i < n; i++)
+                    fcast_update(&f, tr.v[i]);
+            runs[r] = clock_mono_ns() - t0;
+            sink += fcast_predict(&f, 1);
+        }
+        (void)sink;
+        qsort(runs, 7, sizeof runs[0], cmp_u64);
+        ns[m] = (double)runs[3] / (double)(reps * n);
+    }
+    double dt = (tr.t[n - 1] - tr.t[0]) / (double)(n - 1);
+    fprintf(out,
+            "forecast  %s: %zu samples, mean step %.3g s; scored from "
+            "sample %d to the end, same points for every method\n",
+            path, n, dt, FC_WARMUP + 1);
+    fprintf(out, "%3s  %-9s %10s %9s %10s %10s\n", "h", "method", "MAE",
+            "sMAPE%", "MAE/last", "ns/update");
+    for (size_t hi = 0; hi < sizeof hs / sizeof hs[0]; hi++) {
+        unsigned h = hs[hi];
+        double mae[FCAST__N], smape[FCAST__N];
+        for (int m = 0; m < FCAST__N; m++) {
+            struct fcast f;
+            fcast_init(&f, (enum fcast_method)m, NULL);
+            double sa = 0, ss = 0;
+            size_t cnt = 0;
+            for (size_t i = 0; i + h < n; i++) {
+                fcast_update(&f, tr.v[i]);
+                if (i + 1 < FC_WARMUP)
+                    continue;
+                double y = fcast_predict(&f, h), a = tr.v[i + h];
+                double e = fabs(y - a), d = fabs(y) + fabs(a);
+                sa += e;
+                ss += d > 0 ? 2 * e / d : 0;
+                cnt++;
+            }
+            mae[m] = sa / (double)cnt;
+            smape[m] = 100 * ss / (double)cnt;
+        }
+        for (int m = 0; m < FCAST__N; m++)
+            fprintf(out, "%3u  %-9s %10.5f %9.2f %10.3f %10.1f\n", h,
+                    fcast_ops_of((enum fcast_method)m)->name, mae[m], smape[m],
+                    mae[FCAST_LAST] > 0 ? mae[m] / mae[FCAST_LAST] : NAN,
+                    ns[m]);
+    }
+    csvtrace_free(&tr);
+    return 0;
+}
+
 int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
                FILE *out)
 {
@@ -410,7 +494,7 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
     if (!found) {
         fprintf(stderr,
                 "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
-                "policy16, policy256, console, all)\n",
+                "policy16, policy256, console, all, forecast TRACE.csv)\n",
                 name);
         return 2;
     }

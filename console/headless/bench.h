@@ -16,6 +16,11 @@
 /* Returns an exit code (0 ok, 2 unknown name, 1 failure). */
 int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
                FILE *out);
+/* `wattson bench forecast TRACE.csv`: for h = 1, 5, 10 the MAE and sMAPE
+ * of every fcast method over a `t_s,util` trace, each MAE as a ratio to
+ * last value's in the same run, and ns per update.  Returns 0, or 3 for a
+ * bad or missing trace (one line "file:line: reason" on stderr). */
+int bench_forecast(const char *path, FILE *out);
 /* Writes a lab of n PUs (a mix of parts and workloads) into buf. */
 int bench_lab(char *buf, size_t len, unsigned n_pus);
 

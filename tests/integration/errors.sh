@@ -90,4 +90,11 @@ rc=$?
 check '[ $rc -eq 5 ]' "broken limit exits 5 (got $rc: $(cat "$T/err"))"
 check 'grep -q "limit broken: deadline_misses" "$T/err"' "limit message names the key"
 check 'grep -q "\"limit_broken\":\"deadline_misses\"" "$T/out"' "summary names the limit"
+# bench forecast: a bad or missing trace is one line naming file:line, exit 3.
+expect_fail 3 "bad.csv:3:" -- bench forecast "$T/bad.csv"
+expect_fail 3 "$T/none.csv" -- bench forecast "$T/none.csv"
+printf 't_s,util\n0,0.5\n1,0.5\n' >"$T/short.csv"
+expect_fail 3 "short.csv:3: trace too short" -- bench forecast "$T/short.csv"
+expect_fail 2 "bench forecast takes one TRACE.csv" -- bench forecast
+
 finish

@@ -1,0 +1,487 @@
+/*
+ * fcast - see fcast.h.
+ *
+ * Design.  x_t is the t-th finite sample; F_t(h) the forecast of x_{t+h}
+ * made after x_t.
+ *
+ * Last value:  F_t(h) = x_t.  On a line x_t = a + b t it lags by exactly
+ *   h b.
+ *
+ * EWMA:  s_1 = x_1,  s_t = alpha x_t + (1 - alpha) s_{t-1};  F_t(h) = s_t
+ *   (flat for every h).
+ *
+ * Holt (level l, trend b):  l_1 = x_1, b_1 = 0; at t = 2 l_2 = x_2 and
+ *   b_2 = x_2 - x_1 (so a line is exact from the second sample); then
+ *     l_t = alpha x_t + (1 - alpha)(l_{t-1} + b_{t-1})
+ *     b_t = beta (l_t - l_{t-1}) + (1 - beta) b_{t-1}
+ *   F_t(h) = l_t + h b_t.
+ *
+ * AR(p) by recursive least squares with forgetting factor lambda:
+ *   regressor phi_t = (x_{t-1}, ..., x_{t-p}, 1)  (the 1 only with an
+ *   intercept; k = p or p + 1 parameters theta), model x_t = theta' phi_t.
+ *   Start: theta = (1, 0, ..., 0) (last value), P = delta I.  Per sample,
+ *   once p past samples exist:
+ *     e = x_t - theta' phi,   v = P phi,   g = v / (lambda + phi' v)
+ *     theta += g e,           P = (P - g v') / lambda
+ *   which minimises sum_s lambda^(t-s) (x_s - theta' phi_s)^2 (plus the
+ *   decaying prior).  Anti-windup: when trace(P) exceeds 1e6 the division
+ *   by lambda is skipped, so P cannot grow without bound while the signal
+ *   is not exciting (a constant).  P is kept symmetric by averaging.
+ *   F_t(h) iterates the recursion h times, each forecast feeding the
+ *   history of the next (O(h p)); with fewer than p samples it is x_t.
+ *   Stability guard: an explosive fit (a root outside the unit circle,
+ *   which a short forgetting memory produces on step-like signals) would
+ *   grow geometrically with h, so every iterated value is clamped to
+ *   mu +- (6 sd + 1e-9 (1 + |mu|)), with mu and sd^2 the signal's
+ *   exponentially weighted mean and variance (weight 0.01 per sample:
+ *     d = x - mu,  mu += 0.01 d,  var = 0.99 (var + 0.01 d^2)).
+ *
+ * Ensemble: members last value, EWMA(alpha), Holt(alpha, beta),
+ *   AR(p), and a slow EWMA(ens_slow) that acts as the running mean.  It
+ *   scores the members at the horizons H in {1, 2, 5, 10, 20, 64}: for
+ *   each H a delay line of H slots holds every member's F_t(H); when
+ *   x_{t+H} arrives, the slot written H updates earlier is read and
+ *     m_{H,i} = d m_{H,i} + (1 - d) (x_{t+H} - F_{i,t}(H))^2
+ *   (the first error initialises m), then the slot is overwritten with the
+ *   new forecasts.  The forecast at horizon h uses the scores of the
+ *   smallest scored H >= h:
+ *     w_i = (m_{H,i} + eps)^-power,  F_t(h) = sum_i w_i F_{i,t}(h) / sum w_i
+ *   with eps = 1e-12; members with a non-finite forecast get weight 0.
+ *   Before any error at H is known the weights are equal.  Memory: 102
+ *   slots x 5 members of doubles, fixed.
+ */
+#include "engines/fcast.h"
+
+#include <math.h>
+#include <string.h>
+
+static const unsigned ens_h[FCAST_ENS_NH] = {1, 2, 5, 10, 20, 64};
+static const unsigned ens_off[FCAST_ENS_NH] = {0, 1, 3, 8, 18, 38};
+
+#define ENS_EPS 1e-12
+#define AR_PMAX_TRACE 1e6
+#define AR_BOUND_A 0.01 /* weight of the bound's EW mean / variance */
+#define AR_BOUND_K 6    /* bound: mean +- K standard deviations */
+
+void fcast_params_default(struct fcast_params *p)
+{
+    p->alpha = 0.5;
+    p->beta = 0.1;
+    p->ar_p = 3;
+    p->ar_lambda = 0.99;
+    p->ar_delta = 100;
+    p->ar_intercept = 1;
+    p->ens_slow = 0.05;
+    p->ens_decay = 0.95;
+    p->ens_power = 2;
+}
+
+/* ---- last value ---- */
+
+static void last_init_s(struct fcast_last *s)
+{
+    s->x = NAN;
+    s->n = 0;
+}
+
+static int last_init(union fcast_state *s, const struct fcast_params *p)
+{
+    (void)p;
+    last_init_s(&s->last);
+    return 0;
+}
+
+static void last_update_s(struct fcast_last *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    s->x = x;
+    s->n++;
+}
+
+static void last_update(union fcast_state *s, double x)
+{
+    last_update_s(&s->last, x);
+}
+
+static double last_predict_s(const struct fcast_last *s, unsigned h)
+{
+    (void)h;
+    return s->n ? s->x : NAN;
+}
+
+static double last_predict(const union fcast_state *s, unsigned h)
+{
+    return last_predict_s(&s->last, h);
+}
+
+/* ---- EWMA ---- */
+
+static int ewma_init_s(struct fcast_ewma *s, double alpha)
+{
+    if (!(alpha > 0 && alpha <= 1))
+        return FCAST_EPARAM;
+    s->alpha = alpha;
+    s->s = NAN;
+    s->n = 0;
+    return 0;
+}
+
+static int ewma_init(union fcast_state *s, const struct fcast_params *p)
+{
+    return ewma_init_s(&s->ewma, p->alpha);
+}
+
+static void ewma_update_s(struct fcast_ewma *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    s->s = s->n ? s->alpha * x + (1 - s->alpha) * s->s : x;
+    s->n++;
+}
+
+static void ewma_update(union fcast_state *s, double x)
+{
+    ewma_update_s(&s->ewma, x);
+}
+
+static double ewma_predict_s(const struct fcast_ewma *s, unsigned h)
+{
+    (void)h;
+    return s->n ? s->s : NAN;
+}
+
+static double ewma_predict(const union fcast_state *s, unsigned h)
+{
+    return ewma_predict_s(&s->ewma, h);
+}
+
+/* ---- Holt ---- */
+
+static int holt_init_s(struct fcast_holt *s, double alpha, double beta)
+{
+    if (!(alpha > 0 && alpha <= 1) || !(beta >= 0 && beta <= 1))
+        return FCAST_EPARAM;
+    memset(s, 0, sizeof *s);
+    s->alpha = alpha;
+    s->beta = beta;
+    return 0;
+}
+
+static int holt_init(union fcast_state *s, const struct fcast_params *p)
+{
+    return holt_init_s(&s->holt, p->alpha, p->beta);
+}
+
+static void holt_update_s(struct fcast_holt *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    if (s->n == 0) {
+        s->level = x;
+        s->trend = 0;
+    } else if (s->n == 1) {
+        s->trend = x - s->level;
+        s->level = x;
+    } else {
+        double prev = s->level;
+        s->level = s->alpha * x + (1 - s->alpha) * (prev + s->trend);
+        s->trend = s->beta * (s->level - prev) + (1 - s->beta) * s->trend;
+    }
+    s->n++;
+}
+
+static void holt_update(union fcast_state *s, double x)
+{
+    holt_update_s(&s->holt, x);
+}
+
+static double holt_predict_s(const struct fcast_holt *s, unsigned h)
+{
+    return s->n ? s->level + (double)h * s->trend : NAN;
+}
+
+static double holt_predict(const union fcast_state *s, unsigned h)
+{
+    return holt_predict_s(&s->holt, h);
+}
+
+/* ---- AR(p) by RLS ---- */
+
+static int ar_init_s(struct fcast_ar *s, const struct fcast_params *p)
+{
+    if (p->ar_p < 1 || p->ar_p > FCAST_ARMAX ||
+        !(p->ar_lambda > 0 && p->ar_lambda <= 1) ||
+        !(p->ar_delta > 0 && isfinite(p->ar_delta)))
+        return FCAST_EPARAM;
+    memset(s, 0, sizeof *s);
+    s->lambda = p->ar_lambda;
+    s->delta = p->ar_delta;
+    s->p = p->ar_p;
+    s->intercept = p->ar_intercept != 0;
+    s->k = s->p + (unsigned)s->intercept;
+    s->theta[0] = 1; /* start as last value */
+    for (unsigned i = 0; i < s->k; i++)
+        s->P[i][i] = s->delta;
+    return 0;
+}
+
+static int ar_init(union fcast_state *s, const struct fcast_params *p)
+{
+    return ar_init_s(&s->ar, p);
+}
+
+static void ar_update_s(struct fcast_ar *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    if (s->nhist >= s->p) {
+        const unsigned k = s->k;
+        double phi[FCAST_NTH], v[FCAST_NTH], g[FCAST_NTH];
+        for (unsigned i = 0; i < s->p; i++)
+            phi[i] = s->hist[i];
+        if (s->intercept)
+            phi[s->p] = 1;
+        double yhat = 0, den = s->lambda;
+        for (unsigned i = 0; i < k; i++) {
+            yhat += s->theta[i] * phi[i];
+            double a = 0;
+            for (unsigned j = 0; j < k; j++)
+                a += s->P[i][j] * phi[j];
+            v[i] = a;
+        }
+        for (unsigned i = 0; i < k; i++)
+            den += phi[i] * v[i];
+        double e = x - yhat;
+        for (unsigned i = 0; i < k; i++) {
+            g[i] = v[i] / den;
+            s->theta[i] += g[i] * e;
+        }
+        double tr = 0;
+        for (unsigned i = 0; i < k; i++)
+            for (unsigned j = i; j < k; j++) {
+                double a = 0.5 * ((s->P[i][j] - g[i] * v[j]) +
+                                  (s->P[j][i] - g[j] * v[i]));
+                s->P[i][j] = s->P[j][i] = a;
+                if (i == j)
+                    tr += a;
+            }
+        if (tr < AR_PMAX_TRACE)
+            for (unsigned i = 0; i < k; i++)
+                for (unsigned j = 0; j < k; j++)
+                    s->P[i][j] /= s->lambda;
+    }
+    if (s->n == 0) {
+        s->mu = x;
+        s->var = 0;
+    } else {
+        double d = x - s->mu;
+        s->mu += AR_BOUND_A * d;
+        s->var = (1 - AR_BOUND_A) * (s->var + AR_BOUND_A * d * d);
+    }
+    for (unsigned i = FCAST_ARMAX - 1; i > 0; i--)
+        s->hist[i] = s->hist[i - 1];
+    s->hist[0] = x;
+    if (s->nhist < s->p)
+        s->nhist++;
+    s->n++;
+}
+
+static void ar_update(union fcast_state *s, double x)
+{
+    ar_update_s(&s->ar, x);
+}
+
+static double ar_predict_s(const struct fcast_ar *s, unsigned h)
+{
+    if (!s->n)
+        return NAN;
+    if (s->nhist < s->p)
+        return s->hist[0];
+    double buf[FCAST_ARMAX];
+    memcpy(buf, s->hist, sizeof buf);
+    double c = s->intercept ? s->theta[s->p] : 0, y = buf[0];
+    double w = AR_BOUND_K * sqrt(s->var) + 1e-9 * (1 + fabs(s->mu));
+    double lo = s->mu - w, hi = s->mu + w;
+    for (unsigned step = 0; step < h; step++) {
+        y = c;
+        for (unsigned i = 0; i < s->p; i++)
+            y += s->theta[i] * buf[i];
+        y = y < lo ? lo : y > hi ? hi : y;
+        for (unsigned i = s->p - 1; i > 0; i--)
+            buf[i] = buf[i - 1];
+        buf[0] = y;
+    }
+    return y;
+}
+
+static double ar_predict(const union fcast_state *s, unsigned h)
+{
+    return ar_predict_s(&s->ar, h);
+}
+
+/* ---- ensemble ---- */
+
+static void ens_members(const struct fcast_ens *s, unsigned h,
+                        double out[FCAST_ENS_M])
+{
+    out[0] = last_predict_s(&s->last, h);
+    out[1] = ewma_predict_s(&s->ewma, h);
+    out[2] = holt_predict_s(&s->holt, h);
+    out[3] = ar_predict_s(&s->ar, h);
+    out[4] = ewma_predict_s(&s->slow, h);
+}
+
+static int ens_init(union fcast_state *u, const struct fcast_params *p)
+{
+    struct fcast_ens *s = &u->ens;
+    if (!(p->ens_decay >= 0 && p->ens_decay < 1) ||
+        !(p->ens_power > 0 && isfinite(p->ens_power)))
+        return FCAST_EPARAM;
+    memset(s, 0, sizeof *s);
+    last_init_s(&s->last);
+    if (ewma_init_s(&s->ewma, p->alpha) ||
+        holt_init_s(&s->holt, p->alpha, p->beta) || ar_init_s(&s->ar, p) ||
+        ewma_init_s(&s->slow, p->ens_slow))
+        return FCAST_EPARAM;
+    s->decay = p->ens_decay;
+    s->power = p->ens_power;
+    return 0;
+}
+
+static void ens_update(union fcast_state *u, double x)
+{
+    struct fcast_ens *s = &u->ens;
+    if (!isfinite(x))
+        return;
+    uint64_t t = s->n + 1; /* index of this sample */
+    /* Score the forecasts made H samples ago. */
+    for (unsigned j = 0; j < FCAST_ENS_NH; j++) {
+        if (s->n < ens_h[j])
+            continue;
+        const double *f = s->dl[ens_off[j] + t % ens_h[j]];
+        int first = s->nerr[j] == 0, any = 0;
+        for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+            if (!isfinite(f[i]))
+                continue;
+            double e = x - f[i], e2 = e * e;
+            if (!isfinite(e2))
+                e2 = HUGE_VAL;
+            s->mse[j][i] =
+                first ? e2 : s->decay * s->mse[j][i] + (1 - s->decay) * e2;
+            any = 1;
+        }
+        if (any)
+            s->nerr[j]++;
+    }
+    last_update_s(&s->last, x);
+    ewma_update_s(&s->ewma, x);
+    holt_update_s(&s->holt, x);
+    ar_update_s(&s->ar, x);
+    ewma_update_s(&s->slow, x);
+    s->n = t;
+    for (unsigned j = 0; j < FCAST_ENS_NH; j++)
+        ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);
+}
+
+static double ens_predict(const union fcast_state *u, unsigned h)
+{
+    const struct fcast_ens *s = &u->ens;
+    if (!s->n)
+        return NAN;
+    unsigned j = 0;
+    while (j + 1 < FCAST_ENS_NH && ens_h[j] < h)
+        j++;
+    double f[FCAST_ENS_M], num = 0, den = 0;
+    ens_members(s, h, f);
+    for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+        if (!isfinite(f[i]))
+            continue;
+        double w = s->nerr[j] ? pow(s->mse[j][i] + ENS_EPS, -s->power) : 1;
+        if (!isfinite(w))
+            continue;
+        num += w * f[i];
+        den += w;
+    }
+    return den > 0 ? num / den : NAN;
+}
+
+/* ---- tables and wrappers ---- */
+
+const struct fcast_ops fcast_last_ops = {"last", last_init, last_update,
+                                         last_predict};
+const struct fcast_ops fcast_ewma_ops = {"ewma", ewma_init, ewma_update,
+                                         ewma_predict};
+const struct fcast_ops fcast_holt_ops = {"holt", holt_init, holt_update,
+                                         holt_predict};
+const struct fcast_ops fcast_ar_ops = {"ar", ar_init, ar_update, ar_predict};
+const struct fcast_ops fcast_ens_ops = {"ensemble", ens_init, ens_update,
+                                        ens_predict};
+
+const struct fcast_ops *fcast_ops_of(enum fcast_method m)
+{
+    switch (m) {
+    case FCAST_LAST:
+        return &fcast_last_ops;
+    case FCAST_EWMA:
+        return &fcast_ewma_ops;
+    case FCAST_HOLT:
+        return &fcast_holt_ops;
+    case FCAST_AR:
+        return &fcast_ar_ops;
+    case FCAST_ENSEMBLE:
+        return &fcast_ens_ops;
+    case FCAST__N:
+        break;
+    }
+    return NULL;
+}
+
+int fcast_init(struct fcast *f, enum fcast_method m,
+               const struct fcast_params *params)
+{
+    struct fcast_params def;
+    if (!params) {
+        fcast_params_default(&def);
+        params = &def;
+    }
+    memset(f, 0, sizeof *f);
+    f->ops = fcast_ops_of(m);
+    if (!f->ops)
+        return f->err = FCAST_EPARAM;
+    int rc = f->ops->init(&f->st, params);
+    if (rc) {
+        f->ops = NULL;
+        return f->err = FCAST_EPARAM;
+    }
+    return 0;
+}
+
+int fcast_update(struct fcast *f, double x)
+{
+    if (!isfinite(x)) {
+        f->n_ignored++;
+        return f->err = FCAST_ENONFINITE;
+    }
+    f->ops->update(&f->st, x);
+    return f->err = FCAST_OK;
+}
+
+int fcast_forecast(const struct fcast *f, unsigned h, double *out)
+{
+    *out = NAN;
+    if (h < 1 || h > FCAST_HMAX)
+        return FCAST_EHORIZON;
+    double y = f->ops->predict(&f->st, h);
+    if (isnan(y))
+        return FCAST_ENODATA;
+    *out = y;
+    return FCAST_OK;
+}
+
+double fcast_predict(struct fcast *f, unsigned h)
+{
+    double y;
+    f->err = fcast_forecast(f, h, &y);
+    return y;
+}

@@ -1,0 +1,154 @@
+/*
+ * fcast - online forecasters of one scalar signal, h steps ahead, with
+ * constant memory per signal: every method's state lives in the fixed-size
+ * `union fcast_state` inside `struct fcast`, so init, update and predict
+ * never allocate.  One interface, a const ops table per method:
+ *
+ *   init(state, params)   reset to "no data"
+ *   update(state, x)      one new sample (x finite; see below)
+ *   predict(state, h)     forecast of the sample h updates ahead
+ *
+ * Callers use the checked wrappers fcast_init / fcast_update /
+ * fcast_predict, which enforce the contracts:
+ *
+ *   - NaN and +-inf samples are ignored: the state is left exactly as it
+ *     was (the sample counts as missing, not as a step), fcast_update
+ *     returns FCAST_ENONFINITE and f->n_ignored counts it.
+ *   - h must be in 1..FCAST_HMAX (64).  Outside that range fcast_predict
+ *     returns NaN and sets f->err = FCAST_EHORIZON (fcast_forecast returns
+ *     the code instead).
+ *   - Before the first finite sample every method predicts NaN (no data);
+ *     f->err is then FCAST_ENODATA.
+ *
+ * Methods (math in fcast.c's design comment): last value, EWMA, Holt
+ * (level + trend), AR(p) fitted online by recursive least squares with a
+ * forgetting factor (p <= 8, optional intercept), and an adaptive ensemble
+ * of the others weighted by the inverse of each member's exponentially
+ * weighted mean squared h-step error.
+ */
+#ifndef WATTSON_FCAST_H
+#define WATTSON_FCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FCAST_HMAX 64               /* longest horizon, in updates */
+#define FCAST_ARMAX 8               /* largest AR order */
+#define FCAST_NTH (FCAST_ARMAX + 1) /* AR parameters incl. intercept */
+#define FCAST_ENS_M 5               /* ensemble members */
+#define FCAST_ENS_NH 6      /* horizons the ensemble scores (1 2 5 10 20 64) */
+#define FCAST_ENS_SLOTS 102 /* sum of those horizons: delay line length */
+
+enum fcast_method {
+    FCAST_LAST,
+    FCAST_EWMA,
+    FCAST_HOLT,
+    FCAST_AR,
+    FCAST_ENSEMBLE,
+    FCAST__N
+};
+
+enum fcast_err {
+    FCAST_OK = 0,
+    FCAST_ENONFINITE = -1, /* update with NaN/inf: ignored */
+    FCAST_EHORIZON = -2,   /* h outside 1..FCAST_HMAX */
+    FCAST_ENODATA = -3,    /* predict before any finite sample */
+    FCAST_EPARAM = -4      /* init with parameters out of range */
+};
+
+struct fcast_params {
+    double alpha;     /* EWMA / Holt level smoothing, (0, 1] */
+    double beta;      /* Holt trend smoothing, [0, 1] */
+    unsigned ar_p;    /* AR order, 1..FCAST_ARMAX */
+    double ar_lambda; /* RLS forgetting factor, (0, 1] */
+    double ar_delta;  /* RLS initial P = delta * I, > 0 */
+    int ar_intercept; /* 1: fit a constant term too */
+    double ens_slow;  /* ensemble's slow EWMA ("mean") alpha, (0, 1] */
+    double ens_decay; /* ensemble error memory, [0, 1) */
+    double ens_power; /* weight = (mse + eps)^-power, > 0 */
+};
+
+struct fcast_last {
+    double x;
+    uint64_t n;
+};
+
+struct fcast_ewma {
+    double alpha, s;
+    uint64_t n;
+};
+
+struct fcast_holt {
+    double alpha, beta, level, trend, x0;
+    uint64_t n;
+};
+
+struct fcast_ar {
+    double lambda, delta;
+    unsigned p, k; /* order, parameters (p + intercept) */
+    int intercept;
+    double theta[FCAST_NTH];
+    double P[FCAST_NTH][FCAST_NTH];
+    double hist[FCAST_ARMAX]; /* hist[0] newest */
+    double mu, var;           /* slow EW mean / variance: forecast bound */
+    unsigned nhist;
+    uint64_t n;
+};
+
+struct fcast_ens {
+    struct fcast_last last;
+    struct fcast_ewma ewma;
+    struct fcast_holt holt;
+    struct fcast_ar ar;
+    struct fcast_ewma slow;
+    double decay, power;
+    double mse[FCAST_ENS_NH][FCAST_ENS_M];
+    uint64_t nerr[FCAST_ENS_NH];
+    double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
+    uint64_t n;
+};
+
+union fcast_state {
+    struct fcast_last last;
+    struct fcast_ewma ewma;
+    struct fcast_holt holt;
+    struct fcast_ar ar;
+    struct fcast_ens ens;
+};
+
+struct fcast_ops {
+    const char *name;
+    int (*init)(union fcast_state *s, const struct fcast_params *p);
+    void (*update)(union fcast_state *s, double x);
+    /* h in 1..FCAST_HMAX (the wrappers check); NaN before data. */
+    double (*predict)(const union fcast_state *s, unsigned h);
+};
+
+struct fcast {
+    const struct fcast_ops *ops;
+    int err;            /* last error of fcast_predict / fcast_update */
+    uint64_t n_ignored; /* non-finite samples ignored */
+    union fcast_state st;
+};
+
+extern const struct fcast_ops fcast_last_ops, fcast_ewma_ops, fcast_holt_ops,
+    fcast_ar_ops, fcast_ens_ops;
+
+/* The ops of a method, or NULL for an unknown one. */
+const struct fcast_ops *fcast_ops_of(enum fcast_method m);
+/* Defaults: alpha 0.5, beta 0.1, AR(3) lambda 0.99 delta 100 with
+ * intercept, slow alpha 0.05, ensemble decay 0.95, power 2. */
+void fcast_params_default(struct fcast_params *p);
+
+/* 0 or FCAST_EPARAM (then f is unusable).  params NULL: defaults. */
+int fcast_init(struct fcast *f, enum fcast_method m,
+               const struct fcast_params *params);
+/* 0 or FCAST_ENONFINITE (sample ignored). */
+int fcast_update(struct fcast *f, double x);
+/* The forecast h updates ahead, or NaN with f->err set (EHORIZON,
+ * ENODATA). */
+double fcast_predict(struct fcast *f, unsigned h);
+/* As fcast_predict, returning the code; *out is NaN on error. */
+int fcast_forecast(const struct fcast *f, unsigned h, double *out);
+
+#endif

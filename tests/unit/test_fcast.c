@@ -1,0 +1,358 @@
+/*
+ * test_fcast - the online forecasters (engines/fcast.c) against closed-form
+ * cases: a constant, a line, known AR(1)/AR(2) processes, a switching
+ * signal for the ensemble; NaN input, horizons out of range, parameters out
+ * of range, and no allocation per update.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocount.h"
+#include "engines/fcast.h"
+#include "t.h"
+
+/* xorshift64* and Box-Muller: a fixed-seed Gaussian. */
+static uint64_t rng_s = 0x9E3779B97F4A7C15ull;
+
+static double urand(void)
+{
+    rng_s ^= rng_s >> 12;
+    rng_s ^= rng_s << 25;
+    rng_s ^= rng_s >> 27;
+    return ((rng_s * 2685821657736338717ull) >> 11) *
+           (1.0 / 9007199254740992.0);
+}
+
+static double grand(void)
+{
+    double u1 = urand(), u2 = urand();
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+static void test_constant(void)
+{
+    for (int m = 0; m < FCAST__N; m++) {
+        struct fcast f;
+        T_CHECK(fcast_init(&f, (enum fcast_method)m, NULL) == 0);
+        for (int i = 0; i < 60; i++)
+            T_CHECK(fcast_update(&f, 0.7) == 0);
+        for (unsigned h = 1; h <= FCAST_HMAX; h++)
+            T_NEAR(fcast_predict(&f, h), 0.7, 1e-12);
+        T_CHECK(f.err == FCAST_OK);
+    }
+}
+
+static void test_line(void)
+{
+    const double a = 2, b = 0.5;
+    struct fcast_params p;
+    fcast_params_default(&p);
+    p.ar_p = 2;
+    p.ar_delta = 1e4;
+    struct fcast last, ewma, holt, ar;
+    T_CHECK(fcast_init(&last, FCAST_LAST, &p) == 0);
+    T_CHECK(fcast_init(&ewma, FCAST_EWMA, &p) == 0);
+    T_CHECK(fcast_init(&holt, FCAST_HOLT, &p) == 0);
+    T_CHECK(fcast_init(&ar, FCAST_AR, &p) == 0);
+    int n = 200;
+    for (int t = 0; t < n; t++) {
+        double x = a + b * t;
+        fcast_update(&last, x);
+        fcast_update(&ewma, x);
+        fcast_update(&holt, x);
+        fcast_update(&ar, x);
+    }
+    double now = a + b * (n - 1);
+    const unsigned hs[] = {1, 5, 10, 64};
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+        unsigned h = hs[i];
+        double truth = now + b * h;
+        /* Last value lags by exactly h * slope. */
+        T_NEAR(fcast_predict(&last, h) - truth, -(double)h * b, 1e-9);
+        /* EWMA's steady-state lag: b (1 - alpha) / alpha + h b. */
+        T_NEAR(fcast_predict(&ewma, h) - truth,
+               -(b * (1 - p.alpha) / p.alpha + h * b), 1e-9);
+        /* Holt is exact on a line. */
+        T_NEAR(fcast_predict(&holt, h), truth, 1e-9);
+        /* AR(2) with intercept fits x_t = a1 x_{t-1} + a2 x_{t-2} + c with
+         * a1 + a2 = 1, c = b (a1 + 2 a2): exact on the line. */
+        T_NEAR(fcast_predict(&ar, h), truth, 1e-4 * h);
+    }
+    T_NEAR(ar.st.ar.theta[0] + ar.st.ar.theta[1], 1, 1e-4);
+}
+
+static void test_ar_recovery(void)
+{
+    struct fcast_params p;
+    fcast_params_default(&p);
+    p.ar_lambda = 1; /* plain least squares */
+    p.ar_intercept = 0;
+
+    /* AR(1): x_t = 0.8 x_{t-1} + e, e ~ N(0, 0.1^2). */
+    p.ar_p = 1;
+    struct fcast f;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == 0);
+    double x = 0;
+    for (int t = 0; t < 5000; t++) {
+        x = 0.8 * x + 0.1 * grand();
+        fcast_update(&f, x);
+    }
+    T_NEAR(f.st.ar.theta[0], 0.8, 0.03);
+    /* h-step forecast of a fitted AR(1) is theta^h x_t. */
+    T_NEAR(fcast_predict(&f, 5), pow(f.st.ar.theta[0], 5) * x, 1e-12);
+
+    /* AR(2): x_t = 0.5 x_{t-1} - 0.3 x_{t-2} + e, with intercept and a
+     * mild forgetting factor, mean 1 / (1 - 0.5 + 0.3) * 0.4 = 0.5. */
+    p.ar_p = 2;
+    p.ar_intercept = 1;
+    p.ar_lambda = 0.999;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == 0);
+    double x1 = 0.5, x2 = 0.5;
+    for (int t = 0; t < 8000; t++) {
+        x = 0.5 * x1 - 0.3 * x2 + 0.4 + 0.1 * grand();
+        x2 = x1;
+        x1 = x;
+        fcast_update(&f, x);
+    }
+    T_NEAR(f.st.ar.theta[0], 0.5, 0.05);
+    T_NEAR(f.st.ar.theta[1], -0.3, 0.05);
+    T_NEAR(f.st.ar.theta[2], 0.4, 0.05);
+    /* Far ahead the forecast reverts to the process mean 0.5. */
+    T_NEAR(fcast_predict(&f, 64), 0.5, 0.05);
+
+    /* Forgetting: the coefficient switches from 0.8 to -0.5; with
+     * lambda = 0.98 (memory ~50 samples) the fit follows, which plain
+     * least squares (lambda = 1) would not (it would sit near 0.15). */
+    p.ar_p = 1;
+    p.ar_intercept = 0;
+    p.ar_lambda = 0.98;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == 0);
+    x = 0;
+    for (int t = 0; t < 4000; t++) {
+        x = (t < 2000 ? 0.8 : -0.5) * x + 0.1 * grand();
+        fcast_update(&f, x);
+        if (t == 1999)
+            T_NEAR(f.st.ar.theta[0], 0.8, 0.15);
+    }
+    T_NEAR(f.st.ar.theta[0], -0.5, 0.15);
+
+    /* Noiseless damped oscillation x_t = 1.6 x_{t-1} - 0.8 x_{t-2}: RLS
+     * recovers it exactly and the iterated forecast follows it. */
+    p.ar_p = 2;
+    p.ar_intercept = 0;
+    p.ar_lambda = 1;
+    p.ar_delta = 1e8;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == 0);
+    double seq[60];
+    seq[0] = 1;
+    seq[1] = 0.5;
+    for (int t = 2; t < 60; t++)
+        seq[t] = 1.6 * seq[t - 1] - 0.8 * seq[t - 2];
+    for (int t = 0; t < 30; t++)
+        fcast_update(&f, seq[t]);
+    T_NEAR(f.st.ar.theta[0], 1.6, 1e-4);
+    T_NEAR(f.st.ar.theta[1], -0.8, 1e-4);
+    for (unsigned h = 1; h <= 29; h++)
+        T_NEAR(fcast_predict(&f, h), seq[29 + h], 1e-4);
+}
+
+/* A sawtooth (0 -> 1 in 50 samples, repeated) fitted by AR(1) without
+ * intercept and a short memory gives theta > 1 at the end of each ramp:
+ * an explosive fit, theta^64 x unclamped.  The iterated forecast must stay
+ * within the bound mean +- 6 sd (mean 0.5, sd 0.29: about 2.25). */
+static void test_ar_bounded(void)
+{
+    struct fcast_params p;
+    fcast_params_default(&p);
+    p.ar_lambda = 0.9;
+    p.ar_p = 1;
+    p.ar_intercept = 0;
+    struct fcast f;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == 0);
+    double worst = 0;
+    for (int t = 0; t < 2000; t++) {
+        fcast_update(&f, 0.02 * (t % 50) + 0.01);
+        if (t < 500)
+            continue;
+        double y = fabs(fcast_predict(&f, FCAST_HMAX));
+        worst = y > worst ? y : worst;
+    }
+    T_CHECK(isfinite(worst));
+    T_CHECK(worst <= 2.6);
+    if (getenv("FCAST_TEST_VERBOSE"))
+        fprintf(stderr, "ar bounded: worst %g\n", worst);
+}
+
+/* Switching signal: a random walk (last value is best) and white noise
+ * around 0.5 (the slow mean is best), 600 samples each, twice. */
+static void test_ensemble_switching(void)
+{
+    enum { SEG = 600, NSEG = 4, H = 5 };
+    static double sig[SEG * NSEG];
+    double w = 0.5;
+    for (int k = 0; k < SEG * NSEG; k++) {
+        if ((k / SEG) % 2 == 0) {
+            w += 0.05 * grand();
+            sig[k] = w;
+        } else {
+            sig[k] = 0.5 + 0.1 * grand();
+            w = sig[k];
+        }
+    }
+    struct fcast f[FCAST__N], slow;
+    struct fcast_params p;
+    fcast_params_default(&p);
+    for (int m = 0; m < FCAST__N; m++)
+        T_CHECK(fcast_init(&f[m], (enum fcast_method)m, &p) == 0);
+    p.alpha = p.ens_slow; /* the ensemble's slow member, standalone */
+    T_CHECK(fcast_init(&slow, FCAST_EWMA, &p) == 0);
+    double err[NSEG][FCAST__N + 1];
+    memset(err, 0, sizeof err);
+    for (int k = 0; k + H < SEG * NSEG; k++) {
+        for (int m = 0; m < FCAST__N; m++)
+            fcast_update(&f[m], sig[k]);
+        fcast_update(&slow, sig[k]);
+        int seg = k / SEG, pos = k % SEG;
+        if (pos < 150 || pos + H >= SEG) /* let it adapt; stay in segment */
+            continue;
+        for (int m = 0; m < FCAST__N; m++)
+            err[seg][m] += fabs(fcast_predict(&f[m], H) - sig[k + H]);
+        err[seg][FCAST__N] += fabs(fcast_predict(&slow, H) - sig[k + H]);
+    }
+    for (int seg = 0; seg < NSEG; seg++) {
+        double best = INFINITY, worst = 0;
+        int best_m = -1;
+        for (int m = 0; m <= FCAST__N; m++) {
+            if (m == FCAST_ENSEMBLE)
+                continue;
+            if (err[seg][m] < best) {
+                best = err[seg][m];
+                best_m = m;
+            }
+            if (err[seg][m] > worst)
+                worst = err[seg][m];
+        }
+        /* The regimes really have different winners. */
+        if (seg % 2 == 0)
+            T_CHECK(best_m != FCAST__N);
+        else
+            T_CHECK(best_m == FCAST__N || best_m == FCAST_EWMA);
+        /* The ensemble stays close to the best member of each regime and
+         * well clear of the worst. */
+        T_CHECK(err[seg][FCAST_ENSEMBLE] <= 1.15 * best);
+        T_CHECK(err[seg][FCAST_ENSEMBLE] < 0.8 * worst);
+        if (getenv("FCAST_TEST_VERBOSE"))
+            fprintf(stderr, "seg %d: ensemble %g best %g (member %d)\n", seg,
+                    err[seg][FCAST_ENSEMBLE], best, best_m);
+    }
+}
+
+static void test_nan_ignored(void)
+{
+    for (int m = 0; m < FCAST__N; m++) {
+        struct fcast a, b;
+        fcast_init(&a, (enum fcast_method)m, NULL);
+        fcast_init(&b, (enum fcast_method)m, NULL);
+        for (int k = 0; k < 300; k++) {
+            double x = 0.5 + 0.3 * sin(k * 0.1) + 0.05 * grand();
+            fcast_update(&a, x);
+            T_CHECK(fcast_update(&b, x) == FCAST_OK);
+            if (k % 7 == 3) {
+                T_CHECK(fcast_update(&b, NAN) == FCAST_ENONFINITE);
+                T_CHECK(fcast_update(&b, INFINITY) == FCAST_ENONFINITE);
+                T_CHECK(fcast_update(&b, -INFINITY) == FCAST_ENONFINITE);
+            }
+        }
+        T_CHECK(b.n_ignored == 3 * 43);
+        T_CHECK(a.n_ignored == 0);
+        int same = 1;
+        for (unsigned h = 1; h <= FCAST_HMAX; h++) {
+            double ya = fcast_predict(&a, h), yb = fcast_predict(&b, h);
+            same &= isfinite(ya) && ya == yb;
+        }
+        T_CHECK(same);
+        /* The ops called directly ignore it too. */
+        double before = a.ops->predict(&a.st, 3);
+        a.ops->update(&a.st, NAN);
+        T_CHECK(a.ops->predict(&a.st, 3) == before);
+    }
+}
+
+static void test_horizon_and_params(void)
+{
+    for (int m = 0; m < FCAST__N; m++) {
+        struct fcast f;
+        fcast_init(&f, (enum fcast_method)m, NULL);
+        T_CHECK(isnan(fcast_predict(&f, 1)));
+        T_CHECK(f.err == FCAST_ENODATA);
+        fcast_update(&f, 0.25);
+        T_CHECK(isfinite(fcast_predict(&f, FCAST_HMAX)));
+        T_CHECK(f.err == FCAST_OK);
+        T_CHECK(isnan(fcast_predict(&f, FCAST_HMAX + 1)));
+        T_CHECK(f.err == FCAST_EHORIZON);
+        T_CHECK(isnan(fcast_predict(&f, 0)));
+        T_CHECK(f.err == FCAST_EHORIZON);
+        double y = 1;
+        T_CHECK(fcast_forecast(&f, 1000, &y) == FCAST_EHORIZON);
+        T_CHECK(isnan(y));
+        T_CHECK(fcast_forecast(&f, 2, &y) == FCAST_OK);
+        T_NEAR(y, 0.25, 1e-12);
+    }
+    struct fcast_params p;
+    struct fcast f;
+    fcast_params_default(&p);
+    p.ar_p = FCAST_ARMAX + 1;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == FCAST_EPARAM);
+    T_CHECK(fcast_init(&f, FCAST_ENSEMBLE, &p) == FCAST_EPARAM);
+    fcast_params_default(&p);
+    p.alpha = 0;
+    T_CHECK(fcast_init(&f, FCAST_EWMA, &p) == FCAST_EPARAM);
+    fcast_params_default(&p);
+    p.ar_lambda = 1.5;
+    T_CHECK(fcast_init(&f, FCAST_AR, &p) == FCAST_EPARAM);
+    T_CHECK(fcast_init(&f, FCAST__N, NULL) == FCAST_EPARAM);
+    T_CHECK(fcast_ops_of(FCAST__N) == NULL);
+    fcast_params_default(&p);
+    p.ar_p = FCAST_ARMAX;
+    T_CHECK(fcast_init(&f, FCAST_ENSEMBLE, &p) == 0);
+}
+
+static void test_no_alloc(void)
+{
+    /* Constant memory by construction: the state is one fixed union. */
+    T_CHECK(sizeof(union fcast_state) == sizeof(struct fcast_ens));
+    T_CHECK(sizeof(struct fcast) < 8192);
+    /* And nothing is allocated on the way. */
+    struct fcast f[FCAST__N];
+    unsigned long allocs = 1;
+    double sink = 0;
+    allocount_start();
+    for (int m = 0; m < FCAST__N; m++) {
+        fcast_init(&f[m], (enum fcast_method)m, NULL);
+        for (int k = 0; k < 2000; k++) {
+            fcast_update(&f[m], 0.5 + 0.4 * sin(k * 0.05));
+            sink += fcast_predict(&f[m], 1 + (unsigned)k % FCAST_HMAX);
+        }
+    }
+    allocount_stop(&allocs, NULL);
+    T_CHECK(allocs == 0);
+    T_CHECK(isfinite(sink));
+}
+
+int main(void)
+{
+    allocount_install();
+    test_constant();
+    test_line();
+    test_ar_recovery();
+    test_ar_bounded();
+    test_ensemble_switching();
+    test_nan_ignored();
+    test_horizon_and_params();
+    test_no_alloc();
+    return t_done("test_fcast");
+}
