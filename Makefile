@@ -44,6 +44,8 @@ bench: deps
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(RELEASE) -j $(JOBS)
 	./$(RELEASE)/wattson bench $(ARGS)
+	@for t in lua-policies/labs/traces/kenj-pc-1.csv tests/fixtures/traces/*.csv; do \
+	    ./$(RELEASE)/wattson bench forecast $$t || exit 1; done
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps
