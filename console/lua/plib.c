@@ -133,6 +133,20 @@ static int plib_log(lua_State *L)
     return 0;
 }
 
+void plib_push_device(lua_State *L, const struct model *m, size_t d)
+{
+    const struct model_device *md = &m->devices[d];
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, md->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, md->kind);
+    lua_setfield(L, -2, "kind");
+    lua_pushboolean(L, md->is_pu);
+    lua_setfield(L, -2, "pu");
+    lua_pushinteger(L, (lua_Integer)d + 1);
+    lua_setfield(L, -2, "index");
+}
+
 void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
 {
     static const luaL_Reg fns[] = {

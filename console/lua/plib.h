@@ -33,4 +33,9 @@ struct plib_ctx {
  * chunk's _ENV).  `ctx` must outlive the state. */
 void plib_open(struct lua_State *L, int env_index, struct plib_ctx *ctx);
 
+/* Pushes a new table for device `d` with the fields every view of the
+ * state shares (name, kind, pu, index), so the policy's `state` and the
+ * console REPL's copy keep one layout. */
+void plib_push_device(struct lua_State *L, const struct model *m, size_t d);
+
 #endif

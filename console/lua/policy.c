@@ -374,16 +374,8 @@ static int build_tables(lua_State *L)
 
     for (size_t d = 0; d < m->n_devices; d++) {
         const struct model_device *md = &m->devices[d];
-        lua_createtable(L, 0, 12);
+        plib_push_device(L, m, d);
         int dev = lua_gettop(L);
-        lua_pushstring(L, md->name);
-        lua_setfield(L, dev, "name");
-        lua_pushstring(L, md->kind);
-        lua_setfield(L, dev, "kind");
-        lua_pushboolean(L, md->is_pu);
-        lua_setfield(L, dev, "pu");
-        lua_pushinteger(L, (lua_Integer)d + 1);
-        lua_setfield(L, dev, "index");
         v->ref_sig[d] = ref_new_table(L, dev, "sig", 0, 16);
         v->ref_ok[d] = ref_new_table(L, dev, "ok", 0, 16);
         v->ref_rate[d] = ref_new_table(L, dev, "rate", 0, 0);

@@ -29,6 +29,7 @@
 #include "core/model.h"
 #include "core/sandbox.h"
 #include "headless/run.h"
+#include "lua/plib.h"
 #include "lua/policy.h"
 #include "tui/term.h"
 
@@ -418,16 +419,8 @@ static void push_snapshot(lua_State *L, struct run *r)
     int byname = lua_gettop(L);
     for (size_t d = 0; d < m->n_devices; d++) {
         const struct model_device *md = &m->devices[d];
-        lua_createtable(L, 0, 8);
+        plib_push_device(L, m, d);
         int dev = lua_gettop(L);
-        lua_pushstring(L, md->name);
-        lua_setfield(L, dev, "name");
-        lua_pushstring(L, md->kind);
-        lua_setfield(L, dev, "kind");
-        lua_pushboolean(L, md->is_pu);
-        lua_setfield(L, dev, "pu");
-        lua_pushinteger(L, (lua_Integer)d + 1);
-        lua_setfield(L, dev, "index");
         lua_createtable(L, 0, 16);
         int sig = lua_gettop(L);
         lua_createtable(L, 0, 16);
