@@ -15,9 +15,11 @@
  *   - an instruction budget enforced by a count hook, so `while true do end`
  *     ends with an error instead of hanging the console.
  *
- * Known limits: the budget counts VM instructions, so a single
- * long-running library call (a pathological string.find pattern) is not
- * interrupted; and the library tables (string, math, table) are shared by
+ *   - library calls that loop in C, out of the hook's reach (string.rep,
+ *     string.find, table.move/insert/remove/sort/concat/unpack), charge
+ *     their element counts to the same budget before they run.
+ *
+ * Known limit: the library tables (string, math, table) are shared by
  * every chunk loaded into one state.
  *
  * Everything that can raise a Lua error runs inside a lua_pcall; the panic
@@ -216,34 +218,141 @@ static uint64_t sandbox_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void sandbox_hook(lua_State *L, lua_Debug *ar)
+static void sandbox_hook(lua_State *L, lua_Debug *ar);
+
+/* Marks the budget spent and raises its error at `level` (0 from the
+ * hook, which has no frame; 1 from a library wrapper, for its caller). */
+static int sandbox_expire(lua_State *L, struct sandbox *sb, int late,
+                          int level, const char *why)
 {
-    void *ud;
-    (void)ar;
-    lua_getallocf(L, &ud);
-    struct sandbox *sb = ud;
     if (!sb->expired) {
-        sb->insns += SANDBOX_HOOK_EVERY;
-        int late = sb->deadline_ns && sandbox_now_ns() > sb->deadline_ns;
-        if (sb->insns < sb->budget && !late)
-            return;
         /* From now on every instruction raises the error again, so a
          * pcall in the chunk cannot swallow it and carry on. */
         sb->expired = 1;
         sb->late = late;
         lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     }
-    /* Level 0 is the Lua function being run: the hook has no frame. */
-    luaL_where(L, 0);
+    luaL_where(L, level);
     if (sb->late)
-        lua_pushfstring(L, "time budget of %I us exceeded (an endless loop?)",
-                        (lua_Integer)(sb->budget_time_ns / 1000));
+        lua_pushfstring(L, "time budget of %I us exceeded (%s)",
+                        (lua_Integer)(sb->budget_time_ns / 1000), why);
     else
-        lua_pushfstring(L,
-                        "instruction budget of %I exceeded (an endless loop?)",
-                        (lua_Integer)sb->budget);
+        lua_pushfstring(L, "instruction budget of %I exceeded (%s)",
+                        (lua_Integer)sb->budget, why);
     lua_concat(L, 2);
-    lua_error(L);
+    return lua_error(L);
+}
+
+static struct sandbox *sandbox_of(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    struct sandbox *sb = sandbox_of(L);
+    if (!sb->expired) {
+        sb->insns += SANDBOX_HOOK_EVERY;
+        int late = sb->deadline_ns && sandbox_now_ns() > sb->deadline_ns;
+        if (sb->insns < sb->budget && !late)
+            return;
+        sandbox_expire(L, sb, late, 0, "an endless loop?");
+    }
+    sandbox_expire(L, sb, sb->late, 0, "an endless loop?");
+}
+
+/* A library call loops in C, where the count hook never runs: charges
+ * `work` (its element count) to the instruction budget first, so
+ * string.rep("", 1e15) or table.move({}, 1, 1e15, 1) ends with the budget
+ * error instead of hanging the console.  Free while no budget is armed. */
+static void sandbox_charge(lua_State *L, uint64_t work)
+{
+    struct sandbox *sb = sandbox_of(L);
+    if (!sb->budget)
+        return;
+    if (sb->expired || work >= sb->budget - sb->insns)
+        sandbox_expire(L, sb, sb->late, 1,
+                       "a library call too large for it");
+    sb->insns += work;
+}
+
+/* lua_Integer span [a, b] as an unsigned count, 0 when empty. */
+static uint64_t sandbox_span(lua_Integer a, lua_Integer b)
+{
+    return b < a ? 0 : (uint64_t)b - (uint64_t)a + 1;
+}
+
+/* What each wrapped library function costs, from its arguments. */
+enum sandbox_cost {
+    COST_REP,    /* string.rep(s, n [, sep]): n copies */
+    COST_MOVE,   /* table.move(a, f, e, t [, a2]): e - f + 1 */
+    COST_LEN,    /* table.insert/remove: up to #t shifts */
+    COST_RANGE,  /* table.concat(t, sep, i, j), table.unpack(t, i, j) */
+    COST_SORT,   /* table.sort(t): #t log #t comparisons */
+};
+
+static int sandbox_costly(lua_State *L)
+{
+    uint64_t work = 0;
+    switch ((enum sandbox_cost)lua_tointeger(L, lua_upvalueindex(2))) {
+    case COST_REP: {
+        /* Empty pieces loop n times for nothing; otherwise the copies cost
+         * their bytes, which the memory cap bounds - a result too large
+         * for it is left to fail as "out of memory". */
+        size_t l = lua_rawlen(L, 1), lsep = lua_rawlen(L, 3);
+        lua_Integer n = luaL_checkinteger(L, 2);
+        struct sandbox *sb = sandbox_of(L);
+        if (n <= 0)
+            work = 0;
+        else if (l + lsep == 0)
+            work = (uint64_t)n;
+        else if ((uint64_t)n <= (sb->mem_cap - sb->used) / (l + lsep))
+            work = (uint64_t)n * (l + lsep) / 32;
+        break;
+    }
+    case COST_MOVE:
+        work = sandbox_span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3));
+        break;
+    case COST_LEN:
+    case COST_SORT: {
+        /* luaL_len runs a __len metamethod, which the hook counts. */
+        lua_Integer n = luaL_len(L, 1);
+        work = n > 0 ? (uint64_t)n : 0;
+        if (lua_tointeger(L, lua_upvalueindex(2)) == COST_SORT)
+            for (uint64_t m = work; m > 1; m >>= 1)
+                work += n;
+        break;
+    }
+    case COST_RANGE: {
+        /* concat's range starts at argument 3, unpack's at 2. */
+        int i = lua_tointeger(L, lua_upvalueindex(3)) ? 3 : 2;
+        lua_Integer a = luaL_optinteger(L, i, 1);
+        lua_Integer b = lua_isnoneornil(L, i + 1) ? luaL_len(L, 1)
+                                                  : luaL_checkinteger(L, i + 1);
+        work = sandbox_span(a, b);
+        break;
+    }
+    }
+    sandbox_charge(L, work);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Replaces lib[name] (the table on top of the stack) by a charging
+ * wrapper. */
+static void sandbox_wrap(lua_State *L, const char *name, enum sandbox_cost c,
+                         int range_at3)
+{
+    lua_getfield(L, -1, name);
+    lua_pushinteger(L, c);
+    lua_pushinteger(L, range_at3);
+    lua_pushcclosure(L, sandbox_costly, 3);
+    lua_setfield(L, -2, name);
 }
 
 /* math.randomseed() without arguments seeds from the clock: a chunk must
@@ -285,6 +394,11 @@ static int sandbox_find_plain(lua_State *L)
     luaL_checkstring(L, 1);
     luaL_checkstring(L, 2);
     lua_Integer init = luaL_optinteger(L, 3, 1);
+    /* A plain search compares up to #s * #text bytes (memchr, then memcmp
+     * at each hit); a byte compare is some 30 times cheaper than a VM
+     * instruction. */
+    size_t ls = lua_rawlen(L, 1), lp = lua_rawlen(L, 2);
+    sandbox_charge(L, ((uint64_t)ls + 1) * ((uint64_t)lp + 1) / 32);
     lua_settop(L, 2);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -371,6 +485,15 @@ static int sandbox_open(lua_State *L)
     lua_getfield(L, -1, "find");
     lua_pushcclosure(L, sandbox_find_plain, 1);
     lua_setfield(L, -2, "find");
+    sandbox_wrap(L, "rep", COST_REP, 0);
+    lua_pop(L, 1);
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    sandbox_wrap(L, "move", COST_MOVE, 0);
+    sandbox_wrap(L, "insert", COST_LEN, 0);
+    sandbox_wrap(L, "remove", COST_LEN, 0);
+    sandbox_wrap(L, "sort", COST_SORT, 0);
+    sandbox_wrap(L, "concat", COST_RANGE, 1);
+    sandbox_wrap(L, "unpack", COST_RANGE, 0);
     lua_pop(L, 1);
 
     /* The strings' metatable is shared by every string of the state:

@@ -514,6 +514,47 @@ static void test_limits(void)
         T_CHECK(lab && strcmp(lab->name, "rack") == 0);
         lab_free(lab);
     }
+    /* Library calls that loop in C are charged to the budget up front:
+     * each of these ran for hours before (the fuzzer found the first). */
+    fails_with("rep.lua", "local s = string.rep('', 1e12)\nreturn {}\n",
+               "rep.lua:1: instruction budget of");
+    fails_with("rep2.lua",
+               "local ok = pcall(string.rep, '', 1e12, '')\nreturn {}\n",
+               "instruction budget");
+    fails_with("move.lua", "table.move({}, 1, 1e15, 1)\nreturn {}\n",
+               "move.lua:1: instruction budget");
+    fails_with("insert.lua",
+               "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
+               "table.insert(t, 1, 0)\nreturn {}\n",
+               "insert.lua:2: instruction budget");
+    fails_with("remove.lua",
+               "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
+               "table.remove(t, 1)\nreturn {}\n",
+               "remove.lua:2: instruction budget");
+    fails_with("find.lua",
+               "local a = string.rep('a', 1e6)\n"
+               "local b = string.rep('a', 5e5) .. 'b'\n"
+               "for i = 1, 1e3 do a:find(b) end\nreturn {}\n",
+               "find.lua:3: instruction budget");
+    /* Ordinary use stays well inside it. */
+    {
+        char err[512];
+        struct lab *lab = NULL;
+        const char *path = write_lab(
+            "lib.lua",
+            "local t = {}\nfor i = 1, 1000 do table.insert(t, 1000 - i) end\n"
+            "table.sort(t)\nassert(t[1] == 0 and t[1000] == 999)\n"
+            "local u = table.move(t, 1, 10, 1, {})\n"
+            "assert(table.concat(u, ',') == '0,1,2,3,4,5,6,7,8,9')\n"
+            "assert(select('#', table.unpack(t)) == 1000)\n"
+            "assert(table.remove(t, 1) == 0 and #t == 999)\n"
+            "assert(('ab'):rep(3, '-') == 'ab-ab-ab')\n"
+            "assert(('xaby'):find('ab') == 2)\n"
+            "return { name = string.rep('r', 3), drivers = { { plugin = 'sim' } } }\n");
+        T_CHECK(lab_load_file(path, &lab, err, sizeof err) == 0);
+        T_CHECK(lab && strcmp(lab->name, "rrr") == 0);
+        lab_free(lab);
+    }
     /* Memory. */
     fails_with("memory.lua", "local s = string.rep('x', 1e9)\nreturn {}\n",
                ": out of memory");

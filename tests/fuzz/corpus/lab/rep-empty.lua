@@ -1,0 +1,1 @@
+local s = string.rep("", 1e12) return { drivers = { { plugin = "sim" } } }
