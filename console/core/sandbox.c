@@ -222,8 +222,8 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar);
 
 /* Marks the budget spent and raises its error at `level` (0 from the
  * hook, which has no frame; 1 from a library wrapper, for its caller). */
-static int sandbox_expire(lua_State *L, struct sandbox *sb, int late,
-                          int level, const char *why)
+static int sandbox_expire(lua_State *L, struct sandbox *sb, int late, int level,
+                          const char *why)
 {
     if (!sb->expired) {
         /* From now on every instruction raises the error again, so a
@@ -274,8 +274,7 @@ static void sandbox_charge(lua_State *L, uint64_t work)
     if (!sb->budget)
         return;
     if (sb->expired || work >= sb->budget - sb->insns)
-        sandbox_expire(L, sb, sb->late, 1,
-                       "a library call too large for it");
+        sandbox_expire(L, sb, sb->late, 1, "a library call too large for it");
     sb->insns += work;
 }
 
@@ -287,11 +286,11 @@ static uint64_t sandbox_span(lua_Integer a, lua_Integer b)
 
 /* What each wrapped library function costs, from its arguments. */
 enum sandbox_cost {
-    COST_REP,    /* string.rep(s, n [, sep]): n copies */
-    COST_MOVE,   /* table.move(a, f, e, t [, a2]): e - f + 1 */
-    COST_LEN,    /* table.insert/remove: up to #t shifts */
-    COST_RANGE,  /* table.concat(t, sep, i, j), table.unpack(t, i, j) */
-    COST_SORT,   /* table.sort(t): #t log #t comparisons */
+    COST_REP,   /* string.rep(s, n [, sep]): n copies */
+    COST_MOVE,  /* table.move(a, f, e, t [, a2]): e - f + 1 */
+    COST_LEN,   /* table.insert/remove: up to #t shifts */
+    COST_RANGE, /* table.concat(t, sep, i, j), table.unpack(t, i, j) */
+    COST_SORT,  /* table.sort(t): #t log #t comparisons */
 };
 
 static int sandbox_costly(lua_State *L)

@@ -523,14 +523,16 @@ static void test_limits(void)
                "instruction budget");
     fails_with("move.lua", "table.move({}, 1, 1e15, 1)\nreturn {}\n",
                "move.lua:1: instruction budget");
-    fails_with("insert.lua",
-               "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
-               "table.insert(t, 1, 0)\nreturn {}\n",
-               "insert.lua:2: instruction budget");
-    fails_with("remove.lua",
-               "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
-               "table.remove(t, 1)\nreturn {}\n",
-               "remove.lua:2: instruction budget");
+    fails_with(
+        "insert.lua",
+        "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
+        "table.insert(t, 1, 0)\nreturn {}\n",
+        "insert.lua:2: instruction budget");
+    fails_with(
+        "remove.lua",
+        "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
+        "table.remove(t, 1)\nreturn {}\n",
+        "remove.lua:2: instruction budget");
     fails_with("find.lua",
                "local a = string.rep('a', 1e6)\n"
                "local b = string.rep('a', 5e5) .. 'b'\n"
@@ -550,7 +552,8 @@ static void test_limits(void)
             "assert(table.remove(t, 1) == 0 and #t == 999)\n"
             "assert(('ab'):rep(3, '-') == 'ab-ab-ab')\n"
             "assert(('xaby'):find('ab') == 2)\n"
-            "return { name = string.rep('r', 3), drivers = { { plugin = 'sim' } } }\n");
+            "return { name = string.rep('r', 3), drivers = { { plugin = 'sim' "
+            "} } }\n");
         T_CHECK(lab_load_file(path, &lab, err, sizeof err) == 0);
         T_CHECK(lab && strcmp(lab->name, "rrr") == 0);
         lab_free(lab);
