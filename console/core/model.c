@@ -26,6 +26,8 @@ static const char *const sig_names[SIG__N] = {
     [SIG_PRIORITY] = WATTSON_SIG_PRIORITY,
     [SIG_TEMP_LIMIT] = WATTSON_SIG_TEMP_LIMIT,
     [SIG_DEADLINE] = WATTSON_SIG_DEADLINE,
+    [SIG_DEMAND_NEXT] = "demand_next",
+    [SIG_LATENCY_P99] = "latency_p99",
 };
 
 static const char *const ctl_names[CTL__N] = {
@@ -111,6 +113,91 @@ static void build_index(uint32_t *off, uint32_t *idx, size_t n_dev, size_t n,
         memcpy(&d, base + i * stride + dev_field, sizeof d);
         idx[off[d + 1]++] = (uint32_t)i;
     }
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct model_proc *)a)->pid;
+    uint32_t y = ((const struct model_proc *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+/* The ABI 1.1 parts: P-state tables, processes, the IPC event buffer. */
+static int model_build_1_1(struct model *m, struct plug **plugs, size_t n_plugs,
+                           char *err, size_t errlen)
+{
+    size_t n_ps = 0, n_pr = 0, nd = m->n_devices ? m->n_devices : 1;
+    for (size_t p = 0; p < n_plugs; p++) {
+        const struct wattson_inventory *inv = &plugs[p]->inv;
+        for (size_t i = 0; i < inv->n_pstates; i++)
+            n_ps += inv->pstates[i].n;
+        n_pr += inv->n_procs;
+    }
+    m->ps_off = calloc(nd + 1, sizeof *m->ps_off);
+    m->ps_tref = calloc(nd, sizeof *m->ps_tref);
+    m->ps_freq = calloc(n_ps ? n_ps : 1, sizeof *m->ps_freq);
+    m->ps_busy = calloc(n_ps ? n_ps : 1, sizeof *m->ps_busy);
+    m->ps_idle = calloc(n_ps ? n_ps : 1, sizeof *m->ps_idle);
+    m->procs = calloc(n_pr ? n_pr : 1, sizeof *m->procs);
+    m->ipc_cap = MODEL_IPC_CAP;
+    m->ipc = calloc(m->ipc_cap, sizeof *m->ipc);
+    if (!m->ps_off || !m->ps_tref || !m->ps_freq || !m->ps_busy ||
+        !m->ps_idle || !m->procs || !m->ipc) {
+        snprintf(err, errlen, "out of memory building the model");
+        return -1;
+    }
+    /* Count per device, prefix-sum, then copy each table in place (the
+     * loader allows one table per device). */
+    for (size_t p = 0; p < n_plugs; p++) {
+        const struct wattson_inventory *inv = &plugs[p]->inv;
+        for (size_t i = 0; i < inv->n_pstates; i++) {
+            uint32_t d = m->plugins[p].dev_base + inv->pstates[i].device;
+            m->ps_off[d + 1] = (uint32_t)inv->pstates[i].n;
+            m->ps_tref[d] = inv->pstates[i].temp_ref_c;
+        }
+    }
+    for (size_t d = 0; d < m->n_devices; d++)
+        m->ps_off[d + 1] += m->ps_off[d];
+    for (size_t p = 0; p < n_plugs; p++) {
+        const struct wattson_inventory *inv = &plugs[p]->inv;
+        for (size_t i = 0; i < inv->n_pstates; i++) {
+            const struct wattson_pstate_table *t = &inv->pstates[i];
+            uint32_t o = m->ps_off[m->plugins[p].dev_base + t->device];
+            memcpy(m->ps_freq + o, t->freq_hz, t->n * sizeof(double));
+            memcpy(m->ps_busy + o, t->busy_w, t->n * sizeof(double));
+            memcpy(m->ps_idle + o, t->idle_w, t->n * sizeof(double));
+        }
+        for (size_t i = 0; i < inv->n_procs; i++) {
+            struct model_proc *pr = &m->procs[m->n_procs++];
+            pr->pid = inv->procs[i].pid;
+            pr->device = m->plugins[p].dev_base + inv->procs[i].device;
+            pr->name = inv->procs[i].name ? inv->procs[i].name : "";
+        }
+    }
+    qsort(m->procs, m->n_procs, sizeof *m->procs, proc_cmp);
+    for (size_t i = 1; i < m->n_procs; i++)
+        if (m->procs[i].pid == m->procs[i - 1].pid) {
+            snprintf(err, errlen,
+                     "process %u is claimed by two devices (%s and %s)",
+                     (unsigned)m->procs[i].pid,
+                     m->devices[m->procs[i - 1].device].name,
+                     m->devices[m->procs[i].device].name);
+            return -1;
+        }
+    return 0;
+}
+
+const struct model_proc *model_find_proc(const struct model *m, uint32_t pid)
+{
+    size_t lo = 0, hi = m->n_procs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->procs[mid].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n_procs && m->procs[lo].pid == pid ? &m->procs[lo] : NULL;
 }
 
 int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
@@ -213,6 +300,10 @@ int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
         sb += (uint32_t)inv->n_signals;
         cb += (uint32_t)inv->n_controls;
     }
+    if (model_build_1_1(m, plugs, n_plugs, err, errlen) != 0) {
+        model_free(m);
+        return -1;
+    }
     build_index(m->dsig_off, m->dsig, m->n_devices, m->n_signals, m->signals,
                 sizeof *m->signals, offsetof(struct model_signal, device));
     build_index(m->dctl_off, m->dctl, m->n_devices, m->n_controls, m->controls,
@@ -249,6 +340,13 @@ void model_free(struct model *m)
     free(m->targeted);
     free(m->applied);
     free(m->applied_known);
+    free(m->ps_off);
+    free(m->ps_tref);
+    free(m->ps_freq);
+    free(m->ps_busy);
+    free(m->ps_idle);
+    free(m->procs);
+    free(m->ipc);
     memset(m, 0, sizeof *m);
 }
 

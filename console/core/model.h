@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct plug;
+struct wattson_ipc_event;
 
 enum model_sig {
     SIG_UTIL,
@@ -34,6 +35,8 @@ enum model_sig {
     SIG_PRIORITY,
     SIG_TEMP_LIMIT,
     SIG_DEADLINE,
+    SIG_DEMAND_NEXT, /* simulation only: true next-tick arrivals (oracle) */
+    SIG_LATENCY_P99, /* s, p99 latency of the work served so far */
     SIG__N
 };
 
@@ -68,6 +71,15 @@ struct model_control {
     uint32_t local; /* index within its plugin */
     double min, max, step;
 };
+
+struct model_proc {
+    uint32_t pid;
+    uint32_t device; /* global device index */
+    const char *name;
+};
+
+/* IPC events kept per tick (the rest are counted in ipc_dropped). */
+#define MODEL_IPC_CAP 4096
 
 struct model_plugin {
     struct plug *plug;
@@ -121,6 +133,23 @@ struct model {
     double *applied; /* what the driver holds (actuate stage) */
     uint8_t *applied_known;
 
+    /* Per-device P-state tables (ABI 1.1), CSR like dsig: device d's
+     * states are ps_*[ps_off[d] .. ps_off[d+1]), in increasing frequency;
+     * none when its plugin gave no table. */
+    uint32_t *ps_off;
+    double *ps_freq, *ps_busy, *ps_idle; /* Hz, W fully busy, W idle */
+    double *ps_tref;                     /* per device: reference temp, C */
+
+    /* Processes whose messages plugins report, sorted by pid. */
+    struct model_proc *procs;
+    size_t n_procs;
+
+    /* This tick's IPC events from every plugin (the sample stage), and
+     * the events that did not fit `ipc_cap` since the start. */
+    struct wattson_ipc_event *ipc;
+    size_t n_ipc, ipc_cap;
+    uint64_t ipc_dropped;
+
     double budget_w; /* shared power budget, 0 = none */
     double t;        /* seconds since the run started */
     double dt;       /* seconds since the previous tick */
@@ -139,6 +168,8 @@ int model_find_control(const struct model *m, uint32_t dev, const char *name);
 /* The value of standard signal `s` of device `d`, and whether it is valid. */
 int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out);
 const char *model_sig_name(enum model_sig s);
+/* The process with this pid, or NULL (binary search). */
+const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);
 
 #endif

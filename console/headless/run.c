@@ -35,6 +35,7 @@
 #include "pipeline/forecast.h"
 #include "pipeline/guard.h"
 #include "pipeline/propose.h"
+#include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 
@@ -102,6 +103,11 @@ const char *run_stage_name(enum run_stage s)
 void run_set_stage_timer(struct run *r, uint64_t *ns)
 {
     r->stage_ns = ns;
+}
+
+void *run_broker(struct run *r)
+{
+    return r->prop.n ? r->prop.state[0] : NULL;
 }
 
 const struct model *run_model(const struct run *r)
@@ -749,6 +755,13 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_ERR;
     }
     propose_init(&r->prop);
+    /* The broker is engine 0 (run_broker): it proposes every tick, and
+     * the policy decides what to take. */
+    if (propose_add(&r->prop, &broker_engine_ops, &r->model) != 0) {
+        snprintf(err, errlen, "out of memory");
+        run_free(r);
+        return RUN_ERR;
+    }
     if (record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);

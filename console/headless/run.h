@@ -71,6 +71,8 @@ int run_finish(struct run *r, char *err, size_t errlen);
 void run_free(struct run *r);
 
 const struct model *run_model(const struct run *r);
+/* The broker engine's state (for broker_set_source), or NULL. */
+void *run_broker(struct run *r);
 /* The run's event loop, for modules that add event sources. */
 struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);

@@ -30,6 +30,9 @@
  * against a header that lacks fields we are about to call through. */
 #define PLUG_DESC_SIZE_1_0                                                     \
     (offsetof(struct wattson_plugin, read_controls) + sizeof(void *))
+/* ...and the 1.1 one with ipc_read. */
+#define PLUG_DESC_SIZE_1_1                                                     \
+    (offsetof(struct wattson_plugin, ipc_read) + sizeof(void *))
 
 /* Converting dlsym's object pointer to a function pointer is undefined in
  * ISO C but required by POSIX; copying the bytes keeps -pedantic quiet. */
@@ -380,6 +383,83 @@ static int plug_finite(double v)
 
 /* Checks what init returned, so that nothing downstream has to: indices in
  * range, names present, ranges ordered.  Returns 0 or -1 with a reason. */
+/* One P-state table: states in increasing frequency, powers that a
+ * broker can divide without meeting a NaN, idle below busy. */
+static int plug_check_pstates(const struct wattson_inventory *inv,
+                              const struct wattson_pstate_table *t, char *why,
+                              size_t whylen)
+{
+    if (t->device >= inv->n_devices) {
+        plug_msg(why, whylen, "P-state table names device %u of %zu",
+                 (unsigned)t->device, inv->n_devices);
+        return -1;
+    }
+    const char *dev = inv->devices[t->device].name;
+    if (t->n == 0 || t->n > PLUG_MAX_PSTATES || !t->freq_hz || !t->busy_w ||
+        !t->idle_w) {
+        plug_msg(why, whylen, "device %s has a P-state table of %zu states%s",
+                 dev, t->n,
+                 t->n && t->n <= PLUG_MAX_PSTATES ? " and no arrays" : "");
+        return -1;
+    }
+    if (!plug_finite(t->temp_ref_c)) {
+        plug_msg(why, whylen, "device %s has P-state temp_ref_c %g", dev,
+                 t->temp_ref_c);
+        return -1;
+    }
+    for (size_t k = 0; k < t->n; k++) {
+        double f = t->freq_hz[k], b = t->busy_w[k], id = t->idle_w[k];
+        if (!plug_finite(f) || f <= 0 || (k && f <= t->freq_hz[k - 1])) {
+            plug_msg(why, whylen,
+                     "device %s P-state %zu has frequency %g Hz (must be > 0 "
+                     "and increasing)",
+                     dev, k, f);
+            return -1;
+        }
+        if (!plug_finite(b) || !plug_finite(id) || id < 0 || b < id) {
+            plug_msg(why, whylen,
+                     "device %s P-state %zu has idle %g W, busy %g W (need 0 "
+                     "<= idle <= busy)",
+                     dev, k, id, b);
+            return -1;
+        }
+    }
+    for (const struct wattson_pstate_table *o = inv->pstates; o < t; o++)
+        if (o->device == t->device) {
+            plug_msg(why, whylen, "device %s has two P-state tables", dev);
+            return -1;
+        }
+    return 0;
+}
+
+/* The 1.1 fields: P-state tables and IPC processes. */
+static int plug_check_inv_1_1(const struct wattson_inventory *inv, char *why,
+                              size_t whylen)
+{
+    if ((inv->n_pstates && !inv->pstates) || (inv->n_procs && !inv->procs)) {
+        plug_msg(why, whylen, "a count is set but its array is NULL");
+        return -1;
+    }
+    for (size_t i = 0; i < inv->n_pstates; i++)
+        if (plug_check_pstates(inv, &inv->pstates[i], why, whylen))
+            return -1;
+    for (size_t i = 0; i < inv->n_procs; i++) {
+        const struct wattson_proc_desc *pr = &inv->procs[i];
+        if (pr->device >= inv->n_devices) {
+            plug_msg(why, whylen, "process %u names device %u of %zu",
+                     (unsigned)pr->pid, (unsigned)pr->device, inv->n_devices);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (inv->procs[j].pid == pr->pid) {
+                plug_msg(why, whylen, "process %u is listed twice",
+                         (unsigned)pr->pid);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 static int plug_check_inv(const struct wattson_inventory *inv, char *why,
                           size_t whylen)
 {
@@ -474,7 +554,7 @@ static int plug_check_inv(const struct wattson_inventory *inv, char *why,
             return -1;
         }
     }
-    return 0;
+    return plug_check_inv_1_1(inv, why, whylen);
 }
 
 int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
@@ -532,4 +612,17 @@ void plug_close(struct plug *p)
     if (plug_live(p))
         p->desc->fini(p->state);
     plug_free(p);
+}
+
+int plug_ipc_read(struct plug *p, struct wattson_ipc_event *ev, size_t max)
+{
+    /* A 1.0 plugin's descriptor ends before ipc_read: never read past
+     * what it declared. */
+    if (!plug_live(p) || p->desc->abi_minor < 1 ||
+        p->desc->size < PLUG_DESC_SIZE_1_1 || !p->desc->ipc_read || max == 0)
+        return 0;
+    int n = p->desc->ipc_read(p->state, ev, max);
+    if (n < 0)
+        return n;
+    return (size_t)n > max ? (int)max : n;
 }

@@ -54,6 +54,14 @@ int plug_open(const char *path, struct plug **out, char *err, size_t errlen);
  * closed and freed, *pp set to NULL, and the error class returned. */
 int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
               size_t errlen);
+/* Largest P-state table a plugin may declare. */
+#define PLUG_MAX_PSTATES 64
+
+/* The IPC events the plugin has for this tick (ABI 1.1 ipc_read): the
+ * count written (0 when the plugin has no ipc_read or is a 1.0 plugin),
+ * or a negative wattson_status. */
+int plug_ipc_read(struct plug *p, struct wattson_ipc_event *ev, size_t max);
+
 /* fini (if initialised), dlclose, free. */
 void plug_close(struct plug *p);
 /* Lists the search path, one directory per line, for --help and errors. */

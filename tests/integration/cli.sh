@@ -9,7 +9,7 @@ for word in run plugins bench --headless --lab --policy --duration --tick \
     check "grep -q -- '$word' '$T/help'" "--help mentions $word"
 done
 "$W" --version >"$T/ver"
-check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.0" "$T/ver"' "--version"
+check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.1" "$T/ver"' "--version"
 
 "$W" plugins >"$T/plugins" 2>"$T/err"
 check '[ $? -eq 0 ]' "plugins exits 0: $(cat "$T/err")"

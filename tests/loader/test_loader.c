@@ -288,8 +288,8 @@ static void test_load_refusals(void)
 {
     char dir[] = "/tmp/wattson-loader-XXXXXX";
 
-    tl_refused("badabi", "built for ABI 99.0", "wattson has 1.0");
-    tl_refused("newminor", "built for ABI 1.1", "wattson has 1.0");
+    tl_refused("badabi", "built for ABI 99.1", "wattson has 1.1");
+    tl_refused("newminor", "built for ABI 1.2", "wattson has 1.1");
     tl_refused("shortdesc", "descriptor is 8 bytes", NULL);
     /* dlerror() names the missing symbol. */
     tl_refused("noentry", "undefined symbol: wattson_plugin_entry", NULL);
@@ -469,6 +469,13 @@ static void test_bad_inventory(void)
         "bi0 is used twice",
         "signal 0 has no name",
         "array is NULL",
+        "P-state table names device 5 of 2",
+        "device bi0 P-state 2 has frequency 1e+09 Hz",
+        "device bi0 P-state 0 has idle 5 W, busy 4 W",
+        "device bi0 P-state 1 has idle 2 W, busy nan W",
+        "process 77 is listed twice",
+        "process 78 names device 9 of 2",
+        "device bi0 has two P-state tables",
     };
     struct th_cfg cfg[1] = {{"case", WATTSON_CFG_NUMBER, 0, NULL, 0}};
     struct wattson_host h;
@@ -494,6 +501,15 @@ static void test_bad_inventory(void)
     cfg[0].num = 0;
     p = tl_load("badinv", cfg, 1);
     T_CHECK(p && p->inv.n_devices == 2);
+    /* ABI 1.1: the tables come through, and ipc_read answers. */
+    T_CHECK(p && p->inv.n_pstates == 2 && p->inv.n_procs == 2);
+    if (p) {
+        struct wattson_ipc_event ev[4];
+        T_CHECK(plug_ipc_read(p, ev, 4) == 1);
+        T_CHECK(ev[0].src_pid == 77 && ev[0].dst_pid == 78 &&
+                ev[0].bytes == 1000 && ev[0].t == 1.0);
+        T_CHECK(plug_ipc_read(p, ev, 0) == 0);
+    }
     plug_close(p);
     T_CHECK(tl_has(th_logbuf, "badinv: fini"));
     T_CHECK(plug_open(tl_path("badinv"), &p, err, sizeof err) == 0);

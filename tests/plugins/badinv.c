@@ -24,6 +24,13 @@ enum {
     BADINV_DUP_NAME = 7,     /* two devices called bi0 */
     BADINV_SIGNAL_NAME = 8,  /* signal name NULL */
     BADINV_NULL_SIGNALS = 9, /* n_signals > 0, signals NULL */
+    BADINV_PS_DEVICE = 10,   /* P-state table names device 5 */
+    BADINV_PS_ORDER = 11,    /* frequencies not increasing */
+    BADINV_PS_IDLE = 12,     /* idle power above busy power */
+    BADINV_PS_NAN = 13,      /* a NaN busy power */
+    BADINV_PROC_DUP = 14,    /* pid 77 listed twice */
+    BADINV_PROC_DEVICE = 15, /* process on device 9 */
+    BADINV_PS_TWICE = 16,    /* two tables for bi0 */
     BADINV_NCASES
 };
 
@@ -32,6 +39,12 @@ struct badinv {
     struct wattson_device_desc devices[2];
     struct wattson_signal_desc signals[1];
     struct wattson_control_desc controls[1];
+    /* ABI 1.1: a three-state table for each device, two processes, and
+     * one IPC event per read. */
+    double freq[3], busy[3], idle[3];
+    struct wattson_pstate_table pstates[2];
+    struct wattson_proc_desc procs[2];
+    uint32_t reads;
 };
 
 static int badinv_init(const struct wattson_host *host, void **state,
@@ -62,7 +75,42 @@ static int badinv_init(const struct wattson_host *host, void **state,
     inv->n_signals = 1;
     inv->controls = b->controls;
     inv->n_controls = 1;
+    for (int k = 0; k < 3; k++) {
+        b->freq[k] = 1e9 * (k + 1);
+        b->busy[k] = 4.0 * (k + 1) * (k + 1);
+        b->idle[k] = 1.0 + k;
+    }
+    for (uint32_t d = 0; d < 2; d++)
+        b->pstates[d] = (struct wattson_pstate_table){d,       3,       b->freq,
+                                                      b->busy, b->idle, 60.0};
+    b->procs[0] = (struct wattson_proc_desc){77, 0, "p77"};
+    b->procs[1] = (struct wattson_proc_desc){78, 1, "p78"};
+    inv->pstates = b->pstates;
+    inv->n_pstates = 2;
+    inv->procs = b->procs;
+    inv->n_procs = 2;
     switch ((int)c) {
+    case BADINV_PS_DEVICE:
+        b->pstates[1].device = 5;
+        break;
+    case BADINV_PS_ORDER:
+        b->freq[2] = 1e9;
+        break;
+    case BADINV_PS_IDLE:
+        b->idle[0] = 5.0;
+        break;
+    case BADINV_PS_NAN:
+        b->busy[1] = NAN;
+        break;
+    case BADINV_PROC_DUP:
+        b->procs[1].pid = 77;
+        break;
+    case BADINV_PROC_DEVICE:
+        b->procs[1].device = 9;
+        break;
+    case BADINV_PS_TWICE:
+        b->pstates[1].device = 0;
+        break;
     case BADINV_NULL_DEVICES:
         inv->devices = NULL;
         break;
@@ -115,6 +163,19 @@ static int badinv_read(void *state, double *values, uint8_t *valid, size_t n)
     return WATTSON_OK;
 }
 
+/* One DATA event per call from p77 to p78, t = the call's number. */
+static int badinv_ipc_read(void *state, struct wattson_ipc_event *ev,
+                           size_t max)
+{
+    struct badinv *b = state;
+    if (max == 0)
+        return 0;
+    b->reads++;
+    ev[0] = (struct wattson_ipc_event){(double)b->reads, 77, 78, 1000,
+                                       WATTSON_IPC_DATA};
+    return 1;
+}
+
 static const struct wattson_plugin badinv_desc = {
     .abi_major = WATTSON_ABI_MAJOR,
     .abi_minor = WATTSON_ABI_MINOR,
@@ -126,6 +187,7 @@ static const struct wattson_plugin badinv_desc = {
     .init = badinv_init,
     .fini = badinv_fini,
     .read = badinv_read,
+    .ipc_read = badinv_ipc_read,
 };
 
 __attribute__((visibility("default"))) const struct wattson_plugin *

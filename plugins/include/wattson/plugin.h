@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 #define WATTSON_ABI_MAJOR 1
-#define WATTSON_ABI_MINOR 0
+#define WATTSON_ABI_MINOR 1
 
 /* The one symbol a plugin exports (type: wattson_plugin_entry_fn). */
 #define WATTSON_PLUGIN_ENTRY "wattson_plugin_entry"
@@ -137,7 +137,49 @@ struct wattson_control_desc {
     const char *description;
 };
 
-/* What a plugin exposes; filled by init, owned by the plugin until fini. */
+/* ABI 1.1: a processing unit's discrete P-states and what the part draws
+ * at each, from its data sheet or the simulation's own model.  The broker
+ * allocates power over these states; without a table it falls back to a
+ * model fitted from the unit's measurements. */
+struct wattson_pstate_table {
+    uint32_t device;       /* index into the plugin's devices */
+    size_t n;              /* states, in increasing frequency */
+    const double *freq_hz; /* clock of each state */
+    const double *busy_w;  /* power fully busy at that clock, at temp_ref_c */
+    const double *idle_w;  /* power idle at that clock, at temp_ref_c */
+    double temp_ref_c;     /* die temperature the powers hold at */
+};
+
+/* ABI 1.1: a process whose messages the plugin reports (see ipc_read), and
+ * the device it runs on. */
+struct wattson_proc_desc {
+    uint32_t pid;
+    uint32_t device; /* index into the plugin's devices */
+    const char *name;
+};
+
+/* ABI 1.1: kinds of inter-process message. */
+enum wattson_ipc_type {
+    WATTSON_IPC_DATA = 0,    /* a payload the receiver will compute on */
+    WATTSON_IPC_REQUEST = 1, /* a request expecting a reply */
+    WATTSON_IPC_REPLY = 2,
+    WATTSON_IPC_CONTROL = 3, /* no work follows (heartbeat, ack) */
+    WATTSON_IPC__N
+};
+
+/* ABI 1.1: one inter-process message, stamped when it was sent.  The same
+ * record comes from the simulated lab, from the text format
+ * docs/ARCHITECTURE.md describes ("t_s src_pid dst_pid bytes type") and,
+ * later, from the interception library. */
+struct wattson_ipc_event {
+    double t; /* s, the run's clock (host now_ns / 1e9) */
+    uint32_t src_pid, dst_pid;
+    uint64_t bytes;
+    uint32_t type; /* enum wattson_ipc_type */
+};
+
+/* What a plugin exposes; filled by init, owned by the plugin until fini.
+ * The host zeroes it first, so a 1.0 plugin leaves the 1.1 fields empty. */
 struct wattson_inventory {
     const struct wattson_device_desc *devices;
     size_t n_devices;
@@ -145,6 +187,11 @@ struct wattson_inventory {
     size_t n_signals;
     const struct wattson_control_desc *controls;
     size_t n_controls;
+    /* ABI 1.1 */
+    const struct wattson_pstate_table *pstates; /* at most one per device */
+    size_t n_pstates;
+    const struct wattson_proc_desc *procs;
+    size_t n_procs;
 };
 
 struct wattson_plugin {
@@ -169,6 +216,12 @@ struct wattson_plugin {
     /* Current value of every control, for save/restore.  Required when
      * write is set. */
     int (*read_controls)(void *state, double *values, uint8_t *valid, size_t n);
+
+    /* ABI 1.1, optional: the IPC events sent since the last call, oldest
+     * first, at most `max`; events that do not fit stay for the next call.
+     * Returns how many were written, or a negative wattson_status.  Called
+     * once per tick, after read. */
+    int (*ipc_read)(void *state, struct wattson_ipc_event *ev, size_t max);
 };
 
 typedef const struct wattson_plugin *(*wattson_plugin_entry_fn)(void);
