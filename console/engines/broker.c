@@ -1,40 +1,615 @@
 /*
- * broker - see broker.h.  (Skeleton: the allocation lands next.)
+ * broker - see broker.h.
+ *
+ * Per tick, for each brokered PU i (one with a P-state table and a freq
+ * control):
+ *
+ *   y_i      arrival rate this tick (op/s, the work_arrived counter's
+ *            rate); without one, the busy clock util x freq (cycle/s)
+ *   x_i      bytes/s of work-announcing messages (DATA, REQUEST) to the
+ *            processes on the PU this tick
+ *   lag, r   learned: the lag l (ticks) maximising the exponentially
+ *            weighted correlation of x(t - l) with y(t), and the least
+ *            squares work per byte r at that lag
+ *   ipc_i    r * x(t + 1 - l): work already announced for the next tick
+ *            (0 when l = 0: a message that causes work at once gives no
+ *            warning)
+ *   fc_i     the ensemble forecast, one tick ahead, of the residual
+ *            y - (what IPC predicted for this tick)
+ *   demand   ipc_i + fc_i (BROKER_IPC), fc of y (BROKER_FORECAST), or
+ *            demand_next (BROKER_ORACLE)
+ *   need     demand x headroom (1.1) + backlog / (deadline / 2)
+ *
+ * State k of PU i serves s_ik = min(need, opc_i f_k) op/s (opc_i = the
+ * measured throughput per Hz) at power
+ *   p_ik = kappa_i (idle_k + (busy_k - idle_k) min(1, need / (opc_i f_k)))
+ * where kappa_i is the running ratio of measured to tabulated power (it
+ * absorbs the temperature's effect on leakage and table error).  Its
+ * worth is w_i s_ik / need: the priority-weighted share of its demand
+ * served, so units of work never compare across a CPU and a GPU.
+ *
+ * broker_waterfill then spends the budget left after the unbrokered
+ * devices' measured power.  A decrease is held back, while the budget
+ * allows, until it has been wanted 3 ticks in a row, and for good when it
+ * saves less than 3 % of the PU's top busy power (hysteresis: no flapping
+ * between neighbouring states on noise).  Power caps are the
+ * predicted powers plus the unspent budget shared in proportion to each
+ * PU's room up to its busy power at the chosen state, so the caps never
+ * add up to more than the budget.
  */
 #include "broker.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/log.h"
 #include "core/model.h"
+#include "engines/fcast.h"
+#include "wattson/plugin.h"
+
+#define BROKER_LAGS 32           /* message-to-work lags considered, ticks */
+#define BROKER_MAX_PSTATES 64    /* the loader's PLUG_MAX_PSTATES */
+#define BROKER_HEADROOM 1.10     /* need over predicted demand */
+#define BROKER_HYST 0.03         /* hysteresis, share of top busy power */
+#define BROKER_DOWN_TICKS 3      /* ...and ticks a decrease must persist */
+#define BROKER_HOT_K 3.0         /* no raising this close to temp_limit */
+#define BROKER_DECAY 0.995       /* IPC moments' memory (~200 ticks) */
+#define BROKER_ADJ_RING 64       /* adjustments kept */
+#define BROKER_DRAIN_DEFAULT 0.1 /* s, when a PU has no deadline */
+
+struct broker_pu {
+    uint32_t dev;
+    int32_t c_freq, c_cap;
+    uint32_t ps0, nps; /* states: model ps_* [ps0, ps0 + nps) */
+    struct fcast fc;   /* residual arrival rate */
+    double opc;        /* op per Hz */
+    double kappa;      /* measured / tabulated power */
+    int held;          /* state proposed last tick (-1: none yet) */
+    int down_ticks;    /* ticks in a row a lower state was wanted */
+    int kmax;          /* thermal limit on the state this tick */
+    /* IPC: bytes/s per tick, newest at xs[head]; correlation moments */
+    double xs[BROKER_LAGS];
+    unsigned head;
+    double xy[BROKER_LAGS], xx[BROKER_LAGS];
+    double x_now; /* bytes/s this tick, being summed */
+    int lag;      /* -1 until messages explain anything */
+    double ratio;
+    double ipc_for_now; /* IPC's prediction for this tick's arrivals */
+    uint64_t ipc_ticks; /* ticks with messages */
+    /* this tick */
+    double demand, ipc, need;
+    double value[BROKER_MAX_PSTATES], power[BROKER_MAX_PSTATES];
+};
 
 struct broker {
     enum broker_source src;
+    struct broker_pu *pu;
+    size_t n;
+    int32_t *pu_of_dev; /* device -> index in pu[], or -1 */
+    size_t n_devices;
+    /* broker_waterfill's arguments, pointing into pu[] */
+    const double **vp, **pp;
+    size_t *ns;
+    int *kmax, *choice;
+    uint32_t *heap;
+    struct broker_counters cnt;
+    struct broker_adj adj[BROKER_ADJ_RING];
+    size_t adj_n, adj_head;
+    int warned_degraded, warned_unknown;
 };
+
+/* ---- the allocation ----------------------------------------------------- */
+
+struct wf {
+    const double *const *v, *const *p;
+    const size_t *ns;
+    const int *kmax;
+    int *k;
+};
+
+/* Value per watt of unit i's next step; -1 when it has none worth taking. */
+static double wf_gain(const struct wf *w, uint32_t i)
+{
+    int k = w->k[i];
+    int lim = (int)w->ns[i] - 1;
+    if (w->kmax && w->kmax[i] < lim)
+        lim = w->kmax[i];
+    if (k >= lim)
+        return -1;
+    double dv = w->v[i][k + 1] - w->v[i][k];
+    double dp = w->p[i][k + 1] - w->p[i][k];
+    if (!(dv > 0))
+        return -1;
+    return dp > 0 ? dv / dp : INFINITY;
+}
+
+static void wf_down(const struct wf *w, uint32_t *h, size_t n, size_t at)
+{
+    for (;;) {
+        size_t l = 2 * at + 1, r = l + 1, top = at;
+        if (l < n && wf_gain(w, h[l]) > wf_gain(w, h[top]))
+            top = l;
+        if (r < n && wf_gain(w, h[r]) > wf_gain(w, h[top]))
+            top = r;
+        if (top == at)
+            return;
+        uint32_t t = h[at];
+        h[at] = h[top];
+        h[top] = t;
+        at = top;
+    }
+}
+
+double broker_waterfill(const double *const *value, const double *const *power,
+                        const size_t *nstates, const int *kmax, size_t n,
+                        double budget, int *choice, uint32_t *heap)
+{
+    struct wf w = {value, power, nstates, kmax, choice};
+    double used = 0;
+    size_t hn = 0;
+    for (size_t i = 0; i < n; i++) {
+        choice[i] = 0;
+        used += power[i][0];
+        heap[hn++] = (uint32_t)i;
+    }
+    for (size_t i = hn / 2; i-- > 0;)
+        wf_down(&w, heap, hn, i);
+    double left = budget < 0 ? INFINITY : budget - used;
+    while (hn > 0) {
+        uint32_t i = heap[0];
+        double g = wf_gain(&w, i);
+        int k = choice[i];
+        double dp = g < 0 ? 0 : power[i][k + 1] - power[i][k];
+        if (g < 0 || dp > left) {
+            /* Nothing more worth taking here, or the step does not fit:
+             * the budget only shrinks, so it never will. */
+            heap[0] = heap[--hn];
+        } else {
+            choice[i] = k + 1;
+            left -= dp;
+            used += dp;
+        }
+        wf_down(&w, heap, hn, 0);
+    }
+    return used;
+}
+
+/* ---- life cycle -----------------------------------------------------------
+ */
 
 static void *broker_create(const struct model *m)
 {
-    (void)m;
     struct broker *b = calloc(1, sizeof *b);
-    if (b)
-        b->src = BROKER_IPC;
+    if (!b)
+        return NULL;
+    b->src = BROKER_IPC;
+    size_t nd = m->n_devices ? m->n_devices : 1;
+    size_t np = m->n_pus ? m->n_pus : 1;
+    b->pu = calloc(np, sizeof *b->pu);
+    b->pu_of_dev = malloc(nd * sizeof *b->pu_of_dev);
+    b->vp = calloc(np, sizeof *b->vp);
+    b->pp = calloc(np, sizeof *b->pp);
+    b->ns = calloc(np, sizeof *b->ns);
+    b->kmax = calloc(np, sizeof *b->kmax);
+    b->choice = calloc(np, sizeof *b->choice);
+    b->heap = calloc(np, sizeof *b->heap);
+    if (!b->pu || !b->pu_of_dev || !b->vp || !b->pp || !b->ns || !b->kmax ||
+        !b->choice || !b->heap) {
+        broker_engine_ops.destroy(b);
+        return NULL;
+    }
+    b->n_devices = m->n_devices;
+    for (size_t d = 0; d < m->n_devices; d++)
+        b->pu_of_dev[d] = -1;
+    for (size_t j = 0; j < m->n_pus; j++) {
+        uint32_t d = m->pus[j];
+        const struct model_device *md = &m->devices[d];
+        uint32_t nps = m->ps_off[d + 1] - m->ps_off[d];
+        if (nps == 0 || md->ctl[CTL_FREQ] < 0 || nps > BROKER_MAX_PSTATES)
+            continue;
+        struct broker_pu *u = &b->pu[b->n];
+        u->dev = d;
+        u->c_freq = md->ctl[CTL_FREQ];
+        u->c_cap = md->ctl[CTL_POWER_CAP];
+        u->ps0 = m->ps_off[d];
+        u->nps = nps;
+        u->kappa = 1.0;
+        u->held = -1;
+        u->lag = -1;
+        if (fcast_init(&u->fc, FCAST_ENSEMBLE, NULL) != 0) {
+            broker_engine_ops.destroy(b);
+            return NULL;
+        }
+        b->vp[b->n] = u->value;
+        b->pp[b->n] = u->power;
+        b->ns[b->n] = nps;
+        b->pu_of_dev[d] = (int32_t)b->n;
+        b->n++;
+    }
     return b;
-}
-
-static void broker_propose(void *state, struct model *m)
-{
-    (void)state;
-    (void)m;
 }
 
 static void broker_destroy(void *state)
 {
-    free(state);
+    struct broker *b = state;
+    if (!b)
+        return;
+    free(b->pu);
+    free(b->pu_of_dev);
+    free(b->vp);
+    free(b->pp);
+    free(b->ns);
+    free(b->kmax);
+    free(b->choice);
+    free(b->heap);
+    free(b);
 }
+
+/* ---- per tick ---------------------------------------------------------------
+ */
+
+/* Index of the highest state at or below `f` (the sim's and cpufreq's
+ * rounding of a frequency target), 0 below the lowest. */
+static int broker_state_at(const struct model *m, const struct broker_pu *u,
+                           double f)
+{
+    int k = 0;
+    for (uint32_t s = 1; s < u->nps; s++)
+        if (m->ps_freq[u->ps0 + s] <= f * (1 + 1e-9))
+            k = (int)s;
+    return k;
+}
+
+/* Messages of this tick, summed per PU as bytes/s. */
+static void broker_take_ipc(struct broker *b, const struct model *m)
+{
+    for (size_t j = 0; j < b->n; j++)
+        b->pu[j].x_now = 0;
+    double inv_dt = m->dt > 0 ? 1.0 / m->dt : 0;
+    for (size_t e = 0; e < m->n_ipc; e++) {
+        const struct wattson_ipc_event *ev = &m->ipc[e];
+        if (ev->type != WATTSON_IPC_DATA && ev->type != WATTSON_IPC_REQUEST)
+            continue;
+        const struct model_proc *pr = model_find_proc(m, ev->dst_pid);
+        int32_t j = pr ? b->pu_of_dev[pr->device] : -1;
+        if (j < 0) {
+            b->cnt.ipc_unknown++;
+            if (!b->warned_unknown) {
+                b->warned_unknown = 1;
+                log_msg(LOG_WARN,
+                        "broker: messages to process %u, which runs on no "
+                        "brokered PU, are ignored (counted in ipc_unknown)",
+                        (unsigned)ev->dst_pid);
+            }
+            continue;
+        }
+        b->cnt.ipc_events++;
+        b->pu[j].x_now += (double)ev->bytes * inv_dt;
+    }
+}
+
+/* Learns lag and work per byte from this tick's arrivals y, and returns
+ * the work the messages announce for the next tick. */
+static double broker_ipc_learn(struct broker_pu *u, double y)
+{
+    u->head = (u->head + 1) % BROKER_LAGS;
+    u->xs[u->head] = u->x_now;
+    if (u->x_now > 0)
+        u->ipc_ticks++;
+    if (u->ipc_ticks == 0)
+        return 0;
+    double best = 0;
+    int lag = -1;
+    for (unsigned l = 0; l < BROKER_LAGS; l++) {
+        double x = u->xs[(u->head + BROKER_LAGS - l) % BROKER_LAGS];
+        u->xy[l] = BROKER_DECAY * u->xy[l] + x * y;
+        u->xx[l] = BROKER_DECAY * u->xx[l] + x * x;
+        /* Uncentred correlation up to the common factor sqrt(yy). */
+        double c = u->xx[l] > 0 ? u->xy[l] / sqrt(u->xx[l]) : 0;
+        if (c > best * (1 + 1e-9)) {
+            best = c;
+            lag = (int)l;
+        }
+    }
+    u->lag = lag;
+    if (lag < 1)
+        return 0;
+    u->ratio = u->xy[lag] / u->xx[lag];
+    /* x(t + 1 - lag) is in the ring when lag >= 1. */
+    double x =
+        u->xs[(u->head + BROKER_LAGS - (unsigned)(lag - 1)) % BROKER_LAGS];
+    return u->ratio * x;
+}
+
+/* Fills value[] and power[] of every state for this tick's need. */
+static void broker_curves(const struct model *m, struct broker_pu *u,
+                          double prio)
+{
+    for (uint32_t k = 0; k < u->nps; k++) {
+        double f = m->ps_freq[u->ps0 + k];
+        double cap = u->opc * f;
+        double load = u->need > 0 && cap > 0 ? fmin(1.0, u->need / cap) : 0;
+        double busy = m->ps_busy[u->ps0 + k], idle = m->ps_idle[u->ps0 + k];
+        u->power[k] = u->kappa * (idle + (busy - idle) * load);
+        /* Worth: share of the need served, capped at 1; a PU with no
+         * need gains nothing from a faster clock. */
+        u->value[k] = u->need > 0 ? prio * fmin(1.0, cap / u->need) : 0;
+    }
+}
+
+static void broker_log_adj(struct broker *b, const struct model *m,
+                           const struct broker_pu *u, int from, int to,
+                           const char *reason)
+{
+    struct broker_adj *a = &b->adj[b->adj_head];
+    b->adj_head = (b->adj_head + 1) % BROKER_ADJ_RING;
+    if (b->adj_n < BROKER_ADJ_RING)
+        b->adj_n++;
+    *a = (struct broker_adj){m->tick, u->dev,  from,         to,    u->demand,
+                             u->ipc,  u->need, u->power[to], reason};
+    b->cnt.adjustments++;
+    log_msg(LOG_DEBUG,
+            "broker: %s P%d -> P%d (%.3g GHz, %.1f W): %s; demand %.4g op/s "
+            "(ipc %.4g), need %.4g",
+            m->devices[u->dev].name, from, to,
+            m->ps_freq[u->ps0 + (uint32_t)to] / 1e9, u->power[to], reason,
+            u->demand, u->ipc, u->need);
+}
+
+/* Step 1: measurements, learning and the demand of every PU. */
+static void broker_predict(struct broker *b, const struct model *m)
+{
+    broker_take_ipc(b, m);
+    for (size_t j = 0; j < b->n; j++) {
+        struct broker_pu *u = &b->pu[j];
+        uint32_t d = u->dev;
+        double f = NAN, thr, util = NAN, power, temp, limit, backlog = 0,
+               deadline, nd;
+        model_sig(m, d, SIG_FREQ, &f);
+        model_sig(m, d, SIG_UTIL, &util);
+        if (model_sig(m, d, SIG_THROUGHPUT, &thr) && f > 0 && thr > 0)
+            u->opc = thr / f;
+        else if (!(u->opc > 0))
+            u->opc = 1.0; /* demand is then in busy cycles per second */
+
+        /* Calibrate the table against what the PU drew at its state. */
+        if (f > 0 && util >= 0 && model_sig(m, d, SIG_POWER, &power) &&
+            power > 0) {
+            uint32_t k = u->ps0 + (uint32_t)broker_state_at(m, u, f);
+            double model_w =
+                m->ps_idle[k] + (m->ps_busy[k] - m->ps_idle[k]) * fmin(1, util);
+            if (model_w > 0) {
+                double r = fmin(2.0, fmax(0.5, power / model_w));
+                u->kappa += 0.1 * (r - u->kappa);
+            }
+        }
+
+        /* Arrivals this tick. */
+        int32_t wa = m->devices[d].sig[SIG_WORK_ARRIVED];
+        double y;
+        if (wa >= 0 && m->rate_valid[wa])
+            y = m->rate[wa];
+        else if (f > 0 && util >= 0)
+            y = util * f * u->opc;
+        else
+            y = NAN;
+
+        double ipc_next = broker_ipc_learn(u, isfinite(y) ? y : 0);
+        if (isfinite(y)) {
+            double resid = b->src == BROKER_FORECAST ? y : y - u->ipc_for_now;
+            fcast_update(&u->fc, resid);
+        }
+        double fc = fcast_predict(&u->fc, 1);
+        if (!isfinite(fc))
+            fc = isfinite(y) ? y : 0;
+        if (b->src == BROKER_FORECAST) {
+            u->ipc = 0;
+            u->demand = fmax(0, fc);
+        } else {
+            u->ipc = ipc_next;
+            u->demand = fmax(0, ipc_next + fc);
+        }
+        u->ipc_for_now = b->src == BROKER_FORECAST ? 0 : ipc_next;
+        if (b->src == BROKER_ORACLE && model_sig(m, d, SIG_DEMAND_NEXT, &nd) &&
+            nd >= 0)
+            u->demand = nd;
+
+        model_sig(m, d, SIG_BACKLOG, &backlog);
+        if (!model_sig(m, d, SIG_DEADLINE, &deadline) || !(deadline > 0))
+            deadline = 2 * BROKER_DRAIN_DEFAULT;
+        double drain = 0.5 * deadline;
+        /* The oracle knows the demand exactly: no headroom for error. */
+        double head = b->src == BROKER_ORACLE ? 1.0 : BROKER_HEADROOM;
+        u->need = u->demand * head + (backlog > 0 ? backlog / drain : 0);
+
+        /* Thermal headroom: no raising near the limit, one step down at
+         * it (the part would throttle anyway, and less smoothly). */
+        int cur = f > 0 ? broker_state_at(m, u, f) : (int)u->nps - 1;
+        u->kmax = (int)u->nps - 1;
+        if (model_sig(m, d, SIG_TEMP, &temp) &&
+            model_sig(m, d, SIG_TEMP_LIMIT, &limit)) {
+            if (temp >= limit - 1.0)
+                u->kmax = cur > 0 ? cur - 1 : 0;
+            else if (temp >= limit - BROKER_HOT_K)
+                u->kmax = cur;
+        }
+        double prio = 1;
+        if (!model_sig(m, d, SIG_PRIORITY, &prio) || !(prio > 0))
+            prio = 1;
+        broker_curves(m, u, prio);
+    }
+}
+
+/* Power of devices the broker does not steer: taken off the budget. */
+static double broker_other_power(const struct broker *b, const struct model *m)
+{
+    double w = 0, p;
+    for (size_t j = 0; j < m->n_pus; j++) {
+        uint32_t d = m->pus[j];
+        if (b->pu_of_dev[d] < 0 && model_sig(m, d, SIG_POWER, &p) && p > 0)
+            w += p;
+    }
+    return w;
+}
+
+static void broker_propose(void *state, struct model *m)
+{
+    struct broker *b = state;
+    if (b->n == 0)
+        return;
+    broker_predict(b, m);
+    double budget = -1;
+    if (m->budget_w > 0) {
+        budget = m->budget_w - broker_other_power(b, m);
+        if (budget < 0)
+            budget = 0;
+    }
+    for (size_t j = 0; j < b->n; j++)
+        b->kmax[j] = b->pu[j].kmax;
+    double used = broker_waterfill(b->vp, b->pp, b->ns, b->kmax, b->n, budget,
+                                   b->choice, b->heap);
+    double left = budget < 0 ? INFINITY : budget - used;
+    if (budget >= 0 && left < -1e-9) {
+        b->cnt.degraded_ticks++;
+        if (!b->warned_degraded) {
+            b->warned_degraded = 1;
+            log_msg(LOG_WARN,
+                    "broker: the budget (%.1f W) is below the PUs' minimum "
+                    "power (%.1f W): every PU runs at its lowest P-state",
+                    m->budget_w, used);
+        }
+    }
+
+    /* Hysteresis: while the budget allows, hold a decrease that saves
+     * little or has not yet lasted BROKER_DOWN_TICKS (increases apply at
+     * once: late is worse than wasteful for latency). */
+    for (size_t j = 0; j < b->n; j++) {
+        struct broker_pu *u = &b->pu[j];
+        int k = b->choice[j], h = u->held;
+        if (h > k && h <= u->kmax) {
+            u->down_ticks++;
+            double extra = u->power[h] - u->power[k];
+            double top = m->ps_busy[u->ps0 + u->nps - 1] * u->kappa;
+            if ((extra < BROKER_HYST * top ||
+                 u->down_ticks < BROKER_DOWN_TICKS) &&
+                extra <= left) {
+                b->choice[j] = h;
+                left -= extra;
+                b->cnt.held++;
+            }
+        } else {
+            u->down_ticks = 0;
+        }
+    }
+
+    /* Caps: predicted power plus the unspent budget, shared by room. */
+    double room_sum = 0;
+    for (size_t j = 0; j < b->n; j++) {
+        const struct broker_pu *u = &b->pu[j];
+        int k = b->choice[j];
+        room_sum += u->kappa * m->ps_busy[u->ps0 + (uint32_t)k] - u->power[k];
+    }
+    double share = budget < 0     ? 0
+                   : room_sum > 0 ? fmin(1.0, fmax(0, left) / room_sum)
+                                  : 0;
+
+    for (size_t j = 0; j < b->n; j++) {
+        struct broker_pu *u = &b->pu[j];
+        int k = b->choice[j];
+        const struct model_control *cf = &m->controls[u->c_freq];
+        double f = m->ps_freq[u->ps0 + (uint32_t)k];
+        m->proposal[u->c_freq] = fmin(cf->max, fmax(cf->min, f));
+        m->proposed[u->c_freq] = 1;
+        if (u->c_cap >= 0) {
+            const struct model_control *cc = &m->controls[u->c_cap];
+            double busy = u->kappa * m->ps_busy[u->ps0 + (uint32_t)k];
+            double cap = budget < 0
+                             ? cc->max
+                             : u->power[k] + share * (busy - u->power[k]);
+            m->proposal[u->c_cap] = fmin(cc->max, fmax(cc->min, cap));
+            m->proposed[u->c_cap] = 1;
+        }
+        if (k != u->held) {
+            const char *why;
+            if (u->held < 0)
+                why = "first proposal";
+            else if (k < u->held && u->held > u->kmax)
+                why = "thermal headroom";
+            else if (k > u->held)
+                why = "demand up";
+            else if (u->value[k] < u->value[u->held] - 1e-12)
+                why = "budget";
+            else
+                why = "demand down";
+            broker_log_adj(b, m, u, u->held, k, why);
+        }
+        /* Held below what its need asked for. */
+        if (u->value[k] < u->value[u->nps - 1] - 1e-12) {
+            if (k >= u->kmax && u->kmax < (int)u->nps - 1)
+                b->cnt.thermal_limited++;
+            else
+                b->cnt.budget_limited++;
+        }
+        u->held = k;
+    }
+}
+
+/* ---- accessors ------------------------------------------------------------
+ */
 
 void broker_set_source(void *state, enum broker_source src)
 {
     struct broker *b = state;
     b->src = src;
+}
+
+const char *broker_source_name(enum broker_source src)
+{
+    switch (src) {
+    case BROKER_FORECAST:
+        return "forecast";
+    case BROKER_IPC:
+        return "ipc";
+    case BROKER_ORACLE:
+        return "oracle";
+    }
+    return "?";
+}
+
+void broker_counters(const void *state, struct broker_counters *out)
+{
+    const struct broker *b = state;
+    *out = b->cnt;
+}
+
+int broker_adjustment(const void *state, size_t i, struct broker_adj *out)
+{
+    const struct broker *b = state;
+    if (i >= b->adj_n)
+        return 0;
+    size_t at = (b->adj_head + BROKER_ADJ_RING - 1 - i) % BROKER_ADJ_RING;
+    *out = b->adj[at];
+    return 1;
+}
+
+int broker_view(const void *state, uint32_t dev, struct broker_view *out)
+{
+    const struct broker *b = state;
+    if (!b || b->n == 0 || dev >= b->n_devices)
+        return 0;
+    int32_t j = b->pu_of_dev[dev];
+    if (j < 0)
+        return 0;
+    const struct broker_pu *u = &b->pu[j];
+    out->pstate = u->held;
+    out->demand = u->demand;
+    out->ipc = u->ipc;
+    out->need = u->need;
+    out->power_w = u->held >= 0 ? u->power[u->held] : NAN;
+    out->ipc_lag = u->lag;
+    out->ipc_ratio = u->ratio;
+    return 1;
 }
 
 const struct engine_ops broker_engine_ops = {
