@@ -358,7 +358,7 @@ static void broker_log_adj(struct broker *b, const struct model *m,
 }
 
 /* Step 1: measurements, learning and the demand of every PU. */
-static void broker_predict(struct broker *b, const struct model *m)
+static void broker_predict(struct broker *b, struct model *m)
 {
     broker_take_ipc(b, m);
     for (size_t j = 0; j < b->n; j++) {
@@ -414,6 +414,11 @@ static void broker_predict(struct broker *b, const struct model *m)
         if (b->src == BROKER_ORACLE && model_sig(m, d, SIG_DEMAND_NEXT, &nd) &&
             nd >= 0)
             u->demand = nd;
+
+        /* The broker's prediction is the PU's forecast from here on
+         * (d.forecast.demand for policies, the console's forecast pane). */
+        m->fc_demand[d] = u->demand;
+        m->fc_valid[d] = 1;
 
         model_sig(m, d, SIG_BACKLOG, &backlog);
         if (!model_sig(m, d, SIG_DEADLINE, &deadline) || !(deadline > 0))
