@@ -50,6 +50,9 @@
 #define POLICY_LOG_EVERY 1000
 #define POLICY_PERSIST_MAX (1u << 20)
 
+/* What on_tick did with a control this tick. */
+enum pend { PEND_UNSET = 0, PEND_SET = 1, PEND_REJECTED = 2 };
+
 struct pver {
     struct policy *host;
     struct sandbox *sb;
@@ -72,12 +75,12 @@ struct pver {
     /* What was last written into Lua, so a tick writes only what changed
      * (constants once, controls when they move); initialised to a bit
      * pattern no double takes. */
-    double *sigv;        /* per signal */
-    double *fcv;         /* per device */
-    double *ctlv, *tgtv; /* per control */
-    uint8_t *propv;      /* per control: a proposal is in Lua */
-    double *pend;        /* per control: the value on_tick assigned */
-    uint8_t *pend_set;
+    double *sigv;            /* per signal */
+    double *fcv;             /* per device */
+    double *ctlv, *tgtv;     /* per control */
+    uint8_t *propv;          /* per control: a proposal is in Lua */
+    double *pend;            /* per control: the value on_tick assigned */
+    uint8_t *pend_set;       /* per control: enum pend */
     const char *callback;    /* the callback running, for messages */
     char first_reject[512];  /* the first rejection of the current call */
     unsigned rejected;       /* rejections in the current call */
@@ -213,9 +216,11 @@ static int outdev_newindex(lua_State *L)
     }
     int t = lua_type(L, 3);
     if (t == LUA_TNIL) {
-        v->pend_set[c] = 0; /* nil keeps the previous value */
+        v->pend_set[c] = PEND_UNSET; /* as if never assigned */
         return 0;
     }
+    /* Rejected below: the previous target stands, not a proposal. */
+    v->pend_set[c] = PEND_REJECTED;
     if (t != LUA_TNUMBER) {
         snprintf(why, sizeof why, "expected a number, got %s",
                  lua_typename(L, t));
@@ -239,7 +244,7 @@ static int outdev_newindex(lua_State *L)
         return 0;
     }
     v->pend[c] = x;
-    v->pend_set[c] = 1;
+    v->pend_set[c] = PEND_SET;
     return 0;
 }
 
@@ -248,7 +253,7 @@ static int outdev_index(lua_State *L)
     struct outdev *od = lua_touserdata(L, 1);
     const char *k = luaL_checkstring(L, 2);
     int c = outdev_find(od->v->host->m, od->dev, k);
-    if (c >= 0 && od->v->pend_set[c])
+    if (c >= 0 && od->v->pend_set[c] == PEND_SET)
         lua_pushnumber(L, od->v->pend[c]);
     else
         lua_pushnil(L);
@@ -617,9 +622,11 @@ static void check_cap_budget(struct pver *v, const struct model *m)
         if (c < 0)
             continue;
         mins += m->controls[c].min;
-        if (v->pend_set[c]) {
+        if (v->pend_set[c] == PEND_SET) {
             sum += v->pend[c];
             any = 1;
+        } else if (v->pend_set[c] == PEND_UNSET && m->proposed[c]) {
+            sum += m->proposal[c]; /* what will apply to it */
         } else {
             sum += m->targeted[c] ? m->target[c] : m->controls[c].max;
         }
@@ -628,7 +635,7 @@ static void check_cap_budget(struct pver *v, const struct model *m)
         return;
     for (size_t k = 0; k < m->n_devices; k++) {
         int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
-        if (c < 0 || !v->pend_set[c])
+        if (c < 0 || v->pend_set[c] != PEND_SET)
             continue;
         char why[96];
         snprintf(why, sizeof why,
@@ -638,7 +645,7 @@ static void check_cap_budget(struct pver *v, const struct model *m)
         char val[32];
         snprintf(val, sizeof val, "%g", v->pend[c]);
         reject(v, NULL, m->devices[k].name, m->controls[c].name, val, why);
-        v->pend_set[c] = 0;
+        v->pend_set[c] = PEND_REJECTED;
     }
 }
 
@@ -1035,12 +1042,13 @@ static int lua_decide(void *state, struct model *m, struct stats *st)
             log_msg(LOG_WARN, "%s", err);
         return -1;
     }
-    /* Unset controls keep their target, or take an engine's proposal. */
+    /* Unset controls keep their target, or take an engine's proposal;
+     * a rejected one keeps its target. */
     for (size_t c = 0; c < m->n_controls; c++) {
-        if (v->pend_set[c]) {
+        if (v->pend_set[c] == PEND_SET) {
             m->decision[c] = v->pend[c];
             m->decided[c] = 1;
-        } else if (m->proposed[c]) {
+        } else if (v->pend_set[c] == PEND_UNSET && m->proposed[c]) {
             m->decision[c] = m->proposal[c];
             m->decided[c] = 1;
         }
