@@ -36,19 +36,43 @@
  *   exponentially weighted mean and variance (weight 0.01 per sample:
  *     d = x - mu,  mu += 0.01 d,  var = 0.99 (var + 0.01 d^2)).
  *
- * Ensemble: members last value, EWMA(alpha), Holt(alpha, beta),
- *   AR(p), and a slow EWMA(ens_slow) that acts as the running mean.  It
- *   scores the members at the horizons H in {1, 2, 5, 10, 20, 64}: for
- *   each H a delay line of H slots holds every member's F_t(H); when
- *   x_{t+H} arrives, the slot written H updates earlier is read and
- *     m_{H,i} = d m_{H,i} + (1 - d) (x_{t+H} - F_{i,t}(H))^2
+ * Median of the last k samples (k = med_k; fewer at the start, the mean of
+ *   the middle two for an even count):  F_t(h) = median(x_{t-k+1..t}).
+ *   It ignores isolated spikes that last value copies, at the price of a
+ *   lag of about k / 2 on a step.
+ *
+ * Seasonal naive: for every lag L in 1..64 a running autocovariance
+ *     c_L = (1 - a) c_L + a (x_t - mu)(x_{t-L} - mu),   a = 1/64
+ *   (mu, var: EW mean and variance with the same a).  The period P is the
+ *   shortest lag in 4..64 that is a positive local peak (c_L >= c_{L-1},
+ *   c_L >= c_{L+1}, once 2 L samples are in) within 10 % of the highest
+ *   such peak (multiples of the period peak nearly as high); F_t(h) = x_{t+h-P
+ * ceil(h/P)}, the value one (or more) periods back.  Without a period it is
+ * last value.  A ring of 128 samples holds the history, O(64) per update.
+ *
+ * Ensemble: members last value, EWMA(alpha), Holt(alpha, beta), AR(p), a
+ *   slow EWMA(ens_slow) that acts as the running mean, the medians of k
+ *   and 2k - 1 samples and the seasonal naive.  It scores the members at
+ *   the horizons H in {1, 2, 5, 10, 20, 64}: for each H a delay line of H
+ *   slots holds every member's F_t(H); when x_{t+H} arrives, the slot
+ *   written H updates earlier is read and
+ *     m_{H,i} = d m_{H,i} + (1 - d) |x_{t+H} - F_{i,t}(H)|
  *   (the first error initialises m), then the slot is overwritten with the
- *   new forecasts.  The forecast at horizon h uses the scores of the
- *   smallest scored H >= h:
- *     w_i = (m_{H,i} + eps)^-power,  F_t(h) = sum_i w_i F_{i,t}(h) / sum w_i
+ *   new forecasts.  Absolute, not squared, error: the benchmark (and most
+ *   users) judge by MAE, which a median-like predictor minimises, and one
+ *   large miss on a step should not exile a member for long.  The forecast
+ *   at horizon h uses the scores of the smallest scored H >= h:
+ *     s_i = m_{H,i} + eps (times ens_margin for last value)
+ *     w_i = (min_j s_j / s_i)^power  (= (s_i)^-power, normalised),
+ *     F_t(h) = sum_i w_i F_{i,t}(h) / sum w_i
  *   with eps = 1e-12; members with a non-finite forecast get weight 0.
- *   Before any error at H is known the weights are equal.  Memory: 102
- *   slots x 5 members of doubles, fixed.
+ *   The high power (32) makes this nearly a selection of the best member;
+ *   the margin makes last value the incumbent that another member must
+ *   beat by about 10 %: on utilisation traces the members' errors are
+ *   often within a few percent of each other, and chasing the momentary
+ *   winner then costs more than it gains.  A long memory (d = 0.99) for
+ *   the same reason.  Before any error at H is known the weights are
+ *   equal.  Memory: 102 slots x 8 members of doubles, fixed.
  */
 #include "engines/fcast.h"
 
@@ -60,8 +84,9 @@ static const unsigned ens_off[FCAST_ENS_NH] = {0, 1, 3, 8, 18, 38};
 
 #define ENS_EPS 1e-12
 #define AR_PMAX_TRACE 1e6
-#define AR_BOUND_A 0.01 /* weight of the bound's EW mean / variance */
-#define AR_BOUND_K 6    /* bound: mean +- K standard deviations */
+#define AR_BOUND_A 0.01   /* weight of the bound's EW mean / variance */
+#define AR_BOUND_K 6      /* bound: mean +- K standard deviations */
+#define SEAS_A (1.0 / 64) /* weight of the seasonal's EW statistics */
 
 void fcast_params_default(struct fcast_params *p)
 {
@@ -72,8 +97,10 @@ void fcast_params_default(struct fcast_params *p)
     p->ar_delta = 100;
     p->ar_intercept = 1;
     p->ens_slow = 0.05;
-    p->ens_decay = 0.95;
-    p->ens_power = 2;
+    p->ens_decay = 0.99;
+    p->ens_power = 32;
+    p->med_k = 5;
+    p->ens_margin = 0.9;
 }
 
 /* ---- last value ---- */
@@ -320,6 +347,142 @@ static double ar_predict(const union fcast_state *s, unsigned h)
     return ar_predict_s(&s->ar, h);
 }
 
+/* ---- median of the last k ---- */
+
+static int median_init_s(struct fcast_median *s, unsigned k)
+{
+    if (k < 1 || k > FCAST_MEDMAX)
+        return FCAST_EPARAM;
+    memset(s, 0, sizeof *s);
+    s->k = k;
+    return 0;
+}
+
+static int median_init(union fcast_state *s, const struct fcast_params *p)
+{
+    return median_init_s(&s->med, p->med_k);
+}
+
+static void median_update_s(struct fcast_median *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    s->buf[s->head] = x;
+    s->head = (s->head + 1) % s->k;
+    if (s->nbuf < s->k)
+        s->nbuf++;
+    s->n++;
+}
+
+static void median_update(union fcast_state *s, double x)
+{
+    median_update_s(&s->med, x);
+}
+
+static double median_predict_s(const struct fcast_median *s, unsigned h)
+{
+    (void)h;
+    if (!s->n)
+        return NAN;
+    double v[FCAST_MEDMAX];
+    unsigned n = s->nbuf;
+    for (unsigned i = 0; i < n; i++) { /* insertion sort: n <= 15 */
+        double x = s->buf[i];
+        unsigned j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double median_predict(const union fcast_state *s, unsigned h)
+{
+    return median_predict_s(&s->med, h);
+}
+
+/* ---- seasonal naive ---- */
+
+static void seas_init_s(struct fcast_seas *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static int seas_init(union fcast_state *s, const struct fcast_params *p)
+{
+    (void)p;
+    seas_init_s(&s->seas);
+    return 0;
+}
+
+static void seas_update_s(struct fcast_seas *s, double x)
+{
+    if (!isfinite(x))
+        return;
+    if (s->n == 0) {
+        s->mu = x;
+        s->var = 0;
+    } else {
+        double d = x - s->mu;
+        s->mu += SEAS_A * d;
+        s->var = (1 - SEAS_A) * (s->var + SEAS_A * d * d);
+    }
+    double dx = x - s->mu;
+    unsigned lmax = s->n < FCAST_SEAS_LMAX ? (unsigned)s->n : FCAST_SEAS_LMAX;
+    for (unsigned L = 1; L <= lmax; L++) {
+        double past = s->ring[(s->n - L) % FCAST_SEAS_RING];
+        s->ac[L] = (1 - SEAS_A) * s->ac[L] + SEAS_A * dx * (past - s->mu);
+    }
+    s->ring[s->n % FCAST_SEAS_RING] = x;
+    s->n++;
+    /* The period: the shortest positive local peak of c_L (seen twice)
+     * within 10 % of the highest one.  Multiples of the period peak about
+     * as high, and noise would otherwise pick among them at random. */
+    unsigned best = 0, first = 0;
+    for (unsigned L = FCAST_SEAS_LMIN; L <= FCAST_SEAS_LMAX; L++) {
+        if (s->n < 2 * (uint64_t)L)
+            break;
+        double c = s->ac[L];
+        if (!(c > 0) || c < s->ac[L - 1] ||
+            (L < FCAST_SEAS_LMAX && c < s->ac[L + 1]))
+            continue;
+        if (!best || c > s->ac[best])
+            best = L;
+    }
+    for (unsigned L = FCAST_SEAS_LMIN; best && L <= best; L++) {
+        double c = s->ac[L];
+        if (c >= 0.9 * s->ac[best] && c >= s->ac[L - 1] &&
+            (L == FCAST_SEAS_LMAX || c >= s->ac[L + 1])) {
+            first = L;
+            break;
+        }
+    }
+    best = first;
+    s->period = best;
+}
+
+static void seas_update(union fcast_state *s, double x)
+{
+    seas_update_s(&s->seas, x);
+}
+
+static double seas_predict_s(const struct fcast_seas *s, unsigned h)
+{
+    if (!s->n)
+        return NAN;
+    uint64_t last = s->n - 1;
+    unsigned P = s->period;
+    if (!P)
+        return s->ring[last % FCAST_SEAS_RING];
+    unsigned back = P * ((h + P - 1) / P) - h; /* 0 <= back < P */
+    return s->ring[(last - back) % FCAST_SEAS_RING];
+}
+
+static double seas_predict(const union fcast_state *s, unsigned h)
+{
+    return seas_predict_s(&s->seas, h);
+}
+
 /* ---- ensemble ---- */
 
 static void ens_members(const struct fcast_ens *s, unsigned h,
@@ -330,22 +493,31 @@ static void ens_members(const struct fcast_ens *s, unsigned h,
     out[2] = holt_predict_s(&s->holt, h);
     out[3] = ar_predict_s(&s->ar, h);
     out[4] = ewma_predict_s(&s->slow, h);
+    out[5] = median_predict_s(&s->med, h);
+    out[6] = median_predict_s(&s->med2, h);
+    out[7] = seas_predict_s(&s->seas, h);
 }
 
 static int ens_init(union fcast_state *u, const struct fcast_params *p)
 {
     struct fcast_ens *s = &u->ens;
     if (!(p->ens_decay >= 0 && p->ens_decay < 1) ||
-        !(p->ens_power > 0 && isfinite(p->ens_power)))
+        !(p->ens_power > 0 && isfinite(p->ens_power)) ||
+        !(p->ens_margin > 0 && p->ens_margin <= 1) || p->med_k < 1 ||
+        2 * p->med_k - 1 > FCAST_MEDMAX)
         return FCAST_EPARAM;
     memset(s, 0, sizeof *s);
     last_init_s(&s->last);
     if (ewma_init_s(&s->ewma, p->alpha) ||
         holt_init_s(&s->holt, p->alpha, p->beta) || ar_init_s(&s->ar, p) ||
-        ewma_init_s(&s->slow, p->ens_slow))
+        ewma_init_s(&s->slow, p->ens_slow) ||
+        median_init_s(&s->med, p->med_k) ||
+        median_init_s(&s->med2, 2 * p->med_k - 1))
         return FCAST_EPARAM;
+    seas_init_s(&s->seas);
     s->decay = p->ens_decay;
     s->power = p->ens_power;
+    s->margin = p->ens_margin;
     return 0;
 }
 
@@ -364,11 +536,11 @@ static void ens_update(union fcast_state *u, double x)
         for (unsigned i = 0; i < FCAST_ENS_M; i++) {
             if (!isfinite(f[i]))
                 continue;
-            double e = x - f[i], e2 = e * e;
-            if (!isfinite(e2))
-                e2 = HUGE_VAL;
-            s->mse[j][i] =
-                first ? e2 : s->decay * s->mse[j][i] + (1 - s->decay) * e2;
+            double e = fabs(x - f[i]);
+            if (!isfinite(e))
+                e = HUGE_VAL;
+            s->mae[j][i] =
+                first ? e : s->decay * s->mae[j][i] + (1 - s->decay) * e;
             any = 1;
         }
         if (any)
@@ -379,6 +551,9 @@ static void ens_update(union fcast_state *u, double x)
     holt_update_s(&s->holt, x);
     ar_update_s(&s->ar, x);
     ewma_update_s(&s->slow, x);
+    median_update_s(&s->med, x);
+    median_update_s(&s->med2, x);
+    seas_update_s(&s->seas, x);
     s->n = t;
     for (unsigned j = 0; j < FCAST_ENS_NH; j++)
         ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);
@@ -392,12 +567,19 @@ static double ens_predict(const union fcast_state *u, unsigned h)
     unsigned j = 0;
     while (j + 1 < FCAST_ENS_NH && ens_h[j] < h)
         j++;
-    double f[FCAST_ENS_M], num = 0, den = 0;
+    double f[FCAST_ENS_M], sc[FCAST_ENS_M], best = HUGE_VAL, num = 0, den = 0;
     ens_members(s, h, f);
+    /* Weights relative to the best score, so a high power cannot
+     * overflow: w_i = ((best + eps) / (s_i + eps))^power, in (0, 1]. */
+    for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+        sc[i] = s->mae[j][i] * (i == 0 ? s->margin : 1) + ENS_EPS;
+        if (isfinite(f[i]) && sc[i] < best)
+            best = sc[i];
+    }
     for (unsigned i = 0; i < FCAST_ENS_M; i++) {
         if (!isfinite(f[i]))
             continue;
-        double w = s->nerr[j] ? pow(s->mse[j][i] + ENS_EPS, -s->power) : 1;
+        double w = s->nerr[j] ? pow(best / sc[i], s->power) : 1;
         if (!isfinite(w))
             continue;
         num += w * f[i];
@@ -417,6 +599,10 @@ const struct fcast_ops fcast_holt_ops = {"holt", holt_init, holt_update,
 const struct fcast_ops fcast_ar_ops = {"ar", ar_init, ar_update, ar_predict};
 const struct fcast_ops fcast_ens_ops = {"ensemble", ens_init, ens_update,
                                         ens_predict};
+const struct fcast_ops fcast_median_ops = {"median", median_init, median_update,
+                                           median_predict};
+const struct fcast_ops fcast_seas_ops = {"seasonal", seas_init, seas_update,
+                                         seas_predict};
 
 const struct fcast_ops *fcast_ops_of(enum fcast_method m)
 {
@@ -431,6 +617,10 @@ const struct fcast_ops *fcast_ops_of(enum fcast_method m)
         return &fcast_ar_ops;
     case FCAST_ENSEMBLE:
         return &fcast_ens_ops;
+    case FCAST_MEDIAN:
+        return &fcast_median_ops;
+    case FCAST_SEASONAL:
+        return &fcast_seas_ops;
     case FCAST__N:
         break;
     }

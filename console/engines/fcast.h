@@ -22,9 +22,12 @@
  *
  * Methods (math in fcast.c's design comment): last value, EWMA, Holt
  * (level + trend), AR(p) fitted online by recursive least squares with a
- * forgetting factor (p <= 8, optional intercept), and an adaptive ensemble
- * of the others weighted by the inverse of each member's exponentially
- * weighted mean squared h-step error.
+ * forgetting factor (p <= 8, optional intercept), the median of the last k
+ * samples, a seasonal-naive forecaster whose period is the peak of a
+ * running autocovariance, and an adaptive ensemble of those weighted by the
+ * inverse of each member's exponentially weighted mean absolute h-step
+ * error, with last value as the incumbent that another member must beat by
+ * a margin.
  */
 #ifndef WATTSON_FCAST_H
 #define WATTSON_FCAST_H
@@ -35,7 +38,11 @@
 #define FCAST_HMAX 64               /* longest horizon, in updates */
 #define FCAST_ARMAX 8               /* largest AR order */
 #define FCAST_NTH (FCAST_ARMAX + 1) /* AR parameters incl. intercept */
-#define FCAST_ENS_M 5               /* ensemble members */
+#define FCAST_ENS_M 8               /* ensemble members */
+#define FCAST_MEDMAX 15             /* longest median window */
+#define FCAST_SEAS_LMIN 4           /* shortest period the seasonal tries */
+#define FCAST_SEAS_LMAX 64          /* longest period it tries */
+#define FCAST_SEAS_RING 128         /* history it keeps (>= 2 LMAX) */
 #define FCAST_ENS_NH 6      /* horizons the ensemble scores (1 2 5 10 20 64) */
 #define FCAST_ENS_SLOTS 102 /* sum of those horizons: delay line length */
 
@@ -45,6 +52,8 @@ enum fcast_method {
     FCAST_HOLT,
     FCAST_AR,
     FCAST_ENSEMBLE,
+    FCAST_MEDIAN,
+    FCAST_SEASONAL,
     FCAST__N
 };
 
@@ -57,15 +66,17 @@ enum fcast_err {
 };
 
 struct fcast_params {
-    double alpha;     /* EWMA / Holt level smoothing, (0, 1] */
-    double beta;      /* Holt trend smoothing, [0, 1] */
-    unsigned ar_p;    /* AR order, 1..FCAST_ARMAX */
-    double ar_lambda; /* RLS forgetting factor, (0, 1] */
-    double ar_delta;  /* RLS initial P = delta * I, > 0 */
-    int ar_intercept; /* 1: fit a constant term too */
-    double ens_slow;  /* ensemble's slow EWMA ("mean") alpha, (0, 1] */
-    double ens_decay; /* ensemble error memory, [0, 1) */
-    double ens_power; /* weight = (mse + eps)^-power, > 0 */
+    double alpha;      /* EWMA / Holt level smoothing, (0, 1] */
+    double beta;       /* Holt trend smoothing, [0, 1] */
+    unsigned ar_p;     /* AR order, 1..FCAST_ARMAX */
+    double ar_lambda;  /* RLS forgetting factor, (0, 1] */
+    double ar_delta;   /* RLS initial P = delta * I, > 0 */
+    int ar_intercept;  /* 1: fit a constant term too */
+    double ens_slow;   /* ensemble's slow EWMA ("mean") alpha, (0, 1] */
+    double ens_decay;  /* ensemble error memory, [0, 1) */
+    double ens_power;  /* weight = (mae + eps)^-power, > 0 */
+    unsigned med_k;    /* median window, 1..FCAST_MEDMAX */
+    double ens_margin; /* last value's score is multiplied by this, (0, 1] */
 };
 
 struct fcast_last {
@@ -95,14 +106,30 @@ struct fcast_ar {
     uint64_t n;
 };
 
+struct fcast_median {
+    unsigned k, nbuf, head;
+    double buf[FCAST_MEDMAX]; /* ring of the last k samples */
+    uint64_t n;
+};
+
+struct fcast_seas {
+    double ring[FCAST_SEAS_RING];   /* ring[n % RING] is the next slot */
+    double ac[FCAST_SEAS_LMAX + 1]; /* EW autocovariance at lag L */
+    double mu, var;                 /* EW mean and variance */
+    unsigned period;                /* 0: none found (last value) */
+    uint64_t n;
+};
+
 struct fcast_ens {
     struct fcast_last last;
     struct fcast_ewma ewma;
     struct fcast_holt holt;
     struct fcast_ar ar;
     struct fcast_ewma slow;
-    double decay, power;
-    double mse[FCAST_ENS_NH][FCAST_ENS_M];
+    struct fcast_median med, med2;
+    struct fcast_seas seas;
+    double decay, power, margin;
+    double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
     uint64_t n;
@@ -113,6 +140,8 @@ union fcast_state {
     struct fcast_ewma ewma;
     struct fcast_holt holt;
     struct fcast_ar ar;
+    struct fcast_median med;
+    struct fcast_seas seas;
     struct fcast_ens ens;
 };
 
@@ -132,12 +161,13 @@ struct fcast {
 };
 
 extern const struct fcast_ops fcast_last_ops, fcast_ewma_ops, fcast_holt_ops,
-    fcast_ar_ops, fcast_ens_ops;
+    fcast_ar_ops, fcast_ens_ops, fcast_median_ops, fcast_seas_ops;
 
 /* The ops of a method, or NULL for an unknown one. */
 const struct fcast_ops *fcast_ops_of(enum fcast_method m);
 /* Defaults: alpha 0.5, beta 0.1, AR(3) lambda 0.99 delta 100 with
- * intercept, slow alpha 0.05, ensemble decay 0.95, power 2. */
+ * intercept, slow alpha 0.05, median of 5, ensemble decay 0.99, power 32,
+ * margin 0.9. */
 void fcast_params_default(struct fcast_params *p);
 
 /* 0 or FCAST_EPARAM (then f is unusable).  params NULL: defaults. */

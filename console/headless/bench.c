@@ -386,6 +386,48 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
 /* ---- forecast ---- */
 
 #define FC_WARMUP 10 /* samples before scoring starts */
+/* A step longer than this many median steps is a gap in the recording. */
+#define FC_GAP_FACTOR 10
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The forecasters count samples, not seconds, so a trace must be evenly
+ * spaced for "h = 5" to mean one thing.  csvtrace already refuses missing
+ * or non-finite values, negative times or utilisations and times that do
+ * not increase; this refuses a gap: a step above FC_GAP_FACTOR times the
+ * median step.  0 or 3 with one message naming FILE:LINE. */
+static int fc_check_gaps(const char *path, const struct csvtrace *tr)
+{
+    size_t m = tr->n - 1;
+    double *d = malloc(m * sizeof *d);
+    if (!d) {
+        fprintf(stderr, "wattson: bench forecast: %s: out of memory\n", path);
+        return 3;
+    }
+    for (size_t i = 0; i < m; i++)
+        d[i] = tr->t[i + 1] - tr->t[i];
+    qsort(d, m, sizeof *d, cmp_double);
+    double med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
+    free(d);
+    for (size_t i = 0; i < m; i++) {
+        double step = tr->t[i + 1] - tr->t[i];
+        if (step > FC_GAP_FACTOR * med) {
+            /* Row i + 1 is on line i + 3 (the header is line 1). */
+            fprintf(stderr,
+                    "wattson: bench forecast: %s:%zu: gap of %g s before "
+                    "t_s %g (%.3g x the median step %g s; more than %d x is "
+                    "a gap): forecasting needs evenly spaced rows\n",
+                    path, i + 3, step, tr->t[i + 1], step / med, med,
+                    FC_GAP_FACTOR);
+            return 3;
+        }
+    }
+    return 0;
+}
 
 int bench_forecast(const char *path, FILE *out)
 {
@@ -402,6 +444,10 @@ int bench_forecast(const char *path, FILE *out)
                 "wattson: bench forecast: %s:%zu: trace too short (%zu "
                 "rows, need at least %d)\n",
                 path, n + 1, n, FC_WARMUP + 11);
+        csvtrace_free(&tr);
+        return 3;
+    }
+    if (fc_check_gaps(path, &tr) != 0) {
         csvtrace_free(&tr);
         return 3;
     }

@@ -1,0 +1,72 @@
+# bench forecast: a good trace gives the whole table; every kind of bad
+# trace (missing value, blank line, NaN, negative, out of order, a gap in
+# time, too short) gives one stderr line naming FILE:LINE, exit 3 and
+# nothing on stdout.
+. "$TESTS/lib.sh"
+F="$WATTSON_SOURCE_DIR/tests/fixtures/traces"
+
+# rows N [START]: N evenly spaced rows (0.5 s) of a wavy utilisation.
+rows() {
+    awk -v n="$1" -v s="${2:-0}" 'BEGIN { for (i = 0; i < n; i++)
+        printf "%g,%.3f\n", s + i * 0.5, 0.5 + 0.4 * sin(i / 3) }'
+}
+mk() { # mk NAME: header + 25 good rows, then the rest from stdin
+    { echo t_s,util; rows 25; cat; } >"$T/$1"
+}
+
+# The good case: 7 methods x 3 horizons, a header, nothing on stderr.
+"$W" bench forecast "$F/build.csv" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -s "$T/err" ]' "good trace: exit $rc, stderr $(cat "$T/err")"
+check '[ "$(grep -c "^ *\(1\|5\|10\)  " "$T/out")" -eq 21 ]' "21 result rows: $(cat "$T/out")"
+check 'grep -q "^  5  ensemble" "$T/out" && grep -q "^ 10  seasonal" "$T/out"' "every method listed"
+# The aim of the forecasting issue on this trace: ensemble MAE at h = 5 at
+# least 10 % below last value.
+check 'awk "\$1 == 5 && \$2 == \"ensemble\" { exit !(\$5 <= 0.9) }" "$T/out"' "ensemble/last at h = 5 <= 0.9 on build.csv"
+
+# Missing value (row 27 is line 28: the header is line 1).
+printf '12.5,\n' | mk empty.csv
+expect_fail 3 "empty.csv:27: expected two numbers" -- bench forecast "$T/empty.csv"
+printf '12.5\n' | mk nocomma.csv
+expect_fail 3 "nocomma.csv:27: expected two numbers" -- bench forecast "$T/nocomma.csv"
+# A blank line inside the data (blank lines at the end are fine).
+{ echo; rows 3 12.5; } | mk blank.csv
+expect_fail 3 "blank.csv:27: empty line" -- bench forecast "$T/blank.csv"
+{ rows 3 12.5; printf '\n\n'; } | mk tailblank.csv
+"$W" bench forecast "$T/tailblank.csv" >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ]' "trailing blank lines accepted: $(cat "$T/err")"
+# NaN and infinity, in either column.
+printf '12.5,nan\n' | mk nan.csv
+expect_fail 3 "nan.csv:27: expected two numbers" -- bench forecast "$T/nan.csv"
+printf 'nan,0.5\n' | mk nant.csv
+expect_fail 3 "nant.csv:27: expected two numbers" -- bench forecast "$T/nant.csv"
+printf '12.5,inf\n' | mk inf.csv
+expect_fail 3 "inf.csv:27: expected two numbers" -- bench forecast "$T/inf.csv"
+# Negative utilisation, utilisation above 1, negative time.
+printf '12.5,-0.2\n' | mk neg.csv
+expect_fail 3 "neg.csv:27: util must be in \[0, 1\], got -0.2" -- bench forecast "$T/neg.csv"
+printf '12.5,1.2\n' | mk big.csv
+expect_fail 3 "big.csv:27: util must be in \[0, 1\], got 1.2" -- bench forecast "$T/big.csv"
+{ echo t_s,util; echo -1,0.5; rows 25; } >"$T/negt.csv"
+expect_fail 3 "negt.csv:2: t_s must be >= 0, got -1" -- bench forecast "$T/negt.csv"
+# Out of order and repeated timestamps.
+printf '3,0.5\n' | mk order.csv
+expect_fail 3 "order.csv:27: t_s must increase strictly (3 after 12)" -- bench forecast "$T/order.csv"
+printf '12,0.5\n' | mk dup.csv
+expect_fail 3 "dup.csv:27: t_s must increase strictly (12 after 12)" -- bench forecast "$T/dup.csv"
+# A gap: the step from 12 s to 60 s is 96 median steps (> 10).
+rows 5 60 | mk gap.csv
+expect_fail 3 "gap.csv:27: gap of 48 s before t_s 60 (96 x the median step 0.5 s" -- bench forecast "$T/gap.csv"
+# Just under the limit (a 4.5 s step = 9 x) is accepted.
+rows 5 16.5 | mk nogap.csv
+"$W" bench forecast "$T/nogap.csv" >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ]' "a step of 9 x the median is no gap: $(cat "$T/err")"
+# Too short, missing file, empty file, a directory.
+{ echo t_s,util; rows 20; } >"$T/short.csv"
+expect_fail 3 "short.csv:21: trace too short (20 rows, need at least 21)" -- bench forecast "$T/short.csv"
+expect_fail 3 "$T/none.csv: cannot open" -- bench forecast "$T/none.csv"
+: >"$T/zero.csv"
+expect_fail 3 "zero.csv:1: expected the header 't_s,util'" -- bench forecast "$T/zero.csv"
+expect_fail 3 "$T" -- bench forecast "$T"
+
+finish
