@@ -5,7 +5,8 @@
 #   make run      build (Debug) and start wattson on the embedded lab
 #   make test     build (Debug, ASan+UBSan) and run every suite via ctest,
 #                 then a short fuzz run when clang is installed
-#   make bench    Release build, then `wattson bench`
+#   make bench    Release build, then `wattson bench`, `bench forecast` on
+#                 every trace and `bench broker`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
 
@@ -46,6 +47,7 @@ bench: deps
 	./$(RELEASE)/wattson bench $(ARGS)
 	@for t in lua-policies/labs/traces/kenj-pc-1.csv tests/fixtures/traces/*.csv; do \
 	    ./$(RELEASE)/wattson bench forecast $$t || exit 1; done
+	./$(RELEASE)/wattson bench broker
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

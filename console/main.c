@@ -7,6 +7,7 @@
  *   wattson plugins [options]    list the loaded plugins and what they expose
  *   wattson bench [NAME]         simulation and console benchmarks
  *   wattson bench forecast TRACE.csv   forecaster accuracy and cost
+ *   wattson bench broker         the broker against baseline governors
  *   wattson --help | --version
  *
  * Exit codes are those of enum run_exit (run.h), documented in the README.
@@ -23,9 +24,11 @@
 #include "core/dur.h"
 #include "core/log.h"
 #include "core/model.h"
+#include "headless/bbench.h"
 #include "headless/bench.h"
 #include "headless/run.h"
 #include "loader/loader.h"
+#include "pipeline/governors.h"
 #include "tui/term.h"
 #include "tui/tui.h"
 #include "wattson/plugin.h"
@@ -50,6 +53,11 @@ static const char usage_text[] =
     "             bench forecast TRACE.csv: MAE, sMAPE, MAE/last value and\n"
     "             ns/update of every forecaster at h = 1, 5, 10 (a t_s,util\n"
     "             CSV; exit 3 for a bad trace)\n"
+    "  bench broker [--duration D] [--scenario NAME]  energy, latency, EDP,\n"
+    "             deadline misses and budget violations of every built-in\n"
+    "             policy below on the scenarios bursty, step, diurnal and\n"
+    "             pipeline (or NAME), as ratios to oracle and schedutil;\n"
+    "             D: lab time per scenario (default: each lab's)\n"
     "With no command: the interactive console when stdout is a terminal\n"
     "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"
@@ -59,7 +67,12 @@ static const char usage_text[] =
     "  --lab FILE         lab file (default: the embedded default lab)\n"
     "  --policy FILE      Lua policy file (hot-reloaded; SIGHUP reloads "
     "too),\n"
-    "                     or 'builtin' (default: the lab's, else builtin)\n"
+    "                     'builtin' (the built-in C policy) or\n"
+    "                     'builtin:NAME', a baseline: static (budget split\n"
+    "                     equally), ondemand, conservative, schedutil, race\n"
+    "                     (Linux-like, caps at max), broker, oracle (the\n"
+    "                     broker's proposals) (default: the lab's, else "
+    "builtin)\n"
     "  --policy-time D    time budget of one policy call (default 20ms)\n"
     "  --policy-instructions N  instruction budget of one call (default "
     "2e6)\n"
@@ -106,6 +119,7 @@ enum {
     OPT_POLICY_TIME,
     OPT_POLICY_INSNS,
     OPT_POLICY_MEM,
+    OPT_SCENARIO,
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +141,7 @@ static const struct option long_opts[] = {
     {"policy-time", required_argument, NULL, OPT_POLICY_TIME},
     {"policy-instructions", required_argument, NULL, OPT_POLICY_INSNS},
     {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -243,6 +258,7 @@ int main(int argc, char **argv)
     struct run_opts o = {0};
     const char *cmd = NULL;
     int headless = 0, console = 0, progress = -1, verbosity = LOG_WARN;
+    const char *scenario = NULL;
     char err[256];
 
     o.plugin_dirs = plugin_dirs;
@@ -272,8 +288,16 @@ int main(int argc, char **argv)
         case OPT_LAB:
             o.lab_path = optarg;
             break;
-        case OPT_POLICY:
+        case OPT_POLICY: {
+            const struct policy_ops *gov;
+            char gerr[256];
+            if (gov_parse(optarg, &gov, gerr, sizeof gerr) < 0)
+                return usage_error("--policy: %s", gerr);
             o.policy = optarg;
+            break;
+        }
+        case OPT_SCENARIO:
+            scenario = optarg;
             break;
         case OPT_DURATION:
         case OPT_TICK: {
@@ -370,6 +394,17 @@ int main(int argc, char **argv)
     log_set_level(verbosity);
     install_fatal_handlers();
 
+    int broker_bench = cmd && strcmp(cmd, "bench") == 0 && optind < argc &&
+                       strcmp(argv[optind], "broker") == 0;
+    if (scenario && !broker_bench)
+        return usage_error("%s", "--scenario goes with bench broker only");
+    if (broker_bench) {
+        if (argc - optind > 1)
+            return usage_error("bench broker takes no argument, got '%s'",
+                               argv[optind + 1]);
+        return bbench_main(scenario, o.duration_s, plugin_dirs, o.n_plugin_dirs,
+                           stdout);
+    }
     if (cmd && strcmp(cmd, "bench") == 0) {
         if (optind < argc && strcmp(argv[optind], "forecast") == 0) {
             if (argc - optind != 2)

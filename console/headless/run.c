@@ -33,6 +33,7 @@
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
+#include "pipeline/governors.h"
 #include "pipeline/guard.h"
 #include "pipeline/propose.h"
 #include "engines/broker.h"
@@ -667,7 +668,18 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         lab->seed = o->seed;
     policy_limits_for(r, o);
     const char *policy = o->policy ? o->policy : lab->policy;
-    if (policy && strcmp(policy, "builtin") != 0) {
+    /* "builtin:NAME": a baseline governor (pipeline/governors.h). */
+    const struct policy_ops *gov = NULL;
+    char gerr[256];
+    if (gov_parse(policy, &gov, gerr, sizeof gerr) < 0) {
+        if (o->policy)
+            snprintf(err, errlen, "--policy: %s", gerr);
+        else
+            snprintf(err, errlen, "%s: policy: %s", lab->path, gerr);
+        run_free(r);
+        return o->policy ? RUN_USAGE : RUN_LAB;
+    }
+    if (policy && !gov && strcmp(policy, "builtin") != 0) {
         /* A lab's policy is relative to the lab; --policy to the shell. */
         size_t n = strlen(lab->dir) + strlen(policy) + 2;
         r->policy_path = malloc(n);
@@ -762,6 +774,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return RUN_ERR;
     }
+    if (gov_is_oracle(gov) && run_broker(r))
+        broker_set_source(run_broker(r), BROKER_ORACLE);
     if (record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
@@ -782,7 +796,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         }
     }
     if (forecast_init(&r->fc, &r->model) != 0 ||
-        decide_init(&r->dec, r->policy ? &policy_lua_ops : NULL, r->policy,
+        decide_init(&r->dec, r->policy ? &policy_lua_ops : gov, r->policy,
                     &r->model) != 0 ||
         actuate_init(&r->act, &r->model) != 0) {
         snprintf(err, errlen, "out of memory");

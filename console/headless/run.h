@@ -30,7 +30,9 @@ enum run_exit {
 struct run_opts {
     const char *lab_path; /* NULL: lab_text, else the embedded lab */
     const char *lab_text; /* an in-memory lab (bench, tests) */
-    const char *policy;   /* NULL: the lab's, else built-in */
+    const char *policy;   /* a Lua file, "builtin", "builtin:NAME" (a
+                             baseline, pipeline/governors.h; an unknown
+                             NAME: RUN_USAGE) or NULL: the lab's */
     double duration_s;    /* <= 0: the lab's */
     double tick_s;        /* <= 0: the lab's */
     int has_seed;

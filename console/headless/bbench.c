@@ -1,0 +1,295 @@
+/*
+ * bbench - see bbench.h.
+ *
+ * Every (scenario, policy) pair is a fresh run_new of the scenario's lab
+ * with `--policy builtin:NAME`, ticked by hand on the virtual clock; the
+ * lab's seed fixes every workload, so each policy sees the same arrivals.
+ * The per-tick bookkeeping (total PU power into a ring) allocates nothing;
+ * the ring is sized from the lab's tick before the first tick.
+ */
+#include "headless/bbench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/lab.h"
+#include "core/model.h"
+#include "core/summary.h"
+#include "headless/run.h"
+
+#ifndef WATTSON_LAB_DIR
+#define WATTSON_LAB_DIR "lua-policies/labs"
+#endif
+
+/* The ticks whose mean must exceed the budget, and by how much at least
+ * (a relative rounding allowance: caps that add up to the budget exactly
+ * must not count). */
+#define BB_WINDOW_S 1.0
+#define BB_TOLERANCE 1e-9
+
+static const struct bb_scenario {
+    const char *name;
+    const char *lab; /* relative to WATTSON_LAB_DIR */
+} bb_scenarios[] = {
+    {"bursty", "bench/bursty.lua"},
+    {"step", "bench/step.lua"},
+    {"diurnal", "bench/diurnal.lua"},
+    {"pipeline", "pipeline.lua"},
+};
+#define BB_NSCEN (sizeof bb_scenarios / sizeof bb_scenarios[0])
+
+/* In table order; ratios are to ORACLE and SCHED. */
+static const char *const bb_policies[] = {
+    "static", "ondemand", "conservative", "schedutil",
+    "race",   "broker",   "oracle",
+};
+#define BB_NPOL (sizeof bb_policies / sizeof bb_policies[0])
+#define BB_SCHED 3
+#define BB_ORACLE 6
+
+struct bb_result {
+    double energy_j, mean_s, p99_s, edp, misses, viol_s;
+    int p99_ok;
+};
+
+/* What the scenario's header line says (from the first run). */
+struct bb_info {
+    size_t n_pus;
+    double duration_s, tick_s, budget_w;
+    unsigned long long seed;
+};
+
+int bbench_window_init(struct bbench_window *w, size_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->v = calloc(n ? n : 1, sizeof *w->v);
+    if (!w->v)
+        return -1;
+    w->n = n ? n : 1;
+    return 0;
+}
+
+double bbench_window_push(struct bbench_window *w, double x)
+{
+    if (w->filled == w->n)
+        w->sum -= w->v[w->head];
+    else
+        w->filled++;
+    w->v[w->head] = x;
+    w->sum += x;
+    if (++w->head == w->n) {
+        /* Once per lap, the exact sum again: no drift over long runs. */
+        w->head = 0;
+        double s = 0;
+        for (size_t i = 0; i < w->filled; i++)
+            s += w->v[i];
+        w->sum = s;
+    }
+    return w->sum / (double)w->filled;
+}
+
+void bbench_window_free(struct bbench_window *w)
+{
+    free(w->v);
+    memset(w, 0, sizeof *w);
+}
+
+/* The worst PU's latency_p99 at the end, if any PU has a valid one. */
+static int worst_p99(const struct model *m, double *out)
+{
+    int ok = 0;
+    for (size_t k = 0; k < m->n_pus; k++) {
+        int s = model_find_signal(m, m->pus[k], "latency_p99");
+        if (s < 0 || !m->valid[s] || !isfinite(m->val[s]))
+            continue;
+        if (!ok || m->val[s] > *out)
+            *out = m->val[s];
+        ok = 1;
+    }
+    return ok;
+}
+
+static int run_one(const char *lab_path, const char *policy, double duration_s,
+                   const char **dirs, size_t n_dirs, struct bb_result *res,
+                   struct bb_info *info, char *err, size_t errlen)
+{
+    char pol[64];
+    snprintf(pol, sizeof pol, "builtin:%s", policy);
+    struct run_opts o = {.lab_path = lab_path,
+                         .policy = pol,
+                         .duration_s = duration_s,
+                         .plugin_dirs = dirs,
+                         .n_plugin_dirs = n_dirs};
+    struct run *r;
+    int rc = run_new(&o, &r, err, errlen);
+    if (rc != RUN_OK)
+        return rc;
+    const struct model *m = run_model(r);
+    const struct lab *lab = run_lab(r);
+    uint64_t n = run_total_ticks(r);
+    long win = lround(BB_WINDOW_S / lab->tick_s);
+    struct bbench_window w;
+    if (bbench_window_init(&w, win > 0 ? (size_t)win : 1) != 0) {
+        snprintf(err, errlen, "out of memory");
+        run_free(r);
+        return RUN_ERR;
+    }
+    info->n_pus = m->n_pus;
+    info->duration_s = (double)n * lab->tick_s;
+    info->tick_s = lab->tick_s;
+    info->budget_w = m->budget_w;
+    info->seed = (unsigned long long)lab->seed;
+
+    double viol = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        run_tick(r);
+        if (k == 0)
+            continue; /* the drivers' start values, not a policy's */
+        double p = 0, v;
+        for (size_t i = 0; i < m->n_pus; i++)
+            if (model_sig(m, m->pus[i], SIG_POWER, &v))
+                p += v;
+        double mean = bbench_window_push(&w, p);
+        if (m->budget_w > 0 && mean > m->budget_w * (1 + BB_TOLERANCE))
+            viol += m->dt;
+    }
+    bbench_window_free(&w);
+
+    const struct summary *s = run_summary(r);
+    res->energy_j = s->energy_j;
+    res->mean_s = summary_mean_latency(s);
+    res->edp = summary_edp(s);
+    res->misses = s->deadline_misses;
+    res->viol_s = viol;
+    res->p99_ok = worst_p99(m, &res->p99_s);
+    /* A lab's declared limits are not the bench's business. */
+    rc = run_finish(r, err, errlen);
+    run_free(r);
+    return rc == RUN_LIMITS ? RUN_OK : rc;
+}
+
+static void put_ratio(FILE *out, double x, double ref, int width)
+{
+    if (ref > 0 && isfinite(ref) && isfinite(x))
+        fprintf(out, " %*.3f", width, x / ref);
+    else
+        fprintf(out, " %*s", width, "n/a");
+}
+
+static void print_table(FILE *out, const struct bb_scenario *sc,
+                        const struct bb_info *info, const struct bb_result *res)
+{
+    fprintf(out,
+            "scenario %s (labs/%s): %zu PUs, %g s at %g ms, seed %llu, "
+            "budget %g W\n",
+            sc->name, sc->lab, info->n_pus, info->duration_s,
+            info->tick_s * 1e3, info->seed, info->budget_w);
+    fprintf(out, "%-12s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", "policy",
+            "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses", "viol_s",
+            "EDP/oracle", "E/oracle", "EDP/sched", "E/sched");
+    const struct bb_result *orc = &res[BB_ORACLE], *su = &res[BB_SCHED];
+    for (size_t i = 0; i < BB_NPOL; i++) {
+        const struct bb_result *x = &res[i];
+        fprintf(out, "%-12s %11.1f %9.4g", bb_policies[i], x->energy_j,
+                x->mean_s * 1e3);
+        if (x->p99_ok)
+            fprintf(out, " %9.4g", x->p99_s * 1e3);
+        else
+            fprintf(out, " %9s", "n/a");
+        fprintf(out, " %11.5g %8.0f %8.2f", x->edp, x->misses, x->viol_s);
+        put_ratio(out, x->edp, orc->edp, 10);
+        put_ratio(out, x->energy_j, orc->energy_j, 8);
+        put_ratio(out, x->edp, su->edp, 9);
+        put_ratio(out, x->energy_j, su->energy_j, 8);
+        fputc('\n', out);
+    }
+}
+
+static void progress(int on, const char *scen, size_t i, const char *pol)
+{
+    if (!on)
+        return;
+    if (pol)
+        fprintf(stderr, "\rbench broker: %-8s %zu/%zu %-12s", scen, i + 1,
+                BB_NPOL, pol);
+    else
+        fprintf(stderr, "\r%50s\r", "");
+}
+
+static int run_scenario(const struct bb_scenario *sc, double duration_s,
+                        const char **dirs, size_t n_dirs, int explicit_,
+                        int show, FILE *out)
+{
+    char path[1024], err[1024];
+    snprintf(path, sizeof path, "%s/%s", WATTSON_LAB_DIR, sc->lab);
+    if (access(path, R_OK) != 0) {
+        if (!explicit_ && errno == ENOENT) {
+            fprintf(out,
+                    "scenario %s (labs/%s): skipped: the lab does not "
+                    "exist yet\n",
+                    sc->name, sc->lab);
+            return 0;
+        }
+        fprintf(stderr, "wattson: bench broker: %s: %s\n", path,
+                strerror(errno));
+        return RUN_LAB;
+    }
+    struct bb_result res[BB_NPOL];
+    struct bb_info info = {0};
+    memset(res, 0, sizeof res);
+    for (size_t i = 0; i < BB_NPOL; i++) {
+        progress(show, sc->name, i, bb_policies[i]);
+        int rc = run_one(path, bb_policies[i], duration_s, dirs, n_dirs,
+                         &res[i], &info, err, sizeof err);
+        if (rc != RUN_OK) {
+            progress(show, NULL, 0, NULL);
+            fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", sc->name,
+                    bb_policies[i], err);
+            return rc;
+        }
+    }
+    progress(show, NULL, 0, NULL);
+    print_table(out, sc, &info, res);
+    return 0;
+}
+
+int bbench_main(const char *scenario, double duration_s,
+                const char **plugin_dirs, size_t n_dirs, FILE *out)
+{
+    int all = !scenario || strcmp(scenario, "all") == 0;
+    const struct bb_scenario *one = NULL;
+    for (size_t i = 0; !all && i < BB_NSCEN; i++)
+        if (strcmp(scenario, bb_scenarios[i].name) == 0)
+            one = &bb_scenarios[i];
+    if (!all && !one) {
+        fprintf(stderr,
+                "wattson: bench broker: --scenario: unknown scenario '%s' "
+                "(bursty, step, diurnal, pipeline or all)\n",
+                scenario);
+        return RUN_USAGE;
+    }
+    int show = isatty(STDERR_FILENO);
+    uint64_t t0 = clock_mono_ns();
+    int first = 1;
+    for (size_t i = 0; i < BB_NSCEN; i++) {
+        if (one && one != &bb_scenarios[i])
+            continue;
+        if (!first)
+            fputc('\n', out);
+        first = 0;
+        int rc = run_scenario(&bb_scenarios[i], duration_s, plugin_dirs, n_dirs,
+                              one != NULL, show, out);
+        fflush(out);
+        if (rc != 0)
+            return rc;
+    }
+    if (show)
+        fprintf(stderr, "bench broker: %.1f s\n",
+                (double)(clock_mono_ns() - t0) / 1e9);
+    return 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * bbench - `wattson bench broker [--duration D] [--scenario NAME]`: every
+ * baseline governor (pipeline/governors.h: static, ondemand, conservative,
+ * schedutil, race) and the predictive broker (broker, and oracle: the
+ * broker fed the simulation's true next-tick demand) run headless on the
+ * virtual clock on the same seeded scenario labs, through the public run
+ * API, one table per scenario:
+ *
+ *   energy_J     the summary's energy_j
+ *   mean_ms      Σ wait / Σ served over the PUs (summary mean_latency_s)
+ *   p99_ms       the worst PU's `latency_p99` signal at the end ("n/a"
+ *                where the driver has no such signal)
+ *   EDP_Js       energy x mean latency, J·s
+ *   misses       deadline misses (arrival batches served late)
+ *   viol_s       seconds during which the trailing 1 s mean of the PUs'
+ *                total power exceeded budget_w (a ring of per-tick power;
+ *                from the first tick whose interval a policy decided: the
+ *                run's first interval runs on the drivers' start values)
+ *   EDP/oracle, E/oracle, EDP/sched, E/sched   ratios to the oracle's and
+ *                schedutil's EDP and energy in the same table
+ *
+ * Scenarios (lua-policies/labs/bench/, commented there): bursty, step,
+ * diurnal (the kenj-pc-1 desktop trace) and pipeline (the lab
+ * lua-policies/labs/pipeline.lua, skipped with a note while it does not
+ * exist).  Each runs for its lab's duration at its lab's tick and seed
+ * unless --duration says otherwise.  Same binary, same labs: the same
+ * tables, byte for byte.
+ */
+#ifndef WATTSON_BBENCH_H
+#define WATTSON_BBENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* scenario: a name or NULL/"all"; duration_s <= 0: each lab's.  Tables on
+ * `out`, progress on stderr when it is a terminal.  Returns 0, 2 for an
+ * unknown scenario, 3 for a missing or bad scenario lab, or a run's exit
+ * code; errors are one line on stderr. */
+int bbench_main(const char *scenario, double duration_s,
+                const char **plugin_dirs, size_t n_dirs, FILE *out);
+
+/* The trailing-mean window behind viol_s, exposed for tests: n slots of
+ * per-tick power, allocated once; push allocates nothing and returns the
+ * mean over the last min(pushed, n) values. */
+struct bbench_window {
+    double *v;
+    size_t n, head, filled;
+    double sum;
+};
+int bbench_window_init(struct bbench_window *w, size_t n);
+double bbench_window_push(struct bbench_window *w, double x);
+void bbench_window_free(struct bbench_window *w);
+
+#endif
