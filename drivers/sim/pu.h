@@ -16,6 +16,15 @@
 /* Arrival batches a PU keeps in its FIFO before merging (see pu.c). */
 #define PU_RING_BATCHES 4096
 
+/* Latency histogram (see pu.c): bucket 0 holds [0, PU_LAT_MIN_S), then
+ * PU_LAT_OCTAVES octaves of PU_LAT_SUB linear sub-buckets each, so a bucket
+ * is at most 12.5 % wide; latencies above PU_LAT_MIN_S * 2^PU_LAT_OCTAVES
+ * (about 4.8 h) land in the last bucket. */
+#define PU_LAT_MIN_S 1e-6
+#define PU_LAT_SUB 8
+#define PU_LAT_OCTAVES 34
+#define PU_LAT_BUCKETS (1 + PU_LAT_SUB * PU_LAT_OCTAVES)
+
 struct pu_pstate {
     double freq_hz;
     double volt;
@@ -48,6 +57,20 @@ struct pu_part {
 struct pu_batch {
     double t_arr; /* arrival time, s since the run's start */
     double rem;   /* work of the batch not yet served, op */
+    double tag;   /* share of the batch that is tagged (pipeline) work */
+};
+
+/* Op-weighted histogram of the latency (completion - arrival) of all work
+ * served so far.  Work served as a fluid has latencies spread evenly over
+ * an interval: buckets wholly inside it get a density (op/s) through the
+ * difference array `dens` (bucket j's density is the sum of dens[0..j]),
+ * the two end buckets get their share in `w` directly. */
+struct pu_lat {
+    double w[PU_LAT_BUCKETS];    /* op */
+    double dens[PU_LAT_BUCKETS]; /* op/s, differences */
+    double total;                /* op */
+    double max_s;                /* largest latency seen */
+    size_t top;                  /* highest bucket with any weight */
 };
 
 struct pu {
@@ -68,6 +91,8 @@ struct pu {
     /* results of the last interval */
     double util;
     double power_w;
+    double served_tagged; /* tagged work served, op */
+    double latency_p99;   /* s, NaN before any work was served */
 
     /* counters */
     double energy_j;
@@ -80,6 +105,7 @@ struct pu {
     /* FIFO of arrival batches: a ring of PU_RING_BATCHES entries */
     struct pu_batch *ring;
     size_t head, count;
+    struct pu_lat *lat;
 };
 
 /* The built-in parts, terminated by an entry with name NULL. */
@@ -101,6 +127,20 @@ void pu_fini(struct pu *pu);
 /* Advances the unit over [t0, t0 + dt] (dt > 0) while work arrives at
  * `demand` times the unit's maximum throughput.  Does not allocate. */
 void pu_step(struct pu *pu, double t0, double dt, double demand);
+/* The same, with `tagged_ops` more work (op) arriving at t0 together with
+ * the demand; the tagged share of what is served in the interval is left
+ * in pu->served_tagged (the sim's pipelines forward it downstream).  With
+ * tagged_ops == 0 it is exactly pu_step. */
+void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
+                    double tagged_ops);
+
+/* Power (W) at P-state k with switching activity `activity` (idle_activity
+ * for an idle unit, 1 fully busy) and die temperature temp_c: the formula
+ * pu_step charges. */
+double pu_power(const struct pu *pu, size_t k, double activity, double temp_c);
+/* Temperature the sim's P-state tables hold their powers at: midway
+ * between ambient and the throttling limit (see README.md). */
+double pu_temp_ref(const struct pu *pu);
 
 double pu_freq(const struct pu *pu);       /* clock of the last interval */
 double pu_throughput(const struct pu *pu); /* op/s at that clock */

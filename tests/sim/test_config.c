@@ -192,10 +192,155 @@ static void test_trace_errors(void)
     expect("devices.1.workload.file: missing (a string is required)");
 }
 
+/* The lab of drivers/sim/README.md's pipeline example. */
+static void pipe_base(void)
+{
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.0);
+    fh_dev(2, "gpu0", "gpu", "a100-pcie", 0.0);
+    fh_dev(3, "cpu1", "cpu", "zen3-core", 0.5);
+    fh_str("infer", "pipelines.1.name");
+    fh_num(4100, "pipelines.1.pid");
+    fh_str("bursty", "pipelines.1.source.kind");
+    fh_num(0.9, "pipelines.1.source.on_level");
+    fh_num(0.05, "pipelines.1.lag_s");
+    fh_num(0.5, "pipelines.1.bytes_per_op");
+    fh_str("cpu0", "pipelines.1.stages.1.device");
+    fh_num(4101, "pipelines.1.stages.1.pid");
+    fh_str("decode", "pipelines.1.stages.1.name");
+    fh_str("gpu0", "pipelines.1.stages.2.device");
+    fh_num(4102, "pipelines.1.stages.2.pid");
+    fh_num(40, "pipelines.1.stages.2.ratio");
+}
+
+static void test_pipeline_errors(void)
+{
+    struct fh_run r;
+
+    pipe_base();
+    T_CHECK(open_err(&r) == WATTSON_OK);
+    T_STREQ(r.err, "");
+
+    pipe_base();
+    fh_str("tpu0", "pipelines.1.stages.2.device");
+    expect("pipelines.1.stages.2.device: unknown device 'tpu0'");
+
+    pipe_base();
+    fh_num(4101, "pipelines.1.stages.2.pid");
+    expect("pipelines.1.stages.2.pid: duplicate pid 4101 (also "
+           "pipelines.1.stages.1.pid)");
+
+    pipe_base();
+    fh_num(4100, "pipelines.1.stages.1.pid");
+    expect("pipelines.1.stages.1.pid: duplicate pid 4100 (also "
+           "pipelines.1.pid)");
+
+    pipe_base();
+    fh_num(-0.01, "pipelines.1.lag_s");
+    expect("pipelines.1.lag_s: must be >= 0, got -0.01");
+
+    pipe_base();
+    fh_num(NAN, "pipelines.1.lag_s");
+    expect("pipelines.1.lag_s: must be a finite number");
+
+    pipe_base();
+    fh_num(0, "pipelines.1.stages.2.ratio");
+    expect("pipelines.1.stages.2.ratio: must be > 0, got 0");
+
+    pipe_base();
+    fh_num(-3, "pipelines.1.stages.2.ratio");
+    expect("pipelines.1.stages.2.ratio: must be > 0, got -3");
+
+    pipe_base();
+    fh_num(2, "pipelines.1.stages.1.ratio");
+    expect("pipelines.1.stages.1.ratio: the first stage takes the source's "
+           "demand as it is (no ratio)");
+
+    pipe_base();
+    fh_str("cpu0", "pipelines.1.stages.2.device");
+    expect("pipelines.1.stages.2.device: device 'cpu0' is already "
+           "pipelines.1.stages.1 (a device serves one stage)");
+
+    /* ...of any pipeline */
+    pipe_base();
+    fh_num(4200, "pipelines.2.pid");
+    fh_str("constant", "pipelines.2.source.kind");
+    fh_str("gpu0", "pipelines.2.stages.1.device");
+    fh_num(4201, "pipelines.2.stages.1.pid");
+    expect("pipelines.2.stages.1.device: device 'gpu0' is already "
+           "pipelines.1.stages.2 (a device serves one stage)");
+    fh_str("cpu1", "pipelines.2.stages.1.device");
+    T_CHECK(open_err(&r) == WATTSON_OK);
+    fh_num(4102, "pipelines.2.stages.1.pid");
+    expect("pipelines.2.stages.1.pid: duplicate pid 4102 (also "
+           "pipelines.1.stages.2.pid)");
+    fh_num(4101, "pipelines.2.pid");
+    expect("pipelines.2.pid: duplicate pid 4101 (also "
+           "pipelines.1.stages.1.pid)");
+
+    /* empty and missing stages */
+    pipe_base();
+    for (int k = 1; k <= 2; k++) {
+        char path[64];
+        static const char *const keys[] = {"device", "pid", "name", "ratio"};
+        for (int j = 0; j < 4; j++) {
+            snprintf(path, sizeof path, "pipelines.1.stages.%d.%s", k, keys[j]);
+            fh_del(path);
+        }
+    }
+    expect("pipelines.1.stages: missing (a table of stages is required)");
+    fh_str("x", "pipelines.1.stages.note");
+    expect("pipelines.1.stages: need 1 to 16 stages, got 0");
+    fh_num(3, "pipelines.1.stages");
+    expect("pipelines.1.stages: expected a table, got number");
+
+    pipe_base();
+    fh_num(1.5, "pipelines.1.stages.2.pid");
+    expect("pipelines.1.stages.2.pid: must be a whole number, got 1.5");
+
+    pipe_base();
+    fh_del("pipelines.1.pid");
+    expect("pipelines.1.pid: missing (a process id is required)");
+
+    pipe_base();
+    fh_del("pipelines.1.source.kind");
+    fh_del("pipelines.1.source.on_level");
+    expect("pipelines.1.source: missing (a workload table is required)");
+
+    pipe_base();
+    fh_str("walk", "pipelines.1.source.kind");
+    expect("pipelines.1.source.kind: unknown workload kind 'walk' (expected "
+           "constant, step, sine, bursty, random_walk or trace)");
+
+    pipe_base();
+    fh_num(1, "pipelines.1.lag");
+    expect("pipelines.1.lag: unknown key (expected one of: name, pid, "
+           "source, lag_s, stages, bytes_per_op)");
+
+    pipe_base();
+    fh_num(1, "pipelines.1.stages.1.ratio_x");
+    expect("pipelines.1.stages.1.ratio_x: unknown key (expected one of: "
+           "device, pid, name, ratio)");
+
+    pipe_base();
+    fh_num(-1, "pipelines.1.bytes_per_op");
+    expect("pipelines.1.bytes_per_op: must be >= 0, got -1");
+
+    pipe_base();
+    fh_num(7, "pipelines.1.stages.2.device");
+    expect("pipelines.1.stages.2.device: expected a string, got number");
+
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.5);
+    fh_str("x", "pipelines");
+    expect("pipelines: expected a table of pipelines, got string");
+}
+
 int main(void)
 {
     test_ok();
     test_errors();
     test_trace_errors();
+    test_pipeline_errors();
     return t_done("test_sim_config");
 }

@@ -283,7 +283,7 @@ static void test_inventory(void)
         "util",        "freq",       "power",           "energy",
         "temp",        "throughput", "backlog",         "work_arrived",
         "work_served", "wait",       "deadline_misses", "priority",
-        "temp_limit",  "deadline"};
+        "temp_limit",  "deadline",   "latency_p99",     "demand_next"};
     struct fh_run r;
     fh_reset();
     fh_dev(1, "cpu0", "cpu", NULL, 0.5);
@@ -296,14 +296,14 @@ static void test_inventory(void)
     T_CHECK(r.pl->abi_major == WATTSON_ABI_MAJOR);
     T_CHECK(r.pl->size == sizeof(struct wattson_plugin));
     T_CHECK(r.inv.n_devices == 3);
-    T_CHECK(r.inv.n_signals == 3 * 14);
+    T_CHECK(r.inv.n_signals == 3 * 16);
     T_CHECK(r.inv.n_controls == 6);
     T_STREQ(r.inv.devices[2].kind, "fpga");
     T_STREQ(r.inv.devices[1].name, "gpu0");
     T_CHECK(r.inv.devices[0].parent == -1 && r.inv.devices[0].n_links == 0);
     for (size_t i = 0; i < r.inv.n_signals; i++) {
-        T_STREQ(r.inv.signals[i].name, names[i % 14]);
-        T_CHECK(r.inv.signals[i].device == i / 14);
+        T_STREQ(r.inv.signals[i].name, names[i % 16]);
+        T_CHECK(r.inv.signals[i].device == i / 16);
     }
     T_STREQ(r.inv.controls[2].name, "freq");
     T_NEAR(r.inv.controls[2].min, 300e6, 1);
@@ -319,6 +319,245 @@ static void test_inventory(void)
     fh_close(&r);
 }
 
+/* The P-state tables: freq, busy and idle power from the part's own
+ * parameters at temp_ref_c, midway between ambient and the limit. */
+static void test_pstate_table(void)
+{
+    static const char *const parts[] = {"zen3-core", "a100-pcie", "t4",
+                                        "alveo-u250"};
+    static const char *const kinds[] = {"cpu", "gpu", "gpu", "fpga"};
+    struct fh_run r;
+    fh_reset();
+    fh_num(30.0, "ambient_c");
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%d", i);
+        fh_dev(i + 1, name, kinds[i], parts[i], 0.5);
+    }
+    fh_num(0.3, "devices.2.idle_activity"); /* overrides are honoured */
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.pl->abi_minor == 1);
+    T_CHECK(r.inv.n_pstates == 4);
+    for (size_t i = 0; i < r.inv.n_pstates && i < 4; i++) {
+        const struct wattson_pstate_table *t = &r.inv.pstates[i];
+        const struct pu_params *p = &pu_part_find(parts[i])->params;
+        double tref = 0.5 * (30.0 + p->temp_limit_c);
+        double leak = p->leak_w * exp(p->leak_coeff * (tref - 25.0));
+        double ia = i == 1 ? 0.3 : p->idle_activity;
+        T_CHECK(t->device == i);
+        T_CHECK(t->n == p->n_pstates);
+        T_NEAR(t->temp_ref_c, tref, 1e-12);
+        for (size_t k = 0; k < t->n; k++) {
+            double f = p->pstates[k].freq_hz, v = p->pstates[k].volt;
+            double dyn = p->c_eff_f * v * v * f;
+            T_NEAR(t->freq_hz[k], f, 0);
+            T_NEAR(t->busy_w[k], dyn + leak, 1e-12 * t->busy_w[k]);
+            T_NEAR(t->idle_w[k], dyn * ia + leak, 1e-12 * t->busy_w[k]);
+            T_CHECK(t->idle_w[k] < t->busy_w[k]);
+        }
+    }
+    /* Zen 3 at 3.7 GHz, 60 C reference (ambient 25): 1.384 nF x 1.25^2 x
+     * 3.7 GHz = 8.0015 W dynamic, 0.8 exp(0.7) = 1.6110 W static. */
+    fh_reset();
+    fh_dev(1, "cpu0", "cpu", "zen3-core", 0.5);
+    fh_close(&r);
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_NEAR(r.inv.pstates[0].temp_ref_c, 60.0, 1e-12);
+    T_NEAR(r.inv.pstates[0].busy_w[3], 8.0015 + 1.6110, 1e-3);
+    T_NEAR(r.inv.pstates[0].idle_w[3], 0.80015 + 1.6110, 1e-3);
+    fh_close(&r);
+}
+
+/* The tables agree with what the unit draws: each part, fully busy (and
+ * idle) at a pinned P-state, with r_th chosen so that the die settles at
+ * temp_ref_c, reports the tabulated power. */
+static void test_pstate_physics(void)
+{
+    static const char *const parts[] = {"zen3-core", "a100-pcie"};
+    static const char *const kinds[] = {"cpu", "gpu"};
+    struct fh_run r;
+    int dev = 0, ndev;
+    size_t kk[32];
+    int busy[32];
+    double want_p[32], tref[32], tmax = 0;
+
+    fh_reset();
+    for (int p = 0; p < 2; p++) {
+        const struct pu_params *pp = &pu_part_find(parts[p])->params;
+        double tr = 0.5 * (25.0 + pp->temp_limit_c);
+        double leak = pp->leak_w * exp(pp->leak_coeff * (tr - 25.0));
+        for (size_t k = 0; k < pp->n_pstates; k++) {
+            for (int b = 0; b < 2; b++) {
+                double v = pp->pstates[k].volt;
+                double dyn = pp->c_eff_f * v * v * pp->pstates[k].freq_hz;
+                double pw = dyn * (b ? 1.0 : pp->idle_activity) + leak;
+                char name[16];
+                double tau;
+                snprintf(name, sizeof name, "u%d", dev);
+                /* overloaded (util 1) or idle */
+                fh_dev(dev + 1, name, kinds[p], parts[p], b ? 2.0 : 0.0);
+                fh_num((tr - 25.0) / pw, "devices.%d.r_th", dev + 1);
+                tau = (tr - 25.0) / pw * pp->c_th;
+                tmax = tau > tmax ? tau : tmax;
+                kk[dev] = k;
+                busy[dev] = b;
+                want_p[dev] = pw;
+                tref[dev] = tr;
+                dev++;
+            }
+        }
+    }
+    ndev = dev;
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    for (int d = 0; d < ndev; d++)
+        T_CHECK(fh_write(&r, (size_t)d, "freq",
+                         r.inv.pstates[d].freq_hz[kk[d]]) == WATTSON_OK);
+    fh_read(&r);
+    for (double t = 0; t < 15 * tmax; t += 0.1) {
+        fh_advance(0.1);
+        fh_read(&r);
+    }
+    for (int d = 0; d < ndev; d++) {
+        const struct wattson_pstate_table *pt = &r.inv.pstates[d];
+        double tab = busy[d] ? pt->busy_w[kk[d]] : pt->idle_w[kk[d]];
+        T_NEAR(fh_sig(&r, (size_t)d, "freq"), pt->freq_hz[kk[d]], 0);
+        T_NEAR(fh_sig(&r, (size_t)d, "util"), busy[d] ? 1.0 : 0.0, 0);
+        T_NEAR(fh_sig(&r, (size_t)d, "temp"), tref[d], 0.05);
+        T_NEAR(pt->temp_ref_c, tref[d], 1e-12);
+        T_NEAR(tab, want_p[d], 1e-9 * tab);
+        /* within 1 %: the die is at temp_ref_c to a few hundredths */
+        T_NEAR(fh_sig(&r, (size_t)d, "power"), tab, 0.01 * tab);
+    }
+    fh_close(&r);
+}
+
+/* latency_p99 against hand computations. */
+static void test_latency_p99(void)
+{
+    struct fh_run r;
+    size_t i99;
+    fh_reset();
+    /* Half load, 10 ms ticks: each tick's batch is served from its arrival
+     * over 5 ms, so latencies are uniform on [0, 5 ms]: p99 = 4.95 ms. */
+    fh_dev(1, "half", "cpu", "zen3-core", 0.5);
+    /* Two ticks of work at once, then none: served over [0, 20 ms], so
+     * p99 = 19.8 ms. */
+    fh_dev(2, "lump", "cpu", "zen3-core", 0.0);
+    fh_str("step", "devices.2.workload.kind");
+    fh_del("devices.2.workload.level");
+    fh_num(2.0, "devices.2.workload.from");
+    fh_num(0.0, "devices.2.workload.to");
+    fh_num(0.01, "devices.2.workload.at_s");
+    /* Nothing served: no percentile. */
+    fh_dev(3, "idle", "gpu", "t4", 0.0);
+    /* 0.5 load for 100 ticks (W op a tick, latencies uniform on
+     * [0, 5 ms]), then 1.0 for 100 ticks (2W a tick on [0, 10 ms]): of
+     * the 300W op, the top 1 % (3W) lies above x where
+     * 200W (10 ms - x) / 10 ms = 3W, x = 9.85 ms. */
+    fh_dev(4, "mix", "cpu", "zen3-core", 0.0);
+    fh_str("step", "devices.4.workload.kind");
+    fh_del("devices.4.workload.level");
+    fh_num(0.5, "devices.4.workload.from");
+    fh_num(1.0, "devices.4.workload.to");
+    fh_num(1.0, "devices.4.workload.at_s");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    i99 = fh_sig_index(&r, 0, "latency_p99");
+    T_CHECK(r.inv.signals[i99].behaviour == WATTSON_GAUGE);
+    T_STREQ(r.inv.signals[i99].unit, "s");
+    fh_read(&r);
+    T_CHECK(r.ok[i99] == 0);
+    T_CHECK(isnan(r.v[i99]));
+    for (int i = 0; i < 200; i++)
+        step(&r);
+    T_NEAR(fh_sig(&r, 0, "latency_p99"), 0.99 * 0.005, 1e-9);
+    T_NEAR(fh_sig(&r, 1, "latency_p99"), 0.99 * 0.020, 1e-9);
+    T_CHECK(r.ok[fh_sig_index(&r, 2, "latency_p99")] == 0);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "latency_p99")] == 1);
+    T_NEAR(fh_sig(&r, 3, "latency_p99"), 0.00985, 1e-9);
+    fh_close(&r);
+}
+
+/* demand_next is the arrival rate the next tick then has: for every
+ * workload shape, for pipeline-free devices. */
+static void test_demand_next(void)
+{
+    struct fh_run r;
+    double dn[5], arr[5];
+    fh_reset();
+    fh_dev(1, "c", "cpu", "zen3-core", 0.4);
+    fh_dev(2, "b", "cpu", "zen3-core", 0);
+    fh_str("bursty", "devices.2.workload.kind");
+    fh_del("devices.2.workload.level");
+    fh_num(0.2, "devices.2.workload.on_s");
+    fh_num(0.3, "devices.2.workload.off_s");
+    fh_dev(3, "w", "gpu", "a100-pcie", 0);
+    fh_str("random_walk", "devices.3.workload.kind");
+    fh_del("devices.3.workload.level");
+    fh_dev(4, "s", "gpu", "t4", 0);
+    fh_str("sine", "devices.4.workload.kind");
+    fh_del("devices.4.workload.level");
+    fh_num(1.0, "devices.4.workload.period_s");
+    fh_dev(5, "t", "cpu", "zen3-core", 0);
+    fh_str("trace", "devices.5.workload.kind");
+    fh_del("devices.5.workload.level");
+    fh_str("traces/kenj-pc-1.csv", "devices.5.workload.file");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    T_CHECK(r.ok[fh_sig_index(&r, 0, "demand_next")] == 0);
+    for (int i = 0; i < 3000; i++) {
+        step(&r);
+        for (size_t d = 0; d < 5; d++) {
+            double a = fh_sig(&r, d, "work_arrived");
+            if (i > 0)
+                T_NEAR((a - arr[d]) / tick, dn[d], 1e-9 * dn[d] + 1e-6);
+            T_CHECK(r.ok[fh_sig_index(&r, d, "demand_next")] == 1);
+            dn[d] = fh_sig(&r, d, "demand_next");
+            arr[d] = a;
+        }
+    }
+    T_NEAR(dn[0], 0.4 * 3.7e9 * 32, 1e-3);
+    fh_close(&r);
+}
+
+/* Ticks of changing length: nothing is lost or invented.  A constant
+ * demand arrives exactly; a sine's arrivals integrate it; demand_next is
+ * exact whenever the tick repeats. */
+static void test_demand_uneven(void)
+{
+    static const double dts[] = {0.01, 0.01, 0.02, 0.005, 0.005, 0.03, 0.01};
+    struct fh_run r;
+    double t = 0, dn = 0, prev = 0, prev_dt = -1;
+    const double peak = 3.7e9 * 32;
+    fh_reset();
+    fh_dev(1, "c", "cpu", "zen3-core", 0.4);
+    fh_dev(2, "s", "cpu", "zen3-core", 0);
+    fh_str("sine", "devices.2.workload.kind");
+    fh_del("devices.2.workload.level");
+    fh_num(0.5, "devices.2.workload.mean");
+    fh_num(0.4, "devices.2.workload.amplitude");
+    fh_num(0.7, "devices.2.workload.period_s");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    fh_read(&r);
+    for (int i = 0; i < 700; i++) {
+        double dt = dts[i % 7], a;
+        fh_advance(dt);
+        t += dt;
+        fh_read(&r);
+        a = fh_sig(&r, 1, "work_arrived");
+        if (dt == prev_dt)
+            T_NEAR((a - prev) / dt, dn, 1e-9 * dn);
+        prev = a;
+        prev_dt = dt;
+        dn = fh_sig(&r, 1, "demand_next");
+        T_NEAR(fh_sig(&r, 0, "demand_next"), 0.4 * peak, 1e-3);
+    }
+    T_NEAR(fh_sig(&r, 0, "work_arrived"), 0.4 * peak * t, 1e-9 * peak * t);
+    /* t = 700 ticks = 8.4 s = 12 periods: the mean 0.5, up to the pending
+     * segment's flattening inside the last 30 ms */
+    T_NEAR(fh_sig(&r, 1, "work_arrived") / (peak * t), 0.5, 2e-3);
+    fh_close(&r);
+}
+
 int main(void)
 {
     test_first_read();
@@ -331,5 +570,10 @@ int main(void)
     test_conservation();
     test_latency();
     test_inventory();
+    test_pstate_table();
+    test_pstate_physics();
+    test_latency_p99();
+    test_demand_next();
+    test_demand_uneven();
     return t_done("test_sim_physics");
 }
