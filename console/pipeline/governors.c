@@ -96,14 +96,46 @@ static double current_target(const struct model *m, int32_t c)
 
 enum gov_rule { RULE_ONDEMAND, RULE_CONSERVATIVE, RULE_SCHEDUTIL, RULE_RACE };
 
-/* The Linux governors and race: freq by `rule`, power_cap at max. */
+/* The static split: each PU's cap gets its minimum plus a share of the
+ * rest of the budget in proportion to its cap range (for identical PUs,
+ * an equal split); every cap at its maximum without a budget.  The caps
+ * then sum to the budget exactly, unless the minimums alone exceed it
+ * (then every cap is at its minimum and the run shows the violations). */
+static void static_caps(struct model *m)
+{
+    double mins = 0, ranges = 0;
+    for (size_t k = 0; k < m->n_pus; k++) {
+        int32_t cc = m->devices[m->pus[k]].ctl[CTL_POWER_CAP];
+        if (cc < 0)
+            continue;
+        mins += m->controls[cc].min;
+        ranges += m->controls[cc].max - m->controls[cc].min;
+    }
+    double spare = m->budget_w - mins;
+    double share = ranges > 0 && spare > 0 ? fmin(1.0, spare / ranges) : 0;
+    for (size_t k = 0; k < m->n_pus; k++) {
+        int32_t cc = m->devices[m->pus[k]].ctl[CTL_POWER_CAP];
+        if (cc < 0)
+            continue;
+        const struct model_control *c = &m->controls[cc];
+        decide_ctl(m, cc,
+                   m->budget_w > 0 ? c->min + share * (c->max - c->min)
+                                   : c->max);
+    }
+}
+
+/* The Linux governors and race: freq by `rule`; the governors run under
+ * the static split's caps (what a lab's firmware power limits hold them
+ * to), race with every cap at its maximum. */
 static void linux_decide(struct model *m, enum gov_rule rule)
 {
+    if (rule != RULE_RACE)
+        static_caps(m);
     for (size_t k = 0; k < m->n_pus; k++) {
         uint32_t d = m->pus[k];
         const struct model_device *dev = &m->devices[d];
         int32_t cf = dev->ctl[CTL_FREQ], cc = dev->ctl[CTL_POWER_CAP];
-        if (cc >= 0)
+        if (cc >= 0 && rule == RULE_RACE)
             decide_ctl(m, cc, m->controls[cc].max);
         if (cf < 0)
             continue;
@@ -174,19 +206,12 @@ static int static_decide(void *st, struct model *m, struct stats *stats)
 {
     (void)st;
     (void)stats;
-    size_t n_cap = 0;
-    for (size_t k = 0; k < m->n_pus; k++)
-        n_cap += m->devices[m->pus[k]].ctl[CTL_POWER_CAP] >= 0;
     for (size_t k = 0; k < m->n_pus; k++) {
-        const struct model_device *dev = &m->devices[m->pus[k]];
-        int32_t cf = dev->ctl[CTL_FREQ], cc = dev->ctl[CTL_POWER_CAP];
+        int32_t cf = m->devices[m->pus[k]].ctl[CTL_FREQ];
         if (cf >= 0)
             decide_ctl(m, cf, m->controls[cf].max);
-        if (cc >= 0)
-            decide_ctl(m, cc,
-                       m->budget_w > 0 ? m->budget_w / (double)n_cap
-                                       : m->controls[cc].max);
     }
+    static_caps(m);
     return 0;
 }
 

@@ -4,10 +4,11 @@
  * (decide.h) that decides every processing unit's `freq` and `power_cap`
  * each tick from standard signals only; none allocates per tick.
  *
- *   static        equal split: power_cap = budget_w / (PUs with a cap),
- *                 clamped to the control's range (its maximum without a
- *                 budget); freq at its maximum.  The caps respect the
- *                 budget whenever no PU's minimum exceeds its share.
+ *   static        the static split: power_cap = its minimum plus a share
+ *                 of (budget_w - the minimums) in proportion to its cap
+ *                 range - for identical PUs an equal split; its maximum
+ *                 without a budget; freq at its maximum.  The caps sum to
+ *                 the budget unless the minimums alone exceed it.
  *   ondemand      Linux ondemand (the classic rule): util > 0.80 -> f_max,
  *                 else f = f_max x util.
  *   conservative  Linux conservative: from the current target, one step
@@ -37,9 +38,10 @@
  * saturated unit on its lowest state for ever: there it uses the plain
  * util.
  *
- * The Linux governors know nothing of the lab's power budget: they leave
- * every power_cap at its maximum, and a run over budget is theirs to show
- * (budget_violations).  A PU whose util is invalid this tick (the very
+ * The Linux governors know nothing of the lab's power budget; they run
+ * under the static split's caps, as a lab's firmware power limits (RAPL,
+ * nvidia-smi -pl) would hold them.  race ignores the budget: every cap at
+ * its maximum, and a run over budget is its to show (budget_violations).  A PU whose util is invalid this tick (the very
  * first sample) runs at f_max (ondemand, schedutil) or keeps its target
  * (conservative).
  */
