@@ -93,6 +93,7 @@ struct broker {
     size_t *ns;
     int *kmax, *choice;
     uint32_t *heap;
+    double *gain;
     struct broker_counters cnt;
     struct broker_adj adj[BROKER_ADJ_RING];
     size_t adj_n, adj_head;
@@ -106,6 +107,7 @@ struct wf {
     const size_t *ns;
     const int *kmax;
     int *k;
+    double *g; /* each unit's gain of its next step, kept current */
 };
 
 /* Value per watt of unit i's next step; -1 when it has none worth taking. */
@@ -126,11 +128,12 @@ static double wf_gain(const struct wf *w, uint32_t i)
 
 static void wf_down(const struct wf *w, uint32_t *h, size_t n, size_t at)
 {
+    const double *g = w->g;
     for (;;) {
         size_t l = 2 * at + 1, r = l + 1, top = at;
-        if (l < n && wf_gain(w, h[l]) > wf_gain(w, h[top]))
+        if (l < n && g[h[l]] > g[h[top]])
             top = l;
-        if (r < n && wf_gain(w, h[r]) > wf_gain(w, h[top]))
+        if (r < n && g[h[r]] > g[h[top]])
             top = r;
         if (top == at)
             return;
@@ -143,25 +146,27 @@ static void wf_down(const struct wf *w, uint32_t *h, size_t n, size_t at)
 
 double broker_waterfill(const double *const *value, const double *const *power,
                         const size_t *nstates, const int *kmax, size_t n,
-                        double budget, int *choice, uint32_t *heap)
+                        double budget, int *choice, uint32_t *heap,
+                        double *gain)
 {
-    struct wf w = {value, power, nstates, kmax, choice};
+    struct wf w = {value, power, nstates, kmax, choice, gain};
     double used = 0;
     size_t hn = 0;
     for (size_t i = 0; i < n; i++) {
         choice[i] = 0;
         used += power[i][0];
-        heap[hn++] = (uint32_t)i;
+        gain[i] = wf_gain(&w, (uint32_t)i);
+        if (gain[i] >= 0)
+            heap[hn++] = (uint32_t)i;
     }
     for (size_t i = hn / 2; i-- > 0;)
         wf_down(&w, heap, hn, i);
     double left = budget < 0 ? INFINITY : budget - used;
     while (hn > 0) {
         uint32_t i = heap[0];
-        double g = wf_gain(&w, i);
         int k = choice[i];
-        double dp = g < 0 ? 0 : power[i][k + 1] - power[i][k];
-        if (g < 0 || dp > left) {
+        double dp = gain[i] < 0 ? 0 : power[i][k + 1] - power[i][k];
+        if (gain[i] < 0 || dp > left) {
             /* Nothing more worth taking here, or the step does not fit:
              * the budget only shrinks, so it never will. */
             heap[0] = heap[--hn];
@@ -169,6 +174,7 @@ double broker_waterfill(const double *const *value, const double *const *power,
             choice[i] = k + 1;
             left -= dp;
             used += dp;
+            gain[i] = wf_gain(&w, i);
         }
         wf_down(&w, heap, hn, 0);
     }
@@ -194,8 +200,9 @@ static void *broker_create(const struct model *m)
     b->kmax = calloc(np, sizeof *b->kmax);
     b->choice = calloc(np, sizeof *b->choice);
     b->heap = calloc(np, sizeof *b->heap);
+    b->gain = calloc(np, sizeof *b->gain);
     if (!b->pu || !b->pu_of_dev || !b->vp || !b->pp || !b->ns || !b->kmax ||
-        !b->choice || !b->heap) {
+        !b->choice || !b->heap || !b->gain) {
         broker_engine_ops.destroy(b);
         return NULL;
     }
@@ -217,7 +224,10 @@ static void *broker_create(const struct model *m)
         u->kappa = 1.0;
         u->held = -1;
         u->lag = -1;
-        if (fcast_init(&u->fc, FCAST_ENSEMBLE, NULL) != 0) {
+        struct fcast_params fp;
+        fcast_params_default(&fp);
+        fp.ens_hmax = 1; /* the broker plans one tick ahead */
+        if (fcast_init(&u->fc, FCAST_ENSEMBLE, &fp) != 0) {
             broker_engine_ops.destroy(b);
             return NULL;
         }
@@ -243,6 +253,7 @@ static void broker_destroy(void *state)
     free(b->kmax);
     free(b->choice);
     free(b->heap);
+    free(b->gain);
     free(b);
 }
 
@@ -326,15 +337,17 @@ static double broker_ipc_learn(struct broker_pu *u, double y)
 static void broker_curves(const struct model *m, struct broker_pu *u,
                           double prio)
 {
+    double top = u->opc * m->ps_freq[u->ps0 + u->nps - 1];
     for (uint32_t k = 0; k < u->nps; k++) {
-        double f = m->ps_freq[u->ps0 + k];
-        double cap = u->opc * f;
-        double load = u->need > 0 && cap > 0 ? fmin(1.0, u->need / cap) : 0;
-        double busy = m->ps_busy[u->ps0 + k], idle = m->ps_idle[u->ps0 + k];
-        u->power[k] = u->kappa * (idle + (busy - idle) * load);
-        /* Worth: share of the need served, capped at 1; a PU with no
-         * need gains nothing from a faster clock. */
-        u->value[k] = u->need > 0 ? prio * fmin(1.0, cap / u->need) : 0;
+        double cap = u->opc * m->ps_freq[u->ps0 + k];
+        /* Power at full load: the cap must let the state run whatever
+         * the queue holds (a cap sized for the expected load throttles
+         * the PU on the first burst above it, and its backlog grows). */
+        u->power[k] = u->kappa * m->ps_busy[u->ps0 + k];
+        /* Worth: the work served, as a share of the PU's top capacity so
+         * CPU and GPU operations compare, times priority.  Past the need
+         * a faster clock gains nothing. */
+        u->value[k] = top > 0 ? prio * fmin(u->need, cap) / top : 0;
     }
 }
 
@@ -473,7 +486,7 @@ static void broker_propose(void *state, struct model *m)
     for (size_t j = 0; j < b->n; j++)
         b->kmax[j] = b->pu[j].kmax;
     double used = broker_waterfill(b->vp, b->pp, b->ns, b->kmax, b->n, budget,
-                                   b->choice, b->heap);
+                                   b->choice, b->heap, b->gain);
     double left = budget < 0 ? INFINITY : budget - used;
     if (budget >= 0 && left < -1e-9) {
         b->cnt.degraded_ticks++;
@@ -508,16 +521,13 @@ static void broker_propose(void *state, struct model *m)
         }
     }
 
-    /* Caps: predicted power plus the unspent budget, shared by room. */
-    double room_sum = 0;
-    for (size_t j = 0; j < b->n; j++) {
-        const struct broker_pu *u = &b->pu[j];
-        int k = b->choice[j];
-        room_sum += u->kappa * m->ps_busy[u->ps0 + (uint32_t)k] - u->power[k];
-    }
-    double share = budget < 0     ? 0
-                   : room_sum > 0 ? fmin(1.0, fmax(0, left) / room_sum)
-                                  : 0;
+    /* Caps: the state's full-load power plus a share of the unspent
+     * budget in proportion (a margin for heat: leakage grows with
+     * temperature). */
+    double wsum = 0;
+    for (size_t j = 0; j < b->n; j++)
+        wsum += b->pu[j].power[b->choice[j]];
+    double share = budget < 0 || wsum <= 0 ? 0 : fmax(0, left) / wsum;
 
     for (size_t j = 0; j < b->n; j++) {
         struct broker_pu *u = &b->pu[j];
@@ -528,10 +538,7 @@ static void broker_propose(void *state, struct model *m)
         m->proposed[u->c_freq] = 1;
         if (u->c_cap >= 0) {
             const struct model_control *cc = &m->controls[u->c_cap];
-            double busy = u->kappa * m->ps_busy[u->ps0 + (uint32_t)k];
-            double cap = budget < 0
-                             ? cc->max
-                             : u->power[k] + share * (busy - u->power[k]);
+            double cap = budget < 0 ? cc->max : u->power[k] * (1 + share);
             m->proposal[u->c_cap] = fmin(cc->max, fmax(cc->min, cap));
             m->proposed[u->c_cap] = 1;
         }

@@ -92,10 +92,12 @@ int broker_view(const void *state, uint32_t dev, struct broker_view *out);
  * state (thermal headroom).  Every unit starts at state 0; steps are taken
  * greedily by value gained per watt while they fit `budget` (< 0: no
  * budget - every step with a gain is taken).  choice[i] receives the
- * state; `heap` is scratch of n entries.  Returns the power used.
+ * state; `heap` and `gain` are scratch of n entries.  Returns the power
+ * used.
  */
 double broker_waterfill(const double *const *value, const double *const *power,
                         const size_t *nstates, const int *kmax, size_t n,
-                        double budget, int *choice, uint32_t *heap);
+                        double budget, int *choice, uint32_t *heap,
+                        double *gain);
 
 #endif

@@ -101,6 +101,7 @@ void fcast_params_default(struct fcast_params *p)
     p->ens_power = 32;
     p->med_k = 5;
     p->ens_margin = 0.9;
+    p->ens_hmax = FCAST_HMAX;
 }
 
 /* ---- last value ---- */
@@ -437,7 +438,11 @@ static void seas_update_s(struct fcast_seas *s, double x)
     s->n++;
     /* The period: the shortest positive local peak of c_L (seen twice)
      * within 10 % of the highest one.  Multiples of the period peak about
-     * as high, and noise would otherwise pick among them at random. */
+     * as high, and noise would otherwise pick among them at random.  The
+     * correlations move slowly (SEAS_A), so the search runs every 8th
+     * sample: it was most of this member's cost. */
+    if (s->n % 8 != 0)
+        return;
     unsigned best = 0, first = 0;
     for (unsigned L = FCAST_SEAS_LMIN; L <= FCAST_SEAS_LMAX; L++) {
         if (s->n < 2 * (uint64_t)L)
@@ -504,7 +509,8 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     if (!(p->ens_decay >= 0 && p->ens_decay < 1) ||
         !(p->ens_power > 0 && isfinite(p->ens_power)) ||
         !(p->ens_margin > 0 && p->ens_margin <= 1) || p->med_k < 1 ||
-        2 * p->med_k - 1 > FCAST_MEDMAX)
+        2 * p->med_k - 1 > FCAST_MEDMAX || p->ens_hmax < 1 ||
+        p->ens_hmax > FCAST_HMAX)
         return FCAST_EPARAM;
     memset(s, 0, sizeof *s);
     last_init_s(&s->last);
@@ -518,6 +524,9 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     s->decay = p->ens_decay;
     s->power = p->ens_power;
     s->margin = p->ens_margin;
+    s->nh = 1;
+    while (s->nh < FCAST_ENS_NH && ens_h[s->nh] <= p->ens_hmax)
+        s->nh++;
     return 0;
 }
 
@@ -528,7 +537,7 @@ static void ens_update(union fcast_state *u, double x)
         return;
     uint64_t t = s->n + 1; /* index of this sample */
     /* Score the forecasts made H samples ago. */
-    for (unsigned j = 0; j < FCAST_ENS_NH; j++) {
+    for (unsigned j = 0; j < s->nh; j++) {
         if (s->n < ens_h[j])
             continue;
         const double *f = s->dl[ens_off[j] + t % ens_h[j]];
@@ -555,8 +564,27 @@ static void ens_update(union fcast_state *u, double x)
     median_update_s(&s->med2, x);
     seas_update_s(&s->seas, x);
     s->n = t;
-    for (unsigned j = 0; j < FCAST_ENS_NH; j++)
+    for (unsigned j = 0; j < s->nh; j++)
         ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);
+}
+
+/* x^p for x in (0, 1]: by squaring when p is a small whole number (the
+ * default 32 is five multiplications; libm's pow was a tenth of the
+ * broker's time), else pow. */
+static double ens_pow(double x, double p)
+{
+    if (p >= 1 && p <= 64 && p == (double)(unsigned)p) {
+        unsigned e = (unsigned)p;
+        double r = 1;
+        while (e) {
+            if (e & 1)
+                r *= x;
+            x *= x;
+            e >>= 1;
+        }
+        return r;
+    }
+    return pow(x, p);
 }
 
 static double ens_predict(const union fcast_state *u, unsigned h)
@@ -565,10 +593,17 @@ static double ens_predict(const union fcast_state *u, unsigned h)
     if (!s->n)
         return NAN;
     unsigned j = 0;
-    while (j + 1 < FCAST_ENS_NH && ens_h[j] < h)
+    while (j + 1 < s->nh && ens_h[j] < h)
         j++;
-    double f[FCAST_ENS_M], sc[FCAST_ENS_M], best = HUGE_VAL, num = 0, den = 0;
-    ens_members(s, h, f);
+    double fbuf[FCAST_ENS_M], sc[FCAST_ENS_M], best = HUGE_VAL, num = 0,
+                                               den = 0;
+    const double *f = fbuf;
+    if (ens_h[j] == h && j < s->nh)
+        /* The members' forecasts for h were made by the last update and
+         * wait in the delay line: no need to make them again. */
+        f = s->dl[ens_off[j] + s->n % ens_h[j]];
+    else
+        ens_members(s, h, fbuf);
     /* Weights relative to the best score, so a high power cannot
      * overflow: w_i = ((best + eps) / (s_i + eps))^power, in (0, 1]. */
     for (unsigned i = 0; i < FCAST_ENS_M; i++) {
@@ -579,7 +614,7 @@ static double ens_predict(const union fcast_state *u, unsigned h)
     for (unsigned i = 0; i < FCAST_ENS_M; i++) {
         if (!isfinite(f[i]))
             continue;
-        double w = s->nerr[j] ? pow(best / sc[i], s->power) : 1;
+        double w = s->nerr[j] ? ens_pow(best / sc[i], s->power) : 1;
         if (!isfinite(w))
             continue;
         num += w * f[i];

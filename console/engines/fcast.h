@@ -77,6 +77,10 @@ struct fcast_params {
     double ens_power;  /* weight = (mae + eps)^-power, > 0 */
     unsigned med_k;    /* median window, 1..FCAST_MEDMAX */
     double ens_margin; /* last value's score is multiplied by this, (0, 1] */
+    unsigned ens_hmax; /* longest horizon the ensemble scores, 1..HMAX:
+                          a caller that only asks h = 1 (the broker) skips
+                          the other delay lines; longer h then use the
+                          weights of the longest scored one */
 };
 
 struct fcast_last {
@@ -129,6 +133,7 @@ struct fcast_ens {
     struct fcast_median med, med2;
     struct fcast_seas seas;
     double decay, power, margin;
+    unsigned nh; /* horizons scored: ens_h[0 .. nh) */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */

@@ -62,6 +62,7 @@ static void test_waterfill_brute(void)
     size_t ns[BF_N];
     int kmax[BF_N], choice[BF_N];
     uint32_t heap[BF_N];
+    double gain[BF_N];
     double worst = 1, sum = 0;
     int exact_cases = 0, exact_hits = 0, cases = 0;
     for (int iter = 0; iter < 3000; iter++) {
@@ -90,7 +91,7 @@ static void test_waterfill_brute(void)
         }
         double budget = pmin + uni() * (pmax - pmin);
         double used =
-            broker_waterfill(vp, pp, ns, kmax, n, budget, choice, heap);
+            broker_waterfill(vp, pp, ns, kmax, n, budget, choice, heap, gain);
         double val = 0, pw = 0;
         for (size_t i = 0; i < n; i++) {
             T_CHECK(choice[i] >= 0 && (size_t)choice[i] < ns[i]);
@@ -135,11 +136,12 @@ static void test_waterfill_brute(void)
     size_t n1[1] = {3};
     int km[1] = {2}, ch[1];
     uint32_t hp[1];
-    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp);
+    double gs[1];
+    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp, gs);
     T_CHECK(ch[0] == 1);
     /* kmax holds it down. */
     km[0] = 0;
-    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp);
+    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp, gs);
     T_CHECK(ch[0] == 0);
 }
 
