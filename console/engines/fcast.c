@@ -102,6 +102,7 @@ void fcast_params_default(struct fcast_params *p)
     p->med_k = 5;
     p->ens_margin = 0.9;
     p->ens_hmax = FCAST_HMAX;
+    p->ens_skip = 0;
 }
 
 /* ---- last value ---- */
@@ -496,11 +497,14 @@ static void ens_members(const struct fcast_ens *s, unsigned h,
     out[0] = last_predict_s(&s->last, h);
     out[1] = ewma_predict_s(&s->ewma, h);
     out[2] = holt_predict_s(&s->holt, h);
-    out[3] = ar_predict_s(&s->ar, h);
+    out[3] = s->skip & FCAST_ENS_SKIP_AR ? NAN : ar_predict_s(&s->ar, h);
     out[4] = ewma_predict_s(&s->slow, h);
-    out[5] = median_predict_s(&s->med, h);
-    out[6] = median_predict_s(&s->med2, h);
-    out[7] = seas_predict_s(&s->seas, h);
+    out[5] =
+        s->skip & FCAST_ENS_SKIP_MEDIANS ? NAN : median_predict_s(&s->med, h);
+    out[6] =
+        s->skip & FCAST_ENS_SKIP_MEDIANS ? NAN : median_predict_s(&s->med2, h);
+    out[7] =
+        s->skip & FCAST_ENS_SKIP_SEASONAL ? NAN : seas_predict_s(&s->seas, h);
 }
 
 static int ens_init(union fcast_state *u, const struct fcast_params *p)
@@ -524,6 +528,8 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     s->decay = p->ens_decay;
     s->power = p->ens_power;
     s->margin = p->ens_margin;
+    s->skip = p->ens_skip & (FCAST_ENS_SKIP_AR | FCAST_ENS_SKIP_MEDIANS |
+                             FCAST_ENS_SKIP_SEASONAL);
     s->nh = 1;
     while (s->nh < FCAST_ENS_NH && ens_h[s->nh] <= p->ens_hmax)
         s->nh++;
@@ -558,11 +564,15 @@ static void ens_update(union fcast_state *u, double x)
     last_update_s(&s->last, x);
     ewma_update_s(&s->ewma, x);
     holt_update_s(&s->holt, x);
-    ar_update_s(&s->ar, x);
+    if (!(s->skip & FCAST_ENS_SKIP_AR))
+        ar_update_s(&s->ar, x);
     ewma_update_s(&s->slow, x);
-    median_update_s(&s->med, x);
-    median_update_s(&s->med2, x);
-    seas_update_s(&s->seas, x);
+    if (!(s->skip & FCAST_ENS_SKIP_MEDIANS)) {
+        median_update_s(&s->med, x);
+        median_update_s(&s->med2, x);
+    }
+    if (!(s->skip & FCAST_ENS_SKIP_SEASONAL))
+        seas_update_s(&s->seas, x);
     s->n = t;
     for (unsigned j = 0; j < s->nh; j++)
         ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);

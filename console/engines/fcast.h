@@ -57,6 +57,11 @@ enum fcast_method {
     FCAST__N
 };
 
+/* Ensemble members that can be left out (the costly ones). */
+#define FCAST_ENS_SKIP_AR (1u << 3)
+#define FCAST_ENS_SKIP_MEDIANS (3u << 5)
+#define FCAST_ENS_SKIP_SEASONAL (1u << 7)
+
 enum fcast_err {
     FCAST_OK = 0,
     FCAST_ENONFINITE = -1, /* update with NaN/inf: ignored */
@@ -77,6 +82,7 @@ struct fcast_params {
     double ens_power;  /* weight = (mae + eps)^-power, > 0 */
     unsigned med_k;    /* median window, 1..FCAST_MEDMAX */
     double ens_margin; /* last value's score is multiplied by this, (0, 1] */
+    unsigned ens_skip; /* members left out: FCAST_ENS_SKIP_* bits */
     unsigned ens_hmax; /* longest horizon the ensemble scores, 1..HMAX:
                           a caller that only asks h = 1 (the broker) skips
                           the other delay lines; longer h then use the
@@ -133,7 +139,8 @@ struct fcast_ens {
     struct fcast_median med, med2;
     struct fcast_seas seas;
     double decay, power, margin;
-    unsigned nh; /* horizons scored: ens_h[0 .. nh) */
+    unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
+    unsigned skip; /* FCAST_ENS_SKIP_* */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
