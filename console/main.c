@@ -88,7 +88,8 @@ static const char usage_text[] =
     "  --plugin-dir DIR   search DIR for plugins first (repeatable)\n"
     "  --progress         progress line on stderr (default on a terminal)\n"
     "  -q, --quiet        only errors on stderr\n"
-    "  -v, --verbose      informational messages on stderr\n"
+    "  -v, --verbose      informational messages on stderr; twice (-vv):\n"
+    "                     debug, e.g. every broker adjustment and its reason\n"
     "Options of plugins: --lab FILE, --plugin-dir DIR.\n"
     "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
     "\n"
@@ -376,7 +377,8 @@ int main(int argc, char **argv)
             verbosity = LOG_ERROR;
             break;
         case 'v':
-            verbosity = LOG_INFO;
+            /* -v: informational; -vv: debug (the broker's adjustments) */
+            verbosity = verbosity >= LOG_INFO ? LOG_DEBUG : LOG_INFO;
             break;
         case OPT_HELP:
             fputs(usage_text, stdout);

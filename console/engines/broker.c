@@ -92,8 +92,7 @@ struct broker {
     const double **vp, **pp;
     size_t *ns;
     int *kmax, *choice;
-    uint32_t *heap;
-    double *gain;
+    void *wf_scratch;
     struct broker_counters cnt;
     struct broker_adj adj[BROKER_ADJ_RING];
     size_t adj_n, adj_head;
@@ -107,8 +106,31 @@ struct wf {
     const size_t *ns;
     const int *kmax;
     int *k;
-    double *g; /* each unit's gain of its next step, kept current */
 };
+
+/* The scratch broker_waterfill works in. */
+struct wf_scratch {
+    uint32_t *heap;
+    double *key; /* per unit: the heap's key */
+    int *save;   /* choices before a repair attempt */
+    uint8_t *tried;
+};
+
+size_t broker_waterfill_scratch(size_t n)
+{
+    return n * (sizeof(uint32_t) + sizeof(double) + sizeof(int) + 1) + 16;
+}
+
+static struct wf_scratch wf_carve(void *mem, size_t n)
+{
+    /* doubles first, so every array is aligned */
+    struct wf_scratch s;
+    s.key = mem;
+    s.heap = (uint32_t *)(s.key + n);
+    s.save = (int *)(s.heap + n);
+    s.tried = (uint8_t *)(s.save + n);
+    return s;
+}
 
 /* Value per watt of unit i's next step; -1 when it has none worth taking. */
 static double wf_gain(const struct wf *w, uint32_t i)
@@ -126,14 +148,25 @@ static double wf_gain(const struct wf *w, uint32_t i)
     return dp > 0 ? dv / dp : INFINITY;
 }
 
-static void wf_down(const struct wf *w, uint32_t *h, size_t n, size_t at)
+/* Value per watt that undoing unit i's last step loses. */
+static double wf_loss(const struct wf *w, uint32_t i)
 {
-    const double *g = w->g;
+    int k = w->k[i];
+    double dv = w->v[i][k] - w->v[i][k - 1];
+    double dp = w->p[i][k] - w->p[i][k - 1];
+    return dp > 0 ? dv / dp : INFINITY;
+}
+
+/* Sift down in a heap of unit indices: the largest key on top when
+ * sign = 1, the smallest when sign = -1. */
+static void wf_down(uint32_t *h, size_t n, size_t at, const double *key,
+                    double sign)
+{
     for (;;) {
         size_t l = 2 * at + 1, r = l + 1, top = at;
-        if (l < n && g[h[l]] > g[h[top]])
+        if (l < n && sign * key[h[l]] > sign * key[h[top]])
             top = l;
-        if (r < n && g[h[r]] > g[h[top]])
+        if (r < n && sign * key[h[r]] > sign * key[h[top]])
             top = r;
         if (top == at)
             return;
@@ -144,12 +177,55 @@ static void wf_down(const struct wf *w, uint32_t *h, size_t n, size_t at)
     }
 }
 
+/* Greedy strands a step too big for what is left (the knapsack's gap):
+ * makes room for unit i's next step by undoing the taken steps that lose
+ * the least value per watt, and keeps the swap only if it gains.  Returns
+ * the power freed minus the step's (so the caller's `left` grows by it),
+ * or NAN when the swap was not worth it (the choices are as before). */
+static double wf_swap_in(struct wf *w, struct wf_scratch *s, size_t n,
+                         uint32_t i, double left)
+{
+    int ki = w->k[i];
+    double dp = w->p[i][ki + 1] - w->p[i][ki];
+    double dv = w->v[i][ki + 1] - w->v[i][ki];
+    size_t hn = 0;
+    memcpy(s->save, w->k, n * sizeof *w->k);
+    for (size_t j = 0; j < n; j++)
+        if (j != i && w->k[j] > 0) {
+            s->key[j] = wf_loss(w, (uint32_t)j);
+            s->heap[hn++] = (uint32_t)j;
+        }
+    for (size_t j = hn / 2; j-- > 0;)
+        wf_down(s->heap, hn, j, s->key, -1);
+    double freed = 0, lost = 0;
+    while (left + freed < dp && hn > 0 && lost < dv) {
+        uint32_t j = s->heap[0];
+        int k = w->k[j];
+        freed += w->p[j][k] - w->p[j][k - 1];
+        lost += w->v[j][k] - w->v[j][k - 1];
+        w->k[j] = k - 1;
+        if (w->k[j] > 0)
+            s->key[j] = wf_loss(w, j);
+        else
+            s->heap[0] = s->heap[--hn];
+        wf_down(s->heap, hn, 0, s->key, -1);
+    }
+    if (left + freed >= dp && lost < dv - 1e-12 * fabs(dv)) {
+        w->k[i] = ki + 1;
+        return freed - dp;
+    }
+    memcpy(w->k, s->save, n * sizeof *w->k);
+    return NAN;
+}
+
+#define WF_REPAIRS 4 /* stranded steps tried per allocation */
+
 double broker_waterfill(const double *const *value, const double *const *power,
                         const size_t *nstates, const int *kmax, size_t n,
-                        double budget, int *choice, uint32_t *heap,
-                        double *gain)
+                        double budget, int *choice, void *scratch)
 {
-    struct wf w = {value, power, nstates, kmax, choice, gain};
+    struct wf w = {value, power, nstates, kmax, choice};
+    struct wf_scratch s = wf_carve(scratch, n);
     double used = 0;
     size_t hn = 0;
     /* Fast path, the common case of a budget that does not bind: if every
@@ -167,28 +243,74 @@ double broker_waterfill(const double *const *value, const double *const *power,
     for (size_t i = 0; i < n; i++) {
         choice[i] = 0;
         used += power[i][0];
-        gain[i] = wf_gain(&w, (uint32_t)i);
-        if (gain[i] >= 0)
-            heap[hn++] = (uint32_t)i;
+        s.key[i] = wf_gain(&w, (uint32_t)i);
+        if (s.key[i] >= 0)
+            s.heap[hn++] = (uint32_t)i;
     }
     for (size_t i = hn / 2; i-- > 0;)
-        wf_down(&w, heap, hn, i);
-    double left = budget < 0 ? INFINITY : budget - used;
+        wf_down(s.heap, hn, i, s.key, 1);
+    double left = budget - used;
     while (hn > 0) {
-        uint32_t i = heap[0];
+        uint32_t i = s.heap[0];
         int k = choice[i];
-        double dp = gain[i] < 0 ? 0 : power[i][k + 1] - power[i][k];
-        if (gain[i] < 0 || dp > left) {
+        double dp = s.key[i] < 0 ? 0 : power[i][k + 1] - power[i][k];
+        if (s.key[i] < 0 || dp > left) {
             /* Nothing more worth taking here, or the step does not fit:
              * the budget only shrinks, so it never will. */
-            heap[0] = heap[--hn];
+            s.heap[0] = s.heap[--hn];
         } else {
             choice[i] = k + 1;
             left -= dp;
             used += dp;
-            gain[i] = wf_gain(&w, i);
+            s.key[i] = wf_gain(&w, i);
         }
-        wf_down(&w, heap, hn, 0);
+        wf_down(s.heap, hn, 0, s.key, 1);
+    }
+    if (left < 0)
+        return used; /* the minimums alone exceed the budget */
+
+    /* Repair: the stranded steps worth the most, one at a time. */
+    memset(s.tried, 0, n);
+    for (int r = 0; r < WF_REPAIRS; r++) {
+        uint32_t best = UINT32_MAX;
+        double best_dv = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (s.tried[i] || wf_gain(&w, (uint32_t)i) < 0)
+                continue;
+            int k = choice[i];
+            double dv = value[i][k + 1] - value[i][k];
+            if (dv > best_dv) {
+                best_dv = dv;
+                best = (uint32_t)i;
+            }
+        }
+        if (best == UINT32_MAX)
+            break;
+        s.tried[best] = 1;
+        double d = wf_swap_in(&w, &s, n, best, left);
+        if (d == d) {
+            left += d;
+            used -= d;
+        }
+    }
+    /* A swap may free more than it needed: fill again, best step first. */
+    for (;;) {
+        uint32_t best = UINT32_MAX;
+        double best_g = -1;
+        for (size_t i = 0; i < n; i++) {
+            double g = wf_gain(&w, (uint32_t)i);
+            if (g > best_g &&
+                power[i][choice[i] + 1] - power[i][choice[i]] <= left) {
+                best_g = g;
+                best = (uint32_t)i;
+            }
+        }
+        if (best == UINT32_MAX)
+            break;
+        double dp = power[best][choice[best] + 1] - power[best][choice[best]];
+        choice[best]++;
+        left -= dp;
+        used += dp;
     }
     return used;
 }
@@ -211,10 +333,9 @@ static void *broker_create(const struct model *m)
     b->ns = calloc(np, sizeof *b->ns);
     b->kmax = calloc(np, sizeof *b->kmax);
     b->choice = calloc(np, sizeof *b->choice);
-    b->heap = calloc(np, sizeof *b->heap);
-    b->gain = calloc(np, sizeof *b->gain);
+    b->wf_scratch = malloc(broker_waterfill_scratch(np));
     if (!b->pu || !b->pu_of_dev || !b->vp || !b->pp || !b->ns || !b->kmax ||
-        !b->choice || !b->heap || !b->gain) {
+        !b->choice || !b->wf_scratch) {
         broker_engine_ops.destroy(b);
         return NULL;
     }
@@ -269,8 +390,7 @@ static void broker_destroy(void *state)
     free(b->ns);
     free(b->kmax);
     free(b->choice);
-    free(b->heap);
-    free(b->gain);
+    free(b->wf_scratch);
     free(b);
 }
 
@@ -355,16 +475,22 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
                           double prio)
 {
     double top = u->opc * m->ps_freq[u->ps0 + u->nps - 1];
+    /* Work is valued per unit of the PU's own demand, so a big GPU's and
+     * a small core's work compare as shares of what each is asked for.
+     * Not per unit of need: a starved PU's backlog would inflate its need
+     * and shrink the worth of every step it is offered, and it would
+     * starve for good. */
+    double ref = fmax(u->demand, 0.01 * top);
     for (uint32_t k = 0; k < u->nps; k++) {
         double cap = u->opc * m->ps_freq[u->ps0 + k];
         /* Power at full load: the cap must let the state run whatever
          * the queue holds (a cap sized for the expected load throttles
          * the PU on the first burst above it, and its backlog grows). */
         u->power[k] = u->kappa * m->ps_busy[u->ps0 + k];
-        /* Worth: the work served, as a share of the PU's top capacity so
-         * CPU and GPU operations compare, times priority.  Past the need
-         * a faster clock gains nothing. */
-        u->value[k] = top > 0 ? prio * fmin(u->need, cap) / top : 0;
+        /* Worth: the share of its demand served (past 1 while it works
+         * off a backlog), times priority; past the need a faster clock
+         * gains nothing. */
+        u->value[k] = ref > 0 ? prio * fmin(u->need, cap) / ref : 0;
     }
 }
 
@@ -503,7 +629,7 @@ static void broker_propose(void *state, struct model *m)
     for (size_t j = 0; j < b->n; j++)
         b->kmax[j] = b->pu[j].kmax;
     double used = broker_waterfill(b->vp, b->pp, b->ns, b->kmax, b->n, budget,
-                                   b->choice, b->heap, b->gain);
+                                   b->choice, b->wf_scratch);
     double left = budget < 0 ? INFINITY : budget - used;
     if (budget >= 0 && left < -1e-9) {
         b->cnt.degraded_ticks++;

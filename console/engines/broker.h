@@ -91,13 +91,16 @@ int broker_view(const void *state, uint32_t dev, struct broker_view *out);
  * decreasing in k) and power[i][k] (W, increasing in k); kmax[i] caps the
  * state (thermal headroom).  Every unit starts at state 0; steps are taken
  * greedily by value gained per watt while they fit `budget` (< 0: no
- * budget - every step with a gain is taken).  choice[i] receives the
- * state; `heap` and `gain` are scratch of n entries.  Returns the power
- * used.
+ * budget - every step with a gain is taken).  Then, since greedy can
+ * strand a big step that no longer fits (a knapsack's gap), up to 4 of
+ * the stranded steps worth the most are swapped in where undoing the
+ * cheapest taken steps (least value per watt) makes room for less value
+ * than they bring.  choice[i] receives the state; `scratch` holds
+ * broker_waterfill_scratch(n) bytes.  Returns the power used.
  */
+size_t broker_waterfill_scratch(size_t n);
 double broker_waterfill(const double *const *value, const double *const *power,
                         const size_t *nstates, const int *kmax, size_t n,
-                        double budget, int *choice, uint32_t *heap,
-                        double *gain);
+                        double budget, int *choice, void *scratch);
 
 #endif

@@ -7,7 +7,9 @@
  * API, one table per scenario:
  *
  *   energy_J     the summary's energy_j
- *   mean_ms      Σ wait / Σ served over the PUs (summary mean_latency_s)
+ *   mean_ms      each PU's Σ wait / Σ served, averaged over the PUs that
+ *                served work (not pooled: a GPU's op count would drown
+ *                the cores')
  *   p99_ms       the worst PU's `latency_p99` signal at the end ("n/a"
  *                where the driver has no such signal)
  *   EDP_Js       energy x mean latency, J·s
@@ -21,8 +23,9 @@
  *
  * Scenarios (lua-policies/labs/bench/, commented there): bursty, step,
  * diurnal (the kenj-pc-1 desktop trace) and pipeline (the lab
- * lua-policies/labs/pipeline.lua, skipped with a note while it does not
- * exist).  Each runs for its lab's duration at its lab's tick and seed
+ * lua-policies/labs/pipeline.lua).  Their budgets are 75 % of their
+ * parts' full-load draw, as in the default lab: race exceeds them, a
+ * static split starves someone, a good allocator can serve the load.  Each runs for its lab's duration at its lab's tick and seed
  * unless --duration says otherwise.  Same binary, same labs: the same
  * tables, byte for byte.
  */

@@ -61,8 +61,7 @@ static void test_waterfill_brute(void)
     const double *vp[BF_N], *pp[BF_N];
     size_t ns[BF_N];
     int kmax[BF_N], choice[BF_N];
-    uint32_t heap[BF_N];
-    double gain[BF_N];
+    static double scratch[512];
     double worst = 1, sum = 0;
     int exact_cases = 0, exact_hits = 0, cases = 0;
     for (int iter = 0; iter < 3000; iter++) {
@@ -91,7 +90,7 @@ static void test_waterfill_brute(void)
         }
         double budget = pmin + uni() * (pmax - pmin);
         double used =
-            broker_waterfill(vp, pp, ns, kmax, n, budget, choice, heap, gain);
+            broker_waterfill(vp, pp, ns, kmax, n, budget, choice, scratch);
         double val = 0, pw = 0;
         for (size_t i = 0; i < n; i++) {
             T_CHECK(choice[i] >= 0 && (size_t)choice[i] < ns[i]);
@@ -122,10 +121,11 @@ static void test_waterfill_brute(void)
         }
     }
     T_CHECK(exact_hits == exact_cases);
-    /* Unequal steps make it a knapsack, where greedy can strand budget;
-     * measured on these cases: mean ~0.99, worst ~0.7. */
-    T_CHECK(sum / cases > 0.97);
-    T_CHECK(worst > 0.5);
+    /* Unequal steps make it a knapsack, where greedy alone strands
+     * budget (measured: mean 0.998, worst 0.81 of the optimum); with the
+     * repair swaps, mean 0.9999, worst 0.92 on these cases. */
+    T_CHECK(sum / cases > 0.999);
+    T_CHECK(worst > 0.9);
     printf("waterfill vs brute force: %d cases, mean %.4f, worst %.4f, "
            "%d/%d exact with equal steps\n",
            cases, sum / cases, worst, exact_hits, exact_cases);
@@ -135,13 +135,12 @@ static void test_waterfill_brute(void)
     const double *vv[1] = {v1}, *pv[1] = {p1};
     size_t n1[1] = {3};
     int km[1] = {2}, ch[1];
-    uint32_t hp[1];
-    double gs[1];
-    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp, gs);
+
+    broker_waterfill(vv, pv, n1, km, 1, -1, ch, scratch);
     T_CHECK(ch[0] == 1);
     /* kmax holds it down. */
     km[0] = 0;
-    broker_waterfill(vv, pv, n1, km, 1, -1, ch, hp, gs);
+    broker_waterfill(vv, pv, n1, km, 1, -1, ch, scratch);
     T_CHECK(ch[0] == 0);
 }
 
