@@ -45,12 +45,12 @@ static const struct bb_scenario {
 
 /* In table order; ratios are to ORACLE and SCHED. */
 static const char *const bb_policies[] = {
-    "static", "ondemand", "conservative", "schedutil",
-    "race",   "broker",   "oracle",
+    "static", "ondemand",     "conservative", "schedutil",
+    "race",   "broker-noipc", "broker",       "oracle",
 };
 #define BB_NPOL (sizeof bb_policies / sizeof bb_policies[0])
 #define BB_SCHED 3
-#define BB_ORACLE 6
+#define BB_ORACLE 7
 
 struct bb_result {
     double energy_j, mean_s, p99_s, edp, misses, viol_s;
@@ -75,7 +75,6 @@ static double mean_latency(const struct model *m)
         }
     return n ? sum / (double)n : NAN;
 }
-
 
 /* What the scenario's header line says (from the first run). */
 struct bb_info {

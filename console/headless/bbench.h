@@ -25,9 +25,9 @@
  * diurnal (the kenj-pc-1 desktop trace) and pipeline (the lab
  * lua-policies/labs/pipeline.lua).  Their budgets are 75 % of their
  * parts' full-load draw, as in the default lab: race exceeds them, a
- * static split starves someone, a good allocator can serve the load.  Each runs for its lab's duration at its lab's tick and seed
- * unless --duration says otherwise.  Same binary, same labs: the same
- * tables, byte for byte.
+ * static split starves someone, a good allocator can serve the load.  Each runs
+ * for its lab's duration at its lab's tick and seed unless --duration says
+ * otherwise.  Same binary, same labs: the same tables, byte for byte.
  */
 #ifndef WATTSON_BBENCH_H
 #define WATTSON_BBENCH_H

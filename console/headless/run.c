@@ -774,8 +774,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return RUN_ERR;
     }
-    if (gov_is_oracle(gov) && run_broker(r))
-        broker_set_source(run_broker(r), BROKER_ORACLE);
+    if (gov_broker_source(gov) >= 0 && run_broker(r))
+        broker_set_source(run_broker(r),
+                          (enum broker_source)gov_broker_source(gov));
     if (record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);

@@ -8,6 +8,8 @@
  */
 #include "pipeline/governors.h"
 
+#include "engines/broker.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,6 +239,7 @@ static const struct policy_ops gov_ops[] = {
      .decide = conservative_decide},
     {.name = "schedutil", .create = gov_create, .decide = schedutil_decide},
     {.name = "race", .create = gov_create, .decide = race_decide},
+    {.name = "broker-noipc", .create = gov_create, .decide = broker_decide},
     {.name = "broker", .create = gov_create, .decide = broker_decide},
     {.name = "oracle", .create = gov_create, .decide = broker_decide},
 };
@@ -291,7 +294,13 @@ int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
     return 1;
 }
 
-int gov_is_oracle(const struct policy_ops *ops)
+int gov_broker_source(const struct policy_ops *ops)
 {
-    return ops == &gov_ops[GOV_N - 1];
+    if (ops == &gov_ops[GOV_N - 3])
+        return BROKER_FORECAST;
+    if (ops == &gov_ops[GOV_N - 2])
+        return BROKER_IPC;
+    if (ops == &gov_ops[GOV_N - 1])
+        return BROKER_ORACLE;
+    return -1;
 }

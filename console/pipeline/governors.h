@@ -22,8 +22,11 @@
  *   broker        the predictive broker's proposal (model->proposal where
  *                 model->proposed) as the decision for every control that
  *                 has one; the others keep their targets.
+ *   broker-noipc  the same, with the broker ignoring IPC messages (its
+ *                 forecasts alone): what the messages are worth.
  *   oracle        the same, with the broker reading the simulation's true
- *                 next-tick demand: run_new points it there (gov_is_oracle).
+ *                 next-tick demand.  run_new points the broker at its
+ *                 source (gov_broker_source).
  *
  * `util` is the sim's (and the kernel's busy-time) utilisation: the busy
  * fraction at the *current* clock.  ondemand and conservative use it as
@@ -41,9 +44,9 @@
  * The Linux governors know nothing of the lab's power budget; they run
  * under the static split's caps, as a lab's firmware power limits (RAPL,
  * nvidia-smi -pl) would hold them.  race ignores the budget: every cap at
- * its maximum, and a run over budget is its to show (budget_violations).  A PU whose util is invalid this tick (the very
- * first sample) runs at f_max (ondemand, schedutil) or keeps its target
- * (conservative).
+ * its maximum, and a run over budget is its to show (budget_violations).  A PU
+ * whose util is invalid this tick (the very first sample) runs at f_max
+ * (ondemand, schedutil) or keeps its target (conservative).
  */
 #ifndef WATTSON_GOVERNORS_H
 #define WATTSON_GOVERNORS_H
@@ -65,7 +68,10 @@ void gov_list(char *buf, size_t len);
 int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
               size_t errlen);
 /* 1 for the oracle governor (the broker must read the true demand). */
-int gov_is_oracle(const struct policy_ops *ops);
+/* The broker source (enum broker_source) run_new sets for a broker
+ * policy - broker-noipc: forecasts only, broker: forecasts and IPC,
+ * oracle: the true demand - or -1 for the others. */
+int gov_broker_source(const struct policy_ops *ops);
 
 /* The frequency rules, for tests.  util in [0, 1] (NaN: see above);
  * results within [fmin, fmax]. */

@@ -6,7 +6,7 @@
 # with one line and the documented exit code.
 . "$TESTS/lib.sh"
 
-POLICIES="static ondemand conservative schedutil race broker oracle"
+POLICIES="static ondemand conservative schedutil race broker-noipc broker oracle"
 SRC=${WATTSON_SOURCE_DIR:-$TESTS/../..}
 
 "$W" bench broker --duration 3s >"$T/b1" 2>"$T/err"
@@ -78,7 +78,7 @@ check 'head -n 1 "$T/ondemand.jsonl" | grep -q "\"policy\":\"builtin:ondemand\""
     "the trace header names the governor"
 check 'tail -n 2 "$T/race.jsonl" | head -n 1 | grep -q "\"set.freq\":3.7e+09"' \
     "race runs the top clock"
-expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of static, ondemand, conservative, schedutil, race, broker, oracle)" -- \
+expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of static, ondemand, conservative, schedutil, race, broker-noipc, broker, oracle)" -- \
     run --policy builtin:nope --duration 1s
 expect_fail 2 "unknown built-in policy ''" -- run --policy builtin: --duration 1s
 # A lab naming an unknown one is the lab's error.

@@ -17,6 +17,7 @@
 #include "headless/bbench.h"
 #include "headless/run.h"
 #include "loader/loader.h"
+#include "engines/broker.h"
 #include "pipeline/governors.h"
 #include "t.h"
 
@@ -111,14 +112,14 @@ static int decide_with(const char *name, struct model *m)
 
 static void test_names(void)
 {
-    static const char *const want[] = {"static",    "ondemand", "conservative",
-                                       "schedutil", "race",     "broker",
-                                       "oracle"};
+    static const char *const want[] = {
+        "static", "ondemand",     "conservative", "schedutil",
+        "race",   "broker-noipc", "broker",       "oracle"};
     size_t n = 0;
     while (gov_name(n))
         n++;
-    T_CHECK(n == 7);
-    for (size_t i = 0; i < 7 && i < n; i++) {
+    T_CHECK(n == 8);
+    for (size_t i = 0; i < 8 && i < n; i++) {
         T_STREQ(gov_name(i), want[i]);
         T_CHECK(gov_find(want[i]) != NULL);
         T_STREQ(gov_find(want[i])->name, want[i]);
@@ -128,8 +129,8 @@ static void test_names(void)
     T_CHECK(gov_find(NULL) == NULL);
     char list[128];
     gov_list(list, sizeof list);
-    T_STREQ(list, "static, ondemand, conservative, schedutil, race, broker, "
-                  "oracle");
+    T_STREQ(list, "static, ondemand, conservative, schedutil, race, "
+                  "broker-noipc, broker, oracle");
     char tiny[8];
     gov_list(tiny, sizeof tiny); /* truncated, terminated */
     T_CHECK(strlen(tiny) == 7);
@@ -146,9 +147,11 @@ static void test_names(void)
     T_CHECK(strstr(err, "unknown built-in policy 'nope'") != NULL);
     T_CHECK(strstr(err, "static, ondemand, conservative") != NULL);
     T_CHECK(gov_parse("builtin:", &ops, err, sizeof err) == -1);
-    T_CHECK(gov_is_oracle(gov_find("oracle")));
-    T_CHECK(!gov_is_oracle(gov_find("broker")));
-    T_CHECK(!gov_is_oracle(NULL));
+    T_CHECK(gov_broker_source(gov_find("oracle")) == BROKER_ORACLE);
+    T_CHECK(gov_broker_source(gov_find("broker")) == BROKER_IPC);
+    T_CHECK(gov_broker_source(gov_find("broker-noipc")) == BROKER_FORECAST);
+    T_CHECK(gov_broker_source(gov_find("schedutil")) == -1);
+    T_CHECK(gov_broker_source(NULL) == -1);
 }
 
 static void test_ondemand_rule(void)
