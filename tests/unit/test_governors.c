@@ -112,9 +112,9 @@ static int decide_with(const char *name, struct model *m)
 
 static void test_names(void)
 {
-    static const char *const want[] = {
-        "static", "ondemand",     "conservative", "schedutil",
-        "race",   "broker-noipc", "broker",       "oracle"};
+    static const char *const want[] = {"static",    "ondemand", "conservative",
+                                       "schedutil", "race",     "broker-noipc",
+                                       "broker",    "oracle"};
     size_t n = 0;
     while (gov_name(n))
         n++;
