@@ -163,6 +163,8 @@ static const char *const lab_summary_keys[] = {
     "deadline_misses",    "policy_errors",
     "rejected_decisions", "driver_errors",
     "reload_errors",      "fallback_ticks",
+    "broker_adjustments", "broker_degraded_ticks",
+    "ipc_unknown",        "ipc_dropped",
 };
 
 struct lab_check {
@@ -278,14 +280,22 @@ static int lab_check_limits(struct lab_check *c, const struct cfg *limits,
                                "limits: unknown key '%s' (did you mean "
                                "'%s'?)",
                                key, closest);
-            return lab_err(c->err, c->errlen, c->display,
-                           "limits: unknown key '%s' (summary keys: "
-                           "energy_j, mean_power_w, peak_power_w, "
-                           "budget_violations, work_served, backlog_end, "
-                           "mean_latency_s, edp, deadline_misses, "
-                           "policy_errors, rejected_decisions, "
-                           "driver_errors)",
-                           key);
+            {
+                /* The list comes from the table, so it cannot go stale. */
+                char names[512];
+                size_t off = 0;
+                names[0] = '\0';
+                for (size_t k = 0; k < nk && off < sizeof names; k++) {
+                    int w = snprintf(names + off, sizeof names - off, "%s%s",
+                                     k ? ", " : "", lab_summary_keys[k]);
+                    if (w < 0)
+                        break;
+                    off += (size_t)w;
+                }
+                return lab_err(c->err, c->errlen, c->display,
+                               "limits: unknown key '%s' (summary keys: %s)",
+                               key, names);
+            }
         }
         if (cfg_type(v) != WATTSON_CFG_NUMBER)
             return lab_err(c->err, c->errlen, c->display,

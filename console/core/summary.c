@@ -43,6 +43,11 @@ int summary_get(const struct summary *s, const char *key, double *out)
         {"driver_errors", offsetof(struct summary, driver_errors), 1},
         {"reload_errors", offsetof(struct summary, reload_errors), 1},
         {"fallback_ticks", offsetof(struct summary, fallback_ticks), 1},
+        {"broker_adjustments", offsetof(struct summary, broker_adjustments), 1},
+        {"broker_degraded_ticks",
+         offsetof(struct summary, broker_degraded_ticks), 1},
+        {"ipc_unknown", offsetof(struct summary, ipc_unknown), 1},
+        {"ipc_dropped", offsetof(struct summary, ipc_dropped), 1},
     };
     if (strcmp(key, "mean_power_w") == 0) {
         *out = summary_mean_power(s);
@@ -101,7 +106,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
         "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
         "\"invalid_samples\":%llu,\"fallback_ticks\":%llu,\"reloads\":%llu,"
-        "\"reload_errors\":%llu,\"interrupted\":%s,",
+        "\"reload_errors\":%llu,",
         s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
         (unsigned long long)s->budget_violations, s->work_arrived,
         s->work_served, s->backlog_end, summary_mean_latency(s), summary_edp(s),
@@ -110,8 +115,20 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->driver_errors,
         (unsigned long long)s->invalid_samples,
         (unsigned long long)s->fallback_ticks, (unsigned long long)s->reloads,
-        (unsigned long long)s->reload_errors,
-        s->interrupted ? "true" : "false");
+        (unsigned long long)s->reload_errors);
+    fprintf(
+        f,
+        "\"broker_adjustments\":%llu,\"broker_held\":%llu,"
+        "\"broker_budget_limited\":%llu,\"broker_thermal_limited\":%llu,"
+        "\"broker_degraded_ticks\":%llu,\"ipc_events\":%llu,"
+        "\"ipc_unknown\":%llu,\"ipc_dropped\":%llu,\"interrupted\":%s,",
+        (unsigned long long)s->broker_adjustments,
+        (unsigned long long)s->broker_held,
+        (unsigned long long)s->broker_budget_limited,
+        (unsigned long long)s->broker_thermal_limited,
+        (unsigned long long)s->broker_degraded_ticks,
+        (unsigned long long)s->ipc_events, (unsigned long long)s->ipc_unknown,
+        (unsigned long long)s->ipc_dropped, s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

@@ -29,9 +29,13 @@ struct summary {
     uint64_t rejected_decisions;
     uint64_t driver_errors;
     uint64_t invalid_samples;
-    uint64_t fallback_ticks;  /* ticks the built-in policy decided instead */
-    uint64_t reloads;         /* policy versions swapped in after the first */
-    uint64_t reload_errors;   /* reloads rejected (the old version stayed) */
+    uint64_t fallback_ticks; /* ticks the built-in policy decided instead */
+    uint64_t reloads;        /* policy versions swapped in after the first */
+    uint64_t reload_errors;  /* reloads rejected (the old version stayed) */
+    /* the predictive broker (engines/broker.h's counters) */
+    uint64_t broker_adjustments, broker_held, broker_budget_limited,
+        broker_thermal_limited, broker_degraded_ticks;
+    uint64_t ipc_events, ipc_unknown, ipc_dropped;
     int interrupted;          /* stopped by a signal before its duration */
     const char *limit_broken; /* first declared limit exceeded, or NULL */
     double limit_value;

@@ -870,6 +870,18 @@ void run_tick(struct run *r)
     r->sum.driver_errors = r->stats.driver_errors;
     r->sum.invalid_samples = r->stats.invalid_samples;
     r->sum.fallback_ticks = r->stats.fallback_ticks;
+    if (r->prop.n) {
+        struct broker_counters bc;
+        broker_counters(r->prop.state[0], &bc);
+        r->sum.broker_adjustments = bc.adjustments;
+        r->sum.broker_held = bc.held;
+        r->sum.broker_budget_limited = bc.budget_limited;
+        r->sum.broker_thermal_limited = bc.thermal_limited;
+        r->sum.broker_degraded_ticks = bc.degraded_ticks;
+        r->sum.ipc_events = bc.ipc_events;
+        r->sum.ipc_unknown = bc.ipc_unknown;
+    }
+    r->sum.ipc_dropped = m->ipc_dropped;
     if (!r->stage_ns) {
         record_run(&r->rec, m, &r->sum);
     } else {
