@@ -52,6 +52,7 @@ struct run {
     struct stats stats;
     struct forecast fc;
     struct propose prop;
+    const struct policy_ops *gov; /* a builtin:NAME baseline, or NULL */
     struct decide dec;
     struct actuate act;
     struct record rec;
@@ -104,6 +105,11 @@ const char *run_stage_name(enum run_stage s)
 void run_set_stage_timer(struct run *r, uint64_t *ns)
 {
     r->stage_ns = ns;
+}
+
+const char *run_builtin_name(const struct run *r)
+{
+    return r->gov ? r->gov->name : NULL;
 }
 
 void *run_broker(struct run *r)
@@ -679,6 +685,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return o->policy ? RUN_USAGE : RUN_LAB;
     }
+    r->gov = gov;
     if (policy && !gov && strcmp(policy, "builtin") != 0) {
         /* A lab's policy is relative to the lab; --policy to the shell. */
         size_t n = strlen(lab->dir) + strlen(policy) + 2;
@@ -810,7 +817,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         r->rec.jsonl = &r->jsonl;
     }
     if (r->have_csv) {
-        tracefile_header(&r->csv, &r->model, lab, "builtin");
+        tracefile_header(&r->csv, &r->model, lab, policy ? policy : "builtin");
         r->rec.csv = &r->csv;
     }
     r->sum.budget_w = lab->budget_w;

@@ -73,6 +73,9 @@ int run_finish(struct run *r, char *err, size_t errlen);
 void run_free(struct run *r);
 
 const struct model *run_model(const struct run *r);
+/* The NAME of a `builtin:NAME` baseline the run decides with, or NULL
+ * (a Lua policy or the built-in policy). */
+const char *run_builtin_name(const struct run *r);
 /* The broker engine's state (for broker_set_source), or NULL. */
 void *run_broker(struct run *r);
 /* The run's event loop, for modules that add event sources. */

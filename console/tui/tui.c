@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/model.h"
+#include "engines/broker.h"
 #include "headless/run.h"
 #include "tui/cmdline.h"
 #include "tui/panes.h"
@@ -533,13 +534,24 @@ static void draw_header(struct tui *t, int cols, int rows)
         snprintf(line, sizeof line, "policy %s v%llu: %s%s%s", pname,
                  (unsigned long long)run_policy_version(t->r), state_names[ps],
                  *detail ? ": " : "", detail);
+    else if (run_builtin_name(t->r))
+        snprintf(line, sizeof line, "policy builtin:%s: running",
+                 run_builtin_name(t->r));
     else
         snprintf(line, sizeof line, "policy builtin: running");
-    term_text(1, x, cols - x,
-              ps == RUN_POLICY_REJECTED   ? TR_ERROR
-              : ps == RUN_POLICY_FALLBACK ? TR_WARN
-                                          : TR_OK,
-              line);
+    x += term_text(1, x, cols - x,
+                   ps == RUN_POLICY_REJECTED   ? TR_ERROR
+                   : ps == RUN_POLICY_FALLBACK ? TR_WARN
+                                               : TR_OK,
+                   line);
+    /* The broker's latest adjustment: what it did and why. */
+    struct broker_adj a;
+    if (run_broker(t->r) && broker_adjustment(run_broker(t->r), 0, &a) &&
+        x + 2 < cols) {
+        snprintf(line, sizeof line, "  broker: %s P%d>P%d %s",
+                 m->devices[a.dev].name, a.from, a.to, a.reason);
+        term_text(1, x, cols - x, TR_LABEL, line);
+    }
 
     if (t->cmdline) {
         /* the command line replaces the tab line; it scrolls to keep the
