@@ -282,4 +282,11 @@ see ascii '^\|budget [#+.]+ +[0-9]+/330W' "C locale: ASCII budget bar"
 shot ascii
 check '! grep -q "[│─┌█▒·▁▂▃▄▅▆▇]" "$T/screen"' "C locale: no UTF-8 drawing characters"
 quit_ok ascii
+
+# 6. A baseline by name, and the broker's latest adjustment in the header.
+start base 160 30 -- --console --policy builtin:broker
+see base 'policy builtin:broker: running' "header names builtin:broker"
+see base 'broker: [a-z0-9]+ P-?[0-9]+>P[0-9]+ (first proposal|demand up|demand down|budget|thermal headroom)' \
+    "header shows the broker's latest adjustment and its reason"
+quit_ok base
 finish
