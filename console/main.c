@@ -53,11 +53,14 @@ static const char usage_text[] =
     "             bench forecast TRACE.csv: MAE, sMAPE, MAE/last value and\n"
     "             ns/update of every forecaster at h = 1, 5, 10 (a t_s,util\n"
     "             CSV; exit 3 for a bad trace)\n"
-    "  bench broker [--duration D] [--scenario NAME]  energy, latency, EDP,\n"
-    "             deadline misses and budget violations of every built-in\n"
-    "             policy below on the scenarios bursty, step, diurnal and\n"
-    "             pipeline (or NAME), as ratios to oracle and schedutil;\n"
-    "             D: lab time per scenario (default: each lab's)\n"
+    "  bench broker [--duration D] [--scenario NAME] [--with FILE.lua]...\n"
+    "             energy, latency, EDP, deadline misses and budget\n"
+    "             violations of every built-in policy below on the\n"
+    "             scenarios bursty, step, diurnal and pipeline (or NAME),\n"
+    "             as ratios to oracle and schedutil; D: lab time per\n"
+    "             scenario (default: each lab's); --with: a row per Lua\n"
+    "             policy file too, named by its base name (up to 8; a\n"
+    "             missing file or one that fails to load: exit 3)\n"
     "With no command: the interactive console when stdout is a terminal\n"
     "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"
@@ -123,6 +126,7 @@ enum {
     OPT_POLICY_INSNS,
     OPT_POLICY_MEM,
     OPT_SCENARIO,
+    OPT_WITH,
 };
 
 static const struct option long_opts[] = {
@@ -145,6 +149,7 @@ static const struct option long_opts[] = {
     {"policy-instructions", required_argument, NULL, OPT_POLICY_INSNS},
     {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"with", required_argument, NULL, OPT_WITH},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -262,6 +267,8 @@ int main(int argc, char **argv)
     const char *cmd = NULL;
     int headless = 0, console = 0, progress = -1, verbosity = LOG_WARN;
     const char *scenario = NULL;
+    const char *with[BBENCH_MAX_WITH];
+    size_t n_with = 0;
     char err[256];
 
     o.plugin_dirs = plugin_dirs;
@@ -301,6 +308,11 @@ int main(int argc, char **argv)
         }
         case OPT_SCENARIO:
             scenario = optarg;
+            break;
+        case OPT_WITH:
+            if (n_with >= BBENCH_MAX_WITH)
+                return usage_error("%s", "--with: at most 8 policy files");
+            with[n_with++] = optarg;
             break;
         case OPT_DURATION:
         case OPT_TICK: {
@@ -402,12 +414,14 @@ int main(int argc, char **argv)
                        strcmp(argv[optind], "broker") == 0;
     if (scenario && !broker_bench)
         return usage_error("%s", "--scenario goes with bench broker only");
+    if (n_with && !broker_bench)
+        return usage_error("%s", "--with goes with bench broker only");
     if (broker_bench) {
         if (argc - optind > 1)
             return usage_error("bench broker takes no argument, got '%s'",
                                argv[optind + 1]);
-        return bbench_main(scenario, o.duration_s, plugin_dirs, o.n_plugin_dirs,
-                           stdout);
+        return bbench_main(scenario, o.duration_s, with, n_with, plugin_dirs,
+                           o.n_plugin_dirs, stdout);
     }
     if (cmd && strcmp(cmd, "bench") == 0) {
         if (optind < argc && strcmp(argv[optind], "forecast") == 0) {

@@ -21,6 +21,16 @@
 --              together.
 --
 -- No priorities: see priority.lua for the opposite choice.
+--
+-- Not built on the broker's proposal, on purpose.  Taking its caps
+-- (d.proposal.power_cap) as the asks cuts EDP on step, diurnal and
+-- pipeline (`wattson bench broker --with`, J.s: 19448 -> 4466, 153950 ->
+-- 7297, 803 -> 377; bursty 8.41 -> 8.86), but the broker shares a binding
+-- budget by priority, and the caps follow it: on scenario-priority.lua the
+-- priority-3 cores then miss nothing while the others miss 1051 to 2199,
+-- which is priority.lua's behaviour, not equal utilisation.  Taking them
+-- only while this policy's own asks fit the budget gained nothing on step
+-- and lost on diurnal (179980).  The proposal is there for a copy that prefers EDP.
 -- Scenario: labs/scenario-balance.lua (tests/integration/policies.sh).
 -- Every table is made in on_load; a tick only overwrites numbers (this is
 -- the policy `wattson bench policy16/policy256` measures).

@@ -21,6 +21,12 @@
 -- otherwise); on the default lab the two decide identically.
 --
 -- Every table is made in on_load; on_tick only overwrites numbers.
+--
+-- It does not use the broker's proposal (d.proposal): it is the mirror of
+-- the C policy, and tests/integration/policies.sh holds the two to the
+-- same figures.  thermal.lua, efficiency.lua and priority.lua show how
+-- the proposal is used; `--policy builtin:broker` runs the proposals
+-- alone.
 
 -- library functions, set in on_load
 local clamp

@@ -20,11 +20,29 @@
 --              creeps up until the trend says the next step would be too
 --              hot.
 --
--- Under those ceilings the decisions are the built-in policy's:
--- frequency for the demand (forecast + backlog within half the deadline,
--- x 1.1), caps at the expected draw, shared by priority when they do not
--- fit the budget (wattson.waterfill).  A PU without a valid temperature
--- keeps its allowance (s starts at 1).
+-- Under those ceilings the clock and cap start from the predictive
+-- broker's proposal (d.proposal):
+--   frequency  the higher of the broker's P-state (d.proposal.freq) and
+--              the built-in policy's rule (forecast + backlog within half
+--              the deadline, x 1.1; d.forecast.demand is the broker's
+--              IPC-aware prediction), then the thermal ceiling;
+--   power      the broker's cap (d.proposal.power_cap: its draw predicted
+--              from the P-state table plus its share of the spare budget;
+--              all proposals fit budget_w), then the thermal ceiling.
+-- Without a proposal: the built-in rule for the clock and the draw
+-- expected from the last tick's power for the cap.  Caps that do not fit
+-- the budget are shared by priority (wattson.waterfill).  A PU without a
+-- valid temperature keeps its allowance (s starts at 1).
+--
+-- Measured with `wattson bench broker --with lua-policies/thermal.lua`
+-- (EDP J.s on bursty / step / diurnal / pipeline; deadline misses):
+--   own clock and caps (before)  9.06 / 3539 / 38217 / 463   0 / 10653 / 10168 / 1627
+--   this file                    8.79 / 2272 /  7299 / 401   137 / 4109 / 0 / 1553
+--   own clock, broker's caps     9.45 / 2457 / 10260 / 499   141 / 6446 / 252 / 2049
+--   broker's clock and caps      8.79 / 2272 /  7299 / 722   137 / 4109 / 0 / 2009
+-- Lower EDP on all four for 6-12 % more energy on bursty and diurnal;
+-- scenario-thermal.lua's temperatures stay as before (max 85 / 90 / 80 C
+-- for limits 90 / 95 / 85: the ceilings decide there).
 --
 -- Scenario: labs/scenario-thermal.lua (tests/integration/policies.sh).
 -- Every table is made in on_load; a tick only overwrites numbers.
@@ -115,6 +133,8 @@ local function on_tick(state, out)
       elseif ok.freq and ok.util and f > 0 then
         ft = 1.25 * f * sig.util
       end
+      local pf = d.proposal.freq
+      if pf and pf > ft then ft = pf end -- at least the broker's state
       local ceil = cf.min + a * (cf.max - cf.min)
       if ft > ceil then ft = ceil end
       ft = clamp(ft, cf.min, cf.max)
@@ -125,7 +145,12 @@ local function on_tick(state, out)
     local j = ci[k]
     if j > 0 then
       local est = cc.max
-      if cf and ok.freq and f > 0 and ok.power then
+      local pc = d.proposal.power_cap
+      if pc then
+        -- the broker's table-based draw plus its share of the spare
+        -- budget (all proposals fit budget_w), under the ceiling below
+        est = pc
+      elseif cf and ok.freq and f > 0 and ok.power then
         local r = ft / f
         est = sig.power * r * r
       end

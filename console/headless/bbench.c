@@ -43,18 +43,30 @@ static const struct bb_scenario {
 };
 #define BB_NSCEN (sizeof bb_scenarios / sizeof bb_scenarios[0])
 
-/* In table order; ratios are to ORACLE and SCHED. */
+/* The built-in rows, in table order; ratios are to ORACLE and SCHED. */
 static const char *const bb_policies[] = {
     "static", "ondemand",     "conservative", "schedutil",
     "race",   "broker-noipc", "broker",       "oracle",
 };
-#define BB_NPOL (sizeof bb_policies / sizeof bb_policies[0])
+#define BB_NBUILTIN (sizeof bb_policies / sizeof bb_policies[0])
 #define BB_SCHED 3
 #define BB_ORACLE 7
+/* Every row: the built-ins, then one per --with file. */
+#define BB_NROWS (BB_NBUILTIN + BBENCH_MAX_WITH)
+#define BB_NAME_MAX 64
+
+/* A row of the tables: its name and what run_opts.policy gets. */
+struct bb_row {
+    char name[BB_NAME_MAX];
+    char policy[BB_NAME_MAX]; /* "builtin:NAME", or "" for a file */
+    const char *path;         /* the --with file, or NULL */
+};
 
 struct bb_result {
     double energy_j, mean_s, p99_s, edp, misses, viol_s;
     int p99_ok;
+    /* A Lua row's troubles (a note under the table when not all 0). */
+    unsigned long long policy_errors, rejected, fallback_ticks;
 };
 
 /* The mean latency of the lab: each PU's own (its wait over the work it
@@ -133,14 +145,13 @@ static int worst_p99(const struct model *m, double *out)
     return ok;
 }
 
-static int run_one(const char *lab_path, const char *policy, double duration_s,
-                   const char **dirs, size_t n_dirs, struct bb_result *res,
-                   struct bb_info *info, char *err, size_t errlen)
+static int run_one(const char *lab_path, const struct bb_row *row,
+                   double duration_s, const char **dirs, size_t n_dirs,
+                   struct bb_result *res, struct bb_info *info, char *err,
+                   size_t errlen)
 {
-    char pol[64];
-    snprintf(pol, sizeof pol, "builtin:%s", policy);
     struct run_opts o = {.lab_path = lab_path,
-                         .policy = pol,
+                         .policy = row->path ? row->path : row->policy,
                          .duration_s = duration_s,
                          .plugin_dirs = dirs,
                          .n_plugin_dirs = n_dirs};
@@ -186,6 +197,9 @@ static int run_one(const char *lab_path, const char *policy, double duration_s,
     res->misses = s->deadline_misses;
     res->viol_s = viol;
     res->p99_ok = worst_p99(m, &res->p99_s);
+    res->policy_errors = (unsigned long long)s->policy_errors;
+    res->rejected = (unsigned long long)s->rejected_decisions;
+    res->fallback_ticks = (unsigned long long)s->fallback_ticks;
     /* A lab's declared limits are not the bench's business. */
     rc = run_finish(r, err, errlen);
     run_free(r);
@@ -201,20 +215,21 @@ static void put_ratio(FILE *out, double x, double ref, int width)
 }
 
 static void print_table(FILE *out, const struct bb_scenario *sc,
-                        const struct bb_info *info, const struct bb_result *res)
+                        const struct bb_info *info, const struct bb_row *rows,
+                        size_t nrows, int namew, const struct bb_result *res)
 {
     fprintf(out,
             "scenario %s (labs/%s): %zu PUs, %g s at %g ms, seed %llu, "
             "budget %g W\n",
             sc->name, sc->lab, info->n_pus, info->duration_s,
             info->tick_s * 1e3, info->seed, info->budget_w);
-    fprintf(out, "%-12s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", "policy",
-            "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses", "viol_s",
-            "EDP/oracle", "E/oracle", "EDP/sched", "E/sched");
+    fprintf(out, "%-*s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", namew,
+            "policy", "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses",
+            "viol_s", "EDP/oracle", "E/oracle", "EDP/sched", "E/sched");
     const struct bb_result *orc = &res[BB_ORACLE], *su = &res[BB_SCHED];
-    for (size_t i = 0; i < BB_NPOL; i++) {
+    for (size_t i = 0; i < nrows; i++) {
         const struct bb_result *x = &res[i];
-        fprintf(out, "%-12s %11.1f %9.4g", bb_policies[i], x->energy_j,
+        fprintf(out, "%-*s %11.1f %9.4g", namew, rows[i].name, x->energy_j,
                 x->mean_s * 1e3);
         if (x->p99_ok)
             fprintf(out, " %9.4g", x->p99_s * 1e3);
@@ -227,57 +242,149 @@ static void print_table(FILE *out, const struct bb_scenario *sc,
         put_ratio(out, x->energy_j, su->energy_j, 8);
         fputc('\n', out);
     }
+    /* A Lua policy whose ticks failed was partly the built-in policy. */
+    for (size_t i = BB_NBUILTIN; i < nrows; i++)
+        if (res[i].policy_errors || res[i].rejected || res[i].fallback_ticks)
+            fprintf(out,
+                    "note: %s: %llu policy errors, %llu rejected decisions, "
+                    "%llu ticks decided by the built-in policy\n",
+                    rows[i].name, res[i].policy_errors, res[i].rejected,
+                    res[i].fallback_ticks);
 }
 
-static void progress(int on, const char *scen, size_t i, const char *pol)
+static void progress(int on, const char *scen, size_t i, size_t n,
+                     const char *pol)
 {
     if (!on)
         return;
     if (pol)
-        fprintf(stderr, "\rbench broker: %-8s %zu/%zu %-12s", scen, i + 1,
-                BB_NPOL, pol);
+        fprintf(stderr, "\rbench broker: %-8s %zu/%zu %-12.12s", scen, i + 1, n,
+                pol);
     else
         fprintf(stderr, "\r%50s\r", "");
 }
 
+/* The lab of a scenario; 0 when it is there, 1 when it is missing and
+ * may be skipped (not asked for by name), else -1 with errno set. */
+static int lab_path(const struct bb_scenario *sc, int explicit_, char *path,
+                    size_t len)
+{
+    snprintf(path, len, "%s/%s", WATTSON_LAB_DIR, sc->lab);
+    if (access(path, R_OK) == 0)
+        return 0;
+    return !explicit_ && errno == ENOENT ? 1 : -1;
+}
+
 static int run_scenario(const struct bb_scenario *sc, double duration_s,
                         const char **dirs, size_t n_dirs, int explicit_,
+                        const struct bb_row *rows, size_t nrows, int namew,
                         int show, FILE *out)
 {
     char path[1024], err[1024];
-    snprintf(path, sizeof path, "%s/%s", WATTSON_LAB_DIR, sc->lab);
-    if (access(path, R_OK) != 0) {
-        if (!explicit_ && errno == ENOENT) {
-            fprintf(out,
-                    "scenario %s (labs/%s): skipped: the lab does not "
-                    "exist yet\n",
-                    sc->name, sc->lab);
-            return 0;
-        }
+    int lp = lab_path(sc, explicit_, path, sizeof path);
+    if (lp == 1) {
+        fprintf(out,
+                "scenario %s (labs/%s): skipped: the lab does not "
+                "exist yet\n",
+                sc->name, sc->lab);
+        return 0;
+    }
+    if (lp < 0) {
         fprintf(stderr, "wattson: bench broker: %s: %s\n", path,
                 strerror(errno));
         return RUN_LAB;
     }
-    struct bb_result res[BB_NPOL];
+    struct bb_result res[BB_NROWS];
     struct bb_info info = {0};
     memset(res, 0, sizeof res);
-    for (size_t i = 0; i < BB_NPOL; i++) {
-        progress(show, sc->name, i, bb_policies[i]);
-        int rc = run_one(path, bb_policies[i], duration_s, dirs, n_dirs,
-                         &res[i], &info, err, sizeof err);
+    for (size_t i = 0; i < nrows; i++) {
+        progress(show, sc->name, i, nrows, rows[i].name);
+        int rc = run_one(path, &rows[i], duration_s, dirs, n_dirs, &res[i],
+                         &info, err, sizeof err);
         if (rc != RUN_OK) {
-            progress(show, NULL, 0, NULL);
+            progress(show, NULL, 0, 0, NULL);
             fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", sc->name,
-                    bb_policies[i], err);
+                    rows[i].name, err);
             return rc;
         }
     }
-    progress(show, NULL, 0, NULL);
-    print_table(out, sc, &info, res);
+    progress(show, NULL, 0, 0, NULL);
+    print_table(out, sc, &info, rows, nrows, namew, res);
+    return 0;
+}
+
+/* A --with file's row: named by the file's base name without ".lua". */
+static int with_row(struct bb_row *row, const char *file,
+                    const struct bb_row *rows, size_t nrows)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".lua") == 0)
+        n -= 4;
+    if (n == 0 || n >= BB_NAME_MAX) {
+        fprintf(stderr,
+                "wattson: bench broker: --with %s: the file's name must "
+                "be 1 to %d characters without .lua\n",
+                file, BB_NAME_MAX - 1);
+        return RUN_USAGE;
+    }
+    memset(row, 0, sizeof *row);
+    memcpy(row->name, base, n);
+    row->path = file;
+    for (size_t i = 0; i < nrows; i++)
+        if (strcmp(rows[i].name, row->name) == 0) {
+            fprintf(stderr,
+                    "wattson: bench broker: --with %s: there is a row "
+                    "named '%s' already (rename the file)\n",
+                    file, row->name);
+            return RUN_USAGE;
+        }
+    return 0;
+}
+
+/* Every --with file loads on every lab it will run on, before any table
+ * is printed: a missing file or a policy that fails to load (syntax,
+ * shape, on_load or its first tick) is one line on stderr and RUN_LAB. */
+static int check_with(const struct bb_row *row, const struct bb_scenario *one,
+                      double duration_s, const char **dirs, size_t n_dirs)
+{
+    char path[1024], err[1024];
+    if (access(row->path, R_OK) != 0) {
+        fprintf(stderr, "wattson: bench broker: --with %s: %s\n", row->path,
+                strerror(errno));
+        return RUN_LAB;
+    }
+    for (size_t i = 0; i < BB_NSCEN; i++) {
+        if (one && one != &bb_scenarios[i])
+            continue;
+        if (lab_path(&bb_scenarios[i], one != NULL, path, sizeof path) != 0)
+            continue; /* run_scenario says why */
+        struct run_opts o = {.lab_path = path,
+                             .policy = row->path,
+                             .duration_s = duration_s,
+                             .plugin_dirs = dirs,
+                             .n_plugin_dirs = n_dirs};
+        struct run *r;
+        int rc = run_new(&o, &r, err, sizeof err);
+        if (rc != RUN_OK) {
+            /* The policy's errors name the file; the lab's do not. */
+            if (strncmp(err, row->path, strlen(row->path)) == 0)
+                fprintf(stderr, "wattson: bench broker: --with: %s\n", err);
+            else
+                fprintf(stderr,
+                        "wattson: bench broker: --with %s (scenario %s): "
+                        "%s\n",
+                        row->path, bb_scenarios[i].name, err);
+            return rc;
+        }
+        run_free(r);
+    }
     return 0;
 }
 
 int bbench_main(const char *scenario, double duration_s,
+                const char *const *with, size_t n_with,
                 const char **plugin_dirs, size_t n_dirs, FILE *out)
 {
     int all = !scenario || strcmp(scenario, "all") == 0;
@@ -292,6 +399,35 @@ int bbench_main(const char *scenario, double duration_s,
                 scenario);
         return RUN_USAGE;
     }
+    if (n_with > BBENCH_MAX_WITH) {
+        fprintf(stderr,
+                "wattson: bench broker: --with: at most %d policy files, "
+                "got %zu\n",
+                BBENCH_MAX_WITH, n_with);
+        return RUN_USAGE;
+    }
+    struct bb_row rows[BB_NROWS];
+    size_t nrows = 0;
+    int namew = 12;
+    for (size_t i = 0; i < BB_NBUILTIN; i++, nrows++) {
+        memset(&rows[i], 0, sizeof rows[i]);
+        snprintf(rows[i].name, sizeof rows[i].name, "%s", bb_policies[i]);
+        snprintf(rows[i].policy, sizeof rows[i].policy, "builtin:%s",
+                 bb_policies[i]);
+    }
+    for (size_t i = 0; i < n_with; i++, nrows++) {
+        int rc = with_row(&rows[nrows], with[i], rows, nrows);
+        if (rc != 0)
+            return rc;
+        int w = (int)strlen(rows[nrows].name);
+        if (w > namew)
+            namew = w;
+    }
+    for (size_t i = BB_NBUILTIN; i < nrows; i++) {
+        int rc = check_with(&rows[i], one, duration_s, plugin_dirs, n_dirs);
+        if (rc != 0)
+            return rc;
+    }
     int show = isatty(STDERR_FILENO);
     uint64_t t0 = clock_mono_ns();
     int first = 1;
@@ -302,7 +438,7 @@ int bbench_main(const char *scenario, double duration_s,
             fputc('\n', out);
         first = 0;
         int rc = run_scenario(&bb_scenarios[i], duration_s, plugin_dirs, n_dirs,
-                              one != NULL, show, out);
+                              one != NULL, rows, nrows, namew, show, out);
         fflush(out);
         if (rc != 0)
             return rc;

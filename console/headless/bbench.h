@@ -1,5 +1,6 @@
 /*
- * bbench - `wattson bench broker [--duration D] [--scenario NAME]`: every
+ * bbench - `wattson bench broker [--duration D] [--scenario NAME]
+ * [--with FILE.lua]...`: every
  * baseline governor (pipeline/governors.h: static, ondemand, conservative,
  * schedutil, race) and the predictive broker (broker, and oracle: the
  * broker fed the simulation's true next-tick demand) run headless on the
@@ -28,6 +29,14 @@
  * static split starves someone, a good allocator can serve the load.  Each runs
  * for its lab's duration at its lab's tick and seed unless --duration says
  * otherwise.  Same binary, same labs: the same tables, byte for byte.
+ *
+ * --with FILE.lua (up to BBENCH_MAX_WITH): a row per Lua policy file,
+ * named by the file's base name without ".lua", after the built-in rows,
+ * run exactly as they are (same labs, seeds and durations; the run API
+ * with .policy = FILE).  Every file is loaded on every lab it will run on
+ * before any table is printed.  A Lua row whose ticks failed (policy
+ * errors, rejected decisions, ticks the built-in policy decided) gets a
+ * `note:` line under its table.
  */
 #ifndef WATTSON_BBENCH_H
 #define WATTSON_BBENCH_H
@@ -35,11 +44,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* scenario: a name or NULL/"all"; duration_s <= 0: each lab's.  Tables on
- * `out`, progress on stderr when it is a terminal.  Returns 0, 2 for an
- * unknown scenario, 3 for a missing or bad scenario lab, or a run's exit
- * code; errors are one line on stderr. */
+#define BBENCH_MAX_WITH 8
+
+/* scenario: a name or NULL/"all"; duration_s <= 0: each lab's; with: n_with
+ * Lua policy files for extra rows.  Tables on `out`, progress on stderr
+ * when it is a terminal.  Returns 0; 2 for an unknown scenario, more than
+ * BBENCH_MAX_WITH files or two rows of the same name; 3 for a missing or
+ * bad scenario lab, a missing --with file or a policy that fails to load;
+ * or a run's exit code.  Errors are one line on stderr, before any table
+ * when they are the command line's or a --with file's. */
 int bbench_main(const char *scenario, double duration_s,
+                const char *const *with, size_t n_with,
                 const char **plugin_dirs, size_t n_dirs, FILE *out);
 
 /* The trailing-mean window behind viol_s, exposed for tests: n slots of

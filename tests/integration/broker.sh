@@ -3,7 +3,8 @@
 # every scenario's table lists every policy, two runs print the same
 # bytes, the physics holds (race: never slower than ondemand, never
 # cheaper), the equal split never breaks the budget, bad input fails
-# with one line and the documented exit code.
+# with one line and the documented exit code; --with FILE.lua adds a
+# policy file's row.
 . "$TESTS/lib.sh"
 
 POLICIES="static ondemand conservative schedutil race broker-noipc broker oracle"
@@ -67,6 +68,35 @@ expect_fail 2 "duration" -- bench broker --duration soon
 expect_fail 2 "bench broker takes no argument" -- bench broker extra
 expect_fail 2 "scenario goes with bench broker only" -- run --scenario bursty
 
+# --with FILE.lua: a row per Lua policy file, named by its base name,
+# after the built-in rows (which do not change); deterministic too.
+BAL=$SRC/lua-policies/balanced.lua
+"$W" bench broker --duration 3s --with "$BAL" >"$T/w1" 2>"$T/err"
+check '[ $? -eq 0 ]' "bench broker --with balanced.lua exits 0: $(cat "$T/err")"
+"$W" bench broker --duration 3s --with "$BAL" >"$T/w2" 2>/dev/null
+check 'cmp -s "$T/w1" "$T/w2"' "--with: two runs print identical tables"
+for s in bursty step diurnal; do
+    check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && \$1 == \"balanced\" { n++ } END { exit n != 1 }' '$T/w1'" \
+        "--with: scenario $s has one balanced row"
+done
+check 'grep -v "^balanced " "$T/w1" | cmp -s - "$T/b1"' \
+    "--with: the built-in rows are unchanged"
+check '! grep -q "^note:" "$T/w1"' "--with: balanced.lua runs without policy errors"
+printf 'return { api = 1, on_tick = \n' >"$T/bad.lua"
+expect_fail 3 "bench broker: --with: .*bad.lua:2: " -- \
+    bench broker --duration 1s --with "$BAL" --with "$T/bad.lua"
+expect_fail 3 "bench broker: --with $T/nosuch.lua: No such file or directory" -- \
+    bench broker --duration 1s --with "$T/nosuch.lua"
+printf 'return { api = 1, on_tick = function(s, o) return nil + 1 end }\n' >"$T/fails.lua"
+expect_fail 3 "bench broker: --with: .*fails.lua:1: attempt to perform arithmetic" -- \
+    bench broker --scenario step --duration 1s --with "$T/fails.lua"
+cp "$BAL" "$T/broker.lua"
+expect_fail 2 "there is a row named 'broker' already" -- \
+    bench broker --duration 1s --with "$T/broker.lua"
+expect_fail 2 "at most 8 policy files" -- bench broker --duration 1s \
+    --with a --with b --with c --with d --with e --with f --with g --with h --with i
+expect_fail 2 "--with goes with bench broker only" -- run --with "$BAL" --duration 1s
+
 # --policy builtin:NAME in a run; an unknown name is a usage error.
 for p in $POLICIES; do
     "$W" run --policy "builtin:$p" --duration 1s --out "$T/$p.jsonl" \
@@ -88,6 +118,6 @@ return { policy = "builtin:nope", duration = "1s", drivers = { { plugin = "sim",
 LAB
 expect_fail 3 "lab.lua: policy: unknown built-in policy 'nope'" -- run --lab "$T/lab.lua"
 "$W" --help >"$T/help"
-check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help"' \
-    "--help mentions builtin:NAME and bench broker"
+check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help" && grep -q -- "--with FILE.lua" "$T/help"' \
+    "--help mentions builtin:NAME, bench broker and --with"
 finish
