@@ -4,6 +4,7 @@
 #include "lua/plib.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/ring.h"
+#include "engines/fcast.h"
 #include "pipeline/cpolicy.h"
 
 static struct plib_ctx *ctx_of(lua_State *L)
@@ -147,6 +149,120 @@ void plib_push_device(lua_State *L, const struct model *m, size_t d)
     lua_setfield(L, -2, "index");
 }
 
+/* ---- forecasters --------------------------------------------------------- */
+
+#define PLIB_FCAST "wattson.forecaster"
+
+static struct fcast *check_fcast(lua_State *L)
+{
+    return luaL_checkudata(L, 1, PLIB_FCAST);
+}
+
+/* f:update(x): one sample; NaN and infinities are ignored (a missing
+ * signal is not a zero), as fcast_update does. */
+static int plib_fc_update(lua_State *L)
+{
+    struct fcast *f = check_fcast(L);
+    fcast_update(f, luaL_checknumber(L, 2));
+    return 0;
+}
+
+/* f:predict(h): the forecast h samples ahead (default 1); NaN before the
+ * first sample. */
+static int plib_fc_predict(lua_State *L)
+{
+    struct fcast *f = check_fcast(L);
+    lua_Integer h = luaL_optinteger(L, 2, 1);
+    if (h < 1 || h > FCAST_HMAX)
+        return luaL_error(L, "forecaster: h must be in 1..%d, got %d",
+                          FCAST_HMAX, (int)h);
+    double x;
+    fcast_forecast(f, (unsigned)h, &x);
+    lua_pushnumber(L, x);
+    return 1;
+}
+
+/* wattson.forecaster(method [, params]): a forecaster of one signal
+ * (engines/fcast.h).  Its state is allocated here, once, inside the
+ * policy's memory cap: make forecasters in on_load, then update and
+ * predict allocate nothing. */
+static int plib_forecaster(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    int method = -1;
+    char names[128] = "";
+    for (int k = 0; k < FCAST__N; k++) {
+        const struct fcast_ops *ops = fcast_ops_of((enum fcast_method)k);
+        if (strcmp(ops->name, name) == 0)
+            method = k;
+        size_t at = strlen(names);
+        snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                 ops->name);
+    }
+    if (method < 0)
+        return luaL_error(L, "forecaster: unknown method '%s' (one of %s)",
+                          name, names);
+    struct fcast_params p;
+    fcast_params_default(&p);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                           : "(not a name)";
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                return luaL_error(L, "forecaster: %s must be a number", k);
+            double v = lua_tonumber(L, -1);
+            if (strcmp(k, "alpha") == 0)
+                p.alpha = v;
+            else if (strcmp(k, "beta") == 0)
+                p.beta = v;
+            else if (strcmp(k, "ar_p") == 0 && v >= 1 && v <= FCAST_ARMAX)
+                p.ar_p = (unsigned)v;
+            else if (strcmp(k, "ar_p") == 0)
+                return luaL_error(L, "forecaster: ar_p must be in 1..%d",
+                                  FCAST_ARMAX);
+            else if (strcmp(k, "ar_lambda") == 0)
+                p.ar_lambda = v;
+            else if (strcmp(k, "median_k") == 0 && v >= 1 && v <= 64)
+                p.med_k = (unsigned)v;
+            else
+                return luaL_error(L,
+                                  "forecaster: unknown or out-of-range "
+                                  "parameter %s (alpha, beta, ar_p, "
+                                  "ar_lambda, median_k)",
+                                  k);
+            lua_pop(L, 1);
+        }
+    }
+    struct fcast *f = lua_newuserdatauv(L, sizeof *f, 0);
+    if (fcast_init(f, (enum fcast_method)method, &p) != 0)
+        return luaL_error(L, "forecaster: parameters out of range for %s",
+                          name);
+    luaL_setmetatable(L, PLIB_FCAST);
+    return 1;
+}
+
+/* The forecasters' shared metatable, hidden from the policy. */
+static void plib_fcast_meta(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"update", plib_fc_update},
+        {"predict", plib_fc_predict},
+        {NULL, NULL},
+    };
+    if (!luaL_newmetatable(L, PLIB_FCAST)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+}
+
 void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
 {
     static const luaL_Reg fns[] = {
@@ -155,9 +271,11 @@ void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
         {"ewma", plib_ewma},
         {"history", plib_history},
         {"log", plib_log},
+        {"forecaster", plib_forecaster},
         {NULL, NULL},
     };
     env_index = lua_absindex(L, env_index);
+    plib_fcast_meta(L);
     lua_newtable(L);
     lua_pushlightuserdata(L, ctx);
     luaL_setfuncs(L, fns, 1);

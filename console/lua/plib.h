@@ -7,9 +7,12 @@
  *   wattson.ewma(prev, x, alpha)
  *   wattson.history(dev, signal, age)
  *   wattson.log(level, msg)  /  log(level, msg)
+ *   wattson.forecaster(method [, params]) -> f; f:update(x), f:predict(h)
  *
- * All of them allocate nothing: waterfill reads and writes tables the
- * policy made once, history reads the telemetry ring.  See
+ * All of them but forecaster allocate nothing: waterfill reads and writes
+ * tables the policy made once, history reads the telemetry ring;
+ * forecaster allocates its state once (make them in on_load), after
+ * which update and predict allocate nothing.  See
  * lua-policies/README.md for the exact contracts.
  */
 #ifndef WATTSON_PLIB_H

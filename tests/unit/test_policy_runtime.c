@@ -390,6 +390,79 @@ static void test_no_alloc(void)
     fx_close(&f);
 }
 
+/* wattson.forecaster: any signal's forecast from a policy, checked
+ * against closed-form cases by the policy itself (a failed assert is a
+ * policy error), made in on_load and allocation-free per tick; bad
+ * methods, parameters and horizons are errors that name themselves. */
+static void test_forecaster(void)
+{
+    static const char FC[] =
+        "local last, ewma, holt, ens, util\n"
+        "local k = 0\n"
+        "return { api = 1,\n"
+        "  on_load = function(ctx)\n"
+        "    last = wattson.forecaster('last')\n"
+        "    ewma = wattson.forecaster('ewma', { alpha = 0.5 })\n"
+        "    holt = wattson.forecaster('holt', { alpha = 1, beta = 1 })\n"
+        "    ens = wattson.forecaster('ensemble')\n"
+        "    util = wattson.forecaster('ensemble')\n"
+        "    assert(last:predict(1) ~= last:predict(1), 'NaN before data')\n"
+        "    assert(getmetatable(last) == false, 'metatable hidden')\n"
+        "  end,\n"
+        "  on_tick = function(state, out)\n"
+        "    k = k + 1\n"
+        "    last:update(k)\n"
+        "    assert(last:predict(3) == k)\n"
+        "    ewma:update(4)\n"
+        "    assert(ewma:predict(1) == 4)\n"
+        "    holt:update(2 * k)\n"
+        "    if k > 2 then assert(math.abs(holt:predict(5) - 2 * (k + 5)) "
+        "< 1e-9, 'a line') end\n"
+        "    ens:update(7)\n"
+        "    assert(math.abs(ens:predict(10) - 7) < 1e-12, 'a constant')\n"
+        "    ens:update(0/0) -- ignored\n"
+        "    util:update(state.dev.cpu0.sig.util)\n"
+        "    local u = util:predict(5)\n"
+        "    if u == u then assert(u >= 0 and u <= 1) end\n"
+        "    out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+        "  end }\n";
+    struct fx f;
+    if (!fx_open(&f, NULL))
+        return;
+    fx_ticks(&f, 2);
+    load_is(&f, FC, POLICY_SWAPPED, "forecaster policy");
+    fx_ticks_good(&f, 20);
+    T_CHECK(f.s->policy_errors == 0);
+    check_no_alloc(&f, "forecaster policy");
+    T_CHECK(f.s->policy_errors == 0);
+
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"wattson.forecaster('crystal-ball')",
+         "unknown method 'crystal-ball' (one of last, ewma, holt, ar, "
+         "ensemble, median, seasonal)"},
+        {"wattson.forecaster('ewma', { alpha = 2 })",
+         "parameters out of range for ewma"},
+        {"wattson.forecaster('ar', { ar_p = 9 })", "ar_p must be in 1..8"},
+        {"wattson.forecaster('ewma', { gamma = 1 })",
+         "unknown or out-of-range parameter gamma"},
+        {"wattson.forecaster('last'):predict(65)", "h must be in 1..64"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512], err[2048];
+        snprintf(text, sizeof text,
+                 "%s\nreturn { api = 1, on_tick = function() end }\n",
+                 bad[i].text);
+        int rc = load(&f, text, err, sizeof err);
+        T_CHECK(rc != POLICY_SWAPPED);
+        if (!strstr(err, bad[i].want))
+            fprintf(stderr, "forecaster case %zu: got '%s'\n", i, err);
+        T_CHECK(strstr(err, bad[i].want) != NULL);
+    }
+    fx_close(&f);
+}
+
 int main(void)
 {
     allocount_install();
@@ -399,5 +472,6 @@ int main(void)
     test_persist();
     test_limits();
     test_no_alloc();
+    test_forecaster();
     return fx_end("test_policy_runtime");
 }
