@@ -53,7 +53,9 @@
  *    bucket; the top bucket ends at the largest latency seen.  The error is
  *    below one bucket width (12.5 %), and zero where the buckets around the
  *    percentile are wholly covered by even slices.  It is recomputed only
- *    in intervals that served work.
+ *    in intervals that served work, and the scan resumes where the last
+ *    one stopped when nothing at or above that bucket changed since (the
+ *    same steps on the same numbers: see pu_lat_quantile).
  *
  * Tagged work.  pu_step_tagged adds work (the sim's pipeline traffic) to
  * the interval's batch and records the batch's tagged share; service within
@@ -68,6 +70,16 @@
 #include <string.h>
 
 static void pu_lat_init_edges(void);
+
+/* Cache line size assumed for the histogram's layout (pu.h). */
+#define PU_LINE 64
+/* log2(PU_LAT_SUB): a sub-bucket is that many leading mantissa bits. */
+#define PU_LAT_SUB_BITS 3
+_Static_assert(PU_LAT_SUB == 1 << PU_LAT_SUB_BITS,
+               "PU_LAT_SUB must be 2^PU_LAT_SUB_BITS");
+_Static_assert(sizeof(struct pu_lat_bin) == 16 &&
+                   offsetof(struct pu_lat, bin) == PU_LINE / 2,
+               "pu_lat: header and bins 0-1 fill a line, no bin straddles one");
 
 /* Throttling releases this many kelvin below the limit. */
 #define PU_THROTTLE_HYST_K 2.0
@@ -320,13 +332,18 @@ int pu_params_check(const struct pu_params *p, double ambient_c, char *err,
 
 int pu_init(struct pu *pu, const struct pu_params *p, double ambient_c)
 {
+    size_t lat_size = (sizeof *pu->lat + PU_LINE - 1) / PU_LINE * PU_LINE;
+
     memset(pu, 0, sizeof *pu);
     pu->ring = calloc(PU_RING_BATCHES, sizeof *pu->ring);
-    pu->lat = calloc(1, sizeof *pu->lat);
+    /* Line-aligned (see struct pu_lat); aligned_alloc wants a whole
+     * number of lines. */
+    pu->lat = aligned_alloc(PU_LINE, lat_size);
     if (!pu->ring || !pu->lat) {
         pu_fini(pu);
         return -1;
     }
+    memset(pu->lat, 0, sizeof *pu->lat);
     pu_lat_init_edges();
     pu->p = *p;
     for (size_t i = 0; i < p->n_pstates; i++) {
@@ -388,32 +405,36 @@ static double pu_lat_edge(size_t j, int upper)
     return pu_lat_edges[j + (upper ? 1 : 0)];
 }
 
+/* The bucket of latency v.  v / PU_LAT_MIN_S = 1.f * 2^E (it is >= 1 and
+ * finite): the octave is E and the sub-bucket the leading PU_LAT_SUB_BITS
+ * bits of f, read straight from the bits (the same numbers as frexp's
+ * exponent and truncated (2 m - 1) * PU_LAT_SUB, without the call). */
 static size_t pu_lat_bucket(double v)
 {
-    double m;
-    int e;
-    size_t k;
+    uint64_t bits, e;
 
     if (!(v >= PU_LAT_MIN_S))
         return 0;
-    m = frexp(v / PU_LAT_MIN_S, &e); /* v / min = m 2^e, m in [0.5, 1) */
-    if (e - 1 >= PU_LAT_OCTAVES)
+    v /= PU_LAT_MIN_S;
+    memcpy(&bits, &v, sizeof bits);
+    e = (bits >> 52) - 1023; /* v >= 1: the sign bit is clear */
+    if (e >= PU_LAT_OCTAVES)
         return PU_LAT_BUCKETS - 1;
-    k = (size_t)((2.0 * m - 1.0) * PU_LAT_SUB);
-    if (k >= PU_LAT_SUB)
-        k = PU_LAT_SUB - 1;
-    return 1 + (size_t)(e - 1) * PU_LAT_SUB + k;
+    return 1 + (size_t)e * PU_LAT_SUB +
+           (size_t)((bits >> (52 - PU_LAT_SUB_BITS)) & (PU_LAT_SUB - 1));
 }
 
-/* Adds x op whose latencies are spread evenly over [a, b]. */
-static void pu_lat_add(struct pu_lat *l, double a, double b, double x)
+/* Adds x op whose latencies are spread evenly over [a, b]; returns the
+ * highest bucket it changed (0 when it added nothing, which a caller reads
+ * as bucket 0 changed: only cautious). */
+static size_t pu_lat_add(struct pu_lat *l, double a, double b, double x)
 {
     const double lmax = pu_lat_edge(PU_LAT_BUCKETS - 1, 1);
     size_t ja, jb;
     double rho, wa, wb;
 
     if (!(x > 0))
-        return;
+        return 0;
     a = a < 0 ? 0 : a > lmax ? lmax : a;
     b = b < a ? a : b > lmax ? lmax : b;
     l->total += x;
@@ -423,44 +444,71 @@ static void pu_lat_add(struct pu_lat *l, double a, double b, double x)
     jb = pu_lat_bucket(b);
     if (jb > l->top)
         l->top = jb;
+    l->last = jb;
     if (ja == jb || !(b > a)) {
-        l->w[jb] += x;
-        return;
+        l->bin[jb].w += x;
+        return jb;
     }
     rho = x / (b - a);
     wa = rho * (pu_lat_edge(ja, 1) - a);
     wa = wa < 0 ? 0 : wa > x ? x : wa;
     wb = rho * (b - pu_lat_edge(jb, 0));
     wb = wb < 0 ? 0 : wb > x - wa ? x - wa : wb;
-    l->w[ja] += wa;
-    l->w[jb] += wb;
+    l->bin[ja].w += wa;
+    l->bin[jb].w += wb;
     if (jb > ja + 1) {
-        l->dens[ja + 1] += rho;
-        l->dens[jb] -= rho;
+        l->bin[ja + 1].dens += rho;
+        l->bin[jb].dens -= rho;
     }
+    return jb;
 }
 
-/* The q-quantile (q close to 1), scanning down from the top bucket. */
-static double pu_lat_quantile(const struct pu_lat *l, double q)
+/* The q-quantile (q close to 1), scanning down from the top bucket.
+ * Resuming.  The scan's state on reaching bucket j (the weight above it
+ * and the density sum) depends only on the buckets above j, on top and on
+ * max_s; the buckets it passed did not stop it because their cumulated
+ * weight stayed below the tail, which only grows with the total.  So when
+ * everything added since the last scan lies below the bucket that scan
+ * stopped at (`changed`, the highest bucket touched since, is lower), a
+ * scan from there with the saved state takes exactly the steps, and gives
+ * exactly the number, of a scan from the top.  q must not change between
+ * calls that share `r`. */
+static double pu_lat_quantile(const struct pu_lat *l, double q, size_t changed,
+                              struct pu_lat_resume *r)
 {
     double tail = (1.0 - q) * l->total, above = 0, suf = 0;
+    size_t j = l->top + 1;
 
-    if (!(l->total > 0))
+    if (!(l->total > 0)) {
+        r->ok = 0;
         return NAN;
-    for (size_t j = l->top + 1; j-- > 0;) {
+    }
+    if (r->ok && changed < r->j) {
+        j = r->j + 1;
+        above = r->above;
+        suf = r->suf;
+    }
+    while (j-- > 0) {
         double lo = pu_lat_edge(j, 0), hi = pu_lat_edge(j, 1);
         /* Bucket j's density is minus the sum of dens above j (the
          * differences sum to zero). */
-        double wj = l->w[j] - suf * (hi - lo);
-        suf += l->dens[j];
+        double wj = l->bin[j].w - suf * (hi - lo);
+        double suf_j = suf;
+        suf += l->bin[j].dens;
         if (j == l->top && l->max_s < hi)
             hi = l->max_s > lo ? l->max_s : lo;
         if (!(wj > 0))
             continue;
-        if (above + wj >= tail)
+        if (above + wj >= tail) {
+            r->ok = 1;
+            r->j = j;
+            r->above = above;
+            r->suf = suf_j;
             return hi - (tail - above) / wj * (hi - lo);
+        }
         above += wj;
     }
+    r->ok = 0;
     return 0.0;
 }
 
@@ -526,6 +574,7 @@ void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
     double thr = p->pstates[k].freq_hz * p->ops_per_cycle;
     double cap_ops = thr * dt;
     double budget = cap_ops, s = t0, served = 0.0, served_tagged = 0.0;
+    size_t jmax = 0; /* highest latency bucket this step changed */
     double a, pw, target;
 
     pu->ps = k;
@@ -536,7 +585,8 @@ void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
                 &pu->ring[(pu->head + pu->count) % PU_RING_BATCHES];
             b->t_arr = t0;
             b->rem = arrive;
-            b->tag = tagged / arrive;
+            /* Untagged: the +0 the division would give, without it. */
+            b->tag = tagged > 0 ? tagged / arrive : 0.0;
             pu->count++;
         } else {
             struct pu_batch *b =
@@ -552,8 +602,11 @@ void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
         int done = b->rem <= budget;
         double x = done ? b->rem : budget;
         double span = x / thr;
+        size_t jb;
         pu->wait += x * (s + 0.5 * span - b->t_arr);
-        pu_lat_add(pu->lat, s - b->t_arr, s + span - b->t_arr, x);
+        jb = pu_lat_add(pu->lat, s - b->t_arr, s + span - b->t_arr, x);
+        if (jb > jmax)
+            jmax = jb;
         served_tagged += x * b->tag;
         s += span;
         budget -= x;
@@ -570,7 +623,7 @@ void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
     pu->work_served += served;
     pu->served_tagged = served_tagged;
     if (served > 0)
-        pu->latency_p99 = pu_lat_quantile(pu->lat, 0.99);
+        pu->latency_p99 = pu_lat_quantile(pu->lat, 0.99, jmax, &pu->lat_res);
     /* An empty FIFO restarts at slot 0, so that a unit keeping up reuses
      * one cached slot instead of streaming through the whole ring. */
     if (pu->count == 0)

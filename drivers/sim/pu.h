@@ -63,14 +63,30 @@ struct pu_batch {
 /* Op-weighted histogram of the latency (completion - arrival) of all work
  * served so far.  Work served as a fluid has latencies spread evenly over
  * an interval: buckets wholly inside it get a density (op/s) through the
- * difference array `dens` (bucket j's density is the sum of dens[0..j]),
- * the two end buckets get their share in `w` directly. */
+ * differences in `dens` (bucket j's density is the sum of bin[0..j].dens),
+ * the two end buckets get their share in `w` directly.  A bucket's two
+ * numbers sit side by side and the header shares a cache line with buckets
+ * 0 and 1 (allocated 64-byte aligned), so that a step touches a few lines
+ * of the histogram rather than a few per array. */
+struct pu_lat_bin {
+    double w;    /* op */
+    double dens; /* op/s, differences */
+};
+
 struct pu_lat {
-    double w[PU_LAT_BUCKETS];    /* op */
-    double dens[PU_LAT_BUCKETS]; /* op/s, differences */
-    double total;                /* op */
-    double max_s;                /* largest latency seen */
-    size_t top;                  /* highest bucket with any weight */
+    double total; /* op */
+    double max_s; /* largest latency seen */
+    size_t top;   /* highest bucket with any weight */
+    size_t last;  /* bucket of the last slice's end: a prefetch hint */
+    struct pu_lat_bin bin[PU_LAT_BUCKETS];
+};
+
+/* Where the last percentile scan stopped: the state it had on reaching
+ * bucket j (see pu_lat_quantile). */
+struct pu_lat_resume {
+    int ok;
+    size_t j;
+    double above, suf;
 };
 
 struct pu {
@@ -106,6 +122,7 @@ struct pu {
     struct pu_batch *ring;
     size_t head, count;
     struct pu_lat *lat;
+    struct pu_lat_resume lat_res;
 };
 
 /* The built-in parts, terminated by an entry with name NULL. */
@@ -145,5 +162,33 @@ double pu_temp_ref(const struct pu *pu);
 double pu_freq(const struct pu *pu);       /* clock of the last interval */
 double pu_throughput(const struct pu *pu); /* op/s at that clock */
 double pu_max_throughput(const struct pu *pu);
+
+/* A hint to bring the line at p into the cache, for writing. */
+#if defined(__GNUC__)
+#define PU_PREFETCH(p) __builtin_prefetch((p), 1)
+#else
+#define PU_PREFETCH(p) ((void)(p))
+#endif
+
+/* Cache hints for a caller stepping many units in turn (the sim steps
+ * hundreds, and its host evicts them between reads): what the unit's next
+ * step touches outside struct pu, the FIFO's head batch and the
+ * histogram's header; then, reading that header (so some steps later),
+ * the histogram's top buckets, which the percentile scans, and the bucket
+ * the last slice ended in, which the next one likely hits.  They change
+ * nothing. */
+static inline void pu_prefetch(const struct pu *pu)
+{
+    PU_PREFETCH(&pu->ring[pu->head]);
+    PU_PREFETCH(pu->lat);
+}
+
+static inline void pu_prefetch_top(const struct pu *pu)
+{
+    const struct pu_lat *l = pu->lat;
+    PU_PREFETCH(&l->bin[l->top]);
+    PU_PREFETCH(&l->bin[l->top >= 3 ? l->top - 3 : 0]);
+    PU_PREFETCH(&l->bin[l->last]);
+}
 
 #endif

@@ -1265,11 +1265,89 @@ static void sim_fini(void *state)
     sim_free(state);
 }
 
+/* Device d's signals into v and ok (SIM_NSIG each); `have`: at least one
+ * interval has been simulated. */
+static void sim_report(const struct sim_dev *d, int have, double *v,
+                       uint8_t *ok)
+{
+    const struct pu *pu = &d->pu;
+
+    v[SIM_UTIL] = have ? pu->util : 0;
+    v[SIM_FREQ] = pu_freq(pu);
+    v[SIM_POWER] = have ? pu->power_w : 0;
+    v[SIM_ENERGY] = pu->energy_j;
+    v[SIM_TEMP] = pu->temp_c;
+    v[SIM_THROUGHPUT] = pu_throughput(pu);
+    v[SIM_BACKLOG] = pu->backlog;
+    v[SIM_WORK_ARRIVED] = pu->work_arrived;
+    v[SIM_WORK_SERVED] = pu->work_served;
+    v[SIM_WAIT] = pu->wait;
+    v[SIM_DEADLINE_MISSES] = pu->deadline_misses;
+    v[SIM_PRIORITY] = d->priority;
+    v[SIM_TEMP_LIMIT] = pu->p.temp_limit_c;
+    v[SIM_DEADLINE] = pu->p.deadline_s;
+    v[SIM_LATENCY_P99] = pu->latency_p99;
+    v[SIM_DEMAND_NEXT] = have ? d->demand_next : NAN;
+    memset(ok, 1, SIM_NSIG);
+    /* Before any interval there is no util or power: missing is not
+     * zero.  Likewise a percentile before any work was served, and the
+     * next tick's demand before the tick length is known. */
+    ok[SIM_UTIL] = (uint8_t)have;
+    ok[SIM_POWER] = (uint8_t)have;
+    ok[SIM_LATENCY_P99] = (uint8_t)!isnan(pu->latency_p99);
+    ok[SIM_DEMAND_NEXT] = (uint8_t)have;
+}
+
+/* Advances every device over [a, b] (ns since the origin; host time `now`)
+ * and reports it.  One pass, so that a device's state is brought into the
+ * cache once per read: a device's workload is its own (its own generator),
+ * so drawing it ahead right after its step gives the numbers that drawing
+ * it after every step would.  Only a stage's demand_next depends on other
+ * devices, through the work sent to it, and is completed after the sends. */
+static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
+                        double *values, uint8_t *valid)
+{
+    uint64_t dt_ns = b - a;
+    double t0 = (double)a * 1e-9;
+    double dt = (double)dt_ns * 1e-9;
+
+    for (size_t i = 0; i < s->n; i++) {
+        struct sim_dev *d = &s->devs[i];
+        double dem;
+        if (i + 2 < s->n)
+            pu_prefetch(&s->devs[i + 2].pu);
+        if (i + 1 < s->n)
+            pu_prefetch_top(&s->devs[i + 1].pu);
+        dem = sim_take_demand(d, a, b);
+        if (d->pipe >= 0)
+            pu_step_tagged(
+                &d->pu, t0, dt, dem,
+                sim_hop_take(&s->pipes[d->pipe].st[d->stage].in, now));
+        else
+            pu_step(&d->pu, t0, dt, dem);
+        /* Everything that arrives in [now, now + dt) is known now. */
+        sim_draw_ahead(d, b, dt_ns);
+        d->demand_next = d->pend_d * pu_max_throughput(&d->pu);
+        sim_report(d, 1, values + i * SIM_NSIG, valid + i * SIM_NSIG);
+    }
+    s->last_ns = now;
+    s->have_interval = 1;
+    sim_pipes_send(s, now, dt_ns);
+    for (size_t p = 0; p < s->n_pipes; p++) {
+        const struct sim_pipe *pl = &s->pipes[p];
+        for (size_t k = 0; k < pl->n_stages; k++) {
+            size_t i = pl->st[k].dev;
+            struct sim_dev *d = &s->devs[i];
+            d->demand_next += sim_hop_peek(&pl->st[k].in, now + dt_ns) / dt;
+            values[i * SIM_NSIG + SIM_DEMAND_NEXT] = d->demand_next;
+        }
+    }
+}
+
 static int sim_read(void *state, double *values, uint8_t *valid, size_t n)
 {
     struct sim *s = state;
     uint64_t now;
-    int have;
 
     if (!s || n != s->n * SIM_NSIG)
         return WATTSON_ERR;
@@ -1279,69 +1357,14 @@ static int sim_read(void *state, double *values, uint8_t *valid, size_t n)
         s->origin_ns = now;
         s->last_ns = now;
     } else if (now > s->last_ns) {
-        uint64_t a = s->last_ns - s->origin_ns, b = now - s->origin_ns;
-        uint64_t dt_ns = b - a;
-        double t0 = (double)a * 1e-9;
-        double dt = (double)dt_ns * 1e-9;
-        for (size_t i = 0; i < s->n; i++) {
-            struct sim_dev *d = &s->devs[i];
-            double dem = sim_take_demand(d, a, b);
-            if (d->pipe >= 0)
-                pu_step_tagged(
-                    &d->pu, t0, dt, dem,
-                    sim_hop_take(&s->pipes[d->pipe].st[d->stage].in, now));
-            else
-                pu_step(&d->pu, t0, dt, dem);
-        }
-        s->last_ns = now;
-        s->have_interval = 1;
-        sim_pipes_send(s, now, dt_ns);
-        /* Everything that arrives in [now, now + dt) is known now. */
-        for (size_t i = 0; i < s->n; i++) {
-            struct sim_dev *d = &s->devs[i];
-            sim_draw_ahead(d, b, dt_ns);
-            d->demand_next = d->pend_d * pu_max_throughput(&d->pu);
-            if (d->pipe >= 0)
-                d->demand_next +=
-                    sim_hop_peek(&s->pipes[d->pipe].st[d->stage].in,
-                                 now + dt_ns) /
-                    dt;
-        }
+        sim_advance(s, now, s->last_ns - s->origin_ns, now - s->origin_ns,
+                    values, valid);
+        return WATTSON_OK;
     }
     /* A clock that did not advance (or went back) only reports. */
-
-    have = s->have_interval;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct sim_dev *d = &s->devs[i];
-        const struct pu *pu = &d->pu;
-        double *v = values + i * SIM_NSIG;
-        uint8_t *ok = valid + i * SIM_NSIG;
-
-        v[SIM_UTIL] = have ? pu->util : 0;
-        v[SIM_FREQ] = pu_freq(pu);
-        v[SIM_POWER] = have ? pu->power_w : 0;
-        v[SIM_ENERGY] = pu->energy_j;
-        v[SIM_TEMP] = pu->temp_c;
-        v[SIM_THROUGHPUT] = pu_throughput(pu);
-        v[SIM_BACKLOG] = pu->backlog;
-        v[SIM_WORK_ARRIVED] = pu->work_arrived;
-        v[SIM_WORK_SERVED] = pu->work_served;
-        v[SIM_WAIT] = pu->wait;
-        v[SIM_DEADLINE_MISSES] = pu->deadline_misses;
-        v[SIM_PRIORITY] = d->priority;
-        v[SIM_TEMP_LIMIT] = pu->p.temp_limit_c;
-        v[SIM_DEADLINE] = pu->p.deadline_s;
-        v[SIM_LATENCY_P99] = pu->latency_p99;
-        v[SIM_DEMAND_NEXT] = have ? d->demand_next : NAN;
-        memset(ok, 1, SIM_NSIG);
-        /* Before any interval there is no util or power: missing is not
-         * zero.  Likewise a percentile before any work was served, and the
-         * next tick's demand before the tick length is known. */
-        ok[SIM_UTIL] = (uint8_t)have;
-        ok[SIM_POWER] = (uint8_t)have;
-        ok[SIM_LATENCY_P99] = (uint8_t)!isnan(pu->latency_p99);
-        ok[SIM_DEMAND_NEXT] = (uint8_t)have;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        sim_report(&s->devs[i], s->have_interval, values + i * SIM_NSIG,
+                   valid + i * SIM_NSIG);
     return WATTSON_OK;
 }
 
