@@ -21,20 +21,22 @@
  *   need     demand x headroom (1.1) + backlog / (deadline / 2)
  *
  * State k of PU i serves s_ik = min(need, opc_i f_k) op/s (opc_i = the
- * measured throughput per Hz) at power
- *   p_ik = kappa_i (idle_k + (busy_k - idle_k) min(1, need / (opc_i f_k)))
- * where kappa_i is the running ratio of measured to tabulated power (it
- * absorbs the temperature's effect on leakage and table error).  Its
- * worth is w_i s_ik / need: the priority-weighted share of its demand
- * served, so units of work never compare across a CPU and a GPU.
+ * measured throughput per Hz) at the power it draws fully busy,
+ *   p_ik = kappa_i busy_k
+ * (the cap must let the state run whatever the queue holds), where
+ * kappa_i is the running ratio of measured to tabulated power (it absorbs
+ * the temperature's effect on leakage and table error).  Its worth is
+ * w_i s_ik / max(demand_i, 1 % of its top capacity): the priority-weighted
+ * share of its own demand served, so units of work never compare across a
+ * CPU and a GPU.
  *
  * broker_waterfill then spends the budget left after the unbrokered
- * devices' measured power.  A decrease is held back, while the budget
+ * devices' measured power (greedy by worth per watt, then swaps for the
+ * big steps greedy strands).  A decrease is held back, while the budget
  * allows, until it has been wanted 3 ticks in a row, and for good when it
  * saves less than 3 % of the PU's top busy power (hysteresis: no flapping
- * between neighbouring states on noise).  Power caps are the
- * predicted powers plus the unspent budget shared in proportion to each
- * PU's room up to its busy power at the chosen state, so the caps never
+ * between neighbouring states on noise).  Power caps are those powers
+ * plus the unspent budget shared in proportion to them, so the caps never
  * add up to more than the budget.
  */
 #include "broker.h"
@@ -394,8 +396,7 @@ static void broker_destroy(void *state)
     free(b);
 }
 
-/* ---- per tick ---------------------------------------------------------------
- */
+/* ---- per tick ---------------------------------------------------------- */
 
 /* Index of the highest state at or below `f` (the sim's and cpufreq's
  * rounding of a frequency target), 0 below the lowest. */
