@@ -1,0 +1,723 @@
+/*
+ * cpufreq - Linux cpufreq policies as wattson devices (issue #6).
+ *
+ * Reads /sys/devices/system/cpu/cpufreq/policyN/ (see the kernel's
+ * Documentation/admin-guide/pm/cpufreq.rst); every value there is in kHz.
+ * One device per policy directory, named "cpufreqN", kind "cpu", in
+ * policy-number order, with:
+ *
+ *   signal  freq         gauge     Hz  scaling_cur_freq
+ *   signal  freq_min     gauge     Hz  scaling_min_freq
+ *   signal  freq_max     gauge     Hz  scaling_max_freq
+ *   signal  cpuinfo_min  constant  Hz  cpuinfo_min_freq (read at init)
+ *   signal  cpuinfo_max  constant  Hz  cpuinfo_max_freq (read at init)
+ *   control freq                   Hz  scaling_max_freq (read and written),
+ *                                      range cpuinfo_min..cpuinfo_max
+ *
+ * and, when scaling_available_frequencies exists (acpi-cpufreq; not
+ * intel_pstate or amd-pstate), an ABI 1.1 P-state table whose powers are a
+ * model, not a measurement (see pstate_model below and README.md).
+ *
+ * Lab configuration (the plugin's entry in the lab file):
+ *
+ *   root   string  $WATTSON_SYSFS_ROOT or ""  prefix put before /sys (a
+ *                  fixture tree); relative: against the lab's directory
+ *   tdp_w  number  15   power of one policy fully busy at its top clock, W,
+ *                       for the P-state model
+ *
+ * The plugin is not flagged simulated: the host holds its writes back
+ * unless wattson runs with --allow-writes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wattson/plugin.h"
+
+#define CF_SYSDIR "/sys/devices/system/cpu/cpufreq"
+#define CF_KHZ 1e3         /* Hz per kHz: every cpufreq file is in kHz */
+#define CF_TDP_W 15.0      /* default tdp_w, W per policy */
+#define CF_STATIC_FRAC 0.3 /* share of tdp_w the model calls static */
+#define CF_TEMP_REF_C 60.0 /* die temperature the model's powers hold at */
+#define CF_MAX_STATES 64   /* the loader's PLUG_MAX_PSTATES */
+#define CF_MAX_POLICIES 4096
+
+/*
+ * The hardware interface as data (GEOPM style, as plugins/template): the
+ * file in each policy directory and whether it is read every tick.
+ */
+enum { CF_A_CUR, CF_A_SMIN, CF_A_SMAX, CF_A_CMIN, CF_A_CMAX, CF_NATTR };
+
+static const char *const cf_files[CF_NATTR] = {
+    [CF_A_CUR] = "scaling_cur_freq",  [CF_A_SMIN] = "scaling_min_freq",
+    [CF_A_SMAX] = "scaling_max_freq", [CF_A_CMIN] = "cpuinfo_min_freq",
+    [CF_A_CMAX] = "cpuinfo_max_freq",
+};
+
+/* A device's signals, in inventory order; each reads one attribute. */
+struct cf_sig {
+    const char *name;
+    int attr;
+    int behaviour;
+    const char *description;
+};
+
+enum { CF_NSIG = 5 };
+
+static const struct cf_sig cf_sigs[CF_NSIG] = {
+    {WATTSON_SIG_FREQ, CF_A_CUR, WATTSON_GAUGE,
+     "current clock (scaling_cur_freq)"},
+    {"freq_min", CF_A_SMIN, WATTSON_GAUGE,
+     "lowest clock the governor may pick (scaling_min_freq)"},
+    {"freq_max", CF_A_SMAX, WATTSON_GAUGE,
+     "highest clock the governor may pick (scaling_max_freq)"},
+    {"cpuinfo_min", CF_A_CMIN, WATTSON_CONSTANT,
+     "lowest clock of the hardware (cpuinfo_min_freq)"},
+    {"cpuinfo_max", CF_A_CMAX, WATTSON_CONSTANT,
+     "highest clock of the hardware (cpuinfo_max_freq)"},
+};
+
+/* The one control of each device and the attribute it writes. */
+#define CF_CTL_ATTR CF_A_SMAX
+
+struct cf_policy {
+    unsigned num;                  /* N of policyN */
+    char name[24];                 /* "cpufreqN" */
+    char *path[CF_NATTR];          /* precomputed at init */
+    double konst[CF_NATTR];        /* constants, Hz (cpuinfo_*) */
+    int have_konst[CF_NATTR];      /* the constant could be read */
+    double freq_hz[CF_MAX_STATES]; /* P-state table, when any */
+    double busy_w[CF_MAX_STATES];
+    double idle_w[CF_MAX_STATES];
+    size_t n_states;
+};
+
+/* Everything the plugin owns; freed by fini (or by init on failure). */
+struct cf {
+    const struct wattson_host *host; /* valid until fini */
+    char *dir;                       /* ROOT/sys/devices/system/cpu/cpufreq */
+    struct cf_policy *pol;
+    size_t n_pol;
+    struct wattson_device_desc *devices;
+    struct wattson_signal_desc *signals;
+    struct wattson_control_desc *controls;
+    struct wattson_pstate_table *pstates;
+    size_t n_pstates;
+};
+
+static char *cf_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + 1 + strlen(b) + 1;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* Reads a whole small sysfs file into buf (NUL-terminated).  Returns the
+ * length, or -1 with errno set. */
+static ssize_t cf_slurp(const char *path, char *buf, size_t size)
+{
+    ssize_t got, len = 0;
+    int fd, e;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        got = read(fd, buf + len, size - 1 - (size_t)len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += got;
+        if ((size_t)len >= size - 1)
+            break;
+    }
+    e = errno;
+    close(fd);
+    if (got < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+/* Parses one non-negative integer in kHz ("2400000\n").  Anything else
+ * ("<unknown>", empty, trailing junk) is refused. */
+static int cf_parse_khz(const char *s, double *hz)
+{
+    char *end;
+    unsigned long long v;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s)
+        return -1;
+    while (*end == ' ' || *end == '\t' || *end == '\n')
+        end++;
+    if (*end != '\0')
+        return -1;
+    *hz = (double)v * CF_KHZ;
+    return 0;
+}
+
+/* Reads one kHz file as Hz.  0, or -1 (errno set where the system said
+ * why; EINVAL for a file that holds no number). */
+static int cf_read_hz(const char *path, double *hz)
+{
+    char buf[64];
+
+    if (cf_slurp(path, buf, sizeof buf) < 0)
+        return -1;
+    if (cf_parse_khz(buf, hz) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static int cf_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * The P-state power model.  cpufreq says nothing about power, so this is
+ * an estimate a broker can work with, deliberately on the high side:
+ *
+ *   busy(f) = static + dynamic * (f / f_top)^3,  idle(f) = static
+ *   static  = CF_STATIC_FRAC * tdp_w,  dynamic = tdp_w - static
+ *
+ * (dynamic power ~ C V^2 f with V roughly proportional to f), so the top
+ * state draws tdp_w fully busy.  f_top is the table's highest state.
+ */
+static void cf_pstate_model(struct cf_policy *p, double tdp_w)
+{
+    double f_top = p->freq_hz[p->n_states - 1];
+    double stat = CF_STATIC_FRAC * tdp_w, dyn = tdp_w - stat;
+
+    for (size_t k = 0; k < p->n_states; k++) {
+        double r = p->freq_hz[k] / f_top;
+
+        p->busy_w[k] = stat + dyn * r * r * r;
+        p->idle_w[k] = stat;
+    }
+}
+
+/* scaling_available_frequencies: kHz values separated by blanks, in the
+ * driver's order (acpi-cpufreq lists them decreasing).  Sorted increasing,
+ * duplicates dropped; above CF_MAX_STATES states an even subset is kept,
+ * lowest and highest included.  No file or no number: no table. */
+static void cf_read_states(struct cf_policy *p, const char *dir, double tdp_w)
+{
+    char *path = cf_join(dir, "scaling_available_frequencies");
+    char buf[4096], *s, *end;
+    double all[512];
+    size_t n = 0, m = 0;
+
+    p->n_states = 0;
+    if (!path)
+        return;
+    if (cf_slurp(path, buf, sizeof buf) < 0) {
+        free(path);
+        return;
+    }
+    free(path);
+    for (s = buf; n < sizeof all / sizeof all[0];) {
+        unsigned long long v;
+
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (*s < '0' || *s > '9')
+            break;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s)
+            break;
+        s = end;
+        if (v > 0)
+            all[n++] = (double)v * CF_KHZ;
+    }
+    if (n == 0)
+        return;
+    qsort(all, n, sizeof all[0], cf_cmp_double);
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || all[i] > all[m - 1])
+            all[m++] = all[i];
+    if (m <= CF_MAX_STATES) {
+        memcpy(p->freq_hz, all, m * sizeof all[0]);
+        p->n_states = m;
+    } else {
+        for (size_t k = 0; k < CF_MAX_STATES; k++)
+            p->freq_hz[k] = all[k * (m - 1) / (CF_MAX_STATES - 1)];
+        p->n_states = CF_MAX_STATES;
+    }
+    cf_pstate_model(p, tdp_w);
+}
+
+static int cf_policy_cmp(const void *a, const void *b)
+{
+    const struct cf_policy *x = a, *y = b;
+
+    return (x->num > y->num) - (x->num < y->num);
+}
+
+/* "policyN" with N decimal: N, else -1. */
+static long cf_policy_num(const char *name)
+{
+    char *end;
+    unsigned long v;
+
+    if (strncmp(name, "policy", 6) != 0 || name[6] < '0' || name[6] > '9')
+        return -1;
+    errno = 0;
+    v = strtoul(name + 6, &end, 10);
+    if (errno != 0 || *end != '\0' || v > 0xffffffu)
+        return -1;
+    return (long)v;
+}
+
+static void cf_free(struct cf *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_pol; i++)
+        for (int a = 0; a < CF_NATTR; a++)
+            free(t->pol[i].path[a]);
+    free(t->pol);
+    free(t->devices);
+    free(t->signals);
+    free(t->controls);
+    free(t->pstates);
+    free(t->dir);
+    free(t);
+}
+
+/* Optional number at `key`: keeps *out when absent, refuses other types. */
+static int cf_cfg_number(const struct wattson_host *h, const char *key,
+                         double *out, char *err, size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, key);
+
+    if (type == WATTSON_CFG_NONE)
+        return WATTSON_OK;
+    if (type != WATTSON_CFG_NUMBER) {
+        snprintf(err, errlen, "cpufreq: config key '%s': expected a number",
+                 key);
+        return WATTSON_ERR_CONFIG;
+    }
+    (void)h->cfg_number(h->ctx, key, out);
+    if (!isfinite(*out)) {
+        snprintf(err, errlen, "cpufreq: config key '%s': not a finite number",
+                 key);
+        return WATTSON_ERR_CONFIG;
+    }
+    return WATTSON_OK;
+}
+
+/* root: the lab's, else $WATTSON_SYSFS_ROOT, else "" (the real /sys). */
+static int cf_configure(struct cf *t, const struct wattson_host *h,
+                        double *tdp_w, char *err, size_t errlen)
+{
+    const char *root = NULL;
+    char *rootdir = NULL;
+    int type = h->cfg_type(h->ctx, "root"), rc;
+    size_t n;
+
+    if (type == WATTSON_CFG_STRING)
+        root = h->cfg_string(h->ctx, "root");
+    else if (type != WATTSON_CFG_NONE) {
+        snprintf(err, errlen, "cpufreq: config key 'root': expected a string");
+        return WATTSON_ERR_CONFIG;
+    }
+    if (!root)
+        root = getenv("WATTSON_SYSFS_ROOT");
+    if (!root)
+        root = "";
+    /* A relative root is the lab's: resolve it like every other path. */
+    if (*root && root[0] != '/' && h->lab_dir && *h->lab_dir)
+        rootdir = cf_join(h->lab_dir, root);
+    else
+        rootdir = strdup(root);
+    if (!rootdir) {
+        snprintf(err, errlen, "cpufreq: out of memory");
+        return WATTSON_ERR;
+    }
+    /* Drop trailing slashes so messages read ROOT/sys/..., not ROOT//sys. */
+    n = strlen(rootdir);
+    while (n > 0 && rootdir[n - 1] == '/')
+        rootdir[--n] = '\0';
+    n += sizeof CF_SYSDIR;
+    t->dir = malloc(n);
+    if (t->dir)
+        snprintf(t->dir, n, "%s%s", rootdir, CF_SYSDIR);
+    free(rootdir);
+    if (!t->dir) {
+        snprintf(err, errlen, "cpufreq: out of memory");
+        return WATTSON_ERR;
+    }
+    *tdp_w = CF_TDP_W;
+    if ((rc = cf_cfg_number(h, "tdp_w", tdp_w, err, errlen)) != WATTSON_OK)
+        return rc;
+    if (!(*tdp_w > 0 && *tdp_w <= 10000)) {
+        snprintf(err, errlen,
+                 "cpufreq: config key 'tdp_w': %g W must be in (0, 10000]",
+                 *tdp_w);
+        return WATTSON_ERR_CONFIG;
+    }
+    return WATTSON_OK;
+}
+
+/* Finds the policyN directories, sorted by N. */
+static int cf_scan(struct cf *t, char *err, size_t errlen)
+{
+    DIR *d = opendir(t->dir);
+    struct dirent *e;
+    size_t cap = 0;
+
+    if (!d) {
+        snprintf(err, errlen, "cpufreq: no cpufreq policies under %s (%s)",
+                 t->dir, strerror(errno));
+        return WATTSON_ERR_UNSUPPORTED;
+    }
+    while ((e = readdir(d)) != NULL) {
+        long num = cf_policy_num(e->d_name);
+        char *pdir;
+        struct stat st;
+
+        if (num < 0)
+            continue;
+        pdir = cf_join(t->dir, e->d_name);
+        if (!pdir || stat(pdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            free(pdir);
+            continue;
+        }
+        free(pdir);
+        if (t->n_pol == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            struct cf_policy *np;
+
+            if (ncap > CF_MAX_POLICIES ||
+                !(np = realloc(t->pol, ncap * sizeof *np))) {
+                closedir(d);
+                snprintf(err, errlen, "cpufreq: too many policies under %s",
+                         t->dir);
+                return WATTSON_ERR;
+            }
+            t->pol = np;
+            cap = ncap;
+        }
+        memset(&t->pol[t->n_pol], 0, sizeof t->pol[0]);
+        t->pol[t->n_pol++].num = (unsigned)num;
+    }
+    closedir(d);
+    if (t->n_pol == 0) {
+        snprintf(err, errlen,
+                 "cpufreq: no cpufreq policies under %s (no policyN "
+                 "directories)",
+                 t->dir);
+        return WATTSON_ERR_UNSUPPORTED;
+    }
+    qsort(t->pol, t->n_pol, sizeof t->pol[0], cf_policy_cmp);
+    return WATTSON_OK;
+}
+
+/* Paths, constants and the P-state table of policy i.  Returns
+ * WATTSON_OK, WATTSON_ERR (out of memory) or 1: the policy is unusable (an
+ * inactive policy - all its CPUs offline - answers EBUSY) and is left out
+ * with a warning. */
+static int cf_policy_setup(struct cf *t, size_t i, double tdp_w, char *err,
+                           size_t errlen)
+{
+    struct cf_policy *p = &t->pol[i];
+    char sub[32];
+    char *pdir;
+
+    snprintf(sub, sizeof sub, "policy%u", p->num);
+    snprintf(p->name, sizeof p->name, "cpufreq%u", p->num);
+    pdir = cf_join(t->dir, sub);
+    if (!pdir)
+        goto oom;
+    for (int a = 0; a < CF_NATTR; a++)
+        if (!(p->path[a] = cf_join(pdir, cf_files[a]))) {
+            free(pdir);
+            goto oom;
+        }
+    for (int a = CF_A_CMIN; a <= CF_A_CMAX; a++)
+        p->have_konst[a] = cf_read_hz(p->path[a], &p->konst[a]) == 0;
+    if (!p->have_konst[CF_A_CMIN] || !p->have_konst[CF_A_CMAX] ||
+        !(p->konst[CF_A_CMIN] > 0 &&
+          p->konst[CF_A_CMIN] <= p->konst[CF_A_CMAX])) {
+        t->host->log(t->host->ctx, WATTSON_LOG_WARN,
+                     "cpufreq: %s left out: cpuinfo_min_freq/"
+                     "cpuinfo_max_freq unreadable or inconsistent",
+                     pdir);
+        free(pdir);
+        return 1;
+    }
+    cf_read_states(p, pdir, tdp_w);
+    free(pdir);
+    return WATTSON_OK;
+oom:
+    snprintf(err, errlen, "cpufreq: out of memory");
+    return WATTSON_ERR;
+}
+
+static int cf_build(struct cf *t, double tdp_w, char *err, size_t errlen)
+{
+    size_t n = 0, k = 0;
+    int rc;
+
+    /* Set every policy up, keeping the usable ones in order. */
+    for (size_t i = 0; i < t->n_pol; i++) {
+        rc = cf_policy_setup(t, i, tdp_w, err, errlen);
+        if (rc == WATTSON_OK) {
+            if (n != i) {
+                t->pol[n] = t->pol[i];
+                memset(t->pol[i].path, 0, sizeof t->pol[i].path);
+            }
+            n++;
+            continue;
+        }
+        for (int a = 0; a < CF_NATTR; a++) {
+            free(t->pol[i].path[a]);
+            t->pol[i].path[a] = NULL;
+        }
+        if (rc != 1)
+            return rc;
+    }
+    t->n_pol = n;
+    if (n == 0) {
+        snprintf(err, errlen,
+                 "cpufreq: no cpufreq policies under %s (none has readable "
+                 "cpuinfo_min_freq/cpuinfo_max_freq)",
+                 t->dir);
+        return WATTSON_ERR_UNSUPPORTED;
+    }
+    t->devices = calloc(n, sizeof *t->devices);
+    t->signals = calloc(n * CF_NSIG, sizeof *t->signals);
+    t->controls = calloc(n, sizeof *t->controls);
+    t->pstates = calloc(n, sizeof *t->pstates);
+    if (!t->devices || !t->signals || !t->controls || !t->pstates) {
+        snprintf(err, errlen, "cpufreq: out of memory");
+        return WATTSON_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct cf_policy *p = &t->pol[i];
+
+        t->devices[i] =
+            (struct wattson_device_desc){p->name, "cpu", -1, NULL, 0};
+        for (size_t s = 0; s < CF_NSIG; s++)
+            t->signals[i * CF_NSIG + s] = (struct wattson_signal_desc){
+                cf_sigs[s].name,      (uint32_t)i, "Hz",
+                cf_sigs[s].behaviour, 0,           cf_sigs[s].description};
+        t->controls[i] = (struct wattson_control_desc){
+            WATTSON_CTL_FREQ,
+            (uint32_t)i,
+            "Hz",
+            p->konst[CF_A_CMIN],
+            p->konst[CF_A_CMAX],
+            0,
+            "highest clock the governor may pick (scaling_max_freq)"};
+        if (p->n_states > 0)
+            t->pstates[k++] = (struct wattson_pstate_table){
+                (uint32_t)i, p->n_states, p->freq_hz,
+                p->busy_w,   p->idle_w,   CF_TEMP_REF_C};
+    }
+    t->n_pstates = k;
+    return WATTSON_OK;
+}
+
+static int cf_init(const struct wattson_host *host, void **state,
+                   struct wattson_inventory *inv, char *err, size_t errlen)
+{
+    struct cf *t;
+    double tdp_w = CF_TDP_W;
+    int rc;
+
+    if (host->abi_major != WATTSON_ABI_MAJOR ||
+        host->size < sizeof(struct wattson_host)) {
+        snprintf(err, errlen, "cpufreq: host ABI %u.%u is not supported",
+                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
+        return WATTSON_ERR;
+    }
+    t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "cpufreq: out of memory");
+        return WATTSON_ERR;
+    }
+    t->host = host;
+    if ((rc = cf_configure(t, host, &tdp_w, err, errlen)) != WATTSON_OK ||
+        (rc = cf_scan(t, err, errlen)) != WATTSON_OK ||
+        (rc = cf_build(t, tdp_w, err, errlen)) != WATTSON_OK) {
+        cf_free(t);
+        return rc;
+    }
+    inv->devices = t->devices;
+    inv->n_devices = t->n_pol;
+    inv->signals = t->signals;
+    inv->n_signals = t->n_pol * CF_NSIG;
+    inv->controls = t->controls;
+    inv->n_controls = t->n_pol;
+    inv->pstates = t->n_pstates ? t->pstates : NULL;
+    inv->n_pstates = t->n_pstates;
+    host->log(host->ctx, WATTSON_LOG_INFO,
+              "cpufreq: %zu policies under %s, %zu with P-state tables "
+              "(powers modelled from tdp_w %g W)",
+              t->n_pol, t->dir, t->n_pstates, tdp_w);
+    *state = t;
+    return WATTSON_OK;
+}
+
+static void cf_fini(void *state)
+{
+    cf_free(state);
+}
+
+/* Every signal in inventory order.  A file that cannot be read this tick
+ * (permission, a policy gone offline, "<unknown>") is invalid, never 0;
+ * the read fails only when no file at all could be read. */
+static int cf_read(void *state, double *values, uint8_t *valid, size_t n)
+{
+    const struct cf *t = state;
+    size_t tried = 0, ok = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct cf_policy *p;
+        int a;
+
+        valid[i] = 0;
+        values[i] = NAN; /* never a plausible 0 */
+        if (i / CF_NSIG >= t->n_pol)
+            continue;
+        p = &t->pol[i / CF_NSIG];
+        a = cf_sigs[i % CF_NSIG].attr;
+        if (cf_sigs[i % CF_NSIG].behaviour == WATTSON_CONSTANT) {
+            valid[i] = (uint8_t)p->have_konst[a];
+            values[i] = p->konst[a];
+            continue;
+        }
+        tried++;
+        if (cf_read_hz(p->path[a], &values[i]) == 0) {
+            valid[i] = 1;
+            ok++;
+        }
+    }
+    return tried > 0 && ok == 0 ? WATTSON_ERR : WATTSON_OK;
+}
+
+/* scaling_max_freq of every policy, for save/restore. */
+static int cf_read_controls(void *state, double *values, uint8_t *valid,
+                            size_t n)
+{
+    const struct cf *t = state;
+    size_t ok = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        valid[i] = 0;
+        values[i] = NAN;
+        if (i < t->n_pol &&
+            cf_read_hz(t->pol[i].path[CF_CTL_ATTR], &values[i]) == 0) {
+            valid[i] = 1;
+            ok++;
+        }
+    }
+    return n > 0 && ok == 0 ? WATTSON_ERR : WATTSON_OK;
+}
+
+/* One write() of the whole text, as sysfs wants.  0 or -1 with errno. */
+static int cf_write_khz(const char *path, double hz)
+{
+    char buf[32];
+    int fd, len, e;
+    ssize_t put;
+
+    len = snprintf(buf, sizeof buf, "%.0f\n", round(hz / CF_KHZ));
+    fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    do {
+        put = write(fd, buf, (size_t)len);
+    } while (put < 0 && errno == EINTR);
+    e = errno;
+    if (close(fd) != 0 && put == len)
+        return -1;
+    if (put != len) {
+        errno = put < 0 ? e : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static int cf_write(void *state, const uint32_t *idx, const double *values,
+                    size_t n)
+{
+    const struct cf *t = state;
+    int rc = WATTSON_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct wattson_control_desc *c;
+        const char *path;
+
+        if (idx[i] >= t->n_pol)
+            return WATTSON_ERR;
+        c = &t->controls[idx[i]];
+        path = t->pol[idx[i]].path[CF_CTL_ATTR];
+        /* The host promises finite values in [min, max]; a host bug must
+         * still not reach the hardware. */
+        if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max) {
+            t->host->log(t->host->ctx, WATTSON_LOG_ERROR,
+                         "cpufreq: refusing %g Hz for %s (range %g..%g)",
+                         values[i], path, c->min, c->max);
+            rc = WATTSON_ERR;
+            continue;
+        }
+        if (cf_write_khz(path, values[i]) != 0) {
+            t->host->log(t->host->ctx, WATTSON_LOG_ERROR,
+                         "cpufreq: writing %s: %s", path, strerror(errno));
+            rc = WATTSON_ERR;
+        }
+    }
+    return rc;
+}
+
+static const struct wattson_plugin cf_desc = {
+    .abi_major = WATTSON_ABI_MAJOR,
+    .abi_minor = WATTSON_ABI_MINOR,
+    .size = sizeof(struct wattson_plugin),
+    .flags = 0, /* real hardware: writes need --allow-writes */
+    .name = "cpufreq",
+    .version = "1.0",
+    .description = "cpufreq: Linux cpufreq policies from sysfs",
+    .init = cf_init,
+    .fini = cf_fini,
+    .read = cf_read,
+    .write = cf_write,
+    .read_controls = cf_read_controls,
+};
+
+/* The only exported symbol: plugins build with hidden visibility. */
+__attribute__((visibility("default"))) const struct wattson_plugin *
+wattson_plugin_entry(void);
+
+const struct wattson_plugin *wattson_plugin_entry(void)
+{
+    return &cf_desc;
+}
