@@ -1,0 +1,780 @@
+/*
+ * hwmon - Linux hardware monitoring devices (PMICs and power monitors such
+ * as ina2xx and PMBus chips, and temperature sensors) as a wattson driver
+ * plugin (issue #6).
+ *
+ * Reads ROOT/sys/class/hwmon/hwmonN/ as the kernel's
+ * Documentation/hwmon/sysfs-interface.rst describes it.  Every hwmonN
+ * directory that has at least one attribute below becomes one device,
+ * in N order, named by its `name` file, '-' and N ("ina226-0"; the kernel
+ * refuses '-' in hwmon names, so the pair is unambiguous), or "hwmonN"
+ * when `name` is missing or empty.  Its kind is "rail" when it measures
+ * power, energy or current or has a power cap (a power monitor), else
+ * "sensor".  Old drivers keep their attributes in hwmonN/device/: that
+ * directory is read when hwmonN has no `name` but device/ has.
+ *
+ * Signals, one per attribute file found, in the order of hw_attrs below
+ * and then by channel number:
+ *
+ *   power<N>_input    W  gauge    uW / 1e6   "power<N>"
+ *   power<N>_average  W  gauge    uW / 1e6   "power<N>_average"
+ *   energy<N>_input   J  counter  uJ / 1e6   "energy<N>"
+ *   curr<N>_input     A  gauge    mA / 1e3   "curr<N>"
+ *   in<N>_input       V  gauge    mV / 1e3   "in<N>"
+ *   temp<N>_input     C  gauge    m°C / 1e3  "temp<N>"
+ *
+ * When <type><N>_label exists and reads as text, the name is <type>, '_'
+ * and the label lower-cased with every run of other characters than a-z
+ * and 0-9 made one '_' (power1_label "vdd" -> "power_vdd";
+ * in0_label "Shunt Voltage" -> "in_shunt_voltage"), plus the item's
+ * suffix ("_average").  A label-derived name already taken on the device
+ * falls back to the default.  A file that cannot be read or does not hold
+ * one integer makes that value invalid for the tick, never zero.
+ *
+ * Control per power<N>_cap (the first on a device "power_cap", further ones
+ * "power_cap<N>"), in W: range power<N>_cap_min .. power<N>_cap_max when
+ * they read, else HW_CAP_MIN_W .. HW_CAP_MAX_W (see hw_ctls); written in uW
+ * with one write(), read back by read_controls.
+ *
+ * Lab configuration: `root` (string) - a prefix put before /sys, relative
+ * to the lab's directory when relative; default $WATTSON_SYSFS_ROOT, else
+ * "" (the real /sys).
+ *
+ * All allocation happens in init; read, write and read_controls use
+ * only the stack.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wattson/plugin.h"
+
+#define HW_CLASS "/sys/class/hwmon"
+#define HW_PREFIX "hwmon"
+#define HW_MAX_DEVICES 1024
+#define HW_MAX_ATTRS 1024   /* matching attribute files per device */
+#define HW_MAX_CHANNEL 9999 /* highest <N> in <type><N>_<item> */
+#define HW_NAME_MAX 64      /* longest signal or device name */
+/* Cap range when power<N>_cap_min / _cap_max do not read. */
+#define HW_CAP_MIN_W 1.0
+#define HW_CAP_MAX_W 1000.0
+
+/*
+ * The sysfs attributes as data (GEOPM style, as plugins/template): which
+ * files are signals, and how each converts to SI.  Adding an attribute is
+ * adding a row.
+ */
+struct hw_attr {
+    const char *type;     /* channel type: "power" in power1_input */
+    const char *item;     /* "_input" */
+    const char *name_sfx; /* appended to the signal's name */
+    const char *unit;
+    double scale; /* SI value = file value * scale */
+    int behaviour;
+    int is_signed; /* may the file hold a negative number */
+    int rail;      /* makes the device a power monitor */
+    const char *what;
+};
+
+static const struct hw_attr hw_attrs[] = {
+    {"power", "_input", "", "W", 1e-6, WATTSON_GAUGE, 1, 1, "power"},
+    {"power", "_average", "_average", "W", 1e-6, WATTSON_GAUGE, 1, 1,
+     "average power"},
+    {"energy", "_input", "", "J", 1e-6, WATTSON_COUNTER, 0, 1, "energy"},
+    {"curr", "_input", "", "A", 1e-3, WATTSON_GAUGE, 1, 1, "current"},
+    {"in", "_input", "", "V", 1e-3, WATTSON_GAUGE, 1, 0, "voltage"},
+    {"temp", "_input", "", "C", 1e-3, WATTSON_GAUGE, 1, 0, "temperature"},
+};
+
+#define HW_NATTR (sizeof hw_attrs / sizeof hw_attrs[0])
+
+/* The writable attributes: a control per file <type><N><item>, its range
+ * from <type><N><min_item> and <max_item> or the defaults. */
+struct hw_ctl {
+    const char *type, *item, *min_item, *max_item;
+    const char *name; /* the control's name (first one on a device) */
+    const char *unit;
+    double scale; /* SI value = file value * scale */
+    double dmin, dmax;
+    const char *what;
+};
+
+static const struct hw_ctl hw_ctls[] = {
+    {"power", "_cap", "_cap_min", "_cap_max", WATTSON_CTL_POWER_CAP, "W", 1e-6,
+     HW_CAP_MIN_W, HW_CAP_MAX_W, "power cap"},
+};
+
+#define HW_NCTL (sizeof hw_ctls / sizeof hw_ctls[0])
+
+/* How to read one signal or control: its file and scale. */
+struct hw_src {
+    const char *path;
+    double scale;
+    int is_signed;
+};
+
+/* One attribute file found: row `row` of hw_attrs (or of hw_ctls, after
+ * HW_NATTR), channel `ch`. */
+struct hw_found {
+    size_t row;
+    long ch;
+};
+
+struct hw_dir {
+    char dir[32]; /* "hwmon3" */
+    long n;
+};
+
+struct hw {
+    const struct wattson_host *host;
+    char **strs; /* every string init made, freed by fini */
+    size_t n_strs, cap_strs;
+    struct wattson_device_desc *devices;
+    struct wattson_signal_desc *signals;
+    struct hw_src *sig_src;
+    struct wattson_control_desc *controls;
+    struct hw_src *ctl_src;
+    size_t n_dev, n_sig, n_ctl, cap_sig, cap_ctl;
+};
+
+static void hw_free(struct hw *h)
+{
+    size_t i;
+
+    if (!h)
+        return;
+    for (i = 0; i < h->n_strs; i++)
+        free(h->strs[i]);
+    free(h->strs);
+    free(h->devices);
+    free(h->signals);
+    free(h->sig_src);
+    free(h->controls);
+    free(h->ctl_src);
+    free(h);
+}
+
+/* A formatted string owned by `h`; NULL when out of memory. */
+static char *hw_fmt(struct hw *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *hw_fmt(struct hw *h, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *s;
+
+    if (h->n_strs == h->cap_strs) {
+        size_t cap = h->cap_strs ? 2 * h->cap_strs : 64;
+        char **p = realloc(h->strs, cap * sizeof *p);
+
+        if (!p)
+            return NULL;
+        h->strs = p;
+        h->cap_strs = cap;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !(s = malloc((size_t)n + 1)))
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    h->strs[h->n_strs++] = s;
+    return s;
+}
+
+/* Reads a file's text (trailing newline cut) into buf; 0 or -1 with errno. */
+static int hw_read_text(const char *path, char *buf, size_t len)
+{
+    ssize_t got;
+    int fd, e;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    do {
+        got = read(fd, buf, len - 1);
+    } while (got < 0 && errno == EINTR);
+    e = errno;
+    close(fd);
+    if (got < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[got] = '\0';
+    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
+        buf[--got] = '\0';
+    return 0;
+}
+
+/* One integer in SI units; -1 when unreadable or not one integer (or
+ * negative where the attribute cannot be). */
+static int hw_read_src(const struct hw_src *s, double *out)
+{
+    char buf[64], *end;
+    long long v;
+    unsigned long long u;
+
+    if (hw_read_text(s->path, buf, sizeof buf) != 0 || !buf[0])
+        return -1;
+    errno = 0;
+    if (s->is_signed) {
+        if (buf[0] != '-' && (buf[0] < '0' || buf[0] > '9'))
+            return -1;
+        v = strtoll(buf, &end, 10);
+        if (errno != 0 || end == buf || *end != '\0')
+            return -1;
+        *out = (double)v * s->scale;
+        return 0;
+    }
+    if (buf[0] < '0' || buf[0] > '9')
+        return -1;
+    u = strtoull(buf, &end, 10);
+    if (errno != 0 || end == buf || *end != '\0')
+        return -1;
+    *out = (double)u * s->scale;
+    return 0;
+}
+
+static int hw_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* "<type><N><item>" exactly; 0 and N, or -1. */
+static int hw_match(const char *file, const char *type, const char *item,
+                    long *ch)
+{
+    size_t tl = strlen(type);
+    const char *p = file + tl;
+    char *end;
+    long n;
+
+    if (strncmp(file, type, tl) != 0 || *p < '0' || *p > '9')
+        return -1;
+    errno = 0;
+    n = strtol(p, &end, 10);
+    if (errno != 0 || n > HW_MAX_CHANNEL || strcmp(end, item) != 0)
+        return -1;
+    *ch = n;
+    return 0;
+}
+
+static int hw_found_cmp(const void *a, const void *b)
+{
+    const struct hw_found *x = a, *y = b;
+
+    if (x->row != y->row)
+        return x->row < y->row ? -1 : 1;
+    return x->ch < y->ch ? -1 : x->ch > y->ch;
+}
+
+static int hw_dir_cmp(const void *a, const void *b)
+{
+    const struct hw_dir *x = a, *y = b;
+
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* `text` made a name: a-z and 0-9 kept (A-Z lowered, or kept when
+ * `keep_case`), every run of anything else one '_', none at either end.
+ * "" when nothing is left. */
+static void hw_sanitise(const char *text, char *out, size_t len, int keep_case)
+{
+    size_t n = 0;
+    int gap = 0;
+
+    for (; *text && n + 2 < len; text++) {
+        char c = *text;
+
+        if (c >= 'A' && c <= 'Z' && !keep_case)
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            (keep_case && c >= 'A' && c <= 'Z')) {
+            if (gap && n > 0)
+                out[n++] = '_';
+            gap = 0;
+            out[n++] = c;
+        } else {
+            gap = 1;
+        }
+    }
+    out[n] = '\0';
+}
+
+static int hw_grow_sig(struct hw *h)
+{
+    size_t cap = h->cap_sig ? 2 * h->cap_sig : 32;
+    struct wattson_signal_desc *s;
+    struct hw_src *src;
+
+    if (h->n_sig < h->cap_sig)
+        return 0;
+    if (!(s = realloc(h->signals, cap * sizeof *s)))
+        return -1;
+    h->signals = s;
+    if (!(src = realloc(h->sig_src, cap * sizeof *src)))
+        return -1;
+    h->sig_src = src;
+    h->cap_sig = cap;
+    return 0;
+}
+
+static int hw_grow_ctl(struct hw *h)
+{
+    size_t cap = h->cap_ctl ? 2 * h->cap_ctl : 8;
+    struct wattson_control_desc *c;
+    struct hw_src *src;
+
+    if (h->n_ctl < h->cap_ctl)
+        return 0;
+    if (!(c = realloc(h->controls, cap * sizeof *c)))
+        return -1;
+    h->controls = c;
+    if (!(src = realloc(h->ctl_src, cap * sizeof *src)))
+        return -1;
+    h->ctl_src = src;
+    h->cap_ctl = cap;
+    return 0;
+}
+
+/* Is `name` a signal of device `dev` already? */
+static int hw_sig_taken(const struct hw *h, uint32_t dev, size_t first,
+                        const char *name)
+{
+    size_t i;
+
+    for (i = first; i < h->n_sig; i++)
+        if (h->signals[i].device == dev &&
+            strcmp(h->signals[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The signal of attribute `a`, channel `ch` in `adir`. */
+static int hw_add_signal(struct hw *h, uint32_t dev, size_t first,
+                         const char *adir, const char *dname,
+                         const struct hw_attr *a, long ch)
+{
+    const char *path = hw_fmt(h, "%s/%s%ld%s", adir, a->type, ch, a->item);
+    const char *lpath = hw_fmt(h, "%s/%s%ld_label", adir, a->type, ch);
+    const char *name = NULL;
+    char label[HW_NAME_MAX], clean[HW_NAME_MAX];
+
+    if (!path || !lpath || hw_grow_sig(h) != 0)
+        return -1;
+    clean[0] = '\0';
+    if (hw_read_text(lpath, label, sizeof label) == 0)
+        hw_sanitise(label, clean, sizeof clean, 0);
+    if (clean[0]) {
+        if (!(name = hw_fmt(h, "%s_%s%s", a->type, clean, a->name_sfx)))
+            return -1;
+        if (hw_sig_taken(h, dev, first, name))
+            name = NULL;
+    }
+    if (!name && !(name = hw_fmt(h, "%s%ld%s", a->type, ch, a->name_sfx)))
+        return -1;
+    h->signals[h->n_sig] = (struct wattson_signal_desc){
+        name,
+        dev,
+        a->unit,
+        a->behaviour,
+        0,
+        clean[0] ? hw_fmt(h, "%s %s (%s), from %s", dname, a->what, label, path)
+                 : hw_fmt(h, "%s %s, from %s", dname, a->what, path)};
+    if (!h->signals[h->n_sig].description)
+        return -1;
+    h->sig_src[h->n_sig] = (struct hw_src){path, a->scale, a->is_signed};
+    h->n_sig++;
+    return 0;
+}
+
+/* The control of hw_ctls row `c`, channel `ch` in `adir`. */
+static int hw_add_control(struct hw *h, uint32_t dev, size_t first,
+                          const char *adir, const char *dname,
+                          const struct hw_ctl *c, long ch)
+{
+    const char *path = hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->item);
+    struct hw_src lo = {hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->min_item),
+                        c->scale, 0};
+    struct hw_src hi = {hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->max_item),
+                        c->scale, 0};
+    double min, max;
+    const char *name = c->name;
+    size_t i;
+
+    if (!path || !lo.path || !hi.path || hw_grow_ctl(h) != 0)
+        return -1;
+    if (hw_read_src(&hi, &max) != 0 || max <= 0)
+        max = c->dmax;
+    if (hw_read_src(&lo, &min) != 0 || min > max)
+        min = c->dmin < max ? c->dmin : 0;
+    for (i = first; i < h->n_ctl; i++)
+        if (strcmp(h->controls[i].name, c->name) == 0)
+            name = hw_fmt(h, "%s%ld", c->name, ch);
+    if (!name)
+        return -1;
+    h->controls[h->n_ctl] = (struct wattson_control_desc){
+        name,
+        dev,
+        c->unit,
+        min,
+        max,
+        0,
+        hw_fmt(h, "%s %s, written to %s", dname, c->what, path)};
+    if (!h->controls[h->n_ctl].description)
+        return -1;
+    h->ctl_src[h->n_ctl++] = (struct hw_src){path, c->scale, 0};
+    return 0;
+}
+
+/* Lists the attribute files of `adir` that hw_attrs or hw_ctls know, in
+ * table then channel order; how many. */
+static size_t hw_list(const char *adir, struct hw_found *found, size_t max)
+{
+    DIR *d = opendir(adir);
+    struct dirent *e;
+    size_t n = 0, r;
+    long ch;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL && n < max) {
+        for (r = 0; r < HW_NATTR + HW_NCTL; r++) {
+            const char *type =
+                r < HW_NATTR ? hw_attrs[r].type : hw_ctls[r - HW_NATTR].type;
+            const char *item =
+                r < HW_NATTR ? hw_attrs[r].item : hw_ctls[r - HW_NATTR].item;
+
+            if (hw_match(e->d_name, type, item, &ch) == 0) {
+                found[n].row = r;
+                found[n++].ch = ch;
+                break;
+            }
+        }
+    }
+    closedir(d);
+    qsort(found, n, sizeof *found, hw_found_cmp);
+    return n;
+}
+
+/* One hwmonN directory: its device, signals and controls; 0 also when it
+ * has nothing wattson reads (no device then), -1 when out of memory. */
+static int hw_add_device(struct hw *h, const char *class,
+                         const struct hw_dir *hd, struct hw_found *found)
+{
+    uint32_t dev = (uint32_t)h->n_dev;
+    size_t first_sig = h->n_sig, first_ctl = h->n_ctl, n, i;
+    const char *hdir = hw_fmt(h, "%s/%s", class, hd->dir);
+    const char *adir = hdir, *npath, *dname;
+    char buf[HW_NAME_MAX], clean[HW_NAME_MAX];
+    int rail = 0;
+
+    if (!hdir || !(npath = hw_fmt(h, "%s/name", hdir)))
+        return -1;
+    if (!hw_exists(npath)) {
+        const char *old = hw_fmt(h, "%s/device", hdir);
+        const char *oname = old ? hw_fmt(h, "%s/name", old) : NULL;
+
+        if (!oname)
+            return -1;
+        if (hw_exists(oname)) {
+            adir = old;
+            npath = oname;
+        }
+    }
+    clean[0] = '\0';
+    if (hw_read_text(npath, buf, sizeof buf) == 0)
+        hw_sanitise(buf, clean, sizeof clean, 1);
+    dname =
+        clean[0] ? hw_fmt(h, "%s-%ld", clean, hd->n) : hw_fmt(h, "%s", hd->dir);
+    if (!dname)
+        return -1;
+    n = hw_list(adir, found, HW_MAX_ATTRS);
+    for (i = 0; i < n; i++) {
+        size_t r = found[i].row;
+        int rc;
+
+        if (r < HW_NATTR) {
+            rc = hw_add_signal(h, dev, first_sig, adir, dname, &hw_attrs[r],
+                               found[i].ch);
+            rail |= hw_attrs[r].rail;
+        } else {
+            rc = hw_add_control(h, dev, first_ctl, adir, dname,
+                                &hw_ctls[r - HW_NATTR], found[i].ch);
+            rail = 1;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (n == 0)
+        return 0;
+    h->devices[h->n_dev++] = (struct wattson_device_desc){
+        dname, rail ? "rail" : "sensor", -1, NULL, 0};
+    return 0;
+}
+
+/* Finds the hwmonN directories under `class`, in N order; -1 with `why`
+ * when the directory cannot be read. */
+static int hw_scan(const char *class, struct hw_dir *dirs, size_t max,
+                   size_t *n, char *why, size_t whylen)
+{
+    DIR *d = opendir(class);
+    struct dirent *e;
+
+    *n = 0;
+    if (!d) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL && *n < max) {
+        struct hw_dir *hd = &dirs[*n];
+        const char *p = e->d_name + strlen(HW_PREFIX);
+        char *end;
+
+        if (strncmp(e->d_name, HW_PREFIX, strlen(HW_PREFIX)) != 0 || *p < '0' ||
+            *p > '9' || strlen(e->d_name) >= sizeof hd->dir)
+            continue;
+        errno = 0;
+        hd->n = strtol(p, &end, 10);
+        if (errno != 0 || *end != '\0')
+            continue;
+        memcpy(hd->dir, e->d_name, strlen(e->d_name) + 1);
+        (*n)++;
+    }
+    closedir(d);
+    if (*n == 0)
+        snprintf(why, whylen, "no hwmonN directories");
+    qsort(dirs, *n, sizeof *dirs, hw_dir_cmp);
+    return 0;
+}
+
+/* ROOT from the lab's `root`, else $WATTSON_SYSFS_ROOT, else "". */
+static int hw_root(struct hw *h, const struct wattson_host *host,
+                   const char **root, char *err, size_t errlen)
+{
+    int type = host->cfg_type(host->ctx, "root");
+    const char *v = NULL;
+
+    if (type == WATTSON_CFG_STRING) {
+        v = host->cfg_string(host->ctx, "root");
+    } else if (type != WATTSON_CFG_NONE) {
+        snprintf(err, errlen,
+                 "config key 'root': expected a directory "
+                 "(a prefix put before /sys)");
+        return WATTSON_ERR_CONFIG;
+    } else {
+        v = getenv("WATTSON_SYSFS_ROOT");
+    }
+    if (!v)
+        v = "";
+    while (v[0] && v[strlen(v) - 1] == '/' && v[1]) {
+        /* "/tmp/x/" and "/tmp/x" are the same prefix. */
+        char *c = hw_fmt(h, "%.*s", (int)(strlen(v) - 1), v);
+
+        if (!c)
+            break;
+        v = c;
+    }
+    if (strcmp(v, ".") == 0 && host->lab_dir && *host->lab_dir)
+        v = hw_fmt(h, "%s", host->lab_dir);
+    else if (v[0] && v[0] != '/' && host->lab_dir && *host->lab_dir)
+        v = hw_fmt(h, "%s/%s", host->lab_dir, v);
+    else if (strcmp(v, "/") == 0)
+        v = "";
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return WATTSON_ERR;
+    }
+    *root = v;
+    return WATTSON_OK;
+}
+
+static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
+                    size_t errlen)
+{
+    struct hw_dir *dirs;
+    struct hw_found *found;
+    const char *root, *class;
+    char why[160];
+    size_t n, i;
+    int rc;
+
+    if ((rc = hw_root(h, host, &root, err, errlen)) != WATTSON_OK)
+        return rc;
+    if (!(class = hw_fmt(h, "%s%s", root, HW_CLASS)) ||
+        !(dirs = calloc(HW_MAX_DEVICES, sizeof *dirs))) {
+        snprintf(err, errlen, "out of memory");
+        return WATTSON_ERR;
+    }
+    if (hw_scan(class, dirs, HW_MAX_DEVICES, &n, why, sizeof why) != 0 ||
+        n == 0) {
+        snprintf(err, errlen, "hwmon: no hwmon devices under %s (%s)", class,
+                 why);
+        free(dirs);
+        return WATTSON_ERR_UNSUPPORTED;
+    }
+    h->devices = calloc(n, sizeof *h->devices);
+    found = calloc(HW_MAX_ATTRS, sizeof *found);
+    rc = h->devices && found ? WATTSON_OK : WATTSON_ERR;
+    for (i = 0; i < n && rc == WATTSON_OK; i++)
+        if (hw_add_device(h, class, &dirs[i], found) != 0)
+            rc = WATTSON_ERR;
+    free(found);
+    free(dirs);
+    if (rc != WATTSON_OK) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    if (h->n_dev == 0) {
+        snprintf(err, errlen,
+                 "hwmon: no hwmon devices under %s (no power, energy, "
+                 "current, voltage or temperature inputs)",
+                 class);
+        return WATTSON_ERR_UNSUPPORTED;
+    }
+    host->log(host->ctx, WATTSON_LOG_INFO,
+              "hwmon: %zu devices, %zu signals, %zu power caps under %s",
+              h->n_dev, h->n_sig, h->n_ctl, class);
+    return WATTSON_OK;
+}
+
+static int hw_init(const struct wattson_host *host, void **state,
+                   struct wattson_inventory *inv, char *err, size_t errlen)
+{
+    struct hw *h;
+    int rc;
+
+    if (host->abi_major != WATTSON_ABI_MAJOR ||
+        host->size < sizeof(struct wattson_host)) {
+        snprintf(err, errlen, "host ABI %u.%u is not supported",
+                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
+        return WATTSON_ERR;
+    }
+    if (!(h = calloc(1, sizeof *h))) {
+        snprintf(err, errlen, "out of memory");
+        return WATTSON_ERR;
+    }
+    h->host = host;
+    rc = hw_build(h, host, err, errlen);
+    if (rc != WATTSON_OK) {
+        hw_free(h);
+        return rc;
+    }
+    inv->devices = h->devices;
+    inv->n_devices = h->n_dev;
+    inv->signals = h->n_sig ? h->signals : NULL;
+    inv->n_signals = h->n_sig;
+    inv->controls = h->n_ctl ? h->controls : NULL;
+    inv->n_controls = h->n_ctl;
+    *state = h;
+    return WATTSON_OK;
+}
+
+static void hw_fini(void *state)
+{
+    hw_free(state);
+}
+
+static int hw_read(void *state, double *values, uint8_t *valid, size_t n)
+{
+    const struct hw *h = state;
+    size_t i;
+
+    for (i = 0; i < n && i < h->n_sig; i++)
+        valid[i] = hw_read_src(&h->sig_src[i], &values[i]) == 0;
+    return WATTSON_OK;
+}
+
+static int hw_read_controls(void *state, double *values, uint8_t *valid,
+                            size_t n)
+{
+    const struct hw *h = state;
+    size_t i;
+
+    for (i = 0; i < n && i < h->n_ctl; i++)
+        valid[i] = hw_read_src(&h->ctl_src[i], &values[i]) == 0;
+    return WATTSON_OK;
+}
+
+/* One write() of the whole text, as sysfs wants: value / scale, rounded. */
+static int hw_write_src(const struct hw_src *s, double value)
+{
+    char buf[32];
+    int fd, len;
+    ssize_t put;
+
+    len = snprintf(buf, sizeof buf, "%lld\n", llround(value / s->scale));
+    fd = open(s->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    do {
+        put = write(fd, buf, (size_t)len);
+    } while (put < 0 && errno == EINTR);
+    if (close(fd) != 0 || put != len)
+        return -1;
+    return 0;
+}
+
+static int hw_write(void *state, const uint32_t *idx, const double *values,
+                    size_t n)
+{
+    const struct hw *h = state;
+    int rc = WATTSON_OK;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct wattson_control_desc *c;
+
+        if (idx[i] >= h->n_ctl)
+            return WATTSON_ERR;
+        c = &h->controls[idx[i]];
+        if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max)
+            return WATTSON_ERR;
+        if (hw_write_src(&h->ctl_src[idx[i]], values[i]) != 0) {
+            h->host->log(h->host->ctx, WATTSON_LOG_WARN,
+                         "hwmon: writing %s: %s", h->ctl_src[idx[i]].path,
+                         strerror(errno));
+            rc = WATTSON_ERR;
+        }
+    }
+    return rc;
+}
+
+static const struct wattson_plugin hw_desc = {
+    .abi_major = WATTSON_ABI_MAJOR,
+    .abi_minor = WATTSON_ABI_MINOR,
+    .size = sizeof(struct wattson_plugin),
+    .flags = 0, /* real hardware: writes need --allow-writes */
+    .name = "hwmon",
+    .version = "1.0",
+    .description = "hwmon: Linux hardware monitors (ina2xx, PMBus, PMICs, "
+                   "sensors) - power, energy, current, voltage, temperature "
+                   "and power caps",
+    .init = hw_init,
+    .fini = hw_fini,
+    .read = hw_read,
+    .write = hw_write,
+    .read_controls = hw_read_controls,
+};
+
+__attribute__((visibility("default"))) const struct wattson_plugin *
+wattson_plugin_entry(void);
+
+const struct wattson_plugin *wattson_plugin_entry(void)
+{
+    return &hw_desc;
+}

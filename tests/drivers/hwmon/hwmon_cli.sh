@@ -1,0 +1,68 @@
+# `wattson plugins` with a lab naming the hwmon driver: against a copy of
+# the ina fixture, and with no root on this machine (where there may or
+# may not be hwmon devices).  Usage: hwmon_cli.sh WATTSON FIXTURES
+W=${1:?usage: $0 path/to/wattson fixtures}
+F=${2:?usage: $0 path/to/wattson fixtures}
+T=$(mktemp -d /tmp/wattson-hwmon-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+checks=0
+check() {
+    checks=$((checks + 1))
+    if ! eval "$1"; then fails=$((fails + 1)); echo "FAIL: $2" >&2; fi
+}
+unset WATTSON_SYSFS_ROOT WATTSON_PLUGIN_PATH
+
+cp -R "$F/ina/." "$T/" || exit 1
+cat >"$T/lab.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "hwmon", root = "." } } }
+LAB
+"$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ]' "plugins on the fixture: exit $rc ($(cat "$T/err"))"
+check 'grep -q "^plugin hwmon 1.0 (ABI 1.1, hardware, read-only)" "$T/out"' \
+    "hwmon is listed as hardware, read-only"
+for d in "ina226-0 (rail)" "pmbus-3 (rail)"; do
+    check 'grep -q "device $d" "$T/out"' "device $d listed"
+done
+for s in power_vdd curr_vdd in_vdd power_pin energy1 temp1; do
+    check 'grep -q "signal  $s " "$T/out"' "signal $s listed"
+done
+check '[ "$(grep -c "control power_cap" "$T/out")" -eq 2 ]' "two power caps"
+check 'grep -q "power_cap *W *min 1 *max 250 " "$T/out"' "power1 cap range"
+cat "$T/out"
+
+# A relative root and the nolabels fixture.
+mkdir "$T/nl" && cp -R "$F/nolabels/." "$T/nl/" || exit 1
+cat >"$T/lab3.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "hwmon", root = "nl" } } }
+LAB
+"$W" plugins --lab "$T/lab3.lua" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ]' "plugins on nolabels: exit $rc ($(cat "$T/err"))"
+check 'grep -q "device k10temp-0 (sensor)" "$T/out"' "k10temp-0 listed"
+check '! grep -q "control" "$T/out"' "no controls on nolabels"
+
+# No root: the machine's own /sys.
+cat >"$T/lab2.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "hwmon" } } }
+LAB
+"$W" plugins --lab "$T/lab2.lua" >"$T/out" 2>"$T/err"
+rc=$?
+if ls -d /sys/class/hwmon/hwmon* >/dev/null 2>&1; then
+    echo "hwmon_cli: this machine has hwmon devices: expecting exit 0 or" \
+        "4 (only fans)" >&2
+    check '[ $rc -eq 0 ] || [ $rc -eq 4 ]' "plugins on /sys: exit $rc ($(cat "$T/err"))"
+else
+    check '[ $rc -eq 4 ]' "plugins without hwmon: exit $rc, expected 4"
+    check '[ "$(wc -l <"$T/err")" -eq 1 ]' "one line: $(cat "$T/err")"
+    check 'grep -q "hwmon: no hwmon devices under /sys/class/hwmon (" "$T/err"' \
+        "message: $(cat "$T/err")"
+    check '[ ! -s "$T/out" ]' "nothing on stdout"
+fi
+
+echo "hwmon_cli.sh: $checks checks, $fails failed" >&2
+[ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
