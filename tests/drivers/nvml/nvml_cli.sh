@@ -1,0 +1,57 @@
+# `wattson plugins` with a lab naming the nvml driver: against the fake
+# libnvidia-ml.so.1, and with the default library on this machine (where
+# there may or may not be NVML).  Usage: nvml_cli.sh WATTSON FAKELIB
+W=${1:?usage: $0 path/to/wattson path/to/fake/libnvidia-ml.so.1}
+L=${2:?usage: $0 path/to/wattson path/to/fake/libnvidia-ml.so.1}
+case $L in /*) ;; *) L=$(pwd)/$L ;; esac # relative: to the lab's dir
+T=$(mktemp -d /tmp/wattson-nvml-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+checks=0
+check() {
+    checks=$((checks + 1))
+    if ! eval "$1"; then fails=$((fails + 1)); echo "FAIL: $2" >&2; fi
+}
+unset WATTSON_NVML_LIB WATTSON_PLUGIN_PATH FAKENVML_NOT_SUPPORTED \
+    FAKENVML_LOST_AFTER FAKENVML_INIT_FAIL FAKENVML_LOG
+
+cat >"$T/lab.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "nvml", library = "$L" } } }
+LAB
+FAKENVML_GPUS=2 "$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ]' "plugins on the fake: exit $rc ($(cat "$T/err"))"
+check 'grep -q "^plugin nvml 1.0 (ABI 1.1, hardware, read-only)" "$T/out"' \
+    "nvml is listed as hardware, read-only"
+for d in "gpu0 (gpu)" "gpu1 (gpu)"; do
+    check 'grep -q "device $d" "$T/out"' "device $d listed"
+done
+check '[ "$(grep -c "control power_cap" "$T/out")" -eq 2 ]' "two power caps"
+check 'grep -q "power_cap *W *min 100 *max 300 " "$T/out"' "gpu0 cap range"
+check 'grep -q "power_cap *W *min 100 *max 310 " "$T/out"' "gpu1 cap range"
+check '[ "$(grep -c "signal  power  " "$T/out")" -eq 2 ]' "two power signals"
+check 'grep -q "gpu1 (Fake GPU 1) die temperature" "$T/out"' "GPU name"
+cp "$T/out" "${NVML_CLI_OUT:-/dev/null}" 2>/dev/null
+
+# The default library: this machine's NVML, if any.
+cat >"$T/lab2.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "nvml" } } }
+LAB
+"$W" plugins --lab "$T/lab2.lua" >"$T/out" 2>"$T/err"
+rc=$?
+if ldconfig -p 2>/dev/null | grep -q "libnvidia-ml.so.1 "; then
+    echo "nvml_cli: this machine has libnvidia-ml.so.1: exit $rc" >&2
+    check '[ $rc -eq 0 ] || [ "$(wc -l <"$T/err")" -eq 1 ]' \
+        "plugins with NVML: exit $rc ($(cat "$T/err"))"
+else
+    check '[ $rc -eq 4 ]' "plugins without NVML: exit $rc, expected 4"
+    check '[ "$(wc -l <"$T/err")" -eq 1 ]' "one line: $(cat "$T/err")"
+    check 'grep -q "nvml: cannot load libnvidia-ml.so.1 (" "$T/err"' \
+        "message: $(cat "$T/err")"
+    check '[ ! -s "$T/out" ]' "nothing on stdout"
+fi
+
+echo "nvml_cli.sh: $checks checks, $fails failed" >&2
+[ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
