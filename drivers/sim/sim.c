@@ -6,6 +6,14 @@
  * write touch no heap and no strings.  The configuration reference is
  * drivers/sim/README.md.
  *
+ * This file holds the plugin itself: the lab's devices (their
+ * configuration, inventory and demand), the configuration helpers, and
+ * the read/write/ipc_read ops.  Pipelines, the workload that passes work
+ * between processes on the devices, are pipeline.c's (simpipe_*): sim_init
+ * reads them with simpipe_read_all, and sim_advance feeds each stage the
+ * work that reached it (simpipe_hop_take) and sends the interval's
+ * messages (simpipe_send_all).  What the two files share is simint.h.
+ *
  * Looking ahead.  The `demand_next` signal is the true arrival rate of the
  * next interval, so each device's workload is generated one interval
  * early: at the end of the step over [a, b] the demand over [b, b + dt] is
@@ -16,19 +24,6 @@
  * at the same mean) or completed from the workload (c > p1): work is never
  * lost or invented, only its timing inside the pending segment is
  * flattened.
- *
- * Pipelines.  A pipeline is a client process and 1 to SIM_MAX_STAGES
- * stages, each a process on its own device.  At the end of every interval
- * (the read at time t) the client sends stage 1 the work of
- * [t + lag, t + lag + dt] (its source shape evaluated lag ahead), and each
- * stage k that served pipeline work in the interval sends it on to stage
- * k + 1, times that stage's ratio; both arrive lag later.  Work in flight
- * towards a stage sits in a fixed ring of (arrival time, op) entries;
- * arrivals inside an interval join the unit's FIFO with the interval's own
- * demand, at the interval start (the sim's one arrival convention).  A
- * stage's FIFO tags the pipeline work (pu_step_tagged), so a device that is
- * also a stage can keep its own workload without forwarding it.  Every
- * message is logged in a fixed ring of IPC events that ipc_read drains.
  */
 #include <wattson/plugin.h>
 
@@ -41,24 +36,10 @@
 #include "csvtrace.h"
 #include "pu.h"
 #include "workload.h"
+#include "simint.h"
 
-#define SIM_NAME_MAX 64
-#define SIM_PATH_MAX 128
 #define SIM_FILE_MAX 4096
 #define SIM_MAX_DEVICES 65536
-#define SIM_MAX_PIPELINES 256
-#define SIM_MAX_STAGES 16
-/* Entries of work in flight towards one stage (lag / tick of them are in
- * use at a time); when full, new work is merged into the newest entry. */
-#define SIM_FLIGHT_RING 4096
-/* The IPC event log holds this many intervals' messages. */
-#define SIM_IPC_TICKS 256
-/* Pipeline defaults: a decode/preprocess hand-off through shared memory or
- * a local socket takes 10-100 ms (batching included). */
-#define SIM_LAG_DEFAULT_S 0.02
-#define SIM_LAG_MAX_S 3600.0
-/* Random streams of pipeline sources start above every device index. */
-#define SIM_PIPE_STREAM 0x100000000ull
 
 enum sim_sig {
     SIM_UTIL,
@@ -138,86 +119,12 @@ static const char *const sim_dev_keys[] = {
     NULL,
 };
 
-struct sim_dev {
-    char name[SIM_NAME_MAX];
-    const char *kind; /* an entry of sim_kinds: outlives the config */
-    double priority;
-    struct pu pu;
-    struct wl wl;
-    int pipe, stage; /* the pipeline stage this device is, or -1 */
-    /* Own demand drawn ahead: pend_d over [pend_t0, pend_t1] (ns since
-     * the origin); see "Looking ahead". */
-    int have_pend;
-    uint64_t pend_t0, pend_t1;
-    double pend_d;
-    double demand_next; /* op/s */
-    /* P-state table of the inventory */
-    double ps_freq[PU_MAX_PSTATES], ps_busy[PU_MAX_PSTATES],
-        ps_idle[PU_MAX_PSTATES];
-};
-
-/* Work that will arrive at a stage at t_ns (the host clock). */
-struct sim_flight {
-    uint64_t t_ns;
-    double ops;
-};
-
-/* What travels towards one stage, oldest first. */
-struct sim_hop {
-    struct sim_flight *ring;
-    size_t head, count;
-    double byte_frac; /* the fraction of a byte not yet sent */
-    uint64_t merged;  /* entries merged because the ring was full */
-};
-
-struct sim_stage {
-    size_t dev;
-    uint32_t pid;
-    double ratio; /* op here per op served at the previous stage */
-    char name[SIM_NAME_MAX];
-    struct sim_hop in;
-};
-
-struct sim_pipe {
-    char name[SIM_NAME_MAX];
-    uint32_t pid; /* the client */
-    struct wl src;
-    double lag_s, bytes_per_op;
-    uint64_t lag_ns;
-    size_t n_stages;
-    struct sim_stage st[SIM_MAX_STAGES];
-    int src_begun;
-    uint64_t src_gen_ns; /* the source is drawn up to here (since origin) */
-};
-
-struct sim {
-    const struct wattson_host *host;
-    size_t n;
-    struct sim_dev *devs;
-    struct wattson_device_desc *ddesc;
-    struct wattson_signal_desc *sdesc;
-    struct wattson_control_desc *cdesc;
-    struct wattson_pstate_table *ptab;
-    int started;       /* a first read happened: origin is set */
-    int have_interval; /* at least one interval has been simulated */
-    uint64_t origin_ns, last_ns;
-
-    size_t n_pipes;
-    struct sim_pipe *pipes;
-    struct wattson_proc_desc *procs;
-    size_t n_procs;
-    /* IPC event log: a ring, oldest at ev_head */
-    struct wattson_ipc_event *ev;
-    size_t ev_cap, ev_head, ev_count;
-    uint64_t ev_dropped;
-};
-
 /* Exported: the one symbol the loader looks up. */
 const struct wattson_plugin *wattson_plugin_entry(void);
 
 /* ---- configuration helpers ------------------------------------------- */
 
-static const char *sim_type_name(int type)
+const char *sim_type_name(int type)
 {
     switch (type) {
     case WATTSON_CFG_NUMBER:
@@ -235,13 +142,7 @@ static const char *sim_type_name(int type)
 
 /* snprintf for config paths: they are short by construction (device
  * index + known keys), and a truncated one only fails its lookup. */
-static void sim_fmt(char *buf, size_t len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void sim_fmt(char *buf, size_t len, const char *fmt, ...)
+void sim_fmt(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -249,13 +150,7 @@ static void sim_fmt(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-static void sim_err(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void sim_err(char *err, size_t errlen, const char *fmt, ...)
+void sim_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (!err || errlen == 0)
@@ -272,9 +167,9 @@ static void sim_err(char *err, size_t errlen, const char *fmt, ...)
 /* Optional number at `path`: 0 and *out = def when absent, -1 (with err)
  * when it has another type, is not finite, or is outside [lo, hi]
  * (lo exclusive when lo_open). */
-static int sim_num(const struct wattson_host *h, const char *path, double def,
-                   double lo, int lo_open, double hi, double *out, char *err,
-                   size_t errlen)
+int sim_num(const struct wattson_host *h, const char *path, double def,
+            double lo, int lo_open, double hi, double *out, char *err,
+            size_t errlen)
 {
     int type = h->cfg_type(h->ctx, path);
     double v;
@@ -307,8 +202,8 @@ static int sim_num(const struct wattson_host *h, const char *path, double def,
 
 /* String at `path`: NULL (err set) when absent and required or when of
  * another type; *absent is set when it is missing and not required. */
-static const char *sim_str(const struct wattson_host *h, const char *path,
-                           int required, int *absent, char *err, size_t errlen)
+const char *sim_str(const struct wattson_host *h, const char *path,
+                    int required, int *absent, char *err, size_t errlen)
 {
     int type = h->cfg_type(h->ctx, path);
     const char *s;
@@ -340,8 +235,8 @@ static int sim_in_list(const char *s, const char *const *list)
 }
 
 /* Refuses any key of the table at `path` not in `allowed`. */
-static int sim_check_keys(const struct wattson_host *h, const char *path,
-                          const char *const *allowed, char *err, size_t errlen)
+int sim_check_keys(const struct wattson_host *h, const char *path,
+                   const char *const *allowed, char *err, size_t errlen)
 {
     const char *key;
 
@@ -365,8 +260,8 @@ static int sim_check_keys(const struct wattson_host *h, const char *path,
     return 0;
 }
 
-static int sim_expect_table(const struct wattson_host *h, const char *path,
-                            char *err, size_t errlen)
+int sim_expect_table(const struct wattson_host *h, const char *path, char *err,
+                     size_t errlen)
 {
     int type = h->cfg_type(h->ctx, path);
     if (type == WATTSON_CFG_TABLE)
@@ -502,9 +397,8 @@ struct sim_wparam {
 
 /* The workload table at `wpath` (a device's `workload`, a pipeline's
  * `source`).  Absent: an idle unit, or an error when `required`. */
-static int sim_read_workload(const struct sim *s, const char *wpath,
-                             int required, struct wl *w, char *err,
-                             size_t errlen)
+int sim_read_workload(const struct sim *s, const char *wpath, int required,
+                      struct wl *w, char *err, size_t errlen)
 {
     static const char *const keys_by_kind[WL_N_KINDS][6] = {
         [WL_CONSTANT] = {"kind", "level", NULL},
@@ -692,370 +586,6 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
         return -1;
     }
     return 0;
-}
-
-/* ---- pipeline configuration ------------------------------------------ */
-
-/* A process id at `path`: required, a whole number in [1, 2^32 - 1], and
- * not already taken by another process of any pipeline. */
-static int sim_read_pid(const struct sim *s, const char *path, uint32_t *out,
-                        char *err, size_t errlen)
-{
-    const struct wattson_host *h = s->host;
-    uint32_t pid;
-    double v;
-
-    if (h->cfg_type(h->ctx, path) == WATTSON_CFG_NONE) {
-        sim_err(err, errlen, "%s: missing (a process id is required)", path);
-        return -1;
-    }
-    if (sim_num(h, path, 0, 1, 0, 4294967295.0, &v, err, errlen))
-        return -1;
-    if (v != floor(v)) {
-        sim_err(err, errlen, "%s: must be a whole number, got %g", path, v);
-        return -1;
-    }
-    pid = (uint32_t)v;
-    /* Every pid read so far: the pipelines before this one, and this one
-     * (index n_pipes while reading: its client, then its complete stages;
-     * pids not read yet are 0). */
-    for (size_t p = 0; p <= s->n_pipes; p++) {
-        const struct sim_pipe *pl = &s->pipes[p];
-        char other[SIM_PATH_MAX];
-        int hit = 0;
-        if (pl->pid == pid) {
-            sim_fmt(other, sizeof other, "pipelines.%zu.pid", p + 1);
-            hit = 1;
-        }
-        for (size_t k = 0; !hit && k < pl->n_stages; k++) {
-            if (pl->st[k].pid == pid) {
-                sim_fmt(other, sizeof other, "pipelines.%zu.stages.%zu.pid",
-                        p + 1, k + 1);
-                hit = 1;
-            }
-        }
-        if (hit) {
-            sim_err(err, errlen, "%s: duplicate pid %u (also %s)", path,
-                    (unsigned)pid, other);
-            return -1;
-        }
-    }
-    *out = pid;
-    return 0;
-}
-
-/* An optional name at `path` (default `def`) into buf. */
-static int sim_read_name(const struct wattson_host *h, const char *path,
-                         const char *def, char *buf, char *err, size_t errlen)
-{
-    int absent;
-    const char *name = sim_str(h, path, 0, &absent, err, errlen);
-
-    if (!name && !absent)
-        return -1;
-    if (absent)
-        name = def;
-    if (!name[0] || strlen(name) >= SIM_NAME_MAX) {
-        sim_err(err, errlen, "%s: must be 1 to %d characters", path,
-                SIM_NAME_MAX - 1);
-        return -1;
-    }
-    sim_fmt(buf, SIM_NAME_MAX, "%s", name);
-    return 0;
-}
-
-static int sim_read_stage(struct sim *s, size_t p, size_t k, char *err,
-                          size_t errlen)
-{
-    static const char *const keys[] = {"device", "pid", "name", "ratio", NULL};
-    const struct wattson_host *h = s->host;
-    struct sim_pipe *pl = &s->pipes[p];
-    struct sim_stage *st = &pl->st[k];
-    char spath[SIM_PATH_MAX], path[SIM_PATH_MAX + 16];
-    const char *dev;
-    size_t i;
-    int absent;
-
-    sim_fmt(spath, sizeof spath, "pipelines.%zu.stages.%zu", p + 1, k + 1);
-    if (sim_expect_table(h, spath, err, errlen) ||
-        sim_check_keys(h, spath, keys, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.device", spath);
-    if (!(dev = sim_str(h, path, 1, &absent, err, errlen)))
-        return -1;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->devs[i].name, dev) == 0)
-            break;
-    if (i == s->n) {
-        sim_err(err, errlen, "%s: unknown device '%s'", path, dev);
-        return -1;
-    }
-    if (s->devs[i].pipe >= 0) {
-        sim_err(err, errlen,
-                "%s: device '%s' is already pipelines.%d.stages.%d (a device "
-                "serves one stage)",
-                path, dev, s->devs[i].pipe + 1, s->devs[i].stage + 1);
-        return -1;
-    }
-    st->dev = i;
-    sim_fmt(path, sizeof path, "%s.pid", spath);
-    if (sim_read_pid(s, path, &st->pid, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.name", spath);
-    if (sim_read_name(h, path, dev, st->name, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.ratio", spath);
-    if (k == 0 && h->cfg_type(h->ctx, path) != WATTSON_CFG_NONE) {
-        sim_err(err, errlen,
-                "%s: the first stage takes the source's demand as it is (no "
-                "ratio)",
-                path);
-        return -1;
-    }
-    if (sim_num(h, path, 1.0, 0, 1, 1e9, &st->ratio, err, errlen))
-        return -1;
-    st->in.ring = calloc(SIM_FLIGHT_RING, sizeof *st->in.ring);
-    if (!st->in.ring) {
-        sim_err(err, errlen, "%s: out of memory", spath);
-        return -1;
-    }
-    /* Counted only now, so that sim_read_pid's duplicate search and
-     * sim_free see complete stages. */
-    pl->n_stages = k + 1;
-    s->devs[i].pipe = (int)p;
-    s->devs[i].stage = (int)k;
-    return 0;
-}
-
-static int sim_read_pipeline(struct sim *s, size_t p, char *err, size_t errlen)
-{
-    static const char *const keys[] = {
-        "name", "pid", "source", "lag_s", "stages", "bytes_per_op", NULL};
-    const struct wattson_host *h = s->host;
-    struct sim_pipe *pl = &s->pipes[p];
-    char ppath[SIM_PATH_MAX], path[SIM_PATH_MAX + 16], def[SIM_NAME_MAX];
-    size_t n;
-    int type;
-
-    sim_fmt(ppath, sizeof ppath, "pipelines.%zu", p + 1);
-    if (sim_expect_table(h, ppath, err, errlen) ||
-        sim_check_keys(h, ppath, keys, err, errlen))
-        return -1;
-    sim_fmt(def, sizeof def, "pipeline%zu", p + 1);
-    sim_fmt(path, sizeof path, "%s.name", ppath);
-    if (sim_read_name(h, path, def, pl->name, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.pid", ppath);
-    if (sim_read_pid(s, path, &pl->pid, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.lag_s", ppath);
-    if (sim_num(h, path, SIM_LAG_DEFAULT_S, 0, 0, SIM_LAG_MAX_S, &pl->lag_s,
-                err, errlen))
-        return -1;
-    pl->lag_ns = (uint64_t)llround(pl->lag_s * 1e9);
-    sim_fmt(path, sizeof path, "%s.bytes_per_op", ppath);
-    if (sim_num(h, path, 1.0, 0, 0, 1e12, &pl->bytes_per_op, err, errlen))
-        return -1;
-    wl_seed(&pl->src, h->seed, SIM_PIPE_STREAM + (uint64_t)p);
-    sim_fmt(path, sizeof path, "%s.source", ppath);
-    if (sim_read_workload(s, path, 1, &pl->src, err, errlen))
-        return -1;
-    wl_start(&pl->src);
-
-    sim_fmt(path, sizeof path, "%s.stages", ppath);
-    type = h->cfg_type(h->ctx, path);
-    if (type == WATTSON_CFG_NONE) {
-        sim_err(err, errlen, "%s: missing (a table of stages is required)",
-                path);
-        return -1;
-    }
-    if (sim_expect_table(h, path, err, errlen))
-        return -1;
-    n = h->cfg_len(h->ctx, path);
-    if (n < 1 || n > SIM_MAX_STAGES) {
-        sim_err(err, errlen, "%s: need 1 to %d stages, got %zu", path,
-                SIM_MAX_STAGES, n);
-        return -1;
-    }
-    for (size_t k = 0; k < n; k++)
-        if (sim_read_stage(s, p, k, err, errlen))
-            return -1;
-    return 0;
-}
-
-/* The optional `pipelines` array, then the process table and the IPC
- * event log sized for it. */
-static int sim_read_pipelines(struct sim *s, char *err, size_t errlen)
-{
-    const struct wattson_host *h = s->host;
-    size_t n, per_tick = 0, q = 0;
-    int type = h->cfg_type(h->ctx, "pipelines");
-
-    if (type == WATTSON_CFG_NONE)
-        return 0;
-    if (type != WATTSON_CFG_TABLE) {
-        sim_err(err, errlen, "pipelines: expected a table of pipelines, got %s",
-                sim_type_name(type));
-        return -1;
-    }
-    n = h->cfg_len(h->ctx, "pipelines");
-    if (n > SIM_MAX_PIPELINES) {
-        sim_err(err, errlen, "pipelines: at most %d pipelines, got %zu",
-                SIM_MAX_PIPELINES, n);
-        return -1;
-    }
-    if (n == 0)
-        return 0;
-    s->pipes = calloc(n, sizeof *s->pipes);
-    if (!s->pipes) {
-        sim_err(err, errlen, "pipelines: out of memory");
-        return -1;
-    }
-    for (size_t p = 0; p < n; p++) {
-        s->n_pipes = p; /* the complete ones, for the pid search */
-        if (sim_read_pipeline(s, p, err, errlen)) {
-            s->n_pipes = p + 1; /* sim_free releases this one's parts */
-            return -1;
-        }
-        s->n_procs += s->pipes[p].n_stages;
-    }
-    s->n_pipes = n;
-    /* Messages per interval: one from the client, one per later stage. */
-    for (size_t p = 0; p < n; p++)
-        per_tick += s->pipes[p].n_stages;
-    s->procs = calloc(s->n_procs, sizeof *s->procs);
-    s->ev_cap = per_tick * SIM_IPC_TICKS;
-    s->ev = calloc(s->ev_cap, sizeof *s->ev);
-    if (!s->procs || !s->ev) {
-        sim_err(err, errlen, "pipelines: out of memory");
-        return -1;
-    }
-    for (size_t p = 0; p < n; p++) {
-        for (size_t k = 0; k < s->pipes[p].n_stages; k++, q++) {
-            const struct sim_stage *st = &s->pipes[p].st[k];
-            s->procs[q].pid = st->pid;
-            s->procs[q].device = (uint32_t)st->dev;
-            s->procs[q].name = st->name;
-        }
-    }
-    return 0;
-}
-
-/* ---- pipeline traffic --------------------------------------------------- */
-
-/* Appends an event to the log; a full log drops its oldest event (the
- * host reads every tick, so only a reader that stopped loses anything). */
-static void sim_log_event(struct sim *s, uint64_t now, uint32_t src,
-                          uint32_t dst, uint64_t bytes)
-{
-    struct wattson_ipc_event *e;
-
-    if (s->ev_count == s->ev_cap) {
-        if (s->ev_dropped++ == 0 && s->host->log)
-            s->host->log(s->host->ctx, WATTSON_LOG_WARN,
-                         "sim: IPC event log full (%zu events): dropping the "
-                         "oldest",
-                         s->ev_cap);
-        s->ev_head = (s->ev_head + 1) % s->ev_cap;
-        s->ev_count--;
-    }
-    e = &s->ev[(s->ev_head + s->ev_count) % s->ev_cap];
-    e->t = (double)now * 1e-9;
-    e->src_pid = src;
-    e->dst_pid = dst;
-    e->bytes = bytes;
-    e->type = WATTSON_IPC_DATA;
-    s->ev_count++;
-}
-
-/* Sends `ops` of stage k's work (already scaled by its ratio) from process
- * `src` at host time `now`; it arrives at t_arr. */
-static void sim_send(struct sim *s, struct sim_pipe *pl, size_t k, uint32_t src,
-                     uint64_t now, uint64_t t_arr, double ops)
-{
-    struct sim_hop *hop = &pl->st[k].in;
-    double b;
-    uint64_t bytes;
-
-    if (hop->count < SIM_FLIGHT_RING) {
-        struct sim_flight *f =
-            &hop->ring[(hop->head + hop->count) % SIM_FLIGHT_RING];
-        f->t_ns = t_arr;
-        f->ops = ops;
-        hop->count++;
-    } else {
-        /* Full: merge into the newest entry at the later time, so work is
-         * delayed, never early. */
-        struct sim_flight *f =
-            &hop->ring[(hop->head + hop->count - 1) % SIM_FLIGHT_RING];
-        f->t_ns = t_arr;
-        f->ops += ops;
-        hop->merged++;
-    }
-    /* Whole bytes per message; the fraction is carried over, so the bytes
-     * sent sum to the exact total within one byte. */
-    hop->byte_frac += ops * pl->bytes_per_op;
-    b = floor(hop->byte_frac);
-    bytes = b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
-    hop->byte_frac -= b;
-    sim_log_event(s, now, src, pl->st[k].pid, bytes);
-}
-
-/* Removes and sums the work arriving before `end` (host ns). */
-static double sim_hop_take(struct sim_hop *hop, uint64_t end)
-{
-    double ops = 0;
-    while (hop->count > 0 && hop->ring[hop->head].t_ns < end) {
-        ops += hop->ring[hop->head].ops;
-        hop->head = (hop->head + 1) % SIM_FLIGHT_RING;
-        hop->count--;
-    }
-    return ops;
-}
-
-/* Sums, without removing, the work arriving before `end`. */
-static double sim_hop_peek(const struct sim_hop *hop, uint64_t end)
-{
-    double ops = 0;
-    for (size_t i = 0; i < hop->count; i++) {
-        const struct sim_flight *f =
-            &hop->ring[(hop->head + i) % SIM_FLIGHT_RING];
-        if (f->t_ns >= end)
-            break;
-        ops += f->ops;
-    }
-    return ops;
-}
-
-/* The messages of the interval that ended at host time `now` (dt_ns
- * long): per pipeline, the client's, then each stage's in order. */
-static void sim_pipes_send(struct sim *s, uint64_t now, uint64_t dt_ns)
-{
-    uint64_t rel = now - s->origin_ns;
-
-    for (size_t p = 0; p < s->n_pipes; p++) {
-        struct sim_pipe *pl = &s->pipes[p];
-        uint64_t w0 = rel + pl->lag_ns, w1 = w0 + dt_ns;
-
-        if (pl->src_begun && pl->src_gen_ns > w0)
-            w0 = pl->src_gen_ns; /* the tick shrank: no work twice */
-        if (w1 > w0) {
-            double span = (double)(w1 - w0) * 1e-9;
-            double d = wl_demand(&pl->src, (double)w0 * 1e-9, span);
-            double ops =
-                d * pu_max_throughput(&s->devs[pl->st[0].dev].pu) * span;
-            pl->src_begun = 1;
-            pl->src_gen_ns = w1;
-            if (ops > 0)
-                sim_send(s, pl, 0, pl->pid, now, s->origin_ns + w0, ops);
-        }
-        for (size_t k = 0; k + 1 < pl->n_stages; k++) {
-            double x = s->devs[pl->st[k].dev].pu.served_tagged;
-            if (x > 0)
-                sim_send(s, pl, k + 1, pl->st[k].pid, now, now + pl->lag_ns,
-                         x * pl->st[k + 1].ratio);
-        }
-    }
 }
 
 /* ---- demand drawn one interval ahead ---------------------------------- */
@@ -1251,7 +781,7 @@ static int sim_init(const struct wattson_host *host, void **state,
             return WATTSON_ERR_CONFIG;
         }
     }
-    if (sim_read_pipelines(s, err, errlen)) {
+    if (simpipe_read_all(s, err, errlen)) {
         sim_free(s);
         return WATTSON_ERR_CONFIG;
     }
@@ -1322,7 +852,7 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
         if (d->pipe >= 0)
             pu_step_tagged(
                 &d->pu, t0, dt, dem,
-                sim_hop_take(&s->pipes[d->pipe].st[d->stage].in, now));
+                simpipe_hop_take(&s->pipes[d->pipe].st[d->stage].in, now));
         else
             pu_step(&d->pu, t0, dt, dem);
         /* Everything that arrives in [now, now + dt) is known now. */
@@ -1332,13 +862,13 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
     }
     s->last_ns = now;
     s->have_interval = 1;
-    sim_pipes_send(s, now, dt_ns);
+    simpipe_send_all(s, now, dt_ns);
     for (size_t p = 0; p < s->n_pipes; p++) {
         const struct sim_pipe *pl = &s->pipes[p];
         for (size_t k = 0; k < pl->n_stages; k++) {
             size_t i = pl->st[k].dev;
             struct sim_dev *d = &s->devs[i];
-            d->demand_next += sim_hop_peek(&pl->st[k].in, now + dt_ns) / dt;
+            d->demand_next += simpipe_hop_peek(&pl->st[k].in, now + dt_ns) / dt;
             values[i * SIM_NSIG + SIM_DEMAND_NEXT] = d->demand_next;
         }
     }
