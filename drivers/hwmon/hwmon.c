@@ -56,6 +56,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvutil.h"
 #include "wattson/plugin.h"
 
 #define HW_CLASS "/sys/class/hwmon"
@@ -136,8 +137,7 @@ struct hw_dir {
 
 struct hw {
     const struct wattson_host *host;
-    char **strs; /* every string init made, freed by fini */
-    size_t n_strs, cap_strs;
+    struct drv_strs strs; /* every string init made, freed by fini */
     struct wattson_device_desc *devices;
     struct wattson_signal_desc *signals;
     struct hw_src *sig_src;
@@ -148,74 +148,15 @@ struct hw {
 
 static void hw_free(struct hw *h)
 {
-    size_t i;
-
     if (!h)
         return;
-    for (i = 0; i < h->n_strs; i++)
-        free(h->strs[i]);
-    free(h->strs);
+    drv_strs_free(&h->strs);
     free(h->devices);
     free(h->signals);
     free(h->sig_src);
     free(h->controls);
     free(h->ctl_src);
     free(h);
-}
-
-/* A formatted string owned by `h`; NULL when out of memory. */
-static char *hw_fmt(struct hw *h, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *hw_fmt(struct hw *h, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-
-    if (h->n_strs == h->cap_strs) {
-        size_t cap = h->cap_strs ? 2 * h->cap_strs : 64;
-        char **p = realloc(h->strs, cap * sizeof *p);
-
-        if (!p)
-            return NULL;
-        h->strs = p;
-        h->cap_strs = cap;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !(s = malloc((size_t)n + 1)))
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    h->strs[h->n_strs++] = s;
-    return s;
-}
-
-/* Reads a file's text (trailing newline cut) into buf; 0 or -1 with errno. */
-static int hw_read_text(const char *path, char *buf, size_t len)
-{
-    ssize_t got;
-    int fd, e;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do {
-        got = read(fd, buf, len - 1);
-    } while (got < 0 && errno == EINTR);
-    e = errno;
-    close(fd);
-    if (got < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
-        buf[--got] = '\0';
-    return 0;
 }
 
 /* One integer in SI units; -1 when unreadable or not one integer (or
@@ -226,7 +167,7 @@ static int hw_read_src(const struct hw_src *s, double *out)
     long long v;
     unsigned long long u;
 
-    if (hw_read_text(s->path, buf, sizeof buf) != 0 || !buf[0])
+    if (drv_read_text(s->path, buf, sizeof buf) != 0 || !buf[0])
         return -1;
     errno = 0;
     if (s->is_signed) {
@@ -369,23 +310,25 @@ static int hw_add_signal(struct hw *h, uint32_t dev, size_t first,
                          const char *adir, const char *dname,
                          const struct hw_attr *a, long ch)
 {
-    const char *path = hw_fmt(h, "%s/%s%ld%s", adir, a->type, ch, a->item);
-    const char *lpath = hw_fmt(h, "%s/%s%ld_label", adir, a->type, ch);
+    const char *path =
+        drv_fmt(&h->strs, "%s/%s%ld%s", adir, a->type, ch, a->item);
+    const char *lpath = drv_fmt(&h->strs, "%s/%s%ld_label", adir, a->type, ch);
     const char *name = NULL;
     char label[HW_NAME_MAX], clean[HW_NAME_MAX];
 
     if (!path || !lpath || hw_grow_sig(h) != 0)
         return -1;
     clean[0] = '\0';
-    if (hw_read_text(lpath, label, sizeof label) == 0)
+    if (drv_read_text(lpath, label, sizeof label) == 0)
         hw_sanitise(label, clean, sizeof clean, 0);
     if (clean[0]) {
-        if (!(name = hw_fmt(h, "%s_%s%s", a->type, clean, a->name_sfx)))
+        if (!(name = drv_fmt(&h->strs, "%s_%s%s", a->type, clean, a->name_sfx)))
             return -1;
         if (hw_sig_taken(h, dev, first, name))
             name = NULL;
     }
-    if (!name && !(name = hw_fmt(h, "%s%ld%s", a->type, ch, a->name_sfx)))
+    if (!name &&
+        !(name = drv_fmt(&h->strs, "%s%ld%s", a->type, ch, a->name_sfx)))
         return -1;
     h->signals[h->n_sig] = (struct wattson_signal_desc){
         name,
@@ -393,8 +336,9 @@ static int hw_add_signal(struct hw *h, uint32_t dev, size_t first,
         a->unit,
         a->behaviour,
         0,
-        clean[0] ? hw_fmt(h, "%s %s (%s), from %s", dname, a->what, label, path)
-                 : hw_fmt(h, "%s %s, from %s", dname, a->what, path)};
+        clean[0] ? drv_fmt(&h->strs, "%s %s (%s), from %s", dname, a->what,
+                           label, path)
+                 : drv_fmt(&h->strs, "%s %s, from %s", dname, a->what, path)};
     if (!h->signals[h->n_sig].description)
         return -1;
     h->sig_src[h->n_sig] = (struct hw_src){path, a->scale, a->is_signed};
@@ -407,11 +351,14 @@ static int hw_add_control(struct hw *h, uint32_t dev, size_t first,
                           const char *adir, const char *dname,
                           const struct hw_ctl *c, long ch)
 {
-    const char *path = hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->item);
-    struct hw_src lo = {hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->min_item),
-                        c->scale, 0};
-    struct hw_src hi = {hw_fmt(h, "%s/%s%ld%s", adir, c->type, ch, c->max_item),
-                        c->scale, 0};
+    const char *path =
+        drv_fmt(&h->strs, "%s/%s%ld%s", adir, c->type, ch, c->item);
+    struct hw_src lo = {
+        drv_fmt(&h->strs, "%s/%s%ld%s", adir, c->type, ch, c->min_item),
+        c->scale, 0};
+    struct hw_src hi = {
+        drv_fmt(&h->strs, "%s/%s%ld%s", adir, c->type, ch, c->max_item),
+        c->scale, 0};
     double min, max;
     const char *name = c->name;
     size_t i;
@@ -424,7 +371,7 @@ static int hw_add_control(struct hw *h, uint32_t dev, size_t first,
         min = c->dmin < max ? c->dmin : 0;
     for (i = first; i < h->n_ctl; i++)
         if (strcmp(h->controls[i].name, c->name) == 0)
-            name = hw_fmt(h, "%s%ld", c->name, ch);
+            name = drv_fmt(&h->strs, "%s%ld", c->name, ch);
     if (!name)
         return -1;
     h->controls[h->n_ctl] = (struct wattson_control_desc){
@@ -434,7 +381,7 @@ static int hw_add_control(struct hw *h, uint32_t dev, size_t first,
         min,
         max,
         0,
-        hw_fmt(h, "%s %s, written to %s", dname, c->what, path)};
+        drv_fmt(&h->strs, "%s %s, written to %s", dname, c->what, path)};
     if (!h->controls[h->n_ctl].description)
         return -1;
     h->ctl_src[h->n_ctl++] = (struct hw_src){path, c->scale, 0};
@@ -478,16 +425,16 @@ static int hw_add_device(struct hw *h, const char *class,
 {
     uint32_t dev = (uint32_t)h->n_dev;
     size_t first_sig = h->n_sig, first_ctl = h->n_ctl, n, i;
-    const char *hdir = hw_fmt(h, "%s/%s", class, hd->dir);
+    const char *hdir = drv_fmt(&h->strs, "%s/%s", class, hd->dir);
     const char *adir = hdir, *npath, *dname;
     char buf[HW_NAME_MAX], clean[HW_NAME_MAX];
     int rail = 0;
 
-    if (!hdir || !(npath = hw_fmt(h, "%s/name", hdir)))
+    if (!hdir || !(npath = drv_fmt(&h->strs, "%s/name", hdir)))
         return -1;
     if (!hw_exists(npath)) {
-        const char *old = hw_fmt(h, "%s/device", hdir);
-        const char *oname = old ? hw_fmt(h, "%s/name", old) : NULL;
+        const char *old = drv_fmt(&h->strs, "%s/device", hdir);
+        const char *oname = old ? drv_fmt(&h->strs, "%s/name", old) : NULL;
 
         if (!oname)
             return -1;
@@ -497,10 +444,10 @@ static int hw_add_device(struct hw *h, const char *class,
         }
     }
     clean[0] = '\0';
-    if (hw_read_text(npath, buf, sizeof buf) == 0)
+    if (drv_read_text(npath, buf, sizeof buf) == 0)
         hw_sanitise(buf, clean, sizeof clean, 1);
-    dname =
-        clean[0] ? hw_fmt(h, "%s-%ld", clean, hd->n) : hw_fmt(h, "%s", hd->dir);
+    dname = clean[0] ? drv_fmt(&h->strs, "%s-%ld", clean, hd->n)
+                     : drv_fmt(&h->strs, "%s", hd->dir);
     if (!dname)
         return -1;
     n = hw_list(adir, found, HW_MAX_ATTRS);
@@ -562,47 +509,6 @@ static int hw_scan(const char *class, struct hw_dir *dirs, size_t max,
     return 0;
 }
 
-/* ROOT from the lab's `root`, else $WATTSON_SYSFS_ROOT, else "". */
-static int hw_root(struct hw *h, const struct wattson_host *host,
-                   const char **root, char *err, size_t errlen)
-{
-    int type = host->cfg_type(host->ctx, "root");
-    const char *v = NULL;
-
-    if (type == WATTSON_CFG_STRING) {
-        v = host->cfg_string(host->ctx, "root");
-    } else if (type != WATTSON_CFG_NONE) {
-        snprintf(err, errlen,
-                 "config key 'root': expected a directory "
-                 "(a prefix put before /sys)");
-        return WATTSON_ERR_CONFIG;
-    } else {
-        v = getenv("WATTSON_SYSFS_ROOT");
-    }
-    if (!v)
-        v = "";
-    while (v[0] && v[strlen(v) - 1] == '/' && v[1]) {
-        /* "/tmp/x/" and "/tmp/x" are the same prefix. */
-        char *c = hw_fmt(h, "%.*s", (int)(strlen(v) - 1), v);
-
-        if (!c)
-            break;
-        v = c;
-    }
-    if (strcmp(v, ".") == 0 && host->lab_dir && *host->lab_dir)
-        v = hw_fmt(h, "%s", host->lab_dir);
-    else if (v[0] && v[0] != '/' && host->lab_dir && *host->lab_dir)
-        v = hw_fmt(h, "%s/%s", host->lab_dir, v);
-    else if (strcmp(v, "/") == 0)
-        v = "";
-    if (!v) {
-        snprintf(err, errlen, "out of memory");
-        return WATTSON_ERR;
-    }
-    *root = v;
-    return WATTSON_OK;
-}
-
 static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
                     size_t errlen)
 {
@@ -613,9 +519,9 @@ static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
     size_t n, i;
     int rc;
 
-    if ((rc = hw_root(h, host, &root, err, errlen)) != WATTSON_OK)
+    if ((rc = drv_root(&h->strs, host, &root, err, errlen)) != WATTSON_OK)
         return rc;
-    if (!(class = hw_fmt(h, "%s%s", root, HW_CLASS)) ||
+    if (!(class = drv_fmt(&h->strs, "%s%s", root, HW_CLASS)) ||
         !(dirs = calloc(HW_MAX_DEVICES, sizeof *dirs))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;
@@ -658,12 +564,8 @@ static int hw_init(const struct wattson_host *host, void **state,
     struct hw *h;
     int rc;
 
-    if (host->abi_major != WATTSON_ABI_MAJOR ||
-        host->size < sizeof(struct wattson_host)) {
-        snprintf(err, errlen, "host ABI %u.%u is not supported",
-                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
-        return WATTSON_ERR;
-    }
+    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return rc;
     if (!(h = calloc(1, sizeof *h))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;
@@ -714,19 +616,10 @@ static int hw_read_controls(void *state, double *values, uint8_t *valid,
 static int hw_write_src(const struct hw_src *s, double value)
 {
     char buf[32];
-    int fd, len;
-    ssize_t put;
+    int len;
 
     len = snprintf(buf, sizeof buf, "%lld\n", llround(value / s->scale));
-    fd = open(s->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do {
-        put = write(fd, buf, (size_t)len);
-    } while (put < 0 && errno == EINTR);
-    if (close(fd) != 0 || put != len)
-        return -1;
-    return 0;
+    return drv_write_text(s->path, buf, (size_t)len);
 }
 
 static int hw_write(void *state, const uint32_t *idx, const double *values,

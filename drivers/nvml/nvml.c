@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drvutil.h"
 #include "wattson/plugin.h"
 
 #define NVML_DEFAULT_LIB "libnvidia-ml.so.1"
@@ -167,8 +168,7 @@ struct nvml {
     int inited; /* nvmlInit succeeded: nvmlShutdown at fini */
     struct nvml_fns f;
     int have[K_N]; /* the library has the function behind a kind */
-    char **strs;
-    size_t n_strs, cap_strs;
+    struct drv_strs strs;
     struct nvml_gpu *gpus;
     size_t n_gpu;
     struct wattson_device_desc *devices;
@@ -182,17 +182,13 @@ struct nvml {
 
 static void nvml_free(struct nvml *r)
 {
-    size_t i;
-
     if (!r)
         return;
     if (r->inited && r->f.shutdown)
         r->f.shutdown();
     if (r->dl)
         dlclose(r->dl);
-    for (i = 0; i < r->n_strs; i++)
-        free(r->strs[i]);
-    free(r->strs);
+    drv_strs_free(&r->strs);
     free(r->gpus);
     free(r->devices);
     free(r->signals);
@@ -201,37 +197,6 @@ static void nvml_free(struct nvml *r)
     free(r->controls);
     free(r->ctl_gpu);
     free(r);
-}
-
-/* A formatted string owned by `r`; NULL when out of memory. */
-static char *nvml_fmt(struct nvml *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *nvml_fmt(struct nvml *r, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-
-    if (r->n_strs == r->cap_strs) {
-        size_t cap = r->cap_strs ? 2 * r->cap_strs : 64;
-        char **p = realloc(r->strs, cap * sizeof *p);
-
-        if (!p)
-            return NULL;
-        r->strs = p;
-        r->cap_strs = cap;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !(s = malloc((size_t)n + 1)))
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    r->strs[r->n_strs++] = s;
-    return s;
 }
 
 /* The first of `names` (NULL-terminated) the library has, or NULL. */
@@ -335,7 +300,7 @@ static int nvml_library(struct nvml *r, const struct wattson_host *h,
     if (!v || !*v)
         v = NVML_DEFAULT_LIB;
     if (v[0] != '/' && strchr(v, '/') && h->lab_dir && *h->lab_dir) {
-        v = nvml_fmt(r, "%s/%s", h->lab_dir, v);
+        v = drv_fmt(&r->strs, "%s/%s", h->lab_dir, v);
         if (!v) {
             snprintf(err, errlen, "out of memory");
             return WATTSON_ERR;
@@ -443,7 +408,7 @@ static int nvml_build(struct nvml *r, const struct wattson_host *h, char *err,
     }
     for (g = 0; g < r->n_gpu; g++) {
         struct nvml_gpu *gp = &r->gpus[g];
-        const char *dname = nvml_fmt(r, "gpu%u", gp->index);
+        const char *dname = drv_fmt(&r->strs, "gpu%u", gp->index);
         unsigned int mn, mx;
 
         if (!dname)
@@ -455,8 +420,8 @@ static int nvml_build(struct nvml *r, const struct wattson_host *h, char *err,
 
             if (!r->have[k])
                 continue;
-            desc = nvml_fmt(r, "%s (%s) %s, from %s", dname, gp->model, d->what,
-                            d->from);
+            desc = drv_fmt(&r->strs, "%s (%s) %s, from %s", dname, gp->model,
+                           d->what, d->from);
             if (!desc)
                 goto oom;
             r->signals[r->n_sig] = (struct wattson_signal_desc){
@@ -483,10 +448,10 @@ static int nvml_build(struct nvml *r, const struct wattson_host *h, char *err,
             mn / 1e3,
             mx / 1e3,
             0,
-            nvml_fmt(r,
-                     "%s (%s) power limit, set with "
-                     "nvmlDeviceSetPowerManagementLimit",
-                     dname, gp->model)};
+            drv_fmt(&r->strs,
+                    "%s (%s) power limit, set with "
+                    "nvmlDeviceSetPowerManagementLimit",
+                    dname, gp->model)};
         if (!r->controls[r->n_ctl].description)
             goto oom;
         r->ctl_gpu[r->n_ctl++] = (uint32_t)g;
@@ -509,12 +474,8 @@ static int nvml_init(const struct wattson_host *host, void **state,
     struct nvml *r;
     int rc;
 
-    if (host->abi_major != WATTSON_ABI_MAJOR ||
-        host->size < sizeof(struct wattson_host)) {
-        snprintf(err, errlen, "host ABI %u.%u is not supported",
-                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
-        return WATTSON_ERR;
-    }
+    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return rc;
     if (!(r = calloc(1, sizeof *r))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;

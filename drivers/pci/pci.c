@@ -62,6 +62,7 @@
 
 #include <pci/pci.h>
 
+#include "drvutil.h"
 #include "wattson/plugin.h"
 
 #define PCIW_BUS "/sys/bus/pci"
@@ -118,8 +119,7 @@ struct pw_src {
 struct pw {
     const struct wattson_host *host;
     struct pci_access *acc;
-    char **strs; /* every string init made, freed by fini */
-    size_t n_strs, cap_strs;
+    struct drv_strs strs; /* every string init made, freed by fini */
     struct pw_dev *devs;
     struct wattson_device_desc *devices;
     struct wattson_signal_desc *signals;
@@ -156,8 +156,6 @@ static void pw_quiet(char *msg, ...)
 
 static void pw_free(struct pw *p)
 {
-    size_t i;
-
     if (!p)
         return;
     if (p->acc) {
@@ -168,66 +166,12 @@ static void pw_free(struct pw *p)
             pci_cleanup(p->acc);
         pw_jmp = NULL;
     }
-    for (i = 0; i < p->n_strs; i++)
-        free(p->strs[i]);
-    free(p->strs);
+    drv_strs_free(&p->strs);
     free(p->devs);
     free(p->devices);
     free(p->signals);
     free(p->src);
     free(p);
-}
-
-/* A formatted string owned by `p`; NULL when out of memory. */
-static char *pw_fmt(struct pw *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *pw_fmt(struct pw *p, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-
-    if (p->n_strs == p->cap_strs) {
-        size_t cap = p->cap_strs ? 2 * p->cap_strs : 64;
-        char **q = realloc(p->strs, cap * sizeof *q);
-
-        if (!q)
-            return NULL;
-        p->strs = q;
-        p->cap_strs = cap;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !(s = malloc((size_t)n + 1)))
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    p->strs[p->n_strs++] = s;
-    return s;
-}
-
-/* Reads a file's text (trailing newline cut) into buf; 0 or -1. */
-static int pw_read_text(const char *path, char *buf, size_t len)
-{
-    ssize_t got;
-    int fd;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do {
-        got = read(fd, buf, len - 1);
-    } while (got < 0 && errno == EINTR);
-    close(fd);
-    if (got < 0)
-        return -1;
-    buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
-        buf[--got] = '\0';
-    return 0;
 }
 
 /* "8.0 GT/s PCIe", "2.5 GT/s", "16 GT/s" -> bit/s per lane; -1 for
@@ -237,7 +181,7 @@ static int pw_sysfs_speed(const char *path, double *out)
     char buf[64], *end;
     double g;
 
-    if (!path || pw_read_text(path, buf, sizeof buf) != 0)
+    if (!path || drv_read_text(path, buf, sizeof buf) != 0)
         return -1;
     errno = 0;
     g = strtod(buf, &end);
@@ -257,7 +201,7 @@ static int pw_sysfs_width(const char *path, double *out)
     char buf[32], *end;
     long w;
 
-    if (!path || pw_read_text(path, buf, sizeof buf) != 0)
+    if (!path || drv_read_text(path, buf, sizeof buf) != 0)
         return -1;
     errno = 0;
     w = strtol(buf, &end, 10);
@@ -390,10 +334,10 @@ static int pw_probe_link(struct pw *p, struct pw_dev *v, const char *ddir)
     double s, w;
     struct pci_cap *cap;
 
-    v->speed_path = pw_fmt(p, "%s/current_link_speed", ddir);
-    v->width_path = pw_fmt(p, "%s/current_link_width", ddir);
-    mspeed = pw_fmt(p, "%s/max_link_speed", ddir);
-    mwidth = pw_fmt(p, "%s/max_link_width", ddir);
+    v->speed_path = drv_fmt(&p->strs, "%s/current_link_speed", ddir);
+    v->width_path = drv_fmt(&p->strs, "%s/current_link_width", ddir);
+    mspeed = drv_fmt(&p->strs, "%s/max_link_speed", ddir);
+    mwidth = drv_fmt(&p->strs, "%s/max_link_width", ddir);
     if (!v->speed_path || !v->width_path || !mspeed || !mwidth)
         return -1;
     if (pw_sysfs_speed(mspeed, &s) == 0 && pw_sysfs_width(mwidth, &w) == 0 &&
@@ -442,10 +386,11 @@ static int pw_add_dev(struct pw *p, struct pci_dev *d, const char *bus,
     const char *name, *ddir, *label, *src;
     int w;
 
-    name = pw_fmt(p, "pci:%04x:%02x:%02x.%d", (unsigned)d->domain,
-                  (unsigned)d->bus, (unsigned)d->dev, (int)d->func);
-    ddir = pw_fmt(p, "%s/devices/%04x:%02x:%02x.%d", bus, (unsigned)d->domain,
-                  (unsigned)d->bus, (unsigned)d->dev, (int)d->func);
+    name = drv_fmt(&p->strs, "pci:%04x:%02x:%02x.%d", (unsigned)d->domain,
+                   (unsigned)d->bus, (unsigned)d->dev, (int)d->func);
+    ddir = drv_fmt(&p->strs, "%s/devices/%04x:%02x:%02x.%d", bus,
+                   (unsigned)d->domain, (unsigned)d->bus, (unsigned)d->dev,
+                   (int)d->func);
     if (!name || !ddir)
         return -1;
     v->d = d;
@@ -460,64 +405,23 @@ static int pw_add_dev(struct pw *p, struct pci_dev *d, const char *bus,
                     (int)d->device_class);
     p->devices[i] = (struct wattson_device_desc){name, kind, -1, NULL, 0};
     p->n_dev++;
-    label = pw_fmt(p, "%s %s [%04x:%04x], %s", name + 4, names,
-                   (unsigned)d->vendor_id, (unsigned)d->device_id, cname);
+    label = drv_fmt(&p->strs, "%s %s [%04x:%04x], %s", name + 4, names,
+                    (unsigned)d->vendor_id, (unsigned)d->device_id, cname);
     if (!label)
         return -1;
-    if (pw_add_signal(p, i, PW_CLASS,
-                      pw_fmt(p, "%s (class %06x)", label, (unsigned)v->cls)) !=
-        0)
+    if (pw_add_signal(
+            p, i, PW_CLASS,
+            drv_fmt(&p->strs, "%s (class %06x)", label, (unsigned)v->cls)) != 0)
         return -1;
     if (v->link == PW_LINK_NONE)
         return 0;
     src = v->link == PW_LINK_SYSFS ? "sysfs" : "config space";
     for (w = PW_SPEED; w < PW_NSIG; w++)
-        if (pw_add_signal(
-                p, i, w,
-                pw_fmt(p, "%s %s, from %s", name, pw_sigs[w].what, src)) != 0)
+        if (pw_add_signal(p, i, w,
+                          drv_fmt(&p->strs, "%s %s, from %s", name,
+                                  pw_sigs[w].what, src)) != 0)
             return -1;
     return 0;
-}
-
-/* ROOT from the lab's `root`, else $WATTSON_SYSFS_ROOT, else "" (as
- * drivers/rapl). */
-static int pw_root(struct pw *p, const struct wattson_host *h,
-                   const char **root, char *err, size_t errlen)
-{
-    int type = h->cfg_type(h->ctx, "root");
-    const char *v = NULL;
-
-    if (type == WATTSON_CFG_STRING) {
-        v = h->cfg_string(h->ctx, "root");
-    } else if (type != WATTSON_CFG_NONE) {
-        snprintf(err, errlen,
-                 "config key 'root': expected a directory "
-                 "(a prefix put before /sys)");
-        return WATTSON_ERR_CONFIG;
-    } else {
-        v = getenv("WATTSON_SYSFS_ROOT");
-    }
-    if (!v)
-        v = "";
-    while (v[0] && v[strlen(v) - 1] == '/' && v[1]) {
-        char *c = pw_fmt(p, "%.*s", (int)(strlen(v) - 1), v);
-
-        if (!c)
-            break;
-        v = c;
-    }
-    if (strcmp(v, ".") == 0 && h->lab_dir && *h->lab_dir)
-        v = pw_fmt(p, "%s", h->lab_dir);
-    else if (v[0] && v[0] != '/' && h->lab_dir && *h->lab_dir)
-        v = pw_fmt(p, "%s/%s", h->lab_dir, v);
-    else if (strcmp(v, "/") == 0)
-        v = "";
-    if (!v) {
-        snprintf(err, errlen, "out of memory");
-        return WATTSON_ERR;
-    }
-    *root = v;
-    return WATTSON_OK;
 }
 
 static int pw_all(const struct wattson_host *h, int *all, char *err,
@@ -665,11 +569,11 @@ static int pw_build(struct pw *p, const struct wattson_host *h, char *err,
     DIR *dir;
     int rc, all;
 
-    if ((rc = pw_root(p, h, &root, err, errlen)) != WATTSON_OK ||
+    if ((rc = drv_root(&p->strs, h, &root, err, errlen)) != WATTSON_OK ||
         (rc = pw_all(h, &all, err, errlen)) != WATTSON_OK)
         return rc;
-    if (!(bus = pw_fmt(p, "%s%s", root, PCIW_BUS)) ||
-        !(devdir = pw_fmt(p, "%s/devices", bus))) {
+    if (!(bus = drv_fmt(&p->strs, "%s%s", root, PCIW_BUS)) ||
+        !(devdir = drv_fmt(&p->strs, "%s/devices", bus))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;
     }
@@ -693,12 +597,8 @@ static int pw_init(const struct wattson_host *host, void **state,
     struct pw *p;
     int rc;
 
-    if (host->abi_major != WATTSON_ABI_MAJOR ||
-        host->size < sizeof(struct wattson_host)) {
-        snprintf(err, errlen, "host ABI %u.%u is not supported",
-                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
-        return WATTSON_ERR;
-    }
+    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return rc;
     if (!(p = calloc(1, sizeof *p))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;

@@ -54,6 +54,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvutil.h"
 #include "wattson/plugin.h"
 
 #define RAPL_CLASS "/sys/class/powercap"
@@ -111,8 +112,7 @@ struct rapl_zone {
 
 struct rapl {
     const struct wattson_host *host;
-    char **strs; /* every string init made, freed by fini */
-    size_t n_strs, cap_strs;
+    struct drv_strs strs; /* every string init made, freed by fini */
     struct wattson_device_desc *devices;
     struct wattson_signal_desc *signals;
     struct rapl_src *sig_src;
@@ -123,74 +123,15 @@ struct rapl {
 
 static void rapl_free(struct rapl *r)
 {
-    size_t i;
-
     if (!r)
         return;
-    for (i = 0; i < r->n_strs; i++)
-        free(r->strs[i]);
-    free(r->strs);
+    drv_strs_free(&r->strs);
     free(r->devices);
     free(r->signals);
     free(r->sig_src);
     free(r->controls);
     free(r->ctl_src);
     free(r);
-}
-
-/* A formatted string owned by `r`; NULL when out of memory. */
-static char *rapl_fmt(struct rapl *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *rapl_fmt(struct rapl *r, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-
-    if (r->n_strs == r->cap_strs) {
-        size_t cap = r->cap_strs ? 2 * r->cap_strs : 64;
-        char **p = realloc(r->strs, cap * sizeof *p);
-
-        if (!p)
-            return NULL;
-        r->strs = p;
-        r->cap_strs = cap;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !(s = malloc((size_t)n + 1)))
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    r->strs[r->n_strs++] = s;
-    return s;
-}
-
-/* Reads a file's text (trailing newline cut) into buf; 0 or -1 with errno. */
-static int rapl_read_text(const char *path, char *buf, size_t len)
-{
-    ssize_t got;
-    int fd, e;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do {
-        got = read(fd, buf, len - 1);
-    } while (got < 0 && errno == EINTR);
-    e = errno;
-    close(fd);
-    if (got < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
-        buf[--got] = '\0';
-    return 0;
 }
 
 /* One unsigned integer in SI units; -1 when unreadable or not a number
@@ -200,7 +141,7 @@ static int rapl_read_src(const struct rapl_src *s, double *out)
     char buf[64], *end;
     unsigned long long v;
 
-    if (rapl_read_text(s->path, buf, sizeof buf) != 0 || !buf[0] ||
+    if (drv_read_text(s->path, buf, sizeof buf) != 0 || !buf[0] ||
         buf[0] == '-')
         return -1;
     errno = 0;
@@ -256,7 +197,7 @@ static int rapl_zone_cmp(const void *a, const void *b)
 }
 
 /* Adds a signal reading `path`; -1 when out of memory (a NULL name or
- * description is a failed rapl_fmt). */
+ * description is a failed drv_fmt). */
 static int rapl_add_signal(struct rapl *r, uint32_t dev, const char *name,
                            const struct rapl_attr *a, const char *path,
                            const char *desc)
@@ -289,27 +230,27 @@ static int rapl_add_signal(struct rapl *r, uint32_t dev, const char *name,
 static const char *rapl_dev_name(struct rapl *r, const char *zdir,
                                  const struct rapl_zone *z, int parent)
 {
-    const char *npath = rapl_fmt(r, "%s/name", zdir);
+    const char *npath = drv_fmt(&r->strs, "%s/name", zdir);
     char buf[128];
     const char *name;
     size_t i;
 
     if (!npath)
         return NULL;
-    if (rapl_read_text(npath, buf, sizeof buf) != 0 || !buf[0] ||
+    if (drv_read_text(npath, buf, sizeof buf) != 0 || !buf[0] ||
         strchr(buf, '/') || strchr(buf, '@'))
         buf[0] = '\0';
     if (!buf[0])
-        name = rapl_fmt(r, "%s", z->dir);
+        name = drv_fmt(&r->strs, "%s", z->dir);
     else if (parent >= 0)
-        name = rapl_fmt(r, "%s/%s", r->devices[parent].name, buf);
+        name = drv_fmt(&r->strs, "%s/%s", r->devices[parent].name, buf);
     else
-        name = rapl_fmt(r, "%s", buf);
+        name = drv_fmt(&r->strs, "%s", buf);
     if (!name)
         return NULL;
     for (i = 0; i < r->n_dev; i++)
         if (strcmp(r->devices[i].name, name) == 0)
-            return rapl_fmt(r, "%s@%s", name, z->dir);
+            return drv_fmt(&r->strs, "%s@%s", name, z->dir);
     return name;
 }
 
@@ -319,7 +260,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
                          const char **first_unreadable)
 {
     uint32_t dev = (uint32_t)r->n_dev;
-    const char *zdir = rapl_fmt(r, "%s/%s", class, z->dir);
+    const char *zdir = drv_fmt(&r->strs, "%s/%s", class, z->dir);
     const char *dname, *path, *sname;
     char cname[64], probe[64];
     double maxw;
@@ -332,18 +273,18 @@ static int rapl_add_zone(struct rapl *r, const char *class,
     for (a = 0; a < RAPL_NZONE_ATTR; a++) {
         const struct rapl_attr *at = &rapl_zone_attrs[a];
 
-        if (!(path = rapl_fmt(r, "%s/%s", zdir, at->file)))
+        if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, at->file)))
             return -1;
         if (!rapl_exists(path))
             continue;
-        if (rapl_add_signal(
-                r, dev, at->signal, at, path,
-                rapl_fmt(r, "%s %s, from %s", dname, at->what, path)) != 0)
+        if (rapl_add_signal(r, dev, at->signal, at, path,
+                            drv_fmt(&r->strs, "%s %s, from %s", dname, at->what,
+                                    path)) != 0)
             return -1;
         if (a == RAPL_A_ENERGY) {
             struct wattson_signal_desc *s = &r->signals[r->n_sig - 1];
             struct rapl_src range = {
-                rapl_fmt(r, "%s/max_energy_range_uj", zdir), at->div, 1};
+                drv_fmt(&r->strs, "%s/max_energy_range_uj", zdir), at->div, 1};
             double w;
 
             if (!range.path)
@@ -352,7 +293,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
              * 0 ("never") only when the kernel does not say. */
             if (rapl_read_src(&range, &w) == 0)
                 s->wrap = w;
-            if (rapl_read_text(path, probe, sizeof probe) != 0 &&
+            if (drv_read_text(path, probe, sizeof probe) != 0 &&
                 (errno == EACCES || errno == EPERM)) {
                 if (!(*unreadable)++)
                     *first_unreadable = path;
@@ -363,13 +304,13 @@ static int rapl_add_zone(struct rapl *r, const char *class,
         char file[64];
 
         snprintf(file, sizeof file, rapl_con_attrs[RAPL_C_LIMIT].file, k);
-        if (!(path = rapl_fmt(r, "%s/%s", zdir, file)))
+        if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, file)))
             return -1;
         if (!rapl_exists(path))
             break;
-        if (!(sname = rapl_fmt(r, "%s/constraint_%d_name", zdir, k)))
+        if (!(sname = drv_fmt(&r->strs, "%s/constraint_%d_name", zdir, k)))
             return -1;
-        if (rapl_read_text(sname, cname, sizeof cname) != 0 || !cname[0])
+        if (drv_read_text(sname, cname, sizeof cname) != 0 || !cname[0])
             snprintf(cname, sizeof cname, "constraint %d", k);
         for (a = 0; a < RAPL_NCON_ATTR; a++) {
             const struct rapl_attr *at = &rapl_con_attrs[a];
@@ -377,7 +318,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
 
             snprintf(file, sizeof file, at->file, k);
             snprintf(sig, sizeof sig, at->signal, k);
-            if (!(path = rapl_fmt(r, "%s/%s", zdir, file)))
+            if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, file)))
                 return -1;
             if (!rapl_exists(path))
                 continue;
@@ -390,9 +331,9 @@ static int rapl_add_zone(struct rapl *r, const char *class,
                 if (rapl_read_src(&cst, &x) != 0)
                     continue;
             }
-            if (rapl_add_signal(r, dev, rapl_fmt(r, "%s", sig), at, path,
-                                rapl_fmt(r, "%s %s %s, from %s", dname, cname,
-                                         at->what, path)) != 0)
+            if (rapl_add_signal(r, dev, drv_fmt(&r->strs, "%s", sig), at, path,
+                                drv_fmt(&r->strs, "%s %s %s, from %s", dname,
+                                        cname, at->what, path)) != 0)
                 return -1;
         }
         if (k != 0)
@@ -400,11 +341,12 @@ static int rapl_add_zone(struct rapl *r, const char *class,
         /* Constraint 0 (long term) is the cap wattson sets. */
         {
             struct rapl_src maxs = {
-                rapl_fmt(r, "%s/constraint_0_max_power_uw", zdir), 1e6, 1};
+                drv_fmt(&r->strs, "%s/constraint_0_max_power_uw", zdir), 1e6,
+                1};
             struct wattson_control_desc *c = &r->controls[r->n_ctl];
 
-            if (!maxs.path || !(path = rapl_fmt(r, "%s/%s", zdir,
-                                                "constraint_0_power_limit_uw")))
+            if (!maxs.path || !(path = drv_fmt(&r->strs, "%s/%s", zdir,
+                                               "constraint_0_power_limit_uw")))
                 return -1;
             if (rapl_read_src(&maxs, &maxw) != 0 || maxw <= RAPL_CAP_MIN_W)
                 maxw = RAPL_CAP_MAX_W;
@@ -415,8 +357,8 @@ static int rapl_add_zone(struct rapl *r, const char *class,
                 RAPL_CAP_MIN_W,
                 maxw,
                 0,
-                rapl_fmt(r, "%s %s power limit, written to %s", dname, cname,
-                         path)};
+                drv_fmt(&r->strs, "%s %s power limit, written to %s", dname,
+                        cname, path)};
             if (!c->description)
                 return -1;
             r->ctl_src[r->n_ctl++] = (struct rapl_src){path, 1e6, 0};
@@ -455,47 +397,6 @@ static int rapl_scan(const char *class, struct rapl_zone *zones, size_t max,
     return 0;
 }
 
-/* ROOT from the lab's `root`, else $WATTSON_SYSFS_ROOT, else "". */
-static int rapl_root(struct rapl *r, const struct wattson_host *h,
-                     const char **root, char *err, size_t errlen)
-{
-    int type = h->cfg_type(h->ctx, "root");
-    const char *v = NULL;
-
-    if (type == WATTSON_CFG_STRING) {
-        v = h->cfg_string(h->ctx, "root");
-    } else if (type != WATTSON_CFG_NONE) {
-        snprintf(err, errlen,
-                 "config key 'root': expected a directory "
-                 "(a prefix put before /sys)");
-        return WATTSON_ERR_CONFIG;
-    } else {
-        v = getenv("WATTSON_SYSFS_ROOT");
-    }
-    if (!v)
-        v = "";
-    while (v[0] && v[strlen(v) - 1] == '/' && v[1]) {
-        /* "/tmp/x/" and "/tmp/x" are the same prefix. */
-        char *c = rapl_fmt(r, "%.*s", (int)(strlen(v) - 1), v);
-
-        if (!c)
-            break;
-        v = c;
-    }
-    if (strcmp(v, ".") == 0 && h->lab_dir && *h->lab_dir)
-        v = rapl_fmt(r, "%s", h->lab_dir);
-    else if (v[0] && v[0] != '/' && h->lab_dir && *h->lab_dir)
-        v = rapl_fmt(r, "%s/%s", h->lab_dir, v);
-    else if (strcmp(v, "/") == 0)
-        v = "";
-    if (!v) {
-        snprintf(err, errlen, "out of memory");
-        return WATTSON_ERR;
-    }
-    *root = v;
-    return WATTSON_OK;
-}
-
 static int rapl_build(struct rapl *r, const struct wattson_host *h, char *err,
                       size_t errlen)
 {
@@ -505,9 +406,9 @@ static int rapl_build(struct rapl *r, const struct wattson_host *h, char *err,
     size_t n, i, j;
     int rc, unreadable = 0;
 
-    if ((rc = rapl_root(r, h, &root, err, errlen)) != WATTSON_OK)
+    if ((rc = drv_root(&r->strs, h, &root, err, errlen)) != WATTSON_OK)
         return rc;
-    if (!(class = rapl_fmt(r, "%s%s", root, RAPL_CLASS)) ||
+    if (!(class = drv_fmt(&r->strs, "%s%s", root, RAPL_CLASS)) ||
         !(zones = calloc(RAPL_MAX_ZONES, sizeof *zones))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;
@@ -557,12 +458,8 @@ static int rapl_init(const struct wattson_host *host, void **state,
     struct rapl *r;
     int rc;
 
-    if (host->abi_major != WATTSON_ABI_MAJOR ||
-        host->size < sizeof(struct wattson_host)) {
-        snprintf(err, errlen, "host ABI %u.%u is not supported",
-                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
-        return WATTSON_ERR;
-    }
+    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return rc;
     if (!(r = calloc(1, sizeof *r))) {
         snprintf(err, errlen, "out of memory");
         return WATTSON_ERR;
@@ -613,20 +510,11 @@ static int rapl_read_controls(void *state, double *values, uint8_t *valid,
 static int rapl_write_uw(const char *path, double watts)
 {
     char buf[32];
-    int fd, len;
-    ssize_t put;
+    int len;
 
     len = snprintf(buf, sizeof buf, "%llu\n",
                    (unsigned long long)llround(watts * 1e6));
-    fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do {
-        put = write(fd, buf, (size_t)len);
-    } while (put < 0 && errno == EINTR);
-    if (close(fd) != 0 || put != len)
-        return -1;
-    return 0;
+    return drv_write_text(path, buf, (size_t)len);
 }
 
 static int rapl_write(void *state, const uint32_t *idx, const double *values,

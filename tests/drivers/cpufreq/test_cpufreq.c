@@ -8,8 +8,8 @@
  *   broken     policy0's scaling_cur_freq says "<unknown>"; policy1 is
  *              inactive (no readable cpuinfo files)
  *
- * The host is a fake: log lines go into a buffer, configuration comes from
- * a small table set per test.
+ * The host is drvtest.h's fake: log lines go into a buffer, configuration
+ * comes from a small table set per test.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,153 +21,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "build/lib/wattson"
-#endif
 #ifndef WATTSON_CPUFREQ_FIXTURES
 #define WATTSON_CPUFREQ_FIXTURES "tests/fixtures/sysfs/cpufreq"
 #endif
 
 #define POLDIR "/sys/devices/system/cpu/cpufreq"
 
-/* ---- fake host -------------------------------------------------------- */
-
-struct th_cfg {
-    const char *key;
-    int type;
-    double num;
-    const char *str;
-};
-
-static char th_logbuf[8192];
-static size_t th_loglen;
-static const struct th_cfg *th_cfgs;
-static size_t th_ncfg;
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 2)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static const struct th_cfg *th_find(const char *path)
-{
-    for (size_t i = 0; i < th_ncfg; i++)
-        if (strcmp(th_cfgs[i].key, path) == 0)
-            return &th_cfgs[i];
-    return NULL;
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    return c ? c->type : WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    if (!c || c->type != WATTSON_CFG_NUMBER)
-        return -1;
-    *out = c->num;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    return c && c->type == WATTSON_CFG_STRING ? c->str : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    (void)ctx;
-    (void)path;
-    (void)out;
-    return -1;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static void th_host(struct wattson_host *h, const struct th_cfg *cfgs, size_t n)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->seed = 1;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_cfgs = cfgs;
-    th_ncfg = n;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
-
 /* ---- helpers ---------------------------------------------------------- */
 
 static char tc_tmp[1024]; /* this run's scratch directory */
-
-static int tc_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
-}
 
 static int tc_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -246,14 +112,15 @@ static struct plug *tc_load(const struct th_cfg *cfgs, size_t n, int *rc,
         fprintf(stderr, "plug_open: %s\n", err);
         return NULL;
     }
-    th_host(&h, cfgs, n);
+    th_host(&h, NULL, cfgs, n);
+    h.seed = 1;
     *rc = plug_init(&p, &h, err, errlen);
     return p;
 }
 
 static struct plug *tc_load_root(const char *root, char *err, size_t errlen)
 {
-    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root}};
+    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root, 0}};
     int rc;
     struct plug *p = tc_load(cfg, 1, &rc, err, errlen);
 
@@ -341,7 +208,7 @@ static void test_twopolicy(void)
         T_NEAR(t->busy_w[4], 15, 1e-9);
         T_NEAR(t->busy_w[0], 4.5 + 10.5 * pow(1.2 / 3.4, 3), 1e-9);
     }
-    T_CHECK(tc_has(th_logbuf, "cpufreq: 3 policies under"));
+    T_CHECK(dt_has(th_logbuf, "cpufreq: 3 policies under"));
 
     /* Values in Hz from the kHz files. */
     T_CHECK(p->desc->read(p->state, v, ok, 15) == WATTSON_OK);
@@ -394,7 +261,7 @@ static void test_twopolicy(void)
         double val[] = {2e9};
 
         T_CHECK(p->desc->write(p->state, idx, val, 1) == WATTSON_ERR);
-        T_CHECK(tc_has(th_logbuf, "policy0/scaling_max_freq"));
+        T_CHECK(dt_has(th_logbuf, "policy0/scaling_max_freq"));
         T_CHECK(p->desc->read_controls(p->state, c, cok, 3) == WATTSON_OK);
         T_CHECK(cok[0] == 0 && cok[1] == 1);
     }
@@ -411,8 +278,8 @@ static void test_tdp(void)
 {
     char err[1024];
     const char *root = tc_copy("twopolicy");
-    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root},
-                           {"tdp_w", WATTSON_CFG_NUMBER, 40, NULL}};
+    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root, 0},
+                           {"tdp_w", WATTSON_CFG_NUMBER, 40, NULL, 0}};
     int rc;
     struct plug *p = tc_load(cfg, 2, &rc, err, sizeof err);
 
@@ -425,11 +292,11 @@ static void test_tdp(void)
     }
     plug_close(p);
 
-    cfg[1] = (struct th_cfg){"tdp_w", WATTSON_CFG_STRING, 0, "lots"};
+    cfg[1] = (struct th_cfg){"tdp_w", WATTSON_CFG_STRING, 0, "lots", 0};
     p = tc_load(cfg, 2, &rc, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG && !p);
-    T_CHECK(tc_has(err, "cpufreq: config key 'tdp_w'"));
-    cfg[1] = (struct th_cfg){"tdp_w", WATTSON_CFG_NUMBER, -1, NULL};
+    T_CHECK(dt_has(err, "cpufreq: config key 'tdp_w'"));
+    cfg[1] = (struct th_cfg){"tdp_w", WATTSON_CFG_NUMBER, -1, NULL, 0};
     p = tc_load(cfg, 2, &rc, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG && !p);
 }
@@ -486,7 +353,7 @@ static void test_broken(void)
     /* The inactive policy1 is left out, with a warning. */
     T_CHECK(p->inv.n_devices == 1);
     T_STREQ(p->inv.devices[0].name, "cpufreq0");
-    T_CHECK(tc_has(th_logbuf, "policy1 left out"));
+    T_CHECK(dt_has(th_logbuf, "policy1 left out"));
     T_CHECK(p->inv.n_pstates == 1);
     /* "<unknown>" is invalid, not zero; the rest reads. */
     v[0] = 123;
@@ -513,7 +380,7 @@ static void test_broken(void)
 
             th_loglen = 0;
             T_CHECK(p->desc->write(p->state, idx, val, 1) == WATTSON_ERR);
-            T_CHECK(tc_has(th_logbuf, "Permission denied"));
+            T_CHECK(dt_has(th_logbuf, "Permission denied"));
         }
     }
     /* A directory where the file should be reads as invalid too. */
@@ -528,7 +395,7 @@ static void test_unsupported(void)
 {
     char err[1024], root[4096], want[4600];
     int rc;
-    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root}};
+    struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root, 0}};
     struct plug *p;
 
     /* An empty root: no cpufreq directory at all. */
@@ -540,27 +407,27 @@ static void test_unsupported(void)
              "init failed: cpufreq: no cpufreq policies under %s" POLDIR
              " (No such file or directory)",
              root);
-    T_CHECK(tc_has(err, want));
+    T_CHECK(dt_has(err, want));
     T_CHECK(!strchr(err, '\n'));
 
     /* The directory without policies. */
     T_CHECK(tc_sh("mkdir -p '%s%s'", root, POLDIR) == 0);
     p = tc_load(cfg, 1, &rc, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT && !p);
-    T_CHECK(tc_has(err, "cpufreq: no cpufreq policies under"));
-    T_CHECK(tc_has(err, "(no policyN directories)"));
+    T_CHECK(dt_has(err, "cpufreq: no cpufreq policies under"));
+    T_CHECK(dt_has(err, "(no policyN directories)"));
 
     /* Only unusable policies. */
     T_CHECK(tc_sh("mkdir -p '%s%s/policy0'", root, POLDIR) == 0);
     p = tc_load(cfg, 1, &rc, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT && !p);
-    T_CHECK(tc_has(err, "cpufreq: no cpufreq policies under"));
+    T_CHECK(dt_has(err, "cpufreq: no cpufreq policies under"));
 
     /* root of the wrong type is a lab error. */
-    cfg[0] = (struct th_cfg){"root", WATTSON_CFG_NUMBER, 1, NULL};
+    cfg[0] = (struct th_cfg){"root", WATTSON_CFG_NUMBER, 1, NULL, 0};
     p = tc_load(cfg, 1, &rc, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG && !p);
-    T_CHECK(tc_has(err, "config key 'root'"));
+    T_CHECK(dt_has(err, "config key 'root'"));
 }
 
 /* Without `root` the prefix comes from $WATTSON_SYSFS_ROOT. */

@@ -3,7 +3,7 @@
  * plugin loader (plug_find, plug_open, plug_init) against copies of the
  * fixture trees in tests/fixtures/sysfs/hwmon.
  *
- * The host is a fake like tests/loader's: log lines go into a buffer and
+ * The host is drvtest.h's fake: log lines go into a buffer and
  * the configuration is a small table (just `root`).
  */
 #include <errno.h>
@@ -16,240 +16,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "build/lib/wattson"
-#endif
 #ifndef WATTSON_HWMON_FIXTURES
 #define WATTSON_HWMON_FIXTURES "tests/fixtures/sysfs/hwmon"
 #endif
 
 #define HW "/sys/class/hwmon/"
 
-/* ---- fake host -------------------------------------------------------- */
+/* ---- fake host configuration (the host is drvtest.h's) --------------- */
 
-static char th_logbuf[8192];
-static size_t th_loglen;
 static const char *th_root;    /* `root`, or NULL: not configured */
 static int th_root_is_number;  /* `root` = 7 (a config error) */
 static const char *th_lab_dir; /* lab_dir given to the plugin */
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 2)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    (void)ctx;
-    if (strcmp(path, "root") != 0)
-        return WATTSON_CFG_NONE;
-    if (th_root_is_number)
-        return WATTSON_CFG_NUMBER;
-    return th_root ? WATTSON_CFG_STRING : WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    (void)ctx;
-    if (strcmp(path, "root") != 0 || !th_root_is_number)
-        return -1;
-    *out = 7;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    (void)ctx;
-    return strcmp(path, "root") == 0 && !th_root_is_number ? th_root : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    (void)ctx;
-    (void)path;
-    (void)out;
-    return -1;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static void th_host(struct wattson_host *h)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->lab_dir = th_lab_dir;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static int tr_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
-}
-
-static void tr_write(const char *root, const char *file, const char *text)
-{
-    char path[4096];
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s%s", root, file);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
-        T_CHECK(!"write fixture file");
-        return;
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static const char *tr_slurp(const char *root, const char *file)
-{
-    static char buf[256];
-    char path[4096];
-    size_t n = 0;
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s%s", root, file);
-    buf[0] = '\0';
-    f = fopen(path, "r");
-    if (f) {
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-/* A temporary copy of fixture `name` in dir (a mkdtemp template). */
-static int tr_copy(const char *name, char *dir)
-{
-    char cmd[8400];
-
-    if (!mkdtemp(dir)) {
-        T_CHECK(!"mkdtemp");
-        return -1;
-    }
-    snprintf(cmd, sizeof cmd, "cp -R '%s/%s/.' '%s'", WATTSON_HWMON_FIXTURES,
-             name, dir);
-    if (system(cmd) != 0) {
-        T_CHECK(!"copy fixture");
-        return -1;
-    }
-    return 0;
-}
-
-static void tr_rmtree(const char *dir)
-{
-    char cmd[4200];
-
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwX '%s'; rm -rf '%s'", dir, dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup of %s failed\n", dir);
-}
 
 /* Finds hwmon.so the way wattson does, opens and initialises it.  Returns
  * the plug_init class; *out is the plugin on PLUG_OK. */
 static int tr_load(struct plug **out, char *err, size_t errlen)
 {
-    const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
-    const char *dirs[1];
-    struct plug_path sp;
     struct wattson_host h;
-    char *path = NULL;
-    int rc;
+    struct th_cfg cfg = {
+        "root", th_root_is_number ? WATTSON_CFG_NUMBER : WATTSON_CFG_STRING, 7,
+        th_root, 0};
+    int rc = dt_open("hwmon", out, err, errlen);
 
-    dirs[0] = bd && *bd ? bd : WATTSON_PLUGIN_BUILD_DIR;
-    sp.dirs = dirs;
-    sp.n_dirs = 1;
-    *out = NULL;
-    if (plug_find(&sp, "hwmon", &path, err, errlen) != 0) {
-        T_CHECK(!"plug_find hwmon");
-        fprintf(stderr, "  %s\n", err);
-        return PLUG_ERR_NOTFOUND;
-    }
-    rc = plug_open(path, out, err, errlen);
-    free(path);
-    if (rc != PLUG_OK) {
-        T_CHECK(!"plug_open hwmon");
-        fprintf(stderr, "  %s\n", err);
+    if (rc != PLUG_OK)
         return rc;
-    }
-    T_STREQ((*out)->desc->name, "hwmon");
-    T_CHECK(((*out)->desc->flags & WATTSON_PLUGIN_SIMULATED) == 0);
-    th_host(&h);
+    th_host(&h, th_lab_dir, &cfg, th_root || th_root_is_number ? 1 : 0);
     return plug_init(out, &h, err, errlen);
 }
 
 static struct plug *tr_load_ok(void)
 {
-    struct plug *p;
-    char err[1024];
-    int rc = tr_load(&p, err, sizeof err);
-
-    T_CHECK(rc == PLUG_OK);
-    if (rc != PLUG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return NULL;
-    }
-    return p;
+    return dt_load_ok(tr_load);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -327,7 +128,7 @@ static void test_ina(void)
     struct plug *p;
     char root[64];
 
-    if (tr_copy("ina", dir) != 0)
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "ina", dir) != 0)
         return;
     /* A trailing slash names the same prefix. */
     snprintf(root, sizeof root, "%s/", dir);
@@ -335,7 +136,7 @@ static void test_ina(void)
     p = tr_load_ok();
     if (!p)
         goto out;
-    T_CHECK(tr_has(th_logbuf, "hwmon: 2 devices, 13 signals, 2 power caps"));
+    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 13 signals, 2 power caps"));
 
     /* Devices: hwmon0 (a symlink into /sys/devices, as on a real system)
      * and hwmon3, named from `name` and N; both power monitors. */
@@ -353,8 +154,8 @@ static void test_ina(void)
     tr_check_inv(p, ina_want, INA_NW);
     if (p->inv.n_signals != INA_NW)
         goto close;
-    T_CHECK(tr_has(p->inv.signals[2].description, "(Shunt Voltage)"));
-    T_CHECK(tr_has(p->inv.signals[2].description, "/in0_input"));
+    T_CHECK(dt_has(p->inv.signals[2].description, "(Shunt Voltage)"));
+    T_CHECK(dt_has(p->inv.signals[2].description, "/in0_input"));
     /* Values in SI: uW -> W, mA -> A, mV -> V, uJ -> J, m°C -> C. */
     tr_check_values(p, ina_want, INA_NW);
 
@@ -372,7 +173,7 @@ static void test_ina(void)
     T_NEAR(p->inv.controls[1].min, 10, 1e-9);
     T_NEAR(p->inv.controls[1].max, 1000, 0);
     T_NEAR(p->inv.controls[0].step, 0, 0);
-    T_CHECK(tr_has(p->inv.controls[0].description, "/power1_cap"));
+    T_CHECK(dt_has(p->inv.controls[0].description, "/power1_cap"));
 
     /* Garbage, a vanished file, an empty one, a negative energy: invalid,
      * never zero; the others still read; negative currents are fine. */
@@ -381,11 +182,11 @@ static void test_ina(void)
 
         snprintf(path, sizeof path, "%s%shwmon0/in1_input", dir, HW);
         T_CHECK(unlink(path) == 0);
-        tr_write(dir, HW "hwmon0/power1_input", "garbage\n");
-        tr_write(dir, HW "hwmon3/power1_input", "12x\n");
-        tr_write(dir, HW "hwmon3/temp1_input", "");
-        tr_write(dir, HW "hwmon3/energy1_input", "-5\n");
-        tr_write(dir, HW "hwmon0/curr1_input", "-250\n");
+        dt_write(dir, HW "hwmon0/power1_input", "garbage\n");
+        dt_write(dir, HW "hwmon3/power1_input", "12x\n");
+        dt_write(dir, HW "hwmon3/temp1_input", "");
+        dt_write(dir, HW "hwmon3/energy1_input", "-5\n");
+        dt_write(dir, HW "hwmon0/curr1_input", "-250\n");
         memset(v, 0, sizeof v);
         T_CHECK(p->desc->read(p->state, v, ok, INA_NW) == WATTSON_OK);
         T_CHECK(ok[0] == 0);
@@ -398,7 +199,7 @@ static void test_ina(void)
         T_CHECK(ok[5] == 1);
         T_NEAR(v[5], 52.7, 1e-9);
         /* Back again: valid again (paths kept, nothing cached). */
-        tr_write(dir, HW "hwmon3/energy1_input", "123457789012\n");
+        dt_write(dir, HW "hwmon3/energy1_input", "123457789012\n");
         T_CHECK(p->desc->read(p->state, v, ok, INA_NW) == WATTSON_OK);
         T_CHECK(ok[7] == 1);
         T_NEAR(v[7], 123457.789012, 1e-6);
@@ -414,8 +215,8 @@ static void test_ina(void)
     w[0] = 87.5;
     w[1] = 12.345678;
     T_CHECK(p->desc->write(p->state, idx, w, 2) == WATTSON_OK);
-    T_STREQ(tr_slurp(dir, HW "hwmon3/power1_cap"), "87500000\n");
-    T_STREQ(tr_slurp(dir, HW "hwmon3/power2_cap"), "12345678\n");
+    T_STREQ(dt_slurp(dir, HW "hwmon3/power1_cap"), "87500000\n");
+    T_STREQ(dt_slurp(dir, HW "hwmon3/power2_cap"), "12345678\n");
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
     T_NEAR(c[0], 87.5, 1e-9);
     T_NEAR(c[1], 12.345678, 1e-9);
@@ -429,7 +230,7 @@ static void test_ina(void)
     idx[0] = 2;
     w[0] = 50;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    T_STREQ(tr_slurp(dir, HW "hwmon3/power1_cap"), "87500000\n");
+    T_STREQ(dt_slurp(dir, HW "hwmon3/power1_cap"), "87500000\n");
     /* A cap file that cannot be written: an error and one log line; an
      * unparsable one reads back invalid. */
     {
@@ -442,8 +243,8 @@ static void test_ina(void)
         th_loglen = 0;
         th_logbuf[0] = '\0';
         T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-        T_CHECK(tr_has(th_logbuf, "hwmon: writing "));
-        tr_write(dir, HW "hwmon3/power1_cap", "n/a\n");
+        T_CHECK(dt_has(th_logbuf, "hwmon: writing "));
+        dt_write(dir, HW "hwmon3/power1_cap", "n/a\n");
         T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
         T_CHECK(cok[0] == 0 && cok[1] == 0);
     }
@@ -451,7 +252,7 @@ close:
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* Two channels with the same label: the second keeps its default name. */
@@ -460,11 +261,11 @@ static void test_dup_labels(void)
     char dir[] = "/tmp/wattson-hwmon-XXXXXX";
     struct plug *p;
 
-    if (tr_copy("ina", dir) != 0)
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "ina", dir) != 0)
         return;
-    tr_write(dir, HW "hwmon3/power2_label", "PIN\n");
-    tr_write(dir, HW "hwmon3/in1_label", " \n");
-    tr_write(dir, HW "hwmon0/name", "ina 226/x\n");
+    dt_write(dir, HW "hwmon3/power2_label", "PIN\n");
+    dt_write(dir, HW "hwmon3/in1_label", " \n");
+    dt_write(dir, HW "hwmon0/name", "ina 226/x\n");
     {
         char path[4200];
 
@@ -489,7 +290,7 @@ static void test_dup_labels(void)
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_nolabels(void)
@@ -502,7 +303,7 @@ static void test_nolabels(void)
     };
     struct plug *p;
 
-    if (tr_copy("nolabels", dir) != 0)
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "nolabels", dir) != 0)
         return;
     th_root = dir;
     p = tr_load_ok();
@@ -520,11 +321,11 @@ static void test_nolabels(void)
     T_CHECK(p->inv.controls == NULL);
     tr_check_inv(p, want, 3);
     tr_check_values(p, want, 3);
-    T_CHECK(tr_has(p->inv.signals[1].description, "/device/in0_input"));
+    T_CHECK(dt_has(p->inv.signals[1].description, "/device/in0_input"));
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_unsupported(void)
@@ -547,7 +348,7 @@ static void test_unsupported(void)
              "hwmon: no hwmon devices under %s/sys/class/hwmon (No such file "
              "or directory)",
              dir);
-    T_CHECK(tr_has(err, want));
+    T_CHECK(dt_has(err, want));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* The directory exists but holds no hwmonN. */
@@ -555,28 +356,28 @@ static void test_unsupported(void)
     T_CHECK(system(want) == 0);
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tr_has(err, "(no hwmonN directories)"));
+    T_CHECK(dt_has(err, "(no hwmonN directories)"));
 
     /* Only a fan controller: nothing wattson reads. */
     snprintf(want, sizeof want, "mkdir -p '%s/sys/class/hwmon/hwmon0'", dir);
     T_CHECK(system(want) == 0);
-    tr_write(dir, HW "hwmon0/name", "nct6775\n");
-    tr_write(dir, HW "hwmon0/fan1_input", "900\n");
-    tr_write(dir, HW "hwmon0/in0_max", "1000\n");
+    dt_write(dir, HW "hwmon0/name", "nct6775\n");
+    dt_write(dir, HW "hwmon0/fan1_input", "900\n");
+    dt_write(dir, HW "hwmon0/in0_max", "1000\n");
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tr_has(err, "hwmon: no hwmon devices under "));
-    T_CHECK(tr_has(err, "(no power, energy, current, voltage or temperature"));
+    T_CHECK(dt_has(err, "hwmon: no hwmon devices under "));
+    T_CHECK(dt_has(err, "(no power, energy, current, voltage or temperature"));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* A root that is not a string is the lab's fault. */
     th_root_is_number = 1;
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(tr_has(err, "config key 'root'"));
+    T_CHECK(dt_has(err, "config key 'root'"));
     th_root_is_number = 0;
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* No `root`: $WATTSON_SYSFS_ROOT; a relative root: the lab's directory. */
@@ -585,7 +386,7 @@ static void test_root_sources(void)
     char dir[] = "/tmp/wattson-hwmon-XXXXXX";
     struct plug *p;
 
-    if (tr_copy("ina", dir) != 0)
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "ina", dir) != 0)
         return;
     th_root = NULL;
     setenv("WATTSON_SYSFS_ROOT", dir, 1);
@@ -605,7 +406,7 @@ static void test_root_sources(void)
     }
     th_lab_dir = NULL;
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 int main(void)

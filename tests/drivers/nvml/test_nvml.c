@@ -4,7 +4,7 @@
  * libnvidia-ml.so.1 built from fakenvml.c, scripted with FAKENVML_*
  * environment variables (see fakenvml.c).
  *
- * The host is a fake like tests/loader's: log lines go into a buffer and
+ * The host is drvtest.h's fake: log lines go into a buffer and
  * the configuration is a small table (just `library`).
  */
 #include <dlfcn.h>
@@ -16,12 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "build/lib/wattson"
-#endif
 #ifndef FAKENVML_LIB
 #define FAKENVML_LIB "build/tests/drivers/nvml/fakenvml/libnvidia-ml.so.1"
 #endif
@@ -32,135 +30,15 @@
 
 #define NSIG 12 /* signals per GPU */
 
-/* ---- fake host -------------------------------------------------------- */
+/* ---- fake host configuration (the host is drvtest.h's) --------------- */
 
-static char th_logbuf[8192];
-static size_t th_loglen;
 static const char *th_library;   /* `library`, or NULL: not configured */
 static int th_library_is_number; /* `library` = 7 (a config error) */
 static const char *th_lab_dir;   /* lab_dir given to the plugin */
 
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 2)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    (void)ctx;
-    if (strcmp(path, "library") != 0)
-        return WATTSON_CFG_NONE;
-    if (th_library_is_number)
-        return WATTSON_CFG_NUMBER;
-    return th_library ? WATTSON_CFG_STRING : WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    (void)ctx;
-    if (strcmp(path, "library") != 0 || !th_library_is_number)
-        return -1;
-    *out = 7;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    (void)ctx;
-    return strcmp(path, "library") == 0 && !th_library_is_number ? th_library
-                                                                 : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    (void)ctx;
-    (void)path;
-    (void)out;
-    return -1;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static void th_host(struct wattson_host *h)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->lab_dir = th_lab_dir;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
-
 /* ---- helpers ---------------------------------------------------------- */
 
 static char tn_fakelog[64]; /* FAKENVML_LOG of this run */
-
-static int tn_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
-}
-
-static int tn_count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    while ((hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
-}
 
 /* The fake library's event log so far. */
 static const char *tn_fake_events(void)
@@ -198,48 +76,23 @@ static void tn_fake_reset(void)
  * the plug_init class; *out is the plugin on PLUG_OK. */
 static int tn_load(struct plug **out, char *err, size_t errlen)
 {
-    const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
-    const char *dirs[1];
-    struct plug_path sp;
     struct wattson_host h;
-    char *path = NULL;
-    int rc;
+    struct th_cfg cfg = {"library",
+                         th_library_is_number ? WATTSON_CFG_NUMBER
+                                              : WATTSON_CFG_STRING,
+                         7, th_library, 0};
+    int rc = dt_open("nvml", out, err, errlen);
 
-    dirs[0] = bd && *bd ? bd : WATTSON_PLUGIN_BUILD_DIR;
-    sp.dirs = dirs;
-    sp.n_dirs = 1;
-    *out = NULL;
-    if (plug_find(&sp, "nvml", &path, err, errlen) != 0) {
-        T_CHECK(!"plug_find nvml");
-        fprintf(stderr, "  %s\n", err);
-        return PLUG_ERR_NOTFOUND;
-    }
-    rc = plug_open(path, out, err, errlen);
-    free(path);
-    if (rc != PLUG_OK) {
-        T_CHECK(!"plug_open nvml");
-        fprintf(stderr, "  %s\n", err);
+    if (rc != PLUG_OK)
         return rc;
-    }
-    T_STREQ((*out)->desc->name, "nvml");
-    T_CHECK(((*out)->desc->flags & WATTSON_PLUGIN_SIMULATED) == 0);
     T_CHECK((*out)->desc->write != NULL);
-    th_host(&h);
+    th_host(&h, th_lab_dir, &cfg, th_library || th_library_is_number ? 1 : 0);
     return plug_init(out, &h, err, errlen);
 }
 
 static struct plug *tn_load_ok(void)
 {
-    struct plug *p;
-    char err[1024];
-    int rc = tn_load(&p, err, sizeof err);
-
-    T_CHECK(rc == PLUG_OK);
-    if (rc != PLUG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return NULL;
-    }
-    return p;
+    return dt_load_ok(tn_load);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -290,8 +143,8 @@ static void test_inventory(void)
         return;
     /* The _v2 entry point is preferred. */
     T_STREQ(tn_fake_events(), "init_v2\n");
-    T_CHECK(tn_has(th_logbuf, "nvml: gpu0: Fake GPU 0"));
-    T_CHECK(tn_has(th_logbuf, "nvml: 2 GPUs, 24 signals, 2 power caps from "));
+    T_CHECK(dt_has(th_logbuf, "nvml: gpu0: Fake GPU 0"));
+    T_CHECK(dt_has(th_logbuf, "nvml: 2 GPUs, 24 signals, 2 power caps from "));
 
     T_CHECK(p->inv.n_devices == 2);
     if (p->inv.n_devices != 2)
@@ -316,7 +169,7 @@ static void test_inventory(void)
         T_STREQ(s->unit, wt->unit);
         T_CHECK(s->behaviour == wt->behaviour);
         T_NEAR(s->wrap, 0, 0);
-        T_CHECK(tn_has(s->description,
+        T_CHECK(dt_has(s->description,
                        i < NSIG ? "gpu0 (Fake GPU 0) " : "gpu1 (Fake GPU 1) "));
     }
 
@@ -330,7 +183,7 @@ static void test_inventory(void)
         T_CHECK(p->inv.controls[i].device == i);
         T_NEAR(p->inv.controls[i].min, 100, 0);
         T_NEAR(p->inv.controls[i].step, 0, 0);
-        T_CHECK(tn_has(p->inv.controls[i].description, "Fake GPU"));
+        T_CHECK(dt_has(p->inv.controls[i].description, "Fake GPU"));
     }
     T_NEAR(p->inv.controls[0].max, 300, 1e-12);
     T_NEAR(p->inv.controls[1].max, 310, 1e-12);
@@ -365,7 +218,7 @@ static void test_inventory(void)
     /* A value rounding to a fraction of a mW. */
     w[0] = 150.0004;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
-    T_CHECK(tn_has(tn_fake_events(), "set gpu0 150000\n"));
+    T_CHECK(dt_has(tn_fake_events(), "set gpu0 150000\n"));
     /* Out of range or a bad index: refused before NVML sees it. */
     w[0] = 300.5;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
@@ -376,12 +229,12 @@ static void test_inventory(void)
     idx[0] = 2;
     w[0] = 200;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    T_CHECK(tn_count(tn_fake_events(), "set ") == 3);
-    T_CHECK(tn_count(tn_fake_events(), "reject") == 0);
+    T_CHECK(dt_count(tn_fake_events(), "set ") == 3);
+    T_CHECK(dt_count(tn_fake_events(), "reject") == 0);
 close:
     plug_close(p);
     /* fini shuts NVML down. */
-    T_CHECK(tn_has(tn_fake_events(), "shutdown\n"));
+    T_CHECK(dt_has(tn_fake_events(), "shutdown\n"));
 }
 
 static void test_not_supported(void)
@@ -414,11 +267,11 @@ static void test_not_supported(void)
                 T_NEAR(v[k], tn_want[k].gpu0, 1e-9);
         }
     }
-    T_CHECK(tn_count(th_logbuf, "lost") == 0);
+    T_CHECK(dt_count(th_logbuf, "lost") == 0);
     /* A set NVML refuses: an error and a log line, nothing applied. */
     w[0] = 200;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    T_CHECK(tn_has(th_logbuf,
+    T_CHECK(dt_has(th_logbuf,
                    "nvml: setting gpu0 power limit to 200000 mW: Not "
                    "Supported"));
     T_CHECK(p->desc->read_controls(p->state, c, cok, 1) == WATTSON_OK);
@@ -434,7 +287,7 @@ close:
     if (!p)
         return;
     T_CHECK(p->inv.n_controls == 0);
-    T_CHECK(tn_has(th_logbuf, "nvml: gpu0 has no power_cap: limit "
+    T_CHECK(dt_has(th_logbuf, "nvml: gpu0 has no power_cap: limit "
                               "constraints: Not Supported"));
     T_CHECK(p->inv.n_signals == NSIG);
     if (p->inv.n_signals == NSIG) {
@@ -471,9 +324,9 @@ static void test_lost(void)
         for (i = 0; i < 2 * NSIG; i++)
             T_CHECK(ok[i] == (i < NSIG || round <= 2));
         T_NEAR(v[0], 123.456, 1e-9);
-        T_CHECK(tn_count(th_logbuf, "is lost (") == (round <= 2 ? 0 : 1));
+        T_CHECK(dt_count(th_logbuf, "is lost (") == (round <= 2 ? 0 : 1));
     }
-    T_CHECK(tn_has(th_logbuf, "nvml: gpu1 (Fake GPU 1) is lost (GPU is "
+    T_CHECK(dt_has(th_logbuf, "nvml: gpu1 (Fake GPU 1) is lost (GPU is "
                               "lost): its values are invalid from now on"));
     /* Its control too; the other GPU still answers. */
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
@@ -482,7 +335,7 @@ static void test_lost(void)
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
     idx[0] = 0;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
-    T_CHECK(tn_count(th_logbuf, "is lost (") == 1);
+    T_CHECK(dt_count(th_logbuf, "is lost (") == 1);
     T_STREQ(tn_fake_events(), "init_v2\nset gpu0 200000\n");
 close:
     plug_close(p);
@@ -538,7 +391,7 @@ static void test_default_missing(void)
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
     T_CHECK(p == NULL);
-    T_CHECK(tn_has(err, "nvml: cannot load libnvidia-ml.so.1 ("));
+    T_CHECK(dt_has(err, "nvml: cannot load libnvidia-ml.so.1 ("));
     T_CHECK(strchr(err, '\n') == NULL);
 }
 
@@ -554,8 +407,8 @@ static void test_unsupported(void)
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
     T_CHECK(p == NULL);
-    T_CHECK(tn_has(err, "nvml: cannot load /nonexistent/libnvidia-ml.so.1 ("));
-    T_CHECK(tn_has(err, "No such file"));
+    T_CHECK(dt_has(err, "nvml: cannot load /nonexistent/libnvidia-ml.so.1 ("));
+    T_CHECK(dt_has(err, "No such file"));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* $WATTSON_NVML_LIB when the lab says nothing. */
@@ -588,7 +441,7 @@ static void test_unsupported(void)
             th_library = "./libnvidia-ml.so.1";
             p = tn_load_ok();
             if (p) {
-                T_CHECK(tn_has(th_logbuf, dir));
+                T_CHECK(dt_has(th_logbuf, dir));
                 plug_close(p);
             }
             th_lab_dir = NULL;
@@ -600,7 +453,7 @@ static void test_unsupported(void)
     setenv("FAKENVML_INIT_FAIL", "1", 1);
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tn_has(err, ": nvml: nvmlInit failed: Driver Not Loaded"));
+    T_CHECK(dt_has(err, ": nvml: nvmlInit failed: Driver Not Loaded"));
     T_STREQ(tn_fake_events(), "init_v2\n");
 
     /* No GPU. */
@@ -608,7 +461,7 @@ static void test_unsupported(void)
     setenv("FAKENVML_GPUS", "0", 1);
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tn_has(err, "nvml: no NVIDIA GPU"));
+    T_CHECK(dt_has(err, "nvml: no NVIDIA GPU"));
     T_STREQ(tn_fake_events(), "init_v2\nshutdown\n");
 
     /* A library that is not a string is the lab's fault. */
@@ -616,7 +469,7 @@ static void test_unsupported(void)
     th_library_is_number = 1;
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(tn_has(err, "config key 'library'"));
+    T_CHECK(dt_has(err, "config key 'library'"));
     tn_fake_reset();
 }
 

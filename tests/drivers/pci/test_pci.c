@@ -4,7 +4,7 @@
  * trees in tests/fixtures/sysfs/pci (read by libpci's linux-sysfs method
  * with its sysfs.path parameter), and against this machine's /sys.
  *
- * The host is a fake like tests/loader's: log lines go into a buffer and
+ * The host is drvtest.h's fake: log lines go into a buffer and
  * the configuration is a small table (`root` and `all`).
  */
 #include <errno.h>
@@ -17,144 +17,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "build/lib/wattson"
-#endif
 #ifndef WATTSON_PCI_FIXTURES
 #define WATTSON_PCI_FIXTURES "tests/fixtures/sysfs/pci"
 #endif
 
 #define DEVS "/sys/bus/pci/devices/"
 
-/* ---- fake host -------------------------------------------------------- */
+/* ---- fake host configuration (the host is drvtest.h's) --------------- */
 
-static char th_logbuf[8192];
-static size_t th_loglen;
 static const char *th_root;    /* `root`, or NULL: not configured */
 static int th_root_is_number;  /* `root` = 7 (a config error) */
 static int th_all = -1;        /* `all`: -1 not configured, 0/1 a bool */
 static int th_all_is_string;   /* `all` = "yes" (a config error) */
 static const char *th_lab_dir; /* lab_dir given to the plugin */
 
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 2)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    (void)ctx;
-    if (strcmp(path, "root") == 0) {
-        if (th_root_is_number)
-            return WATTSON_CFG_NUMBER;
-        return th_root ? WATTSON_CFG_STRING : WATTSON_CFG_NONE;
-    }
-    if (strcmp(path, "all") == 0) {
-        if (th_all_is_string)
-            return WATTSON_CFG_STRING;
-        return th_all >= 0 ? WATTSON_CFG_BOOL : WATTSON_CFG_NONE;
-    }
-    return WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    (void)ctx;
-    if (strcmp(path, "root") != 0 || !th_root_is_number)
-        return -1;
-    *out = 7;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    (void)ctx;
-    if (strcmp(path, "all") == 0 && th_all_is_string)
-        return "yes";
-    return strcmp(path, "root") == 0 && !th_root_is_number ? th_root : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    (void)ctx;
-    if (strcmp(path, "all") != 0 || th_all < 0 || th_all_is_string)
-        return -1;
-    *out = th_all;
-    return 0;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static void th_host(struct wattson_host *h)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->lab_dir = th_lab_dir;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
-
 /* ---- helpers ---------------------------------------------------------- */
-
-static int tp_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
-}
 
 static void tp_write(const char *root, const char *file, const void *data,
                      size_t len)
@@ -178,79 +59,33 @@ static void tp_text(const char *root, const char *file, const char *text)
     tp_write(root, file, text, strlen(text));
 }
 
-/* A temporary copy of fixture `name` in dir (a mkdtemp template). */
-static int tp_copy(const char *name, char *dir)
-{
-    char cmd[8400];
-
-    if (!mkdtemp(dir)) {
-        T_CHECK(!"mkdtemp");
-        return -1;
-    }
-    snprintf(cmd, sizeof cmd, "cp -R '%s/%s/.' '%s'", WATTSON_PCI_FIXTURES,
-             name, dir);
-    if (system(cmd) != 0) {
-        T_CHECK(!"copy fixture");
-        return -1;
-    }
-    return 0;
-}
-
-static void tp_rmtree(const char *dir)
-{
-    char cmd[4200];
-
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwX '%s'; rm -rf '%s'", dir, dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup of %s failed\n", dir);
-}
-
 /* Finds pci.so the way wattson does, opens and initialises it.  Returns
  * the plug_init class; *out is the plugin on PLUG_OK. */
 static int tp_load(struct plug **out, char *err, size_t errlen)
 {
-    const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
-    const char *dirs[1];
-    struct plug_path sp;
     struct wattson_host h;
-    char *path = NULL;
-    int rc;
+    struct th_cfg cfg[2];
+    size_t n = 0;
+    int rc = dt_open("pci", out, err, errlen);
 
-    dirs[0] = bd && *bd ? bd : WATTSON_PLUGIN_BUILD_DIR;
-    sp.dirs = dirs;
-    sp.n_dirs = 1;
-    *out = NULL;
-    if (plug_find(&sp, "pci", &path, err, errlen) != 0) {
-        T_CHECK(!"plug_find pci");
-        fprintf(stderr, "  %s\n", err);
-        return PLUG_ERR_NOTFOUND;
-    }
-    rc = plug_open(path, out, err, errlen);
-    free(path);
-    if (rc != PLUG_OK) {
-        T_CHECK(!"plug_open pci");
-        fprintf(stderr, "  %s\n", err);
+    if (rc != PLUG_OK)
         return rc;
-    }
-    T_STREQ((*out)->desc->name, "pci");
-    T_CHECK(((*out)->desc->flags & WATTSON_PLUGIN_SIMULATED) == 0);
     T_CHECK((*out)->desc->write == NULL);
-    th_host(&h);
+    if (th_root || th_root_is_number)
+        cfg[n++] = (struct th_cfg){
+            "root", th_root_is_number ? WATTSON_CFG_NUMBER : WATTSON_CFG_STRING,
+            7, th_root, 0};
+    if (th_all_is_string)
+        cfg[n++] = (struct th_cfg){"all", WATTSON_CFG_STRING, 0, "yes", 0};
+    else if (th_all >= 0)
+        cfg[n++] = (struct th_cfg){"all", WATTSON_CFG_BOOL, 0, NULL, th_all};
+    th_host(&h, th_lab_dir, cfg, n);
     return plug_init(out, &h, err, errlen);
 }
 
 static struct plug *tp_load_ok(void)
 {
-    struct plug *p;
-    char err[1024];
-    int rc = tp_load(&p, err, sizeof err);
-
-    T_CHECK(rc == PLUG_OK);
-    if (rc != PLUG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return NULL;
-    }
-    return p;
+    return dt_load_ok(tp_load);
 }
 
 /* Index of signal `name` on device `dev`, or -1. */
@@ -388,7 +223,7 @@ static void test_accel(void)
     size_t i, k = 0;
     char path[4200];
 
-    if (tp_copy("accel", dir) != 0)
+    if (dt_copy(WATTSON_PCI_FIXTURES, "accel", dir) != 0)
         return;
     /* The Gaudi's link is only in config space: LNKSTA 8 GT/s x8. */
     tp_config(dir, "0000:02:00.0", (8u << 4) | 3u);
@@ -396,7 +231,7 @@ static void test_accel(void)
     p = tp_load_ok();
     if (!p)
         goto out;
-    T_CHECK(tp_has(th_logbuf, "pci: 5 devices (5 accelerators), 29 signals"));
+    T_CHECK(dt_has(th_logbuf, "pci: 5 devices (5 accelerators), 29 signals"));
 
     /* Accelerators only, in address order: the bridge and the two audio
      * functions are left out. */
@@ -442,19 +277,19 @@ static void test_accel(void)
         s = &p->inv.signals[tp_sig(p, 1, "link_width_max")];
         T_STREQ(s->unit, "1");
         T_CHECK(s->behaviour == WATTSON_CONSTANT);
-        T_CHECK(tp_has(s->description, "from sysfs"));
+        T_CHECK(dt_has(s->description, "from sysfs"));
         s = &p->inv.signals[tp_sig(p, 2, "link_width")];
-        T_CHECK(tp_has(s->description, "from config space"));
+        T_CHECK(dt_has(s->description, "from config space"));
     }
     /* Vendor and device names from pci.ids. */
-    T_CHECK(tp_has(p->inv.signals[0].description, "Intel Corporation"));
-    T_CHECK(tp_has(p->inv.signals[0].description, "[8086:3e92]"));
-    T_CHECK(tp_has(p->inv.signals[tp_sig(p, 1, "class")].description,
+    T_CHECK(dt_has(p->inv.signals[0].description, "Intel Corporation"));
+    T_CHECK(dt_has(p->inv.signals[0].description, "[8086:3e92]"));
+    T_CHECK(dt_has(p->inv.signals[tp_sig(p, 1, "class")].description,
                    "NVIDIA Corporation GA102 [GeForce RTX 3090]"));
-    T_CHECK(tp_has(p->inv.signals[tp_sig(p, 2, "class")].description,
+    T_CHECK(dt_has(p->inv.signals[tp_sig(p, 2, "class")].description,
                    "Habana Labs Ltd. Gaudi2"));
     T_CHECK(
-        tp_has(p->inv.signals[tp_sig(p, 3, "class")].description, "Xilinx"));
+        dt_has(p->inv.signals[tp_sig(p, 3, "class")].description, "Xilinx"));
 
     memset(ok, 7, sizeof ok);
     T_CHECK(p->desc->read(p->state, v, ok, p->inv.n_signals) == WATTSON_OK);
@@ -490,7 +325,7 @@ close:
     plug_close(p);
 out:
     th_root = NULL;
-    tp_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* `all = true`: every function, the others of kind "pci"; without a
@@ -507,14 +342,14 @@ static void test_all(void)
     struct plug *p;
     size_t i;
 
-    if (tp_copy("accel", dir) != 0)
+    if (dt_copy(WATTSON_PCI_FIXTURES, "accel", dir) != 0)
         return;
     th_root = dir;
     th_all = 1;
     p = tp_load_ok();
     if (!p)
         goto out;
-    T_CHECK(tp_has(th_logbuf, "pci: 8 devices (5 accelerators)"));
+    T_CHECK(dt_has(th_logbuf, "pci: 8 devices (5 accelerators)"));
     T_CHECK(p->inv.n_devices == 8);
     for (i = 0; i < 8 && i < p->inv.n_devices; i++) {
         T_STREQ(p->inv.devices[i].name, names[i]);
@@ -523,7 +358,7 @@ static void test_all(void)
     T_CHECK(tp_sig(p, 5, "class") >= 0);
     T_CHECK(tp_sig(p, 5, "link_speed") < 0);
     T_CHECK(tp_sig(p, 4, "link_bandwidth") >= 0);
-    T_CHECK(tp_has(p->inv.signals[tp_sig(p, 2, "class")].description,
+    T_CHECK(dt_has(p->inv.signals[tp_sig(p, 2, "class")].description,
                    "Cannon Lake PCH cAVS"));
     plug_close(p);
 
@@ -537,7 +372,7 @@ static void test_all(void)
 out:
     th_all = -1;
     th_root = NULL;
-    tp_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_unsupported(void)
@@ -549,7 +384,7 @@ static void test_unsupported(void)
 
     /* Devices, but no accelerator among them (a Xilinx memory controller
      * is not an FPGA by its class). */
-    if (tp_copy("none", dir) != 0)
+    if (dt_copy(WATTSON_PCI_FIXTURES, "none", dir) != 0)
         return;
     th_root = dir;
     rc = tp_load(&p, err, sizeof err);
@@ -557,8 +392,8 @@ static void test_unsupported(void)
     T_CHECK(p == NULL);
     snprintf(want, sizeof want, "among the PCI devices under %s/sys/bus/pci",
              dir);
-    T_CHECK(tp_has(err, "pci: no accelerators"));
-    T_CHECK(tp_has(err, want));
+    T_CHECK(dt_has(err, "pci: no accelerators"));
+    T_CHECK(dt_has(err, want));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* The same tree with `all`: three devices. */
@@ -569,7 +404,7 @@ static void test_unsupported(void)
         plug_close(p);
     }
     th_all = -1;
-    tp_rmtree(dir);
+    dt_rmtree(dir);
 
     /* No sys/bus/pci at all. */
     snprintf(dir, sizeof dir, "/tmp/wattson-pci-XXXXXX");
@@ -582,7 +417,7 @@ static void test_unsupported(void)
     T_CHECK(rc == PLUG_ERR_INIT);
     snprintf(want, sizeof want,
              "pci: no PCI devices under %s/sys/bus/pci/devices (", dir);
-    T_CHECK(tp_has(err, want));
+    T_CHECK(dt_has(err, want));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* Entries libpci would fail on (fatally, in libpci) are one line. */
@@ -590,7 +425,7 @@ static void test_unsupported(void)
     T_CHECK(system(want) == 0);
     rc = tp_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tp_has(err, "/junk is not a PCI address"));
+    T_CHECK(dt_has(err, "/junk is not a PCI address"));
     snprintf(want, sizeof want,
              "cd '%s/sys/bus/pci/devices' && mv junk 0000:00:01.0 && "
              "echo 0x8086 >0000:00:01.0/vendor",
@@ -598,22 +433,22 @@ static void test_unsupported(void)
     T_CHECK(system(want) == 0);
     rc = tp_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tp_has(err, "0000:00:01.0/device is not readable"));
+    T_CHECK(dt_has(err, "0000:00:01.0/device is not readable"));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* Configuration errors are the lab's fault. */
     th_root_is_number = 1;
     rc = tp_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(tp_has(err, "config key 'root'"));
+    T_CHECK(dt_has(err, "config key 'root'"));
     th_root_is_number = 0;
     th_all_is_string = 1;
     rc = tp_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(tp_has(err, "config key 'all'"));
+    T_CHECK(dt_has(err, "config key 'all'"));
     th_all_is_string = 0;
     th_root = NULL;
-    tp_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* No `root`: $WATTSON_SYSFS_ROOT; a relative root: the lab's directory. */
@@ -622,7 +457,7 @@ static void test_root_sources(void)
     char dir[] = "/tmp/wattson-pci-XXXXXX";
     struct plug *p;
 
-    if (tp_copy("accel", dir) != 0)
+    if (dt_copy(WATTSON_PCI_FIXTURES, "accel", dir) != 0)
         return;
     th_root = NULL;
     setenv("WATTSON_SYSFS_ROOT", dir, 1);
@@ -642,7 +477,7 @@ static void test_root_sources(void)
     }
     th_lab_dir = NULL;
     th_root = NULL;
-    tp_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* This machine's /sys with `all = true`: every function libpci finds. */

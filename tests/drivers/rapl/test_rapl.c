@@ -3,7 +3,7 @@
  * plugin loader (plug_find, plug_open, plug_init) against copies of the
  * fixture trees in tests/fixtures/sysfs/rapl.
  *
- * The host is a fake like tests/loader's: log lines go into a buffer and
+ * The host is drvtest.h's fake: log lines go into a buffer and
  * the configuration is a small table (just `root`).
  */
 #include <errno.h>
@@ -16,251 +16,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "build/lib/wattson"
-#endif
 #ifndef WATTSON_RAPL_FIXTURES
 #define WATTSON_RAPL_FIXTURES "tests/fixtures/sysfs/rapl"
 #endif
 
 #define PC "/sys/class/powercap/"
 
-/* ---- fake host -------------------------------------------------------- */
+/* ---- fake host configuration (the host is drvtest.h's) --------------- */
 
-static char th_logbuf[8192];
-static size_t th_loglen;
 static const char *th_root;    /* `root`, or NULL: not configured */
 static int th_root_is_number;  /* `root` = 7 (a config error) */
 static const char *th_lab_dir; /* lab_dir given to the plugin */
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 2)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    (void)ctx;
-    if (strcmp(path, "root") != 0)
-        return WATTSON_CFG_NONE;
-    if (th_root_is_number)
-        return WATTSON_CFG_NUMBER;
-    return th_root ? WATTSON_CFG_STRING : WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    (void)ctx;
-    if (strcmp(path, "root") != 0 || !th_root_is_number)
-        return -1;
-    *out = 7;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    (void)ctx;
-    return strcmp(path, "root") == 0 && !th_root_is_number ? th_root : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    (void)ctx;
-    (void)path;
-    (void)out;
-    return -1;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static void th_host(struct wattson_host *h)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->lab_dir = th_lab_dir;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static int tr_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
-}
-
-static int tr_count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    while ((hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
-}
-
-static void tr_write(const char *root, const char *file, const char *text)
-{
-    char path[4096];
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s%s", root, file);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
-        T_CHECK(!"write fixture file");
-        return;
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static const char *tr_slurp(const char *root, const char *file)
-{
-    static char buf[256];
-    char path[4096];
-    size_t n = 0;
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s%s", root, file);
-    buf[0] = '\0';
-    f = fopen(path, "r");
-    if (f) {
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-/* A temporary copy of fixture `name` in dir (a mkdtemp template). */
-static int tr_copy(const char *name, char *dir)
-{
-    char cmd[8400];
-
-    if (!mkdtemp(dir)) {
-        T_CHECK(!"mkdtemp");
-        return -1;
-    }
-    snprintf(cmd, sizeof cmd, "cp -R '%s/%s/.' '%s'", WATTSON_RAPL_FIXTURES,
-             name, dir);
-    if (system(cmd) != 0) {
-        T_CHECK(!"copy fixture");
-        return -1;
-    }
-    return 0;
-}
-
-static void tr_rmtree(const char *dir)
-{
-    char cmd[4200];
-
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwX '%s'; rm -rf '%s'", dir, dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup of %s failed\n", dir);
-}
 
 /* Finds rapl.so the way wattson does, opens and initialises it.  Returns
  * the plug_init class; *out is the plugin on PLUG_OK. */
 static int tr_load(struct plug **out, char *err, size_t errlen)
 {
-    const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
-    const char *dirs[1];
-    struct plug_path sp;
     struct wattson_host h;
-    char *path = NULL;
-    int rc;
+    struct th_cfg cfg = {
+        "root", th_root_is_number ? WATTSON_CFG_NUMBER : WATTSON_CFG_STRING, 7,
+        th_root, 0};
+    int rc = dt_open("rapl", out, err, errlen);
 
-    dirs[0] = bd && *bd ? bd : WATTSON_PLUGIN_BUILD_DIR;
-    sp.dirs = dirs;
-    sp.n_dirs = 1;
-    *out = NULL;
-    if (plug_find(&sp, "rapl", &path, err, errlen) != 0) {
-        T_CHECK(!"plug_find rapl");
-        fprintf(stderr, "  %s\n", err);
-        return PLUG_ERR_NOTFOUND;
-    }
-    rc = plug_open(path, out, err, errlen);
-    free(path);
-    if (rc != PLUG_OK) {
-        T_CHECK(!"plug_open rapl");
-        fprintf(stderr, "  %s\n", err);
+    if (rc != PLUG_OK)
         return rc;
-    }
-    T_STREQ((*out)->desc->name, "rapl");
-    T_CHECK(((*out)->desc->flags & WATTSON_PLUGIN_SIMULATED) == 0);
-    th_host(&h);
+    th_host(&h, th_lab_dir, &cfg, th_root || th_root_is_number ? 1 : 0);
     return plug_init(out, &h, err, errlen);
 }
 
 static struct plug *tr_load_ok(void)
 {
-    struct plug *p;
-    char err[1024];
-    int rc = tr_load(&p, err, sizeof err);
-
-    T_CHECK(rc == PLUG_OK);
-    if (rc != PLUG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return NULL;
-    }
-    return p;
+    return dt_load_ok(tr_load);
 }
 
 /* Index of signal `name` on device `dev`, or -1. */
@@ -313,7 +103,7 @@ static void test_intel(void)
     size_t i;
     char root[64];
 
-    if (tr_copy("intel", dir) != 0)
+    if (dt_copy(WATTSON_RAPL_FIXTURES, "intel", dir) != 0)
         return;
     /* A trailing slash names the same prefix. */
     snprintf(root, sizeof root, "%s/", dir);
@@ -321,7 +111,7 @@ static void test_intel(void)
     p = tr_load_ok();
     if (!p)
         goto out;
-    T_CHECK(tr_has(th_logbuf, "rapl: 3 zones"));
+    T_CHECK(dt_has(th_logbuf, "rapl: 3 zones"));
 
     /* Devices: the control type and the mmio zone are skipped. */
     T_CHECK(p->inv.n_devices == 3);
@@ -350,8 +140,8 @@ static void test_intel(void)
         T_NEAR(s->wrap, want[i].wrap, 1e-9);
         T_CHECK(s->description && *s->description);
     }
-    T_CHECK(tr_has(p->inv.signals[2].description, "long_term"));
-    T_CHECK(tr_has(p->inv.signals[5].description, "short_term"));
+    T_CHECK(dt_has(p->inv.signals[2].description, "long_term"));
+    T_CHECK(dt_has(p->inv.signals[5].description, "short_term"));
 
     /* Controls: package capped by its max power; core has no max file. */
     T_CHECK(p->inv.n_controls == 2);
@@ -387,9 +177,9 @@ static void test_intel(void)
 
         snprintf(path, sizeof path, "%s%sintel-rapl:0:0/energy_uj", dir, PC);
         T_CHECK(unlink(path) == 0);
-        tr_write(dir, PC "intel-rapl:0:1/energy_uj", "garbage\n");
-        tr_write(dir, PC "intel-rapl:0/energy_uj", "123457789\n");
-        tr_write(dir, PC "intel-rapl:0/constraint_0_max_power_uw", "0\n");
+        dt_write(dir, PC "intel-rapl:0:1/energy_uj", "garbage\n");
+        dt_write(dir, PC "intel-rapl:0/energy_uj", "123457789\n");
+        dt_write(dir, PC "intel-rapl:0/constraint_0_max_power_uw", "0\n");
         T_CHECK(p->desc->read(p->state, v, ok, nw) == WATTSON_OK);
         T_CHECK(ok[7] == 0);
         T_CHECK(ok[11] == 0);
@@ -409,9 +199,9 @@ static void test_intel(void)
     w[0] = 87.5;
     w[1] = 12.345678;
     T_CHECK(p->desc->write(p->state, idx, w, 2) == WATTSON_OK);
-    T_STREQ(tr_slurp(dir, PC "intel-rapl:0/constraint_0_power_limit_uw"),
+    T_STREQ(dt_slurp(dir, PC "intel-rapl:0/constraint_0_power_limit_uw"),
             "87500000\n");
-    T_STREQ(tr_slurp(dir, PC "intel-rapl:0:0/constraint_0_power_limit_uw"),
+    T_STREQ(dt_slurp(dir, PC "intel-rapl:0:0/constraint_0_power_limit_uw"),
             "12345678\n");
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
     T_NEAR(c[0], 87.5, 1e-9);
@@ -424,7 +214,7 @@ static void test_intel(void)
     idx[0] = 2;
     w[0] = 50;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    T_STREQ(tr_slurp(dir, PC "intel-rapl:0/constraint_0_power_limit_uw"),
+    T_STREQ(dt_slurp(dir, PC "intel-rapl:0/constraint_0_power_limit_uw"),
             "87500000\n");
     /* A limit file that cannot be written: an error and one log line. */
     {
@@ -438,7 +228,7 @@ static void test_intel(void)
         th_loglen = 0;
         th_logbuf[0] = '\0';
         T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-        T_CHECK(tr_has(th_logbuf, "rapl: writing "));
+        T_CHECK(dt_has(th_logbuf, "rapl: writing "));
         T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
         T_CHECK(cok[0] == 1 && cok[1] == 0);
     }
@@ -446,7 +236,7 @@ close:
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_wrap(void)
@@ -457,7 +247,7 @@ static void test_wrap(void)
     struct plug *p;
     int e;
 
-    if (tr_copy("wrap", dir) != 0)
+    if (dt_copy(WATTSON_RAPL_FIXTURES, "wrap", dir) != 0)
         return;
     th_root = dir;
     p = tr_load_ok();
@@ -476,7 +266,7 @@ static void test_wrap(void)
     e1 = v[e];
     T_NEAR(e1, 262143.328845, 1e-9);
     /* 5 uJ to the wrap point, then 10 past it. */
-    tr_write(dir, PC "intel-rapl:0/energy_uj", "10\n");
+    dt_write(dir, PC "intel-rapl:0/energy_uj", "10\n");
     T_CHECK(p->desc->read(p->state, v, ok, p->inv.n_signals) == WATTSON_OK);
     T_CHECK(ok[e]);
     e2 = v[e];
@@ -488,7 +278,7 @@ close:
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_readonly(void)
@@ -506,7 +296,7 @@ static void test_readonly(void)
                         "files: the unreadable energy_uj check is skipped\n");
         return;
     }
-    if (tr_copy("readonly", dir) != 0)
+    if (dt_copy(WATTSON_RAPL_FIXTURES, "readonly", dir) != 0)
         return;
     snprintf(path, sizeof path, "%s%sintel-rapl:0/energy_uj", dir, PC);
     T_CHECK(chmod(path, 0) == 0);
@@ -515,8 +305,8 @@ static void test_readonly(void)
     if (!p)
         goto out;
     /* Still in the inventory (root could read it); one warning. */
-    T_CHECK(tr_count(th_logbuf, "not readable") == 1);
-    T_CHECK(tr_has(th_logbuf, path));
+    T_CHECK(dt_count(th_logbuf, "not readable") == 1);
+    T_CHECK(dt_has(th_logbuf, path));
     e = tr_sig(p, 0, "energy");
     T_CHECK(e >= 0 && p->inv.n_signals <= 8);
     if (e < 0 || p->inv.n_signals > 8)
@@ -529,7 +319,7 @@ static void test_readonly(void)
             if ((int)i != e)
                 T_CHECK(ok[i] == 1);
     }
-    T_CHECK(tr_count(th_logbuf, "not readable") == 1);
+    T_CHECK(dt_count(th_logbuf, "not readable") == 1);
     T_CHECK(p->inv.n_controls == 1);
     T_NEAR(p->inv.controls[0].max, 88, 1e-9);
     T_CHECK(p->desc->read_controls(p->state, c, cok, 1) == WATTSON_OK);
@@ -539,7 +329,7 @@ close:
     plug_close(p);
 out:
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 static void test_unsupported(void)
@@ -560,7 +350,7 @@ static void test_unsupported(void)
     T_CHECK(p == NULL);
     snprintf(want, sizeof want,
              "rapl: no powercap zones under %s/sys/class/powercap (", dir);
-    T_CHECK(tr_has(err, want));
+    T_CHECK(dt_has(err, want));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* The directory exists but holds no intel-rapl zone. */
@@ -568,16 +358,16 @@ static void test_unsupported(void)
     T_CHECK(system(want) == 0);
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
-    T_CHECK(tr_has(err, "no intel-rapl:N zones"));
+    T_CHECK(dt_has(err, "no intel-rapl:N zones"));
 
     /* A root that is not a string is the lab's fault. */
     th_root_is_number = 1;
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(tr_has(err, "config key 'root'"));
+    T_CHECK(dt_has(err, "config key 'root'"));
     th_root_is_number = 0;
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 /* No `root`: $WATTSON_SYSFS_ROOT; a relative root: the lab's directory. */
@@ -586,7 +376,7 @@ static void test_root_sources(void)
     char dir[] = "/tmp/wattson-rapl-XXXXXX";
     struct plug *p;
 
-    if (tr_copy("intel", dir) != 0)
+    if (dt_copy(WATTSON_RAPL_FIXTURES, "intel", dir) != 0)
         return;
     th_root = NULL;
     setenv("WATTSON_SYSFS_ROOT", dir, 1);
@@ -606,7 +396,7 @@ static void test_root_sources(void)
     }
     th_lab_dir = NULL;
     th_root = NULL;
-    tr_rmtree(dir);
+    dt_rmtree(dir);
 }
 
 int main(void)

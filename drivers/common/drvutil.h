@@ -1,0 +1,55 @@
+/*
+ * drvutil - helpers the real-hardware drivers (drivers/rapl, hwmon, pci,
+ * nvml) share: the host ABI check, an owned-string pool, one-call sysfs
+ * reads and writes, and the `root` prefix every sysfs driver resolves the
+ * same way.
+ *
+ * drvutil.c is compiled into each plugin that uses it (plugins link
+ * nothing but libc and their own libraries); plugins are built with
+ * hidden visibility, so these symbols stay inside each .so.
+ */
+#ifndef WATTSON_DRVUTIL_H
+#define WATTSON_DRVUTIL_H
+
+#include <stddef.h>
+
+#include "wattson/plugin.h"
+
+/* Every string a driver's init made, freed together by drv_strs_free.
+ * All zero is an empty pool. */
+struct drv_strs {
+    char **v;
+    size_t n, cap;
+};
+
+/* WATTSON_OK when the plugin can use `host` (this ABI major, a struct at
+ * least this size); else WATTSON_ERR with a message in err. */
+int drv_host_ok(const struct wattson_host *host, char *err, size_t errlen);
+
+/* A formatted string owned by `s`; NULL when out of memory. */
+char *drv_fmt(struct drv_strs *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Frees every string in `s` and the pool itself (not `s`). */
+void drv_strs_free(struct drv_strs *s);
+
+/* Reads a file's text into buf (at most len - 1 bytes, trailing newlines
+ * and spaces cut); 0, or -1 with errno. */
+int drv_read_text(const char *path, char *buf, size_t len);
+
+/* Writes len bytes of buf to path with one write(), as sysfs wants;
+ * 0, or -1 (write or close failed, or a short write). */
+int drv_write_text(const char *path, const char *buf, size_t len);
+
+/*
+ * The sysfs prefix ROOT: the lab's `root` (a string), else
+ * $WATTSON_SYSFS_ROOT, else "" (the real /sys).  Trailing slashes are
+ * dropped, "/" is "", and a relative root is relative to the lab's
+ * directory.  Any other type of `root` is WATTSON_ERR_CONFIG; out of
+ * memory WATTSON_ERR; both with a message in err.  *root is owned by `s`
+ * or static.
+ */
+int drv_root(struct drv_strs *s, const struct wattson_host *h,
+             const char **root, char *err, size_t errlen);
+
+#endif
