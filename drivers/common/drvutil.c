@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int drv_host_ok(const struct wattson_host *host, char *err, size_t errlen)
@@ -137,4 +138,34 @@ int drv_root(struct drv_strs *s, const struct wattson_host *h,
     }
     *root = v;
     return WATTSON_OK;
+}
+
+int drv_read_int(const char *path, int allow_negative, double *out)
+{
+    char buf[64], *end;
+
+    if (drv_read_text(path, buf, sizeof buf) != 0)
+        return -1;
+    if (!(buf[0] >= '0' && buf[0] <= '9') && !(allow_negative && buf[0] == '-'))
+        return -1;
+    errno = 0;
+    if (buf[0] == '-') {
+        long long v = strtoll(buf, &end, 10);
+        if (errno != 0 || *end != '\0')
+            return -1;
+        *out = (double)v;
+    } else {
+        unsigned long long u = strtoull(buf, &end, 10);
+        if (errno != 0 || *end != '\0')
+            return -1;
+        *out = (double)u;
+    }
+    return 0;
+}
+
+int drv_is_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

@@ -37,6 +37,14 @@ void drv_strs_free(struct drv_strs *s);
  * and spaces cut); 0, or -1 with errno. */
 int drv_read_text(const char *path, char *buf, size_t len);
 
+/* Reads a file holding one decimal integer (a sysfs attribute) into *out
+ * as a double; a leading '-' is refused unless `allow_negative`.  0, or -1
+ * when the file is unreadable, empty or holds anything else. */
+int drv_read_int(const char *path, int allow_negative, double *out);
+
+/* 1 when path is a regular file (an attribute that exists). */
+int drv_is_file(const char *path);
+
 /* Writes len bytes of buf to path with one write(), as sysfs wants;
  * 0, or -1 (write or close failed, or a short write). */
 int drv_write_text(const char *path, const char *buf, size_t len);

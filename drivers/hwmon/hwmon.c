@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "drvutil.h"
@@ -163,36 +162,12 @@ static void hw_free(struct hw *h)
  * negative where the attribute cannot be). */
 static int hw_read_src(const struct hw_src *s, double *out)
 {
-    char buf[64], *end;
-    long long v;
-    unsigned long long u;
+    double v;
 
-    if (drv_read_text(s->path, buf, sizeof buf) != 0 || !buf[0])
+    if (drv_read_int(s->path, s->is_signed, &v) != 0)
         return -1;
-    errno = 0;
-    if (s->is_signed) {
-        if (buf[0] != '-' && (buf[0] < '0' || buf[0] > '9'))
-            return -1;
-        v = strtoll(buf, &end, 10);
-        if (errno != 0 || end == buf || *end != '\0')
-            return -1;
-        *out = (double)v * s->scale;
-        return 0;
-    }
-    if (buf[0] < '0' || buf[0] > '9')
-        return -1;
-    u = strtoull(buf, &end, 10);
-    if (errno != 0 || end == buf || *end != '\0')
-        return -1;
-    *out = (double)u * s->scale;
+    *out = v * s->scale;
     return 0;
-}
-
-static int hw_exists(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* "<type><N><item>" exactly; 0 and N, or -1. */
@@ -432,13 +407,13 @@ static int hw_add_device(struct hw *h, const char *class,
 
     if (!hdir || !(npath = drv_fmt(&h->strs, "%s/name", hdir)))
         return -1;
-    if (!hw_exists(npath)) {
+    if (!drv_is_file(npath)) {
         const char *old = drv_fmt(&h->strs, "%s/device", hdir);
         const char *oname = old ? drv_fmt(&h->strs, "%s/name", old) : NULL;
 
         if (!oname)
             return -1;
-        if (hw_exists(oname)) {
+        if (drv_is_file(oname)) {
             adir = old;
             npath = oname;
         }

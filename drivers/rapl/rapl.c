@@ -51,7 +51,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "drvutil.h"
@@ -138,27 +137,12 @@ static void rapl_free(struct rapl *r)
  * (or 0 where 0 means "none"). */
 static int rapl_read_src(const struct rapl_src *s, double *out)
 {
-    char buf[64], *end;
-    unsigned long long v;
+    double v;
 
-    if (drv_read_text(s->path, buf, sizeof buf) != 0 || !buf[0] ||
-        buf[0] == '-')
+    if (drv_read_int(s->path, 0, &v) != 0 || (v == 0 && s->zero_invalid))
         return -1;
-    errno = 0;
-    v = strtoull(buf, &end, 10);
-    if (errno != 0 || end == buf || *end != '\0')
-        return -1;
-    if (v == 0 && s->zero_invalid)
-        return -1;
-    *out = (double)v / s->div;
+    *out = v / s->div;
     return 0;
-}
-
-static int rapl_exists(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* "intel-rapl:N" or "intel-rapl:N:M"; 0 and the numbers, or -1. */
@@ -275,7 +259,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
 
         if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, at->file)))
             return -1;
-        if (!rapl_exists(path))
+        if (!drv_is_file(path))
             continue;
         if (rapl_add_signal(r, dev, at->signal, at, path,
                             drv_fmt(&r->strs, "%s %s, from %s", dname, at->what,
@@ -306,7 +290,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
         snprintf(file, sizeof file, rapl_con_attrs[RAPL_C_LIMIT].file, k);
         if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, file)))
             return -1;
-        if (!rapl_exists(path))
+        if (!drv_is_file(path))
             break;
         if (!(sname = drv_fmt(&r->strs, "%s/constraint_%d_name", zdir, k)))
             return -1;
@@ -320,7 +304,7 @@ static int rapl_add_zone(struct rapl *r, const char *class,
             snprintf(sig, sizeof sig, at->signal, k);
             if (!(path = drv_fmt(&r->strs, "%s/%s", zdir, file)))
                 return -1;
-            if (!rapl_exists(path))
+            if (!drv_is_file(path))
                 continue;
             /* A constant the kernel does not give (a 0, or ENODATA) would
              * be invalid on every tick: leave it out. */
