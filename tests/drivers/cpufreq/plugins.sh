@@ -4,14 +4,8 @@
 # where it must say in one line that nothing was found.
 W=${1:?usage: $0 path/to/wattson}
 FIX=${CPUFREQ_FIXTURES:?}
-T=$(mktemp -d /tmp/wattson-cpufreq.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-checks=0
-check() {
-    checks=$((checks + 1))
-    if ! eval "$1"; then fails=$((fails + 1)); echo "FAIL: $2" >&2; fi
-}
+# T, check and finish: the integration scripts' helpers.
+. "$(dirname "$0")/../../integration/lib.sh"
 
 cp -R "$FIX/twopolicy" "$T/fix"
 cat >"$T/lab.lua" <<LAB
@@ -67,5 +61,4 @@ else
 fi
 cat "$T/err" >&2
 
-echo "plugins.sh: $checks checks, $fails failed" >&2
-[ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+finish

@@ -4,14 +4,8 @@
 W=${1:?usage: $0 path/to/wattson path/to/fake/libnvidia-ml.so.1}
 L=${2:?usage: $0 path/to/wattson path/to/fake/libnvidia-ml.so.1}
 case $L in /*) ;; *) L=$(pwd)/$L ;; esac # relative: to the lab's dir
-T=$(mktemp -d /tmp/wattson-nvml-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-checks=0
-check() {
-    checks=$((checks + 1))
-    if ! eval "$1"; then fails=$((fails + 1)); echo "FAIL: $2" >&2; fi
-}
+# T, check and finish: the integration scripts' helpers.
+. "$(dirname "$0")/../../integration/lib.sh"
 unset WATTSON_NVML_LIB WATTSON_PLUGIN_PATH FAKENVML_NOT_SUPPORTED \
     FAKENVML_LOST_AFTER FAKENVML_INIT_FAIL FAKENVML_LOG
 
@@ -53,5 +47,4 @@ else
     check '[ ! -s "$T/out" ]' "nothing on stdout"
 fi
 
-echo "nvml_cli.sh: $checks checks, $fails failed" >&2
-[ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+finish

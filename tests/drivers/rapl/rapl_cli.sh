@@ -3,14 +3,8 @@
 # may not be RAPL zones).  Usage: rapl_cli.sh WATTSON FIXTURES
 W=${1:?usage: $0 path/to/wattson fixtures}
 F=${2:?usage: $0 path/to/wattson fixtures}
-T=$(mktemp -d /tmp/wattson-rapl-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-checks=0
-check() {
-    checks=$((checks + 1))
-    if ! eval "$1"; then fails=$((fails + 1)); echo "FAIL: $2" >&2; fi
-}
+# T, check and finish: the integration scripts' helpers.
+. "$(dirname "$0")/../../integration/lib.sh"
 unset WATTSON_SYSFS_ROOT WATTSON_PLUGIN_PATH
 
 cp -R "$F/intel/." "$T/" || exit 1
@@ -49,5 +43,4 @@ else
     check '[ ! -s "$T/out" ]' "nothing on stdout"
 fi
 
-echo "rapl_cli.sh: $checks checks, $fails failed" >&2
-[ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+finish
