@@ -87,10 +87,14 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
         for (size_t c = 0; c < m->n_controls; c++) {
             if (m->targeted[c] && m->plugins[m->controls[c].plugin].writable) {
                 save_all(a, m, st);
+                if (a->on_saved && a->on_saved(a->on_saved_ctx, a, m) != 0)
+                    a->writes_blocked = 1;
                 break;
             }
         }
     }
+    if (a->writes_blocked)
+        return;
     for (size_t p = 0; p < m->n_plugins; p++) {
         const struct model_plugin *mp = &m->plugins[p];
         if (!mp->writable)

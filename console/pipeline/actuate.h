@@ -29,6 +29,13 @@ struct actuate {
     uint8_t *plugin_ok; /* per driver: saved and writable */
     int saved_done;
     int restored;
+    /* Called once, right after the save and before the first write, so
+     * the caller can put the saved values somewhere that outlives a
+     * killed process.  A non-zero return stops every write of the run:
+     * a save that cannot be kept is no licence to change hardware. */
+    int (*on_saved)(void *ctx, const struct actuate *a, const struct model *m);
+    void *on_saved_ctx;
+    int writes_blocked;
 };
 
 int actuate_init(struct actuate *a, const struct model *m);
