@@ -159,6 +159,22 @@ static double wf_loss(const struct wf *w, uint32_t i)
     return dp > 0 ? dv / dp : INFINITY;
 }
 
+/* The lowest value per watt of any step taken (INFINITY when none):
+ * what undoing taken steps loses per watt it frees, at the least. */
+static double wf_min_rate(const struct wf *w, size_t n)
+{
+    double r = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        for (int k = w->k[i]; k > 0; k--) {
+            double dv = w->v[i][k] - w->v[i][k - 1];
+            double dp = w->p[i][k] - w->p[i][k - 1];
+            double q = dp > 0 ? dv / dp : INFINITY;
+            if (q < r)
+                r = q;
+        }
+    return r;
+}
+
 /* Sift down in a heap of unit indices: the largest key on top when
  * sign = 1, the smallest when sign = -1. */
 static void wf_down(uint32_t *h, size_t n, size_t at, const double *key,
@@ -271,8 +287,14 @@ double broker_waterfill(const double *const *value, const double *const *power,
     if (left < 0)
         return used; /* the minimums alone exceed the budget */
 
-    /* Repair: the stranded steps worth the most, one at a time. */
+    /* Repair: the stranded steps worth the most, one at a time.  A swap
+     * frees its watts from taken steps, each losing at least `rate`
+     * value per watt (the lowest over every step taken), so one whose
+     * step's value is below rate x (watts it lacks) cannot gain and is
+     * not tried: the common case once greedy has run, and it spares a
+     * heap of every unit per repair. */
     memset(s.tried, 0, n);
+    double rate = wf_min_rate(&w, n);
     for (int r = 0; r < WF_REPAIRS; r++) {
         uint32_t best = UINT32_MAX;
         double best_dv = 0;
@@ -289,10 +311,15 @@ double broker_waterfill(const double *const *value, const double *const *power,
         if (best == UINT32_MAX)
             break;
         s.tried[best] = 1;
+        int kb = choice[best];
+        double lack = power[best][kb + 1] - power[best][kb] - left;
+        if (lack > 0 && rate * lack >= best_dv * (1 + 1e-9))
+            continue;
         double d = wf_swap_in(&w, &s, n, best, left);
         if (d == d) {
             left += d;
             used -= d;
+            rate = wf_min_rate(&w, n);
         }
     }
     /* A swap may free more than it needed: fill again, best step first. */

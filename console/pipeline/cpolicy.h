@@ -15,7 +15,8 @@
  *   range; squared is the conservative middle), then priority-weighted
  *   water-filling: every PU first gets its cap's minimum, and the rest of
  *   the budget is shared so that cap_i = min(estimate_i, min_i +
- *   w_i*lambda) with one lambda for all, found by bisection; w_i is the
+ *   w_i*lambda) with one lambda for all, found exactly (Newton's method on
+ *   the piecewise-linear sum, a few passes); w_i is the
  *   PU's priority.  The caps add up to at most the budget (when their
  *   minimums fit it): the rule the host holds Lua policies to as well.
  * Without a budget every cap is its maximum.

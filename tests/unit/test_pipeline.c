@@ -265,6 +265,43 @@ static void test_waterfill(void)
     /* Budget below the floors: everyone at the floor. */
     cpolicy_waterfill(need, fl, w, alloc, 3, 5);
     T_NEAR(alloc[1], 10, 0);
+
+    /* Random cases against the definition: every allocation is
+     * min(top_i, floor_i + w_i lambda) for the returned lambda, the sum
+     * never exceeds the budget, and it fills the budget whenever the
+     * budget lies between the floors' sum and the needs' sum. */
+    uint64_t x = 88172645463325252ull;
+    for (int c = 0; c < 500; c++) {
+        enum { N = 24 };
+        double nd[N], f[N], wt[N], al[N], base = 0, tops = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = 1 + x % N;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            f[i] = 1 + (double)(x % 1000) / 100;
+            nd[i] = (double)((x >> 10) % 30000) / 100;
+            wt[i] = 0.5 + (double)((x >> 30) % 100) / 25;
+            base += f[i];
+            tops += nd[i] > f[i] ? nd[i] : f[i];
+        }
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double budget = (double)(x % 400000) / 100;
+        double lam = cpolicy_waterfill(nd, f, wt, al, n, budget);
+        double sum = 0;
+        int shape = 1;
+        for (size_t i = 0; i < n; i++) {
+            double top = nd[i] > f[i] ? nd[i] : f[i];
+            double want = f[i] + wt[i] * lam < top ? f[i] + wt[i] * lam : top;
+            shape &= al[i] == want;
+            sum += al[i];
+        }
+        T_CHECK(shape);
+        T_CHECK(lam >= 0);
+        if (budget >= base)
+            T_CHECK(sum <= budget);
+        if (budget > base && budget < tops)
+            T_NEAR(sum, budget, 1e-9 * budget);
+    }
 }
 
 static void test_forecast_holt(void)
