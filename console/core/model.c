@@ -76,6 +76,9 @@ static int alloc_arrays(struct model *m)
     m->targeted = calloc(nc, 1);
     m->applied = calloc(nc, sizeof *m->applied);
     m->applied_known = calloc(nc, 1);
+    m->rejected = calloc(nc, sizeof *m->rejected);
+    m->rejected_known = calloc(nc, 1);
+    m->faults = calloc(nd, sizeof *m->faults);
     m->pus = calloc(nd, sizeof *m->pus);
     m->dsig_off = calloc(nd + 1, sizeof *m->dsig_off);
     m->dsig = calloc(ns, sizeof *m->dsig);
@@ -85,7 +88,8 @@ static int alloc_arrays(struct model *m)
                    m->delta && m->rate && m->rate_valid && m->fc_demand &&
                    m->fc_valid && m->proposal && m->proposed && m->decision &&
                    m->decided && m->target && m->targeted && m->applied &&
-                   m->applied_known && m->pus && m->dsig_off && m->dsig &&
+                   m->applied_known && m->rejected && m->rejected_known &&
+                   m->faults && m->pus && m->dsig_off && m->dsig &&
                    m->dctl_off && m->dctl
                ? 0
                : -1;
@@ -241,6 +245,8 @@ int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
 
         for (size_t d = 0; d < inv->n_devices; d++) {
             struct model_device *md = &m->devices[db + d];
+            m->faults[db + d].first_what = -1;
+            m->faults[db + d].cur_what = -1;
             const struct wattson_device_desc *dd = &inv->devices[d];
             md->name = dd->name;
             md->kind = dd->kind ? dd->kind : "unknown";
@@ -340,6 +346,9 @@ void model_free(struct model *m)
     free(m->targeted);
     free(m->applied);
     free(m->applied_known);
+    free(m->rejected);
+    free(m->rejected_known);
+    free(m->faults);
     free(m->ps_off);
     free(m->ps_tref);
     free(m->ps_freq);
@@ -383,4 +392,122 @@ int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out)
         return 0;
     *out = m->val[i];
     return 1;
+}
+
+/* ---- device faults ---- */
+
+static const char *const fault_names[FAULT__N] = {
+    [FAULT_NONE] = "",           [FAULT_PERM] = "permission denied",
+    [FAULT_GONE] = "vanished",   [FAULT_REJECTED] = "value rejected",
+    [FAULT_READ] = "read error",
+};
+
+static const char *const fault_short[FAULT__N] = {
+    [FAULT_NONE] = "",        [FAULT_PERM] = "perm", [FAULT_GONE] = "gone",
+    [FAULT_REJECTED] = "rej", [FAULT_READ] = "read",
+};
+
+const char *model_fault_name(enum model_fault kind)
+{
+    return (unsigned)kind < FAULT__N ? fault_names[kind] : "fault";
+}
+
+const char *model_fault_short(enum model_fault kind)
+{
+    return (unsigned)kind < FAULT__N ? fault_short[kind] : "?";
+}
+
+static int fault_rank(int kind)
+{
+    static const int rank[FAULT__N] = {
+        [FAULT_NONE] = 0, [FAULT_READ] = 1, [FAULT_REJECTED] = 2,
+        [FAULT_PERM] = 3, [FAULT_GONE] = 4,
+    };
+    return (unsigned)kind < FAULT__N ? rank[kind] : 0;
+}
+
+int model_fault_set(struct model *m, uint32_t d, enum model_fault kind, int ctl,
+                    int32_t what)
+{
+    if (!m->faults || d >= m->n_devices || kind <= FAULT_NONE ||
+        kind >= FAULT__N)
+        return 0;
+    struct model_fault_rec *f = &m->faults[d];
+    if (f->first == FAULT_NONE) {
+        f->first = (uint8_t)kind;
+        f->first_ctl = ctl != 0;
+        f->first_what = what;
+        f->first_tick = m->tick;
+        m->n_faulted++;
+    }
+    if (fault_rank(kind) >= fault_rank(f->current)) {
+        f->current = (uint8_t)kind;
+        f->cur_what = what;
+        f->cur_ctl = ctl != 0;
+    }
+    if (kind == FAULT_PERM && ctl)
+        f->perm = 1;
+    if (kind == FAULT_GONE)
+        f->gone = 1;
+    if (f->logged & (1u << kind))
+        return 0;
+    f->logged |= (uint8_t)(1u << kind);
+    return 1;
+}
+
+int model_fault_clear(struct model *m, uint32_t d, enum model_fault kind)
+{
+    if (!m->faults || d >= m->n_devices)
+        return 0;
+    struct model_fault_rec *f = &m->faults[d];
+    if (kind == FAULT_GONE) {
+        f->gone = 0;
+        f->gone_reads = 0;
+    }
+    if (f->current != kind || kind == FAULT_NONE)
+        return 0;
+    /* What still holds after this one: a denied write stays denied. */
+    f->current = f->perm ? FAULT_PERM : f->gone ? FAULT_GONE : FAULT_NONE;
+    if (f->current == FAULT_NONE)
+        f->cur_what = -1;
+    return 1;
+}
+
+int model_fault_blocked(const struct model *m, uint32_t d)
+{
+    return m->faults && d < m->n_devices &&
+           (m->faults[d].perm || m->faults[d].gone);
+}
+
+int model_fault_describe(const struct model *m, uint32_t d, char *buf,
+                         size_t len)
+{
+    if (!m->faults || d >= m->n_devices || m->faults[d].first == FAULT_NONE) {
+        if (len)
+            buf[0] = '\0';
+        return 0;
+    }
+    const struct model_fault_rec *f = &m->faults[d];
+    const char *name = model_fault_name((enum model_fault)f->first);
+    if (f->first_ctl && f->first_what >= 0 &&
+        (size_t)f->first_what < m->n_controls)
+        return snprintf(buf, len, "%s writing %s", name,
+                        m->controls[f->first_what].name);
+    if (!f->first_ctl && f->first_what >= 0 &&
+        (size_t)f->first_what < m->n_signals)
+        return snprintf(buf, len, "%s reading %s", name,
+                        m->signals[f->first_what].name);
+    if (f->first == FAULT_GONE)
+        return snprintf(buf, len, "%s (no valid reading)", name);
+    if (f->first == FAULT_PERM)
+        return snprintf(buf, len, "%s reading", name);
+    return snprintf(buf, len, "%s", name);
+}
+
+size_t model_faults_current(const struct model *m)
+{
+    size_t n = 0;
+    for (size_t d = 0; m->faults && d < m->n_devices; d++)
+        n += m->faults[d].current != FAULT_NONE;
+    return n;
 }

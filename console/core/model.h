@@ -72,6 +72,40 @@ struct model_control {
     double min, max, step;
 };
 
+/* Why a device is marked (the fault stages set, see model_fault_set). */
+enum model_fault {
+    FAULT_NONE = 0,
+    FAULT_PERM,     /* permission denied (a write, or the driver's read) */
+    FAULT_GONE,     /* vanished: the driver said so, or no valid reading
+                       for MODEL_GONE_TICKS ticks after having had one */
+    FAULT_REJECTED, /* the driver refused a value written */
+    FAULT_READ,     /* the driver's batch read failed */
+    FAULT__N
+};
+
+/* Ticks in a row with no valid reading that make a device vanished. */
+#define MODEL_GONE_TICKS 3
+
+/* A device's fault record.  `first*` is kept for the summary even after
+ * the device recovers; `current` is what holds now (the console): the
+ * most serious fault in force (vanished > permission denied > value
+ * rejected > read error). */
+struct model_fault_rec {
+    uint8_t first;       /* enum model_fault of the first fault, or NONE */
+    uint8_t current;     /* the fault in force now, NONE once recovered */
+    uint8_t first_ctl;   /* the first fault was a write: what is a control */
+    uint8_t logged;      /* bit k: fault k was logged (once per kind) */
+    uint8_t perm;        /* a write was denied: no more writes, for good */
+    uint8_t gone;        /* vanished: no writes until it reads again */
+    uint8_t gone_reads;  /* its readings confirmed it (valid ones recover) */
+    uint8_t had_valid;   /* some reading was valid since the start */
+    uint8_t cur_ctl;     /* cur_what is a control */
+    int32_t first_what;  /* global control or signal index, -1 if none */
+    int32_t cur_what;    /* the same for `current` */
+    uint64_t first_tick; /* model tick of the first fault */
+    uint32_t bad_ticks;  /* ticks in a row without a valid reading */
+};
+
 struct model_proc {
     uint32_t pid;
     uint32_t device; /* global device index */
@@ -132,6 +166,15 @@ struct model {
     uint8_t *targeted;
     double *applied; /* what the driver holds (actuate stage) */
     uint8_t *applied_known;
+    /* A value the driver rejected, per control: not written again (a
+     * different value is). */
+    double *rejected;
+    uint8_t *rejected_known;
+
+    /* Per-device faults (sample and actuate set them), and how many
+     * devices have had one. */
+    struct model_fault_rec *faults;
+    size_t n_faulted;
 
     /* Per-device P-state tables (ABI 1.1), CSR like dsig: device d's
      * states are ps_*[ps_off[d] .. ps_off[d+1]), in increasing frequency;
@@ -171,5 +214,31 @@ const char *model_sig_name(enum model_sig s);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);
+
+/* Records fault `kind` on device d at the current tick: `ctl` (0 or 1)
+ * says whether `what` is a control or a signal index (-1: none).  The
+ * first fault is kept for the summary; `current` becomes the more serious
+ * of it and `kind`.  A denied write (PERM with ctl) blocks writes to the
+ * device for the run, GONE until it reads again.  Returns 1 the first
+ * time the device gets this kind (the caller logs it), else 0.
+ * Allocates nothing. */
+int model_fault_set(struct model *m, uint32_t d, enum model_fault kind, int ctl,
+                    int32_t what);
+/* Fault `kind` of device d is over (GONE: it reads again, and writes
+ * resume; REJECTED: a value was accepted; READ: a read succeeded); the
+ * summary keeps the first fault.  Returns 1 if `current` changed. */
+int model_fault_clear(struct model *m, uint32_t d, enum model_fault kind);
+/* Whether writes to device d are held back (perm or gone). */
+int model_fault_blocked(const struct model *m, uint32_t d);
+/* "permission denied", "vanished", "value rejected", "read error". */
+const char *model_fault_name(enum model_fault kind);
+/* The console's short word: "perm", "gone", "rej", "read". */
+const char *model_fault_short(enum model_fault kind);
+/* The summary's text of device d's first fault, e.g. "permission denied
+ * writing freq"; "" when none.  Returns the length snprintf would. */
+int model_fault_describe(const struct model *m, uint32_t d, char *buf,
+                         size_t len);
+/* Devices whose fault holds now. */
+size_t model_faults_current(const struct model *m);
 
 #endif

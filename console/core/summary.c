@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/lab.h"
+#include "core/model.h"
 
 double summary_mean_power(const struct summary *s)
 {
@@ -42,6 +43,7 @@ int summary_get(const struct summary *s, const char *key, double *out)
         {"rejected_decisions", offsetof(struct summary, rejected_decisions), 1},
         {"driver_errors", offsetof(struct summary, driver_errors), 1},
         {"reload_errors", offsetof(struct summary, reload_errors), 1},
+        {"journal_errors", offsetof(struct summary, journal_errors), 1},
         {"fallback_ticks", offsetof(struct summary, fallback_ticks), 1},
         {"broker_adjustments", offsetof(struct summary, broker_adjustments), 1},
         {"broker_degraded_ticks",
@@ -91,6 +93,43 @@ int summary_check_limits(struct summary *s, const struct lab_limit *lim,
     return 0;
 }
 
+/* A JSON string: device names are the user's text. */
+static void put_json_string(FILE *f, const char *str)
+{
+    fputc('"', f);
+    for (; str && *str; str++) {
+        unsigned char c = (unsigned char)*str;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* "device_faults":{"DEV":"what",...}, devices in model order. */
+static void put_device_faults(const struct summary *s, FILE *f)
+{
+    const struct model *m = s->faults;
+    int first = 1;
+    fputs("\"device_faults\":{", f);
+    for (size_t d = 0; m && m->faults && d < m->n_devices; d++) {
+        char what[128];
+        if (m->faults[d].first == FAULT_NONE)
+            continue;
+        model_fault_describe(m, (uint32_t)d, what, sizeof what);
+        if (!first)
+            fputc(',', f);
+        first = 0;
+        put_json_string(f, m->devices[d].name);
+        fputc(':', f);
+        put_json_string(f, what);
+    }
+    fputs("},", f);
+}
+
 void summary_write_json(const struct summary *s, FILE *f, int with_wall)
 {
     fprintf(f, "{\"type\":\"summary\",\"ticks\":%llu,\"sim_seconds\":%.9g,",
@@ -106,7 +145,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"deadline_misses\":%.0f,\"policy_errors\":%llu,"
         "\"rejected_decisions\":%llu,\"driver_errors\":%llu,"
         "\"invalid_samples\":%llu,\"fallback_ticks\":%llu,\"reloads\":%llu,"
-        "\"reload_errors\":%llu,",
+        "\"reload_errors\":%llu,\"journal_errors\":%llu,",
         s->energy_j, summary_mean_power(s), s->peak_power_w, s->budget_w,
         (unsigned long long)s->budget_violations, s->work_arrived,
         s->work_served, s->backlog_end, summary_mean_latency(s), summary_edp(s),
@@ -115,7 +154,9 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->driver_errors,
         (unsigned long long)s->invalid_samples,
         (unsigned long long)s->fallback_ticks, (unsigned long long)s->reloads,
-        (unsigned long long)s->reload_errors);
+        (unsigned long long)s->reload_errors,
+        (unsigned long long)s->journal_errors);
+    put_device_faults(s, f);
     fprintf(
         f,
         "\"broker_adjustments\":%llu,\"broker_held\":%llu,"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct lab_limit;
+struct model;
 
 struct summary {
     uint64_t ticks;
@@ -32,10 +33,15 @@ struct summary {
     uint64_t fallback_ticks; /* ticks the built-in policy decided instead */
     uint64_t reloads;        /* policy versions swapped in after the first */
     uint64_t reload_errors;  /* reloads rejected (the old version stayed) */
+    uint64_t journal_errors; /* saved-controls journal not written: the
+                                run's writes were blocked (core/journal.h) */
     /* the predictive broker (engines/broker.h's counters) */
     uint64_t broker_adjustments, broker_held, broker_budget_limited,
         broker_thermal_limited, broker_degraded_ticks;
     uint64_t ipc_events, ipc_unknown, ipc_dropped;
+    /* The model whose per-device faults are `device_faults` (the record
+     * stage sets it); NULL: none. */
+    const struct model *faults;
     int interrupted;          /* stopped by a signal before its duration */
     const char *limit_broken; /* first declared limit exceeded, or NULL */
     double limit_value;
@@ -50,7 +56,9 @@ int summary_get(const struct summary *s, const char *key, double *out);
 int summary_check_limits(struct summary *s, const struct lab_limit *lim,
                          size_t n);
 /* One JSON object on one line, no trailing newline; `with_wall` = 0 leaves
- * out wall_seconds, the one key that differs between identical runs. */
+ * out wall_seconds, the one key that differs between identical runs.
+ * `device_faults` is an object, one key per device that had a fault, in
+ * the model's device order (so at most one per device): {} when none. */
 void summary_write_json(const struct summary *s, FILE *f, int with_wall);
 
 #endif

@@ -76,6 +76,64 @@ static int safe_value(const struct model *m, size_t c, double v)
     return isfinite(v) && v >= m->controls[c].min && v <= m->controls[c].max;
 }
 
+/* The device fault a write's status means (plugin.h), or FAULT_NONE for a
+ * generic error. */
+static enum model_fault write_fault(int rc)
+{
+    switch (rc) {
+    case WATTSON_ERR_PERM:
+        return FAULT_PERM;
+    case WATTSON_ERR_GONE:
+        return FAULT_GONE;
+    case WATTSON_ERR_REJECTED:
+        return FAULT_REJECTED;
+    default:
+        return FAULT_NONE;
+    }
+}
+
+/* The outcome of writing value v to global control c: applied, or a fault
+ * recorded on its device (logged once per device and kind), or a generic
+ * driver error.  Returns 1 if the write failed. */
+static int write_outcome(struct model *m, const struct model_plugin *mp,
+                         size_t c, double v, int rc, struct stats *st)
+{
+    const struct model_control *mc = &m->controls[c];
+    const char *dev = m->devices[mc->device].name;
+    if (rc == WATTSON_OK) {
+        st->writes++;
+        m->applied[c] = v;
+        m->applied_known[c] = 1;
+        /* The control that refused a value took another one. */
+        const struct model_fault_rec *f = &m->faults[mc->device];
+        if (f->current == FAULT_REJECTED && f->cur_ctl &&
+            f->cur_what == (int32_t)c)
+            model_fault_clear(m, mc->device, FAULT_REJECTED);
+        return 0;
+    }
+    st->driver_errors++;
+    enum model_fault f = write_fault(rc);
+    if (f == FAULT_NONE) {
+        if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
+            log_msg(LOG_WARN, "%s: writing %s.%s failed (%d)", mp->name, dev,
+                    mc->name, rc);
+        return 1;
+    }
+    if (f == FAULT_REJECTED) {
+        m->rejected[c] = v;
+        m->rejected_known[c] = 1;
+    }
+    if (model_fault_set(m, mc->device, f, 1, (int32_t)c))
+        log_msg(LOG_WARN,
+                "%s.%s: %s writing %.6g (device marked%s; the run "
+                "continues)",
+                dev, mc->name,
+                f == FAULT_GONE ? "device vanished" : model_fault_name(f), v,
+                f == FAULT_REJECTED ? ", that value is not written again"
+                                    : ", no more writes to it");
+    return 1;
+}
+
 void actuate_run(struct actuate *a, struct model *m, struct stats *st)
 {
     if (a->restored)
@@ -110,6 +168,13 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
                 st->rejected_decisions++;
                 continue;
             }
+            /* Don't hammer: a device that denied a write or vanished gets
+             * none, and a value the driver refused is not offered again
+             * (a different one is). */
+            if (model_fault_blocked(m, m->controls[c].device))
+                continue;
+            if (m->rejected_known[c] && m->rejected[c] == m->target[c])
+                continue;
             a->idx[n] = i;
             a->vals[n] = m->target[c];
             n++;
@@ -117,16 +182,31 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
         if (n == 0 || !a->plugin_ok[p])
             continue;
         int rc = mp->plug->desc->write(mp->plug->state, a->idx, a->vals, n);
-        if (rc != WATTSON_OK) {
+        if (rc == WATTSON_OK || n == 1) {
+            for (size_t k = 0; k < n; k++)
+                write_outcome(m, mp, mp->ctl_base + a->idx[k], a->vals[k], rc,
+                              st);
+            continue;
+        }
+        /* The batch failed: one control per call finds which ones, so one
+         * bad device does not hold back the others (a driver writes the
+         * good ones of a batch too, so writing them again is harmless). */
+        size_t failed = 0;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t idx = a->idx[k];
+            double v = a->vals[k];
+            /* A device that denied or vanished just now: not again. */
+            if (model_fault_blocked(m, m->controls[mp->ctl_base + idx].device))
+                continue;
+            int r1 = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
+            failed +=
+                (size_t)write_outcome(m, mp, mp->ctl_base + idx, v, r1, st);
+        }
+        if (failed == 0) {
+            /* Failed as a batch, not one by one: still a driver error. */
             st->driver_errors++;
             if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
                 log_msg(LOG_WARN, "%s: write failed (%d)", mp->name, rc);
-            continue;
-        }
-        st->writes += n;
-        for (size_t k = 0; k < n; k++) {
-            m->applied[mp->ctl_base + a->idx[k]] = a->vals[k];
-            m->applied_known[mp->ctl_base + a->idx[k]] = 1;
         }
     }
 }
@@ -149,8 +229,19 @@ size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st)
                 continue;
             uint32_t idx = i;
             double v = a->saved[c];
-            if (mp->plug->desc->write(mp->plug->state, &idx, &v, 1) !=
-                WATTSON_OK) {
+            int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
+            if (rc == WATTSON_ERR_GONE) {
+                /* Nothing is left to put back: its settings went with it. */
+                model_fault_set(m, m->controls[c].device, FAULT_GONE, 1,
+                                (int32_t)c);
+                log_msg(LOG_WARN,
+                        "%s: %s.%s not restored: the device "
+                        "vanished",
+                        mp->name, m->devices[m->controls[c].device].name,
+                        m->controls[c].name);
+                continue;
+            }
+            if (rc != WATTSON_OK) {
                 failed++;
                 st->restore_errors++;
                 log_msg(LOG_ERROR, "%s: could not restore %s.%s to %g",

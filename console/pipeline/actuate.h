@@ -11,6 +11,16 @@
  *
  * Defence in depth: even though guard already vetted the targets, actuate
  * refuses any non-finite or out-of-range value rather than pass it on.
+ *
+ * Device faults: when a driver's batch write fails, its controls are
+ * written again one per call to find the failing ones, so one bad device
+ * does not hold back the others.  A failure the driver explains
+ * (WATTSON_ERR_PERM, _GONE, _REJECTED) marks the control's device in
+ * model.faults, with one log line the first time per device and kind;
+ * a device that denied a write or vanished gets no more writes, and a
+ * rejected value is not written again (a different one is).  Restoring a
+ * control whose device vanished is not a restore failure: there is
+ * nothing left to restore.
  */
 #ifndef WATTSON_ACTUATE_H
 #define WATTSON_ACTUATE_H

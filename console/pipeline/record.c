@@ -69,6 +69,7 @@ void record_run(struct record *r, const struct model *m, struct summary *s)
     s->backlog_end = backlog;
     s->ticks = m->tick;
     s->sim_seconds = m->t;
+    s->faults = m; /* device_faults: the model's per-device fault records */
 
     if (r->jsonl)
         tracefile_tick(r->jsonl, m, any ? power : 0);

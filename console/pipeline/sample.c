@@ -39,6 +39,89 @@ static void sample_ipc(struct model *m, const struct model_plugin *mp,
     }
 }
 
+static enum model_fault read_fault(int rc)
+{
+    return rc == WATTSON_ERR_PERM   ? FAULT_PERM
+           : rc == WATTSON_ERR_GONE ? FAULT_GONE
+                                    : FAULT_READ;
+}
+
+/* Device d has a valid reading this tick: of its varying signals when it
+ * has any (a driver may serve constants from memory after the device is
+ * gone), else of any signal.  -1 when it has no signals. */
+static int device_reads(const struct model *m, uint32_t d)
+{
+    uint32_t a = m->dsig_off[d], b = m->dsig_off[d + 1];
+    int any_var = 0, valid_var = 0, valid_any = 0;
+    if (a == b)
+        return -1;
+    for (uint32_t k = a; k < b; k++) {
+        uint32_t s = m->dsig[k];
+        int var = m->signals[s].behaviour != WATTSON_CONSTANT;
+        any_var |= var;
+        valid_var |= var && m->valid[s];
+        valid_any |= m->valid[s];
+    }
+    return any_var ? valid_var : valid_any;
+}
+
+/* Per-device faults from this tick's read of plugin mp (status rc): a
+ * failed read marks its devices (read error, or what the driver said),
+ * and a device with no valid reading for MODEL_GONE_TICKS ticks in a row
+ * after having had one is marked vanished; valid readings again clear
+ * the read error and the vanishing (the summary keeps the first mark). */
+static void sample_faults(struct model *m, const struct model_plugin *mp,
+                          int rc)
+{
+    if (!m->faults)
+        return;
+    for (uint32_t d = mp->dev_base; d < mp->dev_base + mp->n_dev; d++) {
+        struct model_fault_rec *f = &m->faults[d];
+        const char *name = m->devices[d].name;
+        if (rc != WATTSON_OK) {
+            enum model_fault k = read_fault(rc);
+            if (model_fault_set(m, d, k, 0, -1))
+                log_msg(LOG_WARN,
+                        "%s: %s%s from driver %s (%d) (device marked; the run "
+                        "continues)",
+                        name,
+                        k == FAULT_GONE ? "device vanished"
+                                        : model_fault_name(k),
+                        k == FAULT_READ ? "" : " reading", mp->name, rc);
+            if (k == FAULT_GONE)
+                f->gone_reads = 1;
+        }
+        int r = device_reads(m, d);
+        if (r < 0)
+            continue;
+        if (r) {
+            f->had_valid = 1;
+            f->bad_ticks = 0;
+            if (rc == WATTSON_OK)
+                model_fault_clear(m, d, FAULT_READ);
+            if (f->gone && f->gone_reads) {
+                model_fault_clear(m, d, FAULT_GONE);
+                log_msg(LOG_INFO,
+                        "%s: valid readings again after vanishing%s (the "
+                        "summary keeps the mark)",
+                        name, mp->writable ? "; writes resume" : "");
+            }
+            continue;
+        }
+        if (!f->had_valid || f->gone_reads)
+            continue;
+        if (++f->bad_ticks >= MODEL_GONE_TICKS) {
+            f->gone_reads = 1;
+            if (model_fault_set(m, d, FAULT_GONE, 0, -1))
+                log_msg(LOG_WARN,
+                        "%s: device vanished: no valid reading for %u ticks "
+                        "(device marked, no writes until it reads again; the "
+                        "run continues)",
+                        name, (unsigned)f->bad_ticks);
+        }
+    }
+}
+
 void sample_run(struct model *m, struct stats *st, double t_now)
 {
     m->n_ipc = 0;
@@ -83,5 +166,6 @@ void sample_run(struct model *m, struct stats *st, double t_now)
                 st->invalid_samples++;
             }
         }
+        sample_faults(m, mp, rc);
     }
 }

@@ -4,6 +4,14 @@
  * values for the features stage.  A failed read marks that driver's
  * signals invalid for the tick and counts a driver error; it is reported,
  * never hidden, and never stops the run.
+ *
+ * Device faults (model.faults): a failed read marks the driver's devices
+ * (read error, or permission denied / vanished when the driver says so);
+ * a device whose varying signals are all invalid for MODEL_GONE_TICKS
+ * ticks in a row after having had a valid one is marked vanished (no
+ * writes until it reads again).  Valid readings clear the read error and
+ * the vanishing; the summary keeps the first mark.  One log line the
+ * first time a device gets each kind of fault.
  */
 #ifndef WATTSON_SAMPLE_H
 #define WATTSON_SAMPLE_H

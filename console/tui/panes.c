@@ -181,10 +181,26 @@ static void fmt_num(char *b, size_t n, int w, int ok, const char *fmt, double x)
         snprintf(b, n, "%*s", w, ok ? "?" : "-");
 }
 
-/* The device's status: every signal invalid = the driver's read failed. */
+/* The device's status: a fault in force first ("! perm freq": permission
+ * denied writing freq; "! gone", "! rej", "! read"), then every signal
+ * invalid = the driver's read failed.  A device that recovered shows its
+ * state now; the summary keeps its mark. */
 static const char *dev_status(const struct model *m, size_t d,
-                              enum term_role *role)
+                              enum term_role *role, char *buf, size_t len)
 {
+    const struct model_fault_rec *f = m->faults ? &m->faults[d] : NULL;
+    if (f && f->current != FAULT_NONE) {
+        *role = f->current == FAULT_READ ? TR_WARN : TR_ERROR;
+        if (f->cur_ctl && f->cur_what >= 0 &&
+            (size_t)f->cur_what < m->n_controls)
+            snprintf(buf, len, "! %s %s",
+                     model_fault_short((enum model_fault)f->current),
+                     m->controls[f->cur_what].name);
+        else
+            snprintf(buf, len, "! %s",
+                     model_fault_short((enum model_fault)f->current));
+        return buf;
+    }
     uint32_t a = m->dsig_off[d], b = m->dsig_off[d + 1], bad = 0;
     for (uint32_t i = a; i < b; i++)
         bad += !m->valid[m->dsig[i]];
@@ -272,7 +288,8 @@ static void devices_draw(const struct tui_view *v, int y, int x, int h, int w)
         char b[DC__N][24];
         double val;
         enum term_role st_role;
-        const char *st = dev_status(m, d, &st_role);
+        char stbuf[48];
+        const char *st = dev_status(m, d, &st_role, stbuf, sizeof stbuf);
         snprintf(b[DC_NAME], sizeof b[0], "%s", m->devices[d].name);
         snprintf(b[DC_KIND], sizeof b[0], "%s", m->devices[d].kind);
         int ok = model_sig(m, (uint32_t)d, SIG_UTIL, &val);

@@ -506,8 +506,19 @@ static void draw_header(struct tui *t, int cols, int rows)
              "rate %.0f/s",
              lab->name, speed, m->t, lab->duration_s,
              t->virtual_clock ? "virtual" : "wall", tick, t->rate);
-    term_text(0, x, cols - x, t->finished || t->paused ? TR_WARN : TR_VALUE,
-              line);
+    x += term_text(0, x, cols - x,
+                   t->finished || t->paused ? TR_WARN : TR_VALUE, line);
+    /* Devices marked faulty (permission denied, vanished, value rejected,
+     * read error): those whose fault holds now, and the recovered ones. */
+    if (m->n_faulted > 0 && x + 2 < cols) {
+        size_t now = model_faults_current(m);
+        if (now < m->n_faulted)
+            snprintf(line, sizeof line, "  faults %zu (%zu cleared)", now,
+                     m->n_faulted - now);
+        else
+            snprintf(line, sizeof line, "  faults %zu", now);
+        term_text(0, x, cols - x, now ? TR_ERROR : TR_WARN, line);
+    }
 
     const char *detail, *path = run_policy_path(t->r);
     enum run_policy_state ps = run_policy_state(t->r, &detail);

@@ -86,18 +86,25 @@ int drv_read_text(const char *path, char *buf, size_t len)
 
 int drv_write_text(const char *path, const char *buf, size_t len)
 {
-    int fd;
+    int fd, e;
     ssize_t put;
 
     fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return drv_errno_status(errno, 1);
     do {
         put = write(fd, buf, len);
     } while (put < 0 && errno == EINTR);
-    if (close(fd) != 0 || put < 0 || (size_t)put != len)
-        return -1;
-    return 0;
+    e = put < 0 ? errno : EIO;
+    /* sysfs reports a refused value from write(); close() can still fail
+     * (NFS, a full disk), and then its errno is the one to report. */
+    if (close(fd) != 0 && put >= 0 && (size_t)put == len)
+        return drv_errno_status(errno, 1);
+    if (put < 0 || (size_t)put != len) {
+        errno = e;
+        return drv_errno_status(e, 1);
+    }
+    return WATTSON_OK;
 }
 
 int drv_root(struct drv_strs *s, const struct wattson_host *h,

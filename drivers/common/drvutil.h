@@ -1,8 +1,9 @@
 /*
  * drvutil - helpers the real-hardware drivers (drivers/rapl, hwmon, pci,
  * nvml) share: the host ABI check, an owned-string pool, one-call sysfs
- * reads and writes, and the `root` prefix every sysfs driver resolves the
- * same way.
+ * reads and writes, the mapping of errno to a wattson_status (inline, so
+ * cpufreq uses it too without compiling drvutil.c in), and the `root`
+ * prefix every sysfs driver resolves the same way.
  *
  * drvutil.c is compiled into each plugin that uses it (plugins link
  * nothing but libc and their own libraries); plugins are built with
@@ -11,6 +12,7 @@
 #ifndef WATTSON_DRVUTIL_H
 #define WATTSON_DRVUTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "wattson/plugin.h"
@@ -45,8 +47,37 @@ int drv_read_int(const char *path, int allow_negative, double *out);
 /* 1 when path is a regular file (an attribute that exists). */
 int drv_is_file(const char *path);
 
+/* The wattson_status for errno `e` of a failed open/read/write (`writing`:
+ * of a write): EACCES, EPERM -> WATTSON_ERR_PERM; ENOENT, ENODEV, ENXIO ->
+ * WATTSON_ERR_GONE; when writing, EINVAL, ERANGE, EOPNOTSUPP ->
+ * WATTSON_ERR_REJECTED (the kernel refused the value); anything else
+ * (and e = 0) -> WATTSON_ERR.  Inline, so that a driver that does not
+ * compile drvutil.c in (cpufreq) can use it with the header alone. */
+static inline int drv_errno_status(int e, int writing)
+{
+    switch (e) {
+    case EACCES:
+    case EPERM:
+        return WATTSON_ERR_PERM;
+    case ENOENT:
+    case ENODEV:
+    case ENXIO:
+        return WATTSON_ERR_GONE;
+    case EINVAL:
+    case ERANGE:
+    case EOPNOTSUPP:
+#if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
+    case ENOTSUP:
+#endif
+        return writing ? WATTSON_ERR_REJECTED : WATTSON_ERR;
+    default:
+        return WATTSON_ERR;
+    }
+}
+
 /* Writes len bytes of buf to path with one write(), as sysfs wants;
- * 0, or -1 (write or close failed, or a short write). */
+ * WATTSON_OK, or drv_errno_status(errno, 1) of the failing open, write or
+ * close (a short write is WATTSON_ERR with errno EIO), errno kept. */
 int drv_write_text(const char *path, const char *buf, size_t len);
 
 /*

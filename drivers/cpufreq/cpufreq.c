@@ -11,8 +11,24 @@
  *   signal  freq_max     gauge     Hz  scaling_max_freq
  *   signal  cpuinfo_min  constant  Hz  cpuinfo_min_freq (read at init)
  *   signal  cpuinfo_max  constant  Hz  cpuinfo_max_freq (read at init)
- *   control freq                   Hz  scaling_max_freq (read and written),
+ *   signal  governor_userspace gauge 1  scaling_governor: 1 while it is
+ *                                      "userspace", else 0 (read each tick)
+ *   signal  ncpus        constant  1   number of CPUs in related_cpus
+ *                                      (read at init)
+ *   control freq                   Hz  the frequency target: written to
+ *                                      scaling_setspeed while the governor
+ *                                      is userspace and the policy has that
+ *                                      file, else to scaling_max_freq (the
+ *                                      highest clock the governor may
+ *                                      pick); read back from the same file;
  *                                      range cpuinfo_min..cpuinfo_max
+ *
+ * Signals are numbers, so the governor's name and the CPU list are text
+ * only in the descriptions of governor_userspace and ncpus (the governor
+ * as it was at init) and in one info log line per policy; the ABI's device
+ * descriptor has no free-text field.  related_cpus is parsed in both forms
+ * the kernel uses, "0 1 2 3" (cpufreq) and "0-3,8" (cpulist); anything
+ * else leaves ncpus invalid.
  *
  * and, when scaling_available_frequencies exists (acpi-cpufreq; not
  * intel_pstate or amd-pstate), an ABI 1.1 P-state table whose powers are a
@@ -23,7 +39,17 @@
  *   root   string  $WATTSON_SYSFS_ROOT or ""  prefix put before /sys (a
  *                  fixture tree); relative: against the lab's directory
  *   tdp_w  number  15   power of one policy fully busy at its top clock, W,
- *                       for the P-state model
+ *                       for the P-state model: one number for every
+ *                       policy; or a list, one entry per policyN directory
+ *                       in policy-number order (inactive policies count);
+ *                       or a table keyed by policy name, { policy0 = 5,
+ *                       policy4 = 2 } (unnamed policies keep 15 W).  It is
+ *                       the policy's power, whatever its number of CPUs:
+ *                       the model does not scale it by ncpus.  A negative
+ *                       or non-number value, a list of the wrong length,
+ *                       a key naming no policyN directory: init fails with
+ *                       WATTSON_ERR_CONFIG naming the key
+ *                       ("'tdp_w.policy7': no such policy").
  *
  * The plugin is not flagged simulated: the host holds its writes back
  * unless wattson runs with --allow-writes.
@@ -41,6 +67,7 @@
 #include <unistd.h>
 
 #include "wattson/plugin.h"
+#include "../common/drvutil.h" /* drv_errno_status (inline) */
 
 #define CF_SYSDIR "/sys/devices/system/cpu/cpufreq"
 #define CF_KHZ 1e3         /* Hz per kHz: every cpufreq file is in kHz */
@@ -54,35 +81,56 @@
  * The hardware interface as data (GEOPM style, as plugins/template): the
  * file in each policy directory and whether it is read every tick.
  */
-enum { CF_A_CUR, CF_A_SMIN, CF_A_SMAX, CF_A_CMIN, CF_A_CMAX, CF_NATTR };
+enum {
+    CF_A_CUR,
+    CF_A_SMIN,
+    CF_A_SMAX,
+    CF_A_CMIN,
+    CF_A_CMAX,
+    CF_A_GOV,      /* scaling_governor: text */
+    CF_A_SETSPEED, /* scaling_setspeed: kHz under the userspace governor */
+    CF_A_RELATED,  /* related_cpus: a CPU list */
+    CF_NATTR
+};
 
 static const char *const cf_files[CF_NATTR] = {
     [CF_A_CUR] = "scaling_cur_freq",  [CF_A_SMIN] = "scaling_min_freq",
     [CF_A_SMAX] = "scaling_max_freq", [CF_A_CMIN] = "cpuinfo_min_freq",
-    [CF_A_CMAX] = "cpuinfo_max_freq",
+    [CF_A_CMAX] = "cpuinfo_max_freq", [CF_A_GOV] = "scaling_governor",
+    [CF_A_SETSPEED] = "scaling_setspeed", [CF_A_RELATED] = "related_cpus",
 };
 
-/* A device's signals, in inventory order; each reads one attribute. */
+/* How a signal's file is read. */
+enum { CF_P_KHZ, CF_P_GOV };
+
+/* A device's signals, in inventory order; each reads one attribute.  A
+ * NULL description is the policy's own text (struct cf_policy). */
 struct cf_sig {
     const char *name;
     int attr;
     int behaviour;
+    const char *unit;
+    int parse; /* CF_P_*; constants come from konst[] */
     const char *description;
 };
 
-enum { CF_NSIG = 5 };
+enum { CF_NSIG = 7, CF_S_GOV = 5, CF_S_NCPUS = 6 };
 
 static const struct cf_sig cf_sigs[CF_NSIG] = {
-    {WATTSON_SIG_FREQ, CF_A_CUR, WATTSON_GAUGE,
+    {WATTSON_SIG_FREQ, CF_A_CUR, WATTSON_GAUGE, "Hz", CF_P_KHZ,
      "current clock (scaling_cur_freq)"},
-    {"freq_min", CF_A_SMIN, WATTSON_GAUGE,
+    {"freq_min", CF_A_SMIN, WATTSON_GAUGE, "Hz", CF_P_KHZ,
      "lowest clock the governor may pick (scaling_min_freq)"},
-    {"freq_max", CF_A_SMAX, WATTSON_GAUGE,
+    {"freq_max", CF_A_SMAX, WATTSON_GAUGE, "Hz", CF_P_KHZ,
      "highest clock the governor may pick (scaling_max_freq)"},
-    {"cpuinfo_min", CF_A_CMIN, WATTSON_CONSTANT,
+    {"cpuinfo_min", CF_A_CMIN, WATTSON_CONSTANT, "Hz", CF_P_KHZ,
      "lowest clock of the hardware (cpuinfo_min_freq)"},
-    {"cpuinfo_max", CF_A_CMAX, WATTSON_CONSTANT,
+    {"cpuinfo_max", CF_A_CMAX, WATTSON_CONSTANT, "Hz", CF_P_KHZ,
      "highest clock of the hardware (cpuinfo_max_freq)"},
+    [CF_S_GOV] = {"governor_userspace", CF_A_GOV, WATTSON_GAUGE, "1", CF_P_GOV,
+                  NULL},
+    [CF_S_NCPUS] = {"ncpus", CF_A_RELATED, WATTSON_CONSTANT, "1", CF_P_KHZ,
+                    NULL},
 };
 
 /* The one control of each device and the attribute it writes. */
@@ -98,6 +146,10 @@ struct cf_policy {
     double busy_w[CF_MAX_STATES];
     double idle_w[CF_MAX_STATES];
     size_t n_states;
+    double tdp_w;        /* the P-state model's power, W */
+    int has_setspeed;    /* scaling_setspeed exists */
+    char gov_desc[160];  /* governor_userspace's description */
+    char cpus_desc[160]; /* ncpus's description */
 };
 
 /* Everything the plugin owns; freed by fini (or by init on failure). */
@@ -189,6 +241,84 @@ static int cf_read_hz(const char *path, double *hz)
         return -1;
     }
     return 0;
+}
+
+/* Reads a one-word text file ("userspace\n") without its trailing
+ * blanks.  0, or -1 (errno set; EINVAL when empty). */
+static int cf_read_word(const char *path, char *buf, size_t size)
+{
+    ssize_t n = cf_slurp(path, buf, size);
+
+    if (n < 0)
+        return -1;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
+                     buf[n - 1] == '\t'))
+        buf[--n] = '\0';
+    if (n == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The number of CPUs in a CPU list: cpufreq's "0 1 2 3" or the cpulist
+ * form "0-3,8-11" (blanks, commas and newlines separate; N-M is a range).
+ * -1 for anything else, or an empty list. */
+static long cf_count_cpus(const char *s)
+{
+    long n = 0;
+
+    for (;;) {
+        unsigned long a, b;
+        char *end;
+
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == ',')
+            s++;
+        if (*s == '\0')
+            break;
+        if (*s < '0' || *s > '9')
+            return -1;
+        errno = 0;
+        a = b = strtoul(s, &end, 10);
+        if (errno != 0)
+            return -1;
+        s = end;
+        if (*s == '-') {
+            s++;
+            if (*s < '0' || *s > '9')
+                return -1;
+            b = strtoul(s, &end, 10);
+            if (errno != 0 || b < a)
+                return -1;
+            s = end;
+        }
+        if (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n' && *s != ',')
+            return -1;
+        if (b - a >= 1048576 || (n += (long)(b - a + 1)) > 1048576)
+            return -1;
+    }
+    return n > 0 ? n : -1;
+}
+
+/* Is the policy's governor "userspace" now?  1, 0, or -1 unreadable. */
+static int cf_gov_userspace(const struct cf_policy *p)
+{
+    char gov[64];
+
+    if (cf_read_word(p->path[CF_A_GOV], gov, sizeof gov) != 0)
+        return -1;
+    return strcmp(gov, "userspace") == 0;
+}
+
+/* The file the freq control reads and writes: scaling_setspeed while the
+ * governor is userspace and the policy has that file, else
+ * scaling_max_freq.  Decided at every call (the governor may change under
+ * wattson); uses only the stack. */
+static const char *cf_ctl_path(const struct cf_policy *p)
+{
+    if (p->has_setspeed && cf_gov_userspace(p) == 1)
+        return p->path[CF_A_SETSPEED];
+    return p->path[CF_CTL_ATTR];
 }
 
 static int cf_cmp_double(const void *a, const void *b)
@@ -332,13 +462,30 @@ static int cf_cfg_number(const struct wattson_host *h, const char *key,
     return WATTSON_OK;
 }
 
+/* A tdp_w value at `key`: a finite number in (0, 10000] W. */
+static int cf_cfg_tdp(const struct wattson_host *h, const char *key,
+                      double *out, char *err, size_t errlen)
+{
+    int rc = cf_cfg_number(h, key, out, err, errlen);
+
+    if (rc != WATTSON_OK)
+        return rc;
+    if (!(*out > 0 && *out <= 10000)) {
+        snprintf(err, errlen,
+                 "cpufreq: config key '%s': %g W must be in (0, 10000]", key,
+                 *out);
+        return WATTSON_ERR_CONFIG;
+    }
+    return WATTSON_OK;
+}
+
 /* root: the lab's, else $WATTSON_SYSFS_ROOT, else "" (the real /sys). */
 static int cf_configure(struct cf *t, const struct wattson_host *h,
                         double *tdp_w, char *err, size_t errlen)
 {
     const char *root = NULL;
     char *rootdir = NULL;
-    int type = h->cfg_type(h->ctx, "root"), rc;
+    int type = h->cfg_type(h->ctx, "root");
     size_t n;
 
     if (type == WATTSON_CFG_STRING)
@@ -373,13 +520,99 @@ static int cf_configure(struct cf *t, const struct wattson_host *h,
         snprintf(err, errlen, "cpufreq: out of memory");
         return WATTSON_ERR;
     }
+    /* One number is checked now; a list or table once the policies are
+     * known (cf_tdp_assign). */
     *tdp_w = CF_TDP_W;
-    if ((rc = cf_cfg_number(h, "tdp_w", tdp_w, err, errlen)) != WATTSON_OK)
-        return rc;
-    if (!(*tdp_w > 0 && *tdp_w <= 10000)) {
+    if (h->cfg_type(h->ctx, "tdp_w") == WATTSON_CFG_TABLE)
+        return WATTSON_OK;
+    if (h->cfg_type(h->ctx, "tdp_w") == WATTSON_CFG_NUMBER)
+        return cf_cfg_tdp(h, "tdp_w", tdp_w, err, errlen);
+    if (h->cfg_type(h->ctx, "tdp_w") != WATTSON_CFG_NONE) {
         snprintf(err, errlen,
-                 "cpufreq: config key 'tdp_w': %g W must be in (0, 10000]",
-                 *tdp_w);
+                 "cpufreq: config key 'tdp_w': expected a number, a list or "
+                 "a table keyed by policy name");
+        return WATTSON_ERR_CONFIG;
+    }
+    return WATTSON_OK;
+}
+
+/* A key of the tdp_w table: "policyN" (that policy) or "K" (the K-th
+ * policyN directory, 1-based): the index into t->pol, or -1 with a
+ * message.  *is_index says which form it was. */
+static long cf_tdp_key(const struct cf *t, const char *key, int *is_index,
+                       char *err, size_t errlen)
+{
+    long num = cf_policy_num(key);
+    char *end;
+    unsigned long k;
+
+    *is_index = 0;
+    if (num >= 0) {
+        for (size_t i = 0; i < t->n_pol; i++)
+            if (t->pol[i].num == (unsigned)num)
+                return (long)i;
+        snprintf(err, errlen, "cpufreq: config key 'tdp_w.%s': no such policy",
+                 key);
+        return -1;
+    }
+    if (key[0] >= '1' && key[0] <= '9') {
+        errno = 0;
+        k = strtoul(key, &end, 10);
+        if (errno == 0 && *end == '\0') {
+            *is_index = 1;
+            if (k <= t->n_pol)
+                return (long)k - 1;
+            snprintf(err, errlen,
+                     "cpufreq: config key 'tdp_w.%s': no such policy (%zu "
+                     "policies)",
+                     key, t->n_pol);
+            return -1;
+        }
+    }
+    snprintf(err, errlen,
+             "cpufreq: config key 'tdp_w.%s': not a policy name (policyN) or "
+             "a list index",
+             key);
+    return -1;
+}
+
+/* Every policy's tdp_w (before any is left out, so that list positions
+ * follow the policyN directories): `all` for each, then the list's or the
+ * table's entries. */
+static int cf_tdp_assign(struct cf *t, const struct wattson_host *h,
+                         double all, char *err, size_t errlen)
+{
+    size_t n_list = 0, i;
+    const char *key;
+    char path[96];
+
+    for (i = 0; i < t->n_pol; i++)
+        t->pol[i].tdp_w = all;
+    if (h->cfg_type(h->ctx, "tdp_w") != WATTSON_CFG_TABLE)
+        return WATTSON_OK;
+    for (i = 0; (key = h->cfg_key(h->ctx, "tdp_w", i)) != NULL; i++) {
+        double v = CF_TDP_W;
+        int is_index, rc;
+        long k;
+
+        snprintf(path, sizeof path, "tdp_w.%.80s", key);
+        if ((rc = cf_cfg_tdp(h, path, &v, err, errlen)) != WATTSON_OK)
+            return rc;
+        if (h->cfg_type(h->ctx, path) == WATTSON_CFG_NONE) {
+            snprintf(err, errlen, "cpufreq: config key '%s': expected a number",
+                     path);
+            return WATTSON_ERR_CONFIG;
+        }
+        if ((k = cf_tdp_key(t, key, &is_index, err, errlen)) < 0)
+            return WATTSON_ERR_CONFIG;
+        t->pol[k].tdp_w = v;
+        n_list += (size_t)is_index;
+    }
+    if (n_list > 0 && n_list != t->n_pol) {
+        snprintf(err, errlen,
+                 "cpufreq: config key 'tdp_w': a list of %zu for %zu policies "
+                 "(one entry per policyN directory, in policy order)",
+                 n_list, t->n_pol);
         return WATTSON_ERR_CONFIG;
     }
     return WATTSON_OK;
@@ -443,12 +676,13 @@ static int cf_scan(struct cf *t, char *err, size_t errlen)
  * WATTSON_OK, WATTSON_ERR (out of memory) or 1: the policy is unusable (an
  * inactive policy - all its CPUs offline - answers EBUSY) and is left out
  * with a warning. */
-static int cf_policy_setup(struct cf *t, size_t i, double tdp_w, char *err,
-                           size_t errlen)
+static int cf_policy_setup(struct cf *t, size_t i, char *err, size_t errlen)
 {
     struct cf_policy *p = &t->pol[i];
-    char sub[32];
+    char sub[32], gov[64], cpus[256];
     char *pdir;
+    struct stat st;
+    long ncpus;
 
     snprintf(sub, sizeof sub, "policy%u", p->num);
     snprintf(p->name, sizeof p->name, "cpufreq%u", p->num);
@@ -472,22 +706,41 @@ static int cf_policy_setup(struct cf *t, size_t i, double tdp_w, char *err,
         free(pdir);
         return 1;
     }
-    cf_read_states(p, pdir, tdp_w);
+    cf_read_states(p, pdir, p->tdp_w);
     free(pdir);
+    p->has_setspeed = stat(p->path[CF_A_SETSPEED], &st) == 0;
+    /* The CPU list and the governor are text: into the descriptions. */
+    if (cf_read_word(p->path[CF_A_RELATED], cpus, sizeof cpus) != 0)
+        snprintf(cpus, sizeof cpus, "unreadable");
+    ncpus = cf_count_cpus(cpus);
+    p->have_konst[CF_A_RELATED] = ncpus > 0;
+    p->konst[CF_A_RELATED] = ncpus > 0 ? (double)ncpus : NAN;
+    snprintf(p->cpus_desc, sizeof p->cpus_desc,
+             "number of CPUs in the policy (related_cpus: %.64s%s)", cpus,
+             strlen(cpus) > 64 ? "..." : "");
+    if (cf_read_word(p->path[CF_A_GOV], gov, sizeof gov) != 0)
+        snprintf(gov, sizeof gov, "unreadable");
+    snprintf(p->gov_desc, sizeof p->gov_desc,
+             "1 while scaling_governor is userspace (freq then writes %s), "
+             "else 0; at init: %.40s",
+             p->has_setspeed ? "scaling_setspeed" : "scaling_max_freq", gov);
+    t->host->log(t->host->ctx, WATTSON_LOG_INFO,
+                 "cpufreq: %s: governor %.40s, CPUs %.64s (%ld), tdp_w %g W",
+                 p->name, gov, cpus, ncpus > 0 ? ncpus : 0, p->tdp_w);
     return WATTSON_OK;
 oom:
     snprintf(err, errlen, "cpufreq: out of memory");
     return WATTSON_ERR;
 }
 
-static int cf_build(struct cf *t, double tdp_w, char *err, size_t errlen)
+static int cf_build(struct cf *t, char *err, size_t errlen)
 {
     size_t n = 0, k = 0;
     int rc;
 
     /* Set every policy up, keeping the usable ones in order. */
     for (size_t i = 0; i < t->n_pol; i++) {
-        rc = cf_policy_setup(t, i, tdp_w, err, errlen);
+        rc = cf_policy_setup(t, i, err, errlen);
         if (rc == WATTSON_OK) {
             if (n != i) {
                 t->pol[n] = t->pol[i];
@@ -526,8 +779,14 @@ static int cf_build(struct cf *t, double tdp_w, char *err, size_t errlen)
             (struct wattson_device_desc){p->name, "cpu", -1, NULL, 0};
         for (size_t s = 0; s < CF_NSIG; s++)
             t->signals[i * CF_NSIG + s] = (struct wattson_signal_desc){
-                cf_sigs[s].name,      (uint32_t)i, "Hz",
-                cf_sigs[s].behaviour, 0,           cf_sigs[s].description};
+                cf_sigs[s].name,
+                (uint32_t)i,
+                cf_sigs[s].unit,
+                cf_sigs[s].behaviour,
+                0,
+                s == CF_S_GOV     ? p->gov_desc
+                : s == CF_S_NCPUS ? p->cpus_desc
+                                  : cf_sigs[s].description};
         t->controls[i] = (struct wattson_control_desc){
             WATTSON_CTL_FREQ,
             (uint32_t)i,
@@ -535,7 +794,9 @@ static int cf_build(struct cf *t, double tdp_w, char *err, size_t errlen)
             p->konst[CF_A_CMIN],
             p->konst[CF_A_CMAX],
             0,
-            "highest clock the governor may pick (scaling_max_freq)"};
+            "frequency target: scaling_setspeed under the userspace "
+            "governor, else the highest clock the governor may pick "
+            "(scaling_max_freq)"};
         if (p->n_states > 0)
             t->pstates[k++] = (struct wattson_pstate_table){
                 (uint32_t)i, p->n_states, p->freq_hz,
@@ -566,7 +827,8 @@ static int cf_init(const struct wattson_host *host, void **state,
     t->host = host;
     if ((rc = cf_configure(t, host, &tdp_w, err, errlen)) != WATTSON_OK ||
         (rc = cf_scan(t, err, errlen)) != WATTSON_OK ||
-        (rc = cf_build(t, tdp_w, err, errlen)) != WATTSON_OK) {
+        (rc = cf_tdp_assign(t, host, tdp_w, err, errlen)) != WATTSON_OK ||
+        (rc = cf_build(t, err, errlen)) != WATTSON_OK) {
         cf_free(t);
         return rc;
     }
@@ -580,8 +842,8 @@ static int cf_init(const struct wattson_host *host, void **state,
     inv->n_pstates = t->n_pstates;
     host->log(host->ctx, WATTSON_LOG_INFO,
               "cpufreq: %zu policies under %s, %zu with P-state tables "
-              "(powers modelled from tdp_w %g W)",
-              t->n_pol, t->dir, t->n_pstates, tdp_w);
+              "(powers modelled from tdp_w)",
+              t->n_pol, t->dir, t->n_pstates);
     *state = t;
     return WATTSON_OK;
 }
@@ -615,7 +877,15 @@ static int cf_read(void *state, double *values, uint8_t *valid, size_t n)
             continue;
         }
         tried++;
-        if (cf_read_hz(p->path[a], &values[i]) == 0) {
+        if (cf_sigs[i % CF_NSIG].parse == CF_P_GOV) {
+            int u = cf_gov_userspace(p);
+
+            if (u >= 0) {
+                values[i] = u;
+                valid[i] = 1;
+                ok++;
+            }
+        } else if (cf_read_hz(p->path[a], &values[i]) == 0) {
             valid[i] = 1;
             ok++;
         }
@@ -623,7 +893,8 @@ static int cf_read(void *state, double *values, uint8_t *valid, size_t n)
     return tried > 0 && ok == 0 ? WATTSON_ERR : WATTSON_OK;
 }
 
-/* scaling_max_freq of every policy, for save/restore. */
+/* The freq control of every policy (scaling_max_freq, or scaling_setspeed
+ * under the userspace governor: cf_ctl_path), for save/restore. */
 static int cf_read_controls(void *state, double *values, uint8_t *valid,
                             size_t n)
 {
@@ -634,7 +905,7 @@ static int cf_read_controls(void *state, double *values, uint8_t *valid,
         valid[i] = 0;
         values[i] = NAN;
         if (i < t->n_pol &&
-            cf_read_hz(t->pol[i].path[CF_CTL_ATTR], &values[i]) == 0) {
+            cf_read_hz(cf_ctl_path(&t->pol[i]), &values[i]) == 0) {
             valid[i] = 1;
             ok++;
         }
@@ -642,7 +913,8 @@ static int cf_read_controls(void *state, double *values, uint8_t *valid,
     return n > 0 && ok == 0 ? WATTSON_ERR : WATTSON_OK;
 }
 
-/* One write() of the whole text, as sysfs wants.  0 or -1 with errno. */
+/* One write() of the whole text, as sysfs wants.  WATTSON_OK, or the
+ * status of the failing call's errno (drv_errno_status), errno kept. */
 static int cf_write_khz(const char *path, double hz)
 {
     char buf[32];
@@ -652,18 +924,18 @@ static int cf_write_khz(const char *path, double hz)
     len = snprintf(buf, sizeof buf, "%.0f\n", round(hz / CF_KHZ));
     fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return drv_errno_status(errno, 1);
     do {
         put = write(fd, buf, (size_t)len);
     } while (put < 0 && errno == EINTR);
     e = errno;
     if (close(fd) != 0 && put == len)
-        return -1;
+        return drv_errno_status(errno, 1);
     if (put != len) {
         errno = put < 0 ? e : EIO;
-        return -1;
+        return drv_errno_status(errno, 1);
     }
-    return 0;
+    return WATTSON_OK;
 }
 
 static int cf_write(void *state, const uint32_t *idx, const double *values,
@@ -679,7 +951,7 @@ static int cf_write(void *state, const uint32_t *idx, const double *values,
         if (idx[i] >= t->n_pol)
             return WATTSON_ERR;
         c = &t->controls[idx[i]];
-        path = t->pol[idx[i]].path[CF_CTL_ATTR];
+        path = cf_ctl_path(&t->pol[idx[i]]);
         /* The host promises finite values in [min, max]; a host bug must
          * still not reach the hardware. */
         if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max) {
@@ -689,10 +961,13 @@ static int cf_write(void *state, const uint32_t *idx, const double *values,
             rc = WATTSON_ERR;
             continue;
         }
-        if (cf_write_khz(path, values[i]) != 0) {
+        int wrc = cf_write_khz(path, values[i]);
+        if (wrc != WATTSON_OK) {
             t->host->log(t->host->ctx, WATTSON_LOG_ERROR,
                          "cpufreq: writing %s: %s", path, strerror(errno));
-            rc = WATTSON_ERR;
+            /* The first failure's reason: EACCES, ENOENT, EINVAL... */
+            if (rc == WATTSON_OK)
+                rc = wrc;
         }
     }
     return rc;

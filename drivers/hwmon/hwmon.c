@@ -36,9 +36,28 @@
  * they read, else HW_CAP_MIN_W .. HW_CAP_MAX_W (see hw_ctls); written in uW
  * with one write(), read back by read_controls.
  *
+ * Totals.  The summary sums only signals named exactly "power" and
+ * "energy" per device, so each device also gets, after its own signals,
+ * "power" (W, gauge) = the sum of its power<N>_input channels and
+ * "energy" (J, counter, wrap 0 like the channels) = the sum of its
+ * energy<N>_input channels, leaving out the output side: a channel whose
+ * sanitised label has a word "out", "output(s)", or "out"/"pout"/"eout"
+ * plus digits only (PMBus "pout1", "Output Power") - output power is part
+ * of the input power, so summing both would count it twice.
+ * power<N>_average is never in the default.  No channel: no such signal.
+ * A total is valid only when every channel in it read valid that tick
+ * (never a partial sum); it adds the values read earlier in the same
+ * read call (hw_meta.sum_*), so reads still allocate nothing.
+ *
  * Lab configuration: `root` (string) - a prefix put before /sys, relative
  * to the lab's directory when relative; default $WATTSON_SYSFS_ROOT, else
- * "" (the real /sys).
+ * "" (the real /sys).  `total` - which channels make the totals: true or
+ * absent, the rule above; false, none (another driver measures the same
+ * power); a channel name ("power1", or a signal name "power_pin") or a
+ * list of them, on every device that has them (each must match some
+ * device); or a table by device name ({ ["ina3221-1"] = "power1" }) whose
+ * values are any of those (devices not named: the rule).  A bad `total`
+ * is WATTSON_ERR_CONFIG with a message naming the key.
  *
  * All allocation happens in init; read, write and read_controls use
  * only the stack.
@@ -122,6 +141,36 @@ struct hw_src {
     int is_signed;
 };
 
+/* More about each signal: the hw_attrs row and channel of its file,
+ * whether its label says output side (hw_is_output); or, for a
+ * "power"/"energy" total, the signals summed: sum_idx[sum_first ..
+ * sum_first + sum_n). */
+struct hw_meta {
+    size_t row;
+    long ch;
+    int output;
+    int is_sum;
+    size_t sum_first, sum_n;
+};
+
+/* Rows of hw_attrs the totals use (keep in step with the table). */
+#define HW_ROW_POWER 0     /* power<N>_input */
+#define HW_ROW_POWER_AVG 1 /* power<N>_average */
+#define HW_ROW_ENERGY 2    /* energy<N>_input */
+
+/* What the lab's `total` says for a device: the default rule, no totals,
+ * or the channels named. */
+enum { HW_TOT_AUTO, HW_TOT_OFF, HW_TOT_LIST };
+#define HW_MAX_TOTAL_NAMES 32
+
+struct hw_tot {
+    int mode;
+    const char *path; /* the setting's config key, for messages */
+    const char *names[HW_MAX_TOTAL_NAMES];
+    unsigned char used[HW_MAX_TOTAL_NAMES]; /* matched a channel */
+    size_t n;
+};
+
 /* One attribute file found: row `row` of hw_attrs (or of hw_ctls, after
  * HW_NATTR), channel `ch`. */
 struct hw_found {
@@ -140,9 +189,12 @@ struct hw {
     struct wattson_device_desc *devices;
     struct wattson_signal_desc *signals;
     struct hw_src *sig_src;
+    struct hw_meta *sig_meta; /* parallel to signals */
     struct wattson_control_desc *controls;
     struct hw_src *ctl_src;
     size_t n_dev, n_sig, n_ctl, cap_sig, cap_ctl;
+    size_t *sum_idx; /* signals the totals sum (struct hw_meta) */
+    size_t n_sum, cap_sum;
 };
 
 static void hw_free(struct hw *h)
@@ -153,8 +205,10 @@ static void hw_free(struct hw *h)
     free(h->devices);
     free(h->signals);
     free(h->sig_src);
+    free(h->sig_meta);
     free(h->controls);
     free(h->ctl_src);
+    free(h->sum_idx);
     free(h);
 }
 
@@ -236,6 +290,7 @@ static int hw_grow_sig(struct hw *h)
     size_t cap = h->cap_sig ? 2 * h->cap_sig : 32;
     struct wattson_signal_desc *s;
     struct hw_src *src;
+    struct hw_meta *meta;
 
     if (h->n_sig < h->cap_sig)
         return 0;
@@ -245,6 +300,9 @@ static int hw_grow_sig(struct hw *h)
     if (!(src = realloc(h->sig_src, cap * sizeof *src)))
         return -1;
     h->sig_src = src;
+    if (!(meta = realloc(h->sig_meta, cap * sizeof *meta)))
+        return -1;
+    h->sig_meta = meta;
     h->cap_sig = cap;
     return 0;
 }
@@ -277,6 +335,39 @@ static int hw_sig_taken(const struct hw *h, uint32_t dev, size_t first,
         if (h->signals[i].device == dev &&
             strcmp(h->signals[i].name, name) == 0)
             return 1;
+    return 0;
+}
+
+/* Does a sanitised label (lower case, words joined by '_') name the output
+ * side of a converter?  When one of its words is "out", "output",
+ * "outputs", or "pout"/"eout"/"out" followed by digits only: PMBus
+ * "pout1", "Output Power", "P_OUT".  ("vout", "iout" are not power.) */
+static int hw_is_output(const char *clean)
+{
+    while (*clean) {
+        size_t len = strcspn(clean, "_");
+        const char *w = clean, *d;
+
+        if ((*w == 'p' || *w == 'e') && len > 3)
+            w++;
+        if (strncmp(w, "out", 3) == 0) {
+            size_t rest = len - (size_t)(w - clean) - 3;
+
+            d = w + 3;
+            if ((rest == 3 && strncmp(d, "put", 3) == 0) ||
+                (rest == 4 && strncmp(d, "puts", 4) == 0))
+                return 1;
+            while (rest > 0 && *d >= '0' && *d <= '9') {
+                d++;
+                rest--;
+            }
+            if (rest == 0)
+                return 1;
+        }
+        clean += len;
+        if (*clean == '_')
+            clean++;
+    }
     return 0;
 }
 
@@ -317,6 +408,10 @@ static int hw_add_signal(struct hw *h, uint32_t dev, size_t first,
     if (!h->signals[h->n_sig].description)
         return -1;
     h->sig_src[h->n_sig] = (struct hw_src){path, a->scale, a->is_signed};
+    memset(&h->sig_meta[h->n_sig], 0, sizeof h->sig_meta[0]);
+    h->sig_meta[h->n_sig].row = (size_t)(a - hw_attrs);
+    h->sig_meta[h->n_sig].ch = ch;
+    h->sig_meta[h->n_sig].output = hw_is_output(clean);
     h->n_sig++;
     return 0;
 }
@@ -449,6 +544,207 @@ static int hw_add_device(struct hw *h, const char *class,
     return 0;
 }
 
+/* Reads the `total` setting at `path` into *t: absent or true, the
+ * default rule; false, none; a channel name or a list of them. */
+static int hw_tot_read(const struct wattson_host *host, const char *path,
+                       struct hw_tot *t, char *err, size_t errlen)
+{
+    int type = host->cfg_type(host->ctx, path), b = 1;
+    const char *key;
+    char sub[160];
+    size_t i;
+
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->mode = HW_TOT_AUTO;
+    switch (type) {
+    case WATTSON_CFG_NONE:
+        return WATTSON_OK;
+    case WATTSON_CFG_BOOL:
+        (void)host->cfg_bool(host->ctx, path, &b);
+        t->mode = b ? HW_TOT_AUTO : HW_TOT_OFF;
+        return WATTSON_OK;
+    case WATTSON_CFG_STRING:
+        t->names[t->n++] = host->cfg_string(host->ctx, path);
+        break;
+    case WATTSON_CFG_TABLE:
+        for (i = 0; (key = host->cfg_key(host->ctx, path, i)) != NULL; i++) {
+            snprintf(sub, sizeof sub, "%s.%.100s", path, key);
+            if (i >= HW_MAX_TOTAL_NAMES) {
+                snprintf(err, errlen,
+                         "hwmon: config key '%s': more than %d channel names",
+                         path, HW_MAX_TOTAL_NAMES);
+                return WATTSON_ERR_CONFIG;
+            }
+            if (host->cfg_type(host->ctx, sub) != WATTSON_CFG_STRING) {
+                snprintf(err, errlen,
+                         "hwmon: config key '%s': expected a channel name",
+                         sub);
+                return WATTSON_ERR_CONFIG;
+            }
+            t->names[t->n++] = host->cfg_string(host->ctx, sub);
+        }
+        if (t->n == 0) {
+            snprintf(err, errlen,
+                     "hwmon: config key '%s': an empty list (false turns the "
+                     "totals off)",
+                     path);
+            return WATTSON_ERR_CONFIG;
+        }
+        break;
+    default:
+        snprintf(err, errlen,
+                 "hwmon: config key '%s': expected false, a channel name or a "
+                 "list of channel names",
+                 path);
+        return WATTSON_ERR_CONFIG;
+    }
+    for (i = 0; i < t->n; i++)
+        if (!t->names[i] || !*t->names[i]) {
+            snprintf(err, errlen, "hwmon: config key '%s': an empty channel "
+                     "name", path);
+            return WATTSON_ERR_CONFIG;
+        }
+    t->mode = HW_TOT_LIST;
+    return WATTSON_OK;
+}
+
+/* Is signal j one that total `k` (0 power, 1 energy) may sum? */
+static int hw_tot_kind(const struct hw_meta *s, int k)
+{
+    if (s->is_sum)
+        return 0;
+    return k ? s->row == HW_ROW_ENERGY
+             : s->row == HW_ROW_POWER || s->row == HW_ROW_POWER_AVG;
+}
+
+/* Does the list in *t name signal j (by its name or its file's default
+ * name, "power1")?  Marks the names that do. */
+static int hw_tot_match(const struct hw *h, size_t j, struct hw_tot *t)
+{
+    const struct hw_meta *s = &h->sig_meta[j];
+    const struct hw_attr *a = &hw_attrs[s->row];
+    char def[HW_NAME_MAX];
+    int hit = 0;
+
+    snprintf(def, sizeof def, "%s%ld%s", a->type, s->ch, a->name_sfx);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->names[i], h->signals[j].name) == 0 ||
+            strcmp(t->names[i], def) == 0) {
+            t->used[i] = 1;
+            hit = 1;
+        }
+    return hit;
+}
+
+/* Appends `s` to buf (", " between), "..." once full. */
+static void hw_cat(char *buf, size_t len, const char *s)
+{
+    size_t n = strlen(buf);
+
+    if (n + 3 >= len)
+        return;
+    snprintf(buf + n, len - n, "%s%s", n ? ", " : "", s);
+    if (strlen(buf) + 1 >= len)
+        memcpy(buf + len - 4, "...", 4);
+}
+
+/*
+ * The device's standard "power" (W, gauge) and "energy" (J, counter)
+ * signals, the sums the summary counts, after its own signals [first,
+ * n_sig).  Default rule: every power<N>_input, resp. energy<N>_input,
+ * whose label does not name the output side (hw_is_output), since output
+ * power is part of the input power.  With a list, the channels it names
+ * (power<N>_average too).  None found: no such signal.  `strict`: every
+ * name must match here.
+ */
+static int hw_add_totals(struct hw *h, uint32_t dev, size_t first,
+                         struct hw_tot *t, int strict, char *err,
+                         size_t errlen)
+{
+    static const struct {
+        const char *name, *unit, *what;
+        int behaviour;
+    } kinds[2] = {{WATTSON_SIG_POWER, "W", "power", WATTSON_GAUGE},
+                  {WATTSON_SIG_ENERGY, "J", "energy", WATTSON_COUNTER}};
+    size_t last = h->n_sig, j;
+    const char *dname = h->devices[dev].name;
+
+    if (t->mode == HW_TOT_OFF)
+        return WATTSON_OK;
+    for (int k = 0; k < 2; k++) {
+        char in[256] = "", out[256] = "";
+        size_t sum_first = h->n_sum, n_in = 0;
+        const char *desc;
+
+        for (j = first; j < last; j++) {
+            const struct hw_meta *s = &h->sig_meta[j];
+            int take;
+
+            if (!hw_tot_kind(s, k))
+                continue;
+            if (t->mode == HW_TOT_LIST)
+                take = hw_tot_match(h, j, t);
+            else
+                take = s->row != HW_ROW_POWER_AVG && !s->output;
+            if (!take) {
+                if (t->mode == HW_TOT_AUTO && s->row != HW_ROW_POWER_AVG)
+                    hw_cat(out, sizeof out, h->signals[j].name);
+                continue;
+            }
+            if (h->n_sum == h->cap_sum) {
+                size_t cap = h->cap_sum ? 2 * h->cap_sum : 16;
+                size_t *p = realloc(h->sum_idx, cap * sizeof *p);
+
+                if (!p)
+                    goto oom;
+                h->sum_idx = p;
+                h->cap_sum = cap;
+            }
+            h->sum_idx[h->n_sum++] = j;
+            n_in++;
+            hw_cat(in, sizeof in, h->signals[j].name);
+        }
+        if (n_in == 0)
+            continue;
+        if (hw_grow_sig(h) != 0)
+            goto oom;
+        desc = out[0] ? drv_fmt(&h->strs,
+                                "%s total %s: sum of %s (output side left "
+                                "out: %s); invalid when one is",
+                                dname, kinds[k].what, in, out)
+                      : drv_fmt(&h->strs,
+                                "%s total %s: sum of %s; invalid when one is",
+                                dname, kinds[k].what, in);
+        if (!desc)
+            goto oom;
+        h->signals[h->n_sig] = (struct wattson_signal_desc){
+            kinds[k].name, dev, kinds[k].unit, kinds[k].behaviour, 0, desc};
+        h->sig_src[h->n_sig] = (struct hw_src){NULL, 1, 1};
+        memset(&h->sig_meta[h->n_sig], 0, sizeof h->sig_meta[0]);
+        h->sig_meta[h->n_sig].is_sum = 1;
+        h->sig_meta[h->n_sig].sum_first = sum_first;
+        h->sig_meta[h->n_sig].sum_n = n_in;
+        h->n_sig++;
+        h->host->log(h->host->ctx, WATTSON_LOG_INFO, "hwmon: %s: %s = %s%s%s",
+                     dname, kinds[k].name, in, out[0] ? "; left out: " : "",
+                     out);
+    }
+    if (strict)
+        for (j = 0; j < t->n; j++)
+            if (!t->used[j]) {
+                snprintf(err, errlen,
+                         "hwmon: config key '%s': no power or energy channel "
+                         "'%s' on %s",
+                         t->path, t->names[j], dname);
+                return WATTSON_ERR_CONFIG;
+            }
+    return WATTSON_OK;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return WATTSON_ERR;
+}
+
 /* Finds the hwmonN directories under `class`, in N order; -1 with `why`
  * when the directory cannot be read. */
 static int hw_scan(const char *class, struct hw_dir *dirs, size_t max,
@@ -484,6 +780,57 @@ static int hw_scan(const char *class, struct hw_dir *dirs, size_t max,
     return 0;
 }
 
+/* The totals of device `dev` (its signals from `first`) as `total` says:
+ * the global setting *tot, or with per_dev its entry total.<device>. */
+static int hw_device_totals(struct hw *h, const struct wattson_host *host,
+                            struct hw_tot *tot, int per_dev, uint32_t dev,
+                            size_t first, char *err, size_t errlen)
+{
+    struct hw_tot one;
+    char path[2 * HW_NAME_MAX];
+    int rc;
+
+    if (!per_dev)
+        return hw_add_totals(h, dev, first, tot, 0, err, errlen);
+    snprintf(path, sizeof path, "total.%s", h->devices[dev].name);
+    if ((rc = hw_tot_read(host, path, &one, err, errlen)) != WATTSON_OK)
+        return rc;
+    return hw_add_totals(h, dev, first, &one, 1, err, errlen);
+}
+
+/* After every device: each name of a global list matched somewhere; each
+ * key of a per-device table is a device. */
+static int hw_tot_check(const struct hw *h, const struct wattson_host *host,
+                        const struct hw_tot *tot, int per_dev, char *err,
+                        size_t errlen)
+{
+    const char *key;
+    size_t i, d;
+
+    if (!per_dev) {
+        for (i = 0; tot->mode == HW_TOT_LIST && i < tot->n; i++)
+            if (!tot->used[i]) {
+                snprintf(err, errlen,
+                         "hwmon: config key 'total': no power or energy "
+                         "channel '%s' on any hwmon device",
+                         tot->names[i]);
+                return WATTSON_ERR_CONFIG;
+            }
+        return WATTSON_OK;
+    }
+    for (i = 0; (key = host->cfg_key(host->ctx, "total", i)) != NULL; i++) {
+        for (d = 0; d < h->n_dev; d++)
+            if (strcmp(h->devices[d].name, key) == 0)
+                break;
+        if (d == h->n_dev) {
+            snprintf(err, errlen,
+                     "hwmon: config key 'total.%s': no such hwmon device", key);
+            return WATTSON_ERR_CONFIG;
+        }
+    }
+    return WATTSON_OK;
+}
+
 static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
                     size_t errlen)
 {
@@ -492,9 +839,19 @@ static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
     const char *root, *class;
     char why[160];
     size_t n, i;
-    int rc;
+    int rc, per_dev = 0;
+    struct hw_tot tot;
 
     if ((rc = drv_root(&h->strs, host, &root, err, errlen)) != WATTSON_OK)
+        return rc;
+    /* `total`: one setting for every device, or a table by device name. */
+    if (host->cfg_type(host->ctx, "total") == WATTSON_CFG_TABLE) {
+        const char *k0 = host->cfg_key(host->ctx, "total", 0);
+
+        per_dev = k0 && !(k0[0] >= '0' && k0[0] <= '9');
+    }
+    if (!per_dev &&
+        (rc = hw_tot_read(host, "total", &tot, err, errlen)) != WATTSON_OK)
         return rc;
     if (!(class = drv_fmt(&h->strs, "%s%s", root, HW_CLASS)) ||
         !(dirs = calloc(HW_MAX_DEVICES, sizeof *dirs))) {
@@ -511,15 +868,25 @@ static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
     h->devices = calloc(n, sizeof *h->devices);
     found = calloc(HW_MAX_ATTRS, sizeof *found);
     rc = h->devices && found ? WATTSON_OK : WATTSON_ERR;
-    for (i = 0; i < n && rc == WATTSON_OK; i++)
-        if (hw_add_device(h, class, &dirs[i], found) != 0)
+    if (rc != WATTSON_OK)
+        snprintf(err, errlen, "out of memory");
+    for (i = 0; i < n && rc == WATTSON_OK; i++) {
+        size_t first = h->n_sig, ndev = h->n_dev;
+
+        if (hw_add_device(h, class, &dirs[i], found) != 0) {
+            snprintf(err, errlen, "out of memory");
             rc = WATTSON_ERR;
+        } else if (h->n_dev > ndev) {
+            rc = hw_device_totals(h, host, &tot, per_dev, (uint32_t)ndev,
+                                  first, err, errlen);
+        }
+    }
     free(found);
     free(dirs);
-    if (rc != WATTSON_OK) {
-        snprintf(err, errlen, "out of memory");
+    if (rc == WATTSON_OK)
+        rc = hw_tot_check(h, host, &tot, per_dev, err, errlen);
+    if (rc != WATTSON_OK)
         return rc;
-    }
     if (h->n_dev == 0) {
         snprintf(err, errlen,
                  "hwmon: no hwmon devices under %s (no power, energy, "
@@ -571,8 +938,26 @@ static int hw_read(void *state, double *values, uint8_t *valid, size_t n)
     const struct hw *h = state;
     size_t i;
 
-    for (i = 0; i < n && i < h->n_sig; i++)
-        valid[i] = hw_read_src(&h->sig_src[i], &values[i]) == 0;
+    for (i = 0; i < n && i < h->n_sig; i++) {
+        const struct hw_meta *s = &h->sig_meta[i];
+        double sum = 0;
+        int ok = 1;
+
+        if (!s->is_sum) {
+            valid[i] = hw_read_src(&h->sig_src[i], &values[i]) == 0;
+            continue;
+        }
+        /* A total: its channels come before it and were read above. */
+        for (size_t k = 0; k < s->sum_n && ok; k++) {
+            size_t j = h->sum_idx[s->sum_first + k];
+
+            ok = j < i && valid[j];
+            if (ok)
+                sum += values[j];
+        }
+        valid[i] = (uint8_t)ok;
+        values[i] = ok ? sum : NAN;
+    }
     return WATTSON_OK;
 }
 
@@ -612,11 +997,14 @@ static int hw_write(void *state, const uint32_t *idx, const double *values,
         c = &h->controls[idx[i]];
         if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max)
             return WATTSON_ERR;
-        if (hw_write_src(&h->ctl_src[idx[i]], values[i]) != 0) {
+        int wrc = hw_write_src(&h->ctl_src[idx[i]], values[i]);
+        if (wrc != WATTSON_OK) {
             h->host->log(h->host->ctx, WATTSON_LOG_WARN,
                          "hwmon: writing %s: %s", h->ctl_src[idx[i]].path,
                          strerror(errno));
-            rc = WATTSON_ERR;
+            /* The first failure's reason (drv_errno_status). */
+            if (rc == WATTSON_OK)
+                rc = wrc;
         }
     }
     return rc;

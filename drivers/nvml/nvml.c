@@ -65,6 +65,7 @@ typedef struct nvml_dev *nvml_dev; /* nvmlDevice_t: an opaque pointer */
 
 enum {
     NVML_OK = 0,              /* NVML_SUCCESS */
+    NVML_E_INVALID_ARG = 2,   /* NVML_ERROR_INVALID_ARGUMENT */
     NVML_E_NOT_SUPPORTED = 3, /* NVML_ERROR_NOT_SUPPORTED */
     NVML_E_NO_PERMISSION = 4, /* NVML_ERROR_NO_PERMISSION */
     NVML_E_GPU_IS_LOST = 15,  /* NVML_ERROR_GPU_IS_LOST */
@@ -633,6 +634,21 @@ static int nvml_read_controls(void *state, double *values, uint8_t *valid,
     return WATTSON_OK;
 }
 
+/* The wattson_status of a failed set: who cannot, vanished, refused. */
+static int nvml_write_status(nvml_ret rc)
+{
+    switch (rc) {
+    case NVML_E_NO_PERMISSION:
+        return WATTSON_ERR_PERM;
+    case NVML_E_GPU_IS_LOST:
+        return WATTSON_ERR_GONE;
+    case NVML_E_INVALID_ARG:
+        return WATTSON_ERR_REJECTED;
+    default:
+        return WATTSON_ERR;
+    }
+}
+
 static int nvml_write(void *state, const uint32_t *idx, const double *values,
                       size_t n)
 {
@@ -654,7 +670,8 @@ static int nvml_write(void *state, const uint32_t *idx, const double *values,
             return WATTSON_ERR;
         gp = &r->gpus[r->ctl_gpu[idx[i]]];
         if (gp->lost) {
-            st = WATTSON_ERR;
+            if (st == WATTSON_OK)
+                st = WATTSON_ERR_GONE;
             continue;
         }
         /* Rounded to the mW, kept inside the range NVML gave in mW. */
@@ -670,7 +687,9 @@ static int nvml_write(void *state, const uint32_t *idx, const double *values,
                          "nvml: setting gpu%u power limit to %lld mW: %s%s",
                          gp->index, mw, nvml_strerror(r, rc, buf, sizeof buf),
                          rc == NVML_E_NO_PERMISSION ? " (needs root)" : "");
-            st = WATTSON_ERR;
+            /* The first failure's reason. */
+            if (st == WATTSON_OK)
+                st = nvml_write_status(rc);
         }
     }
     return st;

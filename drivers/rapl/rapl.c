@@ -516,10 +516,13 @@ static int rapl_write(void *state, const uint32_t *idx, const double *values,
         c = &r->controls[idx[i]];
         if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max)
             return WATTSON_ERR;
-        if (rapl_write_uw(r->ctl_src[idx[i]].path, values[i]) != 0) {
+        int wrc = rapl_write_uw(r->ctl_src[idx[i]].path, values[i]);
+        if (wrc != WATTSON_OK) {
             r->host->log(r->host->ctx, WATTSON_LOG_WARN, "rapl: writing %s: %s",
                          r->ctl_src[idx[i]].path, strerror(errno));
-            rc = WATTSON_ERR;
+            /* The first failure's reason (drv_errno_status). */
+            if (rc == WATTSON_OK)
+                rc = wrc;
         }
     }
     return rc;

@@ -686,6 +686,108 @@ out:
     tl_rmtree(dir);
 }
 
+/* filectl's emulated device faults (plugin.h's status codes): deny,
+ * reject, a vanished device directory; and its optional second device. */
+static void test_filectl_faults(void)
+{
+    char dir[] = "/tmp/wattson-filectl-XXXXXX";
+    char dev0[4200], dev1[4200], gone[4300];
+    struct th_cfg cfg[1] = {{"dir", WATTSON_CFG_STRING, 0, dir, 0}};
+    double v[4], c[4], w[4];
+    uint8_t ok[4], cok[4];
+    uint32_t idx[4];
+    struct plug *p;
+    int i;
+
+    if (!mkdtemp(dir)) {
+        T_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(dev0, sizeof dev0, "%s/fc0", dir);
+    snprintf(dev1, sizeof dev1, "%s/fc1", dir);
+    snprintf(gone, sizeof gone, "%s/fc0.away", dir);
+    T_CHECK(mkdir(dev0, 0755) == 0);
+    T_CHECK(mkdir(dev1, 0755) == 0);
+    for (i = 0; i < 2; i++) {
+        const char *d = i ? dev1 : dev0;
+
+        tl_write(d, "util", i ? "0.5\n" : "0.25\n");
+        tl_write(d, "freq", "2000000000\n");
+        tl_write(d, "power_cap", "25\n");
+    }
+    /* dir/fc1 exists: two devices, the second's entries after the first's. */
+    p = tl_load("filectl", cfg, 1);
+    if (!p)
+        goto out;
+    T_CHECK(p->inv.n_devices == 2 && p->inv.n_signals == 4 &&
+            p->inv.n_controls == 4);
+    if (p->inv.n_devices != 2 || p->inv.n_controls != 4) {
+        plug_close(p);
+        goto out;
+    }
+    T_STREQ(p->inv.devices[1].name, "fc1");
+    T_CHECK(p->inv.signals[2].device == 1 && p->inv.controls[3].device == 1);
+    T_CHECK(p->desc->read(p->state, v, ok, 4) == WATTSON_OK);
+    T_CHECK(ok[0] && ok[1] && ok[2] && ok[3]);
+    T_NEAR(v[2], 0.5, 0);
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 4) == WATTSON_OK);
+    T_NEAR(c[3], 25, 0);
+
+    /* deny: permission denied, the file untouched; fc1 still written, and
+     * the batch's status is the first failure's. */
+    tl_write(dev0, "deny", "");
+    for (i = 0; i < 4; i++)
+        idx[i] = (uint32_t)i;
+    w[0] = 1.5e9;
+    w[1] = 30;
+    w[2] = 1.25e9;
+    w[3] = 20;
+    T_CHECK(p->desc->write(p->state, idx, w, 4) == WATTSON_ERR_PERM);
+    T_STREQ(tl_slurp(dev0, "freq"), "2000000000\n");
+    T_STREQ(tl_slurp(dev1, "freq"), "1250000000\n");
+    T_STREQ(tl_slurp(dev1, "power_cap"), "20\n");
+    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "DENIED freq 1500000000\n"));
+    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "fc1.freq 1250000000\n"));
+    {
+        char path[4300];
+
+        snprintf(path, sizeof path, "%s/deny", dev0);
+        T_CHECK(unlink(path) == 0);
+    }
+
+    /* reject: values above the number are refused, others written. */
+    tl_write(dev0, "reject", "1.8e9\n");
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(tl_slurp(dev0, "freq"), "1500000000\n");
+    w[0] = 1.9e9;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_REJECTED);
+    T_STREQ(tl_slurp(dev0, "freq"), "1500000000\n");
+    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "REJECTED freq 1900000000\n"));
+    /* ...and an out-of-range value stays a plain error (a host bug). */
+    w[0] = 4e9;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+
+    /* The device directory vanishes: its reads invalid, its writes GONE
+     * (the real ENOENT), fc1 unaffected; back, it reads again. */
+    T_CHECK(rename(dev0, gone) == 0);
+    T_CHECK(p->desc->read(p->state, v, ok, 4) == WATTSON_OK);
+    T_CHECK(!ok[0] && !ok[1] && ok[2] && ok[3]);
+    w[0] = 1.2e9;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_GONE);
+    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "GONE freq 1200000000\n"));
+    idx[0] = 2;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(tl_slurp(dev1, "freq"), "1200000000\n");
+    T_CHECK(p->desc->read_controls(p->state, c, cok, 4) == WATTSON_OK);
+    T_CHECK(!cok[0] && !cok[1] && cok[2] && cok[3]);
+    T_CHECK(rename(gone, dev0) == 0);
+    T_CHECK(p->desc->read(p->state, v, ok, 4) == WATTSON_OK);
+    T_CHECK(ok[0] && ok[1]);
+    plug_close(p);
+out:
+    tl_rmtree(dir);
+}
+
 static void test_readerr(void)
 {
     struct plug *p = tl_load("readerr", NULL, 0);
@@ -800,6 +902,7 @@ int main(void)
     test_bad_inventory();
     test_recorder();
     test_filectl();
+    test_filectl_faults();
     test_readerr();
     test_flaky();
     test_template();

@@ -46,12 +46,32 @@ extern "C" {
 /* The one symbol a plugin exports (type: wattson_plugin_entry_fn). */
 #define WATTSON_PLUGIN_ENTRY "wattson_plugin_entry"
 
-/* Return codes of init/read/write/read_controls. */
+/* Return codes of init/read/write/read_controls.  Any negative value the
+ * host does not know is a generic error (as WATTSON_ERR), so codes are
+ * added without an ABI bump: a 1.1 host treats the newer ones as
+ * WATTSON_ERR, and a plugin that never returns them is unchanged.
+ *
+ * The last three say why a write (or read) failed, so the host can mark
+ * the device and carry on with the others; a batch write that fails
+ * returns the code of one failing control, and the host then writes the
+ * batch's controls one per call to find which fail:
+ *
+ *   WATTSON_ERR_PERM      permission denied (EACCES, EPERM; NVML
+ *                         NO_PERMISSION): the host stops writing the device
+ *   WATTSON_ERR_GONE      the device vanished (ENOENT, ENODEV, ENXIO; NVML
+ *                         GPU_IS_LOST): the host stops writing the device
+ *   WATTSON_ERR_REJECTED  the kernel or driver refused this value (EINVAL,
+ *                         ERANGE, EOPNOTSUPP on write; NVML
+ *                         INVALID_ARGUMENT): the host stops writing that
+ *                         value, and may try a different one */
 enum wattson_status {
     WATTSON_OK = 0,
     WATTSON_ERR = -1,             /* I/O or device failure */
     WATTSON_ERR_CONFIG = -2,      /* bad configuration (a lab file error) */
     WATTSON_ERR_UNSUPPORTED = -3, /* no such hardware here */
+    WATTSON_ERR_PERM = -4,        /* permission denied */
+    WATTSON_ERR_GONE = -5,        /* the device vanished */
+    WATTSON_ERR_REJECTED = -6,    /* the value was refused */
 };
 
 /* How a signal's value evolves; the host derives rates from counters. */

@@ -18,6 +18,9 @@ check 'grep -q "^plugin cpufreq .*hardware, read-only" "$T/out"' \
 check 'grep -q "device cpufreq0 (cpu)" "$T/out"' "no cpufreq0"
 check 'grep -q "device cpufreq2 (cpu)" "$T/out"' "no cpufreq2"
 check '[ $(grep -c "signal  freq  " "$T/out") -eq 2 ]' "two freq signals"
+check '[ $(grep -c "signal  governor_userspace " "$T/out") -eq 2 ]' \
+    "two governor_userspace signals"
+check '[ $(grep -c "signal  ncpus " "$T/out") -eq 2 ]' "two ncpus signals"
 check 'grep -q "control freq .*Hz .*min 1.2e+09 .*max 3.4e+09" "$T/out"' \
     "freq control range"
 cat "$T/out"

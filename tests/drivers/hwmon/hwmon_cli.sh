@@ -23,6 +23,9 @@ done
 for s in power_vdd curr_vdd in_vdd power_pin energy1 temp1; do
     check 'grep -q "signal  $s " "$T/out"' "signal $s listed"
 done
+# The totals the summary counts: a "power" on both rails, one "energy".
+check '[ "$(grep -c "signal  power " "$T/out")" -eq 2 ]' "two power totals"
+check '[ "$(grep -c "signal  energy " "$T/out")" -eq 1 ]' "one energy total"
 check '[ "$(grep -c "control power_cap" "$T/out")" -eq 2 ]' "two power caps"
 check 'grep -q "power_cap *W *min 1 *max 250 " "$T/out"' "power1 cap range"
 cat "$T/out"
@@ -38,6 +41,46 @@ rc=$?
 check '[ $rc -eq 0 ]' "plugins on nolabels: exit $rc ($(cat "$T/err"))"
 check 'grep -q "device k10temp-0 (sensor)" "$T/out"' "k10temp-0 listed"
 check '! grep -q "control" "$T/out"' "no controls on nolabels"
+
+# A headless run on the rails fixture: the summary's power is the rails'
+# totals (ltc2978 pin 24.5 W, its outputs left out; ina3221 4.2 + 6.8 +
+# 2.1 W), and its energy grows with the input energy counter, which a
+# background loop advances by 250 J every 50 ms (rename: atomic).
+mkdir "$T/rails" && cp -R "$F/rails/." "$T/rails/" || exit 1
+E="$T/rails/sys/class/hwmon/hwmon0/energy1_input"
+cat >"$T/lab4.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "hwmon", root = "rails" } } }
+LAB
+(
+    e=5000000000 i=0
+    while [ $i -lt 40 ]; do
+        e=$((e + 250000000)) i=$((i + 1))
+        printf '%s\n' "$e" >"$E.tmp" && mv "$E.tmp" "$E"
+        sleep 0.05
+    done
+) &
+bg=$!
+"$W" run --lab "$T/lab4.lua" --out "$T/t.jsonl" >"$T/sum" 2>"$T/err"
+rc=$?
+kill "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+check '[ $rc -eq 0 ]' "run on rails: exit $rc ($(cat "$T/err"))"
+python3 - "$T/t.jsonl" >"$T/py" 2>&1 <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ticks, s = [l for l in lines if l.get("type") == "tick"], lines[-1]
+assert s["type"] == "summary", s
+assert abs(s["peak_power_w"] - 37.6) < 1e-6, s["peak_power_w"]
+assert s["energy_j"] > 0 and s["energy_j"] % 250 < 1e-6, s["energy_j"]
+t = ticks[0]
+assert t["dev"]["ltc2978-0"]["power"] == 24.5, t["dev"]["ltc2978-0"]
+assert abs(t["dev"]["ina3221-1"]["power"] - 13.1) < 1e-9, t["dev"]["ina3221-1"]
+assert "energy" not in t["dev"]["ina3221-1"]
+print("ok", s["peak_power_w"], s["energy_j"])
+PY
+check '[ $? -eq 0 ]' "summary counts the rails: $(cat "$T/py")"
+cat "$T/py"
 
 # No root: the machine's own /sys.
 cat >"$T/lab2.lua" <<LAB

@@ -107,6 +107,7 @@ static const struct tr_want ina_want[] = {
     {0, "curr_vdd", "A", WATTSON_GAUGE, 1.523},
     {0, "in_shunt_voltage", "V", WATTSON_GAUGE, 0.002},
     {0, "in_vdd", "V", WATTSON_GAUGE, 12.016},
+    {0, "power", "W", WATTSON_GAUGE, 18.3}, /* the total: power_vdd */
     {1, "power_pin", "W", WATTSON_GAUGE, 63},
     {1, "power_pout1", "W", WATTSON_GAUGE, 52.7},
     {1, "power_pout1_average", "W", WATTSON_GAUGE, 52},
@@ -116,6 +117,9 @@ static const struct tr_want ina_want[] = {
     {1, "in_vin", "V", WATTSON_GAUGE, 12.1},
     {1, "in_vout1", "V", WATTSON_GAUGE, 0.85},
     {1, "temp1", "C", WATTSON_GAUGE, 45.5},
+    /* Totals: power_pin only (pout1 is output side), energy1. */
+    {1, "power", "W", WATTSON_GAUGE, 63},
+    {1, "energy", "J", WATTSON_COUNTER, 123456.789012},
 };
 #define INA_NW (sizeof ina_want / sizeof ina_want[0])
 
@@ -136,7 +140,7 @@ static void test_ina(void)
     p = tr_load_ok();
     if (!p)
         goto out;
-    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 13 signals, 2 power caps"));
+    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 16 signals, 2 power caps"));
 
     /* Devices: hwmon0 (a symlink into /sys/devices, as on a real system)
      * and hwmon3, named from `name` and N; both power monitors. */
@@ -191,18 +195,23 @@ static void test_ina(void)
         T_CHECK(p->desc->read(p->state, v, ok, INA_NW) == WATTSON_OK);
         T_CHECK(ok[0] == 0);
         T_CHECK(ok[3] == 0);
-        T_CHECK(ok[4] == 0);
-        T_CHECK(ok[12] == 0);
-        T_CHECK(ok[7] == 0);
+        T_CHECK(ok[5] == 0);
+        T_CHECK(ok[13] == 0);
+        T_CHECK(ok[8] == 0);
         T_CHECK(ok[1] == 1);
         T_NEAR(v[1], -0.25, 1e-12);
-        T_CHECK(ok[5] == 1);
-        T_NEAR(v[5], 52.7, 1e-9);
+        T_CHECK(ok[6] == 1);
+        T_NEAR(v[6], 52.7, 1e-9);
+        /* A total with an invalid channel is invalid, not a partial sum. */
+        T_CHECK(ok[4] == 0 && ok[14] == 0 && ok[15] == 0);
+        T_CHECK(isnan(v[4]) && isnan(v[14]) && isnan(v[15]));
         /* Back again: valid again (paths kept, nothing cached). */
         dt_write(dir, HW "hwmon3/energy1_input", "123457789012\n");
         T_CHECK(p->desc->read(p->state, v, ok, INA_NW) == WATTSON_OK);
-        T_CHECK(ok[7] == 1);
-        T_NEAR(v[7], 123457.789012, 1e-6);
+        T_CHECK(ok[8] == 1);
+        T_NEAR(v[8], 123457.789012, 1e-6);
+        T_CHECK(ok[15] == 1);
+        T_NEAR(v[15], 123457.789012, 1e-6);
     }
 
     /* read_controls for save/restore, then a write in uW. */
@@ -242,7 +251,7 @@ static void test_ina(void)
         w[0] = 20;
         th_loglen = 0;
         th_logbuf[0] = '\0';
-        T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+        T_CHECK(p->desc->write(p->state, idx, w, 1) != WATTSON_OK);
         T_CHECK(dt_has(th_logbuf, "hwmon: writing "));
         dt_write(dir, HW "hwmon3/power1_cap", "n/a\n");
         T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
@@ -280,10 +289,14 @@ static void test_dup_labels(void)
     if (p->inv.n_signals == INA_NW && p->inv.n_devices == 2) {
         T_STREQ(p->inv.devices[0].name, "ina_226_x-0");
         T_STREQ(p->inv.devices[1].name, "hwmon3");
-        T_STREQ(p->inv.signals[4].name, "power_pin");
-        T_STREQ(p->inv.signals[5].name, "power2");
-        T_STREQ(p->inv.signals[6].name, "power_pin_average");
-        T_STREQ(p->inv.signals[10].name, "in1");
+        T_STREQ(p->inv.signals[5].name, "power_pin");
+        T_STREQ(p->inv.signals[6].name, "power2");
+        T_STREQ(p->inv.signals[7].name, "power_pin_average");
+        T_STREQ(p->inv.signals[11].name, "in1");
+        /* power2 is now labelled "PIN": an input, in the total. */
+        T_STREQ(p->inv.signals[14].name, "power");
+        T_CHECK(dt_has(p->inv.signals[14].description,
+                       "sum of power_pin, power2;"));
     } else {
         T_CHECK(!"ina copy inventory");
     }
@@ -409,6 +422,326 @@ static void test_root_sources(void)
     dt_rmtree(dir);
 }
 
+/* ---- totals: the standard "power" and "energy" of a rail ------------- */
+
+/* drvtest.h's fake host has no tables: here a key "a.b" makes "b" a key
+ * of the table "a" (which must be in the list with WATTSON_CFG_TABLE). */
+static const char *tr_cfg_key(void *ctx, const char *path, size_t i)
+{
+    size_t pl = strlen(path);
+
+    (void)ctx;
+    for (size_t k = 0; k < th_ncfg; k++) {
+        const char *key = th_cfgs[k].key;
+
+        if (strncmp(key, path, pl) == 0 && key[pl] == '.' &&
+            !strchr(key + pl + 1, '.') && i-- == 0)
+            return key + pl + 1;
+    }
+    return NULL;
+}
+
+static size_t tr_cfg_len(void *ctx, const char *path)
+{
+    size_t n = 0;
+
+    while (tr_cfg_key(ctx, path, n))
+        n++;
+    return n;
+}
+
+/* hwmon.so on root `dir` with the extra configuration `extra`.  *rc is
+ * plug_init's class; the plugin or NULL. */
+static struct plug *tr_load_cfg(const char *dir, const struct th_cfg *extra,
+                                size_t n, int *rc, char *err, size_t errlen)
+{
+    struct th_cfg cfg[16];
+    struct wattson_host h;
+    struct plug *p;
+
+    cfg[0] = (struct th_cfg){"root", WATTSON_CFG_STRING, 0, dir, 0};
+    for (size_t i = 0; i < n && i < 15; i++)
+        cfg[i + 1] = extra[i];
+    *rc = dt_open("hwmon", &p, err, errlen);
+    if (*rc != PLUG_OK)
+        return NULL;
+    th_host(&h, NULL, cfg, n + 1);
+    h.cfg_key = tr_cfg_key;
+    h.cfg_len = tr_cfg_len;
+    *rc = plug_init(&p, &h, err, errlen);
+    return *rc == PLUG_OK ? p : NULL;
+}
+
+/* Index of signal `name` on device `dev`, or -1. */
+static long tr_sig(const struct plug *p, uint32_t dev, const char *name)
+{
+    for (size_t i = 0; i < p->inv.n_signals; i++)
+        if (p->inv.signals[i].device == dev &&
+            strcmp(p->inv.signals[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Reads every signal; the value of signal `i` (NAN when invalid). */
+static double tr_val(const struct plug *p, long i)
+{
+    double v[64];
+    uint8_t ok[64];
+
+    if (i < 0 || p->inv.n_signals > 64)
+        return -1;
+    T_CHECK(p->desc->read(p->state, v, ok, p->inv.n_signals) == WATTSON_OK);
+    return ok[i] ? v[i] : NAN;
+}
+
+/* The rails fixture: an ltc2978 PMBus regulator (pin, pout1, pout2; ein,
+ * eout) and an ina3221-like three-channel monitor. */
+static void test_rails(void)
+{
+    char dir[] = "/tmp/wattson-hwmon-XXXXXX";
+    struct plug *p;
+    long pw, en;
+
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "rails", dir) != 0)
+        return;
+    th_root = dir;
+    p = tr_load_ok();
+    if (!p)
+        goto out;
+    T_CHECK(p->inv.n_devices == 2);
+    if (p->inv.n_devices != 2)
+        goto close;
+    T_STREQ(p->inv.devices[0].name, "ltc2978-0");
+    T_STREQ(p->inv.devices[1].name, "ina3221-1");
+    T_STREQ(p->inv.devices[1].kind, "rail");
+    /* 12 + 2 totals, 12 + 1 total (ina3221 has no energy). */
+    T_CHECK(p->inv.n_signals == 27);
+    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 27 signals, 0 power caps"));
+    /* ltc2978: input power and energy only; the output side left out. */
+    pw = tr_sig(p, 0, "power");
+    en = tr_sig(p, 0, "energy");
+    T_CHECK(pw == 12 && en == 13);
+    if (pw < 0 || en < 0)
+        goto close;
+    T_STREQ(p->inv.signals[pw].unit, "W");
+    T_CHECK(p->inv.signals[pw].behaviour == WATTSON_GAUGE);
+    T_STREQ(p->inv.signals[en].unit, "J");
+    T_CHECK(p->inv.signals[en].behaviour == WATTSON_COUNTER);
+    T_NEAR(p->inv.signals[en].wrap, 0, 0);
+    T_CHECK(dt_has(p->inv.signals[pw].description,
+                   "sum of power_pin (output side left out: power_pout1, "
+                   "power_pout2)"));
+    T_CHECK(dt_has(p->inv.signals[en].description,
+                   "sum of energy_ein (output side left out: energy_eout)"));
+    T_CHECK(dt_has(th_logbuf, "hwmon: ltc2978-0: power = power_pin; left "
+                              "out: power_pout1, power_pout2"));
+    T_NEAR(tr_val(p, pw), 24.5, 1e-9);
+    T_NEAR(tr_val(p, en), 5000, 1e-9);
+    /* ina3221: the three channels summed. */
+    pw = tr_sig(p, 1, "power");
+    T_CHECK(pw == 26 && tr_sig(p, 1, "energy") < 0);
+    T_CHECK(dt_has(p->inv.signals[pw].description,
+                   "sum of power_vdd_cpu, power_vdd_gpu, power_vdd_soc;"));
+    T_NEAR(tr_val(p, pw), 4.2 + 6.8 + 2.1, 1e-9);
+    /* An invalid channel makes the total invalid, never a smaller sum; a
+     * negative power (a reversed shunt) is summed as it reads. */
+    dt_write(dir, HW "hwmon1/power2_input", "garbage\n");
+    T_CHECK(isnan(tr_val(p, pw)));
+    dt_write(dir, HW "hwmon1/power2_input", "-800000\n");
+    T_NEAR(tr_val(p, pw), 4.2 - 0.8 + 2.1, 1e-9);
+    dt_write(dir, HW "hwmon0/energy1_input", "-1\n");
+    T_CHECK(isnan(tr_val(p, en)));
+    /* The counter follows its channel. */
+    dt_write(dir, HW "hwmon0/energy1_input", "5000250000\n");
+    T_NEAR(tr_val(p, en), 5000.25, 1e-9);
+close:
+    plug_close(p);
+out:
+    th_root = NULL;
+    dt_rmtree(dir);
+}
+
+/* Labels that say output side in other words. */
+static void test_output_labels(void)
+{
+    static const struct {
+        const char *label;
+        int output;
+    } cases[] = {
+        {"Output Power", 1}, {"P_OUT", 1},  {"POUT3", 1},   {"out", 1},
+        {"outputs", 1},      {"pout", 1},   {"Input Power", 0},
+        {"outlet 2", 0},     {"vout1", 0},  {"PIN", 0},     {"VDD_OUTER", 0},
+    };
+    char dir[] = "/tmp/wattson-hwmon-XXXXXX";
+
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "rails", dir) != 0)
+        return;
+    th_root = dir;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[64];
+        struct plug *p;
+        long pw;
+
+        snprintf(text, sizeof text, "%s\n", cases[k].label);
+        dt_write(dir, HW "hwmon1/power3_label", text);
+        p = tr_load_ok();
+        if (!p)
+            break;
+        pw = tr_sig(p, 1, "power");
+        T_CHECK(pw >= 0);
+        if (pw >= 0) {
+            double want = 4.2 + 6.8 + (cases[k].output ? 0 : 2.1);
+
+            T_NEAR(tr_val(p, pw), want, 1e-9);
+            if (fabs(tr_val(p, pw) - want) > 1e-9)
+                fprintf(stderr, "  label \"%s\"\n", cases[k].label);
+        }
+        plug_close(p);
+    }
+    th_root = NULL;
+    dt_rmtree(dir);
+}
+
+/* `total`: a channel name, a list, false, true, a table by device. */
+static void test_total_config(void)
+{
+    char dir[] = "/tmp/wattson-hwmon-XXXXXX", err[2048];
+    struct plug *p;
+    int rc;
+
+    if (dt_copy(WATTSON_HWMON_FIXTURES, "rails", dir) != 0)
+        return;
+    /* One name: that channel on every device that has it. */
+    {
+        struct th_cfg c[] = {{"total", WATTSON_CFG_STRING, 0, "power1", 0}};
+
+        p = tr_load_cfg(dir, c, 1, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_NEAR(tr_val(p, tr_sig(p, 0, "power")), 24.5, 1e-9);
+            T_CHECK(tr_sig(p, 0, "energy") < 0);
+            T_NEAR(tr_val(p, tr_sig(p, 1, "power")), 4.2, 1e-9);
+            plug_close(p);
+        }
+    }
+    /* A list, by label-derived names; a device with none gets none. */
+    {
+        struct th_cfg c[] = {
+            {"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+            {"total.1", WATTSON_CFG_STRING, 0, "power_vdd_cpu", 0},
+            {"total.2", WATTSON_CFG_STRING, 0, "power_vdd_soc", 0}};
+
+        p = tr_load_cfg(dir, c, 3, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_CHECK(tr_sig(p, 0, "power") < 0 && tr_sig(p, 0, "energy") < 0);
+            T_NEAR(tr_val(p, tr_sig(p, 1, "power")), 6.3, 1e-9);
+            plug_close(p);
+        }
+    }
+    /* Output channels when asked for them; power and energy alike. */
+    {
+        struct th_cfg c[] = {{"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+                             {"total.1", WATTSON_CFG_STRING, 0, "power2", 0},
+                             {"total.2", WATTSON_CFG_STRING, 0, "power3", 0},
+                             {"total.3", WATTSON_CFG_STRING, 0, "energy2", 0}};
+
+        p = tr_load_cfg(dir, c, 4, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_NEAR(tr_val(p, tr_sig(p, 0, "power")), 21.5, 1e-9);
+            T_NEAR(tr_val(p, tr_sig(p, 0, "energy")), 4200, 1e-9);
+            T_NEAR(tr_val(p, tr_sig(p, 1, "power")), 8.9, 1e-9);
+            plug_close(p);
+        }
+    }
+    /* false: no totals at all (another driver measures the same power);
+     * true: the default rule. */
+    {
+        struct th_cfg c[] = {{"total", WATTSON_CFG_BOOL, 0, NULL, 0}};
+
+        p = tr_load_cfg(dir, c, 1, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_CHECK(p->inv.n_signals == 24);
+            for (size_t i = 0; i < p->inv.n_signals; i++) {
+                T_CHECK(strcmp(p->inv.signals[i].name, "power") != 0);
+                T_CHECK(strcmp(p->inv.signals[i].name, "energy") != 0);
+            }
+            plug_close(p);
+        }
+        c[0].b = 1;
+        p = tr_load_cfg(dir, c, 1, &rc, err, sizeof err);
+        T_CHECK(p != NULL && p->inv.n_signals == 27);
+        plug_close(p);
+    }
+    /* A table by device name; devices not named keep the default. */
+    {
+        struct th_cfg c[] = {
+            {"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+            {"total.ina3221-1", WATTSON_CFG_STRING, 0, "power_vdd_gpu", 0}};
+
+        p = tr_load_cfg(dir, c, 2, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_NEAR(tr_val(p, tr_sig(p, 0, "power")), 24.5, 1e-9);
+            T_NEAR(tr_val(p, tr_sig(p, 1, "power")), 6.8, 1e-9);
+            plug_close(p);
+        }
+        c[1] = (struct th_cfg){"total.ltc2978-0", WATTSON_CFG_BOOL, 0, NULL, 0};
+        p = tr_load_cfg(dir, c, 2, &rc, err, sizeof err);
+        T_CHECK(p != NULL);
+        if (p) {
+            T_CHECK(tr_sig(p, 0, "power") < 0 && tr_sig(p, 0, "energy") < 0);
+            T_NEAR(tr_val(p, tr_sig(p, 1, "power")), 13.1, 1e-9);
+            plug_close(p);
+        }
+    }
+    /* Errors: a lab error naming the key. */
+    {
+        static const struct {
+            struct th_cfg c[2];
+            size_t n;
+            const char *want;
+        } bad[] = {
+            {{{"total", WATTSON_CFG_STRING, 0, "power9", 0}},
+             1,
+             "hwmon: config key 'total': no power or energy channel 'power9' "
+             "on any hwmon device"},
+            {{{"total", WATTSON_CFG_STRING, 0, "curr1", 0}},
+             1,
+             "no power or energy channel 'curr1'"},
+            {{{"total", WATTSON_CFG_STRING, 0, "", 0}},
+             1,
+             "config key 'total': an empty channel name"},
+            {{{"total", WATTSON_CFG_NUMBER, 5, NULL, 0}},
+             1,
+             "config key 'total': expected false, a channel name or a list"},
+            {{{"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+              {"total.1", WATTSON_CFG_NUMBER, 3, NULL, 0}},
+             2,
+             "config key 'total.1': expected a channel name"},
+            {{{"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+              {"total.nosuch-9", WATTSON_CFG_STRING, 0, "power1", 0}},
+             2,
+             "config key 'total.nosuch-9': no such hwmon device"},
+            {{{"total", WATTSON_CFG_TABLE, 0, NULL, 0},
+              {"total.ina3221-1", WATTSON_CFG_STRING, 0, "power_pin", 0}},
+             2,
+             "config key 'total.ina3221-1': no power or energy channel "
+             "'power_pin' on ina3221-1"},
+        };
+
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            p = tr_load_cfg(dir, bad[k].c, bad[k].n, &rc, err, sizeof err);
+            T_CHECK(p == NULL && rc == PLUG_ERR_CONFIG);
+            T_CHECK(dt_has(err, bad[k].want));
+            T_CHECK(strchr(err, '\n') == NULL);
+        }
+    }
+    dt_rmtree(dir);
+}
+
 int main(void)
 {
     unsetenv("WATTSON_PLUGIN_PATH");
@@ -418,5 +751,8 @@ int main(void)
     test_nolabels();
     test_unsupported();
     test_root_sources();
+    test_rails();
+    test_output_labels();
+    test_total_config();
     return t_done("test_hwmon");
 }

@@ -13,6 +13,10 @@
  *   FAKENVML_LOST_AFTER=N    after N nvmlDeviceGetPowerUsage calls on GPU
  *                            FAKENVML_LOST_GPU (default 0), every call on
  *                            that GPU returns GPU_IS_LOST
+ *   FAKENVML_SET_RC=N        nvmlDeviceSetPowerManagementLimit returns N
+ *                            (an nvmlReturn_t: 2 INVALID_ARGUMENT, 4
+ *                            NO_PERMISSION, 15 GPU_IS_LOST, ...) on every
+ *                            GPU, changing nothing ("fail gpuI MW" in the log)
  *   FAKENVML_LOG=FILE        appends one line per event: "init_v2" or
  *                            "init", "shutdown", "set gpuI MW" for an
  *                            accepted nvmlDeviceSetPowerManagementLimit,
@@ -49,6 +53,7 @@ enum {
     E_UNINIT = 1,
     E_INVALID = 2,
     E_NOT_SUPPORTED = 3,
+    E_NO_PERMISSION = 4,
     E_DRIVER = 9,
     E_LOST = 15,
 };
@@ -65,6 +70,7 @@ static int fake_inited;
 static char fake_ns[512];
 static long fake_lost_after = -1;
 static unsigned int fake_lost_gpu;
+static int fake_set_rc;
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -159,6 +165,8 @@ static nvmlReturn_t fake_init(const char *which)
     fake_lost_after = s && *s ? atol(s) : -1;
     s = getenv("FAKENVML_LOST_GPU");
     fake_lost_gpu = s ? (unsigned int)atoi(s) : 0;
+    s = getenv("FAKENVML_SET_RC");
+    fake_set_rc = s ? atoi(s) : 0;
     for (i = 0; i < FAKE_MAX; i++)
         fake_gpus[i] = (struct fake_gpu){i, 250000, 0};
     fake_inited = 1;
@@ -190,6 +198,8 @@ const char *nvmlErrorString(nvmlReturn_t rc)
         return "Invalid Argument";
     case E_NOT_SUPPORTED:
         return "Not Supported";
+    case E_NO_PERMISSION:
+        return "Insufficient Permissions";
     case E_DRIVER:
         return "Driver Not Loaded";
     case E_LOST:
@@ -302,6 +312,10 @@ nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t d, unsigned int mw)
 
     if (rc != OK)
         return rc;
+    if (fake_set_rc != OK) {
+        fake_log("fail gpu%u %u", d->i, mw);
+        return fake_set_rc;
+    }
     if (mw < 100000 || mw > 300000 + 10000 * d->i) {
         fake_log("reject gpu%u %u", d->i, mw);
         return E_INVALID;

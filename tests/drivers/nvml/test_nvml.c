@@ -8,6 +8,7 @@
  * the configuration is a small table (just `library`).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../../drivers/common/drvutil.h" /* drv_errno_status */
 #include "drvtest.h"
 #include "loader/loader.h"
 #include "t.h"
@@ -67,6 +69,7 @@ static void tn_fake_reset(void)
     unsetenv("FAKENVML_NOT_SUPPORTED");
     unsetenv("FAKENVML_LOST_AFTER");
     unsetenv("FAKENVML_LOST_GPU");
+    unsetenv("FAKENVML_SET_RC");
     unsetenv("WATTSON_NVML_LIB");
     th_library = FAKENVML_LIB;
     th_library_is_number = 0;
@@ -332,13 +335,83 @@ static void test_lost(void)
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
     T_CHECK(cok[0] == 1 && cok[1] == 0);
     w[0] = 200;
-    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_GONE);
     idx[0] = 0;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
     T_CHECK(dt_count(th_logbuf, "is lost (") == 1);
     T_STREQ(tn_fake_events(), "init_v2\nset gpu0 200000\n");
 close:
     plug_close(p);
+}
+
+/* A set NVML refuses says why (plugin.h's status codes), so the host can
+ * mark the GPU: NO_PERMISSION, GPU_IS_LOST, INVALID_ARGUMENT; anything
+ * else is a generic error.  In a batch, the first failure's reason. */
+static void test_write_status(void)
+{
+    static const struct {
+        const char *rc;
+        int want;
+        const char *says;
+    } cases[] = {
+        {"4", WATTSON_ERR_PERM, "Insufficient Permissions (needs root)"},
+        {"2", WATTSON_ERR_REJECTED, "Invalid Argument"},
+        {"15", WATTSON_ERR_GONE, "GPU is lost"},
+        {"999", WATTSON_ERR, "Unknown Error"},
+    };
+    double w[2] = {200, 210};
+    uint32_t idx[2] = {0, 1};
+    struct plug *p;
+
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tn_fake_reset();
+        setenv("FAKENVML_GPUS", "2", 1);
+        setenv("FAKENVML_SET_RC", cases[k].rc, 1);
+        p = tn_load_ok();
+        if (!p)
+            return;
+        th_loglen = 0;
+        th_logbuf[0] = '\0';
+        T_CHECK(p->desc->write(p->state, idx, w, 1) == cases[k].want);
+        T_CHECK(dt_has(th_logbuf, cases[k].says));
+        T_CHECK(dt_has(tn_fake_events(), "fail gpu0 200000\n"));
+        T_CHECK(dt_count(tn_fake_events(), "set ") == 0);
+        /* A lost GPU is not asked again: gone without an NVML call. */
+        if (cases[k].want == WATTSON_ERR_GONE) {
+            T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_GONE);
+            T_CHECK(dt_count(tn_fake_events(), "fail gpu0") == 1);
+        }
+        /* Both GPUs in one call: the first failure's reason. */
+        T_CHECK(p->desc->write(p->state, idx, w, 2) == cases[k].want);
+        plug_close(p);
+    }
+    tn_fake_reset();
+}
+
+/* drvutil's errno mapping, shared by the sysfs drivers' writes. */
+static void test_errno_status(void)
+{
+    T_CHECK(drv_errno_status(EACCES, 1) == WATTSON_ERR_PERM);
+    T_CHECK(drv_errno_status(EPERM, 0) == WATTSON_ERR_PERM);
+    T_CHECK(drv_errno_status(ENOENT, 1) == WATTSON_ERR_GONE);
+    T_CHECK(drv_errno_status(ENODEV, 1) == WATTSON_ERR_GONE);
+    T_CHECK(drv_errno_status(ENXIO, 0) == WATTSON_ERR_GONE);
+    T_CHECK(drv_errno_status(EINVAL, 1) == WATTSON_ERR_REJECTED);
+    T_CHECK(drv_errno_status(ERANGE, 1) == WATTSON_ERR_REJECTED);
+    T_CHECK(drv_errno_status(EOPNOTSUPP, 1) == WATTSON_ERR_REJECTED);
+    /* Reading, EINVAL is no refused value: a plain error. */
+    T_CHECK(drv_errno_status(EINVAL, 0) == WATTSON_ERR);
+    T_CHECK(drv_errno_status(EIO, 1) == WATTSON_ERR);
+    T_CHECK(drv_errno_status(EISDIR, 1) == WATTSON_ERR);
+    T_CHECK(drv_errno_status(0, 1) == WATTSON_ERR);
+    /* Old codes keep their values; the new ones are distinct. */
+    T_CHECK(WATTSON_ERR == -1 && WATTSON_ERR_CONFIG == -2 &&
+            WATTSON_ERR_UNSUPPORTED == -3);
+    T_CHECK(WATTSON_ERR_PERM < -3 && WATTSON_ERR_GONE < -3 &&
+            WATTSON_ERR_REJECTED < -3);
+    T_CHECK(WATTSON_ERR_PERM != WATTSON_ERR_GONE &&
+            WATTSON_ERR_GONE != WATTSON_ERR_REJECTED &&
+            WATTSON_ERR_PERM != WATTSON_ERR_REJECTED);
 }
 
 static void test_no_v2(void)
@@ -490,6 +563,8 @@ int main(void)
     test_inventory();
     test_not_supported();
     test_lost();
+    test_write_status();
+    test_errno_status();
     test_no_v2();
     test_unsupported();
     unlink(tn_fakelog);
