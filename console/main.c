@@ -8,6 +8,8 @@
  *   wattson bench [NAME]         simulation and console benchmarks
  *   wattson bench forecast TRACE.csv   forecaster accuracy and cost
  *   wattson bench broker         the broker against baseline governors
+ *   wattson restore [--run-dir DIR] [--plugin-dir DIR] [--dry-run]
+ *                                put back what a killed run left changed
  *   wattson --help | --version
  *
  * Exit codes are those of enum run_exit (run.h), documented in the README.
@@ -61,6 +63,16 @@ static const char usage_text[] =
     "             scenario (default: each lab's); --with: a row per Lua\n"
     "             policy file too, named by its base name (up to 8; a\n"
     "             missing file or one that fails to load: exit 3)\n"
+    "  restore [--run-dir DIR] [--plugin-dir DIR] [--dry-run]\n"
+    "             put back the controls a run killed before it could\n"
+    "             restore them had saved (RUNDIR/saved-controls): takes the\n"
+    "             writer lock, loads the run's lab and drivers, writes each\n"
+    "             saved value back in reverse order, reports each failure\n"
+    "             and removes the journal when all went back; no policy,\n"
+    "             no tick.  \"nothing to restore\" (exit 0) without a\n"
+    "             journal; exit 4 if a control could not be restored, 3\n"
+    "             for a malformed journal.  --dry-run: only say what it\n"
+    "             would write\n"
     "With no command: the interactive console when stdout is a terminal\n"
     "(press ? in it for the keys), otherwise a headless run.\n"
     "\n"
@@ -89,7 +101,16 @@ static const char usage_text[] =
     "summary\n"
     "  --csv FILE.csv     CSV trace, one row per tick\n"
     "  --realtime         pace ticks by the wall clock even when simulated\n"
-    "  --allow-writes     write controls of real (non-simulated) drivers\n"
+    "  --allow-writes     write controls of real (non-simulated) drivers;\n"
+    "                     before the first write every writable control is\n"
+    "                     saved to RUNDIR/saved-controls (if that cannot be\n"
+    "                     written, nothing is written: the run goes on\n"
+    "                     read-only); a run refuses to start (exit 4) while\n"
+    "                     a killed run's journal waits for wattson restore\n"
+    "  --run-dir DIR      run directory of the saved-controls journal\n"
+    "                     (default: $WATTSON_RUN_DIR, else /run/wattson\n"
+    "                     when it can be created and written, else\n"
+    "                     /tmp/wattson-UID)\n"
     "  --plugin-dir DIR   search DIR for plugins first (repeatable)\n"
     "  --progress         progress line on stderr (default on a terminal)\n"
     "  -q, --quiet        only errors on stderr\n"
@@ -106,11 +127,13 @@ static const char usage_text[] =
     "NVML\n"
     "library the nvml driver loads, default libnvidia-ml.so.1);\n"
     "WATTSON_LOCK_FILE (the writer lock, default "
-    "/run/lock/wattson.lock).\n"
+    "/run/lock/wattson.lock);\n"
+    "WATTSON_RUN_DIR (the run directory, see --run-dir).\n"
     "Exit status: 0 ok, 1 runtime failure, 2 bad arguments, 3 bad lab "
     "file,\n"
-    "4 plugin failure, 5 a declared limit broken, 6 output not writable,\n"
-    "130 stopped by SIGINT/SIGTERM (controls restored, outputs "
+    "4 plugin failure, controls not restored or a killed run's journal\n"
+    "waiting for wattson restore, 5 a declared limit broken, 6 output not\n"
+    "writable, 130 stopped by SIGINT/SIGTERM (controls restored, outputs\n"
     "complete).\n";
 
 enum {
@@ -134,6 +157,8 @@ enum {
     OPT_POLICY_MEM,
     OPT_SCENARIO,
     OPT_WITH,
+    OPT_RUN_DIR,
+    OPT_DRY_RUN,
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +182,8 @@ static const struct option long_opts[] = {
     {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"with", required_argument, NULL, OPT_WITH},
+    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -277,6 +304,9 @@ int main(int argc, char **argv)
     const char *with[BBENCH_MAX_WITH];
     size_t n_with = 0;
     char err[256];
+    int dry_run = 0;
+    /* The first option restore does not take, for its usage error. */
+    const char *not_restore = NULL;
 
     o.plugin_dirs = plugin_dirs;
     if (argc > 1 && argv[1][0] != '-') {
@@ -284,7 +314,8 @@ int main(int argc, char **argv)
         argv++;
         argc--;
         if (strcmp(cmd, "run") != 0 && strcmp(cmd, "plugins") != 0 &&
-            strcmp(cmd, "bench") != 0 && strcmp(cmd, "help") != 0)
+            strcmp(cmd, "bench") != 0 && strcmp(cmd, "restore") != 0 &&
+            strcmp(cmd, "help") != 0)
             return usage_error("unknown command '%s'", cmd);
         if (strcmp(cmd, "help") == 0) {
             fputs(usage_text, stdout);
@@ -294,7 +325,13 @@ int main(int argc, char **argv)
 
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
+    int li = -1;
+    while ((c = getopt_long(argc, argv, ":qv", long_opts, &li)) != -1) {
+        if (!not_restore && c >= OPT_HEADLESS && c != OPT_RUN_DIR &&
+            c != OPT_PLUGIN_DIR && c != OPT_DRY_RUN && c != OPT_HELP &&
+            c != OPT_VERSION && li >= 0)
+            not_restore = long_opts[li].name;
+        li = -1;
         switch (c) {
         case OPT_HEADLESS:
             headless = 1;
@@ -386,6 +423,14 @@ int main(int argc, char **argv)
         case OPT_ALLOW_WRITES:
             o.allow_writes = 1;
             break;
+        case OPT_RUN_DIR:
+            if (!*optarg)
+                return usage_error("%s", "--run-dir: empty directory name");
+            o.run_dir = optarg;
+            break;
+        case OPT_DRY_RUN:
+            dry_run = 1;
+            break;
         case OPT_PLUGIN_DIR:
             if (o.n_plugin_dirs >= MAX_PLUGIN_DIRS)
                 return usage_error("%s", "too many --plugin-dir options");
@@ -417,6 +462,18 @@ int main(int argc, char **argv)
     log_set_level(verbosity);
     install_fatal_handlers();
 
+    int restore = cmd && strcmp(cmd, "restore") == 0;
+    if (dry_run && !restore)
+        return usage_error("%s", "--dry-run goes with restore only");
+    if (restore) {
+        if (not_restore)
+            return usage_error("restore takes only --run-dir, --plugin-dir "
+                               "and --dry-run, not --%s",
+                               not_restore);
+        if (optind < argc)
+            return usage_error("unexpected argument '%s'", argv[optind]);
+        return run_restore(&o, dry_run, stdout);
+    }
     int broker_bench = cmd && strcmp(cmd, "bench") == 0 && optind < argc &&
                        strcmp(argv[optind], "broker") == 0;
     if (scenario && !broker_bench)

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,22 @@ int safety_lock(char *err, size_t errlen)
         close(fd);
         return -1;
     }
+    /* The lock is ours (flock semantics: the kernel dropped any previous
+     * holder's when it died).  A pid still in the file means that holder
+     * died without safety_unlock, which empties it: say so, since its
+     * hardware may not have been put back. */
+    char old[32] = "";
+    ssize_t got = pread(fd, old, sizeof old - 1, 0);
+    old[got > 0 ? got : 0] = '\0';
+    old[strcspn(old, "\n")] = '\0';
+    char *end;
+    long prev = strtol(old, &end, 10);
+    if (*old && *end == '\0' && prev > 0 && prev != (long)getpid() &&
+        kill((pid_t)prev, 0) != 0 && errno == ESRCH)
+        log_msg(LOG_WARN,
+                "%s: stale lock from pid %ld (not running); "
+                "taking it over",
+                path, prev);
     /* Record our pid for the message the next writer will see. */
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
@@ -63,8 +80,13 @@ int safety_lock(char *err, size_t errlen)
 
 void safety_unlock(int fd)
 {
-    if (fd >= 0)
-        close(fd);
+    if (fd < 0)
+        return;
+    /* Empty the file while still holding the lock: a pid left in it then
+     * always means a writer that died (see the stale lock notice). */
+    if (ftruncate(fd, 0) != 0)
+        log_msg(LOG_DEBUG, "could not clear the writer lock file");
+    close(fd);
 }
 
 int safety_warn_daemons(const char *proc_root)

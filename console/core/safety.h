@@ -16,8 +16,15 @@
 #include <stddef.h>
 
 /* Returns a file descriptor holding the lock, or -1 with a message naming
- * the lock file and, when known, the holder's pid. */
+ * the lock file and, when known, the holder's pid.  The holder's pid is
+ * written into the file; when the file still holds the pid of a process
+ * that is no longer running (a writer that died without unlocking), the
+ * lock is taken all the same - flock already let go of it - with a
+ * warning "LOCKFILE: stale lock from pid N (not running); taking it
+ * over". */
 int safety_lock(char *err, size_t errlen);
+/* Empties the lock file (so a pid in it means a dead writer) and
+ * releases the lock.  -1 is ignored. */
 void safety_unlock(int fd);
 /* Logs one warning per competing daemon found in /proc (or `proc_root`,
  * for tests).  Returns how many were found. */

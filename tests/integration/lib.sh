@@ -2,6 +2,11 @@
 W=${1:?usage: $0 path/to/wattson}
 T=$(mktemp -d /tmp/wattson-it.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# Every script gets its own writer lock and run directory (the saved-
+# controls journal), so scripts running in parallel never see each
+# other's, and nothing is left in /run on the test machine.
+export WATTSON_LOCK_FILE="$T/wattson.lock"
+export WATTSON_RUN_DIR="$T/run"
 fails=0
 checks=0
 ok() { checks=$((checks + 1)); }

@@ -1,0 +1,202 @@
+# The saved-controls journal and `wattson restore`, on the filectl test
+# plugin (controls kept in files like sysfs): a run killed with SIGKILL
+# leaves its journal, the next writer refuses to start until `wattson
+# restore` has put the files back exactly; SIGTERM and a fatal signal
+# remove the journal after restoring in-process; a stale writer lock is
+# taken over with a notice; a malformed journal is refused naming the
+# file and line, writing nothing; an unusable run directory blocks every
+# write; simulated-only runs write no journal.
+. "$TESTS/lib.sh"
+P="$WATTSON_TEST_PLUGIN_DIR"
+export WATTSON_LOCK_FILE="$T/wattson.lock"
+export WATTSON_RUN_DIR="$T/run"
+J="$T/run/saved-controls"
+
+setup() {
+    rm -rf "$T/hw" "$T/run"
+    mkdir -p "$T/hw/fc0"
+    echo 0.05 >"$T/hw/fc0/util" # nearly idle: the policy lowers freq
+    echo 3500000000 >"$T/hw/fc0/freq"
+    echo 42 >"$T/hw/fc0/power_cap"
+    cat >"$T/lab.lua" <<LAB
+return { tick = "20ms", duration = "1h", budget_w = 30,
+  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
+LAB
+}
+
+# Starts a writer in the background (pid in $pid) and waits (up to 20 s)
+# until it has changed the hardware.
+start_writer() {
+    "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" "$@" \
+        >"$T/w.sum" 2>"$T/w.err" &
+    pid=$!
+    i=0
+    while [ $i -lt 200 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# (a) SIGKILL: nothing in the process can restore; the journal can.
+setup
+start_writer
+check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "kill: wattson wrote a new freq"
+check '[ -f "$J" ]' "kill: journal $J written before the first write"
+check 'head -n 1 "$J" | grep -qx "wattson-journal 1"' "kill: versioned first line: $(head -n 1 "$J")"
+check 'grep -qx "pid $pid" "$J"' "kill: journal names the owner pid $pid: $(cat "$J")"
+check 'grep -qx "lab $T/lab.lua" "$J"' "kill: journal names the absolute lab path"
+check 'grep -qx "plugin-dir .*/tests/plugins" "$J"' "kill: journal names the plugin dir"
+check 'grep -qx "control filectl fc0 freq 3500000000" "$J"' "kill: original freq saved"
+check 'grep -qx "control filectl fc0 power_cap 42" "$J"' "kill: original power_cap saved"
+check 'tail -n 1 "$J" | grep -qx end' "kill: journal complete"
+check '[ "$(stat -c %a "$J")" = 600 ]' "kill: journal mode 600 (is $(stat -c %a "$J"))"
+kill -KILL $pid
+wait $pid 2>/dev/null
+changed=$(cat "$T/hw/fc0/freq")
+check '[ "$changed" != 3500000000 ]' "kill: hardware still changed after SIGKILL"
+check '[ -f "$J" ]' "kill: journal left behind"
+# The next writer refuses to start and writes nothing.
+cp "$T/hw/writes.log" "$T/writes.before"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 1s \
+    >"$T/second.out" 2>"$T/second.err"
+rc=$?
+check '[ $rc -eq 4 ]' "refused run exits 4 (got $rc)"
+check 'grep -qF "$J: a wattson run (pid $pid) was killed before it could restore its controls; run \`wattson restore\` first" "$T/second.err"' \
+    "refusal names the journal and the pid: $(cat "$T/second.err")"
+check 'cmp -s "$T/hw/writes.log" "$T/writes.before"' "refused run wrote nothing"
+check '[ ! -s "$T/second.out" ]' "refused run prints no summary"
+# A dry run says what it would do and changes nothing.
+"$W" restore --dry-run >"$T/dry.out" 2>"$T/dry.err"
+rc=$?
+check '[ $rc -eq 0 ]' "restore --dry-run exits 0 (got $rc: $(cat "$T/dry.err"))"
+check 'grep -q "would write fc0.freq = 3500000000" "$T/dry.out"' "dry run lists freq: $(cat "$T/dry.out")"
+check '[ "$(cat "$T/hw/fc0/freq")" = "$changed" ] && [ -f "$J" ]' "dry run writes nothing, keeps the journal"
+# wattson restore puts both back exactly, last saved first, one per write.
+"$W" restore >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check '[ $rc -eq 0 ]' "restore exits 0 (got $rc: $(cat "$T/r.err"))"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "restore: freq back (is $(cat "$T/hw/fc0/freq"))"
+check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "restore: power_cap back (is $(cat "$T/hw/fc0/power_cap"))"
+check '[ "$(tail -n 2 "$T/hw/writes.log" | tr "\n" " ")" = "power_cap 42 freq 3500000000 " ]' \
+    "restore: reverse order: $(tail -n 2 "$T/hw/writes.log" | tr '\n' ' ')"
+check 'grep -qx "restored 2 controls from $J" "$T/r.out"' "restore summary line: $(cat "$T/r.out")"
+check '[ ! -e "$J" ]' "restore removed the journal"
+check '! grep -q VIOLATION "$T/hw/writes.log"' "no out-of-range write"
+"$W" restore >"$T/r2.out" 2>"$T/r2.err"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "nothing to restore" "$T/r2.out"' \
+    "second restore: nothing to restore, exit 0 (got $rc: $(cat "$T/r2.out" "$T/r2.err"))"
+# And writing is possible again.
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/again.err"
+check '[ $? -eq 0 ]' "after restore a writer starts again: $(cat "$T/again.err")"
+check '[ ! -e "$J" ]' "a clean run leaves no journal"
+
+# (b) SIGTERM: restored in-process, journal removed.  A fatal signal too.
+for sig in TERM SEGV; do
+    setup
+    start_writer
+    check '[ -f "$J" ]' "$sig: journal written"
+    kill -$sig $pid
+    wait $pid
+    rc=$?
+    check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "$sig: freq restored"
+    check '[ ! -e "$J" ]' "$sig: journal removed after the restore (rc $rc: $(cat "$T/w.err"))"
+done
+check '[ $rc -eq 139 ]' "SEGV: died by the signal (status $rc)"
+
+# (c) A stale writer lock (a pid that no longer runs) is taken over with a
+# notice; a lock released normally is empty and gives no notice.
+setup
+sleep 0 &
+dead=$!
+wait $dead
+echo $dead >"$WATTSON_LOCK_FILE"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/stale.err"
+rc=$?
+check '[ $rc -eq 0 ]' "stale lock: run exits 0 (got $rc: $(cat "$T/stale.err"))"
+check 'grep -qF "$WATTSON_LOCK_FILE: stale lock from pid $dead (not running); taking it over" "$T/stale.err"' \
+    "stale lock notice: $(cat "$T/stale.err")"
+check '[ ! -s "$WATTSON_LOCK_FILE" ]' "lock file emptied at exit"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/nostale.err"
+check '! grep -q "stale lock" "$T/nostale.err"' "no notice after a clean exit: $(cat "$T/nostale.err")"
+
+# (d) A malformed journal: wattson restore names FILE:LINE, writes nothing,
+# keeps it; a writer refuses to start on it too.
+setup
+mkdir -p "$T/run"
+sleep 0 &
+dead=$!
+wait $dead
+printf 'wattson-journal 1\npid %s\nstart 1700000000\nlab %s\ncontrol filectl fc0 power_cap 42\ncontrol filectl fc0 freq 3.5e9x\nend\n' \
+    "$dead" "$T/lab.lua" >"$J"
+echo 30 >"$T/hw/fc0/power_cap"
+"$W" restore >"$T/bad.out" 2>"$T/bad.err"
+rc=$?
+check '[ $rc -eq 3 ]' "malformed journal: exit 3 (got $rc)"
+check 'grep -q "$J:6: " "$T/bad.err"' "malformed journal: FILE:LINE named: $(cat "$T/bad.err")"
+check '[ "$(wc -l <"$T/bad.err")" -eq 1 ]' "malformed journal: one line"
+check '[ ! -e "$T/hw/writes.log" ] && [ "$(cat "$T/hw/fc0/power_cap")" = 30 ]' "malformed journal: nothing written"
+check '[ -f "$J" ]' "malformed journal kept"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/badrun.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -q "$J:6: " "$T/badrun.err"' "writer refuses a malformed journal (rc $rc: $(cat "$T/badrun.err"))"
+# A control that no longer exists is reported and counted; the others go
+# back; the journal is kept.  (This journal names no plugin-dir: restore's
+# --plugin-dir finds the driver.)  The owner pid runs, but it is not a wattson
+# (a pid reused after the crash): the journal is still a dead run's.
+sleep 30 &
+other=$!
+printf 'wattson-journal 1\npid %s\nstart 1700000000\nlab %s\ncontrol filectl fc0 freq 3500000000\ncontrol filectl fc0 volts 1.25\ncontrol filectl fc0 power_cap 42\nend\n' \
+    "$other" "$T/lab.lua" >"$J"
+echo 1000000000 >"$T/hw/fc0/freq"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/reused.err"
+check '[ $? -eq 4 ] && grep -q "pid $other) was killed" "$T/reused.err"' "a reused pid is not the owner: $(cat "$T/reused.err")"
+"$W" restore --plugin-dir "$P" >"$T/part.out" 2>"$T/part.err"
+rc=$?
+check '[ $rc -eq 4 ]' "partial restore: exit 4 (got $rc)"
+check 'grep -q "restore: fc0.volts: could not write 1.25 (" "$T/part.err"' "missing control reported: $(cat "$T/part.err")"
+check 'grep -q "restored 2 of 3 controls from $J" "$T/part.out"' "partial summary: $(cat "$T/part.out")"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "the other controls restored"
+check '[ -f "$J" ]' "journal kept after a failed restore"
+kill $other 2>/dev/null
+wait $other 2>/dev/null
+# A journal of a run that is still alive is not restored from under it.
+rm -f "$J"
+setup
+start_writer
+"$W" restore --run-dir "$T/run" >"$T/live.out" 2>"$T/live.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "another wattson (pid $pid)" "$T/live.err"' \
+    "restore during a run: refused by the lock (rc $rc: $(cat "$T/live.err"))"
+kill -TERM $pid
+wait $pid
+
+# (e) An unusable run directory blocks every write: the hardware stays as
+# it was, stderr names the path, the summary counts it.
+setup
+echo "not a directory" >"$T/afile"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 1s \
+    --run-dir "$T/afile" >"$T/e.sum" 2>"$T/e.err"
+rc=$?
+check '[ $rc -eq 0 ]' "unusable run dir: the run goes on read-only (rc $rc: $(cat "$T/e.err"))"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "unusable run dir: hardware unchanged"
+check '[ ! -s "$T/hw/writes.log" ]' "unusable run dir: no write at all"
+check 'grep -q "$T/afile/saved-controls: .*Not a directory" "$T/e.err"' "unusable run dir named with the reason: $(cat "$T/e.err")"
+check '[ "$(wc -l <"$T/e.err")" -eq 1 ]' "one error line: $(cat "$T/e.err")"
+check '[ "$(json "[\"journal_errors\"]" <"$T/e.sum")" = 1 ]' "summary journal_errors = 1: $(cat "$T/e.sum")"
+
+# (f) Simulated drivers only: no journal (and no run directory made).
+rm -rf "$T/simrun"
+WATTSON_RUN_DIR="$T/simrun" "$W" run --allow-writes --duration 2s >"$T/sim.sum" 2>"$T/sim.err"
+check '[ $? -eq 0 ]' "simulated run: $(cat "$T/sim.err")"
+check '[ ! -e "$T/simrun" ]' "simulated run writes no journal"
+check '[ "$(json "[\"journal_errors\"]" <"$T/sim.sum")" = 0 ]' "simulated run: journal_errors 0"
+
+# Usage: restore takes only its own options.
+expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
+expect_fail 2 "dry-run goes with restore only" -- run --dry-run
+finish
