@@ -110,25 +110,29 @@ struct wf {
     int *k;
 };
 
+/* A heap entry carries its key, so sifting reads one array, not two. */
+struct wf_ent {
+    double key;
+    uint32_t i;
+};
+
 /* The scratch broker_waterfill works in. */
 struct wf_scratch {
-    uint32_t *heap;
-    double *key; /* per unit: the heap's key */
-    int *save;   /* choices before a repair attempt */
+    struct wf_ent *heap;
+    int *save; /* choices before a repair attempt */
     uint8_t *tried;
 };
 
 size_t broker_waterfill_scratch(size_t n)
 {
-    return n * (sizeof(uint32_t) + sizeof(double) + sizeof(int) + 1) + 16;
+    return n * (sizeof(struct wf_ent) + sizeof(int) + 1) + 16;
 }
 
 static struct wf_scratch wf_carve(void *mem, size_t n)
 {
-    /* doubles first, so every array is aligned */
+    /* entries first, so every array is aligned */
     struct wf_scratch s;
-    s.key = mem;
-    s.heap = (uint32_t *)(s.key + n);
+    s.heap = mem;
     s.save = (int *)(s.heap + n);
     s.tried = (uint8_t *)(s.save + n);
     return s;
@@ -175,24 +179,40 @@ static double wf_min_rate(const struct wf *w, size_t n)
     return r;
 }
 
-/* Sift down in a heap of unit indices: the largest key on top when
- * sign = 1, the smallest when sign = -1. */
-static void wf_down(uint32_t *h, size_t n, size_t at, const double *key,
-                    double sign)
+/* Sift down: the largest key on top (wf_down_max) or the smallest
+ * (wf_down_min).  The moving entry is held aside and written once. */
+static void wf_down_max(struct wf_ent *h, size_t n, size_t at)
 {
+    struct wf_ent e = h[at];
     for (;;) {
-        size_t l = 2 * at + 1, r = l + 1, top = at;
-        if (l < n && sign * key[h[l]] > sign * key[h[top]])
-            top = l;
-        if (r < n && sign * key[h[r]] > sign * key[h[top]])
-            top = r;
-        if (top == at)
-            return;
-        uint32_t t = h[at];
-        h[at] = h[top];
-        h[top] = t;
-        at = top;
+        size_t c = 2 * at + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1].key > h[c].key)
+            c++;
+        if (!(h[c].key > e.key))
+            break;
+        h[at] = h[c];
+        at = c;
     }
+    h[at] = e;
+}
+
+static void wf_down_min(struct wf_ent *h, size_t n, size_t at)
+{
+    struct wf_ent e = h[at];
+    for (;;) {
+        size_t c = 2 * at + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1].key < h[c].key)
+            c++;
+        if (!(h[c].key < e.key))
+            break;
+        h[at] = h[c];
+        at = c;
+    }
+    h[at] = e;
 }
 
 /* Greedy strands a step too big for what is left (the knapsack's gap):
@@ -209,24 +229,23 @@ static double wf_swap_in(struct wf *w, struct wf_scratch *s, size_t n,
     size_t hn = 0;
     memcpy(s->save, w->k, n * sizeof *w->k);
     for (size_t j = 0; j < n; j++)
-        if (j != i && w->k[j] > 0) {
-            s->key[j] = wf_loss(w, (uint32_t)j);
-            s->heap[hn++] = (uint32_t)j;
-        }
+        if (j != i && w->k[j] > 0)
+            s->heap[hn++] = (struct wf_ent){wf_loss(w, (uint32_t)j),
+                                            (uint32_t)j};
     for (size_t j = hn / 2; j-- > 0;)
-        wf_down(s->heap, hn, j, s->key, -1);
+        wf_down_min(s->heap, hn, j);
     double freed = 0, lost = 0;
     while (left + freed < dp && hn > 0 && lost < dv) {
-        uint32_t j = s->heap[0];
+        uint32_t j = s->heap[0].i;
         int k = w->k[j];
         freed += w->p[j][k] - w->p[j][k - 1];
         lost += w->v[j][k] - w->v[j][k - 1];
         w->k[j] = k - 1;
         if (w->k[j] > 0)
-            s->key[j] = wf_loss(w, j);
+            s->heap[0].key = wf_loss(w, j);
         else
             s->heap[0] = s->heap[--hn];
-        wf_down(s->heap, hn, 0, s->key, -1);
+        wf_down_min(s->heap, hn, 0);
     }
     if (left + freed >= dp && lost < dv - 1e-12 * fabs(dv)) {
         w->k[i] = ki + 1;
@@ -261,18 +280,18 @@ double broker_waterfill(const double *const *value, const double *const *power,
     for (size_t i = 0; i < n; i++) {
         choice[i] = 0;
         used += power[i][0];
-        s.key[i] = wf_gain(&w, (uint32_t)i);
-        if (s.key[i] >= 0)
-            s.heap[hn++] = (uint32_t)i;
+        double g = wf_gain(&w, (uint32_t)i);
+        if (g >= 0)
+            s.heap[hn++] = (struct wf_ent){g, (uint32_t)i};
     }
     for (size_t i = hn / 2; i-- > 0;)
-        wf_down(s.heap, hn, i, s.key, 1);
+        wf_down_max(s.heap, hn, i);
     double left = budget - used;
     while (hn > 0) {
-        uint32_t i = s.heap[0];
+        uint32_t i = s.heap[0].i;
         int k = choice[i];
-        double dp = s.key[i] < 0 ? 0 : power[i][k + 1] - power[i][k];
-        if (s.key[i] < 0 || dp > left) {
+        double dp = s.heap[0].key < 0 ? 0 : power[i][k + 1] - power[i][k];
+        if (s.heap[0].key < 0 || dp > left) {
             /* Nothing more worth taking here, or the step does not fit:
              * the budget only shrinks, so it never will. */
             s.heap[0] = s.heap[--hn];
@@ -280,9 +299,9 @@ double broker_waterfill(const double *const *value, const double *const *power,
             choice[i] = k + 1;
             left -= dp;
             used += dp;
-            s.key[i] = wf_gain(&w, i);
+            s.heap[0].key = wf_gain(&w, i);
         }
-        wf_down(s.heap, hn, 0, s.key, 1);
+        wf_down_max(s.heap, hn, 0);
     }
     if (left < 0)
         return used; /* the minimums alone exceed the budget */
