@@ -528,6 +528,8 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
      * and shrink the worth of every step it is offered, and it would
      * starve for good. */
     double ref = fmax(u->demand, 0.01 * top);
+    /* One division per PU, not per state. */
+    double scale = ref > 0 ? prio / ref : 0;
     for (uint32_t k = 0; k < u->nps; k++) {
         double cap = u->opc * m->ps_freq[u->ps0 + k];
         /* Power at full load: the cap must let the state run whatever
@@ -537,7 +539,7 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
         /* Worth: the share of its demand served (past 1 while it works
          * off a backlog), times priority; past the need a faster clock
          * gains nothing. */
-        u->value[k] = ref > 0 ? prio * fmin(u->need, cap) / ref : 0;
+        u->value[k] = fmin(u->need, cap) * scale;
     }
 }
 
@@ -576,10 +578,13 @@ static void broker_predict(struct broker *b, struct model *m)
         else if (!(u->opc > 0))
             u->opc = 1.0; /* demand is then in busy cycles per second */
 
+        /* The state the PU is in (the top one when its clock is
+         * unknown). */
+        int cur = f > 0 ? broker_state_at(m, u, f) : (int)u->nps - 1;
         /* Calibrate the table against what the PU drew at its state. */
         if (f > 0 && util >= 0 && model_sig(m, d, SIG_POWER, &power) &&
             power > 0) {
-            uint32_t k = u->ps0 + (uint32_t)broker_state_at(m, u, f);
+            uint32_t k = u->ps0 + (uint32_t)cur;
             double model_w =
                 m->ps_idle[k] + (m->ps_busy[k] - m->ps_idle[k]) * fmin(1, util);
             if (model_w > 0) {
@@ -633,7 +638,6 @@ static void broker_predict(struct broker *b, struct model *m)
 
         /* Thermal headroom: no raising near the limit, one step down at
          * it (the part would throttle anyway, and less smoothly). */
-        int cur = f > 0 ? broker_state_at(m, u, f) : (int)u->nps - 1;
         u->kmax = (int)u->nps - 1;
         if (model_sig(m, d, SIG_TEMP, &temp) &&
             model_sig(m, d, SIG_TEMP_LIMIT, &limit)) {
