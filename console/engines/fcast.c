@@ -533,6 +533,20 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     s->nh = 1;
     while (s->nh < FCAST_ENS_NH && ens_h[s->nh] <= p->ens_hmax)
         s->nh++;
+    s->ipow = p->ens_power >= 1 && p->ens_power <= 64 &&
+                      p->ens_power == (double)(unsigned)p->ens_power
+                  ? (unsigned)p->ens_power
+                  : 0;
+    /* The loops over members visit only these; a skipped member's slots
+     * in the delay lines hold NaN for good. */
+    s->nact = 0;
+    for (unsigned i = 0; i < FCAST_ENS_M; i++)
+        if (!(s->skip & (1u << i)))
+            s->act[s->nact++] = (unsigned char)i;
+    for (unsigned k = 0; k < FCAST_ENS_SLOTS; k++)
+        for (unsigned i = 0; i < FCAST_ENS_M; i++)
+            if (s->skip & (1u << i))
+                s->dl[k][i] = NAN;
     return 0;
 }
 
@@ -548,7 +562,8 @@ static void ens_update(union fcast_state *u, double x)
             continue;
         const double *f = s->dl[ens_off[j] + t % ens_h[j]];
         int first = s->nerr[j] == 0, any = 0;
-        for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+        for (unsigned a = 0; a < s->nact; a++) {
+            unsigned i = s->act[a];
             if (!isfinite(f[i]))
                 continue;
             double e = fabs(x - f[i]);
@@ -578,13 +593,19 @@ static void ens_update(union fcast_state *u, double x)
         ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);
 }
 
-/* x^p for x in (0, 1]: by squaring when p is a small whole number (the
- * default 32 is five multiplications; libm's pow was a tenth of the
+/* x^p for x in (0, 1]: by squaring when p is a small whole number e
+ * (the default 32 is five multiplications; libm's pow was a tenth of the
  * broker's time), else pow. */
-static double ens_pow(double x, double p)
+static double ens_pow(double x, unsigned e, double p)
 {
-    if (p >= 1 && p <= 64 && p == (double)(unsigned)p) {
-        unsigned e = (unsigned)p;
+    if (e && !(e & (e - 1))) {
+        /* A power of two (the default): squarings alone, the same
+         * product the general loop forms. */
+        for (; e > 1; e >>= 1)
+            x *= x;
+        return x;
+    }
+    if (e) {
         double r = 1;
         while (e) {
             if (e & 1)
@@ -616,15 +637,17 @@ static double ens_predict(const union fcast_state *u, unsigned h)
         ens_members(s, h, fbuf);
     /* Weights relative to the best score, so a high power cannot
      * overflow: w_i = ((best + eps) / (s_i + eps))^power, in (0, 1]. */
-    for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+    for (unsigned a = 0; a < s->nact; a++) {
+        unsigned i = s->act[a];
         sc[i] = s->mae[j][i] * (i == 0 ? s->margin : 1) + ENS_EPS;
         if (isfinite(f[i]) && sc[i] < best)
             best = sc[i];
     }
-    for (unsigned i = 0; i < FCAST_ENS_M; i++) {
+    for (unsigned a = 0; a < s->nact; a++) {
+        unsigned i = s->act[a];
         if (!isfinite(f[i]))
             continue;
-        double w = s->nerr[j] ? ens_pow(best / sc[i], s->power) : 1;
+        double w = s->nerr[j] ? ens_pow(best / sc[i], s->ipow, s->power) : 1;
         if (!isfinite(w))
             continue;
         num += w * f[i];

@@ -139,8 +139,11 @@ struct fcast_ens {
     struct fcast_median med, med2;
     struct fcast_seas seas;
     double decay, power, margin;
+    unsigned ipow; /* power as a whole number 1..64, else 0 (use pow) */
     unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
     unsigned skip; /* FCAST_ENS_SKIP_* */
+    unsigned nact;                  /* members not skipped ... */
+    unsigned char act[FCAST_ENS_M]; /* ... in member order */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
