@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/json.h"
 #include "core/lab.h"
 #include "core/model.h"
 
@@ -93,22 +94,6 @@ int summary_check_limits(struct summary *s, const struct lab_limit *lim,
     return 0;
 }
 
-/* A JSON string: device names are the user's text. */
-static void put_json_string(FILE *f, const char *str)
-{
-    fputc('"', f);
-    for (; str && *str; str++) {
-        unsigned char c = (unsigned char)*str;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* "device_faults":{"DEV":"what",...}, devices in model order. */
 static void put_device_faults(const struct summary *s, FILE *f)
 {
@@ -123,9 +108,9 @@ static void put_device_faults(const struct summary *s, FILE *f)
         if (!first)
             fputc(',', f);
         first = 0;
-        put_json_string(f, m->devices[d].name);
+        json_put_string(f, m->devices[d].name);
         fputc(':', f);
-        put_json_string(f, what);
+        json_put_string(f, what);
     }
     fputs("},", f);
 }

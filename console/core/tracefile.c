@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/lab.h"
 #include "core/model.h"
 #include "core/summary.h"
@@ -38,22 +39,6 @@ int tracefile_open(struct tracefile *t, const char *path, int csv, char *err,
     return 0;
 }
 
-/* JSON string body: lab names and device names are the user's text. */
-static void put_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void put_num(FILE *f, double v, int valid)
 {
     if (valid && v == v)
@@ -79,22 +64,22 @@ void tracefile_header(struct tracefile *t, const struct model *m,
         return;
     }
     fputs("{\"type\":\"header\",\"lab\":", f);
-    put_json_string(f, lab->name);
+    json_put_string(f, lab->name);
     fprintf(f,
             ",\"seed\":%llu,\"tick_s\":%.9g,\"duration_s\":%.9g,"
             "\"budget_w\":%.9g,\"policy\":",
             (unsigned long long)lab->seed, lab->tick_s, lab->duration_s,
             lab->budget_w);
-    put_json_string(f, policy);
+    json_put_string(f, policy);
     fputs(",\"devices\":[", f);
     for (size_t d = 0; d < m->n_devices; d++) {
         const struct model_device *dev = &m->devices[d];
         fputs(d ? ",{\"name\":" : "{\"name\":", f);
-        put_json_string(f, dev->name);
+        json_put_string(f, dev->name);
         fputs(",\"kind\":", f);
-        put_json_string(f, dev->kind);
+        json_put_string(f, dev->kind);
         fputs(",\"driver\":", f);
-        put_json_string(f, m->plugins[dev->plugin].name);
+        json_put_string(f, m->plugins[dev->plugin].name);
         fputs(",\"signals\":{", f);
         int first = 1;
         for (size_t i = 0; i < m->n_signals; i++) {
@@ -102,9 +87,9 @@ void tracefile_header(struct tracefile *t, const struct model *m,
                 continue;
             fputs(first ? "" : ",", f);
             first = 0;
-            put_json_string(f, m->signals[i].name);
+            json_put_string(f, m->signals[i].name);
             fputs(":", f);
-            put_json_string(f, m->signals[i].unit);
+            json_put_string(f, m->signals[i].unit);
         }
         fputs("},\"controls\":{", f);
         first = 1;
@@ -114,9 +99,9 @@ void tracefile_header(struct tracefile *t, const struct model *m,
                 continue;
             fputs(first ? "" : ",", f);
             first = 0;
-            put_json_string(f, mc->name);
+            json_put_string(f, mc->name);
             fprintf(f, ":{\"unit\":");
-            put_json_string(f, mc->unit);
+            json_put_string(f, mc->unit);
             fprintf(f, ",\"min\":%.9g,\"max\":%.9g}", mc->min, mc->max);
         }
         fputs("}}", f);
@@ -187,7 +172,7 @@ void tracefile_reload(struct tracefile *t, const struct model *m, int ok,
             (unsigned long long)m->tick, m->t, ok ? "true" : "false");
     if (error) {
         fputs(",\"error\":", t->f);
-        put_json_string(t->f, error);
+        json_put_string(t->f, error);
     }
     fputs("}\n", t->f);
 }

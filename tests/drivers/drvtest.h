@@ -110,19 +110,30 @@ static inline int th_cfg_bool(void *ctx, const char *path, int *out)
     return 0;
 }
 
-static inline size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
+/* Tables: a key "a.b" in the list makes "b" a key of the table "a" (give
+ * "a" the type WATTSON_CFG_TABLE too), in the order of the entries. */
 static inline const char *th_cfg_key(void *ctx, const char *path, size_t i)
 {
+    size_t pl = strlen(path);
+
     (void)ctx;
-    (void)path;
-    (void)i;
+    for (size_t k = 0; k < th_ncfg; k++) {
+        const char *key = th_cfgs[k].key;
+
+        if (strncmp(key, path, pl) == 0 && key[pl] == '.' &&
+            !strchr(key + pl + 1, '.') && i-- == 0)
+            return key + pl + 1;
+    }
     return NULL;
+}
+
+static inline size_t th_cfg_len(void *ctx, const char *path)
+{
+    size_t n = 0;
+
+    while (th_cfg_key(ctx, path, n))
+        n++;
+    return n;
 }
 
 static inline uint64_t th_now_ns(void *ctx)

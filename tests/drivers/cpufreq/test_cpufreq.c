@@ -91,33 +91,6 @@ static void tc_rm(const char *root, const char *rel)
         fprintf(stderr, "cannot remove %s: %s\n", path, strerror(errno));
 }
 
-/* drvtest.h's fake host has no tables: here a key "a.b" in the
- * configuration makes "b" a key of the table "a" (give "a" the type
- * WATTSON_CFG_TABLE too), in the order of the entries. */
-static const char *tc_cfg_key(void *ctx, const char *path, size_t i)
-{
-    size_t pl = strlen(path);
-
-    (void)ctx;
-    for (size_t k = 0; k < th_ncfg; k++) {
-        const char *key = th_cfgs[k].key;
-
-        if (strncmp(key, path, pl) == 0 && key[pl] == '.' &&
-            !strchr(key + pl + 1, '.') && i-- == 0)
-            return key + pl + 1;
-    }
-    return NULL;
-}
-
-static size_t tc_cfg_len(void *ctx, const char *path)
-{
-    size_t n = 0;
-
-    while (tc_cfg_key(ctx, path, n))
-        n++;
-    return n;
-}
-
 /* Loads cpufreq.so and inits it with `cfgs`; NULL (and *rc, err) on
  * failure. */
 static struct plug *tc_load(const struct th_cfg *cfgs, size_t n, int *rc,
@@ -142,8 +115,6 @@ static struct plug *tc_load(const struct th_cfg *cfgs, size_t n, int *rc,
         return NULL;
     }
     th_host(&h, NULL, cfgs, n);
-    h.cfg_key = tc_cfg_key;
-    h.cfg_len = tc_cfg_len;
     h.seed = 1;
     *rc = plug_init(&p, &h, err, errlen);
     return p;

@@ -424,32 +424,6 @@ static void test_root_sources(void)
 
 /* ---- totals: the standard "power" and "energy" of a rail ------------- */
 
-/* drvtest.h's fake host has no tables: here a key "a.b" makes "b" a key
- * of the table "a" (which must be in the list with WATTSON_CFG_TABLE). */
-static const char *tr_cfg_key(void *ctx, const char *path, size_t i)
-{
-    size_t pl = strlen(path);
-
-    (void)ctx;
-    for (size_t k = 0; k < th_ncfg; k++) {
-        const char *key = th_cfgs[k].key;
-
-        if (strncmp(key, path, pl) == 0 && key[pl] == '.' &&
-            !strchr(key + pl + 1, '.') && i-- == 0)
-            return key + pl + 1;
-    }
-    return NULL;
-}
-
-static size_t tr_cfg_len(void *ctx, const char *path)
-{
-    size_t n = 0;
-
-    while (tr_cfg_key(ctx, path, n))
-        n++;
-    return n;
-}
-
 /* hwmon.so on root `dir` with the extra configuration `extra`.  *rc is
  * plug_init's class; the plugin or NULL. */
 static struct plug *tr_load_cfg(const char *dir, const struct th_cfg *extra,
@@ -466,8 +440,6 @@ static struct plug *tr_load_cfg(const char *dir, const struct th_cfg *extra,
     if (*rc != PLUG_OK)
         return NULL;
     th_host(&h, NULL, cfg, n + 1);
-    h.cfg_key = tr_cfg_key;
-    h.cfg_len = tr_cfg_len;
     *rc = plug_init(&p, &h, err, errlen);
     return *rc == PLUG_OK ? p : NULL;
 }

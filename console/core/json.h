@@ -1,0 +1,15 @@
+/*
+ * json - the one piece of JSON writing that needs care: strings.  Lab,
+ * device, signal and policy names are the user's text, so a quote, a
+ * backslash or a control byte in them must not break the trace or the
+ * summary line that scripts parse.
+ */
+#ifndef WATTSON_JSON_H
+#define WATTSON_JSON_H
+
+#include <stdio.h>
+
+/* Writes str (NULL: empty) as a JSON string, quotes included. */
+void json_put_string(FILE *f, const char *str);
+
+#endif
