@@ -214,13 +214,19 @@ static void on_sighup(void *arg)
     watch_request(r->watch);
 }
 
-/* Loads the first version of the policy and starts watching its file.
- * The telemetry ring the policy's history() reads is the record stage's,
- * so this runs after record_init. */
+/* The policy's budgets: the defaults, then the lab's, then the command
+ * line's.  Runs once the clock is chosen: on a virtual clock the default
+ * wall-time budget is dropped, so only the instruction budget (counted,
+ * deterministic) and the memory cap stop a runaway policy.  A virtual run
+ * promises the same figures on any host; a wall-time limit there would
+ * fail ticks, and change the result, whenever the host is slow or loaded.
+ * A time budget set in the lab or on the command line still applies. */
 static void policy_limits_for(struct run *r, const struct run_opts *o)
 {
     struct policy_limits *lim = &r->plim;
     policy_limits_default(lim);
+    if (r->clock.is_virtual)
+        lim->time_ns = 0;
     if (r->lab->policy_mem_bytes > 0)
         lim->mem_bytes = r->lab->policy_mem_bytes;
     if (r->lab->policy_instructions > 0)
@@ -903,7 +909,6 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         lab->tick_s = o->tick_s;
     if (o->has_seed)
         lab->seed = o->seed;
-    policy_limits_for(r, o);
     const char *policy = o->policy ? o->policy : lab->policy;
     /* "builtin:NAME": a baseline governor (pipeline/governors.h). */
     const struct policy_ops *gov = NULL;
@@ -950,6 +955,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     if (!all_simulated(r) || o->realtime)
         clock_init_wall(&r->clock);
+    policy_limits_for(r, o);
 
     if (model_build(&r->model, r->plugs, r->n_plugs, o->allow_writes, err,
                     errlen) != 0) {

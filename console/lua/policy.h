@@ -30,7 +30,8 @@ struct ring;
 struct policy_limits {
     size_t mem_bytes;      /* per version, default 16 MiB */
     uint64_t instructions; /* per callback call, default 2,000,000 */
-    uint64_t time_ns;      /* per callback call, default 20 ms */
+    uint64_t time_ns;      /* per callback call, default 20 ms; 0 = none
+                            * (run.c: the default on a virtual clock) */
 };
 
 void policy_limits_default(struct policy_limits *l);

@@ -1,8 +1,10 @@
 # The console in a real terminal: tmux on a private socket runs
 # `wattson --console`, keys go in with send-keys and what is on screen
-# comes back with capture-pane.  Every wait polls the screen (up to
-# WAIT_S seconds) for the text it expects; fixed sleeps are used only to
-# show that something does NOT happen (time stands still when paused).
+# comes back with capture-pane.  Every wait polls the screen for the text
+# it expects, so how fast the machine is never matters: WAIT_S (seconds)
+# only bounds how long a truly broken run takes to fail.  Fixed sleeps are
+# used only to show that something does NOT happen (time stands still when
+# paused).
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
 export WATTSON_LOCK_FILE="$T/wattson.lock"
@@ -11,7 +13,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "console.sh: tmux is not installed (scripts/deps.sh installs it)" >&2
     exit 1
 fi
-WAIT_S=${WAIT_S:-20}
+WAIT_S=${WAIT_S:-60}
 SOCK="wattson-test-$$"
 # -u: tmux draws UTF-8; the server's locale is UTF-8 unless a session says
 # otherwise.
@@ -81,6 +83,16 @@ unsee() { # unsee SESSION ERE WHAT
 # The lab time in the header (t 1.23/60s), from the last shot.
 simt() { sed -n 's/^wattson lab .* t \([0-9.]*\)\/.*/\1/p' "$T/screen" | head -n 1; }
 alt_on() { tm display-message -p -t "$1" '#{alternate_on}'; }
+# restored SESSION WHAT: once wattson has exited, the shell prints the
+# terminal's line settings after "EXITED", from another process (stty):
+# wait for the whole STTY line (capture-pane drops its trailing blank),
+# then none of echo, icanon, isig may be off.
+STTY_LINE='^STTY( -?(echo|icanon|isig)){3}'
+restored() {
+    see "$1" "$STTY_LINE" "$2: the shell printed the line settings"
+    check 'grep -Eq "$STTY_LINE" "$T/screen" && ! grep -Eq "^STTY .*-(echo|icanon|isig)( |$)" "$T/screen"' \
+        "$1: $2: $(grep '^STTY' "$T/screen")"
+}
 # clean NAME: the session's stderr has no sanitizer report or crash.
 clean() {
     if grep -Eq 'Sanitizer|runtime error|Segmentation|Abort' "$T/$1.err"; then
@@ -92,10 +104,9 @@ quit_ok() { # quit_ok SESSION: q, then exit 0 with the terminal given back
     tm send-keys -t "$qs" q
     see "$qs" '^EXITED 0$' "q exits 0"
     check '[ "$(alt_on "$qs")" = 0 ]' "$qs: the alternate screen is gone after q"
-    unsee "$1" '1 Devices' "the console's screen is gone after q"
-    check 'grep -q "^STTY " "$T/screen" && ! grep -Eq "^STTY .*-(echo|icanon|isig)( |$)" "$T/screen"' \
-        "$1: line settings restored after q: $(grep '^STTY' "$T/screen")"
-    clean "$1"
+    unsee "$qs" '1 Devices' "the console's screen is gone after q"
+    restored "$qs" "line settings restored after q"
+    clean "$qs"
 }
 
 # 1. Panes, values, keys on the default lab (80x24, UTF-8).  A long
@@ -197,15 +208,16 @@ see pol '│ +[0-9.]+ warning: reload rejected, the previous version keeps decid
 shot pol
 t0=$(simt)
 i=0
-while [ $i -lt 200 ]; do # a second of lab time after the rejection
+while [ $i -lt $((WAIT_S * 20)) ]; do # a second of lab time after the rejection
     shot pol
     awk -v a="$(simt)" -v b="$t0" 'BEGIN { exit !(a >= b + 1) }' && break
     sleep 0.05
     i=$((i + 1))
 done
+check '[ $i -lt $((WAIT_S * 20)) ]' "a second of lab time passes after the rejection (t $t0 -> $(simt))"
 check 'grep -Eq "^│cpu0 +cpu +[0-9]+% +2\.20G " "$T/screen" && grep -q "v1: rejected" "$T/screen"' \
     "after the rejection v1 keeps deciding (cpu0 2.20G)"
-[ $i -lt 200 ] || dump
+[ $i -lt $((WAIT_S * 20)) ] || dump
 pol 2.8e9 >"$T/pol.lua"
 see pol 'policy pol\.lua v2: reloaded' "good save: v2: reloaded"
 see pol '^│cpu0 +cpu +[0-9]+% +2\.80G ' "v2 decides: cpu0 at 2.80G"
@@ -251,7 +263,7 @@ check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "Ctrl-C: the console's run w
 tm send-keys -t hwc C-c
 see hwc '^EXITED 130$' "Ctrl-C exits 130"
 check '[ "$(alt_on hwc)" = 0 ]' "Ctrl-C: the alternate screen is gone"
-check '! grep -Eq "^STTY .*-(echo|icanon|isig)( |$)" "$T/screen"' "Ctrl-C: line settings restored"
+restored hwc "Ctrl-C: line settings restored"
 check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "Ctrl-C: freq restored (is $(cat "$T/hw/fc0/freq"))"
 check '[ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "Ctrl-C: power_cap restored"
 clean hwc

@@ -9,7 +9,9 @@
 #   thermal     never reaches a temperature limit; the others throttle
 #   default     the built-in C policy in Lua: the same figures
 # and every shipped policy runs the default lab for 60 s with no policy
-# error and no rejected decision.
+# error and no rejected decision.  A virtual-clock run has no wall-time
+# budget for policy calls (only the counted instruction budget), so none
+# of this depends on how fast or how busy the machine is.
 . "$TESTS/lib.sh"
 
 P=$WATTSON_SOURCE_DIR/lua-policies
@@ -161,4 +163,22 @@ for pol in ("thermal", "builtin", "balanced", "efficiency"):
     else:
         assert all(tmax[n] >= limit[n] for n in limit), (pol, tmax)
 PY
+# --- budgets: virtual clock counted, wall clock timed ----------------------
+# A virtual run has no wall-time budget: a call far longer than the wall
+# clock's default 20 ms, within its instruction budget, does not fail.
+cat >"$T/slow.lua" <<'LUA'
+local x = 0
+for i = 1, 1e7 do x = x + i end
+return { api = 1, on_tick = function(s, o) end }
+LUA
+"$W" run -q --policy "$T/slow.lua" --policy-instructions 1e9 --duration 1s \
+    >"$T/slow.sum" 2>"$T/slow.err"
+slow_rc=$?
+check '[ $slow_rc -eq 0 ]' "virtual clock: a long policy call within its instructions loads ($(cat "$T/slow.err"))"
+check '[ "$(json "[\"policy_errors\"]" <"$T/slow.sum")" = 0 ]' "virtual clock: no wall-time budget error"
+# On the wall clock the default 20 ms still stops an endless loop that the
+# instruction budget (1e12) would not stop soon.
+printf 'while true do end\n' >"$T/forever.lua"
+expect_fail 3 "time budget of 20000 us" -- run -q --realtime --policy "$T/forever.lua" \
+    --policy-instructions 1e12 --duration 1s
 finish
