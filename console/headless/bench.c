@@ -338,8 +338,15 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
     if (cpid > 0) {
         ssize_t n = read(cfd, &con, sizeof con);
         close(cfd);
+        /* The report comes just before the child exits: give it up to
+         * 10 s to do so (an immediate WNOHANG lost that race and called a
+         * good run failed). */
         int st = 0;
-        if (waitpid(cpid, &st, WNOHANG) == 0) {
+        pid_t w = 0;
+        for (int i = 0; i < 1000 && (w = waitpid(cpid, &st, WNOHANG)) == 0;
+             i++)
+            usleep(10000);
+        if (w == 0) {
             kill(cpid, SIGKILL);
             waitpid(cpid, &st, 0);
             bad = 1;
