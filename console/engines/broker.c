@@ -230,8 +230,8 @@ static double wf_swap_in(struct wf *w, struct wf_scratch *s, size_t n,
     memcpy(s->save, w->k, n * sizeof *w->k);
     for (size_t j = 0; j < n; j++)
         if (j != i && w->k[j] > 0)
-            s->heap[hn++] = (struct wf_ent){wf_loss(w, (uint32_t)j),
-                                            (uint32_t)j};
+            s->heap[hn++] =
+                (struct wf_ent){wf_loss(w, (uint32_t)j), (uint32_t)j};
     for (size_t j = hn / 2; j-- > 0;)
         wf_down_min(s->heap, hn, j);
     double freed = 0, lost = 0;

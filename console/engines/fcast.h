@@ -142,7 +142,7 @@ struct fcast_ens {
     unsigned ipow; /* power as a whole number 1..64, else 0 (use pow) */
     unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
     unsigned skip; /* FCAST_ENS_SKIP_* */
-    unsigned nact;                  /* members not skipped ... */
+    unsigned nact; /* members not skipped ... */
     unsigned char act[FCAST_ENS_M]; /* ... in member order */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];

@@ -343,8 +343,7 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
          * good run failed). */
         int st = 0;
         pid_t w = 0;
-        for (int i = 0; i < 1000 && (w = waitpid(cpid, &st, WNOHANG)) == 0;
-             i++)
+        for (int i = 0; i < 1000 && (w = waitpid(cpid, &st, WNOHANG)) == 0; i++)
             usleep(10000);
         if (w == 0) {
             kill(cpid, SIGKILL);

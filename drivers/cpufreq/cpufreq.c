@@ -94,9 +94,9 @@ enum {
 };
 
 static const char *const cf_files[CF_NATTR] = {
-    [CF_A_CUR] = "scaling_cur_freq",  [CF_A_SMIN] = "scaling_min_freq",
-    [CF_A_SMAX] = "scaling_max_freq", [CF_A_CMIN] = "cpuinfo_min_freq",
-    [CF_A_CMAX] = "cpuinfo_max_freq", [CF_A_GOV] = "scaling_governor",
+    [CF_A_CUR] = "scaling_cur_freq",      [CF_A_SMIN] = "scaling_min_freq",
+    [CF_A_SMAX] = "scaling_max_freq",     [CF_A_CMIN] = "cpuinfo_min_freq",
+    [CF_A_CMAX] = "cpuinfo_max_freq",     [CF_A_GOV] = "scaling_governor",
     [CF_A_SETSPEED] = "scaling_setspeed", [CF_A_RELATED] = "related_cpus",
 };
 
@@ -251,8 +251,8 @@ static int cf_read_word(const char *path, char *buf, size_t size)
 
     if (n < 0)
         return -1;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
-                     buf[n - 1] == '\t'))
+    while (n > 0 &&
+           (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         buf[--n] = '\0';
     if (n == 0) {
         errno = EINVAL;
@@ -579,8 +579,8 @@ static long cf_tdp_key(const struct cf *t, const char *key, int *is_index,
 /* Every policy's tdp_w (before any is left out, so that list positions
  * follow the policyN directories): `all` for each, then the list's or the
  * table's entries. */
-static int cf_tdp_assign(struct cf *t, const struct wattson_host *h,
-                         double all, char *err, size_t errlen)
+static int cf_tdp_assign(struct cf *t, const struct wattson_host *h, double all,
+                         char *err, size_t errlen)
 {
     size_t n_list = 0, i;
     const char *key;

@@ -601,8 +601,10 @@ static int hw_tot_read(const struct wattson_host *host, const char *path,
     }
     for (i = 0; i < t->n; i++)
         if (!t->names[i] || !*t->names[i]) {
-            snprintf(err, errlen, "hwmon: config key '%s': an empty channel "
-                     "name", path);
+            snprintf(err, errlen,
+                     "hwmon: config key '%s': an empty channel "
+                     "name",
+                     path);
             return WATTSON_ERR_CONFIG;
         }
     t->mode = HW_TOT_LIST;
@@ -659,8 +661,7 @@ static void hw_cat(char *buf, size_t len, const char *s)
  * name must match here.
  */
 static int hw_add_totals(struct hw *h, uint32_t dev, size_t first,
-                         struct hw_tot *t, int strict, char *err,
-                         size_t errlen)
+                         struct hw_tot *t, int strict, char *err, size_t errlen)
 {
     static const struct {
         const char *name, *unit, *what;
@@ -877,8 +878,8 @@ static int hw_build(struct hw *h, const struct wattson_host *host, char *err,
             snprintf(err, errlen, "out of memory");
             rc = WATTSON_ERR;
         } else if (h->n_dev > ndev) {
-            rc = hw_device_totals(h, host, &tot, per_dev, (uint32_t)ndev,
-                                  first, err, errlen);
+            rc = hw_device_totals(h, host, &tot, per_dev, (uint32_t)ndev, first,
+                                  err, errlen);
         }
     }
     free(found);

@@ -427,9 +427,9 @@ static void test_ncpus_forms(void)
         const char *text;
         double n; /* 0: invalid */
     } cases[] = {
-        {"0-3,8-11\n", 8}, {"0 2 4\n", 3},  {"7\n", 1},
-        {"0-3 4 5\n", 6},  {"3-1\n", 0},    {"\n", 0},
-        {"0-\n", 0},       {"cpu0\n", 0},   {"0-2:1/2\n", 0},
+        {"0-3,8-11\n", 8}, {"0 2 4\n", 3}, {"7\n", 1},
+        {"0-3 4 5\n", 6},  {"3-1\n", 0},   {"\n", 0},
+        {"0-\n", 0},       {"cpu0\n", 0},  {"0-2:1/2\n", 0},
     };
     char err[1024];
     double v[16];
@@ -500,10 +500,10 @@ static void test_tdp_forms(void)
     }
     /* A table by name: the unnamed policy keeps 15 W. */
     {
-        struct th_cfg cfg[] = {{"root", WATTSON_CFG_STRING, 0, root, 0},
-                               {"tdp_w", WATTSON_CFG_TABLE, 0, NULL, 0},
-                               {"tdp_w.policy4", WATTSON_CFG_NUMBER, 6, NULL,
-                                0}};
+        struct th_cfg cfg[] = {
+            {"root", WATTSON_CFG_STRING, 0, root, 0},
+            {"tdp_w", WATTSON_CFG_TABLE, 0, NULL, 0},
+            {"tdp_w.policy4", WATTSON_CFG_NUMBER, 6, NULL, 0}};
 
         p = tc_load(cfg, 3, &rc, err, sizeof err);
         T_CHECK(rc == PLUG_OK && p && p->inv.n_pstates == 2);
@@ -572,8 +572,7 @@ static void test_tdp_forms(void)
         p = tc_load(cfg, 4, &rc, err, sizeof err);
         T_CHECK(rc == PLUG_OK && p && p->inv.n_pstates == 1);
         if (p && p->inv.n_pstates == 1)
-            T_NEAR(p->inv.pstates[0].busy_w[p->inv.pstates[0].n - 1], 4,
-                   1e-9);
+            T_NEAR(p->inv.pstates[0].busy_w[p->inv.pstates[0].n - 1], 4, 1e-9);
         plug_close(p);
     }
 }

@@ -540,9 +540,9 @@ static void test_output_labels(void)
         const char *label;
         int output;
     } cases[] = {
-        {"Output Power", 1}, {"P_OUT", 1},  {"POUT3", 1},   {"out", 1},
-        {"outputs", 1},      {"pout", 1},   {"Input Power", 0},
-        {"outlet 2", 0},     {"vout1", 0},  {"PIN", 0},     {"VDD_OUTER", 0},
+        {"Output Power", 1}, {"P_OUT", 1}, {"POUT3", 1},       {"out", 1},
+        {"outputs", 1},      {"pout", 1},  {"Input Power", 0}, {"outlet 2", 0},
+        {"vout1", 0},        {"PIN", 0},   {"VDD_OUTER", 0},
     };
     char dir[] = "/tmp/wattson-hwmon-XXXXXX";
 
