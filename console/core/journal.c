@@ -846,6 +846,21 @@ int journal_owner_alive(long pid)
     if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
         return 0;
     char path[64], theirs[64], ours[64];
+    /* A killed process stays a zombie until its parent reaps it (or for
+     * good, under an init that does not reap): it answers kill(0) but
+     * will never restore anything.  Its state is the field after the
+     * ')' that ends the command name in /proc/PID/stat. */
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *st = fopen(path, "r");
+    if (st) {
+        char buf[512];
+        size_t n = fread(buf, 1, sizeof buf - 1, st);
+        fclose(st);
+        buf[n] = '\0';
+        char *rp = strrchr(buf, ')');
+        if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+            return 0;
+    }
     snprintf(path, sizeof path, "/proc/%ld/comm", pid);
     if (read_comm(path, theirs, sizeof theirs) != 0 ||
         read_comm("/proc/self/comm", ours, sizeof ours) != 0)

@@ -828,12 +828,15 @@ static int journal_check(struct run *r, int explicit_dir, const char *dir,
     }
     if (alive) {
         /* Only possible with another writer lock ($WATTSON_LOCK_FILE):
-         * the same lock would have refused this run already. */
-        log_msg(LOG_WARN,
-                "%s: belongs to a wattson run still running (pid %ld) "
-                "under another writer lock; this run replaces it",
-                r->journal_path, pid);
-        return RUN_OK;
+         * the same lock would have refused this run already.  Replacing
+         * its journal would lose what that run saved (and save its
+         * settings as this run's "before"), so refuse. */
+        snprintf(err, errlen,
+                 "%s: belongs to a wattson run still running (pid %ld) "
+                 "under another writer lock; stop it, or give this run "
+                 "its own --run-dir",
+                 r->journal_path, pid);
+        return RUN_PLUGIN;
     }
     if (explicit_dir)
         snprintf(err, errlen,

@@ -5,7 +5,9 @@
 # remove the journal after restoring in-process; a stale writer lock is
 # taken over with a notice; a malformed journal is refused naming the
 # file and line, writing nothing; an unusable run directory blocks every
-# write; simulated-only runs write no journal.
+# write; simulated-only runs write no journal; a killed writer not yet
+# reaped counts as dead; a live writer's journal (under another lock
+# file) is never replaced.
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
 export WATTSON_LOCK_FILE="$T/wattson.lock"
@@ -195,6 +197,61 @@ WATTSON_RUN_DIR="$T/simrun" "$W" run --allow-writes --duration 2s >"$T/sim.sum" 
 check '[ $? -eq 0 ]' "simulated run: $(cat "$T/sim.err")"
 check '[ ! -e "$T/simrun" ]' "simulated run writes no journal"
 check '[ "$(json "[\"journal_errors\"]" <"$T/sim.sum")" = 0 ]' "simulated run: journal_errors 0"
+
+# (g) A killed writer not yet reaped (a zombie: its parent, a python3
+# that only sleeps, never waits for it) is dead for the journal: the next
+# writer is told to restore, and `wattson restore` does not wait for it.
+setup
+python3 -c 'import subprocess, sys, time
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+open(sys.argv[1], "w").write(str(p.pid))
+time.sleep(120)' "$T/zparent.pid" "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" &
+zparent=$!
+i=0
+while [ $i -lt 200 ] && { [ ! -s "$T/zparent.pid" ] || [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; }; do
+    sleep 0.1; i=$((i + 1))
+done
+pid=$(cat "$T/zparent.pid")
+check '[ "$(cat "$T/hw/fc0/freq")" != 3500000000 ]' "zombie: wattson wrote a new freq"
+kill -KILL $pid
+i=0
+while [ $i -lt 100 ] && ! grep -q "^State:.*Z" "/proc/$pid/status" 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+check 'grep -q "^State:.*Z" "/proc/$pid/status"' "zombie: killed writer $pid is a zombie"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 1s \
+    >"$T/z.out" 2>"$T/z.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -qF "a wattson run (pid $pid) was killed" "$T/z.err"' \
+    "zombie: next writer refused as after a kill (rc $rc: $(cat "$T/z.err"))"
+"$W" restore >"$T/zr.out" 2>"$T/zr.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ ! -f "$J" ]' \
+    "zombie: restore works while the owner is unreaped (rc $rc: $(cat "$T/zr.err"))"
+kill $zparent
+wait $zparent 2>/dev/null
+
+# (h) A live writer under another lock file (same run directory): a
+# second writer must not replace its journal (the first run's saved
+# values would be lost); it is refused, writes nothing, and the first
+# run still restores everything when stopped.
+setup
+start_writer
+first=$pid
+cp "$J" "$T/j.first"
+cp "$T/hw/writes.log" "$T/writes.before"
+WATTSON_LOCK_FILE="$T/other.lock" "$W" run --lab "$T/lab.lua" --allow-writes \
+    --plugin-dir "$P" --duration 1s >"$T/h.out" 2>"$T/h.err"
+rc=$?
+check '[ $rc -eq 4 ]' "live owner: second writer exits 4 (got $rc: $(cat "$T/h.err"))"
+check 'grep -qF "$J: belongs to a wattson run still running (pid $first)" "$T/h.err"' \
+    "live owner: refusal names the journal and the pid: $(cat "$T/h.err")"
+check 'cmp -s "$J" "$T/j.first"' "live owner: first run's journal untouched"
+kill -TERM $first
+wait $first
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' \
+    "live owner: first run restored everything"
+check '[ ! -f "$J" ]' "live owner: journal removed after the first run's restore"
 
 # Usage: restore takes only its own options.
 expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
