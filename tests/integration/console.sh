@@ -7,7 +7,6 @@
 # paused).
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
-export WATTSON_LOCK_FILE="$T/wattson.lock"
 case "$W" in /*) ;; *) W="$(pwd)/$W" ;; esac
 if ! command -v tmux >/dev/null 2>&1; then
     echo "console.sh: tmux is not installed (scripts/deps.sh installs it)" >&2
@@ -228,15 +227,7 @@ check 'tail -n 1 "$T/pol.jsonl" | grep -q "\"interrupted\":false"' "the trace is
 
 # 3. Controls restored on q and on Ctrl-C (filectl: controls in files).
 setup_hw() {
-    rm -rf "$T/hw"
-    mkdir -p "$T/hw/fc0"
-    echo 0.05 >"$T/hw/fc0/util"
-    echo 3500000000 >"$T/hw/fc0/freq"
-    echo 42 >"$T/hw/fc0/power_cap"
-    cat >"$T/lab.lua" <<LAB
-return { tick = "20ms", duration = "1h", budget_w = 30,
-  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
-LAB
+    filectl_lab 1h
 }
 wait_write() {
     i=0

@@ -8,21 +8,10 @@
 # other device (fc1) keeps being written.
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
-export WATTSON_LOCK_FILE="$T/wattson.lock"
 
 # setup UTIL FREQ: fc0 and fc1 with those readings, power_cap 42.
 setup() {
-    rm -rf "$T/hw"
-    for d in fc0 fc1; do
-        mkdir -p "$T/hw/$d"
-        echo "$1" >"$T/hw/$d/util"
-        echo "$2" >"$T/hw/$d/freq"
-        echo 42 >"$T/hw/$d/power_cap"
-    done
-    cat >"$T/lab.lua" <<LAB
-return { tick = "20ms", duration = "1s", budget_w = 30,
-  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
-LAB
+    filectl_lab 1s "$1" "$2" fc0 fc1
 }
 # faults NAME: the summary's device_faults as JSON, keys sorted.
 faults() { json '["device_faults"]' <"$T/$1.sum" | tr "'" '"'; }

@@ -42,3 +42,26 @@ expect_fail() {
     ok
 }
 json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readlines()[-1]); print(d$1)"; }
+
+# filectl_lab DURATION [UTIL FREQ [DEVICE...]]: fresh fake hardware for
+# the filectl test plugin under $T/hw (each device, fc0 by default, with
+# util UTIL (default 0.05: nearly idle, so policies lower the clock), freq
+# FREQ Hz (default 3.5e9) and power_cap 42 W) and $T/lab.lua, a lab of
+# that plugin with a 30 W budget, 20 ms ticks and the given duration.
+filectl_lab() {
+    fl_dur=$1
+    fl_util=${2:-0.05}
+    fl_freq=${3:-3500000000}
+    if [ $# -ge 3 ]; then shift 3; else shift $#; fi
+    rm -rf "$T/hw"
+    for d in ${*:-fc0}; do
+        mkdir -p "$T/hw/$d"
+        echo "$fl_util" >"$T/hw/$d/util"
+        echo "$fl_freq" >"$T/hw/$d/freq"
+        echo 42 >"$T/hw/$d/power_cap"
+    done
+    cat >"$T/lab.lua" <<LAB
+return { tick = "20ms", duration = "$fl_dur", budget_w = 30,
+  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
+LAB
+}

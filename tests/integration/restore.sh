@@ -10,20 +10,11 @@
 # file) is never replaced.
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
-export WATTSON_LOCK_FILE="$T/wattson.lock"
-export WATTSON_RUN_DIR="$T/run"
 J="$T/run/saved-controls"
 
 setup() {
-    rm -rf "$T/hw" "$T/run"
-    mkdir -p "$T/hw/fc0"
-    echo 0.05 >"$T/hw/fc0/util" # nearly idle: the policy lowers freq
-    echo 3500000000 >"$T/hw/fc0/freq"
-    echo 42 >"$T/hw/fc0/power_cap"
-    cat >"$T/lab.lua" <<LAB
-return { tick = "20ms", duration = "1h", budget_w = 30,
-  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
-LAB
+    rm -rf "$T/run"
+    filectl_lab 1h
 }
 
 # Starts a writer in the background (pid in $pid) and waits (up to 20 s)

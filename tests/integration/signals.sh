@@ -4,18 +4,9 @@
 # back when SIGTERM (or SIGINT) stops it, and its outputs stay complete.
 . "$TESTS/lib.sh"
 P="$WATTSON_TEST_PLUGIN_DIR"
-export WATTSON_LOCK_FILE="$T/wattson.lock"
 
 setup() {
-    rm -rf "$T/hw"
-    mkdir -p "$T/hw/fc0"
-    echo 0.05 >"$T/hw/fc0/util"          # nearly idle: policy lowers freq
-    echo 3500000000 >"$T/hw/fc0/freq"
-    echo 42 >"$T/hw/fc0/power_cap"
-    cat >"$T/lab.lua" <<LAB
-return { tick = "20ms", duration = "1h", budget_w = 30,
-  drivers = { { plugin = "filectl", dir = "$T/hw" } } }
-LAB
+    filectl_lab 1h
 }
 
 # Read-only by default: nothing is written.
