@@ -352,6 +352,12 @@ static int lab_check_drivers(struct lab_check *c, const struct cfg *drivers,
         if (cfg_string(plugin)[0] == '\0')
             return lab_err(c->err, c->errlen, c->display,
                            "%s.plugin: must not be empty", field);
+        const struct cfg *opt = cfg_get(d, "optional");
+        if (opt && cfg_type(opt) != WATTSON_CFG_BOOL)
+            return lab_err(c->err, c->errlen, c->display,
+                           "%s.optional: expected boolean, got %s", field,
+                           cfg_type_name(cfg_type(opt)));
+        lab->drivers[i].optional = opt && cfg_bool(opt);
         lab->drivers[i].plugin = cfg_string(plugin);
         lab->drivers[i].cfg = d;
         lab->drivers[i].field = field;

@@ -26,6 +26,8 @@ struct lab_driver {
     const char *plugin;    /* plugin name, e.g. "sim" */
     const struct cfg *cfg; /* the driver's entry, handed to the plugin */
     const char *field;     /* "drivers.2": for error messages */
+    int optional;          /* `optional = true`: a driver that finds no
+                              hardware here is skipped, not an error */
 };
 
 struct lab {

@@ -190,11 +190,26 @@ static int load_drivers(struct run *r, const struct run_opts *o, char *err,
             snprintf(err, errlen, "%s: %s: %s", lab->path, ld->field, why);
             return RUN_LAB;
         }
+        if (rc == PLUG_ERR_ABSENT && ld->optional) {
+            /* One lab for several machines: a driver marked optional
+             * that finds nothing here is left out, said once. */
+            const char *why = strstr(msg, "init failed: ");
+            why = why ? why + strlen("init failed: ") : msg;
+            log_msg(LOG_WARN, "%s: %s (optional): found nothing, left out: %s",
+                    lab->path, ld->field, why);
+            continue;
+        }
         if (rc != PLUG_OK) {
             snprintf(err, errlen, "%s", msg);
             return RUN_PLUGIN;
         }
         r->plugs[r->n_plugs++] = p;
+    }
+    if (r->n_plugs == 0 && lab->n_drivers > 0) {
+        snprintf(err, errlen,
+                 "%s: none of the lab's drivers found any hardware here",
+                 lab->path);
+        return RUN_PLUGIN;
     }
     return RUN_OK;
 }

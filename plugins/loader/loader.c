@@ -589,7 +589,9 @@ int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
                  perr[0] ? perr : "no reason given");
         plug_free(p);
         *pp = NULL;
-        return rc == WATTSON_ERR_CONFIG ? PLUG_ERR_CONFIG : PLUG_ERR_INIT;
+        return rc == WATTSON_ERR_CONFIG        ? PLUG_ERR_CONFIG
+               : rc == WATTSON_ERR_UNSUPPORTED ? PLUG_ERR_ABSENT
+                                               : PLUG_ERR_INIT;
     }
     if (plug_check_inv(&inv, why, sizeof why) != 0) {
         /* init succeeded, so the plugin owns resources only fini frees. */

@@ -34,8 +34,10 @@ enum plug_err {
     PLUG_OK = 0,
     PLUG_ERR_NOTFOUND = 1, /* no file in the search path */
     PLUG_ERR_LOAD = 2,     /* dlopen, symbol, ABI or descriptor problem */
-    PLUG_ERR_INIT = 3,     /* init failed (WATTSON_ERR / UNSUPPORTED) */
+    PLUG_ERR_INIT = 3,     /* init failed (WATTSON_ERR and the rest) */
     PLUG_ERR_CONFIG = 4,   /* init said WATTSON_ERR_CONFIG */
+    PLUG_ERR_ABSENT = 5,   /* init said WATTSON_ERR_UNSUPPORTED: no such
+                              hardware here (a lab may call that fine) */
 };
 
 struct plug_path {

@@ -28,4 +28,37 @@ PY
 check '[ $? -eq 0 ]' "counts: $(cat "$T/py")"
 check '[ -s "$T/rec.log" ]' "the recorder was written to"
 check '! grep -q VIOLATION "$T/rec.log"' "no out-of-range value reached the recorder"
+
+# One lab for several machines: a real driver marked `optional = true`
+# that finds no hardware here is left out with one warning; without the
+# mark it stops the run (exit 4); a lab where nothing is found at all is
+# refused; `optional` must be a boolean.
+FX="$WATTSON_SOURCE_DIR/tests/fixtures/sysfs"
+mkdir -p "$T/empty"
+opt_lab() { # CPUFREQ_OPTIONAL RAPL_ROOT
+    cat >"$T/opt.lua" <<LAB
+return { drivers = { { plugin = "cpufreq", root = "$T/empty", optional = $1 },
+                     { plugin = "rapl", root = "$2", optional = true } } }
+LAB
+}
+opt_lab true "$FX/rapl/intel"
+"$W" plugins --lab "$T/opt.lua" >"$T/opt.out" 2>"$T/opt.err"
+rc=$?
+check '[ $rc -eq 0 ]' "optional: exit 0 (got $rc: $(cat "$T/opt.err"))"
+check 'grep -q "^plugin rapl " "$T/opt.out" && ! grep -q "^plugin cpufreq" "$T/opt.out"' \
+    "optional: rapl listed, cpufreq left out: $(head -n 3 "$T/opt.out")"
+check '[ "$(wc -l <"$T/opt.err")" -eq 1 ] && grep -q "opt.lua: drivers.1 (optional): found nothing, left out: cpufreq: no cpufreq policies under $T/empty" "$T/opt.err"' \
+    "optional: one warning naming the lab entry and the reason: $(cat "$T/opt.err")"
+opt_lab false "$FX/rapl/intel"
+"$W" plugins --lab "$T/opt.lua" >"$T/req.out" 2>"$T/req.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -q "no cpufreq policies" "$T/req.err"' \
+    "not optional: exit 4 naming the reason (got $rc: $(cat "$T/req.err"))"
+opt_lab true "$T/empty"
+"$W" plugins --lab "$T/opt.lua" >"$T/none.out" 2>"$T/none.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -q "none of the lab.s drivers found any hardware here" "$T/none.err"' \
+    "nothing found: exit 4 (got $rc: $(cat "$T/none.err"))"
+opt_lab '"yes"' "$FX/rapl/intel"
+expect_fail 3 "drivers.1.optional: expected boolean, got string" -- plugins --lab "$T/opt.lua"
 finish

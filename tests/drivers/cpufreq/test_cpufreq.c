@@ -685,7 +685,7 @@ static void test_unsupported(void)
     snprintf(root, sizeof root, "%s/empty", tc_tmp);
     T_CHECK(mkdir(root, 0755) == 0);
     p = tc_load(cfg, 1, &rc, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT && !p);
+    T_CHECK(rc == PLUG_ERR_ABSENT && !p);
     snprintf(want, sizeof want,
              "init failed: cpufreq: no cpufreq policies under %s" POLDIR
              " (No such file or directory)",
@@ -696,14 +696,14 @@ static void test_unsupported(void)
     /* The directory without policies. */
     T_CHECK(tc_sh("mkdir -p '%s%s'", root, POLDIR) == 0);
     p = tc_load(cfg, 1, &rc, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT && !p);
+    T_CHECK(rc == PLUG_ERR_ABSENT && !p);
     T_CHECK(dt_has(err, "cpufreq: no cpufreq policies under"));
     T_CHECK(dt_has(err, "(no policyN directories)"));
 
     /* Only unusable policies. */
     T_CHECK(tc_sh("mkdir -p '%s%s/policy0'", root, POLDIR) == 0);
     p = tc_load(cfg, 1, &rc, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT && !p);
+    T_CHECK(rc == PLUG_ERR_ABSENT && !p);
     T_CHECK(dt_has(err, "cpufreq: no cpufreq policies under"));
 
     /* root of the wrong type is a lab error. */

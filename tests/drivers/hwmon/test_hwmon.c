@@ -355,7 +355,7 @@ static void test_unsupported(void)
     /* No sys/class/hwmon at all. */
     th_root = dir;
     rc = tr_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(p == NULL);
     snprintf(want, sizeof want,
              "hwmon: no hwmon devices under %s/sys/class/hwmon (No such file "
@@ -368,7 +368,7 @@ static void test_unsupported(void)
     snprintf(want, sizeof want, "mkdir -p '%s/sys/class/hwmon/other'", dir);
     T_CHECK(system(want) == 0);
     rc = tr_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(dt_has(err, "(no hwmonN directories)"));
 
     /* Only a fan controller: nothing wattson reads. */
@@ -378,7 +378,7 @@ static void test_unsupported(void)
     dt_write(dir, HW "hwmon0/fan1_input", "900\n");
     dt_write(dir, HW "hwmon0/in0_max", "1000\n");
     rc = tr_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(dt_has(err, "hwmon: no hwmon devices under "));
     T_CHECK(dt_has(err, "(no power, energy, current, voltage or temperature"));
     T_CHECK(strchr(err, '\n') == NULL);

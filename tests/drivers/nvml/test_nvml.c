@@ -462,7 +462,7 @@ static void test_default_missing(void)
         return;
     }
     rc = tn_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(p == NULL);
     T_CHECK(dt_has(err, "nvml: cannot load libnvidia-ml.so.1 ("));
     T_CHECK(strchr(err, '\n') == NULL);
@@ -478,7 +478,7 @@ static void test_unsupported(void)
     tn_fake_reset();
     th_library = "/nonexistent/libnvidia-ml.so.1";
     rc = tn_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(p == NULL);
     T_CHECK(dt_has(err, "nvml: cannot load /nonexistent/libnvidia-ml.so.1 ("));
     T_CHECK(dt_has(err, "No such file"));
@@ -525,7 +525,7 @@ static void test_unsupported(void)
     tn_fake_reset();
     setenv("FAKENVML_INIT_FAIL", "1", 1);
     rc = tn_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(dt_has(err, ": nvml: nvmlInit failed: Driver Not Loaded"));
     T_STREQ(tn_fake_events(), "init_v2\n");
 
@@ -533,7 +533,7 @@ static void test_unsupported(void)
     tn_fake_reset();
     setenv("FAKENVML_GPUS", "0", 1);
     rc = tn_load(&p, err, sizeof err);
-    T_CHECK(rc == PLUG_ERR_INIT);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(dt_has(err, "nvml: no NVIDIA GPU"));
     T_STREQ(tn_fake_events(), "init_v2\nshutdown\n");
 
