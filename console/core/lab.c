@@ -24,6 +24,7 @@
 #include "dur.h"
 #include "luacfg.h"
 #include "sandbox.h"
+#include "summary.h"
 #include "wattson/plugin.h"
 
 #ifndef WATTSON_LAB_DIR
@@ -155,17 +156,11 @@ static const char *const lab_fields[] = {
     "budget_w", "policy",      "policy_limits", "limits",   "drivers",
 };
 
+/* The summary keys `limits` accepts: summary.h's list, names only. */
+#define LAB_KEY_NAME(name, x) #name,
 static const char *const lab_summary_keys[] = {
-    "energy_j",           "mean_power_w",
-    "peak_power_w",       "budget_violations",
-    "work_served",        "backlog_end",
-    "mean_latency_s",     "edp",
-    "deadline_misses",    "policy_errors",
-    "rejected_decisions", "driver_errors",
-    "reload_errors",      "fallback_ticks",
-    "broker_adjustments", "broker_degraded_ticks",
-    "ipc_unknown",        "ipc_dropped",
-};
+    SUMMARY_MEMBER_KEYS(LAB_KEY_NAME) SUMMARY_DERIVED_KEYS(LAB_KEY_NAME)};
+#undef LAB_KEY_NAME
 
 struct lab_check {
     const char *display;

@@ -26,57 +26,20 @@ double summary_edp(const struct summary *s)
 
 int summary_get(const struct summary *s, const char *key, double *out)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-        int kind; /* 0 double, 1 uint64 */
-    } fields[] = {
-        {"ticks", offsetof(struct summary, ticks), 1},
-        {"sim_seconds", offsetof(struct summary, sim_seconds), 0},
-        {"energy_j", offsetof(struct summary, energy_j), 0},
-        {"peak_power_w", offsetof(struct summary, peak_power_w), 0},
-        {"budget_violations", offsetof(struct summary, budget_violations), 1},
-        {"work_arrived", offsetof(struct summary, work_arrived), 0},
-        {"work_served", offsetof(struct summary, work_served), 0},
-        {"backlog_end", offsetof(struct summary, backlog_end), 0},
-        {"deadline_misses", offsetof(struct summary, deadline_misses), 0},
-        {"policy_errors", offsetof(struct summary, policy_errors), 1},
-        {"rejected_decisions", offsetof(struct summary, rejected_decisions), 1},
-        {"driver_errors", offsetof(struct summary, driver_errors), 1},
-        {"reload_errors", offsetof(struct summary, reload_errors), 1},
-        {"journal_errors", offsetof(struct summary, journal_errors), 1},
-        {"fallback_ticks", offsetof(struct summary, fallback_ticks), 1},
-        {"broker_adjustments", offsetof(struct summary, broker_adjustments), 1},
-        {"broker_degraded_ticks",
-         offsetof(struct summary, broker_degraded_ticks), 1},
-        {"ipc_unknown", offsetof(struct summary, ipc_unknown), 1},
-        {"ipc_dropped", offsetof(struct summary, ipc_dropped), 1},
-    };
-    if (strcmp(key, "mean_power_w") == 0) {
-        *out = summary_mean_power(s);
-        return 1;
+#define SUMMARY_GET_MEMBER(name, type)                                         \
+    if (strcmp(key, #name) == 0) {                                             \
+        *out = (double)s->name;                                                \
+        return 1;                                                              \
     }
-    if (strcmp(key, "mean_latency_s") == 0) {
-        *out = summary_mean_latency(s);
-        return 1;
+#define SUMMARY_GET_DERIVED(name, fn)                                          \
+    if (strcmp(key, #name) == 0) {                                             \
+        *out = fn(s);                                                          \
+        return 1;                                                              \
     }
-    if (strcmp(key, "edp") == 0) {
-        *out = summary_edp(s);
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (strcmp(key, fields[i].key) != 0)
-            continue;
-        const char *p = (const char *)s + fields[i].off;
-        if (fields[i].kind == 1) {
-            uint64_t u;
-            memcpy(&u, p, sizeof u);
-            *out = (double)u;
-        } else {
-            memcpy(out, p, sizeof *out);
-        }
-        return 1;
-    }
+    SUMMARY_MEMBER_KEYS(SUMMARY_GET_MEMBER)
+    SUMMARY_DERIVED_KEYS(SUMMARY_GET_DERIVED)
+#undef SUMMARY_GET_MEMBER
+#undef SUMMARY_GET_DERIVED
     return 0;
 }
 

@@ -47,6 +47,43 @@ struct summary {
     double limit_value;
 };
 
+/* The keys a lab's `limits` may bound: every numeric key of the summary
+ * but wall_seconds (a limit on it would make a run's outcome depend on
+ * the machine) and budget_w (the lab's own setting).  X(name, type) per
+ * member of struct summary, then the ones computed from members.  One
+ * list, for summary_get and the lab reader's check (which cannot link
+ * this file, so it takes the names from here). */
+#define SUMMARY_MEMBER_KEYS(X)                                                 \
+    X(ticks, uint64_t)                                                         \
+    X(sim_seconds, double)                                                     \
+    X(energy_j, double)                                                        \
+    X(peak_power_w, double)                                                    \
+    X(budget_violations, uint64_t)                                             \
+    X(work_arrived, double)                                                    \
+    X(work_served, double)                                                     \
+    X(backlog_end, double)                                                     \
+    X(deadline_misses, double)                                                 \
+    X(policy_errors, uint64_t)                                                 \
+    X(rejected_decisions, uint64_t)                                            \
+    X(driver_errors, uint64_t)                                                 \
+    X(invalid_samples, uint64_t)                                               \
+    X(fallback_ticks, uint64_t)                                                \
+    X(reloads, uint64_t)                                                       \
+    X(reload_errors, uint64_t)                                                 \
+    X(journal_errors, uint64_t)                                                \
+    X(broker_adjustments, uint64_t)                                            \
+    X(broker_held, uint64_t)                                                   \
+    X(broker_budget_limited, uint64_t)                                         \
+    X(broker_thermal_limited, uint64_t)                                        \
+    X(broker_degraded_ticks, uint64_t)                                         \
+    X(ipc_events, uint64_t)                                                    \
+    X(ipc_unknown, uint64_t)                                                   \
+    X(ipc_dropped, uint64_t)
+#define SUMMARY_DERIVED_KEYS(X)                                                \
+    X(mean_power_w, summary_mean_power)                                        \
+    X(mean_latency_s, summary_mean_latency)                                    \
+    X(edp, summary_edp)
+
 double summary_mean_power(const struct summary *s);
 double summary_mean_latency(const struct summary *s);
 double summary_edp(const struct summary *s);

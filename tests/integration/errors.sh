@@ -90,6 +90,19 @@ rc=$?
 check '[ $rc -eq 5 ]' "broken limit exits 5 (got $rc: $(cat "$T/err"))"
 check 'grep -q "limit broken: deadline_misses" "$T/err"' "limit message names the key"
 check 'grep -q "\"limit_broken\":\"deadline_misses\"" "$T/out"' "summary names the limit"
+# Every numeric summary key but wall_seconds and budget_w can be a limit
+# (summary.h's one list), counters as well as figures.
+for key in ticks invalid_samples reloads broker_held ipc_events work_arrived; do
+    printf 'return { duration = 1, limits = { %s = 0 }, drivers = { { plugin = "sim", devices = {\n  { name = "c0", kind = "cpu", part = "zen3-core", workload = { kind = "constant", level = 0.5 } } } } } }\n' "$key" >"$T/lk.lua"
+    "$W" run --lab "$T/lk.lua" >"$T/lk.out" 2>"$T/lk.err"
+    rc=$?
+    if [ "$key" = ticks ] || [ "$key" = work_arrived ]; then
+        check '[ $rc -eq 5 ] && grep -q "\"limit_broken\":\"$key\"" "$T/lk.out"' \
+            "limit on $key: accepted and broken (rc $rc: $(cat "$T/lk.err"))"
+    else
+        check '[ $rc -ne 3 ]' "limit on $key accepted (rc $rc: $(cat "$T/lk.err"))"
+    fi
+done
 # bench forecast: a bad or missing trace is one line naming file:line, exit 3.
 expect_fail 3 "bad.csv:3:" -- bench forecast "$T/bad.csv"
 expect_fail 3 "$T/none.csv" -- bench forecast "$T/none.csv"

@@ -319,6 +319,12 @@ static void test_errors(void)
     fails_with("limit.lua",
                "return { limits = { energy = 5 }, drivers = {{plugin='sim'}} }",
                ": limits: unknown key 'energy'");
+    /* Wall time is not a limit: it would make the outcome depend on the
+     * machine. */
+    fails_with("limitw.lua",
+               "return { limits = { wall_seconds = 5 }, "
+               "drivers = {{plugin='sim'}} }",
+               ": limits: unknown key 'wall_seconds'");
     fails_exactly(
         "limitv.lua",
         "return { limits = { edp = -1 }, drivers = {{plugin='sim'}} }",
