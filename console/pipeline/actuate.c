@@ -21,7 +21,10 @@ int actuate_init(struct actuate *a, const struct model *m)
     a->saved = calloc(n, sizeof *a->saved);
     a->saved_ok = calloc(n, 1);
     a->plugin_ok = calloc(m->n_plugins ? m->n_plugins : 1, 1);
-    if (!a->idx || !a->vals || !a->saved || !a->saved_ok || !a->plugin_ok) {
+    a->fail_streak = calloc(n, sizeof *a->fail_streak);
+    a->retry_tick = calloc(n, sizeof *a->retry_tick);
+    if (!a->idx || !a->vals || !a->saved || !a->saved_ok || !a->plugin_ok ||
+        !a->fail_streak || !a->retry_tick) {
         actuate_free(a);
         return -1;
     }
@@ -35,6 +38,8 @@ void actuate_free(struct actuate *a)
     free(a->saved);
     free(a->saved_ok);
     free(a->plugin_ok);
+    free(a->fail_streak);
+    free(a->retry_tick);
     memset(a, 0, sizeof *a);
 }
 
@@ -95,12 +100,15 @@ static enum model_fault write_fault(int rc)
 /* The outcome of writing value v to global control c: applied, or a fault
  * recorded on its device (logged once per device and kind), or a generic
  * driver error.  Returns 1 if the write failed. */
-static int write_outcome(struct model *m, const struct model_plugin *mp,
-                         size_t c, double v, int rc, struct stats *st)
+static int write_outcome(struct actuate *a, struct model *m,
+                         const struct model_plugin *mp, size_t c, double v,
+                         int rc, struct stats *st)
 {
     const struct model_control *mc = &m->controls[c];
     const char *dev = m->devices[mc->device].name;
     if (rc == WATTSON_OK) {
+        a->fail_streak[c] = 0;
+        a->retry_tick[c] = 0;
         st->writes++;
         m->applied[c] = v;
         m->applied_known[c] = 1;
@@ -114,9 +122,22 @@ static int write_outcome(struct model *m, const struct model_plugin *mp,
     st->driver_errors++;
     enum model_fault f = write_fault(rc);
     if (f == FAULT_NONE) {
+        /* Back off: try again after 1, 2, 4, ... ticks (at most every
+         * ACTUATE_BACKOFF_MAX), so a broken device is not written every
+         * tick, and a passing glitch costs one tick. */
+        uint32_t s = ++a->fail_streak[c];
+        uint64_t wait = s > 10 ? ACTUATE_BACKOFF_MAX : 1u << (s - 1);
+        if (wait > ACTUATE_BACKOFF_MAX)
+            wait = ACTUATE_BACKOFF_MAX;
+        a->retry_tick[c] = m->tick + wait;
         if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
             log_msg(LOG_WARN, "%s: writing %s.%s failed (%d)", mp->name, dev,
                     mc->name, rc);
+        if (s == 3)
+            log_msg(LOG_WARN,
+                    "%s.%s: writes keep failing (%d); retrying at growing "
+                    "intervals, at most every %u ticks",
+                    dev, mc->name, rc, (unsigned)ACTUATE_BACKOFF_MAX);
         return 1;
     }
     if (f == FAULT_REJECTED) {
@@ -175,6 +196,8 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
                 continue;
             if (m->rejected_known[c] && m->rejected[c] == m->target[c])
                 continue;
+            if (m->tick < a->retry_tick[c])
+                continue;
             a->idx[n] = i;
             a->vals[n] = m->target[c];
             n++;
@@ -184,8 +207,8 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
         int rc = mp->plug->desc->write(mp->plug->state, a->idx, a->vals, n);
         if (rc == WATTSON_OK || n == 1) {
             for (size_t k = 0; k < n; k++)
-                write_outcome(m, mp, mp->ctl_base + a->idx[k], a->vals[k], rc,
-                              st);
+                write_outcome(a, m, mp, mp->ctl_base + a->idx[k], a->vals[k],
+                              rc, st);
             continue;
         }
         /* The batch failed: one control per call finds which ones, so one
@@ -200,7 +223,7 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
                 continue;
             int r1 = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
             failed +=
-                (size_t)write_outcome(m, mp, mp->ctl_base + idx, v, r1, st);
+                (size_t)write_outcome(a, m, mp, mp->ctl_base + idx, v, r1, st);
         }
         if (failed == 0) {
             /* Failed as a batch, not one by one: still a driver error. */

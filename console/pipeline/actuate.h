@@ -18,7 +18,10 @@
  * (WATTSON_ERR_PERM, _GONE, _REJECTED) marks the control's device in
  * model.faults, with one log line the first time per device and kind;
  * a device that denied a write or vanished gets no more writes, and a
- * rejected value is not written again (a different one is).  Restoring a
+ * rejected value is not written again (a different one is).  A control
+ * whose writes keep failing with a plain error is retried after 1, 2, 4,
+ * ... ticks, at most every ACTUATE_BACKOFF_MAX, and at once again after a
+ * success: a broken device is not written every tick.  Restoring a
  * control whose device vanished is not a restore failure: there is
  * nothing left to restore.
  */
@@ -31,12 +34,18 @@
 struct model;
 struct stats;
 
+#define ACTUATE_BACKOFF_MAX 1024 /* ticks between tries, at most */
+
 struct actuate {
     uint32_t *idx; /* scratch: changed controls of one driver */
     double *vals;
     double *saved; /* per global control */
     uint8_t *saved_ok;
     uint8_t *plugin_ok; /* per driver: saved and writable */
+    /* Per control: writes failed in a row with a plain driver error, and
+     * the tick before which it is not tried again (back-off). */
+    uint32_t *fail_streak;
+    uint64_t *retry_tick;
     int saved_done;
     int restored;
     /* Called once, right after the save and before the first write, so

@@ -113,6 +113,28 @@ check '[ -z "$(grep "^REJECTED" "$T/hw/writes.log" | sort | uniq -c | awk "\$1 >
     "rejected: a refused value is not written again: $(grep "^REJECTED" "$T/hw/writes.log" | sort | uniq -c)"
 check '[ "$(cat "$T/hw/fc0/freq")" = 1000000000 ]' "rejected: fc0 restored"
 
+# 3b. A plain write error (fc0/fail: EIO-like, nothing to mark): not
+#     written every tick but after 1, 2, 4, ... ticks, with one warning;
+#     fc1 is written all along.  Over 250 ticks, every-tick retries would
+#     be hundreds of attempts; the back-off makes it about 8 tries, each
+#     a batch and a lone retry.
+setup 1.0 1000000000
+: >"$T/hw/fc0/fail"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 5s \
+    >"$T/fail.sum" 2>"$T/fail.err"
+rc=$?
+check '[ $rc -eq 0 ]' "plain error: exit 0, got $rc ($(cat "$T/fail.err"))"
+tries=$(grep -c "^FAILED freq" "$T/hw/writes.log")
+check '[ "$tries" -ge 4 ] && [ "$tries" -le 24 ]' \
+    "plain error: fc0.freq tried $tries times in 250 ticks (back-off)"
+check 'grep -q "fc0\.freq: writes keep failing (-1); retrying at growing intervals" "$T/fail.err"' \
+    "plain error: the back-off is said: $(cat "$T/fail.err")"
+check '[ "$(grep -c "writes keep failing" "$T/fail.err")" -le 2 ]' "plain error: said once per control"
+check '[ "$(faults fail)" = "{}" ]' "plain error: no device mark (nothing explained): $(faults fail)"
+check '[ "$(json "[\"driver_errors\"]" <"$T/fail.sum")" -ge "$tries" ]' "plain error: counted in driver_errors"
+check 'grep -q "^freq .*" "$T/hw/writes.log" && [ "$(cat "$T/hw/fc1/freq")" = 1000000000 ]' \
+    "plain error: fc1 written and restored"
+
 # 4. The console marks the device in its row and counts it in the header
 #    (tmux on a private socket, as console.sh does).
 if command -v tmux >/dev/null 2>&1; then

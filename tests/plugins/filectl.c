@@ -28,6 +28,9 @@
  *                      (logged "DENIED <control> <v>"), the file untouched
  *   dir/DEV/reject     holds a number X: a value above X fails with
  *                      WATTSON_ERR_REJECTED ("REJECTED <control> <v>")
+ *   dir/DEV/fail       exists: the write fails with plain WATTSON_ERR (an
+ *                      I/O error the driver cannot explain; "FAILED
+ *                      <control> <v>")
  *   dir/DEV missing    (removed mid-run) reads are invalid and a write
  *                      fails with WATTSON_ERR_GONE, from the real ENOENT
  *                      ("GONE <control> <v>")
@@ -288,6 +291,13 @@ static int fc_write_one(const char *devdir, const char *log, const char *tag,
                  fc_ctl_file[ctl], v);
         fc_write_file(log, O_APPEND | O_CREAT, line);
         return WATTSON_ERR_PERM;
+    }
+    snprintf(path, sizeof path, "%s/fail", devdir);
+    if (access(path, F_OK) == 0) {
+        snprintf(line, sizeof line, "FAILED %s%s %.17g\n", tag,
+                 fc_ctl_file[ctl], v);
+        fc_write_file(log, O_APPEND | O_CREAT, line);
+        return WATTSON_ERR;
     }
     if (fc_read_file(devdir, "reject", &limit) == 0 && v > limit) {
         snprintf(line, sizeof line, "REJECTED %s%s %.17g\n", tag,
