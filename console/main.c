@@ -28,6 +28,7 @@
 #include "core/model.h"
 #include "headless/bbench.h"
 #include "headless/bench.h"
+#include "headless/restore.h"
 #include "headless/run.h"
 #include "loader/loader.h"
 #include "pipeline/governors.h"
@@ -473,7 +474,7 @@ int main(int argc, char **argv)
                                not_restore);
         if (optind < argc)
             return usage_error("unexpected argument '%s'", argv[optind]);
-        return run_restore(&o, dry_run, stdout);
+        return restore_main(&o, dry_run, stdout);
     }
     int broker_bench = cmd && strcmp(cmd, "bench") == 0 && optind < argc &&
                        strcmp(argv[optind], "broker") == 0;

@@ -7,6 +7,7 @@
  * goes through run_finish or run_free, which restore them.
  */
 #include "headless/run.h"
+#include "headless/rjournal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +21,6 @@
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/host.h"
-#include "core/journal.h"
 #include "core/lab.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -91,15 +91,8 @@ struct run {
     /* `record start`: a trace of the ticks from now on. */
     struct tracefile rtrace;
     int have_rtrace;
-    /* The saved-controls journal (core/journal.h), for runs that write
-     * real hardware: its path (NULL with journal_err when the run
-     * directory is refused), the lab as the journal names it, and whether
-     * this run wrote it (so it is removed once everything is restored). */
-    char *journal_path;
-    char journal_err[512];
-    char *journal_lab;
-    int journal_written;
-    int journal_hook; /* actuate's on_saved writes the journal */
+    /* The saved-controls journal of a run that writes real hardware. */
+    struct rjournal journal;
 };
 
 static struct run *active_run;
@@ -669,228 +662,6 @@ const char *run_record_path(const struct run *r)
     return r->have_rtrace ? r->rtrace.path : NULL;
 }
 
-/* ---- the saved-controls journal ---- */
-
-/* The lab as a journal records it: an absolute path, so `wattson
- * restore` finds it from any directory. */
-static char *journal_lab_name(const struct run_opts *o)
-{
-    if (!o->lab_path)
-        return strdup(o->lab_text ? "(generated)" : "(embedded)");
-    char *abs = realpath(o->lab_path, NULL);
-    if (abs)
-        return abs;
-    char cwd[PATH_MAX];
-    if (o->lab_path[0] == '/' || !getcwd(cwd, sizeof cwd))
-        return strdup(o->lab_path);
-    size_t n = strlen(cwd) + strlen(o->lab_path) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", cwd, o->lab_path);
-    return p;
-}
-
-/* The directory of a plugin's file, absolute, into buf. */
-static int plugin_dir_of(const char *file, char *buf, size_t len)
-{
-    char *abs = realpath(file, NULL);
-    if (!abs)
-        return -1;
-    char *slash = strrchr(abs, '/');
-    if (slash == abs)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    int n = snprintf(buf, len, "%s", abs);
-    free(abs);
-    return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-/* actuate's on_saved hook: runs once, after the save and before the first
- * write.  The values only count if they outlive this process, so a
- * journal that cannot be written stops every write of the run. */
-/* The first failure's errno, for the message. */
-static void note(int rc, int *bad, int *e)
-{
-    if (rc != 0 && !*bad) {
-        *bad = 1;
-        *e = errno ? errno : EINVAL;
-    }
-}
-
-static int journal_on_saved(void *ctx, const struct actuate *a,
-                            const struct model *m)
-{
-    struct run *r = ctx;
-    struct journal j = {0};
-    char err[1024], dir[PATH_MAX];
-    size_t n = 0;
-    int bad = 0, e = 0;
-
-    if (!r->journal_path) {
-        snprintf(err, sizeof err, "%s", r->journal_err);
-        goto fail;
-    }
-    j.pid = (long)getpid();
-    j.start = (long long)time(NULL);
-    note(journal_set_lab(&j, r->journal_lab), &bad, &e);
-    for (size_t p = 0; p < m->n_plugins; p++) {
-        const struct model_plugin *mp = &m->plugins[p];
-        /* Simulated controls die with the process: nothing to undo. */
-        if (!mp->writable || mp->simulated || !a->plugin_ok[p])
-            continue;
-        if (plugin_dir_of(mp->plug->path, dir, sizeof dir) == 0)
-            note(journal_add_dir(&j, dir), &bad, &e);
-        for (uint32_t i = 0; i < mp->n_ctl; i++) {
-            size_t c = mp->ctl_base + i;
-            if (!a->saved_ok[c])
-                continue;
-            note(journal_add_control(&j, mp->name,
-                                     m->devices[m->controls[c].device].name,
-                                     m->controls[c].name, a->saved[c]),
-                 &bad, &e);
-            n++;
-        }
-    }
-    for (size_t i = 0; journal_env_names[i]; i++) {
-        const char *v = getenv(journal_env_names[i]);
-        if (v && *v)
-            note(journal_add_env(&j, journal_env_names[i], v), &bad, &e);
-    }
-    if (bad) {
-        snprintf(err, sizeof err, "%s: cannot write the journal: %s",
-                 r->journal_path,
-                 e == EINVAL ? "a name or path it cannot hold" : strerror(e));
-        journal_free(&j);
-        goto fail;
-    }
-    if (n == 0) {
-        /* No real control could be saved, so none will be written. */
-        journal_free(&j);
-        return 0;
-    }
-    if (journal_write(r->journal_path, &j, err, sizeof err) != 0) {
-        journal_free(&j);
-        goto fail;
-    }
-    journal_free(&j);
-    r->journal_written = 1;
-    log_msg(LOG_INFO, "%s: %zu controls saved", r->journal_path, n);
-    return 0;
-fail:
-    r->sum.journal_errors++;
-    log_msg(LOG_ERROR,
-            "%s; no control will be written in this run (it goes on "
-            "read-only)",
-            err);
-    return -1;
-}
-
-/* After an in-process restore: the journal is only needed while some
- * control is not back.  Signal-safe when `quiet` (the fatal path). */
-static void journal_done(struct run *r, int quiet)
-{
-    if (!r->journal_written || !r->act.restored)
-        return;
-    if (r->stats.restore_errors > 0) {
-        if (!quiet)
-            log_msg(LOG_ERROR,
-                    "%s is kept: run `wattson restore` to retry the "
-                    "controls that could not be restored",
-                    r->journal_path);
-        r->journal_written = 0; /* said once */
-        return;
-    }
-    r->journal_written = 0;
-    if (journal_remove_own(r->journal_path, (long)getpid()) < 0 && !quiet)
-        log_msg(LOG_WARN, "%s: could not remove the journal: %s",
-                r->journal_path, strerror(errno));
-}
-
-/* At the start of a writing run: a journal left by a run that is gone
- * means hardware still holds what that run wrote. */
-static int journal_check(struct run *r, int explicit_dir, const char *dir,
-                         char *err, size_t errlen)
-{
-    struct journal j;
-    char jerr[1024];
-    int rc = journal_read(r->journal_path, &j, jerr, sizeof jerr);
-    if (rc == 1)
-        return RUN_OK;
-    if (rc < 0) {
-        snprintf(err, errlen,
-                 "%s (a saved-controls journal that cannot be read: check "
-                 "the hardware, then remove it)",
-                 jerr);
-        return RUN_PLUGIN;
-    }
-    long pid = j.pid;
-    journal_free(&j);
-    int alive = pid != (long)getpid() && journal_owner_alive(pid);
-    if (!alive) {
-        /* A run that ended cleanly removed its journal before it exited:
-         * read again now that it is known dead, or one that ended between
-         * the read and the check would pass for a killed one. */
-        rc = journal_read(r->journal_path, &j, jerr, sizeof jerr);
-        if (rc == 1)
-            return RUN_OK;
-        if (rc == 0) {
-            long again = j.pid;
-            journal_free(&j);
-            if (again != pid) /* another writer's, since: look again */
-                return journal_check(r, explicit_dir, dir, err, errlen);
-        }
-    }
-    if (alive) {
-        /* Only possible with another writer lock ($WATTSON_LOCK_FILE):
-         * the same lock would have refused this run already.  Replacing
-         * its journal would lose what that run saved (and save its
-         * settings as this run's "before"), so refuse. */
-        snprintf(err, errlen,
-                 "%s: belongs to a wattson run still running (pid %ld) "
-                 "under another writer lock; stop it, or give this run "
-                 "its own --run-dir",
-                 r->journal_path, pid);
-        return RUN_PLUGIN;
-    }
-    if (explicit_dir)
-        snprintf(err, errlen,
-                 "%s: a wattson run (pid %ld) was killed before it could "
-                 "restore its controls; run `wattson restore --run-dir %s` "
-                 "first",
-                 r->journal_path, pid, dir);
-    else
-        snprintf(err, errlen,
-                 "%s: a wattson run (pid %ld) was killed before it could "
-                 "restore its controls; run `wattson restore` first",
-                 r->journal_path, pid);
-    return RUN_PLUGIN;
-}
-
-static int journal_setup(struct run *r, const struct run_opts *o, char *err,
-                         size_t errlen)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 32];
-    int explicit_dir = 0;
-    r->journal_lab = journal_lab_name(o);
-    if (!r->journal_lab) {
-        snprintf(err, errlen, "out of memory");
-        return RUN_ERR;
-    }
-    /* From here on the run's first write waits for the journal. */
-    r->journal_hook = 1;
-    if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir,
-                         r->journal_err, sizeof r->journal_err))
-        return RUN_OK; /* journal_on_saved reports it and blocks writes */
-    journal_path(dir, path, sizeof path);
-    r->journal_path = strdup(path);
-    if (!r->journal_path) {
-        snprintf(err, errlen, "out of memory");
-        return RUN_ERR;
-    }
-    return journal_check(r, explicit_dir, dir, err, errlen);
-}
-
 void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
 {
     r->sum.wall_seconds = wall_seconds;
@@ -1001,8 +772,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         }
         /* Holding the lock, so no other writer's journal can be in
          * flight: a journal there now is a dead run's (or another lock's,
-         * see journal_check). */
-        rc = journal_setup(r, o, err, errlen);
+         * see rjournal_check). */
+        rc =
+            rjournal_setup(&r->journal, o, &r->sum.journal_errors, err, errlen);
         if (rc != RUN_OK) {
             run_free(r);
             return rc;
@@ -1074,9 +846,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return RUN_ERR;
     }
-    if (r->journal_hook) {
-        r->act.on_saved = journal_on_saved;
-        r->act.on_saved_ctx = r;
+    if (r->journal.hook) {
+        r->act.on_saved = rjournal_on_saved;
+        r->act.on_saved_ctx = &r->journal;
     }
     if (r->have_jsonl) {
         tracefile_header(&r->jsonl, &r->model, lab,
@@ -1241,7 +1013,7 @@ int run_finish(struct run *r, char *err, size_t errlen)
                  (unsigned long long)r->stats.restore_errors);
         code = RUN_PLUGIN;
     }
-    journal_done(r, 0);
+    rjournal_done(&r->journal, r->act.restored, r->stats.restore_errors, 0);
     r->sum.driver_errors = r->stats.driver_errors;
     if (summary_check_limits(&r->sum, r->lab->limits, r->lab->n_limits) &&
         code == RUN_OK) {
@@ -1281,7 +1053,7 @@ void run_free(struct run *r)
         active_run = NULL;
     if (r->model.n_plugins) {
         actuate_restore(&r->act, &r->model, &r->stats);
-        journal_done(r, 0);
+        rjournal_done(&r->journal, r->act.restored, r->stats.restore_errors, 0);
     }
     if (r->have_jsonl)
         tracefile_abort(&r->jsonl);
@@ -1308,8 +1080,7 @@ void run_free(struct run *r)
     free(r->ovr);
     free(r->ovr_set);
     free(r->policy_path);
-    free(r->journal_path);
-    free(r->journal_lab);
+    rjournal_free(&r->journal);
     lab_free(r->lab);
     free(r);
 }
@@ -1319,7 +1090,7 @@ void run_emergency_restore(void)
     struct run *r = active_run;
     if (r && r->model.n_plugins) {
         actuate_restore(&r->act, &r->model, &r->stats);
-        journal_done(r, 1);
+        rjournal_done(&r->journal, r->act.restored, r->stats.restore_errors, 1);
     }
 }
 
@@ -1355,167 +1126,4 @@ int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
 int run_headless(const struct run_opts *o, FILE *out)
 {
     return run_main(o, run_loop, out);
-}
-
-/* ---- wattson restore ---- */
-
-/* Why journal control `jc` cannot be written in the reloaded model, or
- * NULL; *c gets its global index. */
-static const char *restore_target(const struct model *m,
-                                  const struct journal_control *jc, int *c,
-                                  char *buf, size_t len)
-{
-    int d = model_find_device(m, jc->device);
-    if (d < 0)
-        return "no such device in the lab any more";
-    *c = model_find_control(m, (uint32_t)d, jc->control);
-    if (*c < 0)
-        return "the device has no such control any more";
-    const struct model_plugin *mp = &m->plugins[m->controls[*c].plugin];
-    if (strcmp(mp->name, jc->plugin) != 0) {
-        snprintf(buf, len, "now driven by plugin %s, not %s", mp->name,
-                 jc->plugin);
-        return buf;
-    }
-    if (!mp->writable)
-        return "the driver cannot write it";
-    return NULL;
-}
-
-int run_restore(const struct run_opts *o, int dry_run, FILE *out)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 32], err[1024];
-    int explicit_dir, lock = -1, code = RUN_OK;
-    struct journal j = {0};
-    struct run *r = NULL;
-    const char **dirs = NULL;
-
-    if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir, err,
-                         sizeof err)) {
-        fprintf(stderr, "wattson: %s\n", err);
-        return RUN_ERR;
-    }
-    journal_path(dir, path, sizeof path);
-    /* The lock first: no run may start writing while the journal's
-     * values go back (a dry run writes nothing and needs none). */
-    if (!dry_run && (lock = safety_lock(err, sizeof err)) < 0) {
-        fprintf(stderr, "wattson: %s\n", err);
-        return RUN_ERR;
-    }
-    int jr = journal_read(path, &j, err, sizeof err);
-    if (jr == 1) {
-        fprintf(out, "nothing to restore (no %s)\n", path);
-        goto done;
-    }
-    if (jr < 0) {
-        fprintf(stderr, "wattson: %s\n", err);
-        code = RUN_LAB;
-        goto done;
-    }
-    if (j.pid != (long)getpid() && journal_owner_alive(j.pid)) {
-        fprintf(stderr,
-                "wattson: %s: its wattson run (pid %ld) is still running "
-                "and restores its own controls when it ends\n",
-                path, j.pid);
-        code = RUN_ERR;
-        goto done;
-    }
-    if (strcmp(j.lab, "(generated)") == 0) {
-        fprintf(stderr,
-                "wattson: %s: the run's lab was generated in memory; its "
-                "drivers cannot be loaded again\n",
-                path);
-        code = RUN_LAB;
-        goto done;
-    }
-    /* The drivers must find the same hardware: the run's environment,
-     * its plugin directories after any given now. */
-    for (size_t i = 0; i < j.n_env; i++) {
-        const char *cur = getenv(j.env[i].name);
-        if (cur && strcmp(cur, j.env[i].value) != 0)
-            log_msg(LOG_WARN, "%s: using %s=%s as the run did (not %s)", path,
-                    j.env[i].name, j.env[i].value, cur);
-        setenv(j.env[i].name, j.env[i].value, 1);
-    }
-    dirs = calloc(o->n_plugin_dirs + j.n_dirs + 1, sizeof *dirs);
-    if (!dirs) {
-        fprintf(stderr, "wattson: out of memory\n");
-        code = RUN_ERR;
-        goto done;
-    }
-    size_t nd = 0;
-    for (size_t i = 0; i < o->n_plugin_dirs; i++)
-        dirs[nd++] = o->plugin_dirs[i];
-    for (size_t i = 0; i < j.n_dirs; i++)
-        dirs[nd++] = j.dirs[i];
-    struct run_opts ro = {0};
-    ro.lab_path = strcmp(j.lab, "(embedded)") == 0 ? NULL : j.lab;
-    ro.policy = "builtin"; /* no policy runs, and there is no tick */
-    ro.allow_writes = 1;
-    ro.restoring = 1;
-    ro.plugin_dirs = dirs;
-    ro.n_plugin_dirs = nd;
-    code = run_new(&ro, &r, err, sizeof err);
-    if (code != RUN_OK) {
-        fprintf(stderr, "wattson: %s: cannot load the run's drivers: %s\n",
-                path, err);
-        goto done;
-    }
-    const struct model *m = &r->model;
-    size_t ok = 0, failed = 0;
-    /* Reverse order, as the in-process restore: the last control saved
-     * goes back first. */
-    for (size_t k = j.n_ctl; k-- > 0;) {
-        const struct journal_control *jc = &j.ctl[k];
-        char why[256];
-        int c = -1;
-        const char *bad = restore_target(m, jc, &c, why, sizeof why);
-        if (!bad && !dry_run) {
-            const struct model_plugin *mp = &m->plugins[m->controls[c].plugin];
-            uint32_t idx = m->controls[c].local;
-            double v = jc->value;
-            int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
-            if (rc != WATTSON_OK) {
-                snprintf(why, sizeof why, "%s: write failed (%d)", mp->name,
-                         rc);
-                bad = why;
-            }
-        }
-        if (bad) {
-            fprintf(stderr,
-                    "wattson: restore: %s.%s: could not write %.17g (%s)\n",
-                    jc->device, jc->control, jc->value, bad);
-            failed++;
-            continue;
-        }
-        if (dry_run)
-            fprintf(out, "restore: would write %s.%s = %.17g\n", jc->device,
-                    jc->control, jc->value);
-        ok++;
-    }
-    if (dry_run) {
-        fprintf(out, "would restore %zu controls from %s", ok, path);
-        if (failed)
-            fprintf(out, "; %zu could not be", failed);
-        fputc('\n', out);
-        code = failed ? RUN_PLUGIN : RUN_OK;
-    } else if (failed) {
-        fprintf(out,
-                "restored %zu of %zu controls from %s; %zu failed (the "
-                "journal is kept)\n",
-                ok, ok + failed, path, failed);
-        code = RUN_PLUGIN;
-    } else {
-        if (journal_remove(path) != 0)
-            log_msg(LOG_WARN, "%s: could not remove the journal: %s", path,
-                    strerror(errno));
-        fprintf(out, "restored %zu controls from %s\n", ok, path);
-    }
-done:
-    run_free(r);
-    free(dirs);
-    journal_free(&j);
-    safety_unlock(lock);
-    fflush(out);
-    return code;
 }

@@ -1,0 +1,178 @@
+/*
+ * restore - `wattson restore`: see restore.h.
+ */
+#include "headless/restore.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/journal.h"
+#include "core/log.h"
+#include "core/model.h"
+#include "core/safety.h"
+#include "loader/loader.h"
+#include "wattson/plugin.h"
+
+/* Why journal control `jc` cannot be written in the reloaded model, or
+ * NULL; *c gets its global index. */
+static const char *restore_target(const struct model *m,
+                                  const struct journal_control *jc, int *c,
+                                  char *buf, size_t len)
+{
+    int d = model_find_device(m, jc->device);
+    if (d < 0)
+        return "no such device in the lab any more";
+    *c = model_find_control(m, (uint32_t)d, jc->control);
+    if (*c < 0)
+        return "the device has no such control any more";
+    const struct model_plugin *mp = &m->plugins[m->controls[*c].plugin];
+    if (strcmp(mp->name, jc->plugin) != 0) {
+        snprintf(buf, len, "now driven by plugin %s, not %s", mp->name,
+                 jc->plugin);
+        return buf;
+    }
+    if (!mp->writable)
+        return "the driver cannot write it";
+    return NULL;
+}
+
+int restore_main(const struct run_opts *o, int dry_run, FILE *out)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 32], err[1024];
+    int explicit_dir, lock = -1, code = RUN_OK;
+    struct journal j = {0};
+    struct run *r = NULL;
+    const char **dirs = NULL;
+
+    if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir, err,
+                         sizeof err)) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_ERR;
+    }
+    journal_path(dir, path, sizeof path);
+    /* The lock first: no run may start writing while the journal's
+     * values go back (a dry run writes nothing and needs none). */
+    if (!dry_run && (lock = safety_lock(err, sizeof err)) < 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_ERR;
+    }
+    int jr = journal_read(path, &j, err, sizeof err);
+    if (jr == 1) {
+        fprintf(out, "nothing to restore (no %s)\n", path);
+        goto done;
+    }
+    if (jr < 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        code = RUN_LAB;
+        goto done;
+    }
+    if (j.pid != (long)getpid() && journal_owner_alive(j.pid)) {
+        fprintf(stderr,
+                "wattson: %s: its wattson run (pid %ld) is still running "
+                "and restores its own controls when it ends\n",
+                path, j.pid);
+        code = RUN_ERR;
+        goto done;
+    }
+    if (strcmp(j.lab, "(generated)") == 0) {
+        fprintf(stderr,
+                "wattson: %s: the run's lab was generated in memory; its "
+                "drivers cannot be loaded again\n",
+                path);
+        code = RUN_LAB;
+        goto done;
+    }
+    /* The drivers must find the same hardware: the run's environment,
+     * its plugin directories after any given now. */
+    for (size_t i = 0; i < j.n_env; i++) {
+        const char *cur = getenv(j.env[i].name);
+        if (cur && strcmp(cur, j.env[i].value) != 0)
+            log_msg(LOG_WARN, "%s: using %s=%s as the run did (not %s)", path,
+                    j.env[i].name, j.env[i].value, cur);
+        setenv(j.env[i].name, j.env[i].value, 1);
+    }
+    dirs = calloc(o->n_plugin_dirs + j.n_dirs + 1, sizeof *dirs);
+    if (!dirs) {
+        fprintf(stderr, "wattson: out of memory\n");
+        code = RUN_ERR;
+        goto done;
+    }
+    size_t nd = 0;
+    for (size_t i = 0; i < o->n_plugin_dirs; i++)
+        dirs[nd++] = o->plugin_dirs[i];
+    for (size_t i = 0; i < j.n_dirs; i++)
+        dirs[nd++] = j.dirs[i];
+    struct run_opts ro = {0};
+    ro.lab_path = strcmp(j.lab, "(embedded)") == 0 ? NULL : j.lab;
+    ro.policy = "builtin"; /* no policy runs, and there is no tick */
+    ro.allow_writes = 1;
+    ro.restoring = 1;
+    ro.plugin_dirs = dirs;
+    ro.n_plugin_dirs = nd;
+    code = run_new(&ro, &r, err, sizeof err);
+    if (code != RUN_OK) {
+        fprintf(stderr, "wattson: %s: cannot load the run's drivers: %s\n",
+                path, err);
+        goto done;
+    }
+    const struct model *m = run_model(r);
+    size_t ok = 0, failed = 0;
+    /* Reverse order, as the in-process restore: the last control saved
+     * goes back first. */
+    for (size_t k = j.n_ctl; k-- > 0;) {
+        const struct journal_control *jc = &j.ctl[k];
+        char why[256];
+        int c = -1;
+        const char *bad = restore_target(m, jc, &c, why, sizeof why);
+        if (!bad && !dry_run) {
+            const struct model_plugin *mp = &m->plugins[m->controls[c].plugin];
+            uint32_t idx = m->controls[c].local;
+            double v = jc->value;
+            int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
+            if (rc != WATTSON_OK) {
+                snprintf(why, sizeof why, "%s: write failed (%d)", mp->name,
+                         rc);
+                bad = why;
+            }
+        }
+        if (bad) {
+            fprintf(stderr,
+                    "wattson: restore: %s.%s: could not write %.17g (%s)\n",
+                    jc->device, jc->control, jc->value, bad);
+            failed++;
+            continue;
+        }
+        if (dry_run)
+            fprintf(out, "restore: would write %s.%s = %.17g\n", jc->device,
+                    jc->control, jc->value);
+        ok++;
+    }
+    if (dry_run) {
+        fprintf(out, "would restore %zu controls from %s", ok, path);
+        if (failed)
+            fprintf(out, "; %zu could not be", failed);
+        fputc('\n', out);
+        code = failed ? RUN_PLUGIN : RUN_OK;
+    } else if (failed) {
+        fprintf(out,
+                "restored %zu of %zu controls from %s; %zu failed (the "
+                "journal is kept)\n",
+                ok, ok + failed, path, failed);
+        code = RUN_PLUGIN;
+    } else {
+        if (journal_remove(path) != 0)
+            log_msg(LOG_WARN, "%s: could not remove the journal: %s", path,
+                    strerror(errno));
+        fprintf(out, "restored %zu controls from %s\n", ok, path);
+    }
+done:
+    run_free(r);
+    free(dirs);
+    journal_free(&j);
+    safety_unlock(lock);
+    fflush(out);
+    return code;
+}
