@@ -11,9 +11,21 @@ scored from sample 10 as `wattson bench forecast` does.
 The blend sees the answers, so no online forecaster built from these
 members does better; a ratio above 0.90 says the issue's aim (ensemble
 MAE at h = 5 at least 10 % below last value) is out of reach of such an
-ensemble on that trace.  Standard library only.
+ensemble on that trace.
 
-usage: scripts/forecast-bound.py [-H H] TRACE.csv...
+It also prints a second hindsight figure that does not depend on the
+members: split the scored points into level changes (the sample h ahead
+differs from the current one by more than --jump, 0.1 by default) and
+the rest.  Where the load stays in its level, credit a forecaster with
+the level itself, known in hindsight (the median of the samples from now
+to the target that stay in it), so only the sample's own noise is left;
+where the level changes, charge last value's error, i.e. assume the
+change was not foreseen.  The ratio to last value says how far below
+last value a forecaster gets by smoothing alone: above 0.90, meeting the
+aim takes foreseeing level changes from the trace's past.  Standard
+library only.
+
+usage: scripts/forecast-bound.py [-H H] [--jump J] TRACE.csv...
 """
 import argparse
 import csv
@@ -95,15 +107,42 @@ def l1_blend_ratio(v, h):
     return sum(abs(r) for r in res) / len(res) / last
 
 
+def level_bound(v, h, jump):
+    """(ratio, share of last value's error in level changes)."""
+    idx = range(WARMUP - 1, len(v) - h)
+    last = sum(abs(v[i] - v[i + h]) for i in idx)
+    if last == 0:
+        return 1.0, 0.0
+    err = in_jumps = 0.0
+    for i in idx:
+        d = abs(v[i + h] - v[i])
+        if d > jump:
+            err += d
+            in_jumps += d
+        else:
+            level = [x for x in v[i:i + h + 1] if abs(x - v[i]) <= jump]
+            err += abs(v[i + h] - statistics.median(level))
+    return err / last, in_jumps / last
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-H", type=int, default=5, help="horizon (default 5)")
+    ap.add_argument("--jump", type=float, default=0.1,
+                    help="a level change, in util (default 0.1)")
     ap.add_argument("traces", nargs="+")
     args = ap.parse_args()
     for t in args.traces:
         v = load(t)
+        if len(v) < WARMUP + args.H:
+            ap.error(f"{t}: {len(v)} samples, need at least "
+                     f"{WARMUP + args.H}")
+        ratio, share = level_bound(v, args.H, args.jump)
         print(f"{t}: h = {args.H}: best blend in hindsight / last value = "
-              f"{l1_blend_ratio(v, args.H):.3f}")
+              f"{l1_blend_ratio(v, args.H):.3f}; level known, changes "
+              f"> {args.jump:g} not foreseen / last value = {ratio:.3f} "
+              f"({100 * share:.0f} % of last value's error is in those "
+              "changes)")
 
 
 if __name__ == "__main__":
