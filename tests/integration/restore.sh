@@ -179,7 +179,9 @@ check '[ $rc -eq 0 ]' "unusable run dir: the run goes on read-only (rc $rc: $(ca
 check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' "unusable run dir: hardware unchanged"
 check '[ ! -s "$T/hw/writes.log" ]' "unusable run dir: no write at all"
 check 'grep -q "$T/afile/saved-controls: .*Not a directory" "$T/e.err"' "unusable run dir named with the reason: $(cat "$T/e.err")"
-check '[ "$(wc -l <"$T/e.err")" -eq 1 ]' "one error line: $(cat "$T/e.err")"
+# The run paces ticks by the wall clock, so a loaded machine may add the
+# deadline-miss warning; that line depends on the load, not on the journal.
+check '[ "$(grep -vc "tick deadlines were missed" "$T/e.err")" -eq 1 ]' "one error line: $(cat "$T/e.err")"
 check '[ "$(json "[\"journal_errors\"]" <"$T/e.sum")" = 1 ]' "summary journal_errors = 1: $(cat "$T/e.sum")"
 
 # (f) Simulated drivers only: no journal (and no run directory made).
