@@ -61,8 +61,7 @@ static void note(int rc, int *bad, int *e)
     }
 }
 
-int rjournal_on_saved(void *ctx, const struct actuate *a,
-                      const struct model *m)
+int rjournal_on_saved(void *ctx, const struct actuate *a, const struct model *m)
 {
     struct rjournal *r = ctx;
     struct journal j = {0};
@@ -101,8 +100,7 @@ int rjournal_on_saved(void *ctx, const struct actuate *a,
             note(journal_add_env(&j, journal_env_names[i], v), &bad, &e);
     }
     if (bad) {
-        snprintf(err, sizeof err, "%s: cannot write the journal: %s",
-                 r->path,
+        snprintf(err, sizeof err, "%s: cannot write the journal: %s", r->path,
                  e == EINVAL ? "a name or path it cannot hold" : strerror(e));
         journal_free(&j);
         goto fail;
@@ -145,14 +143,14 @@ void rjournal_done(struct rjournal *r, int restored, uint64_t restore_errors,
     }
     r->written = 0;
     if (journal_remove_own(r->path, (long)getpid()) < 0 && !quiet)
-        log_msg(LOG_WARN, "%s: could not remove the journal: %s",
-                r->path, strerror(errno));
+        log_msg(LOG_WARN, "%s: could not remove the journal: %s", r->path,
+                strerror(errno));
 }
 
 /* At the start of a writing run: a journal left by a run that is gone
  * means hardware still holds what that run wrote. */
 static int rjournal_check(struct rjournal *r, int explicit_dir, const char *dir,
-                         char *err, size_t errlen)
+                          char *err, size_t errlen)
 {
     struct journal j;
     char jerr[1024];
@@ -222,8 +220,8 @@ int rjournal_setup(struct rjournal *r, const struct run_opts *o,
     }
     /* From here on the run's first write waits for the journal. */
     r->hook = 1;
-    if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir,
-                         r->err, sizeof r->err))
+    if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir, r->err,
+                         sizeof r->err))
         return RUN_OK; /* journal_on_saved reports it and blocks writes */
     journal_path(dir, path, sizeof path);
     r->path = strdup(path);

@@ -20,13 +20,13 @@ struct actuate;
 struct model;
 
 struct rjournal {
-    char *path;     /* RUNDIR/saved-controls; NULL when the run directory
-                       was refused (err says why) */
+    char *path; /* RUNDIR/saved-controls; NULL when the run directory
+                   was refused (err says why) */
     char err[512];
-    char *lab;      /* the lab as the journal names it */
-    int written;    /* this run wrote it: remove it once all is restored */
-    int hook;       /* the run must set actuate's on_saved to
-                       rjournal_on_saved (ctx: this struct) */
+    char *lab;        /* the lab as the journal names it */
+    int written;      /* this run wrote it: remove it once all is restored */
+    int hook;         /* the run must set actuate's on_saved to
+                         rjournal_on_saved (ctx: this struct) */
     uint64_t *errors; /* the summary's journal_errors */
 };
 
