@@ -9,6 +9,7 @@
 #ifndef WATTSON_T_H
 #define WATTSON_T_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,22 @@ static inline int t_done(const char *name)
     }
     fprintf(stderr, "%s: %d checks, %d failed\n", name, t_checks, t_failed);
     return t_failed ? 1 : 0;
+}
+
+/* Entries in dir but "." and "..", dotfiles included (a leftover temporary
+ * file counts), or -1 if it cannot be opened. */
+static inline int t_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
 }
 
 #endif

@@ -4,7 +4,6 @@
  * fixture's lab (budget, set, policy, record, lua, help, unknown), the
  * results read from the log (log_set_sink), the effects from the model.
  */
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include "policy_fx.h"
@@ -340,20 +339,6 @@ static int count_lines(const char *path, char *first, char *last, size_t n,
     return lines * 1000 + nt;
 }
 
-static int dir_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void test_record(void)
 {
     struct fx f;
@@ -390,7 +375,7 @@ static void test_record(void)
     T_CHECK(strncmp(last, "{\"type\":\"summary\"", 17) == 0);
     for (int i = 0; i < 5 && got % 1000 == 5; i++)
         T_CHECK(ticks[i] == k0 + 1 + (uint64_t)i);
-    T_CHECK(dir_entries(dir) == 1); /* no temporary file left */
+    T_CHECK(t_dir_entries(dir) == 1); /* no temporary file left */
     log_reset();
     T_CHECK(cmd_exec(&c, "record stop") == CMD_ERR);
     T_CHECK(line_has(logbuf, "not recording", NULL));
@@ -401,7 +386,7 @@ static void test_record(void)
     T_CHECK(cmd_exec(&c, line) == CMD_ERR);
     T_CHECK(line_has(logbuf, "record:", "x.jsonl", NULL));
     T_CHECK(run_record_path(f.r) == NULL);
-    T_CHECK(dir_entries(dir) == 1);
+    T_CHECK(t_dir_entries(dir) == 1);
     T_CHECK(cmd_exec(&c, "record start") == CMD_ERR);
     T_CHECK(cmd_exec(&c, "record pause") == CMD_ERR);
 
@@ -411,10 +396,10 @@ static void test_record(void)
     snprintf(line, sizeof line, "record start %s", path2);
     T_CHECK(cmd_exec(&c, line) == CMD_OK);
     fx_ticks(&f, 2);
-    T_CHECK(dir_entries(dir) == 2); /* rec.jsonl and the temporary */
+    T_CHECK(t_dir_entries(dir) == 2); /* rec.jsonl and the temporary */
     run_free(f.r);
     f.r = NULL;
-    T_CHECK(dir_entries(dir) == 1);
+    T_CHECK(t_dir_entries(dir) == 1);
     T_CHECK(access(path2, F_OK) != 0);
     cmd_free(&c);
     unlink(path);

@@ -5,7 +5,6 @@
  * FILE:LINE message, what the adders refuse, removal only by the owner,
  * the run directory's resolution and the owner-alive test.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -241,20 +240,6 @@ static void test_adders(void)
     journal_free(&j);
 }
 
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void test_files(void)
 {
     char dir[] = "/tmp/wattson-journal-XXXXXX";
@@ -273,7 +258,7 @@ static void test_files(void)
     T_CHECK(journal_write(path, &j, err, sizeof err) == 0);
     struct stat st;
     T_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-    T_CHECK(count_entries(dir) == 1); /* no temp file left */
+    T_CHECK(t_dir_entries(dir) == 1); /* no temp file left */
     T_CHECK(journal_read(path, &back, err, sizeof err) == 0);
     T_CHECK(same(&j, &back));
     journal_free(&back);
@@ -283,7 +268,7 @@ static void test_files(void)
     T_CHECK(journal_read(path, &back, err, sizeof err) == 0);
     T_CHECK(back.n_ctl > 0 && back.ctl[0].value == 7.5);
     journal_free(&back);
-    T_CHECK(count_entries(dir) == 1);
+    T_CHECK(t_dir_entries(dir) == 1);
 
     /* Removed only by its owner. */
     T_CHECK(journal_remove_own(path, (long)getpid() + 1) == 0);
