@@ -1,11 +1,34 @@
 /*
  * tracefile - see tracefile.h.
+ *
+ * Where an output goes is decided once, at open, from what the path is
+ * (lstat, then stat through any symlink):
+ *  - "-", or a path that is the process's own stdout (/dev/stdout, or
+ *    the file or pipe stdout is): written to stdout, never closed;
+ *  - a FIFO or a character device (a pipe a reader waits on, /dev/null, a
+ *    terminal): opened and written directly, since replacing it with a
+ *    regular file would break every other user of it (a device node
+ *    replaced by root broke the machine's /dev/null);
+ *  - a regular file, or a name that does not exist yet: the temporary
+ *    file beside it, renamed over it at commit (nothing half-written);
+ *    the replacement keeps the old file's mode (and owner, as root).  A
+ *    file with several hard links is copied into at commit instead,
+ *    since a rename would cut it off from its other names;
+ *  - a symlink: resolved once, here, to what it finally names, and that
+ *    is classified as above; the link itself is never replaced;
+ *  - anything else (a directory, a socket, a block device): refused here,
+ *    before the first tick.
+ * The temporary file is made with O_EXCL and O_NOFOLLOW under a name with
+ * a random part, so nothing planted in a shared directory is followed.
  */
 #include "core/tracefile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/json.h"
@@ -14,29 +37,193 @@
 #include "core/summary.h"
 #include "wattson/plugin.h"
 
-int tracefile_open(struct tracefile *t, const char *path, int csv, char *err,
+/* Symlink hops followed by hand for a dangling link (the kernel's own
+ * limit, MAXSYMLINKS, is 40). */
+#define TF_MAX_HOPS 40
+
+/* The name a dangling symlink chain ends at: each relative target is
+ * taken from the directory of the link that holds it.  Returns a malloc'd
+ * path, or NULL with errno set. */
+static char *follow_dangling(const char *path)
+{
+    char *cur = strdup(path);
+    for (int hop = 0; cur && hop < TF_MAX_HOPS; hop++) {
+        struct stat sb;
+        if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode))
+            return cur;
+        char target[PATH_MAX];
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n < 0) {
+            free(cur);
+            return NULL;
+        }
+        target[n] = '\0';
+        char *next;
+        const char *slash = strrchr(cur, '/');
+        if (target[0] == '/' || !slash) {
+            next = strdup(target);
+        } else {
+            size_t dn = (size_t)(slash - cur) + 1;
+            next = malloc(dn + (size_t)n + 1);
+            if (next) {
+                memcpy(next, cur, dn);
+                memcpy(next + dn, target, (size_t)n + 1);
+            }
+        }
+        free(cur);
+        cur = next;
+    }
+    if (cur) {
+        free(cur);
+        errno = ELOOP;
+    }
+    return NULL;
+}
+
+static const char *kind_name(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISSOCK(m) ? "a socket"
+           : S_ISBLK(m)  ? "a block device"
+                         : "not a file";
+}
+
+/* The temporary file beside `target`, with the mode (and, as root, the
+ * owner) the file it replaces has, or 0666 less the umask for a new one. */
+static int open_tmp(struct tracefile *t, const struct stat *old, int have_old)
+{
+    size_t n = strlen(t->path) + 32;
+    t->tmp = malloc(n);
+    if (!t->tmp) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(t->tmp, n, "%s.tmp.%ld.XXXXXX", t->path, (long)getpid());
+    /* mkstemp opens with O_CREAT|O_EXCL, so a name planted in a shared
+     * directory (a symlink to someone else's file) is never opened. */
+    int fd = mkstemp(t->tmp);
+    if (fd >= 0)
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fd < 0) {
+        free(t->tmp);
+        t->tmp = NULL;
+        return -1;
+    }
+    mode_t mode;
+    if (have_old) {
+        mode = old->st_mode & 07777;
+        if (geteuid() == 0 && (old->st_uid != 0 || old->st_gid != 0) &&
+            fchown(fd, old->st_uid, old->st_gid) != 0) {
+            /* Keeping root as the owner is safe; go on. */
+        }
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um;
+    }
+    if (fchmod(fd, mode) != 0 || !(t->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        unlink(t->tmp);
+        free(t->tmp);
+        t->tmp = NULL;
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int tracefile_open(struct tracefile *t, const char *path, int flags, char *err,
                    size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    size_t n = strlen(path) + 32;
-    t->path = strdup(path);
-    t->tmp = malloc(n);
-    if (!t->path || !t->tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        tracefile_abort(t);
+    t->csv = (flags & TRACEFILE_CSV) != 0;
+    if (!path || !*path) {
+        snprintf(err, errlen, "no output file given");
         return -1;
     }
-    snprintf(t->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    t->f = fopen(t->tmp, "w");
-    if (!t->f) {
+    struct stat out;
+    int have_out = fstat(STDOUT_FILENO, &out) == 0;
+    struct stat lsb, sb;
+    int exists = lstat(path, &lsb) == 0;
+    if (!exists && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int followed = exists && stat(path, &sb) == 0;
+    if (exists && !followed && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int is_stdout = strcmp(path, "-") == 0 ||
+                    (followed && have_out && sb.st_dev == out.st_dev &&
+                     sb.st_ino == out.st_ino);
+    if (is_stdout) {
+        if (flags & TRACEFILE_NO_STDOUT) {
+            snprintf(err, errlen, "%s: this output cannot go to stdout", path);
+            return -1;
+        }
+        t->path = strdup("-");
+        if (!t->path) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        t->f = stdout;
+        t->how = TRACEFILE_STDOUT;
+        return 0;
+    }
+    if (followed && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+        /* Written in place: a reader is waiting on it, or it is a device
+         * others use.  A FIFO blocks here until its reader opens it, as
+         * a shell redirection would. */
+        t->path = strdup(path);
+        int fd = t->path ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
+        if (fd < 0 || !(t->f = fdopen(fd, "w"))) {
+            snprintf(err, errlen, "%s: cannot write: %s", path,
+                     strerror(t->path ? errno : ENOMEM));
+            if (fd >= 0)
+                close(fd);
+            tracefile_abort(t);
+            return -1;
+        }
+        t->how = TRACEFILE_DIRECT;
+        return 0;
+    }
+    if (followed && !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen,
+                 "%s: %s (an output must be a regular file, a FIFO, a "
+                 "character device or -)",
+                 path, kind_name(sb.st_mode));
+        return -1;
+    }
+    /* A regular file or a new name: temp file beside the final target. */
+    if (!exists || !S_ISLNK(lsb.st_mode))
+        t->path = strdup(path);
+    else if (followed)
+        t->path = realpath(path, NULL);
+    else
+        t->path = follow_dangling(path);
+    if (!t->path) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (followed && sb.st_nlink > 1)
+        t->how = TRACEFILE_COPY;
+    else
+        t->how = TRACEFILE_RENAME;
+    if (open_tmp(t, &sb, followed) != 0) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         tracefile_abort(t);
         return -1;
     }
     /* A large buffer: a tick line is a few kB at most. */
     setvbuf(t->f, NULL, _IOFBF, 1 << 16);
-    t->csv = csv;
     return 0;
+}
+
+int tracefile_on_stdout(const struct tracefile *t)
+{
+    return t->how == TRACEFILE_STDOUT;
 }
 
 static void put_num(FILE *f, double v, int valid)
@@ -177,6 +364,53 @@ void tracefile_reload(struct tracefile *t, const struct model *m, int ok,
     fputs("}\n", t->f);
 }
 
+/* A file with other hard links keeps its inode: the finished temporary
+ * file is copied into it. */
+static int copy_into(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = open(to, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        errno = e;
+        return -1;
+    }
+    char buf[1 << 16];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = -1;
+                break;
+            }
+            off += w;
+        }
+        if (rc)
+            break;
+    }
+    int e = errno;
+    close(in);
+    if (close(out) != 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
+    errno = e;
+    return rc;
+}
+
 int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
                      size_t errlen)
 {
@@ -186,15 +420,34 @@ int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
         summary_write_json(s, t->f, 1);
         fputc('\n', t->f);
     }
-    int bad = ferror(t->f);
-    if (fclose(t->f) != 0)
-        bad = 1;
+    int bad = 0;
+    if (t->how == TRACEFILE_STDOUT) {
+        /* Never closed: the summary and the caller's exit path may still
+         * write to it. */
+        bad = fflush(t->f) != 0 || ferror(t->f);
+    } else {
+        bad = ferror(t->f);
+        if (fclose(t->f) != 0)
+            bad = 1;
+    }
+    int e = bad ? (errno ? errno : EIO) : 0;
     t->f = NULL;
-    if (bad || rename(t->tmp, t->path) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", t->path, strerror(errno));
+    if (!bad && t->how == TRACEFILE_RENAME && rename(t->tmp, t->path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && t->how == TRACEFILE_COPY && copy_into(t->tmp, t->path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        snprintf(err, errlen, "%s: write failed: %s",
+                 t->how == TRACEFILE_STDOUT ? "stdout" : t->path, strerror(e));
         tracefile_abort(t);
         return -1;
     }
+    if (t->how == TRACEFILE_COPY)
+        unlink(t->tmp);
     free(t->tmp);
     free(t->path);
     t->tmp = t->path = NULL;
@@ -203,8 +456,10 @@ int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
 
 void tracefile_abort(struct tracefile *t)
 {
-    if (t->f)
+    if (t->f && t->how != TRACEFILE_STDOUT)
         fclose(t->f);
+    else if (t->f)
+        fflush(t->f);
     t->f = NULL;
     if (t->tmp)
         unlink(t->tmp);

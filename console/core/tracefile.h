@@ -3,10 +3,14 @@
  * object per tick, the summary as the last line) and, on request, a CSV
  * with one row per tick.
  *
- * Nothing half-written: each file is written to "<path>.tmp.<pid>" beside
- * the target and renamed over it only when the run finished; a run that
- * fails removes its temporary files.  Opening happens before the first
- * tick, so an unwritable path fails the run before it starts.
+ * Nothing half-written where that can be kept: a regular file (or a new
+ * name) is written to "<path>.tmp.<pid>.XXXXXX" beside it and renamed over
+ * it only when the run finished, keeping its mode; a run that fails
+ * removes its temporary files.  A symlink is followed once at open to
+ * what it names; a FIFO, a character device and stdout ("-") are written
+ * directly (see tracefile.c); a directory, a socket or a block device is
+ * refused.  Opening happens before the first tick, so an unwritable or
+ * refused path fails the run before it starts.
  *
  * Numbers are printed with %.9g: enough for the energy/power identities
  * the tests check, and identical text for identical runs.  Invalid values
@@ -21,16 +25,34 @@ struct model;
 struct summary;
 struct lab;
 
+/* How the output reaches its path (chosen at open). */
+enum tracefile_how {
+    TRACEFILE_RENAME, /* temp file renamed over the path at commit */
+    TRACEFILE_COPY,   /* temp file copied into a hard-linked file */
+    TRACEFILE_DIRECT, /* a FIFO or character device, written in place */
+    TRACEFILE_STDOUT  /* "-" or the process's own stdout */
+};
+
 struct tracefile {
     FILE *f;
-    char *path;
-    char *tmp;
+    char *path; /* the final target ("-" for stdout) */
+    char *tmp;  /* RENAME/COPY: the temporary file */
     int csv;
+    enum tracefile_how how;
+};
+
+/* tracefile_open flags. */
+enum {
+    TRACEFILE_CSV = 1,      /* CSV rather than JSON Lines */
+    TRACEFILE_NO_STDOUT = 2 /* refuse "-" and stdout (the console owns it) */
 };
 
 /* Returns 0, or -1 with "PATH: reason" in err. */
-int tracefile_open(struct tracefile *t, const char *path, int csv, char *err,
+int tracefile_open(struct tracefile *t, const char *path, int flags, char *err,
                    size_t errlen);
+/* 1 when the output goes to stdout ("-", /dev/stdout, or the file stdout
+ * was redirected to). */
+int tracefile_on_stdout(const struct tracefile *t);
 void tracefile_header(struct tracefile *t, const struct model *m,
                       const struct lab *lab, const char *policy);
 void tracefile_tick(struct tracefile *t, const struct model *m,

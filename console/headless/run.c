@@ -61,6 +61,7 @@ struct run {
     struct record rec;
     struct summary sum;
     struct tracefile jsonl, csv;
+    int out_stdout; /* one of them goes to stdout */
     int have_jsonl, have_csv;
     uint64_t tick_ns;
     uint64_t total_ticks;
@@ -639,7 +640,7 @@ int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: the run's own output", path);
         return -1;
     }
-    if (tracefile_open(&r->rtrace, path, 0, err, errlen) != 0)
+    if (tracefile_open(&r->rtrace, path, TRACEFILE_NO_STDOUT, err, errlen) != 0)
         return -1;
     tracefile_header(&r->rtrace, &r->model, r->lab,
                      r->policy_path ? r->policy_path : "builtin");
@@ -797,12 +798,22 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         r->have_jsonl = 1;
     }
     if (o->csv_path) {
-        if (tracefile_open(&r->csv, o->csv_path, 1, err, errlen) != 0) {
+        if (tracefile_open(&r->csv, o->csv_path, TRACEFILE_CSV, err, errlen) !=
+            0) {
             run_free(r);
             return RUN_IO;
         }
         r->have_csv = 1;
+        if (r->have_jsonl && tracefile_on_stdout(&r->jsonl) &&
+            tracefile_on_stdout(&r->csv)) {
+            snprintf(err, errlen,
+                     "--out and --csv both go to stdout; give one a file");
+            run_free(r);
+            return RUN_USAGE;
+        }
     }
+    r->out_stdout = (r->have_jsonl && tracefile_on_stdout(&r->jsonl)) ||
+                    (r->have_csv && tracefile_on_stdout(&r->csv));
     r->loop = loop_new(err, errlen);
     if (!r->loop) {
         run_free(r);
@@ -1045,6 +1056,11 @@ int run_finish(struct run *r, char *err, size_t errlen)
     return code;
 }
 
+int run_output_on_stdout(const struct run *r)
+{
+    return r->out_stdout;
+}
+
 void run_free(struct run *r)
 {
     if (!r)
@@ -1110,7 +1126,9 @@ int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
         return RUN_ERR;
     }
     code = run_finish(r, err, sizeof err);
-    if (summary) {
+    /* An output on stdout already holds the summary (the JSONL trace's
+     * last line), or must stay one format (the CSV). */
+    if (summary && !run_output_on_stdout(r)) {
         summary_write_json(&r->sum, summary, 1);
         fputc('\n', summary);
         fflush(summary);

@@ -91,6 +91,9 @@ struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);
 const struct lab *run_lab(const struct run *r);
 uint64_t run_total_ticks(const struct run *r);
+/* 1 when --out or --csv goes to stdout (the summary is then not printed
+ * there again). */
+int run_output_on_stdout(const struct run *r);
 
 /* Loads `text` as the next version of the run's Lua policy, exactly as a
  * reload of the file would (transaction, log, trace record, counters).
