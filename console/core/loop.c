@@ -6,12 +6,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
 #include "core/clock.h"
 
-/* A registered callback; kept in a fixed array so the loop owns them. */
+/* A registered callback; kept in a fixed array so the loop owns them.
+ * A slot is free when its event is NULL: loop_remove hands it back, so
+ * any number of registrations can come and go (a console session that
+ * switches policies all day) as long as no more than LOOP_MAX_EXTRA are
+ * live at once.  Live at most: the policy watch (2), the console's
+ * keyboard and SIGWINCH (2), SIGHUP (1). */
 #define LOOP_MAX_EXTRA 16
 struct loop_extra {
     struct event *ev;
@@ -22,7 +28,6 @@ struct loop_extra {
 struct loop {
     struct event_base *base;
     struct loop_extra extra[LOOP_MAX_EXTRA];
-    size_t n_extra;
     struct event *sig_int;
     struct event *sig_term;
     struct event *sig_hup;
@@ -83,8 +88,9 @@ void loop_free(struct loop *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n_extra; i++)
-        event_free(l->extra[i].ev);
+    for (size_t i = 0; i < LOOP_MAX_EXTRA; i++)
+        if (l->extra[i].ev)
+            event_free(l->extra[i].ev);
     if (l->timer)
         event_free(l->timer);
     if (l->sig_int)
@@ -180,12 +186,16 @@ static void on_extra(evutil_socket_t fd, short what, void *arg)
     x->cb(x->arg);
 }
 
+/* Returns the slot's id, or -1. */
 static int add_extra(struct loop *l, evutil_socket_t fd, short what,
                      const struct timeval *tv, loop_cb cb, void *arg)
 {
-    if (l->n_extra >= LOOP_MAX_EXTRA)
+    size_t i = 0;
+    while (i < LOOP_MAX_EXTRA && l->extra[i].ev)
+        i++;
+    if (i == LOOP_MAX_EXTRA)
         return -1;
-    struct loop_extra *x = &l->extra[l->n_extra];
+    struct loop_extra *x = &l->extra[i];
     x->cb = cb;
     x->arg = arg;
     x->ev = event_new(l->base, fd, what, on_extra, x);
@@ -193,10 +203,28 @@ static int add_extra(struct loop *l, evutil_socket_t fd, short what,
         return -1;
     if (event_add(x->ev, tv) != 0) {
         event_free(x->ev);
+        x->ev = NULL;
         return -1;
     }
-    l->n_extra++;
-    return 0;
+    return (int)i;
+}
+
+void loop_remove(struct loop *l, int id)
+{
+    if (!l || id < 0 || id >= LOOP_MAX_EXTRA || !l->extra[id].ev)
+        return;
+    /* event_free deletes the event first, also when it is active in this
+     * dispatch pass: its callback will not run. */
+    event_free(l->extra[id].ev);
+    memset(&l->extra[id], 0, sizeof l->extra[id]);
+}
+
+size_t loop_n_registered(const struct loop *l)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < LOOP_MAX_EXTRA; i++)
+        n += l->extra[i].ev != NULL;
+    return n;
 }
 
 int loop_add_fd(struct loop *l, int fd, loop_cb cb, void *arg)

@@ -31,9 +31,10 @@ int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
 int loop_signal(const struct loop *l); /* 0 if none */
 
 /* Other event sources, for modules that must not touch libevent (the
- * policy file watcher, later the TUI's keyboard).  Callbacks run between
- * ticks, never inside one.  Each returns 0 or -1; registrations last until
- * loop_free. */
+ * policy file watcher, the TUI's keyboard).  Callbacks run between ticks,
+ * never inside one.  Each returns a registration id >= 0, or -1 (at most
+ * 16 live at once).  A registration lasts until loop_remove(id), which
+ * hands its slot back, or loop_free. */
 typedef void (*loop_cb)(void *arg);
 /* `fd` readable (persistent). */
 int loop_add_fd(struct loop *l, int fd, loop_cb cb, void *arg);
@@ -42,6 +43,11 @@ int loop_add_timer(struct loop *l, uint64_t period_ns, loop_cb cb, void *arg);
 /* A signal is handled by `cb` instead of stopping the loop (SIGHUP for a
  * policy reload).  Replaces the stop handler if `signo` had one. */
 int loop_add_signal(struct loop *l, int signo, loop_cb cb, void *arg);
+/* Ends registration `id` (from loop_add_*): its callback will not run
+ * again, even if its event is pending in this pass.  -1 is ignored. */
+void loop_remove(struct loop *l, int id);
+/* Live registrations (for tests: a module that frees what it added). */
+size_t loop_n_registered(const struct loop *l);
 /* Runs pending callbacks without blocking (for tests and for callers that
  * drive ticks themselves). */
 int loop_poll(struct loop *l);

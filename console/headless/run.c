@@ -43,8 +43,6 @@
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 
-#define RUN_RETIRED_MAX 16
-
 struct run {
     struct lab *lab;
     struct plug **plugs;
@@ -80,10 +78,6 @@ struct run {
     uint64_t *stage_ns;
     struct policy_limits plim; /* for a policy started later (a switch) */
     int sighup_on;
-    /* Watches of files no longer the policy's: a watch lives as long as
-     * the loop (watch.h), so they are freed in run_free. */
-    struct watch *retired[RUN_RETIRED_MAX];
-    size_t n_retired;
     /* Manual overrides (the console's `set`), per control: applied after
      * decide and before guard every tick until cleared. */
     double *ovr;
@@ -219,6 +213,11 @@ static int all_simulated(const struct run *r)
 static void on_sighup(void *arg)
 {
     struct run *r = arg;
+    /* The console may have gone back to a built-in policy. */
+    if (!r->watch) {
+        log_msg(LOG_INFO, "SIGHUP: no Lua policy to reload");
+        return;
+    }
     log_msg(LOG_INFO, "SIGHUP: reloading %s", r->policy_path);
     watch_request(r->watch);
 }
@@ -273,7 +272,7 @@ static int policy_start(struct run *r, char *err, size_t errlen)
     free(text);
     if (rc != POLICY_SWAPPED)
         return RUN_LAB;
-    if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) != 0) {
+    if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) < 0) {
         snprintf(err, errlen, "cannot watch SIGHUP");
         return RUN_ERR;
     }
@@ -427,12 +426,6 @@ void run_set_budget(struct run *r, double watts)
 
 /* ---- the console's commands: policy switch, overrides, recording ---- */
 
-static void retire_watch(struct run *r, struct watch *w)
-{
-    /* The caller checked there is room. */
-    r->retired[r->n_retired++] = w;
-}
-
 /* From the built-in policy to a Lua one: a host, its first version, the
  * decide stage re-made with the Lua ops.  Nothing changes on failure. */
 static int policy_first(struct run *r, const char *name, const char *text,
@@ -458,7 +451,7 @@ static int policy_first(struct run *r, const char *name, const char *text,
         return POLICY_REJECTED;
     }
     if (!r->sighup_on) {
-        if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) != 0) {
+        if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) < 0) {
             decide_free(&nd);
             policy_free(p);
             snprintf(err, errlen, "cannot watch SIGHUP");
@@ -479,6 +472,51 @@ static int policy_first(struct run *r, const char *name, const char *text,
     return POLICY_SWAPPED;
 }
 
+/* To "builtin" (the built-in C policy) or "builtin:NAME" (a baseline):
+ * the decide stage re-made with its ops; the Lua policy, its watch and
+ * its file are let go.  Nothing changes on failure. */
+static int policy_to_builtin(struct run *r, const char *spec, char *err,
+                             size_t errlen)
+{
+    const struct policy_ops *gov = NULL;
+    char gerr[256];
+    if (gov_parse(spec, &gov, gerr, sizeof gerr) < 0) {
+        snprintf(err, errlen, "%s", gerr);
+        return POLICY_REJECTED;
+    }
+    if (!r->policy && r->gov == gov) {
+        snprintf(err, errlen, "%s already decides; nothing changed", spec);
+        return POLICY_SAME;
+    }
+    struct decide nd;
+    if (decide_init(&nd, gov, NULL, &r->model) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return POLICY_REJECTED;
+    }
+    decide_free(&r->dec);
+    r->dec = nd;
+    policy_free(r->policy);
+    r->policy = NULL;
+    watch_free(r->watch);
+    r->watch = NULL;
+    free(r->policy_path);
+    r->policy_path = NULL;
+    r->source_missing = 0;
+    r->gov = gov;
+    /* The broker baselines choose what the broker reads; every other
+     * policy sees the broker as run_new sets it up. */
+    if (run_broker(r))
+        broker_set_source(run_broker(r),
+                          gov_broker_source(gov) >= 0
+                              ? (enum broker_source)gov_broker_source(gov)
+                              : BROKER_IPC);
+    r->last_reload = POLICY_SWAPPED;
+    r->last_reload_err[0] = '\0';
+    log_msg(LOG_INFO, "%s now decides", spec);
+    trace_reload(r, 1, NULL);
+    return POLICY_SWAPPED;
+}
+
 int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
 {
     char msg[1024];
@@ -486,29 +524,24 @@ int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "no policy file given");
         return POLICY_REJECTED;
     }
-    if (r->n_retired >= RUN_RETIRED_MAX) {
-        snprintf(err, errlen,
-                 "%d policy switches in this run already; restart with "
-                 "--policy %s",
-                 RUN_RETIRED_MAX, path);
-        return POLICY_REJECTED;
-    }
+    if (strcmp(path, "builtin") == 0 || strncmp(path, "builtin:", 8) == 0)
+        return policy_to_builtin(r, path, err, errlen);
+    /* Every path below frees what it made: a session may switch and be
+     * refused any number of times. */
     struct watch *w = watch_new(r->loop, path, msg, sizeof msg);
     if (!w) {
         snprintf(err, errlen, "%s: %s", path, msg);
         return POLICY_REJECTED;
     }
-    /* From here on `w` is registered with the loop: retired on failure,
-     * never freed before the loop. */
     char *npath = strdup(path), *text = NULL;
     size_t len = 0;
     if (!npath) {
         snprintf(err, errlen, "out of memory");
-        retire_watch(r, w);
+        watch_free(w);
         return POLICY_REJECTED;
     }
     if (watch_read(w, &text, &len, err, errlen) != 0) {
-        retire_watch(r, w);
+        watch_free(w);
         free(npath);
         return POLICY_REJECTED;
     }
@@ -521,16 +554,18 @@ int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
                  "nothing loaded",
                  path);
     if (rc != POLICY_SWAPPED) {
-        retire_watch(r, w);
+        watch_free(w);
         free(npath);
         return rc;
     }
-    if (r->watch)
-        retire_watch(r, r->watch);
+    watch_free(r->watch);
     r->watch = w;
     free(r->policy_path);
     r->policy_path = npath;
     r->source_missing = 0;
+    if (r->gov && run_broker(r))
+        broker_set_source(run_broker(r), BROKER_IPC);
+    r->gov = NULL;
     return rc;
 }
 
@@ -1088,10 +1123,8 @@ void run_free(struct run *r)
     free(r->plugs);
     free(r->hosts);
     safety_unlock(r->lock_fd);
-    loop_free(r->loop); /* before the watch: it holds the watch's events */
-    watch_free(r->watch);
-    for (size_t i = 0; i < r->n_retired; i++)
-        watch_free(r->retired[i]);
+    watch_free(r->watch); /* before the loop: it ends its registrations */
+    loop_free(r->loop);
     policy_free(r->policy);
     free(r->ovr);
     free(r->ovr_set);

@@ -148,8 +148,11 @@ void run_set_outcome(struct run *r, double wall_seconds, int interrupted);
  * running policy keeps deciding).  Returns an enum policy_load_result:
  * POLICY_SWAPPED, POLICY_SAME (equal to the running or last rejected text:
  * nothing loaded, nothing switched; `err` says so) or POLICY_REJECTED with
- * one line in `err`.  At most 16 switches per run (watches last as long
- * as the event loop). */
+ * one line in `err`.  `path` "builtin" or "builtin:NAME" (a baseline,
+ * pipeline/governors.h) goes back to that built-in policy: the Lua
+ * policy, its watch and file are let go (POLICY_SAME if it already
+ * decides).  Any number of switches and refused tries: each frees what
+ * it made. */
 int run_policy_switch(struct run *r, const char *path, char *err,
                       size_t errlen);
 

@@ -92,6 +92,8 @@ struct watch {
 
     int fd;        /* inotify instance, -1 if none */
     int no_fd;     /* the loop refused the fd: do not try again */
+    int fd_id;     /* the loop's registrations (loop_remove at free), */
+    int timer_id;  /* -1 if none */
     int wd;        /* watch on dir, -1 if none */
     dev_t dir_dev; /* identity of the directory the watch is on, to */
     ino_t dir_ino; /* notice it was replaced behind our back */
@@ -173,9 +175,10 @@ static int arm(struct watch *w)
         w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (w->fd < 0)
             return -1;
-        /* Registered once for the watch's life: the loop cannot forget
-         * it, so the fd stays open until watch_free. */
-        if (loop_add_fd(w->loop, w->fd, on_inotify, w) != 0) {
+        /* Registered once for the watch's life: the fd stays open until
+         * watch_free, which ends the registration. */
+        w->fd_id = loop_add_fd(w->loop, w->fd, on_inotify, w);
+        if (w->fd_id < 0) {
             close(w->fd);
             w->fd = -1;
             w->no_fd = 1;
@@ -319,6 +322,8 @@ struct watch *watch_new(struct loop *l, const char *path, char *err,
     w->loop = l;
     w->fd = -1;
     w->wd = -1;
+    w->fd_id = -1;
+    w->timer_id = -1;
     const char *slash = strrchr(path, '/');
     w->path = strdup(path);
     if (!slash) {
@@ -352,9 +357,10 @@ struct watch *watch_new(struct loop *l, const char *path, char *err,
         return NULL;
     }
 
-    /* The timer first: if the loop refuses it nothing is registered and
-     * the watch can still be freed.  After it, failures only degrade. */
-    if (loop_add_timer(l, WATCH_TIMER_MS * WATCH_MS, on_timer, w) != 0) {
+    /* The timer first: if the loop refuses it the watch is useless.
+     * After it, failures only degrade (to polling). */
+    w->timer_id = loop_add_timer(l, WATCH_TIMER_MS * WATCH_MS, on_timer, w);
+    if (w->timer_id < 0) {
         snprintf(err, errlen, "%s: cannot register the watch timer", path);
         watch_free(w);
         return NULL;
@@ -512,6 +518,10 @@ void watch_free(struct watch *w)
 {
     if (!w)
         return;
+    /* The registrations first, so the loop never calls back into freed
+     * memory nor polls a closed (maybe reused) descriptor. */
+    loop_remove(w->loop, w->timer_id);
+    loop_remove(w->loop, w->fd_id);
     if (w->fd >= 0)
         close(w->fd); /* drops the watch with it */
     free(w->path);

@@ -14,10 +14,10 @@
  * request.  See watch.c for the reasons.
  *
  * Lifetime: the watch registers a file descriptor and a timer with the
- * loop, and the loop offers no way to unregister them (registrations last
- * until loop_free).  So a watch lives as long as its loop: call
- * loop_free() FIRST, then watch_free().  The loop must not be run or
- * polled after watch_free().
+ * loop, and watch_free() ends both registrations, so a watch can be freed
+ * at any time between ticks (a console that switches policies frees the
+ * old watch, and a rejected try its new one, at once).  Call watch_free()
+ * BEFORE loop_free(): it needs the loop.
  */
 #ifndef WATTSON_WATCH_H
 #define WATTSON_WATCH_H
@@ -72,8 +72,8 @@ int watch_read(const struct watch *w, char **text, size_t *len, char *err,
 /* Content hash (FNV-1a, 64 bits) to compare versions of a policy. */
 uint64_t watch_hash(const char *text, size_t len);
 
-/* Frees the watch and closes its inotify descriptor.  Call it after
- * loop_free() (see above).  NULL is fine. */
+/* Ends the watch's loop registrations, closes its inotify descriptor and
+ * frees it.  Call it before loop_free() (see above).  NULL is fine. */
 void watch_free(struct watch *w);
 
 #endif

@@ -31,6 +31,7 @@
 #include "headless/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
+#include "pipeline/governors.h"
 #include "tui/term.h"
 
 #ifndef WATTSON_POLICY_DIR
@@ -42,6 +43,7 @@ const char *const cmd_help_lines[] = {
     "set DEV CTL VALUE     manual decision, sticks until `set DEV CTL auto`",
     "set DEV CTL auto      the policy decides it again; `set` lists them",
     "policy FILE           load FILE as the policy and watch it",
+    "policy builtin[:NAME] back to the built-in policy or a baseline",
     "record start FILE     JSONL trace of the ticks from now on",
     "record stop           complete the trace (renamed into place)",
     "lua EXPR              evaluate in the REPL (read-only `state`)",
@@ -321,10 +323,15 @@ static int cmd_policy(struct cmd_ctx *c, const char *args)
 {
     char path[CMD_LINE_MAX], err[1024];
     if (!rest_of(args, path, sizeof path)) {
-        cmd_say(c, LOG_WARN, "policy: usage: policy FILE");
+        cmd_say(c, LOG_WARN,
+                "policy: usage: policy FILE | builtin | builtin:NAME");
         return CMD_ERR;
     }
     int rc = run_policy_switch(c->r, path, err, sizeof err);
+    if (rc == POLICY_SWAPPED && !run_policy_path(c->r)) {
+        cmd_say(c, LOG_INFO, "policy %s: running", path);
+        return CMD_OK;
+    }
     if (rc == POLICY_SWAPPED) {
         cmd_say(c, LOG_INFO, "policy %s: running (v%llu), watched", path,
                 (unsigned long long)run_policy_version(c->r));
@@ -638,5 +645,16 @@ int cmd_policy_list(const char *dir, char names[][CMD_PICK_NAME], int max)
     }
     closedir(d);
     qsort(names, (size_t)n, CMD_PICK_NAME, cmp_names);
+    return n;
+}
+
+int cmd_builtin_list(char names[][CMD_PICK_NAME], int n, int max)
+{
+    if (n < 0)
+        n = 0;
+    if (n < max)
+        snprintf(names[n++], CMD_PICK_NAME, "builtin");
+    for (size_t i = 0; n < max && gov_name(i); i++)
+        snprintf(names[n++], CMD_PICK_NAME, "builtin:%s", gov_name(i));
     return n;
 }

@@ -35,7 +35,7 @@ struct sandbox;
 
 #define CMD_LINE_MAX 256 /* bytes of a command line, NUL included */
 #define CMD_HIST_MAX 32  /* commands the history ring keeps */
-#define CMD_PICK_MAX 32  /* files the policy picker lists */
+#define CMD_PICK_MAX 64  /* entries the policy picker lists */
 #define CMD_PICK_NAME 64 /* bytes of a listed file name */
 
 /* The REPL's limits, per evaluation. */
@@ -103,6 +103,10 @@ int cmd_edit_key(struct cmd_ctx *c, int key, char *out, size_t outlen);
  * (sub-directories such as labs/ are not entered), sorted.  Returns how
  * many (at most `max`), or -1 when `dir` cannot be read. */
 int cmd_policy_list(const char *dir, char names[][CMD_PICK_NAME], int max);
+/* Appends the built-in choices after the `n` names already in `names`:
+ * "builtin" (the built-in C policy), then "builtin:NAME" for every
+ * baseline (pipeline/governors.h).  Returns the new count (<= max). */
+int cmd_builtin_list(char names[][CMD_PICK_NAME], int n, int max);
 /* The source tree's lua-policies/ (compiled in). */
 const char *cmd_policy_dir(void);
 

@@ -207,12 +207,11 @@ static void cmdline_key(struct tui *t, int k)
 static void picker_open(struct tui *t)
 {
     const char *dir = cmd_policy_dir();
-    t->pick_n = cmd_policy_list(dir, t->pick, CMD_PICK_MAX);
-    if (t->pick_n <= 0) {
+    int n = cmd_policy_list(dir, t->pick, CMD_PICK_MAX);
+    if (n <= 0)
         log_msg(LOG_WARN, "no policies in %s", dir);
-        say(t, "no policies to pick");
-        return;
-    }
+    /* The built-in policies too: the way back from a Lua policy. */
+    t->pick_n = cmd_builtin_list(t->pick, n, CMD_PICK_MAX);
     t->picker = 1;
     t->pick_sel = 0;
     t->layout_dirty = 1;
@@ -233,8 +232,11 @@ static void picker_key(struct tui *t, int k)
             t->pick_sel++;
         break;
     case TERM_KEY_ENTER:
-        snprintf(line, sizeof line, "policy %s/%s", cmd_policy_dir(),
-                 t->pick[t->pick_sel]);
+        if (strncmp(t->pick[t->pick_sel], "builtin", 7) == 0)
+            snprintf(line, sizeof line, "policy %s", t->pick[t->pick_sel]);
+        else
+            snprintf(line, sizeof line, "policy %s/%s", cmd_policy_dir(),
+                     t->pick[t->pick_sel]);
         queue_cmd(t, line);
         t->picker = 0;
         break;
@@ -607,7 +609,7 @@ static const char *const help_lines[] = {
     "+ / -         speed x1, x10, max (virtual clock only)",
     "b / B         budget down / up by 10 W",
     "r             reload the policy file",
-    "p             pick a policy from lua-policies/ (Enter loads, Esc)",
+    "p             pick a policy: lua-policies/ or a built-in (Enter, Esc)",
     ":             command line (Enter runs, Esc cancels, Up/Down history)",
     "?  Esc        this help; any key closes it",
     "q             quit (every control is restored)",
@@ -842,8 +844,8 @@ int tui_run(struct run *r, char *err, size_t errlen)
         return RUN_ERR;
     }
     log_set_sink(tui_log_sink, t);
-    if (loop_add_fd(t->loop, STDIN_FILENO, on_stdin, t) != 0 ||
-        loop_add_signal(t->loop, SIGWINCH, on_winch, t) != 0) {
+    if (loop_add_fd(t->loop, STDIN_FILENO, on_stdin, t) < 0 ||
+        loop_add_signal(t->loop, SIGWINCH, on_winch, t) < 0) {
         log_set_sink(NULL, NULL);
         term_restore();
         pane_view_free(&t->v);

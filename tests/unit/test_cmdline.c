@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 
+#include "core/loop.h"
 #include "policy_fx.h"
 #include "tui/cmdline.h"
 #include "tui/term.h"
@@ -480,6 +481,46 @@ static void test_policy_cmd(void)
     T_STREQ(run_policy_path(f.r), maxp);
     fx_ticks(&f, 1);
     T_CHECK(target0(&f) == f.fmax);
+
+    /* Back to the built-in policies, and a long session of switches and
+     * refusals: every try frees what it made (the loop once ran out of
+     * slots after 7 switches). */
+    T_CHECK(cmd_exec(&c, "policy builtin:schedutil") == CMD_OK);
+    T_CHECK(run_policy_path(f.r) == NULL);
+    T_STREQ(run_builtin_name(f.r), "schedutil");
+    T_CHECK(run_policy_state(f.r, NULL) == RUN_POLICY_BUILTIN);
+    T_CHECK(run_request_reload(f.r) == -1);
+    fx_ticks(&f, 2);
+    T_CHECK(cmd_exec(&c, "policy builtin:schedutil") == CMD_ERR);
+    T_CHECK(cmd_exec(&c, "policy builtin:nosuch") == CMD_ERR);
+    T_STREQ(run_builtin_name(f.r), "schedutil");
+    T_CHECK(cmd_exec(&c, "policy builtin") == CMD_OK);
+    T_CHECK(run_builtin_name(f.r) == NULL);
+    fx_ticks(&f, 2);
+    T_CHECK(target0(&f) > f.fmin);
+    struct loop *lp = run_event_loop(f.r);
+    size_t regs = loop_n_registered(lp);
+    int swapped = 0, refused = 0;
+    for (int i = 0; i < 200; i++) {
+        const char *to = i % 4 == 0   ? good
+                         : i % 4 == 1 ? maxp
+                         : i % 4 == 2 ? bad
+                                      : "builtin:race";
+        snprintf(line, sizeof line, "policy %s", to);
+        int rc = cmd_exec(&c, line);
+        swapped += rc == CMD_OK;
+        refused += rc == CMD_ERR;
+        fx_ticks(&f, 1);
+        /* A Lua policy's watch holds 2 registrations (timer, inotify)
+         * and SIGHUP one, once; nothing else accumulates. */
+        T_CHECK(loop_n_registered(lp) <= regs + 3);
+    }
+    T_CHECK(swapped == 150 && refused == 50);
+    T_STREQ(run_builtin_name(f.r), "race");
+    snprintf(line, sizeof line, "policy %s", maxp);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    fx_ticks(&f, 1);
+    T_CHECK(target0(&f) == f.fmax);
     cmd_free(&c);
     fx_close(&f);
     unlink(good);
@@ -559,6 +600,17 @@ static void test_picker_list(void)
     unlink(p);
     rmdir(dir);
     T_CHECK(cmd_policy_list("/no/such/dir", names, CMD_PICK_MAX) == -1);
+    /* The built-ins follow the files: the picker's way back. */
+    n = cmd_builtin_list(names, 2, CMD_PICK_MAX);
+    T_CHECK(n > 4);
+    T_STREQ(names[2], "builtin");
+    T_STREQ(names[3], "builtin:static");
+    int has_sched = 0;
+    for (int i = 3; i < n; i++)
+        has_sched |= strcmp(names[i], "builtin:schedutil") == 0;
+    T_CHECK(has_sched);
+    T_CHECK(cmd_builtin_list(names, -1, 3) == 3);
+    T_STREQ(names[0], "builtin");
 }
 
 int main(void)
