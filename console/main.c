@@ -75,7 +75,9 @@ static const char usage_text[] =
     "             for a malformed journal.  --dry-run: only say what it\n"
     "             would write\n"
     "With no command: the interactive console when stdout is a terminal\n"
-    "(press ? in it for the keys), otherwise a headless run.\n"
+    "(press ? in it for the keys), otherwise a headless run.  The console\n"
+    "runs until you quit (q) unless --duration is given, then prints the\n"
+    "run's summary.\n"
     "\n"
     "Options of run (and of the default command):\n"
     "  --headless         never start the console\n"
@@ -295,9 +297,13 @@ static int cmd_plugins(const struct run_opts *o)
 /* The console: the same run object as `wattson run`, driven by the TUI
  * instead of run_loop; every exit path goes through run_finish/run_free
  * (controls restored) after the terminal is given back. */
+/* The console runs until the user quits unless --duration is given;
+ * the run's summary is printed once the terminal is restored. */
 static int cmd_console(const struct run_opts *o)
 {
-    return run_main(o, tui_run, NULL);
+    struct run_opts co = *o;
+    co.until_quit = 1;
+    return run_main(&co, tui_run, stdout);
 }
 
 int main(int argc, char **argv)

@@ -770,6 +770,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     r->total_ticks = (uint64_t)llround(lab->duration_s / lab->tick_s);
     if (r->total_ticks == 0)
         r->total_ticks = 1;
+    /* The console without --duration runs until the user quits. */
+    if (o->until_quit && !(o->duration_s > 0))
+        r->total_ticks = UINT64_MAX;
 
     /* The clock must exist before init: drivers may read it. */
     clock_init_virtual(&r->clock);

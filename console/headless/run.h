@@ -50,6 +50,9 @@ struct run_opts {
      * lock; no journal is checked or written, nothing is ever actuated. */
     int restoring;
     int progress; /* progress line on stderr */
+    /* The console: without a duration_s, run until stopped rather than
+     * for the lab's duration (run_total_ticks is then UINT64_MAX). */
+    int until_quit;
     const char **plugin_dirs;
     size_t n_plugin_dirs;
     unsigned history; /* telemetry ring length, 0 = default */
@@ -90,6 +93,7 @@ void *run_broker(struct run *r);
 struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);
 const struct lab *run_lab(const struct run *r);
+/* The ticks the run lasts; UINT64_MAX: until stopped (the console). */
 uint64_t run_total_ticks(const struct run *r);
 /* 1 when --out or --csv goes to stdout (the summary is then not printed
  * there again). */

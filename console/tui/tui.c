@@ -503,11 +503,16 @@ static void draw_header(struct tui *t, int cols, int rows)
     term_clear(rows - 1, 0, 1, cols);
     int x = 0;
     x += term_text(0, x, cols - x, TR_TITLE, "wattson ");
+    char span[48];
+    if (run_total_ticks(t->r) == UINT64_MAX)
+        snprintf(span, sizeof span, "%.2fs", m->t); /* until q */
+    else
+        snprintf(span, sizeof span, "%.2f/%.0fs", m->t, lab->duration_s);
     snprintf(line, sizeof line,
-             "lab %s  speed %s  t %.2f/%.0fs  clock %s  tick %s  "
+             "lab %s  speed %s  t %s  clock %s  tick %s  "
              "rate %.0f/s",
-             lab->name, speed, m->t, lab->duration_s,
-             t->virtual_clock ? "virtual" : "wall", tick, t->rate);
+             lab->name, speed, span, t->virtual_clock ? "virtual" : "wall",
+             tick, t->rate);
     x += term_text(0, x, cols - x,
                    t->finished || t->paused ? TR_WARN : TR_VALUE, line);
     /* Devices marked faulty (permission denied, vanished, value rejected,

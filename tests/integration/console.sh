@@ -79,8 +79,9 @@ unsee() { # unsee SESSION ERE WHAT
         dump
     fi
 }
-# The lab time in the header (t 1.23/60s), from the last shot.
-simt() { sed -n 's/^wattson lab .* t \([0-9.]*\)\/.*/\1/p' "$T/screen" | head -n 1; }
+# The lab time in the header (t 1.23/60s, or t 1.23s without an end),
+# from the last shot.
+simt() { sed -n 's/^wattson lab .* t \([0-9.]*\)[/s].*/\1/p' "$T/screen" | head -n 1; }
 alt_on() { tm display-message -p -t "$1" '#{alternate_on}'; }
 # restored SESSION WHAT: once wattson has exited, the shell prints the
 # terminal's line settings after "EXITED", from another process (stty):
@@ -292,4 +293,19 @@ see base 'policy builtin:broker: running' "header names builtin:broker"
 see base 'broker: [a-z0-9]+ P-?[0-9]+>P[0-9]+ (first proposal|demand up|demand down|budget|thermal headroom)' \
     "header shows the broker's latest adjustment and its reason"
 quit_ok base
+
+# 7. Without --duration the console runs past the lab's 60 s until q,
+#    and quitting prints the run's summary.
+start open 100 24 -- --console
+see open '^wattson lab default  speed x1  t [0-9.]+s ' "no duration: the header shows no end"
+tm send-keys -t open + +
+see open '^wattson lab .*speed max  t ([6-9][0-9]|[0-9]{3,})\.[0-9]+s ' "no duration: runs past 60 s"
+shot open
+check '! grep -q "finished" "$T/screen"' "no duration: not finished after 60 s"
+tm send-keys -t open q
+see open '^EXITED 0$' "no duration: q exits 0"
+see open '"type":"summary"' "quitting prints the run's summary"
+shot open
+check 'grep -Eq "\"sim_seconds\":([6-9][0-9]|[0-9]{3,})" "$T/screen"' "the summary covers the whole session (> 60 s)"
+clean open
 finish
