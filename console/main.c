@@ -303,6 +303,7 @@ static int cmd_console(const struct run_opts *o)
 {
     struct run_opts co = *o;
     co.until_quit = 1;
+    tui_log_early();
     return run_main(&co, tui_run, stdout);
 }
 

@@ -37,11 +37,16 @@ void log_vmsg(int level, const char *fmt, va_list ap)
         log_sink(log_sink_arg, level, buf);
         return;
     }
+    log_write_stderr(level, buf);
+}
+
+void log_write_stderr(int level, const char *msg)
+{
     if (level < 0)
         level = 0;
     if (level > LOG_DEBUG)
         level = LOG_DEBUG;
-    fprintf(stderr, "wattson: %s: %s\n", level_names[level], buf);
+    fprintf(stderr, "wattson: %s: %s\n", level_names[level], msg);
 }
 
 void log_msg(int level, const char *fmt, ...)

@@ -18,5 +18,8 @@ void log_set_sink(log_sink_fn fn, void *arg); /* NULL: stderr */
 void log_msg(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap);
+/* What a message looks like without a sink, for a sink that also wants
+ * it on stderr. */
+void log_write_stderr(int level, const char *msg);
 
 #endif

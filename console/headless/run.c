@@ -73,6 +73,7 @@ struct run {
     struct watch *watch;   /* the policy file's watcher */
     char *policy_path;
     int source_missing; /* reported once per disappearance */
+    int reload_asked;   /* the pending reload is r/SIGHUP, not an edit */
     int last_reload;    /* enum policy_load_result of the last try */
     char last_reload_err[256];
     uint64_t *stage_ns;
@@ -219,6 +220,7 @@ static void on_sighup(void *arg)
         return;
     }
     log_msg(LOG_INFO, "SIGHUP: reloading %s", r->policy_path);
+    r->reload_asked = 1;
     watch_request(r->watch);
 }
 
@@ -363,8 +365,42 @@ static void policy_reload(struct run *r)
         return;
     }
     r->source_missing = 0;
-    run_policy_text(r, text, len, err, sizeof err);
+    int asked = r->reload_asked;
+    r->reload_asked = 0;
+    int rc = run_policy_text(r, text, len, err, sizeof err);
+    int running =
+        rc == POLICY_SAME && policy_is_active_text(r->policy, text, len);
     free(text);
+    if (running && r->last_reload == POLICY_REJECTED) {
+        /* The file is back to the running version: the rejection no
+         * longer describes it. */
+        r->last_reload = POLICY_SWAPPED;
+        r->last_reload_err[0] = '\0';
+        log_msg(LOG_INFO, "%s: back to the running version %llu",
+                r->policy_path, (unsigned long long)policy_version(r->policy));
+    }
+    if (rc != POLICY_SAME || !asked)
+        return;
+    /* An explicit reload (r, SIGHUP) of unchanged text: say so, and in
+     * safe fallback give the running version the lead again (what made
+     * its ticks fail may have passed; ten more failing ticks hand it
+     * back to the built-in policy). */
+    if (running && r->dec.in_fallback) {
+        log_msg(LOG_INFO,
+                "%s: unchanged; version %llu decides again (it had failed "
+                "%u ticks in a row)",
+                r->policy_path, (unsigned long long)policy_version(r->policy),
+                r->dec.max_failures);
+        decide_resume(&r->dec);
+    } else if (running) {
+        log_msg(LOG_INFO, "%s: unchanged; version %llu keeps deciding",
+                r->policy_path, (unsigned long long)policy_version(r->policy));
+    } else {
+        log_msg(LOG_WARN,
+                "%s: unchanged since it was rejected; version %llu keeps "
+                "deciding",
+                r->policy_path, (unsigned long long)policy_version(r->policy));
+    }
 }
 
 enum run_policy_state run_policy_state(const struct run *r, const char **detail)
@@ -397,6 +433,7 @@ int run_request_reload(struct run *r)
 {
     if (!r->watch)
         return -1;
+    r->reload_asked = 1;
     watch_request(r->watch);
     return 0;
 }

@@ -1088,3 +1088,8 @@ uint64_t policy_version(const struct policy *p)
 {
     return p->version;
 }
+
+int policy_is_active_text(const struct policy *p, const char *text, size_t len)
+{
+    return p->active && p->active->hash == watch_hash(text, len);
+}

@@ -69,5 +69,8 @@ uint64_t policy_lua_allocs(const struct policy *p); /* active version */
 int policy_loaded(const struct policy *p);
 const char *policy_name(const struct policy *p);
 uint64_t policy_version(const struct policy *p); /* 0 before the first */
+/* 1 when `text` is the running version's (POLICY_SAME tells that apart
+ * from the last rejected text only through this). */
+int policy_is_active_text(const struct policy *p, const char *text, size_t len);
 
 #endif

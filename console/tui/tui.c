@@ -113,6 +113,20 @@ static void tui_log_sink(void *arg, int level, const char *msg)
     pane_log_add(level, t->v.m->t, msg);
 }
 
+/* Before the console takes the screen (lab, drivers, the policy's first
+ * on_load): on stderr as always, and kept for the Log pane. */
+static void tui_early_sink(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    pane_log_add(level, 0.0, msg);
+    log_write_stderr(level, msg);
+}
+
+void tui_log_early(void)
+{
+    log_set_sink(tui_early_sink, NULL);
+}
+
 static void on_stdin(void *arg)
 {
     struct tui *t = arg;

@@ -20,6 +20,10 @@ struct run;
  * returns.  The caller then calls run_finish and run_free as after
  * run_loop.  Returns RUN_OK, RUN_INTERRUPTED, or RUN_ERR with `err`. */
 int tui_run(struct run *r, char *err, size_t errlen);
+/* Call before run_new: the messages logged while the run is set up (the
+ * policy's first on_load among them) go to stderr and also reach the Log
+ * pane once the console starts. */
+void tui_log_early(void);
 
 /* For engines: publish (copy) a Q-table to the Q-values pane, one per
  * agent `name` (a later call with the same name replaces it).  q is

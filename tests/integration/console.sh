@@ -294,7 +294,14 @@ see base 'broker: [a-z0-9]+ P-?[0-9]+>P[0-9]+ (first proposal|demand up|demand d
     "header shows the broker's latest adjustment and its reason"
 quit_ok base
 
-# 7. Without --duration the console runs past the lab's 60 s until q,
+# 7. A first version's on_load log reaches the Log pane (it ran before
+#    the console took the screen).
+printf 'return { api = 1, on_load = function(ctx) log("warn", "hello from on_load") end,\n  on_tick = function(s, o) end }\n' >"$T/onload.lua"
+start onload 100 24 -- --console --duration 1h --policy "$T/onload.lua"
+see onload '│ +0\.00 warning: .*onload\.lua.*hello from on_load' "the first on_load's log line is in the Log pane"
+quit_ok onload
+
+# 8. Without --duration the console runs past the lab's 60 s until q,
 #    and quitting prints the run's summary.
 start open 100 24 -- --console
 see open '^wattson lab default  speed x1  t [0-9.]+s ' "no duration: the header shows no end"

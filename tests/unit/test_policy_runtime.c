@@ -463,10 +463,79 @@ static void test_forecaster(void)
     fx_close(&f);
 }
 
+/* `r` (an explicit reload) of the file as it is: in safe fallback it
+ * gives the running version the lead again; after a rejection it says
+ * the file is still the rejected one; a file edited back to the running
+ * version clears the stale "rejected" state (issue 11). */
+static void test_explicit_reload(void)
+{
+    struct fx f;
+    char text[1024];
+    snprintf(text, sizeof text, LATE_FAIL, "error('late')");
+    if (!fx_open(&f, text))
+        return;
+    fx_ticks(&f, DECIDE_MAX_FAILURES + 3);
+    T_CHECK(run_policy_in_fallback(f.r));
+    T_CHECK(run_policy_state(f.r, NULL) == RUN_POLICY_FALLBACK);
+    log_reset();
+    T_CHECK(run_request_reload(f.r) == 0);
+    T_CHECK(run_service(f.r) == 1);
+    T_CHECK(!run_policy_in_fallback(f.r));
+    T_CHECK(line_has(logbuf, "unchanged", "decides again", NULL));
+    T_CHECK(run_policy_version(f.r) == 1);
+    /* It fails again (calls >= 3 still holds): back to the built-in one
+     * after ten more ticks, not before. */
+    fx_ticks(&f, DECIDE_MAX_FAILURES - 1);
+    T_CHECK(!run_policy_in_fallback(f.r));
+    fx_ticks(&f, 1);
+    T_CHECK(run_policy_in_fallback(f.r));
+
+    /* A broken save, then `r` on it unchanged, then the file put back. */
+    T_CHECK(write_file(f.path, "return { api = 1, on_tick = 42 }\n") == 0);
+    run_request_reload(f.r);
+    run_service(f.r);
+    const char *detail = NULL;
+    T_CHECK(run_policy_state(f.r, &detail) == RUN_POLICY_FALLBACK);
+    log_reset();
+    run_request_reload(f.r);
+    run_service(f.r);
+    T_CHECK(line_has(logbuf, "unchanged since it was rejected", NULL));
+    T_CHECK(write_file(f.path, text) == 0);
+    log_reset();
+    run_request_reload(f.r);
+    run_service(f.r);
+    T_CHECK(line_has(logbuf, "back to the running version 1", NULL));
+    T_CHECK(!run_policy_in_fallback(f.r));
+    fx_close(&f);
+
+    /* Not in fallback: the header's "rejected" goes once the file is the
+     * running text again, whatever asked for the reload. */
+    if (!fx_open(&f, NULL))
+        return;
+    fx_ticks_good(&f, 2);
+    T_CHECK(write_file(f.path, "return { api = 1, on_tick = 42 }\n") == 0);
+    run_request_reload(f.r);
+    run_service(f.r);
+    T_CHECK(run_policy_state(f.r, &detail) == RUN_POLICY_REJECTED);
+    T_CHECK(detail && *detail);
+    T_CHECK(write_file(f.path, GOOD) == 0);
+    run_request_reload(f.r);
+    run_service(f.r);
+    T_CHECK(run_policy_state(f.r, &detail) == RUN_POLICY_RUNNING);
+    T_CHECK(detail && !*detail);
+    log_reset();
+    run_request_reload(f.r);
+    run_service(f.r);
+    T_CHECK(line_has(logbuf, "unchanged; version 1 keeps deciding", NULL));
+    fx_ticks_good(&f, 2);
+    fx_close(&f);
+}
+
 int main(void)
 {
     allocount_install();
     fx_begin();
+    test_explicit_reload();
     test_late_failures();
     test_late_rejections();
     test_persist();
