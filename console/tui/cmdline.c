@@ -225,14 +225,38 @@ static size_t rest_of(const char *s, char *w, size_t n)
     return len;
 }
 
-/* A whole word as a number (strtod: also nan, inf). */
-static int parse_num(const char *w, double *v)
+/* A whole word as a number (strtod: also nan, inf), with the SI prefixes
+ * the screen shows (2.5G, 300m, 1.2k; u or the micro sign for micro) and,
+ * after it, `unit` itself when given (2.5GHz, 45W).  Case matters: m is
+ * milli, M mega. */
+static int parse_num_unit(const char *w, const char *unit, double *v)
 {
+    static const struct {
+        const char *p;
+        double f;
+    } prefixes[] = {{"T", 1e12}, {"G", 1e9},  {"M", 1e6},         {"k", 1e3},
+                    {"m", 1e-3}, {"u", 1e-6}, {"\xc2\xb5", 1e-6}, {"n", 1e-9}};
     char *end;
     if (!*w)
         return -1;
     *v = strtod(w, &end);
-    return *end ? -1 : 0;
+    if (end == w)
+        return -1;
+    if (!*end)
+        return 0;
+    if (unit && *unit && strcmp(end, unit) == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t n = strlen(prefixes[i].p);
+        if (strncmp(end, prefixes[i].p, n) != 0)
+            continue;
+        const char *rest = end + n;
+        if (*rest && !(unit && *unit && strcmp(rest, unit) == 0))
+            return -1;
+        *v *= prefixes[i].f;
+        return 0;
+    }
+    return -1;
 }
 
 /* ---- commands ---- */
@@ -242,15 +266,16 @@ static int cmd_budget(struct cmd_ctx *c, const char *args)
     char w[CMD_LINE_MAX], extra[CMD_LINE_MAX];
     double v;
     if (!next_word(&args, w, sizeof w)) {
-        cmd_say(c, LOG_WARN, "budget: usage: budget W (watts >= 0)");
-        return CMD_ERR;
+        cmd_say(c, LOG_INFO, "budget %g W (budget W changes it)",
+                run_model(c->r)->budget_w);
+        return CMD_OK;
     }
     if (next_word(&args, extra, sizeof extra)) {
         cmd_say(c, LOG_WARN, "budget: unexpected '%s' (usage: budget W)",
                 extra);
         return CMD_ERR;
     }
-    if (parse_num(w, &v) != 0 || !isfinite(v) || v < 0) {
+    if (parse_num_unit(w, "W", &v) != 0 || !isfinite(v) || v < 0) {
         cmd_say(c, LOG_WARN, "budget: '%s' is not a number of watts >= 0", w);
         return CMD_ERR;
     }
@@ -305,9 +330,19 @@ static int cmd_set(struct cmd_ctx *c, const char *args)
         cmd_say(c, LOG_INFO, "set %s %s auto: the policy decides it", dev, ctl);
         return CMD_OK;
     }
+    /* The control's unit may follow the number (2.5GHz); unknown names
+     * are run_override's to report. */
+    const struct model *m = run_model(c->r);
+    const char *unit = NULL;
+    int d = model_find_device(m, dev);
+    int ci = d >= 0 ? model_find_control(m, (uint32_t)d, ctl) : -1;
+    if (ci >= 0)
+        unit = m->controls[ci].unit;
     double v;
-    if (parse_num(val, &v) != 0) {
-        cmd_say(c, LOG_WARN, "set: '%s' is not a number (or auto)", val);
+    if (parse_num_unit(val, unit, &v) != 0) {
+        cmd_say(c, LOG_WARN,
+                "set: '%s' is not a number (2.5G, 300m, 45%s ... or auto)", val,
+                unit ? unit : "");
         return CMD_ERR;
     }
     if (run_override(c->r, dev, ctl, v, err, sizeof err) != 0) {

@@ -4,6 +4,7 @@
  * fixture's lab (budget, set, policy, record, lua, help, unknown), the
  * results read from the log (log_set_sink), the effects from the model.
  */
+#include <math.h>
 #include <sys/stat.h>
 
 #include "core/loop.h"
@@ -140,8 +141,8 @@ static void test_budget(void)
     T_CHECK(line_has(logbuf, "budget 350 W", NULL));
     T_CHECK(cmd_exec(&c, ":  budget   0.5 ") == CMD_OK);
     T_CHECK(f.m->budget_w == 0.5);
-    static const char *const bad[] = {"abc", "-5",  "nan",
-                                      "inf", "12W", "1e999"};
+    static const char *const bad[] = {"abc",  "-5",    "nan",   "inf", "12X",
+                                      "12Wh", "12kWh", "1e999", "G",   "12mV"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[64], quoted[64];
         snprintf(line, sizeof line, "budget %s", bad[i]);
@@ -151,10 +152,21 @@ static void test_budget(void)
         T_CHECK(line_has(logbuf, "budget:", quoted, NULL));
         T_CHECK(f.m->budget_w == 0.5);
     }
+    /* A bare budget shows it. */
     log_reset();
-    T_CHECK(cmd_exec(&c, "budget") == CMD_ERR);
-    T_CHECK(line_has(logbuf, "usage", NULL));
+    T_CHECK(cmd_exec(&c, "budget") == CMD_OK);
+    T_CHECK(line_has(logbuf, "budget 0.5 W", NULL));
+    T_CHECK(f.m->budget_w == 0.5);
     T_CHECK(cmd_exec(&c, "budget 1 2") == CMD_ERR);
+    T_CHECK(f.m->budget_w == 0.5);
+    /* The units and SI prefixes the screen shows. */
+    T_CHECK(cmd_exec(&c, "budget 12W") == CMD_OK);
+    T_CHECK(f.m->budget_w == 12);
+    T_CHECK(cmd_exec(&c, "budget 0.3kW") == CMD_OK);
+    T_CHECK(f.m->budget_w == 300);
+    T_CHECK(cmd_exec(&c, "budget 1.5k") == CMD_OK);
+    T_CHECK(f.m->budget_w == 1500);
+    T_CHECK(cmd_exec(&c, "budget 500mW") == CMD_OK);
     T_CHECK(f.m->budget_w == 0.5);
     cmd_free(&c);
     fx_close(&f);
@@ -207,6 +219,20 @@ static void test_set(void)
     }
     fx_ticks(&f, 1);
     T_CHECK(target0(&f) == f.fmin);
+
+    /* The SI prefixes and unit the Devices table shows (2.20G). */
+    double mid = (f.fmin + f.fmax) / 2;
+    snprintf(line, sizeof line, "set cpu0 freq %.12gG", mid / 1e9);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    T_CHECK(run_override_get(f.r, (size_t)f.f0, &ov) && fabs(ov - mid) < 1);
+    snprintf(line, sizeof line, "set cpu0 freq %.12gMHz", mid / 1e6);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
+    T_CHECK(run_override_get(f.r, (size_t)f.f0, &ov) && fabs(ov - mid) < 1);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "set cpu0 freq 2.5GW") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "'2.5GW'", NULL));
+    snprintf(line, sizeof line, "set cpu0 freq %.17g", f.fmin);
+    T_CHECK(cmd_exec(&c, line) == CMD_OK);
 
     /* auto: the policy decides again. */
     T_CHECK(cmd_exec(&c, "set cpu0 freq auto") == CMD_OK);
