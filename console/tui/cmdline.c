@@ -15,12 +15,15 @@
 #include "tui/cmdline.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -108,6 +111,158 @@ void cmd_hist_push(struct cmd_hist *h, const char *line)
     h->n++;
 }
 
+/* ---- the history file ---- */
+
+/* Bytes read from the end of a history file: 32 lines of 255 bytes with
+ * room to spare; older lines are not wanted anyway. */
+#define CMD_HIST_FILE_MAX 65536
+
+int cmd_hist_path(char *buf, size_t n)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    int len;
+    /* The XDG base directory spec: a relative value is to be ignored. */
+    if (state && state[0] == '/')
+        len = snprintf(buf, n, "%s/wattson/history", state);
+    else if (home && home[0] == '/')
+        len = snprintf(buf, n, "%s/.local/state/wattson/history", home);
+    else
+        return -1;
+    return len > 0 && (size_t)len < n ? 0 : -1;
+}
+
+/* A file or directory we may trust: ours (or root's), and nobody else
+ * may write it. */
+static const char *untrusted(const struct stat *sb)
+{
+    if (sb->st_uid != geteuid() && sb->st_uid != 0)
+        return "owned by another user";
+    if (sb->st_mode & (S_IWGRP | S_IWOTH))
+        return "writable by others";
+    return NULL;
+}
+
+int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
+                  size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* no history yet */
+        snprintf(err, errlen, "%s: %s", path,
+                 errno == ELOOP ? "a symlink; not read" : strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    const char *why = NULL;
+    if (fstat(fd, &sb) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(sb.st_mode))
+        why = "not a regular file";
+    else
+        why = untrusted(&sb);
+    if (why) {
+        snprintf(err, errlen, "%s: %s; not read", path, why);
+        close(fd);
+        return -1;
+    }
+    static char buf[CMD_HIST_FILE_MAX + 1];
+    off_t from =
+        sb.st_size > CMD_HIST_FILE_MAX ? sb.st_size - CMD_HIST_FILE_MAX : 0;
+    size_t used = 0;
+    ssize_t r = 0;
+    if (lseek(fd, from, SEEK_SET) == from)
+        while (used < CMD_HIST_FILE_MAX &&
+               ((r = read(fd, buf + used, CMD_HIST_FILE_MAX - used)) > 0 ||
+                (r < 0 && errno == EINTR)))
+            used += r > 0 ? (size_t)r : 0;
+    close(fd);
+    buf[used] = '\0';
+    char *line = buf;
+    if (from > 0) { /* the first line is cut: skip it */
+        char *nl = strchr(buf, '\n');
+        line = nl ? nl + 1 : buf + used;
+    }
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        if (!nl)
+            break; /* an unterminated last line was cut mid-write */
+        *nl = '\0';
+        /* Only what the editor could have typed: printable ASCII. */
+        int ok = nl - line < CMD_LINE_MAX;
+        for (const char *q = line; ok && *q; q++)
+            ok = *q >= 0x20 && *q < 0x7f;
+        if (ok)
+            cmd_hist_push(h, line);
+        line = nl + 1;
+    }
+    return 0;
+}
+
+/* mkdir -p for the state directory, each new level 0700 (XDG). */
+static int make_dirs(char *dir)
+{
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        int rc = mkdir(dir, 0700);
+        *p = c;
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+        if (!c)
+            return 0;
+    }
+}
+
+int cmd_hist_save(const struct cmd_hist *h, const char *path, char *err,
+                  size_t errlen)
+{
+    char dir[4096], tmp[4096 + 16];
+    const char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash - path) >= sizeof dir) {
+        snprintf(err, errlen, "%s: not a file path", path);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat sb;
+    if (make_dirs(dir) != 0 || lstat(dir, &sb) != 0) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    const char *why = S_ISDIR(sb.st_mode) ? untrusted(&sb) : "not a directory";
+    if (why) {
+        snprintf(err, errlen, "%s: %s; history not saved", dir, why);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    for (unsigned age = cmd_hist_len(h); age-- > 0;)
+        fprintf(f, "%s\n", cmd_hist_get(h, age));
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the editor ---- */
 
 void cmd_edit_open(struct cmd_ctx *c)
@@ -119,6 +274,166 @@ static void edit_load(struct cmd_edit *e, const char *s)
 {
     snprintf(e->buf, sizeof e->buf, "%s", s);
     e->len = e->cur = strlen(e->buf);
+}
+
+/* ---- completion ---- */
+
+static const char *const cmd_names[] = {"budget", "set",  "lua",  "policy",
+                                        "record", "help", "quit", NULL};
+
+/* What Tab found for the word being typed. */
+struct cmd_comp {
+    const char *prefix; /* the word so far */
+    size_t plen;
+    int n;                    /* candidates that match */
+    char first[CMD_LINE_MAX]; /* the first one */
+    size_t common;            /* bytes all matches share */
+    char list[160];           /* the first few, for the Log */
+};
+
+static void comp_offer(struct cmd_comp *k, const char *cand)
+{
+    if (strncmp(cand, k->prefix, k->plen) != 0)
+        return;
+    if (k->n == 0) {
+        snprintf(k->first, sizeof k->first, "%s", cand);
+        k->common = strlen(k->first);
+    } else {
+        size_t i = 0;
+        while (i < k->common && k->first[i] == cand[i])
+            i++;
+        k->common = i;
+    }
+    size_t used = strlen(k->list);
+    if (used + strlen(cand) + 2 < sizeof k->list)
+        snprintf(k->list + used, sizeof k->list - used, "%s%s", used ? " " : "",
+                 cand);
+    else if (used + 5 < sizeof k->list && !strstr(k->list, " ..."))
+        snprintf(k->list + used, sizeof k->list - used, " ...");
+    k->n++;
+}
+
+/* File names for `policy` and `record start`: the entries of the typed
+ * directory that begin with the typed base name; directories end in '/'
+ * (Tab again goes in), dotfiles only when asked for. */
+static void comp_files(struct cmd_comp *k)
+{
+    char dir[CMD_LINE_MAX], cand[CMD_LINE_MAX * 2];
+    const char *slash = strrchr(k->prefix, '/');
+    size_t dlen = slash ? (size_t)(slash - k->prefix) + 1 : 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)dlen, k->prefix);
+    const char *base = k->prefix + dlen;
+    DIR *d = opendir(dlen ? dir : ".");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            (e->d_name[0] == '.' && base[0] != '.'))
+            continue;
+        if (strncmp(e->d_name, base, strlen(base)) != 0)
+            continue;
+        struct stat sb;
+        snprintf(cand, sizeof cand, "%s%s", dir, e->d_name);
+        int isdir = stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode);
+        if (isdir)
+            snprintf(cand, sizeof cand, "%s%s/", dir, e->d_name);
+        if (strlen(cand) < CMD_LINE_MAX)
+            comp_offer(k, cand);
+    }
+    closedir(d);
+}
+
+/* The candidates for word `wi` of a line whose earlier words are `w`. */
+static void comp_words(struct cmd_ctx *c, char w[][CMD_LINE_MAX], int wi,
+                       struct cmd_comp *k)
+{
+    const struct model *m = run_model(c->r);
+    if (wi == 0) {
+        for (int i = 0; cmd_names[i]; i++)
+            comp_offer(k, cmd_names[i]);
+        return;
+    }
+    if (strcmp(w[0], "set") == 0) {
+        int d = wi >= 2 ? model_find_device(m, w[1]) : -1;
+        if (wi == 1) {
+            for (size_t i = 0; i < m->n_devices; i++)
+                comp_offer(k, m->devices[i].name);
+        } else if (wi == 2 && d >= 0) {
+            for (size_t i = 0; i < m->n_controls; i++)
+                if (m->controls[i].device == (uint32_t)d)
+                    comp_offer(k, m->controls[i].name);
+        } else if (wi == 3) {
+            comp_offer(k, "auto");
+        }
+    } else if (strcmp(w[0], "policy") == 0 && wi == 1) {
+        comp_offer(k, "builtin");
+        char b[CMD_PICK_NAME + 16];
+        for (size_t i = 0; gov_name(i); i++) {
+            snprintf(b, sizeof b, "builtin:%s", gov_name(i));
+            comp_offer(k, b);
+        }
+        comp_files(k);
+    } else if (strcmp(w[0], "record") == 0) {
+        if (wi == 1) {
+            comp_offer(k, "start");
+            comp_offer(k, "stop");
+        } else if (wi == 2 && strcmp(w[1], "start") == 0) {
+            comp_files(k);
+        }
+    }
+}
+
+/* Tab at the end of the line: completes the last word when one candidate
+ * matches (a blank follows, unless it is a directory), else as far as
+ * all candidates agree; when that adds nothing, the Log lists them. */
+static void edit_complete(struct cmd_ctx *c)
+{
+    struct cmd_edit *e = &c->ed;
+    static char w[4][CMD_LINE_MAX];
+    const char *p = e->buf;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == ':')
+        p++;
+    int wi = 0;
+    const char *word = p;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        word = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (!*p)
+            break; /* the word being typed (maybe empty) */
+        if (wi < 4)
+            snprintf(w[wi], sizeof w[wi], "%.*s", (int)(p - word), word);
+        wi++;
+    }
+    if (wi > 3)
+        return;
+    struct cmd_comp k = {.prefix = word, .plen = strlen(word)};
+    comp_words(c, w, wi, &k);
+    if (k.n == 0)
+        return;
+    size_t start = (size_t)(word - e->buf);
+    const char *add = k.n == 1 ? k.first : NULL;
+    char grown[CMD_LINE_MAX];
+    if (!add && k.common > k.plen) {
+        snprintf(grown, sizeof grown, "%.*s", (int)k.common, k.first);
+        add = grown;
+    }
+    if (!add) {
+        cmd_say(c, LOG_INFO, "%d matches: %s", k.n, k.list);
+        return;
+    }
+    int blank = k.n == 1 && add[strlen(add) - 1] != '/';
+    char line[CMD_LINE_MAX];
+    int len = snprintf(line, sizeof line, "%.*s%s%s", (int)start, e->buf, add,
+                       blank ? " " : "");
+    if (len < 0 || (size_t)len >= sizeof line)
+        return;
+    edit_load(e, line);
 }
 
 int cmd_edit_key(struct cmd_ctx *c, int key, char *out, size_t outlen)
@@ -165,6 +480,10 @@ int cmd_edit_key(struct cmd_ctx *c, int key, char *out, size_t outlen)
     case 21: /* ^U */
         e->buf[0] = '\0';
         e->len = e->cur = 0;
+        return CMD_EDIT_MORE;
+    case TERM_KEY_TAB:
+        if (e->cur == e->len)
+            edit_complete(c);
         return CMD_EDIT_MORE;
     case TERM_KEY_UP:
         if (e->browse < cmd_hist_len(&c->hist)) {

@@ -87,6 +87,22 @@ void cmd_hist_push(struct cmd_hist *h, const char *line);
 const char *cmd_hist_get(const struct cmd_hist *h, unsigned age);
 unsigned cmd_hist_len(const struct cmd_hist *h);
 
+/* The history kept between sessions: $XDG_STATE_HOME/wattson/history,
+ * else ~/.local/state/wattson/history.  Returns 0 with the path in buf,
+ * -1 when neither variable is an absolute path. */
+int cmd_hist_path(char *buf, size_t n);
+/* Pushes the file's lines (printable ASCII, shorter than CMD_LINE_MAX;
+ * others skipped) onto `h`.  A missing file is 0.  A file that is not
+ * ours (nor root's), is writable by others, is a symlink or not a regular
+ * file is not read: -1 with one line in err. */
+int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
+                  size_t errlen);
+/* Writes `h`, oldest first, to a temporary file renamed over `path`;
+ * makes the directory (0700) if needed and refuses one that is not ours
+ * or is writable by others.  Returns 0 or -1 with one line in err. */
+int cmd_hist_save(const struct cmd_hist *h, const char *path, char *err,
+                  size_t errlen);
+
 /* The editor: clears the line. */
 void cmd_edit_open(struct cmd_ctx *c);
 enum cmd_edit_result {
@@ -96,7 +112,9 @@ enum cmd_edit_result {
 };
 /* Feeds one key (term.h codes): printable ASCII inserts, Backspace /
  * Delete, Left / Right / Home / End (also ^A ^E), Up / Down browse the
- * history, ^U clears.  Returns an enum cmd_edit_result. */
+ * history, ^U clears, Tab completes the last word (commands, device and
+ * control names, builtin:NAME, file names) when the cursor is at the end.
+ * Returns an enum cmd_edit_result. */
 int cmd_edit_key(struct cmd_ctx *c, int key, char *out, size_t outlen);
 
 /* The policy picker: the names of the `*.lua` files directly in `dir`

@@ -854,6 +854,12 @@ int tui_run(struct run *r, char *err, size_t errlen)
     t->virtual_clock = run_clock_is_virtual(r);
     t->focus = PANE_DEVICES;
     cmd_init(&t->cmd, r);
+    /* The command history of earlier sessions (Up browses it). */
+    char hpath[4096], herr[512];
+    int have_hist = cmd_hist_path(hpath, sizeof hpath) == 0;
+    if (have_hist && cmd_hist_load(&t->cmd.hist, hpath, herr, sizeof herr) != 0)
+        log_msg(LOG_WARN, "command history: %s", herr);
+    unsigned hist_n0 = t->cmd.hist.n;
     if (pane_view_init(&t->v, r, TUI_HIST) != 0) {
         snprintf(err, errlen, "out of memory");
         return RUN_ERR;
@@ -878,6 +884,9 @@ int tui_run(struct run *r, char *err, size_t errlen)
     log_set_sink(NULL, NULL);
     term_restore();
     pane_view_free(&t->v);
+    if (have_hist && t->cmd.hist.n != hist_n0 &&
+        cmd_hist_save(&t->cmd.hist, hpath, herr, sizeof herr) != 0)
+        log_msg(LOG_WARN, "command history: %s", herr);
     cmd_free(&t->cmd);
     int sig = loop_signal(t->loop);
     run_set_outcome(r, (double)(clock_mono_ns() - start) / 1e9, sig != 0);

@@ -301,7 +301,22 @@ start onload 100 24 -- --console --duration 1h --policy "$T/onload.lua"
 see onload '│ +0\.00 warning: .*onload\.lua.*hello from on_load' "the first on_load's log line is in the Log pane"
 quit_ok onload
 
-# 8. Without --duration the console runs past the lab's 60 s until q,
+# 8. Tab completes in a real terminal; the command history outlives the
+#    session (kept under $XDG_STATE_HOME, which lib.sh points into $T).
+start hist1 100 24 "XDG_STATE_HOME=$T/hstate" -- --console --duration 1h
+see hist1 '┌ 1 Devices ─' "history: first session up"
+tm send-keys -t hist1 : 'bu' Tab '280' Enter
+see hist1 'info: budget 280 W' ":bu<Tab>280 completes to budget 280"
+quit_ok hist1
+check '[ "$(cat "$T/hstate/wattson/history")" = "budget 280" ]' "history saved: $(cat "$T/hstate/wattson/history" 2>&1)"
+start hist2 100 24 "XDG_STATE_HOME=$T/hstate" -- --console --duration 1h
+see hist2 '┌ 1 Devices ─' "history: second session up"
+tm send-keys -t hist2 : Up
+see hist2 '^:budget 280' "Up recalls the last session's command"
+tm send-keys -t hist2 Escape
+quit_ok hist2
+
+# 9. Without --duration the console runs past the lab's 60 s until q,
 #    and quitting prints the run's summary.
 start open 100 24 -- --console
 see open '^wattson lab default  speed x1  t [0-9.]+s ' "no duration: the header shows no end"

@@ -7,6 +7,8 @@ trap 'rm -rf "$T"' EXIT
 # other's, and nothing is left in /run on the test machine.
 export WATTSON_LOCK_FILE="$T/wattson.lock"
 export WATTSON_RUN_DIR="$T/run"
+# The console's command history goes under $T too, never the tester's home.
+export XDG_STATE_HOME="$T/state"
 fails=0
 checks=0
 ok() { checks=$((checks + 1)); }

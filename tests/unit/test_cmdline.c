@@ -127,6 +127,166 @@ static void test_editor(void)
     cmd_free(&c);
 }
 
+/* Types `keys` (printable ASCII, \t for Tab) into a fresh line. */
+static void type_keys(struct cmd_ctx *c, const char *keys)
+{
+    char out[CMD_LINE_MAX];
+    cmd_edit_open(c);
+    for (const char *k = keys; *k; k++)
+        cmd_edit_key(c, *k == '\t' ? TERM_KEY_TAB : *k, out, sizeof out);
+}
+
+static void test_complete(void)
+{
+    struct fx f;
+    static struct cmd_ctx c;
+    if (!fx_open(&f, "builtin"))
+        return;
+    cmd_init(&c, f.r);
+    type_keys(&c, "bu\t");
+    T_STREQ(c.ed.buf, "budget ");
+    type_keys(&c, ":se\t");
+    T_STREQ(c.ed.buf, ":set ");
+    type_keys(&c, "set cpu\t"); /* cpu0, cpu1...: no common growth */
+    T_STREQ(c.ed.buf, "set cpu");
+    log_reset();
+    type_keys(&c, "set cpu\t\t");
+    T_CHECK(line_has(logbuf, "matches:", "cpu0", "cpu1", NULL));
+    type_keys(&c, "set gp\t");
+    T_STREQ(c.ed.buf, "set gpu0 "); /* the only gpu */
+    type_keys(&c, "set gpu0 p\t");
+    T_STREQ(c.ed.buf, "set gpu0 power_cap ");
+    type_keys(&c, "set cpu0 fr\t");
+    T_STREQ(c.ed.buf, "set cpu0 freq ");
+    type_keys(&c, "set cpu0 freq a\t");
+    T_STREQ(c.ed.buf, "set cpu0 freq auto ");
+    type_keys(&c, "set nodev fr\t"); /* no such device: nothing */
+    T_STREQ(c.ed.buf, "set nodev fr");
+    type_keys(&c, "policy builtin:sch\t");
+    T_STREQ(c.ed.buf, "policy builtin:schedutil ");
+    type_keys(&c, "record st\t");
+    T_STREQ(c.ed.buf, "record st"); /* start, stop */
+    type_keys(&c, "record sto\t");
+    T_STREQ(c.ed.buf, "record stop ");
+
+    /* File names: a directory ends in '/', a file in a blank. */
+    char dir[64] = "/tmp/wattson-cmp-XXXXXX", line[256], want[256];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(line, sizeof line, "%s/sub", dir);
+    T_CHECK(mkdir(line, 0700) == 0);
+    snprintf(line, sizeof line, "%s/sub/only.lua", dir);
+    T_CHECK(write_file(line, "return {}\n") == 0);
+    snprintf(line, sizeof line, "policy %s/su\t", dir);
+    type_keys(&c, line);
+    snprintf(want, sizeof want, "policy %s/sub/", dir);
+    T_STREQ(c.ed.buf, want);
+    cmd_edit_key(&c, TERM_KEY_TAB, line, sizeof line);
+    snprintf(want, sizeof want, "policy %s/sub/only.lua ", dir);
+    T_STREQ(c.ed.buf, want);
+    snprintf(line, sizeof line, "%s/sub/only.lua", dir);
+    unlink(line);
+    snprintf(line, sizeof line, "%s/sub", dir);
+    rmdir(line);
+    rmdir(dir);
+
+    /* Only at the end of the line. */
+    type_keys(&c, "bu");
+    cmd_edit_key(&c, TERM_KEY_LEFT, line, sizeof line);
+    cmd_edit_key(&c, TERM_KEY_TAB, line, sizeof line);
+    T_STREQ(c.ed.buf, "bu");
+    cmd_free(&c);
+    fx_close(&f);
+}
+
+/* The history kept between sessions. */
+static void test_hist_file(void)
+{
+    char dir[64] = "/tmp/wattson-hist-XXXXXX", path[256], err[512];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/state/wattson/history", dir);
+    static struct cmd_hist a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    T_CHECK(cmd_hist_load(&a, path, err, sizeof err) == 0); /* none yet */
+    T_CHECK(cmd_hist_len(&a) == 0);
+    for (int i = 0; i < 40; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "budget %d", i);
+        cmd_hist_push(&a, line);
+    }
+    T_CHECK(cmd_hist_save(&a, path, err, sizeof err) == 0);
+    struct stat sb;
+    snprintf(err, sizeof err, "%s/state/wattson", dir);
+    T_CHECK(stat(err, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    T_CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    T_CHECK(cmd_hist_load(&b, path, err, sizeof err) == 0);
+    T_CHECK(cmd_hist_len(&b) == CMD_HIST_MAX);
+    T_STREQ(cmd_hist_get(&b, 0), "budget 39");
+    T_STREQ(cmd_hist_get(&b, CMD_HIST_MAX - 1), "budget 8");
+
+    /* Junk lines (control characters, too long) are skipped. */
+    FILE *f = fopen(path, "w");
+    T_CHECK(f != NULL);
+    if (f) {
+        fputs("set cpu0 freq 2G\n\x1b[2Jevil\n", f);
+        for (int i = 0; i < 300; i++)
+            fputc('x', f);
+        fputs("\nbudget 7\nunterminated", f);
+        fclose(f);
+    }
+    memset(&b, 0, sizeof b);
+    T_CHECK(cmd_hist_load(&b, path, err, sizeof err) == 0);
+    T_CHECK(cmd_hist_len(&b) == 2);
+    T_STREQ(cmd_hist_get(&b, 0), "budget 7");
+    T_STREQ(cmd_hist_get(&b, 1), "set cpu0 freq 2G");
+
+    /* Not trusted: writable by others, a symlink. */
+    T_CHECK(chmod(path, 0622) == 0);
+    T_CHECK(cmd_hist_load(&b, path, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "writable by others") != NULL);
+    T_CHECK(chmod(path, 0600) == 0);
+    char link[300];
+    snprintf(link, sizeof link, "%s/link", dir);
+    T_CHECK(symlink(path, link) == 0);
+    T_CHECK(cmd_hist_load(&b, link, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "symlink") != NULL);
+    /* A state directory others may write: not saved into. */
+    snprintf(err, sizeof err, "%s/state/wattson", dir);
+    T_CHECK(chmod(err, 0777) == 0);
+    T_CHECK(cmd_hist_save(&a, path, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "writable by others") != NULL);
+
+    /* The path: XDG_STATE_HOME, else HOME; relative values ignored. */
+    char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char saved_x[512] = "", saved_h[512] = "";
+    if (xdg)
+        snprintf(saved_x, sizeof saved_x, "%s", xdg);
+    if (home)
+        snprintf(saved_h, sizeof saved_h, "%s", home);
+    setenv("XDG_STATE_HOME", "/x/state", 1);
+    T_CHECK(cmd_hist_path(err, sizeof err) == 0);
+    T_STREQ(err, "/x/state/wattson/history");
+    setenv("XDG_STATE_HOME", "rel", 1);
+    setenv("HOME", "/home/u", 1);
+    T_CHECK(cmd_hist_path(err, sizeof err) == 0);
+    T_STREQ(err, "/home/u/.local/state/wattson/history");
+    unsetenv("XDG_STATE_HOME");
+    unsetenv("HOME");
+    T_CHECK(cmd_hist_path(err, sizeof err) == -1);
+    if (xdg)
+        setenv("XDG_STATE_HOME", saved_x, 1);
+    if (home)
+        setenv("HOME", saved_h, 1);
+
+    unlink(link);
+    unlink(path);
+    snprintf(err, sizeof err, "%s/state/wattson", dir);
+    rmdir(err);
+    snprintf(err, sizeof err, "%s/state", dir);
+    rmdir(err);
+    rmdir(dir);
+}
+
 static void test_budget(void)
 {
     struct fx f;
@@ -644,6 +804,8 @@ int main(void)
     alarm(600);
     log_set_sink(sink, NULL);
     log_set_level(LOG_INFO);
+    test_hist_file();
+    test_complete();
     test_history();
     test_editor();
     test_budget();
