@@ -176,11 +176,19 @@ int tracefile_open(struct tracefile *t, const char *path, int flags, char *err,
         /* Written in place: a reader is waiting on it, or it is a device
          * others use.  A FIFO blocks here until its reader opens it, as
          * a shell redirection would. */
+        int nowait = (flags & TRACEFILE_NO_WAIT) && S_ISFIFO(sb.st_mode);
         t->path = strdup(path);
-        int fd = t->path ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
+        int fd = t->path ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY |
+                                          (nowait ? O_NONBLOCK : 0))
+                         : -1;
+        /* Writes block again once the reader is there. */
+        if (fd >= 0 && nowait)
+            (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         if (fd < 0 || !(t->f = fdopen(fd, "w"))) {
             snprintf(err, errlen, "%s: cannot write: %s", path,
-                     strerror(t->path ? errno : ENOMEM));
+                     fd < 0 && errno == ENXIO
+                         ? "no reader on this FIFO"
+                         : strerror(t->path ? errno : ENOMEM));
             if (fd >= 0)
                 close(fd);
             tracefile_abort(t);

@@ -43,8 +43,10 @@ struct tracefile {
 
 /* tracefile_open flags. */
 enum {
-    TRACEFILE_CSV = 1,      /* CSV rather than JSON Lines */
-    TRACEFILE_NO_STDOUT = 2 /* refuse "-" and stdout (the console owns it) */
+    TRACEFILE_CSV = 1,       /* CSV rather than JSON Lines */
+    TRACEFILE_NO_STDOUT = 2, /* refuse "-" and stdout (the console owns it) */
+    TRACEFILE_NO_WAIT = 4    /* a FIFO without a reader is refused at once
+                                rather than waited for (the console) */
 };
 
 /* Returns 0, or -1 with "PATH: reason" in err. */

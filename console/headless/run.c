@@ -712,7 +712,9 @@ int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: the run's own output", path);
         return -1;
     }
-    if (tracefile_open(&r->rtrace, path, TRACEFILE_NO_STDOUT, err, errlen) != 0)
+    if (tracefile_open(&r->rtrace, path,
+                       TRACEFILE_NO_STDOUT | TRACEFILE_NO_WAIT, err,
+                       errlen) != 0)
         return -1;
     tracefile_header(&r->rtrace, &r->model, r->lab,
                      r->policy_path ? r->policy_path : "builtin");

@@ -576,6 +576,20 @@ static void test_record(void)
     T_CHECK(t_dir_entries(dir) == 1);
     T_CHECK(cmd_exec(&c, "record start") == CMD_ERR);
     T_CHECK(cmd_exec(&c, "record pause") == CMD_ERR);
+    /* stdout belongs to the console; a FIFO nobody reads is refused at
+     * once instead of freezing the console in open(). */
+    log_reset();
+    T_CHECK(cmd_exec(&c, "record start -") == CMD_ERR);
+    T_CHECK(line_has(logbuf, "record:", "stdout", NULL));
+    char fifo[160];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    T_CHECK(mkfifo(fifo, 0600) == 0);
+    log_reset();
+    snprintf(line, sizeof line, "record start %s", fifo);
+    T_CHECK(cmd_exec(&c, line) == CMD_ERR);
+    T_CHECK(line_has(logbuf, "record:", "no reader", NULL));
+    T_CHECK(run_record_path(f.r) == NULL);
+    unlink(fifo);
 
     /* A recording still open when the run is freed leaves nothing. */
     char path2[160];
