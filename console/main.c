@@ -224,6 +224,34 @@ static int usage_error(const char *fmt, const char *arg)
     return RUN_USAGE;
 }
 
+/* The long name of option value c. */
+static const char *opt_name(int c)
+{
+    for (const struct option *p = long_opts; p->name; p++)
+        if (p->val == c)
+            return p->name;
+    return "?";
+}
+
+/* A duration option that must be > 0 (--duration, --tick, --policy-time):
+ * 0 is a valid duration for dur_parse, so the "> 0" message is ours. */
+static int parse_positive_dur(const char *opt, const char *text, double *out)
+{
+    char err[256];
+    if (dur_parse(text, out, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: --%s: %s (see wattson --help)\n", opt, err);
+        return -1;
+    }
+    if (!(*out > 0)) {
+        fprintf(stderr,
+                "wattson: --%s: must be more than 0, got '%s' (see wattson "
+                "--help)\n",
+                opt, text);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_seed(const char *s, uint64_t *out)
 {
     char *end;
@@ -305,7 +333,6 @@ int main(int argc, char **argv)
     const char *scenario = NULL;
     const char *with[BBENCH_MAX_WITH];
     size_t n_with = 0;
-    char err[256];
     int dry_run = 0;
     /* The first option restore does not take, for its usage error. */
     const char *not_restore = NULL;
@@ -361,30 +388,17 @@ int main(int argc, char **argv)
             with[n_with++] = optarg;
             break;
         case OPT_DURATION:
-        case OPT_TICK: {
-            double v;
-            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
-                fprintf(stderr, "wattson: --%s: %s (see wattson --help)\n",
-                        c == OPT_TICK ? "tick" : "duration",
-                        v <= 0 && !err[0] ? "must be > 0" : err);
-                return RUN_USAGE;
-            }
-            if (c == OPT_TICK)
-                o.tick_s = v;
-            else
-                o.duration_s = v;
-            break;
-        }
+        case OPT_TICK:
         case OPT_POLICY_TIME: {
             double v;
-            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
-                fprintf(stderr,
-                        "wattson: --policy-time: %s (see wattson "
-                        "--help)\n",
-                        err[0] ? err : "must be > 0");
+            if (parse_positive_dur(opt_name(c), optarg, &v) != 0)
                 return RUN_USAGE;
-            }
-            o.policy_time_s = v;
+            if (c == OPT_TICK)
+                o.tick_s = v;
+            else if (c == OPT_DURATION)
+                o.duration_s = v;
+            else
+                o.policy_time_s = v;
             break;
         }
         case OPT_POLICY_INSNS:

@@ -8,8 +8,12 @@ expect_fail 2 "unknown command 'frobnicate'" -- frobnicate
 expect_fail 2 "option '--duration' needs a value" -- run --duration
 expect_fail 2 "invalid duration '5x'" -- run --duration 5x
 expect_fail 2 "duration" -- run --duration -5s
-expect_fail 2 "duration" -- run --duration 0
-expect_fail 2 "tick" -- run --tick abc
+expect_fail 2 "^wattson: --duration: must be more than 0, got '0' (see wattson --help)$" -- run --duration 0
+expect_fail 2 "^wattson: --duration: must be more than 0, got '0ms'" -- run --duration 0ms
+expect_fail 2 "^wattson: --tick: must be more than 0, got '0'" -- run --tick 0
+expect_fail 2 "^wattson: --policy-time: must be more than 0, got '0s'" -- run --policy-time 0s
+expect_fail 2 "^wattson: --tick: invalid duration 'abc'" -- run --tick abc
+expect_fail 2 "^wattson: --policy-time: invalid duration '5x'" -- run --policy-time 5x
 expect_fail 2 "--seed" -- run --seed -1
 expect_fail 2 "unexpected argument 'extra'" -- run extra
 expect_fail 3 "$T/nope.lua: cannot open" -- run --lab "$T/nope.lua"
