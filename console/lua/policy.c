@@ -883,7 +883,12 @@ static struct pver *pver_new(struct policy *p, const char *name,
     int mod = top + 2;
     lua_pushliteral(L, "api");
     lua_rawget(L, mod);
-    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) != 1) {
+    /* 1.0 is the number 1 too (Lua compares them equal); a string is not
+     * (lua_tointegerx alone would convert "1"). */
+    int api_ok = 0;
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        api_ok = lua_tointegerx(L, -1, &api_ok) == 1 && api_ok;
+    if (!api_ok) {
         char val[64];
         show_value(L, -1, val, sizeof val);
         snprintf(err, errlen,

@@ -67,6 +67,14 @@ expect_fail 3 "$T/nopolicy.lua: source missing" -- run --policy "$T/nopolicy.lua
 expect_fail 3 "$T/nodir/p.lua" -- run --policy "$T/nodir/p.lua"
 printf 'return {\n  api = 1,\n  on_tick = function(s, o) o = = 1 end,\n}\n' >"$T/psyntax.lua"
 expect_fail 3 "psyntax.lua:3:" -- run --policy "$T/psyntax.lua"
+# api = 1.0 is the number 1 (an integral float); 1.5 and "1" are not.
+printf 'return { api = 1.0, on_tick = function(s, o) end }\n' >"$T/apif.lua"
+"$W" run --policy "$T/apif.lua" --duration 1s >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ]' "api = 1.0 accepted: $(cat "$T/err")"
+printf 'return { api = 1.5, on_tick = function(s, o) end }\n' >"$T/apih.lua"
+expect_fail 3 "apih.lua: api must be 1 (this wattson's policy API), got 1.5" -- run --policy "$T/apih.lua"
+printf 'return { api = "1", on_tick = function(s, o) end }\n' >"$T/apis.lua"
+expect_fail 3 "apis.lua: api must be 1 (this wattson's policy API), got \"1\"" -- run --policy "$T/apis.lua"
 expect_fail 2 "policy-time" -- run --policy-time 5x
 expect_fail 2 "policy-memory" -- run --policy-memory 0
 expect_fail 2 "policy-instructions" -- run --policy-instructions lots
