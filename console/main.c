@@ -118,7 +118,9 @@ static const char usage_text[] =
     "  -q, --quiet        only errors on stderr\n"
     "  -v, --verbose      informational messages on stderr; twice (-vv):\n"
     "                     debug, e.g. every broker adjustment and its reason\n"
-    "Options of plugins: --lab FILE, --plugin-dir DIR.\n"
+    "Options of plugins: --lab FILE, --plugin-dir DIR; of bench [NAME]:\n"
+    "--plugin-dir DIR; of bench forecast: none; -q and -v go with every\n"
+    "command.  A command refuses an option it does not use (exit 2).\n"
     "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
     "\n"
     "Environment: WATTSON_PLUGIN_PATH (colon-separated plugin "
@@ -190,6 +192,88 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
+
+/* The commands, as sets of bits: an option is accepted only by the
+ * commands that use it, so that an option a command would ignore (`bench
+ * broker --lab FILE` benchmarking the default scenarios while the user
+ * believes it measured their lab) is a usage error instead. */
+enum {
+    CMD_DEFAULT = 1u << 0, /* no command: the console or a headless run */
+    CMD_RUN = 1u << 1,
+    CMD_PLUGINS = 1u << 2,
+    CMD_BENCH = 1u << 3,    /* bench [NAME] */
+    CMD_FORECAST = 1u << 4, /* bench forecast TRACE.csv */
+    CMD_BBENCH = 1u << 5,   /* bench broker */
+    CMD_RESTORE = 1u << 6,
+};
+
+static const char *cmd_title(unsigned k)
+{
+    switch (k) {
+    case CMD_RUN:
+        return "run";
+    case CMD_PLUGINS:
+        return "plugins";
+    case CMD_BENCH:
+        return "bench";
+    case CMD_FORECAST:
+        return "bench forecast";
+    case CMD_BBENCH:
+        return "bench broker";
+    case CMD_RESTORE:
+        return "restore";
+    default:
+        return "the default command (a run or the console)";
+    }
+}
+
+/* The commands that take long option c (-q, -v, --help and --version:
+ * all of them). */
+static unsigned opt_takers(int c)
+{
+    const unsigned runs = CMD_DEFAULT | CMD_RUN;
+    switch (c) {
+    case OPT_CONSOLE:
+        return CMD_DEFAULT;
+    case OPT_LAB:
+        return runs | CMD_PLUGINS;
+    case OPT_PLUGIN_DIR:
+        return runs | CMD_PLUGINS | CMD_BENCH | CMD_BBENCH | CMD_RESTORE;
+    case OPT_DURATION:
+        return runs | CMD_BBENCH;
+    case OPT_SCENARIO:
+    case OPT_WITH:
+        return CMD_BBENCH;
+    case OPT_RUN_DIR:
+        return runs | CMD_RESTORE;
+    case OPT_DRY_RUN:
+        return CMD_RESTORE;
+    case OPT_HELP:
+    case OPT_VERSION:
+        return ~0u;
+    default: /* the options of a run */
+        return runs;
+    }
+}
+
+/* "it takes --duration, ..., -q, -v; " for a command with a few options,
+ * "" for a run's (too many for one line: --help lists them). */
+static void cmd_takes(unsigned k, char *buf, size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "it takes ");
+    int n = 0;
+    for (const struct option *p = long_opts; p->name && at < len; p++) {
+        if (p->val < OPT_HEADLESS || p->val == OPT_HELP ||
+            p->val == OPT_VERSION || !(opt_takers(p->val) & k))
+            continue;
+        at += (size_t)snprintf(buf + at, len - at, "--%s, ", p->name);
+        n++;
+    }
+    if (n > 6)
+        buf[0] = '\0';
+    else if (at < len)
+        snprintf(buf + at, len - at, "-q, -v; ");
+}
 
 /* Fatal signals: put the hardware back before dying.  Not strictly
  * async-signal-safe (restore calls into drivers), like htop's SIGSEGV
@@ -334,8 +418,10 @@ int main(int argc, char **argv)
     const char *with[BBENCH_MAX_WITH];
     size_t n_with = 0;
     int dry_run = 0;
-    /* The first option restore does not take, for its usage error. */
-    const char *not_restore = NULL;
+    /* The long options given, first occurrences in command-line order,
+     * checked against the command once it is known. */
+    int seen[64];
+    size_t n_seen = 0;
 
     o.plugin_dirs = plugin_dirs;
     if (argc > 1 && argv[1][0] != '-') {
@@ -354,13 +440,14 @@ int main(int argc, char **argv)
 
     opterr = 0;
     int c;
-    int li = -1;
-    while ((c = getopt_long(argc, argv, ":qv", long_opts, &li)) != -1) {
-        if (!not_restore && c >= OPT_HEADLESS && c != OPT_RUN_DIR &&
-            c != OPT_PLUGIN_DIR && c != OPT_DRY_RUN && c != OPT_HELP &&
-            c != OPT_VERSION && li >= 0)
-            not_restore = long_opts[li].name;
-        li = -1;
+    while ((c = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
+        if (c >= OPT_HEADLESS) {
+            size_t i = 0;
+            while (i < n_seen && seen[i] != c)
+                i++;
+            if (i == n_seen && n_seen < sizeof seen / sizeof seen[0])
+                seen[n_seen++] = c;
+        }
         switch (c) {
         case OPT_HEADLESS:
             headless = 1;
@@ -478,33 +565,40 @@ int main(int argc, char **argv)
     log_set_level(verbosity);
     install_fatal_handlers();
 
-    int restore = cmd && strcmp(cmd, "restore") == 0;
-    if (dry_run && !restore)
-        return usage_error("%s", "--dry-run goes with restore only");
+    const char *sub = optind < argc ? argv[optind] : "";
+    unsigned kind = !cmd                           ? CMD_DEFAULT
+                    : strcmp(cmd, "run") == 0      ? CMD_RUN
+                    : strcmp(cmd, "plugins") == 0  ? CMD_PLUGINS
+                    : strcmp(cmd, "restore") == 0  ? CMD_RESTORE
+                    : strcmp(sub, "broker") == 0   ? CMD_BBENCH
+                    : strcmp(sub, "forecast") == 0 ? CMD_FORECAST
+                                                   : CMD_BENCH;
+    for (size_t i = 0; i < n_seen; i++) {
+        if (opt_takers(seen[i]) & kind)
+            continue;
+        char takes[512];
+        cmd_takes(kind, takes, sizeof takes);
+        fprintf(stderr,
+                "wattson: %s does not take --%s (%ssee wattson --help)\n",
+                cmd_title(kind), opt_name(seen[i]), takes);
+        return RUN_USAGE;
+    }
+
+    int restore = kind == CMD_RESTORE;
     if (restore) {
-        if (not_restore)
-            return usage_error("restore takes only --run-dir, --plugin-dir "
-                               "and --dry-run, not --%s",
-                               not_restore);
         if (optind < argc)
             return usage_error("unexpected argument '%s'", argv[optind]);
         return restore_main(&o, dry_run, stdout);
     }
-    int broker_bench = cmd && strcmp(cmd, "bench") == 0 && optind < argc &&
-                       strcmp(argv[optind], "broker") == 0;
-    if (scenario && !broker_bench)
-        return usage_error("%s", "--scenario goes with bench broker only");
-    if (n_with && !broker_bench)
-        return usage_error("%s", "--with goes with bench broker only");
-    if (broker_bench) {
+    if (kind == CMD_BBENCH) {
         if (argc - optind > 1)
             return usage_error("bench broker takes no argument, got '%s'",
                                argv[optind + 1]);
         return bbench_main(scenario, o.duration_s, with, n_with, plugin_dirs,
                            o.n_plugin_dirs, stdout);
     }
-    if (cmd && strcmp(cmd, "bench") == 0) {
-        if (optind < argc && strcmp(argv[optind], "forecast") == 0) {
+    if (kind & (CMD_BENCH | CMD_FORECAST)) {
+        if (kind == CMD_FORECAST) {
             if (argc - optind != 2)
                 return usage_error("bench forecast takes one TRACE.csv, got %s",
                                    argc - optind < 2 ? "none"
@@ -522,10 +616,14 @@ int main(int argc, char **argv)
     if (cmd && strcmp(cmd, "plugins") == 0)
         return cmd_plugins(&o);
 
-    if (console && (cmd || headless))
-        return usage_error("%s", cmd ? "--console goes without a command"
-                                     : "--console and --headless conflict");
+    if (console && headless)
+        return usage_error("%s", "--console and --headless conflict");
     if (console || (!cmd && !headless && isatty(STDOUT_FILENO))) {
+        /* The progress line is the headless run's; the console has a
+         * header instead. */
+        if (progress == 1)
+            return usage_error("%s", "the console does not take --progress; "
+                                     "a headless run does (--headless)");
         /* The log pane shows what -v shows on stderr. */
         if (verbosity == LOG_WARN)
             log_set_level(LOG_INFO);

@@ -18,6 +18,24 @@ expect_fail 2 "--seed" -- run --seed -1
 expect_fail 2 "unexpected argument 'extra'" -- run extra
 expect_fail 3 "$T/nope.lua: cannot open" -- run --lab "$T/nope.lua"
 
+# Every command refuses the options it would ignore: one line naming the
+# option and the command, exit 2, before any work (bench broker would
+# otherwise benchmark its own scenarios, not the lab given).
+expect_fail 2 "^wattson: bench broker does not take --lab (it takes --duration, --plugin-dir, --scenario, --with, -q, -v; see wattson --help)$" -- bench broker --lab "$T/x.lua"
+expect_fail 2 "^wattson: bench does not take --lab (it takes --plugin-dir, -q, -v; see wattson --help)$" -- bench tick16 --lab "$T/x.lua"
+expect_fail 2 "^wattson: bench does not take --duration" -- bench --duration 1s
+expect_fail 2 "^wattson: bench forecast does not take --plugin-dir (it takes -q, -v; " -- bench forecast "$T/x.csv" --plugin-dir "$T"
+expect_fail 2 "^wattson: bench broker does not take --policy" -- bench broker --policy builtin
+expect_fail 2 "^wattson: bench broker does not take --seed" -- bench broker --seed 3
+expect_fail 2 "^wattson: plugins does not take --seed (it takes --lab, --plugin-dir, -q, -v; " -- plugins --seed 3
+expect_fail 2 "^wattson: plugins does not take --out" -- plugins --out "$T/p.jsonl"
+expect_fail 2 "^wattson: restore does not take --duration" -- restore --duration 1s
+expect_fail 2 "^wattson: run does not take --console" -- run --console
+expect_fail 2 "^wattson: run does not take --scenario" -- run --scenario step
+expect_fail 2 "^wattson: the default command (a run or the console) does not take --with" -- --with "$T/x.lua"
+expect_fail 2 "^wattson: the console does not take --progress" -- --console --progress
+check '[ ! -e "$T/p.jsonl" ]' "a refused command wrote nothing"
+
 printf 'return {\n  name = "x",\n  budget_w = = 5,\n}\n' >"$T/syntax.lua"
 expect_fail 3 "syntax.lua:3:" -- run --lab "$T/syntax.lua"
 
