@@ -552,10 +552,15 @@ int main(int argc, char **argv)
         case OPT_HELP:
             fputs(usage_text, stdout);
             return 0;
-        case OPT_VERSION:
-            printf("wattson %s (plugin ABI %d.%d)\n", WATTSON_VERSION,
-                   WATTSON_ABI_MAJOR, WATTSON_ABI_MINOR);
+        case OPT_VERSION: {
+            /* A debug build says so: its bench figures are not the
+             * machine's (bench warns too). */
+            const char *slow = bench_slow_build();
+            printf("wattson %s (plugin ABI %d.%d%s%s)\n", WATTSON_VERSION,
+                   WATTSON_ABI_MAJOR, WATTSON_ABI_MINOR,
+                   slow ? "; debug build: " : "", slow ? slow : "");
             return 0;
+        }
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
