@@ -5,6 +5,7 @@
  *   wattson --console            the console (stdin/stdout must be a tty)
  *   wattson run [options]        headless run of a lab
  *   wattson plugins [options]    list the loaded plugins and what they expose
+ *   wattson plugins --host       this machine's hardware, with values
  *   wattson bench [NAME]         simulation and console benchmarks
  *   wattson bench forecast TRACE.csv   forecaster accuracy and cost
  *   wattson bench broker         the broker against baseline governors
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/dur.h"
@@ -51,6 +53,9 @@ static const char usage_text[] =
     "  run        run a lab headless and print its summary as JSON\n"
     "  plugins    list every loaded plugin, its devices, signals and "
     "controls\n"
+    "  plugins --host  this machine: every real driver (cpufreq, rapl,\n"
+    "             hwmon, nvml, pci), each optional, with each signal's\n"
+    "             value after a 250 ms tick (a counter with its rate)\n"
     "  bench [NAME]  benchmarks: tick16, tick256, policy16, policy256,\n"
     "             console (CPU use of the console, 30 s) or all (default);\n"
     "             bench forecast TRACE.csv: MAE, sMAPE, MAE/last value and\n"
@@ -118,7 +123,8 @@ static const char usage_text[] =
     "  -q, --quiet        only errors on stderr\n"
     "  -v, --verbose      informational messages on stderr; twice (-vv):\n"
     "                     debug, e.g. every broker adjustment and its reason\n"
-    "Options of plugins: --lab FILE, --plugin-dir DIR; of bench [NAME]:\n"
+    "Options of plugins: --lab FILE, --plugin-dir DIR, --host; of bench "
+    "[NAME]:\n"
     "--plugin-dir DIR; of bench forecast: none; -q and -v go with every\n"
     "command.  A command refuses an option it does not use (exit 2).\n"
     "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
@@ -163,6 +169,7 @@ enum {
     OPT_WITH,
     OPT_RUN_DIR,
     OPT_DRY_RUN,
+    OPT_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -188,6 +195,7 @@ static const struct option long_opts[] = {
     {"with", required_argument, NULL, OPT_WITH},
     {"run-dir", required_argument, NULL, OPT_RUN_DIR},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"host", no_argument, NULL, OPT_HOST},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -248,6 +256,8 @@ static unsigned opt_takers(int c)
         return runs | CMD_RESTORE;
     case OPT_DRY_RUN:
         return CMD_RESTORE;
+    case OPT_HOST:
+        return CMD_PLUGINS;
     case OPT_HELP:
     case OPT_VERSION:
         return ~0u;
@@ -349,7 +359,26 @@ static int parse_seed(const char *s, uint64_t *out)
     return 0;
 }
 
-static void print_plugins(const struct model *m, FILE *out)
+/* A signal's current value for `plugins --host`: the reading (or
+ * "invalid"), and a counter's rate over the sampling interval. */
+static void format_value(const struct model *m, size_t s, char *buf, size_t len)
+{
+    if (!m->valid[s]) {
+        snprintf(buf, len, "invalid");
+        return;
+    }
+    int n = snprintf(buf, len, "%.6g", m->val[s]);
+    if (n > 0 && (size_t)n < len &&
+        m->signals[s].behaviour == WATTSON_COUNTER && m->rate_valid[s]) {
+        /* An energy counter's rate is the power it measures. */
+        int joules = strcmp(m->signals[s].unit, "J") == 0;
+        snprintf(buf + n, len - (size_t)n, " (%+.4g%s)", m->rate[s],
+                 joules ? " W" : "/s");
+    }
+}
+
+/* values: a column with each signal's current value (plugins --host). */
+static void print_plugins(const struct model *m, int values, FILE *out)
 {
     static const char *const beh[] = {"constant", "counter", "gauge"};
     for (size_t p = 0; p < m->n_plugins; p++) {
@@ -368,10 +397,17 @@ static void print_plugins(const struct model *m, FILE *out)
                 const struct model_signal *sg = &m->signals[s];
                 if (sg->device != dv)
                     continue;
-                fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
-                        sg->unit,
-                        (unsigned)sg->behaviour < 3 ? beh[sg->behaviour] : "?",
-                        sg->description);
+                const char *b =
+                    (unsigned)sg->behaviour < 3 ? beh[sg->behaviour] : "?";
+                char val[64];
+                if (values) {
+                    format_value(m, s, val, sizeof val);
+                    fprintf(out, "    signal  %-16s %-6s %-8s %-22s %s\n",
+                            sg->name, sg->unit, b, val, sg->description);
+                } else {
+                    fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
+                            sg->unit, b, sg->description);
+                }
             }
             for (size_t c = 0; c < m->n_controls; c++) {
                 const struct model_control *ct = &m->controls[c];
@@ -386,16 +422,29 @@ static void print_plugins(const struct model *m, FILE *out)
     }
 }
 
-static int cmd_plugins(const struct run_opts *o)
+/* host: this machine through the embedded host lab, with each signal's
+ * value after one tick of HOST_SAMPLE_NS, so that a counter (RAPL's
+ * energy) also shows its rate, the power it measures. */
+#define HOST_SAMPLE_NS 250000000L
+static int cmd_plugins(struct run_opts *o, int host)
 {
     char err[1024];
     struct run *r;
+    o->host_lab = host;
     int rc = run_new(o, &r, err, sizeof err);
     if (rc != RUN_OK) {
         fprintf(stderr, "wattson: %s\n", err);
         return rc;
     }
-    print_plugins(run_model(r), stdout);
+    if (host) {
+        /* Read-only: the host lab's drivers are real and --allow-writes
+         * is not a plugins option, so the tick writes nothing. */
+        struct timespec ts = {0, HOST_SAMPLE_NS};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        run_tick(r);
+    }
+    print_plugins(run_model(r), host, stdout);
     run_free(r);
     return 0;
 }
@@ -417,7 +466,7 @@ int main(int argc, char **argv)
     const char *scenario = NULL;
     const char *with[BBENCH_MAX_WITH];
     size_t n_with = 0;
-    int dry_run = 0;
+    int dry_run = 0, host = 0;
     /* The long options given, first occurrences in command-line order,
      * checked against the command once it is known. */
     int seen[64];
@@ -534,6 +583,9 @@ int main(int argc, char **argv)
         case OPT_DRY_RUN:
             dry_run = 1;
             break;
+        case OPT_HOST:
+            host = 1;
+            break;
         case OPT_PLUGIN_DIR:
             if (o.n_plugin_dirs >= MAX_PLUGIN_DIRS)
                 return usage_error("%s", "too many --plugin-dir options");
@@ -618,8 +670,12 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
-    if (cmd && strcmp(cmd, "plugins") == 0)
-        return cmd_plugins(&o);
+    if (kind == CMD_PLUGINS) {
+        if (host && o.lab_path)
+            return usage_error("%s", "plugins: --host and --lab conflict "
+                                     "(--host is the embedded host lab)");
+        return cmd_plugins(&o, host);
+    }
 
     if (console && headless)
         return usage_error("%s", "--console and --headless conflict");

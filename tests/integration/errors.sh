@@ -27,7 +27,7 @@ expect_fail 2 "^wattson: bench does not take --duration" -- bench --duration 1s
 expect_fail 2 "^wattson: bench forecast does not take --plugin-dir (it takes -q, -v; " -- bench forecast "$T/x.csv" --plugin-dir "$T"
 expect_fail 2 "^wattson: bench broker does not take --policy" -- bench broker --policy builtin
 expect_fail 2 "^wattson: bench broker does not take --seed" -- bench broker --seed 3
-expect_fail 2 "^wattson: plugins does not take --seed (it takes --lab, --plugin-dir, -q, -v; " -- plugins --seed 3
+expect_fail 2 "^wattson: plugins does not take --seed (it takes --lab, --plugin-dir, --host, -q, -v; " -- plugins --seed 3
 expect_fail 2 "^wattson: plugins does not take --out" -- plugins --out "$T/p.jsonl"
 expect_fail 2 "^wattson: restore does not take --duration" -- restore --duration 1s
 expect_fail 2 "^wattson: run does not take --console" -- run --console
