@@ -5,6 +5,7 @@
  *   wattson --console            the console (stdin/stdout must be a tty)
  *   wattson run [options]        headless run of a lab
  *   wattson plugins [options]    list the loaded plugins and what they expose
+ *   wattson plugins --host       this machine's hardware, with values
  *   wattson bench [NAME]         simulation and console benchmarks
  *   wattson bench forecast TRACE.csv   forecaster accuracy and cost
  *   wattson bench broker         the broker against baseline governors
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/dur.h"
@@ -51,6 +53,9 @@ static const char usage_text[] =
     "  run        run a lab headless and print its summary as JSON\n"
     "  plugins    list every loaded plugin, its devices, signals and "
     "controls\n"
+    "  plugins --host  this machine: every real driver (cpufreq, rapl,\n"
+    "             hwmon, nvml, pci), each optional, with each signal's\n"
+    "             value after a 250 ms tick (a counter with its rate)\n"
     "  bench [NAME]  benchmarks: tick16, tick256, policy16, policy256,\n"
     "             console (CPU use of the console, 30 s) or all (default);\n"
     "             bench forecast TRACE.csv: MAE, sMAPE, MAE/last value and\n"
@@ -124,7 +129,10 @@ static const char usage_text[] =
     "  -q, --quiet        only errors on stderr\n"
     "  -v, --verbose      informational messages on stderr; twice (-vv):\n"
     "                     debug, e.g. every broker adjustment and its reason\n"
-    "Options of plugins: --lab FILE, --plugin-dir DIR.\n"
+    "Options of plugins: --lab FILE, --plugin-dir DIR, --host; of bench "
+    "[NAME]:\n"
+    "--plugin-dir DIR; of bench forecast: none; -q and -v go with every\n"
+    "command.  A command refuses an option it does not use (exit 2).\n"
     "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
     "\n"
     "Environment: WATTSON_PLUGIN_PATH (colon-separated plugin "
@@ -167,6 +175,7 @@ enum {
     OPT_WITH,
     OPT_RUN_DIR,
     OPT_DRY_RUN,
+    OPT_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -192,10 +201,95 @@ static const struct option long_opts[] = {
     {"with", required_argument, NULL, OPT_WITH},
     {"run-dir", required_argument, NULL, OPT_RUN_DIR},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"host", no_argument, NULL, OPT_HOST},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
+
+/* The commands, as sets of bits: an option is accepted only by the
+ * commands that use it, so that an option a command would ignore (`bench
+ * broker --lab FILE` benchmarking the default scenarios while the user
+ * believes it measured their lab) is a usage error instead. */
+enum {
+    CMD_DEFAULT = 1u << 0, /* no command: the console or a headless run */
+    CMD_RUN = 1u << 1,
+    CMD_PLUGINS = 1u << 2,
+    CMD_BENCH = 1u << 3,    /* bench [NAME] */
+    CMD_FORECAST = 1u << 4, /* bench forecast TRACE.csv */
+    CMD_BBENCH = 1u << 5,   /* bench broker */
+    CMD_RESTORE = 1u << 6,
+};
+
+static const char *cmd_title(unsigned k)
+{
+    switch (k) {
+    case CMD_RUN:
+        return "run";
+    case CMD_PLUGINS:
+        return "plugins";
+    case CMD_BENCH:
+        return "bench";
+    case CMD_FORECAST:
+        return "bench forecast";
+    case CMD_BBENCH:
+        return "bench broker";
+    case CMD_RESTORE:
+        return "restore";
+    default:
+        return "the default command (a run or the console)";
+    }
+}
+
+/* The commands that take long option c (-q, -v, --help and --version:
+ * all of them). */
+static unsigned opt_takers(int c)
+{
+    const unsigned runs = CMD_DEFAULT | CMD_RUN;
+    switch (c) {
+    case OPT_CONSOLE:
+        return CMD_DEFAULT;
+    case OPT_LAB:
+        return runs | CMD_PLUGINS;
+    case OPT_PLUGIN_DIR:
+        return runs | CMD_PLUGINS | CMD_BENCH | CMD_BBENCH | CMD_RESTORE;
+    case OPT_DURATION:
+        return runs | CMD_BBENCH;
+    case OPT_SCENARIO:
+    case OPT_WITH:
+        return CMD_BBENCH;
+    case OPT_RUN_DIR:
+        return runs | CMD_RESTORE;
+    case OPT_DRY_RUN:
+        return CMD_RESTORE;
+    case OPT_HOST:
+        return CMD_PLUGINS;
+    case OPT_HELP:
+    case OPT_VERSION:
+        return ~0u;
+    default: /* the options of a run */
+        return runs;
+    }
+}
+
+/* "it takes --duration, ..., -q, -v; " for a command with a few options,
+ * "" for a run's (too many for one line: --help lists them). */
+static void cmd_takes(unsigned k, char *buf, size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "it takes ");
+    int n = 0;
+    for (const struct option *p = long_opts; p->name && at < len; p++) {
+        if (p->val < OPT_HEADLESS || p->val == OPT_HELP ||
+            p->val == OPT_VERSION || !(opt_takers(p->val) & k))
+            continue;
+        at += (size_t)snprintf(buf + at, len - at, "--%s, ", p->name);
+        n++;
+    }
+    if (n > 6)
+        buf[0] = '\0';
+    else if (at < len)
+        snprintf(buf + at, len - at, "-q, -v; ");
+}
 
 /* Fatal signals: put the hardware back before dying.  Not strictly
  * async-signal-safe (restore calls into drivers), like htop's SIGSEGV
@@ -230,6 +324,34 @@ static int usage_error(const char *fmt, const char *arg)
     return RUN_USAGE;
 }
 
+/* The long name of option value c. */
+static const char *opt_name(int c)
+{
+    for (const struct option *p = long_opts; p->name; p++)
+        if (p->val == c)
+            return p->name;
+    return "?";
+}
+
+/* A duration option that must be > 0 (--duration, --tick, --policy-time):
+ * 0 is a valid duration for dur_parse, so the "> 0" message is ours. */
+static int parse_positive_dur(const char *opt, const char *text, double *out)
+{
+    char err[256];
+    if (dur_parse(text, out, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: --%s: %s (see wattson --help)\n", opt, err);
+        return -1;
+    }
+    if (!(*out > 0)) {
+        fprintf(stderr,
+                "wattson: --%s: must be more than 0, got '%s' (see wattson "
+                "--help)\n",
+                opt, text);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_seed(const char *s, uint64_t *out)
 {
     char *end;
@@ -243,7 +365,26 @@ static int parse_seed(const char *s, uint64_t *out)
     return 0;
 }
 
-static void print_plugins(const struct model *m, FILE *out)
+/* A signal's current value for `plugins --host`: the reading (or
+ * "invalid"), and a counter's rate over the sampling interval. */
+static void format_value(const struct model *m, size_t s, char *buf, size_t len)
+{
+    if (!m->valid[s]) {
+        snprintf(buf, len, "invalid");
+        return;
+    }
+    int n = snprintf(buf, len, "%.6g", m->val[s]);
+    if (n > 0 && (size_t)n < len &&
+        m->signals[s].behaviour == WATTSON_COUNTER && m->rate_valid[s]) {
+        /* An energy counter's rate is the power it measures. */
+        int joules = strcmp(m->signals[s].unit, "J") == 0;
+        snprintf(buf + n, len - (size_t)n, " (%+.4g%s)", m->rate[s],
+                 joules ? " W" : "/s");
+    }
+}
+
+/* values: a column with each signal's current value (plugins --host). */
+static void print_plugins(const struct model *m, int values, FILE *out)
 {
     static const char *const beh[] = {"constant", "counter", "gauge"};
     for (size_t p = 0; p < m->n_plugins; p++) {
@@ -262,10 +403,17 @@ static void print_plugins(const struct model *m, FILE *out)
                 const struct model_signal *sg = &m->signals[s];
                 if (sg->device != dv)
                     continue;
-                fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
-                        sg->unit,
-                        (unsigned)sg->behaviour < 3 ? beh[sg->behaviour] : "?",
-                        sg->description);
+                const char *b =
+                    (unsigned)sg->behaviour < 3 ? beh[sg->behaviour] : "?";
+                char val[64];
+                if (values) {
+                    format_value(m, s, val, sizeof val);
+                    fprintf(out, "    signal  %-16s %-6s %-8s %-22s %s\n",
+                            sg->name, sg->unit, b, val, sg->description);
+                } else {
+                    fprintf(out, "    signal  %-16s %-6s %-8s %s\n", sg->name,
+                            sg->unit, b, sg->description);
+                }
             }
             for (size_t c = 0; c < m->n_controls; c++) {
                 const struct model_control *ct = &m->controls[c];
@@ -280,16 +428,29 @@ static void print_plugins(const struct model *m, FILE *out)
     }
 }
 
-static int cmd_plugins(const struct run_opts *o)
+/* host: this machine through the embedded host lab, with each signal's
+ * value after one tick of HOST_SAMPLE_NS, so that a counter (RAPL's
+ * energy) also shows its rate, the power it measures. */
+#define HOST_SAMPLE_NS 250000000L
+static int cmd_plugins(struct run_opts *o, int host)
 {
     char err[1024];
     struct run *r;
+    o->host_lab = host;
     int rc = run_new(o, &r, err, sizeof err);
     if (rc != RUN_OK) {
         fprintf(stderr, "wattson: %s\n", err);
         return rc;
     }
-    print_plugins(run_model(r), stdout);
+    if (host) {
+        /* Read-only: the host lab's drivers are real and --allow-writes
+         * is not a plugins option, so the tick writes nothing. */
+        struct timespec ts = {0, HOST_SAMPLE_NS};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        run_tick(r);
+    }
+    print_plugins(run_model(r), host, stdout);
     run_free(r);
     return 0;
 }
@@ -316,10 +477,11 @@ int main(int argc, char **argv)
     const char *scenario = NULL;
     const char *with[BBENCH_MAX_WITH];
     size_t n_with = 0;
-    char err[256];
-    int dry_run = 0;
-    /* The first option restore does not take, for its usage error. */
-    const char *not_restore = NULL;
+    int dry_run = 0, host = 0;
+    /* The long options given, first occurrences in command-line order,
+     * checked against the command once it is known. */
+    int seen[64];
+    size_t n_seen = 0;
 
     o.plugin_dirs = plugin_dirs;
     if (argc > 1 && argv[1][0] != '-') {
@@ -338,13 +500,14 @@ int main(int argc, char **argv)
 
     opterr = 0;
     int c;
-    int li = -1;
-    while ((c = getopt_long(argc, argv, ":qv", long_opts, &li)) != -1) {
-        if (!not_restore && c >= OPT_HEADLESS && c != OPT_RUN_DIR &&
-            c != OPT_PLUGIN_DIR && c != OPT_DRY_RUN && c != OPT_HELP &&
-            c != OPT_VERSION && li >= 0)
-            not_restore = long_opts[li].name;
-        li = -1;
+    while ((c = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
+        if (c >= OPT_HEADLESS) {
+            size_t i = 0;
+            while (i < n_seen && seen[i] != c)
+                i++;
+            if (i == n_seen && n_seen < sizeof seen / sizeof seen[0])
+                seen[n_seen++] = c;
+        }
         switch (c) {
         case OPT_HEADLESS:
             headless = 1;
@@ -372,30 +535,17 @@ int main(int argc, char **argv)
             with[n_with++] = optarg;
             break;
         case OPT_DURATION:
-        case OPT_TICK: {
-            double v;
-            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
-                fprintf(stderr, "wattson: --%s: %s (see wattson --help)\n",
-                        c == OPT_TICK ? "tick" : "duration",
-                        v <= 0 && !err[0] ? "must be > 0" : err);
-                return RUN_USAGE;
-            }
-            if (c == OPT_TICK)
-                o.tick_s = v;
-            else
-                o.duration_s = v;
-            break;
-        }
+        case OPT_TICK:
         case OPT_POLICY_TIME: {
             double v;
-            if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
-                fprintf(stderr,
-                        "wattson: --policy-time: %s (see wattson "
-                        "--help)\n",
-                        err[0] ? err : "must be > 0");
+            if (parse_positive_dur(opt_name(c), optarg, &v) != 0)
                 return RUN_USAGE;
-            }
-            o.policy_time_s = v;
+            if (c == OPT_TICK)
+                o.tick_s = v;
+            else if (c == OPT_DURATION)
+                o.duration_s = v;
+            else
+                o.policy_time_s = v;
             break;
         }
         case OPT_POLICY_INSNS:
@@ -444,6 +594,9 @@ int main(int argc, char **argv)
         case OPT_DRY_RUN:
             dry_run = 1;
             break;
+        case OPT_HOST:
+            host = 1;
+            break;
         case OPT_PLUGIN_DIR:
             if (o.n_plugin_dirs >= MAX_PLUGIN_DIRS)
                 return usage_error("%s", "too many --plugin-dir options");
@@ -462,10 +615,15 @@ int main(int argc, char **argv)
         case OPT_HELP:
             fputs(usage_text, stdout);
             return 0;
-        case OPT_VERSION:
-            printf("wattson %s (plugin ABI %d.%d)\n", WATTSON_VERSION,
-                   WATTSON_ABI_MAJOR, WATTSON_ABI_MINOR);
+        case OPT_VERSION: {
+            /* A debug build says so: its bench figures are not the
+             * machine's (bench warns too). */
+            const char *slow = bench_slow_build();
+            printf("wattson %s (plugin ABI %d.%d%s%s)\n", WATTSON_VERSION,
+                   WATTSON_ABI_MAJOR, WATTSON_ABI_MINOR,
+                   slow ? "; debug build: " : "", slow ? slow : "");
             return 0;
+        }
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -475,33 +633,40 @@ int main(int argc, char **argv)
     log_set_level(verbosity);
     install_fatal_handlers();
 
-    int restore = cmd && strcmp(cmd, "restore") == 0;
-    if (dry_run && !restore)
-        return usage_error("%s", "--dry-run goes with restore only");
+    const char *sub = optind < argc ? argv[optind] : "";
+    unsigned kind = !cmd                           ? CMD_DEFAULT
+                    : strcmp(cmd, "run") == 0      ? CMD_RUN
+                    : strcmp(cmd, "plugins") == 0  ? CMD_PLUGINS
+                    : strcmp(cmd, "restore") == 0  ? CMD_RESTORE
+                    : strcmp(sub, "broker") == 0   ? CMD_BBENCH
+                    : strcmp(sub, "forecast") == 0 ? CMD_FORECAST
+                                                   : CMD_BENCH;
+    for (size_t i = 0; i < n_seen; i++) {
+        if (opt_takers(seen[i]) & kind)
+            continue;
+        char takes[512];
+        cmd_takes(kind, takes, sizeof takes);
+        fprintf(stderr,
+                "wattson: %s does not take --%s (%ssee wattson --help)\n",
+                cmd_title(kind), opt_name(seen[i]), takes);
+        return RUN_USAGE;
+    }
+
+    int restore = kind == CMD_RESTORE;
     if (restore) {
-        if (not_restore)
-            return usage_error("restore takes only --run-dir, --plugin-dir "
-                               "and --dry-run, not --%s",
-                               not_restore);
         if (optind < argc)
             return usage_error("unexpected argument '%s'", argv[optind]);
         return restore_main(&o, dry_run, stdout);
     }
-    int broker_bench = cmd && strcmp(cmd, "bench") == 0 && optind < argc &&
-                       strcmp(argv[optind], "broker") == 0;
-    if (scenario && !broker_bench)
-        return usage_error("%s", "--scenario goes with bench broker only");
-    if (n_with && !broker_bench)
-        return usage_error("%s", "--with goes with bench broker only");
-    if (broker_bench) {
+    if (kind == CMD_BBENCH) {
         if (argc - optind > 1)
             return usage_error("bench broker takes no argument, got '%s'",
                                argv[optind + 1]);
         return bbench_main(scenario, o.duration_s, with, n_with, plugin_dirs,
                            o.n_plugin_dirs, stdout);
     }
-    if (cmd && strcmp(cmd, "bench") == 0) {
-        if (optind < argc && strcmp(argv[optind], "forecast") == 0) {
+    if (kind & (CMD_BENCH | CMD_FORECAST)) {
+        if (kind == CMD_FORECAST) {
             if (argc - optind != 2)
                 return usage_error("bench forecast takes one TRACE.csv, got %s",
                                    argc - optind < 2 ? "none"
@@ -516,13 +681,21 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
-    if (cmd && strcmp(cmd, "plugins") == 0)
-        return cmd_plugins(&o);
+    if (kind == CMD_PLUGINS) {
+        if (host && o.lab_path)
+            return usage_error("%s", "plugins: --host and --lab conflict "
+                                     "(--host is the embedded host lab)");
+        return cmd_plugins(&o, host);
+    }
 
-    if (console && (cmd || headless))
-        return usage_error("%s", cmd ? "--console goes without a command"
-                                     : "--console and --headless conflict");
+    if (console && headless)
+        return usage_error("%s", "--console and --headless conflict");
     if (console || (!cmd && !headless && isatty(STDOUT_FILENO))) {
+        /* The progress line is the headless run's; the console has a
+         * header instead. */
+        if (progress == 1)
+            return usage_error("%s", "the console does not take --progress; "
+                                     "a headless run does (--headless)");
         /* The log pane shows what -v shows on stderr. */
         if (verbosity == LOG_WARN)
             log_set_level(LOG_INFO);

@@ -37,15 +37,20 @@
 #define LAB_PRINTF(f, a)
 #endif
 
-/* Generated from lua-policies/labs/default.lua by console/embed.cmake. */
+/* Generated from lua-policies/labs/default.lua and host.lua by
+ * console/embed.cmake. */
 extern const char lab_default_text[];
 extern const size_t lab_default_text_len;
+extern const char lab_host_text[];
+extern const size_t lab_host_text_len;
 
 #define LAB_MEM_DEFAULT ((size_t)32 << 20)
 #define LAB_INSN_DEFAULT 50000000u
 #define LAB_MAX_FILE ((size_t)16 << 20)
 #define LAB_DEFAULT_PATH "<default lab>"
 #define LAB_DEFAULT_CHUNK "default.lua"
+#define LAB_HOST_PATH "<host lab>"
+#define LAB_HOST_CHUNK "host.lua"
 
 /* The limits every later evaluation hands to the sandbox and the copy. */
 static size_t lab_mem_limit = LAB_MEM_DEFAULT;
@@ -663,6 +668,16 @@ int lab_load_default(struct lab **out, char *err, size_t errlen)
     return lab_load(LAB_DEFAULT_CHUNK, "=" LAB_DEFAULT_CHUNK, lab_default_text,
                     lab_default_text_len, WATTSON_LAB_DIR, LAB_DEFAULT_PATH,
                     out, err, errlen);
+}
+
+int lab_load_host(struct lab **out, char *err, size_t errlen)
+{
+    if (!out)
+        return -1;
+    *out = NULL;
+    return lab_load(LAB_HOST_CHUNK, "=" LAB_HOST_CHUNK, lab_host_text,
+                    lab_host_text_len, WATTSON_LAB_DIR, LAB_HOST_PATH, out, err,
+                    errlen);
 }
 
 void lab_free(struct lab *lab)

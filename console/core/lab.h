@@ -60,6 +60,9 @@ int lab_load_string(const char *chunkname, const char *text, size_t len,
                     size_t errlen);
 /* The embedded default lab (lua-policies/labs/default.lua, compiled in). */
 int lab_load_default(struct lab **out, char *err, size_t errlen);
+/* The embedded host lab (lua-policies/labs/host.lua): every real-hardware
+ * driver, each optional; for `wattson plugins --host`. */
+int lab_load_host(struct lab **out, char *err, size_t errlen);
 void lab_free(struct lab *lab);
 
 /* Sandbox limits for later loads: Lua memory in bytes (also the cap on the

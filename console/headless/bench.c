@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/model.h"
 #include "engines/fcast.h"
 #include "sim/csvtrace.h"
@@ -64,6 +65,38 @@ int bench_lab(char *buf, size_t len, unsigned n_pus)
     }
     n = snprintf(buf + off, len - off, "} } } }\n");
     return (n < 0 || (size_t)n >= len - off) ? -1 : 0;
+}
+
+/* Decided by the compiler, not by a build-type name: -O0 (no
+ * __OPTIMIZE__) or sanitizers (CMake's WATTSON_SANITIZE defines
+ * WATTSON_SANITIZED; GCC and clang define __SANITIZE_ADDRESS__ under ASan)
+ * make every figure several times slower than a release build's. */
+const char *bench_slow_build(void)
+{
+#if defined(WATTSON_SANITIZED) || defined(__SANITIZE_ADDRESS__)
+#ifdef __OPTIMIZE__
+    return "sanitizers";
+#else
+    return "sanitizers, no optimisation";
+#endif
+#elif !defined(__OPTIMIZE__)
+    return "no optimisation";
+#else
+    return NULL;
+#endif
+}
+
+/* One warning line before the figures of a slow build (a `make run` or
+ * `make test` build), so they are not taken for the machine's. */
+static void bench_warn_slow(void)
+{
+    const char *why = bench_slow_build();
+    if (why)
+        log_msg(LOG_WARN,
+                "bench: this wattson is a debug build (%s): its figures are "
+                "several times slower than a release build's; `make bench` "
+                "builds one and runs the benchmarks",
+                why);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -457,6 +490,7 @@ int bench_forecast(const char *path, FILE *out)
         csvtrace_free(&tr);
         return 3;
     }
+    bench_warn_slow();
     /* ns per update: whole trace, repeated to at least 2e5 updates,
      * median of 7 runs. */
     double ns[FCAST__N];
@@ -530,25 +564,31 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
         {"policy16", 16, balanced},
         {"policy256", 256, balanced},
     };
-    int all = name == NULL || strcmp(name, "all") == 0, found = all, rc = 0;
-    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+    const size_t nb = sizeof benches / sizeof benches[0];
+    int all = name == NULL || strcmp(name, "all") == 0, rc = 0;
+    int found = all || strcmp(name, "console") == 0;
+    for (size_t i = 0; i < nb && !found; i++)
+        found = strcmp(name, benches[i].name) == 0;
+    if (!found) {
+        /* Every NAME main.c hands to a bench: forecast and broker are
+         * benches too, with their own arguments. */
+        fprintf(stderr,
+                "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
+                "policy16, policy256, console, all, forecast TRACE.csv or "
+                "broker)\n",
+                name);
+        return 2;
+    }
+    bench_warn_slow();
+    for (size_t i = 0; i < nb; i++) {
         if (!all && strcmp(name, benches[i].name) != 0)
             continue;
-        found = 1;
         rc |= bench_size(benches[i].n, benches[i].policy, plugin_dirs, n_dirs,
                          out);
     }
     if (all || strcmp(name, "console") == 0) {
-        found = 1;
         fflush(out);
         rc |= bench_console(plugin_dirs, n_dirs, out);
-    }
-    if (!found) {
-        fprintf(stderr,
-                "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
-                "policy16, policy256, console, all, forecast TRACE.csv)\n",
-                name);
-        return 2;
     }
     return rc ? 1 : 0;
 }

@@ -21,6 +21,11 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
  * last value's in the same run, and ns per update.  Returns 0, or 3 for a
  * bad or missing trace (one line "file:line: reason" on stderr). */
 int bench_forecast(const char *path, FILE *out);
+/* What makes this binary's figures slow ("sanitizers", "no
+ * optimisation", ...), decided when it was compiled, or NULL for an
+ * optimised build without sanitizers.  bench and bench forecast print a
+ * warning naming it before their figures. */
+const char *bench_slow_build(void);
 /* Writes a lab of n PUs (a mix of parts and workloads) into buf. */
 int bench_lab(char *buf, size_t len, unsigned n_pus);
 

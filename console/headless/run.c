@@ -760,6 +760,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     else if (o->lab_text)
         rc = lab_load_string("<generated lab>", o->lab_text,
                              strlen(o->lab_text), ".", &r->lab, err, errlen);
+    else if (o->host_lab)
+        rc = lab_load_host(&r->lab, err, errlen);
     else
         rc = lab_load_default(&r->lab, err, errlen);
     if (rc != 0) {

@@ -32,6 +32,9 @@ enum run_exit {
 struct run_opts {
     const char *lab_path; /* NULL: lab_text, else the embedded lab */
     const char *lab_text; /* an in-memory lab (bench, tests) */
+    int host_lab;         /* neither: the embedded host lab instead of the
+                             default (`plugins --host`, which never
+                             writes: a journal would record the default) */
     const char *policy;   /* a Lua file, "builtin", "builtin:NAME" (a
                              baseline, pipeline/governors.h; an unknown
                              NAME: RUN_USAGE) or NULL: the lab's */

@@ -135,6 +135,51 @@ static int plib_log(lua_State *L)
     return 0;
 }
 
+/* print(...): Lua's print, but to the log at info level like
+ * log("info", ...), since a policy has no stdout of its own (the console
+ * owns the terminal).  Values are joined by two spaces as in the console's
+ * REPL; control characters are written as \xHH so a policy cannot break
+ * a log line or send escape codes to the terminal.  A fixed buffer (a log
+ * line is bounded anyway): longer output is cut and ends in "...". */
+static int plib_print(lua_State *L)
+{
+    struct plib_ctx *c = ctx_of(L);
+    char line[1024];
+    size_t at = 0, room = sizeof line - 4; /* "..." and the NUL */
+    int n = lua_gettop(L), cut = 0;
+    for (int i = 1; i <= n && !cut; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1 && at + 2 > room) {
+            cut = 1;
+        } else if (i > 1) {
+            line[at++] = ' ';
+            line[at++] = ' ';
+        }
+        for (size_t k = 0; k < len && !cut; k++) {
+            unsigned char ch = (unsigned char)s[k];
+            int w = ch < 0x20 || ch == 0x7f ? 4 : 1;
+            if (at + (size_t)w > room) {
+                cut = 1;
+                break;
+            }
+            if (w == 4)
+                snprintf(line + at, 5, "\\x%02x", ch);
+            else
+                line[at] = (char)ch;
+            at += (size_t)w;
+        }
+        lua_pop(L, 1);
+    }
+    if (cut) {
+        memcpy(line + at, "...", 3);
+        at += 3;
+    }
+    line[at] = '\0';
+    log_msg(LOG_INFO, "%s: %s", c->name, line);
+    return 0;
+}
+
 void plib_push_device(lua_State *L, const struct model *m, size_t d)
 {
     const struct model_device *md = &m->devices[d];
@@ -281,5 +326,8 @@ void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
     luaL_setfuncs(L, fns, 1);
     lua_getfield(L, -1, "log");
     lua_setfield(L, env_index, "log");
+    lua_pushlightuserdata(L, ctx);
+    lua_pushcclosure(L, plib_print, 1);
+    lua_setfield(L, env_index, "print");
     lua_setfield(L, env_index, "wattson");
 }

@@ -281,9 +281,10 @@ enum {
     KEY_DEMAND,
     KEY_VALUE,
     KEY_TARGET,
+    KEY_POWER,
 };
-static const char *const fixed_keys[] = {"t",      "dt",    "tick",  "budget_w",
-                                         "demand", "value", "target"};
+static const char *const fixed_keys[] = {
+    "t", "dt", "tick", "budget_w", "demand", "value", "target", "power_w"};
 
 /* 1 if *last differs from x bit for bit (NaN equals the same NaN), and
  * then remembers x. */
@@ -355,6 +356,8 @@ static int build_tables(lua_State *L)
     lua_setfield(L, state, "tick");
     lua_pushnumber(L, m->budget_w);
     lua_setfield(L, state, "budget_w");
+    lua_pushnumber(L, 0);
+    lua_setfield(L, state, "power_w");
     lua_createtable(L, (int)m->n_devices, 0);
     int devices = lua_gettop(L);
     lua_pushvalue(L, devices);
@@ -470,7 +473,7 @@ static int build_tables(lua_State *L)
     v->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
 
     size_t nk = m->n_signals + m->n_controls;
-    lua_createtable(L, (int)(nk + 7), 0);
+    lua_createtable(L, (int)(nk + sizeof fixed_keys / sizeof fixed_keys[0]), 0);
     for (size_t i = 0; i < m->n_signals; i++) {
         lua_pushstring(L, m->signals[i].name);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -506,6 +509,15 @@ static void update_state(struct pver *v, const struct model *m)
     lua_pushinteger(L, (lua_Integer)m->tick);
     lua_rawset(L, T);
     set_key(L, T, K, kx + KEY_BUDGET, m->budget_w);
+    /* The devices' valid `power` readings summed, as the console's REPL
+     * and header show it. */
+    double power = 0;
+    for (size_t d = 0; d < m->n_devices; d++) {
+        int32_t ps = m->devices[d].sig[SIG_POWER];
+        if (ps >= 0 && m->valid[ps])
+            power += m->val[ps];
+    }
+    set_key(L, T, K, kx + KEY_POWER, power);
     lua_pop(L, 1);
 
     for (size_t d = 0; d < m->n_devices; d++) {
@@ -883,7 +895,12 @@ static struct pver *pver_new(struct policy *p, const char *name,
     int mod = top + 2;
     lua_pushliteral(L, "api");
     lua_rawget(L, mod);
-    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) != 1) {
+    /* 1.0 is the number 1 too (Lua compares them equal); a string is not
+     * (lua_tointegerx alone would convert "1"). */
+    int api_ok = 0;
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        api_ok = lua_tointegerx(L, -1, &api_ok) == 1 && api_ok;
+    if (!api_ok) {
         char val[64];
         show_value(L, -1, val, sizeof val);
         snprintf(err, errlen,

@@ -3,21 +3,83 @@
  */
 #include "pipeline/record.h"
 
+#include <stdlib.h>
+
 #include "core/model.h"
 #include "core/summary.h"
 #include "core/tracefile.h"
 
 int record_init(struct record *r, const struct model *m, unsigned history)
 {
+    size_t n = m->n_devices ? m->n_devices : 1;
     r->jsonl = r->csv = NULL;
     r->last_power_w = 0;
     r->last_power_valid = 0;
-    return ring_init(&r->hist, m->n_signals, history);
+    r->e_int = calloc(n, sizeof *r->e_int);
+    r->ctr_live = calloc(n, 1);
+    if (!r->e_int || !r->ctr_live) {
+        free(r->e_int);
+        free(r->ctr_live);
+        r->e_int = NULL;
+        r->ctr_live = NULL;
+        return -1;
+    }
+    if (ring_init(&r->hist, m->n_signals, history) != 0) {
+        record_free(r);
+        return -1;
+    }
+    return 0;
 }
 
 void record_free(struct record *r)
 {
     ring_free(&r->hist);
+    free(r->e_int);
+    free(r->ctr_live);
+    r->e_int = NULL;
+    r->ctr_live = NULL;
+}
+
+/* Device d's power this tick, W, from one source: its `power` reading
+ * when valid, else its energy counter's rate (a RAPL zone has only the
+ * counter).  0 when it has neither. */
+static int device_power(const struct model *m, size_t d, double *w)
+{
+    int32_t p = m->devices[d].sig[SIG_POWER];
+    int32_t e = m->devices[d].sig[SIG_ENERGY];
+    if (p >= 0 && m->valid[p]) {
+        *w = m->val[p];
+        return 1;
+    }
+    if (e >= 0 && m->rate_valid[e]) {
+        *w = m->rate[e];
+        return 1;
+    }
+    return 0;
+}
+
+/* Device d's energy this tick, J.  Its energy counter once the counter
+ * has advanced; until then (a device without a counter, or a counter that
+ * stands still - a VM's RAPL file, a fixture) the integral of its power
+ * reading.  On the tick the counter first advances, the integral so far is
+ * taken back, so the device's total is then its counter's increase since
+ * the start: never both sources for the same energy. */
+static double device_energy(struct record *r, const struct model *m, size_t d)
+{
+    int32_t p = m->devices[d].sig[SIG_POWER];
+    int32_t e = m->devices[d].sig[SIG_ENERGY];
+    if (r->ctr_live[d])
+        return m->delta[e];
+    if (e >= 0 && m->delta[e] > 0) {
+        r->ctr_live[d] = 1;
+        return m->delta[e] - r->e_int[d];
+    }
+    if (p >= 0 && m->valid[p]) {
+        double j = m->val[p] * m->dt;
+        r->e_int[d] += j;
+        return j;
+    }
+    return 0;
 }
 
 /* The sum over every device of a counter's increase this tick. */
@@ -36,14 +98,15 @@ void record_run(struct record *r, const struct model *m, struct summary *s)
 {
     ring_push(&r->hist, m->val, m->valid);
 
-    double power = 0;
+    double power = 0, energy = 0;
     int any = 0;
     for (size_t d = 0; d < m->n_devices; d++) {
-        int32_t i = m->devices[d].sig[SIG_POWER];
-        if (i >= 0 && m->valid[i]) {
-            power += m->val[i];
+        double w;
+        if (device_power(m, d, &w)) {
+            power += w;
             any = 1;
         }
+        energy += device_energy(r, m, d);
     }
     r->last_power_w = power;
     r->last_power_valid = any;
@@ -55,7 +118,7 @@ void record_run(struct record *r, const struct model *m, struct summary *s)
         if (m->budget_w > 0 && power > m->budget_w * (1 + 1e-9))
             s->budget_violations++;
     }
-    s->energy_j += sum_delta(m, SIG_ENERGY);
+    s->energy_j += energy;
     s->work_arrived += sum_delta(m, SIG_WORK_ARRIVED);
     s->work_served += sum_delta(m, SIG_WORK_SERVED);
     s->wait_op_s += sum_delta(m, SIG_WAIT);

@@ -758,8 +758,8 @@ static void set_num(lua_State *L, int t, const char *k, double v)
 }
 
 /* Pushes a snapshot of the run: the policy's `state` layout (t, dt, tick,
- * budget_w, devices[i] and dev[name] with sig, ok, ctl, forecast), plus
- * power_w and policy.  Invalid readings are NaN (ok[name] false). */
+ * budget_w, power_w, devices[i] and dev[name] with sig, ok, ctl, forecast,
+ * proposal), plus policy.  Invalid readings are NaN (ok[name] false). */
 static void push_snapshot(lua_State *L, struct run *r)
 {
     const struct model *m = run_model(r);
@@ -797,6 +797,15 @@ static void push_snapshot(lua_State *L, struct run *r)
         int32_t ps = md->sig[SIG_POWER];
         if (ps >= 0 && m->valid[ps])
             power += m->val[ps];
+        /* d.proposal as a policy sees it: the engines' proposals, nil
+         * where there is none. */
+        lua_createtable(L, 0, 2);
+        for (uint32_t i = m->dctl_off[d]; i < m->dctl_off[d + 1]; i++) {
+            uint32_t k = m->dctl[i];
+            if (m->proposed[k])
+                set_num(L, lua_gettop(L), m->controls[k].name, m->proposal[k]);
+        }
+        lua_setfield(L, dev, "proposal");
         lua_createtable(L, 0, 4);
         int ctl = lua_gettop(L);
         for (uint32_t i = m->dctl_off[d]; i < m->dctl_off[d + 1]; i++) {

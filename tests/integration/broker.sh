@@ -66,7 +66,7 @@ expect_fail 2 "unknown scenario 'nosuch' (bursty, step, diurnal, pipeline or all
 expect_fail 2 "duration" -- bench broker --duration -3s
 expect_fail 2 "duration" -- bench broker --duration soon
 expect_fail 2 "bench broker takes no argument" -- bench broker extra
-expect_fail 2 "scenario goes with bench broker only" -- run --scenario bursty
+expect_fail 2 "^wattson: run does not take --scenario (see wattson --help)$" -- run --scenario bursty
 
 # --with FILE.lua: a row per Lua policy file, named by its base name,
 # after the built-in rows (which do not change); deterministic too.
@@ -95,7 +95,7 @@ expect_fail 2 "there is a row named 'broker' already" -- \
     bench broker --duration 1s --with "$T/broker.lua"
 expect_fail 2 "at most 8 policy files" -- bench broker --duration 1s \
     --with a --with b --with c --with d --with e --with f --with g --with h --with i
-expect_fail 2 "--with goes with bench broker only" -- run --with "$BAL" --duration 1s
+expect_fail 2 "^wattson: run does not take --with" -- run --with "$BAL" --duration 1s
 
 # --policy builtin:NAME in a run; an unknown name is a usage error.
 for p in $POLICIES; do

@@ -76,6 +76,29 @@ POL
 "$W" run --policy "$T/rate.lua" --duration 2s >"$T/out" 2>"$T/err"
 check '[ $? -eq 0 ] && grep -q "\"policy_errors\":0," "$T/out"' "d.rate.energy equals d.sig.power: $(cat "$T/err")"
 
+# print() in a policy goes to the log at info level, prefixed by the file,
+# control characters escaped; state.power_w is the devices' power summed,
+# as in the console's REPL.
+cat >"$T/print.lua" <<'POL'
+return { api = 1,
+  on_tick = function(s, o)
+    if s.tick == 3 then
+      local sum = 0
+      for _, d in ipairs(s.devices) do
+        if d.ok.power then sum = sum + d.sig.power end
+      end
+      print("power_w", s.power_w == sum and s.power_w > 0, "a\nb\27[2J")
+    end
+  end }
+POL
+"$W" run --policy "$T/print.lua" --duration 1s -v >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "\"policy_errors\":0," "$T/out"' "print and power_w in a policy: $(cat "$T/err")"
+check 'grep -qx "wattson: info: $T/print.lua: power_w  true  a\\\\x0ab\\\\x1b\[2J" "$T/err"' \
+    "print logs one escaped line with power_w true: $(grep print.lua "$T/err")"
+"$W" run --policy "$T/print.lua" --duration 1s >"$T/out" 2>"$T/err"
+check '[ ! -s "$T/err" ]' "print is info: silent without -v: $(cat "$T/err")"
+
 "$W" bench nosuch >/dev/null 2>"$T/err"
-check '[ $? -eq 2 ] && grep -q "unknown benchmark" "$T/err"' "bench rejects unknown names"
+check '[ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown benchmark .nosuch. (tick16, tick256, policy16, policy256, console, all, forecast TRACE.csv or broker)" "$T/err"' \
+    "bench rejects unknown names, listing every bench: $(cat "$T/err")"
 finish

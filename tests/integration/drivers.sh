@@ -61,4 +61,59 @@ check '[ $rc -eq 4 ] && grep -q "none of the lab.s drivers found any hardware he
     "nothing found: exit 4 (got $rc: $(cat "$T/none.err"))"
 opt_lab '"yes"' "$FX/rapl/intel"
 expect_fail 3 "drivers.1.optional: expected boolean, got string" -- plugins --lab "$T/opt.lua"
+
+# The summary's sources, one per device: energy from a device's energy
+# counter once it advances, else from integrating its power reading;
+# power from its power reading, else its counter's rate.  On the fixtures
+# as they are (every counter standing still) the hwmon rails read 24.5 W
+# (ltc2978, whose energy counter stands still) and 13.1 W (ina3221, no
+# counter), RAPL nothing: energy, mean and peak agree on 37.6 W.
+cp -R "$FX/hwmon/rails" "$T/rails" && cp -R "$FX/rapl/intel" "$T/rapl" || exit 1
+cat >"$T/src.lua" <<LAB
+return { tick = "100ms", duration = "1s",
+  drivers = { { plugin = "hwmon", root = "$T/rails" },
+              { plugin = "rapl", root = "$T/rapl" } } }
+LAB
+"$W" run --lab "$T/src.lua" >"$T/src.out" 2>"$T/src.err"
+check '[ $? -eq 0 ]' "static counters: exit 0 ($(cat "$T/src.err"))"
+python3 - "$T/src.out" >"$T/py" 2>&1 <<'PY'
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+assert abs(s["peak_power_w"] - 37.6) < 1e-9, s
+assert abs(s["mean_power_w"] - 37.6) < 1e-6, s
+assert abs(s["energy_j"] - 37.6 * s["sim_seconds"]) < 1e-6 * s["energy_j"], s
+print("ok", s["energy_j"], s["mean_power_w"], s["peak_power_w"])
+PY
+check '[ $? -eq 0 ]' "static counters: energy, mean and peak agree: $(cat "$T/py")"
+# RAPL alone, its package counter advancing 2 J every 50 ms: the peak
+# power is the counter's rate (no power reading), and the mean is no
+# more than the peak.
+E="$T/rapl/sys/class/powercap/intel-rapl:0/energy_uj"
+cat >"$T/rsrc.lua" <<LAB
+return { tick = "100ms", duration = "1s",
+  drivers = { { plugin = "rapl", root = "$T/rapl" } } }
+LAB
+(
+    e=123456789 i=0
+    while [ $i -lt 40 ]; do
+        e=$((e + 2000000)) i=$((i + 1))
+        printf '%s\n' "$e" >"$E.tmp" && mv "$E.tmp" "$E"
+        sleep 0.05
+    done
+) &
+bg=$!
+"$W" run --lab "$T/rsrc.lua" >"$T/rsrc.out" 2>"$T/rsrc.err"
+rc=$?
+kill "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+check '[ $rc -eq 0 ]' "advancing RAPL counter: exit 0 ($(cat "$T/rsrc.err"))"
+python3 - "$T/rsrc.out" >"$T/py" 2>&1 <<'PY'
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+assert s["energy_j"] > 0 and abs(s["energy_j"] / 2 - round(s["energy_j"] / 2)) < 1e-6, s
+assert s["peak_power_w"] > 0, s
+assert s["mean_power_w"] <= s["peak_power_w"] * (1 + 1e-9), s
+print("ok", s["energy_j"], s["mean_power_w"], s["peak_power_w"])
+PY
+check '[ $? -eq 0 ]' "advancing RAPL counter: peak from its rate: $(cat "$T/py")"
 finish

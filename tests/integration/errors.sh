@@ -8,11 +8,33 @@ expect_fail 2 "unknown command 'frobnicate'" -- frobnicate
 expect_fail 2 "option '--duration' needs a value" -- run --duration
 expect_fail 2 "invalid duration '5x'" -- run --duration 5x
 expect_fail 2 "duration" -- run --duration -5s
-expect_fail 2 "duration" -- run --duration 0
-expect_fail 2 "tick" -- run --tick abc
+expect_fail 2 "^wattson: --duration: must be more than 0, got '0' (see wattson --help)$" -- run --duration 0
+expect_fail 2 "^wattson: --duration: must be more than 0, got '0ms'" -- run --duration 0ms
+expect_fail 2 "^wattson: --tick: must be more than 0, got '0'" -- run --tick 0
+expect_fail 2 "^wattson: --policy-time: must be more than 0, got '0s'" -- run --policy-time 0s
+expect_fail 2 "^wattson: --tick: invalid duration 'abc'" -- run --tick abc
+expect_fail 2 "^wattson: --policy-time: invalid duration '5x'" -- run --policy-time 5x
 expect_fail 2 "--seed" -- run --seed -1
 expect_fail 2 "unexpected argument 'extra'" -- run extra
 expect_fail 3 "$T/nope.lua: cannot open" -- run --lab "$T/nope.lua"
+
+# Every command refuses the options it would ignore: one line naming the
+# option and the command, exit 2, before any work (bench broker would
+# otherwise benchmark its own scenarios, not the lab given).
+expect_fail 2 "^wattson: bench broker does not take --lab (it takes --duration, --plugin-dir, --scenario, --with, -q, -v; see wattson --help)$" -- bench broker --lab "$T/x.lua"
+expect_fail 2 "^wattson: bench does not take --lab (it takes --plugin-dir, -q, -v; see wattson --help)$" -- bench tick16 --lab "$T/x.lua"
+expect_fail 2 "^wattson: bench does not take --duration" -- bench --duration 1s
+expect_fail 2 "^wattson: bench forecast does not take --plugin-dir (it takes -q, -v; " -- bench forecast "$T/x.csv" --plugin-dir "$T"
+expect_fail 2 "^wattson: bench broker does not take --policy" -- bench broker --policy builtin
+expect_fail 2 "^wattson: bench broker does not take --seed" -- bench broker --seed 3
+expect_fail 2 "^wattson: plugins does not take --seed (it takes --lab, --plugin-dir, --host, -q, -v; " -- plugins --seed 3
+expect_fail 2 "^wattson: plugins does not take --out" -- plugins --out "$T/p.jsonl"
+expect_fail 2 "^wattson: restore does not take --duration" -- restore --duration 1s
+expect_fail 2 "^wattson: run does not take --console" -- run --console
+expect_fail 2 "^wattson: run does not take --scenario" -- run --scenario step
+expect_fail 2 "^wattson: the default command (a run or the console) does not take --with" -- --with "$T/x.lua"
+expect_fail 2 "^wattson: the console does not take --progress" -- --console --progress
+check '[ ! -e "$T/p.jsonl" ]' "a refused command wrote nothing"
 
 printf 'return {\n  name = "x",\n  budget_w = = 5,\n}\n' >"$T/syntax.lua"
 expect_fail 3 "syntax.lua:3:" -- run --lab "$T/syntax.lua"
@@ -63,6 +85,14 @@ expect_fail 3 "$T/nopolicy.lua: source missing" -- run --policy "$T/nopolicy.lua
 expect_fail 3 "$T/nodir/p.lua" -- run --policy "$T/nodir/p.lua"
 printf 'return {\n  api = 1,\n  on_tick = function(s, o) o = = 1 end,\n}\n' >"$T/psyntax.lua"
 expect_fail 3 "psyntax.lua:3:" -- run --policy "$T/psyntax.lua"
+# api = 1.0 is the number 1 (an integral float); 1.5 and "1" are not.
+printf 'return { api = 1.0, on_tick = function(s, o) end }\n' >"$T/apif.lua"
+"$W" run --policy "$T/apif.lua" --duration 1s >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ]' "api = 1.0 accepted: $(cat "$T/err")"
+printf 'return { api = 1.5, on_tick = function(s, o) end }\n' >"$T/apih.lua"
+expect_fail 3 "apih.lua: api must be 1 (this wattson's policy API), got 1.5" -- run --policy "$T/apih.lua"
+printf 'return { api = "1", on_tick = function(s, o) end }\n' >"$T/apis.lua"
+expect_fail 3 "apis.lua: api must be 1 (this wattson's policy API), got \"1\"" -- run --policy "$T/apis.lua"
 expect_fail 2 "policy-time" -- run --policy-time 5x
 expect_fail 2 "policy-memory" -- run --policy-memory 0
 expect_fail 2 "policy-instructions" -- run --policy-instructions lots

@@ -249,6 +249,6 @@ check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_c
 check '[ ! -f "$J" ]' "live owner: journal removed after the first run's restore"
 
 # Usage: restore takes only its own options.
-expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
-expect_fail 2 "dry-run goes with restore only" -- run --dry-run
+expect_fail 2 "^wattson: restore does not take --lab (it takes --plugin-dir, --run-dir, --dry-run, -q, -v; see wattson --help)$" -- restore --lab "$T/lab.lua"
+expect_fail 2 "^wattson: run does not take --dry-run" -- run --dry-run
 finish

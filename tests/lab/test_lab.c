@@ -214,6 +214,30 @@ static void test_default_lab(void)
     lab_free(lab);
 }
 
+/* The host lab: every real-hardware driver, each optional, nothing else
+ * (no budget, no sim). */
+static void test_host_lab(void)
+{
+    static const char *const want[] = {"cpufreq", "rapl", "hwmon", "nvml",
+                                       "pci"};
+    char err[512] = "";
+    struct lab *lab = NULL;
+    T_CHECK(lab_load_host(&lab, err, sizeof err) == 0);
+    if (!lab) {
+        fprintf(stderr, "  host lab: %s\n", err);
+        return;
+    }
+    T_STREQ(lab->path, "<host lab>");
+    T_STREQ(lab->name, "host");
+    T_CHECK(lab->budget_w == 0);
+    T_CHECK(lab->n_drivers == 5);
+    for (size_t i = 0; i < lab->n_drivers && i < 5; i++) {
+        T_STREQ(lab->drivers[i].plugin, want[i]);
+        T_CHECK(lab->drivers[i].optional);
+    }
+    lab_free(lab);
+}
+
 static void test_string(void)
 {
     char err[512] = "";
@@ -610,6 +634,7 @@ int main(void)
     test_valid();
     test_defaults();
     test_default_lab();
+    test_host_lab();
     test_string();
     test_errors();
     test_sandbox();

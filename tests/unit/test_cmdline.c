@@ -442,6 +442,24 @@ static void test_lua(void)
     lua_is(&c,
            "state.dev.cpu0.ctl.freq.target == state.dev.cpu0.ctl.freq.target",
            "true");
+    /* state.power_w, and d.proposal as a policy sees it: the broker's
+     * proposal for cpu0's freq, exactly. */
+    double pw = 0;
+    for (size_t d = 0; d < f.m->n_devices; d++) {
+        int32_t ps = f.m->devices[d].sig[SIG_POWER];
+        if (ps >= 0 && f.m->valid[ps])
+            pw += f.m->val[ps];
+    }
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua string.format('%.17g', state.power_w)") ==
+            CMD_OK);
+    T_CHECK(pw > 0 && strtod(last_result(), NULL) == pw);
+    T_CHECK(f.m->proposed[f.f0]);
+    log_reset();
+    T_CHECK(cmd_exec(&c, "lua string.format('%.17g', "
+                         "state.dev.cpu0.proposal.freq)") == CMD_OK);
+    T_CHECK(strtod(last_result(), NULL) == f.m->proposal[f.f0]);
+    lua_is(&c, "type(state.dev.cpu0.proposal.nosuch)", "nil");
     /* Refreshed before each evaluation. */
     fx_ticks(&f, 3);
     snprintf(want, sizeof want, "%llu", (unsigned long long)f.m->tick);
