@@ -246,6 +246,35 @@ check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_c
     "live owner: first run restored everything"
 check '[ ! -f "$J" ]' "live owner: journal removed after the first run's restore"
 
+# (i) Exactness: a saved value below the control's declared minimum (a
+# rapl zone limit of 0, the cap's minimum 1 W) goes back as it was, in
+# process and through `wattson restore`; before, the driver refused it,
+# so the journal stayed and blocked every later writer.
+rm -rf "$T/run" "$T/fx"
+cp -R "$WATTSON_SOURCE_DIR/tests/fixtures/sysfs/rapl/intel" "$T/fx"
+CORE="$T/fx/sys/class/powercap/intel-rapl:0:0/constraint_0_power_limit_uw"
+echo 0 >"$CORE"
+printf 'return { tick = "20ms", duration = "1h",\n  drivers = { { plugin = "rapl", root = "%s" } } }\n' "$T/fx" >"$T/rapl.lua"
+printf 'return { api = 1, on_tick = function(s, o) o["package-0/core"].power_cap = 20 end }\n' >"$T/cap.lua"
+"$W" run --lab "$T/rapl.lua" --policy "$T/cap.lua" --allow-writes --duration 300ms \
+    >/dev/null 2>"$T/i.err"
+rc=$?
+check '[ $rc -eq 0 ]' "limit 0: run exits 0 (got $rc: $(cat "$T/i.err"))"
+check '[ "$(cat "$CORE")" = 0 ]' "limit 0: restored in process (is $(cat "$CORE"))"
+check '[ ! -e "$J" ]' "limit 0: journal removed"
+"$W" run --lab "$T/rapl.lua" --policy "$T/cap.lua" --allow-writes >/dev/null 2>"$T/i2.err" &
+pid=$!
+i=0
+while [ $i -lt 200 ] && [ "$(cat "$CORE")" = 0 ]; do sleep 0.1; i=$((i + 1)); done
+check '[ "$(cat "$CORE")" = 20000000 ]' "limit 0: the policy's cap written (is $(cat "$CORE"))"
+kill -KILL $pid
+wait $pid 2>/dev/null
+check 'grep -qx "control rapl package-0/core power_cap 0" "$J"' "limit 0: saved as 0: $(cat "$J")"
+"$W" restore >"$T/i.out" 2>"$T/i3.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(cat "$CORE")" = 0 ] && [ ! -e "$J" ]' \
+    "limit 0: wattson restore puts 0 back (rc $rc, is $(cat "$CORE"): $(cat "$T/i3.err"))"
+
 # Usage: restore takes only its own options.
 expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
 expect_fail 2 "dry-run goes with restore only" -- run --dry-run
