@@ -59,6 +59,14 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
         fprintf(stderr, "wattson: %s\n", err);
         return RUN_ERR;
     }
+    if (!dry_run) {
+        /* Temporary files of writers killed mid-write (see rjournal.c). */
+        int stale = journal_clean_tmp(dir);
+        if (stale > 0)
+            log_msg(LOG_INFO,
+                    "%s: removed %d temporary journal file%s of dead runs", dir,
+                    stale, stale == 1 ? "" : "s");
+    }
     int jr = journal_read(path, &j, err, sizeof err);
     if (jr == 1) {
         fprintf(out, "nothing to restore (no %s)\n", path);

@@ -275,6 +275,52 @@ rc=$?
 check '[ $rc -eq 0 ] && [ "$(cat "$CORE")" = 0 ] && [ ! -e "$J" ]' \
     "limit 0: wattson restore puts 0 back (rc $rc, is $(cat "$CORE"): $(cat "$T/i3.err"))"
 
+# (j) A FIFO in the journal's place: refused at once (it blocked open()
+# forever before), by a writer, `wattson restore` and a dry run.
+setup
+mkdir -p "$T/run"
+mkfifo "$J"
+timeout 20 "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/j.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -qF "$J: not a regular file (a FIFO)" "$T/j.err"' \
+    "FIFO journal: writer refused, exit 4 (rc $rc: $(cat "$T/j.err"))"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "FIFO journal: nothing written"
+for dry in "" --dry-run; do
+    timeout 20 "$W" restore $dry >"$T/j.out" 2>"$T/j.err"
+    rc=$?
+    check '[ $rc -eq 3 ] && grep -qF "$J: not a regular file (a FIFO)" "$T/j.err"' \
+        "FIFO journal: restore $dry refused, exit 3 (rc $rc: $(cat "$T/j.err"))"
+done
+rm -f "$J"
+
+# (k) A temporary journal left by a writer killed between its write and
+# its rename (saved-controls.tmp.PID of a dead PID) is removed by the next
+# writer and by `wattson restore`; a live wattson's is left alone.
+setup
+mkdir -p "$T/run"
+sleep 0 &
+dead=$!
+wait $dead
+echo junk >"$T/run/saved-controls.tmp.$dead"
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 200ms \
+    >/dev/null 2>"$T/k.err"
+check '[ $? -eq 0 ] && [ ! -e "$T/run/saved-controls.tmp.$dead" ]' \
+    "stale temp file removed by the next writer: $(ls -A "$T/run") $(cat "$T/k.err")"
+echo junk >"$T/run/saved-controls.tmp.$dead"
+"$W" restore >/dev/null 2>"$T/k.err"
+check '[ $? -eq 0 ] && [ ! -e "$T/run/saved-controls.tmp.$dead" ]' \
+    "stale temp file removed by wattson restore: $(ls -A "$T/run")"
+start_writer
+echo junk >"$T/run/saved-controls.tmp.$pid"
+"$W" restore --dry-run >/dev/null 2>&1
+WATTSON_LOCK_FILE="$T/other.lock" "$W" run --lab "$T/lab.lua" --allow-writes \
+    --plugin-dir "$P" --duration 200ms >/dev/null 2>&1
+check '[ -e "$T/run/saved-controls.tmp.$pid" ]' "a live writer's temp file is kept"
+kill -TERM $pid
+wait $pid
+rm -f "$T/run/saved-controls.tmp.$pid"
+
 # Usage: restore takes only its own options.
 expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
 expect_fail 2 "dry-run goes with restore only" -- run --dry-run
