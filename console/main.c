@@ -135,8 +135,8 @@ static const char usage_text[] =
     "file,\n"
     "4 plugin failure, controls not restored or a killed run's journal\n"
     "waiting for wattson restore, 5 a declared limit broken, 6 output not\n"
-    "writable, 130 stopped by SIGINT/SIGTERM (controls restored, outputs\n"
-    "complete).\n";
+    "writable, 130 stopped by SIGINT/SIGTERM or another terminating signal\n"
+    "(controls restored, outputs complete).\n";
 
 enum {
     OPT_HEADLESS = 256,
@@ -203,10 +203,14 @@ static void on_fatal(int sig)
     raise(sig);
 }
 
+/* The signals a fault of the process itself can raise, which it cannot
+ * return from: restore here, then die by the signal.  Every other
+ * terminating signal stops the run between ticks, restored as after
+ * SIGTERM (core/loop.c). */
 static void install_fatal_handlers(void)
 {
-    static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE,
-                               SIGILL,  SIGABRT, SIGQUIT};
+    static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE, SIGILL,
+                               SIGABRT, SIGTRAP, SIGSYS};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal;
@@ -214,6 +218,10 @@ static void install_fatal_handlers(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    /* A closed pipe or socket on stdout, stderr or a trace must not kill
+     * the run mid-way with the hardware changed: the write fails with
+     * EPIPE instead, and is reported where it is checked. */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 static int usage_error(const char *fmt, const char *arg)

@@ -44,6 +44,59 @@ for sig in TERM INT; do
     check '! grep -q VIOLATION "$T/hw/writes.log"' "$sig: no out-of-range write"
     check 'tail -n 1 "$T/$sig.jsonl" | grep -q "\"interrupted\":true"' "$sig: trace complete with its summary"
 done
+# Every other signal that would end the process: the run stops after the
+# tick and restores as after SIGTERM (exit 130, journal removed).  Before,
+# each of these killed wattson with the hardware changed.
+for sig in QUIT USR1 USR2 ALRM XCPU XFSZ VTALRM PROF PWR RTMIN RTMAX; do
+    setup
+    "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" \
+        >"$T/$sig.sum" 2>"$T/$sig.err" &
+    pid=$!
+    i=0
+    while [ $i -lt 200 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    kill -s "$sig" $pid
+    wait $pid
+    rc=$?
+    check '[ $rc -eq 130 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/fc0/power_cap")" = 42 ]' \
+        "SIG$sig: restored, exit 130 (rc $rc, freq $(cat "$T/hw/fc0/freq"): $(cat "$T/$sig.err"))"
+    check '[ ! -e "$WATTSON_RUN_DIR/saved-controls" ]' "SIG$sig: journal removed"
+done
+# SIGPIPE is ignored: stderr a pipe whose reader has gone, the warning
+# SIGTERM makes wattson write there fails (EPIPE) instead of killing it
+# before it could restore.
+setup
+python3 - "$W" "$T/lab.lua" "$P" "$T/hw/fc0/freq" >"$T/pipe.out" 2>&1 <<'PY'
+import subprocess, sys, time, signal
+w, lab, plugins, freq = sys.argv[1:]
+p = subprocess.Popen([w, "run", "--lab", lab, "--allow-writes", "--plugin-dir",
+                      plugins], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+p.stderr.close()  # the reader goes away
+for _ in range(200):
+    if open(freq).read().strip() != "3500000000":
+        break
+    time.sleep(0.1)
+p.send_signal(signal.SIGTERM)
+print("rc", p.wait(), "freq", open(freq).read().strip())
+PY
+check 'grep -qx "rc 130 freq 3500000000" "$T/pipe.out"' "SIGPIPE ignored: restored, exit 130: $(cat "$T/pipe.out")"
+# SIGTRAP and SIGSYS may come from a fault: restored, then death by them.
+for sig in TRAP SYS; do
+    setup
+    "$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" >/dev/null 2>"$T/$sig.err" &
+    pid=$!
+    i=0
+    while [ $i -lt 200 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    kill -s "$sig" $pid
+    wait $pid
+    rc=$?
+    check '[ $rc -gt 128 ] && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' \
+        "SIG$sig: restored before dying (rc $rc, freq $(cat "$T/hw/fc0/freq"))"
+done
+
 # A competing daemon (a process whose comm is "thermald") is named when
 # wattson is about to write real hardware, and only then.
 cp "$(command -v sleep)" "$T/thermald"
