@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/dur.h"
+#include "core/isolate.h"
 #include "core/log.h"
 #include "core/model.h"
 #include "headless/bbench.h"
@@ -201,6 +202,26 @@ static void on_fatal(int sig)
     run_emergency_restore();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* exit() while a run exists is a driver's (wattson itself returns from
+ * main after run_free): put the hardware back and make the status say
+ * that something went wrong, never 0. */
+static void on_exit_guard(void)
+{
+    static const char msg[] =
+        "wattson: a driver called exit() during the run; its controls were "
+        "restored where possible (exit 4)\n";
+    if (isolate_in_child())
+        _exit(ISOLATE_EXIT_CALLED); /* a driver's restore child */
+    if (!run_active())
+        return;
+    term_restore();
+    run_emergency_restore();
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing left to tell it to */
+    }
+    _exit(RUN_PLUGIN);
 }
 
 /* The signals a fault of the process itself can raise, which it cannot
@@ -471,6 +492,7 @@ int main(int argc, char **argv)
     }
     log_set_level(verbosity);
     install_fatal_handlers();
+    atexit(on_exit_guard);
 
     int restore = cmd && strcmp(cmd, "restore") == 0;
     if (dry_run && !restore)

@@ -680,6 +680,10 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     r->lock_fd = -1;
     r->have_rtrace = 0;
+    /* Active from the start: a driver that calls exit() in init or its
+     * first read must not end `wattson restore` with status 0 (main.c's
+     * exit guard).  Nothing is restored before actuate has saved. */
+    active_run = r;
     if (o->lab_path)
         rc = lab_load_file(o->lab_path, &r->lab, err, errlen);
     else if (o->lab_text)
@@ -1085,11 +1089,18 @@ void run_free(struct run *r)
     free(r);
 }
 
+int run_active(void)
+{
+    return active_run != NULL;
+}
+
 void run_emergency_restore(void)
 {
     struct run *r = active_run;
     if (r && r->model.n_plugins) {
-        actuate_restore(&r->act, &r->model, &r->stats);
+        /* Each driver in a child: the crash that brought us here may be
+         * a driver's, and may happen again in its restore. */
+        actuate_restore_isolated(&r->act, &r->model, &r->stats);
         rjournal_done(&r->journal, r->act.restored, r->stats.restore_errors, 1);
     }
 }

@@ -321,6 +321,64 @@ kill -TERM $pid
 wait $pid
 rm -f "$T/run/saved-controls.tmp.$pid"
 
+# (l) Isolation: a driver that crashes in write (crashctl, listed after
+# filectl, so restored first) costs only its own controls.  Before, the
+# emergency restore crashed again in it and filectl was never put back,
+# and `wattson restore` died the same way.
+crash_lab() { # CRASH_AFTER EXIT_AFTER
+    filectl_lab 1h
+    echo 3500000000 >"$T/hw/cr0"
+    cat >"$T/crash.lua" <<LAB
+return { tick = "20ms", duration = "1h",
+  drivers = { { plugin = "filectl", dir = "$T/hw" },
+              { plugin = "crashctl", dir = "$T/hw", crash_after = $1, exit_after = $2 } } }
+LAB
+}
+rm -rf "$T/run"
+crash_lab 2 0
+"$W" run --lab "$T/crash.lua" --allow-writes --plugin-dir "$P" >/dev/null 2>"$T/l.err" &
+pid=$!
+i=0
+while [ $i -lt 200 ] && [ "$(cat "$T/hw/cr0")" = 3500000000 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+check '[ $rc -eq 139 ]' "crash in restore: died by SIGSEGV (rc $rc: $(cat "$T/l.err"))"
+check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && grep -q "^freq 800000000" "$T/hw/writes.log"' \
+    "crash in restore: filectl written, then restored (freq $(cat "$T/hw/fc0/freq"))"
+check 'grep -q "crashctl: the driver crashed (signal 11) while its controls were restored" "$T/l.err"' \
+    "crash in restore: the crash reported: $(cat "$T/l.err")"
+check '[ "$(cat "$T/hw/cr0")" = 800000000 ] && grep -q "control crashctl cr0 freq 3500000000" "$J"' \
+    "crash in restore: cr0 left changed, journal kept: $(cat "$J" 2>&1)"
+sed -i 's/crash_after = 2/crash_after = 1/' "$T/crash.lua"
+"$W" restore --plugin-dir "$P" >"$T/l.out" 2>"$T/l2.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -q "restore: crashctl: the driver crashed (signal 11) while restoring" "$T/l2.err"' \
+    "restore: the crash reported, exit 4 (rc $rc: $(cat "$T/l2.err"))"
+check 'grep -q "cr0.freq: could not write 3500000000 (crashctl: not written: the driver died first)" "$T/l2.err"' \
+    "restore: the crashed driver's control named: $(cat "$T/l2.err")"
+check 'grep -q "restored 2 of 3 controls from $J; 1 failed (the journal is kept, with those only)" "$T/l.out"' \
+    "restore: the others restored: $(cat "$T/l.out")"
+check '[ "$(grep -c "^control " "$J")" = 1 ] && grep -q "^control crashctl cr0 freq 3500000000$" "$J"' \
+    "restore: the journal keeps the failed control only: $(cat "$J")"
+sed -i 's/crash_after = 1/crash_after = 0/' "$T/crash.lua"
+"$W" restore --plugin-dir "$P" >"$T/l.out" 2>"$T/l3.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -e "$J" ] && [ "$(cat "$T/hw/cr0")" = 3500000000 ]' \
+    "restore after the fix: exit 0, cr0 back, journal gone (rc $rc: $(cat "$T/l3.err") $(cat "$T/l.out"))"
+
+# A driver calling exit(0) in read after some ticks: the controls go back
+# and the exit status is 4, not 0 (before: 0, hardware left changed).
+rm -rf "$T/run"
+crash_lab 0 15
+"$W" run --lab "$T/crash.lua" --allow-writes --plugin-dir "$P" >/dev/null 2>"$T/x.err"
+rc=$?
+check '[ $rc -eq 4 ] && grep -q "a driver called exit() during the run" "$T/x.err"' \
+    "exit(0) in a driver: exit 4 and said (rc $rc: $(cat "$T/x.err"))"
+check 'grep -q "^freq 800000000" "$T/hw/writes.log" && [ "$(cat "$T/hw/fc0/freq")" = 3500000000 ] && [ "$(cat "$T/hw/cr0")" = 3500000000 ]' \
+    "exit(0) in a driver: both drivers restored (fc0 $(cat "$T/hw/fc0/freq"), cr0 $(cat "$T/hw/cr0"))"
+check '[ ! -e "$J" ]' "exit(0) in a driver: journal removed after the full restore"
+
 # Usage: restore takes only its own options.
 expect_fail 2 "restore takes only" -- restore --lab "$T/lab.lua"
 expect_fail 2 "dry-run goes with restore only" -- run --dry-run
