@@ -97,6 +97,39 @@ for sig in TRAP SYS; do
         "SIG$sig: restored before dying (rc $rc, freq $(cat "$T/hw/fc0/freq"))"
 done
 
+# Trust: as root a driver file writable by group or others, or owned by
+# another user, is refused (exit 4, one line naming it and why) before it
+# is loaded; so is one in a directory others can write.
+if [ "$(id -u)" -eq 0 ]; then
+    setup
+    for how in o+w g+w owner dir; do
+        rm -rf "$T/pd"
+        mkdir "$T/pd"
+        cp "$P/filectl.so" "$T/pd/"
+        why="$T/pd/filectl.so: "
+        case $how in
+        owner) chown 65534 "$T/pd/filectl.so"; why="${why}owned by uid 65534" ;;
+        dir) chmod o+w "$T/pd"; why="$T/pd: writable by others (mode 0757), above $T/pd/filectl.so" ;;
+        o+w) chmod o+w "$T/pd/filectl.so"; why="${why}writable by others" ;;
+        g+w) chmod g+w "$T/pd/filectl.so"; why="${why}writable by its group" ;;
+        esac
+        expect_fail 4 "$why.*; refusing to load it" -- \
+            run --lab "$T/lab.lua" --plugin-dir "$T/pd" --duration 100ms
+    done
+    check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "untrusted plugins: nothing written"
+else
+    echo "signals.sh: not root: untrusted plugin modes are refused only as root; skipped"
+fi
+# The lock: a writer under the machine's lock and one under its own lock
+# file (WATTSON_LOCK_FILE) are never both writing; the private lock is
+# warned about.  (The machine's lock is simulated by a second private path
+# only in test_safety; here: the warning.)
+setup
+"$W" run --lab "$T/lab.lua" --allow-writes --plugin-dir "$P" --duration 100ms \
+    >/dev/null 2>"$T/lk.err"
+check 'grep -q "$WATTSON_LOCK_FILE: writer lock from WATTSON_LOCK_FILE, not the machine.s" "$T/lk.err"' \
+    "a private lock file is warned about: $(cat "$T/lk.err")"
+
 # A competing daemon (a process whose comm is "thermald") is named when
 # wattson is about to write real hardware, and only then.
 cp "$(command -v sleep)" "$T/thermald"
