@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/dur.h"
+#include "core/isolate.h"
 #include "core/log.h"
 #include "core/model.h"
 #include "headless/bbench.h"
@@ -142,15 +143,16 @@ static const char usage_text[] =
     "pci drivers, when a lab entry gives no root); WATTSON_NVML_LIB (the "
     "NVML\n"
     "library the nvml driver loads, default libnvidia-ml.so.1);\n"
-    "WATTSON_LOCK_FILE (the writer lock, default /run/lock/wattson.lock,\n"
-    "else /tmp/wattson-UID.lock);\n"
+    "WATTSON_LOCK_FILE (a private writer lock instead of the machine's,\n"
+    "/run/lock/wattson.lock, else /tmp/wattson.lock: warned about, and\n"
+    "the machine's lock is then held shared);\n"
     "WATTSON_RUN_DIR (the run directory, see --run-dir).\n"
     "Exit status: 0 ok, 1 runtime failure, 2 bad arguments, 3 bad lab "
     "file,\n"
     "4 plugin failure, controls not restored or a killed run's journal\n"
     "waiting for wattson restore, 5 a declared limit broken, 6 output not\n"
-    "writable, 130 stopped by SIGINT/SIGTERM (controls restored, outputs\n"
-    "complete).\n";
+    "writable, 130 stopped by SIGINT/SIGTERM or another terminating signal\n"
+    "(controls restored, outputs complete).\n";
 
 enum {
     OPT_HEADLESS = 256,
@@ -303,10 +305,34 @@ static void on_fatal(int sig)
     raise(sig);
 }
 
+/* exit() while a run exists is a driver's (wattson itself returns from
+ * main after run_free): put the hardware back and make the status say
+ * that something went wrong, never 0. */
+static void on_exit_guard(void)
+{
+    static const char msg[] =
+        "wattson: a driver called exit() during the run; its controls were "
+        "restored where possible (exit 4)\n";
+    if (isolate_in_child())
+        _exit(ISOLATE_EXIT_CALLED); /* a driver's restore child */
+    if (!run_active())
+        return;
+    term_restore();
+    run_emergency_restore();
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing left to tell it to */
+    }
+    _exit(RUN_PLUGIN);
+}
+
+/* The signals a fault of the process itself can raise, which it cannot
+ * return from: restore here, then die by the signal.  Every other
+ * terminating signal stops the run between ticks, restored as after
+ * SIGTERM (core/loop.c). */
 static void install_fatal_handlers(void)
 {
-    static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE,
-                               SIGILL,  SIGABRT, SIGQUIT};
+    static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE, SIGILL,
+                               SIGABRT, SIGTRAP, SIGSYS};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal;
@@ -314,6 +340,10 @@ static void install_fatal_handlers(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    /* A closed pipe or socket on stdout, stderr or a trace must not kill
+     * the run mid-way with the hardware changed: the write fails with
+     * EPIPE instead, and is reported where it is checked. */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -632,6 +662,7 @@ int main(int argc, char **argv)
     }
     log_set_level(verbosity);
     install_fatal_handlers();
+    atexit(on_exit_guard);
 
     const char *sub = optind < argc ? argv[optind] : "";
     unsigned kind = !cmd                           ? CMD_DEFAULT

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/trust.h"
 
 const char *const journal_env_names[] = {"WATTSON_SYSFS_ROOT",
                                          "WATTSON_NVML_LIB", NULL};
@@ -559,11 +563,30 @@ int journal_parse(const char *name, const char *text, size_t len,
 int journal_read(const char *path, struct journal *j, char *err, size_t errlen)
 {
     memset(j, 0, sizeof *j);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted in the journal's place must not hang the
+     * run or `wattson restore` in open(); O_NOFOLLOW: nor may a link lead
+     * elsewhere.  Then only a regular file of ours or root's, writable by
+     * no one else, is read (trust.h): its plugin-dir lines decide what
+     * code is loaded. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 1;
+        if (errno == ELOOP)
+            snprintf(err, errlen, "%s: a symbolic link, not a journal", path);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (trust_check_stat(&st, path, TRUST_FILE | TRUST_MODES, err, errlen) !=
+        0) {
+        close(fd);
         return -1;
     }
     /* Big enough for JOURNAL_MAX_CONTROLS lines of sane length; a larger
@@ -717,9 +740,14 @@ int journal_remove_own(const char *path, long pid)
     /* Signal-safe: a fixed buffer, no stdio, no allocation. */
     char buf[128], want[40];
     size_t w = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0) /* a link is not a journal we wrote */
+        return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd); /* not a journal, so not ours */
+        return 0;
+    }
     ssize_t n, got = 0;
     while (got < (ssize_t)sizeof buf - 1 &&
            (n = read(fd, buf + got, sizeof buf - 1 - (size_t)got)) != 0) {
@@ -813,7 +841,47 @@ const char *journal_run_dir(const char *opt, char *buf, size_t len,
             return NULL;
         }
     }
+    /* Any run directory, not only /tmp's: whoever can write it chooses
+     * the plugin directories and values `wattson restore` uses, maybe as
+     * root.  (A path that is not a directory at all is left for the
+     * journal's write to report, as above.) */
+    struct stat st;
+    char why[PATH_MAX + 200];
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode) &&
+        trust_check_path(buf, TRUST_DIR | TRUST_MODES | TRUST_PARENTS, why,
+                         sizeof why) != 0) {
+        snprintf(err, errlen, "%s; refusing it as the run directory", why);
+        return NULL;
+    }
     return buf;
+}
+
+int journal_clean_tmp(const char *dir)
+{
+    static const char prefix[] = JOURNAL_FILE ".tmp.";
+    DIR *d = opendir(dir);
+    int removed = 0;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *digits = e->d_name + sizeof prefix - 1;
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (end == digits || *end || errno || pid <= 0)
+            continue;
+        /* A live wattson may be between its write and its rename (it can
+         * only hold another lock file): leave its file alone. */
+        if (pid == (long)getpid() || journal_owner_alive(pid))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 const char *journal_path(const char *dir, char *buf, size_t len)

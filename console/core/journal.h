@@ -90,7 +90,9 @@ int journal_parse(const char *name, const char *text, size_t len,
 
 /* Reads and parses the file: 0 (and *j), 1 when there is no journal
  * (the file or its directory does not exist), -1 with one line in err
- * ("PATH:LINE: reason" for a malformed one, "PATH: strerror" otherwise). */
+ * ("PATH:LINE: reason" for a malformed one, "PATH: why" otherwise: a
+ * FIFO, link or other non-regular file, never waited on; a file owned by
+ * another user than root or us, or writable by group or others). */
 int journal_read(const char *path, struct journal *j, char *err, size_t errlen);
 /* Writes the journal atomically to `path`.  0, or -1 with
  * "PATH: what failed: strerror" in err and nothing left behind. */
@@ -109,10 +111,16 @@ int journal_remove(const char *path);
  * else /tmp/wattson-UID (created with mode 0700).  Writes it into buf and
  * returns buf; *explicit_dir is 1 when it came from `opt`.  A directory
  * that turns out unusable (a regular file, no permission) is not refused
- * here: the journal's write fails, naming the path.  NULL (and err) only
- * for the /tmp fallback when it is not a directory of ours alone. */
+ * here: the journal's write fails, naming the path.  NULL (and err) for
+ * the /tmp fallback when it is not a directory of ours alone, and for any
+ * directory that trust_check_path refuses (owned by another user than
+ * root or us, writable by group or others, or below such a directory). */
 const char *journal_run_dir(const char *opt, char *buf, size_t len,
                             int *explicit_dir, char *err, size_t errlen);
+/* Removes the temporary files (saved-controls.tmp.PID) that writers
+ * killed between creating and renaming one left in `dir`, skipping those
+ * whose PID is a wattson still running.  Returns how many it removed. */
+int journal_clean_tmp(const char *dir);
 /* buf = DIR/saved-controls. */
 const char *journal_path(const char *dir, char *buf, size_t len);
 

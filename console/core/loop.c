@@ -12,6 +12,22 @@
 
 #include "core/clock.h"
 
+/* Signals whose default action ends the process, other than SIGINT,
+ * SIGTERM and SIGHUP (which have fields of their own) and the ones that
+ * can be raised by a fault in the process itself (SIGSEGV, SIGBUS,
+ * SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS: main.c's emergency restore).
+ * Any of them would otherwise kill wattson with the hardware changed, so
+ * each stops the run like SIGTERM; so do the real-time signals. */
+static const int loop_stop_signals[] = {
+    SIGQUIT,   SIGUSR1,   SIGUSR2, SIGALRM, SIGXCPU,
+    SIGXFSZ,   SIGVTALRM, SIGPROF, SIGPOLL, SIGPWR,
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
+#define LOOP_N_STOP (sizeof loop_stop_signals / sizeof loop_stop_signals[0])
+#define LOOP_MAX_RT 64 /* SIGRTMIN..SIGRTMAX: 31 on Linux */
+
 /* A registered callback; kept in a fixed array so the loop owns them.
  * A slot is free when its event is NULL: loop_remove hands it back, so
  * any number of registrations can come and go (a console session that
@@ -31,6 +47,8 @@ struct loop {
     struct event *sig_int;
     struct event *sig_term;
     struct event *sig_hup;
+    struct event *sig_more[LOOP_N_STOP + LOOP_MAX_RT]; /* the others */
+    size_t n_more;
     struct event *timer;
     int signo;
     int stop;
@@ -81,6 +99,23 @@ struct loop *loop_new(char *err, size_t errlen)
         loop_free(l);
         return NULL;
     }
+    int more[LOOP_N_STOP + LOOP_MAX_RT];
+    size_t n = 0;
+    for (size_t i = 0; i < LOOP_N_STOP; i++)
+        more[n++] = loop_stop_signals[i];
+    for (int s = SIGRTMIN; s <= SIGRTMAX && n < sizeof more / sizeof *more; s++)
+        more[n++] = s;
+    for (size_t i = 0; i < n; i++) {
+        struct event *ev = evsignal_new(l->base, more[i], on_signal, l);
+        if (!ev || evsignal_add(ev, NULL)) {
+            if (ev)
+                event_free(ev);
+            snprintf(err, errlen, "libevent: cannot watch signal %d", more[i]);
+            loop_free(l);
+            return NULL;
+        }
+        l->sig_more[l->n_more++] = ev;
+    }
     return l;
 }
 
@@ -99,6 +134,8 @@ void loop_free(struct loop *l)
         event_free(l->sig_term);
     if (l->sig_hup)
         event_free(l->sig_hup);
+    for (size_t i = 0; i < l->n_more; i++)
+        event_free(l->sig_more[i]);
     if (l->base)
         event_base_free(l->base);
     free(l);

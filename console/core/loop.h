@@ -9,7 +9,11 @@
  *    period", which drifts); a tick that overruns its slot skips the
  *    missed deadlines instead of bunching ticks up, and counts them.
  * SIGINT, SIGTERM and SIGHUP stop the loop after the current tick; the caller
- * then restores the controls and writes its outputs.
+ * then restores the controls and writes its outputs.  So does every other
+ * signal whose default action would end the process and that a fault of
+ * the process itself does not raise: SIGQUIT, SIGUSR1/2, SIGALRM, SIGXCPU,
+ * SIGXFSZ, SIGVTALRM, SIGPROF, SIGPOLL, SIGPWR, SIGSTKFLT and the
+ * real-time signals (loop_signal says which).
  */
 #ifndef WATTSON_LOOP_H
 #define WATTSON_LOOP_H

@@ -11,36 +11,108 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 
-static const char *lock_path(char *buf, size_t len)
+#include "core/trust.h"
+
+/* The machine's shared hold, when this writer was given its own lock
+ * file: one writer lock per process. */
+static int machine_fd = -1;
+
+const char *safety_machine_lock(void)
 {
-    const char *env = getenv("WATTSON_LOCK_FILE");
-    if (env && *env)
-        return env;
-    if (access("/run/lock", W_OK) == 0)
-        return "/run/lock/wattson.lock";
-    snprintf(buf, len, "/tmp/wattson-%ld.lock", (long)getuid());
-    return buf;
+    /* One path for every user, so two users' writers meet; /tmp only
+     * where /run/lock cannot be written. */
+    return access("/run/lock", W_OK) == 0 ? "/run/lock/wattson.lock"
+                                          : "/tmp/wattson.lock";
 }
 
-int safety_lock(char *err, size_t errlen)
+/* Opens a lock file without following a link or truncating it, and only
+ * if it is a regular file of ours or root's with one name: a link or a
+ * hard link planted in /run/lock must not make root truncate or write
+ * another file, and another user's file could be held to block us. */
+static int open_lock(const char *path, char *err, size_t errlen)
 {
-    char buf[64];
-    const char *path = lock_path(buf, sizeof buf);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int flags = O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    int fd = open(path, O_RDWR | flags, 0600);
+    if (fd < 0 && (errno == EACCES || errno == EPERM))
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open the writer lock: %s", path,
-                 strerror(errno));
+                 errno == ELOOP ? "a symbolic link" : strerror(errno));
+        return -1;
+    }
+    struct stat st = {0};
+    char why[512] = "fstat failed";
+    if (fstat(fd, &st) != 0 ||
+        trust_check_stat(&st, path, TRUST_FILE, why, sizeof why) != 0 ||
+        st.st_nlink != 1) {
+        if (st.st_nlink != 1 && S_ISREG(st.st_mode))
+            snprintf(why, sizeof why, "%s: has %lu names (a hard link)", path,
+                     (unsigned long)st.st_nlink);
+        snprintf(err, errlen, "%s; refusing it as the writer lock", why);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The pid a holder wrote into the lock file, or "". */
+static void holder_pid(int fd, char *pid, size_t len)
+{
+    ssize_t n = pread(fd, pid, len - 1, 0);
+    pid[n > 0 ? n : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+}
+
+int safety_lock_at(const char *own, const char *machine, char *err,
+                   size_t errlen)
+{
+    const char *path = own && strcmp(own, machine) != 0 ? own : machine;
+    if (path != machine) {
+        /* Another lock file only stops writers that use the same one, so
+         * say so; and hold the machine's lock shared, so that a writer
+         * under it (exclusive) and this one refuse each other. */
+        log_msg(LOG_WARN,
+                "%s: writer lock from WATTSON_LOCK_FILE, not the machine's "
+                "(%s): another wattson with yet another lock file would "
+                "not be stopped",
+                own, machine);
+        char merr[512];
+        int mfd = open_lock(machine, merr, sizeof merr);
+        if (mfd < 0) {
+            log_msg(LOG_DEBUG, "%s (not held)", merr);
+        } else if (flock(mfd, LOCK_SH | LOCK_NB) != 0) {
+            char pid[32];
+            holder_pid(mfd, pid, sizeof pid);
+            snprintf(err, errlen,
+                     "%s: another wattson%s%s%s is already writing to this "
+                     "machine's hardware under the machine's lock",
+                     machine, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+            close(mfd);
+            return -1;
+        } else {
+            if (machine_fd >= 0)
+                close(machine_fd);
+            machine_fd = mfd;
+        }
+    }
+    int fd = open_lock(path, err, errlen);
+    if (fd < 0) {
+        safety_unlock(-1); /* and the machine's shared hold */
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
+        char pid[32];
+        holder_pid(fd, pid, sizeof pid);
+        /* A dead writer's pid left in the file is not the holder: the
+         * holder is then one with its own lock file, holding it shared. */
+        long hp = strtol(pid, NULL, 10);
+        if (hp > 0 && kill((pid_t)hp, 0) != 0 && errno == ESRCH)
+            pid[0] = '\0';
         if (*pid)
             snprintf(err, errlen,
                      "%s: another wattson (pid %s) is already writing to "
@@ -49,19 +121,21 @@ int safety_lock(char *err, size_t errlen)
         else
             snprintf(err, errlen,
                      "%s: another wattson is already writing to this "
-                     "machine's hardware",
-                     path);
+                     "machine's hardware%s",
+                     path,
+                     path == machine ? " (or one with its own "
+                                       "WATTSON_LOCK_FILE holds it shared)"
+                                     : "");
         close(fd);
+        safety_unlock(-1);
         return -1;
     }
     /* The lock is ours (flock semantics: the kernel dropped any previous
      * holder's when it died).  A pid still in the file means that holder
      * died without safety_unlock, which empties it: say so, since its
      * hardware may not have been put back. */
-    char old[32] = "";
-    ssize_t got = pread(fd, old, sizeof old - 1, 0);
-    old[got > 0 ? got : 0] = '\0';
-    old[strcspn(old, "\n")] = '\0';
+    char old[32];
+    holder_pid(fd, old, sizeof old);
     char *end;
     long prev = strtol(old, &end, 10);
     if (*old && *end == '\0' && prev > 0 && prev != (long)getpid() &&
@@ -70,16 +144,29 @@ int safety_lock(char *err, size_t errlen)
                 "%s: stale lock from pid %ld (not running); "
                 "taking it over",
                 path, prev);
-    /* Record our pid for the message the next writer will see. */
+    /* Record our pid for the message the next writer will see (the file
+     * was checked to be a regular file of ours or root's with one name,
+     * so emptying it harms nothing else). */
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) != n)
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
         log_msg(LOG_DEBUG, "%s: could not record pid", path);
     return fd;
 }
 
+int safety_lock(char *err, size_t errlen)
+{
+    const char *env = getenv("WATTSON_LOCK_FILE");
+    return safety_lock_at(env && *env ? env : NULL, safety_machine_lock(), err,
+                          errlen);
+}
+
 void safety_unlock(int fd)
 {
+    if (machine_fd >= 0) {
+        close(machine_fd);
+        machine_fd = -1;
+    }
     if (fd < 0)
         return;
     /* Empty the file while still holding the lock: a pid left in it then

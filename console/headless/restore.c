@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/isolate.h"
 #include "core/journal.h"
 #include "core/log.h"
 #include "core/model.h"
@@ -39,6 +40,33 @@ static const char *restore_target(const struct model *m,
     return NULL;
 }
 
+/* After a partial restore: the journal keeps only the controls that did
+ * not go back, so the next `wattson restore` (once the cause is fixed)
+ * writes only those.  If it cannot be rewritten the whole journal stays,
+ * which is safe: writing a restored value again changes nothing. */
+static void keep_failed(const char *path, const struct journal *j,
+                        const uint8_t *bad_k)
+{
+    struct journal k = {0};
+    char err[1024];
+    int e = 0;
+    k.pid = j->pid;
+    k.start = j->start;
+    e |= journal_set_lab(&k, j->lab);
+    for (size_t i = 0; i < j->n_dirs; i++)
+        e |= journal_add_dir(&k, j->dirs[i]);
+    for (size_t i = 0; i < j->n_env; i++)
+        e |= journal_add_env(&k, j->env[i].name, j->env[i].value);
+    for (size_t i = 0; i < j->n_ctl; i++)
+        if (bad_k[i])
+            e |= journal_add_control(&k, j->ctl[i].plugin, j->ctl[i].device,
+                                     j->ctl[i].control, j->ctl[i].value);
+    if (e != 0 || journal_write(path, &k, err, sizeof err) != 0)
+        log_msg(LOG_WARN, "%s: kept whole (%s)", path,
+                e ? "out of memory" : err);
+    journal_free(&k);
+}
+
 int restore_main(const struct run_opts *o, int dry_run, FILE *out)
 {
     char dir[PATH_MAX], path[PATH_MAX + 32], err[1024];
@@ -46,6 +74,11 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
     struct journal j = {0};
     struct run *r = NULL;
     const char **dirs = NULL;
+    uint32_t *bidx = NULL;
+    double *bval = NULL;
+    int32_t *brc = NULL;
+    size_t *bk = NULL;
+    uint8_t *bad_k = NULL;
 
     if (!journal_run_dir(o->run_dir, dir, sizeof dir, &explicit_dir, err,
                          sizeof err)) {
@@ -58,6 +91,14 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
     if (!dry_run && (lock = safety_lock(err, sizeof err)) < 0) {
         fprintf(stderr, "wattson: %s\n", err);
         return RUN_ERR;
+    }
+    if (!dry_run) {
+        /* Temporary files of writers killed mid-write (see rjournal.c). */
+        int stale = journal_clean_tmp(dir);
+        if (stale > 0)
+            log_msg(LOG_INFO,
+                    "%s: removed %d temporary journal file%s of dead runs", dir,
+                    stale, stale == 1 ? "" : "s");
     }
     int jr = journal_read(path, &j, err, sizeof err);
     if (jr == 1) {
@@ -120,35 +161,87 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
     }
     const struct model *m = run_model(r);
     size_t ok = 0, failed = 0;
+    size_t n = j.n_ctl ? j.n_ctl : 1;
+    bidx = calloc(n, sizeof *bidx);
+    bval = calloc(n, sizeof *bval);
+    brc = calloc(n, sizeof *brc);
+    bk = calloc(n, sizeof *bk);
+    bad_k = calloc(n, 1);
+    if (!bidx || !bval || !brc || !bk || !bad_k) {
+        fprintf(stderr, "wattson: out of memory\n");
+        code = RUN_ERR;
+        goto done;
+    }
     /* Reverse order, as the in-process restore: the last control saved
-     * goes back first. */
-    for (size_t k = j.n_ctl; k-- > 0;) {
-        const struct journal_control *jc = &j.ctl[k];
+     * goes back first.  Consecutive controls of one driver are a batch,
+     * written in a child process (core/isolate.h): a driver that crashes,
+     * hangs or calls exit() in write fails its own controls only. */
+    for (size_t k = j.n_ctl; k > 0;) {
+        size_t first = k, nb = 0;
+        int bp = -1;
         char why[256];
-        int c = -1;
-        const char *bad = restore_target(m, jc, &c, why, sizeof why);
-        if (!bad && !dry_run) {
-            const struct model_plugin *mp = &m->plugins[m->controls[c].plugin];
-            uint32_t idx = m->controls[c].local;
-            double v = jc->value;
-            int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
-            if (rc != WATTSON_OK) {
-                snprintf(why, sizeof why, "%s: write failed (%d)", mp->name,
-                         rc);
-                bad = why;
+        for (; k > 0; k--) {
+            int c = -1;
+            if (restore_target(m, &j.ctl[k - 1], &c, why, sizeof why))
+                continue;
+            int p = (int)m->controls[c].plugin;
+            if (bp >= 0 && p != bp)
+                break;
+            bp = p;
+            bidx[nb] = m->controls[c].local;
+            bval[nb] = j.ctl[k - 1].value;
+            bk[nb] = k - 1;
+            nb++;
+        }
+        if (nb > 0 && !dry_run) {
+            const struct model_plugin *mp = &m->plugins[bp];
+            int ir =
+                isolate_write(mp->plug->desc, mp->plug->state, bidx, bval, nb,
+                              brc, ISOLATE_TIMEOUT_MS, why, sizeof why);
+            if (ir == -2) /* no child could be made: in process */
+                for (size_t b = 0; b < nb; b++)
+                    brc[b] = mp->plug->desc->write(mp->plug->state, &bidx[b],
+                                                   &bval[b], 1);
+            else if (ir == -1)
+                fprintf(stderr,
+                        "wattson: restore: %s: the driver %s while restoring "
+                        "its controls\n",
+                        mp->name, why);
+        }
+        size_t b = 0;
+        for (size_t kk = first; kk-- > k;) {
+            const struct journal_control *jc = &j.ctl[kk];
+            int c = -1;
+            const char *bad = restore_target(m, jc, &c, why, sizeof why);
+            if (!bad && !dry_run) {
+                int32_t rc = b < nb && bk[b] == kk ? brc[b] : ISOLATE_NOT_RUN;
+                b++;
+                const char *name = m->plugins[m->controls[c].plugin].name;
+                if (rc == ISOLATE_NOT_RUN) {
+                    snprintf(why, sizeof why,
+                             "%s: not written: the driver "
+                             "died first",
+                             name);
+                    bad = why;
+                } else if (rc != WATTSON_OK) {
+                    snprintf(why, sizeof why, "%s: write failed (%d)", name,
+                             (int)rc);
+                    bad = why;
+                }
             }
+            if (bad) {
+                fprintf(stderr,
+                        "wattson: restore: %s.%s: could not write %.17g (%s)\n",
+                        jc->device, jc->control, jc->value, bad);
+                bad_k[kk] = 1;
+                failed++;
+                continue;
+            }
+            if (dry_run)
+                fprintf(out, "restore: would write %s.%s = %.17g\n", jc->device,
+                        jc->control, jc->value);
+            ok++;
         }
-        if (bad) {
-            fprintf(stderr,
-                    "wattson: restore: %s.%s: could not write %.17g (%s)\n",
-                    jc->device, jc->control, jc->value, bad);
-            failed++;
-            continue;
-        }
-        if (dry_run)
-            fprintf(out, "restore: would write %s.%s = %.17g\n", jc->device,
-                    jc->control, jc->value);
-        ok++;
     }
     if (dry_run) {
         fprintf(out, "would restore %zu controls from %s", ok, path);
@@ -157,9 +250,10 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
         fputc('\n', out);
         code = failed ? RUN_PLUGIN : RUN_OK;
     } else if (failed) {
+        keep_failed(path, &j, bad_k);
         fprintf(out,
                 "restored %zu of %zu controls from %s; %zu failed (the "
-                "journal is kept)\n",
+                "journal is kept, with those only)\n",
                 ok, ok + failed, path, failed);
         code = RUN_PLUGIN;
     } else {
@@ -170,6 +264,11 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
     }
 done:
     run_free(r);
+    free(bidx);
+    free(bval);
+    free(brc);
+    free(bk);
+    free(bad_k);
     free(dirs);
     journal_free(&j);
     safety_unlock(lock);

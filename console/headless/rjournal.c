@@ -229,6 +229,13 @@ int rjournal_setup(struct rjournal *r, const struct run_opts *o,
         snprintf(err, errlen, "out of memory");
         return RUN_ERR;
     }
+    /* A writer killed between creating its temporary file and renaming it
+     * left the file; nothing else ever removes it. */
+    int stale = journal_clean_tmp(dir);
+    if (stale > 0)
+        log_msg(LOG_INFO,
+                "%s: removed %d temporary journal file%s of dead runs", dir,
+                stale, stale == 1 ? "" : "s");
     return rjournal_check(r, explicit_dir, dir, err, errlen);
 }
 

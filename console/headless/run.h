@@ -222,5 +222,8 @@ int run_headless(const struct run_opts *o, FILE *out);
 /* Best-effort restore from a fatal-signal handler (and removal of the
  * run's journal when every control went back). */
 void run_emergency_restore(void);
+/* 1 while a run object exists (from run_new to run_free): an exit() then
+ * is a driver's, not wattson's (main.c's exit guard). */
+int run_active(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/isolate.h"
 #include "core/log.h"
 #include "core/model.h"
 #include "core/stats.h"
@@ -21,10 +22,13 @@ int actuate_init(struct actuate *a, const struct model *m)
     a->saved = calloc(n, sizeof *a->saved);
     a->saved_ok = calloc(n, 1);
     a->plugin_ok = calloc(m->n_plugins ? m->n_plugins : 1, 1);
+    a->plugin_restored = calloc(m->n_plugins ? m->n_plugins : 1, 1);
+    a->restore_rc = calloc(n, sizeof *a->restore_rc);
     a->fail_streak = calloc(n, sizeof *a->fail_streak);
     a->retry_tick = calloc(n, sizeof *a->retry_tick);
     if (!a->idx || !a->vals || !a->saved || !a->saved_ok || !a->plugin_ok ||
-        !a->fail_streak || !a->retry_tick) {
+        !a->plugin_restored || !a->restore_rc || !a->fail_streak ||
+        !a->retry_tick) {
         actuate_free(a);
         return -1;
     }
@@ -38,6 +42,8 @@ void actuate_free(struct actuate *a)
     free(a->saved);
     free(a->saved_ok);
     free(a->plugin_ok);
+    free(a->plugin_restored);
+    free(a->restore_rc);
     free(a->fail_streak);
     free(a->retry_tick);
     memset(a, 0, sizeof *a);
@@ -234,6 +240,46 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
     }
 }
 
+/* The outcome of restoring global control c to v: 1 if it failed.  A
+ * device that vanished is not a failure: its settings went with it. */
+static size_t restore_outcome(struct model *m, const struct model_plugin *mp,
+                              size_t c, double v, int rc, struct stats *st)
+{
+    if (rc == WATTSON_ERR_GONE) {
+        model_fault_set(m, m->controls[c].device, FAULT_GONE, 1, (int32_t)c);
+        log_msg(LOG_WARN, "%s: %s.%s not restored: the device vanished",
+                mp->name, m->devices[m->controls[c].device].name,
+                m->controls[c].name);
+        return 0;
+    }
+    if (rc != WATTSON_OK) {
+        st->restore_errors++;
+        log_msg(LOG_ERROR, "%s: could not restore %s.%s to %g", mp->name,
+                m->devices[m->controls[c].device].name, m->controls[c].name, v);
+        return 1;
+    }
+    m->applied[c] = v;
+    return 0;
+}
+
+/* The controls of driver p to put back, last first, into a->idx/vals. */
+static size_t restore_list(struct actuate *a, const struct model *m, size_t p)
+{
+    const struct model_plugin *mp = &m->plugins[p];
+    size_t n = 0;
+    for (uint32_t i = mp->n_ctl; i-- > 0;) {
+        size_t c = mp->ctl_base + i;
+        if (!a->saved_ok[c])
+            continue;
+        if (m->applied_known[c] && m->applied[c] == a->saved[c])
+            continue;
+        a->idx[n] = i;
+        a->vals[n] = a->saved[c];
+        n++;
+    }
+    return n;
+}
+
 size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st)
 {
     size_t failed = 0;
@@ -242,37 +288,58 @@ size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st)
     a->restored = 1;
     for (size_t p = m->n_plugins; p-- > 0;) {
         const struct model_plugin *mp = &m->plugins[p];
-        if (!a->plugin_ok[p])
+        if (!a->plugin_ok[p] || a->plugin_restored[p])
             continue;
-        for (uint32_t i = mp->n_ctl; i-- > 0;) {
-            size_t c = mp->ctl_base + i;
-            if (!a->saved_ok[c])
-                continue;
-            if (m->applied_known[c] && m->applied[c] == a->saved[c])
-                continue;
-            uint32_t idx = i;
-            double v = a->saved[c];
+        size_t n = restore_list(a, m, p);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t idx = a->idx[k];
+            double v = a->vals[k];
             int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
-            if (rc == WATTSON_ERR_GONE) {
-                /* Nothing is left to put back: its settings went with it. */
-                model_fault_set(m, m->controls[c].device, FAULT_GONE, 1,
-                                (int32_t)c);
-                log_msg(LOG_WARN,
-                        "%s: %s.%s not restored: the device "
-                        "vanished",
-                        mp->name, m->devices[m->controls[c].device].name,
-                        m->controls[c].name);
-                continue;
+            failed += restore_outcome(m, mp, mp->ctl_base + idx, v, rc, st);
+        }
+        /* Done: if a later driver crashes, the emergency restore skips
+         * this one (actuate_restore_isolated). */
+        a->plugin_restored[p] = 1;
+    }
+    return failed;
+}
+
+size_t actuate_restore_isolated(struct actuate *a, struct model *m,
+                                struct stats *st)
+{
+    size_t failed = 0;
+    if (!a->saved_done)
+        return 0;
+    a->restored = 1;
+    for (size_t p = m->n_plugins; p-- > 0;) {
+        const struct model_plugin *mp = &m->plugins[p];
+        if (!a->plugin_ok[p] || a->plugin_restored[p])
+            continue;
+        a->plugin_restored[p] = 1;
+        size_t n = restore_list(a, m, p);
+        if (n == 0)
+            continue;
+        char why[96];
+        int ir =
+            isolate_write(mp->plug->desc, mp->plug->state, a->idx, a->vals, n,
+                          a->restore_rc, ISOLATE_TIMEOUT_MS, why, sizeof why);
+        if (ir == -2) { /* no child: in process, as before */
+            for (size_t k = 0; k < n; k++) {
+                uint32_t idx = a->idx[k];
+                double v = a->vals[k];
+                a->restore_rc[k] =
+                    mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
             }
-            if (rc != WATTSON_OK) {
-                failed++;
-                st->restore_errors++;
-                log_msg(LOG_ERROR, "%s: could not restore %s.%s to %g",
-                        mp->name, m->devices[m->controls[c].device].name,
-                        m->controls[c].name, v);
-                continue;
-            }
-            m->applied[c] = v;
+        } else if (ir == -1) {
+            log_msg(LOG_ERROR,
+                    "%s: the driver %s while its controls were restored",
+                    mp->name, why);
+        }
+        for (size_t k = 0; k < n; k++) {
+            size_t c = mp->ctl_base + a->idx[k];
+            int rc = a->restore_rc[k] == ISOLATE_NOT_RUN ? WATTSON_ERR
+                                                         : a->restore_rc[k];
+            failed += restore_outcome(m, mp, c, a->vals[k], rc, st);
         }
     }
     return failed;

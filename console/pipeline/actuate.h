@@ -41,7 +41,9 @@ struct actuate {
     double *vals;
     double *saved; /* per global control */
     uint8_t *saved_ok;
-    uint8_t *plugin_ok; /* per driver: saved and writable */
+    uint8_t *plugin_ok;       /* per driver: saved and writable */
+    uint8_t *plugin_restored; /* per driver: its restore is over */
+    int32_t *restore_rc;      /* scratch: isolated restore's statuses */
     /* Per control: writes failed in a row with a plain driver error, and
      * the tick before which it is not tried again (back-off). */
     uint32_t *fail_streak;
@@ -61,6 +63,13 @@ int actuate_init(struct actuate *a, const struct model *m);
 void actuate_run(struct actuate *a, struct model *m, struct stats *st);
 /* Returns the number of controls that could not be restored. */
 size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st);
+/* The same for the drivers whose restore is not over (none started, or
+ * one crashed in it), each driver's writes in a child process
+ * (core/isolate.h), so a driver that crashes, hangs or calls exit() in
+ * write costs only its own controls, reported as failures.  For the
+ * fatal-signal and exit() paths, where the process is going down. */
+size_t actuate_restore_isolated(struct actuate *a, struct model *m,
+                                struct stats *st);
 void actuate_free(struct actuate *a);
 
 #endif

@@ -991,12 +991,13 @@ static int hw_write(void *state, const uint32_t *idx, const double *values,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        const struct wattson_control_desc *c;
-
         if (idx[i] >= h->n_ctl)
             return WATTSON_ERR;
-        c = &h->controls[idx[i]];
-        if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max)
+        /* What the file can hold, not [min, max]: a restore writes back
+         * exactly what read_controls found, which may lie outside the
+         * declared range (plugin.h); the kernel driver refuses the rest. */
+        if (!isfinite(values[i]) || values[i] < 0 ||
+            fabs(values[i] / h->ctl_src[idx[i]].scale) > 9e18)
             return WATTSON_ERR;
         int wrc = hw_write_src(&h->ctl_src[idx[i]], values[i]);
         if (wrc != WATTSON_OK) {

@@ -32,6 +32,8 @@
  *   power_cap  W  [RAPL_CAP_MIN_W, constraint_0_max_power_uw / 1e6 when
  *                 present and > 0, else RAPL_CAP_MAX_W]; written to
  *                 constraint_0_power_limit_uw in uW with one write().
+ *                 write takes any value from 0 to RAPL_CAP_WRITE_MAX_W,
+ *                 so a restore puts back a limit found outside the range.
  *
  * Lab configuration: `root` (string) - a prefix put before /sys, relative
  * to the lab's directory when relative; default $WATTSON_SYSFS_ROOT, else
@@ -64,6 +66,9 @@
 #define RAPL_CAP_MIN_W 1.0
 /* Highest cap when the zone does not give constraint_0_max_power_uw. */
 #define RAPL_CAP_MAX_W 1000.0
+/* Highest value write accepts: far above any limit, well within the
+ * microwatts an unsigned long long holds. */
+#define RAPL_CAP_WRITE_MAX_W 1e12
 
 /* The sysfs attributes as data (GEOPM style, as in plugins/template):
  * file name pattern (%d = constraint index), scale to SI, unit, signal
@@ -509,12 +514,14 @@ static int rapl_write(void *state, const uint32_t *idx, const double *values,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        const struct wattson_control_desc *c;
-
         if (idx[i] >= r->n_ctl)
             return WATTSON_ERR;
-        c = &r->controls[idx[i]];
-        if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max)
+        /* What the file can hold, not [min, max]: a restore writes back
+         * exactly what read_controls found, which may be below min (a
+         * zone limit of 0) or above max (plugin.h).  The host keeps
+         * decisions within [min, max]; the kernel refuses the rest. */
+        if (!isfinite(values[i]) || values[i] < 0 ||
+            values[i] > RAPL_CAP_WRITE_MAX_W)
             return WATTSON_ERR;
         int wrc = rapl_write_uw(r->ctl_src[idx[i]].path, values[i]);
         if (wrc != WATTSON_OK) {

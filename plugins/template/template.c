@@ -335,14 +335,13 @@ static int tmpl_write(void *state, const uint32_t *idx, const double *values,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        const struct wattson_control_desc *c;
-
         if (idx[i] >= TMPL_NCTL)
             return WATTSON_ERR;
-        c = &t->controls[idx[i]];
-        /* The host promises finite values in [min, max]; checking again
-         * costs nothing and protects the hardware from a host bug. */
-        if (!isfinite(values[i]) || values[i] < c->min || values[i] > c->max ||
+        /* Check what the attribute can hold, not [min, max]: the host
+         * keeps decisions within the range, but a restore writes back
+         * exactly what read_controls found, which may lie outside it (a
+         * limit of 0); the kernel refuses what the device cannot take. */
+        if (!isfinite(values[i]) || values[i] < 0 || values[i] > 1e12 ||
             !tmpl_attrs[tmpl_ctl_attr[idx[i]]].writable)
             return WATTSON_ERR;
         if (tmpl_write_attr(t, tmpl_ctl_attr[idx[i]], values[i]) != 0) {

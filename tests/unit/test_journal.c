@@ -5,6 +5,7 @@
  * FILE:LINE message, what the adders refuse, removal only by the owner,
  * the run directory's resolution and the owner-alive test.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -337,6 +338,153 @@ static void test_owner(void)
     T_CHECK(journal_owner_alive((long)child) == 0);
 }
 
+/* What is not a journal of ours is refused at once, never waited on. */
+static void test_untrusted(void)
+{
+    char dir[] = "/tmp/wattson-journal-XXXXXX";
+    char path[256], err[1024], buf[512], sub[512];
+    struct journal j;
+    int expl;
+    if (!mkdtemp(dir)) {
+        T_CHECK(0);
+        return;
+    }
+    journal_path(dir, path, sizeof path);
+    /* A FIFO: before the fix open() blocked forever (no writer). */
+    T_CHECK(mkfifo(path, 0600) == 0);
+    T_CHECK(journal_read(path, &j, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "not a regular file (a FIFO)") != NULL);
+    T_CHECK(journal_remove_own(path, (long)getpid()) == 0);
+    T_CHECK(unlink(path) == 0);
+    /* A symbolic link, even to a good journal. */
+    char target[300];
+    snprintf(target, sizeof target, "%s/real", dir);
+    struct journal good = {0};
+    fill(&good);
+    good.pid = (long)getpid();
+    T_CHECK(journal_write(target, &good, err, sizeof err) == 0);
+    T_CHECK(symlink(target, path) == 0);
+    T_CHECK(journal_read(path, &j, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "symbolic link") != NULL);
+    T_CHECK(journal_remove_own(path, (long)getpid()) == 0);
+    T_CHECK(access(target, F_OK) == 0);
+    T_CHECK(unlink(path) == 0);
+    /* Writable by others: anyone could have put values in it. */
+    T_CHECK(rename(target, path) == 0);
+    T_CHECK(chmod(path, 0622) == 0);
+    T_CHECK(journal_read(path, &j, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "writable by others") != NULL);
+    T_CHECK(chmod(path, 0620) == 0);
+    T_CHECK(journal_read(path, &j, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "writable by its group") != NULL);
+    T_CHECK(chmod(path, 0600) == 0);
+    T_CHECK(journal_read(path, &j, err, sizeof err) == 0);
+    journal_free(&j);
+    if (geteuid() == 0) {
+        /* Another user's journal, read by root. */
+        T_CHECK(chown(path, 65534, 65534) == 0);
+        T_CHECK(journal_read(path, &j, err, sizeof err) == -1);
+        T_CHECK(strstr(err, "owned by uid 65534") != NULL);
+    } else {
+        printf("test_journal: not root: another user's journal is tested "
+               "only as root\n");
+    }
+    T_CHECK(unlink(path) == 0);
+    journal_free(&good);
+
+    /* A run directory others can write is refused, whoever names it. */
+    snprintf(sub, sizeof sub, "%s/open", dir);
+    T_CHECK(mkdir(sub, 0700) == 0 && chmod(sub, 0777) == 0);
+    T_CHECK(journal_run_dir(sub, buf, sizeof buf, &expl, err, sizeof err) ==
+            NULL);
+    T_CHECK(strstr(err, "writable by others") != NULL);
+    T_CHECK(strstr(err, "refusing it as the run directory") != NULL);
+    setenv("WATTSON_RUN_DIR", sub, 1);
+    T_CHECK(journal_run_dir(NULL, buf, sizeof buf, &expl, err, sizeof err) ==
+            NULL);
+    unsetenv("WATTSON_RUN_DIR");
+    /* ...and one below a directory others can write (not sticky). */
+    char inner[600];
+    snprintf(inner, sizeof inner, "%s/inner", sub);
+    T_CHECK(mkdir(inner, 0700) == 0);
+    T_CHECK(journal_run_dir(inner, buf, sizeof buf, &expl, err, sizeof err) ==
+            NULL);
+    T_CHECK(strstr(err, "writable by others") != NULL);
+    T_CHECK(strstr(err, "above") != NULL);
+    rmdir(inner);
+    rmdir(sub);
+    /* /tmp itself: root's, but everyone's to write. */
+    T_CHECK(journal_run_dir("/tmp", buf, sizeof buf, &expl, err, sizeof err) ==
+            NULL);
+    if (geteuid() == 0) {
+        snprintf(sub, sizeof sub, "%s/theirs", dir);
+        T_CHECK(mkdir(sub, 0700) == 0 && chown(sub, 65534, 65534) == 0);
+        T_CHECK(journal_run_dir(sub, buf, sizeof buf, &expl, err, sizeof err) ==
+                NULL);
+        T_CHECK(strstr(err, "owned by uid 65534") != NULL);
+        rmdir(sub);
+    }
+    rmdir(dir);
+}
+
+/* Temporary files of writers killed mid-write are removed; a live
+ * writer's (and our own) are not. */
+static void test_clean_tmp(void)
+{
+    char dir[] = "/tmp/wattson-journal-XXXXXX";
+    char path[300];
+    if (!mkdtemp(dir)) {
+        T_CHECK(0);
+        return;
+    }
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    int p[2];
+    T_CHECK(pipe(p) == 0);
+    pid_t live = fork(); /* the same program: a live "wattson" */
+    if (live == 0) {
+        char c;
+        close(p[1]);
+        while (read(p[0], &c, 1) < 0)
+            ;
+        _exit(0);
+    }
+    close(p[0]);
+    long pids[] = {(long)dead, (long)live, (long)getpid()};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/saved-controls.tmp.%ld", dir, pids[i]);
+        FILE *f = fopen(path, "w");
+        if (f)
+            fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/saved-controls.tmp.x", dir);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+    T_CHECK(t_dir_entries(dir) == 4);
+    T_CHECK(journal_clean_tmp(dir) == 1);
+    T_CHECK(t_dir_entries(dir) == 3);
+    snprintf(path, sizeof path, "%s/saved-controls.tmp.%ld", dir, (long)dead);
+    T_CHECK(access(path, F_OK) != 0);
+    close(p[1]);
+    waitpid(live, NULL, 0);
+    T_CHECK(journal_clean_tmp(dir) == 1); /* now it is dead too */
+    T_CHECK(journal_clean_tmp("/nonexistent-dir") == 0);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_roundtrip();
@@ -344,5 +492,7 @@ int main(void)
     test_adders();
     test_files();
     test_owner();
+    test_untrusted();
+    test_clean_tmp();
     return t_done("test_journal");
 }

@@ -27,8 +27,13 @@
  * bytes, fraction 0..1).  A reading carries a validity flag: a value the
  * plugin could not read is marked invalid, never reported as zero.
  *
- * The host guarantees that every value passed to write() is finite and
- * within the control's [min, max]; a plugin may still check.
+ * The host guarantees that every value passed to write() is finite and,
+ * for what a policy decided, within the control's [min, max].  A restore
+ * is the exception: it writes back exactly what read_controls returned,
+ * which may lie outside [min, max] (a firmware limit of 0 below a cap's
+ * lowest setting).  So a plugin's own check must accept every value its
+ * read_controls can return: check what the hardware can hold, not the
+ * range offered to policies.
  */
 #ifndef WATTSON_PLUGIN_H
 #define WATTSON_PLUGIN_H

@@ -229,11 +229,18 @@ static void test_ina(void)
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
     T_NEAR(c[0], 87.5, 1e-9);
     T_NEAR(c[1], 12.345678, 1e-9);
-    /* Out of range, not finite or a bad index: refused, nothing written. */
-    w[0] = 251;
+    /* What the file cannot hold, not finite or a bad index: refused,
+     * nothing written.  [min, max] is the host's to keep for decisions:
+     * a restore writes back exactly what was read (plugin.h). */
+    w[0] = -1;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    w[0] = 0.5;
+    w[0] = 1e300;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    w[0] = 0.5; /* below the cap's minimum: the kernel's to refuse */
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(dt_slurp(dir, HW "hwmon3/power1_cap"), "500000\n");
+    w[0] = 87.5;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
     w[0] = NAN;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
     idx[0] = 2;

@@ -208,9 +208,28 @@ static void test_intel(void)
     T_NEAR(c[1], 12.345678, 1e-9);
     T_CHECK(p->desc->read(p->state, v, ok, nw) == WATTSON_OK);
     T_NEAR(v[2], 87.5, 1e-9);
-    /* Out of range or a bad index: refused, nothing written. */
-    w[0] = 151;
+    /* What the file cannot hold, or a bad index: refused, nothing
+     * written.  [min, max] is the host's to keep for decisions: the
+     * driver takes any value the file holds, so a restore puts back
+     * exactly what it read (a limit of 0 below the 1 W minimum). */
+    w[0] = -1;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    w[0] = NAN;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    w[0] = 1e300;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
+    idx[0] = 1;
+    w[0] = 0;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(dt_slurp(dir, PC "intel-rapl:0:0/constraint_0_power_limit_uw"),
+            "0\n");
+    idx[0] = 0;
+    w[0] = 151; /* above max_power: the kernel's to refuse */
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
+    T_STREQ(dt_slurp(dir, PC "intel-rapl:0/constraint_0_power_limit_uw"),
+            "151000000\n");
+    w[0] = 87.5;
+    T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
     idx[0] = 2;
     w[0] = 50;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
