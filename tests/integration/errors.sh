@@ -41,6 +41,11 @@ return { drivers = { { plugin = "sim", devices = {
 LAB
 expect_fail 3 "bad.csv:3:" -- run --lab "$T/csv.lua"
 
+# Rows 1e-300 s apart made a looped replay spin for ever inside one tick
+# (SIGTERM could not stop it): refused at load, naming file and line.
+printf 't_s,util\n0,0.5\n1e-300,0.2\n' >"$T/bad.csv"
+expect_fail 3 "bad.csv:3: rows closer than 1e-06 s" -- run --lab "$T/csv.lua" --duration 1s
+
 # Unwritable output: exit 6 before the run, and no file left behind.
 expect_fail 6 "$T/missing/dir/t.jsonl: cannot write" -- run --duration 1s --out "$T/missing/dir/t.jsonl"
 expect_fail 6 "cannot write" -- run --duration 1s --out "$T/ok.jsonl" --csv "$T/missing/t.csv"
