@@ -93,6 +93,8 @@ static const char usage_text[] =
     "                     demand) (default: the lab's, else builtin)\n"
     "  --policy-time D    wall-time budget of one policy call (default\n"
     "                     20ms on the wall clock, none on the virtual one)\n"
+    "  --policy-cpu-time D  CPU-time budget of one policy call, on both\n"
+    "                     clocks (default 1s)\n"
     "  --policy-instructions N  instruction budget of one call (default "
     "2e6)\n"
     "  --policy-memory MB memory cap of a policy version (default 16)\n"
@@ -155,6 +157,7 @@ enum {
     OPT_HELP,
     OPT_VERSION,
     OPT_POLICY_TIME,
+    OPT_POLICY_CPU,
     OPT_POLICY_INSNS,
     OPT_POLICY_MEM,
     OPT_SCENARIO,
@@ -180,6 +183,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"policy-time", required_argument, NULL, OPT_POLICY_TIME},
+    {"policy-cpu-time", required_argument, NULL, OPT_POLICY_CPU},
     {"policy-instructions", required_argument, NULL, OPT_POLICY_INSNS},
     {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
@@ -375,16 +379,21 @@ int main(int argc, char **argv)
                 o.duration_s = v;
             break;
         }
-        case OPT_POLICY_TIME: {
+        case OPT_POLICY_TIME:
+        case OPT_POLICY_CPU: {
             double v;
             if (dur_parse(optarg, &v, err, sizeof err) != 0 || v <= 0) {
                 fprintf(stderr,
-                        "wattson: --policy-time: %s (see wattson "
+                        "wattson: --%s: %s (see wattson "
                         "--help)\n",
+                        c == OPT_POLICY_CPU ? "policy-cpu-time" : "policy-time",
                         err[0] ? err : "must be > 0");
                 return RUN_USAGE;
             }
-            o.policy_time_s = v;
+            if (c == OPT_POLICY_CPU)
+                o.policy_cpu_time_s = v;
+            else
+                o.policy_time_s = v;
             break;
         }
         case OPT_POLICY_INSNS:

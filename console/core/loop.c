@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "core/clock.h"
+#include "core/stopsig.h"
 
 /* A registered callback; kept in a fixed array so the loop owns them. */
 #define LOOP_MAX_EXTRA 16
@@ -76,6 +77,14 @@ struct loop *loop_new(char *err, size_t errlen)
         loop_free(l);
         return NULL;
     }
+    /* libevent only runs on_signal between ticks; the flag also reaches a
+     * policy call stuck inside one (the sandbox's hook reads it). */
+    stopsig_clear();
+    if (stopsig_watch(SIGINT) || stopsig_watch(SIGTERM)) {
+        snprintf(err, errlen, "cannot watch SIGINT/SIGTERM");
+        loop_free(l);
+        return NULL;
+    }
     return l;
 }
 
@@ -139,11 +148,18 @@ int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
     l->arg = arg;
     if (!wall) {
         while (!l->stop) {
-            for (int i = 0; i < LOOP_VIRTUAL_BATCH && !l->stop; i++)
+            /* A stop signal ends the batch at once; the pass below then
+             * runs on_signal. */
+            for (int i = 0;
+                 i < LOOP_VIRTUAL_BATCH && !l->stop && !stopsig_pending(); i++)
                 if (step(arg) != 0)
                     l->stop = 1;
             if (event_base_loop(l->base, EVLOOP_NONBLOCK) < 0)
                 return -1;
+            if (!l->stop && stopsig_pending()) {
+                l->signo = stopsig_pending(); /* not dispatched yet */
+                l->stop = 1;
+            }
         }
         return 0;
     }

@@ -228,7 +228,9 @@ static void on_sighup(void *arg)
  * deterministic) and the memory cap stop a runaway policy.  A virtual run
  * promises the same figures on any host; a wall-time limit there would
  * fail ticks, and change the result, whenever the host is slow or loaded.
- * A time budget set in the lab or on the command line still applies. */
+ * A time budget set in the lab or on the command line still applies, and
+ * the CPU-time budget (default 1 s, far above any sane tick) applies on
+ * both clocks: it bounds C work the instruction count does not see. */
 static void policy_limits_for(struct run *r, const struct run_opts *o)
 {
     struct policy_limits *lim = &r->plim;
@@ -241,12 +243,16 @@ static void policy_limits_for(struct run *r, const struct run_opts *o)
         lim->instructions = r->lab->policy_instructions;
     if (r->lab->policy_time_s > 0)
         lim->time_ns = (uint64_t)llround(r->lab->policy_time_s * 1e9);
+    if (r->lab->policy_cpu_time_s > 0)
+        lim->cpu_ns = (uint64_t)llround(r->lab->policy_cpu_time_s * 1e9);
     if (o->policy_mem_bytes > 0)
         lim->mem_bytes = o->policy_mem_bytes;
     if (o->policy_instructions > 0)
         lim->instructions = o->policy_instructions;
     if (o->policy_time_s > 0)
         lim->time_ns = (uint64_t)llround(o->policy_time_s * 1e9);
+    if (o->policy_cpu_time_s > 0)
+        lim->cpu_ns = (uint64_t)llround(o->policy_cpu_time_s * 1e9);
 }
 
 static int policy_start(struct run *r, char *err, size_t errlen)

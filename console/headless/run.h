@@ -57,6 +57,7 @@ struct run_opts {
     size_t policy_mem_bytes;
     uint64_t policy_instructions;
     double policy_time_s;
+    double policy_cpu_time_s;
 };
 
 struct run;

@@ -107,6 +107,10 @@ void policy_limits_default(struct policy_limits *l)
     l->mem_bytes = 16u << 20;
     l->instructions = 2000000;
     l->time_ns = 20000000;
+    /* Far above any sane tick, so a virtual-clock run's figures do not
+     * depend on the host; it bounds what the instruction budget does not
+     * see: C work inside one instruction (compares of long strings). */
+    l->cpu_ns = 1000000000;
 }
 
 /* ---- rejections ------------------------------------------------------- */
@@ -581,7 +585,7 @@ static int call_protected(struct pver *v, lua_CFunction fn, const char *cb,
     lua_pushcfunction(L, fn);
     lua_pushlightuserdata(L, v);
     v->callback = cb;
-    sandbox_arm_timed(v->sb, lim->instructions, lim->time_ns);
+    sandbox_arm_limits(v->sb, lim->instructions, lim->time_ns, lim->cpu_ns);
     int rc = sandbox_call(v->sb, v->chunkname, 1, nresults, msg, sizeof msg);
     sandbox_disarm(v->sb);
     if (rc != SANDBOX_OK)
@@ -867,7 +871,8 @@ static struct pver *pver_new(struct policy *p, const char *name,
     /* The library goes into the chunk's _ENV before it runs, so the top
      * level may already write `local clamp = wattson.clamp`. */
     sandbox_set_env_fn(v->sb, open_lib, &v->lib);
-    sandbox_arm_timed(v->sb, p->lim.instructions, p->lim.time_ns);
+    sandbox_arm_limits(v->sb, p->lim.instructions, p->lim.time_ns,
+                       p->lim.cpu_ns);
     int rc = sandbox_load(v->sb, v->chunkname, text, len, err, errlen);
     sandbox_disarm(v->sb);
     if (rc != SANDBOX_OK)

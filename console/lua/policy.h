@@ -32,6 +32,8 @@ struct policy_limits {
     uint64_t instructions; /* per callback call, default 2,000,000 */
     uint64_t time_ns;      /* per callback call, default 20 ms; 0 = none
                             * (run.c: the default on a virtual clock) */
+    uint64_t cpu_ns;       /* per callback call, CPU time, default 1 s on
+                            * both clocks; 0 = none */
 };
 
 void policy_limits_default(struct policy_limits *l);

@@ -4,18 +4,23 @@
  * decisions - costs only its own ticks: the built-in policy decides those,
  * takes over after DECIDE_MAX_FAILURES of them in a row and hands back on
  * the next good reload.  Also: what persist() carries across a reload, the
- * budgets from the lab and the command line, and that a policy's ticks
- * allocate nothing the policy did not ask for.
+ * budgets from the lab and the command line (the CPU-time budget, and a
+ * stop signal, cutting C work the instruction budget does not see), and
+ * that a policy's ticks allocate nothing the policy did not ask for.
  *
  * What a reload rejects is test_policy.c's; the fixture (policy_fx.h) is
  * shared.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "allocount.h"
+#include "core/loop.h"
+#include "core/stopsig.h"
 #include "pipeline/decide.h"
 #include "policy_fx.h"
 
@@ -332,6 +337,102 @@ static void test_limits(void)
     }
 }
 
+/* ---- CPU time and stop signals ----------------------------------------- */
+
+/* From tick 4 on, compares two distinct 4 MiB strings for ever: a few
+ * instructions per compare, each compare megabytes of memcmp in C, so the
+ * instruction budget alone let one tick run for 51 s (on the virtual
+ * clock there is no wall-time budget). */
+static const char STREQ[] =
+    "local a, b\n"
+    "local function big(c) local s = c for i = 1, 22 do s = s .. s end "
+    "return s end\n"
+    "return { api = 1,\n"
+    " on_load = function() a = big('x'); b = big('x') end,\n"
+    " on_tick = function(state, out)\n"
+    "  if state.tick >= 4 then while true do local _ = a == b end end\n"
+    "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+    " end }\n";
+
+/* Runs STREQ to its first spinning tick: the tick must be cut with
+ * `want` and counted as one policy error; the built-in policy decides. */
+static void cpu_case(const char *lab_extra, const struct run_opts *o,
+                     const char *want)
+{
+    struct fx f;
+    if (!fx_open_opts(&f, lab_extra, o, NULL))
+        return;
+    fx_ticks(&f, 1);
+    load_is(&f, STREQ, POLICY_SWAPPED, "STREQ");
+    while (f.m->tick < 3)
+        fx_ticks_good(&f, 1);
+    log_reset();
+    uint64_t e0 = f.s->policy_errors;
+    fx_ticks(&f, 1);
+    T_CHECK(f.s->policy_errors == e0 + 1);
+    T_CHECK(!good_decides(&f));
+    if (!line_has(logbuf, want, "(in on_tick)", NULL))
+        fprintf(stderr, "cpu: '%s' not in '%s'\n", want, logbuf);
+    T_CHECK(line_has(logbuf, want, "(in on_tick)", NULL));
+    fx_close(&f);
+}
+
+static void test_cpu_budget(void)
+{
+    struct run_opts o = {.policy_instructions = 1000000000000ull,
+                         .policy_cpu_time_s = 0.1};
+    /* The CPU-time budget from the command line and from the lab, with
+     * the instruction budget out of the way. */
+    cpu_case(NULL, &o, "CPU time budget of 100 ms exceeded");
+    cpu_case("policy_limits = { instructions = 1e12, cpu_time = '100ms' },",
+             NULL, "CPU time budget of 100 ms exceeded");
+    /* The defaults on the virtual clock: what stops the compares is the
+     * CPU-time budget (1 s), long before 2e6 instructions. */
+    cpu_case(NULL, NULL, "CPU time budget of 1000 ms exceeded");
+}
+
+/* A stop signal cuts a policy call that no budget would stop for hours:
+ * SIGTERM, sent by a timer on this thread's CPU time (so only the spinning
+ * call can trigger it), reaches the run's loop handler and, through the
+ * stop flag, the sandbox's hook. */
+static void test_stop_signal(void)
+{
+    struct run_opts o = {.policy_instructions = 1000000000000ull,
+                         .policy_cpu_time_s = 3600};
+    struct fx f;
+    if (!fx_open_opts(&f, NULL, &o, NULL))
+        return;
+    fx_ticks(&f, 1);
+    load_is(&f,
+            TICKFN "  if state.tick >= 4 then while true do end end\n"
+                   "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+                   "end }\n",
+            POLICY_SWAPPED, "spin");
+    while (f.m->tick < 3)
+        fx_ticks_good(&f, 1);
+    timer_t tm;
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SIGTERM;
+    T_CHECK(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &tm) == 0);
+    struct itimerspec its = {.it_value = {.tv_sec = 0, .tv_nsec = 200000000}};
+    T_CHECK(timer_settime(tm, 0, &its, NULL) == 0);
+    log_reset();
+    uint64_t e0 = f.s->policy_errors;
+    fx_ticks(&f, 1);
+    timer_delete(tm);
+    T_CHECK(stopsig_pending() == SIGTERM);
+    T_CHECK(f.s->policy_errors == e0 + 1);
+    T_CHECK(line_has(logbuf, "interrupted by signal 15 (the run is stopping)",
+                     "(in on_tick)", NULL));
+    /* The run's loop saw the signal too: polling it stops the run. */
+    loop_poll(run_event_loop(f.r));
+    T_CHECK(loop_signal(run_event_loop(f.r)) == SIGTERM);
+    stopsig_clear();
+    fx_close(&f);
+}
+
 /* ---- no Lua allocation per tick ----------------------------------------- */
 
 /* Allocations in n ticks, after a warm-up. */
@@ -471,6 +572,8 @@ int main(void)
     test_late_rejections();
     test_persist();
     test_limits();
+    test_cpu_budget();
+    test_stop_signal();
     test_no_alloc();
     test_forecaster();
     return fx_end("test_policy_runtime");
