@@ -284,7 +284,8 @@ static int cmd_plugins(const struct run_opts *o)
     struct run *r;
     int rc = run_new(o, &r, err, sizeof err);
     if (rc != RUN_OK) {
-        fprintf(stderr, "wattson: %s\n", err);
+        char buf[1024];
+        fprintf(stderr, "wattson: %s\n", log_escape(buf, sizeof buf, err));
         return rc;
     }
     print_plugins(run_model(r), stdout);

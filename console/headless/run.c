@@ -1100,18 +1100,26 @@ void run_emergency_restore(void)
     }
 }
 
+/* An error line on stderr: it may quote a lab's names or keys, so control
+ * characters are escaped as in the log. */
+static void run_print_error(const char *err)
+{
+    char buf[1024];
+    fprintf(stderr, "wattson: %s\n", log_escape(buf, sizeof buf, err));
+}
+
 int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
 {
     char err[1024] = "";
     struct run *r = NULL;
     int code = run_new(o, &r, err, sizeof err);
     if (code != RUN_OK) {
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
         return code;
     }
     int loop_code = drive(r, err, sizeof err);
     if (loop_code == RUN_ERR) {
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
         run_free(r);
         return RUN_ERR;
     }
@@ -1122,7 +1130,7 @@ int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
         fflush(summary);
     }
     if (code != RUN_OK)
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
     run_free(r);
     if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
         code = RUN_INTERRUPTED;

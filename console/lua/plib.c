@@ -124,6 +124,42 @@ static int plib_history(lua_State *L)
     return 1;
 }
 
+void plib_lograte_init(struct plib_lograte *r)
+{
+    r->tokens = PLIB_LOG_BURST;
+    r->last_t = 0;
+    r->suppressed = 0;
+}
+
+void plib_lograte_flush(struct plib_lograte *r, const char *name)
+{
+    if (!r->suppressed)
+        return;
+    log_msg(LOG_WARN,
+            "%s: %llu log lines suppressed (at most %g a second of lab "
+            "time, bursts of %g)",
+            name, (unsigned long long)r->suppressed, PLIB_LOG_RATE,
+            PLIB_LOG_BURST);
+    r->suppressed = 0;
+}
+
+/* 1 if a line may be logged at lab time t (and takes its token). */
+static int plib_lograte_take(struct plib_lograte *r, double t)
+{
+    if (t > r->last_t) {
+        r->tokens += (t - r->last_t) * PLIB_LOG_RATE;
+        if (r->tokens > PLIB_LOG_BURST)
+            r->tokens = PLIB_LOG_BURST;
+        r->last_t = t;
+    }
+    if (r->tokens < 1) {
+        r->suppressed++;
+        return 0;
+    }
+    r->tokens -= 1;
+    return 1;
+}
+
 static int plib_log(lua_State *L)
 {
     struct plib_ctx *c = ctx_of(L);
@@ -131,6 +167,14 @@ static int plib_log(lua_State *L)
                                          NULL};
     int level = luaL_checkoption(L, 1, NULL, levels);
     const char *msg = luaL_checkstring(L, 2);
+    if (level > log_get_level())
+        return 0; /* dropped anyway: it costs no token */
+    if (c->lograte) {
+        if (!plib_lograte_take(c->lograte, c->m->t))
+            return 0;
+        plib_lograte_flush(c->lograte, c->name);
+    }
+    /* log_msg escapes control characters: a message cannot forge lines. */
     log_msg(level, "%s: %s", c->name, msg);
     return 0;
 }

@@ -100,6 +100,7 @@ struct policy {
     uint64_t rejected_hash;
     int have_rejected;
     uint64_t version;
+    struct plib_lograte lograte; /* log()'s, shared by every version */
 };
 
 void policy_limits_default(struct policy_limits *l)
@@ -853,6 +854,7 @@ static struct pver *pver_new(struct policy *p, const char *name,
     v->lib.m = m;
     v->lib.hist = p->hist;
     v->lib.name = v->name;
+    v->lib.lograte = &p->lograte;
 
     if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0) {
         snprintf(err, errlen, "%s: precompiled Lua chunks are not allowed",
@@ -941,6 +943,7 @@ int policy_new(struct policy **out, const struct model *m,
     }
     p->m = m;
     p->hist = hist;
+    plib_lograte_init(&p->lograte);
     if (lim)
         p->lim = *lim;
     else
@@ -1070,6 +1073,8 @@ void policy_free(struct policy *p)
 {
     if (!p)
         return;
+    if (p->active)
+        plib_lograte_flush(&p->lograte, p->active->name);
     pver_free(p->active);
     free(p);
 }

@@ -433,6 +433,100 @@ static void test_stop_signal(void)
     fx_close(&f);
 }
 
+/* ---- log(): rate limit and escapes -------------------------------------- */
+
+/* Sums N over the "N log lines suppressed" lines of the log. */
+static unsigned long suppressed_sum(void)
+{
+    unsigned long sum = 0;
+    for (const char *p = logbuf; (p = strstr(p, " log lines suppressed"));
+         p++) {
+        const char *b = p;
+        while (b > logbuf && b[-1] >= '0' && b[-1] <= '9')
+            b--;
+        sum += strtoul(b, NULL, 10);
+    }
+    return sum;
+}
+
+/* A policy logging 1000 lines a tick (20 M lines in 200 ticks, before)
+ * gets the burst, then 10 lines a second of lab time; what it loses is
+ * counted in "N log lines suppressed" lines, exactly. */
+static void test_log_rate(void)
+{
+    struct fx f;
+    if (!fx_open(&f, NULL))
+        return;
+    fx_ticks(&f, 1);
+    log_reset();
+    load_is(&f,
+            TICKFN "  for i = 1, 1000 do log('warn', 'flood') end\n"
+                   "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+                   "end }\n",
+            POLICY_SWAPPED, "flood");
+    fx_ticks_good(&f, 200);
+    fx_close(&f); /* the host's end reports what is still suppressed */
+    int lines = log_count("policy.lua: flood");
+    fprintf(stderr, "log rate: %d lines, %lu suppressed\n", lines,
+            suppressed_sum());
+    /* 100 at once, then 10 a second over 2 s of lab time */
+    T_CHECK(lines >= 100 && lines <= 125);
+    /* the shadow tick of the load and 200 ticks: every line accounted */
+    T_CHECK((unsigned long)lines + suppressed_sum() == 201000ul);
+    T_CHECK(line_has(logbuf, "policy.lua: ",
+                     "log lines suppressed (at most "
+                     "10 a second of lab time, bursts of 100)",
+                     NULL));
+}
+
+/* Control characters from a policy (log text, a rejected name or value)
+ * reach the log escaped: no forged "wattson: error:" line, no terminal
+ * escape. */
+static void test_log_escapes(void)
+{
+    struct fx f;
+    if (!fx_open(&f, NULL))
+        return;
+    fx_ticks(&f, 1);
+    log_reset();
+    load_is(&f,
+            "return { api = 1,\n"
+            " on_load = function()\n"
+            "  log('warn', 'a\\nwattson: error: forged\\27[31m\\r\\t\\127')\n"
+            " end,\n"
+            " on_tick = function(state, out)\n"
+            "  if state.tick >= 3 then\n"
+            "    out['dev\\nwattson: error: name'] = 1\n"
+            "    out.cpu0['ctl\\27]0;title\\7'] = 1\n"
+            "    out.cpu0.freq = 'x\\ny'\n"
+            "  end\n"
+            "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"
+            " end }\n",
+            POLICY_SWAPPED, "escapes");
+    fx_ticks(&f, 3);
+    T_CHECK(line_has(logbuf,
+                     "policy.lua: a\\nwattson: error: forged\\x1b[31m\\r"
+                     "\\t\\x7f",
+                     NULL));
+    T_CHECK(line_has(logbuf, "dev\\nwattson: error: name", "rejected", NULL));
+    T_CHECK(line_has(logbuf, "ctl\\x1b]0;title\\x07", "rejected", NULL));
+    T_CHECK(line_has(logbuf, "\"x\\ny\"", "rejected", NULL));
+    /* no byte below 0x20 but the sink's own line ends */
+    int raw = 0;
+    for (const char *p = logbuf; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            raw = 1;
+    T_CHECK(!raw);
+    T_CHECK(strstr(logbuf, "\nwattson: error:") == NULL);
+    fx_close(&f);
+
+    char buf[64];
+    T_STREQ(log_escape(buf, sizeof buf, "ok \xc2\x9b[2J \xc3\xa9"),
+            "ok \\xc2\\x9b[2J \xc3\xa9");
+    /* truncated between escapes, never inside one */
+    T_STREQ(log_escape(buf, 6, "ab\n\n"), "ab\\n");
+}
+
 /* ---- no Lua allocation per tick ----------------------------------------- */
 
 /* Allocations in n ticks, after a warm-up. */
@@ -574,6 +668,8 @@ int main(void)
     test_limits();
     test_cpu_budget();
     test_stop_signal();
+    test_log_rate();
+    test_log_escapes();
     test_no_alloc();
     test_forecaster();
     return fx_end("test_policy_runtime");
