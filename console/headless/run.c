@@ -421,6 +421,27 @@ int run_clock_is_virtual(const struct run *r)
     return r->clock.is_virtual;
 }
 
+/* A budget below the power caps' minimums cannot be met: it is not
+ * refused (the broker's degraded mode runs every PU at its lowest state),
+ * but the caps are held at their minimums (a Lua policy's caps above them
+ * are rejected, policy.c) and the user is told, at start and at every
+ * change. */
+static void warn_budget_below_caps(const struct model *m)
+{
+    double mins = 0;
+    for (size_t k = 0; k < m->n_devices; k++) {
+        int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
+        if (c >= 0)
+            mins += m->controls[c].min;
+    }
+    if (m->budget_w > 0 && mins > m->budget_w)
+        log_msg(LOG_WARN,
+                "budget %g W is below the sum of the power caps' minimums "
+                "(%g W): every cap is held at its minimum and the power may "
+                "exceed the budget",
+                m->budget_w, mins);
+}
+
 void run_set_budget(struct run *r, double watts)
 {
     if (!(watts >= 0))
@@ -428,6 +449,7 @@ void run_set_budget(struct run *r, double watts)
     r->model.budget_w = watts;
     r->lab->budget_w = watts;
     r->sum.budget_w = watts;
+    warn_budget_below_caps(&r->model);
 }
 
 /* ---- the console's commands: policy switch, overrides, recording ---- */
@@ -758,6 +780,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     r->model.budget_w = lab->budget_w;
+    warn_budget_below_caps(&r->model);
     r->ovr =
         calloc(r->model.n_controls ? r->model.n_controls : 1, sizeof *r->ovr);
     r->ovr_set = calloc(r->model.n_controls ? r->model.n_controls : 1, 1);

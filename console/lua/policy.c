@@ -614,8 +614,10 @@ static int persist_tramp(lua_State *L)
 }
 
 /* Budget check of the pending caps: their sum (with the caps not set this
- * tick at their current target) must fit the budget, unless the caps'
- * minimums alone already exceed it. */
+ * tick at their current target) must fit the budget.  A budget below the
+ * caps' minimums cannot be met by any setting: it is held at the
+ * minimums, so only every cap at its minimum passes (before, the check
+ * was skipped and an all-max policy ran far over the budget). */
 static void check_cap_budget(struct pver *v, const struct model *m)
 {
     if (m->budget_w <= 0)
@@ -636,17 +638,25 @@ static void check_cap_budget(struct pver *v, const struct model *m)
             sum += m->targeted[c] ? m->target[c] : m->controls[c].max;
         }
     }
-    if (!any || sum <= m->budget_w * (1 + 1e-9) || mins > m->budget_w)
+    double limit = mins > m->budget_w ? mins : m->budget_w;
+    if (!any || sum <= limit * (1 + 1e-9))
         return;
     for (size_t k = 0; k < m->n_devices; k++) {
         int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
         if (c < 0 || v->pend_set[c] != PEND_SET)
             continue;
-        char why[96];
-        snprintf(why, sizeof why,
-                 "power caps sum to %.1f W, over the "
-                 "budget of %.1f W",
-                 sum, m->budget_w);
+        char why[160];
+        if (mins > m->budget_w)
+            snprintf(why, sizeof why,
+                     "power caps sum to %.1f W, over the budget of %.1f W, "
+                     "which is below the caps' minimums (%.1f W): only "
+                     "every cap at its minimum fits",
+                     sum, m->budget_w, mins);
+        else
+            snprintf(why, sizeof why,
+                     "power caps sum to %.1f W, over the "
+                     "budget of %.1f W",
+                     sum, m->budget_w);
         char val[32];
         snprintf(val, sizeof val, "%g", v->pend[c]);
         reject(v, NULL, m->devices[k].name, m->controls[c].name, val, why);

@@ -433,6 +433,64 @@ static void test_stop_signal(void)
     fx_close(&f);
 }
 
+/* ---- a budget below the caps' minimums ----------------------------------- */
+
+/* Every power cap at min + x * (max - min), and cpu0's clock at its
+ * minimum (so good_decides tells this policy deciding). */
+#define CAPS_AT(x)                                                             \
+    TICKFN "  for _, d in ipairs(state.devices) do\n"                          \
+           "    local c = d.ctl.power_cap\n"                                   \
+           "    if c then out[d.name].power_cap = c.min + " x                  \
+           " * (c.max - c.min) end\n"                                          \
+           "  end\n"                                                           \
+           "  out.cpu0.freq = state.dev.cpu0.ctl.freq.min\n"                   \
+           "end }\n"
+
+/* The caps' minimums are 2 + 2 + 150 = 154 W.  A budget below them used to
+ * switch the check off (an all-max policy ran 269.5 W against 200 W with
+ * no rejection); now it is held at the minimums: only every cap at its
+ * minimum passes, from the lab and after run_set_budget alike, with a
+ * warning each time. */
+static void test_budget_below_minimums(void)
+{
+    struct fx f;
+    char err[2048];
+    log_reset();
+    if (!fx_open_opts(&f, "budget_w = 100,", NULL, NULL))
+        return;
+    T_CHECK(line_has(logbuf,
+                     "budget 100 W is below the sum of the power caps' "
+                     "minimums (154 W)",
+                     NULL));
+    fx_ticks(&f, 1);
+    T_CHECK(load(&f, CAPS_AT("1"), err, sizeof err) == POLICY_REJECTED);
+    T_CHECK(strstr(err, "over the budget of 100.0 W, which is below the caps' "
+                        "minimums (154.0 W)") != NULL);
+    T_CHECK(load(&f, CAPS_AT("0.01"), err, sizeof err) == POLICY_REJECTED);
+    load_is(&f, CAPS_AT("0"), POLICY_SWAPPED, "caps at minimum");
+    uint64_t rej = f.s->rejected_decisions;
+    fx_ticks_good(&f, 20);
+    T_CHECK(f.s->rejected_decisions == rej);
+    fx_close(&f);
+
+    /* The budget changed at run time (the console's `budget`). */
+    if (!fx_open(&f, CAPS_AT("0.3")))
+        return;
+    fx_ticks_good(&f, 5);
+    rej = f.s->rejected_decisions;
+    log_reset();
+    run_set_budget(f.r, 150);
+    T_CHECK(line_has(logbuf, "budget 150 W is below", "(154 W)", NULL));
+    fx_ticks(&f, 1);
+    T_CHECK(f.s->rejected_decisions == rej + 3);
+    T_CHECK(line_has(logbuf, "cpu0.power_cap", "rejected",
+                     "below the caps' minimums (154.0 W)", NULL));
+    run_set_budget(f.r, 0); /* none: anything in range goes */
+    fx_ticks_good(&f, 1);
+    T_CHECK(f.s->rejected_decisions == rej + 3);
+    fx_close(&f);
+}
+
 /* ---- log(): rate limit and escapes -------------------------------------- */
 
 /* Sums N over the "N log lines suppressed" lines of the log. */
@@ -668,6 +726,7 @@ int main(void)
     test_limits();
     test_cpu_budget();
     test_stop_signal();
+    test_budget_below_minimums();
     test_log_rate();
     test_log_escapes();
     test_no_alloc();
