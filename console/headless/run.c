@@ -346,6 +346,11 @@ uint64_t run_policy_allocs(const struct run *r)
     return r->policy ? policy_lua_allocs(r->policy) : 0;
 }
 
+size_t run_policy_mem(const struct run *r)
+{
+    return r->policy ? policy_lua_mem(r->policy) : 0;
+}
+
 int run_policy_in_fallback(const struct run *r)
 {
     return r->dec.in_fallback;

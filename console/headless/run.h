@@ -102,6 +102,8 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
 int run_policy_in_fallback(const struct run *r);
 /* Allocations made by the active policy's Lua state so far (0 without). */
 uint64_t run_policy_allocs(const struct run *r);
+/* Bytes the running Lua policy version's state holds (0 without one). */
+size_t run_policy_mem(const struct run *r);
 
 /* For the console (console/tui/). */
 enum run_policy_state {

@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -994,8 +997,9 @@ static struct cfg *take_persist(struct pver *old)
     return data;
 }
 
-int policy_load(struct policy *p, const char *name, const char *text,
-                size_t len, struct model *m, char *err, size_t errlen)
+static int policy_load_once(struct policy *p, const char *name,
+                            const char *text, size_t len, struct model *m,
+                            char *err, size_t errlen)
 {
     uint64_t h = watch_hash(text, len);
     if ((p->active && p->active->hash == h) ||
@@ -1029,6 +1033,32 @@ int policy_load(struct policy *p, const char *name, const char *text,
     p->version++;
     p->have_rejected = 0;
     return POLICY_SWAPPED;
+}
+
+/* After a reload, what it left behind goes: the running version's garbage
+ * (persist()'s result, on_event's arguments) is collected in full, and the
+ * allocator hands the pages of the freed state back to the system.  So
+ * memory peaks during a reload (the running version and the new one, each
+ * at most the memory cap, plus the persisted copy, at most 1 MiB) and
+ * returns to the running version's own afterwards, however many reloads
+ * (before, a rejected version that reached its cap left the process at
+ * that high-water mark). */
+static void reload_settle(struct policy *p)
+{
+    if (p->active)
+        lua_gc(p->active->L, LUA_GCCOLLECT);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+int policy_load(struct policy *p, const char *name, const char *text,
+                size_t len, struct model *m, char *err, size_t errlen)
+{
+    int rc = policy_load_once(p, name, text, len, m, err, errlen);
+    if (rc != POLICY_SAME)
+        reload_settle(p);
+    return rc;
 }
 
 void policy_event(struct policy *p, const char *type, const char *detail)
@@ -1092,6 +1122,11 @@ void policy_free(struct policy *p)
 uint64_t policy_lua_allocs(const struct policy *p)
 {
     return p->active ? sandbox_allocs(p->active->sb) : 0;
+}
+
+size_t policy_lua_mem(const struct policy *p)
+{
+    return p->active ? sandbox_mem_used(p->active->sb) : 0;
 }
 
 int policy_loaded(const struct policy *p)

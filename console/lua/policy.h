@@ -68,6 +68,7 @@ extern const struct policy_ops policy_lua_ops;
 
 /* For the summary and the bench. */
 uint64_t policy_lua_allocs(const struct policy *p); /* active version */
+size_t policy_lua_mem(const struct policy *p);      /* its bytes in use */
 int policy_loaded(const struct policy *p);
 const char *policy_name(const struct policy *p);
 uint64_t policy_version(const struct policy *p); /* 0 before the first */
