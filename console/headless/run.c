@@ -1152,16 +1152,26 @@ int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
         return RUN_ERR;
     }
     code = run_finish(r, err, sizeof err);
+    int lost = 0;
     if (summary) {
         summary_write_json(&r->sum, summary, 1);
         fputc('\n', summary);
-        fflush(summary);
+        /* stdout may be a full disk or a closed pipe: a summary that did
+         * not get out is an I/O failure, not a success. */
+        errno = 0;
+        if (fflush(summary) != 0 || ferror(summary)) {
+            fprintf(stderr, "wattson: cannot write the summary: %s\n",
+                    errno ? strerror(errno) : "write error");
+            lost = 1;
+        }
     }
     if (code != RUN_OK)
         run_print_error(err);
     run_free(r);
     if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
         code = RUN_INTERRUPTED;
+    if (lost && (code == RUN_OK || code == RUN_INTERRUPTED))
+        code = RUN_IO;
     return code;
 }
 
