@@ -101,6 +101,8 @@ static const char usage_text[] =
     "                     demand) (default: the lab's, else builtin)\n"
     "  --policy-time D    wall-time budget of one policy call (default\n"
     "                     20ms on the wall clock, none on the virtual one)\n"
+    "  --policy-cpu-time D  CPU-time budget of one policy call, on both\n"
+    "                     clocks (default 1s)\n"
     "  --policy-instructions N  instruction budget of one call (default "
     "2e6)\n"
     "  --policy-memory MB memory cap of a policy version (default 16)\n"
@@ -171,6 +173,7 @@ enum {
     OPT_HELP,
     OPT_VERSION,
     OPT_POLICY_TIME,
+    OPT_POLICY_CPU,
     OPT_POLICY_INSNS,
     OPT_POLICY_MEM,
     OPT_SCENARIO,
@@ -197,6 +200,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"policy-time", required_argument, NULL, OPT_POLICY_TIME},
+    {"policy-cpu-time", required_argument, NULL, OPT_POLICY_CPU},
     {"policy-instructions", required_argument, NULL, OPT_POLICY_INSNS},
     {"policy-memory", required_argument, NULL, OPT_POLICY_MEM},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
@@ -469,7 +473,8 @@ static int cmd_plugins(struct run_opts *o, int host)
     o->host_lab = host;
     int rc = run_new(o, &r, err, sizeof err);
     if (rc != RUN_OK) {
-        fprintf(stderr, "wattson: %s\n", err);
+        char buf[1024];
+        fprintf(stderr, "wattson: %s\n", log_escape(buf, sizeof buf, err));
         return rc;
     }
     if (host) {
@@ -566,7 +571,8 @@ int main(int argc, char **argv)
             break;
         case OPT_DURATION:
         case OPT_TICK:
-        case OPT_POLICY_TIME: {
+        case OPT_POLICY_TIME:
+        case OPT_POLICY_CPU: {
             double v;
             if (parse_positive_dur(opt_name(c), optarg, &v) != 0)
                 return RUN_USAGE;
@@ -574,6 +580,8 @@ int main(int argc, char **argv)
                 o.tick_s = v;
             else if (c == OPT_DURATION)
                 o.duration_s = v;
+            else if (c == OPT_POLICY_CPU)
+                o.policy_cpu_time_s = v;
             else
                 o.policy_time_s = v;
             break;

@@ -415,19 +415,21 @@ static char *lab_dir_name(const char *path)
     return s;
 }
 
-/* policy_limits = { memory_mb = 16, instructions = 2e6, time = "20ms" } */
+/* policy_limits = { memory_mb = 16, instructions = 2e6, time = "20ms",
+ *                   cpu_time = "1s" } */
 static int lab_check_policy_limits(struct lab_check *c, const struct cfg *t,
                                    struct lab *lab)
 {
-    static const char *const keys[] = {"memory_mb", "instructions", "time"};
+    static const char *const keys[] = {"memory_mb", "instructions", "time",
+                                       "cpu_time"};
     if (!t)
         return 0;
     for (size_t i = 0; i < cfg_len(t); i++) {
         const char *key = cfg_key_at(t, i), *closest;
-        if (!lab_known(key, keys, 3, &closest))
+        if (!lab_known(key, keys, 4, &closest))
             return lab_err(c->err, c->errlen, c->display,
                            "policy_limits.%s: unknown (memory_mb, "
-                           "instructions, time)",
+                           "instructions, time, cpu_time)",
                            key);
     }
     const struct cfg *n = cfg_get(t, "memory_mb");
@@ -449,6 +451,9 @@ static int lab_check_policy_limits(struct lab_check *c, const struct cfg *t,
         lab->policy_instructions = (uint64_t)cfg_number(n);
     }
     if (cfg_get(t, "time") && lab_duration(c, t, "time", &lab->policy_time_s))
+        return -1;
+    if (cfg_get(t, "cpu_time") &&
+        lab_duration(c, t, "cpu_time", &lab->policy_cpu_time_s))
         return -1;
     return 0;
 }

@@ -43,6 +43,7 @@ struct lab {
     size_t policy_mem_bytes;
     uint64_t policy_instructions;
     double policy_time_s;
+    double policy_cpu_time_s;
     struct lab_driver *drivers;
     size_t n_drivers;
     struct lab_limit *limits;

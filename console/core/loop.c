@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/clock.h"
+#include "core/stopsig.h"
 
 /* Signals whose default action ends the process, other than SIGINT,
  * SIGTERM and SIGHUP (which have fields of their own) and the ones that
@@ -116,6 +117,17 @@ struct loop *loop_new(char *err, size_t errlen)
         }
         l->sig_more[l->n_more++] = ev;
     }
+    /* libevent only runs on_signal between ticks; the flag also reaches a
+     * policy call stuck inside one (the sandbox's hook reads it). */
+    stopsig_clear();
+    int bad = stopsig_watch(SIGINT) || stopsig_watch(SIGTERM);
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = stopsig_watch(more[i]) != 0;
+    if (bad) {
+        snprintf(err, errlen, "cannot watch the stop signals");
+        loop_free(l);
+        return NULL;
+    }
     return l;
 }
 
@@ -182,11 +194,18 @@ int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
     l->arg = arg;
     if (!wall) {
         while (!l->stop) {
-            for (int i = 0; i < LOOP_VIRTUAL_BATCH && !l->stop; i++)
+            /* A stop signal ends the batch at once; the pass below then
+             * runs on_signal. */
+            for (int i = 0;
+                 i < LOOP_VIRTUAL_BATCH && !l->stop && !stopsig_pending(); i++)
                 if (step(arg) != 0)
                     l->stop = 1;
             if (event_base_loop(l->base, EVLOOP_NONBLOCK) < 0)
                 return -1;
+            if (!l->stop && stopsig_pending()) {
+                l->signo = stopsig_pending(); /* not dispatched yet */
+                l->stop = 1;
+            }
         }
         return 0;
     }

@@ -38,6 +38,8 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "core/stopsig.h"
+
 #if defined(__GNUC__)
 #define SANDBOX_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
@@ -46,6 +48,21 @@
 
 /* The hook runs every this many instructions while the budget lasts. */
 #define SANDBOX_HOOK_EVERY 1000
+/* ... and every this many (a divisor of SANDBOX_HOOK_EVERY, so that the
+ * instruction budget runs out at the same instruction either way) once a
+ * call with a time budget has run SANDBOX_SLOW_NS: its instructions are
+ * slow (compares of long strings in C), and a thousand of them could
+ * overrun the time budgets by seconds. */
+#define SANDBOX_HOOK_FINE 8
+#define SANDBOX_SLOW_NS 1000000u
+
+/* Why an armed budget ran out. */
+enum sandbox_why {
+    SANDBOX_WHY_INSNS = 1, /* the instruction budget */
+    SANDBOX_WHY_TIME,      /* the wall-time budget */
+    SANDBOX_WHY_CPU,       /* the CPU-time budget */
+    SANDBOX_WHY_SIGNAL,    /* a stop signal arrived (stopsig) */
+};
 
 struct sandbox {
     lua_State *L;
@@ -55,9 +72,19 @@ struct sandbox {
     uint64_t insns, budget;
     uint64_t deadline_ns; /* armed wall-time limit, 0 = none */
     uint64_t budget_time_ns;
+    uint64_t budget_cpu_ns; /* armed CPU-time limit, 0 = none */
+    uint64_t start_ns;      /* CLOCK_MONOTONIC at arming */
+    /* CPU time is read lazily (a system call): from the first hook past
+     * SANDBOX_SLOW_NS on, the CPU time used is cpu_pre_ns (the wall time
+     * until then, an upper bound) plus the thread's CPU time since
+     * cpu_mark_ns.  Most calls end long before and never read it. */
+    uint64_t cpu_mark_ns, cpu_pre_ns;
+    int every;       /* the hook's current instruction count */
+    unsigned phase;  /* instructions since insns last grew in the hook */
     uint64_t allocs; /* allocations and growths, ever */
     int expired;
-    int late;              /* the deadline passed */
+    int why;               /* enum sandbox_why, once expired */
+    int signo;             /* the stop signal, for SANDBOX_WHY_SIGNAL */
     int denied;            /* an allocation was refused since arming */
     sandbox_env_fn env_fn; /* adds host functions to each fresh _ENV */
     void *env_arg;
@@ -141,6 +168,28 @@ static void sandbox_lua_err(char *err, size_t errlen, const char *chunk,
     }
 }
 
+/* What ran out, for messages: "instruction budget of 2000000 exceeded". */
+static void sandbox_why_text(const struct sandbox *sb, char *buf, size_t n)
+{
+    switch (sb->why) {
+    case SANDBOX_WHY_TIME:
+        snprintf(buf, n, "time budget of %llu us exceeded",
+                 (unsigned long long)(sb->budget_time_ns / 1000));
+        break;
+    case SANDBOX_WHY_CPU:
+        snprintf(buf, n, "CPU time budget of %g ms exceeded",
+                 (double)sb->budget_cpu_ns / 1e6);
+        break;
+    case SANDBOX_WHY_SIGNAL:
+        snprintf(buf, n, "interrupted by signal %d", sb->signo);
+        break;
+    default:
+        snprintf(buf, n, "instruction budget of %llu exceeded",
+                 (unsigned long long)sb->budget);
+        break;
+    }
+}
+
 /* Turns the failed status `st` of a protected call, whose error object is
  * on top of the stack, into a sandbox status and a message. */
 static int sandbox_report(struct sandbox *sb, const char *chunk, int st,
@@ -154,18 +203,14 @@ static int sandbox_report(struct sandbox *sb, const char *chunk, int st,
         return SANDBOX_MEMORY;
     }
     const char *m = lua_tostring(L, -1);
+    char what[128];
+    sandbox_why_text(sb, what, sizeof what);
     /* A chunk that caught the budget error and raised another one (or a
      * message handler that replaced it) still ran out of budget. */
-    if (sb->expired && (!m || !strstr(m, "budget of"))) {
-        if (sb->late)
-            sandbox_err(err, errlen, display,
-                        "time budget of %llu us exceeded (an endless loop?)",
-                        (unsigned long long)(sb->budget_time_ns / 1000));
-        else
-            sandbox_err(err, errlen, display,
-                        "instruction budget of %llu exceeded (an endless "
-                        "loop?)",
-                        (unsigned long long)sb->budget);
+    if (sb->expired && (!m || !strstr(m, what))) {
+        sandbox_err(err, errlen, display, "%s (%s)", what,
+                    sb->why == SANDBOX_WHY_SIGNAL ? "the run is stopping"
+                                                  : "an endless loop?");
         return SANDBOX_BUDGET;
     }
     if (m) {
@@ -211,34 +256,40 @@ static int sandbox_panic(lua_State *L)
     abort();
 }
 
-static uint64_t sandbox_now_ns(void)
+static uint64_t sandbox_clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t sandbox_now_ns(void)
+{
+    return sandbox_clock_ns(CLOCK_MONOTONIC);
 }
 
 static void sandbox_hook(lua_State *L, lua_Debug *ar);
 
-/* Marks the budget spent and raises its error at `level` (0 from the
- * hook, which has no frame; 1 from a library wrapper, for its caller). */
-static int sandbox_expire(lua_State *L, struct sandbox *sb, int late, int level,
-                          const char *why)
+/* Marks the budget spent (for reason `why`, unless it already was) and
+ * raises its error at `level` (0 from the hook, which has no frame; 1 from
+ * a library wrapper, for its caller). */
+static int sandbox_expire(lua_State *L, struct sandbox *sb, int why, int level,
+                          const char *hint)
 {
+    char what[128];
     if (!sb->expired) {
         /* From now on every instruction raises the error again, so a
          * pcall in the chunk cannot swallow it and carry on. */
         sb->expired = 1;
-        sb->late = late;
+        sb->why = why;
         lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     }
+    sandbox_why_text(sb, what, sizeof what);
     luaL_where(L, level);
-    if (sb->late)
-        lua_pushfstring(L, "time budget of %I us exceeded (%s)",
-                        (lua_Integer)(sb->budget_time_ns / 1000), why);
-    else
-        lua_pushfstring(L, "instruction budget of %I exceeded (%s)",
-                        (lua_Integer)sb->budget, why);
+    lua_pushfstring(L, "%s (%s)", what,
+                    sb->why == SANDBOX_WHY_SIGNAL ? "the run is stopping"
+                                                  : hint);
     lua_concat(L, 2);
     return lua_error(L);
 }
@@ -250,18 +301,57 @@ static struct sandbox *sandbox_of(lua_State *L)
     return ud;
 }
 
+/* The clocks' part of the hook: 0, or why the call must end. */
+static int sandbox_over_time(lua_State *L, struct sandbox *sb)
+{
+    uint64_t now = sandbox_now_ns(), el = now - sb->start_ns;
+    if (sb->deadline_ns && now > sb->deadline_ns)
+        return SANDBOX_WHY_TIME;
+    if (sb->every != SANDBOX_HOOK_FINE &&
+        (el >= SANDBOX_SLOW_NS ||
+         (sb->budget_cpu_ns && el >= sb->budget_cpu_ns))) {
+        sb->every = SANDBOX_HOOK_FINE;
+        lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_FINE);
+        sb->cpu_pre_ns = el;
+        sb->cpu_mark_ns = sandbox_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    }
+    /* The thread's CPU time cannot exceed the wall time since arming: read
+     * it (a system call) only once that has passed the budget. */
+    if (sb->budget_cpu_ns && el >= sb->budget_cpu_ns &&
+        sb->cpu_pre_ns +
+                (sandbox_clock_ns(CLOCK_THREAD_CPUTIME_ID) - sb->cpu_mark_ns) >=
+            sb->budget_cpu_ns)
+        return SANDBOX_WHY_CPU;
+    return 0;
+}
+
 static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct sandbox *sb = sandbox_of(L);
     if (!sb->expired) {
-        sb->insns += SANDBOX_HOOK_EVERY;
-        int late = sb->deadline_ns && sandbox_now_ns() > sb->deadline_ns;
-        if (sb->insns < sb->budget && !late)
+        int why = 0, sig = stopsig_pending();
+        /* The instruction count grows in steps of SANDBOX_HOOK_EVERY
+         * whatever the hook's rate, so the budget runs out at the same
+         * instruction on any host. */
+        sb->phase += (unsigned)sb->every;
+        if (sb->phase >= SANDBOX_HOOK_EVERY) {
+            sb->phase = 0;
+            sb->insns += SANDBOX_HOOK_EVERY;
+        }
+        if (sig) {
+            sb->signo = sig;
+            why = SANDBOX_WHY_SIGNAL;
+        } else if (sb->deadline_ns || sb->budget_cpu_ns) {
+            why = sandbox_over_time(L, sb);
+        }
+        if (!why && sb->insns >= sb->budget)
+            why = SANDBOX_WHY_INSNS;
+        if (!why)
             return;
-        sandbox_expire(L, sb, late, 0, "an endless loop?");
+        sandbox_expire(L, sb, why, 0, "an endless loop?");
     }
-    sandbox_expire(L, sb, sb->late, 0, "an endless loop?");
+    sandbox_expire(L, sb, sb->why, 0, "an endless loop?");
 }
 
 /* A library call loops in C, where the count hook never runs: charges
@@ -274,7 +364,8 @@ static void sandbox_charge(lua_State *L, uint64_t work)
     if (!sb->budget)
         return;
     if (sb->expired || work >= sb->budget - sb->insns)
-        sandbox_expire(L, sb, sb->late, 1, "a library call too large for it");
+        sandbox_expire(L, sb, SANDBOX_WHY_INSNS, 1,
+                       "a library call too large for it");
     sb->insns += work;
 }
 
@@ -585,18 +676,31 @@ int sandbox_new(struct sandbox **out, size_t mem_cap, char *err, size_t errlen)
 
 void sandbox_arm(struct sandbox *sb, uint64_t instructions)
 {
-    sandbox_arm_timed(sb, instructions, 0);
+    sandbox_arm_limits(sb, instructions, 0, 0);
 }
 
 void sandbox_arm_timed(struct sandbox *sb, uint64_t instructions,
                        uint64_t time_ns)
 {
+    sandbox_arm_limits(sb, instructions, time_ns, 0);
+}
+
+void sandbox_arm_limits(struct sandbox *sb, uint64_t instructions,
+                        uint64_t time_ns, uint64_t cpu_ns)
+{
     sb->insns = 0;
     sb->budget = instructions;
     sb->budget_time_ns = time_ns;
-    sb->deadline_ns = time_ns ? sandbox_now_ns() + time_ns : 0;
+    sb->budget_cpu_ns = cpu_ns;
+    sb->start_ns = time_ns || cpu_ns ? sandbox_now_ns() : 0;
+    sb->deadline_ns = time_ns ? sb->start_ns + time_ns : 0;
+    sb->cpu_pre_ns = 0;
+    sb->cpu_mark_ns = 0;
+    sb->every = SANDBOX_HOOK_EVERY;
+    sb->phase = 0;
     sb->expired = 0;
-    sb->late = 0;
+    sb->why = 0;
+    sb->signo = 0;
     sb->denied = 0;
     lua_sethook(sb->L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
 }
@@ -605,7 +709,7 @@ void sandbox_disarm(struct sandbox *sb)
 {
     lua_sethook(sb->L, NULL, 0, 0);
     sb->expired = 0;
-    sb->late = 0;
+    sb->why = 0;
     sb->denied = 0;
 }
 

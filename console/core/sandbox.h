@@ -28,7 +28,8 @@ enum sandbox_status {
     SANDBOX_OK = 0,
     SANDBOX_ERROR,  /* a Lua error: syntax, runtime, error() */
     SANDBOX_MEMORY, /* the memory cap was reached */
-    SANDBOX_BUDGET, /* the armed instruction budget ran out */
+    SANDBOX_BUDGET, /* an armed budget (instructions, wall or CPU time) ran
+                       out, or a stop signal arrived */
     SANDBOX_NOMEM,  /* no state: malloc failed, or the cap cannot hold an
                        empty state */
 };
@@ -47,6 +48,16 @@ void sandbox_arm(struct sandbox *sb, uint64_t instructions);
  * hook; time_ns 0 = none.  Arming also clears the allocation-denied flag. */
 void sandbox_arm_timed(struct sandbox *sb, uint64_t instructions,
                        uint64_t time_ns);
+/* The same with a CPU-time limit too (the thread's CPU time, so a loaded
+ * host does not shorten it), cpu_ns 0 = none.  The hook checks the clocks
+ * every 1000 instructions, and every 8 once a call has run 1 ms, so a call
+ * of slow instructions (compares of long strings, which run in C) overruns
+ * a time budget by at most 8 of them, each bounded by the memory cap.
+ *
+ * Whatever is armed, a stop signal (stopsig_pending) ends the call at the
+ * next hook with "interrupted by signal N", as a spent budget does. */
+void sandbox_arm_limits(struct sandbox *sb, uint64_t instructions,
+                        uint64_t time_ns, uint64_t cpu_ns);
 void sandbox_disarm(struct sandbox *sb);
 
 /* Calls the function below `nargs` arguments on the stack in protected

@@ -247,14 +247,20 @@ void tracefile_header(struct tracefile *t, const struct model *m,
 {
     FILE *f = t->f;
     if (t->csv) {
+        /* Names are the lab's text: a comma, quote or newline in one is
+         * quoted, so the columns stay where the rows have them. */
         fputs("t_s", f);
         for (size_t i = 0; i < m->n_signals; i++)
-            if (m->signals[i].behaviour != WATTSON_CONSTANT)
-                fprintf(f, ",%s.%s", m->devices[m->signals[i].device].name,
-                        m->signals[i].name);
-        for (size_t c = 0; c < m->n_controls; c++)
-            fprintf(f, ",%s.set.%s", m->devices[m->controls[c].device].name,
-                    m->controls[c].name);
+            if (m->signals[i].behaviour != WATTSON_CONSTANT) {
+                fputc(',', f);
+                json_put_csv_field(f, m->devices[m->signals[i].device].name,
+                                   ".", m->signals[i].name);
+            }
+        for (size_t c = 0; c < m->n_controls; c++) {
+            fputc(',', f);
+            json_put_csv_field(f, m->devices[m->controls[c].device].name,
+                               ".set.", m->controls[c].name);
+        }
         fputc('\n', f);
         return;
     }
@@ -331,22 +337,28 @@ void tracefile_tick(struct tracefile *t, const struct model *m,
             (unsigned long long)m->tick, m->t);
     put_num(f, total_power, 1);
     fputs(",\"dev\":{", f);
+    /* Names are the lab's and the drivers' text: escaped like the
+     * header's (a plain name is written as is). */
     for (size_t d = 0; d < m->n_devices; d++) {
         fputs(d ? ",\"" : "\"", f);
-        fputs(m->devices[d].name, f);
+        json_put_chars(f, m->devices[d].name);
         fputs("\":{", f);
         int first = 1;
         for (uint32_t k = m->dsig_off[d]; k < m->dsig_off[d + 1]; k++) {
             uint32_t i = m->dsig[k];
             if (m->signals[i].behaviour == WATTSON_CONSTANT)
                 continue;
-            fprintf(f, first ? "\"%s\":" : ",\"%s\":", m->signals[i].name);
+            fputs(first ? "\"" : ",\"", f);
+            json_put_chars(f, m->signals[i].name);
+            fputs("\":", f);
             first = 0;
             put_num(f, m->val[i], m->valid[i]);
         }
         for (uint32_t k = m->dctl_off[d]; k < m->dctl_off[d + 1]; k++) {
             uint32_t c = m->dctl[k];
-            fprintf(f, ",\"set.%s\":", m->controls[c].name);
+            fputs(",\"set.", f);
+            json_put_chars(f, m->controls[c].name);
+            fputs("\":", f);
             put_num(f, m->applied[c], m->applied_known[c]);
         }
         if (m->devices[d].is_pu) {

@@ -246,7 +246,9 @@ static void on_sighup(void *arg)
  * deterministic) and the memory cap stop a runaway policy.  A virtual run
  * promises the same figures on any host; a wall-time limit there would
  * fail ticks, and change the result, whenever the host is slow or loaded.
- * A time budget set in the lab or on the command line still applies. */
+ * A time budget set in the lab or on the command line still applies, and
+ * the CPU-time budget (default 1 s, far above any sane tick) applies on
+ * both clocks: it bounds C work the instruction count does not see. */
 static void policy_limits_for(struct run *r, const struct run_opts *o)
 {
     struct policy_limits *lim = &r->plim;
@@ -259,12 +261,16 @@ static void policy_limits_for(struct run *r, const struct run_opts *o)
         lim->instructions = r->lab->policy_instructions;
     if (r->lab->policy_time_s > 0)
         lim->time_ns = (uint64_t)llround(r->lab->policy_time_s * 1e9);
+    if (r->lab->policy_cpu_time_s > 0)
+        lim->cpu_ns = (uint64_t)llround(r->lab->policy_cpu_time_s * 1e9);
     if (o->policy_mem_bytes > 0)
         lim->mem_bytes = o->policy_mem_bytes;
     if (o->policy_instructions > 0)
         lim->instructions = o->policy_instructions;
     if (o->policy_time_s > 0)
         lim->time_ns = (uint64_t)llround(o->policy_time_s * 1e9);
+    if (o->policy_cpu_time_s > 0)
+        lim->cpu_ns = (uint64_t)llround(o->policy_cpu_time_s * 1e9);
 }
 
 static int policy_start(struct run *r, char *err, size_t errlen)
@@ -356,6 +362,11 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
 uint64_t run_policy_allocs(const struct run *r)
 {
     return r->policy ? policy_lua_allocs(r->policy) : 0;
+}
+
+size_t run_policy_mem(const struct run *r)
+{
+    return r->policy ? policy_lua_mem(r->policy) : 0;
 }
 
 int run_policy_in_fallback(const struct run *r)
@@ -468,6 +479,27 @@ int run_clock_is_virtual(const struct run *r)
     return r->clock.is_virtual;
 }
 
+/* A budget below the power caps' minimums cannot be met: it is not
+ * refused (the broker's degraded mode runs every PU at its lowest state),
+ * but the caps are held at their minimums (a Lua policy's caps above them
+ * are rejected, policy.c) and the user is told, at start and at every
+ * change. */
+static void warn_budget_below_caps(const struct model *m)
+{
+    double mins = 0;
+    for (size_t k = 0; k < m->n_devices; k++) {
+        int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
+        if (c >= 0)
+            mins += m->controls[c].min;
+    }
+    if (m->budget_w > 0 && mins > m->budget_w)
+        log_msg(LOG_WARN,
+                "budget %g W is below the sum of the power caps' minimums "
+                "(%g W): every cap is held at its minimum and the power may "
+                "exceed the budget",
+                m->budget_w, mins);
+}
+
 void run_set_budget(struct run *r, double watts)
 {
     if (!(watts >= 0))
@@ -475,6 +507,7 @@ void run_set_budget(struct run *r, double watts)
     r->model.budget_w = watts;
     r->lab->budget_w = watts;
     r->sum.budget_w = watts;
+    warn_budget_below_caps(&r->model);
 }
 
 /* ---- the console's commands: policy switch, overrides, recording ---- */
@@ -852,6 +885,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     r->model.budget_w = lab->budget_w;
+    warn_budget_below_caps(&r->model);
     r->ovr =
         calloc(r->model.n_controls ? r->model.n_controls : 1, sizeof *r->ovr);
     r->ovr_set = calloc(r->model.n_controls ? r->model.n_controls : 1, 1);
@@ -1214,34 +1248,52 @@ void run_emergency_restore(void)
     }
 }
 
+/* An error line on stderr: it may quote a lab's names or keys, so control
+ * characters are escaped as in the log. */
+static void run_print_error(const char *err)
+{
+    char buf[1024];
+    fprintf(stderr, "wattson: %s\n", log_escape(buf, sizeof buf, err));
+}
+
 int run_main(const struct run_opts *o, run_drive_fn drive, FILE *summary)
 {
     char err[1024] = "";
     struct run *r = NULL;
     int code = run_new(o, &r, err, sizeof err);
     if (code != RUN_OK) {
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
         return code;
     }
     int loop_code = drive(r, err, sizeof err);
     if (loop_code == RUN_ERR) {
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
         run_free(r);
         return RUN_ERR;
     }
     code = run_finish(r, err, sizeof err);
+    int lost = 0;
     /* An output on stdout already holds the summary (the JSONL trace's
      * last line), or must stay one format (the CSV). */
     if (summary && !run_output_on_stdout(r)) {
         summary_write_json(&r->sum, summary, 1);
         fputc('\n', summary);
-        fflush(summary);
+        /* stdout may be a full disk or a closed pipe: a summary that did
+         * not get out is an I/O failure, not a success. */
+        errno = 0;
+        if (fflush(summary) != 0 || ferror(summary)) {
+            fprintf(stderr, "wattson: cannot write the summary: %s\n",
+                    errno ? strerror(errno) : "write error");
+            lost = 1;
+        }
     }
     if (code != RUN_OK)
-        fprintf(stderr, "wattson: %s\n", err);
+        run_print_error(err);
     run_free(r);
     if (code == RUN_OK && loop_code == RUN_INTERRUPTED)
         code = RUN_INTERRUPTED;
+    if (lost && (code == RUN_OK || code == RUN_INTERRUPTED))
+        code = RUN_IO;
     return code;
 }
 

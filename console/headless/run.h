@@ -63,6 +63,7 @@ struct run_opts {
     size_t policy_mem_bytes;
     uint64_t policy_instructions;
     double policy_time_s;
+    double policy_cpu_time_s;
 };
 
 struct run;
@@ -111,6 +112,8 @@ int run_policy_text(struct run *r, const char *text, size_t len, char *err,
 int run_policy_in_fallback(const struct run *r);
 /* Allocations made by the active policy's Lua state so far (0 without). */
 uint64_t run_policy_allocs(const struct run *r);
+/* Bytes the running Lua policy version's state holds (0 without one). */
+size_t run_policy_mem(const struct run *r);
 
 /* For the console (console/tui/). */
 enum run_policy_state {

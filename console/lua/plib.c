@@ -124,6 +124,57 @@ static int plib_history(lua_State *L)
     return 1;
 }
 
+void plib_lograte_init(struct plib_lograte *r)
+{
+    r->tokens = PLIB_LOG_BURST;
+    r->last_t = 0;
+    r->suppressed = 0;
+}
+
+void plib_lograte_flush(struct plib_lograte *r, const char *name)
+{
+    if (!r->suppressed)
+        return;
+    log_msg(LOG_WARN,
+            "%s: %llu log lines suppressed (at most %g a second of lab "
+            "time, bursts of %g)",
+            name, (unsigned long long)r->suppressed, PLIB_LOG_RATE,
+            PLIB_LOG_BURST);
+    r->suppressed = 0;
+}
+
+/* 1 if a line may be logged at lab time t (and takes its token). */
+static int plib_lograte_take(struct plib_lograte *r, double t)
+{
+    if (t > r->last_t) {
+        r->tokens += (t - r->last_t) * PLIB_LOG_RATE;
+        if (r->tokens > PLIB_LOG_BURST)
+            r->tokens = PLIB_LOG_BURST;
+        r->last_t = t;
+    }
+    if (r->tokens < 1) {
+        r->suppressed++;
+        return 0;
+    }
+    r->tokens -= 1;
+    return 1;
+}
+
+/* One line from the policy, through its rate limit: log() and print()
+ * share it, so neither floods the log. */
+static void plib_log_line(struct plib_ctx *c, int level, const char *msg)
+{
+    if (level > log_get_level())
+        return; /* dropped anyway: it costs no token */
+    if (c->lograte) {
+        if (!plib_lograte_take(c->lograte, c->m->t))
+            return;
+        plib_lograte_flush(c->lograte, c->name);
+    }
+    /* log_msg escapes control characters: a message cannot forge lines. */
+    log_msg(level, "%s: %s", c->name, msg);
+}
+
 static int plib_log(lua_State *L)
 {
     struct plib_ctx *c = ctx_of(L);
@@ -131,7 +182,7 @@ static int plib_log(lua_State *L)
                                          NULL};
     int level = luaL_checkoption(L, 1, NULL, levels);
     const char *msg = luaL_checkstring(L, 2);
-    log_msg(level, "%s: %s", c->name, msg);
+    plib_log_line(c, level, msg);
     return 0;
 }
 
@@ -144,6 +195,8 @@ static int plib_log(lua_State *L)
 static int plib_print(lua_State *L)
 {
     struct plib_ctx *c = ctx_of(L);
+    if (LOG_INFO > log_get_level())
+        return 0; /* not shown: not even formatted */
     char line[1024];
     size_t at = 0, room = sizeof line - 4; /* "..." and the NUL */
     int n = lua_gettop(L), cut = 0;
@@ -176,7 +229,7 @@ static int plib_print(lua_State *L)
         at += 3;
     }
     line[at] = '\0';
-    log_msg(LOG_INFO, "%s: %s", c->name, line);
+    plib_log_line(c, LOG_INFO, line);
     return 0;
 }
 

@@ -6,7 +6,7 @@
  *   wattson.clamp(x, lo, hi)
  *   wattson.ewma(prev, x, alpha)
  *   wattson.history(dev, signal, age)
- *   wattson.log(level, msg)  /  log(level, msg)
+ *   wattson.log(level, msg)  /  log(level, msg)   (rate-limited)
  *   wattson.forecaster(method [, params]) -> f; f:update(x), f:predict(h)
  *
  * All of them but forecaster allocate nothing: waterfill reads and writes
@@ -19,17 +19,39 @@
 #define WATTSON_PLIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct lua_State;
 struct model;
 struct ring;
 
+/* log()'s rate limit: a token bucket over lab time (so a virtual-clock run
+ * logs the same lines on any host), PLIB_LOG_RATE lines a second with
+ * bursts of PLIB_LOG_BURST.  Lines over it are dropped and counted; the
+ * next line let through is preceded by one "N log lines suppressed".  A
+ * policy host keeps one for all its versions, so a reload does not refill
+ * it.  Lines below the log level cost nothing. */
+#define PLIB_LOG_RATE 10.0
+#define PLIB_LOG_BURST 100.0
+
+struct plib_lograte {
+    double tokens;
+    double last_t;       /* lab time of the last refill, s */
+    uint64_t suppressed; /* dropped since the last line let through */
+};
+
+void plib_lograte_init(struct plib_lograte *r);
+/* Logs the count of lines dropped since the last one let through, if
+ * any (when a policy host ends). */
+void plib_lograte_flush(struct plib_lograte *r, const char *name);
+
 struct plib_ctx {
     const struct model *m;
     const struct ring *hist;
-    const char *name; /* the policy file, for log lines */
-    double *scratch;  /* 4 x cap doubles, for waterfill */
-    size_t cap;       /* the most entries waterfill takes */
+    const char *name;             /* the policy file, for log lines */
+    double *scratch;              /* 4 x cap doubles, for waterfill */
+    size_t cap;                   /* the most entries waterfill takes */
+    struct plib_lograte *lograte; /* NULL: log() is not limited */
 };
 
 /* Installs `wattson` and `log` into the table at `env_index` of L (the

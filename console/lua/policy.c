@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -100,6 +103,7 @@ struct policy {
     uint64_t rejected_hash;
     int have_rejected;
     uint64_t version;
+    struct plib_lograte lograte; /* log()'s, shared by every version */
 };
 
 void policy_limits_default(struct policy_limits *l)
@@ -107,6 +111,10 @@ void policy_limits_default(struct policy_limits *l)
     l->mem_bytes = 16u << 20;
     l->instructions = 2000000;
     l->time_ns = 20000000;
+    /* Far above any sane tick, so a virtual-clock run's figures do not
+     * depend on the host; it bounds what the instruction budget does not
+     * see: C work inside one instruction (compares of long strings). */
+    l->cpu_ns = 1000000000;
 }
 
 /* ---- rejections ------------------------------------------------------- */
@@ -593,7 +601,7 @@ static int call_protected(struct pver *v, lua_CFunction fn, const char *cb,
     lua_pushcfunction(L, fn);
     lua_pushlightuserdata(L, v);
     v->callback = cb;
-    sandbox_arm_timed(v->sb, lim->instructions, lim->time_ns);
+    sandbox_arm_limits(v->sb, lim->instructions, lim->time_ns, lim->cpu_ns);
     int rc = sandbox_call(v->sb, v->chunkname, 1, nresults, msg, sizeof msg);
     sandbox_disarm(v->sb);
     if (rc != SANDBOX_OK)
@@ -621,8 +629,10 @@ static int persist_tramp(lua_State *L)
 }
 
 /* Budget check of the pending caps: their sum (with the caps not set this
- * tick at their current target) must fit the budget, unless the caps'
- * minimums alone already exceed it. */
+ * tick at their current target) must fit the budget.  A budget below the
+ * caps' minimums cannot be met by any setting: it is held at the
+ * minimums, so only every cap at its minimum passes (before, the check
+ * was skipped and an all-max policy ran far over the budget). */
 static void check_cap_budget(struct pver *v, const struct model *m)
 {
     if (m->budget_w <= 0)
@@ -643,17 +653,25 @@ static void check_cap_budget(struct pver *v, const struct model *m)
             sum += m->targeted[c] ? m->target[c] : m->controls[c].max;
         }
     }
-    if (!any || sum <= m->budget_w * (1 + 1e-9) || mins > m->budget_w)
+    double limit = mins > m->budget_w ? mins : m->budget_w;
+    if (!any || sum <= limit * (1 + 1e-9))
         return;
     for (size_t k = 0; k < m->n_devices; k++) {
         int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
         if (c < 0 || v->pend_set[c] != PEND_SET)
             continue;
-        char why[96];
-        snprintf(why, sizeof why,
-                 "power caps sum to %.1f W, over the "
-                 "budget of %.1f W",
-                 sum, m->budget_w);
+        char why[160];
+        if (mins > m->budget_w)
+            snprintf(why, sizeof why,
+                     "power caps sum to %.1f W, over the budget of %.1f W, "
+                     "which is below the caps' minimums (%.1f W): only "
+                     "every cap at its minimum fits",
+                     sum, m->budget_w, mins);
+        else
+            snprintf(why, sizeof why,
+                     "power caps sum to %.1f W, over the "
+                     "budget of %.1f W",
+                     sum, m->budget_w);
         char val[32];
         snprintf(val, sizeof val, "%g", v->pend[c]);
         reject(v, NULL, m->devices[k].name, m->controls[c].name, val, why);
@@ -861,6 +879,7 @@ static struct pver *pver_new(struct policy *p, const char *name,
     v->lib.m = m;
     v->lib.hist = p->hist;
     v->lib.name = v->name;
+    v->lib.lograte = &p->lograte;
 
     if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0) {
         snprintf(err, errlen, "%s: precompiled Lua chunks are not allowed",
@@ -879,7 +898,8 @@ static struct pver *pver_new(struct policy *p, const char *name,
     /* The library goes into the chunk's _ENV before it runs, so the top
      * level may already write `local clamp = wattson.clamp`. */
     sandbox_set_env_fn(v->sb, open_lib, &v->lib);
-    sandbox_arm_timed(v->sb, p->lim.instructions, p->lim.time_ns);
+    sandbox_arm_limits(v->sb, p->lim.instructions, p->lim.time_ns,
+                       p->lim.cpu_ns);
     int rc = sandbox_load(v->sb, v->chunkname, text, len, err, errlen);
     sandbox_disarm(v->sb);
     if (rc != SANDBOX_OK)
@@ -953,6 +973,7 @@ int policy_new(struct policy **out, const struct model *m,
     }
     p->m = m;
     p->hist = hist;
+    plib_lograte_init(&p->lograte);
     if (lim)
         p->lim = *lim;
     else
@@ -993,8 +1014,9 @@ static struct cfg *take_persist(struct pver *old)
     return data;
 }
 
-int policy_load(struct policy *p, const char *name, const char *text,
-                size_t len, struct model *m, char *err, size_t errlen)
+static int policy_load_once(struct policy *p, const char *name,
+                            const char *text, size_t len, struct model *m,
+                            char *err, size_t errlen)
 {
     uint64_t h = watch_hash(text, len);
     if ((p->active && p->active->hash == h) ||
@@ -1028,6 +1050,32 @@ int policy_load(struct policy *p, const char *name, const char *text,
     p->version++;
     p->have_rejected = 0;
     return POLICY_SWAPPED;
+}
+
+/* After a reload, what it left behind goes: the running version's garbage
+ * (persist()'s result, on_event's arguments) is collected in full, and the
+ * allocator hands the pages of the freed state back to the system.  So
+ * memory peaks during a reload (the running version and the new one, each
+ * at most the memory cap, plus the persisted copy, at most 1 MiB) and
+ * returns to the running version's own afterwards, however many reloads
+ * (before, a rejected version that reached its cap left the process at
+ * that high-water mark). */
+static void reload_settle(struct policy *p)
+{
+    if (p->active)
+        lua_gc(p->active->L, LUA_GCCOLLECT);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+int policy_load(struct policy *p, const char *name, const char *text,
+                size_t len, struct model *m, char *err, size_t errlen)
+{
+    int rc = policy_load_once(p, name, text, len, m, err, errlen);
+    if (rc != POLICY_SAME)
+        reload_settle(p);
+    return rc;
 }
 
 void policy_event(struct policy *p, const char *type, const char *detail)
@@ -1082,6 +1130,8 @@ void policy_free(struct policy *p)
 {
     if (!p)
         return;
+    if (p->active)
+        plib_lograte_flush(&p->lograte, p->active->name);
     pver_free(p->active);
     free(p);
 }
@@ -1089,6 +1139,11 @@ void policy_free(struct policy *p)
 uint64_t policy_lua_allocs(const struct policy *p)
 {
     return p->active ? sandbox_allocs(p->active->sb) : 0;
+}
+
+size_t policy_lua_mem(const struct policy *p)
+{
+    return p->active ? sandbox_mem_used(p->active->sb) : 0;
 }
 
 int policy_loaded(const struct policy *p)

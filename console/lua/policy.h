@@ -32,6 +32,8 @@ struct policy_limits {
     uint64_t instructions; /* per callback call, default 2,000,000 */
     uint64_t time_ns;      /* per callback call, default 20 ms; 0 = none
                             * (run.c: the default on a virtual clock) */
+    uint64_t cpu_ns;       /* per callback call, CPU time, default 1 s on
+                            * both clocks; 0 = none */
 };
 
 void policy_limits_default(struct policy_limits *l);
@@ -66,6 +68,7 @@ extern const struct policy_ops policy_lua_ops;
 
 /* For the summary and the bench. */
 uint64_t policy_lua_allocs(const struct policy *p); /* active version */
+size_t policy_lua_mem(const struct policy *p);      /* its bytes in use */
 int policy_loaded(const struct policy *p);
 const char *policy_name(const struct policy *p);
 uint64_t policy_version(const struct policy *p); /* 0 before the first */

@@ -93,6 +93,8 @@ static int csvtrace_rows(const char *buf, size_t len, const char *name,
     for (size_t i = pos; i < len; i++)
         if (buf[i] == '\n')
             cap++;
+    if (cap > CSVTRACE_ROWS_MAX)
+        cap = CSVTRACE_ROWS_MAX; /* more is refused below */
     out->t = malloc(cap * sizeof *out->t);
     out->v = malloc(cap * sizeof *out->v);
     if (!out->t || !out->v) {
@@ -128,6 +130,22 @@ static int csvtrace_rows(const char *buf, size_t len, const char *name,
             snprintf(err, errlen,
                      "%s:%zu: t_s must increase strictly (%g after %g)", name,
                      line, t, out->t[out->n - 1]);
+            return -1;
+        }
+        /* Replay walks the rows an interval covers: rows 1e-300 s apart
+         * made one tick walk forever.  With this floor and the row limit
+         * the rows per tick are bounded (see csvtrace.h). */
+        if (out->n > 0 && t - out->t[out->n - 1] < CSVTRACE_MIN_STEP_S) {
+            snprintf(err, errlen,
+                     "%s:%zu: rows closer than %g s (t_s %.10g after %.10g); "
+                     "the minimum spacing is %g s",
+                     name, line, CSVTRACE_MIN_STEP_S, t, out->t[out->n - 1],
+                     CSVTRACE_MIN_STEP_S);
+            return -1;
+        }
+        if (out->n >= CSVTRACE_ROWS_MAX) {
+            snprintf(err, errlen, "%s:%zu: more than %zu rows", name, line,
+                     (size_t)CSVTRACE_ROWS_MAX);
             return -1;
         }
         if (v < 0 || v > 1) {

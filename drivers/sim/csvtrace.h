@@ -10,6 +10,13 @@
 
 #include <stddef.h>
 
+/* Closest row spacing accepted, s: a replay walks the rows an interval
+ * covers, so spacing far below any tick is refused rather than walked. */
+#define CSVTRACE_MIN_STEP_S 1e-6
+/* Most rows accepted (a 256 MiB file could otherwise hold ~60 M); with the
+ * replay's two-pass walk bound (workload.c) this bounds one tick's work. */
+#define CSVTRACE_ROWS_MAX (1u << 24)
+
 struct csvtrace {
     double *t; /* row times, s */
     double *v; /* row values */

@@ -103,6 +103,11 @@ void wl_start(struct wl *w)
          * sampled at a fixed period. */
         w->length_s =
             w->tr.t[n - 1] + (n >= 2 ? w->tr.t[n - 1] - w->tr.t[n - 2] : 1.0);
+        w->pass_sum = 0;
+        for (size_t i = 0; i < n; i++)
+            w->pass_sum +=
+                w->tr.v[i] *
+                ((i + 1 < n ? w->tr.t[i + 1] : w->length_s) - w->tr.t[i]);
     }
 }
 
@@ -136,10 +141,15 @@ static size_t wl_trace_row(struct wl *w, double x)
     return lo;
 }
 
+/* Walks the rows [t0, t0 + dt] covers.  Whole passes of a looped trace
+ * are added from pass_sum instead of walked, and the walk stops after two
+ * passes' rows in any case (rounding of rem against tiny spans), so one
+ * call costs at most 2n + 2 rows whatever the tick: with csvtrace's row
+ * spacing floor and row limit, a tick cannot spin. */
 static double wl_trace(struct wl *w, double t0, double dt)
 {
     double len = w->length_s, x, rem = dt, acc = 0;
-    size_t i, n = w->tr.n;
+    size_t i, n = w->tr.n, walked = 0;
 
     if (!w->loop && t0 >= len)
         return 0.0; /* the recording is over: no more work arrives */
@@ -167,8 +177,17 @@ static double wl_trace(struct wl *w, double t0, double dt)
                 break; /* rest of the interval after the end: zero */
             i = 0;
             x = 0;
+            if (rem >= len) {
+                double k = floor(rem / len);
+                acc += k * w->pass_sum;
+                rem -= k * len;
+            }
         }
         w->cursor = i;
+        if (++walked > 2 * n + 2) {
+            acc += w->tr.v[i] * rem; /* rounding residue: current row */
+            break;
+        }
     }
     return acc / dt;
 }

@@ -45,6 +45,7 @@ struct wl {
     double scale;
     int loop;
     double length_s; /* one pass: last row + the last row spacing */
+    double pass_sum; /* integral of one pass, value x s */
     size_t cursor;   /* row of the previous lookup: reads go forward */
 
     uint64_t rng[4];

@@ -1,7 +1,8 @@
 /*
  * fuzz_trace - libFuzzer target for the sim driver's trace reader: any
  * bytes must be either parsed into a valid trace (rows with t >= 0 strictly
- * increasing, util in [0, 1]) or refused with a message, never crash.
+ * increasing, at least CSVTRACE_MIN_STEP_S apart, util in [0, 1]) or
+ * refused with a message, never crash.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < tr.n; i++) {
             if (!(tr.t[i] >= 0) || !(tr.v[i] >= 0 && tr.v[i] <= 1))
                 abort();
-            if (i > 0 && !(tr.t[i] > tr.t[i - 1]))
+            if (i > 0 && !(tr.t[i] - tr.t[i - 1] >= CSVTRACE_MIN_STEP_S))
                 abort();
         }
         csvtrace_free(&tr);

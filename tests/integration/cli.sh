@@ -101,4 +101,38 @@ check '[ ! -s "$T/err" ]' "print is info: silent without -v: $(cat "$T/err")"
 "$W" bench nosuch >/dev/null 2>"$T/err"
 check '[ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown benchmark .nosuch. (tick16, tick256, policy16, policy256, console, all, forecast TRACE.csv or broker)" "$T/err"' \
     "bench rejects unknown names, listing every bench: $(cat "$T/err")"
+
+# Names are the lab's text: a quote, a backslash, a comma, a newline or an
+# escape in a device name must break neither the JSONL lines (before,
+# tick lines wrote names raw) nor the CSV columns (before, unquoted).
+cat >"$T/names.lua" <<'LAB'
+return { drivers = { { plugin = "sim", devices = {
+  { name = 'c"q\\b,x', kind = "cpu", part = "zen3-core",
+    workload = { kind = "constant", level = 0.5 } },
+  { name = "n\nwattson: error: forged\27[31m", kind = "cpu",
+    part = "zen3-core", workload = { kind = "constant", level = 0.5 } } } } } }
+LAB
+"$W" run --lab "$T/names.lua" --duration 50ms --out "$T/names.jsonl" \
+    --csv "$T/names.csv" >/dev/null 2>"$T/err"
+check '[ $? -eq 0 ]' "odd names: run: $(cat "$T/err")"
+check 'python3 - "$T/names.jsonl" "$T/names.csv" <<PY
+import csv, json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+names = [d["name"] for d in lines[0]["devices"]]
+assert names == ["c\"q\\\\b,x", "n\\nwattson: error: forged\\x1b[31m"], names
+for l in lines[1:-1]:
+    assert l["type"] != "tick" or list(l["dev"]) == names, l
+rows = list(csv.reader(open(sys.argv[2], newline="")))
+assert all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+assert rows[0][1] == names[0] + ".util", rows[0][1]
+assert names[1] + ".set.freq" in rows[0], rows[0]
+PY' "odd names: JSONL lines parse with the names, CSV columns line up"
+
+# A summary that cannot be written (a full disk) is an I/O failure.
+if [ -w /dev/full ]; then
+    "$W" run --duration 100ms >/dev/full 2>"$T/err"
+    rc=$?
+    check '[ $rc -eq 6 ]' "summary to /dev/full: exit 6, got $rc"
+    check 'grep -q "cannot write the summary: No space left on device" "$T/err"' "summary to /dev/full: said why: $(cat "$T/err")"
+fi
 finish

@@ -63,6 +63,18 @@ return { drivers = { { plugin = "sim", devices = {
 LAB
 expect_fail 3 "bad.csv:3:" -- run --lab "$T/csv.lua"
 
+# Rows 1e-300 s apart made a looped replay spin for ever inside one tick
+# (SIGTERM could not stop it): refused at load, naming file and line.
+printf 't_s,util\n0,0.5\n1e-300,0.2\n' >"$T/bad.csv"
+expect_fail 3 "bad.csv:3: rows closer than 1e-06 s" -- run --lab "$T/csv.lua" --duration 1s
+
+# A policy's log() text cannot forge lines or send terminal escapes: its
+# control characters reach stderr escaped, on one line.
+printf 'return { api = 1, on_load = function() log("error", "x\\nwattson: error: forged\\27[2J") end,\n  on_tick = function() end }\n' >"$T/forge.lua"
+"$W" run --policy "$T/forge.lua" --duration 50ms >/dev/null 2>"$T/forge.err"
+check '[ "$(wc -l <"$T/forge.err")" -eq 1 ]' "forged log: one stderr line, got: $(cat "$T/forge.err")"
+check 'grep -qF "forge.lua: x\\nwattson: error: forged\\x1b[2J" "$T/forge.err"' "forged log: escaped: $(cat "$T/forge.err")"
+
 # Unwritable output: exit 6 before the run, and no file left behind.
 expect_fail 6 "$T/missing/dir/t.jsonl: cannot write" -- run --duration 1s --out "$T/missing/dir/t.jsonl"
 expect_fail 6 "cannot write" -- run --duration 1s --out "$T/ok.jsonl" --csv "$T/missing/t.csv"

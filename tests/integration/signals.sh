@@ -129,6 +129,28 @@ setup
     >/dev/null 2>"$T/lk.err"
 check 'grep -q "$WATTSON_LOCK_FILE: writer lock from WATTSON_LOCK_FILE, not the machine.s" "$T/lk.err"' \
     "a private lock file is warned about: $(cat "$T/lk.err")"
+# SIGTERM during a policy call that would run for hours (no instruction,
+# wall- or CPU-time budget to stop it): the call is cut at once, the tick
+# counts as failing, and the run stops with its summary.  Before, the
+# signal waited for the call to return.
+printf 'return { api = 1, on_tick = function(state, out)\n  if state.tick > 5 then while true do end end\nend }\n' >"$T/spin.lua"
+"$W" run --policy "$T/spin.lua" --duration 1h --policy-instructions 1e12 \
+    --policy-cpu-time 1h >"$T/spin.sum" 2>"$T/spin.err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+i=0
+while [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+check '! kill -0 $pid 2>/dev/null' "SIGTERM ends a spinning policy call"
+kill -KILL $pid 2>/dev/null
+wait $pid
+rc=$?
+check '[ $rc -eq 130 ]' "spin: exit 130, got $rc ($(cat "$T/spin.err"))"
+check 'grep -q "spin.lua:2: interrupted by signal 15 (the run is stopping)" "$T/spin.err"' "spin: the cut call is logged: $(cat "$T/spin.err")"
+check '[ "$(json "[\"interrupted\"]" <"$T/spin.sum")" = True ]' "spin: summary says interrupted"
+check '[ "$(json "[\"policy_errors\"]" <"$T/spin.sum")" = 1 ]' "spin: the cut call is one policy error"
 
 # A competing daemon (a process whose comm is "thermald") is named when
 # wattson is about to write real hardware, and only then.

@@ -63,6 +63,10 @@ static void test_accepts(void)
     T_CHECK(parse("\xEF\xBB\xBFt_s,util\n3,0\n\n", &tr, err, sizeof err) == 0);
     T_CHECK(tr.n == 1);
     csvtrace_free(&tr);
+    /* Exactly the minimum spacing is accepted. */
+    T_CHECK(parse("t_s,util\n0,0.5\n0.000001,1\n", &tr, err, sizeof err) == 0);
+    T_CHECK(tr.n == 2);
+    csvtrace_free(&tr);
 }
 
 static void test_rejects(void)
@@ -91,6 +95,13 @@ static void test_rejects(void)
     reject("t_s,util\n0,1.5\n", "x.csv:2: util must be in [0, 1], got 1.5");
     reject("t_s,util\n0,-0.1\n", "x.csv:2: util must be in [0, 1], got -0.1");
     reject("t_s,util\n0,0.1\n\n1,0.2\n", "x.csv:3: empty line");
+    /* Rows 1e-300 s apart made a looped replay spin forever in a tick. */
+    reject("t_s,util\n0,0.1\n1e-300,0.2\n",
+           "x.csv:3: rows closer than 1e-06 s (t_s 1e-300 after 0); the "
+           "minimum spacing is 1e-06 s");
+    reject("t_s,util\n0,0.1\n5,0.1\n5.0000001,0.2\n",
+           "x.csv:4: rows closer than 1e-06 s (t_s 5.0000001 after 5); the "
+           "minimum spacing is 1e-06 s");
     T_CHECK(csvtrace_parse(nul, sizeof nul - 1, "x.csv", &tr, err,
                            sizeof err) == -1);
     T_STREQ(err, "x.csv:2: expected two numbers 't_s,util'");

@@ -7,6 +7,8 @@
 
 #include "workload.h"
 
+#include <stdlib.h>
+
 static void test_constant_step(void)
 {
     struct wl w;
@@ -157,6 +159,39 @@ static void test_trace(void)
     wl_fini(&w);
 }
 
+/* A tick spanning a huge number of rows costs at most two passes: before,
+ * rows 1e-300 s apart (built by hand, past the reader's spacing floor)
+ * spun for ever in one call, and rows 1 us apart walked 3.6e9 rows in a
+ * one-hour tick. */
+static void test_trace_bounded(void)
+{
+    static double t[2] = {0, 1e-300}, v[2] = {0.2, 0.6};
+    struct wl w;
+
+    memset(&w, 0, sizeof w);
+    w.kind = WL_TRACE;
+    w.scale = 1;
+    w.loop = 1;
+    w.tr.t = malloc(sizeof t);
+    w.tr.v = malloc(sizeof v);
+    T_CHECK(w.tr.t && w.tr.v);
+    if (!w.tr.t || !w.tr.v)
+        return;
+    memcpy(w.tr.t, t, sizeof t);
+    memcpy(w.tr.v, v, sizeof v);
+    w.tr.n = 2;
+    wl_start(&w);
+    T_NEAR(wl_demand(&w, 0, 0.01), 0.4, 1e-9);
+    T_NEAR(wl_demand(&w, 0.01, 0.01), 0.4, 1e-9);
+    w.tr.t[1] = 1e-6;
+    wl_start(&w); /* scale 1: the values stay */
+    T_NEAR(wl_demand(&w, 0.02, 3600), 0.4, 1e-9);
+    /* not looped: one pass, then nothing */
+    w.loop = 0;
+    T_NEAR(wl_demand(&w, 0, 3600), 0.8e-6 / 3600, 1e-12);
+    wl_fini(&w);
+}
+
 /* One run of a lab with the random workloads; returns its final values. */
 static void run_lab(uint64_t seed, double *out, size_t n)
 {
@@ -257,6 +292,7 @@ int main(void)
     test_bursty();
     test_random_walk();
     test_trace();
+    test_trace_bounded();
     test_determinism();
     test_same_streams();
     return t_done("test_sim_workload");
