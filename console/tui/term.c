@@ -189,6 +189,14 @@ int term_key(void)
         return TERM_KEY_HOME;
     case KEY_END:
         return TERM_KEY_END;
+    case KEY_PPAGE:
+        return TERM_KEY_PGUP;
+    case KEY_NPAGE:
+        return TERM_KEY_PGDN;
+    case KEY_F(1):
+        return TERM_KEY_F1;
+    case KEY_F(10):
+        return TERM_KEY_F10;
     default:
         return c >= 0 && c < 0x100 ? c : TERM_KEY_OTHER;
     }

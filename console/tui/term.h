@@ -53,6 +53,10 @@ enum {
     TERM_KEY_DELETE,
     TERM_KEY_HOME,
     TERM_KEY_END,
+    TERM_KEY_PGUP,
+    TERM_KEY_PGDN,
+    TERM_KEY_F1,  /* help, as in htop */
+    TERM_KEY_F10, /* quit, as in htop */
     TERM_KEY_OTHER
 };
 
