@@ -33,6 +33,9 @@ int pane_view_init(struct tui_view *v, struct run *r, uint32_t hcap)
     v->h_util = calloc((size_t)hcap * n, sizeof *v->h_util);
     v->h_fc = calloc((size_t)hcap * n, sizeof *v->h_fc);
     v->scratch = calloc(hcap, sizeof *v->scratch);
+    v->scratch2 = calloc(hcap, sizeof *v->scratch2);
+    v->fc_ring = calloc((size_t)PANE_FC_RING * n, sizeof *v->fc_ring);
+    v->fc_tgt = calloc(PANE_FC_RING, sizeof *v->fc_tgt);
     v->acc_u = calloc(n, sizeof *v->acc_u);
     v->acc_f = calloc(n, sizeof *v->acc_f);
     v->cnt_u = calloc(n, sizeof *v->cnt_u);
@@ -41,12 +44,16 @@ int pane_view_init(struct tui_view *v, struct run *r, uint32_t hcap)
     v->cap = calloc(n, sizeof *v->cap);
     v->pred = calloc(n, sizeof *v->pred);
     v->fc_util = calloc(n, sizeof *v->fc_util);
-    if (!v->h_total || !v->h_util || !v->h_fc || !v->scratch || !v->acc_u ||
-        !v->acc_f || !v->cnt_u || !v->cnt_f || !v->pwr || !v->cap || !v->pred ||
-        !v->fc_util) {
+    if (!v->h_total || !v->h_util || !v->h_fc || !v->scratch || !v->scratch2 ||
+        !v->fc_ring || !v->fc_tgt || !v->acc_u || !v->acc_f || !v->cnt_u ||
+        !v->cnt_f || !v->pwr || !v->cap || !v->pred || !v->fc_util) {
         pane_view_free(v);
         return -1;
     }
+    /* No slot holds a forecast yet (tick 0 is a real tick). */
+    for (size_t k = 0; k < PANE_FC_RING; k++)
+        v->fc_tgt[k] = UINT64_MAX;
+    v->every = 1;
     v->log_follow = 1;
     return 0;
 }
@@ -57,6 +64,9 @@ void pane_view_free(struct tui_view *v)
     free(v->h_util);
     free(v->h_fc);
     free(v->scratch);
+    free(v->scratch2);
+    free(v->fc_ring);
+    free(v->fc_tgt);
     free(v->acc_u);
     free(v->acc_f);
     free(v->cnt_u);
@@ -81,17 +91,46 @@ static int fc_util_of(const struct model *m, size_t d, double *out)
     return isfinite(*out);
 }
 
+uint32_t pane_fc_horizon(const struct model *m)
+{
+    uint32_t h = m->fc_horizon;
+    return h < 1 ? 1 : h >= PANE_FC_RING ? PANE_FC_RING - 1 : h;
+}
+
+int pane_view_fc(const struct tui_view *v, size_t d, uint64_t tick, double *out)
+{
+    size_t k = tick % PANE_FC_RING;
+    if (d >= v->m->n_devices || v->fc_tgt[k] != tick)
+        return 0;
+    float f = v->fc_ring[k * v->m->n_devices + d];
+    if (f != f)
+        return 0;
+    *out = f;
+    return 1;
+}
+
 void pane_view_tick(struct tui_view *v, uint32_t every)
 {
     const struct model *m = v->m;
     double total = 0, x;
     int any = 0;
-    for (size_t d = 0; d < m->n_devices; d++) {
+    size_t n = m->n_devices;
+    /* This tick's forecasts are for tick + h: into the ring, by target
+     * (h < PANE_FC_RING, so never the slot of this tick read below). */
+    uint64_t tgt = m->tick + pane_fc_horizon(m);
+    size_t ks = tgt % PANE_FC_RING;
+    v->fc_tgt[ks] = tgt;
+    for (size_t d = 0; d < n; d++)
+        v->fc_ring[ks * n + d] = fc_util_of(m, d, &x) ? (float)x : NAN;
+    v->every = every ? every : 1;
+    for (size_t d = 0; d < n; d++) {
         if (model_sig(m, (uint32_t)d, SIG_UTIL, &x)) {
             v->acc_u[d] += x;
             v->cnt_u[d]++;
         }
-        if (fc_util_of(m, d, &x)) {
+        /* The forecast made h ticks ago for this tick: the slot's forecast
+         * is what was expected of it, to be drawn against what it got. */
+        if (pane_view_fc(v, d, m->tick, &x)) {
             v->acc_f[d] += x;
             v->cnt_f[d]++;
         }
@@ -107,7 +146,6 @@ void pane_view_tick(struct tui_view *v, uint32_t every)
     if (++v->acc_ticks < every)
         return;
     uint32_t s = v->hhead;
-    size_t n = m->n_devices;
     v->h_total[s] = v->cnt_total ? (float)(v->acc_total / v->cnt_total) : NAN;
     for (size_t d = 0; d < n; d++) {
         v->h_util[(size_t)s * n + d] =
@@ -124,16 +162,22 @@ void pane_view_tick(struct tui_view *v, uint32_t every)
         v->hlen++;
 }
 
-/* Series `src` (stride `stride`, offset `off`) into scratch, oldest
- * first. */
-static size_t series(const struct tui_view *v, const float *src, size_t stride,
-                     size_t off)
+/* Series `src` (stride `stride`, offset `off`) into `dst` (one of the
+ * view's scratch arrays), oldest first. */
+static size_t series_to(const struct tui_view *v, float *dst, const float *src,
+                        size_t stride, size_t off)
 {
     for (uint32_t i = 0; i < v->hlen; i++) {
         uint32_t s = (v->hhead + v->hcap - v->hlen + i) % v->hcap;
-        v->scratch[i] = src[(size_t)s * stride + off];
+        dst[i] = src[(size_t)s * stride + off];
     }
     return v->hlen;
+}
+
+static size_t series(const struct tui_view *v, const float *src, size_t stride,
+                     size_t off)
+{
+    return series_to(v, v->scratch, src, stride, off);
 }
 
 void pane_view_update(struct tui_view *v)
@@ -489,16 +533,33 @@ static int load_want(const struct tui_view *v)
     return (int)v->m->n_devices + 3;
 }
 
+/* Load: per device, its utilisation history and, on the same time axis
+ * (one cell per history slot), the forecast utilisation that had been
+ * made for each slot - drawn against what then happened, cells that
+ * missed by more than LOAD_MISS in red - then a `|` for now and the
+ * forecast for the next h ticks (ceil(h / slot) cells).  Forecast
+ * utilisation is forecast demand over the current capacity (can pass
+ * 100 %: more work coming than the device serves at its setting). */
+#define LOAD_MISS 0.1
+#define LOAD_AHEAD_MAX 8
+
 static void load_draw(const struct tui_view *v, int y, int x, int h, int w)
 {
     const struct model *m = v->m;
     int sw = (w - 7 - 10) / 2;
-    if (sw < 1)
-        sw = 1;
+    if (sw < 3)
+        sw = 3;
+    uint32_t hz = pane_fc_horizon(m);
+    int na = (int)((hz + v->every - 1) / v->every);
+    if (na > LOAD_AHEAD_MAX)
+        na = LOAD_AHEAD_MAX;
+    int pw = sw - 1 - na; /* past forecasts */
+    if (pw < 0)
+        pw = 0;
     term_text(y, x, 7, TR_LABEL, "device");
     term_text(y, x + 7, sw, TR_LABEL, "util");
-    term_text(y, x + 8 + sw, sw, TR_LABEL, "forecast");
-    term_text(y, x + 9 + 2 * sw, w - 9 - 2 * sw, TR_LABEL, "now/fc");
+    term_text(y, x + 8 + sw, sw, TR_LABEL, "fcst|ahead");
+    term_text(y, x + 9 + 2 * sw, w - 9 - 2 * sw, TR_LABEL, "now/fcst");
     size_t shown;
     int marker;
     size_t first = list_window(m->n_devices, v->sel, h - 1, &shown, &marker);
@@ -512,8 +573,26 @@ static void load_draw(const struct tui_view *v, int y, int x, int h, int w)
                   m->devices[d].name);
         size_t n = series(v, v->h_util, m->n_devices, d);
         term_spark(yy, x + 7, sw, v->scratch, n, 0, 1, TR_BAR_USED);
-        n = series(v, v->h_fc, m->n_devices, d);
-        term_spark(yy, x + 8 + sw, sw, v->scratch, n, 0, 1, TR_BAR_PRED);
+        series_to(v, v->scratch2, v->h_fc, m->n_devices, d);
+        term_spark_vs(yy, x + 8 + sw, pw, v->scratch2, v->scratch, n, 0, 1,
+                      LOAD_MISS, TR_BAR_USED, TR_ERROR);
+        term_text(yy, x + 8 + sw + pw, 1, TR_DIM, term_utf8() ? "│" : "|");
+        /* ahead: cell c is the mean forecast for ticks now+1+c*every ..
+         * now+(c+1)*every, up to now+h */
+        float ahead[LOAD_AHEAD_MAX];
+        for (int c = 0; c < na; c++) {
+            double sum = 0, f;
+            unsigned cnt = 0;
+            for (uint32_t k = 1 + (uint32_t)c * v->every;
+                 k <= (uint32_t)(c + 1) * v->every && k <= hz; k++)
+                if (pane_view_fc(v, d, m->tick + k, &f)) {
+                    sum += f;
+                    cnt++;
+                }
+            ahead[c] = cnt ? (float)(sum / cnt) : NAN;
+        }
+        term_spark(yy, x + 9 + sw + pw, na, ahead, (size_t)na, 0, 1,
+                   TR_BAR_PRED);
         fmt_num(a, sizeof a, 1, 1, "%.0f", u * 100);
         fmt_num(b, sizeof b, 1, m->devices[d].is_pu, "%.0f",
                 v->fc_util[d] * 100);
@@ -970,8 +1049,8 @@ int pane_detail_draw(const struct tui_view *v, int y, int x, int h, int w,
     if (m->dctl_off[d] == m->dctl_off[d + 1])
         drow(&c, TR_DIM, "  no controls");
     drow(&c, TR_NORMAL, "%s", "");
-    drow(&c, TR_LABEL, "forecast, %u tick%s ahead", m->fc_horizon,
-         m->fc_horizon == 1 ? "" : "s");
+    drow(&c, TR_LABEL, "forecast, %u tick%s ahead", pane_fc_horizon(m),
+         pane_fc_horizon(m) == 1 ? "" : "s");
     double thr = NAN;
     if (!dv->is_pu) {
         drow(&c, TR_DIM, "  not a processing unit: no forecast");
@@ -1018,6 +1097,7 @@ static const struct pane pane_power = {
 };
 static const struct pane pane_load = {
     .name = "Load",
+    .caption = "fcst: demand/capacity",
     .key = '3',
     .hint = PANE_HALF,
     .min_h = 4,

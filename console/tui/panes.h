@@ -48,9 +48,18 @@ struct tui_view {
     /* History: hcap slots; slot s holds total power and, per device,
      * utilisation and forecast utilisation (NaN when unknown). */
     uint32_t hcap, hhead, hlen;
-    float *h_total;       /* [hcap] */
-    float *h_util, *h_fc; /* [hcap * n_devices] */
-    float *scratch;       /* [hcap]: a series in time order */
+    float *h_total;            /* [hcap] */
+    float *h_util, *h_fc;      /* [hcap * n_devices] */
+    float *scratch, *scratch2; /* [hcap]: series in time order */
+    uint32_t every;            /* ticks per history slot */
+    /* The forecasts made, by the tick they are for (forecast utilisation
+     * of each device, NaN when none): slot k = tick % PANE_FC_RING holds
+     * fc_ring[k * n_devices + d] for tick fc_tgt[k].  h_fc's slots are
+     * the means of the forecasts made for their ticks (so they line up
+     * with h_util: forecast against what then happened), and the slots
+     * past the current tick are the forecast ahead. */
+    float *fc_ring;
+    uint64_t *fc_tgt;
     /* The open slot's sums (means over `every` ticks). */
     double *acc_u, *acc_f;
     uint32_t *cnt_u, *cnt_f;
@@ -61,6 +70,9 @@ struct tui_view {
     double *fc_util;          /* forecast utilisation, NaN if unknown */
     double used_w, pred_w, cap_w;
 };
+
+/* Forecasts kept per device: the forecasters' longest horizon is 64. */
+#define PANE_FC_RING 64
 
 struct pane {
     const char *name;
@@ -85,6 +97,14 @@ void pane_view_free(struct tui_view *v);
 void pane_view_tick(struct tui_view *v, uint32_t every);
 /* Before drawing: the derived per-device figures and totals. */
 void pane_view_update(struct tui_view *v);
+
+/* The forecast utilisation made for `tick` of device d (still in the
+ * ring), or 0. */
+int pane_view_fc(const struct tui_view *v, size_t d, uint64_t tick,
+                 double *out);
+/* The forecast stage's horizon in ticks as the console uses it: 1 ..
+ * PANE_FC_RING - 1. */
+uint32_t pane_fc_horizon(const struct model *m);
 
 /* Log lines (the console's log sink writes here).  A line keeps its
  * newlines and tabs (a Lua traceback): the pane shows them as spaces,

@@ -215,7 +215,13 @@ see main '│ forecast, [0-9]+ ticks? ahead' "the detail's forecast"
 tm send-keys -t main Escape
 unsee main 'Esc closes' "Esc closes the detail"
 
+# The Load pane: the forecasts made for each moment on the same time axis
+# as the utilisation, then a now mark and the forecast ahead; fcst is
+# labelled as demand over capacity.
+see main '│device util +fcst\|ahead now/fcst' "Load: the columns say fcst and ahead"
+see main '┌ 3 Load ─+ fcst: demand/capacity ─' "Load's caption labels fcst"
 see main '┌ 1 Devices ─+ fcst: forecast demand/capacity' "Devices' caption labels fcst"
+see main '││cpu0 +[^ ]+ +[^ ]*│[^ ]+ +[0-9]+/[0-9]+%' "Load: a now mark between the past and the forecast ahead"
 
 # The Log pane: a line longer than the pane is read whole with Enter;
 # Up selects older lines (the pane then says how many are newer), End
