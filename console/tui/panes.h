@@ -37,14 +37,29 @@ enum pane_hint {
 struct tui_view {
     struct run *run;
     const struct model *m;
+    int focus;      /* the focused pane (enum pane_id) */
     size_t sel;     /* selected device */
     size_t q_agent; /* selected Q-table */
+    /* The Log pane's selected line (a sequence number, pane_log_first ..
+     * pane_log_gen - 1) unless log_follow: then the newest, and new lines
+     * keep it the newest. */
+    unsigned log_sel;
+    int log_follow;
     /* History: hcap slots; slot s holds total power and, per device,
      * utilisation and forecast utilisation (NaN when unknown). */
     uint32_t hcap, hhead, hlen;
-    float *h_total;       /* [hcap] */
-    float *h_util, *h_fc; /* [hcap * n_devices] */
-    float *scratch;       /* [hcap]: a series in time order */
+    float *h_total;            /* [hcap] */
+    float *h_util, *h_fc;      /* [hcap * n_devices] */
+    float *scratch, *scratch2; /* [hcap]: series in time order */
+    uint32_t every;            /* ticks per history slot */
+    /* The forecasts made, by the tick they are for (forecast utilisation
+     * of each device, NaN when none): slot k = tick % PANE_FC_RING holds
+     * fc_ring[k * n_devices + d] for tick fc_tgt[k].  h_fc's slots are
+     * the means of the forecasts made for their ticks (so they line up
+     * with h_util: forecast against what then happened), and the slots
+     * past the current tick are the forecast ahead. */
+    float *fc_ring;
+    uint64_t *fc_tgt;
     /* The open slot's sums (means over `every` ticks). */
     double *acc_u, *acc_f;
     uint32_t *cnt_u, *cnt_f;
@@ -56,8 +71,14 @@ struct tui_view {
     double used_w, pred_w, cap_w;
 };
 
+/* Forecasts kept per device: the forecasters' longest horizon is 64. */
+#define PANE_FC_RING 64
+
 struct pane {
     const char *name;
+    /* Said in the top border after the title when it fits: what a
+     * figure of the pane means (NULL: nothing). */
+    const char *caption;
     int key; /* '1'..'6' */
     enum pane_hint hint;
     int min_h; /* rows including the box */
@@ -77,8 +98,32 @@ void pane_view_tick(struct tui_view *v, uint32_t every);
 /* Before drawing: the derived per-device figures and totals. */
 void pane_view_update(struct tui_view *v);
 
-/* Log lines (the console's log sink writes here). */
+/* The forecast utilisation made for `tick` of device d (still in the
+ * ring), or 0. */
+int pane_view_fc(const struct tui_view *v, size_t d, uint64_t tick,
+                 double *out);
+/* The forecast stage's horizon in ticks as the console uses it: 1 ..
+ * PANE_FC_RING - 1. */
+uint32_t pane_fc_horizon(const struct model *m);
+
+/* Log lines (the console's log sink writes here).  A line keeps its
+ * newlines and tabs (a Lua traceback): the pane shows them as spaces,
+ * the detail view wraps them. */
 void pane_log_add(int level, double t, const char *msg);
+/* The oldest line still kept (sequence number); pane_log_gen() - 1 is
+ * the newest. */
+unsigned pane_log_first(void);
+/* Line `seq` (and its level), or NULL when it is no longer kept. */
+const char *pane_log_line(unsigned seq, int *level);
+/* Draws `text` wrapped to w columns (at spaces when it can, always at a
+ * newline), skipping the first `skip` rows, in rows y..y+h-1.  Returns
+ * the rows the whole text takes. */
+int pane_wrap(int y, int x, int h, int w, int skip, const char *text);
+/* The selected device's detail (every signal, control, forecast,
+ * proposal, decision, override) in rows y..y+h-1 from its row `skip`.
+ * Returns the rows it all takes. */
+int pane_detail_draw(const struct tui_view *v, int y, int x, int h, int w,
+                     int skip);
 /* Bumped on every change of a store, so the console knows what is dirty. */
 unsigned pane_log_gen(void);
 unsigned pane_tables_gen(void);

@@ -14,6 +14,7 @@
 
 #include <langinfo.h>
 #include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,14 @@ int term_key(void)
         return TERM_KEY_HOME;
     case KEY_END:
         return TERM_KEY_END;
+    case KEY_PPAGE:
+        return TERM_KEY_PGUP;
+    case KEY_NPAGE:
+        return TERM_KEY_PGDN;
+    case KEY_F(1):
+        return TERM_KEY_F1;
+    case KEY_F(10):
+        return TERM_KEY_F10;
     default:
         return c >= 0 && c < 0x100 ? c : TERM_KEY_OTHER;
     }
@@ -307,36 +316,66 @@ void term_bar(int y, int x, int w, double used, double pred, double scale)
     term_text(y, x + nu + np, w - nu - np, TR_DIM, term_buf);
 }
 
+/* The glyph of one sparkline value scaled to [lo, lo + span]. */
+static const char *spark_glyph(double f, double lo, double span)
+{
+    const char *const *lv = term_is_utf8 ? spark_utf8 : spark_ascii;
+    if (f != f)
+        return " ";
+    int k = (int)((f - lo) / span * 8);
+    k = k < 0 ? 0 : k > 7 ? 7 : k;
+    return lv[k];
+}
+
 void term_spark(int y, int x, int w, const float *v, size_t n, double lo,
                 double hi, enum term_role role)
+{
+    term_spark_vs(y, x, w, v, NULL, n, lo, hi, 0, role, role);
+}
+
+void term_spark_vs(int y, int x, int w, const float *v, const float *ref,
+                   size_t n, double lo, double hi, double tol,
+                   enum term_role role, enum term_role miss)
 {
     if (w <= 0)
         return;
     if (w > 1024)
         w = 1024;
-    const char *const *lv = term_is_utf8 ? spark_utf8 : spark_ascii;
     size_t pos = 0;
     size_t start = n > (size_t)w ? n - (size_t)w : 0;
     int pad = n < (size_t)w ? w - (int)n : 0;
     double span = hi > lo ? hi - lo : 1;
     for (int i = 0; i < pad; i++)
         term_buf[pos++] = ' ';
+    /* Runs of one role go out in one call: `run_x` is where the run in
+     * term_buf starts on screen, `cells` its width so far. */
+    int run_x = x, cells = pad;
+    enum term_role cur = role;
     for (size_t i = start; i < n; i++) {
         double f = v[i];
-        const char *g;
-        if (f != f) {
-            g = " ";
-        } else {
-            int k = (int)((f - lo) / span * 8);
-            k = k < 0 ? 0 : k > 7 ? 7 : k;
-            g = lv[k];
+        enum term_role r = role;
+        if (ref && f == f && ref[i] == ref[i]) {
+            double a = f < lo ? lo : f > hi ? hi : f;
+            double b = ref[i] < lo ? lo : ref[i] > hi ? hi : ref[i];
+            if (fabs(a - b) > tol)
+                r = miss;
         }
+        if (r != cur && cells > 0) {
+            term_buf[pos] = '\0';
+            term_text(y, run_x, cells, cur, term_buf);
+            run_x += cells;
+            cells = 0;
+            pos = 0;
+        }
+        cur = r;
+        const char *g = spark_glyph(f, lo, span);
         size_t gl = strlen(g);
         memcpy(term_buf + pos, g, gl);
         pos += gl;
+        cells++;
     }
     term_buf[pos] = '\0';
-    term_text(y, x, w, role, term_buf);
+    term_text(y, run_x, cells, cur, term_buf);
 }
 
 void term_box(int y, int x, int h, int w, enum term_role border,

@@ -53,6 +53,10 @@ enum {
     TERM_KEY_DELETE,
     TERM_KEY_HOME,
     TERM_KEY_END,
+    TERM_KEY_PGUP,
+    TERM_KEY_PGDN,
+    TERM_KEY_F1,  /* help, as in htop */
+    TERM_KEY_F10, /* quit, as in htop */
     TERM_KEY_OTHER
 };
 
@@ -92,6 +96,14 @@ void term_bar(int y, int x, int w, double used, double pred, double scale);
  * scaled to [lo, hi], in w cells. */
 void term_spark(int y, int x, int w, const float *v, size_t n, double lo,
                 double hi, enum term_role role);
+/* The same, cell by cell against `ref` (same length and alignment):
+ * a cell whose value is more than `tol` from its reference (both
+ * clamped to [lo, hi]) is drawn in `miss`, the others in `role`; cells
+ * without a reference in `role`.  For forecasts drawn against what then
+ * happened. */
+void term_spark_vs(int y, int x, int w, const float *v, const float *ref,
+                   size_t n, double lo, double hi, double tol,
+                   enum term_role role, enum term_role miss);
 /* A box with `title` in its top border. */
 void term_box(int y, int x, int h, int w, enum term_role border,
               enum term_role title_role, const char *title);

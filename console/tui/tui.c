@@ -43,11 +43,14 @@
 #define TUI_FRAME_NS 100000000u /* at most 10 frames a second */
 #define TUI_MSG_NS 3000000000u  /* a footer message stays 3 s */
 #define TUI_HIST 512            /* history slots per series */
-#define TUI_KEYQ 64
-#define TUI_EMPTY_WAKES 200 /* stdin readable but no key: EOF */
-#define TUI_CMDQ 4          /* command lines queued for the step */
+#define TUI_KEYQ 1024 /* a pasted command line (255 bytes) and then some */
+#define TUI_EMPTY_WAKES 200   /* stdin readable but no key: EOF */
+#define TUI_CMDQ 4            /* command lines queued for the step */
+#define LOG_MOVE_ALL 1000000L /* more lines than the log keeps */
+#define SCROLL_END 1000000    /* more rows than an overlay has */
 
 enum { SPEED_X1, SPEED_X10, SPEED_MAX };
+enum { DETAIL_NONE, DETAIL_DEVICE, DETAIL_LOG };
 
 struct tui_rect {
     int y, x, h, w;
@@ -84,6 +87,12 @@ struct tui {
     int cmdline;
     char cmdq[TUI_CMDQ][CMD_LINE_MAX];
     unsigned cqh, cqt;
+    /* overlays: help scrolls; a detail view (Enter) shows the selected
+     * device or log line whole */
+    int help_scroll, help_rows;
+    int overlay_vis; /* rows the open overlay shows (its last frame) */
+    int detail, detail_scroll, detail_rows;
+    unsigned detail_seq; /* the log line shown */
     /* the policy picker (`p`) */
     int picker, pick_n, pick_sel;
     char pick[CMD_PICK_MAX][CMD_PICK_NAME];
@@ -170,22 +179,104 @@ static void say(struct tui *t, const char *text)
 
 static const char *const speed_names[] = {"x1", "x10", "max"};
 
+/* Moves the selection by `delta` rows (a page, or all the way with
+ * Home/End); in Q-values by one agent, round the ring. */
 static void move_sel(struct tui *t, int delta)
 {
     if (t->focus == PANE_QVALUES && pane_q_count() > 0) {
         size_t n = pane_q_count();
-        t->v.q_agent = (t->v.q_agent + n + (size_t)(delta + (int)n)) % n;
+        t->v.q_agent = (t->v.q_agent + (delta < 0 ? n - 1 : 1)) % n;
         t->dirty |= 1u << PANE_QVALUES;
         return;
     }
     size_t n = t->v.m->n_devices;
     if (n == 0)
         return;
-    if (delta < 0 && t->v.sel > 0)
-        t->v.sel--;
-    else if (delta > 0 && t->v.sel + 1 < n)
-        t->v.sel++;
+    long s = (long)t->v.sel + delta;
+    t->v.sel = s < 0 ? 0 : s >= (long)n ? n - 1 : (size_t)s;
     t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
+}
+
+/* The Log pane's selection: `delta` lines (negative: older), clamped to
+ * the lines kept; reaching the newest follows new lines again. */
+static void log_move(struct tui *t, long delta)
+{
+    unsigned gen = pane_log_gen(), lo = pane_log_first();
+    if (gen == 0)
+        return;
+    long newest = (long)gen - 1;
+    long cur = t->v.log_follow ? newest : (long)t->v.log_sel;
+    if (cur < (long)lo)
+        cur = lo;
+    long nx = cur + delta;
+    nx = nx < (long)lo ? (long)lo : nx > newest ? newest : nx;
+    t->v.log_sel = (unsigned)nx;
+    t->v.log_follow = nx == newest && delta >= 0;
+    t->dirty |= 1u << PANE_LOG;
+}
+
+/* Rows a page key moves in the focused pane. */
+static int page_rows(const struct tui *t)
+{
+    int h = t->rect[t->focus].shown ? t->rect[t->focus].h - 3 : 1;
+    return h > 1 ? h : 1;
+}
+
+/* Up/Down/PgUp/PgDn/Home/End in an overlay that scrolls: 1 if `k` was
+ * one of them.  `rows` and `vis` are from the overlay's last frame (0
+ * before its first: then End goes as far as the frame allows, as the
+ * frame clamps the scroll again). */
+static int scroll_key(int k, int *scroll, int rows, int vis)
+{
+    int page = vis > 2 ? vis - 1 : 1;
+    int max = vis <= 0 ? SCROLL_END : rows > vis ? rows - vis : 0;
+    switch (k) {
+    case TERM_KEY_UP:
+    case 'k':
+        (*scroll)--;
+        break;
+    case TERM_KEY_DOWN:
+    case 'j':
+        (*scroll)++;
+        break;
+    case TERM_KEY_PGUP:
+        *scroll -= page;
+        break;
+    case TERM_KEY_PGDN:
+        *scroll += page;
+        break;
+    case TERM_KEY_HOME:
+        *scroll = 0;
+        break;
+    case TERM_KEY_END:
+        *scroll = max;
+        break;
+    default:
+        return 0;
+    }
+    *scroll = *scroll < 0 ? 0 : *scroll > max ? max : *scroll;
+    return 1;
+}
+
+static void detail_open(struct tui *t)
+{
+    if (t->focus == PANE_LOG) {
+        if (pane_log_gen() == 0) {
+            say(t, "no log lines yet");
+            return;
+        }
+        t->detail = DETAIL_LOG;
+        t->detail_seq = t->v.log_follow ? pane_log_gen() - 1 : t->v.log_sel;
+    } else if (t->focus == PANE_DEVICES || t->focus == PANE_POWER ||
+               t->focus == PANE_LOAD) {
+        if (t->v.m->n_devices == 0)
+            return;
+        t->detail = DETAIL_DEVICE;
+    } else {
+        return;
+    }
+    t->detail_scroll = 0;
+    t->layout_dirty = 1;
 }
 
 static void queue_cmd(struct tui *t, const char *line)
@@ -279,14 +370,27 @@ static void apply_key(struct tui *t, int k)
         picker_key(t, k);
         return;
     }
-    if (t->help && k != 'q') {
-        t->help = 0;
+    /* An overlay scrolls with the arrows and pages; q and F10 quit; any
+     * other key closes it (and, but for the ones that open or close
+     * overlays, does what it does). */
+    if ((t->help || t->detail) && k != 'q' && k != TERM_KEY_F10 &&
+        k != TERM_KEY_RESIZE) {
+        int *scroll = t->help ? &t->help_scroll : &t->detail_scroll;
+        int n = t->help ? t->help_rows : t->detail_rows;
+        if (scroll_key(k, scroll, n, t->overlay_vis)) {
+            t->layout_dirty = 1;
+            return;
+        }
+        int was_help = t->help;
+        t->help = t->detail = 0;
         t->layout_dirty = 1;
-        if (k == '?' || k == TERM_KEY_ESC)
+        if (k == TERM_KEY_ESC || k == TERM_KEY_ENTER ||
+            (was_help && (k == '?' || k == 'h' || k == TERM_KEY_F1)))
             return;
     }
     switch (k) {
     case 'q':
+    case TERM_KEY_F10:
         t->quit = 1;
         break;
     case TERM_KEY_TAB:
@@ -314,11 +418,36 @@ static void apply_key(struct tui *t, int k)
         break;
     case TERM_KEY_UP:
     case 'k':
-        move_sel(t, -1);
+        if (t->focus == PANE_LOG)
+            log_move(t, -1);
+        else
+            move_sel(t, -1);
         break;
     case TERM_KEY_DOWN:
     case 'j':
-        move_sel(t, 1);
+        if (t->focus == PANE_LOG)
+            log_move(t, 1);
+        else
+            move_sel(t, 1);
+        break;
+    case TERM_KEY_PGUP:
+    case TERM_KEY_PGDN:
+        if (t->focus == PANE_LOG)
+            log_move(t, k == TERM_KEY_PGUP ? -page_rows(t) : page_rows(t));
+        else
+            move_sel(t, k == TERM_KEY_PGUP ? -page_rows(t) : page_rows(t));
+        break;
+    case TERM_KEY_HOME:
+    case TERM_KEY_END:
+        if (t->focus == PANE_LOG)
+            log_move(t, k == TERM_KEY_HOME ? -(long)LOG_MOVE_ALL
+                                           : (long)LOG_MOVE_ALL);
+        else
+            move_sel(t, k == TERM_KEY_HOME ? -(int)t->v.m->n_devices
+                                           : (int)t->v.m->n_devices);
+        break;
+    case TERM_KEY_ENTER:
+        detail_open(t);
         break;
     case ' ':
         if (t->finished) {
@@ -373,7 +502,10 @@ static void apply_key(struct tui *t, int k)
         }
         break;
     case '?':
+    case 'h':
+    case TERM_KEY_F1:
         t->help = 1;
+        t->help_scroll = 0;
         t->layout_dirty = 1;
         break;
     case ':':
@@ -504,6 +636,8 @@ static void fmt_tick(char *b, size_t n, double s)
         snprintf(b, n, "%gs", s);
 }
 
+static void draw_footer(struct tui *t, int rows, int cols);
+
 static void draw_header(struct tui *t, int cols, int rows)
 {
     const struct model *m = t->v.m;
@@ -599,30 +733,72 @@ static void draw_header(struct tui *t, int cols, int rows)
         term_cursor(rows - 1, 1 + (int)(e->cur - off));
         return;
     }
-    /* tabs, then a message or the key hint */
-    x = 0;
+    draw_footer(t, rows, cols);
+}
+
+/* The tab line: tabs, then a message or the key hints, and "q quit" at
+ * the right end always.  When it is narrow, the hints shorten first
+ * (to "? help"), then the tabs (the focused one named, the others by
+ * their number), then the hints go. */
+static const char *const hints[] = {"? help  : command  p policy", "? help",
+                                    ""};
+#define QUIT_HINT "q quit"
+
+static int tabs_width(int brief, int focus)
+{
+    int n = 0;
+    for (int p = 0; p < PANE__N; p++)
+        n +=
+            2 + (!brief || p == focus ? 1 + (int)strlen(pane_all[p]->name) : 0);
+    return n;
+}
+
+static void draw_footer(struct tui *t, int rows, int cols)
+{
+    int qw = (int)strlen(QUIT_HINT), room = cols - qw - 1;
+    int brief = 0, hint = 0;
+    int want = t->msg_until ? 12 : 0; /* a message gets some room */
+    while (hint < 2 && tabs_width(0, t->focus) + 1 +
+                               (want ? want : (int)strlen(hints[hint])) >
+                           room)
+        hint++;
+    if (tabs_width(0, t->focus) + 1 + (want ? want : 6) > room) {
+        brief = 1;
+        hint = 0;
+        while (hint < 2 && tabs_width(1, t->focus) + 1 +
+                                   (want ? want : (int)strlen(hints[hint])) >
+                               room)
+            hint++;
+    }
+    int x = 0;
     for (int p = 0; p < PANE__N; p++) {
         char tab[32];
-        snprintf(tab, sizeof tab, "%c %s", pane_all[p]->key, pane_all[p]->name);
+        if (brief && p != t->focus)
+            snprintf(tab, sizeof tab, "%c", pane_all[p]->key);
+        else
+            snprintf(tab, sizeof tab, "%c %s", pane_all[p]->key,
+                     pane_all[p]->name);
         enum term_role role = p == t->focus      ? TR_FOCUS
                               : t->rect[p].shown ? TR_NORMAL
                                                  : TR_DIM;
-        x += term_text(rows - 1, x, cols - x, role, tab);
-        x += term_text(rows - 1, x, cols - x, TR_NORMAL, " ");
+        x += term_text(rows - 1, x, room - x, role, tab);
+        x += term_text(rows - 1, x, room - x, TR_NORMAL, " ");
     }
-    x += term_text(rows - 1, x, cols - x, TR_NORMAL, " ");
+    x += term_text(rows - 1, x, room - x, TR_NORMAL, " ");
     if (t->msg_until)
-        term_text(rows - 1, x, cols - x, TR_WARN, t->msg);
+        term_text(rows - 1, x, room - x, TR_WARN, t->msg);
     else
-        term_text(rows - 1, x, cols - x, TR_DIM,
-                  "? help  : command  p policy  q quit");
+        term_text(rows - 1, x, room - x, TR_DIM, hints[hint]);
+    term_text(rows - 1, cols - qw, qw, TR_DIM, QUIT_HINT);
 }
 
-static const char *const help_lines[] = {
+static const char *const help_keys[] = {
     "Tab / S-Tab   next / previous pane (also Right / Left)",
     "1 .. 6        focus Devices Power Load Q-values Partition Log",
     "z             zoom the focused pane (again: back)",
-    "Up / Down     select a device (an agent in Q-values); j / k",
+    "Up / Down     select a device (an agent in Q-values, a line in Log); j k",
+    "PgUp / PgDn   a page of them; Home / End: first / last (End: follow log)",
+    "Enter         the selected device's detail (in Log: the whole line)",
     "space         pause / resume",
     "s             one tick (when paused)",
     "+ / -         speed x1, x10, max (virtual clock only)",
@@ -630,32 +806,147 @@ static const char *const help_lines[] = {
     "r             reload the policy file",
     "p             pick a policy: lua-policies/ or a built-in (Enter, Esc)",
     ":             command line (Enter runs, Esc cancels, Up/Down history)",
-    "?  Esc        this help; any key closes it",
-    "q             quit (every control is restored)",
+    "?  h  F1      this help (Up/Down scroll, any other key closes it)",
+    "q  F10        quit (every control is restored)",
+    NULL,
 };
 
-static void draw_help(int rows, int cols)
+/* The legend, with the glyphs this terminal shows. */
+static const char *const help_legend_utf8[] = {
+    "█ ▒ ·         bars: power used, predicted beyond it, headroom left",
+    "▁▂▃▄▅▆▇█      sparklines, low to high; oldest left",
+    "fcst          forecast demand over capacity now: 180% = 1.8x the work",
+    "              the device serves at its present setting",
+    "Load fcst│    past cells: the forecast made for that moment (red: off",
+    "              by > 10 points from the util then); right of │: the next",
+    "              h ticks' forecast",
+    "*             after freq / cap: held by `set` (status: set CTL)",
+    "red power     a device drawing more than its cap",
+    "colours       green ok, yellow warning or prediction, red error or over",
+    "              (budget, cap); reverse: selected; cyan: labels",
+    NULL,
+};
+static const char *const help_legend_ascii[] = {
+    "# + .         bars: power used, predicted beyond it, headroom left",
+    "_.,-=+*#      sparklines, low to high; oldest left",
+    "fcst          forecast demand over capacity now: 180% = 1.8x the work",
+    "              the device serves at its present setting",
+    "Load fcst|    past cells: the forecast made for that moment (red: off",
+    "              by > 10 points from the util then); right of |: the next",
+    "              h ticks' forecast",
+    "*             after freq / cap: held by `set` (status: set CTL)",
+    "red power     a device drawing more than its cap",
+    "colours       green ok, yellow warning or prediction, red error or over",
+    "              (budget, cap); reverse: selected; cyan: labels",
+    NULL,
+};
+
+/* The help's rows: keys, legend, commands, with a title row before the
+ * last two.  Row i's text and whether it is a title. */
+static const char *help_row(int i, int *title)
 {
-    int nk = (int)(sizeof help_lines / sizeof help_lines[0]), nc = 0;
-    while (cmd_help_lines[nc])
-        nc++;
-    /* the commands when they fit, else a pointer to `:help` */
-    int full = nk + 1 + nc + 2 <= rows;
-    int n = full ? nk + 1 + nc : nk + 1;
-    int w = 74 < cols ? 74 : cols, h = n + 2 < rows ? n + 2 : rows;
-    int y = (rows - h) / 2, x = (cols - w) / 2;
-    term_clear(y, x, h, w);
-    term_box(y, x, h, w, TR_TITLE, TR_FOCUS, "Help: keys, commands");
-    for (int i = 0; i < n && i + 2 < h; i++) {
-        const char *line = i < nk ? help_lines[i]
-                           : i == nk
-                               ? (full ? "Commands (after :)"
-                                       : "Commands: type :help (listed in "
-                                         "the Log)")
-                               : cmd_help_lines[i - nk - 1];
-        term_text(y + 1 + i, x + 2, w - 4, i == nk ? TR_TITLE : TR_NORMAL,
-                  line);
+    const char *const *parts[3] = {
+        help_keys, term_utf8() ? help_legend_utf8 : help_legend_ascii,
+        cmd_help_lines};
+    static const char *const titles[3] = {NULL, "Legend", "Commands (after :)"};
+    *title = 0;
+    for (int p = 0; p < 3; p++) {
+        if (titles[p]) {
+            if (i == 0) {
+                *title = 1;
+                return titles[p];
+            }
+            i--;
+        }
+        int n = 0;
+        while (parts[p][n])
+            n++;
+        if (i < n)
+            return parts[p][i];
+        i -= n;
     }
+    return NULL;
+}
+
+static void clamp_scroll(int *scroll, int rows, int vis)
+{
+    int max = rows > vis ? rows - vis : 0;
+    *scroll = *scroll < 0 ? 0 : *scroll > max ? max : *scroll;
+}
+
+/* A box of the overlays' size, centred, cleared; the rows inside. */
+static int overlay_box(int rows, int cols, int maxw, int want_h,
+                       const char *title, int *y, int *x, int *h, int *w)
+{
+    *w = maxw < cols ? maxw : cols;
+    *h = want_h + 2 < rows ? want_h + 2 : rows;
+    *y = (rows - *h) / 2;
+    *x = (cols - *w) / 2;
+    term_clear(*y, *x, *h, *w);
+    term_box(*y, *x, *h, *w, TR_TITLE, TR_FOCUS, title);
+    return *h - 2;
+}
+
+/* "more" marks in the bottom border when the overlay scrolls. */
+static void overlay_more(int y, int x, int h, int w, int scroll, int vis, int n)
+{
+    char b[48];
+    if (scroll + vis >= n && scroll == 0)
+        return;
+    snprintf(b, sizeof b, " %s%s%d/%d ", scroll > 0 ? "^ " : "",
+             scroll + vis < n ? "v more " : "", scroll + vis, n);
+    term_text(y + h - 1, x + w - 2 - (int)strlen(b), (int)strlen(b), TR_DIM, b);
+}
+
+static void draw_help(struct tui *t, int rows, int cols)
+{
+    int n = 0, title, y, x, h, w;
+    while (help_row(n, &title))
+        n++;
+    t->help_rows = n;
+    int vis = overlay_box(rows, cols, 78, n, "Help: keys, legend, commands", &y,
+                          &x, &h, &w);
+    clamp_scroll(&t->help_scroll, n, vis);
+    t->overlay_vis = vis;
+    for (int i = 0; i < vis && t->help_scroll + i < n; i++) {
+        const char *line = help_row(t->help_scroll + i, &title);
+        term_text(y + 1 + i, x + 2, w - 4, title ? TR_TITLE : TR_NORMAL, line);
+    }
+    overlay_more(y, x, h, w, t->help_scroll, vis, n);
+}
+
+/* Enter: the selected device (every signal and control, forecast,
+ * proposal, decision) or the selected log line, wrapped. */
+static void draw_detail(struct tui *t, int rows, int cols)
+{
+    int y, x, h, w, vis;
+    char title[64];
+    if (t->detail == DETAIL_DEVICE) {
+        snprintf(title, sizeof title, "%s (Esc closes)",
+                 t->v.m->devices[t->v.sel].name);
+        vis = overlay_box(rows, cols, 84, rows, title, &y, &x, &h, &w);
+        /* counted first (nothing drawn with h = 0), to clamp the scroll */
+        t->detail_rows = pane_detail_draw(&t->v, y + 1, x + 2, 0, w - 4, 0);
+        clamp_scroll(&t->detail_scroll, t->detail_rows, vis);
+        pane_detail_draw(&t->v, y + 1, x + 2, vis, w - 4, t->detail_scroll);
+    } else {
+        int level;
+        const char *line = pane_log_line(t->detail_seq, &level);
+        /* as tall as the wrapped line (counted without drawing) */
+        int want =
+            line ? pane_wrap(0, 0, 0, (cols < 100 ? cols : 100) - 4, 0, line)
+                 : 1;
+        vis = overlay_box(rows, cols, 100, want, "Log line (Esc closes)", &y,
+                          &x, &h, &w);
+        clamp_scroll(&t->detail_scroll, want, vis);
+        t->detail_rows =
+            line ? pane_wrap(y + 1, x + 2, vis, w - 4, t->detail_scroll, line)
+                 : (term_text(y + 1, x + 2, w - 4, TR_DIM,
+                              "that line is no longer kept"),
+                    1);
+    }
+    t->overlay_vis = vis;
+    overlay_more(y, x, h, w, t->detail_scroll, vis, t->detail_rows);
 }
 
 static void draw_picker(const struct tui *t, int rows, int cols)
@@ -680,6 +971,7 @@ static void render(struct tui *t, int full)
     int rows, cols;
     term_size(&rows, &cols);
     pane_view_update(&t->v);
+    t->v.focus = t->focus;
     term_begin_frame(full);
     if (t->tiny) {
         term_clear(0, 0, rows, cols);
@@ -701,12 +993,20 @@ static void render(struct tui *t, int full)
         term_box(rc->y, rc->x, rc->h, rc->w,
                  p == t->focus ? TR_TITLE : TR_BORDER,
                  p == t->focus ? TR_FOCUS : TR_TITLE, title);
+        const char *cap = pane_all[p]->caption;
+        int cl = cap ? (int)strlen(cap) : 0;
+        /* "┌ title ─ caption ─┐" */
+        if (cap && (int)strlen(title) + cl + 8 <= rc->w)
+            term_textf(rc->y, rc->x + rc->w - cl - 4, cl + 2, TR_DIM, " %s ",
+                       cap);
         if (rc->h > 2 && rc->w > 2)
             pane_all[p]->draw(&t->v, rc->y + 1, rc->x + 1, rc->h - 2,
                               rc->w - 2);
     }
+    if (t->detail)
+        draw_detail(t, rows, cols);
     if (t->help)
-        draw_help(rows, cols);
+        draw_help(t, rows, cols);
     if (t->picker)
         draw_picker(t, rows, cols);
     term_end_frame();

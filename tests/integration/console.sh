@@ -43,7 +43,8 @@ start() {
     } >"$T/$name.run"
     tm new-session -d -s "$name" -x "$cols" -y "$rows" "sh '$T/$name.run'"
 }
-shot() { tm capture-pane -p -t "$1" >"$T/screen" 2>/dev/null; }
+# SHOT_OPT=-e: with the colours (SGR sequences).
+shot() { tm capture-pane -p $SHOT_OPT -t "$1" >"$T/screen" 2>/dev/null; }
 # wait_for SESSION ERE: 0 once a line on screen matches.
 wait_for() {
     i=0
@@ -99,10 +100,10 @@ clean() {
         fail "$1: stderr: $(head -n 5 "$T/$1.err")"
     else ok; fi
 }
-quit_ok() { # quit_ok SESSION: q, then exit 0 with the terminal given back
+quit_ok() { # quit_ok SESSION [KEY]: q (or KEY), then exit 0 with the terminal given back
     qs=$1
-    tm send-keys -t "$qs" q
-    see "$qs" '^EXITED 0$' "q exits 0"
+    tm send-keys -t "$qs" "${2:-q}"
+    see "$qs" '^EXITED 0$' "${2:-q} exits 0"
     check '[ "$(alt_on "$qs")" = 0 ]' "$qs: the alternate screen is gone after q"
     unsee "$qs" '1 Devices' "the console's screen is gone after q"
     restored "$qs" "line settings restored after q"
@@ -181,10 +182,69 @@ see main '^wattson lab .*speed x1 ' "space: running again"
 # Help overlay; any key closes it.
 tm send-keys -t main '?'
 see main 'Help: keys' "?: the help overlay"
-see main 'q +quit' "help lists q"
+see main 'q +F10 +quit' "help lists q and F10"
 see main 'b / B +budget' "help lists b / B"
 tm send-keys -t main x
 unsee main 'Help: keys' "any key closes the help"
+# F1 and h open it too, as in htop; it has a legend of the colours and of
+# the bar glyphs, and scrolls (the commands come after the legend).
+tm send-keys -t main F1
+see main 'Help: keys' "F1: the help overlay"
+see main '│ Legend ' "the help has a legend"
+see main '│ █ ▒ · +bars: power used, predicted beyond it' "the legend says what ▒ is"
+tm send-keys -t main PageDown
+see main '│ colours +green ok, yellow warning' "PageDown: the legend says what the colours are"
+tm send-keys -t main PageDown
+see main '│ Commands \(after :\)' "PageDown scrolls the help to the commands"
+check 'grep -q "Help: keys" "$T/screen"' "PageDown does not close the help"
+tm send-keys -t main Escape
+unsee main 'Help: keys' "Esc closes the help"
+tm send-keys -t main h
+see main 'Help: keys' "h: the help overlay"
+tm send-keys -t main Escape
+unsee main 'Help: keys' "Esc closes it again"
+
+# Enter: the selected device's detail (signals, controls with proposal,
+# decision, target, applied; the forecast); Esc closes it.
+tm send-keys -t main 1 Enter
+see main '┌ cpu0 \(Esc closes\)' "Enter: cpu0's detail"
+see main '│ +util +0\.[0-9]+ ' "the detail lists the signals"
+tm send-keys -t main End
+see main '│ control +proposal +decision +target +applied +range' "the detail's control columns"
+see main '│ +freq +[0-9.]+ GHz +[0-9.]+ GHz' "the freq control's values"
+see main '│ forecast, [0-9]+ ticks? ahead' "the detail's forecast"
+tm send-keys -t main Escape
+unsee main 'Esc closes' "Esc closes the detail"
+
+# The Load pane: the forecasts made for each moment on the same time axis
+# as the utilisation, then a now mark and the forecast ahead; fcst is
+# labelled as demand over capacity.
+see main '│device util +fcst\|ahead now/fcst' "Load: the columns say fcst and ahead"
+see main '┌ 3 Load ─+ fcst: demand/capacity ─' "Load's caption labels fcst"
+see main '┌ 1 Devices ─+ fcst: forecast demand/capacity' "Devices' caption labels fcst"
+see main '││cpu0 +[^ ]+ +[^ ]*│[^ ]+ +[0-9]+/[0-9]+%' "Load: a now mark between the past and the forecast ahead"
+
+# The Log pane: a line longer than the pane is read whole with Enter;
+# Up selects older lines (the pane then says how many are newer), End
+# follows the newest again.
+tm send-keys -t main : 'lua 6*7' Enter
+see main '= 42' "a line in the Log"
+tm send-keys -t main : "lua error('/lab/policies/' .. string.rep('deep/', 16) .. 'end.lua:12: boom')" Enter
+see main 'warning: .*/lab/policies/deep/' "the long line in the Log pane"
+check '! grep -q "end.lua:12: boom" "$T/screen"' "the Log pane cuts the long line"
+tm send-keys -t main 6 Enter
+see main '┌ Log line \(Esc closes\)' "Enter in Log: the line's detail"
+see main 'end\.lua:12: boom' "the detail shows the whole line"
+tm send-keys -t main Escape
+unsee main 'Log line' "Esc closes it"
+tm send-keys -t main Up
+see main '│\+1 newer \(End follows' "Up: a line selected, one newer"
+tm send-keys -t main Enter
+see main '┌ Log line \(Esc closes\)' "Enter: the selected older line"
+check 'grep -q "info: = 42" "$T/screen" && ! grep -q "boom" "$T/screen"' "the detail is the older line (= 42)"
+tm send-keys -t main Escape End
+unsee main 'newer \(End follows' "End: following again"
+tm send-keys -t main 1
 
 # Zoom the Power pane, and back.
 tm send-keys -t main 2 z
@@ -193,7 +253,7 @@ unsee main '┌ 1 Devices' "z: other panes hidden"
 tm send-keys -t main z
 see main '┌ 1 Devices ─' "z again: back to the layout"
 unsee main '\(zoom\)' "z again: no zoom"
-quit_ok main
+quit_ok main F10
 
 # 2. A Lua policy edited while the console runs (a wide terminal so the
 #    Log pane shows the whole error).  v1 sets cpu0 to 2.2 GHz, v2 2.8.
@@ -266,9 +326,15 @@ start small 60 20 -- --console
 see small '^wattson lab default' "60x20: header"
 see small '┌ 1 Devices ─' "60x20: Devices"
 see small '^│cpu0 +[0-9]+% ' "60x20: a device row (narrow: no kind column)"
+see small '^1 .*\? help.* q quit$' "60x20: the footer keeps the quit hint"
 tm send-keys -t small Tab Tab Tab
 see small '┌ 4 Q-values ─' "60x20: focusing Q-values brings it on screen"
 see small 'no agents loaded' "60x20: Q-values' empty state"
+see small '└─ \+3 more \(Up/Down\) ─' "60x20: Devices cut to 4 of 7 rows says +3 more"
+see small '^1 2 3 4 Q-values 5 6 .* q quit$' "60x20: the tabs shorten, the quit hint stays"
+tm send-keys -t small j j j j j j
+see small '└─ \+3 above \(Up/Down\) ─' "60x20: the selection scrolls the list to its end"
+see small '^│fpga0 ' "60x20: the last device on screen"
 quit_ok small
 
 start tiny 30 8 -- --console
@@ -278,9 +344,40 @@ tm resize-window -t tiny -x 80 -y 24
 see tiny '┌ 1 Devices ─' "30x8 -> 80x24: reflows to the panes"
 quit_ok tiny
 
+# 4b. Power over the cap is red in the Devices table; controls held by
+#     `set` are marked; the detail says so.  cpu0 at full load cannot
+#     hold a 2 W cap (its lowest clock draws more).
+cat >"$T/hot.lua" <<'EOF'
+return { name = 'hot', tick = 0.01, duration = 60, seed = 1, budget_w = 100,
+  drivers = { { plugin = 'sim', devices = {
+    { name = 'cpu0', kind = 'cpu', part = 'zen3-core', priority = 2,
+      workload = { kind = 'constant', level = 1.0 } },
+    { name = 'cpu1', kind = 'cpu', part = 'zen3-core', priority = 1,
+      workload = { kind = 'constant', level = 0.3 } } } } } }
+EOF
+start hot 100 30 -- --console --lab "$T/hot.lua" --duration 1h
+see hot '^│cpu0 +cpu ' "hot lab on screen"
+tm send-keys -t hot : 'set cpu0 power_cap 2' Enter
+tm send-keys -t hot : 'set cpu1 freq 2e9' Enter
+see hot '^│cpu0 +cpu +[0-9]+% +[0-9.]+G +[0-9.]+W +2\.0W\* .* set cap' "set cap: marked * and status set cap"
+see hot '^│cpu1 +cpu +[0-9]+% +[0-9.]+G\* .* set freq' "set freq: marked * and status set freq"
+# red: SGR 31, then maybe other attributes, then the value
+ESC=$(printf '\033')
+RED="\\[([0-9]+;)*31m($ESC\\[[0-9;]*m)* +[0-9.]+W"
+SHOT_OPT=-e
+see hot "cpu0.*$RED" "cpu0's power over its cap is red"
+check '! grep -Eq "cpu1.*$RED" "$T/screen"' "cpu1's power (under its cap) is not red"
+SHOT_OPT=
+tm send-keys -t hot Enter End
+see hot '│ +\* set 2 W by hand \(`set cpu0 power_cap auto`\)' "the detail names the override"
+see hot 'over its cap' "the detail says power is over its cap"
+tm send-keys -t hot Escape : 'set cpu1 freq auto' Enter
+unsee hot 'set freq' "set ... auto: the mark goes"
+quit_ok hot
+
 # 5. A non-UTF-8 locale: ASCII boxes, bars and sparklines.
 start ascii 80 24 LANG=C LC_ALL=C -- --console
-see ascii '^\+ 1 Devices -+\+$' "C locale: +- box with the title"
+see ascii '^\+ 1 Devices -+ fcst: .* -\+$' "C locale: +- box with the title"
 see ascii '^\|cpu0 +cpu ' "C locale: | sides"
 see ascii '^\|budget [#+.]+ +[0-9]+/330W' "C locale: ASCII budget bar"
 shot ascii
