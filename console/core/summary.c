@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/lab.h"
 #include "core/model.h"
+#include "core/stats.h"
 
 double summary_mean_power(const struct summary *s)
 {
@@ -123,4 +124,15 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
                 s->limit_broken, s->limit_value);
     else
         fprintf(f, "\"limit_broken\":null}");
+}
+
+void summary_take_counters(struct summary *s, const struct stats *st,
+                           uint64_t ipc_dropped)
+{
+    s->policy_errors = st->policy_errors;
+    s->rejected_decisions = st->rejected_decisions;
+    s->driver_errors = st->driver_errors;
+    s->invalid_samples = st->invalid_samples;
+    s->fallback_ticks = st->fallback_ticks;
+    s->ipc_dropped = ipc_dropped;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct lab_limit;
+struct stats;
 struct model;
 
 struct summary {
@@ -89,6 +90,11 @@ double summary_mean_latency(const struct summary *s);
 double summary_edp(const struct summary *s);
 /* Value of a summary key by name (for limits); returns 0 if unknown. */
 int summary_get(const struct summary *s, const char *key, double *out);
+/* The counters the stages keep in `st` (policy errors, rejected
+ * decisions, driver errors, invalid samples, fallback ticks) and the
+ * model's IPC drops, into the summary (the record stage, every tick). */
+void summary_take_counters(struct summary *s, const struct stats *st,
+                           uint64_t ipc_dropped);
 /* Checks the declared limits; sets limit_broken.  Returns 1 if broken. */
 int summary_check_limits(struct summary *s, const struct lab_limit *lim,
                          size_t n);

@@ -47,6 +47,7 @@
 
 #include "core/log.h"
 #include "core/model.h"
+#include "core/summary.h"
 #include "engines/fcast.h"
 #include "wattson/plugin.h"
 
@@ -818,9 +819,23 @@ int broker_view(const void *state, uint32_t dev, struct broker_view *out)
     return 1;
 }
 
+/* The broker's counters, as summary keys. */
+static void broker_summarize(const void *state, struct summary *s)
+{
+    const struct broker *b = state;
+    s->broker_adjustments = b->cnt.adjustments;
+    s->broker_held = b->cnt.held;
+    s->broker_budget_limited = b->cnt.budget_limited;
+    s->broker_thermal_limited = b->cnt.thermal_limited;
+    s->broker_degraded_ticks = b->cnt.degraded_ticks;
+    s->ipc_events = b->cnt.ipc_events;
+    s->ipc_unknown = b->cnt.ipc_unknown;
+}
+
 const struct engine_ops broker_engine_ops = {
     .name = "broker",
     .create = broker_create,
     .propose = broker_propose,
     .destroy = broker_destroy,
+    .summarize = broker_summarize,
 };

@@ -23,6 +23,7 @@
 #include "engines/fcast.h"
 #include "sim/csvtrace.h"
 #include "headless/run.h"
+#include "pipeline/tick.h"
 #include "tui/tui.h"
 
 int bench_lab(char *buf, size_t len, unsigned n_pus)
@@ -137,8 +138,8 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
         run_tick(r); /* warm-up */
 
     uint64_t tick_ns[BENCH_BATCHES];
-    uint64_t stage[STAGE__N][BENCH_BATCHES];
-    uint64_t acc[STAGE__N];
+    uint64_t stage[TICK_N_STAGES][BENCH_BATCHES];
+    uint64_t acc[TICK_N_STAGES];
     for (int b = 0; b < BENCH_BATCHES; b++) {
         memset(acc, 0, sizeof acc);
         run_set_stage_timer(r, NULL);
@@ -149,7 +150,7 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
         run_set_stage_timer(r, acc);
         for (uint64_t i = 0; i < batch; i++)
             run_tick(r);
-        for (int s = 0; s < STAGE__N; s++)
+        for (int s = 0; s < TICK_N_STAGES; s++)
             stage[s][b] = acc[s] / batch;
     }
     run_set_stage_timer(r, NULL);
@@ -191,10 +192,9 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
                 "  Lua allocs/tick  %12.2f   (the policy's state, steady "
                 "state)\n",
                 lua_per_tick);
-    for (int s = 0; s < STAGE__N; s++) {
+    for (int s = 0; s < TICK_N_STAGES; s++) {
         qsort(stage[s], BENCH_BATCHES, sizeof stage[s][0], cmp_u64);
-        fprintf(out, "  stage %-9s  %8llu ns median\n",
-                run_stage_name((enum run_stage)s),
+        fprintf(out, "  stage %-9s  %8llu ns median\n", tick_stages[s].name,
                 (unsigned long long)stage[s][BENCH_BATCHES / 2]);
     }
     run_free(r);

@@ -43,6 +43,8 @@
 #include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
+#include "pipeline/tick.h"
+#include "pipeline/override.h"
 
 struct run {
     struct lab *lab;
@@ -80,11 +82,10 @@ struct run {
     uint64_t *stage_ns;
     struct policy_limits plim; /* for a policy started later (a switch) */
     int sighup_on;
-    /* Manual overrides (the console's `set`), per control: applied after
-     * decide and before guard every tick until cleared. */
-    double *ovr;
-    uint8_t *ovr_set;
-    size_t n_ovr;
+    /* Manual overrides (the console's `set`): the override stage. */
+    struct override ovr;
+    /* The stages' state, for walking the tick table (pipeline/tick.h). */
+    struct tick tk;
     /* `record start`: a trace of the ticks from now on. */
     struct tracefile rtrace;
     int have_rtrace;
@@ -93,16 +94,6 @@ struct run {
 };
 
 static struct run *active_run;
-
-static const char *const stage_names[STAGE__N] = {
-    "sample", "features", "forecast", "propose",
-    "decide", "guard",    "actuate",  "record",
-};
-
-const char *run_stage_name(enum run_stage s)
-{
-    return (unsigned)s < STAGE__N ? stage_names[s] : "?";
-}
 
 void run_set_stage_timer(struct run *r, uint64_t *ns)
 {
@@ -704,10 +695,7 @@ int run_override(struct run *r, const char *dev, const char *ctl, double value,
                  ctl);
         return -1;
     }
-    if (!r->ovr_set[c])
-        r->n_ovr++;
-    r->ovr[c] = value;
-    r->ovr_set[c] = 1;
+    override_set(&r->ovr, (size_t)c, value);
     return 0;
 }
 
@@ -717,32 +705,13 @@ int run_override_clear(struct run *r, const char *dev, const char *ctl,
     int c = find_ctl(r, dev, ctl, err, errlen);
     if (c < 0)
         return -1;
-    if (r->ovr_set[c])
-        r->n_ovr--;
-    r->ovr_set[c] = 0;
+    override_clear(&r->ovr, (size_t)c);
     return 0;
 }
 
 int run_override_get(const struct run *r, size_t c, double *value)
 {
-    if (c >= r->model.n_controls || !r->ovr_set[c])
-        return 0;
-    if (value)
-        *value = r->ovr[c];
-    return 1;
-}
-
-/* After decide, before guard: the overrides are decisions like any other
- * and go through the guard. */
-static void apply_overrides(struct run *r, struct model *m)
-{
-    if (!r->n_ovr)
-        return;
-    for (size_t c = 0; c < m->n_controls; c++)
-        if (r->ovr_set[c]) {
-            m->decision[c] = r->ovr[c];
-            m->decided[c] = 1;
-        }
+    return override_get(&r->ovr, c, value);
 }
 
 int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
@@ -768,6 +737,7 @@ int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
     tracefile_header(&r->rtrace, &r->model, r->lab,
                      r->policy_path ? r->policy_path : "builtin");
     r->have_rtrace = 1;
+    r->rec.rtrace = &r->rtrace;
     return 0;
 }
 
@@ -778,6 +748,7 @@ int run_record_stop(struct run *r, char *err, size_t errlen)
         return -1;
     }
     r->have_rtrace = 0;
+    r->rec.rtrace = NULL;
     return tracefile_commit(&r->rtrace, &r->sum, err, errlen);
 }
 
@@ -886,10 +857,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     r->model.budget_w = lab->budget_w;
     warn_budget_below_caps(&r->model);
-    r->ovr =
-        calloc(r->model.n_controls ? r->model.n_controls : 1, sizeof *r->ovr);
-    r->ovr_set = calloc(r->model.n_controls ? r->model.n_controls : 1, 1);
-    if (!r->ovr || !r->ovr_set) {
+    if (override_init(&r->ovr, &r->model) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;
@@ -1005,83 +973,27 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     r->sum.budget_w = lab->budget_w;
     r->progress = o->progress;
+    r->tk = (struct tick){.m = &r->model,
+                          .st = &r->stats,
+                          .sum = &r->sum,
+                          .fc = &r->fc,
+                          .prop = &r->prop,
+                          .dec = &r->dec,
+                          .ovr = &r->ovr,
+                          .act = &r->act,
+                          .rec = &r->rec};
 
     active_run = r;
     *out = r;
     return RUN_OK;
 }
 
-static void stage_mark(struct run *r, enum run_stage s, uint64_t *t0)
-{
-    uint64_t t1 = clock_mono_ns();
-    r->stage_ns[s] += t1 - *t0;
-    *t0 = t1;
-}
-
 void run_tick(struct run *r)
 {
-    struct model *m = &r->model;
-    uint64_t k = m->tick + 1;
+    uint64_t k = r->model.tick + 1;
     if (r->clock.is_virtual)
         clock_set(&r->clock, k * r->tick_ns);
-    double t_now = (double)clock_now(&r->clock) / 1e9;
-
-    if (!r->stage_ns) {
-        sample_run(m, &r->stats, t_now);
-        m->tick = k;
-        features_run(m);
-        forecast_run(&r->fc, m);
-        propose_run(&r->prop, m);
-        decide_run(&r->dec, m, &r->stats);
-        apply_overrides(r, m);
-        guard_run(m, &r->stats);
-        actuate_run(&r->act, m, &r->stats);
-    } else {
-        uint64_t t0 = clock_mono_ns();
-        sample_run(m, &r->stats, t_now);
-        m->tick = k;
-        stage_mark(r, STAGE_SAMPLE, &t0);
-        features_run(m);
-        stage_mark(r, STAGE_FEATURES, &t0);
-        forecast_run(&r->fc, m);
-        stage_mark(r, STAGE_FORECAST, &t0);
-        propose_run(&r->prop, m);
-        stage_mark(r, STAGE_PROPOSE, &t0);
-        decide_run(&r->dec, m, &r->stats);
-        apply_overrides(r, m);
-        stage_mark(r, STAGE_DECIDE, &t0);
-        guard_run(m, &r->stats);
-        stage_mark(r, STAGE_GUARD, &t0);
-        actuate_run(&r->act, m, &r->stats);
-        stage_mark(r, STAGE_ACTUATE, &t0);
-    }
-    r->sum.policy_errors = r->stats.policy_errors;
-    r->sum.rejected_decisions = r->stats.rejected_decisions;
-    r->sum.driver_errors = r->stats.driver_errors;
-    r->sum.invalid_samples = r->stats.invalid_samples;
-    r->sum.fallback_ticks = r->stats.fallback_ticks;
-    if (r->prop.n) {
-        struct broker_counters bc;
-        broker_counters(r->prop.state[0], &bc);
-        r->sum.broker_adjustments = bc.adjustments;
-        r->sum.broker_held = bc.held;
-        r->sum.broker_budget_limited = bc.budget_limited;
-        r->sum.broker_thermal_limited = bc.thermal_limited;
-        r->sum.broker_degraded_ticks = bc.degraded_ticks;
-        r->sum.ipc_events = bc.ipc_events;
-        r->sum.ipc_unknown = bc.ipc_unknown;
-    }
-    r->sum.ipc_dropped = m->ipc_dropped;
-    if (!r->stage_ns) {
-        record_run(&r->rec, m, &r->sum);
-    } else {
-        uint64_t t0 = clock_mono_ns();
-        record_run(&r->rec, m, &r->sum);
-        stage_mark(r, STAGE_RECORD, &t0);
-    }
-    if (r->have_rtrace)
-        tracefile_tick(&r->rtrace, m,
-                       r->rec.last_power_valid ? r->rec.last_power_w : 0);
+    tick_run(&r->tk, k, (double)clock_now(&r->clock) / 1e9, r->stage_ns);
 }
 
 void run_tick_sample_only(struct run *r)
@@ -1224,8 +1136,7 @@ void run_free(struct run *r)
     watch_free(r->watch); /* before the loop: it ends its registrations */
     loop_free(r->loop);
     policy_free(r->policy);
-    free(r->ovr);
-    free(r->ovr_set);
+    override_free(&r->ovr);
     free(r->policy_path);
     rjournal_free(&r->journal);
     lab_free(r->lab);

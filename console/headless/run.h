@@ -195,20 +195,9 @@ int run_record_stop(struct run *r, char *err, size_t errlen);
 /* The file being recorded, or NULL. */
 const char *run_record_path(const struct run *r);
 
-/* Pipeline stage timing for `wattson bench`: when set, run_tick adds each
- * stage's nanoseconds into ns[stage]. */
-enum run_stage {
-    STAGE_SAMPLE,
-    STAGE_FEATURES,
-    STAGE_FORECAST,
-    STAGE_PROPOSE,
-    STAGE_DECIDE,
-    STAGE_GUARD,
-    STAGE_ACTUATE,
-    STAGE_RECORD,
-    STAGE__N
-};
-const char *run_stage_name(enum run_stage s);
+/* Stage timing for `wattson bench`: when set, run_tick adds each stage's
+ * nanoseconds into ns[i], i indexing pipeline/tick.h's tick_stages[]
+ * (TICK_N_STAGES slots). */
 void run_set_stage_timer(struct run *r, uint64_t *ns);
 
 /* Drives a run from run_new to run_free: `drive` ticks it (run_loop, or

@@ -33,6 +33,13 @@ void propose_run(struct propose *p, struct model *m)
         p->ops[i]->propose(p->state[i], m);
 }
 
+void propose_summarize(const struct propose *p, struct summary *s)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->ops[i]->summarize)
+            p->ops[i]->summarize(p->state[i], s);
+}
+
 void propose_free(struct propose *p)
 {
     for (size_t i = p->n; i-- > 0;)

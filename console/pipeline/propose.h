@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct model;
+struct summary;
 
 struct engine_ops {
     const char *name;
@@ -19,6 +20,9 @@ struct engine_ops {
     /* Called once per tick; must not allocate. */
     void (*propose)(void *state, struct model *m);
     void (*destroy)(void *state);
+    /* Optional: puts the engine's counters into the run's summary (the
+     * record stage calls it every tick; must not allocate). */
+    void (*summarize)(const void *state, struct summary *s);
 };
 
 #define PROPOSE_MAX_ENGINES 8
@@ -34,6 +38,8 @@ void propose_init(struct propose *p);
 int propose_add(struct propose *p, const struct engine_ops *ops,
                 const struct model *m);
 void propose_run(struct propose *p, struct model *m);
+/* Every engine's summarize hook. */
+void propose_summarize(const struct propose *p, struct summary *s);
 void propose_free(struct propose *p);
 
 #endif

@@ -12,7 +12,7 @@
 int record_init(struct record *r, const struct model *m, unsigned history)
 {
     size_t n = m->n_devices ? m->n_devices : 1;
-    r->jsonl = r->csv = NULL;
+    r->jsonl = r->csv = r->rtrace = NULL;
     r->last_power_w = 0;
     r->last_power_valid = 0;
     r->e_int = calloc(n, sizeof *r->e_int);
@@ -138,4 +138,6 @@ void record_run(struct record *r, const struct model *m, struct summary *s)
         tracefile_tick(r->jsonl, m, any ? power : 0);
     if (r->csv)
         tracefile_tick(r->csv, m, any ? power : 0);
+    if (r->rtrace)
+        tracefile_tick(r->rtrace, m, any ? power : 0);
 }

@@ -22,10 +22,11 @@ struct summary;
 struct tracefile;
 
 struct record {
-    struct ring hist;        /* every signal */
-    struct tracefile *jsonl; /* may be NULL */
-    struct tracefile *csv;   /* may be NULL */
-    double last_power_w;     /* total PU power of the last tick */
+    struct ring hist;         /* every signal */
+    struct tracefile *jsonl;  /* may be NULL */
+    struct tracefile *csv;    /* may be NULL */
+    struct tracefile *rtrace; /* the console's `record start`, or NULL */
+    double last_power_w;      /* total PU power of the last tick */
     int last_power_valid;
     double *e_int;     /* per device: its power integrated, J, while its
                           energy counter has not advanced */

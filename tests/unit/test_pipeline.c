@@ -374,8 +374,8 @@ static void eng_propose(void *st, struct model *m)
     m->proposal[1] = 42;
     m->proposed[1] = 1;
 }
-static const struct engine_ops test_engine = {"test", eng_create, eng_propose,
-                                              NULL};
+static const struct engine_ops test_engine = {
+    .name = "test", .create = eng_create, .propose = eng_propose};
 
 static void test_propose(void)
 {
