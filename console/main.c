@@ -32,7 +32,7 @@
 #include "headless/bbench.h"
 #include "headless/bench.h"
 #include "headless/restore.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "loader/loader.h"
 #include "pipeline/governors.h"
 #include "tui/term.h"

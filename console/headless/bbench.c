@@ -20,7 +20,7 @@
 #include "core/lab.h"
 #include "core/model.h"
 #include "core/summary.h"
-#include "headless/run.h"
+#include "run/run.h"
 
 #ifndef WATTSON_LAB_DIR
 #define WATTSON_LAB_DIR "lua-policies/labs"

@@ -22,7 +22,7 @@
 #include "core/model.h"
 #include "engines/fcast.h"
 #include "sim/csvtrace.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "pipeline/tick.h"
 #include "tui/tui.h"
 

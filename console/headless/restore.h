@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "headless/run.h"
+#include "run/run.h"
 
 /* `wattson restore`: puts back the controls of a run that was killed
  * before it could, from the journal in the run directory (o->run_dir,

@@ -31,7 +31,7 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/sandbox.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
 #include "pipeline/governors.h"

@@ -16,7 +16,7 @@
 
 #include "core/log.h"
 #include "core/model.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "tui/term.h"
 
 /* ---- the view: history and derived figures ---- */

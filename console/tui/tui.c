@@ -33,7 +33,7 @@
 #include "core/loop.h"
 #include "core/model.h"
 #include "engines/broker.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "tui/cmdline.h"
 #include "tui/panes.h"
 #include "tui/term.h"
@@ -492,7 +492,7 @@ static void apply_key(struct tui *t, int k)
         break;
     }
     case 'r':
-        if (run_request_reload(t->r) != 0) {
+        if (run_policy_request_reload(t->r) != 0) {
             log_msg(LOG_INFO, "no Lua policy to reload (the built-in "
                               "policy decides)");
             say(t, "no Lua policy to reload");
@@ -1093,7 +1093,7 @@ static int tui_step(void *arg)
         term_resize();
         t->layout_dirty = 1;
     }
-    if (run_service(t->r))
+    if (run_policy_service(t->r))
         t->header_dirty = 1;
     run_due_ticks(t, now, dt);
 

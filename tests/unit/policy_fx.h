@@ -26,7 +26,7 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/summary.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "lua/policy.h"
 #include "t.h"
 

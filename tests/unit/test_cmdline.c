@@ -667,14 +667,14 @@ static void test_policy_cmd(void)
     fx_ticks_good(&f, 3);
     /* The new file is the watched one: `r` reloads it. */
     T_CHECK(write_file(good, MAXPOL) == 0);
-    T_CHECK(run_request_reload(f.r) == 0);
-    T_CHECK(run_service(f.r) == 1);
+    T_CHECK(run_policy_request_reload(f.r) == 0);
+    T_CHECK(run_policy_service(f.r) == 1);
     T_CHECK(run_policy_version(f.r) == 2);
     fx_ticks(&f, 1);
     T_CHECK(target0(&f) == f.fmax);
     T_CHECK(write_file(good, GOOD) == 0);
-    run_request_reload(f.r);
-    run_service(f.r);
+    run_policy_request_reload(f.r);
+    run_policy_service(f.r);
     fx_ticks_good(&f, 1);
 
     /* From one Lua file to another. */
@@ -707,7 +707,7 @@ static void test_policy_cmd(void)
     T_CHECK(run_policy_path(f.r) == NULL);
     T_STREQ(run_builtin_name(f.r), "schedutil");
     T_CHECK(run_policy_state(f.r, NULL) == RUN_POLICY_BUILTIN);
-    T_CHECK(run_request_reload(f.r) == -1);
+    T_CHECK(run_policy_request_reload(f.r) == -1);
     fx_ticks(&f, 2);
     T_CHECK(cmd_exec(&c, "policy builtin:schedutil") == CMD_ERR);
     T_CHECK(cmd_exec(&c, "policy builtin:nosuch") == CMD_ERR);

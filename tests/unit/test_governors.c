@@ -15,7 +15,7 @@
 #include "core/model.h"
 #include "core/stats.h"
 #include "headless/bbench.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "loader/loader.h"
 #include "engines/broker.h"
 #include "pipeline/governors.h"

@@ -13,7 +13,7 @@
 #include "allocount.h"
 #include "headless/bench.h"
 #include "core/summary.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "t.h"
 
 /* Opens a run of `o`, warms it up (first-touch paths may allocate), then

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/model.h"
-#include "headless/run.h"
+#include "run/run.h"
 #include "t.h"
 #include "tui/panes.h"
 

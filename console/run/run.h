@@ -133,12 +133,12 @@ const char *run_policy_path(const struct run *r);
 /* The active Lua version (1 for the first), 0 without a Lua policy. */
 uint64_t run_policy_version(const struct run *r);
 /* Asks for a reload of the policy file, as SIGHUP does; it happens at the
- * next run_service().  Returns -1 when the run has no Lua policy. */
-int run_request_reload(struct run *r);
+ * next run_policy_service().  Returns -1 when the run has no Lua policy. */
+int run_policy_request_reload(struct run *r);
 /* Between ticks: loads the policy file again when the watcher (or a
  * request) says so.  run_loop does this before every tick; callers that
  * drive run_tick themselves call it.  Returns 1 if a reload was tried. */
-int run_service(struct run *r);
+int run_policy_service(struct run *r);
 /* 1 on the virtual clock (simulated drivers only, no --realtime). */
 int run_clock_is_virtual(const struct run *r);
 /* Changes the shared power budget (model, lab and summary), W >= 0. */

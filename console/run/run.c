@@ -6,8 +6,8 @@
  * actuate before its first write; every exit path after the first tick
  * goes through run_finish or run_free, which restore them.
  */
-#include "headless/run.h"
-#include "headless/rjournal.h"
+#include "run/run.h"
+#include "run/run_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +26,6 @@
 #include "core/loop.h"
 #include "core/model.h"
 #include "core/safety.h"
-#include "core/stats.h"
 #include "core/summary.h"
 #include "core/trust.h"
 #include "core/tracefile.h"
@@ -38,60 +37,12 @@
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
 #include "pipeline/governors.h"
-#include "pipeline/guard.h"
 #include "pipeline/propose.h"
 #include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
 #include "pipeline/override.h"
-
-struct run {
-    struct lab *lab;
-    struct plug **plugs;
-    struct host_ctx *hosts;
-    size_t n_plugs;
-    struct clock clock;
-    struct model model;
-    struct stats stats;
-    struct forecast fc;
-    struct propose prop;
-    const struct policy_ops *gov; /* a builtin:NAME baseline, or NULL */
-    struct decide dec;
-    struct actuate act;
-    struct record rec;
-    struct summary sum;
-    struct tracefile jsonl, csv;
-    int out_stdout; /* one of them goes to stdout */
-    int have_jsonl, have_csv;
-    uint64_t tick_ns;
-    uint64_t total_ticks;
-    uint64_t wall_start_ns;
-    uint64_t progress_ns;
-    int progress;
-    int finished;
-    int lock_fd; /* the machine's writer lock, -1 when not held */
-    struct loop *loop;
-    struct policy *policy; /* the Lua policy host, or NULL (built-in) */
-    struct watch *watch;   /* the policy file's watcher */
-    char *policy_path;
-    int source_missing; /* reported once per disappearance */
-    int reload_asked;   /* the pending reload is r/SIGHUP, not an edit */
-    int last_reload;    /* enum policy_load_result of the last try */
-    char last_reload_err[256];
-    uint64_t *stage_ns;
-    struct policy_limits plim; /* for a policy started later (a switch) */
-    int sighup_on;
-    /* Manual overrides (the console's `set`): the override stage. */
-    struct override ovr;
-    /* The stages' state, for walking the tick table (pipeline/tick.h). */
-    struct tick tk;
-    /* `record start`: a trace of the ticks from now on. */
-    struct tracefile rtrace;
-    int have_rtrace;
-    /* The saved-controls journal of a run that writes real hardware. */
-    struct rjournal journal;
-};
 
 static struct run *active_run;
 
@@ -218,19 +169,6 @@ static int all_simulated(const struct run *r)
     return 1;
 }
 
-static void on_sighup(void *arg)
-{
-    struct run *r = arg;
-    /* The console may have gone back to a built-in policy. */
-    if (!r->watch) {
-        log_msg(LOG_INFO, "SIGHUP: no Lua policy to reload");
-        return;
-    }
-    log_msg(LOG_INFO, "SIGHUP: reloading %s", r->policy_path);
-    r->reload_asked = 1;
-    watch_request(r->watch);
-}
-
 /* The policy's budgets: the defaults, then the lab's, then the command
  * line's.  Runs once the clock is chosen: on a virtual clock the default
  * wall-time budget is dropped, so only the instruction budget (counted,
@@ -264,497 +202,9 @@ static void policy_limits_for(struct run *r, const struct run_opts *o)
         lim->cpu_ns = (uint64_t)llround(o->policy_cpu_time_s * 1e9);
 }
 
-static int policy_start(struct run *r, char *err, size_t errlen)
-{
-    char msg[1024];
-    r->watch = watch_new(r->loop, r->policy_path, msg, sizeof msg);
-    if (!r->watch) {
-        snprintf(err, errlen, "policy %s: %s", r->policy_path, msg);
-        return RUN_LAB;
-    }
-    char *text;
-    size_t len;
-    if (watch_read(r->watch, &text, &len, err, errlen) != 0)
-        return RUN_LAB;
-    if (policy_new(&r->policy, &r->model, &r->rec.hist, &r->plim, msg,
-                   sizeof msg) != 0) {
-        free(text);
-        snprintf(err, errlen, "%s", msg);
-        return RUN_ERR;
-    }
-    int rc = policy_load(r->policy, r->policy_path, text, len, &r->model, err,
-                         errlen);
-    free(text);
-    if (rc != POLICY_SWAPPED)
-        return RUN_LAB;
-    if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) < 0) {
-        snprintf(err, errlen, "cannot watch SIGHUP");
-        return RUN_ERR;
-    }
-    r->sighup_on = 1;
-    return RUN_OK;
-}
-
-/* The last rejection's message, for the console's header (truncated). */
-static void keep_reload_err(struct run *r, const char *err)
-{
-    size_t n = strlen(err);
-    if (n >= sizeof r->last_reload_err)
-        n = sizeof r->last_reload_err - 1;
-    memcpy(r->last_reload_err, err, n);
-    r->last_reload_err[n] = '\0';
-}
-
-static void trace_reload(struct run *r, int ok, const char *error)
-{
-    if (r->have_jsonl)
-        tracefile_reload(&r->jsonl, &r->model, ok, error);
-    if (r->have_rtrace)
-        tracefile_reload(&r->rtrace, &r->model, ok, error);
-}
-
-/* run_policy_text with the version named `name` (a switch names the new
- * file). */
-static int policy_text_named(struct run *r, const char *name, const char *text,
-                             size_t len, char *err, size_t errlen)
-{
-    if (!r->policy) {
-        snprintf(err, errlen, "this run has no Lua policy");
-        return POLICY_REJECTED;
-    }
-    int rc = policy_load(r->policy, name, text, len, &r->model, err, errlen);
-    if (rc == POLICY_SAME)
-        return rc;
-    r->last_reload = rc;
-    if (rc == POLICY_SWAPPED) {
-        r->last_reload_err[0] = '\0';
-        r->sum.reloads++;
-        log_msg(LOG_INFO, "%s: version %llu loaded", name,
-                (unsigned long long)policy_version(r->policy));
-        decide_resume(&r->dec);
-        trace_reload(r, 1, NULL);
-        return rc;
-    }
-    keep_reload_err(r, err);
-    r->sum.reload_errors++;
-    log_msg(LOG_WARN,
-            "reload rejected, the previous version keeps deciding: %s", err);
-    policy_event(r->policy, "reload_rejected", err);
-    trace_reload(r, 0, err);
-    return rc;
-}
-
-int run_policy_text(struct run *r, const char *text, size_t len, char *err,
-                    size_t errlen)
-{
-    return policy_text_named(r, r->policy_path, text, len, err, errlen);
-}
-
-uint64_t run_policy_allocs(const struct run *r)
-{
-    return r->policy ? policy_lua_allocs(r->policy) : 0;
-}
-
-size_t run_policy_mem(const struct run *r)
-{
-    return r->policy ? policy_lua_mem(r->policy) : 0;
-}
-
-int run_policy_in_fallback(const struct run *r)
-{
-    return r->dec.in_fallback;
-}
-
-/* Between ticks: a debounced change of the policy file (or SIGHUP) loads
- * the file as the next version, transactionally. */
-static void policy_reload(struct run *r)
-{
-    char *text, err[1024];
-    size_t len;
-    if (watch_read(r->watch, &text, &len, err, sizeof err) != 0) {
-        if (!r->source_missing) {
-            r->last_reload = POLICY_REJECTED;
-            keep_reload_err(r, err);
-            log_msg(LOG_WARN, "%s; the loaded policy keeps deciding", err);
-            r->sum.reload_errors++;
-            trace_reload(r, 0, err);
-        }
-        r->source_missing = 1;
-        return;
-    }
-    r->source_missing = 0;
-    int asked = r->reload_asked;
-    r->reload_asked = 0;
-    int rc = run_policy_text(r, text, len, err, sizeof err);
-    int running =
-        rc == POLICY_SAME && policy_is_active_text(r->policy, text, len);
-    free(text);
-    if (running && r->last_reload == POLICY_REJECTED) {
-        /* The file is back to the running version: the rejection no
-         * longer describes it. */
-        r->last_reload = POLICY_SWAPPED;
-        r->last_reload_err[0] = '\0';
-        log_msg(LOG_INFO, "%s: back to the running version %llu",
-                r->policy_path, (unsigned long long)policy_version(r->policy));
-    }
-    if (rc != POLICY_SAME || !asked)
-        return;
-    /* An explicit reload (r, SIGHUP) of unchanged text: say so, and in
-     * safe fallback give the running version the lead again (what made
-     * its ticks fail may have passed; ten more failing ticks hand it
-     * back to the built-in policy). */
-    if (running && r->dec.in_fallback) {
-        log_msg(LOG_INFO,
-                "%s: unchanged; version %llu decides again (it had failed "
-                "%u ticks in a row)",
-                r->policy_path, (unsigned long long)policy_version(r->policy),
-                r->dec.max_failures);
-        decide_resume(&r->dec);
-    } else if (running) {
-        log_msg(LOG_INFO, "%s: unchanged; version %llu keeps deciding",
-                r->policy_path, (unsigned long long)policy_version(r->policy));
-    } else {
-        log_msg(LOG_WARN,
-                "%s: unchanged since it was rejected; version %llu keeps "
-                "deciding",
-                r->policy_path, (unsigned long long)policy_version(r->policy));
-    }
-}
-
-enum run_policy_state run_policy_state(const struct run *r, const char **detail)
-{
-    if (detail)
-        *detail = "";
-    if (!r->policy)
-        return RUN_POLICY_BUILTIN;
-    if (r->dec.in_fallback)
-        return RUN_POLICY_FALLBACK;
-    if (r->last_reload == POLICY_REJECTED) {
-        if (detail)
-            *detail = r->last_reload_err;
-        return RUN_POLICY_REJECTED;
-    }
-    return r->sum.reloads > 0 ? RUN_POLICY_RELOADED : RUN_POLICY_RUNNING;
-}
-
-const char *run_policy_path(const struct run *r)
-{
-    return r->policy ? r->policy_path : NULL;
-}
-
-uint64_t run_policy_version(const struct run *r)
-{
-    return r->policy ? policy_version(r->policy) : 0;
-}
-
-int run_request_reload(struct run *r)
-{
-    if (!r->watch)
-        return -1;
-    r->reload_asked = 1;
-    watch_request(r->watch);
-    return 0;
-}
-
-int run_service(struct run *r)
-{
-    if (r->watch && watch_take(r->watch)) {
-        policy_reload(r);
-        return 1;
-    }
-    return 0;
-}
-
 int run_clock_is_virtual(const struct run *r)
 {
     return r->clock.is_virtual;
-}
-
-/* A budget below the power caps' minimums cannot be met: it is not
- * refused (the broker's degraded mode runs every PU at its lowest state),
- * but the caps are held at their minimums (a Lua policy's caps above them
- * are rejected, policy.c) and the user is told, at start and at every
- * change. */
-static void warn_budget_below_caps(const struct model *m)
-{
-    double mins = 0;
-    for (size_t k = 0; k < m->n_devices; k++) {
-        int32_t c = m->devices[k].ctl[CTL_POWER_CAP];
-        if (c >= 0)
-            mins += m->controls[c].min;
-    }
-    if (m->budget_w > 0 && mins > m->budget_w)
-        log_msg(LOG_WARN,
-                "budget %g W is below the sum of the power caps' minimums "
-                "(%g W): every cap is held at its minimum and the power may "
-                "exceed the budget",
-                m->budget_w, mins);
-}
-
-void run_set_budget(struct run *r, double watts)
-{
-    if (!(watts >= 0))
-        watts = 0;
-    r->model.budget_w = watts;
-    r->lab->budget_w = watts;
-    r->sum.budget_w = watts;
-    warn_budget_below_caps(&r->model);
-}
-
-/* ---- the console's commands: policy switch, overrides, recording ---- */
-
-/* From the built-in policy to a Lua one: a host, its first version, the
- * decide stage re-made with the Lua ops.  Nothing changes on failure. */
-static int policy_first(struct run *r, const char *name, const char *text,
-                        size_t len, char *err, size_t errlen)
-{
-    struct policy *p = NULL;
-    struct decide nd;
-    if (policy_new(&p, &r->model, &r->rec.hist, &r->plim, err, errlen) != 0)
-        return POLICY_REJECTED;
-    int rc = policy_load(p, name, text, len, &r->model, err, errlen);
-    if (rc != POLICY_SWAPPED) {
-        policy_free(p);
-        log_msg(LOG_WARN,
-                "policy rejected, the built-in policy keeps "
-                "deciding: %s",
-                err);
-        trace_reload(r, 0, err);
-        return POLICY_REJECTED;
-    }
-    if (decide_init(&nd, &policy_lua_ops, p, &r->model) != 0) {
-        policy_free(p);
-        snprintf(err, errlen, "out of memory");
-        return POLICY_REJECTED;
-    }
-    if (!r->sighup_on) {
-        if (loop_add_signal(r->loop, SIGHUP, on_sighup, r) < 0) {
-            decide_free(&nd);
-            policy_free(p);
-            snprintf(err, errlen, "cannot watch SIGHUP");
-            return POLICY_REJECTED;
-        }
-        r->sighup_on = 1;
-    }
-    decide_free(&r->dec);
-    r->dec = nd;
-    r->policy = p;
-    r->last_reload = POLICY_SWAPPED;
-    r->last_reload_err[0] = '\0';
-    log_msg(LOG_INFO,
-            "%s: version %llu loaded (the built-in policy no "
-            "longer decides)",
-            name, (unsigned long long)policy_version(p));
-    trace_reload(r, 1, NULL);
-    return POLICY_SWAPPED;
-}
-
-/* To "builtin" (the built-in C policy) or "builtin:NAME" (a baseline):
- * the decide stage re-made with its ops; the Lua policy, its watch and
- * its file are let go.  Nothing changes on failure. */
-static int policy_to_builtin(struct run *r, const char *spec, char *err,
-                             size_t errlen)
-{
-    const struct policy_ops *gov = NULL;
-    char gerr[256];
-    if (gov_parse(spec, &gov, gerr, sizeof gerr) < 0) {
-        snprintf(err, errlen, "%s", gerr);
-        return POLICY_REJECTED;
-    }
-    if (!r->policy && r->gov == gov) {
-        snprintf(err, errlen, "%s already decides; nothing changed", spec);
-        return POLICY_SAME;
-    }
-    struct decide nd;
-    if (decide_init(&nd, gov, NULL, &r->model) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return POLICY_REJECTED;
-    }
-    decide_free(&r->dec);
-    r->dec = nd;
-    policy_free(r->policy);
-    r->policy = NULL;
-    watch_free(r->watch);
-    r->watch = NULL;
-    free(r->policy_path);
-    r->policy_path = NULL;
-    r->source_missing = 0;
-    r->gov = gov;
-    /* The broker baselines choose what the broker reads; every other
-     * policy sees the broker as run_new sets it up. */
-    if (run_broker(r))
-        broker_set_source(run_broker(r),
-                          gov_broker_source(gov) >= 0
-                              ? (enum broker_source)gov_broker_source(gov)
-                              : BROKER_IPC);
-    r->last_reload = POLICY_SWAPPED;
-    r->last_reload_err[0] = '\0';
-    log_msg(LOG_INFO, "%s now decides", spec);
-    trace_reload(r, 1, NULL);
-    return POLICY_SWAPPED;
-}
-
-int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
-{
-    char msg[1024];
-    if (!path || !*path) {
-        snprintf(err, errlen, "no policy file given");
-        return POLICY_REJECTED;
-    }
-    if (strcmp(path, "builtin") == 0 || strncmp(path, "builtin:", 8) == 0)
-        return policy_to_builtin(r, path, err, errlen);
-    /* Every path below frees what it made: a session may switch and be
-     * refused any number of times. */
-    struct watch *w = watch_new(r->loop, path, msg, sizeof msg);
-    if (!w) {
-        snprintf(err, errlen, "%s: %s", path, msg);
-        return POLICY_REJECTED;
-    }
-    char *npath = strdup(path), *text = NULL;
-    size_t len = 0;
-    if (!npath) {
-        snprintf(err, errlen, "out of memory");
-        watch_free(w);
-        return POLICY_REJECTED;
-    }
-    if (watch_read(w, &text, &len, err, errlen) != 0) {
-        watch_free(w);
-        free(npath);
-        return POLICY_REJECTED;
-    }
-    int rc = r->policy ? policy_text_named(r, npath, text, len, err, errlen)
-                       : policy_first(r, npath, text, len, err, errlen);
-    free(text);
-    if (rc == POLICY_SAME)
-        snprintf(err, errlen,
-                 "%s: same text as the running (or last rejected) version; "
-                 "nothing loaded",
-                 path);
-    if (rc != POLICY_SWAPPED) {
-        watch_free(w);
-        free(npath);
-        return rc;
-    }
-    watch_free(r->watch);
-    r->watch = w;
-    free(r->policy_path);
-    r->policy_path = npath;
-    r->source_missing = 0;
-    if (r->gov && run_broker(r))
-        broker_set_source(run_broker(r), BROKER_IPC);
-    r->gov = NULL;
-    return rc;
-}
-
-/* The control `ctl` of device `dev`, or -1 with a message. */
-static int find_ctl(const struct run *r, const char *dev, const char *ctl,
-                    char *err, size_t errlen)
-{
-    const struct model *m = &r->model;
-    int d = dev ? model_find_device(m, dev) : -1;
-    if (d < 0) {
-        snprintf(err, errlen, "no such device '%s'", dev ? dev : "");
-        return -1;
-    }
-    int c = ctl ? model_find_control(m, (uint32_t)d, ctl) : -1;
-    if (c < 0) {
-        size_t n = (size_t)snprintf(err, errlen, "%s has no control '%s' (",
-                                    dev, ctl ? ctl : "");
-        for (uint32_t i = m->dctl_off[d]; i < m->dctl_off[d + 1] && n < errlen;
-             i++)
-            n += (size_t)snprintf(err + n, errlen - n, "%s%s",
-                                  i > m->dctl_off[d] ? ", " : "",
-                                  m->controls[m->dctl[i]].name);
-        if (n < errlen)
-            snprintf(err + n, errlen - n, "%s)",
-                     m->dctl_off[d] == m->dctl_off[d + 1] ? "none" : "");
-        return -1;
-    }
-    return c;
-}
-
-int run_override(struct run *r, const char *dev, const char *ctl, double value,
-                 char *err, size_t errlen)
-{
-    int c = find_ctl(r, dev, ctl, err, errlen);
-    if (c < 0)
-        return -1;
-    const struct model_control *mc = &r->model.controls[c];
-    if (!isfinite(value)) {
-        snprintf(err, errlen, "%s.%s: not a finite number", dev, ctl);
-        return -1;
-    }
-    if (value < mc->min || value > mc->max) {
-        snprintf(err, errlen, "%s.%s: %g outside [%g, %g] %s", dev, ctl, value,
-                 mc->min, mc->max, mc->unit);
-        return -1;
-    }
-    if (!r->model.plugins[mc->plugin].writable) {
-        snprintf(err, errlen,
-                 "%s.%s: read-only (real hardware without --allow-writes)", dev,
-                 ctl);
-        return -1;
-    }
-    override_set(&r->ovr, (size_t)c, value);
-    return 0;
-}
-
-int run_override_clear(struct run *r, const char *dev, const char *ctl,
-                       char *err, size_t errlen)
-{
-    int c = find_ctl(r, dev, ctl, err, errlen);
-    if (c < 0)
-        return -1;
-    override_clear(&r->ovr, (size_t)c);
-    return 0;
-}
-
-int run_override_get(const struct run *r, size_t c, double *value)
-{
-    return override_get(&r->ovr, c, value);
-}
-
-int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
-{
-    if (r->have_rtrace) {
-        snprintf(err, errlen, "already recording to %s (record stop first)",
-                 r->rtrace.path);
-        return -1;
-    }
-    if (!path || !*path) {
-        snprintf(err, errlen, "no file given");
-        return -1;
-    }
-    if ((r->have_jsonl && strcmp(path, r->jsonl.path) == 0) ||
-        (r->have_csv && strcmp(path, r->csv.path) == 0)) {
-        snprintf(err, errlen, "%s: the run's own output", path);
-        return -1;
-    }
-    if (tracefile_open(&r->rtrace, path,
-                       TRACEFILE_NO_STDOUT | TRACEFILE_NO_WAIT, err,
-                       errlen) != 0)
-        return -1;
-    tracefile_header(&r->rtrace, &r->model, r->lab,
-                     r->policy_path ? r->policy_path : "builtin");
-    r->have_rtrace = 1;
-    r->rec.rtrace = &r->rtrace;
-    return 0;
-}
-
-int run_record_stop(struct run *r, char *err, size_t errlen)
-{
-    if (!r->have_rtrace) {
-        snprintf(err, errlen, "not recording");
-        return -1;
-    }
-    r->have_rtrace = 0;
-    r->rec.rtrace = NULL;
-    return tracefile_commit(&r->rtrace, &r->sum, err, errlen);
-}
-
-const char *run_record_path(const struct run *r)
-{
-    return r->have_rtrace ? r->rtrace.path : NULL;
 }
 
 void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
@@ -856,7 +306,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     r->model.budget_w = lab->budget_w;
-    warn_budget_below_caps(&r->model);
+    run_warn_budget_below_caps(&r->model);
     if (override_init(&r->ovr, &r->model) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
@@ -944,7 +394,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     /* ...and into the history, so a policy's history() has it at tick 1. */
     ring_push(&r->rec.hist, r->model.val, r->model.valid);
     if (r->policy_path) {
-        rc = policy_start(r, err, errlen);
+        rc = run_policy_start(r, err, errlen);
         if (rc != RUN_OK) {
             run_free(r);
             return rc;
@@ -1020,7 +470,7 @@ static void show_progress(struct run *r, int last)
 static int step(void *arg)
 {
     struct run *r = arg;
-    run_service(r);
+    run_policy_service(r);
     run_tick(r);
     if (r->progress && (r->model.tick & 1023) == 0)
         show_progress(r, 0);

@@ -1,7 +1,7 @@
 /*
  * rjournal - see rjournal.h.
  */
-#include "headless/rjournal.h"
+#include "run/rjournal.h"
 
 #include <errno.h>
 #include <limits.h>

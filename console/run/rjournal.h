@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "headless/run.h"
+#include "run/run.h"
 
 struct actuate;
 struct model;
