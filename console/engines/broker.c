@@ -765,9 +765,13 @@ static void broker_propose(void *state, struct model *m)
 /* ---- accessors ------------------------------------------------------------
  */
 
-void broker_set_source(void *state, enum broker_source src)
+struct broker *broker_of(const struct engines *e)
 {
-    struct broker *b = state;
+    return engines_state_of(e, &broker_engine_ops);
+}
+
+void broker_set_source(struct broker *b, enum broker_source src)
+{
     b->src = src;
 }
 
@@ -784,15 +788,13 @@ const char *broker_source_name(enum broker_source src)
     return "?";
 }
 
-void broker_counters(const void *state, struct broker_counters *out)
+void broker_counters(const struct broker *b, struct broker_counters *out)
 {
-    const struct broker *b = state;
     *out = b->cnt;
 }
 
-int broker_adjustment(const void *state, size_t i, struct broker_adj *out)
+int broker_adjustment(const struct broker *b, size_t i, struct broker_adj *out)
 {
-    const struct broker *b = state;
     if (i >= b->adj_n)
         return 0;
     size_t at = (b->adj_head + BROKER_ADJ_RING - 1 - i) % BROKER_ADJ_RING;
@@ -800,9 +802,8 @@ int broker_adjustment(const void *state, size_t i, struct broker_adj *out)
     return 1;
 }
 
-int broker_view(const void *state, uint32_t dev, struct broker_view *out)
+int broker_view(const struct broker *b, uint32_t dev, struct broker_view *out)
 {
-    const struct broker *b = state;
     if (!b || b->n == 0 || dev >= b->n_devices)
         return 0;
     int32_t j = b->pu_of_dev[dev];

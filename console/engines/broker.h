@@ -36,14 +36,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/propose.h"
+#include "engines/engines.h"
+
+/* The broker engine's state (opaque). */
+struct broker;
 
 enum broker_source { BROKER_FORECAST, BROKER_IPC, BROKER_ORACLE };
 
 extern const struct engine_ops broker_engine_ops;
 
-/* Chooses where demand comes from (the engine's state from propose_add). */
-void broker_set_source(void *state, enum broker_source src);
+/* The run's broker among its engines, or NULL. */
+struct broker *broker_of(const struct engines *e);
+
+/* Chooses where demand comes from. */
+void broker_set_source(struct broker *b, enum broker_source src);
 const char *broker_source_name(enum broker_source src);
 
 /* One logged adjustment. */
@@ -69,9 +75,9 @@ struct broker_counters {
     uint64_t degraded_ticks; /* budget below the sum of minimum powers */
 };
 
-void broker_counters(const void *state, struct broker_counters *out);
+void broker_counters(const struct broker *b, struct broker_counters *out);
 /* The i-th most recent adjustment (0 = newest); 0 when there is none. */
-int broker_adjustment(const void *state, size_t i, struct broker_adj *out);
+int broker_adjustment(const struct broker *b, size_t i, struct broker_adj *out);
 
 /* Per-PU view for the console and policies; 0 if `dev` is not brokered. */
 struct broker_view {
@@ -83,7 +89,7 @@ struct broker_view {
     int ipc_lag;      /* learned message-to-work lag, ticks (-1: none) */
     double ipc_ratio; /* learned work per byte */
 };
-int broker_view(const void *state, uint32_t dev, struct broker_view *out);
+int broker_view(const struct broker *b, uint32_t dev, struct broker_view *out);
 
 /*
  * The allocation itself, on its own for tests.  n units; unit i has

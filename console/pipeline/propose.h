@@ -1,45 +1,18 @@
 /*
- * propose - the engines' stage.  Each engine (broker, partitioner,
- * Q-learning agents, vGPU allocator: later issues) registers a const ops
- * table and proposes control values into model->proposal; the policy then
- * sees the proposals and decides.  Engines run in registration order and a
- * later engine may overwrite an earlier one's proposal for a control.
+ * propose - the engines' stage: every engine of the run (engines/engines.h:
+ * the broker today; the partitioner, the mesh's Q-learning agents and the
+ * vGPU allocator next) proposes control values into model->proposal, in
+ * registration order (a later engine may overwrite an earlier one's
+ * proposal for a control); the policy then sees the proposals and decides.
  */
 #ifndef WATTSON_PROPOSE_H
 #define WATTSON_PROPOSE_H
 
-#include <stddef.h>
-
+struct engines;
 struct model;
-struct summary;
 
-struct engine_ops {
-    const char *name;
-    /* Allocates the engine's state for this model; NULL on failure. */
-    void *(*create)(const struct model *m);
-    /* Called once per tick; must not allocate. */
-    void (*propose)(void *state, struct model *m);
-    void (*destroy)(void *state);
-    /* Optional: puts the engine's counters into the run's summary (the
-     * record stage calls it every tick; must not allocate). */
-    void (*summarize)(const void *state, struct summary *s);
-};
-
-#define PROPOSE_MAX_ENGINES 8
-
-struct propose {
-    const struct engine_ops *ops[PROPOSE_MAX_ENGINES];
-    void *state[PROPOSE_MAX_ENGINES];
-    size_t n;
-};
-
-void propose_init(struct propose *p);
-/* Returns 0, or -1 if full or the engine's create failed. */
-int propose_add(struct propose *p, const struct engine_ops *ops,
-                const struct model *m);
-void propose_run(struct propose *p, struct model *m);
-/* Every engine's summarize hook. */
-void propose_summarize(const struct propose *p, struct summary *s);
-void propose_free(struct propose *p);
+/* Clears last tick's proposals, then runs every engine.  Allocates
+ * nothing (engines must not either). */
+void propose_run(struct engines *e, struct model *m);
 
 #endif

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/model.h"
 #include "core/summary.h"
+#include "engines/engines.h"
 #include "pipeline/actuate.h"
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
@@ -38,7 +39,7 @@ static void st_forecast(struct tick *t)
 
 static void st_propose(struct tick *t)
 {
-    propose_run(t->prop, t->m);
+    propose_run(t->eng, t->m);
 }
 
 static void st_decide(struct tick *t)
@@ -64,7 +65,7 @@ static void st_actuate(struct tick *t)
 static void st_record(struct tick *t)
 {
     summary_take_counters(t->sum, t->st, t->m->ipc_dropped);
-    propose_summarize(t->prop, t->sum);
+    engines_summarize(t->eng, t->sum);
     record_run(t->rec, t->m, t->sum);
 }
 

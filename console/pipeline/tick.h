@@ -25,7 +25,7 @@ struct model;
 struct stats;
 struct summary;
 struct forecast;
-struct propose;
+struct engines;
 struct decide;
 struct override;
 struct actuate;
@@ -37,7 +37,7 @@ struct tick {
     struct stats *st;
     struct summary *sum;
     struct forecast *fc;
-    struct propose *prop;
+    struct engines *eng;
     struct decide *dec;
     struct override *ovr;
     struct actuate *act;

@@ -37,7 +37,6 @@
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
 #include "pipeline/governors.h"
-#include "pipeline/propose.h"
 #include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
@@ -56,9 +55,14 @@ const char *run_builtin_name(const struct run *r)
     return r->gov ? r->gov->name : NULL;
 }
 
-void *run_broker(struct run *r)
+struct broker *run_broker(struct run *r)
 {
-    return r->prop.n ? r->prop.state[0] : NULL;
+    return broker_of(&r->eng);
+}
+
+const struct engines *run_engines(const struct run *r)
+{
+    return &r->eng;
 }
 
 const struct model *run_model(const struct run *r)
@@ -370,10 +374,10 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return RUN_ERR;
     }
-    propose_init(&r->prop);
-    /* The broker is engine 0 (run_broker): it proposes every tick, and
-     * the policy decides what to take. */
-    if (propose_add(&r->prop, &broker_engine_ops, &r->model) != 0) {
+    /* The registered engines (the broker first): they propose every tick,
+     * and the policy decides what to take. */
+    engines_init(&r->eng);
+    if (engines_add_registered(&r->eng, &r->model) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;
@@ -427,7 +431,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
                           .st = &r->stats,
                           .sum = &r->sum,
                           .fc = &r->fc,
-                          .prop = &r->prop,
+                          .eng = &r->eng,
                           .dec = &r->dec,
                           .ovr = &r->ovr,
                           .act = &r->act,
@@ -575,7 +579,7 @@ void run_free(struct run *r)
     record_free(&r->rec);
     actuate_free(&r->act);
     decide_free(&r->dec);
-    propose_free(&r->prop);
+    engines_free(&r->eng);
     forecast_free(&r->fc);
     model_free(&r->model);
     for (size_t i = r->n_plugs; i-- > 0;)

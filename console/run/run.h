@@ -71,6 +71,8 @@ struct loop;
 struct model;
 struct summary;
 struct lab;
+struct broker;
+struct engines;
 
 /* Returns RUN_OK, or an exit code with one line in err. */
 int run_new(const struct run_opts *o, struct run **out, char *err,
@@ -91,8 +93,11 @@ const struct model *run_model(const struct run *r);
 /* The NAME of a `builtin:NAME` baseline the run decides with, or NULL
  * (a Lua policy or the built-in policy). */
 const char *run_builtin_name(const struct run *r);
-/* The broker engine's state (for broker_set_source), or NULL. */
-void *run_broker(struct run *r);
+/* The run's broker (engines/broker.h), or NULL. */
+struct broker *run_broker(struct run *r);
+/* The run's engines, for what every engine offers (engines/engines.h:
+ * summary counters, panes). */
+const struct engines *run_engines(const struct run *r);
 /* The run's event loop, for modules that add event sources. */
 struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);

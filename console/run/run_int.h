@@ -28,7 +28,7 @@
 #include "pipeline/decide.h"
 #include "pipeline/forecast.h"
 #include "pipeline/override.h"
-#include "pipeline/propose.h"
+#include "engines/engines.h"
 #include "pipeline/record.h"
 #include "pipeline/tick.h"
 #include "run/rjournal.h"
@@ -43,7 +43,7 @@ struct run {
     struct model model;
     struct stats stats;
     struct forecast fc;
-    struct propose prop;
+    struct engines eng;           /* engines/registry.c's, the broker first */
     const struct policy_ops *gov; /* a builtin:NAME baseline, or NULL */
     struct decide dec;
     struct actuate act;

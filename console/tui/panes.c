@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/model.h"
+#include "engines/engines.h"
 #include "run/run.h"
 #include "tui/term.h"
 
@@ -667,6 +668,21 @@ int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
     }
     tables_gen++;
     return clipped;
+}
+
+void pane_pull_engines(const struct engines *e)
+{
+    struct engine_pane p;
+    for (size_t i = 0; e && engines_pane(e, i, &p); i++) {
+        if (p.kind == ENGINE_PANE_QTABLE)
+            pane_q_store(p.u.qtable.agent, p.u.qtable.rows, p.u.qtable.cols,
+                         p.u.qtable.q, p.u.qtable.row_labels,
+                         p.u.qtable.col_labels);
+        else if (p.kind == ENGINE_PANE_STAGES)
+            pane_part_store(p.u.stages.model_name, p.u.stages.n,
+                            p.u.stages.stage, p.u.stages.device,
+                            p.u.stages.cost_ms);
+    }
 }
 
 static int qvalues_want(const struct tui_view *v)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct engines;
 struct model;
 struct run;
 
@@ -129,7 +130,14 @@ unsigned pane_log_gen(void);
 unsigned pane_tables_gen(void);
 size_t pane_q_count(void);
 
-/* The stores behind tui_publish_qtable / tui_publish_partition. */
+/* Copies every engine's panes (engines_pane: Q-tables, partitions) into
+ * the stores below; the console calls it after ticks.  Allocates
+ * nothing. */
+void pane_pull_engines(const struct engines *e);
+/* The stores the Q-values and Partition panes draw: a Q-table per agent
+ * (a later store with the same name replaces it; up to 8 agents, 32
+ * states, 12 actions: 1 when clipped, -1 on bad arguments), the stages of
+ * one partition (up to 16). */
 int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
                  const char *const *row_labels, const char *const *col_labels);
 int pane_part_store(const char *name, size_t n, const char *const *stages,

@@ -100,20 +100,6 @@ struct tui {
 
 static struct tui tui_state;
 
-int tui_publish_qtable(const char *name, size_t rows, size_t cols,
-                       const double *q, const char *const *row_labels,
-                       const char *const *col_labels)
-{
-    return pane_q_store(name, rows, cols, q, row_labels, col_labels);
-}
-
-int tui_publish_partition(const char *model_name, size_t n,
-                          const char *const *stages, const char *const *devices,
-                          const double *cost_ms)
-{
-    return pane_part_store(model_name, n, stages, devices, cost_ms);
-}
-
 /* ---- callbacks: they only queue work for the step ---- */
 
 static void tui_log_sink(void *arg, int level, const char *msg)
@@ -1098,8 +1084,12 @@ static int tui_step(void *arg)
     run_due_ticks(t, now, dt);
 
     /* what is dirty */
-    if (t->ticks_since_frame)
+    if (t->ticks_since_frame) {
         t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
+        /* The engines' Q-tables and partitions, through the interface
+         * every engine offers (no engine's own header here). */
+        pane_pull_engines(run_engines(t->r));
+    }
     if (pane_log_gen() != t->seen_log) {
         t->seen_log = pane_log_gen();
         t->dirty |= 1u << PANE_LOG;

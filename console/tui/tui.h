@@ -25,20 +25,4 @@ int tui_run(struct run *r, char *err, size_t errlen);
  * pane once the console starts. */
 void tui_log_early(void);
 
-/* For engines: publish (copy) a Q-table to the Q-values pane, one per
- * agent `name` (a later call with the same name replaces it).  q is
- * row-major rows x cols (states x actions); labels may be NULL.  Up to 8
- * agents, 32 states and 12 actions are kept.  Returns 0, 1 when the table
- * was clipped, -1 on bad arguments or too many agents.  Allocates
- * nothing; callable with or without a console. */
-int tui_publish_qtable(const char *name, size_t rows, size_t cols,
-                       const double *q, const char *const *row_labels,
-                       const char *const *col_labels);
-/* For the partitioner: stages of `model_name` in order, the device each
- * runs on and its cost in ms; the costliest is marked the bottleneck.  Up
- * to 16 stages.  Returns 0, 1 when clipped, -1 on bad arguments. */
-int tui_publish_partition(const char *model_name, size_t n,
-                          const char *const *stages, const char *const *devices,
-                          const double *cost_ms);
-
 #endif

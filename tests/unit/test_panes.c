@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/model.h"
+#include "engines/engines.h"
 #include "run/run.h"
 #include "t.h"
 #include "tui/panes.h"
@@ -172,8 +173,69 @@ static void test_wrap(void)
     T_CHECK(pane_wrap(0, 0, 0, 3, 0, "▁▂▃▄▅▆") == 2);
 }
 
+/* A test engine with two agents' Q-tables and a partition: the console's
+ * panes get them through the interface every engine offers
+ * (engines_pane), without the engine's own header. */
+static const double te_q[2][4] = {{1, 2, 3, 4}, {-1, 0, 7, 2}};
+static const char *const te_stage[2] = {"conv", "fc"};
+static const char *const te_dev[2] = {"gpu0", "cpu1"};
+static const double te_ms[2] = {3.5, 9.25};
+static void *te_create(const struct model *m)
+{
+    (void)m;
+    return (void *)te_q;
+}
+static void te_propose(void *st, struct model *m)
+{
+    (void)st;
+    (void)m;
+}
+static int te_pane(const void *st, size_t i, struct engine_pane *out)
+{
+    (void)st;
+    if (i < 2) {
+        out->kind = ENGINE_PANE_QTABLE;
+        out->u.qtable = (struct engine_qtable){
+            .agent = i ? "b" : "a", .rows = 2, .cols = 2, .q = te_q[i]};
+        return 1;
+    }
+    if (i == 2) {
+        out->kind = ENGINE_PANE_STAGES;
+        out->u.stages = (struct engine_stages){.model_name = "resnet",
+                                               .n = 2,
+                                               .stage = te_stage,
+                                               .device = te_dev,
+                                               .cost_ms = te_ms};
+        return 1;
+    }
+    return 0;
+}
+static const struct engine_ops te_ops = {.name = "test",
+                                         .create = te_create,
+                                         .propose = te_propose,
+                                         .pane = te_pane};
+
+static void test_engine_panes(void)
+{
+    struct engines e;
+    engines_init(&e);
+    T_CHECK(pane_q_count() == 0);
+    unsigned gen = pane_tables_gen();
+    pane_pull_engines(&e); /* no engine: nothing */
+    T_CHECK(pane_q_count() == 0 && pane_tables_gen() == gen);
+    T_CHECK(engines_add(&e, &te_ops, NULL) == 0);
+    pane_pull_engines(&e);
+    T_CHECK(pane_q_count() == 2);
+    T_CHECK(pane_tables_gen() != gen);
+    /* Pulling again replaces each agent's table, never adds one. */
+    pane_pull_engines(&e);
+    T_CHECK(pane_q_count() == 2);
+    engines_free(&e);
+}
+
 int main(void)
 {
+    test_engine_panes();
     test_fc_ring();
     test_log_ring();
     test_wrap();

@@ -9,6 +9,8 @@
 
 #include "core/model.h"
 #include "core/stats.h"
+#include "core/summary.h"
+#include "engines/engines.h"
 #include "loader/loader.h"
 #include "pipeline/actuate.h"
 #include "pipeline/cpolicy.h"
@@ -374,25 +376,65 @@ static void eng_propose(void *st, struct model *m)
     m->proposal[1] = 42;
     m->proposed[1] = 1;
 }
-static const struct engine_ops test_engine = {
-    .name = "test", .create = eng_create, .propose = eng_propose};
+/* What the console's Q-values pane gets from an engine (engines.h). */
+static const double eng_q[6] = {1, 2, 3, -1, 5, 0};
+static const char *const eng_rows[2] = {"low", "high"};
+static void eng_summarize(const void *st, struct summary *s)
+{
+    s->broker_adjustments = (uint64_t) * (const int *)st;
+}
+static int eng_pane(const void *st, size_t i, struct engine_pane *out)
+{
+    (void)st;
+    if (i > 0)
+        return 0;
+    out->kind = ENGINE_PANE_QTABLE;
+    out->u.qtable = (struct engine_qtable){.agent = "test",
+                                           .rows = 2,
+                                           .cols = 3,
+                                           .q = eng_q,
+                                           .row_labels = eng_rows};
+    return 1;
+}
+static const struct engine_ops test_engine = {.name = "test",
+                                              .create = eng_create,
+                                              .propose = eng_propose,
+                                              .summarize = eng_summarize,
+                                              .pane = eng_pane};
+static const struct engine_ops unused_engine = {.name = "unused"};
+static const struct engine_ops quiet_engine = {
+    .name = "quiet", .create = eng_create, .propose = eng_propose};
 
 static void test_propose(void)
 {
     struct model m;
-    struct propose p;
+    struct engines e;
+    struct summary sum = {0};
+    struct engine_pane pane;
     build(&m);
-    propose_init(&p);
-    T_CHECK(propose_add(&p, &test_engine, &m) == 0);
-    propose_run(&p, &m);
-    propose_run(&p, &m);
-    T_CHECK(engine_calls == 2);
+    engines_init(&e);
+    T_CHECK(engines_add(&e, &quiet_engine, &m) == 0);
+    T_CHECK(engines_add(&e, &test_engine, &m) == 0);
+    propose_run(&e, &m);
+    propose_run(&e, &m);
+    T_CHECK(engine_calls == 4);
     T_CHECK(m.proposed[1] && m.proposal[1] == 42);
     T_CHECK(!m.proposed[0]);
-    for (int i = 1; i < PROPOSE_MAX_ENGINES; i++)
-        T_CHECK(propose_add(&p, &test_engine, &m) == 0);
-    T_CHECK(propose_add(&p, &test_engine, &m) == -1); /* full */
-    propose_free(&p);
+    /* The seams every engine offers: summary counters and panes, found
+     * through the engine set without knowing the engine. */
+    engines_summarize(&e, &sum);
+    T_CHECK(sum.broker_adjustments == 4);
+    T_CHECK(engines_pane(&e, 0, &pane) == 1);
+    T_CHECK(pane.kind == ENGINE_PANE_QTABLE && pane.u.qtable.rows == 2 &&
+            pane.u.qtable.q[4] == 5);
+    T_CHECK(engines_pane(&e, 1, &pane) == 0);
+    T_CHECK(engines_state_of(&e, &test_engine) == &engine_calls);
+    T_CHECK(engines_state_of(&e, &unused_engine) == NULL);
+    for (int i = 2; i < ENGINES_MAX; i++)
+        T_CHECK(engines_add(&e, &test_engine, &m) == 0);
+    T_CHECK(engines_add(&e, &test_engine, &m) == -1); /* full */
+    engines_free(&e);
+    T_CHECK(e.n == 0);
     model_free(&m);
 }
 
