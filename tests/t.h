@@ -11,11 +11,18 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static int t_failed;
 static int t_checks;
+static int t_skipped;
+
+/* The exit status of a program all of whose checks were skipped; the
+ * build gives every test ctest's SKIP_RETURN_CODE with this value
+ * (tests/CMakeLists.txt), as tests/integration/lib.sh's finish does. */
+enum { T_SKIP_STATUS = 77 };
 
 #define T_CHECK(cond)                                                          \
     do {                                                                       \
@@ -52,14 +59,38 @@ static int t_checks;
         }                                                                      \
     } while (0)
 
+/* A check, or a group of them, that cannot run here (not root, no such
+ * hardware): "SKIP: reason" on stderr, counted apart, never as passed. */
+static inline void t_skip(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static inline void t_skip(const char *fmt, ...)
+{
+    va_list ap;
+
+    t_skipped++;
+    fputs("SKIP: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* The summary line and main's status: 1 on a failure or when nothing ran,
+ * T_SKIP_STATUS when every check was skipped, else 0. */
 static inline int t_done(const char *name)
 {
+    fprintf(stderr, "%s: %d checks, %d failed, %d skipped\n", name, t_checks,
+            t_failed, t_skipped);
+    if (t_failed)
+        return 1;
     if (t_checks == 0) {
+        if (t_skipped)
+            return T_SKIP_STATUS;
         fprintf(stderr, "%s: no checks ran\n", name);
         return 1;
     }
-    fprintf(stderr, "%s: %d checks, %d failed\n", name, t_checks, t_failed);
-    return t_failed ? 1 : 0;
+    return 0;
 }
 
 /* Entries in dir but "." and "..", dotfiles included (a leftover temporary

@@ -6,7 +6,7 @@ set -eu
 build=${1:-build-fuzz}
 seconds=${2:-15}
 if ! command -v clang >/dev/null 2>&1; then
-    echo "fuzz: clang not installed, skipping fuzz runs" >&2
+    echo "SKIP: fuzz: clang not installed, no fuzz runs" >&2
     exit 0
 fi
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \

@@ -138,11 +138,19 @@ for key in ticks invalid_samples reloads broker_held ipc_events work_arrived; do
     printf 'return { duration = 1, limits = { %s = 0 }, drivers = { { plugin = "sim", devices = {\n  { name = "c0", kind = "cpu", part = "zen3-core", workload = { kind = "constant", level = 0.5 } } } } } }\n' "$key" >"$T/lk.lua"
     "$W" run --lab "$T/lk.lua" >"$T/lk.out" 2>"$T/lk.err"
     rc=$?
-    if [ "$key" = ticks ] || [ "$key" = work_arrived ]; then
-        check '[ $rc -eq 5 ] && grep -q "\"limit_broken\":\"$key\"" "$T/lk.out"' \
-            "limit on $key: accepted and broken (rc $rc: $(cat "$T/lk.err"))"
+    # Accepted, and broken exactly when the summary's value is over 0:
+    # exit 5 naming the key, else exit 0 with no limit broken.
+    v=$(json "[\"$key\"]" <"$T/lk.out")
+    if [ "$key" = ticks ] || [ "$key" = work_arrived ] ||
+        python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$v"; then
+        check '[ $rc -eq 5 ] && grep -q "\"limit_broken\":\"$key\"" "$T/lk.out" &&
+            grep -q "limit broken: $key = " "$T/lk.err"' \
+            "limit on $key ($v): accepted and broken (rc $rc: $(cat "$T/lk.err"))"
     else
-        check '[ $rc -ne 3 ]' "limit on $key accepted (rc $rc: $(cat "$T/lk.err"))"
+        check 'python3 -c "import sys; sys.exit(float(sys.argv[1]) != 0)" "$v" &&
+            [ $rc -eq 0 ] && [ ! -s "$T/lk.err" ] &&
+            grep -q "\"limit_broken\":null" "$T/lk.out"' \
+            "limit on $key ($v): accepted, not broken (rc $rc: $(cat "$T/lk.err"))"
     fi
 done
 # bench forecast: a bad or missing trace is one line naming file:line, exit 3.

@@ -168,6 +168,6 @@ if command -v tmux >/dev/null 2>&1; then
     see '^EXITED 0$' "q exits 0"
     tm kill-server >/dev/null 2>&1
 else
-    echo "faults.sh: tmux is not installed: the console checks are skipped" >&2
+    skip "tmux is not installed: the console's fault marks"
 fi
 finish

@@ -11,13 +11,24 @@ export WATTSON_RUN_DIR="$T/run"
 export XDG_STATE_HOME="$T/state"
 fails=0
 checks=0
+skips=0
 ok() { checks=$((checks + 1)); }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
 check() { if eval "$1"; then ok; else fail "$2"; fi; }
+# skip REASON: a check (or a group of them) that cannot run here; counted
+# apart, never as passed.
+skip() { skips=$((skips + 1)); echo "SKIP: $*" >&2; }
+# finish: the summary line; exit 0 when checks ran and none failed, 1 on a
+# failure or when nothing ran, 77 (ctest's SKIP_RETURN_CODE, see
+# tests/CMakeLists.txt) when every check was skipped.
 finish() {
-    echo "$(basename "$0"): $checks checks, $fails failed" >&2
-    [ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+    echo "$(basename "$0"): $checks checks, $fails failed, $skips skipped" >&2
+    if [ "$fails" -gt 0 ]; then exit 1; fi
+    if [ "$checks" -eq 0 ] && [ "$skips" -gt 0 ]; then exit 77; fi
+    [ "$checks" -gt 0 ]
 }
+# skip_all REASON: the whole script cannot run here (exit 77).
+skip_all() { echo "SKIP: $*" >&2; exit 77; }
 # expect_fail CODE PATTERN -- ARGS: exit code, exactly one stderr line
 # matching PATTERN, nothing on stdout.
 expect_fail() {

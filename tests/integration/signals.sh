@@ -118,7 +118,7 @@ if [ "$(id -u)" -eq 0 ]; then
     done
     check '[ "$(cat "$T/hw/fc0/freq")" = 3500000000 ]' "untrusted plugins: nothing written"
 else
-    echo "signals.sh: not root: untrusted plugin modes are refused only as root; skipped"
+    skip "not root: untrusted plugin modes are refused only as root"
 fi
 # The lock: a writer under the machine's lock and one under its own lock
 # file (WATTSON_LOCK_FILE) are never both writing; the private lock is

@@ -2,14 +2,13 @@
  * test_loader - the plugin loader against the test plugins in
  * tests/plugins (built into WATTSON_TEST_PLUGIN_DIR) and the template.
  *
- * The host is a fake: log lines go into a buffer, configuration comes from
- * a small table set per test, and the clock advances 100 ms per call, so
- * every run sees the same values.
+ * The host is tests/th_host.h's fake: log lines go into a buffer,
+ * configuration comes from a small table set per test, and the clock
+ * advances 100 ms per call, so every run sees the same values.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "loader/loader.h"
 #include "t.h"
+#include "th_host.h"
 
 /* The build passes the loader's values; these mirror loader.c's own
  * fallbacks so the file also builds by hand. */
@@ -31,141 +31,6 @@
 #ifndef WATTSON_TEST_PLUGIN_DIR
 #define WATTSON_TEST_PLUGIN_DIR "tests/plugins"
 #endif
-
-/* ---- fake host -------------------------------------------------------- */
-
-struct th_cfg {
-    const char *key;
-    int type;
-    double num;
-    const char *str;
-    int b;
-};
-
-static char th_logbuf[8192];
-static size_t th_loglen;
-static const struct th_cfg *th_cfgs;
-static size_t th_ncfg;
-static uint64_t th_clock;
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void th_log(void *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    (void)ctx;
-    (void)level;
-    if (th_loglen >= sizeof th_logbuf - 1)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(th_logbuf + th_loglen, sizeof th_logbuf - th_loglen, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        th_loglen += (size_t)n;
-    if (th_loglen > sizeof th_logbuf - 2)
-        th_loglen = sizeof th_logbuf - 2;
-    th_logbuf[th_loglen++] = '\n';
-    th_logbuf[th_loglen] = '\0';
-}
-
-static const struct th_cfg *th_find(const char *path)
-{
-    size_t i;
-
-    for (i = 0; i < th_ncfg; i++)
-        if (strcmp(th_cfgs[i].key, path) == 0)
-            return &th_cfgs[i];
-    return NULL;
-}
-
-static int th_cfg_type(void *ctx, const char *path)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    return c ? c->type : WATTSON_CFG_NONE;
-}
-
-static int th_cfg_number(void *ctx, const char *path, double *out)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    if (!c || c->type != WATTSON_CFG_NUMBER)
-        return -1;
-    *out = c->num;
-    return 0;
-}
-
-static const char *th_cfg_string(void *ctx, const char *path)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    return c && c->type == WATTSON_CFG_STRING ? c->str : NULL;
-}
-
-static int th_cfg_bool(void *ctx, const char *path, int *out)
-{
-    const struct th_cfg *c = th_find(path);
-
-    (void)ctx;
-    if (!c || c->type != WATTSON_CFG_BOOL)
-        return -1;
-    *out = c->b;
-    return 0;
-}
-
-static size_t th_cfg_len(void *ctx, const char *path)
-{
-    (void)ctx;
-    (void)path;
-    return 0;
-}
-
-static const char *th_cfg_key(void *ctx, const char *path, size_t i)
-{
-    (void)ctx;
-    (void)path;
-    (void)i;
-    return NULL;
-}
-
-static uint64_t th_now_ns(void *ctx)
-{
-    (void)ctx;
-    th_clock += 100000000u;
-    return th_clock;
-}
-
-static int th_ctx_marker;
-
-/* Filled on the caller's stack on purpose: the loader must copy it. */
-static void th_host(struct wattson_host *h, const struct th_cfg *cfgs, size_t n)
-{
-    memset(h, 0, sizeof *h);
-    h->abi_major = WATTSON_ABI_MAJOR;
-    h->abi_minor = WATTSON_ABI_MINOR;
-    h->size = sizeof *h;
-    h->ctx = &th_ctx_marker;
-    h->seed = 42;
-    h->lab_dir = NULL;
-    h->log = th_log;
-    h->cfg_type = th_cfg_type;
-    h->cfg_number = th_cfg_number;
-    h->cfg_string = th_cfg_string;
-    h->cfg_bool = th_cfg_bool;
-    h->cfg_len = th_cfg_len;
-    h->cfg_key = th_cfg_key;
-    h->now_ns = th_now_ns;
-    th_cfgs = cfgs;
-    th_ncfg = n;
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -182,16 +47,6 @@ static const char *tl_path(const char *name)
 
     snprintf(buf, sizeof buf, "%s/%s.so", tl_plugin_dir(), name);
     return buf;
-}
-
-static int tl_has(const char *hay, const char *needle)
-{
-    int ok = hay && strstr(hay, needle) != NULL;
-
-    if (!ok)
-        fprintf(stderr, "  \"%s\" lacks \"%s\"\n", hay ? hay : "(null)",
-                needle);
-    return ok;
 }
 
 static void tl_write(const char *dir, const char *file, const char *text)
@@ -253,7 +108,7 @@ static struct plug *tl_load(const char *name, const struct th_cfg *cfgs,
         fprintf(stderr, "  %s\n", err);
         return NULL;
     }
-    th_host(&h, cfgs, n);
+    th_host(&h, NULL, cfgs, n);
     rc = plug_init(&p, &h, err, sizeof err);
     T_CHECK(rc == PLUG_OK);
     if (rc != PLUG_OK) {
@@ -276,11 +131,11 @@ static void tl_refused(const char *name, const char *want1, const char *want2)
 
     T_CHECK(rc == PLUG_ERR_LOAD);
     T_CHECK(p == NULL);
-    T_CHECK(tl_has(err, path));
+    T_CHECK(th_has(err, path));
     if (want1)
-        T_CHECK(tl_has(err, want1));
+        T_CHECK(th_has(err, want1));
     if (want2)
-        T_CHECK(tl_has(err, want2));
+        T_CHECK(th_has(err, want2));
     T_CHECK(strchr(err, '\n') == NULL);
 }
 
@@ -308,8 +163,8 @@ static void test_load_refusals(void)
         snprintf(path, sizeof path, "%s/junk.so", dir);
         T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_ERR_LOAD);
         T_CHECK(p == NULL);
-        T_CHECK(tl_has(err, path));
-        T_CHECK(tl_has(err, "cannot load: "));
+        T_CHECK(th_has(err, path));
+        T_CHECK(th_has(err, "cannot load: "));
         tl_rmtree(dir);
     }
 }
@@ -375,11 +230,11 @@ static void test_find(void)
     path = (char *)err;
     T_CHECK(plug_find(&sp, "nosuch", &path, err, sizeof err) == -1);
     T_CHECK(path == NULL);
-    T_CHECK(tl_has(err, "nosuch.so"));
-    T_CHECK(tl_has(err, d1));
-    T_CHECK(tl_has(err, e2));
-    T_CHECK(tl_has(err, WATTSON_PLUGIN_BUILD_DIR));
-    T_CHECK(tl_has(err, WATTSON_PLUGIN_INSTALL_DIR));
+    T_CHECK(th_has(err, "nosuch.so"));
+    T_CHECK(th_has(err, d1));
+    T_CHECK(th_has(err, e2));
+    T_CHECK(th_has(err, WATTSON_PLUGIN_BUILD_DIR));
+    T_CHECK(th_has(err, WATTSON_PLUGIN_INSTALL_DIR));
     T_CHECK(strstr(err, d1) < strstr(err, d2));
     T_CHECK(strstr(err, d2) < strstr(err, e1));
     T_CHECK(strstr(err, e2) < strstr(err, WATTSON_PLUGIN_INSTALL_DIR));
@@ -391,7 +246,7 @@ static void test_find(void)
     free(path);
     snprintf(want, sizeof want, "%s/missing.so", e2);
     T_CHECK(plug_find(&sp, want, &path, err, sizeof err) == -1);
-    T_CHECK(tl_has(err, want));
+    T_CHECK(th_has(err, want));
     T_CHECK(plug_find(&sp, "", &path, err, sizeof err) == -1);
 
     /* The listing matches the search order. */
@@ -435,20 +290,20 @@ static void test_init_failures(void)
 
     path = tl_path("failinit");
     T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_OK);
-    th_host(&h, NULL, 0);
+    th_host(&h, NULL, NULL, 0);
     rc = plug_init(&p, &h, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_INIT);
     T_CHECK(p == NULL); /* closed and freed: ASan checks the rest */
-    T_CHECK(tl_has(err, path));
-    T_CHECK(tl_has(err, "init failed: simulated failure"));
+    T_CHECK(th_has(err, path));
+    T_CHECK(th_has(err, "init failed: simulated failure"));
 
     path = tl_path("badconf");
     T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_OK);
     rc = plug_init(&p, &h, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
     T_CHECK(p == NULL);
-    T_CHECK(tl_has(err, path));
-    T_CHECK(tl_has(err, "init failed: config key 'rate'"));
+    T_CHECK(th_has(err, path));
+    T_CHECK(th_has(err, "init failed: config key 'rate'"));
 
     /* A NULL plug or host is refused without a crash. */
     p = NULL;
@@ -487,14 +342,14 @@ static void test_bad_inventory(void)
         cfg[0].num = (double)c;
         p = NULL;
         T_CHECK(plug_open(tl_path("badinv"), &p, err, sizeof err) == 0);
-        th_host(&h, cfg, 1);
+        th_host(&h, NULL, cfg, 1);
         T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_INIT);
         T_CHECK(p == NULL);
-        T_CHECK(tl_has(err, tl_path("badinv")));
-        T_CHECK(tl_has(err, "bad inventory"));
-        T_CHECK(tl_has(err, why[c]));
+        T_CHECK(th_has(err, tl_path("badinv")));
+        T_CHECK(th_has(err, "bad inventory"));
+        T_CHECK(th_has(err, why[c]));
         /* init had succeeded, so fini must have run. */
-        T_CHECK(tl_has(th_logbuf, "badinv: fini"));
+        T_CHECK(th_has(th_logbuf, "badinv: fini"));
     }
 
     /* The sane case loads; close after open without init skips fini. */
@@ -511,10 +366,9 @@ static void test_bad_inventory(void)
         T_CHECK(plug_ipc_read(p, ev, 0) == 0);
     }
     plug_close(p);
-    T_CHECK(tl_has(th_logbuf, "badinv: fini"));
+    T_CHECK(th_has(th_logbuf, "badinv: fini"));
     T_CHECK(plug_open(tl_path("badinv"), &p, err, sizeof err) == 0);
-    th_loglen = 0;
-    th_logbuf[0] = '\0';
+    th_log_clear();
     plug_close(p);
     T_CHECK(strstr(th_logbuf, "fini") == NULL);
 }
@@ -580,10 +434,10 @@ static void test_recorder(void)
     w[0] = NAN;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
     plug_close(p);
-    T_CHECK(tl_has(th_logbuf, "recorder: 3 writes, 1 violations"));
-    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "rec1 freq 2000000000\n"));
-    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "rec2 power_cap 40\n"));
-    T_CHECK(tl_has(tl_slurp(dir, "rec.log"), "VIOLATION rec1 freq nan"));
+    T_CHECK(th_has(th_logbuf, "recorder: 3 writes, 1 violations"));
+    T_CHECK(th_has(tl_slurp(dir, "rec.log"), "rec1 freq 2000000000\n"));
+    T_CHECK(th_has(tl_slurp(dir, "rec.log"), "rec2 power_cap 40\n"));
+    T_CHECK(th_has(tl_slurp(dir, "rec.log"), "VIOLATION rec1 freq nan"));
 
     /* Bad `n` is the lab's fault. */
     {
@@ -593,10 +447,10 @@ static void test_recorder(void)
 
         p = NULL;
         T_CHECK(plug_open(tl_path("recorder"), &p, err, sizeof err) == 0);
-        th_host(&h, bad, 1);
+        th_host(&h, NULL, bad, 1);
         T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
         T_CHECK(p == NULL);
-        T_CHECK(tl_has(err, "config key 'n'"));
+        T_CHECK(th_has(err, "config key 'n'"));
     }
 out:
     tl_rmtree(dir);
@@ -626,11 +480,11 @@ static void test_filectl(void)
 
         p = NULL;
         T_CHECK(plug_open(tl_path("filectl"), &p, err, sizeof err) == 0);
-        th_host(&h, cfg, 1);
+        th_host(&h, NULL, cfg, 1);
         T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
-        T_CHECK(tl_has(err, "config key 'dir'"));
+        T_CHECK(th_has(err, "config key 'dir'"));
         T_CHECK(plug_open(tl_path("filectl"), &p, err, sizeof err) == 0);
-        th_host(&h, NULL, 0);
+        th_host(&h, NULL, NULL, 0);
         T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
     }
 
@@ -669,7 +523,7 @@ static void test_filectl(void)
     w[0] = 4e9;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
     T_STREQ(tl_slurp(dev, "freq"), "1500000000\n");
-    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "VIOLATION freq 4000000000"));
+    T_CHECK(th_has(tl_slurp(dir, "writes.log"), "VIOLATION freq 4000000000"));
 
     /* A missing or garbled file reads as invalid, not as zero. */
     {
@@ -746,8 +600,8 @@ static void test_filectl_faults(void)
     T_STREQ(tl_slurp(dev0, "freq"), "2000000000\n");
     T_STREQ(tl_slurp(dev1, "freq"), "1250000000\n");
     T_STREQ(tl_slurp(dev1, "power_cap"), "20\n");
-    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "DENIED freq 1500000000\n"));
-    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "fc1.freq 1250000000\n"));
+    T_CHECK(th_has(tl_slurp(dir, "writes.log"), "DENIED freq 1500000000\n"));
+    T_CHECK(th_has(tl_slurp(dir, "writes.log"), "fc1.freq 1250000000\n"));
     {
         char path[4300];
 
@@ -762,7 +616,7 @@ static void test_filectl_faults(void)
     w[0] = 1.9e9;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_REJECTED);
     T_STREQ(tl_slurp(dev0, "freq"), "1500000000\n");
-    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "REJECTED freq 1900000000\n"));
+    T_CHECK(th_has(tl_slurp(dir, "writes.log"), "REJECTED freq 1900000000\n"));
     /* ...and an out-of-range value stays a plain error (a host bug). */
     w[0] = 4e9;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
@@ -774,7 +628,7 @@ static void test_filectl_faults(void)
     T_CHECK(!ok[0] && !ok[1] && ok[2] && ok[3]);
     w[0] = 1.2e9;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR_GONE);
-    T_CHECK(tl_has(tl_slurp(dir, "writes.log"), "GONE freq 1200000000\n"));
+    T_CHECK(th_has(tl_slurp(dir, "writes.log"), "GONE freq 1200000000\n"));
     idx[0] = 2;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
     T_STREQ(tl_slurp(dev1, "freq"), "1200000000\n");

@@ -7,6 +7,37 @@ F=${2:?usage: $0 path/to/wattson fixtures}
 . "$(dirname "$0")/../../integration/lib.sh"
 unset WATTSON_SYSFS_ROOT WATTSON_PLUGIN_PATH
 
+# hw_expect CLASS: the device lines `wattson plugins` must print for the
+# hwmon class directory CLASS, worked out from the files the way hwmon.c
+# reads them, into $T/want (in N order); hw_dirs: how many hwmonN.  A
+# hwmonN directory (its attributes in device/ when it has no `name` but
+# device/ has) is a device when it has a power, energy, current, voltage
+# or temperature input, a power<N>_average or a power<N>_cap; it is named
+# by `name` (each run of other characters than letters and digits one
+# '_', none at either end), '-' and N, or hwmonN; it is a "rail" when it
+# has power, energy, current or a cap, else a "sensor".
+hw_expect() {
+    hw_dirs=0
+    for hw_d in "$1"/hwmon[0-9]*; do
+        [ -e "$hw_d" ] || continue
+        hw_n=${hw_d##*/hwmon}
+        case $hw_n in *[!0-9]*) continue ;; esac
+        hw_dirs=$((hw_dirs + 1))
+        hw_a=$hw_d
+        [ ! -f "$hw_d/name" ] && [ -f "$hw_d/device/name" ] && hw_a=$hw_d/device
+        ls "$hw_a" >"$T/attrs" 2>/dev/null
+        grep -Eq '^((power|energy|curr|in|temp)[0-9]+_input|power[0-9]+_(average|cap))$' \
+            "$T/attrs" || continue
+        hw_kind=sensor
+        grep -Eq '^((power|energy|curr)[0-9]+_input|power[0-9]+_(average|cap))$' \
+            "$T/attrs" && hw_kind=rail
+        hw_name=$(head -n 1 "$hw_a/name" 2>/dev/null | tr -cs 'a-zA-Z0-9' _ |
+            sed 's/^_//; s/_$//')
+        if [ -n "$hw_name" ]; then hw_name=$hw_name-$hw_n; else hw_name=hwmon$hw_n; fi
+        printf '%s\t  device %s (%s)\n' "$hw_n" "$hw_name" "$hw_kind"
+    done | sort -n | cut -f 2- >"$T/want"
+}
+
 cp -R "$F/ina/." "$T/" || exit 1
 cat >"$T/lab.lua" <<LAB
 return { tick = "100ms", duration = "1s", budget_w = 100,
@@ -28,6 +59,9 @@ check '[ "$(grep -c "signal  power " "$T/out")" -eq 2 ]' "two power totals"
 check '[ "$(grep -c "signal  energy " "$T/out")" -eq 1 ]' "one energy total"
 check '[ "$(grep -c "control power_cap" "$T/out")" -eq 2 ]' "two power caps"
 check 'grep -q "power_cap *W *min 1 *max 250 " "$T/out"' "power1 cap range"
+hw_expect "$T/sys/class/hwmon"
+check 'grep "^  device " "$T/out" | cmp -s - "$T/want"' \
+    "hw_expect agrees on ina: $(cat "$T/want")"
 cat "$T/out"
 
 # A relative root and the nolabels fixture.
@@ -41,6 +75,9 @@ rc=$?
 check '[ $rc -eq 0 ]' "plugins on nolabels: exit $rc ($(cat "$T/err"))"
 check 'grep -q "device k10temp-0 (sensor)" "$T/out"' "k10temp-0 listed"
 check '! grep -q "control" "$T/out"' "no controls on nolabels"
+hw_expect "$T/nl/sys/class/hwmon"
+check 'grep "^  device " "$T/out" | cmp -s - "$T/want"' \
+    "hw_expect agrees on nolabels: $(cat "$T/want")"
 
 # A headless run on the rails fixture: the summary's power is the rails'
 # totals (ltc2978 pin 24.5 W, its outputs left out; ina3221 4.2 + 6.8 +
@@ -91,14 +128,22 @@ return { tick = "100ms", duration = "1s", budget_w = 100,
 LAB
 "$W" plugins --lab "$T/lab2.lua" >"$T/out" 2>"$T/err"
 rc=$?
-if ls -d /sys/class/hwmon/hwmon* >/dev/null 2>&1; then
-    echo "hwmon_cli: this machine has hwmon devices: expecting exit 0 or" \
-        "4 (only fans)" >&2
-    check '[ $rc -eq 0 ] || [ $rc -eq 4 ]' "plugins on /sys: exit $rc ($(cat "$T/err"))"
+hw_expect /sys/class/hwmon
+echo "hwmon_cli: /sys/class/hwmon: $hw_dirs hwmonN, $(wc -l <"$T/want")" \
+    "with inputs wattson reads" >&2
+if [ -s "$T/want" ]; then
+    check '[ $rc -eq 0 ]' "plugins on /sys: exit $rc ($(cat "$T/err"))"
+    check 'grep "^  device " "$T/out" | cmp -s - "$T/want"' \
+        "devices on /sys: $(grep "^  device " "$T/out"), expected $(cat "$T/want")"
 else
-    check '[ $rc -eq 4 ]' "plugins without hwmon: exit $rc, expected 4"
+    if [ "$hw_dirs" -gt 0 ]; then
+        why="no power, energy, current, voltage or temperature inputs)"
+    else
+        why="("
+    fi
+    check '[ $rc -eq 4 ]' "plugins without hwmon inputs: exit $rc, expected 4"
     check '[ "$(wc -l <"$T/err")" -eq 1 ]' "one line: $(cat "$T/err")"
-    check 'grep -q "hwmon: no hwmon devices under /sys/class/hwmon (" "$T/err"' \
+    check 'grep -qF "hwmon: no hwmon devices under /sys/class/hwmon $why" "$T/err"' \
         "message: $(cat "$T/err")"
     check '[ ! -s "$T/out" ]' "nothing on stdout"
 fi

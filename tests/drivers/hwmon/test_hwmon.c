@@ -140,7 +140,7 @@ static void test_ina(void)
     p = tr_load_ok();
     if (!p)
         goto out;
-    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 16 signals, 2 power caps"));
+    T_CHECK(th_has(th_logbuf, "hwmon: 2 devices, 16 signals, 2 power caps"));
 
     /* Devices: hwmon0 (a symlink into /sys/devices, as on a real system)
      * and hwmon3, named from `name` and N; both power monitors. */
@@ -158,8 +158,8 @@ static void test_ina(void)
     tr_check_inv(p, ina_want, INA_NW);
     if (p->inv.n_signals != INA_NW)
         goto close;
-    T_CHECK(dt_has(p->inv.signals[2].description, "(Shunt Voltage)"));
-    T_CHECK(dt_has(p->inv.signals[2].description, "/in0_input"));
+    T_CHECK(th_has(p->inv.signals[2].description, "(Shunt Voltage)"));
+    T_CHECK(th_has(p->inv.signals[2].description, "/in0_input"));
     /* Values in SI: uW -> W, mA -> A, mV -> V, uJ -> J, m°C -> C. */
     tr_check_values(p, ina_want, INA_NW);
 
@@ -177,7 +177,7 @@ static void test_ina(void)
     T_NEAR(p->inv.controls[1].min, 10, 1e-9);
     T_NEAR(p->inv.controls[1].max, 1000, 0);
     T_NEAR(p->inv.controls[0].step, 0, 0);
-    T_CHECK(dt_has(p->inv.controls[0].description, "/power1_cap"));
+    T_CHECK(th_has(p->inv.controls[0].description, "/power1_cap"));
 
     /* Garbage, a vanished file, an empty one, a negative energy: invalid,
      * never zero; the others still read; negative currents are fine. */
@@ -256,10 +256,9 @@ static void test_ina(void)
         T_CHECK(unlink(path) == 0);
         idx[0] = 1;
         w[0] = 20;
-        th_loglen = 0;
-        th_logbuf[0] = '\0';
+        th_log_clear();
         T_CHECK(p->desc->write(p->state, idx, w, 1) != WATTSON_OK);
-        T_CHECK(dt_has(th_logbuf, "hwmon: writing "));
+        T_CHECK(th_has(th_logbuf, "hwmon: writing "));
         dt_write(dir, HW "hwmon3/power1_cap", "n/a\n");
         T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
         T_CHECK(cok[0] == 0 && cok[1] == 0);
@@ -302,7 +301,7 @@ static void test_dup_labels(void)
         T_STREQ(p->inv.signals[11].name, "in1");
         /* power2 is now labelled "PIN": an input, in the total. */
         T_STREQ(p->inv.signals[14].name, "power");
-        T_CHECK(dt_has(p->inv.signals[14].description,
+        T_CHECK(th_has(p->inv.signals[14].description,
                        "sum of power_pin, power2;"));
     } else {
         T_CHECK(!"ina copy inventory");
@@ -341,7 +340,7 @@ static void test_nolabels(void)
     T_CHECK(p->inv.controls == NULL);
     tr_check_inv(p, want, 3);
     tr_check_values(p, want, 3);
-    T_CHECK(dt_has(p->inv.signals[1].description, "/device/in0_input"));
+    T_CHECK(th_has(p->inv.signals[1].description, "/device/in0_input"));
     plug_close(p);
 out:
     th_root = NULL;
@@ -368,7 +367,7 @@ static void test_unsupported(void)
              "hwmon: no hwmon devices under %s/sys/class/hwmon (No such file "
              "or directory)",
              dir);
-    T_CHECK(dt_has(err, want));
+    T_CHECK(th_has(err, want));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* The directory exists but holds no hwmonN. */
@@ -376,7 +375,7 @@ static void test_unsupported(void)
     T_CHECK(system(want) == 0);
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
-    T_CHECK(dt_has(err, "(no hwmonN directories)"));
+    T_CHECK(th_has(err, "(no hwmonN directories)"));
 
     /* Only a fan controller: nothing wattson reads. */
     snprintf(want, sizeof want, "mkdir -p '%s/sys/class/hwmon/hwmon0'", dir);
@@ -386,15 +385,15 @@ static void test_unsupported(void)
     dt_write(dir, HW "hwmon0/in0_max", "1000\n");
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
-    T_CHECK(dt_has(err, "hwmon: no hwmon devices under "));
-    T_CHECK(dt_has(err, "(no power, energy, current, voltage or temperature"));
+    T_CHECK(th_has(err, "hwmon: no hwmon devices under "));
+    T_CHECK(th_has(err, "(no power, energy, current, voltage or temperature"));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* A root that is not a string is the lab's fault. */
     th_root_is_number = 1;
     rc = tr_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(dt_has(err, "config key 'root'"));
+    T_CHECK(th_has(err, "config key 'root'"));
     th_root_is_number = 0;
     th_root = NULL;
     dt_rmtree(dir);
@@ -495,7 +494,7 @@ static void test_rails(void)
     T_STREQ(p->inv.devices[1].kind, "rail");
     /* 12 + 2 totals, 12 + 1 total (ina3221 has no energy). */
     T_CHECK(p->inv.n_signals == 27);
-    T_CHECK(dt_has(th_logbuf, "hwmon: 2 devices, 27 signals, 0 power caps"));
+    T_CHECK(th_has(th_logbuf, "hwmon: 2 devices, 27 signals, 0 power caps"));
     /* ltc2978: input power and energy only; the output side left out. */
     pw = tr_sig(p, 0, "power");
     en = tr_sig(p, 0, "energy");
@@ -507,19 +506,19 @@ static void test_rails(void)
     T_STREQ(p->inv.signals[en].unit, "J");
     T_CHECK(p->inv.signals[en].behaviour == WATTSON_COUNTER);
     T_NEAR(p->inv.signals[en].wrap, 0, 0);
-    T_CHECK(dt_has(p->inv.signals[pw].description,
+    T_CHECK(th_has(p->inv.signals[pw].description,
                    "sum of power_pin (output side left out: power_pout1, "
                    "power_pout2)"));
-    T_CHECK(dt_has(p->inv.signals[en].description,
+    T_CHECK(th_has(p->inv.signals[en].description,
                    "sum of energy_ein (output side left out: energy_eout)"));
-    T_CHECK(dt_has(th_logbuf, "hwmon: ltc2978-0: power = power_pin; left "
+    T_CHECK(th_has(th_logbuf, "hwmon: ltc2978-0: power = power_pin; left "
                               "out: power_pout1, power_pout2"));
     T_NEAR(tr_val(p, pw), 24.5, 1e-9);
     T_NEAR(tr_val(p, en), 5000, 1e-9);
     /* ina3221: the three channels summed. */
     pw = tr_sig(p, 1, "power");
     T_CHECK(pw == 26 && tr_sig(p, 1, "energy") < 0);
-    T_CHECK(dt_has(p->inv.signals[pw].description,
+    T_CHECK(th_has(p->inv.signals[pw].description,
                    "sum of power_vdd_cpu, power_vdd_gpu, power_vdd_soc;"));
     T_NEAR(tr_val(p, pw), 4.2 + 6.8 + 2.1, 1e-9);
     /* An invalid channel makes the total invalid, never a smaller sum; a
@@ -714,7 +713,7 @@ static void test_total_config(void)
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
             p = tr_load_cfg(dir, bad[k].c, bad[k].n, &rc, err, sizeof err);
             T_CHECK(p == NULL && rc == PLUG_ERR_CONFIG);
-            T_CHECK(dt_has(err, bad[k].want));
+            T_CHECK(th_has(err, bad[k].want));
             T_CHECK(strchr(err, '\n') == NULL);
         }
     }

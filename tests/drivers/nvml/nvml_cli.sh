@@ -36,9 +36,24 @@ LAB
 "$W" plugins --lab "$T/lab2.lua" >"$T/out" 2>"$T/err"
 rc=$?
 if ldconfig -p 2>/dev/null | grep -q "libnvidia-ml.so.1 "; then
+    # What NVML must report is what nvidia-smi (the same library) lists:
+    # N GPUs, exit 0 and a device line each; none (no driver, no GPU),
+    # exit 4 and one line.  Without nvidia-smi it cannot be known here.
     echo "nvml_cli: this machine has libnvidia-ml.so.1: exit $rc" >&2
-    check '[ $rc -eq 0 ] || [ "$(wc -l <"$T/err")" -eq 1 ]' \
-        "plugins with NVML: exit $rc ($(cat "$T/err"))"
+    if ! command -v nvidia-smi >/dev/null 2>&1; then
+        skip "libnvidia-ml.so.1 but no nvidia-smi: the GPUs NVML must find are unknown"
+    elif n=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU [0-9]*:") &&
+        [ "$n" -gt 0 ]; then
+        check '[ $rc -eq 0 ]' "plugins with NVML and $n GPUs: exit $rc ($(cat "$T/err"))"
+        check '[ "$(grep -c "^  device gpu[0-9]* (gpu)$" "$T/out")" -eq "$n" ]' \
+            "$n GPUs listed: $(grep device "$T/out")"
+    else
+        check '[ $rc -eq 4 ]' "plugins with NVML, no GPU: exit $rc, expected 4"
+        check '[ "$(wc -l <"$T/err")" -eq 1 ]' "one line: $(cat "$T/err")"
+        check 'grep -Eq "nvml: (nvmlInit failed|nvmlDeviceGetCount failed|no NVIDIA GPU)" "$T/err"' \
+            "message: $(cat "$T/err")"
+        check '[ ! -s "$T/out" ]' "nothing on stdout"
+    fi
 else
     check '[ $rc -eq 4 ]' "plugins without NVML: exit $rc, expected 4"
     check '[ "$(wc -l <"$T/err")" -eq 1 ]' "one line: $(cat "$T/err")"

@@ -146,8 +146,8 @@ static void test_inventory(void)
         return;
     /* The _v2 entry point is preferred. */
     T_STREQ(tn_fake_events(), "init_v2\n");
-    T_CHECK(dt_has(th_logbuf, "nvml: gpu0: Fake GPU 0"));
-    T_CHECK(dt_has(th_logbuf, "nvml: 2 GPUs, 24 signals, 2 power caps from "));
+    T_CHECK(th_has(th_logbuf, "nvml: gpu0: Fake GPU 0"));
+    T_CHECK(th_has(th_logbuf, "nvml: 2 GPUs, 24 signals, 2 power caps from "));
 
     T_CHECK(p->inv.n_devices == 2);
     if (p->inv.n_devices != 2)
@@ -172,7 +172,7 @@ static void test_inventory(void)
         T_STREQ(s->unit, wt->unit);
         T_CHECK(s->behaviour == wt->behaviour);
         T_NEAR(s->wrap, 0, 0);
-        T_CHECK(dt_has(s->description,
+        T_CHECK(th_has(s->description,
                        i < NSIG ? "gpu0 (Fake GPU 0) " : "gpu1 (Fake GPU 1) "));
     }
 
@@ -186,7 +186,7 @@ static void test_inventory(void)
         T_CHECK(p->inv.controls[i].device == i);
         T_NEAR(p->inv.controls[i].min, 100, 0);
         T_NEAR(p->inv.controls[i].step, 0, 0);
-        T_CHECK(dt_has(p->inv.controls[i].description, "Fake GPU"));
+        T_CHECK(th_has(p->inv.controls[i].description, "Fake GPU"));
     }
     T_NEAR(p->inv.controls[0].max, 300, 1e-12);
     T_NEAR(p->inv.controls[1].max, 310, 1e-12);
@@ -221,7 +221,7 @@ static void test_inventory(void)
     /* A value rounding to a fraction of a mW. */
     w[0] = 150.0004;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_OK);
-    T_CHECK(dt_has(tn_fake_events(), "set gpu0 150000\n"));
+    T_CHECK(th_has(tn_fake_events(), "set gpu0 150000\n"));
     /* Out of range or a bad index: refused before NVML sees it. */
     w[0] = 300.5;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
@@ -237,7 +237,7 @@ static void test_inventory(void)
 close:
     plug_close(p);
     /* fini shuts NVML down. */
-    T_CHECK(dt_has(tn_fake_events(), "shutdown\n"));
+    T_CHECK(th_has(tn_fake_events(), "shutdown\n"));
 }
 
 static void test_not_supported(void)
@@ -274,7 +274,7 @@ static void test_not_supported(void)
     /* A set NVML refuses: an error and a log line, nothing applied. */
     w[0] = 200;
     T_CHECK(p->desc->write(p->state, idx, w, 1) == WATTSON_ERR);
-    T_CHECK(dt_has(th_logbuf,
+    T_CHECK(th_has(th_logbuf,
                    "nvml: setting gpu0 power limit to 200000 mW: Not "
                    "Supported"));
     T_CHECK(p->desc->read_controls(p->state, c, cok, 1) == WATTSON_OK);
@@ -290,7 +290,7 @@ close:
     if (!p)
         return;
     T_CHECK(p->inv.n_controls == 0);
-    T_CHECK(dt_has(th_logbuf, "nvml: gpu0 has no power_cap: limit "
+    T_CHECK(th_has(th_logbuf, "nvml: gpu0 has no power_cap: limit "
                               "constraints: Not Supported"));
     T_CHECK(p->inv.n_signals == NSIG);
     if (p->inv.n_signals == NSIG) {
@@ -329,7 +329,7 @@ static void test_lost(void)
         T_NEAR(v[0], 123.456, 1e-9);
         T_CHECK(dt_count(th_logbuf, "is lost (") == (round <= 2 ? 0 : 1));
     }
-    T_CHECK(dt_has(th_logbuf, "nvml: gpu1 (Fake GPU 1) is lost (GPU is "
+    T_CHECK(th_has(th_logbuf, "nvml: gpu1 (Fake GPU 1) is lost (GPU is "
                               "lost): its values are invalid from now on"));
     /* Its control too; the other GPU still answers. */
     T_CHECK(p->desc->read_controls(p->state, c, cok, 2) == WATTSON_OK);
@@ -370,11 +370,10 @@ static void test_write_status(void)
         p = tn_load_ok();
         if (!p)
             return;
-        th_loglen = 0;
-        th_logbuf[0] = '\0';
+        th_log_clear();
         T_CHECK(p->desc->write(p->state, idx, w, 1) == cases[k].want);
-        T_CHECK(dt_has(th_logbuf, cases[k].says));
-        T_CHECK(dt_has(tn_fake_events(), "fail gpu0 200000\n"));
+        T_CHECK(th_has(th_logbuf, cases[k].says));
+        T_CHECK(th_has(tn_fake_events(), "fail gpu0 200000\n"));
         T_CHECK(dt_count(tn_fake_events(), "set ") == 0);
         /* A lost GPU is not asked again: gone without an NVML call. */
         if (cases[k].want == WATTSON_ERR_GONE) {
@@ -456,15 +455,15 @@ static void test_default_missing(void)
     th_library = NULL;
     probe = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (probe) {
-        fprintf(stderr, "test_nvml: this machine has libnvidia-ml.so.1: "
-                        "the missing-library check is skipped\n");
+        t_skip("test_nvml: this machine has libnvidia-ml.so.1: the "
+               "missing library is tested only where there is none");
         dlclose(probe);
         return;
     }
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(p == NULL);
-    T_CHECK(dt_has(err, "nvml: cannot load libnvidia-ml.so.1 ("));
+    T_CHECK(th_has(err, "nvml: cannot load libnvidia-ml.so.1 ("));
     T_CHECK(strchr(err, '\n') == NULL);
 }
 
@@ -480,8 +479,8 @@ static void test_unsupported(void)
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
     T_CHECK(p == NULL);
-    T_CHECK(dt_has(err, "nvml: cannot load /nonexistent/libnvidia-ml.so.1 ("));
-    T_CHECK(dt_has(err, "No such file"));
+    T_CHECK(th_has(err, "nvml: cannot load /nonexistent/libnvidia-ml.so.1 ("));
+    T_CHECK(th_has(err, "No such file"));
     T_CHECK(strchr(err, '\n') == NULL);
 
     /* $WATTSON_NVML_LIB when the lab says nothing. */
@@ -514,7 +513,7 @@ static void test_unsupported(void)
             th_library = "./libnvidia-ml.so.1";
             p = tn_load_ok();
             if (p) {
-                T_CHECK(dt_has(th_logbuf, dir));
+                T_CHECK(th_has(th_logbuf, dir));
                 plug_close(p);
             }
             th_lab_dir = NULL;
@@ -526,7 +525,7 @@ static void test_unsupported(void)
     setenv("FAKENVML_INIT_FAIL", "1", 1);
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
-    T_CHECK(dt_has(err, ": nvml: nvmlInit failed: Driver Not Loaded"));
+    T_CHECK(th_has(err, ": nvml: nvmlInit failed: Driver Not Loaded"));
     T_STREQ(tn_fake_events(), "init_v2\n");
 
     /* No GPU. */
@@ -534,7 +533,7 @@ static void test_unsupported(void)
     setenv("FAKENVML_GPUS", "0", 1);
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_ABSENT);
-    T_CHECK(dt_has(err, "nvml: no NVIDIA GPU"));
+    T_CHECK(th_has(err, "nvml: no NVIDIA GPU"));
     T_STREQ(tn_fake_events(), "init_v2\nshutdown\n");
 
     /* A library that is not a string is the lab's fault. */
@@ -542,7 +541,7 @@ static void test_unsupported(void)
     th_library_is_number = 1;
     rc = tn_load(&p, err, sizeof err);
     T_CHECK(rc == PLUG_ERR_CONFIG);
-    T_CHECK(dt_has(err, "config key 'library'"));
+    T_CHECK(th_has(err, "config key 'library'"));
     tn_fake_reset();
 }
 

@@ -419,8 +419,8 @@ static void test_overflow(void)
         fclose(q);
     }
     if (limit <= 0 || limit > 100000) {
-        fprintf(stderr, "test_watch: overflow test skipped (queue %ld)\n",
-                limit);
+        t_skip("test_watch: inotify queue limit %ld: overflow not tested",
+               limit);
         return;
     }
     struct fx f;

@@ -124,8 +124,8 @@ static void test_refused_files(void)
         T_CHECK(strstr(err, "owned by uid 65534") != NULL);
         unlink(path);
     } else {
-        printf("test_safety: not root: another user's lock file is tested "
-               "only as root\n");
+        t_skip("test_safety: not root: another user's lock file is tested "
+               "only as root");
     }
     unlink(target);
 }
