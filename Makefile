@@ -2,13 +2,18 @@
 # or `make test`.  Both install any missing Debian package first
 # (scripts/deps.sh), configure once (a stamp file), build and go.
 #
-#   make run      build (Debug) and start wattson on the embedded lab
-#   make test     build (Debug, ASan+UBSan) and run every suite via ctest,
-#                 then a short fuzz run when clang is installed
-#   make bench    Release build, then `wattson bench`, `bench forecast` on
-#                 every trace and `bench broker`
+#   make run      build (Debug, ASan+UBSan, -Werror) and start wattson on
+#                 the embedded lab
+#   make test     the same build, then every suite via ctest, then a short
+#                 fuzz run when clang is installed
+#   make bench    Release build (no sanitizers), then `wattson bench`,
+#                 `bench forecast` on every trace and `bench broker`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
+#
+# The dev build's -Werror and sanitizers are asked for here (DEVFLAGS), not
+# by CMake's defaults: a plain `cmake -DCMAKE_BUILD_TYPE=Release` user
+# build has neither (README, Installing).
 
 BUILD      ?= build
 TYPE       ?= Debug
@@ -17,6 +22,7 @@ FUZZBUILD  ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 ARGS       ?=
+DEVFLAGS   ?= -DWATTSON_WERROR=ON -DWATTSON_SANITIZE=ON
 
 SOURCES_C := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
@@ -27,8 +33,9 @@ all: build
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/.stamp: CMakeLists.txt | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE)
+# Re-configured when CMakeLists.txt or this file (DEVFLAGS) changes.
+$(BUILD)/.stamp: CMakeLists.txt Makefile | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) $(DEVFLAGS)
 	@touch $@
 
 build: deps $(BUILD)/.stamp
@@ -42,7 +49,8 @@ test: build
 	@$(MAKE) --no-print-directory fuzz-quick
 
 bench: deps
-	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DWATTSON_SANITIZE=OFF \
+	    -DWATTSON_WERROR=ON
 	cmake --build $(RELEASE) -j $(JOBS)
 	./$(RELEASE)/wattson bench $(ARGS)
 	@for t in lua-policies/labs/traces/kenj-pc-1.csv tests/fixtures/traces/*.csv; do \

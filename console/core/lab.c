@@ -23,13 +23,10 @@
 #include "cfg.h"
 #include "dur.h"
 #include "luacfg.h"
+#include "paths.h"
 #include "sandbox.h"
 #include "summary.h"
 #include "wattson/plugin.h"
-
-#ifndef WATTSON_LAB_DIR
-#define WATTSON_LAB_DIR "."
-#endif
 
 #if defined(__GNUC__)
 #define LAB_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -671,7 +668,7 @@ int lab_load_default(struct lab **out, char *err, size_t errlen)
         return -1;
     *out = NULL;
     return lab_load(LAB_DEFAULT_CHUNK, "=" LAB_DEFAULT_CHUNK, lab_default_text,
-                    lab_default_text_len, WATTSON_LAB_DIR, LAB_DEFAULT_PATH,
+                    lab_default_text_len, paths_lab_dir(), LAB_DEFAULT_PATH,
                     out, err, errlen);
 }
 
@@ -681,7 +678,7 @@ int lab_load_host(struct lab **out, char *err, size_t errlen)
         return -1;
     *out = NULL;
     return lab_load(LAB_HOST_CHUNK, "=" LAB_HOST_CHUNK, lab_host_text,
-                    lab_host_text_len, WATTSON_LAB_DIR, LAB_HOST_PATH, out, err,
+                    lab_host_text_len, paths_lab_dir(), LAB_HOST_PATH, out, err,
                     errlen);
 }
 

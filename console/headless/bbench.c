@@ -19,12 +19,9 @@
 #include "core/clock.h"
 #include "core/lab.h"
 #include "core/model.h"
+#include "core/paths.h"
 #include "core/summary.h"
 #include "run/run.h"
-
-#ifndef WATTSON_LAB_DIR
-#define WATTSON_LAB_DIR "lua-policies/labs"
-#endif
 
 /* The ticks whose mean must exceed the budget, and by how much at least
  * (a relative rounding allowance: caps that add up to the budget exactly
@@ -34,7 +31,7 @@
 
 static const struct bb_scenario {
     const char *name;
-    const char *lab; /* relative to WATTSON_LAB_DIR */
+    const char *lab; /* relative to paths_lab_dir() */
 } bb_scenarios[] = {
     {"bursty", "bench/bursty.lua"},
     {"step", "bench/step.lua"},
@@ -269,7 +266,7 @@ static void progress(int on, const char *scen, size_t i, size_t n,
 static int lab_path(const struct bb_scenario *sc, int explicit_, char *path,
                     size_t len)
 {
-    snprintf(path, len, "%s/%s", WATTSON_LAB_DIR, sc->lab);
+    snprintf(path, len, "%s/%s", paths_lab_dir(), sc->lab);
     if (access(path, R_OK) == 0)
         return 0;
     return !explicit_ && errno == ENOENT ? 1 : -1;

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/model.h"
+#include "core/paths.h"
 #include "engines/fcast.h"
 #include "sim/csvtrace.h"
 #include "run/run.h"
@@ -418,10 +419,6 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
     return 0;
 }
 
-#ifndef WATTSON_POLICY_DIR
-#define WATTSON_POLICY_DIR "lua-policies"
-#endif
-
 /* ---- forecast ---- */
 
 #define FC_WARMUP 10 /* samples before scoring starts */
@@ -553,8 +550,8 @@ int bench_forecast(const char *path, FILE *out)
 int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
                FILE *out)
 {
-    static const char balanced[] = WATTSON_POLICY_DIR "/balanced.lua";
-    static const struct {
+    char balanced[4096]; /* the shipped balanced.lua (core/paths.h) */
+    const struct {
         const char *name;
         unsigned n;
         const char *policy;
@@ -567,6 +564,7 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
     const size_t nb = sizeof benches / sizeof benches[0];
     int all = name == NULL || strcmp(name, "all") == 0, rc = 0;
     int found = all || strcmp(name, "console") == 0;
+    snprintf(balanced, sizeof balanced, "%s/balanced.lua", paths_policy_dir());
     for (size_t i = 0; i < nb && !found; i++)
         found = strcmp(name, benches[i].name) == 0;
     if (!found) {

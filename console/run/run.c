@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/model.h"
+#include "core/paths.h"
 #include "core/safety.h"
 #include "core/summary.h"
 #include "core/trust.h"
@@ -89,7 +90,9 @@ static int load_drivers(struct run *r, const struct run_opts *o, char *err,
                         size_t errlen)
 {
     struct lab *lab = r->lab;
-    struct plug_path sp = {o->plugin_dirs, o->n_plugin_dirs};
+    const char *own[PATHS_MAX_PLUGIN_DIRS];
+    struct plug_path sp = {o->plugin_dirs, o->n_plugin_dirs, own,
+                           paths_plugin_dirs(own, PATHS_MAX_PLUGIN_DIRS)};
     r->plugs = calloc(lab->n_drivers ? lab->n_drivers : 1, sizeof *r->plugs);
     r->hosts = calloc(lab->n_drivers ? lab->n_drivers : 1, sizeof *r->hosts);
     if (!r->plugs || !r->hosts) {

@@ -30,16 +30,13 @@
 
 #include "core/log.h"
 #include "core/model.h"
+#include "core/paths.h"
 #include "core/sandbox.h"
 #include "run/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
 #include "pipeline/governors.h"
 #include "tui/term.h"
-
-#ifndef WATTSON_POLICY_DIR
-#define WATTSON_POLICY_DIR "lua-policies"
-#endif
 
 const char *const cmd_help_lines[] = {
     "budget W              set the power budget (W >= 0 watts)",
@@ -56,7 +53,7 @@ const char *const cmd_help_lines[] = {
 
 const char *cmd_policy_dir(void)
 {
-    return WATTSON_POLICY_DIR;
+    return paths_policy_dir();
 }
 
 /* ---- output ---- */

@@ -1,13 +1,13 @@
 /*
- * drvutil - helpers the real-hardware drivers (drivers/rapl, hwmon, pci,
- * nvml) share: the host ABI check, an owned-string pool, one-call sysfs
- * reads and writes, the mapping of errno to a wattson_status (inline, so
- * cpufreq uses it too without compiling drvutil.c in), and the `root`
- * prefix every sysfs driver resolves the same way.
+ * drvutil - helpers every driver shares (drivers/cpufreq, rapl, hwmon,
+ * pci, nvml use them): the host ABI check, an owned-string pool, one-call
+ * sysfs reads and writes, the mapping of errno to a wattson_status, and
+ * the `root` prefix every sysfs driver resolves the same way.
  *
- * drvutil.c is compiled into each plugin that uses it (plugins link
- * nothing but libc and their own libraries); plugins are built with
- * hidden visibility, so these symbols stay inside each .so.
+ * drivers/common/CMakeLists.txt builds drvutil.c once as an OBJECT
+ * library that wattson_plugin() links into every plugin (plugins link
+ * nothing of the console); plugins are built with hidden visibility, so
+ * these symbols stay inside each .so.
  */
 #ifndef WATTSON_DRVUTIL_H
 #define WATTSON_DRVUTIL_H
@@ -51,8 +51,8 @@ int drv_is_file(const char *path);
  * of a write): EACCES, EPERM -> WATTSON_ERR_PERM; ENOENT, ENODEV, ENXIO ->
  * WATTSON_ERR_GONE; when writing, EINVAL, ERANGE, EOPNOTSUPP ->
  * WATTSON_ERR_REJECTED (the kernel refused the value); anything else
- * (and e = 0) -> WATTSON_ERR.  Inline, so that a driver that does not
- * compile drvutil.c in (cpufreq) can use it with the header alone. */
+ * (and e = 0) -> WATTSON_ERR.  Inline: tests/drivers check it without
+ * linking drvutil.c. */
 static inline int drv_errno_status(int e, int writing)
 {
     switch (e) {

@@ -56,7 +56,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,10 +63,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "drvutil.h" /* root, reads, writes, string pool: drivers/common */
 #include "wattson/plugin.h"
-#include "../common/drvutil.h" /* drv_errno_status (inline) */
 
 #define CF_SYSDIR "/sys/devices/system/cpu/cpufreq"
 #define CF_KHZ 1e3         /* Hz per kHz: every cpufreq file is in kHz */
@@ -139,7 +137,7 @@ static const struct cf_sig cf_sigs[CF_NSIG] = {
 struct cf_policy {
     unsigned num;                  /* N of policyN */
     char name[24];                 /* "cpufreqN" */
-    char *path[CF_NATTR];          /* precomputed at init */
+    const char *path[CF_NATTR];    /* precomputed at init, in cf.strs */
     double konst[CF_NATTR];        /* constants, Hz (cpuinfo_*) */
     int have_konst[CF_NATTR];      /* the constant could be read */
     double freq_hz[CF_MAX_STATES]; /* P-state table, when any */
@@ -155,7 +153,8 @@ struct cf_policy {
 /* Everything the plugin owns; freed by fini (or by init on failure). */
 struct cf {
     const struct wattson_host *host; /* valid until fini */
-    char *dir;                       /* ROOT/sys/devices/system/cpu/cpufreq */
+    struct drv_strs strs;            /* every path, freed together */
+    const char *dir;                 /* ROOT/sys/devices/system/cpu/cpufreq */
     struct cf_policy *pol;
     size_t n_pol;
     struct wattson_device_desc *devices;
@@ -165,81 +164,15 @@ struct cf {
     size_t n_pstates;
 };
 
-static char *cf_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + 1 + strlen(b) + 1;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
-/* Reads a whole small sysfs file into buf (NUL-terminated).  Returns the
- * length, or -1 with errno set. */
-static ssize_t cf_slurp(const char *path, char *buf, size_t size)
-{
-    ssize_t got, len = 0;
-    int fd, e;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    for (;;) {
-        got = read(fd, buf + len, size - 1 - (size_t)len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        len += got;
-        if ((size_t)len >= size - 1)
-            break;
-    }
-    e = errno;
-    close(fd);
-    if (got < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[len] = '\0';
-    return len;
-}
-
-/* Parses one non-negative integer in kHz ("2400000\n").  Anything else
- * ("<unknown>", empty, trailing junk) is refused. */
-static int cf_parse_khz(const char *s, double *hz)
-{
-    char *end;
-    unsigned long long v;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s)
-        return -1;
-    while (*end == ' ' || *end == '\t' || *end == '\n')
-        end++;
-    if (*end != '\0')
-        return -1;
-    *hz = (double)v * CF_KHZ;
-    return 0;
-}
-
-/* Reads one kHz file as Hz.  0, or -1 (errno set where the system said
- * why; EINVAL for a file that holds no number). */
+/* Reads one kHz file (one decimal integer, drv_read_int's rule) as Hz.
+ * 0, or -1 when unreadable or not a number ("<unknown>", empty). */
 static int cf_read_hz(const char *path, double *hz)
 {
-    char buf[64];
+    double khz;
 
-    if (cf_slurp(path, buf, sizeof buf) < 0)
+    if (drv_read_int(path, 0, &khz) != 0)
         return -1;
-    if (cf_parse_khz(buf, hz) != 0) {
-        errno = EINVAL;
-        return -1;
-    }
+    *hz = khz * CF_KHZ;
     return 0;
 }
 
@@ -247,12 +180,13 @@ static int cf_read_hz(const char *path, double *hz)
  * blanks.  0, or -1 (errno set; EINVAL when empty). */
 static int cf_read_word(const char *path, char *buf, size_t size)
 {
-    ssize_t n = cf_slurp(path, buf, size);
+    size_t n;
 
-    if (n < 0)
+    if (drv_read_text(path, buf, size) != 0)
         return -1;
-    while (n > 0 &&
-           (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+    n = strlen(buf);
+    /* drv_read_text cut newlines and spaces; a tab may be left. */
+    while (n > 0 && (buf[n - 1] == '\t' || buf[n - 1] == ' '))
         buf[--n] = '\0';
     if (n == 0) {
         errno = EINVAL;
@@ -355,21 +289,18 @@ static void cf_pstate_model(struct cf_policy *p, double tdp_w)
  * driver's order (acpi-cpufreq lists them decreasing).  Sorted increasing,
  * duplicates dropped; above CF_MAX_STATES states an even subset is kept,
  * lowest and highest included.  No file or no number: no table. */
-static void cf_read_states(struct cf_policy *p, const char *dir, double tdp_w)
+static void cf_read_states(struct cf *t, struct cf_policy *p, const char *dir,
+                           double tdp_w)
 {
-    char *path = cf_join(dir, "scaling_available_frequencies");
+    const char *path =
+        drv_fmt(&t->strs, "%s/scaling_available_frequencies", dir);
     char buf[4096], *s, *end;
     double all[512];
     size_t n = 0, m = 0;
 
     p->n_states = 0;
-    if (!path)
+    if (!path || drv_read_text(path, buf, sizeof buf) != 0)
         return;
-    if (cf_slurp(path, buf, sizeof buf) < 0) {
-        free(path);
-        return;
-    }
-    free(path);
     for (s = buf; n < sizeof all / sizeof all[0];) {
         unsigned long long v;
 
@@ -428,15 +359,12 @@ static void cf_free(struct cf *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->n_pol; i++)
-        for (int a = 0; a < CF_NATTR; a++)
-            free(t->pol[i].path[a]);
+    drv_strs_free(&t->strs);
     free(t->pol);
     free(t->devices);
     free(t->signals);
     free(t->controls);
     free(t->pstates);
-    free(t->dir);
     free(t);
 }
 
@@ -479,44 +407,17 @@ static int cf_cfg_tdp(const struct wattson_host *h, const char *key,
     return WATTSON_OK;
 }
 
-/* root: the lab's, else $WATTSON_SYSFS_ROOT, else "" (the real /sys). */
+/* root: the lab's, else $WATTSON_SYSFS_ROOT, else "" (the real /sys),
+ * resolved by drv_root like every sysfs driver's. */
 static int cf_configure(struct cf *t, const struct wattson_host *h,
                         double *tdp_w, char *err, size_t errlen)
 {
     const char *root = NULL;
-    char *rootdir = NULL;
-    int type = h->cfg_type(h->ctx, "root");
-    size_t n;
+    int rc = drv_root(&t->strs, h, &root, err, errlen);
 
-    if (type == WATTSON_CFG_STRING)
-        root = h->cfg_string(h->ctx, "root");
-    else if (type != WATTSON_CFG_NONE) {
-        snprintf(err, errlen, "cpufreq: config key 'root': expected a string");
-        return WATTSON_ERR_CONFIG;
-    }
-    if (!root)
-        root = getenv("WATTSON_SYSFS_ROOT");
-    if (!root)
-        root = "";
-    /* A relative root is the lab's: resolve it like every other path. */
-    if (*root && root[0] != '/' && h->lab_dir && *h->lab_dir)
-        rootdir = cf_join(h->lab_dir, root);
-    else
-        rootdir = strdup(root);
-    if (!rootdir) {
-        snprintf(err, errlen, "cpufreq: out of memory");
-        return WATTSON_ERR;
-    }
-    /* Drop trailing slashes so messages read ROOT/sys/..., not ROOT//sys. */
-    n = strlen(rootdir);
-    while (n > 0 && rootdir[n - 1] == '/')
-        rootdir[--n] = '\0';
-    n += sizeof CF_SYSDIR;
-    t->dir = malloc(n);
-    if (t->dir)
-        snprintf(t->dir, n, "%s%s", rootdir, CF_SYSDIR);
-    free(rootdir);
-    if (!t->dir) {
+    if (rc != WATTSON_OK)
+        return rc;
+    if (!(t->dir = drv_fmt(&t->strs, "%s%s", root, CF_SYSDIR))) {
         snprintf(err, errlen, "cpufreq: out of memory");
         return WATTSON_ERR;
     }
@@ -632,17 +533,17 @@ static int cf_scan(struct cf *t, char *err, size_t errlen)
     }
     while ((e = readdir(d)) != NULL) {
         long num = cf_policy_num(e->d_name);
-        char *pdir;
+        char pdir[4096];
         struct stat st;
 
         if (num < 0)
             continue;
-        pdir = cf_join(t->dir, e->d_name);
-        if (!pdir || stat(pdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            free(pdir);
+        /* On the stack: a pool string per directory entry would keep
+         * every non-directory's name until fini. */
+        if ((size_t)snprintf(pdir, sizeof pdir, "%s/%s", t->dir, e->d_name) >=
+                sizeof pdir ||
+            stat(pdir, &st) != 0 || !S_ISDIR(st.st_mode))
             continue;
-        }
-        free(pdir);
         if (t->n_pol == cap) {
             size_t ncap = cap ? 2 * cap : 16;
             struct cf_policy *np;
@@ -679,21 +580,17 @@ static int cf_scan(struct cf *t, char *err, size_t errlen)
 static int cf_policy_setup(struct cf *t, size_t i, char *err, size_t errlen)
 {
     struct cf_policy *p = &t->pol[i];
-    char sub[32], gov[64], cpus[256];
-    char *pdir;
-    struct stat st;
+    char gov[64], cpus[256];
+    const char *pdir;
     long ncpus;
 
-    snprintf(sub, sizeof sub, "policy%u", p->num);
     snprintf(p->name, sizeof p->name, "cpufreq%u", p->num);
-    pdir = cf_join(t->dir, sub);
+    pdir = drv_fmt(&t->strs, "%s/policy%u", t->dir, p->num);
     if (!pdir)
         goto oom;
     for (int a = 0; a < CF_NATTR; a++)
-        if (!(p->path[a] = cf_join(pdir, cf_files[a]))) {
-            free(pdir);
+        if (!(p->path[a] = drv_fmt(&t->strs, "%s/%s", pdir, cf_files[a])))
             goto oom;
-        }
     for (int a = CF_A_CMIN; a <= CF_A_CMAX; a++)
         p->have_konst[a] = cf_read_hz(p->path[a], &p->konst[a]) == 0;
     if (!p->have_konst[CF_A_CMIN] || !p->have_konst[CF_A_CMAX] ||
@@ -703,12 +600,10 @@ static int cf_policy_setup(struct cf *t, size_t i, char *err, size_t errlen)
                      "cpufreq: %s left out: cpuinfo_min_freq/"
                      "cpuinfo_max_freq unreadable or inconsistent",
                      pdir);
-        free(pdir);
         return 1;
     }
-    cf_read_states(p, pdir, p->tdp_w);
-    free(pdir);
-    p->has_setspeed = stat(p->path[CF_A_SETSPEED], &st) == 0;
+    cf_read_states(t, p, pdir, p->tdp_w);
+    p->has_setspeed = drv_is_file(p->path[CF_A_SETSPEED]);
     /* The CPU list and the governor are text: into the descriptions. */
     if (cf_read_word(p->path[CF_A_RELATED], cpus, sizeof cpus) != 0)
         snprintf(cpus, sizeof cpus, "unreadable");
@@ -742,16 +637,10 @@ static int cf_build(struct cf *t, char *err, size_t errlen)
     for (size_t i = 0; i < t->n_pol; i++) {
         rc = cf_policy_setup(t, i, err, errlen);
         if (rc == WATTSON_OK) {
-            if (n != i) {
-                t->pol[n] = t->pol[i];
-                memset(t->pol[i].path, 0, sizeof t->pol[i].path);
-            }
+            if (n != i)
+                t->pol[n] = t->pol[i]; /* paths stay in t->strs */
             n++;
             continue;
-        }
-        for (int a = 0; a < CF_NATTR; a++) {
-            free(t->pol[i].path[a]);
-            t->pol[i].path[a] = NULL;
         }
         if (rc != 1)
             return rc;
@@ -813,12 +702,8 @@ static int cf_init(const struct wattson_host *host, void **state,
     double tdp_w = CF_TDP_W;
     int rc;
 
-    if (host->abi_major != WATTSON_ABI_MAJOR ||
-        host->size < sizeof(struct wattson_host)) {
-        snprintf(err, errlen, "cpufreq: host ABI %u.%u is not supported",
-                 (unsigned)host->abi_major, (unsigned)host->abi_minor);
-        return WATTSON_ERR;
-    }
+    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return rc;
     t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "cpufreq: out of memory");
@@ -913,29 +798,14 @@ static int cf_read_controls(void *state, double *values, uint8_t *valid,
     return n > 0 && ok == 0 ? WATTSON_ERR : WATTSON_OK;
 }
 
-/* One write() of the whole text, as sysfs wants.  WATTSON_OK, or the
- * status of the failing call's errno (drv_errno_status), errno kept. */
+/* Hz as the kHz text sysfs wants, in one write (drv_write_text).
+ * WATTSON_OK, or the status of the failing call's errno, errno kept. */
 static int cf_write_khz(const char *path, double hz)
 {
     char buf[32];
-    int fd, len, e;
-    ssize_t put;
+    int len = snprintf(buf, sizeof buf, "%.0f\n", round(hz / CF_KHZ));
 
-    len = snprintf(buf, sizeof buf, "%.0f\n", round(hz / CF_KHZ));
-    fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
-        return drv_errno_status(errno, 1);
-    do {
-        put = write(fd, buf, (size_t)len);
-    } while (put < 0 && errno == EINTR);
-    e = errno;
-    if (close(fd) != 0 && put == len)
-        return drv_errno_status(errno, 1);
-    if (put != len) {
-        errno = put < 0 ? e : EIO;
-        return drv_errno_status(errno, 1);
-    }
-    return WATTSON_OK;
+    return drv_write_text(path, buf, (size_t)len);
 }
 
 static int cf_write(void *state, const uint32_t *idx, const double *values,

@@ -17,15 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Both are given by the build to the core library; the fallbacks only keep
- * loader.c compiling on its own (tests compile it directly). */
-#ifndef WATTSON_PLUGIN_BUILD_DIR
-#define WATTSON_PLUGIN_BUILD_DIR "."
-#endif
-#ifndef WATTSON_PLUGIN_INSTALL_DIR
-#define WATTSON_PLUGIN_INSTALL_DIR "/usr/local/lib/wattson"
-#endif
-
 /* The 1.0 descriptor ends with read_controls: anything shorter was built
  * against a header that lacks fields we are about to call through. */
 #define PLUG_DESC_SIZE_1_0                                                     \
@@ -91,10 +82,14 @@ static int plug_walk(const struct plug_path *sp, plug_dir_fn fn, void *ctx)
         if (*p == ':')
             p++;
     }
-    if (fn(ctx, WATTSON_PLUGIN_BUILD_DIR, strlen(WATTSON_PLUGIN_BUILD_DIR)))
-        return 1;
-    return fn(ctx, WATTSON_PLUGIN_INSTALL_DIR,
-              strlen(WATTSON_PLUGIN_INSTALL_DIR));
+    /* Last, wattson's own directories: the caller knows where they are
+     * (console/core/paths.c), so the loader holds no path of its own. */
+    for (i = 0; sp && i < sp->n_own_dirs; i++) {
+        if (sp->own_dirs[i] && sp->own_dirs[i][0] &&
+            fn(ctx, sp->own_dirs[i], strlen(sp->own_dirs[i])))
+            return 1;
+    }
+    return 0;
 }
 
 struct plug_find_ctx {

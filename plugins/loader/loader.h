@@ -40,9 +40,13 @@ enum plug_err {
                               hardware here (a lab may call that fine) */
 };
 
+/* The search path: dirs, then each entry of $WATTSON_PLUGIN_PATH, then
+ * own_dirs (wattson's own plugin directories, paths_plugin_dirs). */
 struct plug_path {
     const char **dirs; /* --plugin-dir values, in order */
     size_t n_dirs;
+    const char *const *own_dirs;
+    size_t n_own_dirs;
 };
 
 /* Finds the file for `name`; returns 0 and a malloc'd path, or -1 and the

@@ -109,7 +109,7 @@ static inline int dt_open(const char *name, struct plug **out, char *err,
 {
     const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
     const char *dirs[1];
-    struct plug_path sp;
+    struct plug_path sp = {0};
     char *path = NULL;
     int rc;
 

@@ -20,8 +20,9 @@
 #include "t.h"
 #include "th_host.h"
 
-/* The build passes the loader's values; these mirror loader.c's own
- * fallbacks so the file also builds by hand. */
+/* wattson's own plugin directories as a build-tree binary's paths.c gives
+ * them (the build passes the same values); the loader gets them from its
+ * caller in struct plug_path.  The fallbacks let the file build by hand. */
 #ifndef WATTSON_PLUGIN_BUILD_DIR
 #define WATTSON_PLUGIN_BUILD_DIR "."
 #endif
@@ -178,8 +179,9 @@ static void test_find(void)
     char err[4096];
     char *path = NULL;
     const char *dirs[2];
+    const char *own[2] = {WATTSON_PLUGIN_BUILD_DIR, WATTSON_PLUGIN_INSTALL_DIR};
     const char *list[16];
-    struct plug_path sp;
+    struct plug_path sp = {0};
     size_t n;
 
     if (!mkdtemp(root)) {
@@ -203,6 +205,8 @@ static void test_find(void)
     dirs[1] = d2;
     sp.dirs = dirs;
     sp.n_dirs = 2;
+    sp.own_dirs = own;
+    sp.n_own_dirs = 2;
     /* Empty entries (leading, doubled, trailing) are skipped. */
     snprintf(env, sizeof env, ":%s::%s:", e1, e2);
     setenv("WATTSON_PLUGIN_PATH", env, 1);
@@ -264,9 +268,14 @@ static void test_find(void)
     T_CHECK(plug_search_dirs(&sp, list, 1) == 6);
     T_STREQ(list[0], d1);
 
-    /* Without --plugin-dir or environment: build dir, then install. */
+    /* Without --plugin-dir or environment: the own directories only, in
+     * their order; the loader has none of its own (nothing for NULL). */
     unsetenv("WATTSON_PLUGIN_PATH");
-    T_CHECK(plug_search_dirs(NULL, list, 16) == 2);
+    sp.n_dirs = 0;
+    T_CHECK(plug_search_dirs(&sp, list, 16) == 2);
+    T_STREQ(list[0], WATTSON_PLUGIN_BUILD_DIR);
+    T_STREQ(list[1], WATTSON_PLUGIN_INSTALL_DIR);
+    T_CHECK(plug_search_dirs(NULL, list, 16) == 0);
     T_CHECK(plug_find(NULL, "nosuch", &path, err, sizeof err) == -1);
 
     /* The real test plugin directory as a --plugin-dir. */

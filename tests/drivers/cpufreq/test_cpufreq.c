@@ -97,7 +97,7 @@ static struct plug *tc_load(const struct th_cfg *cfgs, size_t n, int *rc,
                             char *err, size_t errlen)
 {
     const char *dirs[] = {WATTSON_PLUGIN_BUILD_DIR};
-    struct plug_path sp = {dirs, 1};
+    struct plug_path sp = {dirs, 1, NULL, 0};
     struct wattson_host h;
     struct plug *p = NULL;
     char *path = NULL;

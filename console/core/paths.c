@@ -1,0 +1,136 @@
+/*
+ * paths - where wattson's own files are (see paths.h).
+ *
+ * This file is compiled twice (console/CMakeLists.txt):
+ *
+ * - into wattson_core, which build/wattson and the tests link, with
+ *   WATTSON_PLUGIN_BUILD_DIR, WATTSON_PLUGIN_INSTALL_DIR, WATTSON_LAB_DIR
+ *   and WATTSON_POLICY_DIR defined: absolute paths into the build tree,
+ *   the configured prefix and the source tree, so a build-tree binary runs
+ *   what was just built and the policies being edited;
+ * - into wattson_core_installed, which the installed binary links, with
+ *   none of them: each directory is then the install layout's path
+ *   relative to the binary's own directory (WATTSON_REL_PLUGIN_DIR,
+ *   WATTSON_REL_DATA_DIR, computed by CMake from GNUInstallDirs) applied
+ *   to /proc/self/exe.  Relative and not compiled in, so that a prefix can
+ *   be moved (`cmake --install --prefix`, DESTDIR staging, a tarball) and
+ *   the binary holds no path of the machine that built it (tests/install
+ *   checks that).
+ *
+ * Each directory follows its own define, so a test that compiles a module
+ * on its own (tests/lab: lab.c) defines only the one it needs.
+ */
+#include "paths.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#ifndef WATTSON_REL_PLUGIN_DIR
+#define WATTSON_REL_PLUGIN_DIR "../lib/wattson"
+#endif
+#ifndef WATTSON_REL_DATA_DIR
+#define WATTSON_REL_DATA_DIR "../share/wattson"
+#endif
+
+#define PATHS_LEN 4096
+
+#if !defined(WATTSON_PLUGIN_BUILD_DIR) || !defined(WATTSON_LAB_DIR) ||         \
+    !defined(WATTSON_POLICY_DIR)
+/* dir + "/" + rel into out, each leading "../" of rel taken off dir's end,
+ * so that messages name /opt/w/lib/wattson, not /opt/w/bin/../lib/wattson.
+ * 0, or -1 when it does not fit. */
+static int paths_join(char *out, size_t len, const char *dir, const char *rel)
+{
+    size_t n = strlen(dir);
+
+    while (strncmp(rel, "../", 3) == 0) {
+        while (n > 0 && dir[n - 1] != '/')
+            n--;
+        if (n > 0)
+            n--; /* the slash: "/bin" becomes "", the root */
+        rel += 3;
+    }
+    if (n + 1 + strlen(rel) + 1 > len)
+        return -1;
+    memcpy(out, dir, n);
+    out[n] = '/';
+    strcpy(out + n + 1, rel);
+    return 0;
+}
+
+/* rel against the directory of the running binary into out; NULL when
+ * the binary's file cannot be found (no /proc) or the path is too long. */
+static const char *paths_from_exe(char *out, size_t len, const char *rel)
+{
+    char exe[PATHS_LEN];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+
+    if (n <= 0 || (size_t)n >= sizeof exe - 1)
+        return NULL;
+    exe[n] = '\0';
+    /* The kernel's path is absolute with links resolved: a binary reached
+     * through /usr/local/bin/wattson -> /opt/w/bin/wattson finds /opt/w. */
+    if (exe[0] != '/' || !(slash = strrchr(exe, '/')))
+        return NULL;
+    *slash = '\0';
+    return paths_join(out, len, exe, rel) == 0 ? out : NULL;
+}
+#endif
+
+size_t paths_plugin_dirs(const char **dirs, size_t max)
+{
+    const char *own[PATHS_MAX_PLUGIN_DIRS];
+    size_t n = 0;
+
+#ifdef WATTSON_PLUGIN_BUILD_DIR
+    own[n++] = WATTSON_PLUGIN_BUILD_DIR;
+#ifdef WATTSON_PLUGIN_INSTALL_DIR
+    own[n++] = WATTSON_PLUGIN_INSTALL_DIR;
+#endif
+#else
+    static char buf[PATHS_LEN];
+    static const char *dir;
+    static int done;
+
+    if (!done) {
+        dir = paths_from_exe(buf, sizeof buf, WATTSON_REL_PLUGIN_DIR);
+        done = 1;
+    }
+    if (dir)
+        own[n++] = dir;
+#endif
+    for (size_t i = 0; i < n && i < max; i++)
+        dirs[i] = own[i];
+    return n;
+}
+
+const char *paths_lab_dir(void)
+{
+#ifdef WATTSON_LAB_DIR
+    return WATTSON_LAB_DIR;
+#else
+    static char buf[PATHS_LEN];
+    static const char *dir;
+
+    if (!dir)
+        dir = paths_from_exe(buf, sizeof buf, WATTSON_REL_DATA_DIR "/labs");
+    /* Without /proc there is nothing to go by; the current directory at
+     * least makes the failing path in a message a readable one. */
+    return dir ? dir : ".";
+#endif
+}
+
+const char *paths_policy_dir(void)
+{
+#ifdef WATTSON_POLICY_DIR
+    return WATTSON_POLICY_DIR;
+#else
+    static char buf[PATHS_LEN];
+    static const char *dir;
+
+    if (!dir)
+        dir = paths_from_exe(buf, sizeof buf, WATTSON_REL_DATA_DIR "/policies");
+    return dir ? dir : ".";
+#endif
+}
