@@ -1,7 +1,7 @@
 /*
  * bench - see bench.h.
  */
-#include "headless/bench.h"
+#include "cmd/bench.h"
 
 #include <errno.h>
 #include <math.h>

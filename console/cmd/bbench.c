@@ -7,7 +7,7 @@
  * The per-tick bookkeeping (total PU power into a ring) allocates nothing;
  * the ring is sized from the lab's tick before the first tick.
  */
-#include "headless/bbench.h"
+#include "cmd/bbench.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /*
  * restore - `wattson restore`: see restore.h.
  */
-#include "headless/restore.h"
+#include "cmd/restore.h"
 
 #include <errno.h>
 #include <limits.h>
