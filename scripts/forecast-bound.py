@@ -31,7 +31,7 @@ import argparse
 import csv
 import statistics
 
-WARMUP = 10  # as FC_WARMUP in console/headless/bench.c
+WARMUP = 10  # as FC_WARMUP in console/cmd/bench.c
 
 
 def load(path):

@@ -1,4 +1,4 @@
-# `wattson bench broker` (console/headless/bbench.c) and the baseline
+# `wattson bench broker` (console/cmd/bbench.c) and the baseline
 # governors behind `--policy builtin:NAME` (console/pipeline/governors.c):
 # every scenario's table lists every policy, two runs print the same
 # bytes, the physics holds (race: never slower than ondemand, never

@@ -8,6 +8,15 @@ for word in run plugins bench --headless --lab --policy --duration --tick \
     --seed --out --csv --realtime --plugin-dir "Exit status"; do
     check "grep -q -- '$word' '$T/help'" "--help mentions $word"
 done
+# --help is generated from the command table (console/cmd/cli.c): every
+# command with its synopsis, and `wattson help` is the same text.
+for cmd in "run \[OPTIONS\]" "plugins \[--lab FILE\]" "bench \[NAME\]" \
+    "bench forecast TRACE.csv" "bench broker \[--duration D\]" \
+    "restore \[--plugin-dir DIR\]" "help " "(no command) \[OPTIONS\]"; do
+    check "grep -q -- '^  $cmd' '$T/help'" "--help lists $cmd"
+done
+"$W" help >"$T/help2" 2>&1
+check '[ $? -eq 0 ] && cmp -s "$T/help" "$T/help2"' "wattson help is --help"
 "$W" --version >"$T/ver"
 check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.1" "$T/ver"' "--version"
 

@@ -14,7 +14,7 @@
 #include "allocount.h"
 #include "core/model.h"
 #include "core/stats.h"
-#include "headless/bbench.h"
+#include "cmd/bbench.h"
 #include "run/run.h"
 #include "loader/loader.h"
 #include "engines/broker.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "allocount.h"
-#include "headless/bench.h"
+#include "cmd/bench.h"
 #include "core/summary.h"
 #include "run/run.h"
 #include "t.h"

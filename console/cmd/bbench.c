@@ -7,7 +7,7 @@
  * The per-tick bookkeeping (total PU power into a ring) allocates nothing;
  * the ring is sized from the lab's tick before the first tick.
  */
-#include "headless/bbench.h"
+#include "cmd/bbench.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "core/clock.h"
 #include "core/lab.h"
 #include "core/model.h"
@@ -445,3 +446,26 @@ int bbench_main(const char *scenario, double duration_s,
                 (double)(clock_mono_ns() - t0) / 1e9);
     return 0;
 }
+
+static int bbench_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc > 0)
+        return cli_usage_error("bench broker takes no argument, got '%s'",
+                               a->argv[0]);
+    return bbench_main(a->scenario, a->run.duration_s, a->with, a->n_with,
+                       a->plugin_dirs, a->run.n_plugin_dirs, stdout);
+}
+
+const struct cli_entry bbench_entry = {
+    .name = "bench",
+    .sub = "broker",
+    .usage = "",
+    .help = "energy, latency, EDP, deadline misses and budget violations\n"
+            "of every built-in policy (--policy builtin:NAME) on the\n"
+            "scenarios bursty, step, diurnal and pipeline, as ratios to\n"
+            "oracle and schedutil",
+    .opts = 1u << CLI_OPT_DURATION | 1u << CLI_OPT_PLUGIN_DIR |
+            1u << CLI_OPT_SCENARIO | 1u << CLI_OPT_WITH,
+    .exec = bbench_exec,
+};

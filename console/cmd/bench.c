@@ -1,7 +1,7 @@
 /*
  * bench - see bench.h.
  */
-#include "headless/bench.h"
+#include "cmd/bench.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/model.h"
@@ -590,3 +591,39 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
     }
     return rc ? 1 : 0;
 }
+
+static int bench_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc > 1)
+        return cli_usage_error("bench takes one NAME, got '%s'", a->argv[1]);
+    return bench_main(a->argc > 0 ? a->argv[0] : NULL, a->plugin_dirs,
+                      a->run.n_plugin_dirs, stdout);
+}
+
+const struct cli_entry bench_entry = {
+    .name = "bench",
+    .usage = "[NAME]",
+    .help = "benchmarks: tick16, tick256, policy16, policy256, console (CPU\n"
+            "use of the console, 30 s) or all (default)",
+    .opts = 1u << CLI_OPT_PLUGIN_DIR,
+    .exec = bench_exec,
+};
+
+static int forecast_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc != 1)
+        return cli_usage_error("bench forecast takes one TRACE.csv, got %s",
+                               a->argc < 1 ? "none" : a->argv[1]);
+    return bench_forecast(a->argv[0], stdout);
+}
+
+const struct cli_entry bench_forecast_entry = {
+    .name = "bench",
+    .sub = "forecast",
+    .usage = "TRACE.csv",
+    .help = "MAE, sMAPE, MAE/last value and ns/update of every forecaster\n"
+            "at h = 1, 5, 10 on a t_s,util CSV trace (exit 3 for a bad one)",
+    .exec = forecast_exec,
+};

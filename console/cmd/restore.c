@@ -1,7 +1,7 @@
 /*
  * restore - `wattson restore`: see restore.h.
  */
-#include "headless/restore.h"
+#include "cmd/restore.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "core/isolate.h"
 #include "core/journal.h"
 #include "core/log.h"
@@ -275,3 +276,26 @@ done:
     fflush(out);
     return code;
 }
+
+static int restore_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc > 0)
+        return cli_usage_error("unexpected argument '%s'", a->argv[0]);
+    return restore_main(&a->run, a->dry_run, stdout);
+}
+
+const struct cli_entry restore_entry = {
+    .name = "restore",
+    .usage = "",
+    .help = "put back the controls a run killed before it could restore\n"
+            "them had saved (RUNDIR/saved-controls): takes the writer lock,\n"
+            "loads the run's lab and drivers, writes each saved value back\n"
+            "in reverse order, reports each failure and removes the journal\n"
+            "when all went back; no policy, no tick.  \"nothing to restore\"\n"
+            "(exit 0) without a journal; exit 4 if a control could not be\n"
+            "restored, 3 for a malformed journal",
+    .opts = 1u << CLI_OPT_RUN_DIR | 1u << CLI_OPT_PLUGIN_DIR |
+            1u << CLI_OPT_DRY_RUN,
+    .exec = restore_exec,
+};

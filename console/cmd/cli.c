@@ -1,0 +1,419 @@
+/*
+ * cli - see cli.h.
+ */
+#include "cmd/cli.h"
+
+#include <string.h>
+
+/* `wattson help`: --help as a command. */
+static int help_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    (void)a;
+    /* the operands are ignored, as they always were */
+    cli_help(stdout);
+    return RUN_OK;
+}
+
+static const struct cli_entry help_entry = {
+    .name = "help",
+    .usage = "",
+    .help = "this text (as --help)",
+    .exec = help_exec,
+};
+
+/* The commands, each defined in the file that implements it.  Adding a
+ * command: a file in cmd/ defining its entry, and one line in each list
+ * below.  The table's order is --help's. */
+extern const struct cli_entry runcmd_entry, runcmd_default_entry;
+extern const struct cli_entry plugins_entry;
+extern const struct cli_entry bench_entry, bench_forecast_entry;
+extern const struct cli_entry bbench_entry;
+extern const struct cli_entry restore_entry;
+
+static const struct cli_entry *const cli_table[] = {
+    &runcmd_entry, &plugins_entry, &bench_entry, &bench_forecast_entry,
+    &bbench_entry, &restore_entry, &help_entry,  &runcmd_default_entry,
+};
+#define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
+
+/* A command listing more options than this says "[OPTIONS]" in --help
+ * and leaves them out of its "does not take" errors: the option section
+ * of --help lists them. */
+#define FEW_OPTS 6
+
+const struct cli_option cli_options[CLI_OPT_COUNT] = {
+    [CLI_OPT_HEADLESS] = {.name = "headless",
+                          .help = "never start the console"},
+    [CLI_OPT_CONSOLE] = {.name = "console",
+                         .help =
+                             "start the console (stdin and stdout must be a\n"
+                             "terminal)"},
+    [CLI_OPT_LAB] = {.name = "lab",
+                     .arg = "FILE",
+                     .help = "lab file (default: the embedded default lab)"},
+    [CLI_OPT_POLICY] =
+        {.name = "policy",
+         .arg = "FILE",
+         .help = "Lua policy file (hot-reloaded; SIGHUP reloads too),\n"
+                 "'builtin' (the built-in C policy) or\n"
+                 "'builtin:NAME', a baseline: static (a fixed\n"
+                 "split of the budget), ondemand, conservative,\n"
+                 "schedutil (Linux-like, under the static caps),\n"
+                 "race (top clock, caps at max), broker,\n"
+                 "broker-noipc, oracle (the predictive broker's\n"
+                 "proposals: with IPC, without, with the true\n"
+                 "demand) (default: the lab's, else builtin)"},
+    [CLI_OPT_POLICY_TIME] =
+        {.name = "policy-time",
+         .arg = "D",
+         .help = "wall-time budget of one policy call (default\n"
+                 "20ms on the wall clock, none on the virtual "
+                 "one)"},
+    [CLI_OPT_POLICY_CPU] = {.name = "policy-cpu-time",
+                            .arg = "D",
+                            .help =
+                                "CPU-time budget of one policy call, on both\n"
+                                "clocks (default 1s)"},
+    [CLI_OPT_POLICY_INSNS] = {.name = "policy-instructions",
+                              .arg = "N",
+                              .help = "instruction budget of one call (default "
+                                      "2e6)"},
+    [CLI_OPT_POLICY_MEM] = {.name = "policy-memory",
+                            .arg = "MB",
+                            .help =
+                                "memory cap of a policy version (default 16)"},
+    [CLI_OPT_DURATION] = {.name = "duration",
+                          .arg = "D",
+                          .help =
+                              "simulated/real time to run, e.g. 90s, 5m, 1h;\n"
+                              "bench broker: lab time per scenario (default:\n"
+                              "each lab's)"},
+    [CLI_OPT_TICK] = {.name = "tick",
+                      .arg = "D",
+                      .help = "control period, e.g. 10ms (default: the lab's)"},
+    [CLI_OPT_SEED] = {.name = "seed",
+                      .arg = "N",
+                      .help =
+                          "seed for the simulated lab (default: the lab's)"},
+    [CLI_OPT_OUT] = {.name = "out",
+                     .arg = "FILE.jsonl",
+                     .help = "JSON Lines trace: header, one line per tick, "
+                             "summary"},
+    [CLI_OPT_CSV] = {.name = "csv",
+                     .arg = "FILE.csv",
+                     .help = "CSV trace, one row per tick\n"
+                             "(both: '-' for stdout; a file is replaced only\n"
+                             "when the run ends, keeping its mode; a symlink\n"
+                             "is written through, a FIFO or device directly;\n"
+                             "a directory or socket: exit 6 at start)"},
+    [CLI_OPT_REALTIME] = {.name = "realtime",
+                          .help = "pace ticks by the wall clock even when "
+                                  "simulated"},
+    [CLI_OPT_ALLOW_WRITES] = {.name = "allow-writes",
+                              .help =
+                                  "write controls of real (non-simulated) "
+                                  "drivers;\n"
+                                  "before the first write every writable "
+                                  "control is\n"
+                                  "saved to RUNDIR/saved-controls (if that "
+                                  "cannot be\n"
+                                  "written, nothing is written: the run goes "
+                                  "on\n"
+                                  "read-only); a run refuses to start (exit 4) "
+                                  "while\n"
+                                  "a killed run's journal waits for wattson "
+                                  "restore"},
+    [CLI_OPT_RUN_DIR] = {.name = "run-dir",
+                         .arg = "DIR",
+                         .help =
+                             "run directory of the saved-controls journal\n"
+                             "(default: $WATTSON_RUN_DIR, else /run/wattson\n"
+                             "when it can be created and written, else\n"
+                             "/tmp/wattson-UID)"},
+    [CLI_OPT_PLUGIN_DIR] = {.name = "plugin-dir",
+                            .arg = "DIR",
+                            .repeat = 1,
+                            .help =
+                                "search DIR for plugins first (repeatable)"},
+    [CLI_OPT_PROGRESS] = {.name = "progress",
+                          .help = "progress line on stderr (default on a "
+                                  "terminal)"},
+    [CLI_OPT_SCENARIO] = {.name = "scenario",
+                          .arg = "NAME",
+                          .help =
+                              "only scenario NAME: bursty, step, diurnal or\n"
+                              "pipeline (default: all four)"},
+    [CLI_OPT_WITH] = {.name = "with",
+                      .arg = "FILE.lua",
+                      .repeat = 1,
+                      .help =
+                          "a row per Lua policy file too, named by its base\n"
+                          "name (up to 8; a missing file or one that fails\n"
+                          "to load: exit 3)"},
+    [CLI_OPT_DRY_RUN] = {.name = "dry-run",
+                         .help = "only say what it would write"},
+    [CLI_OPT_HOST] = {.name = "host",
+                      .help =
+                          "this machine instead of a lab: every real driver\n"
+                          "(cpufreq, rapl, hwmon, nvml, pci), each optional,\n"
+                          "with each signal's value after a 250 ms tick (a\n"
+                          "counter with its rate)"},
+    [CLI_OPT_QUIET] = {.name = "quiet",
+                       .short_name = 'q',
+                       .every = 1,
+                       .help = "only errors on stderr"},
+    [CLI_OPT_VERBOSE] = {.name = "verbose",
+                         .short_name = 'v',
+                         .every = 1,
+                         .help =
+                             "informational messages on stderr; twice (-vv):\n"
+                             "debug, e.g. every broker adjustment and its "
+                             "reason"},
+    [CLI_OPT_HELP] = {.name = "help", .every = 1, .help = "this text"},
+    [CLI_OPT_VERSION] = {.name = "version",
+                         .every = 1,
+                         .help = "the version and plugin ABI"},
+};
+
+static const char help_head[] =
+    "usage: wattson [COMMAND] [OPTIONS]\n"
+    "\n"
+    "Power and resource allocation console for heterogeneous labs.\n"
+    "\n"
+    "Commands:\n";
+
+static const char help_tail[] =
+    "\n"
+    "A command refuses an option it does not take (exit 2).\n"
+    "Durations take ns, us, ms, s, m or h; a bare number is seconds.\n"
+    "\n"
+    "Environment: WATTSON_PLUGIN_PATH (colon-separated plugin "
+    "directories,\n"
+    "searched after --plugin-dir and before wattson's own: "
+    "PREFIX/lib/wattson\n"
+    "next to an installed bin/wattson; for a build-tree binary the build\n"
+    "tree's lib/wattson, then the configured PREFIX's.  Labs and policies\n"
+    "come from PREFIX/share/wattson, or the source tree's lua-policies/);\n"
+    "WATTSON_SYSFS_ROOT (a prefix for /sys, for the cpufreq, rapl, hwmon "
+    "and\n"
+    "pci drivers, when a lab entry gives no root); WATTSON_NVML_LIB (the "
+    "NVML\n"
+    "library the nvml driver loads, default libnvidia-ml.so.1);\n"
+    "WATTSON_LOCK_FILE (a private writer lock instead of the machine's,\n"
+    "/run/lock/wattson.lock, else /tmp/wattson.lock: warned about, and\n"
+    "the machine's lock is then held shared);\n"
+    "WATTSON_RUN_DIR (the run directory, see --run-dir).\n"
+    "Exit status: 0 ok, 1 runtime failure, 2 bad arguments, 3 bad lab "
+    "file,\n"
+    "4 plugin failure, controls not restored or a killed run's journal\n"
+    "waiting for wattson restore, 5 a declared limit broken, 6 output not\n"
+    "writable, 130 stopped by SIGINT/SIGTERM or another terminating signal\n"
+    "(controls restored, outputs complete).\n";
+
+const struct cli_entry *cli_find(const char *word)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const struct cli_entry *e = cli_table[i];
+        if (e->sub)
+            continue;
+        if (word ? e->name && strcmp(e->name, word) == 0 : !e->name)
+            return e;
+    }
+    return NULL;
+}
+
+const struct cli_entry *cli_sub(const struct cli_entry *e, const char *operand)
+{
+    if (!e->name || !operand)
+        return e;
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const struct cli_entry *s = cli_table[i];
+        if (s->name && s->sub && strcmp(s->name, e->name) == 0 &&
+            strcmp(s->sub, operand) == 0)
+            return s;
+    }
+    return e;
+}
+
+void cli_title(const struct cli_entry *e, char *buf, size_t len)
+{
+    if (!e->name)
+        snprintf(buf, len, "the default command (a run or the console)");
+    else
+        snprintf(buf, len, "%s%s%s", e->name, e->sub ? " " : "",
+                 e->sub ? e->sub : "");
+}
+
+int cli_option_of(int val)
+{
+    for (int i = 0; i < CLI_OPT_COUNT; i++)
+        if (cli_options[i].short_name ? val == cli_options[i].short_name
+                                      : val == CLI_OPT_VAL_BASE + i)
+            return i;
+    return -1;
+}
+
+static int n_opts(uint32_t set)
+{
+    int n = 0;
+    for (; set; set &= set - 1)
+        n++;
+    return n;
+}
+
+/* "--lab, --plugin-dir, " for the options in set, in table order. */
+static size_t put_names(char *buf, size_t len, uint32_t set)
+{
+    size_t at = 0;
+    for (int i = 0; i < CLI_OPT_COUNT && at < len; i++)
+        if (set & 1u << i)
+            at += (size_t)snprintf(buf + at, len - at, "--%s, ",
+                                   cli_options[i].name);
+    return at < len ? at : len;
+}
+
+int cli_refuse(const struct cli_entry *e, const int *given, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cli_options[given[i]].every || e->opts & 1u << given[i])
+            continue;
+        /* "it takes --duration, ..., -q, -v; " for a command with a few
+         * options; a run's are too many for one line (--help lists
+         * them). */
+        char takes[512] = "";
+        if (n_opts(e->opts) <= FEW_OPTS) {
+            size_t at = (size_t)snprintf(takes, sizeof takes, "it takes ");
+            at += put_names(takes + at, sizeof takes - at, e->opts);
+            snprintf(takes + at, sizeof takes - at, "-q, -v; ");
+        }
+        char title[64];
+        cli_title(e, title, sizeof title);
+        fprintf(stderr,
+                "wattson: %s does not take --%s (%ssee wattson --help)\n",
+                title, cli_options[given[i]].name, takes);
+        return RUN_USAGE;
+    }
+    return 0;
+}
+
+int cli_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "wattson: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see wattson --help)\n");
+    return RUN_USAGE;
+}
+
+/* Help layout: a command's text starts at CMD_COL, an option's at
+ * OPT_COL; a synopsis wraps before WIDTH. */
+#define CMD_COL 13
+#define OPT_COL 21
+#define WIDTH 78
+
+/* text's lines from column col, the cursor being at column at. */
+static void put_text(FILE *out, int at, int col, const char *text)
+{
+    if (at >= col) { /* a space at least between label and text */
+        fputc('\n', out);
+        at = 0;
+    }
+    fprintf(out, "%*s", col - at, "");
+    for (const char *p = text; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fprintf(out, "%*s", col, "");
+    }
+    fputc('\n', out);
+}
+
+/* "  bench broker [--duration D] [--plugin-dir DIR]..." then its text. */
+static void put_command(FILE *out, const struct cli_entry *e)
+{
+    int at = fprintf(out, "  %s%s%s%s%s", e->name ? e->name : "(no command)",
+                     e->sub ? " " : "", e->sub ? e->sub : "",
+                     *e->usage ? " " : "", e->usage);
+    if (n_opts(e->opts) > FEW_OPTS) {
+        at += fprintf(out, " [OPTIONS]");
+    } else {
+        for (int i = 0; i < CLI_OPT_COUNT; i++) {
+            if (!(e->opts & 1u << i))
+                continue;
+            const struct cli_option *o = &cli_options[i];
+            int w = 5 + (int)strlen(o->name) +
+                    (o->arg ? 1 + (int)strlen(o->arg) : 0) +
+                    (o->repeat ? 3 : 0);
+            if (at + w > WIDTH)
+                at = fprintf(out, "\n%*s", CMD_COL - 1, "") - 1;
+            at += fprintf(out, " [--%s%s%s]%s", o->name, o->arg ? " " : "",
+                          o->arg ? o->arg : "", o->repeat ? "..." : "");
+        }
+    }
+    put_text(out, at, CMD_COL, e->help);
+}
+
+static void put_option(FILE *out, const struct cli_option *o)
+{
+    int at;
+    if (o->short_name)
+        at = fprintf(out, "  -%c, --%s", o->short_name, o->name);
+    else
+        at = fprintf(out, "  --%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+    put_text(out, at, OPT_COL, o->help);
+}
+
+/* A command as the option section of --help names it. */
+static void help_name(const struct cli_entry *e, char *buf, size_t len)
+{
+    if (e->name)
+        cli_title(e, buf, len);
+    else
+        snprintf(buf, len, "the default command");
+}
+
+/* Each command's options where it first appears in the table: run's
+ * first, then what each later command adds, headed by what it shares
+ * with those above; then the options of every command. */
+static void put_options(FILE *out)
+{
+    uint32_t shown = 0;
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const struct cli_entry *e = cli_table[i];
+        uint32_t fresh = e->opts & ~shown, also = e->opts & shown;
+        if (!fresh)
+            continue;
+        char title[64], names[512] = "";
+        help_name(e, title, sizeof title);
+        for (size_t j = 0; j < i && also; j++)
+            if (cli_table[j]->opts == also && n_opts(also) > FEW_OPTS) {
+                char other[64];
+                help_name(cli_table[j], other, sizeof other);
+                snprintf(names, sizeof names, "every option of %s", other);
+            }
+        if (also && !*names) {
+            size_t n = put_names(names, sizeof names, also);
+            if (n >= 2)
+                names[n - 2] = '\0'; /* the last ", " */
+        }
+        fprintf(out, "\nOptions of %s%s%s%s:\n", title, also ? " (also " : "",
+                names, also ? ")" : "");
+        for (int k = 0; k < CLI_OPT_COUNT; k++)
+            if (fresh & 1u << k)
+                put_option(out, &cli_options[k]);
+        shown |= fresh;
+    }
+    fprintf(out, "\nOptions of every command:\n");
+    for (int k = 0; k < CLI_OPT_COUNT; k++)
+        if (cli_options[k].every)
+            put_option(out, &cli_options[k]);
+}
+
+void cli_help(FILE *out)
+{
+    fputs(help_head, out);
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        put_command(out, cli_table[i]);
+    put_options(out);
+    fputs(help_tail, out);
+}

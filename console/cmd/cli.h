@@ -1,0 +1,124 @@
+/*
+ * cli - the command table of `wattson`, after tmux's `cmd_entry`: every
+ * command (run, plugins, bench and its sub-benches, restore, help, and
+ * the default command) is one `const struct cli_entry` in the file that
+ * implements it, listed once in cli_table (cli.c).  main.c looks the
+ * command word up here, parses the options into `struct cli_args`, lets
+ * cli_refuse check them against the entry and calls the entry's handler;
+ * `--help` and the "does not take" errors are generated from the same
+ * entries and from cli_options, so a command and its documentation cannot
+ * drift apart.
+ *
+ * (The prefix is cli_, not tmux's cmd_: tui/cmdline.c, the console's `:`
+ * command line, owns cmd_.)
+ */
+#ifndef WATTSON_CLI_H
+#define WATTSON_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cmd/bbench.h"
+#include "run/run.h"
+
+/* The long options, as indices into cli_options; an entry's `opts` holds
+ * bit (1u << CLI_OPT_X) for each option it takes.  The order is the order
+ * of --help and of the "it takes ..." lists (errors.sh checks some). */
+enum cli_opt {
+    CLI_OPT_HEADLESS,
+    CLI_OPT_CONSOLE,
+    CLI_OPT_LAB,
+    CLI_OPT_POLICY,
+    CLI_OPT_POLICY_TIME,
+    CLI_OPT_POLICY_CPU,
+    CLI_OPT_POLICY_INSNS,
+    CLI_OPT_POLICY_MEM,
+    CLI_OPT_DURATION,
+    CLI_OPT_TICK,
+    CLI_OPT_SEED,
+    CLI_OPT_OUT,
+    CLI_OPT_CSV,
+    CLI_OPT_REALTIME,
+    CLI_OPT_ALLOW_WRITES,
+    CLI_OPT_PLUGIN_DIR,
+    CLI_OPT_RUN_DIR,
+    CLI_OPT_PROGRESS,
+    CLI_OPT_SCENARIO,
+    CLI_OPT_WITH,
+    CLI_OPT_DRY_RUN,
+    CLI_OPT_HOST,
+    /* These go with every command (no entry lists them). */
+    CLI_OPT_QUIET,
+    CLI_OPT_VERBOSE,
+    CLI_OPT_HELP,
+    CLI_OPT_VERSION,
+    CLI_OPT_COUNT
+};
+
+/* getopt_long's value of option i: its short letter, else this plus i. */
+#define CLI_OPT_VAL_BASE 256
+
+struct cli_option {
+    const char *name; /* long name, without "--" */
+    const char *arg;  /* its value in help ("FILE"), NULL for a flag */
+    char short_name;  /* 'q', or 0 */
+    char repeat;      /* may be given more than once ("..." in help) */
+    char every;       /* taken by every command */
+    const char *help; /* lines of help, '\n' between them */
+};
+extern const struct cli_option cli_options[CLI_OPT_COUNT];
+
+#define CLI_MAX_PLUGIN_DIRS 16
+
+/* What main.c parsed, for the handler. */
+struct cli_args {
+    /* The options of a run; also what plugins (lab, plugin_dirs), bench
+     * (plugin_dirs), bench broker (duration_s, plugin_dirs) and restore
+     * (run_dir, plugin_dirs) take.  run.plugin_dirs points at
+     * plugin_dirs. */
+    struct run_opts run;
+    const char *plugin_dirs[CLI_MAX_PLUGIN_DIRS];
+    int headless, console;
+    int progress;  /* --progress: 1; not given: -1 */
+    int verbosity; /* LOG_* from -q / -v */
+    int dry_run, host;
+    const char *scenario;
+    const char *with[BBENCH_MAX_WITH];
+    size_t n_with;
+    /* The operands after the command's words (after "bench broker",
+     * not after "bench"). */
+    int argc;
+    char **argv;
+};
+
+struct cli_entry {
+    const char *name;  /* the command word; NULL for the default command */
+    const char *sub;   /* the second word ("broker" of bench broker) */
+    const char *usage; /* its operands in help ("TRACE.csv"), or "" */
+    const char *help;  /* what it does, lines of at most 66 columns */
+    uint32_t opts;     /* 1u << CLI_OPT_X for each option it takes */
+    /* Returns the exit code (enum run_exit). */
+    int (*exec)(const struct cli_entry *self, struct cli_args *a);
+};
+
+/* The command for word (argv[1]), or NULL when there is none of that name;
+ * word NULL: the default command. */
+const struct cli_entry *cli_find(const char *word);
+/* The sub-command of e named by operand (bench broker), else e itself. */
+const struct cli_entry *cli_sub(const struct cli_entry *e, const char *operand);
+/* "bench broker", "run", "the default command (a run or the console)". */
+void cli_title(const struct cli_entry *e, char *buf, size_t len);
+/* The option whose getopt_long value is val, or -1. */
+int cli_option_of(int val);
+/* Checks the options given (indices, in command-line order) against e:
+ * 0, or RUN_USAGE after one line "wattson: CMD does not take --OPT (it
+ * takes ...; see wattson --help)" on stderr. */
+int cli_refuse(const struct cli_entry *e, const int *given, size_t n);
+/* "wattson: " fmt (with arg) " (see wattson --help)" on stderr; returns
+ * RUN_USAGE. */
+int cli_usage_error(const char *fmt, const char *arg);
+/* The whole --help text, from the table. */
+void cli_help(FILE *out);
+
+#endif
