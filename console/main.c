@@ -34,7 +34,7 @@
 #include "headless/restore.h"
 #include "run/run.h"
 #include "loader/loader.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "tui/term.h"
 #include "tui/tui.h"
 #include "wattson/plugin.h"

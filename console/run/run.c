@@ -36,7 +36,7 @@
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "pipeline/propose.h"
 #include "engines/broker.h"
 #include "pipeline/record.h"

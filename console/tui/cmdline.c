@@ -34,7 +34,7 @@
 #include "run/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "tui/term.h"
 
 #ifndef WATTSON_POLICY_DIR

@@ -18,7 +18,7 @@
 #include "run/run.h"
 #include "loader/loader.h"
 #include "engines/broker.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "t.h"
 
 #define FMIN 1.5e9

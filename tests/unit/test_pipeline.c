@@ -11,7 +11,7 @@
 #include "core/stats.h"
 #include "loader/loader.h"
 #include "pipeline/actuate.h"
-#include "pipeline/cpolicy.h"
+#include "policies/cpolicy.h"
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"

@@ -6,7 +6,7 @@
  * static token and there is nothing to free: decide_init needs a non-NULL
  * state, and a tick allocates nothing.
  */
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 
 #include "engines/broker.h"
 
