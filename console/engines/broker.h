@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/propose.h"
+#include "engines/engine.h"
 
 enum broker_source { BROKER_FORECAST, BROKER_IPC, BROKER_ORACLE };
 

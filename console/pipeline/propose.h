@@ -10,20 +10,10 @@
 
 #include <stddef.h>
 
+#include "engines/engine.h"
+
 struct model;
 struct summary;
-
-struct engine_ops {
-    const char *name;
-    /* Allocates the engine's state for this model; NULL on failure. */
-    void *(*create)(const struct model *m);
-    /* Called once per tick; must not allocate. */
-    void (*propose)(void *state, struct model *m);
-    void (*destroy)(void *state);
-    /* Optional: puts the engine's counters into the run's summary (the
-     * record stage calls it every tick; must not allocate). */
-    void (*summarize)(const void *state, struct summary *s);
-};
 
 #define PROPOSE_MAX_ENGINES 8
 
