@@ -23,18 +23,7 @@
 
 const char *simcfg_type_name(int type)
 {
-    switch (type) {
-    case WATTSON_CFG_NUMBER:
-        return "number";
-    case WATTSON_CFG_STRING:
-        return "string";
-    case WATTSON_CFG_BOOL:
-        return "boolean";
-    case WATTSON_CFG_TABLE:
-        return "table";
-    default:
-        return "nothing";
-    }
+    return wattson_cfg_type_name(type, "nothing");
 }
 
 void simcfg_fmt(char *buf, size_t len, const char *fmt, ...)
