@@ -129,19 +129,16 @@ static int load_drivers(struct run *r, const struct run_opts *o, char *err,
         hc->tag = ld->plugin;
         struct wattson_host h;
         host_fill(&h, hc, lab->seed, lab->dir);
-        rc = plug_init(&p, &h, msg, sizeof msg);
+        char why[768];
+        rc = plug_init_why(&p, &h, msg, sizeof msg, why, sizeof why);
         if (rc == PLUG_ERR_CONFIG) {
             /* A lab error: name the lab and the field, not the .so. */
-            const char *why = strstr(msg, "init failed: ");
-            why = why ? why + strlen("init failed: ") : msg;
             snprintf(err, errlen, "%s: %s: %s", lab->path, ld->field, why);
             return RUN_LAB;
         }
         if (rc == PLUG_ERR_ABSENT && ld->optional) {
             /* One lab for several machines: a driver marked optional
              * that finds nothing here is left out, said once. */
-            const char *why = strstr(msg, "init failed: ");
-            why = why ? why + strlen("init failed: ") : msg;
             log_msg(LOG_WARN, "%s: %s (optional): found nothing, left out: %s",
                     lab->path, ld->field, why);
             continue;
