@@ -36,13 +36,13 @@
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
-#include "policies/governors.h"
 #include "pipeline/propose.h"
 #include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
 #include "pipeline/override.h"
+#include "policies/governors.h"
 
 static struct run *active_run;
 
