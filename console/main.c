@@ -22,7 +22,7 @@
 #include "core/dur.h"
 #include "core/isolate.h"
 #include "core/log.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "run/run.h"
 #include "tui/term.h"
 #include "wattson/plugin.h"

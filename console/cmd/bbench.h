@@ -1,7 +1,7 @@
 /*
  * bbench - `wattson bench broker [--duration D] [--scenario NAME]
  * [--with FILE.lua]...`: every
- * baseline governor (pipeline/governors.h: static, ondemand, conservative,
+ * baseline governor (policies/governors.h: static, ondemand, conservative,
  * schedutil, race) and the predictive broker (broker, and oracle: the
  * broker fed the simulation's true next-tick demand) run headless on the
  * virtual clock on the same seeded scenario labs, through the public run

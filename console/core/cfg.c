@@ -59,18 +59,7 @@ int cfg_type(const struct cfg *node)
 
 const char *cfg_type_name(int type)
 {
-    switch (type) {
-    case WATTSON_CFG_NUMBER:
-        return "number";
-    case WATTSON_CFG_STRING:
-        return "string";
-    case WATTSON_CFG_BOOL:
-        return "boolean";
-    case WATTSON_CFG_TABLE:
-        return "table";
-    default:
-        return "nil";
-    }
+    return wattson_cfg_type_name(type, "nil");
 }
 
 static const struct cfg *cfg_find(const struct cfg *t, const char *key,

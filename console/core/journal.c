@@ -50,7 +50,7 @@ static int env_known(const char *name, size_t len)
     return 0;
 }
 
-static int lab_ok(const char *s)
+static int labline_ok(const char *s)
 {
     return rest_ok(s) && (s[0] == '/' || strcmp(s, "(embedded)") == 0 ||
                           strcmp(s, "(generated)") == 0);
@@ -60,7 +60,7 @@ static int lab_ok(const char *s)
 
 int journal_set_lab(struct journal *j, const char *lab)
 {
-    if (!lab_ok(lab)) {
+    if (!labline_ok(lab)) {
         errno = EINVAL;
         return -1;
     }
@@ -213,7 +213,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 char *journal_format(const struct journal *j, size_t *len)
 {
-    if (j->pid <= 0 || j->start < 0 || !lab_ok(j->lab)) {
+    if (j->pid <= 0 || j->start < 0 || !labline_ok(j->lab)) {
         errno = EINVAL;
         return NULL;
     }

@@ -15,6 +15,9 @@
  *     l_t = alpha x_t + (1 - alpha)(l_{t-1} + b_{t-1})
  *     b_t = beta (l_t - l_{t-1}) + (1 - beta) b_{t-1}
  *   F_t(h) = l_t + h b_t.
+ *   With flat_start (fcast_holt_init; the forecast stage's start) b_1 = 0
+ *   carries into t = 2, which is smoothed by the rule above like every
+ *   later sample.
  *
  * AR(p) by recursive least squares with forgetting factor lambda:
  *   regressor phi_t = (x_{t-1}, ..., x_{t-p}, 1)  (the 1 only with an
@@ -187,29 +190,31 @@ static double ewma_predict(const union fcast_state *s, unsigned h)
 
 /* ---- Holt ---- */
 
-static int holt_init_s(struct fcast_holt *s, double alpha, double beta)
+int fcast_holt_init(struct fcast_holt *s, double alpha, double beta,
+                    int flat_start)
 {
     if (!(alpha > 0 && alpha <= 1) || !(beta >= 0 && beta <= 1))
         return FCAST_EPARAM;
     memset(s, 0, sizeof *s);
     s->alpha = alpha;
     s->beta = beta;
+    s->flat_start = flat_start != 0;
     return 0;
 }
 
 static int holt_init(union fcast_state *s, const struct fcast_params *p)
 {
-    return holt_init_s(&s->holt, p->alpha, p->beta);
+    return fcast_holt_init(&s->holt, p->alpha, p->beta, 0);
 }
 
-static void holt_update_s(struct fcast_holt *s, double x)
+void fcast_holt_update(struct fcast_holt *s, double x)
 {
     if (!isfinite(x))
         return;
     if (s->n == 0) {
         s->level = x;
         s->trend = 0;
-    } else if (s->n == 1) {
+    } else if (s->n == 1 && !s->flat_start) {
         s->trend = x - s->level;
         s->level = x;
     } else {
@@ -222,17 +227,17 @@ static void holt_update_s(struct fcast_holt *s, double x)
 
 static void holt_update(union fcast_state *s, double x)
 {
-    holt_update_s(&s->holt, x);
+    fcast_holt_update(&s->holt, x);
 }
 
-static double holt_predict_s(const struct fcast_holt *s, unsigned h)
+double fcast_holt_predict(const struct fcast_holt *s, unsigned h)
 {
     return s->n ? s->level + (double)h * s->trend : NAN;
 }
 
 static double holt_predict(const union fcast_state *s, unsigned h)
 {
-    return holt_predict_s(&s->holt, h);
+    return fcast_holt_predict(&s->holt, h);
 }
 
 /* ---- AR(p) by RLS ---- */
@@ -496,7 +501,7 @@ static void ens_members(const struct fcast_ens *s, unsigned h,
 {
     out[0] = last_predict_s(&s->last, h);
     out[1] = ewma_predict_s(&s->ewma, h);
-    out[2] = holt_predict_s(&s->holt, h);
+    out[2] = fcast_holt_predict(&s->holt, h);
     out[3] = s->skip & FCAST_ENS_SKIP_AR ? NAN : ar_predict_s(&s->ar, h);
     out[4] = ewma_predict_s(&s->slow, h);
     out[5] =
@@ -519,8 +524,8 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     memset(s, 0, sizeof *s);
     last_init_s(&s->last);
     if (ewma_init_s(&s->ewma, p->alpha) ||
-        holt_init_s(&s->holt, p->alpha, p->beta) || ar_init_s(&s->ar, p) ||
-        ewma_init_s(&s->slow, p->ens_slow) ||
+        fcast_holt_init(&s->holt, p->alpha, p->beta, 0) ||
+        ar_init_s(&s->ar, p) || ewma_init_s(&s->slow, p->ens_slow) ||
         median_init_s(&s->med, p->med_k) ||
         median_init_s(&s->med2, 2 * p->med_k - 1))
         return FCAST_EPARAM;
@@ -578,7 +583,7 @@ static void ens_update(union fcast_state *u, double x)
     }
     last_update_s(&s->last, x);
     ewma_update_s(&s->ewma, x);
-    holt_update_s(&s->holt, x);
+    fcast_holt_update(&s->holt, x);
     if (!(s->skip & FCAST_ENS_SKIP_AR))
         ar_update_s(&s->ar, x);
     ewma_update_s(&s->slow, x);

@@ -100,8 +100,9 @@ struct fcast_ewma {
 };
 
 struct fcast_holt {
-    double alpha, beta, level, trend, x0;
+    double alpha, beta, level, trend;
     uint64_t n;
+    int flat_start; /* see fcast_holt_init */
 };
 
 struct fcast_ar {
@@ -195,5 +196,19 @@ int fcast_update(struct fcast *f, double x);
 double fcast_predict(struct fcast *f, unsigned h);
 /* As fcast_predict, returning the code; *out is NaN on error. */
 int fcast_forecast(const struct fcast *f, unsigned h, double *out);
+
+/* Holt on its own, for a caller that keeps one per signal (the forecast
+ * stage: one per PU, 48 bytes each instead of a struct fcast's union).
+ * The start: the method above (flat_start 0) takes the trend from the
+ * first two samples, so a line is exact from the second; flat_start 1
+ * starts the trend at 0 and smooths the second sample like any other, the
+ * forecast stage's start since it was written (its traces depend on it).
+ * 0 or FCAST_EPARAM. */
+int fcast_holt_init(struct fcast_holt *s, double alpha, double beta,
+                    int flat_start);
+/* A non-finite sample is ignored. */
+void fcast_holt_update(struct fcast_holt *s, double x);
+/* l + h b, NaN before the first sample; h is not range-checked. */
+double fcast_holt_predict(const struct fcast_holt *s, unsigned h);
 
 #endif

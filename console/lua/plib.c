@@ -14,7 +14,7 @@
 #include "core/model.h"
 #include "core/ring.h"
 #include "engines/fcast.h"
-#include "pipeline/cpolicy.h"
+#include "policies/cpolicy.h"
 
 static struct plib_ctx *ctx_of(lua_State *L)
 {

@@ -609,7 +609,7 @@ static int call_protected(struct pver *v, lua_CFunction fn, const char *cb,
     return rc;
 }
 
-static int tick_tramp(lua_State *L)
+static int on_tick_tramp(lua_State *L)
 {
     struct pver *v = lua_touserdata(L, 1);
     update_state(v, v->cur);
@@ -681,13 +681,13 @@ static void check_cap_budget(struct pver *v, const struct model *m)
 
 /* One on_tick: 0, 1 (some rejected) or -1 (failed); pending values are
  * left in v->pend for the caller. */
-static int run_tick(struct pver *v, const struct model *m, char *err,
-                    size_t errlen)
+static int pver_tick(struct pver *v, const struct model *m, char *err,
+                     size_t errlen)
 {
     memset(v->pend_set, 0, m->n_controls ? m->n_controls : 1);
     v->rejected = 0;
     v->cur = m;
-    if (call_protected(v, tick_tramp, "on_tick", 0, err, errlen) != 0)
+    if (call_protected(v, on_tick_tramp, "on_tick", 0, err, errlen) != 0)
         return -1;
     check_cap_budget(v, m);
     return v->rejected ? 1 : 0;
@@ -832,7 +832,7 @@ static int load_tramp(lua_State *L)
     return 0;
 }
 
-static int event_tramp(lua_State *L)
+static int on_event_tramp(lua_State *L)
 {
     struct pver *v = lua_touserdata(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_event);
@@ -1029,7 +1029,7 @@ static int policy_load_once(struct policy *p, const char *name,
         /* The shadow tick: the new version decides on the current state;
          * its output must validate, and is then thrown away. */
         v->st = NULL;
-        int rc = run_tick(v, m, err, errlen);
+        int rc = pver_tick(v, m, err, errlen);
         if (rc == 1)
             snprintf(err, errlen, "%s%s", v->first_reject,
                      v->rejected > 1 ? " (and more, see the log)" : "");
@@ -1087,12 +1087,12 @@ void policy_event(struct policy *p, const char *type, const char *detail)
     int top = lua_gettop(v->L);
     v->ev_type = type;
     v->ev_detail = detail;
-    if (call_protected(v, event_tramp, "on_event", 0, err, sizeof err) != 0)
+    if (call_protected(v, on_event_tramp, "on_event", 0, err, sizeof err) != 0)
         log_msg(LOG_WARN, "%s", err);
     lua_settop(v->L, top);
 }
 
-static int lua_decide(void *state, struct model *m, struct stats *st)
+static int policy_decide(void *state, struct model *m, struct stats *st)
 {
     struct policy *p = state;
     struct pver *v = p->active;
@@ -1100,7 +1100,7 @@ static int lua_decide(void *state, struct model *m, struct stats *st)
     if (!v)
         return -1;
     v->st = st;
-    int rc = run_tick(v, m, err, sizeof err);
+    int rc = pver_tick(v, m, err, sizeof err);
     if (rc < 0) {
         v->logged++;
         if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
@@ -1123,7 +1123,7 @@ static int lua_decide(void *state, struct model *m, struct stats *st)
 
 const struct policy_ops policy_lua_ops = {
     .name = "lua",
-    .decide = lua_decide,
+    .decide = policy_decide,
 };
 
 void policy_free(struct policy *p)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/decide.h"
+#include "policies/policy.h"
 
 struct model;
 struct ring;

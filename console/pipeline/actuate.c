@@ -242,8 +242,9 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
 
 /* The outcome of restoring global control c to v: 1 if it failed.  A
  * device that vanished is not a failure: its settings went with it. */
-static size_t restore_outcome(struct model *m, const struct model_plugin *mp,
-                              size_t c, double v, int rc, struct stats *st)
+static size_t actuate_restore_outcome(struct model *m,
+                                      const struct model_plugin *mp, size_t c,
+                                      double v, int rc, struct stats *st)
 {
     if (rc == WATTSON_ERR_GONE) {
         model_fault_set(m, m->controls[c].device, FAULT_GONE, 1, (int32_t)c);
@@ -263,7 +264,8 @@ static size_t restore_outcome(struct model *m, const struct model_plugin *mp,
 }
 
 /* The controls of driver p to put back, last first, into a->idx/vals. */
-static size_t restore_list(struct actuate *a, const struct model *m, size_t p)
+static size_t actuate_restore_list(struct actuate *a, const struct model *m,
+                                   size_t p)
 {
     const struct model_plugin *mp = &m->plugins[p];
     size_t n = 0;
@@ -290,12 +292,13 @@ size_t actuate_restore(struct actuate *a, struct model *m, struct stats *st)
         const struct model_plugin *mp = &m->plugins[p];
         if (!a->plugin_ok[p] || a->plugin_restored[p])
             continue;
-        size_t n = restore_list(a, m, p);
+        size_t n = actuate_restore_list(a, m, p);
         for (size_t k = 0; k < n; k++) {
             uint32_t idx = a->idx[k];
             double v = a->vals[k];
             int rc = mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
-            failed += restore_outcome(m, mp, mp->ctl_base + idx, v, rc, st);
+            failed +=
+                actuate_restore_outcome(m, mp, mp->ctl_base + idx, v, rc, st);
         }
         /* Done: if a later driver crashes, the emergency restore skips
          * this one (actuate_restore_isolated). */
@@ -316,7 +319,7 @@ size_t actuate_restore_isolated(struct actuate *a, struct model *m,
         if (!a->plugin_ok[p] || a->plugin_restored[p])
             continue;
         a->plugin_restored[p] = 1;
-        size_t n = restore_list(a, m, p);
+        size_t n = actuate_restore_list(a, m, p);
         if (n == 0)
             continue;
         char why[96];
@@ -339,7 +342,7 @@ size_t actuate_restore_isolated(struct actuate *a, struct model *m,
             size_t c = mp->ctl_base + a->idx[k];
             int rc = a->restore_rc[k] == ISOLATE_NOT_RUN ? WATTSON_ERR
                                                          : a->restore_rc[k];
-            failed += restore_outcome(m, mp, c, a->vals[k], rc, st);
+            failed += actuate_restore_outcome(m, mp, c, a->vals[k], rc, st);
         }
     }
     return failed;

@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/stats.h"
-#include "pipeline/cpolicy.h"
+#include "policies/cpolicy.h"
 
 int decide_init(struct decide *d, const struct policy_ops *ops, void *state,
                 const struct model *m)

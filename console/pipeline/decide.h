@@ -2,8 +2,9 @@
  * decide - the policy seam.  The policy sees the model (signals, features,
  * forecasts, the engines' proposals) and fills model->decision/decided for
  * the controls it wants to set; a control it leaves undecided keeps its
- * previous target.  Today the policy is the built-in C policy (cpolicy.c);
- * the Lua host plugs in here through the same ops table.
+ * previous target.  The policy is the built-in C policy (policies/cpolicy.c),
+ * a governor (policies/governors.c) or the Lua host (lua/policy.c), all
+ * through one ops table (policies/policy.h).
  *
  * A policy call that fails counts a policy error and the built-in policy
  * decides that tick instead, so a broken policy never leaves the lab
@@ -14,17 +15,10 @@
 #ifndef WATTSON_DECIDE_H
 #define WATTSON_DECIDE_H
 
+#include "policies/policy.h"
+
 struct model;
 struct stats;
-
-struct policy_ops {
-    const char *name;
-    void *(*create)(const struct model *m);
-    /* Returns 0; 1 when some decisions were rejected (the rest apply);
-     * -1 when the policy failed this tick (nothing applies). */
-    int (*decide)(void *state, struct model *m, struct stats *st);
-    void (*destroy)(void *state);
-};
 
 struct decide {
     const struct policy_ops *ops;

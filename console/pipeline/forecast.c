@@ -13,38 +13,22 @@ int forecast_init(struct forecast *f, const struct model *m)
     f->alpha = 0.3;
     f->beta = 0.05;
     f->n = m->n_devices;
-    f->level = calloc(n, sizeof *f->level);
-    f->trend = calloc(n, sizeof *f->trend);
-    f->primed = calloc(n, 1);
-    if (!f->level || !f->trend || !f->primed) {
+    f->holt = calloc(n, sizeof *f->holt);
+    if (!f->holt) {
         forecast_free(f);
         return -1;
     }
+    /* The flat start: a trend from the first two samples would change
+     * every trace (and the broker's inputs through fc_demand). */
+    for (size_t d = 0; d < n; d++)
+        fcast_holt_init(&f->holt[d], f->alpha, f->beta, 1);
     return 0;
 }
 
 void forecast_free(struct forecast *f)
 {
-    free(f->level);
-    free(f->trend);
-    free(f->primed);
-    f->level = f->trend = NULL;
-    f->primed = NULL;
-}
-
-double forecast_holt(double *level, double *trend, uint8_t *primed, double x,
-                     double alpha, double beta, double h)
-{
-    if (!*primed) {
-        *level = x;
-        *trend = 0;
-        *primed = 1;
-    } else {
-        double prev = *level;
-        *level = alpha * x + (1 - alpha) * (prev + *trend);
-        *trend = beta * (*level - prev) + (1 - beta) * *trend;
-    }
-    return *level + h * *trend;
+    free(f->holt);
+    f->holt = NULL;
 }
 
 void forecast_run(struct forecast *f, struct model *m)
@@ -55,9 +39,8 @@ void forecast_run(struct forecast *f, struct model *m)
         m->fc_valid[d] = 0;
         if (s < 0 || !m->rate_valid[s])
             continue;
-        double fc =
-            forecast_holt(&f->level[d], &f->trend[d], &f->primed[d], m->rate[s],
-                          f->alpha, f->beta, (double)m->fc_horizon);
+        fcast_holt_update(&f->holt[d], m->rate[s]);
+        double fc = fcast_holt_predict(&f->holt[d], m->fc_horizon);
         m->fc_demand[d] = fc > 0 ? fc : 0;
         m->fc_valid[d] = 1;
     }

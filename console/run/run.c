@@ -37,12 +37,13 @@
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "engines/broker.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
 #include "pipeline/override.h"
+#include "policies/governors.h"
 
 static struct run *active_run;
 
@@ -136,19 +137,16 @@ static int load_drivers(struct run *r, const struct run_opts *o, char *err,
         hc->tag = ld->plugin;
         struct wattson_host h;
         host_fill(&h, hc, lab->seed, lab->dir);
-        rc = plug_init(&p, &h, msg, sizeof msg);
+        char why[768];
+        rc = plug_init_why(&p, &h, msg, sizeof msg, why, sizeof why);
         if (rc == PLUG_ERR_CONFIG) {
             /* A lab error: name the lab and the field, not the .so. */
-            const char *why = strstr(msg, "init failed: ");
-            why = why ? why + strlen("init failed: ") : msg;
             snprintf(err, errlen, "%s: %s: %s", lab->path, ld->field, why);
             return RUN_LAB;
         }
         if (rc == PLUG_ERR_ABSENT && ld->optional) {
             /* One lab for several machines: a driver marked optional
              * that finds nothing here is left out, said once. */
-            const char *why = strstr(msg, "init failed: ");
-            why = why ? why + strlen("init failed: ") : msg;
             log_msg(LOG_WARN, "%s: %s (optional): found nothing, left out: %s",
                     lab->path, ld->field, why);
             continue;
@@ -257,7 +255,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     if (o->has_seed)
         lab->seed = o->seed;
     const char *policy = o->policy ? o->policy : lab->policy;
-    /* "builtin:NAME": a baseline governor (pipeline/governors.h). */
+    /* "builtin:NAME": a baseline governor (policies/governors.h). */
     const struct policy_ops *gov = NULL;
     char gerr[256];
     if (gov_parse(policy, &gov, gerr, sizeof gerr) < 0) {

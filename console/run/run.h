@@ -36,7 +36,7 @@ struct run_opts {
                              default (`plugins --host`, which never
                              writes: a journal would record the default) */
     const char *policy;   /* a Lua file, "builtin", "builtin:NAME" (a
-                             baseline, pipeline/governors.h; an unknown
+                             baseline, policies/governors.h; an unknown
                              NAME: RUN_USAGE) or NULL: the lab's */
     double duration_s;    /* <= 0: the lab's */
     double tick_s;        /* <= 0: the lab's */
@@ -164,7 +164,7 @@ void run_set_outcome(struct run *r, double wall_seconds, int interrupted);
  * POLICY_SWAPPED, POLICY_SAME (equal to the running or last rejected text:
  * nothing loaded, nothing switched; `err` says so) or POLICY_REJECTED with
  * one line in `err`.  `path` "builtin" or "builtin:NAME" (a baseline,
- * pipeline/governors.h) goes back to that built-in policy: the Lua
+ * policies/governors.h) goes back to that built-in policy: the Lua
  * policy, its watch and file are let go (POLICY_SAME if it already
  * decides).  Any number of switches and refused tries: each frees what
  * it made. */

@@ -14,7 +14,7 @@
 #include "core/loop.h"
 #include "engines/broker.h"
 #include "lua/watch.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 
 static void on_sighup(void *arg)
 {

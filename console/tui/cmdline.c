@@ -35,7 +35,7 @@
 #include "run/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "tui/term.h"
 
 const char *const cmd_help_lines[] = {

@@ -123,7 +123,7 @@ int cmd_edit_key(struct cmd_ctx *c, int key, char *out, size_t outlen);
 int cmd_policy_list(const char *dir, char names[][CMD_PICK_NAME], int max);
 /* Appends the built-in choices after the `n` names already in `names`:
  * "builtin" (the built-in C policy), then "builtin:NAME" for every
- * baseline (pipeline/governors.h).  Returns the new count (<= max). */
+ * baseline (policies/governors.h).  Returns the new count (<= max). */
 int cmd_builtin_list(char names[][CMD_PICK_NAME], int n, int max);
 /* The source tree's lua-policies/ (compiled in). */
 const char *cmd_policy_dir(void);

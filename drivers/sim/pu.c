@@ -57,7 +57,7 @@
  *    one stopped when nothing at or above that bucket changed since (the
  *    same steps on the same numbers: see pu_lat_quantile).
  *
- * Tagged work.  pu_step_tagged adds work (the sim's pipeline traffic) to
+ * Tagged work.  pu_step_tagged adds work (the sim's chain traffic) to
  * the interval's batch and records the batch's tagged share; service within
  * a batch is proportional (fluid), so the tagged work served is the served
  * slice times that share.  A merged batch takes the weighted share.

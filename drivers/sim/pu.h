@@ -57,7 +57,7 @@ struct pu_part {
 struct pu_batch {
     double t_arr; /* arrival time, s since the run's start */
     double rem;   /* work of the batch not yet served, op */
-    double tag;   /* share of the batch that is tagged (pipeline) work */
+    double tag;   /* share of the batch that is tagged (chain) work */
 };
 
 /* Op-weighted histogram of the latency (completion - arrival) of all work
@@ -146,7 +146,7 @@ void pu_fini(struct pu *pu);
 void pu_step(struct pu *pu, double t0, double dt, double demand);
 /* The same, with `tagged_ops` more work (op) arriving at t0 together with
  * the demand; the tagged share of what is served in the interval is left
- * in pu->served_tagged (the sim's pipelines forward it downstream).  With
+ * in pu->served_tagged (the sim's chains forward it downstream).  With
  * tagged_ops == 0 it is exactly pu_step. */
 void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
                     double tagged_ops);

@@ -7,12 +7,14 @@
  * drivers/sim/README.md.
  *
  * This file holds the plugin itself: the lab's devices (their
- * configuration, inventory and demand), the configuration helpers, and
- * the read/write/ipc_read ops.  Pipelines, the workload that passes work
- * between processes on the devices, are pipeline.c's (simpipe_*): sim_init
- * reads them with simpipe_read_all, and sim_advance feeds each stage the
- * work that reached it (simpipe_hop_take) and sends the interval's
- * messages (simpipe_send_all).  What the two files share is simint.h.
+ * configuration, inventory and demand) and
+ * the read/write/ipc_read ops.  Chains (a lab's `pipelines`), the
+ * workload that passes work between processes on the devices, are
+ * chain.c's: sim_init reads them with chain_read_all, and sim_advance
+ * feeds each stage the work that reached it (chain_hop_take) and sends
+ * the interval's messages (chain_send_all).  Both read the lab entry with
+ * simcfg.c's helpers and share the state of simint.h; chain.c calls
+ * nothing here.
  *
  * Looking ahead.  The `demand_next` signal is the true arrival rate of the
  * next interval, so each device's workload is generated one interval
@@ -33,12 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvtrace.h"
+#include "chain.h"
 #include "pu.h"
-#include "workload.h"
+#include "simcfg.h"
 #include "simint.h"
+#include "workload.h"
 
-#define SIM_FILE_MAX 4096
 #define SIM_MAX_DEVICES 65536
 
 enum sim_sig {
@@ -122,155 +124,6 @@ static const char *const sim_dev_keys[] = {
 /* Exported: the one symbol the loader looks up. */
 const struct wattson_plugin *wattson_plugin_entry(void);
 
-/* ---- configuration helpers ------------------------------------------- */
-
-const char *sim_type_name(int type)
-{
-    switch (type) {
-    case WATTSON_CFG_NUMBER:
-        return "number";
-    case WATTSON_CFG_STRING:
-        return "string";
-    case WATTSON_CFG_BOOL:
-        return "boolean";
-    case WATTSON_CFG_TABLE:
-        return "table";
-    default:
-        return "nothing";
-    }
-}
-
-/* snprintf for config paths: they are short by construction (device
- * index + known keys), and a truncated one only fails its lookup. */
-void sim_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
-void sim_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    /* One line: a message must never carry a newline from a value. */
-    for (char *p = err; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-}
-
-/* Optional number at `path`: 0 and *out = def when absent, -1 (with err)
- * when it has another type, is not finite, or is outside [lo, hi]
- * (lo exclusive when lo_open). */
-int sim_num(const struct wattson_host *h, const char *path, double def,
-            double lo, int lo_open, double hi, double *out, char *err,
-            size_t errlen)
-{
-    int type = h->cfg_type(h->ctx, path);
-    double v;
-
-    if (type == WATTSON_CFG_NONE) {
-        *out = def;
-        return 0;
-    }
-    if (type != WATTSON_CFG_NUMBER || h->cfg_number(h->ctx, path, &v) != 0) {
-        sim_err(err, errlen, "%s: expected a number, got %s", path,
-                sim_type_name(type));
-        return -1;
-    }
-    if (!isfinite(v)) {
-        sim_err(err, errlen, "%s: must be a finite number", path);
-        return -1;
-    }
-    if (lo_open ? !(v > lo) : !(v >= lo)) {
-        sim_err(err, errlen, "%s: must be %s %g, got %g", path,
-                lo_open ? ">" : ">=", lo, v);
-        return -1;
-    }
-    if (v > hi) {
-        sim_err(err, errlen, "%s: must be <= %g, got %g", path, hi, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* String at `path`: NULL (err set) when absent and required or when of
- * another type; *absent is set when it is missing and not required. */
-const char *sim_str(const struct wattson_host *h, const char *path,
-                    int required, int *absent, char *err, size_t errlen)
-{
-    int type = h->cfg_type(h->ctx, path);
-    const char *s;
-
-    *absent = 0;
-    if (type == WATTSON_CFG_NONE && !required) {
-        *absent = 1;
-        return NULL;
-    }
-    if (type == WATTSON_CFG_NONE) {
-        sim_err(err, errlen, "%s: missing (a string is required)", path);
-        return NULL;
-    }
-    s = type == WATTSON_CFG_STRING ? h->cfg_string(h->ctx, path) : NULL;
-    if (!s) {
-        sim_err(err, errlen, "%s: expected a string, got %s", path,
-                sim_type_name(type));
-        return NULL;
-    }
-    return s;
-}
-
-static int sim_in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return 1;
-    return 0;
-}
-
-/* Refuses any key of the table at `path` not in `allowed`. */
-int sim_check_keys(const struct wattson_host *h, const char *path,
-                   const char *const *allowed, char *err, size_t errlen)
-{
-    const char *key;
-
-    for (size_t i = 0; (key = h->cfg_key(h->ctx, path, i)) != NULL; i++) {
-        char known[512];
-        size_t used = 0;
-        if (sim_in_list(key, allowed))
-            continue;
-        known[0] = '\0';
-        for (const char *const *a = allowed; *a; a++) {
-            int w = snprintf(known + used, sizeof known - used, "%s%s",
-                             a == allowed ? "" : ", ", *a);
-            if (w < 0 || (size_t)w >= sizeof known - used)
-                break;
-            used += (size_t)w;
-        }
-        sim_err(err, errlen, "%s.%s: unknown key (expected one of: %s)", path,
-                key, known);
-        return -1;
-    }
-    return 0;
-}
-
-int sim_expect_table(const struct wattson_host *h, const char *path, char *err,
-                     size_t errlen)
-{
-    int type = h->cfg_type(h->ctx, path);
-    if (type == WATTSON_CFG_TABLE)
-        return 0;
-    sim_err(err, errlen, "%s: expected a table, got %s", path,
-            sim_type_name(type));
-    return -1;
-}
-
 /* ---- device configuration -------------------------------------------- */
 
 static int sim_read_pstates(const struct wattson_host *h, const char *dpath,
@@ -280,37 +133,37 @@ static int sim_read_pstates(const struct wattson_host *h, const char *dpath,
     char path[SIM_PATH_MAX], sub[SIM_PATH_MAX];
     size_t n;
 
-    sim_fmt(path, sizeof path, "%s.pstates", dpath);
+    simcfg_fmt(path, sizeof path, "%s.pstates", dpath);
     if (h->cfg_type(h->ctx, path) == WATTSON_CFG_NONE)
         return 0;
-    if (sim_expect_table(h, path, err, errlen))
+    if (simcfg_expect_table(h, path, err, errlen))
         return -1;
     n = h->cfg_len(h->ctx, path);
     if (n < 1 || n > PU_MAX_PSTATES) {
-        sim_err(err, errlen, "%s: need 1 to %d P-states, got %zu", path,
-                PU_MAX_PSTATES, n);
+        simcfg_err(err, errlen, "%s: need 1 to %d P-states, got %zu", path,
+                   PU_MAX_PSTATES, n);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         struct pu_pstate *ps = &p->pstates[i];
         char fpath[SIM_PATH_MAX + 16];
-        sim_fmt(sub, sizeof sub, "%s.%zu", path, i + 1);
-        if (sim_expect_table(h, sub, err, errlen) ||
-            sim_check_keys(h, sub, keys, err, errlen))
+        simcfg_fmt(sub, sizeof sub, "%s.%zu", path, i + 1);
+        if (simcfg_expect_table(h, sub, err, errlen) ||
+            simcfg_check_keys(h, sub, keys, err, errlen))
             return -1;
-        sim_fmt(fpath, sizeof fpath, "%s.freq_hz", sub);
+        simcfg_fmt(fpath, sizeof fpath, "%s.freq_hz", sub);
         if (h->cfg_type(h->ctx, fpath) == WATTSON_CFG_NONE) {
-            sim_err(err, errlen, "%s: missing", fpath);
+            simcfg_err(err, errlen, "%s: missing", fpath);
             return -1;
         }
-        if (sim_num(h, fpath, 0, 0, 1, 1e13, &ps->freq_hz, err, errlen))
+        if (simcfg_num(h, fpath, 0, 0, 1, 1e13, &ps->freq_hz, err, errlen))
             return -1;
-        sim_fmt(fpath, sizeof fpath, "%s.volt", sub);
+        simcfg_fmt(fpath, sizeof fpath, "%s.volt", sub);
         if (h->cfg_type(h->ctx, fpath) == WATTSON_CFG_NONE) {
-            sim_err(err, errlen, "%s: missing", fpath);
+            simcfg_err(err, errlen, "%s: missing", fpath);
             return -1;
         }
-        if (sim_num(h, fpath, 0, 0, 1, 5.0, &ps->volt, err, errlen))
+        if (simcfg_num(h, fpath, 0, 0, 1, 5.0, &ps->volt, err, errlen))
             return -1;
     }
     p->n_pstates = n;
@@ -341,151 +194,12 @@ static int sim_read_overrides(const struct wattson_host *h, const char *dpath,
     char path[SIM_PATH_MAX];
 
     for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
-        sim_fmt(path, sizeof path, "%s.%s", dpath, ov[i].key);
-        if (sim_num(h, path, *ov[i].field, -INFINITY, 0, INFINITY, ov[i].field,
-                    err, errlen))
+        simcfg_fmt(path, sizeof path, "%s.%s", dpath, ov[i].key);
+        if (simcfg_num(h, path, *ov[i].field, -INFINITY, 0, INFINITY,
+                       ov[i].field, err, errlen))
             return -1;
     }
     return sim_read_pstates(h, dpath, p, err, errlen);
-}
-
-static int sim_read_trace(const struct sim *s, const char *wpath, struct wl *w,
-                          char *err, size_t errlen)
-{
-    const struct wattson_host *h = s->host;
-    char path[SIM_PATH_MAX], file[SIM_FILE_MAX], terr[256];
-    const char *name;
-    int absent, type;
-
-    sim_fmt(path, sizeof path, "%s.file", wpath);
-    name = sim_str(h, path, 1, &absent, err, errlen);
-    if (!name)
-        return -1;
-    if (name[0] == '/' || !h->lab_dir || !h->lab_dir[0])
-        sim_fmt(file, sizeof file, "%s", name);
-    else
-        sim_fmt(file, sizeof file, "%s/%s", h->lab_dir, name);
-    if (csvtrace_load_as(file, name, &w->tr, terr, sizeof terr)) {
-        sim_err(err, errlen, "%s: %s", path, terr);
-        return -1;
-    }
-    sim_fmt(path, sizeof path, "%s.scale", wpath);
-    if (sim_num(h, path, 1.0, 0, 0, 1e6, &w->scale, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.loop", wpath);
-    type = h->cfg_type(h->ctx, path);
-    w->loop = 1;
-    if (type != WATTSON_CFG_NONE &&
-        (type != WATTSON_CFG_BOOL ||
-         h->cfg_bool(h->ctx, path, &w->loop) != 0)) {
-        sim_err(err, errlen, "%s: expected a boolean, got %s", path,
-                sim_type_name(type));
-        return -1;
-    }
-    return 0;
-}
-
-/* One workload parameter: key, default, lower bound (open?), upper bound,
- * destination. */
-struct sim_wparam {
-    const char *key;
-    double def, lo;
-    int lo_open;
-    double hi;
-    double *dst;
-};
-
-/* The workload table at `wpath` (a device's `workload`, a pipeline's
- * `source`).  Absent: an idle unit, or an error when `required`. */
-int sim_read_workload(const struct sim *s, const char *wpath, int required,
-                      struct wl *w, char *err, size_t errlen)
-{
-    static const char *const keys_by_kind[WL_N_KINDS][6] = {
-        [WL_CONSTANT] = {"kind", "level", NULL},
-        [WL_STEP] = {"kind", "from", "to", "at_s", NULL},
-        [WL_SINE] = {"kind", "mean", "amplitude", "period_s", "phase_s", NULL},
-        [WL_BURSTY] = {"kind", "on_level", "off_level", "on_s", "off_s", NULL},
-        [WL_RANDOM_WALK] = {"kind", "start", "sigma", "min", "max", NULL},
-        [WL_TRACE] = {"kind", "file", "scale", "loop", NULL},
-    };
-    const struct wattson_host *h = s->host;
-    char path[SIM_PATH_MAX + 16];
-    const char *kname;
-    int kind, absent;
-    /* Demands are fractions of peak throughput; above 1 is overload, and
-     * 100 x peak is surely a typo. */
-    const double dmax = 100.0;
-    struct sim_wparam params[] = {
-        {"level", 0.5, 0, 0, dmax, &w->level},
-        {"from", 0.2, 0, 0, dmax, &w->from},
-        {"to", 0.8, 0, 0, dmax, &w->to},
-        {"at_s", 30.0, 0, 0, 1e9, &w->at_s},
-        {"mean", 0.5, 0, 0, dmax, &w->mean},
-        {"amplitude", 0.3, 0, 0, dmax, &w->amplitude},
-        {"period_s", 10.0, 0, 1, 1e9, &w->period_s},
-        {"phase_s", 0.0, 0, 0, 1e9, &w->phase_s},
-        {"on_level", 1.0, 0, 0, dmax, &w->on_level},
-        {"off_level", 0.1, 0, 0, dmax, &w->off_level},
-        {"on_s", 1.0, 0, 1, 1e9, &w->on_s},
-        {"off_s", 1.0, 0, 1, 1e9, &w->off_s},
-        {"start", 0.5, 0, 0, dmax, &w->start},
-        {"sigma", 0.05, 0, 0, dmax, &w->sigma},
-        {"min", 0.0, 0, 0, dmax, &w->min},
-        {"max", 1.0, 0, 0, dmax, &w->max},
-    };
-
-    if (h->cfg_type(h->ctx, wpath) == WATTSON_CFG_NONE && required) {
-        sim_err(err, errlen, "%s: missing (a workload table is required)",
-                wpath);
-        return -1;
-    }
-    if (h->cfg_type(h->ctx, wpath) == WATTSON_CFG_NONE) {
-        w->kind = WL_CONSTANT; /* no workload: an idle unit */
-        w->level = 0;
-        return 0;
-    }
-    if (sim_expect_table(h, wpath, err, errlen))
-        return -1;
-    sim_fmt(path, sizeof path, "%s.kind", wpath);
-    kname = sim_str(h, path, 1, &absent, err, errlen);
-    if (!kname)
-        return -1;
-    kind = wl_kind_parse(kname);
-    if (kind < 0) {
-        sim_err(err, errlen,
-                "%s: unknown workload kind '%s' (expected constant, step, "
-                "sine, bursty, random_walk or trace)",
-                path, kname);
-        return -1;
-    }
-    w->kind = (enum wl_kind)kind;
-    if (sim_check_keys(h, wpath, keys_by_kind[kind], err, errlen))
-        return -1;
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
-        if (!sim_in_list(params[i].key, keys_by_kind[kind]))
-            continue;
-        sim_fmt(path, sizeof path, "%s.%s", wpath, params[i].key);
-        if (sim_num(h, path, params[i].def, params[i].lo, params[i].lo_open,
-                    params[i].hi, params[i].dst, err, errlen))
-            return -1;
-    }
-    if (kind == WL_RANDOM_WALK) {
-        if (w->min > w->max) {
-            sim_err(err, errlen, "%s.min: %g is above max %g", wpath, w->min,
-                    w->max);
-            return -1;
-        }
-        if (w->start < w->min || w->start > w->max) {
-            sim_err(err, errlen,
-                    "%s.start: %g is outside [min, max] = "
-                    "[%g, %g]",
-                    wpath, w->start, w->min, w->max);
-            return -1;
-        }
-    }
-    if (kind == WL_TRACE && sim_read_trace(s, wpath, w, err, errlen))
-        return -1;
-    return 0;
 }
 
 static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
@@ -499,45 +213,45 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
     struct pu_params p;
     int absent;
 
-    sim_fmt(dpath, sizeof dpath, "devices.%zu", i + 1);
-    if (sim_expect_table(h, dpath, err, errlen) ||
-        sim_check_keys(h, dpath, sim_dev_keys, err, errlen))
+    simcfg_fmt(dpath, sizeof dpath, "devices.%zu", i + 1);
+    if (simcfg_expect_table(h, dpath, err, errlen) ||
+        simcfg_check_keys(h, dpath, sim_dev_keys, err, errlen))
         return -1;
 
-    sim_fmt(path, sizeof path, "%s.name", dpath);
-    if (!(name = sim_str(h, path, 1, &absent, err, errlen)))
+    simcfg_fmt(path, sizeof path, "%s.name", dpath);
+    if (!(name = simcfg_str(h, path, 1, &absent, err, errlen)))
         return -1;
     if (!name[0] || strlen(name) >= SIM_NAME_MAX) {
-        sim_err(err, errlen, "%s: must be 1 to %d characters", path,
-                SIM_NAME_MAX - 1);
+        simcfg_err(err, errlen, "%s: must be 1 to %d characters", path,
+                   SIM_NAME_MAX - 1);
         return -1;
     }
     for (size_t j = 0; j < i; j++) {
         if (strcmp(s->devs[j].name, name) == 0) {
-            sim_err(err, errlen,
-                    "%s: duplicate device name '%s' (also "
-                    "devices.%zu)",
-                    path, name, j + 1);
+            simcfg_err(err, errlen,
+                       "%s: duplicate device name '%s' (also "
+                       "devices.%zu)",
+                       path, name, j + 1);
             return -1;
         }
     }
-    sim_fmt(d->name, sizeof d->name, "%s", name);
+    simcfg_fmt(d->name, sizeof d->name, "%s", name);
 
-    sim_fmt(path, sizeof path, "%s.kind", dpath);
-    if (!(kind = sim_str(h, path, 1, &absent, err, errlen)))
+    simcfg_fmt(path, sizeof path, "%s.kind", dpath);
+    if (!(kind = simcfg_str(h, path, 1, &absent, err, errlen)))
         return -1;
-    if (!sim_in_list(kind, sim_kinds)) {
-        sim_err(err, errlen,
-                "%s: unknown device kind '%s' (expected cpu, gpu or fpga)",
-                path, kind);
+    if (!simcfg_in_list(kind, sim_kinds)) {
+        simcfg_err(err, errlen,
+                   "%s: unknown device kind '%s' (expected cpu, gpu or fpga)",
+                   path, kind);
         return -1;
     }
     for (const char *const *k = sim_kinds; *k; k++)
         if (strcmp(*k, kind) == 0)
             d->kind = *k;
 
-    sim_fmt(path, sizeof path, "%s.part", dpath);
-    pname = sim_str(h, path, 0, &absent, err, errlen);
+    simcfg_fmt(path, sizeof path, "%s.part", dpath);
+    pname = simcfg_str(h, path, 0, &absent, err, errlen);
     if (!pname && !absent)
         return -1;
     if (absent) {
@@ -553,15 +267,15 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
                 break;
             used += (size_t)w;
         }
-        sim_err(err, errlen, "%s: unknown part '%s' (known: %s)", path, pname,
-                known);
+        simcfg_err(err, errlen, "%s: unknown part '%s' (known: %s)", path,
+                   pname, known);
         return -1;
     }
     if (strcmp(part->kind, kind) != 0) {
-        sim_err(err, errlen,
-                "%s: '%s' is a %s part, but the device kind "
-                "is %s",
-                path, part->name, part->kind, kind);
+        simcfg_err(err, errlen,
+                   "%s: '%s' is a %s part, but the device kind "
+                   "is %s",
+                   path, part->name, part->kind, kind);
         return -1;
     }
 
@@ -569,20 +283,20 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
     if (sim_read_overrides(h, dpath, &p, err, errlen))
         return -1;
     if (pu_params_check(&p, ambient_c, perr, sizeof perr)) {
-        sim_err(err, errlen, "%s.%s", dpath, perr);
+        simcfg_err(err, errlen, "%s.%s", dpath, perr);
         return -1;
     }
-    sim_fmt(path, sizeof path, "%s.priority", dpath);
-    if (sim_num(h, path, 1.0, 0, 0, 1e9, &d->priority, err, errlen))
+    simcfg_fmt(path, sizeof path, "%s.priority", dpath);
+    if (simcfg_num(h, path, 1.0, 0, 0, 1e9, &d->priority, err, errlen))
         return -1;
 
     wl_seed(&d->wl, h->seed, (uint64_t)i);
-    sim_fmt(path, sizeof path, "%s.workload", dpath);
-    if (sim_read_workload(s, path, 0, &d->wl, err, errlen))
+    simcfg_fmt(path, sizeof path, "%s.workload", dpath);
+    if (simcfg_read_workload(h, path, 0, &d->wl, err, errlen))
         return -1;
     wl_start(&d->wl);
     if (pu_init(&d->pu, &p, ambient_c)) {
-        sim_err(err, errlen, "%s: out of memory", dpath);
+        simcfg_err(err, errlen, "%s: out of memory", dpath);
         return -1;
     }
     return 0;
@@ -644,14 +358,7 @@ static void sim_free(struct sim *s)
         pu_fini(&s->devs[i].pu);
         wl_fini(&s->devs[i].wl);
     }
-    for (size_t p = 0; s->pipes && p < s->n_pipes; p++) {
-        wl_fini(&s->pipes[p].src);
-        for (size_t k = 0; k < s->pipes[p].n_stages; k++)
-            free(s->pipes[p].st[k].in.ring);
-    }
-    free(s->pipes);
-    free(s->procs);
-    free(s->ev);
+    chain_free(s);
     free(s->devs);
     free(s->ddesc);
     free(s->sdesc);
@@ -738,28 +445,28 @@ static int sim_init(const struct wattson_host *host, void **state,
     if (!host || host->abi_major != WATTSON_ABI_MAJOR || !host->cfg_type ||
         !host->cfg_number || !host->cfg_string || !host->cfg_bool ||
         !host->cfg_len || !host->cfg_key || !host->now_ns) {
-        sim_err(err, errlen, "sim: incompatible host");
+        simcfg_err(err, errlen, "sim: incompatible host");
         return WATTSON_ERR;
     }
-    if (sim_num(host, "ambient_c", 25.0, -50.0, 0, 100.0, &ambient_c, err,
-                errlen))
+    if (simcfg_num(host, "ambient_c", 25.0, -50.0, 0, 100.0, &ambient_c, err,
+                   errlen))
         return WATTSON_ERR_CONFIG;
     type = host->cfg_type(host->ctx, "devices");
     if (type != WATTSON_CFG_TABLE) {
-        sim_err(err, errlen, "devices: expected a table of devices, got %s",
-                sim_type_name(type));
+        simcfg_err(err, errlen, "devices: expected a table of devices, got %s",
+                   simcfg_type_name(type));
         return WATTSON_ERR_CONFIG;
     }
     n = host->cfg_len(host->ctx, "devices");
     if (n < 1 || n > SIM_MAX_DEVICES) {
-        sim_err(err, errlen, "devices: need 1 to %d devices, got %zu",
-                SIM_MAX_DEVICES, n);
+        simcfg_err(err, errlen, "devices: need 1 to %d devices, got %zu",
+                   SIM_MAX_DEVICES, n);
         return WATTSON_ERR_CONFIG;
     }
 
     s = calloc(1, sizeof *s);
     if (!s) {
-        sim_err(err, errlen, "sim: out of memory");
+        simcfg_err(err, errlen, "sim: out of memory");
         return WATTSON_ERR;
     }
     s->host = host;
@@ -770,18 +477,18 @@ static int sim_init(const struct wattson_host *host, void **state,
     s->ptab = calloc(n, sizeof *s->ptab);
     if (!s->devs || !s->ddesc || !s->sdesc || !s->cdesc || !s->ptab) {
         sim_free(s);
-        sim_err(err, errlen, "sim: out of memory");
+        simcfg_err(err, errlen, "sim: out of memory");
         return WATTSON_ERR;
     }
     for (size_t i = 0; i < n; i++) {
         s->n = i + 1; /* sim_free releases what was set up so far */
-        s->devs[i].pipe = s->devs[i].stage = -1;
+        s->devs[i].chain = s->devs[i].stage = -1;
         if (sim_read_device(s, i, ambient_c, err, errlen)) {
             sim_free(s);
             return WATTSON_ERR_CONFIG;
         }
     }
-    if (simpipe_read_all(s, err, errlen)) {
+    if (chain_read_all(s, err, errlen)) {
         sim_free(s);
         return WATTSON_ERR_CONFIG;
     }
@@ -849,10 +556,10 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
         if (i + 1 < s->n)
             pu_prefetch_top(&s->devs[i + 1].pu);
         dem = sim_take_demand(d, a, b);
-        if (d->pipe >= 0)
+        if (d->chain >= 0)
             pu_step_tagged(
                 &d->pu, t0, dt, dem,
-                simpipe_hop_take(&s->pipes[d->pipe].st[d->stage].in, now));
+                chain_hop_take(&s->chains[d->chain].st[d->stage].in, now));
         else
             pu_step(&d->pu, t0, dt, dem);
         /* Everything that arrives in [now, now + dt) is known now. */
@@ -862,13 +569,13 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
     }
     s->last_ns = now;
     s->have_interval = 1;
-    simpipe_send_all(s, now, dt_ns);
-    for (size_t p = 0; p < s->n_pipes; p++) {
-        const struct sim_pipe *pl = &s->pipes[p];
-        for (size_t k = 0; k < pl->n_stages; k++) {
-            size_t i = pl->st[k].dev;
+    chain_send_all(s, now, dt_ns);
+    for (size_t p = 0; p < s->n_chains; p++) {
+        const struct chain *ch = &s->chains[p];
+        for (size_t k = 0; k < ch->n_stages; k++) {
+            size_t i = ch->st[k].dev;
             struct sim_dev *d = &s->devs[i];
-            d->demand_next += simpipe_hop_peek(&pl->st[k].in, now + dt_ns) / dt;
+            d->demand_next += chain_hop_peek(&ch->st[k].in, now + dt_ns) / dt;
             values[i * SIM_NSIG + SIM_DEMAND_NEXT] = d->demand_next;
         }
     }

@@ -555,6 +555,12 @@ static int plug_check_inv(const struct wattson_inventory *inv, char *why,
 int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
               size_t errlen)
 {
+    return plug_init_why(pp, host, err, errlen, NULL, 0);
+}
+
+int plug_init_why(struct plug **pp, const struct wattson_host *host, char *err,
+                  size_t errlen, char *why_out, size_t why_len)
+{
     struct plug *p = pp ? *pp : NULL;
     char perr[512];
     char why[256];
@@ -565,6 +571,8 @@ int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
     if (!p || !host || plug_live(p)) {
         plug_msg(err, errlen, "plugin %s: init called %s",
                  p ? p->path : "(none)",
+                 p && host ? "twice" : "without a plugin or host");
+        plug_msg(why_out, why_len, "init called %s",
                  p && host ? "twice" : "without a plugin or host");
         return PLUG_ERR_INIT;
     }
@@ -582,6 +590,7 @@ int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
         /* The plugin released everything itself: no fini. */
         plug_msg(err, errlen, "plugin %s: init failed: %s", p->path,
                  perr[0] ? perr : "no reason given");
+        plug_msg(why_out, why_len, "%s", perr[0] ? perr : "no reason given");
         plug_free(p);
         *pp = NULL;
         return rc == WATTSON_ERR_CONFIG        ? PLUG_ERR_CONFIG
@@ -593,6 +602,7 @@ int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
         p->desc->fini(state);
         plug_msg(err, errlen, "plugin %s: init failed: bad inventory: %s",
                  p->path, why);
+        plug_msg(why_out, why_len, "bad inventory: %s", why);
         plug_free(p);
         *pp = NULL;
         return PLUG_ERR_INIT;

@@ -60,6 +60,13 @@ int plug_open(const char *path, struct plug **out, char *err, size_t errlen);
  * closed and freed, *pp set to NULL, and the error class returned. */
 int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
               size_t errlen);
+/* plug_init that also gives the reason alone in `why` (the plugin's own
+ * message, without err's "plugin PATH: init failed: "), for a caller that
+ * reports a failure in its own words: a config error as the lab's field,
+ * an absent optional driver as a warning.  The enum plug_err says which
+ * failure it was; why NULL: none wanted. */
+int plug_init_why(struct plug **pp, const struct wattson_host *host, char *err,
+                  size_t errlen, char *why, size_t whylen);
 /* Largest P-state table a plugin may declare. */
 #define PLUG_MAX_PSTATES 64
 

@@ -1,5 +1,5 @@
 # `wattson bench broker` (console/cmd/bbench.c) and the baseline
-# governors behind `--policy builtin:NAME` (console/pipeline/governors.c):
+# governors behind `--policy builtin:NAME` (console/policies/governors.c):
 # every scenario's table lists every policy, two runs print the same
 # bytes, the physics holds (race: never slower than ondemand, never
 # cheaper), the equal split never breaks the budget, bad input fails

@@ -314,6 +314,17 @@ static void test_init_failures(void)
     T_CHECK(th_has(err, path));
     T_CHECK(th_has(err, "init failed: config key 'rate'"));
 
+    /* plug_init_why: the same status and err, and the plugin's reason
+     * alone, which the runner reports in the lab's words. */
+    {
+        char why[256];
+        T_CHECK(plug_open(path, &p, err, sizeof err) == PLUG_OK);
+        rc = plug_init_why(&p, &h, err, sizeof err, why, sizeof why);
+        T_CHECK(rc == PLUG_ERR_CONFIG && p == NULL);
+        T_CHECK(th_has(err, "init failed: config key 'rate'"));
+        T_CHECK(strncmp(why, "config key 'rate'", 17) == 0);
+    }
+
     /* A NULL plug or host is refused without a crash. */
     p = NULL;
     T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_INIT);

@@ -1,5 +1,5 @@
 /*
- * The baseline governors (pipeline/governors.h): each frequency rule on
+ * The baseline governors (policies/governors.h): each frequency rule on
  * chosen utilisations with its edges (util 0, 1, exactly the thresholds,
  * P-state rounding), the decisions they write into a synthetic model (an
  * in-process fake driver, no dlopen: one PU with a P-state table, one
@@ -18,7 +18,7 @@
 #include "run/run.h"
 #include "loader/loader.h"
 #include "engines/broker.h"
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 #include "t.h"
 
 #define FMIN 1.5e9

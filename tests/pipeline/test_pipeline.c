@@ -11,15 +11,16 @@
 #include "core/stats.h"
 #include "core/summary.h"
 #include "engines/engines.h"
+#include "engines/fcast.h"
 #include "loader/loader.h"
 #include "pipeline/actuate.h"
-#include "pipeline/cpolicy.h"
 #include "pipeline/decide.h"
 #include "pipeline/features.h"
 #include "pipeline/forecast.h"
 #include "pipeline/guard.h"
 #include "pipeline/propose.h"
 #include "pipeline/sample.h"
+#include "policies/cpolicy.h"
 #include "t.h"
 
 /* The fake driver: two devices, a counter that wraps at 100, and two
@@ -308,18 +309,33 @@ static void test_waterfill(void)
 
 static void test_forecast_holt(void)
 {
-    double level = 0, trend = 0, fc = 0;
-    uint8_t primed = 0;
-    /* A ramp: Holt's forecast converges on the next value. */
-    for (int i = 0; i < 400; i++)
-        fc =
-            forecast_holt(&level, &trend, &primed, 10.0 + 2.0 * i, 0.3, 0.1, 1);
+    struct fcast_holt h;
+    double fc = 0;
+    /* The stage's Holt (flat start).  A ramp: the forecast converges on
+     * the next value. */
+    T_CHECK(fcast_holt_init(&h, 0.3, 0.1, 1) == 0);
+    for (int i = 0; i < 400; i++) {
+        fcast_holt_update(&h, 10.0 + 2.0 * i);
+        fc = fcast_holt_predict(&h, 1);
+    }
     T_NEAR(fc, 10.0 + 2.0 * 400, 0.05);
     /* A constant: forecast equals it. */
-    primed = 0;
-    for (int i = 0; i < 50; i++)
-        fc = forecast_holt(&level, &trend, &primed, 7.0, 0.3, 0.1, 5);
+    T_CHECK(fcast_holt_init(&h, 0.3, 0.1, 1) == 0);
+    for (int i = 0; i < 50; i++) {
+        fcast_holt_update(&h, 7.0);
+        fc = fcast_holt_predict(&h, 5);
+    }
     T_NEAR(fc, 7.0, 1e-9);
+    /* The flat start smooths the second sample; the two-point one takes
+     * the trend from it. */
+    T_CHECK(fcast_holt_init(&h, 0.5, 0.5, 1) == 0);
+    fcast_holt_update(&h, 10.0);
+    fcast_holt_update(&h, 20.0);
+    T_NEAR(fcast_holt_predict(&h, 1), 15.0 + 2.5, 1e-12);
+    T_CHECK(fcast_holt_init(&h, 0.5, 0.5, 0) == 0);
+    fcast_holt_update(&h, 10.0);
+    fcast_holt_update(&h, 20.0);
+    T_NEAR(fcast_holt_predict(&h, 1), 30.0, 1e-12);
 }
 
 static int failing_decide(void *st, struct model *m, struct stats *stats)

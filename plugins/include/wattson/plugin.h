@@ -102,6 +102,28 @@ enum wattson_cfg_type {
     WATTSON_CFG_TABLE = 4,
 };
 
+/* The word for a configuration type in messages ("expected a number, got
+ * string"): "number", "string", "boolean" or "table"; `none` for
+ * WATTSON_CFG_NONE and anything else.  The host and the drivers name types
+ * with this one function; it is inline so that a driver still links
+ * against nothing.  `none` is the caller's because the words differ by
+ * audience: the lab reader says "nil" (the Lua word), the sim "nothing". */
+static inline const char *wattson_cfg_type_name(int type, const char *none)
+{
+    switch (type) {
+    case WATTSON_CFG_NUMBER:
+        return "number";
+    case WATTSON_CFG_STRING:
+        return "string";
+    case WATTSON_CFG_BOOL:
+        return "boolean";
+    case WATTSON_CFG_TABLE:
+        return "table";
+    default:
+        return none;
+    }
+}
+
 /* Plugin flags. */
 #define WATTSON_PLUGIN_SIMULATED 0x1u /* no real hardware: virtual clock ok */
 

@@ -1,7 +1,7 @@
 /*
  * cpolicy - see cpolicy.h for the algorithm.
  */
-#include "pipeline/cpolicy.h"
+#include "policies/cpolicy.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * static token and there is nothing to free: decide_init needs a non-NULL
  * state, and a tick allocates nothing.
  */
-#include "pipeline/governors.h"
+#include "policies/governors.h"
 
 #include "engines/broker.h"
 
@@ -78,7 +78,7 @@ static void *gov_create(const struct model *m)
     return &gov_token;
 }
 
-static void decide_ctl(struct model *m, int32_t c, double v)
+static void gov_decide_ctl(struct model *m, int32_t c, double v)
 {
     const struct model_control *ctl = &m->controls[c];
     m->decision[c] = clampd(v, ctl->min, ctl->max);
@@ -120,9 +120,9 @@ static void static_caps(struct model *m)
         if (cc < 0)
             continue;
         const struct model_control *c = &m->controls[cc];
-        decide_ctl(m, cc,
-                   m->budget_w > 0 ? c->min + share * (c->max - c->min)
-                                   : c->max);
+        gov_decide_ctl(m, cc,
+                       m->budget_w > 0 ? c->min + share * (c->max - c->min)
+                                       : c->max);
     }
 }
 
@@ -138,7 +138,7 @@ static void linux_decide(struct model *m, enum gov_rule rule)
         const struct model_device *dev = &m->devices[d];
         int32_t cf = dev->ctl[CTL_FREQ], cc = dev->ctl[CTL_POWER_CAP];
         if (cc >= 0 && rule == RULE_RACE)
-            decide_ctl(m, cc, m->controls[cc].max);
+            gov_decide_ctl(m, cc, m->controls[cc].max);
         if (cf < 0)
             continue;
         const struct model_control *ctl = &m->controls[cf];
@@ -168,7 +168,7 @@ static void linux_decide(struct model *m, enum gov_rule rule)
         case RULE_RACE:
             break;
         }
-        decide_ctl(m, cf, f);
+        gov_decide_ctl(m, cf, f);
     }
 }
 
@@ -211,7 +211,7 @@ static int static_decide(void *st, struct model *m, struct stats *stats)
     for (size_t k = 0; k < m->n_pus; k++) {
         int32_t cf = m->devices[m->pus[k]].ctl[CTL_FREQ];
         if (cf >= 0)
-            decide_ctl(m, cf, m->controls[cf].max);
+            gov_decide_ctl(m, cf, m->controls[cf].max);
     }
     static_caps(m);
     return 0;
@@ -219,7 +219,7 @@ static int static_decide(void *st, struct model *m, struct stats *stats)
 
 /* broker and oracle: the proposal is the decision, control by control;
  * a control without one keeps its target. */
-static int broker_decide(void *st, struct model *m, struct stats *stats)
+static int gov_broker_decide(void *st, struct model *m, struct stats *stats)
 {
     (void)st;
     (void)stats;
@@ -239,9 +239,9 @@ static const struct policy_ops gov_ops[] = {
      .decide = conservative_decide},
     {.name = "schedutil", .create = gov_create, .decide = schedutil_decide},
     {.name = "race", .create = gov_create, .decide = race_decide},
-    {.name = "broker-noipc", .create = gov_create, .decide = broker_decide},
-    {.name = "broker", .create = gov_create, .decide = broker_decide},
-    {.name = "oracle", .create = gov_create, .decide = broker_decide},
+    {.name = "broker-noipc", .create = gov_create, .decide = gov_broker_decide},
+    {.name = "broker", .create = gov_create, .decide = gov_broker_decide},
+    {.name = "oracle", .create = gov_create, .decide = gov_broker_decide},
 };
 
 #define GOV_N (sizeof gov_ops / sizeof gov_ops[0])

@@ -1,7 +1,7 @@
 /*
- * test_pipeline - the sim driver's pipelines: messages precede the work
- * they announce by lag_s, work and bytes are conserved from hop to hop,
- * demand_next sees the work in flight, ipc_read drains the event log in
+ * test_chain - the sim driver's chains (a lab's `pipelines`): messages precede
+ * the work they announce by lag_s, work and bytes are conserved from hop to
+ * hop, demand_next sees the work in flight, ipc_read drains the event log in
  * batches, and the process table.
  */
 #include "fakehost.h"
@@ -296,5 +296,5 @@ int main(void)
     test_own_workload();
     test_batches();
     test_short_lag();
-    return t_done("test_sim_pipeline");
+    return t_done("test_sim_chain");
 }

@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/decide.h"
+#include "policies/policy.h"
 
 extern const struct policy_ops cpolicy_ops;
 

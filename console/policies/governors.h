@@ -53,7 +53,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/decide.h"
+#include "policies/policy.h"
 
 /* The governor called `name` ("ondemand"), or NULL. */
 const struct policy_ops *gov_find(const char *name);
