@@ -143,12 +143,12 @@ static int worst_p99(const struct model *m, double *out)
     return ok;
 }
 
-static int run_one(const char *lab_path, const struct bb_row *row,
-                   double duration_s, const char **dirs, size_t n_dirs,
-                   struct bb_result *res, struct bb_info *info, char *err,
-                   size_t errlen)
+static int bbench_run_one(const char *bbench_lab_path, const struct bb_row *row,
+                          double duration_s, const char **dirs, size_t n_dirs,
+                          struct bb_result *res, struct bb_info *info,
+                          char *err, size_t errlen)
 {
-    struct run_opts o = {.lab_path = lab_path,
+    struct run_opts o = {.lab_path = bbench_lab_path,
                          .policy = row->path ? row->path : row->policy,
                          .duration_s = duration_s,
                          .plugin_dirs = dirs,
@@ -264,8 +264,8 @@ static void progress(int on, const char *scen, size_t i, size_t n,
 
 /* The lab of a scenario; 0 when it is there, 1 when it is missing and
  * may be skipped (not asked for by name), else -1 with errno set. */
-static int lab_path(const struct bb_scenario *sc, int explicit_, char *path,
-                    size_t len)
+static int bbench_lab_path(const struct bb_scenario *sc, int explicit_,
+                           char *path, size_t len)
 {
     snprintf(path, len, "%s/%s", paths_lab_dir(), sc->lab);
     if (access(path, R_OK) == 0)
@@ -273,13 +273,13 @@ static int lab_path(const struct bb_scenario *sc, int explicit_, char *path,
     return !explicit_ && errno == ENOENT ? 1 : -1;
 }
 
-static int run_scenario(const struct bb_scenario *sc, double duration_s,
-                        const char **dirs, size_t n_dirs, int explicit_,
-                        const struct bb_row *rows, size_t nrows, int namew,
-                        int show, FILE *out)
+static int bbench_run_scenario(const struct bb_scenario *sc, double duration_s,
+                               const char **dirs, size_t n_dirs, int explicit_,
+                               const struct bb_row *rows, size_t nrows,
+                               int namew, int show, FILE *out)
 {
     char path[1024], err[1024];
-    int lp = lab_path(sc, explicit_, path, sizeof path);
+    int lp = bbench_lab_path(sc, explicit_, path, sizeof path);
     if (lp == 1) {
         fprintf(out,
                 "scenario %s (labs/%s): skipped: the lab does not "
@@ -297,8 +297,8 @@ static int run_scenario(const struct bb_scenario *sc, double duration_s,
     memset(res, 0, sizeof res);
     for (size_t i = 0; i < nrows; i++) {
         progress(show, sc->name, i, nrows, rows[i].name);
-        int rc = run_one(path, &rows[i], duration_s, dirs, n_dirs, &res[i],
-                         &info, err, sizeof err);
+        int rc = bbench_run_one(path, &rows[i], duration_s, dirs, n_dirs,
+                                &res[i], &info, err, sizeof err);
         if (rc != RUN_OK) {
             progress(show, NULL, 0, 0, NULL);
             fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", sc->name,
@@ -356,8 +356,9 @@ static int check_with(const struct bb_row *row, const struct bb_scenario *one,
     for (size_t i = 0; i < BB_NSCEN; i++) {
         if (one && one != &bb_scenarios[i])
             continue;
-        if (lab_path(&bb_scenarios[i], one != NULL, path, sizeof path) != 0)
-            continue; /* run_scenario says why */
+        if (bbench_lab_path(&bb_scenarios[i], one != NULL, path, sizeof path) !=
+            0)
+            continue; /* bbench_run_scenario says why */
         struct run_opts o = {.lab_path = path,
                              .policy = row->path,
                              .duration_s = duration_s,
@@ -435,8 +436,9 @@ int bbench_main(const char *scenario, double duration_s,
         if (!first)
             fputc('\n', out);
         first = 0;
-        int rc = run_scenario(&bb_scenarios[i], duration_s, plugin_dirs, n_dirs,
-                              one != NULL, rows, nrows, namew, show, out);
+        int rc = bbench_run_scenario(&bb_scenarios[i], duration_s, plugin_dirs,
+                                     n_dirs, one != NULL, rows, nrows, namew,
+                                     show, out);
         fflush(out);
         if (rc != 0)
             return rc;

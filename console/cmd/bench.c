@@ -437,7 +437,7 @@ static int cmp_double(const void *a, const void *b)
  * or non-finite values, negative times or utilisations and times that do
  * not increase; this refuses a gap: a step above FC_GAP_FACTOR times the
  * median step.  0 or 3 with one message naming FILE:LINE. */
-static int fc_check_gaps(const char *path, const struct csvtrace *tr)
+static int bench_check_gaps(const char *path, const struct csvtrace *tr)
 {
     size_t m = tr->n - 1;
     double *d = malloc(m * sizeof *d);
@@ -484,7 +484,7 @@ int bench_forecast(const char *path, FILE *out)
         csvtrace_free(&tr);
         return 3;
     }
-    if (fc_check_gaps(path, &tr) != 0) {
+    if (bench_check_gaps(path, &tr) != 0) {
         csvtrace_free(&tr);
         return 3;
     }
@@ -610,7 +610,7 @@ const struct cli_entry bench_entry = {
     .exec = bench_exec,
 };
 
-static int forecast_exec(const struct cli_entry *self, struct cli_args *a)
+static int bench_forecast_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
     if (a->argc != 1)
@@ -625,5 +625,5 @@ const struct cli_entry bench_forecast_entry = {
     .usage = "TRACE.csv",
     .help = "MAE, sMAPE, MAE/last value and ns/update of every forecaster\n"
             "at h = 1, 5, 10 on a t_s,util CSV trace (exit 3 for a bad one)",
-    .exec = forecast_exec,
+    .exec = bench_forecast_exec,
 };

@@ -29,7 +29,7 @@ static int headless(struct cli_args *a)
     return run_headless(&a->run, stdout);
 }
 
-static int run_exec(const struct cli_entry *self, struct cli_args *a)
+static int runcmd_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
     if (a->argc > 0)
@@ -77,7 +77,7 @@ const struct cli_entry runcmd_entry = {
     .usage = "",
     .help = "run a lab headless and print its summary as JSON",
     .opts = RUNCMD_OPTS,
-    .exec = run_exec,
+    .exec = runcmd_exec,
 };
 
 const struct cli_entry runcmd_default_entry = {

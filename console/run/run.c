@@ -183,7 +183,7 @@ static int all_simulated(const struct run *r)
  * A time budget set in the lab or on the command line still applies, and
  * the CPU-time budget (default 1 s, far above any sane tick) applies on
  * both clocks: it bounds C work the instruction count does not see. */
-static void policy_limits_for(struct run *r, const struct run_opts *o)
+static void run_policy_limits(struct run *r, const struct run_opts *o)
 {
     struct policy_limits *lim = &r->plim;
     policy_limits_default(lim);
@@ -303,7 +303,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     if (!all_simulated(r) || o->realtime)
         clock_init_wall(&r->clock);
-    policy_limits_for(r, o);
+    run_policy_limits(r, o);
 
     if (model_build(&r->model, r->plugs, r->n_plugs, o->allow_writes, err,
                     errlen) != 0) {

@@ -69,8 +69,9 @@ static void keep_reload_err(struct run *r, const char *err)
 }
 /* run_policy_text with the version named `name` (a switch names the new
  * file). */
-static int policy_text_named(struct run *r, const char *name, const char *text,
-                             size_t len, char *err, size_t errlen)
+static int run_policy_text_named(struct run *r, const char *name,
+                                 const char *text, size_t len, char *err,
+                                 size_t errlen)
 {
     if (!r->policy) {
         snprintf(err, errlen, "this run has no Lua policy");
@@ -100,7 +101,7 @@ static int policy_text_named(struct run *r, const char *name, const char *text,
 int run_policy_text(struct run *r, const char *text, size_t len, char *err,
                     size_t errlen)
 {
-    return policy_text_named(r, r->policy_path, text, len, err, errlen);
+    return run_policy_text_named(r, r->policy_path, text, len, err, errlen);
 }
 uint64_t run_policy_allocs(const struct run *r)
 {
@@ -116,7 +117,7 @@ int run_policy_in_fallback(const struct run *r)
 }
 /* Between ticks: a debounced change of the policy file (or SIGHUP) loads
  * the file as the next version, transactionally. */
-static void policy_reload(struct run *r)
+static void run_policy_reload(struct run *r)
 {
     char *text, err[1024];
     size_t len;
@@ -203,15 +204,15 @@ int run_policy_request_reload(struct run *r)
 int run_policy_service(struct run *r)
 {
     if (r->watch && watch_take(r->watch)) {
-        policy_reload(r);
+        run_policy_reload(r);
         return 1;
     }
     return 0;
 }
 /* From the built-in policy to a Lua one: a host, its first version, the
  * decide stage re-made with the Lua ops.  Nothing changes on failure. */
-static int policy_first(struct run *r, const char *name, const char *text,
-                        size_t len, char *err, size_t errlen)
+static int run_policy_first(struct run *r, const char *name, const char *text,
+                            size_t len, char *err, size_t errlen)
 {
     struct policy *p = NULL;
     struct decide nd;
@@ -256,8 +257,8 @@ static int policy_first(struct run *r, const char *name, const char *text,
 /* To "builtin" (the built-in C policy) or "builtin:NAME" (a baseline):
  * the decide stage re-made with its ops; the Lua policy, its watch and
  * its file are let go.  Nothing changes on failure. */
-static int policy_to_builtin(struct run *r, const char *spec, char *err,
-                             size_t errlen)
+static int run_policy_to_builtin(struct run *r, const char *spec, char *err,
+                                 size_t errlen)
 {
     const struct policy_ops *gov = NULL;
     char gerr[256];
@@ -305,7 +306,7 @@ int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
         return POLICY_REJECTED;
     }
     if (strcmp(path, "builtin") == 0 || strncmp(path, "builtin:", 8) == 0)
-        return policy_to_builtin(r, path, err, errlen);
+        return run_policy_to_builtin(r, path, err, errlen);
     /* Every path below frees what it made: a session may switch and be
      * refused any number of times. */
     struct watch *w = watch_new(r->loop, path, msg, sizeof msg);
@@ -325,8 +326,8 @@ int run_policy_switch(struct run *r, const char *path, char *err, size_t errlen)
         free(npath);
         return POLICY_REJECTED;
     }
-    int rc = r->policy ? policy_text_named(r, npath, text, len, err, errlen)
-                       : policy_first(r, npath, text, len, err, errlen);
+    int rc = r->policy ? run_policy_text_named(r, npath, text, len, err, errlen)
+                       : run_policy_first(r, npath, text, len, err, errlen);
     free(text);
     if (rc == POLICY_SAME)
         snprintf(err, errlen,

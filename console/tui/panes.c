@@ -81,7 +81,7 @@ void pane_view_free(struct tui_view *v)
 
 /* Forecast utilisation: the forecast demand over the current service
  * capacity (both op/s). */
-static int fc_util_of(const struct model *m, size_t d, double *out)
+static int pane_fc_util_of(const struct model *m, size_t d, double *out)
 {
     double thr;
     if (!m->devices[d].is_pu || !m->fc_valid || !m->fc_valid[d])
@@ -122,7 +122,7 @@ void pane_view_tick(struct tui_view *v, uint32_t every)
     size_t ks = tgt % PANE_FC_RING;
     v->fc_tgt[ks] = tgt;
     for (size_t d = 0; d < n; d++)
-        v->fc_ring[ks * n + d] = fc_util_of(m, d, &x) ? (float)x : NAN;
+        v->fc_ring[ks * n + d] = pane_fc_util_of(m, d, &x) ? (float)x : NAN;
     v->every = every ? every : 1;
     for (size_t d = 0; d < n; d++) {
         if (model_sig(m, (uint32_t)d, SIG_UTIL, &x)) {
@@ -197,7 +197,7 @@ void pane_view_update(struct tui_view *v)
         }
         v->pwr[d] = p;
         v->cap[d] = c;
-        v->fc_util[d] = fc_util_of(m, d, &f) ? f : NAN;
+        v->fc_util[d] = pane_fc_util_of(m, d, &f) ? f : NAN;
         /* Predicted power: today's power scaled by forecast over actual
          * utilisation, never above the applied cap. */
         double pr = p;
@@ -278,8 +278,8 @@ static int overridden(const struct tui_view *v, size_t d, enum model_ctl which)
 }
 
 /* The device's controls held by `set`, as "set freq,cap"; 0 if none. */
-static int override_note(const struct tui_view *v, size_t d, char *buf,
-                         size_t len)
+static int pane_override_note(const struct tui_view *v, size_t d, char *buf,
+                              size_t len)
 {
     const struct model *m = v->m;
     size_t o = 0;
@@ -411,7 +411,7 @@ static void devices_draw(const struct tui_view *v, int y, int x, int h, int w)
         enum term_role st_role;
         char stbuf[48];
         const char *st = dev_status(m, d, &st_role, stbuf, sizeof stbuf);
-        if (st_role == TR_OK && override_note(v, d, stbuf, sizeof stbuf)) {
+        if (st_role == TR_OK && pane_override_note(v, d, stbuf, sizeof stbuf)) {
             st = stbuf;
             st_role = TR_WARN;
         }
@@ -845,13 +845,13 @@ const char *pane_log_line(unsigned seq, int *level)
     return log_text[seq % LOG_LINES];
 }
 
-static int log_want(const struct tui_view *v)
+static int pane_log_want(const struct tui_view *v)
 {
     (void)v;
     return 4;
 }
 
-static enum term_role log_role(int level)
+static enum term_role pane_log_role(int level)
 {
     return level == LOG_ERROR  ? TR_ERROR
            : level == LOG_WARN ? TR_WARN
@@ -861,7 +861,7 @@ static enum term_role log_role(int level)
 /* Following, the newest lines fill the pane.  Scrolled (log_follow 0),
  * the window keeps the selected line in view, and the last row says how
  * many newer lines there are. */
-static void log_draw(const struct tui_view *v, int y, int x, int h, int w)
+static void pane_log_draw(const struct tui_view *v, int y, int x, int h, int w)
 {
     unsigned lo = pane_log_first(), n = log_count - lo;
     if (n == 0) {
@@ -896,7 +896,8 @@ static void log_draw(const struct tui_view *v, int y, int x, int h, int w)
         if (is_sel)
             term_fill(y + (int)i, x, w, TR_SELECT);
         term_text(y + (int)i, x, w,
-                  is_sel ? TR_SELECT : log_role(log_level_of[k]), log_flat);
+                  is_sel ? TR_SELECT : pane_log_role(log_level_of[k]),
+                  log_flat);
     }
     if (!v->log_follow && (unsigned)h >= 2) {
         unsigned below = newest - (log_top + rows - 1);
@@ -1142,8 +1143,8 @@ static const struct pane pane_log = {
     .key = '6',
     .hint = PANE_FLEX,
     .min_h = 5,
-    .want_h = log_want,
-    .draw = log_draw,
+    .want_h = pane_log_want,
+    .draw = pane_log_draw,
 };
 
 const struct pane *const pane_all[PANE__N] = {

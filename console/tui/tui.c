@@ -185,7 +185,7 @@ static void move_sel(struct tui *t, int delta)
 
 /* The Log pane's selection: `delta` lines (negative: older), clamped to
  * the lines kept; reaching the newest follows new lines again. */
-static void log_move(struct tui *t, long delta)
+static void tui_log_move(struct tui *t, long delta)
 {
     unsigned gen = pane_log_gen(), lo = pane_log_first();
     if (gen == 0)
@@ -274,7 +274,7 @@ static void queue_cmd(struct tui *t, const char *line)
     copy_trunc(t->cmdq[t->cqt++ % TUI_CMDQ], CMD_LINE_MAX, line);
 }
 
-static void cmdline_key(struct tui *t, int k)
+static void tui_cmdline_key(struct tui *t, int k)
 {
     char line[CMD_LINE_MAX];
     t->header_dirty = 1;
@@ -349,7 +349,7 @@ static void apply_key(struct tui *t, int k)
 {
     char buf[128];
     if (t->cmdline) {
-        cmdline_key(t, k);
+        tui_cmdline_key(t, k);
         return;
     }
     if (t->picker) {
@@ -405,29 +405,29 @@ static void apply_key(struct tui *t, int k)
     case TERM_KEY_UP:
     case 'k':
         if (t->focus == PANE_LOG)
-            log_move(t, -1);
+            tui_log_move(t, -1);
         else
             move_sel(t, -1);
         break;
     case TERM_KEY_DOWN:
     case 'j':
         if (t->focus == PANE_LOG)
-            log_move(t, 1);
+            tui_log_move(t, 1);
         else
             move_sel(t, 1);
         break;
     case TERM_KEY_PGUP:
     case TERM_KEY_PGDN:
         if (t->focus == PANE_LOG)
-            log_move(t, k == TERM_KEY_PGUP ? -page_rows(t) : page_rows(t));
+            tui_log_move(t, k == TERM_KEY_PGUP ? -page_rows(t) : page_rows(t));
         else
             move_sel(t, k == TERM_KEY_PGUP ? -page_rows(t) : page_rows(t));
         break;
     case TERM_KEY_HOME:
     case TERM_KEY_END:
         if (t->focus == PANE_LOG)
-            log_move(t, k == TERM_KEY_HOME ? -(long)LOG_MOVE_ALL
-                                           : (long)LOG_MOVE_ALL);
+            tui_log_move(t, k == TERM_KEY_HOME ? -(long)LOG_MOVE_ALL
+                                               : (long)LOG_MOVE_ALL);
         else
             move_sel(t, k == TERM_KEY_HOME ? -(int)t->v.m->n_devices
                                            : (int)t->v.m->n_devices);
@@ -1002,14 +1002,14 @@ static void render(struct tui *t, int full)
 
 /* ---- the step ---- */
 
-static void tick_one(struct tui *t)
+static void tui_tick_one(struct tui *t)
 {
     run_tick(t->r);
     pane_view_tick(&t->v, t->hist_every);
     t->ticks_since_frame++;
 }
 
-static void run_due_ticks(struct tui *t, uint64_t now, uint64_t dt)
+static void tui_run_due_ticks(struct tui *t, uint64_t now, uint64_t dt)
 {
     const struct model *m = t->v.m;
     uint64_t total = run_total_ticks(t->r);
@@ -1019,17 +1019,17 @@ static void run_due_ticks(struct tui *t, uint64_t now, uint64_t dt)
     if (t->step_req) {
         for (; t->step_req > 0; t->step_req--)
             if (m->tick < total)
-                tick_one(t);
+                tui_tick_one(t);
     } else if (!t->paused) {
         if (t->speed == SPEED_MAX) {
             while (m->tick < total && clock_mono_ns() < end)
-                tick_one(t);
+                tui_tick_one(t);
         } else {
             t->acc_ns += dt * (t->speed == SPEED_X10 ? 10u : 1u);
             uint64_t due = t->acc_ns / t->tick_ns;
             t->acc_ns -= due * t->tick_ns;
             for (uint64_t i = 0; i < due && m->tick < total; i++) {
-                tick_one(t);
+                tui_tick_one(t);
                 if (clock_mono_ns() > end) {
                     t->acc_ns = 0; /* cannot keep up: drop the rest */
                     break;
@@ -1081,7 +1081,7 @@ static int tui_step(void *arg)
     }
     if (run_policy_service(t->r))
         t->header_dirty = 1;
-    run_due_ticks(t, now, dt);
+    tui_run_due_ticks(t, now, dt);
 
     /* what is dirty */
     if (t->ticks_since_frame) {
