@@ -34,6 +34,12 @@ int engines_add_registered(struct engines *e, const struct model *m)
     return 0;
 }
 
+void engines_propose(struct engines *e, struct model *m)
+{
+    for (size_t i = 0; i < e->n; i++)
+        e->ops[i]->propose(e->state[i], m);
+}
+
 void engines_summarize(const struct engines *e, struct summary *s)
 {
     for (size_t i = 0; i < e->n; i++)

@@ -86,6 +86,8 @@ int engines_add(struct engines *e, const struct engine_ops *ops,
                 const struct model *m);
 /* Every engine of engines_registry.  Returns 0 or -1 (then none). */
 int engines_add_registered(struct engines *e, const struct model *m);
+/* Every engine's propose, in order (the propose stage). */
+void engines_propose(struct engines *e, struct model *m);
 /* Every engine's summarize hook. */
 void engines_summarize(const struct engines *e, struct summary *s);
 /* The i-th pane over all engines in order (0 past the last). */

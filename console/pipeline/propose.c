@@ -11,6 +11,5 @@
 void propose_run(struct engines *e, struct model *m)
 {
     memset(m->proposed, 0, m->n_controls);
-    for (size_t i = 0; i < e->n; i++)
-        e->ops[i]->propose(e->state[i], m);
+    engines_propose(e, m);
 }
