@@ -386,7 +386,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     if (gov_broker_source(gov) >= 0 && run_broker(r))
         broker_set_source(run_broker(r),
                           (enum broker_source)gov_broker_source(gov));
-    if (record_init(&r->rec, &r->model, o->history ? o->history : 256) != 0) {
+    if (record_init(&r->rec, &r->model,
+                    o->history ? o->history : RUN_HISTORY_DEFAULT) != 0) {
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;

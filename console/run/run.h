@@ -29,6 +29,11 @@ enum run_exit {
     RUN_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; outputs complete */
 };
 
+/* Ticks of telemetry a run keeps (policies' history()): 2.56 s at the
+ * default lab's 10 ms tick, five times the longest look-back of a shipped
+ * policy (thermal.lua's 50-tick temperature trend). */
+#define RUN_HISTORY_DEFAULT 256
+
 struct run_opts {
     const char *lab_path; /* NULL: lab_text, else the embedded lab */
     const char *lab_text; /* an in-memory lab (bench, tests) */
@@ -58,7 +63,7 @@ struct run_opts {
     int until_quit;
     const char **plugin_dirs;
     size_t n_plugin_dirs;
-    unsigned history; /* telemetry ring length, 0 = default */
+    unsigned history; /* telemetry ring length, 0: RUN_HISTORY_DEFAULT */
     /* Lua policy budgets (0: the lab's, else the defaults). */
     size_t policy_mem_bytes;
     uint64_t policy_instructions;
