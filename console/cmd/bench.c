@@ -422,7 +422,10 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
 
 /* ---- forecast ---- */
 
-#define FC_WARMUP 10 /* samples before scoring starts */
+#define FC_WARMUP 10 /* samples before scoring starts (in each segment) */
+/* Rows a segment needs to be scored: the warm-up, then at least two
+ * points at the longest horizon (10). */
+#define FC_MIN_ROWS (FC_WARMUP + 10 + 1)
 /* A step longer than this many median steps is a gap in the recording. */
 #define FC_GAP_FACTOR 10
 
@@ -432,12 +435,17 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The forecasters count samples, not seconds, so a trace must be evenly
- * spaced for "h = 5" to mean one thing.  csvtrace already refuses missing
- * or non-finite values, negative times or utilisations and times that do
- * not increase; this refuses a gap: a step above FC_GAP_FACTOR times the
- * median step.  0 or 3 with one message naming FILE:LINE. */
-static int bench_check_gaps(const char *path, const struct csvtrace *tr)
+/* The forecasters count samples, not seconds, so "h = 5" means one thing
+ * only between evenly spaced rows.  csvtrace already refuses missing or
+ * non-finite values, negative times or utilisations and times that do not
+ * increase; a gap (a step above FC_GAP_FACTOR times the median step) ends
+ * a segment, and each segment is scored with freshly initialised
+ * forecasters: a recording paused and resumed is two recordings, and a
+ * forecast across the pause would score a jump no forecaster could see.
+ * Fills seg[0..*nseg] with the first row of each segment and seg[*nseg] =
+ * n; *med is the median step.  0, or 3 (out of memory, message printed). */
+static int bench_segments(const char *path, const struct csvtrace *tr,
+                          size_t *seg, size_t *nseg, double *med)
 {
     size_t m = tr->n - 1;
     double *d = malloc(m * sizeof *d);
@@ -448,21 +456,15 @@ static int bench_check_gaps(const char *path, const struct csvtrace *tr)
     for (size_t i = 0; i < m; i++)
         d[i] = tr->t[i + 1] - tr->t[i];
     qsort(d, m, sizeof *d, cmp_double);
-    double med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
+    *med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
     free(d);
-    for (size_t i = 0; i < m; i++) {
-        double step = tr->t[i + 1] - tr->t[i];
-        if (step > FC_GAP_FACTOR * med) {
-            /* Row i + 1 is on line i + 3 (the header is line 1). */
-            fprintf(stderr,
-                    "wattson: bench forecast: %s:%zu: gap of %g s before "
-                    "t_s %g (%.3g x the median step %g s; more than %d x is "
-                    "a gap): forecasting needs evenly spaced rows\n",
-                    path, i + 3, step, tr->t[i + 1], step / med, med,
-                    FC_GAP_FACTOR);
-            return 3;
-        }
-    }
+    size_t k = 0;
+    seg[k++] = 0;
+    for (size_t i = 0; i < m; i++)
+        if (tr->t[i + 1] - tr->t[i] > FC_GAP_FACTOR * *med)
+            seg[k++] = i + 1;
+    *nseg = k;
+    seg[k] = tr->n;
     return 0;
 }
 
@@ -476,21 +478,53 @@ int bench_forecast(const char *path, FILE *out)
     }
     static const unsigned hs[] = {1, 5, 10};
     const size_t n = tr.n;
-    if (n < FC_WARMUP + 10 + 1) {
+    if (n < FC_MIN_ROWS) {
         fprintf(stderr,
                 "wattson: bench forecast: %s:%zu: trace too short (%zu "
                 "rows, need at least %d)\n",
-                path, n + 1, n, FC_WARMUP + 11);
+                path, n + 1, n, FC_MIN_ROWS);
         csvtrace_free(&tr);
         return 3;
     }
-    if (bench_check_gaps(path, &tr) != 0) {
+    size_t *seg = malloc((n + 1) * sizeof *seg), nseg = 0;
+    double med = 0;
+    if (!seg) {
+        fprintf(stderr, "wattson: bench forecast: %s: out of memory\n", path);
+        csvtrace_free(&tr);
+        return 3;
+    }
+    if (bench_segments(path, &tr, seg, &nseg, &med) != 0) {
+        free(seg);
+        csvtrace_free(&tr);
+        return 3;
+    }
+    size_t nscored = 0, longest = 0, rows_scored = 0;
+    double tspan = 0;
+    for (size_t s = 0; s < nseg; s++) {
+        size_t len = seg[s + 1] - seg[s];
+        if (len > longest)
+            longest = len;
+        if (len >= FC_MIN_ROWS) {
+            nscored++;
+            rows_scored += len;
+            tspan += tr.t[seg[s + 1] - 1] - tr.t[seg[s]];
+        }
+    }
+    if (!nscored) {
+        fprintf(stderr,
+                "wattson: bench forecast: %s:%zu: trace too short (%zu "
+                "rows in %zu segments split at gaps of more than %d x the "
+                "median step %g s, the longest %zu rows; a segment needs "
+                "at least %d)\n",
+                path, n + 1, n, nseg, FC_GAP_FACTOR, med, longest, FC_MIN_ROWS);
+        free(seg);
         csvtrace_free(&tr);
         return 3;
     }
     bench_warn_slow();
     /* ns per update: whole trace, repeated to at least 2e5 updates,
-     * median of 7 runs. */
+     * median of 7 runs.  Across gaps too: the cost of an update does not
+     * depend on where the samples came from. */
     double ns[FCAST__N];
     size_t reps = 200000 / n + 1;
     for (int m = 0; m < FCAST__N; m++) {
@@ -510,30 +544,54 @@ int bench_forecast(const char *path, FILE *out)
         qsort(runs, 7, sizeof runs[0], cmp_u64);
         ns[m] = (double)runs[3] / (double)(reps * n);
     }
-    double dt = (tr.t[n - 1] - tr.t[0]) / (double)(n - 1);
-    fprintf(out,
-            "forecast  %s: %zu samples, mean step %.3g s; scored from "
-            "sample %d to the end, same points for every method\n",
-            path, n, dt, FC_WARMUP + 1);
+    double dt = tspan / (double)(rows_scored - nscored);
+    if (nseg == 1) {
+        fprintf(out,
+                "forecast  %s: %zu samples, mean step %.3g s; scored from "
+                "sample %d to the end, same points for every method\n",
+                path, n, dt, FC_WARMUP + 1);
+    } else {
+        /* How many segments were scored and their sizes, so a reader can
+         * tell a gap-split trace's figures from a whole one's. */
+        fprintf(out,
+                "forecast  %s: %zu samples in %zu segments split at gaps "
+                "(more than %d x the median step %g s), %zu scored; sizes",
+                path, n, nseg, FC_GAP_FACTOR, med, nscored);
+        for (size_t s = 0; s < nseg; s++) {
+            size_t len = seg[s + 1] - seg[s];
+            fprintf(out, "%s %zu%s", s ? "," : "", len,
+                    len >= FC_MIN_ROWS ? "" : " (too short, not scored)");
+        }
+        fprintf(out,
+                "; mean step %.3g s; forecasters reset at each gap, scored "
+                "from sample %d of each segment, same points for every "
+                "method\n",
+                dt, FC_WARMUP + 1);
+    }
     fprintf(out, "%3s  %-9s %10s %9s %10s %10s\n", "h", "method", "MAE",
             "sMAPE%", "MAE/last", "ns/update");
     for (size_t hi = 0; hi < sizeof hs / sizeof hs[0]; hi++) {
         unsigned h = hs[hi];
         double mae[FCAST__N], smape[FCAST__N];
         for (int m = 0; m < FCAST__N; m++) {
-            struct fcast f;
-            fcast_init(&f, (enum fcast_method)m, NULL);
             double sa = 0, ss = 0;
             size_t cnt = 0;
-            for (size_t i = 0; i + h < n; i++) {
-                fcast_update(&f, tr.v[i]);
-                if (i + 1 < FC_WARMUP)
+            for (size_t s = 0; s < nseg; s++) {
+                const size_t b = seg[s], e = seg[s + 1];
+                if (e - b < FC_MIN_ROWS)
                     continue;
-                double y = fcast_predict(&f, h), a = tr.v[i + h];
-                double e = fabs(y - a), d = fabs(y) + fabs(a);
-                sa += e;
-                ss += d > 0 ? 2 * e / d : 0;
-                cnt++;
+                struct fcast f;
+                fcast_init(&f, (enum fcast_method)m, NULL);
+                for (size_t i = b; i + h < e; i++) {
+                    fcast_update(&f, tr.v[i]);
+                    if (i - b + 1 < FC_WARMUP)
+                        continue;
+                    double y = fcast_predict(&f, h), a = tr.v[i + h];
+                    double err1 = fabs(y - a), d = fabs(y) + fabs(a);
+                    sa += err1;
+                    ss += d > 0 ? 2 * err1 / d : 0;
+                    cnt++;
+                }
             }
             mae[m] = sa / (double)cnt;
             smape[m] = 100 * ss / (double)cnt;
@@ -544,6 +602,7 @@ int bench_forecast(const char *path, FILE *out)
                     mae[FCAST_LAST] > 0 ? mae[m] / mae[FCAST_LAST] : NAN,
                     ns[m]);
     }
+    free(seg);
     csvtrace_free(&tr);
     return 0;
 }

@@ -1,7 +1,8 @@
 # bench forecast: a good trace gives the whole table; every kind of bad
-# trace (missing value, blank line, NaN, negative, out of order, a gap in
-# time, too short) gives one stderr line naming FILE:LINE, exit 3 and
-# nothing on stdout.
+# trace (missing value, blank line, NaN, negative, out of order, too
+# short) gives one stderr line naming FILE:LINE, exit 3 and nothing on
+# stdout.  A gap in time splits the trace into segments, each scored from
+# a fresh start.
 . "$TESTS/lib.sh"
 F="$WATTSON_SOURCE_DIR/tests/fixtures/traces"
 
@@ -62,9 +63,43 @@ printf '3,0.5\n' | mk order.csv
 expect_fail 3 "order.csv:27: t_s must increase strictly (3 after 12)" -- bench forecast "$T/order.csv"
 printf '12,0.5\n' | mk dup.csv
 expect_fail 3 "dup.csv:27: t_s must increase strictly (12 after 12)" -- bench forecast "$T/dup.csv"
-# A gap: the step from 12 s to 60 s is 96 median steps (> 10).
+# A gap: the step from 12 s to 60 s is 96 median steps (> 10), so the
+# trace is two segments; the 5 rows after the gap are too few to score,
+# the 25 before are scored alone.
 rows 5 60 | mk gap.csv
-expect_fail 3 "gap.csv:27: gap of 48 s before t_s 60 (96 x the median step 0.5 s" -- bench forecast "$T/gap.csv"
+"$W" bench forecast -q "$T/gap.csv" >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ] && head -1 "$T/out" | grep -q "30 samples in 2 segments split at gaps (more than 10 x the median step 0.5 s), 1 scored; sizes 25, 5 (too short, not scored);"' \
+    "gap.csv: 2 segments, 1 scored: $(cat "$T/err" "$T/out" | head -2)"
+{ echo t_s,util; rows 25; } >"$T/gap1.csv"
+"$W" bench forecast -q "$T/gap1.csv" | tail -n +2 | awk '{ print $1, $2, $3, $4 }' >"$T/one"
+tail -n +2 "$T/out" | awk '{ print $1, $2, $3, $4 }' >"$T/two"
+check '[ -s "$T/one" ] && cmp -s "$T/one" "$T/two"' \
+    "gap.csv scores = its first 25 rows alone"
+# No segment long enough: one line, exit 3.
+{ echo t_s,util; rows 15; rows 15 100; } >"$T/gapshort.csv"
+expect_fail 3 "gapshort.csv:31: trace too short (30 rows in 2 segments split at gaps of more than 10 x the median step 0.5 s, the longest 15 rows; a segment needs at least 21)" -- bench forecast "$T/gapshort.csv"
+
+# The shipped trace with a gap (tests/fixtures/traces/README.md): two
+# segments of 120 and 100 rows.  Its scores must be those of the two
+# segments scored as files of their own, pooled: each segment scores
+# len - h - 9 points at horizon h (warm-up of 10), and MAE and sMAPE are
+# means over the points.
+"$W" bench forecast -q "$F/gap.csv" >"$T/g" 2>"$T/err"
+check '[ $? -eq 0 ] && [ ! -s "$T/err" ] && head -1 "$T/g" | grep -q "220 samples in 2 segments .*, 2 scored; sizes 120, 100;"' \
+    "gap.csv fixture: 2 segments scored: $(head -1 "$T/g") $(cat "$T/err")"
+{ head -1 "$F/gap.csv"; sed -n 2,121p "$F/gap.csv"; } >"$T/s1.csv"
+{ head -1 "$F/gap.csv"; sed -n '122,$p' "$F/gap.csv"; } >"$T/s2.csv"
+"$W" bench forecast -q "$T/s1.csv" | tail -n +3 >"$T/g1"
+"$W" bench forecast -q "$T/s2.csv" | tail -n +3 >"$T/g2"
+tail -n +3 "$T/g" >"$T/g0"
+check '[ "$(wc -l <"$T/g0")" -eq 21 ] && paste "$T/g0" "$T/g1" "$T/g2" | awk "
+    { h = \$1; c1 = 120 - h - 9; c2 = 100 - h - 9
+      mae = (c1 * \$9 + c2 * \$15) / (c1 + c2)
+      sm = (c1 * \$10 + c2 * \$16) / (c1 + c2)
+      if (\$2 != \$8 || \$2 != \$14 || (\$3 - mae) > 1.5e-5 || (mae - \$3) > 1.5e-5 ||
+          (\$4 - sm) > 0.011 || (sm - \$4) > 0.011) { print; bad = 1 } }
+    END { exit bad }"' \
+    "gap.csv scores = its segments scored alone, pooled: $(paste "$T/g0" "$T/g1" "$T/g2" | head -3)"
 # Just under the limit (a 4.5 s step = 9 x) is accepted.
 rows 5 16.5 | mk nogap.csv
 "$W" bench forecast -q "$T/nogap.csv" >"$T/out" 2>"$T/err"
