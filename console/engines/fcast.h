@@ -183,7 +183,7 @@ extern const struct fcast_ops fcast_last_ops, fcast_ewma_ops, fcast_holt_ops,
 const struct fcast_ops *fcast_ops_of(enum fcast_method m);
 /* Defaults: alpha 0.5, beta 0.1, AR(3) lambda 0.99 delta 100 with
  * intercept, slow alpha 0.05, median of 5, ensemble decay 0.99, power 32,
- * margin 0.9. */
+ * margin 0.85. */
 void fcast_params_default(struct fcast_params *p);
 
 /* 0 or FCAST_EPARAM (then f is unusable).  params NULL: defaults. */

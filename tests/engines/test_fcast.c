@@ -2,15 +2,19 @@
  * test_fcast - the online forecasters (engines/fcast.c) against closed-form
  * cases: a constant, a line, known AR(1)/AR(2) processes, the window
  * median, the seasonal period of a square wave, a switching signal for the
- * ensemble; NaN input, horizons out of range, parameters out of range, and
- * no allocation per update.
+ * ensemble; NaN input, horizons out of range, parameters out of range, no
+ * allocation per update, and the incumbent rule's promise on every shipped
+ * trace (the ensemble's MAE at most 1 % above last value's).
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allocount.h"
+#include "csvtrace.h"
 #include "engines/fcast.h"
 #include "t.h"
 
@@ -460,6 +464,107 @@ static void test_no_alloc(void)
     T_CHECK(isfinite(sink));
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sum of |error| of method m at horizon h over trace tr, scored as
+ * `wattson bench forecast` scores it (cmd/bench.c): segments split at
+ * steps above 10 median steps, forecasters made afresh in each, scored
+ * from each segment's sample 10 on, segments under 21 rows left out. */
+static double trace_abs_err(const struct csvtrace *tr, enum fcast_method m,
+                            unsigned h, size_t *cnt)
+{
+    size_t n = tr->n;
+    double *d = malloc((n - 1) * sizeof *d), sum = 0;
+    T_CHECK(d != NULL);
+    if (!d)
+        return NAN;
+    for (size_t i = 0; i + 1 < n; i++)
+        d[i] = tr->t[i + 1] - tr->t[i];
+    qsort(d, n - 1, sizeof *d, cmp_dbl);
+    double med = (n - 1) % 2 ? d[(n - 1) / 2]
+                             : 0.5 * (d[(n - 1) / 2 - 1] + d[(n - 1) / 2]);
+    free(d);
+    *cnt = 0;
+    for (size_t b = 0, e; b < n; b = e) {
+        for (e = b + 1; e < n && tr->t[e] - tr->t[e - 1] <= 10 * med; e++)
+            ;
+        if (e - b < 21)
+            continue;
+        struct fcast f;
+        T_CHECK(fcast_init(&f, m, NULL) == 0);
+        for (size_t i = b; i + h < e; i++) {
+            fcast_update(&f, tr->v[i]);
+            if (i - b + 1 < 10)
+                continue;
+            sum += fabs(fcast_predict(&f, h) - tr->v[i + h]);
+            (*cnt)++;
+        }
+    }
+    return sum;
+}
+
+/* The incumbent rule's promise (fcast.c's design comment): with default
+ * parameters the ensemble's MAE is at most 1.01 x last value's at h = 1,
+ * 5 and 10 on every trace the project ships.  A new trace in either folder
+ * is checked without editing this test. */
+static void test_ensemble_vs_last_on_traces(void)
+{
+    const char *src = getenv("WATTSON_SOURCE_DIR");
+    if (!src) {
+        fprintf(stderr, "test_fcast: WATTSON_SOURCE_DIR unset: traces not "
+                        "checked\n");
+        T_CHECK(0);
+        return;
+    }
+    static const char *const dirs[] = {"tests/fixtures/traces",
+                                       "lua-policies/labs/traces"};
+    static const unsigned hs[] = {1, 5, 10};
+    int ntraces = 0;
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", src, dirs[k]);
+        DIR *dp = opendir(dir);
+        T_CHECK(dp != NULL);
+        if (!dp)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dp)) != NULL) {
+            size_t len = strlen(de->d_name);
+            if (len < 5 || strcmp(de->d_name + len - 4, ".csv") != 0)
+                continue;
+            char path[2048], err[512];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            struct csvtrace tr;
+            T_CHECK(csvtrace_load(path, &tr, err, sizeof err) == 0);
+            if (tr.n < 21) {
+                csvtrace_free(&tr);
+                continue;
+            }
+            ntraces++;
+            for (size_t j = 0; j < sizeof hs / sizeof hs[0]; j++) {
+                size_t c1, c2;
+                double el = trace_abs_err(&tr, FCAST_LAST, hs[j], &c1);
+                double ee = trace_abs_err(&tr, FCAST_ENSEMBLE, hs[j], &c2);
+                T_CHECK(c1 == c2 && c1 > 0);
+                if (!(ee <= 1.01 * el))
+                    fprintf(stderr,
+                            "test_fcast: %s h = %u: ensemble/last MAE "
+                            "%.4f > 1.01\n",
+                            de->d_name, hs[j], ee / el);
+                T_CHECK(ee <= 1.01 * el);
+            }
+            csvtrace_free(&tr);
+        }
+        closedir(dp);
+    }
+    /* Both folders hold traces today (4 + the gap fixture, kenj-pc-1). */
+    T_CHECK(ntraces >= 6);
+}
+
 int main(void)
 {
     allocount_install();
@@ -474,5 +579,6 @@ int main(void)
     test_nan_ignored();
     test_horizon_and_params();
     test_no_alloc();
+    test_ensemble_vs_last_on_traces();
     return t_done("test_fcast");
 }

@@ -28,8 +28,9 @@ else
 fi
 check '[ "$(grep -c "^ *\(1\|5\|10\)  " "$T/out")" -eq 21 ]' "21 result rows: $(cat "$T/out")"
 check 'grep -q "^  5  ensemble" "$T/out" && grep -q "^ 10  seasonal" "$T/out"' "every method listed"
-# The aim of the forecasting issue on this trace: ensemble MAE at h = 5 at
-# least 10 % below last value.
+# On this square wave the seasonal member beats last value by half at h = 5
+# (0.50); the check keeps the old issue's aim, MAE/last <= 0.9, for it:
+# the ensemble must still find a member that beats the incumbent.
 check 'awk "\$1 == 5 && \$2 == \"ensemble\" { exit !(\$5 <= 0.9) }" "$T/out"' "ensemble/last at h = 5 <= 0.9 on build.csv"
 
 # Missing value (row 27 is line 28: the header is line 1).
