@@ -332,18 +332,26 @@ static void ar_update(union fcast_state *s, double x)
     ar_update_s(&s->ar, x);
 }
 
-static double ar_predict_s(const struct fcast_ar *s, unsigned h)
+/* The iterated forecasts at the horizons hs[0] < hs[1] < ... < hs[nh-1]
+ * in one pass of hs[nh-1] steps: each step depends only on the ones
+ * before it, so out[j] is exactly the value ar_predict_s(hs[j]) would make
+ * alone.  The ensemble wants six horizons up to 64 each update, and
+ * iterating them separately (102 steps) was two thirds of its time. */
+static void ar_path_s(const struct fcast_ar *s, const unsigned *hs, unsigned nh,
+                      double *out)
 {
-    if (!s->n)
-        return NAN;
-    if (s->nhist < s->p)
-        return s->hist[0];
+    if (!s->n || s->nhist < s->p) {
+        for (unsigned j = 0; j < nh; j++)
+            out[j] = s->n ? s->hist[0] : NAN;
+        return;
+    }
     double buf[FCAST_ARMAX];
     memcpy(buf, s->hist, sizeof buf);
     double c = s->intercept ? s->theta[s->p] : 0, y = buf[0];
     double w = AR_BOUND_K * sqrt(s->var) + 1e-9 * (1 + fabs(s->mu));
     double lo = s->mu - w, hi = s->mu + w;
-    for (unsigned step = 0; step < h; step++) {
+    unsigned j = 0;
+    for (unsigned step = 1; j < nh; step++) {
         y = c;
         for (unsigned i = 0; i < s->p; i++)
             y += s->theta[i] * buf[i];
@@ -351,7 +359,15 @@ static double ar_predict_s(const struct fcast_ar *s, unsigned h)
         for (unsigned i = s->p - 1; i > 0; i--)
             buf[i] = buf[i - 1];
         buf[0] = y;
+        if (step == hs[j])
+            out[j++] = y;
     }
+}
+
+static double ar_predict_s(const struct fcast_ar *s, unsigned h)
+{
+    double y;
+    ar_path_s(s, &h, 1, &y);
     return y;
 }
 
@@ -518,6 +534,38 @@ static void ens_members(const struct fcast_ens *s, unsigned h,
         s->skip & FCAST_ENS_SKIP_SEASONAL ? NAN : seas_predict_s(&s->seas, h);
 }
 
+/* ens_members for every scored horizon, into the delay line slots of
+ * sample t: the same values, but what does not depend on h (last value,
+ * the EWMAs, the medians: two sorts) is computed once, and AR's
+ * iterations once up to the longest horizon (ar_path_s). */
+static void ens_members_all(struct fcast_ens *s, uint64_t t)
+{
+    double ar[FCAST_ENS_NH];
+    if (!(s->skip & FCAST_ENS_SKIP_AR))
+        ar_path_s(&s->ar, ens_h, s->nh, ar);
+    const double x = last_predict_s(&s->last, 1),
+                 ew = ewma_predict_s(&s->ewma, 1),
+                 sl = ewma_predict_s(&s->slow, 1);
+    double m1 = NAN, m2 = NAN;
+    if (!(s->skip & FCAST_ENS_SKIP_MEDIANS)) {
+        m1 = median_predict_s(&s->med, 1);
+        m2 = median_predict_s(&s->med2, 1);
+    }
+    for (unsigned j = 0; j < s->nh; j++) {
+        double *out = s->dl[ens_off[j] + t % ens_h[j]];
+        out[0] = x;
+        out[1] = ew;
+        out[2] = fcast_holt_predict(&s->holt, ens_h[j]);
+        out[3] = s->skip & FCAST_ENS_SKIP_AR ? NAN : ar[j];
+        out[4] = sl;
+        out[5] = m1;
+        out[6] = m2;
+        out[7] = s->skip & FCAST_ENS_SKIP_SEASONAL
+                     ? NAN
+                     : seas_predict_s(&s->seas, ens_h[j]);
+    }
+}
+
 static int ens_init(union fcast_state *u, const struct fcast_params *p)
 {
     struct fcast_ens *s = &u->ens;
@@ -600,8 +648,7 @@ static void ens_update(union fcast_state *u, double x)
     if (!(s->skip & FCAST_ENS_SKIP_SEASONAL))
         seas_update_s(&s->seas, x);
     s->n = t;
-    for (unsigned j = 0; j < s->nh; j++)
-        ens_members(s, ens_h[j], s->dl[ens_off[j] + t % ens_h[j]]);
+    ens_members_all(s, t);
 }
 
 /* x^p for x in (0, 1]: by squaring when p is a small whole number e
