@@ -230,6 +230,12 @@ int simcfg_read_workload(const struct wattson_host *h, const char *wpath,
         {"max", 1.0, 0, 0, dmax, &w->max},
     };
 
+    /* The entry-wide load multiplier (bench broker --load-scale sets it):
+     * read here, where every device's and every pipeline source's
+     * workload is configured, so no shape can miss it.  Up to 10 x: a
+     * sweep past that only measures a saturated queue. */
+    if (simcfg_num(h, "load_scale", 1.0, 0, 1, 10, &w->load, err, errlen))
+        return -1;
     if (h->cfg_type(h->ctx, wpath) == WATTSON_CFG_NONE && required) {
         simcfg_err(err, errlen, "%s: missing (a workload table is required)",
                    wpath);

@@ -267,5 +267,7 @@ double wl_demand(struct wl *w, double t0, double dt)
     case WL_N_KINDS:
         break;
     }
+    if (w->load > 0 && w->load != 1.0)
+        d *= w->load;
     return d > 0 ? d : 0.0; /* NaN-proof too */
 }

@@ -47,6 +47,11 @@ struct wl {
     double length_s; /* one pass: last row + the last row spacing */
     double pass_sum; /* integral of one pass, value x s */
     size_t cursor;   /* row of the previous lookup: reads go forward */
+    /* The entry's `load_scale`: every demand is multiplied by it after the
+     * shape (and a trace's clamp), so one number sweeps a whole lab's
+     * offered load without touching the arrivals' timing.  0 counts as 1,
+     * so a zeroed struct wl (the tests') is unscaled. */
+    double load;
 
     uint64_t rng[4];
 };

@@ -131,6 +131,14 @@ static void test_errors(void)
     fh_num(2, "devices.1.workload.start");
     expect("devices.1.workload.start: 2 is outside [min, max] = [0, 1]");
 
+    base();
+    fh_num(0, "load_scale");
+    expect("load_scale: must be > 0, got 0");
+
+    base();
+    fh_num(11, "load_scale");
+    expect("load_scale: must be <= 10, got 11");
+
     fh_reset();
     expect("devices: expected a table of devices, got nothing");
 

@@ -87,6 +87,29 @@ static void test_bursty(void)
     T_CHECK(switches > 4000 && switches < 8000);
 }
 
+/* load (the entry's load_scale) multiplies every interval's demand and
+ * leaves the draws alone: the same bursts, each at twice the level. */
+static void test_load_scale(void)
+{
+    struct wl a, b;
+    memset(&a, 0, sizeof a);
+    a.kind = WL_BURSTY;
+    a.on_level = 0.6;
+    a.off_level = 0.1;
+    a.on_s = 0.3;
+    a.off_s = 0.7;
+    b = a;
+    b.load = 2.0;
+    wl_seed(&a, 9, 1);
+    wl_seed(&b, 9, 1);
+    wl_start(&a);
+    wl_start(&b);
+    for (int i = 0; i < 1000; i++) {
+        double da = wl_demand(&a, i * 0.01, 0.01);
+        T_NEAR(wl_demand(&b, i * 0.01, 0.01), 2.0 * da, 1e-12);
+    }
+}
+
 static void test_random_walk(void)
 {
     struct wl w;
@@ -290,6 +313,7 @@ int main(void)
     test_constant_step();
     test_sine();
     test_bursty();
+    test_load_scale();
     test_random_walk();
     test_trace();
     test_trace_bounded();
