@@ -6,6 +6,10 @@
  * lab's seed fixes every workload, so each policy sees the same arrivals.
  * The per-tick bookkeeping (total PU power into a ring) allocates nothing;
  * the ring is sized from the lab's tick before the first tick.
+ *
+ * A table is one target (a scenario, or the user's --lab) at one load
+ * scale; --load-scale reaches the sim through run_opts.load_scale, so a
+ * table without it runs exactly what it always ran.
  */
 #include "cmd/bbench.h"
 
@@ -52,6 +56,19 @@ static const char *const bb_policies[] = {
 /* Every row: the built-ins, then one per --with file. */
 #define BB_NROWS (BB_NBUILTIN + BBENCH_MAX_WITH)
 #define BB_NAME_MAX 64
+/* --load-scale: at most this many scales, each in (0, BB_SCALE_MAX] (the
+ * sim's own range for load_scale). */
+#define BB_MAX_SCALES 8
+#define BB_SCALE_MAX 10.0
+
+/* What one table runs: a lab file, named in its title line and in
+ * messages, at one load scale (0: unscaled, the lab as it is). */
+struct bb_target {
+    const char *label; /* "bursty", or the --lab file: progress, errors */
+    const char *path;  /* the lab file */
+    char title[1536];  /* the table's first line, up to the ':' */
+    double scale;
+};
 
 /* A row of the tables: its name and what run_opts.policy gets. */
 struct bb_row {
@@ -143,14 +160,15 @@ static int worst_p99(const struct model *m, double *out)
     return ok;
 }
 
-static int bbench_run_one(const char *bbench_lab_path, const struct bb_row *row,
+static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
                           double duration_s, const char **dirs, size_t n_dirs,
                           struct bb_result *res, struct bb_info *info,
                           char *err, size_t errlen)
 {
-    struct run_opts o = {.lab_path = bbench_lab_path,
+    struct run_opts o = {.lab_path = tg->path,
                          .policy = row->path ? row->path : row->policy,
                          .duration_s = duration_s,
+                         .load_scale = tg->scale,
                          .plugin_dirs = dirs,
                          .n_plugin_dirs = n_dirs};
     struct run *r;
@@ -212,15 +230,13 @@ static void put_ratio(FILE *out, double x, double ref, int width)
         fprintf(out, " %*s", width, "n/a");
 }
 
-static void print_table(FILE *out, const struct bb_scenario *sc,
+static void print_table(FILE *out, const struct bb_target *tg,
                         const struct bb_info *info, const struct bb_row *rows,
                         size_t nrows, int namew, const struct bb_result *res)
 {
-    fprintf(out,
-            "scenario %s (labs/%s): %zu PUs, %g s at %g ms, seed %llu, "
-            "budget %g W\n",
-            sc->name, sc->lab, info->n_pus, info->duration_s,
-            info->tick_s * 1e3, info->seed, info->budget_w);
+    fprintf(out, "%s: %zu PUs, %g s at %g ms, seed %llu, budget %g W\n",
+            tg->title, info->n_pus, info->duration_s, info->tick_s * 1e3,
+            info->seed, info->budget_w);
     fprintf(out, "%-*s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", namew,
             "policy", "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses",
             "viol_s", "EDP/oracle", "E/oracle", "EDP/sched", "E/sched");
@@ -273,12 +289,41 @@ static int bbench_lab_path(const struct bb_scenario *sc, int explicit_,
     return !explicit_ && errno == ENOENT ? 1 : -1;
 }
 
+/* One table: every row on tg. */
+static int bbench_run_target(const struct bb_target *tg, double duration_s,
+                             const char **dirs, size_t n_dirs,
+                             const struct bb_row *rows, size_t nrows, int namew,
+                             int show, FILE *out)
+{
+    char err[1024];
+    struct bb_result res[BB_NROWS];
+    struct bb_info info = {0};
+    memset(res, 0, sizeof res);
+    for (size_t i = 0; i < nrows; i++) {
+        progress(show, tg->label, i, nrows, rows[i].name);
+        int rc = bbench_run_one(tg, &rows[i], duration_s, dirs, n_dirs, &res[i],
+                                &info, err, sizeof err);
+        if (rc != RUN_OK) {
+            progress(show, NULL, 0, 0, NULL);
+            fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", tg->label,
+                    rows[i].name, err);
+            return rc;
+        }
+    }
+    progress(show, NULL, 0, 0, NULL);
+    print_table(out, tg, &info, rows, nrows, namew, res);
+    return 0;
+}
+
+/* A scenario's tables, one per scale (scales[0] == 0: unscaled, the
+ * title as it always was). */
 static int bbench_run_scenario(const struct bb_scenario *sc, double duration_s,
                                const char **dirs, size_t n_dirs, int explicit_,
+                               const double *scales, size_t n_scales,
                                const struct bb_row *rows, size_t nrows,
                                int namew, int show, FILE *out)
 {
-    char path[1024], err[1024];
+    char path[1024];
     int lp = bbench_lab_path(sc, explicit_, path, sizeof path);
     if (lp == 1) {
         fprintf(out,
@@ -292,22 +337,103 @@ static int bbench_run_scenario(const struct bb_scenario *sc, double duration_s,
                 strerror(errno));
         return RUN_LAB;
     }
-    struct bb_result res[BB_NROWS];
-    struct bb_info info = {0};
-    memset(res, 0, sizeof res);
-    for (size_t i = 0; i < nrows; i++) {
-        progress(show, sc->name, i, nrows, rows[i].name);
-        int rc = bbench_run_one(path, &rows[i], duration_s, dirs, n_dirs,
-                                &res[i], &info, err, sizeof err);
-        if (rc != RUN_OK) {
-            progress(show, NULL, 0, 0, NULL);
-            fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", sc->name,
-                    rows[i].name, err);
+    for (size_t k = 0; k < n_scales; k++) {
+        struct bb_target tg = {
+            .label = sc->name, .path = path, .scale = scales[k]};
+        int n = snprintf(tg.title, sizeof tg.title, "scenario %s (labs/%s)",
+                         sc->name, sc->lab);
+        if (scales[k] > 0 && n > 0 && (size_t)n < sizeof tg.title)
+            snprintf(tg.title + n, sizeof tg.title - (size_t)n,
+                     ", load scale %g", scales[k]);
+        if (k > 0)
+            fputc('\n', out);
+        int rc = bbench_run_target(&tg, duration_s, dirs, n_dirs, rows, nrows,
+                                   namew, show, out);
+        fflush(out);
+        if (rc != 0)
             return rc;
-        }
     }
-    progress(show, NULL, 0, 0, NULL);
-    print_table(out, sc, &info, rows, nrows, namew, res);
+    return 0;
+}
+
+/* --load-scale LIST: 1 to BB_MAX_SCALES numbers in (0, BB_SCALE_MAX],
+ * comma-separated, into scales; 0, or RUN_USAGE after one line. */
+static int parse_scales(const char *list, double *scales, size_t *n)
+{
+    static const char what[] = "a comma-separated list of 1 to 8 numbers in "
+                               "(0, 10], e.g. 0.5,0.75,1,1.25";
+    *n = 0;
+    const char *p = list;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        if (len == 0) {
+            fprintf(stderr,
+                    "wattson: bench broker: --load-scale: empty item in "
+                    "'%s' (%s)\n",
+                    list, what);
+            return RUN_USAGE;
+        }
+        if (*n == BB_MAX_SCALES) {
+            fprintf(stderr,
+                    "wattson: bench broker: --load-scale: more than %d "
+                    "scales in '%s' (%s)\n",
+                    BB_MAX_SCALES, list, what);
+            return RUN_USAGE;
+        }
+        /* Longer than any number worth writing: not a number. */
+        snprintf(item, sizeof item, "%.*s", (int)len, p);
+        char *end;
+        errno = 0;
+        double v = len < sizeof item ? strtod(item, &end) : NAN;
+        if (len >= sizeof item || end == item || *end || errno == ERANGE ||
+            !isfinite(v)) {
+            fprintf(stderr,
+                    "wattson: bench broker: --load-scale: '%.*s' is not a "
+                    "number (%s)\n",
+                    (int)len, p, what);
+            return RUN_USAGE;
+        }
+        if (!(v > 0) || v > BB_SCALE_MAX) {
+            fprintf(stderr,
+                    "wattson: bench broker: --load-scale: %.*s is outside "
+                    "(0, 10] (%s)\n",
+                    (int)len, p, what);
+            return RUN_USAGE;
+        }
+        scales[(*n)++] = v;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+/* --lab FILE before any table: readable (else RUN_LAB), a good lab (the
+ * lab reader's line, RUN_LAB) whose drivers are all the sim (the bench
+ * needs the virtual clock and the seeded workloads it scales; RUN_LAB). */
+static int check_lab(const char *file)
+{
+    char err[1024];
+    struct lab *lab;
+    if (access(file, R_OK) != 0) {
+        fprintf(stderr, "wattson: bench broker: --lab %s: %s\n", file,
+                strerror(errno));
+        return RUN_LAB;
+    }
+    if (lab_load_file(file, &lab, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench broker: --lab: %s\n", err);
+        return RUN_LAB;
+    }
+    int rc = lab_scale_load(lab, 1.0, err, sizeof err);
+    lab_free(lab);
+    if (rc != 0) {
+        fprintf(stderr,
+                "wattson: bench broker: --lab: %s (bench broker runs on the "
+                "virtual clock)\n",
+                err);
+        return RUN_LAB;
+    }
     return 0;
 }
 
@@ -345,7 +471,8 @@ static int with_row(struct bb_row *row, const char *file,
  * is printed: a missing file or a policy that fails to load (syntax,
  * shape, on_load or its first tick) is one line on stderr and RUN_LAB. */
 static int check_with(const struct bb_row *row, const struct bb_scenario *one,
-                      double duration_s, const char **dirs, size_t n_dirs)
+                      const char *lab_file, double duration_s,
+                      const char **dirs, size_t n_dirs)
 {
     char path[1024], err[1024];
     if (access(row->path, R_OK) != 0) {
@@ -353,12 +480,21 @@ static int check_with(const struct bb_row *row, const struct bb_scenario *one,
                 strerror(errno));
         return RUN_LAB;
     }
-    for (size_t i = 0; i < BB_NSCEN; i++) {
-        if (one && one != &bb_scenarios[i])
-            continue;
-        if (bbench_lab_path(&bb_scenarios[i], one != NULL, path, sizeof path) !=
-            0)
-            continue; /* bbench_run_scenario says why */
+    /* --lab: that lab only (i == BB_NSCEN), else the scenarios. */
+    for (size_t i = lab_file ? BB_NSCEN : 0; i <= BB_NSCEN; i++) {
+        const char *name = lab_file;
+        if (i < BB_NSCEN) {
+            if (one && one != &bb_scenarios[i])
+                continue;
+            if (bbench_lab_path(&bb_scenarios[i], one != NULL, path,
+                                sizeof path) != 0)
+                continue; /* bbench_run_scenario says why */
+            name = bb_scenarios[i].name;
+        } else if (!lab_file) {
+            break;
+        } else {
+            snprintf(path, sizeof path, "%s", lab_file);
+        }
         struct run_opts o = {.lab_path = path,
                              .policy = row->path,
                              .duration_s = duration_s,
@@ -372,9 +508,8 @@ static int check_with(const struct bb_row *row, const struct bb_scenario *one,
                 fprintf(stderr, "wattson: bench broker: --with: %s\n", err);
             else
                 fprintf(stderr,
-                        "wattson: bench broker: --with %s (scenario %s): "
-                        "%s\n",
-                        row->path, bb_scenarios[i].name, err);
+                        "wattson: bench broker: --with %s (%s %s): %s\n",
+                        row->path, lab_file ? "lab" : "scenario", name, err);
             return rc;
         }
         run_free(r);
@@ -382,10 +517,25 @@ static int check_with(const struct bb_row *row, const struct bb_scenario *one,
     return 0;
 }
 
-int bbench_main(const char *scenario, double duration_s,
+int bbench_main(const char *scenario, const char *lab_file,
+                const char *load_scale, double duration_s,
                 const char *const *with, size_t n_with,
                 const char **plugin_dirs, size_t n_dirs, FILE *out)
 {
+    if (lab_file && scenario) {
+        fprintf(stderr,
+                "wattson: bench broker: --lab and --scenario exclude each "
+                "other (--lab runs that lab instead of the scenarios)\n");
+        return RUN_USAGE;
+    }
+    /* No --load-scale: one unscaled pass (0), the tables of old. */
+    double scales[BB_MAX_SCALES] = {0};
+    size_t n_scales = 1;
+    if (load_scale) {
+        int rc = parse_scales(load_scale, scales, &n_scales);
+        if (rc != 0)
+            return rc;
+    }
     int all = !scenario || strcmp(scenario, "all") == 0;
     const struct bb_scenario *one = NULL;
     for (size_t i = 0; !all && i < BB_NSCEN; i++)
@@ -422,23 +572,43 @@ int bbench_main(const char *scenario, double duration_s,
         if (w > namew)
             namew = w;
     }
+    if (lab_file) {
+        int rc = check_lab(lab_file);
+        if (rc != 0)
+            return rc;
+    }
     for (size_t i = BB_NBUILTIN; i < nrows; i++) {
-        int rc = check_with(&rows[i], one, duration_s, plugin_dirs, n_dirs);
+        int rc = check_with(&rows[i], one, lab_file, duration_s, plugin_dirs,
+                            n_dirs);
         if (rc != 0)
             return rc;
     }
     int show = isatty(STDERR_FILENO);
     uint64_t t0 = clock_mono_ns();
     int first = 1;
-    for (size_t i = 0; i < BB_NSCEN; i++) {
+    for (size_t k = 0; lab_file && k < n_scales; k++) {
+        /* The lab's own load is scale 1: its title always says it. */
+        struct bb_target tg = {
+            .label = lab_file, .path = lab_file, .scale = scales[k]};
+        snprintf(tg.title, sizeof tg.title, "lab %s, load scale %g", lab_file,
+                 scales[k] > 0 ? scales[k] : 1.0);
+        if (k > 0)
+            fputc('\n', out);
+        int rc = bbench_run_target(&tg, duration_s, plugin_dirs, n_dirs, rows,
+                                   nrows, namew, show, out);
+        fflush(out);
+        if (rc != 0)
+            return rc;
+    }
+    for (size_t i = 0; !lab_file && i < BB_NSCEN; i++) {
         if (one && one != &bb_scenarios[i])
             continue;
         if (!first)
             fputc('\n', out);
         first = 0;
         int rc = bbench_run_scenario(&bb_scenarios[i], duration_s, plugin_dirs,
-                                     n_dirs, one != NULL, rows, nrows, namew,
-                                     show, out);
+                                     n_dirs, one != NULL, scales, n_scales,
+                                     rows, nrows, namew, show, out);
         fflush(out);
         if (rc != 0)
             return rc;
@@ -455,8 +625,9 @@ static int bbench_exec(const struct cli_entry *self, struct cli_args *a)
     if (a->argc > 0)
         return cli_usage_error("bench broker takes no argument, got '%s'",
                                a->argv[0]);
-    return bbench_main(a->scenario, a->run.duration_s, a->with, a->n_with,
-                       a->plugin_dirs, a->run.n_plugin_dirs, stdout);
+    return bbench_main(a->scenario, a->run.lab_path, a->load_scale,
+                       a->run.duration_s, a->with, a->n_with, a->plugin_dirs,
+                       a->run.n_plugin_dirs, stdout);
 }
 
 const struct cli_entry bbench_entry = {
@@ -465,9 +636,11 @@ const struct cli_entry bbench_entry = {
     .usage = "",
     .help = "energy, latency, EDP, deadline misses and budget violations\n"
             "of every built-in policy (--policy builtin:NAME) on the\n"
-            "scenarios bursty, step, diurnal and pipeline, as ratios to\n"
-            "oracle and schedutil",
-    .opts = 1u << CLI_OPT_DURATION | 1u << CLI_OPT_PLUGIN_DIR |
-            1u << CLI_OPT_SCENARIO | 1u << CLI_OPT_WITH,
+            "scenarios bursty, step, diurnal and pipeline (or on --lab\n"
+            "FILE, a sim-only lab), as ratios to oracle and schedutil;\n"
+            "--load-scale: one table per scale of the offered load",
+    .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_DURATION |
+            1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_SCENARIO |
+            1u << CLI_OPT_WITH | 1u << CLI_OPT_LOAD_SCALE,
     .exec = bbench_exec,
 };

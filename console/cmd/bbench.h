@@ -46,14 +46,20 @@
 
 #define BBENCH_MAX_WITH 8
 
-/* scenario: a name or NULL/"all"; duration_s <= 0: each lab's; with: n_with
+/* lab_file: run that lab (sim drivers only) instead of the scenarios;
+ * load_scale: "0.5,1,..." (NULL: the labs unscaled), one table per scale
+ * and lab, the offered load of the sim workloads times it.
+ * scenario: a name or NULL/"all"; duration_s <= 0: each lab's; with: n_with
  * Lua policy files for extra rows.  Tables on `out`, progress on stderr
  * when it is a terminal.  Returns 0; 2 for an unknown scenario, more than
- * BBENCH_MAX_WITH files or two rows of the same name; 3 for a missing or
- * bad scenario lab, a missing --with file or a policy that fails to load;
+ * BBENCH_MAX_WITH files, two rows of the same name, a bad scale list or
+ * lab_file with scenario; 3 for a missing or bad scenario lab or lab_file
+ * (or one with a driver other than the sim), a missing --with file or a
+ * policy that fails to load;
  * or a run's exit code.  Errors are one line on stderr, before any table
  * when they are the command line's or a --with file's. */
-int bbench_main(const char *scenario, double duration_s,
+int bbench_main(const char *scenario, const char *lab_file,
+                const char *load_scale, double duration_s,
                 const char *const *with, size_t n_with,
                 const char **plugin_dirs, size_t n_dirs, FILE *out);
 

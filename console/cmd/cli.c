@@ -51,7 +51,9 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                              "terminal)"},
     [CLI_OPT_LAB] = {.name = "lab",
                      .arg = "FILE",
-                     .help = "lab file (default: the embedded default lab)"},
+                     .help = "lab file (default: the embedded default lab);\n"
+                             "bench broker: this lab instead of the\n"
+                             "scenarios (sim drivers only)"},
     [CLI_OPT_POLICY] =
         {.name = "policy",
          .arg = "FILE",
@@ -151,6 +153,13 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                           "a row per Lua policy file too, named by its base\n"
                           "name (up to 8; a missing file or one that fails\n"
                           "to load: exit 3)"},
+    [CLI_OPT_LOAD_SCALE] = {.name = "load-scale",
+                            .arg = "LIST",
+                            .help =
+                                "bench broker: one table per scale, the sim\n"
+                                "workloads' offered load times each (1 to 8\n"
+                                "numbers in (0, 10], e.g. 0.5,0.75,1,1.25;\n"
+                                "default: the labs as they are)"},
     [CLI_OPT_DRY_RUN] = {.name = "dry-run",
                          .help = "only say what it would write"},
     [CLI_OPT_HOST] = {.name = "host",

@@ -46,6 +46,7 @@ enum cli_opt {
     CLI_OPT_PROGRESS,
     CLI_OPT_SCENARIO,
     CLI_OPT_WITH,
+    CLI_OPT_LOAD_SCALE,
     CLI_OPT_DRY_RUN,
     CLI_OPT_HOST,
     /* These go with every command (no entry lists them). */
@@ -86,6 +87,7 @@ struct cli_args {
     const char *scenario;
     const char *with[BBENCH_MAX_WITH];
     size_t n_with;
+    const char *load_scale; /* bench broker's list, parsed by bbench */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -682,6 +682,36 @@ int lab_load_host(struct lab **out, char *err, size_t errlen)
                     errlen);
 }
 
+int lab_scale_load(struct lab *lab, double k, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < lab->n_drivers; i++) {
+        const struct lab_driver *d = &lab->drivers[i];
+        if (strcmp(d->plugin, "sim") != 0) {
+            snprintf(err, errlen,
+                     "%s: %s: driver '%s' is not simulated: only the sim's "
+                     "workloads can be scaled",
+                     lab->path, d->field, d->plugin);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < lab->n_drivers; i++) {
+        /* The lab owns its tree; the const is for the plugins that read
+         * it.  A key added again wins once re-sorted (cfg.c). */
+        struct cfg *t = (struct cfg *)lab->drivers[i].cfg;
+        const struct cfg *old = cfg_get(t, "load_scale");
+        /* A non-number is left alone: the sim names it at init. */
+        if (old && cfg_type(old) != WATTSON_CFG_NUMBER)
+            continue;
+        double base = old ? cfg_number(old) : 1.0;
+        if (!cfg_add_number(t, "load_scale", base * k)) {
+            snprintf(err, errlen, "%s: out of memory", lab->path);
+            return -1;
+        }
+        cfg_sort(t);
+    }
+    return 0;
+}
+
 void lab_free(struct lab *lab)
 {
     if (!lab)

@@ -66,6 +66,14 @@ int lab_load_default(struct lab **out, char *err, size_t errlen);
 int lab_load_host(struct lab **out, char *err, size_t errlen);
 void lab_free(struct lab *lab);
 
+/* Multiplies the offered load of the lab by k (> 0, `bench broker
+ * --load-scale`): each driver entry's `load_scale` (the sim's,
+ * drivers/sim/README.md) becomes k times the lab's own (1 when absent).
+ * Only the sim has workloads to scale, so every driver must be "sim";
+ * else -1 with one line in err naming the first that is not.  The sim
+ * checks the product's range at init. */
+int lab_scale_load(struct lab *lab, double k, char *err, size_t errlen);
+
 /* Sandbox limits for later loads: Lua memory in bytes (also the cap on the
  * copied data) and the number of Lua instructions a lab may execute.  0
  * restores a default (32 MiB, 50 M instructions).  Process-wide, for tests

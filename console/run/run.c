@@ -248,6 +248,10 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     struct lab *lab = r->lab;
+    if (o->load_scale > 0 && lab_scale_load(lab, o->load_scale, err, errlen)) {
+        run_free(r);
+        return RUN_LAB;
+    }
     if (o->duration_s > 0)
         lab->duration_s = o->duration_s;
     if (o->tick_s > 0)

@@ -47,6 +47,9 @@ struct run_opts {
     double tick_s;        /* <= 0: the lab's */
     int has_seed;
     uint64_t seed;
+    /* > 0: the sim workloads' offered load times this (lab_scale_load;
+     * a lab with another driver: RUN_LAB). */
+    double load_scale;
     const char *out_path; /* JSONL trace, or NULL */
     const char *csv_path; /* CSV, or NULL */
     int realtime;         /* wall clock even with simulated drivers */

@@ -117,7 +117,74 @@ return { policy = "builtin:nope", duration = "1s", drivers = { { plugin = "sim",
   devices = { { name = "c0", kind = "cpu", part = "zen3-core" } } } } }
 LAB
 expect_fail 3 "lab.lua: policy: unknown built-in policy 'nope'" -- run --lab "$T/lab.lua"
+
+# --lab FILE: every row on the user's lab, one table per --load-scale.
+cat >"$T/small.lua" <<'LAB'
+return { name = "small", duration = "2s", tick = "10ms", seed = 5, budget_w = 40,
+  drivers = { { plugin = "sim", devices = {
+    { name = "c0", kind = "cpu", part = "zen3-core",
+      workload = { kind = "constant", level = 0.2 } },
+    { name = "c1", kind = "cpu", part = "zen3-core",
+      workload = { kind = "bursty", on_level = 0.4, off_level = 0.1,
+                   on_s = 0.3, off_s = 0.3 } } } } } }
+LAB
+"$W" bench broker --lab "$T/small.lua" --load-scale 0.5,1.5 >"$T/l1" 2>"$T/err"
+check '[ $? -eq 0 ]' "bench broker --lab exits 0: $(cat "$T/err")"
+check "[ \"\$(grep -c '^lab $T/small.lua, load scale [0-9.]*: 2 PUs, 2 s at 10 ms, seed 5, budget 40 W\$' '$T/l1')\" = 2 ]" \
+    "one table per scale, its title naming the lab and the scale"
+# Column $3 of policy $2 in the table of scale $1.
+lcell() {
+    awk -v s="$1" -v p="$2" -v c="$3" '
+        /^lab / { in_s = ($5 == s ":") }
+        in_s && $1 == p { print $(c + 1); exit }' "$T/l1"
+}
+# Three times the offered load must cost every row more energy (served
+# work is charged per op), and schedutil's queue must be longer.
+for p in $POLICIES; do
+    check "[ -n \"\$(lcell 0.5 $p 1)\" ] && ! ge $(lcell 0.5 $p 1) $(lcell 1.5 $p 1)" \
+        "--load-scale: $p's energy grows with the load ($(lcell 0.5 $p 1) -> $(lcell 1.5 $p 1) J)"
+done
+check "! ge $(lcell 0.5 schedutil 2) $(lcell 1.5 schedutil 2)" \
+    "--load-scale: schedutil's mean latency grows with the load"
+"$W" bench broker --lab "$T/small.lua" --load-scale 1 >"$T/l2" 2>/dev/null
+"$W" bench broker --lab "$T/small.lua" >"$T/l3" 2>/dev/null
+check 'cmp -s "$T/l2" "$T/l3"' "--load-scale 1 is the lab as it is"
+# On the scenarios: titles name the scale; 1 is the unscaled table.
+"$W" bench broker --scenario step --duration 1s --load-scale 0.5,1 >"$T/s1" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "^scenario step (labs/bench/step.lua), load scale 0.5: " "$T/s1"' \
+    "--load-scale on a scenario: $(cat "$T/err")"
+"$W" bench broker --scenario step --duration 1s >"$T/s2" 2>/dev/null
+check '[ "$(sed -n "/load scale 1:/,\$p" "$T/s1" | sed 1d)" = "$(sed 1d "$T/s2")" ]' \
+    "--load-scale 1 on a scenario: the unscaled rows"
+expect_fail 3 "bench broker: --lab $T/nosuch.lua: No such file or directory" -- \
+    bench broker --lab "$T/nosuch.lua"
+printf 'return {' >"$T/broken.lua"
+expect_fail 3 "bench broker: --lab: .*broken.lua:1: " -- bench broker --lab "$T/broken.lua"
+cat >"$T/real.lua" <<'LAB'
+return { drivers = { { plugin = "cpufreq", optional = true } } }
+LAB
+expect_fail 3 "bench broker: --lab: .*real.lua: drivers.1: driver 'cpufreq' is not simulated" -- \
+    bench broker --lab "$T/real.lua"
+expect_fail 2 "--lab and --scenario exclude each other" -- \
+    bench broker --lab "$T/small.lua" --scenario step
+expect_fail 2 "--load-scale: empty item in '0.5,,1'" -- \
+    bench broker --lab "$T/small.lua" --load-scale 0.5,,1
+expect_fail 2 "--load-scale: 'x' is not a number" -- \
+    bench broker --lab "$T/small.lua" --load-scale 1,x
+expect_fail 2 "--load-scale: 0 is outside (0, 10]" -- \
+    bench broker --lab "$T/small.lua" --load-scale 0
+expect_fail 2 "--load-scale: -1 is outside (0, 10]" -- \
+    bench broker --lab "$T/small.lua" --load-scale -1
+expect_fail 2 "--load-scale: 10.5 is outside (0, 10]" -- \
+    bench broker --lab "$T/small.lua" --load-scale 10.5
+expect_fail 2 "--load-scale: more than 8 scales" -- \
+    bench broker --lab "$T/small.lua" --load-scale 1,1,1,1,1,1,1,1,1
+expect_fail 2 "run does not take --load-scale" -- run --load-scale 1 --duration 1s
+# The sim's own key: out of range is the lab's error.
+sed 's/plugin = "sim",/plugin = "sim", load_scale = 0,/' "$T/small.lua" >"$T/zero.lua"
+expect_fail 3 "load_scale: must be > 0, got 0" -- run --lab "$T/zero.lua"
+
 "$W" --help >"$T/help"
-check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help" && grep -q -- "--with FILE.lua" "$T/help"' \
-    "--help mentions builtin:NAME, bench broker and --with"
+check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help" && grep -q -- "--with FILE.lua" "$T/help" && grep -q -- "--load-scale LIST" "$T/help"' \
+    "--help mentions builtin:NAME, bench broker, --with and --load-scale"
 finish

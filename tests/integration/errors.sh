@@ -20,8 +20,8 @@ expect_fail 3 "$T/nope.lua: cannot open" -- run --lab "$T/nope.lua"
 
 # Every command refuses the options it would ignore: one line naming the
 # option and the command, exit 2, before any work (bench broker would
-# otherwise benchmark its own scenarios, not the lab given).
-expect_fail 2 "^wattson: bench broker does not take --lab (it takes --duration, --plugin-dir, --scenario, --with, -q, -v; see wattson --help)$" -- bench broker --lab "$T/x.lua"
+# otherwise run the lab at its own tick, not the one given).
+expect_fail 2 "^wattson: bench broker does not take --tick (it takes --lab, --duration, --plugin-dir, --scenario, --with, --load-scale, -q, -v; see wattson --help)$" -- bench broker --tick 1s
 expect_fail 2 "^wattson: bench does not take --lab (it takes --plugin-dir, -q, -v; see wattson --help)$" -- bench tick16 --lab "$T/x.lua"
 expect_fail 2 "^wattson: bench does not take --duration" -- bench --duration 1s
 expect_fail 2 "^wattson: bench forecast does not take --plugin-dir (it takes -q, -v; " -- bench forecast "$T/x.csv" --plugin-dir "$T"
