@@ -1,6 +1,6 @@
 /*
- * bbench - `wattson bench broker [--duration D] [--scenario NAME]
- * [--with FILE.lua]...`: every
+ * bbench - `wattson bench broker [--duration D] [--scenario NAME | --lab
+ * FILE] [--with FILE.lua]... [--load-scale LIST]`: every
  * baseline governor (policies/governors.h: static, ondemand, conservative,
  * schedutil, race) and the predictive broker (broker, and oracle: the
  * broker fed the simulation's true next-tick demand) run headless on the
@@ -29,6 +29,11 @@
  * static split starves someone, a good allocator can serve the load.  Each runs
  * for its lab's duration at its lab's tick and seed unless --duration says
  * otherwise.  Same binary, same labs: the same tables, byte for byte.
+ *
+ * --lab FILE: the user's lab (sim drivers only: the virtual clock and the
+ * seeded workloads) instead of the scenarios.  --load-scale LIST: one
+ * table per scale of each lab, its sim workloads' demand times the scale
+ * (the sim's load_scale); without it nothing is scaled.
  *
  * --with FILE.lua (up to BBENCH_MAX_WITH): a row per Lua policy file,
  * named by the file's base name without ".lua", after the built-in rows,
