@@ -48,11 +48,11 @@ static const struct bb_scenario {
 /* The built-in rows, in table order; ratios are to ORACLE and SCHED. */
 static const char *const bb_policies[] = {
     "static", "ondemand",     "conservative", "schedutil",
-    "race",   "broker-noipc", "broker",       "oracle",
+    "race",   "broker-noipc", "broker",       "perfect-forecast",
 };
 #define BB_NBUILTIN (sizeof bb_policies / sizeof bb_policies[0])
 #define BB_SCHED 3
-#define BB_ORACLE 7
+#define BB_PERFECT 7
 /* Every row: the built-ins, then one per --with file. */
 #define BB_NROWS (BB_NBUILTIN + BBENCH_MAX_WITH)
 #define BB_NAME_MAX 64
@@ -239,8 +239,8 @@ static void print_table(FILE *out, const struct bb_target *tg,
             info->seed, info->budget_w);
     fprintf(out, "%-*s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", namew,
             "policy", "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses",
-            "viol_s", "EDP/oracle", "E/oracle", "EDP/sched", "E/sched");
-    const struct bb_result *orc = &res[BB_ORACLE], *su = &res[BB_SCHED];
+            "viol_s", "EDP/pfcast", "E/pfcast", "EDP/sched", "E/sched");
+    const struct bb_result *orc = &res[BB_PERFECT], *su = &res[BB_SCHED];
     for (size_t i = 0; i < nrows; i++) {
         const struct bb_result *x = &res[i];
         fprintf(out, "%-*s %11.1f %9.4g", namew, rows[i].name, x->energy_j,
@@ -563,6 +563,9 @@ int bbench_main(const char *scenario, const char *lab_file,
         snprintf(rows[i].name, sizeof rows[i].name, "%s", bb_policies[i]);
         snprintf(rows[i].policy, sizeof rows[i].policy, "builtin:%s",
                  bb_policies[i]);
+        int w = (int)strlen(rows[i].name);
+        if (w > namew)
+            namew = w;
     }
     for (size_t i = 0; i < n_with; i++, nrows++) {
         int rc = with_row(&rows[nrows], with[i], rows, nrows);
@@ -634,11 +637,12 @@ const struct cli_entry bbench_entry = {
     .name = "bench",
     .sub = "broker",
     .usage = "",
-    .help = "energy, latency, EDP, deadline misses and budget violations\n"
-            "of every built-in policy (--policy builtin:NAME) on the\n"
-            "scenarios bursty, step, diurnal and pipeline (or on --lab\n"
-            "FILE, a sim-only lab), as ratios to oracle and schedutil;\n"
-            "--load-scale: one table per scale of the offered load",
+    .help =
+        "energy, latency, EDP, deadline misses and budget violations\n"
+        "of every built-in policy (--policy builtin:NAME) on the\n"
+        "scenarios bursty, step, diurnal and pipeline (or on --lab\n"
+        "FILE, a sim-only lab), as ratios to perfect-forecast and schedutil;\n"
+        "--load-scale: one table per scale of the offered load",
     .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_DURATION |
             1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_SCENARIO |
             1u << CLI_OPT_WITH | 1u << CLI_OPT_LOAD_SCALE,

@@ -2,7 +2,7 @@
  * bbench - `wattson bench broker [--duration D] [--scenario NAME | --lab
  * FILE] [--with FILE.lua]... [--load-scale LIST]`: every
  * baseline governor (policies/governors.h: static, ondemand, conservative,
- * schedutil, race) and the predictive broker (broker, and oracle: the
+ * schedutil, race) and the predictive broker (broker, and perfect-forecast: the
  * broker fed the simulation's true next-tick demand) run headless on the
  * virtual clock on the same seeded scenario labs, through the public run
  * API, one table per scenario:
@@ -19,7 +19,7 @@
  *                total power exceeded budget_w (a ring of per-tick power;
  *                from the first tick whose interval a policy decided: the
  *                run's first interval runs on the drivers' start values)
- *   EDP/oracle, E/oracle, EDP/sched, E/sched   ratios to the oracle's and
+ *   EDP/pfcast, E/pfcast, EDP/sched, E/sched   ratios to perfect-forecast's and
  *                schedutil's EDP and energy in the same table
  *
  * Scenarios (lua-policies/labs/bench/, commented there): bursty, step,

@@ -63,7 +63,7 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                  "split of the budget), ondemand, conservative,\n"
                  "schedutil (Linux-like, under the static caps),\n"
                  "race (top clock, caps at max), broker,\n"
-                 "broker-noipc, oracle (the predictive broker's\n"
+                 "broker-noipc, perfect-forecast (the predictive broker's\n"
                  "proposals: with IPC, without, with the true\n"
                  "demand) (default: the lab's, else builtin)"},
     [CLI_OPT_POLICY_TIME] =

@@ -17,7 +17,7 @@
  *   fc_i     the ensemble forecast, one tick ahead, of the residual
  *            y - (what IPC predicted for this tick)
  *   demand   ipc_i + fc_i (BROKER_IPC), fc of y (BROKER_FORECAST), or
- *            demand_next (BROKER_ORACLE)
+ *            demand_next (BROKER_PERFECT)
  *   need     demand x headroom (1.1) + backlog / (deadline / 2)
  *
  * State k of PU i serves s_ik = min(need, opc_i f_k) op/s (opc_i = the
@@ -626,7 +626,7 @@ static void broker_predict(struct broker *b, struct model *m)
             u->demand = fmax(0, ipc_next + fc);
         }
         u->ipc_for_now = b->src == BROKER_FORECAST ? 0 : ipc_next;
-        if (b->src == BROKER_ORACLE && model_sig(m, d, SIG_DEMAND_NEXT, &nd) &&
+        if (b->src == BROKER_PERFECT && model_sig(m, d, SIG_DEMAND_NEXT, &nd) &&
             nd >= 0)
             u->demand = nd;
 
@@ -640,7 +640,7 @@ static void broker_predict(struct broker *b, struct model *m)
             deadline = 2 * BROKER_DRAIN_DEFAULT;
         double drain = 0.5 * deadline;
         /* The oracle knows the demand exactly: no headroom for error. */
-        double head = b->src == BROKER_ORACLE ? 1.0 : BROKER_HEADROOM;
+        double head = b->src == BROKER_PERFECT ? 1.0 : BROKER_HEADROOM;
         u->need = u->demand * head + (backlog > 0 ? backlog / drain : 0);
 
         /* Thermal headroom: no raising near the limit, one step down at
@@ -788,8 +788,8 @@ const char *broker_source_name(enum broker_source src)
         return "forecast";
     case BROKER_IPC:
         return "ipc";
-    case BROKER_ORACLE:
-        return "oracle";
+    case BROKER_PERFECT:
+        return "perfect-forecast";
     }
     return "?";
 }

@@ -13,7 +13,7 @@
  *                    broker learns, per PU, the lag from message to work
  *                    and the work per byte, and forecasts only what the
  *                    messages do not explain;
- *   BROKER_ORACLE    the simulation's true next-tick demand (the signal
+ *   BROKER_PERFECT    the simulation's true next-tick demand (the signal
  *                    "demand_next"), the physical limit for a lab.
  *
  * Allocation is marginal-gain water-filling over each PU's discrete
@@ -41,7 +41,7 @@
 /* The broker engine's state (opaque). */
 struct broker;
 
-enum broker_source { BROKER_FORECAST, BROKER_IPC, BROKER_ORACLE };
+enum broker_source { BROKER_FORECAST, BROKER_IPC, BROKER_PERFECT };
 
 extern const struct engine_ops broker_engine_ops;
 

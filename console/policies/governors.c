@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/model.h"
 
 #define GOV_UP 0.80   /* ondemand/conservative up_threshold */
@@ -241,13 +242,28 @@ static const struct policy_ops gov_ops[] = {
     {.name = "race", .create = gov_create, .decide = race_decide},
     {.name = "broker-noipc", .create = gov_create, .decide = gov_broker_decide},
     {.name = "broker", .create = gov_create, .decide = gov_broker_decide},
-    {.name = "oracle", .create = gov_create, .decide = gov_broker_decide},
+    {.name = "perfect-forecast",
+     .create = gov_create,
+     .decide = gov_broker_decide},
 };
 
 #define GOV_N (sizeof gov_ops / sizeof gov_ops[0])
 
+/* "oracle" was perfect-forecast's name: it is the broker fed the true
+ * next-tick demand, a heuristic and not a bound (the broker has beaten
+ * it), so the name went; the old one still works, with a warning. */
+static const char gov_old_oracle[] = "oracle";
+
 const struct policy_ops *gov_find(const char *name)
 {
+    static int warned; /* the command line and the run both look it up */
+    if (name && strcmp(name, gov_old_oracle) == 0) {
+        if (!warned++)
+            log_msg(LOG_WARN,
+                    "builtin:oracle is now builtin:perfect-forecast "
+                    "(the broker given the true demand: not a bound)");
+        name = "perfect-forecast";
+    }
     for (size_t i = 0; name && i < GOV_N; i++)
         if (strcmp(name, gov_ops[i].name) == 0)
             return &gov_ops[i];
@@ -301,6 +317,6 @@ int gov_broker_source(const struct policy_ops *ops)
     if (ops == &gov_ops[GOV_N - 2])
         return BROKER_IPC;
     if (ops == &gov_ops[GOV_N - 1])
-        return BROKER_ORACLE;
+        return BROKER_PERFECT;
     return -1;
 }

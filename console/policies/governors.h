@@ -24,7 +24,7 @@
  *                 has one; the others keep their targets.
  *   broker-noipc  the same, with the broker ignoring IPC messages (its
  *                 forecasts alone): what the messages are worth.
- *   oracle        the same, with the broker reading the simulation's true
+ *   perfect-forecast  the same, with the broker reading the simulation's true
  *                 next-tick demand.  run_new points the broker at its
  *                 source (gov_broker_source).
  *
@@ -59,7 +59,7 @@
 const struct policy_ops *gov_find(const char *name);
 /* The i-th governor's name, in the order above, or NULL past the end. */
 const char *gov_name(size_t i);
-/* "static, ondemand, ..., oracle" into buf (always terminated). */
+/* "static, ondemand, ..., perfect-forecast" into buf (always terminated). */
 void gov_list(char *buf, size_t len);
 /* A --policy value: 0 when it is not "builtin:NAME" (*ops untouched), 1
  * with *ops set, -1 with one line in err for an unknown NAME ("unknown
@@ -67,10 +67,10 @@ void gov_list(char *buf, size_t len);
  * option or the lab field). */
 int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
               size_t errlen);
-/* 1 for the oracle governor (the broker must read the true demand). */
+/* 1 for the perfect-forecast governor (the broker must read the true demand). */
 /* The broker source (enum broker_source) run_new sets for a broker
  * policy - broker-noipc: forecasts only, broker: forecasts and IPC,
- * oracle: the true demand - or -1 for the others. */
+ * perfect-forecast: the true demand (it was "oracle": not a bound) - or -1 for the others. */
 int gov_broker_source(const struct policy_ops *ops);
 
 /* The frequency rules, for tests.  util in [0, 1] (NaN: see above);

@@ -90,7 +90,7 @@ check '[ $? -eq 0 ]' "run --duration 1s exits 0: $(cat "$T/err")"
 check 'grep -q "\"ticks\":100," "$T/sum"' "100 ticks in 1 s: $(head -c 200 "$T/sum")"
 
 w bench broker --duration 1s --scenario bursty >"$T/bb" 2>"$T/err"
-check '[ $? -eq 0 ] && grep -q "^scenario bursty" "$T/bb" && grep -q "^oracle" "$T/bb"' \
+check '[ $? -eq 0 ] && grep -q "^scenario bursty" "$T/bb" && grep -q "^perfect-forecast" "$T/bb"' \
     "bench broker finds share/wattson/labs/bench: $(cat "$T/err")"
 w bench policy16 >"$T/bp" 2>"$T/err"
 check 'grep -q "policy $P/share/wattson/policies/balanced.lua" "$T/bp"' \

@@ -7,7 +7,7 @@
 # policy file's row.
 . "$TESTS/lib.sh"
 
-POLICIES="static ondemand conservative schedutil race broker-noipc broker oracle"
+POLICIES="static ondemand conservative schedutil race broker-noipc broker perfect-forecast"
 SRC=${WATTSON_SOURCE_DIR:-$TESTS/../..}
 
 "$W" bench broker --duration 3s >"$T/b1" 2>"$T/err"
@@ -35,8 +35,8 @@ for s in bursty step diurnal; do
     # minimum caps, so the clamped split exceeds the budget there by design.
     check "[ \"\$(cell $s static 6)\" = 0.00 ]" \
         "static keeps scenario $s within budget (viol_s $(cell $s static 6))"
-    check "[ \"\$(cell $s oracle 7)\" = 1.000 ] && [ \"\$(cell $s schedutil 9)\" = 1.000 ]" \
-        "scenario $s: ratios to oracle and schedutil are theirs"
+    check "[ \"\$(cell $s perfect-forecast 7)\" = 1.000 ] && [ \"\$(cell $s schedutil 9)\" = 1.000 ]" \
+        "scenario $s: ratios to perfect-forecast and schedutil are theirs"
 done
 # The pipeline scenario: a table once its lab exists, a note until then.
 if [ -f "$SRC/lua-policies/labs/pipeline.lua" ]; then
@@ -47,7 +47,7 @@ else
     check "grep -q '^scenario pipeline (labs/pipeline.lua): skipped' '$T/b1'" \
         "scenario pipeline skipped with a note while its lab is missing"
 fi
-check 'grep -q "policy *energy_J *mean_ms *p99_ms *EDP_Js *misses *viol_s *EDP/oracle *E/oracle *EDP/sched *E/sched" "$T/b1"' \
+check 'grep -q "policy *energy_J *mean_ms *p99_ms *EDP_Js *misses *viol_s *EDP/pfcast *E/pfcast *EDP/sched *E/sched" "$T/b1"' \
     "table columns"
 
 # Physics on bursty: race-to-idle always runs the top clock.
@@ -108,9 +108,15 @@ check 'head -n 1 "$T/ondemand.jsonl" | grep -q "\"policy\":\"builtin:ondemand\""
     "the trace header names the governor"
 check 'tail -n 2 "$T/race.jsonl" | head -n 1 | grep -q "\"set.freq\":3.7e+09"' \
     "race runs the top clock"
-expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of static, ondemand, conservative, schedutil, race, broker-noipc, broker, oracle)" -- \
+expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of static, ondemand, conservative, schedutil, race, broker-noipc, broker, perfect-forecast)" -- \
     run --policy builtin:nope --duration 1s
 expect_fail 2 "unknown built-in policy ''" -- run --policy builtin: --duration 1s
+# perfect-forecast's old name still selects it, with a warning that says
+# why it was renamed (not a bound).
+"$W" run --policy builtin:oracle --duration 1s >"$T/old.sum" 2>"$T/old.err"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "builtin:oracle is now builtin:perfect-forecast" "$T/old.err" && [ "$(wc -l <"$T/old.err")" -eq 1 ]' \
+    "builtin:oracle: runs as perfect-forecast with one warning: $(cat "$T/old.err")"
 # A lab naming an unknown one is the lab's error.
 cat >"$T/lab.lua" <<'LAB'
 return { policy = "builtin:nope", duration = "1s", drivers = { { plugin = "sim",

@@ -112,9 +112,9 @@ static int decide_with(const char *name, struct model *m)
 
 static void test_names(void)
 {
-    static const char *const want[] = {"static",    "ondemand", "conservative",
-                                       "schedutil", "race",     "broker-noipc",
-                                       "broker",    "oracle"};
+    static const char *const want[] = {
+        "static", "ondemand",     "conservative", "schedutil",
+        "race",   "broker-noipc", "broker",       "perfect-forecast"};
     size_t n = 0;
     while (gov_name(n))
         n++;
@@ -124,13 +124,16 @@ static void test_names(void)
         T_CHECK(gov_find(want[i]) != NULL);
         T_STREQ(gov_find(want[i])->name, want[i]);
     }
+    /* The old name of perfect-forecast still finds it (with a warning):
+     * scripts that used builtin:oracle keep working. */
+    T_CHECK(gov_find("oracle") == gov_find("perfect-forecast"));
     T_CHECK(gov_find("nope") == NULL);
     T_CHECK(gov_find("") == NULL);
     T_CHECK(gov_find(NULL) == NULL);
     char list[128];
     gov_list(list, sizeof list);
     T_STREQ(list, "static, ondemand, conservative, schedutil, race, "
-                  "broker-noipc, broker, oracle");
+                  "broker-noipc, broker, perfect-forecast");
     char tiny[8];
     gov_list(tiny, sizeof tiny); /* truncated, terminated */
     T_CHECK(strlen(tiny) == 7);
@@ -147,7 +150,7 @@ static void test_names(void)
     T_CHECK(strstr(err, "unknown built-in policy 'nope'") != NULL);
     T_CHECK(strstr(err, "static, ondemand, conservative") != NULL);
     T_CHECK(gov_parse("builtin:", &ops, err, sizeof err) == -1);
-    T_CHECK(gov_broker_source(gov_find("oracle")) == BROKER_ORACLE);
+    T_CHECK(gov_broker_source(gov_find("perfect-forecast")) == BROKER_PERFECT);
     T_CHECK(gov_broker_source(gov_find("broker")) == BROKER_IPC);
     T_CHECK(gov_broker_source(gov_find("broker-noipc")) == BROKER_FORECAST);
     T_CHECK(gov_broker_source(gov_find("schedutil")) == -1);
@@ -307,7 +310,7 @@ static void test_decisions(void)
     m.proposed[C_FREQ0] = 1;
     m.proposal[C_CAP2] = 300;
     m.proposed[C_CAP2] = 1;
-    static const char *const br[] = {"broker", "oracle"};
+    static const char *const br[] = {"broker", "perfect-forecast"};
     for (int i = 0; i < 2; i++) {
         T_CHECK(decide_with(br[i], &m) == 0);
         T_NEAR(m.decision[C_FREQ0], 2.2e9, 0);
@@ -374,7 +377,7 @@ static void test_runs(void)
     struct run *r = NULL;
     T_CHECK(run_new(&bad, &r, err, sizeof err) == RUN_USAGE && !r);
     T_CHECK(strstr(err, "--policy: unknown built-in policy 'nope'") != NULL);
-    T_CHECK(strstr(err, "oracle") != NULL);
+    T_CHECK(strstr(err, "perfect-forecast") != NULL);
 }
 
 static void test_window(void)
