@@ -67,10 +67,12 @@ void gov_list(char *buf, size_t len);
  * option or the lab field). */
 int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
               size_t errlen);
-/* 1 for the perfect-forecast governor (the broker must read the true demand). */
+/* 1 for the perfect-forecast governor (the broker must read the true demand).
+ */
 /* The broker source (enum broker_source) run_new sets for a broker
  * policy - broker-noipc: forecasts only, broker: forecasts and IPC,
- * perfect-forecast: the true demand (it was "oracle": not a bound) - or -1 for the others. */
+ * perfect-forecast: the true demand (it was "oracle": not a bound) - or -1 for
+ * the others. */
 int gov_broker_source(const struct policy_ops *ops);
 
 /* The frequency rules, for tests.  util in [0, 1] (NaN: see above);
