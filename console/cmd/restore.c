@@ -199,11 +199,7 @@ int restore_main(const struct run_opts *o, int dry_run, FILE *out)
             int ir =
                 isolate_write(mp->plug->desc, mp->plug->state, bidx, bval, nb,
                               brc, ISOLATE_TIMEOUT_MS, why, sizeof why);
-            if (ir == -2) /* no child could be made: in process */
-                for (size_t b = 0; b < nb; b++)
-                    brc[b] = mp->plug->desc->write(mp->plug->state, &bidx[b],
-                                                   &bval[b], 1);
-            else if (ir == -1)
+            if (ir != 0)
                 fprintf(stderr,
                         "wattson: restore: %s: the driver %s while restoring "
                         "its controls\n",

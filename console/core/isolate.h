@@ -30,8 +30,9 @@ struct wattson_plugin;
  * order, in a child process; rc[i] gets each write's status, or
  * ISOLATE_NOT_RUN.  Returns 0 when the child reported every control and
  * exited normally; -1 when it crashed, exited early or timed out (and
- * was killed), with why, e.g. "crashed (signal 11)"; -2 when no child
- * could be made (the caller writes in process instead). */
+ * was killed), with why, e.g. "crashed (signal 11)".  When no child can
+ * be made (no pipe, no fork) the writes happen in this process, as they
+ * would without isolation, and the result is 0. */
 int isolate_write(const struct wattson_plugin *desc, void *state,
                   const uint32_t *idx, const double *vals, size_t n,
                   int32_t *rc, int timeout_ms, char *why, size_t whylen);

@@ -2,9 +2,7 @@
  * json - the one piece of JSON writing that needs care: strings.  Lab,
  * device, signal and policy names are the user's text, so a quote, a
  * backslash or a control byte in them must not break the trace or the
- * summary line that scripts parse.  The CSV trace's header quotes the
- * same names by RFC 4180 (json_put_csv_field), so that a comma cannot
- * shift its columns.
+ * summary line that scripts parse.
  */
 #ifndef WATTSON_JSON_H
 #define WATTSON_JSON_H
@@ -16,10 +14,5 @@ void json_put_string(FILE *f, const char *str);
 /* The same without the quotes, for a string written in pieces ("set." and
  * a control's name).  A plain string is written as is, in one call. */
 void json_put_chars(FILE *f, const char *str);
-
-/* Writes one CSV field made of a, sep and b (any may be NULL) joined, as
- * RFC 4180 asks: as is when it holds no comma, quote, CR or LF, else in
- * double quotes with each quote doubled. */
-void json_put_csv_field(FILE *f, const char *a, const char *sep, const char *b);
 
 #endif

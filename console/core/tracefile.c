@@ -242,6 +242,34 @@ static void put_num(FILE *f, double v, int valid)
         fputs("null", f);
 }
 
+/* One CSV field made of a, sep and b (any may be NULL) joined, as RFC
+ * 4180 asks: as is when it holds no comma, quote, CR or LF, else in
+ * double quotes with each quote doubled. */
+static void csv_put_field(FILE *f, const char *a, const char *sep,
+                          const char *b)
+{
+    const char *parts[3] = {a, sep, b};
+    int quote = 0;
+    for (int i = 0; i < 3; i++)
+        if (parts[i] && strpbrk(parts[i], ",\"\r\n"))
+            quote = 1;
+    if (!quote) {
+        for (int i = 0; i < 3; i++)
+            if (parts[i])
+                fputs(parts[i], f);
+        return;
+    }
+    /* RFC 4180: the field in double quotes, each quote doubled. */
+    fputc('"', f);
+    for (int i = 0; i < 3; i++)
+        for (const char *s = parts[i]; s && *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+    fputc('"', f);
+}
+
 void tracefile_header(struct tracefile *t, const struct model *m,
                       const struct lab *lab, const char *policy)
 {
@@ -253,13 +281,13 @@ void tracefile_header(struct tracefile *t, const struct model *m,
         for (size_t i = 0; i < m->n_signals; i++)
             if (m->signals[i].behaviour != WATTSON_CONSTANT) {
                 fputc(',', f);
-                json_put_csv_field(f, m->devices[m->signals[i].device].name,
-                                   ".", m->signals[i].name);
+                csv_put_field(f, m->devices[m->signals[i].device].name, ".",
+                              m->signals[i].name);
             }
         for (size_t c = 0; c < m->n_controls; c++) {
             fputc(',', f);
-            json_put_csv_field(f, m->devices[m->controls[c].device].name,
-                               ".set.", m->controls[c].name);
+            csv_put_field(f, m->devices[m->controls[c].device].name, ".set.",
+                          m->controls[c].name);
         }
         fputc('\n', f);
         return;

@@ -326,14 +326,7 @@ size_t actuate_restore_isolated(struct actuate *a, struct model *m,
         int ir =
             isolate_write(mp->plug->desc, mp->plug->state, a->idx, a->vals, n,
                           a->restore_rc, ISOLATE_TIMEOUT_MS, why, sizeof why);
-        if (ir == -2) { /* no child: in process, as before */
-            for (size_t k = 0; k < n; k++) {
-                uint32_t idx = a->idx[k];
-                double v = a->vals[k];
-                a->restore_rc[k] =
-                    mp->plug->desc->write(mp->plug->state, &idx, &v, 1);
-            }
-        } else if (ir == -1) {
+        if (ir != 0) {
             log_msg(LOG_ERROR,
                     "%s: the driver %s while its controls were restored",
                     mp->name, why);
