@@ -4,6 +4,7 @@
 #include "pipeline/record.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/model.h"
 #include "core/summary.h"
@@ -12,19 +13,11 @@
 int record_init(struct record *r, const struct model *m, unsigned history)
 {
     size_t n = m->n_devices ? m->n_devices : 1;
-    r->jsonl = r->csv = r->rtrace = NULL;
-    r->last_power_w = 0;
-    r->last_power_valid = 0;
+    memset(r, 0, sizeof *r);
     r->e_int = calloc(n, sizeof *r->e_int);
     r->ctr_live = calloc(n, 1);
-    if (!r->e_int || !r->ctr_live) {
-        free(r->e_int);
-        free(r->ctr_live);
-        r->e_int = NULL;
-        r->ctr_live = NULL;
-        return -1;
-    }
-    if (ring_init(&r->hist, m->n_signals, history) != 0) {
+    if (!r->e_int || !r->ctr_live ||
+        ring_init(&r->hist, m->n_signals, history) != 0) {
         record_free(r);
         return -1;
     }

@@ -32,6 +32,7 @@
 #include "core/model.h"
 #include "core/paths.h"
 #include "core/sandbox.h"
+#include "core/trust.h"
 #include "run/run.h"
 #include "lua/plib.h"
 #include "lua/policy.h"
@@ -129,17 +130,6 @@ int cmd_hist_path(char *buf, size_t n)
     return len > 0 && (size_t)len < n ? 0 : -1;
 }
 
-/* A file or directory we may trust: ours (or root's), and nobody else
- * may write it. */
-static const char *untrusted(const struct stat *sb)
-{
-    if (sb->st_uid != geteuid() && sb->st_uid != 0)
-        return "owned by another user";
-    if (sb->st_mode & (S_IWGRP | S_IWOTH))
-        return "writable by others";
-    return NULL;
-}
-
 int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
                   size_t errlen)
 {
@@ -151,16 +141,17 @@ int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
                  errno == ELOOP ? "a symlink; not read" : strerror(errno));
         return -1;
     }
+    /* Ours (or root's), a regular file nobody else may write. */
     struct stat sb;
-    const char *why = NULL;
-    if (fstat(fd, &sb) != 0)
-        why = strerror(errno);
-    else if (!S_ISREG(sb.st_mode))
-        why = "not a regular file";
+    char why[512];
+    int bad = fstat(fd, &sb) != 0;
+    if (bad)
+        snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
     else
-        why = untrusted(&sb);
-    if (why) {
-        snprintf(err, errlen, "%s: %s; not read", path, why);
+        bad = trust_check_stat(&sb, path, TRUST_FILE | TRUST_MODES, why,
+                               sizeof why) != 0;
+    if (bad) {
+        snprintf(err, errlen, "%s; not read", why);
         close(fd);
         return -1;
     }
@@ -229,9 +220,9 @@ int cmd_hist_save(const struct cmd_hist *h, const char *path, char *err,
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    const char *why = S_ISDIR(sb.st_mode) ? untrusted(&sb) : "not a directory";
-    if (why) {
-        snprintf(err, errlen, "%s: %s; history not saved", dir, why);
+    char why[512];
+    if (trust_check_stat(&sb, dir, TRUST_DIR | TRUST_MODES, why, sizeof why)) {
+        snprintf(err, errlen, "%s; history not saved", why);
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
