@@ -394,6 +394,32 @@ int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out)
     return 1;
 }
 
+int model_device_power(const struct model *m, uint32_t d, double *w)
+{
+    if (model_sig(m, d, SIG_POWER, w))
+        return 1;
+    int32_t e = m->devices[d].sig[SIG_ENERGY];
+    if (e >= 0 && m->rate_valid[e]) {
+        *w = m->rate[e];
+        return 1;
+    }
+    return 0;
+}
+
+double model_total_power(const struct model *m, int *any)
+{
+    double sum = 0, w;
+    int got = 0;
+    for (uint32_t d = 0; d < m->n_devices; d++)
+        if (model_device_power(m, d, &w)) {
+            sum += w;
+            got = 1;
+        }
+    if (any)
+        *any = got;
+    return sum;
+}
+
 /* ---- device faults ---- */
 
 static const char *const fault_names[FAULT__N] = {

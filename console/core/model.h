@@ -211,6 +211,14 @@ int model_find_control(const struct model *m, uint32_t dev, const char *name);
 /* The value of standard signal `s` of device `d`, and whether it is valid. */
 int model_sig(const struct model *m, uint32_t d, enum model_sig s, double *out);
 const char *model_sig_name(enum model_sig s);
+/* Device d's power this tick, W, from one source: its `power` reading
+ * when valid, else its energy counter's rate (a RAPL zone has only the
+ * counter).  0 when it has neither (then *w is untouched). */
+int model_device_power(const struct model *m, uint32_t d, double *w);
+/* Every device's model_device_power summed, W; *any (if given) says
+ * whether one had a value.  What the summary, the trace, policies'
+ * state.power_w and the console count as the lab's power. */
+double model_total_power(const struct model *m, int *any);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);

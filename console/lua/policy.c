@@ -517,15 +517,8 @@ static void update_state(struct pver *v, const struct model *m)
     lua_pushinteger(L, (lua_Integer)m->tick);
     lua_rawset(L, T);
     set_key(L, T, K, kx + KEY_BUDGET, m->budget_w);
-    /* The devices' valid `power` readings summed, as the console's REPL
-     * and header show it. */
-    double power = 0;
-    for (size_t d = 0; d < m->n_devices; d++) {
-        int32_t ps = m->devices[d].sig[SIG_POWER];
-        if (ps >= 0 && m->valid[ps])
-            power += m->val[ps];
-    }
-    set_key(L, T, K, kx + KEY_POWER, power);
+    /* The lab's power as the summary counts it (model_total_power). */
+    set_key(L, T, K, kx + KEY_POWER, model_total_power(m, NULL));
     lua_pop(L, 1);
 
     for (size_t d = 0; d < m->n_devices; d++) {

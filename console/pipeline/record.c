@@ -33,24 +33,6 @@ void record_free(struct record *r)
     r->ctr_live = NULL;
 }
 
-/* Device d's power this tick, W, from one source: its `power` reading
- * when valid, else its energy counter's rate (a RAPL zone has only the
- * counter).  0 when it has neither. */
-static int device_power(const struct model *m, size_t d, double *w)
-{
-    int32_t p = m->devices[d].sig[SIG_POWER];
-    int32_t e = m->devices[d].sig[SIG_ENERGY];
-    if (p >= 0 && m->valid[p]) {
-        *w = m->val[p];
-        return 1;
-    }
-    if (e >= 0 && m->rate_valid[e]) {
-        *w = m->rate[e];
-        return 1;
-    }
-    return 0;
-}
-
 /* Device d's energy this tick, J.  Its energy counter once the counter
  * has advanced; until then (a device without a counter, or a counter that
  * stands still - a VM's RAPL file, a fixture) the integral of its power
@@ -91,16 +73,10 @@ void record_run(struct record *r, const struct model *m, struct summary *s)
 {
     ring_push(&r->hist, m->val, m->valid);
 
-    double power = 0, energy = 0;
     int any = 0;
-    for (size_t d = 0; d < m->n_devices; d++) {
-        double w;
-        if (device_power(m, d, &w)) {
-            power += w;
-            any = 1;
-        }
+    double power = model_total_power(m, &any), energy = 0;
+    for (size_t d = 0; d < m->n_devices; d++)
         energy += device_energy(r, m, d);
-    }
     r->last_power_w = power;
     r->last_power_valid = any;
     if (any) {

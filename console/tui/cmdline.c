@@ -761,7 +761,6 @@ static void push_snapshot(lua_State *L, struct run *r)
     set_num(L, st, "budget_w", m->budget_w);
     lua_pushstring(L, pp ? pp : "builtin");
     lua_setfield(L, st, "policy");
-    double power = 0;
     lua_createtable(L, (int)m->n_devices, 0);
     int devices = lua_gettop(L);
     lua_createtable(L, 0, (int)m->n_devices);
@@ -782,9 +781,6 @@ static void push_snapshot(lua_State *L, struct run *r)
         }
         lua_setfield(L, dev, "ok");
         lua_setfield(L, dev, "sig");
-        int32_t ps = md->sig[SIG_POWER];
-        if (ps >= 0 && m->valid[ps])
-            power += m->val[ps];
         /* d.proposal as a policy sees it: the engines' proposals, nil
          * where there is none. */
         lua_createtable(L, 0, 2);
@@ -824,7 +820,7 @@ static void push_snapshot(lua_State *L, struct run *r)
     }
     lua_setfield(L, st, "dev");
     lua_setfield(L, st, "devices");
-    set_num(L, st, "power_w", power);
+    set_num(L, st, "power_w", model_total_power(m, NULL));
 }
 
 /* Under sandbox_call: (ctx, text) -> one string, the results. */
