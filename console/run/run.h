@@ -34,6 +34,13 @@ enum run_exit {
  * policy (thermal.lua's 50-tick temperature trend). */
 #define RUN_HISTORY_DEFAULT 256
 
+/* The built-in a run on an all-simulated lab gets when neither --policy
+ * nor the lab names a policy: the predictive broker, the lowest EDP of
+ * the built-ins on `bench broker`'s scenarios (README "Which policy by
+ * default").  Elsewhere that run gets the built-in C policy, which stays
+ * `--policy builtin` and the Lua policies' fallback. */
+#define RUN_DEFAULT_SIM_POLICY "broker"
+
 struct run_opts {
     const char *lab_path; /* NULL: lab_text, else the embedded lab */
     const char *lab_text; /* an in-memory lab (bench, tests) */

@@ -123,7 +123,7 @@ see main '│budget [█▒·]+ +[0-9]+/330W' "the budget bar against 330 W"
 see main '┌ 3 Load ─' "Load pane title"
 see main '┌ 6 Log ─' "Log pane title"
 see main '^1 Devices 2 Power 3 Load 4 Q-values 5 Partition 6 Log' "tab line"
-see main '^budget 330W  used [0-9.]+W  pred [0-9.]+W  policy builtin: running' "header budget and policy"
+see main '^budget 330W  used [0-9.]+W  pred [0-9.]+W  policy builtin:broker: running' "header budget and policy (the default on a sim lab)"
 
 # Budget up and down by 10 W.
 tm send-keys -t main B

@@ -5,7 +5,9 @@
 P="$WATTSON_TEST_PLUGIN_DIR"
 
 cat >"$T/lab.lua" <<LAB
-return { duration = "3s", budget_w = 50,
+-- The built-in C policy: it writes every control, which the recorder
+-- checks (a sim-only lab's default, the broker, needs P-state tables).
+return { duration = "3s", budget_w = 50, policy = "builtin",
   drivers = { { plugin = "readerr" }, { plugin = "flaky" },
               { plugin = "recorder", n = 3, log = "$T/rec.log" } } }
 LAB

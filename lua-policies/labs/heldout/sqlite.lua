@@ -1,8 +1,8 @@
 -- sqlite.lua - held-out trace lab (issue 13): SQLite: 1.5 M inserts, an
 -- index build, joins, LIKE scans and updates, three times,
 -- recorded on the development machine (2 cores) with
--- scripts/record-load.sh at 0.5 s (../traces/sqlite.csv; see
--- ../traces/README.md), replayed in the diurnal scenario's set-up: eight
+-- scripts/record-load.sh at 0.5 s (traces/sqlite.csv; see
+-- traces/README.md), replayed in the diurnal scenario's set-up: eight
 -- Zen 3 cores at scales 1.0 down to 0.5, a 64 W budget, 0.5 s deadlines.
 --
 -- Held out: the broker and the forecasters were tuned on the shipped
@@ -24,35 +24,35 @@ return {
       devices = {
         { name = "cpu0", kind = "cpu", part = "zen3-core", priority = 3,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 1.0 } },
         { name = "cpu1", kind = "cpu", part = "zen3-core", priority = 3,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 1.0 } },
         { name = "cpu2", kind = "cpu", part = "zen3-core", priority = 2,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.9 } },
         { name = "cpu3", kind = "cpu", part = "zen3-core", priority = 2,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.9 } },
         { name = "cpu4", kind = "cpu", part = "zen3-core", priority = 2,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.8 } },
         { name = "cpu5", kind = "cpu", part = "zen3-core", priority = 1,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.7 } },
         { name = "cpu6", kind = "cpu", part = "zen3-core", priority = 1,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.6 } },
         { name = "cpu7", kind = "cpu", part = "zen3-core", priority = 1,
           deadline_s = 0.5,
-          workload = { kind = "trace", file = "../traces/sqlite.csv",
+          workload = { kind = "trace", file = "traces/sqlite.csv",
                        scale = 0.5 } },
       } },
   },
