@@ -397,7 +397,9 @@ static void su_tick(const struct gov_state *s, struct gov_pu *p,
         in->t - p->t_next < s->tun.rate_limit_s * (1 - GOV_TIME_EPS))
         return;
     /* cpu_util: max(util_avg, util_est) while the task is enqueued,
-     * capped at the capacity. */
+     * capped at the capacity.  The EWMA is the one after this tick's
+     * dequeue: the request is what the kernel picks when the task next
+     * wakes (its enqueue adds util_est), in the tick the request rules. */
     double util = u > 0 ? fmax(p->util, p->est) : p->util;
     double fref = invariant ? in->fmax : in->fcur > 0 ? in->fcur : in->fmax;
     double f =
