@@ -154,9 +154,9 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
 /* ---- validating the top level ------------------------------------------ */
 
 static const char *const lab_fields[] = {
-    "name",     "description", "tick",          "duration", "seed",
-    "budget_w", "policy",      "policy_limits", "limits",   "drivers",
-};
+    "name",   "description", "tick",           "duration",
+    "seed",   "budget_w",    "policy",         "policy_limits",
+    "limits", "drivers",     "governor_period"};
 
 /* The summary keys `limits` accepts: summary.h's list, names only. */
 #define LAB_KEY_NAME(name, x) #name,
@@ -472,7 +472,7 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
         return lab_err(c->err, c->errlen, c->display,
                        "unknown field '%s' (fields: name, description, "
                        "tick, duration, seed, budget_w, policy, "
-                       "policy_limits, limits, drivers)",
+                       "policy_limits, limits, drivers, governor_period)",
                        key);
     }
 
@@ -494,6 +494,16 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
     if (lab_duration(c, root, "tick", &lab->tick_s) ||
         lab_duration(c, root, "duration", &lab->duration_s))
         return -1;
+    /* The governors' own sampling period, independent of the tick (a
+     * tick longer than it makes them act every tick).  A finite period:
+     * one of hours is odd but harmless, an infinite one is an error. */
+    lab->governor_period_s = 0;
+    if (lab_duration(c, root, "governor_period", &lab->governor_period_s))
+        return -1;
+    if (!isfinite(lab->governor_period_s))
+        return lab_err(c->err, c->errlen, c->display,
+                       "governor_period: must be a finite duration, got %g",
+                       lab->governor_period_s);
 
     if (lab_want(c, root, "seed", WATTSON_CFG_NUMBER, &n))
         return -1;

@@ -1,7 +1,8 @@
 /*
  * lab - the lab file: a Lua file of data, evaluated in a sandbox, that names
  * the drivers, their devices and parameters, workloads, the budget, the tick
- * period, the seed, the duration and the run's declared limits.
+ * period, the baseline governors' sampling period, the seed, the duration
+ * and the run's declared limits.
  *
  * The reader validates every top-level field and the shape of each driver
  * entry; a driver's own parameters are validated by the driver at init.
@@ -44,6 +45,10 @@ struct lab {
     uint64_t policy_instructions;
     double policy_time_s;
     double policy_cpu_time_s;
+    /* `governor_period`: the sampling period of the builtin:ondemand and
+     * builtin:conservative baselines (policies/governors.h), s; 0 where
+     * not given (their default, 10 ms, applies). */
+    double governor_period_s;
     struct lab_driver *drivers;
     size_t n_drivers;
     struct lab_limit *limits;

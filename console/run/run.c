@@ -427,6 +427,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return RUN_ERR;
     }
+    /* The lab's governor_period reaches ondemand/conservative. */
+    gov_set_period(gov, r->dec.state, lab->governor_period_s);
     if (r->journal.hook) {
         r->act.on_saved = rjournal_on_saved;
         r->act.on_saved_ctx = &r->journal;

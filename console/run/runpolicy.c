@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lab.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "engines/broker.h"
@@ -275,6 +276,7 @@ static int run_policy_to_builtin(struct run *r, const char *spec, char *err,
         snprintf(err, errlen, "out of memory");
         return POLICY_REJECTED;
     }
+    gov_set_period(gov, nd.state, r->lab->governor_period_s);
     decide_free(&r->dec);
     r->dec = nd;
     policy_free(r->policy);
