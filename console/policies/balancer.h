@@ -24,22 +24,33 @@
  *     its maximum and nothing moves.
  *   - Every balancing period (BALANCER_PERIOD_S of lab time, at least one
  *     tick) each PU's measurements over the period are taken: mean util
- *     (the busy fraction at its clock), peak power, backlog at the first
- *     and the last tick of the period, and its clock at the end.  The
- *     period spans several ticks so that a decision rests on a
+ *     (the busy fraction at its clock), peak and last power, backlog at
+ *     the first and the last tick of the period, and its clock at the
+ *     end.  The period spans several ticks so that a decision rests on a
  *     measurement, not one sample (GEOPM takes a median of 5), and each
  *     period's samples were all taken under the caps of the previous
  *     decision.
  *   - A PU is *saturated* (no slack: the critical path) when its mean
- *     util >= BALANCER_SAT or its backlog grew over the period.  It
- *     receives budget only if its cap is below the cap's maximum and its
- *     clock is below its top P-state (a unit already at its top clock
- *     cannot turn more power into work).
- *   - Every other PU with a valid power reading has slack: headroom =
- *     cap - max(cap min, peak power x (1 + BALANCER_MARGIN)); it offers
- *     BALANCER_GIVE of its headroom (more slack, more given).  Halving
- *     the measured headroom per period takes a donor toward its own
- *     draw geometrically, without ever cutting below what it drew.
+ *     util >= BALANCER_SAT or its backlog grew over the period.  It is
+ *     *held by its cap* when the P-state one above its clock would not
+ *     fit under its cap: that state's busy power from the table,
+ *     corrected by the difference between the PU's last measured power
+ *     and the table's value for the state and util it ran (the table
+ *     holds at a reference temperature; the difference is the leakage at
+ *     the die's real one), exceeds the cap; at its top state (or
+ *     its freq control's maximum) it is not; without a P-state table,
+ *     when its peak power is within BALANCER_MARGIN of its cap.  A PU
+ *     both saturated and held by its cap *receives*, up to its cap's
+ *     maximum.  (A saturated PU its cap does not hold - at its top clock,
+ *     thermally throttled, a governor still ramping - cannot turn more
+ *     cap into work: given budget it would sit on it.)
+ *   - Every other PU with a power reading has slack: headroom = cap -
+ *     max(cap min, keep x (1 + BALANCER_MARGIN)), keep its peak power
+ *     over the period (for a saturated PU, at least the next state's
+ *     power); it offers BALANCER_GIVE of its headroom (more slack, more
+ *     given).  Halving the measured headroom per period takes a donor
+ *     toward its own draw geometrically, without ever cutting below what
+ *     it drew.
  *   - The amount moved is min(offers, the receivers' room up to their
  *     maxima): each donor gives its offer's share of it, the receivers
  *     share it evenly (water-filling up to their maxima), as GEOPM
@@ -47,10 +58,17 @@
  *     the budget (up to rounding) when the static split did, and no cap
  *     leaves [min, max].  (When the minimums alone exceed the budget every
  *     cap is at its minimum, as the static split has it.)
+ *   - Lent budget comes back: slack alone never frees what was lent to a
+ *     PU that now uses it all (a busy GPU absorbs any cap), so a receiver
+ *     still below its static share after the slack was handed out takes
+ *     the difference from the PUs above theirs, in proportion to their
+ *     excess - as GEOPM's rounds restart from the even split.  The
+ *     static split is each PU's entitlement: the balancer lends slack,
+ *     it never keeps a saturated PU below its share.
  *
  * It never reads forecasts, IPC, IPC-derived priorities or
- * SIG_DEMAND_NEXT: util, power, backlog and freq of the tick just ended
- * only.
+ * SIG_DEMAND_NEXT: util, power, backlog and freq as measured, and the
+ * P-state table's powers (what the device's own limiter knows).
  *
  * Two uses: a power layer (balancer_new/apply/free) that writes only the
  * PUs' power_cap decisions, after a governor wrote the freq ones; and
@@ -69,7 +87,11 @@
 struct model;
 struct balancer;
 
-/* The balancing period, s (see above). */
+/* The balancing period, s.  GEOPM's agent runs its loop every 5 ms but
+ * acts on the median of 5 epochs, and its rounds take three steps; a
+ * period here spans 10 ticks of the 10 ms labs (a measurement, not one
+ * sample) and one tick of the 100 ms ones, and is short against RAPL's
+ * 1 s window, so the baseline is not slow for want of trying. */
 #define BALANCER_PERIOD_S 0.1
 /* Mean util at or above this is saturated: at the kernel's busy-time
  * util, 95 % leaves no room to absorb a burst at the current clock. */

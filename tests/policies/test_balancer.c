@@ -220,8 +220,16 @@ static void test_toward_saturated(void)
     T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
     T_CHECK(caps_ok(&m, 24));
     T_CHECK(balancer_moves(b) == 2);
-    /* ... and on: cpu1 reaches its maximum, the donors keep their
-     * draw plus 10 %, the sum stays the budget. */
+    /* cpu1's next state now fits (3.6 + 5 - 2.3 = 6.3 W, the table's
+     * 2.2 GHz plus what it drew above the table's 1.5 GHz, under
+     * 10.84 W): no longer held, it takes no more; nothing moves. */
+    for (int p = 0; p < 5; p++)
+        run_period(&m, b);
+    T_CHECK(balancer_moves(b) == 2);
+    /* Held again at 2.8 GHz (9.6 + 7.5 - 5.4 = 11.7 W): it takes until
+     * its maximum; the donors keep their draw plus 10 %, the sum stays
+     * the budget. */
+    set_cpu(&m, 1, 1.0, 2.8e9, 7.5, 0);
     for (int p = 0; p < 30; p++)
         run_period(&m, b);
     T_NEAR(cap(&m, 1), 12.0, 1e-9);
@@ -287,6 +295,89 @@ static void test_receivers(void)
     T_CHECK(cap(&m, 0) > before + 1.0);
     T_CHECK(cap(&m, 1) < 8.0 && cap(&m, 2) < 8.0);
     T_CHECK(caps_ok(&m, 24));
+    balancer_free(b);
+    model_free(&m);
+}
+
+/* A saturated core its cap does not hold (2.2 GHz at 3 W: the next
+ * state, 5.4 + 3 - 3.6 = 4.8 W, fits under 8 W - a thermal limit, say)
+ * would sit on budget: it gives instead, keeping the next state's power
+ * plus the margin.  cpu1 is held (9.6 + 7.5 - 5.4 = 11.7 W > 8 W).
+ * Offers: cpu0 0.5 x (8 - 5.28) = 1.36, cpu2 0.5 x (8 - 2) = 3; cpu1's
+ * room is 4 W. */
+static void test_not_held(void)
+{
+    struct model m;
+    if (build(&m) != 0)
+        return;
+    struct balancer *b = balancer_new(&m, 0.1);
+    if (!b) {
+        model_free(&m);
+        return;
+    }
+    m.budget_w = 24;
+    m.dt = 0.01;
+    set_cpu(&m, 0, 1.0, 2.2e9, 3.0, 0);
+    set_cpu(&m, 1, 1.0, 2.8e9, 7.5, 0);
+    set_cpu(&m, 2, 0.1, FMIN, 1.0, 0);
+    tick(&m, b);
+    run_period(&m, b);
+    T_CHECK(balancer_moves(b) == 1);
+    T_NEAR(cap(&m, 1), 12.0, 1e-12);
+    T_NEAR(cap(&m, 0), 8.0 - 1.36 * 4.0 / 4.36, 1e-12);
+    T_NEAR(cap(&m, 2), 8.0 - 3.0 * 4.0 / 4.36, 1e-12);
+    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
+    /* Without a power reading the next state is the table's: 5.4 W
+     * for cpu0, under its cap: still not held, and no reading, no
+     * offer; nothing moves (cpu1 is at its maximum anyway). */
+    set_cpu(&m, 0, 1.0, 2.2e9, NAN, 0);
+    run_period(&m, b);
+    T_CHECK(balancer_moves(b) == 1);
+    balancer_free(b);
+    model_free(&m);
+}
+
+/* Lent budget comes back.  After test_toward_saturated's first move
+ * (12, 5.18, 6.82 W) cpu0 runs its top clock at 11.5 W (no slack, not
+ * held) and cpu1 saturates at 2.2 GHz, held (5.4 + 5 - 3.6 = 6.8 W >
+ * 5.18 W).  The only slack is cpu2's 0.5 x (6.82 - 5.5) = 0.66 W; cpu1
+ * is then still 2.16 W below its share of 8 W and takes it from cpu0,
+ * the only one above its share. */
+static void test_reclaim(void)
+{
+    struct model m;
+    if (build(&m) != 0)
+        return;
+    struct balancer *b = balancer_new(&m, 0.1);
+    if (!b) {
+        model_free(&m);
+        return;
+    }
+    m.budget_w = 24;
+    m.dt = 0.01;
+    set_cpu(&m, 0, 1.0, 2.8e9, 7.9, 0);
+    set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
+    set_cpu(&m, 2, 0.5, FMAX, 5.0, 0);
+    tick(&m, b);
+    run_period(&m, b);
+    double c1 = cap(&m, 1), c2 = cap(&m, 2);
+    T_NEAR(cap(&m, 0), 12.0, 1e-12);
+    set_cpu(&m, 0, 0.9, FMAX, 11.5, 0);
+    set_cpu(&m, 1, 1.0, 2.2e9, 5.0, 0);
+    run_period(&m, b);
+    double slack = 0.5 * (c2 - 5.5);
+    double need = 8.0 - (c1 + slack);
+    T_CHECK(need > 1.0);
+    T_NEAR(cap(&m, 1), 8.0, 1e-12);
+    T_NEAR(cap(&m, 2), c2 - slack, 1e-12);
+    T_NEAR(cap(&m, 0), 12.0 - need, 1e-12);
+    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
+    T_CHECK(balancer_moves(b) == 2);
+    /* At its share, with no slack left: it gets nothing more. */
+    set_cpu(&m, 2, 0.5, FMAX, 6.0, 0); /* keeps 6.6 W > its 6.16 */
+    run_period(&m, b);
+    T_NEAR(cap(&m, 1), 8.0, 1e-12);
+    T_CHECK(balancer_moves(b) == 2);
     balancer_free(b);
     model_free(&m);
 }
@@ -441,7 +532,7 @@ static void test_policy(void)
     for (int i = 0; i < 300; i++) {
         double u0 = (i % 11) / 10.0, f0 = ps_f[i % 4];
         set_cpu(&m, 0, u0, f0, 2 + u0 * 5, 0);
-        set_cpu(&m, 1, 1.0, 2.2e9, 3.6, i);
+        set_cpu(&m, 1, 1.0, 2.8e9, 7.5, i);
         set_cpu(&m, 2, i == 0 ? NAN : 0.2, FMAX, 2.0, 0);
         memset(m.decided, 0, m.n_controls);
         if (i == 100)
@@ -450,7 +541,7 @@ static void test_policy(void)
         T_NEAR(m.decision[0], gov_schedutil_freq(u0, f0, FMIN, FMAX, ps_f, 4),
                0);
         T_NEAR(m.decision[2],
-               gov_schedutil_freq(1.0, 2.2e9, FMIN, FMAX, ps_f, 4), 0);
+               gov_schedutil_freq(1.0, 2.8e9, FMIN, FMAX, ps_f, 4), 0);
         T_NEAR(
             m.decision[4],
             gov_schedutil_freq(i == 0 ? NAN : 0.2, FMAX, FMIN, FMAX, ps_f, 4),
@@ -463,7 +554,8 @@ static void test_policy(void)
     }
     allocount_stop(&al, &fr);
     T_CHECK(al == 0 && fr == 0);
-    /* cpu1 is saturated below its top clock: it gained budget. */
+    /* cpu1 is saturated and held by its cap (3.7 GHz would draw
+     * 9.6 + 7.5 - 5.4 = 11.7 W): it gained budget. */
     T_CHECK(cap(&m, 1) > 8.0 + 1.0);
     ops->destroy(state);
     model_free(&m);
@@ -474,6 +566,8 @@ int main(void)
     allocount_install();
     test_toward_saturated();
     test_receivers();
+    test_not_held();
+    test_reclaim();
     test_invalid_and_period();
     test_no_prediction();
     test_invariants();
