@@ -125,8 +125,10 @@ struct pwrlimit *pwrlimit_new(const struct model *m, double tau_s)
     for (size_t p = 0; p < m->n_plugins; p++) {
         const struct model_plugin *mp = &m->plugins[p];
         uint32_t end = mp->dev_base + mp->n_dev;
-        /* The plugin's CPUs: one package. */
+        /* The plugin's CPUs: one package (the slot is taken only when
+         * the plugin has one, so a CPU-less plugin leaves it clean). */
         struct pl_dom *pk = &pl->dom[pl->n_dom];
+        memset(pk, 0, sizeof *pk);
         pk->first = (uint32_t)np;
         pk->package = 1;
         pk->cand_first = (uint32_t)pl->n_cand;
@@ -151,12 +153,15 @@ struct pwrlimit *pwrlimit_new(const struct model *m, double tau_s)
             pk->n_cand = (uint32_t)u;
             pl->n_cand += u;
             pl->n_dom++;
+        } else {
+            memset(pk, 0, sizeof *pk);
         }
         /* Every other PU of the plugin: a domain of its own. */
         for (uint32_t d = mp->dev_base; d < end; d++) {
             if (!m->devices[d].is_pu || is_cpu(&m->devices[d]))
                 continue;
             struct pl_dom *o = &pl->dom[pl->n_dom];
+            memset(o, 0, sizeof *o);
             o->first = (uint32_t)np;
             o->n = 1;
             pl->dom_of[d] = (int32_t)pl->n_dom++;

@@ -96,6 +96,17 @@ static const struct wattson_pstate_table b_ps[] = {
     {0, 4, ps_f, ps_busy, ps_idle, 25.0},
 };
 
+/* Plugin C: a GPU alone, no CPU (its domain must not be a package). */
+static const struct wattson_device_desc c_devs[] = {
+    {"gpu9", "gpu", -1, NULL, 0},
+};
+static const struct wattson_signal_desc c_sigs[] = {
+    {"power", 0, "W", WATTSON_GAUGE, 0, "power"},
+};
+static const struct wattson_control_desc c_ctls[] = {
+    {"power_cap", 0, "W", 10.0, 20.0, 0, "board limit"},
+};
+
 static const struct wattson_plugin a_desc = {
     .abi_major = WATTSON_ABI_MAJOR,
     .abi_minor = WATTSON_ABI_MINOR,
@@ -110,14 +121,21 @@ static const struct wattson_plugin b_desc = {
     .flags = WATTSON_PLUGIN_SIMULATED,
     .name = "simB",
 };
-static struct plug plug_a, plug_b;
+static const struct wattson_plugin c_desc = {
+    .abi_major = WATTSON_ABI_MAJOR,
+    .abi_minor = WATTSON_ABI_MINOR,
+    .size = sizeof(struct wattson_plugin),
+    .flags = WATTSON_PLUGIN_SIMULATED,
+    .name = "simC",
+};
+static struct plug plug_a, plug_b, plug_c;
 
 /* The model of plugin A (with its P-state tables unless no_tables), and
- * of plugin B after it when with_b. */
+ * of plugins B and C after it when with_b. */
 static int build(struct model *m, int with_b, int no_tables)
 {
     char err[256];
-    struct plug *pp[2] = {&plug_a, &plug_b};
+    struct plug *pp[3] = {&plug_a, &plug_b, &plug_c};
     memset(&plug_a, 0, sizeof plug_a);
     plug_a.desc = &a_desc;
     plug_a.inv.devices = a_devs;
@@ -138,7 +156,15 @@ static int build(struct model *m, int with_b, int no_tables)
     plug_b.inv.n_controls = 3;
     plug_b.inv.pstates = b_ps;
     plug_b.inv.n_pstates = 1;
-    int rc = model_build(m, pp, with_b ? 2 : 1, 0, err, sizeof err);
+    memset(&plug_c, 0, sizeof plug_c);
+    plug_c.desc = &c_desc;
+    plug_c.inv.devices = c_devs;
+    plug_c.inv.n_devices = 1;
+    plug_c.inv.signals = c_sigs;
+    plug_c.inv.n_signals = 1;
+    plug_c.inv.controls = c_ctls;
+    plug_c.inv.n_controls = 1;
+    int rc = model_build(m, pp, with_b ? 3 : 1, 0, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "model_build: %s\n", err);
     T_CHECK(rc == 0);
@@ -187,8 +213,10 @@ static void test_domains_split(void)
         model_free(&m);
         return;
     }
-    /* Devices: A cpu0 0, cpu1 1, gpu0 2, rail0 3; B cpu2 4, fpga0 5. */
-    T_CHECK(pwrlimit_n_domains(pl) == 4);
+    /* Devices: A cpu0 0, cpu1 1, gpu0 2, rail0 3; B cpu2 4, fpga0 5;
+     * C gpu9 6.  Controls: A's 0..6, B's 7..9, C's 10. */
+    enum { C_CAP2 = C_N + 1, C_CAPF = C_N + 2, C_CAP9 = C_N + 3 };
+    T_CHECK(pwrlimit_n_domains(pl) == 5);
     size_t n;
     const uint32_t *mem = pwrlimit_members(pl, 0, &n);
     T_CHECK(pwrlimit_is_package(pl, 0) && n == 2 && mem && mem[0] == 0 &&
@@ -199,42 +227,48 @@ static void test_domains_split(void)
     T_CHECK(pwrlimit_is_package(pl, 2) && n == 1 && mem && mem[0] == 4);
     mem = pwrlimit_members(pl, 3, &n);
     T_CHECK(!pwrlimit_is_package(pl, 3) && n == 1 && mem && mem[0] == 5);
-    T_CHECK(pwrlimit_members(pl, 4, &n) == NULL && n == 0);
+    /* A plugin without CPUs has no package. */
+    mem = pwrlimit_members(pl, 4, &n);
+    T_CHECK(!pwrlimit_is_package(pl, 4) && n == 1 && mem && mem[0] == 6);
+    T_CHECK(pwrlimit_members(pl, 5, &n) == NULL && n == 0);
     T_CHECK(pwrlimit_domain_of(pl, 0) == 0 && pwrlimit_domain_of(pl, 1) == 0);
     T_CHECK(pwrlimit_domain_of(pl, 2) == 1);
     T_CHECK(pwrlimit_domain_of(pl, 3) == -1); /* the rail: no domain */
     T_CHECK(pwrlimit_domain_of(pl, 4) == 2 && pwrlimit_domain_of(pl, 5) == 3);
+    T_CHECK(pwrlimit_domain_of(pl, 6) == 4);
     T_CHECK(pwrlimit_domain_of(pl, 99) == -1);
 
-    /* Budget 60: minimums 2+2+20+2+10 = 36, ranges 10+10+50+10+20 =
-     * 100, share 0.24: cpus 4.4 each, gpu 32, fpga 14.8. */
+    /* Budget 68: minimums 2+2+20+2+10+10 = 46, ranges 10+10+50+10+20+10
+     * = 110, share 0.2: cpus 4 each, gpu0 30, fpga 14, gpu9 12. */
     set_cpus(&m, 0.5, FMAX, 3, 0.5, FMAX, 3);
     m.dt = 0.1;
-    m.budget_w = 60;
+    m.budget_w = 68;
     governor(&m, FMAX, FMAX);
     pwrlimit_apply(pl, &m);
-    T_NEAR(pwrlimit_limit(pl, 0), 8.8, 1e-12);
-    T_NEAR(pwrlimit_limit(pl, 1), 32.0, 1e-12);
-    T_NEAR(pwrlimit_limit(pl, 2), 4.4, 1e-12);
-    T_NEAR(pwrlimit_limit(pl, 3), 14.8, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 0), 8.0, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 1), 30.0, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 2), 4.0, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 3), 14.0, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 4), 12.0, 1e-12);
     double sum = 0;
     for (size_t i = 0; i < pwrlimit_n_domains(pl); i++)
         sum += pwrlimit_limit(pl, i);
-    T_NEAR(sum, 60.0, 1e-9);
+    T_NEAR(sum, 68.0, 1e-9);
     /* Single-PU domains: the cap is the limit (the device's own
      * limiter); package cores: their maximum (the package enforces);
      * the rail untouched. */
-    T_NEAR(m.decision[C_CAPG], 32.0, 1e-12);
-    T_NEAR(m.decision[C_N + 2], 14.8, 1e-12); /* fpga0's cap */
+    T_NEAR(m.decision[C_CAPG], 30.0, 1e-12);
+    T_NEAR(m.decision[C_CAPF], 14.0, 1e-12);
+    T_NEAR(m.decision[C_CAP9], 12.0, 1e-12);
     T_NEAR(m.decision[C_CAP0], 12.0, 0);
     T_NEAR(m.decision[C_CAP1], 12.0, 0);
-    T_NEAR(m.decision[C_N + 1], 12.0, 0); /* cpu2's cap */
+    T_NEAR(m.decision[C_CAP2], 12.0, 0);
     T_CHECK(m.decided[C_CAPG] && m.decided[C_CAP0] && !m.decided[C_CAPR]);
     T_CHECK(!m.decided[C_FREQG]); /* a GPU's clock is the governor's */
 
     /* Other budgets: the split sums to the budget while it is between
-     * the minimums and the maximums; at the maximums above that. */
-    static const double budgets[] = {36.0, 37.5, 100.0, 135.9};
+     * the minimums and the maximums (46 and 156 W). */
+    static const double budgets[] = {46.0, 47.5, 100.0, 155.9};
     for (size_t b = 0; b < 4; b++) {
         m.budget_w = budgets[b];
         pwrlimit_apply(pl, &m);
@@ -243,18 +277,22 @@ static void test_domains_split(void)
             sum += pwrlimit_limit(pl, i);
         T_NEAR(sum, budgets[b], 1e-9);
     }
-    m.budget_w = 1000; /* above every maximum: the maxima, 136 W */
+    m.budget_w = 1000; /* above every maximum: the maxima */
     pwrlimit_apply(pl, &m);
     T_NEAR(pwrlimit_limit(pl, 0), 24.0, 1e-12);
     T_NEAR(pwrlimit_limit(pl, 1), 70.0, 1e-12);
     T_NEAR(pwrlimit_limit(pl, 3), 30.0, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 4), 20.0, 1e-12);
 
-    /* pwrlimit_split alone: per PU position, NAN for none (all have). */
+    /* pwrlimit_split alone: per PU position (all have a cap). */
     double caps[8];
-    m.budget_w = 60;
+    m.budget_w = 68;
     pwrlimit_split(&m, caps);
-    T_CHECK(m.n_pus == 5);
-    T_NEAR(caps[0] + caps[1] + caps[2] + caps[3] + caps[4], 60.0, 1e-9);
+    T_CHECK(m.n_pus == 6);
+    double all = 0;
+    for (size_t k = 0; k < 6; k++)
+        all += caps[k];
+    T_NEAR(all, 68.0, 1e-9);
     m.budget_w = 0;
     pwrlimit_split(&m, caps);
     T_NEAR(caps[2], 70.0, 0);
