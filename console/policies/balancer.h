@@ -6,12 +6,13 @@
  * table separates the value of *sharing* power from the value of
  * *predicting* demand.
  *
- * GEOPM's PowerBalancerAgent (geopm_agent_power_balancer(7)) keeps the
+ * GEOPM's PowerBalancerAgent (geopm_agent_power_balancer(7), geopm/geopm
+ * docs/source/geopm_agent_power_balancer.7.rst) keeps the
  * average per-node cap at the job's limit while varying each node's cap:
  * every node first gets the average cap and measures its performance
  * (epoch runtime, a median of several samples), the slowest node's
  * runtime is sent down, every other node lowers its limit in 1 W trial
- * steps until its runtime matches that target (PowerBalancer.cpp:
+ * steps until its runtime matches that target (src/PowerBalancer.cpp:
  * M_TRIAL_DELTA 1 W, M_NUM_SAMPLE 5, M_TARGET_EPSILON 3 %) and sends the
  * power it freed ("slack") up, and on the next round that slack is
  * spread evenly over the nodes, so the critical path gets more.  Here a

@@ -30,18 +30,22 @@
  * constraint_X_time_window_us).
  *   - PL1 = the domain's limit, held on a running average of package
  *     power with time window tau.  Intel's datasheets describe tau (the
- *     "Turbo Time Parameter") as the averaging constant of an exponentially
- *     weighted moving average of package power, hardware default 1 s
- *     (e.g. Xeon E3-1200 v3 datasheet vol. 1, Table "Package Power Control
- *     Settings": POWER_LIMIT_1_TIME default 1 sec).  The default here is
- *     1 s.  The average is the exact discrete EWMA for a power held over
- *     a tick of length dt:
- *         avg += (P - avg) * (1 - exp(-dt / tau))
- *     so for a power step P from avg = 0, avg(k dt) = P (1 - exp(-k dt /
- *     tau)) at tick boundaries.  It starts at 0 (a package that was idle:
- *     the turbo "energy budget" is full).
+ *     "Turbo Time Parameter") as "an averaging constant used for PL1
+ *     exponential weighted moving average (EWMA) power calculation"
+ *     (e.g. Intel Core i3 N-series datasheet vol. 1, "Package Power
+ *     Control"), with a hardware default of 1 s (Xeon E3-1200 v3
+ *     datasheet vol. 1, "Package Power Control" table:
+ *     POWER_LIMIT_1_TIME default 1 sec; BIOSes often set 28 s on mobile
+ *     parts).  The default here is 1 s, the hardware's and the window the
+ *     review measured with.  The average is the exact discrete EWMA for a power
+ * held over a tick of length dt: avg += (P - avg) * (1 - exp(-dt / tau)) so for
+ * a power step P from avg = 0, avg(k dt) = P (1 - exp(-k dt / tau)) at tick
+ * boundaries.  It starts at 0 (a package that was idle: the turbo "energy
+ * budget" is full).
  *   - PL2 = 1.25 x PL1 on each tick's power (the same table: POWER_LIMIT_2
- *     default 1.25 x TDP; real PL2 may be exceeded for up to 10 ms).
+ *     default 1.25 x TDP; real PL2 may be exceeded for up to 10 ms).  So a
+ *     lab's instantaneous power may exceed the budget by up to 25 % for
+ *     a while, as a real package's does; the average may not.
  *   - Each tick, with a = 1 - exp(-dt / tau), the power allowed for the
  *     next tick is the largest P keeping the average <= PL1, solved from
  *     the update, and <= PL2:
