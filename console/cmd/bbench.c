@@ -47,12 +47,12 @@ static const struct bb_scenario {
 
 /* The built-in rows, in table order; ratios are to ORACLE and SCHED. */
 static const char *const bb_policies[] = {
-    "static", "ondemand",     "conservative", "schedutil",
-    "race",   "broker-noipc", "broker",       "perfect-forecast",
+    "performance", "ondemand", "conservative", "schedutil", "naive-split",
+    "balancer",    "race",     "broker-noipc", "broker",    "perfect-forecast",
 };
 #define BB_NBUILTIN (sizeof bb_policies / sizeof bb_policies[0])
 #define BB_SCHED 3
-#define BB_PERFECT 7
+#define BB_PERFECT 9
 /* Every row: the built-ins, then one per --with file. */
 #define BB_NROWS (BB_NBUILTIN + BBENCH_MAX_WITH)
 #define BB_NAME_MAX 64

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "core/model.h"
-#include "policies/governors.h"
 #include "policies/pwrlimit.h"
 
 /* Relative tolerance of clock and backlog comparisons (the sim's
@@ -326,50 +325,3 @@ double balancer_moved_w(const struct balancer *b)
 {
     return b->moved_w;
 }
-
-/* ---- the policy: schedutil's freq, the balancer's caps ---- */
-
-static void *bal_create(const struct model *m)
-{
-    return balancer_new(m, 0);
-}
-
-static int bal_decide(void *state, struct model *m, struct stats *st)
-{
-    (void)st;
-    for (size_t k = 0; k < m->n_pus; k++) {
-        uint32_t d = m->pus[k];
-        int32_t cf = m->devices[d].ctl[CTL_FREQ];
-        if (cf < 0)
-            continue;
-        const struct model_control *ctl = &m->controls[cf];
-        double util, fcur;
-        if (!model_sig(m, d, SIG_UTIL, &util))
-            util = NAN; /* the first sample: schedutil runs f_max */
-        if (!model_sig(m, d, SIG_FREQ, &fcur))
-            fcur = 0;
-        const double *ps = NULL;
-        size_t n = 0;
-        if (m->ps_off) {
-            ps = m->ps_freq + m->ps_off[d];
-            n = m->ps_off[d + 1] - m->ps_off[d];
-        }
-        m->decision[cf] =
-            gov_schedutil_freq(util, fcur, ctl->min, ctl->max, ps, n);
-        m->decided[cf] = 1;
-    }
-    balancer_apply(state, m);
-    return 0;
-}
-
-static void bal_destroy(void *state)
-{
-    balancer_free(state);
-}
-
-const struct policy_ops balancer_ops = {
-    .name = "balancer",
-    .create = bal_create,
-    .decide = bal_decide,
-    .destroy = bal_destroy,
-};

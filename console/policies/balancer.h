@@ -71,19 +71,16 @@
  * SIG_DEMAND_NEXT: util, power, backlog and freq as measured, and the
  * P-state table's powers (what the device's own limiter knows).
  *
- * Two uses: a power layer (balancer_new/apply/free) that writes only the
- * PUs' power_cap decisions, after a governor wrote the freq ones; and
- * `balancer_ops`, a complete policy named "balancer": schedutil's
- * frequency rule (gov_schedutil_freq, governors.h) on every PU plus the
- * balancer's caps.  Nothing allocates per tick.
+ * A power layer (balancer_new/apply/free) that writes only the PUs'
+ * power_cap decisions, after a governor wrote the freq ones: the policy
+ * `builtin:balancer` (governors.h) is schedutil's clocks plus these
+ * caps.  Nothing allocates per tick.
  */
 #ifndef WATTSON_BALANCER_H
 #define WATTSON_BALANCER_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "policies/policy.h"
 
 struct model;
 struct balancer;
@@ -115,8 +112,5 @@ double balancer_cap(const struct balancer *b, size_t k);
 /* Rebalancing periods that moved budget, and the watts moved in all. */
 uint64_t balancer_moves(const struct balancer *b);
 double balancer_moved_w(const struct balancer *b);
-
-/* builtin policy "balancer": schedutil freq + balancer caps. */
-extern const struct policy_ops balancer_ops;
 
 #endif

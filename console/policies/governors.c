@@ -18,6 +18,8 @@
 
 #include "core/log.h"
 #include "core/model.h"
+#include "policies/balancer.h"
+#include "policies/pwrlimit.h"
 
 /* cpufreq_ondemand.c / cpufreq_conservative.c: DEF_FREQUENCY_UP_THRESHOLD
  * (80, both), conservative's DEF_FREQUENCY_DOWN_THRESHOLD (20) and
@@ -65,9 +67,21 @@ struct gov_pu {
     double su_wall;
 };
 
+/* What holds a governor's PUs to the budget once their clocks are
+ * chosen (governors.h, "Power limits"). */
+enum gov_layer {
+    LAYER_PKG,      /* pwrlimit: RAPL-like packages, per-device limits */
+    LAYER_SPLIT,    /* naive-split: the fixed per-PU share of the budget */
+    LAYER_BALANCER, /* balancer: caps moved toward the saturated PUs */
+};
+
 struct gov_state {
     enum gov_rule rule;
+    enum gov_layer layer;
     struct gov_tunables tun;
+    struct pwrlimit *pl;  /* LAYER_PKG */
+    struct balancer *bal; /* LAYER_BALANCER */
+    double *split;        /* LAYER_SPLIT: the caps, n */
     size_t n;
     struct gov_pu pu[];
 };
@@ -241,40 +255,74 @@ static void *gov_create(const struct model *m)
     return &gov_token;
 }
 
-static void *gov_state_new(const struct model *m, enum gov_rule rule)
+static void gov_state_free(void *st)
+{
+    struct gov_state *s = st;
+    if (!s)
+        return;
+    pwrlimit_free(s->pl);
+    balancer_free(s->bal);
+    free(s->split);
+    free(s);
+}
+
+static void *gov_state_new(const struct model *m, enum gov_rule rule,
+                           enum gov_layer layer)
 {
     size_t n = m->n_pus;
     struct gov_state *s = calloc(1, sizeof *s + n * sizeof s->pu[0]);
     if (!s)
         return NULL;
     s->rule = rule;
+    s->layer = layer;
     s->n = n;
     gov_tunables_default(&s->tun);
     for (size_t k = 0; k < n; k++) {
         s->pu[k].mult = 1;
         s->pu[k].cs_req = NAN;
     }
+    int ok = 1;
+    if (layer == LAYER_PKG)
+        ok = (s->pl = pwrlimit_new(m, 0)) != NULL;
+    else if (layer == LAYER_BALANCER)
+        ok = (s->bal = balancer_new(m, 0)) != NULL;
+    else
+        ok = (s->split = calloc(n ? n : 1, sizeof *s->split)) != NULL;
+    if (!ok) {
+        gov_state_free(s);
+        return NULL;
+    }
     return s;
 }
 
 static void *ondemand_create(const struct model *m)
 {
-    return gov_state_new(m, RULE_ONDEMAND);
+    return gov_state_new(m, RULE_ONDEMAND, LAYER_PKG);
 }
 
 static void *conservative_create(const struct model *m)
 {
-    return gov_state_new(m, RULE_CONSERVATIVE);
+    return gov_state_new(m, RULE_CONSERVATIVE, LAYER_PKG);
 }
 
 static void *schedutil_create(const struct model *m)
 {
-    return gov_state_new(m, RULE_SCHEDUTIL);
+    return gov_state_new(m, RULE_SCHEDUTIL, LAYER_PKG);
 }
 
-static void gov_state_free(void *st)
+static void *performance_create(const struct model *m)
 {
-    free(st);
+    return gov_state_new(m, RULE_RACE, LAYER_PKG);
+}
+
+static void *naive_split_create(const struct model *m)
+{
+    return gov_state_new(m, RULE_SCHEDUTIL, LAYER_SPLIT);
+}
+
+static void *balancer_create(const struct model *m)
+{
+    return gov_state_new(m, RULE_SCHEDUTIL, LAYER_BALANCER);
 }
 
 static void gov_decide_ctl(struct model *m, int32_t c, double v)
@@ -295,31 +343,16 @@ static double current_target(const struct model *m, int32_t c)
     return m->controls[c].max;
 }
 
-/* The static split: each PU's cap gets its minimum plus a share of the
- * rest of the budget in proportion to its cap range (for identical PUs,
- * an equal split); every cap at its maximum without a budget.  The caps
- * then sum to the budget exactly, unless the minimums alone exceed it
- * (then every cap is at its minimum and the run shows the violations). */
-static void static_caps(struct model *m)
+/* The fixed per-PU split (pwrlimit_split: each cap's minimum plus a
+ * share of the budget in proportion to its range) as the decisions;
+ * `caps` holds n_pus values. */
+static void split_caps(struct model *m, double *caps)
 {
-    double mins = 0, ranges = 0;
+    pwrlimit_split(m, caps);
     for (size_t k = 0; k < m->n_pus; k++) {
         int32_t cc = m->devices[m->pus[k]].ctl[CTL_POWER_CAP];
-        if (cc < 0)
-            continue;
-        mins += m->controls[cc].min;
-        ranges += m->controls[cc].max - m->controls[cc].min;
-    }
-    double spare = m->budget_w - mins;
-    double share = ranges > 0 && spare > 0 ? fmin(1.0, spare / ranges) : 0;
-    for (size_t k = 0; k < m->n_pus; k++) {
-        int32_t cc = m->devices[m->pus[k]].ctl[CTL_POWER_CAP];
-        if (cc < 0)
-            continue;
-        const struct model_control *c = &m->controls[cc];
-        gov_decide_ctl(m, cc,
-                       m->budget_w > 0 ? c->min + share * (c->max - c->min)
-                                       : c->max);
+        if (cc >= 0 && caps[k] == caps[k])
+            gov_decide_ctl(m, cc, caps[k]);
     }
 }
 
@@ -418,14 +451,12 @@ static void su_tick(const struct gov_state *s, struct gov_pu *p,
     p->req = f;
 }
 
-/* The Linux governors and race: freq by the rule; the governors run under
- * the static split's caps (what a lab's firmware power limits hold them
- * to), race with every cap at its maximum. */
+/* The Linux governors, performance and race: freq by the rule, then the
+ * state's power layer holds them to the budget (race: no state, every
+ * cap at its maximum). */
 static void linux_decide(struct gov_state *s, struct model *m,
                          enum gov_rule rule)
 {
-    if (rule != RULE_RACE)
-        static_caps(m);
     for (size_t k = 0; k < m->n_pus; k++) {
         uint32_t d = m->pus[k];
         const struct model_device *dev = &m->devices[d];
@@ -436,6 +467,7 @@ static void linux_decide(struct gov_state *s, struct model *m,
             continue;
         const struct model_control *ctl = &m->controls[cf];
         if (rule == RULE_RACE || !s || k >= s->n) {
+            /* race, and performance (the kernel's: policy->max). */
             gov_decide_ctl(m, cf, ctl->max);
             continue;
         }
@@ -465,6 +497,19 @@ static void linux_decide(struct gov_state *s, struct model *m,
         else
             dbs_tick(s, p, &in);
         gov_decide_ctl(m, cf, p->req);
+    }
+    if (!s)
+        return;
+    switch (s->layer) {
+    case LAYER_PKG:
+        pwrlimit_apply(s->pl, m);
+        break;
+    case LAYER_SPLIT:
+        split_caps(m, s->split);
+        break;
+    case LAYER_BALANCER:
+        balancer_apply(s->bal, m);
+        break;
     }
 }
 
@@ -497,16 +542,20 @@ static int race_decide(void *st, struct model *m, struct stats *stats)
     return 0;
 }
 
-static int static_decide(void *st, struct model *m, struct stats *stats)
+/* performance: every clock at its maximum (the kernel's performance
+ * governor) under the package limiter. */
+static int performance_decide(void *st, struct model *m, struct stats *stats)
 {
-    (void)st;
     (void)stats;
-    for (size_t k = 0; k < m->n_pus; k++) {
-        int32_t cf = m->devices[m->pus[k]].ctl[CTL_FREQ];
-        if (cf >= 0)
-            gov_decide_ctl(m, cf, m->controls[cf].max);
-    }
-    static_caps(m);
+    linux_decide(st, m, RULE_RACE);
+    return 0;
+}
+
+/* naive-split and balancer: schedutil's clocks, their own layer. */
+static int su_layer_decide(void *st, struct model *m, struct stats *stats)
+{
+    (void)stats;
+    linux_decide(st, m, RULE_SCHEDUTIL);
     return 0;
 }
 
@@ -525,7 +574,10 @@ static int gov_broker_decide(void *st, struct model *m, struct stats *stats)
 }
 
 static const struct policy_ops gov_ops[] = {
-    {.name = "static", .create = gov_create, .decide = static_decide},
+    {.name = "performance",
+     .create = performance_create,
+     .decide = performance_decide,
+     .destroy = gov_state_free},
     {.name = "ondemand",
      .create = ondemand_create,
      .decide = ondemand_decide,
@@ -537,6 +589,14 @@ static const struct policy_ops gov_ops[] = {
     {.name = "schedutil",
      .create = schedutil_create,
      .decide = schedutil_decide,
+     .destroy = gov_state_free},
+    {.name = "naive-split",
+     .create = naive_split_create,
+     .decide = su_layer_decide,
+     .destroy = gov_state_free},
+    {.name = "balancer",
+     .create = balancer_create,
+     .decide = su_layer_decide,
      .destroy = gov_state_free},
     {.name = "race", .create = gov_create, .decide = race_decide},
     {.name = "broker-noipc", .create = gov_create, .decide = gov_broker_decide},
@@ -603,15 +663,29 @@ double gov_period_s(const struct policy_ops *ops, const struct gov_tunables *t,
  * it), so the name went; the old one still works, with a warning. */
 static const char gov_old_oracle[] = "oracle";
 
+/* "static" was every clock at its maximum under the fixed per-PU split
+ * of the budget; the hardware's limits replaced that split (issue 13), so
+ * it is `performance` now (the split alone is `naive-split`). */
+static const char gov_old_static[] = "static";
+
 const struct policy_ops *gov_find(const char *name)
 {
-    static int warned; /* the command line and the run both look it up */
+    /* The command line and the run both look a name up: one warning. */
+    static int warned, warned_static;
     if (name && strcmp(name, gov_old_oracle) == 0) {
         if (!warned++)
             log_msg(LOG_WARN,
                     "builtin:oracle is now builtin:perfect-forecast "
                     "(the broker given the true demand: not a bound)");
         name = "perfect-forecast";
+    }
+    if (name && strcmp(name, gov_old_static) == 0) {
+        if (!warned_static++)
+            log_msg(LOG_WARN,
+                    "builtin:static is now builtin:performance (every "
+                    "clock at its maximum under the package power limits; "
+                    "builtin:naive-split is the fixed per-PU split)");
+        name = "performance";
     }
     for (size_t i = 0; name && i < GOV_N; i++)
         if (strcmp(name, gov_ops[i].name) == 0)
@@ -647,7 +721,7 @@ int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
         return 0;
     const struct policy_ops *g = gov_find(policy + np);
     if (!g) {
-        char names[128];
+        char names[256];
         gov_list(names, sizeof names);
         snprintf(err, errlen,
                  "unknown built-in policy '%s' (builtin:NAME with NAME "

@@ -6,11 +6,10 @@
  * schedutil keep per-PU state, made once by create (sized from the model)
  * and freed by destroy; no governor allocates per tick.
  *
- *   static        the static split: power_cap = its minimum plus a share
- *                 of (budget_w - the minimums) in proportion to its cap
- *                 range - for identical PUs an equal split; its maximum
- *                 without a budget; freq at its maximum.  The caps sum to
- *                 the budget unless the minimums alone exceed it.
+ *   performance   every clock at its maximum (the kernel's performance
+ *                 governor: policy->max), under the power limits below
+ *                 (builtin:static, its name when the limits were a fixed
+ *                 per-PU split, still selects it, with a warning).
  *   ondemand      Linux ondemand, od_update (drivers/cpufreq/
  *                 cpufreq_ondemand.c): every sampling period, load > 80 %
  *                 (up_threshold) -> the policy maximum, and the next
@@ -45,7 +44,17 @@
  *                 most one change per rate_limit_us (default 1000 us:
  *                 cpufreq_policy_transition_delay_us's value when the
  *                 driver gives no transition delay or latency).
- *   race          race-to-idle: f_max always; idle states do the rest.
+ *   naive-split   schedutil under a fixed per-PU split of the budget
+ *                 (pwrlimit_split: each power_cap its minimum plus a share
+ *                 of the rest in proportion to its range), the limits the
+ *                 baselines ran under before issue 13; kept as a row to
+ *                 show what a per-core split costs.
+ *   balancer      schedutil's clocks; the caps moved by the balancer
+ *                 (balancer.h: GEOPM power_balancer's rule, measured
+ *                 slack only, no forecast): what sharing the budget is
+ *                 worth without prediction.
+ *   race          race-to-idle: f_max always, every cap at its maximum,
+ *                 no limit; idle states do the rest.
  *   broker        the predictive broker's proposal (model->proposal where
  *                 model->proposed) as the decision for every control that
  *                 has one; the others keep their targets.
@@ -93,10 +102,15 @@
  * PELT starts at the first valid sample's value (steady state) rather
  * than 0, so no governor starts with a ramp the workload did not cause.
  *
- * The Linux governors know nothing of the lab's power budget; they run
- * under the static split's caps, as a lab's firmware power limits (RAPL,
- * nvidia-smi -pl) would hold them.  race ignores the budget: every cap at
- * its maximum, and a run over budget is its to show (budget_violations).
+ * Power limits.  The Linux governors know nothing of the lab's power
+ * budget; performance, ondemand, conservative and schedutil run under
+ * the limits hardware enforces (pwrlimit.h): the budget split once into
+ * per-domain limits as a sysadmin would set them, each CPU package held
+ * to its PL1 on a 1 s running average (PL2 = 1.25 x PL1 per tick) by one
+ * clock ceiling for the whole package, as RAPL does, each GPU or FPGA by
+ * its own power cap, as `nvidia-smi -pl`.  naive-split and balancer use
+ * per-PU caps instead (above).  race ignores the budget: a run over it
+ * is its to show (budget_violations).
  */
 #ifndef WATTSON_GOVERNORS_H
 #define WATTSON_GOVERNORS_H
@@ -109,11 +123,12 @@
 const struct policy_ops *gov_find(const char *name);
 /* The i-th governor's name, in the order above, or NULL past the end. */
 const char *gov_name(size_t i);
-/* "static, ondemand, ..., perfect-forecast" into buf (always terminated). */
+/* "performance, ondemand, ..., perfect-forecast" into buf (always
+ * terminated). */
 void gov_list(char *buf, size_t len);
 /* A --policy value: 0 when it is not "builtin:NAME" (*ops untouched), 1
  * with *ops set, -1 with one line in err for an unknown NAME ("unknown
- * built-in policy 'x' (... one of static, ...)"; the caller prefixes the
+ * built-in policy 'x' (... one of performance, ...)"; the caller prefixes the
  * option or the lab field). */
 int gov_parse(const char *policy, const struct policy_ops **ops, char *err,
               size_t errlen);

@@ -7,7 +7,7 @@
 # policy file's row.
 . "$TESTS/lib.sh"
 
-POLICIES="static ondemand conservative schedutil race broker-noipc broker perfect-forecast"
+POLICIES="performance ondemand conservative schedutil naive-split balancer race broker-noipc broker perfect-forecast"
 SRC=${WATTSON_SOURCE_DIR:-$TESTS/../..}
 
 "$W" bench broker --duration 3s >"$T/b1" 2>"$T/err"
@@ -33,8 +33,8 @@ for s in bursty step diurnal; do
     # share is above each part's cap minimum).  Not on pipeline.lua: 200 W
     # over five PUs is 40 W, below the A100's 150 W and the T4's 60 W
     # minimum caps, so the clamped split exceeds the budget there by design.
-    check "[ \"\$(cell $s static 6)\" = 0.00 ]" \
-        "static keeps scenario $s within budget (viol_s $(cell $s static 6))"
+    check "[ \"\$(cell $s naive-split 6)\" = 0.00 ]" \
+        "naive-split keeps scenario $s within budget (viol_s $(cell $s naive-split 6))"
     check "[ \"\$(cell $s perfect-forecast 7)\" = 1.000 ] && [ \"\$(cell $s schedutil 9)\" = 1.000 ]" \
         "scenario $s: ratios to perfect-forecast and schedutil are theirs"
 done
@@ -108,7 +108,7 @@ check 'head -n 1 "$T/ondemand.jsonl" | grep -q "\"policy\":\"builtin:ondemand\""
     "the trace header names the governor"
 check 'tail -n 2 "$T/race.jsonl" | head -n 1 | grep -q "\"set.freq\":3.7e+09"' \
     "race runs the top clock"
-expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of static, ondemand, conservative, schedutil, race, broker-noipc, broker, perfect-forecast)" -- \
+expect_fail 2 "--policy: unknown built-in policy 'nope' (builtin:NAME with NAME one of performance, ondemand, conservative, schedutil, naive-split, balancer, race, broker-noipc, broker, perfect-forecast)" -- \
     run --policy builtin:nope --duration 1s
 expect_fail 2 "unknown built-in policy ''" -- run --policy builtin: --duration 1s
 # perfect-forecast's old name still selects it, with a warning that says

@@ -118,13 +118,14 @@ static int decide_with(const char *name, struct model *m)
 static void test_names(void)
 {
     static const char *const want[] = {
-        "static", "ondemand",     "conservative", "schedutil",
-        "race",   "broker-noipc", "broker",       "perfect-forecast"};
+        "performance", "ondemand",        "conservative", "schedutil",
+        "naive-split", "balancer",        "race",         "broker-noipc",
+        "broker",      "perfect-forecast"};
     size_t n = 0;
     while (gov_name(n))
         n++;
-    T_CHECK(n == 8);
-    for (size_t i = 0; i < 8 && i < n; i++) {
+    T_CHECK(n == 10);
+    for (size_t i = 0; i < 10 && i < n; i++) {
         T_STREQ(gov_name(i), want[i]);
         T_CHECK(gov_find(want[i]) != NULL);
         T_STREQ(gov_find(want[i])->name, want[i]);
@@ -132,13 +133,16 @@ static void test_names(void)
     /* The old name of perfect-forecast still finds it (with a warning):
      * scripts that used builtin:oracle keep working. */
     T_CHECK(gov_find("oracle") == gov_find("perfect-forecast"));
+    /* static's clocks under the hardware's limits are `performance`. */
+    T_CHECK(gov_find("static") == gov_find("performance"));
     T_CHECK(gov_find("nope") == NULL);
     T_CHECK(gov_find("") == NULL);
     T_CHECK(gov_find(NULL) == NULL);
     char list[128];
     gov_list(list, sizeof list);
-    T_STREQ(list, "static, ondemand, conservative, schedutil, race, "
-                  "broker-noipc, broker, perfect-forecast");
+    T_STREQ(list, "performance, ondemand, conservative, schedutil, "
+                  "naive-split, balancer, race, broker-noipc, broker, "
+                  "perfect-forecast");
     char tiny[8];
     gov_list(tiny, sizeof tiny); /* truncated, terminated */
     T_CHECK(strlen(tiny) == 7);
@@ -153,7 +157,7 @@ static void test_names(void)
     T_CHECK(gov_parse(NULL, &ops, err, sizeof err) == 0 && !ops);
     T_CHECK(gov_parse("builtin:nope", &ops, err, sizeof err) == -1 && !ops);
     T_CHECK(strstr(err, "unknown built-in policy 'nope'") != NULL);
-    T_CHECK(strstr(err, "static, ondemand, conservative") != NULL);
+    T_CHECK(strstr(err, "performance, ondemand, conservative") != NULL);
     T_CHECK(gov_parse("builtin:", &ops, err, sizeof err) == -1);
     T_CHECK(gov_broker_source(gov_find("perfect-forecast")) == BROKER_PERFECT);
     T_CHECK(gov_broker_source(gov_find("broker")) == BROKER_IPC);
@@ -384,37 +388,48 @@ static void test_decisions(void)
     T_CHECK(m.n_pus == 2);
     T_CHECK(m.ps_off[1] - m.ps_off[0] == 4 && m.ps_off[2] == m.ps_off[1]);
 
-    /* static: the budget split equally over the PUs' caps (the rail is
-     * not a PU), freq at max; the rail's cap is left alone. */
+    /* naive-split: the budget split equally over the PUs' caps (the rail
+     * is not a PU); the rail's cap is left alone. */
     set_sigs(&m, 0.5, FMAX, 0.5, FMAX);
     m.budget_w = 20;
-    T_CHECK(decide_with("static", &m) == 0);
+    T_CHECK(decide_with("naive-split", &m) == 0);
     T_NEAR(m.decision[C_CAP0], 10.0, 1e-12);
     T_NEAR(m.decision[C_CAP1], 10.0, 1e-12);
     T_CHECK(m.decided[C_CAP0] && m.decided[C_CAP1] && !m.decided[C_CAP2]);
+    /* performance: the top clock, under the package limiter, which
+     * leaves the cores' own caps at their maximum (test_pwrlimit checks
+     * its ceiling); the rail's cap is left alone. */
+    T_CHECK(decide_with("performance", &m) == 0);
+    T_NEAR(m.decision[C_CAP0], 12.0, 0);
+    T_NEAR(m.decision[C_CAP1], 12.0, 0);
+    T_CHECK(!m.decided[C_CAP2]);
+    T_CHECK(m.decision[C_FREQ1] <= FMAX && m.decision[C_FREQ1] >= FMIN);
+    m.budget_w = 100; /* a limit above the package's draw: the top clock */
+    decide_with("performance", &m);
     T_NEAR(m.decision[C_FREQ0], FMAX, 0);
     T_NEAR(m.decision[C_FREQ1], FMAX, 0);
     m.budget_w = 100; /* 50 each: clamped to the 12 W maximum */
-    decide_with("static", &m);
+    decide_with("naive-split", &m);
     T_NEAR(m.decision[C_CAP0], 12.0, 0);
     m.budget_w = 2; /* 1 each: clamped to the 2 W minimum */
-    decide_with("static", &m);
+    decide_with("naive-split", &m);
     T_NEAR(m.decision[C_CAP1], 2.0, 0);
     m.budget_w = 0; /* no budget: max */
-    decide_with("static", &m);
+    decide_with("naive-split", &m);
     T_NEAR(m.decision[C_CAP0], 12.0, 0);
     m.budget_w = 20;
 
-    /* The Linux governors know no budget: they run under the static
-     * split's caps, as firmware limits would hold them, every tick. */
+    /* The Linux governors know no budget: the package limiter holds them
+     * (one clock ceiling for the package; the cores' caps at their
+     * maximum), as RAPL would, every tick. */
     static const char *const linux_govs[] = {"ondemand", "conservative",
                                              "schedutil"};
     for (int i = 0; i < 3; i++) {
         struct gov_run g;
         gov_start(&g, linux_govs[i], &m);
         gov_step(&g, &m, 1e-3, 0.5, FMAX, 0.9, FMAX);
-        T_NEAR(m.decision[C_CAP0], 10.0, 1e-12);
-        T_NEAR(m.decision[C_CAP1], 10.0, 1e-12);
+        T_NEAR(m.decision[C_CAP0], 12.0, 0);
+        T_NEAR(m.decision[C_CAP1], 12.0, 0);
         T_CHECK(!m.decided[C_CAP2]);
         T_CHECK(m.decided[C_FREQ0] && m.decided[C_FREQ1]);
         gov_stop(&g);
@@ -597,7 +612,7 @@ static void test_period(void)
     T_CHECK(gov_configure(g.ops, g.st, &t) == -1);
     gov_stop(&g);
     gov_tunables_default(&t);
-    T_CHECK(gov_configure(gov_find("static"), &t, &t) == -1);
+    T_CHECK(gov_configure(gov_find("race"), &t, &t) == -1);
     gov_set_period(gov_find("race"), NULL, 0.02); /* nothing to set */
 
     /* gov_period_s: the first tick at or after the period; the tick when

@@ -822,7 +822,7 @@ static void test_picker_list(void)
     n = cmd_builtin_list(names, 2, CMD_PICK_MAX);
     T_CHECK(n > 4);
     T_STREQ(names[2], "builtin");
-    T_STREQ(names[3], "builtin:static");
+    T_STREQ(names[3], "builtin:performance");
     int has_sched = 0;
     for (int i = 3; i < n; i++)
         has_sched |= strcmp(names[i], "builtin:schedutil") == 0;
