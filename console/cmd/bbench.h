@@ -66,7 +66,7 @@
 int bbench_main(const char *scenario, const char *lab_file,
                 const char *load_scale, double duration_s,
                 const char *const *with, size_t n_with,
-                const char **plugin_dirs, size_t n_dirs, FILE *out);
+                const char **plugin_dirs, size_t n_dirs, int ed2p, FILE *out);
 
 /* The trailing-mean window behind viol_s, exposed for tests: n slots of
  * per-tick power, allocated once; push allocates nothing and returns the
