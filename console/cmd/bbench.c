@@ -138,8 +138,8 @@ struct bb_info {
  */
 struct bb_rec {
     size_t n, npu, nrows;
-    int ok;           /* every PU has what the bound needs */
-    char why[160];    /* else why not */
+    int ok;            /* every PU has what the bound needs */
+    char why[160];     /* else why not */
     double *arr, *srv; /* this run: [i * n + t], cumulative */
     double *amax, *amin;
     double *send; /* [row * npu + i]: served by the end */
@@ -153,7 +153,7 @@ struct bb_rec {
     double *pf, *pb, *pi; /* [i * BOUND_MAX_PSTATES + j] */
     char (*name)[32];
     double budget_w;
-    int chained;   /* some PU is fed by a chain */
+    int chained; /* some PU is fed by a chain */
     size_t rows_done;
 };
 
@@ -268,9 +268,10 @@ static int bb_rec_init(struct bb_rec *rc, const struct model *m,
     rc->pb = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pb);
     rc->pi = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pi);
     rc->name = calloc(np + 1, sizeof *rc->name);
-    if (!rc->nps || !rc->pf || !rc->pb || !rc->pi || !rc->name ||!rc->arr || !rc->srv || !rc->amax || !rc->amin || !rc->send ||
-        !rc->off || !rc->opc || !rc->deadline || !rc->base_a ||
-        !rc->base_s || !rc->up || !rc->ratio || !rc->own) {
+    if (!rc->nps || !rc->pf || !rc->pb || !rc->pi || !rc->name || !rc->arr ||
+        !rc->srv || !rc->amax || !rc->amin || !rc->send || !rc->off ||
+        !rc->opc || !rc->deadline || !rc->base_a || !rc->base_s || !rc->up ||
+        !rc->ratio || !rc->own) {
         bb_rec_free(rc);
         return -1;
     }
@@ -316,8 +317,7 @@ static void bb_rec_start(struct bb_rec *rc, const struct model *m)
 {
     for (size_t i = 0; i < rc->npu; i++) {
         double v;
-        rc->base_a[i] =
-            model_sig(m, m->pus[i], SIG_WORK_ARRIVED, &v) ? v : NAN;
+        rc->base_a[i] = model_sig(m, m->pus[i], SIG_WORK_ARRIVED, &v) ? v : NAN;
         rc->base_s[i] = model_sig(m, m->pus[i], SIG_WORK_SERVED, &v) ? v : NAN;
     }
 }
@@ -329,8 +329,8 @@ static void bb_rec_tick(struct bb_rec *rc, const struct model *m, size_t k)
         uint32_t d = m->pus[i];
         double a = NAN, s = NAN, f, u, p, thr, dl;
         if (!model_sig(m, d, SIG_WORK_ARRIVED, &a) ||
-            !model_sig(m, d, SIG_WORK_SERVED, &s) || !isfinite(a - rc->base_a[i]) ||
-            !isfinite(s - rc->base_s[i])) {
+            !model_sig(m, d, SIG_WORK_SERVED, &s) ||
+            !isfinite(a - rc->base_a[i]) || !isfinite(s - rc->base_s[i])) {
             if (rc->ok) {
                 rc->ok = 0;
                 snprintf(rc->why, sizeof rc->why,
@@ -487,8 +487,7 @@ static int bb_bound_compute(const struct bb_rec *rc, double dt,
                             rc->opc[i], dt) != 0) {
             b->ok = 0;
             snprintf(b->why, sizeof b->why,
-                     "%s: no usable P-state table or throughput",
-                     rc->name[i]);
+                     "%s: no usable P-state table or throughput", rc->name[i]);
             break;
         }
         const double *u = U + i * n;
@@ -698,8 +697,8 @@ static void print_table(FILE *out, const struct bb_target *tg,
             tg->title, info->n_pus, info->duration_s, info->tick_s * 1e3,
             info->seed, info->budget_w);
     fprintf(out, "%-*s %10s %7s %10s %8s %8s %9s %10s", namew, "policy",
-            "energy_J", "J/Gop", "E_fix_J", "mean_ms", "wmean_ms",
-            "p99max_ms", "EDP_fix");
+            "energy_J", "J/Gop", "E_fix_J", "mean_ms", "wmean_ms", "p99max_ms",
+            "EDP_fix");
     if (ed2p)
         fprintf(out, " %10s", "ED2P_fix");
     fprintf(out, " %7s %7s %7s %9s %9s\n", "misses", "viol_s", "E/bound",
@@ -710,8 +709,7 @@ static void print_table(FILE *out, const struct bb_target *tg,
         const struct bb_result *x = &res[i];
         fprintf(out, "%-*s %10.1f", namew, rows[i].name, x->energy_j);
         put_num(out, " %*.3f",
-                x->served_op > 0 ? x->energy_j / (x->served_op / 1e9) : NAN,
-                7);
+                x->served_op > 0 ? x->energy_j / (x->served_op / 1e9) : NAN, 7);
         put_num(out, " %*.1f", x->fix_j, 10);
         put_num(out, " %*.4g", x->mean_s * 1e3, 8);
         put_num(out, " %*.4g", x->wmean_s * 1e3, 8);
@@ -1185,12 +1183,12 @@ const struct cli_entry bbench_entry = {
     .name = "bench",
     .sub = "broker",
     .usage = "",
-    .help =
-        "energy, latency, EDP, deadline misses and budget violations\n"
-        "of every built-in policy (--policy builtin:NAME) on the\n"
-        "scenarios bursty, step, diurnal and pipeline (or on --lab\n"
-        "FILE, a sim-only lab), as ratios to perfect-forecast and schedutil;\n"
-        "--load-scale: one table per scale of the offered load",
+    .help = "energy, fixed-job energy, latency, EDP, deadline misses and\n"
+            "budget violations of every built-in policy (--policy\n"
+            "builtin:NAME) on the scenarios bursty, step, diurnal and\n"
+            "pipeline (or on --lab FILE, a sim-only lab), as ratios to a\n"
+            "proven lower bound on energy and to schedutil; --load-scale:\n"
+            "one table per scale of the offered load; --ed2p: ED2P too",
     .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_DURATION |
             1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_SCENARIO |
             1u << CLI_OPT_WITH | 1u << CLI_OPT_LOAD_SCALE | 1u << CLI_OPT_ED2P,

@@ -77,6 +77,10 @@
  * of G is larger below it) or after this many steps. */
 #define BOUND_GS_REL 1e-13
 #define BOUND_GS_MAX 200
+/* The step below the reach that tests whether G still falls there: big
+ * enough that G's difference over it is above rounding, small enough
+ * that Lip x it is nothing (relative). */
+#define BOUND_END_REL 1e-9
 /* A deadline point above the reach by more than this (relative) counts
  * as infeasible; below it is rounding. */
 #define BOUND_CLIP_REL 1e-9
@@ -130,8 +134,8 @@ int bound_hull_init(struct bound_hull *h, size_t nps, const double *freq,
     }
     h->slope_max = 0;
     for (size_t v = 1; v < h->n; v++)
-        h->slope_max = fmax(h->slope_max, (h->e[v] - h->e[v - 1]) /
-                                              (h->s[v] - h->s[v - 1]));
+        h->slope_max = fmax(h->slope_max,
+                            (h->e[v] - h->e[v - 1]) / (h->s[v] - h->s[v - 1]));
     return 0;
 }
 
@@ -221,8 +225,8 @@ void bound_taut(const double *lo, const double *hi, size_t n, size_t *lq,
         double xi = (double)i, p = lo[i], q = hi[i];
         /* The lower point (i, p). */
         int moved = 0;
-        while (uh < ut && slope_lt((double)ax, ay, (double)uq[uh], hi[uq[uh]],
-                                   xi, p)) {
+        while (uh < ut &&
+               slope_lt((double)ax, ay, (double)uq[uh], hi[uq[uh]], xi, p)) {
             size_t b = uq[uh++];
             emit(lo, hi, path, ax, ay, b, hi[b]);
             ax = b;
@@ -300,8 +304,8 @@ static double bound_primal(const struct bound_hull *h, const double *up,
         double avail = q + fmax(0, up[t] - prev);
         prev = up[t];
         double served = fmin(avail, h->cap[j]);
-        e += h->dt * (h->idle[j] +
-                      (h->busy[j] - h->idle[j]) * (served / h->cap[j]));
+        e += h->dt *
+             (h->idle[j] + (h->busy[j] - h->idle[j]) * (served / h->cap[j]));
         q = avail - served;
     }
     return e + h->emin * q;
@@ -329,10 +333,18 @@ int bound_pu(const struct bound_hull *h, const double *up, const double *lo,
     }
     r->infeasible = r->clipped > 0;
     double a = w->lo[n], b = w->hi[n], utot = up[n - 1];
-    /* Golden section on the convex G over [a, b]. */
+    /* G is convex on [a, b].  Usually it still falls at b (serving is
+     * cheaper than the end charge): then G(b - delta) >= G(b), every x
+     * below b - delta has G(x) >= G(b - delta) (a convex function's
+     * secant slopes increase), and [b - delta, b] is within Lip delta of
+     * G(b); two evaluations settle it.  Otherwise golden section over
+     * [a, b]. */
     const double g = 0.5 * (sqrt(5.0) - 1);
     double best_x = b, best = bound_g(h, w, n, b, utot), width = 0;
-    if (b - a > BOUND_GS_REL * fmax(1, fabs(b))) {
+    double delta = BOUND_END_REL * fmax(1, fabs(b));
+    if (b - a > delta && bound_g(h, w, n, b - delta, utot) >= best) {
+        width = delta;
+    } else if (b - a > BOUND_GS_REL * fmax(1, fabs(b))) {
         double c = b - g * (b - a), d = a + g * (b - a);
         double gc = bound_g(h, w, n, c, utot), gd = bound_g(h, w, n, d, utot);
         for (int it = 0;
@@ -364,6 +376,7 @@ int bound_pu(const struct bound_hull *h, const double *up, const double *lo,
     }
     /* The path of the best point, and the certified value. */
     best = bound_g(h, w, n, best_x, utot);
+    /* width: how far from the best point evaluated a minimiser may be. */
     r->bound = fmax(0, best - (h->slope_max + h->emin) * width);
     r->end = best_x;
     r->unserved = fmax(0, utot - best_x);

@@ -71,28 +71,28 @@ void bound_taut(const double *lo, const double *hi, size_t n, size_t *lq,
 
 /* One PU's result. */
 struct bound_pu_res {
-    double bound;     /* J: min over paths of sum h(s_t) + emin unserved */
-    double end;       /* work served at the end by the bound's path, op */
-    double unserved;  /* up[n - 1] - end, op */
-    double primal;    /* J: the primal schedule (bound.c), same charge */
-    size_t clipped;   /* ticks whose deadline no schedule could meet */
-    int infeasible;   /* 1 when clipped > 0 */
+    double bound;    /* J: min over paths of sum h(s_t) + emin unserved */
+    double end;      /* work served at the end by the bound's path, op */
+    double unserved; /* up[n - 1] - end, op */
+    double primal;   /* J: the primal schedule (bound.c), same charge */
+    size_t clipped;  /* ticks whose deadline no schedule could meet */
+    int infeasible;  /* 1 when clipped > 0 */
 };
 
 /* The bound for one PU over n ticks: up (required) and lo (NULL: no
  * deadlines).  When power is given, the bound path's power (W, h(s_t) /
- * dt) is added to power[t] for every tick, and the primal's to
- * primal_w[t] when that is given.  path_out, when given, gets the
- * cumulative service of the bound's path (n values).  Returns 0, or -1
- * when w is smaller than n. */
+ * dt) is added to power[t] for every tick (the caller sums PUs to see
+ * whether the budget binds).  path_out, when given, gets the cumulative
+ * service of the bound's path (n values).  Returns 0, or -1 when n is 0
+ * or w is smaller than n.  Allocates nothing. */
 int bound_pu(const struct bound_hull *h, const double *up, const double *lo,
              size_t n, struct bound_work *w, struct bound_pu_res *r,
              double *power, double *path_out);
 
 /* The deadline lag of a PU: work of tick t must be served by the end of
  * tick t + k, k = ceil(deadline / dt) (one tick looser than the sim's
- * rule, so that the relaxation holds whatever the rounding); 0 when the
- * deadline is not positive and finite (no constraint: returns SIZE_MAX). */
+ * rule, so that the relaxation holds whatever the rounding); SIZE_MAX (no
+ * constraint) when the deadline is not positive and finite. */
 size_t bound_lag(double deadline_s, double dt);
 
 /* lo[t] = up[t - k] (0 for t < k): the deadline tube of cumulative

@@ -143,16 +143,15 @@ static void check_path(const struct bound_hull *h, const double *up,
  * exhaustive integer optimum. */
 static void test_exact(void)
 {
-    const double f[] = {60, 120, 180}, b[] = {50, 130, 260},
-                 i[] = {20, 30, 45};
+    const double f[] = {60, 120, 180}, b[] = {50, 130, 260}, i[] = {20, 30, 45};
     struct bound_hull h;
     T_CHECK(bound_hull_init(&h, 3, f, b, i, 0, 1, 1) == 0);
     struct bound_work w;
     T_CHECK(bound_work_init(&w, NMAX) == 0);
     static const double arrs[][6] = {
-        {180, 0, 0, 120, 0, 0},  {0, 60, 240, 0, 0, 60},
-        {360, 0, 0, 0, 0, 0},    {60, 60, 60, 60, 60, 60},
-        {0, 0, 0, 0, 0, 600},    {120, 0, 300, 0, 60, 0},
+        {180, 0, 0, 120, 0, 0}, {0, 60, 240, 0, 0, 60},
+        {360, 0, 0, 0, 0, 0},   {60, 60, 60, 60, 60, 60},
+        {0, 0, 0, 0, 0, 600},   {120, 0, 300, 0, 60, 0},
     };
     for (size_t c = 0; c < sizeof arrs / sizeof arrs[0]; c++) {
         for (size_t n = 4; n <= 6; n++) {
