@@ -395,6 +395,7 @@ struct bb_bound {
     size_t over, over_dl; /* ticks whose bound power exceeds the budget */
     double peak, peak_dl; /* W, the bound paths' largest power sum */
     double d_race;        /* s: mean over PUs of the top-clock latency */
+    double max_off;       /* W: the largest leakage offset, as a drop */
     int chained;
     double *emin, *uend; /* per PU: J/op, and the envelope's end */
 };
@@ -506,6 +507,7 @@ static int bb_bound_compute(const struct bb_rec *rc, double dt,
         b->primal_dl += rd.primal;
         b->clipped += rd.clipped;
         b->emin[i] = h.emin;
+        b->max_off = fmax(b->max_off, -rc->off[i]);
         b->uend[i] = u[n - 1];
         /* A chain stage's least latency is not known from its envelope
          * (its work may come later and smoother): 0 there. */
@@ -748,34 +750,38 @@ static void print_table(FILE *out, const struct bb_target *tg,
         }
     }
     fprintf(out,
-            "bound %.1f J: least energy to serve the recorded arrivals, no "
-            "deadlines, unserved work at e_min (<= every row's E_fix: %s); "
-            "primal %.1f J, gap %.2f %%\n",
+            "bound %.1f J (no deadlines): no policy's E_fix is lower (each "
+            "row's >= it: %s); primal %.1f J, gap %.2f %%\n",
             bd->bound, all ? "yes" : "NO", bd->primal,
             gap_pct(bd->primal, bd->bound));
     fprintf(out,
-            "bound-dl %.1f J: the same within every deadline (<= E_fix of "
-            "the %zu rows that met them: %s); primal %.1f J, gap %.2f %%",
-            bd->bound_dl, met, all_dl ? "yes" : "NO", bd->primal_dl,
-            gap_pct(bd->primal_dl, bd->bound_dl));
+            "bound-dl %.1f J (every deadline met): no such policy's E_fix is "
+            "lower (%zu rows met them, each >= it: %s)",
+            bd->bound_dl, met, all_dl ? "yes" : "NO");
     if (bd->clipped)
         fprintf(out, "; %zu PU-ticks' deadlines beyond any schedule, relaxed",
                 bd->clipped);
-    fputc('\n', out);
+    fprintf(out, "; primal %.1f J, gap %.2f %%\n", bd->primal_dl,
+            gap_pct(bd->primal_dl, bd->bound_dl));
     if (info->budget_w > 0) {
         if (bd->over == 0 && bd->over_dl == 0)
             fprintf(out,
-                    "budget: the bounds' power stays within %g W (peak %.1f "
-                    "W): they are the optimum with the budget too\n",
+                    "budget %g W: the bounds' own power peaks at %.1f W, never "
+                    "above: the budget would not raise them\n",
                     info->budget_w, fmax(bd->peak, bd->peak_dl));
         else
             fprintf(out,
-                    "budget: the bound's power exceeds %g W in %zu ticks "
-                    "(bound-dl %zu, peak %.1f W): a relaxation of the budget, "
-                    "still a lower bound\n",
+                    "budget %g W: the bound's own power exceeds it in %zu "
+                    "ticks (bound-dl's in %zu), peak %.1f W: they relax the "
+                    "budget (still lower bounds, not reachable within it)\n",
                     info->budget_w, bd->over, bd->over_dl,
                     fmax(bd->peak, bd->peak_dl));
     }
+    fprintf(out,
+            "model: P-states mixed within a tick; tables lowered to the "
+            "coolest die measured (ambient, the first tick), by up to %.2f "
+            "W a PU\n",
+            bd->max_off);
     if (bd->chained) {
         fprintf(out, "chain-fed (arrivals as early as the source allows, no "
                      "deadline):");

@@ -80,14 +80,17 @@ for s in bursty step diurnal pipeline; do
         fi
     done
     check "[ $zero -gt 0 ]" "scenario $s: some row misses no deadline (race)"
-    check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && /^bound/ && /: yes\\)/ { n++ } END { exit n != 2 }' '$T/b1'" \
+    check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && /^bound/ && />= it: yes\\)/ { n++ } END { exit n != 2 }' '$T/b1'" \
         "scenario $s: the bench's own checks of both bounds say yes"
     check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && /^bound .* gap [0-9.]* %\$/ { n++ } END { exit n != 1 }' '$T/b1'" \
         "scenario $s: the bound's optimality gap is printed"
 done
 check "grep -q '^chain-fed (arrivals as early as the source allows, no deadline): gpu0 cpu1\$' '$T/b1'" \
     "pipeline: the chain-fed PUs are named with the envelope used"
-check "grep -q '^budget: ' '$T/b1'" "the bound says whether the budget binds"
+check "[ \"\$(grep -c '^budget [0-9.]* W: the bound' '$T/b1')\" = 4 ]" \
+    "every table says whether the budget binds the bound"
+check "[ \"\$(grep -c '^model: P-states mixed within a tick; tables lowered' '$T/b1')\" = 4 ]" \
+    "every table says how the bound models the P-states and the die"
 
 # --ed2p: one more column, ED2P_fix = EDP_fix x mean latency.
 "$W" bench broker --scenario step --duration 1s --ed2p >"$T/e1" 2>"$T/err"
