@@ -756,8 +756,8 @@ static void print_table(FILE *out, const struct bb_target *tg,
             gap_pct(bd->primal, bd->bound));
     fprintf(out,
             "bound-dl %.1f J (every deadline met): no such policy's E_fix is "
-            "lower (%zu rows met them, each >= it: %s)",
-            bd->bound_dl, met, all_dl ? "yes" : "NO");
+            "lower (%zu row%s met them, each >= it: %s)",
+            bd->bound_dl, met, met == 1 ? "" : "s", all_dl ? "yes" : "NO");
     if (bd->clipped)
         fprintf(out, "; %zu PU-ticks' deadlines beyond any schedule, relaxed",
                 bd->clipped);

@@ -5,7 +5,7 @@
  * built so that the optimum is integer, and <= the best schedule of whole
  * P-states (every sequence, work-conserving) on random tiny instances,
  * with and without deadlines; work the capacity cannot serve charged at
- * e_min.
+ * e_min; bound_pu allocates nothing.
  */
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocount.h"
 #include "engines/bound.h"
 #include "t.h"
 
@@ -282,12 +283,40 @@ static void test_taut(void)
     T_CHECK(ok);
 }
 
+/* After bound_work_init, a bound (golden section, taut strings, the
+ * primal) allocates nothing. */
+static void test_noalloc(void)
+{
+    enum { N = 2000 };
+    const double f[] = {1e9, 2e9, 3e9}, b[] = {3, 6, 12}, i[] = {1, 1.5, 2};
+    struct bound_hull h;
+    T_CHECK(bound_hull_init(&h, 3, f, b, i, -0.2, 8, 0.01) == 0);
+    struct bound_work w;
+    static double up[N], lo[N], pw[N];
+    double acc = 0;
+    for (size_t t = 0; t < N; t++)
+        up[t] = acc += uni() * 1.2 * h.cmax;
+    bound_deadline_tube(up, N, 3, lo);
+    T_CHECK(bound_work_init(&w, N) == 0);
+    struct bound_pu_res r;
+    unsigned long allocs = 1;
+    allocount_start();
+    bound_pu(&h, up, NULL, N, &w, &r, pw, NULL);
+    bound_pu(&h, up, lo, N, &w, &r, pw, NULL);
+    allocount_stop(&allocs, NULL);
+    T_CHECK(allocs == 0);
+    T_CHECK(r.bound > 0 && r.primal >= r.bound);
+    bound_work_free(&w);
+}
+
 int main(void)
 {
+    allocount_install();
     test_hull();
     test_taut();
     test_exact();
     test_unserved();
     test_random();
+    test_noalloc();
     return t_done("test_bound");
 }
