@@ -118,11 +118,12 @@ struct bb_info {
 /*
  * What the bound needs of a table's runs (issue 13, items 3 and 4), all
  * allocated before the first tick of the table's first run (bb_rec_init)
- * and written per tick without allocating: each run's cumulative work
- * arrived and served per PU and tick (SIG_WORK_ARRIVED and
- * SIG_WORK_SERVED are counters: their values less the priming sample's),
- * the elementwise max and min of the arrivals over the table's rows, each
- * row's service at the end, and per PU the largest shortfall of any
+ * and written per tick without allocating: the cumulative work arrived
+ * per PU and tick (SIG_WORK_ARRIVED is a counter: its value less the
+ * priming sample's) as its elementwise max and min over the table's rows
+ * (two arrays of PUs x ticks, however many rows), each row's service at
+ * the end (SIG_WORK_SERVED) and whether it kept within every deadline
+ * tube (checked as it runs), and per PU the largest shortfall of any
  * measured tick's power against its P-state table (the leakage offset,
  * see bound.c: the sim's tables hold at a die hotter than ambient, where
  * its first interval runs).
@@ -138,10 +139,13 @@ struct bb_info {
  */
 struct bb_rec {
     size_t n, npu, nrows;
-    int ok;            /* every PU has what the bound needs */
-    char why[160];     /* else why not */
-    double *arr, *srv; /* this run: [i * n + t], cumulative */
-    double *amax, *amin;
+    int ok;              /* every PU has what the bound needs */
+    char why[160];       /* else why not */
+    double *amax, *amin; /* [i * n + t]: cumulative, over the rows */
+    double *last_s;      /* this run: each PU's service so far */
+    size_t *lag;         /* each PU's deadline lag (bound_lag) */
+    double dt;
+    int dl_ok;    /* this run kept within every deadline tube so far */
     double *send; /* [row * npu + i]: served by the end */
     double *off, *opc, *deadline, *base_a, *base_s;
     int32_t *up;   /* chain: the upstream PU index, or -1 */
@@ -159,8 +163,6 @@ struct bb_rec {
 
 static void bb_rec_free(struct bb_rec *rc)
 {
-    free(rc->arr);
-    free(rc->srv);
     free(rc->amax);
     free(rc->amin);
     free(rc->send);
@@ -172,6 +174,8 @@ static void bb_rec_free(struct bb_rec *rc)
     free(rc->up);
     free(rc->ratio);
     free(rc->own);
+    free(rc->last_s);
+    free(rc->lag);
     free(rc->nps);
     free(rc->pf);
     free(rc->pb);
@@ -249,9 +253,8 @@ static int bb_rec_init(struct bb_rec *rc, const struct model *m,
     size_t np = m->n_pus, cells = np * n;
     rc->n = n;
     rc->npu = np;
+    rc->dt = lab->tick_s;
     rc->nrows = nrows;
-    rc->arr = calloc(cells ? cells : 1, sizeof *rc->arr);
-    rc->srv = calloc(cells ? cells : 1, sizeof *rc->srv);
     rc->amax = calloc(cells ? cells : 1, sizeof *rc->amax);
     rc->amin = calloc(cells ? cells : 1, sizeof *rc->amin);
     rc->send = calloc(np * nrows + 1, sizeof *rc->send);
@@ -264,12 +267,14 @@ static int bb_rec_init(struct bb_rec *rc, const struct model *m,
     rc->ratio = calloc(np + 1, sizeof *rc->ratio);
     rc->own = calloc(np + 1, sizeof *rc->own);
     rc->nps = calloc(np + 1, sizeof *rc->nps);
+    rc->last_s = calloc(np + 1, sizeof *rc->last_s);
+    rc->lag = calloc(np + 1, sizeof *rc->lag);
     rc->pf = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pf);
     rc->pb = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pb);
     rc->pi = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pi);
     rc->name = calloc(np + 1, sizeof *rc->name);
-    if (!rc->nps || !rc->pf || !rc->pb || !rc->pi || !rc->name || !rc->arr ||
-        !rc->srv || !rc->amax || !rc->amin || !rc->send || !rc->off ||
+    if (!rc->last_s || !rc->lag || !rc->nps || !rc->pf || !rc->pb || !rc->pi ||
+        !rc->name || !rc->amax || !rc->amin || !rc->send || !rc->off ||
         !rc->opc || !rc->deadline || !rc->base_a || !rc->base_s || !rc->up ||
         !rc->ratio || !rc->own) {
         bb_rec_free(rc);
@@ -282,6 +287,7 @@ static int bb_rec_init(struct bb_rec *rc, const struct model *m,
         uint32_t d = m->pus[i];
         rc->up[i] = -1;
         rc->deadline[i] = NAN;
+        rc->lag[i] = SIZE_MAX;
         snprintf(rc->name[i], sizeof rc->name[i], "%s", m->devices[d].name);
         size_t nps = m->ps_off[d + 1] - m->ps_off[d];
         if (nps > BOUND_MAX_PSTATES)
@@ -315,6 +321,7 @@ static int bb_state_at(const struct model *m, uint32_t d, double f)
 /* A run's start (the priming sample): the counters' bases. */
 static void bb_rec_start(struct bb_rec *rc, const struct model *m)
 {
+    rc->dl_ok = 1;
     for (size_t i = 0; i < rc->npu; i++) {
         double v;
         rc->base_a[i] = model_sig(m, m->pus[i], SIG_WORK_ARRIVED, &v) ? v : NAN;
@@ -339,13 +346,26 @@ static void bb_rec_tick(struct bb_rec *rc, const struct model *m, size_t k)
             }
             continue;
         }
-        rc->arr[i * rc->n + k] = a - rc->base_a[i];
-        rc->srv[i * rc->n + k] = s - rc->base_s[i];
+        /* The arrivals into max and min over the rows (the same in every
+         * row but on a chain stage), the service at the end, and whether
+         * it keeps within the deadline tube (against the least arrivals
+         * k ticks ago: as loose as the tube bound-dl uses). */
+        double ca = a - rc->base_a[i], cs = s - rc->base_s[i];
+        size_t at = i * rc->n + k;
+        rc->amax[at] = rc->rows_done ? fmax(rc->amax[at], ca) : ca;
+        rc->amin[at] = rc->rows_done ? fmin(rc->amin[at], ca) : ca;
+        rc->last_s[i] = cs;
+        if (isnan(rc->deadline[i]) && model_sig(m, d, SIG_DEADLINE, &dl)) {
+            rc->deadline[i] = dl;
+            rc->lag[i] = bound_lag(dl, rc->dt);
+        }
+        size_t lag = rc->lag[i];
+        if (rc->up[i] < 0 && lag != SIZE_MAX && k >= lag &&
+            cs < rc->amin[at - lag] * (1 - 1e-9) - 1e-6)
+            rc->dl_ok = 0;
         if (!(rc->opc[i] > 0) && model_sig(m, d, SIG_FREQ, &f) && f > 0 &&
             model_sig(m, d, SIG_THROUGHPUT, &thr) && thr > 0)
             rc->opc[i] = thr / f;
-        if (isnan(rc->deadline[i]) && model_sig(m, d, SIG_DEADLINE, &dl))
-            rc->deadline[i] = dl;
         /* The measured power against the table at the state it ran. */
         if (model_sig(m, d, SIG_FREQ, &f) && model_sig(m, d, SIG_UTIL, &u) &&
             model_sig(m, d, SIG_POWER, &p)) {
@@ -361,27 +381,13 @@ static void bb_rec_tick(struct bb_rec *rc, const struct model *m, size_t k)
     }
 }
 
-/* A run's end: row `row`'s service, whether it met every deadline tube,
- * the arrivals into max/min over the rows. */
-static void bb_rec_end(struct bb_rec *rc, size_t row, double dt,
-                       struct bb_result *res)
+/* A run's end: row `row`'s service at the end, whether it kept within
+ * every deadline tube. */
+static void bb_rec_end(struct bb_rec *rc, size_t row, struct bb_result *res)
 {
-    size_t n = rc->n;
-    int dl_ok = 1;
-    for (size_t i = 0; i < rc->npu; i++) {
-        const double *a = rc->arr + i * n, *s = rc->srv + i * n;
-        rc->send[row * rc->npu + i] = n ? s[n - 1] : 0;
-        size_t k = bound_lag(rc->deadline[i], dt);
-        for (size_t t = 0; rc->up[i] < 0 && k != SIZE_MAX && t < n; t++)
-            if (t >= k && s[t] < a[t - k] * (1 - 1e-9) - 1e-6)
-                dl_ok = 0;
-        double *mx = rc->amax + i * n, *mn = rc->amin + i * n;
-        for (size_t t = 0; t < n; t++) {
-            mx[t] = rc->rows_done ? fmax(mx[t], a[t]) : a[t];
-            mn[t] = rc->rows_done ? fmin(mn[t], a[t]) : a[t];
-        }
-    }
-    res->dl_ok = dl_ok;
+    for (size_t i = 0; i < rc->npu; i++)
+        rc->send[row * rc->npu + i] = rc->last_s[i];
+    res->dl_ok = rc->dl_ok;
     rc->rows_done++;
 }
 
@@ -424,21 +430,21 @@ static double bb_race_wait(const double *cum, size_t n, double c, double dt)
     return prev > 0 ? wait / prev : 0;
 }
 
-static int bb_bound_compute(const struct bb_rec *rc, double dt,
-                            struct bb_bound *b)
+static int bb_bound_compute(struct bb_rec *rc, double dt, struct bb_bound *b)
 {
     memset(b, 0, sizeof *b);
     size_t n = rc->n, np = rc->npu;
     b->chained = rc->chained;
     b->emin = calloc(np + 1, sizeof *b->emin);
     b->uend = calloc(np + 1, sizeof *b->uend);
-    double *U = malloc((n * np + 1) * sizeof *U);
+    /* The envelopes: each PU's recorded max, a chain stage's replaced
+     * in place by its envelope (nothing else reads it after this). */
+    double *U = rc->amax;
     double *L = malloc((n + 1) * sizeof *L);
     double *pw = calloc(n + 1, sizeof *pw), *pwd = calloc(n + 1, sizeof *pwd);
     struct bound_work w;
     int wok = bound_work_init(&w, n) == 0;
-    if (!b->emin || !b->uend || !U || !L || !pw || !pwd || !wok) {
-        free(U);
+    if (!b->emin || !b->uend || !L || !pw || !pwd || !wok) {
         free(L);
         free(pw);
         free(pwd);
@@ -463,10 +469,8 @@ static int bb_bound_compute(const struct bb_rec *rc, double dt,
             if (done[i] || (rc->up[i] >= 0 && !done[rc->up[i]]))
                 continue;
             double *u = U + i * n;
-            const double *mx = rc->amax + i * n, *mn = rc->amin + i * n;
-            if (rc->up[i] < 0)
-                memcpy(u, mx, n * sizeof *u);
-            else
+            const double *mn = rc->amin + i * n;
+            if (rc->up[i] >= 0)
                 for (size_t t = 0; t < n; t++)
                     u[t] = rc->ratio[i] * U[(size_t)rc->up[i] * n + t] +
                            (rc->own[i] ? mn[t] : 0);
@@ -523,7 +527,6 @@ static int bb_bound_compute(const struct bb_rec *rc, double dt,
         if (rc->budget_w > 0 && pwd[t] > rc->budget_w * (1 + BB_TOLERANCE))
             b->over_dl++;
     }
-    free(U);
     free(L);
     free(pw);
     free(pwd);
@@ -613,7 +616,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     info->budget_w = m->budget_w;
     info->seed = (unsigned long long)lab->seed;
     /* The recording's arrays, before the first tick of the first run. */
-    if (!rec->arr && bb_rec_init(rec, m, lab, (size_t)n, nrows) != 0) {
+    if (!rec->amax && bb_rec_init(rec, m, lab, (size_t)n, nrows) != 0) {
         snprintf(err, errlen, "out of memory");
         bbench_window_free(&w);
         run_free(r);
@@ -657,7 +660,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     }
     res->served_op = ssum;
     res->wmean_s = ssum > 0 ? wsum / ssum : NAN;
-    bb_rec_end(rec, row_i, lab->tick_s, res);
+    bb_rec_end(rec, row_i, res);
     res->policy_errors = (unsigned long long)s->policy_errors;
     res->rejected = (unsigned long long)s->rejected_decisions;
     res->fallback_ticks = (unsigned long long)s->fallback_ticks;

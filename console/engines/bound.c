@@ -73,9 +73,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Golden-section search: stop at this relative bracket width (rounding
- * of G is larger below it) or after this many steps. */
-#define BOUND_GS_REL 1e-13
+/* Golden-section search: stop at this relative bracket width (the
+ * certified value gives up Lip x it, about 1e-9 of the bound) or after
+ * this many steps. */
+#define BOUND_GS_REL 1e-9
 #define BOUND_GS_MAX 200
 /* The step below the reach that tests whether G still falls there: big
  * enough that G's difference over it is above rounding, small enough
