@@ -82,6 +82,12 @@
  * enough that G's difference over it is above rounding, small enough
  * that Lip x it is nothing (relative). */
 #define BOUND_END_REL 1e-9
+/* The primal takes state j for a tick when c_j covers the string's s_t
+ * to this much: the string often runs exactly at a state's capacity, and
+ * where the end value comes from a search the rounding must not push a
+ * whole segment into the next state up (it serves the hair it is short
+ * later, or it is charged at the end). */
+#define BOUND_PRIMAL_REL 1e-6
 /* A deadline point above the reach by more than this (relative) counts
  * as infeasible; below it is rounding. */
 #define BOUND_CLIP_REL 1e-9
@@ -300,7 +306,7 @@ static double bound_primal(const struct bound_hull *h, const double *up,
     for (size_t t = 0; t < n; t++) {
         double s = path[t + 1] - path[t];
         size_t j = 0;
-        while (j + 1 < h->nps && h->cap[j] < s * (1 - 1e-12))
+        while (j + 1 < h->nps && h->cap[j] < s * (1 - BOUND_PRIMAL_REL))
             j++;
         double avail = q + fmax(0, up[t] - prev);
         prev = up[t];
@@ -334,6 +340,7 @@ int bound_pu(const struct bound_hull *h, const double *up, const double *lo,
     }
     r->infeasible = r->clipped > 0;
     double a = w->lo[n], b = w->hi[n], utot = up[n - 1];
+    const double reach = b; /* w->hi[n] holds each evaluation's x */
     /* G is convex on [a, b].  Usually it still falls at b (serving is
      * cheaper than the end charge): then G(b - delta) >= G(b), every x
      * below b - delta has G(x) >= G(b - delta) (a convex function's
@@ -388,6 +395,14 @@ int bound_pu(const struct bound_hull *h, const double *up, const double *lo,
             power[t] += bound_hull_eval(h, s) / h->dt;
         if (path_out)
             path_out[t] = w->path[t + 1];
+    }
+    /* G can be nearly flat in x (serving at the margin costing about
+     * e_min), where the search's stopping point decides the path and the
+     * single-state primal swings with it; the path that serves all it
+     * can is a schedule too, and the better of the two is the gap. */
+    if (best_x < reach) {
+        bound_g(h, w, n, reach, utot);
+        r->primal = fmin(r->primal, bound_primal(h, up, n, w->path));
     }
     return 0;
 }
