@@ -21,11 +21,13 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "core/cfg.h"
 #include "core/clock.h"
 #include "core/lab.h"
 #include "core/model.h"
 #include "core/paths.h"
 #include "core/summary.h"
+#include "engines/bound.h"
 #include "run/run.h"
 
 /* The ticks whose mean must exceed the budget, and by how much at least
@@ -52,7 +54,6 @@ static const char *const bb_policies[] = {
 };
 #define BB_NBUILTIN (sizeof bb_policies / sizeof bb_policies[0])
 #define BB_SCHED 3
-#define BB_PERFECT 9
 /* Every row: the built-ins, then one per --with file. */
 #define BB_NROWS (BB_NBUILTIN + BBENCH_MAX_WITH)
 #define BB_NAME_MAX 64
@@ -79,7 +80,10 @@ struct bb_row {
 
 struct bb_result {
     double energy_j, mean_s, p99_s, edp, misses, viol_s;
+    double served_op, wmean_s; /* all PUs' work served; wait / served */
+    double fix_j, fix_edp;     /* fixed-job energy and its EDP (bb_bound) */
     int p99_ok;
+    int dl_ok; /* its service met every deadline tube (bound-dl's) */
     /* A Lua row's troubles (a note under the table when not all 0). */
     unsigned long long policy_errors, rejected, fallback_ticks;
 };
@@ -109,6 +113,425 @@ struct bb_info {
     double duration_s, tick_s, budget_w;
     unsigned long long seed;
 };
+
+/*
+ * What the bound needs of a table's runs (issue 13, items 3 and 4), all
+ * allocated before the first tick of the table's first run (bb_rec_init)
+ * and written per tick without allocating: the cumulative work arrived
+ * per PU and tick (SIG_WORK_ARRIVED is a counter: its value less the
+ * priming sample's) as its elementwise max and min over the table's rows
+ * (two arrays of PUs x ticks, however many rows), each row's service at
+ * the end (SIG_WORK_SERVED) and whether it kept within every deadline
+ * tube (checked as it runs), and per PU the largest shortfall of any
+ * measured tick's power against its P-state table (the leakage offset,
+ * see bound.c: the sim's tables hold at a die hotter than ambient, where
+ * its first interval runs).
+ *
+ * Chains (the sim's `pipelines`): a stage after the first gets work only
+ * as its upstream serves it, so its arrivals depend on the policy.  Its
+ * upper envelope is then ratio x the upstream's envelope (work as early
+ * as it could possibly arrive: every hop takes at least the tick it was
+ * served in), plus the least arrivals of any row when the device has a
+ * workload of its own (that part is the same in every row); such a PU
+ * gets no deadline tube, and every row's unserved work there is charged
+ * against that envelope's end (the job is what the source sent).
+ */
+struct bb_rec {
+    size_t n, npu, nrows;
+    int ok;              /* every PU has what the bound needs */
+    char why[160];       /* else why not */
+    double *amax, *amin; /* [i * n + t]: cumulative, over the rows */
+    double *last_s;      /* this run: each PU's service so far */
+    size_t *lag;         /* each PU's deadline lag (bound_lag) */
+    double dt;
+    int dl_ok;    /* this run kept within every deadline tube so far */
+    double *send; /* [row * npu + i]: served by the end */
+    double *off, *opc, *deadline, *base_a, *base_s;
+    int32_t *up;   /* chain: the upstream PU index, or -1 */
+    double *ratio; /* chain: the stage's ratio */
+    uint8_t *own;  /* chain: the stage's device has a workload */
+    /* The PUs' P-state tables and names, copied: the bound is computed
+     * after the last run's model is gone. */
+    size_t *nps;
+    double *pf, *pb, *pi; /* [i * BOUND_MAX_PSTATES + j] */
+    char (*name)[32];
+    double budget_w;
+    int chained; /* some PU is fed by a chain */
+    size_t rows_done;
+};
+
+static void bb_rec_free(struct bb_rec *rc)
+{
+    free(rc->amax);
+    free(rc->amin);
+    free(rc->send);
+    free(rc->off);
+    free(rc->opc);
+    free(rc->deadline);
+    free(rc->base_a);
+    free(rc->base_s);
+    free(rc->up);
+    free(rc->ratio);
+    free(rc->own);
+    free(rc->last_s);
+    free(rc->lag);
+    free(rc->nps);
+    free(rc->pf);
+    free(rc->pb);
+    free(rc->pi);
+    free(rc->name);
+    memset(rc, 0, sizeof *rc);
+}
+
+/* The PU index of the device named `name`, or -1. */
+static int bb_pu_named(const struct model *m, const char *name)
+{
+    int d = name ? model_find_device(m, name) : -1;
+    for (size_t i = 0; d >= 0 && i < m->n_pus; i++)
+        if (m->pus[i] == (uint32_t)d)
+            return (int)i;
+    return -1;
+}
+
+/* Whether sim device `name` of driver table `drv` has a workload. */
+static int bb_has_workload(const struct cfg *drv, const char *name)
+{
+    const struct cfg *devs = cfg_get(drv, "devices");
+    for (size_t k = 0; k < cfg_len(devs); k++) {
+        const struct cfg *d = cfg_at(devs, k);
+        const char *nm = cfg_string(cfg_get(d, "name"));
+        if (nm && strcmp(nm, name) == 0)
+            return cfg_get(d, "workload") != NULL;
+    }
+    return 1; /* unknown: assume it has, the looser envelope */
+}
+
+/* The lab's chains into rc->up/ratio/own. */
+static void bb_rec_chains(struct bb_rec *rc, const struct model *m,
+                          const struct lab *lab)
+{
+    for (size_t dv = 0; dv < lab->n_drivers; dv++) {
+        const struct cfg *drv = lab->drivers[dv].cfg;
+        const struct cfg *pl = cfg_get(drv, "pipelines");
+        for (size_t p = 0; p < cfg_len(pl); p++) {
+            char key[32];
+            snprintf(key, sizeof key, "%zu.stages", p + 1);
+            const struct cfg *st = cfg_get(pl, key);
+            int prev = -1;
+            for (size_t k = 0; k < cfg_len(st); k++) {
+                snprintf(key, sizeof key, "%zu", k + 1);
+                const struct cfg *s = cfg_get(st, key);
+                const char *dev = cfg_string(cfg_get(s, "device"));
+                int i = bb_pu_named(m, dev);
+                if (i >= 0 && k > 0) {
+                    const struct cfg *r = cfg_get(s, "ratio");
+                    rc->up[i] = prev;
+                    rc->ratio[i] = r ? cfg_number(r) : 1.0;
+                    rc->own[i] = (uint8_t)bb_has_workload(drv, dev);
+                    rc->chained = 1;
+                    if (prev < 0) {
+                        rc->ok = 0;
+                        snprintf(rc->why, sizeof rc->why,
+                                 "chain stage %s follows a device that is "
+                                 "not a PU",
+                                 dev);
+                    }
+                }
+                prev = i;
+            }
+        }
+    }
+}
+
+/* Before the first tick of the table's first run (m: the priming
+ * sample). */
+static int bb_rec_init(struct bb_rec *rc, const struct model *m,
+                       const struct lab *lab, size_t n, size_t nrows)
+{
+    memset(rc, 0, sizeof *rc);
+    size_t np = m->n_pus, cells = np * n;
+    rc->n = n;
+    rc->npu = np;
+    rc->dt = lab->tick_s;
+    rc->nrows = nrows;
+    rc->amax = calloc(cells ? cells : 1, sizeof *rc->amax);
+    rc->amin = calloc(cells ? cells : 1, sizeof *rc->amin);
+    rc->send = calloc(np * nrows + 1, sizeof *rc->send);
+    rc->off = calloc(np + 1, sizeof *rc->off);
+    rc->opc = calloc(np + 1, sizeof *rc->opc);
+    rc->deadline = calloc(np + 1, sizeof *rc->deadline);
+    rc->base_a = calloc(np + 1, sizeof *rc->base_a);
+    rc->base_s = calloc(np + 1, sizeof *rc->base_s);
+    rc->up = calloc(np + 1, sizeof *rc->up);
+    rc->ratio = calloc(np + 1, sizeof *rc->ratio);
+    rc->own = calloc(np + 1, sizeof *rc->own);
+    rc->nps = calloc(np + 1, sizeof *rc->nps);
+    rc->last_s = calloc(np + 1, sizeof *rc->last_s);
+    rc->lag = calloc(np + 1, sizeof *rc->lag);
+    rc->pf = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pf);
+    rc->pb = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pb);
+    rc->pi = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pi);
+    rc->name = calloc(np + 1, sizeof *rc->name);
+    if (!rc->last_s || !rc->lag || !rc->nps || !rc->pf || !rc->pb || !rc->pi ||
+        !rc->name || !rc->amax || !rc->amin || !rc->send || !rc->off ||
+        !rc->opc || !rc->deadline || !rc->base_a || !rc->base_s || !rc->up ||
+        !rc->ratio || !rc->own) {
+        bb_rec_free(rc);
+        return -1;
+    }
+    rc->ok = n > 0 && np > 0;
+    if (!rc->ok)
+        snprintf(rc->why, sizeof rc->why, "no PU or no tick");
+    for (size_t i = 0; i < np; i++) {
+        uint32_t d = m->pus[i];
+        rc->up[i] = -1;
+        rc->deadline[i] = NAN;
+        rc->lag[i] = SIZE_MAX;
+        snprintf(rc->name[i], sizeof rc->name[i], "%s", m->devices[d].name);
+        size_t nps = m->ps_off[d + 1] - m->ps_off[d];
+        if (nps > BOUND_MAX_PSTATES)
+            nps = 0;
+        rc->nps[i] = nps;
+        for (size_t j = 0; j < nps; j++) {
+            rc->pf[i * BOUND_MAX_PSTATES + j] = m->ps_freq[m->ps_off[d] + j];
+            rc->pb[i * BOUND_MAX_PSTATES + j] = m->ps_busy[m->ps_off[d] + j];
+            rc->pi[i * BOUND_MAX_PSTATES + j] = m->ps_idle[m->ps_off[d] + j];
+        }
+        if (rc->ok && nps == 0) {
+            rc->ok = 0;
+            snprintf(rc->why, sizeof rc->why, "%s has no P-state table",
+                     m->devices[d].name);
+        }
+    }
+    rc->budget_w = m->budget_w;
+    bb_rec_chains(rc, m, lab);
+    return 0;
+}
+
+/* The table state of PU device d at clock f, or -1. */
+static int bb_state_at(const struct model *m, uint32_t d, double f)
+{
+    for (uint32_t k = m->ps_off[d]; k < m->ps_off[d + 1]; k++)
+        if (fabs(m->ps_freq[k] - f) <= 1e-9 * m->ps_freq[k])
+            return (int)(k - m->ps_off[d]);
+    return -1;
+}
+
+/* A run's start (the priming sample): the counters' bases. */
+static void bb_rec_start(struct bb_rec *rc, const struct model *m)
+{
+    rc->dl_ok = 1;
+    for (size_t i = 0; i < rc->npu; i++) {
+        double v;
+        rc->base_a[i] = model_sig(m, m->pus[i], SIG_WORK_ARRIVED, &v) ? v : NAN;
+        rc->base_s[i] = model_sig(m, m->pus[i], SIG_WORK_SERVED, &v) ? v : NAN;
+    }
+}
+
+/* Tick k of a run: allocates nothing. */
+static void bb_rec_tick(struct bb_rec *rc, const struct model *m, size_t k)
+{
+    for (size_t i = 0; i < rc->npu && k < rc->n; i++) {
+        uint32_t d = m->pus[i];
+        double a = NAN, s = NAN, f, u, p, thr, dl;
+        if (!model_sig(m, d, SIG_WORK_ARRIVED, &a) ||
+            !model_sig(m, d, SIG_WORK_SERVED, &s) ||
+            !isfinite(a - rc->base_a[i]) || !isfinite(s - rc->base_s[i])) {
+            if (rc->ok) {
+                rc->ok = 0;
+                snprintf(rc->why, sizeof rc->why,
+                         "%s has no work_arrived/work_served counters",
+                         m->devices[d].name);
+            }
+            continue;
+        }
+        /* The arrivals into max and min over the rows (the same in every
+         * row but on a chain stage), the service at the end, and whether
+         * it keeps within the deadline tube (against the least arrivals
+         * k ticks ago: as loose as the tube bound-dl uses). */
+        double ca = a - rc->base_a[i], cs = s - rc->base_s[i];
+        size_t at = i * rc->n + k;
+        rc->amax[at] = rc->rows_done ? fmax(rc->amax[at], ca) : ca;
+        rc->amin[at] = rc->rows_done ? fmin(rc->amin[at], ca) : ca;
+        rc->last_s[i] = cs;
+        if (isnan(rc->deadline[i]) && model_sig(m, d, SIG_DEADLINE, &dl)) {
+            rc->deadline[i] = dl;
+            rc->lag[i] = bound_lag(dl, rc->dt);
+        }
+        size_t lag = rc->lag[i];
+        if (rc->up[i] < 0 && lag != SIZE_MAX && k >= lag &&
+            cs < rc->amin[at - lag] * (1 - 1e-9) - 1e-6)
+            rc->dl_ok = 0;
+        if (!(rc->opc[i] > 0) && model_sig(m, d, SIG_FREQ, &f) && f > 0 &&
+            model_sig(m, d, SIG_THROUGHPUT, &thr) && thr > 0)
+            rc->opc[i] = thr / f;
+        /* The measured power against the table at the state it ran. */
+        if (model_sig(m, d, SIG_FREQ, &f) && model_sig(m, d, SIG_UTIL, &u) &&
+            model_sig(m, d, SIG_POWER, &p)) {
+            int j = bb_state_at(m, d, f);
+            if (j >= 0) {
+                uint32_t o = m->ps_off[d] + (uint32_t)j;
+                double tab = m->ps_idle[o] +
+                             (m->ps_busy[o] - m->ps_idle[o]) * fmin(1, u);
+                if (p - tab < rc->off[i])
+                    rc->off[i] = p - tab;
+            }
+        }
+    }
+}
+
+/* A run's end: row `row`'s service at the end, whether it kept within
+ * every deadline tube. */
+static void bb_rec_end(struct bb_rec *rc, size_t row, struct bb_result *res)
+{
+    for (size_t i = 0; i < rc->npu; i++)
+        rc->send[row * rc->npu + i] = rc->last_s[i];
+    res->dl_ok = rc->dl_ok;
+    rc->rows_done++;
+}
+
+/* The bounds of one table (see bound.h and the design comment of
+ * bound.c), from bb_rec. */
+struct bb_bound {
+    int ok;
+    char why[160];
+    double bound, primal, bound_dl, primal_dl;
+    size_t clipped;
+    size_t over, over_dl; /* ticks whose bound power exceeds the budget */
+    double peak, peak_dl; /* W, the bound paths' largest power sum */
+    double d_race;        /* s: mean over PUs of the top-clock latency */
+    double max_off;       /* W: the largest leakage offset, as a drop */
+    int chained;
+    double *emin, *uend; /* per PU: J/op, and the envelope's end */
+};
+
+static void bb_bound_free(struct bb_bound *b)
+{
+    free(b->emin);
+    free(b->uend);
+    memset(b, 0, sizeof *b);
+}
+
+/* The fluid FIFO's mean wait at capacity c per tick of dt from the
+ * first tick (the sim's wait formula): each op's least latency. */
+static double bb_race_wait(const double *cum, size_t n, double c, double dt)
+{
+    double freet = 0, wait = 0, prev = 0, r = c / dt;
+    for (size_t t = 0; t < n; t++) {
+        double x = cum[t] - prev, t0 = (double)t * dt;
+        prev = cum[t];
+        if (!(x > 0))
+            continue;
+        double start = fmax(freet, t0);
+        wait += x * (start - t0) + x * x / (2 * r);
+        freet = start + x / r;
+    }
+    return prev > 0 ? wait / prev : 0;
+}
+
+static int bb_bound_compute(struct bb_rec *rc, double dt, struct bb_bound *b)
+{
+    memset(b, 0, sizeof *b);
+    size_t n = rc->n, np = rc->npu;
+    b->chained = rc->chained;
+    b->emin = calloc(np + 1, sizeof *b->emin);
+    b->uend = calloc(np + 1, sizeof *b->uend);
+    /* The envelopes: each PU's recorded max, a chain stage's replaced
+     * in place by its envelope (nothing else reads it after this). */
+    double *U = rc->amax;
+    double *L = malloc((n + 1) * sizeof *L);
+    double *pw = calloc(n + 1, sizeof *pw), *pwd = calloc(n + 1, sizeof *pwd);
+    struct bound_work w;
+    int wok = bound_work_init(&w, n) == 0;
+    if (!b->emin || !b->uend || !L || !pw || !pwd || !wok) {
+        free(L);
+        free(pw);
+        free(pwd);
+        if (wok)
+            bound_work_free(&w);
+        bb_bound_free(b);
+        return -1;
+    }
+    b->ok = rc->ok;
+    snprintf(b->why, sizeof b->why, "%s", rc->why);
+    /* The envelopes: chain stages after their upstream (a chain's order
+     * is the lab's; passes until none is left, at most np). */
+    uint8_t done[256];
+    size_t left = np;
+    memset(done, 0, sizeof done);
+    if (np > sizeof done && b->ok) {
+        b->ok = 0;
+        snprintf(b->why, sizeof b->why, "more than %zu PUs", sizeof done);
+    }
+    for (size_t pass = 0; b->ok && left > 0 && pass <= np; pass++)
+        for (size_t i = 0; i < np; i++) {
+            if (done[i] || (rc->up[i] >= 0 && !done[rc->up[i]]))
+                continue;
+            double *u = U + i * n;
+            const double *mn = rc->amin + i * n;
+            if (rc->up[i] >= 0)
+                for (size_t t = 0; t < n; t++)
+                    u[t] = rc->ratio[i] * U[(size_t)rc->up[i] * n + t] +
+                           (rc->own[i] ? mn[t] : 0);
+            done[i] = 1;
+            left--;
+        }
+    if (b->ok && left > 0) {
+        b->ok = 0;
+        snprintf(b->why, sizeof b->why, "a chain whose stages form a loop");
+    }
+    double dsum = 0;
+    for (size_t i = 0; b->ok && i < np; i++) {
+        size_t o = i * BOUND_MAX_PSTATES, nps = rc->nps[i];
+        struct bound_hull h;
+        /* A hair below the measured shortfall: rounding of the sums. */
+        double off = rc->off[i] - 1e-9 * fabs(rc->pb[o + nps - 1]);
+        if (!(rc->opc[i] > 0) ||
+            bound_hull_init(&h, nps, rc->pf + o, rc->pb + o, rc->pi + o, off,
+                            rc->opc[i], dt) != 0) {
+            b->ok = 0;
+            snprintf(b->why, sizeof b->why,
+                     "%s: no usable P-state table or throughput", rc->name[i]);
+            break;
+        }
+        const double *u = U + i * n;
+        struct bound_pu_res r, rd;
+        bound_pu(&h, u, NULL, n, &w, &r, pw, NULL);
+        const double *lo = NULL;
+        size_t k = bound_lag(rc->deadline[i], dt);
+        if (rc->up[i] < 0 && k != SIZE_MAX) {
+            bound_deadline_tube(rc->amin + i * n, n, k, L);
+            lo = L;
+        }
+        bound_pu(&h, u, lo, n, &w, &rd, pwd, NULL);
+        b->bound += r.bound;
+        b->primal += r.primal;
+        b->bound_dl += rd.bound;
+        b->primal_dl += rd.primal;
+        b->clipped += rd.clipped;
+        b->emin[i] = h.emin;
+        b->max_off = fmax(b->max_off, -rc->off[i]);
+        b->uend[i] = u[n - 1];
+        /* A chain stage's least latency is not known from its envelope
+         * (its work may come later and smoother): 0 there. */
+        if (rc->up[i] < 0)
+            dsum += bb_race_wait(u, n, h.cmax, dt);
+    }
+    b->d_race = np ? dsum / (double)np : 0;
+    for (size_t t = 0; b->ok && t < n; t++) {
+        b->peak = fmax(b->peak, pw[t]);
+        b->peak_dl = fmax(b->peak_dl, pwd[t]);
+        if (rc->budget_w > 0 && pw[t] > rc->budget_w * (1 + BB_TOLERANCE))
+            b->over++;
+        if (rc->budget_w > 0 && pwd[t] > rc->budget_w * (1 + BB_TOLERANCE))
+            b->over_dl++;
+    }
+    free(L);
+    free(pw);
+    free(pwd);
+    bound_work_free(&w);
+    return 0;
+}
 
 int bbench_window_init(struct bbench_window *w, size_t n)
 {
@@ -163,6 +586,7 @@ static int worst_p99(const struct model *m, double *out)
 static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
                           double duration_s, const char **dirs, size_t n_dirs,
                           struct bb_result *res, struct bb_info *info,
+                          struct bb_rec *rec, size_t row_i, size_t nrows,
                           char *err, size_t errlen)
 {
     struct run_opts o = {.lab_path = tg->path,
@@ -190,10 +614,23 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     info->tick_s = lab->tick_s;
     info->budget_w = m->budget_w;
     info->seed = (unsigned long long)lab->seed;
+    /* The recording's arrays, before the first tick of the first run. */
+    if (!rec->amax && bb_rec_init(rec, m, lab, (size_t)n, nrows) != 0) {
+        snprintf(err, errlen, "out of memory");
+        bbench_window_free(&w);
+        run_free(r);
+        return RUN_ERR;
+    }
+    if (rec->n != n && rec->ok) {
+        rec->ok = 0;
+        snprintf(rec->why, sizeof rec->why, "runs of different lengths");
+    }
+    bb_rec_start(rec, m);
 
     double viol = 0;
     for (uint64_t k = 0; k < n; k++) {
         run_tick(r);
+        bb_rec_tick(rec, m, (size_t)k);
         if (k == 0)
             continue; /* the drivers' start values, not a policy's */
         double p = 0, v;
@@ -213,6 +650,16 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     res->misses = s->deadline_misses;
     res->viol_s = viol;
     res->p99_ok = worst_p99(m, &res->p99_s);
+    double wsum = 0, ssum = 0, v;
+    for (size_t i = 0; i < m->n_pus; i++) {
+        if (model_sig(m, m->pus[i], SIG_WAIT, &v))
+            wsum += v;
+        if (model_sig(m, m->pus[i], SIG_WORK_SERVED, &v))
+            ssum += v;
+    }
+    res->served_op = ssum;
+    res->wmean_s = ssum > 0 ? wsum / ssum : NAN;
+    bb_rec_end(rec, row_i, res);
     res->policy_errors = (unsigned long long)s->policy_errors;
     res->rejected = (unsigned long long)s->rejected_decisions;
     res->fallback_ticks = (unsigned long long)s->fallback_ticks;
@@ -230,30 +677,54 @@ static void put_ratio(FILE *out, double x, double ref, int width)
         fprintf(out, " %*s", width, "n/a");
 }
 
+static void put_num(FILE *out, const char *fmt, double x, int width)
+{
+    if (isfinite(x))
+        fprintf(out, fmt, width, x);
+    else
+        fprintf(out, " %*s", width, "n/a");
+}
+
+/* The gap of a primal over its bound, in %. */
+static double gap_pct(double primal, double bound)
+{
+    return bound > 0 ? 100 * (primal / bound - 1) : NAN;
+}
+
 static void print_table(FILE *out, const struct bb_target *tg,
                         const struct bb_info *info, const struct bb_row *rows,
-                        size_t nrows, int namew, const struct bb_result *res)
+                        size_t nrows, int namew, const struct bb_result *res,
+                        const struct bb_bound *bd, const struct bb_rec *rc,
+                        int ed2p)
 {
     fprintf(out, "%s: %zu PUs, %g s at %g ms, seed %llu, budget %g W\n",
             tg->title, info->n_pus, info->duration_s, info->tick_s * 1e3,
             info->seed, info->budget_w);
-    fprintf(out, "%-*s %11s %9s %9s %11s %8s %8s %10s %8s %9s %8s\n", namew,
-            "policy", "energy_J", "mean_ms", "p99_ms", "EDP_Js", "misses",
-            "viol_s", "EDP/pfcast", "E/pfcast", "EDP/sched", "E/sched");
-    const struct bb_result *orc = &res[BB_PERFECT], *su = &res[BB_SCHED];
+    fprintf(out, "%-*s %10s %7s %10s %8s %8s %9s %10s", namew, "policy",
+            "energy_J", "J/Gop", "E_fix_J", "mean_ms", "wmean_ms", "p99max_ms",
+            "EDP_fix");
+    if (ed2p)
+        fprintf(out, " %10s", "ED2P_fix");
+    fprintf(out, " %7s %7s %7s %9s %9s\n", "misses", "viol_s", "E/bound",
+            "EDP/bound", "EDP/sched");
+    const struct bb_result *su = &res[BB_SCHED];
+    double edp_ref = bd->ok ? bd->bound * bd->d_race : NAN;
     for (size_t i = 0; i < nrows; i++) {
         const struct bb_result *x = &res[i];
-        fprintf(out, "%-*s %11.1f %9.4g", namew, rows[i].name, x->energy_j,
-                x->mean_s * 1e3);
-        if (x->p99_ok)
-            fprintf(out, " %9.4g", x->p99_s * 1e3);
-        else
-            fprintf(out, " %9s", "n/a");
-        fprintf(out, " %11.5g %8.0f %8.2f", x->edp, x->misses, x->viol_s);
-        put_ratio(out, x->edp, orc->edp, 10);
-        put_ratio(out, x->energy_j, orc->energy_j, 8);
-        put_ratio(out, x->edp, su->edp, 9);
-        put_ratio(out, x->energy_j, su->energy_j, 8);
+        fprintf(out, "%-*s %10.1f", namew, rows[i].name, x->energy_j);
+        put_num(out, " %*.3f",
+                x->served_op > 0 ? x->energy_j / (x->served_op / 1e9) : NAN, 7);
+        put_num(out, " %*.1f", x->fix_j, 10);
+        put_num(out, " %*.4g", x->mean_s * 1e3, 8);
+        put_num(out, " %*.4g", x->wmean_s * 1e3, 8);
+        put_num(out, " %*.4g", x->p99_ok ? x->p99_s * 1e3 : NAN, 9);
+        put_num(out, " %*.5g", x->fix_edp, 10);
+        if (ed2p)
+            put_num(out, " %*.5g", x->fix_edp * x->mean_s, 10);
+        fprintf(out, " %7.0f %7.2f", x->misses, x->viol_s);
+        put_ratio(out, x->fix_j, bd->ok ? bd->bound : NAN, 7);
+        put_ratio(out, x->fix_edp, edp_ref, 9);
+        put_ratio(out, x->fix_edp, su->fix_edp, 9);
         fputc('\n', out);
     }
     /* A Lua policy whose ticks failed was partly the built-in policy. */
@@ -264,6 +735,63 @@ static void print_table(FILE *out, const struct bb_target *tg,
                     "%llu ticks decided by the built-in policy\n",
                     rows[i].name, res[i].policy_errors, res[i].rejected,
                     res[i].fallback_ticks);
+    if (!bd->ok) {
+        fprintf(out, "bound: n/a (%s)\n", bd->why);
+        return;
+    }
+    /* The claims, each checked against the rows above. */
+    size_t met = 0;
+    int all = 1, all_dl = 1;
+    for (size_t i = 0; i < nrows; i++) {
+        if (!(res[i].fix_j >= bd->bound))
+            all = 0;
+        if (res[i].dl_ok) {
+            met++;
+            if (!(res[i].fix_j >= bd->bound_dl))
+                all_dl = 0;
+        }
+    }
+    fprintf(out,
+            "bound %.1f J (no deadlines): no policy's E_fix is lower (each "
+            "row's >= it: %s); primal %.1f J, gap %.2f %%\n",
+            bd->bound, all ? "yes" : "NO", bd->primal,
+            gap_pct(bd->primal, bd->bound));
+    fprintf(out,
+            "bound-dl %.1f J (every deadline met): no such policy's E_fix is "
+            "lower (%zu row%s met them, each >= it: %s)",
+            bd->bound_dl, met, met == 1 ? "" : "s", all_dl ? "yes" : "NO");
+    if (bd->clipped)
+        fprintf(out, "; %zu PU-ticks' deadlines beyond any schedule, relaxed",
+                bd->clipped);
+    fprintf(out, "; primal %.1f J, gap %.2f %%\n", bd->primal_dl,
+            gap_pct(bd->primal_dl, bd->bound_dl));
+    if (info->budget_w > 0) {
+        if (bd->over == 0 && bd->over_dl == 0)
+            fprintf(out,
+                    "budget %g W: the bounds' own power peaks at %.1f W, never "
+                    "above: the budget would not raise them\n",
+                    info->budget_w, fmax(bd->peak, bd->peak_dl));
+        else
+            fprintf(out,
+                    "budget %g W: the bound's own power exceeds it in %zu "
+                    "ticks (bound-dl's in %zu), peak %.1f W: they relax the "
+                    "budget (still lower bounds, not reachable within it)\n",
+                    info->budget_w, bd->over, bd->over_dl,
+                    fmax(bd->peak, bd->peak_dl));
+    }
+    fprintf(out,
+            "model: P-states mixed within a tick; tables lowered to the "
+            "coolest die measured (ambient, the first tick), by up to %.2f "
+            "W a PU\n",
+            bd->max_off);
+    if (bd->chained) {
+        fprintf(out, "chain-fed (arrivals as early as the source allows, no "
+                     "deadline):");
+        for (size_t i = 0; i < rc->npu; i++)
+            if (rc->up[i] >= 0)
+                fprintf(out, " %s", rc->name[i]);
+        fputc('\n', out);
+    }
 }
 
 static void progress(int on, const char *scen, size_t i, size_t n,
@@ -293,25 +821,51 @@ static int bbench_lab_path(const struct bb_scenario *sc, int explicit_,
 static int bbench_run_target(const struct bb_target *tg, double duration_s,
                              const char **dirs, size_t n_dirs,
                              const struct bb_row *rows, size_t nrows, int namew,
-                             int show, FILE *out)
+                             int show, int ed2p, FILE *out)
 {
     char err[1024];
     struct bb_result res[BB_NROWS];
     struct bb_info info = {0};
+    struct bb_rec rec;
+    struct bb_bound bd;
     memset(res, 0, sizeof res);
+    memset(&rec, 0, sizeof rec);
     for (size_t i = 0; i < nrows; i++) {
         progress(show, tg->label, i, nrows, rows[i].name);
         int rc = bbench_run_one(tg, &rows[i], duration_s, dirs, n_dirs, &res[i],
-                                &info, err, sizeof err);
+                                &info, &rec, i, nrows, err, sizeof err);
         if (rc != RUN_OK) {
             progress(show, NULL, 0, 0, NULL);
             fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", tg->label,
                     rows[i].name, err);
+            bb_rec_free(&rec);
             return rc;
         }
     }
     progress(show, NULL, 0, 0, NULL);
-    print_table(out, tg, &info, rows, nrows, namew, res);
+    if (bb_bound_compute(&rec, info.tick_s, &bd) != 0) {
+        fprintf(stderr, "wattson: bench broker: %s: out of memory\n",
+                tg->label);
+        bb_rec_free(&rec);
+        return RUN_ERR;
+    }
+    /* Fixed-job energy: every row charged e_min per op for the work it
+     * left (against the bound's envelope: a chain's job is what its
+     * source sent). */
+    for (size_t i = 0; i < nrows; i++) {
+        struct bb_result *x = &res[i];
+        x->fix_j = NAN;
+        if (bd.ok) {
+            x->fix_j = x->energy_j;
+            for (size_t k = 0; k < rec.npu; k++)
+                x->fix_j += bd.emin[k] *
+                            fmax(0, bd.uend[k] - rec.send[i * rec.npu + k]);
+        }
+        x->fix_edp = x->fix_j * x->mean_s;
+    }
+    print_table(out, tg, &info, rows, nrows, namew, res, &bd, &rec, ed2p);
+    bb_bound_free(&bd);
+    bb_rec_free(&rec);
     return 0;
 }
 
@@ -321,7 +875,7 @@ static int bbench_run_scenario(const struct bb_scenario *sc, double duration_s,
                                const char **dirs, size_t n_dirs, int explicit_,
                                const double *scales, size_t n_scales,
                                const struct bb_row *rows, size_t nrows,
-                               int namew, int show, FILE *out)
+                               int namew, int show, int ed2p, FILE *out)
 {
     char path[1024];
     int lp = bbench_lab_path(sc, explicit_, path, sizeof path);
@@ -348,7 +902,7 @@ static int bbench_run_scenario(const struct bb_scenario *sc, double duration_s,
         if (k > 0)
             fputc('\n', out);
         int rc = bbench_run_target(&tg, duration_s, dirs, n_dirs, rows, nrows,
-                                   namew, show, out);
+                                   namew, show, ed2p, out);
         fflush(out);
         if (rc != 0)
             return rc;
@@ -520,7 +1074,7 @@ static int check_with(const struct bb_row *row, const struct bb_scenario *one,
 int bbench_main(const char *scenario, const char *lab_file,
                 const char *load_scale, double duration_s,
                 const char *const *with, size_t n_with,
-                const char **plugin_dirs, size_t n_dirs, FILE *out)
+                const char **plugin_dirs, size_t n_dirs, int ed2p, FILE *out)
 {
     if (lab_file && scenario) {
         fprintf(stderr,
@@ -598,7 +1152,7 @@ int bbench_main(const char *scenario, const char *lab_file,
         if (k > 0)
             fputc('\n', out);
         int rc = bbench_run_target(&tg, duration_s, plugin_dirs, n_dirs, rows,
-                                   nrows, namew, show, out);
+                                   nrows, namew, show, ed2p, out);
         fflush(out);
         if (rc != 0)
             return rc;
@@ -611,7 +1165,7 @@ int bbench_main(const char *scenario, const char *lab_file,
         first = 0;
         int rc = bbench_run_scenario(&bb_scenarios[i], duration_s, plugin_dirs,
                                      n_dirs, one != NULL, scales, n_scales,
-                                     rows, nrows, namew, show, out);
+                                     rows, nrows, namew, show, ed2p, out);
         fflush(out);
         if (rc != 0)
             return rc;
@@ -630,21 +1184,21 @@ static int bbench_exec(const struct cli_entry *self, struct cli_args *a)
                                a->argv[0]);
     return bbench_main(a->scenario, a->run.lab_path, a->load_scale,
                        a->run.duration_s, a->with, a->n_with, a->plugin_dirs,
-                       a->run.n_plugin_dirs, stdout);
+                       a->run.n_plugin_dirs, a->ed2p, stdout);
 }
 
 const struct cli_entry bbench_entry = {
     .name = "bench",
     .sub = "broker",
     .usage = "",
-    .help =
-        "energy, latency, EDP, deadline misses and budget violations\n"
-        "of every built-in policy (--policy builtin:NAME) on the\n"
-        "scenarios bursty, step, diurnal and pipeline (or on --lab\n"
-        "FILE, a sim-only lab), as ratios to perfect-forecast and schedutil;\n"
-        "--load-scale: one table per scale of the offered load",
+    .help = "energy, fixed-job energy, latency, EDP, deadline misses and\n"
+            "budget violations of every built-in policy (--policy\n"
+            "builtin:NAME) on the scenarios bursty, step, diurnal and\n"
+            "pipeline (or on --lab FILE, a sim-only lab), as ratios to a\n"
+            "proven lower bound on energy and to schedutil; --load-scale:\n"
+            "one table per scale of the offered load; --ed2p: ED2P too",
     .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_DURATION |
             1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_SCENARIO |
-            1u << CLI_OPT_WITH | 1u << CLI_OPT_LOAD_SCALE,
+            1u << CLI_OPT_WITH | 1u << CLI_OPT_LOAD_SCALE | 1u << CLI_OPT_ED2P,
     .exec = bbench_exec,
 };

@@ -160,6 +160,9 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                 "workloads' offered load times each (1 to 8\n"
                                 "numbers in (0, 10], e.g. 0.5,0.75,1,1.25;\n"
                                 "default: the labs as they are)"},
+    [CLI_OPT_ED2P] = {.name = "ed2p",
+                      .help = "bench broker: an ED2P column too (fixed-job\n"
+                              "energy x mean latency squared)"},
     [CLI_OPT_DRY_RUN] = {.name = "dry-run",
                          .help = "only say what it would write"},
     [CLI_OPT_HOST] = {.name = "host",

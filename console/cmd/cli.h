@@ -47,6 +47,7 @@ enum cli_opt {
     CLI_OPT_SCENARIO,
     CLI_OPT_WITH,
     CLI_OPT_LOAD_SCALE,
+    CLI_OPT_ED2P,
     CLI_OPT_DRY_RUN,
     CLI_OPT_HOST,
     /* These go with every command (no entry lists them). */
@@ -88,6 +89,7 @@ struct cli_args {
     const char *with[BBENCH_MAX_WITH];
     size_t n_with;
     const char *load_scale; /* bench broker's list, parsed by bbench */
+    int ed2p;               /* bench broker: --ed2p */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

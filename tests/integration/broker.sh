@@ -4,7 +4,9 @@
 # bytes, the physics holds (race: never slower than ondemand, never
 # cheaper), the equal split never breaks the budget, bad input fails
 # with one line and the documented exit code; --with FILE.lua adds a
-# policy file's row.
+# policy file's row; the energy bound is below every row's fixed-job
+# energy (bound-dl below every row that missed no deadline) on every
+# scenario; --ed2p adds its column.
 . "$TESTS/lib.sh"
 
 POLICIES="performance ondemand conservative schedutil naive-split balancer race broker-noipc broker perfect-forecast"
@@ -14,6 +16,8 @@ SRC=${WATTSON_SOURCE_DIR:-$TESTS/../..}
 check '[ $? -eq 0 ]' "bench broker exits 0: $(cat "$T/err")"
 "$W" bench broker --duration 3s >"$T/b2" 2>/dev/null
 check 'cmp -s "$T/b1" "$T/b2"' "two runs print identical tables"
+
+ge() { python3 -c "import sys; sys.exit(0 if float('$1') >= float('$2') else 1)"; }
 
 # The value of column $3 (1-based, after the policy) of policy $2 in
 # scenario $1's table.
@@ -33,10 +37,10 @@ for s in bursty step diurnal; do
     # share is above each part's cap minimum).  Not on pipeline.lua: 200 W
     # over five PUs is 40 W, below the A100's 150 W and the T4's 60 W
     # minimum caps, so the clamped split exceeds the budget there by design.
-    check "[ \"\$(cell $s naive-split 6)\" = 0.00 ]" \
-        "naive-split keeps scenario $s within budget (viol_s $(cell $s naive-split 6))"
-    check "[ \"\$(cell $s perfect-forecast 7)\" = 1.000 ] && [ \"\$(cell $s schedutil 9)\" = 1.000 ]" \
-        "scenario $s: ratios to perfect-forecast and schedutil are theirs"
+    check "[ \"\$(cell $s naive-split 9)\" = 0.00 ]" \
+        "naive-split keeps scenario $s within budget (viol_s $(cell $s naive-split 9))"
+    check "[ \"\$(cell $s schedutil 12)\" = 1.000 ]" \
+        "scenario $s: the ratios to schedutil are schedutil's"
 done
 # The pipeline scenario: a table once its lab exists, a note until then.
 if [ -f "$SRC/lua-policies/labs/pipeline.lua" ]; then
@@ -47,12 +51,59 @@ else
     check "grep -q '^scenario pipeline (labs/pipeline.lua): skipped' '$T/b1'" \
         "scenario pipeline skipped with a note while its lab is missing"
 fi
-check 'grep -q "policy *energy_J *mean_ms *p99_ms *EDP_Js *misses *viol_s *EDP/pfcast *E/pfcast *EDP/sched *E/sched" "$T/b1"' \
+check 'grep -q "^policy *energy_J *J/Gop *E_fix_J *mean_ms *wmean_ms *p99max_ms *EDP_fix *misses *viol_s *E/bound *EDP/bound *EDP/sched\$" "$T/b1"' \
     "table columns"
 
+# The bound (console/engines/bound.c) on every scenario of a short run:
+# bound <= every row's fixed-job energy (energy + unserved work at
+# e_min), bound-dl <= that of every row with no deadline miss, E/bound
+# >= 1, and the bench's own check lines say yes.
+bline() { # the value of bound line $2 ("bound" or "bound-dl") of scenario $1
+    awk -v s="$1" -v b="$2" '
+        /^scenario / { in_s = ($2 == s) }
+        in_s && $1 == b { print $2; exit }' "$T/b1"
+}
+for s in bursty step diurnal pipeline; do
+    [ -n "$(cell $s race 1)" ] || continue
+    b=$(bline $s bound)
+    bd=$(bline $s bound-dl)
+    check "[ -n '$b' ] && [ -n '$bd' ] && ge $bd $b" \
+        "scenario $s: bound $b J and bound-dl $bd J, bound <= bound-dl"
+    zero=0
+    for p in $POLICIES; do
+        check "ge $(cell $s $p 3) $b && ge $(cell $s $p 10) 1" \
+            "scenario $s: bound $b <= $p's fixed-job energy $(cell $s $p 3) (E/bound $(cell $s $p 10))"
+        if [ "$(cell $s $p 8)" = 0 ]; then
+            zero=$((zero + 1))
+            check "ge $(cell $s $p 3) $bd" \
+                "scenario $s: bound-dl $bd <= $p's fixed-job energy $(cell $s $p 3) (no miss)"
+        fi
+    done
+    check "[ $zero -gt 0 ]" "scenario $s: some row misses no deadline (race)"
+    check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && /^bound/ && />= it: yes\\)/ { n++ } END { exit n != 2 }' '$T/b1'" \
+        "scenario $s: the bench's own checks of both bounds say yes"
+    check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && /^bound .* gap [0-9.]* %\$/ { n++ } END { exit n != 1 }' '$T/b1'" \
+        "scenario $s: the bound's optimality gap is printed"
+done
+check "grep -q '^chain-fed (arrivals as early as the source allows, no deadline): gpu0 cpu1\$' '$T/b1'" \
+    "pipeline: the chain-fed PUs are named with the envelope used"
+check "[ \"\$(grep -c '^budget [0-9.]* W: the bound' '$T/b1')\" = 4 ]" \
+    "every table says whether the budget binds the bound"
+check "[ \"\$(grep -c '^model: P-states mixed within a tick; tables lowered' '$T/b1')\" = 4 ]" \
+    "every table says how the bound models the P-states and the die"
+
+# --ed2p: one more column, ED2P_fix = EDP_fix x mean latency.
+"$W" bench broker --scenario step --duration 1s --ed2p >"$T/e1" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "^policy .* EDP_fix *ED2P_fix *misses" "$T/e1"' \
+    "--ed2p adds the ED2P_fix column: $(cat "$T/err")"
+check "awk '\$1 == \"race\" { d = \$5 / 1e3; if (\$9 <= 0 || (\$9 - \$8 * d) > 1e-3 * \$9 || (\$8 * d - \$9) > 1e-3 * \$9) bad = 1; n++ } END { exit bad || n != 1 }' '$T/e1'" \
+    "--ed2p: ED2P_fix = EDP_fix x mean latency"
+check '! grep -q ED2P "$T/b1"' "no ED2P column without --ed2p"
+expect_fail 2 "ed2p" -- bench broker --ed2p=1 --duration 1s
+expect_fail 2 "run does not take --ed2p" -- run --ed2p --duration 1s
+
 # Physics on bursty: race-to-idle always runs the top clock.
-ge() { python3 -c "import sys; sys.exit(0 if float('$1') >= float('$2') else 1)"; }
-check "ge $(cell bursty ondemand 2) $(cell bursty race 2)" \
+check "ge $(cell bursty ondemand 4) $(cell bursty race 4)" \
     "race's mean latency <= ondemand's on bursty"
 check "ge $(cell bursty race 1) $(cell bursty ondemand 1)" \
     "race's energy >= ondemand's on bursty"
@@ -71,6 +122,7 @@ expect_fail 2 "^wattson: run does not take --scenario (see wattson --help)$" -- 
 # --with FILE.lua: a row per Lua policy file, named by its base name,
 # after the built-in rows (which do not change); deterministic too.
 BAL=$SRC/lua-policies/balanced.lua
+grep -v "^bound-dl " "$T/b1" >"$T/b1.nodl"
 "$W" bench broker --duration 3s --with "$BAL" >"$T/w1" 2>"$T/err"
 check '[ $? -eq 0 ]' "bench broker --with balanced.lua exits 0: $(cat "$T/err")"
 "$W" bench broker --duration 3s --with "$BAL" >"$T/w2" 2>/dev/null
@@ -79,7 +131,9 @@ for s in bursty step diurnal; do
     check "awk -v s=$s '/^scenario / { in_s = (\$2 == s) } in_s && \$1 == \"balanced\" { n++ } END { exit n != 1 }' '$T/w1'" \
         "--with: scenario $s has one balanced row"
 done
-check 'grep -v "^balanced " "$T/w1" | cmp -s - "$T/b1"' \
+# (The bound-dl line counts the rows that met every deadline: not
+# compared.)
+check 'grep -v "^balanced \|^bound-dl " "$T/w1" | cmp -s - "$T/b1.nodl"' \
     "--with: the built-in rows are unchanged"
 check '! grep -q "^note:" "$T/w1"' "--with: balanced.lua runs without policy errors"
 printf 'return { api = 1, on_tick = \n' >"$T/bad.lua"
@@ -144,13 +198,14 @@ lcell() {
         /^lab / { in_s = ($5 == s ":") }
         in_s && $1 == p { print $(c + 1); exit }' "$T/l1"
 }
+# (column 1: energy_J, 4: mean_ms)
 # Three times the offered load must cost every row more energy (served
 # work is charged per op), and schedutil's queue must be longer.
 for p in $POLICIES; do
     check "[ -n \"\$(lcell 0.5 $p 1)\" ] && ! ge $(lcell 0.5 $p 1) $(lcell 1.5 $p 1)" \
         "--load-scale: $p's energy grows with the load ($(lcell 0.5 $p 1) -> $(lcell 1.5 $p 1) J)"
 done
-check "! ge $(lcell 0.5 schedutil 2) $(lcell 1.5 schedutil 2)" \
+check "! ge $(lcell 0.5 schedutil 4) $(lcell 1.5 schedutil 4)" \
     "--load-scale: schedutil's mean latency grows with the load"
 "$W" bench broker --lab "$T/small.lua" --load-scale 1 >"$T/l2" 2>/dev/null
 "$W" bench broker --lab "$T/small.lua" >"$T/l3" 2>/dev/null
@@ -191,6 +246,6 @@ sed 's/plugin = "sim",/plugin = "sim", load_scale = 0,/' "$T/small.lua" >"$T/zer
 expect_fail 3 "load_scale: must be > 0, got 0" -- run --lab "$T/zero.lua"
 
 "$W" --help >"$T/help"
-check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help" && grep -q -- "--with FILE.lua" "$T/help" && grep -q -- "--load-scale LIST" "$T/help"' \
-    "--help mentions builtin:NAME, bench broker, --with and --load-scale"
+check 'grep -q "builtin:NAME" "$T/help" && grep -q "bench broker" "$T/help" && grep -q -- "--with FILE.lua" "$T/help" && grep -q -- "--load-scale LIST" "$T/help" && grep -q -- "--ed2p" "$T/help"' \
+    "--help mentions builtin:NAME, bench broker, --with, --load-scale and --ed2p"
 finish

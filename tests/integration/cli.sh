@@ -11,7 +11,7 @@ done
 # --help is generated from the command table (console/cmd/cli.c): every
 # command with its synopsis, and `wattson help` is the same text.
 for cmd in "run \[OPTIONS\]" "plugins \[--lab FILE\]" "bench \[NAME\]" \
-    "bench forecast TRACE.csv" "bench broker \[--lab FILE\] \[--duration D\]" \
+    "bench forecast TRACE.csv" "bench broker \[OPTIONS\]" \
     "restore \[--plugin-dir DIR\]" "help " "(no command) \[OPTIONS\]"; do
     check "grep -q -- '^  $cmd' '$T/help'" "--help lists $cmd"
 done
