@@ -465,6 +465,7 @@ int pu_init(struct pu *pu, const struct pu_params *p, double ambient_c)
     pu->ambient_c = ambient_c;
     pu->temp_c = ambient_c;
     pu->freq_target_hz = p->pstates[p->n_pstates - 1].freq_hz;
+    pu->target_hz = NAN; /* no state looked up yet */
     pu->power_cap_w = p->power_cap_max_w;
     pu->ps = p->n_pstates - 1;
     pu->decay_dt = -1.0;
@@ -662,7 +663,6 @@ static int pu_fits_cap(const struct pu *pu, size_t k, double queued,
 static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
 {
     const struct pu_params *p = &pu->p;
-    double flim = pu->freq_target_hz * (1.0 + PU_FREQ_EPS);
     size_t lo, hi;
 
     if (pu->temp_c >= p->temp_limit_c)
@@ -673,16 +673,24 @@ static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
         return 0;
 
     /* The highest state whose clock is at or below the target (0 when
-     * none is): the answer stays in [lo, hi]. */
-    lo = 0;
-    hi = p->n_pstates - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo + 1) / 2;
-        if (p->pstates[mid].freq_hz <= flim)
-            lo = mid;
-        else
-            hi = mid - 1;
+     * none is; the answer stays in [lo, hi]), searched only when the
+     * target changed since the last search (target_hz starts as NaN,
+     * equal to nothing). */
+    if (!(pu->target_hz == pu->freq_target_hz)) {
+        double flim = pu->freq_target_hz * (1.0 + PU_FREQ_EPS);
+        lo = 0;
+        hi = p->n_pstates - 1;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo + 1) / 2;
+            if (p->pstates[mid].freq_hz <= flim)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        pu->target_hz = pu->freq_target_hz;
+        pu->target_ps = lo;
     }
+    hi = pu->target_ps;
     /* The cap: most intervals it does not bind, and one probe settles it;
      * otherwise the highest state below that fits, the lowest when none
      * does (state 0 is taken whatever it draws). */

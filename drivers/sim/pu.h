@@ -121,7 +121,12 @@ struct pu {
 
     /* state */
     double temp_c;
-    size_t ps;              /* P-state of the last interval */
+    size_t ps; /* P-state of the last interval */
+    /* The highest P-state at or below freq_target_hz, found when the
+     * target last changed (a policy rewrites the same target most ticks):
+     * valid while target_hz == freq_target_hz. */
+    double target_hz;
+    size_t target_ps;
     int throttled;          /* thermal throttling latched (hysteresis) */
     double decay_dt, decay; /* exp(-dt/RC) cached for the last dt */
 

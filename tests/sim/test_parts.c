@@ -224,8 +224,11 @@ static void test_governor_bisection(void)
                 r[j] = (double)(x >> 11) / 9007199254740992.0;
             }
             /* targets below, inside and above the range; some exactly on
-             * a state */
-            u.freq_target_hz = fmin * 0.8 + r[0] * (fmax * 1.2 - fmin * 0.8);
+             * a state; every third step the last one again (the governor
+             * keeps the state it found for an unchanged target) */
+            if (s % 3 != 0)
+                u.freq_target_hz =
+                    fmin * 0.8 + r[0] * (fmax * 1.2 - fmin * 0.8);
             if (s % 5 == 0)
                 u.freq_target_hz = p.pstates[s % p.n_pstates].freq_hz;
             u.power_cap_w = r[1] * cmax;
