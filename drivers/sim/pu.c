@@ -12,15 +12,15 @@
  *
  * 2. P-state.  If T >= temp_limit the unit throttles to its lowest P-state
  *    and stays there until T < temp_limit - 2 K (hysteresis, so it does not
- *    flap every tick).  Otherwise the governor starts from the highest
- *    P-state whose clock is <= the freq target and steps down while the
- *    power it predicts for the interval exceeds the power cap; it never goes
- *    below the lowest P-state, so an infeasible cap is overshot by at most
- *    that state's power.  The prediction uses the activity the interval will
- *    really have at that P-state (the governor sees the run queue: backlog
- *    plus this interval's arrivals) and the temperature at t0, i.e. the same
- *    formula as the power that is then charged, so a feasible cap is never
- *    exceeded.
+ *    flap every tick).  Otherwise the governor takes the highest P-state
+ *    whose clock is <= the freq target and whose predicted power for the
+ *    interval is within the power cap (a bisection: see pu_governor); it
+ *    never goes below the lowest P-state, so an infeasible cap is
+ *    overshot by at most that state's power.  The prediction uses the
+ *    activity the interval will really have at that P-state (the governor
+ *    sees the run queue: backlog plus this interval's arrivals) and the
+ *    temperature at t0, i.e. the same formula as the power that is then
+ *    charged, so a feasible cap is never exceeded.
  *
  * 3. Service.  The unit serves the FIFO as a fluid at rate
  *    thr = f * ops_per_cycle from t0 on: a batch whose remaining work r
@@ -88,7 +88,19 @@ _Static_assert(sizeof(struct pu_lat_bin) == 16 &&
 #define PU_FREQ_EPS 1e-9
 
 /*
- * Presets.  Vendors do not publish per-P-state voltages or capacitances, so
+ * Presets.  Each is a V/f curve (a few anchor points) and the clock step of
+ * the real part; pu_part_params generates the P-state table from them: a
+ * state at every step from the lowest clock to the highest, as the real
+ * part offers (see the steps' sources below), voltage interpolated
+ * linearly between the anchors.  Vendors publish clocks but not per-step
+ * voltages, so the interpolation is an assumption; it keeps the anchors'
+ * (f, V) exactly, hence the top state's power and the rated figures below.
+ * The table is generated rather than written out because the anchors and
+ * the step are the sourced numbers: 40-odd hand-written rows per part
+ * could drift from them unseen, and it costs a few microseconds per device
+ * at init.
+ *
+ * Vendors do not publish per-P-state voltages or capacitances either, so
  * C_eff is derived: C_eff = P_dyn / (V^2 f) at the top P-state with the
  * dynamic share of the part's rated power, and the thermal R is chosen so
  * that full load settles a few kelvin below the throttling limit (a
@@ -97,21 +109,27 @@ _Static_assert(sizeof(struct pu_lat_bin) == 16 &&
 const struct pu_part pu_parts[] = {
     /*
      * One Zen 3 core, AMD EPYC 7543 (32 cores, 225 W TDP, base 2.8 GHz,
-     * boost 3.7 GHz; AMD product page) / Ryzen 5000.  P-states 1.5 / 2.2 /
-     * 2.8 / 3.7 GHz at 0.85-1.25 V follow the Zen 3 V/f curve (HWiNFO core
-     * VID readings).  ~8 W dynamic per core at boost (225 W / 32 cores is
-     * ~7 W at base incl. uncore): C_eff = 8 / (1.25^2 * 3.7e9) = 1.38 nF.
+     * boost 3.7 GHz; AMD product page) / Ryzen 5000.  V/f anchors 1.5 /
+     * 2.2 / 2.8 / 3.7 GHz at 0.85-1.25 V follow the Zen 3 V/f curve
+     * (HWiNFO core VID readings).  Clock step 25 MHz: a Zen core's clock is
+     * CpuFid x 25 MHz (PStateDef MSRs, AMD PPR for family 17h/19h; coreboot
+     * src/soc/amd/cezanne/include/soc/msr.h, PSTATE_DEF_CORE_FREQ_BASE
+     * 25), and under amd-pstate (Linux
+     * Documentation/admin-guide/pm/amd-pstate.rst) the OS asks for a CPPC
+     * performance level instead of one of three ACPI P-states, so the
+     * firmware may pick any of those clocks.  1.5-3.7 GHz at 25 MHz is 89
+     * states, over PU_MAX_PSTATES: the table steps 50 MHz (45 states).
+     * ~8 W dynamic per core at boost (225 W / 32 cores is ~7 W at base
+     * incl. uncore): C_eff = 8 / (1.25^2 * 3.7e9) = 1.38 nF.
      * 2 x 256-bit FMA per cycle = 32 FP32 op/cycle.  Tctl limit 95 C.
      * Full load settles near 84 C (R 5.5 K/W, tau = R C = 10 s).
      */
     {.name = "zen3-core",
      .kind = "cpu",
-     .params = {.pstates = {{1.5e9, 0.85},
-                            {2.2e9, 0.95},
-                            {2.8e9, 1.05},
-                            {3.7e9, 1.25}},
-                .n_pstates = 4,
-                .c_eff_f = 1.384e-9,
+     .vf = {{1.5e9, 0.85}, {2.2e9, 0.95}, {2.8e9, 1.05}, {3.7e9, 1.25}},
+     .n_vf = 4,
+     .step_hz = 25e6,
+     .params = {.c_eff_f = 1.384e-9,
                 .leak_w = 0.8,
                 .leak_coeff = 0.02,
                 .r_th = 5.5,
@@ -126,19 +144,25 @@ const struct pu_part pu_parts[] = {
     /*
      * One Ice Lake-SP core, Intel Xeon Platinum 8380 (40 cores, 270 W TDP,
      * base 2.3 GHz, all-core turbo 3.0 GHz, max turbo 3.4 GHz; Intel ARK).
+     * Clock step 100 MHz: a P-state is a ratio of the 100 MHz bus clock
+     * (Intel SDM vol. 3, IA32_PERF_CTL / IA32_HWP_REQUEST; Linux
+     * intel_pstate's core scaling of 100000 kHz per ratio), and with HWP
+     * (Documentation/admin-guide/pm/intel_pstate.rst) the processor picks
+     * any ratio in the allowed range: 0.8-3.4 GHz is 27 states.
      * ~6 W dynamic per core at 3.4 GHz / 1.10 V: C_eff = 1.46 nF.
      * 2 x 512-bit FMA per cycle = 64 FP32 op/cycle.  Tjmax 100 C
      * (throttle at 95 C here to keep PROCHOT margin).
      */
     {.name = "icelake-core",
      .kind = "cpu",
-     .params = {.pstates = {{0.8e9, 0.70},
-                            {1.6e9, 0.80},
-                            {2.3e9, 0.90},
-                            {3.0e9, 1.00},
-                            {3.4e9, 1.10}},
-                .n_pstates = 5,
-                .c_eff_f = 1.458e-9,
+     .vf = {{0.8e9, 0.70},
+            {1.6e9, 0.80},
+            {2.3e9, 0.90},
+            {3.0e9, 1.00},
+            {3.4e9, 1.10}},
+     .n_vf = 5,
+     .step_hz = 100e6,
+     .params = {.c_eff_f = 1.458e-9,
                 .leak_w = 0.6,
                 .leak_coeff = 0.02,
                 .r_th = 6.5,
@@ -153,19 +177,21 @@ const struct pu_part pu_parts[] = {
     /*
      * NVIDIA A100 PCIe 40GB (datasheet: 250 W TDP, boost 1410 MHz, 6912
      * FP32 lanes x 2 op (FMA) = 19.5 TFLOPS; nvidia-smi: power limit
-     * 150-250 W, clocks down to 210 MHz, slowdown temp ~89-90 C).  Voltages
-     * 0.70-1.00 V are typical GA100 values (not published).  200 W dynamic
-     * at 1410 MHz / 1.0 V: C_eff = 142 nF; 25 W static at 25 C.  Full load
-     * ~248 W, settles near 80 C (R 0.22 K/W, tau 30 s).
+     * 150-250 W, clocks down to 210 MHz, slowdown temp ~89-90 C).  Clock
+     * step 15 MHz: `nvidia-smi -q -d SUPPORTED_CLOCKS` on an A100 lists
+     * graphics clocks 1410, 1395, 1380, ... 225, 210 MHz, 81 of them;
+     * over PU_MAX_PSTATES, so the table steps 30 MHz (41 states; the 765
+     * and 1065 MHz anchors fall between states and shape the curve).
+     * Voltages 0.70-1.00 V are typical GA100 values (not published).
+     * 200 W dynamic at 1410 MHz / 1.0 V: C_eff = 142 nF; 25 W static at
+     * 25 C.  Full load ~248 W, settles near 80 C (R 0.22 K/W, tau 30 s).
      */
     {.name = "a100-pcie",
      .kind = "gpu",
-     .params = {.pstates = {{210e6, 0.70},
-                            {765e6, 0.75},
-                            {1065e6, 0.85},
-                            {1410e6, 1.00}},
-                .n_pstates = 4,
-                .c_eff_f = 1.418e-7,
+     .vf = {{210e6, 0.70}, {765e6, 0.75}, {1065e6, 0.85}, {1410e6, 1.00}},
+     .n_vf = 4,
+     .step_hz = 15e6,
+     .params = {.c_eff_f = 1.418e-7,
                 .leak_w = 25.0,
                 .leak_coeff = 0.012,
                 .r_th = 0.22,
@@ -180,17 +206,19 @@ const struct pu_part pu_parts[] = {
     /*
      * NVIDIA T4 (datasheet: 70 W, 2560 CUDA cores, boost 1590 MHz, 8.1 FP32
      * TFLOPS = 2560 x 2 x 1.59 GHz; base 585 MHz; nvidia-smi power limit
-     * 60-70 W).  Passive card: R 0.78 K/W gives ~80 C at full load.  55 W
-     * dynamic at 1590 MHz / 0.95 V: C_eff = 38.3 nF.  Slowdown ~85 C.
+     * 60-70 W).  Clock step 15 MHz, NVIDIA's graphics-clock bin on Turing
+     * as on Ampere (the A100's list above; every T4 clock quoted, 300, 585,
+     * 1005, 1590 MHz, is on it); 300-1590 MHz is 87 states, so the table
+     * steps 30 MHz (44 states).  Passive card: R 0.78 K/W gives ~80 C at
+     * full load.  55 W dynamic at 1590 MHz / 0.95 V: C_eff = 38.3 nF.
+     * Slowdown ~85 C.
      */
     {.name = "t4",
      .kind = "gpu",
-     .params = {.pstates = {{300e6, 0.65},
-                            {585e6, 0.70},
-                            {1005e6, 0.80},
-                            {1590e6, 0.95}},
-                .n_pstates = 4,
-                .c_eff_f = 3.833e-8,
+     .vf = {{300e6, 0.65}, {585e6, 0.70}, {1005e6, 0.80}, {1590e6, 0.95}},
+     .n_vf = 4,
+     .step_hz = 15e6,
+     .params = {.c_eff_f = 3.833e-8,
                 .leak_w = 8.0,
                 .leak_coeff = 0.012,
                 .r_th = 0.78,
@@ -205,17 +233,22 @@ const struct pu_part pu_parts[] = {
     /*
      * Xilinx Alveo U250 (DS962 / UG1301: kernel clock 300 MHz default,
      * VCCINT 0.85 V fixed, 225 W board max, ~75 W typical kernel).  Clock
-     * steps 100 / 200 / 300 MHz at the fixed VCCINT.  60 W dynamic at
-     * 300 MHz: C_eff = 60 / (0.85^2 * 3e8) = 277 nF; 12 W static (VU13P is
-     * large).  A kernel of 4096 DSP48 MACs (a third of the 12288) = 8192
-     * op/cycle.  Tj max 100 C (extended grade, DS923).  FPGAs clock-gate
-     * little: idle activity 0.2.  Full load ~82 W, ~65 C.
+     * step 5 MHz: XRT scales the kernel clock through the clocking wizard
+     * (MMCM) with a table of settings "approximately 5 MHz apart", 10 to
+     * 650 MHz, rounding a request down to an entry (XRT,
+     * src/runtime_src/core/pcie/driver/linux/xocl/subdev/clock.c,
+     * frequency_table); 100-300 MHz is 41 states, all at the fixed VCCINT.
+     * 60 W dynamic at 300 MHz: C_eff = 60 / (0.85^2 * 3e8) = 277 nF; 12 W
+     * static (VU13P is large).  A kernel of 4096 DSP48 MACs (a third of
+     * the 12288) = 8192 op/cycle.  Tj max 100 C (extended grade, DS923).
+     * FPGAs clock-gate little: idle activity 0.2.  Full load ~82 W, ~65 C.
      */
     {.name = "alveo-u250",
      .kind = "fpga",
-     .params = {.pstates = {{100e6, 0.85}, {200e6, 0.85}, {300e6, 0.85}},
-                .n_pstates = 3,
-                .c_eff_f = 2.768e-7,
+     .vf = {{100e6, 0.85}, {200e6, 0.85}, {300e6, 0.85}},
+     .n_vf = 3,
+     .step_hz = 5e6,
+     .params = {.c_eff_f = 2.768e-7,
                 .leak_w = 12.0,
                 .leak_coeff = 0.015,
                 .r_th = 0.49,
@@ -228,6 +261,85 @@ const struct pu_part pu_parts[] = {
                 .deadline_s = 0.02}},
     {.name = NULL},
 };
+
+/* Relative tolerance for "the span is a whole number of steps": the
+ * presets' clocks are whole hertz, so only rounding is forgiven. */
+#define PU_STEP_TOL 1e-9
+
+size_t pu_pstates_from_curve(const struct pu_pstate *vf, size_t n_vf,
+                             double step_hz, struct pu_pstate *out, size_t max,
+                             double *step_used)
+{
+    double f0, span, nsteps, step;
+    size_t ns, n, m, seg = 0;
+
+    if (n_vf < 1 || n_vf > PU_MAX_ANCHORS || max < 1 || !(step_hz > 0) ||
+        !isfinite(step_hz))
+        return 0;
+    for (size_t i = 0; i < n_vf; i++) {
+        if (!(vf[i].freq_hz > 0) || !isfinite(vf[i].freq_hz) ||
+            !(vf[i].volt > 0) || !isfinite(vf[i].volt))
+            return 0;
+        if (i > 0 && (!(vf[i].freq_hz > vf[i - 1].freq_hz) ||
+                      vf[i].volt < vf[i - 1].volt))
+            return 0;
+    }
+    f0 = vf[0].freq_hz;
+    span = vf[n_vf - 1].freq_hz - f0;
+    nsteps = round(span / step_hz);
+    if (fabs(nsteps * step_hz - span) > PU_STEP_TOL * vf[n_vf - 1].freq_hz ||
+        nsteps > 1e6)
+        return 0;
+    /* The smallest whole multiple of the step that divides the span and
+     * fits: the finest table the console accepts, with the top and bottom
+     * clocks kept (m = ns, two states, always fits when max >= 2). */
+    ns = (size_t)nsteps;
+    if (ns == 0) {
+        m = 1;
+        n = 1;
+    } else {
+        for (m = 1; m <= ns; m++)
+            if (ns % m == 0 && ns / m + 1 <= max)
+                break;
+        if (m > ns)
+            return 0; /* max == 1 and more than one clock */
+        n = ns / m + 1;
+    }
+    step = step_hz * (double)m;
+    for (size_t k = 0; k < n; k++) {
+        /* f0 + k * step, exact for whole-hertz clocks below 2^53 Hz; the
+         * last is the top anchor itself. */
+        double f = k + 1 == n ? vf[n_vf - 1].freq_hz : f0 + (double)k * step;
+        double v;
+        while (seg + 1 < n_vf - 1 && f >= vf[seg + 1].freq_hz)
+            seg++;
+        if (n_vf == 1 || f == vf[seg].freq_hz) {
+            v = vf[seg].volt;
+        } else if (f == vf[seg + 1].freq_hz) {
+            v = vf[seg + 1].volt;
+        } else {
+            const struct pu_pstate *a = &vf[seg], *b = &vf[seg + 1];
+            v = a->volt + (b->volt - a->volt) * (f - a->freq_hz) /
+                              (b->freq_hz - a->freq_hz);
+            /* Rounding must not step outside the segment: the voltages
+             * stay monotone. */
+            v = v < a->volt ? a->volt : v > b->volt ? b->volt : v;
+        }
+        out[k].freq_hz = f;
+        out[k].volt = v;
+    }
+    if (step_used)
+        *step_used = step;
+    return n;
+}
+
+int pu_part_params(const struct pu_part *pt, struct pu_params *p)
+{
+    *p = pt->params;
+    p->n_pstates = pu_pstates_from_curve(pt->vf, pt->n_vf, pt->step_hz,
+                                         p->pstates, PU_MAX_PSTATES, NULL);
+    return p->n_pstates > 0 ? 0 : -1;
+}
 
 const struct pu_part *pu_part_find(const char *name)
 {
@@ -353,6 +465,7 @@ int pu_init(struct pu *pu, const struct pu_params *p, double ambient_c)
     pu->ambient_c = ambient_c;
     pu->temp_c = ambient_c;
     pu->freq_target_hz = p->pstates[p->n_pstates - 1].freq_hz;
+    pu->target_hz = NAN; /* no state looked up yet */
     pu->power_cap_w = p->power_cap_max_w;
     pu->ps = p->n_pstates - 1;
     pu->decay_dt = -1.0;
@@ -527,12 +640,30 @@ double pu_max_throughput(const struct pu *pu)
     return pu->p.pstates[pu->p.n_pstates - 1].freq_hz * pu->p.ops_per_cycle;
 }
 
+/* Whether P-state k's predicted power for the interval is within the cap
+ * (see the design comment). */
+static int pu_fits_cap(const struct pu *pu, size_t k, double queued,
+                       double leak, double dt)
+{
+    const struct pu_params *p = &pu->p;
+    double cap_ops = p->pstates[k].freq_hz * p->ops_per_cycle * dt;
+    double u = queued >= cap_ops ? 1.0 : queued / cap_ops;
+    double a = p->idle_activity + (1.0 - p->idle_activity) * u;
+    return pu->dyn_w[k] * a + leak <= pu->power_cap_w;
+}
+
 /* The P-state for this interval: throttling first, then the freq target,
- * then the power cap (see the design comment). */
+ * then the power cap (see the design comment).  Both searches bisect, so a
+ * fine table (tens of states) costs a handful of probes, not a scan: the
+ * clocks increase, and so does the predicted power, C_eff V^2 (ia f +
+ * (1 - ia) min(f, queued / (ops_per_cycle dt))) + leak, since V does not
+ * fall with f (pu_params_check); so the states that fit the cap are a
+ * prefix of the table and the highest one at or below the target is what
+ * a scan down from the target would find. */
 static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
 {
     const struct pu_params *p = &pu->p;
-    size_t k;
+    size_t lo, hi;
 
     if (pu->temp_c >= p->temp_limit_c)
         pu->throttled = 1;
@@ -541,18 +672,40 @@ static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
     if (pu->throttled)
         return 0;
 
-    k = p->n_pstates - 1;
-    while (k > 0 &&
-           p->pstates[k].freq_hz > pu->freq_target_hz * (1.0 + PU_FREQ_EPS))
-        k--;
-    for (; k > 0; k--) {
-        double cap_ops = p->pstates[k].freq_hz * p->ops_per_cycle * dt;
-        double u = queued >= cap_ops ? 1.0 : queued / cap_ops;
-        double a = p->idle_activity + (1.0 - p->idle_activity) * u;
-        if (pu->dyn_w[k] * a + leak <= pu->power_cap_w)
-            break;
+    /* The highest state whose clock is at or below the target (0 when
+     * none is; the answer stays in [lo, hi]), searched only when the
+     * target changed since the last search (target_hz starts as NaN,
+     * equal to nothing). */
+    if (!(pu->target_hz == pu->freq_target_hz)) {
+        double flim = pu->freq_target_hz * (1.0 + PU_FREQ_EPS);
+        lo = 0;
+        hi = p->n_pstates - 1;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo + 1) / 2;
+            if (p->pstates[mid].freq_hz <= flim)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        pu->target_hz = pu->freq_target_hz;
+        pu->target_ps = lo;
     }
-    return k;
+    hi = pu->target_ps;
+    /* The cap: most intervals it does not bind, and one probe settles it;
+     * otherwise the highest state below that fits, the lowest when none
+     * does (state 0 is taken whatever it draws). */
+    if (hi == 0 || pu_fits_cap(pu, hi, queued, leak, dt))
+        return hi;
+    lo = 0;
+    hi--;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (pu_fits_cap(pu, mid, queued, leak, dt))
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
 }
 
 void pu_step(struct pu *pu, double t0, double dt, double demand)

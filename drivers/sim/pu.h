@@ -11,8 +11,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest P-state table a part (or a lab override) may have. */
-#define PU_MAX_PSTATES 16
+/* Largest P-state table a part (or a lab override) may have.  It is the
+ * console's limit, not the sim's: the plugin loader refuses a table longer
+ * than PLUG_MAX_PSTATES (plugins/loader/loader.h) and the broker skips a
+ * PU with more than BROKER_MAX_PSTATES (console/engines/broker.c), both
+ * 64, as is any console engine's own copy of the tables.  Raising it past
+ * them would make the sim's inventory unloadable; a preset whose real
+ * clock step gives more states than this is tabulated at a whole multiple
+ * of that step (see pu_pstates_from_curve). */
+#define PU_MAX_PSTATES 64
+/* Anchor points a preset's V/f curve may have. */
+#define PU_MAX_ANCHORS 8
 /* Arrival batches a PU keeps in its FIFO before merging (see pu.c). */
 #define PU_RING_BATCHES 4096
 
@@ -30,10 +39,10 @@ struct pu_pstate {
     double volt;
 };
 
-/* The parameters of a part; every field can be overridden from a lab. */
+/* The parameters of a part; every field can be overridden from a lab.
+ * The P-state table comes last: the fields a step reads share the
+ * struct's first lines, ahead of the table's 1 KiB. */
 struct pu_params {
-    struct pu_pstate pstates[PU_MAX_PSTATES]; /* increasing frequency */
-    size_t n_pstates;
     double c_eff_f;         /* effective switched capacitance, F */
     double leak_w;          /* static power at 25 C, W */
     double leak_coeff;      /* static power growth, 1/K */
@@ -45,12 +54,23 @@ struct pu_params {
     double idle_activity; /* switching activity of an idle unit, 0..1 */
     double temp_limit_c;  /* throttling temperature, C */
     double deadline_s;    /* latency target of the unit's work, s */
+    size_t n_pstates;
+    struct pu_pstate pstates[PU_MAX_PSTATES]; /* increasing frequency */
 };
 
-/* A built-in part preset (see pu.c for the sources of the numbers). */
+/* A built-in part preset (see pu.c for the sources of the numbers).  The
+ * P-state table is not stored: pu_part_params generates it from the V/f
+ * curve's anchors and the part's clock step. */
 struct pu_part {
     const char *name;
     const char *kind; /* "cpu", "gpu" or "fpga" */
+    /* The V/f curve: anchors in increasing frequency, voltage not
+     * decreasing; the first and last are the part's lowest and highest
+     * clocks, a whole number of step_hz apart. */
+    struct pu_pstate vf[PU_MAX_ANCHORS];
+    size_t n_vf;
+    double step_hz; /* the real part's clock granularity, Hz */
+    /* Everything else; params.pstates is empty (n_pstates 0). */
     struct pu_params params;
 };
 
@@ -89,9 +109,11 @@ struct pu_lat_resume {
     double above, suf;
 };
 
+/* The parameters come last, and their table last in them: the state a
+ * step reads and writes and the parameters' scalars sit together in the
+ * first few lines; of the 1.5 KiB of tables a step reads the lines its
+ * search probes. */
 struct pu {
-    struct pu_params p;
-    double dyn_w[PU_MAX_PSTATES]; /* C_eff V^2 f per P-state, W */
     double ambient_c;
 
     /* controls */
@@ -100,7 +122,12 @@ struct pu {
 
     /* state */
     double temp_c;
-    size_t ps;              /* P-state of the last interval */
+    size_t ps; /* P-state of the last interval */
+    /* The highest P-state at or below freq_target_hz, found when the
+     * target last changed (a policy rewrites the same target most ticks):
+     * valid while target_hz == freq_target_hz. */
+    double target_hz;
+    size_t target_ps;
     int throttled;          /* thermal throttling latched (hysteresis) */
     double decay_dt, decay; /* exp(-dt/RC) cached for the last dt */
 
@@ -123,6 +150,9 @@ struct pu {
     size_t head, count;
     struct pu_lat *lat;
     struct pu_lat_resume lat_res;
+
+    struct pu_params p;
+    double dyn_w[PU_MAX_PSTATES]; /* C_eff V^2 f per P-state, W */
 };
 
 /* The built-in parts, terminated by an entry with name NULL. */
@@ -131,6 +161,25 @@ extern const struct pu_part pu_parts[];
 const struct pu_part *pu_part_find(const char *name);
 /* The part used when a device names a kind but no part. */
 const struct pu_part *pu_part_default(const char *kind);
+
+/* The P-state table of a V/f curve (anchors vf[0..n_vf), as in struct
+ * pu_part): a state at every `step` from the first anchor's clock to the
+ * last's, voltage interpolated linearly between the anchors it falls
+ * between (an anchor's own clock gets the anchor's voltage exactly).  The
+ * step is step_hz, or its smallest whole multiple that divides the span and
+ * gives at most `max` states.  Returns the number of states written to
+ * out (at most max) and the step used in *step_used, or 0 when the curve
+ * is not valid: no anchor or more than PU_MAX_ANCHORS, frequencies not
+ * increasing, voltages falling, non-positive or non-finite values, or a
+ * span that is not a whole number of steps. */
+size_t pu_pstates_from_curve(const struct pu_pstate *vf, size_t n_vf,
+                             double step_hz, struct pu_pstate *out, size_t max,
+                             double *step_used);
+
+/* The part's parameters with its generated P-state table (at most
+ * PU_MAX_PSTATES states).  Returns 0, or -1 when the preset's curve is not
+ * valid (a bug in pu_parts[]: the tests check every preset). */
+int pu_part_params(const struct pu_part *pt, struct pu_params *p);
 
 /* Checks a parameter set; on error writes "field: reason" into err. */
 int pu_params_check(const struct pu_params *p, double ambient_c, char *err,

@@ -279,7 +279,13 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
         return -1;
     }
 
-    p = part->params;
+    /* The part's P-state table is generated here; a lab's `pstates`
+     * replaces it whole. */
+    if (pu_part_params(part, &p)) {
+        simcfg_err(err, errlen, "%s: part '%s' has no valid V/f curve", path,
+                   part->name);
+        return -1;
+    }
     if (sim_read_overrides(h, dpath, &p, err, errlen))
         return -1;
     if (pu_params_check(&p, ambient_c, perr, sizeof perr)) {

@@ -344,10 +344,49 @@ static void test_pipeline_errors(void)
     expect("pipelines: expected a table of pipelines, got string");
 }
 
+/* A lab's own `pstates` replaces the part's generated table whole: any
+ * length up to PU_MAX_PSTATES (the console's limit), not one more. */
+static void test_pstates_list(void)
+{
+    struct fh_run r;
+
+    base();
+    fh_num(1.0e9, "devices.1.pstates.1.freq_hz");
+    fh_num(0.8, "devices.1.pstates.1.volt");
+    fh_num(2.0e9, "devices.1.pstates.2.freq_hz");
+    fh_num(0.9, "devices.1.pstates.2.volt");
+    fh_num(3.0e9, "devices.1.pstates.3.freq_hz");
+    fh_num(1.1, "devices.1.pstates.3.volt");
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.inv.n_pstates == 2);
+    if (r.inv.n_pstates == 2) {
+        T_CHECK(r.inv.pstates[0].n == 3);
+        T_NEAR(r.inv.pstates[0].freq_hz[0], 1.0e9, 0);
+        T_NEAR(r.inv.pstates[0].freq_hz[2], 3.0e9, 0);
+        T_CHECK(r.inv.pstates[1].n == 41); /* a100-pcie's own */
+        T_NEAR(r.inv.controls[0].min, 1.0e9, 0);
+        T_NEAR(r.inv.controls[0].max, 3.0e9, 0);
+    }
+    fh_close(&r);
+
+    base();
+    for (int i = 1; i <= 64; i++) {
+        fh_num(1e9 + 1e7 * i, "devices.1.pstates.%d.freq_hz", i);
+        fh_num(1.0, "devices.1.pstates.%d.volt", i);
+    }
+    T_CHECK(fh_open(&r) == WATTSON_OK);
+    T_CHECK(r.inv.n_pstates == 2 && r.inv.pstates[0].n == 64);
+    fh_close(&r);
+    fh_num(1e9 + 1e7 * 65, "devices.1.pstates.65.freq_hz");
+    fh_num(1.0, "devices.1.pstates.65.volt");
+    expect("devices.1.pstates: need 1 to 64 P-states, got 65");
+}
+
 int main(void)
 {
     test_ok();
     test_errors();
+    test_pstates_list();
     test_trace_errors();
     test_pipeline_errors();
     return t_done("test_sim_config");
