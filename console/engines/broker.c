@@ -30,6 +30,12 @@
  * share of its own demand served, so units of work never compare across a
  * CPU and a GPU.
  *
+ * Past the need, a state's worth rises a little (BROKER_EDP_TIER) up to
+ * the state the run's EDP gradient prefers (broker_edp_state: at light
+ * load a faster clock costs little idle energy and cuts the wait), so
+ * budget no PU's need wants buys latency where it lowers E x L.
+ * perfect-forecast keeps the need alone (it is the need's own limit).
+ *
  * broker_waterfill then spends the budget left after the unbrokered
  * devices' measured power (greedy by worth per watt, then swaps for the
  * big steps greedy strands).  A decrease is held back, while the budget
@@ -60,6 +66,10 @@
 #define BROKER_DECAY 0.995       /* IPC moments' memory (~200 ticks) */
 #define BROKER_ADJ_RING 64       /* adjustments kept */
 #define BROKER_DRAIN_DEFAULT 0.1 /* s, when a PU has no deadline */
+/* Worth of a step toward a PU's EDP state, per unit of its need's worth:
+ * small enough that every PU's need is bought first (by worth per watt),
+ * so only spare budget goes to speed for latency. */
+#define BROKER_EDP_TIER 1e-3
 
 struct broker_pu {
     uint32_t dev;
@@ -82,6 +92,7 @@ struct broker_pu {
     uint64_t ipc_ticks; /* ticks with messages */
     /* this tick */
     double demand, ipc, need;
+    int k_edp; /* the state the run's EDP gradient prefers (-1: none) */
     double value[BROKER_MAX_PSTATES], power[BROKER_MAX_PSTATES];
 };
 
@@ -100,6 +111,7 @@ struct broker {
     struct broker_adj adj[BROKER_ADJ_RING];
     size_t adj_n, adj_head;
     int warned_degraded, warned_unknown;
+    double energy_j; /* the lab's energy so far (EDP gradient) */
 };
 
 /* ---- the allocation ----------------------------------------------------- */
@@ -548,6 +560,57 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
          * gains nothing. */
         u->value[k] = fmin(u->need, cap) * scale;
     }
+    /* Then a small worth for every step up to the EDP state (non-
+     * decreasing in k, as broker_waterfill needs). */
+    if (u->k_edp > 0) {
+        double cap_e = u->opc * m->ps_freq[u->ps0 + (uint32_t)u->k_edp];
+        for (uint32_t k = 0; k < u->nps; k++) {
+            double cap = u->opc * m->ps_freq[u->ps0 + k];
+            u->value[k] += BROKER_EDP_TIER * fmin(cap, cap_e) * scale;
+        }
+    }
+}
+
+/*
+ * The state that lowers the run's EDP the most this tick, to first order.
+ * EDP = E x L, E the lab's energy, L the mean over the PUs of each PU's
+ * latency (wait / served).  A tick of PU i at state j adds energy e_j and
+ * wait A l_j (A ops arriving, each waiting l_j on average), so
+ *   d ln EDP = e_j / E + A (l_j - L_i) / (n S_i L)
+ * (S_i the work PU i served, n the PUs).  The j-dependent part, times E,
+ * is  e_j + lambda A l_j  with  lambda = E / (n S_i L): joules per op-second
+ * of wait, from the run so far.  e_j = dt (idle_j + (busy_j - idle_j) u_j)
+ * kappa with u_j the busy share of the queue's work at state j, and l_j =
+ * (B + A / 2) / c_j, the mean wait of the tick's work served as a fluid
+ * behind a backlog B at c_j op/s.  Only states that cover the need are
+ * candidates; -1 while the run has no latency to weigh (the first ticks).
+ * At light load the idle power dominates e_j and l_j falls as 1/f, so the
+ * preferred state is above the lowest one that covers the demand, which
+ * is what the governors that run fast at light load gain on EDP.
+ */
+static int broker_edp_state(const struct model *m, const struct broker_pu *u,
+                            double backlog, double lambda)
+{
+    if (!(lambda > 0) || !isfinite(lambda) || !(m->dt > 0))
+        return -1;
+    double a = u->demand * m->dt, best = INFINITY;
+    int kb = -1;
+    for (uint32_t k = 0; k < u->nps; k++) {
+        double c = u->opc * m->ps_freq[u->ps0 + k];
+        if (!(c > 0) || c < u->need)
+            continue;
+        double busy = fmin(1.0, (a + backlog) / (c * m->dt));
+        uint32_t i = u->ps0 + k;
+        double e = m->dt * u->kappa *
+                   (m->ps_idle[i] + (m->ps_busy[i] - m->ps_idle[i]) * busy);
+        double l = (backlog + 0.5 * a) / c;
+        double x = e + lambda * a * l;
+        if (x < best) {
+            best = x;
+            kb = (int)k;
+        }
+    }
+    return kb;
 }
 
 static void broker_log_adj(struct broker *b, const struct model *m,
@@ -573,6 +636,19 @@ static void broker_log_adj(struct broker *b, const struct model *m,
 static void broker_predict(struct broker *b, struct model *m)
 {
     broker_take_ipc(b, m);
+    /* The run so far, for the EDP gradient (broker_edp_state): the lab's
+     * energy and the mean over the PUs of each one's latency. */
+    if (m->dt > 0)
+        b->energy_j += model_total_power(m, NULL) * m->dt;
+    double lsum = 0, wait, served;
+    size_t nl = 0;
+    for (size_t j = 0; j < m->n_pus; j++)
+        if (model_sig(m, m->pus[j], SIG_WAIT, &wait) &&
+            model_sig(m, m->pus[j], SIG_WORK_SERVED, &served) && served > 0) {
+            lsum += wait / served;
+            nl++;
+        }
+    double lmean = nl ? lsum / (double)nl : 0;
     for (size_t j = 0; j < b->n; j++) {
         struct broker_pu *u = &b->pu[j];
         uint32_t d = u->dev;
@@ -656,6 +732,13 @@ static void broker_predict(struct broker *b, struct model *m)
         double prio = 1;
         if (!model_sig(m, d, SIG_PRIORITY, &prio) || !(prio > 0))
             prio = 1;
+        double lambda = -1;
+        if (nl && lmean > 0 && model_sig(m, d, SIG_WORK_SERVED, &served) &&
+            served > 0)
+            lambda = b->energy_j / ((double)nl * served * lmean);
+        u->k_edp = b->src == BROKER_PERFECT
+                       ? -1
+                       : broker_edp_state(m, u, backlog, lambda);
         broker_curves(m, u, prio);
     }
 }

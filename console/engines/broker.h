@@ -20,11 +20,13 @@
  * P-states (broker_waterfill): start every PU at its lowest state, then
  * repeatedly raise the PU whose next step buys the most priority-weighted
  * share of its demand per watt, while the budget and the PU's thermal
- * headroom allow.  A lower setting is proposed only once it has been
- * wanted for 3 ticks and saves more than 3 % of the PU's top power
- * (hysteresis); each adjustment is logged (debug level)
- * with its reason and the prediction behind it, and the last ones are kept
- * for the console and policies (broker_adjustment).
+ * headroom allow; budget left over then buys, at a small worth, the steps
+ * up to the state that lowers the run's energy-delay product most to
+ * first order (its e_j + lambda A l_j, lambda from the run so far).  A lower
+ * setting is proposed only once it has been wanted for 3 ticks and saves more
+ * than 3 % of the PU's top power (hysteresis); each adjustment is logged (debug
+ * level) with its reason and the prediction behind it, and the last ones are
+ * kept for the console and policies (broker_adjustment).
  *
  * PUs without a P-state table (a plugin older than ABI 1.1, or hardware
  * whose table is unknown) get no proposal; their measured power is taken

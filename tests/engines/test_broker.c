@@ -159,11 +159,16 @@ enum {
     S_PRIO,
     S_TEMP,
     S_TLIM,
+    S_WAIT,
+    S_SERVED,
     S_N
 };
 static const char *const sig_names[S_N] = {
-    "util",    "freq",     "power", "work_arrived", "throughput",
-    "backlog", "priority", "temp",  "temp_limit"};
+    "util",     "freq", "power",      "work_arrived", "throughput", "backlog",
+    "priority", "temp", "temp_limit", "wait",         "work_served"};
+/* Whether tick() reports wait and work_served (the broker's EDP
+ * gradient needs them; the other tests run without). */
+static int with_latency;
 static struct wattson_device_desc devs[NPU] = {
     {"cpu0", "cpu", -1, NULL, 0},
     {"cpu1", "cpu", -1, NULL, 0},
@@ -219,6 +224,7 @@ static void build(struct model *m)
  * `arr` op/s, 1 op per cycle, at the frequency the broker proposed. */
 struct fakepu {
     double f, backlog, prio, temp;
+    double wait, served; /* op s, op: the run so far */
 };
 
 static void set_sig(struct model *m, uint32_t d, int s, double v)
@@ -238,7 +244,11 @@ static void tick(struct model *m, void *b, struct fakepu *pu, const double *arr,
         double cap = pu[d].f; /* op/s at 1 op per cycle */
         double work = arr[d] * dt + pu[d].backlog;
         double served = fmin(work, cap * dt);
+        /* Fluid FIFO: the backlog first, then this tick's arrivals. */
+        double queued = pu[d].backlog;
         pu[d].backlog = work - served;
+        pu[d].served += served;
+        pu[d].wait += served * ((queued + 0.5 * arr[d] * dt) / cap);
         double util = served / (cap * dt);
         int k = 0;
         for (int s = 0; s < NST; s++)
@@ -255,6 +265,10 @@ static void tick(struct model *m, void *b, struct fakepu *pu, const double *arr,
         set_sig(m, d, S_PRIO, pu[d].prio);
         set_sig(m, d, S_TEMP, pu[d].temp);
         set_sig(m, d, S_TLIM, 95);
+        if (with_latency) {
+            set_sig(m, d, S_WAIT, pu[d].wait);
+            set_sig(m, d, S_SERVED, pu[d].served);
+        }
     }
     memset(m->proposed, 0, m->n_controls);
     broker_engine_ops.propose(b, m);
@@ -269,7 +283,7 @@ static void test_engine_no_budget(void)
     build(&m);
     void *b = broker_engine_ops.create(&m);
     T_CHECK(b != NULL);
-    struct fakepu pu[NPU] = {{4e9, 0, 1, 50}, {4e9, 0, 1, 50}};
+    struct fakepu pu[NPU] = {{4e9, 0, 1, 50, 0, 0}, {4e9, 0, 1, 50, 0, 0}};
     double arr[NPU] = {1.5e9, 0.2e9};
     for (int i = 0; i < 200; i++)
         tick(&m, b, pu, arr, 0.01);
@@ -295,6 +309,56 @@ static void test_engine_no_budget(void)
     model_free(&m);
 }
 
+/* The EDP gradient: with the run's latency known, a lightly loaded PU
+ * runs above the lowest state that covers its need when that lowers
+ * e_j + lambda A l_j (broker.c, broker_edp_state); the step is bought
+ * only with budget no PU's need wants. */
+static void test_engine_edp(void)
+{
+    struct model m;
+    build(&m);
+    with_latency = 1;
+    void *b = broker_engine_ops.create(&m);
+    T_CHECK(b != NULL);
+    struct fakepu pu[NPU] = {{1e9, 0, 1, 50, 0, 0}, {1e9, 0, 1, 50, 0, 0}};
+    double arr[NPU] = {0.3e9, 0.3e9};
+    for (int i = 0; i < 300; i++)
+        tick(&m, b, pu, arr, 0.01);
+    /* Hand-computed from the run's totals (E / ticks the lab's mean energy
+     * a tick, each PU's latency 0.5 A / c, A = 3e6 op a tick).  At 1 GHz:
+     * e = 0.01 (1 + 3 x 0.3) = 0.019 J, l = 1.5 ms; 2 GHz: e = 0.01 (1.5 +
+     * 8.5 x 0.15) = 0.02775 J, l = 0.75 ms; 3 GHz: 0.038 J, 0.5 ms; 4 GHz:
+     * 0.05475 J, 0.375 ms.  A run at 1 GHz has lambda A = (2 x 0.019) /
+     * (2 x 1.5e-3) = 12.7 J/s: 1 GHz costs 0.019 + 12.7 x 1.5e-3 = 0.038,
+     * 2 GHz 0.02775 + 0.0095 = 0.0373, so it steps up; at 2 GHz lambda A
+     * = 0.0555 / 1.5e-3 = 37: 2 GHz 0.0555, 3 GHz 0.038 + 0.0185 =
+     * 0.0565, 1 GHz 0.0745: it stays, above the 1 GHz that covers 1.1 x
+     * the demand. */
+    T_NEAR(pu[0].f, 2e9, 1);
+    T_NEAR(pu[1].f, 2e9, 1);
+    /* A budget with room for the needs only (1 GHz busy 4 W each, 8 W
+     * plus less than a 2 GHz step): the EDP steps are not bought. */
+    m.budget_w = 9;
+    for (int i = 0; i < 50; i++)
+        tick(&m, b, pu, arr, 0.01);
+    T_NEAR(pu[0].f, 1e9, 1);
+    T_NEAR(pu[1].f, 1e9, 1);
+    m.budget_w = 0;
+    broker_engine_ops.destroy(b);
+    /* The gradient weighs the run so far, so it has fixed points: a run
+     * that starts at 4 GHz (lambda A = 0.1095 / 0.75e-3 = 146 J/s) finds
+     * 4 GHz at 0.05475 + 146 x 0.375e-3 = 0.1095 J cheaper than 3 GHz
+     * (0.038 + 0.073 = 0.111) and stays there. */
+    b = broker_engine_ops.create(&m);
+    struct fakepu fast[NPU] = {{4e9, 0, 1, 50, 0, 0}, {4e9, 0, 1, 50, 0, 0}};
+    for (int i = 0; i < 300; i++)
+        tick(&m, b, fast, arr, 0.01);
+    T_NEAR(fast[0].f, 4e9, 1);
+    with_latency = 0;
+    broker_engine_ops.destroy(b);
+    model_free(&m);
+}
+
 static void test_engine_budget(void)
 {
     struct model m;
@@ -303,7 +367,7 @@ static void test_engine_budget(void)
     /* Both want 3 GHz (20 W busy each at full load); 28 W allows one. The
      * higher-priority PU gets its need. */
     m.budget_w = 28;
-    struct fakepu pu[NPU] = {{4e9, 0, 1, 50}, {4e9, 0, 3, 50}};
+    struct fakepu pu[NPU] = {{4e9, 0, 1, 50, 0, 0}, {4e9, 0, 3, 50, 0, 0}};
     double arr[NPU] = {2.5e9, 2.5e9};
     for (int i = 0; i < 300; i++) {
         tick(&m, b, pu, arr, 0.01);
@@ -333,7 +397,7 @@ static void test_engine_thermal_hysteresis(void)
     struct model m;
     build(&m);
     void *b = broker_engine_ops.create(&m);
-    struct fakepu pu[NPU] = {{2e9, 0, 1, 93.5}, {2e9, 0, 1, 50}};
+    struct fakepu pu[NPU] = {{2e9, 0, 1, 93.5, 0, 0}, {2e9, 0, 1, 50, 0, 0}};
     double arr[NPU] = {3.5e9, 3.5e9};
     for (int i = 0; i < 20; i++)
         tick(&m, b, pu, arr, 0.01);
@@ -382,7 +446,7 @@ static int ipc_run(enum broker_source src, int lag, int *bursts,
     build(&m);
     void *b = broker_engine_ops.create(&m);
     broker_set_source(b, src);
-    struct fakepu pu[NPU] = {{1e9, 0, 1, 50}, {1e9, 0, 1, 50}};
+    struct fakepu pu[NPU] = {{1e9, 0, 1, 50, 0, 0}, {1e9, 0, 1, 50, 0, 0}};
     static double sched[NT + 64];
     rng = 0x1234567887654321ull;
     for (int i = 0, busy = 0; i < NT + 64; busy = !busy) {
@@ -443,7 +507,7 @@ static void test_engine_noalloc(void)
     build(&m);
     void *b = broker_engine_ops.create(&m);
     m.budget_w = 30;
-    struct fakepu pu[NPU] = {{1e9, 0, 1, 50}, {1e9, 0, 2, 50}};
+    struct fakepu pu[NPU] = {{1e9, 0, 1, 50, 0, 0}, {1e9, 0, 2, 50, 0, 0}};
     double arr[NPU] = {1e9, 2e9};
     for (int i = 0; i < 50; i++)
         tick(&m, b, pu, arr, 0.01);
@@ -468,6 +532,7 @@ int main(void)
     log_set_level(LOG_ERROR);
     test_waterfill_brute();
     test_engine_no_budget();
+    test_engine_edp();
     test_engine_budget();
     test_engine_thermal_hysteresis();
     test_engine_ipc();
