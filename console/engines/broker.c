@@ -549,6 +549,11 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
     double ref = fmax(u->demand, 0.01 * top);
     /* One division per PU, not per state. */
     double scale = ref > 0 ? prio / ref : 0;
+    /* Past the need, a small worth for every step up to the EDP state
+     * (non-decreasing in k, as broker_waterfill needs). */
+    double cap_e =
+        u->k_edp > 0 ? u->opc * m->ps_freq[u->ps0 + (uint32_t)u->k_edp] : 0;
+    double tier = BROKER_EDP_TIER * scale;
     for (uint32_t k = 0; k < u->nps; k++) {
         double cap = u->opc * m->ps_freq[u->ps0 + k];
         /* Power at full load: the cap must let the state run whatever
@@ -558,16 +563,8 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
         /* Worth: the share of its demand served (past 1 while it works
          * off a backlog), times priority; past the need a faster clock
          * gains nothing. */
-        u->value[k] = fmin(u->need, cap) * scale;
-    }
-    /* Then a small worth for every step up to the EDP state (non-
-     * decreasing in k, as broker_waterfill needs). */
-    if (u->k_edp > 0) {
-        double cap_e = u->opc * m->ps_freq[u->ps0 + (uint32_t)u->k_edp];
-        for (uint32_t k = 0; k < u->nps; k++) {
-            double cap = u->opc * m->ps_freq[u->ps0 + k];
-            u->value[k] += BROKER_EDP_TIER * fmin(cap, cap_e) * scale;
-        }
+        u->value[k] = (u->need < cap ? u->need : cap) * scale +
+                      (cap < cap_e ? cap : cap_e) * tier;
     }
 }
 
@@ -588,29 +585,50 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
  * preferred state is above the lowest one that covers the demand, which
  * is what the governors that run fast at light load gain on EDP.
  */
+/* x_k of broker_edp_state for state k. */
+static double broker_edp_cost(const struct model *m, const struct broker_pu *u,
+                              uint32_t k, double a, double backlog,
+                              double lambda)
+{
+    double c = u->opc * m->ps_freq[u->ps0 + k], inv = 1.0 / c;
+    double busy = fmin(1.0, (a + backlog) * inv / m->dt);
+    uint32_t i = u->ps0 + k;
+    double e = m->dt * u->kappa *
+               (m->ps_idle[i] + (m->ps_busy[i] - m->ps_idle[i]) * busy);
+    return e + lambda * a * (backlog + 0.5 * a) * inv;
+}
+
 static int broker_edp_state(const struct model *m, const struct broker_pu *u,
                             double backlog, double lambda)
 {
-    if (!(lambda > 0) || !isfinite(lambda) || !(m->dt > 0))
+    if (!(lambda > 0) || !isfinite(lambda) || !(m->dt > 0) || !(u->opc > 0))
         return -1;
-    double a = u->demand * m->dt, best = INFINITY;
-    int kb = -1;
-    for (uint32_t k = 0; k < u->nps; k++) {
-        double c = u->opc * m->ps_freq[u->ps0 + k];
-        if (!(c > 0) || c < u->need)
-            continue;
-        double busy = fmin(1.0, (a + backlog) / (c * m->dt));
-        uint32_t i = u->ps0 + k;
-        double e = m->dt * u->kappa *
-                   (m->ps_idle[i] + (m->ps_busy[i] - m->ps_idle[i]) * busy);
-        double l = (backlog + 0.5 * a) / c;
-        double x = e + lambda * a * l;
-        if (x < best) {
-            best = x;
-            kb = (int)k;
-        }
+    double a = u->demand * m->dt;
+    /* The first state that covers the need (capacities rise with k). */
+    uint32_t lo = 0, hi = u->nps;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (u->opc * m->ps_freq[u->ps0 + mid] < u->need)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return kb;
+    if (lo == u->nps)
+        return -1;
+    /* e_k grows as V^2 f (convex in f on a convex V/f curve) and the wait
+     * falls as 1 / f (convex), so x_k is convex along the table: its
+     * minimum is the first k where x_{k+1} >= x_k, found by bisection on
+     * that sign (a handful of evaluations, not the whole table). */
+    hi = u->nps - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (broker_edp_cost(m, u, mid + 1, a, backlog, lambda) <
+            broker_edp_cost(m, u, mid, a, backlog, lambda))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (int)lo;
 }
 
 static void broker_log_adj(struct broker *b, const struct model *m,
