@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 /* States a table may have (the loader's PLUG_MAX_PSTATES). */
-#define BOUND_MAX_PSTATES 64
+#define BOUND_MAX_PSTATES 128
 
 /* h: the vertices of the lower convex envelope, s increasing from 0 to
  * cmax, and e_min. */

@@ -58,7 +58,7 @@
 #include "wattson/plugin.h"
 
 #define BROKER_LAGS 32           /* message-to-work lags considered, ticks */
-#define BROKER_MAX_PSTATES 64    /* the loader's PLUG_MAX_PSTATES */
+#define BROKER_MAX_PSTATES 128   /* the loader's PLUG_MAX_PSTATES */
 #define BROKER_HEADROOM 1.10     /* need over predicted demand */
 #define BROKER_HYST 0.03         /* hysteresis, share of top busy power */
 #define BROKER_DOWN_TICKS 3      /* ...and ticks a decrease must persist */

@@ -31,7 +31,7 @@ struct sim_dev {
     uint64_t pend_t0, pend_t1;
     double pend_d;
     double demand_next; /* op/s */
-    /* P-state table of the inventory (1.5 KiB at PU_MAX_PSTATES 64;
+    /* P-state table of the inventory (3 KiB at PU_MAX_PSTATES 128;
      * written at init, read by the console's model once) */
     double ps_freq[PU_MAX_PSTATES], ps_busy[PU_MAX_PSTATES],
         ps_idle[PU_MAX_PSTATES];

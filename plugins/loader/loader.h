@@ -68,7 +68,7 @@ int plug_init(struct plug **pp, const struct wattson_host *host, char *err,
 int plug_init_why(struct plug **pp, const struct wattson_host *host, char *err,
                   size_t errlen, char *why, size_t whylen);
 /* Largest P-state table a plugin may declare. */
-#define PLUG_MAX_PSTATES 64
+#define PLUG_MAX_PSTATES 128
 
 /* The IPC events the plugin has for this tick (ABI 1.1 ipc_read): the
  * count written (0 when the plugin has no ipc_read or is a 1.0 plugin),
