@@ -363,23 +363,23 @@ static void test_pstates_list(void)
         T_CHECK(r.inv.pstates[0].n == 3);
         T_NEAR(r.inv.pstates[0].freq_hz[0], 1.0e9, 0);
         T_NEAR(r.inv.pstates[0].freq_hz[2], 3.0e9, 0);
-        T_CHECK(r.inv.pstates[1].n == 41); /* a100-pcie's own */
+        T_CHECK(r.inv.pstates[1].n == 81); /* a100-pcie's own, 15 MHz */
         T_NEAR(r.inv.controls[0].min, 1.0e9, 0);
         T_NEAR(r.inv.controls[0].max, 3.0e9, 0);
     }
     fh_close(&r);
 
     base();
-    for (int i = 1; i <= 64; i++) {
+    for (int i = 1; i <= 128; i++) {
         fh_num(1e9 + 1e7 * i, "devices.1.pstates.%d.freq_hz", i);
         fh_num(1.0, "devices.1.pstates.%d.volt", i);
     }
     T_CHECK(fh_open(&r) == WATTSON_OK);
-    T_CHECK(r.inv.n_pstates == 2 && r.inv.pstates[0].n == 64);
+    T_CHECK(r.inv.n_pstates == 2 && r.inv.pstates[0].n == 128);
     fh_close(&r);
-    fh_num(1e9 + 1e7 * 65, "devices.1.pstates.65.freq_hz");
-    fh_num(1.0, "devices.1.pstates.65.volt");
-    expect("devices.1.pstates: need 1 to 64 P-states, got 65");
+    fh_num(1e9 + 1e7 * 129, "devices.1.pstates.129.freq_hz");
+    fh_num(1.0, "devices.1.pstates.129.volt");
+    expect("devices.1.pstates: need 1 to 128 P-states, got 129");
 }
 
 int main(void)

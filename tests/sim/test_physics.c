@@ -191,11 +191,11 @@ static void test_freq_control(void)
     T_NEAR(ctl[0], 3.7e9, 1);
     T_NEAR(ctl[1], 12.0, 1e-12);
     T_CHECK(ok[0] && ok[1]);
-    /* Between two states (the table steps 50 MHz): the one below. */
-    T_CHECK(fh_write(&r, 0, "freq", 2.249e9) == WATTSON_OK);
+    /* Between two states (the table steps 25 MHz): the one below. */
+    T_CHECK(fh_write(&r, 0, "freq", 2.224e9) == WATTSON_OK);
     T_CHECK(fh_write(&r, 0, "freq", NAN) == WATTSON_ERR);
     T_CHECK(r.pl->read_controls(r.st, ctl, ok, 2) == WATTSON_OK);
-    T_NEAR(ctl[0], 2.249e9, 1);
+    T_NEAR(ctl[0], 2.224e9, 1);
     fh_read(&r);
     step(&r);
     T_NEAR(fh_sig(&r, 0, "freq"), 2.2e9, 1);
@@ -370,9 +370,9 @@ static void test_pstate_table(void)
     fh_close(&r);
     T_CHECK(fh_open(&r) == WATTSON_OK);
     T_NEAR(r.inv.pstates[0].temp_ref_c, 60.0, 1e-12);
-    T_CHECK(r.inv.pstates[0].n == 45);
-    T_NEAR(r.inv.pstates[0].busy_w[44], 8.0015 + 1.6110, 1e-3);
-    T_NEAR(r.inv.pstates[0].idle_w[44], 0.80015 + 1.6110, 1e-3);
+    T_CHECK(r.inv.pstates[0].n == 89);
+    T_NEAR(r.inv.pstates[0].busy_w[88], 8.0015 + 1.6110, 1e-3);
+    T_NEAR(r.inv.pstates[0].idle_w[88], 0.80015 + 1.6110, 1e-3);
     fh_close(&r);
 }
 
