@@ -16,8 +16,8 @@
  * than PLUG_MAX_PSTATES (plugins/loader/loader.h) and the broker skips a
  * PU with more than BROKER_MAX_PSTATES (console/engines/broker.c), both
  * 128, as is any console engine's own copy of the tables (every preset's
- * real step fits: Zen 3's 25 MHz over 1.5-3.7 GHz is 89 states).  Raising it past
- * them would make the sim's inventory unloadable; a preset whose real
+ * real step fits: Zen 3's 25 MHz over 1.5-3.7 GHz is 89 states).  Raising it
+ * past them would make the sim's inventory unloadable; a preset whose real
  * clock step gives more states than this is tabulated at a whole multiple
  * of that step (see pu_pstates_from_curve). */
 #define PU_MAX_PSTATES 128
