@@ -53,9 +53,13 @@ bench: deps
 	    -DWATTSON_WERROR=ON
 	cmake --build $(RELEASE) -j $(JOBS)
 	./$(RELEASE)/wattson bench $(ARGS)
-	@for t in lua-policies/labs/traces/kenj-pc-1.csv tests/fixtures/traces/*.csv; do \
+	@for t in lua-policies/labs/traces/kenj-pc-1.csv tests/fixtures/traces/*.csv \
+	    lua-policies/labs/heldout/traces/*.csv; do \
 	    ./$(RELEASE)/wattson bench forecast $$t || exit 1; done
 	./$(RELEASE)/wattson bench broker
+	@for l in lua-policies/labs/heldout/*.lua; do \
+	    ./$(RELEASE)/wattson bench broker --lab $$l \
+	        --load-scale 0.5,0.75,1,1.25 || exit 1; done
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps
