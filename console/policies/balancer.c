@@ -233,8 +233,8 @@ static int domain_held(const struct balancer *b, const struct model *m,
         return b->held_n[i] > 0;
     }
     uint32_t j = b->first[i];
-    int up = next_state_power(m, b->dev[j], b->pow_last[j], b->util_last[j],
-                              next);
+    int up =
+        next_state_power(m, b->dev[j], b->pow_last[j], b->util_last[j], next);
     return up == 1 ? *next > b->limit[i] : up == 0 ? 0 : near;
 }
 
@@ -384,8 +384,15 @@ void balancer_apply(struct balancer *b, struct model *m)
             period_reset(b);
         }
     }
-    for (size_t i = 0; i < b->n_dom; i++)
+    for (size_t i = 0; i < b->n_dom; i++) {
+        /* Moves stay in range but for rounding: drop it, so the limit
+         * reported is the one pwrlimit enforces. */
+        double l = b->limit[i];
+        b->limit[i] = l < b->dmin[i]   ? b->dmin[i]
+                      : l > b->dmax[i] ? b->dmax[i]
+                                       : l;
         pwrlimit_set_limit(b->pl, i, b->limit[i]);
+    }
 }
 
 double balancer_limit(const struct balancer *b, size_t i)

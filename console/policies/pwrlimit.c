@@ -23,15 +23,15 @@ struct pl_dom {
     uint32_t first, n;           /* its PUs: pu[first .. first + n) */
     uint32_t cand_first, n_cand; /* a package's ceilings: cand[...] */
     int package;
-    int capped;       /* some PU has a power_cap: it shares the budget */
-    int held;         /* package: the ceiling clamped a clock; -1: unknown */
+    int capped;        /* some PU has a power_cap: it shares the budget */
+    int held;          /* package: the ceiling clamped a clock; -1: unknown */
     double pmin, pmax; /* sums of its PUs' power_cap min and max, W */
-    double set;       /* pwrlimit_set_limit's limit, W; NAN: the split's */
-    double limit;     /* W, at the last apply; 0: no budget */
-    double avg;       /* package: running average of power, W */
-    double allow;     /* package: power allowed next tick, W */
-    double ceiling;   /* package: freq ceiling, Hz; INFINITY: none */
-    double predicted; /* package: predicted power at the ceiling, W */
+    double set;        /* pwrlimit_set_limit's limit, W; NAN: the split's */
+    double limit;      /* W, at the last apply; 0: no budget */
+    double avg;        /* package: running average of power, W */
+    double allow;      /* package: power allowed next tick, W */
+    double ceiling;    /* package: freq ceiling, Hz; INFINITY: none */
+    double predicted;  /* package: predicted power at the ceiling, W */
 };
 
 struct pwrlimit {
@@ -407,8 +407,7 @@ static double split_limit(const struct pwrlimit *pl, const struct model *m,
     return limit;
 }
 
-void pwrlimit_shares(struct pwrlimit *pl, const struct model *m,
-                     double *limits)
+void pwrlimit_shares(struct pwrlimit *pl, const struct model *m, double *limits)
 {
     pwrlimit_split(m, pl->caps);
     for (size_t i = 0; i < pl->n_dom; i++)
