@@ -72,14 +72,15 @@ struct gov_pu {
 enum gov_layer {
     LAYER_PKG,      /* pwrlimit: RAPL-like packages, per-device limits */
     LAYER_SPLIT,    /* naive-split: the fixed per-PU share of the budget */
-    LAYER_BALANCER, /* balancer: caps moved toward the saturated PUs */
+    LAYER_BALANCER, /* balancer: pwrlimit's domain limits moved toward
+                       the saturated domains, then pwrlimit */
 };
 
 struct gov_state {
     enum gov_rule rule;
     enum gov_layer layer;
     struct gov_tunables tun;
-    struct pwrlimit *pl;  /* LAYER_PKG */
+    struct pwrlimit *pl;  /* LAYER_PKG, LAYER_BALANCER */
     struct balancer *bal; /* LAYER_BALANCER */
     double *split;        /* LAYER_SPLIT: the caps, n */
     size_t n;
@@ -260,8 +261,8 @@ static void gov_state_free(void *st)
     struct gov_state *s = st;
     if (!s)
         return;
+    balancer_free(s->bal); /* before the pwrlimit it points at */
     pwrlimit_free(s->pl);
-    balancer_free(s->bal);
     free(s->split);
     free(s);
 }
@@ -285,7 +286,8 @@ static void *gov_state_new(const struct model *m, enum gov_rule rule,
     if (layer == LAYER_PKG)
         ok = (s->pl = pwrlimit_new(m, 0)) != NULL;
     else if (layer == LAYER_BALANCER)
-        ok = (s->bal = balancer_new(m, 0)) != NULL;
+        ok = (s->pl = pwrlimit_new(m, 0)) != NULL &&
+             (s->bal = balancer_new(s->pl, 0)) != NULL;
     else
         ok = (s->split = calloc(n ? n : 1, sizeof *s->split)) != NULL;
     if (!ok) {
@@ -508,7 +510,10 @@ static void linux_decide(struct gov_state *s, struct model *m,
         split_caps(m, s->split);
         break;
     case LAYER_BALANCER:
+        /* The domains' limits, then their enforcement as for the
+         * others. */
         balancer_apply(s->bal, m);
+        pwrlimit_apply(s->pl, m);
         break;
     }
 }

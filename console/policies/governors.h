@@ -49,10 +49,12 @@
  *                 of the rest in proportion to its range), the limits the
  *                 baselines ran under before issue 13; kept as a row to
  *                 show what a per-core split costs.
- *   balancer      schedutil's clocks; the caps moved by the balancer
- *                 (balancer.h: GEOPM power_balancer's rule, measured
- *                 slack only, no forecast): what sharing the budget is
- *                 worth without prediction.
+ *   balancer      schedutil's clocks under the package limiter, whose
+ *                 domain limits (a CPU package's PL1, a GPU's cap) the
+ *                 balancer moves (balancer.h: GEOPM power_balancer's rule
+ *                 between nodes, measured slack only, no forecast): what
+ *                 sharing the budget is worth without prediction.  With
+ *                 one domain it is schedutil.
  *   race          race-to-idle: f_max always, every cap at its maximum,
  *                 no limit; idle states do the rest.
  *   broker        the predictive broker's proposal (model->proposal where
@@ -108,7 +110,8 @@
  * per-domain limits as a sysadmin would set them, each CPU package held
  * to its PL1 on a 1 s running average (PL2 = 1.25 x PL1 per tick) by one
  * clock ceiling for the whole package, as RAPL does, each GPU or FPGA by
- * its own power cap, as `nvidia-smi -pl`.  naive-split and balancer use
+ * its own power cap, as `nvidia-smi -pl`.  balancer runs under the same
+ * limiter, its domains' limits moved from the split.  naive-split uses
  * per-PU caps instead (above).  race ignores the budget: a run over it
  * is its to show (budget_violations).
  */

@@ -23,12 +23,15 @@ struct pl_dom {
     uint32_t first, n;           /* its PUs: pu[first .. first + n) */
     uint32_t cand_first, n_cand; /* a package's ceilings: cand[...] */
     int package;
-    int capped;       /* some PU has a power_cap: it shares the budget */
-    double limit;     /* W, at the last apply; 0: no budget */
-    double avg;       /* package: running average of power, W */
-    double allow;     /* package: power allowed next tick, W */
-    double ceiling;   /* package: freq ceiling, Hz; INFINITY: none */
-    double predicted; /* package: predicted power at the ceiling, W */
+    int capped;        /* some PU has a power_cap: it shares the budget */
+    int held;          /* package: the ceiling clamped a clock; -1: unknown */
+    double pmin, pmax; /* sums of its PUs' power_cap min and max, W */
+    double set;        /* pwrlimit_set_limit's limit, W; NAN: the split's */
+    double limit;      /* W, at the last apply; 0: no budget */
+    double avg;        /* package: running average of power, W */
+    double allow;      /* package: power allowed next tick, W */
+    double ceiling;    /* package: freq ceiling, Hz; INFINITY: none */
+    double predicted;  /* package: predicted power at the ceiling, W */
 };
 
 struct pwrlimit {
@@ -170,9 +173,15 @@ struct pwrlimit *pwrlimit_new(const struct model *m, double tau_s)
     }
     for (size_t i = 0; i < pl->n_dom; i++) {
         struct pl_dom *dm = &pl->dom[i];
-        for (uint32_t j = dm->first; j < dm->first + dm->n; j++)
-            if (m->devices[pl->pu[j]].ctl[CTL_POWER_CAP] >= 0)
-                dm->capped = 1;
+        dm->set = NAN;
+        for (uint32_t j = dm->first; j < dm->first + dm->n; j++) {
+            int32_t cc = m->devices[pl->pu[j]].ctl[CTL_POWER_CAP];
+            if (cc < 0)
+                continue;
+            dm->capped = 1;
+            dm->pmin += m->controls[cc].min;
+            dm->pmax += m->controls[cc].max;
+        }
         pl->dom[i].ceiling = INFINITY;
         pl->dom[i].allow = pl->dom[i].package ? INFINITY : 0;
     }
@@ -319,6 +328,23 @@ static void choose_ceiling(struct pwrlimit *pl, const struct model *m,
     /* Nothing fits: the lowest clock (dm->ceiling holds it already). */
 }
 
+/* A table-less package under a limit set by pwrlimit_set_limit: its
+ * PUs' caps as the static split would give them for that limit (each
+ * its minimum plus the same fraction of its range), into pl->caps. */
+static void caps_for_limit(struct pwrlimit *pl, const struct model *m,
+                           const struct pl_dom *dm)
+{
+    double range = dm->pmax - dm->pmin;
+    double frac = range > 0 ? clampd((dm->limit - dm->pmin) / range, 0, 1) : 0;
+    for (uint32_t j = dm->first; j < dm->first + dm->n; j++) {
+        int32_t cc = m->devices[pl->pu[j]].ctl[CTL_POWER_CAP];
+        if (cc < 0)
+            continue;
+        const struct model_control *c = &m->controls[cc];
+        pl->caps[pl->kpos[pl->pu[j]]] = c->min + frac * (c->max - c->min);
+    }
+}
+
 static void apply_package(struct pwrlimit *pl, struct model *m,
                           struct pl_dom *dm)
 {
@@ -335,6 +361,7 @@ static void apply_package(struct pwrlimit *pl, struct model *m,
     }
     dm->ceiling = INFINITY;
     dm->predicted = 0;
+    dm->held = 0;
     if (!(m->budget_w > 0) || !dm->capped) {
         dm->allow = INFINITY;
         set_caps(pl, m, dm, NULL);
@@ -344,17 +371,55 @@ static void apply_package(struct pwrlimit *pl, struct model *m,
     /* The largest P with avg + (P - avg) a <= PL1, and PL2. */
     dm->allow = a > 0 ? fmin(pl2, dm->avg + (pl1 - dm->avg) / a) : pl2;
     if (!dm->n_cand) {
-        /* No table to predict a ceiling with: the per-PU split. */
+        /* No table to predict a ceiling with: the per-PU split (of the
+         * limit set, when one is). */
+        if (dm->set == dm->set)
+            caps_for_limit(pl, m, dm);
         set_caps(pl, m, dm, pl->caps);
+        dm->held = -1;
         return;
     }
     choose_ceiling(pl, m, dm);
     for (uint32_t j = dm->first; j < dm->first + dm->n; j++) {
         int32_t cf = m->devices[pl->pu[j]].ctl[CTL_FREQ];
-        if (cf >= 0)
-            decide_ctl(m, cf, fmin(base_value(m, cf), dm->ceiling));
+        if (cf < 0)
+            continue;
+        double f = base_value(m, cf);
+        if (f > dm->ceiling * (1.0 + PL_FREQ_EPS))
+            dm->held = 1;
+        decide_ctl(m, cf, fmin(f, dm->ceiling));
     }
     set_caps(pl, m, dm, NULL);
+}
+
+/* Domain i's share of the static split in pl->caps (0: no budget). */
+static double split_limit(const struct pwrlimit *pl, const struct model *m,
+                          size_t i)
+{
+    const struct pl_dom *dm = &pl->dom[i];
+    double limit = 0;
+    if (m->budget_w > 0)
+        for (uint32_t j = dm->first; j < dm->first + dm->n; j++) {
+            double c = pl->caps[pl->kpos[pl->pu[j]]];
+            if (c == c)
+                limit += c;
+        }
+    return limit;
+}
+
+void pwrlimit_shares(struct pwrlimit *pl, const struct model *m, double *limits)
+{
+    pwrlimit_split(m, pl->caps);
+    for (size_t i = 0; i < pl->n_dom; i++)
+        limits[i] = split_limit(pl, m, i);
+}
+
+void pwrlimit_set_limit(struct pwrlimit *pl, size_t i, double w)
+{
+    if (i >= pl->n_dom || !pl->dom[i].capped)
+        return;
+    struct pl_dom *dm = &pl->dom[i];
+    dm->set = w == w ? clampd(w, dm->pmin, dm->pmax) : NAN;
 }
 
 void pwrlimit_apply(struct pwrlimit *pl, struct model *m)
@@ -362,17 +427,21 @@ void pwrlimit_apply(struct pwrlimit *pl, struct model *m)
     pwrlimit_split(m, pl->caps);
     for (size_t i = 0; i < pl->n_dom; i++) {
         struct pl_dom *dm = &pl->dom[i];
-        dm->limit = 0;
-        if (m->budget_w > 0)
-            for (uint32_t j = dm->first; j < dm->first + dm->n; j++) {
-                double c = pl->caps[pl->kpos[pl->pu[j]]];
-                if (c == c)
-                    dm->limit += c;
-            }
-        if (dm->package)
+        dm->limit = split_limit(pl, m, i);
+        /* A limit set replaces the split's share while there is a
+         * budget; lowered, it acts through the allowance (the running
+         * average stands), as a new PL1 written to the MSR does. */
+        if (m->budget_w > 0 && dm->set == dm->set)
+            dm->limit = dm->set;
+        if (dm->package) {
             apply_package(pl, m, dm);
-        else
+        } else if (m->budget_w > 0 && dm->set == dm->set) {
+            int32_t cc = m->devices[pl->pu[dm->first]].ctl[CTL_POWER_CAP];
+            if (cc >= 0) /* capped: its one PU has the cap */
+                decide_ctl(m, cc, dm->limit);
+        } else {
             set_caps(pl, m, dm, m->budget_w > 0 ? pl->caps : NULL);
+        }
     }
 }
 
@@ -404,6 +473,21 @@ int pwrlimit_domain_of(const struct pwrlimit *pl, uint32_t d)
 double pwrlimit_limit(const struct pwrlimit *pl, size_t i)
 {
     return i < pl->n_dom ? pl->dom[i].limit : NAN;
+}
+
+double pwrlimit_min(const struct pwrlimit *pl, size_t i)
+{
+    return i < pl->n_dom ? pl->dom[i].pmin : NAN;
+}
+
+double pwrlimit_max(const struct pwrlimit *pl, size_t i)
+{
+    return i < pl->n_dom ? pl->dom[i].pmax : NAN;
+}
+
+int pwrlimit_held(const struct pwrlimit *pl, size_t i)
+{
+    return i < pl->n_dom && pl->dom[i].package ? pl->dom[i].held : -1;
 }
 
 double pwrlimit_avg(const struct pwrlimit *pl, size_t i)

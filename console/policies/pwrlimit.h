@@ -23,6 +23,20 @@
  * Without a budget (budget_w <= 0) there is no limit: freq decisions are
  * left as the governor wrote them and every cap is at its maximum.
  *
+ * Limits set.  The split is where the limits start and what they are
+ * unless someone sets one: pwrlimit_set_limit gives a domain another
+ * limit, within [its PUs' cap minimums, their maximums] summed, kept
+ * until set again (NAN: back to the split's share).  So a power-sharing
+ * layer (balancer.h, GEOPM's power_balancer moving budget between
+ * nodes) writes the limits and this layer enforces each as the hardware
+ * does a new PL1 or `nvidia-smi -pl`: a package's running average is
+ * not reset, so a lowered limit takes effect through the allowance
+ * (allow = avg + (PL1 - avg) / a falls at once, the average follows over
+ * tau), a raised one at once up to PL2.  A table-less package's PUs
+ * share a set limit as the split would (each cap's minimum plus the
+ * same fraction of its range).  The setter keeps whatever budget comes:
+ * a layer that sets limits resets them when the budget changes.
+ *
  * Package domains: a RAPL-like limiter (Intel SDM Vol. 3B, "Package RAPL
  * Domain", MSR_PKG_POWER_LIMIT; Linux Documentation/power/powercap/
  * powercap.rst, intel-rapl constraint_0 "long_term" and constraint_1
@@ -112,6 +126,17 @@ struct pwrlimit *pwrlimit_new(const struct model *m, double tau_s);
 void pwrlimit_apply(struct pwrlimit *pl, struct model *m);
 void pwrlimit_free(struct pwrlimit *pl);
 
+/* Domain i's limit from now on (clamped to [pwrlimit_min,
+ * pwrlimit_max]), while there is a budget; NAN: the static split's share
+ * again.  Ignored for a domain none of whose PUs has a power_cap (it is
+ * not limited) and past the last domain.  Allocates nothing. */
+void pwrlimit_set_limit(struct pwrlimit *pl, size_t i, double w);
+/* Every domain's share of the static split of m->budget_w (0 without a
+ * budget) into limits[0 .. n_domains): the limits before any is set.
+ * Allocates nothing. */
+void pwrlimit_shares(struct pwrlimit *pl, const struct model *m,
+                     double *limits);
+
 /* The static split of m->budget_w over m's PUs, as governors.h's
  * `static`: caps[k] for PU m->pus[k] (NAN for a PU without a power_cap
  * control); every cap its maximum without a budget.  Allocates nothing. */
@@ -128,6 +153,16 @@ const uint32_t *pwrlimit_members(const struct pwrlimit *pl, size_t i,
 int pwrlimit_domain_of(const struct pwrlimit *pl, uint32_t d);
 /* The limit set at the last apply (PL1 for a package), W; 0: no budget. */
 double pwrlimit_limit(const struct pwrlimit *pl, size_t i);
+/* The sums of its PUs' power_cap minimums and maximums, W (0 and 0
+ * when none has a power_cap): the range of its limit. */
+double pwrlimit_min(const struct pwrlimit *pl, size_t i);
+double pwrlimit_max(const struct pwrlimit *pl, size_t i);
+/* Whether the limit held the domain at the last apply: for a package, 1
+ * when its ceiling clamped some PU's freq decision (the governor wanted
+ * a clock the limit would not give), 0 when not (or no budget); -1 for a
+ * package without P-state tables and for every other domain, whose own
+ * limiter (the device's) this layer cannot see. */
+int pwrlimit_held(const struct pwrlimit *pl, size_t i);
 /* A package's running average of power, W (0 for other domains). */
 double pwrlimit_avg(const struct pwrlimit *pl, size_t i);
 /* A package's power allowed for the next tick at the last apply, W

@@ -1,14 +1,18 @@
 /*
- * The reactive power balancer (policies/balancer.h) on a hand-built model
- * (an in-process fake plugin, as test_governors.c): three cores with the
- * Zen 3 table and 2-12 W caps, and a GPU without a cap.  Budget moves
- * toward the saturated core by the amounts computed by hand, and back
- * when the load turns; a saturated core at its top clock gets nothing; a
- * growing backlog is saturation; caps stay within [min, max] and sum to
- * at most the budget on every tick of a long pseudo-random run; a new
- * budget restarts from the static split; forecasts and the true next
- * demand change nothing; the `balancer` policy's clocks are schedutil's;
- * nothing allocates per tick and nothing is NaN.
+ * The reactive power balancer (policies/balancer.h) between pwrlimit's
+ * domains, on hand-built models (in-process fake plugins, as
+ * test_governors.c): a package of two cores with the Zen 3 table and
+ * 2-12 W caps, and two GPUs with a three-state table and 20-70 W caps.
+ * Budget moves toward the saturated held domain by the amounts computed
+ * by hand and comes back when the owner needs it; a saturated GPU at its
+ * top state and a saturated package its ceiling does not clamp get
+ * nothing; a growing backlog is saturation; pwrlimit enforces the limits
+ * set (a GPU's cap, a package's PL1); limits stay within [min, max] and
+ * sum to at most the budget on every tick of a long pseudo-random run; a
+ * new budget restarts from the static split; forecasts and the true next
+ * demand change nothing; on a lab with one CPU package and nothing else
+ * the `balancer` policy decides exactly as `schedutil`; nothing
+ * allocates per tick and nothing is NaN.
  */
 #include <math.h>
 #include <stdint.h>
@@ -21,58 +25,61 @@
 #include "loader/loader.h"
 #include "policies/balancer.h"
 #include "policies/governors.h"
+#include "policies/pwrlimit.h"
 #include "t.h"
 
 #define FMIN 1.5e9
 #define FMAX 3.7e9
-#define NCPU 3
+#define NDEV 4
 
+/* Devices 0, 1: the package's cores; 2, 3: the GPUs. */
 static const struct wattson_device_desc devs[] = {
     {"cpu0", "cpu", -1, NULL, 0},
     {"cpu1", "cpu", -1, NULL, 0},
-    {"cpu2", "cpu", -1, NULL, 0},
     {"gpu0", "gpu", -1, NULL, 0},
+    {"gpu1", "gpu", -1, NULL, 0},
 };
-/* Core k's signals are 4k .. 4k+3; then the GPU's, then cpu0's true
- * next-tick demand (which the balancer must never read). */
+/* Device d's signals are 4d .. 4d+3; then cpu0's true next-tick demand
+ * (which the balancer must never read). */
 enum { S_UTIL, S_FREQ, S_POW, S_BACKLOG };
-enum { S_UTILG = 4 * NCPU, S_POWG, S_DEMAND0, S_N };
+enum { S_DEMAND0 = 4 * NDEV, S_N };
+#define SIGS(d)                                                                \
+    {"util", d, "1", WATTSON_GAUGE, 0, "utilisation"},                         \
+        {"freq", d, "Hz", WATTSON_GAUGE, 0, "clock"},                          \
+        {"power", d, "W", WATTSON_GAUGE, 0, "power"},                          \
+    {                                                                          \
+        "backlog", d, "op", WATTSON_GAUGE, 0, "queued work"                    \
+    }
 static const struct wattson_signal_desc sigs[] = {
-    {"util", 0, "1", WATTSON_GAUGE, 0, "utilisation"},
-    {"freq", 0, "Hz", WATTSON_GAUGE, 0, "clock"},
-    {"power", 0, "W", WATTSON_GAUGE, 0, "power"},
-    {"backlog", 0, "op", WATTSON_GAUGE, 0, "queued work"},
-    {"util", 1, "1", WATTSON_GAUGE, 0, "utilisation"},
-    {"freq", 1, "Hz", WATTSON_GAUGE, 0, "clock"},
-    {"power", 1, "W", WATTSON_GAUGE, 0, "power"},
-    {"backlog", 1, "op", WATTSON_GAUGE, 0, "queued work"},
-    {"util", 2, "1", WATTSON_GAUGE, 0, "utilisation"},
-    {"freq", 2, "Hz", WATTSON_GAUGE, 0, "clock"},
-    {"power", 2, "W", WATTSON_GAUGE, 0, "power"},
-    {"backlog", 2, "op", WATTSON_GAUGE, 0, "queued work"},
-    {"util", 3, "1", WATTSON_GAUGE, 0, "utilisation"},
-    {"power", 3, "W", WATTSON_GAUGE, 0, "power"},
+    SIGS(0),
+    SIGS(1),
+    SIGS(2),
+    SIGS(3),
     {"demand_next", 0, "1", WATTSON_GAUGE, 0, "true next demand"},
 };
-/* Core k's controls are 2k (freq) and 2k+1 (power_cap); the GPU has a
- * clock and no cap. */
-enum { C_FREQG = 2 * NCPU, C_N };
+/* Device d's controls are 2d (freq) and 2d+1 (power_cap). */
+enum { C_N = 2 * NDEV };
 static const struct wattson_control_desc ctls[] = {
     {"freq", 0, "Hz", FMIN, FMAX, 0, "clock target"},
     {"power_cap", 0, "W", 2.0, 12.0, 0, "cap"},
     {"freq", 1, "Hz", FMIN, FMAX, 0, "clock target"},
     {"power_cap", 1, "W", 2.0, 12.0, 0, "cap"},
-    {"freq", 2, "Hz", FMIN, FMAX, 0, "clock target"},
-    {"power_cap", 2, "W", 2.0, 12.0, 0, "cap"},
-    {"freq", 3, "Hz", 0.3e9, 1.4e9, 0, "clock target"},
+    {"freq", 2, "Hz", 0.5e9, 1.4e9, 0, "clock target"},
+    {"power_cap", 2, "W", 20.0, 70.0, 0, "board limit"},
+    {"freq", 3, "Hz", 0.5e9, 1.4e9, 0, "clock target"},
+    {"power_cap", 3, "W", 20.0, 70.0, 0, "board limit"},
 };
 static const double ps_f[] = {1.5e9, 2.2e9, 2.8e9, 3.7e9};
 static const double ps_busy[] = {2.3, 3.6, 5.4, 9.6};
 static const double ps_idle[] = {0.9, 1.0, 1.2, 1.6};
+static const double gps_f[] = {0.5e9, 1.0e9, 1.4e9};
+static const double gps_busy[] = {30.0, 50.0, 70.0};
+static const double gps_idle[] = {20.0, 22.0, 25.0};
 static const struct wattson_pstate_table ps[] = {
     {0, 4, ps_f, ps_busy, ps_idle, 25.0},
     {1, 4, ps_f, ps_busy, ps_idle, 25.0},
-    {2, 4, ps_f, ps_busy, ps_idle, 25.0},
+    {2, 3, gps_f, gps_busy, gps_idle, 25.0},
+    {3, 3, gps_f, gps_busy, gps_idle, 25.0},
 };
 static const struct wattson_plugin desc = {
     .abi_major = WATTSON_ABI_MAJOR,
@@ -83,26 +90,28 @@ static const struct wattson_plugin desc = {
 };
 static struct plug fake;
 
-static int build(struct model *m)
+/* The model: the package and both GPUs, or (cpus_only) the package
+ * alone - the first two devices' signals and controls. */
+static int build(struct model *m, int cpus_only)
 {
     char err[256];
     struct plug *pp = &fake;
     memset(&fake, 0, sizeof fake);
     fake.desc = &desc;
     fake.inv.devices = devs;
-    fake.inv.n_devices = 4;
+    fake.inv.n_devices = cpus_only ? 2 : NDEV;
     fake.inv.signals = sigs;
-    fake.inv.n_signals = S_N;
+    fake.inv.n_signals = cpus_only ? 8 : S_N;
     fake.inv.controls = ctls;
-    fake.inv.n_controls = C_N;
+    fake.inv.n_controls = cpus_only ? 4 : C_N;
     fake.inv.pstates = ps;
-    fake.inv.n_pstates = 3;
+    fake.inv.n_pstates = cpus_only ? 2 : NDEV;
     int rc = model_build(m, &pp, 1, 0, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "model_build: %s\n", err);
     T_CHECK(rc == 0);
     if (rc == 0) {
-        T_CHECK(m->n_pus == 4);
+        T_CHECK(m->n_pus == (cpus_only ? 2u : (size_t)NDEV));
         for (size_t k = 0; k < m->n_pus; k++)
             T_CHECK(m->pus[k] == k);
     }
@@ -115,409 +124,389 @@ static void set_sig(struct model *m, int i, double v)
     m->valid[i] = !isnan(v);
 }
 
-static void set_cpu(struct model *m, int k, double util, double freq,
+static void set_dev(struct model *m, int d, double util, double freq,
                     double power, double backlog)
 {
-    set_sig(m, 4 * k + S_UTIL, util);
-    set_sig(m, 4 * k + S_FREQ, freq);
-    set_sig(m, 4 * k + S_POW, power);
-    set_sig(m, 4 * k + S_BACKLOG, backlog);
+    set_sig(m, 4 * d + S_UTIL, util);
+    set_sig(m, 4 * d + S_FREQ, freq);
+    set_sig(m, 4 * d + S_POW, power);
+    set_sig(m, 4 * d + S_BACKLOG, backlog);
 }
 
-static double cap(const struct model *m, int k)
+/* Domains: 0 the package, 1 gpu0, 2 gpu1. */
+enum { D_PKG, D_GPU0, D_GPU1, D_N };
+
+struct rig {
+    struct model m;
+    struct pwrlimit *pl;
+    struct balancer *b;
+};
+
+static int rig_new(struct rig *r, double period_s)
 {
-    return m->decision[2 * k + 1];
+    memset(r, 0, sizeof *r);
+    if (build(&r->m, 0) != 0)
+        return -1;
+    r->pl = pwrlimit_new(&r->m, 1.0);
+    r->b = r->pl ? balancer_new(r->pl, period_s) : NULL;
+    T_CHECK(r->pl && r->b);
+    if (!r->b) {
+        pwrlimit_free(r->pl);
+        model_free(&r->m);
+        return -1;
+    }
+    T_CHECK(pwrlimit_n_domains(r->pl) == D_N);
+    T_CHECK(pwrlimit_is_package(r->pl, D_PKG));
+    r->m.budget_w = 104;
+    r->m.dt = 0.01;
+    return 0;
 }
 
-/* One tick of the layer alone. */
-static void tick(struct model *m, struct balancer *b)
+static void rig_free(struct rig *r)
 {
-    memset(m->decided, 0, m->n_controls);
-    balancer_apply(b, m);
+    balancer_free(r->b);
+    pwrlimit_free(r->pl);
+    model_free(&r->m);
 }
 
-/* Every cap decided, within [min, max], finite, summing to at most the
- * budget; returns 1 when all hold. */
-static int caps_ok(const struct model *m, double budget)
+/* One tick of the layers as the policy runs them, no governor (the
+ * clocks the package limiter clamps are the controls' maxima). */
+static void tick(struct rig *r)
+{
+    memset(r->m.decided, 0, r->m.n_controls);
+    balancer_apply(r->b, &r->m);
+    pwrlimit_apply(r->pl, &r->m);
+}
+
+static double lim(const struct rig *r, size_t i)
+{
+    return balancer_limit(r->b, i);
+}
+
+/* Every limit within its domain's [min, max], finite, set in pwrlimit
+ * as the balancer has it, the GPUs' caps their limits, and the sum at
+ * most the budget; returns 1 when all hold. */
+static int limits_ok(const struct rig *r)
 {
     double sum = 0;
     int ok = 1;
-    for (int k = 0; k < NCPU; k++) {
-        double c = cap(m, k);
-        ok &= m->decided[2 * k + 1] && isfinite(c) && c >= 2.0 && c <= 12.0;
-        sum += c;
+    for (size_t i = 0; i < D_N; i++) {
+        double l = lim(r, i);
+        ok &= isfinite(l) && l >= pwrlimit_min(r->pl, i) - 1e-9 &&
+              l <= pwrlimit_max(r->pl, i) + 1e-9;
+        ok &= pwrlimit_limit(r->pl, i) == l;
+        sum += l;
     }
-    return ok && sum <= budget * (1 + 1e-12);
+    ok &= r->m.decided[5] && r->m.decision[5] == lim(r, D_GPU0);
+    ok &= r->m.decided[7] && r->m.decision[7] == lim(r, D_GPU1);
+    return ok && sum <= r->m.budget_w * (1 + 1e-12);
 }
 
-/* A period (0.1 s) is 10 ticks of 10 ms: the caps hold for the first 9
- * and move on the 10th. */
-static void run_period(struct model *m, struct balancer *b)
+/* A period (0.1 s) is 10 ticks of 10 ms: the limits hold for the first
+ * 9 and move on the 10th. */
+static void run_period(struct rig *r)
 {
-    double before[NCPU];
-    for (int k = 0; k < NCPU; k++)
-        before[k] = cap(m, k);
-    for (int i = 0; i < 9; i++) {
-        tick(m, b);
-        for (int k = 0; k < NCPU; k++)
-            T_NEAR(cap(m, k), before[k], 0);
+    double before[D_N];
+    for (size_t i = 0; i < D_N; i++)
+        before[i] = lim(r, i);
+    for (int k = 0; k < 9; k++) {
+        tick(r);
+        for (size_t i = 0; i < D_N; i++)
+            T_NEAR(lim(r, i), before[i], 0);
     }
-    tick(m, b);
+    tick(r);
 }
 
+/* Budget 104 W: minimums 4 + 20 + 20, ranges 20 + 50 + 50, so the
+ * split's share is 0.5: the package 14 W (7 a core), each GPU 45 W. */
 static void test_toward_saturated(void)
 {
-    struct model m;
-    if (build(&m) != 0)
+    struct rig r;
+    if (rig_new(&r, 0) != 0) /* the default period */
         return;
-    struct balancer *b = balancer_new(&m, 0); /* the default period */
-    if (!b) {
-        model_free(&m);
-        return;
-    }
-    m.budget_w = 24;
-    m.dt = 0.01;
-    /* cpu0 saturated below its top clock; cpu1 nearly idle; cpu2 half
-     * busy at 5 W. */
-    set_cpu(&m, 0, 1.0, 2.8e9, 7.9, 0);
-    set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
-    set_cpu(&m, 2, 0.5, FMAX, 5.0, 0);
-    tick(&m, b); /* the static split: 8 W each */
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(cap(&m, k), 8.0, 1e-12);
-    T_CHECK(isnan(balancer_cap(b, 3))); /* the GPU has no cap */
-    T_CHECK(!m.decided[C_FREQG]);       /* a layer: caps only */
-    T_CHECK(!m.decided[0] && !m.decided[2]);
+    struct model *m = &r.m;
+    /* gpu0 saturated at 1.0 GHz drawing 44 W: the next state would draw
+     * 70 + 44 - 50 = 64 W > 45: held.  gpu1 idle at 21 W.  The package
+     * nearly idle at 2 W, its ceiling the top clock. */
+    set_dev(m, 0, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 1, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 2, 1.0, 1.0e9, 44.0, 0);
+    set_dev(m, 3, 0.1, 0.5e9, 21.0, 0);
+    tick(&r); /* the static split */
+    T_NEAR(lim(&r, D_PKG), 14.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU0), 45.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU1), 45.0, 1e-12);
+    T_CHECK(limits_ok(&r));
+    /* The package's cores: their caps at the maximum (the package
+     * limiter enforces), their clocks under its ceiling. */
+    T_NEAR(m->decision[1], 12.0, 0);
+    T_NEAR(m->decision[3], 12.0, 0);
+    T_NEAR(pwrlimit_ceiling(r.pl, D_PKG), FMAX, 0);
+    T_CHECK(!m->decided[4] && !m->decided[6]); /* GPU clocks untouched */
 
-    /* Offers: cpu1 0.5 x (8 - max(2, 1.1)) = 3, cpu2 0.5 x (8 - 5.5) =
-     * 1.25; cpu0's room 4 W: 4 W move, each donor 4/4.25 of its offer. */
-    run_period(&m, b);
-    T_NEAR(cap(&m, 0), 12.0, 1e-12);
-    T_NEAR(cap(&m, 1), 8.0 - 3.0 * 4.0 / 4.25, 1e-12);
-    T_NEAR(cap(&m, 2), 8.0 - 1.25 * 4.0 / 4.25, 1e-12);
-    T_CHECK(caps_ok(&m, 24));
-    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
-    T_CHECK(balancer_moves(b) == 1);
-    T_NEAR(balancer_moved_w(b), 4.0, 1e-12);
-    T_NEAR(balancer_cap(b, 0), 12.0, 1e-12);
+    /* Offers: package 0.5 x (14 - max(4, 2.2)) = 5, gpu1 0.5 x (45 -
+     * 23.1) = 10.95; gpu0's room 25 W takes all 15.95. */
+    run_period(&r);
+    T_NEAR(lim(&r, D_GPU0), 45.0 + 15.95, 1e-12);
+    T_NEAR(lim(&r, D_PKG), 9.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU1), 45.0 - 10.95, 1e-12);
+    T_NEAR(lim(&r, D_PKG) + lim(&r, D_GPU0) + lim(&r, D_GPU1), 104.0, 1e-9);
+    T_CHECK(limits_ok(&r));
+    T_CHECK(balancer_moves(r.b) == 1);
+    T_NEAR(balancer_moved_w(r.b), 15.95, 1e-12);
+    T_NEAR(pwrlimit_limit(r.pl, D_PKG), 9.0, 1e-12); /* PL1 */
 
-    /* cpu0 at its maximum: nothing more to take. */
-    run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 1);
-    T_NEAR(cap(&m, 0), 12.0, 1e-12);
+    /* Still held (64 > 60.95): offers 0.5 x (9 - 4) = 2.5 and 0.5 x
+     * (34.05 - 23.1) = 5.475, under its room of 9.05: all of it. */
+    run_period(&r);
+    T_NEAR(lim(&r, D_GPU0), 60.95 + 7.975, 1e-12);
+    T_NEAR(lim(&r, D_PKG), 6.5, 1e-12);
+    T_NEAR(lim(&r, D_GPU1), 34.05 - 5.475, 1e-12);
+    T_CHECK(limits_ok(&r));
+    T_CHECK(balancer_moves(r.b) == 2);
 
-    /* The load turns: cpu0 idle at 1.5 W, cpu1 saturated.  Offers:
-     * cpu0 0.5 x (12 - 2) = 5, cpu2 0.5 x (6.8235 - 5.5) = 0.6618;
-     * cpu1's room 6.8235 W takes all 5.6618. */
-    double c1 = cap(&m, 1), c2 = cap(&m, 2);
-    set_cpu(&m, 0, 0.05, FMIN, 1.5, 0);
-    set_cpu(&m, 1, 1.0, FMIN, 5.0, 0);
-    run_period(&m, b);
-    double give2 = 0.5 * (c2 - 5.5);
-    T_NEAR(cap(&m, 0), 7.0, 1e-12);
-    T_NEAR(cap(&m, 2), c2 - give2, 1e-12);
-    T_NEAR(cap(&m, 1), c1 + 5.0 + give2, 1e-12);
-    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
-    T_CHECK(caps_ok(&m, 24));
-    T_CHECK(balancer_moves(b) == 2);
-    /* cpu1's next state now fits (3.6 + 5 - 2.3 = 6.3 W, the table's
-     * 2.2 GHz plus what it drew above the table's 1.5 GHz, under
-     * 10.84 W): no longer held, it takes no more; nothing moves. */
-    for (int p = 0; p < 5; p++)
-        run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 2);
-    /* Held again at 2.8 GHz (9.6 + 7.5 - 5.4 = 11.7 W): it takes until
-     * its maximum; the donors keep their draw plus 10 %, the sum stays
-     * the budget. */
-    set_cpu(&m, 1, 1.0, 2.8e9, 7.5, 0);
-    for (int p = 0; p < 30; p++)
-        run_period(&m, b);
-    T_NEAR(cap(&m, 1), 12.0, 1e-9);
-    T_CHECK(cap(&m, 0) >= 2.0 && cap(&m, 2) >= 5.5 - 1e-9);
-    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
-    T_CHECK(caps_ok(&m, 24));
+    /* Its next state now fits (64 <= 68.925): not held, it takes no
+     * more, and as it is saturated it keeps 1.1 x 64 = 70.4 W, more
+     * than it has: no offer from it; nothing moves. */
+    for (int p = 0; p < 3; p++)
+        run_period(&r);
+    T_CHECK(balancer_moves(r.b) == 2);
 
-    /* A new budget starts again from the static split; none: maxima. */
-    m.budget_w = 30;
-    tick(&m, b);
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(cap(&m, k), 10.0, 1e-12);
-    m.budget_w = 0;
-    tick(&m, b);
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(cap(&m, k), 12.0, 0);
-    m.budget_w = 24;
-    tick(&m, b);
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(cap(&m, k), 8.0, 1e-12);
-    balancer_free(b);
-    model_free(&m);
+    /* A new budget starts again from the split; none: no limits. */
+    m->budget_w = 164; /* share 1: every maximum */
+    tick(&r);
+    T_NEAR(lim(&r, D_PKG), 24.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU0), 70.0, 1e-12);
+    m->budget_w = 0;
+    tick(&r);
+    for (size_t i = 0; i < D_N; i++)
+        T_NEAR(lim(&r, i), 0.0, 0);
+    T_NEAR(pwrlimit_limit(r.pl, D_GPU0), 0.0, 0);
+    T_NEAR(m->decision[5], 70.0, 0); /* no limit: the cap's maximum */
+    T_CHECK(isinf(pwrlimit_ceiling(r.pl, D_PKG)));
+    m->budget_w = 104;
+    tick(&r);
+    T_NEAR(lim(&r, D_PKG), 14.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU0), 45.0, 1e-12);
+    T_CHECK(limits_ok(&r));
+    rig_free(&r);
 }
 
-/* A saturated core at its top clock cannot turn power into work: nothing
- * moves.  A growing backlog is saturation even at 90 % util; a steady
- * one is not. */
-static void test_receivers(void)
-{
-    struct model m;
-    if (build(&m) != 0)
-        return;
-    struct balancer *b = balancer_new(&m, 0.1);
-    if (!b) {
-        model_free(&m);
-        return;
-    }
-    m.budget_w = 24;
-    m.dt = 0.01;
-    set_cpu(&m, 0, 1.0, FMAX, 7.9, 0);
-    set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
-    set_cpu(&m, 2, 0.1, FMIN, 1.0, 0);
-    tick(&m, b);
-    run_period(&m, b);
-    run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 0);
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(cap(&m, k), 8.0, 1e-12);
-
-    /* 90 % busy, steady backlog: slack (it offers 0.5 x (8 - 6.6)). */
-    set_cpu(&m, 0, 0.9, 2.8e9, 6.0, 500);
-    run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 0);
-    T_NEAR(cap(&m, 0), 8.0, 1e-12);
-
-    /* 90 % busy, backlog growing over the period: saturated. */
-    double before = cap(&m, 0);
-    for (int i = 0; i < 10; i++) {
-        set_cpu(&m, 0, 0.9, 2.8e9, 6.0, 500 + 100.0 * i);
-        tick(&m, b);
-    }
-    T_CHECK(balancer_moves(b) == 1);
-    T_CHECK(cap(&m, 0) > before + 1.0);
-    T_CHECK(cap(&m, 1) < 8.0 && cap(&m, 2) < 8.0);
-    T_CHECK(caps_ok(&m, 24));
-    balancer_free(b);
-    model_free(&m);
-}
-
-/* A saturated core its cap does not hold (2.2 GHz at 3 W: the next
- * state, 5.4 + 3 - 3.6 = 4.8 W, fits under 8 W - a thermal limit, say)
- * would sit on budget: it gives instead, keeping the next state's power
- * plus the margin.  cpu1 is held (9.6 + 7.5 - 5.4 = 11.7 W > 8 W).
- * Offers: cpu0 0.5 x (8 - 5.28) = 1.36, cpu2 0.5 x (8 - 2) = 3; cpu1's
- * room is 4 W. */
-static void test_not_held(void)
-{
-    struct model m;
-    if (build(&m) != 0)
-        return;
-    struct balancer *b = balancer_new(&m, 0.1);
-    if (!b) {
-        model_free(&m);
-        return;
-    }
-    m.budget_w = 24;
-    m.dt = 0.01;
-    set_cpu(&m, 0, 1.0, 2.2e9, 3.0, 0);
-    set_cpu(&m, 1, 1.0, 2.8e9, 7.5, 0);
-    set_cpu(&m, 2, 0.1, FMIN, 1.0, 0);
-    tick(&m, b);
-    run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 1);
-    T_NEAR(cap(&m, 1), 12.0, 1e-12);
-    T_NEAR(cap(&m, 0), 8.0 - 1.36 * 4.0 / 4.36, 1e-12);
-    T_NEAR(cap(&m, 2), 8.0 - 3.0 * 4.0 / 4.36, 1e-12);
-    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
-    /* Without a power reading the next state is the table's: 5.4 W
-     * for cpu0, under its cap: still not held, and no reading, no
-     * offer; nothing moves (cpu1 is at its maximum anyway). */
-    set_cpu(&m, 0, 1.0, 2.2e9, NAN, 0);
-    run_period(&m, b);
-    T_CHECK(balancer_moves(b) == 1);
-    balancer_free(b);
-    model_free(&m);
-}
-
-/* Lent budget comes back.  After test_toward_saturated's first move
- * (12, 5.18, 6.82 W) cpu0 runs its top clock at 11.5 W (no slack, not
- * held) and cpu1 saturates at 2.2 GHz, held (5.4 + 5 - 3.6 = 6.8 W >
- * 5.18 W).  The only slack is cpu2's 0.5 x (6.82 - 5.5) = 0.66 W; cpu1
- * is then still 2.16 W below its share of 8 W and takes it from cpu0,
- * the only one above its share. */
+/* Lent budget comes back.  After test_toward_saturated's two moves
+ * (package 6.5, gpu0 68.925, gpu1 28.575 W) a core saturates at
+ * 2.2 GHz: the package's allowance (PL2 = 8.125 W) does not fit both
+ * cores at 3.7 GHz (6.357 + 2.249 W), the ceiling clamps the clocks at
+ * 2.8 GHz: saturated and held.  gpu1's slack is 0.5 x (28.575 - 23.1) =
+ * 2.7375 W; gpu0, saturated but not held, offers nothing.  The package
+ * is then still 4.7625 W below its 14 W share and takes it from gpu0,
+ * the only domain above its share. */
 static void test_reclaim(void)
 {
-    struct model m;
-    if (build(&m) != 0)
+    struct rig r;
+    if (rig_new(&r, 0.1) != 0)
         return;
-    struct balancer *b = balancer_new(&m, 0.1);
-    if (!b) {
-        model_free(&m);
-        return;
-    }
-    m.budget_w = 24;
-    m.dt = 0.01;
-    set_cpu(&m, 0, 1.0, 2.8e9, 7.9, 0);
-    set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
-    set_cpu(&m, 2, 0.5, FMAX, 5.0, 0);
-    tick(&m, b);
-    run_period(&m, b);
-    double c1 = cap(&m, 1), c2 = cap(&m, 2);
-    T_NEAR(cap(&m, 0), 12.0, 1e-12);
-    set_cpu(&m, 0, 0.9, FMAX, 11.5, 0);
-    set_cpu(&m, 1, 1.0, 2.2e9, 5.0, 0);
-    run_period(&m, b);
-    double slack = 0.5 * (c2 - 5.5);
-    double need = 8.0 - (c1 + slack);
-    T_CHECK(need > 1.0);
-    T_NEAR(cap(&m, 1), 8.0, 1e-12);
-    T_NEAR(cap(&m, 2), c2 - slack, 1e-12);
-    T_NEAR(cap(&m, 0), 12.0 - need, 1e-12);
-    T_NEAR(cap(&m, 0) + cap(&m, 1) + cap(&m, 2), 24.0, 1e-9);
-    T_CHECK(balancer_moves(b) == 2);
-    /* At its share, with no slack left: it gets nothing more. */
-    set_cpu(&m, 2, 0.5, FMAX, 6.0, 0); /* keeps 6.6 W > its 6.16 */
-    run_period(&m, b);
-    T_NEAR(cap(&m, 1), 8.0, 1e-12);
-    T_CHECK(balancer_moves(b) == 2);
-    balancer_free(b);
-    model_free(&m);
+    struct model *m = &r.m;
+    set_dev(m, 0, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 1, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 2, 1.0, 1.0e9, 44.0, 0);
+    set_dev(m, 3, 0.1, 0.5e9, 21.0, 0);
+    tick(&r);
+    run_period(&r);
+    run_period(&r);
+    T_NEAR(lim(&r, D_PKG), 6.5, 1e-12);
+    set_dev(m, 0, 1.0, 2.2e9, 3.6, 0);
+    for (int k = 0; k < 9; k++)
+        tick(&r);
+    T_NEAR(pwrlimit_ceiling(r.pl, D_PKG), 2.8e9, 0);
+    T_CHECK(pwrlimit_held(r.pl, D_PKG) == 1);
+    T_CHECK(balancer_moves(r.b) == 2);
+    tick(&r); /* the period's end: the limits move */
+    T_CHECK(balancer_moves(r.b) == 3);
+    T_NEAR(lim(&r, D_PKG), 14.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU1), 28.575 - 2.7375, 1e-12);
+    T_NEAR(lim(&r, D_GPU0), 68.925 - (14.0 - 6.5 - 2.7375), 1e-12);
+    T_NEAR(lim(&r, D_PKG) + lim(&r, D_GPU0) + lim(&r, D_GPU1), 104.0, 1e-9);
+    T_CHECK(limits_ok(&r));
+    /* At its share the ceiling is the top clock again (PL2 17.5 W):
+     * not held; it keeps its share, nothing moves. */
+    run_period(&r);
+    T_NEAR(pwrlimit_ceiling(r.pl, D_PKG), FMAX, 0);
+    T_CHECK(balancer_moves(r.b) == 3);
+    T_NEAR(lim(&r, D_PKG), 14.0, 1e-12);
+    rig_free(&r);
 }
 
-/* Invalid readings: no util, no power: nobody measured, nothing moves,
- * nothing is NaN.  A period as long as the tick rebalances each tick. */
+/* A saturated GPU at its top state, and a saturated package whose
+ * ceiling clamps nothing, cannot turn power into work: nothing moves.
+ * A growing backlog is saturation even at 90 % util; a steady one is
+ * not. */
+static void test_receivers(void)
+{
+    struct rig r;
+    if (rig_new(&r, 0.1) != 0)
+        return;
+    struct model *m = &r.m;
+    set_dev(m, 0, 1.0, FMAX, 9.6, 0); /* 11.2 W at the top: fits */
+    set_dev(m, 1, 0.2, FMIN, 1.6, 0);
+    set_dev(m, 2, 1.0, 1.4e9, 44.0, 0); /* its top state */
+    set_dev(m, 3, 0.1, 0.5e9, 21.0, 0);
+    tick(&r);
+    run_period(&r);
+    run_period(&r);
+    T_NEAR(pwrlimit_ceiling(r.pl, D_PKG), FMAX, 0);
+    T_CHECK(balancer_moves(r.b) == 0);
+    T_NEAR(lim(&r, D_PKG), 14.0, 1e-12);
+    T_NEAR(lim(&r, D_GPU0), 45.0, 1e-12);
+
+    /* gpu0 90 % busy at 1.0 GHz, steady backlog: slack (it offers
+     * 0.5 x (45 - 44)); nobody takes it. */
+    set_dev(m, 2, 0.9, 1.0e9, 40.0, 500);
+    run_period(&r);
+    T_CHECK(balancer_moves(r.b) == 0);
+
+    /* Backlog growing over the period: saturated, and held (70 + 40 -
+     * (22 + 0.9 x 28) = 62.8 W > 45): it takes gpu1's 10.95 W and the
+     * package's 0.5 x (14 - 1.1 x 11.2). */
+    for (int i = 0; i < 10; i++) {
+        set_dev(m, 2, 0.9, 1.0e9, 40.0, 500 + 100.0 * i);
+        tick(&r);
+    }
+    T_CHECK(balancer_moves(r.b) == 1);
+    T_NEAR(lim(&r, D_GPU0), 45.0 + 10.95 + 0.5 * (14.0 - 1.1 * 11.2), 1e-12);
+    T_CHECK(limits_ok(&r));
+    rig_free(&r);
+}
+
+/* Invalid readings: no util, no power: nothing measured, nothing moves,
+ * nothing is NaN.  Donors without a power reading offer nothing.  A
+ * period as long as the tick rebalances each tick. */
 static void test_invalid_and_period(void)
 {
-    struct model m;
-    if (build(&m) != 0)
+    struct rig r;
+    if (rig_new(&r, NAN) != 0) /* the default period */
         return;
-    struct balancer *b = balancer_new(&m, NAN); /* the default */
-    if (!b) {
-        model_free(&m);
-        return;
-    }
-    m.budget_w = 24;
-    m.dt = 0.01;
-    for (int k = 0; k < NCPU; k++)
-        set_cpu(&m, k, NAN, NAN, NAN, NAN);
+    struct model *m = &r.m;
+    for (int d = 0; d < NDEV; d++)
+        set_dev(m, d, NAN, NAN, NAN, NAN);
     for (int i = 0; i < 50; i++) {
-        tick(&m, b);
-        T_CHECK(caps_ok(&m, 24));
+        tick(&r);
+        T_CHECK(limits_ok(&r));
+        for (size_t c = 0; c < m->n_controls; c++)
+            T_CHECK(!m->decided[c] || isfinite(m->decision[c]));
     }
-    T_CHECK(balancer_moves(b) == 0);
-    /* Saturated cpu0 but donors without a power reading: slack unknown,
-     * nothing offered. */
-    set_cpu(&m, 0, 1.0, 2.8e9, 7.9, 0);
-    set_cpu(&m, 1, 0.1, FMIN, NAN, 0);
+    T_CHECK(balancer_moves(r.b) == 0);
+    set_dev(m, 2, 1.0, 1.0e9, 44.0, 0);
+    set_dev(m, 3, 0.1, 0.5e9, NAN, 0);
+    set_dev(m, 0, 0.1, FMIN, NAN, 0);
     for (int i = 0; i < 50; i++)
-        tick(&m, b);
-    T_CHECK(balancer_moves(b) == 0);
-    balancer_free(b);
+        tick(&r);
+    T_CHECK(balancer_moves(r.b) == 0);
+    balancer_free(r.b);
 
-    b = balancer_new(&m, 0.1);
-    if (!b) {
-        model_free(&m);
+    r.b = balancer_new(r.pl, 0.1);
+    T_CHECK(r.b != NULL);
+    if (!r.b) {
+        pwrlimit_free(r.pl);
+        model_free(&r.m);
         return;
     }
-    m.dt = 0.1; /* a 100 ms lab: one period a tick */
-    set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
-    set_cpu(&m, 2, 0.1, FMIN, 1.0, 0);
-    tick(&m, b);
-    tick(&m, b);
-    T_CHECK(balancer_moves(b) == 1);
-    tick(&m, b);
-    T_CHECK(balancer_moves(b) == 1); /* cpu0 reached 12 W */
-    T_NEAR(cap(&m, 0), 12.0, 1e-12);
-    T_CHECK(caps_ok(&m, 24));
-    balancer_free(b);
-    model_free(&m);
+    m->dt = 0.1; /* a 100 ms lab: one period a tick */
+    set_dev(m, 0, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 1, 0.2, FMIN, 1.0, 0);
+    set_dev(m, 3, 0.1, 0.5e9, 21.0, 0);
+    tick(&r);
+    tick(&r);
+    T_CHECK(balancer_moves(r.b) == 1);
+    T_NEAR(lim(&r, D_GPU0), 60.95, 1e-12);
+    T_CHECK(limits_ok(&r));
+    rig_free(&r);
 }
 
 /* Forecasts and the true next demand are not inputs: two runs that
- * differ only in them decide the same caps. */
+ * differ only in them set the same limits. */
 static void test_no_prediction(void)
 {
-    double caps[2][NCPU];
+    double l[2][D_N];
     for (int run = 0; run < 2; run++) {
-        struct model m;
-        if (build(&m) != 0)
+        struct rig r;
+        if (rig_new(&r, 0.1) != 0)
             return;
-        struct balancer *b = balancer_new(&m, 0.1);
-        if (!b) {
-            model_free(&m);
-            return;
-        }
-        m.budget_w = 24;
-        m.dt = 0.01;
-        set_cpu(&m, 0, 1.0, 2.8e9, 7.9, 0);
-        set_cpu(&m, 1, 0.1, FMIN, 1.0, 0);
-        set_cpu(&m, 2, 0.5, FMAX, 5.0, 0);
+        struct model *m = &r.m;
+        set_dev(m, 0, 0.2, FMIN, 1.0, 0);
+        set_dev(m, 1, 0.2, FMIN, 1.0, 0);
+        set_dev(m, 2, 1.0, 1.0e9, 44.0, 0);
+        set_dev(m, 3, 0.1, 0.5e9, 21.0, 0);
         for (int i = 0; i < 35; i++) {
-            set_sig(&m, S_DEMAND0, run ? 0.0 : 5.0 + i);
-            for (size_t d = 0; d < m.n_devices; d++) {
-                m.fc_demand[d] = run ? 1e12 : 0.0;
-                m.fc_valid[d] = 1;
+            set_sig(m, S_DEMAND0, run ? 0.0 : 5.0 + i);
+            for (size_t d = 0; d < m->n_devices; d++) {
+                m->fc_demand[d] = run ? 1e12 : 0.0;
+                m->fc_valid[d] = 1;
             }
-            tick(&m, b);
+            tick(&r);
         }
-        for (int k = 0; k < NCPU; k++)
-            caps[run][k] = cap(&m, k);
-        balancer_free(b);
-        model_free(&m);
+        for (size_t i = 0; i < D_N; i++)
+            l[run][i] = lim(&r, i);
+        rig_free(&r);
     }
-    for (int k = 0; k < NCPU; k++)
-        T_NEAR(caps[0][k], caps[1][k], 0);
-    T_NEAR(caps[0][0], 12.0, 1e-12); /* and it did move */
+    for (size_t i = 0; i < D_N; i++)
+        T_NEAR(l[0][i], l[1][i], 0);
+    T_CHECK(l[0][D_GPU0] > 60.0); /* and it did move */
 }
 
-/* A long pseudo-random run: on every tick every cap within [2, 12],
- * finite, and the sum at most the budget. */
+/* A long pseudo-random run: on every tick every limit within its range,
+ * finite, in force in pwrlimit, the sum at most the budget; no
+ * allocation per tick. */
 static void test_invariants(void)
 {
-    struct model m;
-    if (build(&m) != 0)
+    struct rig r;
+    if (rig_new(&r, 0.05) != 0)
         return;
-    struct balancer *b = balancer_new(&m, 0.05);
-    if (!b) {
-        model_free(&m);
-        return;
-    }
+    struct model *m = &r.m;
     uint64_t x = 0x9e3779b97f4a7c15u;
     int bad = 0;
-    double backlog[NCPU] = {0};
-    m.budget_w = 21;
+    double backlog[NDEV] = {0};
+    unsigned long al = 0, fr = 0;
+    m->budget_w = 90;
     for (int i = 0; i < 5000; i++) {
-        m.dt = 0.005 + 0.001 * (i % 7);
+        if (i == 100)
+            allocount_start();
+        m->dt = 0.005 + 0.001 * (i % 7);
         if (i == 2500)
-            m.budget_w = 15;
-        for (int k = 0; k < NCPU; k++) {
+            m->budget_w = 70;
+        for (int d = 0; d < NDEV; d++) {
             x = x * 6364136223846793005u + 1442695040888963407u;
-            double r = (double)(x >> 11) / 9007199254740992.0;
-            int phase = (i / (200 + 77 * k)) % 2;
-            double util = phase ? 0.97 + 0.03 * r : 0.6 * r;
-            double f = ps_f[(x >> 7) % 4];
-            backlog[k] = phase ? backlog[k] + 100 * r : 0;
-            set_cpu(&m, k, util, f, 1.0 + 9.0 * util * r, backlog[k]);
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            int phase = (i / (200 + 77 * d)) % 2;
+            double util = phase ? 0.97 + 0.03 * u : 0.6 * u;
+            backlog[d] = phase ? backlog[d] + 100 * u : 0;
+            if (d < 2)
+                set_dev(m, d, util, ps_f[(x >> 7) % 4], 1.0 + 9.0 * util * u,
+                        backlog[d]);
+            else
+                set_dev(m, d, util, gps_f[(x >> 7) % 3], 20.0 + 50.0 * util * u,
+                        backlog[d]);
         }
-        tick(&m, b);
-        if (!caps_ok(&m, m.budget_w))
+        tick(&r);
+        if (!limits_ok(&r))
             bad++;
     }
+    allocount_stop(&al, &fr);
+    T_CHECK(al == 0 && fr == 0);
     T_CHECK(bad == 0);
-    T_CHECK(balancer_moves(b) > 10); /* it did balance */
-    balancer_free(b);
-    model_free(&m);
+    T_CHECK(balancer_moves(r.b) > 10); /* it did balance */
+    rig_free(&r);
 }
 
-/* The `balancer` policy: schedutil's clocks on every PU (the GPU too,
- * without a table) - the same as naive-split's, which runs the same
- * governor under the fixed split - and the layer's caps; no allocation
- * per tick. */
+/* The `balancer` policy on the three-domain lab: schedutil's clocks for
+ * the GPUs (the package limiter leaves them alone), the package's
+ * clamped by its ceiling; the limits in force; no allocation per tick. */
 static void test_policy(void)
 {
     struct model m;
-    if (build(&m) != 0)
+    if (build(&m, 0) != 0)
         return;
     const struct policy_ops *ops = gov_find("balancer");
-    const struct policy_ops *ref = gov_find("naive-split");
+    const struct policy_ops *ref = gov_find("schedutil");
     T_CHECK(ops && ref);
     if (!ops || !ref) {
         model_free(&m);
@@ -536,38 +525,94 @@ static void test_policy(void)
         return;
     }
     struct stats st = {0};
-    m.budget_w = 24;
+    m.budget_w = 104;
     m.dt = 0.01;
-    set_sig(&m, S_UTILG, 0.5);
-    set_sig(&m, S_POWG, 100);
     unsigned long al = 0, fr = 0;
-    static const int freqs[] = {0, 2, 4, C_FREQG};
+    double gcap = 0;
     for (int i = 0; i < 300; i++) {
-        double u0 = (i % 11) / 10.0, f0 = ps_f[i % 4];
+        double u0 = (i % 11) / 10.0;
         m.t = i * m.dt;
-        set_cpu(&m, 0, u0, f0, 2 + u0 * 5, 0);
-        set_cpu(&m, 1, 1.0, 2.8e9, 7.5, i);
-        set_cpu(&m, 2, i == 0 ? NAN : 0.2, FMAX, 2.0, 0);
+        set_dev(&m, 0, u0, ps_f[i % 4], 2 + u0 * 5, 0);
+        set_dev(&m, 1, i == 0 ? NAN : 0.2, FMIN, 1.0, 0);
+        set_dev(&m, 2, 1.0, 1.0e9, 44.0, i);
+        set_dev(&m, 3, 0.1, 0.5e9, 21.0, 0);
         if (i == 100)
             allocount_start();
         memset(m.decided, 0, m.n_controls);
         T_CHECK(ref->decide(rstate, &m, &st) == 0);
-        double want[4];
-        for (int k = 0; k < 4; k++)
-            want[k] = m.decision[freqs[k]];
+        double want[2] = {m.decision[4], m.decision[6]};
         memset(m.decided, 0, m.n_controls);
         T_CHECK(ops->decide(state, &m, &st) == 0);
-        for (int k = 0; k < 4; k++) {
-            T_CHECK(m.decided[freqs[k]]);
-            T_NEAR(m.decision[freqs[k]], want[k], 0);
-        }
-        T_CHECK(caps_ok(&m, 24));
+        T_CHECK(m.decided[4] && m.decided[6]);
+        T_NEAR(m.decision[4], want[0], 0);
+        T_NEAR(m.decision[6], want[1], 0);
+        for (size_t c = 0; c < m.n_controls; c++)
+            T_CHECK(m.decided[c] && isfinite(m.decision[c]));
+        double sum = 0;
+        for (int c = 5; c <= 7; c += 2)
+            sum += m.decision[c];
+        T_CHECK(sum <= 104.0 - 4.0 + 1e-9); /* the package's min is 4 */
+        gcap = m.decision[5];
     }
     allocount_stop(&al, &fr);
     T_CHECK(al == 0 && fr == 0);
-    /* cpu1 is saturated and held by its cap (3.7 GHz would draw
-     * 9.6 + 7.5 - 5.4 = 11.7 W): it gained budget. */
-    T_CHECK(cap(&m, 1) > 8.0 + 1.0);
+    /* gpu0 is saturated and held by its cap: it gained budget. */
+    T_CHECK(gcap > 45.0 + 1.0);
+    ref->destroy(rstate);
+    ops->destroy(state);
+    model_free(&m);
+}
+
+/* On a lab with one CPU package and nothing else there is nobody to
+ * share with: `balancer` decides exactly as `schedutil` (the same
+ * governor under the same package limiter), control by control, over
+ * a long pseudo-random run with budget changes. */
+static void test_one_package(void)
+{
+    struct model m;
+    if (build(&m, 1) != 0)
+        return;
+    const struct policy_ops *ops = gov_find("balancer");
+    const struct policy_ops *ref = gov_find("schedutil");
+    void *state = ops ? ops->create(&m) : NULL;
+    void *rstate = ref ? ref->create(&m) : NULL;
+    T_CHECK(state != NULL && rstate != NULL);
+    if (!state || !rstate) {
+        if (state)
+            ops->destroy(state);
+        if (rstate)
+            ref->destroy(rstate);
+        model_free(&m);
+        return;
+    }
+    struct stats st = {0};
+    uint64_t x = 0x2545f4914f6cdd1du;
+    int differ = 0, clamped = 0;
+    double want[4];
+    m.dt = 0.01;
+    for (int i = 0; i < 3000; i++) {
+        m.t = i * m.dt;
+        m.budget_w = i < 1000 ? 12 : i < 2000 ? 9 : i < 2500 ? 0 : 20;
+        for (int d = 0; d < 2; d++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            int busy = (i / (150 + 40 * d)) % 2;
+            double util = busy ? 0.9 + 0.1 * u : 0.3 * u;
+            set_dev(&m, d, util, ps_f[(x >> 9) % 4], 1.0 + 8.0 * util, 0);
+        }
+        memset(m.decided, 0, m.n_controls);
+        T_CHECK(ref->decide(rstate, &m, &st) == 0);
+        for (int c = 0; c < 4; c++)
+            want[c] = m.decided[c] ? m.decision[c] : NAN;
+        memset(m.decided, 0, m.n_controls);
+        T_CHECK(ops->decide(state, &m, &st) == 0);
+        for (int c = 0; c < 4; c++)
+            if (!m.decided[c] || m.decision[c] != want[c])
+                differ++;
+        clamped += m.decision[0] < FMAX || m.decision[2] < FMAX;
+    }
+    T_CHECK(differ == 0);
+    T_CHECK(clamped > 100); /* the limiter did act */
     ref->destroy(rstate);
     ops->destroy(state);
     model_free(&m);
@@ -577,12 +622,12 @@ int main(void)
 {
     allocount_install();
     test_toward_saturated();
-    test_receivers();
-    test_not_held();
     test_reclaim();
+    test_receivers();
     test_invalid_and_period();
     test_no_prediction();
     test_invariants();
     test_policy();
+    test_one_package();
     return t_done("test_balancer");
 }

@@ -8,7 +8,9 @@
  * the Zen 3 core's 4-state table computed by hand (including a governor
  * that already chose a low clock, and an average over PL1), the
  * decisions written, no budget, invalid signals (nothing NaN), a package
- * without tables, and no allocation per tick.
+ * without tables, limits set (pwrlimit_set_limit: ranges, clamps, a
+ * lowered PL1 through the allowance, back to the split), and no
+ * allocation per tick.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -580,6 +582,136 @@ static void test_no_tables(void)
     model_free(&m);
 }
 
+/* Limits set (pwrlimit_set_limit): the domain ranges, the shares, a
+ * GPU's cap and a package's PL1 taking the value set (clamped to the
+ * range), NAN back to the split; a lowered PL1 acting through the
+ * allowance on the running average, which the set does not touch; a
+ * table-less package's cores sharing a set limit as the split would; no
+ * budget, no limit; pwrlimit_held. */
+static void test_set_limit(void)
+{
+    struct model m;
+    if (build(&m, 1, 0) != 0)
+        return;
+    struct pwrlimit *pl = pwrlimit_new(&m, 1.0);
+    if (!pl) {
+        model_free(&m);
+        return;
+    }
+    enum { C_CAPF = C_N + 2 };
+    /* Ranges: sums of the PUs' cap minimums and maximums. */
+    T_NEAR(pwrlimit_min(pl, 0), 4.0, 0);
+    T_NEAR(pwrlimit_max(pl, 0), 24.0, 0);
+    T_NEAR(pwrlimit_min(pl, 1), 20.0, 0);
+    T_NEAR(pwrlimit_max(pl, 1), 70.0, 0);
+    T_NEAR(pwrlimit_min(pl, 3), 10.0, 0);
+    T_NEAR(pwrlimit_max(pl, 3), 30.0, 0);
+    T_CHECK(isnan(pwrlimit_min(pl, 5)) && isnan(pwrlimit_max(pl, 5)));
+    /* The shares at 68 W (test_domains_split's figures). */
+    double sh[5];
+    m.budget_w = 68;
+    pwrlimit_shares(pl, &m, sh);
+    T_NEAR(sh[0], 8.0, 1e-12);
+    T_NEAR(sh[1], 30.0, 1e-12);
+    T_NEAR(sh[2], 4.0, 1e-12);
+    T_NEAR(sh[3], 14.0, 1e-12);
+    T_NEAR(sh[4], 12.0, 1e-12);
+
+    m.dt = 0.1;
+    set_cpus(&m, 1.0, 2.8e9, 4.0, 0.5, FMAX, 4.0);
+    /* A GPU's and an FPGA's limit is their cap. */
+    pwrlimit_set_limit(pl, 1, 40.0);
+    pwrlimit_set_limit(pl, 3, 1000.0); /* clamped to 30 */
+    pwrlimit_set_limit(pl, 9, 1.0);    /* no such domain: ignored */
+    governor(&m, FMAX, FMAX);
+    pwrlimit_apply(pl, &m);
+    T_NEAR(pwrlimit_limit(pl, 1), 40.0, 0);
+    T_NEAR(m.decision[C_CAPG], 40.0, 0);
+    T_NEAR(pwrlimit_limit(pl, 3), 30.0, 0);
+    T_NEAR(m.decision[C_CAPF], 30.0, 0);
+    T_NEAR(pwrlimit_limit(pl, 0), 8.0, 1e-12); /* the split's */
+    T_CHECK(pwrlimit_held(pl, 1) == -1);       /* its own limiter */
+    pwrlimit_set_limit(pl, 1, 0.0);            /* clamped to its minimum */
+    pwrlimit_set_limit(pl, 3, NAN);            /* the split's again */
+    pwrlimit_apply(pl, &m);
+    T_NEAR(m.decision[C_CAPG], 20.0, 0);
+    T_NEAR(m.decision[C_CAPF], 14.0, 1e-12);
+
+    /* A package held at its split's 8 W for 200 ticks (8 W drawn):
+     * the ceiling 2.2 GHz clamps the governor's 3.7 GHz: held. */
+    const double a = 1 - exp(-0.1);
+    for (int k = 0; k < 200; k++) {
+        governor(&m, FMAX, FMAX);
+        pwrlimit_apply(pl, &m);
+    }
+    double avg = pwrlimit_avg(pl, 0);
+    T_NEAR(avg, 8.0, 1e-6);
+    T_NEAR(pwrlimit_ceiling(pl, 0), 2.2e9, 0);
+    T_CHECK(pwrlimit_held(pl, 0) == 1);
+    /* PL1 lowered to 6 W: the next allowance is the closed form for the
+     * same average, below 6 W; the average goes on from the 8 W drawn
+     * (as a PL1 written to the MSR leaves the hardware's average). */
+    pwrlimit_set_limit(pl, 0, 6.0);
+    governor(&m, FMAX, FMAX);
+    pwrlimit_apply(pl, &m);
+    double avg2 = avg + (8.0 - avg) * a;
+    T_NEAR(pwrlimit_avg(pl, 0), avg2, 1e-12);
+    T_NEAR(pwrlimit_limit(pl, 0), 6.0, 0);
+    T_NEAR(pwrlimit_allow(pl, 0), avg2 + (6.0 - avg2) / a, 1e-9);
+    T_CHECK(pwrlimit_allow(pl, 0) < 6.0);
+    /* Raised to 12 W: PL2 = 15 W bounds the allowance at once; both
+     * cores fit at 3.7 GHz (7.654 + 5.6 W): not held. */
+    pwrlimit_set_limit(pl, 0, 12.0);
+    governor(&m, FMAX, FMAX);
+    pwrlimit_apply(pl, &m);
+    T_NEAR(pwrlimit_allow(pl, 0), 15.0, 1e-12);
+    T_NEAR(pwrlimit_ceiling(pl, 0), FMAX, 0);
+    T_CHECK(pwrlimit_held(pl, 0) == 0);
+    /* A governor below the ceiling is not held either. */
+    pwrlimit_set_limit(pl, 0, 4.0);
+    for (int k = 0; k < 50; k++) {
+        set_cpus(&m, 0.1, FMIN, 1.0, 0.1, FMIN, 1.0);
+        governor(&m, FMIN, FMIN);
+        pwrlimit_apply(pl, &m);
+    }
+    T_CHECK(pwrlimit_held(pl, 0) == 0);
+    /* No budget: no limit, whatever was set; the set limit stays for
+     * when one comes back. */
+    m.budget_w = 0;
+    governor(&m, FMAX, FMAX);
+    pwrlimit_apply(pl, &m);
+    T_NEAR(pwrlimit_limit(pl, 0), 0.0, 0);
+    T_NEAR(m.decision[C_CAPG], 70.0, 0);
+    T_CHECK(isinf(pwrlimit_ceiling(pl, 0)) && pwrlimit_held(pl, 0) == 0);
+    m.budget_w = 68;
+    pwrlimit_apply(pl, &m);
+    T_NEAR(pwrlimit_limit(pl, 0), 4.0, 0);
+    T_NEAR(m.decision[C_CAPG], 20.0, 0);
+    pwrlimit_free(pl);
+    model_free(&m);
+
+    /* A package without tables: a set 14 W is 7 W a core (2 + 0.5 x
+     * 10), as the split would give them for 14 W. */
+    if (build(&m, 0, 1) != 0)
+        return;
+    pl = pwrlimit_new(&m, 1.0);
+    if (!pl) {
+        model_free(&m);
+        return;
+    }
+    m.budget_w = 38;
+    m.dt = 0.1;
+    set_cpus(&m, 1.0, FMAX, 9.0, 1.0, FMAX, 9.0);
+    pwrlimit_set_limit(pl, 0, 14.0);
+    governor(&m, FMAX, FMAX);
+    pwrlimit_apply(pl, &m);
+    T_NEAR(m.decision[C_CAP0], 7.0, 1e-12);
+    T_NEAR(m.decision[C_CAP1], 7.0, 1e-12);
+    T_CHECK(pwrlimit_held(pl, 0) == -1);
+    pwrlimit_free(pl);
+    model_free(&m);
+}
+
 static void test_noalloc(void)
 {
     struct model m;
@@ -599,6 +731,7 @@ static void test_noalloc(void)
                  ps_f[(i / 3) % 4], 2 + i % 5);
         governor(&m, ps_f[i % 4], FMAX);
         m.budget_w = i % 100 == 99 ? 0 : 50;
+        pwrlimit_set_limit(pl, (size_t)i % 5, i % 3 ? 5.0 + i % 40 : NAN);
         pwrlimit_apply(pl, &m);
     }
     allocount_stop(&al, &fr);
@@ -618,6 +751,7 @@ int main(void)
     test_no_budget();
     test_invalid_signals();
     test_no_tables();
+    test_set_limit();
     test_noalloc();
     return t_done("test_pwrlimit");
 }
