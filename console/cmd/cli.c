@@ -59,13 +59,16 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
          .arg = "FILE",
          .help = "Lua policy file (hot-reloaded; SIGHUP reloads too),\n"
                  "'builtin' (the built-in C policy) or\n"
-                 "'builtin:NAME', a baseline: static (a fixed\n"
-                 "split of the budget), ondemand, conservative,\n"
-                 "schedutil (Linux-like, under the static caps),\n"
-                 "race (top clock, caps at max), broker,\n"
-                 "broker-noipc, perfect-forecast (the predictive broker's\n"
+                 "'builtin:NAME', a baseline: performance,\n"
+                 "ondemand, conservative, schedutil (the kernel's\n"
+                 "rules, under RAPL-like package limits),\n"
+                 "naive-split (schedutil, a fixed per-PU split),\n"
+                 "balancer (schedutil, GEOPM-like sharing), race\n"
+                 "(top clock, no limit), broker, broker-noipc,\n"
+                 "perfect-forecast (the predictive broker's\n"
                  "proposals: with IPC, without, with the true\n"
-                 "demand) (default: the lab's, else builtin)"},
+                 "demand) (default: the lab's, else builtin:broker\n"
+                 "on a simulated lab, builtin on real drivers)"},
     [CLI_OPT_POLICY_TIME] =
         {.name = "policy-time",
          .arg = "D",
