@@ -37,9 +37,9 @@ for s in bursty step diurnal; do
     # share is above each part's cap minimum).  Not on pipeline.lua: 200 W
     # over five PUs is 40 W, below the A100's 150 W and the T4's 60 W
     # minimum caps, so the clamped split exceeds the budget there by design.
-    check "[ \"\$(cell $s naive-split 9)\" = 0.00 ]" \
-        "naive-split keeps scenario $s within budget (viol_s $(cell $s naive-split 9))"
-    check "[ \"\$(cell $s schedutil 12)\" = 1.000 ]" \
+    check "[ \"\$(cell $s naive-split 10)\" = 0.00 ]" \
+        "naive-split keeps scenario $s within budget (viol_s $(cell $s naive-split 10))"
+    check "[ \"\$(cell $s schedutil 13)\" = 1.000 ]" \
         "scenario $s: the ratios to schedutil are schedutil's"
 done
 # The pipeline scenario: a table once its lab exists, a note until then.
@@ -51,7 +51,7 @@ else
     check "grep -q '^scenario pipeline (labs/pipeline.lua): skipped' '$T/b1'" \
         "scenario pipeline skipped with a note while its lab is missing"
 fi
-check 'grep -q "^policy *energy_J *J/Gop *E_fix_J *mean_ms *wmean_ms *p99max_ms *EDP_fix *misses *viol_s *E/bound *EDP/bound *EDP/sched\$" "$T/b1"' \
+check 'grep -q "^policy *energy_J *J/Gop *E_fix_J *mean_ms *wmean_ms *p99max_ms *wp99_ms *EDP_fix *misses *viol_s *E/bound *EDP/bound *EDP/sched\$" "$T/b1"' \
     "table columns"
 
 # The bound (console/engines/bound.c) on every scenario of a short run:
@@ -71,9 +71,9 @@ for s in bursty step diurnal pipeline; do
         "scenario $s: bound $b J and bound-dl $bd J, bound <= bound-dl"
     zero=0
     for p in $POLICIES; do
-        check "ge $(cell $s $p 3) $b && ge $(cell $s $p 10) 1" \
-            "scenario $s: bound $b <= $p's fixed-job energy $(cell $s $p 3) (E/bound $(cell $s $p 10))"
-        if [ "$(cell $s $p 8)" = 0 ]; then
+        check "ge $(cell $s $p 3) $b && ge $(cell $s $p 11) 1" \
+            "scenario $s: bound $b <= $p's fixed-job energy $(cell $s $p 3) (E/bound $(cell $s $p 11))"
+        if [ "$(cell $s $p 9)" = 0 ]; then
             zero=$((zero + 1))
             check "ge $(cell $s $p 3) $bd" \
                 "scenario $s: bound-dl $bd <= $p's fixed-job energy $(cell $s $p 3) (no miss)"
@@ -94,9 +94,9 @@ check "[ \"\$(grep -c '^model: P-states mixed within a tick; tables lowered' '$T
 
 # --ed2p: one more column, ED2P_fix = EDP_fix x mean latency.
 "$W" bench broker --scenario step --duration 1s --ed2p >"$T/e1" 2>"$T/err"
-check '[ $? -eq 0 ] && grep -q "^policy .* EDP_fix *ED2P_fix *misses" "$T/e1"' \
+check '[ $? -eq 0 ] && grep -q "^policy .* wp99_ms *EDP_fix *ED2P_fix *misses" "$T/e1"' \
     "--ed2p adds the ED2P_fix column: $(cat "$T/err")"
-check "awk '\$1 == \"race\" { d = \$5 / 1e3; if (\$9 <= 0 || (\$9 - \$8 * d) > 1e-3 * \$9 || (\$8 * d - \$9) > 1e-3 * \$9) bad = 1; n++ } END { exit bad || n != 1 }' '$T/e1'" \
+check "awk '\$1 == \"race\" { d = \$5 / 1e3; if (\$10 <= 0 || (\$10 - \$9 * d) > 1e-3 * \$10 || (\$9 * d - \$10) > 1e-3 * \$10) bad = 1; n++ } END { exit bad || n != 1 }' '$T/e1'" \
     "--ed2p: ED2P_fix = EDP_fix x mean latency"
 check '! grep -q ED2P "$T/b1"' "no ED2P column without --ed2p"
 expect_fail 2 "ed2p" -- bench broker --ed2p=1 --duration 1s
@@ -107,6 +107,15 @@ check "ge $(cell bursty ondemand 4) $(cell bursty race 4)" \
     "race's mean latency <= ondemand's on bursty"
 check "ge $(cell bursty race 1) $(cell bursty ondemand 1)" \
     "race's energy >= ondemand's on bursty"
+# The pooled, work-weighted p99 (wp99_ms): a latency, at least the
+# work-weighted mean's half and never above the worst PU's p99 by more
+# than a histogram bucket (12.5 %).
+for s in bursty step diurnal pipeline; do
+    for p in schedutil broker; do
+        check "[ -n \"\$(cell $s $p 7)\" ] && ge $(cell $s $p 7) 0 && ge \$(awk 'BEGIN { print 1.125 * $(cell $s $p 6) + 1e-3 }') $(cell $s $p 7)" \
+            "scenario $s: $p's wp99 $(cell $s $p 7) ms is a latency within its worst PU's p99 $(cell $s $p 6) ms"
+    done
+done
 
 # One scenario; a duration; bad input.
 "$W" bench broker --scenario step --duration 1s >"$T/one" 2>"$T/err"
