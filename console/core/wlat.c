@@ -56,12 +56,13 @@ static void wlat_add(struct wlat *w, double l0, double l1, double x)
         w->bin[b0] += x;
         return;
     }
-    for (size_t b = b0; b <= b1; b++) {
-        double lo = fmax(l0, wlat_lo(b));
-        double hi = b + 1 < WLAT_BINS ? fmin(l1, wlat_lo(b + 1)) : l1;
-        if (hi > lo)
-            w->bin[b] += x * (hi - lo) / span;
-    }
+    /* The end buckets get their overlap; those wholly inside, their
+     * width times the density. */
+    double dens = x / span;
+    w->bin[b0] += dens * (w->edge[b0 + 1] - l0);
+    for (size_t b = b0 + 1; b < b1; b++)
+        w->bin[b] += dens * (w->edge[b + 1] - w->edge[b]);
+    w->bin[b1] += dens * (l1 - w->edge[b1]);
 }
 
 int wlat_init(struct wlat *w, size_t npu, size_t cap)
@@ -74,6 +75,10 @@ int wlat_init(struct wlat *w, size_t npu, size_t cap)
         return -1;
     w->npu = npu;
     w->cap = cap;
+    for (size_t b = 0; b < WLAT_BINS; b++)
+        w->edge[b] = wlat_lo(b);
+    /* The last bucket has no upper edge: past the top it holds all. */
+    w->edge[WLAT_BINS] = INFINITY;
     for (size_t i = 0; i < npu; i++) {
         w->pu[i].ring = malloc(cap * sizeof *w->pu[i].ring);
         if (!w->pu[i].ring) {
@@ -122,8 +127,8 @@ void wlat_tick(struct wlat *w, size_t i, double t0, double arrived,
         const struct wlat_batch *b = &p->ring[p->head];
         double lo = fmax(p->lo, y0), hi = fmin(b->end, y1);
         if (hi > lo)
-            wlat_add(w, t0 + (lo - y0) / thr - b->t, t0 + (hi - y0) / thr - b->t,
-                     hi - lo);
+            wlat_add(w, t0 + (lo - y0) / thr - b->t,
+                     t0 + (hi - y0) / thr - b->t, hi - lo);
         if (b->end > y1)
             break;
         p->lo = b->end;
@@ -142,8 +147,8 @@ double wlat_quantile(const struct wlat *w, double q)
     for (size_t b = WLAT_BINS; b-- > 0;) {
         if (!(w->bin[b] > 0))
             continue;
-        double lo = wlat_lo(b);
-        double hi = b + 1 < WLAT_BINS ? wlat_lo(b + 1) : w->vmax;
+        double lo = w->edge[b];
+        double hi = b + 1 < WLAT_BINS ? w->edge[b + 1] : w->vmax;
         if (hi > w->vmax)
             hi = w->vmax;
         if (lo > hi)

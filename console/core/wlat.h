@@ -45,9 +45,10 @@ struct wlat {
     struct wlat_pu *pu;
     size_t npu, cap;
     double bin[WLAT_BINS];
-    double under;  /* weight below 1 us */
-    double weight; /* every op served */
-    double vmax;   /* the largest latency seen, s */
+    double edge[WLAT_BINS + 1]; /* bucket b is [edge[b], edge[b + 1]) */
+    double under;               /* weight below 1 us */
+    double weight;              /* every op served */
+    double vmax;                /* the largest latency seen, s */
 };
 
 /* npu PUs, each with a ring of `cap` (>= 2) batches.  0, or -1 when out of

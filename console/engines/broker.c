@@ -93,6 +93,7 @@ struct broker_pu {
     /* this tick */
     double demand, ipc, need;
     int k_edp; /* the state the run's EDP gradient prefers (-1: none) */
+    int k_top; /* the first state whose worth is the top (broker_curves) */
     double value[BROKER_MAX_PSTATES], power[BROKER_MAX_PSTATES];
 };
 
@@ -566,6 +567,18 @@ static void broker_curves(const struct model *m, struct broker_pu *u,
         u->value[k] = (u->need < cap ? u->need : cap) * scale +
                       (cap < cap_e ? cap : cap_e) * tier;
     }
+    /* The first state whose capacity covers both: the worth is flat
+     * from there (the capacities rise with k). */
+    double want = u->need > cap_e ? u->need : cap_e;
+    uint32_t lo = 0, hi = u->nps - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (u->opc * m->ps_freq[u->ps0 + mid] < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    u->k_top = (int)lo;
 }
 
 /*
@@ -785,10 +798,26 @@ static void broker_propose(void *state, struct model *m)
         if (budget < 0)
             budget = 0;
     }
-    for (size_t j = 0; j < b->n; j++)
-        b->kmax[j] = b->pu[j].kmax;
-    double used = broker_waterfill(b->vp, b->pp, b->ns, b->kmax, b->n, budget,
-                                   b->choice, b->wf_scratch);
+    /* broker_waterfill's fast path without its climb: every PU's worth
+     * rises strictly until its capacity covers max(need, EDP state) and
+     * is flat after (broker_curves), so the steps with a gain end at the
+     * first such state (k_top, found by bisection), or at kmax.  When
+     * those states fit the budget they are the allocation, as the
+     * waterfill would find them one step at a time; else it runs. */
+    double used = 0;
+    int fast = 1;
+    for (size_t j = 0; j < b->n; j++) {
+        struct broker_pu *u = &b->pu[j];
+        b->kmax[j] = u->kmax;
+        int k = u->k_top < u->kmax ? u->k_top : u->kmax;
+        if (k < 0 || !(u->value[u->nps - 1] > 0))
+            fast = 0;
+        b->choice[j] = k < 0 ? 0 : k;
+        used += u->power[b->choice[j]];
+    }
+    if (!fast || (budget >= 0 && used > budget))
+        used = broker_waterfill(b->vp, b->pp, b->ns, b->kmax, b->n, budget,
+                                b->choice, b->wf_scratch);
     double left = budget < 0 ? INFINITY : budget - used;
     if (budget >= 0 && left < -1e-9) {
         b->cnt.degraded_ticks++;
