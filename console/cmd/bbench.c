@@ -93,25 +93,6 @@ struct bb_result {
     unsigned long long policy_errors, rejected, fallback_ticks;
 };
 
-/* The mean latency of the lab: each PU's own (its wait over the work it
- * served), averaged over the PUs that served work.  Not the pooled
- * sum(wait) / sum(served): operations of different parts do not add up,
- * and a GPU serving a hundred times a core's op count would hide a
- * starving core (schedutil's pipeline run pooled to 11 ms while its
- * decode core's work waited 1.3 s). */
-static double mean_latency(const struct model *m)
-{
-    double sum = 0, wait, served;
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_pus; i++)
-        if (model_sig(m, m->pus[i], SIG_WAIT, &wait) &&
-            model_sig(m, m->pus[i], SIG_WORK_SERVED, &served) && served > 0) {
-            sum += wait / served;
-            n++;
-        }
-    return n ? sum / (double)n : NAN;
-}
-
 /* What the scenario's header line says (from the first run). */
 struct bb_info {
     size_t n_pus;
@@ -679,7 +660,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
 
     const struct summary *s = run_summary(r);
     res->energy_j = s->energy_j;
-    res->mean_s = mean_latency(m);
+    res->mean_s = model_mean_latency(m, NULL);
     res->edp = res->energy_j * res->mean_s;
     res->misses = s->deadline_misses;
     res->viol_s = viol;

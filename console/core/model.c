@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,6 +419,21 @@ double model_total_power(const struct model *m, int *any)
     if (any)
         *any = got;
     return sum;
+}
+
+double model_mean_latency(const struct model *m, size_t *n_out)
+{
+    double sum = 0, wait, served;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_pus; i++)
+        if (model_sig(m, m->pus[i], SIG_WAIT, &wait) &&
+            model_sig(m, m->pus[i], SIG_WORK_SERVED, &served) && served > 0) {
+            sum += wait / served;
+            n++;
+        }
+    if (n_out)
+        *n_out = n;
+    return n ? sum / (double)n : NAN;
 }
 
 /* ---- device faults ---- */

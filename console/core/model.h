@@ -219,6 +219,13 @@ int model_device_power(const struct model *m, uint32_t d, double *w);
  * whether one had a value.  What the summary, the trace, policies'
  * state.power_w and the console count as the lab's power. */
 double model_total_power(const struct model *m, int *any);
+/* The lab's mean latency, s: each PU's own (its wait over the work it
+ * served), averaged over the PUs that served work; *n (if given) how many
+ * did, NAN when none.  Not the pooled sum(wait) / sum(served): operations
+ * of different parts do not add up, and a GPU serving a hundred times a
+ * core's op count would hide a starving core.  What bench broker's
+ * mean_ms and the broker's EDP gradient count as the lab's latency. */
+double model_mean_latency(const struct model *m, size_t *n);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);

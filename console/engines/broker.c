@@ -671,15 +671,8 @@ static void broker_predict(struct broker *b, struct model *m)
      * energy and the mean over the PUs of each one's latency. */
     if (m->dt > 0)
         b->energy_j += model_total_power(m, NULL) * m->dt;
-    double lsum = 0, wait, served;
     size_t nl = 0;
-    for (size_t j = 0; j < m->n_pus; j++)
-        if (model_sig(m, m->pus[j], SIG_WAIT, &wait) &&
-            model_sig(m, m->pus[j], SIG_WORK_SERVED, &served) && served > 0) {
-            lsum += wait / served;
-            nl++;
-        }
-    double lmean = nl ? lsum / (double)nl : 0;
+    double lmean = model_mean_latency(m, &nl), served;
     for (size_t j = 0; j < b->n; j++) {
         struct broker_pu *u = &b->pu[j];
         uint32_t d = u->dev;
