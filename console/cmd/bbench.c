@@ -20,25 +20,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/bbrec.h"
 #include "cmd/cli.h"
-#include "core/cfg.h"
 #include "core/clock.h"
 #include "core/lab.h"
 #include "core/model.h"
 #include "core/paths.h"
 #include "core/summary.h"
-#include "core/wlat.h"
-#include "engines/bound.h"
 #include "run/run.h"
 
-/* The ticks whose mean must exceed the budget, and by how much at least
- * (a relative rounding allowance: caps that add up to the budget exactly
- * must not count). */
+/* The ticks whose mean must exceed the budget (by BBREC_TOLERANCE at
+ * least) to count as a violation. */
 #define BB_WINDOW_S 1.0
-/* Arrival batches the pooled-latency ring keeps per PU (65536 ticks: 11
- * minutes at 10 ms; older unserved batches merge). */
-#define BB_LAT_RING 65536
-#define BB_TOLERANCE 1e-9
 
 static const struct bb_scenario {
     const char *name;
@@ -86,7 +79,7 @@ struct bb_result {
     double energy_j, mean_s, p99_s, edp, misses, viol_s;
     double wp99_s;             /* p99 of every op served, pooled (wlat) */
     double served_op, wmean_s; /* all PUs' work served; wait / served */
-    double fix_j, fix_edp;     /* fixed-job energy and its EDP (bb_bound) */
+    double fix_j, fix_edp;     /* fixed-job energy and its EDP (bbrec_bound) */
     int p99_ok;
     int dl_ok; /* its service met every deadline tube (bound-dl's) */
     /* A Lua row's troubles (a note under the table when not all 0). */
@@ -99,454 +92,6 @@ struct bb_info {
     double duration_s, tick_s, budget_w;
     unsigned long long seed;
 };
-
-/*
- * What the bound needs of a table's runs (issue 13, items 3 and 4), all
- * allocated before the first tick of the table's first run (bb_rec_init)
- * and written per tick without allocating: the cumulative work arrived
- * per PU and tick (SIG_WORK_ARRIVED is a counter: its value less the
- * priming sample's) as its elementwise max and min over the table's rows
- * (two arrays of PUs x ticks, however many rows), each row's service at
- * the end (SIG_WORK_SERVED) and whether it kept within every deadline
- * tube (checked as it runs), and per PU the largest shortfall of any
- * measured tick's power against its P-state table (the leakage offset,
- * see bound.c: the sim's tables hold at a die hotter than ambient, where
- * its first interval runs).
- *
- * Chains (the sim's `pipelines`): a stage after the first gets work only
- * as its upstream serves it, so its arrivals depend on the policy.  Its
- * upper envelope is then ratio x the upstream's envelope (work as early
- * as it could possibly arrive: every hop takes at least the tick it was
- * served in), plus the least arrivals of any row when the device has a
- * workload of its own (that part is the same in every row); such a PU
- * gets no deadline tube, and every row's unserved work there is charged
- * against that envelope's end (the job is what the source sent).
- */
-struct bb_rec {
-    size_t n, npu, nrows;
-    int ok;              /* every PU has what the bound needs */
-    char why[160];       /* else why not */
-    double *amax, *amin; /* [i * n + t]: cumulative, over the rows */
-    double *last_s;      /* this run: each PU's service so far */
-    size_t *lag;         /* each PU's deadline lag (bound_lag) */
-    double dt;
-    int dl_ok;    /* this run kept within every deadline tube so far */
-    double *send; /* [row * npu + i]: served by the end */
-    double *off, *opc, *deadline, *base_a, *base_s;
-    int32_t *up;   /* chain: the upstream PU index, or -1 */
-    double *ratio; /* chain: the stage's ratio */
-    uint8_t *own;  /* chain: the stage's device has a workload */
-    /* The PUs' P-state tables and names, copied: the bound is computed
-     * after the last run's model is gone. */
-    size_t *nps;
-    double *pf, *pb, *pi; /* [i * BOUND_MAX_PSTATES + j] */
-    char (*name)[32];
-    double budget_w;
-    int chained; /* some PU is fed by a chain */
-    size_t rows_done;
-    /* This run's latencies pooled over the PUs, weighted by work (the
-     * work-weighted p99), from each tick's arrivals and service; prev_a
-     * and prev_s the counters at the previous tick. */
-    struct wlat lat;
-    double *prev_a, *prev_s;
-};
-
-static void bb_rec_free(struct bb_rec *rc)
-{
-    free(rc->amax);
-    free(rc->amin);
-    free(rc->send);
-    free(rc->off);
-    free(rc->opc);
-    free(rc->deadline);
-    free(rc->base_a);
-    free(rc->base_s);
-    free(rc->up);
-    free(rc->ratio);
-    free(rc->own);
-    free(rc->last_s);
-    free(rc->lag);
-    free(rc->nps);
-    free(rc->pf);
-    free(rc->pb);
-    free(rc->pi);
-    free(rc->name);
-    free(rc->prev_a);
-    free(rc->prev_s);
-    wlat_free(&rc->lat);
-    memset(rc, 0, sizeof *rc);
-}
-
-/* The PU index of the device named `name`, or -1. */
-static int bb_pu_named(const struct model *m, const char *name)
-{
-    int d = name ? model_find_device(m, name) : -1;
-    for (size_t i = 0; d >= 0 && i < m->n_pus; i++)
-        if (m->pus[i] == (uint32_t)d)
-            return (int)i;
-    return -1;
-}
-
-/* Whether sim device `name` of driver table `drv` has a workload. */
-static int bb_has_workload(const struct cfg *drv, const char *name)
-{
-    const struct cfg *devs = cfg_get(drv, "devices");
-    for (size_t k = 0; k < cfg_len(devs); k++) {
-        const struct cfg *d = cfg_at(devs, k);
-        const char *nm = cfg_string(cfg_get(d, "name"));
-        if (nm && strcmp(nm, name) == 0)
-            return cfg_get(d, "workload") != NULL;
-    }
-    return 1; /* unknown: assume it has, the looser envelope */
-}
-
-/* The lab's chains into rc->up/ratio/own. */
-static void bb_rec_chains(struct bb_rec *rc, const struct model *m,
-                          const struct lab *lab)
-{
-    for (size_t dv = 0; dv < lab->n_drivers; dv++) {
-        const struct cfg *drv = lab->drivers[dv].cfg;
-        const struct cfg *pl = cfg_get(drv, "pipelines");
-        for (size_t p = 0; p < cfg_len(pl); p++) {
-            char key[32];
-            snprintf(key, sizeof key, "%zu.stages", p + 1);
-            const struct cfg *st = cfg_get(pl, key);
-            int prev = -1;
-            for (size_t k = 0; k < cfg_len(st); k++) {
-                snprintf(key, sizeof key, "%zu", k + 1);
-                const struct cfg *s = cfg_get(st, key);
-                const char *dev = cfg_string(cfg_get(s, "device"));
-                int i = bb_pu_named(m, dev);
-                if (i >= 0 && k > 0) {
-                    const struct cfg *r = cfg_get(s, "ratio");
-                    rc->up[i] = prev;
-                    rc->ratio[i] = r ? cfg_number(r) : 1.0;
-                    rc->own[i] = (uint8_t)bb_has_workload(drv, dev);
-                    rc->chained = 1;
-                    if (prev < 0) {
-                        rc->ok = 0;
-                        snprintf(rc->why, sizeof rc->why,
-                                 "chain stage %s follows a device that is "
-                                 "not a PU",
-                                 dev);
-                    }
-                }
-                prev = i;
-            }
-        }
-    }
-}
-
-/* Before the first tick of the table's first run (m: the priming
- * sample). */
-static int bb_rec_init(struct bb_rec *rc, const struct model *m,
-                       const struct lab *lab, size_t n, size_t nrows)
-{
-    memset(rc, 0, sizeof *rc);
-    size_t np = m->n_pus, cells = np * n;
-    rc->n = n;
-    rc->npu = np;
-    rc->dt = lab->tick_s;
-    rc->nrows = nrows;
-    rc->amax = calloc(cells ? cells : 1, sizeof *rc->amax);
-    rc->amin = calloc(cells ? cells : 1, sizeof *rc->amin);
-    rc->send = calloc(np * nrows + 1, sizeof *rc->send);
-    rc->off = calloc(np + 1, sizeof *rc->off);
-    rc->opc = calloc(np + 1, sizeof *rc->opc);
-    rc->deadline = calloc(np + 1, sizeof *rc->deadline);
-    rc->base_a = calloc(np + 1, sizeof *rc->base_a);
-    rc->base_s = calloc(np + 1, sizeof *rc->base_s);
-    rc->up = calloc(np + 1, sizeof *rc->up);
-    rc->ratio = calloc(np + 1, sizeof *rc->ratio);
-    rc->own = calloc(np + 1, sizeof *rc->own);
-    rc->nps = calloc(np + 1, sizeof *rc->nps);
-    rc->last_s = calloc(np + 1, sizeof *rc->last_s);
-    rc->lag = calloc(np + 1, sizeof *rc->lag);
-    rc->pf = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pf);
-    rc->pb = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pb);
-    rc->pi = calloc(np * BOUND_MAX_PSTATES + 1, sizeof *rc->pi);
-    rc->name = calloc(np + 1, sizeof *rc->name);
-    rc->prev_a = calloc(np + 1, sizeof *rc->prev_a);
-    rc->prev_s = calloc(np + 1, sizeof *rc->prev_s);
-    /* A batch ring per PU as long as the run (at most BB_LAT_RING
-     * batches: older ones merge, overstating their latency). */
-    if (wlat_init(&rc->lat, np, n + 1 < BB_LAT_RING ? n + 1 : BB_LAT_RING) !=
-        0) {
-        bb_rec_free(rc);
-        return -1;
-    }
-    if (!rc->prev_a || !rc->prev_s || !rc->last_s || !rc->lag || !rc->nps ||
-        !rc->pf || !rc->pb || !rc->pi || !rc->name || !rc->amax || !rc->amin ||
-        !rc->send || !rc->off || !rc->opc || !rc->deadline || !rc->base_a ||
-        !rc->base_s || !rc->up || !rc->ratio || !rc->own) {
-        bb_rec_free(rc);
-        return -1;
-    }
-    rc->ok = n > 0 && np > 0;
-    if (!rc->ok)
-        snprintf(rc->why, sizeof rc->why, "no PU or no tick");
-    for (size_t i = 0; i < np; i++) {
-        uint32_t d = m->pus[i];
-        rc->up[i] = -1;
-        rc->deadline[i] = NAN;
-        rc->lag[i] = SIZE_MAX;
-        snprintf(rc->name[i], sizeof rc->name[i], "%s", m->devices[d].name);
-        size_t nps = m->ps_off[d + 1] - m->ps_off[d];
-        if (nps > BOUND_MAX_PSTATES)
-            nps = 0;
-        rc->nps[i] = nps;
-        for (size_t j = 0; j < nps; j++) {
-            rc->pf[i * BOUND_MAX_PSTATES + j] = m->ps_freq[m->ps_off[d] + j];
-            rc->pb[i * BOUND_MAX_PSTATES + j] = m->ps_busy[m->ps_off[d] + j];
-            rc->pi[i * BOUND_MAX_PSTATES + j] = m->ps_idle[m->ps_off[d] + j];
-        }
-        if (rc->ok && nps == 0) {
-            rc->ok = 0;
-            snprintf(rc->why, sizeof rc->why, "%s has no P-state table",
-                     m->devices[d].name);
-        }
-    }
-    rc->budget_w = m->budget_w;
-    bb_rec_chains(rc, m, lab);
-    return 0;
-}
-
-/* The table state of PU device d at clock f, or -1. */
-static int bb_state_at(const struct model *m, uint32_t d, double f)
-{
-    for (uint32_t k = m->ps_off[d]; k < m->ps_off[d + 1]; k++)
-        if (fabs(m->ps_freq[k] - f) <= 1e-9 * m->ps_freq[k])
-            return (int)(k - m->ps_off[d]);
-    return -1;
-}
-
-/* A run's start (the priming sample): the counters' bases. */
-static void bb_rec_start(struct bb_rec *rc, const struct model *m)
-{
-    rc->dl_ok = 1;
-    wlat_reset(&rc->lat);
-    for (size_t i = 0; i < rc->npu; i++) {
-        double v;
-        rc->base_a[i] = model_sig(m, m->pus[i], SIG_WORK_ARRIVED, &v) ? v : NAN;
-        rc->base_s[i] = model_sig(m, m->pus[i], SIG_WORK_SERVED, &v) ? v : NAN;
-        rc->prev_a[i] = rc->base_a[i];
-        rc->prev_s[i] = rc->base_s[i];
-    }
-}
-
-/* Tick k of a run: allocates nothing. */
-static void bb_rec_tick(struct bb_rec *rc, const struct model *m, size_t k)
-{
-    for (size_t i = 0; i < rc->npu && k < rc->n; i++) {
-        uint32_t d = m->pus[i];
-        double a = NAN, s = NAN, f, u, p, thr, dl;
-        if (!model_sig(m, d, SIG_WORK_ARRIVED, &a) ||
-            !model_sig(m, d, SIG_WORK_SERVED, &s) ||
-            !isfinite(a - rc->base_a[i]) || !isfinite(s - rc->base_s[i])) {
-            if (rc->ok) {
-                rc->ok = 0;
-                snprintf(rc->why, sizeof rc->why,
-                         "%s has no work_arrived/work_served counters",
-                         m->devices[d].name);
-            }
-            continue;
-        }
-        /* The arrivals into max and min over the rows (the same in every
-         * row but on a chain stage), the service at the end, and whether
-         * it keeps within the deadline tube (against the least arrivals
-         * k ticks ago: as loose as the tube bound-dl uses). */
-        double ca = a - rc->base_a[i], cs = s - rc->base_s[i];
-        /* This tick's arrivals (stamped at its start, as the sim stamps
-         * them) and service, at the clock it ran, into the pooled
-         * latencies. */
-        if (model_sig(m, d, SIG_THROUGHPUT, &thr))
-            wlat_tick(&rc->lat, i, m->t - m->dt, a - rc->prev_a[i],
-                      s - rc->prev_s[i], thr);
-        rc->prev_a[i] = a;
-        rc->prev_s[i] = s;
-        size_t at = i * rc->n + k;
-        rc->amax[at] = rc->rows_done ? fmax(rc->amax[at], ca) : ca;
-        rc->amin[at] = rc->rows_done ? fmin(rc->amin[at], ca) : ca;
-        rc->last_s[i] = cs;
-        if (isnan(rc->deadline[i]) && model_sig(m, d, SIG_DEADLINE, &dl)) {
-            rc->deadline[i] = dl;
-            rc->lag[i] = bound_lag(dl, rc->dt);
-        }
-        size_t lag = rc->lag[i];
-        if (rc->up[i] < 0 && lag != SIZE_MAX && k >= lag &&
-            cs < rc->amin[at - lag] * (1 - 1e-9) - 1e-6)
-            rc->dl_ok = 0;
-        if (!(rc->opc[i] > 0) && model_sig(m, d, SIG_FREQ, &f) && f > 0 &&
-            model_sig(m, d, SIG_THROUGHPUT, &thr) && thr > 0)
-            rc->opc[i] = thr / f;
-        /* The measured power against the table at the state it ran. */
-        if (model_sig(m, d, SIG_FREQ, &f) && model_sig(m, d, SIG_UTIL, &u) &&
-            model_sig(m, d, SIG_POWER, &p)) {
-            int j = bb_state_at(m, d, f);
-            if (j >= 0) {
-                uint32_t o = m->ps_off[d] + (uint32_t)j;
-                double tab = m->ps_idle[o] +
-                             (m->ps_busy[o] - m->ps_idle[o]) * fmin(1, u);
-                if (p - tab < rc->off[i])
-                    rc->off[i] = p - tab;
-            }
-        }
-    }
-}
-
-/* A run's end: row `row`'s service at the end, whether it kept within
- * every deadline tube. */
-static void bb_rec_end(struct bb_rec *rc, size_t row, struct bb_result *res)
-{
-    for (size_t i = 0; i < rc->npu; i++)
-        rc->send[row * rc->npu + i] = rc->last_s[i];
-    res->dl_ok = rc->dl_ok;
-    res->wp99_s = wlat_quantile(&rc->lat, 0.99);
-    rc->rows_done++;
-}
-
-/* The bounds of one table (see bound.h and the design comment of
- * bound.c), from bb_rec. */
-struct bb_bound {
-    int ok;
-    char why[160];
-    double bound, primal, bound_dl, primal_dl;
-    size_t clipped;
-    size_t over, over_dl; /* ticks whose bound power exceeds the budget */
-    double peak, peak_dl; /* W, the bound paths' largest power sum */
-    double d_race;        /* s: mean over PUs of the top-clock latency */
-    double max_off;       /* W: the largest leakage offset, as a drop */
-    int chained;
-    double *emin, *uend; /* per PU: J/op, and the envelope's end */
-};
-
-static void bb_bound_free(struct bb_bound *b)
-{
-    free(b->emin);
-    free(b->uend);
-    memset(b, 0, sizeof *b);
-}
-
-/* The fluid FIFO's mean wait at capacity c per tick of dt from the
- * first tick (the sim's wait formula): each op's least latency. */
-static double bb_race_wait(const double *cum, size_t n, double c, double dt)
-{
-    double freet = 0, wait = 0, prev = 0, r = c / dt;
-    for (size_t t = 0; t < n; t++) {
-        double x = cum[t] - prev, t0 = (double)t * dt;
-        prev = cum[t];
-        if (!(x > 0))
-            continue;
-        double start = fmax(freet, t0);
-        wait += x * (start - t0) + x * x / (2 * r);
-        freet = start + x / r;
-    }
-    return prev > 0 ? wait / prev : 0;
-}
-
-static int bb_bound_compute(struct bb_rec *rc, double dt, struct bb_bound *b)
-{
-    memset(b, 0, sizeof *b);
-    size_t n = rc->n, np = rc->npu;
-    b->chained = rc->chained;
-    b->emin = calloc(np + 1, sizeof *b->emin);
-    b->uend = calloc(np + 1, sizeof *b->uend);
-    /* The envelopes: each PU's recorded max, a chain stage's replaced
-     * in place by its envelope (nothing else reads it after this). */
-    double *U = rc->amax;
-    double *L = malloc((n + 1) * sizeof *L);
-    double *pw = calloc(n + 1, sizeof *pw), *pwd = calloc(n + 1, sizeof *pwd);
-    struct bound_work w;
-    int wok = bound_work_init(&w, n) == 0;
-    if (!b->emin || !b->uend || !L || !pw || !pwd || !wok) {
-        free(L);
-        free(pw);
-        free(pwd);
-        if (wok)
-            bound_work_free(&w);
-        bb_bound_free(b);
-        return -1;
-    }
-    b->ok = rc->ok;
-    snprintf(b->why, sizeof b->why, "%s", rc->why);
-    /* The envelopes: chain stages after their upstream (a chain's order
-     * is the lab's; passes until none is left, at most np). */
-    uint8_t done[256];
-    size_t left = np;
-    memset(done, 0, sizeof done);
-    if (np > sizeof done && b->ok) {
-        b->ok = 0;
-        snprintf(b->why, sizeof b->why, "more than %zu PUs", sizeof done);
-    }
-    for (size_t pass = 0; b->ok && left > 0 && pass <= np; pass++)
-        for (size_t i = 0; i < np; i++) {
-            if (done[i] || (rc->up[i] >= 0 && !done[rc->up[i]]))
-                continue;
-            double *u = U + i * n;
-            const double *mn = rc->amin + i * n;
-            if (rc->up[i] >= 0)
-                for (size_t t = 0; t < n; t++)
-                    u[t] = rc->ratio[i] * U[(size_t)rc->up[i] * n + t] +
-                           (rc->own[i] ? mn[t] : 0);
-            done[i] = 1;
-            left--;
-        }
-    if (b->ok && left > 0) {
-        b->ok = 0;
-        snprintf(b->why, sizeof b->why, "a chain whose stages form a loop");
-    }
-    double dsum = 0;
-    for (size_t i = 0; b->ok && i < np; i++) {
-        size_t o = i * BOUND_MAX_PSTATES, nps = rc->nps[i];
-        struct bound_hull h;
-        /* A hair below the measured shortfall: rounding of the sums. */
-        double off = rc->off[i] - 1e-9 * fabs(rc->pb[o + nps - 1]);
-        if (!(rc->opc[i] > 0) ||
-            bound_hull_init(&h, nps, rc->pf + o, rc->pb + o, rc->pi + o, off,
-                            rc->opc[i], dt) != 0) {
-            b->ok = 0;
-            snprintf(b->why, sizeof b->why,
-                     "%s: no usable P-state table or throughput", rc->name[i]);
-            break;
-        }
-        const double *u = U + i * n;
-        struct bound_pu_res r, rd;
-        bound_pu(&h, u, NULL, n, &w, &r, pw, NULL);
-        const double *lo = NULL;
-        size_t k = bound_lag(rc->deadline[i], dt);
-        if (rc->up[i] < 0 && k != SIZE_MAX) {
-            bound_deadline_tube(rc->amin + i * n, n, k, L);
-            lo = L;
-        }
-        bound_pu(&h, u, lo, n, &w, &rd, pwd, NULL);
-        b->bound += r.bound;
-        b->primal += r.primal;
-        b->bound_dl += rd.bound;
-        b->primal_dl += rd.primal;
-        b->clipped += rd.clipped;
-        b->emin[i] = h.emin;
-        b->max_off = fmax(b->max_off, -rc->off[i]);
-        b->uend[i] = u[n - 1];
-        /* A chain stage's least latency is not known from its envelope
-         * (its work may come later and smoother): 0 there. */
-        if (rc->up[i] < 0)
-            dsum += bb_race_wait(u, n, h.cmax, dt);
-    }
-    b->d_race = np ? dsum / (double)np : 0;
-    for (size_t t = 0; b->ok && t < n; t++) {
-        b->peak = fmax(b->peak, pw[t]);
-        b->peak_dl = fmax(b->peak_dl, pwd[t]);
-        if (rc->budget_w > 0 && pw[t] > rc->budget_w * (1 + BB_TOLERANCE))
-            b->over++;
-        if (rc->budget_w > 0 && pwd[t] > rc->budget_w * (1 + BB_TOLERANCE))
-            b->over_dl++;
-    }
-    free(L);
-    free(pw);
-    free(pwd);
-    bound_work_free(&w);
-    return 0;
-}
 
 int bbench_window_init(struct bbench_window *w, size_t n)
 {
@@ -601,7 +146,7 @@ static int worst_p99(const struct model *m, double *out)
 static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
                           double duration_s, const char **dirs, size_t n_dirs,
                           struct bb_result *res, struct bb_info *info,
-                          struct bb_rec *rec, size_t row_i, size_t nrows,
+                          struct bbrec *rec, size_t row_i, size_t nrows,
                           char *err, size_t errlen)
 {
     struct run_opts o = {.lab_path = tg->path,
@@ -630,7 +175,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     info->budget_w = m->budget_w;
     info->seed = (unsigned long long)lab->seed;
     /* The recording's arrays, before the first tick of the first run. */
-    if (!rec->amax && bb_rec_init(rec, m, lab, (size_t)n, nrows) != 0) {
+    if (!rec->amax && bbrec_init(rec, m, lab, (size_t)n, nrows) != 0) {
         snprintf(err, errlen, "out of memory");
         bbench_window_free(&w);
         run_free(r);
@@ -640,12 +185,12 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
         rec->ok = 0;
         snprintf(rec->why, sizeof rec->why, "runs of different lengths");
     }
-    bb_rec_start(rec, m);
+    bbrec_start(rec, m);
 
     double viol = 0;
     for (uint64_t k = 0; k < n; k++) {
         run_tick(r);
-        bb_rec_tick(rec, m, (size_t)k);
+        bbrec_tick(rec, m, (size_t)k);
         if (k == 0)
             continue; /* the drivers' start values, not a policy's */
         double p = 0, v;
@@ -653,7 +198,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
             if (model_sig(m, m->pus[i], SIG_POWER, &v))
                 p += v;
         double mean = bbench_window_push(&w, p);
-        if (m->budget_w > 0 && mean > m->budget_w * (1 + BB_TOLERANCE))
+        if (m->budget_w > 0 && mean > m->budget_w * (1 + BBREC_TOLERANCE))
             viol += m->dt;
     }
     bbench_window_free(&w);
@@ -674,7 +219,7 @@ static int bbench_run_one(const struct bb_target *tg, const struct bb_row *row,
     }
     res->served_op = ssum;
     res->wmean_s = ssum > 0 ? wsum / ssum : NAN;
-    bb_rec_end(rec, row_i, res);
+    bbrec_end(rec, row_i, &res->dl_ok, &res->wp99_s);
     res->policy_errors = (unsigned long long)s->policy_errors;
     res->rejected = (unsigned long long)s->rejected_decisions;
     res->fallback_ticks = (unsigned long long)s->fallback_ticks;
@@ -709,7 +254,7 @@ static double gap_pct(double primal, double bound)
 static void print_table(FILE *out, const struct bb_target *tg,
                         const struct bb_info *info, const struct bb_row *rows,
                         size_t nrows, int namew, const struct bb_result *res,
-                        const struct bb_bound *bd, const struct bb_rec *rc,
+                        const struct bbrec_bound *bd, const struct bbrec *rc,
                         int ed2p)
 {
     fprintf(out, "%s: %zu PUs, %g s at %g ms, seed %llu, budget %g W\n",
@@ -842,8 +387,8 @@ static int bbench_run_target(const struct bb_target *tg, double duration_s,
     char err[1024];
     struct bb_result res[BB_NROWS];
     struct bb_info info = {0};
-    struct bb_rec rec;
-    struct bb_bound bd;
+    struct bbrec rec;
+    struct bbrec_bound bd;
     memset(res, 0, sizeof res);
     memset(&rec, 0, sizeof rec);
     for (size_t i = 0; i < nrows; i++) {
@@ -854,15 +399,15 @@ static int bbench_run_target(const struct bb_target *tg, double duration_s,
             progress(show, NULL, 0, 0, NULL);
             fprintf(stderr, "wattson: bench broker: %s, %s: %s\n", tg->label,
                     rows[i].name, err);
-            bb_rec_free(&rec);
+            bbrec_free(&rec);
             return rc;
         }
     }
     progress(show, NULL, 0, 0, NULL);
-    if (bb_bound_compute(&rec, info.tick_s, &bd) != 0) {
+    if (bbrec_bound(&rec, info.tick_s, &bd) != 0) {
         fprintf(stderr, "wattson: bench broker: %s: out of memory\n",
                 tg->label);
-        bb_rec_free(&rec);
+        bbrec_free(&rec);
         return RUN_ERR;
     }
     /* Fixed-job energy: every row charged e_min per op for the work it
@@ -880,8 +425,8 @@ static int bbench_run_target(const struct bb_target *tg, double duration_s,
         x->fix_edp = x->fix_j * x->mean_s;
     }
     print_table(out, tg, &info, rows, nrows, namew, res, &bd, &rec, ed2p);
-    bb_bound_free(&bd);
-    bb_rec_free(&rec);
+    bbrec_bound_free(&bd);
+    bbrec_free(&rec);
     return 0;
 }
 
