@@ -68,7 +68,7 @@ static int bbrec_has_workload(const struct cfg *drv, const char *name)
 
 /* The lab's chains into rc->up/ratio/own. */
 static void bbrec_chains(struct bbrec *rc, const struct model *m,
-                          const struct lab *lab)
+                         const struct lab *lab)
 {
     for (size_t dv = 0; dv < lab->n_drivers; dv++) {
         const struct cfg *drv = lab->drivers[dv].cfg;
@@ -105,8 +105,8 @@ static void bbrec_chains(struct bbrec *rc, const struct model *m,
 
 /* Before the first tick of the table's first run (m: the priming
  * sample). */
-int bbrec_init(struct bbrec *rc, const struct model *m,
-                       const struct lab *lab, size_t n, size_t nrows)
+int bbrec_init(struct bbrec *rc, const struct model *m, const struct lab *lab,
+               size_t n, size_t nrows)
 {
     memset(rc, 0, sizeof *rc);
     size_t np = m->n_pus, cells = np * n;
@@ -136,8 +136,8 @@ int bbrec_init(struct bbrec *rc, const struct model *m,
     rc->prev_s = calloc(np + 1, sizeof *rc->prev_s);
     /* A batch ring per PU as long as the run (at most BBREC_LAT_RING
      * batches: older ones merge, overstating their latency). */
-    if (wlat_init(&rc->lat, np, n + 1 < BBREC_LAT_RING ? n + 1 : BBREC_LAT_RING) !=
-        0) {
+    if (wlat_init(&rc->lat, np,
+                  n + 1 < BBREC_LAT_RING ? n + 1 : BBREC_LAT_RING) != 0) {
         bbrec_free(rc);
         return -1;
     }
@@ -175,15 +175,6 @@ int bbrec_init(struct bbrec *rc, const struct model *m,
     rc->budget_w = m->budget_w;
     bbrec_chains(rc, m, lab);
     return 0;
-}
-
-/* The table state of PU device d at clock f, or -1. */
-static int bbrec_state_at(const struct model *m, uint32_t d, double f)
-{
-    for (uint32_t k = m->ps_off[d]; k < m->ps_off[d + 1]; k++)
-        if (fabs(m->ps_freq[k] - f) <= 1e-9 * m->ps_freq[k])
-            return (int)(k - m->ps_off[d]);
-    return -1;
 }
 
 /* A run's start (the priming sample): the counters' bases. */
@@ -248,9 +239,10 @@ void bbrec_tick(struct bbrec *rc, const struct model *m, size_t k)
         /* The measured power against the table at the state it ran. */
         if (model_sig(m, d, SIG_FREQ, &f) && model_sig(m, d, SIG_UTIL, &u) &&
             model_sig(m, d, SIG_POWER, &p)) {
-            int j = bbrec_state_at(m, d, f);
-            if (j >= 0) {
-                uint32_t o = m->ps_off[d] + (uint32_t)j;
+            /* The state it ran: a table entry, as the sim reports it. */
+            int j = model_pstate_at(m, d, f);
+            uint32_t o = j >= 0 ? m->ps_off[d] + (uint32_t)j : 0;
+            if (j >= 0 && fabs(m->ps_freq[o] - f) <= 1e-9 * m->ps_freq[o]) {
                 double tab = m->ps_idle[o] +
                              (m->ps_busy[o] - m->ps_idle[o]) * fmin(1, u);
                 if (p - tab < rc->off[i])
@@ -270,7 +262,6 @@ void bbrec_end(struct bbrec *rc, size_t row, int *dl_ok, double *wp99_s)
     *wp99_s = wlat_quantile(&rc->lat, 0.99);
     rc->rows_done++;
 }
-
 
 void bbrec_bound_free(struct bbrec_bound *b)
 {

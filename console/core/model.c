@@ -421,6 +421,24 @@ double model_total_power(const struct model *m, int *any)
     return sum;
 }
 
+int model_pstate_at(const struct model *m, uint32_t d, double f)
+{
+    if (!m->ps_off || m->ps_off[d + 1] == m->ps_off[d])
+        return -1;
+    const double *ps = m->ps_freq + m->ps_off[d];
+    size_t lo = 0, hi = m->ps_off[d + 1] - m->ps_off[d] - 1;
+    /* The last state not above f (1e-9 relative: a clock read back from a
+     * table entry is that entry), by bisection: tables are increasing. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (ps[mid] <= f * (1 + 1e-9))
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (int)lo;
+}
+
 double model_mean_latency(const struct model *m, size_t *n_out)
 {
     double sum = 0, wait, served;

@@ -226,6 +226,9 @@ double model_total_power(const struct model *m, int *any);
  * core's op count would hide a starving core.  What bench broker's
  * mean_ms and the broker's EDP gradient count as the lab's latency. */
 double model_mean_latency(const struct model *m, size_t *n);
+/* Device d's P-state (index into its table) running clock f: the highest
+ * at or below f, the lowest when all are above; -1 without a table. */
+int model_pstate_at(const struct model *m, uint32_t d, double f);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);

@@ -466,15 +466,6 @@ static void broker_destroy(void *state)
 
 /* Index of the highest state at or below `f` (the sim's and cpufreq's
  * rounding of a frequency target), 0 below the lowest. */
-static int broker_state_at(const struct model *m, const struct broker_pu *u,
-                           double f)
-{
-    int k = 0;
-    for (uint32_t s = 1; s < u->nps; s++)
-        if (m->ps_freq[u->ps0 + s] <= f * (1 + 1e-9))
-            k = (int)s;
-    return k;
-}
 
 /* Messages of this tick, summed per PU as bytes/s. */
 static void broker_take_ipc(struct broker *b, const struct model *m)
@@ -687,7 +678,7 @@ static void broker_predict(struct broker *b, struct model *m)
 
         /* The state the PU is in (the top one when its clock is
          * unknown). */
-        int cur = f > 0 ? broker_state_at(m, u, f) : (int)u->nps - 1;
+        int cur = f > 0 ? model_pstate_at(m, u->dev, f) : (int)u->nps - 1;
         /* Calibrate the table against what the PU drew at its state. */
         if (f > 0 && util >= 0 && model_sig(m, d, SIG_POWER, &power) &&
             power > 0) {

@@ -203,9 +203,7 @@ static int next_state_power(const struct model *m, uint32_t d, double pow,
     size_t n = m->ps_off ? m->ps_off[d + 1] - m->ps_off[d] : 0;
     if (n == 0)
         return f >= fmax * (1.0 - BAL_REL_EPS) ? 0 : -1;
-    size_t o = m->ps_off[d], s = n - 1;
-    while (s > 0 && m->ps_freq[o + s] > f * (1.0 + BAL_REL_EPS))
-        s--;
+    size_t o = m->ps_off[d], s = (size_t)model_pstate_at(m, d, f);
     if (s + 1 >= n || m->ps_freq[o + s + 1] > fmax * (1.0 + BAL_REL_EPS))
         return 0;
     *out = m->ps_busy[o + s + 1];

@@ -251,15 +251,6 @@ static double state_power(const struct model *m, uint32_t d, size_t s,
     return m->ps_idle[o] + u * (m->ps_busy[o] - m->ps_idle[o]);
 }
 
-/* The highest state of d at or below clock f (0 when all are above). */
-static size_t state_at(const struct model *m, uint32_t d, double f)
-{
-    size_t n = n_states(m, d), s = n - 1;
-    while (s > 0 && m->ps_freq[m->ps_off[d] + s] > f * (1.0 + PL_FREQ_EPS))
-        s--;
-    return s;
-}
-
 /* d's power over the tick just ended: its reading (or its energy
  * counter's rate), else the table's prediction at its current clock,
  * else 0. */
@@ -272,7 +263,7 @@ static double pu_power_now(const struct model *m, uint32_t d)
         return 0;
     pu_load(m, d, &util, &fcur);
     double f = fcur > 0 ? fcur : m->ps_freq[m->ps_off[d + 1] - 1];
-    return state_power(m, d, state_at(m, d, f), util, fcur);
+    return state_power(m, d, (size_t)model_pstate_at(m, d, f), util, fcur);
 }
 
 /* Sets every cap of domain `dm` (caps: per PU position; NULL: maxima). */
@@ -304,7 +295,7 @@ static void choose_ceiling(struct pwrlimit *pl, const struct model *m,
             fixed += pu_power_now(m, d);
             continue;
         }
-        pl->state[j] = state_at(m, d, base_value(m, cf));
+        pl->state[j] = (size_t)model_pstate_at(m, d, base_value(m, cf));
         pu_load(m, d, &pl->util[j], &pl->fcur[j]);
     }
     const double *cand = pl->cand + dm->cand_first;

@@ -387,6 +387,17 @@ static void test_decisions(void)
         return;
     T_CHECK(m.n_pus == 2);
     T_CHECK(m.ps_off[1] - m.ps_off[0] == 4 && m.ps_off[2] == m.ps_off[1]);
+    /* model_pstate_at (core/model.c), the lookup the broker, the limiter,
+     * the balancer and bench broker share: the highest state at or below,
+     * the lowest when all are above, a table entry read back as itself,
+     * -1 without a table. */
+    T_CHECK(model_pstate_at(&m, 0, 2.8e9) == 2);
+    T_CHECK(model_pstate_at(&m, 0, 2.8e9 * (1 - 1e-12)) == 2);
+    T_CHECK(model_pstate_at(&m, 0, 2.79e9) == 1);
+    T_CHECK(model_pstate_at(&m, 0, 1e9) == 0);
+    T_CHECK(model_pstate_at(&m, 0, 9e9) == 3);
+    T_CHECK(model_pstate_at(&m, 0, 3.7e9) == 3);
+    T_CHECK(model_pstate_at(&m, 1, 2e9) == -1);
 
     /* naive-split: the budget split equally over the PUs' caps (the rail
      * is not a PU); the rail's cap is left alone. */
