@@ -1,11 +1,13 @@
 /*
  * governors - see governors.h for the rules and their sources.
  *
- * ondemand, conservative and schedutil keep a struct gov_state: their
- * tunables and one struct gov_pu per processing unit (in model->pus
- * order), made by create and freed by destroy, so a tick allocates
- * nothing.  static, race and the broker's keep nothing: create hands out
- * one shared static token (decide_init needs a non-NULL state).
+ * performance, ondemand, conservative, schedutil, naive-split and
+ * balancer keep a struct gov_state: their tunables, one struct gov_pu per
+ * processing unit (in model->pus order) and their power layer (pwrlimit,
+ * the split's caps or the balancer), made by create and freed by
+ * destroy, so a tick allocates nothing.  race and the broker's keep
+ * nothing: create hands out one shared static token (decide_init needs a
+ * non-NULL state).
  */
 #include "policies/governors.h"
 
@@ -518,49 +520,20 @@ static void linux_decide(struct gov_state *s, struct model *m,
     }
 }
 
-static int ondemand_decide(void *st, struct model *m, struct stats *stats)
+/* Every governor with a state: its rule, then its power layer. */
+static int gov_state_decide(void *st, struct model *m, struct stats *stats)
 {
     (void)stats;
-    linux_decide(st, m, RULE_ONDEMAND);
+    linux_decide(st, m, ((struct gov_state *)st)->rule);
     return 0;
 }
 
-static int conservative_decide(void *st, struct model *m, struct stats *stats)
-{
-    (void)stats;
-    linux_decide(st, m, RULE_CONSERVATIVE);
-    return 0;
-}
-
-static int schedutil_decide(void *st, struct model *m, struct stats *stats)
-{
-    (void)stats;
-    linux_decide(st, m, RULE_SCHEDUTIL);
-    return 0;
-}
-
+/* race: every clock and cap at its maximum, no state, no layer. */
 static int race_decide(void *st, struct model *m, struct stats *stats)
 {
     (void)st;
     (void)stats;
     linux_decide(NULL, m, RULE_RACE);
-    return 0;
-}
-
-/* performance: every clock at its maximum (the kernel's performance
- * governor) under the package limiter. */
-static int performance_decide(void *st, struct model *m, struct stats *stats)
-{
-    (void)stats;
-    linux_decide(st, m, RULE_RACE);
-    return 0;
-}
-
-/* naive-split and balancer: schedutil's clocks, their own layer. */
-static int su_layer_decide(void *st, struct model *m, struct stats *stats)
-{
-    (void)stats;
-    linux_decide(st, m, RULE_SCHEDUTIL);
     return 0;
 }
 
@@ -581,27 +554,27 @@ static int gov_broker_decide(void *st, struct model *m, struct stats *stats)
 static const struct policy_ops gov_ops[] = {
     {.name = "performance",
      .create = performance_create,
-     .decide = performance_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "ondemand",
      .create = ondemand_create,
-     .decide = ondemand_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "conservative",
      .create = conservative_create,
-     .decide = conservative_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "schedutil",
      .create = schedutil_create,
-     .decide = schedutil_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "naive-split",
      .create = naive_split_create,
-     .decide = su_layer_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "balancer",
      .create = balancer_create,
-     .decide = su_layer_decide,
+     .decide = gov_state_decide,
      .destroy = gov_state_free},
     {.name = "race", .create = gov_create, .decide = race_decide},
     {.name = "broker-noipc", .create = gov_create, .decide = gov_broker_decide},
