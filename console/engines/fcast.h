@@ -27,7 +27,8 @@
  * running autocovariance, and an adaptive ensemble of those weighted by the
  * inverse of each member's exponentially weighted mean absolute h-step
  * error, with last value as the incumbent that another member must beat by
- * a margin.
+ * a margin, and a guarantee: at each horizon it scores, its summed
+ * absolute error never exceeds (1 + ens_slack) x last value's.
  */
 #ifndef WATTSON_FCAST_H
 #define WATTSON_FCAST_H
@@ -87,6 +88,9 @@ struct fcast_params {
                           a caller that only asks h = 1 (the broker) skips
                           the other delay lines; longer h then use the
                           weights of the longest scored one */
+    double ens_slack;  /* the guarantee: at every scored horizon the
+                          ensemble's summed absolute error stays within
+                          (1 + slack) x last value's, [0, 1] */
 };
 
 struct fcast_last {
@@ -120,11 +124,14 @@ struct fcast_ar {
 struct fcast_median {
     unsigned k, nbuf, head;
     double buf[FCAST_MEDMAX]; /* ring of the last k samples */
+    double srt[FCAST_MEDMAX]; /* the same samples, sorted */
     uint64_t n;
 };
 
 struct fcast_seas {
-    double ring[FCAST_SEAS_RING];   /* ring[n % RING] is the next slot */
+    /* ring[n % RING] is the next slot; every sample is written twice, at
+     * i and i + RING, so the 64 lags behind any slot are contiguous. */
+    double ring[2 * FCAST_SEAS_RING];
     double ac[FCAST_SEAS_LMAX + 1]; /* EW autocovariance at lag L */
     double mu, var;                 /* EW mean and variance */
     unsigned period;                /* 0: none found (last value) */
@@ -141,13 +148,27 @@ struct fcast_ens {
     struct fcast_seas seas;
     double decay, power, margin;
     unsigned ipow; /* power as a whole number 1..64, else 0 (use pow) */
+    unsigned sq;   /* log2 of ipow when it is a power of two >= 2, else 0 */
     unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
     unsigned skip; /* FCAST_ENS_SKIP_* */
-    unsigned nact; /* members not skipped ... */
-    unsigned char act[FCAST_ENS_M]; /* ... in member order */
+    /* Per lane of the flat [horizon][member] tables (fcast.c): */
+    double on[FCAST_ENS_NH * FCAST_ENS_M];  /* 1: member in, 0: out */
+    double pen[FCAST_ENS_NH * FCAST_ENS_M]; /* 0: member in, +inf: out */
+    double mk[FCAST_ENS_NH * FCAST_ENS_M];  /* margin for last value, 1 */
+    double kd[FCAST_ENS_NH * FCAST_ENS_M];  /* score keeps kd of itself */
+    double ad[FCAST_ENS_NH * FCAST_ENS_M];  /* ... and adds ad x error */
+    double w[FCAST_ENS_NH * FCAST_ENS_M];   /* weights (fcast.c) */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
+    /* The guarantee (fcast.c): per scored horizon the error budget left,
+     * the forecast given after the last update and the fraction of the
+     * way from last value to the weighted mean it went; per delay-line
+     * slot the forecast given and the excess it was allowed. */
+    double slack;
+    double budget[FCAST_ENS_NH], now[FCAST_ENS_NH], frac[FCAST_ENS_NH];
+    double given[FCAST_ENS_SLOTS], allow[FCAST_ENS_SLOTS];
+    unsigned cur[FCAST_ENS_NH]; /* slot of sample n in each line: n % H */
     uint64_t n;
 };
 
@@ -183,7 +204,8 @@ extern const struct fcast_ops fcast_last_ops, fcast_ewma_ops, fcast_holt_ops,
 const struct fcast_ops *fcast_ops_of(enum fcast_method m);
 /* Defaults: alpha 0.5, beta 0.1, AR(3) lambda 0.99 delta 100 with
  * intercept, slow alpha 0.05, median of 5, ensemble decay 0.99, power 32,
- * margin 0.85. */
+ * margin 0.85, slack 0.01, and the ensemble without its AR member
+ * (ens_skip FCAST_ENS_SKIP_AR; 0 puts it back; fcast.c says why). */
 void fcast_params_default(struct fcast_params *p);
 
 /* 0 or FCAST_EPARAM (then f is unusable).  params NULL: defaults. */
