@@ -112,8 +112,10 @@
  *
  *   Cost.  The lanes (horizon, member) of all scored rows are one flat
  *   run of 6 x 8 values, worked on by straight-line loops that vectorise;
- *   with AR out this is 170-200 ns per update on the project's traces
+ *   with AR out this is 155-170 ns per update on the project's traces
  *   (bench forecast; 0.95 us before), O(1) per forecast at a scored H.
+ *   A left-out member's score is +inf from the start (decaying keeps it
+ *   so): its weight is 0 without a mask.
  *   Memory: 102 slots x 8 members of doubles, fixed.
  */
 #include "engines/fcast.h"
@@ -670,17 +672,11 @@ static int ens_init(union fcast_state *u, const struct fcast_params *p)
     if (s->ipow >= 2 && !(s->ipow & (s->ipow - 1)))
         for (unsigned e = s->ipow; e > 1; e >>= 1)
             s->sq++;
-    /* A left-out member is a lane of weight 0: an infinite score, and
-     * 0 in the equal weights (ens_combine); its forecasts are 0. */
-    for (unsigned k = 0; k < ENS_LANES; k++) {
-        const unsigned i = k % FCAST_ENS_M;
-        const int out = (s->skip >> i) & 1u;
-        s->on[k] = out ? 0 : 1;
-        s->pen[k] = out ? HUGE_VAL : 0;
-        s->mk[k] = i == 0 ? s->margin : 1;
-        s->kd[k] = 1;
-        s->ad[k] = 0;
-    }
+    /* A left-out member is a lane of weight 0: its score is infinite
+     * for good (decaying keeps it so) and its forecasts are 0. */
+    for (unsigned j = 0; j < FCAST_ENS_NH; j++)
+        for (unsigned i = 0; i < FCAST_ENS_M; i++)
+            s->mae[j][i] = (s->skip >> i) & 1u ? HUGE_VAL : 0;
     return 0;
 }
 
@@ -724,10 +720,12 @@ static void ens_weights(struct fcast_ens *s)
     /* Weights relative to the best score, so a high power cannot
      * overflow: w_i = ((best + eps) / (s_i + eps))^power, in (0, 1].  The
      * reciprocals do not wait for the best score (best x (1 / s_i)). */
-    for (unsigned k = 0; k < nl; k++) {
-        c[k] = mae[k] * s->mk[k] + ENS_EPS + s->pen[k];
+    for (unsigned k = 0; k < nl; k++)
+        c[k] = mae[k] + ENS_EPS;
+    for (unsigned j = 0; j < s->nh; j++) /* last value, the incumbent */
+        c[j * FCAST_ENS_M] = mae[j * FCAST_ENS_M] * s->margin + ENS_EPS;
+    for (unsigned k = 0; k < nl; k++)
         r[k] = 1 / c[k];
-    }
     for (unsigned j = 0; j < s->nh; j++) {
         const double *cj = c + j * FCAST_ENS_M;
         double best = cj[0];
@@ -739,7 +737,7 @@ static void ens_weights(struct fcast_ens *s)
         for (unsigned i = 0; i < FCAST_ENS_M; i++) {
             const unsigned k = j * FCAST_ENS_M + i;
             b[k] = eq ? 1 : best;
-            r[k] = eq ? s->on[k] : r[k];
+            r[k] = eq ? ((s->skip >> i) & 1u ? 0 : 1) : r[k];
         }
     }
     if (s->sq == 5) {
@@ -831,41 +829,41 @@ static void ens_update(union fcast_state *u, double x)
     if (!isfinite(x))
         return;
     uint64_t t = s->n + 1; /* index of this sample */
-    /* Score the forecasts made H samples ago. */
+    /* Score the forecasts made H samples ago.  The rows due (H <= the
+     * samples so far) are a prefix, the horizons rising; the last of
+     * them may be due for the first time. */
     double f[ENS_LANES];
-    for (unsigned j = 0; j < s->nh; j++) {
-        /* t's slot, t mod H, counted instead of divided: three 64-bit
-         * divisions per horizon were a fifth of the update. */
+    unsigned nd = 0, steady = 0;
+    /* t's slot in each line, t mod H, counted instead of divided: three
+     * 64-bit divisions per horizon were a fifth of the update. */
+    for (unsigned j = 0; j < s->nh; j++)
         s->cur[j] = s->cur[j] + 1 == ens_h[j] ? 0 : s->cur[j] + 1;
-        const unsigned slot = ens_off[j] + s->cur[j];
-        memcpy(f + j * FCAST_ENS_M, s->dl[slot], sizeof s->dl[0]);
+    for (unsigned j = 0; j < s->nh; j++) {
         if (s->n < ens_h[j])
-            continue; /* not written yet: zeros, and kd 1, ad 0 below */
+            break;
+        const unsigned slot = ens_off[j] + s->cur[j];
+        const double *fj = s->dl[slot];
+        memcpy(f + j * FCAST_ENS_M, fj, sizeof s->dl[0]);
+        nd = j + 1;
         /* The guarantee's books: this forecast cost E, last value's L,
          * and E <= L + allow (triangle inequality), so the budget grows
          * by at least slack L. */
-        s->budget[j] += (1 + s->slack) * fabs(x - s->dl[slot][0]) -
+        s->budget[j] += (1 + s->slack) * fabs(x - fj[0]) -
                         fabs(x - s->given[slot]) + s->allow[slot];
-        /* The row's score factors: the first error replaces the score,
-         * later ones decay into it. */
-        if (s->nerr[j] <= 1) {
-            const double kd = s->nerr[j] ? s->decay : 0;
-            for (unsigned i = 0; i < FCAST_ENS_M; i++) {
-                s->kd[j * FCAST_ENS_M + i] = kd;
-                s->ad[j * FCAST_ENS_M + i] = 1 - kd;
-            }
-        }
-        s->nerr[j]++;
+        if (s->nerr[j]++ == 0) /* the first error is the score */
+            for (unsigned i = 0; i < FCAST_ENS_M; i++)
+                s->mae[j][i] = (s->skip >> i) & 1u ? HUGE_VAL : fabs(x - fj[i]);
+        else
+            steady = nd;
     }
-    /* Every lane of every row at once, without branches (the loop
-     * vectorises): a written slot's forecasts are finite (ens_finite), a
-     * row not yet due has kd 1 and ad 0, and a left-out member's score
-     * is never used. */
+    /* The rest decay, every lane of those rows at once, without branches
+     * (the loop vectorises): a written slot's forecasts are finite
+     * (ens_finite), and a left-out member's score stays infinite. */
     {
         double *restrict m = s->mae[0];
-        const double *restrict kd = s->kd, *restrict ad = s->ad;
-        for (unsigned k = 0; k < s->nh * FCAST_ENS_M; k++)
-            m[k] = kd[k] * m[k] + ad[k] * fabs(x - f[k]);
+        const double d = s->decay;
+        for (unsigned k = 0; k < steady * FCAST_ENS_M; k++)
+            m[k] = d * m[k] + (1 - d) * fabs(x - f[k]);
     }
     last_update_s(&s->last, x);
     ewma_update_s(&s->ewma, x);

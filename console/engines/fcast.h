@@ -151,13 +151,7 @@ struct fcast_ens {
     unsigned sq;   /* log2 of ipow when it is a power of two >= 2, else 0 */
     unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
     unsigned skip; /* FCAST_ENS_SKIP_* */
-    /* Per lane of the flat [horizon][member] tables (fcast.c): */
-    double on[FCAST_ENS_NH * FCAST_ENS_M];  /* 1: member in, 0: out */
-    double pen[FCAST_ENS_NH * FCAST_ENS_M]; /* 0: member in, +inf: out */
-    double mk[FCAST_ENS_NH * FCAST_ENS_M];  /* margin for last value, 1 */
-    double kd[FCAST_ENS_NH * FCAST_ENS_M];  /* score keeps kd of itself */
-    double ad[FCAST_ENS_NH * FCAST_ENS_M];  /* ... and adds ad x error */
-    double w[FCAST_ENS_NH * FCAST_ENS_M];   /* weights (fcast.c) */
+    double w[FCAST_ENS_NH * FCAST_ENS_M]; /* weights, flat [h][member] */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
     uint64_t nerr[FCAST_ENS_NH];
     double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
