@@ -27,8 +27,11 @@
  * running autocovariance, and an adaptive ensemble of those weighted by the
  * inverse of each member's exponentially weighted mean absolute h-step
  * error, with last value as the incumbent that another member must beat by
- * a margin, and a guarantee: at each horizon it scores, its summed
- * absolute error never exceeds (1 + ens_slack) x last value's.
+ * a margin, and a guarantee: at every horizon up to ens_hmax, the summed
+ * absolute error of the forecasts it hands out never exceeds (1 +
+ * ens_slack) x last value's over the same forecasts.  Its predict books
+ * each forecast it hands out (once per sample and horizon), so predict
+ * takes the state non-const.
  */
 #ifndef WATTSON_FCAST_H
 #define WATTSON_FCAST_H
@@ -46,6 +49,7 @@
 #define FCAST_SEAS_RING 128         /* history it keeps (>= 2 LMAX) */
 #define FCAST_ENS_NH 6      /* horizons the ensemble scores (1 2 5 10 20 64) */
 #define FCAST_ENS_SLOTS 102 /* sum of those horizons: delay line length */
+#define FCAST_ENS_GSLOTS 2080 /* 1 + 2 + ... + 64: the guarantee's rings */
 
 enum fcast_method {
     FCAST_LAST,
@@ -84,13 +88,15 @@ struct fcast_params {
     unsigned med_k;    /* median window, 1..FCAST_MEDMAX */
     double ens_margin; /* last value's score is multiplied by this, (0, 1] */
     unsigned ens_skip; /* members left out: FCAST_ENS_SKIP_* bits */
-    unsigned ens_hmax; /* longest horizon the ensemble scores, 1..HMAX:
-                          a caller that only asks h = 1 (the broker) skips
-                          the other delay lines; longer h then use the
-                          weights of the longest scored one */
-    double ens_slack;  /* the guarantee: at every scored horizon the
-                          ensemble's summed absolute error stays within
-                          (1 + slack) x last value's, [0, 1] */
+    unsigned ens_hmax; /* longest horizon the ensemble scores and
+                          guarantees, 1..HMAX: a caller that only asks
+                          h = 1 (the broker) skips the other delay lines;
+                          longer h then use the weights of the longest
+                          scored one, without the guarantee */
+    double ens_slack;  /* the guarantee: at every horizon up to ens_hmax
+                          the summed absolute error of the forecasts
+                          handed out stays within (1 + slack) x last
+                          value's, [0, 1] */
 };
 
 struct fcast_last {
@@ -138,32 +144,50 @@ struct fcast_seas {
     uint64_t n;
 };
 
+/* One horizon's books of the ensemble's guarantee (fcast.c): the budget
+ * left and the sample after which the last forecast was handed out (0:
+ * none yet), together so one cache line holds a horizon's. */
+struct fcast_ens_hz {
+    double b;
+    uint64_t t;
+};
+
 struct fcast_ens {
+    /* What every update touches first, together (the broker keeps one
+     * per PU and touches little else): the members it always has, the
+     * first rows of scores and weights, and the guarantee's books. */
     struct fcast_last last;
     struct fcast_ewma ewma;
     struct fcast_holt holt;
-    struct fcast_ar ar;
     struct fcast_ewma slow;
-    struct fcast_median med, med2;
-    struct fcast_seas seas;
     double decay, power, margin;
     unsigned ipow; /* power as a whole number 1..64, else 0 (use pow) */
     unsigned sq;   /* log2 of ipow when it is a power of two >= 2, else 0 */
     unsigned nh;   /* horizons scored: ens_h[0 .. nh) */
     unsigned skip; /* FCAST_ENS_SKIP_* */
+    unsigned cur[FCAST_ENS_NH]; /* slot of sample n in each line: n % H */
+    uint64_t nerr[FCAST_ENS_NH];
+    uint64_t n;
     double w[FCAST_ENS_NH * FCAST_ENS_M]; /* weights, flat [h][member] */
     double mae[FCAST_ENS_NH][FCAST_ENS_M];
-    uint64_t nerr[FCAST_ENS_NH];
-    double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
-    /* The guarantee (fcast.c): per scored horizon the error budget left,
-     * the forecast given after the last update and the fraction of the
-     * way from last value to the weighted mean it went; per delay-line
-     * slot the forecast given and the excess it was allowed. */
+    /* The guarantee (fcast.c), for every forecast handed out at h =
+     * 1..hg (ens_hmax): per horizon its books; the horizons with any
+     * forecast pending (bits); the last samples, x_t at t & xmask (a ring
+     * of the power of two >= hg); for each h a ring of h slots, slot
+     * t mod h the move away from last value of the forecast handed out
+     * after sample t (a float: that forecast is exactly last value + it;
+     * NaN: none handed out). */
     double slack;
-    double budget[FCAST_ENS_NH], now[FCAST_ENS_NH], frac[FCAST_ENS_NH];
-    double given[FCAST_ENS_SLOTS], allow[FCAST_ENS_SLOTS];
-    unsigned cur[FCAST_ENS_NH]; /* slot of sample n in each line: n % H */
-    uint64_t n;
+    unsigned hg, xmask;
+    uint64_t active;
+    struct fcast_ens_hz hz[FCAST_HMAX];
+    double xr[FCAST_HMAX];
+    float gd[FCAST_ENS_GSLOTS];
+    /* The rest. */
+    double dl[FCAST_ENS_SLOTS][FCAST_ENS_M]; /* delay lines of forecasts */
+    struct fcast_ar ar;
+    struct fcast_median med, med2;
+    struct fcast_seas seas;
 };
 
 union fcast_state {
@@ -181,7 +205,7 @@ struct fcast_ops {
     int (*init)(union fcast_state *s, const struct fcast_params *p);
     void (*update)(union fcast_state *s, double x);
     /* h in 1..FCAST_HMAX (the wrappers check); NaN before data. */
-    double (*predict)(const union fcast_state *s, unsigned h);
+    double (*predict)(union fcast_state *s, unsigned h);
 };
 
 struct fcast {
@@ -210,8 +234,9 @@ int fcast_update(struct fcast *f, double x);
 /* The forecast h updates ahead, or NaN with f->err set (EHORIZON,
  * ENODATA). */
 double fcast_predict(struct fcast *f, unsigned h);
-/* As fcast_predict, returning the code; *out is NaN on error. */
-int fcast_forecast(const struct fcast *f, unsigned h, double *out);
+/* As fcast_predict, returning the code; *out is NaN on error.  Not const:
+ * the ensemble books every forecast it hands out (its guarantee). */
+int fcast_forecast(struct fcast *f, unsigned h, double *out);
 
 /* Holt on its own, for a caller that keeps one per signal (the forecast
  * stage: one per PU, 48 bytes each instead of a struct fcast's union).
