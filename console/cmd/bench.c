@@ -579,8 +579,8 @@ int bench_forecast(const char *path, FILE *out)
                 "method\n",
                 dt, FC_WARMUP + 1);
     }
-    fprintf(out, "%3s  %-9s %10s %9s %10s %10s %10s\n", "h", "method",
-            "MAE", "sMAPE%", "MAE/last", "ns/update", "ns/+3fc");
+    fprintf(out, "%3s  %-9s %10s %9s %10s %10s %10s\n", "h", "method", "MAE",
+            "sMAPE%", "MAE/last", "ns/update", "ns/+3fc");
     for (size_t hi = 0; hi < sizeof hs / sizeof hs[0]; hi++) {
         unsigned h = hs[hi];
         double mae[FCAST__N], smape[FCAST__N];
@@ -610,8 +610,8 @@ int bench_forecast(const char *path, FILE *out)
         for (int m = 0; m < FCAST__N; m++)
             fprintf(out, "%3u  %-9s %10.5f %9.2f %10.3f %10.1f %10.1f\n", h,
                     fcast_ops_of((enum fcast_method)m)->name, mae[m], smape[m],
-                    mae[FCAST_LAST] > 0 ? mae[m] / mae[FCAST_LAST] : NAN,
-                    ns[m], ns3[m]);
+                    mae[FCAST_LAST] > 0 ? mae[m] / mae[FCAST_LAST] : NAN, ns[m],
+                    ns3[m]);
     }
     free(seg);
     csvtrace_free(&tr);
