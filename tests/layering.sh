@@ -20,7 +20,7 @@ allowed() {
     lua) echo "core engines policies wattson" ;;
     run) echo "core engines pipeline policies lua loader wattson" ;;
     tui) echo "core engines pipeline policies lua run wattson" ;;
-    cmd) echo "core engines pipeline policies lua run tui loader wattson sim" ;;
+    cmd) echo "core engines pipeline policies lua run tui loader wattson sim mesh" ;;
     *) echo "?" ;;
     esac
 }

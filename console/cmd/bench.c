@@ -643,8 +643,8 @@ int bench_main(const char *name, const char **plugin_dirs, size_t n_dirs,
          * benches too, with their own arguments. */
         fprintf(stderr,
                 "wattson: bench: unknown benchmark '%s' (tick16, tick256, "
-                "policy16, policy256, console, all, forecast TRACE.csv or "
-                "broker)\n",
+                "policy16, policy256, console, all, forecast TRACE.csv, "
+                "broker or mesh)\n",
                 name);
         return 2;
     }

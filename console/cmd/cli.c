@@ -28,12 +28,13 @@ static const struct cli_entry help_entry = {
 extern const struct cli_entry runcmd_entry, runcmd_default_entry;
 extern const struct cli_entry plugins_entry;
 extern const struct cli_entry bench_entry, bench_forecast_entry;
-extern const struct cli_entry bbench_entry;
+extern const struct cli_entry bbench_entry, mbench_entry;
 extern const struct cli_entry restore_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry, &plugins_entry, &bench_entry, &bench_forecast_entry,
-    &bbench_entry, &restore_entry, &help_entry,  &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry, &bench_entry,
+    &bench_forecast_entry, &bbench_entry,  &mbench_entry,
+    &restore_entry,        &help_entry,    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 

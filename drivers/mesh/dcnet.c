@@ -77,12 +77,21 @@ int dcnet_set_conv(struct dcnet *d, unsigned i, int up, double vset,
 
 int dcnet_set_load(struct dcnet *d, unsigned i, double g, double ic, double p)
 {
-    if (i >= d->n || !dcnet_finite_nonneg(g) || !dcnet_finite_nonneg(ic) ||
+    if (i >= d->n || !dcnet_finite_nonneg(g) || !isfinite(ic) ||
         !dcnet_finite_nonneg(p))
         return DCNET_EPARAM;
     d->node[i].g = g;
     d->node[i].ic = ic;
     d->node[i].p = p;
+    return DCNET_OK;
+}
+
+int dcnet_set_aux(struct dcnet *d, unsigned i, double g, double isrc)
+{
+    if (i >= d->n || !dcnet_finite_nonneg(g) || !isfinite(isrc))
+        return DCNET_EPARAM;
+    d->node[i].aux_g = g;
+    d->node[i].aux_i = isrc;
     return DCNET_OK;
 }
 
@@ -111,7 +120,7 @@ static void dcnet_parts(struct dcnet *d)
     }
     int fedc[DCNET_MAX_NODES] = {0};
     for (unsigned i = 0; i < n; i++)
-        if (d->node[i].conv_up)
+        if (d->node[i].conv_up || d->node[i].aux_g > 0)
             fedc[d->comp[i]] = 1;
     for (unsigned i = 0; i < n; i++)
         d->fed[i] = fedc[d->comp[i]];
@@ -133,6 +142,8 @@ static double dcnet_residual(struct dcnet *d, const unsigned *idx,
             f += (v - nd->vset) / nd->rdroop;
             jd += 1 / nd->rdroop;
         }
+        f += nd->aux_g * v - nd->aux_i;
+        jd += nd->aux_g;
         d->jac[r][r] = jd;
         d->rhs[r] = -f;
     }
@@ -205,9 +216,14 @@ int dcnet_solve(struct dcnet *d)
     /* The start: the last solution where it is a voltage, else the
      * highest set point feeding the node's part. */
     double vstart[DCNET_MAX_NODES] = {0};
-    for (unsigned i = 0; i < n; i++)
-        if (d->node[i].conv_up && d->node[i].vset > vstart[d->comp[i]])
-            vstart[d->comp[i]] = d->node[i].vset;
+    for (unsigned i = 0; i < n; i++) {
+        const struct dcnet_node *nd = &d->node[i];
+        double vs = nd->conv_up ? nd->vset : 0;
+        if (nd->aux_g > 0 && nd->aux_i / nd->aux_g > vs)
+            vs = nd->aux_i / nd->aux_g;
+        if (vs > vstart[d->comp[i]])
+            vstart[d->comp[i]] = vs;
+    }
     for (unsigned i = 0; i < n; i++) {
         pos[i] = -1;
         if (!d->fed[i]) {
@@ -268,6 +284,7 @@ int dcnet_solve(struct dcnet *d)
         const double v = d->v[i];
         d->i_conv[i] =
             d->fed[i] && nd->conv_up ? (nd->vset - v) / nd->rdroop : 0;
+        d->i_aux[i] = d->fed[i] ? nd->aux_i - nd->aux_g * v : 0;
         d->i_load[i] = d->fed[i] && v > 0 ? nd->g * v + nd->ic + nd->p / v : 0;
     }
     for (unsigned k = 0; k < d->nl; k++) {

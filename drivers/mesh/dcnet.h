@@ -58,7 +58,12 @@ struct dcnet_node {
     double vset;   /* V, >= 0 */
     double rdroop; /* ohm, > 0 */
     /* load: I(V) = g V + ic + p / V */
-    double g, ic, p; /* S, A, W; each >= 0 */
+    double g, ic, p; /* S >= 0, A (either sign: a linearised load's
+                        offset), W >= 0 */
+    /* auxiliary source into the node: aux_i - aux_g V (a supercapacitor
+     * behind its resistance, or a current-limited path as a current
+     * source); a node with aux_g > 0 feeds its part like a converter */
+    double aux_g, aux_i; /* S >= 0, A (either sign) */
 };
 
 struct dcnet {
@@ -68,6 +73,7 @@ struct dcnet {
     /* results of the last dcnet_solve */
     double v[DCNET_MAX_NODES];      /* node voltage, V (0: unfed) */
     double i_conv[DCNET_MAX_NODES]; /* converter output current, A */
+    double i_aux[DCNET_MAX_NODES];  /* auxiliary source current, A */
     double i_load[DCNET_MAX_NODES]; /* load current, A */
     double i_link[DCNET_MAX_LINKS]; /* a -> b, A */
     int fed[DCNET_MAX_NODES];       /* 1: some converter feeds it */
@@ -90,11 +96,15 @@ int dcnet_add_link(struct dcnet *d, unsigned a, unsigned b, double r);
  * positive and finite); nothing changes on error. */
 int dcnet_set_conv(struct dcnet *d, unsigned i, int up, double vset,
                    double rdroop);
-/* Node i's ZIP load.  0 or DCNET_EPARAM (bad node, a term negative or
- * not finite); nothing changes on error. */
+/* Node i's ZIP load.  0 or DCNET_EPARAM (bad node, a term not finite, g
+ * or p negative); nothing changes on error. */
 int dcnet_set_load(struct dcnet *d, unsigned i, double g, double ic, double p);
 
-/* The operating point: v, i_conv, i_load, i_link, fed, iters.  Newton
+/* Node i's auxiliary source, aux_i - aux_g V into the node.  0 or
+ * DCNET_EPARAM (bad node, g negative or not finite, i not finite). */
+int dcnet_set_aux(struct dcnet *d, unsigned i, double g, double isrc);
+
+/* The operating point: v, i_conv, i_aux, i_load, i_link, fed, iters.  Newton
  * starts from the last solution where it is valid (warm start: one or two
  * iterations per step in steady state), else from the feeding converters'
  * set points.  0, or DCNET_ECOLLAPSE (then v holds the last iterate and

@@ -108,7 +108,7 @@ check 'grep -qx "wattson: info: $T/print.lua: power_w  true  a\\\\x0ab\\\\x1b\[2
 check '[ ! -s "$T/err" ]' "print is info: silent without -v: $(cat "$T/err")"
 
 "$W" bench nosuch >/dev/null 2>"$T/err"
-check '[ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown benchmark .nosuch. (tick16, tick256, policy16, policy256, console, all, forecast TRACE.csv or broker)" "$T/err"' \
+check '[ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown benchmark .nosuch. (tick16, tick256, policy16, policy256, console, all, forecast TRACE.csv, broker or mesh)" "$T/err"' \
     "bench rejects unknown names, listing every bench: $(cat "$T/err")"
 
 # Names are the lab's text: a quote, a backslash, a comma, a newline or an

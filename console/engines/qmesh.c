@@ -1,0 +1,558 @@
+/*
+ * qmesh - see qmesh.h.
+ *
+ * Why tabular Q-learning and these states: the seed asks for it, and the
+ * problem each agent faces is small - one knob (its duty), a reward that
+ * is a smooth function of its bus voltage with one peak per module type,
+ * and a handful of regimes (errors, load change, a failed neighbour)
+ * that move the peak.  The voltage bins are one duty step wide, so every
+ * action moves the state and a greedy policy that has learned the slope
+ * walks to the peak and stays (action 0), which is where its ripple is
+ * lower than perturb-and-observe's, which must keep stepping to see the
+ * slope.  Seeding from the sweep is what makes 1,000 steps enough: an
+ * unseeded table of 11,520 entries would need many visits each.
+ */
+#include "qmesh.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QMESH_SLOTS (QMESH_MAX_LAT + 1)
+
+void qmesh_defaults(struct qmesh_cfg *c)
+{
+    *c = (struct qmesh_cfg){.mode = QMESH_Q,
+                            .alpha = 0.1,
+                            .gamma = 0.9,
+                            .eps0 = 0.2,
+                            .eps_floor = 0.02,
+                            .eps_decay = 0.995,
+                            .dstep = 4e-4,
+                            .w_err = 1.0,
+                            .err_ok = 1e-9,
+                            .sweep_points = 24,
+                            .settle = 2,
+                            .resweep_rel = 0.05,
+                            .resweep_hold = 50,
+                            .latency = 0,
+                            .loss = 0.01,
+                            .hb_miss = 3,
+                            .margin = 0.02};
+}
+
+int qmesh_check(const struct qmesh_cfg *c, const char **field)
+{
+#define QMESH_NEED(cond, name)                                                 \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            *field = name;                                                     \
+            return -1;                                                         \
+        }                                                                      \
+    } while (0)
+    QMESH_NEED(c->mode == QMESH_Q || c->mode == QMESH_PO ||
+                   c->mode == QMESH_FIXED,
+               "controller");
+    QMESH_NEED(c->alpha > 0 && c->alpha <= 1, "alpha");
+    QMESH_NEED(c->gamma >= 0 && c->gamma < 1, "gamma");
+    QMESH_NEED(c->eps0 >= 0 && c->eps0 <= 1, "epsilon");
+    QMESH_NEED(c->eps_floor >= 0 && c->eps_floor <= c->eps0, "epsilon_floor");
+    QMESH_NEED(c->eps_decay > 0 && c->eps_decay <= 1, "epsilon_decay");
+    QMESH_NEED(c->dstep > 0 && c->dstep <= 0.05, "duty_step");
+    QMESH_NEED(c->w_err >= 0 && isfinite(c->w_err), "w_err");
+    QMESH_NEED(c->err_ok > 0 && c->err_ok < 1, "err_ok");
+    QMESH_NEED(c->sweep_points >= 3 && c->sweep_points <= QMESH_SWEEP_MAX,
+               "sweep_points");
+    QMESH_NEED(c->settle >= 1 && c->settle <= 100, "settle");
+    QMESH_NEED(c->resweep_rel > 0 && isfinite(c->resweep_rel), "resweep");
+    QMESH_NEED(c->resweep_hold >= 1, "resweep_hold");
+    QMESH_NEED(c->latency <= QMESH_MAX_LAT, "latency");
+    QMESH_NEED(c->loss >= 0 && c->loss < 1, "loss");
+    QMESH_NEED(c->hb_miss >= 1 && c->hb_miss <= 100, "heartbeat_miss");
+    QMESH_NEED(c->margin >= 0 && c->margin < 0.5, "margin");
+#undef QMESH_NEED
+    return 0;
+}
+
+/* Each agent draws from its own stream (its exploration and its
+ * messages' losses), so what one agent does never depends on another's
+ * draws: the agents are independent as they would be on their own
+ * microcontrollers, and test_qmesh can check that. */
+static double qmesh_unif(struct qmesh_agent *a)
+{
+    uint64_t x = a->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    a->rng = x;
+    return (double)((x * 2685821657736338717ull) >> 11) * 0x1.0p-53;
+}
+
+int qmesh_init(struct qmesh *q, unsigned n, const struct qmesh_cfg *c,
+               uint64_t seed)
+{
+    const char *f;
+    if (n < 1 || n > QMESH_MAX_AGENTS || qmesh_check(c, &f) != 0)
+        return -1;
+    memset(q, 0, sizeof *q);
+    q->cfg = *c;
+    q->n = n;
+    if (!seed)
+        seed = 0x2545f4914f6cdd1dull;
+    const size_t cells = (size_t)n * QMESH_NSTATES * QMESH_NACT;
+    const size_t pairs = (size_t)QMESH_SLOTS * n * QMESH_MAX_NBR;
+    q->block = calloc(cells, sizeof *q->block);
+    q->vblock = calloc(cells, sizeof *q->vblock);
+    q->inflight = calloc(pairs, sizeof *q->inflight);
+    q->inflight_ok = calloc(pairs, 1);
+    if (!q->block || !q->vblock || !q->inflight || !q->inflight_ok) {
+        qmesh_free(q);
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct qmesh_agent *a = &q->ag[i];
+        a->q = q->block + (size_t)i * QMESH_NSTATES * QMESH_NACT;
+        a->visits = q->vblock + (size_t)i * QMESH_NSTATES * QMESH_NACT;
+        a->phase = QMESH_IDLE;
+        a->eps = c->eps0;
+        a->forced = -1;
+        a->alive = 1;
+        a->rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
+        if (!a->rng)
+            a->rng = 1;
+    }
+    return 0;
+}
+
+void qmesh_free(struct qmesh *q)
+{
+    free(q->block);
+    free(q->vblock);
+    free(q->inflight);
+    free(q->inflight_ok);
+    q->block = NULL;
+    q->vblock = NULL;
+    q->inflight = NULL;
+    q->inflight_ok = NULL;
+}
+
+int qmesh_neighbours(struct qmesh *q, unsigned a, unsigned b, unsigned link,
+                     double rtie)
+{
+    if (a >= q->n || b >= q->n || a == b || !(rtie > 0 && isfinite(rtie)) ||
+        q->ag[a].nnbr >= QMESH_MAX_NBR || q->ag[b].nnbr >= QMESH_MAX_NBR ||
+        link >= QMESH_MAX_AGENTS * QMESH_MAX_NBR)
+        return -1;
+    const unsigned e[2][2] = {{a, b}, {b, a}};
+    for (int k = 0; k < 2; k++) {
+        struct qmesh_agent *x = &q->ag[e[k][0]];
+        x->nbr[x->nnbr] = e[k][1];
+        x->link[x->nnbr] = link;
+        x->rtie[x->nnbr] = rtie;
+        x->heard[x->nnbr] = q->t;
+        x->nnbr++;
+    }
+    return 0;
+}
+
+int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
+                 double vmax, double vnom)
+{
+    if (i >= q->n)
+        return -1;
+    struct qmesh_agent *a = &q->ag[i];
+    if (!id) {
+        a->phase = QMESH_IDLE;
+        a->id[0] = 0;
+        a->vmin = a->vmax = a->vnom = 0;
+        a->have_prev = 0;
+        return 0;
+    }
+    if (!(vmin > 0 && vmin < vmax && vnom >= vmin && vnom <= vmax &&
+          isfinite(vmax) && vmin + q->cfg.margin < vmax))
+        return -1;
+    snprintf(a->id, sizeof a->id, "%s", id);
+    a->vmin = vmin;
+    a->vmax = vmax;
+    a->vnom = vnom;
+    a->vlo = vmin + q->cfg.margin;
+    a->vhi = vmax;
+    a->phase = q->cfg.mode == QMESH_Q ? QMESH_SWEEP : QMESH_LEARN;
+    a->lambda = 0;
+    a->po_dir = -1;
+    a->po_last = -INFINITY;
+    a->sw_k = a->sw_hold = 0;
+    a->sw_n = q->cfg.sweep_points;
+    a->have_prev = 0;
+    a->eps = q->cfg.eps0;
+    a->dev = 0;
+    a->dev_steps = 0;
+    return 0;
+}
+
+/* The swept reward at v: linear between the sweep's points, flat beyond
+ * the ends. */
+static double qmesh_model(const struct qmesh_agent *a, const double *y,
+                          double v)
+{
+    if (v <= a->sw_v[0])
+        return y[0];
+    for (unsigned k = 1; k < a->sw_n; k++)
+        if (v <= a->sw_v[k]) {
+            const double t =
+                (v - a->sw_v[k - 1]) / (a->sw_v[k] - a->sw_v[k - 1]);
+            return y[k - 1] + t * (y[k] - y[k - 1]);
+        }
+    return y[a->sw_n - 1];
+}
+
+static double qmesh_penalty(const struct qmesh_cfg *c, double err)
+{
+    if (!(err > c->err_ok))
+        return 0;
+    return c->w_err * log10(err / c->err_ok);
+}
+
+static unsigned qmesh_state(const struct qmesh *q, const struct qmesh_agent *a,
+                            const struct qmesh_obs *o, int feeding)
+{
+    double x = (o->v - a->vmin) / a->vstep;
+    unsigned vb = x <= 0              ? 0
+                  : x >= a->nbins - 1 ? a->nbins - 1
+                                      : (unsigned)(x + 0.5);
+    unsigned eb = o->err <= q->cfg.err_ok ? 0 : o->err <= 1e-6 ? 1 : 2;
+    const double ip = qmesh_model(a, a->sw_i, o->v);
+    unsigned lb = 1;
+    if (ip > 0 && o->i_mod < 0.95 * ip)
+        lb = 0;
+    else if (ip > 0 && o->i_mod > 1.05 * ip)
+        lb = 2;
+    return ((vb * 3 + eb) * 3 + lb) * 2 + (feeding ? 1 : 0);
+}
+
+/* The end of a sweep: the reward scale, the bins, the seeded table. */
+static void qmesh_seed(struct qmesh *q, struct qmesh_agent *a,
+                       const struct qmesh_obs *o)
+{
+    const struct qmesh_cfg *c = &q->cfg;
+    /* the scale: the best perf/W among points without errors (all
+     * points if every one has them) */
+    double best = 0;
+    for (int pass = 0; pass < 2 && !(best > 0); pass++)
+        for (unsigned k = 0; k < a->sw_n; k++)
+            if ((pass || a->sw_e[k] <= c->err_ok) && a->sw_r[k] > best)
+                best = a->sw_r[k];
+    a->lambda = best > 0 ? best : 1;
+    /* sw_r held perf/W: make rewards */
+    for (unsigned k = 0; k < a->sw_n; k++)
+        a->sw_r[k] = a->sw_r[k] / a->lambda - qmesh_penalty(c, a->sw_e[k]);
+    double vs = c->dstep * o->dvdd;
+    const double span = a->vmax - a->vmin;
+    if (!(vs > 0) || span / vs > QMESH_VBINS - 1)
+        vs = span / (QMESH_VBINS - 1);
+    a->vstep = vs;
+    a->nbins = (unsigned)(span / vs) + 1;
+    if (a->nbins > QMESH_VBINS)
+        a->nbins = QMESH_VBINS;
+    for (unsigned s = 0; s < QMESH_NSTATES; s++) {
+        const unsigned vb = s / 18;
+        const double v = a->vmin + vb * vs;
+        for (unsigned k = 0; k < QMESH_NACT; k++) {
+            const double v2 = v + ((int)k - 2) * vs;
+            a->q[s * QMESH_NACT + k] =
+                qmesh_model(a, a->sw_r, v2) / (1 - c->gamma);
+            a->visits[s * QMESH_NACT + k] = 0;
+        }
+    }
+    unsigned kb = 0;
+    for (unsigned k = 1; k < a->sw_n; k++)
+        if (a->sw_r[k] > a->sw_r[kb])
+            kb = k;
+    a->duty = o->duty + (a->sw_v[kb] - (o->limited ? o->vset : o->v)) / o->dvdd;
+    a->phase = QMESH_LEARN;
+    a->have_prev = 0;
+    a->sweeps++;
+}
+
+/* The agent's floor: a failed neighbour's vmin + margin + the drop of
+ * what it exports across the tie. */
+static double qmesh_floor(const struct qmesh *q, const struct qmesh_agent *a,
+                          const struct qmesh_obs *o, int *feeding)
+{
+    double fl = 0;
+    *feeding = 0;
+    const double iexp = o->i_conv - o->i_mod;
+    for (unsigned k = 0; k < a->nnbr; k++) {
+        if (!a->nbr_failed[k] || !(a->nbr_vmin[k] > 0))
+            continue;
+        *feeding = 1;
+        /* its module's last voltage, or its floor if that was lower */
+        double base = a->nbr_vmin[k] + q->cfg.margin;
+        if (a->nbr_v[k] > base)
+            base = a->nbr_v[k];
+        const double f = base + (iexp > 0 ? 1.2 * iexp * a->rtie[k] : 0);
+        if (f > fl)
+            fl = f;
+    }
+    return fl;
+}
+
+/* The baselines' step (see qmesh.h). */
+static void qmesh_baseline(struct qmesh *q, struct qmesh_agent *a,
+                           const struct qmesh_obs *o, double r, double floor)
+{
+    const struct qmesh_cfg *c = &q->cfg;
+    a->reward = r;
+    a->spark[a->spark_at] = r;
+    a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
+    const double vlo = floor > a->vlo ? floor : a->vlo;
+    double tgt;
+    if (c->mode == QMESH_FIXED) {
+        tgt = a->vnom > vlo ? a->vnom : vlo;
+    } else {
+        if (r < a->po_last)
+            a->po_dir = -a->po_dir;
+        a->po_last = r;
+        tgt = o->v + a->po_dir * c->dstep * o->dvdd;
+        if (tgt < vlo || tgt > a->vhi) {
+            a->po_dir = -a->po_dir;
+            tgt = tgt < vlo ? vlo : a->vhi;
+        }
+    }
+    if (o->limited) {
+        a->po_dir = -1;
+        a->duty = o->duty + (o->v - o->vset) / o->dvdd - c->dstep;
+        return;
+    }
+    if (c->mode == QMESH_PO && o->v >= vlo) {
+        a->duty = o->duty + a->po_dir * c->dstep;
+        return;
+    }
+    /* the regulator (and P&O below its floor): halfway to the target
+     * each step, which the sensor noise cannot shake */
+    a->duty = o->duty + 0.5 * (tgt - o->v) / o->dvdd;
+    if (o->v < vlo)
+        a->duty = o->duty + (vlo + 0.005 - o->v) / o->dvdd;
+}
+
+static void qmesh_agent_step(struct qmesh *q, unsigned i,
+                             const struct qmesh_obs *o, struct qmesh_out *out)
+{
+    const struct qmesh_cfg *c = &q->cfg;
+    struct qmesh_agent *a = &q->ag[i];
+    a->alive = o->valid;
+    out->duty[i] = o->valid ? o->duty : a->duty;
+    if (!o->valid) {
+        a->have_prev = 0;
+        return;
+    }
+    a->steps++;
+    int feeding;
+    const double floor = qmesh_floor(q, a, o, &feeding);
+    if (a->phase == QMESH_IDLE) {
+        a->duty = o->duty;
+        if (feeding && o->v < floor)
+            a->duty = o->duty + (floor + 0.005 - o->v) / o->dvdd;
+        out->duty[i] = a->duty;
+        return;
+    }
+    if (a->phase == QMESH_SWEEP) {
+        if (a->sw_hold >= c->settle) {
+            /* record the settled point */
+            a->sw_v[a->sw_k] = o->v;
+            a->sw_r[a->sw_k] = o->p_in > 0 ? o->perf / o->p_in : 0;
+            a->sw_e[a->sw_k] = o->err;
+            a->sw_i[a->sw_k] = o->i_mod;
+            a->sw_k++;
+            a->sw_hold = 0;
+            /* at the converter's current limit higher set points give
+             * the same voltage: the sweep ends there */
+            if (o->limited && a->sw_k >= 3)
+                a->sw_n = a->sw_k;
+            if (a->sw_k >= a->sw_n) {
+                qmesh_seed(q, a, o);
+                out->duty[i] = a->duty;
+                return;
+            }
+        }
+        const double t2 =
+            a->vlo + (a->vhi - a->vlo) * a->sw_k / (double)(a->sw_n - 1);
+        a->duty = o->duty + (t2 - (o->limited ? o->vset : o->v)) / o->dvdd;
+        a->sw_hold++;
+        out->duty[i] = a->duty;
+        return;
+    }
+    /* learning */
+    const double eta = o->p_in > 0 ? o->perf / o->p_in : 0;
+    if (!(a->lambda > 0))
+        a->lambda = eta > 0 ? eta : 1; /* the baselines' scale */
+    const double r = eta / a->lambda - qmesh_penalty(c, o->err);
+    if (c->mode != QMESH_Q) {
+        qmesh_baseline(q, a, o, r, floor);
+        out->duty[i] = a->duty;
+        return;
+    }
+    const unsigned s = qmesh_state(q, a, o, feeding);
+    double *row = a->q + (size_t)s * QMESH_NACT;
+    double qmax = row[0];
+    for (unsigned k = 1; k < QMESH_NACT; k++)
+        if (row[k] > qmax)
+            qmax = row[k];
+    if (a->have_prev && !a->frozen) {
+        double *qa = a->q + (size_t)a->s * QMESH_NACT + a->a;
+        const double td = r + c->gamma * qmax - *qa;
+        *qa += c->alpha * td;
+        a->visits[(size_t)a->s * QMESH_NACT + a->a]++;
+        a->qdelta = 0.98 * a->qdelta + 0.02 * fabs(td);
+    }
+    a->reward = r;
+    a->spark[a->spark_at] = r;
+    a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
+    /* has the module changed under us? */
+    const double pred = qmesh_model(a, a->sw_r, o->v);
+    a->dev = 0.95 * a->dev + 0.05 * (r - pred);
+    /* worse than the sweep said (aging, heat, a heavier workload); a
+     * module doing better than its sweep is what learning exploits */
+    a->dev_steps = a->dev < -c->resweep_rel * fabs(pred) && !feeding
+                       ? a->dev_steps + 1
+                       : 0;
+    if (a->dev_steps >= c->resweep_hold) {
+        a->phase = QMESH_SWEEP;
+        a->sw_k = a->sw_hold = 0;
+        a->sw_n = c->sweep_points;
+        a->dev = 0;
+        a->dev_steps = 0;
+        a->have_prev = 0;
+        out->duty[i] = a->duty = o->duty;
+        return;
+    }
+    if (o->limited) {
+        /* at the current limit no small step changes the voltage: bring
+         * the set point down to where the bus is, outside the learning */
+        a->duty = o->duty + (o->v - o->vset) / o->dvdd - c->dstep;
+        a->have_prev = 0;
+        out->duty[i] = a->duty;
+        return;
+    }
+    /* the action: epsilon-greedy over those keeping the bus in bounds */
+    const double vlo = floor > a->vlo ? floor : a->vlo;
+    const double dv = c->dstep * o->dvdd;
+    int ok[QMESH_NACT], nok = 0;
+    for (unsigned k = 0; k < QMESH_NACT; k++) {
+        const double v2 = o->v + ((int)k - 2) * dv;
+        ok[k] = (v2 >= vlo || k > 2) && (v2 <= a->vhi || k < 2);
+        nok += ok[k];
+    }
+    unsigned act = 2;
+    int learned = 1;
+    if (o->v < vlo) {
+        /* below the floor (failover, or a bound the policy raised): step
+         * straight up to it, outside the learning */
+        a->duty = o->duty + (vlo + 0.005 - o->v) / o->dvdd;
+        learned = 0;
+    } else {
+        if (a->forced >= 0 && a->forced < QMESH_NACT && ok[a->forced]) {
+            act = (unsigned)a->forced;
+        } else if (qmesh_unif(a) < a->eps && nok > 0) {
+            unsigned pick = (unsigned)(qmesh_unif(a) * nok);
+            for (unsigned k = 0; k < QMESH_NACT; k++)
+                if (ok[k] && pick-- == 0) {
+                    act = k;
+                    break;
+                }
+        } else {
+            double best = -INFINITY;
+            for (unsigned k = 0; k < QMESH_NACT; k++)
+                if (ok[k] && row[k] > best) {
+                    best = row[k];
+                    act = k;
+                }
+        }
+        a->duty = o->duty + ((int)act - 2) * c->dstep;
+    }
+    a->s = s;
+    a->a = act;
+    a->have_prev = learned;
+    a->eps = a->eps * c->eps_decay;
+    if (a->eps < c->eps_floor)
+        a->eps = c->eps_floor;
+    out->duty[i] = a->duty;
+}
+
+const double *qmesh_row(const struct qmesh *q, unsigned i)
+{
+    const struct qmesh_agent *a = &q->ag[i];
+    return a->q + (size_t)a->s * QMESH_NACT;
+}
+
+void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
+                struct qmesh_out *out)
+{
+    const unsigned n = q->n;
+    const unsigned slot = (unsigned)(q->t % QMESH_SLOTS);
+    /* deliver this step's messages */
+    for (unsigned i = 0; i < n; i++) {
+        struct qmesh_agent *a = &q->ag[i];
+        for (unsigned k = 0; k < a->nnbr; k++) {
+            const size_t at = ((size_t)slot * n + i) * QMESH_MAX_NBR + k;
+            if (q->inflight_ok[at]) {
+                a->heard[k] = q->t;
+                a->nbr_v[k] = q->inflight[at].v;
+                a->nbr_vmin[k] = q->inflight[at].vmin;
+                a->nbr_sweeping[k] = q->inflight[at].sweeping;
+                q->inflight_ok[at] = 0;
+            }
+            if (a->heard[k] == q->t)
+                a->nbr_failed[k] = 0;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct qmesh_agent *a = &q->ag[i];
+        for (unsigned k = 0; k < a->nnbr; k++) {
+            const uint64_t miss = q->t - a->heard[k];
+            const double vf = obs[i].vnbr[k];
+            if (miss >= q->cfg.hb_miss ||
+                (miss >= 1 && !a->nbr_sweeping[k] && vf < a->nbr_v[k] - 0.02))
+                a->nbr_failed[k] = 1;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        qmesh_agent_step(q, i, &obs[i], out);
+    /* ties: closed where an agent that is up feeds a failed neighbour */
+    memset(out->tie_close, 0, sizeof out->tie_close);
+    for (unsigned i = 0; i < n; i++) {
+        const struct qmesh_agent *a = &q->ag[i];
+        if (!a->alive)
+            continue;
+        for (unsigned k = 0; k < a->nnbr; k++)
+            if (a->nbr_failed[k])
+                out->tie_close[a->link[k]] = 1;
+    }
+    /* heartbeats, arriving latency steps after the next */
+    const unsigned dslot =
+        (unsigned)((q->t + 1 + q->cfg.latency) % QMESH_SLOTS);
+    for (unsigned i = 0; i < n; i++) {
+        struct qmesh_agent *a = &q->ag[i];
+        if (!a->alive)
+            continue;
+        for (unsigned k = 0; k < a->nnbr; k++) {
+            q->sent++;
+            if (qmesh_unif(a) < q->cfg.loss) {
+                q->lost++;
+                continue;
+            }
+            const unsigned b = a->nbr[k];
+            const struct qmesh_agent *nb = &q->ag[b];
+            unsigned kb = 0;
+            while (kb < nb->nnbr && nb->nbr[kb] != i)
+                kb++;
+            const size_t at = ((size_t)dslot * n + b) * QMESH_MAX_NBR + kb;
+            q->inflight[at] =
+                (struct qmesh_msg){(uint16_t)b, (uint16_t)i, obs[i].v, a->vmin,
+                                   a->phase == QMESH_SWEEP};
+            q->inflight_ok[at] = 1;
+        }
+    }
+    q->t++;
+}

@@ -1,0 +1,192 @@
+/*
+ * qmesh - the converter mesh's control agents (issue 14): one tabular
+ * Q-learning agent per node (the fourth seed's pseudocode), each seeing
+ * only its own node's sensors and what its neighbours tell it over a
+ * simulated node-to-node link with latency and loss; never a global view.
+ *
+ * Per agent:
+ *   state    (own bus voltage in steps of one duty step, 3 error-rate
+ *            bands, 3 bands of module current against the calibration's
+ *            prediction at that voltage, whether it is feeding a failed
+ *            neighbour) - at most QMESH_VBINS x 3 x 3 x 2 states
+ *   actions  duty steps {-2d, -d, 0, +d, +2d}
+ *   reward   the node's performance per input watt over the best the
+ *            calibration sweep saw, minus w_err per decade of error rate
+ *            above err_ok (timing failures penalised heavily)
+ *   learning Q += alpha (r + gamma max Q' - Q), epsilon-greedy with
+ *            epsilon decaying from eps0 to eps_floor
+ *
+ * Calibration: when a module attaches, the agent sweeps its bus over the
+ * module's range (sweep_points set points, each held settle steps),
+ * records the reward, and seeds every state's Q-row from the swept curve
+ * (Q(s, a) = reward at the voltage a leads to / (1 - gamma)), so the
+ * greedy action points at the sweep's best from the first step; then it
+ * learns; when the observed reward falls under the swept curve by more
+ * than resweep_rel for resweep_hold steps (aging, temperature, a new
+ * workload) it sweeps again.
+ *
+ * Baselines (cfg.mode): perturb-and-observe - the hill climber of
+ * maximum-power-point tracking (Femia et al., "Optimization of perturb and
+ * observe maximum power point tracking method", IEEE Trans. Power
+ * Electron. 20(4), 2005): each step it moves the duty one step in its
+ * direction and reverses when the objective (the same reward) fell; the
+ * perturbation period is one step because the plant settles within one.
+ * Fixed: a regulator holding the bus at the module's nominal voltage.
+ *
+ * Failover: every agent sends each neighbour a heartbeat each step (its
+ * voltage and its modules' minimum supply).  A neighbour is failed when a
+ * heartbeat is missing and the tie switch senses its bus 20 mV or more
+ * under what it last reported (a node whose converter died sags at once,
+ * to its hold-up threshold; not while it said it is sweeping), or when none
+ * came for hb_miss steps (a node that went silent some other way); it stays
+ * failed until a heartbeat arrives, so closing the tie does not undo the
+ * detection. Then the agent asks to close the tie to it and holds its own bus
+ * at least at the failed node's last reported voltage (never under its modules'
+ * vmin + margin) + the drop its export current makes across the tie; when the
+ * heartbeats return it opens the tie again.
+ *
+ * Nothing allocates after qmesh_init.
+ */
+#ifndef WATTSON_QMESH_H
+#define WATTSON_QMESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QMESH_MAX_AGENTS 64
+#define QMESH_MAX_NBR 8
+#define QMESH_NACT 5
+#define QMESH_VBINS 128
+#define QMESH_NSTATES (QMESH_VBINS * 3 * 3 * 2)
+#define QMESH_SWEEP_MAX 48
+#define QMESH_SPARK 64
+#define QMESH_MAX_LAT 8
+
+/* The controller the agents run: Q-learning, or for comparison the
+ * classic perturb-and-observe hill climber or a regulator holding the
+ * module's nominal voltage (same sensors, messages and failover). */
+enum qmesh_mode { QMESH_Q, QMESH_PO, QMESH_FIXED };
+
+struct qmesh_cfg {
+    enum qmesh_mode mode;
+    double alpha, gamma;
+    double eps0, eps_floor, eps_decay; /* decay: factor per step */
+    double dstep;                      /* duty step */
+    double w_err, err_ok;
+    unsigned sweep_points, settle;
+    double resweep_rel;
+    unsigned resweep_hold;
+    unsigned latency; /* steps a message takes (0..QMESH_MAX_LAT) */
+    double loss;      /* probability a message is lost */
+    unsigned hb_miss; /* silent steps before a neighbour is failed */
+    double margin;    /* V kept above a module's vmin */
+};
+
+/* What one node's controller measures this step. */
+struct qmesh_obs {
+    int valid;
+    double v, i_mod, i_conv, p_in, perf, err;
+    double duty; /* the converter's present duty */
+    double dvdd; /* dV/d(duty) of its converter at that duty */
+    double vset; /* its converter's set point at that duty */
+    int limited; /* its converter is at its current limit (status bit) */
+    /* the far bus of each tie, in qmesh_neighbours' order, as the tie
+     * switch senses it (NaN: not sensed) */
+    double vnbr[QMESH_MAX_NBR];
+};
+
+enum qmesh_phase { QMESH_IDLE, QMESH_SWEEP, QMESH_LEARN };
+
+struct qmesh_agent {
+    enum qmesh_phase phase;
+    char id[32];             /* the module's identity */
+    double vmin, vmax, vnom; /* of its module(s) */
+    double vlo, vhi;         /* bounds it keeps (policy may narrow) */
+    double vstep;            /* volts per state bin */
+    unsigned nbins;
+    /* calibration */
+    unsigned sw_k, sw_hold, sw_n;
+    double sw_v[QMESH_SWEEP_MAX], sw_r[QMESH_SWEEP_MAX], sw_i[QMESH_SWEEP_MAX],
+        sw_e[QMESH_SWEEP_MAX];
+    double lambda; /* best performance per watt seen (reward scale) */
+    unsigned sweeps;
+    /* learning */
+    double *q; /* QMESH_NSTATES x QMESH_NACT, in qmesh's block */
+    uint32_t *visits;
+    unsigned s, a; /* last state and action */
+    int have_prev;
+    double eps, reward, dev;
+    double po_last; /* perturb-and-observe: last objective, direction */
+    int po_dir;
+    unsigned dev_steps;
+    int frozen;  /* learning off (policy) */
+    int forced;  /* action forced this step (policy), -1 none */
+    double duty; /* its command */
+    uint64_t steps;
+    double spark[QMESH_SPARK];
+    unsigned spark_at;
+    double qdelta; /* EWMA of |TD error|: convergence */
+    /* neighbours */
+    unsigned nnbr;
+    unsigned nbr[QMESH_MAX_NBR];
+    unsigned link[QMESH_MAX_NBR]; /* the plant's link index */
+    double rtie[QMESH_MAX_NBR];
+    uint64_t heard[QMESH_MAX_NBR];
+    double nbr_v[QMESH_MAX_NBR], nbr_vmin[QMESH_MAX_NBR];
+    int nbr_failed[QMESH_MAX_NBR];
+    int nbr_sweeping[QMESH_MAX_NBR]; /* its voltage jumps on purpose */
+    int alive;                       /* its node is up (valid readings) */
+    uint64_t rng;
+};
+
+struct qmesh_msg {
+    uint16_t to, from;
+    double v, vmin;
+    int sweeping;
+};
+
+struct qmesh {
+    struct qmesh_cfg cfg;
+    unsigned n;
+    uint64_t t;
+    struct qmesh_agent ag[QMESH_MAX_AGENTS];
+    /* messages in flight: one slot per (step of latency, directed pair) */
+    struct qmesh_msg *inflight; /* (QMESH_MAX_LAT+1) x n x QMESH_MAX_NBR */
+    uint8_t *inflight_ok;
+    double *block; /* the Q-tables */
+    uint32_t *vblock;
+    unsigned long sent, lost;
+};
+
+struct qmesh_out {
+    double duty[QMESH_MAX_AGENTS];
+    int tie_close[QMESH_MAX_AGENTS * QMESH_MAX_NBR]; /* by link index */
+    unsigned nlinks;
+};
+
+/* The defaults: the seed's alpha 0.1, gamma 0.9, epsilon 0.2 decaying
+ * to 0.02, duty step 4e-4, w_err 1, err_ok 1e-9, 24 sweep points of 2
+ * steps, re-sweep past 5 % for 50 steps, latency 0, loss 1 %, 3 missed
+ * heartbeats (or one and a sag), 20 mV margin. */
+void qmesh_defaults(struct qmesh_cfg *c);
+/* 0, or -1 with the field's name in *field. */
+int qmesh_check(const struct qmesh_cfg *c, const char **field);
+/* n agents; allocates their tables (the only allocation).  0 or -1. */
+int qmesh_init(struct qmesh *q, unsigned n, const struct qmesh_cfg *c,
+               uint64_t seed);
+void qmesh_free(struct qmesh *q);
+/* Neighbours a and b over the plant's link `link` of rtie ohm. */
+int qmesh_neighbours(struct qmesh *q, unsigned a, unsigned b, unsigned link,
+                     double rtie);
+/* A module attached to node i (calibration starts) or detached (id
+ * NULL).  0 or -1 (bad node or range). */
+int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
+                 double vmax, double vnom);
+/* One control step: obs[i] is node i's readings after the last step;
+ * out gets each node's duty and the tie switches to close. */
+void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
+                struct qmesh_out *out);
+/* Agent i's Q-row for its present state (QMESH_NACT values). */
+const double *qmesh_row(const struct qmesh *q, unsigned i);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * test_qmesh - the mesh agents (console/engines/qmesh.c) on the simulated
+ * plant (drivers/mesh/): a calibrated agent ends within 2 % of the grid
+ * optimum of its node and with less ripple than perturb-and-observe; a
+ * failed neighbour gets its tie closed and no module browns out; an
+ * agent acts on its own readings and its neighbours' messages only; aging
+ * triggers a re-sweep; bad configurations are refused; a step allocates
+ * nothing.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "allocount.h"
+#include "engines/qmesh.h"
+#include "mesh.h"
+#include "t.h"
+
+static struct mesh m;
+static struct qmesh q;
+static struct qmesh_out out;
+static struct qmesh_obs obs[MESH_MAX_NODES];
+
+/* The node controllers' view of the plant (as bench mesh builds it). */
+static void observe(void)
+{
+    for (unsigned i = 0; i < m.n; i++) {
+        const struct mesh_node *nd = &m.node[i];
+        const double h = 1e-6;
+        obs[i] = (struct qmesh_obs){nd->rd.valid,
+                                    nd->rd.v,
+                                    nd->rd.i_mod,
+                                    nd->rd.i_conv,
+                                    nd->rd.p_in,
+                                    nd->rd.perf,
+                                    nd->rd.err,
+                                    nd->duty,
+                                    (conv_vset(&nd->conv, nd->duty + h) -
+                                     conv_vset(&nd->conv, nd->duty)) /
+                                        h,
+                                    conv_vset(&nd->conv, nd->duty),
+                                    nd->rd.ilim,
+                                    {0}};
+        for (unsigned k = 0; k < q.ag[i].nnbr; k++) {
+            const unsigned l = q.ag[i].link[k];
+            obs[i].vnbr[k] = m.tie_v[l][m.net.link[l].a == i ? 1 : 0];
+        }
+    }
+}
+
+static void step(void)
+{
+    T_CHECK(mesh_step(&m) == MESH_OK);
+    observe();
+    qmesh_step(&q, obs, &out);
+    for (unsigned i = 0; i < m.n; i++)
+        mesh_set_duty(&m, i, out.duty[i]);
+    for (unsigned k = 0; k < m.net.nl; k++)
+        mesh_tie(&m, k, out.tie_close[k]);
+}
+
+/* n nodes in a line, types[i], under controller mode. */
+static void build(unsigned n, const char *const *types, enum qmesh_mode mode)
+{
+    struct qmesh_cfg c;
+    qmesh_defaults(&c);
+    c.mode = mode;
+    qmesh_free(&q);
+    T_CHECK(mesh_init(&m, n, 0.01, 3) == MESH_OK);
+    T_CHECK(qmesh_init(&q, n, &c, 9) == 0);
+    for (unsigned i = 0; i < n; i++) {
+        if (i + 1 < n) {
+            int l = mesh_link(&m, i, i + 1, 0.01, 0);
+            T_CHECK(l >= 0 &&
+                    qmesh_neighbours(&q, i, i + 1, (unsigned)l, 0.01) == 0);
+        }
+        const struct cmod_type *t = cmod_preset(types[i]);
+        T_CHECK(mesh_attach(&m, i, t, types[i], 30) == 0);
+        mesh_set_duty(&m, i, conv_duty(&m.node[i].conv, t->vnom));
+        T_CHECK(qmesh_attach(&q, i, types[i], t->vmin, t->vmax, t->vnom) == 0);
+    }
+}
+
+/* Node i's best perf/W over a fine duty grid, noise-free, errors at most
+ * 1e-9 (what bench mesh calls the optimum). */
+static double optimum(unsigned i)
+{
+    static struct mesh s;
+    s = m;
+    s.noise = 0;
+    const struct cmod_type *t = s.node[i].mod[0].type;
+    double best = 0;
+    for (double v = t->vmin; v <= t->vmax; v += 0.0005) {
+        mesh_set_duty(&s, i, conv_duty(&s.node[i].conv, v));
+        if (mesh_steady(&s) != MESH_OK || s.node[i].err > 1e-9 ||
+            s.node[i].v < t->vmin)
+            continue;
+        const double e = s.node[i].perf / s.node[i].p_in;
+        if (e > best)
+            best = e;
+    }
+    return best;
+}
+
+/* Run, then return node i's perf/W and voltage spread over `win` steps. */
+static double settle(unsigned steps, unsigned win, unsigned i, double *rip)
+{
+    for (unsigned t = 0; t < steps; t++)
+        step();
+    double sp = 0, sw = 0, s1 = 0, s2 = 0;
+    for (unsigned t = 0; t < win; t++) {
+        step();
+        sp += m.node[i].perf;
+        sw += m.node[i].p_in;
+        s1 += m.node[i].v;
+        s2 += m.node[i].v * m.node[i].v;
+    }
+    *rip = sqrt(fmax(0, s2 / win - (s1 / win) * (s1 / win)));
+    return sp / sw;
+}
+
+static void test_converges(void)
+{
+    static const char *const one[] = {"cpu"};
+    double rq, rpo, rfx;
+    build(1, one, QMESH_Q);
+    const double opt = optimum(0);
+    const double eq = settle(1000, 200, 0, &rq);
+    T_CHECK(q.ag[0].phase == QMESH_LEARN && q.ag[0].sweeps == 1);
+    T_CHECK(eq >= 0.98 * opt && eq <= 1.005 * opt);
+    build(1, one, QMESH_PO);
+    const double epo = settle(1000, 200, 0, &rpo);
+    T_CHECK(epo > 0.9 * opt);
+    build(1, one, QMESH_FIXED);
+    const double efx = settle(1000, 200, 0, &rfx);
+    /* the nominal voltage is far from efficient: the test can tell */
+    T_CHECK(efx < 0.95 * opt);
+    T_CHECK(fabs(m.node[0].v - cmod_preset("cpu")->vnom) < 0.01);
+    /* Q-learning holds still where P&O must keep stepping */
+    T_CHECK(rq < rpo);
+    fprintf(stderr,
+            "cpu: q %.4f p&o %.4f fixed %.4f of optimum; ripple "
+            "q %.2f mV p&o %.2f mV\n",
+            eq / opt, epo / opt, efx / opt, rq * 1e3, rpo * 1e3);
+}
+
+static void test_failover(void)
+{
+    static const char *const line[] = {"gpu", "fpga", "cpu"};
+    build(3, line, QMESH_Q);
+    double r;
+    settle(400, 10, 0, &r);
+    unsigned bo = 0;
+    mesh_fail(&m, 1, 1);
+    step();
+    bo += m.brownout;
+    step(); /* the neighbours see the sag and a missing heartbeat */
+    bo += m.brownout;
+    T_CHECK(out.tie_close[0] && out.tie_close[1]);
+    step();
+    bo += m.brownout;
+    T_CHECK(!m.node[1].holding); /* the mesh feeds it, not the stack */
+    for (int t = 0; t < 50; t++) {
+        step();
+        bo += m.brownout;
+    }
+    T_CHECK(bo == 0);
+    T_CHECK(m.node[1].v >= cmod_preset("fpga")->vmin);
+    mesh_fail(&m, 1, 0);
+    for (int t = 0; t < 5; t++)
+        step();
+    T_CHECK(!out.tie_close[0] && !out.tie_close[1]);
+}
+
+/* Agent 0 of a line of 4: what node 3 reports cannot change what agent 0
+ * does (not a neighbour), what node 0 reports does. */
+static void test_locality(void)
+{
+    static const char *const four[] = {"cpu", "gpu", "gpu", "fpga"};
+    static double d_a[300], d_b[300], d_c[300];
+    for (int run = 0; run < 3; run++) {
+        build(4, four, QMESH_Q);
+        double *d = run == 0 ? d_a : run == 1 ? d_b : d_c;
+        for (int t = 0; t < 300; t++) {
+            T_CHECK(mesh_step(&m) == MESH_OK);
+            observe();
+            if (run == 1)
+                obs[3].v += 0.05; /* far node misreports */
+            if (run == 2)
+                obs[0].v += 0.03; /* own node misreports */
+            qmesh_step(&q, obs, &out);
+            /* all runs drive the plant the same way: only the agents'
+             * decisions are compared */
+            d[t] = out.duty[0];
+            for (unsigned i = 0; i < 4; i++)
+                mesh_set_duty(&m, i, i == 0 ? d_a[t] : out.duty[i]);
+        }
+    }
+    T_CHECK(memcmp(d_a, d_b, sizeof d_a) == 0);
+    T_CHECK(memcmp(d_a, d_c, sizeof d_a) != 0);
+}
+
+static void test_resweep(void)
+{
+    static const char *const one[] = {"fpga"};
+    build(1, one, QMESH_Q);
+    double r;
+    settle(300, 10, 0, &r);
+    T_CHECK(q.ag[0].sweeps == 1);
+    /* aging: the timing cliff moves up ~25 mV under the agent */
+    T_CHECK(mesh_drift(&m, 0, 0, 0.02, 30) == MESH_OK);
+    settle(400, 10, 0, &r);
+    T_CHECK(q.ag[0].sweeps >= 2);
+    T_CHECK(m.node[0].err <= 1e-6);
+}
+
+static void test_bad_cfg(void)
+{
+    struct qmesh_cfg c;
+    const char *f = NULL;
+    qmesh_defaults(&c);
+    T_CHECK(qmesh_check(&c, &f) == 0);
+    c.alpha = 0;
+    T_CHECK(qmesh_check(&c, &f) == -1 && strcmp(f, "alpha") == 0);
+    qmesh_defaults(&c);
+    c.gamma = 1;
+    T_CHECK(qmesh_check(&c, &f) == -1 && strcmp(f, "gamma") == 0);
+    qmesh_defaults(&c);
+    c.eps_floor = 0.5;
+    T_CHECK(qmesh_check(&c, &f) == -1 && strcmp(f, "epsilon_floor") == 0);
+    qmesh_defaults(&c);
+    c.dstep = NAN;
+    T_CHECK(qmesh_check(&c, &f) == -1 && strcmp(f, "duty_step") == 0);
+    qmesh_defaults(&c);
+    c.latency = QMESH_MAX_LAT + 1;
+    T_CHECK(qmesh_check(&c, &f) == -1 && strcmp(f, "latency") == 0);
+    qmesh_defaults(&c);
+    struct qmesh z;
+    T_CHECK(qmesh_init(&z, 0, &c, 1) == -1);
+    T_CHECK(qmesh_init(&z, 2, &c, 1) == 0);
+    T_CHECK(qmesh_neighbours(&z, 0, 0, 0, 0.01) == -1);
+    T_CHECK(qmesh_neighbours(&z, 0, 2, 0, 0.01) == -1);
+    T_CHECK(qmesh_neighbours(&z, 0, 1, 0, -1) == -1);
+    T_CHECK(qmesh_attach(&z, 5, "x", 0.6, 1.0, 0.8) == -1);
+    T_CHECK(qmesh_attach(&z, 0, "x", 1.0, 0.6, 0.8) == -1);
+    T_CHECK(qmesh_attach(&z, 0, "x", 0.6, 1.0, 1.2) == -1);
+    qmesh_free(&z);
+}
+
+static void test_noalloc(void)
+{
+    static const char *const line[] = {"gpu", "fpga", "cpu"};
+    build(3, line, QMESH_Q);
+    for (int t = 0; t < 100; t++)
+        step();
+    unsigned long allocs = 1;
+    allocount_start();
+    for (int t = 0; t < 200; t++) {
+        observe();
+        qmesh_step(&q, obs, &out);
+    }
+    allocount_stop(&allocs, NULL);
+    T_CHECK(allocs == 0);
+}
+
+int main(void)
+{
+    allocount_install();
+    test_bad_cfg();
+    test_converges();
+    test_failover();
+    test_locality();
+    test_resweep();
+    test_noalloc();
+    qmesh_free(&q);
+    return t_done("test_qmesh");
+}
