@@ -270,14 +270,14 @@ static void pm_note(const struct pm *p, struct pm_dev *d, size_t slot,
 
     if (why && !d->failing[slot])
         p->host->log(p->host->ctx, WATTSON_LOG_WARN,
-                     "pmbus: %s (i2c-%d 0x%02x): %s: %s; invalid until it "
+                     "%s (i2c-%d 0x%02x): %s: %s; invalid until it "
                      "reads again",
                      d->name, d->bus, d->addr, pm_cmd_str(cmd, c, sizeof c),
                      why);
     else if (!why && d->failing[slot])
         p->host->log(p->host->ctx, WATTSON_LOG_INFO,
-                     "pmbus: %s (i2c-%d 0x%02x): %s reads again", d->name,
-                     d->bus, d->addr, pm_cmd_str(cmd, c, sizeof c));
+                     "%s (i2c-%d 0x%02x): %s reads again", d->name, d->bus,
+                     d->addr, pm_cmd_str(cmd, c, sizeof c));
     d->failing[slot] = why != NULL;
 }
 
@@ -438,8 +438,8 @@ static double pm_limit(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
     if (pm_vout_word(p, d, cmd, ceiling, &v, why, sizeof why) == 0)
         return v;
     p->host->log(p->host->ctx, WATTSON_LOG_INFO,
-                 "pmbus: %s (i2c-%d 0x%02x): no %s: %s", d->name, d->bus,
-                 d->addr, pm_cmd_str(cmd, c, sizeof c), why);
+                 "%s (i2c-%d 0x%02x): no %s: %s", d->name, d->bus, d->addr,
+                 pm_cmd_str(cmd, c, sizeof c), why);
     return NAN;
 }
 
@@ -453,7 +453,7 @@ static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
     d->vmax = pm_limit(p, d, PMBUS_VOUT_MAX, pm_sigs[1].hi);
     if (isnan(d->vmax)) {
         p->host->log(p->host->ctx, WATTSON_LOG_WARN,
-                     "pmbus: %s: no VOUT_MAX, so VOUT_COMMAND is not offered "
+                     "%s: no VOUT_MAX, so VOUT_COMMAND is not offered "
                      "as a control",
                      d->name);
         return 0;
@@ -466,7 +466,7 @@ static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
         if (pm_vout_word(p, d, PMBUS_VOUT_COMMAND, d->vmax, &cur, why,
                          sizeof why) != 0) {
             p->host->log(p->host->ctx, WATTSON_LOG_WARN,
-                         "pmbus: %s: no VOUT_MARGIN_LOW and VOUT_COMMAND "
+                         "%s: no VOUT_MARGIN_LOW and VOUT_COMMAND "
                          "(0x21): %s; no control",
                          d->name, why);
             return 0;
@@ -475,7 +475,7 @@ static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
     }
     if (!(lo <= hi)) {
         p->host->log(p->host->ctx, WATTSON_LOG_WARN,
-                     "pmbus: %s: lowest setting %.6g V is above the highest "
+                     "%s: lowest setting %.6g V is above the highest "
                      "%.6g V; no control",
                      d->name, lo, hi);
         return 0;
@@ -538,9 +538,12 @@ static int pm_probe(struct pm *p, const char *root, struct pm_dev *d, char *why,
 static int pm_build(struct pm *p, const struct wattson_host *h, char *err,
                     size_t errlen)
 {
-    char why[320], first[320] = "";
+    /* Devices left out, and why: warnings when others answered, else
+     * the one init error (one line on stderr, not one per device). */
+    const char *left[PM_MAX_DEVICES];
+    size_t n_left = 0, listed, i, k, len;
     const char *root;
-    size_t listed, i, k;
+    char why[320];
     int rc;
 
     if ((rc = drv_root(&p->strs, h, &root, err, errlen)) != WATTSON_OK ||
@@ -559,9 +562,8 @@ static int pm_build(struct pm *p, const struct wattson_host *h, char *err,
         if (rc < 0)
             goto oom;
         if (rc == 0) {
-            h->log(h->ctx, WATTSON_LOG_WARN, "pmbus: left out %s", why);
-            if (!first[0])
-                snprintf(first, sizeof first, "%s", why);
+            if (!(left[n_left++] = drv_fmt(&p->strs, "%s", why)))
+                goto oom;
             continue;
         }
         nd = &p->dev[p->n_dev++];
@@ -591,11 +593,17 @@ static int pm_build(struct pm *p, const struct wattson_host *h, char *err,
             goto oom;
     }
     if (p->n_dev == 0) {
-        snprintf(err, errlen, "pmbus: no PMBus device answered (%s)", first);
+        snprintf(err, errlen, "pmbus: no PMBus device answered (");
+        for (i = 0; i < n_left && (len = strlen(err)) < errlen; i++)
+            snprintf(err + len, errlen - len, "%s%s", i ? "; " : "", left[i]);
+        if ((len = strlen(err)) < errlen)
+            snprintf(err + len, errlen - len, ")");
         return WATTSON_ERR_UNSUPPORTED;
     }
+    for (i = 0; i < n_left; i++)
+        h->log(h->ctx, WATTSON_LOG_WARN, "left out %s", left[i]);
     h->log(h->ctx, WATTSON_LOG_INFO,
-           "pmbus: %zu of %zu devices, %zu signals, %zu vout controls under "
+           "%zu of %zu devices, %zu signals, %zu vout controls under "
            "%s/dev",
            p->n_dev, listed, p->n_sig, p->n_ctl, root);
     return WATTSON_OK;
@@ -701,7 +709,7 @@ static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
 
     if (pmlin_encode16(v, d->exp, d->vmax, &raw, why, sizeof why) != 0) {
         h->log(h->ctx, WATTSON_LOG_WARN,
-               "pmbus: %s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) not written: %s",
+               "%s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) not written: %s",
                d->name, d->bus, d->addr, why);
         return WATTSON_ERR_REJECTED;
     }
@@ -710,7 +718,7 @@ static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
         rc = pm_xfer(p, d, 0, PMBUS_VOUT_COMMAND, 2, &back);
     if (rc != 0) {
         h->log(h->ctx, WATTSON_LOG_WARN,
-               "pmbus: %s (i2c-%d 0x%02x): writing VOUT_COMMAND (0x21) = "
+               "%s (i2c-%d 0x%02x): writing VOUT_COMMAND (0x21) = "
                "%.6g V: %s",
                d->name, d->bus, d->addr, pmlin_decode16(raw, d->exp),
                pm_err_text(rc));
@@ -718,7 +726,7 @@ static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
     }
     if (back != raw) {
         h->log(h->ctx, WATTSON_LOG_WARN,
-               "pmbus: %s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) wrote 0x%04x "
+               "%s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) wrote 0x%04x "
                "(%.6g V), reads back 0x%04x: the device refused or clamped it",
                d->name, d->bus, d->addr, raw, pmlin_decode16(raw, d->exp),
                back);
