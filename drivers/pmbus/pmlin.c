@@ -69,8 +69,8 @@ int pmlin_encode16(double v, int exp, double ceiling, uint16_t *raw, char *why,
     m = nearbyint(ldexp(v, -exp));
     if (ldexp(m, exp) > ceiling)
         m -= 1;
-    /* Half a step above the top word still rounds to it. */
-    if (m == 65536)
+    /* Up to half a step above the top word still rounds to it. */
+    if (m == 65536 && ldexp(v, -exp) <= 65535.5)
         m = 65535;
     if (m < 0 || m > 65535) {
         snprintf(why, whylen,

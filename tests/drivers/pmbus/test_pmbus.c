@@ -26,23 +26,29 @@ enum { S_VIN, S_VOUT, S_IOUT, S_POUT, S_TEMP, NSIG };
 
 static const char *const one_dev[] = {"1:0x40"};
 
-/* One emulated regulator at i2c-1 0x40, configured and loaded. */
-static struct plug *load_one(struct emu *e)
+/* The plugin on bus e as emu_cfg says, which must load; NULL after a
+ * failed check. */
+static struct plug *load_ok(struct emu *e)
 {
     char err[1024];
     struct plug *p;
-    int rc;
+    int rc = emu_load(e, &p, err, sizeof err);
 
-    memset(e, 0, sizeof *e);
-    emu_add(e, 1, 0x40);
-    emu_devices(one_dev, 1, "/emu");
-    rc = emu_load(e, &p, err, sizeof err);
     T_CHECK(rc == PLUG_OK);
     if (rc != PLUG_OK) {
         fprintf(stderr, "  %s\n", err);
         return NULL;
     }
     return p;
+}
+
+/* One emulated regulator at i2c-1 0x40, configured and loaded. */
+static struct plug *load_one(struct emu *e)
+{
+    memset(e, 0, sizeof *e);
+    emu_add(e, 1, 0x40);
+    emu_devices(one_dev, 1, "/emu");
+    return load_ok(e);
 }
 
 /* ---- codec ------------------------------------------------------------ */
@@ -147,6 +153,11 @@ static void test_encode(void)
     /* The top word, and half a step above it. */
     T_CHECK(pmlin_encode16(65535.4, 0, 1e9, &raw, why, sizeof why) == 0);
     T_CHECK(raw == 65535);
+    T_CHECK(pmlin_encode16(65535.5, 0, 1e9, &raw, why, sizeof why) == 0);
+    T_CHECK(raw == 65535);
+    T_CHECK(pmlin_encode16(65535.6, 0, 1e9, &raw, why, sizeof why) != 0);
+    T_CHECK(
+        th_has(why, "does not fit LINEAR16 at exponent 0 (at most 65535 V)"));
     /* Refusals, each with its reason. */
     T_CHECK(pmlin_encode16(NAN, -9, 2, &raw, why, sizeof why) != 0);
     T_CHECK(th_has(why, "nan V is not a voltage that can be set"));
@@ -374,9 +385,7 @@ static void test_discovery(void)
     emu_add(&e, 1, 0x40)->reg[PMBUS_VOUT_MODE] = 0x20 | 0x17;
     emu_add(&e, 1, 0x41);
     emu_devices(two, 2, "/emu");
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_CHECK(p->inv.n_devices == 1);
         T_STREQ(p->inv.devices[0].name, "pmbus-1-0041");
         T_CHECK(th_has(th_logbuf, "left out i2c-1 0x40: VOUT_MODE "
@@ -428,17 +437,13 @@ static void test_discovery(void)
     d = &e.dev[0];
     d->pec_bad[PMBUS_VOUT_MODE] = 1;
     emu_devices(one_dev, 1, "/emu");
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK)
+    if ((p = load_ok(&e)) != NULL)
         plug_close(p);
     /* A relative root is the lab's directory's ("/lab"). */
     emu_devices(one_dev, 1, "rig");
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    T_STREQ(e.opened, "/lab/rig/dev/i2c-1");
-    if (rc == PLUG_OK)
+    if ((p = load_ok(&e)) != NULL)
         plug_close(p);
+    T_STREQ(e.opened, "/lab/rig/dev/i2c-1");
 }
 
 static void test_config(void)
@@ -494,21 +499,17 @@ static void test_config(void)
     memcpy(emu_cfg, str, sizeof str);
     emu_ncfg = 1;
     unsetenv("WATTSON_SYSFS_ROOT");
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    T_STREQ(e.opened, "/dev/i2c-1");
-    if (rc == PLUG_OK)
+    if ((p = load_ok(&e)) != NULL)
         plug_close(p);
+    T_STREQ(e.opened, "/dev/i2c-1");
 }
 
 /* The control's range when limits are missing or odd. */
 static void test_limits(void)
 {
-    char err[1024];
     struct plug *p;
     struct emu e;
     struct emu_dev *d;
-    int rc;
 
     memset(&e, 0, sizeof e);
     d = emu_add(&e, 1, 0x40);
@@ -516,9 +517,7 @@ static void test_limits(void)
     /* No VOUT_MARGIN_HIGH: VOUT_MAX; no VOUT_MARGIN_LOW: VOUT_COMMAND. */
     d->has[PMBUS_VOUT_MARGIN_HIGH] = d->has[PMBUS_VOUT_MARGIN_LOW] = 0;
     d->reg[PMBUS_VOUT_COMMAND] = emu_l16(0.9375, -9);
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_CHECK(p->inv.n_controls == 1);
         T_NEAR(p->inv.controls[0].min, 0.9375, 0);
         T_NEAR(p->inv.controls[0].max, 1.25, 0);
@@ -530,9 +529,7 @@ static void test_limits(void)
     /* A margin above VOUT_MAX: VOUT_MAX bounds it. */
     d->has[PMBUS_VOUT_MARGIN_HIGH] = d->has[PMBUS_VOUT_MARGIN_LOW] = 1;
     d->reg[PMBUS_VOUT_MARGIN_HIGH] = emu_l16(1.3125, -9);
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_NEAR(p->inv.controls[0].min, 0.875, 0);
         T_NEAR(p->inv.controls[0].max, 1.25, 0);
         plug_close(p);
@@ -540,9 +537,7 @@ static void test_limits(void)
     /* Margin low above the high one: no control, and why. */
     d->reg[PMBUS_VOUT_MARGIN_HIGH] = emu_l16(1.125, -9);
     d->reg[PMBUS_VOUT_MARGIN_LOW] = emu_l16(1.1875, -9);
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_CHECK(p->inv.n_controls == 0);
         T_CHECK(th_has(th_logbuf, "pmbus-1-0040: lowest setting "
                                   "1.1875 V is above the highest 1.125 V; no "
@@ -552,9 +547,7 @@ static void test_limits(void)
     /* No VOUT_MAX (NACK): readings but no control. */
     d->reg[PMBUS_VOUT_MARGIN_LOW] = emu_l16(0.875, -9);
     d->nack[PMBUS_VOUT_MAX] = 1;
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_CHECK(p->inv.n_controls == 0 && p->inv.n_signals == NSIG);
         T_CHECK(th_has(th_logbuf, "no VOUT_MAX, so VOUT_COMMAND is not "
                                   "offered as a control"));
@@ -564,9 +557,7 @@ static void test_limits(void)
     /* VOUT_MAX 0xffff (the idle bus) is no VOUT_MAX either. */
     d->nack[PMBUS_VOUT_MAX] = 0;
     d->reg[PMBUS_VOUT_MAX] = 0xffff;
-    rc = emu_load(&e, &p, err, sizeof err);
-    T_CHECK(rc == PLUG_OK);
-    if (rc == PLUG_OK) {
+    if ((p = load_ok(&e)) != NULL) {
         T_CHECK(p->inv.n_controls == 0);
         plug_close(p);
     }
