@@ -281,6 +281,25 @@ static void pm_note(const struct pm *p, struct pm_dev *d, size_t slot,
     d->failing[slot] = why != NULL;
 }
 
+/* A reply word of `cmd`: 0, or -1 with the reason in why (the transfer
+ * failed, or the word is the idle bus's 0xffff, which no format
+ * decodes to a reading worth believing). */
+static int pm_word(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
+                   uint16_t *raw, char *why, size_t whylen)
+{
+    int rc = pm_xfer(p, d, 0, cmd, 2, raw);
+
+    if (rc != 0) {
+        snprintf(why, whylen, "%s", pm_err_text(rc));
+        return -1;
+    }
+    if (*raw == PM_RAW_IDLE) {
+        snprintf(why, whylen, "0xffff, the idle bus: out of range");
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * A LINEAR16 word of the output-voltage family (`cmd`) in volts, checked:
  * 0, or -1 with the reason in why.  `ceiling`: the largest value the
@@ -289,17 +308,10 @@ static void pm_note(const struct pm *p, struct pm_dev *d, size_t slot,
 static int pm_vout_word(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
                         double ceiling, double *out, char *why, size_t whylen)
 {
-    uint16_t raw = 0;
-    int rc = pm_xfer(p, d, 0, cmd, 2, &raw);
+    uint16_t raw;
 
-    if (rc != 0) {
-        snprintf(why, whylen, "%s", pm_err_text(rc));
+    if (pm_word(p, d, cmd, &raw, why, whylen) != 0)
         return -1;
-    }
-    if (raw == PM_RAW_IDLE) {
-        snprintf(why, whylen, "0xffff, the idle bus: out of range");
-        return -1;
-    }
     *out = pmlin_decode16(raw, d->exp);
     if (*out > ceiling) {
         snprintf(why, whylen, "%.6g V is above %.6g V: out of range", *out,
@@ -314,18 +326,11 @@ static int pm_read_sig(const struct pm *p, const struct pm_dev *d, size_t k,
                        double *out, char *why, size_t whylen)
 {
     const struct pm_sig *s = &pm_sigs[k];
-    uint16_t raw = 0;
+    uint16_t raw;
     double v;
-    int rc = pm_xfer(p, d, 0, s->cmd, 2, &raw);
 
-    if (rc != 0) {
-        snprintf(why, whylen, "%s", pm_err_text(rc));
+    if (pm_word(p, d, s->cmd, &raw, why, whylen) != 0)
         return -1;
-    }
-    if (raw == PM_RAW_IDLE) {
-        snprintf(why, whylen, "0xffff, the idle bus: out of range");
-        return -1;
-    }
     v = s->linear16 ? pmlin_decode16(raw, d->exp) : pmlin_decode11(raw);
     if (v < s->lo || v > s->hi) {
         snprintf(why, whylen, "%.6g %s is outside [%g, %g]: out of range", v,
@@ -631,12 +636,8 @@ static int pm_init(const struct wattson_host *host, void **state,
     struct pm *p;
     int rc;
 
-    if ((rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+    if (!(p = drv_state_new(host, sizeof *p, &rc, err, errlen)))
         return rc;
-    if (!(p = calloc(1, sizeof *p))) {
-        snprintf(err, errlen, "out of memory");
-        return WATTSON_ERR;
-    }
     p->host = host;
     p->ops = pm_ops;
     p->ctx = pm_ops_ctx;

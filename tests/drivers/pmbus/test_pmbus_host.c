@@ -24,113 +24,108 @@
 
 static const char *const one_dev[] = {"1:0x40"};
 
-/* The model of one emulated regulator's driver; *pp the plugin. */
-static int build(struct emu *e, struct plug **pp, struct model *m,
-                 int allow_writes)
+/* One emulated regulator's driver in the host's model, with an actuate
+ * stage over it; c is its vout control. */
+struct rig {
+    struct emu e;
+    struct plug *p;
+    struct model m;
+    struct actuate a;
+    struct stats st;
+    int c;
+};
+
+static int rig_up(struct rig *r, int allow_writes)
 {
     char err[1024];
     int rc;
 
-    memset(e, 0, sizeof *e);
-    emu_add(e, 1, 0x40);
+    memset(r, 0, sizeof *r);
+    emu_add(&r->e, 1, 0x40);
     emu_devices(one_dev, 1, "/emu");
-    rc = emu_load(e, pp, err, sizeof err);
+    rc = emu_load(&r->e, &r->p, err, sizeof err);
     T_CHECK(rc == PLUG_OK);
     if (rc != PLUG_OK) {
         fprintf(stderr, "  %s\n", err);
         return -1;
     }
-    rc = model_build(m, pp, 1, allow_writes, err, sizeof err);
+    rc = model_build(&r->m, &r->p, 1, allow_writes, err, sizeof err);
     T_CHECK(rc == 0);
     if (rc != 0) {
         fprintf(stderr, "  %s\n", err);
-        plug_close(*pp);
+        plug_close(r->p);
+        return -1;
+    }
+    r->c = model_find_control(&r->m, 0, "vout");
+    T_CHECK(r->c >= 0);
+    if (r->c < 0 || actuate_init(&r->a, &r->m) != 0) {
+        T_CHECK(!"vout control and actuate_init");
+        model_free(&r->m);
+        plug_close(r->p);
         return -1;
     }
     return 0;
 }
 
-static int vout_ctl(const struct model *m)
+static void rig_down(struct rig *r)
 {
-    int c = model_find_control(m, 0, "vout");
-
-    T_CHECK(c >= 0);
-    return c;
+    actuate_free(&r->a);
+    model_free(&r->m);
+    plug_close(r->p);
 }
 
 static void test_read_only(void)
 {
-    struct stats st;
-    struct actuate a;
-    struct model m;
-    struct plug *p;
-    struct emu e;
-    int c;
+    static struct rig r;
 
-    if (build(&e, &p, &m, 0) != 0)
+    if (rig_up(&r, 0) != 0)
         return;
-    T_CHECK(m.plugins[0].writable == 0);
-    c = vout_ctl(&m);
-    if (c >= 0 && actuate_init(&a, &m) == 0) {
-        memset(&st, 0, sizeof st);
-        m.target[c] = 1.0625;
-        m.targeted[c] = 1;
-        actuate_run(&a, &m, &st);
-        T_CHECK(e.writes == 0);
-        T_CHECK(e.dev[0].xfers[PMBUS_VOUT_COMMAND] == 0);
-        T_CHECK(st.writes == 0);
-        T_CHECK(actuate_restore(&a, &m, &st) == 0);
-        T_CHECK(e.writes == 0);
-        actuate_free(&a);
-    }
-    model_free(&m);
-    plug_close(p);
+    T_CHECK(r.m.plugins[0].writable == 0);
+    r.m.target[r.c] = 1.0625;
+    r.m.targeted[r.c] = 1;
+    actuate_run(&r.a, &r.m, &r.st);
+    T_CHECK(r.e.writes == 0);
+    T_CHECK(r.e.dev[0].xfers[PMBUS_VOUT_COMMAND] == 0);
+    T_CHECK(r.st.writes == 0);
+    T_CHECK(actuate_restore(&r.a, &r.m, &r.st) == 0);
+    T_CHECK(r.e.writes == 0);
+    rig_down(&r);
 }
 
 static void test_write_restore(void)
 {
-    struct stats st;
-    struct actuate a;
-    struct model m;
-    struct plug *p;
-    struct emu e;
+    static struct rig r;
     int c;
 
-    if (build(&e, &p, &m, 1) != 0)
+    if (rig_up(&r, 1) != 0)
         return;
+    c = r.c;
     /* Started margined low, below VOUT_MARGIN_LOW 0.875 V: 0.8125 V. */
-    e.dev[0].reg[PMBUS_VOUT_COMMAND] = 416;
-    T_CHECK(m.plugins[0].writable == 1);
-    c = vout_ctl(&m);
-    if (c < 0 || actuate_init(&a, &m) != 0)
-        goto out;
-    memset(&st, 0, sizeof st);
-    T_NEAR(m.controls[c].min, 0.875, 0);
-    T_NEAR(m.controls[c].max, 1.125, 0);
+    r.e.dev[0].reg[PMBUS_VOUT_COMMAND] = 416;
+    T_CHECK(r.m.plugins[0].writable == 1);
+    T_NEAR(r.m.controls[c].min, 0.875, 0);
+    T_NEAR(r.m.controls[c].max, 1.125, 0);
     /* Above the policy range: refused by the host, never written. */
-    m.target[c] = 1.2;
-    m.targeted[c] = 1;
-    actuate_run(&a, &m, &st);
-    T_CHECK(st.rejected_decisions == 1);
-    T_CHECK(e.writes == 0);
+    r.m.target[c] = 1.2;
+    r.m.targeted[c] = 1;
+    actuate_run(&r.a, &r.m, &r.st);
+    T_CHECK(r.st.rejected_decisions == 1);
+    T_CHECK(r.e.writes == 0);
     /* The save ran before the (refused) first write. */
-    T_CHECK(a.saved_done && a.saved_ok[c]);
-    T_NEAR(a.saved[c], 0.8125, 0);
-    m.target[c] = 1.0625;
-    actuate_run(&a, &m, &st);
-    T_CHECK(st.writes == 1);
-    T_CHECK(e.dev[0].reg[PMBUS_VOUT_COMMAND] == 544);
+    T_CHECK(r.a.saved_done && r.a.saved_ok[c]);
+    T_NEAR(r.a.saved[c], 0.8125, 0);
+    r.m.target[c] = 1.0625;
+    actuate_run(&r.a, &r.m, &r.st);
+    T_CHECK(r.st.writes == 1);
+    T_CHECK(r.e.dev[0].reg[PMBUS_VOUT_COMMAND] == 544);
     /* Exit: the original back, though it is below the policy range. */
-    T_CHECK(actuate_restore(&a, &m, &st) == 0);
-    T_CHECK(e.dev[0].reg[PMBUS_VOUT_COMMAND] == 416);
-    T_STREQ(e.wlog, "i2c-1 0x40 21=0220\ni2c-1 0x40 21=01a0\n");
+    T_CHECK(actuate_restore(&r.a, &r.m, &r.st) == 0);
+    T_CHECK(r.e.dev[0].reg[PMBUS_VOUT_COMMAND] == 416);
+    T_STREQ(r.e.wlog, "i2c-1 0x40 21=0220\ni2c-1 0x40 21=01a0\n");
     /* Restoring twice writes nothing more. */
-    T_CHECK(actuate_restore(&a, &m, &st) == 0);
-    T_CHECK(e.writes == 2);
-    actuate_free(&a);
-out:
-    model_free(&m);
-    plug_close(p);
+    T_CHECK(actuate_restore(&r.a, &r.m, &r.st) == 0);
+    T_CHECK(r.e.writes == 2);
+    rig_down(&r);
 }
 
 int main(void)
