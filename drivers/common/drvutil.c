@@ -23,6 +23,20 @@ int drv_host_ok(const struct wattson_host *host, char *err, size_t errlen)
     return WATTSON_OK;
 }
 
+void *drv_state_new(const struct wattson_host *host, size_t size, int *rc,
+                    char *err, size_t errlen)
+{
+    void *p;
+
+    if ((*rc = drv_host_ok(host, err, errlen)) != WATTSON_OK)
+        return NULL;
+    if (!(p = calloc(1, size))) {
+        snprintf(err, errlen, "out of memory");
+        *rc = WATTSON_ERR;
+    }
+    return p;
+}
+
 char *drv_fmt(struct drv_strs *s, const char *fmt, ...)
 {
     va_list ap;

@@ -28,6 +28,12 @@ struct drv_strs {
  * least this size); else WATTSON_ERR with a message in err. */
 int drv_host_ok(const struct wattson_host *host, char *err, size_t errlen);
 
+/* What every driver's init starts with: drv_host_ok, then a zeroed state
+ * of `size` bytes (calloc, the driver frees it).  NULL with *rc set and a
+ * message in err when either fails. */
+void *drv_state_new(const struct wattson_host *host, size_t size, int *rc,
+                    char *err, size_t errlen);
+
 /* A formatted string owned by `s`; NULL when out of memory. */
 char *drv_fmt(struct drv_strs *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
