@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/decnum.h"
 #include "core/safefile.h"
 #include "core/trust.h"
 
@@ -271,24 +272,6 @@ static int perr(char *err, size_t errlen, const char *name, size_t line,
     return -1;
 }
 
-/* A decimal integer, digits only, <= max. */
-static int parse_uint(const char *s, size_t len, unsigned long long max,
-                      unsigned long long *out)
-{
-    unsigned long long v = 0;
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static char *dupn(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
@@ -297,25 +280,6 @@ static char *dupn(const char *s, size_t n)
         p[n] = '\0';
     }
     return p;
-}
-
-/* The value field: only what %.17g prints (no hex, inf or nan), and all
- * of it must be the number. */
-static int parse_value(const char *s, size_t len, double *out)
-{
-    char buf[64], *end;
-    if (len == 0 || len >= sizeof buf)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (!strchr("0123456789+-.eE", s[i]))
-            return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    double v = strtod(buf, &end);
-    if (end != buf + len || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* Splits the line's fields after the key: exactly `n` names, one space
@@ -366,7 +330,7 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
             return perr(err, errlen, name, ln,
                         "not a wattson journal (expected %s first)",
                         expected[0]);
-        if (parse_uint(rest, rlen, 1000000, &u) != 0)
+        if (decnum_uint(rest, rlen, 1000000, &u) != 0)
             return perr(err, errlen, name, ln, "bad journal version");
         if (u != JOURNAL_VERSION)
             return perr(err, errlen, name, ln,
@@ -382,12 +346,12 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
         if (klen != strlen(want) || memcmp(s, want, klen) != 0 || !sp)
             return perr(err, errlen, name, ln, "expected %s", expected[*stage]);
         if (*stage == ST_PID) {
-            if (parse_uint(rest, rlen, INT32_MAX, &u) != 0 || u == 0)
+            if (decnum_uint(rest, rlen, INT32_MAX, &u) != 0 || u == 0)
                 return perr(err, errlen, name, ln,
                             "pid: expected a positive process id");
             j->pid = (long)u;
         } else if (*stage == ST_START) {
-            if (parse_uint(rest, rlen, 1ULL << 52, &u) != 0)
+            if (decnum_uint(rest, rlen, 1ULL << 52, &u) != 0)
                 return perr(err, errlen, name, ln,
                             "start: expected seconds since 1970");
             j->start = (long long)u;
@@ -476,7 +440,7 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
                         "control: expected PLUGIN DEVICE CONTROL VALUE, one "
                         "space apart");
         double v;
-        if (parse_value(rest + off[3], fl[3], &v) != 0)
+        if (decnum_double(rest + off[3], fl[3], 63, &v) != 0)
             return perr(err, errlen, name, ln,
                         "control: '%.*s' is not a finite decimal number",
                         (int)(fl[3] > 40 ? 40 : fl[3]), rest + off[3]);
