@@ -71,19 +71,19 @@ _Static_assert(QTAB_ID_MAX == 80, "id_problem's message says 80");
 static const char *id_problem(const char *id, size_t len)
 {
     if (len == 0)
-        return "empty";
+        return "is empty";
     if (len > QTAB_ID_MAX)
-        return "longer than 80 bytes (QTAB_ID_MAX)";
+        return "is longer than 80 bytes (QTAB_ID_MAX)";
     if (id[0] == '.')
         return "starts with '.'";
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c <= ' ' || c >= 0x7f)
-            return "a space, control or non-ASCII byte";
+            return "has a space, control or non-ASCII byte";
         if (c == '/')
-            return "a '/' (it would name a path outside the directory)";
+            return "has a '/' (it would name a path outside the directory)";
         if (c == '.' && i + 1 < len && id[i + 1] == '.')
-            return "'..' (it would name a path outside the directory)";
+            return "has '..' (it would name a path outside the directory)";
     }
     return NULL;
 }
@@ -98,7 +98,7 @@ int qtab_path(const char *dir, const char *module_id, char *buf, size_t n,
 {
     static const char hex[] = "0123456789abcdef";
     const char *why =
-        module_id ? id_problem(module_id, strlen(module_id)) : "missing";
+        module_id ? id_problem(module_id, strlen(module_id)) : "is missing";
     if (why) {
         /* The id as far as it is printable: the message is one line. */
         char shown[QTAB_ID_MAX + 1];
@@ -112,15 +112,20 @@ int qtab_path(const char *dir, const char *module_id, char *buf, size_t n,
     size_t dl = strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/')
         dl--;
+    if (dl == 0) {
+        snprintf(err, errlen, "qtab: no directory given");
+        return QTAB_EPARAM;
+    }
     /* The id, %XX-escaped, is at most 3 bytes a byte. */
-    if (dl == 0 || dl + 1 + 3 * strlen(module_id) + sizeof QTAB_SUFFIX > n) {
+    if (dl + 1 + 3 * strlen(module_id) + sizeof QTAB_SUFFIX > n) {
         snprintf(err, errlen, "qtab: %s: path too long", dir);
         return QTAB_EPARAM;
     }
     size_t k = 0;
     memcpy(buf, dir, dl);
     k = dl;
-    buf[k++] = '/';
+    if (buf[k - 1] != '/') /* "/" stays "/" */
+        buf[k++] = '/';
     for (const char *p = module_id; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -457,7 +462,7 @@ static int walk(const struct pctx *c, const char *buf, size_t end,
     size_t idl = L.l - fp;
     const char *why = id_problem(id, idl);
     if (why)
-        return perr(c, L.ln, QTAB_ECORRUPT, "module: the id is %s", why);
+        return perr(c, L.ln, QTAB_ECORRUPT, "module: the id %s", why);
     if (module_id && (strlen(module_id) != idl || memcmp(module_id, id, idl)))
         return perr(c, L.ln, QTAB_EMODULE,
                     "module: the table of '%.*s', not of '%s' (not loaded)",

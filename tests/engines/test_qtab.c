@@ -180,6 +180,10 @@ static void test_crc_and_names(void)
 
     T_CHECK(qtab_path("/d/", mod, buf, sizeof buf, err, sizeof err) == QTAB_OK);
     T_STREQ(buf, "/d/gpu-t4:serial123.qtab");
+    T_CHECK(qtab_path("/", "m", buf, sizeof buf, err, sizeof err) == QTAB_OK);
+    T_STREQ(buf, "/m.qtab");
+    T_CHECK(qtab_path("", "m", buf, sizeof buf, err, sizeof err) ==
+            QTAB_EPARAM);
     T_CHECK(qtab_path("/d", "a%b@c", buf, sizeof buf, err, sizeof err) ==
             QTAB_OK);
     T_STREQ(buf, "/d/a%25b%40c.qtab");
@@ -269,7 +273,9 @@ static void test_parse(void)
         {NULL, "module gpu-t4:serial123", "module gpu-t4:serial999",
          QTAB_EMODULE, ":2: module: the table of 'gpu-t4:serial999'"},
         {NULL, "module gpu-t4:serial123", "module ../x", QTAB_ECORRUPT,
-         ":2: module: the id is"},
+         ":2: module: the id starts with '.'"},
+        {NULL, "module gpu-t4:serial123", "module a/b", QTAB_ECORRUPT,
+         ":2: module: the id has a '/'"},
         {NULL, "dims 3 4", "dims 3 5", QTAB_ESHAPE,
          ":3: dims: the table's states are 3x5, the agent's 3x4"},
         {NULL, "dims 3 4", "dims 12", QTAB_ESHAPE, "states are 12"},
