@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/decnum.h"
+#include "core/safefile.h"
 #include "core/trust.h"
 
 const char *const journal_env_names[] = {"WATTSON_SYSFS_ROOT",
@@ -270,24 +272,6 @@ static int perr(char *err, size_t errlen, const char *name, size_t line,
     return -1;
 }
 
-/* A decimal integer, digits only, <= max. */
-static int parse_uint(const char *s, size_t len, unsigned long long max,
-                      unsigned long long *out)
-{
-    unsigned long long v = 0;
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static char *dupn(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
@@ -296,25 +280,6 @@ static char *dupn(const char *s, size_t n)
         p[n] = '\0';
     }
     return p;
-}
-
-/* The value field: only what %.17g prints (no hex, inf or nan), and all
- * of it must be the number. */
-static int parse_value(const char *s, size_t len, double *out)
-{
-    char buf[64], *end;
-    if (len == 0 || len >= sizeof buf)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (!strchr("0123456789+-.eE", s[i]))
-            return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    double v = strtod(buf, &end);
-    if (end != buf + len || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* Splits the line's fields after the key: exactly `n` names, one space
@@ -365,7 +330,7 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
             return perr(err, errlen, name, ln,
                         "not a wattson journal (expected %s first)",
                         expected[0]);
-        if (parse_uint(rest, rlen, 1000000, &u) != 0)
+        if (decnum_uint(rest, rlen, 1000000, &u) != 0)
             return perr(err, errlen, name, ln, "bad journal version");
         if (u != JOURNAL_VERSION)
             return perr(err, errlen, name, ln,
@@ -381,12 +346,12 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
         if (klen != strlen(want) || memcmp(s, want, klen) != 0 || !sp)
             return perr(err, errlen, name, ln, "expected %s", expected[*stage]);
         if (*stage == ST_PID) {
-            if (parse_uint(rest, rlen, INT32_MAX, &u) != 0 || u == 0)
+            if (decnum_uint(rest, rlen, INT32_MAX, &u) != 0 || u == 0)
                 return perr(err, errlen, name, ln,
                             "pid: expected a positive process id");
             j->pid = (long)u;
         } else if (*stage == ST_START) {
-            if (parse_uint(rest, rlen, 1ULL << 52, &u) != 0)
+            if (decnum_uint(rest, rlen, 1ULL << 52, &u) != 0)
                 return perr(err, errlen, name, ln,
                             "start: expected seconds since 1970");
             j->start = (long long)u;
@@ -475,7 +440,7 @@ static int parse_line(const char *name, size_t ln, const char *s, size_t len,
                         "control: expected PLUGIN DEVICE CONTROL VALUE, one "
                         "space apart");
         double v;
-        if (parse_value(rest + off[3], fl[3], &v) != 0)
+        if (decnum_double(rest + off[3], fl[3], 63, &v) != 0)
             return perr(err, errlen, name, ln,
                         "control: '%.*s' is not a finite decimal number",
                         (int)(fl[3] > 40 ? 40 : fl[3]), rest + off[3]);
@@ -563,107 +528,19 @@ int journal_parse(const char *name, const char *text, size_t len,
 int journal_read(const char *path, struct journal *j, char *err, size_t errlen)
 {
     memset(j, 0, sizeof *j);
-    /* O_NONBLOCK: a FIFO planted in the journal's place must not hang the
-     * run or `wattson restore` in open(); O_NOFOLLOW: nor may a link lead
-     * elsewhere.  Then only a regular file of ours or root's, writable by
-     * no one else, is read (trust.h): its plugin-dir lines decide what
-     * code is loaded. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 1;
-        if (errno == ELOOP)
-            snprintf(err, errlen, "%s: a symbolic link, not a journal", path);
-        else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    /* Only a regular file of ours or root's that nobody else may write
+     * (safefile.h): its plugin-dir lines decide what code is loaded.  Big
+     * enough for JOURNAL_MAX_CONTROLS lines of sane length; a larger file
+     * is not one wattson wrote. */
+    char *buf;
+    size_t len;
+    int rc = safefile_read(path, 16u << 20, "journal", &buf, &len, err, errlen);
+    if (rc == SAFEFILE_ABSENT)
+        return 1;
+    if (rc != SAFEFILE_OK)
         return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (trust_check_stat(&st, path, TRUST_FILE | TRUST_MODES, err, errlen) !=
-        0) {
-        close(fd);
-        return -1;
-    }
-    /* Big enough for JOURNAL_MAX_CONTROLS lines of sane length; a larger
-     * file is not one wattson wrote. */
-    size_t cap = 1u << 16, len = 0;
-    const size_t max = 16u << 20;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            close(fd);
-            snprintf(err, errlen, "%s: out of memory", path);
-            return -1;
-        }
-        if (len == cap) {
-            if (cap >= max) {
-                free(buf);
-                close(fd);
-                snprintf(err, errlen, "%s: larger than %zu MiB", path,
-                         max >> 20);
-                return -1;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-            cap *= 2;
-            continue;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    int rc = journal_parse(path, buf, len, j, err, errlen);
+    rc = journal_parse(path, buf, len, j, err, errlen);
     free(buf);
-    return rc;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Makes a rename or unlink in the directory of `path` durable. */
-static int sync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
     return rc;
 }
 
@@ -678,61 +555,27 @@ int journal_write(const char *path, const struct journal *j, char *err,
                                  : strerror(errno));
         return -1;
     }
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
-        sizeof tmp) {
-        free(text);
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    /* O_EXCL | O_NOFOLLOW: never write through a link someone planted. A
-     * leftover of our own pid (a crash mid-write) is removed once. */
-    int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create the journal: %s", path,
-                 strerror(errno));
-        free(text);
-        return -1;
-    }
-    const char *step = NULL;
-    if (write_all(fd, text, len) != 0)
-        step = "write";
-    else if (fsync(fd) != 0)
-        step = "fsync";
+    const char *step;
+    int rc = safefile_write(path, text, len, &step);
     int e = errno;
-    if (close(fd) != 0 && !step) {
-        step = "close";
-        e = errno;
-    }
-    if (!step && rename(tmp, path) != 0) {
-        step = "rename";
-        e = errno;
-    }
     free(text);
-    if (step) {
-        unlink(tmp);
-        snprintf(err, errlen, "%s: cannot write the journal (%s): %s", path,
-                 step, strerror(e));
+    if (rc == 0)
+        return 0;
+    if (rc == -1 && strcmp(step, "create") == 0) {
+        snprintf(err, errlen, "%s: cannot create the journal: %s", path,
+                 strerror(e));
         return -1;
     }
-    /* The rename is only durable once the directory is synced; without
-     * it a power cut could lose the journal of a run that already wrote
-     * the hardware. */
-    if (sync_dir_of(path) != 0) {
-        e = errno;
+    /* Without the directory's fsync a power cut could lose the journal
+     * of a run that already wrote the hardware: better none, reported,
+     * than one that may vanish. */
+    if (rc == -2) {
         unlink(path);
-        sync_dir_of(path);
-        snprintf(err, errlen,
-                 "%s: cannot write the journal (fsync of its "
-                 "directory): %s",
-                 path, strerror(e));
-        return -1;
+        safefile_sync_dir_of(path);
     }
-    return 0;
+    snprintf(err, errlen, "%s: cannot write the journal (%s): %s", path, step,
+             strerror(e));
+    return -1;
 }
 
 int journal_remove_own(const char *path, long pid)
@@ -787,7 +630,7 @@ int journal_remove(const char *path)
 {
     if (unlink(path) != 0 && errno != ENOENT)
         return -1;
-    sync_dir_of(path);
+    safefile_sync_dir_of(path);
     return 0;
 }
 

@@ -22,6 +22,8 @@
  */
 #include "paths.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -133,4 +135,18 @@ const char *paths_policy_dir(void)
         dir = paths_from_exe(buf, sizeof buf, WATTSON_REL_DATA_DIR "/policies");
     return dir ? dir : ".";
 #endif
+}
+
+int paths_state(const char *name, char *buf, size_t n)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    int len;
+    if (state && state[0] == '/')
+        len = snprintf(buf, n, "%s/wattson/%s", state, name);
+    else if (home && home[0] == '/')
+        len = snprintf(buf, n, "%s/.local/state/wattson/%s", home, name);
+    else
+        return -1;
+    return len > 0 && (size_t)len < n ? 0 : -1;
 }

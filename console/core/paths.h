@@ -9,6 +9,10 @@
  * tree's plugins and the source tree's lua-policies/; the installed binary
  * finds everything relative to its own file, so it carries no path of the
  * machine that built it and its prefix can be moved.
+ *
+ * What wattson keeps between runs for one user (the console's history,
+ * the engines' Q-tables) is in the XDG state directory instead
+ * (paths_state): $XDG_STATE_HOME/wattson, else ~/.local/state/wattson.
  */
 #ifndef WATTSON_PATHS_H
 #define WATTSON_PATHS_H
@@ -28,5 +32,14 @@ const char *paths_lab_dir(void);
 
 /* The shipped policies' directory (never NULL). */
 const char *paths_policy_dir(void);
+
+/* The path of `name` in wattson's state directory into buf:
+ * $XDG_STATE_HOME/wattson/NAME, else $HOME/.local/state/wattson/NAME (a
+ * relative value of either variable is ignored, as the XDG base directory
+ * spec says).  Names in use: "history" (the console's command history),
+ * "qtables" (the directory of the Q-learning agents' tables,
+ * engines/qtab.h).  0, or -1 when neither variable is an absolute path or
+ * the path does not fit.  Nothing is created. */
+int paths_state(const char *name, char *buf, size_t n);
 
 #endif

@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/paths.h"
+#include "core/safefile.h"
 #include "core/sandbox.h"
 #include "core/trust.h"
 #include "run/run.h"
@@ -117,17 +118,7 @@ void cmd_hist_push(struct cmd_hist *h, const char *line)
 
 int cmd_hist_path(char *buf, size_t n)
 {
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    int len;
-    /* The XDG base directory spec: a relative value is to be ignored. */
-    if (state && state[0] == '/')
-        len = snprintf(buf, n, "%s/wattson/history", state);
-    else if (home && home[0] == '/')
-        len = snprintf(buf, n, "%s/.local/state/wattson/history", home);
-    else
-        return -1;
-    return len > 0 && (size_t)len < n ? 0 : -1;
+    return paths_state("history", buf, n);
 }
 
 int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
@@ -188,23 +179,6 @@ int cmd_hist_load(struct cmd_hist *h, const char *path, char *err,
     return 0;
 }
 
-/* mkdir -p for the state directory, each new level 0700 (XDG). */
-static int make_dirs(char *dir)
-{
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        int rc = mkdir(dir, 0700);
-        *p = c;
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-        if (!c)
-            return 0;
-    }
-}
-
 int cmd_hist_save(const struct cmd_hist *h, const char *path, char *err,
                   size_t errlen)
 {
@@ -216,7 +190,8 @@ int cmd_hist_save(const struct cmd_hist *h, const char *path, char *err,
     }
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     struct stat sb;
-    if (make_dirs(dir) != 0 || lstat(dir, &sb) != 0) {
+    /* Each new level 0700, as XDG wants of the state directory. */
+    if (safefile_mkdirs(dir, 0700) != 0 || lstat(dir, &sb) != 0) {
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return -1;
     }

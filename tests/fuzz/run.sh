@@ -11,8 +11,8 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DWATTSON_FUZZ=ON -DWATTSON_SANITIZE=ON >/dev/null
-cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-for t in lab trace ipc journal pmbus; do
+cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus fuzz_qtab -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+for t in lab trace ipc journal pmbus qtab; do
     work="$build/corpus-$t"
     mkdir -p "$work"
     echo "fuzz: fuzz_$t for ${seconds}s" >&2
