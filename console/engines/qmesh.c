@@ -39,7 +39,8 @@ void qmesh_defaults(struct qmesh_cfg *c)
                             .latency = 0,
                             .loss = 0.01,
                             .hb_miss = 3,
-                            .margin = 0.02};
+                            .margin = 0.02,
+                            .hold_tol = 0.002};
 }
 
 int qmesh_check(const struct qmesh_cfg *c, const char **field)
@@ -71,6 +72,7 @@ int qmesh_check(const struct qmesh_cfg *c, const char **field)
     QMESH_NEED(c->loss >= 0 && c->loss < 1, "loss");
     QMESH_NEED(c->hb_miss >= 1 && c->hb_miss <= 100, "heartbeat_miss");
     QMESH_NEED(c->margin >= 0 && c->margin < 0.5, "margin");
+    QMESH_NEED(c->hold_tol >= 0 && c->hold_tol < 0.5, "hold_tol");
 #undef QMESH_NEED
     return 0;
 }
@@ -468,6 +470,11 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
                     best = row[k];
                     act = k;
                 }
+            /* a dead band: stay unless a move is worth hold_tol more,
+             * so that on a flat peak the noise in the Q-values does not
+             * walk the voltage about (ripple for nothing) */
+            if (ok[2] && row[2] >= best - c->hold_tol * fabs(best))
+                act = 2;
         }
         a->duty = o->duty + ((int)act - 2) * c->dstep;
     }

@@ -80,6 +80,8 @@ struct qmesh_cfg {
     double loss;      /* probability a message is lost */
     unsigned hb_miss; /* silent steps before a neighbour is failed */
     double margin;    /* V kept above a module's vmin */
+    double hold_tol;  /* the greedy stays put unless a move's Q is this
+                         fraction better (a dead band) */
 };
 
 /* What one node's controller measures this step. */
@@ -167,7 +169,7 @@ struct qmesh_out {
 /* The defaults: the seed's alpha 0.1, gamma 0.9, epsilon 0.2 decaying
  * to 0.02, duty step 4e-4, w_err 1, err_ok 1e-9, 24 sweep points of 2
  * steps, re-sweep past 5 % for 50 steps, latency 0, loss 1 %, 3 missed
- * heartbeats (or one and a sag), 20 mV margin. */
+ * heartbeats (or one and a sag), 20 mV margin, a 0.2 % dead band. */
 void qmesh_defaults(struct qmesh_cfg *c);
 /* 0, or -1 with the field's name in *field. */
 int qmesh_check(const struct qmesh_cfg *c, const char **field);
