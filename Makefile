@@ -7,7 +7,8 @@
 #   make test     the same build, then every suite via ctest, then a short
 #                 fuzz run when clang is installed
 #   make bench    Release build (no sanitizers), then `wattson bench`,
-#                 `bench forecast` on every trace and `bench broker`
+#                 `bench forecast` on every trace, `bench broker` and
+#                 `bench mesh`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
 #
@@ -60,6 +61,7 @@ bench: deps
 	@for l in lua-policies/labs/heldout/*.lua; do \
 	    ./$(RELEASE)/wattson bench broker --lab $$l \
 	        --load-scale 0.5,0.75,1,1.25 || exit 1; done
+	./$(RELEASE)/wattson bench mesh
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

@@ -1,11 +1,19 @@
 /*
  * mbench - see mbench.h.
  *
- * Each lab runs four ways from the same seed: the agents as fixed-nominal
- * regulators, as perturb-and-observe hill climbers and as Q-learners
- * (engines/qmesh.h), and the grid optimum.  The run: STEADY steps from a
- * cold start, then node `fail` fails for FAIL_LEN steps, then the module
- * on node `swap` is replaced by one of another type, then SWAP_LEN steps.
+ * Each mesh lab (lua-policies/labs/mesh/, or --lab) runs three ways from
+ * the same seed: its agents as fixed-nominal regulators, as perturb-and-
+ * observe hill climbers and as Q-learners (engines/qmesh.h), for the
+ * lab's duration with its events; and each is held against the grid
+ * optimum.  The figures: performance per input watt per module type over
+ * the WIN steps before the lab's first event (or its end), the step from
+ * which its 20-step moving average stays within 1 % of the optimum, the
+ * voltage ripple (rms about the mean) over that window; after the first
+ * `fail` event, the steps until the failed node's modules do their work
+ * again within 1 % of what they did before, and the smallest margin of any
+ * module over its vmin until the node recovers; after the first `attach`, the
+ * steps until that node's performance per watt is within 1 % of its own
+ * optimum.
  *
  * The grid optimum: the tie switches are open outside failover, so each
  * node's bus is its own and a node's performance per input watt depends
@@ -14,89 +22,31 @@
  * noise-free simulator (mesh_steady), keeping the best with an error rate
  * at most err_ok, then refined at a sixty-fourth of a step around it.
  * The curve is smooth and single-peaked at that scale, so no duty beats
- * it by more than the curve's change over 1/64 step; it is the best of each
- * node alone, which a type's total reaches only if every node of the type does.
+ * it by more than the curve's change over 1/64 step; it is the best of
+ * each node alone, which a type's total reaches only if every node of the
+ * type does.
  */
 #include "mbench.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd/cli.h"
+#include "cmd/meshlab.h"
+#include "core/lab.h"
+#include "core/paths.h"
 #include "engines/qmesh.h"
 #include "mesh/mesh.h"
 
-#define MBENCH_STEADY 1500
-#define MBENCH_FAIL_LEN 100
-#define MBENCH_GAP 50
-#define MBENCH_SWAP_LEN 1000
 #define MBENCH_WIN 200 /* the steady window the figures average */
 #define MBENCH_MA 20   /* moving average for "within 1 %" */
-#define MBENCH_DT 0.01
+#define MBENCH_MAXSTEPS 200000
+#define MBENCH_FAIL_MAX 100 /* failover window when no recover event */
 
-struct mbench_lab {
-    const char *name;
-    unsigned n;
-    unsigned cols; /* grid: columns; 0: a ring */
-    double rtie;
-    const char *types[MESH_MAX_NODES];
-    unsigned fail, swap;
-    const char *swap_to;
-};
-
-static const struct mbench_lab mbench_labs[] = {
-    {"grid3x3",
-     9,
-     3,
-     10e-3,
-     {"cpu", "gpu", "fpga", "gpu", "cpu", "gpu", "fpga", "gpu", "cpu"},
-     4,
-     2,
-     "gpu"},
-    {"ring12",
-     12,
-     0,
-     15e-3,
-     {"cpu", "gpu", "fpga", "cpu", "gpu", "fpga", "cpu", "gpu", "fpga", "cpu",
-      "gpu", "fpga"},
-     5,
-     9,
-     "cpu"},
-};
-
-static int mbench_build(const struct mbench_lab *L, struct mesh *m,
-                        struct qmesh *q, const struct qmesh_cfg *c)
-{
-    if (mesh_init(m, L->n, MBENCH_DT, 7) != MESH_OK)
-        return -1;
-    if (q && qmesh_init(q, L->n, c, 11) != 0)
-        return -1;
-    for (unsigned i = 0; i < L->n; i++) {
-        unsigned nb[2], k = 0;
-        if (L->cols) {
-            if ((i + 1) % L->cols)
-                nb[k++] = i + 1;
-            if (i + L->cols < L->n)
-                nb[k++] = i + L->cols;
-        } else {
-            nb[k++] = (i + 1) % L->n;
-        }
-        for (unsigned j = 0; j < k; j++) {
-            int li = mesh_link(m, i, nb[j], L->rtie, 0);
-            if (li < 0 || (q && qmesh_neighbours(q, i, nb[j], (unsigned)li,
-                                                 L->rtie) != 0))
-                return -1;
-        }
-        const struct cmod_type *t = cmod_preset(L->types[i]);
-        if (mesh_attach(m, i, t, t->name, 30) < 0)
-            return -1;
-        mesh_set_duty(m, i, conv_duty(&m->node[i].conv, t->vnom));
-        if (q && qmesh_attach(q, i, t->name, t->vmin, t->vmax, t->vnom) != 0)
-            return -1;
-    }
-    return mesh_connected(m) ? 0 : -1;
-}
+/* The shipped mesh labs, in lua-policies/labs/mesh/. */
+static const char *const mbench_shipped[] = {"grid3x3.lua", "ring12.lua"};
 
 static double mbench_dvdd(const struct mesh_node *nd)
 {
@@ -179,121 +129,159 @@ static unsigned mbench_tix(const struct cmod_type *t)
     return 0;
 }
 
-static int mbench_run(const struct mbench_lab *L, enum qmesh_mode mode,
+/* The lab's event times, in steps: the first event (the steady window
+ * ends there), the first fail and the recover of that node after it, the
+ * first attach and its node. */
+struct mbench_marks {
+    long steps, first, tf, tr, ts;
+    unsigned fnode, snode;
+};
+
+static void mbench_marks(const struct meshlab *ml, struct mbench_marks *k)
+{
+    k->steps = (long)floor(ml->duration_s / ml->tick_s + 0.5);
+    if (k->steps > MBENCH_MAXSTEPS)
+        k->steps = MBENCH_MAXSTEPS;
+    k->first = k->steps;
+    k->tf = k->tr = k->ts = -1;
+    k->fnode = k->snode = 0;
+    for (unsigned e = 0; e < ml->nev; e++) {
+        const struct meshlab_event *ev = &ml->ev[e];
+        /* the step at whose start the event has happened */
+        const long at = (long)ceil(ev->at_s / ml->tick_s - 1e-9);
+        if (at < k->first)
+            k->first = at;
+        if (ev->kind == MESHLAB_FAIL && k->tf < 0) {
+            k->tf = at;
+            k->fnode = ev->node;
+        } else if (ev->kind == MESHLAB_RECOVER && k->tf >= 0 && k->tr < 0 &&
+                   ev->node == k->fnode) {
+            k->tr = at;
+        } else if (ev->kind == MESHLAB_ATTACH && k->ts < 0) {
+            k->ts = at;
+            k->snode = ev->node;
+        }
+    }
+    if (k->tf >= 0 && k->tr < 0)
+        k->tr = k->tf + MBENCH_FAIL_MAX;
+}
+
+static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
                       const double *optn, double optswap, struct mbench_res *r)
 {
     static struct mesh m;
     static struct qmesh q;
-    static double hist_perf[3][MBENCH_STEADY], hist_pin[3][MBENCH_STEADY];
+    static struct qmesh_out out;
+    static double *hp, *hw; /* per type x step: perf, input power */
     static double vwin[MESH_MAX_NODES][MBENCH_WIN];
-    struct qmesh_cfg c;
-    qmesh_defaults(&c);
+    struct mbench_marks k;
+    mbench_marks(ml, &k);
+    struct qmesh_cfg c = ml->agents;
     c.mode = mode;
+    char err[256];
     memset(r, 0, sizeof *r);
-    if (mbench_build(L, &m, &q, &c) != 0) {
+    r->rec_fail = r->rec_swap = -1;
+    r->vmargin = INFINITY;
+    const long nwin = k.first < MBENCH_WIN ? k.first : MBENCH_WIN;
+    free(hp);
+    free(hw);
+    hp = calloc(3 * (size_t)(k.first + 1), sizeof *hp);
+    hw = calloc(3 * (size_t)(k.first + 1), sizeof *hw);
+    if (!hp || !hw || meshlab_build(ml, &c, &m, &q, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench mesh: %s\n",
+                hp && hw ? err : "out of memory");
         qmesh_free(&q);
         return -1;
     }
     struct qmesh_obs obs[MESH_MAX_NODES];
-    static struct qmesh_out out;
-    const long total =
-        MBENCH_STEADY + MBENCH_FAIL_LEN + MBENCH_GAP + MBENCH_SWAP_LEN;
-    double perf_before = 0, ma = 0;
-    r->rec_fail = r->rec_swap = -1;
-    r->vmargin = INFINITY;
-    memset(hist_perf, 0, sizeof hist_perf);
-    memset(hist_pin, 0, sizeof hist_pin);
-    double swap_perf[MBENCH_MA] = {0};
-    for (long t = 0; t < total; t++) {
-        const long tf = MBENCH_STEADY, ts = tf + MBENCH_FAIL_LEN + MBENCH_GAP;
-        if (t == tf)
-            mesh_fail(&m, L->fail, 1);
-        if (t == tf + MBENCH_FAIL_LEN)
-            mesh_fail(&m, L->fail, 0);
-        if (t == ts) {
-            const struct cmod_type *nt = cmod_preset(L->swap_to);
-            mesh_detach(&m, L->swap, 0);
-            mesh_attach(&m, L->swap, nt, "swapped", 30);
-            qmesh_attach(&q, L->swap, "swapped", nt->vmin, nt->vmax, nt->vnom);
-        }
+    double perf_before = 0, ma = 0, swap_e[MBENCH_MA] = {0};
+    for (long t = 0; t < k.steps; t++) {
+        meshlab_events(ml, (t - 1) * ml->tick_s, t * ml->tick_s, &m, &q);
         if (mesh_step(&m) != MESH_OK)
             r->collapses++;
         r->brownouts += m.brownout;
-        if (t < tf || t >= tf + MBENCH_FAIL_LEN + 5)
-            for (unsigned k = 0; k < m.net.nl; k++)
-                r->false_ties += (unsigned)out.tie_close[k];
         mbench_obs(&m, &q, obs);
         qmesh_step(&q, obs, &out);
-        for (unsigned i = 0; i < L->n; i++)
+        for (unsigned i = 0; i < m.n; i++)
             mesh_set_duty(&m, i, out.duty[i]);
-        for (unsigned k = 0; k < m.net.nl; k++)
-            mesh_tie(&m, k, out.tie_close[k]);
-        if (t < tf) {
-            for (unsigned i = 0; i < L->n; i++) {
+        for (unsigned l = 0; l < m.net.nl; l++)
+            mesh_tie(&m, l, out.tie_close[l]);
+        const int failing = k.tf >= 0 && t >= k.tf && t < k.tr + 5;
+        if (!failing)
+            for (unsigned l = 0; l < m.net.nl; l++)
+                r->false_ties += (unsigned)out.tie_close[l];
+        if (t < k.first) {
+            for (unsigned i = 0; i < m.n; i++) {
+                if (m.node[i].nmod == 0)
+                    continue;
                 const unsigned x = mbench_tix(m.node[i].mod[0].type);
-                hist_perf[x][t] += m.node[i].perf;
-                hist_pin[x][t] += m.node[i].p_in;
+                hp[x * (size_t)k.first + t] += m.node[i].perf;
+                hw[x * (size_t)k.first + t] += m.node[i].p_in;
                 r->present[x] = 1;
-                if (t >= tf - MBENCH_WIN)
-                    vwin[i][t - (tf - MBENCH_WIN)] = m.node[i].v;
+                if (t >= k.first - nwin)
+                    vwin[i][t - (k.first - nwin)] = m.node[i].v;
             }
-            if (t >= tf - 50)
-                perf_before += m.perf / 50;
-        } else if (t < tf + MBENCH_FAIL_LEN) {
+        }
+        if (k.tf >= 0 && t >= k.tf - 50 && t < k.tf)
+            perf_before += m.node[k.fnode].perf / 50;
+        if (k.tf >= 0 && t >= k.tf && t < k.tr) {
             if (m.vmargin * 1e3 < r->vmargin)
                 r->vmargin = m.vmargin * 1e3;
-            if (r->rec_fail < 0 && m.perf >= 0.99 * perf_before)
-                r->rec_fail = t - tf + 1;
-        } else if (t >= ts) {
-            const struct mesh_node *nd = &m.node[L->swap];
+            if (r->rec_fail < 0 && m.node[k.fnode].perf >= 0.99 * perf_before)
+                r->rec_fail = t - k.tf + 1;
+        }
+        if (k.ts >= 0 && t >= k.ts) {
+            const struct mesh_node *nd = &m.node[k.snode];
             const double e = nd->p_in > 0 ? nd->perf / nd->p_in : 0;
-            ma += (e - swap_perf[(t - ts) % MBENCH_MA]) / MBENCH_MA;
-            swap_perf[(t - ts) % MBENCH_MA] = e;
-            if (r->rec_swap < 0 && t - ts >= MBENCH_MA - 1 &&
+            ma += (e - swap_e[(t - k.ts) % MBENCH_MA]) / MBENCH_MA;
+            swap_e[(t - k.ts) % MBENCH_MA] = e;
+            if (r->rec_swap < 0 && t - k.ts >= MBENCH_MA - 1 &&
                 ma >= 0.99 * optswap)
-                r->rec_swap = t - ts + 1;
+                r->rec_swap = t - k.ts + 1;
         }
     }
-    for (unsigned i = 0; i < L->n; i++)
+    for (unsigned i = 0; i < m.n; i++)
         r->resweeps += q.ag[i].sweeps > 1 ? q.ag[i].sweeps - 1 : 0;
     r->sent = q.sent;
     r->lost = q.lost;
     qmesh_free(&q);
-    /* per type: the window's figures, the time to within 1 % */
     for (unsigned x = 0; x < 3; x++) {
         if (!r->present[x])
             continue;
-        double sp = 0, sw = 0, on = 0, op = 0;
-        for (long t = MBENCH_STEADY - MBENCH_WIN; t < MBENCH_STEADY; t++) {
-            sp += hist_perf[x][t];
-            sw += hist_pin[x][t];
+        const double *P = hp + x * (size_t)k.first,
+                     *W = hw + x * (size_t)k.first;
+        double sp = 0, sw = 0, on = 0, op = 0, rip = 0;
+        for (long t = k.first - nwin; t < k.first; t++) {
+            sp += P[t];
+            sw += W[t];
         }
-        r->eff[x] = sp / sw;
+        r->eff[x] = sw > 0 ? sp / sw : 0;
         unsigned cnt = 0;
-        double rip = 0;
-        for (unsigned i = 0; i < L->n; i++) {
-            if (mbench_tix(cmod_preset(L->types[i])) != x)
+        for (unsigned i = 0; i < ml->n; i++) {
+            int has = 0;
+            for (unsigned j = 0; j < ml->nmod; j++)
+                has |= ml->mod[j].node == i && mbench_tix(ml->mod[j].type) == x;
+            if (!has)
                 continue;
             double mu = 0, var = 0;
-            for (unsigned k = 0; k < MBENCH_WIN; k++)
-                mu += vwin[i][k] / MBENCH_WIN;
-            for (unsigned k = 0; k < MBENCH_WIN; k++)
-                var += (vwin[i][k] - mu) * (vwin[i][k] - mu) / MBENCH_WIN;
+            for (long j = 0; j < nwin; j++)
+                mu += vwin[i][j] / (double)nwin;
+            for (long j = 0; j < nwin; j++)
+                var += (vwin[i][j] - mu) * (vwin[i][j] - mu) / (double)nwin;
             rip += sqrt(var) * 1e3;
             cnt++;
-            /* the optimum's perf and power, summed like the runs' */
             on += optn[2 * i];
             op += optn[2 * i + 1];
         }
         r->ripple[x] = cnt ? rip / cnt : 0;
         r->opt[x] = op > 0 ? on / op : 0;
-        /* the last step from which the moving average stays within 1 % */
+        /* the step from which the moving average stays within 1 % */
         r->within[x] = -1;
-        for (long t = MBENCH_STEADY - 1; t >= MBENCH_MA; t--) {
+        for (long t = k.first - 1; t >= MBENCH_MA; t--) {
             double a = 0, b = 0;
-            for (long k = t - MBENCH_MA + 1; k <= t; k++) {
-                a += hist_perf[x][k];
-                b += hist_pin[x][k];
+            for (long j = t - MBENCH_MA + 1; j <= t; j++) {
+                a += P[j];
+                b += W[j];
             }
             if (!(b > 0) || a / b < 0.99 * r->opt[x])
                 break;
@@ -303,47 +291,84 @@ static int mbench_run(const struct mbench_lab *L, enum qmesh_mode mode,
     return 0;
 }
 
-/* The optimum of every node of lab L: optn[2i], optn[2i+1] = its perf and
- * input power there; and of the swapped-in module on its node. */
-static int mbench_optimum(const struct mbench_lab *L, double *optn,
+/* The optimum of every node of the lab at its start: optn[2i], optn[2i+1]
+ * = its perf and input power there; and of the module the first attach
+ * event puts on its node. */
+static int mbench_optimum(const struct meshlab *ml, double *optn,
                           double *optswap)
 {
     static struct mesh m;
-    struct qmesh_cfg c;
-    qmesh_defaults(&c);
-    if (mbench_build(L, &m, NULL, &c) != 0)
+    char err[256];
+    if (meshlab_build(ml, &ml->agents, &m, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench mesh: %s\n", err);
         return -1;
+    }
     m.noise = 0;
-    for (unsigned i = 0; i < L->n; i++) {
+    for (unsigned i = 0; i < ml->n; i++) {
         double d = 0;
-        if (!(mbench_opt_node(&m, i, c.err_ok, c.dstep, &d) > 0))
+        if (m.node[i].nmod == 0)
+            continue;
+        if (!(mbench_opt_node(&m, i, ml->agents.err_ok, ml->agents.dstep, &d) >
+              0))
             return -1;
         mesh_set_duty(&m, i, d);
     }
     mesh_steady(&m);
-    for (unsigned i = 0; i < L->n; i++) {
+    for (unsigned i = 0; i < ml->n; i++) {
         optn[2 * i] = m.node[i].perf;
         optn[2 * i + 1] = m.node[i].p_in;
     }
-    mesh_detach(&m, L->swap, 0);
-    mesh_attach(&m, L->swap, cmod_preset(L->swap_to), "swapped", 30);
-    double d = 0;
-    *optswap = mbench_opt_node(&m, L->swap, c.err_ok, c.dstep, &d);
-    return *optswap > 0 ? 0 : -1;
+    *optswap = 0;
+    for (unsigned e = 0; e < ml->nev; e++) {
+        const struct meshlab_event *ev = &ml->ev[e];
+        if (ev->kind != MESHLAB_ATTACH)
+            continue;
+        while (m.node[ev->node].nmod > 0)
+            mesh_detach(&m, ev->node, 0);
+        mesh_attach(&m, ev->node, ev->type, ev->id, ev->tamb);
+        double d = 0;
+        *optswap = mbench_opt_node(&m, ev->node, ml->agents.err_ok,
+                                   ml->agents.dstep, &d);
+        break;
+    }
+    return 0;
 }
 
-/* The agents' step on an 8 x 8 grid: ns per tick. */
+/* The agents' step on an 8 x 8 grid of cpu, gpu and fpga modules: ns per
+ * tick, and the plant's step. */
 static double mbench_cost(double *plant_ns)
 {
     static struct mesh m;
     static struct qmesh q;
     static struct qmesh_out out;
-    struct qmesh_cfg c;
-    qmesh_defaults(&c);
-    struct mbench_lab L = {"grid8x8", 64, 8, 10e-3, {0}, 0, 0, "cpu"};
-    for (unsigned i = 0; i < 64; i++)
-        L.types[i] = cmod_preset_at(i % 3)->name;
-    if (mbench_build(&L, &m, &q, &c) != 0) {
+    static struct meshlab ml;
+    char err[256];
+    memset(&ml, 0, sizeof ml);
+    snprintf(ml.name, sizeof ml.name, "grid8x8");
+    ml.n = 64;
+    ml.tick_s = 0.01;
+    ml.duration_s = 10;
+    ml.seed = 1;
+    qmesh_defaults(&ml.agents);
+    for (unsigned i = 0; i < 64; i++) {
+        if ((i + 1) % 8) {
+            ml.link[ml.nl].a = i;
+            ml.link[ml.nl].b = i + 1;
+            ml.link[ml.nl++].r = 0.01;
+        }
+        if (i + 8 < 64) {
+            ml.link[ml.nl].a = i;
+            ml.link[ml.nl].b = i + 8;
+            ml.link[ml.nl++].r = 0.01;
+        }
+        ml.mod[ml.nmod].node = i;
+        ml.mod[ml.nmod].type = cmod_preset_at(i % 3);
+        ml.mod[ml.nmod].tamb = 30;
+        snprintf(ml.mod[ml.nmod].id, MESH_ID_LEN, "m%u", i);
+        ml.nmod++;
+    }
+    if (meshlab_build(&ml, &ml.agents, &m, &q, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench mesh: %s\n", err);
         qmesh_free(&q);
         return NAN;
     }
@@ -382,75 +407,103 @@ static void mbench_steps(FILE *out, long s)
         fprintf(out, " %8ld", s);
 }
 
-int mbench_main(FILE *out)
+static void mbench_table(FILE *out, const struct meshlab *ml,
+                         const struct mbench_res *res)
 {
     static const char *modes[] = {"fixed", "p&o", "q-learn"};
-    static const enum qmesh_mode mv[] = {QMESH_FIXED, QMESH_PO, QMESH_Q};
-    int rc = 0;
+    struct mbench_marks k;
+    mbench_marks(ml, &k);
     fprintf(out,
-            "mesh: %d steps of %.0f ms from a cold start, then a node fails "
-            "for %d steps, then a module is swapped; figures over the last "
-            "%d steady steps\n",
-            MBENCH_STEADY, MBENCH_DT * 1e3, MBENCH_FAIL_LEN, MBENCH_WIN);
-    for (size_t l = 0; l < sizeof mbench_labs / sizeof mbench_labs[0]; l++) {
-        const struct mbench_lab *L = &mbench_labs[l];
-        double optn[2 * MESH_MAX_NODES], optswap = 0;
-        if (mbench_optimum(L, optn, &optswap) != 0) {
-            fprintf(stderr, "wattson: bench mesh: %s: no optimum found\n",
-                    L->name);
-            rc = 1;
+            "\nlab %s (%u nodes, %u links, %ld steps of %g ms; figures "
+            "over steps %ld..%ld)\n",
+            ml->name, ml->n, ml->nl, k.steps, ml->tick_s * 1e3,
+            k.first - (k.first < MBENCH_WIN ? k.first : MBENCH_WIN), k.first);
+    fprintf(out, "%-5s %-8s %10s %8s %8s %9s\n", "type", "control", "perf/W",
+            "/optimum", "steps1%", "ripple");
+    fprintf(out, "%-5s %-8s %10s %8s %8s %9s\n", "", "", "Gop/J", "", "",
+            "mV rms");
+    for (unsigned x = 0; x < 3; x++) {
+        if (!res[2].present[x])
             continue;
+        const char *tn = cmod_preset_at(x)->name;
+        for (int j = 0; j < 3; j++) {
+            fprintf(out, "%-5s %-8s %10.3f %8.4f", tn, modes[j],
+                    res[j].eff[x] / 1e9,
+                    res[j].opt[x] > 0 ? res[j].eff[x] / res[j].opt[x] : NAN);
+            mbench_steps(out, res[j].within[x]);
+            fprintf(out, " %9.2f\n", res[j].ripple[x]);
         }
-        struct mbench_res res[3];
-        for (int k = 0; k < 3; k++)
-            if (mbench_run(L, mv[k], optn, optswap, &res[k]) != 0) {
-                rc = 1;
-                res[k].present[0] = res[k].present[1] = res[k].present[2] = 0;
-            }
-        fprintf(out,
-                "\nlab %s (%u nodes, ties %.0f mOhm; node %u fails, node %u "
-                "gets a %s)\n",
-                L->name, L->n, L->rtie * 1e3, L->fail, L->swap, L->swap_to);
-        fprintf(out, "%-5s %-8s %10s %8s %8s %9s\n", "type", "control",
-                "perf/W", "/optimum", "steps1%", "ripple");
-        fprintf(out, "%-5s %-8s %10s %8s %8s %9s\n", "", "", "Gop/J", "", "",
-                "mV rms");
-        for (unsigned x = 0; x < 3; x++) {
-            if (!res[2].present[x] && !res[0].present[x])
-                continue;
-            const char *tn = cmod_preset_at(x)->name;
-            for (int k = 0; k < 3; k++) {
-                if (!res[k].present[x])
-                    continue;
-                fprintf(out, "%-5s %-8s %10.3f %8.4f", tn, modes[k],
-                        res[k].eff[x] / 1e9, res[k].eff[x] / res[k].opt[x]);
-                mbench_steps(out, res[k].within[x]);
-                fprintf(out, " %9.2f\n", res[k].ripple[x]);
-            }
-            fprintf(out, "%-5s %-8s %10.3f %8.4f %8s %9s\n", tn, "optimum",
-                    res[2].opt[x] / 1e9, 1.0, "-", "-");
-        }
-        fprintf(out, "%-8s %12s %12s %14s %10s %9s %12s %8s %11s\n", "control",
-                "recover-fail", "recover-swap", "min-margin mV", "brownouts",
-                "collapses", "msgs lost", "resweeps", "false-ties");
-        for (int k = 0; k < 3; k++) {
-            fprintf(out, "%-8s", modes[k]);
-            mbench_steps(out, res[k].rec_fail);
-            fprintf(out, "    ");
-            mbench_steps(out, res[k].rec_swap);
-            fprintf(out, "     %14.1f %10u %9u %6lu/%lu %8u %11u\n",
-                    res[k].vmargin, res[k].brownouts, res[k].collapses,
-                    res[k].lost, res[k].sent, res[k].resweeps,
-                    res[k].false_ties);
+        fprintf(out, "%-5s %-8s %10.3f %8.4f %8s %9s\n", tn, "optimum",
+                res[2].opt[x] / 1e9, 1.0, "-", "-");
+    }
+    fprintf(out, "%-8s %12s %12s %14s %10s %9s %12s %8s %11s\n", "control",
+            "recover-fail", "recover-swap", "min-margin mV", "brownouts",
+            "collapses", "msgs lost", "resweeps", "false-ties");
+    for (int j = 0; j < 3; j++) {
+        fprintf(out, "%-8s", modes[j]);
+        mbench_steps(out, k.tf >= 0 ? res[j].rec_fail : -2);
+        fprintf(out, "    ");
+        mbench_steps(out, k.ts >= 0 ? res[j].rec_swap : -2);
+        fprintf(out, "     %14.1f %10u %9u %6lu/%lu %8u %11u\n", res[j].vmargin,
+                res[j].brownouts, res[j].collapses, res[j].lost, res[j].sent,
+                res[j].resweeps, res[j].false_ties);
+    }
+}
+
+static int mbench_lab(const char *path, FILE *out)
+{
+    static struct meshlab ml;
+    static const enum qmesh_mode mv[] = {QMESH_FIXED, QMESH_PO, QMESH_Q};
+    struct lab *lab = NULL;
+    char err[512];
+    if (lab_load_file(path, &lab, err, sizeof err) != 0 ||
+        meshlab_read(lab, &ml, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench mesh: %s\n", err);
+        lab_free(lab);
+        return LAB_EXIT_BAD;
+    }
+    lab_free(lab);
+    double optn[2 * MESH_MAX_NODES], optswap = 0;
+    if (mbench_optimum(&ml, optn, &optswap) != 0) {
+        fprintf(stderr, "wattson: bench mesh: %s: no optimum found\n", path);
+        return 1;
+    }
+    struct mbench_res res[3];
+    for (int j = 0; j < 3; j++) {
+        fprintf(stderr, "bench mesh: %s: %s...\n", ml.name,
+                j == 0   ? "fixed"
+                : j == 1 ? "p&o"
+                         : "q-learn");
+        if (mbench_run(&ml, mv[j], optn, optswap, &res[j]) != 0)
+            return 1;
+    }
+    mbench_table(out, &ml, res);
+    return 0;
+}
+
+int mbench_main(const char *lab_path, FILE *out)
+{
+    int rc = 0;
+    if (lab_path) {
+        rc = mbench_lab(lab_path, out);
+    } else {
+        for (size_t l = 0;
+             l < sizeof mbench_shipped / sizeof mbench_shipped[0] && !rc; l++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/mesh/%s", paths_lab_dir(),
+                     mbench_shipped[l]);
+            rc = mbench_lab(path, out);
         }
     }
+    if (rc)
+        return rc;
     double plant_ns = 0;
     const double ns = mbench_cost(&plant_ns);
     fprintf(out,
             "\nagents' step, 64 nodes (8 x 8 grid): %.2f us per tick "
             "(plant step %.1f us)\n",
             ns / 1e3, plant_ns / 1e3);
-    return rc;
+    return 0;
 }
 
 static int mbench_exec(const struct cli_entry *self, struct cli_args *a)
@@ -459,7 +512,7 @@ static int mbench_exec(const struct cli_entry *self, struct cli_args *a)
     if (a->argc != 0)
         return cli_usage_error("bench mesh takes no arguments, got '%s'",
                                a->argv[0]);
-    return mbench_main(stdout);
+    return mbench_main(a->run.lab_path, stdout);
 }
 
 const struct cli_entry mbench_entry = {
@@ -467,10 +520,12 @@ const struct cli_entry mbench_entry = {
     .sub = "mesh",
     .usage = "",
     .help = "the converter mesh's controllers (fixed nominal voltage,\n"
-            "perturb-and-observe, Q-learning agents) on the labs grid3x3\n"
-            "and ring12 against the grid optimum: performance per input\n"
-            "watt, steps to within 1 %, ripple, recovery after a node\n"
-            "failure and a hot swap, minimum module voltage margin; and\n"
-            "the agents' step cost for 64 nodes",
+            "perturb-and-observe, Q-learning agents) on the mesh labs\n"
+            "grid3x3 and ring12 (or --lab FILE) against the grid optimum:\n"
+            "performance per input watt, steps to within 1 %, ripple,\n"
+            "recovery after a node failure and a hot swap, minimum module\n"
+            "voltage margin; and the agents' step cost for 64 nodes (exit\n"
+            "3 for a bad lab)",
+    .opts = 1u << CLI_OPT_LAB,
     .exec = mbench_exec,
 };

@@ -7,7 +7,9 @@
 
 #include <stdio.h>
 
-/* The tables on out; 0, or 1 if a run failed (message on stderr). */
-int mbench_main(FILE *out);
+/* The tables of the lab at lab_path, or of the shipped mesh labs (NULL),
+ * on out; 0, LAB_EXIT_BAD (3) for a bad lab, or 1 if a run failed
+ * (message on stderr). */
+int mbench_main(const char *lab_path, FILE *out);
 
 #endif

@@ -277,38 +277,63 @@ static void qmesh_seed(struct qmesh *q, struct qmesh_agent *a,
     a->sweeps++;
 }
 
-/* The agent's floor: a failed neighbour's vmin + margin + the drop of
- * what it exports across the tie. */
-static double qmesh_floor(const struct qmesh *q, const struct qmesh_agent *a,
-                          const struct qmesh_obs *o, int *feeding)
+/* Failover: how far the buses of the failed neighbours this agent feeds
+ * are under where they should be (their modules' last voltage, never
+ * under their vmin + margin), as the tie switches sense them: the largest
+ * shortfall (negative: the smallest headroom), and whether it feeds any.
+ * A bus the tie cannot sense counts as 50 mV short. */
+static double qmesh_need(const struct qmesh *q, const struct qmesh_agent *a,
+                         const struct qmesh_obs *o, int *feeding)
 {
-    double fl = 0;
+    double need = -INFINITY;
     *feeding = 0;
-    const double iexp = o->i_conv - o->i_mod;
     for (unsigned k = 0; k < a->nnbr; k++) {
         if (!a->nbr_failed[k] || !(a->nbr_vmin[k] > 0))
             continue;
         *feeding = 1;
-        /* its module's last voltage, or its floor if that was lower */
         double base = a->nbr_vmin[k] + q->cfg.margin;
         if (a->nbr_v[k] > base)
             base = a->nbr_v[k];
-        const double f = base + (iexp > 0 ? 1.2 * iexp * a->rtie[k] : 0);
-        if (f > fl)
-            fl = f;
+        const double sh = isfinite(o->vnbr[k]) ? base - o->vnbr[k] : 0.05;
+        if (sh > need)
+            need = sh;
     }
-    return fl;
+    return need;
+}
+
+/* Raises the agent's bus toward covering a shortfall: half of it each
+ * step, because the failed node's other neighbours raise theirs too and
+ * a tied bus moves with all of them (half each converges without
+ * overshoot for any number of feeders); never past its own module's
+ * vmax.  1 if it acted (the step is outside the learning). */
+static int qmesh_cover(const struct qmesh *q, struct qmesh_agent *a,
+                       const struct qmesh_obs *o, int feeding, double need)
+{
+    if (!feeding || !(need > 0.002))
+        return 0;
+    double dv = 0.5 * need;
+    const double vcap = a->phase == QMESH_IDLE ? 1.5 : a->vhi;
+    if (o->v + dv > vcap)
+        dv = vcap - o->v;
+    if (dv <= 0)
+        return 0;
+    a->duty = o->duty + dv / o->dvdd;
+    a->have_prev = 0;
+    (void)q;
+    return 1;
 }
 
 /* The baselines' step (see qmesh.h). */
 static void qmesh_baseline(struct qmesh *q, struct qmesh_agent *a,
-                           const struct qmesh_obs *o, double r, double floor)
+                           const struct qmesh_obs *o, double r, double slack)
 {
     const struct qmesh_cfg *c = &q->cfg;
     a->reward = r;
     a->spark[a->spark_at] = r;
     a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
-    const double vlo = floor > a->vlo ? floor : a->vlo;
+    const double vlo = a->vlo;
+    /* feeding a failed neighbour: no step down its bus cannot spare */
+    const int hold_down = slack < c->dstep * o->dvdd + 0.002;
     double tgt;
     if (c->mode == QMESH_FIXED) {
         tgt = a->vnom > vlo ? a->vnom : vlo;
@@ -328,9 +353,12 @@ static void qmesh_baseline(struct qmesh *q, struct qmesh_agent *a,
         return;
     }
     if (c->mode == QMESH_PO && o->v >= vlo) {
-        a->duty = o->duty + a->po_dir * c->dstep;
+        if (!(hold_down && a->po_dir < 0))
+            a->duty = o->duty + a->po_dir * c->dstep;
         return;
     }
+    if (hold_down && tgt < o->v)
+        tgt = o->v;
     /* the regulator (and P&O below its floor): halfway to the target
      * each step, which the sensor noise cannot shake */
     a->duty = o->duty + 0.5 * (tgt - o->v) / o->dvdd;
@@ -351,11 +379,10 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     }
     a->steps++;
     int feeding;
-    const double floor = qmesh_floor(q, a, o, &feeding);
-    if (a->phase == QMESH_IDLE) {
-        a->duty = o->duty;
-        if (feeding && o->v < floor)
-            a->duty = o->duty + (floor + 0.005 - o->v) / o->dvdd;
+    const double need = qmesh_need(q, a, o, &feeding);
+    const double slack = feeding ? -need : INFINITY;
+    a->duty = o->duty;
+    if (qmesh_cover(q, a, o, feeding, need) || a->phase == QMESH_IDLE) {
         out->duty[i] = a->duty;
         return;
     }
@@ -391,7 +418,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         a->lambda = eta > 0 ? eta : 1; /* the baselines' scale */
     const double r = eta / a->lambda - qmesh_penalty(c, o->err);
     if (c->mode != QMESH_Q) {
-        qmesh_baseline(q, a, o, r, floor);
+        qmesh_baseline(q, a, o, r, slack);
         out->duty[i] = a->duty;
         return;
     }
@@ -438,19 +465,21 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         return;
     }
     /* the action: epsilon-greedy over those keeping the bus in bounds */
-    const double vlo = floor > a->vlo ? floor : a->vlo;
+    const double vlo = a->vlo;
     const double dv = c->dstep * o->dvdd;
     int ok[QMESH_NACT], nok = 0;
     for (unsigned k = 0; k < QMESH_NACT; k++) {
         const double v2 = o->v + ((int)k - 2) * dv;
-        ok[k] = (v2 >= vlo || k > 2) && (v2 <= a->vhi || k < 2);
+        /* in bounds, and no step down a fed neighbour cannot spare */
+        ok[k] = (v2 >= vlo || k > 2) && (v2 <= a->vhi || k < 2) &&
+                (k >= 2 || slack >= (2 - (int)k) * dv + 0.002);
         nok += ok[k];
     }
     unsigned act = 2;
     int learned = 1;
     if (o->v < vlo) {
-        /* below the floor (failover, or a bound the policy raised): step
-         * straight up to it, outside the learning */
+        /* below its bound (a policy raised it): step straight up to
+         * it, outside the learning */
         a->duty = o->duty + (vlo + 0.005 - o->v) / o->dvdd;
         learned = 0;
     } else {

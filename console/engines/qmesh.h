@@ -40,10 +40,12 @@
  * to its hold-up threshold; not while it said it is sweeping), or when none
  * came for hb_miss steps (a node that went silent some other way); it stays
  * failed until a heartbeat arrives, so closing the tie does not undo the
- * detection. Then the agent asks to close the tie to it and holds its own bus
- * at least at the failed node's last reported voltage (never under its modules'
- * vmin + margin) + the drop its export current makes across the tie; when the
- * heartbeats return it opens the tie again.
+ * detection.  Then the agent asks to close the tie to it and regulates
+ * the failed node's bus, as its tie switch senses it, to that node's last
+ * reported voltage (never under its modules' vmin + margin): it raises
+ * its own bus by half the shortfall each step (never past its own
+ * module's vmax), and takes no step down the failed bus cannot spare;
+ * when the heartbeats return it opens the tie again.
  *
  * Nothing allocates after qmesh_init.
  */

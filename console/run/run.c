@@ -248,6 +248,15 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         return RUN_LAB;
     }
     struct lab *lab = r->lab;
+    if (lab->n_drivers == 0) {
+        /* a mesh-only lab (lab.c lets its drivers be left out) */
+        snprintf(err, errlen,
+                 "%s: no drivers to run (a lab with only a mesh section is "
+                 "for `wattson bench mesh --lab`)",
+                 lab->path);
+        run_free(r);
+        return RUN_LAB;
+    }
     if (o->load_scale > 0 && lab_scale_load(lab, o->load_scale, err, errlen)) {
         run_free(r);
         return RUN_LAB;

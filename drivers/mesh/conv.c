@@ -6,15 +6,15 @@
 #include <math.h>
 
 static const struct conv_part conv_node = {
-    .name = "node-12v-25a",
+    .name = "node-12v-40a",
     .vin = 12.0,
     .fsw = 500e3,
-    .r_cond = 3.0e-3,
-    .t_sw = 8e-9,
+    .r_cond = 1.5e-3,
+    .t_sw = 10e-9,
     .c_oss = 1.5e-9,
-    .p_fixed = 0.25,
+    .p_fixed = 0.40,
     .l = 0.47e-6,
-    .i_max = 25.0,
+    .i_max = 40.0,
     .d_min = 0.02,
     .d_max = 0.70,
     .rdroop = 1.5e-3, /* a VRM-like load line */

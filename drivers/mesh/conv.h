@@ -18,14 +18,16 @@
  * step-down ratios (switching loss goes with vin, output power with vout)
  * and large step-up ratios (I_L grows with vout / vin).
  *
- * The shipped part, conv_node_part(), is a 12 V to 0.5-1.5 V, 25 A node
- * converter.  Its parameters are ordinary for a 500 kHz point-of-load
+ * The shipped part, conv_node_part(), is a 12 V to 0.5-1.5 V, 40 A node
+ * converter (sized so a node can carry its own module and half of a
+ * failed neighbour's).  Its parameters are ordinary for a 500 kHz point-of-load
  * power stage (a few milliohm of switches and DCR, nanoseconds of edge
  * time) and are chosen so that at 12 V in and 1 V out its efficiency
  * curve has the shape of the efficiency-versus-output-current figures of
  * a PMBus point-of-load converter of this class, such as TI's TPS546D24A
  * (datasheet SLUSD58): about 90 % peak between a third and two thirds of
- * rated current, falling under 75 % below 1 A.  The shape is what
+ * rated current, falling under 75 % below 1 A (TPS546D24A is a 40 A
+ * part).  The shape is what
  * test_mesh checks; the curve is not fitted to digitised points.
  */
 #ifndef WATTSON_CONV_H

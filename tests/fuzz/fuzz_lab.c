@@ -9,17 +9,7 @@
 
 #include "core/lab.h"
 
-/* The fuzz build compiles cfg.c, dur.c, luacfg.c, sandbox.c and lab.c directly,
- * without the generated default_lab.c that wattson_core embeds. */
-extern const char lab_default_text[];
-extern const size_t lab_default_text_len;
-const char lab_default_text[] = "return { drivers = { { plugin = 'sim' } } }";
-const size_t lab_default_text_len = sizeof lab_default_text - 1;
-/* And the host lab (plugins --host), which lab.c also embeds. */
-extern const char lab_host_text[];
-extern const size_t lab_host_text_len;
-const char lab_host_text[] = "return { drivers = { { plugin = 'sim' } } }";
-const size_t lab_host_text_len = sizeof lab_host_text - 1;
+/* The embedded labs lab.c refers to: labstub.c. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,14 +11,17 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DWATTSON_FUZZ=ON -DWATTSON_SANITIZE=ON >/dev/null
-cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus fuzz_qtab -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-for t in lab trace ipc journal pmbus qtab; do
+cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus fuzz_qtab fuzz_meshlab -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+for t in lab trace ipc journal pmbus qtab meshlab; do
     work="$build/corpus-$t"
+    # the shipped mesh labs seed the mesh section's fuzzer as they are
+    extra=""
+    [ "$t" = meshlab ] && extra="lua-policies/labs/mesh"
     mkdir -p "$work"
     echo "fuzz: fuzz_$t for ${seconds}s" >&2
     "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
         -artifact_prefix="$build/" -print_final_stats=1 "$work" \
-        "tests/fuzz/corpus/$t" 2>"$build/fuzz_$t.log" || {
+        "tests/fuzz/corpus/$t" $extra 2>"$build/fuzz_$t.log" || {
         tail -n 40 "$build/fuzz_$t.log" >&2
         echo "fuzz: fuzz_$t found a problem (see $build/fuzz_$t.log)" >&2
         exit 1

@@ -214,7 +214,8 @@ static void test_limits(void)
     T_CHECK(mesh_init(&m, 1, 0.01, 1) == MESH_OK);
     const struct cmod_type *cpu = cmod_preset("cpu");
     T_CHECK(mesh_attach(&m, 0, cpu, "c", 30) == 0);
-    /* at 1.25 V the cpu module wants ~27 A of a 25 A converter */
+    /* at 1.25 V the cpu module wants ~27 A of a converter rated 25 */
+    m.node[0].conv.i_max = 25;
     mesh_set_duty(&m, 0, conv_duty(&m.node[0].conv, 1.25));
     T_CHECK(mesh_step(&m) == MESH_OK);
     T_CHECK(m.node[0].limited == 1);

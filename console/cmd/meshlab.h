@@ -1,0 +1,93 @@
+/*
+ * meshlab - the `mesh` section of a lab file (issue 14): the converter
+ * mesh's topology, its modules, its events and its agents' settings, read
+ * from the lab's configuration tree and checked against the parts the
+ * simulated mesh knows (drivers/mesh/cmod.h), then built into a plant and
+ * its agents.  The section (lua-policies/labs/mesh/README.md has it all):
+ *
+ *   mesh = {
+ *     nodes = 9,                          -- 1..64 converter nodes
+ *     topology = "grid", cols = 3,        -- or "ring", "line", or links
+ *     link_r = 0.010,                     -- ohm, every link's default
+ *     links = { { 1, 2, r = 0.012 }, ... }, -- instead of a topology
+ *     modules = { { node = 1, type = "cpu", id = "cpu-a",
+ *                   ambient_c = 30 }, ... },
+ *     events = { { at = "15s", fail = 5 }, { at = "16s", recover = 5 },
+ *                { at = "17s", detach = 3 },
+ *                { at = "17s", attach = 3, type = "gpu", id = "gpu-b" },
+ *                { at = "20s", drift = 4, dvth = 0.02, ambient_c = 40 } },
+ *     agents = { controller = "q", alpha = 0.1, gamma = 0.9,
+ *                epsilon = 0.2, epsilon_floor = 0.02, duty_step = 4e-4,
+ *                latency = 0, loss = 0.01, ... },
+ *   }
+ *
+ * Nodes are numbered from 1 in the file, from 0 inside.  Every error is
+ * one line naming the file and the field ("ring.lua: mesh.modules.3.node:
+ * no node 13 (the mesh has 12)").
+ */
+#ifndef WATTSON_MESHLAB_H
+#define WATTSON_MESHLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engines/qmesh.h"
+#include "mesh/mesh.h"
+
+struct lab;
+
+#define MESHLAB_MAX_EVENTS 64
+#define MESHLAB_MAX_MODS (MESH_MAX_NODES * MESH_MAX_MODS)
+
+enum meshlab_ev {
+    MESHLAB_FAIL,
+    MESHLAB_RECOVER,
+    MESHLAB_ATTACH,
+    MESHLAB_DETACH,
+    MESHLAB_DRIFT
+};
+
+struct meshlab_event {
+    double at_s;
+    enum meshlab_ev kind;
+    unsigned node;
+    const struct cmod_type *type; /* attach */
+    char id[MESH_ID_LEN];         /* attach */
+    double dvth, tamb;            /* drift; attach: tamb */
+};
+
+struct meshlab {
+    char name[64];
+    unsigned n;
+    unsigned nl;
+    struct {
+        unsigned a, b;
+        double r;
+    } link[DCNET_MAX_LINKS];
+    unsigned nmod;
+    struct {
+        unsigned node;
+        const struct cmod_type *type;
+        char id[MESH_ID_LEN];
+        double tamb;
+    } mod[MESHLAB_MAX_MODS];
+    unsigned nev;
+    struct meshlab_event ev[MESHLAB_MAX_EVENTS]; /* sorted by at_s */
+    struct qmesh_cfg agents;
+    double tick_s, duration_s;
+    uint64_t seed;
+};
+
+/* The lab's mesh section into ml: 0, or -1 with one line in err (a lab
+ * without one is an error too: "no mesh section"). */
+int meshlab_read(const struct lab *lab, struct meshlab *ml, char *err,
+                 size_t errlen);
+/* The plant (and, q not NULL, its agents with cfg's controller) of ml at
+ * time 0: the modules attached at their nominal voltage.  0 or -1 (err). */
+int meshlab_build(const struct meshlab *ml, const struct qmesh_cfg *cfg,
+                  struct mesh *m, struct qmesh *q, char *err, size_t errlen);
+/* Applies the events due in (t0, t1] to m and q.  Returns how many. */
+unsigned meshlab_events(const struct meshlab *ml, double t0, double t1,
+                        struct mesh *m, struct qmesh *q);
+
+#endif

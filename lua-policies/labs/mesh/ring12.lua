@@ -1,0 +1,35 @@
+-- ring12.lua - a ring of 12 converter nodes (issue 14), for `wattson bench
+-- mesh`: the mesh with the fewest redundant paths, two per node.  Ties of
+-- 15 mOhm (longer runs than the grid's); cpu, gpu and fpga modules in
+-- turn, an fpga that ages, a failure and a hot swap.
+--
+-- Events: node 6 (an fpga) fails at 15 s for 1 s; at
+-- 17.5 s node 10's module is replaced by a cpu; at 20 s the fpga on node
+-- 3 has aged 20 mV (its timing cliff moves up) in a room 10 K warmer.
+return {
+  name = "ring12",
+  tick = "10ms",
+  duration = "27.5s",
+  seed = 11,
+  mesh = {
+    nodes = 12,
+    topology = "ring",
+    link_r = 0.015,
+    modules = {
+      { node = 1,  type = "cpu" },  { node = 2,  type = "gpu" },
+      { node = 3,  type = "fpga" }, { node = 4,  type = "cpu" },
+      { node = 5,  type = "gpu" },  { node = 6,  type = "fpga" },
+      { node = 7,  type = "cpu" },  { node = 8,  type = "gpu" },
+      { node = 9,  type = "fpga" }, { node = 10, type = "cpu" },
+      { node = 11, type = "gpu" },  { node = 12, type = "fpga" },
+    },
+    events = {
+      { at = "15s",   fail = 6 },
+      { at = "16s",   recover = 6 },
+      { at = "17.5s", detach = 10 },
+      { at = "17.5s", attach = 10, type = "cpu", id = "cpu-new" },
+      { at = "20s",   drift = 3, dvth = 0.02, ambient_c = 40 },
+    },
+    agents = { controller = "q", loss = 0.01, heartbeat_miss = 3 },
+  },
+}

@@ -1,0 +1,1 @@
+return { duration = "2s", mesh = { nodes = 3, links = { {1,2}, {2,3, r = 0.02} }, modules = { { node = 2, type = "fpga" } }, events = { { at = 1, drift = 2, dvth = 0.05 }, { at = "1.5s", detach = 2 } } } }
