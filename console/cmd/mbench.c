@@ -13,7 +13,10 @@
  * again within 1 % of what they did before, and the smallest margin of any
  * module over its vmin until the node recovers; after the first `attach`, the
  * steps until that node's performance per watt is within 1 % of its own
- * optimum.
+ * optimum (recover-swap), and the same after the second (recover-back: in
+ * the shipped labs a module the mesh saw before, whose agent's table was
+ * saved when it left; each run keeps its tables in a directory of its own
+ * under /tmp, removed after).
  *
  * The grid optimum: the tie switches are open outside failover, so each
  * node's bus is its own and a node's performance per input watt depends
@@ -28,8 +31,10 @@
  */
 #include "mbench.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -115,10 +120,12 @@ struct mbench_res {
     long within[3];        /* steps to within 1 %, -1 never */
     int present[3];
     long rec_fail, rec_swap; /* steps, -1: not within the window */
+    long rec_back;           /* the second attach (a module seen before) */
     double vmargin;          /* mV, min during failover */
     unsigned brownouts, collapses;
     unsigned resweeps, false_ties; /* ties closed with no node failed */
     unsigned long sent, lost;
+    unsigned loads; /* tables loaded from files */
 };
 
 static unsigned mbench_tix(const struct cmod_type *t)
@@ -133,8 +140,8 @@ static unsigned mbench_tix(const struct cmod_type *t)
  * ends there), the first fail and the recover of that node after it, the
  * first attach and its node. */
 struct mbench_marks {
-    long steps, first, tf, tr, ts;
-    unsigned fnode, snode;
+    long steps, first, tf, tr, ts, ts2;
+    unsigned fnode, snode, snode2;
 };
 
 static void mbench_marks(const struct meshlab *ml, struct mbench_marks *k)
@@ -143,8 +150,8 @@ static void mbench_marks(const struct meshlab *ml, struct mbench_marks *k)
     if (k->steps > MBENCH_MAXSTEPS)
         k->steps = MBENCH_MAXSTEPS;
     k->first = k->steps;
-    k->tf = k->tr = k->ts = -1;
-    k->fnode = k->snode = 0;
+    k->tf = k->tr = k->ts = k->ts2 = -1;
+    k->fnode = k->snode = k->snode2 = 0;
     for (unsigned e = 0; e < ml->nev; e++) {
         const struct meshlab_event *ev = &ml->ev[e];
         /* the step at whose start the event has happened */
@@ -160,14 +167,37 @@ static void mbench_marks(const struct meshlab *ml, struct mbench_marks *k)
         } else if (ev->kind == MESHLAB_ATTACH && k->ts < 0) {
             k->ts = at;
             k->snode = ev->node;
+        } else if (ev->kind == MESHLAB_ATTACH && k->ts2 < 0) {
+            k->ts2 = at;
+            k->snode2 = ev->node;
         }
     }
     if (k->tf >= 0 && k->tr < 0)
         k->tr = k->tf + MBENCH_FAIL_MAX;
 }
 
+/* Removes the run's table directory and its files (names qtab made:
+ * no subdirectories). */
+static void mbench_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char p[4096];
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
 static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
-                      const double *optn, double optswap, struct mbench_res *r)
+                      const double *optn, const double *optswap,
+                      struct mbench_res *r)
 {
     static struct mesh m;
     static struct qmesh q;
@@ -180,7 +210,7 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
     c.mode = mode;
     char err[256];
     memset(r, 0, sizeof *r);
-    r->rec_fail = r->rec_swap = -1;
+    r->rec_fail = r->rec_swap = r->rec_back = -1;
     r->vmargin = INFINITY;
     const long nwin = k.first < MBENCH_WIN ? k.first : MBENCH_WIN;
     free(hp);
@@ -193,8 +223,16 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
         qmesh_free(&q);
         return -1;
     }
+    /* the agents keep their tables in a directory of this run's, so a
+     * module that comes back starts warm (and the bench leaves nothing
+     * in the user's state directory) */
+    char sdir[] = "/tmp/wattson-bench-mesh.XXXXXX";
+    const int have_dir = mkdtemp(sdir) != NULL;
+    if (have_dir)
+        qmesh_set_state_dir(&q, sdir);
     struct qmesh_obs obs[MESH_MAX_NODES];
-    double perf_before = 0, ma = 0, swap_e[MBENCH_MA] = {0};
+    double perf_before = 0, ma = 0, swap_e[MBENCH_MA] = {0}, ma2 = 0,
+           back_e[MBENCH_MA] = {0};
     for (long t = 0; t < k.steps; t++) {
         meshlab_events(ml, (t - 1) * ml->tick_s, t * ml->tick_s, &m, &q);
         if (mesh_step(&m) != MESH_OK)
@@ -236,15 +274,27 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
             ma += (e - swap_e[(t - k.ts) % MBENCH_MA]) / MBENCH_MA;
             swap_e[(t - k.ts) % MBENCH_MA] = e;
             if (r->rec_swap < 0 && t - k.ts >= MBENCH_MA - 1 &&
-                ma >= 0.99 * optswap)
+                ma >= 0.99 * optswap[0])
                 r->rec_swap = t - k.ts + 1;
+        }
+        if (k.ts2 >= 0 && t >= k.ts2) {
+            const struct mesh_node *nd = &m.node[k.snode2];
+            const double e = nd->p_in > 0 ? nd->perf / nd->p_in : 0;
+            ma2 += (e - back_e[(t - k.ts2) % MBENCH_MA]) / MBENCH_MA;
+            back_e[(t - k.ts2) % MBENCH_MA] = e;
+            if (r->rec_back < 0 && t - k.ts2 >= MBENCH_MA - 1 &&
+                ma2 >= 0.99 * optswap[1])
+                r->rec_back = t - k.ts2 + 1;
         }
     }
     for (unsigned i = 0; i < m.n; i++)
         r->resweeps += q.ag[i].sweeps > 1 ? q.ag[i].sweeps - 1 : 0;
     r->sent = q.sent;
     r->lost = q.lost;
+    r->loads = q.loads;
     qmesh_free(&q);
+    if (have_dir)
+        mbench_rmdir(sdir);
     for (unsigned x = 0; x < 3; x++) {
         if (!r->present[x])
             continue;
@@ -295,7 +345,7 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
  * = its perf and input power there; and of the module the first attach
  * event puts on its node. */
 static int mbench_optimum(const struct meshlab *ml, double *optn,
-                          double *optswap)
+                          double optswap[2])
 {
     static struct mesh m;
     char err[256];
@@ -318,8 +368,9 @@ static int mbench_optimum(const struct meshlab *ml, double *optn,
         optn[2 * i] = m.node[i].perf;
         optn[2 * i + 1] = m.node[i].p_in;
     }
-    *optswap = 0;
-    for (unsigned e = 0; e < ml->nev; e++) {
+    optswap[0] = optswap[1] = 0;
+    unsigned got = 0;
+    for (unsigned e = 0; e < ml->nev && got < 2; e++) {
         const struct meshlab_event *ev = &ml->ev[e];
         if (ev->kind != MESHLAB_ATTACH)
             continue;
@@ -327,9 +378,8 @@ static int mbench_optimum(const struct meshlab *ml, double *optn,
             mesh_detach(&m, ev->node, 0);
         mesh_attach(&m, ev->node, ev->type, ev->id, ev->tamb);
         double d = 0;
-        *optswap = mbench_opt_node(&m, ev->node, ml->agents.err_ok,
-                                   ml->agents.dstep, &d);
-        break;
+        optswap[got++] = mbench_opt_node(&m, ev->node, ml->agents.err_ok,
+                                         ml->agents.dstep, &d);
     }
     return 0;
 }
@@ -401,7 +451,9 @@ static double mbench_cost(double *plant_ns)
 
 static void mbench_steps(FILE *out, long s)
 {
-    if (s < 0)
+    if (s == -2)
+        fprintf(out, " %8s", "-"); /* no such event in the lab */
+    else if (s < 0)
         fprintf(out, " %8s", "never");
     else
         fprintf(out, " %8ld", s);
@@ -436,14 +488,16 @@ static void mbench_table(FILE *out, const struct meshlab *ml,
         fprintf(out, "%-5s %-8s %10.3f %8.4f %8s %9s\n", tn, "optimum",
                 res[2].opt[x] / 1e9, 1.0, "-", "-");
     }
-    fprintf(out, "%-8s %12s %12s %14s %10s %9s %12s %8s %11s\n", "control",
-            "recover-fail", "recover-swap", "min-margin mV", "brownouts",
-            "collapses", "msgs lost", "resweeps", "false-ties");
+    fprintf(out, "%-8s %12s %12s %12s %14s %10s %9s %12s %8s %11s\n", "control",
+            "recover-fail", "recover-swap", "recover-back", "min-margin mV",
+            "brownouts", "collapses", "msgs lost", "resweeps", "false-ties");
     for (int j = 0; j < 3; j++) {
         fprintf(out, "%-8s", modes[j]);
         mbench_steps(out, k.tf >= 0 ? res[j].rec_fail : -2);
         fprintf(out, "    ");
         mbench_steps(out, k.ts >= 0 ? res[j].rec_swap : -2);
+        fprintf(out, "    ");
+        mbench_steps(out, k.ts2 >= 0 ? res[j].rec_back : -2);
         fprintf(out, "     %14.1f %10u %9u %6lu/%lu %8u %11u\n", res[j].vmargin,
                 res[j].brownouts, res[j].collapses, res[j].lost, res[j].sent,
                 res[j].resweeps, res[j].false_ties);
@@ -463,8 +517,8 @@ static int mbench_lab(const char *path, FILE *out)
         return LAB_EXIT_BAD;
     }
     lab_free(lab);
-    double optn[2 * MESH_MAX_NODES], optswap = 0;
-    if (mbench_optimum(&ml, optn, &optswap) != 0) {
+    double optn[2 * MESH_MAX_NODES], optswap[2] = {0, 0};
+    if (mbench_optimum(&ml, optn, optswap) != 0) {
         fprintf(stderr, "wattson: bench mesh: %s: no optimum found\n", path);
         return 1;
     }

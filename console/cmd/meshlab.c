@@ -519,9 +519,15 @@ unsigned meshlab_events(const struct meshlab *ml, double t0, double t1,
                 qmesh_attach(q, e->node, NULL, 0, 0, 0);
             break;
         case MESHLAB_ATTACH:
-            if (mesh_attach(m, e->node, e->type, e->id, e->tamb) >= 0 && q)
-                qmesh_attach(q, e->node, e->id, e->type->vmin, e->type->vmax,
-                             e->type->vnom);
+            /* power sequencing: the node sets the module's nominal
+             * supply before it enables it (a bus left at another
+             * module's voltage could be under this one's minimum) */
+            if (mesh_attach(m, e->node, e->type, e->id, e->tamb) >= 0) {
+                mesh_set_duty(m, e->node, conv_duty(&nd->conv, e->type->vnom));
+                if (q)
+                    qmesh_attach(q, e->node, e->id, e->type->vmin,
+                                 e->type->vmax, e->type->vnom);
+            }
             break;
         case MESHLAB_DRIFT:
             for (unsigned s = 0; s < nd->nmod; s++)

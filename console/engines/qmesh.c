@@ -14,6 +14,8 @@
  */
 #include "qmesh.h"
 
+#include "engines/qtab.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ void qmesh_defaults(struct qmesh_cfg *c)
                             .loss = 0.01,
                             .hb_miss = 3,
                             .margin = 0.02,
-                            .hold_tol = 0.002};
+                            .hold_tol = 0.0005};
 }
 
 int qmesh_check(const struct qmesh_cfg *c, const char **field)
@@ -158,12 +160,119 @@ int qmesh_neighbours(struct qmesh *q, unsigned a, unsigned b, unsigned link,
     return 0;
 }
 
+/* The table's and the calibration's shapes (qtab.h). */
+static const struct qtab_shape qmesh_tshape = {
+    4, {QMESH_VBINS, 3, 3, 2}, QMESH_NACT};
+static const struct qtab_shape qmesh_cshape = {1, {QMESH_SWEEP_MAX + 1}, 4};
+
+int qmesh_set_state_dir(struct qmesh *q, const char *dir)
+{
+    if (!dir)
+        dir = "";
+    if (strlen(dir) >= sizeof q->state_dir)
+        return -1;
+    snprintf(q->state_dir, sizeof q->state_dir, "%s", dir);
+    return 0;
+}
+
+/* The calibration's file name: the module's identity + "@sweep". */
+static void qmesh_cal_id(const struct qmesh_agent *a, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s@sweep", a->id);
+}
+
+int qmesh_save(struct qmesh *q, unsigned i)
+{
+    struct qmesh_agent *a = &q->ag[i];
+    if (i >= q->n || !q->state_dir[0] || !a->id[0] || a->phase != QMESH_LEARN ||
+        q->cfg.mode != QMESH_Q)
+        return QTAB_OK;
+    /* the calibration as a small table: row 0 the scale, the bins and
+     * the sweep's length, then one row per swept point */
+    double cal[(QMESH_SWEEP_MAX + 1) * 4] = {0};
+    uint32_t cvis[(QMESH_SWEEP_MAX + 1) * 4] = {0};
+    cal[0] = a->lambda;
+    cal[1] = a->vstep;
+    cal[2] = a->nbins;
+    cal[3] = a->sw_n;
+    for (unsigned k = 0; k < a->sw_n; k++) {
+        cal[4 * (k + 1)] = a->sw_v[k];
+        cal[4 * (k + 1) + 1] = a->sw_r[k];
+        cal[4 * (k + 1) + 2] = a->sw_e[k];
+        cal[4 * (k + 1) + 3] = a->sw_i[k];
+    }
+    char cid[64];
+    qmesh_cal_id(a, cid, sizeof cid);
+    q->msg[0] = 0;
+    int rc = qtab_save(q->state_dir, cid, &qmesh_cshape, cal, cvis, q->msg,
+                       sizeof q->msg);
+    if (rc == QTAB_OK)
+        rc = qtab_save(q->state_dir, a->id, &qmesh_tshape, a->q, a->visits,
+                       q->msg, sizeof q->msg);
+    if (rc == QTAB_OK)
+        q->saves++;
+    return rc;
+}
+
+/* Agent a's table and calibration from the state directory, all or
+ * nothing: 1 if it is warm now, else 0 (q->msg says why, if a file was
+ * there but refused). */
+static int qmesh_load(struct qmesh *q, struct qmesh_agent *a)
+{
+    double cal[(QMESH_SWEEP_MAX + 1) * 4];
+    uint32_t cvis[(QMESH_SWEEP_MAX + 1) * 4];
+    char cid[64];
+    qmesh_cal_id(a, cid, sizeof cid);
+    q->msg[0] = 0;
+    int rc = qtab_load(q->state_dir, cid, &qmesh_cshape, cal, cvis, q->msg,
+                       sizeof q->msg);
+    if (rc == QTAB_ENOENT) {
+        q->msg[0] = 0;
+        return 0;
+    }
+    if (rc != QTAB_OK)
+        return 0;
+    /* range first: a double out of unsigned's range must not be cast */
+    if (!(cal[0] > 0 && cal[1] > 0 && cal[3] >= 3 &&
+          cal[3] <= QMESH_SWEEP_MAX && cal[2] >= 1 && cal[2] <= QMESH_VBINS &&
+          cal[3] == floor(cal[3]) && cal[2] == floor(cal[2]))) {
+        snprintf(q->msg, sizeof q->msg,
+                 "qmesh: the calibration %s.qtab is out of range, ignored",
+                 cid);
+        return 0;
+    }
+    const unsigned n = (unsigned)cal[3], nb = (unsigned)cal[2];
+    /* the table last: a refused table leaves a->q as it was */
+    rc = qtab_load(q->state_dir, a->id, &qmesh_tshape, a->q, a->visits, q->msg,
+                   sizeof q->msg);
+    if (rc != QTAB_OK) {
+        if (rc == QTAB_ENOENT)
+            q->msg[0] = 0;
+        return 0;
+    }
+    a->lambda = cal[0];
+    a->vstep = cal[1];
+    a->nbins = nb;
+    a->sw_n = n;
+    for (unsigned k = 0; k < n; k++) {
+        a->sw_v[k] = cal[4 * (k + 1)];
+        a->sw_r[k] = cal[4 * (k + 1) + 1];
+        a->sw_e[k] = cal[4 * (k + 1) + 2];
+        a->sw_i[k] = cal[4 * (k + 1) + 3];
+    }
+    q->loads++;
+    return 1;
+}
+
 int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
                  double vmax, double vnom)
 {
     if (i >= q->n)
         return -1;
     struct qmesh_agent *a = &q->ag[i];
+    /* the module leaving (or replaced) keeps what its agent learned */
+    qmesh_save(q, i);
+    a->warm = 0;
     if (!id) {
         a->phase = QMESH_IDLE;
         a->id[0] = 0;
@@ -190,6 +299,11 @@ int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
     a->eps = q->cfg.eps0;
     a->dev = 0;
     a->dev_steps = 0;
+    if (q->cfg.mode == QMESH_Q && q->state_dir[0] && qmesh_load(q, a)) {
+        a->phase = QMESH_LEARN;
+        a->warm = 1;
+        a->eps = q->cfg.eps_floor; /* it has explored before */
+    }
     return 0;
 }
 
@@ -409,6 +523,28 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
             a->vlo + (a->vhi - a->vlo) * a->sw_k / (double)(a->sw_n - 1);
         a->duty = o->duty + (t2 - (o->limited ? o->vset : o->v)) / o->dvdd;
         a->sw_hold++;
+        out->duty[i] = a->duty;
+        return;
+    }
+    if (a->warm) {
+        /* a table from a file: to the voltage whose "stay" the table
+         * values most (no errors, the load it was swept with, no failed
+         * neighbour), as after a sweep (a greedy walk from here could
+         * take dozens of steps) */
+        unsigned vb = 0;
+        double best = -INFINITY;
+        for (unsigned b = 0; b < a->nbins; b++) {
+            const double qs =
+                a->q[((((size_t)b * 3 + 0) * 3 + 1) * 2 + 0) * QMESH_NACT + 2];
+            if (qs > best) {
+                best = qs;
+                vb = b;
+            }
+        }
+        const double vt = a->vmin + vb * a->vstep;
+        a->duty = o->duty + (vt - (o->limited ? o->vset : o->v)) / o->dvdd;
+        a->warm = 0;
+        a->have_prev = 0;
         out->duty[i] = a->duty;
         return;
     }

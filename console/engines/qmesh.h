@@ -47,7 +47,16 @@
  * module's vmax), and takes no step down the failed bus cannot spare;
  * when the heartbeats return it opens the tie again.
  *
- * Nothing allocates after qmesh_init.
+ * Persistence: with a state directory set, an agent's Q-table and its
+ * calibration (the sweep and the reward scale) are saved per module
+ * identity through engines/qtab.c when its module detaches, and loaded
+ * when a module of that identity attaches: it skips the sweep and goes
+ * to its table's best.  A file that is corrupt, of another shape or of
+ * another module is refused (q->msg says why), the agent sweeps as for
+ * a new module, and the file stays as it was until its next good save.
+ *
+ * Nothing allocates after qmesh_init in a step (loads and saves, at
+ * attach and detach, do).
  */
 #ifndef WATTSON_QMESH_H
 #define WATTSON_QMESH_H
@@ -141,6 +150,8 @@ struct qmesh_agent {
     int nbr_sweeping[QMESH_MAX_NBR]; /* its voltage jumps on purpose */
     int alive;                       /* its node is up (valid readings) */
     uint64_t rng;
+    int warm; /* its table came from a file: to its best on the next step
+                 instead of sweeping */
 };
 
 struct qmesh_msg {
@@ -160,6 +171,12 @@ struct qmesh {
     double *block; /* the Q-tables */
     uint32_t *vblock;
     unsigned long sent, lost;
+    /* persistence (qmesh_set_state_dir): where the tables go, "" none;
+     * the last load's or save's message, "" when it went well or there
+     * was nothing to load */
+    char state_dir[512];
+    char msg[512];
+    unsigned loads, saves;
 };
 
 struct qmesh_out {
@@ -171,7 +188,7 @@ struct qmesh_out {
 /* The defaults: the seed's alpha 0.1, gamma 0.9, epsilon 0.2 decaying
  * to 0.02, duty step 4e-4, w_err 1, err_ok 1e-9, 24 sweep points of 2
  * steps, re-sweep past 5 % for 50 steps, latency 0, loss 1 %, 3 missed
- * heartbeats (or one and a sag), 20 mV margin, a 0.2 % dead band. */
+ * heartbeats (or one and a sag), 20 mV margin, a 0.05 % dead band. */
 void qmesh_defaults(struct qmesh_cfg *c);
 /* 0, or -1 with the field's name in *field. */
 int qmesh_check(const struct qmesh_cfg *c, const char **field);
@@ -186,6 +203,16 @@ int qmesh_neighbours(struct qmesh *q, unsigned a, unsigned b, unsigned link,
  * NULL).  0 or -1 (bad node or range). */
 int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
                  double vmax, double vnom);
+/* Keep the agents' tables under dir (qtab.h's files: one per module
+ * identity, and its calibration as ID@sweep): a module that attaches
+ * with a saved table starts warm (no sweep), an agent whose module
+ * detaches or is replaced saves its table first.  NULL or "" turns it
+ * off.  0, or -1 for a name too long. */
+int qmesh_set_state_dir(struct qmesh *q, const char *dir);
+/* Saves agent i's table and calibration now (if it has learned
+ * anything).  0, or a qtab error code with q->msg saying why. */
+int qmesh_save(struct qmesh *q, unsigned i);
+
 /* One control step: obs[i] is node i's readings after the last step;
  * out gets each node's duty and the tie switches to close. */
 void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,

@@ -4,13 +4,16 @@
  * optimum of its node and with less ripple than perturb-and-observe; a
  * failed neighbour gets its tie closed and no module browns out; an
  * agent acts on its own readings and its neighbours' messages only; aging
- * triggers a re-sweep; bad configurations are refused; a step allocates
- * nothing.
+ * triggers a re-sweep; a module that re-attaches starts warm from its
+ * saved table, a corrupt one is refused and left alone; bad
+ * configurations are refused; a step allocates nothing.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allocount.h"
 #include "engines/qmesh.h"
@@ -215,6 +218,71 @@ static void test_resweep(void)
     T_CHECK(m.node[0].err <= 1e-6);
 }
 
+static int slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    const size_t got = fread(buf, 1, n - 1, f);
+    buf[got] = 0;
+    fclose(f);
+    return (int)got;
+}
+
+static void test_persist(void)
+{
+    static const char *const one[] = {"cpu"};
+    char dir[] = "/tmp/test_qmesh.XXXXXX", path[256];
+    static char before[1 << 20], after[1 << 20];
+    T_CHECK(mkdtemp(dir) != NULL);
+    build(1, one, QMESH_Q);
+    T_CHECK(qmesh_set_state_dir(&q, dir) == 0);
+    double r;
+    const double opt = optimum(0);
+    settle(400, 10, 0, &r);
+    T_CHECK(q.ag[0].sweeps == 1 && q.loads == 0);
+    /* the module leaves: its table is saved */
+    T_CHECK(qmesh_attach(&q, 0, NULL, 0, 0, 0) == 0);
+    T_CHECK(q.saves == 1 && q.msg[0] == 0);
+    snprintf(path, sizeof path, "%s/cpu.qtab", dir);
+    T_CHECK(access(path, F_OK) == 0);
+    /* it comes back to a fresh agent set: no sweep, near its best at once */
+    const struct cmod_type *t = cmod_preset("cpu");
+    build(1, one, QMESH_Q);
+    T_CHECK(qmesh_set_state_dir(&q, dir) == 0);
+    T_CHECK(qmesh_attach(&q, 0, "cpu", t->vmin, t->vmax, t->vnom) == 0);
+    T_CHECK(q.loads == 1 && q.ag[0].phase == QMESH_LEARN);
+    const double e = settle(10, 50, 0, &r);
+    T_CHECK(q.ag[0].sweeps == 0); /* never swept */
+    T_CHECK(e >= 0.98 * opt);
+    /* a corrupt table: refused with the file named, a sweep instead, the
+     * file left as it was until the next good save */
+    T_CHECK(qmesh_attach(&q, 0, NULL, 0, 0, 0) == 0);
+    const int len = slurp(path, before, sizeof before);
+    T_CHECK(len > 100);
+    before[len / 2] = before[len / 2] == '1' ? '2' : '1';
+    FILE *f = fopen(path, "wb");
+    T_CHECK(f && fwrite(before, 1, (size_t)len, f) == (size_t)len);
+    if (f)
+        fclose(f);
+    build(1, one, QMESH_Q);
+    T_CHECK(qmesh_set_state_dir(&q, dir) == 0);
+    T_CHECK(qmesh_attach(&q, 0, "cpu", t->vmin, t->vmax, t->vnom) == 0);
+    T_CHECK(q.loads == 0 && q.ag[0].phase == QMESH_SWEEP);
+    T_CHECK(strstr(q.msg, "cpu.qtab") != NULL);
+    settle(100, 10, 0, &r);
+    T_CHECK(q.ag[0].sweeps == 1);
+    T_CHECK(slurp(path, after, sizeof after) == len &&
+            memcmp(before, after, (size_t)len) == 0);
+    /* a good save replaces it */
+    T_CHECK(qmesh_save(&q, 0) == 0);
+    T_CHECK(slurp(path, after, sizeof after) > 100 &&
+            memcmp(before, after, (size_t)len) != 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    T_CHECK(system(cmd) == 0);
+}
+
 static void test_bad_cfg(void)
 {
     struct qmesh_cfg c;
@@ -272,6 +340,7 @@ int main(void)
     test_failover();
     test_locality();
     test_resweep();
+    test_persist();
     test_noalloc();
     qmesh_free(&q);
     return t_done("test_qmesh");

@@ -6,7 +6,8 @@
 --
 -- Events: the centre node's converter fails at 15 s and comes back at
 -- 16 s (its four neighbours must carry its cpu module); at 17.5 s the
--- fpga on node 3 is pulled and a gpu plugged in its place (hot swap).
+-- fpga on node 3 is pulled and a gpu plugged in its place (hot swap); at
+-- 22.5 s the fpga comes back (its agent's table was saved when it left).
 return {
   name = "grid3x3",
   tick = "10ms",
@@ -32,6 +33,8 @@ return {
       { at = "16s",   recover = 5 },
       { at = "17.5s", detach = 3 },
       { at = "17.5s", attach = 3, type = "gpu", id = "gpu-e" },
+      { at = "22.5s", detach = 3 },
+      { at = "22.5s", attach = 3, type = "fpga", id = "fpga-a" },
     },
     agents = { controller = "q", alpha = 0.1, gamma = 0.9, epsilon = 0.2,
                epsilon_floor = 0.02, duty_step = 4e-4, loss = 0.01 },

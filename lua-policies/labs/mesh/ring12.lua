@@ -4,7 +4,8 @@
 -- turn, an fpga that ages, a failure and a hot swap.
 --
 -- Events: node 6 (an fpga) fails at 15 s for 1 s; at
--- 17.5 s node 10's module is replaced by a cpu; at 20 s the fpga on node
+-- 17.5 s node 10's module (a cpu, id "cpu") is replaced by another cpu,
+-- and at 22.5 s the first comes back; at 20 s the fpga on node
 -- 3 has aged 20 mV (its timing cliff moves up) in a room 10 K warmer.
 return {
   name = "ring12",
@@ -28,6 +29,8 @@ return {
       { at = "16s",   recover = 6 },
       { at = "17.5s", detach = 10 },
       { at = "17.5s", attach = 10, type = "cpu", id = "cpu-new" },
+      { at = "22.5s", detach = 10 },
+      { at = "22.5s", attach = 10, type = "cpu", id = "cpu" },
       { at = "20s",   drift = 3, dvth = 0.02, ambient_c = 40 },
     },
     agents = { controller = "q", loss = 0.01, heartbeat_miss = 3 },
