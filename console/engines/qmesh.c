@@ -408,24 +408,29 @@ static double qmesh_need(const struct qmesh *q, const struct qmesh_agent *a,
         double base = a->nbr_vmin[k] + q->cfg.margin;
         if (a->nbr_v[k] > base)
             base = a->nbr_v[k];
-        const double sh = isfinite(o->vnbr[k]) ? base - o->vnbr[k] : 0.05;
+        double sh = isfinite(o->vnbr[k]) ? base - o->vnbr[k] : 0.05;
+        /* the tie closes after this step: what its share of the failed
+         * node's load will drop across it (fed from every side) */
+        if (a->nbr_fresh[k] && a->nbr_deg[k] > 0 && a->nbr_imod[k] > 0)
+            sh += a->nbr_imod[k] / a->nbr_deg[k] * a->rtie[k];
         if (sh > need)
             need = sh;
     }
     return need;
 }
 
-/* Raises the agent's bus toward covering a shortfall: half of it each
- * step, because the failed node's other neighbours raise theirs too and
- * a tied bus moves with all of them (half each converges without
- * overshoot for any number of feeders); never past its own module's
- * vmax.  1 if it acted (the step is outside the learning). */
+/* Raises the agent's bus by a shortfall: all of it, because the failed
+ * node's other neighbours raise theirs by the same and a bus tied to
+ * sources that all rose by d rises by d (no overshoot for any number of
+ * feeders; one that cannot rise as far leaves an undershoot the next
+ * step makes up); never past its own module's vmax.  1 if it acted (the
+ * step is outside the learning). */
 static int qmesh_cover(const struct qmesh *q, struct qmesh_agent *a,
                        const struct qmesh_obs *o, int feeding, double need)
 {
     if (!feeding || !(need > 0.002))
         return 0;
-    double dv = 0.5 * need;
+    double dv = need;
     const double vcap = a->phase == QMESH_IDLE ? 1.5 : a->vhi;
     if (o->v + dv > vcap)
         dv = vcap - o->v;
@@ -494,6 +499,8 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     a->steps++;
     int feeding;
     const double need = qmesh_need(q, a, o, &feeding);
+    for (unsigned k = 0; k < a->nnbr; k++)
+        a->nbr_fresh[k] = 0; /* the feed-forward is for one step */
     const double slack = feeding ? -need : INFINITY;
     a->duty = o->duty;
     if (qmesh_cover(q, a, o, feeding, need) || a->phase == QMESH_IDLE) {
@@ -673,6 +680,8 @@ void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
                 a->nbr_v[k] = q->inflight[at].v;
                 a->nbr_vmin[k] = q->inflight[at].vmin;
                 a->nbr_sweeping[k] = q->inflight[at].sweeping;
+                a->nbr_imod[k] = q->inflight[at].imod;
+                a->nbr_deg[k] = q->inflight[at].deg;
                 q->inflight_ok[at] = 0;
             }
             if (a->heard[k] == q->t)
@@ -684,9 +693,19 @@ void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
         for (unsigned k = 0; k < a->nnbr; k++) {
             const uint64_t miss = q->t - a->heard[k];
             const double vf = obs[i].vnbr[k];
-            if (miss >= q->cfg.hb_miss ||
-                (miss >= 1 && !a->nbr_sweeping[k] && vf < a->nbr_v[k] - 0.02))
+            /* silent too long; or its bus sags 20 mV under what it
+             * last said, to under where any agent keeps a live bus (its
+             * vmin + margin: a dead converter's bus falls to its hold-up
+             * threshold), and it did not say it was moving on purpose
+             * (its heartbeat arrives the step its move shows at the
+             * tie) */
+            const int sag = !a->nbr_sweeping[k] && a->nbr_vmin[k] > 0 &&
+                            vf < a->nbr_v[k] - 0.02 &&
+                            vf < a->nbr_vmin[k] + q->cfg.margin - 0.002;
+            if (!a->nbr_failed[k] && (miss >= q->cfg.hb_miss || sag)) {
                 a->nbr_failed[k] = 1;
+                a->nbr_fresh[k] = 1;
+            }
         }
     }
     for (unsigned i = 0; i < n; i++)
@@ -720,9 +739,12 @@ void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
             while (kb < nb->nnbr && nb->nbr[kb] != i)
                 kb++;
             const size_t at = ((size_t)dslot * n + b) * QMESH_MAX_NBR + kb;
+            const int moving =
+                a->phase == QMESH_SWEEP ||
+                fabs(out->duty[i] - obs[i].duty) * obs[i].dvdd > 0.01;
             q->inflight[at] =
-                (struct qmesh_msg){(uint16_t)b, (uint16_t)i, obs[i].v, a->vmin,
-                                   a->phase == QMESH_SWEEP};
+                (struct qmesh_msg){(uint16_t)b,  (uint16_t)i, obs[i].v, a->vmin,
+                                   obs[i].i_mod, moving,      a->nnbr};
             q->inflight_ok[at] = 1;
         }
     }

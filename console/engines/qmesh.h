@@ -34,18 +34,25 @@
  * Fixed: a regulator holding the bus at the module's nominal voltage.
  *
  * Failover: every agent sends each neighbour a heartbeat each step (its
- * voltage and its modules' minimum supply).  A neighbour is failed when a
- * heartbeat is missing and the tie switch senses its bus 20 mV or more
- * under what it last reported (a node whose converter died sags at once,
- * to its hold-up threshold; not while it said it is sweeping), or when none
- * came for hb_miss steps (a node that went silent some other way); it stays
+ * voltage, its modules' minimum supply and current, its number of
+ * neighbours, whether it is moving its bus on purpose).  A neighbour is
+ * failed when the tie switch senses its bus 20 mV or more under what it
+ * last reported and under where any agent keeps a live bus (its vmin +
+ * margin: a node whose converter died sags at once to its hold-up
+ * threshold), unless it said it was moving; or when no heartbeat came
+ * for hb_miss steps (a node that went silent some other way).  It stays
  * failed until a heartbeat arrives, so closing the tie does not undo the
  * detection.  Then the agent asks to close the tie to it and regulates
- * the failed node's bus, as its tie switch senses it, to that node's last
- * reported voltage (never under its modules' vmin + margin): it raises
- * its own bus by half the shortfall each step (never past its own
- * module's vmax), and takes no step down the failed bus cannot spare;
- * when the heartbeats return it opens the tie again.
+ * the failed node's bus, as its tie switch senses it, to that node's
+ * last reported voltage (never under its modules' vmin + margin): it
+ * raises its own bus by the shortfall (never past its own module's
+ * vmax) - on the step it closes the tie, plus the drop its share of the
+ * failed node's load (its last reported current over its neighbours)
+ * will make across the tie - and takes no step down the failed bus
+ * cannot spare; when the heartbeats return it opens the tie again.
+ * Raising by the whole shortfall does not overshoot however many
+ * neighbours feed it: they all raise by the same amount, and a bus tied
+ * to sources that all rose by d rises by d.
  *
  * Persistence: with a state directory set, an agent's Q-table and its
  * calibration (the sweep and the reward scale) are saved per module
@@ -148,6 +155,9 @@ struct qmesh_agent {
     double nbr_v[QMESH_MAX_NBR], nbr_vmin[QMESH_MAX_NBR];
     int nbr_failed[QMESH_MAX_NBR];
     int nbr_sweeping[QMESH_MAX_NBR]; /* its voltage jumps on purpose */
+    double nbr_imod[QMESH_MAX_NBR];  /* its modules' current */
+    unsigned nbr_deg[QMESH_MAX_NBR]; /* its neighbours */
+    int nbr_fresh[QMESH_MAX_NBR];    /* failed this step: tie still open */
     int alive;                       /* its node is up (valid readings) */
     uint64_t rng;
     int warm; /* its table came from a file: to its best on the next step
@@ -157,7 +167,9 @@ struct qmesh_agent {
 struct qmesh_msg {
     uint16_t to, from;
     double v, vmin;
+    double imod; /* its modules' current, A */
     int sweeping;
+    unsigned deg; /* its neighbours */
 };
 
 struct qmesh {
