@@ -152,22 +152,22 @@ static void mbench_marks(const struct meshlab *ml, struct mbench_marks *k)
     k->first = k->steps;
     k->tf = k->tr = k->ts = k->ts2 = -1;
     k->fnode = k->snode = k->snode2 = 0;
-    for (unsigned e = 0; e < ml->nev; e++) {
-        const struct meshlab_event *ev = &ml->ev[e];
+    for (unsigned e = 0; e < ml->p.nev; e++) {
+        const struct meshcfg_event *ev = &ml->p.ev[e];
         /* the step at whose start the event has happened */
         const long at = (long)ceil(ev->at_s / ml->tick_s - 1e-9);
         if (at < k->first)
             k->first = at;
-        if (ev->kind == MESHLAB_FAIL && k->tf < 0) {
+        if (ev->kind == MESHCFG_FAIL && k->tf < 0) {
             k->tf = at;
             k->fnode = ev->node;
-        } else if (ev->kind == MESHLAB_RECOVER && k->tf >= 0 && k->tr < 0 &&
+        } else if (ev->kind == MESHCFG_RECOVER && k->tf >= 0 && k->tr < 0 &&
                    ev->node == k->fnode) {
             k->tr = at;
-        } else if (ev->kind == MESHLAB_ATTACH && k->ts < 0) {
+        } else if (ev->kind == MESHCFG_ATTACH && k->ts < 0) {
             k->ts = at;
             k->snode = ev->node;
-        } else if (ev->kind == MESHLAB_ATTACH && k->ts2 < 0) {
+        } else if (ev->kind == MESHCFG_ATTACH && k->ts2 < 0) {
             k->ts2 = at;
             k->snode2 = ev->node;
         }
@@ -307,10 +307,11 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
         }
         r->eff[x] = sw > 0 ? sp / sw : 0;
         unsigned cnt = 0;
-        for (unsigned i = 0; i < ml->n; i++) {
+        for (unsigned i = 0; i < ml->p.n; i++) {
             int has = 0;
-            for (unsigned j = 0; j < ml->nmod; j++)
-                has |= ml->mod[j].node == i && mbench_tix(ml->mod[j].type) == x;
+            for (unsigned j = 0; j < ml->p.nmod; j++)
+                has |= ml->p.mod[j].node == i &&
+                       mbench_tix(ml->p.mod[j].type) == x;
             if (!has)
                 continue;
             double mu = 0, var = 0;
@@ -354,7 +355,7 @@ static int mbench_optimum(const struct meshlab *ml, double *optn,
         return -1;
     }
     m.noise = 0;
-    for (unsigned i = 0; i < ml->n; i++) {
+    for (unsigned i = 0; i < ml->p.n; i++) {
         double d = 0;
         if (m.node[i].nmod == 0)
             continue;
@@ -364,15 +365,15 @@ static int mbench_optimum(const struct meshlab *ml, double *optn,
         mesh_set_duty(&m, i, d);
     }
     mesh_steady(&m);
-    for (unsigned i = 0; i < ml->n; i++) {
+    for (unsigned i = 0; i < ml->p.n; i++) {
         optn[2 * i] = m.node[i].perf;
         optn[2 * i + 1] = m.node[i].p_in;
     }
     optswap[0] = optswap[1] = 0;
     unsigned got = 0;
-    for (unsigned e = 0; e < ml->nev && got < 2; e++) {
-        const struct meshlab_event *ev = &ml->ev[e];
-        if (ev->kind != MESHLAB_ATTACH)
+    for (unsigned e = 0; e < ml->p.nev && got < 2; e++) {
+        const struct meshcfg_event *ev = &ml->p.ev[e];
+        if (ev->kind != MESHCFG_ATTACH)
             continue;
         while (m.node[ev->node].nmod > 0)
             mesh_detach(&m, ev->node, 0);
@@ -395,27 +396,27 @@ static double mbench_cost(double *plant_ns)
     char err[256];
     memset(&ml, 0, sizeof ml);
     snprintf(ml.name, sizeof ml.name, "grid8x8");
-    ml.n = 64;
+    ml.p.n = 64;
     ml.tick_s = 0.01;
     ml.duration_s = 10;
     ml.seed = 1;
     qmesh_defaults(&ml.agents);
     for (unsigned i = 0; i < 64; i++) {
         if ((i + 1) % 8) {
-            ml.link[ml.nl].a = i;
-            ml.link[ml.nl].b = i + 1;
-            ml.link[ml.nl++].r = 0.01;
+            ml.p.link[ml.p.nl].a = i;
+            ml.p.link[ml.p.nl].b = i + 1;
+            ml.p.link[ml.p.nl++].r = 0.01;
         }
         if (i + 8 < 64) {
-            ml.link[ml.nl].a = i;
-            ml.link[ml.nl].b = i + 8;
-            ml.link[ml.nl++].r = 0.01;
+            ml.p.link[ml.p.nl].a = i;
+            ml.p.link[ml.p.nl].b = i + 8;
+            ml.p.link[ml.p.nl++].r = 0.01;
         }
-        ml.mod[ml.nmod].node = i;
-        ml.mod[ml.nmod].type = cmod_preset_at(i % 3);
-        ml.mod[ml.nmod].tamb = 30;
-        snprintf(ml.mod[ml.nmod].id, MESH_ID_LEN, "m%u", i);
-        ml.nmod++;
+        ml.p.mod[ml.p.nmod].node = i;
+        ml.p.mod[ml.p.nmod].type = cmod_preset_at(i % 3);
+        ml.p.mod[ml.p.nmod].tamb = 30;
+        snprintf(ml.p.mod[ml.p.nmod].id, MESH_ID_LEN, "m%u", i);
+        ml.p.nmod++;
     }
     if (meshlab_build(&ml, &ml.agents, &m, &q, err, sizeof err) != 0) {
         fprintf(stderr, "wattson: bench mesh: %s\n", err);
@@ -468,7 +469,7 @@ static void mbench_table(FILE *out, const struct meshlab *ml,
     fprintf(out,
             "\nlab %s (%u nodes, %u links, %ld steps of %g ms; figures "
             "over steps %ld..%ld)\n",
-            ml->name, ml->n, ml->nl, k.steps, ml->tick_s * 1e3,
+            ml->name, ml->p.n, ml->p.nl, k.steps, ml->tick_s * 1e3,
             k.first - (k.first < MBENCH_WIN ? k.first : MBENCH_WIN), k.first);
     fprintf(out, "%-5s %-8s %10s %8s %8s %9s\n", "type", "control", "perf/W",
             "/optimum", "steps1%", "ripple");

@@ -1,9 +1,10 @@
 /*
  * meshlab - the `mesh` section of a lab file (issue 14): the converter
  * mesh's topology, its modules, its events and its agents' settings, read
- * from the lab's configuration tree and checked against the parts the
- * simulated mesh knows (drivers/mesh/cmod.h), then built into a plant and
- * its agents.  The section (lua-policies/labs/mesh/README.md has it all):
+ * from the lab's configuration tree by the mesh's own reader
+ * (drivers/mesh/meshcfg.h, which the mesh driver plugin uses too) and its
+ * agents' settings here, then built into a plant and its agents.  The section
+ * (lua-policies/labs/mesh/README.md has it all):
  *
  *   mesh = {
  *     nodes = 9,                          -- 1..64 converter nodes
@@ -34,45 +35,13 @@
 #include "engines/qmesh.h"
 #include "mesh/mesh.h"
 
+#include "mesh/meshcfg.h"
+
 struct lab;
-
-#define MESHLAB_MAX_EVENTS 64
-#define MESHLAB_MAX_MODS (MESH_MAX_NODES * MESH_MAX_MODS)
-
-enum meshlab_ev {
-    MESHLAB_FAIL,
-    MESHLAB_RECOVER,
-    MESHLAB_ATTACH,
-    MESHLAB_DETACH,
-    MESHLAB_DRIFT
-};
-
-struct meshlab_event {
-    double at_s;
-    enum meshlab_ev kind;
-    unsigned node;
-    const struct cmod_type *type; /* attach */
-    char id[MESH_ID_LEN];         /* attach */
-    double dvth, tamb;            /* drift; attach: tamb */
-};
 
 struct meshlab {
     char name[64];
-    unsigned n;
-    unsigned nl;
-    struct {
-        unsigned a, b;
-        double r;
-    } link[DCNET_MAX_LINKS];
-    unsigned nmod;
-    struct {
-        unsigned node;
-        const struct cmod_type *type;
-        char id[MESH_ID_LEN];
-        double tamb;
-    } mod[MESHLAB_MAX_MODS];
-    unsigned nev;
-    struct meshlab_event ev[MESHLAB_MAX_EVENTS]; /* sorted by at_s */
+    struct meshcfg p; /* the plant: nodes, links, modules, events */
     struct qmesh_cfg agents;
     double tick_s, duration_s;
     uint64_t seed;
@@ -86,7 +55,8 @@ int meshlab_read(const struct lab *lab, struct meshlab *ml, char *err,
  * time 0: the modules attached at their nominal voltage.  0 or -1 (err). */
 int meshlab_build(const struct meshlab *ml, const struct qmesh_cfg *cfg,
                   struct mesh *m, struct qmesh *q, char *err, size_t errlen);
-/* Applies the events due in (t0, t1] to m and q.  Returns how many. */
+/* Applies the events due in (t0, t1] to m and, q not NULL, tells its
+ * agents of modules that came and went.  Returns how many took. */
 unsigned meshlab_events(const struct meshlab *ml, double t0, double t1,
                         struct mesh *m, struct qmesh *q);
 

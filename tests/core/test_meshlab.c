@@ -49,18 +49,18 @@ static void test_good(void)
                       "{ at = 2, fail = 2 } }, "
                       "agents = { controller = 'po', alpha = 0.2 }",
                       err, sizeof err) == 0);
-    T_CHECK(ml.n == 6 && ml.nl == 7); /* 2 x 3: 4 across, 3 down */
-    T_CHECK(ml.nmod == 2 && ml.mod[1].node == 5);
-    T_CHECK(strcmp(ml.mod[0].id, "cpu") == 0 &&
-            strcmp(ml.mod[1].id, "f1") == 0);
-    T_CHECK(ml.nev == 2 && ml.ev[0].kind == MESHLAB_FAIL &&
-            ml.ev[0].at_s == 2 && ml.ev[1].at_s == 5); /* sorted */
+    T_CHECK(ml.p.n == 6 && ml.p.nl == 7); /* 2 x 3: 4 across, 3 down */
+    T_CHECK(ml.p.nmod == 2 && ml.p.mod[1].node == 5);
+    T_CHECK(strcmp(ml.p.mod[0].id, "cpu") == 0 &&
+            strcmp(ml.p.mod[1].id, "f1") == 0);
+    T_CHECK(ml.p.nev == 2 && ml.p.ev[0].kind == MESHCFG_FAIL &&
+            ml.p.ev[0].at_s == 2 && ml.p.ev[1].at_s == 5); /* sorted */
     T_CHECK(ml.agents.mode == QMESH_PO && ml.agents.alpha == 0.2);
     T_CHECK(read_mesh("nodes = 5, topology = 'ring'", err, sizeof err) == 0);
-    T_CHECK(ml.nl == 5);
+    T_CHECK(ml.p.nl == 5);
     T_CHECK(read_mesh("nodes = 3, links = { { 1, 2 }, { 2, 3, r = 0.02 } }",
                       err, sizeof err) == 0);
-    T_CHECK(ml.nl == 2 && ml.link[1].r == 0.02 && ml.link[0].r == 0.01);
+    T_CHECK(ml.p.nl == 2 && ml.p.link[1].r == 0.02 && ml.p.link[0].r == 0.01);
 }
 
 static void test_bad(void)
@@ -139,16 +139,16 @@ static void test_shipped(void)
         T_CHECK(lab->n_drivers == 0);
         T_CHECK(meshlab_read(lab, &ml, err, sizeof err) == 0);
         lab_free(lab);
-        T_CHECK(ml.nmod == ml.n && ml.nev >= 4);
+        T_CHECK(ml.p.nmod == ml.p.n && ml.p.nev >= 4);
         T_CHECK(meshlab_build(&ml, &ml.agents, &m, &q, err, sizeof err) == 0);
-        T_CHECK(mesh_connected(&m) && q.n == ml.n);
+        T_CHECK(mesh_connected(&m) && q.n == ml.p.n);
         /* the events change the plant when they are due, not before */
         unsigned fnode = 0;
         double at = 0;
-        for (unsigned e = 0; e < ml.nev; e++)
-            if (ml.ev[e].kind == MESHLAB_FAIL) {
-                fnode = ml.ev[e].node;
-                at = ml.ev[e].at_s;
+        for (unsigned e = 0; e < ml.p.nev; e++)
+            if (ml.p.ev[e].kind == MESHCFG_FAIL) {
+                fnode = ml.p.ev[e].node;
+                at = ml.p.ev[e].at_s;
                 break;
             }
         T_CHECK(meshlab_events(&ml, 0, at - 0.01, &m, &q) == 0);
