@@ -6,8 +6,10 @@
 #include "engines/engines.h"
 
 #include "engines/broker.h"
+#include "engines/meshag.h"
 
 const struct engine_ops *const engines_registry[] = {
     &broker_engine_ops,
+    &meshag_engine_ops,
     NULL,
 };

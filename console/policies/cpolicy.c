@@ -177,6 +177,15 @@ static int cp_decide(void *st, struct model *m, struct stats *stats)
         m->decided[cc] = 1;
         j++;
     }
+    /* The controls of devices that are not processing units (a converter
+     * mesh's duties and tie switches) take the engines' proposals, as a
+     * Lua policy's do when it leaves them alone. */
+    for (size_t k = 0; k < m->n_controls; k++)
+        if (m->proposed[k] && !m->decided[k] &&
+            !m->devices[m->controls[k].device].is_pu) {
+            m->decision[k] = m->proposal[k];
+            m->decided[k] = 1;
+        }
     return 0;
 }
 

@@ -20,6 +20,10 @@
  *   PU's priority.  The caps add up to at most the budget (when their
  *   minimums fit it): the rule the host holds Lua policies to as well.
  * Without a budget every cap is its maximum.
+ *
+ * The controls of devices that are not processing units (a converter
+ * mesh's duties and tie switches, engines/meshag.c) take the engines'
+ * proposals, as a Lua policy's do when it leaves them alone.
  */
 #ifndef WATTSON_CPOLICY_H
 #define WATTSON_CPOLICY_H

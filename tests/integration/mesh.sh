@@ -1,7 +1,10 @@
 # The converter mesh from the command line: `wattson bench mesh` on the
 # shipped mesh labs (its tables, its controllers' figures against the
-# optimum, no brown-outs), a bad mesh lab (one line, exit 3), and `run`
-# refusing a mesh-only lab.
+# optimum, no brown-outs), a bad mesh lab (one line, exit 3), `run`
+# refusing a mesh-only lab; and the mesh in a run: the `mesh` driver
+# plugin with the agents' engine (the nodes leave their nominal voltage
+# for efficient ones, a failed node's bus stays over its modules'
+# minimum, read at its tie switches), and the console's Q-values pane.
 . "$TESTS/lib.sh"
 L="$WATTSON_SOURCE_DIR/lua-policies/labs/mesh"
 
@@ -46,5 +49,59 @@ return { name = "hot", duration = "1s",
            modules = { { node = 1, type = "fpga", vnom = 1.2 } } } }
 LAB
 expect_fail 3 "hot.lua: mesh.modules.1.vnom: outside the fpga part's range" -- bench mesh --lab "$T/hot.lua"
-expect_fail 3 "grid3x3.lua: no drivers to run" -- run --headless --lab "$L/grid3x3.lua"
+expect_fail 3 "island.lua: no drivers to run" -- run --headless --lab "$T/island.lua"
+
+# The mesh in a run, 30 s of lab time on the virtual clock.
+"$W" run --headless --lab "$L/grid3x3.lua" --csv "$T/run.csv" >"$T/sum" 2>"$T/err"
+check '[ $? -eq 0 ]' "grid3x3 runs: $(cat "$T/err")"
+check "grep -q energy_j '$T/sum'" "the run's summary"
+# the cpu on node 1 from its nominal 1.0 V to its efficient ~0.8 V
+cat >"$T/eff.awk" <<'AWK'
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+$1 >= 10 && $1 < 14 { s += $c["node1.v"]; n++ }
+END { m = n ? s / n : 0; print "node1 mean v " m; exit !(n > 100 && m > 0.70 && m < 0.90) }
+AWK
+check "awk -F, -f '$T/eff.awk' '$T/run.csv' >/dev/null" \
+    "the agents move node 1's cpu to an efficient voltage: $(awk -F, -f "$T/eff.awk" "$T/run.csv")"
+# every bus as its tie switches sense it, failed or not, at or over the
+# vmin of the module on it, all run long (node 5 fails at 15 s)
+cat >"$T/bus.awk" <<'AWK'
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+{
+    for (k = 1; ("tie" k ".a") in c; k++)
+        for (e = 0; e < 2; e++) {
+            nd = $c["tie" k (e ? ".b" : ".a")]
+            v = $c["tie" k (e ? ".vb" : ".va")]
+            vmin = $c["node" nd ".vmin"]
+            if (vmin > 0 && v != "" && v < vmin - 0.003) bad++
+        }
+    if ($1 >= 15 && $1 < 16 && $c["node5.v"] == "") dark++
+}
+END { print "under " bad + 0 " dark " dark + 0; exit !(bad == 0 && dark > 50) }
+AWK
+check "awk -F, -f '$T/bus.awk' '$T/run.csv' >/dev/null" \
+    "no bus under its module's minimum, node 5 dark while failed: $(awk -F, -f "$T/bus.awk" "$T/run.csv")"
+
+# The console: the Q-values pane shows the agents' tables.
+if command -v tmux >/dev/null 2>&1; then
+    SOCK="wattson-mesh-$$"
+    tm() { LC_ALL=C.UTF-8 LANG=C.UTF-8 tmux -u -L "$SOCK" -f /dev/null "$@"; }
+    case "$W" in /*) WA="$W" ;; *) WA="$(pwd)/$W" ;; esac
+    tm new-session -d -s m -x 160 -y 50 "'$WA' --console --lab '$L/grid3x3.lua' 2>'$T/con.err'; sleep 60"
+    tm send-keys -t m 4
+    i=0 ok=0
+    while [ $i -lt 600 ]; do
+        tm capture-pane -p -t m >"$T/screen" 2>/dev/null
+        if grep -q 'agent cpu@node1' "$T/screen" &&
+            grep -Eq '[0-9][.][0-9][0-9][0-9] V .*[*]' "$T/screen"; then
+            ok=1
+            break
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    check "[ $ok -eq 1 ]" "the Q-values pane shows agent cpu@node1's Q-values and greedy action: $(grep -A3 'Q-values' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m q
+    tm kill-server >/dev/null 2>&1
+fi
 finish

@@ -1,0 +1,264 @@
+/*
+ * meshag - see meshag.h.
+ */
+#include "engines/meshag.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/model.h"
+#include "engines/qmesh.h"
+
+#define MESHAG_LABEL 16
+
+enum {
+    SG_V,
+    SG_IMOD,
+    SG_ICONV,
+    SG_POWER,
+    SG_PERF,
+    SG_ERR,
+    SG_ILIM,
+    SG_DUTY,
+    SG_VSET,
+    SG_DVDD,
+    SG_VMIN,
+    SG_VMAX,
+    SG_VNOM,
+    SG_MTYPE,
+    SG_N
+};
+static const char *const meshag_sn[SG_N] = {
+    "v",    "i_mod", "i_conv", "power", "perf", "err",  "ilim",
+    "duty", "vset",  "dvdd",   "vmin",  "vmax", "vnom", "mtype"};
+enum { TS_A, TS_B, TS_R, TS_VA, TS_VB, TS_N };
+static const char *const meshag_tn[TS_N] = {"a", "b", "r", "va", "vb"};
+static const char *const meshag_types[] = {"none", "cpu", "gpu", "fpga"};
+
+struct meshag {
+    unsigned n, nl;
+    int ready; /* neighbours set (needs a first sample) */
+    uint32_t dev[QMESH_MAX_AGENTS];
+    int32_t sig[QMESH_MAX_AGENTS][SG_N];
+    int32_t duty[QMESH_MAX_AGENTS];
+    uint32_t tdev[QMESH_MAX_AGENTS * QMESH_MAX_NBR];
+    int32_t tsig[QMESH_MAX_AGENTS * QMESH_MAX_NBR][TS_N];
+    int32_t tctl[QMESH_MAX_AGENTS * QMESH_MAX_NBR];
+    int mtype[QMESH_MAX_AGENTS]; /* the module type the agent knows */
+    struct qmesh q;
+    struct qmesh_obs obs[QMESH_MAX_AGENTS];
+    struct qmesh_out out;
+    /* the panes: each agent's Q-values by voltage bin, and labels */
+    double pane_q[QMESH_MAX_AGENTS][QMESH_VBINS * QMESH_NACT];
+    char label[QMESH_MAX_AGENTS][QMESH_VBINS][MESHAG_LABEL];
+    const char *row[QMESH_MAX_AGENTS][QMESH_VBINS];
+    unsigned rows[QMESH_MAX_AGENTS];
+};
+
+static const char *const meshag_cols[QMESH_NACT] = {"-2d", "-d", "0", "+d",
+                                                    "+2d"};
+
+static double meshag_val(const struct model *m, int32_t s, int *ok)
+{
+    if (s < 0 || !m->valid[s]) {
+        *ok = 0;
+        return NAN;
+    }
+    return m->val[s];
+}
+
+static void *meshag_create(const struct model *m)
+{
+    struct meshag *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    for (size_t d = 0; d < m->n_devices; d++) {
+        const char *k = m->devices[d].kind;
+        if (k && strcmp(k, "converter") == 0 && g->n < QMESH_MAX_AGENTS) {
+            const unsigned i = g->n++;
+            g->dev[i] = (uint32_t)d;
+            for (int j = 0; j < SG_N; j++)
+                g->sig[i][j] = model_find_signal(m, (uint32_t)d, meshag_sn[j]);
+            g->duty[i] = model_find_control(m, (uint32_t)d, "duty");
+        } else if (k && strcmp(k, "tie") == 0 &&
+                   g->nl < QMESH_MAX_AGENTS * QMESH_MAX_NBR) {
+            const unsigned l = g->nl++;
+            g->tdev[l] = (uint32_t)d;
+            for (int j = 0; j < TS_N; j++)
+                g->tsig[l][j] = model_find_signal(m, (uint32_t)d, meshag_tn[j]);
+            g->tctl[l] = model_find_control(m, (uint32_t)d, "closed");
+        }
+    }
+    if (g->n > 0) {
+        struct qmesh_cfg c;
+        qmesh_defaults(&c);
+        if (qmesh_init(&g->q, g->n, &c, 0x6d657368ull) != 0) {
+            free(g);
+            return NULL;
+        }
+    }
+    return g;
+}
+
+static void meshag_destroy(void *st)
+{
+    struct meshag *g = st;
+    if (!g)
+        return;
+    if (g->n > 0)
+        qmesh_free(&g->q);
+    free(g);
+}
+
+/* The agent of the node whose 1-based number is x, or -1. */
+static int meshag_node(const struct meshag *g, double x)
+{
+    return x >= 1 && x <= g->n && x == floor(x) ? (int)x - 1 : -1;
+}
+
+/* Neighbours from the ties' constant signals, once they are sampled. */
+static int meshag_setup(struct meshag *g, const struct model *m)
+{
+    for (unsigned l = 0; l < g->nl; l++) {
+        int ok = 1;
+        const double a = meshag_val(m, g->tsig[l][TS_A], &ok),
+                     b = meshag_val(m, g->tsig[l][TS_B], &ok),
+                     r = meshag_val(m, g->tsig[l][TS_R], &ok);
+        if (!ok)
+            return 0;
+        const int ia = meshag_node(g, a), ib = meshag_node(g, b);
+        if (ia >= 0 && ib >= 0)
+            qmesh_neighbours(&g->q, (unsigned)ia, (unsigned)ib, l, r);
+    }
+    return 1;
+}
+
+/* A module came or went on node i (its mtype signal changed). */
+static void meshag_module(struct meshag *g, const struct model *m, unsigned i,
+                          int mt)
+{
+    int ok = 1;
+    const double vmin = meshag_val(m, g->sig[i][SG_VMIN], &ok),
+                 vmax = meshag_val(m, g->sig[i][SG_VMAX], &ok),
+                 vnom = meshag_val(m, g->sig[i][SG_VNOM], &ok);
+    g->mtype[i] = mt;
+    g->rows[i] = 0;
+    if (mt <= 0 || mt > 3 || !ok) {
+        qmesh_attach(&g->q, i, NULL, 0, 0, 0);
+        return;
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%s@%s", meshag_types[mt],
+             m->devices[g->dev[i]].name);
+    qmesh_attach(&g->q, i, id, vmin, vmax, vnom);
+}
+
+/* Agent i's pane: its Q-values by voltage bin in its present context. */
+static void meshag_pane_fill(struct meshag *g, unsigned i)
+{
+    const struct qmesh_agent *a = &g->q.ag[i];
+    if (a->phase != QMESH_LEARN || a->nbins == 0) {
+        g->rows[i] = 0;
+        return;
+    }
+    const unsigned ctx = a->s % 18, cur = a->s / 18;
+    for (unsigned vb = 0; vb < a->nbins; vb++) {
+        memcpy(&g->pane_q[i][vb * QMESH_NACT],
+               &a->q[((size_t)vb * 18 + ctx) * QMESH_NACT],
+               QMESH_NACT * sizeof(double));
+        snprintf(g->label[i][vb], MESHAG_LABEL, "%s%.3f V",
+                 vb == cur ? ">" : " ", a->vmin + vb * a->vstep);
+        g->row[i][vb] = g->label[i][vb];
+    }
+    g->rows[i] = a->nbins;
+}
+
+static void meshag_propose(void *st, struct model *m)
+{
+    struct meshag *g = st;
+    if (g->n == 0)
+        return;
+    if (!g->ready)
+        g->ready = meshag_setup(g, m);
+    for (unsigned i = 0; i < g->n; i++) {
+        int ok = 1;
+        const double mt = meshag_val(m, g->sig[i][SG_MTYPE], &ok);
+        const int imt = ok ? (int)lround(mt) : 0;
+        if (imt != g->mtype[i])
+            meshag_module(g, m, i, imt);
+        struct qmesh_obs *o = &g->obs[i];
+        double v[SG_N];
+        int valid = 1, cvalid = 1;
+        for (int j = 0; j <= SG_ILIM; j++)
+            v[j] = meshag_val(m, g->sig[i][j], &valid);
+        for (int j = SG_DUTY; j < SG_N; j++)
+            v[j] = meshag_val(m, g->sig[i][j], &cvalid);
+        *o = (struct qmesh_obs){valid && cvalid, v[SG_V],          v[SG_IMOD],
+                                v[SG_ICONV],     v[SG_POWER],      v[SG_PERF],
+                                v[SG_ERR],       v[SG_DUTY],       v[SG_DVDD],
+                                v[SG_VSET],      v[SG_ILIM] > 0.5, {0}};
+        for (unsigned k = 0; k < g->q.ag[i].nnbr; k++) {
+            const unsigned l = g->q.ag[i].link[k];
+            int tok = 1;
+            const double a = meshag_val(m, g->tsig[l][TS_A], &tok);
+            const int far = meshag_node(g, a) == (int)i ? TS_VB : TS_VA;
+            o->vnbr[k] = meshag_val(m, g->tsig[l][far], &tok);
+        }
+    }
+    qmesh_step(&g->q, g->obs, &g->out);
+    for (unsigned i = 0; i < g->n; i++) {
+        const int32_t c = g->duty[i];
+        if (c >= 0 && isfinite(g->out.duty[i])) {
+            const struct model_control *ct = &m->controls[c];
+            double d = g->out.duty[i];
+            d = d < ct->min ? ct->min : d > ct->max ? ct->max : d;
+            m->proposal[c] = d;
+            m->proposed[c] = 1;
+        }
+        meshag_pane_fill(g, i);
+    }
+    for (unsigned l = 0; l < g->nl; l++)
+        if (g->tctl[l] >= 0) {
+            m->proposal[g->tctl[l]] = g->out.tie_close[l] ? 1 : 0;
+            m->proposed[g->tctl[l]] = 1;
+        }
+}
+
+static int meshag_pane(const void *st, size_t i, struct engine_pane *out)
+{
+    const struct meshag *g = st;
+    /* the agents that have learned something, in node order */
+    size_t seen = 0;
+    for (unsigned k = 0; k < g->n; k++) {
+        if (g->rows[k] == 0)
+            continue;
+        if (seen++ != i)
+            continue;
+        out->kind = ENGINE_PANE_QTABLE;
+        out->u.qtable =
+            (struct engine_qtable){g->q.ag[k].id, g->rows[k], QMESH_NACT,
+                                   g->pane_q[k],  g->row[k],  meshag_cols};
+        return 1;
+    }
+    return 0;
+}
+
+const struct engine_ops meshag_engine_ops = {
+    .name = "mesh",
+    .create = meshag_create,
+    .propose = meshag_propose,
+    .destroy = meshag_destroy,
+    .pane = meshag_pane,
+};
+
+struct meshag *meshag_of(const struct engines *e)
+{
+    return engines_state_of(e, &meshag_engine_ops);
+}
+
+const struct qmesh *meshag_agents(const struct meshag *g)
+{
+    return g && g->n ? &g->q : NULL;
+}
