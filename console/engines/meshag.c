@@ -55,6 +55,9 @@ struct meshag {
     char label[QMESH_MAX_AGENTS][QMESH_VBINS][MESHAG_LABEL];
     const char *row[QMESH_MAX_AGENTS][QMESH_VBINS];
     unsigned rows[QMESH_MAX_AGENTS];
+    /* the pane's title per agent: module, epsilon, last reward, mean
+     * |TD error| (convergence) */
+    char title[QMESH_MAX_AGENTS][96];
 };
 
 static const char *const meshag_cols[QMESH_NACT] = {"-2d", "-d", "0", "+d",
@@ -173,6 +176,9 @@ static void meshag_pane_fill(struct meshag *g, unsigned i)
         g->row[i][vb] = g->label[i][vb];
     }
     g->rows[i] = a->nbins;
+    snprintf(g->title[i], sizeof g->title[i],
+             "%s  eps %.3f  reward %.3f  |td| %.4f", a->id, a->eps, a->reward,
+             a->qdelta);
 }
 
 static void meshag_propose(void *st, struct model *m)
@@ -238,8 +244,8 @@ static int meshag_pane(const void *st, size_t i, struct engine_pane *out)
             continue;
         out->kind = ENGINE_PANE_QTABLE;
         out->u.qtable =
-            (struct engine_qtable){g->q.ag[k].id, g->rows[k], QMESH_NACT,
-                                   g->pane_q[k],  g->row[k],  meshag_cols};
+            (struct engine_qtable){g->title[k],  g->rows[k], QMESH_NACT,
+                                   g->pane_q[k], g->row[k],  meshag_cols};
         return 1;
     }
     return 0;

@@ -7,7 +7,9 @@
  * Lua policies that leave a control alone take the proposal).  Its panes
  * are the agents' Q-values for the voltage bins of each one's present
  * context (error band, load band, feeding a failed neighbour), the bin it
- * is in marked with '>'.  A run without mesh devices gets an idle engine.
+ * is in marked with '>', titled with the module, epsilon, the last
+ * reward and the mean |TD error| (how far from converged).  A run without mesh
+ * devices gets an idle engine.
  */
 #ifndef WATTSON_MESHAG_H
 #define WATTSON_MESHAG_H

@@ -180,10 +180,14 @@ static int md_init(const struct wattson_host *host, void **state,
                                     host->cfg_number, host->cfg_string,
                                     host->cfg_len,    host->cfg_key};
     static const char *const extra[] = {"plugin", "optional", NULL};
+    /* a description the reader refuses is the lab's fault */
     if (meshcfg_read(&src, "", "mesh", extra, INFINITY, &s->mc, err, errlen) !=
-            0 ||
-        meshcfg_build(&s->mc, 0.01, host->seed * 2 + 1, &s->m, err, errlen) !=
-            0) {
+        0) {
+        md_fini(s);
+        return WATTSON_ERR_CONFIG;
+    }
+    if (meshcfg_build(&s->mc, 0.01, host->seed * 2 + 1, &s->m, err, errlen) !=
+        0) {
         md_fini(s);
         return WATTSON_ERR;
     }

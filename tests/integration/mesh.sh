@@ -92,7 +92,7 @@ if command -v tmux >/dev/null 2>&1; then
     i=0 ok=0
     while [ $i -lt 600 ]; do
         tm capture-pane -p -t m >"$T/screen" 2>/dev/null
-        if grep -q 'agent cpu@node1' "$T/screen" &&
+        if grep -q 'agent cpu@node1  eps' "$T/screen" &&
             grep -Eq '[0-9][.][0-9][0-9][0-9] V .*[*]' "$T/screen"; then
             ok=1
             break
