@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/model.h"
 #include "engines/qmesh.h"
+#include "engines/qtab.h"
 
 #define MESHAG_LABEL 16
 
@@ -101,6 +103,11 @@ static void *meshag_create(const struct model *m)
             free(g);
             return NULL;
         }
+        /* the agents' tables live across runs, one file per module
+         * identity, in the user's state directory */
+        char dir[512];
+        if (qtab_default_dir(dir, sizeof dir) == 0)
+            qmesh_set_state_dir(&g->q, dir);
     }
     return g;
 }
@@ -110,6 +117,9 @@ static void meshag_destroy(void *st)
     struct meshag *g = st;
     if (!g)
         return;
+    for (unsigned i = 0; i < g->n; i++)
+        if (qmesh_save(&g->q, i) != 0)
+            log_msg(LOG_WARN, "mesh: %s", g->q.msg);
     if (g->n > 0)
         qmesh_free(&g->q);
     free(g);
@@ -148,14 +158,24 @@ static void meshag_module(struct meshag *g, const struct model *m, unsigned i,
                  vnom = meshag_val(m, g->sig[i][SG_VNOM], &ok);
     g->mtype[i] = mt;
     g->rows[i] = 0;
+    const unsigned loads = g->q.loads, saves = g->q.saves;
+    char id[64] = "";
     if (mt <= 0 || mt > 3 || !ok) {
         qmesh_attach(&g->q, i, NULL, 0, 0, 0);
-        return;
+    } else {
+        snprintf(id, sizeof id, "%s-%s", meshag_types[mt],
+                 m->devices[g->dev[i]].name);
+        qmesh_attach(&g->q, i, id, vmin, vmax, vnom);
     }
-    char id[64];
-    snprintf(id, sizeof id, "%s@%s", meshag_types[mt],
-             m->devices[g->dev[i]].name);
-    qmesh_attach(&g->q, i, id, vmin, vmax, vnom);
+    /* a module that leaves saves its agent's table, one that comes
+     * back loads it (engines/qtab.c); say so, and why not */
+    if (g->q.saves > saves)
+        log_msg(LOG_INFO, "mesh: %s: Q-table saved",
+                m->devices[g->dev[i]].name);
+    if (g->q.loads > loads)
+        log_msg(LOG_INFO, "mesh: %s: starts from its saved Q-table", id);
+    else if (g->q.msg[0])
+        log_msg(LOG_WARN, "mesh: %s", g->q.msg);
 }
 
 /* Agent i's pane: its Q-values by voltage bin in its present context. */

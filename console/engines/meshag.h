@@ -8,7 +8,10 @@
  * are the agents' Q-values for the voltage bins of each one's present
  * context (error band, load band, feeding a failed neighbour), the bin it
  * is in marked with '>', titled with the module, epsilon, the last
- * reward and the mean |TD error| (how far from converged).  A run without mesh
+ * reward and the mean |TD error| (how far from converged).  The agents'
+ * Q-tables live across runs in the user's state directory (qtab.h: one
+ * file per module identity, here "TYPE-NODE"): saved when a module
+ * leaves and at the end of the run, loaded when it comes.  A run without mesh
  * devices gets an idle engine.
  */
 #ifndef WATTSON_MESHAG_H

@@ -82,6 +82,14 @@ AWK
 check "awk -F, -f '$T/bus.awk' '$T/run.csv' >/dev/null" \
     "no bus under its module's minimum, node 5 dark while failed: $(awk -F, -f "$T/bus.awk" "$T/run.csv")"
 
+# The agents' Q-tables outlive the run (XDG_STATE_HOME is the test's,
+# lib.sh): a second run starts from them.
+check "[ -f '$XDG_STATE_HOME/wattson/qtables/cpu-node1.qtab' ]" \
+    "the run saved node 1's Q-table: $(ls "$XDG_STATE_HOME/wattson/qtables" 2>&1 | head -3 | tr '\n' ' ')"
+"$W" run --headless -v --lab "$L/grid3x3.lua" --duration 1s >/dev/null 2>"$T/err2"
+check "grep -q 'mesh: cpu-node1: starts from its saved Q-table' '$T/err2'" \
+    "a second run starts warm: $(grep mesh "$T/err2" | head -2 | tr '\n' '|')"
+
 # The console: the Q-values pane shows the agents' tables.
 if command -v tmux >/dev/null 2>&1; then
     SOCK="wattson-mesh-$$"
@@ -92,7 +100,7 @@ if command -v tmux >/dev/null 2>&1; then
     i=0 ok=0
     while [ $i -lt 600 ]; do
         tm capture-pane -p -t m >"$T/screen" 2>/dev/null
-        if grep -q 'agent cpu@node1  eps' "$T/screen" &&
+        if grep -q 'agent cpu-node1  eps' "$T/screen" &&
             grep -Eq '[0-9][.][0-9][0-9][0-9] V .*[*]' "$T/screen"; then
             ok=1
             break
@@ -100,7 +108,7 @@ if command -v tmux >/dev/null 2>&1; then
         sleep 0.1
         i=$((i + 1))
     done
-    check "[ $ok -eq 1 ]" "the Q-values pane shows agent cpu@node1's Q-values and greedy action: $(grep -A3 'Q-values' "$T/screen" | tr '\n' '|')"
+    check "[ $ok -eq 1 ]" "the Q-values pane shows agent cpu-node1's Q-values and greedy action: $(grep -A3 'Q-values' "$T/screen" | tr '\n' '|')"
     tm send-keys -t m q
     tm kill-server >/dev/null 2>&1
 fi
