@@ -90,6 +90,37 @@ check "[ -f '$XDG_STATE_HOME/wattson/qtables/cpu-node1.qtab' ]" \
 check "grep -q 'mesh: cpu-node1: starts from its saved Q-table' '$T/err2'" \
     "a second run starts warm: $(grep mesh "$T/err2" | head -2 | tr '\n' '|')"
 
+# A Lua policy reads the agents (state.mesh) and overrides one: node 1
+# kept at 0.9 V or more against its agent's proposals (which aim near
+# 0.8 V), through the validated out path.
+cat >"$T/bound.lua" <<'LUA'
+return {
+  api = 1,
+  on_tick = function(state, out)
+    if state.tick == 400 then
+      local a = state.mesh[1]
+      log("info", string.format("mesh %d node %d phase %d eps %.3f q %d %s",
+        #state.mesh, a.node, a.phase, a.epsilon, #a.q, tostring(a.q[3] == a.q[3])))
+    end
+    local d = state.dev.node1
+    local p = d.proposal.duty
+    if p and d.ok.v and d.sig.v < 0.9 then
+      out.node1.duty = math.min(d.ctl.duty.max, p + (0.9 - d.sig.v) / d.sig.dvdd)
+    end
+  end,
+}
+LUA
+"$W" run --headless -v --lab "$L/grid3x3.lua" --policy "$T/bound.lua" --duration 6s --csv "$T/bound.csv" >/dev/null 2>"$T/err3"
+check "grep -q 'mesh 9 node 1 phase 2 eps 0.[0-9]* q 5 true' '$T/err3'" \
+    "a policy reads state.mesh: $(grep -E 'mesh|error' "$T/err3" | head -2 | tr '\n' '|')"
+cat >"$T/hold.awk" <<'AWK'
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+$1 >= 3 && $c["node1.v"] != "" { s += $c["node1.v"]; n++ }
+END { m = n ? s / n : 0; print "node1 mean v " m; exit !(n > 200 && m > 0.88) }
+AWK
+check "awk -F, -f '$T/hold.awk' '$T/bound.csv' >/dev/null" \
+    "the policy's override holds node 1 up: $(awk -F, -f "$T/hold.awk" "$T/bound.csv")"
+
 # The console: the Q-values pane shows the agents' tables.
 if command -v tmux >/dev/null 2>&1; then
     SOCK="wattson-mesh-$$"
