@@ -53,33 +53,6 @@
 /* The shipped mesh labs, in lua-policies/labs/mesh/. */
 static const char *const mbench_shipped[] = {"grid3x3.lua", "ring12.lua"};
 
-static double mbench_dvdd(const struct mesh_node *nd)
-{
-    const double h = 1e-6;
-    return (conv_vset(&nd->conv, nd->duty + h) -
-            conv_vset(&nd->conv, nd->duty)) /
-           h;
-}
-
-static void mbench_obs(const struct mesh *m, const struct qmesh *q,
-                       struct qmesh_obs *o)
-{
-    for (unsigned i = 0; i < m->n; i++) {
-        const struct mesh_node *nd = &m->node[i];
-        o[i] =
-            (struct qmesh_obs){nd->rd.valid,    nd->rd.v,
-                               nd->rd.i_mod,    nd->rd.i_conv,
-                               nd->rd.p_in,     nd->rd.perf,
-                               nd->rd.err,      nd->duty,
-                               mbench_dvdd(nd), conv_vset(&nd->conv, nd->duty),
-                               nd->rd.ilim,     {0}};
-        for (unsigned k = 0; k < q->ag[i].nnbr; k++) {
-            const unsigned l = q->ag[i].link[k];
-            o[i].vnbr[k] = m->tie_v[l][m->net.link[l].a == i ? 1 : 0];
-        }
-    }
-}
-
 /* Node i's best performance per watt over the duty grid (see the top):
  * exhaustive at a quarter step, then at a sixty-fourth of a step within a
  * quarter step of the best; its duty in *dbest.  The node's duty is left
@@ -128,12 +101,11 @@ struct mbench_res {
     unsigned loads; /* tables loaded from files */
 };
 
+/* The type's column: its preset's index (the labs use presets only). */
 static unsigned mbench_tix(const struct cmod_type *t)
 {
-    for (unsigned k = 0; cmod_preset_at(k); k++)
-        if (cmod_preset_at(k) == t)
-            return k;
-    return 0;
+    const int k = cmod_preset_index(t);
+    return k < 0 ? 0 : (unsigned)k;
 }
 
 /* The lab's event times, in steps: the first event (the steady window
@@ -238,7 +210,7 @@ static int mbench_run(const struct meshlab *ml, enum qmesh_mode mode,
         if (mesh_step(&m) != MESH_OK)
             r->collapses++;
         r->brownouts += m.brownout;
-        mbench_obs(&m, &q, obs);
+        meshlab_observe(&m, &q, obs);
         qmesh_step(&q, obs, &out);
         for (unsigned i = 0; i < m.n; i++)
             mesh_set_duty(&m, i, out.duty[i]);
@@ -427,7 +399,7 @@ static double mbench_cost(double *plant_ns)
     /* past the sweeps */
     for (int t = 0; t < 200; t++) {
         mesh_step(&m);
-        mbench_obs(&m, &q, obs);
+        meshlab_observe(&m, &q, obs);
         qmesh_step(&q, obs, &out);
         for (unsigned i = 0; i < 64; i++)
             mesh_set_duty(&m, i, out.duty[i]);

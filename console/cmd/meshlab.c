@@ -195,3 +195,28 @@ unsigned meshlab_events(const struct meshlab *ml, double t0, double t1,
 {
     return meshcfg_events(&ml->p, t0, t1, m, q ? meshlab_tell : NULL, q);
 }
+
+void meshlab_observe(const struct mesh *m, const struct qmesh *q,
+                     struct qmesh_obs *o)
+{
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct mesh_node *nd = &m->node[i];
+        const struct mesh_reading *r = &nd->rd;
+        o[i] = (struct qmesh_obs){r->valid,
+                                  r->v,
+                                  r->i_mod,
+                                  r->i_conv,
+                                  r->p_in,
+                                  r->perf,
+                                  r->err,
+                                  nd->duty,
+                                  conv_dvdd(&nd->conv, nd->duty),
+                                  conv_vset(&nd->conv, nd->duty),
+                                  r->ilim,
+                                  {0}};
+        for (unsigned k = 0; k < q->ag[i].nnbr; k++) {
+            const unsigned l = q->ag[i].link[k];
+            o[i].vnbr[k] = m->tie_v[l][m->net.link[l].a == i ? 1 : 0];
+        }
+    }
+}

@@ -60,4 +60,12 @@ int meshlab_build(const struct meshlab *ml, const struct qmesh_cfg *cfg,
 unsigned meshlab_events(const struct meshlab *ml, double t0, double t1,
                         struct mesh *m, struct qmesh *q);
 
+/* What each node's controller measures this step (sensor readings, its
+ * converter's duty, slope and set point, the far buses its ties sense),
+ * from plant m for agents q: the glue `bench mesh` and the tests put
+ * between the plant and the agents (in a run, engines/meshag.c reads the
+ * same from the model). */
+void meshlab_observe(const struct mesh *m, const struct qmesh *q,
+                     struct qmesh_obs *o);
+
 #endif

@@ -186,10 +186,10 @@ static void meshag_pane_fill(struct meshag *g, unsigned i)
         g->rows[i] = 0;
         return;
     }
-    const unsigned ctx = a->s % 18, cur = a->s / 18;
+    const unsigned ctx = a->s % QMESH_CTX, cur = a->s / QMESH_CTX;
     for (unsigned vb = 0; vb < a->nbins; vb++) {
         memcpy(&g->pane_q[i][vb * QMESH_NACT],
-               &a->q[((size_t)vb * 18 + ctx) * QMESH_NACT],
+               &a->q[((size_t)vb * QMESH_CTX + ctx) * QMESH_NACT],
                QMESH_NACT * sizeof(double));
         snprintf(g->label[i][vb], MESHAG_LABEL, "%s%.3f V",
                  vb == cur ? ">" : " ", a->vmin + vb * a->vstep);

@@ -120,7 +120,6 @@ int qmesh_init(struct qmesh *q, unsigned n, const struct qmesh_cfg *c,
         a->visits = q->vblock + (size_t)i * QMESH_NSTATES * QMESH_NACT;
         a->phase = QMESH_IDLE;
         a->eps = c->eps0;
-        a->forced = -1;
         a->alive = 1;
         a->rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
         if (!a->rng)
@@ -330,6 +329,13 @@ static double qmesh_penalty(const struct qmesh_cfg *c, double err)
     return c->w_err * log10(err / c->err_ok);
 }
 
+/* The state of voltage bin vb, error band eb, load band lb, feeding fb
+ * (qmesh.h: vbin * QMESH_CTX + context). */
+static unsigned qmesh_sidx(unsigned vb, unsigned eb, unsigned lb, unsigned fb)
+{
+    return vb * QMESH_CTX + (eb * 3 + lb) * 2 + fb;
+}
+
 static unsigned qmesh_state(const struct qmesh *q, const struct qmesh_agent *a,
                             const struct qmesh_obs *o, int feeding)
 {
@@ -344,7 +350,7 @@ static unsigned qmesh_state(const struct qmesh *q, const struct qmesh_agent *a,
         lb = 0;
     else if (ip > 0 && o->i_mod > 1.05 * ip)
         lb = 2;
-    return ((vb * 3 + eb) * 3 + lb) * 2 + (feeding ? 1 : 0);
+    return qmesh_sidx(vb, eb, lb, feeding ? 1 : 0);
 }
 
 /* The end of a sweep: the reward scale, the bins, the seeded table. */
@@ -372,7 +378,7 @@ static void qmesh_seed(struct qmesh *q, struct qmesh_agent *a,
     if (a->nbins > QMESH_VBINS)
         a->nbins = QMESH_VBINS;
     for (unsigned s = 0; s < QMESH_NSTATES; s++) {
-        const unsigned vb = s / 18;
+        const unsigned vb = s / QMESH_CTX;
         const double v = a->vmin + vb * vs;
         for (unsigned k = 0; k < QMESH_NACT; k++) {
             const double v2 = v + ((int)k - 2) * vs;
@@ -425,8 +431,8 @@ static double qmesh_need(const struct qmesh *q, const struct qmesh_agent *a,
  * feeders; one that cannot rise as far leaves an undershoot the next
  * step makes up); never past its own module's vmax.  1 if it acted (the
  * step is outside the learning). */
-static int qmesh_cover(const struct qmesh *q, struct qmesh_agent *a,
-                       const struct qmesh_obs *o, int feeding, double need)
+static int qmesh_cover(struct qmesh_agent *a, const struct qmesh_obs *o,
+                       int feeding, double need)
 {
     if (!feeding || !(need > 0.002))
         return 0;
@@ -438,7 +444,6 @@ static int qmesh_cover(const struct qmesh *q, struct qmesh_agent *a,
         return 0;
     a->duty = o->duty + dv / o->dvdd;
     a->have_prev = 0;
-    (void)q;
     return 1;
 }
 
@@ -503,7 +508,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         a->nbr_fresh[k] = 0; /* the feed-forward is for one step */
     const double slack = feeding ? -need : INFINITY;
     a->duty = o->duty;
-    if (qmesh_cover(q, a, o, feeding, need) || a->phase == QMESH_IDLE) {
+    if (qmesh_cover(a, o, feeding, need) || a->phase == QMESH_IDLE) {
         out->duty[i] = a->duty;
         return;
     }
@@ -542,7 +547,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         double best = -INFINITY;
         for (unsigned b = 0; b < a->nbins; b++) {
             const double qs =
-                a->q[((((size_t)b * 3 + 0) * 3 + 1) * 2 + 0) * QMESH_NACT + 2];
+                a->q[(size_t)qmesh_sidx(b, 0, 1, 0) * QMESH_NACT + 2];
             if (qs > best) {
                 best = qs;
                 vb = b;
@@ -571,7 +576,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     for (unsigned k = 1; k < QMESH_NACT; k++)
         if (row[k] > qmax)
             qmax = row[k];
-    if (a->have_prev && !a->frozen) {
+    if (a->have_prev) {
         double *qa = a->q + (size_t)a->s * QMESH_NACT + a->a;
         const double td = r + c->gamma * qmax - *qa;
         *qa += c->alpha * td;
@@ -626,9 +631,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         a->duty = o->duty + (vlo + 0.005 - o->v) / o->dvdd;
         learned = 0;
     } else {
-        if (a->forced >= 0 && a->forced < QMESH_NACT && ok[a->forced]) {
-            act = (unsigned)a->forced;
-        } else if (qmesh_unif(a) < a->eps && nok > 0) {
+        if (qmesh_unif(a) < a->eps && nok > 0) {
             unsigned pick = (unsigned)(qmesh_unif(a) * nok);
             for (unsigned k = 0; k < QMESH_NACT; k++)
                 if (ok[k] && pick-- == 0) {
@@ -742,9 +745,8 @@ void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
             const int moving =
                 a->phase == QMESH_SWEEP ||
                 fabs(out->duty[i] - obs[i].duty) * obs[i].dvdd > 0.01;
-            q->inflight[at] =
-                (struct qmesh_msg){(uint16_t)b,  (uint16_t)i, obs[i].v, a->vmin,
-                                   obs[i].i_mod, moving,      a->nnbr};
+            q->inflight[at] = (struct qmesh_msg){obs[i].v, a->vmin,
+                                                 obs[i].i_mod, moving, a->nnbr};
             q->inflight_ok[at] = 1;
         }
     }

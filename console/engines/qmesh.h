@@ -75,7 +75,10 @@
 #define QMESH_MAX_NBR 8
 #define QMESH_NACT 5
 #define QMESH_VBINS 128
-#define QMESH_NSTATES (QMESH_VBINS * 3 * 3 * 2)
+/* states per voltage bin: 3 error bands x 3 load bands x feeding or not;
+ * a state is vbin * QMESH_CTX + its context */
+#define QMESH_CTX (3 * 3 * 2)
+#define QMESH_NSTATES (QMESH_VBINS * QMESH_CTX)
 #define QMESH_SWEEP_MAX 48
 #define QMESH_SPARK 64
 #define QMESH_MAX_LAT 8
@@ -139,8 +142,6 @@ struct qmesh_agent {
     double po_last; /* perturb-and-observe: last objective, direction */
     int po_dir;
     unsigned dev_steps;
-    int frozen;  /* learning off (policy) */
-    int forced;  /* action forced this step (policy), -1 none */
     double duty; /* its command */
     uint64_t steps;
     double spark[QMESH_SPARK];
@@ -165,7 +166,6 @@ struct qmesh_agent {
 };
 
 struct qmesh_msg {
-    uint16_t to, from;
     double v, vmin;
     double imod; /* its modules' current, A */
     int sweeping;

@@ -43,8 +43,8 @@
 #include "core/model.h"
 #include "core/sandbox.h"
 #include "core/stats.h"
-#include "engines/qmesh.h"
 #include "lua/plib.h"
+#include "lua/pmesh.h"
 #include "lua/watch.h"
 #include "wattson/plugin.h"
 
@@ -488,35 +488,8 @@ static int build_tables(lua_State *L)
     lua_pushvalue(L, state);
     v->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    /* state.mesh: one table per agent, its numbers rewritten in place */
-    const struct qmesh *q = v->host->mesh;
-    v->ref_mesh = 0;
-    if (q && q->n > 0) {
-        lua_createtable(L, (int)q->n, 0);
-        int mesh = lua_gettop(L);
-        for (unsigned i = 0; i < q->n; i++) {
-            lua_createtable(L, 0, 10);
-            lua_pushinteger(L, (lua_Integer)i + 1);
-            lua_setfield(L, -2, "node");
-            /* every field now, so a tick only overwrites */
-            static const char *const f[] = {
-                "phase", "epsilon", "reward", "action", "vbin", "td", "sweeps"};
-            for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-                lua_pushnumber(L, 0);
-                lua_setfield(L, -2, f[k]);
-            }
-            lua_createtable(L, QMESH_NACT, 0);
-            for (int k = 1; k <= QMESH_NACT; k++) {
-                lua_pushnumber(L, NAN);
-                lua_rawseti(L, -2, k);
-            }
-            lua_setfield(L, -2, "q");
-            lua_rawseti(L, mesh, (lua_Integer)i + 1);
-        }
-        lua_pushvalue(L, mesh);
-        lua_setfield(L, state, "mesh");
-        v->ref_mesh = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
+    /* state.mesh: the converter mesh's agents (lua/pmesh.c) */
+    v->ref_mesh = pmesh_build(L, state, v->host->mesh);
 
     size_t nk = m->n_signals + m->n_controls;
     lua_createtable(L, (int)(nk + sizeof fixed_keys / sizeof fixed_keys[0]), 0);
@@ -540,47 +513,6 @@ static int build_tables(lua_State *L)
 
 /* Copies the model into the version's tables.  Allocation-free: only
  * numbers and booleans are written, into fields that already exist. */
-/* state.mesh[i]: agent i's phase (0 idle, 1 sweeping, 2 learning),
- * epsilon, last reward, last action (-2..2 duty steps), voltage bin,
- * mean |TD error|, sweeps, and q, its Q-row for its present state. */
-static void update_mesh(struct pver *v)
-{
-    const struct qmesh *q = v->host->mesh;
-    if (v->ref_mesh <= 0 || !q)
-        return;
-    lua_State *L = v->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_mesh);
-    for (unsigned i = 0; i < q->n; i++) {
-        const struct qmesh_agent *a = &q->ag[i];
-        const int learning = a->phase == QMESH_LEARN;
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        lua_pushinteger(L, a->phase == QMESH_IDLE    ? 0
-                           : a->phase == QMESH_SWEEP ? 1
-                                                     : 2);
-        lua_setfield(L, -2, "phase");
-        lua_pushnumber(L, a->eps);
-        lua_setfield(L, -2, "epsilon");
-        lua_pushnumber(L, learning ? a->reward : NAN);
-        lua_setfield(L, -2, "reward");
-        lua_pushinteger(L, (lua_Integer)a->a - 2);
-        lua_setfield(L, -2, "action");
-        lua_pushinteger(L, learning ? (lua_Integer)(a->s / 18) : -1);
-        lua_setfield(L, -2, "vbin");
-        lua_pushnumber(L, a->qdelta);
-        lua_setfield(L, -2, "td");
-        lua_pushinteger(L, (lua_Integer)a->sweeps);
-        lua_setfield(L, -2, "sweeps");
-        lua_getfield(L, -1, "q");
-        const double *row = qmesh_row(q, i);
-        for (int k = 0; k < QMESH_NACT; k++) {
-            lua_pushnumber(L, learning ? row[k] : NAN);
-            lua_rawseti(L, -2, k + 1);
-        }
-        lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-}
-
 static void update_state(struct pver *v, const struct model *m)
 {
     lua_State *L = v->L;
@@ -654,7 +586,7 @@ static void update_state(struct pver *v, const struct model *m)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* keys */
-    update_mesh(v);
+    pmesh_update(L, v->ref_mesh, v->host->mesh);
 }
 
 /* Calls `fn` (a C trampoline that builds the callback's arguments and

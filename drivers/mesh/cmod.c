@@ -85,6 +85,14 @@ const struct cmod_type *cmod_preset_at(unsigned i)
     return i < CMOD_NPRESETS ? &cmod_presets[i] : NULL;
 }
 
+int cmod_preset_index(const struct cmod_type *t)
+{
+    for (unsigned i = 0; i < CMOD_NPRESETS; i++)
+        if (t == &cmod_presets[i])
+            return (int)i;
+    return -1;
+}
+
 const struct cmod_type *cmod_preset(const char *name)
 {
     for (unsigned i = 0; i < CMOD_NPRESETS; i++)

@@ -68,6 +68,8 @@ struct cmod_point {
 
 /* The presets by name ("cpu", "gpu", "fpga"), or NULL. */
 const struct cmod_type *cmod_preset(const char *name);
+/* The index of preset t (0..), or -1 for a type that is not one. */
+int cmod_preset_index(const struct cmod_type *t);
 /* The i-th preset (0..), or NULL past the last. */
 const struct cmod_type *cmod_preset_at(unsigned i);
 /* 0 if the type's fields are finite and consistent (vmin < vnom < vmax,

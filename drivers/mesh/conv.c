@@ -62,6 +62,12 @@ double conv_vset(const struct conv_part *p, double d)
     return p->vin * d / (1 - d);
 }
 
+double conv_dvdd(const struct conv_part *p, double d)
+{
+    d = conv_clampd(p, d);
+    return p->vin / ((1 - d) * (1 - d));
+}
+
 double conv_duty(const struct conv_part *p, double v)
 {
     if (!(v > 0))

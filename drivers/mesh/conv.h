@@ -55,6 +55,10 @@ const struct conv_part *conv_node_part(void);
 int conv_check(const struct conv_part *p, const char **field);
 /* The set point at duty d (clamped to the part's duty limits). */
 double conv_vset(const struct conv_part *p, double d);
+/* dvset / dD at duty d: vin / (1 - d)^2, the ideal ratio's slope (what
+ * one duty step does to the set point; positive for every d < 1, at the
+ * limits too, so a controller may divide by it). */
+double conv_dvdd(const struct conv_part *p, double d);
 /* The duty whose set point is v (clamped to the limits). */
 double conv_duty(const struct conv_part *p, double v);
 /* Power lost (W, >= p_fixed) carrying iout (A, either sign) at vout. */

@@ -200,14 +200,6 @@ static int md_init(const struct wattson_host *host, void **state,
     return WATTSON_OK;
 }
 
-static double md_dvdd(const struct mesh_node *nd)
-{
-    const double h = 1e-6;
-    return (conv_vset(&nd->conv, nd->duty + h) -
-            conv_vset(&nd->conv, nd->duty)) /
-           h;
-}
-
 static int md_read(void *st, double *values, uint8_t *valid, size_t n)
 {
     struct md *s = st;
@@ -240,11 +232,11 @@ static int md_read(void *st, double *values, uint8_t *valid, size_t n)
             [MD_ILIM] = r->ilim,
             [MD_DUTY] = nd->duty,
             [MD_VSET] = conv_vset(&nd->conv, nd->duty),
-            [MD_DVDD] = md_dvdd(nd),
+            [MD_DVDD] = conv_dvdd(&nd->conv, nd->duty),
             [MD_VMIN] = t ? t->vmin : 0,
             [MD_VMAX] = t ? t->vmax : 0,
             [MD_VNOM] = t ? t->vnom : 0,
-            [MD_MTYPE] = t ? 1 + (double)(t - cmod_preset_at(0)) : 0,
+            [MD_MTYPE] = t ? 1 + cmod_preset_index(t) : 0,
         };
         for (unsigned j = 0; j < MD_NSIG; j++, k++) {
             const int sensed = j <= MD_ILIM;
@@ -336,7 +328,7 @@ static int md_read_controls(void *st, double *values, uint8_t *valid, size_t n)
         values[(size_t)i * MC_NCTL + MC_DUTY] = nd->duty;
         values[(size_t)i * MC_NCTL + MC_FAIL] = nd->failed;
         values[(size_t)i * MC_NCTL + MC_MODULE] =
-            t ? 1 + (double)(t - cmod_preset_at(0)) : 0;
+            t ? 1 + cmod_preset_index(t) : 0;
     }
     for (unsigned l = 0; l < s->mc.nl; l++)
         values[(size_t)s->mc.n * MC_NCTL + l] = s->m.net.link[l].up;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "allocount.h"
+#include "cmd/meshlab.h"
 #include "engines/qmesh.h"
 #include "mesh.h"
 #include "t.h"
@@ -25,37 +26,10 @@ static struct qmesh q;
 static struct qmesh_out out;
 static struct qmesh_obs obs[MESH_MAX_NODES];
 
-/* The node controllers' view of the plant (as bench mesh builds it). */
-static void observe(void)
-{
-    for (unsigned i = 0; i < m.n; i++) {
-        const struct mesh_node *nd = &m.node[i];
-        const double h = 1e-6;
-        obs[i] = (struct qmesh_obs){nd->rd.valid,
-                                    nd->rd.v,
-                                    nd->rd.i_mod,
-                                    nd->rd.i_conv,
-                                    nd->rd.p_in,
-                                    nd->rd.perf,
-                                    nd->rd.err,
-                                    nd->duty,
-                                    (conv_vset(&nd->conv, nd->duty + h) -
-                                     conv_vset(&nd->conv, nd->duty)) /
-                                        h,
-                                    conv_vset(&nd->conv, nd->duty),
-                                    nd->rd.ilim,
-                                    {0}};
-        for (unsigned k = 0; k < q.ag[i].nnbr; k++) {
-            const unsigned l = q.ag[i].link[k];
-            obs[i].vnbr[k] = m.tie_v[l][m.net.link[l].a == i ? 1 : 0];
-        }
-    }
-}
-
 static void step(void)
 {
     T_CHECK(mesh_step(&m) == MESH_OK);
-    observe();
+    meshlab_observe(&m, &q, obs);
     qmesh_step(&q, obs, &out);
     for (unsigned i = 0; i < m.n; i++)
         mesh_set_duty(&m, i, out.duty[i]);
@@ -194,7 +168,7 @@ static void test_locality(void)
         double *d = run == 0 ? d_a : run == 1 ? d_b : d_c;
         for (int t = 0; t < 300; t++) {
             T_CHECK(mesh_step(&m) == MESH_OK);
-            observe();
+            meshlab_observe(&m, &q, obs);
             if (run == 1)
                 obs[3].v += 0.05; /* far node misreports */
             if (run == 2)
@@ -332,7 +306,7 @@ static void test_noalloc(void)
     unsigned long allocs = 1;
     allocount_start();
     for (int t = 0; t < 200; t++) {
-        observe();
+        meshlab_observe(&m, &q, obs);
         qmesh_step(&q, obs, &out);
     }
     allocount_stop(&allocs, NULL);
