@@ -11,9 +11,8 @@
 
 /* Every field an agent's table has besides `node` and `q`, set at build
  * so that a tick only overwrites. */
-static const char *const pmesh_fields[] = {"phase", "epsilon", "reward",
-                                           "action", "vbin",   "td",
-                                           "sweeps"};
+static const char *const pmesh_fields[] = {
+    "phase", "epsilon", "reward", "action", "vbin", "td", "sweeps"};
 
 int pmesh_build(lua_State *L, int state, const struct qmesh *q)
 {
