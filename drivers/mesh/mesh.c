@@ -94,26 +94,6 @@ int mesh_tie(struct mesh *m, unsigned k, int closed)
     return MESH_OK;
 }
 
-int mesh_connected(const struct mesh *m)
-{
-    unsigned seen[MESH_MAX_NODES] = {0}, stack[MESH_MAX_NODES], sp = 0, cnt = 1;
-    seen[0] = 1;
-    stack[sp++] = 0;
-    while (sp > 0) {
-        const unsigned a = stack[--sp];
-        for (unsigned k = 0; k < m->net.nl; k++) {
-            const struct dcnet_link *l = &m->net.link[k];
-            unsigned b = l->a == a ? l->b : l->b == a ? l->a : MESH_MAX_NODES;
-            if (b < MESH_MAX_NODES && !seen[b]) {
-                seen[b] = 1;
-                stack[sp++] = b;
-                cnt++;
-            }
-        }
-    }
-    return cnt == m->n;
-}
-
 int mesh_set_duty(struct mesh *m, unsigned i, double duty)
 {
     if (i >= m->n || isnan(duty))

@@ -110,9 +110,6 @@ int mesh_init(struct mesh *m, unsigned n, double dt, uint64_t seed);
 int mesh_link(struct mesh *m, unsigned a, unsigned b, double r, int closed);
 /* Link k's tie switch. */
 int mesh_tie(struct mesh *m, unsigned k, int closed);
-/* 1 if every node reaches every other through the links (open or
- * closed), else 0. */
-int mesh_connected(const struct mesh *m);
 /* Node i's duty: NaN is refused (MESH_EPARAM), else clamped to the
  * part's limits. */
 int mesh_set_duty(struct mesh *m, unsigned i, double duty);

@@ -253,9 +253,8 @@ static void test_bad_input(void)
     T_CHECK(mesh_link(&m, 0, 1, -1, 0) == MESH_EPARAM);
     T_CHECK(mesh_link(&m, 0, 1, 0.01, 0) == 0);
     T_CHECK(mesh_link(&m, 2, 3, 0.01, 0) == 1);
-    T_CHECK(!mesh_connected(&m)); /* two islands */
     T_CHECK(mesh_link(&m, 1, 2, 0.01, 0) == 2);
-    T_CHECK(mesh_connected(&m));
+    T_CHECK(m.net.nl == 3 && !m.net.link[2].up); /* a tie, open */
     const double d = m.node[0].duty;
     T_CHECK(mesh_set_duty(&m, 0, NAN) == MESH_EPARAM);
     T_CHECK(m.node[0].duty == d); /* NaN never reaches the converter */
