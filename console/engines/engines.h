@@ -29,11 +29,16 @@ enum engine_pane_kind {
 };
 
 struct engine_qtable {
-    const char *agent;
-    size_t rows, cols;
+    const char *agent;             /* its name: the console keys on it */
+    const char *status;            /* a line of figures; may be NULL */
+    size_t rows, cols;             /* rows may be 0 (nothing learned yet) */
     const double *q;               /* rows * cols, row-major */
     const char *const *row_labels; /* may be NULL: s0, s1, ... */
     const char *const *col_labels; /* may be NULL: a0, a1, ... */
+    int cur_known;                 /* cur: the row of its present state */
+    size_t cur;
+    const double *trend; /* its recent rewards, oldest first */
+    size_t ntrend;       /* (0: none) */
 };
 
 struct engine_stages {

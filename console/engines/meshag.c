@@ -43,6 +43,7 @@ struct meshag {
     unsigned n, nl;
     int ready; /* neighbours set (needs a first sample) */
     uint32_t dev[QMESH_MAX_AGENTS];
+    const char *name[QMESH_MAX_AGENTS]; /* its node's device name */
     int32_t sig[QMESH_MAX_AGENTS][SG_N];
     int32_t duty[QMESH_MAX_AGENTS];
     uint32_t tdev[QMESH_MAX_AGENTS * QMESH_MAX_NBR];
@@ -52,14 +53,16 @@ struct meshag {
     struct qmesh q;
     struct qmesh_obs obs[QMESH_MAX_AGENTS];
     struct qmesh_out out;
-    /* the panes: each agent's Q-values by voltage bin, and labels */
+    /* the panes: each agent's Q-values by voltage bin in its present
+     * context, the bins' labels, its status line and recent rewards */
     double pane_q[QMESH_MAX_AGENTS][QMESH_VBINS * QMESH_NACT];
     char label[QMESH_MAX_AGENTS][QMESH_VBINS][MESHAG_LABEL];
     const char *row[QMESH_MAX_AGENTS][QMESH_VBINS];
     unsigned rows[QMESH_MAX_AGENTS];
-    /* the pane's title per agent: module, epsilon, last reward, mean
-     * |TD error| (convergence) */
-    char title[QMESH_MAX_AGENTS][96];
+    int shown[QMESH_MAX_AGENTS]; /* a module came: the pane lists it */
+    char status[QMESH_MAX_AGENTS][112];
+    double trend[QMESH_MAX_AGENTS][QMESH_SPARK];
+    unsigned ntrend[QMESH_MAX_AGENTS];
 };
 
 static const char *const meshag_cols[QMESH_NACT] = {"-2d", "-d", "0", "+d",
@@ -84,6 +87,7 @@ static void *meshag_create(const struct model *m)
         if (k && strcmp(k, "converter") == 0 && g->n < QMESH_MAX_AGENTS) {
             const unsigned i = g->n++;
             g->dev[i] = (uint32_t)d;
+            g->name[i] = m->devices[d].name;
             for (int j = 0; j < SG_N; j++)
                 g->sig[i][j] = model_find_signal(m, (uint32_t)d, meshag_sn[j]);
             g->duty[i] = model_find_control(m, (uint32_t)d, "duty");
@@ -178,27 +182,46 @@ static void meshag_module(struct meshag *g, const struct model *m, unsigned i,
         log_msg(LOG_WARN, "mesh: %s", g->q.msg);
 }
 
-/* Agent i's pane: its Q-values by voltage bin in its present context. */
-static void meshag_pane_fill(struct meshag *g, unsigned i)
+/* Agent i's pane: its Q-values by voltage bin in its present context,
+ * what it is doing, and its recent rewards oldest first. */
+static void meshag_pane_fill(struct meshag *g, const struct model *m,
+                             unsigned i)
 {
     const struct qmesh_agent *a = &g->q.ag[i];
-    if (a->phase != QMESH_LEARN || a->nbins == 0) {
-        g->rows[i] = 0;
+    const char *dev = m->devices[g->dev[i]].name;
+    if (a->phase != QMESH_IDLE)
+        g->shown[i] = 1;
+    g->rows[i] = 0;
+    if (!a->alive)
+        snprintf(g->status[i], sizeof g->status[i], "%s  node failed",
+                 a->id[0] ? a->id : dev);
+    else if (a->phase == QMESH_IDLE)
+        snprintf(g->status[i], sizeof g->status[i], "no module");
+    else if (a->phase == QMESH_SWEEP)
+        snprintf(g->status[i], sizeof g->status[i], "%s  calibrating %u/%u",
+                 a->id, a->sw_k, a->sw_n);
+    else
+        snprintf(g->status[i], sizeof g->status[i],
+                 "%s  %s eps %.3f  reward %.3f  |td| %.4f", a->id,
+                 a->frozen ? "frozen" : "learning", a->eps, a->reward,
+                 a->qdelta);
+    const unsigned nt = a->spark_n;
+    for (unsigned k = 0; k < nt; k++)
+        g->trend[i][k] =
+            a->spark[(a->spark_at + QMESH_SPARK - nt + k) % QMESH_SPARK];
+    g->ntrend[i] = nt;
+    if (a->phase != QMESH_LEARN || a->nbins == 0)
         return;
-    }
-    const unsigned ctx = a->s % QMESH_CTX, cur = a->s / QMESH_CTX;
+    const unsigned ctx = a->s % QMESH_CTX;
     for (unsigned vb = 0; vb < a->nbins; vb++) {
         memcpy(&g->pane_q[i][vb * QMESH_NACT],
                &a->q[((size_t)vb * QMESH_CTX + ctx) * QMESH_NACT],
                QMESH_NACT * sizeof(double));
-        snprintf(g->label[i][vb], MESHAG_LABEL, "%s%.3f V",
-                 vb == cur ? ">" : " ", a->vmin + vb * a->vstep);
+        snprintf(g->label[i][vb], MESHAG_LABEL, "%.3f V",
+                 a->vmin + vb * a->vstep);
         g->row[i][vb] = g->label[i][vb];
     }
     g->rows[i] = a->nbins;
-    snprintf(g->title[i], sizeof g->title[i],
-             "%s  eps %.3f  reward %.3f  |td| %.4f", a->id, a->eps, a->reward,
-             a->qdelta);
 }
 
 static void meshag_propose(void *st, struct model *m)
@@ -243,7 +266,7 @@ static void meshag_propose(void *st, struct model *m)
             m->proposal[c] = d;
             m->proposed[c] = 1;
         }
-        meshag_pane_fill(g, i);
+        meshag_pane_fill(g, m, i);
     }
     for (unsigned l = 0; l < g->nl; l++)
         if (g->tctl[l] >= 0) {
@@ -255,17 +278,24 @@ static void meshag_propose(void *st, struct model *m)
 static int meshag_pane(const void *st, size_t i, struct engine_pane *out)
 {
     const struct meshag *g = st;
-    /* the agents that have learned something, in node order */
+    /* the agents that have had a module, in node order */
     size_t seen = 0;
     for (unsigned k = 0; k < g->n; k++) {
-        if (g->rows[k] == 0)
+        if (!g->shown[k] || seen++ != i)
             continue;
-        if (seen++ != i)
-            continue;
+        const struct qmesh_agent *a = &g->q.ag[k];
         out->kind = ENGINE_PANE_QTABLE;
-        out->u.qtable =
-            (struct engine_qtable){g->title[k],  g->rows[k], QMESH_NACT,
-                                   g->pane_q[k], g->row[k],  meshag_cols};
+        out->u.qtable = (struct engine_qtable){.agent = g->name[k],
+                                               .status = g->status[k],
+                                               .rows = g->rows[k],
+                                               .cols = QMESH_NACT,
+                                               .q = g->pane_q[k],
+                                               .row_labels = g->row[k],
+                                               .col_labels = meshag_cols,
+                                               .cur_known = g->rows[k] > 0,
+                                               .cur = a->s / QMESH_CTX,
+                                               .trend = g->trend[k],
+                                               .ntrend = g->ntrend[k]};
         return 1;
     }
     return 0;
@@ -278,6 +308,26 @@ const struct engine_ops meshag_engine_ops = {
     .destroy = meshag_destroy,
     .pane = meshag_pane,
 };
+
+int meshag_steer(struct meshag *g, struct model *m, unsigned i,
+                 const struct qmesh_steer *s, const int *action)
+{
+    if (!g || i >= g->n)
+        return -1;
+    int rc = qmesh_steer(&g->q, i, s);
+    if (!action)
+        return rc;
+    const int32_t c = g->duty[i];
+    double d;
+    /* the policy's own duty for the node wins over an action */
+    if (c < 0 || (m->decided[c] && m->decision[c] != m->proposal[c]) ||
+        qmesh_force(&g->q, i, *action, &d) != 0)
+        return -1;
+    const struct model_control *ct = &m->controls[c];
+    m->decision[c] = d < ct->min ? ct->min : d > ct->max ? ct->max : d;
+    m->decided[c] = 1;
+    return rc;
+}
 
 struct meshag *meshag_of(const struct engines *e)
 {

@@ -121,6 +121,7 @@ int qmesh_init(struct qmesh *q, unsigned n, const struct qmesh_cfg *c,
         a->phase = QMESH_IDLE;
         a->eps = c->eps0;
         a->alive = 1;
+        a->pol_eps = a->pol_vlo = a->pol_vhi = NAN;
         a->rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
         if (!a->rng)
             a->rng = 1;
@@ -263,6 +264,18 @@ static int qmesh_load(struct qmesh *q, struct qmesh_agent *a)
     return 1;
 }
 
+/* Its bounds: its module's range, narrowed by what a policy asks. */
+static void qmesh_bounds(const struct qmesh *q, struct qmesh_agent *a)
+{
+    const double lo = a->vmin + q->cfg.margin, hi = a->vmax;
+    a->vlo = a->pol_vlo > lo ? a->pol_vlo : lo;
+    a->vhi = a->pol_vhi < hi ? a->pol_vhi : hi;
+    if (!(a->vlo < a->vhi)) { /* asked of another module's range */
+        a->vlo = lo;
+        a->vhi = hi;
+    }
+}
+
 int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
                  double vmax, double vnom)
 {
@@ -286,8 +299,7 @@ int qmesh_attach(struct qmesh *q, unsigned i, const char *id, double vmin,
     a->vmin = vmin;
     a->vmax = vmax;
     a->vnom = vnom;
-    a->vlo = vmin + q->cfg.margin;
-    a->vhi = vmax;
+    qmesh_bounds(q, a);
     a->phase = q->cfg.mode == QMESH_Q ? QMESH_SWEEP : QMESH_LEARN;
     a->lambda = 0;
     a->po_dir = -1;
@@ -447,14 +459,22 @@ static int qmesh_cover(struct qmesh_agent *a, const struct qmesh_obs *o,
     return 1;
 }
 
+/* Keeps reward r in the agent's ring of recent rewards. */
+static void qmesh_spark(struct qmesh_agent *a, double r)
+{
+    a->spark[a->spark_at] = r;
+    a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
+    if (a->spark_n < QMESH_SPARK)
+        a->spark_n++;
+}
+
 /* The baselines' step (see qmesh.h). */
 static void qmesh_baseline(struct qmesh *q, struct qmesh_agent *a,
                            const struct qmesh_obs *o, double r, double slack)
 {
     const struct qmesh_cfg *c = &q->cfg;
     a->reward = r;
-    a->spark[a->spark_at] = r;
-    a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
+    qmesh_spark(a, r);
     const double vlo = a->vlo;
     /* feeding a failed neighbour: no step down its bus cannot spare */
     const int hold_down = slack < c->dstep * o->dvdd + 0.002;
@@ -507,6 +527,16 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     for (unsigned k = 0; k < a->nnbr; k++)
         a->nbr_fresh[k] = 0; /* the feed-forward is for one step */
     const double slack = feeding ? -need : INFINITY;
+    /* the duty applied is not the one it asked for (a policy's or the
+     * console's, a limit's): it learns from the step that was taken, or
+     * from none when that was not one of its actions */
+    if (a->have_prev && fabs(o->duty - a->duty) > 0.5 * c->dstep) {
+        const long k = (long)a->a + lround((o->duty - a->duty) / c->dstep);
+        if (k >= 0 && k < QMESH_NACT)
+            a->a = (unsigned)k;
+        else
+            a->have_prev = 0;
+    }
     a->duty = o->duty;
     if (qmesh_cover(a, o, feeding, need) || a->phase == QMESH_IDLE) {
         out->duty[i] = a->duty;
@@ -576,7 +606,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     for (unsigned k = 1; k < QMESH_NACT; k++)
         if (row[k] > qmax)
             qmax = row[k];
-    if (a->have_prev) {
+    if (a->have_prev && !a->frozen) {
         double *qa = a->q + (size_t)a->s * QMESH_NACT + a->a;
         const double td = r + c->gamma * qmax - *qa;
         *qa += c->alpha * td;
@@ -584,8 +614,7 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
         a->qdelta = 0.98 * a->qdelta + 0.02 * fabs(td);
     }
     a->reward = r;
-    a->spark[a->spark_at] = r;
-    a->spark_at = (a->spark_at + 1) % QMESH_SPARK;
+    qmesh_spark(a, r);
     /* has the module changed under us? */
     const double pred = qmesh_model(a, a->sw_r, o->v);
     a->dev = 0.95 * a->dev + 0.05 * (r - pred);
@@ -625,13 +654,17 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     }
     unsigned act = 2;
     int learned = 1;
-    if (o->v < vlo) {
-        /* below its bound (a policy raised it): step straight up to
-         * it, outside the learning */
-        a->duty = o->duty + (vlo + 0.005 - o->v) / o->dvdd;
+    const double eps = a->frozen                  ? 0
+                       : a->pol_eps == a->pol_eps ? a->pol_eps
+                                                  : a->eps;
+    if (o->v < vlo || o->v > a->vhi + 2 * dv) {
+        /* outside its bounds (a policy moved them): straight back in,
+         * outside the learning */
+        const double vt = o->v < vlo ? vlo + 0.005 : a->vhi - 0.005;
+        a->duty = o->duty + (vt - o->v) / o->dvdd;
         learned = 0;
     } else {
-        if (qmesh_unif(a) < a->eps && nok > 0) {
+        if (qmesh_unif(a) < eps && nok > 0) {
             unsigned pick = (unsigned)(qmesh_unif(a) * nok);
             for (unsigned k = 0; k < QMESH_NACT; k++)
                 if (ok[k] && pick-- == 0) {
@@ -656,10 +689,82 @@ static void qmesh_agent_step(struct qmesh *q, unsigned i,
     a->s = s;
     a->a = act;
     a->have_prev = learned;
-    a->eps = a->eps * c->eps_decay;
+    a->dv = dv;
+    a->v = o->v;
+    if (!a->frozen)
+        a->eps = a->eps * c->eps_decay;
     if (a->eps < c->eps_floor)
         a->eps = c->eps_floor;
     out->duty[i] = a->duty;
+}
+
+int qmesh_steer_check(const struct qmesh *q, unsigned i,
+                      const struct qmesh_steer *s, char *why, size_t n)
+{
+    if (i >= q->n) {
+        snprintf(why, n, "no agent %u", i + 1);
+        return -1;
+    }
+    const struct qmesh_agent *a = &q->ag[i];
+    const double lo = a->vmin + q->cfg.margin, hi = a->vmax;
+    const int has_lo = s->vlo == s->vlo, has_hi = s->vhi == s->vhi;
+    if (s->eps == s->eps && !(s->eps >= 0 && s->eps <= 1)) {
+        snprintf(why, n, "epsilon %g outside [0, 1]", s->eps);
+        return -1;
+    }
+    if (a->phase == QMESH_IDLE) {
+        /* no module yet: nothing to hold them against until one comes
+         * (qmesh_bounds ignores bounds outside its range) */
+        if ((has_lo && !(s->vlo > 0)) || (has_hi && !(s->vhi > 0)) ||
+            (has_lo && has_hi && !(s->vlo < s->vhi))) {
+            snprintf(why, n, "bounds must be positive, vmin under vmax");
+            return -1;
+        }
+        return 0;
+    }
+    if ((has_lo && !(s->vlo >= lo && s->vlo < hi)) ||
+        (has_hi && !(s->vhi > lo && s->vhi <= hi))) {
+        snprintf(why, n, "%g V outside the module's range [%.3f, %.3f] V",
+                 has_lo && !(s->vlo >= lo && s->vlo < hi) ? s->vlo : s->vhi, lo,
+                 hi);
+        return -1;
+    }
+    if (has_lo && has_hi && !(s->vlo < s->vhi)) {
+        snprintf(why, n, "vmin %g V not under vmax %g V", s->vlo, s->vhi);
+        return -1;
+    }
+    return 0;
+}
+
+int qmesh_steer(struct qmesh *q, unsigned i, const struct qmesh_steer *s)
+{
+    char why[128];
+    if (qmesh_steer_check(q, i, s, why, sizeof why) != 0)
+        return -1;
+    struct qmesh_agent *a = &q->ag[i];
+    a->pol_eps = s->eps;
+    a->frozen = s->freeze != 0;
+    a->pol_vlo = s->vlo;
+    a->pol_vhi = s->vhi;
+    qmesh_bounds(q, a);
+    return 0;
+}
+
+int qmesh_force(struct qmesh *q, unsigned i, int action, double *duty)
+{
+    if (i >= q->n || action < -2 || action > 2)
+        return -1;
+    struct qmesh_agent *a = &q->ag[i];
+    if (a->phase != QMESH_LEARN || q->cfg.mode != QMESH_Q || !a->have_prev ||
+        !a->alive)
+        return -1;
+    const double v2 = a->v + action * a->dv;
+    if ((action < 0 && v2 < a->vlo) || (action > 0 && v2 > a->vhi))
+        return -1;
+    a->duty += (action - ((int)a->a - 2)) * q->cfg.dstep;
+    a->a = (unsigned)(action + 2);
+    *duty = a->duty;
+    return 0;
 }
 
 const double *qmesh_row(const struct qmesh *q, unsigned i)

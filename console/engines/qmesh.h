@@ -144,8 +144,8 @@ struct qmesh_agent {
     unsigned dev_steps;
     double duty; /* its command */
     uint64_t steps;
-    double spark[QMESH_SPARK];
-    unsigned spark_at;
+    double spark[QMESH_SPARK]; /* recent rewards, a ring */
+    unsigned spark_at, spark_n;
     double qdelta; /* EWMA of |TD error|: convergence */
     /* neighbours */
     unsigned nnbr;
@@ -163,6 +163,11 @@ struct qmesh_agent {
     uint64_t rng;
     int warm; /* its table came from a file: to its best on the next step
                  instead of sweeping */
+    /* what a policy asks of it (qmesh_steer), until it asks otherwise */
+    double pol_eps;          /* its exploration rate instead; NaN: its own */
+    int frozen;              /* no learning, no exploring */
+    double pol_vlo, pol_vhi; /* narrower bounds; NaN: its module's */
+    double v, dv; /* its bus and a duty step's volts at its last step */
 };
 
 struct qmesh_msg {
@@ -229,6 +234,31 @@ int qmesh_save(struct qmesh *q, unsigned i);
  * out gets each node's duty and the tie switches to close. */
 void qmesh_step(struct qmesh *q, const struct qmesh_obs *obs,
                 struct qmesh_out *out);
+/* What a policy may ask of agent i (lua/pmesh.c: out.mesh[i]) for its
+ * steps from the next on: eps its exploration rate instead of its own
+ * decaying one (NaN: its own), freeze no Q updates and no exploring,
+ * vlo / vhi bounds inside its module's range (NaN: the module's; the
+ * agent moves its bus inside them, sweeps included). */
+struct qmesh_steer {
+    double eps;
+    int freeze;
+    double vlo, vhi;
+};
+/* 0, or -1 with why for a bad node or a value out of range: eps outside
+ * 0..1, bounds outside its module's range (vmin + margin .. vmax) or
+ * crossed (with no module yet: not positive or crossed; bounds outside
+ * the range of the module that comes are then ignored). */
+int qmesh_steer_check(const struct qmesh *q, unsigned i,
+                      const struct qmesh_steer *s, char *why, size_t n);
+/* Applies s if qmesh_steer_check passes (0); else -1, nothing changes. */
+int qmesh_steer(struct qmesh *q, unsigned i, const struct qmesh_steer *s);
+/* Replaces the action agent i chose in its last step by `action` (-2..2
+ * duty steps) and learns from that one instead (Q-learning learns from
+ * whatever behaviour it follows).  Only while it learns, and only an
+ * action that keeps its bus in its bounds: 0 with the duty to apply in
+ * *duty, -1 otherwise. */
+int qmesh_force(struct qmesh *q, unsigned i, int action, double *duty);
+
 /* Agent i's Q-row for its present state (QMESH_NACT values). */
 const double *qmesh_row(const struct qmesh *q, unsigned i);
 

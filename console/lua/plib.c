@@ -384,3 +384,17 @@ void plib_open(lua_State *L, int env_index, struct plib_ctx *ctx)
     lua_setfield(L, env_index, "print");
     lua_setfield(L, env_index, "wattson");
 }
+
+void plib_proxy_mt(lua_State *L, const char *name, lua_CFunction index,
+                   lua_CFunction newindex)
+{
+    if (luaL_newmetatable(L, name)) {
+        lua_pushcfunction(L, index);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_pop(L, 1);
+}

@@ -62,5 +62,11 @@ void plib_open(struct lua_State *L, int env_index, struct plib_ctx *ctx);
  * state shares (name, kind, pu, index), so the policy's `state` and the
  * console REPL's copy keep one layout. */
 void plib_push_device(struct lua_State *L, const struct model *m, size_t d);
+/* Registers metatable `name` for the host's write proxies (out's): the
+ * two metamethods, and a hidden metatable (__metatable = false) so that
+ * only the host's own userdata reach them.  Leaves the stack as it was. */
+void plib_proxy_mt(struct lua_State *L, const char *name,
+                   int (*index)(struct lua_State *),
+                   int (*newindex)(struct lua_State *));
 
 #endif

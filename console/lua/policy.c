@@ -43,6 +43,7 @@
 #include "core/model.h"
 #include "core/sandbox.h"
 #include "core/stats.h"
+#include "engines/meshag.h"
 #include "lua/plib.h"
 #include "lua/pmesh.h"
 #include "lua/watch.h"
@@ -76,7 +77,8 @@ struct pver {
     int *ref_prop; /* per device: dev.proposal */
     int *ref_ctl;  /* per control: its dev.ctl entry */
     int ref_mesh;  /* state.mesh, or 0 */
-    uint8_t *okv;  /* per signal: validity last written into Lua (2: none) */
+    struct pmesh_out *mesh_out; /* out.mesh, or NULL */
+    uint8_t *okv; /* per signal: validity last written into Lua (2: none) */
     /* What was last written into Lua, so a tick writes only what changed
      * (constants once, controls when they move); initialised to a bit
      * pattern no double takes. */
@@ -99,7 +101,7 @@ struct pver {
 
 struct policy {
     const struct model *m;
-    const struct qmesh *mesh; /* state.mesh's agents, or NULL */
+    struct meshag *mesh; /* state.mesh's and out.mesh's agents, or NULL */
     const struct ring *hist;
     struct policy_limits lim;
     struct pver *active;
@@ -109,9 +111,9 @@ struct policy {
     struct plib_lograte lograte; /* log()'s, shared by every version */
 };
 
-void policy_set_mesh(struct policy *p, const struct qmesh *q)
+void policy_set_mesh(struct policy *p, struct meshag *g)
 {
-    p->mesh = q;
+    p->mesh = g;
 }
 
 void policy_limits_default(struct policy_limits *l)
@@ -154,6 +156,11 @@ static void reject(struct pver *v, const char *where, const char *dev,
                                               : "");
 }
 
+/* out.mesh's rejections (lua/pmesh.c), worded as out's: the value being
+ * assigned is at index 3 of the __newindex call. */
+static void mesh_reject(void *ctx, lua_State *L, const char *agent,
+                        const char *field, const char *why);
+
 /* "file:line:" of the Lua code that made the assignment being handled by
  * a C metamethod (level 1), or the bare file name.  Only on the rejection
  * path: it allocates a string. */
@@ -186,6 +193,15 @@ static void show_value(lua_State *L, int idx, char *buf, size_t len)
         snprintf(buf, len, "(%s)", luaL_typename(L, idx));
         break;
     }
+}
+
+static void mesh_reject(void *ctx, lua_State *L, const char *agent,
+                        const char *field, const char *why)
+{
+    struct pver *v = ctx;
+    char val[64], at[256];
+    show_value(L, 3, val, sizeof val);
+    reject(v, where_of(L, v, at, sizeof at), agent, field, val, why);
 }
 
 /* ---- the out proxies -------------------------------------------------- */
@@ -386,15 +402,7 @@ static int build_tables(lua_State *L)
     /* out: a table of per-device userdata proxies. */
     lua_createtable(L, 0, (int)m->n_devices);
     int outs = lua_gettop(L);
-    if (luaL_newmetatable(L, OUTDEV_MT)) {
-        lua_pushcfunction(L, outdev_index);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, outdev_newindex);
-        lua_setfield(L, -2, "__newindex");
-        lua_pushboolean(L, 0);
-        lua_setfield(L, -2, "__metatable");
-    }
-    lua_pop(L, 1);
+    plib_proxy_mt(L, OUTDEV_MT, outdev_index, outdev_newindex);
 
     for (size_t d = 0; d < m->n_devices; d++) {
         const struct model_device *md = &m->devices[d];
@@ -489,7 +497,8 @@ static int build_tables(lua_State *L)
     v->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
 
     /* state.mesh: the converter mesh's agents (lua/pmesh.c) */
-    v->ref_mesh = pmesh_build(L, state, v->host->mesh);
+    v->ref_mesh = pmesh_build(L, state, meshag_agents(v->host->mesh));
+    v->mesh_out = pmesh_out_new(L, outs, v->host->mesh, mesh_reject, v);
 
     size_t nk = m->n_signals + m->n_controls;
     lua_createtable(L, (int)(nk + sizeof fixed_keys / sizeof fixed_keys[0]), 0);
@@ -586,7 +595,7 @@ static void update_state(struct pver *v, const struct model *m)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* keys */
-    pmesh_update(L, v->ref_mesh, v->host->mesh);
+    pmesh_update(L, v->ref_mesh, meshag_agents(v->host->mesh));
 }
 
 /* Calls `fn` (a C trampoline that builds the callback's arguments and
@@ -690,6 +699,7 @@ static int pver_tick(struct pver *v, const struct model *m, char *err,
                      size_t errlen)
 {
     memset(v->pend_set, 0, m->n_controls ? m->n_controls : 1);
+    pmesh_out_reset(v->mesh_out);
     v->rejected = 0;
     v->cur = m;
     if (call_protected(v, on_tick_tramp, "on_tick", 0, err, errlen) != 0)
@@ -722,6 +732,7 @@ static void pver_free(struct pver *v)
     free(v->propv);
     free(v->pend);
     free(v->pend_set);
+    pmesh_out_free(v->mesh_out);
     free(v->lib.scratch);
     free(v);
 }
@@ -1107,6 +1118,7 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
     v->st = st;
     int rc = pver_tick(v, m, err, sizeof err);
     if (rc < 0) {
+        pmesh_out_apply(v->mesh_out, m, 1);
         v->logged++;
         if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
             log_msg(LOG_WARN, "%s", err);
@@ -1123,6 +1135,9 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
             m->decided[c] = 1;
         }
     }
+    /* out.mesh after the controls: an action becomes the node's duty
+     * decision unless on_tick decided that duty itself */
+    pmesh_out_apply(v->mesh_out, m, 0);
     return rc;
 }
 

@@ -25,7 +25,7 @@
 #include "policies/policy.h"
 
 struct model;
-struct qmesh;
+struct meshag;
 struct ring;
 
 struct policy_limits {
@@ -59,10 +59,10 @@ int policy_new(struct policy **out, const struct model *m,
  * `err` holds one line with file:line where Lua gave one. */
 int policy_load(struct policy *p, const char *name, const char *text,
                 size_t len, struct model *m, char *err, size_t errlen);
-/* The converter mesh's agents (engines/qmesh.h) the versions loaded from
- * now on show policies as state.mesh (NULL: none).  Read-only: one table
- * per agent, in node order, updated in place every tick. */
-void policy_set_mesh(struct policy *p, const struct qmesh *q);
+/* The converter mesh's agents (engines/meshag.h) the versions loaded from
+ * now on show policies as state.mesh (read-only: one table per agent,
+ * lua/pmesh.c) and let them steer through out.mesh (NULL: none). */
+void policy_set_mesh(struct policy *p, struct meshag *g);
 /* Tells the running version about an event (on_event), e.g. a rejected
  * reload.  `type` and `detail` become ev.type and ev.detail. */
 void policy_event(struct policy *p, const char *type, const char *detail);

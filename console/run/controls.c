@@ -92,6 +92,14 @@ int run_override(struct run *r, const char *dev, const char *ctl, double value,
     override_set(&r->ovr, (size_t)c, value);
     return 0;
 }
+int run_override_now(struct run *r, const char *dev, const char *ctl,
+                     double value, char *err, size_t errlen)
+{
+    if (run_override(r, dev, ctl, value, err, errlen) != 0)
+        return -1;
+    r->model.applied_known[find_ctl(r, dev, ctl, err, errlen)] = 0;
+    return 0;
+}
 int run_override_clear(struct run *r, const char *dev, const char *ctl,
                        char *err, size_t errlen)
 {

@@ -195,6 +195,14 @@ int run_policy_switch(struct run *r, const char *path, char *err,
  * wrong.  Allocates nothing. */
 int run_override(struct run *r, const char *dev, const char *ctl, double value,
                  char *err, size_t errlen);
+/* As run_override, and written on the next tick even where wattson
+ * believes the control holds that value already: a simulated lab's
+ * scheduled events (a mesh node failing, a module swapped) change
+ * controls behind the actuator's back, so `mesh restore` after a
+ * scheduled failure must write fail = 0 although 0 is what was last
+ * written. */
+int run_override_now(struct run *r, const char *dev, const char *ctl,
+                     double value, char *err, size_t errlen);
 /* The policy decides `ctl` of `dev` again.  -1 (and `err`) for an unknown
  * device or control; 0 otherwise, overridden or not. */
 int run_override_clear(struct run *r, const char *dev, const char *ctl,

@@ -46,6 +46,9 @@ const char *const cmd_help_lines[] = {
     "set DEV CTL auto      the policy decides it again; `set` lists them",
     "policy FILE           load FILE as the policy and watch it",
     "policy builtin[:NAME] back to the built-in policy or a baseline",
+    "mesh fail|restore N   a mesh node's converter fails / comes back",
+    "mesh detach N         its module is unplugged (hot swap)",
+    "mesh attach N TYPE    a cpu, gpu or fpga module is plugged in",
     "record start FILE     JSONL trace of the ticks from now on",
     "record stop           complete the trace (renamed into place)",
     "lua EXPR              evaluate in the REPL (read-only `state`)",
@@ -241,8 +244,8 @@ static void edit_load(struct cmd_edit *e, const char *s)
 
 /* ---- completion ---- */
 
-static const char *const cmd_names[] = {"budget", "set",  "lua",  "policy",
-                                        "record", "help", "quit", NULL};
+static const char *const cmd_names[] = {
+    "budget", "set", "lua", "mesh", "policy", "record", "help", "quit", NULL};
 
 /* What Tab found for the word being typed. */
 struct cmd_comp {
@@ -636,6 +639,78 @@ static int cmd_set(struct cmd_ctx *c, const char *args)
     return CMD_OK;
 }
 
+/* mesh fail|restore|detach NODE, mesh attach NODE TYPE: the simulated
+ * mesh's fault injection and hot swap (drivers/mesh/meshdrv.c's `fail`
+ * and `module` controls), held like `set` and written even when the lab's
+ * own events changed them last. */
+static int cmd_mesh(struct cmd_ctx *c, const char *args)
+{
+    static const char *const types[] = {"cpu", "gpu", "fpga"};
+    static const char usage[] =
+        "usage: mesh fail|restore|detach NODE, mesh attach NODE cpu|gpu|fpga";
+    char verb[CMD_LINE_MAX], node[CMD_LINE_MAX], type[CMD_LINE_MAX];
+    char extra[CMD_LINE_MAX], err[512];
+    if (!next_word(&args, verb, sizeof verb) ||
+        !next_word(&args, node, sizeof node)) {
+        cmd_say(c, LOG_WARN, "mesh: %s", usage);
+        return CMD_ERR;
+    }
+    const int attach = strcmp(verb, "attach") == 0;
+    const int has_type = next_word(&args, type, sizeof type) != 0;
+    if ((attach && !has_type) || (!attach && has_type) ||
+        next_word(&args, extra, sizeof extra)) {
+        cmd_say(c, LOG_WARN, "mesh: %s", usage);
+        return CMD_ERR;
+    }
+    const struct model *m = run_model(c->r);
+    const int d = model_find_device(m, node);
+    if (d < 0 || !m->devices[d].kind ||
+        strcmp(m->devices[d].kind, "converter") != 0 ||
+        model_find_control(m, (uint32_t)d, "module") < 0) {
+        cmd_say(c, LOG_WARN,
+                "mesh: '%s' is not a mesh node (the Mesh pane, 7, "
+                "lists them)",
+                node);
+        return CMD_ERR;
+    }
+    const char *ctl;
+    double v;
+    const char *what;
+    if (strcmp(verb, "fail") == 0 || strcmp(verb, "restore") == 0) {
+        ctl = "fail";
+        v = verb[0] == 'f';
+        what = v ? "its converter fails" : "its converter is restored";
+    } else if (strcmp(verb, "detach") == 0) {
+        ctl = "module";
+        v = 0;
+        what = "its module is detached";
+    } else if (attach) {
+        int k = 0;
+        while (k < 3 && strcmp(type, types[k]) != 0)
+            k++;
+        if (k == 3) {
+            cmd_say(c, LOG_WARN,
+                    "mesh: '%s' is not a module type (cpu, gpu, "
+                    "fpga)",
+                    type);
+            return CMD_ERR;
+        }
+        ctl = "module";
+        v = k + 1;
+        what = "a module is attached";
+    } else {
+        cmd_say(c, LOG_WARN, "mesh: unknown '%s' (%s)", verb, usage);
+        return CMD_ERR;
+    }
+    if (run_override_now(c->r, node, ctl, v, err, sizeof err) != 0) {
+        cmd_say(c, LOG_WARN, "mesh: %s", err);
+        return CMD_ERR;
+    }
+    cmd_say(c, LOG_INFO, "mesh %s %s%s%s: %s (held like `set %s %s %g`)", verb,
+            node, attach ? " " : "", attach ? type : "", what, node, ctl, v);
+    return CMD_OK;
+}
+
 static int cmd_policy(struct cmd_ctx *c, const char *args)
 {
     char path[CMD_LINE_MAX], err[1024];
@@ -924,6 +999,8 @@ int cmd_exec(struct cmd_ctx *c, const char *line)
         return cmd_set(c, p);
     if (strcmp(word, "policy") == 0)
         return cmd_policy(c, p);
+    if (strcmp(word, "mesh") == 0)
+        return cmd_mesh(c, p);
     if (strcmp(word, "record") == 0)
         return cmd_record(c, p);
     if (strcmp(word, "lua") == 0)

@@ -18,6 +18,8 @@
 #include "core/model.h"
 #include "engines/engines.h"
 #include "run/run.h"
+#include "tui/meshview.h"
+#include "tui/qview.h"
 #include "tui/term.h"
 
 /* ---- the view: history and derived figures ---- */
@@ -604,70 +606,18 @@ static void load_draw(const struct tui_view *v, int y, int x, int h, int w)
         list_more(y + h, x, w, first, m->n_devices - first - shown);
 }
 
-/* ---- Q-values ---- */
+/* ---- the engines' panes ---- */
 
-#define Q_MAX_AGENTS 8
-#define Q_MAX_ROWS 32
-#define Q_MAX_COLS 12
-#define Q_LABEL 16
-
-struct q_table {
-    char name[32];
-    size_t rows, cols;
-    double q[Q_MAX_ROWS * Q_MAX_COLS];
-    char rl[Q_MAX_ROWS][Q_LABEL];
-    char cl[Q_MAX_COLS][Q_LABEL];
-};
-
-static struct q_table q_tables[Q_MAX_AGENTS];
-static size_t q_n;
-static unsigned tables_gen;
+static unsigned part_gen;
 
 size_t pane_q_count(void)
 {
-    return q_n;
+    return qview_count();
 }
 
 unsigned pane_tables_gen(void)
 {
-    return tables_gen;
-}
-
-int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
-                 const char *const *row_labels, const char *const *col_labels)
-{
-    if (!name || !q || rows == 0 || cols == 0)
-        return -1;
-    size_t i = 0;
-    while (i < q_n &&
-           strncmp(q_tables[i].name, name, sizeof q_tables[i].name - 1) != 0)
-        i++;
-    if (i == q_n) {
-        if (q_n == Q_MAX_AGENTS)
-            return -1;
-        q_n++;
-    }
-    struct q_table *t = &q_tables[i];
-    int clipped = rows > Q_MAX_ROWS || cols > Q_MAX_COLS;
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->rows = rows > Q_MAX_ROWS ? Q_MAX_ROWS : rows;
-    t->cols = cols > Q_MAX_COLS ? Q_MAX_COLS : cols;
-    for (size_t r = 0; r < t->rows; r++) {
-        for (size_t c = 0; c < t->cols; c++)
-            t->q[r * t->cols + c] = q[r * cols + c];
-        if (row_labels && row_labels[r])
-            snprintf(t->rl[r], Q_LABEL, "%s", row_labels[r]);
-        else
-            snprintf(t->rl[r], Q_LABEL, "s%u", (unsigned)r);
-    }
-    for (size_t c = 0; c < t->cols; c++) {
-        if (col_labels && col_labels[c])
-            snprintf(t->cl[c], Q_LABEL, "%s", col_labels[c]);
-        else
-            snprintf(t->cl[c], Q_LABEL, "a%u", (unsigned)c);
-    }
-    tables_gen++;
-    return clipped;
+    return part_gen + qview_gen();
 }
 
 void pane_pull_engines(const struct engines *e)
@@ -675,62 +625,11 @@ void pane_pull_engines(const struct engines *e)
     struct engine_pane p;
     for (size_t i = 0; e && engines_pane(e, i, &p); i++) {
         if (p.kind == ENGINE_PANE_QTABLE)
-            pane_q_store(p.u.qtable.agent, p.u.qtable.rows, p.u.qtable.cols,
-                         p.u.qtable.q, p.u.qtable.row_labels,
-                         p.u.qtable.col_labels);
+            qview_store(&p.u.qtable);
         else if (p.kind == ENGINE_PANE_STAGES)
             pane_part_store(p.u.stages.model_name, p.u.stages.n,
                             p.u.stages.stage, p.u.stages.device,
                             p.u.stages.cost_ms);
-    }
-}
-
-static int qvalues_want(const struct tui_view *v)
-{
-    (void)v;
-    return q_n ? 12 : 5;
-}
-
-static void qvalues_draw(const struct tui_view *v, int y, int x, int h, int w)
-{
-    if (q_n == 0) {
-        term_text(y + (h - 1) / 2, x + 1, w - 1, TR_DIM, "no agents loaded");
-        return;
-    }
-    const struct q_table *t = &q_tables[v->q_agent % q_n];
-    term_textf(y, x, w, TR_TITLE, "agent %s (%zu/%zu)  * = greedy", t->name,
-               v->q_agent % q_n + 1, q_n);
-    if (h < 2)
-        return;
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < t->rows * t->cols; i++) {
-        if (t->q[i] < lo)
-            lo = t->q[i];
-        if (t->q[i] > hi)
-            hi = t->q[i];
-    }
-    int cw = 8, lw = 9;
-    size_t ncols = (size_t)((w - lw) / cw);
-    if (ncols > t->cols)
-        ncols = t->cols;
-    for (size_t c = 0; c < ncols; c++)
-        term_text(y + 1, x + lw + (int)c * cw, cw - 1, TR_LABEL, t->cl[c]);
-    for (size_t r = 0; r + 2 < (size_t)h && r < t->rows; r++) {
-        int yy = y + 2 + (int)r;
-        size_t best = 0;
-        for (size_t c = 1; c < t->cols; c++)
-            if (t->q[r * t->cols + c] > t->q[r * t->cols + best])
-                best = c;
-        term_text(yy, x, lw - 1, TR_LABEL, t->rl[r]);
-        for (size_t c = 0; c < ncols; c++) {
-            double q = t->q[r * t->cols + c];
-            double f = hi > lo ? (q - lo) / (hi - lo) : 0.5;
-            enum term_role role = f < 1.0 / 3   ? TR_HEAT_LO
-                                  : f < 2.0 / 3 ? TR_HEAT_MID
-                                                : TR_HEAT_HI;
-            term_textf(yy, x + lw + (int)c * cw, cw - 1, role, "%c%6.2f",
-                       c == best ? '*' : ' ', q);
-        }
     }
 }
 
@@ -763,7 +662,7 @@ int pane_part_store(const char *name, size_t n, const char *const *stages,
                  devices[i] ? devices[i] : "?");
         part_cur.ms[i] = cost_ms[i];
     }
-    tables_gen++;
+    part_gen++;
     return clipped;
 }
 
@@ -1121,14 +1020,6 @@ static const struct pane pane_load = {
     .want_h = load_want,
     .draw = load_draw,
 };
-static const struct pane pane_qvalues = {
-    .name = "Q-values",
-    .key = '4',
-    .hint = PANE_HALF,
-    .min_h = 3,
-    .want_h = qvalues_want,
-    .draw = qvalues_draw,
-};
 static const struct pane pane_partition = {
     .name = "Partition",
     .key = '5',
@@ -1149,6 +1040,7 @@ static const struct pane pane_log = {
 
 const struct pane *const pane_all[PANE__N] = {
     [PANE_DEVICES] = &pane_devices,     [PANE_POWER] = &pane_power,
-    [PANE_LOAD] = &pane_load,           [PANE_QVALUES] = &pane_qvalues,
+    [PANE_LOAD] = &pane_load,           [PANE_QVALUES] = &qview_pane,
     [PANE_PARTITION] = &pane_partition, [PANE_LOG] = &pane_log,
+    [PANE_MESH] = &meshview_pane,
 };

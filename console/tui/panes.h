@@ -24,6 +24,7 @@ enum pane_id {
     PANE_QVALUES,
     PANE_PARTITION,
     PANE_LOG,
+    PANE_MESH, /* on screen above Log; its key is '7' */
     PANE__N
 };
 
@@ -38,9 +39,10 @@ enum pane_hint {
 struct tui_view {
     struct run *run;
     const struct model *m;
-    int focus;      /* the focused pane (enum pane_id) */
-    size_t sel;     /* selected device */
-    size_t q_agent; /* selected Q-table */
+    int focus;       /* the focused pane (enum pane_id) */
+    size_t sel;      /* selected device */
+    size_t q_agent;  /* selected Q-table */
+    size_t mesh_sel; /* selected mesh node (meshview.h) */
     /* The Log pane's selected line (a sequence number, pane_log_first ..
      * pane_log_gen - 1) unless log_follow: then the newest, and new lines
      * keep it the newest. */
@@ -80,7 +82,7 @@ struct pane {
     /* Said in the top border after the title when it fits: what a
      * figure of the pane means (NULL: nothing). */
     const char *caption;
-    int key; /* '1'..'6' */
+    int key; /* '1'..'7' */
     enum pane_hint hint;
     int min_h; /* rows including the box */
     int (*want_h)(const struct tui_view *v);
@@ -134,12 +136,9 @@ size_t pane_q_count(void);
  * the stores below; the console calls it after ticks.  Allocates
  * nothing. */
 void pane_pull_engines(const struct engines *e);
-/* The stores the Q-values and Partition panes draw: a Q-table per agent
- * (a later store with the same name replaces it; up to 8 agents, 32
- * states, 12 actions: 1 when clipped, -1 on bad arguments), the stages of
- * one partition (up to 16). */
-int pane_q_store(const char *name, size_t rows, size_t cols, const double *q,
-                 const char *const *row_labels, const char *const *col_labels);
+/* The store the Partition pane draws: the stages of one partition (up
+ * to 16; 1 when clipped, -1 on bad arguments).  The Q-values pane's is
+ * qview.h's. */
 int pane_part_store(const char *name, size_t n, const char *const *stages,
                     const char *const *devices, const double *cost_ms);
 

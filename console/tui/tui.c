@@ -12,11 +12,12 @@
  * drops the backlog rather than stalling the screen.
  *
  * Layout: a two-line header, bands of panes, a tab line.  Bands are
- * Devices | Power+Load | Q-values+Partition | Log (half panes share a
- * band when the screen is at least 80 wide).  Rows are handed out by
- * priority - the focused pane's band first, then Devices, Power, Load,
- * Log, Q-values, Partition - and a band that cannot get its minimum is
- * hidden (its tab is dimmed; focusing it shows it).  Log takes what is
+ * Devices | Power+Load | Q-values+Partition | Mesh | Log (half panes
+ * share a band when the screen is at least 80 wide; Mesh wants no rows
+ * in a lab without a mesh).  Rows are handed out by priority - the
+ * focused pane's band first, then Devices, Power, Load, Log, Q-values,
+ * Partition, Mesh - and a band that cannot get its minimum is hidden
+ * (its tab is dimmed; focusing it shows it).  Log takes what is
  * left.  `z` gives the focused pane the whole body.
  */
 #include "tui/tui.h"
@@ -35,7 +36,9 @@
 #include "engines/broker.h"
 #include "run/run.h"
 #include "tui/cmdline.h"
+#include "tui/meshview.h"
 #include "tui/panes.h"
+#include "tui/qview.h"
 #include "tui/term.h"
 
 #define TUI_STEP_NS 10000000u   /* the main-loop step: 10 ms */
@@ -46,6 +49,7 @@
 #define TUI_KEYQ 1024 /* a pasted command line (255 bytes) and then some */
 #define TUI_EMPTY_WAKES 200   /* stdin readable but no key: EOF */
 #define TUI_CMDQ 4            /* command lines queued for the step */
+#define TUI_MESH_MAX 64       /* mesh nodes (meshview.h) */
 #define LOG_MOVE_ALL 1000000L /* more lines than the log keeps */
 #define SCROLL_END 1000000    /* more rows than an overlay has */
 
@@ -93,6 +97,8 @@ struct tui {
     int overlay_vis; /* rows the open overlay shows (its last frame) */
     int detail, detail_scroll, detail_rows;
     unsigned detail_seq; /* the log line shown */
+    /* the module each mesh node had before `m` detached it */
+    unsigned char mesh_type[TUI_MESH_MAX];
     /* the policy picker (`p`) */
     int picker, pick_n, pick_sel;
     char pick[CMD_PICK_MAX][CMD_PICK_NAME];
@@ -169,6 +175,18 @@ static const char *const speed_names[] = {"x1", "x10", "max"};
  * Home/End); in Q-values by one agent, round the ring. */
 static void move_sel(struct tui *t, int delta)
 {
+    if (t->focus == PANE_MESH && meshview_count(t->v.m) > 0) {
+        /* a node; the Q-values pane follows it to its agent */
+        const long n = (long)meshview_count(t->v.m);
+        long s = (long)t->v.mesh_sel + delta;
+        t->v.mesh_sel = s < 0 ? 0 : s >= n ? (size_t)n - 1 : (size_t)s;
+        const long d = meshview_device(t->v.m, t->v.mesh_sel);
+        const long q = d >= 0 ? qview_find(t->v.m->devices[d].name) : -1;
+        if (q >= 0)
+            t->v.q_agent = (size_t)q;
+        t->dirty |= 1u << PANE_MESH | 1u << PANE_QVALUES;
+        return;
+    }
     if (t->focus == PANE_QVALUES && pane_q_count() > 0) {
         size_t n = pane_q_count();
         t->v.q_agent = (t->v.q_agent + (delta < 0 ? n - 1 : 1)) % n;
@@ -258,6 +276,9 @@ static void detail_open(struct tui *t)
         if (t->v.m->n_devices == 0)
             return;
         t->detail = DETAIL_DEVICE;
+    } else if (t->focus == PANE_MESH && meshview_count(t->v.m) > 0) {
+        t->v.sel = (size_t)meshview_device(t->v.m, t->v.mesh_sel);
+        t->detail = DETAIL_DEVICE;
     } else {
         return;
     }
@@ -345,6 +366,42 @@ static void picker_key(struct tui *t, int k)
     t->layout_dirty = 1;
 }
 
+/* f and m in the Mesh pane: the selected node fails or is restored, its
+ * module detaches or comes back (the type it had, else a cpu), through
+ * the `mesh` command, so the Log says what was done. */
+static void mesh_key(struct tui *t, int k)
+{
+    const struct model *m = t->v.m;
+    const long d = t->focus == PANE_MESH && meshview_count(m) > 0
+                       ? meshview_device(m, t->v.mesh_sel)
+                       : -1;
+    if (d < 0) {
+        say(t, "f and m act on the Mesh pane's node (7)");
+        return;
+    }
+    static const char *const types[] = {"cpu", "gpu", "fpga"};
+    const char *name = m->devices[d].name;
+    const int sv = model_find_signal(m, (uint32_t)d, "v");
+    const int st = model_find_signal(m, (uint32_t)d, "mtype");
+    char line[CMD_LINE_MAX];
+    if (k == 'f') {
+        const int alive = sv >= 0 && m->valid[sv];
+        snprintf(line, sizeof line, "mesh %s %s", alive ? "fail" : "restore",
+                 name);
+    } else {
+        const int mt = st >= 0 && m->valid[st] ? (int)lround(m->val[st]) : 0;
+        if (mt >= 1 && mt <= 3) {
+            t->mesh_type[t->v.mesh_sel % TUI_MESH_MAX] = (unsigned char)mt;
+            snprintf(line, sizeof line, "mesh detach %s", name);
+        } else {
+            const int was = t->mesh_type[t->v.mesh_sel % TUI_MESH_MAX];
+            snprintf(line, sizeof line, "mesh attach %s %s", name,
+                     types[was >= 1 && was <= 3 ? was - 1 : 0]);
+        }
+    }
+    queue_cmd(t, line);
+}
+
 static void apply_key(struct tui *t, int k)
 {
     char buf[128];
@@ -395,6 +452,7 @@ static void apply_key(struct tui *t, int k)
     case '4':
     case '5':
     case '6':
+    case '7':
         t->focus = k - '1';
         t->layout_dirty = 1;
         break;
@@ -502,6 +560,10 @@ static void apply_key(struct tui *t, int k)
     case 'p':
         picker_open(t);
         break;
+    case 'f':
+    case 'm':
+        mesh_key(t, k);
+        break;
     case TERM_KEY_RESIZE:
         t->resized = 1;
         break;
@@ -530,7 +592,8 @@ static void layout(struct tui *t)
     /* bands: up to two panes each */
     int band[PANE__N][2], nb = 0;
     static const int order[PANE__N] = {PANE_DEVICES, PANE_POWER,     PANE_LOAD,
-                                       PANE_QVALUES, PANE_PARTITION, PANE_LOG};
+                                       PANE_QVALUES, PANE_PARTITION, PANE_MESH,
+                                       PANE_LOG};
     for (int i = 0; i < PANE__N; i++) {
         int p = order[i];
         if (wide && pane_all[p]->hint == PANE_HALF && i + 1 < PANE__N &&
@@ -564,13 +627,15 @@ static void layout(struct tui *t)
     prio[np++] = focus_band;
     for (int b = 0; b < nb; b++) {
         int p0 = band[b][0];
-        if (b == focus_band || p0 == PANE_QVALUES || p0 == PANE_PARTITION)
+        if (b == focus_band || p0 == PANE_QVALUES || p0 == PANE_PARTITION ||
+            p0 == PANE_MESH)
             continue;
         prio[np++] = b;
     }
     for (int b = 0; b < nb; b++) {
         int p0 = band[b][0];
-        if (b != focus_band && (p0 == PANE_QVALUES || p0 == PANE_PARTITION))
+        if (b != focus_band &&
+            (p0 == PANE_QVALUES || p0 == PANE_PARTITION || p0 == PANE_MESH))
             prio[np++] = b;
     }
     int left = body_h, log_reserved = 0;
@@ -780,9 +845,11 @@ static void draw_footer(struct tui *t, int rows, int cols)
 
 static const char *const help_keys[] = {
     "Tab / S-Tab   next / previous pane (also Right / Left)",
-    "1 .. 6        focus Devices Power Load Q-values Partition Log",
+    "1 .. 7        focus Devices Power Load Q-values Partition Log Mesh",
     "z             zoom the focused pane (again: back)",
-    "Up / Down     select a device (an agent in Q-values, a line in Log); j k",
+    "Up / Down     select a device (an agent in Q-values, a node in Mesh, a",
+    "              line in Log); j k",
+    "f / m         Mesh: fail or restore the node; detach or attach its module",
     "PgUp / PgDn   a page of them; Home / End: first / last (End: follow log)",
     "Enter         the selected device's detail (in Log: the whole line)",
     "space         pause / resume",
@@ -1085,7 +1152,8 @@ static int tui_step(void *arg)
 
     /* what is dirty */
     if (t->ticks_since_frame) {
-        t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD;
+        t->dirty |= 1u << PANE_DEVICES | 1u << PANE_POWER | 1u << PANE_LOAD |
+                    1u << PANE_MESH;
         /* The engines' Q-tables and partitions, through the interface
          * every engine offers (no engine's own header here). */
         pane_pull_engines(run_engines(t->r));

@@ -5,7 +5,9 @@
  * failed neighbour gets its tie closed and no module browns out; an
  * agent acts on its own readings and its neighbours' messages only; aging
  * triggers a re-sweep; a module that re-attaches starts warm from its
- * saved table, a corrupt one is refused and left alone; bad
+ * saved table, a corrupt one is refused and left alone; a policy's
+ * steering (freeze, epsilon, bounds, a forced action) does what it says
+ * and an applied duty not its own is what it learns from; bad
  * configurations are refused; a step allocates nothing.
  */
 #include <math.h>
@@ -313,6 +315,110 @@ static void test_noalloc(void)
     T_CHECK(allocs == 0);
 }
 
+/* One agent step by hand: the plant steps, the agent chooses; returns
+ * its state and action. */
+static void choose(unsigned *s, unsigned *a)
+{
+    T_CHECK(mesh_step(&m) == MESH_OK);
+    meshlab_observe(&m, &q, obs);
+    qmesh_step(&q, obs, &out);
+    *s = q.ag[0].s;
+    *a = q.ag[0].a;
+}
+
+/* What a policy may ask (out.mesh): values out of range are refused;
+ * frozen, the table does not move and the agent does not explore; bounds
+ * move the bus inside them; a forced action is the one learned from, and
+ * so is a duty someone else applied. */
+static void test_steer(void)
+{
+    static const char *const one[] = {"cpu"};
+    build(1, one, QMESH_Q);
+    double r;
+    settle(600, 1, 0, &r);
+    struct qmesh_agent *a = &q.ag[0];
+    T_CHECK(a->phase == QMESH_LEARN);
+    char why[128];
+    const struct qmesh_steer none = {NAN, 0, NAN, NAN};
+    struct qmesh_steer s = none;
+    s.eps = 1.5;
+    T_CHECK(qmesh_steer_check(&q, 0, &s, why, sizeof why) == -1 &&
+            strstr(why, "epsilon"));
+    s = none;
+    s.vlo = a->vmin; /* under vmin + margin */
+    T_CHECK(qmesh_steer(&q, 0, &s) == -1 && a->pol_vlo != a->pol_vlo);
+    s = none;
+    s.vlo = 0.9;
+    s.vhi = 0.85;
+    T_CHECK(qmesh_steer_check(&q, 0, &s, why, sizeof why) == -1 &&
+            strstr(why, "not under"));
+    s = none;
+    s.eps = 0.3;
+    T_CHECK(qmesh_steer_check(&q, 1, &s, why, sizeof why) == -1);
+
+    /* frozen: no update, no exploring, epsilon kept */
+    static double before[QMESH_NSTATES * QMESH_NACT];
+    s = none;
+    s.freeze = 1;
+    T_CHECK(qmesh_steer(&q, 0, &s) == 0);
+    memcpy(before, a->q, sizeof before);
+    const double eps = a->eps;
+    settle(200, 1, 0, &r);
+    T_CHECK(memcmp(before, a->q, sizeof before) == 0 && a->eps == eps);
+    T_CHECK(qmesh_steer(&q, 0, &none) == 0 && !a->frozen);
+    settle(200, 1, 0, &r);
+    T_CHECK(memcmp(before, a->q, sizeof before) != 0);
+
+    /* bounds: a floor 50 mV over where it settled lifts the bus */
+    const double v0 = m.node[0].v;
+    s = none;
+    s.vlo = v0 + 0.05;
+    T_CHECK(qmesh_steer(&q, 0, &s) == 0 && a->vlo == s.vlo);
+    settle(100, 1, 0, &r);
+    double vmin_seen = INFINITY;
+    for (int t = 0; t < 100; t++) {
+        step();
+        vmin_seen = fmin(vmin_seen, m.node[0].v);
+    }
+    T_CHECK(vmin_seen > s.vlo - 0.004);
+    /* a ceiling under it brings it down */
+    s = none;
+    s.vhi = v0 - 0.03;
+    T_CHECK(qmesh_steer(&q, 0, &s) == 0);
+    settle(100, 1, 0, &r);
+    T_CHECK(m.node[0].v < s.vhi + 0.004);
+    T_CHECK(qmesh_steer(&q, 0, &none) == 0);
+    T_CHECK(a->vlo == a->vmin + q.cfg.margin && a->vhi == a->vmax);
+    settle(300, 1, 0, &r);
+
+    /* a forced action: its duty, and the visit counted is that one's */
+    unsigned st, ac;
+    do
+        choose(&st, &ac);
+    while (ac == 4 || !a->have_prev);
+    double d;
+    T_CHECK(qmesh_force(&q, 0, 3, &d) == -1); /* not an action */
+    T_CHECK(qmesh_force(&q, 0, 2, &d) == 0);
+    T_CHECK(fabs(d - (out.duty[0] + (4.0 - ac) * q.cfg.dstep)) < 1e-12);
+    T_CHECK(a->a == 4);
+    const uint32_t forced = a->visits[st * QMESH_NACT + 4];
+    mesh_set_duty(&m, 0, d);
+    unsigned st2, ac2;
+    choose(&st2, &ac2);
+    T_CHECK(a->visits[st * QMESH_NACT + 4] == forced + 1);
+
+    /* a duty applied by someone else, one step over the agent's: learned
+     * as the action one up */
+    while (ac2 == 4 || !a->have_prev)
+        choose(&st2, &ac2);
+    const uint32_t up = a->visits[st2 * QMESH_NACT + ac2 + 1],
+                   own = a->visits[st2 * QMESH_NACT + ac2];
+    mesh_set_duty(&m, 0, out.duty[0] + q.cfg.dstep);
+    choose(&st, &ac);
+    T_CHECK(a->visits[st2 * QMESH_NACT + ac2 + 1] == up + 1);
+    T_CHECK(a->visits[st2 * QMESH_NACT + ac2] == own);
+}
+
 int main(void)
 {
     allocount_install();
@@ -322,6 +428,7 @@ int main(void)
     test_locality();
     test_resweep();
     test_persist();
+    test_steer();
     test_noalloc();
     qmesh_free(&q);
     return t_done("test_qmesh");

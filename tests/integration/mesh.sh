@@ -121,26 +121,107 @@ AWK
 check "awk -F, -f '$T/hold.awk' '$T/bound.csv' >/dev/null" \
     "the policy's override holds node 1 up: $(awk -F, -f "$T/hold.awk" "$T/bound.csv")"
 
-# The console: the Q-values pane shows the agents' tables.
+# A Lua policy steers the agents through out.mesh: agent 1 frozen (its
+# mean |TD error| never moves from 0), agent 2 greedy (epsilon 0), node 3's
+# fpga kept at 0.80 V or more (its agent aims near 0.745 V), node 6 made to
+# take +1 duty step on every other tick (its applied duty is the forced
+# one), and two bad assignments rejected with the file and line.
+cat >"$T/steer.lua" <<'LUA'
+local want, forced, checked = nil, 0, 0
+return {
+  api = 1,
+  on_tick = function(state, out)
+    out.mesh[1].freeze = true
+    out.mesh[2].epsilon = 0
+    out.mesh[3].vmin = 0.80
+    local d = state.dev.node6
+    if want then
+      checked = checked + 1
+      if math.abs(d.ctl.duty.value - want) < 1e-9 then forced = forced + 1 end
+      want = nil
+    elseif state.tick >= 300 and state.tick < 340 and state.mesh[6].phase == 2 then
+      out.mesh[6].action = 1
+      want = d.proposal.duty + (1 - state.mesh[6].action) * 4e-4
+    end
+    if state.tick == 200 then out.mesh[4].epsilon = 2 end
+    if state.tick == 201 then out.mesh[5].bogus = 1 end
+    if state.tick == 550 then
+      local a, b = state.mesh[1], state.mesh[2]
+      log("info", string.format("steer td1 %.6f frozen1 %s td2 %.6f eps2 %.3f forced %d/%d",
+        a.td, tostring(a.frozen), b.td, b.epsilon, forced, checked))
+    end
+  end,
+}
+LUA
+"$W" run --headless -v --lab "$L/grid3x3.lua" --policy "$T/steer.lua" --duration 6s --csv "$T/steer.csv" >/dev/null 2>"$T/err4"
+check "grep -Eq 'steer td1 0.000000 frozen1 true td2 0.0*[1-9][0-9]* eps2 0.000' '$T/err4'" \
+    "out.mesh freezes agent 1 and makes agent 2 greedy: $(grep -E 'steer|error' "$T/err4" | head -2 | tr '\n' '|')"
+f=$(grep -o 'forced [0-9]*/[0-9]*' "$T/err4" | tr -d 'forced ')
+check "echo '$f' | awk -F/ '{ exit !(\$2 >= 5 && \$1 == \$2) }'" \
+    "out.mesh[6].action is the duty applied, every time (applied/forced): $f"
+check "grep -q 'steer.lua:[0-9]*: on_tick: mesh\[4\].epsilon = 2 rejected: epsilon 2 outside \[0, 1\]' '$T/err4'" \
+    "a bad epsilon is rejected with its line: $(grep rejected "$T/err4" | head -1)"
+check "grep -q 'steer.lua:[0-9]*: on_tick: mesh\[5\].bogus = 1 rejected: no such field' '$T/err4'" \
+    "an unknown field is rejected: $(grep rejected "$T/err4" | sed -n 2p)"
+cat >"$T/floor.awk" <<'AWK'
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+$1 >= 3 && $c["node3.v"] != "" { s += $c["node3.v"]; n++; if ($c["node3.v"] < lo || lo == "") lo = $c["node3.v"] }
+END { m = n ? s / n : 0; print "node3 mean v " m " min " lo; exit !(n > 200 && m > 0.80 && lo > 0.795) }
+AWK
+check "awk -F, -f '$T/floor.awk' '$T/steer.csv' >/dev/null" \
+    "out.mesh[3].vmin keeps node 3 at 0.80 V or more: $(awk -F, -f "$T/floor.awk" "$T/steer.csv")"
+
+# The console: the Q-values pane shows the selected agent's present row
+# as bars with its greedy action and its reward sparkline; the Mesh pane
+# (7) lists the nodes and ties; f fails the selected node (marked, its
+# ties closed), f again restores it, m detaches its module, `:mesh attach`
+# plugs another in, and a bad `mesh` command says what is wrong.
 if command -v tmux >/dev/null 2>&1; then
     SOCK="wattson-mesh-$$"
     tm() { LC_ALL=C.UTF-8 LANG=C.UTF-8 tmux -u -L "$SOCK" -f /dev/null "$@"; }
     case "$W" in /*) WA="$W" ;; *) WA="$(pwd)/$W" ;; esac
     tm new-session -d -s m -x 160 -y 50 "'$WA' --console --lab '$L/grid3x3.lua' 2>'$T/con.err'; sleep 60"
+    # wait for a screen where `cond` (a shell test over $T/screen) holds
+    until_screen() {
+        i=0
+        while [ $i -lt 300 ]; do
+            tm capture-pane -p -t m >"$T/screen" 2>/dev/null
+            if eval "$1"; then return 0; fi
+            sleep 0.1
+            i=$((i + 1))
+        done
+        return 1
+    }
+    # keys go in once the console reads them (its tab line is drawn)
+    until_screen "grep -q '4 Q-values 5 Partition' '$T/screen'"
     tm send-keys -t m 4
-    i=0 ok=0
-    while [ $i -lt 600 ]; do
-        tm capture-pane -p -t m >"$T/screen" 2>/dev/null
-        if grep -q 'agent cpu-node1  eps' "$T/screen" &&
-            grep -Eq '[0-9][.][0-9][0-9][0-9] V .*[*]' "$T/screen"; then
-            ok=1
-            break
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    check "[ $ok -eq 1 ]" "the Q-values pane shows agent cpu-node1's Q-values and greedy action: $(grep -A3 'Q-values' "$T/screen" | tr '\n' '|')"
+    until_screen "grep -q 'agent node1 (1/9) cpu-node1 *learning eps' '$T/screen' &&
+        grep -Eq '^.(-2d|-d|0|[+]d|[+]2d) +[^ ]+[*] +[0-9]+[.][0-9]{3}' '$T/screen' &&
+        grep -Eq '^.reward +[^ ]+ [-0-9.]+' '$T/screen'"
+    check "[ \$? -eq 0 ]" "the Q-values pane shows node 1's agent, bars with the greedy action and its rewards: $(grep -A6 'Q-values' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m 7 j
+    until_screen "grep -q '9 nodes  12 ties (0 closed)  0 failed' '$T/screen' &&
+        grep -Eq '^.node2 +gpu +0[.][0-9]{3} +[+][0-9]+ mV' '$T/screen'"
+    check "[ \$? -eq 0 ]" "the Mesh pane lists 9 nodes, 12 open ties, node 2's gpu and its margin: $(grep -A4 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m f
+    until_screen "grep -Eq '^.node2 +gpu +FAILED +[+][0-9]+ mV' '$T/screen' &&
+        grep -Eq '^.node1 .*=node2 [+][0-9.]+A' '$T/screen' && grep -q 'mesh fail node2' '$T/screen'"
+    check "[ \$? -eq 0 ]" "f fails node 2: marked, over its minimum, fed over node 1's closed tie: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m f
+    until_screen "grep -Eq '^.node2 +gpu +0[.][0-9]{3} ' '$T/screen' && grep -q '(0 closed)  0 failed' '$T/screen'"
+    check "[ \$? -eq 0 ]" "f again restores node 2 and its neighbours open their ties: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m m
+    until_screen "grep -Eq '^.node2 +- ' '$T/screen'"
+    check "[ \$? -eq 0 ]" "m detaches node 2's module: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m : 'mesh attach node2 fpga' Enter
+    until_screen "grep -Eq '^.node2 +fpga +0[.][0-9]{3} ' '$T/screen'"
+    check "[ \$? -eq 0 ]" ":mesh attach plugs an fpga into node 2: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m : 'mesh fail node99' Enter
+    until_screen "grep -q \"mesh: 'node99' is not a mesh node\" '$T/screen'"
+    check "[ \$? -eq 0 ]" "a bad node is named: $(grep -A3 '6 Log' "$T/screen" | tr '\n' '|')"
     tm send-keys -t m q
     tm kill-server >/dev/null 2>&1
+else
+    skip "tmux is not installed: the console's mesh panes"
 fi
 finish

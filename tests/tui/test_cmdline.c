@@ -765,6 +765,27 @@ static void test_misc(void)
     T_CHECK(line_has(logbuf, "budget W", NULL));
     T_CHECK(line_has(logbuf, "record start FILE", NULL));
     T_CHECK(line_has(logbuf, "lua EXPR", NULL));
+    T_CHECK(line_has(logbuf, "mesh attach N TYPE", NULL));
+    /* `mesh` on a lab without a mesh, and its usage: one line each, no
+     * override made (the mesh itself: tests/integration/mesh.sh) */
+    static const struct {
+        const char *line, *names;
+    } mbad[] = {
+        {"mesh", "usage"},
+        {"mesh fail", "usage"},
+        {"mesh fail cpu0", "'cpu0' is not a mesh node"},
+        {"mesh fail node1 extra", "usage"},
+        {"mesh attach node1", "usage"},
+        {"mesh explode cpu0", "not a mesh node"},
+    };
+    for (size_t i = 0; i < sizeof mbad / sizeof mbad[0]; i++) {
+        log_reset();
+        T_CHECK(cmd_exec(&c, mbad[i].line) == CMD_ERR);
+        T_CHECK(line_has(logbuf, "mesh:", mbad[i].names, NULL));
+        T_CHECK(log_count("\n") == 1);
+    }
+    for (size_t k = 0; k < f.m->n_controls; k++)
+        T_CHECK(!run_override_get(f.r, k, NULL));
     T_CHECK(cmd_exec(&c, "q") == CMD_QUIT);
     T_CHECK(cmd_exec(&c, ":quit") == CMD_QUIT);
     T_CHECK(cmd_exec(&c, "quitx") == CMD_ERR);

@@ -12,6 +12,7 @@
 #include "run/run.h"
 #include "t.h"
 #include "tui/panes.h"
+#include "tui/qview.h"
 
 #define TICKS 400
 #define EVERY 5
@@ -233,9 +234,43 @@ static void test_engine_panes(void)
     engines_free(&e);
 }
 
+/* The Q-values store: one table per agent name, a window of a long
+ * table (clipped: 1), full at 64 agents (-1), bad arguments (-1). */
+static void test_qview_store(void)
+{
+    static double qq[100 * 5];
+    char name[16];
+    struct engine_qtable e = {.agent = "long",
+                              .rows = 100,
+                              .cols = 5,
+                              .q = qq,
+                              .cur_known = 1,
+                              .cur = 90};
+    const size_t n0 = qview_count();
+    T_CHECK(qview_store(&e) == 1);
+    T_CHECK(qview_count() == n0 + 1 && qview_find("long") == (long)n0);
+    e.rows = 0; /* nothing learned yet: kept, with its status */
+    T_CHECK(qview_store(&e) == 0 && qview_count() == n0 + 1);
+    e.rows = 3;
+    e.q = NULL;
+    T_CHECK(qview_store(&e) == -1);
+    e.q = qq;
+    e.agent = NULL;
+    T_CHECK(qview_store(&e) == -1);
+    int full = 0;
+    for (int i = 0; i < 80; i++) {
+        snprintf(name, sizeof name, "a%d", i);
+        e.agent = name;
+        full += qview_store(&e) == -1;
+    }
+    T_CHECK(qview_count() == 64 && full == (int)(80 - (64 - n0 - 1)));
+    T_CHECK(qview_find("nosuch") == -1);
+}
+
 int main(void)
 {
     test_engine_panes();
+    test_qview_store();
     test_fc_ring();
     test_log_ring();
     test_wrap();
