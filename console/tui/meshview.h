@@ -1,6 +1,8 @@
 /*
  * meshview - the console's Mesh pane: the converter mesh of a lab with a
- * `mesh` driver, one row per node - its module, bus voltage, margin over
+ * `mesh` driver, drawn as a map when its ties fit a grid or a ring (each
+ * node's bus voltage, each tie open or closed with its current), then
+ * one row per node - its module, bus voltage, margin over
  * the module's minimum (red under it: a brown-out), module current,
  * input power - and its ties: open, or closed with the current they
  * carry out of the node; a failed node marked, with its bus as its ties

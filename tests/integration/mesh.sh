@@ -201,11 +201,14 @@ if command -v tmux >/dev/null 2>&1; then
     check "[ \$? -eq 0 ]" "the Q-values pane shows node 1's agent, bars with the greedy action and its rewards: $(grep -A6 'Q-values' "$T/screen" | tr '\n' '|')"
     tm send-keys -t m 7 j
     until_screen "grep -q '9 nodes  12 ties (0 closed)  0 failed' '$T/screen' &&
-        grep -Eq '^.node2 +gpu +0[.][0-9]{3} +[+][0-9]+ mV' '$T/screen'"
-    check "[ \$? -eq 0 ]" "the Mesh pane lists 9 nodes, 12 open ties, node 2's gpu and its margin: $(grep -A4 '7 Mesh' "$T/screen" | tr '\n' '|')"
+        grep -Eq '^.node2 +gpu +0[.][0-9]{3} +[+][0-9]+ mV' '$T/screen' &&
+        grep -Eq '^.n1 cpu +[.][0-9]{3} +[^ ]+ +n2 gpu +[.][0-9]{3} +[^ ]+ +n3 fpga' '$T/screen' &&
+        grep -Eq '^.n7 fpga +[.][0-9]{3} +[^ ]+ +n8 gpu' '$T/screen'"
+    check "[ \$? -eq 0 ]" "the Mesh pane draws the 3 x 3 grid and lists 9 nodes, 12 open ties, node 2's gpu and its margin: $(grep -A8 '7 Mesh' "$T/screen" | tr '\n' '|')"
     tm send-keys -t m f
     until_screen "grep -Eq '^.node2 +gpu +FAILED +[+][0-9]+ mV' '$T/screen' &&
-        grep -Eq '^.node1 .*=node2 [+][0-9.]+A' '$T/screen' && grep -q 'mesh fail node2' '$T/screen'"
+        grep -Eq '^.node1 .*=node2 [+][0-9.]+A' '$T/screen' && grep -q 'mesh fail node2' '$T/screen' &&
+        grep -Eq '^.n1 cpu +[.][0-9]{3} +>[0-9.]+A> +n2 gpu +FAIL' '$T/screen'"
     check "[ \$? -eq 0 ]" "f fails node 2: marked, over its minimum, fed over node 1's closed tie: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
     tm send-keys -t m f
     until_screen "grep -Eq '^.node2 +gpu +0[.][0-9]{3} ' '$T/screen' && grep -q '(0 closed)  0 failed' '$T/screen'"
