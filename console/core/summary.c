@@ -111,14 +111,22 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"broker_adjustments\":%llu,\"broker_held\":%llu,"
         "\"broker_budget_limited\":%llu,\"broker_thermal_limited\":%llu,"
         "\"broker_degraded_ticks\":%llu,\"ipc_events\":%llu,"
-        "\"ipc_unknown\":%llu,\"ipc_dropped\":%llu,\"interrupted\":%s,",
+        "\"ipc_unknown\":%llu,\"ipc_dropped\":%llu,\"mesh_nodes\":%llu,"
+        "\"mesh_brownouts\":%llu,\"mesh_tie_closes\":%llu,"
+        "\"mesh_sweeps\":%llu,\"mesh_msgs_lost\":%llu,"
+        "\"mesh_work_per_j\":%.9g,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
         (unsigned long long)s->broker_thermal_limited,
         (unsigned long long)s->broker_degraded_ticks,
         (unsigned long long)s->ipc_events, (unsigned long long)s->ipc_unknown,
-        (unsigned long long)s->ipc_dropped, s->interrupted ? "true" : "false");
+        (unsigned long long)s->ipc_dropped, (unsigned long long)s->mesh_nodes,
+        (unsigned long long)s->mesh_brownouts,
+        (unsigned long long)s->mesh_tie_closes,
+        (unsigned long long)s->mesh_sweeps,
+        (unsigned long long)s->mesh_msgs_lost, s->mesh_work_per_j,
+        s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

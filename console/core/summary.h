@@ -40,6 +40,10 @@ struct summary {
     uint64_t broker_adjustments, broker_held, broker_budget_limited,
         broker_thermal_limited, broker_degraded_ticks;
     uint64_t ipc_events, ipc_unknown, ipc_dropped;
+    /* the converter mesh's agents (engines/meshag.h) */
+    uint64_t mesh_nodes, mesh_brownouts, mesh_tie_closes, mesh_sweeps,
+        mesh_msgs_lost;
+    double mesh_work_per_j;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -79,7 +83,13 @@ struct summary {
     X(broker_degraded_ticks, uint64_t)                                         \
     X(ipc_events, uint64_t)                                                    \
     X(ipc_unknown, uint64_t)                                                   \
-    X(ipc_dropped, uint64_t)
+    X(ipc_dropped, uint64_t)                                                   \
+    X(mesh_nodes, uint64_t)                                                    \
+    X(mesh_brownouts, uint64_t)                                                \
+    X(mesh_tie_closes, uint64_t)                                               \
+    X(mesh_sweeps, uint64_t)                                                   \
+    X(mesh_msgs_lost, uint64_t)                                                \
+    X(mesh_work_per_j, double)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/model.h"
+#include "core/summary.h"
 #include "engines/qmesh.h"
 #include "engines/qtab.h"
 
@@ -35,8 +36,9 @@ enum {
 static const char *const meshag_sn[SG_N] = {
     "v",    "i_mod", "i_conv", "power", "perf", "err",  "ilim",
     "duty", "vset",  "dvdd",   "vmin",  "vmax", "vnom", "mtype"};
-enum { TS_A, TS_B, TS_R, TS_VA, TS_VB, TS_N };
-static const char *const meshag_tn[TS_N] = {"a", "b", "r", "va", "vb"};
+enum { TS_A, TS_B, TS_R, TS_VA, TS_VB, TS_CLOSED, TS_N };
+static const char *const meshag_tn[TS_N] = {"a",  "b",  "r",
+                                            "va", "vb", "closed"};
 static const char *const meshag_types[] = {"none", "cpu", "gpu", "fpga"};
 
 struct meshag {
@@ -53,6 +55,10 @@ struct meshag {
     struct qmesh q;
     struct qmesh_obs obs[QMESH_MAX_AGENTS];
     struct qmesh_out out;
+    int tie_was[QMESH_MAX_AGENTS * QMESH_MAX_NBR]; /* closed last tick */
+    /* the run's figures (summary keys mesh_*) */
+    uint64_t brownouts, tie_closes;
+    double work, energy; /* op and J over the run */
     /* the panes: each agent's Q-values by voltage bin in its present
      * context, the bins' labels, its status line and recent rewards */
     double pane_q[QMESH_MAX_AGENTS][QMESH_VBINS * QMESH_NACT];
@@ -224,6 +230,46 @@ static void meshag_pane_fill(struct meshag *g, const struct model *m,
     g->rows[i] = a->nbins;
 }
 
+/* The tick's figures: work and input energy of the nodes whose
+ * readings are valid, and node-ticks with a module under its minimum
+ * supply - a failed node's bus read at its ties' switches, as its
+ * neighbours see it. */
+static void meshag_count(struct meshag *g, const struct model *m)
+{
+    const double dt = m->dt > 0 ? m->dt : 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        const struct qmesh_obs *o = &g->obs[i];
+        int ok = 1;
+        const double vmin = meshag_val(m, g->sig[i][SG_VMIN], &ok);
+        if (o->valid && o->p_in >= 0 && o->perf >= 0) {
+            g->work += o->perf * dt;
+            g->energy += o->p_in * dt;
+        }
+        if (g->mtype[i] <= 0 || !ok || !(vmin > 0))
+            continue;
+        double v = o->valid ? o->v : NAN;
+        for (unsigned k = 0; !o->valid && k < g->nl; k++) {
+            int tok = 1;
+            const int a = meshag_node(g, meshag_val(m, g->tsig[k][TS_A], &tok));
+            const int b = meshag_node(g, meshag_val(m, g->tsig[k][TS_B], &tok));
+            if (a != (int)i && b != (int)i)
+                continue;
+            const double vs =
+                meshag_val(m, g->tsig[k][a == (int)i ? TS_VA : TS_VB], &tok);
+            if (tok && !(vs >= v))
+                v = vs; /* the lowest its ties sense */
+        }
+        g->brownouts += v == v && v < vmin;
+    }
+    /* the switches as they report themselves, whoever closed them */
+    for (unsigned l = 0; l < g->nl; l++) {
+        int tok = 1;
+        const int c = meshag_val(m, g->tsig[l][TS_CLOSED], &tok) >= 0.5;
+        g->tie_closes += tok && c && !g->tie_was[l];
+        g->tie_was[l] = tok && c;
+    }
+}
+
 static void meshag_propose(void *st, struct model *m)
 {
     struct meshag *g = st;
@@ -257,6 +303,7 @@ static void meshag_propose(void *st, struct model *m)
         }
     }
     qmesh_step(&g->q, g->obs, &g->out);
+    meshag_count(g, m);
     for (unsigned i = 0; i < g->n; i++) {
         const int32_t c = g->duty[i];
         if (c >= 0 && isfinite(g->out.duty[i])) {
@@ -273,6 +320,20 @@ static void meshag_propose(void *st, struct model *m)
             m->proposal[g->tctl[l]] = g->out.tie_close[l] ? 1 : 0;
             m->proposed[g->tctl[l]] = 1;
         }
+}
+
+static void meshag_summarize(const void *st, struct summary *s)
+{
+    const struct meshag *g = st;
+    s->mesh_nodes = g->n;
+    s->mesh_brownouts = g->brownouts;
+    s->mesh_tie_closes = g->tie_closes;
+    uint64_t sweeps = 0;
+    for (unsigned i = 0; i < g->n; i++)
+        sweeps += g->q.ag[i].sweeps;
+    s->mesh_sweeps = sweeps;
+    s->mesh_msgs_lost = g->n ? g->q.lost : 0;
+    s->mesh_work_per_j = g->energy > 0 ? g->work / g->energy : 0;
 }
 
 static int meshag_pane(const void *st, size_t i, struct engine_pane *out)
@@ -307,6 +368,7 @@ const struct engine_ops meshag_engine_ops = {
     .propose = meshag_propose,
     .destroy = meshag_destroy,
     .pane = meshag_pane,
+    .summarize = meshag_summarize,
 };
 
 int meshag_steer(struct meshag *g, struct model *m, unsigned i,

@@ -121,6 +121,26 @@ AWK
 check "awk -F, -f '$T/hold.awk' '$T/bound.csv' >/dev/null" \
     "the policy's override holds node 1 up: $(awk -F, -f "$T/hold.awk" "$T/bound.csv")"
 
+# The summary's mesh keys: node 5 failed by a policy from 2 s on (its
+# `fail` control), with its neighbours free to feed it: no brown-outs and
+# its four ties closed; with every tie held open: its hold-up stack runs
+# dry and its module browns out (the count can tell).
+for mode in fed open; do
+    cat >"$T/f5$mode.lua" <<LUA
+return { api = 1, on_tick = function(state, out)
+  if state.t >= 2 then out.node5.fail = 1 end
+  if "$mode" == "open" then for i = 1, 12 do out["tie" .. i].closed = 0 end end
+end }
+LUA
+    "$W" run --headless --lab "$L/grid3x3.lua" --duration 12s --policy "$T/f5$mode.lua" >"$T/f5$mode.json" 2>"$T/f5$mode.err"
+done
+check "grep -q '\"mesh_nodes\":9,\"mesh_brownouts\":0,\"mesh_tie_closes\":4,' '$T/f5fed.json'" \
+    "fed: no brown-outs, 4 ties closed: $(grep -o '"mesh_[a-z_]*":[^,]*' "$T/f5fed.json" | tr '\n' ' ')"
+check "grep -Eq '\"mesh_brownouts\":[1-9][0-9]*,\"mesh_tie_closes\":0,' '$T/f5open.json'" \
+    "ties held open: brown-outs counted: $(grep -o '"mesh_[a-z_]*":[^,]*' "$T/f5open.json" | tr '\n' ' ')"
+check "grep -Eq '\"mesh_work_per_j\":[1-9][.0-9e+]*,' '$T/f5fed.json'" \
+    "the mesh's work per joule is reported: $(grep -o '"mesh_work_per_j":[^,]*' "$T/f5fed.json")"
+
 # A Lua policy steers the agents through out.mesh: agent 1 frozen (its
 # mean |TD error| never moves from 0), agent 2 greedy (epsilon 0), node 3's
 # fpga kept at 0.80 V or more (its agent aims near 0.745 V), node 6 made to
