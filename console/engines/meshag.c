@@ -15,6 +15,7 @@
 #include "engines/qtab.h"
 
 #define MESHAG_LABEL 16
+#define MESHAG_MAX_IDS 256
 
 enum {
     SG_V,
@@ -52,6 +53,13 @@ struct meshag {
     int32_t tsig[QMESH_MAX_AGENTS * QMESH_MAX_NBR][TS_N];
     int32_t tctl[QMESH_MAX_AGENTS * QMESH_MAX_NBR];
     int mtype[QMESH_MAX_AGENTS]; /* the module type the agent knows */
+    /* the mesh's module identities (devices of kind "module", their
+     * `node` signal) and which one each node's agent knows (-1: none
+     * named: TYPE-NODE) */
+    unsigned nmd;
+    uint32_t mdev[MESHAG_MAX_IDS];
+    int32_t mnode[MESHAG_MAX_IDS];
+    int ident[QMESH_MAX_AGENTS];
     struct qmesh q;
     struct qmesh_obs obs[QMESH_MAX_AGENTS];
     struct qmesh_out out;
@@ -88,6 +96,8 @@ static void *meshag_create(const struct model *m)
     struct meshag *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
+    for (unsigned i = 0; i < QMESH_MAX_AGENTS; i++)
+        g->ident[i] = -1;
     for (size_t d = 0; d < m->n_devices; d++) {
         const char *k = m->devices[d].kind;
         if (k && strcmp(k, "converter") == 0 && g->n < QMESH_MAX_AGENTS) {
@@ -97,6 +107,9 @@ static void *meshag_create(const struct model *m)
             for (int j = 0; j < SG_N; j++)
                 g->sig[i][j] = model_find_signal(m, (uint32_t)d, meshag_sn[j]);
             g->duty[i] = model_find_control(m, (uint32_t)d, "duty");
+        } else if (k && strcmp(k, "module") == 0 && g->nmd < MESHAG_MAX_IDS) {
+            g->mdev[g->nmd] = (uint32_t)d;
+            g->mnode[g->nmd++] = model_find_signal(m, (uint32_t)d, "node");
         } else if (k && strcmp(k, "tie") == 0 &&
                    g->nl < QMESH_MAX_AGENTS * QMESH_MAX_NBR) {
             const unsigned l = g->nl++;
@@ -158,30 +171,49 @@ static int meshag_setup(struct meshag *g, const struct model *m)
     return 1;
 }
 
-/* A module came or went on node i (its mtype signal changed). */
+/* The module identity on node i: the index of the module device whose
+ * `node` is i + 1, or -1. */
+static int meshag_ident(const struct meshag *g, const struct model *m,
+                        unsigned i)
+{
+    for (unsigned k = 0; k < g->nmd; k++) {
+        int ok = 1;
+        if (meshag_val(m, g->mnode[k], &ok) == i + 1 && ok)
+            return (int)k;
+    }
+    return -1;
+}
+
+/* A module came or went on node i (its mtype or identity changed). */
 static void meshag_module(struct meshag *g, const struct model *m, unsigned i,
-                          int mt)
+                          int mt, int ident)
 {
     int ok = 1;
     const double vmin = meshag_val(m, g->sig[i][SG_VMIN], &ok),
                  vmax = meshag_val(m, g->sig[i][SG_VMAX], &ok),
                  vnom = meshag_val(m, g->sig[i][SG_VNOM], &ok);
     g->mtype[i] = mt;
+    g->ident[i] = ident;
     g->rows[i] = 0;
     const unsigned loads = g->q.loads, saves = g->q.saves;
-    char id[64] = "";
+    char id[64] = "", was[sizeof g->q.ag[i].id];
+    snprintf(was, sizeof was, "%s", g->q.ag[i].id);
     if (mt <= 0 || mt > 3 || !ok) {
         qmesh_attach(&g->q, i, NULL, 0, 0, 0);
     } else {
-        snprintf(id, sizeof id, "%s-%s", meshag_types[mt],
-                 m->devices[g->dev[i]].name);
+        /* who it is, as the mesh names it; else what and where */
+        if (ident >= 0)
+            snprintf(id, sizeof id, "%s", m->devices[g->mdev[ident]].name);
+        else
+            snprintf(id, sizeof id, "%s-%s", meshag_types[mt],
+                     m->devices[g->dev[i]].name);
         qmesh_attach(&g->q, i, id, vmin, vmax, vnom);
     }
     /* a module that leaves saves its agent's table, one that comes
      * back loads it (engines/qtab.c); say so, and why not */
     if (g->q.saves > saves)
-        log_msg(LOG_INFO, "mesh: %s: Q-table saved",
-                m->devices[g->dev[i]].name);
+        log_msg(LOG_INFO, "mesh: %s: %s's Q-table saved",
+                m->devices[g->dev[i]].name, was);
     if (g->q.loads > loads)
         log_msg(LOG_INFO, "mesh: %s: starts from its saved Q-table", id);
     else if (g->q.msg[0])
@@ -281,8 +313,9 @@ static void meshag_propose(void *st, struct model *m)
         int ok = 1;
         const double mt = meshag_val(m, g->sig[i][SG_MTYPE], &ok);
         const int imt = ok ? (int)lround(mt) : 0;
-        if (imt != g->mtype[i])
-            meshag_module(g, m, i, imt);
+        const int ident = imt > 0 ? meshag_ident(g, m, i) : -1;
+        if (imt != g->mtype[i] || ident != g->ident[i])
+            meshag_module(g, m, i, imt, ident);
         struct qmesh_obs *o = &g->obs[i];
         double v[SG_N];
         int valid = 1, cvalid = 1;

@@ -12,8 +12,10 @@
  * voltage bins of its present context (error band, load band, feeding a
  * failed neighbour), the bin it is in as the present row.  The agents'
  * Q-tables live across runs in the user's state directory (qtab.h: one
- * file per module identity, here "TYPE-NODE"): saved when a module
- * leaves and at the end of the run, loaded when it comes.  A run without
+ * file per module identity: the lab's module `id`, from the mesh
+ * driver's "module" devices; "TYPE-NODE" for a module the lab does not
+ * name): saved when a module leaves and at the end of the run, loaded
+ * when it comes.  A run without
  * mesh devices gets an idle engine.
  */
 #ifndef WATTSON_MESHAG_H

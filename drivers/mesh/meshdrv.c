@@ -6,7 +6,10 @@
  * Its lab entry is a mesh description (meshcfg.h; keys in
  * lua-policies/labs/mesh/README.md) with `plugin = "mesh"`.  Devices, in
  * order: node1..nodeN (kind "converter"), then tie1..tieL (kind "tie",
- * one per link, in the description's order).
+ * one per link, in the description's order), then one device per module
+ * identity the description names (kind "module", named by its `id`: the
+ * modules', then the attach events' new ones), so that the agents' engine
+ * can keep a module's Q-table by who it is, wherever it is plugged.
  *
  *   node signals   v (V, its bus, as sensed), i_mod, i_conv (A), power (W,
  *                  the converter's input: what the lab's power counts),
@@ -20,6 +23,7 @@
  *   tie signals    a, b (its nodes, 1-based), r (ohm), closed (0/1), va,
  *                  vb (V: the buses on its two sides, as its switch senses
  *                  them, failed or not), i (A, a to b).
+ *   module signal  node (the node it is on, 1-based; 0 unplugged).
  *   node controls  duty (the converter's, its part's limits), fail (0/1:
  *                  fault injection), module (0..3, a type as mtype: hot
  *                  swap, the module powered up at its nominal voltage).
@@ -90,9 +94,14 @@ static const struct {
       [MT_I] = {"i", "A", "current from a to b"},
 };
 
+#define MD_MAX_IDS (MESHCFG_MAX_MODS + MESHCFG_MAX_EVENTS)
+
 struct md {
     const struct wattson_host *host;
     struct meshcfg mc;
+    /* the module identities the description names, each a device */
+    unsigned nid;
+    char ids[MD_MAX_IDS][MESH_ID_LEN];
     struct mesh m;
     struct drv_strs strs;
     struct wattson_device_desc *dev;
@@ -119,8 +128,8 @@ static void md_fini(void *st)
 static int md_inventory(struct md *s, struct wattson_inventory *inv)
 {
     const unsigned n = s->mc.n, nl = s->mc.nl;
-    s->ndev = n + nl;
-    s->nsig = (size_t)n * MD_NSIG + (size_t)nl * MT_NSIG;
+    s->ndev = n + nl + s->nid;
+    s->nsig = (size_t)n * MD_NSIG + (size_t)nl * MT_NSIG + s->nid;
     s->nctl = (size_t)n * MC_NCTL + nl;
     s->dev = calloc(s->ndev, sizeof *s->dev);
     s->sig = calloc(s->nsig, sizeof *s->sig);
@@ -160,11 +169,50 @@ static int md_inventory(struct md *s, struct wattson_inventory *inv)
         s->ctl[(size_t)n * MC_NCTL + l] = (struct wattson_control_desc){
             "closed", d, "1", 0, 1, 1, "1: close the tie switch"};
     }
+    for (unsigned j = 0; j < s->nid; j++) {
+        const uint32_t d = n + nl + j;
+        s->dev[d] = (struct wattson_device_desc){
+            drv_fmt(&s->strs, "%s", s->ids[j]), "module", -1, NULL, 0};
+        s->sig[k++] = (struct wattson_signal_desc){
+            "node",        d, "1",
+            WATTSON_GAUGE, 0, "the node it is plugged into (0: none)"};
+    }
     for (size_t d = 0; d < s->ndev; d++)
         if (!s->dev[d].name)
             return -1;
     *inv = (struct wattson_inventory){s->dev,  s->ndev, s->sig, s->nsig, s->ctl,
                                       s->nctl, NULL,    0,      NULL,    0};
+    return 0;
+}
+
+/* The identities the description names, once each; 0, or -1 (err) for
+ * one that is also a node's or a tie's name. */
+static int md_ids(struct md *s, char *err, size_t errlen)
+{
+    const struct meshcfg *mc = &s->mc;
+    for (unsigned k = 0; k < mc->nmod + mc->nev; k++) {
+        const char *id = k < mc->nmod ? mc->mod[k].id : mc->ev[k - mc->nmod].id;
+        if (k >= mc->nmod && mc->ev[k - mc->nmod].kind != MESHCFG_ATTACH)
+            continue;
+        unsigned j = 0;
+        while (j < s->nid && strcmp(s->ids[j], id) != 0)
+            j++;
+        if (j < s->nid || s->nid == MD_MAX_IDS)
+            continue;
+        unsigned num;
+        char rest;
+        if ((sscanf(id, "node%u%c", &num, &rest) == 1 && num >= 1 &&
+             num <= mc->n) ||
+            (sscanf(id, "tie%u%c", &num, &rest) == 1 && num >= 1 &&
+             num <= mc->nl)) {
+            snprintf(err, errlen,
+                     "mesh: module id '%s' is also the name of one of the "
+                     "mesh's devices: give the module another id",
+                     id);
+            return -1;
+        }
+        snprintf(s->ids[s->nid++], MESH_ID_LEN, "%s", id);
+    }
     return 0;
 }
 
@@ -183,6 +231,10 @@ static int md_init(const struct wattson_host *host, void **state,
     /* a description the reader refuses is the lab's fault */
     if (meshcfg_read(&src, "", "mesh", extra, INFINITY, &s->mc, err, errlen) !=
         0) {
+        md_fini(s);
+        return WATTSON_ERR_CONFIG;
+    }
+    if (md_ids(s, err, errlen) != 0) {
         md_fini(s);
         return WATTSON_ERR_CONFIG;
     }
@@ -259,6 +311,15 @@ static int md_read(void *st, double *values, uint8_t *valid, size_t n)
             values[k] = v[j];
             valid[k] = isfinite(v[j]);
         }
+    }
+    for (unsigned j = 0; j < s->nid; j++, k++) {
+        unsigned on = 0;
+        for (unsigned i = 0; i < s->mc.n && !on; i++)
+            for (unsigned q = 0; q < s->m.node[i].nmod; q++)
+                if (strcmp(s->m.node[i].id[q], s->ids[j]) == 0)
+                    on = i + 1;
+        values[k] = on;
+        valid[k] = 1;
     }
     return WATTSON_OK;
 }

@@ -50,10 +50,22 @@ return { name = "hot", duration = "1s",
 LAB
 expect_fail 3 "hot.lua: mesh.modules.1.vnom: outside the fpga part's range" -- bench mesh --lab "$T/hot.lua"
 expect_fail 3 "island.lua: no drivers to run" -- run --headless --lab "$T/island.lua"
+cat >"$T/clash.lua" <<'LAB'
+local mesh = { plugin = "mesh", nodes = 3, topology = "line",
+               modules = { { node = 1, type = "cpu", id = "node2" } } }
+return { name = "clash", duration = "1s", drivers = { mesh } }
+LAB
+expect_fail 3 "module id 'node2' is also the name of one of the mesh's devices" -- run --headless --lab "$T/clash.lua"
 
 # The mesh in a run, 30 s of lab time on the virtual clock.
-"$W" run --headless --lab "$L/grid3x3.lua" --csv "$T/run.csv" >"$T/sum" 2>"$T/err"
-check '[ $? -eq 0 ]' "grid3x3 runs: $(cat "$T/err")"
+"$W" run --headless -v --lab "$L/grid3x3.lua" --csv "$T/run.csv" >"$T/sum" 2>"$T/err"
+check '[ $? -eq 0 ]' "grid3x3 runs: $(grep -v info: "$T/err")"
+# the lab's module identities: fpga-a pulled from node 3 at 17.5 s keeps
+# its table, gpu-e takes its place, fpga-a back at 22.5 s starts warm
+check "grep -q \"mesh: node3: fpga-a's Q-table saved\" '$T/err' &&
+    grep -q 'mesh: fpga-a: starts from its saved Q-table' '$T/err' &&
+    [ -f '$XDG_STATE_HOME/wattson/qtables/gpu-e.qtab' ]" \
+    "a module keeps its table by its lab id across a hot swap: $(grep 'mesh:' "$T/err" | tr '\n' '|')"
 check "grep -q energy_j '$T/sum'" "the run's summary"
 # the cpu on node 1 from its nominal 1.0 V to its efficient ~0.8 V
 cat >"$T/eff.awk" <<'AWK'
@@ -84,10 +96,10 @@ check "awk -F, -f '$T/bus.awk' '$T/run.csv' >/dev/null" \
 
 # The agents' Q-tables outlive the run (XDG_STATE_HOME is the test's,
 # lib.sh): a second run starts from them.
-check "[ -f '$XDG_STATE_HOME/wattson/qtables/cpu-node1.qtab' ]" \
+check "[ -f '$XDG_STATE_HOME/wattson/qtables/cpu-a.qtab' ]" \
     "the run saved node 1's Q-table: $(ls "$XDG_STATE_HOME/wattson/qtables" 2>&1 | head -3 | tr '\n' ' ')"
 "$W" run --headless -v --lab "$L/grid3x3.lua" --duration 1s >/dev/null 2>"$T/err2"
-check "grep -q 'mesh: cpu-node1: starts from its saved Q-table' '$T/err2'" \
+check "grep -q 'mesh: cpu-a: starts from its saved Q-table' '$T/err2'" \
     "a second run starts warm: $(grep mesh "$T/err2" | head -2 | tr '\n' '|')"
 
 # A Lua policy reads the agents (state.mesh) and overrides one: node 1
@@ -215,7 +227,7 @@ if command -v tmux >/dev/null 2>&1; then
     # keys go in once the console reads them (its tab line is drawn)
     until_screen "grep -q '4 Q-values 5 Partition' '$T/screen'"
     tm send-keys -t m 4
-    until_screen "grep -q 'agent node1 (1/9) cpu-node1 *learning eps' '$T/screen' &&
+    until_screen "grep -q 'agent node1 (1/9) cpu-a *learning eps' '$T/screen' &&
         grep -Eq '^.(-2d|-d|0|[+]d|[+]2d) +[^ ]+[*] +[0-9]+[.][0-9]{3}' '$T/screen' &&
         grep -Eq '^.reward +[^ ]+ [-0-9.]+' '$T/screen'"
     check "[ \$? -eq 0 ]" "the Q-values pane shows node 1's agent, bars with the greedy action and its rewards: $(grep -A6 'Q-values' "$T/screen" | tr '\n' '|')"

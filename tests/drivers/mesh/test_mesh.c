@@ -33,6 +33,18 @@ static const struct th_cfg island[] = {
     {"links.1.2", WATTSON_CFG_NUMBER, 2, NULL, 0},
 };
 
+/* a module whose id is a node's name */
+static const struct th_cfg clash[] = {
+    {"plugin", WATTSON_CFG_STRING, 0, "mesh", 0},
+    {"nodes", WATTSON_CFG_NUMBER, 3, NULL, 0},
+    {"topology", WATTSON_CFG_STRING, 0, "line", 0},
+    {"modules", WATTSON_CFG_TABLE, 0, NULL, 0},
+    {"modules.1", WATTSON_CFG_TABLE, 0, NULL, 0},
+    {"modules.1.node", WATTSON_CFG_NUMBER, 1, NULL, 0},
+    {"modules.1.type", WATTSON_CFG_STRING, 0, "cpu", 0},
+    {"modules.1.id", WATTSON_CFG_STRING, 0, "node2", 0},
+};
+
 static int open_mesh(struct plug **p, char *err, size_t n)
 {
     const char *bd = getenv("WATTSON_PLUGIN_BUILD_DIR");
@@ -99,13 +111,17 @@ static void test_plugin(void)
         plug_close(p);
         return;
     }
-    /* 3 nodes, 2 ties; 15 signals a node, 7 a tie; 3 + 1 controls */
-    T_CHECK(p->inv.n_devices == 5);
+    /* 3 nodes, 2 ties, 2 module identities (the types, as no id is
+     * given); 15 signals a node, 7 a tie, 1 a module; 3 + 1 controls */
+    T_CHECK(p->inv.n_devices == 7);
     T_STREQ(p->inv.devices[0].name, "node1");
     T_STREQ(p->inv.devices[0].kind, "converter");
     T_STREQ(p->inv.devices[4].name, "tie2");
     T_STREQ(p->inv.devices[4].kind, "tie");
-    T_CHECK(p->inv.n_signals == 3 * 15 + 2 * 7);
+    T_STREQ(p->inv.devices[5].name, "cpu");
+    T_STREQ(p->inv.devices[5].kind, "module");
+    T_STREQ(p->inv.devices[6].name, "fpga");
+    T_CHECK(p->inv.n_signals == 3 * 15 + 2 * 7 + 2);
     T_CHECK(p->inv.n_controls == 3 * 3 + 2);
     rd(p);
     const int v1 = sig_of(p, "node1", "v"), v2 = sig_of(p, "node2", "v"),
@@ -118,6 +134,11 @@ static void test_plugin(void)
     T_NEAR(val[vnom1], 1.0, 1e-12);
     T_NEAR(val[mt3], 0, 0); /* no module on node 3 */
     T_NEAR(val[a1], 1, 0);
+    const int on_cpu = sig_of(p, "cpu", "node"),
+              on_fpga = sig_of(p, "fpga", "node");
+    T_CHECK(ok[on_cpu] && ok[on_fpga]);
+    T_NEAR(val[on_cpu], 1, 0); /* where each module is */
+    T_NEAR(val[on_fpga], 2, 0);
     /* a lower duty, a lower bus */
     const int d1 = ctl_of(p, "node1", "duty");
     const double before = val[v1];
@@ -149,6 +170,11 @@ static void test_plugin(void)
     wr(p, ctl_of(p, "node3", "module"), 0, WATTSON_OK);
     rd(p);
     T_NEAR(val[mt3], 0, 0);
+    /* node 1's cpu pulled: it is on no node */
+    wr(p, ctl_of(p, "node1", "module"), 0, WATTSON_OK);
+    rd(p);
+    T_NEAR(val[on_cpu], 0, 0);
+    T_NEAR(val[on_fpga], 2, 0);
     /* a tie closes */
     wr(p, ctl_of(p, "tie2", "closed"), 1, WATTSON_OK);
     rd(p);
@@ -170,6 +196,15 @@ static void test_bad(void)
             NULL);
     if (!strstr(err, "node 3"))
         fprintf(stderr, "  got: %s\n", err);
+    plug_close(p);
+    /* a module id that names one of the mesh's own devices */
+    p = NULL;
+    T_CHECK(open_mesh(&p, err, sizeof err) == PLUG_OK);
+    if (!p)
+        return;
+    th_host(&h, NULL, clash, sizeof clash / sizeof clash[0]);
+    T_CHECK(plug_init(&p, &h, err, sizeof err) == PLUG_ERR_CONFIG);
+    T_CHECK(strstr(err, "module id 'node2'") != NULL);
     plug_close(p);
 }
 
