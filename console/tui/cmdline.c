@@ -35,7 +35,9 @@
 #include "core/sandbox.h"
 #include "core/trust.h"
 #include "run/run.h"
+#include "engines/meshag.h"
 #include "lua/plib.h"
+#include "lua/pmesh.h"
 #include "lua/policy.h"
 #include "policies/governors.h"
 #include "tui/term.h"
@@ -871,6 +873,13 @@ static void push_snapshot(lua_State *L, struct run *r)
     lua_setfield(L, st, "dev");
     lua_setfield(L, st, "devices");
     set_num(L, st, "power_w", model_total_power(m, NULL));
+    /* state.mesh as a policy sees it (lua/pmesh.c), a copy like the rest */
+    const struct qmesh *q = meshag_agents(meshag_of(run_engines(r)));
+    const int ref = pmesh_build(L, st, q);
+    if (ref > 0) {
+        pmesh_update(L, ref, q);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
 }
 
 /* Under sandbox_call: (ctx, text) -> one string, the results. */

@@ -251,6 +251,9 @@ if command -v tmux >/dev/null 2>&1; then
     tm send-keys -t m : 'mesh attach node2 fpga' Enter
     until_screen "grep -Eq '^.node2 +fpga +0[.][0-9]{3} ' '$T/screen'"
     check "[ \$? -eq 0 ]" ":mesh attach plugs an fpga into node 2: $(grep -A5 '7 Mesh' "$T/screen" | tr '\n' '|')"
+    tm send-keys -t m : 'lua #state.mesh, state.mesh[2].node, state.mesh[2].phase' Enter
+    until_screen "grep -Eq 'info: = 9  2  [12]' '$T/screen'"
+    check "[ \$? -eq 0 ]" "the REPL's state has the agents (state.mesh): $(grep -E 'lua|= ' "$T/screen" | head -2)"
     tm send-keys -t m : 'mesh fail node99' Enter
     until_screen "grep -q \"mesh: 'node99' is not a mesh node\" '$T/screen'"
     check "[ \$? -eq 0 ]" "a bad node is named: $(grep -A3 '6 Log' "$T/screen" | tr '\n' '|')"
