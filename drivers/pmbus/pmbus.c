@@ -9,10 +9,21 @@
  * chips of unknown kind, some of which treat a read as a write (the
  * reason i2cdetect asks first).  Each listed device is opened through
  * ROOT/dev/i2c-N (ROOT as every driver's: the lab's `root`, else
- * $WATTSON_SYSFS_ROOT, drvutil's drv_root) and asked for VOUT_MODE; one
- * that does not answer, or whose VOUT_MODE is not linear, is left out
- * with a warning naming bus, address and reason.  None left:
- * WATTSON_ERR_UNSUPPORTED with the first reason.
+ * $WATTSON_SYSFS_ROOT, drvutil's drv_root) with PEC off, its PEC chosen
+ * (below), and asked for VOUT_MODE; one that does not answer, or whose
+ * VOUT_MODE is not linear, is left out with a warning naming bus,
+ * address and reason.  None left: WATTSON_ERR_UNSUPPORTED with the
+ * reasons.
+ *
+ * PEC, per device, from the lab's `pec`: "auto" (the default) asks the
+ * device's CAPABILITY (0x19) with PEC off and turns PEC on only when bit 7
+ * says the device supports it: a device without PEC sends no PEC byte, so
+ * with PEC on every read from it would fail.  A device that does not
+ * answer CAPABILITY (NACK, an error, or 0xff, the idle bus) gets PEC off
+ * and a warning saying so; one whose bit 7 is clear an info line.  "on"
+ * forces PEC on every device without asking (a device without PEC then
+ * fails its VOUT_MODE and is left out, the message saying why); "off"
+ * never turns it on.  Any other value is a config error naming the key.
  *
  * Per device "pmbus-BUS-AAAA" (the kernel's "1-0040" style, kind
  * "converter"), five signals, read every tick:
@@ -35,6 +46,21 @@
  * PM_VOUT_SLACK.  The first failure of a reading is logged once with
  * bus, address and command, and its recovery once.
  *
+ * VOUT_MODE is kept current: read again before every READ_VOUT (one byte
+ * transfer beside the five words of a tick: a reading decoded with a
+ * stale exponent would be off by a power of two), before read_controls
+ * decodes VOUT_COMMAND, and before every VOUT_COMMAND write, so no word
+ * is encoded or decoded with an exponent that was not just confirmed.  A
+ * change is taken only with VOUT_MAX read again at the new exponent (the
+ * write ceiling; and the margins, for the log line that reports the
+ * change once with the range they now give - the host keeps the range it
+ * took at init, as ABI 1.1 has no way to change it).  A VOUT_MODE that
+ * does not read, is no longer linear, or whose VOUT_MAX does not read at
+ * the new exponent makes READ_VOUT and the control invalid and refuses
+ * the write (WATTSON_ERR_REJECTED, or the transfer's error), logged with
+ * the reason; the last confirmed exponent is kept until a reply
+ * confirms another.
+ *
  * Control "vout" (V) per device that has VOUT_MAX: VOUT_COMMAND (0x21),
  * LINEAR16 at VOUT_MODE's exponent, step one LSB.  Its range, offered to
  * policies: max = min(VOUT_MAX, VOUT_MARGIN_HIGH), min = VOUT_MARGIN_LOW.
@@ -54,8 +80,9 @@
  * (a write-protected or clamping device).
  *
  * The bus is one seam, struct pmbus_ops (pmbus.h): here libi2c's SMBus
- * calls on /dev/i2c-N, opened O_RDWR|O_CLOEXEC, I2C_SLAVE and I2C_PEC on;
- * the tests install an emulated device through pmbus_set_ops.
+ * calls on /dev/i2c-N, opened O_RDWR|O_CLOEXEC with I2C_SLAVE, and I2C_PEC
+ * per device as chosen above; the tests install an emulated device
+ * through pmbus_set_ops.
  *
  * Everything is allocated in init; read, write and read_controls use only
  * the stack.
@@ -87,6 +114,11 @@
  * transients); 5 % above is no longer a reading but a corrupted reply. */
 #define PM_VOUT_SLACK 0.05
 #define PM_RAW_IDLE 0xffffu /* what a read returns when no one drives SDA */
+#define PM_CAP_IDLE 0xffu   /* the same for a byte */
+
+/* The lab's `pec`; pm_pec_names in this order. */
+enum pm_pec { PM_PEC_AUTO, PM_PEC_ON, PM_PEC_OFF };
+static const char *const pm_pec_names[] = {"auto", "on", "off"};
 
 /* The readings as data.  lo/hi: physical bounds a reply must lie in;
  * iout and pout may be negative (a bidirectional converter sinking). */
@@ -112,9 +144,15 @@ static const struct pm_sig pm_sigs[] = {
 struct pm_dev {
     int bus;
     unsigned addr;
-    int h;       /* the seam's handle */
-    int exp;     /* VOUT_MODE's LINEAR16 exponent */
-    double vmax; /* VOUT_MAX, V; NAN when the device has none */
+    int h;        /* the seam's handle */
+    int pec;      /* PEC on for its transfers */
+    int cap_rc;   /* pec "auto": CAPABILITY's transfer, 0 or -errno */
+    uint8_t cap;  /* and its reply */
+    uint8_t mode; /* the VOUT_MODE byte last confirmed */
+    int exp;      /* its LINEAR16 exponent */
+    double vmax;  /* VOUT_MAX, V; NAN when the device has none */
+    int has_ctl;  /* it has the vout control, offered as lo .. hi V */
+    double lo, hi;
     const char *name;
     /* Per reading (and PM_FAIL_CTL): its last read failed, so its next
      * failure is not logged again until it has read once more. */
@@ -125,6 +163,7 @@ struct pm {
     const struct wattson_host *host;
     const struct pmbus_ops *ops;
     void *ctx;
+    int pec; /* enum pm_pec */
     struct drv_strs strs;
     struct pm_dev dev[PM_MAX_DEVICES];
     struct wattson_device_desc devices[PM_MAX_DEVICES];
@@ -144,15 +183,23 @@ static int pm_i2c_open(void *ctx, const char *path, unsigned addr)
     fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    /* PEC on: the kernel appends and checks the SMBus CRC-8 and fails a
-     * read whose PEC is wrong with EBADMSG. */
-    if (ioctl(fd, I2C_SLAVE, (unsigned long)addr) < 0 ||
-        ioctl(fd, I2C_PEC, 1UL) < 0) {
+    /* PEC stays off (a new i2c-dev client's default) until pm_i2c_pec:
+     * CAPABILITY, which says whether the device has PEC, is read without
+     * it. */
+    if (ioctl(fd, I2C_SLAVE, (unsigned long)addr) < 0) {
         e = errno;
         close(fd);
         return -e;
     }
     return fd;
+}
+
+static int pm_i2c_pec(void *ctx, int h, int on)
+{
+    (void)ctx;
+    /* With PEC on the kernel appends and checks the SMBus CRC-8 and fails
+     * a read whose PEC is wrong with EBADMSG. */
+    return ioctl(h, I2C_PEC, on ? 1UL : 0UL) < 0 ? -errno : 0;
 }
 
 static int pm_i2c_xfer(void *ctx, int h, int write, uint8_t cmd, size_t len,
@@ -181,8 +228,8 @@ static void pm_i2c_close(void *ctx, int h)
     close(h);
 }
 
-static const struct pmbus_ops pm_i2c_ops = {pm_i2c_open, pm_i2c_xfer,
-                                            pm_i2c_close};
+static const struct pmbus_ops pm_i2c_ops = {pm_i2c_open, pm_i2c_pec,
+                                            pm_i2c_xfer, pm_i2c_close};
 
 /* The ops the next init uses (pmbus.h: the tests' seam). */
 static const struct pmbus_ops *pm_ops = &pm_i2c_ops;
@@ -202,6 +249,8 @@ void pmbus_set_ops(const struct pmbus_ops *ops, void *ctx)
 static const char *pm_cmd_name(uint8_t cmd)
 {
     switch (cmd) {
+    case PMBUS_CAPABILITY:
+        return "CAPABILITY";
     case PMBUS_VOUT_MODE:
         return "VOUT_MODE";
     case PMBUS_VOUT_COMMAND:
@@ -239,6 +288,13 @@ static const char *pm_err_text(int rc)
     default:
         return strerror(-rc);
     }
+}
+
+/* The status a failed transfer (rc = -errno) gives a write: a PEC
+ * mismatch twice is an error of the bus, not a vanished device. */
+static int pm_xfer_status(int rc)
+{
+    return rc == -EBADMSG ? WATTSON_ERR : drv_errno_status(-rc, 1);
 }
 
 /* One transfer, a PEC mismatch retried once.  0 or -errno. */
@@ -321,14 +377,138 @@ static int pm_vout_word(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
     return 0;
 }
 
+/* ---- limits and VOUT_MODE ------------------------------------------- */
+
+/* The output-voltage limits of a device at its exponent d->exp. */
+struct pm_lim {
+    double vmax;   /* VOUT_MAX; NAN: none, or its reply out of range */
+    double mh, ml; /* VOUT_MARGIN_HIGH and _LOW; NAN: none */
+    double hi;     /* the control's top: min(VOUT_MAX, VOUT_MARGIN_HIGH) */
+    char why[128]; /* why there is no VOUT_MAX */
+};
+
+/* An optional output-voltage limit; NAN when the device has none (or its
+ * reply is out of range), the reason in why and, with `loud` (init), in
+ * the log. */
+static double pm_limit(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
+                       double ceiling, int loud, char *why, size_t whylen)
+{
+    char c[32];
+    double v;
+
+    if (pm_vout_word(p, d, cmd, ceiling, &v, why, whylen) == 0)
+        return v;
+    if (loud)
+        p->host->log(p->host->ctx, WATTSON_LOG_INFO,
+                     "%s (i2c-%d 0x%02x): no %s: %s", d->name, d->bus, d->addr,
+                     pm_cmd_str(cmd, c, sizeof c), why);
+    return NAN;
+}
+
+/* VOUT_MAX and, when there is one, the margins, into l. */
+static void pm_lims(const struct pm *p, const struct pm_dev *d, int loud,
+                    struct pm_lim *l)
+{
+    char why[128];
+
+    l->mh = l->ml = l->hi = NAN;
+    l->vmax = pm_limit(p, d, PMBUS_VOUT_MAX, pm_sigs[1].hi, loud, l->why,
+                       sizeof l->why);
+    if (isnan(l->vmax))
+        return;
+    l->mh = pm_limit(p, d, PMBUS_VOUT_MARGIN_HIGH,
+                     l->vmax * (1 + PM_VOUT_SLACK), loud, why, sizeof why);
+    l->ml =
+        pm_limit(p, d, PMBUS_VOUT_MARGIN_LOW, l->vmax, loud, why, sizeof why);
+    l->hi = isnan(l->mh) ? l->vmax : fmin(l->vmax, l->mh);
+}
+
+/*
+ * VOUT_MODE now reads `mode` (linear, exponent exp) where d->mode was
+ * confirmed: takes it, with VOUT_MAX read again at the new exponent (the
+ * device reports its limits in the format of the moment, and VOUT_MAX is
+ * the write ceiling), and logs the change once.  WATTSON_OK, or
+ * WATTSON_ERR_REJECTED with the reason in why when a VOUT_MAX the device
+ * had no longer reads: then nothing is taken, so the next call tries
+ * again.
+ */
+static int pm_mode_change(const struct pm *p, struct pm_dev *d, uint8_t mode,
+                          int exp, char *why, size_t whylen)
+{
+    struct pm_dev nd = *d;
+    struct pm_lim l;
+    char vmax[64], range[192] = "";
+
+    nd.exp = exp;
+    pm_lims(p, &nd, 0, &l);
+    if (!isnan(d->vmax) && isnan(l.vmax)) {
+        snprintf(why, whylen,
+                 "VOUT_MODE (0x20) is 0x%02x, was 0x%02x, and VOUT_MAX "
+                 "(0x24) at its exponent: %s",
+                 mode, d->mode, l.why);
+        return WATTSON_ERR_REJECTED;
+    }
+    if (isnan(l.vmax))
+        snprintf(vmax, sizeof vmax, "no VOUT_MAX");
+    else
+        snprintf(vmax, sizeof vmax, "VOUT_MAX %.6g V", l.vmax);
+    if (d->has_ctl) {
+        /* Without VOUT_MARGIN_LOW the bottom stays the VOUT_COMMAND
+         * found at init, which is volts whatever the exponent. */
+        double lo = isnan(l.ml) ? d->lo : l.ml;
+
+        snprintf(range, sizeof range, ", vout range %.6g .. %.6g V", lo, l.hi);
+        if (lo != d->lo || l.hi != d->hi) {
+            size_t n = strlen(range);
+
+            snprintf(range + n, sizeof range - n,
+                     " (policies keep %.6g .. %.6g V, the range offered at "
+                     "start)",
+                     d->lo, d->hi);
+        }
+    }
+    p->host->log(p->host->ctx, WATTSON_LOG_WARN,
+                 "%s (i2c-%d 0x%02x): VOUT_MODE (0x20) changed from 0x%02x "
+                 "to 0x%02x: output voltage now in %.6g V steps (exponent "
+                 "%d, was %d); %s%s",
+                 d->name, d->bus, d->addr, d->mode, mode, ldexp(1, exp), exp,
+                 d->exp, vmax, range);
+    d->mode = mode;
+    d->exp = exp;
+    d->vmax = l.vmax;
+    return WATTSON_OK;
+}
+
+/* Reads d's VOUT_MODE again, taking a change (pm_mode_change): WATTSON_OK
+ * when d->exp is the device's exponent now, else the status a write
+ * refused for it gets, with the reason in why. */
+static int pm_mode_confirm(const struct pm *p, struct pm_dev *d, char *why,
+                           size_t whylen)
+{
+    uint16_t mode = 0;
+    int exp, rc = pm_xfer(p, d, 0, PMBUS_VOUT_MODE, 1, &mode);
+
+    if (rc != 0) {
+        snprintf(why, whylen, "VOUT_MODE (0x20): %s", pm_err_text(rc));
+        return pm_xfer_status(rc);
+    }
+    if (mode == d->mode)
+        return WATTSON_OK;
+    if (pmlin_vout_mode((uint8_t)mode, &exp, why, whylen) != 0)
+        return WATTSON_ERR_REJECTED;
+    return pm_mode_change(p, d, (uint8_t)mode, exp, why, whylen);
+}
+
 /* Reading k of device d: 0 and *out, or -1 with the reason in why. */
-static int pm_read_sig(const struct pm *p, const struct pm_dev *d, size_t k,
+static int pm_read_sig(const struct pm *p, struct pm_dev *d, size_t k,
                        double *out, char *why, size_t whylen)
 {
     const struct pm_sig *s = &pm_sigs[k];
     uint16_t raw;
     double v;
 
+    if (s->linear16 && pm_mode_confirm(p, d, why, whylen) != WATTSON_OK)
+        return -1;
     if (pm_word(p, d, s->cmd, &raw, why, whylen) != 0)
         return -1;
     v = s->linear16 ? pmlin_decode16(raw, d->exp) : pmlin_decode11(raw);
@@ -372,13 +552,45 @@ static int pm_parse_dev(const char *s, int *bus, unsigned *addr)
     return 0;
 }
 
-/* The lab's `devices` into p->dev[].bus/addr (p->n_dev of them). */
+/* The lab's `pec` into p->pec: "auto" when absent. */
+static int pm_config_pec(struct pm *p, const struct wattson_host *h, char *err,
+                         size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, "pec");
+    const char *v =
+        type == WATTSON_CFG_STRING ? h->cfg_string(h->ctx, "pec") : NULL;
+    size_t i;
+
+    p->pec = PM_PEC_AUTO;
+    if (type == WATTSON_CFG_NONE)
+        return WATTSON_OK;
+    for (i = 0; v && i < sizeof pm_pec_names / sizeof pm_pec_names[0]; i++)
+        if (strcmp(v, pm_pec_names[i]) == 0) {
+            p->pec = (int)i;
+            return WATTSON_OK;
+        }
+    snprintf(err, errlen,
+             "pmbus: config key 'pec': expected \"auto\" (PEC where the "
+             "device's CAPABILITY says it has it), \"on\" or \"off\", got "
+             "%s%s%s",
+             v ? "\"" : "", v ? v : wattson_cfg_type_name(type, "nothing"),
+             v ? "\"" : "");
+    return WATTSON_ERR_CONFIG;
+}
+
+/* The lab's `pec`, and its `devices` into p->dev[].bus/addr (p->n_dev of
+ * them). */
 static int pm_config(struct pm *p, const struct wattson_host *h, char *err,
                      size_t errlen)
 {
     int type = h->cfg_type(h->ctx, "devices");
     size_t n, i, j;
+    int rc;
 
+    /* Before `devices`: a bad value is a lab error even where no device
+     * is listed. */
+    if ((rc = pm_config_pec(p, h, err, errlen)) != WATTSON_OK)
+        return rc;
     if (type == WATTSON_CFG_NONE) {
         snprintf(err, errlen,
                  "pmbus: no devices configured (lab key 'devices', e.g. "
@@ -432,30 +644,16 @@ static int pm_config(struct pm *p, const struct wattson_host *h, char *err,
     return WATTSON_OK;
 }
 
-/* An optional output-voltage limit; NAN when the device has none (or its
- * reply is out of range, which is logged). */
-static double pm_limit(const struct pm *p, const struct pm_dev *d, uint8_t cmd,
-                       double ceiling)
-{
-    char why[128], c[32];
-    double v;
-
-    if (pm_vout_word(p, d, cmd, ceiling, &v, why, sizeof why) == 0)
-        return v;
-    p->host->log(p->host->ctx, WATTSON_LOG_INFO,
-                 "%s (i2c-%d 0x%02x): no %s: %s", d->name, d->bus, d->addr,
-                 pm_cmd_str(cmd, c, sizeof c), why);
-    return NAN;
-}
-
 /* The "vout" control of d (index di), when its limits allow one. */
 static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
 {
     double hi, mh, ml, cur, lo;
     const char *desc;
+    struct pm_lim l;
     char why[128];
 
-    d->vmax = pm_limit(p, d, PMBUS_VOUT_MAX, pm_sigs[1].hi);
+    pm_lims(p, d, 1, &l);
+    d->vmax = l.vmax;
     if (isnan(d->vmax)) {
         p->host->log(p->host->ctx, WATTSON_LOG_WARN,
                      "%s: no VOUT_MAX, so VOUT_COMMAND is not offered "
@@ -463,9 +661,9 @@ static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
                      d->name);
         return 0;
     }
-    mh = pm_limit(p, d, PMBUS_VOUT_MARGIN_HIGH, d->vmax * (1 + PM_VOUT_SLACK));
-    ml = pm_limit(p, d, PMBUS_VOUT_MARGIN_LOW, d->vmax);
-    hi = isnan(mh) ? d->vmax : fmin(d->vmax, mh);
+    mh = l.mh;
+    ml = l.ml;
+    hi = l.hi;
     lo = ml;
     if (isnan(ml)) {
         if (pm_vout_word(p, d, PMBUS_VOUT_COMMAND, d->vmax, &cur, why,
@@ -499,13 +697,56 @@ static int pm_add_control(struct pm *p, struct pm_dev *d, size_t di)
         return -1;
     p->controls[p->n_ctl] = (struct wattson_control_desc){
         "vout", (uint32_t)di, "V", lo, hi, ldexp(1, d->exp), desc};
+    d->has_ctl = 1;
+    d->lo = lo;
+    d->hi = hi;
     p->ctl_dev[p->n_ctl++] = (uint32_t)di;
     return 0;
 }
 
-/* Opens device i of the list and asks for VOUT_MODE: 1 when it answered
- * (and is now p->dev[p->n_dev]), 0 when it is left out (reason in why),
- * -1 out of memory. */
+/* d's PEC as the lab's `pec` says: in d->pec, and for "auto" CAPABILITY's
+ * answer in d->cap_rc and d->cap (pm_pec_note logs it). */
+static void pm_pec_choose(const struct pm *p, struct pm_dev *d)
+{
+    uint16_t cap = 0;
+
+    d->pec = p->pec == PM_PEC_ON;
+    if (p->pec != PM_PEC_AUTO)
+        return;
+    /* Asked with PEC off: with it on, a device without PEC - the one
+     * this is asked for - would fail the read for want of the PEC byte. */
+    d->cap_rc = pm_xfer(p, d, 0, PMBUS_CAPABILITY, 1, &cap);
+    d->cap = (uint8_t)cap;
+    d->pec = d->cap_rc == 0 && d->cap != PM_CAP_IDLE &&
+             (d->cap & PMBUS_CAPABILITY_PEC) != 0;
+}
+
+/* The one line that says why pec "auto" left d's PEC off. */
+static void pm_pec_note(const struct pm *p, const struct pm_dev *d)
+{
+    char why[96];
+    int level = WATTSON_LOG_WARN;
+
+    if (p->pec != PM_PEC_AUTO || d->pec)
+        return;
+    if (d->cap_rc != 0) {
+        snprintf(why, sizeof why, ": %s", pm_err_text(d->cap_rc));
+    } else if (d->cap == PM_CAP_IDLE) {
+        snprintf(why, sizeof why, ": 0xff, the idle bus");
+    } else {
+        snprintf(why, sizeof why, " 0x%02x: no PEC support (bit 7 clear)",
+                 d->cap);
+        level = WATTSON_LOG_INFO;
+    }
+    p->host->log(p->host->ctx, level,
+                 "%s (i2c-%d 0x%02x): CAPABILITY (0x19)%s; PEC off (pec = "
+                 "\"auto\"): its transfers are not checked",
+                 d->name, d->bus, d->addr, why);
+}
+
+/* Opens device i of the list, chooses its PEC and asks for VOUT_MODE: 1
+ * when it answered (and is now p->dev[p->n_dev]), 0 when it is left out
+ * (reason in why), -1 out of memory. */
 static int pm_probe(struct pm *p, const char *root, struct pm_dev *d, char *why,
                     size_t whylen)
 {
@@ -524,14 +765,22 @@ static int pm_probe(struct pm *p, const char *root, struct pm_dev *d, char *why,
                                 : "");
         return 0;
     }
-    rc = pm_xfer(p, d, 0, PMBUS_VOUT_MODE, 1, &mode);
-    if (rc != 0) {
-        snprintf(why, whylen, "i2c-%d 0x%02x: VOUT_MODE (0x20): %s", d->bus,
-                 d->addr, pm_err_text(rc));
+    pm_pec_choose(p, d);
+    if (d->pec && (rc = p->ops->pec(p->ctx, d->h, 1)) != 0) {
+        snprintf(why, whylen, "i2c-%d 0x%02x: cannot turn PEC on: %s", d->bus,
+                 d->addr, strerror(-rc));
+    } else if ((rc = pm_xfer(p, d, 0, PMBUS_VOUT_MODE, 1, &mode)) != 0) {
+        snprintf(why, whylen, "i2c-%d 0x%02x: VOUT_MODE (0x20): %s%s", d->bus,
+                 d->addr, pm_err_text(rc),
+                 rc == -EBADMSG && p->pec == PM_PEC_ON
+                     ? " (pec = \"on\": does the device have PEC? \"auto\" "
+                       "asks its CAPABILITY)"
+                     : "");
     } else {
         char mwhy[160];
 
-        if (pmlin_vout_mode((uint8_t)mode, &d->exp, mwhy, sizeof mwhy) == 0)
+        d->mode = (uint8_t)mode;
+        if (pmlin_vout_mode(d->mode, &d->exp, mwhy, sizeof mwhy) == 0)
             return 1;
         snprintf(why, whylen, "i2c-%d 0x%02x: %s", d->bus, d->addr, mwhy);
     }
@@ -563,6 +812,7 @@ static int pm_build(struct pm *p, const struct wattson_host *h, char *err,
 
         d.h = -1;
         d.vmax = NAN;
+        d.cap_rc = 0;
         rc = pm_probe(p, root, &d, why, sizeof why);
         if (rc < 0)
             goto oom;
@@ -576,6 +826,9 @@ static int pm_build(struct pm *p, const struct wattson_host *h, char *err,
         nd->name = drv_fmt(&p->strs, "pmbus-%d-%04x", d.bus, d.addr);
         if (!nd->name)
             goto oom;
+        /* Only now, for a device that is kept: an address where nobody
+         * answers would log a CAPABILITY line before being left out. */
+        pm_pec_note(p, nd);
         p->devices[di] =
             (struct wattson_device_desc){nd->name, "converter", -1, NULL, 0};
         for (k = 0; k < PM_NSIG; k++) {
@@ -664,7 +917,7 @@ static int pm_read(void *state, double *values, uint8_t *valid, size_t n)
 {
     struct pm *p = state;
     size_t i, good = 0;
-    char why[128];
+    char why[256];
 
     for (i = 0; i < n && i < p->n_sig; i++) {
         struct pm_dev *d = &p->dev[i / PM_NSIG];
@@ -685,11 +938,14 @@ static int pm_read_controls(void *state, double *values, uint8_t *valid,
 {
     struct pm *p = state;
     size_t i;
-    char why[128];
+    char why[256];
 
     for (i = 0; i < n && i < p->n_ctl; i++) {
         struct pm_dev *d = &p->dev[p->ctl_dev[i]];
-        int ok = pm_vout_word(p, d, PMBUS_VOUT_COMMAND, d->vmax, &values[i],
+        /* What is saved here is restored later: decoded at an exponent
+         * just confirmed, or not at all. */
+        int ok = pm_mode_confirm(p, d, why, sizeof why) == WATTSON_OK &&
+                 pm_vout_word(p, d, PMBUS_VOUT_COMMAND, d->vmax, &values[i],
                               why, sizeof why) == 0;
 
         if (!ok)
@@ -700,14 +956,24 @@ static int pm_read_controls(void *state, double *values, uint8_t *valid,
     return WATTSON_OK;
 }
 
-/* Sets d's VOUT_COMMAND to v volts and reads it back. */
-static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
+/* Sets d's VOUT_COMMAND to v volts, encoded at the exponent VOUT_MODE
+ * gives just now, and reads it back. */
+static int pm_write_vout(const struct pm *p, struct pm_dev *d, double v)
 {
     const struct wattson_host *h = p->host;
-    char why[160];
+    char why[256];
     uint16_t raw, back = 0;
     int rc;
 
+    /* A word encoded at a stale exponent sets another voltage: a factor
+     * of two per step of difference. */
+    if ((rc = pm_mode_confirm(p, d, why, sizeof why)) != WATTSON_OK) {
+        h->log(h->ctx, WATTSON_LOG_WARN,
+               "%s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) = %.6g V not "
+               "written: %s",
+               d->name, d->bus, d->addr, v, why);
+        return rc;
+    }
     if (pmlin_encode16(v, d->exp, d->vmax, &raw, why, sizeof why) != 0) {
         h->log(h->ctx, WATTSON_LOG_WARN,
                "%s (i2c-%d 0x%02x): VOUT_COMMAND (0x21) not written: %s",
@@ -723,7 +989,7 @@ static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
                "%.6g V: %s",
                d->name, d->bus, d->addr, pmlin_decode16(raw, d->exp),
                pm_err_text(rc));
-        return rc == -EBADMSG ? WATTSON_ERR : drv_errno_status(-rc, 1);
+        return pm_xfer_status(rc);
     }
     if (back != raw) {
         h->log(h->ctx, WATTSON_LOG_WARN,
@@ -739,7 +1005,7 @@ static int pm_write_vout(const struct pm *p, const struct pm_dev *d, double v)
 static int pm_write(void *state, const uint32_t *idx, const double *values,
                     size_t n)
 {
-    const struct pm *p = state;
+    struct pm *p = state;
     int rc = WATTSON_OK;
     size_t i;
 

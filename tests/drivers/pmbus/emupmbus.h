@@ -1,8 +1,16 @@
 /*
  * emupmbus.h - an emulated PMBus bus for the pmbus driver's tests: up to
  * EMU_MAX_DEVS devices, each a register file of word commands (VOUT_MODE
- * a byte), with faults to inject per command: NACK, a PEC mismatch on
- * the next N transfers, a write-protected VOUT_COMMAND.  Its ops go into
+ * and CAPABILITY bytes), with faults to inject per command: NACK, a PEC
+ * mismatch on the next N transfers, a write-protected VOUT_COMMAND.
+ * PEC is per handle as on i2c-dev: off at open, turned on through the
+ * ops' pec.  A device with PEC (CAPABILITY bit 7, emu_add's default)
+ * works either way; one without (emu_no_pec) sends no PEC byte, so with
+ * PEC on its reads fail as the kernel fails them, -EBADMSG (the byte the
+ * adapter clocks in is the idle bus's 0xff, not the CRC), and it NACKs
+ * the PEC byte of a write.  VOUT_MODE can change mid-run: emu_vout_mode
+ * re-expresses the output-voltage registers at the new exponent, as a
+ * device does.  Its ops go into
  * pmbus.so through the exported pmbus_set_ops (drivers/pmbus/pmbus.h);
  * it behaves as i2c-dev does: opening a bus that has no /dev/i2c-N
  * fails with ENOENT, while opening an address where no device is
@@ -40,6 +48,9 @@ struct emu_dev {
     uint8_t nack[256];   /* NACK it */
     int pec_bad[256];    /* the next pec_bad transfers of it fail PEC */
     int write_protect;   /* VOUT_COMMAND writes acknowledged but ignored */
+    int no_pec;          /* the device has no PEC: it never sends the byte */
+    int pec_on;          /* PEC on its handle (the driver's choice) */
+    unsigned pec_calls;  /* the ops' pec called for it */
     unsigned xfers[256]; /* transfers of each command, failed ones too */
 };
 
@@ -80,9 +91,16 @@ static inline uint16_t emu_l16(double v, int e)
     return (uint16_t)m;
 }
 
-/* A PMBus regulator on bus `bus` at `addr`: VOUT_MODE linear, exponent -9
- * (1/512 V), VOUT_COMMAND 1.0 V, VOUT_MAX 1.25 V, margins 1.125 and
- * 0.875 V; reading 12 V in, 1.0 V out, 15.25 A, 15.25 W, 45.5 C. */
+/* CAPABILITY of emu_add's regulator: PEC (bit 7), 400 kHz (bits 6:5 =
+ * 01), SMBALERT# (bit 4). */
+#define EMU_CAP_PEC 0xb0
+/* The same without PEC, as emu_no_pec sets it. */
+#define EMU_CAP_NO_PEC 0x30
+
+/* A PMBus regulator on bus `bus` at `addr`: CAPABILITY EMU_CAP_PEC,
+ * VOUT_MODE linear, exponent -9 (1/512 V), VOUT_COMMAND 1.0 V, VOUT_MAX
+ * 1.25 V, margins 1.125 and 0.875 V; reading 12 V in, 1.0 V out,
+ * 15.25 A, 15.25 W, 45.5 C. */
 static inline struct emu_dev *emu_add(struct emu *e, int bus, unsigned addr)
 {
     struct emu_dev *d = &e->dev[e->n++];
@@ -91,6 +109,7 @@ static inline struct emu_dev *emu_add(struct emu *e, int bus, unsigned addr)
     d->bus = bus;
     d->addr = addr;
     e->bus_exists[bus] = 1;
+    d->reg[PMBUS_CAPABILITY] = EMU_CAP_PEC;
     d->reg[PMBUS_VOUT_MODE] = 0x17; /* linear, -9 */
     d->reg[PMBUS_VOUT_COMMAND] = emu_l16(1.0, -9);
     d->reg[PMBUS_VOUT_MAX] = emu_l16(1.25, -9);
@@ -106,6 +125,32 @@ static inline struct emu_dev *emu_add(struct emu *e, int bus, unsigned addr)
     return d;
 }
 
+/* d as a device without PEC: CAPABILITY bit 7 clear, no PEC byte sent. */
+static inline struct emu_dev *emu_no_pec(struct emu_dev *d)
+{
+    d->no_pec = 1;
+    d->reg[PMBUS_CAPABILITY] = EMU_CAP_NO_PEC;
+    return d;
+}
+
+/* VOUT_MODE becomes `mode`, linear: the output-voltage registers are
+ * re-expressed at its exponent, the volts unchanged (exact, else
+ * emu_l16 aborts), as a device does when its range or VOUT_SCALE
+ * changes. */
+static inline void emu_vout_mode(struct emu_dev *d, uint8_t mode)
+{
+    static const uint8_t fam[] = {PMBUS_VOUT_COMMAND, PMBUS_VOUT_MAX,
+                                  PMBUS_VOUT_MARGIN_HIGH, PMBUS_VOUT_MARGIN_LOW,
+                                  PMBUS_READ_VOUT};
+    /* Bits 4:0, a five-bit two's complement exponent. */
+    int from = ((d->reg[PMBUS_VOUT_MODE] & 0x1f) ^ 0x10) - 0x10;
+    int to = ((mode & 0x1f) ^ 0x10) - 0x10;
+
+    for (size_t i = 0; i < sizeof fam; i++)
+        d->reg[fam[i]] = emu_l16(ldexp(d->reg[fam[i]], from), to);
+    d->reg[PMBUS_VOUT_MODE] = mode;
+}
+
 static inline int emu_open(void *ctx, const char *path, unsigned addr)
 {
     struct emu *e = ctx;
@@ -117,9 +162,22 @@ static inline int emu_open(void *ctx, const char *path, unsigned addr)
         return -ENOENT;
     e->open_handles++;
     for (size_t i = 0; i < e->n; i++)
-        if (e->dev[i].bus == bus && e->dev[i].addr == addr)
+        if (e->dev[i].bus == bus && e->dev[i].addr == addr) {
+            e->dev[i].pec_on = 0; /* i2c-dev's default */
             return (int)i;
+        }
     return 1000; /* an address nobody answers */
+}
+
+static inline int emu_pec(void *ctx, int h, int on)
+{
+    struct emu *e = ctx;
+
+    if (h >= 0 && (size_t)h < e->n) {
+        e->dev[h].pec_on = on;
+        e->dev[h].pec_calls++;
+    }
+    return 0; /* i2c-dev's I2C_PEC only sets a flag */
 }
 
 static inline int emu_xfer(void *ctx, int h, int write, uint8_t cmd, size_t len,
@@ -134,7 +192,11 @@ static inline int emu_xfer(void *ctx, int h, int write, uint8_t cmd, size_t len,
     d->xfers[cmd]++;
     if (!d->has[cmd] || d->nack[cmd])
         return -ENXIO;
-    if (d->pec_bad[cmd] > 0) {
+    /* A PEC byte the device never sends: the adapter reads 0xff. */
+    if (d->pec_on && d->no_pec)
+        return write ? -EREMOTEIO : -EBADMSG;
+    /* A corrupted PEC byte is only noticed with PEC on. */
+    if (d->pec_on && d->pec_bad[cmd] > 0) {
         d->pec_bad[cmd]--;
         return -EBADMSG;
     }
@@ -163,11 +225,13 @@ static inline void emu_close(void *ctx, int h)
     e->open_handles--;
 }
 
-static const struct pmbus_ops emu_ops = {emu_open, emu_xfer, emu_close};
+static const struct pmbus_ops emu_ops = {emu_open, emu_pec, emu_xfer,
+                                         emu_close};
 
 /* The configuration of the next emu_load: `devices` (a list of up to six
- * strings), `root` "/emu" unless emu_root says otherwise. */
-static struct th_cfg emu_cfg[8];
+ * strings), `root` "/emu" unless emu_root says otherwise, and `pec` when
+ * emu_pec_cfg adds it. */
+static struct th_cfg emu_cfg[9];
 static size_t emu_ncfg;
 
 static inline void emu_devices(const char *const *devs, size_t n,
@@ -187,6 +251,12 @@ static inline void emu_devices(const char *const *devs, size_t n,
         emu_cfg[emu_ncfg++] =
             (struct th_cfg){keys[i], WATTSON_CFG_STRING, 0, devs[i], 0};
     }
+}
+
+/* Adds `pec` = v (a string) to the configuration emu_devices made. */
+static inline void emu_pec_cfg(const char *v)
+{
+    emu_cfg[emu_ncfg++] = (struct th_cfg){"pec", WATTSON_CFG_STRING, 0, v, 0};
 }
 
 /* pmbus.so through the real loader (drvtest.h's dt_open), the emulated

@@ -2,7 +2,8 @@
 # real i2c-dev code (no emulator): a root whose dev/i2c-0 is missing, then
 # one where it is a plain file (its I2C_SLAVE ioctl fails), then no
 # devices at all.  Each is "found nothing": exit 4 and one line naming
-# bus, address, path and reason.  Usage: pmbus_cli.sh WATTSON
+# bus, address, path and reason.  A bad address or `pec` value is a lab
+# error: exit 3, one line naming the key.  Usage: pmbus_cli.sh WATTSON
 W=${1:?usage: $0 path/to/wattson}
 . "$(dirname "$0")/../../integration/lib.sh"
 unset WATTSON_SYSFS_ROOT WATTSON_PLUGIN_PATH
@@ -43,4 +44,15 @@ LAB
 rc=$?
 check '[ $rc -eq 3 ]' "bad address: exit $rc, expected 3 (a lab error): $(cat "$T/err")"
 check 'grep -qF "devices.1" "$T/err"' "bad address names the key: $(cat "$T/err")"
+
+cat >"$T/lab4.lua" <<LAB
+return { tick = "100ms", duration = "1s", budget_w = 100,
+  drivers = { { plugin = "pmbus", pec = "maybe", devices = { "0:0x40" } } } }
+LAB
+"$W" plugins --lab "$T/lab4.lua" >"$T/out" 2>"$T/err"
+rc=$?
+check '[ $rc -eq 3 ]' "bad pec: exit $rc, expected 3 (a lab error): $(cat "$T/err")"
+check 'grep -qF "config key '"'pec'"': expected \"auto\"" "$T/err"' \
+    "bad pec names the key: $(cat "$T/err")"
+check '[ "$(wc -l <"$T/err")" -eq 1 ]' "bad pec: one line: $(cat "$T/err")"
 finish

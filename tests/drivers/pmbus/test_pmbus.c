@@ -4,7 +4,9 @@
  * real plugin loader against the emulated bus of emupmbus.h: inventory
  * and limits, the five readings, NACKs, PEC mismatches, out-of-range
  * replies, VOUT_MODE refusals, configuration errors, writes (refusals,
- * rounding, read-back) and the save/write/restore sequence the host runs.
+ * rounding, read-back), the save/write/restore sequence the host runs,
+ * PEC chosen by CAPABILITY (and the lab's `pec`), and a VOUT_MODE that
+ * changes or is lost mid-run.
  * test_pmbus_host runs that sequence through the host's own code.
  */
 #include <errno.h>
@@ -507,6 +509,8 @@ static void test_config(void)
 /* The control's range when limits are missing or odd. */
 static void test_limits(void)
 {
+    double v[NSIG];
+    uint8_t ok[NSIG];
     struct plug *p;
     struct emu e;
     struct emu_dev *d;
@@ -552,6 +556,13 @@ static void test_limits(void)
         T_CHECK(th_has(th_logbuf, "no VOUT_MAX, so VOUT_COMMAND is not "
                                   "offered as a control"));
         T_CHECK(p->desc->write != NULL);
+        /* Its VOUT_MODE still kept current for READ_VOUT. */
+        emu_vout_mode(d, 0x16);
+        T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+        T_CHECK(ok[S_VOUT] == 1);
+        T_NEAR(v[S_VOUT], 1.0, 0);
+        T_CHECK(th_has(th_logbuf, "(exponent -10, was -9); no VOUT_MAX\n"));
+        emu_vout_mode(d, 0x17);
         plug_close(p);
     }
     /* VOUT_MAX 0xffff (the idle bus) is no VOUT_MAX either. */
@@ -635,6 +646,324 @@ static void test_write(void)
     plug_close(p);
 }
 
+/* ---- PEC by CAPABILITY ------------------------------------------------ */
+
+/* Four devices on i2c-1: 0x40 with PEC, 0x41 without (CAPABILITY bit 7
+ * clear, no PEC byte), 0x42 NACKing CAPABILITY, 0x43 answering it 0xff
+ * (the idle bus); configured, `pec` not yet. */
+static void pec_rig(struct emu *e)
+{
+    static const char *const four[] = {"1:0x40", "1:0x41", "1:0x42", "1:0x43"};
+
+    memset(e, 0, sizeof *e);
+    emu_add(e, 1, 0x40);
+    emu_no_pec(emu_add(e, 1, 0x41));
+    emu_add(e, 1, 0x42)->has[PMBUS_CAPABILITY] = 0;
+    emu_add(e, 1, 0x43)->reg[PMBUS_CAPABILITY] = 0xff;
+    emu_devices(four, 4, "/emu");
+}
+
+static void test_pec_auto(void)
+{
+    double v[4 * NSIG];
+    uint8_t ok[4 * NSIG];
+    struct emu e;
+    struct plug *p;
+
+    pec_rig(&e);
+    if (!(p = load_ok(&e)))
+        return;
+    T_CHECK(p->inv.n_devices == 4);
+    /* CAPABILITY asked once each; PEC on where bit 7 says so. */
+    for (int i = 0; i < 4; i++)
+        T_CHECK(e.dev[i].xfers[PMBUS_CAPABILITY] == 1);
+    T_CHECK(e.dev[0].pec_on == 1);
+    T_CHECK(e.dev[1].pec_on == 0 && e.dev[1].pec_calls == 0);
+    T_CHECK(e.dev[2].pec_on == 0 && e.dev[3].pec_on == 0);
+    /* One line for each device left without PEC, none for 0x40.  The
+     * PEC-less one's CAPABILITY was read, so it was asked with PEC off. */
+    T_CHECK(dt_count(th_logbuf, "CAPABILITY") == 3);
+    T_CHECK(strstr(th_logbuf, "pmbus-1-0040 (i2c-1 0x40): CAPABILITY") == NULL);
+    T_CHECK(th_has(th_logbuf, "pmbus-1-0041 (i2c-1 0x41): CAPABILITY (0x19) "
+                              "0x30: no PEC support (bit 7 clear); PEC off "
+                              "(pec = \"auto\"): its transfers are not "
+                              "checked"));
+    T_CHECK(th_has(th_logbuf, "pmbus-1-0042 (i2c-1 0x42): CAPABILITY (0x19): "
+                              "no acknowledge (NACK); PEC off (pec = "
+                              "\"auto\")"));
+    T_CHECK(th_has(th_logbuf, "pmbus-1-0043 (i2c-1 0x43): CAPABILITY (0x19): "
+                              "0xff, the idle bus; PEC off"));
+    /* Every device reads, the PEC-less one included. */
+    T_CHECK(p->desc->read(p->state, v, ok, 4 * NSIG) == WATTSON_OK);
+    for (int i = 0; i < 4 * NSIG; i++)
+        T_CHECK(ok[i] == 1);
+    T_NEAR(v[NSIG + S_VIN], 12.0, 0);
+    T_NEAR(v[NSIG + S_VOUT], 1.0, 0);
+    /* PEC is really on for 0x40: a corrupted PEC byte is caught there,
+     * and cannot be on 0x41, which sends none. */
+    e.dev[0].pec_bad[PMBUS_READ_VIN] = 2;
+    e.dev[1].pec_bad[PMBUS_READ_VIN] = 2;
+    T_CHECK(p->desc->read(p->state, v, ok, 4 * NSIG) == WATTSON_OK);
+    T_CHECK(ok[S_VIN] == 0 && ok[NSIG + S_VIN] == 1);
+    plug_close(p);
+    T_CHECK(e.open_handles == 0);
+}
+
+static void test_pec_on_off(void)
+{
+    static const char *const pecless[] = {"1:0x41"};
+    double v[4 * NSIG];
+    uint8_t ok[4 * NSIG];
+    char err[1024];
+    struct emu e;
+    struct plug *p;
+    int rc;
+
+    /* "on": forced, CAPABILITY never asked; the PEC-less device fails
+     * its VOUT_MODE and is left out, saying why. */
+    pec_rig(&e);
+    emu_pec_cfg("on");
+    if ((p = load_ok(&e)) != NULL) {
+        T_CHECK(p->inv.n_devices == 3);
+        for (int i = 0; i < 4; i++) {
+            T_CHECK(e.dev[i].xfers[PMBUS_CAPABILITY] == 0);
+            T_CHECK(e.dev[i].pec_calls == 1);
+        }
+        T_CHECK(th_has(th_logbuf, "left out i2c-1 0x41: VOUT_MODE (0x20): "
+                                  "PEC mismatch, twice (pec = \"on\": does "
+                                  "the device have PEC? \"auto\" asks its "
+                                  "CAPABILITY)"));
+        T_CHECK(strstr(th_logbuf, "CAPABILITY (0x19)") == NULL);
+        plug_close(p);
+    }
+    /* Only the PEC-less one: nothing answered. */
+    memset(&e, 0, sizeof e);
+    emu_no_pec(emu_add(&e, 1, 0x41));
+    emu_devices(pecless, 1, "/emu");
+    emu_pec_cfg("on");
+    rc = emu_load(&e, &p, err, sizeof err);
+    T_CHECK(rc == PLUG_ERR_ABSENT);
+    T_CHECK(th_has(err, "pmbus: no PMBus device answered (i2c-1 0x41: "
+                        "VOUT_MODE (0x20): PEC mismatch, twice"));
+    T_CHECK(e.open_handles == 0);
+    /* The same device with "auto" reads. */
+    emu_devices(pecless, 1, "/emu");
+    if ((p = load_ok(&e)) != NULL) {
+        T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+        T_CHECK(ok[S_VOUT] == 1);
+        T_NEAR(v[S_VOUT], 1.0, 0);
+        plug_close(p);
+    }
+    /* "off": never on, never asked, no line about it; a corrupted PEC
+     * byte goes unnoticed (nobody checks it). */
+    pec_rig(&e);
+    emu_pec_cfg("off");
+    if ((p = load_ok(&e)) != NULL) {
+        T_CHECK(p->inv.n_devices == 4);
+        for (int i = 0; i < 4; i++) {
+            T_CHECK(e.dev[i].xfers[PMBUS_CAPABILITY] == 0);
+            T_CHECK(e.dev[i].pec_calls == 0 && e.dev[i].pec_on == 0);
+        }
+        T_CHECK(strstr(th_logbuf, "CAPABILITY") == NULL);
+        e.dev[0].pec_bad[PMBUS_READ_VIN] = 2;
+        T_CHECK(p->desc->read(p->state, v, ok, 4 * NSIG) == WATTSON_OK);
+        for (int i = 0; i < 4 * NSIG; i++)
+            T_CHECK(ok[i] == 1);
+        plug_close(p);
+    }
+    /* "auto" spelled out is the default. */
+    pec_rig(&e);
+    emu_pec_cfg("auto");
+    if ((p = load_ok(&e)) != NULL) {
+        T_CHECK(e.dev[0].pec_on == 1 && e.dev[1].pec_on == 0);
+        plug_close(p);
+    }
+}
+
+static void test_pec_config(void)
+{
+    static const struct {
+        struct th_cfg c;
+        const char *got;
+    } bad[] = {
+        {{"pec", WATTSON_CFG_STRING, 0, "maybe", 0}, "got \"maybe\""},
+        {{"pec", WATTSON_CFG_STRING, 0, "ON", 0}, "got \"ON\""},
+        {{"pec", WATTSON_CFG_STRING, 0, "", 0}, "got \"\""},
+        {{"pec", WATTSON_CFG_BOOL, 0, NULL, 1}, "got boolean"},
+        {{"pec", WATTSON_CFG_NUMBER, 1, NULL, 0}, "got number"},
+    };
+    char err[1024];
+    struct plug *p;
+    struct emu e;
+    int rc;
+
+    memset(&e, 0, sizeof e);
+    emu_add(&e, 1, 0x40);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[256];
+
+        emu_devices(one_dev, 1, "/emu");
+        emu_cfg[emu_ncfg++] = bad[i].c;
+        th_log_clear();
+        rc = emu_load(&e, &p, err, sizeof err);
+        T_CHECK(rc == PLUG_ERR_CONFIG);
+        snprintf(want, sizeof want,
+                 "pmbus: config key 'pec': expected \"auto\" (PEC where the "
+                 "device's CAPABILITY says it has it), \"on\" or \"off\", "
+                 "%s",
+                 bad[i].got);
+        T_CHECK(th_has(err, want));
+        /* One line, nothing logged besides it, nothing sent. */
+        T_CHECK(strchr(err, '\n') == NULL);
+        T_CHECK(th_logbuf[0] == '\0');
+        T_CHECK(e.dev[0].xfers[PMBUS_VOUT_MODE] == 0 &&
+                e.dev[0].xfers[PMBUS_CAPABILITY] == 0);
+        T_CHECK(e.open_handles == 0);
+    }
+    /* A bad value is a lab error even with no devices listed. */
+    emu_devices(NULL, 0, NULL);
+    emu_pec_cfg("yes");
+    rc = emu_load(&e, &p, err, sizeof err);
+    T_CHECK(rc == PLUG_ERR_CONFIG);
+    T_CHECK(th_has(err, "config key 'pec'"));
+}
+
+/* ---- VOUT_MODE kept current ------------------------------------------- */
+
+static void test_vout_mode_change(void)
+{
+    const char *changed = "pmbus-1-0040 (i2c-1 0x40): VOUT_MODE (0x20) "
+                          "changed from 0x17 to 0x16: output voltage now in "
+                          "0.000976562 V steps (exponent -10, was -9); "
+                          "VOUT_MAX 1.25 V, vout range 0.875 .. 1.125 V\n";
+    double v[NSIG], c = 0;
+    uint8_t ok[NSIG], cok = 0;
+    uint32_t idx = 0;
+    struct emu e;
+    struct plug *p = load_one(&e);
+    struct emu_dev *d = &e.dev[0];
+    unsigned before;
+
+    if (!p)
+        return;
+    th_log_clear();
+    /* Every read asks VOUT_MODE once, before READ_VOUT. */
+    before = d->xfers[PMBUS_VOUT_MODE];
+    T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+    T_CHECK(d->xfers[PMBUS_VOUT_MODE] - before == 1);
+    /* Finer: 1.0 V out is now 1024, which at the old 2^-9 would read
+     * 2 V (above VOUT_MAX, invalid). */
+    emu_vout_mode(d, 0x16);
+    T_CHECK(d->reg[PMBUS_READ_VOUT] == 1024);
+    for (int i = 0; i < 3; i++) {
+        T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+        T_CHECK(ok[S_VOUT] == 1);
+        T_NEAR(v[S_VOUT], 1.0, 0);
+    }
+    T_CHECK(dt_count(th_logbuf, changed) == 1);
+    /* The next write is encoded at 2^-10: 1.1 V = 1126.4 -> 1126. */
+    v[0] = 1.1;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_OK);
+    T_STREQ(e.wlog, "i2c-1 0x40 21=0466\n");
+    T_CHECK(p->desc->read_controls(p->state, &c, &cok, 1) == WATTSON_OK);
+    T_CHECK(cok == 1);
+    T_NEAR(c, 1126.0 / 1024, 0);
+    /* Coarser, straight before a write with no read between: the write
+     * itself confirms VOUT_MODE (1.1 V at 2^-8 = 281.6 -> 282). */
+    d->reg[PMBUS_VOUT_COMMAND] = emu_l16(1.0, -10);
+    emu_vout_mode(d, 0x18);
+    th_log_clear();
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_OK);
+    T_STREQ(e.wlog, "i2c-1 0x40 21=0466\ni2c-1 0x40 21=011a\n");
+    T_CHECK(th_has(th_logbuf, "VOUT_MODE (0x20) changed from 0x16 to 0x18: "
+                              "output voltage now in 0.00390625 V steps "
+                              "(exponent -8, was -10)"));
+    /* A change that moves the limits too: the new VOUT_MAX is the write
+     * ceiling at once, and the new range is reported beside the one the
+     * policies keep. */
+    emu_vout_mode(d, 0x17);
+    d->reg[PMBUS_VOUT_MAX] = emu_l16(1.1875, -9);
+    d->reg[PMBUS_VOUT_MARGIN_HIGH] = emu_l16(1.0625, -9);
+    th_log_clear();
+    T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+    T_CHECK(th_has(th_logbuf, "VOUT_MODE (0x20) changed from 0x18 to 0x17: "
+                              "output voltage now in 0.00195312 V steps "
+                              "(exponent -9, was -8); VOUT_MAX 1.1875 V, vout "
+                              "range 0.875 .. 1.0625 V (policies keep 0.875 "
+                              ".. 1.125 V, the range offered at start)"));
+    v[0] = 1.2;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_ERR_REJECTED);
+    T_CHECK(th_has(th_logbuf, "1.2 V is above the limit 1.1875 V"));
+    T_CHECK(e.writes == 2);
+    plug_close(p);
+}
+
+static void test_vout_mode_lost(void)
+{
+    double v[NSIG], c = 0;
+    uint8_t ok[NSIG], cok = 7;
+    uint32_t idx = 0;
+    struct emu e;
+    struct plug *p = load_one(&e);
+    struct emu_dev *d = &e.dev[0];
+
+    if (!p)
+        return;
+    th_log_clear();
+    /* Unreadable: the write is refused before VOUT_COMMAND is touched. */
+    d->nack[PMBUS_VOUT_MODE] = 1;
+    v[0] = 1.1;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_ERR_GONE);
+    T_CHECK(d->xfers[PMBUS_VOUT_COMMAND] == 0 && e.writes == 0);
+    T_CHECK(th_has(th_logbuf, "pmbus-1-0040 (i2c-1 0x40): VOUT_COMMAND "
+                              "(0x21) = 1.1 V not written: VOUT_MODE (0x20): "
+                              "no acknowledge (NACK)"));
+    /* Reads: vout invalid (logged once), the others go on. */
+    for (int i = 0; i < 3; i++) {
+        T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+        T_CHECK(ok[S_VOUT] == 0 && isnan(v[S_VOUT]));
+        T_CHECK(ok[S_VIN] && ok[S_IOUT] && ok[S_POUT] && ok[S_TEMP]);
+    }
+    T_CHECK(dt_count(th_logbuf, "READ_VOUT (0x8b): VOUT_MODE (0x20): no "
+                                "acknowledge (NACK); invalid until it reads "
+                                "again") == 1);
+    T_CHECK(p->desc->read_controls(p->state, &c, &cok, 1) == WATTSON_OK);
+    T_CHECK(cok == 0 && isnan(c));
+    /* A PEC mismatch twice on it: an error, not written. */
+    d->nack[PMBUS_VOUT_MODE] = 0;
+    d->pec_bad[PMBUS_VOUT_MODE] = 2;
+    v[0] = 1.1;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_ERR);
+    T_CHECK(e.writes == 0);
+    /* No longer linear: refused, with the mode named. */
+    d->reg[PMBUS_VOUT_MODE] = 0x20 | 0x17;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_ERR_REJECTED);
+    T_CHECK(th_has(th_logbuf, "VOUT_COMMAND (0x21) = 1.1 V not written: "
+                              "VOUT_MODE 0x37: VID mode is not supported"));
+    T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+    T_CHECK(ok[S_VOUT] == 0);
+    /* Linear at another exponent, but VOUT_MAX does not answer at it:
+     * not taken (VOUT_MAX is the ceiling), so refused. */
+    d->reg[PMBUS_VOUT_MODE] = 0x17;
+    emu_vout_mode(d, 0x16);
+    d->nack[PMBUS_VOUT_MAX] = 1;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_ERR_REJECTED);
+    T_CHECK(th_has(th_logbuf, "not written: VOUT_MODE (0x20) is 0x16, was "
+                              "0x17, and VOUT_MAX (0x24) at its exponent: no "
+                              "acknowledge (NACK)"));
+    T_CHECK(e.writes == 0 && d->xfers[PMBUS_VOUT_COMMAND] == 0);
+    /* VOUT_MAX back: taken, and the next write goes at 2^-10. */
+    d->nack[PMBUS_VOUT_MAX] = 0;
+    T_CHECK(p->desc->read(p->state, v, ok, NSIG) == WATTSON_OK);
+    T_CHECK(ok[S_VOUT] == 1);
+    T_NEAR(v[S_VOUT], 1.0, 0);
+    T_CHECK(th_has(th_logbuf, "READ_VOUT (0x8b) reads again"));
+    v[0] = 1.1;
+    T_CHECK(p->desc->write(p->state, &idx, v, 1) == WATTSON_OK);
+    T_STREQ(e.wlog, "i2c-1 0x40 21=0466\n");
+    plug_close(p);
+}
+
 /* What the host does (pipeline/actuate.c): save with read_controls before
  * the first write, write, and on exit write the saved value back. */
 static void test_save_restore(void)
@@ -674,5 +1003,10 @@ int main(void)
     test_limits();
     test_write();
     test_save_restore();
+    test_pec_auto();
+    test_pec_on_off();
+    test_pec_config();
+    test_vout_mode_change();
+    test_vout_mode_lost();
     return t_done("test_pmbus");
 }

@@ -6,7 +6,8 @@
  * first write is preceded by a save (read_controls) and actuate_restore
  * puts the original VOUT_COMMAND back, the value found off the policy
  * range included; a target outside [VOUT_MARGIN_LOW, min(VOUT_MAX,
- * VOUT_MARGIN_HIGH)] is refused before the driver.
+ * VOUT_MARGIN_HIGH)] is refused before the driver; a VOUT_MODE change
+ * between save and restore restores the saved volts at the new exponent.
  */
 #include <math.h>
 #include <stdint.h>
@@ -128,10 +129,35 @@ static void test_write_restore(void)
     rig_down(&r);
 }
 
+/* VOUT_MODE changes between the save and the restore: the saved volts
+ * go back encoded at the exponent of the moment, not the one of the
+ * save. */
+static void test_restore_after_mode_change(void)
+{
+    static struct rig r;
+    int c;
+
+    if (rig_up(&r, 1) != 0)
+        return;
+    c = r.c;
+    r.e.dev[0].reg[PMBUS_VOUT_COMMAND] = 416; /* 0.8125 V at 2^-9 */
+    r.m.target[c] = 1.0625;
+    r.m.targeted[c] = 1;
+    actuate_run(&r.a, &r.m, &r.st);
+    T_CHECK(r.st.writes == 1);
+    T_NEAR(r.a.saved[c], 0.8125, 0);
+    emu_vout_mode(&r.e.dev[0], 0x16); /* 2^-10 */
+    T_CHECK(actuate_restore(&r.a, &r.m, &r.st) == 0);
+    T_CHECK(r.e.dev[0].reg[PMBUS_VOUT_COMMAND] == 832);
+    T_STREQ(r.e.wlog, "i2c-1 0x40 21=0220\ni2c-1 0x40 21=0340\n");
+    rig_down(&r);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
     test_read_only();
     test_write_restore();
+    test_restore_after_mode_change();
     return t_done("test_pmbus_host");
 }
