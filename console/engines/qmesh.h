@@ -19,11 +19,17 @@
  * Calibration: when a module attaches, the agent sweeps its bus over the
  * module's range (sweep_points set points, each held settle steps),
  * records the reward, and seeds every state's Q-row from the swept curve
- * (Q(s, a) = reward at the voltage a leads to / (1 - gamma)), so the
- * greedy action points at the sweep's best from the first step; then it
- * learns; when the observed reward falls under the swept curve by more
- * than resweep_rel for resweep_hold steps (aging, temperature, a new
- * workload) it sweeps again.
+ * (perf/W smoothed over neighbouring points; Q(s, a) = reward at the
+ * voltage a leads to / (1 - gamma)), so the greedy action points at the
+ * sweep's best from the first step, and goes back to that point's duty,
+ * the bins centred on it.  Where the best is the edge of an error cliff
+ * (a fixed clock: performance flat above it, power rising) it first
+ * sweeps the gap under the edge point again in quarter duty steps and
+ * goes to the duty where the error rate crosses err_ok less 0.1 decade
+ * (qmesh.c, QMESH_CLIFF_DEC).  Then it learns, binning its voltage
+ * reading filtered along its own duty moves; when the observed reward
+ * falls under the swept curve by more than resweep_rel for resweep_hold
+ * steps (aging, temperature, a new workload) it sweeps again.
  *
  * Baselines (cfg.mode): perturb-and-observe - the hill climber of
  * maximum-power-point tracking (Femia et al., "Optimization of perturb and
@@ -39,7 +45,8 @@
  * failed when the tie switch senses its bus 20 mV or more under what it
  * last reported and under where any agent keeps a live bus (its vmin +
  * margin: a node whose converter died sags at once to its hold-up
- * threshold), unless it said it was moving; or when no heartbeat came
+ * threshold), unless it said it was moving (sweeping, or a jump larger
+ * than a learning action's two duty steps); or when no heartbeat came
  * for hb_miss steps (a node that went silent some other way).  It stays
  * failed until a heartbeat arrives, so closing the tie does not undo the
  * detection.  Then the agent asks to close the tie to it and regulates
@@ -48,7 +55,8 @@
  * raises its own bus by the shortfall (never past its own module's
  * vmax) - on the step it closes the tie, plus the drop its share of the
  * failed node's load (its last reported current over its neighbours)
- * will make across the tie - and takes no step down the failed bus
+ * will make across the tie and its own converter's droop - and takes no
+ * step down the failed bus
  * cannot spare; when the heartbeats return it opens the tie again.
  * Raising by the whole shortfall does not overshoot however many
  * neighbours feed it: they all raise by the same amount, and a bus tied
@@ -80,6 +88,8 @@
 #define QMESH_CTX (3 * 3 * 2)
 #define QMESH_NSTATES (QMESH_VBINS * QMESH_CTX)
 #define QMESH_SWEEP_MAX 48
+/* the fine sweep across an error cliff (qmesh.c, qmesh_refine) */
+#define QMESH_FINE_MAX 8
 #define QMESH_SPARK 64
 #define QMESH_MAX_LAT 8
 
@@ -131,6 +141,16 @@ struct qmesh_agent {
     unsigned sw_k, sw_hold, sw_n;
     double sw_v[QMESH_SWEEP_MAX], sw_r[QMESH_SWEEP_MAX], sw_i[QMESH_SWEEP_MAX],
         sw_e[QMESH_SWEEP_MAX];
+    /* the duty of each swept point, its converter's dV/dD and the
+     * module's performance there */
+    double sw_d[QMESH_SWEEP_MAX], sw_g[QMESH_SWEEP_MAX], sw_p[QMESH_SWEEP_MAX];
+    /* the fine sweep across the error cliff next to the sweep's best:
+     * fine_n duties from fine_d0 in fine_dd, the one at fine_k next */
+    unsigned fine_k, fine_n;
+    int fining;
+    double fine_d0, fine_dd;
+    double fine_v[QMESH_FINE_MAX], fine_e[QMESH_FINE_MAX],
+        fine_i[QMESH_FINE_MAX];
     double lambda; /* best performance per watt seen (reward scale) */
     unsigned sweeps;
     /* learning */
@@ -163,6 +183,10 @@ struct qmesh_agent {
     uint64_t rng;
     int warm; /* its table came from a file: to its best on the next step
                  instead of sweeping */
+    /* the bus voltage its state bins: the reading filtered along the
+     * duty it commands (qmesh.c, qmesh_vfilter) */
+    double vf, vf_duty;
+    int vf_ok;
     /* what a policy asks of it (qmesh_steer), until it asks otherwise */
     double pol_eps;          /* its exploration rate instead; NaN: its own */
     int frozen;              /* no learning, no exploring */
@@ -205,7 +229,10 @@ struct qmesh_out {
 /* The defaults: the seed's alpha 0.1, gamma 0.9, epsilon 0.2 decaying
  * to 0.02, duty step 4e-4, w_err 1, err_ok 1e-9, 24 sweep points of 2
  * steps, re-sweep past 5 % for 50 steps, latency 0, loss 1 %, 3 missed
- * heartbeats (or one and a sag), 20 mV margin, a 0.05 % dead band. */
+ * heartbeats (or one and a sag), 20 mV margin, a 0.1 % dead band (over
+ * the ~0.07 % noise a 1 % noisy reward leaves in a Q-value at alpha 0.1,
+ * gamma 0.9; under the 0.13 % one duty step off an fpga's timing cliff
+ * costs). */
 void qmesh_defaults(struct qmesh_cfg *c);
 /* 0, or -1 with the field's name in *field. */
 int qmesh_check(const struct qmesh_cfg *c, const char **field);

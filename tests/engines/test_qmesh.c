@@ -1,7 +1,8 @@
 /*
  * test_qmesh - the mesh agents (console/engines/qmesh.c) on the simulated
  * plant (drivers/mesh/): a calibrated agent ends within 2 % of the grid
- * optimum of its node and with less ripple than perturb-and-observe; a
+ * optimum of its node and with less ripple than perturb-and-observe, an
+ * fpga's within 1 % on the edge of its timing cliff; a
  * failed neighbour gets its tie closed and no module browns out; an
  * agent acts on its own readings and its neighbours' messages only; aging
  * triggers a re-sweep; a module that re-attaches starts warm from its
@@ -122,6 +123,56 @@ static void test_converges(void)
             "cpu: q %.4f p&o %.4f fixed %.4f of optimum; ripple "
             "q %.2f mV p&o %.2f mV\n",
             eq / opt, epo / opt, efx / opt, rq * 1e3, rpo * 1e3);
+}
+
+/* An fpga (fixed clock): its best perf/W is on the edge of its timing
+ * cliff.  The agent sweeps the gap under the coarse sweep's best again
+ * in fine steps and sits on the edge - within 1 % of the optimum, its
+ * error rate at most err_ok on nearly every step and within a decade of
+ * it on most (one duty step up is a decade lower: the agent is not
+ * sitting a step above the edge), with less ripple than perturb-and-
+ * observe; a cpu, whose performance grows with voltage, is not
+ * re-swept. */
+static void test_cliff(void)
+{
+    static const char *const one[] = {"fpga"};
+    struct qmesh_cfg c;
+    qmesh_defaults(&c);
+    build(1, one, QMESH_Q);
+    const double opt = optimum(0);
+    double rq, rpo;
+    settle(1000, 1, 0, &rq);
+    T_CHECK(q.ag[0].phase == QMESH_LEARN && q.ag[0].sweeps == 1);
+    /* the fine points went into the swept curve */
+    T_CHECK(q.ag[0].sw_n > c.sweep_points);
+    unsigned over = 0, edge = 0;
+    const unsigned win = 200;
+    double sp = 0, sw = 0, s1 = 0, s2 = 0;
+    for (unsigned t = 0; t < win; t++) {
+        step();
+        sp += m.node[0].perf;
+        sw += m.node[0].p_in;
+        s1 += m.node[0].v;
+        s2 += m.node[0].v * m.node[0].v;
+        over += m.node[0].err > c.err_ok;
+        edge += m.node[0].err > c.err_ok / 10 && m.node[0].err <= c.err_ok;
+    }
+    rq = sqrt(fmax(0, s2 / win - (s1 / win) * (s1 / win)));
+    const double eq = sp / sw;
+    T_CHECK(eq >= 0.99 * opt && eq <= 1.005 * opt);
+    T_CHECK(over <= win / 10);
+    T_CHECK(edge >= win * 8 / 10);
+    build(1, one, QMESH_PO);
+    const double epo = settle(1000, 200, 0, &rpo);
+    T_CHECK(rq < rpo);
+    fprintf(stderr,
+            "fpga: q %.4f p&o %.4f of optimum; ripple q %.2f mV p&o %.2f "
+            "mV; q over err_ok %u/%u steps, on the edge %u/%u\n",
+            eq / opt, epo / opt, rq * 1e3, rpo * 1e3, over, win, edge, win);
+    static const char *const cpu[] = {"cpu"};
+    build(1, cpu, QMESH_Q);
+    settle(100, 1, 0, &rq);
+    T_CHECK(q.ag[0].phase == QMESH_LEARN && q.ag[0].sw_n == c.sweep_points);
 }
 
 static void test_failover(void)
@@ -424,6 +475,7 @@ int main(void)
     allocount_install();
     test_bad_cfg();
     test_converges();
+    test_cliff();
     test_failover();
     test_locality();
     test_resweep();
