@@ -14,13 +14,14 @@ checks=0
 allowed() {
     case $1 in
     core) echo "wattson loader" ;;
-    engines) echo "core wattson" ;;
-    policies) echo "core engines wattson" ;;
-    pipeline) echo "core engines policies loader wattson" ;;
-    lua) echo "core engines policies wattson" ;;
-    run) echo "core engines pipeline policies lua loader wattson" ;;
-    tui) echo "core engines pipeline policies lua run wattson" ;;
-    cmd) echo "core engines pipeline policies lua run tui loader wattson sim mesh" ;;
+    part) echo "core wattson" ;;
+    engines) echo "core part wattson" ;;
+    policies) echo "core part engines wattson" ;;
+    pipeline) echo "core part engines policies loader wattson" ;;
+    lua) echo "core part engines policies wattson" ;;
+    run) echo "core part engines pipeline policies lua loader wattson" ;;
+    tui) echo "core part engines pipeline policies lua run wattson" ;;
+    cmd) echo "core part engines pipeline policies lua run tui loader wattson sim mesh" ;;
     *) echo "?" ;;
     esac
 }
