@@ -1,0 +1,415 @@
+/*
+ * ppipe - see ppipe.h.
+ */
+#include "part/ppipe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The prefix sums a solve works on, positions 0..n of the order. */
+struct ppipe_pre {
+    size_t n;
+    double *w;   /* work before position p */
+    double *pb;  /* parameter bytes */
+    double *ab;  /* activation bytes */
+    double *cut; /* bytes crossing the cut at p (0 < p < n) */
+};
+
+static void ppipe_pre_free(struct ppipe_pre *p)
+{
+    free(p->w);
+    free(p->pb);
+    free(p->ab);
+    free(p->cut);
+}
+
+static int ppipe_pre_make(const struct ppipe_in *in, struct ppipe_pre *p)
+{
+    const struct mgraph *g = in->g;
+    const size_t n = g->n;
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    p->w = calloc(n + 1, sizeof *p->w);
+    p->pb = calloc(n + 1, sizeof *p->pb);
+    p->ab = calloc(n + 1, sizeof *p->ab);
+    p->cut = calloc(n + 2, sizeof *p->cut);
+    size_t *pos = calloc(n ? n : 1, sizeof *pos),
+           *last = calloc(n ? n : 1, sizeof *last);
+    if (!p->w || !p->pb || !p->ab || !p->cut || !pos || !last) {
+        free(pos);
+        free(last);
+        ppipe_pre_free(p);
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t u = in->order[k];
+        const struct mgraph_node *nd = &g->node[u];
+        pos[u] = k;
+        last[u] = k;
+        p->w[k + 1] = p->w[k] + in->work_ms[u];
+        p->pb[k + 1] = p->pb[k] + (nd->param_bytes > 0 ? nd->param_bytes : 0);
+        p->ab[k + 1] = p->ab[k] + (nd->act_bytes > 0 ? nd->act_bytes : 0);
+    }
+    /* a layer's output crosses every cut between it and its last reader:
+     * a difference array over the cuts */
+    for (size_t e = 0; e < g->n_edges; e++) {
+        const uint32_t a = g->edge[e][0], b = g->edge[e][1];
+        if (pos[b] > last[a])
+            last[a] = pos[b];
+    }
+    double *d = p->cut;
+    for (uint32_t u = 0; u < n; u++) {
+        const double bytes =
+            g->node[u].act_bytes > 0 ? g->node[u].act_bytes : 0;
+        if (last[u] > pos[u]) {
+            d[pos[u] + 1] += bytes;
+            d[last[u] + 1] -= bytes;
+        }
+    }
+    for (size_t k = 1; k <= n; k++)
+        d[k] += d[k - 1];
+    free(pos);
+    free(last);
+    return 0;
+}
+
+static double ppipe_compute(const struct ppipe_in *in,
+                            const struct ppipe_pre *p, size_t i, size_t j,
+                            unsigned e)
+{
+    return (p->w[j] - p->w[i]) / in->dev[e].speed;
+}
+
+static double ppipe_mem(const struct ppipe_pre *p, size_t i, size_t j,
+                        unsigned inflight)
+{
+    return 2 * (p->pb[j] - p->pb[i]) + inflight * (p->ab[j] - p->ab[i]);
+}
+
+/* The link after cut j from device e to d, ms. */
+static double ppipe_comm(const struct ppipe_in *in, const struct ppipe_pre *p,
+                         size_t j, unsigned e, unsigned d)
+{
+    if (j == 0 || j >= p->n)
+        return 0;
+    const size_t k = (size_t)e * in->ndev + d;
+    return (2 * p->cut[j] / in->bw[k] + 2 * in->lat[k]) * 1e3;
+}
+
+/* ---- the feasibility programme ---- */
+
+struct ppipe_dp {
+    size_t words;   /* per bitset */
+    uint64_t *bits; /* [mask][d] bitsets over positions 0..n */
+};
+
+static uint64_t *ppipe_set(const struct ppipe_dp *dp, unsigned mask, unsigned d)
+{
+    return dp->bits + ((size_t)mask * PPIPE_MAX_DEV + d) * dp->words;
+}
+
+static int ppipe_has(const uint64_t *s, size_t i)
+{
+    return (s[i / 64] >> (i % 64)) & 1u;
+}
+
+static void ppipe_mark(uint64_t *s, size_t i)
+{
+    s[i / 64] |= 1ull << (i % 64);
+}
+
+/* Marks positions [a, b) of s, a word at a time. */
+static void ppipe_mark_range(uint64_t *s, size_t a, size_t b)
+{
+    while (a < b && a % 64)
+        ppipe_mark(s, a++);
+    for (; a + 64 <= b; a += 64)
+        s[a / 64] = ~0ull;
+    while (a < b)
+        ppipe_mark(s, a++);
+}
+
+static int ppipe_fits(double x, double t)
+{
+    return x <= t * (1 + 1e-12);
+}
+
+/* The first start i (<= j) from which a stage [i, j) on device e with
+ * `inflight` micro-batches stays within T and e's memory; j when none.
+ * Both only grow as i falls, so a bisection finds it. */
+static size_t ppipe_imin(const struct ppipe_in *in, const struct ppipe_pre *p,
+                         size_t j, unsigned e, unsigned inflight, double t)
+{
+    size_t lo = 0, hi = j; /* the answer is in [lo, hi] */
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (ppipe_fits(ppipe_compute(in, p, mid, j, e), t) &&
+            ppipe_mem(p, mid, j, inflight) <= in->dev[e].mem_bytes)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Fills the programme for bottleneck T; 1 when the whole order can be
+ * covered (some set with position 0). */
+static int ppipe_feasible(const struct ppipe_in *in, const struct ppipe_pre *p,
+                          struct ppipe_dp *dp, double t)
+{
+    const size_t n = p->n;
+    const unsigned nd = (unsigned)in->ndev, full = 1u << nd;
+    memset(dp->bits, 0,
+           (size_t)full * PPIPE_MAX_DEV * dp->words * sizeof *dp->bits);
+    int ok = 0;
+    /* the last stage: [i, n) */
+    for (unsigned e = 0; e < nd; e++) {
+        uint64_t *s = ppipe_set(dp, 1u << e, e);
+        ppipe_mark_range(s, ppipe_imin(in, p, n, e, 1, t), n);
+        ok |= ppipe_has(s, 0);
+    }
+    /* a stage in front of a suffix: masks grow, so increasing order sees
+     * every suffix before the stages put in front of it */
+    for (unsigned mask = 1; mask < full && !ok; mask++) {
+        const unsigned inflight = (unsigned)__builtin_popcount(mask) + 1;
+        for (unsigned d = 0; d < nd; d++) {
+            if (!(mask >> d & 1))
+                continue;
+            const uint64_t *r = ppipe_set(dp, mask, d);
+            int any = 0;
+            for (size_t w = 0; w < dp->words && !any; w++)
+                any = r[w] != 0;
+            if (!any)
+                continue;
+            for (unsigned e = 0; e < nd; e++) {
+                if (mask >> e & 1)
+                    continue;
+                uint64_t *s = ppipe_set(dp, mask | 1u << e, e);
+                /* the suffix starts j in increasing order (set bits, a
+                 * word at a time); the first start i of a stage ending at
+                 * j only moves forward as j does, so one pointer serves
+                 * them all */
+                size_t covered = 0, i = 0;
+                for (size_t w = 0; w < dp->words; w++) {
+                    for (uint64_t bits = r[w]; bits; bits &= bits - 1) {
+                        const size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
+                        if (j == 0 || j >= n ||
+                            !ppipe_fits(ppipe_comm(in, p, j, e, d), t))
+                            continue;
+                        while (i < j &&
+                               !(ppipe_fits(ppipe_compute(in, p, i, j, e), t) &&
+                                 ppipe_mem(p, i, j, inflight) <=
+                                     in->dev[e].mem_bytes))
+                            i++;
+                        ppipe_mark_range(s, i > covered ? i : covered, j);
+                        covered = j > covered ? j : covered;
+                    }
+                }
+                ok |= ppipe_has(s, 0);
+            }
+        }
+    }
+    return ok;
+}
+
+/* After a feasible programme: walks from position 0 forward, choosing at
+ * each stage an end and a next device whose suffix set has that end. */
+static void ppipe_walk(const struct ppipe_in *in, const struct ppipe_pre *p,
+                       const struct ppipe_dp *dp, double t,
+                       struct ppipe_plan *out)
+{
+    const size_t n = p->n;
+    const unsigned nd = (unsigned)in->ndev, full = 1u << nd;
+    unsigned mask = 0, d = 0;
+    /* the start: any (mask, d) whose set has 0 */
+    for (unsigned m = 1; m < full && !mask; m++)
+        for (unsigned k = 0; k < nd; k++)
+            if (m >> k & 1 && ppipe_has(ppipe_set(dp, m, k), 0)) {
+                mask = m;
+                d = k;
+                break;
+            }
+    size_t i = 0;
+    unsigned st = 0;
+    out->first[0] = 0;
+    while (mask) {
+        const unsigned inflight = (unsigned)__builtin_popcount(mask);
+        const unsigned rest = mask & ~(1u << d);
+        size_t end = n;
+        unsigned next = d;
+        if (rest) {
+            int found = 0;
+            for (size_t j = i + 1; j < n && !found; j++) {
+                if (!ppipe_fits(ppipe_compute(in, p, i, j, d), t) ||
+                    ppipe_mem(p, i, j, inflight) > in->dev[d].mem_bytes)
+                    break; /* longer stages only get worse */
+                for (unsigned k = 0; k < nd && !found; k++)
+                    if (rest >> k & 1 && ppipe_has(ppipe_set(dp, rest, k), j) &&
+                        ppipe_fits(ppipe_comm(in, p, j, d, k), t)) {
+                        end = j;
+                        next = k;
+                        found = 1;
+                    }
+            }
+        }
+        out->dev[st] = d;
+        out->first[st + 1] = end;
+        st++;
+        i = end;
+        mask = rest;
+        d = next;
+    }
+    out->nstages = st;
+}
+
+static double ppipe_eval_pre(const struct ppipe_in *in,
+                             const struct ppipe_pre *pre, struct ppipe_plan *pl)
+{
+    double worst = 0;
+    for (unsigned k = 0; k < pl->nstages; k++) {
+        const size_t i = pl->first[k], j = pl->first[k + 1];
+        const unsigned e = pl->dev[k];
+        pl->compute_ms[k] = ppipe_compute(in, pre, i, j, e);
+        pl->comm_ms[k] =
+            k + 1 < pl->nstages ? ppipe_comm(in, pre, j, e, pl->dev[k + 1]) : 0;
+        pl->mem_bytes[k] = ppipe_mem(pre, i, j, pl->nstages - k);
+        if (pl->mem_bytes[k] > in->dev[e].mem_bytes)
+            worst = INFINITY;
+        worst = fmax(worst, fmax(pl->compute_ms[k], pl->comm_ms[k]));
+    }
+    pl->bottleneck_ms = worst;
+    return worst;
+}
+
+double ppipe_eval(const struct ppipe_in *in, struct ppipe_plan *pl)
+{
+    struct ppipe_pre p;
+    if (ppipe_pre_make(in, &p) != 0)
+        return NAN;
+    const double worst = ppipe_eval_pre(in, &p, pl);
+    ppipe_pre_free(&p);
+    return worst;
+}
+
+/* The certified lower bound (ppipe.h). */
+static double ppipe_bound(const struct ppipe_in *in, const struct ppipe_pre *p)
+{
+    double speeds = 0, fastest = 0, heaviest = 0;
+    for (size_t e = 0; e < in->ndev; e++) {
+        speeds += in->dev[e].speed;
+        fastest = fmax(fastest, in->dev[e].speed);
+    }
+    for (size_t k = 0; k < p->n; k++)
+        heaviest = fmax(heaviest, p->w[k + 1] - p->w[k]);
+    return fmax(p->w[p->n] / speeds, heaviest / fastest);
+}
+
+static int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen)
+{
+    if (in->ndev < 1 || in->ndev > PPIPE_MAX_DEV) {
+        snprintf(err, errlen, "%zu devices: between 1 and %d", in->ndev,
+                 PPIPE_MAX_DEV);
+        return -1;
+    }
+    if (!in->g || in->g->n == 0) {
+        snprintf(err, errlen, "the model has no layers");
+        return -1;
+    }
+    for (size_t e = 0; e < in->ndev; e++) {
+        if (!(in->dev[e].speed > 0) || !isfinite(in->dev[e].speed) ||
+            !(in->dev[e].mem_bytes > 0)) {
+            snprintf(err, errlen, "device %s: speed and memory must be > 0",
+                     in->dev[e].name);
+            return -1;
+        }
+        for (size_t f = 0; f < in->ndev; f++) {
+            const size_t k = e * in->ndev + f;
+            if (e != f && (!(in->bw[k] > 0) || !(in->lat[k] >= 0))) {
+                snprintf(err, errlen,
+                         "link %s -> %s: bandwidth must be > 0 and latency "
+                         ">= 0",
+                         in->dev[e].name, in->dev[f].name);
+                return -1;
+            }
+        }
+    }
+    for (size_t u = 0; u < in->g->n; u++)
+        if (!(in->work_ms[u] >= 0) || !isfinite(in->work_ms[u])) {
+            snprintf(err, errlen, "layer %s: work %g ms", in->g->node[u].name,
+                     in->work_ms[u]);
+            return -1;
+        }
+    return 0;
+}
+
+int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
+                size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (ppipe_check(in, err, errlen) != 0)
+        return -1;
+    struct ppipe_pre p;
+    struct ppipe_dp dp;
+    if (ppipe_pre_make(in, &p) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    dp.words = (p.n + 1 + 63) / 64;
+    dp.bits = calloc((size_t)(1u << in->ndev) * PPIPE_MAX_DEV * dp.words,
+                     sizeof *dp.bits);
+    if (!dp.bits) {
+        ppipe_pre_free(&p);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    const double lb = ppipe_bound(in, &p);
+    if (!ppipe_feasible(in, &p, &dp, INFINITY)) {
+        double need = 0, most = 0;
+        for (size_t k = 0; k < p.n; k++)
+            need = fmax(need, ppipe_mem(&p, k, k + 1, 1));
+        for (size_t e = 0; e < in->ndev; e++)
+            most = fmax(most, in->dev[e].mem_bytes);
+        snprintf(err, errlen,
+                 "no partition fits in memory: the model needs more than its "
+                 "%zu devices hold (the largest layer alone %.3g bytes, the "
+                 "largest device %.3g)",
+                 in->ndev, need, most);
+        rc = -1;
+    } else {
+        /* hi: feasible; lo: not (or the bound) */
+        double lo = lb > 0 ? lb : 1e-9, hi = lo;
+        while (!ppipe_feasible(in, &p, &dp, hi))
+            hi *= 2;
+        if (hi > lo && ppipe_feasible(in, &p, &dp, lo))
+            hi = lo;
+        /* a feasible T's plan often does better than T: its bottleneck
+         * (an achieved value) is a tighter top than the midpoint */
+        for (;;) {
+            /* bisect to 1e-7, then ask just under the best achieved: an
+             * answer of no there proves it optimal (to 1e-12) */
+            const int last = !(hi - lo > 1e-7 * hi);
+            const double mid = last ? hi * (1 - 1e-12) : lo + (hi - lo) / 2;
+            if (!(mid > lo))
+                break;
+            if (ppipe_feasible(in, &p, &dp, mid)) {
+                ppipe_walk(in, &p, &dp, mid, out);
+                const double got = ppipe_eval_pre(in, &p, out);
+                hi = got < mid ? got : mid;
+            } else {
+                lo = mid;
+                if (last)
+                    break;
+            }
+        }
+        ppipe_feasible(in, &p, &dp, hi);
+        ppipe_walk(in, &p, &dp, hi, out);
+        ppipe_eval_pre(in, &p, out);
+        out->bound_ms = lb;
+    }
+    free(dp.bits);
+    ppipe_pre_free(&p);
+    return rc;
+}
