@@ -147,6 +147,15 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_ED2P:
         a->ed2p = 1;
         break;
+    case CLI_OPT_DEVICES:
+        a->devices = arg;
+        break;
+    case CLI_OPT_LINK:
+        a->link = arg;
+        break;
+    case CLI_OPT_JSON:
+        a->json = 1;
+        break;
     case CLI_OPT_WITH:
         if (a->n_with >= BBENCH_MAX_WITH)
             return cli_usage_error("%s", "--with: at most 8 policy files");

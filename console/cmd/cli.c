@@ -28,13 +28,13 @@ static const struct cli_entry help_entry = {
 extern const struct cli_entry runcmd_entry, runcmd_default_entry;
 extern const struct cli_entry plugins_entry;
 extern const struct cli_entry bench_entry, bench_forecast_entry;
-extern const struct cli_entry bbench_entry, mbench_entry;
+extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry;
 extern const struct cli_entry restore_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,         &plugins_entry, &bench_entry,
-    &bench_forecast_entry, &bbench_entry,  &mbench_entry,
-    &restore_entry,        &help_entry,    &runcmd_default_entry,
+    &runcmd_entry, &plugins_entry,        &bench_entry,   &bench_forecast_entry,
+    &bbench_entry, &mbench_entry,         &restore_entry, &partcmd_entry,
+    &help_entry,   &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -175,6 +175,17 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                           "(cpufreq, rapl, hwmon, nvml, pci), each optional,\n"
                           "with each signal's value after a 250 ms tick (a\n"
                           "counter with its rate)"},
+    [CLI_OPT_DEVICES] = {.name = "devices",
+                         .arg = "SPEC",
+                         .help = "partition: NAME[:SPEED[:MEM]],... (speed\n"
+                                 "relative to the profiled device, default 1;\n"
+                                 "memory in bytes, 16G, default no cap)"},
+    [CLI_OPT_LINK] = {.name = "link",
+                      .arg = "BW[/LAT]",
+                      .help = "partition: every link's bandwidth in bytes/s\n"
+                              "and latency (default 12G/10us: PCIe 3 x16)"},
+    [CLI_OPT_JSON] = {.name = "json",
+                      .help = "partition: one JSON object instead of a table"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

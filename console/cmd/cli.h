@@ -50,6 +50,9 @@ enum cli_opt {
     CLI_OPT_ED2P,
     CLI_OPT_DRY_RUN,
     CLI_OPT_HOST,
+    CLI_OPT_DEVICES,
+    CLI_OPT_LINK,
+    CLI_OPT_JSON,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -90,6 +93,9 @@ struct cli_args {
     size_t n_with;
     const char *load_scale; /* bench broker's list, parsed by bbench */
     int ed2p;               /* bench broker: --ed2p */
+    const char *devices;    /* partition: --devices SPEC */
+    const char *link;       /* partition: --link BW[/LAT] */
+    int json;               /* partition: --json */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -1,0 +1,269 @@
+/*
+ * partcmd - `wattson partition MODEL --devices SPEC [--link BW[/LAT]]
+ * [--json]` (issue 15): a model's layers cut into a training pipeline
+ * over the devices given (part/ppipe.h), printed as a table of stages or
+ * one JSON object.
+ *
+ * MODEL is a PipeDream profile (part/pdprof.h: per-layer forward and
+ * backward times and sizes, measured per batch) or a Darknet network
+ * definition (.cfg, part/dncfg.h: FLOPs and sizes per sample, from which
+ * a layer's work is 3 x its forward FLOPs - forward, and the backward
+ * pass's two products of the same size - over a reference device of
+ * PARTCMD_REF_FLOPS, per sample: the stages are per micro-batch of one).
+ * Bad input (an unreadable or malformed model, a bad --devices or --link)
+ * is exit 3 or 2 with one line; no partition fitting in memory is exit 3
+ * with the reason.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "part/dncfg.h"
+#include "part/mgraph.h"
+#include "part/pdprof.h"
+#include "part/ppipe.h"
+
+/* The reference device a Darknet cfg's FLOPs are turned into time on:
+ * 10 TFLOP/s, about an NVIDIA V100's fp32 peak's two thirds (its
+ * datasheet: 15.7 TFLOP/s), as a kernel reaches in practice. */
+#define PARTCMD_REF_FLOPS 1e13
+
+/* One line "wattson: ..." on stderr (a bad command line): RUN_USAGE. */
+static int partcmd_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int partcmd_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("wattson: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see wattson --help)\n", stderr);
+    va_end(ap);
+    return RUN_USAGE;
+}
+
+/* A number with an SI suffix (k M G T, powers of 1000) and an optional
+ * unit letter after it ("16G", "12GB", "10us" with unit "s").  0 or -1. */
+static int partcmd_num(const char *s, const char *unit, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v))
+        return -1;
+    static const struct {
+        const char *p;
+        double f;
+    } si[] = {{"T", 1e12}, {"G", 1e9},  {"M", 1e6}, {"k", 1e3},
+              {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9}};
+    for (size_t k = 0; k < sizeof si / sizeof si[0]; k++)
+        if (strncmp(end, si[k].p, strlen(si[k].p)) == 0) {
+            v *= si[k].f;
+            end += strlen(si[k].p);
+            break;
+        }
+    if (*end && unit && strcmp(end, unit) == 0)
+        end += strlen(unit);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --devices NAME[:SPEED[:MEM]],...  0, or -1 (one line on stderr). */
+static int partcmd_devices(const char *spec, struct ppipe_dev *dev, size_t *n)
+{
+    *n = 0;
+    char buf[1024];
+    if (strlen(spec) >= sizeof buf)
+        return partcmd_usage("%s", "--devices: too long");
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (*n == PPIPE_MAX_DEV)
+            return partcmd_usage("--devices: at most %d devices",
+                                 PPIPE_MAX_DEV);
+        struct ppipe_dev *d = &dev[*n];
+        char *speed = strchr(tok, ':'), *mem = NULL;
+        if (speed) {
+            *speed++ = '\0';
+            mem = strchr(speed, ':');
+            if (mem)
+                *mem++ = '\0';
+        }
+        if (!*tok || strlen(tok) >= sizeof d->name)
+            return partcmd_usage("--devices: '%s': a name of 1..31 bytes "
+                                 "first (NAME[:SPEED[:MEM]])",
+                                 tok);
+        snprintf(d->name, sizeof d->name, "%s", tok);
+        d->speed = 1;
+        d->mem_bytes = INFINITY;
+        if (speed &&
+            (partcmd_num(speed, NULL, &d->speed) != 0 || !(d->speed > 0)))
+            return partcmd_usage("--devices: %s: speed '%s' is not a "
+                                 "number > 0",
+                                 d->name, speed);
+        if (mem &&
+            (partcmd_num(mem, "B", &d->mem_bytes) != 0 || !(d->mem_bytes > 0)))
+            return partcmd_usage("--devices: %s: memory '%s' is not a "
+                                 "number of bytes > 0 (16G)",
+                                 d->name, mem);
+        (*n)++;
+    }
+    if (*n == 0)
+        return partcmd_usage("%s", "--devices: no device given");
+    return 0;
+}
+
+/* The model by its file name: .cfg a Darknet definition, else a
+ * PipeDream profile. */
+static int partcmd_read(const char *path, struct mgraph *g, char *err,
+                        size_t errlen)
+{
+    const size_t n = strlen(path);
+    if (n > 4 && strcmp(path + n - 4, ".cfg") == 0)
+        return dncfg_read_file(path, g, err, errlen);
+    return pdprof_read_file(path, g, err, errlen);
+}
+
+static void partcmd_range(const struct mgraph *g, const uint32_t *order,
+                          size_t a, size_t b, char *buf, size_t len)
+{
+    if (b - a == 1)
+        snprintf(buf, len, "%s", g->node[order[a]].name);
+    else
+        snprintf(buf, len, "%s..%s", g->node[order[a]].name,
+                 g->node[order[b - 1]].name);
+}
+
+static void partcmd_table(const struct mgraph *g, const char *path,
+                          const uint32_t *order, const struct ppipe_in *in,
+                          const struct ppipe_plan *p, double bw, double lat)
+{
+    printf("model %s (%zu layers, %s), %zu devices, links %.3g GB/s %.3g us\n",
+           g->name, g->n, path, in->ndev, bw / 1e9, lat * 1e6);
+    printf("%-6s %-12s %-28s %12s %10s %12s\n", "stage", "device", "layers",
+           "compute ms", "link ms", "memory MB");
+    for (unsigned k = 0; k < p->nstages; k++) {
+        char range[64];
+        partcmd_range(g, order, p->first[k], p->first[k + 1], range,
+                      sizeof range);
+        printf("%-6u %-12s %-28s %12.3f %10.3f %12.1f\n", k + 1,
+               in->dev[p->dev[k]].name, range, p->compute_ms[k], p->comm_ms[k],
+               p->mem_bytes[k] / 1e6);
+    }
+    printf("bottleneck %.3f ms per micro-batch (%.1f per s), lower bound "
+           "%.3f ms, ratio %.4f\n",
+           p->bottleneck_ms, 1e3 / p->bottleneck_ms, p->bound_ms,
+           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+}
+
+static void partcmd_json(const struct mgraph *g, const uint32_t *order,
+                         const struct ppipe_in *in, const struct ppipe_plan *p)
+{
+    printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,\"stages\":[",
+           g->name, g->n, in->ndev);
+    for (unsigned k = 0; k < p->nstages; k++)
+        printf("%s{\"device\":\"%s\",\"first\":\"%s\",\"last\":\"%s\","
+               "\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
+               "\"memory_bytes\":%.9g}",
+               k ? "," : "", in->dev[p->dev[k]].name,
+               g->node[order[p->first[k]]].name,
+               g->node[order[p->first[k + 1] - 1]].name,
+               p->first[k + 1] - p->first[k], p->compute_ms[k], p->comm_ms[k],
+               p->mem_bytes[k]);
+    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g}\n",
+           p->bottleneck_ms, p->bound_ms,
+           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+}
+
+static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc != 1)
+        return partcmd_usage("%s", "partition takes one MODEL file");
+    if (!a->devices)
+        return partcmd_usage("%s", "partition needs --devices SPEC");
+    struct ppipe_dev dev[PPIPE_MAX_DEV];
+    size_t nd;
+    if (partcmd_devices(a->devices, dev, &nd) != 0)
+        return RUN_USAGE;
+    double bw = 12e9, lat = 10e-6;
+    if (a->link) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", a->link);
+        char *slash = strchr(buf, '/');
+        if (slash)
+            *slash++ = '\0';
+        if (partcmd_num(buf, "B", &bw) != 0 || !(bw > 0) ||
+            (slash && (partcmd_num(slash, "s", &lat) != 0 || !(lat >= 0))))
+            return partcmd_usage("--link: '%s': BANDWIDTH[/LATENCY], e.g. "
+                                 "12G/10us",
+                                 a->link);
+    }
+    struct mgraph g;
+    char err[512];
+    mgraph_init(&g);
+    if (partcmd_read(a->argv[0], &g, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_LAB;
+    }
+    uint32_t *order = malloc((g.n ? g.n : 1) * sizeof *order);
+    double *work = malloc((g.n ? g.n : 1) * sizeof *work);
+    double bwm[PPIPE_MAX_DEV * PPIPE_MAX_DEV],
+        latm[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
+    int rc = RUN_OK;
+    if (!order || !work) {
+        fprintf(stderr, "wattson: out of memory\n");
+        rc = RUN_ERR;
+        goto out;
+    }
+    if (mgraph_topo(&g, order, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", a->argv[0], err);
+        rc = RUN_LAB;
+        goto out;
+    }
+    for (size_t u = 0; u < g.n; u++) {
+        const struct mgraph_node *nd_ = &g.node[u];
+        if (nd_->fwd_ms == nd_->fwd_ms)
+            work[u] =
+                nd_->fwd_ms + (nd_->bwd_ms == nd_->bwd_ms ? nd_->bwd_ms : 0);
+        else if (nd_->flops == nd_->flops)
+            work[u] = 3 * nd_->flops / PARTCMD_REF_FLOPS * 1e3;
+        else
+            work[u] = 0;
+    }
+    for (size_t k = 0; k < nd * nd; k++) {
+        bwm[k] = bw;
+        latm[k] = lat;
+    }
+    const struct ppipe_in in = {&g, order, work, nd, dev, bwm, latm};
+    struct ppipe_plan plan;
+    if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", a->argv[0], err);
+        rc = RUN_LAB;
+        goto out;
+    }
+    if (a->json)
+        partcmd_json(&g, order, &in, &plan);
+    else
+        partcmd_table(&g, a->argv[0], order, &in, &plan, bw, lat);
+out:
+    free(order);
+    free(work);
+    mgraph_free(&g);
+    return rc;
+}
+
+const struct cli_entry partcmd_entry = {
+    .name = "partition",
+    .usage = "MODEL",
+    .help = "a training pipeline: MODEL's layers (a PipeDream profile or a\n"
+            "Darknet .cfg) cut into stages over --devices, the bottleneck\n"
+            "minimal under each device's memory, with its lower bound",
+    .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON,
+    .exec = partcmd_exec,
+};
