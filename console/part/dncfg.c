@@ -21,6 +21,9 @@
  * hostile file from making mgraph's edge list (a linear duplicate check
  * per edge) quadratic in millions. */
 #define DNCFG_MAX_LAYERS 10000
+/* Likewise for edges: a file of long routes could otherwise ask for
+ * hundreds of thousands (densenet201 has 402 for 305 layers). */
+#define DNCFG_MAX_EDGES (2 * DNCFG_MAX_LAYERS)
 /* The duplicate-key check is quadratic in a section's keys. */
 #define DNCFG_MAX_KEYS 128
 
@@ -728,6 +731,9 @@ static int dncfg_layer(struct dncfg_ctx *c, const struct dncfg_sect *s, long ic,
     }
     if (rc)
         return -1;
+    if (c->g.n_edges + (size_t)nrefs + 1 > DNCFG_MAX_EDGES)
+        return dncfg_fail(c, 0, s, NULL, "more than %d edges in all",
+                          DNCFG_MAX_EDGES);
     const long self = mgraph_add(&c->g, &nd);
     if (self < 0)
         return dncfg_oom(c);

@@ -32,8 +32,10 @@
  * [net] width/height/channels, a route or shortcut to a layer that is not
  * before this one, route inputs of different sizes, a detection head whose
  * input does not have the channels its classes need, and an output shape
- * that is empty or over DNCFG_MAX_ELEMS are each refused.  Keys this reader
- * does not use (training settings, activation=, ...) are ignored.
+ * that is empty or over DNCFG_MAX_ELEMS are each refused, as is a file of
+ * more than 10,000 layers or 20,000 edges (mgraph's edge list checks for
+ * duplicates linearly, so a hostile file could make it quadratic).  Keys this
+ * reader does not use (training settings, activation=, ...) are ignored.
  *
  * A shortcut whose two inputs differ in size is accepted exactly where
  * Darknet's shortcut_cpu() accepts it (the same integer ratio across width

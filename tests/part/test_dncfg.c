@@ -285,13 +285,19 @@ static const char CONV[] = "[convolutional]\nfilters=4\nsize=3\npad=1\n";
 /* `body` after NET (lines 1-4) must be refused with exactly `want`. */
 static void bad(const char *body, const char *want)
 {
-    char text[1024], err[256] = "";
-    snprintf(text, sizeof text, "%s%s", NET, body);
+    const size_t len = strlen(NET) + strlen(body);
+    char *text = malloc(len + 1), err[256] = "";
+    T_CHECK(text != NULL);
+    if (!text)
+        return;
+    snprintf(text, len + 1, "%s%s", NET, body);
     struct mgraph g;
     g.n = 99; /* garbage the reader must not trust or keep */
-    const int rc =
-        dncfg_read_buf(text, strlen(text), "t.cfg", &g, err, sizeof err);
+    const int rc = dncfg_read_buf(text, len, "t.cfg", &g, err, sizeof err);
+    free(text);
     T_CHECK(rc == -1);
+    if (rc == 0)
+        mgraph_free(&g);
     T_STREQ(err, want);
     T_CHECK(g.n == 0 && g.node == NULL && g.n_edges == 0 && g.edge == NULL);
     T_CHECK(strchr(err, '\n') == NULL);
@@ -426,6 +432,39 @@ static void test_bad_input(void)
         "anchors, the layer before gives 100 (layer 1)");
 }
 
+/* The caps on layers and edges that keep a hostile file cheap. */
+static void test_limits(void)
+{
+    const size_t cap = 10002 * 32 + 64;
+    char *text = malloc(cap);
+    T_CHECK(text != NULL);
+    if (!text)
+        return;
+    size_t n = (size_t)snprintf(text, cap, "%s", NET);
+    for (int i = 0; i < 10001; i++)
+        n += (size_t)snprintf(text + n, cap - n, "[dropout]\n");
+    bad(text + strlen(NET), "t.cfg:10005: [dropout]: more than 10000 layers");
+    /* 64 layers (63 edges), then routes of 64 layers each (3 lines
+     * apiece, from line 69): the 312th would pass 20,000 edges */
+    n = (size_t)snprintf(text, cap, "%s", NET);
+    for (int i = 0; i < 64; i++)
+        n += (size_t)snprintf(text + n, cap - n, "[dropout]\n");
+    for (int i = 0; i < 400; i++) {
+        n += (size_t)snprintf(text + n, cap - n,
+                              "[route]\nlayers=-64,-63,-62,-61,-60,-59,-58,"
+                              "-57,-56,-55,-54,-53,-52,-51,-50,-49,-48,-47,"
+                              "-46,-45,-44,-43,-42,-41,-40,-39,-38,-37,-36,"
+                              "-35,-34,-33,-32,-31,-30,-29,-28,-27,-26,-25,"
+                              "-24,-23,-22,-21,-20,-19,-18,-17,-16,-15,-14,"
+                              "-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1\n"
+                              "groups=64\n");
+        T_CHECK(n < cap);
+    }
+    bad(text + strlen(NET),
+        "t.cfg:1002: [route]: more than 20000 edges in all");
+    free(text);
+}
+
 /* A shortcut across a 2:1 size difference is what resnet uses; a route
  * may name the same layer twice (one edge); comments and blanks anywhere
  * in a line are Darknet's. */
@@ -464,6 +503,7 @@ int main(void)
     test_known_layers();
     test_other_sections();
     test_bad_input();
+    test_limits();
     test_accepted();
     return t_done("test_dncfg");
 }
