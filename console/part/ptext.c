@@ -101,17 +101,16 @@ int ptext_slurp(const char *path, size_t max, char **buf, size_t *len,
             ptext_err(err, errlen, path, 0, "cannot read: %s", strerror(errno));
             break;
         }
+        if (n > max) {
+            ptext_err(err, errlen, path, 0, "too large (over %zu bytes)", max);
+            break;
+        }
         if (feof(f)) {
             b[n] = '\0';
             rc = 0;
             break;
         }
         if (n == cap - 1) {
-            if (cap > max) {
-                ptext_err(err, errlen, path, 0, "too large (over %zu bytes)",
-                          max);
-                break;
-            }
             char *nb = realloc(b, cap * 2);
             if (!nb)
                 free(b);

@@ -66,6 +66,12 @@ static void test_shared_profiles(void)
         return;
     }
     fclose(probe);
+    char *big, msg[600];
+    size_t blen;
+    T_CHECK(ptext_slurp(path, 100, &big, &blen, err, sizeof err) == -1 &&
+            big == NULL);
+    snprintf(msg, sizeof msg, "%s: too large (over 100 bytes)", path);
+    T_STREQ(err, msg);
     for (size_t i = 0; i < nprof; i++) {
         snprintf(path, sizeof path, "%s/pipedream-profiles/%s.txt",
                  shared_dir(), profiles[i]);
