@@ -293,17 +293,49 @@ double ppipe_eval(const struct ppipe_in *in, struct ppipe_plan *pl)
     return worst;
 }
 
-/* The certified lower bound (ppipe.h). */
+static int ppipe_cmp(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The certified lower bound (ppipe.h): for each number of stages k, a
+ * plan of k stages runs all the work on k devices, at best the k fastest
+ * (W / their speeds), and has k - 1 distinct cuts, each over some link:
+ * its slowest is at least the (k-1)-th cheapest cut over the fastest link
+ * with the smallest latency; no plan beats the smallest over k of those,
+ * nor the heaviest layer on the fastest device. */
 static double ppipe_bound(const struct ppipe_in *in, const struct ppipe_pre *p)
 {
-    double speeds = 0, fastest = 0, heaviest = 0;
-    for (size_t e = 0; e < in->ndev; e++) {
-        speeds += in->dev[e].speed;
-        fastest = fmax(fastest, in->dev[e].speed);
-    }
-    for (size_t k = 0; k < p->n; k++)
+    double speed[PPIPE_MAX_DEV], heaviest = 0, maxbw = 0, minlat = INFINITY;
+    const size_t nd = in->ndev, n = p->n;
+    for (size_t e = 0; e < nd; e++)
+        speed[e] = in->dev[e].speed;
+    qsort(speed, nd, sizeof *speed, ppipe_cmp); /* slowest first */
+    for (size_t k = 0; k < n; k++)
         heaviest = fmax(heaviest, p->w[k + 1] - p->w[k]);
-    return fmax(p->w[p->n] / speeds, heaviest / fastest);
+    for (size_t e = 0; e < nd; e++)
+        for (size_t f = 0; f < nd; f++)
+            if (e != f) {
+                maxbw = fmax(maxbw, in->bw[e * nd + f]);
+                minlat = fmin(minlat, in->lat[e * nd + f]);
+            }
+    double *cut = malloc((n > 1 ? n - 1 : 1) * sizeof *cut);
+    size_t nc = 0;
+    for (size_t j = 1; cut && j < n && maxbw > 0; j++)
+        cut[nc++] = (2 * p->cut[j] / maxbw + 2 * minlat) * 1e3;
+    if (cut)
+        qsort(cut, nc, sizeof *cut, ppipe_cmp);
+    double best = INFINITY, sum = 0;
+    for (size_t k = 1; k <= nd && k <= n; k++) {
+        sum += speed[nd - k];
+        double b = p->w[n] / sum;
+        if (k >= 2)
+            b = fmax(b, cut ? cut[k - 2] : 0);
+        best = fmin(best, b);
+    }
+    free(cut);
+    return fmax(best, heaviest / speed[nd - 1]);
 }
 
 static int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen)

@@ -34,10 +34,13 @@
  * chain (one order only) that is the optimum; on a general DAG it is the
  * optimum among cuts of that order.
  *
- * The lower bound (certified for any partition, any order): the larger of
- * the total work over the sum of the speeds (a pipeline cannot do better
- * than every device busy all the time) and the heaviest single layer over
- * the fastest speed (a layer is not split).
+ * The lower bound (certified for any partition, any order): for each
+ * number of stages k, the larger of the total work over the k fastest
+ * devices' speeds (every device of the plan busy all the time) and, for
+ * k >= 2, the (k-1)-th cheapest cut over the fastest link (a plan of k
+ * stages has k - 1 distinct cuts); the smallest of those over k, and at
+ * least the heaviest layer over the fastest speed (a layer is not split).
+ * It ignores memory.
  */
 #ifndef WATTSON_PPIPE_H
 #define WATTSON_PPIPE_H
