@@ -18,6 +18,7 @@ void mgraph_free(struct mgraph *g)
 {
     free(g->node);
     free(g->edge);
+    free(g->eh);
     mgraph_init(g);
 }
 
@@ -46,23 +47,56 @@ long mgraph_find(const struct mgraph *g, const char *name)
     return -1;
 }
 
+static size_t mgraph_hash(uint32_t from, uint32_t to, size_t cap)
+{
+    uint64_t h = ((uint64_t)from << 32 | to) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 17) & (cap - 1);
+}
+
+/* The slot of (from, to) in the index: where it is, or the empty slot it
+ * would go to. */
+static size_t mgraph_slot(const struct mgraph *g, uint32_t from, uint32_t to)
+{
+    size_t k = mgraph_hash(from, to, g->eh_cap);
+    while (g->eh[k] && !(g->edge[g->eh[k] - 1][0] == from &&
+                         g->edge[g->eh[k] - 1][1] == to))
+        k = (k + 1) & (g->eh_cap - 1);
+    return k;
+}
+
+/* Makes room for one more edge in the array and the index. */
+static int mgraph_edge_room(struct mgraph *g)
+{
+    if (g->n_edges < g->cap_edges)
+        return 0;
+    const size_t cap = g->cap_edges ? 2 * g->cap_edges : 64;
+    uint32_t(*p)[2] = realloc(g->edge, cap * sizeof *p);
+    if (!p)
+        return -1;
+    g->edge = p;
+    g->cap_edges = cap;
+    uint32_t *eh = calloc(2 * cap, sizeof *eh);
+    if (!eh)
+        return -1;
+    free(g->eh);
+    g->eh = eh;
+    g->eh_cap = 2 * cap;
+    for (size_t e = 0; e < g->n_edges; e++)
+        g->eh[mgraph_slot(g, g->edge[e][0], g->edge[e][1])] = (uint32_t)e + 1;
+    return 0;
+}
+
 int mgraph_edge(struct mgraph *g, uint32_t from, uint32_t to)
 {
     if (from >= g->n || to >= g->n)
         return -1;
-    for (size_t e = 0; e < g->n_edges; e++)
-        if (g->edge[e][0] == from && g->edge[e][1] == to)
-            return 0;
-    if (g->n_edges == g->cap_edges) {
-        const size_t cap = g->cap_edges ? 2 * g->cap_edges : 64;
-        uint32_t(*p)[2] = realloc(g->edge, cap * sizeof *p);
-        if (!p)
-            return -1;
-        g->edge = p;
-        g->cap_edges = cap;
-    }
+    if (g->eh && g->eh[mgraph_slot(g, from, to)])
+        return 0;
+    if (mgraph_edge_room(g) != 0)
+        return -1;
     g->edge[g->n_edges][0] = from;
     g->edge[g->n_edges][1] = to;
+    g->eh[mgraph_slot(g, from, to)] = (uint32_t)g->n_edges + 1;
     g->n_edges++;
     return 0;
 }

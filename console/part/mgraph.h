@@ -38,6 +38,10 @@ struct mgraph {
     struct mgraph_node *node;
     size_t n_edges, cap_edges;
     uint32_t (*edge)[2]; /* from, to (node indices) */
+    /* the edges' index by (from, to), open addressing, for the duplicate
+     * check (a linear scan made a reader quadratic in its edges) */
+    uint32_t *eh;  /* edge index + 1, 0 empty */
+    size_t eh_cap; /* a power of two, >= 2 x cap_edges */
 };
 
 void mgraph_init(struct mgraph *g);
