@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "core/sinum.h"
 #include "part/dncfg.h"
 #include "part/mgraph.h"
 #include "part/pdprof.h"
@@ -43,33 +44,6 @@ static int partcmd_usage(const char *fmt, ...)
     fputs(" (see wattson --help)\n", stderr);
     va_end(ap);
     return RUN_USAGE;
-}
-
-/* A number with an SI suffix (k M G T, powers of 1000) and an optional
- * unit letter after it ("16G", "12GB", "10us" with unit "s").  0 or -1. */
-static int partcmd_num(const char *s, const char *unit, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || !isfinite(v))
-        return -1;
-    static const struct {
-        const char *p;
-        double f;
-    } si[] = {{"T", 1e12}, {"G", 1e9},  {"M", 1e6}, {"k", 1e3},
-              {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9}};
-    for (size_t k = 0; k < sizeof si / sizeof si[0]; k++)
-        if (strncmp(end, si[k].p, strlen(si[k].p)) == 0) {
-            v *= si[k].f;
-            end += strlen(si[k].p);
-            break;
-        }
-    if (*end && unit && strcmp(end, unit) == 0)
-        end += strlen(unit);
-    if (*end)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* --devices NAME[:SPEED[:MEM]],...  0, or -1 (one line on stderr). */
@@ -102,12 +76,12 @@ static int partcmd_devices(const char *spec, struct ppipe_dev *dev, size_t *n)
         d->speed = 1;
         d->mem_bytes = INFINITY;
         if (speed &&
-            (partcmd_num(speed, NULL, &d->speed) != 0 || !(d->speed > 0)))
+            (sinum_parse(speed, NULL, &d->speed) != 0 || !(d->speed > 0)))
             return partcmd_usage("--devices: %s: speed '%s' is not a "
                                  "number > 0",
                                  d->name, speed);
         if (mem &&
-            (partcmd_num(mem, "B", &d->mem_bytes) != 0 || !(d->mem_bytes > 0)))
+            (sinum_parse(mem, "B", &d->mem_bytes) != 0 || !(d->mem_bytes > 0)))
             return partcmd_usage("--devices: %s: memory '%s' is not a "
                                  "number of bytes > 0 (16G)",
                                  d->name, mem);
@@ -198,8 +172,8 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
         char *slash = strchr(buf, '/');
         if (slash)
             *slash++ = '\0';
-        if (partcmd_num(buf, "B", &bw) != 0 || !(bw > 0) ||
-            (slash && (partcmd_num(slash, "s", &lat) != 0 || !(lat >= 0))))
+        if (sinum_parse(buf, "B", &bw) != 0 || !(bw > 0) ||
+            (slash && (sinum_parse(slash, "s", &lat) != 0 || !(lat >= 0))))
             return partcmd_usage("--link: '%s': BANDWIDTH[/LATENCY], e.g. "
                                  "12G/10us",
                                  a->link);

@@ -33,6 +33,7 @@
 #include "core/paths.h"
 #include "core/safefile.h"
 #include "core/sandbox.h"
+#include "core/sinum.h"
 #include "core/trust.h"
 #include "run/run.h"
 #include "engines/meshag.h"
@@ -512,40 +513,6 @@ static size_t rest_of(const char *s, char *w, size_t n)
     return len;
 }
 
-/* A whole word as a number (strtod: also nan, inf), with the SI prefixes
- * the screen shows (2.5G, 300m, 1.2k; u or the micro sign for micro) and,
- * after it, `unit` itself when given (2.5GHz, 45W).  Case matters: m is
- * milli, M mega. */
-static int parse_num_unit(const char *w, const char *unit, double *v)
-{
-    static const struct {
-        const char *p;
-        double f;
-    } prefixes[] = {{"T", 1e12}, {"G", 1e9},  {"M", 1e6},         {"k", 1e3},
-                    {"m", 1e-3}, {"u", 1e-6}, {"\xc2\xb5", 1e-6}, {"n", 1e-9}};
-    char *end;
-    if (!*w)
-        return -1;
-    *v = strtod(w, &end);
-    if (end == w)
-        return -1;
-    if (!*end)
-        return 0;
-    if (unit && *unit && strcmp(end, unit) == 0)
-        return 0;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        size_t n = strlen(prefixes[i].p);
-        if (strncmp(end, prefixes[i].p, n) != 0)
-            continue;
-        const char *rest = end + n;
-        if (*rest && !(unit && *unit && strcmp(rest, unit) == 0))
-            return -1;
-        *v *= prefixes[i].f;
-        return 0;
-    }
-    return -1;
-}
-
 /* ---- commands ---- */
 
 static int cmd_budget(struct cmd_ctx *c, const char *args)
@@ -562,7 +529,7 @@ static int cmd_budget(struct cmd_ctx *c, const char *args)
                 extra);
         return CMD_ERR;
     }
-    if (parse_num_unit(w, "W", &v) != 0 || !isfinite(v) || v < 0) {
+    if (sinum_parse(w, "W", &v) != 0 || !isfinite(v) || v < 0) {
         cmd_say(c, LOG_WARN, "budget: '%s' is not a number of watts >= 0", w);
         return CMD_ERR;
     }
@@ -626,7 +593,7 @@ static int cmd_set(struct cmd_ctx *c, const char *args)
     if (ci >= 0)
         unit = m->controls[ci].unit;
     double v;
-    if (parse_num_unit(val, unit, &v) != 0) {
+    if (sinum_parse(val, unit, &v) != 0) {
         cmd_say(c, LOG_WARN,
                 "set: '%s' is not a number (2.5G, 300m, 45%s ... or auto)", val,
                 unit ? unit : "");
