@@ -38,6 +38,7 @@
 #include "tui/cmdline.h"
 #include "tui/meshview.h"
 #include "tui/panes.h"
+#include "tui/tuihelp.h"
 #include "tui/qview.h"
 #include "tui/term.h"
 
@@ -843,84 +844,6 @@ static void draw_footer(struct tui *t, int rows, int cols)
     term_text(rows - 1, cols - qw, qw, TR_DIM, QUIT_HINT);
 }
 
-static const char *const help_keys[] = {
-    "Tab / S-Tab   next / previous pane (also Right / Left)",
-    "1 .. 7        focus Devices Power Load Q-values Partition Log Mesh",
-    "z             zoom the focused pane (again: back)",
-    "Up / Down     select a device (an agent in Q-values, a node in Mesh, a",
-    "              line in Log); j k",
-    "f / m         Mesh: fail or restore the node; detach or attach its module",
-    "PgUp / PgDn   a page of them; Home / End: first / last (End: follow log)",
-    "Enter         the selected device's detail (in Log: the whole line)",
-    "space         pause / resume",
-    "s             one tick (when paused)",
-    "+ / -         speed x1, x10, max (virtual clock only)",
-    "b / B         budget down / up by 10 W",
-    "r             reload the policy file",
-    "p             pick a policy: lua-policies/ or a built-in (Enter, Esc)",
-    ":             command line (Enter runs, Esc cancels, Up/Down history)",
-    "?  h  F1      this help (Up/Down scroll, any other key closes it)",
-    "q  F10        quit (every control is restored)",
-    NULL,
-};
-
-/* The legend, with the glyphs this terminal shows. */
-static const char *const help_legend_utf8[] = {
-    "█ ▒ ·         bars: power used, predicted beyond it, headroom left",
-    "▁▂▃▄▅▆▇█      sparklines, low to high; oldest left",
-    "fcst          forecast demand over capacity now: 180% = 1.8x the work",
-    "              the device serves at its present setting",
-    "Load fcst│    past cells: the forecast made for that moment (red: off",
-    "              by > 10 points from the util then); right of │: the next",
-    "              h ticks' forecast",
-    "*             after freq / cap: held by `set` (status: set CTL)",
-    "red power     a device drawing more than its cap",
-    "colours       green ok, yellow warning or prediction, red error or over",
-    "              (budget, cap); reverse: selected; cyan: labels",
-    NULL,
-};
-static const char *const help_legend_ascii[] = {
-    "# + .         bars: power used, predicted beyond it, headroom left",
-    "_.,-=+*#      sparklines, low to high; oldest left",
-    "fcst          forecast demand over capacity now: 180% = 1.8x the work",
-    "              the device serves at its present setting",
-    "Load fcst|    past cells: the forecast made for that moment (red: off",
-    "              by > 10 points from the util then); right of |: the next",
-    "              h ticks' forecast",
-    "*             after freq / cap: held by `set` (status: set CTL)",
-    "red power     a device drawing more than its cap",
-    "colours       green ok, yellow warning or prediction, red error or over",
-    "              (budget, cap); reverse: selected; cyan: labels",
-    NULL,
-};
-
-/* The help's rows: keys, legend, commands, with a title row before the
- * last two.  Row i's text and whether it is a title. */
-static const char *help_row(int i, int *title)
-{
-    const char *const *parts[3] = {
-        help_keys, term_utf8() ? help_legend_utf8 : help_legend_ascii,
-        cmd_help_lines};
-    static const char *const titles[3] = {NULL, "Legend", "Commands (after :)"};
-    *title = 0;
-    for (int p = 0; p < 3; p++) {
-        if (titles[p]) {
-            if (i == 0) {
-                *title = 1;
-                return titles[p];
-            }
-            i--;
-        }
-        int n = 0;
-        while (parts[p][n])
-            n++;
-        if (i < n)
-            return parts[p][i];
-        i -= n;
-    }
-    return NULL;
-}
-
 static void clamp_scroll(int *scroll, int rows, int vis)
 {
     int max = rows > vis ? rows - vis : 0;
@@ -954,7 +877,7 @@ static void overlay_more(int y, int x, int h, int w, int scroll, int vis, int n)
 static void draw_help(struct tui *t, int rows, int cols)
 {
     int n = 0, title, y, x, h, w;
-    while (help_row(n, &title))
+    while (tuihelp_row(n, &title))
         n++;
     t->help_rows = n;
     int vis = overlay_box(rows, cols, 78, n, "Help: keys, legend, commands", &y,
@@ -962,7 +885,7 @@ static void draw_help(struct tui *t, int rows, int cols)
     clamp_scroll(&t->help_scroll, n, vis);
     t->overlay_vis = vis;
     for (int i = 0; i < vis && t->help_scroll + i < n; i++) {
-        const char *line = help_row(t->help_scroll + i, &title);
+        const char *line = tuihelp_row(t->help_scroll + i, &title);
         term_text(y + 1 + i, x + 2, w - 4, title ? TR_TITLE : TR_NORMAL, line);
     }
     overlay_more(y, x, h, w, t->help_scroll, vis, n);
