@@ -186,6 +186,10 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                               "and latency (default 12G/10us: PCIe 3 x16)"},
     [CLI_OPT_JSON] = {.name = "json",
                       .help = "partition: one JSON object instead of a table"},
+    [CLI_OPT_METHOD] = {.name = "method",
+                        .arg = "NAME",
+                        .help = "partition: pipeline (the training pipeline,\n"
+                                "the default)"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

@@ -53,6 +53,7 @@ enum cli_opt {
     CLI_OPT_DEVICES,
     CLI_OPT_LINK,
     CLI_OPT_JSON,
+    CLI_OPT_METHOD,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -96,6 +97,7 @@ struct cli_args {
     const char *devices;    /* partition: --devices SPEC */
     const char *link;       /* partition: --link BW[/LAT] */
     int json;               /* partition: --json */
+    const char *method;     /* partition: --method NAME */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -1,8 +1,8 @@
 /*
  * partcmd - `wattson partition MODEL --devices SPEC [--link BW[/LAT]]
- * [--json]` (issue 15): a model's layers cut into a training pipeline
- * over the devices given (part/ppipe.h), printed as a table of stages or
- * one JSON object.
+ * [--method NAME] [--json]` (issue 15): a model's layers cut into a training
+ * pipeline over the devices given (part/ppipe.h), printed as a table of stages
+ * or one JSON object.
  *
  * MODEL is a PipeDream profile (part/pdprof.h: per-layer forward and
  * backward times and sizes, measured per batch) or a Darknet network
@@ -113,17 +113,32 @@ static void partcmd_range(const struct mgraph *g, const uint32_t *order,
                  g->node[order[b - 1]].name);
 }
 
-static void partcmd_table(const struct mgraph *g, const char *path,
-                          const uint32_t *order, const struct ppipe_in *in,
-                          const struct ppipe_plan *p, double bw, double lat)
+/* What every method works on: the model, a topological order, each
+ * layer's work, the devices and the links between every two of them. */
+struct partcmd_ctx {
+    const char *path; /* MODEL as given */
+    struct mgraph g;
+    uint32_t *order; /* g.n: a topological order (mgraph_topo) */
+    double *work;    /* g.n: fwd + bwd ms per micro-batch, profiled device */
+    size_t nd;
+    struct ppipe_dev dev[PPIPE_MAX_DEV];
+    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV];  /* bytes/s, row-major */
+    double lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV]; /* s */
+    char links[96]; /* the links in words, for the table's heading */
+    int json;
+};
+
+static void partcmd_table(const struct partcmd_ctx *c,
+                          const struct ppipe_in *in, const struct ppipe_plan *p)
 {
-    printf("model %s (%zu layers, %s), %zu devices, links %.3g GB/s %.3g us\n",
-           g->name, g->n, path, in->ndev, bw / 1e9, lat * 1e6);
+    const struct mgraph *g = &c->g;
+    printf("model %s (%zu layers, %s), %zu devices, links %s\n", g->name, g->n,
+           c->path, in->ndev, c->links);
     printf("%-6s %-12s %-28s %12s %10s %12s\n", "stage", "device", "layers",
            "compute ms", "link ms", "memory MB");
     for (unsigned k = 0; k < p->nstages; k++) {
         char range[64];
-        partcmd_range(g, order, p->first[k], p->first[k + 1], range,
+        partcmd_range(g, c->order, p->first[k], p->first[k + 1], range,
                       sizeof range);
         printf("%-6u %-12s %-28s %12.3f %10.3f %12.1f\n", k + 1,
                in->dev[p->dev[k]].name, range, p->compute_ms[k], p->comm_ms[k],
@@ -135,9 +150,10 @@ static void partcmd_table(const struct mgraph *g, const char *path,
            p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
 }
 
-static void partcmd_json(const struct mgraph *g, const uint32_t *order,
-                         const struct ppipe_in *in, const struct ppipe_plan *p)
+static void partcmd_json(const struct partcmd_ctx *c, const struct ppipe_in *in,
+                         const struct ppipe_plan *p)
 {
+    const struct mgraph *g = &c->g;
     printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,\"stages\":[",
            g->name, g->n, in->ndev);
     for (unsigned k = 0; k < p->nstages; k++)
@@ -145,8 +161,8 @@ static void partcmd_json(const struct mgraph *g, const uint32_t *order,
                "\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
                "\"memory_bytes\":%.9g}",
                k ? "," : "", in->dev[p->dev[k]].name,
-               g->node[order[p->first[k]]].name,
-               g->node[order[p->first[k + 1] - 1]].name,
+               g->node[c->order[p->first[k]]].name,
+               g->node[c->order[p->first[k + 1] - 1]].name,
                p->first[k + 1] - p->first[k], p->compute_ms[k], p->comm_ms[k],
                p->mem_bytes[k]);
     printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g}\n",
@@ -154,16 +170,40 @@ static void partcmd_json(const struct mgraph *g, const uint32_t *order,
            p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
 }
 
-static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
+/* --method pipeline: the training pipeline (part/ppipe.h). */
+static int partcmd_pipeline(const struct partcmd_ctx *c)
 {
-    (void)self;
-    if (a->argc != 1)
-        return partcmd_usage("%s", "partition takes one MODEL file");
+    const struct ppipe_in in = {&c->g,  c->order, c->work, c->nd,
+                                c->dev, c->bw,    c->lat};
+    struct ppipe_plan plan;
+    char err[512];
+    if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        return RUN_LAB;
+    }
+    if (c->json)
+        partcmd_json(c, &in, &plan);
+    else
+        partcmd_table(c, &in, &plan);
+    return RUN_OK;
+}
+
+/* The methods --method names; the first is the default. */
+static const struct {
+    const char *name;
+    int (*run)(const struct partcmd_ctx *c);
+} partcmd_methods[] = {
+    {"pipeline", partcmd_pipeline},
+};
+#define PARTCMD_NMETHODS (sizeof partcmd_methods / sizeof partcmd_methods[0])
+
+/* --devices and --link into c's devices and link matrices: 0, or the
+ * exit code (one line said). */
+static int partcmd_devmap(const struct cli_args *a, struct partcmd_ctx *c)
+{
     if (!a->devices)
         return partcmd_usage("%s", "partition needs --devices SPEC");
-    struct ppipe_dev dev[PPIPE_MAX_DEV];
-    size_t nd;
-    if (partcmd_devices(a->devices, dev, &nd) != 0)
+    if (partcmd_devices(a->devices, c->dev, &c->nd) != 0)
         return RUN_USAGE;
     double bw = 12e9, lat = 10e-6;
     if (a->link) {
@@ -178,57 +218,78 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
                                  "12G/10us",
                                  a->link);
     }
-    struct mgraph g;
+    for (size_t k = 0; k < c->nd * c->nd; k++) {
+        c->bw[k] = bw;
+        c->lat[k] = lat;
+    }
+    snprintf(c->links, sizeof c->links, "%.3g GB/s %.3g us", bw / 1e9,
+             lat * 1e6);
+    return 0;
+}
+
+/* The model, its order and its layers' work into c: 0, or the exit code
+ * (one line said). */
+static int partcmd_model(struct partcmd_ctx *c)
+{
     char err[512];
-    mgraph_init(&g);
-    if (partcmd_read(a->argv[0], &g, err, sizeof err) != 0) {
+    if (partcmd_read(c->path, &c->g, err, sizeof err) != 0) {
         fprintf(stderr, "wattson: %s\n", err);
         return RUN_LAB;
     }
-    uint32_t *order = malloc((g.n ? g.n : 1) * sizeof *order);
-    double *work = malloc((g.n ? g.n : 1) * sizeof *work);
-    double bwm[PPIPE_MAX_DEV * PPIPE_MAX_DEV],
-        latm[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
-    int rc = RUN_OK;
-    if (!order || !work) {
+    const struct mgraph *g = &c->g;
+    c->order = malloc((g->n ? g->n : 1) * sizeof *c->order);
+    c->work = malloc((g->n ? g->n : 1) * sizeof *c->work);
+    if (!c->order || !c->work) {
         fprintf(stderr, "wattson: out of memory\n");
-        rc = RUN_ERR;
-        goto out;
+        return RUN_ERR;
     }
-    if (mgraph_topo(&g, order, err, sizeof err) != 0) {
-        fprintf(stderr, "wattson: %s: %s\n", a->argv[0], err);
-        rc = RUN_LAB;
-        goto out;
+    if (mgraph_topo(g, c->order, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        return RUN_LAB;
     }
-    for (size_t u = 0; u < g.n; u++) {
-        const struct mgraph_node *nd_ = &g.node[u];
-        if (nd_->fwd_ms == nd_->fwd_ms)
-            work[u] =
-                nd_->fwd_ms + (nd_->bwd_ms == nd_->bwd_ms ? nd_->bwd_ms : 0);
-        else if (nd_->flops == nd_->flops)
-            work[u] = 3 * nd_->flops / PARTCMD_REF_FLOPS * 1e3;
+    for (size_t u = 0; u < g->n; u++) {
+        const struct mgraph_node *nd = &g->node[u];
+        if (nd->fwd_ms == nd->fwd_ms)
+            c->work[u] =
+                nd->fwd_ms + (nd->bwd_ms == nd->bwd_ms ? nd->bwd_ms : 0);
+        else if (nd->flops == nd->flops)
+            c->work[u] = 3 * nd->flops / PARTCMD_REF_FLOPS * 1e3;
         else
-            work[u] = 0;
+            c->work[u] = 0;
     }
-    for (size_t k = 0; k < nd * nd; k++) {
-        bwm[k] = bw;
-        latm[k] = lat;
+    return 0;
+}
+
+static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc != 1)
+        return partcmd_usage("%s", "partition takes one MODEL file");
+    size_t m = 0;
+    if (a->method) {
+        while (m < PARTCMD_NMETHODS &&
+               strcmp(partcmd_methods[m].name, a->method) != 0)
+            m++;
+        if (m == PARTCMD_NMETHODS)
+            return partcmd_usage("--method: '%s' is not pipeline", a->method);
     }
-    const struct ppipe_in in = {&g, order, work, nd, dev, bwm, latm};
-    struct ppipe_plan plan;
-    if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
-        fprintf(stderr, "wattson: %s: %s\n", a->argv[0], err);
-        rc = RUN_LAB;
-        goto out;
+    struct partcmd_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        fprintf(stderr, "wattson: out of memory\n");
+        return RUN_ERR;
     }
-    if (a->json)
-        partcmd_json(&g, order, &in, &plan);
-    else
-        partcmd_table(&g, a->argv[0], order, &in, &plan, bw, lat);
-out:
-    free(order);
-    free(work);
-    mgraph_free(&g);
+    c->path = a->argv[0];
+    c->json = a->json;
+    mgraph_init(&c->g);
+    int rc = partcmd_devmap(a, c);
+    if (rc == 0)
+        rc = partcmd_model(c);
+    if (rc == 0)
+        rc = partcmd_methods[m].run(c);
+    free(c->order);
+    free(c->work);
+    mgraph_free(&c->g);
+    free(c);
     return rc;
 }
 
@@ -238,6 +299,7 @@ const struct cli_entry partcmd_entry = {
     .help = "a training pipeline: MODEL's layers (a PipeDream profile or a\n"
             "Darknet .cfg) cut into stages over --devices, the bottleneck\n"
             "minimal under each device's memory, with its lower bound",
-    .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON,
+    .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
+            1u << CLI_OPT_METHOD,
     .exec = partcmd_exec,
 };
