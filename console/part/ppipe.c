@@ -154,6 +154,55 @@ static size_t ppipe_imin(const struct ppipe_in *in, const struct ppipe_pre *p,
     return lo;
 }
 
+/* The positions a suffix on the devices of `mask` can start from within
+ * T, whichever plan: the suffix's work fits their total speed for T
+ * (w[n] - w[j] <= T x S(mask)) and the prefix before it fits the other
+ * devices' (w[j] <= T x S(not mask)).  Near the optimum T is close to the
+ * work over every speed and the window is a few positions wide, so the
+ * programme below scans and marks almost nothing outside it.  Loose by
+ * 1e-9 so that rounding never drops a feasible start. */
+static void ppipe_window(const struct ppipe_in *in, const struct ppipe_pre *p,
+                         double t, size_t *lo, size_t *hi)
+{
+    const size_t n = p->n;
+    const unsigned nd = (unsigned)in->ndev, full = 1u << nd;
+    double total = 0;
+    for (unsigned e = 0; e < nd; e++)
+        total += in->dev[e].speed;
+    for (unsigned mask = 1; mask < full; mask++) {
+        double sm = 0;
+        for (unsigned e = 0; e < nd; e++)
+            if (mask >> e & 1)
+                sm += in->dev[e].speed;
+        const double slack = 1 + 1e-9;
+        const double need = p->w[n] - t * sm * slack; /* w[j] >= need */
+        const double room = t * (total - sm) * slack; /* w[j] <= room */
+        /* first j with w[j] >= need, last j with w[j] <= room (w rises) */
+        size_t a = 0, b = n + 1;
+        while (a < b) {
+            const size_t mid = a + (b - a) / 2;
+            if (p->w[mid] >= need)
+                b = mid;
+            else
+                a = mid + 1;
+        }
+        lo[mask] = a;
+        a = 0;
+        b = n + 1;
+        while (a < b) {
+            const size_t mid = a + (b - a) / 2;
+            if (p->w[mid] > room)
+                b = mid;
+            else
+                a = mid + 1;
+        }
+        /* a - 1 is the last j with w[j] <= room; starts are < n */
+        hi[mask] = a == 0 ? 0 : (a - 1 < n ? a - 1 : n - 1);
+        if (a == 0)
+            lo[mask] = 1, hi[mask] = 0; /* none */
+    }
+}
+
 /* Fills the programme for bottleneck T; 1 when the whole order can be
  * covered (some set with position 0). */
 static int ppipe_feasible(const struct ppipe_in *in, const struct ppipe_pre *p,
@@ -161,50 +210,65 @@ static int ppipe_feasible(const struct ppipe_in *in, const struct ppipe_pre *p,
 {
     const size_t n = p->n;
     const unsigned nd = (unsigned)in->ndev, full = 1u << nd;
+    size_t lo[1u << PPIPE_MAX_DEV], hi[1u << PPIPE_MAX_DEV];
+    ppipe_window(in, p, t, lo, hi);
     memset(dp->bits, 0,
            (size_t)full * PPIPE_MAX_DEV * dp->words * sizeof *dp->bits);
     int ok = 0;
     /* the last stage: [i, n) */
     for (unsigned e = 0; e < nd; e++) {
-        uint64_t *s = ppipe_set(dp, 1u << e, e);
-        ppipe_mark_range(s, ppipe_imin(in, p, n, e, 1, t), n);
+        const unsigned m = 1u << e;
+        if (lo[m] > hi[m])
+            continue;
+        uint64_t *s = ppipe_set(dp, m, e);
+        const size_t i = ppipe_imin(in, p, n, e, 1, t);
+        ppipe_mark_range(s, i > lo[m] ? i : lo[m], hi[m] + 1);
         ok |= ppipe_has(s, 0);
     }
     /* a stage in front of a suffix: masks grow, so increasing order sees
      * every suffix before the stages put in front of it */
     for (unsigned mask = 1; mask < full && !ok; mask++) {
+        if (lo[mask] > hi[mask])
+            continue;
         const unsigned inflight = (unsigned)__builtin_popcount(mask) + 1;
+        const size_t w0 = lo[mask] / 64, w1 = hi[mask] / 64 + 1;
         for (unsigned d = 0; d < nd; d++) {
             if (!(mask >> d & 1))
                 continue;
             const uint64_t *r = ppipe_set(dp, mask, d);
             int any = 0;
-            for (size_t w = 0; w < dp->words && !any; w++)
+            for (size_t w = w0; w < w1 && !any; w++)
                 any = r[w] != 0;
             if (!any)
                 continue;
             for (unsigned e = 0; e < nd; e++) {
-                if (mask >> e & 1)
+                const unsigned m2 = mask | 1u << e;
+                if (mask >> e & 1 || lo[m2] > hi[m2])
                     continue;
-                uint64_t *s = ppipe_set(dp, mask | 1u << e, e);
+                uint64_t *s = ppipe_set(dp, m2, e);
                 /* the suffix starts j in increasing order (set bits, a
                  * word at a time); the first start i of a stage ending at
                  * j only moves forward as j does, so one pointer serves
-                 * them all */
-                size_t covered = 0, i = 0;
-                for (size_t w = 0; w < dp->words; w++) {
+                 * them all; marks stay inside the window of m2 */
+                size_t covered = lo[m2], i = 0;
+                const size_t top = hi[m2] + 1;
+                for (size_t w = w0; w < w1; w++) {
                     for (uint64_t bits = r[w]; bits; bits &= bits - 1) {
                         const size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
-                        if (j == 0 || j >= n ||
+                        if (j == 0 || j >= n || j <= lo[m2] ||
                             !ppipe_fits(ppipe_comm(in, p, j, e, d), t))
                             continue;
+                        if (i < covered)
+                            i = covered > j ? j : covered;
                         while (i < j &&
                                !(ppipe_fits(ppipe_compute(in, p, i, j, e), t) &&
                                  ppipe_mem(p, i, j, inflight) <=
                                      in->dev[e].mem_bytes))
                             i++;
-                        ppipe_mark_range(s, i > covered ? i : covered, j);
-                        covered = j > covered ? j : covered;
+                        const size_t b = j < top ? j : top;
+                        if (i < b)
+                            ppipe_mark_range(s, i > covered ? i : covered, b);
+                        covered = b > covered ? b : covered;
                     }
                 }
                 ok |= ppipe_has(s, 0);
