@@ -1,0 +1,64 @@
+/*
+ * ptrain - a simulated training pipeline over time (issue 15): the plan's
+ * stages on devices whose true speed and links whose true bandwidth change
+ * at scheduled times (a GPU throttling, a co-tenant taking half a device,
+ * a link training down), run one way among three:
+ *   static     the first plan, kept;
+ *   adaptive   the runtime controller (part/padapt.h) watching noisy
+ *              measurements of the stage and link times, repartitioning
+ *              when it judges it worth the migration, which stalls the
+ *              pipeline for its cost;
+ *   hindsight  at every change, the plan solved with the true speeds,
+ *              moved to at once and for free: what no controller that
+ *              must measure first and pay to move can beat on the same
+ *              search (ppipe's), and so the yardstick of the adaptive
+ *              one's recovery.
+ * Time advances a micro-batch at a time: in the steady state a pipeline
+ * finishes one per bottleneck (its slowest stage or link).  Measurements
+ * carry seeded Gaussian noise.
+ */
+#ifndef WATTSON_PTRAIN_H
+#define WATTSON_PTRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/padapt.h"
+#include "part/ppipe.h"
+
+struct ptrain_event {
+    double t_s;    /* from when */
+    int dev;       /* a device's speed factor (>= 0), or -1: a link's */
+    int from, to;  /* the link (both directions), when dev < 0 */
+    double factor; /* of its nominal speed or bandwidth, > 0 */
+};
+
+enum ptrain_mode { PTRAIN_STATIC, PTRAIN_ADAPTIVE, PTRAIN_HINDSIGHT };
+
+#define PTRAIN_MAX_WIN 16
+
+struct ptrain_result {
+    double batches; /* micro-batches finished */
+    double tput;    /* per second, over the run */
+    size_t nwin;    /* windows: [0, first event), then between events */
+    double win_t0[PTRAIN_MAX_WIN], win_tput[PTRAIN_MAX_WIN];
+    unsigned long moves, vetoes; /* adaptive; hindsight: plans changed */
+    unsigned long backs;         /* moves back to the plan before the last */
+    double migration_s;          /* time stalled moving */
+};
+
+struct ptrain_cfg {
+    double duration_s;
+    double noise; /* relative standard deviation of a measurement */
+    uint64_t seed;
+    const struct padapt_cfg *adapt; /* NULL: padapt's defaults */
+};
+
+/* Runs `mode` from `plan` (solved for in's nominal speeds) through the
+ * events (sorted by time, at most PTRAIN_MAX_WIN - 1).  0, or -1 (bad
+ * input, out of memory). */
+int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
+               const struct ptrain_event *ev, size_t nev, enum ptrain_mode mode,
+               const struct ptrain_cfg *cfg, struct ptrain_result *out);
+
+#endif
