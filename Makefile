@@ -7,8 +7,8 @@
 #   make test     the same build, then every suite via ctest, then a short
 #                 fuzz run when clang is installed
 #   make bench    Release build (no sanitizers), then `wattson bench`,
-#                 `bench forecast` on every trace, `bench broker` and
-#                 `bench mesh`
+#                 `bench forecast` on every trace, `bench broker`,
+#                 `bench mesh` and `bench partition`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
 #
@@ -62,6 +62,7 @@ bench: deps
 	    ./$(RELEASE)/wattson bench broker --lab $$l \
 	        --load-scale 0.5,0.75,1,1.25 || exit 1; done
 	./$(RELEASE)/wattson bench mesh
+	./$(RELEASE)/wattson bench partition
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

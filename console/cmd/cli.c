@@ -28,13 +28,15 @@ static const struct cli_entry help_entry = {
 extern const struct cli_entry runcmd_entry, runcmd_default_entry;
 extern const struct cli_entry plugins_entry;
 extern const struct cli_entry bench_entry, bench_forecast_entry;
-extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry;
+extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
+    pbench_entry;
 extern const struct cli_entry restore_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry, &plugins_entry,        &bench_entry,   &bench_forecast_entry,
-    &bbench_entry, &mbench_entry,         &restore_entry, &partcmd_entry,
-    &help_entry,   &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry,        &bench_entry,
+    &bench_forecast_entry, &bbench_entry,         &mbench_entry,
+    &pbench_entry,         &restore_entry,        &partcmd_entry,
+    &help_entry,           &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 

@@ -7,9 +7,8 @@
  * MODEL is a PipeDream profile (part/pdprof.h: per-layer forward and
  * backward times and sizes, measured per batch) or a Darknet network
  * definition (.cfg, part/dncfg.h: FLOPs and sizes per sample, from which
- * a layer's work is 3 x its forward FLOPs - forward, and the backward
- * pass's two products of the same size - over a reference device of
- * PARTCMD_REF_FLOPS, per sample: the stages are per micro-batch of one).
+ * a layer's work is 3 x its forward FLOPs over a reference device,
+ * part/pmodel.h, per sample: the stages are per micro-batch of one).
  * Bad input (an unreadable or malformed model, a bad --devices or --link)
  * is exit 3 or 2 with one line; no partition fitting in memory is exit 3
  * with the reason.
@@ -22,15 +21,9 @@
 
 #include "cmd/cli.h"
 #include "core/sinum.h"
-#include "part/dncfg.h"
 #include "part/mgraph.h"
-#include "part/pdprof.h"
+#include "part/pmodel.h"
 #include "part/ppipe.h"
-
-/* The reference device a Darknet cfg's FLOPs are turned into time on:
- * 10 TFLOP/s, about an NVIDIA V100's fp32 peak's two thirds (its
- * datasheet: 15.7 TFLOP/s), as a kernel reaches in practice. */
-#define PARTCMD_REF_FLOPS 1e13
 
 /* One line "wattson: ..." on stderr (a bad command line): RUN_USAGE. */
 static int partcmd_usage(const char *fmt, ...)
@@ -90,17 +83,6 @@ static int partcmd_devices(const char *spec, struct ppipe_dev *dev, size_t *n)
     if (*n == 0)
         return partcmd_usage("%s", "--devices: no device given");
     return 0;
-}
-
-/* The model by its file name: .cfg a Darknet definition, else a
- * PipeDream profile. */
-static int partcmd_read(const char *path, struct mgraph *g, char *err,
-                        size_t errlen)
-{
-    const size_t n = strlen(path);
-    if (n > 4 && strcmp(path + n - 4, ".cfg") == 0)
-        return dncfg_read_file(path, g, err, errlen);
-    return pdprof_read_file(path, g, err, errlen);
 }
 
 static void partcmd_range(const struct mgraph *g, const uint32_t *order,
@@ -227,35 +209,20 @@ static int partcmd_devmap(const struct cli_args *a, struct partcmd_ctx *c)
     return 0;
 }
 
-/* The model, its order and its layers' work into c: 0, or the exit code
- * (one line said). */
+/* The model, its order and its layers' work (training: forward and
+ * backward) into c: 0, or the exit code (one line said). */
 static int partcmd_model(struct partcmd_ctx *c)
 {
     char err[512];
-    if (partcmd_read(c->path, &c->g, err, sizeof err) != 0) {
+    struct pmodel m;
+    const int rc = pmodel_load(&m, c->path, PMODEL_TRAIN, err, sizeof err);
+    /* c owns what was read, freed with it whether or not it loaded */
+    c->g = m.g;
+    c->order = m.order;
+    c->work = m.work;
+    if (rc != 0) {
         fprintf(stderr, "wattson: %s\n", err);
         return RUN_LAB;
-    }
-    const struct mgraph *g = &c->g;
-    c->order = malloc((g->n ? g->n : 1) * sizeof *c->order);
-    c->work = malloc((g->n ? g->n : 1) * sizeof *c->work);
-    if (!c->order || !c->work) {
-        fprintf(stderr, "wattson: out of memory\n");
-        return RUN_ERR;
-    }
-    if (mgraph_topo(g, c->order, err, sizeof err) != 0) {
-        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
-        return RUN_LAB;
-    }
-    for (size_t u = 0; u < g->n; u++) {
-        const struct mgraph_node *nd = &g->node[u];
-        if (nd->fwd_ms == nd->fwd_ms)
-            c->work[u] =
-                nd->fwd_ms + (nd->bwd_ms == nd->bwd_ms ? nd->bwd_ms : 0);
-        else if (nd->flops == nd->flops)
-            c->work[u] = 3 * nd->flops / PARTCMD_REF_FLOPS * 1e3;
-        else
-            c->work[u] = 0;
     }
     return 0;
 }

@@ -80,6 +80,7 @@ int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
         return -1;
     struct ppipe_plan run = *plan, prev = *plan; /* true times of run */
     int have_prev = 0;
+    size_t prev_win = 0; /* the window of the last move */
     if (!isfinite(ppipe_eval(&tr.in, &run)))
         return -1;
     uint64_t rng = cfg->seed ? cfg->seed : 1;
@@ -102,10 +103,9 @@ int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
                 char err[128];
                 if (ppipe_solve(&tr.in, &best, err, sizeof err) == 0 &&
                     !ptrain_same(&best, &run)) {
-                    if (have_prev && ptrain_same(&best, &prev))
-                        out->backs++;
                     prev = run;
                     have_prev = 1;
+                    prev_win = out->nwin;
                     run = best;
                     out->moves++;
                 }
@@ -133,10 +133,12 @@ int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
         const struct ppipe_plan before = ad.cur;
         const enum padapt_action act = padapt_decide(&ad, 0, 0);
         if (act == PADAPT_MOVE) {
-            if (have_prev && ptrain_same(&ad.cur, &prev))
+            if (have_prev && prev_win == out->nwin &&
+                ptrain_same(&ad.cur, &prev))
                 out->backs++;
             prev = before;
             have_prev = 1;
+            prev_win = out->nwin;
             /* the stall, at the true speeds, not the estimates */
             run = ad.cur;
             ppipe_eval(&tr.in, &run);

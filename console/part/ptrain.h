@@ -43,8 +43,11 @@ struct ptrain_result {
     size_t nwin;    /* windows: [0, first event), then between events */
     double win_t0[PTRAIN_MAX_WIN], win_tput[PTRAIN_MAX_WIN];
     unsigned long moves, vetoes; /* adaptive; hindsight: plans changed */
-    unsigned long backs;         /* moves back to the plan before the last */
-    double migration_s;          /* time stalled moving */
+    /* moves back to the plan the last move left, with no change of the
+     * truth between them (the same window): thrashing; going back after
+     * the device that caused a move recovers is not counted */
+    unsigned long backs;
+    double migration_s; /* time stalled moving */
 };
 
 struct ptrain_cfg {

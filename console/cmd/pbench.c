@@ -1,0 +1,288 @@
+/*
+ * pbench - `wattson bench partition [DATA]` (issue 15): the partitioner on
+ * every shared model (DATA/pipedream-profiles/NAME.txt and
+ * DATA/darknet-cfg/NAME.cfg; DATA defaults to $WATTSON_SHARED_DATA, else
+ * ../shared/data):
+ *   pipeline    the training pipeline (part/ppipe.h) over a 4-device and
+ *               an 8-device heterogeneous set: its bottleneck's ratio to
+ *               the certified bound and the wall time of a solve;
+ *   adaptation  the runtime controller (part/padapt.h) on the simulated
+ *               pipeline (part/ptrain.h) through a throttled GPU, a
+ *               co-tenant and a link that trains down, then the GPU's
+ *               recovery: in each window after a change, the static and
+ *               adaptive pipelines' throughput as a share of hindsight's
+ *               (re-solved at once, for free, with the true speeds), the
+ *               moves, moves back and time spent migrating.
+ * Wall times are of this build: `make bench` runs a Release one.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/bench.h"
+#include "cmd/cli.h"
+#include "part/pmodel.h"
+#include "part/ppipe.h"
+#include "part/ptrain.h"
+
+#define PBENCH_MAX_FILES 64
+
+/* The device sets (speeds relative to the V100 the profiles were measured
+ * on: an A100 2.5x in fp16 tensor work, a T4 0.45x, a K80 0.2x, each with
+ * its datasheet memory), every link PCIe 3 x16 (12 GB/s, 10 us). */
+static const struct ppipe_dev pbench_dev4[] = {{"v100a", 1, 16e9},
+                                               {"v100b", 1, 16e9},
+                                               {"t4a", 0.45, 16e9},
+                                               {"t4b", 0.45, 16e9}};
+static const struct ppipe_dev pbench_dev8[] = {
+    {"a100a", 2.5, 40e9}, {"a100b", 2.5, 40e9}, {"v100a", 1, 16e9},
+    {"v100b", 1, 16e9},   {"v100c", 1, 16e9},   {"t4a", 0.45, 16e9},
+    {"t4b", 0.45, 16e9},  {"k80", 0.2, 12e9}};
+
+static double pbench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int pbench_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The files of dir ending in suffix (not LICENSE.txt), sorted, into
+ * names (malloc'd paths); their count. */
+static size_t pbench_list(const char *dir, const char *suffix, char **names,
+                          size_t max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    const size_t sl = strlen(suffix);
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        const size_t l = strlen(e->d_name);
+        if (l <= sl || strcmp(e->d_name + l - sl, suffix) != 0 ||
+            strcmp(e->d_name, "LICENSE.txt") == 0)
+            continue;
+        const size_t need = strlen(dir) + l + 2;
+        names[n] = malloc(need);
+        if (!names[n])
+            break;
+        snprintf(names[n], need, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, pbench_cmp);
+    return n;
+}
+
+static void pbench_links(size_t nd, double *bw, double *lat)
+{
+    for (size_t k = 0; k < nd * nd; k++) {
+        bw[k] = 12e9;
+        lat[k] = 10e-6;
+    }
+}
+
+/* A model for training: 0, or -1 (said, nothing held). */
+static int pbench_load(struct pmodel *m, const char *path)
+{
+    char err[512];
+    if (pmodel_load(m, path, PMODEL_TRAIN, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "wattson: bench partition: %s\n", err);
+    pmodel_free(m);
+    return -1;
+}
+
+/* One model's pipeline row over a device set; 0 or -1 (said). */
+static int pbench_pipeline_one(const struct pmodel *m,
+                               const struct ppipe_dev *dev, size_t nd,
+                               FILE *out)
+{
+    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV],
+        lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
+    pbench_links(nd, bw, lat);
+    const struct ppipe_in in = {&m->g, m->order, m->work, nd, dev, bw, lat};
+    struct ppipe_plan p;
+    char err[512];
+    /* at least 0.2 s of solves, for a wall time above the clock's grain */
+    unsigned reps = 0;
+    const double t0 = pbench_now();
+    double t1 = t0;
+    do {
+        if (ppipe_solve(&in, &p, err, sizeof err) != 0) {
+            fprintf(out, " %8s %7s %9s", "-", "-", "-");
+            fprintf(stderr, "wattson: bench partition: %s: %s\n", m->g.name,
+                    err);
+            return 0; /* a model that fits no set is a row, not a failure */
+        }
+        reps++;
+        t1 = pbench_now();
+    } while (t1 - t0 < 0.2 && reps < 1000);
+    fprintf(out, " %8u %7.3f %9.2f", p.nstages,
+            p.bound_ms > 0 ? p.bottleneck_ms / p.bound_ms : 1,
+            (t1 - t0) / reps * 1e3);
+    return 0;
+}
+
+static int pbench_pipeline(char **files, size_t n, FILE *out)
+{
+    fprintf(out, "pipeline (training, 1F1B; ratio of the bottleneck to the "
+                 "certified lower bound; ms per solve)\n");
+    fprintf(out, "%-16s %6s | %8s %7s %9s | %8s %7s %9s\n", "model", "layers",
+            "4:stages", "ratio", "ms", "8:stages", "ratio", "ms");
+    for (size_t i = 0; i < n; i++) {
+        struct pmodel m;
+        if (pbench_load(&m, files[i]) != 0)
+            return -1;
+        fprintf(out, "%-16s %6zu |", m.g.name, m.g.n);
+        pbench_pipeline_one(&m, pbench_dev4, 4, out);
+        fprintf(out, " |");
+        pbench_pipeline_one(&m, pbench_dev8, 8, out);
+        fputc('\n', out);
+        fflush(out);
+        pmodel_free(&m);
+    }
+    return 0;
+}
+
+/* The adaptation scenario for a plan: from a fifth of the run the first
+ * stage's GPU throttles to 60 % of its clock (a V100 at its thermal
+ * slowdown drops from 1530 MHz boost to about 900), from 45 % a co-tenant
+ * takes half of the last stage's device, from 70 % the link between the
+ * first two stages trains down to a quarter (PCIe x16 to x4), and from
+ * 85 % the throttled GPU is back. */
+static size_t pbench_events(const struct ppipe_plan *p, double d,
+                            struct ptrain_event *ev)
+{
+    size_t n = 0;
+    ev[n++] = (struct ptrain_event){0.2 * d, (int)p->dev[0], 0, 0, 0.6};
+    ev[n++] =
+        (struct ptrain_event){0.45 * d, (int)p->dev[p->nstages - 1], 0, 0, 0.5};
+    if (p->nstages >= 2)
+        ev[n++] = (struct ptrain_event){0.7 * d, -1, (int)p->dev[0],
+                                        (int)p->dev[1], 0.25};
+    ev[n++] = (struct ptrain_event){0.85 * d, (int)p->dev[0], 0, 0, 1.0};
+    return n;
+}
+
+static int pbench_adapt(char **files, size_t n, FILE *out)
+{
+    fprintf(out, "\nadaptation (4 devices; per window after a change, "
+                 "throughput as a share of hindsight's: the worst window; "
+                 "noise 3 %%)\n");
+    fprintf(out, "%-16s %8s %8s %6s %6s %10s %12s\n", "model", "static",
+            "adaptive", "moves", "backs", "migrate s", "hindsight/s");
+    double worst = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        struct pmodel m;
+        char err[512];
+        if (pbench_load(&m, files[i]) != 0)
+            return -1;
+        double bw[16], lat[16];
+        pbench_links(4, bw, lat);
+        const struct ppipe_in in = {&m.g,        m.order, m.work, 4,
+                                    pbench_dev4, bw,      lat};
+        struct ppipe_plan p;
+        if (ppipe_solve(&in, &p, err, sizeof err) != 0) {
+            pmodel_free(&m);
+            continue;
+        }
+        /* 4000 micro-batches at the first plan's pace */
+        const double d = 4000 * p.bottleneck_ms / 1e3;
+        struct ptrain_event ev[4];
+        const size_t nev = pbench_events(&p, d, ev);
+        struct ptrain_result r[3];
+        int bad = 0;
+        for (int k = 0; k < 3; k++) {
+            const struct ptrain_cfg c = {d, 0.03, 7 + i, NULL};
+            bad |= ptrain_run(&in, &p, ev, nev, (enum ptrain_mode)k, &c,
+                              &r[k]) != 0;
+        }
+        if (bad) {
+            fprintf(stderr,
+                    "wattson: bench partition: %s: the simulated "
+                    "run failed\n",
+                    m.g.name);
+            pmodel_free(&m);
+            return -1;
+        }
+        double ws = INFINITY, wa = INFINITY;
+        for (size_t w = 1; w < r[2].nwin; w++) {
+            ws = fmin(ws, r[0].win_tput[w] / r[2].win_tput[w]);
+            wa = fmin(wa, r[1].win_tput[w] / r[2].win_tput[w]);
+        }
+        worst = fmin(worst, wa);
+        fprintf(out, "%-16s %8.3f %8.3f %6lu %6lu %10.2f %12.3f\n", m.g.name,
+                ws, wa, r[1].moves, r[1].backs, r[1].migration_s, r[2].tput);
+        fflush(out);
+        pmodel_free(&m);
+    }
+    if (isfinite(worst))
+        fprintf(out,
+                "adaptive keeps at least %.3f of hindsight's throughput "
+                "in every window (aim: 0.9)\n",
+                worst);
+    return 0;
+}
+
+static int pbench_exec(const struct cli_entry *self, struct cli_args *a)
+{
+    (void)self;
+    if (a->argc > 1)
+        return cli_usage_error("bench partition takes one DATA directory, "
+                               "got '%s'",
+                               a->argv[1]);
+    const char *env = getenv("WATTSON_SHARED_DATA");
+    const char *data = a->argc       ? a->argv[0]
+                       : env && *env ? env
+                                     : "../shared/data";
+    char dir[4096];
+    char *prof[PBENCH_MAX_FILES], *cfgs[PBENCH_MAX_FILES];
+    snprintf(dir, sizeof dir, "%s/pipedream-profiles", data);
+    size_t np = pbench_list(dir, ".txt", prof, PBENCH_MAX_FILES);
+    snprintf(dir, sizeof dir, "%s/darknet-cfg", data);
+    size_t nc = pbench_list(dir, ".cfg", cfgs, PBENCH_MAX_FILES);
+    if (np + nc == 0) {
+        fprintf(stderr,
+                "wattson: bench partition: no models under %s "
+                "(pipedream-profiles/*.txt, darknet-cfg/*.cfg); give the "
+                "shared data directory as DATA or WATTSON_SHARED_DATA\n",
+                data);
+        return 3;
+    }
+    char *all[2 * PBENCH_MAX_FILES];
+    memcpy(all, prof, np * sizeof *all);
+    memcpy(all + np, cfgs, nc * sizeof *all);
+    const char *slow = bench_slow_build();
+    if (slow)
+        fprintf(stderr,
+                "wattson: bench partition: a debug build (%s): wall times "
+                "are several times a release build's\n",
+                slow);
+    int rc = pbench_pipeline(all, np + nc, stdout);
+    if (rc == 0)
+        rc = pbench_adapt(prof, np, stdout);
+    for (size_t i = 0; i < np + nc; i++)
+        free(all[i]);
+    return rc == 0 ? 0 : 3;
+}
+
+const struct cli_entry pbench_entry = {
+    .name = "bench",
+    .sub = "partition",
+    .usage = "[DATA]",
+    .help = "the model partitioner on every shared profile and cfg (DATA,\n"
+            "default $WATTSON_SHARED_DATA or ../shared/data): the training\n"
+            "pipeline's ratio to its bound and ms per solve on 4 and 8\n"
+            "devices; runtime repartitioning vs a static plan and hindsight\n"
+            "through a throttled GPU, a co-tenant and a degraded link\n"
+            "(exit 3 for no or bad models)",
+    .exec = pbench_exec,
+};
