@@ -344,8 +344,8 @@ const struct cli_entry partcmd_entry = {
     .name = "partition",
     .usage = "MODEL",
     .help = "a training pipeline: MODEL's layers (a PipeDream profile or a\n"
-            "Darknet .cfg) cut into stages over --devices (or the --lab\n"
-            "LAB's cluster table), the bottleneck minimal under each\n"
+            "Darknet .cfg) cut into stages over --devices (or the cluster\n"
+            "table of --lab FILE), the bottleneck minimal under each\n"
             "device's memory, with its lower bound",
     .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
             1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB,
