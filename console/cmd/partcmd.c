@@ -1,8 +1,9 @@
 /*
- * partcmd - `wattson partition MODEL --devices SPEC [--link BW[/LAT]]
- * [--method NAME] [--json]` (issue 15): a model's layers cut into a training
- * pipeline over the devices given (part/ppipe.h), printed as a table of stages
- * or one JSON object.
+ * partcmd - `wattson partition MODEL (--devices SPEC [--link BW[/LAT]] |
+ * --lab LAB) [--method NAME] [--json]` (issue 15): a model's layers cut into
+ * a training pipeline over the devices given (part/ppipe.h), printed as a
+ * table of stages or one JSON object.  --lab takes the devices and the
+ * routes between them from the lab's `cluster` table (core/labclu.h).
  *
  * MODEL is a PipeDream profile (part/pdprof.h: per-layer forward and
  * backward times and sizes, measured per batch) or a Darknet network
@@ -20,10 +21,16 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "core/lab.h"
+#include "core/labclu.h"
 #include "core/sinum.h"
 #include "part/mgraph.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
+
+/* A lab's device map goes to the partitioner whole. */
+_Static_assert(LABCLU_MAX_DEV == PPIPE_MAX_DEV,
+               "core/labclu.h's device limit is the partitioner's");
 
 /* One line "wattson: ..." on stderr (a bad command line): RUN_USAGE. */
 static int partcmd_usage(const char *fmt, ...)
@@ -106,7 +113,7 @@ struct partcmd_ctx {
     struct ppipe_dev dev[PPIPE_MAX_DEV];
     double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV];  /* bytes/s, row-major */
     double lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV]; /* s */
-    char links[96]; /* the links in words, for the table's heading */
+    char links[160]; /* the links in words, for the table's heading */
     int json;
 };
 
@@ -179,12 +186,52 @@ static const struct {
 };
 #define PARTCMD_NMETHODS (sizeof partcmd_methods / sizeof partcmd_methods[0])
 
-/* --devices and --link into c's devices and link matrices: 0, or the
- * exit code (one line said). */
+/* --lab LAB: the lab's `cluster` into c (its devices, the routes between
+ * them, the link kinds for the heading): 0, or RUN_LAB (one line said). */
+static int partcmd_labmap(const char *path, struct partcmd_ctx *c)
+{
+    char err[1024];
+    struct lab *lab;
+    if (lab_load_file(path, &lab, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_LAB;
+    }
+    const struct labclu *m = lab->cluster;
+    if (!m) {
+        fprintf(stderr,
+                "wattson: %s: no cluster table (partition --lab needs the "
+                "lab's device map: cluster = { devices = ..., links = ... })\n",
+                path);
+        lab_free(lab);
+        return RUN_LAB;
+    }
+    c->nd = m->ndev;
+    for (size_t i = 0; i < m->ndev; i++) {
+        snprintf(c->dev[i].name, sizeof c->dev[i].name, "%s", m->dev[i].name);
+        c->dev[i].speed = m->dev[i].speed;
+        c->dev[i].mem_bytes = m->dev[i].mem_bytes;
+    }
+    memcpy(c->bw, m->bw, m->ndev * m->ndev * sizeof *c->bw);
+    memcpy(c->lat, m->lat, m->ndev * m->ndev * sizeof *c->lat);
+    labclu_describe(m, c->links, sizeof c->links);
+    lab_free(lab);
+    return 0;
+}
+
+/* --devices and --link, or --lab, into c's devices and link matrices: 0,
+ * or the exit code (one line said). */
 static int partcmd_devmap(const struct cli_args *a, struct partcmd_ctx *c)
 {
+    if (a->run.lab_path) {
+        if (a->devices || a->link)
+            return partcmd_usage("%s", "--lab takes the devices and links "
+                                       "from the lab: not with --devices or "
+                                       "--link");
+        return partcmd_labmap(a->run.lab_path, c);
+    }
     if (!a->devices)
-        return partcmd_usage("%s", "partition needs --devices SPEC");
+        return partcmd_usage("%s", "partition needs --devices SPEC or --lab "
+                                   "LAB");
     if (partcmd_devices(a->devices, c->dev, &c->nd) != 0)
         return RUN_USAGE;
     double bw = 12e9, lat = 10e-6;
@@ -264,9 +311,10 @@ const struct cli_entry partcmd_entry = {
     .name = "partition",
     .usage = "MODEL",
     .help = "a training pipeline: MODEL's layers (a PipeDream profile or a\n"
-            "Darknet .cfg) cut into stages over --devices, the bottleneck\n"
-            "minimal under each device's memory, with its lower bound",
+            "Darknet .cfg) cut into stages over --devices (or the cluster\n"
+            "table of --lab FILE), the bottleneck minimal under each\n"
+            "device's memory, with its lower bound",
     .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
-            1u << CLI_OPT_METHOD,
+            1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB,
     .exec = partcmd_exec,
 };

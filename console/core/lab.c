@@ -22,6 +22,7 @@
 
 #include "cfg.h"
 #include "dur.h"
+#include "labclu.h"
 #include "luacfg.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -64,6 +65,7 @@ struct lab_priv {
     struct lab pub;
     char *name_buf;
     char *fields;
+    struct labclu *cluster;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -164,7 +166,8 @@ static const char *const lab_fields[] = {"name",
                                          "limits",
                                          "drivers",
                                          "governor_period",
-                                         "mesh"};
+                                         "mesh",
+                                         "cluster"};
 
 /* The summary keys `limits` accepts: summary.h's list, names only. */
 #define LAB_KEY_NAME(name, x) #name,
@@ -463,6 +466,22 @@ static int lab_check_policy_limits(struct lab_check *c, const struct cfg *t,
     return 0;
 }
 
+/* The device map, read by its own module (labclu.h). */
+static int lab_check_cluster(struct lab_check *c, struct lab_priv *p)
+{
+    const struct cfg *t = cfg_get(p->pub.root, "cluster");
+    if (!t)
+        return 0;
+    p->cluster = calloc(1, sizeof *p->cluster);
+    if (!p->cluster)
+        return lab_err(c->err, c->errlen, c->display, "out of memory");
+    char msg[256];
+    if (labclu_read(t, p->cluster, msg, sizeof msg) != 0)
+        return lab_err(c->err, c->errlen, c->display, "%s", msg);
+    p->pub.cluster = p->cluster;
+    return 0;
+}
+
 static int lab_check_top(struct lab_check *c, struct lab_priv *p)
 {
     struct lab *lab = &p->pub;
@@ -480,7 +499,8 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
         return lab_err(c->err, c->errlen, c->display,
                        "unknown field '%s' (fields: name, description, "
                        "tick, duration, seed, budget_w, policy, "
-                       "policy_limits, limits, drivers, governor_period, mesh)",
+                       "policy_limits, limits, drivers, governor_period, mesh, "
+                       "cluster)",
                        key);
     }
 
@@ -544,6 +564,9 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
     /* The mesh section is checked by its reader (cmd/meshlab.c), which
      * knows the parts; here only that it is a table. */
     if (lab_want(c, root, "mesh", WATTSON_CFG_TABLE, &n))
+        return -1;
+
+    if (lab_check_cluster(c, p))
         return -1;
 
     if (lab_want(c, root, "drivers", WATTSON_CFG_TABLE, &n))
@@ -750,5 +773,6 @@ void lab_free(struct lab *lab)
     free(lab->limits);
     free(p->name_buf);
     free(p->fields);
+    free(p->cluster);
     free(p);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct cfg;
+struct labclu;
 
 /* A declared limit: the run fails (exit 5) if the summary key exceeds it. */
 struct lab_limit {
@@ -53,6 +54,9 @@ struct lab {
     size_t n_drivers;
     struct lab_limit *limits;
     size_t n_limits;
+    /* `cluster`: the device map for the partitioner (core/labclu.h), NULL
+     * when the lab has none. */
+    const struct labclu *cluster;
     struct cfg *root;
 };
 

@@ -1,14 +1,47 @@
 # `wattson partition` (issue 15): a training pipeline for the shared
-# PipeDream profiles and a Darknet cfg over heterogeneous devices - a
+# PipeDream profiles and a Darknet cfg over heterogeneous devices (on the
+# command line or a lab's cluster table) - a
 # table, JSON with stages covering every layer once, the bottleneck never
 # under its certified lower bound, a memory cap obeyed or refused with
 # its reason, and bad input refused with one line and its exit code.
 . "$TESTS/lib.sh"
 P="$WATTSON_SHARED_DATA/pipedream-profiles"
 C="$WATTSON_SHARED_DATA/darknet-cfg"
+LABS="$WATTSON_SOURCE_DIR/lua-policies/labs"
+FIX="$WATTSON_SOURCE_DIR/tests/fixtures/labs"
+
+# The lab's device map (cluster, core/labclu.h) is checked before the
+# model is read: these need no shared data.  The shipped cluster lab
+# still runs.
+"$W" run --lab "$LABS/cluster.lua" --duration 1 >"$T/run" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "\"type\":\"summary\"" "$T/run"' \
+    "run --lab cluster.lua exits 0 with a summary: $(tail -c 300 "$T/err")"
+cat >"$T/disc.lua" <<'LAB'
+return {
+  drivers = { { plugin = "sim" } },
+  cluster = {
+    devices = {
+      { name = "v100a", kind = "gpu", speed = 1, mem = "16GB" },
+      { name = "t4a", kind = "gpu", speed = 0.45, mem = "16GB" },
+      { name = "fpga0", kind = "fpga", speed = 0.2 },
+    },
+    links = { { from = "v100a", to = "t4a", bw = "12GB/s", lat = "10us" } },
+  },
+}
+LAB
+expect_fail 3 "disc.lua: cluster.links: no path between v100a and fpga0$" -- \
+    partition "$T/model.txt" --lab "$T/disc.lua"
+expect_fail 3 "default.lua: no cluster table" -- \
+    partition "$T/model.txt" --lab "$LABS/default.lua"
+expect_fail 2 "--lab takes the devices and links from the lab: not with" -- \
+    partition "$T/model.txt" --lab "$LABS/cluster.lua" --devices a
+expect_fail 2 "not with --devices or --link" -- \
+    partition "$T/model.txt" --lab "$LABS/cluster.lua" --link 12G
+
 if [ ! -d "$P" ]; then
     skip "no shared data at $P"
     finish
+    exit $?
 fi
 DEV="v100:1:16G,v100:1:16G,t4:0.45:16G,t4:0.45:16G"
 
@@ -43,12 +76,33 @@ done
 check "grep -q '\"model\":\"yolov3-tiny\",\"layers\":24,\"devices\":2' '$T/y'" \
     "a Darknet cfg partitions: $(head -c 200 "$T/y") $(cat "$T/err")"
 
+# --lab: the cluster lab's devices and routes; every stage on one of its
+# devices, the heading names the link kinds
+"$W" partition "$P/resnet50.txt" --lab "$LABS/cluster.lua" >"$T/lt" 2>"$T/err"
+check "grep -q '^model resnet50 (177 layers, .*), 6 devices, links nvlink 45 GB/s, pcie 12 GB/s, ethernet 1.25 GB/s\$' '$T/lt'" \
+    "partition --lab cluster.lua: $(head -1 "$T/lt") $(cat "$T/err")"
+"$W" partition "$P/resnet50.txt" --lab "$LABS/cluster.lua" --json >"$T/lj" 2>"$T/err"
+check "python3 - '$T/lj' <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+lab = {'v100a', 'v100b', 't4a', 't4b', 'host', 'node2'}
+used = [s['device'] for s in j['stages']]
+assert j['devices'] == 6 and used and set(used) <= lab, used
+assert len(set(used)) == len(used)
+assert all(s['memory_bytes'] <= 16e9 for s in j['stages'])
+assert j['ratio'] >= 1 - 1e-9
+PY" "partition --lab cluster.lua --json names the lab's devices: $(head -c 300 "$T/lj") $(cat "$T/err")"
+# the fixture's three devices (slow-host routed through fast)
+"$W" partition "$P/alexnet.txt" --lab "$FIX/cluster-small.lua" --json >"$T/fj" 2>"$T/err"
+check "grep -q '\"devices\":3,' '$T/fj' && grep -q '\"device\":\"fast\"' '$T/fj'" \
+    "partition --lab cluster-small.lua: $(head -c 300 "$T/fj") $(cat "$T/err")"
+
 # memory: one small device cannot hold vgg16 (138 M parameters, twice)
 expect_fail 3 "no partition fits in memory" -- partition "$P/vgg16.txt" --devices tiny:1:100M
 expect_fail 3 "nosuch.txt" -- partition "$T/nosuch.txt" --devices a
 expect_fail 2 "--devices: a: speed 'x' is not a number > 0" -- partition "$P/vgg16.txt" --devices a:x
 expect_fail 2 "--link: '12Q': BANDWIDTH" -- partition "$P/vgg16.txt" --devices a --link 12Q
-expect_fail 2 "partition needs --devices SPEC" -- partition "$P/vgg16.txt"
+expect_fail 2 "partition needs --devices SPEC or --lab LAB" -- partition "$P/vgg16.txt"
 
 # bench partition: a row per shared model with a ratio >= 1 on both
 # device sets, and the adaptation table's worst window line
