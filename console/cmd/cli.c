@@ -192,7 +192,10 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
     [CLI_OPT_METHOD] = {.name = "method",
                         .arg = "NAME",
                         .help = "partition: pipeline (the training pipeline,\n"
-                                "the default)"},
+                                "the default), metis (libmetis's k-way\n"
+                                "assignment under the same costs, and the\n"
+                                "pipeline on its order) or equal (the same\n"
+                                "number of layers per device)"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

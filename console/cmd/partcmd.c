@@ -2,8 +2,12 @@
  * partcmd - `wattson partition MODEL (--devices SPEC [--link BW[/LAT]] |
  * --lab LAB) [--method NAME] [--json]` (issue 15): a model's layers cut into
  * a training pipeline over the devices given (part/ppipe.h), printed as a
- * table of stages or one JSON object.  --lab takes the devices and the
- * routes between them from the lab's `cluster` table (core/labclu.h).
+ * table of stages or one JSON object; or, for comparison, METIS's k-way
+ * assignment evaluated under the same cost model and the pipeline solved on
+ * the order it suggests (--method metis, part/pmetis.h), or the naive
+ * equal-layer split (--method equal, part/pbase.h).  --lab takes the
+ * devices and the routes between them from the lab's `cluster` table
+ * (core/labclu.h).
  *
  * MODEL is a PipeDream profile (part/pdprof.h: per-layer forward and
  * backward times and sizes, measured per batch) or a Darknet network
@@ -25,6 +29,8 @@
 #include "core/labclu.h"
 #include "core/sinum.h"
 #include "part/mgraph.h"
+#include "part/pbase.h"
+#include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
 
@@ -117,64 +123,247 @@ struct partcmd_ctx {
     int json;
 };
 
-static void partcmd_table(const struct partcmd_ctx *c,
-                          const struct ppipe_in *in, const struct ppipe_plan *p)
+static void partcmd_heading(const struct partcmd_ctx *c)
+{
+    printf("model %s (%zu layers, %s), %zu devices, links %s\n", c->g.name,
+           c->g.n, c->path, c->nd, c->links);
+}
+
+static double partcmd_ratio(double b, double bound)
+{
+    return bound > 0 ? b / bound : 1;
+}
+
+/* A plan's stages over `order` and its bottleneck line. */
+static void partcmd_stages(const struct partcmd_ctx *c, const uint32_t *order,
+                           const struct ppipe_plan *p)
 {
     const struct mgraph *g = &c->g;
-    printf("model %s (%zu layers, %s), %zu devices, links %s\n", g->name, g->n,
-           c->path, in->ndev, c->links);
     printf("%-6s %-12s %-28s %12s %10s %12s\n", "stage", "device", "layers",
            "compute ms", "link ms", "memory MB");
     for (unsigned k = 0; k < p->nstages; k++) {
         char range[64];
-        partcmd_range(g, c->order, p->first[k], p->first[k + 1], range,
+        partcmd_range(g, order, p->first[k], p->first[k + 1], range,
                       sizeof range);
         printf("%-6u %-12s %-28s %12.3f %10.3f %12.1f\n", k + 1,
-               in->dev[p->dev[k]].name, range, p->compute_ms[k], p->comm_ms[k],
+               c->dev[p->dev[k]].name, range, p->compute_ms[k], p->comm_ms[k],
                p->mem_bytes[k] / 1e6);
     }
     printf("bottleneck %.3f ms per micro-batch (%.1f per s), lower bound "
            "%.3f ms, ratio %.4f\n",
            p->bottleneck_ms, 1e3 / p->bottleneck_ms, p->bound_ms,
-           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+           partcmd_ratio(p->bottleneck_ms, p->bound_ms));
 }
 
-static void partcmd_json(const struct partcmd_ctx *c, const struct ppipe_in *in,
-                         const struct ppipe_plan *p)
+/* A plan's stages over `order` as JSON members: "stages", "bottleneck_ms",
+ * "bound_ms", "ratio". */
+static void partcmd_json_stages(const struct partcmd_ctx *c,
+                                const uint32_t *order,
+                                const struct ppipe_plan *p)
 {
     const struct mgraph *g = &c->g;
-    printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,\"stages\":[",
-           g->name, g->n, in->ndev);
+    printf("\"stages\":[");
     for (unsigned k = 0; k < p->nstages; k++)
         printf("%s{\"device\":\"%s\",\"first\":\"%s\",\"last\":\"%s\","
                "\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
                "\"memory_bytes\":%.9g}",
-               k ? "," : "", in->dev[p->dev[k]].name,
-               g->node[c->order[p->first[k]]].name,
-               g->node[c->order[p->first[k + 1] - 1]].name,
+               k ? "," : "", c->dev[p->dev[k]].name,
+               g->node[order[p->first[k]]].name,
+               g->node[order[p->first[k + 1] - 1]].name,
                p->first[k + 1] - p->first[k], p->compute_ms[k], p->comm_ms[k],
                p->mem_bytes[k]);
-    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g}\n",
+    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g",
            p->bottleneck_ms, p->bound_ms,
-           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+           partcmd_ratio(p->bottleneck_ms, p->bound_ms));
+}
+
+/* The JSON object's opening members, up to the method's own. */
+static void partcmd_json_head(const struct partcmd_ctx *c, const char *method)
+{
+    printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,"
+           "\"method\":\"%s\",",
+           c->g.name, c->g.n, c->nd, method);
+}
+
+static struct ppipe_in partcmd_in(const struct partcmd_ctx *c,
+                                  const uint32_t *order)
+{
+    return (struct ppipe_in){&c->g,  order, c->work, c->nd,
+                             c->dev, c->bw, c->lat};
 }
 
 /* --method pipeline: the training pipeline (part/ppipe.h). */
 static int partcmd_pipeline(const struct partcmd_ctx *c)
 {
-    const struct ppipe_in in = {&c->g,  c->order, c->work, c->nd,
-                                c->dev, c->bw,    c->lat};
+    const struct ppipe_in in = partcmd_in(c, c->order);
     struct ppipe_plan plan;
     char err[512];
     if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
         fprintf(stderr, "wattson: %s: %s\n", c->path, err);
         return RUN_LAB;
     }
-    if (c->json)
-        partcmd_json(c, &in, &plan);
-    else
-        partcmd_table(c, &in, &plan);
+    if (c->json) {
+        partcmd_json_head(c, "pipeline");
+        partcmd_json_stages(c, c->order, &plan);
+        printf("}\n");
+    } else {
+        partcmd_heading(c);
+        partcmd_stages(c, c->order, &plan);
+    }
     return RUN_OK;
+}
+
+/* --method equal: the naive equal-layer split (part/pbase.h). */
+static int partcmd_equal(const struct partcmd_ctx *c)
+{
+    const struct ppipe_in in = partcmd_in(c, c->order);
+    struct ppipe_plan plan;
+    int fits;
+    char err[512];
+    if (pbase_equal(&in, &plan, &fits, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        return RUN_LAB;
+    }
+    if (c->json) {
+        partcmd_json_head(c, "equal");
+        partcmd_json_stages(c, c->order, &plan);
+        printf(",\"fits\":%s}\n", fits ? "true" : "false");
+    } else {
+        partcmd_heading(c);
+        printf("equal-layer split (naive baseline: layer counts only, "
+               "devices in the order given)\n");
+        partcmd_stages(c, c->order, &plan);
+        printf("fits memory: %s\n", fits ? "yes" : "no");
+    }
+    return RUN_OK;
+}
+
+/* The METIS assignment's evaluation as a table (pmetis.h). */
+static void partcmd_metis_table(const struct partcmd_ctx *c,
+                                const struct pmetis_eval *ev, long long cut,
+                                double bound)
+{
+    printf("METIS k-way (libmetis, seed %d, each device's share of the work "
+           "by its speed), edge cut %lld (scaled bytes)\n",
+           PMETIS_SEED, cut);
+    printf("%-3s %-12s %8s %12s %12s %6s %5s\n", "#", "device", "layers",
+           "compute ms", "memory MB", "stage", "fits");
+    for (unsigned d = 0; d < ev->ndev; d++) {
+        char stage[16] = "-";
+        if (ev->stage[d] >= 0)
+            snprintf(stage, sizeof stage, "%d", ev->stage[d] + 1);
+        printf("%-3u %-12s %8zu %12.3f %12.1f %6s %5s\n", d + 1, c->dev[d].name,
+               ev->layers[d], ev->compute_ms[d], ev->mem_bytes[d] / 1e6, stage,
+               !ev->layers[d] || ev->mem_bytes[d] <= c->dev[d].mem_bytes
+                   ? "yes"
+                   : "no");
+    }
+    for (unsigned a = 0; a < ev->ndev; a++)
+        for (unsigned b = 0; b < ev->ndev; b++) {
+            const size_t k = (size_t)a * ev->ndev + b;
+            if (ev->link_ms[k] > 0)
+                printf("link %u %s -> %u %s: %.3f ms (%.1f MB)\n", a + 1,
+                       c->dev[a].name, b + 1, c->dev[b].name, ev->link_ms[k],
+                       ev->link_bytes[k] / 1e6);
+        }
+    printf("bottleneck %.3f ms per micro-batch, lower bound %.3f ms, ratio "
+           "%.4f; quotient acyclic: %s; fits memory: %s\n",
+           ev->bottleneck_ms, bound, partcmd_ratio(ev->bottleneck_ms, bound),
+           ev->acyclic ? "yes" : "no (a cycle between devices: not a pipeline)",
+           ev->fits ? "yes" : "no");
+}
+
+static void partcmd_metis_json(const struct partcmd_ctx *c,
+                               const struct pmetis_eval *ev, long long cut,
+                               double bound, const uint32_t *part)
+{
+    partcmd_json_head(c, "metis");
+    printf("\"edgecut\":%lld,\"per_device\":[", cut);
+    for (unsigned d = 0; d < ev->ndev; d++) {
+        printf("%s{\"device\":\"%s\",\"index\":%u,\"layers\":%zu,"
+               "\"compute_ms\":%.9g,\"memory_bytes\":%.9g,",
+               d ? "," : "", c->dev[d].name, d, ev->layers[d],
+               ev->compute_ms[d], ev->mem_bytes[d]);
+        if (ev->stage[d] >= 0)
+            printf("\"stage\":%d}", ev->stage[d]);
+        else
+            printf("\"stage\":null}");
+    }
+    printf("],\"links\":[");
+    int first = 1;
+    for (unsigned a = 0; a < ev->ndev; a++)
+        for (unsigned b = 0; b < ev->ndev; b++) {
+            const size_t k = (size_t)a * ev->ndev + b;
+            if (ev->link_ms[k] > 0) {
+                printf("%s{\"from\":%u,\"to\":%u,\"bytes\":%.9g,"
+                       "\"link_ms\":%.9g}",
+                       first ? "" : ",", a, b, ev->link_bytes[k],
+                       ev->link_ms[k]);
+                first = 0;
+            }
+        }
+    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g,"
+           "\"acyclic\":%s,\"fits\":%s,\"assignment\":[",
+           ev->bottleneck_ms, bound, partcmd_ratio(ev->bottleneck_ms, bound),
+           ev->acyclic ? "true" : "false", ev->fits ? "true" : "false");
+    for (size_t u = 0; u < c->g.n; u++)
+        printf("%s{\"layer\":\"%s\",\"device\":%u}", u ? "," : "",
+               c->g.node[u].name, part[u]);
+    printf("],");
+}
+
+/* --method metis: libmetis's k-way assignment evaluated under the
+ * pipeline's cost model, then the pipeline solved on the order it
+ * suggests (part/pmetis.h). */
+static int partcmd_metis(const struct partcmd_ctx *c)
+{
+    const struct ppipe_in in = partcmd_in(c, c->order);
+    const size_t n = c->g.n;
+    uint32_t *part = malloc(n * sizeof *part), *mord = malloc(n * sizeof *mord);
+    struct pmetis_eval ev;
+    struct ppipe_plan plan;
+    long long cut;
+    int contiguous, rc = RUN_LAB;
+    char err[512], perr[512];
+    if (!part || !mord) {
+        fprintf(stderr, "wattson: out of memory\n");
+        rc = RUN_ERR;
+        goto out;
+    }
+    if (pmetis_kway(&in, part, &cut, err, sizeof err) != 0 ||
+        pmetis_eval(&in, part, &ev, err, sizeof err) != 0 ||
+        pmetis_order(&in, part, mord, &contiguous, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        goto out;
+    }
+    const double bound = ppipe_lower_bound(&in);
+    const struct ppipe_in min = partcmd_in(c, mord);
+    const int solved = ppipe_solve(&min, &plan, perr, sizeof perr) == 0;
+    if (c->json) {
+        partcmd_metis_json(c, &ev, cut, bound, part);
+        printf("\"on_metis_order\":");
+        if (solved) {
+            printf("{\"contiguous\":%s,", contiguous ? "true" : "false");
+            partcmd_json_stages(c, mord, &plan);
+            printf("}}\n");
+        } else {
+            printf("null,\"on_metis_order_error\":\"%s\"}\n", perr);
+        }
+    } else {
+        partcmd_heading(c);
+        partcmd_metis_table(c, &ev, cut, bound);
+        printf("pipeline on the METIS order (each device's layers %s):\n",
+               contiguous ? "contiguous" : "not all contiguous");
+        if (solved)
+            partcmd_stages(c, mord, &plan);
+        else
+            printf("none: %s\n", perr);
+    }
+    rc = RUN_OK;
+out:
+    free(part);
+    free(mord);
+    return rc;
 }
 
 /* The methods --method names; the first is the default. */
@@ -183,6 +372,8 @@ static const struct {
     int (*run)(const struct partcmd_ctx *c);
 } partcmd_methods[] = {
     {"pipeline", partcmd_pipeline},
+    {"metis", partcmd_metis},
+    {"equal", partcmd_equal},
 };
 #define PARTCMD_NMETHODS (sizeof partcmd_methods / sizeof partcmd_methods[0])
 
@@ -285,7 +476,9 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
                strcmp(partcmd_methods[m].name, a->method) != 0)
             m++;
         if (m == PARTCMD_NMETHODS)
-            return partcmd_usage("--method: '%s' is not pipeline", a->method);
+            return partcmd_usage("--method: '%s' is not pipeline, metis or "
+                                 "equal",
+                                 a->method);
     }
     struct partcmd_ctx *c = calloc(1, sizeof *c);
     if (!c) {
@@ -313,7 +506,8 @@ const struct cli_entry partcmd_entry = {
     .help = "a training pipeline: MODEL's layers (a PipeDream profile or a\n"
             "Darknet .cfg) cut into stages over --devices (or the cluster\n"
             "table of --lab FILE), the bottleneck minimal under each\n"
-            "device's memory, with its lower bound",
+            "device's memory, with its lower bound; or a baseline under\n"
+            "the same costs (--method metis, equal)",
     .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
             1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB,
     .exec = partcmd_exec,

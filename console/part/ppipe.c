@@ -402,7 +402,7 @@ static double ppipe_bound(const struct ppipe_in *in, const struct ppipe_pre *p)
     return fmax(best, heaviest / speed[nd - 1]);
 }
 
-static int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen)
+int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen)
 {
     if (in->ndev < 1 || in->ndev > PPIPE_MAX_DEV) {
         snprintf(err, errlen, "%zu devices: between 1 and %d", in->ndev,
@@ -508,4 +508,15 @@ int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
     free(dp.bits);
     ppipe_pre_free(&p);
     return rc;
+}
+
+double ppipe_lower_bound(const struct ppipe_in *in)
+{
+    char err[256];
+    struct ppipe_pre p;
+    if (ppipe_check(in, err, sizeof err) != 0 || ppipe_pre_make(in, &p) != 0)
+        return NAN;
+    const double lb = ppipe_bound(in, &p);
+    ppipe_pre_free(&p);
+    return lb;
 }

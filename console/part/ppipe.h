@@ -90,5 +90,12 @@ int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
  * filling its times and memory; INFINITY when a stage does not fit its
  * device.  For tests and for comparing other partitioners' cuts. */
 double ppipe_eval(const struct ppipe_in *in, struct ppipe_plan *p);
+/* The lower bound above for in's model and devices (what ppipe_solve
+ * puts in bound_ms, also when nothing fits), so that other partitioners'
+ * plans are measured against the same figure; NaN on bad input. */
+double ppipe_lower_bound(const struct ppipe_in *in);
+/* ppipe_solve's input check (the bad input it lists): 0, or -1 with one
+ * line in err.  For the other partitioners that take a ppipe_in. */
+int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,9 @@
 # command line or a lab's cluster table) - a
 # table, JSON with stages covering every layer once, the bottleneck never
 # under its certified lower bound, a memory cap obeyed or refused with
-# its reason, and bad input refused with one line and its exit code.
+# its reason, and bad input refused with one line and its exit code; the
+# baselines --method metis (every layer assigned once, deterministic) and
+# --method equal (never under the pipeline on the same order).
 . "$TESTS/lib.sh"
 P="$WATTSON_SHARED_DATA/pipedream-profiles"
 C="$WATTSON_SHARED_DATA/darknet-cfg"
@@ -70,6 +72,73 @@ assert j['ratio'] >= 1 - 1e-9 and j['bottleneck_ms'] >= j['bound_ms'] * (1 - 1e-
 assert abs(j['bottleneck_ms'] - max(max(s['compute_ms'], s['link_ms']) for s in st)) < 1e-6 * j['bottleneck_ms']
 PY" "$(basename "$f"): stages cover the layers, within memory, ratio >= 1: $(head -c 300 "$T/j")"
 done
+
+# --method metis (libmetis's k-way assignment under the pipeline's cost
+# model, then the pipeline on its order) and --method equal (the naive
+# equal-layer split) on every shared profile, against --method pipeline
+# on the same devices; and once more without memory caps, where the
+# equal split always fits and so can never beat the pipeline (exact for
+# the order both cut)
+NOCAP="v100,v100,t4:0.45,t4:0.45"
+for f in "$P"/*.txt; do
+    case "$f" in */LICENSE.txt) continue ;; esac
+    b=$(basename "$f" .txt)
+    ok=1
+    for run in "metis:$DEV" "metis2:$DEV" "equal:$DEV" "pipeline:$DEV" \
+        "equal_nocap:$NOCAP" "pipeline_nocap:$NOCAP"; do
+        name=${run%%:*}
+        m=${name%_nocap}
+        m=${m%2}
+        "$W" partition "$f" --devices "${run#*:}" --method "$m" --json \
+            >"$T/$name" 2>"$T/err" || {
+            check false "partition $b --method $m: $(cat "$T/err")"
+            ok=0
+        }
+    done
+    [ "$ok" = 1 ] || continue
+    check "cmp -s '$T/metis' '$T/metis2'" "$b: --method metis gives the same answer twice"
+    check "python3 - '$T' '$f' <<'PY'
+import json, sys
+t, f = sys.argv[1], sys.argv[2]
+m, e, p, en, pn = (json.load(open(t + '/' + n)) for n in
+                   ('metis', 'equal', 'pipeline', 'equal_nocap', 'pipeline_nocap'))
+layers = sum(1 for l in open(f) if l.count(' -- ') >= 2)
+# metis: every layer assigned once, to one of the 4 devices
+a = m['assignment']
+assert m['layers'] == layers == len(a), (m['layers'], layers, len(a))
+assert len({x['layer'] for x in a}) == layers
+assert all(0 <= x['device'] < 4 for x in a)
+pd = m['per_device']
+assert [d['layers'] for d in pd] == [sum(1 for x in a if x['device'] == i) for i in range(4)]
+worst = max([d['compute_ms'] for d in pd] + [l['link_ms'] for l in m['links']])
+assert abs(m['bottleneck_ms'] - worst) <= 1e-6 * worst
+assert isinstance(m['acyclic'], bool) and isinstance(m['fits'], bool)
+assert m['acyclic'] == all(d['stage'] is not None for d in pd if d['layers'])
+assert abs(m['bound_ms'] - p['bound_ms']) <= 1e-9 * p['bound_ms']
+o = m['on_metis_order']
+if o is not None:
+    assert sum(s['layers'] for s in o['stages']) == layers
+    assert o['bottleneck_ms'] >= o['bound_ms'] * (1 - 1e-9)
+# equal: the devices in the order given, layer counts within one
+for q in (e, en):
+    st = q['stages']
+    assert sum(s['layers'] for s in st) == layers
+    assert [s['device'] for s in st] == ['v100', 'v100', 't4', 't4'][:len(st)]
+    assert max(s['layers'] for s in st) - min(s['layers'] for s in st) <= 1
+assert en['fits'] is True
+assert en['bottleneck_ms'] >= pn['bottleneck_ms'] * (1 - 1e-9), (en['bottleneck_ms'], pn['bottleneck_ms'])
+if e['fits']:
+    assert e['bottleneck_ms'] >= p['bottleneck_ms'] * (1 - 1e-9), (e['bottleneck_ms'], p['bottleneck_ms'])
+PY" "$b: metis assigns every layer once, equal split never under the pipeline: $(head -c 200 "$T/metis")"
+done
+
+"$W" partition "$P/resnet18.txt" --devices "$DEV" --method metis >"$T/out" 2>"$T/err"
+check "grep -q '^METIS k-way' '$T/out' && grep -Eq '^bottleneck [0-9.]+ ms per micro-batch, lower bound [0-9.]+ ms, ratio [0-9.]+; quotient acyclic: (yes|no)' '$T/out' && grep -q '^pipeline on the METIS order' '$T/out'" \
+    "--method metis prints the assignment, its flags and the pipeline on its order: $(cat "$T/out" "$T/err" | tr '\n' '|')"
+"$W" partition "$P/resnet18.txt" --devices "$DEV" --method equal >"$T/out" 2>"$T/err"
+check "grep -q '^equal-layer split' '$T/out' && grep -Eq '^fits memory: (yes|no)' '$T/out'" \
+    "--method equal prints its stages: $(cat "$T/out" "$T/err" | tr '\n' '|')"
+expect_fail 2 "--method: 'split' is not pipeline, metis or equal" -- partition "$P/vgg16.txt" --devices a --method split
 
 # a Darknet cfg: its layers' work from FLOPs
 "$W" partition "$C/yolov3-tiny.cfg" --devices a,b:2 --json >"$T/y" 2>"$T/err"
