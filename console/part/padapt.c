@@ -203,8 +203,9 @@ static int padapt_solve(struct padapt *a)
     return 0;
 }
 
-enum padapt_action padapt_decide(struct padapt *a, int veto, int force)
+enum padapt_action padapt_propose(struct padapt *a, int force)
 {
+    a->ready = 0;
     const int armed = a->over >= a->cfg.hold && a->since >= a->cfg.cooldown;
     if (!armed && !force)
         return PADAPT_KEEP;
@@ -237,6 +238,15 @@ enum padapt_action padapt_decide(struct padapt *a, int veto, int force)
         a->since = 0;
         return PADAPT_PROPOSE;
     }
+    a->ready = 1;
+    return PADAPT_MOVE;
+}
+
+enum padapt_action padapt_commit(struct padapt *a, int veto)
+{
+    if (!a->ready)
+        return PADAPT_KEEP;
+    a->ready = 0;
     if (veto) {
         a->vetoes++;
         a->since = 0;
@@ -248,4 +258,10 @@ enum padapt_action padapt_decide(struct padapt *a, int veto, int force)
     a->migration_ms += a->cost_ms;
     a->since = 0;
     return PADAPT_MOVE;
+}
+
+enum padapt_action padapt_decide(struct padapt *a, int veto, int force)
+{
+    const enum padapt_action r = padapt_propose(a, force);
+    return r == PADAPT_MOVE ? padapt_commit(a, veto) : r;
 }

@@ -74,6 +74,7 @@ struct padapt {
     struct ppipe_plan pred; /* cur's times at the estimated speeds */
     struct ppipe_plan prop; /* the last proposal (valid when has_prop) */
     int has_prop;
+    int ready;        /* prop is worth moving to: padapt_commit decides */
     double deviation; /* the last observation's largest |meas/pred - 1| */
     unsigned over;    /* observations in a row over threshold */
     unsigned since;   /* observations since the last move */
@@ -103,6 +104,15 @@ void padapt_observe(struct padapt *a, const double *stage_ms,
  * moves to that plan whatever its gain.  On PADAPT_MOVE, cur is the new
  * plan and cost_ms the time the move costs. */
 enum padapt_action padapt_decide(struct padapt *a, int veto, int force);
+
+/* The same in two steps, for a caller that asks someone between them
+ * (the Lua policy, a tick later): propose solves when the deviation has
+ * armed (or force) and returns PADAPT_MOVE when prop is worth moving to
+ * (then `ready`), PADAPT_PROPOSE when not, PADAPT_KEEP when nothing was
+ * asked; commit then moves (PADAPT_MOVE) or counts a veto (PADAPT_VETOED),
+ * and does nothing (PADAPT_KEEP) unless propose left one ready. */
+enum padapt_action padapt_propose(struct padapt *a, int force);
+enum padapt_action padapt_commit(struct padapt *a, int veto);
 
 /* The migration cost of going from plan `from` to `to` at the estimated
  * speeds (see the top), ms. */
