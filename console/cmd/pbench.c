@@ -4,8 +4,10 @@
  * DATA/darknet-cfg/NAME.cfg; DATA defaults to $WATTSON_SHARED_DATA, else
  * ../shared/data):
  *   pipeline    the training pipeline (part/ppipe.h) over a 4-device and
- *               an 8-device heterogeneous set: its bottleneck's ratio to
- *               the certified bound and the wall time of a solve;
+ *               an 8-device heterogeneous set, against the naive
+ *               equal-layer split (part/pbase.h) and METIS's k-way
+ *               assignment (part/pmetis.h): each one's bottleneck's ratio
+ *               to the certified bound and the wall time of a solve;
  *   adaptation  the runtime controller (part/padapt.h) on the simulated
  *               pipeline (part/ptrain.h) through a throttled GPU, a
  *               co-tenant and a link that trains down, then the GPU's
@@ -24,6 +26,8 @@
 
 #include "cmd/bench.h"
 #include "cmd/cli.h"
+#include "part/pbase.h"
+#include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
 #include "part/ptrain.h"
@@ -100,52 +104,81 @@ static int pbench_load(struct pmodel *m, const char *path)
     return -1;
 }
 
-/* One model's pipeline row over a device set; 0 or -1 (said). */
-static int pbench_pipeline_one(const struct pmodel *m,
-                               const struct ppipe_dev *dev, size_t nd,
-                               FILE *out)
+/* Solves one method `reps` times until 0.2 s have passed (for a wall
+ * time above the clock's grain); its ms per solve, or NAN when it fails. */
+#define PBENCH_TIMED(call, ms)                                                 \
+    do {                                                                       \
+        unsigned reps_ = 0;                                                    \
+        const double t0_ = pbench_now();                                       \
+        double t1_ = t0_;                                                      \
+        int ok_ = 1;                                                           \
+        do {                                                                   \
+            ok_ = (call) == 0;                                                 \
+            reps_++;                                                           \
+            t1_ = pbench_now();                                                \
+        } while (ok_ && t1_ - t0_ < 0.2 && reps_ < 1000);                      \
+        (ms) = ok_ ? (t1_ - t0_) / reps_ * 1e3 : NAN;                          \
+    } while (0)
+
+/* One model's rows over a device set: the pipeline, the equal-layer split
+ * and METIS's assignment, each as its bottleneck's ratio to the bound and
+ * its ms per solve. */
+static void pbench_pipeline_one(const struct pmodel *m,
+                                const struct ppipe_dev *dev, size_t nd,
+                                FILE *out)
 {
     double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV],
         lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
     pbench_links(nd, bw, lat);
     const struct ppipe_in in = {&m->g, m->order, m->work, nd, dev, bw, lat};
-    struct ppipe_plan p;
+    struct ppipe_plan p, q;
+    struct pmetis_eval ev;
     char err[512];
-    /* at least 0.2 s of solves, for a wall time above the clock's grain */
-    unsigned reps = 0;
-    const double t0 = pbench_now();
-    double t1 = t0;
-    do {
-        if (ppipe_solve(&in, &p, err, sizeof err) != 0) {
-            fprintf(out, " %8s %7s %9s", "-", "-", "-");
-            fprintf(stderr, "wattson: bench partition: %s: %s\n", m->g.name,
-                    err);
-            return 0; /* a model that fits no set is a row, not a failure */
-        }
-        reps++;
-        t1 = pbench_now();
-    } while (t1 - t0 < 0.2 && reps < 1000);
-    fprintf(out, " %8u %7.3f %9.2f", p.nstages,
-            p.bound_ms > 0 ? p.bottleneck_ms / p.bound_ms : 1,
-            (t1 - t0) / reps * 1e3);
-    return 0;
+    double ms_p, ms_e, ms_m;
+    int fits = 0;
+    uint32_t *part = malloc((m->g.n ? m->g.n : 1) * sizeof *part);
+    long long cut;
+    PBENCH_TIMED(ppipe_solve(&in, &p, err, sizeof err), ms_p);
+    const double bound = ppipe_lower_bound(&in);
+    fprintf(out, "%-16s %6zu %3zu", m->g.name, m->g.n, nd);
+    if (ms_p == ms_p)
+        fprintf(out, " %6u %7.3f %8.2f", p.nstages, p.bottleneck_ms / bound,
+                ms_p);
+    else
+        fprintf(out, " %6s %7s %8s", "-", "no fit", "-");
+    PBENCH_TIMED(pbase_equal(&in, &q, &fits, err, sizeof err), ms_e);
+    if (ms_e == ms_e)
+        fprintf(out, " %7.3f%c", q.bottleneck_ms / bound, fits ? ' ' : 'm');
+    else
+        fprintf(out, " %7s ", "-");
+    int ok = part != NULL;
+    if (ok) {
+        PBENCH_TIMED(pmetis_kway(&in, part, &cut, err, sizeof err), ms_m);
+        ok = ms_m == ms_m && pmetis_eval(&in, part, &ev, err, sizeof err) == 0;
+    }
+    if (ok)
+        fprintf(out, " %7.3f%c%c %8.2f\n", ev.bottleneck_ms / bound,
+                ev.acyclic ? ' ' : 'c', ev.fits ? ' ' : 'm', ms_m);
+    else
+        fprintf(out, " %7s   %8s\n", "-", "-");
+    free(part);
 }
 
 static int pbench_pipeline(char **files, size_t n, FILE *out)
 {
-    fprintf(out, "pipeline (training, 1F1B; ratio of the bottleneck to the "
-                 "certified lower bound; ms per solve)\n");
-    fprintf(out, "%-16s %6s | %8s %7s %9s | %8s %7s %9s\n", "model", "layers",
-            "4:stages", "ratio", "ms", "8:stages", "ratio", "ms");
+    fprintf(out,
+            "pipeline (training, 1F1B): the bottleneck's ratio to the "
+            "certified lower bound and ms per solve, for the pipeline, the "
+            "equal-layer split and METIS's k-way assignment (c: not a "
+            "pipeline, its devices form a cycle; m: over a device's memory)\n");
+    fprintf(out, "%-16s %6s %3s %6s %7s %8s %8s %9s %8s\n", "model", "layers",
+            "dev", "stages", "ratio", "ms", "equal", "metis", "ms");
     for (size_t i = 0; i < n; i++) {
         struct pmodel m;
         if (pbench_load(&m, files[i]) != 0)
             return -1;
-        fprintf(out, "%-16s %6zu |", m.g.name, m.g.n);
         pbench_pipeline_one(&m, pbench_dev4, 4, out);
-        fprintf(out, " |");
         pbench_pipeline_one(&m, pbench_dev8, 8, out);
-        fputc('\n', out);
         fflush(out);
         pmodel_free(&m);
     }

@@ -3,11 +3,13 @@
  */
 #include "part/pmetis.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <metis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* An adjacency entry while the CSR is built: u's neighbour v, the bytes
  * the pair carries. */
@@ -159,9 +161,25 @@ int pmetis_kway(const struct ppipe_in *in, uint32_t *part, long long *edgecut,
     opts[METIS_OPTION_SEED] = PMETIS_SEED;
     opts[METIS_OPTION_NUMBERING] = 0;
     idx_t nv = (idx_t)n, ncon = 1, nparts = (idx_t)in->ndev, cut = 0;
+    /* METIS prints its complaints about a graph small for its parts
+     * ("***Cannot bisect a graph with 0 vertices!") with printf and goes
+     * on: on stdout they would corrupt our table or JSON, so stdout goes
+     * to /dev/null for the call (one thread: nothing else writes then) */
+    fflush(stdout);
+    const int saved = dup(STDOUT_FILENO);
+    const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved >= 0 && null >= 0)
+        dup2(null, STDOUT_FILENO);
     const int mrc =
         METIS_PartGraphKway(&nv, &ncon, xadj, adjncy, vwgt, NULL, adjwgt,
                             &nparts, tpwgts, NULL, opts, &cut, where);
+    fflush(stdout);
+    if (saved >= 0 && null >= 0)
+        dup2(saved, STDOUT_FILENO);
+    if (saved >= 0)
+        close(saved);
+    if (null >= 0)
+        close(null);
     if (mrc != METIS_OK) {
         snprintf(err, errlen, "METIS_PartGraphKway failed: %s",
                  pmetis_strerror(mrc));

@@ -173,8 +173,8 @@ expect_fail 2 "--devices: a: speed 'x' is not a number > 0" -- partition "$P/vgg
 expect_fail 2 "--link: '12Q': BANDWIDTH" -- partition "$P/vgg16.txt" --devices a --link 12Q
 expect_fail 2 "partition needs --devices SPEC or --lab LAB" -- partition "$P/vgg16.txt"
 
-# bench partition: a row per shared model with a ratio >= 1 on both
-# device sets, and the adaptation table's worst window line
+# bench partition: a row per shared model and device set, the ratios
+# sane, and the adaptation table's worst window line
 "$W" bench partition "$WATTSON_SHARED_DATA" >"$T/b" 2>"$T/err"
 check '[ $? -eq 0 ]' "bench partition runs: $(cat "$T/err")"
 check "python3 - '$T/b' <<'PY'
@@ -186,12 +186,19 @@ for l in lines[i + 1:]:
     if not l.strip():
         break
     rows.append(l)
-assert len(rows) == 15, rows
+assert len(rows) == 30, rows
 for r in rows:
     c = r.split()
-    assert float(c[4]) >= 1 - 1e-9 and float(c[8]) >= 1 - 1e-9, r
+    # model layers dev stages ratio ms equal metis ms: the pipeline and the
+    # equal split are pipelines, never under the bound, the split never
+    # under the pipeline (exact for its order) where it fits
+    assert float(c[4]) >= 1 - 1e-9, r
+    eq = c[6].rstrip('m')
+    assert float(eq) >= 1 - 1e-9, r
+    if not c[6].endswith('m'):
+        assert float(eq) >= float(c[4]) - 1e-9, r
 ad = [l for l in lines if l.startswith('adaptive keeps at least')]
 assert ad and float(ad[0].split()[4]) > 0, ad
-PY" "bench partition: 15 models, ratios >= 1, the adaptation line: $(head -c 400 "$T/b")"
+PY" "bench partition: 15 models x 2 sets, ratios >= 1, the adaptation line: $(head -c 400 "$T/b")"
 expect_fail 3 "no models under $T" -- bench partition "$T"
 finish
