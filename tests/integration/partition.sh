@@ -173,6 +173,13 @@ expect_fail 2 "--devices: a: speed 'x' is not a number > 0" -- partition "$P/vgg
 expect_fail 2 "--link: '12Q': BANDWIDTH" -- partition "$P/vgg16.txt" --devices a --link 12Q
 expect_fail 2 "partition needs --devices SPEC or --lab LAB" -- partition "$P/vgg16.txt"
 
+# METIS complains on stdout about a small graph in many parts (alexnet's
+# 23 layers over 8 devices); the JSON must stay clean
+"$W" partition "$P/alexnet.txt" --method metis --json \
+    --devices a:2.5,b:2.5,c,d,e,f:0.45,g:0.45,h:0.2 >"$T/am" 2>"$T/err"
+check "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$T/am'" \
+    "metis over 8 devices on alexnet: clean JSON: $(head -c 200 "$T/am")"
+
 # bench partition: a row per shared model and device set, the ratios
 # sane, and the adaptation table's worst window line
 "$W" bench partition "$WATTSON_SHARED_DATA" >"$T/b" 2>"$T/err"
