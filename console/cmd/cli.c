@@ -194,8 +194,22 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                         .help = "partition: pipeline (the training pipeline,\n"
                                 "the default), metis (libmetis's k-way\n"
                                 "assignment under the same costs, and the\n"
-                                "pipeline on its order) or equal (the same\n"
-                                "number of layers per device)"},
+                                "pipeline on its order), equal (the same\n"
+                                "number of layers per device) or split\n"
+                                "(split inference over --devices as a chain\n"
+                                "of tiers, the user's first; --link may list\n"
+                                "one BW/LAT per link)"},
+    [CLI_OPT_INPUT] = {.name = "input",
+                       .arg = "FILE",
+                       .help = "partition split: a JPEG or PNG whose\n"
+                               "complexity (entropy, edge density) scales\n"
+                               "the layers' compute"},
+    [CLI_OPT_COMPLEXITY] = {.name = "complexity",
+                            .arg = "N|LEN/MAX",
+                            .help =
+                                "partition split: the input's complexity,\n"
+                                "0-100 (default 50: the profiled work), or\n"
+                                "a sequence of LEN tokens of at most MAX"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,
@@ -291,7 +305,7 @@ int cli_option_of(int val)
     return -1;
 }
 
-static int n_opts(uint32_t set)
+static int n_opts(uint64_t set)
 {
     int n = 0;
     for (; set; set &= set - 1)
@@ -300,11 +314,11 @@ static int n_opts(uint32_t set)
 }
 
 /* "--lab, --plugin-dir, " for the options in set, in table order. */
-static size_t put_names(char *buf, size_t len, uint32_t set)
+static size_t put_names(char *buf, size_t len, uint64_t set)
 {
     size_t at = 0;
     for (int i = 0; i < CLI_OPT_COUNT && at < len; i++)
-        if (set & 1u << i)
+        if (set & (uint64_t)1 << i)
             at += (size_t)snprintf(buf + at, len - at, "--%s, ",
                                    cli_options[i].name);
     return at < len ? at : len;
@@ -313,7 +327,7 @@ static size_t put_names(char *buf, size_t len, uint32_t set)
 int cli_refuse(const struct cli_entry *e, const int *given, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (cli_options[given[i]].every || e->opts & 1u << given[i])
+        if (cli_options[given[i]].every || e->opts & (uint64_t)1 << given[i])
             continue;
         /* "it takes --duration, ..., -q, -v; " for a command with a few
          * options; a run's are too many for one line (--help lists
@@ -374,7 +388,7 @@ static void put_command(FILE *out, const struct cli_entry *e)
         at += fprintf(out, " [OPTIONS]");
     } else {
         for (int i = 0; i < CLI_OPT_COUNT; i++) {
-            if (!(e->opts & 1u << i))
+            if (!(e->opts & (uint64_t)1 << i))
                 continue;
             const struct cli_option *o = &cli_options[i];
             int w = 5 + (int)strlen(o->name) +
@@ -414,10 +428,10 @@ static void help_name(const struct cli_entry *e, char *buf, size_t len)
  * with those above; then the options of every command. */
 static void put_options(FILE *out)
 {
-    uint32_t shown = 0;
+    uint64_t shown = 0;
     for (size_t i = 0; i < N_ENTRIES; i++) {
         const struct cli_entry *e = cli_table[i];
-        uint32_t fresh = e->opts & ~shown, also = e->opts & shown;
+        uint64_t fresh = e->opts & ~shown, also = e->opts & shown;
         if (!fresh)
             continue;
         char title[64], names[512] = "";
@@ -436,7 +450,7 @@ static void put_options(FILE *out)
         fprintf(out, "\nOptions of %s%s%s%s:\n", title, also ? " (also " : "",
                 names, also ? ")" : "");
         for (int k = 0; k < CLI_OPT_COUNT; k++)
-            if (fresh & 1u << k)
+            if (fresh & (uint64_t)1 << k)
                 put_option(out, &cli_options[k]);
         shown |= fresh;
     }

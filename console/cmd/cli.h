@@ -54,6 +54,8 @@ enum cli_opt {
     CLI_OPT_LINK,
     CLI_OPT_JSON,
     CLI_OPT_METHOD,
+    CLI_OPT_INPUT,
+    CLI_OPT_COMPLEXITY,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -61,6 +63,9 @@ enum cli_opt {
     CLI_OPT_VERSION,
     CLI_OPT_COUNT
 };
+
+/* an entry's opts has a bit per option */
+_Static_assert(CLI_OPT_COUNT <= 64, "struct cli_entry's opts is 64 bits");
 
 /* getopt_long's value of option i: its short letter, else this plus i. */
 #define CLI_OPT_VAL_BASE 256
@@ -98,6 +103,8 @@ struct cli_args {
     const char *link;       /* partition: --link BW[/LAT] */
     int json;               /* partition: --json */
     const char *method;     /* partition: --method NAME */
+    const char *input;      /* partition: --input FILE (split) */
+    const char *complexity; /* partition: --complexity N|LEN/MAX (split) */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;
@@ -109,7 +116,8 @@ struct cli_entry {
     const char *sub;   /* the second word ("broker" of bench broker) */
     const char *usage; /* its operands in help ("TRACE.csv"), or "" */
     const char *help;  /* what it does, lines of at most 66 columns */
-    uint32_t opts;     /* 1u << CLI_OPT_X for each option it takes */
+    uint64_t opts;     /* (uint64_t)1 << CLI_OPT_X for each option it
+                          takes (1u << X will do while X < 32) */
     /* Returns the exit code (enum run_exit). */
     int (*exec)(const struct cli_entry *self, struct cli_args *a);
 };

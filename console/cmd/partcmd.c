@@ -17,6 +17,15 @@
  * Bad input (an unreadable or malformed model, a bad --devices or --link)
  * is exit 3 or 2 with one line; no partition fitting in memory is exit 3
  * with the reason.
+ *
+ * --method split is split inference instead (part/psplit.h): --devices
+ * in order are the tiers, the user's device first; --link one BW/LAT for
+ * every link or one per neighbouring pair; the layers' work is forward
+ * only (a profile's fwd_ms per batch, a cfg's FLOPs over
+ * PMODEL_REF_FLOPS per sample, no x3), scaled by the input's complexity
+ * (part/pcplx.h: --input IMAGE or --complexity N|LEN/MAX, default 50).
+ * It prints the optimum against the chain scan, all local and all remote.
+ * A bad or unreadable --input is exit 3.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -28,11 +37,14 @@
 #include "core/lab.h"
 #include "core/labclu.h"
 #include "core/sinum.h"
+#include "core/json.h"
 #include "part/mgraph.h"
 #include "part/pbase.h"
+#include "part/pcplx.h"
 #include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
+#include "part/psplit.h"
 
 /* A lab's device map goes to the partitioner whole. */
 _Static_assert(LABCLU_MAX_DEV == PPIPE_MAX_DEV,
@@ -121,6 +133,11 @@ struct partcmd_ctx {
     double lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV]; /* s */
     char links[160]; /* the links in words, for the table's heading */
     int json;
+    /* --link as a list, one per consecutive pair (split's chain) */
+    size_t nlinks;
+    double chain_bw[PPIPE_MAX_DEV], chain_lat[PPIPE_MAX_DEV];
+    const char *input; /* --input FILE */
+    double score;      /* --complexity, NaN when not given */
 };
 
 static void partcmd_heading(const struct partcmd_ctx *c)
@@ -195,6 +212,9 @@ static struct ppipe_in partcmd_in(const struct partcmd_ctx *c,
 /* --method pipeline: the training pipeline (part/ppipe.h). */
 static int partcmd_pipeline(const struct partcmd_ctx *c)
 {
+    if (c->nlinks > 1)
+        return partcmd_usage("%s", "--link: a list is for --method split; "
+                                   "the pipeline takes one BW[/LAT]");
     const struct ppipe_in in = partcmd_in(c, c->order);
     struct ppipe_plan plan;
     char err[512];
@@ -366,6 +386,288 @@ out:
     return rc;
 }
 
+/* ---- --method split -------------------------------------------------- */
+
+/* The four plans split prints: the optimum, the chain scan, all on the
+ * user's device, all on the last tier. */
+enum { PS_CUT, PS_SCAN, PS_LOCAL, PS_REMOTE, PS_N };
+static const char *const partcmd_plan_name[PS_N] = {"min-cut", "chain scan",
+                                                    "all local", "all remote"};
+
+struct partcmd_split {
+    struct psplit_in in;
+    struct psplit_tier tier[PSPLIT_MAX_TIERS];
+    double *fwd;          /* g.n: forward ms on the profiled device */
+    uint8_t *tiers[PS_N]; /* g.n each: the plans */
+    uint8_t *crit;        /* g.n: the optimum's layers on its critical path */
+    struct psplit_cost cost[PS_N];
+    double score;
+    struct pcplx_feat feat; /* --input's, when given */
+};
+
+/* Forward work and the input's bytes: inference runs forward only, so a
+ * profile's fwd_ms (per batch) or a cfg's FLOPs over PMODEL_REF_FLOPS
+ * (per sample).  A profile's input is a node (kind Input..., no reader
+ * before it) whose time is the data loader's, not a layer's: it costs no
+ * compute and its output is the input the user's device sends. */
+static void partcmd_fwd(const struct mgraph *g, double *fwd, double *in_bytes)
+{
+    *in_bytes = g->in_bytes == g->in_bytes ? g->in_bytes : 0;
+    for (size_t u = 0; u < g->n; u++) {
+        const struct mgraph_node *nd = &g->node[u];
+        int source = 1;
+        for (size_t e = 0; e < g->n_edges && source; e++)
+            source = g->edge[e][1] != u;
+        if (source && strncmp(nd->kind, "Input", 5) == 0) {
+            fwd[u] = 0;
+            *in_bytes += nd->act_bytes > 0 ? nd->act_bytes : 0;
+        } else if (nd->fwd_ms == nd->fwd_ms)
+            fwd[u] = nd->fwd_ms;
+        else if (nd->flops == nd->flops)
+            fwd[u] = nd->flops / PMODEL_REF_FLOPS * 1e3;
+        else
+            fwd[u] = 0;
+    }
+}
+
+/* The layers of tier t as runs of the order, "a..b,c", cut to fit. */
+static void partcmd_runs(const struct partcmd_ctx *c, const uint8_t *tier,
+                         unsigned t, char *buf, size_t len)
+{
+    const struct mgraph *g = &c->g;
+    size_t at = 0, left = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < g->n; k++) {
+        if (tier[c->order[k]] != t)
+            continue;
+        size_t e = k;
+        while (e + 1 < g->n && tier[c->order[e + 1]] == t)
+            e++;
+        char run[128];
+        partcmd_range(g, c->order, k, e + 1, run, sizeof run);
+        if (left || at + strlen(run) + 16 > len) {
+            left += e + 1 - k;
+        } else {
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? "," : "",
+                                   run);
+        }
+        k = e;
+    }
+    if (left)
+        snprintf(buf + at, len - at, ",... (+%zu)", left);
+}
+
+/* Remote layers of the optimum on and off its critical path. */
+static void partcmd_remote(const struct partcmd_split *ps, size_t *on,
+                           size_t *off)
+{
+    *on = *off = 0;
+    for (size_t t = 1; t < ps->in.ntiers; t++) {
+        *on += ps->cost[PS_CUT].crit_layers[t];
+        *off += ps->cost[PS_CUT].layers[t] - ps->cost[PS_CUT].crit_layers[t];
+    }
+}
+
+static void partcmd_split_table(const struct partcmd_ctx *c,
+                                const struct partcmd_split *ps)
+{
+    const struct mgraph *g = &c->g;
+    const size_t T = ps->in.ntiers;
+    const struct psplit_cost *best = &ps->cost[PS_CUT];
+    printf("model %s (%zu layers, %s), split inference over %zu tiers\n",
+           g->name, g->n, c->path, T);
+    if (c->input)
+        printf("input %s: entropy %.3f bits, edge density %.4f, ", c->input,
+               ps->feat.entropy, ps->feat.edge_density);
+    else
+        printf("input: ");
+    printf("complexity %.1f, compute x %.3f; %.4g MB sent\n", ps->score,
+           ps->in.scale, ps->in.in_bytes / 1e6);
+    printf("%-4s %-12s %8s %7s %12s %9s  %s\n", "tier", "device", "speed",
+           "layers", "compute ms", "critical", "layers (topological order)");
+    for (unsigned t = 0; t < T; t++) {
+        char runs[160];
+        partcmd_runs(c, ps->tiers[PS_CUT], t, runs, sizeof runs);
+        if (!runs[0])
+            snprintf(runs, sizeof runs, "-");
+        printf("%-4u %-12s %8.3g %7zu %12.3f %9zu  %s\n", t, ps->tier[t].name,
+               ps->tier[t].speed, best->layers[t], best->compute_ms[t],
+               best->crit_layers[t], runs);
+    }
+    printf("%-4s %-26s %10s %10s %12s %12s\n", "link", "", "MB/s", "lat ms",
+           "MB", "ms");
+    for (size_t i = 0; i + 1 < T; i++) {
+        char pair[80];
+        snprintf(pair, sizeof pair, "%s -> %s", ps->tier[i].name,
+                 ps->tier[i + 1].name);
+        printf("%-4zu %-26s %10.4g %10.4g %12.4g %12.3f\n", i, pair,
+               ps->in.bw[i] / 1e6, ps->in.lat[i] * 1e3,
+               best->link_bytes[i] / 1e6, best->link_ms[i]);
+    }
+    printf("%-12s %12s %12s  %s\n", "plan", "total ms", "critical ms",
+           "layers per tier");
+    for (int k = 0; k < PS_N; k++) {
+        char per[64];
+        size_t at = 0;
+        for (size_t t = 0; t < T; t++)
+            at += (size_t)snprintf(per + at, sizeof per - at, "%s%zu",
+                                   t ? "/" : "", ps->cost[k].layers[t]);
+        printf("%-12s %12.3f %12.3f  %s\n", partcmd_plan_name[k],
+               ps->cost[k].total_ms, ps->cost[k].critical_ms, per);
+    }
+    size_t on, off;
+    partcmd_remote(ps, &on, &off);
+    size_t ncrit = 0;
+    for (size_t t = 0; t < T; t++)
+        ncrit += best->crit_layers[t];
+    printf("critical path %.3f ms through %zu layers, %zu of them remote; "
+           "%zu remote layers off it (branches that overlap it)\n",
+           best->critical_ms, ncrit, on, off);
+}
+
+static void partcmd_cost_json(const struct psplit_cost *k, size_t T)
+{
+    printf("{\"total_ms\":%.9g,\"critical_ms\":%.9g,\"layers\":[", k->total_ms,
+           k->critical_ms);
+    for (size_t t = 0; t < T; t++)
+        printf("%s%zu", t ? "," : "", k->layers[t]);
+    printf("]}");
+}
+
+static void partcmd_split_json(const struct partcmd_ctx *c,
+                               const struct partcmd_split *ps)
+{
+    const struct mgraph *g = &c->g;
+    const size_t T = ps->in.ntiers;
+    const struct psplit_cost *best = &ps->cost[PS_CUT];
+    printf("{\"model\":");
+    json_put_string(stdout, g->name);
+    printf(",\"layers\":%zu,\"method\":\"split\",\"complexity\":%.9g,"
+           "\"scale\":%.9g,\"input_bytes\":%.9g,\"tiers\":[",
+           g->n, ps->score, ps->in.scale, ps->in.in_bytes);
+    for (unsigned t = 0; t < T; t++) {
+        printf("%s{\"device\":", t ? "," : "");
+        json_put_string(stdout, ps->tier[t].name);
+        printf(",\"speed\":%.9g,\"layers\":%zu,\"compute_ms\":%.9g,"
+               "\"critical_layers\":%zu,\"names\":[",
+               ps->tier[t].speed, best->layers[t], best->compute_ms[t],
+               best->crit_layers[t]);
+        int first = 1;
+        for (size_t k = 0; k < g->n; k++) {
+            const uint32_t v = c->order[k];
+            if (ps->tiers[PS_CUT][v] != t)
+                continue;
+            if (!first)
+                putchar(',');
+            first = 0;
+            json_put_string(stdout, g->node[v].name);
+        }
+        printf("]}");
+    }
+    printf("],\"links\":[");
+    for (size_t i = 0; i + 1 < T; i++)
+        printf("%s{\"bandwidth\":%.9g,\"latency_s\":%.9g,\"bytes\":%.9g,"
+               "\"ms\":%.9g}",
+               i ? "," : "", ps->in.bw[i], ps->in.lat[i], best->link_bytes[i],
+               best->link_ms[i]);
+    size_t on, off;
+    partcmd_remote(ps, &on, &off);
+    printf("],\"total_ms\":%.9g,\"critical_ms\":%.9g,\"input_ms\":%.9g,"
+           "\"output_ms\":%.9g,\"remote_critical\":%zu,\"remote_off_"
+           "critical\":%zu",
+           best->total_ms, best->critical_ms, best->in_ms, best->out_ms, on,
+           off);
+    static const char *const key[PS_N] = {NULL, "scan", "all_local",
+                                          "all_remote"};
+    for (int k = PS_SCAN; k < PS_N; k++) {
+        printf(",\"%s\":", key[k]);
+        partcmd_cost_json(&ps->cost[k], T);
+    }
+    printf("}\n");
+}
+
+/* The complexity score: --input's image, --complexity, or 50. */
+static int partcmd_score(const struct partcmd_ctx *c, struct partcmd_split *ps)
+{
+    ps->score = c->score == c->score ? c->score : 50;
+    if (!c->input)
+        return 0;
+    char err[512];
+    if (pcplx_image_file(c->input, &ps->feat, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_LAB;
+    }
+    ps->score = pcplx_score(&ps->feat);
+    return 0;
+}
+
+static void partcmd_split_free(struct partcmd_split *ps)
+{
+    free(ps->fwd);
+    for (int k = 0; k < PS_N; k++)
+        free(ps->tiers[k]);
+    free(ps->crit);
+}
+
+/* --method split: split inference over the devices as a chain of tiers
+ * (part/psplit.h), with the chain scan, all-local and all-remote beside
+ * it. */
+static int partcmd_split(const struct partcmd_ctx *c)
+{
+    const struct mgraph *g = &c->g;
+    struct partcmd_split ps = {0};
+    int rc = partcmd_score(c, &ps);
+    if (rc != 0)
+        return rc;
+    const size_t n1 = g->n ? g->n : 1;
+    ps.fwd = malloc(n1 * sizeof *ps.fwd);
+    ps.crit = calloc(n1, 1);
+    for (int k = 0; k < PS_N; k++)
+        ps.tiers[k] = calloc(n1, 1);
+    if (!ps.fwd || !ps.crit || !ps.tiers[PS_N - 1] || !ps.tiers[0] ||
+        !ps.tiers[1] || !ps.tiers[2]) {
+        partcmd_split_free(&ps);
+        fprintf(stderr, "wattson: out of memory\n");
+        return RUN_ERR;
+    }
+    for (size_t t = 0; t < c->nd; t++) {
+        snprintf(ps.tier[t].name, sizeof ps.tier[t].name, "%s", c->dev[t].name);
+        ps.tier[t].speed = c->dev[t].speed;
+    }
+    double in_bytes;
+    partcmd_fwd(g, ps.fwd, &in_bytes);
+    ps.in = (struct psplit_in){.g = g,
+                               .order = c->order,
+                               .work_ms = ps.fwd,
+                               .scale = pcplx_scale(ps.score),
+                               .ntiers = c->nd,
+                               .tier = ps.tier,
+                               .bw = c->chain_bw,
+                               .lat = c->chain_lat,
+                               .in_bytes = in_bytes,
+                               .out_home = 1};
+    memset(ps.tiers[PS_REMOTE], (int)(c->nd - 1), n1);
+    char err[512];
+    if (psplit_solve(&ps.in, ps.tiers[PS_CUT], &ps.cost[PS_CUT], err,
+                     sizeof err) != 0 ||
+        psplit_eval(&ps.in, ps.tiers[PS_CUT], &ps.cost[PS_CUT], ps.crit, err,
+                    sizeof err) != 0 ||
+        psplit_scan(&ps.in, ps.tiers[PS_SCAN], &ps.cost[PS_SCAN], err,
+                    sizeof err) != 0 ||
+        psplit_eval(&ps.in, ps.tiers[PS_LOCAL], &ps.cost[PS_LOCAL], NULL, err,
+                    sizeof err) != 0 ||
+        psplit_eval(&ps.in, ps.tiers[PS_REMOTE], &ps.cost[PS_REMOTE], NULL, err,
+                    sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        rc = RUN_LAB;
+    } else if (c->json)
+        partcmd_split_json(c, &ps);
+    else
+        partcmd_split_table(c, &ps);
+    partcmd_split_free(&ps);
+    return rc;
+}
+
 /* The methods --method names; the first is the default. */
 static const struct {
     const char *name;
@@ -374,6 +676,7 @@ static const struct {
     {"pipeline", partcmd_pipeline},
     {"metis", partcmd_metis},
     {"equal", partcmd_equal},
+    {"split", partcmd_split},
 };
 #define PARTCMD_NMETHODS (sizeof partcmd_methods / sizeof partcmd_methods[0])
 
@@ -409,6 +712,38 @@ static int partcmd_labmap(const char *path, struct partcmd_ctx *c)
     return 0;
 }
 
+/* --link BW[/LAT][,BW[/LAT]...] into c->chain_bw/lat and c->nlinks: 0,
+ * or -1 (one line said). */
+static int partcmd_links(const char *spec, struct partcmd_ctx *c)
+{
+    char buf[512];
+    if (strlen(spec) >= sizeof buf)
+        return partcmd_usage("%s", "--link: too long");
+    snprintf(buf, sizeof buf, "%s", spec);
+    c->nlinks = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (c->nlinks == PPIPE_MAX_DEV - 1)
+            return partcmd_usage("--link: at most %d links", PPIPE_MAX_DEV - 1);
+        double bw, lat = 10e-6;
+        char *slash = strchr(tok, '/');
+        if (slash)
+            *slash++ = '\0';
+        if (sinum_parse(tok, "B", &bw) != 0 || !(bw > 0) || isinf(bw) ||
+            (slash &&
+             (sinum_parse(slash, "s", &lat) != 0 || !(lat >= 0) || isinf(lat))))
+            return partcmd_usage("--link: '%s%s%s': BANDWIDTH[/LATENCY], "
+                                 "e.g. 12G/10us",
+                                 tok, slash ? "/" : "", slash ? slash : "");
+        c->chain_bw[c->nlinks] = bw;
+        c->chain_lat[c->nlinks++] = lat;
+    }
+    if (c->nlinks == 0)
+        return partcmd_usage("%s", "--link: no link given");
+    return 0;
+}
+
 /* --devices and --link, or --lab, into c's devices and link matrices: 0,
  * or the exit code (one line said). */
 static int partcmd_devmap(const struct cli_args *a, struct partcmd_ctx *c)
@@ -426,18 +761,22 @@ static int partcmd_devmap(const struct cli_args *a, struct partcmd_ctx *c)
     if (partcmd_devices(a->devices, c->dev, &c->nd) != 0)
         return RUN_USAGE;
     double bw = 12e9, lat = 10e-6;
-    if (a->link) {
-        char buf[128];
-        snprintf(buf, sizeof buf, "%s", a->link);
-        char *slash = strchr(buf, '/');
-        if (slash)
-            *slash++ = '\0';
-        if (sinum_parse(buf, "B", &bw) != 0 || !(bw > 0) ||
-            (slash && (sinum_parse(slash, "s", &lat) != 0 || !(lat >= 0))))
-            return partcmd_usage("--link: '%s': BANDWIDTH[/LATENCY], e.g. "
-                                 "12G/10us",
-                                 a->link);
-    }
+    c->nlinks = 1;
+    c->chain_bw[0] = bw;
+    c->chain_lat[0] = lat;
+    if (a->link && partcmd_links(a->link, c) != 0)
+        return RUN_USAGE;
+    if (c->nlinks > 1 && c->nlinks != c->nd - 1)
+        return partcmd_usage("--link: %zu links for %zu devices: one, or "
+                             "one per neighbouring pair (%zu)",
+                             c->nlinks, c->nd, c->nd > 1 ? c->nd - 1 : 0);
+    if (c->nlinks == 1)
+        for (size_t i = 1; i + 1 < c->nd; i++) {
+            c->chain_bw[i] = c->chain_bw[0];
+            c->chain_lat[i] = c->chain_lat[0];
+        }
+    bw = c->chain_bw[0];
+    lat = c->chain_lat[0];
     for (size_t k = 0; k < c->nd * c->nd; k++) {
         c->bw[k] = bw;
         c->lat[k] = lat;
@@ -465,6 +804,54 @@ static int partcmd_model(struct partcmd_ctx *c)
     return 0;
 }
 
+/* --input and --complexity (split's alone), and split's tiers: 0, or the
+ * exit code (one line said). */
+static int partcmd_split_opts(const struct cli_args *a, struct partcmd_ctx *c,
+                              int split)
+{
+    c->input = a->input;
+    c->score = NAN;
+    if (!split) {
+        if (a->input || a->complexity)
+            return partcmd_usage("%s", "--input and --complexity go with "
+                                       "--method split");
+        return 0;
+    }
+    if (c->nd < 2)
+        return partcmd_usage("%s", "--method split needs 2 to 8 --devices "
+                                   "(tiers, the user's device first)");
+    for (size_t d = 0; d < c->nd; d++)
+        if (c->dev[d].mem_bytes != INFINITY)
+            return partcmd_usage("--devices: %s: --method split takes "
+                                 "NAME[:SPEED] (memory is not modelled)",
+                                 c->dev[d].name);
+    if (!a->complexity)
+        return 0;
+    if (a->input)
+        return partcmd_usage("%s", "--input and --complexity: one or the "
+                                   "other");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", a->complexity);
+    char *slash = strchr(buf, '/'), *end;
+    if (slash)
+        *slash++ = '\0';
+    const double x = strtod(buf, &end);
+    int ok = *buf && !*end && x >= 0;
+    if (slash) {
+        const double max = strtod(slash, &end);
+        ok = ok && *slash && !*end && max > 0 && isfinite(max) && x <= max;
+        c->score = pcplx_seq_score(x, max);
+    } else {
+        ok = ok && x <= 100;
+        c->score = x;
+    }
+    if (!ok || strlen(a->complexity) >= sizeof buf)
+        return partcmd_usage("--complexity: '%s': a score 0-100, or LEN/MAX "
+                             "tokens (0 <= LEN <= MAX)",
+                             a->complexity);
+    return 0;
+}
+
 static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
@@ -476,8 +863,8 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
                strcmp(partcmd_methods[m].name, a->method) != 0)
             m++;
         if (m == PARTCMD_NMETHODS)
-            return partcmd_usage("--method: '%s' is not pipeline, metis or "
-                                 "equal",
+            return partcmd_usage("--method: '%s' is not pipeline, metis, "
+                                 "equal or split",
                                  a->method);
     }
     struct partcmd_ctx *c = calloc(1, sizeof *c);
@@ -489,6 +876,8 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
     c->json = a->json;
     mgraph_init(&c->g);
     int rc = partcmd_devmap(a, c);
+    if (rc == 0)
+        rc = partcmd_split_opts(a, c, partcmd_methods[m].run == partcmd_split);
     if (rc == 0)
         rc = partcmd_model(c);
     if (rc == 0)
@@ -507,8 +896,12 @@ const struct cli_entry partcmd_entry = {
             "Darknet .cfg) cut into stages over --devices (or the cluster\n"
             "table of --lab FILE), the bottleneck minimal under each\n"
             "device's memory, with its lower bound; or a baseline under\n"
-            "the same costs (--method metis, equal)",
+            "the same costs (--method metis, equal); --method split:\n"
+            "split inference, each layer on the user's device or a tier\n"
+            "further along --devices, the latency minimal (a minimum cut),\n"
+            "against the chain scan, all local and all remote",
     .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
-            1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB,
+            1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB | 1u << CLI_OPT_INPUT |
+            1u << CLI_OPT_COMPLEXITY,
     .exec = partcmd_exec,
 };

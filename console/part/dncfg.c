@@ -762,6 +762,7 @@ static int dncfg_net(struct dncfg_ctx *c, const struct dncfg_sect *s, long *ic,
         return dncfg_fail(c, 0, s, dncfg_find(c, s, "subdivisions"),
                           "more than batch=%ld", batch);
     c->g.batch = (double)(batch / subdiv);
+    c->g.in_bytes = 4.0 * (double)*ic * (double)*ih * (double)*iw;
     struct mgraph_node probe = {0};
     /* the input must itself be a sane image */
     return dncfg_shape(c, s, *ic, *ih, *iw, &probe);

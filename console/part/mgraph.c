@@ -12,6 +12,7 @@ void mgraph_init(struct mgraph *g)
 {
     memset(g, 0, sizeof *g);
     g->batch = NAN;
+    g->in_bytes = NAN;
 }
 
 void mgraph_free(struct mgraph *g)

@@ -34,6 +34,10 @@ struct mgraph_node {
 struct mgraph {
     char name[64]; /* the model: the file's base name by default */
     double batch;  /* the batch its per-batch figures are for; NaN */
+    /* the network's input, bytes: per sample for a cfg ([net]'s
+     * width x height x channels floats); NaN unknown (a profile has its
+     * input as a node) */
+    double in_bytes;
     size_t n, cap; /* nodes */
     struct mgraph_node *node;
     size_t n_edges, cap_edges;

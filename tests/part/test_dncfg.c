@@ -252,6 +252,7 @@ static void test_other_sections(void)
     T_STREQ(g.name, "other");
     T_CHECK(g.n == 18);
     T_CHECK(g.batch == 16);
+    T_NEAR(g.in_bytes, 4.0 * 8 * 8 * 2, 0); /* [network]'s floats */
     T_CHECK(shape_is(&g.node[0], 8, 8, 4));
     T_STREQ(g.node[0].kind, "convolutional");
     /* groups=2: each filter sees 1 of the 2 input channels */

@@ -93,6 +93,7 @@ static void test_shared_profiles(void)
         T_CHECK(g.n == nodes && g.n_edges == edges);
         T_STREQ(g.name, profiles[i]);
         T_CHECK(isnan(g.batch));
+        T_CHECK(isnan(g.in_bytes)); /* the input is a node */
         uint32_t *order = malloc(g.n * sizeof *order);
         T_CHECK(order && mgraph_topo(&g, order, err, sizeof err) == 0);
         free(order);
