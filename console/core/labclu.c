@@ -340,16 +340,87 @@ int labclu_route(struct labclu *c, char *err, size_t errlen)
     return 0;
 }
 
+/* `model`, `noise` and `adapt`: the training job a run puts on the map. */
+static int labclu_job(const struct cfg *cluster, struct labclu *out, char *err,
+                      size_t errlen)
+{
+    const char *model;
+    if (labclu_string(cluster, "cluster", "model", 0, &model, err, errlen))
+        return -1;
+    if (model && (!*model || strlen(model) >= sizeof out->model))
+        return labclu_err(err, errlen,
+                          "cluster.model: a file name of 1..%zu bytes",
+                          sizeof out->model - 1);
+    snprintf(out->model, sizeof out->model, "%s", model ? model : "");
+    out->noise = 0.02;
+    if (labclu_number(cluster, "cluster", "noise", "", &out->noise, err,
+                      errlen))
+        return -1;
+    if (!(out->noise >= 0 && out->noise <= 0.5))
+        return labclu_err(err, errlen,
+                          "cluster.noise: must be in [0, 0.5], got %g",
+                          out->noise);
+    /* padapt's defaults (part/padapt.c, which core may not include) */
+    out->adapt_threshold = 0.1;
+    out->adapt_hold = 5;
+    out->adapt_cooldown = 10;
+    out->adapt_horizon = 500;
+    const struct cfg *ad = cfg_get(cluster, "adapt");
+    if (!ad)
+        return 0;
+    static const char *const keys[] = {"threshold", "hold", "cooldown",
+                                       "horizon"};
+    if (cfg_type(ad) != WATTSON_CFG_TABLE)
+        return labclu_err(err, errlen, "cluster.adapt: expected table, got %s",
+                          cfg_type_name(cfg_type(ad)));
+    if (labclu_keys(ad, "cluster.adapt", keys, LABCLU_N(keys),
+                    "threshold, hold, cooldown, horizon", err, errlen))
+        return -1;
+    double th = 0.1, hold = 5, cool = 10, hz = 500;
+    if (labclu_number(ad, "cluster.adapt", "threshold", "", &th, err, errlen) ||
+        labclu_number(ad, "cluster.adapt", "hold", "", &hold, err, errlen) ||
+        labclu_number(ad, "cluster.adapt", "cooldown", "", &cool, err,
+                      errlen) ||
+        labclu_number(ad, "cluster.adapt", "horizon", "", &hz, err, errlen))
+        return -1;
+    if (!(th > 0 && th <= 1))
+        return labclu_err(err, errlen,
+                          "cluster.adapt.threshold: must be in (0, 1], got %g",
+                          th);
+    if (!(hold >= 1 && hold <= 100000 && hold == floor(hold)))
+        return labclu_err(err, errlen,
+                          "cluster.adapt.hold: a whole number of micro-"
+                          "batches 1..100000, got %g",
+                          hold);
+    if (!(cool >= 0 && cool <= 1e6 && cool == floor(cool)))
+        return labclu_err(err, errlen,
+                          "cluster.adapt.cooldown: a whole number of micro-"
+                          "batches 0..1000000, got %g",
+                          cool);
+    if (!(hz > 0 && hz <= 1e9))
+        return labclu_err(err, errlen,
+                          "cluster.adapt.horizon: micro-batches in (0, 1e9], "
+                          "got %g",
+                          hz);
+    out->adapt_threshold = th;
+    out->adapt_hold = (unsigned)hold;
+    out->adapt_cooldown = (unsigned)cool;
+    out->adapt_horizon = hz;
+    return 0;
+}
+
 int labclu_read(const struct cfg *cluster, struct labclu *out, char *err,
                 size_t errlen)
 {
-    static const char *const keys[] = {"devices", "links"};
+    static const char *const keys[] = {"devices", "links", "model", "noise",
+                                       "adapt"};
     memset(out, 0, sizeof *out);
     if (cfg_type(cluster) != WATTSON_CFG_TABLE)
         return labclu_err(err, errlen, "cluster: expected table, got %s",
                           cfg_type_name(cfg_type(cluster)));
-    if (labclu_keys(cluster, "cluster", keys, LABCLU_N(keys), "devices, links",
-                    err, errlen))
+    if (labclu_keys(cluster, "cluster", keys, LABCLU_N(keys),
+                    "devices, links, model, noise, adapt", err, errlen) ||
+        labclu_job(cluster, out, err, errlen))
         return -1;
     const struct cfg *devs = cfg_get(cluster, "devices");
     const struct cfg *links = cfg_get(cluster, "links");

@@ -28,6 +28,10 @@
  * base units, as numbers or as strings with an SI prefix and the unit
  * ("16GB", "12GB/s": core/sinum.h; "10us": a duration, core/dur.h).
  *
+ * Optional beside them: `model` (a file the run trains over the devices),
+ * `noise` (0..0.5) and `adapt = { threshold, hold, cooldown, horizon }`
+ * (engines/partrun.h).
+ *
  * Routes: a pair of devices that no link joins talks over a route of
  * links (through a host, a switch, another node).  Its bandwidth is the
  * widest path's - the route whose narrowest link is widest (the maximum
@@ -70,6 +74,17 @@ struct labclu_link {
 };
 
 struct labclu {
+    /* `model`: a model file (a PipeDream profile or a Darknet .cfg, as
+     * the lab wrote it; relative to the lab's directory) whose training
+     * pipeline runs over the devices during a run (engines/partrun.h);
+     * "" for none.  `noise`: the relative standard deviation of its
+     * measured stage times (default 0.02).  `adapt`: the runtime
+     * controller's settings (part/padapt.h; its defaults where not
+     * given). */
+    char model[1024];
+    double noise;
+    double adapt_threshold, adapt_horizon;
+    unsigned adapt_hold, adapt_cooldown;
     size_t ndev;
     struct labclu_dev dev[LABCLU_MAX_DEV];
     size_t nlinks;

@@ -114,7 +114,11 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"ipc_unknown\":%llu,\"ipc_dropped\":%llu,\"mesh_nodes\":%llu,"
         "\"mesh_brownouts\":%llu,\"mesh_tie_closes\":%llu,"
         "\"mesh_sweeps\":%llu,\"mesh_msgs_lost\":%llu,"
-        "\"mesh_work_per_j\":%.9g,\"interrupted\":%s,",
+        "\"mesh_work_per_j\":%.9g,\"partition_stages\":%llu,"
+        "\"partition_moves\":%llu,\"partition_vetoes\":%llu,"
+        "\"partition_proposals\":%llu,\"partition_batches\":%.9g,"
+        "\"partition_migration_s\":%.9g,\"partition_bottleneck_ms\":%.9g,"
+        "\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -126,6 +130,11 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->mesh_tie_closes,
         (unsigned long long)s->mesh_sweeps,
         (unsigned long long)s->mesh_msgs_lost, s->mesh_work_per_j,
+        (unsigned long long)s->partition_stages,
+        (unsigned long long)s->partition_moves,
+        (unsigned long long)s->partition_vetoes,
+        (unsigned long long)s->partition_proposals, s->partition_batches,
+        s->partition_migration_s, s->partition_bottleneck_ms,
         s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",

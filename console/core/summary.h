@@ -44,6 +44,10 @@ struct summary {
     uint64_t mesh_nodes, mesh_brownouts, mesh_tie_closes, mesh_sweeps,
         mesh_msgs_lost;
     double mesh_work_per_j;
+    /* the partitioned training pipeline (engines/partrun.h) */
+    uint64_t partition_stages, partition_moves, partition_vetoes,
+        partition_proposals;
+    double partition_batches, partition_migration_s, partition_bottleneck_ms;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -89,7 +93,14 @@ struct summary {
     X(mesh_tie_closes, uint64_t)                                               \
     X(mesh_sweeps, uint64_t)                                                   \
     X(mesh_msgs_lost, uint64_t)                                                \
-    X(mesh_work_per_j, double)
+    X(mesh_work_per_j, double)                                                 \
+    X(partition_stages, uint64_t)                                              \
+    X(partition_moves, uint64_t)                                               \
+    X(partition_vetoes, uint64_t)                                              \
+    X(partition_proposals, uint64_t)                                           \
+    X(partition_batches, double)                                               \
+    X(partition_migration_s, double)                                           \
+    X(partition_bottleneck_ms, double)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

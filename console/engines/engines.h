@@ -46,7 +46,13 @@ struct engine_stages {
     size_t n;
     const char *const *stage;
     const char *const *device;
-    const double *cost_ms;
+    const double *cost_ms;     /* each stage's compute as predicted */
+    const double *comm_ms;     /* the link after it (NULL: none known) */
+    const double *measured_ms; /* its compute as measured (NULL: none) */
+    double predicted_bottleneck_ms, measured_bottleneck_ms, bound_ms;
+    unsigned long moves; /* repartitions so far */
+    int pending;         /* a repartition awaits the policy */
+    double stall_s;      /* a migration's time left */
 };
 
 struct engine_pane {

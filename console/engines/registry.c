@@ -7,9 +7,11 @@
 
 #include "engines/broker.h"
 #include "engines/meshag.h"
+#include "engines/partrun.h"
 
 const struct engine_ops *const engines_registry[] = {
     &broker_engine_ops,
     &meshag_engine_ops,
+    &partrun_engine_ops,
     NULL,
 };

@@ -46,6 +46,7 @@
 #include "engines/meshag.h"
 #include "lua/plib.h"
 #include "lua/pmesh.h"
+#include "lua/ppart.h"
 #include "lua/watch.h"
 #include "wattson/plugin.h"
 
@@ -78,6 +79,7 @@ struct pver {
     int *ref_ctl;  /* per control: its dev.ctl entry */
     int ref_mesh;  /* state.mesh, or 0 */
     struct pmesh_out *mesh_out; /* out.mesh, or NULL */
+    struct ppart *part;         /* state/out.partition, or NULL */
     uint8_t *okv; /* per signal: validity last written into Lua (2: none) */
     /* What was last written into Lua, so a tick writes only what changed
      * (constants once, controls when they move); initialised to a bit
@@ -101,7 +103,8 @@ struct pver {
 
 struct policy {
     const struct model *m;
-    struct meshag *mesh; /* state.mesh's and out.mesh's agents, or NULL */
+    struct meshag *mesh;  /* state.mesh's and out.mesh's agents, or NULL */
+    struct partrun *part; /* state/out.partition's pipeline, or NULL */
     const struct ring *hist;
     struct policy_limits lim;
     struct pver *active;
@@ -114,6 +117,11 @@ struct policy {
 void policy_set_mesh(struct policy *p, struct meshag *g)
 {
     p->mesh = g;
+}
+
+void policy_set_partition(struct policy *p, struct partrun *r)
+{
+    p->part = r;
 }
 
 void policy_limits_default(struct policy_limits *l)
@@ -499,6 +507,8 @@ static int build_tables(lua_State *L)
     /* state.mesh: the converter mesh's agents (lua/pmesh.c) */
     v->ref_mesh = pmesh_build(L, state, meshag_agents(v->host->mesh));
     v->mesh_out = pmesh_out_new(L, outs, v->host->mesh, mesh_reject, v);
+    /* state.partition and out.partition (lua/ppart.c) */
+    v->part = ppart_new(L, state, outs, v->host->part);
 
     size_t nk = m->n_signals + m->n_controls;
     lua_createtable(L, (int)(nk + sizeof fixed_keys / sizeof fixed_keys[0]), 0);
@@ -596,6 +606,7 @@ static void update_state(struct pver *v, const struct model *m)
     }
     lua_pop(L, 1); /* keys */
     pmesh_update(L, v->ref_mesh, meshag_agents(v->host->mesh));
+    ppart_update(v->part);
 }
 
 /* Calls `fn` (a C trampoline that builds the callback's arguments and
@@ -733,6 +744,7 @@ static void pver_free(struct pver *v)
     free(v->pend);
     free(v->pend_set);
     pmesh_out_free(v->mesh_out);
+    ppart_free(v->part);
     free(v->lib.scratch);
     free(v);
 }
@@ -1119,6 +1131,7 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
     int rc = pver_tick(v, m, err, sizeof err);
     if (rc < 0) {
         pmesh_out_apply(v->mesh_out, m, 1);
+        ppart_apply(v->part, 1);
         v->logged++;
         if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
             log_msg(LOG_WARN, "%s", err);
@@ -1138,6 +1151,7 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
     /* out.mesh after the controls: an action becomes the node's duty
      * decision unless on_tick decided that duty itself */
     pmesh_out_apply(v->mesh_out, m, 0);
+    ppart_apply(v->part, 0);
     return rc;
 }
 

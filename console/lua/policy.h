@@ -26,6 +26,7 @@
 
 struct model;
 struct meshag;
+struct partrun;
 struct ring;
 
 struct policy_limits {
@@ -63,6 +64,10 @@ int policy_load(struct policy *p, const char *name, const char *text,
  * now on show policies as state.mesh (read-only: one table per agent,
  * lua/pmesh.c) and let them steer through out.mesh (NULL: none). */
 void policy_set_mesh(struct policy *p, struct meshag *g);
+/* The partitioned training pipeline (engines/partrun.h) the versions
+ * loaded from now on show as state.partition and let veto or force a
+ * repartition through out.partition (lua/ppart.c; NULL: none). */
+void policy_set_partition(struct policy *p, struct partrun *r);
 /* Tells the running version about an event (on_event), e.g. a rejected
  * reload.  `type` and `detail` become ev.type and ev.detail. */
 void policy_event(struct policy *p, const char *type, const char *detail);

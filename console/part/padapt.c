@@ -10,7 +10,7 @@ void padapt_cfg_default(struct padapt_cfg *c)
 {
     c->threshold = 0.10;
     c->hold = 5;
-    c->cooldown = 50;
+    c->cooldown = 10;
     c->min_gain = 0.05;
     c->horizon = 500;
     c->alpha = 0.3;
@@ -171,6 +171,16 @@ double padapt_migration_ms(const struct padapt *a,
     return drain + move + fill;
 }
 
+int padapt_same(const struct ppipe_plan *a, const struct ppipe_plan *b)
+{
+    if (a->nstages != b->nstages)
+        return 0;
+    for (unsigned k = 0; k < a->nstages; k++)
+        if (a->dev[k] != b->dev[k] || a->first[k + 1] != b->first[k + 1])
+            return 0;
+    return 1;
+}
+
 /* The estimates as the plan's expectations: cur's times at them. */
 static void padapt_rebase(struct padapt *a)
 {
@@ -206,7 +216,12 @@ static int padapt_solve(struct padapt *a)
 enum padapt_action padapt_propose(struct padapt *a, int force)
 {
     a->ready = 0;
-    const int armed = a->over >= a->cfg.hold && a->since >= a->cfg.cooldown;
+    /* a deviation three times the threshold is a change, not a plan
+     * settling: it waits out no cooldown (a device slowed tenfold makes
+     * each micro-batch, and so the cooldown, ten times as long) */
+    const int big = a->deviation > 3 * a->cfg.threshold;
+    const int armed =
+        a->over >= a->cfg.hold && (a->since >= a->cfg.cooldown || big);
     if (!armed && !force)
         return PADAPT_KEEP;
     if (armed) {
@@ -227,9 +242,11 @@ enum padapt_action padapt_propose(struct padapt *a, int force)
     const double now = a->pred.bottleneck_ms, then = a->prop.bottleneck_ms;
     a->gain_ms = now - then;
     a->cost_ms = padapt_migration_ms(a, &a->pred, &a->prop);
-    const int worth = a->gain_ms >= a->cfg.min_gain * now &&
+    /* the same plan again is no move, forced or not: nothing to pay */
+    const int same = padapt_same(&a->prop, &a->cur);
+    const int worth = !same && a->gain_ms >= a->cfg.min_gain * now &&
                       a->cfg.horizon * a->gain_ms > a->cost_ms;
-    if (!worth && !force) {
+    if (same || (!worth && !force)) {
         /* nothing better to move to: the estimates become what the plan
          * is held against, so the next change is seen as a change of its
          * own (a device that recovers later is measured from then, not
@@ -248,8 +265,11 @@ enum padapt_action padapt_commit(struct padapt *a, int veto)
         return PADAPT_KEEP;
     a->ready = 0;
     if (veto) {
+        /* not now: asked again once the deviation has held anew */
         a->vetoes++;
         a->since = 0;
+        a->over = 0;
+        padapt_run_reset(a);
         return PADAPT_VETOED;
     }
     a->pred = a->prop;

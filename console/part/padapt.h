@@ -14,7 +14,9 @@
  *   - some stage's or link's measured time has deviated from its predicted
  *     time by more than `threshold` (relative) for `hold` observations in a
  *     row (one slow micro-batch is noise, not a slowdown), and
- *   - `cooldown` observations have passed since the last move,
+ *   - `cooldown` observations have passed since the last move (unless the
+ *     deviation is over three times the threshold: a change that large is
+ *     not a new plan settling),
  * and made only when the plan solved for the estimated speeds is faster by
  * at least `min_gain` (relative) and its gain over `horizon` micro-batches
  * repays the migration: the pipeline drains (its stages times the present
@@ -41,7 +43,7 @@
 struct padapt_cfg {
     double threshold;  /* relative deviation that counts (default 0.10) */
     unsigned hold;     /* observations in a row (default 5) */
-    unsigned cooldown; /* observations after a move (default 50) */
+    unsigned cooldown; /* observations after a move (default 10) */
     double min_gain;   /* relative bottleneck gain (default 0.05) */
     double horizon;    /* micro-batches the gain must repay in (500) */
     double alpha;      /* weight of a new observation (default 0.3) */
@@ -113,6 +115,9 @@ enum padapt_action padapt_decide(struct padapt *a, int veto, int force);
  * and does nothing (PADAPT_KEEP) unless propose left one ready. */
 enum padapt_action padapt_propose(struct padapt *a, int force);
 enum padapt_action padapt_commit(struct padapt *a, int veto);
+
+/* 1 when two plans are the same stages on the same devices. */
+int padapt_same(const struct ppipe_plan *a, const struct ppipe_plan *b);
 
 /* The migration cost of going from plan `from` to `to` at the estimated
  * speeds (see the top), ms. */

@@ -44,16 +44,6 @@ static double ptrain_gauss(uint64_t *s)
     return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
 }
 
-static int ptrain_same(const struct ppipe_plan *a, const struct ppipe_plan *b)
-{
-    if (a->nstages != b->nstages)
-        return 0;
-    for (unsigned k = 0; k < a->nstages; k++)
-        if (a->dev[k] != b->dev[k] || a->first[k + 1] != b->first[k + 1])
-            return 0;
-    return 1;
-}
-
 int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
                const struct ptrain_event *ev, size_t nev, enum ptrain_mode mode,
                const struct ptrain_cfg *cfg, struct ptrain_result *out)
@@ -102,7 +92,7 @@ int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
                 struct ppipe_plan best;
                 char err[128];
                 if (ppipe_solve(&tr.in, &best, err, sizeof err) == 0 &&
-                    !ptrain_same(&best, &run)) {
+                    !padapt_same(&best, &run)) {
                     prev = run;
                     have_prev = 1;
                     prev_win = out->nwin;
@@ -134,7 +124,7 @@ int ptrain_run(const struct ppipe_in *in, const struct ppipe_plan *plan,
         const enum padapt_action act = padapt_decide(&ad, 0, 0);
         if (act == PADAPT_MOVE) {
             if (have_prev && prev_win == out->nwin &&
-                ptrain_same(&ad.cur, &prev))
+                padapt_same(&ad.cur, &prev))
                 out->backs++;
             prev = before;
             have_prev = 1;

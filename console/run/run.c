@@ -39,6 +39,7 @@
 #include "pipeline/forecast.h"
 #include "policies/governors.h"
 #include "engines/broker.h"
+#include "engines/partrun.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
@@ -404,6 +405,17 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         snprintf(err, errlen, "out of memory");
         run_free(r);
         return RUN_ERR;
+    }
+    /* The lab's training job over its cluster, if it names one: a model
+     * that does not load or a `pu` that is no PU is the lab's error. */
+    {
+        char why[768];
+        if (partrun_configure(partrun_of(&r->eng), &r->model, r->lab, why,
+                              sizeof why) != 0) {
+            snprintf(err, errlen, "%s: %s", r->lab->path, why);
+            run_free(r);
+            return RUN_LAB;
+        }
     }
     if (gov_broker_source(gov) >= 0 && run_broker(r))
         broker_set_source(run_broker(r),

@@ -110,6 +110,9 @@ return {
       } },
   },
   cluster = {
+    -- the training job a run pipelines over these devices (ResNet-50 as
+    -- PipeDream profiled it on a V100), repartitioned when a device slows
+    model = "models/resnet50.txt",
     devices = {
       { name = "v100a", kind = "gpu", speed = 1.0, mem = "16GB", pu = "gpu0" },
       { name = "v100b", kind = "gpu", speed = 1.0, mem = "16GB", pu = "gpu1" },

@@ -109,6 +109,9 @@ static int load(const char *body, struct lab **lab, char *err, size_t len)
     return lab_load_string("t.lua", text, strlen(text), ".", lab, err, len);
 }
 
+#define DEV2A                                                                  \
+    "devices = { { name = 'a', kind = 'gpu' }, { name = 'b', kind = 'cpu' } }"
+
 static void test_read(void)
 {
     struct lab *lab = NULL;
@@ -153,6 +156,23 @@ static void test_read(void)
     T_STREQ(d, "pcie 12 GB/s, other 1.25 GB/s");
     lab_free(lab);
 
+    /* the job's fields and their defaults */
+    static const char job[] =
+        "return { drivers = { { plugin = 'sim' } }, cluster = { model = "
+        "'m.txt', noise = 0.1, adapt = { hold = 3, cooldown = 0 }, " DEV2A
+        ", links = { { from = 'a', to = 'b', bw = 1e9 } } } }";
+    rc = lab_load_string("t.lua", job, strlen(job), ".", &lab, err, sizeof err);
+    T_CHECK(rc == 0 && lab->cluster != NULL);
+    if (rc == 0 && lab->cluster) {
+        T_STREQ(lab->cluster->model, "m.txt");
+        T_NEAR(lab->cluster->noise, 0.1, 1e-12);
+        T_CHECK(lab->cluster->adapt_hold == 3 &&
+                lab->cluster->adapt_cooldown == 0);
+        T_NEAR(lab->cluster->adapt_threshold, 0.1, 1e-12);
+        T_NEAR(lab->cluster->adapt_horizon, 500, 1e-9);
+    }
+    lab_free(lab);
+
     /* no cluster: none */
     static const char plain[] = "return { drivers = { { plugin = 'sim' } } }";
     rc = lab_load_string("t.lua", plain, strlen(plain), ".", &lab, err,
@@ -177,7 +197,28 @@ static void bad(const char *body, const char *want)
 static void test_errors(void)
 {
     bad("3", "t.lua: cluster: expected table, got number");
-    bad("{ device = {} }", "t.lua: cluster.device: unknown (devices, links)");
+    bad("{ device = {} }", "t.lua: cluster.device: unknown (devices, links, "
+                           "model, noise, adapt)");
+    /* the training job a run puts on the map */
+    bad("{ model = 3, " DEV2 " }",
+        "t.lua: cluster.model: expected string, got number");
+    bad("{ model = '', " DEV2 " }",
+        "t.lua: cluster.model: a file name of 1..1023 bytes");
+    bad("{ noise = -0.1, " DEV2 " }",
+        "t.lua: cluster.noise: must be in [0, 0.5], got -0.1");
+    bad("{ adapt = { hold = 0 }, " DEV2 " }",
+        "t.lua: cluster.adapt.hold: a whole number of micro-batches "
+        "1..100000, got 0");
+    bad("{ adapt = { threshold = 2 }, " DEV2 " }",
+        "t.lua: cluster.adapt.threshold: must be in (0, 1], got 2");
+    bad("{ adapt = { cooldown = 1.5 }, " DEV2 " }",
+        "t.lua: cluster.adapt.cooldown: a whole number of micro-batches "
+        "0..1000000, got 1.5");
+    bad("{ adapt = { horizon = 0 }, " DEV2 " }",
+        "t.lua: cluster.adapt.horizon: micro-batches in (0, 1e9], got 0");
+    bad("{ adapt = { thresh = 0.1 }, " DEV2 " }",
+        "t.lua: cluster.adapt.thresh: unknown (threshold, hold, cooldown, "
+        "horizon)");
     bad("{ links = {} }",
         "t.lua: cluster.devices: missing (device tables, at most 8 (the "
         "partitioner's limit))");

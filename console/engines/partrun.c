@@ -1,0 +1,350 @@
+/*
+ * partrun - see partrun.h.
+ */
+#include "engines/partrun.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lab.h"
+#include "core/labclu.h"
+#include "core/log.h"
+#include "core/model.h"
+#include "core/summary.h"
+#include "part/pmodel.h"
+
+#define PARTRUN_LABEL 40
+
+struct partrun {
+    int on;
+    struct pmodel pm;
+    struct ppipe_dev dev[PPIPE_MAX_DEV];
+    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV],
+        lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
+    struct ppipe_in in;
+    struct padapt ad;
+    int32_t pu[PPIPE_MAX_DEV];  /* model device of each cluster device, -1 */
+    double ftop[PPIPE_MAX_DEV]; /* its top P-state's clock, Hz */
+    double noise;
+    uint64_t rng;
+    double progress; /* of the micro-batch in flight, 0..1 */
+    /* each device's speed summed over the ticks of the micro-batch in
+     * flight: what it measures is its mean, not one tick's clock */
+    double fsum[PPIPE_MAX_DEV];
+    unsigned fn;
+    int veto, force; /* the policy's word, for the next tick */
+    uint64_t proposals_logged;
+    struct partrun_view v;
+    /* the pane: a label per stage ("conv1..fc8"), device names */
+    char label[PPIPE_MAX_DEV][PARTRUN_LABEL];
+    const char *stage_p[PPIPE_MAX_DEV], *dev_p[PPIPE_MAX_DEV];
+};
+
+static void *partrun_create(const struct model *m)
+{
+    (void)m;
+    return calloc(1, sizeof(struct partrun));
+}
+
+static void partrun_destroy(void *st)
+{
+    struct partrun *p = st;
+    if (!p)
+        return;
+    pmodel_free(&p->pm);
+    free(p);
+}
+
+/* splitmix64 and Box-Muller: measurement noise, reproducible */
+static double partrun_gauss(uint64_t *s)
+{
+    double x[2];
+    for (int k = 0; k < 2; k++) {
+        uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        x[k] = ((double)(z >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(x[0])) * cos(6.283185307179586 * x[1]);
+}
+
+/* The pane's stage labels from the plan. */
+static void partrun_labels(struct partrun *p)
+{
+    const struct ppipe_plan *c = &p->ad.cur;
+    const struct mgraph *g = &p->pm.g;
+    for (unsigned k = 0; k < c->nstages; k++) {
+        const char *a = g->node[p->pm.order[c->first[k]]].name;
+        const char *b = g->node[p->pm.order[c->first[k + 1] - 1]].name;
+        if (c->first[k + 1] - c->first[k] == 1)
+            snprintf(p->label[k], PARTRUN_LABEL, "%.38s", a);
+        else
+            snprintf(p->label[k], PARTRUN_LABEL, "%.18s..%.18s", a, b);
+        p->stage_p[k] = p->label[k];
+        p->dev_p[k] = p->dev[c->dev[k]].name;
+    }
+}
+
+static void partrun_describe(const struct partrun *p, char *buf, size_t len)
+{
+    const struct ppipe_plan *c = &p->ad.cur;
+    size_t off = 0;
+    buf[0] = '\0';
+    for (unsigned k = 0; k < c->nstages && off < len; k++) {
+        const int n =
+            snprintf(buf + off, len - off, "%s%s %zu", k ? ", " : "",
+                     p->dev[c->dev[k]].name, c->first[k + 1] - c->first[k]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+int partrun_configure(struct partrun *p, const struct model *m,
+                      const struct lab *lab, char *err, size_t errlen)
+{
+    const struct labclu *cl = lab ? lab->cluster : NULL;
+    if (!p || !cl || !cl->model[0])
+        return 0;
+    char path[4096];
+    if (cl->model[0] == '/' || !lab->dir)
+        snprintf(path, sizeof path, "%s", cl->model);
+    else
+        snprintf(path, sizeof path, "%s/%s", lab->dir, cl->model);
+    char why[512];
+    if (pmodel_load(&p->pm, path, PMODEL_TRAIN, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cluster.model: %s", why);
+        return -1;
+    }
+    const size_t nd = cl->ndev;
+    for (size_t e = 0; e < nd; e++) {
+        snprintf(p->dev[e].name, sizeof p->dev[e].name, "%s", cl->dev[e].name);
+        p->dev[e].speed = cl->dev[e].speed;
+        p->dev[e].mem_bytes = cl->dev[e].mem_bytes;
+        p->pu[e] = -1;
+        if (cl->dev[e].pu[0]) {
+            const int d = model_find_device(m, cl->dev[e].pu);
+            const int f = d >= 0 ? m->devices[d].sig[SIG_FREQ] : -1;
+            const uint32_t top = d >= 0 && m->ps_off ? m->ps_off[d + 1] : 0;
+            if (d < 0 || f < 0 || !m->ps_off || top == m->ps_off[d]) {
+                snprintf(err, errlen,
+                         "cluster.devices.%zu.pu: '%s' is no processing "
+                         "unit of the lab with a clock and P-states",
+                         e + 1, cl->dev[e].pu);
+                return -1;
+            }
+            p->pu[e] = d;
+            p->ftop[e] = m->ps_freq[top - 1];
+        }
+        for (size_t f = 0; f < nd; f++) {
+            p->bw[e * nd + f] = cl->bw[e * nd + f];
+            p->lat[e * nd + f] = cl->lat[e * nd + f];
+        }
+    }
+    p->in = (struct ppipe_in){&p->pm.g, p->pm.order, p->pm.work, nd,
+                              p->dev,   p->bw,       p->lat};
+    struct ppipe_plan plan;
+    if (ppipe_solve(&p->in, &plan, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cluster.model: %s: %s", path, why);
+        return -1;
+    }
+    struct padapt_cfg ac;
+    padapt_cfg_default(&ac);
+    ac.threshold = cl->adapt_threshold;
+    ac.hold = cl->adapt_hold;
+    ac.cooldown = cl->adapt_cooldown;
+    ac.horizon = cl->adapt_horizon;
+    if (padapt_init(&p->ad, &p->in, &plan, &ac) != 0) {
+        snprintf(err, errlen, "cluster: the controller refused its settings");
+        return -1;
+    }
+    p->noise = cl->noise;
+    p->rng = lab->seed ^ 0x70617274ull; /* "part": its own stream */
+    p->on = 1;
+    p->v.model = p->pm.g.name;
+    p->v.g = &p->pm.g;
+    p->v.order = p->pm.order;
+    p->v.in = &p->in;
+    p->v.ad = &p->ad;
+    for (size_t e = 0; e < nd; e++)
+        p->v.speed_f[e] = 1;
+    partrun_labels(p);
+    char desc[256];
+    partrun_describe(p, desc, sizeof desc);
+    log_msg(LOG_INFO,
+            "partition: %s over %zu devices: %s layers; bottleneck %.3f ms "
+            "(bound %.3f)",
+            p->pm.g.name, nd, desc, plan.bottleneck_ms, plan.bound_ms);
+    return 0;
+}
+
+/* Each device's speed now, of nominal: its PU's clock over its top. */
+static void partrun_speeds(struct partrun *p, const struct model *m)
+{
+    for (size_t e = 0; e < p->in.ndev; e++) {
+        double f;
+        if (p->pu[e] >= 0 && model_sig(m, (uint32_t)p->pu[e], SIG_FREQ, &f) &&
+            f > 0 && isfinite(f))
+            p->v.speed_f[e] = fmin(1, f / p->ftop[e]);
+    }
+}
+
+/* The present plan's true stage and link times at those speeds, and its
+ * bottleneck. */
+static double partrun_truth(const struct partrun *p, double *sm, double *lm)
+{
+    const struct padapt *a = &p->ad;
+    const struct ppipe_plan *c = &a->cur;
+    double worst = 0;
+    for (unsigned k = 0; k < c->nstages; k++) {
+        const unsigned d = c->dev[k];
+        /* cur's times are at the speeds it was planned for */
+        sm[k] = c->compute_ms[k] * a->plan_f[d] / p->v.speed_f[d];
+        lm[k] = c->comm_ms[k];
+        worst = fmax(worst, fmax(sm[k], lm[k]));
+    }
+    return worst;
+}
+
+static void partrun_propose(void *st, struct model *m)
+{
+    struct partrun *p = st;
+    if (!p || !p->on)
+        return;
+    partrun_speeds(p, m);
+    double sm[PPIPE_MAX_DEV], lm[PPIPE_MAX_DEV];
+    const double t_ms = partrun_truth(p, sm, lm);
+    const double dt = m->dt > 0 ? m->dt : 0;
+    int observed = 0;
+    if (p->v.stall_s > 0) {
+        p->v.stall_s = fmax(0, p->v.stall_s - dt);
+    } else if (t_ms > 0) {
+        for (size_t e = 0; e < p->in.ndev; e++)
+            p->fsum[e] += p->v.speed_f[e];
+        p->fn++;
+        p->progress += dt * 1e3 / t_ms;
+        if (p->progress >= 1) {
+            /* one observation a tick: a pipeline faster than the tick
+             * reports its micro-batches in bulk, alike */
+            p->v.batches += floor(p->progress);
+            p->progress -= floor(p->progress);
+            /* the times at the speeds the micro-batch ran at */
+            double saved[PPIPE_MAX_DEV];
+            memcpy(saved, p->v.speed_f, sizeof saved);
+            for (size_t e = 0; e < p->in.ndev; e++)
+                p->v.speed_f[e] = p->fsum[e] / p->fn;
+            partrun_truth(p, sm, lm);
+            double idle[PPIPE_MAX_DEV];
+            memcpy(idle, p->v.speed_f, sizeof idle);
+            memcpy(p->v.speed_f, saved, sizeof saved);
+            memset(p->fsum, 0, sizeof p->fsum);
+            p->fn = 0;
+            double mm = 0;
+            for (unsigned k = 0; k < p->ad.cur.nstages; k++) {
+                sm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
+                lm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
+                p->v.measured_ms[k] = sm[k];
+                mm = fmax(mm, fmax(sm[k], lm[k]));
+            }
+            p->v.measured_bottleneck_ms = mm;
+            padapt_observe(&p->ad, sm, lm, idle);
+            observed = 1;
+        }
+    }
+    if (p->v.pending) {
+        /* the policy has seen the proposal since the last tick */
+        p->v.pending = 0;
+        const enum padapt_action r = padapt_commit(&p->ad, p->veto);
+        char desc[256];
+        partrun_describe(p, desc, sizeof desc);
+        if (r == PADAPT_MOVE) {
+            p->v.stall_s = p->ad.cost_ms / 1e3;
+            partrun_labels(p);
+            log_msg(LOG_INFO,
+                    "partition: repartitioned to %s layers: bottleneck "
+                    "%.3f ms, migration %.3f s",
+                    desc, p->ad.cur.bottleneck_ms, p->ad.cost_ms / 1e3);
+        } else if (r == PADAPT_VETOED) {
+            log_msg(LOG_INFO,
+                    "partition: the policy vetoed a repartition (gain %.3f "
+                    "ms per micro-batch, cost %.3f s)",
+                    p->ad.gain_ms, p->ad.cost_ms / 1e3);
+        }
+        p->veto = 0;
+        return;
+    }
+    /* a proposal only on a new observation (the estimates change only
+     * then: asking every tick would solve every tick) or when forced */
+    const int force = p->force;
+    p->force = 0;
+    p->veto = 0;
+    if ((observed || force) && padapt_propose(&p->ad, force) == PADAPT_MOVE)
+        p->v.pending = 1;
+}
+
+static void partrun_summarize(const void *st, struct summary *s)
+{
+    const struct partrun *p = st;
+    if (!p || !p->on)
+        return;
+    s->partition_stages = p->ad.cur.nstages;
+    s->partition_moves = p->ad.moves;
+    s->partition_vetoes = p->ad.vetoes;
+    s->partition_proposals = p->ad.proposals;
+    s->partition_batches = p->v.batches;
+    s->partition_migration_s = p->ad.migration_ms / 1e3;
+    s->partition_bottleneck_ms = p->v.measured_bottleneck_ms;
+}
+
+static int partrun_pane(const void *st, size_t i, struct engine_pane *out)
+{
+    const struct partrun *p = st;
+    if (!p || !p->on || i > 0)
+        return 0;
+    out->kind = ENGINE_PANE_STAGES;
+    out->u.stages = (struct engine_stages){
+        .model_name = p->pm.g.name,
+        .n = p->ad.cur.nstages,
+        .stage = p->stage_p,
+        .device = p->dev_p,
+        .cost_ms = p->ad.pred.compute_ms,
+        .comm_ms = p->ad.pred.comm_ms,
+        .measured_ms = p->v.measured_ms,
+        .predicted_bottleneck_ms = p->ad.pred.bottleneck_ms,
+        .measured_bottleneck_ms = p->v.measured_bottleneck_ms,
+        .bound_ms = p->ad.cur.bound_ms,
+        .moves = p->ad.moves,
+        .pending = p->v.pending,
+        .stall_s = p->v.stall_s};
+    return 1;
+}
+
+const struct engine_ops partrun_engine_ops = {
+    .name = "partition",
+    .create = partrun_create,
+    .propose = partrun_propose,
+    .destroy = partrun_destroy,
+    .summarize = partrun_summarize,
+    .pane = partrun_pane,
+};
+
+struct partrun *partrun_of(const struct engines *e)
+{
+    return engines_state_of(e, &partrun_engine_ops);
+}
+
+const struct partrun_view *partrun_view(const struct partrun *p)
+{
+    return p && p->on ? &p->v : NULL;
+}
+
+void partrun_steer(struct partrun *p, int veto, int force)
+{
+    if (!p || !p->on)
+        return;
+    p->veto = veto;
+    p->force = force;
+}

@@ -1,0 +1,48 @@
+# The partitioned training pipeline in a run (issue 15, engines/partrun.c):
+# the shipped cluster lab trains ResNet-50 over its devices; a test policy
+# (tests/fixtures/policies/part-slow.lua) holds gpu0, the PU of the
+# cluster's v100a, at its lowest clock from t = 5 s.  Left alone, the
+# engine repartitions and moves layers off v100a; a policy that vetoes
+# keeps the plan, every proposal counted as a veto; a policy that forces a
+# re-solve at t = 2 s gets one more proposal.  state.partition shows the
+# stages.  A lab whose cluster names a missing model or a `pu` that is no
+# PU is refused, exit 3, naming the field.
+. "$TESTS/lib.sh"
+LAB="$WATTSON_SOURCE_DIR/lua-policies/labs/cluster.lua"
+POL="$WATTSON_SOURCE_DIR/tests/fixtures/policies/part-slow.lua"
+for mode in none veto force; do
+    sed "s/^local mode = \"none\"/local mode = \"$mode\"/" "$POL" >"$T/p-$mode.lua"
+    "$W" run --lab "$LAB" --policy "$T/p-$mode.lua" --duration 20 -v \
+        >"$T/$mode.jsonl" 2>"$T/$mode.err"
+    check '[ $? -eq 0 ]' "cluster run ($mode): $(tail -3 "$T/$mode.err")"
+done
+key() { grep -o "\"$2\":[0-9.e+-]*" "$T/$1.jsonl" | tail -1 | cut -d: -f2; }
+
+# left alone: the slowed v100a sheds layers; no veto
+check "[ $(key none partition_moves) -ge 1 ] && [ $(key none partition_vetoes) -eq 0 ]" \
+    "the engine repartitions after the slowdown: $(grep -o '"partition_[a-z_]*":[0-9.e+-]*' "$T/none.jsonl" | tr '\n' ' ')"
+last=$(grep 'repartitioned to' "$T/none.err" | tail -1)
+check "echo '$last' | grep -Eq 'v100a ([0-9]|1[0-9])(,| layers)'" \
+    "the last plan keeps under 20 layers on v100a (56 before): $last"
+check "grep -q 'partition t=19 stages=' '$T/none.err'" \
+    "state.partition reaches the policy: $(grep 'partition t=19' "$T/none.err")"
+
+# vetoed: no move, every proposal a veto
+check "[ $(key veto partition_moves) -eq 0 ] && [ $(key veto partition_vetoes) -ge 1 ] && [ $(key veto partition_vetoes) -eq $(key veto partition_proposals) ]" \
+    "a vetoing policy keeps the plan: $(grep -o '"partition_[a-z_]*":[0-9.e+-]*' "$T/veto.jsonl" | tr '\n' ' ')"
+check "grep -q 'the policy vetoed a repartition' '$T/veto.err'" \
+    "the veto is logged"
+
+# forced at t = 2 s: one proposal more than left alone up to then
+check "[ $(key force partition_proposals) -gt $(key none partition_proposals) ]" \
+    "a forcing policy asks for a re-solve: force $(key force partition_proposals), none $(key none partition_proposals)"
+
+# bad clusters
+sed 's|model = "models/resnet50.txt"|model = "models/nosuch.txt"|' "$LAB" >"$T/nomodel.lua"
+expect_fail 3 "cluster.model: .*nosuch.txt" -- run --lab "$T/nomodel.lua" --duration 1
+sed 's|pu = "gpu0"|pu = "gpu9"|' "$LAB" >"$T/nopu.lua"
+mkdir -p "$T/models" && cp "$WATTSON_SOURCE_DIR/lua-policies/labs/models/resnet50.txt" "$T/models/"
+expect_fail 3 "cluster.devices.1.pu: 'gpu9' is no processing unit" -- run --lab "$T/nopu.lua" --duration 1
+sed 's|noise = |noise = |; s|model = "models/resnet50.txt",|model = "models/resnet50.txt", noise = 2,|' "$LAB" >"$T/noise.lua"
+expect_fail 3 "cluster.noise: must be in \\[0, 0.5\\], got 2" -- run --lab "$T/noise.lua" --duration 1
+finish
