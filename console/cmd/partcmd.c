@@ -25,6 +25,7 @@
 #include "part/dncfg.h"
 #include "part/mgraph.h"
 #include "part/pdprof.h"
+#include "part/pideal.h"
 #include "part/ppipe.h"
 
 /* The reference device a Darknet cfg's FLOPs are turned into time on:
@@ -128,8 +129,16 @@ struct partcmd_ctx {
     int json;
 };
 
+/* Which search gave the plan (partcmd_pipeline). */
+struct partcmd_search {
+    int optimal;  /* over every topological order */
+    int chain;    /* the graph has one order */
+    size_t nsets; /* its down-sets; PIDEAL_MAX_SETS + 1: more */
+};
+
 static void partcmd_table(const struct partcmd_ctx *c,
-                          const struct ppipe_in *in, const struct ppipe_plan *p)
+                          const struct ppipe_in *in, const struct ppipe_plan *p,
+                          const struct partcmd_search *s)
 {
     const struct mgraph *g = &c->g;
     printf("model %s (%zu layers, %s), %zu devices, links %s\n", g->name, g->n,
@@ -138,7 +147,7 @@ static void partcmd_table(const struct partcmd_ctx *c,
            "compute ms", "link ms", "memory MB");
     for (unsigned k = 0; k < p->nstages; k++) {
         char range[64];
-        partcmd_range(g, c->order, p->first[k], p->first[k + 1], range,
+        partcmd_range(g, in->order, p->first[k], p->first[k + 1], range,
                       sizeof range);
         printf("%-6u %-12s %-28s %12.3f %10.3f %12.1f\n", k + 1,
                in->dev[p->dev[k]].name, range, p->compute_ms[k], p->comm_ms[k],
@@ -148,10 +157,22 @@ static void partcmd_table(const struct partcmd_ctx *c,
            "%.3f ms, ratio %.4f\n",
            p->bottleneck_ms, 1e3 / p->bottleneck_ms, p->bound_ms,
            p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+    if (s->chain)
+        printf("search: exact; the graph is a chain (one topological order): "
+               "the proven optimum\n");
+    else if (s->optimal)
+        printf("search: exact over all %zu down-sets (every topological "
+               "order): the proven optimum\n",
+               s->nsets);
+    else
+        printf("search: exact for one topological order only (more than %d "
+               "down-sets): not proven optimal\n",
+               PIDEAL_MAX_SETS);
 }
 
 static void partcmd_json(const struct partcmd_ctx *c, const struct ppipe_in *in,
-                         const struct ppipe_plan *p)
+                         const struct ppipe_plan *p,
+                         const struct partcmd_search *s)
 {
     const struct mgraph *g = &c->g;
     printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,\"stages\":[",
@@ -161,30 +182,58 @@ static void partcmd_json(const struct partcmd_ctx *c, const struct ppipe_in *in,
                "\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
                "\"memory_bytes\":%.9g}",
                k ? "," : "", in->dev[p->dev[k]].name,
-               g->node[c->order[p->first[k]]].name,
-               g->node[c->order[p->first[k + 1] - 1]].name,
+               g->node[in->order[p->first[k]]].name,
+               g->node[in->order[p->first[k + 1] - 1]].name,
                p->first[k + 1] - p->first[k], p->compute_ms[k], p->comm_ms[k],
                p->mem_bytes[k]);
-    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g}\n",
+    printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g,"
+           "\"optimal\":%s,\"search\":\"%s\",",
            p->bottleneck_ms, p->bound_ms,
-           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1);
+           p->bound_ms > 0 ? p->bottleneck_ms / p->bound_ms : 1,
+           s->optimal ? "true" : "false",
+           s->chain     ? "chain"
+           : s->optimal ? "all-orders"
+                        : "one-order");
+    if (s->optimal)
+        printf("\"down_sets\":%zu}\n", s->nsets);
+    else
+        printf("\"down_sets\":null}\n");
 }
 
-/* --method pipeline: the training pipeline (part/ppipe.h). */
+/* --method pipeline: the training pipeline, exact over every topological
+ * order when the graph's down-sets fit pideal's cap (part/pideal.h),
+ * else exact for the default order (part/ppipe.h). */
 static int partcmd_pipeline(const struct partcmd_ctx *c)
 {
-    const struct ppipe_in in = {&c->g,  c->order, c->work, c->nd,
-                                c->dev, c->bw,    c->lat};
+    const size_t n = c->g.n;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "wattson: out of memory\n");
+        return RUN_ERR;
+    }
+    struct ppipe_in in = {&c->g,  c->order, c->work, c->nd,
+                          c->dev, c->bw,    c->lat};
     struct ppipe_plan plan;
+    struct pideal_info info;
     char err[512];
-    if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
+    int rc = pideal_solve(&in, PIDEAL_MAX_SETS, order, &plan, &info, err,
+                          sizeof err);
+    const struct partcmd_search s = {rc == 0, info.chain, info.nsets};
+    if (rc == 1) {
+        memcpy(order, c->order, n * sizeof *order);
+        rc = ppipe_solve(&in, &plan, err, sizeof err);
+    }
+    if (rc != 0) {
         fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        free(order);
         return RUN_LAB;
     }
+    in.order = order; /* the stages are contiguous in it */
     if (c->json)
-        partcmd_json(c, &in, &plan);
+        partcmd_json(c, &in, &plan, &s);
     else
-        partcmd_table(c, &in, &plan);
+        partcmd_table(c, &in, &plan, &s);
+    free(order);
     return RUN_OK;
 }
 
