@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,16 @@ static inline void t_skip(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+/* A seeded number uniform in [0, 1) (Marsaglia's xorshift64, 2003): the
+ * random cases' generator, the same sequence on every machine. */
+static inline double t_unif(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) / 9007199254740992.0;
 }
 
 /* The summary line and main's status: 1 on a failure or when nothing ran,

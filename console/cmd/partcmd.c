@@ -40,7 +40,9 @@
 #include "core/json.h"
 #include "part/mgraph.h"
 #include "part/pbase.h"
+#include "part/pcost.h"
 #include "part/pcplx.h"
+#include "part/pideal.h"
 #include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
@@ -209,27 +211,74 @@ static struct ppipe_in partcmd_in(const struct partcmd_ctx *c,
                              c->dev, c->bw, c->lat};
 }
 
-/* --method pipeline: the training pipeline (part/ppipe.h). */
+/* Which search gave the plan (partcmd_pipeline). */
+struct partcmd_search {
+    int optimal;  /* over every topological order */
+    int chain;    /* the graph has one order */
+    size_t nsets; /* its down-sets; PIDEAL_MAX_SETS + 1: more */
+};
+
+static const char *partcmd_search_word(const struct partcmd_search *s)
+{
+    return s->chain ? "chain" : s->optimal ? "all-orders" : "one-order";
+}
+
+/* --method pipeline: the training pipeline, exact over every topological
+ * order when the graph's down-sets fit pideal's cap (part/pideal.h),
+ * else exact for the default order (part/ppipe.h). */
 static int partcmd_pipeline(const struct partcmd_ctx *c)
 {
     if (c->nlinks > 1)
         return partcmd_usage("%s", "--link: a list is for --method split; "
                                    "the pipeline takes one BW[/LAT]");
+    const size_t n = c->g.n;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "wattson: out of memory\n");
+        return RUN_ERR;
+    }
     const struct ppipe_in in = partcmd_in(c, c->order);
     struct ppipe_plan plan;
+    struct pideal_info info;
     char err[512];
-    if (ppipe_solve(&in, &plan, err, sizeof err) != 0) {
+    int rc = pideal_solve(&in, PIDEAL_MAX_SETS, order, &plan, &info, err,
+                          sizeof err);
+    const struct partcmd_search s = {rc == 0, info.chain, info.nsets};
+    if (rc == 1) {
+        memcpy(order, c->order, n * sizeof *order);
+        rc = ppipe_solve(&in, &plan, err, sizeof err);
+    }
+    if (rc != 0) {
         fprintf(stderr, "wattson: %s: %s\n", c->path, err);
+        free(order);
         return RUN_LAB;
     }
+    /* the stages are contiguous in `order` */
     if (c->json) {
         partcmd_json_head(c, "pipeline");
-        partcmd_json_stages(c, c->order, &plan);
-        printf("}\n");
+        partcmd_json_stages(c, order, &plan);
+        printf(",\"optimal\":%s,\"search\":\"%s\",",
+               s.optimal ? "true" : "false", partcmd_search_word(&s));
+        if (s.optimal)
+            printf("\"down_sets\":%zu}\n", s.nsets);
+        else
+            printf("\"down_sets\":null}\n");
     } else {
         partcmd_heading(c);
-        partcmd_stages(c, c->order, &plan);
+        partcmd_stages(c, order, &plan);
+        if (s.chain)
+            printf("search: exact; the graph is a chain (one topological "
+                   "order): the proven optimum\n");
+        else if (s.optimal)
+            printf("search: exact over all %zu down-sets (every topological "
+                   "order): the proven optimum\n",
+                   s.nsets);
+        else
+            printf("search: exact for one topological order only (more than "
+                   "%d down-sets): not proven optimal\n",
+                   PIDEAL_MAX_SETS);
     }
+    free(order);
     return RUN_OK;
 }
 
@@ -286,8 +335,9 @@ static void partcmd_metis_table(const struct partcmd_ctx *c,
                        c->dev[a].name, b + 1, c->dev[b].name, ev->link_ms[k],
                        ev->link_bytes[k] / 1e6);
         }
-    printf("bottleneck %.3f ms per micro-batch, lower bound %.3f ms, ratio "
-           "%.4f; quotient acyclic: %s; fits memory: %s\n",
+    printf("bottleneck %.3f ms per micro-batch, lower bound (any "
+           "assignment) %.3f ms, ratio %.4f; quotient acyclic: %s; fits "
+           "memory: %s\n",
            ev->bottleneck_ms, bound, partcmd_ratio(ev->bottleneck_ms, bound),
            ev->acyclic ? "yes" : "no (a cycle between devices: not a pipeline)",
            ev->fits ? "yes" : "no");
@@ -356,7 +406,8 @@ static int partcmd_metis(const struct partcmd_ctx *c)
         fprintf(stderr, "wattson: %s: %s\n", c->path, err);
         goto out;
     }
-    const double bound = ppipe_lower_bound(&in);
+    /* METIS's assignment need not be a pipeline: the bound for any */
+    const double bound = pcost_bound_any(&in);
     const struct ppipe_in min = partcmd_in(c, mord);
     const int solved = ppipe_solve(&min, &plan, perr, sizeof perr) == 0;
     if (c->json) {

@@ -3,8 +3,9 @@
  * every shared model (DATA/pipedream-profiles/NAME.txt and
  * DATA/darknet-cfg/NAME.cfg; DATA defaults to $WATTSON_SHARED_DATA, else
  * ../shared/data):
- *   pipeline    the training pipeline (part/ppipe.h) over a 4-device and
- *               an 8-device heterogeneous set, against the naive
+ *   pipeline    the training pipeline (part/pideal.h, exact over every
+ *               topological order; part/ppipe.h past its cap) over a 4- and
+ *               8-device heterogeneous set, against the naive
  *               equal-layer split (part/pbase.h) and METIS's k-way
  *               assignment (part/pmetis.h): each one's bottleneck's ratio
  *               to the certified bound and the wall time of a solve;
@@ -27,6 +28,8 @@
 #include "cmd/bench.h"
 #include "cmd/cli.h"
 #include "part/pbase.h"
+#include "part/pcost.h"
+#include "part/pideal.h"
 #include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
@@ -120,9 +123,11 @@ static int pbench_load(struct pmodel *m, const char *path)
         (ms) = ok_ ? (t1_ - t0_) / reps_ * 1e3 : NAN;                          \
     } while (0)
 
-/* One model's rows over a device set: the pipeline, the equal-layer split
- * and METIS's assignment, each as its bottleneck's ratio to the bound and
- * its ms per solve. */
+/* One model's rows over a device set: the pipeline (exact over every
+ * order, part/pideal.h, or for one order past its cap), the equal-layer
+ * split and METIS's assignment, each as its bottleneck's ratio to a
+ * certified bound and its ms per solve: the pipeline's bound for the two
+ * pipelines, the bound for any assignment for METIS's (no pipeline). */
 static void pbench_pipeline_one(const struct pmodel *m,
                                 const struct ppipe_dev *dev, size_t nd,
                                 FILE *out)
@@ -133,44 +138,61 @@ static void pbench_pipeline_one(const struct pmodel *m,
     const struct ppipe_in in = {&m->g, m->order, m->work, nd, dev, bw, lat};
     struct ppipe_plan p, q;
     struct pmetis_eval ev;
+    struct pideal_info info = {0};
     char err[512];
     double ms_p, ms_e, ms_m;
-    int fits = 0;
+    int fits = 0, rc = 0;
     uint32_t *part = malloc((m->g.n ? m->g.n : 1) * sizeof *part);
+    uint32_t *ord = malloc((m->g.n ? m->g.n : 1) * sizeof *ord);
     long long cut;
-    PBENCH_TIMED(ppipe_solve(&in, &p, err, sizeof err), ms_p);
-    const double bound = ppipe_lower_bound(&in);
+    if (!part || !ord) {
+        fprintf(out, "%-16s out of memory\n", m->g.name);
+        free(part);
+        free(ord);
+        return;
+    }
+    /* pideal's 1 (past its cap) is ppipe's turn */
+    PBENCH_TIMED((rc = pideal_solve(&in, PIDEAL_MAX_SETS, ord, &p, &info, err,
+                                    sizeof err)) == 1
+                     ? ppipe_solve(&in, &p, err, sizeof err)
+                     : rc,
+                 ms_p);
+    const char search = rc == 1 ? 'o' : ' ';
     fprintf(out, "%-16s %6zu %3zu", m->g.name, m->g.n, nd);
-    if (ms_p == ms_p)
-        fprintf(out, " %6u %7.3f %8.2f", p.nstages, p.bottleneck_ms / bound,
-                ms_p);
-    else
-        fprintf(out, " %6s %7s %8s", "-", "no fit", "-");
+    double bound = NAN;
+    if (ms_p == ms_p) {
+        bound = p.bound_ms;
+        fprintf(out, " %6u %7.3f%c %8.2f", p.nstages, p.bottleneck_ms / bound,
+                search, ms_p);
+    } else {
+        fprintf(out, " %6s %7s  %8s", "-", "no fit", "-");
+    }
     PBENCH_TIMED(pbase_equal(&in, &q, &fits, err, sizeof err), ms_e);
-    if (ms_e == ms_e)
+    if (ms_e == ms_e && bound == bound)
         fprintf(out, " %7.3f%c", q.bottleneck_ms / bound, fits ? ' ' : 'm');
     else
         fprintf(out, " %7s ", "-");
-    int ok = part != NULL;
-    if (ok) {
-        PBENCH_TIMED(pmetis_kway(&in, part, &cut, err, sizeof err), ms_m);
-        ok = ms_m == ms_m && pmetis_eval(&in, part, &ev, err, sizeof err) == 0;
-    }
-    if (ok)
-        fprintf(out, " %7.3f%c%c %8.2f\n", ev.bottleneck_ms / bound,
-                ev.acyclic ? ' ' : 'c', ev.fits ? ' ' : 'm', ms_m);
+    PBENCH_TIMED(pmetis_kway(&in, part, &cut, err, sizeof err), ms_m);
+    if (ms_m == ms_m && pmetis_eval(&in, part, &ev, err, sizeof err) == 0)
+        fprintf(out, " %7.3f%c%c %8.2f\n",
+                ev.bottleneck_ms / pcost_bound_any(&in), ev.acyclic ? ' ' : 'c',
+                ev.fits ? ' ' : 'm', ms_m);
     else
         fprintf(out, " %7s   %8s\n", "-", "-");
     free(part);
+    free(ord);
 }
 
 static int pbench_pipeline(char **files, size_t n, FILE *out)
 {
     fprintf(out,
-            "pipeline (training, 1F1B): the bottleneck's ratio to the "
-            "certified lower bound and ms per solve, for the pipeline, the "
-            "equal-layer split and METIS's k-way assignment (c: not a "
-            "pipeline, its devices form a cycle; m: over a device's memory)\n");
+            "pipeline (training, 1F1B): the bottleneck's ratio to a "
+            "certified lower bound and ms per solve, for the pipeline (exact "
+            "over every topological order; o: past the down-sets' cap, for "
+            "one order), the equal-layer split (against the pipeline's "
+            "bound) and METIS's k-way assignment (against the bound for any "
+            "assignment; c: not a pipeline, its devices form a cycle; m: "
+            "over a device's memory)\n");
     fprintf(out, "%-16s %6s %3s %6s %7s %8s %8s %9s %8s\n", "model", "layers",
             "dev", "stages", "ratio", "ms", "equal", "metis", "ms");
     for (size_t i = 0; i < n; i++) {

@@ -3,6 +3,8 @@
  */
 #include "part/pbase.h"
 
+#include "part/pcost.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +14,7 @@ int pbase_equal(const struct ppipe_in *in, struct ppipe_plan *plan, int *fits,
 {
     memset(plan, 0, sizeof *plan);
     *fits = 0;
-    if (ppipe_check(in, err, errlen) != 0)
+    if (pcost_check(in, err, errlen) != 0)
         return -1;
     const size_t n = in->g->n;
     const size_t k = in->ndev < n ? in->ndev : n;

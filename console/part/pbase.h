@@ -32,7 +32,7 @@
  * evaluated: its times and memory, bottleneck_ms the largest stage or
  * link time (finite even when a stage does not fit its device: *fits
  * says so), bound_ms ppipe's lower bound.  0, or -1 with one line in err
- * (ppipe_check's bad input, out of memory). */
+ * (pcost_check's bad input, out of memory). */
 int pbase_equal(const struct ppipe_in *in, struct ppipe_plan *plan, int *fits,
                 char *err, size_t errlen);
 

@@ -3,6 +3,8 @@
  */
 #include "part/pmetis.h"
 
+#include "part/pcost.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <metis.h>
@@ -127,7 +129,7 @@ int pmetis_kway(const struct ppipe_in *in, uint32_t *part, long long *edgecut,
                 char *err, size_t errlen)
 {
     *edgecut = 0;
-    if (ppipe_check(in, err, errlen) != 0)
+    if (pcost_check(in, err, errlen) != 0)
         return -1;
     const size_t n = in->g->n;
     if (in->ndev == 1) {
@@ -289,7 +291,7 @@ int pmetis_eval(const struct ppipe_in *in, const uint32_t *part,
                 struct pmetis_eval *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (ppipe_check(in, err, errlen) != 0)
+    if (pcost_check(in, err, errlen) != 0)
         return -1;
     const struct mgraph *g = in->g;
     const size_t nd = in->ndev;
@@ -381,7 +383,7 @@ int pmetis_order(const struct ppipe_in *in, const uint32_t *part,
                  uint32_t *order, int *contiguous, char *err, size_t errlen)
 {
     *contiguous = 0;
-    if (ppipe_check(in, err, errlen) != 0)
+    if (pcost_check(in, err, errlen) != 0)
         return -1;
     const struct mgraph *g = in->g;
     const size_t n = g->n;

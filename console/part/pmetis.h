@@ -97,7 +97,7 @@ struct pmetis_eval {
 /* METIS's k-way assignment of in->g's layers to in's devices into
  * part[g->n] (device indices), the cut METIS reports (in its scaled edge
  * weights) into *edgecut.  0, or -1 with one line in err: bad input
- * (ppipe_check's, a self-loop, a graph past METIS's 32-bit indices), out
+ * (pcost_check's, a self-loop, a graph past METIS's 32-bit indices), out
  * of memory, or METIS's own error code. */
 int pmetis_kway(const struct ppipe_in *in, uint32_t *part, long long *edgecut,
                 char *err, size_t errlen);

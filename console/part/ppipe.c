@@ -3,6 +3,8 @@
  */
 #include "part/ppipe.h"
 
+#include "part/pcost.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +51,8 @@ static int ppipe_pre_make(const struct ppipe_in *in, struct ppipe_pre *p)
         pos[u] = k;
         last[u] = k;
         p->w[k + 1] = p->w[k] + in->work_ms[u];
-        p->pb[k + 1] = p->pb[k] + (nd->param_bytes > 0 ? nd->param_bytes : 0);
-        p->ab[k + 1] = p->ab[k] + (nd->act_bytes > 0 ? nd->act_bytes : 0);
+        p->pb[k + 1] = p->pb[k] + pcost_bytes(nd->param_bytes);
+        p->ab[k + 1] = p->ab[k] + pcost_bytes(nd->act_bytes);
     }
     /* a layer's output crosses every cut between it and its last reader:
      * a difference array over the cuts */
@@ -61,8 +63,7 @@ static int ppipe_pre_make(const struct ppipe_in *in, struct ppipe_pre *p)
     }
     double *d = p->cut;
     for (uint32_t u = 0; u < n; u++) {
-        const double bytes =
-            g->node[u].act_bytes > 0 ? g->node[u].act_bytes : 0;
+        const double bytes = pcost_bytes(g->node[u].act_bytes);
         if (last[u] > pos[u]) {
             d[pos[u] + 1] += bytes;
             d[last[u] + 1] -= bytes;
@@ -79,13 +80,13 @@ static double ppipe_compute(const struct ppipe_in *in,
                             const struct ppipe_pre *p, size_t i, size_t j,
                             unsigned e)
 {
-    return (p->w[j] - p->w[i]) / in->dev[e].speed;
+    return pcost_compute(in, p->w[j] - p->w[i], e);
 }
 
 static double ppipe_mem(const struct ppipe_pre *p, size_t i, size_t j,
                         unsigned inflight)
 {
-    return 2 * (p->pb[j] - p->pb[i]) + inflight * (p->ab[j] - p->ab[i]);
+    return pcost_mem(p->pb[j] - p->pb[i], p->ab[j] - p->ab[i], inflight);
 }
 
 /* The link after cut j from device e to d, ms. */
@@ -94,8 +95,7 @@ static double ppipe_comm(const struct ppipe_in *in, const struct ppipe_pre *p,
 {
     if (j == 0 || j >= p->n)
         return 0;
-    const size_t k = (size_t)e * in->ndev + d;
-    return (2 * p->cut[j] / in->bw[k] + 2 * in->lat[k]) * 1e3;
+    return pcost_comm(in, p->cut[j], e, d);
 }
 
 /* ---- the feasibility programme ---- */
@@ -131,11 +131,6 @@ static void ppipe_mark_range(uint64_t *s, size_t a, size_t b)
         ppipe_mark(s, a++);
 }
 
-static int ppipe_fits(double x, double t)
-{
-    return x <= t * (1 + 1e-12);
-}
-
 /* The first start i (<= j) from which a stage [i, j) on device e with
  * `inflight` micro-batches stays within T and e's memory; j when none.
  * Both only grow as i falls, so a bisection finds it. */
@@ -145,7 +140,7 @@ static size_t ppipe_imin(const struct ppipe_in *in, const struct ppipe_pre *p,
     size_t lo = 0, hi = j; /* the answer is in [lo, hi] */
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        if (ppipe_fits(ppipe_compute(in, p, mid, j, e), t) &&
+        if (pcost_fits(ppipe_compute(in, p, mid, j, e), t) &&
             ppipe_mem(p, mid, j, inflight) <= in->dev[e].mem_bytes)
             hi = mid;
         else
@@ -155,33 +150,23 @@ static size_t ppipe_imin(const struct ppipe_in *in, const struct ppipe_pre *p,
 }
 
 /* The positions a suffix on the devices of `mask` can start from within
- * T, whichever plan: the suffix's work fits their total speed for T
- * (w[n] - w[j] <= T x S(mask)) and the prefix before it fits the other
- * devices' (w[j] <= T x S(not mask)).  Near the optimum T is close to the
- * work over every speed and the window is a few positions wide, so the
- * programme below scans and marks almost nothing outside it.  Loose by
- * 1e-9 so that rounding never drops a feasible start. */
+ * T, whichever plan: pcost_window's work windows, as positions.  Near the
+ * optimum T is close to the work over every speed and the window is a few
+ * positions wide, so the programme below scans and marks almost nothing
+ * outside it. */
 static void ppipe_window(const struct ppipe_in *in, const struct ppipe_pre *p,
                          double t, size_t *lo, size_t *hi)
 {
     const size_t n = p->n;
-    const unsigned nd = (unsigned)in->ndev, full = 1u << nd;
-    double total = 0;
-    for (unsigned e = 0; e < nd; e++)
-        total += in->dev[e].speed;
+    const unsigned full = 1u << in->ndev;
+    double need[1u << PPIPE_MAX_DEV], room[1u << PPIPE_MAX_DEV];
+    pcost_window(in, p->w[n], t, need, room);
     for (unsigned mask = 1; mask < full; mask++) {
-        double sm = 0;
-        for (unsigned e = 0; e < nd; e++)
-            if (mask >> e & 1)
-                sm += in->dev[e].speed;
-        const double slack = 1 + 1e-9;
-        const double need = p->w[n] - t * sm * slack; /* w[j] >= need */
-        const double room = t * (total - sm) * slack; /* w[j] <= room */
         /* first j with w[j] >= need, last j with w[j] <= room (w rises) */
         size_t a = 0, b = n + 1;
         while (a < b) {
             const size_t mid = a + (b - a) / 2;
-            if (p->w[mid] >= need)
+            if (p->w[mid] >= need[mask])
                 b = mid;
             else
                 a = mid + 1;
@@ -191,7 +176,7 @@ static void ppipe_window(const struct ppipe_in *in, const struct ppipe_pre *p,
         b = n + 1;
         while (a < b) {
             const size_t mid = a + (b - a) / 2;
-            if (p->w[mid] > room)
+            if (p->w[mid] > room[mask])
                 b = mid;
             else
                 a = mid + 1;
@@ -256,12 +241,12 @@ static int ppipe_feasible(const struct ppipe_in *in, const struct ppipe_pre *p,
                     for (uint64_t bits = r[w]; bits; bits &= bits - 1) {
                         const size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
                         if (j == 0 || j >= n || j <= lo[m2] ||
-                            !ppipe_fits(ppipe_comm(in, p, j, e, d), t))
+                            !pcost_fits(ppipe_comm(in, p, j, e, d), t))
                             continue;
                         if (i < covered)
                             i = covered > j ? j : covered;
                         while (i < j &&
-                               !(ppipe_fits(ppipe_compute(in, p, i, j, e), t) &&
+                               !(pcost_fits(ppipe_compute(in, p, i, j, e), t) &&
                                  ppipe_mem(p, i, j, inflight) <=
                                      in->dev[e].mem_bytes))
                             i++;
@@ -306,12 +291,12 @@ static void ppipe_walk(const struct ppipe_in *in, const struct ppipe_pre *p,
         if (rest) {
             int found = 0;
             for (size_t j = i + 1; j < n && !found; j++) {
-                if (!ppipe_fits(ppipe_compute(in, p, i, j, d), t) ||
+                if (!pcost_fits(ppipe_compute(in, p, i, j, d), t) ||
                     ppipe_mem(p, i, j, inflight) > in->dev[d].mem_bytes)
                     break; /* longer stages only get worse */
                 for (unsigned k = 0; k < nd && !found; k++)
                     if (rest >> k & 1 && ppipe_has(ppipe_set(dp, rest, k), j) &&
-                        ppipe_fits(ppipe_comm(in, p, j, d, k), t)) {
+                        pcost_fits(ppipe_comm(in, p, j, d, k), t)) {
                         end = j;
                         next = k;
                         found = 1;
@@ -357,94 +342,51 @@ double ppipe_eval(const struct ppipe_in *in, struct ppipe_plan *pl)
     return worst;
 }
 
-static int ppipe_cmp(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The certified lower bound (ppipe.h): for each number of stages k, a
- * plan of k stages runs all the work on k devices, at best the k fastest
- * (W / their speeds), and has k - 1 distinct cuts, each over some link:
- * its slowest is at least the (k-1)-th cheapest cut over the fastest link
- * with the smallest latency; no plan beats the smallest over k of those,
- * nor the heaviest layer on the fastest device. */
+/* The certified lower bound (pcost_bound) with this order's cuts: a
+ * bound for every plan of the order, not for other orders (whose cuts
+ * may be cheaper; part/pideal.c bounds those with every down-set's). */
 static double ppipe_bound(const struct ppipe_in *in, const struct ppipe_pre *p)
 {
-    double speed[PPIPE_MAX_DEV], heaviest = 0, maxbw = 0, minlat = INFINITY;
-    const size_t nd = in->ndev, n = p->n;
-    for (size_t e = 0; e < nd; e++)
-        speed[e] = in->dev[e].speed;
-    qsort(speed, nd, sizeof *speed, ppipe_cmp); /* slowest first */
+    const size_t n = p->n;
+    double heaviest = 0;
     for (size_t k = 0; k < n; k++)
         heaviest = fmax(heaviest, p->w[k + 1] - p->w[k]);
-    for (size_t e = 0; e < nd; e++)
-        for (size_t f = 0; f < nd; f++)
-            if (e != f) {
-                maxbw = fmax(maxbw, in->bw[e * nd + f]);
-                minlat = fmin(minlat, in->lat[e * nd + f]);
-            }
     double *cut = malloc((n > 1 ? n - 1 : 1) * sizeof *cut);
-    size_t nc = 0;
-    for (size_t j = 1; cut && j < n && maxbw > 0; j++)
-        cut[nc++] = (2 * p->cut[j] / maxbw + 2 * minlat) * 1e3;
-    if (cut)
-        qsort(cut, nc, sizeof *cut, ppipe_cmp);
-    double best = INFINITY, sum = 0;
-    for (size_t k = 1; k <= nd && k <= n; k++) {
-        sum += speed[nd - k];
-        double b = p->w[n] / sum;
-        if (k >= 2)
-            b = fmax(b, cut ? cut[k - 2] : 0);
-        best = fmin(best, b);
-    }
+    if (!cut)
+        return 0; /* out of memory: 0 is a bound, if not a useful one */
+    for (size_t j = 1; j < n; j++)
+        cut[j - 1] = p->cut[j];
+    const double b = pcost_bound(in, p->w[n], heaviest, cut, n - 1);
     free(cut);
-    return fmax(best, heaviest / speed[nd - 1]);
+    return b;
 }
 
-int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen)
+/* The bisection's callbacks (pcost_search). */
+struct ppipe_run {
+    const struct ppipe_in *in;
+    const struct ppipe_pre *p;
+    struct ppipe_dp *dp;
+    struct ppipe_plan *out;
+};
+
+static int ppipe_try(void *ctx, double t)
 {
-    if (in->ndev < 1 || in->ndev > PPIPE_MAX_DEV) {
-        snprintf(err, errlen, "%zu devices: between 1 and %d", in->ndev,
-                 PPIPE_MAX_DEV);
-        return -1;
-    }
-    if (!in->g || in->g->n == 0) {
-        snprintf(err, errlen, "the model has no layers");
-        return -1;
-    }
-    for (size_t e = 0; e < in->ndev; e++) {
-        if (!(in->dev[e].speed > 0) || !isfinite(in->dev[e].speed) ||
-            !(in->dev[e].mem_bytes > 0)) {
-            snprintf(err, errlen, "device %s: speed and memory must be > 0",
-                     in->dev[e].name);
-            return -1;
-        }
-        for (size_t f = 0; f < in->ndev; f++) {
-            const size_t k = e * in->ndev + f;
-            if (e != f && (!(in->bw[k] > 0) || !(in->lat[k] >= 0))) {
-                snprintf(err, errlen,
-                         "link %s -> %s: bandwidth must be > 0 and latency "
-                         ">= 0",
-                         in->dev[e].name, in->dev[f].name);
-                return -1;
-            }
-        }
-    }
-    for (size_t u = 0; u < in->g->n; u++)
-        if (!(in->work_ms[u] >= 0) || !isfinite(in->work_ms[u])) {
-            snprintf(err, errlen, "layer %s: work %g ms", in->g->node[u].name,
-                     in->work_ms[u]);
-            return -1;
-        }
-    return 0;
+    struct ppipe_run *r = ctx;
+    return ppipe_feasible(r->in, r->p, r->dp, t);
+}
+
+static double ppipe_take(void *ctx, double t)
+{
+    struct ppipe_run *r = ctx;
+    ppipe_walk(r->in, r->p, r->dp, t, r->out);
+    return ppipe_eval_pre(r->in, r->p, r->out);
 }
 
 int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
                 size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (ppipe_check(in, err, errlen) != 0)
+    if (pcost_check(in, err, errlen) != 0)
         return -1;
     struct ppipe_pre p;
     struct ppipe_dp dp;
@@ -463,46 +405,11 @@ int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
     int rc = 0;
     const double lb = ppipe_bound(in, &p);
     if (!ppipe_feasible(in, &p, &dp, INFINITY)) {
-        double need = 0, most = 0;
-        for (size_t k = 0; k < p.n; k++)
-            need = fmax(need, ppipe_mem(&p, k, k + 1, 1));
-        for (size_t e = 0; e < in->ndev; e++)
-            most = fmax(most, in->dev[e].mem_bytes);
-        snprintf(err, errlen,
-                 "no partition fits in memory: the model needs more than its "
-                 "%zu devices hold (the largest layer alone %.3g bytes, the "
-                 "largest device %.3g)",
-                 in->ndev, need, most);
+        pcost_nofit(in, err, errlen);
         rc = -1;
     } else {
-        /* hi: feasible; lo: not (or the bound) */
-        double lo = lb > 0 ? lb : 1e-9, hi = lo;
-        while (!ppipe_feasible(in, &p, &dp, hi))
-            hi *= 2;
-        if (hi > lo && ppipe_feasible(in, &p, &dp, lo))
-            hi = lo;
-        /* a feasible T's plan often does better than T: its bottleneck
-         * (an achieved value) is a tighter top than the midpoint */
-        for (;;) {
-            /* bisect to 1e-7, then ask just under the best achieved: an
-             * answer of no there proves it optimal (to 1e-12) */
-            const int last = !(hi - lo > 1e-7 * hi);
-            const double mid = last ? hi * (1 - 1e-12) : lo + (hi - lo) / 2;
-            if (!(mid > lo))
-                break;
-            if (ppipe_feasible(in, &p, &dp, mid)) {
-                ppipe_walk(in, &p, &dp, mid, out);
-                const double got = ppipe_eval_pre(in, &p, out);
-                hi = got < mid ? got : mid;
-            } else {
-                lo = mid;
-                if (last)
-                    break;
-            }
-        }
-        ppipe_feasible(in, &p, &dp, hi);
-        ppipe_walk(in, &p, &dp, hi, out);
-        ppipe_eval_pre(in, &p, out);
+        struct ppipe_run run = {in, &p, &dp, out};
+        pcost_search(lb, NAN, INFINITY, ppipe_try, ppipe_take, &run);
         out->bound_ms = lb;
     }
     free(dp.bits);
@@ -514,7 +421,7 @@ double ppipe_lower_bound(const struct ppipe_in *in)
 {
     char err[256];
     struct ppipe_pre p;
-    if (ppipe_check(in, err, sizeof err) != 0 || ppipe_pre_make(in, &p) != 0)
+    if (pcost_check(in, err, sizeof err) != 0 || ppipe_pre_make(in, &p) != 0)
         return NAN;
     const double lb = ppipe_bound(in, &p);
     ppipe_pre_free(&p);

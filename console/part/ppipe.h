@@ -29,18 +29,20 @@
  * device e reaches every start from the first one its compute and memory
  * allow, up to j, if the link e -> d can carry cut j within T).  Every
  * order of the devices and every number of stages is considered; the
- * bisection ends when the interval is within 1e-9 relative, and the plan
- * returned is the one found at its top, its bottleneck recomputed.  On a
- * chain (one order only) that is the optimum; on a general DAG it is the
- * optimum among cuts of that order.
+ * search on T (pcost_search) ends when a T just under the best plan's
+ * bottleneck (1e-11) is infeasible, and returns that plan.  On a chain
+ * (one order only) that is the optimum; on a general DAG it is the
+ * optimum among cuts of that order (part/pideal.h searches every order).
  *
- * The lower bound (certified for any partition, any order): for each
+ * The lower bound (certified for any plan of the order): for each
  * number of stages k, the larger of the total work over the k fastest
  * devices' speeds (every device of the plan busy all the time) and, for
- * k >= 2, the (k-1)-th cheapest cut over the fastest link (a plan of k
- * stages has k - 1 distinct cuts); the smallest of those over k, and at
- * least the heaviest layer over the fastest speed (a layer is not split).
- * It ignores memory.
+ * k >= 2, the (k-1)-th cheapest cut of the order over the fastest link (a
+ * plan of k stages has k - 1 distinct cuts); the smallest of those over
+ * k, and at least the heaviest layer over the fastest speed (a layer is
+ * not split).  It ignores memory.  Another order has other cuts, so for
+ * every order part/pideal.h takes the cuts of every down-set instead.
+ * The arithmetic both share is part/pcost.h.
  */
 #ifndef WATTSON_PPIPE_H
 #define WATTSON_PPIPE_H
@@ -90,12 +92,11 @@ int ppipe_solve(const struct ppipe_in *in, struct ppipe_plan *out, char *err,
  * filling its times and memory; INFINITY when a stage does not fit its
  * device.  For tests and for comparing other partitioners' cuts. */
 double ppipe_eval(const struct ppipe_in *in, struct ppipe_plan *p);
-/* The lower bound above for in's model and devices (what ppipe_solve
- * puts in bound_ms, also when nothing fits), so that other partitioners'
- * plans are measured against the same figure; NaN on bad input. */
+/* The lower bound above for in's model, order and devices (what
+ * ppipe_solve puts in bound_ms, also when nothing fits): a bound for
+ * every plan of this order (the equal-layer split's), not for plans of
+ * other orders (part/pideal.h bounds those); NaN on bad input.  The input
+ * check is part/pcost.h's pcost_check. */
 double ppipe_lower_bound(const struct ppipe_in *in);
-/* ppipe_solve's input check (the bad input it lists): 0, or -1 with one
- * line in err.  For the other partitioners that take a ppipe_in. */
-int ppipe_check(const struct ppipe_in *in, char *err, size_t errlen);
 
 #endif

@@ -2,10 +2,13 @@
 # PipeDream profiles and a Darknet cfg over heterogeneous devices (on the
 # command line or a lab's cluster table) - a
 # table, JSON with stages covering every layer once, the bottleneck never
-# under its certified lower bound, a memory cap obeyed or refused with
-# its reason, and bad input refused with one line and its exit code; the
-# baselines --method metis (every layer assigned once, deterministic) and
-# --method equal (never under the pipeline on the same order).
+# under its certified lower bound, the search over every order (down-sets)
+# saying the plan is optimal and beating the one-order plan where it can,
+# the fallback to one order past the down-sets' cap, a memory cap obeyed
+# or refused with its reason, and bad input refused with one line and its
+# exit code; the baselines --method metis (every layer assigned once,
+# deterministic) and --method equal (never under the pipeline on the
+# same order).
 . "$TESTS/lib.sh"
 P="$WATTSON_SHARED_DATA/pipedream-profiles"
 C="$WATTSON_SHARED_DATA/darknet-cfg"
@@ -51,6 +54,8 @@ DEV="v100:1:16G,v100:1:16G,t4:0.45:16G,t4:0.45:16G"
 check '[ $? -eq 0 ]' "partition resnet50 runs: $(cat "$T/err")"
 check "grep -q '^model resnet50 (177 layers' '$T/out' && grep -Eq '^bottleneck [0-9.]+ ms per micro-batch .* lower bound [0-9.]+ ms, ratio 1[.][0-9]+' '$T/out'" \
     "the table names the model, the bottleneck and its bound: $(tail -2 "$T/out" | tr '\n' '|')"
+check "grep -q '^search: exact over all 242 down-sets (every topological order): the proven optimum' '$T/out'" \
+    "the table says the search was over every order: $(tail -1 "$T/out")"
 
 # JSON for every shared profile: the stages cover each layer once, on
 # distinct devices, within memory, and the ratio to the bound is >= 1
@@ -70,7 +75,10 @@ assert len({s['device'] for s in st}) <= len(st)
 assert all(s['memory_bytes'] <= 16e9 for s in st)
 assert j['ratio'] >= 1 - 1e-9 and j['bottleneck_ms'] >= j['bound_ms'] * (1 - 1e-9)
 assert abs(j['bottleneck_ms'] - max(max(s['compute_ms'], s['link_ms']) for s in st)) < 1e-6 * j['bottleneck_ms']
-PY" "$(basename "$f"): stages cover the layers, within memory, ratio >= 1: $(head -c 300 "$T/j")"
+# every shared profile's down-sets fit the cap: optimal over every order
+assert j['optimal'] is True and j['search'] in ('all-orders', 'chain'), j['search']
+assert j['down_sets'] >= j['layers'] + 1
+PY" "$(basename "$f"): stages cover the layers, within memory, ratio >= 1, optimal: $(head -c 300 "$T/j")"
 done
 
 # --method metis (libmetis's k-way assignment under the pipeline's cost
@@ -114,7 +122,9 @@ worst = max([d['compute_ms'] for d in pd] + [l['link_ms'] for l in m['links']])
 assert abs(m['bottleneck_ms'] - worst) <= 1e-6 * worst
 assert isinstance(m['acyclic'], bool) and isinstance(m['fits'], bool)
 assert m['acyclic'] == all(d['stage'] is not None for d in pd if d['layers'])
-assert abs(m['bound_ms'] - p['bound_ms']) <= 1e-9 * p['bound_ms']
+# METIS's bound holds for any assignment, so it is never above the
+# pipeline's (which holds for pipelines only)
+assert m['bound_ms'] <= p['bound_ms'] * (1 + 1e-9), (m['bound_ms'], p['bound_ms'])
 o = m['on_metis_order']
 if o is not None:
     assert sum(s['layers'] for s in o['stages']) == layers
@@ -133,11 +143,42 @@ PY" "$b: metis assigns every layer once, equal split never under the pipeline: $
 done
 
 "$W" partition "$P/resnet18.txt" --devices "$DEV" --method metis >"$T/out" 2>"$T/err"
-check "grep -q '^METIS k-way' '$T/out' && grep -Eq '^bottleneck [0-9.]+ ms per micro-batch, lower bound [0-9.]+ ms, ratio [0-9.]+; quotient acyclic: (yes|no)' '$T/out' && grep -q '^pipeline on the METIS order' '$T/out'" \
+check "grep -q '^METIS k-way' '$T/out' && grep -Eq '^bottleneck [0-9.]+ ms per micro-batch, lower bound [(]any assignment[)] [0-9.]+ ms, ratio [0-9.]+; quotient acyclic: (yes|no)' '$T/out' && grep -q '^pipeline on the METIS order' '$T/out'" \
     "--method metis prints the assignment, its flags and the pipeline on its order: $(cat "$T/out" "$T/err" | tr '\n' '|')"
 "$W" partition "$P/resnet18.txt" --devices "$DEV" --method equal >"$T/out" 2>"$T/err"
 check "grep -q '^equal-layer split' '$T/out' && grep -Eq '^fits memory: (yes|no)' '$T/out'" \
     "--method equal prints its stages: $(cat "$T/out" "$T/err" | tr '\n' '|')"
+# over every order beats the default order's plan where the layers allow
+# it: resnet50 on these 4 devices was 161.592 ms for the default order
+# (ppipe, exact for it), gnmt on 8 devices 13.328 ms
+"$W" partition "$P/resnet50.txt" --devices "$DEV" --json >"$T/r" 2>"$T/err"
+check "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j[\"optimal\"] is True and j[\"search\"] == \"all-orders\" and j[\"down_sets\"] == 242 and j[\"bottleneck_ms\"] <= 161.592' '$T/r'" \
+    "resnet50: optimal over its 242 down-sets, <= the one-order plan's 161.592 ms: $(tail -c 160 "$T/r") $(cat "$T/err")"
+DEV8="a100:2.5:40G,a100:2.5:40G,v100:1:16G,v100:1:16G,v100:1:16G,t4:0.45:16G,t4:0.45:16G,k80:0.2:12G"
+"$W" partition "$P/gnmt.txt" --devices "$DEV8" --json >"$T/g" 2>"$T/err"
+check "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j[\"optimal\"] is True and j[\"down_sets\"] == 7874 and j[\"bottleneck_ms\"] < 13.328 * (1 - 1e-3)' '$T/g'" \
+    "gnmt on 8 devices: optimal, better than the one-order plan's 13.328 ms: $(tail -c 160 "$T/g") $(cat "$T/err")"
+"$W" partition "$P/vgg16.txt" --devices "$DEV" --json >"$T/v" 2>"$T/err"
+check "grep -q '\"optimal\":true,\"search\":\"chain\",\"down_sets\":42}' '$T/v'" \
+    "vgg16 is a chain: one order, optimal: $(tail -c 120 "$T/v")"
+
+# past the cap of down-sets (22 layers, 20 of them side by side: 2^20 + 2
+# down-sets) it says so and solves the default order
+{
+    echo "node0 -- Input -- forward_compute_time=0.000, backward_compute_time=0.000, activation_size=1000.000, parameter_size=0.000"
+    for i in $(seq 1 20); do
+        echo "node$i -- Linear -- forward_compute_time=$i.000, backward_compute_time=1.000, activation_size=1000.000, parameter_size=4000.000"
+        echo "	node0 -- node$i"
+        echo "	node$i -- node21"
+    done
+    echo "node21 -- Concat -- forward_compute_time=1.000, backward_compute_time=0.000, activation_size=1000.000, parameter_size=0.000"
+} >"$T/wide.txt"
+"$W" partition "$T/wide.txt" --devices a,b:2 >"$T/w" 2>"$T/err"
+check "grep -q '^search: exact for one topological order only (more than 250000 down-sets): not proven optimal' '$T/w'" \
+    "a graph past the cap falls back to one order and says so: $(tail -1 "$T/w") $(cat "$T/err")"
+"$W" partition "$T/wide.txt" --devices a,b:2 --json >"$T/w" 2>"$T/err"
+check "grep -q '\"optimal\":false,\"search\":\"one-order\",\"down_sets\":null}' '$T/w'" \
+    "and its JSON: $(tail -c 120 "$T/w")"
 
 # a Darknet cfg: its layers' work from FLOPs
 "$W" partition "$C/yolov3-tiny.cfg" --devices a,b:2 --json >"$T/y" 2>"$T/err"
@@ -261,7 +302,12 @@ check "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$T/am'" \
 
 # bench partition: a row per shared model and device set, the ratios
 # sane, and the adaptation table's worst window line
-"$W" bench partition "$WATTSON_SHARED_DATA" >"$T/b" 2>"$T/err"
+# (a subset of the shared models: inception_v3's 221,566 down-sets take
+# most of a minute in a Debug build; `make bench` runs them all)
+mkdir -p "$T/data/pipedream-profiles" "$T/data/darknet-cfg"
+for m in alexnet gnmt resnet50; do cp "$P/$m.txt" "$T/data/pipedream-profiles/"; done
+for m in resnet18 yolov3-tiny; do cp "$C/$m.cfg" "$T/data/darknet-cfg/"; done
+"$W" bench partition "$T/data" >"$T/b" 2>"$T/err"
 check '[ $? -eq 0 ]' "bench partition runs: $(cat "$T/err")"
 check "python3 - '$T/b' <<'PY'
 import sys
@@ -272,19 +318,19 @@ for l in lines[i + 1:]:
     if not l.strip():
         break
     rows.append(l)
-assert len(rows) == 30, rows
+assert len(rows) == 10, rows
 for r in rows:
     c = r.split()
     # model layers dev stages ratio ms equal metis ms: the pipeline and the
     # equal split are pipelines, never under the bound, the split never
     # under the pipeline (exact for its order) where it fits
-    assert float(c[4]) >= 1 - 1e-9, r
+    assert float(c[4].rstrip('o')) >= 1 - 1e-9, r
     eq = c[6].rstrip('m')
     assert float(eq) >= 1 - 1e-9, r
     if not c[6].endswith('m'):
-        assert float(eq) >= float(c[4]) - 1e-9, r
+        assert float(eq) >= float(c[4].rstrip('o')) - 1e-9, r
 ad = [l for l in lines if l.startswith('adaptive keeps at least')]
 assert ad and float(ad[0].split()[4]) > 0, ad
-PY" "bench partition: 15 models x 2 sets, ratios >= 1, the adaptation line: $(head -c 400 "$T/b")"
+PY" "bench partition: 5 models x 2 sets, ratios >= 1, the adaptation line: $(head -c 400 "$T/b")"
 expect_fail 3 "no models under $T" -- bench partition "$T"
 finish
