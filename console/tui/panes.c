@@ -19,6 +19,7 @@
 #include "engines/engines.h"
 #include "run/run.h"
 #include "tui/meshview.h"
+#include "tui/partview.h"
 #include "tui/qview.h"
 #include "tui/term.h"
 
@@ -608,8 +609,6 @@ static void load_draw(const struct tui_view *v, int y, int x, int h, int w)
 
 /* ---- the engines' panes ---- */
 
-static unsigned part_gen;
-
 size_t pane_q_count(void)
 {
     return qview_count();
@@ -617,7 +616,7 @@ size_t pane_q_count(void)
 
 unsigned pane_tables_gen(void)
 {
-    return part_gen + qview_gen();
+    return partview_gen() + qview_gen();
 }
 
 void pane_pull_engines(const struct engines *e)
@@ -627,71 +626,7 @@ void pane_pull_engines(const struct engines *e)
         if (p.kind == ENGINE_PANE_QTABLE)
             qview_store(&p.u.qtable);
         else if (p.kind == ENGINE_PANE_STAGES)
-            pane_part_store(p.u.stages.model_name, p.u.stages.n,
-                            p.u.stages.stage, p.u.stages.device,
-                            p.u.stages.cost_ms);
-    }
-}
-
-/* ---- Partition ---- */
-
-#define P_MAX_STAGES 16
-
-struct part {
-    char name[32];
-    size_t n;
-    char stage[P_MAX_STAGES][16];
-    char device[P_MAX_STAGES][16];
-    double ms[P_MAX_STAGES];
-};
-
-static struct part part_cur;
-
-int pane_part_store(const char *name, size_t n, const char *const *stages,
-                    const char *const *devices, const double *cost_ms)
-{
-    if (!name || !stages || !devices || !cost_ms || n == 0)
-        return -1;
-    int clipped = n > P_MAX_STAGES;
-    snprintf(part_cur.name, sizeof part_cur.name, "%s", name);
-    part_cur.n = clipped ? P_MAX_STAGES : n;
-    for (size_t i = 0; i < part_cur.n; i++) {
-        snprintf(part_cur.stage[i], sizeof part_cur.stage[i], "%s",
-                 stages[i] ? stages[i] : "?");
-        snprintf(part_cur.device[i], sizeof part_cur.device[i], "%s",
-                 devices[i] ? devices[i] : "?");
-        part_cur.ms[i] = cost_ms[i];
-    }
-    part_gen++;
-    return clipped;
-}
-
-static int partition_want(const struct tui_view *v)
-{
-    (void)v;
-    return part_cur.n ? (int)part_cur.n + 3 : 5;
-}
-
-static void partition_draw(const struct tui_view *v, int y, int x, int h, int w)
-{
-    (void)v;
-    if (part_cur.n == 0) {
-        term_text(y + (h - 1) / 2, x + 1, w - 1, TR_DIM, "no partition loaded");
-        return;
-    }
-    size_t worst = 0;
-    for (size_t i = 1; i < part_cur.n; i++)
-        if (part_cur.ms[i] > part_cur.ms[worst])
-            worst = i;
-    term_textf(y, x, w, TR_TITLE, "model %s", part_cur.name);
-    for (size_t i = 0; i + 1 < (size_t)h && i < part_cur.n; i++) {
-        int yy = y + 1 + (int)i;
-        int n = term_textf(yy, x, w, i == worst ? TR_WARN : TR_VALUE,
-                           "%-10s %-8s %7.2fms", part_cur.stage[i],
-                           part_cur.device[i], part_cur.ms[i]);
-        if (i == worst)
-            term_text(yy, x + n, w - n, TR_WARN,
-                      term_utf8() ? " ◀ bottleneck" : " <- bottleneck");
+            partview_store(&p.u.stages);
     }
 }
 
@@ -1020,14 +955,6 @@ static const struct pane pane_load = {
     .want_h = load_want,
     .draw = load_draw,
 };
-static const struct pane pane_partition = {
-    .name = "Partition",
-    .key = '5',
-    .hint = PANE_HALF,
-    .min_h = 3,
-    .want_h = partition_want,
-    .draw = partition_draw,
-};
 static const struct pane pane_log = {
     .name = "Log",
     .caption = "Up/Down: select  Enter: whole line",
@@ -1039,8 +966,8 @@ static const struct pane pane_log = {
 };
 
 const struct pane *const pane_all[PANE__N] = {
-    [PANE_DEVICES] = &pane_devices,     [PANE_POWER] = &pane_power,
-    [PANE_LOAD] = &pane_load,           [PANE_QVALUES] = &qview_pane,
-    [PANE_PARTITION] = &pane_partition, [PANE_LOG] = &pane_log,
+    [PANE_DEVICES] = &pane_devices,    [PANE_POWER] = &pane_power,
+    [PANE_LOAD] = &pane_load,          [PANE_QVALUES] = &qview_pane,
+    [PANE_PARTITION] = &partview_pane, [PANE_LOG] = &pane_log,
     [PANE_MESH] = &meshview_pane,
 };

@@ -136,10 +136,7 @@ size_t pane_q_count(void);
  * the stores below; the console calls it after ticks.  Allocates
  * nothing. */
 void pane_pull_engines(const struct engines *e);
-/* The store the Partition pane draws: the stages of one partition (up
- * to 16; 1 when clipped, -1 on bad arguments).  The Q-values pane's is
+/* The Partition pane's store is partview.h's, the Q-values pane's
  * qview.h's. */
-int pane_part_store(const char *name, size_t n, const char *const *stages,
-                    const char *const *devices, const double *cost_ms);
 
 #endif

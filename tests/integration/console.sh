@@ -426,4 +426,16 @@ see open '"type":"summary"' "quitting prints the run's summary"
 shot open
 check 'grep -Eq "\"sim_seconds\":([6-9][0-9]|[0-9]{3,})" "$T/screen"' "the summary covers the whole session (> 60 s)"
 clean open
+
+# 10. The Partition pane on the cluster lab (a training pipeline over its
+#     devices, engines/partrun.c): the model, the bottleneck predicted and
+#     measured, a row per stage with its device, compute, link and
+#     measured times and a bar; the slowest marked.
+start part 120 40 -- --console --lab "$WATTSON_SOURCE_DIR/lua-policies/labs/cluster.lua" --duration 1h
+see part '┌ 5 Partition ─' "Partition pane title"
+see part '│resnet50 [0-9.]+ ms \(meas\. [0-9.]+\) bound [0-9.]+ [0-9]+ moves?' "the model, its bottleneck measured and its bound"
+see part '│stage +device +compute +link +meas\.' "the stages' header"
+see part '│node[0-9.]+ +(v100a|v100b|t4a|t4b|node2|host) +[0-9.]+ +[0-9.]+ +[0-9.]+ [█▒·]+' "a stage row with its device, times and bar"
+see part '[█▒·]+(◀)' "the bottleneck marked"
+quit_ok part
 finish

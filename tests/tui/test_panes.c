@@ -12,6 +12,7 @@
 #include "run/run.h"
 #include "t.h"
 #include "tui/panes.h"
+#include "tui/partview.h"
 #include "tui/qview.h"
 
 #define TICKS 400
@@ -234,6 +235,33 @@ static void test_engine_panes(void)
     engines_free(&e);
 }
 
+/* The Partition store: bad arguments refused, more than 16 stages
+ * clipped, every store counted. */
+static void test_partview_store(void)
+{
+    static const char *const st[17] = {"a", "b", "c", "d", "e", "f",
+                                       "g", "h", "i", "j", "k", "l",
+                                       "m", "n", "o", "p", "q"};
+    static const double ms[17] = {1,  2,  3,  4,  5,  6,  7,  8, 9,
+                                  10, 11, 12, 13, 14, 15, 16, 17};
+    struct engine_stages e = {
+        .model_name = "m", .n = 2, .stage = st, .device = st, .cost_ms = ms};
+    const unsigned g = partview_gen();
+    T_CHECK(partview_store(NULL) == -1);
+    e.n = 0;
+    T_CHECK(partview_store(&e) == -1);
+    e.n = 2;
+    e.cost_ms = NULL;
+    T_CHECK(partview_store(&e) == -1);
+    e.cost_ms = ms;
+    T_CHECK(partview_gen() == g);
+    T_CHECK(partview_store(&e) == 0 && partview_gen() == g + 1);
+    e.n = 17;
+    e.comm_ms = ms;
+    e.measured_ms = ms;
+    T_CHECK(partview_store(&e) == 1 && partview_gen() == g + 2);
+}
+
 /* The Q-values store: one table per agent name, a window of a long
  * table (clipped: 1), full at 64 agents (-1), bad arguments (-1). */
 static void test_qview_store(void)
@@ -271,6 +299,7 @@ int main(void)
 {
     test_engine_panes();
     test_qview_store();
+    test_partview_store();
     test_fc_ring();
     test_log_ring();
     test_wrap();
