@@ -212,6 +212,21 @@ static void test_gnmt(void)
     }
     struct pdata dg;
     T_CHECK(pdata_init(&dg, &m.g, m.order, NULL, err, sizeof err) == 0);
+    /* the real graph's sides: the encoder's LSTM, the target embedding,
+     * the attention, the last decoder LSTM, the classifier */
+    const long enc = mgraph_find(&m.g, "node7"),
+               temb = mgraph_find(&m.g, "node21"),
+               att = mgraph_find(&m.g, "node23"),
+               dec = mgraph_find(&m.g, "node44"),
+               cls = mgraph_find(&m.g, "node48");
+    T_CHECK(enc >= 0 && temb >= 0 && att >= 0 && dec >= 0 && cls >= 0);
+    if (enc >= 0 && temb >= 0 && att >= 0 && dec >= 0 && cls >= 0) {
+        T_NEAR(dg.layer[enc].share[PDATA_SRC], 1, 0);
+        T_NEAR(dg.layer[temb].share[PDATA_TGT], 1, 0);
+        T_NEAR(dg.layer[att].share[PDATA_SRC_TGT], PDATA_ATTN_PAIR_SHARE, 0);
+        T_NEAR(dg.layer[dec].share[PDATA_TGT], 1, 0);
+        T_NEAR(dg.layer[cls].share[PDATA_TGT], 1, 0);
+    }
     const struct ppipe_in gi = {&m.g, m.order, m.work, 4, dev, bw, lat};
     struct ppipe_plan p;
     T_CHECK(ppipe_solve(&gi, &p, err, sizeof err) == 0);
