@@ -15,7 +15,16 @@
  *               recovery: in each window after a change, the static and
  *               adaptive pipelines' throughput as a share of hindsight's
  *               (re-solved at once, for free, with the true speeds), the
- *               moves, moves back and time spent migrating.
+ *               moves, moves back and time spent migrating;
+ *   data        the data profiler (part/pdata.h, engines/pdpred.h): GNMT
+ *               through length phases, shuffled buckets and a sorted
+ *               epoch, yolov3-tiny through Darknet's multi-scale training
+ *               (part/pbatch.h), 4000 batches each, run static (the
+ *               profiled plan; the plans for the stream's mean and
+ *               worst-case work), reactive (padapt), predictive (without
+ *               and with 16 prefetched batches) and hindsight per batch
+ *               (ptrain_run_data): throughput as a share of hindsight's,
+ *               moves, time migrating, partitioner runs.
  * Wall times are of this build: `make bench` runs a Release one.
  */
 #include <dirent.h>
@@ -27,9 +36,12 @@
 
 #include "cmd/bench.h"
 #include "cmd/cli.h"
+#include "engines/pdpred.h"
 #include "part/pbase.h"
 #include "part/pcost.h"
 #include "part/pideal.h"
+#include "part/pbatch.h"
+#include "part/pdata.h"
 #include "part/pmetis.h"
 #include "part/pmodel.h"
 #include "part/ppipe.h"
@@ -287,6 +299,130 @@ static int pbench_adapt(char **files, size_t n, FILE *out)
     return 0;
 }
 
+/* One data case: a model and a stream of its batches. */
+struct pbench_case {
+    const char *file; /* under DATA */
+    struct pbatch_cfg stream;
+};
+
+/* The data section's cases: GNMT through length phases (500 batches a
+ * bucket), shuffled buckets and a sorted epoch; yolov3-tiny through
+ * Darknet's multi-scale training. */
+static const struct pbench_case pbench_cases[] = {
+    {"pipedream-profiles/gnmt.txt", {PBATCH_PHASES, 11, 32, 500, 0}},
+    {"pipedream-profiles/gnmt.txt", {PBATCH_SHUFFLED, 12, 32, 0, 0}},
+    {"pipedream-profiles/gnmt.txt", {PBATCH_SORTED, 13, 32, 0, 0}},
+    {"darknet-cfg/yolov3-tiny.cfg", {PBATCH_MULTISCALE, 14, 0, 0, 10}},
+};
+
+#define PBENCH_BATCHES 4000
+#define PBENCH_LOOKAHEAD 16
+
+static void pbench_row(const char *model, const char *stream, const char *how,
+                       const struct ptrain_result *r, double best,
+                       unsigned long solves, FILE *out)
+{
+    fprintf(out, "%-12s %-10s %-14s %7.3f %6lu %9.2f %7lu\n", model, stream,
+            how, r->tput / best, r->moves, r->migration_s, solves);
+}
+
+/* One case's rows; 0, or -1 (said). */
+static int pbench_data_one(const char *data, const struct pbench_case *c,
+                           struct pdata_batch *batch, FILE *out)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s", data, c->file);
+    struct pmodel m;
+    if (pbench_load(&m, path) != 0)
+        return -1;
+    struct pdata d;
+    double bw[16], lat[16];
+    pbench_links(4, bw, lat);
+    const struct ppipe_in in = {&m.g, m.order, m.work, 4, pbench_dev4, bw, lat};
+    struct ppipe_plan p, pmean, pworst;
+    if (pdata_init(&d, &m.g, m.order, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: bench partition: %s\n", err);
+        pmodel_free(&m);
+        return -1;
+    }
+    double fm[PDATA__N], fw[PDATA__N] = {0};
+    int rc = pbatch_fill(&c->stream, batch, PBENCH_BATCHES);
+    if (rc == 0) {
+        pdata_mean(&d, batch, PBENCH_BATCHES, fm);
+        for (size_t b = 0; b < PBENCH_BATCHES; b++) {
+            double f[PDATA__N];
+            pdata_factors(&d, &batch[b], f);
+            for (unsigned k = 0; k < PDATA__N; k++)
+                fw[k] = fmax(fw[k], f[k]);
+        }
+        rc = ppipe_solve(&in, &p, err, sizeof err) == 0 &&
+                     pdpred_plan_for(&d, &in, fm, &pmean) == 0 &&
+                     pdpred_plan_for(&d, &in, fw, &pworst) == 0
+                 ? 0
+                 : -1;
+    }
+    struct pdpred_cfg pc, pl;
+    pdpred_cfg_default(&pc);
+    if (c->stream.kind == PBATCH_MULTISCALE)
+        pdpred_cfg_multiscale(&pc, &d);
+    pl = pc;
+    pl.lookahead = PBENCH_LOOKAHEAD;
+    struct {
+        const char *how;
+        const struct ppipe_plan *from;
+        enum ptrain_mode mode;
+        const struct pdpred_cfg *cfg;
+    } const runs[] = {
+        {"static", &p, PTRAIN_STATIC, NULL},
+        {"static-mean", &pmean, PTRAIN_STATIC, NULL},
+        {"static-worst", &pworst, PTRAIN_STATIC, NULL},
+        {"reactive", &p, PTRAIN_ADAPTIVE, NULL},
+        {"predictive", &p, PTRAIN_PLANNED, &pc},
+        {"predictive+16", &p, PTRAIN_PLANNED, &pl},
+        {"hindsight", &p, PTRAIN_HINDSIGHT, NULL},
+    };
+    enum { NRUN = sizeof runs / sizeof *runs };
+    struct ptrain_result r[NRUN];
+    unsigned long solves[NRUN] = {0};
+    const struct ptrain_cfg tc = {0, 0.03, 7, NULL};
+    for (size_t k = 0; rc == 0 && k < NRUN; k++)
+        rc = pdpred_simulate(&d, &in, runs[k].from, batch, PBENCH_BATCHES,
+                             runs[k].mode, runs[k].cfg, &tc, &r[k], &solves[k]);
+    if (rc != 0)
+        fprintf(stderr, "wattson: bench partition: %s: the data run failed\n",
+                m.g.name);
+    for (size_t k = 0; rc == 0 && k < NRUN; k++)
+        pbench_row(m.g.name, pbatch_name(c->stream.kind), runs[k].how, &r[k],
+                   r[NRUN - 1].tput, solves[k], out);
+    if (rc == 0)
+        fprintf(out, "%-12s %-10s %-14s %7.3f batches/s\n", "", "",
+                "(hindsight)", r[NRUN - 1].tput);
+    fflush(out);
+    pdata_free(&d);
+    pmodel_free(&m);
+    return rc;
+}
+
+static int pbench_data(const char *data, FILE *out)
+{
+    fprintf(out,
+            "\ndata (4 devices, %d batches; throughput as a share of "
+            "hindsight's per batch, moves, seconds migrating, partitioner "
+            "runs; noise 3 %%)\n",
+            PBENCH_BATCHES);
+    fprintf(out, "%-12s %-10s %-14s %7s %6s %9s %7s\n", "model", "stream",
+            "strategy", "share", "moves", "migrate s", "solves");
+    struct pdata_batch *batch = malloc(PBENCH_BATCHES * sizeof *batch);
+    if (!batch)
+        return -1;
+    int rc = 0;
+    for (size_t k = 0;
+         rc == 0 && k < sizeof pbench_cases / sizeof *pbench_cases; k++)
+        rc = pbench_data_one(data, &pbench_cases[k], batch, out);
+    free(batch);
+    return rc;
+}
+
 static int pbench_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
@@ -324,6 +460,8 @@ static int pbench_exec(const struct cli_entry *self, struct cli_args *a)
     int rc = pbench_pipeline(all, np + nc, stdout);
     if (rc == 0)
         rc = pbench_adapt(prof, np, stdout);
+    if (rc == 0)
+        rc = pbench_data(data, stdout);
     for (size_t i = 0; i < np + nc; i++)
         free(all[i]);
     return rc == 0 ? 0 : 3;
@@ -337,7 +475,9 @@ const struct cli_entry pbench_entry = {
             "default $WATTSON_SHARED_DATA or ../shared/data): the training\n"
             "pipeline's ratio to its bound and ms per solve on 4 and 8\n"
             "devices; runtime repartitioning vs a static plan and hindsight\n"
-            "through a throttled GPU, a co-tenant and a degraded link\n"
+            "through a throttled GPU, a co-tenant and a degraded link;\n"
+            "static, reactive, predictive and hindsight plans through\n"
+            "GNMT's sentence lengths and YOLO's multi-scale sizes\n"
             "(exit 3 for no or bad models)",
     .exec = pbench_exec,
 };
