@@ -195,10 +195,11 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                 "the default), metis (libmetis's k-way\n"
                                 "assignment under the same costs, and the\n"
                                 "pipeline on its order), equal (the same\n"
-                                "number of layers per device) or split\n"
-                                "(split inference over --devices as a chain\n"
-                                "of tiers, the user's first; --link may list\n"
-                                "one BW/LAT per link)"},
+                                "number of layers per device), split (split\n"
+                                "inference over --devices as a chain of\n"
+                                "tiers, the user's first; --link may list\n"
+                                "one BW/LAT per link) or all (each in turn;\n"
+                                "--json: one object per line)"},
     [CLI_OPT_INPUT] = {.name = "input",
                        .arg = "FILE",
                        .help = "partition split: a JPEG or PNG whose\n"

@@ -138,6 +138,8 @@ struct partcmd_ctx {
     /* --link as a list, one per consecutive pair (split's chain) */
     size_t nlinks;
     double chain_bw[PPIPE_MAX_DEV], chain_lat[PPIPE_MAX_DEV];
+    int from_lab;      /* the devices are a lab's cluster (their memory is
+                          theirs, not asked for: split ignores it) */
     const char *input; /* --input FILE */
     double score;      /* --complexity, NaN when not given */
 };
@@ -456,31 +458,6 @@ struct partcmd_split {
     struct pcplx_feat feat; /* --input's, when given */
 };
 
-/* Forward work and the input's bytes: inference runs forward only, so a
- * profile's fwd_ms (per batch) or a cfg's FLOPs over PMODEL_REF_FLOPS
- * (per sample).  A profile's input is a node (kind Input..., no reader
- * before it) whose time is the data loader's, not a layer's: it costs no
- * compute and its output is the input the user's device sends. */
-static void partcmd_fwd(const struct mgraph *g, double *fwd, double *in_bytes)
-{
-    *in_bytes = g->in_bytes == g->in_bytes ? g->in_bytes : 0;
-    for (size_t u = 0; u < g->n; u++) {
-        const struct mgraph_node *nd = &g->node[u];
-        int source = 1;
-        for (size_t e = 0; e < g->n_edges && source; e++)
-            source = g->edge[e][1] != u;
-        if (source && strncmp(nd->kind, "Input", 5) == 0) {
-            fwd[u] = 0;
-            *in_bytes += nd->act_bytes > 0 ? nd->act_bytes : 0;
-        } else if (nd->fwd_ms == nd->fwd_ms)
-            fwd[u] = nd->fwd_ms;
-        else if (nd->flops == nd->flops)
-            fwd[u] = nd->flops / PMODEL_REF_FLOPS * 1e3;
-        else
-            fwd[u] = 0;
-    }
-}
-
 /* The layers of tier t as runs of the order, "a..b,c", cut to fit. */
 static void partcmd_runs(const struct partcmd_ctx *c, const uint8_t *tier,
                          unsigned t, char *buf, size_t len)
@@ -686,7 +663,11 @@ static int partcmd_split(const struct partcmd_ctx *c)
         ps.tier[t].speed = c->dev[t].speed;
     }
     double in_bytes;
-    partcmd_fwd(g, ps.fwd, &in_bytes);
+    if (pmodel_infer_work(g, ps.fwd, &in_bytes) != 0) {
+        partcmd_split_free(&ps);
+        fprintf(stderr, "wattson: out of memory\n");
+        return RUN_ERR;
+    }
     ps.in = (struct psplit_in){.g = g,
                                .order = c->order,
                                .work_ms = ps.fwd,
@@ -758,6 +739,15 @@ static int partcmd_labmap(const char *path, struct partcmd_ctx *c)
     }
     memcpy(c->bw, m->bw, m->ndev * m->ndev * sizeof *c->bw);
     memcpy(c->lat, m->lat, m->ndev * m->ndev * sizeof *c->lat);
+    /* split's chain of tiers: the devices in the lab's order, each link
+     * the route between neighbours (one "link" as far as the pipeline's
+     * check goes: nothing was listed on the command line) */
+    for (size_t i = 0; i + 1 < m->ndev; i++) {
+        c->chain_bw[i] = m->bw[i * m->ndev + i + 1];
+        c->chain_lat[i] = m->lat[i * m->ndev + i + 1];
+    }
+    c->nlinks = 1;
+    c->from_lab = 1;
     labclu_describe(m, c->links, sizeof c->links);
     lab_free(lab);
     return 0;
@@ -871,7 +861,7 @@ static int partcmd_split_opts(const struct cli_args *a, struct partcmd_ctx *c,
     if (c->nd < 2)
         return partcmd_usage("%s", "--method split needs 2 to 8 --devices "
                                    "(tiers, the user's device first)");
-    for (size_t d = 0; d < c->nd; d++)
+    for (size_t d = 0; d < c->nd && !c->from_lab; d++)
         if (c->dev[d].mem_bytes != INFINITY)
             return partcmd_usage("--devices: %s: --method split takes "
                                  "NAME[:SPEED] (memory is not modelled)",
@@ -903,19 +893,54 @@ static int partcmd_split_opts(const struct cli_args *a, struct partcmd_ctx *c,
     return 0;
 }
 
+/* Whether split inference can run on c's devices (--method all runs it
+ * only then): 2 or more, no memory asked for. */
+static int partcmd_split_fits(const struct partcmd_ctx *c)
+{
+    if (c->nd < 2)
+        return 0;
+    for (size_t d = 0; d < c->nd && !c->from_lab; d++)
+        if (c->dev[d].mem_bytes != INFINITY)
+            return 0;
+    return 1;
+}
+
+/* --method all: every method in turn, each as it prints alone (a table
+ * each, or one JSON object per line); split only where it can run. */
+static int partcmd_all(const struct partcmd_ctx *c)
+{
+    int rc = RUN_OK;
+    for (size_t m = 0; m < PARTCMD_NMETHODS; m++) {
+        if (partcmd_methods[m].run == partcmd_split && !partcmd_split_fits(c)) {
+            if (!c->json)
+                printf("\n--- split: not run (it needs 2 to 8 devices "
+                       "without memory, NAME[:SPEED])\n");
+            continue;
+        }
+        if (!c->json)
+            printf("%s--- %s\n", m ? "\n" : "", partcmd_methods[m].name);
+        fflush(stdout);
+        const int r = partcmd_methods[m].run(c);
+        if (r != RUN_OK && rc == RUN_OK)
+            rc = r;
+    }
+    return rc;
+}
+
 static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
     if (a->argc != 1)
         return partcmd_usage("%s", "partition takes one MODEL file");
     size_t m = 0;
-    if (a->method) {
+    const int all = a->method && strcmp(a->method, "all") == 0;
+    if (a->method && !all) {
         while (m < PARTCMD_NMETHODS &&
                strcmp(partcmd_methods[m].name, a->method) != 0)
             m++;
         if (m == PARTCMD_NMETHODS)
             return partcmd_usage("--method: '%s' is not pipeline, metis, "
-                                 "equal or split",
+                                 "equal, split or all",
                                  a->method);
     }
     struct partcmd_ctx *c = calloc(1, sizeof *c);
@@ -928,11 +953,13 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
     mgraph_init(&c->g);
     int rc = partcmd_devmap(a, c);
     if (rc == 0)
-        rc = partcmd_split_opts(a, c, partcmd_methods[m].run == partcmd_split);
+        rc = partcmd_split_opts(a, c,
+                                all ? partcmd_split_fits(c)
+                                    : partcmd_methods[m].run == partcmd_split);
     if (rc == 0)
         rc = partcmd_model(c);
     if (rc == 0)
-        rc = partcmd_methods[m].run(c);
+        rc = all ? partcmd_all(c) : partcmd_methods[m].run(c);
     free(c->order);
     free(c->work);
     mgraph_free(&c->g);

@@ -9,6 +9,9 @@
  *               equal-layer split (part/pbase.h) and METIS's k-way
  *               assignment (part/pmetis.h): each one's bottleneck's ratio
  *               to the certified bound and the wall time of a solve;
+ *   split       split inference (part/psplit.h) over a phone, an edge
+ *               and a cloud at four bandwidths of the user's link: the
+ *               minimum cut against the chain scan, all local, all remote;
  *   adaptation  the runtime controller (part/padapt.h) on the simulated
  *               pipeline (part/ptrain.h) through a throttled GPU, a
  *               co-tenant and a link that trains down, then the GPU's
@@ -44,6 +47,7 @@
 #include "part/pdata.h"
 #include "part/pmetis.h"
 #include "part/pmodel.h"
+#include "part/psplit.h"
 #include "part/ppipe.h"
 #include "part/ptrain.h"
 
@@ -423,6 +427,102 @@ static int pbench_data(const char *data, FILE *out)
     return rc;
 }
 
+/* Split inference (part/psplit.h) on one model at one bandwidth of the
+ * user's link: the four plans' latencies into ms[4] (min-cut, chain scan,
+ * all local, all remote) and the min-cut's layers per tier into lay[3];
+ * 0, or -1 (said). */
+static int pbench_split_one(const struct pmodel *m, const double *fwd,
+                            double in_bytes, double phone, double bw,
+                            double *ms, size_t *lay)
+{
+    const struct psplit_tier tier[3] = {
+        {"phone", phone}, {"edge", 1}, {"cloud", 4}};
+    const double bws[2] = {bw, 1e9}, lats[2] = {20e-3, 5e-3};
+    const struct psplit_in in = {&m->g, m->order, fwd,  1,        3,
+                                 tier,  bws,      lats, in_bytes, 1};
+    const size_t n1 = m->g.n ? m->g.n : 1;
+    uint8_t *t = calloc(n1, 1);
+    struct psplit_cost c[4];
+    char err[512];
+    int rc = t ? 0 : -1;
+    if (rc == 0)
+        rc = psplit_solve(&in, t, &c[0], err, sizeof err);
+    for (int k = 0; k < 3 && rc == 0; k++)
+        lay[k] = c[0].layers[k];
+    if (rc == 0)
+        rc = psplit_scan(&in, t, &c[1], err, sizeof err);
+    if (rc == 0) {
+        memset(t, 0, n1);
+        rc = psplit_eval(&in, t, &c[2], NULL, err, sizeof err);
+    }
+    if (rc == 0) {
+        memset(t, 2, n1);
+        rc = psplit_eval(&in, t, &c[3], NULL, err, sizeof err);
+    }
+    if (rc != 0)
+        fprintf(stderr, "wattson: bench partition: %s: %s\n", m->g.name,
+                t ? err : "out of memory");
+    for (int k = 0; k < 4 && rc == 0; k++)
+        ms[k] = c[k].total_ms;
+    free(t);
+    return rc;
+}
+
+/* Split inference over a phone, an edge and a cloud (speeds 0.1, 1, 4 of
+ * the profiled V100 for the per-batch profiles; the phone 0.01 for the
+ * per-sample cfgs, a phone's CPU), the user's link from 1 MB/s to 1 GB/s
+ * (20 ms), edge to cloud 1 GB/s (5 ms): the minimum cut against the chain
+ * scan, all local and all remote. */
+static int pbench_split(char **files, size_t n, FILE *out)
+{
+    static const double bws[] = {1e6, 10e6, 100e6, 1e9};
+    fprintf(out, "\nsplit inference (phone, edge, cloud; the user's link "
+                 "at 20 ms; latency ms per input, the min-cut's layers "
+                 "phone/edge/cloud)\n");
+    fprintf(out, "%-16s %8s %10s %10s %10s %10s  %s\n", "model", "link",
+            "min-cut", "scan", "local", "remote", "layers");
+    size_t cases = 0, under = 0, better = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pmodel m;
+        if (pbench_load(&m, files[i]) != 0)
+            return -1;
+        const size_t len = strlen(files[i]);
+        const int cfg = len > 4 && strcmp(files[i] + len - 4, ".cfg") == 0;
+        double *fwd = malloc((m.g.n ? m.g.n : 1) * sizeof *fwd), in_bytes;
+        if (!fwd || pmodel_infer_work(&m.g, fwd, &in_bytes) != 0) {
+            free(fwd);
+            pmodel_free(&m);
+            fprintf(stderr, "wattson: bench partition: out of memory\n");
+            return -1;
+        }
+        for (size_t b = 0; b < sizeof bws / sizeof bws[0]; b++) {
+            double ms[4];
+            size_t lay[3];
+            if (pbench_split_one(&m, fwd, in_bytes, cfg ? 0.01 : 0.1, bws[b],
+                                 ms, lay) != 0) {
+                free(fwd);
+                pmodel_free(&m);
+                return -1;
+            }
+            cases++;
+            under += ms[0] <= fmin(ms[1], fmin(ms[2], ms[3])) * (1 + 1e-9);
+            better += ms[0] < ms[1] * (1 - 1e-9);
+            fprintf(out,
+                    "%-16s %6.0fMB %10.1f %10.1f %10.1f %10.1f  %zu/%zu/%zu\n",
+                    m.g.name, bws[b] / 1e6, ms[0], ms[1], ms[2], ms[3], lay[0],
+                    lay[1], lay[2]);
+        }
+        fflush(out);
+        free(fwd);
+        pmodel_free(&m);
+    }
+    fprintf(out,
+            "min-cut at most every other plan in %zu of %zu cases; "
+            "under the chain scan in %zu\n",
+            under, cases, better);
+    return 0;
+}
+
 static int pbench_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
@@ -458,6 +558,8 @@ static int pbench_exec(const struct cli_entry *self, struct cli_args *a)
                 "are several times a release build's\n",
                 slow);
     int rc = pbench_pipeline(all, np + nc, stdout);
+    if (rc == 0)
+        rc = pbench_split(all, np + nc, stdout);
     if (rc == 0)
         rc = pbench_adapt(prof, np, stdout);
     if (rc == 0)

@@ -48,6 +48,31 @@ int pmodel_load(struct pmodel *m, const char *path, enum pmodel_pass pass,
     return 0;
 }
 
+int pmodel_infer_work(const struct mgraph *g, double *fwd, double *in_bytes)
+{
+    uint8_t *fed = calloc(g->n ? g->n : 1, 1);
+    if (!fed)
+        return -1;
+    for (size_t e = 0; e < g->n_edges; e++)
+        fed[g->edge[e][1]] = 1;
+    *in_bytes = g->in_bytes == g->in_bytes ? g->in_bytes : 0;
+    for (size_t u = 0; u < g->n; u++) {
+        const struct mgraph_node *nd = &g->node[u];
+        if (!fed[u] && strncmp(nd->kind, "Input", 5) == 0) {
+            fwd[u] = 0;
+            *in_bytes += nd->act_bytes > 0 ? nd->act_bytes : 0;
+        } else if (nd->fwd_ms == nd->fwd_ms) {
+            fwd[u] = nd->fwd_ms;
+        } else if (nd->flops == nd->flops) {
+            fwd[u] = nd->flops / PMODEL_REF_FLOPS * 1e3;
+        } else {
+            fwd[u] = 0;
+        }
+    }
+    free(fed);
+    return 0;
+}
+
 void pmodel_free(struct pmodel *m)
 {
     free(m->order);

@@ -31,6 +31,14 @@ struct pmodel {
     double *work;    /* g.n, ms */
 };
 
+/* Inference work into fwd[g->n] and the input's bytes: forward only, a
+ * profile's fwd_ms per batch or a cfg's FLOPs over PMODEL_REF_FLOPS per
+ * sample.  A profile's input is a node of kind Input... that nothing
+ * feeds: its time is the data loader's, not a layer's, so it costs no
+ * compute and its output is the input sent; a cfg's input is the graph's
+ * in_bytes ([net]'s floats).  0, or -1 out of memory. */
+int pmodel_infer_work(const struct mgraph *g, double *fwd, double *in_bytes);
+
 /* Reads `path`: 0, or -1 with one line in err ("FILE:LINE: reason", or
  * the cycle's node).  pmodel_free either way. */
 int pmodel_load(struct pmodel *m, const char *path, enum pmodel_pass pass,

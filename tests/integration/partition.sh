@@ -290,8 +290,24 @@ expect_fail 2 "--input and --complexity go with --method split" -- partition \
     "$P/vgg16.txt" --devices "$TIERS" --complexity 5
 expect_fail 2 "--link: a list is for --method split" -- partition \
     "$P/vgg16.txt" --devices "$TIERS" --link 1G,2G
-expect_fail 2 "--method: 'foo' is not pipeline, metis, equal or split" -- partition \
+expect_fail 2 "--method: 'foo' is not pipeline, metis, equal, split or all" -- partition \
     "$P/vgg16.txt" --devices "$TIERS" --method foo
+
+# --method all: every method in turn (split only on devices without
+# memory); --json one object per line, each naming its method; split over
+# a lab's cluster takes its routes between neighbours as the tiers' links
+"$W" partition "$P/resnet18.txt" --devices a,b:0.5 --method all >"$T/all" 2>"$T/err"
+check "[ \$(grep -c '^--- ' '$T/all') -eq 4 ] && grep -q '^--- split$' '$T/all' && grep -q '^search: exact' '$T/all' && grep -q '^min-cut ' '$T/all'" \
+    "--method all prints the four methods: $(grep '^--- ' "$T/all" | tr '\n' ' ') $(cat "$T/err")"
+"$W" partition "$P/resnet18.txt" --devices a,b:0.5 --method all --json >"$T/allj" 2>"$T/err"
+check "python3 -c 'import json,sys; m=[json.loads(l)[\"method\"] for l in open(sys.argv[1])]; assert m == [\"pipeline\", \"metis\", \"equal\", \"split\"], m' '$T/allj'" \
+    "--method all --json: one object per method: $(cut -c1-60 "$T/allj" | tr '\n' '|')"
+"$W" partition "$P/resnet18.txt" --devices "$DEV" --method all >"$T/all" 2>"$T/err"
+check "grep -q '^--- split: not run' '$T/all' && [ \$(grep -c '^--- ' '$T/all') -eq 4 ]" \
+    "--method all skips split on devices with memory, and says so: $(grep '^--- ' "$T/all" | tr '\n' ' ')"
+"$W" partition "$P/resnet18.txt" --lab "$WATTSON_SOURCE_DIR/lua-policies/labs/cluster.lua" --method split --json >"$T/ls" 2>"$T/err"
+check "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert len(j[\"tiers\"]) == 6 and j[\"links\"][4][\"bandwidth\"] == 1.25e9, j[\"links\"]' '$T/ls'" \
+    "split over the cluster lab: six tiers, the host -> node2 link at 1.25 GB/s: $(head -c 300 "$T/ls") $(cat "$T/err")"
 
 # METIS complains on stdout about a small graph in many parts (alexnet's
 # 23 layers over 8 devices); the JSON must stay clean
@@ -329,6 +345,10 @@ for r in rows:
     assert float(eq) >= 1 - 1e-9, r
     if not c[6].endswith('m'):
         assert float(eq) >= float(c[4].rstrip('o')) - 1e-9, r
+sp = [l for l in lines if l.startswith('min-cut at most every other plan in')]
+assert sp, 'no split summary'
+w = sp[0].split()
+assert w[7] == w[9] and int(w[7]) == 5 * 4, sp
 ad = [l for l in lines if l.startswith('adaptive keeps at least')]
 assert ad and float(ad[0].split()[4]) > 0, ad
 PY" "bench partition: 5 models x 2 sets, ratios >= 1, the adaptation line: $(head -c 400 "$T/b")"
