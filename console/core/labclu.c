@@ -352,6 +352,26 @@ static int labclu_job(const struct cfg *cluster, struct labclu *out, char *err,
                           "cluster.model: a file name of 1..%zu bytes",
                           sizeof out->model - 1);
     snprintf(out->model, sizeof out->model, "%s", model ? model : "");
+    /* the batch streams of part/pbatch.h (core may not include it) */
+    static const char *const streams[] = {"phases", "shuffled", "sorted",
+                                          "multiscale"};
+    const char *data;
+    if (labclu_string(cluster, "cluster", "data", 0, &data, err, errlen))
+        return -1;
+    if (data) {
+        size_t k = 0;
+        while (k < LABCLU_N(streams) && strcmp(data, streams[k]) != 0)
+            k++;
+        if (k == LABCLU_N(streams))
+            return labclu_err(err, errlen,
+                              "cluster.data: '%.40s' is not one of phases, "
+                              "shuffled, sorted, multiscale",
+                              data);
+        if (!model)
+            return labclu_err(err, errlen,
+                              "cluster.data: a batch stream needs a model");
+        snprintf(out->data, sizeof out->data, "%s", data);
+    }
     out->noise = 0.02;
     if (labclu_number(cluster, "cluster", "noise", "", &out->noise, err,
                       errlen))
@@ -412,14 +432,14 @@ static int labclu_job(const struct cfg *cluster, struct labclu *out, char *err,
 int labclu_read(const struct cfg *cluster, struct labclu *out, char *err,
                 size_t errlen)
 {
-    static const char *const keys[] = {"devices", "links", "model", "noise",
-                                       "adapt"};
+    static const char *const keys[] = {"devices", "links", "model",
+                                       "data",    "noise", "adapt"};
     memset(out, 0, sizeof *out);
     if (cfg_type(cluster) != WATTSON_CFG_TABLE)
         return labclu_err(err, errlen, "cluster: expected table, got %s",
                           cfg_type_name(cfg_type(cluster)));
     if (labclu_keys(cluster, "cluster", keys, LABCLU_N(keys),
-                    "devices, links, model, noise, adapt", err, errlen) ||
+                    "devices, links, model, data, noise, adapt", err, errlen) ||
         labclu_job(cluster, out, err, errlen))
         return -1;
     const struct cfg *devs = cfg_get(cluster, "devices");

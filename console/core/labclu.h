@@ -29,8 +29,8 @@
  * ("16GB", "12GB/s": core/sinum.h; "10us": a duration, core/dur.h).
  *
  * Optional beside them: `model` (a file the run trains over the devices),
- * `noise` (0..0.5) and `adapt = { threshold, hold, cooldown, horizon }`
- * (engines/partrun.h).
+ * `data` (its batch stream), `noise` (0..0.5) and `adapt = { threshold, hold,
+ * cooldown, horizon }` (engines/partrun.h).
  *
  * Routes: a pair of devices that no link joins talks over a route of
  * links (through a host, a switch, another node).  Its bandwidth is the
@@ -82,6 +82,11 @@ struct labclu {
      * controller's settings (part/padapt.h; its defaults where not
      * given). */
     char model[1024];
+    /* `data`: the batches the model trains on, one of "phases",
+     * "shuffled", "sorted", "multiscale" (part/pbatch.h), their work
+     * predicted before they run (engines/pdpred.h); "" for every batch
+     * as profiled. */
+    char data[16];
     double noise;
     double adapt_threshold, adapt_horizon;
     unsigned adapt_hold, adapt_cooldown;

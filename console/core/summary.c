@@ -118,7 +118,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"partition_moves\":%llu,\"partition_vetoes\":%llu,"
         "\"partition_proposals\":%llu,\"partition_batches\":%.9g,"
         "\"partition_migration_s\":%.9g,\"partition_bottleneck_ms\":%.9g,"
-        "\"interrupted\":%s,",
+        "\"partition_data_moves\":%llu,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -135,6 +135,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->partition_vetoes,
         (unsigned long long)s->partition_proposals, s->partition_batches,
         s->partition_migration_s, s->partition_bottleneck_ms,
+        (unsigned long long)s->partition_data_moves,
         s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",

@@ -48,6 +48,7 @@ struct summary {
     uint64_t partition_stages, partition_moves, partition_vetoes,
         partition_proposals;
     double partition_batches, partition_migration_s, partition_bottleneck_ms;
+    uint64_t partition_data_moves;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -100,7 +101,8 @@ struct summary {
     X(partition_proposals, uint64_t)                                           \
     X(partition_batches, double)                                               \
     X(partition_migration_s, double)                                           \
-    X(partition_bottleneck_ms, double)
+    X(partition_bottleneck_ms, double)                                         \
+    X(partition_data_moves, uint64_t)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

@@ -13,9 +13,15 @@
 #include "core/log.h"
 #include "core/model.h"
 #include "core/summary.h"
+#include "engines/pdpred.h"
+#include "part/pbatch.h"
+#include "part/pdata.h"
 #include "part/pmodel.h"
 
 #define PARTRUN_LABEL 40
+/* The batch stream's length before it repeats (cluster.data): 8192
+ * batches, over 20 minutes of lab time at ResNet-50's pace. */
+#define PARTRUN_BATCHES 8192
 
 struct partrun {
     int on;
@@ -36,6 +42,17 @@ struct partrun {
     unsigned fn;
     int veto, force; /* the policy's word, for the next tick */
     uint64_t proposals_logged;
+    /* cluster.data: the batches the model trains on (cycled), each one's
+     * work known before it runs, and the predictor that repartitions
+     * before the work changes, planning at the estimated speeds */
+    int data;
+    struct pdata pd;
+    struct pdata_batch *batch;
+    size_t next;
+    struct pdpred pp;
+    struct ppipe_dev est_dev[PPIPE_MAX_DEV];
+    struct ppipe_in est_in;
+    int pending_data; /* the pending proposal is the predictor's */
     struct partrun_view v;
     /* the pane: a label per stage ("conv1..fc8"), device names */
     char label[PPIPE_MAX_DEV][PARTRUN_LABEL];
@@ -53,6 +70,11 @@ static void partrun_destroy(void *st)
     struct partrun *p = st;
     if (!p)
         return;
+    if (p->data) {
+        pdpred_free(&p->pp);
+        pdata_free(&p->pd);
+    }
+    free(p->batch);
     pmodel_free(&p->pm);
     free(p);
 }
@@ -100,6 +122,69 @@ static void partrun_describe(const struct partrun *p, char *buf, size_t len)
         if (n < 0)
             break;
         off += (size_t)n;
+    }
+}
+
+/* cluster.data: the stream's batches, the model's scaling classes and the
+ * predictor, from the first plan.  0, or -1 with one line in err. */
+static int partrun_data(struct partrun *p, const char *kind, uint64_t seed,
+                        const struct ppipe_plan *plan, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        enum pbatch_kind kind;
+    } streams[] = {{"phases", PBATCH_PHASES},
+                   {"shuffled", PBATCH_SHUFFLED},
+                   {"sorted", PBATCH_SORTED},
+                   {"multiscale", PBATCH_MULTISCALE}};
+    size_t k = 0;
+    while (k + 1 < sizeof streams / sizeof streams[0] &&
+           strcmp(streams[k].name, kind) != 0)
+        k++;
+    /* gnmt.txt's batch, GNMT's phases of 500, Darknet's resize every 10 */
+    const struct pbatch_cfg bc = {streams[k].kind, seed ^ 0x64617461ull, 32,
+                                  500, 10};
+    char why[256];
+    if (pdata_init(&p->pd, &p->pm.g, p->pm.order, NULL, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cluster.data: %s", why);
+        return -1;
+    }
+    p->batch = calloc(PARTRUN_BATCHES, sizeof *p->batch);
+    memcpy(p->est_dev, p->dev, sizeof p->est_dev);
+    p->est_in = p->in;
+    p->est_in.dev = p->est_dev;
+    struct pdpred_cfg pc;
+    if (streams[k].kind == PBATCH_MULTISCALE)
+        pdpred_cfg_multiscale(&pc, &p->pd);
+    else
+        pdpred_cfg_default(&pc);
+    if (!p->batch || pbatch_fill(&bc, p->batch, PARTRUN_BATCHES) != 0 ||
+        pdpred_init(&p->pp, &p->pd, &p->est_in, plan, &pc) != 0) {
+        pdata_free(&p->pd);
+        snprintf(err, errlen, "cluster.data: out of memory");
+        return -1;
+    }
+    p->data = 1;
+    return 0;
+}
+
+/* The present batch's work over the profiled work, per stage of the
+ * plan running (1 without a stream): what it makes each stage take. */
+static void partrun_work_ratio(const struct partrun *p,
+                               const struct pdata_batch *b, double *ratio)
+{
+    const struct ppipe_plan *c = &p->ad.cur;
+    double f[PDATA__N];
+    if (b)
+        pdata_factors(&p->pd, b, f);
+    for (unsigned k = 0; k < c->nstages; k++) {
+        double base = 0, now = 0;
+        for (size_t i = c->first[k]; b && i < c->first[k + 1]; i++) {
+            const uint32_t u = p->pm.order[i];
+            base += p->pm.work[u];
+            now += pdata_layer_work(&p->pd, u, p->pm.work[u], f);
+        }
+        ratio[k] = b && base > 0 ? now / base : 1;
     }
 }
 
@@ -161,6 +246,9 @@ int partrun_configure(struct partrun *p, const struct model *m,
         snprintf(err, errlen, "cluster: the controller refused its settings");
         return -1;
     }
+    if (cl->data[0] &&
+        partrun_data(p, cl->data, lab->seed, &plan, err, errlen) != 0)
+        return -1;
     p->noise = cl->noise;
     p->rng = lab->seed ^ 0x70617274ull; /* "part": its own stream */
     p->on = 1;
@@ -216,7 +304,16 @@ static void partrun_propose(void *st, struct model *m)
         return;
     partrun_speeds(p, m);
     double sm[PPIPE_MAX_DEV], lm[PPIPE_MAX_DEV];
-    const double t_ms = partrun_truth(p, sm, lm);
+    double t_ms = partrun_truth(p, sm, lm);
+    if (p->data) {
+        /* the batch in flight sets the pace (the next one the stream
+         * gives) */
+        double ratio[PPIPE_MAX_DEV];
+        partrun_work_ratio(p, &p->batch[p->next % PARTRUN_BATCHES], ratio);
+        t_ms = 0;
+        for (unsigned k = 0; k < p->ad.cur.nstages; k++)
+            t_ms = fmax(t_ms, fmax(sm[k] * ratio[k], lm[k]));
+    }
     const double dt = m->dt > 0 ? m->dt : 0;
     int observed = 0;
     if (p->v.stall_s > 0) {
@@ -242,15 +339,24 @@ static void partrun_propose(void *st, struct model *m)
             memcpy(p->v.speed_f, saved, sizeof saved);
             memset(p->fsum, 0, sizeof p->fsum);
             p->fn = 0;
+            /* this batch's work: the stages take what it asks, and the
+             * controller sees their times over it (the profiler knows the
+             * batch before it runs: a longer batch is no slower device) */
+            const struct pdata_batch *b =
+                p->data ? &p->batch[p->next++ % PARTRUN_BATCHES] : NULL;
+            double ratio[PPIPE_MAX_DEV];
+            partrun_work_ratio(p, b, ratio);
             double mm = 0;
             for (unsigned k = 0; k < p->ad.cur.nstages; k++) {
                 sm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
                 lm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
-                p->v.measured_ms[k] = sm[k];
-                mm = fmax(mm, fmax(sm[k], lm[k]));
+                p->v.measured_ms[k] = sm[k] * ratio[k];
+                mm = fmax(mm, fmax(p->v.measured_ms[k], lm[k]));
             }
             p->v.measured_bottleneck_ms = mm;
             padapt_observe(&p->ad, sm, lm, idle);
+            if (b)
+                pdpred_observe(&p->pp, b, NULL, 0);
             observed = 1;
         }
     }
@@ -262,11 +368,13 @@ static void partrun_propose(void *st, struct model *m)
         partrun_describe(p, desc, sizeof desc);
         if (r == PADAPT_MOVE) {
             p->v.stall_s = p->ad.cost_ms / 1e3;
+            p->v.data_moves += p->pending_data;
             partrun_labels(p);
             log_msg(LOG_INFO,
-                    "partition: repartitioned to %s layers: bottleneck "
+                    "partition: repartitioned to %s layers%s: bottleneck "
                     "%.3f ms, migration %.3f s",
-                    desc, p->ad.cur.bottleneck_ms, p->ad.cost_ms / 1e3);
+                    desc, p->pending_data ? " before the data changes" : "",
+                    p->ad.cur.bottleneck_ms, p->ad.cost_ms / 1e3);
         } else if (r == PADAPT_VETOED) {
             log_msg(LOG_INFO,
                     "partition: the policy vetoed a repartition (gain %.3f "
@@ -281,8 +389,22 @@ static void partrun_propose(void *st, struct model *m)
     const int force = p->force;
     p->force = 0;
     p->veto = 0;
-    if ((observed || force) && padapt_propose(&p->ad, force) == PADAPT_MOVE)
+    p->pending_data = 0;
+    if ((observed || force) && padapt_propose(&p->ad, force) == PADAPT_MOVE) {
         p->v.pending = 1;
+    } else if (observed && p->data) {
+        /* the predictor plans for the work to come at the speeds the
+         * controller estimates */
+        for (size_t e = 0; e < p->in.ndev; e++)
+            p->est_dev[e].speed = p->dev[e].speed * p->ad.est_f[e];
+        struct ppipe_plan next;
+        if (pdpred_decide(&p->pp, &p->ad.cur, &next) == 1 &&
+            padapt_offer(&p->ad, &next) == 0) {
+            p->v.pending = 1;
+            p->pending_data = 1;
+        }
+    }
+    p->v.pending_data = p->pending_data;
 }
 
 static void partrun_summarize(const void *st, struct summary *s)
@@ -297,6 +419,7 @@ static void partrun_summarize(const void *st, struct summary *s)
     s->partition_batches = p->v.batches;
     s->partition_migration_s = p->ad.migration_ms / 1e3;
     s->partition_bottleneck_ms = p->v.measured_bottleneck_ms;
+    s->partition_data_moves = p->v.data_moves;
 }
 
 static int partrun_pane(const void *st, size_t i, struct engine_pane *out)

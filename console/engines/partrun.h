@@ -15,6 +15,13 @@
  * micro-batch's stage and link times, with the cluster's measurement
  * noise (seeded from the lab's seed), are what the controller observes.
  *
+ * With `cluster.data` the model trains on a batch stream (part/pbatch.h):
+ * each batch's work (part/pdata.h) sets its stages' times, the controller
+ * sees those times over the batch's work (it knows the batch before it
+ * runs), and the data predictor (engines/pdpred.h) proposes a plan for
+ * the work to come, at the controller's estimated speeds, before it
+ * comes.
+ *
  * A repartition is proposed on one tick and made on the next, so the
  * policy sees it between (state.partition.proposal, lua/ppart.c) and may
  * veto it, or force one (partrun_steer).  A move stalls the pipeline for
@@ -42,8 +49,10 @@ struct partrun_view {
     const struct mgraph *g; /* its graph (layer names) */
     const uint32_t *order;  /* the order the plans index */
     const struct ppipe_in *in;
-    const struct padapt *ad; /* the plan (cur), estimates, proposal */
-    int pending;             /* ad->prop awaits the policy this tick */
+    const struct padapt *ad;  /* the plan (cur), estimates, proposal */
+    int pending;              /* ad->prop awaits the policy this tick */
+    int pending_data;         /* ... proposed by the data predictor */
+    unsigned long data_moves; /* moves the predictor proposed */
     double measured_ms[PPIPE_MAX_DEV]; /* last micro-batch, per stage */
     double measured_bottleneck_ms;
     double batches;                /* micro-batches finished */

@@ -145,6 +145,9 @@ void ppart_update(struct ppart *pp)
         lua_setfield(L, -2, "gain_ms");
         lua_pushnumber(L, a->cost_ms);
         lua_setfield(L, -2, "cost_ms");
+        /* why: a device's speed changed, or the data is about to */
+        lua_pushstring(L, v->pending_data ? "data" : "speed");
+        lua_setfield(L, -2, "reason");
         ppart_stages(L, v, &a->prop);
         lua_setfield(L, -2, "stages");
         lua_setfield(L, t, "proposal");

@@ -13,8 +13,8 @@
  *   stages         { {device, first, last, layers, compute_ms, link_ms,
  *                    measured_ms}, ... } in pipeline order
  *   pending        true when a repartition awaits this tick's word
- *   proposal       when pending: {bottleneck_ms, gain_ms, cost_ms,
- *                  stages = {...}}; else nil
+ *   proposal       when pending: {bottleneck_ms, gain_ms, cost_ms, reason
+ *                  ("speed" or "data"), stages = {...}}; else nil
  * out.partition: a table; `veto = true` keeps the plan when a proposal is
  * pending, `force = true` asks for a repartition now (made at the next
  * tick).  Anything else there is ignored.  A failed tick asks nothing.

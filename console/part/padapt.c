@@ -123,6 +123,19 @@ void padapt_observe(struct padapt *a, const double *stage_ms,
         }
     a->deviation = dev;
     a->over = dev > a->cfg.threshold ? a->over + 1 : 0;
+    /* a move waiting to break even: this micro-batch's loss against the
+     * plan it would move to; the deviation gone, no move */
+    if (a->waiting && a->over == 0) {
+        a->waiting = 0;
+    } else if (a->waiting) {
+        double mb = 0;
+        for (unsigned k = 0; k < c->nstages; k++) {
+            mb = fmax(mb, stage_ms[k]);
+            if (k + 1 < c->nstages && link_ms)
+                mb = fmax(mb, link_ms[k]);
+        }
+        a->regret_ms += fmax(0, mb - a->prop.bottleneck_ms);
+    }
     if (a->over == 0)
         padapt_run_reset(a);
     for (unsigned k = 0; a->over && k < c->nstages; k++) {
@@ -191,11 +204,10 @@ static void padapt_rebase(struct padapt *a)
     padapt_run_reset(a);
 }
 
-/* The plan for the estimated speeds into a->prop; 0, or -1 (none fits). */
-static int padapt_solve(struct padapt *a)
+/* The model at the estimated speeds and bandwidths, in dev and bw. */
+static struct ppipe_in padapt_est_in(const struct padapt *a,
+                                     struct ppipe_dev *dev, double *bw)
 {
-    struct ppipe_dev dev[PPIPE_MAX_DEV];
-    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
     const size_t nd = a->in.ndev;
     for (size_t e = 0; e < nd; e++) {
         dev[e] = a->in.dev[e];
@@ -206,6 +218,15 @@ static int padapt_solve(struct padapt *a)
     struct ppipe_in in = a->in;
     in.dev = dev;
     in.bw = bw;
+    return in;
+}
+
+/* The plan for the estimated speeds into a->prop; 0, or -1 (none fits). */
+static int padapt_solve(struct padapt *a)
+{
+    struct ppipe_dev dev[PPIPE_MAX_DEV];
+    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
+    const struct ppipe_in in = padapt_est_in(a, dev, bw);
     char err[256];
     if (ppipe_solve(&in, &a->prop, err, sizeof err) != 0)
         return -1;
@@ -223,6 +244,12 @@ enum padapt_action padapt_propose(struct padapt *a, int force)
     const int armed =
         a->over >= a->cfg.hold && (a->since >= a->cfg.cooldown || big);
     if (!armed && !force)
+        return PADAPT_KEEP;
+    /* break-even: a move worth making waits until the deviation has cost
+     * as much as the move would (the ski-rental rule: never more than
+     * twice the best choice made knowing how long the change lasts), so
+     * a clock that dips for a moment moves nothing */
+    if (a->waiting && !force && a->regret_ms < a->cost_ms)
         return PADAPT_KEEP;
     if (armed) {
         const size_t nd = a->in.ndev;
@@ -255,8 +282,32 @@ enum padapt_action padapt_propose(struct padapt *a, int force)
         a->since = 0;
         return PADAPT_PROPOSE;
     }
+    if (!force && !a->waiting) {
+        a->waiting = 1;
+        a->regret_ms = 0;
+        return PADAPT_KEEP;
+    }
+    a->waiting = 0;
     a->ready = 1;
     return PADAPT_MOVE;
+}
+
+int padapt_offer(struct padapt *a, const struct ppipe_plan *next)
+{
+    if (padapt_same(next, &a->cur))
+        return -1;
+    struct ppipe_dev dev[PPIPE_MAX_DEV];
+    double bw[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
+    const struct ppipe_in in = padapt_est_in(a, dev, bw);
+    a->prop = *next;
+    if (!isfinite(ppipe_eval(&in, &a->prop)))
+        return -1;
+    a->has_prop = 1;
+    a->proposals++;
+    a->gain_ms = a->pred.bottleneck_ms - a->prop.bottleneck_ms;
+    a->cost_ms = padapt_migration_ms(a, &a->pred, &a->prop);
+    a->ready = 1;
+    return 0;
 }
 
 enum padapt_action padapt_commit(struct padapt *a, int veto)

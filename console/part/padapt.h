@@ -24,7 +24,11 @@
  * over their links (those links in parallel, each carrying its bytes
  * at its estimated bandwidth), and it refills.  Both conditions together
  * are the hysteresis: a plan that just moved is not moved back by the
- * next noisy sample.
+ * next noisy sample.  Then it waits to break even: the move is made once
+ * the micro-batches since have lost, against the plan it would move to,
+ * as much time as the move costs (the ski-rental rule: at most twice
+ * what a choice knowing the change's length would lose), so a slowdown
+ * that passes sooner moves nothing.
  *
  * A decision can be vetoed or forced by the caller (the Lua policy through
  * the partition engine): a veto keeps the plan and counts it; a force moves
@@ -77,6 +81,8 @@ struct padapt {
     struct ppipe_plan prop; /* the last proposal (valid when has_prop) */
     int has_prop;
     int ready;        /* prop is worth moving to: padapt_commit decides */
+    int waiting;      /* prop is worth it: waiting to break even */
+    double regret_ms; /* what the deviation has cost since, ms */
     double deviation; /* the last observation's largest |meas/pred - 1| */
     unsigned over;    /* observations in a row over threshold */
     unsigned since;   /* observations since the last move */
@@ -115,6 +121,11 @@ enum padapt_action padapt_decide(struct padapt *a, int veto, int force);
  * and does nothing (PADAPT_KEEP) unless propose left one ready. */
 enum padapt_action padapt_propose(struct padapt *a, int force);
 enum padapt_action padapt_commit(struct padapt *a, int veto);
+
+/* Offers `next` (stages and devices; e.g. the data predictor's plan for
+ * the work to come) as the proposal, priced at the estimated speeds, for
+ * padapt_commit: 0, or -1 (the same plan as now, or it does not fit). */
+int padapt_offer(struct padapt *a, const struct ppipe_plan *next);
 
 /* 1 when two plans are the same stages on the same devices. */
 int padapt_same(const struct ppipe_plan *a, const struct ppipe_plan *b);

@@ -198,7 +198,12 @@ static void test_errors(void)
 {
     bad("3", "t.lua: cluster: expected table, got number");
     bad("{ device = {} }", "t.lua: cluster.device: unknown (devices, links, "
-                           "model, noise, adapt)");
+                           "model, data, noise, adapt)");
+    bad("{ model = 'm.txt', data = 'random', " DEV2 " }",
+        "t.lua: cluster.data: 'random' is not one of phases, shuffled, "
+        "sorted, multiscale");
+    bad("{ data = 'phases', " DEV2 " }",
+        "t.lua: cluster.data: a batch stream needs a model");
     /* the training job a run puts on the map */
     bad("{ model = 3, " DEV2 " }",
         "t.lua: cluster.model: expected string, got number");
