@@ -165,6 +165,9 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_COMPLEXITY:
         a->complexity = arg;
         break;
+    case CLI_OPT_SEARCH:
+        a->search = arg;
+        break;
     case CLI_OPT_WITH:
         if (a->n_with >= BBENCH_MAX_WITH)
             return cli_usage_error("%s", "--with: at most 8 policy files");

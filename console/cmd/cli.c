@@ -211,6 +211,13 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                 "partition split: the input's complexity,\n"
                                 "0-100 (default 50: the profiled work), or\n"
                                 "a sequence of LEN tokens of at most MAX"},
+    [CLI_OPT_SEARCH] = {.name = "search",
+                        .arg = "all|order",
+                        .help = "partition pipeline: all (every topological\n"
+                                "order, the proven optimum where the graph's\n"
+                                "down-sets number at most 250,000; the\n"
+                                "default) or order (exact for one order\n"
+                                "only: milliseconds on any graph)"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

@@ -56,6 +56,7 @@ enum cli_opt {
     CLI_OPT_METHOD,
     CLI_OPT_INPUT,
     CLI_OPT_COMPLEXITY,
+    CLI_OPT_SEARCH,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -105,6 +106,7 @@ struct cli_args {
     const char *method;     /* partition: --method NAME */
     const char *input;      /* partition: --input FILE (split) */
     const char *complexity; /* partition: --complexity N|LEN/MAX (split) */
+    const char *search;     /* partition: --search all|order */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -138,6 +138,7 @@ struct partcmd_ctx {
     /* --link as a list, one per consecutive pair (split's chain) */
     size_t nlinks;
     double chain_bw[PPIPE_MAX_DEV], chain_lat[PPIPE_MAX_DEV];
+    int order_only;    /* --search order: ppipe on the default order */
     int from_lab;      /* the devices are a lab's cluster (their memory is
                           theirs, not asked for: split ignores it) */
     const char *input; /* --input FILE */
@@ -243,7 +244,11 @@ static int partcmd_pipeline(const struct partcmd_ctx *c)
     struct ppipe_plan plan;
     struct pideal_info info;
     char err[512];
-    int rc = pideal_solve(&in, PIDEAL_MAX_SETS, order, &plan, &info, err,
+    int rc = 1;
+    info.nsets = 0;
+    info.chain = 0;
+    if (!c->order_only)
+        rc = pideal_solve(&in, PIDEAL_MAX_SETS, order, &plan, &info, err,
                           sizeof err);
     const struct partcmd_search s = {rc == 0, info.chain, info.nsets};
     if (rc == 1) {
@@ -275,6 +280,9 @@ static int partcmd_pipeline(const struct partcmd_ctx *c)
             printf("search: exact over all %zu down-sets (every topological "
                    "order): the proven optimum\n",
                    s.nsets);
+        else if (c->order_only)
+            printf("search: exact for one topological order only (--search "
+                   "order): not proven optimal\n");
         else
             printf("search: exact for one topological order only (more than "
                    "%d down-sets): not proven optimal\n",
@@ -950,6 +958,12 @@ static int partcmd_exec(const struct cli_entry *self, struct cli_args *a)
     }
     c->path = a->argv[0];
     c->json = a->json;
+    if (a->search && strcmp(a->search, "all") != 0 &&
+        strcmp(a->search, "order") != 0) {
+        free(c);
+        return partcmd_usage("--search: '%s' is not all or order", a->search);
+    }
+    c->order_only = a->search && strcmp(a->search, "order") == 0;
     mgraph_init(&c->g);
     int rc = partcmd_devmap(a, c);
     if (rc == 0)
@@ -980,6 +994,6 @@ const struct cli_entry partcmd_entry = {
             "against the chain scan, all local and all remote",
     .opts = 1u << CLI_OPT_DEVICES | 1u << CLI_OPT_LINK | 1u << CLI_OPT_JSON |
             1u << CLI_OPT_METHOD | 1u << CLI_OPT_LAB | 1u << CLI_OPT_INPUT |
-            1u << CLI_OPT_COMPLEXITY,
+            1u << CLI_OPT_COMPLEXITY | (uint64_t)1 << CLI_OPT_SEARCH,
     .exec = partcmd_exec,
 };

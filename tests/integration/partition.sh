@@ -309,6 +309,14 @@ check "grep -q '^--- split: not run' '$T/all' && [ \$(grep -c '^--- ' '$T/all') 
 check "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert len(j[\"tiers\"]) == 6 and j[\"links\"][4][\"bandwidth\"] == 1.25e9, j[\"links\"]' '$T/ls'" \
     "split over the cluster lab: six tiers, the host -> node2 link at 1.25 GB/s: $(head -c 300 "$T/ls") $(cat "$T/err")"
 
+# --search order: ppipe on the default order only (milliseconds on any
+# graph), never better than the search over every order, and said so
+"$W" partition "$P/resnet50.txt" --devices "$DEV" --search order --json >"$T/ro" 2>"$T/err"
+"$W" partition "$P/resnet50.txt" --devices "$DEV" --json >"$T/ra" 2>>"$T/err"
+check "python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); a=json.load(open(sys.argv[2])); assert o[\"search\"] == \"one-order\" and o[\"optimal\"] is False and o[\"bottleneck_ms\"] >= a[\"bottleneck_ms\"] * (1 - 1e-9)' '$T/ro' '$T/ra'" \
+    "--search order: one order, not above the all-orders plan: $(tail -c 120 "$T/ro") $(cat "$T/err")"
+expect_fail 2 "--search: 'x' is not all or order" -- partition "$P/vgg16.txt" --devices a --search x
+
 # METIS complains on stdout about a small graph in many parts (alexnet's
 # 23 layers over 8 devices); the JSON must stay clean
 "$W" partition "$P/alexnet.txt" --method metis --json \
