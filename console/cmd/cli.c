@@ -188,7 +188,8 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                       .help = "partition: every link's bandwidth in bytes/s\n"
                               "and latency (default 12G/10us: PCIe 3 x16)"},
     [CLI_OPT_JSON] = {.name = "json",
-                      .help = "partition: one JSON object instead of a table"},
+                      .help = "partition: JSON instead of a table (one\n"
+                              "object; --method all: one per line)"},
     [CLI_OPT_METHOD] = {.name = "method",
                         .arg = "NAME",
                         .help = "partition: pipeline (the training pipeline,\n"
