@@ -36,10 +36,7 @@ static struct ppipe_in in;
 static uint64_t rng = 88172645463325252ull;
 static double unif(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
+    return t_unif(&rng);
 }
 
 static void setup(void)

@@ -20,10 +20,7 @@
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static double unif(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
+    return t_unif(&rng);
 }
 
 #define MAXN 12
