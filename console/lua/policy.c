@@ -44,6 +44,7 @@
 #include "core/sandbox.h"
 #include "core/stats.h"
 #include "engines/meshag.h"
+#include "engines/partrun.h"
 #include "lua/plib.h"
 #include "lua/pmesh.h"
 #include "lua/ppart.h"
@@ -114,14 +115,10 @@ struct policy {
     struct plib_lograte lograte; /* log()'s, shared by every version */
 };
 
-void policy_set_mesh(struct policy *p, struct meshag *g)
+void policy_set_engines(struct policy *p, const struct engines *e)
 {
-    p->mesh = g;
-}
-
-void policy_set_partition(struct policy *p, struct partrun *r)
-{
-    p->part = r;
+    p->mesh = e ? meshag_of(e) : NULL;
+    p->part = e ? partrun_of(e) : NULL;
 }
 
 void policy_limits_default(struct policy_limits *l)

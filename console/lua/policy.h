@@ -25,8 +25,7 @@
 #include "policies/policy.h"
 
 struct model;
-struct meshag;
-struct partrun;
+struct engines;
 struct ring;
 
 struct policy_limits {
@@ -60,14 +59,12 @@ int policy_new(struct policy **out, const struct model *m,
  * `err` holds one line with file:line where Lua gave one. */
 int policy_load(struct policy *p, const char *name, const char *text,
                 size_t len, struct model *m, char *err, size_t errlen);
-/* The converter mesh's agents (engines/meshag.h) the versions loaded from
- * now on show policies as state.mesh (read-only: one table per agent,
- * lua/pmesh.c) and let them steer through out.mesh (NULL: none). */
-void policy_set_mesh(struct policy *p, struct meshag *g);
-/* The partitioned training pipeline (engines/partrun.h) the versions
- * loaded from now on show as state.partition and let veto or force a
- * repartition through out.partition (lua/ppart.c; NULL: none). */
-void policy_set_partition(struct policy *p, struct partrun *r);
+/* The run's engines whose state the versions loaded from now on show
+ * and let policies steer (NULL: none): the converter mesh's agents
+ * (engines/meshag.h) as state.mesh and out.mesh (lua/pmesh.c), the
+ * partitioned training pipeline (engines/partrun.h) as state.partition
+ * and out.partition (lua/ppart.c). */
+void policy_set_engines(struct policy *p, const struct engines *e);
 /* Tells the running version about an event (on_event), e.g. a rejected
  * reload.  `type` and `detail` become ev.type and ev.detail. */
 void policy_event(struct policy *p, const char *type, const char *detail);

@@ -14,8 +14,6 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "engines/broker.h"
-#include "engines/meshag.h"
-#include "engines/partrun.h"
 #include "lua/watch.h"
 #include "policies/governors.h"
 
@@ -49,8 +47,7 @@ int run_policy_start(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s", msg);
         return RUN_ERR;
     }
-    policy_set_mesh(r->policy, meshag_of(&r->eng));
-    policy_set_partition(r->policy, partrun_of(&r->eng));
+    policy_set_engines(r->policy, &r->eng);
     int rc = policy_load(r->policy, r->policy_path, text, len, &r->model, err,
                          errlen);
     free(text);
@@ -223,8 +220,7 @@ static int run_policy_first(struct run *r, const char *name, const char *text,
     struct decide nd;
     if (policy_new(&p, &r->model, &r->rec.hist, &r->plim, err, errlen) != 0)
         return POLICY_REJECTED;
-    policy_set_mesh(p, meshag_of(&r->eng));
-    policy_set_partition(p, partrun_of(&r->eng));
+    policy_set_engines(p, &r->eng);
     int rc = policy_load(p, name, text, len, &r->model, err, errlen);
     if (rc != POLICY_SWAPPED) {
         policy_free(p);
