@@ -841,7 +841,7 @@ static int partcmd_model(struct partcmd_ctx *c)
 {
     char err[512];
     struct pmodel m;
-    const int rc = pmodel_load(&m, c->path, PMODEL_TRAIN, err, sizeof err);
+    const int rc = pmodel_load(&m, c->path, err, sizeof err);
     /* c owns what was read, freed with it whether or not it loaded */
     c->g = m.g;
     c->order = m.order;

@@ -116,7 +116,7 @@ static void pbench_links(size_t nd, double *bw, double *lat)
 static int pbench_load(struct pmodel *m, const char *path)
 {
     char err[512];
-    if (pmodel_load(m, path, PMODEL_TRAIN, err, sizeof err) == 0)
+    if (pmodel_load(m, path, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "wattson: bench partition: %s\n", err);
     pmodel_free(m);

@@ -200,7 +200,7 @@ int partrun_configure(struct partrun *p, const struct model *m,
     else
         snprintf(path, sizeof path, "%s/%s", lab->dir, cl->model);
     char why[512];
-    if (pmodel_load(&p->pm, path, PMODEL_TRAIN, why, sizeof why) != 0) {
+    if (pmodel_load(&p->pm, path, why, sizeof why) != 0) {
         snprintf(err, errlen, "cluster.model: %s", why);
         return -1;
     }

@@ -10,8 +10,7 @@
 #include "part/dncfg.h"
 #include "part/pdprof.h"
 
-int pmodel_load(struct pmodel *m, const char *path, enum pmodel_pass pass,
-                char *err, size_t errlen)
+int pmodel_load(struct pmodel *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     mgraph_init(&m->g);
@@ -37,11 +36,9 @@ int pmodel_load(struct pmodel *m, const char *path, enum pmodel_pass pass,
         const struct mgraph_node *nd = &g->node[u];
         const int has_bwd = nd->bwd_ms == nd->bwd_ms;
         if (nd->fwd_ms == nd->fwd_ms)
-            m->work[u] =
-                nd->fwd_ms + (pass == PMODEL_TRAIN && has_bwd ? nd->bwd_ms : 0);
+            m->work[u] = nd->fwd_ms + (has_bwd ? nd->bwd_ms : 0);
         else if (nd->flops == nd->flops)
-            m->work[u] = (pass == PMODEL_TRAIN ? 3 : 1) * nd->flops /
-                         PMODEL_REF_FLOPS * 1e3;
+            m->work[u] = 3 * nd->flops / PMODEL_REF_FLOPS * 1e3;
         else
             m->work[u] = 0;
     }

@@ -1,14 +1,15 @@
 /*
  * pmodel - a model file into what the partitioner works on (issue 15):
  * its layer graph (a PipeDream profile, part/pdprof.h, or a Darknet .cfg
- * by its suffix, part/dncfg.h), a topological order and each layer's work
- * in ms on the profiled (or reference) device.
+ * by its suffix, part/dncfg.h), a topological order and each layer's
+ * training work in ms on the profiled (or reference) device; inference
+ * work on request (pmodel_infer_work).
  *
- * Work: a profile's measured forward (+ backward, for training) times per
- * batch; a cfg's FLOPs per sample over a reference device of
- * PMODEL_REF_FLOPS: its forward FLOPs for inference, 3 x them for training
- * (the forward pass and the backward pass's two products of the same size:
- * the gradients of the inputs and of the weights).
+ * Training work: a profile's measured forward + backward times per batch;
+ * a cfg's FLOPs per sample over a reference device of PMODEL_REF_FLOPS,
+ * 3 x its forward FLOPs (the forward pass and the backward pass's two
+ * products of the same size: the gradients of the inputs and of the
+ * weights).
  */
 #ifndef WATTSON_PMODEL_H
 #define WATTSON_PMODEL_H
@@ -23,12 +24,10 @@
  * datasheet: 15.7 TFLOP/s), as a kernel reaches in practice. */
 #define PMODEL_REF_FLOPS 1e13
 
-enum pmodel_pass { PMODEL_TRAIN, PMODEL_INFER };
-
 struct pmodel {
     struct mgraph g;
     uint32_t *order; /* g.n */
-    double *work;    /* g.n, ms */
+    double *work;    /* g.n, training ms */
 };
 
 /* Inference work into fwd[g->n] and the input's bytes: forward only, a
@@ -41,8 +40,7 @@ int pmodel_infer_work(const struct mgraph *g, double *fwd, double *in_bytes);
 
 /* Reads `path`: 0, or -1 with one line in err ("FILE:LINE: reason", or
  * the cycle's node).  pmodel_free either way. */
-int pmodel_load(struct pmodel *m, const char *path, enum pmodel_pass pass,
-                char *err, size_t errlen);
+int pmodel_load(struct pmodel *m, const char *path, char *err, size_t errlen);
 void pmodel_free(struct pmodel *m);
 
 #endif

@@ -205,7 +205,7 @@ static void test_gnmt(void)
     snprintf(path, sizeof path, "%s/pipedream-profiles/gnmt.txt",
              data ? data : "../shared/data");
     struct pmodel m;
-    if (pmodel_load(&m, path, PMODEL_TRAIN, err, sizeof err) != 0) {
+    if (pmodel_load(&m, path, err, sizeof err) != 0) {
         pmodel_free(&m);
         t_skip("no %s", path);
         return;
