@@ -53,6 +53,10 @@ struct partrun {
     struct ppipe_dev est_dev[PPIPE_MAX_DEV];
     struct ppipe_in est_in;
     int pending_data; /* the pending proposal is the predictor's */
+    /* per stage of the plan running, the work of the batch in flight
+     * over the profiled work (1 without a stream): set when a batch
+     * starts or the plan changes, not every tick */
+    double ratio[PPIPE_MAX_DEV];
     struct partrun_view v;
     /* the pane: a label per stage ("conv1..fc8"), device names */
     char label[PPIPE_MAX_DEV][PARTRUN_LABEL];
@@ -168,23 +172,28 @@ static int partrun_data(struct partrun *p, const char *kind, uint64_t seed,
     return 0;
 }
 
-/* The present batch's work over the profiled work, per stage of the
- * plan running (1 without a stream): what it makes each stage take. */
-static void partrun_work_ratio(const struct partrun *p,
-                               const struct pdata_batch *b, double *ratio)
+/* The batch in flight (a stream is on). */
+static const struct pdata_batch *partrun_batch(const struct partrun *p)
+{
+    return &p->batch[p->next % PARTRUN_BATCHES];
+}
+
+/* p->ratio for the batch in flight and the plan running: each stage's
+ * work for the batch over its profiled work (1 without a stream). */
+static void partrun_work_ratio(struct partrun *p)
 {
     const struct ppipe_plan *c = &p->ad.cur;
     double f[PDATA__N];
-    if (b)
-        pdata_factors(&p->pd, b, f);
+    if (p->data)
+        pdata_factors(&p->pd, partrun_batch(p), f);
     for (unsigned k = 0; k < c->nstages; k++) {
         double base = 0, now = 0;
-        for (size_t i = c->first[k]; b && i < c->first[k + 1]; i++) {
+        for (size_t i = c->first[k]; p->data && i < c->first[k + 1]; i++) {
             const uint32_t u = p->pm.order[i];
             base += p->pm.work[u];
             now += pdata_layer_work(&p->pd, u, p->pm.work[u], f);
         }
-        ratio[k] = b && base > 0 ? now / base : 1;
+        p->ratio[k] = p->data && base > 0 ? now / base : 1;
     }
 }
 
@@ -260,6 +269,7 @@ int partrun_configure(struct partrun *p, const struct model *m,
     for (size_t e = 0; e < nd; e++)
         p->v.speed_f[e] = 1;
     partrun_labels(p);
+    partrun_work_ratio(p);
     char desc[256];
     partrun_describe(p, desc, sizeof desc);
     log_msg(LOG_INFO,
@@ -280,21 +290,18 @@ static void partrun_speeds(struct partrun *p, const struct model *m)
     }
 }
 
-/* The present plan's true stage and link times at those speeds, and its
- * bottleneck. */
-static double partrun_truth(const struct partrun *p, double *sm, double *lm)
+/* The present plan's true stage and link times at those speeds, for the
+ * profiled work (the batch in flight scales them by p->ratio). */
+static void partrun_truth(const struct partrun *p, double *sm, double *lm)
 {
     const struct padapt *a = &p->ad;
     const struct ppipe_plan *c = &a->cur;
-    double worst = 0;
     for (unsigned k = 0; k < c->nstages; k++) {
         const unsigned d = c->dev[k];
         /* cur's times are at the speeds it was planned for */
         sm[k] = c->compute_ms[k] * a->plan_f[d] / p->v.speed_f[d];
         lm[k] = c->comm_ms[k];
-        worst = fmax(worst, fmax(sm[k], lm[k]));
     }
-    return worst;
 }
 
 static void partrun_propose(void *st, struct model *m)
@@ -304,16 +311,11 @@ static void partrun_propose(void *st, struct model *m)
         return;
     partrun_speeds(p, m);
     double sm[PPIPE_MAX_DEV], lm[PPIPE_MAX_DEV];
-    double t_ms = partrun_truth(p, sm, lm);
-    if (p->data) {
-        /* the batch in flight sets the pace (the next one the stream
-         * gives) */
-        double ratio[PPIPE_MAX_DEV];
-        partrun_work_ratio(p, &p->batch[p->next % PARTRUN_BATCHES], ratio);
-        t_ms = 0;
-        for (unsigned k = 0; k < p->ad.cur.nstages; k++)
-            t_ms = fmax(t_ms, fmax(sm[k] * ratio[k], lm[k]));
-    }
+    partrun_truth(p, sm, lm);
+    /* the batch in flight sets the pace */
+    double t_ms = 0;
+    for (unsigned k = 0; k < p->ad.cur.nstages; k++)
+        t_ms = fmax(t_ms, fmax(sm[k] * p->ratio[k], lm[k]));
     const double dt = m->dt > 0 ? m->dt : 0;
     int observed = 0;
     if (p->v.stall_s > 0) {
@@ -342,21 +344,20 @@ static void partrun_propose(void *st, struct model *m)
             /* this batch's work: the stages take what it asks, and the
              * controller sees their times over it (the profiler knows the
              * batch before it runs: a longer batch is no slower device) */
-            const struct pdata_batch *b =
-                p->data ? &p->batch[p->next++ % PARTRUN_BATCHES] : NULL;
-            double ratio[PPIPE_MAX_DEV];
-            partrun_work_ratio(p, b, ratio);
             double mm = 0;
             for (unsigned k = 0; k < p->ad.cur.nstages; k++) {
                 sm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
                 lm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
-                p->v.measured_ms[k] = sm[k] * ratio[k];
+                p->v.measured_ms[k] = sm[k] * p->ratio[k];
                 mm = fmax(mm, fmax(p->v.measured_ms[k], lm[k]));
             }
             p->v.measured_bottleneck_ms = mm;
             padapt_observe(&p->ad, sm, lm, idle);
-            if (b)
-                pdpred_observe(&p->pp, b, NULL, 0);
+            if (p->data) {
+                pdpred_observe(&p->pp, partrun_batch(p), NULL, 0);
+                p->next++;
+                partrun_work_ratio(p);
+            }
             observed = 1;
         }
     }
@@ -370,6 +371,7 @@ static void partrun_propose(void *st, struct model *m)
             p->v.stall_s = p->ad.cost_ms / 1e3;
             p->v.data_moves += p->pending_data;
             partrun_labels(p);
+            partrun_work_ratio(p);
             log_msg(LOG_INFO,
                     "partition: repartitioned to %s layers%s: bottleneck "
                     "%.3f ms, migration %.3f s",
