@@ -17,6 +17,7 @@
 #include "part/pbatch.h"
 #include "part/pdata.h"
 #include "part/pmodel.h"
+#include "part/ptrain.h"
 
 #define PARTRUN_LABEL 40
 /* The batch stream's length before it repeats (cluster.data): 8192
@@ -81,20 +82,6 @@ static void partrun_destroy(void *st)
     free(p->batch);
     pmodel_free(&p->pm);
     free(p);
-}
-
-/* splitmix64 and Box-Muller: measurement noise, reproducible */
-static double partrun_gauss(uint64_t *s)
-{
-    double x[2];
-    for (int k = 0; k < 2; k++) {
-        uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
-        x[k] = ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-    }
-    return sqrt(-2 * log(x[0])) * cos(6.283185307179586 * x[1]);
 }
 
 /* The pane's stage labels from the plan. */
@@ -346,8 +333,8 @@ static void partrun_propose(void *st, struct model *m)
              * batch before it runs: a longer batch is no slower device) */
             double mm = 0;
             for (unsigned k = 0; k < p->ad.cur.nstages; k++) {
-                sm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
-                lm[k] *= 1 + p->noise * partrun_gauss(&p->rng);
+                sm[k] *= 1 + p->noise * ptrain_gauss(&p->rng);
+                lm[k] *= 1 + p->noise * ptrain_gauss(&p->rng);
                 p->v.measured_ms[k] = sm[k] * p->ratio[k];
                 mm = fmax(mm, fmax(p->v.measured_ms[k], lm[k]));
             }
