@@ -177,6 +177,15 @@ static void partcmd_stages(const struct partcmd_ctx *c, const uint32_t *order,
            partcmd_ratio(p->bottleneck_ms, p->bound_ms));
 }
 
+/* "key":"value" with the value escaped (names come from the user's files
+ * and options), then `after`. */
+static void partcmd_jstr(const char *key, const char *value, const char *after)
+{
+    printf("\"%s\":", key);
+    json_put_string(stdout, value);
+    fputs(after, stdout);
+}
+
 /* A plan's stages over `order` as JSON members: "stages", "bottleneck_ms",
  * "bound_ms", "ratio". */
 static void partcmd_json_stages(const struct partcmd_ctx *c,
@@ -185,15 +194,16 @@ static void partcmd_json_stages(const struct partcmd_ctx *c,
 {
     const struct mgraph *g = &c->g;
     printf("\"stages\":[");
-    for (unsigned k = 0; k < p->nstages; k++)
-        printf("%s{\"device\":\"%s\",\"first\":\"%s\",\"last\":\"%s\","
-               "\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
+    for (unsigned k = 0; k < p->nstages; k++) {
+        printf("%s{", k ? "," : "");
+        partcmd_jstr("device", c->dev[p->dev[k]].name, ",");
+        partcmd_jstr("first", g->node[order[p->first[k]]].name, ",");
+        partcmd_jstr("last", g->node[order[p->first[k + 1] - 1]].name, ",");
+        printf("\"layers\":%zu,\"compute_ms\":%.9g,\"link_ms\":%.9g,"
                "\"memory_bytes\":%.9g}",
-               k ? "," : "", c->dev[p->dev[k]].name,
-               g->node[order[p->first[k]]].name,
-               g->node[order[p->first[k + 1] - 1]].name,
                p->first[k + 1] - p->first[k], p->compute_ms[k], p->comm_ms[k],
                p->mem_bytes[k]);
+    }
     printf("],\"bottleneck_ms\":%.9g,\"bound_ms\":%.9g,\"ratio\":%.9g",
            p->bottleneck_ms, p->bound_ms,
            partcmd_ratio(p->bottleneck_ms, p->bound_ms));
@@ -202,9 +212,10 @@ static void partcmd_json_stages(const struct partcmd_ctx *c,
 /* The JSON object's opening members, up to the method's own. */
 static void partcmd_json_head(const struct partcmd_ctx *c, const char *method)
 {
-    printf("{\"model\":\"%s\",\"layers\":%zu,\"devices\":%zu,"
-           "\"method\":\"%s\",",
-           c->g.name, c->g.n, c->nd, method);
+    printf("{");
+    partcmd_jstr("model", c->g.name, ",");
+    printf("\"layers\":%zu,\"devices\":%zu,\"method\":\"%s\",", c->g.n, c->nd,
+           method);
 }
 
 static struct ppipe_in partcmd_in(const struct partcmd_ctx *c,
@@ -360,10 +371,11 @@ static void partcmd_metis_json(const struct partcmd_ctx *c,
     partcmd_json_head(c, "metis");
     printf("\"edgecut\":%lld,\"per_device\":[", cut);
     for (unsigned d = 0; d < ev->ndev; d++) {
-        printf("%s{\"device\":\"%s\",\"index\":%u,\"layers\":%zu,"
-               "\"compute_ms\":%.9g,\"memory_bytes\":%.9g,",
-               d ? "," : "", c->dev[d].name, d, ev->layers[d],
-               ev->compute_ms[d], ev->mem_bytes[d]);
+        printf("%s{", d ? "," : "");
+        partcmd_jstr("device", c->dev[d].name, ",");
+        printf("\"index\":%u,\"layers\":%zu,\"compute_ms\":%.9g,"
+               "\"memory_bytes\":%.9g,",
+               d, ev->layers[d], ev->compute_ms[d], ev->mem_bytes[d]);
         if (ev->stage[d] >= 0)
             printf("\"stage\":%d}", ev->stage[d]);
         else
@@ -386,9 +398,11 @@ static void partcmd_metis_json(const struct partcmd_ctx *c,
            "\"acyclic\":%s,\"fits\":%s,\"assignment\":[",
            ev->bottleneck_ms, bound, partcmd_ratio(ev->bottleneck_ms, bound),
            ev->acyclic ? "true" : "false", ev->fits ? "true" : "false");
-    for (size_t u = 0; u < c->g.n; u++)
-        printf("%s{\"layer\":\"%s\",\"device\":%u}", u ? "," : "",
-               c->g.node[u].name, part[u]);
+    for (size_t u = 0; u < c->g.n; u++) {
+        printf("%s{", u ? "," : "");
+        partcmd_jstr("layer", c->g.node[u].name, ",");
+        printf("\"device\":%u}", part[u]);
+    }
     printf("],");
 }
 
@@ -428,7 +442,8 @@ static int partcmd_metis(const struct partcmd_ctx *c)
             partcmd_json_stages(c, mord, &plan);
             printf("}}\n");
         } else {
-            printf("null,\"on_metis_order_error\":\"%s\"}\n", perr);
+            printf("null,");
+            partcmd_jstr("on_metis_order_error", perr, "}\n");
         }
     } else {
         partcmd_heading(c);

@@ -317,6 +317,15 @@ check "python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); a=json.load(
     "--search order: one order, not above the all-orders plan: $(tail -c 120 "$T/ro") $(cat "$T/err")"
 expect_fail 2 "--search: 'x' is not all or order" -- partition "$P/vgg16.txt" --devices a --search x
 
+# names from files and options are escaped in the JSON: a model file and
+# a device named with a quote and a backslash
+cp "$P/resnet18.txt" "$T/q\"uo\\te.txt"
+for m in pipeline metis equal; do
+    "$W" partition "$T/q\"uo\\te.txt" --devices 'd"1,d\2' --method $m --json >"$T/qj" 2>"$T/err"
+    check "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert chr(34) in j[\"model\"] and chr(92) in j[\"model\"], j[\"model\"]' '$T/qj'" \
+        "--method $m: quoted names stay valid JSON: $(head -c 160 "$T/qj") $(cat "$T/err")"
+done
+
 # METIS complains on stdout about a small graph in many parts (alexnet's
 # 23 layers over 8 devices); the JSON must stay clean
 "$W" partition "$P/alexnet.txt" --method metis --json \
