@@ -123,21 +123,52 @@ static int pbench_load(struct pmodel *m, const char *path)
     return -1;
 }
 
-/* Solves one method `reps` times until 0.2 s have passed (for a wall
- * time above the clock's grain); its ms per solve, or NAN when it fails. */
-#define PBENCH_TIMED(call, ms)                                                 \
-    do {                                                                       \
-        unsigned reps_ = 0;                                                    \
-        const double t0_ = pbench_now();                                       \
-        double t1_ = t0_;                                                      \
-        int ok_ = 1;                                                           \
-        do {                                                                   \
-            ok_ = (call) == 0;                                                 \
-            reps_++;                                                           \
-            t1_ = pbench_now();                                                \
-        } while (ok_ && t1_ - t0_ < 0.2 && reps_ < 1000);                      \
-        (ms) = ok_ ? (t1_ - t0_) / reps_ * 1e3 : NAN;                          \
-    } while (0)
+/* One bench row's solvers and what they leave: the model and devices,
+ * and each method's answer. */
+struct pbench_row {
+    const struct ppipe_in *in;
+    struct ppipe_plan p, q; /* the pipeline's, the equal split's */
+    struct pideal_info info;
+    uint32_t *ord, *part;
+    long long cut;
+    int fits, over_cap;
+    char err[512];
+};
+
+/* The pipeline: over every order, ppipe's on one past pideal's cap. */
+static int pbench_pipeline_solve(struct pbench_row *r)
+{
+    const int rc = pideal_solve(r->in, PIDEAL_MAX_SETS, r->ord, &r->p, &r->info,
+                                r->err, sizeof r->err);
+    r->over_cap = rc == 1;
+    return rc == 1 ? ppipe_solve(r->in, &r->p, r->err, sizeof r->err) : rc;
+}
+
+static int pbench_equal_solve(struct pbench_row *r)
+{
+    return pbase_equal(r->in, &r->q, &r->fits, r->err, sizeof r->err);
+}
+
+static int pbench_metis_solve(struct pbench_row *r)
+{
+    return pmetis_kway(r->in, r->part, &r->cut, r->err, sizeof r->err);
+}
+
+/* fn repeated until 0.2 s have passed (a wall time above the clock's
+ * grain, at most 1000 times): its ms per solve, or NAN when it fails. */
+static double pbench_timed(int (*fn)(struct pbench_row *), struct pbench_row *r)
+{
+    unsigned reps = 0;
+    const double t0 = pbench_now();
+    double t1 = t0;
+    do {
+        if (fn(r) != 0)
+            return NAN;
+        reps++;
+        t1 = pbench_now();
+    } while (t1 - t0 < 0.2 && reps < 1000);
+    return (t1 - t0) / reps * 1e3;
+}
 
 /* One model's rows over a device set: the pipeline (exact over every
  * order, part/pideal.h, or for one order past its cap), the equal-layer
@@ -152,51 +183,40 @@ static void pbench_pipeline_one(const struct pmodel *m,
         lat[PPIPE_MAX_DEV * PPIPE_MAX_DEV];
     pbench_links(nd, bw, lat);
     const struct ppipe_in in = {&m->g, m->order, m->work, nd, dev, bw, lat};
-    struct ppipe_plan p, q;
-    struct pmetis_eval ev;
-    struct pideal_info info = {0};
-    char err[512];
-    double ms_p, ms_e, ms_m;
-    int fits = 0, rc = 0;
-    uint32_t *part = malloc((m->g.n ? m->g.n : 1) * sizeof *part);
-    uint32_t *ord = malloc((m->g.n ? m->g.n : 1) * sizeof *ord);
-    long long cut;
-    if (!part || !ord) {
+    struct pbench_row r = {.in = &in};
+    r.part = malloc((m->g.n ? m->g.n : 1) * sizeof *r.part);
+    r.ord = malloc((m->g.n ? m->g.n : 1) * sizeof *r.ord);
+    if (!r.part || !r.ord) {
         fprintf(out, "%-16s out of memory\n", m->g.name);
-        free(part);
-        free(ord);
+        free(r.part);
+        free(r.ord);
         return;
     }
-    /* pideal's 1 (past its cap) is ppipe's turn */
-    PBENCH_TIMED((rc = pideal_solve(&in, PIDEAL_MAX_SETS, ord, &p, &info, err,
-                                    sizeof err)) == 1
-                     ? ppipe_solve(&in, &p, err, sizeof err)
-                     : rc,
-                 ms_p);
-    const char search = rc == 1 ? 'o' : ' ';
+    const double ms_p = pbench_timed(pbench_pipeline_solve, &r);
     fprintf(out, "%-16s %6zu %3zu", m->g.name, m->g.n, nd);
     double bound = NAN;
     if (ms_p == ms_p) {
-        bound = p.bound_ms;
-        fprintf(out, " %6u %7.3f%c %8.2f", p.nstages, p.bottleneck_ms / bound,
-                search, ms_p);
+        bound = r.p.bound_ms;
+        fprintf(out, " %6u %7.3f%c %8.2f", r.p.nstages,
+                r.p.bottleneck_ms / bound, r.over_cap ? 'o' : ' ', ms_p);
     } else {
         fprintf(out, " %6s %7s  %8s", "-", "no fit", "-");
     }
-    PBENCH_TIMED(pbase_equal(&in, &q, &fits, err, sizeof err), ms_e);
+    const double ms_e = pbench_timed(pbench_equal_solve, &r);
     if (ms_e == ms_e && bound == bound)
-        fprintf(out, " %7.3f%c", q.bottleneck_ms / bound, fits ? ' ' : 'm');
+        fprintf(out, " %7.3f%c", r.q.bottleneck_ms / bound, r.fits ? ' ' : 'm');
     else
         fprintf(out, " %7s ", "-");
-    PBENCH_TIMED(pmetis_kway(&in, part, &cut, err, sizeof err), ms_m);
-    if (ms_m == ms_m && pmetis_eval(&in, part, &ev, err, sizeof err) == 0)
+    const double ms_m = pbench_timed(pbench_metis_solve, &r);
+    struct pmetis_eval ev;
+    if (ms_m == ms_m && pmetis_eval(&in, r.part, &ev, r.err, sizeof r.err) == 0)
         fprintf(out, " %7.3f%c%c %8.2f\n",
                 ev.bottleneck_ms / pcost_bound_any(&in), ev.acyclic ? ' ' : 'c',
                 ev.fits ? ' ' : 'm', ms_m);
     else
         fprintf(out, " %7s   %8s\n", "-", "-");
-    free(part);
-    free(ord);
+    free(r.part);
+    free(r.ord);
 }
 
 static int pbench_pipeline(char **files, size_t n, FILE *out)
