@@ -24,6 +24,9 @@
 /* ...and the 1.1 one with ipc_read. */
 #define PLUG_DESC_SIZE_1_1                                                     \
     (offsetof(struct wattson_plugin, ipc_read) + sizeof(void *))
+/* ...and the 1.2 one with the GPU process calls. */
+#define PLUG_DESC_SIZE_1_2                                                     \
+    (offsetof(struct wattson_plugin, gpu_share_write) + sizeof(void *))
 
 /* Converting dlsym's object pointer to a function pointer is undefined in
  * ISO C but required by POSIX; copying the bytes keeps -pedantic quiet. */
@@ -632,4 +635,31 @@ int plug_ipc_read(struct plug *p, struct wattson_ipc_event *ev, size_t max)
     if (n < 0)
         return n;
     return (size_t)n > max ? (int)max : n;
+}
+
+int plug_gpu_procs_read(struct plug *p, struct wattson_gpu_proc *gp, size_t max)
+{
+    if (!plug_live(p) || p->desc->abi_minor < 2 ||
+        p->desc->size < PLUG_DESC_SIZE_1_2 || !p->desc->gpu_procs_read ||
+        max == 0)
+        return 0;
+    int n = p->desc->gpu_procs_read(p->state, gp, max);
+    if (n < 0)
+        return n;
+    return (size_t)n > max ? (int)max : n;
+}
+
+int plug_gpu_share_write(struct plug *p, const struct wattson_gpu_share *s,
+                         size_t n)
+{
+    if (!plug_live(p) || p->desc->abi_minor < 2 ||
+        p->desc->size < PLUG_DESC_SIZE_1_2 || !p->desc->gpu_share_write)
+        return WATTSON_ERR_UNSUPPORTED;
+    return n ? p->desc->gpu_share_write(p->state, s, n) : 0;
+}
+
+int plug_has_gpu_share(const struct plug *p)
+{
+    return plug_live(p) && p->desc->abi_minor >= 2 &&
+           p->desc->size >= PLUG_DESC_SIZE_1_2 && p->desc->gpu_share_write;
 }

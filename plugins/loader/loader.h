@@ -75,6 +75,17 @@ int plug_init_why(struct plug **pp, const struct wattson_host *host, char *err,
  * or a negative wattson_status. */
 int plug_ipc_read(struct plug *p, struct wattson_ipc_event *ev, size_t max);
 
+/* The processes on the plugin's GPUs this tick (ABI 1.2 gpu_procs_read):
+ * the count written (0 when the plugin has none or is older than 1.2), or
+ * a negative wattson_status. */
+int plug_gpu_procs_read(struct plug *p, struct wattson_gpu_proc *gp,
+                        size_t max);
+/* Apply per-process GPU shares (ABI 1.2 gpu_share_write):
+ * WATTSON_ERR_UNSUPPORTED when the plugin cannot enforce them. */
+int plug_gpu_share_write(struct plug *p, const struct wattson_gpu_share *s,
+                         size_t n);
+int plug_has_gpu_share(const struct plug *p);
+
 /* fini (if initialised), dlclose, free. */
 void plug_close(struct plug *p);
 /* Lists the search path, one directory per line, for --help and errors. */

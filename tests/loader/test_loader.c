@@ -144,8 +144,8 @@ static void test_load_refusals(void)
 {
     char dir[] = "/tmp/wattson-loader-XXXXXX";
 
-    tl_refused("badabi", "built for ABI 99.1", "wattson has 1.1");
-    tl_refused("newminor", "built for ABI 1.2", "wattson has 1.1");
+    tl_refused("badabi", "built for ABI 99.2", "wattson has 1.2");
+    tl_refused("newminor", "built for ABI 1.3", "wattson has 1.2");
     tl_refused("shortdesc", "descriptor is 8 bytes", NULL);
     /* dlerror() names the missing symbol. */
     tl_refused("noentry", "undefined symbol: wattson_plugin_entry", NULL);

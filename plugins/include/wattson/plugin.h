@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 #define WATTSON_ABI_MAJOR 1
-#define WATTSON_ABI_MINOR 1
+#define WATTSON_ABI_MINOR 2
 
 /* The one symbol a plugin exports (type: wattson_plugin_entry_fn). */
 #define WATTSON_PLUGIN_ENTRY "wattson_plugin_entry"
@@ -225,6 +225,53 @@ struct wattson_ipc_event {
     uint32_t type; /* enum wattson_ipc_type */
 };
 
+/* ABI 1.2: what an application reports of its own performance, so that
+ * a profiler can tell whether it meets its service level objective. */
+enum wattson_gpu_perf {
+    WATTSON_GPU_PERF_NONE = 0,    /* nothing reported (NVML) */
+    WATTSON_GPU_PERF_FPS = 1,     /* frames per second, higher is better */
+    WATTSON_GPU_PERF_RATE = 2,    /* items (samples, frames) per second */
+    WATTSON_GPU_PERF_LATENCY = 3, /* seconds per request, lower is better */
+};
+
+#define WATTSON_GPU_NAME_LEN 32
+
+/* ABI 1.2: one process on one GPU over the last interval, as a behavioural
+ * profiler sees it (NVML's per-process accounting, or a simulated tenant).
+ * A value the source cannot see is NaN, never 0: NVML has no kernel launch
+ * rate and no per-process PCIe traffic, and a process reports no
+ * performance of its own.  `need_sm` and `need_mem` are ground truth only a
+ * simulation knows (what the tenant would use with the GPU to itself); they
+ * are NaN from hardware, and only benches read them (to count SLO time and
+ * for the perfect-forecast allocator), never the profiler or predictor. */
+struct wattson_gpu_proc {
+    uint32_t device;                 /* the GPU: index into the devices */
+    uint32_t pid;                    /* process (or simulated tenant) id */
+    char name[WATTSON_GPU_NAME_LEN]; /* NUL-terminated */
+    uint32_t perf_kind;              /* enum wattson_gpu_perf */
+    double sm;        /* 1: fraction of the GPU's SM time it used */
+    double mem_bytes; /* B: device memory it holds */
+    double mem_bw;    /* 1: fraction of memory bandwidth (controller busy) */
+    double launches;  /* 1/s: kernel launches (draw calls for a renderer) */
+    double pcie_bps;  /* B/s: PCIe traffic, both directions */
+    double enc;       /* 1: video encoder busy */
+    double dec;       /* 1: video decoder busy */
+    double perf;      /* the application's metric, in perf_kind's unit */
+    double slo;       /* its target in the same unit, NaN without one */
+    double need_sm;   /* simulation only, see above */
+    double need_mem;  /* simulation only, B */
+};
+
+/* ABI 1.2: what one process may use of a GPU: a compute share (as CUDA
+ * MPS's active-thread percentage / 100) and a memory limit.  The host
+ * guarantees `sm` in [0, 1] and `mem_bytes` finite and >= 0. */
+struct wattson_gpu_share {
+    uint32_t device;
+    uint32_t pid;
+    double sm;
+    double mem_bytes;
+};
+
 /* What a plugin exposes; filled by init, owned by the plugin until fini.
  * The host zeroes it first, so a 1.0 plugin leaves the 1.1 fields empty. */
 struct wattson_inventory {
@@ -269,6 +316,17 @@ struct wattson_plugin {
      * Returns how many were written, or a negative wattson_status.  Called
      * once per tick, after read. */
     int (*ipc_read)(void *state, struct wattson_ipc_event *ev, size_t max);
+
+    /* ABI 1.2, optional: the processes using the plugin's GPUs over the
+     * last interval, at most `max`.  Returns how many were written, or a
+     * negative wattson_status.  Called once per tick, after read. */
+    int (*gpu_procs_read)(void *state, struct wattson_gpu_proc *p, size_t max);
+    /* ABI 1.2, optional: apply per-process shares.  Only a plugin that can
+     * enforce them has it (the simulated lab); NVML has no per-process
+     * knob, so its driver leaves it NULL.  A pid the plugin does not know
+     * is skipped.  Returns 0 or a negative wattson_status. */
+    int (*gpu_share_write)(void *state, const struct wattson_gpu_share *s,
+                           size_t n);
 };
 
 typedef const struct wattson_plugin *(*wattson_plugin_entry_fn)(void);
