@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "dur.h"
 #include "labclu.h"
+#include "labvg.h"
 #include "luacfg.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -66,6 +67,7 @@ struct lab_priv {
     char *name_buf;
     char *fields;
     struct labclu *cluster;
+    struct labvg *vgpu;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -167,7 +169,8 @@ static const char *const lab_fields[] = {"name",
                                          "drivers",
                                          "governor_period",
                                          "mesh",
-                                         "cluster"};
+                                         "cluster",
+                                         "vgpu"};
 
 /* The summary keys `limits` accepts: summary.h's list, names only. */
 #define LAB_KEY_NAME(name, x) #name,
@@ -482,6 +485,20 @@ static int lab_check_cluster(struct lab_check *c, struct lab_priv *p)
     return 0;
 }
 
+/* The vGPU engine's table, read by its own module (labvg.h); always
+ * set, to the defaults when the lab has none. */
+static int lab_check_vgpu(struct lab_check *c, struct lab_priv *p)
+{
+    p->vgpu = calloc(1, sizeof *p->vgpu);
+    if (!p->vgpu)
+        return lab_err(c->err, c->errlen, c->display, "out of memory");
+    char msg[256];
+    if (labvg_read(cfg_get(p->pub.root, "vgpu"), p->vgpu, msg, sizeof msg))
+        return lab_err(c->err, c->errlen, c->display, "%s", msg);
+    p->pub.vgpu = p->vgpu;
+    return 0;
+}
+
 static int lab_check_top(struct lab_check *c, struct lab_priv *p)
 {
     struct lab *lab = &p->pub;
@@ -500,7 +517,7 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
                        "unknown field '%s' (fields: name, description, "
                        "tick, duration, seed, budget_w, policy, "
                        "policy_limits, limits, drivers, governor_period, mesh, "
-                       "cluster)",
+                       "cluster, vgpu)",
                        key);
     }
 
@@ -566,7 +583,7 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
     if (lab_want(c, root, "mesh", WATTSON_CFG_TABLE, &n))
         return -1;
 
-    if (lab_check_cluster(c, p))
+    if (lab_check_cluster(c, p) || lab_check_vgpu(c, p))
         return -1;
 
     if (lab_want(c, root, "drivers", WATTSON_CFG_TABLE, &n))
@@ -774,5 +791,6 @@ void lab_free(struct lab *lab)
     free(p->name_buf);
     free(p->fields);
     free(p->cluster);
+    free(p->vgpu);
     free(p);
 }

@@ -17,6 +17,7 @@
 
 struct cfg;
 struct labclu;
+struct labvg;
 
 /* A declared limit: the run fails (exit 5) if the summary key exceeds it. */
 struct lab_limit {
@@ -57,6 +58,9 @@ struct lab {
     /* `cluster`: the device map for the partitioner (core/labclu.h), NULL
      * when the lab has none. */
     const struct labclu *cluster;
+    /* `vgpu`: the vGPU engine's settings (core/labvg.h), the defaults
+     * when the lab has none; never NULL after a load. */
+    const struct labvg *vgpu;
     struct cfg *root;
 };
 

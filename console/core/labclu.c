@@ -13,91 +13,13 @@
 #include <string.h>
 
 #include "core/cfg.h"
-#include "core/dur.h"
-#include "core/sinum.h"
+#include "core/labrd.h"
 #include "wattson/plugin.h"
-
-#if defined(__GNUC__)
-#define LABCLU_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define LABCLU_PRINTF(f, a)
-#endif
 
 static const char *const labclu_dev_kinds[] = {"cpu", "gpu", "fpga", "accel"};
 static const char *const labclu_link_kinds[] = {"nvlink", "pcie", "infiniband",
                                                 "ethernet", "other"};
 #define LABCLU_N(a) (sizeof(a) / sizeof(a)[0])
-
-static int labclu_err(char *err, size_t errlen, const char *fmt, ...)
-    LABCLU_PRINTF(3, 4);
-static int labclu_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* Every key of t is one of keys[]; else names the first that is not. */
-static int labclu_keys(const struct cfg *t, const char *path,
-                       const char *const *keys, size_t n, const char *list,
-                       char *err, size_t errlen)
-{
-    for (size_t i = 0; i < cfg_len(t); i++) {
-        const char *key = cfg_key_at(t, i);
-        size_t k = 0;
-        while (k < n && strcmp(key, keys[k]) != 0)
-            k++;
-        if (k == n)
-            return labclu_err(err, errlen, "%s.%s: unknown (%s)", path, key,
-                              list);
-    }
-    return 0;
-}
-
-/* An array node of tables (possibly absent when !required). */
-static int labclu_array(const struct cfg *t, const char *path, int required,
-                        size_t max, const char *what, char *err, size_t errlen)
-{
-    if (!t)
-        return required
-                   ? labclu_err(err, errlen, "%s: missing (%s)", path, what)
-                   : 0;
-    if (cfg_type(t) != WATTSON_CFG_TABLE)
-        return labclu_err(err, errlen, "%s: expected table, got %s", path,
-                          cfg_type_name(cfg_type(t)));
-    if (cfg_len(t) == 0 ? required : !cfg_is_array(t))
-        return labclu_err(err, errlen, "%s: expected a%s array of %s", path,
-                          required ? " non-empty" : "n", what);
-    if (cfg_len(t) > max)
-        return labclu_err(err, errlen, "%s: at most %zu entries, got %zu", path,
-                          max, cfg_len(t));
-    for (size_t i = 0; i < cfg_len(t); i++)
-        if (cfg_type(cfg_at(t, i)) != WATTSON_CFG_TABLE)
-            return labclu_err(err, errlen, "%s.%zu: expected table, got %s",
-                              path, i + 1,
-                              cfg_type_name(cfg_type(cfg_at(t, i))));
-    return 0;
-}
-
-/* A string field: NULL when absent (and !required), else its text. */
-static int labclu_string(const struct cfg *t, const char *path, const char *key,
-                         int required, const char **s, char *err, size_t errlen)
-{
-    const struct cfg *n = cfg_get(t, key);
-    *s = NULL;
-    if (!n)
-        return required ? labclu_err(err, errlen, "%s.%s: missing", path, key)
-                        : 0;
-    if (cfg_type(n) != WATTSON_CFG_STRING)
-        return labclu_err(err, errlen, "%s.%s: expected string, got %s", path,
-                          key, cfg_type_name(cfg_type(n)));
-    *s = cfg_string(n);
-    return 0;
-}
 
 /* A kind word from a documented set; *out points at the set's entry. */
 static int labclu_kind(const struct cfg *t, const char *path, int required,
@@ -105,7 +27,7 @@ static int labclu_kind(const struct cfg *t, const char *path, int required,
                        const char **out, char *err, size_t errlen)
 {
     const char *s;
-    if (labclu_string(t, path, "kind", required, &s, err, errlen))
+    if (labrd_string(t, path, "kind", required, &s, err, errlen))
         return -1;
     if (!s) {
         *out = set[n - 1]; /* "other" */
@@ -116,46 +38,8 @@ static int labclu_kind(const struct cfg *t, const char *path, int required,
             *out = set[k];
             return 0;
         }
-    return labclu_err(err, errlen, "%s.kind: '%.40s' is not one of %s", path, s,
-                      list);
-}
-
-/* A number in base units: a number, or a string read with an SI prefix
- * and `unit` (sinum.h), or a duration (dur.h) when unit is "s".  Absent:
- * *v unchanged. */
-static int labclu_number(const struct cfg *t, const char *path, const char *key,
-                         const char *unit, double *v, char *err, size_t errlen)
-{
-    const struct cfg *n = cfg_get(t, key);
-    if (!n)
-        return 0;
-    if (cfg_type(n) == WATTSON_CFG_NUMBER) {
-        *v = cfg_number(n);
-    } else if (cfg_type(n) == WATTSON_CFG_STRING) {
-        char why[128];
-        const char *s = cfg_string(n);
-        if (strcmp(unit, "s") == 0) {
-            if (dur_parse(s, v, why, sizeof why) != 0)
-                return labclu_err(err, errlen, "%s.%s: %s", path, key, why);
-        } else if (sinum_parse(s, unit, v) != 0) {
-            if (!*unit)
-                return labclu_err(err, errlen, "%s.%s: '%.40s' is not a number",
-                                  path, key, s);
-            return labclu_err(err, errlen,
-                              "%s.%s: '%.40s' is not a number of %s "
-                              "(e.g. \"16G%s\")",
-                              path, key, s, unit, unit);
-        }
-    } else {
-        return labclu_err(err, errlen,
-                          "%s.%s: expected a number or a string with its "
-                          "unit, got %s",
-                          path, key, cfg_type_name(cfg_type(n)));
-    }
-    if (!isfinite(*v))
-        return labclu_err(err, errlen, "%s.%s: must be finite, got %g", path,
-                          key, *v);
-    return 0;
+    return labrd_err(err, errlen, "%s.kind: '%.40s' is not one of %s", path, s,
+                     list);
 }
 
 static int labclu_name_ok(const char *s)
@@ -184,42 +68,42 @@ static int labclu_device(const struct cfg *t, const char *path,
     static const char *const keys[] = {"name", "kind", "speed", "mem", "pu"};
     struct labclu_dev *d = &c->dev[c->ndev];
     const char *s;
-    if (labclu_keys(t, path, keys, LABCLU_N(keys), "name, kind, speed, mem, pu",
-                    err, errlen) ||
-        labclu_string(t, path, "name", 1, &s, err, errlen))
+    if (labrd_keys(t, path, keys, LABCLU_N(keys), "name, kind, speed, mem, pu",
+                   err, errlen) ||
+        labrd_string(t, path, "name", 1, &s, err, errlen))
         return -1;
     if (!labclu_name_ok(s))
-        return labclu_err(err, errlen,
-                          "%s.name: '%.40s': 1..31 letters, digits, '_', "
-                          "'-' or '.'",
-                          path, s);
+        return labrd_err(err, errlen,
+                         "%s.name: '%.40s': 1..31 letters, digits, '_', "
+                         "'-' or '.'",
+                         path, s);
     if (labclu_find(c, s) >= 0)
-        return labclu_err(err, errlen, "%s.name: '%s' is named twice", path, s);
+        return labrd_err(err, errlen, "%s.name: '%s' is named twice", path, s);
     snprintf(d->name, sizeof d->name, "%s", s);
     if (labclu_kind(t, path, 1, labclu_dev_kinds, LABCLU_N(labclu_dev_kinds),
                     "cpu, gpu, fpga, accel", &d->kind, err, errlen))
         return -1;
     d->speed = 1;
-    if (labclu_number(t, path, "speed", "", &d->speed, err, errlen))
+    if (labrd_number(t, path, "speed", "", &d->speed, err, errlen))
         return -1;
     if (!(d->speed > 0))
-        return labclu_err(err, errlen, "%s.speed: must be > 0, got %g", path,
-                          d->speed);
+        return labrd_err(err, errlen, "%s.speed: must be > 0, got %g", path,
+                         d->speed);
     d->mem_bytes = INFINITY;
     if (cfg_get(t, "mem")) {
-        if (labclu_number(t, path, "mem", "B", &d->mem_bytes, err, errlen))
+        if (labrd_number(t, path, "mem", "B", &d->mem_bytes, err, errlen))
             return -1;
         if (!(d->mem_bytes > 0))
-            return labclu_err(err, errlen, "%s.mem: must be > 0, got %g", path,
-                              d->mem_bytes);
+            return labrd_err(err, errlen, "%s.mem: must be > 0, got %g", path,
+                             d->mem_bytes);
     }
-    if (labclu_string(t, path, "pu", 0, &s, err, errlen))
+    if (labrd_string(t, path, "pu", 0, &s, err, errlen))
         return -1;
     if (s && (!*s || strlen(s) >= sizeof d->pu))
-        return labclu_err(err, errlen,
-                          "%s.pu: a lab device's name of 1..%zu "
-                          "bytes",
-                          path, sizeof d->pu - 1);
+        return labrd_err(err, errlen,
+                         "%s.pu: a lab device's name of 1..%zu "
+                         "bytes",
+                         path, sizeof d->pu - 1);
     snprintf(d->pu, sizeof d->pu, "%s", s ? s : "");
     c->ndev++;
     return 0;
@@ -230,13 +114,13 @@ static int labclu_end(const struct cfg *t, const char *path, const char *key,
                       size_t errlen)
 {
     const char *s;
-    if (labclu_string(t, path, key, 1, &s, err, errlen))
+    if (labrd_string(t, path, key, 1, &s, err, errlen))
         return -1;
     int i = labclu_find(c, s);
     if (i < 0)
-        return labclu_err(err, errlen,
-                          "%s.%s: '%.40s' is not a device of cluster.devices",
-                          path, key, s);
+        return labrd_err(err, errlen,
+                         "%s.%s: '%.40s' is not a device of cluster.devices",
+                         path, key, s);
     *idx = (unsigned)i;
     return 0;
 }
@@ -246,40 +130,39 @@ static int labclu_link(const struct cfg *t, const char *path, struct labclu *c,
 {
     static const char *const keys[] = {"from", "to", "bw", "lat", "kind"};
     struct labclu_link *l = &c->link[c->nlinks];
-    if (labclu_keys(t, path, keys, LABCLU_N(keys), "from, to, bw, lat, kind",
-                    err, errlen) ||
+    if (labrd_keys(t, path, keys, LABCLU_N(keys), "from, to, bw, lat, kind",
+                   err, errlen) ||
         labclu_end(t, path, "from", c, &l->a, err, errlen) ||
         labclu_end(t, path, "to", c, &l->b, err, errlen))
         return -1;
     if (l->a == l->b)
-        return labclu_err(err, errlen, "%s: a link from %s to itself", path,
-                          c->dev[l->a].name);
+        return labrd_err(err, errlen, "%s: a link from %s to itself", path,
+                         c->dev[l->a].name);
     for (size_t k = 0; k < c->nlinks; k++) {
         const struct labclu_link *o = &c->link[k];
         if ((o->a == l->a && o->b == l->b) || (o->a == l->b && o->b == l->a))
-            return labclu_err(err, errlen,
-                              "%s: a second link between %s and %s (the "
-                              "first: cluster.links.%zu; links carry both "
-                              "ways)",
-                              path, c->dev[l->a].name, c->dev[l->b].name,
-                              k + 1);
+            return labrd_err(err, errlen,
+                             "%s: a second link between %s and %s (the "
+                             "first: cluster.links.%zu; links carry both "
+                             "ways)",
+                             path, c->dev[l->a].name, c->dev[l->b].name, k + 1);
     }
     if (!cfg_get(t, "bw"))
-        return labclu_err(err, errlen,
-                          "%s.bw: missing (bytes/s, e.g. "
-                          "\"12GB/s\")",
-                          path);
-    if (labclu_number(t, path, "bw", "B/s", &l->bw, err, errlen))
+        return labrd_err(err, errlen,
+                         "%s.bw: missing (bytes/s, e.g. "
+                         "\"12GB/s\")",
+                         path);
+    if (labrd_number(t, path, "bw", "B/s", &l->bw, err, errlen))
         return -1;
     if (!(l->bw > 0))
-        return labclu_err(err, errlen, "%s.bw: must be > 0, got %g", path,
-                          l->bw);
+        return labrd_err(err, errlen, "%s.bw: must be > 0, got %g", path,
+                         l->bw);
     l->lat = 0;
-    if (labclu_number(t, path, "lat", "s", &l->lat, err, errlen))
+    if (labrd_number(t, path, "lat", "s", &l->lat, err, errlen))
         return -1;
     if (!(l->lat >= 0))
-        return labclu_err(err, errlen, "%s.lat: must be >= 0, got %g", path,
-                          l->lat);
+        return labrd_err(err, errlen, "%s.lat: must be >= 0, got %g", path,
+                         l->lat);
     if (labclu_kind(t, path, 0, labclu_link_kinds, LABCLU_N(labclu_link_kinds),
                     "nvlink, pcie, infiniband, ethernet, other", &l->kind, err,
                     errlen))
@@ -308,9 +191,9 @@ int labclu_route(struct labclu *c, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             if (!(w[i][j] > 0))
-                return labclu_err(err, errlen,
-                                  "cluster.links: no path between %s and %s",
-                                  c->dev[i].name, c->dev[j].name);
+                return labrd_err(err, errlen,
+                                 "cluster.links: no path between %s and %s",
+                                 c->dev[i].name, c->dev[j].name);
     /* The lexicographic order (widest, then least latency) is not
      * preserved by extending a route, so it is not a path algebra a
      * single Floyd-Warshall could use: for each pair, the least latency
@@ -345,41 +228,40 @@ static int labclu_job(const struct cfg *cluster, struct labclu *out, char *err,
                       size_t errlen)
 {
     const char *model;
-    if (labclu_string(cluster, "cluster", "model", 0, &model, err, errlen))
+    if (labrd_string(cluster, "cluster", "model", 0, &model, err, errlen))
         return -1;
     if (model && (!*model || strlen(model) >= sizeof out->model))
-        return labclu_err(err, errlen,
-                          "cluster.model: a file name of 1..%zu bytes",
-                          sizeof out->model - 1);
+        return labrd_err(err, errlen,
+                         "cluster.model: a file name of 1..%zu bytes",
+                         sizeof out->model - 1);
     snprintf(out->model, sizeof out->model, "%s", model ? model : "");
     /* the batch streams of part/pbatch.h (core may not include it) */
     static const char *const streams[] = {"phases", "shuffled", "sorted",
                                           "multiscale"};
     const char *data;
-    if (labclu_string(cluster, "cluster", "data", 0, &data, err, errlen))
+    if (labrd_string(cluster, "cluster", "data", 0, &data, err, errlen))
         return -1;
     if (data) {
         size_t k = 0;
         while (k < LABCLU_N(streams) && strcmp(data, streams[k]) != 0)
             k++;
         if (k == LABCLU_N(streams))
-            return labclu_err(err, errlen,
-                              "cluster.data: '%.40s' is not one of phases, "
-                              "shuffled, sorted, multiscale",
-                              data);
+            return labrd_err(err, errlen,
+                             "cluster.data: '%.40s' is not one of phases, "
+                             "shuffled, sorted, multiscale",
+                             data);
         if (!model)
-            return labclu_err(err, errlen,
-                              "cluster.data: a batch stream needs a model");
+            return labrd_err(err, errlen,
+                             "cluster.data: a batch stream needs a model");
         snprintf(out->data, sizeof out->data, "%s", data);
     }
     out->noise = 0.02;
-    if (labclu_number(cluster, "cluster", "noise", "", &out->noise, err,
-                      errlen))
+    if (labrd_number(cluster, "cluster", "noise", "", &out->noise, err, errlen))
         return -1;
     if (!(out->noise >= 0 && out->noise <= 0.5))
-        return labclu_err(err, errlen,
-                          "cluster.noise: must be in [0, 0.5], got %g",
-                          out->noise);
+        return labrd_err(err, errlen,
+                         "cluster.noise: must be in [0, 0.5], got %g",
+                         out->noise);
     /* padapt's defaults (part/padapt.c, which core may not include) */
     out->adapt_threshold = 0.1;
     out->adapt_hold = 5;
@@ -391,37 +273,36 @@ static int labclu_job(const struct cfg *cluster, struct labclu *out, char *err,
     static const char *const keys[] = {"threshold", "hold", "cooldown",
                                        "horizon"};
     if (cfg_type(ad) != WATTSON_CFG_TABLE)
-        return labclu_err(err, errlen, "cluster.adapt: expected table, got %s",
-                          cfg_type_name(cfg_type(ad)));
-    if (labclu_keys(ad, "cluster.adapt", keys, LABCLU_N(keys),
-                    "threshold, hold, cooldown, horizon", err, errlen))
+        return labrd_err(err, errlen, "cluster.adapt: expected table, got %s",
+                         cfg_type_name(cfg_type(ad)));
+    if (labrd_keys(ad, "cluster.adapt", keys, LABCLU_N(keys),
+                   "threshold, hold, cooldown, horizon", err, errlen))
         return -1;
     double th = 0.1, hold = 5, cool = 10, hz = 500;
-    if (labclu_number(ad, "cluster.adapt", "threshold", "", &th, err, errlen) ||
-        labclu_number(ad, "cluster.adapt", "hold", "", &hold, err, errlen) ||
-        labclu_number(ad, "cluster.adapt", "cooldown", "", &cool, err,
-                      errlen) ||
-        labclu_number(ad, "cluster.adapt", "horizon", "", &hz, err, errlen))
+    if (labrd_number(ad, "cluster.adapt", "threshold", "", &th, err, errlen) ||
+        labrd_number(ad, "cluster.adapt", "hold", "", &hold, err, errlen) ||
+        labrd_number(ad, "cluster.adapt", "cooldown", "", &cool, err, errlen) ||
+        labrd_number(ad, "cluster.adapt", "horizon", "", &hz, err, errlen))
         return -1;
     if (!(th > 0 && th <= 1))
-        return labclu_err(err, errlen,
-                          "cluster.adapt.threshold: must be in (0, 1], got %g",
-                          th);
+        return labrd_err(err, errlen,
+                         "cluster.adapt.threshold: must be in (0, 1], got %g",
+                         th);
     if (!(hold >= 1 && hold <= 100000 && hold == floor(hold)))
-        return labclu_err(err, errlen,
-                          "cluster.adapt.hold: a whole number of micro-"
-                          "batches 1..100000, got %g",
-                          hold);
+        return labrd_err(err, errlen,
+                         "cluster.adapt.hold: a whole number of micro-"
+                         "batches 1..100000, got %g",
+                         hold);
     if (!(cool >= 0 && cool <= 1e6 && cool == floor(cool)))
-        return labclu_err(err, errlen,
-                          "cluster.adapt.cooldown: a whole number of micro-"
-                          "batches 0..1000000, got %g",
-                          cool);
+        return labrd_err(err, errlen,
+                         "cluster.adapt.cooldown: a whole number of micro-"
+                         "batches 0..1000000, got %g",
+                         cool);
     if (!(hz > 0 && hz <= 1e9))
-        return labclu_err(err, errlen,
-                          "cluster.adapt.horizon: micro-batches in (0, 1e9], "
-                          "got %g",
-                          hz);
+        return labrd_err(err, errlen,
+                         "cluster.adapt.horizon: micro-batches in (0, 1e9], "
+                         "got %g",
+                         hz);
     out->adapt_threshold = th;
     out->adapt_hold = (unsigned)hold;
     out->adapt_cooldown = (unsigned)cool;
@@ -436,26 +317,26 @@ int labclu_read(const struct cfg *cluster, struct labclu *out, char *err,
                                        "data",    "noise", "adapt"};
     memset(out, 0, sizeof *out);
     if (cfg_type(cluster) != WATTSON_CFG_TABLE)
-        return labclu_err(err, errlen, "cluster: expected table, got %s",
-                          cfg_type_name(cfg_type(cluster)));
-    if (labclu_keys(cluster, "cluster", keys, LABCLU_N(keys),
-                    "devices, links, model, data, noise, adapt", err, errlen) ||
+        return labrd_err(err, errlen, "cluster: expected table, got %s",
+                         cfg_type_name(cfg_type(cluster)));
+    if (labrd_keys(cluster, "cluster", keys, LABCLU_N(keys),
+                   "devices, links, model, data, noise, adapt", err, errlen) ||
         labclu_job(cluster, out, err, errlen))
         return -1;
     const struct cfg *devs = cfg_get(cluster, "devices");
     const struct cfg *links = cfg_get(cluster, "links");
     char path[48];
-    if (labclu_array(devs, "cluster.devices", 1, LABCLU_MAX_DEV,
-                     "device tables, at most 8 (the partitioner's limit)", err,
-                     errlen))
+    if (labrd_array(devs, "cluster.devices", 1, LABCLU_MAX_DEV,
+                    "device tables, at most 8 (the partitioner's limit)", err,
+                    errlen))
         return -1;
     for (size_t i = 0; i < cfg_len(devs); i++) {
         snprintf(path, sizeof path, "cluster.devices.%zu", i + 1);
         if (labclu_device(cfg_at(devs, i), path, out, err, errlen))
             return -1;
     }
-    if (labclu_array(links, "cluster.links", 0, LABCLU_MAX_LINKS,
-                     "link tables, one per pair of devices", err, errlen))
+    if (labrd_array(links, "cluster.links", 0, LABCLU_MAX_LINKS,
+                    "link tables, one per pair of devices", err, errlen))
         return -1;
     for (size_t i = 0; i < cfg_len(links); i++) {
         snprintf(path, sizeof path, "cluster.links.%zu", i + 1);

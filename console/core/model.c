@@ -146,8 +146,12 @@ static int model_build_1_1(struct model *m, struct plug **plugs, size_t n_plugs,
     m->procs = calloc(n_pr ? n_pr : 1, sizeof *m->procs);
     m->ipc_cap = MODEL_IPC_CAP;
     m->ipc = calloc(m->ipc_cap, sizeof *m->ipc);
+    m->gproc = calloc(MODEL_GPROC_CAP, sizeof *m->gproc);
+    m->gproc_plugin = calloc(MODEL_GPROC_CAP, sizeof *m->gproc_plugin);
+    m->gshare = calloc(MODEL_GPROC_CAP, sizeof *m->gshare);
     if (!m->ps_off || !m->ps_tref || !m->ps_freq || !m->ps_busy ||
-        !m->ps_idle || !m->procs || !m->ipc) {
+        !m->ps_idle || !m->procs || !m->ipc || !m->gproc || !m->gproc_plugin ||
+        !m->gshare) {
         snprintf(err, errlen, "out of memory building the model");
         return -1;
     }
@@ -357,6 +361,9 @@ void model_free(struct model *m)
     free(m->ps_idle);
     free(m->procs);
     free(m->ipc);
+    free(m->gproc);
+    free(m->gproc_plugin);
+    free(m->gshare);
     memset(m, 0, sizeof *m);
 }
 

@@ -114,6 +114,22 @@ struct model_proc {
 
 /* IPC events kept per tick (the rest are counted in ipc_dropped). */
 #define MODEL_IPC_CAP 4096
+/* GPU process records kept per tick (the rest are counted in
+ * gproc_dropped), and GPU shares decided per tick. */
+#define MODEL_GPROC_CAP 256
+
+/* One process's share of one GPU as the vGPU engine proposes it, the
+ * policy may change it (`decided`), and the guard makes it safe to write
+ * (`tgt_*`, in [0, 1] and [0, the GPU's memory]). */
+struct model_gshare {
+    uint32_t device; /* global device index of the GPU */
+    uint32_t pid;
+    double prop_sm, prop_mem; /* the engine's proposal (1, B) */
+    double dec_sm, dec_mem;   /* the policy's decision */
+    uint8_t decided;
+    double tgt_sm, tgt_mem; /* after the guard */
+    uint8_t targeted;
+};
 
 struct model_plugin {
     struct plug *plug;
@@ -192,6 +208,18 @@ struct model {
     struct wattson_ipc_event *ipc;
     size_t n_ipc, ipc_cap;
     uint64_t ipc_dropped;
+
+    /* ABI 1.2: this tick's GPU processes from every plugin (the sample
+     * stage), `device` rewritten to the global device index, and each
+     * record's plugin; the records that did not fit since the start. */
+    struct wattson_gpu_proc *gproc;
+    uint32_t *gproc_plugin;
+    size_t n_gproc;
+    uint64_t gproc_dropped;
+    /* GPU shares of this tick (engines propose; decide, guard and actuate
+     * follow): at most MODEL_GPROC_CAP. */
+    struct model_gshare *gshare;
+    size_t n_gshare;
 
     double budget_w; /* shared power budget, 0 = none */
     double t;        /* seconds since the run started */

@@ -118,7 +118,10 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"partition_moves\":%llu,\"partition_vetoes\":%llu,"
         "\"partition_proposals\":%llu,\"partition_batches\":%.9g,"
         "\"partition_migration_s\":%.9g,\"partition_bottleneck_ms\":%.9g,"
-        "\"partition_data_moves\":%llu,\"interrupted\":%s,",
+        "\"partition_data_moves\":%llu,\"vgpu_tenants\":%llu,"
+        "\"vgpu_reallocs\":%llu,\"vgpu_phase_changes\":%llu,"
+        "\"vgpu_slo_violation_s\":%.9g,\"vgpu_tenant_s\":%.9g,"
+        "\"vgpu_util\":%.9g,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -136,7 +139,10 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->partition_proposals, s->partition_batches,
         s->partition_migration_s, s->partition_bottleneck_ms,
         (unsigned long long)s->partition_data_moves,
-        s->interrupted ? "true" : "false");
+        (unsigned long long)s->vgpu_tenants,
+        (unsigned long long)s->vgpu_reallocs,
+        (unsigned long long)s->vgpu_phase_changes, s->vgpu_slo_violation_s,
+        s->vgpu_tenant_s, s->vgpu_util, s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

@@ -49,6 +49,9 @@ struct summary {
         partition_proposals;
     double partition_batches, partition_migration_s, partition_bottleneck_ms;
     uint64_t partition_data_moves;
+    /* the GPU tenants' engine (engines/vgpu.h) */
+    uint64_t vgpu_tenants, vgpu_reallocs, vgpu_phase_changes;
+    double vgpu_slo_violation_s, vgpu_tenant_s, vgpu_util;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -102,7 +105,13 @@ struct summary {
     X(partition_batches, double)                                               \
     X(partition_migration_s, double)                                           \
     X(partition_bottleneck_ms, double)                                         \
-    X(partition_data_moves, uint64_t)
+    X(partition_data_moves, uint64_t)                                          \
+    X(vgpu_tenants, uint64_t)                                                  \
+    X(vgpu_reallocs, uint64_t)                                                 \
+    X(vgpu_phase_changes, uint64_t)                                            \
+    X(vgpu_slo_violation_s, double)                                            \
+    X(vgpu_tenant_s, double)                                                   \
+    X(vgpu_util, double)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

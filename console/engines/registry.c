@@ -8,10 +8,12 @@
 #include "engines/broker.h"
 #include "engines/meshag.h"
 #include "engines/partrun.h"
+#include "engines/vgpu.h"
 
 const struct engine_ops *const engines_registry[] = {
     &broker_engine_ops,
     &meshag_engine_ops,
     &partrun_engine_ops,
+    &vgpu_engine_ops,
     NULL,
 };

@@ -26,9 +26,11 @@ int actuate_init(struct actuate *a, const struct model *m)
     a->restore_rc = calloc(n, sizeof *a->restore_rc);
     a->fail_streak = calloc(n, sizeof *a->fail_streak);
     a->retry_tick = calloc(n, sizeof *a->retry_tick);
-    if (!a->idx || !a->vals || !a->saved || !a->saved_ok || !a->plugin_ok ||
-        !a->plugin_restored || !a->restore_rc || !a->fail_streak ||
-        !a->retry_tick) {
+    a->gs_last = calloc(MODEL_GPROC_CAP, sizeof *a->gs_last);
+    a->gs_batch = calloc(MODEL_GPROC_CAP, sizeof *a->gs_batch);
+    if (!a->gs_last || !a->gs_batch || !a->idx || !a->vals || !a->saved ||
+        !a->saved_ok || !a->plugin_ok || !a->plugin_restored ||
+        !a->restore_rc || !a->fail_streak || !a->retry_tick) {
         actuate_free(a);
         return -1;
     }
@@ -37,6 +39,8 @@ int actuate_init(struct actuate *a, const struct model *m)
 
 void actuate_free(struct actuate *a)
 {
+    free(a->gs_last);
+    free(a->gs_batch);
     free(a->idx);
     free(a->vals);
     free(a->saved);
@@ -161,6 +165,71 @@ static int write_outcome(struct actuate *a, struct model *m,
     return 1;
 }
 
+/* The share (device, pid) was last given, or NULL. */
+static struct wattson_gpu_share *gs_find(struct actuate *a, uint32_t dev,
+                                         uint32_t pid)
+{
+    for (size_t i = 0; i < a->n_gs_last; i++)
+        if (a->gs_last[i].device == dev && a->gs_last[i].pid == pid)
+            return &a->gs_last[i];
+    return NULL;
+}
+
+/* The GPU shares that changed, one batch per plugin that can enforce
+ * them (ABI 1.2 gpu_share_write), device indices back to the plugin's
+ * own.  Simulated plugins only: the ABI has no read-back of a share, so a
+ * hardware share could not be saved and restored, and wattson never
+ * leaves hardware other than it found it. */
+static void actuate_gshares(struct actuate *a, struct model *m,
+                            struct stats *st)
+{
+    for (size_t p = 0; p < m->n_plugins; p++) {
+        const struct model_plugin *mp = &m->plugins[p];
+        if (!mp->simulated || !plug_has_gpu_share(mp->plug))
+            continue;
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_gshare; i++) {
+            const struct model_gshare *g = &m->gshare[i];
+            if (!g->targeted || g->device < mp->dev_base ||
+                g->device >= mp->dev_base + mp->n_dev)
+                continue;
+            const struct wattson_gpu_share *last =
+                gs_find(a, g->device, g->pid);
+            if (last && last->sm == g->tgt_sm && last->mem_bytes == g->tgt_mem)
+                continue;
+            a->gs_batch[n++] = (struct wattson_gpu_share){
+                .device = g->device - mp->dev_base,
+                .pid = g->pid,
+                .sm = g->tgt_sm,
+                .mem_bytes = g->tgt_mem,
+            };
+        }
+        if (n == 0)
+            continue;
+        int rc = plug_gpu_share_write(mp->plug, a->gs_batch, n);
+        if (rc != WATTSON_OK) {
+            st->driver_errors++;
+            if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
+                log_msg(LOG_WARN, "%s: gpu_share_write failed (%d)", mp->name,
+                        rc);
+            continue;
+        }
+        a->gs_writes += n;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t dev = a->gs_batch[k].device + mp->dev_base;
+            struct wattson_gpu_share *last =
+                gs_find(a, dev, a->gs_batch[k].pid);
+            if (!last) {
+                if (a->n_gs_last == MODEL_GPROC_CAP)
+                    a->n_gs_last = 0; /* forget all: they are written again */
+                last = &a->gs_last[a->n_gs_last++];
+            }
+            *last = a->gs_batch[k];
+            last->device = dev;
+        }
+    }
+}
+
 void actuate_run(struct actuate *a, struct model *m, struct stats *st)
 {
     if (a->restored)
@@ -180,6 +249,7 @@ void actuate_run(struct actuate *a, struct model *m, struct stats *st)
     }
     if (a->writes_blocked)
         return;
+    actuate_gshares(a, m, st);
     for (size_t p = 0; p < m->n_plugins; p++) {
         const struct model_plugin *mp = &m->plugins[p];
         if (!mp->writable)

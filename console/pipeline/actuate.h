@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wattson/plugin.h"
+
 struct model;
 struct stats;
 
@@ -57,6 +59,11 @@ struct actuate {
     int (*on_saved)(void *ctx, const struct actuate *a, const struct model *m);
     void *on_saved_ctx;
     int writes_blocked;
+    /* GPU shares: what each (device, pid) was last given, and a batch's
+     * scratch (MODEL_GPROC_CAP each, allocated at init). */
+    struct wattson_gpu_share *gs_last, *gs_batch;
+    size_t n_gs_last;
+    uint64_t gs_writes;
 };
 
 int actuate_init(struct actuate *a, const struct model *m);

@@ -12,6 +12,11 @@ struct model;
 struct stats;
 
 void guard_run(struct model *m, struct stats *st);
+/* The GPU shares (model.gshare): the policy's decision or else the
+ * engine's proposal, NaN or infinite SM refused (counted), SM clamped to
+ * [0, 1] and memory to [0, the GPU's mem_total] (an infinite memory share
+ * is the GPU's memory), into tgt_*. */
+void guard_gshares(struct model *m, struct stats *st);
 /* The value guard would let through for control `c`, or NaN if refused. */
 double guard_value(const struct model *m, unsigned c, double v);
 

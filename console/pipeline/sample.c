@@ -39,6 +39,38 @@ static void sample_ipc(struct model *m, const struct model_plugin *mp,
     }
 }
 
+/* The plugin's GPU processes of this tick, appended to m->gproc with the
+ * plugin's device index made global; a record for a device the plugin
+ * does not have is dropped (counted), so nothing downstream indexes out
+ * of range.  The records are a snapshot, not a queue: past
+ * MODEL_GPROC_CAP processes over all plugins, the plugin truncates. */
+static void sample_gproc(struct model *m, size_t p, struct stats *st)
+{
+    const struct model_plugin *mp = &m->plugins[p];
+    size_t room = MODEL_GPROC_CAP - m->n_gproc;
+    struct wattson_gpu_proc *g = m->gproc + m->n_gproc;
+    int n = plug_gpu_procs_read(mp->plug, g, room);
+    if (n < 0) {
+        st->driver_errors++;
+        if (st->driver_errors == 1 || st->driver_errors % 1000 == 0)
+            log_msg(LOG_WARN, "%s: gpu_procs_read failed (%d)", mp->name, n);
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < (size_t)n; i++) {
+        if (g[i].device >= mp->n_dev) {
+            m->gproc_dropped++;
+            continue;
+        }
+        g[k] = g[i];
+        g[k].device += mp->dev_base;
+        g[k].name[WATTSON_GPU_NAME_LEN - 1] = '\0';
+        m->gproc_plugin[m->n_gproc + k] = (uint32_t)p;
+        k++;
+    }
+    m->n_gproc += k;
+}
+
 static enum model_fault read_fault(int rc)
 {
     return rc == WATTSON_ERR_PERM   ? FAULT_PERM
@@ -164,6 +196,7 @@ static uint32_t sample_check(const double *restrict v, uint8_t *restrict ok,
 void sample_run(struct model *m, struct stats *st, double t_now)
 {
     m->n_ipc = 0;
+    m->n_gproc = 0;
     /* `prev` keeps the last *valid* sample, so a counter's increase over
      * a failed read is not lost: the next good sample's delta covers it.
      * m->t is still the previous tick's time here. */
@@ -204,6 +237,7 @@ void sample_run(struct model *m, struct stats *st, double t_now)
                         mp->name, rc, (unsigned long long)st->driver_errors);
         }
         sample_ipc(m, mp, st);
+        sample_gproc(m, p, st);
         uint32_t bad = sample_check(v, ok, mp->n_sig);
         st->invalid_samples += bad;
         sample_faults(m, mp, rc, bad == 0);

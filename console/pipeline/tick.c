@@ -55,6 +55,7 @@ static void st_override(struct tick *t)
 static void st_guard(struct tick *t)
 {
     guard_run(t->m, t->st);
+    guard_gshares(t->m, t->st);
 }
 
 static void st_actuate(struct tick *t)

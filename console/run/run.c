@@ -40,6 +40,7 @@
 #include "policies/governors.h"
 #include "engines/broker.h"
 #include "engines/partrun.h"
+#include "engines/vgpu.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
@@ -417,6 +418,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
             return RUN_LAB;
         }
     }
+    vgpu_configure(vgpu_of(&r->eng), r->lab->vgpu);
     if (gov_broker_source(gov) >= 0 && run_broker(r))
         broker_set_source(run_broker(r),
                           (enum broker_source)gov_broker_source(gov));
