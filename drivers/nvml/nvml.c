@@ -11,22 +11,35 @@
  * One device "gpuN" of kind "gpu" per NVML index N.  Signals per GPU, in
  * this order (each only when the library has its function):
  *
- *   power              W   gauge     nvmlDeviceGetPowerUsage (mW)
- *   power_limit        W   gauge     nvmlDeviceGetEnforcedPowerLimit (mW)
- *   power_limit_default W  constant  nvmlDeviceGetPowerManagementDefaultLimit
- *   power_limit_min    W   constant
- * nvmlDeviceGetPowerManagementLimitConstraints power_limit_max    W   constant
- * (same call) util               1   gauge     nvmlDeviceGetUtilizationRates
- * .gpu / 100 mem_util           1   gauge     (same call) .memory / 100
- *   mem_used           B   gauge     nvmlDeviceGetMemoryInfo .used
- *   mem_total          B   constant  (same call) .total
- *   freq               Hz  gauge     nvmlDeviceGetClockInfo(SM) MHz * 1e6
- *   mem_freq           Hz  gauge     nvmlDeviceGetClockInfo(MEM) MHz * 1e6
- *   temp               C   gauge     nvmlDeviceGetTemperature(GPU)
+ *   signal               unit behaviour from
+ *   power                W    gauge     nvmlDeviceGetPowerUsage (mW)
+ *   power_limit          W    gauge     nvmlDeviceGetEnforcedPowerLimit (mW)
+ *   power_limit_default  W    constant  ...PowerManagementDefaultLimit (mW)
+ *   power_limit_min      W    constant  ...PowerManagementLimitConstraints
+ *   power_limit_max      W    constant  (same call)
+ *   util                 1    gauge     nvmlDeviceGetUtilizationRates .gpu %
+ *   mem_util             1    gauge     (same call) .memory %
+ *   mem_used             B    gauge     nvmlDeviceGetMemoryInfo .used
+ *   mem_total            B    constant  (same call) .total
+ *   freq                 Hz   gauge     nvmlDeviceGetClockInfo(SM) MHz
+ *   mem_freq             Hz   gauge     nvmlDeviceGetClockInfo(MEM) MHz
+ *   temp                 C    gauge     nvmlDeviceGetTemperature(GPU)
+ *   pcie_tx              B/s  gauge     nvmlDeviceGetPcieThroughput(TX) KB/s
+ *   pcie_rx              B/s  gauge     nvmlDeviceGetPcieThroughput(RX) KB/s
+ *   enc_util             1    gauge     nvmlDeviceGetEncoderUtilization %
+ *   dec_util             1    gauge     nvmlDeviceGetDecoderUtilization %
+ *
+ * NVML's PCIe throughput is a byte count over its own 20 ms window in
+ * "KB/s", taken as KiB/s (1024 bytes: the documentation does not say);
+ * the encoder and decoder utilisations are over the sampling period NVML
+ * returns with them, which is not used.
  *
  * A call that fails (NOT_SUPPORTED, NO_PERMISSION, anything) makes its
  * values invalid for that tick, never zero.  GPU_IS_LOST makes every value
  * of that GPU invalid from then on, with one log line; the run goes on.
+ *
+ * Per-process samples (ABI 1.2 gpu_procs_read): nvproc.c, from the
+ * running-process lists and nvmlDeviceGetProcessUtilization.
  *
  * Control per GPU whose limit constraints read at init:
  *
@@ -34,13 +47,22 @@
  *                 written with nvmlDeviceSetPowerManagementLimit (mW), read
  *                 back with nvmlDeviceGetPowerManagementLimit.
  *
+ * There is no per-process control: gpu_share_write is NULL.  NVML has no
+ * per-process compute or memory knob.  CUDA MPS's active-thread
+ * percentage is set through the MPS control daemon (nvidia-cuda-mps-
+ * control, per client at its start), and MIG partitions are made by a
+ * reconfiguration that needs root and an idle GPU; neither goes through
+ * NVML's per-process calls, and this driver writes nothing to a GPU for
+ * them.  The shares of issue 16 are enforced in the simulated lab only.
+ *
  * Lab configuration: `library` (string) - the NVML library to dlopen;
  * default $WATTSON_NVML_LIB, else "libnvidia-ml.so.1".  A relative path
  * with a '/' is taken relative to the lab's directory; a bare name goes
  * through the dynamic linker's search.
  *
- * All allocation happens in init; read, write and read_controls use only
- * the stack.  fini calls nvmlShutdown and dlclose.
+ * All allocation happens in init; read, write, read_controls and
+ * gpu_procs_read use only the state's fixed buffers and the stack.  fini
+ * calls nvmlShutdown and dlclose.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -52,27 +74,18 @@
 #include <string.h>
 
 #include "drvutil.h"
+#include "nvproc.h"
 #include "wattson/plugin.h"
 
 #define NVML_DEFAULT_LIB "libnvidia-ml.so.1"
 #define NVML_MAX_GPUS 64
 #define NVML_NAME_LEN 96 /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
 
-/* ---- the part of the NVML API this driver uses ------------------------ */
-
-typedef int nvml_ret;              /* nvmlReturn_t */
-typedef struct nvml_dev *nvml_dev; /* nvmlDevice_t: an opaque pointer */
-
-enum {
-    NVML_OK = 0,              /* NVML_SUCCESS */
-    NVML_E_INVALID_ARG = 2,   /* NVML_ERROR_INVALID_ARGUMENT */
-    NVML_E_NOT_SUPPORTED = 3, /* NVML_ERROR_NOT_SUPPORTED */
-    NVML_E_NO_PERMISSION = 4, /* NVML_ERROR_NO_PERMISSION */
-    NVML_E_GPU_IS_LOST = 15,  /* NVML_ERROR_GPU_IS_LOST */
-};
+/* ---- the part of the NVML API this driver uses (and nvproc.h) -------- */
 
 enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 }; /* nvmlClockType_t */
 enum { NVML_TEMPERATURE_GPU = 0 };              /* nvmlTemperatureSensors_t */
+enum { NVML_PCIE_TX = 0, NVML_PCIE_RX = 1 };    /* nvmlPcieUtilCounter_t */
 
 struct nvml_utilization { /* nvmlUtilization_t */
     unsigned int gpu;     /* percent */
@@ -100,6 +113,9 @@ struct nvml_fns {
     nvml_ret (*temperature)(nvml_dev, int, unsigned int *);
     nvml_ret (*get_limit)(nvml_dev, unsigned int *);
     nvml_ret (*set_limit)(nvml_dev, unsigned int);
+    nvml_ret (*pcie)(nvml_dev, int, unsigned int *);
+    nvml_ret (*encoder)(nvml_dev, unsigned int *, unsigned int *);
+    nvml_ret (*decoder)(nvml_dev, unsigned int *, unsigned int *);
 };
 
 /* ---- signals ---------------------------------------------------------- */
@@ -117,6 +133,10 @@ enum nvml_kind {
     K_FREQ,
     K_MEM_FREQ,
     K_TEMP,
+    K_PCIE_TX,
+    K_PCIE_RX,
+    K_ENC,
+    K_DEC,
     K_N
 };
 
@@ -154,6 +174,14 @@ static const struct nvml_sigdef nvml_sigdefs[K_N] = {
                     "nvmlDeviceGetClockInfo"},
     [K_TEMP] = {WATTSON_SIG_TEMP, "C", WATTSON_GAUGE, "die temperature",
                 "nvmlDeviceGetTemperature"},
+    [K_PCIE_TX] = {"pcie_tx", "B/s", WATTSON_GAUGE, "PCIe transmit throughput",
+                   "nvmlDeviceGetPcieThroughput"},
+    [K_PCIE_RX] = {"pcie_rx", "B/s", WATTSON_GAUGE, "PCIe receive throughput",
+                   "nvmlDeviceGetPcieThroughput"},
+    [K_ENC] = {"enc_util", "1", WATTSON_GAUGE, "video encoder utilisation",
+               "nvmlDeviceGetEncoderUtilization"},
+    [K_DEC] = {"dec_util", "1", WATTSON_GAUGE, "video decoder utilisation",
+               "nvmlDeviceGetDecoderUtilization"},
 };
 
 struct nvml_gpu {
@@ -168,7 +196,8 @@ struct nvml {
     void *dl;
     int inited; /* nvmlInit succeeded: nvmlShutdown at fini */
     struct nvml_fns f;
-    int have[K_N]; /* the library has the function behind a kind */
+    int have[K_N];        /* the library has the function behind a kind */
+    struct nvproc *procs; /* the per-process reads (nvproc.c) */
     struct drv_strs strs;
     struct nvml_gpu *gpus;
     size_t n_gpu;
@@ -190,6 +219,7 @@ static void nvml_free(struct nvml *r)
     if (r->dl)
         dlclose(r->dl);
     drv_strs_free(&r->strs);
+    nvproc_free(r->procs);
     free(r->gpus);
     free(r->devices);
     free(r->signals);
@@ -200,14 +230,17 @@ static void nvml_free(struct nvml *r)
     free(r);
 }
 
-/* The first of `names` (NULL-terminated) the library has, or NULL. */
-static void *nvml_sym(void *dl, const char *const *names)
+void *nvml_sym(void *dl, const char *const *names, size_t *which)
 {
+    size_t i;
     void *p;
 
-    for (; *names; names++)
-        if ((p = dlsym(dl, *names)) != NULL)
+    for (i = 0; names[i]; i++)
+        if ((p = dlsym(dl, names[i])) != NULL) {
+            if (which)
+                *which = i;
             return p;
+        }
     return NULL;
 }
 
@@ -224,9 +257,7 @@ static const char *nvml_strerror(const struct nvml *r, nvml_ret rc, char *buf,
     return buf;
 }
 
-/* Function pointers come back from dlsym as void *; POSIX guarantees the
- * conversion, ISO C does not, hence the memcpy. */
-static void nvml_bind(void *dst, void *sym)
+void nvml_bind(void *dst, void *sym)
 {
     memcpy(dst, &sym, sizeof sym);
 }
@@ -261,12 +292,15 @@ static void nvml_load_fns(struct nvml *r)
          "nvmlDeviceGetPowerManagementLimit"},
         {offsetof(struct nvml_fns, set_limit),
          "nvmlDeviceSetPowerManagementLimit"},
+        {offsetof(struct nvml_fns, pcie), "nvmlDeviceGetPcieThroughput"},
+        {offsetof(struct nvml_fns, encoder), "nvmlDeviceGetEncoderUtilization"},
+        {offsetof(struct nvml_fns, decoder), "nvmlDeviceGetDecoderUtilization"},
     };
     size_t i;
 
-    nvml_bind(&r->f.init, nvml_sym(r->dl, init));
-    nvml_bind(&r->f.get_count, nvml_sym(r->dl, count));
-    nvml_bind(&r->f.get_handle, nvml_sym(r->dl, handle));
+    nvml_bind(&r->f.init, nvml_sym(r->dl, init, NULL));
+    nvml_bind(&r->f.get_count, nvml_sym(r->dl, count, NULL));
+    nvml_bind(&r->f.get_handle, nvml_sym(r->dl, handle, NULL));
     for (i = 0; i < sizeof one / sizeof one[0]; i++)
         nvml_bind((char *)&r->f + one[i].off, dlsym(r->dl, one[i].name));
     r->have[K_POWER] = r->f.power_usage != NULL;
@@ -278,6 +312,9 @@ static void nvml_load_fns(struct nvml *r)
     r->have[K_MEM_USED] = r->have[K_MEM_TOTAL] = r->f.memory != NULL;
     r->have[K_FREQ] = r->have[K_MEM_FREQ] = r->f.clock != NULL;
     r->have[K_TEMP] = r->f.temperature != NULL;
+    r->have[K_PCIE_TX] = r->have[K_PCIE_RX] = r->f.pcie != NULL;
+    r->have[K_ENC] = r->f.encoder != NULL;
+    r->have[K_DEC] = r->f.decoder != NULL;
 }
 
 /* `library` from the lab, else $WATTSON_NVML_LIB, else the soname. */
@@ -457,9 +494,17 @@ static int nvml_build(struct nvml *r, const struct wattson_host *h, char *err,
             goto oom;
         r->ctl_gpu[r->n_ctl++] = (uint32_t)g;
     }
+    if (!(r->procs = nvproc_new(r->dl, r->n_gpu)))
+        goto oom;
     for (g = 0; g < r->n_gpu; g++)
         h->log(h->ctx, WATTSON_LOG_INFO, "nvml: %s: %s", r->devices[g].name,
                r->gpus[g].model);
+    {
+        char line[512];
+
+        nvproc_describe(r->procs, line, sizeof line);
+        h->log(h->ctx, WATTSON_LOG_INFO, "nvml: %s", line);
+    }
     h->log(h->ctx, WATTSON_LOG_INFO,
            "nvml: %zu GPUs, %zu signals, %zu power caps from %s", r->n_gpu,
            r->n_sig, r->n_ctl, lib);
@@ -525,6 +570,34 @@ static int nvml_ok(struct nvml *r, struct nvml_gpu *gp, nvml_ret rc)
     return 0;
 }
 
+/* The PCIe and video engine kinds of nvml_sample: KiB/s -> B/s, % -> 1. */
+static void nvml_sample_io(struct nvml *r, struct nvml_gpu *gp, double *v,
+                           uint8_t *ok)
+{
+    unsigned int x, y;
+
+    if (!gp->lost && r->have[K_PCIE_TX] &&
+        nvml_ok(r, gp, r->f.pcie(gp->handle, NVML_PCIE_TX, &x))) {
+        v[K_PCIE_TX] = x * 1024.0;
+        ok[K_PCIE_TX] = 1;
+    }
+    if (!gp->lost && r->have[K_PCIE_RX] &&
+        nvml_ok(r, gp, r->f.pcie(gp->handle, NVML_PCIE_RX, &x))) {
+        v[K_PCIE_RX] = x * 1024.0;
+        ok[K_PCIE_RX] = 1;
+    }
+    if (!gp->lost && r->have[K_ENC] &&
+        nvml_ok(r, gp, r->f.encoder(gp->handle, &x, &y))) {
+        v[K_ENC] = x / 100.0;
+        ok[K_ENC] = x <= 100;
+    }
+    if (!gp->lost && r->have[K_DEC] &&
+        nvml_ok(r, gp, r->f.decoder(gp->handle, &x, &y))) {
+        v[K_DEC] = x / 100.0;
+        ok[K_DEC] = x <= 100;
+    }
+}
+
 /* One tick of GPU `gp`: every kind the inventory has, one call each; the
  * calls stop at the first GPU_IS_LOST. */
 static void nvml_sample(struct nvml *r, struct nvml_gpu *gp, double *v,
@@ -586,6 +659,7 @@ static void nvml_sample(struct nvml *r, struct nvml_gpu *gp, double *v,
         v[K_TEMP] = x;
         ok[K_TEMP] = 1;
     }
+    nvml_sample_io(r, gp, v, ok);
     if (gp->lost)
         memset(ok, 0, K_N);
 }
@@ -695,6 +769,29 @@ static int nvml_write(void *state, const uint32_t *idx, const double *values,
     return st;
 }
 
+/* The processes on every GPU not lost, in GPU order, at most `max`; a
+ * GPU whose calls answer GPU_IS_LOST is marked lost (one log line, as for
+ * its signals) and has no records. */
+static int nvml_gpu_procs_read(void *state, struct wattson_gpu_proc *p,
+                               size_t max)
+{
+    struct nvml *r = state;
+    size_t g, n = 0;
+
+    for (g = 0; g < r->n_gpu && n < max; g++) {
+        struct nvml_gpu *gp = &r->gpus[g];
+        int lost;
+
+        if (gp->lost)
+            continue;
+        n += nvproc_read(r->procs, g, gp->handle, (uint32_t)g, p + n, max - n,
+                         &lost);
+        if (lost)
+            nvml_check_lost(r, gp, NVML_E_GPU_IS_LOST);
+    }
+    return (int)n;
+}
+
 static const struct wattson_plugin nvml_desc = {
     .abi_major = WATTSON_ABI_MAJOR,
     .abi_minor = WATTSON_ABI_MINOR,
@@ -703,12 +800,16 @@ static const struct wattson_plugin nvml_desc = {
     .name = "nvml",
     .version = "1.0",
     .description = "nvml: NVIDIA GPUs through NVML - power, limits, "
-                   "utilisation, memory, clocks, temperature and power caps",
+                   "utilisation, memory, clocks, temperature, PCIe, video "
+                   "engines, per-process samples and power caps",
     .init = nvml_init,
     .fini = nvml_fini,
     .read = nvml_read,
     .write = nvml_write,
     .read_controls = nvml_read_controls,
+    .gpu_procs_read = nvml_gpu_procs_read,
+    /* NVML has no per-process knob (see the header comment). */
+    .gpu_share_write = NULL,
 };
 
 __attribute__((visibility("default"))) const struct wattson_plugin *

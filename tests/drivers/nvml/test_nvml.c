@@ -22,81 +22,9 @@
 #include "loader/loader.h"
 #include "t.h"
 
-#ifndef FAKENVML_LIB
-#define FAKENVML_LIB "build/tests/drivers/nvml/fakenvml/libnvidia-ml.so.1"
-#endif
-#ifndef FAKENVML_NOV2_LIB
-#define FAKENVML_NOV2_LIB                                                      \
-    "build/tests/drivers/nvml/fakenvml_nov2/libnvidia-ml.so.1"
-#endif
+#include "nvmltest.h"
 
-#define NSIG 12 /* signals per GPU */
-
-/* ---- fake host configuration (the host is drvtest.h's) --------------- */
-
-static const char *th_library;   /* `library`, or NULL: not configured */
-static int th_library_is_number; /* `library` = 7 (a config error) */
-static const char *th_lab_dir;   /* lab_dir given to the plugin */
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static char tn_fakelog[64]; /* FAKENVML_LOG of this run */
-
-/* The fake library's event log so far. */
-static const char *tn_fake_events(void)
-{
-    static char buf[4096];
-    size_t n = 0;
-    FILE *f = fopen(tn_fakelog, "r");
-
-    buf[0] = '\0';
-    if (f) {
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-static void tn_fake_reset(void)
-{
-    FILE *f = fopen(tn_fakelog, "w");
-
-    if (f)
-        fclose(f);
-    unsetenv("FAKENVML_GPUS");
-    unsetenv("FAKENVML_INIT_FAIL");
-    unsetenv("FAKENVML_NOT_SUPPORTED");
-    unsetenv("FAKENVML_LOST_AFTER");
-    unsetenv("FAKENVML_LOST_GPU");
-    unsetenv("FAKENVML_SET_RC");
-    unsetenv("WATTSON_NVML_LIB");
-    th_library = FAKENVML_LIB;
-    th_library_is_number = 0;
-}
-
-/* Finds nvml.so the way wattson does, opens and initialises it.  Returns
- * the plug_init class; *out is the plugin on PLUG_OK. */
-static int tn_load(struct plug **out, char *err, size_t errlen)
-{
-    struct wattson_host h;
-    struct th_cfg cfg = {"library",
-                         th_library_is_number ? WATTSON_CFG_NUMBER
-                                              : WATTSON_CFG_STRING,
-                         7, th_library, 0};
-    int rc = dt_open("nvml", out, err, errlen);
-
-    if (rc != PLUG_OK)
-        return rc;
-    T_CHECK((*out)->desc->write != NULL);
-    th_host(&h, th_lab_dir, &cfg, th_library || th_library_is_number ? 1 : 0);
-    return plug_init(out, &h, err, errlen);
-}
-
-static struct plug *tn_load_ok(void)
-{
-    return dt_load_ok(tn_load);
-}
+#define NSIG 16 /* signals per GPU */
 
 /* ---- tests ------------------------------------------------------------ */
 
@@ -119,6 +47,11 @@ static const struct tn_want tn_want[NSIG] = {
     {"freq", "Hz", WATTSON_GAUGE, 1410e6, 1410e6},
     {"mem_freq", "Hz", WATTSON_GAUGE, 1215e6, 1215e6},
     {"temp", "C", WATTSON_GAUGE, 61, 62},
+    /* KiB/s -> B/s; percent -> fraction */
+    {"pcie_tx", "B/s", WATTSON_GAUGE, 2000 * 1024.0, 2001 * 1024.0},
+    {"pcie_rx", "B/s", WATTSON_GAUGE, 3000 * 1024.0, 3001 * 1024.0},
+    {"enc_util", "1", WATTSON_GAUGE, 0.11, 0.12},
+    {"dec_util", "1", WATTSON_GAUGE, 0.07, 0.07},
 };
 
 static int tn_sig(const char *name)
@@ -147,7 +80,7 @@ static void test_inventory(void)
     /* The _v2 entry point is preferred. */
     T_STREQ(tn_fake_events(), "init_v2\n");
     T_CHECK(th_has(th_logbuf, "nvml: gpu0: Fake GPU 0"));
-    T_CHECK(th_has(th_logbuf, "nvml: 2 GPUs, 24 signals, 2 power caps from "));
+    T_CHECK(th_has(th_logbuf, "nvml: 2 GPUs, 32 signals, 2 power caps from "));
 
     T_CHECK(p->inv.n_devices == 2);
     if (p->inv.n_devices != 2)
@@ -249,7 +182,8 @@ static void test_not_supported(void)
     int k;
 
     tn_fake_reset();
-    setenv("FAKENVML_NOT_SUPPORTED", "temperature,power,util,set_limit", 1);
+    setenv("FAKENVML_NOT_SUPPORTED",
+           "temperature,power,util,set_limit,pcie,decoder", 1);
     p = tn_load_ok();
     if (!p)
         return;
@@ -263,7 +197,9 @@ static void test_not_supported(void)
         for (k = 0; k < NSIG; k++) {
             const char *n = tn_want[k].name;
             int bad = strcmp(n, "temp") == 0 || strcmp(n, "power") == 0 ||
-                      strcmp(n, "util") == 0 || strcmp(n, "mem_util") == 0;
+                      strcmp(n, "util") == 0 || strcmp(n, "mem_util") == 0 ||
+                      strcmp(n, "pcie_tx") == 0 || strcmp(n, "pcie_rx") == 0 ||
+                      strcmp(n, "dec_util") == 0;
 
             T_CHECK(ok[k] == !bad);
             if (!bad)
@@ -547,17 +483,8 @@ static void test_unsupported(void)
 
 int main(void)
 {
-    int fd;
-
-    unsetenv("WATTSON_PLUGIN_PATH");
-    snprintf(tn_fakelog, sizeof tn_fakelog, "/tmp/wattson-nvml-XXXXXX");
-    fd = mkstemp(tn_fakelog);
-    if (fd < 0) {
-        perror("mkstemp");
+    if (tn_setup() != 0)
         return 1;
-    }
-    close(fd);
-    setenv("FAKENVML_LOG", tn_fakelog, 1);
     test_default_missing();
     test_inventory();
     test_not_supported();
