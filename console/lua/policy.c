@@ -44,10 +44,9 @@
 #include "core/sandbox.h"
 #include "core/stats.h"
 #include "engines/meshag.h"
-#include "engines/partrun.h"
 #include "lua/plib.h"
 #include "lua/pmesh.h"
-#include "lua/ppart.h"
+#include "lua/pbind.h"
 #include "lua/watch.h"
 #include "wattson/plugin.h"
 
@@ -80,7 +79,7 @@ struct pver {
     int *ref_ctl;  /* per control: its dev.ctl entry */
     int ref_mesh;  /* state.mesh, or 0 */
     struct pmesh_out *mesh_out; /* out.mesh, or NULL */
-    struct ppart *part;         /* state/out.partition, or NULL */
+    struct pbind *bind;         /* the engines' tables (lua/pbind.h) */
     uint8_t *okv; /* per signal: validity last written into Lua (2: none) */
     /* What was last written into Lua, so a tick writes only what changed
      * (constants once, controls when they move); initialised to a bit
@@ -104,8 +103,8 @@ struct pver {
 
 struct policy {
     const struct model *m;
-    struct meshag *mesh;  /* state.mesh's and out.mesh's agents, or NULL */
-    struct partrun *part; /* state/out.partition's pipeline, or NULL */
+    struct meshag *mesh;       /* state.mesh's and out.mesh's agents, or NULL */
+    const struct engines *eng; /* for state.partition, state.gpu */
     const struct ring *hist;
     struct policy_limits lim;
     struct pver *active;
@@ -118,7 +117,7 @@ struct policy {
 void policy_set_engines(struct policy *p, const struct engines *e)
 {
     p->mesh = e ? meshag_of(e) : NULL;
-    p->part = e ? partrun_of(e) : NULL;
+    p->eng = e;
 }
 
 void policy_limits_default(struct policy_limits *l)
@@ -504,8 +503,8 @@ static int build_tables(lua_State *L)
     /* state.mesh: the converter mesh's agents (lua/pmesh.c) */
     v->ref_mesh = pmesh_build(L, state, meshag_agents(v->host->mesh));
     v->mesh_out = pmesh_out_new(L, outs, v->host->mesh, mesh_reject, v);
-    /* state.partition and out.partition (lua/ppart.c) */
-    v->part = ppart_new(L, state, outs, v->host->part);
+    /* state/out.partition and state/out.gpu (lua/pbind.c) */
+    v->bind = pbind_new(L, state, outs, v->host->eng, m);
 
     size_t nk = m->n_signals + m->n_controls;
     lua_createtable(L, (int)(nk + sizeof fixed_keys / sizeof fixed_keys[0]), 0);
@@ -603,7 +602,7 @@ static void update_state(struct pver *v, const struct model *m)
     }
     lua_pop(L, 1); /* keys */
     pmesh_update(L, v->ref_mesh, meshag_agents(v->host->mesh));
-    ppart_update(v->part);
+    pbind_update(v->bind);
 }
 
 /* Calls `fn` (a C trampoline that builds the callback's arguments and
@@ -741,7 +740,7 @@ static void pver_free(struct pver *v)
     free(v->pend);
     free(v->pend_set);
     pmesh_out_free(v->mesh_out);
-    ppart_free(v->part);
+    pbind_free(v->bind);
     free(v->lib.scratch);
     free(v);
 }
@@ -1128,7 +1127,7 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
     int rc = pver_tick(v, m, err, sizeof err);
     if (rc < 0) {
         pmesh_out_apply(v->mesh_out, m, 1);
-        ppart_apply(v->part, 1);
+        pbind_apply(v->bind, m, 1);
         v->logged++;
         if (v->logged <= POLICY_LOG_FIRST || v->logged % POLICY_LOG_EVERY == 0)
             log_msg(LOG_WARN, "%s", err);
@@ -1148,7 +1147,7 @@ static int policy_decide(void *state, struct model *m, struct stats *st)
     /* out.mesh after the controls: an action becomes the node's duty
      * decision unless on_tick decided that duty itself */
     pmesh_out_apply(v->mesh_out, m, 0);
-    ppart_apply(v->part, 0);
+    pbind_apply(v->bind, m, 0);
     return rc;
 }
 

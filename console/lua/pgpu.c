@@ -1,0 +1,220 @@
+/*
+ * pgpu - see pgpu.h.
+ */
+#include "lua/pgpu.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core/model.h"
+#include "engines/gprof.h"
+#include "engines/vgpu.h"
+#include "wattson/plugin.h"
+
+struct pgpu {
+    lua_State *L;
+    struct vgpu *g;
+    const struct model *m;
+    int ref_state; /* state.gpu */
+    int ref_outs;  /* out, whose "gpu" is read each tick */
+    /* the tenants the Lua array holds, to rebuild it when they change */
+    uint32_t pid[VGPU_MAX_TENANTS], dev[VGPU_MAX_TENANTS];
+    size_t n;
+    int built;
+};
+
+static const char *const pgpu_sig_names[GPROF_DIM] = {
+    "sm", "mem", "dmem", "bw", "launch", "pcie", "enc", "dec"};
+
+static const char *pgpu_kind(uint32_t k)
+{
+    return k == WATTSON_GPU_PERF_FPS       ? "fps"
+           : k == WATTSON_GPU_PERF_RATE    ? "rate"
+           : k == WATTSON_GPU_PERF_LATENCY ? "latency"
+                                           : "none";
+}
+
+struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
+                      const struct model *m)
+{
+    if (!g)
+        return NULL;
+    state = lua_absindex(L, state);
+    outs = lua_absindex(L, outs);
+    struct pgpu *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return NULL;
+    pg->L = L;
+    pg->g = g;
+    pg->m = m;
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, state, "gpu");
+    pg->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (lua_getfield(L, outs, "gpu") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "gpu");
+        lua_createtable(L, 0, 4);
+        lua_rawset(L, outs);
+        lua_pushvalue(L, outs);
+        pg->ref_outs = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+        lua_pop(L, 1); /* a device named "gpu": out stays its */
+    }
+    pgpu_update(pg);
+    return pg;
+}
+
+void pgpu_free(struct pgpu *pg)
+{
+    free(pg);
+}
+
+/* Whether the view's tenants are the ones the Lua array holds. */
+static int pgpu_same(const struct pgpu *pg, const struct vgpu_view *w)
+{
+    if (!pg->built || w->n != pg->n)
+        return 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->t[i].pid != pg->pid[i] || w->t[i].device != pg->dev[i])
+            return 0;
+    return 1;
+}
+
+static void pgpu_num(lua_State *L, const char *k, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* One tenant's numbers into the table on top. */
+static void pgpu_tenant(lua_State *L, const struct vgpu_tenant_view *t)
+{
+    pgpu_num(L, "sm", t->sm);
+    pgpu_num(L, "mem", t->mem_b);
+    pgpu_num(L, "perf", t->perf);
+    pgpu_num(L, "slo", t->slo);
+    pgpu_num(L, "pred_sm", t->pred_sm);
+    pgpu_num(L, "pred_mem", t->pred_mem);
+    pgpu_num(L, "share_sm", t->share_sm);
+    pgpu_num(L, "share_mem", t->share_mem);
+    pgpu_num(L, "power_w", t->power_w);
+    lua_pushinteger(L, (lua_Integer)t->phase);
+    lua_setfield(L, -2, "phase");
+    lua_pushboolean(L, t->violating);
+    lua_setfield(L, -2, "violating");
+    lua_getfield(L, -1, "signature");
+    for (int k = 0; k < GPROF_DIM; k++)
+        pgpu_num(L, pgpu_sig_names[k], t->sig[k]);
+    lua_pop(L, 1);
+}
+
+void pgpu_update(struct pgpu *pg)
+{
+    if (!pg)
+        return;
+    lua_State *L = pg->L;
+    const struct vgpu_view *w = vgpu_view(pg->g);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_state);
+    lua_pushstring(L, w->mode ? w->mode : "off");
+    lua_setfield(L, -2, "mode");
+    pgpu_num(L, "windows", (double)w->windows);
+    pgpu_num(L, "reallocs", (double)w->reallocs);
+    pgpu_num(L, "phase_changes", (double)w->phase_changes);
+    if (!pgpu_same(pg, w)) {
+        /* rare: a tenant came or went */
+        lua_createtable(L, (int)w->n, 0);
+        for (size_t i = 0; i < w->n; i++) {
+            const struct vgpu_tenant_view *t = &w->t[i];
+            lua_createtable(L, 0, 18);
+            lua_pushstring(L, t->name);
+            lua_setfield(L, -2, "name");
+            lua_pushinteger(L, (lua_Integer)t->pid);
+            lua_setfield(L, -2, "pid");
+            lua_pushstring(L, t->device < pg->m->n_devices
+                                  ? pg->m->devices[t->device].name
+                                  : "?");
+            lua_setfield(L, -2, "gpu");
+            lua_pushstring(L, pgpu_kind(t->perf_kind));
+            lua_setfield(L, -2, "perf_kind");
+            lua_createtable(L, 0, GPROF_DIM);
+            lua_setfield(L, -2, "signature");
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+            pg->pid[i] = t->pid;
+            pg->dev[i] = t->device;
+        }
+        lua_setfield(L, -2, "tenants");
+        pg->n = w->n;
+        pg->built = 1;
+    }
+    lua_getfield(L, -1, "tenants");
+    for (size_t i = 0; i < w->n; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        pgpu_tenant(L, &w->t[i]);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    if (pg->ref_outs > 0) {
+        /* out.gpu emptied: a share holds only for the tick that set it */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_outs);
+        lua_pushliteral(L, "gpu");
+        if (lua_rawget(L, -2) == LUA_TTABLE) {
+            lua_pushnil(L);
+            while (lua_next(L, -2) != 0) {
+                lua_pop(L, 1);
+                lua_pushvalue(L, -1);
+                lua_pushnil(L);
+                lua_rawset(L, -4);
+            }
+        }
+        lua_pop(L, 2);
+    }
+}
+
+/* The field `k` of the table on top as a number: NaN for a non-number
+ * (the guard refuses it), *set 0 when absent. */
+static double pgpu_field(lua_State *L, const char *k, int *set)
+{
+    int t = lua_getfield(L, -1, k);
+    double v = t == LUA_TNIL ? 0 : lua_isnumber(L, -1) ? lua_tonumber(L, -1)
+                                                       : NAN;
+    *set = t != LUA_TNIL;
+    lua_pop(L, 1);
+    return v;
+}
+
+void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
+{
+    if (!pg || pg->ref_outs <= 0 || failed)
+        return;
+    lua_State *L = pg->L;
+    const struct vgpu_view *w = vgpu_view(pg->g);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_outs);
+    lua_pushliteral(L, "gpu");
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        if (lua_getfield(L, -1, w->t[i].name) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            continue;
+        }
+        int has_sm, has_mem;
+        double sm = pgpu_field(L, "sm", &has_sm);
+        double mem = pgpu_field(L, "mem", &has_mem);
+        lua_pop(L, 1);
+        for (size_t k = 0; k < m->n_gshare; k++) {
+            struct model_gshare *s = &m->gshare[k];
+            if (s->pid != w->t[i].pid || s->device != w->t[i].device)
+                continue;
+            s->dec_sm = has_sm ? sm : s->prop_sm;
+            s->dec_mem = has_mem ? mem : s->prop_mem;
+            s->decided = has_sm || has_mem;
+        }
+    }
+    lua_pop(L, 2);
+}
