@@ -244,24 +244,11 @@ static int chain_read_one(struct sim *s, size_t p, char *err, size_t errlen)
  * event log sized for it. */
 int chain_read_all(struct sim *s, char *err, size_t errlen)
 {
-    const struct wattson_host *h = s->host;
     size_t n, per_tick = 0, q = 0;
-    int type = h->cfg_type(h->ctx, "pipelines");
 
-    if (type == WATTSON_CFG_NONE)
-        return 0;
-    if (type != WATTSON_CFG_TABLE) {
-        simcfg_err(err, errlen,
-                   "pipelines: expected a table of pipelines, got %s",
-                   simcfg_type_name(type));
+    if (simcfg_array(s->host, "pipelines", "pipelines", CHAIN_MAX, &n, err,
+                     errlen))
         return -1;
-    }
-    n = h->cfg_len(h->ctx, "pipelines");
-    if (n > CHAIN_MAX) {
-        simcfg_err(err, errlen, "pipelines: at most %d pipelines, got %zu",
-                   CHAIN_MAX, n);
-        return -1;
-    }
     if (n == 0)
         return 0;
     s->chains = calloc(n, sizeof *s->chains);

@@ -185,6 +185,11 @@ const struct pu_part pu_parts[] = {
      * Voltages 0.70-1.00 V are typical GA100 values (not published).
      * 200 W dynamic at 1410 MHz / 1.0 V: C_eff = 142 nF; 25 W static at
      * 25 C.  Full load ~248 W, settles near 80 C (R 0.22 K/W, tau 30 s).
+     * Memory 40 GB HBM2 (40 GiB: nvidia-smi shows 40960 MiB), 1555 GB/s;
+     * PCIe Gen4 x16, 64 GB/s both directions (datasheet), ~25 GB/s usable
+     * one way (cudaMemcpy from pinned memory on Gen4 x16).  No NVENC: the
+     * A100 has 5 NVDEC and 0 NVENC (datasheet; NVIDIA Video Encode and
+     * Decode GPU Support Matrix).
      */
     {.name = "a100-pcie",
      .kind = "gpu",
@@ -201,7 +206,10 @@ const struct pu_part pu_parts[] = {
                 .power_cap_max_w = 250.0,
                 .idle_activity = 0.10,
                 .temp_limit_c = 90.0,
-                .deadline_s = 0.1}},
+                .deadline_s = 0.1,
+                .mem_total_b = 40.0 * 1073741824.0,
+                .pcie_bps = 25e9,
+                .nvenc = 0}},
 
     /*
      * NVIDIA T4 (datasheet: 70 W, 2560 CUDA cores, boost 1590 MHz, 8.1 FP32
@@ -211,7 +219,10 @@ const struct pu_part pu_parts[] = {
      * 1005, 1590 MHz, is on it); 300-1590 MHz is 87 states, so the table
      * steps 30 MHz (44 states).  Passive card: R 0.78 K/W gives ~80 C at
      * full load.  55 W dynamic at 1590 MHz / 0.95 V: C_eff = 38.3 nF.
-     * Slowdown ~85 C.
+     * Slowdown ~85 C.  Memory 16 GB GDDR6 (taken as 16 GiB), 320 GB/s;
+     * PCIe Gen3 x16, 32 GB/s both directions (datasheet), ~12 GB/s
+     * usable one way.  One NVENC and two NVDEC (Turing; NVIDIA Video
+     * Encode and Decode GPU Support Matrix).
      */
     {.name = "t4",
      .kind = "gpu",
@@ -228,7 +239,10 @@ const struct pu_part pu_parts[] = {
                 .power_cap_max_w = 70.0,
                 .idle_activity = 0.10,
                 .temp_limit_c = 85.0,
-                .deadline_s = 0.1}},
+                .deadline_s = 0.1,
+                .mem_total_b = 16.0 * 1073741824.0,
+                .pcie_bps = 12e9,
+                .nvenc = 1}},
 
     /*
      * Xilinx Alveo U250 (DS962 / UG1301: kernel clock 300 MHz default,
@@ -423,8 +437,17 @@ int pu_params_check(const struct pu_params *p, double ambient_c, char *err,
                        errlen) ||
         pu_check_range("temp_limit_c", p->temp_limit_c, -50, 0, 300, err,
                        errlen) ||
-        pu_check_range("deadline_s", p->deadline_s, 0, 1, 1e6, err, errlen))
+        pu_check_range("deadline_s", p->deadline_s, 0, 1, 1e6, err, errlen) ||
+        pu_check_range("mem_total_b", p->mem_total_b, 0, 0, 1e15, err,
+                       errlen) ||
+        pu_check_range("pcie_bps", p->pcie_bps, 0, 0, 1e13, err, errlen) ||
+        pu_check_range("nvenc", p->nvenc, 0, 0, 64, err, errlen))
         return -1;
+    if (p->nvenc != floor(p->nvenc)) {
+        snprintf(err, errlen, "nvenc: must be a whole number, got %g",
+                 p->nvenc);
+        return -1;
+    }
     if (p->power_cap_min_w > p->power_cap_max_w) {
         snprintf(err, errlen, "power_cap_min_w: %g is above power_cap_max_w %g",
                  p->power_cap_min_w, p->power_cap_max_w);

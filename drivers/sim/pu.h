@@ -55,6 +55,11 @@ struct pu_params {
     double idle_activity; /* switching activity of an idle unit, 0..1 */
     double temp_limit_c;  /* throttling temperature, C */
     double deadline_s;    /* latency target of the unit's work, s */
+    /* GPU memory and host link, for the sim's GPU tenants (gtenant.c);
+     * 0 for parts that have none modelled (CPUs, the FPGA). */
+    double mem_total_b; /* device memory, B */
+    double pcie_bps;    /* host link, usable B/s per direction */
+    double nvenc;       /* video encoder engines (NVENC) */
     size_t n_pstates;
     struct pu_pstate pstates[PU_MAX_PSTATES]; /* increasing frequency */
 };

@@ -14,7 +14,12 @@
  * feeds each stage the work that reached it (chain_hop_take) and sends
  * the interval's messages (chain_send_all).  Both read the lab entry with
  * simcfg.c's helpers and share the state of simint.h; chain.c calls
- * nothing here.
+ * nothing here.  GPU tenants (a lab's `gpu_tenants`) are gtenant.c's, laid
+ * over the GPUs the same way: sim_init reads them with gten_read_all,
+ * sim_advance steps them first (gten_step_all) and feeds each GPU their
+ * load, and the gpu_procs_read / gpu_share_write ops are theirs.  A GPU
+ * device has two more signals, mem_total and mem_used, after the common
+ * ones, so a device's signals start at its sig0.
  *
  * Looking ahead.  The `demand_next` signal is the true arrival rate of the
  * next interval, so each device's workload is generated one interval
@@ -36,6 +41,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "gtenant.h"
 #include "pu.h"
 #include "simcfg.h"
 #include "simint.h"
@@ -62,6 +68,9 @@ enum sim_sig {
     SIM_DEMAND_NEXT,
     SIM_NSIG
 };
+
+/* A GPU's signals after the common ones. */
+enum sim_gpu_sig { SIM_MEM_TOTAL = SIM_NSIG, SIM_MEM_USED, SIM_NSIG_GPU };
 
 enum sim_ctl { SIM_CTL_FREQ, SIM_CTL_POWER_CAP, SIM_NCTL };
 
@@ -97,6 +106,12 @@ static const struct sim_sig_info sim_sigs[SIM_NSIG] = {
      "true arrival rate over the next tick (an oracle's view)"},
 };
 
+/* A GPU's own, named as the nvml driver names them. */
+static const struct sim_sig_info sim_gpu_sigs[SIM_NSIG_GPU - SIM_NSIG] = {
+    {"mem_total", "B", WATTSON_CONSTANT, "device memory size"},
+    {"mem_used", "B", WATTSON_GAUGE, "memory held by the GPU's tenants"},
+};
+
 static const char *const sim_kinds[] = {"cpu", "gpu", "fpga", NULL};
 
 /* Keys a device table may have (anything else is a typo). */
@@ -117,6 +132,9 @@ static const char *const sim_dev_keys[] = {
     "power_cap_max_w",
     "power_cap_min_w",
     "idle_activity",
+    "mem_total_b",
+    "pcie_bps",
+    "nvenc",
     "workload",
     NULL,
 };
@@ -190,6 +208,9 @@ static int sim_read_overrides(const struct wattson_host *h, const char *dpath,
         {"idle_activity", &p->idle_activity},
         {"temp_limit_c", &p->temp_limit_c},
         {"deadline_s", &p->deadline_s},
+        {"mem_total_b", &p->mem_total_b},
+        {"pcie_bps", &p->pcie_bps},
+        {"nvenc", &p->nvenc},
     };
     char path[SIM_PATH_MAX];
 
@@ -365,6 +386,7 @@ static void sim_free(struct sim *s)
         wl_fini(&s->devs[i].wl);
     }
     chain_free(s);
+    gten_free(s);
     free(s->devs);
     free(s->ddesc);
     free(s->sdesc);
@@ -388,14 +410,16 @@ static void sim_fill_inventory(struct sim *s, struct wattson_inventory *inv)
         dd->parent = -1;
         dd->links = NULL;
         dd->n_links = 0;
-        for (size_t k = 0; k < SIM_NSIG; k++) {
-            struct wattson_signal_desc *sd = &s->sdesc[i * SIM_NSIG + k];
-            sd->name = sim_sigs[k].name;
+        for (size_t k = 0; k < d->nsig; k++) {
+            struct wattson_signal_desc *sd = &s->sdesc[d->sig0 + k];
+            const struct sim_sig_info *si =
+                k < SIM_NSIG ? &sim_sigs[k] : &sim_gpu_sigs[k - SIM_NSIG];
+            sd->name = si->name;
             sd->device = (uint32_t)i;
-            sd->unit = sim_sigs[k].unit;
-            sd->behaviour = sim_sigs[k].behaviour;
+            sd->unit = si->unit;
+            sd->behaviour = si->behaviour;
             sd->wrap = 0;
-            sd->description = sim_sigs[k].description;
+            sd->description = si->description;
         }
         cd[SIM_CTL_FREQ].name = WATTSON_CTL_FREQ;
         cd[SIM_CTL_FREQ].device = (uint32_t)i;
@@ -430,7 +454,7 @@ static void sim_fill_inventory(struct sim *s, struct wattson_inventory *inv)
     inv->devices = s->ddesc;
     inv->n_devices = s->n;
     inv->signals = s->sdesc;
-    inv->n_signals = s->n * SIM_NSIG;
+    inv->n_signals = s->n_sig;
     inv->controls = s->cdesc;
     inv->n_controls = s->n * SIM_NCTL;
     inv->pstates = s->ptab;
@@ -478,7 +502,8 @@ static int sim_init(const struct wattson_host *host, void **state,
     s->host = host;
     s->devs = calloc(n, sizeof *s->devs);
     s->ddesc = calloc(n, sizeof *s->ddesc);
-    s->sdesc = calloc(n * SIM_NSIG, sizeof *s->sdesc);
+    /* Room for every device being a GPU; n_sig counts the real ones. */
+    s->sdesc = calloc(n * SIM_NSIG_GPU, sizeof *s->sdesc);
     s->cdesc = calloc(n * SIM_NCTL, sizeof *s->cdesc);
     s->ptab = calloc(n, sizeof *s->ptab);
     if (!s->devs || !s->ddesc || !s->sdesc || !s->cdesc || !s->ptab) {
@@ -494,7 +519,13 @@ static int sim_init(const struct wattson_host *host, void **state,
             return WATTSON_ERR_CONFIG;
         }
     }
-    if (chain_read_all(s, err, errlen)) {
+    for (size_t i = 0; i < n; i++) {
+        struct sim_dev *d = &s->devs[i];
+        d->sig0 = s->n_sig;
+        d->nsig = strcmp(d->kind, "gpu") == 0 ? SIM_NSIG_GPU : SIM_NSIG;
+        s->n_sig += d->nsig;
+    }
+    if (chain_read_all(s, err, errlen) || gten_read_all(s, err, errlen)) {
         sim_free(s);
         return WATTSON_ERR_CONFIG;
     }
@@ -508,8 +539,8 @@ static void sim_fini(void *state)
     sim_free(state);
 }
 
-/* Device d's signals into v and ok (SIM_NSIG each); `have`: at least one
- * interval has been simulated. */
+/* Device d's signals into v and ok (d->nsig of them); `have`: at least
+ * one interval has been simulated. */
 static void sim_report(const struct sim_dev *d, int have, double *v,
                        uint8_t *ok)
 {
@@ -538,7 +569,14 @@ static void sim_report(const struct sim_dev *d, int have, double *v,
     ok[SIM_UTIL] = (uint8_t)have;
     ok[SIM_POWER] = (uint8_t)have;
     ok[SIM_LATENCY_P99] = (uint8_t)!isnan(pu->latency_p99);
-    ok[SIM_DEMAND_NEXT] = (uint8_t)have;
+    /* A GPU with tenants: its next tick's load depends on shares not
+     * written yet, so there is no oracle's view of it. */
+    ok[SIM_DEMAND_NEXT] = (uint8_t)(have && d->n_tenants == 0);
+    if (d->nsig == SIM_NSIG_GPU) {
+        v[SIM_MEM_TOTAL] = pu->p.mem_total_b;
+        v[SIM_MEM_USED] = d->mem_used;
+        ok[SIM_MEM_TOTAL] = ok[SIM_MEM_USED] = 1;
+    }
 }
 
 /* Advances every device over [a, b] (ns since the origin; host time `now`)
@@ -554,6 +592,10 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
     double t0 = (double)a * 1e-9;
     double dt = (double)dt_ns * 1e-9;
 
+    if (s->n_gten > 0) {
+        gten_step_all(s, t0, dt);
+        s->gten_have = 1;
+    }
     for (size_t i = 0; i < s->n; i++) {
         struct sim_dev *d = &s->devs[i];
         double dem;
@@ -561,7 +603,8 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
             pu_prefetch(&s->devs[i + 2].pu);
         if (i + 1 < s->n)
             pu_prefetch_top(&s->devs[i + 1].pu);
-        dem = sim_take_demand(d, a, b);
+        /* gload: the tenants' load (0 on a device without any). */
+        dem = sim_take_demand(d, a, b) + d->gload;
         if (d->chain >= 0)
             pu_step_tagged(
                 &d->pu, t0, dt, dem,
@@ -571,7 +614,7 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
         /* Everything that arrives in [now, now + dt) is known now. */
         sim_draw_ahead(d, b, dt_ns);
         d->demand_next = d->pend_d * pu_max_throughput(&d->pu);
-        sim_report(d, 1, values + i * SIM_NSIG, valid + i * SIM_NSIG);
+        sim_report(d, 1, values + d->sig0, valid + d->sig0);
     }
     s->last_ns = now;
     s->have_interval = 1;
@@ -582,7 +625,7 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
             size_t i = ch->st[k].dev;
             struct sim_dev *d = &s->devs[i];
             d->demand_next += chain_hop_peek(&ch->st[k].in, now + dt_ns) / dt;
-            values[i * SIM_NSIG + SIM_DEMAND_NEXT] = d->demand_next;
+            values[d->sig0 + SIM_DEMAND_NEXT] = d->demand_next;
         }
     }
 }
@@ -592,7 +635,7 @@ static int sim_read(void *state, double *values, uint8_t *valid, size_t n)
     struct sim *s = state;
     uint64_t now;
 
-    if (!s || n != s->n * SIM_NSIG)
+    if (!s || n != s->n_sig)
         return WATTSON_ERR;
     now = s->host->now_ns(s->host->ctx);
     if (!s->started) {
@@ -606,8 +649,8 @@ static int sim_read(void *state, double *values, uint8_t *valid, size_t n)
     }
     /* A clock that did not advance (or went back) only reports. */
     for (size_t i = 0; i < s->n; i++)
-        sim_report(&s->devs[i], s->have_interval, values + i * SIM_NSIG,
-                   valid + i * SIM_NSIG);
+        sim_report(&s->devs[i], s->have_interval, values + s->devs[i].sig0,
+                   valid + s->devs[i].sig0);
     return WATTSON_OK;
 }
 
@@ -670,6 +713,18 @@ static int sim_ipc_read(void *state, struct wattson_ipc_event *ev, size_t max)
     return (int)n; /* n <= ev_cap, far below INT_MAX */
 }
 
+static int sim_gpu_procs_read(void *state, struct wattson_gpu_proc *p,
+                              size_t max)
+{
+    return gten_procs_read(state, p, max);
+}
+
+static int sim_gpu_share_write(void *state, const struct wattson_gpu_share *sh,
+                               size_t n)
+{
+    return gten_share_write(state, sh, n);
+}
+
 static const struct wattson_plugin sim_plugin = {
     .abi_major = WATTSON_ABI_MAJOR,
     .abi_minor = WATTSON_ABI_MINOR,
@@ -678,13 +733,16 @@ static const struct wattson_plugin sim_plugin = {
     .name = "sim",
     .version = "0.2.0",
     .description = "simulated processing units: P-states, power, thermal "
-                   "RC, throttling, workloads, queueing and pipelines",
+                   "RC, throttling, workloads, queueing, pipelines and GPU "
+                   "tenants",
     .init = sim_init,
     .fini = sim_fini,
     .read = sim_read,
     .write = sim_write,
     .read_controls = sim_read_controls,
     .ipc_read = sim_ipc_read,
+    .gpu_procs_read = sim_gpu_procs_read,
+    .gpu_share_write = sim_gpu_share_write,
 };
 
 __attribute__((visibility("default"))) const struct wattson_plugin *

@@ -138,6 +138,29 @@ int simcfg_check_keys(const struct wattson_host *h, const char *path,
     return 0;
 }
 
+int simcfg_array(const struct wattson_host *h, const char *key,
+                 const char *what, size_t max, size_t *n, char *err,
+                 size_t errlen)
+{
+    int type = h->cfg_type(h->ctx, key);
+
+    *n = 0;
+    if (type == WATTSON_CFG_NONE)
+        return 0;
+    if (type != WATTSON_CFG_TABLE) {
+        simcfg_err(err, errlen, "%s: expected a table of %s, got %s", key, what,
+                   simcfg_type_name(type));
+        return -1;
+    }
+    *n = h->cfg_len(h->ctx, key);
+    if (*n > max) {
+        simcfg_err(err, errlen, "%s: at most %zu %s, got %zu", key, max, what,
+                   *n);
+        return -1;
+    }
+    return 0;
+}
+
 int simcfg_expect_table(const struct wattson_host *h, const char *path,
                         char *err, size_t errlen)
 {
@@ -184,15 +207,22 @@ static int simcfg_read_trace(const struct wattson_host *h, const char *wpath,
     return 0;
 }
 
-/* One workload parameter: key, default, lower bound (open?), upper bound,
- * destination. */
-struct simcfg_wparam {
-    const char *key;
-    double def, lo;
-    int lo_open;
-    double hi;
-    double *dst;
-};
+int simcfg_params(const struct wattson_host *h, const char *base,
+                  const struct simcfg_wparam *params, size_t n,
+                  const char *const *only, char *err, size_t errlen)
+{
+    char path[SIM_PATH_MAX + 16];
+
+    for (size_t i = 0; i < n; i++) {
+        if (only && !simcfg_in_list(params[i].key, only))
+            continue;
+        simcfg_fmt(path, sizeof path, "%s.%s", base, params[i].key);
+        if (simcfg_num(h, path, params[i].def, params[i].lo, params[i].lo_open,
+                       params[i].hi, params[i].dst, err, errlen))
+            return -1;
+    }
+    return 0;
+}
 
 int simcfg_read_workload(const struct wattson_host *h, const char *wpath,
                          int required, struct wl *w, char *err, size_t errlen)
@@ -263,14 +293,9 @@ int simcfg_read_workload(const struct wattson_host *h, const char *wpath,
     w->kind = (enum wl_kind)kind;
     if (simcfg_check_keys(h, wpath, keys_by_kind[kind], err, errlen))
         return -1;
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
-        if (!simcfg_in_list(params[i].key, keys_by_kind[kind]))
-            continue;
-        simcfg_fmt(path, sizeof path, "%s.%s", wpath, params[i].key);
-        if (simcfg_num(h, path, params[i].def, params[i].lo, params[i].lo_open,
-                       params[i].hi, params[i].dst, err, errlen))
-            return -1;
-    }
+    if (simcfg_params(h, wpath, params, sizeof params / sizeof params[0],
+                      keys_by_kind[kind], err, errlen))
+        return -1;
     if (kind == WL_RANDOM_WALK) {
         if (w->min > w->max) {
             simcfg_err(err, errlen, "%s.min: %g is above max %g", wpath, w->min,

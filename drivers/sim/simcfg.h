@@ -54,9 +54,33 @@ int simcfg_in_list(const char *s, const char *const *list);
 int simcfg_check_keys(const struct wattson_host *h, const char *path,
                       const char *const *allowed, char *err, size_t errlen);
 
+/* The optional array at top-level `key` (of `what`, for messages): *n
+ * its length, 0 when absent; -1 with err when it is not a table or has
+ * more than max entries. */
+int simcfg_array(const struct wattson_host *h, const char *key,
+                 const char *what, size_t max, size_t *n, char *err,
+                 size_t errlen);
+
 /* 0 when `path` is a table, else -1 with err. */
 int simcfg_expect_table(const struct wattson_host *h, const char *path,
                         char *err, size_t errlen);
+
+/* One numeric parameter of a table: key, default, lower bound (open?),
+ * upper bound, destination. */
+struct simcfg_wparam {
+    const char *key;
+    double def, lo;
+    int lo_open;
+    double hi;
+    double *dst;
+};
+
+/* Reads params[0..n) under the table `base` with simcfg_num, each into
+ * its dst (its default when absent); only the keys in `only` when it is
+ * not NULL. */
+int simcfg_params(const struct wattson_host *h, const char *base,
+                  const struct simcfg_wparam *params, size_t n,
+                  const char *const *only, char *err, size_t errlen);
 
 /* The workload table at `wpath` (a device's `workload`, a chain's
  * `source`) into w, whose random stream the caller has seeded.  Absent:

@@ -1,8 +1,9 @@
 /*
  * simint - the sim plugin's state, which sim.c (the lab's devices and the
- * plugin ops) and chain.c (the chains of processes laid over the devices)
- * share: struct sim, its devices and chains.  Internal to the plugin
- * (built with hidden visibility): nothing here is ABI.
+ * plugin ops), chain.c (the chains of processes laid over the devices) and
+ * gtenant.c (the tenants sharing the GPUs) share: struct sim, its devices,
+ * chains and tenants.  Internal to the plugin (built with hidden
+ * visibility): nothing here is ABI.
  */
 #ifndef WATTSON_SIM_SIMINT_H
 #define WATTSON_SIM_SIMINT_H
@@ -17,6 +18,7 @@
 #include "workload.h"
 
 struct chain;
+struct gten;
 
 struct sim_dev {
     char name[SIM_NAME_MAX];
@@ -31,6 +33,14 @@ struct sim_dev {
     uint64_t pend_t0, pend_t1;
     double pend_d;
     double demand_next; /* op/s */
+    /* Signals: this device's are values[sig0 .. sig0 + nsig) (a GPU has
+     * mem_total and mem_used after the common ones). */
+    size_t sig0, nsig;
+    /* GPU tenants (gtenant.c): how many run here, their load of the last
+     * interval as a demand (a fraction of the maximum throughput) and the
+     * memory they hold; per-interval sums gtenant.c keeps here. */
+    size_t n_tenants;
+    double gload, mem_used, want_sum, enc_sum;
     /* P-state table of the inventory (3 KiB at PU_MAX_PSTATES 128;
      * written at init, read by the console's model once) */
     double ps_freq[PU_MAX_PSTATES], ps_busy[PU_MAX_PSTATES],
@@ -41,6 +51,7 @@ struct sim {
     const struct wattson_host *host;
     size_t n;
     struct sim_dev *devs;
+    size_t n_sig; /* signals of all devices */
     struct wattson_device_desc *ddesc;
     struct wattson_signal_desc *sdesc;
     struct wattson_control_desc *cdesc;
@@ -57,6 +68,10 @@ struct sim {
     struct wattson_ipc_event *ev;
     size_t ev_cap, ev_head, ev_count;
     uint64_t ev_dropped;
+
+    size_t n_gten;
+    struct gten *gten; /* gtenant.c's */
+    int gten_have;     /* the tenants' records hold an interval */
 };
 
 #endif

@@ -75,12 +75,12 @@ double wl_uniform(struct wl *w)
     return (double)(wl_next(w) >> 11) * 0x1.0p-53;
 }
 
-static double wl_exponential(struct wl *w, double mean)
+double wl_exponential(struct wl *w, double mean)
 {
     return -mean * log(1.0 - wl_uniform(w)); /* 1 - u is in (0, 1] */
 }
 
-static double wl_normal(struct wl *w)
+double wl_normal(struct wl *w)
 {
     /* Box-Muller; one draw per call keeps the stream simple to reason
      * about (same seed, same tick => same sequence). */

@@ -72,5 +72,9 @@ void wl_fini(struct wl *w);
 
 /* A uniform double in [0, 1) from the workload's generator. */
 double wl_uniform(struct wl *w);
+/* An exponential draw with the given mean, and a standard normal one
+ * (Box-Muller, one uniform pair per call), from the same generator. */
+double wl_exponential(struct wl *w, double mean);
+double wl_normal(struct wl *w);
 
 #endif

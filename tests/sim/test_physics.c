@@ -301,15 +301,22 @@ static void test_inventory(void)
     T_CHECK(r.pl->abi_major == WATTSON_ABI_MAJOR);
     T_CHECK(r.pl->size == sizeof(struct wattson_plugin));
     T_CHECK(r.inv.n_devices == 3);
-    T_CHECK(r.inv.n_signals == 3 * 16);
+    /* The gpu has mem_total and mem_used after the common 16. */
+    T_CHECK(r.inv.n_signals == 3 * 16 + 2);
     T_CHECK(r.inv.n_controls == 6);
     T_STREQ(r.inv.devices[2].kind, "fpga");
     T_STREQ(r.inv.devices[1].name, "gpu0");
     T_CHECK(r.inv.devices[0].parent == -1 && r.inv.devices[0].n_links == 0);
     for (size_t i = 0; i < r.inv.n_signals; i++) {
-        T_STREQ(r.inv.signals[i].name, names[i % 16]);
-        T_CHECK(r.inv.signals[i].device == i / 16);
+        size_t dev = i < 16 ? 0 : i < 34 ? 1 : 2;
+        size_t k = i - (dev == 0 ? 0 : dev == 1 ? 16 : 34);
+        T_STREQ(r.inv.signals[i].name, k < 16    ? names[k]
+                                       : k == 16 ? "mem_total"
+                                                 : "mem_used");
+        T_CHECK(r.inv.signals[i].device == dev);
     }
+    T_STREQ(r.inv.signals[32].unit, "B");
+    T_CHECK(r.inv.signals[32].behaviour == WATTSON_CONSTANT);
     T_STREQ(r.inv.controls[2].name, "freq");
     T_NEAR(r.inv.controls[2].min, 300e6, 1);
     T_NEAR(r.inv.controls[2].max, 1590e6, 1);
@@ -321,6 +328,9 @@ static void test_inventory(void)
     T_NEAR(fh_sig(&r, 1, "priority"), 1, 0);
     T_NEAR(fh_sig(&r, 1, "deadline"), 0.25, 0);
     T_NEAR(fh_sig(&r, 2, "temp_limit"), 100, 0);
+    /* T4: 16 GiB (datasheet), no tenants: nothing held */
+    T_NEAR(fh_sig(&r, 1, "mem_total"), 16.0 * 1073741824.0, 0);
+    T_NEAR(fh_sig(&r, 1, "mem_used"), 0, 0);
     fh_close(&r);
 }
 
@@ -341,7 +351,7 @@ static void test_pstate_table(void)
     }
     fh_num(0.3, "devices.2.idle_activity"); /* overrides are honoured */
     T_CHECK(fh_open(&r) == WATTSON_OK);
-    T_CHECK(r.pl->abi_minor == 1);
+    T_CHECK(r.pl->abi_minor == 2); /* gpu_procs_read, gpu_share_write */
     T_CHECK(r.inv.n_pstates == 4);
     for (size_t i = 0; i < r.inv.n_pstates && i < 4; i++) {
         const struct wattson_pstate_table *t = &r.inv.pstates[i];
