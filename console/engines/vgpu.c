@@ -35,6 +35,8 @@ struct vgpu_tenant {
     int has_share;
     double mem_low_since; /* want below 80 % of the share since (NaN: not) */
     int violating;
+    unsigned win_bad, win_ok; /* windows with / without a violation */
+    double slack; /* SLO feedback: want = use x headroom x slack */
     double slo_bad_s, seen_s;
 };
 
@@ -173,6 +175,7 @@ static struct vgpu_tenant *vgpu_tenant(struct vgpu *v, const struct model *m,
     fr->name[sizeof fr->name - 1] = '\0';
     fr->cfg = labvg_tenant(&v->cfg, fr->name);
     fr->mem_low_since = NAN;
+    fr->slack = 1;
     gprof_init(&fr->prof, isfinite(g->mem_total) ? g->mem_total : 16e9);
     gpred_init(&fr->pred, v->h);
     v->n_tenants++;
@@ -208,9 +211,28 @@ static void vgpu_want(struct vgpu *v, struct vgpu_tenant *t, double now)
         sm = fmax(sm, t->pred_sm);
         mem = fmax(mem, t->pred_mem);
     }
+    /* A tenant at its memory limit shows no more than the limit: like a
+     * capped SM share, it is offered more (25 % and 5 % of the GPU). */
+    double total = t->prof.mem_total;
+    int mem_capped = t->has_share && isfinite(t->share_mem) &&
+                     t->prof.mem_b >= 0.98 * t->share_mem;
+    /* SLO feedback: use is not need for a queue (a server at 90 % busy
+     * waits long), so a tenant that did worse than its SLO in a window
+     * gets 10 % more slack, and gives 2 % back per window it met it
+     * (AIMD's shape, multiplicative both ways), within [1, 3].  Not
+     * while it is at its memory limit: then memory is what it lacks. */
+    if (t->win_bad > 0 && !mem_capped)
+        t->slack = fmin(3, t->slack * 1.1);
+    else if (t->win_bad == 0 && t->win_ok > 0)
+        t->slack = fmax(1, t->slack * 0.98);
+    t->win_bad = t->win_ok = 0;
     int capped = t->has_share && t->prof.sm >= t->share_sm - 0.02;
-    t->want_sm = capped ? fmax(sm * k, t->prof.sm * 1.25) : sm * k;
+    t->want_sm = sm * k * t->slack;
+    if (capped)
+        t->want_sm = fmax(t->want_sm, t->prof.sm * 1.25);
     t->want_mem = mem * k;
+    if (mem_capped)
+        t->want_mem = fmax(t->want_mem, t->share_mem * 1.25 + 0.05 * total);
 }
 
 /* The shares of one GPU's tenants. */
@@ -281,7 +303,10 @@ static void vgpu_share_gpu(struct vgpu *v, struct vgpu_gpu *g, double now)
     double mem_step = isfinite(g->mem_total) ? 0.05 * g->mem_total : 0;
     for (size_t i = 0; i < n; i++) {
         const struct vgpu_tenant *t = ts[i];
-        if (!t->has_share || fabs(out[i] - t->share_sm) >= VGPU_SM_STEP ||
+        /* short of what it wants, or a move worth making */
+        int short_sm = t->want_sm > t->share_sm + 0.01 && out[i] > t->share_sm;
+        if (!t->has_share || short_sm ||
+            fabs(out[i] - t->share_sm) >= VGPU_SM_STEP ||
             (isfinite(outm[i]) && fabs(outm[i] - t->share_mem) > mem_step))
             change = 1;
     }
@@ -387,6 +412,8 @@ static void vgpu_propose(void *st, struct model *m)
         t->need_sm = p->need_sm;
         t->need_mem = p->need_mem;
         t->violating = vgpu_violates(p->perf_kind, p->perf, p->slo);
+        t->win_bad += t->violating != 0;
+        t->win_ok += t->violating == 0;
         t->seen_s += dt;
         t->slo_bad_s += t->violating ? dt : 0;
         v->st.tenant_s += dt;

@@ -30,7 +30,8 @@
  * conserving); memory above what is wanted is not (memory moves cost
  * time: a share shrinks only after the want has stayed below 80 % of it
  * for VGPU_MEM_HOLD_S, and grows at once).  A GPU's shares change only
- * when some tenant's SM share moves by at least VGPU_SM_STEP or its
+ * when a tenant wants more SM time than it has and the new shares give it
+ * more, or some tenant's SM share moves by at least VGPU_SM_STEP, or its
  * memory by 5 % of the GPU's; each change is a reallocation.
  *
  * The shares go into model.gshare every tick (the policy may change them;
@@ -56,7 +57,7 @@ struct labvg;
 #define VGPU_MAX_GPUS 16
 #define VGPU_GONE_S 1.0
 #define VGPU_MEM_HOLD_S 2.0
-#define VGPU_SM_STEP 0.02
+#define VGPU_SM_STEP 0.05
 
 extern const struct engine_ops vgpu_engine_ops;
 
