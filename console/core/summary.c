@@ -118,7 +118,10 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"partition_moves\":%llu,\"partition_vetoes\":%llu,"
         "\"partition_proposals\":%llu,\"partition_batches\":%.9g,"
         "\"partition_migration_s\":%.9g,\"partition_bottleneck_ms\":%.9g,"
-        "\"partition_data_moves\":%llu,\"interrupted\":%s,",
+        "\"partition_data_moves\":%llu,\"vgpu_api_requests\":%llu,"
+        "\"vgpu_api_refused\":%llu,\"vgpu_api_rate_limited\":%llu,"
+        "\"vgpu_api_malformed\":%llu,\"vgpu_api_peer_refused\":%llu,"
+        "\"vgpu_api_disconnect_releases\":%llu,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -136,6 +139,12 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->partition_proposals, s->partition_batches,
         s->partition_migration_s, s->partition_bottleneck_ms,
         (unsigned long long)s->partition_data_moves,
+        (unsigned long long)s->vgpu_api_requests,
+        (unsigned long long)s->vgpu_api_refused,
+        (unsigned long long)s->vgpu_api_rate_limited,
+        (unsigned long long)s->vgpu_api_malformed,
+        (unsigned long long)s->vgpu_api_peer_refused,
+        (unsigned long long)s->vgpu_api_disconnect_releases,
         s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",

@@ -49,6 +49,9 @@ struct summary {
         partition_proposals;
     double partition_batches, partition_migration_s, partition_bottleneck_ms;
     uint64_t partition_data_moves;
+    /* the vGPU request API's server (run/vgserve.h) */
+    uint64_t vgpu_api_requests, vgpu_api_refused, vgpu_api_rate_limited,
+        vgpu_api_malformed, vgpu_api_peer_refused, vgpu_api_disconnect_releases;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -102,7 +105,13 @@ struct summary {
     X(partition_batches, double)                                               \
     X(partition_migration_s, double)                                           \
     X(partition_bottleneck_ms, double)                                         \
-    X(partition_data_moves, uint64_t)
+    X(partition_data_moves, uint64_t)                                          \
+    X(vgpu_api_requests, uint64_t)                                             \
+    X(vgpu_api_refused, uint64_t)                                              \
+    X(vgpu_api_rate_limited, uint64_t)                                         \
+    X(vgpu_api_malformed, uint64_t)                                            \
+    X(vgpu_api_peer_refused, uint64_t)                                         \
+    X(vgpu_api_disconnect_releases, uint64_t)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \
