@@ -36,6 +36,13 @@
 /* Answers: an AVAILABLE of every GPU is the longest (16 x 3 fields). */
 #define VG_ANSWER_MAX 2048
 #define VG_ACCEPTS_PER_EVENT 16
+/* A connection's answers not yet written: lines are served only while
+ * the longest answer still fits, so a client that reads slowly is slowed
+ * down (its lines wait), never answered out of buffer. */
+#define VG_OUT_MAX 16384
+/* A connection whose answers could not be written for this long is
+ * dropped (checked on each pass of the server). */
+#define VG_STALL_NS 5000000000ull
 
 static const char *const type_names[WVG_NTYPES] = WVG_TYPE_NAMES;
 
@@ -49,6 +56,9 @@ struct vg_conn {
     uint64_t last_ns;
     uint64_t pass; /* the pass that last served it */
     int pending;   /* complete lines left in `in` */
+    char out[VG_OUT_MAX];
+    size_t out_n;
+    uint64_t stalled_ns; /* when out stopped draining, 0 when it drains */
 };
 
 struct vgserve {
@@ -173,6 +183,38 @@ static int send_all(int fd, const char *buf, size_t n)
 {
     ssize_t w = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     return w == (ssize_t)n ? 0 : -1;
+}
+
+static void watch(struct vgserve *s, struct vg_conn *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events,
+                             .data.u32 = (uint32_t)(c - s->conns)};
+    epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what c->out holds; -1 when the connection failed.  While some
+ * is left the connection is watched for writing only (its lines wait). */
+static int flush(struct vgserve *s, struct vg_conn *c)
+{
+    if (c->out_n == 0)
+        return 0;
+    ssize_t w = send(c->fd, c->out, c->out_n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return -1;
+    if (w > 0) {
+        c->out_n -= (size_t)w;
+        memmove(c->out, c->out + w, c->out_n);
+    }
+    if (c->out_n > 0) {
+        if (!c->stalled_ns) {
+            c->stalled_ns = clock_mono_ns();
+            watch(s, c, EPOLLOUT);
+        }
+    } else if (c->stalled_ns) {
+        c->stalled_ns = 0;
+        watch(s, c, EPOLLIN);
+    }
+    return 0;
 }
 
 /* Ends connection c: what it held is released and logged. */
@@ -400,20 +442,39 @@ static int serve_line(struct vgserve *s, struct vg_conn *c, const char *line,
                 ? answer(s, c, &rq)
                 : vgproto_format_err(s->ans, sizeof s->ans, code, msg);
     }
-    if (n <= 0 || send_all(c->fd, s->ans, (size_t)n) != 0) {
-        drop(s, c, "dropped (its answers could not be written)");
+    if (n <= 0 || (size_t)n > sizeof c->out - c->out_n) {
+        drop(s, c, "dropped (an answer did not fit)");
         return -1;
     }
+    memcpy(c->out + c->out_n, s->ans, (size_t)n);
+    c->out_n += (size_t)n;
     return 0;
 }
 
-/* Serves up to VGSERVE_LINES_PER_EVENT lines of c, reading as needed. */
+/* Serves up to VGSERVE_LINES_PER_EVENT lines of c, reading as needed,
+ * then writes their answers. */
+static void serve_lines(struct vgserve *s, struct vg_conn *c);
+
 static void serve_conn(struct vgserve *s, struct vg_conn *c)
 {
-    int served = 0;
     c->pass = s->pass;
+    if (flush(s, c) != 0) {
+        drop(s, c, "lost");
+        return;
+    }
+    if (c->out_n > 0) /* the client is not reading: its lines wait */
+        return;
+    serve_lines(s, c);
+    if (c->fd >= 0 && flush(s, c) != 0)
+        drop(s, c, "lost");
+}
+
+static void serve_lines(struct vgserve *s, struct vg_conn *c)
+{
+    int served = 0;
     c->pending = 0;
-    while (served < VGSERVE_LINES_PER_EVENT) {
+    while (served < VGSERVE_LINES_PER_EVENT &&
+           sizeof c->out - c->out_n >= VG_ANSWER_MAX) {
         char *nl = memchr(c->in, '\n', c->n);
         if (nl) {
             size_t len = (size_t)(nl - c->in);
@@ -429,6 +490,7 @@ static void serve_conn(struct vgserve *s, struct vg_conn *c)
                                        "line longer than 255 bytes");
             s->sum->vgpu_api_requests++;
             s->sum->vgpu_api_malformed++;
+            (void)flush(s, c);
             (void)send_all(c->fd, s->ans, (size_t)n);
             drop(s, c, "dropped (a line over 255 bytes)");
             return;
@@ -446,7 +508,7 @@ static void serve_conn(struct vgserve *s, struct vg_conn *c)
         drop(s, c, r == 0 ? "disconnected" : "lost");
         return;
     }
-    c->pending = memchr(c->in, '\n', c->n) != NULL;
+    c->pending = c->n > 0 && memchr(c->in, '\n', c->n) != NULL;
 }
 
 static void on_ready(void *arg)
@@ -467,11 +529,14 @@ static void on_ready(void *arg)
         }
     }
     int again = 0;
+    uint64_t now = clock_mono_ns();
     for (size_t i = 0; i < VGSERVE_MAX_CONNS; i++) {
         struct vg_conn *c = &s->conns[i];
-        if (c->fd >= 0 && c->pending && c->pass != s->pass)
+        if (c->fd >= 0 && c->stalled_ns && now - c->stalled_ns > VG_STALL_NS)
+            drop(s, c, "dropped (it did not read its answers for 5 s)");
+        if (c->fd >= 0 && c->pending && !c->out_n && c->pass != s->pass)
             serve_conn(s, c);
-        again |= c->fd >= 0 && c->pending;
+        again |= c->fd >= 0 && c->pending && !c->out_n;
     }
     if (again) { /* the next pass serves the rest */
         uint64_t one = 1;

@@ -17,9 +17,10 @@
  *    VGSERVE_BURST): a request over it is answered ERR ERATE; at most
  *    VGSERVE_LINES_PER_EVENT lines of one connection are served per pass,
  *    so a flooding client never starves the others;
- *  - answers go out with send(MSG_NOSIGNAL | MSG_DONTWAIT): a client whose
- *    answer cannot be written whole (it does not read) is dropped, never
- *    waited for;
+ *  - answers go out with send(MSG_NOSIGNAL | MSG_DONTWAIT) from a fixed
+ *    output buffer per connection: while a client does not read, its
+ *    lines wait unread (the loop never blocks on it; others are served),
+ *    and one whose answers could not be written for 5 s is dropped;
  *  - a connection that ends (EOF, error, dropped) releases everything it
  *    held, logged with its pid and the amounts.
  *
