@@ -79,7 +79,7 @@ static void paced(const char *path, int n, double rate, double secs, int role,
     size_t k = 0;
     for (; k < cap && lat; k++) {
         sleep_until(t0 + k * period);
-        struct wvg_conn *cc = c[k % (size_t)n];
+        struct wvg_conn *cc = c[(k / 3) % (size_t)n]; /* a triple per conn */
         if (!cc) {
             r.errors++;
             continue;
@@ -133,8 +133,10 @@ static void flood(const char *path, double secs, int out)
                 end = 0;
                 break;
             }
-            if (rc != WVG_OK)
+            if (rc != WVG_OK) {
+                r.errors++;
                 r.rate_limited += strncmp(ans, "ERR ERATE", 9) == 0;
+            }
         }
     }
     double el = (double)(clock_mono_ns() - t0) / 1e9;
