@@ -247,6 +247,19 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_PROGRESS:
         a->progress = 1;
         break;
+    case CLI_OPT_VGPU_SOCKET:
+    case CLI_OPT_SOCKET:
+        if (!*arg)
+            return cli_usage_error("--%s: empty path", cli_options[opt].name);
+        if (opt == CLI_OPT_SOCKET)
+            a->socket = arg;
+        else
+            a->run.vgpu_socket = arg;
+        break;
+    case CLI_OPT_HOLD:
+        if (parse_positive_dur("hold", arg, &a->hold_s) != 0)
+            return RUN_USAGE;
+        break;
     case CLI_OPT_QUIET:
         a->verbosity = LOG_ERROR;
         break;

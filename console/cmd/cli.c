@@ -31,12 +31,14 @@ extern const struct cli_entry bench_entry, bench_forecast_entry;
 extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
     pbench_entry;
 extern const struct cli_entry restore_entry;
+extern const struct cli_entry vgpucmd_entry, vabench_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,         &plugins_entry,        &bench_entry,
-    &bench_forecast_entry, &bbench_entry,         &mbench_entry,
-    &pbench_entry,         &restore_entry,        &partcmd_entry,
-    &help_entry,           &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry, &bench_entry,
+    &bench_forecast_entry, &bbench_entry,  &mbench_entry,
+    &pbench_entry,         &vabench_entry, &restore_entry,
+    &partcmd_entry,        &vgpucmd_entry, &help_entry,
+    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -148,6 +150,14 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
     [CLI_OPT_PROGRESS] = {.name = "progress",
                           .help = "progress line on stderr (default on a "
                                   "terminal)"},
+    [CLI_OPT_VGPU_SOCKET] = {.name = "vgpu-socket",
+                             .arg = "PATH",
+                             .help =
+                                 "serve the vGPU request API (wattson vgpu,\n"
+                                 "libwattson-vgpu) on a Unix socket at PATH,\n"
+                                 "owner-only; a PATH that exists and is not a\n"
+                                 "stale socket of ours is refused (exit 6);\n"
+                                 "removed when the run ends"},
     [CLI_OPT_SCENARIO] = {.name = "scenario",
                           .arg = "NAME",
                           .help =
@@ -219,6 +229,14 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                 "down-sets number at most 250,000; the\n"
                                 "default) or order (exact for one order\n"
                                 "only: milliseconds on any graph)"},
+    [CLI_OPT_SOCKET] = {.name = "socket",
+                        .arg = "PATH",
+                        .help = "vgpu: the server's socket (default\n"
+                                "$WATTSON_VGPU_SOCKET)"},
+    [CLI_OPT_HOLD] = {.name = "hold",
+                      .arg = "D",
+                      .help = "vgpu: keep the connection, and so what was\n"
+                              "granted, for D (e.g. 30s) before exiting"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

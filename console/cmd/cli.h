@@ -44,6 +44,7 @@ enum cli_opt {
     CLI_OPT_PLUGIN_DIR,
     CLI_OPT_RUN_DIR,
     CLI_OPT_PROGRESS,
+    CLI_OPT_VGPU_SOCKET,
     CLI_OPT_SCENARIO,
     CLI_OPT_WITH,
     CLI_OPT_LOAD_SCALE,
@@ -57,6 +58,8 @@ enum cli_opt {
     CLI_OPT_INPUT,
     CLI_OPT_COMPLEXITY,
     CLI_OPT_SEARCH,
+    CLI_OPT_SOCKET,
+    CLI_OPT_HOLD,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -107,6 +110,8 @@ struct cli_args {
     const char *input;      /* partition: --input FILE (split) */
     const char *complexity; /* partition: --complexity N|LEN/MAX (split) */
     const char *search;     /* partition: --search all|order */
+    const char *socket;     /* vgpu: --socket PATH */
+    double hold_s;          /* vgpu: --hold D (0: not given) */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -18,7 +18,8 @@
      1u << CLI_OPT_DURATION | 1u << CLI_OPT_TICK | 1u << CLI_OPT_SEED |        \
      1u << CLI_OPT_OUT | 1u << CLI_OPT_CSV | 1u << CLI_OPT_REALTIME |          \
      1u << CLI_OPT_ALLOW_WRITES | 1u << CLI_OPT_RUN_DIR |                      \
-     1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_PROGRESS)
+     1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_PROGRESS |                       \
+     1u << CLI_OPT_VGPU_SOCKET)
 
 /* The progress line is on by default only where someone watches
  * stderr. */

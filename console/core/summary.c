@@ -121,7 +121,11 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"partition_data_moves\":%llu,\"vgpu_tenants\":%llu,"
         "\"vgpu_reallocs\":%llu,\"vgpu_phase_changes\":%llu,"
         "\"vgpu_slo_violation_s\":%.9g,\"vgpu_tenant_s\":%.9g,"
-        "\"vgpu_util\":%.9g,\"interrupted\":%s,",
+        "\"vgpu_util\":%.9g,"
+        "\"vgpu_api_requests\":%llu,"
+        "\"vgpu_api_refused\":%llu,\"vgpu_api_rate_limited\":%llu,"
+        "\"vgpu_api_malformed\":%llu,\"vgpu_api_peer_refused\":%llu,"
+        "\"vgpu_api_disconnect_releases\":%llu,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -142,7 +146,14 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->vgpu_tenants,
         (unsigned long long)s->vgpu_reallocs,
         (unsigned long long)s->vgpu_phase_changes, s->vgpu_slo_violation_s,
-        s->vgpu_tenant_s, s->vgpu_util, s->interrupted ? "true" : "false");
+        s->vgpu_tenant_s, s->vgpu_util,
+        (unsigned long long)s->vgpu_api_requests,
+        (unsigned long long)s->vgpu_api_refused,
+        (unsigned long long)s->vgpu_api_rate_limited,
+        (unsigned long long)s->vgpu_api_malformed,
+        (unsigned long long)s->vgpu_api_peer_refused,
+        (unsigned long long)s->vgpu_api_disconnect_releases,
+        s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

@@ -52,6 +52,9 @@ struct summary {
     /* the GPU tenants' engine (engines/vgpu.h) */
     uint64_t vgpu_tenants, vgpu_reallocs, vgpu_phase_changes;
     double vgpu_slo_violation_s, vgpu_tenant_s, vgpu_util;
+    /* the vGPU request API's server (run/vgserve.h) */
+    uint64_t vgpu_api_requests, vgpu_api_refused, vgpu_api_rate_limited,
+        vgpu_api_malformed, vgpu_api_peer_refused, vgpu_api_disconnect_releases;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -111,7 +114,13 @@ struct summary {
     X(vgpu_phase_changes, uint64_t)                                            \
     X(vgpu_slo_violation_s, double)                                            \
     X(vgpu_tenant_s, double)                                                   \
-    X(vgpu_util, double)
+    X(vgpu_util, double)                                                       \
+    X(vgpu_api_requests, uint64_t)                                             \
+    X(vgpu_api_refused, uint64_t)                                              \
+    X(vgpu_api_rate_limited, uint64_t)                                         \
+    X(vgpu_api_malformed, uint64_t)                                            \
+    X(vgpu_api_peer_refused, uint64_t)                                         \
+    X(vgpu_api_disconnect_releases, uint64_t)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

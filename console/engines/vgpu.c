@@ -36,7 +36,7 @@ struct vgpu_tenant {
     double mem_low_since; /* want below 80 % of the share since (NaN: not) */
     int violating;
     unsigned win_bad, win_ok; /* windows with / without a violation */
-    double slack; /* SLO feedback: want = use x headroom x slack */
+    double slack;             /* SLO feedback: want = use x headroom x slack */
     double slo_bad_s, seen_s;
 };
 

@@ -41,8 +41,8 @@
  * by SM use: a GPU has one power limit, which the broker and the policy
  * own.
  */
-#ifndef WATTSON_VGPU_H
-#define WATTSON_VGPU_H
+#ifndef WATTSON_ENGINES_VGPU_H
+#define WATTSON_ENGINES_VGPU_H
 
 #include <stddef.h>
 #include <stdint.h>

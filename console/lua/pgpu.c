@@ -179,8 +179,9 @@ void pgpu_update(struct pgpu *pg)
 static double pgpu_field(lua_State *L, const char *k, int *set)
 {
     int t = lua_getfield(L, -1, k);
-    double v = t == LUA_TNIL ? 0 : lua_isnumber(L, -1) ? lua_tonumber(L, -1)
-                                                       : NAN;
+    double v = t == LUA_TNIL         ? 0
+               : lua_isnumber(L, -1) ? lua_tonumber(L, -1)
+                                     : NAN;
     *set = t != LUA_TNIL;
     lua_pop(L, 1);
     return v;

@@ -41,6 +41,7 @@
 #include "engines/broker.h"
 #include "engines/partrun.h"
 #include "engines/vgpu.h"
+#include "engines/vgledger.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
 #include "pipeline/tick.h"
@@ -435,6 +436,13 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     r->model.tick = 0;
     /* ...and into the history, so a policy's history() has it at tick 1. */
     ring_push(&r->rec.hist, r->model.val, r->model.valid);
+    if (o->vgpu_socket) {
+        rc = run_vgpu_start(r, o->vgpu_socket, err, errlen);
+        if (rc != RUN_OK) {
+            run_free(r);
+            return rc;
+        }
+    }
     if (r->policy_path) {
         rc = run_policy_start(r, err, errlen);
         if (rc != RUN_OK) {
@@ -558,6 +566,8 @@ int run_finish(struct run *r, char *err, size_t errlen)
 {
     int code = RUN_OK;
     r->finished = 1;
+    /* Its last counters (clients still connected) into the summary. */
+    run_vgpu_stop(r);
     if (actuate_restore(&r->act, &r->model, &r->stats) > 0) {
         snprintf(err, errlen, "%llu controls could not be restored",
                  (unsigned long long)r->stats.restore_errors);
@@ -627,6 +637,8 @@ void run_free(struct run *r)
     free(r->plugs);
     free(r->hosts);
     safety_unlock(r->lock_fd);
+    run_vgpu_stop(r); /* before the loop: it ends its registration */
+    vgledger_free(r->vgl);
     watch_free(r->watch); /* before the loop: it ends its registrations */
     loop_free(r->loop);
     policy_free(r->policy);

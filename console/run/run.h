@@ -79,6 +79,9 @@ struct run_opts {
     uint64_t policy_instructions;
     double policy_time_s;
     double policy_cpu_time_s;
+    /* --vgpu-socket: serve the vGPU request API at this Unix socket path
+     * (run/vgserve.h), or NULL. */
+    const char *vgpu_socket;
 };
 
 struct run;
@@ -88,6 +91,8 @@ struct summary;
 struct lab;
 struct broker;
 struct engines;
+struct vgledger;
+struct vgserve;
 
 /* Returns RUN_OK, or an exit code with one line in err. */
 int run_new(const struct run_opts *o, struct run **out, char *err,
@@ -113,6 +118,10 @@ struct broker *run_broker(struct run *r);
 /* The run's engines, for what every engine offers (engines/engines.h:
  * summary counters, panes). */
 const struct engines *run_engines(const struct run *r);
+/* The vGPU API's ledger (engines/vgledger.h) and server (run/vgserve.h)
+ * of a run with --vgpu-socket, else NULL. */
+struct vgledger *run_vgledger(struct run *r);
+struct vgserve *run_vgserve(struct run *r);
 /* The run's event loop, for modules that add event sources. */
 struct loop *run_event_loop(struct run *r);
 const struct summary *run_summary(const struct run *r);

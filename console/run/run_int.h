@@ -11,6 +11,7 @@
  *                (run_override*, run_set_budget)
  *   recording.c  the console's `record start/stop` and reload records in
  *                the traces (run_record_*)
+ *   runvgpu.c    --vgpu-socket: the vGPU API's ledger and server
  */
 #ifndef WATTSON_RUN_INT_H
 #define WATTSON_RUN_INT_H
@@ -79,12 +80,19 @@ struct run {
     int have_rtrace;
     /* The saved-controls journal of a run that writes real hardware. */
     struct rjournal journal;
+    /* --vgpu-socket: the ledger and its server (runvgpu.c), or NULL. */
+    struct vgledger *vgl;
+    struct vgserve *vgs;
 };
 
 /* runpolicy.c: the policy file's watch and first version (run_new). */
 int run_policy_start(struct run *r, char *err, size_t errlen);
 /* recording.c: a reload's record in the traces. */
 void run_trace_reload(struct run *r, int ok, const char *error);
+/* runvgpu.c: the vGPU API's ledger from the lab's GPUs and its server at
+ * `path` (an enum run_exit); its stop (idempotent) removes the socket. */
+int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen);
+void run_vgpu_stop(struct run *r);
 /* controls.c: warns when the budget is below the power caps' minimums. */
 void run_warn_budget_below_caps(const struct model *m);
 

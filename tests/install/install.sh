@@ -45,7 +45,8 @@ built=$(date +%s)
 echo "install: configure, build and install took $((built - start)) s" >&2
 
 for f in bin/wattson lib/wattson/sim.so lib/wattson/cpufreq.so \
-    include/wattson/plugin.h share/pkgconfig/wattson-plugin.pc \
+    include/wattson/plugin.h include/wattson/vgpu.h \
+    lib/libwattson-vgpu.so share/pkgconfig/wattson-plugin.pc \
     share/wattson/policies/balanced.lua share/wattson/labs/default.lua \
     share/wattson/labs/traces/kenj-pc-1.csv \
     share/wattson/labs/bench/bursty.lua share/wattson/template/template.c; do
@@ -123,6 +124,16 @@ cp "$tdir/template.c" "$T/mydrv/template.c" || fail "copy the template"
 check '[ $? -eq 0 ] && [ -f "$T/mydrv/template.so" ]' \
     "the template builds out of tree: $(cat "$T/cc.log")"
 check '[ ! -s "$T/cc.log" ]' "without warnings: $(cat "$T/cc.log")"
+
+# A vGPU API client built against the installed header and library alone.
+cat >"$T/mydrv/vgc.c" <<'C'
+#include <wattson/vgpu.h>
+int main(void) { return wvg_connect("/nonexistent/s") == 0 && wvg_type_find("power") == WVG_POWER ? 0 : 1; }
+C
+# shellcheck disable=SC2086 # cflags is a list of flags
+"$CC" -std=c11 -Wall -Wextra $cflags -o "$T/mydrv/vgc" "$T/mydrv/vgc.c" \
+    -L"$P/lib" -lwattson-vgpu -Wl,-rpath,"$P/lib" 2>"$T/vgc.log"
+check '[ $? -eq 0 ] && "$T/mydrv/vgc"' "a libwattson-vgpu client builds and runs: $(cat "$T/vgc.log")"
 
 # The fake powercap zone of the template's README.
 mkdir "$T/zone"
