@@ -63,6 +63,8 @@ bench: deps
 	        --load-scale 0.5,0.75,1,1.25 || exit 1; done
 	./$(RELEASE)/wattson bench mesh
 	./$(RELEASE)/wattson bench partition
+	./$(RELEASE)/wattson bench vgpu
+	./$(RELEASE)/wattson bench vgpu-api
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

@@ -31,14 +31,14 @@ extern const struct cli_entry bench_entry, bench_forecast_entry;
 extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
     pbench_entry;
 extern const struct cli_entry restore_entry;
-extern const struct cli_entry vgpucmd_entry, vabench_entry;
+extern const struct cli_entry vgpucmd_entry, vabench_entry, vbench_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,         &plugins_entry, &bench_entry,
-    &bench_forecast_entry, &bbench_entry,  &mbench_entry,
-    &pbench_entry,         &vabench_entry, &restore_entry,
-    &partcmd_entry,        &vgpucmd_entry, &help_entry,
-    &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry,        &bench_entry,
+    &bench_forecast_entry, &bbench_entry,         &mbench_entry,
+    &pbench_entry,         &vbench_entry,         &vabench_entry,
+    &restore_entry,        &partcmd_entry,        &vgpucmd_entry,
+    &help_entry,           &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 

@@ -13,6 +13,7 @@
 #include "engines/galloc.h"
 #include "engines/gpred.h"
 #include "engines/gprof.h"
+#include "engines/vgledger.h"
 #include "wattson/plugin.h"
 
 enum { VGPU_PERFECT = 100 }; /* beside labvg's modes: the bench's */
@@ -62,6 +63,11 @@ struct vgpu {
     double t_first;
     uint64_t windows, phase_changes;
     size_t n_tenants;
+    /* the API's book (NULL without --vgpu-socket) and the model device
+     * of each of its GPUs (-1: none by that name) */
+    struct vgledger *ledger;
+    int ldev[VGLEDGER_MAX_GPUS];
+    int ldev_known;
     struct vgpu_view view;
 };
 
@@ -104,6 +110,63 @@ void vgpu_set_future(struct vgpu *v, vgpu_future_fn fn, void *ctx)
     v->future = fn;
     v->future_ctx = ctx;
     v->mode = fn ? VGPU_PERFECT : (int)v->cfg.mode;
+}
+
+void vgpu_set_ledger(struct vgpu *v, struct vgledger *l)
+{
+    if (!v)
+        return;
+    v->ledger = l;
+    v->ldev_known = 0;
+}
+
+struct vgledger *vgpu_ledger(const struct vgpu *v)
+{
+    return v ? v->ledger : NULL;
+}
+
+static struct vgpu_gpu *vgpu_gpu(struct vgpu *v, const struct model *m,
+                                 uint32_t dev);
+
+/* The API's holdings reserve capacity before the tenants share, and the
+ * tenants' guarantees are not the API's to grant (every tick: a request
+ * answered between ticks counts from the next). */
+static void vgpu_sync_ledger(struct vgpu *v, const struct model *m)
+{
+    struct vgledger *l = v->ledger;
+    size_t ng = vgledger_n_gpus(l);
+    if (!v->ldev_known) {
+        for (size_t i = 0; i < ng; i++)
+            v->ldev[i] = model_find_device(m, vgledger_gpu_name(l, i));
+        v->ldev_known = 1;
+    }
+    double held[VGLEDGER_MAX_GPUS][WVG_NTYPES];
+    memset(held, 0, sizeof held);
+    size_t cur = 0;
+    struct vgledger_holding h;
+    while (vgledger_next_holding(l, &cur, &h))
+        if (h.gpu < ng)
+            for (int k = 0; k < WVG_NTYPES; k++)
+                held[h.gpu][k] += h.held[k];
+    for (size_t i = 0; i < ng; i++) {
+        if (v->ldev[i] < 0)
+            continue;
+        struct vgpu_gpu *g = vgpu_gpu(v, m, (uint32_t)v->ldev[i]);
+        if (!g)
+            continue;
+        g->res_sm = fmin(1, held[i][WVG_COMPUTE]);
+        g->res_mem = held[i][WVG_MEMORY];
+        double gsm = 0, gmem = 0;
+        for (size_t k = 0; k < VGPU_MAX_TENANTS; k++) {
+            const struct vgpu_tenant *t = &v->t[k];
+            if (t->used && t->device == g->device && t->cfg) {
+                gsm += t->cfg->min_sm;
+                gmem += t->cfg->min_mem;
+            }
+        }
+        vgledger_set_reserved(l, i, WVG_COMPUTE, gsm);
+        vgledger_set_reserved(l, i, WVG_MEMORY, gmem);
+    }
 }
 
 struct vgpu *vgpu_of(const struct engines *e)
@@ -199,14 +262,14 @@ static void vgpu_want(struct vgpu *v, struct vgpu_tenant *t, double now)
     gpred_recent(&t->pred, recent, &sm, &mem);
     t->pred_known =
         gpred_predict(&t->pred, t->prof.sig, &t->pred_sm, &t->pred_mem) > 0;
-    if (v->mode == VGPU_PERFECT) {
-        double fs, fm;
-        if (v->future(v->future_ctx, t->device, t->pid, now,
-                      now + v->cfg.horizon_s, &fs, &fm) == 0) {
-            t->want_sm = fs * k;
-            t->want_mem = fm * k;
-            return;
-        }
+    double fs, fm;
+    if (v->mode == VGPU_PERFECT &&
+        v->future(v->future_ctx, t->device, t->pid, now, now + v->cfg.horizon_s,
+                  &fs, &fm) == 0) {
+        /* the true needs instead of the predictor's; the feedback below
+         * stays, so the two differ in their forecasts alone */
+        sm = fs;
+        mem = fm;
     } else if (v->mode == LABVG_PREDICTIVE && t->pred_known) {
         sm = fmax(sm, t->pred_sm);
         mem = fmax(mem, t->pred_mem);
@@ -418,12 +481,18 @@ static void vgpu_propose(void *st, struct model *m)
         t->slo_bad_s += t->violating ? dt : 0;
         v->st.tenant_s += dt;
         v->st.slo_bad_s += t->violating ? dt : 0;
-        if (isfinite(p->need_sm) && p->need_sm > 0 && isfinite(p->sm)) {
-            double x = fmin(1, p->sm / p->need_sm);
-            v->st.below_need_s += x < 0.98 ? dt : 0;
-            if (nf < GALLOC_MAX)
-                fair_x[nf++] = x;
+        /* below need: its share under 98 % of its true need (the
+         * simulation's ground truth; tenants with a share only) */
+        if (isfinite(p->need_sm) && t->has_share && v->mode != LABVG_OFF) {
+            v->st.share_s += dt;
+            v->st.below_need_s += t->share_sm < 0.98 * p->need_sm ? dt : 0;
         }
+        /* fairness of what each tenant attains of its SLO */
+        if (isfinite(p->perf) && isfinite(p->slo) && p->perf > 0 &&
+            p->slo > 0 && nf < GALLOC_MAX)
+            fair_x[nf++] = fmin(1, p->perf_kind == WATTSON_GPU_PERF_LATENCY
+                                       ? p->slo / p->perf
+                                       : p->perf / p->slo);
     }
     if (nf > 0) {
         v->st.fair_sum += galloc_jain(fair_x, nf);
@@ -444,6 +513,8 @@ static void vgpu_propose(void *st, struct model *m)
             v->st.used_sm_s += fmin(1, used) * dt;
         }
     }
+    if (v->ledger)
+        vgpu_sync_ledger(v, m);
     /* tenants gone */
     for (size_t i = 0; i < VGPU_MAX_TENANTS; i++) {
         struct vgpu_tenant *t = &v->t[i];

@@ -19,9 +19,9 @@
  *               for the tenants present and when the set changes (MIG's
  *               equal partitions)
  *   perfect     (bench only, vgpu_set_future) the tenant's true largest
- *               need over the horizon, from a recorded run: a perfect
- *               forecast, not an optimum (the sharing rule stays the
- *               same), times 1 + headroom
+ *               need over the horizon, from a recorded run, instead of the
+ *               predictor's (the feedback below and the sharing rule stay
+ *               the same): a perfect forecast, not an optimum
  *   off         no shares: the GPU's own time-slicing
  *
  * In predictive and reactive modes a tenant held at its share (its use
@@ -99,6 +99,12 @@ const struct vgpu_view *vgpu_view(const struct vgpu *v);
 void vgpu_set_reserved(struct vgpu *v, uint32_t device, double sm,
                        double mem_b);
 
+/* The API's book (engines/vgledger.h): what its clients hold is
+ * reserved every tick, and the tenants' guarantees are reserved in it. */
+struct vgledger;
+void vgpu_set_ledger(struct vgpu *v, struct vgledger *l);
+struct vgledger *vgpu_ledger(const struct vgpu *v);
+
 /* The bench's perfect forecast: the tenant's largest true SM need and
  * memory over [t0, t1]; returns 0, or -1 when unknown (then the tenant is
  * treated as in reactive mode). */
@@ -110,10 +116,12 @@ void vgpu_set_future(struct vgpu *v, vgpu_future_fn fn, void *ctx);
 struct vgpu_stats {
     double tenant_s;     /* tenant-seconds seen */
     double slo_bad_s;    /* tenant-seconds worse than the SLO */
-    double below_need_s; /* tenant-seconds used < 98 % of true need */
+    double share_s;      /* tenant-seconds with a share (not `off`) */
+    double below_need_s; /* of those, with a share < 98 % of true need */
     double gpu_s;        /* GPU-seconds with tenants */
     double used_sm_s;    /* SM-seconds used, over those GPUs */
-    double fair_sum;     /* Jain's index over tenants, summed per tick */
+    double fair_sum;     /* Jain's index of min(1, perf/SLO) (latency:
+                            SLO/perf) over tenants, summed per tick */
     uint64_t fair_n;
     uint64_t reallocs;
     double span_s; /* time from the first tick to the last */

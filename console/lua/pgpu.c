@@ -11,6 +11,7 @@
 
 #include "core/model.h"
 #include "engines/gprof.h"
+#include "engines/vgledger.h"
 #include "engines/vgpu.h"
 #include "wattson/plugin.h"
 
@@ -24,6 +25,7 @@ struct pgpu {
     uint32_t pid[VGPU_MAX_TENANTS], dev[VGPU_MAX_TENANTS];
     size_t n;
     int built;
+    int no_clients; /* state.gpu.clients is the empty table */
 };
 
 static const char *const pgpu_sig_names[GPROF_DIM] = {
@@ -57,7 +59,11 @@ struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
     if (lua_getfield(L, outs, "gpu") == LUA_TNIL) {
         lua_pop(L, 1);
         lua_pushliteral(L, "gpu");
+        lua_createtable(L, 0, 2);
         lua_createtable(L, 0, 4);
+        lua_setfield(L, -2, "shares");
+        lua_createtable(L, 0, 3);
+        lua_setfield(L, -2, "rules");
         lua_rawset(L, outs);
         lua_pushvalue(L, outs);
         pg->ref_outs = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -112,6 +118,39 @@ static void pgpu_tenant(lua_State *L, const struct vgpu_tenant_view *t)
     lua_pop(L, 1);
 }
 
+/* state.gpu.clients: the API's holdings, rebuilt each tick only while
+ * there are any (a few tables: clients are few and rarely hold long). */
+static void pgpu_clients(struct pgpu *pg)
+{
+    lua_State *L = pg->L;
+    struct vgledger *l = vgpu_ledger(pg->g);
+    size_t cur = 0, k = 0;
+    struct vgledger_holding h;
+    if (!l || (!vgledger_next_holding(l, &cur, &h) && pg->no_clients)) {
+        if (!pg->no_clients) {
+            lua_createtable(L, 0, 0);
+            lua_setfield(L, -2, "clients");
+            pg->no_clients = 1;
+        }
+        return;
+    }
+    pg->no_clients = 0;
+    lua_createtable(L, 4, 0);
+    cur = 0;
+    while (vgledger_next_holding(l, &cur, &h)) {
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, (lua_Integer)h.pid);
+        lua_setfield(L, -2, "pid");
+        lua_pushstring(L, vgledger_gpu_name(l, h.gpu));
+        lua_setfield(L, -2, "gpu");
+        pgpu_num(L, "compute", h.held[WVG_COMPUTE]);
+        pgpu_num(L, "memory", h.held[WVG_MEMORY]);
+        pgpu_num(L, "power", h.held[WVG_POWER]);
+        lua_rawseti(L, -2, (lua_Integer)++k);
+    }
+    lua_setfield(L, -2, "clients");
+}
+
 void pgpu_update(struct pgpu *pg)
 {
     if (!pg)
@@ -150,6 +189,7 @@ void pgpu_update(struct pgpu *pg)
         pg->n = w->n;
         pg->built = 1;
     }
+    pgpu_clients(pg);
     lua_getfield(L, -1, "tenants");
     for (size_t i = 0; i < w->n; i++) {
         lua_rawgeti(L, -1, (lua_Integer)i + 1);
@@ -158,17 +198,15 @@ void pgpu_update(struct pgpu *pg)
     }
     lua_pop(L, 2);
     if (pg->ref_outs > 0) {
-        /* out.gpu emptied: a share holds only for the tick that set it */
+        /* out.gpu.shares and .rules emptied: a word holds only for the
+         * tick that said it */
         lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_outs);
         lua_pushliteral(L, "gpu");
         if (lua_rawget(L, -2) == LUA_TTABLE) {
-            lua_pushnil(L);
-            while (lua_next(L, -2) != 0) {
-                lua_pop(L, 1);
-                lua_pushvalue(L, -1);
-                lua_pushnil(L);
-                lua_rawset(L, -4);
-            }
+            lua_createtable(L, 0, 4);
+            lua_setfield(L, -2, "shares");
+            lua_createtable(L, 0, 3);
+            lua_setfield(L, -2, "rules");
         }
         lua_pop(L, 2);
     }
@@ -187,6 +225,35 @@ static double pgpu_field(lua_State *L, const char *k, int *set)
     return v;
 }
 
+/* out.gpu.rules: per API type {max_per_client = x, deny = bool} into the
+ * book's rules (a type the table does not name: no cap, not denied). */
+static void pgpu_rules(struct pgpu *pg)
+{
+    lua_State *L = pg->L;
+    struct vgledger *l = vgpu_ledger(pg->g);
+    static const char *const names[WVG_NTYPES] = WVG_TYPE_NAMES;
+    if (!l)
+        return;
+    int t = lua_getfield(L, -1, "rules");
+    for (int k = 0; k < WVG_NTYPES; k++) {
+        double cap = INFINITY;
+        int deny = 0;
+        if (t == LUA_TTABLE && lua_getfield(L, -1, names[k]) == LUA_TTABLE) {
+            int has;
+            double c = pgpu_field(L, "max_per_client", &has);
+            if (has && c > 0)
+                cap = c;
+            lua_getfield(L, -1, "deny");
+            deny = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+        }
+        if (t == LUA_TTABLE)
+            lua_pop(L, 1);
+        vgledger_set_rule(l, k, cap, deny);
+    }
+    lua_pop(L, 1);
+}
+
 void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
 {
     if (!pg || pg->ref_outs <= 0 || failed)
@@ -197,6 +264,11 @@ void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
     lua_pushliteral(L, "gpu");
     if (lua_rawget(L, -2) != LUA_TTABLE) {
         lua_pop(L, 2);
+        return;
+    }
+    pgpu_rules(pg);
+    if (lua_getfield(L, -1, "shares") != LUA_TTABLE) {
+        lua_pop(L, 3);
         return;
     }
     for (size_t i = 0; i < w->n; i++) {
@@ -217,5 +289,5 @@ void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
             s->decided = has_sm || has_mem;
         }
     }
-    lua_pop(L, 2);
+    lua_pop(L, 3);
 }

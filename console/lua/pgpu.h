@@ -13,10 +13,18 @@
  *                  engine's proposal; NaN: none yet), power_w, phase,
  *                  signature = {sm, mem, dmem, bw, launch, pcie, enc,
  *                  dec}}, ... }
- * out.gpu: a table keyed by tenant name, each a table {sm = x, mem = y}:
+ *   clients        the vGPU API's holdings (--vgpu-socket): { {pid, gpu,
+ *                  compute, memory, power}, ... }; empty without the API
+ * out.gpu.shares: a table keyed by tenant name, each {sm = x, mem = y}:
  * that tenant's share instead of the proposal (either field alone keeps
- * the proposal's other); the guard still clamps and refuses NaN.  A
- * name no tenant has is ignored.  A failed tick decides nothing.
+ * the proposal's other); the guard still clamps and refuses NaN.  A name
+ * no tenant has is ignored.
+ * out.gpu.rules: the API's admission rules, by type ("compute", "memory",
+ * "power"): {max_per_client = x, deny = true}; a request over the cap is
+ * granted up to it, a denied type is refused ("refused by policy").  The
+ * rules hold while the policy says them: a tick without them lifts them.
+ * The API answers between ticks, with the rules of the last tick.  A
+ * failed tick decides nothing and leaves the rules as they were.
  */
 #ifndef WATTSON_PGPU_H
 #define WATTSON_PGPU_H

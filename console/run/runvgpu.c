@@ -16,6 +16,7 @@
 #include "core/lab.h"
 #include "core/log.h"
 #include "engines/vgledger.h"
+#include "engines/vgpu.h"
 #include "run/run_int.h"
 #include "run/vgserve.h"
 
@@ -73,11 +74,15 @@ int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen)
     if (vgserve_start(&r->vgs, r->loop, r->vgl, path, &r->sum, err, errlen) !=
         0)
         return RUN_IO;
+    /* the engine reserves what clients hold, and its tenants' guarantees
+     * in the book */
+    vgpu_set_ledger(vgpu_of(&r->eng), r->vgl);
     return RUN_OK;
 }
 
 void run_vgpu_stop(struct run *r)
 {
+    vgpu_set_ledger(vgpu_of(&r->eng), NULL);
     vgserve_stop(r->vgs);
     r->vgs = NULL;
 }
