@@ -335,10 +335,11 @@ static int vbench_exec(const struct cli_entry *self, struct cli_args *a)
     const struct vb_row *st = &mean[VB_STATIC], *re = &mean[VB_REACTIVE],
                         *pr = &mean[VB_PREDICTIVE];
     printf("\naims, on the last lab's means:\n");
-    printf("  utilisation vs static slices: %+.1f %% (aim >= +25 %%) at %.2f %% "
-           "SLO time (aim <= 1 %%): %s\n",
-           100 * (pr->util / st->util - 1), pr->slo,
-           pr->util >= 1.25 * st->util && pr->slo <= 1 ? "met" : "NOT met");
+    printf(
+        "  utilisation vs static slices: %+.1f %% (aim >= +25 %%) at %.2f %% "
+        "SLO time (aim <= 1 %%): %s\n",
+        100 * (pr->util / st->util - 1), pr->slo,
+        pr->util >= 1.25 * st->util && pr->slo <= 1 ? "met" : "NOT met");
     printf("  phase-changing tenants' SLO time, predictive vs reactive: %.2f "
            "%% vs %.2f %% (aim: at most half): %s\n",
            pr->phase_slo, re->phase_slo,

@@ -25,7 +25,8 @@ struct summary;
  * next propose). */
 enum engine_pane_kind {
     ENGINE_PANE_QTABLE, /* Q-values: rows = states, cols = actions */
-    ENGINE_PANE_STAGES  /* a partition: stages, their device and cost */
+    ENGINE_PANE_STAGES, /* a partition: stages, their device and cost */
+    ENGINE_PANE_GPUS    /* GPU tenants: use, share, prediction, SLO */
 };
 
 struct engine_qtable {
@@ -55,11 +56,31 @@ struct engine_stages {
     double stall_s;      /* a migration's time left */
 };
 
+/* One GPU tenant as the vGPU engine sees it (fractions of the GPU's SMs,
+ * bytes, W; NaN where unknown). */
+struct engine_gpu_row {
+    const char *name, *gpu;
+    double sm, share_sm, pred_sm;
+    double mem_b, share_mem;
+    double power_w;
+    double perf, slo;
+    int perf_kind; /* enum wattson_gpu_perf */
+    int violating;
+};
+struct engine_gpus {
+    const char *mode;
+    size_t n;
+    const struct engine_gpu_row *row;
+    unsigned long reallocs, phase_changes;
+    size_t clients;   /* the request API's connections holding some */
+    double client_sm; /* SM share they hold, summed over GPUs */
+};
 struct engine_pane {
     enum engine_pane_kind kind;
     union {
         struct engine_qtable qtable;
         struct engine_stages stages;
+        struct engine_gpus gpus;
     } u;
 };
 

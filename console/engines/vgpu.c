@@ -69,6 +69,9 @@ struct vgpu {
     int ldev[VGLEDGER_MAX_GPUS];
     int ldev_known;
     struct vgpu_view view;
+    struct engine_gpu_row rows[VGPU_MAX_TENANTS]; /* the pane's */
+    size_t n_clients;
+    double client_sm;
 };
 
 static void *vgpu_create(const struct model *m)
@@ -144,10 +147,14 @@ static void vgpu_sync_ledger(struct vgpu *v, const struct model *m)
     memset(held, 0, sizeof held);
     size_t cur = 0;
     struct vgledger_holding h;
+    v->client_sm = 0;
     while (vgledger_next_holding(l, &cur, &h))
-        if (h.gpu < ng)
+        if (h.gpu < ng) {
             for (int k = 0; k < WVG_NTYPES; k++)
                 held[h.gpu][k] += h.held[k];
+            v->client_sm += h.held[WVG_COMPUTE];
+        }
+    v->n_clients = vgledger_n_clients(l);
     for (size_t i = 0; i < ng; i++) {
         if (v->ldev[i] < 0)
             continue;
@@ -422,7 +429,7 @@ static void vgpu_publish(struct vgpu *v, const struct model *m)
         for (size_t j = 0; j < VGPU_MAX_TENANTS; j++)
             if (v->t[j].used && v->t[j].device == t->device)
                 sum += v->t[j].prof.sm;
-        if (model_device_power(m, t->device, &gpu_w) != 0)
+        if (!model_device_power(m, t->device, &gpu_w))
             gpu_w = NAN;
         *o = (struct vgpu_tenant_view){
             .device = t->device,
@@ -446,6 +453,20 @@ static void vgpu_publish(struct vgpu *v, const struct model *m)
             .slo_bad_s = t->slo_bad_s,
             .seen_s = t->seen_s,
             .sig = t->prof.sig,
+        };
+        v->rows[w->n - 1] = (struct engine_gpu_row){
+            .name = t->name,
+            .gpu = t->device < m->n_devices ? m->devices[t->device].name : "?",
+            .sm = o->sm,
+            .share_sm = o->share_sm,
+            .pred_sm = o->pred_sm,
+            .mem_b = o->mem_b,
+            .share_mem = o->share_mem,
+            .power_w = o->power_w,
+            .perf = o->perf,
+            .slo = o->slo,
+            .perf_kind = (int)o->perf_kind,
+            .violating = o->violating,
         };
     }
 }
@@ -560,10 +581,29 @@ static void vgpu_summarize(const void *st, struct summary *s)
     s->vgpu_util = v->st.gpu_s > 0 ? v->st.used_sm_s / v->st.gpu_s : 0;
 }
 
+static int vgpu_pane(const void *st, size_t i, struct engine_pane *out)
+{
+    const struct vgpu *v = st;
+    if (!v || i > 0 || !v->view.mode || (v->view.n == 0 && !v->ledger))
+        return 0;
+    out->kind = ENGINE_PANE_GPUS;
+    out->u.gpus = (struct engine_gpus){
+        .mode = v->view.mode,
+        .n = v->view.n,
+        .row = v->rows,
+        .reallocs = (unsigned long)v->view.reallocs,
+        .phase_changes = (unsigned long)v->view.phase_changes,
+        .clients = v->ledger ? v->n_clients : 0,
+        .client_sm = v->ledger ? v->client_sm : 0,
+    };
+    return 1;
+}
+
 const struct engine_ops vgpu_engine_ops = {
     .name = "vgpu",
     .create = vgpu_create,
     .propose = vgpu_propose,
     .destroy = vgpu_destroy,
     .summarize = vgpu_summarize,
+    .pane = vgpu_pane,
 };

@@ -19,6 +19,7 @@
 #include "engines/engines.h"
 #include "run/run.h"
 #include "tui/meshview.h"
+#include "tui/gpuview.h"
 #include "tui/partview.h"
 #include "tui/qview.h"
 #include "tui/term.h"
@@ -616,7 +617,12 @@ size_t pane_q_count(void)
 
 unsigned pane_tables_gen(void)
 {
-    return partview_gen() + qview_gen();
+    return partview_gen() + qview_gen() + gpuview_gen();
+}
+
+unsigned pane_shape_gen(void)
+{
+    return gpuview_shape();
 }
 
 void pane_pull_engines(const struct engines *e)
@@ -627,6 +633,8 @@ void pane_pull_engines(const struct engines *e)
             qview_store(&p.u.qtable);
         else if (p.kind == ENGINE_PANE_STAGES)
             partview_store(&p.u.stages);
+        else if (p.kind == ENGINE_PANE_GPUS)
+            gpuview_store(&p.u.gpus);
     }
 }
 
@@ -969,5 +977,5 @@ const struct pane *const pane_all[PANE__N] = {
     [PANE_DEVICES] = &pane_devices,    [PANE_POWER] = &pane_power,
     [PANE_LOAD] = &pane_load,          [PANE_QVALUES] = &qview_pane,
     [PANE_PARTITION] = &partview_pane, [PANE_LOG] = &pane_log,
-    [PANE_MESH] = &meshview_pane,
+    [PANE_MESH] = &meshview_pane,      [PANE_GPU] = &gpuview_pane,
 };

@@ -25,6 +25,7 @@ enum pane_id {
     PANE_PARTITION,
     PANE_LOG,
     PANE_MESH, /* on screen above Log; its key is '7' */
+    PANE_GPU,  /* on screen above Mesh; its key is '8' */
     PANE__N
 };
 
@@ -82,7 +83,7 @@ struct pane {
     /* Said in the top border after the title when it fits: what a
      * figure of the pane means (NULL: nothing). */
     const char *caption;
-    int key; /* '1'..'7' */
+    int key; /* '1'..'8' */
     enum pane_hint hint;
     int min_h; /* rows including the box */
     int (*want_h)(const struct tui_view *v);
@@ -136,6 +137,8 @@ size_t pane_q_count(void);
  * the stores below; the console calls it after ticks.  Allocates
  * nothing. */
 void pane_pull_engines(const struct engines *e);
+/* Changes when an engine pane's rows change (the layout is due). */
+unsigned pane_shape_gen(void);
 /* The Partition pane's store is partview.h's, the Q-values pane's
  * qview.h's. */
 

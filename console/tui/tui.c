@@ -83,7 +83,7 @@ struct tui {
     uint64_t last_ns, acc_ns, last_frame_ns, rate_t0;
     uint64_t rate_tick0, ticks_since_frame;
     double rate;
-    unsigned seen_log, seen_tables;
+    unsigned seen_log, seen_tables, seen_shape;
     char msg[128];
     uint64_t msg_until;
     /* the command line (`:`): open while editing; submitted lines wait
@@ -454,6 +454,7 @@ static void apply_key(struct tui *t, int k)
     case '5':
     case '6':
     case '7':
+    case '8':
         t->focus = k - '1';
         t->layout_dirty = 1;
         break;
@@ -593,8 +594,8 @@ static void layout(struct tui *t)
     /* bands: up to two panes each */
     int band[PANE__N][2], nb = 0;
     static const int order[PANE__N] = {PANE_DEVICES, PANE_POWER,     PANE_LOAD,
-                                       PANE_QVALUES, PANE_PARTITION, PANE_MESH,
-                                       PANE_LOG};
+                                       PANE_QVALUES, PANE_PARTITION, PANE_GPU,
+                                       PANE_MESH,    PANE_LOG};
     for (int i = 0; i < PANE__N; i++) {
         int p = order[i];
         if (wide && pane_all[p]->hint == PANE_HALF && i + 1 < PANE__N &&
@@ -629,14 +630,14 @@ static void layout(struct tui *t)
     for (int b = 0; b < nb; b++) {
         int p0 = band[b][0];
         if (b == focus_band || p0 == PANE_QVALUES || p0 == PANE_PARTITION ||
-            p0 == PANE_MESH)
+            p0 == PANE_MESH || p0 == PANE_GPU)
             continue;
         prio[np++] = b;
     }
     for (int b = 0; b < nb; b++) {
         int p0 = band[b][0];
-        if (b != focus_band &&
-            (p0 == PANE_QVALUES || p0 == PANE_PARTITION || p0 == PANE_MESH))
+        if (b != focus_band && (p0 == PANE_QVALUES || p0 == PANE_PARTITION ||
+                                p0 == PANE_MESH || p0 == PANE_GPU))
             prio[np++] = b;
     }
     int left = body_h, log_reserved = 0;
@@ -1087,7 +1088,9 @@ static int tui_step(void *arg)
     }
     if (pane_tables_gen() != t->seen_tables) {
         t->seen_tables = pane_tables_gen();
-        t->dirty |= 1u << PANE_QVALUES | 1u << PANE_PARTITION;
+        t->dirty |= 1u << PANE_QVALUES | 1u << PANE_PARTITION | 1u << PANE_GPU;
+        t->layout_dirty |= pane_shape_gen() != t->seen_shape;
+        t->seen_shape = pane_shape_gen();
     }
     if (t->msg_until && now > t->msg_until) {
         t->msg_until = 0;

@@ -10,7 +10,7 @@
 
 static const char *const help_keys[] = {
     "Tab / S-Tab   next / previous pane (also Right / Left)",
-    "1 .. 7        focus Devices Power Load Q-values Partition Log Mesh",
+    "1 .. 8        focus Devices Power Load Q-values Partition Log Mesh GPU",
     "z             zoom the focused pane (again: back)",
     "Up / Down     select a device (an agent in Q-values, a node in Mesh, a",
     "              line in Log); j k",

@@ -438,4 +438,17 @@ see part '│stage +device +compute +link +meas\.' "the stages' header"
 see part '│node[0-9.]+ +(v100a|v100b|t4a|t4b|node2|host) +[0-9.]+ +[0-9.]+ +[0-9.]+ [█▒·]+' "a stage row with its device, times and bar"
 see part '[█▒·]+(◀)' "the bottleneck marked"
 quit_ok part
+
+# 11. The GPU pane on the GPU tenants' lab (engines/vgpu.c): the mode and
+#     reallocations, a row per tenant with its GPU, use, share, predicted
+#     need, memory and its share, power, performance against its SLO and
+#     a bar; focused with 8.
+start gp 130 50 -- --console --lab "$WATTSON_SOURCE_DIR/lua-policies/labs/gpu-tenants.lua" --duration 1h
+tm send-keys -t gp 8
+see gp '┌ 8 GPU ─' "GPU pane title"
+see gp '│predictive [0-9]+ reallocs? [0-9]+ phase changes' "the mode, reallocations, phase changes"
+see gp '│tenant +gpu +use +share +pred +memGB +of +W +perf/SLO' "the tenants' header"
+see gp '│render +gpu0 +[0-9]+% +[0-9]+% +([0-9]+%|-) +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+fps/55 [█▒·]+' "the renderer's row: use, share, prediction, memory, power, fps against 55, a bar"
+see gp '│serve-b +gpu1 +[0-9]+% .* [0-9]+ms/50' "a server on the T4 with its latency against 50 ms"
+quit_ok gp
 finish

@@ -28,6 +28,20 @@ check '[ "$(grep -c "signal  power  " "$T/out")" -eq 2 ]' "two power signals"
 check 'grep -q "gpu1 (Fake GPU 1) die temperature" "$T/out"' "GPU name"
 cp "$T/out" "${NVML_CLI_OUT:-/dev/null}" 2>/dev/null
 
+# Processes on the fake GPUs (NVML's per-process accounting, ABI 1.2)
+# reach the vGPU engine as tenants: read-only, no share is written.
+cat >"$T/lab3.lua" <<LAB
+return { tick = "100ms", duration = "3s", budget_w = 0,
+  drivers = { { plugin = "nvml", library = "$L" } } }
+LAB
+FAKENVML_GPUS=2 FAKENVML_PROCS="0:$$:2048:40:20:0:0:c,1:$PPID:1024:25:10:0:0:g" \
+    "$W" run --lab "$T/lab3.lua" >"$T/out3" 2>"$T/err3"
+rc=$?
+check '[ $rc -eq 0 ] && tr , "\n" <"$T/out3" | grep -q "^\"vgpu_tenants\":2$"' \
+    "two NVML processes are the engine's tenants: $(tr , '\n' <"$T/out3" | grep vgpu_) $(cat "$T/err3")"
+check 'tr , "\n" <"$T/out3" | grep -q "^\"vgpu_util\":0.325"' \
+    "their SM use (40 % and 25 % of two GPUs) is the mean utilisation: $(tr , '\n' <"$T/out3" | grep vgpu_util)"
+
 # The default library: this machine's NVML, if any.
 cat >"$T/lab2.lua" <<LAB
 return { tick = "100ms", duration = "1s", budget_w = 100,
