@@ -374,7 +374,8 @@ static void vgpu_share_gpu(struct vgpu *v, struct vgpu_gpu *g, double now)
     for (size_t i = 0; i < n; i++) {
         const struct vgpu_tenant *t = ts[i];
         /* short of what it wants, or a move worth making */
-        int short_sm = t->want_sm > t->share_sm + 0.01 && out[i] > t->share_sm;
+        int short_sm =
+            t->want_sm > t->share_sm + 0.01 && out[i] >= t->share_sm + 0.02;
         if (!t->has_share || short_sm ||
             fabs(out[i] - t->share_sm) >= VGPU_SM_STEP ||
             (isfinite(outm[i]) && fabs(outm[i] - t->share_mem) > mem_step))

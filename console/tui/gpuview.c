@@ -136,26 +136,24 @@ static void gpuview_draw(const struct tui_view *v, int y, int x, int h, int w)
         n += term_textf(y, x + n, w - n, TR_WARN, " %zu below SLO", nbad);
     if (gv.clients)
         term_textf(y, x + n, w - n, TR_VALUE, " API: %zu client%s, %.0f%% SM",
-                   gv.clients, gv.clients == 1 ? "" : "s",
-                   100 * gv.client_sm);
+                   gv.clients, gv.clients == 1 ? "" : "s", 100 * gv.client_sm);
     if (h > 1)
-        term_textf(y + 1, x, w, TR_DIM, "%-*s %-*s %5s %5s %5s %5s %5s %5s %14s",
-                   GV_NAME, "tenant", GV_GPU, "gpu", "use", "share", "pred",
-                   "memGB", "of", "W", "perf/SLO");
+        term_textf(y + 1, x, w, TR_DIM,
+                   "%-*s %-*s %5s %5s %5s %5s %5s %5s %14s", GV_NAME, "tenant",
+                   GV_GPU, "gpu", "use", "share", "pred", "memGB", "of", "W",
+                   "perf/SLO");
     const int bx = GV_NAME + GV_GPU + 6 * 6 + 14 + 3;
     for (size_t i = 0; i + 2 < (size_t)h && i < gv.n; i++) {
         const int yy = y + 2 + (int)i;
         char a[16], b[16], c[16], d[16], e[16], g[24];
-        term_textf(yy, x, w, gv.bad[i] ? TR_WARN : TR_VALUE,
-                   "%-*.*s %-*.*s %5s %5s %5s %5s %5s %5.0f %14s", GV_NAME,
-                   GV_NAME, gv.name[i], GV_GPU, GV_GPU, gv.gpu[i],
-                   gv_pct(a, sizeof a, gv.sm[i]),
-                   gv_pct(b, sizeof b, gv.share[i]),
-                   gv_pct(c, sizeof c, gv.pred[i]),
-                   gv_gb(d, sizeof d, gv.mem[i]),
-                   gv_gb(e, sizeof e, gv.share_mem[i]),
-                   isfinite(gv.power[i]) ? gv.power[i] : 0.0,
-                   gv_perf(g, sizeof g, i));
+        term_textf(
+            yy, x, w, gv.bad[i] ? TR_WARN : TR_VALUE,
+            "%-*.*s %-*.*s %5s %5s %5s %5s %5s %5.0f %14s", GV_NAME, GV_NAME,
+            gv.name[i], GV_GPU, GV_GPU, gv.gpu[i],
+            gv_pct(a, sizeof a, gv.sm[i]), gv_pct(b, sizeof b, gv.share[i]),
+            gv_pct(c, sizeof c, gv.pred[i]), gv_gb(d, sizeof d, gv.mem[i]),
+            gv_gb(e, sizeof e, gv.share_mem[i]),
+            isfinite(gv.power[i]) ? gv.power[i] : 0.0, gv_perf(g, sizeof g, i));
         /* the bar: use, then the rest of the share */
         int bw = w - bx - 1;
         if (bw > 30)
