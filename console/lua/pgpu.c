@@ -151,6 +151,26 @@ static void pgpu_clients(struct pgpu *pg)
     lua_setfield(L, -2, "clients");
 }
 
+/* Empties field `k` of the table on top, a table, in place (a new one
+ * when the policy put something else there). */
+static void pgpu_empty(lua_State *L, const char *k)
+{
+    if (lua_getfield(L, -1, k) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_setfield(L, -2, k);
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 1);
+}
+
 void pgpu_update(struct pgpu *pg)
 {
     if (!pg)
@@ -198,15 +218,13 @@ void pgpu_update(struct pgpu *pg)
     }
     lua_pop(L, 2);
     if (pg->ref_outs > 0) {
-        /* out.gpu.shares and .rules emptied: a word holds only for the
-         * tick that said it */
+        /* out.gpu.shares and .rules emptied in place (no allocation): a
+         * word holds only for the tick that said it */
         lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_outs);
         lua_pushliteral(L, "gpu");
         if (lua_rawget(L, -2) == LUA_TTABLE) {
-            lua_createtable(L, 0, 4);
-            lua_setfield(L, -2, "shares");
-            lua_createtable(L, 0, 3);
-            lua_setfield(L, -2, "rules");
+            pgpu_empty(L, "shares");
+            pgpu_empty(L, "rules");
         }
         lua_pop(L, 2);
     }

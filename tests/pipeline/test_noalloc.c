@@ -91,6 +91,28 @@ int main(void)
         T_CHECK(run_summary(r)->policy_errors == 0);
         run_free(r);
     }
+    /* The GPU tenants' lab: the vGPU engine's windows, shares, guard and
+     * actuate, and a policy reading state.gpu's tenants every tick. */
+    pf = fopen(path, "w");
+    T_CHECK(pf != NULL);
+    if (pf) {
+        fputs("local sum = 0\n"
+              "return { api = 1, on_tick = function(state, out)\n"
+              "  local ts = state.gpu.tenants\n"
+              "  for i = 1, #ts do sum = sum + ts[i].sm + ts[i].share_sm\n"
+              "    + ts[i].signature.pcie end\n"
+              "end }\n",
+              pf);
+        fclose(pf);
+    }
+    struct run_opts o4 = {.policy = path,
+                          .lab_path = WATTSON_LABS "/gpu-tenants.lua"};
+    r = quiet_run(&o4, 2000, "GPU tenants");
+    if (r) {
+        T_CHECK(run_summary(r)->policy_errors == 0);
+        T_CHECK(run_summary(r)->vgpu_tenants == 6);
+        run_free(r);
+    }
     unlink(path);
     rmdir(dir);
 
