@@ -791,8 +791,8 @@ static void draw_header(struct tui *t, int cols, int rows)
 
 /* The tab line: tabs, then a message or the key hints, and "q quit" at
  * the right end always.  When it is narrow, the hints shorten first
- * (to "? help"), then the tabs (the focused one named, the others by
- * their number), then the hints go. */
+ * (to "? help", then none), then the tabs (the focused one named, the
+ * others by their number) and the hints come back as they fit. */
 static const char *const hints[] = {"? help  : command  p policy", "? help",
                                     ""};
 #define QUIT_HINT "q quit"
@@ -815,7 +815,7 @@ static void draw_footer(struct tui *t, int rows, int cols)
                                (want ? want : (int)strlen(hints[hint])) >
                            room)
         hint++;
-    if (tabs_width(0, t->focus) + 1 + (want ? want : 6) > room) {
+    if (tabs_width(0, t->focus) + 1 + want > room) {
         brief = 1;
         hint = 0;
         while (hint < 2 && tabs_width(1, t->focus) + 1 +
