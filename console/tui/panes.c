@@ -325,14 +325,20 @@ static const char *dev_status(const struct model *m, size_t d,
                      model_fault_short((enum model_fault)f->current));
         return buf;
     }
-    uint32_t a = m->dsig_off[d], b = m->dsig_off[d + 1], bad = 0;
-    for (uint32_t i = a; i < b; i++)
-        bad += !m->valid[m->dsig[i]];
+    uint32_t a = m->dsig_off[d], b = m->dsig_off[d + 1], bad = 0, lost = 0;
+    for (uint32_t i = a; i < b; i++) {
+        uint32_t s = m->dsig[i];
+        bad += !m->valid[s];
+        /* invalid now after some valid reading: a signal that has never
+         * read valid is one the device does not give here (an NVML call
+         * it does not support, a sim GPU's look-ahead with tenants) */
+        lost += !m->valid[s] && m->prev_valid[s];
+    }
     if (b > a && bad == b - a) {
         *role = TR_ERROR;
         return "driver error";
     }
-    if (bad) {
+    if (lost) {
         *role = TR_WARN;
         return "invalid reading";
     }

@@ -450,5 +450,8 @@ see gp '│predictive [0-9]+ reallocs? [0-9]+ phase changes' "the mode, realloca
 see gp '│tenant +gpu +use +share +pred +memGB +of +W +perf/SLO' "the tenants' header"
 see gp '│render +gpu0 +[0-9]+% +[0-9]+% +([0-9]+%|-) +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+fps/55 [█▒·]+' "the renderer's row: use, share, prediction, memory, power, fps against 55, a bar"
 see gp '│serve-b +gpu1 +[0-9]+% .* [0-9]+ms/50' "a server on the T4 with its latency against 50 ms"
+# A signal that never reads valid (the sim GPU's look-ahead with tenants)
+# is no "invalid reading": the GPUs are ok.
+see gp '^│gpu0 +gpu +[0-9]+% .* ok +│' "gpu0 ok, not 'invalid reading'"
 quit_ok gp
 finish
