@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -26,6 +27,11 @@ struct pgpu {
     size_t n;
     int built;
     int no_clients; /* state.gpu.clients is the empty table */
+    /* the book (NULL: no GPU), kept here: the engine goes before the
+     * policy at the run's end; the policy version's own client in it */
+    struct vgledger *l;
+    int client;
+    int ref_avail, ref_held; /* state.gpu.available, state.gpu.held */
 };
 
 static const char *const pgpu_sig_names[GPROF_DIM] = {
@@ -37,6 +43,54 @@ static const char *pgpu_kind(uint32_t k)
            : k == WATTSON_GPU_PERF_RATE    ? "rate"
            : k == WATTSON_GPU_PERF_LATENCY ? "latency"
                                            : "none";
+}
+
+static const char *const pgpu_types[WVG_NTYPES] = WVG_TYPE_NAMES;
+
+/* state.gpu[k] = {GPU = {compute, memory, power}, ...} for the book's
+ * GPUs (empty without a book), into the table on top; its reference. */
+static int pgpu_book_table(struct pgpu *pg, const char *k)
+{
+    lua_State *L = pg->L;
+    size_t ng = pg->l ? vgledger_n_gpus(pg->l) : 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_state);
+    lua_createtable(L, 0, (int)ng);
+    for (size_t i = 0; i < ng; i++) {
+        lua_createtable(L, 0, WVG_NTYPES);
+        for (int t = 0; t < WVG_NTYPES; t++) {
+            lua_pushnumber(L, 0);
+            lua_setfield(L, -2, pgpu_types[t]);
+        }
+        lua_setfield(L, -2, vgledger_gpu_name(pg->l, i));
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, k);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    return ref;
+}
+
+/* The book's numbers into state.gpu.available and .held, in place. */
+static void pgpu_book_update(struct pgpu *pg)
+{
+    lua_State *L = pg->L;
+    size_t ng = pg->l ? vgledger_n_gpus(pg->l) : 0;
+    for (int which = 0; which < 2; which++) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, which ? pg->ref_held : pg->ref_avail);
+        for (size_t i = 0; i < ng; i++) {
+            lua_getfield(L, -1, vgledger_gpu_name(pg->l, i));
+            for (int t = 0; t < WVG_NTYPES; t++) {
+                double v = which ? (pg->client >= 0
+                                        ? vgledger_held(pg->l, pg->client, i, t)
+                                        : 0)
+                                 : vgledger_available(pg->l, i, t);
+                lua_pushnumber(L, v);
+                lua_setfield(L, -2, pgpu_types[t]);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
 }
 
 struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
@@ -52,10 +106,16 @@ struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
     pg->L = L;
     pg->g = g;
     pg->m = m;
-    lua_createtable(L, 0, 5);
+    pg->l = vgpu_ledger(g);
+    pg->client = pg->l ? vgledger_client_open(pg->l, (uint32_t)getpid(),
+                                              (uint32_t)geteuid())
+                       : -1;
+    lua_createtable(L, 0, 8);
     lua_pushvalue(L, -1);
     lua_setfield(L, state, "gpu");
     pg->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
+    pg->ref_avail = pgpu_book_table(pg, "available");
+    pg->ref_held = pgpu_book_table(pg, "held");
     if (lua_getfield(L, outs, "gpu") == LUA_TNIL) {
         lua_pop(L, 1);
         lua_pushliteral(L, "gpu");
@@ -64,6 +124,8 @@ struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
         lua_setfield(L, -2, "shares");
         lua_createtable(L, 0, 3);
         lua_setfield(L, -2, "rules");
+        lua_createtable(L, 0, 2);
+        lua_setfield(L, -2, "reserve");
         lua_rawset(L, outs);
         lua_pushvalue(L, outs);
         pg->ref_outs = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -76,6 +138,10 @@ struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
 
 void pgpu_free(struct pgpu *pg)
 {
+    /* what the version reserved goes back (a reload's next version asks
+     * again at its first tick) */
+    if (pg && pg->l && pg->client >= 0)
+        vgledger_client_close(pg->l, pg->client, NULL);
     free(pg);
 }
 
@@ -123,10 +189,10 @@ static void pgpu_tenant(lua_State *L, const struct vgpu_tenant_view *t)
 static void pgpu_clients(struct pgpu *pg)
 {
     lua_State *L = pg->L;
-    struct vgledger *l = vgpu_ledger(pg->g);
+    struct vgledger *l = pg->l;
     size_t cur = 0, k = 0;
     struct vgledger_holding h;
-    if (!l || (!vgledger_next_holding(l, &cur, &h) && pg->no_clients)) {
+    if (!l || !vgledger_next_holding(l, &cur, &h)) {
         if (!pg->no_clients) {
             lua_createtable(L, 0, 0);
             lua_setfield(L, -2, "clients");
@@ -210,6 +276,7 @@ void pgpu_update(struct pgpu *pg)
         pg->built = 1;
     }
     pgpu_clients(pg);
+    pgpu_book_update(pg);
     lua_getfield(L, -1, "tenants");
     for (size_t i = 0; i < w->n; i++) {
         lua_rawgeti(L, -1, (lua_Integer)i + 1);
@@ -225,6 +292,7 @@ void pgpu_update(struct pgpu *pg)
         if (lua_rawget(L, -2) == LUA_TTABLE) {
             pgpu_empty(L, "shares");
             pgpu_empty(L, "rules");
+            pgpu_empty(L, "reserve");
         }
         lua_pop(L, 2);
     }
@@ -248,15 +316,15 @@ static double pgpu_field(lua_State *L, const char *k, int *set)
 static void pgpu_rules(struct pgpu *pg)
 {
     lua_State *L = pg->L;
-    struct vgledger *l = vgpu_ledger(pg->g);
-    static const char *const names[WVG_NTYPES] = WVG_TYPE_NAMES;
+    struct vgledger *l = pg->l;
     if (!l)
         return;
     int t = lua_getfield(L, -1, "rules");
     for (int k = 0; k < WVG_NTYPES; k++) {
         double cap = INFINITY;
         int deny = 0;
-        if (t == LUA_TTABLE && lua_getfield(L, -1, names[k]) == LUA_TTABLE) {
+        if (t == LUA_TTABLE &&
+            lua_getfield(L, -1, pgpu_types[k]) == LUA_TTABLE) {
             int has;
             double c = pgpu_field(L, "max_per_client", &has);
             if (has && c > 0)
@@ -268,6 +336,38 @@ static void pgpu_rules(struct pgpu *pg)
         if (t == LUA_TTABLE)
             lua_pop(L, 1);
         vgledger_set_rule(l, k, cap, deny);
+    }
+    lua_pop(L, 1);
+}
+
+/* out.gpu.reserve: per GPU and type what the version wants to hold
+ * (absent: 0); the book grants up to what is available and releases the
+ * rest, as the API's request and release calls. */
+static void pgpu_reserve(struct pgpu *pg)
+{
+    lua_State *L = pg->L;
+    if (!pg->l || pg->client < 0)
+        return;
+    int t = lua_getfield(L, -1, "reserve");
+    for (size_t i = 0; i < vgledger_n_gpus(pg->l); i++) {
+        int g = t == LUA_TTABLE &&
+                lua_getfield(L, -1, vgledger_gpu_name(pg->l, i)) == LUA_TTABLE;
+        for (int k = 0; k < WVG_NTYPES; k++) {
+            int has = 0;
+            double want = g ? pgpu_field(L, pgpu_types[k], &has) : 0;
+            if (!has || !isfinite(want) || want < 0)
+                want = 0;
+            double held = vgledger_held(pg->l, pg->client, i, k), got;
+            char why[160];
+            if (want > held)
+                vgledger_request(pg->l, pg->client, i, k, want - held, &got,
+                                 why, sizeof why);
+            else if (want < held)
+                vgledger_release(pg->l, pg->client, i, k, held - want, &got,
+                                 why, sizeof why);
+        }
+        if (t == LUA_TTABLE)
+            lua_pop(L, 1);
     }
     lua_pop(L, 1);
 }
@@ -285,6 +385,7 @@ void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
         return;
     }
     pgpu_rules(pg);
+    pgpu_reserve(pg);
     if (lua_getfield(L, -1, "shares") != LUA_TTABLE) {
         lua_pop(L, 3);
         return;

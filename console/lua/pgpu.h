@@ -13,8 +13,13 @@
  *                  engine's proposal; NaN: none yet), power_w, phase,
  *                  signature = {sm, mem, dmem, bw, launch, pcie, enc,
  *                  dec}}, ... }
- *   clients        the vGPU API's holdings (--vgpu-socket): { {pid, gpu,
- *                  compute, memory, power}, ... }; empty without the API
+ *   clients        the book's holdings (the request API's clients, and
+ *                  this policy's reservations): { {pid, gpu, compute,
+ *                  memory, power}, ... }
+ *   available      per GPU {compute, memory, power}: what a request could
+ *                  be granted now (the API's getAvailableResources)
+ *   held           per GPU {compute, memory, power}: what this policy
+ *                  version holds through out.gpu.reserve
  * out.gpu.shares: a table keyed by tenant name, each {sm = x, mem = y}:
  * that tenant's share instead of the proposal (either field alone keeps
  * the proposal's other); the guard still clamps and refuses NaN.  A name
@@ -23,8 +28,14 @@
  * "power"): {max_per_client = x, deny = true}; a request over the cap is
  * granted up to it, a denied type is refused ("refused by policy").  The
  * rules hold while the policy says them: a tick without them lifts them.
- * The API answers between ticks, with the rules of the last tick.  A
- * failed tick decides nothing and leaves the rules as they were.
+ * The API answers between ticks, with the rules of the last tick.
+ * out.gpu.reserve: per GPU name {compute = x, memory = y, power = z}:
+ * what this policy version holds in the book, as a client of the API
+ * would with its request and release calls (granted up to what is
+ * available; a type or GPU not named holds 0: released).  The tenants
+ * share what is left.  A new version (a reload) starts holding nothing.
+ * A failed tick decides nothing and leaves rules and reservations as
+ * they were.
  */
 #ifndef WATTSON_PGPU_H
 #define WATTSON_PGPU_H

@@ -436,6 +436,11 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     r->model.tick = 0;
     /* ...and into the history, so a policy's history() has it at tick 1. */
     ring_push(&r->rec.hist, r->model.val, r->model.valid);
+    rc = run_vgpu_book(r, err, errlen);
+    if (rc != RUN_OK) {
+        run_free(r);
+        return rc;
+    }
     if (o->vgpu_socket) {
         rc = run_vgpu_start(r, o->vgpu_socket, err, errlen);
         if (rc != RUN_OK) {
@@ -637,11 +642,11 @@ void run_free(struct run *r)
     free(r->plugs);
     free(r->hosts);
     safety_unlock(r->lock_fd);
-    run_vgpu_stop(r); /* before the loop: it ends its registration */
-    vgledger_free(r->vgl);
+    run_vgpu_stop(r);     /* before the loop: it ends its registration */
     watch_free(r->watch); /* before the loop: it ends its registrations */
     loop_free(r->loop);
     policy_free(r->policy);
+    vgledger_free(r->vgl); /* after the policy: its versions hold clients */
     override_free(&r->ovr);
     free(r->policy_path);
     rjournal_free(&r->journal);

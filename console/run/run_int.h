@@ -89,8 +89,10 @@ struct run {
 int run_policy_start(struct run *r, char *err, size_t errlen);
 /* recording.c: a reload's record in the traces. */
 void run_trace_reload(struct run *r, int ok, const char *error);
-/* runvgpu.c: the vGPU API's ledger from the lab's GPUs and its server at
- * `path` (an enum run_exit); its stop (idempotent) removes the socket. */
+/* runvgpu.c: the book of the lab's GPUs, handed to the vGPU engine (none
+ * without a GPU), and the request API's server at `path` (each an enum
+ * run_exit); its stop (idempotent) removes the socket. */
+int run_vgpu_book(struct run *r, char *err, size_t errlen);
 int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen);
 void run_vgpu_stop(struct run *r);
 /* controls.c: warns when the budget is below the power caps' minimums. */

@@ -1,9 +1,10 @@
 /*
- * runvgpu - the run's vGPU request API (`--vgpu-socket PATH`): the ledger
- * of the lab's GPUs and the server on the run's loop (run/vgserve.h).
+ * runvgpu - the book of the lab's GPUs (engines/vgledger.h), which the
+ * vGPU engine (engines/vgpu.c) and a Lua policy's out.gpu.reserve use in
+ * every run with GPUs, and the request API's server on the run's loop
+ * (`--vgpu-socket PATH`, run/vgserve.h).
  *
- * Until the allocator engine (engines/vgpu.c) owns the ledger, the runner
- * makes it from the lab: each device of kind "gpu" (at most
+ * The runner makes the book from the lab: each device of kind "gpu" (at most
  * VGLEDGER_MAX_GPUS, in inventory order) with compute 1.0 (the whole
  * GPU's SMs), memory from its `mem_total` signal (bytes, as NVML's
  * nvmlDeviceGetMemoryInfo reports total; 0 when the device has none) and
@@ -29,18 +30,14 @@ static double sampled(const struct model *m, uint32_t d, const char *name)
     return m->val[s];
 }
 
-int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen)
+int run_vgpu_book(struct run *r, char *err, size_t errlen)
 {
     const struct model *m = &r->model;
     size_t n = 0;
     for (size_t d = 0; d < m->n_devices; d++)
         n += strcmp(m->devices[d].kind, "gpu") == 0;
-    if (n == 0) {
-        snprintf(err, errlen,
-                 "--vgpu-socket: the lab %s has no device of kind gpu",
-                 r->lab->path);
-        return RUN_USAGE;
-    }
+    if (n == 0)
+        return RUN_OK; /* no GPU, no book */
     if (n > VGLEDGER_MAX_GPUS) {
         log_msg(LOG_WARN, "vgpu: the API serves the first %d of %zu gpus",
                 VGLEDGER_MAX_GPUS, n);
@@ -71,18 +68,28 @@ int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen)
                 m->devices[d].name, cap[WVG_MEMORY], cap[WVG_POWER]);
         i++;
     }
-    if (vgserve_start(&r->vgs, r->loop, r->vgl, path, &r->sum, err, errlen) !=
-        0)
-        return RUN_IO;
     /* the engine reserves what clients hold, and its tenants' guarantees
      * in the book */
     vgpu_set_ledger(vgpu_of(&r->eng), r->vgl);
     return RUN_OK;
 }
 
+int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen)
+{
+    if (!r->vgl) {
+        snprintf(err, errlen,
+                 "--vgpu-socket: the lab %s has no device of kind gpu",
+                 r->lab->path);
+        return RUN_USAGE;
+    }
+    if (vgserve_start(&r->vgs, r->loop, r->vgl, path, &r->sum, err, errlen) !=
+        0)
+        return RUN_IO;
+    return RUN_OK;
+}
+
 void run_vgpu_stop(struct run *r)
 {
-    vgpu_set_ledger(vgpu_of(&r->eng), NULL);
     vgserve_stop(r->vgs);
     r->vgs = NULL;
 }

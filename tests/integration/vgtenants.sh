@@ -105,6 +105,40 @@ check '[ $? -eq 0 ] && grep -q "granted=1e+09 .*partial=1" "$T/v2"' \
 kill -INT $pid
 wait $pid
 
+# ---- out.gpu.reserve: the policy's own request and release calls -------
+# It holds half of gpu0 from tick 20 to 200, then lets go: while it holds,
+# state.gpu.held says so, available is what is left, and the tenants of
+# gpu0 share at most the other half.
+cat >"$T/reserve.lua" <<'LUA'
+local n, worst = 0, 0
+local function on_tick(state, out)
+  n = n + 1
+  local g = state.gpu
+  if n >= 20 and n < 200 then out.gpu.reserve.gpu0 = { compute = 0.5 } end
+  if n >= 30 and n < 200 then
+    local sum = 0
+    for _, t in ipairs(g.tenants) do
+      if t.gpu == "gpu0" and t.share_sm == t.share_sm then sum = sum + t.share_sm end
+    end
+    if sum > worst then worst = sum end
+  end
+  if n == 100 then
+    print(string.format("held %.3f available %.3f clients %d", g.held.gpu0.compute,
+      g.available.gpu0.compute, #g.clients))
+  end
+  if n == 250 then
+    print(string.format("after held %.3f worst %.3f", g.held.gpu0.compute, worst))
+  end
+end
+return { api = 1, on_tick = on_tick }
+LUA
+"$W" run -v --lab "$L/gpu-tenants.lua" --duration 30s --policy "$T/reserve.lua" >"$T/s7" 2>"$T/e7"
+check 'grep -q "held 0.500 available 0.[0-9]* clients 1$" "$T/e7"' \
+    "the policy holds 0.5 of gpu0, one client in the book: $(grep held "$T/e7")"
+w=$(sed -n 's/.*after held 0.000 worst \([0-9.]*\)$/\1/p' "$T/e7")
+check '[ -n "$w" ] && awk "BEGIN{exit !($w <= 0.5 + 1e-9 && $w > 0.3)}"' \
+    "released after; gpu0's tenants shared at most the other half meanwhile: $(grep after "$T/e7")"
+
 # ---- the lab's table ---------------------------------------------------
 sed 's/mode = "predictive"/mode = "psychic"/' "$L/vgpu/mix.lua" >"$T/bad1.lua"
 expect_fail 3 "vgpu.mode: 'psychic' is not one of predictive, reactive, static, off" -- run --lab "$T/bad1.lua" --duration 1s
