@@ -32,6 +32,15 @@ struct pgpu {
     struct vgledger *l;
     int client;
     int ref_avail, ref_held; /* state.gpu.available, state.gpu.held */
+    /* what was last written into Lua, so a tick writes only what changed
+     * (most ticks: nothing) */
+    double last_book[2][VGLEDGER_MAX_GPUS][WVG_NTYPES];
+    const char *last_mode;
+    uint64_t last_counts[3];
+    /* out.gpu's shares, rules and reserve (bits 0, 1, 2) the last apply
+     * found non-empty (or not a table): only those are emptied */
+    unsigned out_used;
+    int rules_set; /* the book holds rules from this version */
 };
 
 static const char *const pgpu_sig_names[GPROF_DIM] = {
@@ -70,26 +79,41 @@ static int pgpu_book_table(struct pgpu *pg, const char *k)
     return ref;
 }
 
-/* The book's numbers into state.gpu.available and .held, in place. */
+/* The book's numbers into state.gpu.available and .held, in place, those
+ * that changed since the last tick. */
 static void pgpu_book_update(struct pgpu *pg)
 {
     lua_State *L = pg->L;
     size_t ng = pg->l ? vgledger_n_gpus(pg->l) : 0;
     for (int which = 0; which < 2; which++) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, which ? pg->ref_held : pg->ref_avail);
+        int pushed = 0;
         for (size_t i = 0; i < ng; i++) {
-            lua_getfield(L, -1, vgledger_gpu_name(pg->l, i));
+            int got = 0;
             for (int t = 0; t < WVG_NTYPES; t++) {
                 double v = which ? (pg->client >= 0
                                         ? vgledger_held(pg->l, pg->client, i, t)
                                         : 0)
                                  : vgledger_available(pg->l, i, t);
+                if (v == pg->last_book[which][i][t])
+                    continue;
+                pg->last_book[which][i][t] = v;
+                if (!pushed) {
+                    lua_rawgeti(L, LUA_REGISTRYINDEX,
+                                which ? pg->ref_held : pg->ref_avail);
+                    pushed = 1;
+                }
+                if (!got) {
+                    lua_getfield(L, -1, vgledger_gpu_name(pg->l, i));
+                    got = 1;
+                }
                 lua_pushnumber(L, v);
                 lua_setfield(L, -2, pgpu_types[t]);
             }
-            lua_pop(L, 1);
+            if (got)
+                lua_pop(L, 1);
         }
-        lua_pop(L, 1);
+        if (pushed)
+            lua_pop(L, 1);
     }
 }
 
@@ -244,11 +268,20 @@ void pgpu_update(struct pgpu *pg)
     lua_State *L = pg->L;
     const struct vgpu_view *w = vgpu_view(pg->g);
     lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_state);
-    lua_pushstring(L, w->mode ? w->mode : "off");
-    lua_setfield(L, -2, "mode");
-    pgpu_num(L, "windows", (double)w->windows);
-    pgpu_num(L, "reallocs", (double)w->reallocs);
-    pgpu_num(L, "phase_changes", (double)w->phase_changes);
+    const char *mode = w->mode ? w->mode : "off";
+    if (mode != pg->last_mode) {
+        lua_pushstring(L, mode);
+        lua_setfield(L, -2, "mode");
+        pg->last_mode = mode;
+    }
+    const uint64_t counts[3] = {w->windows, w->reallocs, w->phase_changes};
+    static const char *const count_names[3] = {"windows", "reallocs",
+                                               "phase_changes"};
+    for (int k = 0; k < 3; k++)
+        if (counts[k] != pg->last_counts[k] || !pg->built) {
+            pgpu_num(L, count_names[k], (double)counts[k]);
+            pg->last_counts[k] = counts[k];
+        }
     if (!pgpu_same(pg, w)) {
         /* rare: a tenant came or went */
         lua_createtable(L, (int)w->n, 0);
@@ -277,24 +310,28 @@ void pgpu_update(struct pgpu *pg)
     }
     pgpu_clients(pg);
     pgpu_book_update(pg);
-    lua_getfield(L, -1, "tenants");
-    for (size_t i = 0; i < w->n; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        pgpu_tenant(L, &w->t[i]);
+    if (w->n > 0) {
+        lua_getfield(L, -1, "tenants");
+        for (size_t i = 0; i < w->n; i++) {
+            lua_rawgeti(L, -1, (lua_Integer)i + 1);
+            pgpu_tenant(L, &w->t[i]);
+            lua_pop(L, 1);
+        }
         lua_pop(L, 1);
     }
-    lua_pop(L, 2);
-    if (pg->ref_outs > 0) {
-        /* out.gpu.shares and .rules emptied in place (no allocation): a
-         * word holds only for the tick that said it */
+    lua_pop(L, 1);
+    if (pg->ref_outs > 0 && pg->out_used) {
+        /* out.gpu's tables the policy wrote emptied in place (no
+         * allocation): a word holds only for the tick that said it */
+        static const char *const sub[3] = {"shares", "rules", "reserve"};
         lua_rawgeti(L, LUA_REGISTRYINDEX, pg->ref_outs);
         lua_pushliteral(L, "gpu");
-        if (lua_rawget(L, -2) == LUA_TTABLE) {
-            pgpu_empty(L, "shares");
-            pgpu_empty(L, "rules");
-            pgpu_empty(L, "reserve");
-        }
+        if (lua_rawget(L, -2) == LUA_TTABLE)
+            for (int k = 0; k < 3; k++)
+                if (pg->out_used & 1u << k)
+                    pgpu_empty(L, sub[k]);
         lua_pop(L, 2);
+        pg->out_used = 0;
     }
 }
 
@@ -338,6 +375,17 @@ static void pgpu_rules(struct pgpu *pg)
         vgledger_set_rule(l, k, cap, deny);
     }
     lua_pop(L, 1);
+}
+
+/* Whether this version holds anything in the book. */
+static int pgpu_holds(const struct pgpu *pg)
+{
+    for (size_t i = 0; pg->l && pg->client >= 0 && i < vgledger_n_gpus(pg->l);
+         i++)
+        for (int k = 0; k < WVG_NTYPES; k++)
+            if (vgledger_held(pg->l, pg->client, i, k) > 0)
+                return 1;
+    return 0;
 }
 
 /* out.gpu.reserve: per GPU and type what the version wants to hold
@@ -384,10 +432,31 @@ void pgpu_apply(struct pgpu *pg, struct model *m, int failed)
         lua_pop(L, 2);
         return;
     }
-    pgpu_rules(pg);
-    pgpu_reserve(pg);
-    if (lua_getfield(L, -1, "shares") != LUA_TTABLE) {
-        lua_pop(L, 3);
+    /* which of shares, rules, reserve say anything (most ticks: none) */
+    static const char *const sub[3] = {"shares", "rules", "reserve"};
+    for (int k = 0; k < 3; k++) {
+        int t = lua_getfield(L, -1, sub[k]);
+        if (t != LUA_TTABLE) {
+            pg->out_used |= 1u << k;
+        } else {
+            lua_pushnil(L);
+            if (lua_next(L, -2) != 0) {
+                lua_pop(L, 2);
+                pg->out_used |= 1u << k;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    /* rules and reservations: also when they were set and now are not
+     * (lifted, released) */
+    if ((pg->out_used & 2u) || pg->rules_set)
+        pgpu_rules(pg);
+    pg->rules_set = (pg->out_used & 2u) != 0;
+    if ((pg->out_used & 4u) || pgpu_holds(pg))
+        pgpu_reserve(pg);
+    if (!(pg->out_used & 1u) || w->n == 0 ||
+        lua_getfield(L, -1, "shares") != LUA_TTABLE) {
+        lua_pop(L, (pg->out_used & 1u) && w->n > 0 ? 3 : 2);
         return;
     }
     for (size_t i = 0; i < w->n; i++) {
