@@ -44,20 +44,30 @@ return {
         { name = "gpu1", kind = "gpu", part = "t4", priority = 1 },
       },
       gpu_tenants = {
-        { name = "render", device = "gpu0", pid = 5001, kind = "renderer",
-          priority = 3, min_sm = 0.2 },
+        { name = "render", device = "gpu0", pid = 5001, kind = "renderer" },
         { name = "train", device = "gpu0", pid = 5002, kind = "training",
-          priority = 1, max_sm = 0.8, phase_s = 20 },
-        { name = "serve-a", device = "gpu0", pid = 5003, kind = "inference",
-          priority = 2, min_sm = 0.1 },
+          phase_s = 20 },
+        { name = "serve-a", device = "gpu0", pid = 5003, kind = "inference" },
         { name = "serve-b", device = "gpu1", pid = 5101, kind = "inference",
-          priority = 2, rps = 120, work_ms = 2.5, mem_b = 3e9 },
+          rps = 120, work_ms = 2.5, mem_b = 3e9 },
         { name = "serve-c", device = "gpu1", pid = 5102, kind = "inference",
-          priority = 1, rps = 80, work_ms = 2.5, mem_b = 2e9,
-          phase_s = 300 },
-        { name = "encode", device = "gpu1", pid = 5103, kind = "encoder",
-          priority = 2 },
+          rps = 80, work_ms = 2.5, mem_b = 2e9, phase_s = 300 },
+        { name = "encode", device = "gpu1", pid = 5103, kind = "encoder" },
       },
+    },
+  },
+  -- The allocator's view of the tenants (README, GPU tenants): the
+  -- renderer first and guaranteed a fifth of the A100, the servers a
+  -- tenth each, the training job at most 80 % and last.
+  vgpu = {
+    mode = "predictive",
+    tenants = {
+      { name = "render", priority = 3, min_sm = 0.2 },
+      { name = "train", priority = 1, max_sm = 0.8 },
+      { name = "serve-a", priority = 2, min_sm = 0.1 },
+      { name = "serve-b", priority = 2, min_sm = 0.1 },
+      { name = "serve-c", priority = 1 },
+      { name = "encode", priority = 2 },
     },
   },
 }
