@@ -130,22 +130,14 @@ static int chain_read_stage(struct sim *s, size_t p, size_t k, char *err,
     char spath[SIM_PATH_MAX], path[SIM_PATH_MAX + 16];
     const char *dev;
     size_t i;
-    int absent;
 
     simcfg_fmt(spath, sizeof spath, "pipelines.%zu.stages.%zu", p + 1, k + 1);
     if (simcfg_expect_table(h, spath, err, errlen) ||
         simcfg_check_keys(h, spath, keys, err, errlen))
         return -1;
     simcfg_fmt(path, sizeof path, "%s.device", spath);
-    if (!(dev = simcfg_str(h, path, 1, &absent, err, errlen)))
+    if (!(dev = sim_dev_read(s, path, &i, err, errlen)))
         return -1;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->devs[i].name, dev) == 0)
-            break;
-    if (i == s->n) {
-        simcfg_err(err, errlen, "%s: unknown device '%s'", path, dev);
-        return -1;
-    }
     if (s->devs[i].chain >= 0) {
         simcfg_err(
             err, errlen,

@@ -311,19 +311,11 @@ static int gten_read_device(struct sim *s, const char *tpath, struct gten *g,
     const struct wattson_host *h = s->host;
     char path[SIM_PATH_MAX + 16], wpath[SIM_PATH_MAX];
     const char *dev;
-    int absent;
     size_t i;
 
     simcfg_fmt(path, sizeof path, "%s.device", tpath);
-    if (!(dev = simcfg_str(h, path, 1, &absent, err, errlen)))
+    if (!(dev = sim_dev_read(s, path, &i, err, errlen)))
         return -1;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->devs[i].name, dev) == 0)
-            break;
-    if (i == s->n) {
-        simcfg_err(err, errlen, "%s: unknown device '%s'", path, dev);
-        return -1;
-    }
     if (strcmp(s->devs[i].kind, "gpu") != 0) {
         simcfg_err(err, errlen, "%s: device '%s' is a %s, not a gpu", path, dev,
                    s->devs[i].kind);
@@ -417,6 +409,7 @@ static void gten_start(struct gten *g)
             at += sc->hold_s;
         }
         g->cycle_s = at;
+        g->scene_id = -1;
         break;
     case GTEN_INFERENCE:
         g->burst = wl_uniform(&g->rng) <
@@ -525,6 +518,7 @@ static int gten_read_one(struct sim *s, size_t t, char *err, size_t errlen)
 
     g->share_sm = g->max_sm;
     g->share_mem = p->mem_total_b;
+    g->drop_to = -1;
     wl_seed(&g->rng, h->seed + (uint64_t)g->seed, GTEN_STREAM + (uint64_t)t);
     gten_start(g);
     return 0;
@@ -602,9 +596,16 @@ static void gten_phase(struct gten *g, const struct pu_params *p, double t,
     switch (g->kind) {
     case GTEN_RENDERER: {
         double tc = fmod(t + g->phase_s, g->cycle_s);
+        double pass = floor((t + g->phase_s) / g->cycle_s);
         size_t k = 0;
         while (k + 1 < g->n_scenes && tc >= g->sc[k + 1].start_s)
             k++;
+        /* A new scene (or the same one on the next pass) replaces the
+         * textures: they are freed, and the scene's stream in. */
+        if (pass * (double)g->n_scenes + (double)k != g->scene_id) {
+            g->scene_id = pass * (double)g->n_scenes + (double)k;
+            g->drop_to = g->base_b;
+        }
         g->need_mem = g->base_b + g->sc[k].tex_b;
         g->pcie_now = GTEN_REND_UPLOAD_BPS;
         g->bw_coeff = GTEN_BW_RENDER;
@@ -698,6 +699,11 @@ static double gten_memory(struct gten *g, struct sim_dev *d, double dt)
     const struct pu_params *p = &d->pu.p;
     double target = gten_min(g->need_mem, g->share_mem), moved = 0;
 
+    if (g->drop_to >= 0 && g->held_b > g->drop_to) { /* textures freed */
+        d->mem_used -= g->held_b - g->drop_to;
+        g->held_b = g->drop_to;
+    }
+    g->drop_to = -1;
     if (g->held_b > g->need_mem) { /* freed: nothing to copy */
         d->mem_used -= g->held_b - g->need_mem;
         g->held_b = g->need_mem;

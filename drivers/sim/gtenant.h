@@ -57,6 +57,8 @@ struct gten {
     size_t n_scenes;
     struct gten_scene sc[GTEN_MAX_SCENES];
     double cycle_s;
+    double scene_id; /* pass x scenes + scene of the last interval */
+    double drop_to;  /* this interval's entry frees textures down to it */
     /* training */
     double sm, mem_frac, launch_hz, eval_every_s, eval_s, eval_sm,
         eval_launch_hz, ckpt_every_s, ckpt_b, peak_rate, sample_b;

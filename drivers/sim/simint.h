@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pu.h"
 #include "simcfg.h"
@@ -73,5 +74,23 @@ struct sim {
     struct gten *gten; /* gtenant.c's */
     int gten_have;     /* the tenants' records hold an interval */
 };
+
+/* The device named by the string at `path` (a pipeline stage's or a
+ * tenant's `device`): its name, its index in *i; NULL with err when the
+ * string is missing or names no device. */
+static inline const char *sim_dev_read(const struct sim *s, const char *path,
+                                       size_t *i, char *err, size_t errlen)
+{
+    int absent;
+    const char *dev = simcfg_str(s->host, path, 1, &absent, err, errlen);
+
+    if (!dev)
+        return NULL;
+    for (*i = 0; *i < s->n; (*i)++)
+        if (strcmp(s->devs[*i].name, dev) == 0)
+            return dev;
+    simcfg_err(err, errlen, "%s: unknown device '%s'", path, dev);
+    return NULL;
+}
 
 #endif
