@@ -139,6 +139,27 @@ w=$(sed -n 's/.*after held 0.000 worst \([0-9.]*\)$/\1/p' "$T/e7")
 check '[ -n "$w" ] && awk "BEGIN{exit !($w <= 0.5 + 1e-9 && $w > 0.3)}"' \
     "released after; gpu0's tenants shared at most the other half meanwhile: $(grep after "$T/e7")"
 
+# ---- a policy that writes nonsense into out.gpu ------------------------
+# Tables where numbers go, strings where tables go, NaN, infinity and
+# negative reservations, a GPU that does not exist: nothing breaks, the
+# guard refuses the share "x", and the policy never fails.
+cat >"$T/hostile.lua" <<'LUA'
+local n = 0
+return { api = 1, on_tick = function(state, out)
+  n = n + 1
+  local k = n % 6
+  if k == 0 then out.gpu.shares = 5
+  elseif k == 1 then out.gpu.shares.render = 5; out.gpu.rules.compute = 7
+  elseif k == 2 then out.gpu.shares.render = { sm = "x", mem = {} }
+  elseif k == 3 then out.gpu.reserve = 5; out.gpu.rules = "no"
+  elseif k == 4 then out.gpu.reserve.gpu0 = 5; out.gpu.reserve.nogpu = { compute = 1 }
+  else out.gpu.reserve.gpu0 = { compute = -1, memory = 0/0, power = 1/0 } end
+end }
+LUA
+"$W" run --lab "$L/gpu-tenants.lua" --duration 20s --policy "$T/hostile.lua" >"$T/s8" 2>"$T/e8"
+check '[ $? -eq 0 ] && [ "$(key "$T/s8" policy_errors)" = 0 ] && [ "$(key "$T/s8" rejected_decisions)" -ge 30 ]' \
+    "nonsense in out.gpu: no failure, the non-numeric share refused: $(key "$T/s8" policy_errors) $(key "$T/s8" rejected_decisions) $(tail -n 2 "$T/e8")"
+
 # ---- the lab's table ---------------------------------------------------
 sed 's/mode = "predictive"/mode = "psychic"/' "$L/vgpu/mix.lua" >"$T/bad1.lua"
 expect_fail 3 "vgpu.mode: 'psychic' is not one of predictive, reactive, static, off" -- run --lab "$T/bad1.lua" --duration 1s
