@@ -1,0 +1,991 @@
+/*
+ * ipcwrap - libwattson-ipc.so, the IPC interception library (issue 17,
+ * the first design document's "IPC Interception Layer").  Preloaded with
+ * LD_PRELOAD into an unmodified program, it turns every message the
+ * program sends to another local process into an event (time, source
+ * pid/tid, destination pid, bytes, type) and ships the events in batches
+ * to wattson on the Unix SOCK_SEQPACKET socket $WATTSON_IPC_SOCKET, in the
+ * format of wattson/ipcwire.h.  Without $WATTSON_IPC_SOCKET it does nothing
+ * but pass the calls through.
+ *
+ * What it wraps (through dlsym(RTLD_NEXT)): write, writev, send, sendto,
+ * sendmsg, sendmmsg, mq_send, mq_timedsend; close, dup2 and dup3 only to
+ * keep the fd cache right.  A call is an event when it succeeded (>0 bytes;
+ * mq: 0) on an fd that is IPC.  The read side (read, recv...) is not
+ * wrapped: the sender's event already names both ends, and a receive
+ * would add only its time, at the cost of a wrapper on every read.
+ * Calls libc makes internally (stdio's fwrite/printf, which reach the
+ * kernel through libc's own write, not the interposable symbol) are not
+ * seen: a program that writes a pipe through stdio is not traced.
+ *
+ * The fd cache: one 64-bit word per fd below IPCW_FDS (beyond: not traced,
+ * counted in the untraced counter), filled on the first send on that fd
+ * and atomic, so that threads share it without a lock:
+ *   - pipes and FIFOs (fstat S_ISFIFO) and message queues: the other end
+ *     is the process (not this one) holding the same object (the same
+ *     /proc/PID/fd link text) open for reading (/proc/PID/fdinfo flags);
+ *     a non-parent holder is preferred, since a shell keeps a pipe's end
+ *     between its forks; a destination found only in the parent or not
+ *     found is tentative and looked up again on the 2nd, 4th, 8th... 128th
+ *     event on that fd.
+ *   - Unix sockets: SO_PEERCRED (stream, seqpacket; a datagram socket
+ *     only when connected).  A socketpair's credentials are those of the
+ *     process that created it: the creator's own end then names itself,
+ *     recorded as 0 (unknown).  An unconnected datagram socket's
+ *     destination (sendto's address) stays 0.
+ *   - TCP/UDP whose peer is a loopback address: the peer's socket inode
+ *     from /proc/net/{tcp,tcp6,udp,udp6} (local = our peer, remote = us),
+ *     then the process holding "socket:[inode]" in /proc/PID/fd.  An
+ *     unconnected UDP socket is IPC per sendto to a loopback address,
+ *     destination 0.
+ *   - anything else (files, ttys, other hosts): not IPC, never looked at
+ *     again.  close/dup2/dup3 clear the fd's word (with a generation, so
+ *     that a lookup racing a close does not store a stale answer).
+ * The /proc scans cost one pass over every process's fds (a readlink each)
+ * on the first send on an fd, and again on a tentative one's re-lookups:
+ * milliseconds on a desktop, never on the steady path.  An fd closed
+ * behind the library's back (fclose, close_range) keeps its word until
+ * reused by close/dup2/dup3: a stale answer is possible there.
+ *
+ * The type: $WATTSON_IPC_TYPE (data|request|reply|control) tags every
+ * event of the process; otherwise DATA for 64 bytes and more, CONTROL
+ * below (acks, heartbeats).  REQUEST/REPLY only by the tag.
+ *
+ * The fast path: a per-thread ring (IPCW_RING events, initial-exec TLS:
+ * no allocation, no lock) holding the datagram being built; one
+ * clock_gettime(CLOCK_MONOTONIC) (the vDSO) per event; a flush, one
+ * send(MSG_DONTWAIT | MSG_NOSIGNAL), when the ring is full or its oldest
+ * event is IPCW_FLUSH_NS old (checked at the next event: an idle thread
+ * keeps its batch until then, its exit or the process's exit).  When
+ * wattson is absent, slow or the send fails, the batch is dropped and
+ * counted; the count travels in the next datagram that gets through.
+ * Never a retry loop; the connection is made lazily, retried at most once
+ * per IPCW_RETRY_NS, and replaced in place (dup3) so that its fd number is
+ * never freed under a concurrent sender.
+ *
+ * Safety: errno is saved and restored around everything the library does;
+ * return values are the wrapped call's.  A wrapper entered on a thread
+ * that is already inside the library (a signal handler's write, the
+ * library's own send) passes through, its event counted as dropped.
+ * fork: the child drops its copy of the parent's batch, socket and cache
+ * (pthread_atfork) and connects anew.  exec: the new image's constructor
+ * starts afresh (LD_PRELOAD is inherited); events still in the exec'ing
+ * thread's batch are lost uncounted, as are those of threads still
+ * running when the process exits (the exiting thread's are flushed).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wattson/ipcwire.h"
+
+#define IPCW_EXPORT __attribute__((visibility("default")))
+#define IPCW_TLS __thread __attribute__((tls_model("initial-exec")))
+
+enum {
+    IPCW_FDS = 4096,     /* fds the cache covers */
+    IPCW_RING = 64,      /* events per thread before a flush */
+    IPCW_CTL_BYTES = 64, /* below: CONTROL, else DATA */
+};
+#define IPCW_FLUSH_NS 10000000LL   /* 10 ms: the oldest event's longest wait */
+#define IPCW_RETRY_NS 1000000000LL /* 1 s between connection attempts */
+
+/* The cache word: dst pid | kind << 32 | flags << 40 | events << 48 |
+ * generation << 56.  Kind 0: not looked up yet. */
+#define K_NONE 0u
+#define K_NOTIPC 0xffu
+#define F_TENTATIVE 1u /* destination to look up again */
+#define F_PERCALL 2u   /* unconnected UDP: IPC per sendto address */
+#define W_PID(w) ((uint32_t)(w))
+#define W_KIND(w) ((unsigned)((w) >> 32) & 0xffu)
+#define W_FLAGS(w) ((unsigned)((w) >> 40) & 0xffu)
+#define W_EVENTS(w) ((unsigned)((w) >> 48) & 0xffu)
+#define W_GEN(w) ((w)&0xff00000000000000ull)
+#define W_MAKE(pid, kind, flags, ev)                                           \
+    ((uint64_t)(pid) | (uint64_t)(kind) << 32 | (uint64_t)(flags) << 40 |      \
+     (uint64_t)(ev) << 48)
+
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
+typedef ssize_t (*send_fn)(int, const void *, size_t, int);
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int,
+                             __CONST_SOCKADDR_ARG, socklen_t);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned, int);
+typedef int (*mqsend_fn)(mqd_t, const char *, size_t, unsigned);
+typedef int (*mqtsend_fn)(mqd_t, const char *, size_t, unsigned,
+                          const struct timespec *);
+typedef int (*close_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
+
+static struct {
+    write_fn write;
+    writev_fn writev;
+    send_fn send;
+    sendto_fn sendto;
+    sendmsg_fn sendmsg;
+    sendmmsg_fn sendmmsg;
+    mqsend_fn mq_send;
+    mqtsend_fn mq_timedsend;
+    close_fn close;
+    dup2_fn dup2;
+    dup3_fn dup3;
+} real;
+
+static void resolve(void);
+/* Resolves the wrapped symbols on first use too: another library's
+ * constructor may call one before ours has run. */
+#define REAL(name) (real.name ? real.name : (resolve(), real.name))
+
+static int enabled; /* $WATTSON_IPC_SOCKET given */
+static int tag_type = -1;
+static struct sockaddr_un sock_addr;
+static pid_t my_pid, my_ppid;
+static _Atomic int wsock = -1; /* our socket's fd, kept for life */
+static _Atomic int connected;  /* wsock is connected */
+static _Atomic int64_t last_try_ns = INT64_MIN / 2;
+static _Atomic uint64_t dropped;  /* events not delivered, not yet reported */
+static _Atomic uint64_t untraced; /* sends on fds beyond IPCW_FDS */
+static _Atomic uint64_t fdc[IPCW_FDS];
+static pthread_key_t ring_key;
+static int ring_key_ok;
+
+struct ring {
+    unsigned char buf[IPCWIRE_HDR_SIZE + IPCW_RING * IPCWIRE_REC_SIZE];
+    unsigned n;
+    volatile int busy; /* inside the library on this thread */
+    uint32_t tid;
+    int64_t t0;
+};
+static IPCW_TLS struct ring tr;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int sys_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+/* ---- strings without stdio (signal safety) ---- */
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    *p = '\0';
+    return p;
+}
+
+static char *put_uint(char *p, unsigned long long v)
+{
+    char tmp[24];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *p++ = tmp[--n];
+    *p = '\0';
+    return p;
+}
+
+static char *put_hex(char *p, uint32_t v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--)
+        *p++ = "0123456789ABCDEF"[(v >> (4 * i)) & 0xf];
+    *p = '\0';
+    return p;
+}
+
+static int parse_uint(const char *s, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (unsigned)(*s++ - '0');
+    *out = v;
+    return 0;
+}
+
+/* Reads a small file (fdinfo) into buf, NUL-terminated; its length or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    sys_close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+/* ---- /proc scans ---- */
+
+struct dent64 {
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
+/* Access mode (O_ACCMODE) of PID's fd from its fdinfo, or -1. */
+static int fd_accmode(const char *pid, const char *fd)
+{
+    char path[64], buf[256], *p = path;
+    p = put_str(p, "/proc/");
+    p = put_str(p, pid);
+    p = put_str(p, "/fdinfo/");
+    put_str(p, fd);
+    if (slurp(path, buf, sizeof buf) < 0)
+        return -1;
+    const char *f = strstr(buf, "flags:");
+    if (!f)
+        return -1;
+    f += 6;
+    while (*f == '\t' || *f == ' ')
+        f++;
+    unsigned v = 0;
+    while (*f >= '0' && *f <= '7')
+        v = v * 8 + (unsigned)(*f++ - '0');
+    return (int)(v & O_ACCMODE);
+}
+
+/* The process holding an fd whose link reads `target`: this process
+ * skipped unless self_ok; with readers, only fds open for reading.  A
+ * process other than our parent is preferred; *tentative says the answer
+ * is the parent or none. */
+static uint32_t find_holder(const char *target, int self_ok, int readers,
+                            int *tentative)
+{
+    char dbuf[2048], fbuf[2048];
+    uint32_t parent_hit = 0;
+    size_t tlen = strlen(target);
+    int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *tentative = 1;
+    if (proc < 0)
+        return 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, proc, dbuf, sizeof dbuf);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n;) {
+            struct dent64 *d = (struct dent64 *)(void *)(dbuf + off);
+            off += d->reclen;
+            unsigned long long pid;
+            if (parse_uint(d->name, &pid) < 0)
+                continue;
+            if (pid == (unsigned long long)my_pid && !self_ok)
+                continue;
+            char path[96], *p = path;
+            p = put_str(p, "/proc/");
+            p = put_str(p, d->name);
+            p = put_str(p, "/fd");
+            int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd < 0)
+                continue;
+            int hit = 0;
+            for (;;) {
+                long m = syscall(SYS_getdents64, dfd, fbuf, sizeof fbuf);
+                if (m <= 0)
+                    break;
+                for (long o = 0; o < m && !hit;) {
+                    struct dent64 *e = (struct dent64 *)(void *)(fbuf + o);
+                    o += e->reclen;
+                    if (e->name[0] == '.')
+                        continue;
+                    char lpath[128], link[256], *q = lpath;
+                    q = put_str(q, path);
+                    q = put_str(q, "/");
+                    put_str(q, e->name);
+                    ssize_t l = readlink(lpath, link, sizeof link);
+                    if (l != (ssize_t)tlen || memcmp(link, target, tlen) != 0)
+                        continue;
+                    if (readers) {
+                        int acc = fd_accmode(d->name, e->name);
+                        if (acc != O_RDONLY && acc != O_RDWR)
+                            continue;
+                    }
+                    hit = 1;
+                }
+                if (hit)
+                    break;
+            }
+            sys_close(dfd);
+            if (!hit)
+                continue;
+            if (pid != (unsigned long long)my_ppid) {
+                sys_close(proc);
+                *tentative = 0;
+                return (uint32_t)pid;
+            }
+            parent_hit = (uint32_t)pid;
+        }
+    }
+    sys_close(proc);
+    return parent_hit;
+}
+
+/* The inode of the socket in /proc/net/FILE whose local address is
+ * `local` and remote `rem` (kernel text: hex address ":" hex port), or 0.
+ * An unconnected UDP peer has remote 0: rem NULL accepts any. */
+static unsigned long long net_inode(const char *file, const char *local,
+                                    const char *rem)
+{
+    char buf[4096], path[32];
+    put_str(put_str(path, "/proc/net/"), file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t have = 0, ll = strlen(local), rl = rem ? strlen(rem) : 0;
+    unsigned long long ino = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            /* "  sl: local rem st tx:rx tr:tm retr uid timeout inode" */
+            char *tok[10];
+            int nt = 0;
+            for (char *s = line; *s && nt < 10;) {
+                while (*s == ' ')
+                    s++;
+                if (!*s)
+                    break;
+                tok[nt++] = s;
+                while (*s && *s != ' ')
+                    s++;
+            }
+            if (nt == 10 && strncmp(tok[1], local, ll) == 0 &&
+                tok[1][ll] == ' ' &&
+                (!rem ||
+                 (strncmp(tok[2], rem, rl) == 0 && tok[2][rl] == ' ')) &&
+                parse_uint(tok[9], &ino) == 0) {
+                sys_close(fd);
+                return ino;
+            }
+            line = nl + 1;
+        }
+        have = (size_t)(buf + have - line);
+        memmove(buf, line, have);
+        if (have == sizeof buf - 1) /* a line longer than the buffer */
+            have = 0;
+    }
+    sys_close(fd);
+    return 0;
+}
+
+/* Kernel text of an address:port as /proc/net/tcp{,6} prints it. */
+static void net_text(char *out, const struct sockaddr_storage *ss, int v6)
+{
+    char *p = out;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        if (v6) { /* as a v4-mapped address */
+            p = put_hex(p, 0, 8);
+            p = put_hex(p, 0, 8);
+            uint32_t w;
+            const unsigned char ff[4] = {0, 0, 0xff, 0xff};
+            memcpy(&w, ff, 4);
+            p = put_hex(p, w, 8);
+        }
+        p = put_hex(p, a->sin_addr.s_addr, 8);
+        p = put_str(p, ":");
+        put_hex(p, ntohs(a->sin_port), 4);
+    } else {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        for (int i = 0; i < 4; i++) {
+            uint32_t w;
+            memcpy(&w, a->sin6_addr.s6_addr + 4 * i, 4);
+            p = put_hex(p, w, 8);
+        }
+        p = put_str(p, ":");
+        put_hex(p, ntohs(a->sin6_port), 4);
+    }
+}
+
+/* An IPv6 v4-mapped address as the plain IPv4 one (in place). */
+static void unmap_v4(struct sockaddr_storage *ss)
+{
+    struct sockaddr_in6 a6;
+    static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
+                                          0, 0, 0, 0, 0xff, 0xff};
+    if (ss->ss_family != AF_INET6)
+        return;
+    memcpy(&a6, ss, sizeof a6);
+    if (memcmp(a6.sin6_addr.s6_addr, pre, 12) != 0)
+        return;
+    struct sockaddr_in a4;
+    memset(&a4, 0, sizeof a4);
+    a4.sin_family = AF_INET;
+    a4.sin_port = a6.sin6_port;
+    memcpy(&a4.sin_addr.s_addr, a6.sin6_addr.s6_addr + 12, 4);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, &a4, sizeof a4);
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a =
+            (const struct sockaddr_in *)(const void *)sa;
+        return ((const unsigned char *)&a->sin_addr.s_addr)[0] == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a =
+            (const struct sockaddr_in6 *)(const void *)sa;
+        static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
+                                              0, 0, 0, 0, 0xff, 0xff};
+        const unsigned char *b = a->sin6_addr.s6_addr;
+        if (memcmp(b, pre, 12) == 0)
+            return b[12] == 127;
+        return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+    }
+    return 0;
+}
+
+/* The process holding the loopback peer of inet socket fd (type
+ * SOCK_STREAM or SOCK_DGRAM), or 0. */
+static uint32_t inet_peer_pid(int fd, int type, int *tentative)
+{
+    struct sockaddr_storage me, peer;
+    socklen_t ml = sizeof me, pl = sizeof peer;
+    *tentative = 0;
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        return 0;
+    unmap_v4(&me);
+    unmap_v4(&peer);
+    const char *files[2];
+    int tcp = type == SOCK_STREAM;
+    unsigned long long ino = 0;
+    /* an IPv4 connection sits in tcp (v4 sockets) or tcp6 (dual-stack
+     * sockets, as v4-mapped); an IPv6 one in tcp6 */
+    files[0] = peer.ss_family == AF_INET ? (tcp ? "tcp" : "udp")
+                                         : (tcp ? "tcp6" : "udp6");
+    files[1] = peer.ss_family == AF_INET ? (tcp ? "tcp6" : "udp6") : NULL;
+    for (int i = 0; i < 2 && files[i] && !ino; i++) {
+        char l[48], r[48];
+        net_text(l, &peer, i);
+        net_text(r, &me, i);
+        ino = net_inode(files[i], l, r);
+        if (!ino && !tcp) /* the peer's UDP socket need not be connected */
+            ino = net_inode(files[i], l, NULL);
+    }
+    if (!ino) {
+        *tentative = 1;
+        return 0;
+    }
+    char target[48];
+    put_str(put_uint(put_str(target, "socket:["), ino), "]");
+    int t;
+    uint32_t pid = find_holder(target, 1, 0, &t);
+    *tentative = pid == 0;
+    return pid;
+}
+
+/* Looks fd up: its cache word, generation and event count left 0. */
+static uint64_t probe(int fd, int mq)
+{
+    char self[48], target[256];
+    int tent = 0;
+    if (mq) {
+        put_uint(put_str(self, "/proc/self/fd/"), (unsigned)fd);
+        ssize_t l = readlink(self, target, sizeof target - 1);
+        if (l <= 0)
+            return W_MAKE(0, IPCWIRE_MQ, F_TENTATIVE, 0);
+        target[l] = '\0';
+        uint32_t pid = find_holder(target, 0, 1, &tent);
+        return W_MAKE(pid, IPCWIRE_MQ, tent ? F_TENTATIVE : 0, 0);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    if (S_ISFIFO(st.st_mode)) {
+        put_uint(put_str(self, "/proc/self/fd/"), (unsigned)fd);
+        ssize_t l = readlink(self, target, sizeof target - 1);
+        if (l <= 0)
+            return W_MAKE(0, IPCWIRE_PIPE, F_TENTATIVE, 0);
+        target[l] = '\0';
+        uint32_t pid = find_holder(target, 0, 1, &tent);
+        return W_MAKE(pid, IPCWIRE_PIPE, tent ? F_TENTATIVE : 0, 0);
+    }
+    if (!S_ISSOCK(st.st_mode))
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    int dom = 0, type = 0;
+    socklen_t sl = sizeof dom;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl) < 0)
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    sl = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) < 0)
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    if (dom == AF_UNIX) {
+        unsigned kind = type == SOCK_STREAM      ? IPCWIRE_UNIX_STREAM
+                        : type == SOCK_SEQPACKET ? IPCWIRE_UNIX_SEQPACKET
+                        : type == SOCK_DGRAM     ? IPCWIRE_UNIX_DGRAM
+                                                 : K_NOTIPC;
+        struct ucred cr;
+        socklen_t cl = sizeof cr;
+        uint32_t pid = 0;
+        if (kind != K_NOTIPC &&
+            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 &&
+            cr.pid > 0 && cr.pid != my_pid)
+            pid = (uint32_t)cr.pid;
+        return W_MAKE(pid, kind, 0, 0);
+    }
+    if ((dom != AF_INET && dom != AF_INET6) ||
+        (type != SOCK_STREAM && type != SOCK_DGRAM))
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    unsigned kind =
+        type == SOCK_STREAM ? IPCWIRE_TCP_LOOPBACK : IPCWIRE_UDP_LOOPBACK;
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0) {
+        if (type == SOCK_DGRAM) /* judged per sendto address */
+            return W_MAKE(0, kind, F_PERCALL, 0);
+        return W_MAKE(0, K_NONE, 0, 0); /* not connected yet: ask again */
+    }
+    if (!is_loopback((struct sockaddr *)&peer))
+        return W_MAKE(0, K_NOTIPC, 0, 0);
+    uint32_t pid = inet_peer_pid(fd, type, &tent);
+    return W_MAKE(pid, kind, tent ? F_TENTATIVE : 0, 0);
+}
+
+/* fd's cache word, looked up (again) when it has to be. */
+static uint64_t fd_word(int fd, int mq)
+{
+    _Atomic uint64_t *slot = &fdc[fd];
+    uint64_t w = atomic_load_explicit(slot, memory_order_acquire);
+    unsigned kind = W_KIND(w);
+    if (kind == K_NOTIPC)
+        return w;
+    if (kind != K_NONE && !(W_FLAGS(w) & F_TENTATIVE))
+        return w;
+    unsigned ev = W_EVENTS(w);
+    int again =
+        kind == K_NONE || (ev < 255 && ev && (ev & (ev - 1)) == 0 && ev <= 128);
+    uint64_t nw;
+    if (again) {
+        nw = probe(fd, mq);
+        if (W_KIND(nw) == K_NONE)
+            return nw;
+        nw |= (uint64_t)(ev < 255 ? ev + 1 : ev) << 48;
+    } else {
+        nw = (w & ~(0xffull << 48)) | (uint64_t)(ev < 255 ? ev + 1 : ev) << 48;
+    }
+    nw = (nw & ~0xff00000000000000ull) | W_GEN(w);
+    /* a close since we loaded w bumped the generation: keep its word */
+    if (atomic_compare_exchange_strong(slot, &w, nw))
+        return nw;
+    return w;
+}
+
+static void fd_forget(int fd)
+{
+    if (fd < 0 || fd >= IPCW_FDS)
+        return;
+    uint64_t w = atomic_load(&fdc[fd]);
+    uint64_t nw;
+    do
+        nw = (W_GEN(w) + (1ull << 56)) & 0xff00000000000000ull;
+    while (!atomic_compare_exchange_weak(&fdc[fd], &w, nw));
+}
+
+/* ---- the connection and the flush ---- */
+
+/* A connected socket to wattson, or -1 (trying again at most every
+ * IPCW_RETRY_NS). */
+static int get_sock(int64_t now)
+{
+    int s = atomic_load(&wsock);
+    if (s >= 0 && atomic_load(&connected))
+        return s;
+    int64_t last = atomic_load(&last_try_ns);
+    if (now - last < IPCW_RETRY_NS ||
+        !atomic_compare_exchange_strong(&last_try_ns, &last, now))
+        return -1;
+    int ns = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (ns < 0)
+        return -1;
+    if (ns < IPCW_FDS)
+        atomic_store(&fdc[ns], W_MAKE(0, K_NOTIPC, 0, 0));
+    int ok = connect(ns, (struct sockaddr *)&sock_addr, sizeof sock_addr) == 0;
+    if (s < 0) {
+        int expect = -1;
+        if (!atomic_compare_exchange_strong(&wsock, &expect, ns)) {
+            sys_close(ns);
+            return -1;
+        }
+        s = ns;
+    } else {
+        /* the number stays ours: a concurrent sender never hits a
+         * reused fd */
+        if (REAL(dup3)(ns, s, O_CLOEXEC) < 0)
+            ok = 0;
+        sys_close(ns);
+    }
+    atomic_store(&connected, ok);
+    return ok ? s : -1;
+}
+
+static void flush(struct ring *r)
+{
+    unsigned n = r->n;
+    if (!n)
+        return;
+    r->n = 0;
+    int64_t now = now_ns();
+    int s = get_sock(now);
+    uint64_t d = atomic_exchange(&dropped, 0);
+    if (s < 0) {
+        atomic_fetch_add(&dropped, d + n);
+        return;
+    }
+    struct ipcwire_hdr h = {(uint32_t)my_pid, r->tid, n, d};
+    unsigned char *p = r->buf;
+    /* the records are in place: only the header is written here */
+    ipcwire_put32(p, IPCWIRE_MAGIC);
+    ipcwire_put16(p + 4, (uint16_t)IPCWIRE_VERSION);
+    ipcwire_put16(p + 6, 0);
+    ipcwire_put32(p + 8, h.pid);
+    ipcwire_put32(p + 12, h.tid);
+    ipcwire_put32(p + 16, h.count);
+    ipcwire_put32(p + 20, 0);
+    ipcwire_put64(p + 24, h.dropped);
+    size_t len = IPCWIRE_HDR_SIZE + (size_t)n * IPCWIRE_REC_SIZE;
+    ssize_t k = REAL(send)(s, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (k == (ssize_t)len)
+        return;
+    atomic_fetch_add(&dropped, d + n);
+    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS &&
+        errno != EINTR)
+        atomic_store(&connected, 0); /* wattson gone: reconnect later */
+}
+
+static void ring_exit(void *arg)
+{
+    struct ring *r = arg;
+    int e = errno;
+    r->busy = 1;
+    flush(r);
+    r->busy = 0;
+    errno = e;
+}
+
+static int kind_for_addr(uint64_t w, const struct sockaddr *to)
+{
+    if (!(W_FLAGS(w) & F_PERCALL))
+        return (int)W_KIND(w);
+    return to && is_loopback(to) ? (int)W_KIND(w) : -1;
+}
+
+/* Records `count` messages of `bytes` each (sendmmsg: one call each) sent
+ * on fd.  `to` is sendto's address or NULL. */
+static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
+{
+    struct ring *r = &tr;
+    if (r->busy) { /* a signal handler inside the library, or our own send */
+        atomic_fetch_add(&dropped, 1);
+        return;
+    }
+    if (fd < 0 || fd >= IPCW_FDS) {
+        atomic_fetch_add(&untraced, 1);
+        return;
+    }
+    uint64_t w0 = atomic_load_explicit(&fdc[fd], memory_order_relaxed);
+    if (W_KIND(w0) == K_NOTIPC)
+        return;
+    int e = errno;
+    r->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    uint64_t w = fd_word(fd, mq);
+    int kind = W_KIND(w) == K_NOTIPC || W_KIND(w) == K_NONE
+                   ? -1
+                   : kind_for_addr(w, to);
+    if (kind > 0) {
+        int64_t t = now_ns();
+        if (!r->tid) {
+            r->tid = (uint32_t)syscall(SYS_gettid);
+            if (ring_key_ok)
+                pthread_setspecific(ring_key, r);
+        }
+        if (!r->n)
+            r->t0 = t;
+        unsigned char *p = r->buf + IPCWIRE_HDR_SIZE + r->n * IPCWIRE_REC_SIZE;
+        uint16_t type = tag_type >= 0             ? (uint16_t)tag_type
+                        : bytes >= IPCW_CTL_BYTES ? WATTSON_IPC_DATA
+                                                  : WATTSON_IPC_CONTROL;
+        ipcwire_put64(p, (uint64_t)t);
+        ipcwire_put32(p + 8, (uint32_t)my_pid);
+        ipcwire_put32(p + 12, r->tid);
+        ipcwire_put32(p + 16, W_PID(w));
+        ipcwire_put16(p + 20, type);
+        ipcwire_put16(p + 22, (uint16_t)kind);
+        ipcwire_put64(p + 24, bytes);
+        r->n++;
+        if (r->n == IPCW_RING || t - r->t0 >= IPCW_FLUSH_NS)
+            flush(r);
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    r->busy = 0;
+    errno = e;
+}
+
+/* ---- the wrappers ---- */
+
+IPCW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    ssize_t rc = REAL(write)(fd, buf, n);
+    if (rc > 0 && enabled)
+        note(fd, (uint64_t)rc, 0, NULL);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    ssize_t rc = REAL(writev)(fd, iov, cnt);
+    if (rc > 0 && enabled)
+        note(fd, (uint64_t)rc, 0, NULL);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    ssize_t rc = REAL(send)(fd, buf, n, flags);
+    if (rc > 0 && enabled)
+        note(fd, (uint64_t)rc, 0, NULL);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                           __CONST_SOCKADDR_ARG addr, socklen_t alen)
+{
+    ssize_t rc = REAL(sendto)(fd, buf, n, flags, addr, alen);
+    if (rc > 0 && enabled) {
+        const struct sockaddr
+            *sa; /* a pointer or a transparent union of them */
+        memcpy(&sa, &addr, sizeof sa);
+        note(fd, (uint64_t)rc, 0, alen ? sa : NULL);
+    }
+    return rc;
+}
+
+IPCW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    ssize_t rc = REAL(sendmsg)(fd, msg, flags);
+    if (rc > 0 && enabled)
+        note(fd, (uint64_t)rc, 0,
+             msg->msg_namelen ? (const struct sockaddr *)msg->msg_name : NULL);
+    return rc;
+}
+
+IPCW_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    int rc = REAL(sendmmsg)(fd, vec, vlen, flags);
+    if (rc > 0 && enabled)
+        for (int i = 0; i < rc; i++)
+            if (vec[i].msg_len > 0)
+                note(fd, vec[i].msg_len, 0,
+                     vec[i].msg_hdr.msg_namelen
+                         ? (const struct sockaddr *)vec[i].msg_hdr.msg_name
+                         : NULL);
+    return rc;
+}
+
+IPCW_EXPORT int mq_send(mqd_t q, const char *m, size_t n, unsigned prio)
+{
+    int rc = REAL(mq_send)(q, m, n, prio);
+    if (rc == 0 && enabled)
+        note(q, n, 1, NULL);
+    return rc;
+}
+
+IPCW_EXPORT int mq_timedsend(mqd_t q, const char *m, size_t n, unsigned prio,
+                             const struct timespec *abs)
+{
+    int rc = REAL(mq_timedsend)(q, m, n, prio, abs);
+    if (rc == 0 && enabled)
+        note(q, n, 1, NULL);
+    return rc;
+}
+
+IPCW_EXPORT int close(int fd)
+{
+    if (fd >= 0 && fd == atomic_load(&wsock)) {
+        /* our socket: kept (see get_sock); the caller closing fds it
+         * does not own gets the success a real close of it would give */
+        return 0;
+    }
+    int e = errno;
+    fd_forget(fd);
+    errno = e;
+    int rc = REAL(close)(fd);
+    e = errno;
+    fd_forget(fd);
+    errno = e;
+    return rc;
+}
+
+/* newfd about to be replaced: the library gives its socket up if it is
+ * that one (the application owns the number it asks for). */
+static void replacing(int newfd)
+{
+    int s = atomic_load(&wsock);
+    if (newfd >= 0 && newfd == s &&
+        atomic_compare_exchange_strong(&wsock, &s, -1))
+        atomic_store(&connected, 0);
+    fd_forget(newfd);
+}
+
+IPCW_EXPORT int dup2(int oldfd, int newfd)
+{
+    int e = errno;
+    if (oldfd != newfd)
+        replacing(newfd);
+    errno = e;
+    int rc = REAL(dup2)(oldfd, newfd);
+    e = errno;
+    if (oldfd != newfd)
+        fd_forget(newfd);
+    errno = e;
+    return rc;
+}
+
+IPCW_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    int e = errno;
+    if (oldfd != newfd)
+        replacing(newfd);
+    errno = e;
+    int rc = REAL(dup3)(oldfd, newfd, flags);
+    e = errno;
+    if (oldfd != newfd)
+        fd_forget(newfd);
+    errno = e;
+    return rc;
+}
+
+/* ---- life cycle ---- */
+
+static void in_child(void)
+{
+    int s = atomic_load(&wsock);
+    if (s >= 0)
+        sys_close(s); /* the parent's connection, not ours */
+    atomic_store(&wsock, -1);
+    atomic_store(&connected, 0);
+    atomic_store(&last_try_ns, INT64_MIN / 2);
+    atomic_store(&dropped, 0);
+    for (int i = 0; i < IPCW_FDS; i++)
+        atomic_store_explicit(&fdc[i], 0, memory_order_relaxed);
+    tr.n = 0; /* the parent's events: the parent sends them */
+    tr.tid = 0;
+    my_pid = getpid();
+    my_ppid = getppid();
+}
+
+#define RESOLVE(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
+static void resolve(void)
+{
+    RESOLVE(write);
+    RESOLVE(writev);
+    RESOLVE(send);
+    RESOLVE(sendto);
+    RESOLVE(sendmsg);
+    RESOLVE(sendmmsg);
+    RESOLVE(mq_send);
+    RESOLVE(mq_timedsend);
+    RESOLVE(close);
+    RESOLVE(dup2);
+    RESOLVE(dup3);
+}
+
+__attribute__((constructor)) static void ipcw_init(void)
+{
+    int e = errno;
+    resolve();
+    my_pid = getpid();
+    my_ppid = getppid();
+    const char *path = getenv("WATTSON_IPC_SOCKET");
+    if (!path || !*path || strlen(path) >= sizeof sock_addr.sun_path) {
+        if (path && *path) {
+            static const char m[] =
+                "libwattson-ipc: WATTSON_IPC_SOCKET is "
+                "longer than a Unix socket path: not tracing\n";
+            (void)!real.write(2, m, sizeof m - 1);
+        }
+        errno = e;
+        return;
+    }
+    sock_addr.sun_family = AF_UNIX;
+    memcpy(sock_addr.sun_path, path, strlen(path) + 1);
+    const char *tag = getenv("WATTSON_IPC_TYPE");
+    static const char *const names[] = {"data", "request", "reply", "control"};
+    for (int i = 0; tag && i < WATTSON_IPC__N; i++)
+        if (strcmp(tag, names[i]) == 0)
+            tag_type = i;
+    if (tag && *tag && tag_type < 0) {
+        static const char m[] = "libwattson-ipc: WATTSON_IPC_TYPE is not "
+                                "data|request|reply|control: typing by size\n";
+        (void)!real.write(2, m, sizeof m - 1);
+    }
+    ring_key_ok = pthread_key_create(&ring_key, ring_exit) == 0;
+    pthread_atfork(NULL, NULL, in_child);
+    enabled = 1;
+    errno = e;
+}
+
+__attribute__((destructor)) static void ipcw_fini(void)
+{
+    if (!enabled)
+        return;
+    int e = errno;
+    if (!tr.busy) {
+        tr.busy = 1;
+        flush(&tr);
+        tr.busy = 0;
+    }
+    errno = e;
+}
+
+/* The counters, for a debugger or a test: events dropped and not yet
+ * reported, sends on fds beyond the cache. */
+IPCW_EXPORT uint64_t wattson_ipc_dropped(void);
+IPCW_EXPORT uint64_t wattson_ipc_untraced(void);
+uint64_t wattson_ipc_dropped(void)
+{
+    return atomic_load(&dropped);
+}
+uint64_t wattson_ipc_untraced(void)
+{
+    return atomic_load(&untraced);
+}
