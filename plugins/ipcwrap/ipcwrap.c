@@ -10,7 +10,8 @@
  *
  * What it wraps (through dlsym(RTLD_NEXT)): write, writev, send, sendto,
  * sendmsg, sendmmsg, mq_send, mq_timedsend; close, dup2 and dup3 only to
- * keep the fd cache right.  A call is an event when it succeeded (>0 bytes;
+ * keep the fd cache right; _exit and _Exit to send the caller's batch
+ * (they run no destructor).  A call is an event when it succeeded (>0 bytes;
  * mq: 0) on an fd that is IPC.  The read side (read, recv...) is not
  * wrapped: the sender's event already names both ends, and a receive
  * would add only its time, at the cost of a wrapper on every read.
@@ -71,7 +72,9 @@
  * (pthread_atfork) and connects anew.  exec: the new image's constructor
  * starts afresh (LD_PRELOAD is inherited); events still in the exec'ing
  * thread's batch are lost uncounted, as are those of threads still
- * running when the process exits (the exiting thread's are flushed).
+ * running when the process exits (the exiting thread's are flushed, by
+ * the destructor on exit(), by the wrapper on _exit()), and those of a
+ * process killed by a signal.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -134,6 +137,7 @@ typedef int (*mqtsend_fn)(mqd_t, const char *, size_t, unsigned,
 typedef int (*close_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
+typedef void (*exit_fn)(int);
 
 static struct {
     write_fn write;
@@ -147,6 +151,7 @@ static struct {
     close_fn close;
     dup2_fn dup2;
     dup3_fn dup3;
+    exit_fn _exit, _Exit;
 } real;
 
 static void resolve(void);
@@ -160,6 +165,7 @@ static struct sockaddr_un sock_addr;
 static pid_t my_pid, my_ppid;
 static _Atomic int wsock = -1; /* our socket's fd, kept for life */
 static _Atomic int connected;  /* wsock is connected */
+static _Atomic int connecting; /* a thread is connecting it now */
 static _Atomic int64_t last_try_ns = INT64_MIN / 2;
 static _Atomic uint64_t dropped;  /* events not delivered, not yet reported */
 static _Atomic uint64_t untraced; /* sends on fds beyond IPCW_FDS */
@@ -630,12 +636,23 @@ static int get_sock(int64_t now)
     if (s >= 0 && atomic_load(&connected))
         return s;
     int64_t last = atomic_load(&last_try_ns);
+    int idle = 0;
     if (now - last < IPCW_RETRY_NS ||
-        !atomic_compare_exchange_strong(&last_try_ns, &last, now))
+        !atomic_compare_exchange_strong(&connecting, &idle, 1))
         return -1;
+    /* another thread may have connected, or tried, since we looked */
+    last = atomic_load(&last_try_ns);
+    if (atomic_load(&connected) || now - last < IPCW_RETRY_NS) {
+        atomic_store(&connecting, 0);
+        return atomic_load(&connected) ? atomic_load(&wsock) : -1;
+    }
+    atomic_store(&last_try_ns, now);
+    s = atomic_load(&wsock);
     int ns = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (ns < 0)
+    if (ns < 0) {
+        atomic_store(&connecting, 0);
         return -1;
+    }
     if (ns < IPCW_FDS)
         atomic_store(&fdc[ns], W_MAKE(0, K_NOTIPC, 0, 0));
     int ok = connect(ns, (struct sockaddr *)&sock_addr, sizeof sock_addr) == 0;
@@ -643,6 +660,7 @@ static int get_sock(int64_t now)
         int expect = -1;
         if (!atomic_compare_exchange_strong(&wsock, &expect, ns)) {
             sys_close(ns);
+            atomic_store(&connecting, 0);
             return -1;
         }
         s = ns;
@@ -654,17 +672,41 @@ static int get_sock(int64_t now)
         sys_close(ns);
     }
     atomic_store(&connected, ok);
+    atomic_store(&connecting, 0);
     return ok ? s : -1;
 }
 
-static void flush(struct ring *r)
+/* flush(r, exiting): a last chance, nothing kept for later */
+static void flush_x(struct ring *r, int exiting)
 {
     unsigned n = r->n;
     if (!n)
         return;
-    r->n = 0;
     int64_t now = now_ns();
     int s = get_sock(now);
+    /* connected meanwhile, or being connected by another thread: then
+     * the batch waits for this thread's next event while it has room; a
+     * thread on its way out has no next event: it sends its batch on a
+     * connection of its own, made and closed here (only while another
+     * thread is connecting: wattson is not hammered when absent) */
+    int own = -1;
+    if (s < 0 && atomic_load(&connected))
+        s = atomic_load(&wsock);
+    if (s < 0 && atomic_load(&connecting)) {
+        if (!exiting && n < IPCW_RING)
+            return;
+        if (exiting) {
+            own = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                         0);
+            if (own >= 0 && connect(own, (struct sockaddr *)&sock_addr,
+                                    sizeof sock_addr) < 0) {
+                sys_close(own);
+                own = -1;
+            }
+            s = own;
+        }
+    }
+    r->n = 0;
     uint64_t d = atomic_exchange(&dropped, 0);
     if (s < 0) {
         atomic_fetch_add(&dropped, d + n);
@@ -683,12 +725,22 @@ static void flush(struct ring *r)
     ipcwire_put64(p + 24, h.dropped);
     size_t len = IPCWIRE_HDR_SIZE + (size_t)n * IPCWIRE_REC_SIZE;
     ssize_t k = REAL(send)(s, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (own >= 0) {
+        int e = errno;
+        sys_close(own);
+        errno = e;
+    }
     if (k == (ssize_t)len)
         return;
     atomic_fetch_add(&dropped, d + n);
-    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS &&
-        errno != EINTR)
+    if (own < 0 && k < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+        errno != ENOBUFS && errno != EINTR)
         atomic_store(&connected, 0); /* wattson gone: reconnect later */
+}
+
+static void flush(struct ring *r)
+{
+    flush_x(r, 0);
 }
 
 static void ring_exit(void *arg)
@@ -696,7 +748,7 @@ static void ring_exit(void *arg)
     struct ring *r = arg;
     int e = errno;
     r->busy = 1;
-    flush(r);
+    flush_x(r, 1);
     r->busy = 0;
     errno = e;
 }
@@ -740,6 +792,10 @@ static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
         }
         if (!r->n)
             r->t0 = t;
+        /* connect at the process's first event rather than its first
+         * flush: threads that start together then find it made */
+        if (!atomic_load_explicit(&connected, memory_order_relaxed))
+            (void)get_sock(t);
         unsigned char *p = r->buf + IPCWIRE_HDR_SIZE + r->n * IPCWIRE_REC_SIZE;
         uint16_t type = tag_type >= 0             ? (uint16_t)tag_type
                         : bytes >= IPCW_CTL_BYTES ? WATTSON_IPC_DATA
@@ -927,6 +983,8 @@ static void resolve(void)
     RESOLVE(close);
     RESOLVE(dup2);
     RESOLVE(dup3);
+    RESOLVE(_exit);
+    RESOLVE(_Exit);
 }
 
 __attribute__((constructor)) static void ipcw_init(void)
@@ -964,17 +1022,43 @@ __attribute__((constructor)) static void ipcw_init(void)
     errno = e;
 }
 
-__attribute__((destructor)) static void ipcw_fini(void)
+/* The calling thread's batch, sent now (process exit). */
+static void flush_mine(void)
 {
     if (!enabled)
         return;
     int e = errno;
     if (!tr.busy) {
         tr.busy = 1;
-        flush(&tr);
+        atomic_signal_fence(memory_order_seq_cst);
+        flush_x(&tr, 1);
+        atomic_signal_fence(memory_order_seq_cst);
         tr.busy = 0;
     }
     errno = e;
+}
+
+__attribute__((destructor)) static void ipcw_fini(void)
+{
+    flush_mine();
+}
+
+/* _exit runs no destructor: a forked child that ends with it (the usual
+ * way) would lose its last batch. */
+IPCW_EXPORT void _exit(int status)
+{
+    flush_mine();
+    REAL(_exit)(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+IPCW_EXPORT void _Exit(int status)
+{
+    flush_mine();
+    REAL(_Exit)(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
 }
 
 /* The counters, for a debugger or a test: events dropped and not yet

@@ -1,0 +1,485 @@
+/*
+ * test_ipcwrap - libwattson-ipc.so (plugins/ipcwrap/ipcwrap.c) preloaded
+ * into real processes (tests/ipcwrap/ipcw_app.c, sh, cat), with this
+ * program as the listener wattson will be: a SOCK_SEQPACKET socket in a
+ * temporary directory, every datagram decoded by ipcwire_decode.  Checks
+ * pid attribution per transport (pipe, Unix socketpair, loopback TCP),
+ * fork and exec, a multithreaded writer, dup2/close, a listener that
+ * appears late and one that never reads.  No check depends on timing.
+ *
+ * Usage: test_ipcwrap LIBRARY APP
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "wattson/ipcwire.h"
+
+static const char *lib, *app;
+static char dir[64], sock_path[100], out_path[128];
+
+/* What the listener got. */
+static struct ipcwire_rec *evs;
+static size_t nev, capev;
+static unsigned long long dropped_sum; /* headers' dropped */
+static int bad_dgrams, ndgrams;
+
+struct lis {
+    int fd;
+    int conn[64];
+    int nconn;
+};
+
+static void reset(void)
+{
+    nev = 0;
+    dropped_sum = 0;
+    bad_dgrams = ndgrams = 0;
+}
+
+static int lis_open(struct lis *l)
+{
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock_path);
+    unlink(sock_path);
+    l->nconn = 0;
+    l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(l->fd, 64) < 0)
+        return -1;
+    return 0;
+}
+
+static void lis_close(struct lis *l)
+{
+    for (int i = 0; i < l->nconn; i++)
+        if (l->conn[i] >= 0)
+            close(l->conn[i]);
+    close(l->fd);
+    unlink(sock_path);
+}
+
+static void take(const unsigned char *buf, size_t len)
+{
+    struct ipcwire_hdr h;
+    struct ipcwire_rec ev[IPCWIRE_MAX_EVENTS];
+    char why[160];
+    ndgrams++;
+    if (ipcwire_decode(buf, len, &h, ev, IPCWIRE_MAX_EVENTS, why, sizeof why) <
+        0) {
+        fprintf(stderr, "bad datagram: %s\n", why);
+        bad_dgrams++;
+        return;
+    }
+    dropped_sum += h.dropped;
+    if (nev + h.count > capev) {
+        capev = (nev + h.count) * 2;
+        evs = realloc(evs, capev * sizeof *evs);
+        if (!evs)
+            abort();
+    }
+    memcpy(evs + nev, ev, h.count * sizeof *ev);
+    nev += h.count;
+}
+
+/* One poll round (timeout ms): accepts, reads.  Returns what happened
+ * (accepts + datagrams + EOFs). */
+static int lis_pump(struct lis *l, int timeout)
+{
+    struct pollfd pf[65];
+    int n = 0, did = 0;
+    pf[n++] = (struct pollfd){l->fd, POLLIN, 0};
+    for (int i = 0; i < l->nconn; i++)
+        pf[n++] = (struct pollfd){l->conn[i], POLLIN, 0};
+    if (poll(pf, (nfds_t)n, timeout) <= 0)
+        return 0;
+    if (pf[0].revents & POLLIN) {
+        int c;
+        while ((c = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+               0) {
+            if (l->nconn < 64)
+                l->conn[l->nconn++] = c;
+            else
+                close(c);
+            did++;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        if (!pf[i].revents || pf[i].fd < 0)
+            continue;
+        static unsigned char buf[IPCWIRE_MAX_SIZE + 64];
+        ssize_t k;
+        while ((k = recv(pf[i].fd, buf, sizeof buf, 0)) > 0) {
+            take(buf, (size_t)k);
+            did++;
+        }
+        if (k == 0 || (k < 0 && errno != EAGAIN)) {
+            close(pf[i].fd);
+            l->conn[i - 1] = -1;
+            did++;
+        }
+    }
+    int j = 0;
+    for (int i = 0; i < l->nconn; i++)
+        if (l->conn[i] >= 0)
+            l->conn[j++] = l->conn[i];
+    l->nconn = j;
+    return did;
+}
+
+/* Starts APP (or sh when argv[0] is "sh") preloaded, stdout to out_path,
+ * stdin and fd 3 as given (-1: /dev/null, none). */
+static pid_t spawn(char *const argv[], int in, int fd3)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int o = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (o < 0)
+        _exit(126);
+    dup2(o, 1);
+    if (in >= 0)
+        dup2(in, 0);
+    if (fd3 >= 0)
+        dup2(fd3, 3);
+    setenv("LD_PRELOAD", lib, 1);
+    setenv("WATTSON_IPC_SOCKET", sock_path, 1);
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+/* Pumps until pid exits, then until every connection is closed; pid's
+ * exit status. */
+static int finish(struct lis *l, pid_t pid)
+{
+    int st = 0;
+    while (waitpid(pid, &st, WNOHANG) == 0)
+        lis_pump(l, 20);
+    while (lis_pump(l, 200) > 0 || l->nconn > 0)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void read_out(char *buf, size_t cap)
+{
+    FILE *f = fopen(out_path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(out_path);
+}
+
+static int read_pid_file(const char *name)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    int v = 0;
+    if (!f || fscanf(f, "%d", &v) != 1)
+        v = 0;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static int run_app(const char *mode, char *out, size_t cap)
+{
+    struct lis l;
+    char *argv[] = {(char *)app, (char *)mode, NULL};
+    reset();
+    T_CHECK(lis_open(&l) == 0);
+    pid_t pid = spawn(argv, -1, -1);
+    T_CHECK(finish(&l, pid) == 0);
+    lis_close(&l);
+    read_out(out, cap);
+    T_CHECK(bad_dgrams == 0);
+    return pid;
+}
+
+static void test_pipe(void)
+{
+    char z[160], cmd[600], out[256];
+    struct lis l;
+    snprintf(z, sizeof z, "%s/z", dir);
+    FILE *f = fopen(z, "w");
+    for (int i = 0; i < 100000; i++)
+        fputc(i % 251, f);
+    fclose(f);
+    /* Debian's head writes through stdio (fwrite_unlocked), which the
+     * library cannot see (ipcwrap.c); cat writes with write(). */
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'echo $$ > %s/src; exec cat %s' | "
+             "sh -c 'echo $$ > %s/dst; exec cat' > /dev/null",
+             dir, z, dir);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    reset();
+    T_CHECK(lis_open(&l) == 0);
+    pid_t sh = spawn(argv, -1, -1);
+    T_CHECK(finish(&l, sh) == 0);
+    lis_close(&l);
+    read_out(out, sizeof out);
+    int src = read_pid_file("src"), dst = read_pid_file("dst");
+    unsigned long long bytes = 0;
+    int others = 0;
+    T_CHECK(nev > 0 && src > 0 && dst > 0);
+    for (size_t i = 0; i < nev; i++) {
+        bytes += evs[i].bytes;
+        if (evs[i].src_pid != (uint32_t)src ||
+            evs[i].transport != IPCWIRE_PIPE ||
+            (evs[i].dst_pid != (uint32_t)dst &&
+             evs[i].dst_pid != (uint32_t)sh && evs[i].dst_pid != 0))
+            others++;
+    }
+    T_CHECK(others == 0);
+    T_CHECK(bytes == 100000);
+    T_CHECK(nev > 0 && evs[nev - 1].dst_pid == (uint32_t)dst);
+    T_CHECK(dropped_sum == 0);
+}
+
+static void test_pair(void)
+{
+    char out[256];
+    pid_t p = run_app("pair", out, sizeof out);
+    int child = 0;
+    long long got = 0;
+    T_CHECK(sscanf(out, "child %d got %lld", &child, &got) == 2);
+    T_CHECK(got == 1050);
+    int data = 0, ctl = 0, wrong = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].src_pid != (uint32_t)child) {
+            wrong++;
+            continue;
+        }
+        if (evs[i].dst_pid != (uint32_t)p ||
+            evs[i].transport != IPCWIRE_UNIX_STREAM)
+            wrong++;
+        else if (evs[i].bytes == 100 && evs[i].type == WATTSON_IPC_DATA)
+            data++;
+        else if (evs[i].bytes == 10 && evs[i].type == WATTSON_IPC_CONTROL)
+            ctl++;
+    }
+    T_CHECK(wrong == 0);
+    T_CHECK(data == 10);
+    T_CHECK(ctl == 5);
+}
+
+static void test_tcp(void)
+{
+    char out[256];
+    pid_t p = run_app("tcp", out, sizeof out);
+    int srv = 0;
+    long long back = 0;
+    T_CHECK(sscanf(out, "server %d echoed %lld", &srv, &back) == 2);
+    T_CHECK(back == 20000);
+    /* the client's first sends may precede the server's accept(): no
+     * process holds the peer socket yet, the destination is 0 until a
+     * later lookup finds it (ipcwrap.c, tentative) */
+    unsigned long long up = 0, down = 0;
+    int wrong = 0;
+    uint32_t last_up = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].transport != IPCWIRE_TCP_LOOPBACK) {
+            wrong++;
+        } else if (evs[i].src_pid == (uint32_t)p &&
+                   (evs[i].dst_pid == (uint32_t)srv || evs[i].dst_pid == 0)) {
+            up += evs[i].bytes;
+            last_up = evs[i].dst_pid;
+        } else if (evs[i].src_pid == (uint32_t)srv &&
+                   evs[i].dst_pid == (uint32_t)p) {
+            down += evs[i].bytes;
+        } else {
+            wrong++;
+        }
+    }
+    T_CHECK(wrong == 0);
+    T_CHECK(up == 20000);
+    T_CHECK(down == 20000);
+    T_CHECK(last_up == (uint32_t)srv);
+    T_CHECK(dropped_sum == 0);
+}
+
+static void test_exec(void)
+{
+    char out[256];
+    pid_t p = run_app("exec", out, sizeof out);
+    int child = 0;
+    long long got = 0;
+    T_CHECK(sscanf(out, "child %d got %lld", &child, &got) == 2);
+    T_CHECK(got == 2000);
+    int n = 0, wrong = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].src_pid == (uint32_t)child &&
+            evs[i].dst_pid == (uint32_t)p && evs[i].bytes == 200 &&
+            evs[i].transport == IPCWIRE_PIPE)
+            n++;
+        else
+            wrong++;
+    }
+    T_CHECK(n == 10);
+    T_CHECK(wrong == 0);
+}
+
+static void test_threads(void)
+{
+    char out[256];
+    pid_t p = run_app("threads", out, sizeof out);
+    int rd = 0;
+    const char *l = strstr(out, "writer's reader ");
+    T_CHECK(l && sscanf(l, "writer's reader %d", &rd) == 1);
+    uint32_t tids[16];
+    int ntid = 0, wrong = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].src_pid != (uint32_t)p || evs[i].dst_pid != (uint32_t)rd ||
+            evs[i].bytes != 100) {
+            wrong++;
+            continue;
+        }
+        int k = 0;
+        while (k < ntid && tids[k] != evs[i].src_tid)
+            k++;
+        if (k == ntid && ntid < 16)
+            tids[ntid++] = evs[i].src_tid;
+    }
+    T_CHECK(wrong == 0);
+    T_CHECK(nev + dropped_sum == 8 * 50);
+    /* the listener's queue holds net.unix.max_dgram_qlen datagrams (10 by
+     * default): on a loaded machine a burst can overflow it */
+    if (dropped_sum == 0)
+        T_CHECK(ntid == 8);
+    else
+        t_skip("threads: %llu events dropped (%d datagrams), thread count not "
+               "checked",
+               dropped_sum, ndgrams);
+}
+
+static void test_dup(void)
+{
+    char out[512];
+    run_app("dup", out, sizeof out);
+    int x = 0, y = 0, z = 0, reused = 0;
+    const char *l = strstr(out, "readers ");
+    T_CHECK(l &&
+            sscanf(l, "readers %d %d %d reused %d", &x, &y, &z, &reused) == 4);
+    int n[3] = {0, 0, 0}, wrong = 0;
+    for (size_t i = 0; i < nev; i++) {
+        int k = (int)evs[i].bytes - 101;
+        int want = k == 0 ? x : k == 1 ? y : k == 2 ? z : -1;
+        if (want < 0 || evs[i].dst_pid != (uint32_t)want)
+            wrong++;
+        else
+            n[k]++;
+    }
+    T_CHECK(wrong == 0);
+    T_CHECK(n[0] == 5 && n[1] == 5 && n[2] == 5);
+    if (!reused)
+        t_skip("dup: the new pipe did not reuse the closed fd's number");
+}
+
+static void test_absent(void)
+{
+    char out[512];
+    int in[2], ready[2];
+    struct lis l;
+    char *argv[] = {(char *)app, "absent", NULL};
+    reset();
+    unlink(sock_path);
+    T_CHECK(pipe(in) == 0 && pipe(ready) == 0);
+    pid_t p = spawn(argv, in[0], ready[1]);
+    close(in[0]);
+    close(ready[1]);
+    char c;
+    T_CHECK(read(ready[0], &c, 1) == 1); /* phase 1 done, nobody listening */
+    T_CHECK(lis_open(&l) == 0);
+    T_CHECK(write(in[1], "g", 1) == 1);
+    /* until a datagram reports the drops of phase 1 */
+    while (dropped_sum == 0 && waitpid(p, NULL, WNOHANG) == 0)
+        lis_pump(&l, 20);
+    T_CHECK(write(in[1], "s", 1) == 1);
+    T_CHECK(finish(&l, p) == 0);
+    lis_close(&l);
+    close(in[1]);
+    close(ready[0]);
+    read_out(out, sizeof out);
+    long long wrote = -1, events = -1, got = -2;
+    int bad = 1;
+    const char *w = strstr(out, "wrote "), *r = strstr(out, "reader ");
+    T_CHECK(w && sscanf(w, "wrote %lld events %lld", &wrote, &events) == 2);
+    T_CHECK(r && sscanf(r, "reader %lld %d", &got, &bad) == 2);
+    T_CHECK(got == wrote && bad == 0); /* the application's data, whole */
+    T_CHECK(dropped_sum >= 200);       /* phase 1, nobody listening */
+    size_t mine = 0;
+    for (size_t i = 0; i < nev; i++)
+        mine += evs[i].src_pid == (uint32_t)p;
+    T_CHECK(mine == nev);
+    T_CHECK((long long)(nev + dropped_sum) == events);
+}
+
+static void test_flood(void)
+{
+    char out[512];
+    struct lis l;
+    char *argv[] = {(char *)app, "flood", NULL};
+    reset();
+    T_CHECK(lis_open(&l) == 0);
+    pid_t p = spawn(argv, -1, -1);
+    int st = 0;
+    T_CHECK(waitpid(p, &st, 0) == p); /* never read: must not block */
+    T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    while (lis_pump(&l, 200) > 0 || l.nconn > 0)
+        ;
+    lis_close(&l);
+    read_out(out, sizeof out);
+    long long wrote = -1, got = -2;
+    unsigned long long dr = 0;
+    int bad = 1;
+    const char *w = strstr(out, "wrote "), *r = strstr(out, "reader ");
+    T_CHECK(w && sscanf(w, "wrote %lld dropped %llu", &wrote, &dr) == 2);
+    T_CHECK(r && sscanf(r, "reader %lld %d", &got, &bad) == 2);
+    T_CHECK(got == wrote && wrote == 2000000 && bad == 0);
+    T_CHECK(dr > 0);                 /* the queue filled: counted */
+    T_CHECK(nev < 20000 && nev > 0); /* what was queued arrived */
+    T_CHECK(bad_dgrams == 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_ipcwrap LIBRARY APP\n");
+        return 2;
+    }
+    lib = argv[1];
+    app = argv[2];
+    snprintf(dir, sizeof dir, "/tmp/ipcwrap.XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(sock_path, sizeof sock_path, "%s/sock", dir);
+    snprintf(out_path, sizeof out_path, "%s/out", dir);
+    signal(SIGPIPE, SIG_IGN);
+    test_pipe();
+    test_pair();
+    test_tcp();
+    test_exec();
+    test_threads();
+    test_dup();
+    test_absent();
+    test_flood();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    free(evs);
+    return t_done("test_ipcwrap");
+}
