@@ -89,6 +89,17 @@ static void fill(char *buf, size_t n, long long *pos)
     *pos += (long long)n;
 }
 
+/* The parent's side of pair and exec: reads fd to EOF, reaps child c,
+ * prints "child PID got BYTES"; 0 when it got `want` bytes and c exited 0. */
+static int parent_side(int fd, pid_t c, long long want)
+{
+    int bad = 0, st = 0;
+    long long n = drain(fd, 0, &bad);
+    waitpid(c, &st, 0);
+    printf("child %d got %lld\n", (int)c, n);
+    return n == want && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
 static int mode_pair(void)
 {
     int sv[2];
@@ -108,12 +119,7 @@ static int mode_pair(void)
         _exit(0);
     }
     close(sv[1]);
-    int bad = 0;
-    long long n = drain(sv[0], 0, &bad);
-    int st;
-    waitpid(c, &st, 0);
-    printf("child %d got %lld\n", (int)c, n);
-    return n == 1050 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+    return parent_side(sv[0], c, 1050);
 }
 
 static int mode_tcp(void)
@@ -176,12 +182,7 @@ static int mode_exec(const char *self)
         _exit(127);
     }
     close(p[1]);
-    int bad = 0;
-    long long n = drain(p[0], 0, &bad);
-    int st;
-    waitpid(c, &st, 0);
-    printf("child %d got %lld\n", (int)c, n);
-    return n == 2000 ? 0 : 1;
+    return parent_side(p[0], c, 2000);
 }
 
 static int mode_execchild(int fd)

@@ -249,14 +249,23 @@ static void test_pipe(void)
     T_CHECK(dropped_sum == 0);
 }
 
-static void test_pair(void)
+/* Runs a mode whose parent prints "child PID got BYTES" (ipcw_app's
+ * parent_side), checks BYTES; the child's pid, the app's in *parent. */
+static int run_child_mode(const char *mode, long long want, pid_t *parent)
 {
     char out[256];
-    pid_t p = run_app("pair", out, sizeof out);
     int child = 0;
     long long got = 0;
+    *parent = run_app(mode, out, sizeof out);
     T_CHECK(sscanf(out, "child %d got %lld", &child, &got) == 2);
-    T_CHECK(got == 1050);
+    T_CHECK(got == want);
+    return child;
+}
+
+static void test_pair(void)
+{
+    pid_t p;
+    int child = run_child_mode("pair", 1050, &p);
     int data = 0, ctl = 0, wrong = 0;
     for (size_t i = 0; i < nev; i++) {
         if (evs[i].src_pid != (uint32_t)child) {
@@ -313,12 +322,8 @@ static void test_tcp(void)
 
 static void test_exec(void)
 {
-    char out[256];
-    pid_t p = run_app("exec", out, sizeof out);
-    int child = 0;
-    long long got = 0;
-    T_CHECK(sscanf(out, "child %d got %lld", &child, &got) == 2);
-    T_CHECK(got == 2000);
+    pid_t p;
+    int child = run_child_mode("exec", 2000, &p);
     int n = 0, wrong = 0;
     for (size_t i = 0; i < nev; i++) {
         if (evs[i].src_pid == (uint32_t)child &&
