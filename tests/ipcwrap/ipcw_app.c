@@ -20,12 +20,15 @@
  *            a byte on stdin.  The reader checks the pattern and prints
  *            what it got; the app prints what it wrote and how many
  *            sends were IPC (each is one event)
+ *   errno    errno kept across successful writes, EPIPE and -1 kept
  *   flood    20000 x 100 B to a reader, then prints the library's
  *            dropped counter
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -303,6 +306,37 @@ static int mode_absent(void)
     return 0;
 }
 
+/* errno and return values pass through: a successful write leaves errno
+ * as it was (the first one on a pipe makes the library look it up, with
+ * calls that fail: readlink, open of /proc entries), a failed one keeps
+ * its EPIPE and -1.  Exits 0 when they did. */
+static int mode_errno(void)
+{
+    int p[2];
+    char buf[100];
+    memset(buf, 'e', sizeof buf);
+    if (pipe(p) < 0)
+        die("pipe");
+    pid_t r = reader(p, 0);
+    int bad = 0;
+    for (int i = 0; i < 100; i++) {
+        errno = 1234;
+        ssize_t n = write(p[1], buf, sizeof buf);
+        bad += n != (ssize_t)sizeof buf || errno != 1234;
+    }
+    close(p[1]);
+    waitpid(r, NULL, 0);
+    if (pipe(p) < 0)
+        die("pipe");
+    close(p[0]);
+    signal(SIGPIPE, SIG_IGN);
+    errno = 0;
+    ssize_t n = write(p[1], buf, sizeof buf);
+    bad += n != -1 || errno != EPIPE;
+    printf("errno bad %d\n", bad);
+    return bad ? 1 : 0;
+}
+
 static int mode_flood(void)
 {
     int p[2];
@@ -344,6 +378,8 @@ int main(int argc, char **argv)
         return mode_dup();
     if (!strcmp(argv[1], "absent"))
         return mode_absent();
+    if (!strcmp(argv[1], "errno"))
+        return mode_errno();
     if (!strcmp(argv[1], "flood"))
         return mode_flood();
     return 2;

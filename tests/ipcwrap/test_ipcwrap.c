@@ -432,6 +432,14 @@ static void test_absent(void)
     T_CHECK((long long)(nev + dropped_sum) == events);
 }
 
+static void test_errno(void)
+{
+    char out[256];
+    run_app("errno", out, sizeof out); /* checks the app's exit status */
+    T_CHECK(strstr(out, "errno bad 0") != NULL);
+    T_CHECK(nev == 100);
+}
+
 static void test_flood(void)
 {
     char out[512];
@@ -480,6 +488,7 @@ int main(int argc, char **argv)
     test_threads();
     test_dup();
     test_absent();
+    test_errno();
     test_flood();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
