@@ -21,32 +21,12 @@
  *
  * The fd cache: one 64-bit word per fd below IPCW_FDS (beyond: not traced,
  * counted in the untraced counter), filled on the first send on that fd
- * and atomic, so that threads share it without a lock:
- *   - pipes and FIFOs (fstat S_ISFIFO) and message queues: the other end
- *     is the process (not this one) holding the same object (the same
- *     /proc/PID/fd link text) open for reading (/proc/PID/fdinfo flags);
- *     a non-parent holder is preferred, since a shell keeps a pipe's end
- *     between its forks; a destination found only in the parent or not
- *     found is tentative and looked up again on the 2nd, 4th, 8th... 128th
- *     event on that fd.
- *   - Unix sockets: SO_PEERCRED (stream, seqpacket; a datagram socket
- *     only when connected).  A socketpair's credentials are those of the
- *     process that created it: the creator's own end then names itself,
- *     recorded as 0 (unknown).  An unconnected datagram socket's
- *     destination (sendto's address) stays 0.
- *   - TCP/UDP whose peer is a loopback address: the peer's socket inode
- *     from /proc/net/{tcp,tcp6,udp,udp6} (local = our peer, remote = us),
- *     then the process holding "socket:[inode]" in /proc/PID/fd.  An
- *     unconnected UDP socket is IPC per sendto to a loopback address,
- *     destination 0.
- *   - anything else (files, ttys, other hosts): not IPC, never looked at
- *     again.  close/dup2/dup3 clear the fd's word (with a generation, so
- *     that a lookup racing a close does not store a stale answer).
- * The /proc scans cost one pass over every process's fds (a readlink each)
- * on the first send on an fd, and again on a tentative one's re-lookups:
- * milliseconds on a desktop, never on the steady path.  An fd closed
- * behind the library's back (fclose, close_range) keeps its word until
- * reused by close/dup2/dup3: a stale answer is possible there.
+ * by ipcpeer.c (what the fd is, who is at the other end: see there) and
+ * atomic, so that threads share it without a lock.  close/dup2/dup3 clear
+ * the fd's word (with a generation, so that a lookup racing a close does
+ * not store a stale answer).  An fd closed behind the library's back
+ * (fclose, close_range) keeps its word until close/dup2/dup3 reach its
+ * number: a stale answer is possible there.
  *
  * The type: $WATTSON_IPC_TYPE (data|request|reply|control) tags every
  * event of the process; otherwise DATA for 64 bytes and more, CONTROL
@@ -77,7 +57,6 @@
  * process killed by a signal.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -89,13 +68,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ipcpeer.h"
 #include "wattson/ipcwire.h"
 
 #define IPCW_EXPORT __attribute__((visibility("default")))
@@ -111,10 +90,10 @@ enum {
 
 /* The cache word: dst pid | kind << 32 | flags << 40 | events << 48 |
  * generation << 56.  Kind 0: not looked up yet. */
-#define K_NONE 0u
-#define K_NOTIPC 0xffu
-#define F_TENTATIVE 1u /* destination to look up again */
-#define F_PERCALL 2u   /* unconnected UDP: IPC per sendto address */
+#define K_NONE IPCPEER_NOTYET
+#define K_NOTIPC IPCPEER_NOTIPC
+#define F_TENTATIVE IPCPEER_TENTATIVE
+#define F_PERCALL IPCPEER_PERCALL
 #define W_PID(w) ((uint32_t)(w))
 #define W_KIND(w) ((unsigned)((w) >> 32) & 0xffu)
 #define W_FLAGS(w) ((unsigned)((w) >> 40) & 0xffu)
@@ -189,401 +168,11 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int sys_close(int fd)
-{
-    return (int)syscall(SYS_close, fd);
-}
-
-/* ---- strings without stdio (signal safety) ---- */
-
-static char *put_str(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    *p = '\0';
-    return p;
-}
-
-static char *put_uint(char *p, unsigned long long v)
-{
-    char tmp[24];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while (v /= 10);
-    while (n)
-        *p++ = tmp[--n];
-    *p = '\0';
-    return p;
-}
-
-static char *put_hex(char *p, uint32_t v, int digits)
-{
-    for (int i = digits - 1; i >= 0; i--)
-        *p++ = "0123456789ABCDEF"[(v >> (4 * i)) & 0xf];
-    *p = '\0';
-    return p;
-}
-
-static int parse_uint(const char *s, unsigned long long *out)
-{
-    unsigned long long v = 0;
-    if (*s < '0' || *s > '9')
-        return -1;
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (unsigned)(*s++ - '0');
-    *out = v;
-    return 0;
-}
-
-/* Reads a small file (fdinfo) into buf, NUL-terminated; its length or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    sys_close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    return n;
-}
-
-/* ---- /proc scans ---- */
-
-struct dent64 {
-    uint64_t ino;
-    int64_t off;
-    unsigned short reclen;
-    unsigned char type;
-    char name[];
-};
-
-/* Access mode (O_ACCMODE) of PID's fd from its fdinfo, or -1. */
-static int fd_accmode(const char *pid, const char *fd)
-{
-    char path[64], buf[256], *p = path;
-    p = put_str(p, "/proc/");
-    p = put_str(p, pid);
-    p = put_str(p, "/fdinfo/");
-    put_str(p, fd);
-    if (slurp(path, buf, sizeof buf) < 0)
-        return -1;
-    const char *f = strstr(buf, "flags:");
-    if (!f)
-        return -1;
-    f += 6;
-    while (*f == '\t' || *f == ' ')
-        f++;
-    unsigned v = 0;
-    while (*f >= '0' && *f <= '7')
-        v = v * 8 + (unsigned)(*f++ - '0');
-    return (int)(v & O_ACCMODE);
-}
-
-/* The process holding an fd whose link reads `target`: this process
- * skipped unless self_ok; with readers, only fds open for reading.  A
- * process other than our parent is preferred; *tentative says the answer
- * is the parent or none. */
-static uint32_t find_holder(const char *target, int self_ok, int readers,
-                            int *tentative)
-{
-    char dbuf[2048], fbuf[2048];
-    uint32_t parent_hit = 0;
-    size_t tlen = strlen(target);
-    int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    *tentative = 1;
-    if (proc < 0)
-        return 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, proc, dbuf, sizeof dbuf);
-        if (n <= 0)
-            break;
-        for (long off = 0; off < n;) {
-            struct dent64 *d = (struct dent64 *)(void *)(dbuf + off);
-            off += d->reclen;
-            unsigned long long pid;
-            if (parse_uint(d->name, &pid) < 0)
-                continue;
-            if (pid == (unsigned long long)my_pid && !self_ok)
-                continue;
-            char path[96], *p = path;
-            p = put_str(p, "/proc/");
-            p = put_str(p, d->name);
-            p = put_str(p, "/fd");
-            int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd < 0)
-                continue;
-            int hit = 0;
-            for (;;) {
-                long m = syscall(SYS_getdents64, dfd, fbuf, sizeof fbuf);
-                if (m <= 0)
-                    break;
-                for (long o = 0; o < m && !hit;) {
-                    struct dent64 *e = (struct dent64 *)(void *)(fbuf + o);
-                    o += e->reclen;
-                    if (e->name[0] == '.')
-                        continue;
-                    char lpath[128], link[256], *q = lpath;
-                    q = put_str(q, path);
-                    q = put_str(q, "/");
-                    put_str(q, e->name);
-                    ssize_t l = readlink(lpath, link, sizeof link);
-                    if (l != (ssize_t)tlen || memcmp(link, target, tlen) != 0)
-                        continue;
-                    if (readers) {
-                        int acc = fd_accmode(d->name, e->name);
-                        if (acc != O_RDONLY && acc != O_RDWR)
-                            continue;
-                    }
-                    hit = 1;
-                }
-                if (hit)
-                    break;
-            }
-            sys_close(dfd);
-            if (!hit)
-                continue;
-            if (pid != (unsigned long long)my_ppid) {
-                sys_close(proc);
-                *tentative = 0;
-                return (uint32_t)pid;
-            }
-            parent_hit = (uint32_t)pid;
-        }
-    }
-    sys_close(proc);
-    return parent_hit;
-}
-
-/* The inode of the socket in /proc/net/FILE whose local address is
- * `local` and remote `rem` (kernel text: hex address ":" hex port), or 0.
- * An unconnected UDP peer has remote 0: rem NULL accepts any. */
-static unsigned long long net_inode(const char *file, const char *local,
-                                    const char *rem)
-{
-    char buf[4096], path[32];
-    put_str(put_str(path, "/proc/net/"), file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t have = 0, ll = strlen(local), rl = rem ? strlen(rem) : 0;
-    unsigned long long ino = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = '\0';
-        char *line = buf, *nl;
-        while ((nl = strchr(line, '\n')) != NULL) {
-            *nl = '\0';
-            /* "  sl: local rem st tx:rx tr:tm retr uid timeout inode" */
-            char *tok[10];
-            int nt = 0;
-            for (char *s = line; *s && nt < 10;) {
-                while (*s == ' ')
-                    s++;
-                if (!*s)
-                    break;
-                tok[nt++] = s;
-                while (*s && *s != ' ')
-                    s++;
-            }
-            if (nt == 10 && strncmp(tok[1], local, ll) == 0 &&
-                tok[1][ll] == ' ' &&
-                (!rem ||
-                 (strncmp(tok[2], rem, rl) == 0 && tok[2][rl] == ' ')) &&
-                parse_uint(tok[9], &ino) == 0) {
-                sys_close(fd);
-                return ino;
-            }
-            line = nl + 1;
-        }
-        have = (size_t)(buf + have - line);
-        memmove(buf, line, have);
-        if (have == sizeof buf - 1) /* a line longer than the buffer */
-            have = 0;
-    }
-    sys_close(fd);
-    return 0;
-}
-
-/* Kernel text of an address:port as /proc/net/tcp{,6} prints it. */
-static void net_text(char *out, const struct sockaddr_storage *ss, int v6)
-{
-    char *p = out;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        if (v6) { /* as a v4-mapped address */
-            p = put_hex(p, 0, 8);
-            p = put_hex(p, 0, 8);
-            uint32_t w;
-            const unsigned char ff[4] = {0, 0, 0xff, 0xff};
-            memcpy(&w, ff, 4);
-            p = put_hex(p, w, 8);
-        }
-        p = put_hex(p, a->sin_addr.s_addr, 8);
-        p = put_str(p, ":");
-        put_hex(p, ntohs(a->sin_port), 4);
-    } else {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        for (int i = 0; i < 4; i++) {
-            uint32_t w;
-            memcpy(&w, a->sin6_addr.s6_addr + 4 * i, 4);
-            p = put_hex(p, w, 8);
-        }
-        p = put_str(p, ":");
-        put_hex(p, ntohs(a->sin6_port), 4);
-    }
-}
-
-/* An IPv6 v4-mapped address as the plain IPv4 one (in place). */
-static void unmap_v4(struct sockaddr_storage *ss)
-{
-    struct sockaddr_in6 a6;
-    static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
-                                          0, 0, 0, 0, 0xff, 0xff};
-    if (ss->ss_family != AF_INET6)
-        return;
-    memcpy(&a6, ss, sizeof a6);
-    if (memcmp(a6.sin6_addr.s6_addr, pre, 12) != 0)
-        return;
-    struct sockaddr_in a4;
-    memset(&a4, 0, sizeof a4);
-    a4.sin_family = AF_INET;
-    a4.sin_port = a6.sin6_port;
-    memcpy(&a4.sin_addr.s_addr, a6.sin6_addr.s6_addr + 12, 4);
-    memset(ss, 0, sizeof *ss);
-    memcpy(ss, &a4, sizeof a4);
-}
-
-static int is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *a =
-            (const struct sockaddr_in *)(const void *)sa;
-        return ((const unsigned char *)&a->sin_addr.s_addr)[0] == 127;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a =
-            (const struct sockaddr_in6 *)(const void *)sa;
-        static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
-                                              0, 0, 0, 0, 0xff, 0xff};
-        const unsigned char *b = a->sin6_addr.s6_addr;
-        if (memcmp(b, pre, 12) == 0)
-            return b[12] == 127;
-        return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-    }
-    return 0;
-}
-
-/* The process holding the loopback peer of inet socket fd (type
- * SOCK_STREAM or SOCK_DGRAM), or 0. */
-static uint32_t inet_peer_pid(int fd, int type, int *tentative)
-{
-    struct sockaddr_storage me, peer;
-    socklen_t ml = sizeof me, pl = sizeof peer;
-    *tentative = 0;
-    if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
-        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
-        return 0;
-    unmap_v4(&me);
-    unmap_v4(&peer);
-    const char *files[2];
-    int tcp = type == SOCK_STREAM;
-    unsigned long long ino = 0;
-    /* an IPv4 connection sits in tcp (v4 sockets) or tcp6 (dual-stack
-     * sockets, as v4-mapped); an IPv6 one in tcp6 */
-    files[0] = peer.ss_family == AF_INET ? (tcp ? "tcp" : "udp")
-                                         : (tcp ? "tcp6" : "udp6");
-    files[1] = peer.ss_family == AF_INET ? (tcp ? "tcp6" : "udp6") : NULL;
-    for (int i = 0; i < 2 && files[i] && !ino; i++) {
-        char l[48], r[48];
-        net_text(l, &peer, i);
-        net_text(r, &me, i);
-        ino = net_inode(files[i], l, r);
-        if (!ino && !tcp) /* the peer's UDP socket need not be connected */
-            ino = net_inode(files[i], l, NULL);
-    }
-    if (!ino) {
-        *tentative = 1;
-        return 0;
-    }
-    char target[48];
-    put_str(put_uint(put_str(target, "socket:["), ino), "]");
-    int t;
-    uint32_t pid = find_holder(target, 1, 0, &t);
-    *tentative = pid == 0;
-    return pid;
-}
-
 /* Looks fd up: its cache word, generation and event count left 0. */
 static uint64_t probe(int fd, int mq)
 {
-    char self[48], target[256];
-    int tent = 0;
-    if (mq) {
-        put_uint(put_str(self, "/proc/self/fd/"), (unsigned)fd);
-        ssize_t l = readlink(self, target, sizeof target - 1);
-        if (l <= 0)
-            return W_MAKE(0, IPCWIRE_MQ, F_TENTATIVE, 0);
-        target[l] = '\0';
-        uint32_t pid = find_holder(target, 0, 1, &tent);
-        return W_MAKE(pid, IPCWIRE_MQ, tent ? F_TENTATIVE : 0, 0);
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    if (S_ISFIFO(st.st_mode)) {
-        put_uint(put_str(self, "/proc/self/fd/"), (unsigned)fd);
-        ssize_t l = readlink(self, target, sizeof target - 1);
-        if (l <= 0)
-            return W_MAKE(0, IPCWIRE_PIPE, F_TENTATIVE, 0);
-        target[l] = '\0';
-        uint32_t pid = find_holder(target, 0, 1, &tent);
-        return W_MAKE(pid, IPCWIRE_PIPE, tent ? F_TENTATIVE : 0, 0);
-    }
-    if (!S_ISSOCK(st.st_mode))
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    int dom = 0, type = 0;
-    socklen_t sl = sizeof dom;
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl) < 0)
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    sl = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) < 0)
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    if (dom == AF_UNIX) {
-        unsigned kind = type == SOCK_STREAM      ? IPCWIRE_UNIX_STREAM
-                        : type == SOCK_SEQPACKET ? IPCWIRE_UNIX_SEQPACKET
-                        : type == SOCK_DGRAM     ? IPCWIRE_UNIX_DGRAM
-                                                 : K_NOTIPC;
-        struct ucred cr;
-        socklen_t cl = sizeof cr;
-        uint32_t pid = 0;
-        if (kind != K_NOTIPC &&
-            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 &&
-            cr.pid > 0 && cr.pid != my_pid)
-            pid = (uint32_t)cr.pid;
-        return W_MAKE(pid, kind, 0, 0);
-    }
-    if ((dom != AF_INET && dom != AF_INET6) ||
-        (type != SOCK_STREAM && type != SOCK_DGRAM))
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    unsigned kind =
-        type == SOCK_STREAM ? IPCWIRE_TCP_LOOPBACK : IPCWIRE_UDP_LOOPBACK;
-    struct sockaddr_storage peer;
-    socklen_t pl = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0) {
-        if (type == SOCK_DGRAM) /* judged per sendto address */
-            return W_MAKE(0, kind, F_PERCALL, 0);
-        return W_MAKE(0, K_NONE, 0, 0); /* not connected yet: ask again */
-    }
-    if (!is_loopback((struct sockaddr *)&peer))
-        return W_MAKE(0, K_NOTIPC, 0, 0);
-    uint32_t pid = inet_peer_pid(fd, type, &tent);
-    return W_MAKE(pid, kind, tent ? F_TENTATIVE : 0, 0);
+    struct ipcpeer r = ipcpeer_probe(fd, mq, my_pid, my_ppid);
+    return W_MAKE(r.pid, r.kind, r.flags, 0);
 }
 
 /* fd's cache word, looked up (again) when it has to be. */
@@ -659,7 +248,7 @@ static int get_sock(int64_t now)
     if (s < 0) {
         int expect = -1;
         if (!atomic_compare_exchange_strong(&wsock, &expect, ns)) {
-            sys_close(ns);
+            ipcpeer_close(ns);
             atomic_store(&connecting, 0);
             return -1;
         }
@@ -669,7 +258,7 @@ static int get_sock(int64_t now)
          * reused fd */
         if (REAL(dup3)(ns, s, O_CLOEXEC) < 0)
             ok = 0;
-        sys_close(ns);
+        ipcpeer_close(ns);
     }
     atomic_store(&connected, ok);
     atomic_store(&connecting, 0);
@@ -700,7 +289,7 @@ static void flush_x(struct ring *r, int exiting)
                          0);
             if (own >= 0 && connect(own, (struct sockaddr *)&sock_addr,
                                     sizeof sock_addr) < 0) {
-                sys_close(own);
+                ipcpeer_close(own);
                 own = -1;
             }
             s = own;
@@ -727,7 +316,7 @@ static void flush_x(struct ring *r, int exiting)
     ssize_t k = REAL(send)(s, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (own >= 0) {
         int e = errno;
-        sys_close(own);
+        ipcpeer_close(own);
         errno = e;
     }
     if (k == (ssize_t)len)
@@ -757,7 +346,7 @@ static int kind_for_addr(uint64_t w, const struct sockaddr *to)
 {
     if (!(W_FLAGS(w) & F_PERCALL))
         return (int)W_KIND(w);
-    return to && is_loopback(to) ? (int)W_KIND(w) : -1;
+    return to && ipcpeer_is_loopback(to) ? (int)W_KIND(w) : -1;
 }
 
 /* Records `count` messages of `bytes` each (sendmmsg: one call each) sent
@@ -956,7 +545,7 @@ static void in_child(void)
 {
     int s = atomic_load(&wsock);
     if (s >= 0)
-        sys_close(s); /* the parent's connection, not ours */
+        ipcpeer_close(s); /* the parent's connection, not ours */
     atomic_store(&wsock, -1);
     atomic_store(&connected, 0);
     atomic_store(&last_try_ns, INT64_MIN / 2);
