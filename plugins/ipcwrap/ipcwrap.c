@@ -354,10 +354,6 @@ static int kind_for_addr(uint64_t w, const struct sockaddr *to)
 static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
 {
     struct ring *r = &tr;
-    if (r->busy) { /* a signal handler inside the library, or our own send */
-        atomic_fetch_add(&dropped, 1);
-        return;
-    }
     if (fd < 0 || fd >= IPCW_FDS) {
         atomic_fetch_add(&untraced, 1);
         return;
@@ -365,6 +361,11 @@ static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
     uint64_t w0 = atomic_load_explicit(&fdc[fd], memory_order_relaxed);
     if (W_KIND(w0) == K_NOTIPC)
         return;
+    if (r->busy) { /* a signal handler inside the library, or our own send */
+        if (W_KIND(w0) != K_NONE)
+            atomic_fetch_add(&dropped, 1);
+        return;
+    }
     int e = errno;
     r->busy = 1;
     atomic_signal_fence(memory_order_seq_cst);
@@ -548,6 +549,7 @@ static void in_child(void)
         ipcpeer_close(s); /* the parent's connection, not ours */
     atomic_store(&wsock, -1);
     atomic_store(&connected, 0);
+    atomic_store(&connecting, 0); /* a parent's thread was, not ours */
     atomic_store(&last_try_ns, INT64_MIN / 2);
     atomic_store(&dropped, 0);
     for (int i = 0; i < IPCW_FDS; i++)
