@@ -20,6 +20,7 @@
  *            a byte on stdin.  The reader checks the pattern and prints
  *            what it got; the app prints what it wrote and how many
  *            sends were IPC (each is one event)
+ *   mq       a POSIX message queue, 20 x 100 B to a forked reader
  *   errno    errno kept across successful writes, EPIPE and -1 kept
  *   flood    20000 x 100 B to a reader, then prints the library's
  *            dropped counter
@@ -28,6 +29,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -337,6 +339,52 @@ static int mode_errno(void)
     return bad ? 1 : 0;
 }
 
+/* A POSIX message queue: 20 x 100 B to a forked child that opened it for
+ * reading first (a byte on a pipe says so).  "mq unavailable" when the
+ * system has no queues. */
+static int mode_mq(void)
+{
+    char name[64], buf[128];
+    struct mq_attr at;
+    memset(&at, 0, sizeof at);
+    at.mq_maxmsg = 10;
+    at.mq_msgsize = sizeof buf;
+    snprintf(name, sizeof name, "/wattson-ipcw-%d", (int)getpid());
+    mq_unlink(name);
+    mqd_t q = mq_open(name, O_CREAT | O_WRONLY, 0600, &at);
+    if (q == (mqd_t)-1) {
+        printf("mq unavailable\n");
+        return 0;
+    }
+    int sync[2];
+    if (pipe(sync) < 0)
+        die("pipe");
+    pid_t c = fork();
+    if (c == 0) {
+        mqd_t r = mq_open(name, O_RDONLY);
+        if (r == (mqd_t)-1 || write(sync[1], "k", 1) != 1)
+            _exit(1);
+        for (int i = 0; i < 20; i++)
+            if (mq_receive(r, buf, sizeof buf, NULL) != 100)
+                _exit(1);
+        _exit(0);
+    }
+    close(sync[1]);
+    char k;
+    if (read(sync[0], &k, 1) != 1)
+        die("sync");
+    memset(buf, 'q', sizeof buf);
+    for (int i = 0; i < 20; i++)
+        if (mq_send(q, buf, 100, 0) != 0)
+            die("mq_send");
+    int st = 0;
+    waitpid(c, &st, 0);
+    mq_close(q);
+    mq_unlink(name);
+    printf("mqreader %d\n", (int)c);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
 static int mode_flood(void)
 {
     int p[2];
@@ -378,6 +426,8 @@ int main(int argc, char **argv)
         return mode_dup();
     if (!strcmp(argv[1], "absent"))
         return mode_absent();
+    if (!strcmp(argv[1], "mq"))
+        return mode_mq();
     if (!strcmp(argv[1], "errno"))
         return mode_errno();
     if (!strcmp(argv[1], "flood"))

@@ -432,6 +432,28 @@ static void test_absent(void)
     T_CHECK((long long)(nev + dropped_sum) == events);
 }
 
+static void test_mq(void)
+{
+    char out[256];
+    run_app("mq", out, sizeof out);
+    if (strstr(out, "mq unavailable")) {
+        t_skip("mq: no POSIX message queues here");
+        return;
+    }
+    int rd = 0, n = 0, wrong = 0;
+    T_CHECK(sscanf(out, "mqreader %d", &rd) == 1);
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].transport != IPCWIRE_MQ)
+            continue; /* the reader's byte on the sync pipe */
+        if (evs[i].dst_pid == (uint32_t)rd && evs[i].bytes == 100)
+            n++;
+        else
+            wrong++;
+    }
+    T_CHECK(n == 20);
+    T_CHECK(wrong == 0);
+}
+
 static void test_errno(void)
 {
     char out[256];
@@ -488,6 +510,7 @@ int main(int argc, char **argv)
     test_threads();
     test_dup();
     test_absent();
+    test_mq();
     test_errno();
     test_flood();
     char cmd[128];
