@@ -9,6 +9,8 @@
  *            and 5 x 10 B to the parent
  *   tcp      a forked echo server on 127.0.0.1; the parent sends 20 x
  *            1000 B and reads each echo
+ *   udp      a forked UDP server on 127.0.0.1: 10 x 100 B on a connected
+ *            socket, 5 x 50 B by sendto on an unconnected one
  *   exec     a forked child execs `ipcw_app execchild FD`, which writes
  *            10 x 200 B on the inherited pipe to the parent
  *   threads  8 threads x 50 writes of 100 B on one pipe to a forked reader
@@ -171,6 +173,55 @@ static int mode_tcp(void)
     waitpid(c, &st, 0);
     printf("server %d echoed %lld\n", (int)c, back);
     return back == 20000 ? 0 : 1;
+}
+
+/* UDP on 127.0.0.1: a forked server receives 10 x 100 B on a connected
+ * socket and 5 x 50 B by sendto on an unconnected one. */
+static int mode_udp(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int srv = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (srv < 0 || bind(srv, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(srv, (struct sockaddr *)&a, &al) < 0)
+        die("udp bind");
+    int sync[2];
+    if (pipe(sync) < 0)
+        die("pipe");
+    pid_t c = fork();
+    if (c == 0) {
+        char buf[256];
+        close(sync[0]);
+        close(sync[1]); /* EOF tells the parent the server is ready */
+        for (int i = 0; i < 15; i++)
+            if (recv(srv, buf, sizeof buf, 0) <= 0)
+                _exit(1);
+        _exit(0);
+    }
+    close(srv); /* only the server holds its socket now */
+    close(sync[1]);
+    char k;
+    if (read(sync[0], &k, 1) != 0)
+        die("sync");
+    int cs = socket(AF_INET, SOCK_DGRAM, 0),
+        us = socket(AF_INET, SOCK_DGRAM, 0);
+    if (cs < 0 || us < 0 || connect(cs, (struct sockaddr *)&a, sizeof a) < 0)
+        die("udp connect");
+    char buf[100];
+    memset(buf, 'u', sizeof buf);
+    for (int i = 0; i < 10; i++)
+        if (send(cs, buf, 100, 0) != 100)
+            die("send");
+    for (int i = 0; i < 5; i++)
+        if (sendto(us, buf, 50, 0, (struct sockaddr *)&a, sizeof a) != 50)
+            die("sendto");
+    int st = 0;
+    waitpid(c, &st, 0);
+    printf("udpserver %d\n", (int)c);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
 static int mode_exec(const char *self)
@@ -426,6 +477,8 @@ int main(int argc, char **argv)
         return mode_dup();
     if (!strcmp(argv[1], "absent"))
         return mode_absent();
+    if (!strcmp(argv[1], "udp"))
+        return mode_udp();
     if (!strcmp(argv[1], "mq"))
         return mode_mq();
     if (!strcmp(argv[1], "errno"))

@@ -432,6 +432,27 @@ static void test_absent(void)
     T_CHECK((long long)(nev + dropped_sum) == events);
 }
 
+static void test_udp(void)
+{
+    char out[256];
+    run_app("udp", out, sizeof out);
+    int srv = 0, conn = 0, unconn = 0, wrong = 0;
+    T_CHECK(sscanf(out, "udpserver %d", &srv) == 1);
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].transport != IPCWIRE_UDP_LOOPBACK)
+            wrong++;
+        else if (evs[i].bytes == 100 && evs[i].dst_pid == (uint32_t)srv)
+            conn++;
+        else if (evs[i].bytes == 50 && evs[i].dst_pid == 0) /* per sendto */
+            unconn++;
+        else
+            wrong++;
+    }
+    T_CHECK(conn == 10);
+    T_CHECK(unconn == 5);
+    T_CHECK(wrong == 0);
+}
+
 static void test_mq(void)
 {
     char out[256];
@@ -510,6 +531,7 @@ int main(int argc, char **argv)
     test_threads();
     test_dup();
     test_absent();
+    test_udp();
     test_mq();
     test_errno();
     test_flood();
