@@ -129,17 +129,26 @@ static int mode_pair(void)
     return parent_side(sv[0], c, 1050);
 }
 
+/* A socket of type bound to 127.0.0.1 on a free port, *a its address
+ * (a stream socket listening). */
+static int loopback_server(int type, struct sockaddr_in *a)
+{
+    socklen_t al = sizeof *a;
+    int s = socket(AF_INET, type, 0);
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)a, sizeof *a) < 0 ||
+        (type == SOCK_STREAM && listen(s, 1) < 0) ||
+        getsockname(s, (struct sockaddr *)a, &al) < 0)
+        die("loopback server");
+    return s;
+}
+
 static int mode_tcp(void)
 {
     struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 ||
-        listen(ls, 1) < 0 || getsockname(ls, (struct sockaddr *)&a, &al) < 0)
-        die("tcp listen");
+    int ls = loopback_server(SOCK_STREAM, &a);
     pid_t c = fork();
     if (c == 0) {
         int s = accept(ls, NULL, NULL);
@@ -180,14 +189,7 @@ static int mode_tcp(void)
 static int mode_udp(void)
 {
     struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    int srv = socket(AF_INET, SOCK_DGRAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (srv < 0 || bind(srv, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(srv, (struct sockaddr *)&a, &al) < 0)
-        die("udp bind");
+    int srv = loopback_server(SOCK_DGRAM, &a);
     int sync[2];
     if (pipe(sync) < 0)
         die("pipe");
