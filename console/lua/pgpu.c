@@ -14,6 +14,7 @@
 #include "engines/gprof.h"
 #include "engines/vgledger.h"
 #include "engines/vgpu.h"
+#include "lua/plib.h"
 #include "wattson/plugin.h"
 
 struct pgpu {
@@ -140,21 +141,15 @@ struct pgpu *pgpu_new(lua_State *L, int state, int outs, struct vgpu *g,
     pg->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
     pg->ref_avail = pgpu_book_table(pg, "available");
     pg->ref_held = pgpu_book_table(pg, "held");
-    if (lua_getfield(L, outs, "gpu") == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_pushliteral(L, "gpu");
-        lua_createtable(L, 0, 2);
+    pg->ref_outs = plib_out_table(L, outs, "gpu", 3);
+    if (pg->ref_outs) {
         lua_createtable(L, 0, 4);
         lua_setfield(L, -2, "shares");
         lua_createtable(L, 0, 3);
         lua_setfield(L, -2, "rules");
         lua_createtable(L, 0, 2);
         lua_setfield(L, -2, "reserve");
-        lua_rawset(L, outs);
-        lua_pushvalue(L, outs);
-        pg->ref_outs = luaL_ref(L, LUA_REGISTRYINDEX);
-    } else {
-        lua_pop(L, 1); /* a device named "gpu": out stays its */
+        lua_pop(L, 1);
     }
     pgpu_update(pg);
     return pg;

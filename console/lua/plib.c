@@ -398,3 +398,20 @@ void plib_proxy_mt(lua_State *L, const char *name, lua_CFunction index,
     }
     lua_pop(L, 1);
 }
+
+int plib_out_table(lua_State *L, int outs, const char *name, int nrec)
+{
+    outs = lua_absindex(L, outs);
+    lua_pushstring(L, name);
+    int t = lua_rawget(L, outs);
+    lua_pop(L, 1);
+    if (t != LUA_TNIL)
+        return 0; /* a device named so: out stays its */
+    lua_createtable(L, 0, nrec);
+    /* raw: out's metatable refuses names that are no device's */
+    lua_pushstring(L, name);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, outs);
+    lua_pushvalue(L, outs);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}

@@ -68,5 +68,12 @@ void plib_push_device(struct lua_State *L, const struct model *m, size_t d);
 void plib_proxy_mt(struct lua_State *L, const char *name,
                    int (*index)(struct lua_State *),
                    int (*newindex)(struct lua_State *));
+/* An engine's table in `out` (out.partition, out.gpu): when `name` is
+ * free (no device took it), a new table of `nrec` fields is put there and
+ * left on the stack, and the result is a registry reference to `outs`,
+ * through which the engine reads out[name] after each tick (a policy may
+ * have put a table of its own there); 0, nothing pushed, when a device
+ * has the name. */
+int plib_out_table(struct lua_State *L, int outs, const char *name, int nrec);
 
 #endif

@@ -8,6 +8,7 @@
 #include <lauxlib.h>
 
 #include "engines/partrun.h"
+#include "lua/plib.h"
 #include "part/mgraph.h"
 
 struct ppart {
@@ -75,16 +76,9 @@ struct ppart *ppart_new(lua_State *L, int state, int outs, struct partrun *p)
     lua_pushvalue(L, -1);
     lua_setfield(L, state, "partition");
     pp->ref_state = luaL_ref(L, LUA_REGISTRYINDEX);
-    if (lua_getfield(L, outs, "partition") == LUA_TNIL) {
+    pp->ref_outs = plib_out_table(L, outs, "partition", 2);
+    if (pp->ref_outs)
         lua_pop(L, 1);
-        lua_pushliteral(L, "partition");
-        lua_createtable(L, 0, 2);
-        lua_rawset(L, outs);
-        lua_pushvalue(L, outs);
-        pp->ref_outs = luaL_ref(L, LUA_REGISTRYINDEX);
-    } else {
-        lua_pop(L, 1); /* a device named "partition": out stays its */
-    }
     ppart_update(pp);
     return pp;
 }
