@@ -120,10 +120,12 @@ struct model_proc {
 
 /* One process's share of one GPU as the vGPU engine proposes it, the
  * policy may change it (`decided`), and the guard makes it safe to write
- * (`tgt_*`, in [0, 1] and [0, the GPU's memory]). */
+ * (`tgt_*`, in [0, 1] and [0, mem_total], which the engine fills from
+ * the GPU's `mem_total` signal). */
 struct model_gshare {
     uint32_t device; /* global device index of the GPU */
     uint32_t pid;
+    double mem_total;         /* the GPU's memory, B (NaN: unknown) */
     double prop_sm, prop_mem; /* the engine's proposal (1, B) */
     double dec_sm, dec_mem;   /* the policy's decision */
     uint8_t decided;

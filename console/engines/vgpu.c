@@ -193,15 +193,22 @@ void vgpu_stats(const struct vgpu *v, struct vgpu_stats *out)
         *out = v->st;
 }
 
-/* The GPU's slot, made on first sight (NULL when full). */
-static struct vgpu_gpu *vgpu_gpu(struct vgpu *v, const struct model *m,
-                                 uint32_t dev)
+/* The GPU's slot if it has one. */
+static struct vgpu_gpu *vgpu_gpu_of(struct vgpu *v, uint32_t dev)
 {
     for (size_t i = 0; i < v->n_gpu; i++)
         if (v->g[i].device == dev)
             return &v->g[i];
-    if (v->n_gpu == VGPU_MAX_GPUS)
-        return NULL;
+    return NULL;
+}
+
+/* The GPU's slot, made on first sight (NULL when full). */
+static struct vgpu_gpu *vgpu_gpu(struct vgpu *v, const struct model *m,
+                                 uint32_t dev)
+{
+    struct vgpu_gpu *had = vgpu_gpu_of(v, dev);
+    if (had || v->n_gpu == VGPU_MAX_GPUS)
+        return had;
     struct vgpu_gpu *g = &v->g[v->n_gpu++];
     memset(g, 0, sizeof *g);
     g->device = dev;
@@ -214,13 +221,11 @@ static struct vgpu_gpu *vgpu_gpu(struct vgpu *v, const struct model *m,
 
 void vgpu_set_reserved(struct vgpu *v, uint32_t device, double sm, double mem_b)
 {
-    if (!v)
+    struct vgpu_gpu *g = v ? vgpu_gpu_of(v, device) : NULL;
+    if (!g)
         return;
-    for (size_t i = 0; i < v->n_gpu; i++)
-        if (v->g[i].device == device) {
-            v->g[i].res_sm = isfinite(sm) && sm > 0 ? fmin(sm, 1) : 0;
-            v->g[i].res_mem = isfinite(mem_b) && mem_b > 0 ? mem_b : 0;
-        }
+    g->res_sm = isfinite(sm) && sm > 0 ? fmin(sm, 1) : 0;
+    g->res_mem = isfinite(mem_b) && mem_b > 0 ? mem_b : 0;
 }
 
 static struct vgpu_tenant *vgpu_tenant(struct vgpu *v, const struct model *m,
@@ -568,8 +573,10 @@ static void vgpu_propose(void *st, struct model *m)
         if (!t->used || !t->has_share || v->mode == LABVG_OFF)
             continue;
         struct model_gshare *s = &m->gshare[m->n_gshare++];
+        const struct vgpu_gpu *g = vgpu_gpu_of(v, t->device);
         memset(s, 0, sizeof *s);
         s->device = t->device;
+        s->mem_total = g ? g->mem_total : NAN;
         s->pid = t->pid;
         s->prop_sm = t->share_sm;
         s->prop_mem = t->share_mem;

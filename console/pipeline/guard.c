@@ -46,20 +46,13 @@ void guard_run(struct model *m, struct stats *st)
     }
 }
 
-/* The GPU's memory from its `mem_total` signal; NaN when unknown. */
-static double guard_mem_total(const struct model *m, uint32_t dev)
-{
-    int s = model_find_signal(m, dev, "mem_total");
-    return s >= 0 && m->valid[s] && m->val[s] > 0 ? m->val[s] : NAN;
-}
-
 void guard_gshares(struct model *m, struct stats *st)
 {
     for (size_t i = 0; i < m->n_gshare; i++) {
         struct model_gshare *g = &m->gshare[i];
         double sm = g->decided ? g->dec_sm : g->prop_sm;
         double mem = g->decided ? g->dec_mem : g->prop_mem;
-        double total = guard_mem_total(m, g->device);
+        double total = g->mem_total;
         g->targeted = 0;
         /* An unlimited memory share (infinite) is the GPU's memory; NaN
          * is no decision at all. */
