@@ -34,10 +34,14 @@
 #define WATTSON_REL_DATA_DIR "../share/wattson"
 #endif
 
+#ifndef WATTSON_REL_LIB_DIR
+#define WATTSON_REL_LIB_DIR "../lib"
+#endif
+
 #define PATHS_LEN 4096
 
 #if !defined(WATTSON_PLUGIN_BUILD_DIR) || !defined(WATTSON_LAB_DIR) ||         \
-    !defined(WATTSON_POLICY_DIR)
+    !defined(WATTSON_POLICY_DIR) || !defined(WATTSON_IPC_LIB_BUILD)
 /* dir + "/" + rel into out, each leading "../" of rel taken off dir's end,
  * so that messages name /opt/w/lib/wattson, not /opt/w/bin/../lib/wattson.
  * 0, or -1 when it does not fit. */
@@ -134,6 +138,27 @@ const char *paths_policy_dir(void)
     if (!dir)
         dir = paths_from_exe(buf, sizeof buf, WATTSON_REL_DATA_DIR "/policies");
     return dir ? dir : ".";
+#endif
+}
+
+const char *paths_ipc_lib(void)
+{
+    /* The variable first: a user who built the library elsewhere (or a
+     * test) names it; only an absolute path, as LD_PRELOAD resolves a
+     * relative one against whatever directory the traced program is in. */
+    const char *env = getenv("WATTSON_IPC_LIB");
+    if (env && *env)
+        return env[0] == '/' ? env : NULL;
+#ifdef WATTSON_IPC_LIB_BUILD
+    return WATTSON_IPC_LIB_BUILD;
+#else
+    static char buf[PATHS_LEN];
+    static const char *lib;
+
+    if (!lib)
+        lib = paths_from_exe(buf, sizeof buf,
+                             WATTSON_REL_LIB_DIR "/libwattson-ipc.so");
+    return lib;
 #endif
 }
 

@@ -33,6 +33,14 @@ const char *paths_lab_dir(void);
 /* The shipped policies' directory (never NULL). */
 const char *paths_policy_dir(void);
 
+/* The IPC interception library (libwattson-ipc.so, plugins/ipcwrap/)
+ * that `wattson trace` and `bench ipc` preload: $WATTSON_IPC_LIB when set
+ * (an absolute path), else the build tree's for a build-tree binary, else
+ * LIBDIR/libwattson-ipc.so relative to the installed binary.  NULL when
+ * none can be named (no /proc, a relative $WATTSON_IPC_LIB); the file is
+ * not checked. */
+const char *paths_ipc_lib(void);
+
 /* The path of `name` in wattson's state directory into buf:
  * $XDG_STATE_HOME/wattson/NAME, else $HOME/.local/state/wattson/NAME (a
  * relative value of either variable is ignored, as the XDG base directory
