@@ -63,8 +63,7 @@ static void trace_exec(const struct trace *t)
     char pre[8192];
     int n = old && *old ? snprintf(pre, sizeof pre, "%s:%s", t->lib, old)
                         : snprintf(pre, sizeof pre, "%s", t->lib);
-    if (n < 0 || (size_t)n >= sizeof pre ||
-        setenv("LD_PRELOAD", pre, 1) != 0 ||
+    if (n < 0 || (size_t)n >= sizeof pre || setenv("LD_PRELOAD", pre, 1) != 0 ||
         setenv("WATTSON_IPC_SOCKET", t->sock, 1) != 0) {
         fprintf(stderr, "wattson: trace: cannot set the environment\n");
         _exit(127);

@@ -12,6 +12,7 @@
 #include "core/ipcfmt.h"
 #include "core/ipcmap.h"
 #include "core/ipcsrv.h"
+#include "core/labipc.h"
 #include "core/model.h"
 #include "core/summary.h"
 #include "core/tracefile.h"
@@ -26,6 +27,18 @@ struct ipcin {
     int has_out;
     double last_t; /* of the last line written */
 };
+
+/* A "# proc PID NAME" comment (what write_out notes of each process it
+ * placed) names a replayed process, whose pid is no live one's. */
+static void take_name(struct ipcin *in, const char *line)
+{
+    unsigned pid;
+    char comm[LABIPC_COMM_LEN];
+    int end = 0;
+    if (sscanf(line, "# proc %u %15[^ \t\r\n]%n", &pid, comm, &end) == 2 &&
+        end > 0 && pid > 0)
+        (void)ipcmap_name(in->map, pid, comm);
+}
 
 /* Reads the whole replay file, checked line by line by ipcfmt's reader
  * (one message naming FILE:LINE). */
@@ -53,8 +66,10 @@ static int read_replay(struct ipcin *in, const char *path, char *err,
             rc = -1;
             break;
         }
-        if (r == 0)
+        if (r == 0) {
+            take_name(in, line);
             continue;
+        }
         if (in->n_replay == room) {
             size_t nr = room ? 2 * room : 1024;
             void *p = realloc(in->replay, nr * sizeof *in->replay);
@@ -162,8 +177,13 @@ void ipcin_tick(struct ipcin *in, struct model *m, double now)
         m->ipc[m->n_ipc++] = in->replay[in->next++];
     for (size_t i = first; i < m->n_ipc; i++) {
         int added;
-        (void)ipcmap_resolve(in->map, m, m->ipc[i].dst_pid, now, &added);
+        uint32_t pid = m->ipc[i].dst_pid;
+        (void)ipcmap_resolve(in->map, m, pid, now, &added);
         in->sum->ipc_mapped += (uint64_t)added;
+        /* Its name, for a replay of the file (take_name). */
+        if (added && in->has_out)
+            fprintf(in->out.f, "# proc %u %s\n", (unsigned)pid,
+                    model_find_proc(m, pid)->name);
     }
     if (in->has_out)
         write_out(in, m->ipc + first, m->n_ipc - first);

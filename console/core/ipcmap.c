@@ -19,6 +19,7 @@ struct ipcmap_slot {
     uint32_t pid; /* 0: free */
     int32_t device;
     double retry_t; /* unplaced: when to try again */
+    int named;      /* comm given by ipcmap_name, not read from /proc */
     char comm[LABIPC_COMM_LEN];
 };
 
@@ -128,19 +129,51 @@ static int cpufreq_device(const struct ipcmap *map, const struct model *m,
 }
 
 static int32_t place(const struct ipcmap *map, const struct model *m,
-                     uint32_t pid, char *comm)
+                     uint32_t pid, char *comm, int named)
 {
     char path[128];
     snprintf(path, sizeof path, "%s/%u/comm", map->proc_root, (unsigned)pid);
-    if (read_small(path, comm, LABIPC_COMM_LEN) < 0)
+    if (!named && read_small(path, comm, LABIPC_COMM_LEN) < 0)
         return -1; /* gone, or not ours to read */
     for (size_t i = 0; i < map->rules.n; i++)
         if (strcmp(map->rules.r[i].comm, comm) == 0)
             return map->dev[i];
     if (map->any >= 0)
         return map->any;
+    if (named)
+        return -1; /* a replay's process: where it ran is not known */
     long cpu = last_cpu(map, pid);
     return cpu >= 0 ? cpufreq_device(map, m, cpu) : -1;
+}
+
+/* The slot of pid, made when new (device -1, due now); NULL when the
+ * table is full. */
+static struct ipcmap_slot *slot_of(struct ipcmap *map, uint32_t pid)
+{
+    size_t h = (pid * 2654435761u) % IPCMAP_SLOTS;
+    for (size_t k = 0; k < IPCMAP_SLOTS; k++, h = (h + 1) % IPCMAP_SLOTS) {
+        struct ipcmap_slot *s = &map->slot[h];
+        if (s->pid == pid)
+            return s;
+        if (s->pid == 0) {
+            if (map->used == IPCMAP_MAX_PIDS)
+                return NULL;
+            map->used++;
+            *s = (struct ipcmap_slot){.pid = pid, .device = -1};
+            return s;
+        }
+    }
+    return NULL;
+}
+
+int ipcmap_name(struct ipcmap *map, uint32_t pid, const char *comm)
+{
+    struct ipcmap_slot *s = pid ? slot_of(map, pid) : NULL;
+    if (!s)
+        return -1;
+    snprintf(s->comm, sizeof s->comm, "%s", comm);
+    s->named = 1;
+    return 0;
 }
 
 int ipcmap_resolve(struct ipcmap *map, struct model *m, uint32_t pid, double t,
@@ -152,26 +185,12 @@ int ipcmap_resolve(struct ipcmap *map, struct model *m, uint32_t pid, double t,
         return (int)pr->device;
     if (pid == 0)
         return -1; /* the library could not tell the destination */
-    size_t h = (pid * 2654435761u) % IPCMAP_SLOTS;
-    for (size_t k = 0; k < IPCMAP_SLOTS; k++, h = (h + 1) % IPCMAP_SLOTS) {
-        struct ipcmap_slot *s = &map->slot[h];
-        if (s->pid == pid) {
-            if (s->device >= 0 || t < s->retry_t)
-                return s->device;
-            break;
-        }
-        if (s->pid == 0) {
-            if (map->used == IPCMAP_MAX_PIDS)
-                return -1;
-            s->pid = pid;
-            map->used++;
-            break;
-        }
-    }
-    struct ipcmap_slot *s = &map->slot[h];
-    if (s->pid != pid)
+    struct ipcmap_slot *s = slot_of(map, pid);
+    if (!s)
         return -1;
-    s->device = place(map, m, pid, s->comm);
+    if (s->device >= 0 || (s->retry_t > 0 && t < s->retry_t))
+        return s->device;
+    s->device = place(map, m, pid, s->comm, s->named);
     if (s->device < 0) {
         s->retry_t = t + IPCMAP_RETRY_S;
         return -1;

@@ -40,6 +40,10 @@ int ipcmap_new(struct ipcmap **out, const struct labipc *rules,
                const struct model *m, const char *proc_root,
                const char *sysfs_root, char *err, size_t errlen);
 void ipcmap_free(struct ipcmap *map);
+/* Names process `pid` (a replayed file's "# proc PID NAME" line): it
+ * is then placed by that name, never by /proc.  0, or -1 when the table
+ * is full. */
+int ipcmap_name(struct ipcmap *map, uint32_t pid, const char *comm);
 /* The global device of process `pid` at run time `t`, or -1.  A pid
  * placed for the first time is added to m's processes (model_add_proc),
  * so the broker finds it; *added is then 1. */

@@ -319,6 +319,27 @@ static void test_replay(void)
         fclose(f);
     T_CHECK(strstr(text, "0.001 10 100 4096 data\n0.002 11 100 64 control\n"
                          "0.015 10 100 4096 data\n0.5 10 100 8 request\n"));
+    T_CHECK(strstr(text, "# proc 100 gzip\n0.001 ") != NULL);
+
+    /* The written file replays with its processes named by it, not by a
+     * /proc where pid 100 is no more. */
+    char again[128], empty[128];
+    snprintf(again, sizeof again, "%s/again.txt", dir);
+    snprintf(empty, sizeof empty, "%s/noproc", dir);
+    mk("noproc");
+    T_CHECK(rename(out_path, again) == 0);
+    struct model m2;
+    fake_model(&m2, names, 2);
+    struct summary sum2 = {0};
+    struct ipcin_opts o2 = {.replay = again, .proc_root = empty};
+    T_CHECK(ipcin_new(&in, &o2, &rules, NULL, &m2, &sum2, err, sizeof err) ==
+            IPCIN_OK);
+    ipcin_tick(in, &m2, 1.0);
+    T_CHECK(m2.n_ipc == 4 && sum2.ipc_mapped == 1);
+    T_CHECK(model_find_proc(&m2, 100) &&
+            model_find_proc(&m2, 100)->device == 1);
+    ipcin_free(in);
+    free_model(&m2);
 
     /* A bad line: one message naming the file and line; no output left. */
     put("bad.txt", "0.1 1 2 3 data\n0.05 1 2 3 data\n");
