@@ -432,7 +432,9 @@ static void put_command(FILE *out, const struct cli_entry *e)
                      e->sub ? " " : "", e->sub ? e->sub : "",
                      *e->usage ? " " : "", e->usage);
     if (n_opts(e->opts) > FEW_OPTS) {
-        at += fprintf(out, " [OPTIONS]");
+        /* ...unless the usage places them itself (trace: before "--"). */
+        if (!strstr(e->usage, "[OPTIONS]"))
+            at += fprintf(out, " [OPTIONS]");
     } else {
         for (int i = 0; i < CLI_OPT_COUNT; i++) {
             if (!(e->opts & (uint64_t)1 << i))

@@ -168,7 +168,7 @@ static int trace_exec_cmd(const struct cli_entry *self, struct cli_args *a)
 
 const struct cli_entry tracecmd_entry = {
     .name = "trace",
-    .usage = "-- CMD [ARGS...]",
+    .usage = "[OPTIONS] -- CMD [ARGS...]",
     .help = "run CMD with libwattson-ipc.so preloaded and a headless run\n"
             "receiving its processes' message events (default lab:\n"
             "ipc-pipeline.lua); until CMD exits, or for --duration; the\n"
