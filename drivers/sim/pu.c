@@ -61,6 +61,8 @@
  * the interval's batch and records the batch's tagged share; service within
  * a batch is proportional (fluid), so the tagged work served is the served
  * slice times that share.  A merged batch takes the weighted share.
+ * pu_step_work also adds untagged work given in op (messages delivered from
+ * outside the plugin, ABI 1.3 ipc_deliver) to the same batch.
  */
 #include "pu.h"
 
@@ -733,18 +735,25 @@ static size_t pu_governor(struct pu *pu, double queued, double leak, double dt)
 
 void pu_step(struct pu *pu, double t0, double dt, double demand)
 {
-    pu_step_tagged(pu, t0, dt, demand, 0.0);
+    pu_step_work(pu, t0, dt, demand, 0.0, 0.0);
 }
 
 void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
                     double tagged_ops)
 {
+    pu_step_work(pu, t0, dt, demand, 0.0, tagged_ops);
+}
+
+void pu_step_work(struct pu *pu, double t0, double dt, double demand,
+                  double ops, double tagged_ops)
+{
     const struct pu_params *p = &pu->p;
     double leak = p->leak_w * exp(p->leak_coeff * (pu->temp_c - 25.0));
     double tagged = tagged_ops > 0 ? tagged_ops : 0.0;
-    /* + 0.0 is exact: untagged steps stay bit-identical to pu_step's. */
-    double arrive =
-        (demand > 0 ? demand * pu_max_throughput(pu) * dt : 0.0) + tagged;
+    /* + 0.0 is exact: steps without extra or tagged work stay
+     * bit-identical to what pu_step always gave. */
+    double arrive = (demand > 0 ? demand * pu_max_throughput(pu) * dt : 0.0) +
+                    (ops > 0 ? ops : 0.0) + tagged;
     double queued = pu->backlog + arrive;
     size_t k = pu_governor(pu, queued, leak, dt);
     double thr = p->pstates[k].freq_hz * p->ops_per_cycle;

@@ -205,6 +205,12 @@ void pu_step(struct pu *pu, double t0, double dt, double demand);
  * tagged_ops == 0 it is exactly pu_step. */
 void pu_step_tagged(struct pu *pu, double t0, double dt, double demand,
                     double tagged_ops);
+/* The general step: `ops` more untagged work (op) and `tagged_ops` tagged
+ * work both arriving at t0 with the demand (the sim's delivered messages
+ * and its chain traffic).  pu_step and pu_step_tagged are this with the
+ * others 0, bit for bit. */
+void pu_step_work(struct pu *pu, double t0, double dt, double demand,
+                  double ops, double tagged_ops);
 
 /* Power (W) at P-state k with switching activity `activity` (idle_activity
  * for an idle unit, 1 fully busy) and die temperature temp_c: the formula

@@ -8,11 +8,14 @@
  *
  * This file holds the plugin itself: the lab's devices (their
  * configuration, inventory and demand) and
- * the read/write/ipc_read ops.  Chains (a lab's `pipelines`), the
- * workload that passes work between processes on the devices, are
- * chain.c's: sim_init reads them with chain_read_all, and sim_advance
- * feeds each stage the work that reached it (chain_hop_take) and sends
- * the interval's messages (chain_send_all).  Both read the lab entry with
+ * the read/write/ipc_read/ipc_deliver ops.  Messages the host delivers
+ * from outside (ABI 1.3 ipc_deliver: real processes traced live, a
+ * replayed IPC file) become work on their destination device through its
+ * `ipc_ops_per_byte`, kept in a per-device sum until the next step.  Chains (a
+ * lab's `pipelines`), the workload that passes work between processes on the
+ * devices, are chain.c's: sim_init reads them with chain_read_all, and
+ * sim_advance feeds each stage the work that reached it (chain_hop_take) and
+ * sends the interval's messages (chain_send_all).  Both read the lab entry with
  * simcfg.c's helpers and share the state of simint.h; chain.c calls
  * nothing here.  GPU tenants (a lab's `gpu_tenants`) are gtenant.c's, laid
  * over the GPUs the same way: sim_init reads them with gten_read_all,
@@ -136,8 +139,14 @@ static const char *const sim_dev_keys[] = {
     "pcie_bps",
     "nvenc",
     "workload",
+    "ipc_ops_per_byte",
     NULL,
 };
+
+/* Largest ipc_ops_per_byte: orders above the README's examples (zlib -1
+ * compression, 52 cycles/B, is 1650 op/B on zen3-core; the largest preset
+ * serves 13824 op/cycle), so only a typo or a wrong unit is refused. */
+#define SIM_IPC_OPS_PER_BYTE_MAX 1e12
 
 /* Exported: the one symbol the loader looks up. */
 const struct wattson_plugin *wattson_plugin_entry(void);
@@ -315,6 +324,10 @@ static int sim_read_device(struct sim *s, size_t i, double ambient_c, char *err,
     }
     simcfg_fmt(path, sizeof path, "%s.priority", dpath);
     if (simcfg_num(h, path, 1.0, 0, 0, 1e9, &d->priority, err, errlen))
+        return -1;
+    simcfg_fmt(path, sizeof path, "%s.ipc_ops_per_byte", dpath);
+    if (simcfg_num(h, path, 0.0, 0, 0, SIM_IPC_OPS_PER_BYTE_MAX,
+                   &d->ipc_ops_per_byte, err, errlen))
         return -1;
 
     wl_seed(&d->wl, h->seed, (uint64_t)i);
@@ -605,12 +618,15 @@ static void sim_advance(struct sim *s, uint64_t now, uint64_t a, uint64_t b,
             pu_prefetch_top(&s->devs[i + 1].pu);
         /* gload: the tenants' load (0 on a device without any). */
         dem = sim_take_demand(d, a, b) + d->gload;
-        if (d->chain >= 0)
-            pu_step_tagged(
-                &d->pu, t0, dt, dem,
-                chain_hop_take(&s->chains[d->chain].st[d->stage].in, now));
-        else
-            pu_step(&d->pu, t0, dt, dem);
+        /* Delivered messages' work joins the interval's batch at its
+         * start, as chain work does, but untagged: it is the destination
+         * process's own and is not forwarded down a chain. */
+        pu_step_work(
+            &d->pu, t0, dt, dem, d->ipc_in,
+            d->chain >= 0
+                ? chain_hop_take(&s->chains[d->chain].st[d->stage].in, now)
+                : 0.0);
+        d->ipc_in = 0.0;
         /* Everything that arrives in [now, now + dt) is known now. */
         sim_draw_ahead(d, b, dt_ns);
         d->demand_next = d->pend_d * pu_max_throughput(&d->pu);
@@ -713,6 +729,30 @@ static int sim_ipc_read(void *state, struct wattson_ipc_event *ev, size_t max)
     return (int)n; /* n <= ev_cap, far below INT_MAX */
 }
 
+/* Messages from outside the plugin (ABI 1.3): each DATA or REQUEST byte
+ * brings its device's ipc_ops_per_byte of work, which arrives at the
+ * start of the next interval (the sim's one arrival convention; the host
+ * delivers after the read that ended the last one).  REPLY and CONTROL
+ * bring none, as the broker counts only DATA and REQUEST.  The events are
+ * not logged for ipc_read: they came from the host. */
+static int sim_ipc_deliver(void *state, const struct wattson_ipc_delivery *dl,
+                           size_t n)
+{
+    struct sim *s = state;
+
+    if (!s || (n > 0 && !dl))
+        return WATTSON_ERR;
+    for (size_t i = 0; i < n; i++) {
+        const struct wattson_ipc_delivery *x = &dl[i];
+        if (x->device >= s->n || (x->ev.type != WATTSON_IPC_DATA &&
+                                  x->ev.type != WATTSON_IPC_REQUEST))
+            continue;
+        s->devs[x->device].ipc_in +=
+            (double)x->ev.bytes * s->devs[x->device].ipc_ops_per_byte;
+    }
+    return WATTSON_OK;
+}
+
 static int sim_gpu_procs_read(void *state, struct wattson_gpu_proc *p,
                               size_t max)
 {
@@ -731,7 +771,7 @@ static const struct wattson_plugin sim_plugin = {
     .size = sizeof(struct wattson_plugin),
     .flags = WATTSON_PLUGIN_SIMULATED,
     .name = "sim",
-    .version = "0.2.0",
+    .version = "0.3.0",
     .description = "simulated processing units: P-states, power, thermal "
                    "RC, throttling, workloads, queueing, pipelines and GPU "
                    "tenants",
@@ -743,6 +783,7 @@ static const struct wattson_plugin sim_plugin = {
     .ipc_read = sim_ipc_read,
     .gpu_procs_read = sim_gpu_procs_read,
     .gpu_share_write = sim_gpu_share_write,
+    .ipc_deliver = sim_ipc_deliver,
 };
 
 __attribute__((visibility("default"))) const struct wattson_plugin *

@@ -34,6 +34,11 @@ struct sim_dev {
     uint64_t pend_t0, pend_t1;
     double pend_d;
     double demand_next; /* op/s */
+    /* Messages delivered from outside (ABI 1.3 ipc_deliver): the work a
+     * DATA or REQUEST byte brings (op/B, 0: none), and the work delivered
+     * since the last step, which arrives at the next one's start. */
+    double ipc_ops_per_byte;
+    double ipc_in; /* op */
     /* Signals: this device's are values[sig0 .. sig0 + nsig) (a GPU has
      * mem_total and mem_used after the common ones). */
     size_t sig0, nsig;

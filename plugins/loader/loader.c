@@ -27,6 +27,9 @@
 /* ...and the 1.2 one with the GPU process calls. */
 #define PLUG_DESC_SIZE_1_2                                                     \
     (offsetof(struct wattson_plugin, gpu_share_write) + sizeof(void *))
+/* ...and the 1.3 one with ipc_deliver. */
+#define PLUG_DESC_SIZE_1_3                                                     \
+    (offsetof(struct wattson_plugin, ipc_deliver) + sizeof(void *))
 
 /* Converting dlsym's object pointer to a function pointer is undefined in
  * ISO C but required by POSIX; copying the bytes keeps -pedantic quiet. */
@@ -662,4 +665,20 @@ int plug_has_gpu_share(const struct plug *p)
 {
     return plug_live(p) && p->desc->abi_minor >= 2 &&
            p->desc->size >= PLUG_DESC_SIZE_1_2 && p->desc->gpu_share_write;
+}
+
+int plug_has_ipc_deliver(const struct plug *p)
+{
+    /* A 1.2 plugin's descriptor ends before ipc_deliver: what lies past
+     * its size is not its, whatever the bytes say. */
+    return p && plug_live(p) && p->desc->abi_minor >= 3 &&
+           p->desc->size >= PLUG_DESC_SIZE_1_3 && p->desc->ipc_deliver;
+}
+
+int plug_ipc_deliver(struct plug *p, const struct wattson_ipc_delivery *d,
+                     size_t n)
+{
+    if (!plug_has_ipc_deliver(p))
+        return WATTSON_ERR_UNSUPPORTED;
+    return n ? p->desc->ipc_deliver(p->state, d, n) : 0;
 }

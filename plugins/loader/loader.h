@@ -86,6 +86,16 @@ int plug_gpu_share_write(struct plug *p, const struct wattson_gpu_share *s,
                          size_t n);
 int plug_has_gpu_share(const struct plug *p);
 
+/* Hands the plugin the tick's messages from outside it whose destination
+ * runs on one of its devices (ABI 1.3 ipc_deliver): 0 (also for n == 0),
+ * a negative wattson_status from the plugin, or WATTSON_ERR_UNSUPPORTED
+ * when it has no ipc_deliver or is older than 1.3 (then nothing is
+ * called).  plug_has_ipc_deliver says which beforehand, so that a host
+ * maps destinations only for plugins that take them. */
+int plug_ipc_deliver(struct plug *p, const struct wattson_ipc_delivery *d,
+                     size_t n);
+int plug_has_ipc_deliver(const struct plug *p);
+
 /* fini (if initialised), dlclose, free. */
 void plug_close(struct plug *p);
 /* Lists the search path, one directory per line, for --help and errors. */

@@ -34,7 +34,7 @@ kill "$bg" 2>/dev/null
 wait "$bg" 2>/dev/null
 check '[ $rc -eq 0 ] && [ ! -s "$T/err" ]' "every driver found: exit $rc, stderr $(cat "$T/err")"
 for p in cpufreq rapl hwmon nvml pci; do
-    check 'grep -q "^plugin $p 1.0 (ABI 1.2, hardware, read-only)" "$T/out"' \
+    check 'grep -q "^plugin $p 1.0 (ABI 1.3, hardware, read-only)" "$T/out"' \
         "$p listed, read-only"
 done
 # Values: gauges as read, invalid as "invalid", counters with their rate.

@@ -116,7 +116,7 @@ plugindir=$(pkg-config --variable=plugindir wattson-plugin)
 check '[ "$(cd "$plugindir" && pwd -P)" = "$(cd "$P/lib/wattson" && pwd -P)" ]' \
     "plugindir is the prefix's: $plugindir"
 tdir=$(pkg-config --variable=templatedir wattson-plugin)
-check '[ "$(pkg-config --variable=abi wattson-plugin)" = 1.2 ]' "abi 1.2"
+check '[ "$(pkg-config --variable=abi wattson-plugin)" = 1.3 ]' "abi 1.3"
 mkdir "$T/mydrv"
 cp "$tdir/template.c" "$T/mydrv/template.c" || fail "copy the template"
 # shellcheck disable=SC2086 # cflags is a list of flags

@@ -18,7 +18,7 @@ done
 "$W" help >"$T/help2" 2>&1
 check '[ $? -eq 0 ] && cmp -s "$T/help" "$T/help2"' "wattson help is --help"
 "$W" --version >"$T/ver"
-check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.2" "$T/ver"' "--version"
+check 'grep -q "^wattson [0-9]" "$T/ver" && grep -q "ABI 1.3" "$T/ver"' "--version"
 
 "$W" plugins >"$T/plugins" 2>"$T/err"
 check '[ $? -eq 0 ]' "plugins exits 0: $(cat "$T/err")"

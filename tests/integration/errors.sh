@@ -56,6 +56,18 @@ return { drivers = { { plugin = "sim", devices = {
 LAB
 expect_fail 3 "kind.lua: drivers.1: devices.1.kind: unknown device kind 'tpu'" -- run --lab "$T/kind.lua"
 
+# ABI 1.3: the work a delivered message's byte brings, a number >= 0 (a
+# NaN the lab reader refuses before the driver sees it).
+for bad in '-1|drivers.1: devices.1.ipc_ops_per_byte: must be >= 0, got -1' \
+  '"296"|drivers.1: devices.1.ipc_ops_per_byte: expected a number, got string' \
+  '0/0|drivers.1.devices.1.ipc_ops_per_byte: numbers must be finite'; do
+  cat >"$T/ipck.lua" <<LAB
+return { drivers = { { plugin = "sim", devices = {
+  { name = "c0", kind = "cpu", ipc_ops_per_byte = ${bad%%|*} } } } } }
+LAB
+  expect_fail 3 "ipck.lua: ${bad#*|}" -- run --lab "$T/ipck.lua"
+done
+
 printf 't_s,util\n0,0.5\n15,banana\n' >"$T/bad.csv"
 cat >"$T/csv.lua" <<'LAB'
 return { drivers = { { plugin = "sim", devices = {

@@ -144,8 +144,8 @@ static void test_load_refusals(void)
 {
     char dir[] = "/tmp/wattson-loader-XXXXXX";
 
-    tl_refused("badabi", "built for ABI 99.2", "wattson has 1.2");
-    tl_refused("newminor", "built for ABI 1.3", "wattson has 1.2");
+    tl_refused("badabi", "built for ABI 99.3", "wattson has 1.3");
+    tl_refused("newminor", "built for ABI 1.4", "wattson has 1.3");
     tl_refused("shortdesc", "descriptor is 8 bytes", NULL);
     /* dlerror() names the missing symbol. */
     tl_refused("noentry", "undefined symbol: wattson_plugin_entry", NULL);
@@ -394,6 +394,52 @@ static void test_bad_inventory(void)
 }
 
 /* ---- plugins at work -------------------------------------------------- */
+
+/* ABI 1.3 ipc_deliver: a 1.3 plugin gets the messages; a 1.2 plugin, and
+ * a 1.3 one whose descriptor ends before the field, are never called,
+ * even though the bytes where the field would be point at a function. */
+static void test_ipc_deliver(void)
+{
+    static const char *const never[] = {"deliver12", "delivershort"};
+    const struct wattson_ipc_delivery d[4] = {
+        {{1.0, 10, 20, 1000, WATTSON_IPC_DATA}, 0},
+        {{1.0, 10, 20, 300, WATTSON_IPC_REQUEST}, 0},
+        {{1.0, 20, 10, 50, WATTSON_IPC_REPLY}, 0},
+        {{1.0, 10, 30, 7000, WATTSON_IPC_DATA}, 9}, /* out of range */
+    };
+    double v[2];
+    uint8_t ok[2];
+    struct plug *p = tl_load("deliver", NULL, 0);
+
+    T_CHECK(p != NULL);
+    if (p) {
+        T_CHECK(p->desc->abi_minor == 3);
+        T_CHECK(plug_has_ipc_deliver(p));
+        T_CHECK(plug_ipc_deliver(p, d, 4) == 0);
+        /* n == 0 is answered by the loader: nothing to call for. */
+        T_CHECK(plug_ipc_deliver(p, d, 0) == 0);
+        T_CHECK(p->desc->read(p->state, v, ok, 2) == WATTSON_OK);
+        T_NEAR(v[0], 1, 0);    /* one call */
+        T_NEAR(v[1], 1300, 0); /* DATA + REQUEST to dv0 */
+        plug_close(p);
+    }
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        p = tl_load(never[i], NULL, 0);
+        T_CHECK(p != NULL);
+        if (!p)
+            continue;
+        /* The field is set in the object, but past what it declared. */
+        T_CHECK(p->desc->ipc_deliver != NULL);
+        T_CHECK(!plug_has_ipc_deliver(p));
+        T_CHECK(plug_ipc_deliver(p, d, 4) == WATTSON_ERR_UNSUPPORTED);
+        T_CHECK(p->desc->read(p->state, v, ok, 2) == WATTSON_OK);
+        T_NEAR(v[0], 0, 0);
+        T_NEAR(v[1], 0, 0);
+        plug_close(p);
+    }
+    T_CHECK(!plug_has_ipc_deliver(NULL));
+    T_CHECK(plug_ipc_deliver(NULL, d, 4) == WATTSON_ERR_UNSUPPORTED);
+}
 
 static void test_recorder(void)
 {
@@ -774,6 +820,7 @@ int main(void)
     test_find();
     test_init_failures();
     test_bad_inventory();
+    test_ipc_deliver();
     test_recorder();
     test_filectl();
     test_filectl_faults();

@@ -80,7 +80,7 @@ static void test_errors(void)
            "part, priority, deadline_s, temp_limit_c, pstates, c_eff_f, "
            "leak_w, leak_coeff, r_th, c_th, ops_per_cycle, power_cap_max_w, "
            "power_cap_min_w, idle_activity, mem_total_b, pcie_bps, nvenc, "
-           "workload)");
+           "workload, ipc_ops_per_byte)");
 
     base();
     fh_num(2e9, "devices.1.pstates.1.freq_hz");

@@ -351,7 +351,7 @@ static void test_pstate_table(void)
     }
     fh_num(0.3, "devices.2.idle_activity"); /* overrides are honoured */
     T_CHECK(fh_open(&r) == WATTSON_OK);
-    T_CHECK(r.pl->abi_minor == 2); /* gpu_procs_read, gpu_share_write */
+    T_CHECK(r.pl->abi_minor == 3); /* 1.2 GPU calls, 1.3 ipc_deliver */
     T_CHECK(r.inv.n_pstates == 4);
     for (size_t i = 0; i < r.inv.n_pstates && i < 4; i++) {
         const struct wattson_pstate_table *t = &r.inv.pstates[i];

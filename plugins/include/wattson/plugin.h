@@ -21,6 +21,8 @@
  *   read(state, values, valid, n)                  once per tick
  *   write(state, idx, values, n)                   only with changed controls
  *   read_controls(state, values, valid, n)         before the first write
+ *   ipc_read, gpu_procs_read (1.1, 1.2)            once per tick, after read
+ *   ipc_deliver(state, d, n)  (1.3)                once per tick, after read
  *   fini(state)                                    once, also after errors
  *
  * All values are doubles in SI units (W, J, Hz, V, A, degrees Celsius,
@@ -46,7 +48,7 @@ extern "C" {
 #endif
 
 #define WATTSON_ABI_MAJOR 1
-#define WATTSON_ABI_MINOR 2
+#define WATTSON_ABI_MINOR 3
 
 /* The one symbol a plugin exports (type: wattson_plugin_entry_fn). */
 #define WATTSON_PLUGIN_ENTRY "wattson_plugin_entry"
@@ -272,6 +274,16 @@ struct wattson_gpu_share {
     double mem_bytes;
 };
 
+/* ABI 1.3: one message from outside the plugin (a process traced live by
+ * the interception library, a replayed IPC file) handed to the plugin that
+ * owns the device its destination process runs on.  The host maps
+ * ev.dst_pid to a device and gives its plugin-local index; the event is
+ * otherwise as it arrived. */
+struct wattson_ipc_delivery {
+    struct wattson_ipc_event ev;
+    uint32_t device; /* plugin-local device index of the destination */
+};
+
 /* What a plugin exposes; filled by init, owned by the plugin until fini.
  * The host zeroes it first, so a 1.0 plugin leaves the 1.1 fields empty. */
 struct wattson_inventory {
@@ -327,6 +339,20 @@ struct wattson_plugin {
      * is skipped.  Returns 0 or a negative wattson_status. */
     int (*gpu_share_write)(void *state, const struct wattson_gpu_share *s,
                            size_t n);
+
+    /* ABI 1.3, optional: messages from outside the plugin (processes
+     * traced live, a replayed IPC file) whose destination runs on one of
+     * the plugin's devices, so that a simulated device can receive the
+     * work a real message carries.  Called by the host once per tick,
+     * after read, with that tick's messages (n may be 0).  An out-of-range
+     * device, or a device that takes no message work, is skipped; what a
+     * message brings and when it arrives is the plugin's model (the sim's:
+     * drivers/sim/README.md).  A plugin must not hand delivered events
+     * back through its own ipc_read: the host has them already.  Must not
+     * allocate (it runs every tick).  Returns 0 or a negative
+     * wattson_status. */
+    int (*ipc_deliver)(void *state, const struct wattson_ipc_delivery *d,
+                       size_t n);
 };
 
 typedef const struct wattson_plugin *(*wattson_plugin_entry_fn)(void);

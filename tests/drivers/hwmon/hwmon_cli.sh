@@ -46,7 +46,7 @@ LAB
 "$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
 rc=$?
 check '[ $rc -eq 0 ]' "plugins on the fixture: exit $rc ($(cat "$T/err"))"
-check 'grep -q "^plugin hwmon 1.0 (ABI 1.2, hardware, read-only)" "$T/out"' \
+check 'grep -q "^plugin hwmon 1.0 (ABI 1.3, hardware, read-only)" "$T/out"' \
     "hwmon is listed as hardware, read-only"
 for d in "ina226-0 (rail)" "pmbus-3 (rail)"; do
     check 'grep -q "device $d" "$T/out"' "device $d listed"

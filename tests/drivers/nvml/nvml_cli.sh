@@ -16,7 +16,7 @@ LAB
 FAKENVML_GPUS=2 "$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
 rc=$?
 check '[ $rc -eq 0 ]' "plugins on the fake: exit $rc ($(cat "$T/err"))"
-check 'grep -q "^plugin nvml 1.0 (ABI 1.2, hardware, read-only)" "$T/out"' \
+check 'grep -q "^plugin nvml 1.0 (ABI 1.3, hardware, read-only)" "$T/out"' \
     "nvml is listed as hardware, read-only"
 for d in "gpu0 (gpu)" "gpu1 (gpu)"; do
     check 'grep -q "device $d" "$T/out"' "device $d listed"

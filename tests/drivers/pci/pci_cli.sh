@@ -16,7 +16,7 @@ LAB
 "$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
 rc=$?
 check '[ $rc -eq 0 ]' "plugins on the fixture: exit $rc ($(cat "$T/err"))"
-check 'grep -q "^plugin pci 1.0 (ABI 1.2, hardware, read-only)" "$T/out"' \
+check 'grep -q "^plugin pci 1.0 (ABI 1.3, hardware, read-only)" "$T/out"' \
     "pci is listed as hardware, read-only"
 for d in "pci:0000:00:02.0 (gpu)" "pci:0000:01:00.0 (gpu)" \
     "pci:0000:02:00.0 (accel)" "pci:0000:03:00.0 (fpga)" \

@@ -15,7 +15,7 @@ LAB
 "$W" plugins --lab "$T/lab.lua" >"$T/out" 2>"$T/err"
 rc=$?
 check '[ $rc -eq 0 ]' "plugins on the fixture: exit $rc ($(cat "$T/err"))"
-check 'grep -q "^plugin rapl 1.0 (ABI 1.2, hardware, read-only)" "$T/out"' \
+check 'grep -q "^plugin rapl 1.0 (ABI 1.3, hardware, read-only)" "$T/out"' \
     "rapl is listed as hardware, read-only"
 for d in "package-0 (rail)" "package-0/core (rail)" "package-0/dram (rail)"; do
     check 'grep -q "device $d" "$T/out"' "device $d listed"
