@@ -13,9 +13,11 @@
 #include "core/ipcmap.h"
 #include "core/ipcsrv.h"
 #include "core/labipc.h"
+#include "core/log.h"
 #include "core/model.h"
 #include "core/summary.h"
 #include "core/tracefile.h"
+#include "loader/loader.h"
 
 struct ipcin {
     struct ipcsrv *srv;
@@ -26,6 +28,11 @@ struct ipcin {
     struct tracefile out;
     int has_out;
     double last_t; /* of the last line written */
+    /* This tick's destinations (global devices, -1 unplaced) and the
+     * batch for one plugin's ipc_deliver, MODEL_IPC_CAP each. */
+    int32_t *dev;
+    struct wattson_ipc_delivery *batch;
+    int warned;
 };
 
 /* A "# proc PID NAME" comment (what write_out notes of each process it
@@ -105,7 +112,14 @@ int ipcin_new(struct ipcin **out, const struct ipcin_opts *o,
         return IPCIN_ESOCKET;
     }
     in->sum = sum;
+    in->dev = calloc(m->ipc_cap, sizeof *in->dev);
+    in->batch = calloc(m->ipc_cap, sizeof *in->batch);
     int st = IPCIN_OK;
+    if (!in->dev || !in->batch) {
+        snprintf(err, errlen, "IPC input: out of memory");
+        ipcin_free(in);
+        return IPCIN_ESOCKET;
+    }
     if (ipcmap_new(&in->map, rules, m, o->proc_root ? o->proc_root : "/proc",
                    o->sysfs_root ? o->sysfs_root : "/sys", err, errlen))
         st = IPCIN_EINPUT;
@@ -166,6 +180,36 @@ static void write_out(struct ipcin *in, struct wattson_ipc_event *e, size_t n)
     }
 }
 
+/* Each plugin that takes messages (ABI 1.3 ipc_deliver: the sim, whose
+ * devices then get the work a message carries) gets those of this tick
+ * whose destination is on one of its devices. */
+static void deliver(struct ipcin *in, struct model *m, size_t first)
+{
+    size_t n = m->n_ipc - first;
+    for (size_t p = 0; n > 0 && p < m->n_plugins; p++) {
+        struct model_plugin *mp = &m->plugins[p];
+        if (!plug_has_ipc_deliver(mp->plug))
+            continue;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            int32_t d = in->dev[i];
+            if (d < 0 || m->devices[d].plugin != p)
+                continue;
+            in->batch[k].ev = m->ipc[first + i];
+            in->batch[k].device = (uint32_t)d - mp->dev_base;
+            k++;
+        }
+        int rc = k ? plug_ipc_deliver(mp->plug, in->batch, k) : 0;
+        if (rc < 0 && !in->warned) {
+            in->warned = 1;
+            log_msg(LOG_WARN,
+                    "%s: ipc_deliver failed (%d); its messages "
+                    "bring no work (logged once)",
+                    mp->name, rc);
+        }
+    }
+}
+
 void ipcin_tick(struct ipcin *in, struct model *m, double now)
 {
     size_t first = m->n_ipc;
@@ -178,13 +222,14 @@ void ipcin_tick(struct ipcin *in, struct model *m, double now)
     for (size_t i = first; i < m->n_ipc; i++) {
         int added;
         uint32_t pid = m->ipc[i].dst_pid;
-        (void)ipcmap_resolve(in->map, m, pid, now, &added);
+        in->dev[i - first] = ipcmap_resolve(in->map, m, pid, now, &added);
         in->sum->ipc_mapped += (uint64_t)added;
         /* Its name, for a replay of the file (take_name). */
         if (added && in->has_out)
             fprintf(in->out.f, "# proc %u %s\n", (unsigned)pid,
                     model_find_proc(m, pid)->name);
     }
+    deliver(in, m, first);
     if (in->has_out)
         write_out(in, m->ipc + first, m->n_ipc - first);
 }
@@ -206,6 +251,8 @@ void ipcin_free(struct ipcin *in)
     ipcsrv_stop(in->srv);
     ipcmap_free(in->map);
     free(in->replay);
+    free(in->dev);
+    free(in->batch);
     free(in);
 }
 

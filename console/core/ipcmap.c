@@ -18,8 +18,9 @@
 struct ipcmap_slot {
     uint32_t pid; /* 0: free */
     int32_t device;
-    double retry_t; /* unplaced: when to try again */
-    int named;      /* comm given by ipcmap_name, not read from /proc */
+    double retry_t;   /* unplaced: when to try again */
+    double recheck_t; /* placed by a fallback: look at its name again then */
+    int named;        /* comm given by ipcmap_name, not read from /proc */
     char comm[LABIPC_COMM_LEN];
 };
 
@@ -29,6 +30,7 @@ struct ipcmap {
     struct labipc rules;
     int32_t any; /* the "*" rule's device, -1 */
     size_t used;
+    size_t pending; /* slots with a recheck_t */
     struct ipcmap_slot slot[IPCMAP_SLOTS];
 };
 
@@ -128,16 +130,21 @@ static int cpufreq_device(const struct ipcmap *map, const struct model *m,
     return model_find_device(m, name);
 }
 
+/* The device of pid; *exact when a rule names it (not "*", not its
+ * CPU). */
 static int32_t place(const struct ipcmap *map, const struct model *m,
-                     uint32_t pid, char *comm, int named)
+                     uint32_t pid, char *comm, int named, int *exact)
 {
+    *exact = 0;
     char path[128];
     snprintf(path, sizeof path, "%s/%u/comm", map->proc_root, (unsigned)pid);
     if (!named && read_small(path, comm, LABIPC_COMM_LEN) < 0)
         return -1; /* gone, or not ours to read */
     for (size_t i = 0; i < map->rules.n; i++)
-        if (strcmp(map->rules.r[i].comm, comm) == 0)
+        if (strcmp(map->rules.r[i].comm, comm) == 0) {
+            *exact = 1;
             return map->dev[i];
+        }
     if (map->any >= 0)
         return map->any;
     if (named)
@@ -176,13 +183,37 @@ int ipcmap_name(struct ipcmap *map, uint32_t pid, const char *comm)
     return 0;
 }
 
+/* A process placed by a fallback is looked at once more IPCMAP_SETTLE_S
+ * later: a pipeline's reader can get its first message while it still
+ * has its shell's name, before its exec. */
+static void recheck(struct ipcmap *map, struct model *m, uint32_t pid, double t)
+{
+    struct ipcmap_slot *s = slot_of(map, pid);
+    if (!s || s->recheck_t <= 0 || t < s->recheck_t)
+        return;
+    s->recheck_t = 0;
+    map->pending--;
+    int exact;
+    char comm[LABIPC_COMM_LEN];
+    memcpy(comm, s->comm, sizeof comm);
+    int32_t d = place(map, m, pid, comm, s->named, &exact);
+    if (d >= 0 && d != s->device) {
+        memcpy(s->comm, comm, sizeof comm); /* the model's name, too */
+        s->device = d;
+        model_move_proc(m, pid, (uint32_t)d);
+    }
+}
+
 int ipcmap_resolve(struct ipcmap *map, struct model *m, uint32_t pid, double t,
                    int *added)
 {
     *added = 0;
     const struct model_proc *pr = model_find_proc(m, pid);
-    if (pr)
+    if (pr) {
+        if (map->pending)
+            recheck(map, m, pid, t);
         return (int)pr->device;
+    }
     if (pid == 0)
         return -1; /* the library could not tell the destination */
     struct ipcmap_slot *s = slot_of(map, pid);
@@ -190,13 +221,18 @@ int ipcmap_resolve(struct ipcmap *map, struct model *m, uint32_t pid, double t,
         return -1;
     if (s->device >= 0 || (s->retry_t > 0 && t < s->retry_t))
         return s->device;
-    s->device = place(map, m, pid, s->comm, s->named);
+    int exact;
+    s->device = place(map, m, pid, s->comm, s->named, &exact);
     if (s->device < 0) {
         s->retry_t = t + IPCMAP_RETRY_S;
         return -1;
     }
     if (model_add_proc(m, pid, (uint32_t)s->device, s->comm) != 0)
         return -1;
+    if (!exact && !s->named) {
+        s->recheck_t = t + IPCMAP_SETTLE_S;
+        map->pending++;
+    }
     *added = 1;
     return s->device;
 }

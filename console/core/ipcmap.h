@@ -11,8 +11,12 @@
  * cpufreq policy (SYSFS/devices/system/cpu/cpuN/cpufreq -> policyM) is
  * the device cpufreqM of the cpufreq driver, when the run has it.
  *
- * A pid is resolved once, when its first message arrives, and keeps its
- * device for the run (a pid reused within a run keeps the first one's).
+ * A pid is resolved when its first message arrives and keeps its device
+ * for the run (a pid reused within a run keeps the first one's), except
+ * that one placed by "*" or by its CPU is looked at once more
+ * IPCMAP_SETTLE_S later, and moved if its name now has a rule: a
+ * pipeline's reader may get its first message before its exec, under its
+ * shell's name.
  * A pid that cannot be placed is tried again IPCMAP_RETRY_S later: a
  * pipeline's reader may still have its shell's name when the first
  * message reaches it, before its exec.  Resolution reads two small /proc
@@ -29,6 +33,7 @@ struct model;
 
 #define IPCMAP_MAX_PIDS 1024
 #define IPCMAP_RETRY_S 0.25
+#define IPCMAP_SETTLE_S 0.5
 
 struct ipcmap;
 

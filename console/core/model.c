@@ -233,6 +233,13 @@ int model_add_proc(struct model *m, uint32_t pid, uint32_t device,
     return 0;
 }
 
+void model_move_proc(struct model *m, uint32_t pid, uint32_t device)
+{
+    size_t i = proc_lower_bound(m, pid);
+    if (i < m->n_procs && m->procs[i].pid == pid && device < m->n_devices)
+        m->procs[i].device = device;
+}
+
 int model_build(struct model *m, struct plug **plugs, size_t n_plugs,
                 int allow_writes, char *err, size_t errlen)
 {

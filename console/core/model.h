@@ -268,6 +268,8 @@ int model_pstate_at(const struct model *m, uint32_t d, double f);
  * when the pid is known, the device out of range or the room used up. */
 int model_add_proc(struct model *m, uint32_t pid, uint32_t device,
                    const char *name);
+/* Moves a process to `device` (global index); nothing if unknown. */
+void model_move_proc(struct model *m, uint32_t pid, uint32_t device);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);

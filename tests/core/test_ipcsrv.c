@@ -263,6 +263,29 @@ static void test_map(void)
     T_CHECK(m.n_procs == 3 && m.procs[0].pid == 100 && m.procs[2].pid == 102);
     ipcmap_free(map);
 
+    /* "*" places a reader still named after its shell; after its exec
+     * (its comm now gzip) the recheck moves it to gzip's device. */
+    struct labipc star = rules;
+    star.n = 2;
+    snprintf(star.r[1].comm, sizeof star.r[1].comm, "*");
+    snprintf(star.r[1].device, sizeof star.r[1].device, "cpu0");
+    mk("proc/103");
+    put("proc/103/comm", "sh\n");
+    T_CHECK(ipcmap_new(&map, &star, &m, root, sys, err, sizeof err) == 0);
+    T_CHECK(ipcmap_resolve(map, &m, 103, 5.0, &added) == 0 && added == 1);
+    put("proc/103/comm", "gzip\n");
+    T_CHECK(ipcmap_resolve(map, &m, 103, 5.0 + IPCMAP_SETTLE_S / 2, &added) ==
+            0);
+    T_CHECK(ipcmap_resolve(map, &m, 103, 5.0 + IPCMAP_SETTLE_S, &added) == 1 &&
+            added == 0);
+    T_CHECK(model_find_proc(&m, 103)->device == 1);
+    T_STREQ(model_find_proc(&m, 103)->name, "gzip");
+    /* Placed by its exact name: never moved. */
+    put("proc/100/comm", "sh\n");
+    T_CHECK(ipcmap_resolve(map, &m, 100, 9.0, &added) == 1);
+    put("proc/100/comm", "gzip\n");
+    ipcmap_free(map);
+
     /* A rule naming no device of the model. */
     snprintf(rules.r[0].device, sizeof rules.r[0].device, "cpu9");
     T_CHECK(ipcmap_new(&map, &rules, &m, root, sys, err, sizeof err) == -1);

@@ -39,6 +39,35 @@ check '[ $? -eq 0 ]' "replay: $(cat "$T/rerr")"
 check '[ "$(key "$T/rsum" ipc_events)" -eq "$lines" ]' "replay: every event counted"
 check '[ "$(key "$T/rsum" ipc_unknown)" -eq 0 ]' "replay: every destination placed"
 
+# 2b. The broker raises the receiver's clock on the messages, before
+# their work arrives: a real recording of 12 bursts into gzip
+# (tests/fixtures/ipc/), replayed on the simulated cores with and without
+# the messages.  The clock of gzip's core in the first busy tick of each
+# burst.
+FX="$WATTSON_SOURCE_DIR/tests/fixtures/ipc/burst-gzip.txt"
+for p in broker broker-noipc; do
+    "$W" run --lab "$LAB" --ipc-replay "$FX" --duration 4s \
+        --policy "builtin:$p" --out "$T/$p.jsonl" >/dev/null 2>&1
+done
+cat >"$T/first.py" <<'PY'
+import json, sys
+t = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"type":"tick"')]
+first, busy = [], False
+for a, b in zip(t, t[1:]):
+    w = b["dev"]["cpu2"]["work_arrived"] - a["dev"]["cpu2"]["work_arrived"]
+    if w > 3e8 and not busy:
+        first.append(b["dev"]["cpu2"]["freq"])
+    busy = w > 2e8
+print(len(first), sum(first) / max(1, len(first)))
+PY
+set -- $(python3 "$T/first.py" "$T/broker.jsonl")
+nb=$1 fb=$2
+set -- $(python3 "$T/first.py" "$T/broker-noipc.jsonl")
+nn=$1 fn=$2
+check '[ "$nb" -ge 10 ] && [ "$nn" -eq "$nb" ]' "burst replay: the bursts seen alike ($nb, $nn)"
+check 'python3 -c "import sys; sys.exit(not ($fb > $fn + 5e8))"' \
+    "burst replay: clock in a burst's first busy tick with messages $fb > without $fn + 0.5 GHz"
+
 # 3. The command's status is trace's.
 "$W" trace -- sh -c 'exit 7' >/dev/null 2>&1
 rc=$?
