@@ -11,8 +11,11 @@
  * - CMD gets LD_PRELOAD (the library first, then whatever was set) and
  *   WATTSON_IPC_SOCKET, the default disposition of every signal (wattson
  *   ignores SIGPIPE, which a pipeline must not inherit) and an empty
- *   signal mask.  Its stdin, stdout and stderr are wattson's: the run's
- *   summary goes to stderr, so CMD's output can be piped on unchanged.
+ *   signal mask.  Headless, its stdin, stdout and stderr are wattson's:
+ *   the run's summary goes to stderr, so CMD's output can be piped on
+ *   unchanged.  With --console the terminal is the console's: CMD's stdin
+ *   is /dev/null and its stdout and stderr come, a line at a time, into
+ *   the Log pane (the summary goes to stdout once the console closes).
  * - The run lasts until CMD exits (plus TRACE_GRACE_S for its last
  *   events), or for --duration; SIGINT/SIGTERM reach CMD as well from
  *   the terminal.  When the run ends first, CMD goes on, untraced (its
@@ -25,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/paths.h"
+#include "tui/tui.h"
 
 /* Time after CMD's exit for its last datagrams to be taken. */
 #define TRACE_GRACE_S 0.1
@@ -47,6 +52,11 @@ struct trace {
     const char *lib;
     pid_t pid;
     int status, done;
+    int console;
+    int out[2];  /* --console: CMD's stdout and stderr, into the Log pane */
+    int out_reg; /* its loop registration */
+    char line[512];
+    size_t n;
 };
 
 static struct trace trace_ctx;
@@ -68,6 +78,13 @@ static void trace_exec(const struct trace *t)
         fprintf(stderr, "wattson: trace: cannot set the environment\n");
         _exit(127);
     }
+    if (t->console) {
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+            dup2(t->out[1], STDOUT_FILENO) < 0 ||
+            dup2(t->out[1], STDERR_FILENO) < 0)
+            _exit(126);
+    }
     execvp(t->argv[0], t->argv);
     fprintf(stderr, "wattson: trace: %s: %s\n", t->argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
@@ -87,6 +104,32 @@ static void trace_reap(struct trace *t, struct run *r)
 
 static struct run *trace_run; /* for the SIGCHLD callback */
 
+/* --console: CMD's output, a line at a time (a line longer than the
+ * buffer in pieces), into the log and so the Log pane. */
+static void on_output(void *arg)
+{
+    struct trace *t = arg;
+    char buf[1024];
+    ssize_t n = read(t->out[0], buf, sizeof buf);
+    int eof = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' || t->n == sizeof t->line - 1) {
+            log_msg(LOG_INFO, "%s: %.*s", t->argv[0], (int)t->n, t->line);
+            t->n = 0;
+            if (buf[i] == '\n')
+                continue;
+        }
+        t->line[t->n++] = buf[i];
+    }
+    if (eof) {
+        if (t->n > 0)
+            log_msg(LOG_INFO, "%s: %.*s", t->argv[0], (int)t->n, t->line);
+        t->n = 0;
+        loop_remove(run_event_loop(trace_run), t->out_reg);
+        t->out_reg = -1;
+    }
+}
+
 static void on_chld(void *arg)
 {
     trace_reap(arg, trace_run);
@@ -101,6 +144,18 @@ static int trace_drive(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "trace: no event slot left for SIGCHLD");
         return RUN_ERR;
     }
+    if (t->console) {
+        if (pipe2(t->out, O_CLOEXEC) != 0) {
+            snprintf(err, errlen, "trace: pipe: %s", strerror(errno));
+            return RUN_ERR;
+        }
+        fcntl(t->out[0], F_SETFL, O_NONBLOCK);
+        t->out_reg = loop_add_fd(run_event_loop(r), t->out[0], on_output, t);
+        if (t->out_reg < 0) {
+            snprintf(err, errlen, "trace: no event slot left for CMD's output");
+            return RUN_ERR;
+        }
+    }
     fflush(NULL);
     t->pid = fork();
     if (t->pid < 0) {
@@ -109,9 +164,17 @@ static int trace_drive(struct run *r, char *err, size_t errlen)
     }
     if (t->pid == 0)
         trace_exec(t);
+    if (t->console) {
+        close(t->out[1]); /* EOF once CMD and its children are gone */
+        t->out[1] = -1;
+    }
     /* A child that ended before SIGCHLD's registration took effect. */
     trace_reap(t, r);
-    return run_loop(r, err, errlen);
+    int rc = t->console ? tui_run(r, err, errlen) : run_loop(r, err, errlen);
+    if (t->out_reg >= 0)
+        loop_remove(run_event_loop(r), t->out_reg);
+    t->out_reg = -1;
+    return rc;
 }
 
 static int trace_exec_cmd(const struct cli_entry *self, struct cli_args *a)
@@ -121,7 +184,14 @@ static int trace_exec_cmd(const struct cli_entry *self, struct cli_args *a)
         return cli_usage_error("%s", "trace needs a command: wattson trace "
                                      "[OPTIONS] -- CMD [ARGS...]");
     struct trace *t = &trace_ctx;
-    *t = (struct trace){.argv = a->argv, .pid = -1};
+    *t = (struct trace){.argv = a->argv,
+                        .pid = -1,
+                        .console = a->console,
+                        .out = {-1, -1},
+                        .out_reg = -1};
+    if (t->console && !isatty(STDOUT_FILENO))
+        return cli_usage_error("%s", "trace --console needs a terminal on "
+                                     "stdout");
     t->lib = paths_ipc_lib();
     if (!t->lib || access(t->lib, R_OK) != 0) {
         fprintf(stderr,
@@ -150,7 +220,13 @@ static int trace_exec_cmd(const struct cli_entry *self, struct cli_args *a)
         o.lab_path = lab;
     }
     o.progress = 0;
-    int rc = run_main(&o, trace_drive, stderr);
+    if (t->console && a->verbosity == LOG_WARN)
+        log_set_level(LOG_INFO); /* the Log pane shows what -v shows */
+    if (t->console)
+        tui_log_early();
+    int rc = run_main(&o, trace_drive, t->console ? stdout : stderr);
+    if (t->out[0] >= 0)
+        close(t->out[0]);
     if (t->pid > 0 && !t->done) {
         log_msg(LOG_WARN, "trace: the run ended; waiting for %s (pid %ld)",
                 t->argv[0], (long)t->pid);
@@ -172,10 +248,11 @@ const struct cli_entry tracecmd_entry = {
     .help = "run CMD with libwattson-ipc.so preloaded and a headless run\n"
             "receiving its processes' message events (default lab:\n"
             "ipc-pipeline.lua); until CMD exits, or for --duration; the\n"
-            "summary goes to stderr; exit: CMD's status",
+            "summary goes to stderr; exit: CMD's status; --console: the\n"
+            "console instead, CMD's output in its Log pane",
     .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_POLICY | 1u << CLI_OPT_DURATION |
             1u << CLI_OPT_TICK | 1u << CLI_OPT_SEED | 1u << CLI_OPT_OUT |
             1u << CLI_OPT_CSV | 1u << CLI_OPT_PLUGIN_DIR |
-            (uint64_t)1 << CLI_OPT_IPC_OUT,
+            1u << CLI_OPT_CONSOLE | (uint64_t)1 << CLI_OPT_IPC_OUT,
     .exec = trace_exec_cmd,
 };

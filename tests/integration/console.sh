@@ -454,4 +454,13 @@ see gp '│serve-b +gpu1 +[0-9]+% .* [0-9]+ms/50' "a server on the T4 with its l
 # is no "invalid reading": the GPUs are ok.
 see gp '^│gpu0 +gpu +[0-9]+% .* ok +│' "gpu0 ok, not 'invalid reading'"
 quit_ok gp
+# 12. `wattson trace --console`: the traced command's output lines in
+#     the Log pane, its messages taken (the IPC events placed on the lab's
+#     cores), the run finishing when it exits; q then exits with its status.
+start tr 120 40 -- trace --console -- sh -c 'echo hello-from-cmd; dd if=/dev/zero bs=64k count=64 status=none | gzip -1 | wc -c; echo cmd-done'
+see tr '┌ 6 Log ─' "trace: the console"
+see tr 'sh: hello-from-cmd' "trace: CMD's output in the Log pane"
+see tr 'sh: cmd-done' "trace: CMD's last line"
+see tr 'finished' "trace: the run ends when CMD exits"
+quit_ok tr
 finish
