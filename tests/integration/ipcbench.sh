@@ -1,0 +1,84 @@
+# `wattson bench ipc --quick` (issue 17's bench, console/cmd/ibench.c):
+# every configuration runs, every workload reports zero lost application
+# data, and the workloads' writes under the library equal the listener's
+# events + the drops the library reported + wattson's ring overflow
+# ("accounted").  No figure is checked: --quick measures nothing.
+#
+# The listener is `wattson run --ipc-socket` when this wattson has it;
+# otherwise a throwaway one ($WATTSON_IBENCH_LISTENER, below): a Python
+# SOCK_SEQPACKET server that counts the records and drops of each
+# datagram (wattson/ipcwire.h's header) and prints the same summary keys
+# on SIGTERM.
+. "$TESTS/lib.sh"
+
+if ! "$W" --help 2>/dev/null | grep -q -- "--ipc-socket"; then
+    cat >"$T/listener.py" <<'PY'
+import json, os, select, signal, socket, struct, sys
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path)
+s.listen(64)
+n = {"ipcsrv_events": 0, "ipcsrv_lib_dropped": 0, "ipcsrv_overflow": 0,
+     "ipcsrv_malformed": 0, "ipcsrv_refused": 0, "ipcsrv_conns": 0}
+def stop(*_):
+    print(json.dumps(n, separators=(",", ":")), flush=True)
+    os._exit(130)
+signal.signal(signal.SIGTERM, stop)
+conns = []
+while True:
+    r, _, _ = select.select([s] + conns, [], [])
+    for c in r:
+        if c is s:
+            conns.append(s.accept()[0])
+            n["ipcsrv_conns"] += 1
+            continue
+        d = c.recv(65536)
+        if not d:
+            conns.remove(c)
+            c.close()
+            continue
+        if len(d) < 32 or d[:4] != b"WIPC":
+            n["ipcsrv_malformed"] += 1
+            continue
+        count, = struct.unpack_from("<I", d, 16)
+        dropped, = struct.unpack_from("<Q", d, 24)
+        if len(d) != 32 + 32 * count:
+            n["ipcsrv_malformed"] += 1
+            continue
+        n["ipcsrv_events"] += count
+        n["ipcsrv_lib_dropped"] += dropped
+PY
+    printf '#!/bin/sh\nexec python3 "%s" "$1"\n' "$T/listener.py" >"$T/listener"
+    chmod +x "$T/listener"
+    export WATTSON_IBENCH_LISTENER="$T/listener"
+    echo "ipcbench: no run --ipc-socket in this wattson: a throwaway listener" >&2
+fi
+
+"$W" bench ipc --quick >"$T/out" 2>"$T/err"
+rc=$?
+cat "$T/out" >&2
+check '[ $rc -eq 0 ]' "bench ipc --quick exits 0 (exit $rc): $(cat "$T/err")"
+check 'grep -q "^accounting: .*: accounted$" "$T/out"' \
+    "every write under the library accounted for: $(grep '^accounting' "$T/out")"
+check 'grep -q "^application data: 0 bytes lost or corrupted, 0 of [1-9][0-9]* runs failed$" "$T/out"' \
+    "no workload lost data or failed: $(grep '^application data' "$T/out")"
+# 3 transports x 3 sizes, each with base, lib+wattson and lib, absent
+# measured (strace: a figure or "n/a (why)").
+for c in "base" "lib+wattson" "lib, absent"; do
+    k=$(grep -c "^[a-z]* *[0-9]* K\{0,1\}i\{0,1\}B  $c  *[0-9][0-9]* " "$T/out")
+    check '[ "$k" -eq 9 ]' "9 rows measured for $c, got $k"
+done
+k=$(grep -c "^[a-z]* *[0-9]* K\{0,1\}i\{0,1\}B  strace " "$T/out")
+check '[ "$k" -eq 9 ]' "9 strace rows (a figure or n/a), got $k"
+check '[ "$(grep -c "^aim <= " "$T/out")" -eq 6 ]' "an aim line per transport at 4 KiB and 64 B"
+# The library's events went to the listener, not anywhere else: its
+# connections were made.
+check 'grep -q "^listener: [1-9][0-9]* connections, 0 malformed, 0 refused$" "$T/out"' \
+    "the listener saw connections, nothing malformed: $(grep '^listener' "$T/out")"
+
+# A wrong operand and a missing workload program: exit 2, exit 1.
+expect_fail 2 "bench ipc takes no operand" -- bench ipc extra
+export WATTSON_IPC_LOAD="$T/nosuch"
+expect_fail 1 "wattson-ipcload: .*WATTSON_IPC_LOAD" -- bench ipc --quick
+unset WATTSON_IPC_LOAD
+finish
