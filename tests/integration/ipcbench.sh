@@ -76,6 +76,18 @@ check '[ "$(grep -c "^aim <= " "$T/out")" -eq 6 ]' "an aim line per transport at
 check 'grep -q "^listener: [1-9][0-9]* connections, 0 malformed, 0 refused$" "$T/out"' \
     "the listener saw connections, nothing malformed: $(grep '^listener' "$T/out")"
 
+# strace that cannot trace (a container refusing ptrace): its rows say
+# n/a and why, and the bench still passes.
+mkdir -p "$T/bin"
+printf '#!/bin/sh\necho "strace: ptrace(PTRACE_TRACEME, ...): Operation not permitted" >&2\nexit 1\n' >"$T/bin/strace"
+chmod +x "$T/bin/strace"
+PATH="$T/bin:$PATH" "$W" bench ipc --quick >"$T/out2" 2>"$T/err2"
+rc=$?
+check '[ $rc -eq 0 ]' "bench ipc --quick without a working strace exits 0 (exit $rc): $(cat "$T/err2")"
+k=$(grep -c "  strace  *n/a (strace: ptrace(PTRACE_TRACEME, ...): Operation not permitted)$" "$T/out2")
+check '[ "$k" -eq 9 ]' "9 strace rows n/a with strace's reason, got $k: $(grep strace "$T/out2" | head -n 2)"
+check 'grep -q "^accounting: .*: accounted$" "$T/out2"' "accounted without strace too"
+
 # A wrong operand and a missing workload program: exit 2, exit 1.
 expect_fail 2 "bench ipc takes no operand" -- bench ipc extra
 export WATTSON_IPC_LOAD="$T/nosuch"
