@@ -168,8 +168,8 @@ static int ib_load(const struct ib_ctx *x, enum ib_cfg c, const char *mode,
                               &r->ns, &r->writes, &r->bytes, &r->lost) == 4;
     if (parsed && WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 0;
-    if (!parsed)
-        r->lost = 0;
+    if (!parsed) /* nothing half-read counts */
+        r->ns = r->writes = r->bytes = r->lost = 0;
     /* the reason: the first line that is not the result */
     const char *why = out == line ? strchr(out, '\n') : out;
     why = why && *why == '\n' ? why + 1 : why;
