@@ -259,6 +259,18 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
         else
             a->run.vgpu_socket = arg;
         break;
+    case CLI_OPT_IPC_SOCKET:
+    case CLI_OPT_IPC_OUT:
+    case CLI_OPT_IPC_REPLAY:
+        if (!*arg)
+            return cli_usage_error("--%s: empty path", cli_options[opt].name);
+        if (opt == CLI_OPT_IPC_SOCKET)
+            a->run.ipc_socket = arg;
+        else if (opt == CLI_OPT_IPC_OUT)
+            a->run.ipc_out = arg;
+        else
+            a->run.ipc_replay = arg;
+        break;
     case CLI_OPT_HOLD:
         if (parse_positive_dur("hold", arg, &a->hold_s) != 0)
             return RUN_USAGE;

@@ -33,13 +33,13 @@ extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
 extern const struct cli_entry restore_entry;
 extern const struct cli_entry vgpucmd_entry, vabench_entry, vbench_entry;
 extern const struct cli_entry ibench_entry;
+extern const struct cli_entry tracecmd_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,         &plugins_entry, &bench_entry,
-    &bench_forecast_entry, &bbench_entry,  &mbench_entry,
-    &pbench_entry,         &vbench_entry,  &vabench_entry,
-    &ibench_entry,         &restore_entry, &partcmd_entry,
-    &vgpucmd_entry,        &help_entry,    &runcmd_default_entry,
+    &runcmd_entry,  &plugins_entry,  &bench_entry,   &bench_forecast_entry,
+    &bbench_entry,  &mbench_entry,   &pbench_entry,  &vbench_entry,
+    &vabench_entry, &ibench_entry,   &restore_entry, &partcmd_entry,
+    &vgpucmd_entry, &tracecmd_entry, &help_entry,    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -238,6 +238,25 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                       .arg = "D",
                       .help = "vgpu: keep the connection, and so what was\n"
                               "granted, for D (e.g. 30s) before exiting"},
+    [CLI_OPT_IPC_SOCKET] = {.name = "ipc-socket",
+                            .arg = "PATH",
+                            .help =
+                                "receive the message events of processes run\n"
+                                "with libwattson-ipc.so (LD_PRELOAD,\n"
+                                "WATTSON_IPC_SOCKET=PATH) on a Unix socket at\n"
+                                "PATH, owner-only; implies --realtime; a PATH\n"
+                                "that exists and is not a stale socket of\n"
+                                "ours is refused (exit 6)"},
+    [CLI_OPT_IPC_OUT] = {.name = "ipc-out",
+                         .arg = "FILE",
+                         .help = "write the IPC events taken (live or\n"
+                                 "replayed) to FILE in the IPC text format"},
+    [CLI_OPT_IPC_REPLAY] = {.name = "ipc-replay",
+                            .arg = "FILE",
+                            .help = "replay the IPC events of FILE (the IPC\n"
+                                    "text format, e.g. an --ipc-out), each at\n"
+                                    "its time on the run's clock (a bad line:\n"
+                                    "exit 3)"},
     [CLI_OPT_QUICK] = {.name = "quick",
                        .help = "bench ipc: one run of each, tiny counts (a\n"
                                "check of the plumbing, not a measurement)"},

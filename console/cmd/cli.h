@@ -60,6 +60,9 @@ enum cli_opt {
     CLI_OPT_SEARCH,
     CLI_OPT_SOCKET,
     CLI_OPT_HOLD,
+    CLI_OPT_IPC_SOCKET,
+    CLI_OPT_IPC_OUT,
+    CLI_OPT_IPC_REPLAY,
     CLI_OPT_QUICK,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,

@@ -19,7 +19,8 @@
      1u << CLI_OPT_OUT | 1u << CLI_OPT_CSV | 1u << CLI_OPT_REALTIME |          \
      1u << CLI_OPT_ALLOW_WRITES | 1u << CLI_OPT_RUN_DIR |                      \
      1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_PROGRESS |                       \
-     1u << CLI_OPT_VGPU_SOCKET)
+     1u << CLI_OPT_VGPU_SOCKET | (uint64_t)1 << CLI_OPT_IPC_SOCKET |           \
+     (uint64_t)1 << CLI_OPT_IPC_OUT | (uint64_t)1 << CLI_OPT_IPC_REPLAY)
 
 /* The progress line is on by default only where someone watches
  * stderr. */

@@ -24,6 +24,7 @@
 #include "dur.h"
 #include "labclu.h"
 #include "labvg.h"
+#include "labipc.h"
 #include "luacfg.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -68,6 +69,7 @@ struct lab_priv {
     char *fields;
     struct labclu *cluster;
     struct labvg *vgpu;
+    struct labipc *ipc_procs;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -170,7 +172,8 @@ static const char *const lab_fields[] = {"name",
                                          "governor_period",
                                          "mesh",
                                          "cluster",
-                                         "vgpu"};
+                                         "vgpu",
+                                         "ipc_procs"};
 
 /* The summary keys `limits` accepts: summary.h's list, names only. */
 #define LAB_KEY_NAME(name, x) #name,
@@ -499,6 +502,21 @@ static int lab_check_vgpu(struct lab_check *c, struct lab_priv *p)
     return 0;
 }
 
+/* The live IPC events' process map, read by its own module (ipcmap.h);
+ * always set (no rules when the lab has none). */
+static int lab_check_ipc_procs(struct lab_check *c, struct lab_priv *p)
+{
+    p->ipc_procs = calloc(1, sizeof *p->ipc_procs);
+    if (!p->ipc_procs)
+        return lab_err(c->err, c->errlen, c->display, "out of memory");
+    char msg[256];
+    if (labipc_read(cfg_get(p->pub.root, "ipc_procs"), p->ipc_procs, msg,
+                    sizeof msg))
+        return lab_err(c->err, c->errlen, c->display, "%s", msg);
+    p->pub.ipc_procs = p->ipc_procs;
+    return 0;
+}
+
 static int lab_check_top(struct lab_check *c, struct lab_priv *p)
 {
     struct lab *lab = &p->pub;
@@ -517,7 +535,7 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
                        "unknown field '%s' (fields: name, description, "
                        "tick, duration, seed, budget_w, policy, "
                        "policy_limits, limits, drivers, governor_period, mesh, "
-                       "cluster, vgpu)",
+                       "cluster, vgpu, ipc_procs)",
                        key);
     }
 
@@ -583,7 +601,8 @@ static int lab_check_top(struct lab_check *c, struct lab_priv *p)
     if (lab_want(c, root, "mesh", WATTSON_CFG_TABLE, &n))
         return -1;
 
-    if (lab_check_cluster(c, p) || lab_check_vgpu(c, p))
+    if (lab_check_cluster(c, p) || lab_check_vgpu(c, p) ||
+        lab_check_ipc_procs(c, p))
         return -1;
 
     if (lab_want(c, root, "drivers", WATTSON_CFG_TABLE, &n))
@@ -792,5 +811,6 @@ void lab_free(struct lab *lab)
     free(p->fields);
     free(p->cluster);
     free(p->vgpu);
+    free(p->ipc_procs);
     free(p);
 }

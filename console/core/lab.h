@@ -18,6 +18,7 @@
 struct cfg;
 struct labclu;
 struct labvg;
+struct labipc;
 
 /* A declared limit: the run fails (exit 5) if the summary key exceeds it. */
 struct lab_limit {
@@ -61,6 +62,9 @@ struct lab {
     /* `vgpu`: the vGPU engine's settings (core/labvg.h), the defaults
      * when the lab has none; never NULL after a load. */
     const struct labvg *vgpu;
+    /* `ipc_procs`: which device a traced process runs on, by its name
+     * (core/labipc.h); never NULL after a load. */
+    const struct labipc *ipc_procs;
     struct cfg *root;
 };
 

@@ -143,7 +143,9 @@ static int model_build_1_1(struct model *m, struct plug **plugs, size_t n_plugs,
     m->ps_freq = calloc(n_ps ? n_ps : 1, sizeof *m->ps_freq);
     m->ps_busy = calloc(n_ps ? n_ps : 1, sizeof *m->ps_busy);
     m->ps_idle = calloc(n_ps ? n_ps : 1, sizeof *m->ps_idle);
-    m->procs = calloc(n_pr ? n_pr : 1, sizeof *m->procs);
+    /* Room for the processes found at run time (model_add_proc). */
+    m->procs_cap = n_pr + MODEL_PROC_EXTRA;
+    m->procs = calloc(m->procs_cap, sizeof *m->procs);
     m->ipc_cap = MODEL_IPC_CAP;
     m->ipc = calloc(m->ipc_cap, sizeof *m->ipc);
     m->gproc = calloc(MODEL_GPROC_CAP, sizeof *m->gproc);
@@ -196,7 +198,8 @@ static int model_build_1_1(struct model *m, struct plug **plugs, size_t n_plugs,
     return 0;
 }
 
-const struct model_proc *model_find_proc(const struct model *m, uint32_t pid)
+/* The index of the first process whose pid is not below `pid`. */
+static size_t proc_lower_bound(const struct model *m, uint32_t pid)
 {
     size_t lo = 0, hi = m->n_procs;
     while (lo < hi) {
@@ -206,7 +209,28 @@ const struct model_proc *model_find_proc(const struct model *m, uint32_t pid)
         else
             hi = mid;
     }
+    return lo;
+}
+
+const struct model_proc *model_find_proc(const struct model *m, uint32_t pid)
+{
+    size_t lo = proc_lower_bound(m, pid);
     return lo < m->n_procs && m->procs[lo].pid == pid ? &m->procs[lo] : NULL;
+}
+
+int model_add_proc(struct model *m, uint32_t pid, uint32_t device,
+                   const char *name)
+{
+    if (device >= m->n_devices || model_find_proc(m, pid))
+        return -1;
+    if (m->n_procs == m->procs_cap)
+        return -1;
+    size_t lo = proc_lower_bound(m, pid);
+    memmove(&m->procs[lo + 1], &m->procs[lo],
+            (m->n_procs - lo) * sizeof *m->procs);
+    m->procs[lo] = (struct model_proc){pid, device, name ? name : ""};
+    m->n_procs++;
+    return 0;
 }
 
 int model_build(struct model *m, struct plug **plugs, size_t n_plugs,

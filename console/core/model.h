@@ -112,6 +112,9 @@ struct model_proc {
     const char *name;
 };
 
+/* Processes a run may add after the drivers' (model_add_proc). */
+#define MODEL_PROC_EXTRA 1024
+
 /* IPC events kept per tick (the rest are counted in ipc_dropped). */
 #define MODEL_IPC_CAP 4096
 /* GPU process records kept per tick (the rest are counted in
@@ -202,8 +205,8 @@ struct model {
     double *ps_tref;                     /* per device: reference temp, C */
 
     /* Processes whose messages plugins report, sorted by pid. */
-    struct model_proc *procs;
-    size_t n_procs;
+    struct model_proc *procs; /* sorted by pid */
+    size_t n_procs, procs_cap;
 
     /* This tick's IPC events from every plugin (the sample stage), and
      * the events that did not fit `ipc_cap` since the start. */
@@ -259,6 +262,12 @@ double model_mean_latency(const struct model *m, size_t *n);
 /* Device d's P-state (index into its table) running clock f: the highest
  * at or below f, the lowest when all are above; -1 without a table. */
 int model_pstate_at(const struct model *m, uint32_t d, double f);
+/* Adds a process found at run time (the live IPC map, core/ipcmap.h) on
+ * `device` (global index); `name` must outlive the model.  Keeps procs
+ * sorted; allocates nothing (MODEL_PROC_EXTRA were reserved).  0, or -1
+ * when the pid is known, the device out of range or the room used up. */
+int model_add_proc(struct model *m, uint32_t pid, uint32_t device,
+                   const char *name);
 /* The process with this pid, or NULL (binary search). */
 const struct model_proc *model_find_proc(const struct model *m, uint32_t pid);
 const char *model_ctl_name(enum model_ctl c);

@@ -125,7 +125,11 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"vgpu_api_requests\":%llu,"
         "\"vgpu_api_refused\":%llu,\"vgpu_api_rate_limited\":%llu,"
         "\"vgpu_api_malformed\":%llu,\"vgpu_api_peer_refused\":%llu,"
-        "\"vgpu_api_disconnect_releases\":%llu,\"interrupted\":%s,",
+        "\"vgpu_api_disconnect_releases\":%llu,"
+        "\"ipcsrv_events\":%llu,\"ipcsrv_lib_dropped\":%llu,"
+        "\"ipcsrv_overflow\":%llu,\"ipcsrv_malformed\":%llu,"
+        "\"ipcsrv_refused\":%llu,\"ipcsrv_conns\":%llu,"
+        "\"ipc_mapped\":%llu,\"ipc_late\":%llu,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
         (unsigned long long)s->broker_budget_limited,
@@ -153,7 +157,13 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->vgpu_api_malformed,
         (unsigned long long)s->vgpu_api_peer_refused,
         (unsigned long long)s->vgpu_api_disconnect_releases,
-        s->interrupted ? "true" : "false");
+        (unsigned long long)s->ipcsrv_events,
+        (unsigned long long)s->ipcsrv_lib_dropped,
+        (unsigned long long)s->ipcsrv_overflow,
+        (unsigned long long)s->ipcsrv_malformed,
+        (unsigned long long)s->ipcsrv_refused,
+        (unsigned long long)s->ipcsrv_conns, (unsigned long long)s->ipc_mapped,
+        (unsigned long long)s->ipc_late, s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

@@ -55,6 +55,10 @@ struct summary {
     /* the vGPU request API's server (run/vgserve.h) */
     uint64_t vgpu_api_requests, vgpu_api_refused, vgpu_api_rate_limited,
         vgpu_api_malformed, vgpu_api_peer_refused, vgpu_api_disconnect_releases;
+    /* The IPC listener's (core/ipcsrv.h) and the live events' map
+     * (core/ipcin.h). */
+    uint64_t ipcsrv_events, ipcsrv_lib_dropped, ipcsrv_overflow,
+        ipcsrv_malformed, ipcsrv_refused, ipcsrv_conns, ipc_mapped, ipc_late;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -120,7 +124,15 @@ struct summary {
     X(vgpu_api_rate_limited, uint64_t)                                         \
     X(vgpu_api_malformed, uint64_t)                                            \
     X(vgpu_api_peer_refused, uint64_t)                                         \
-    X(vgpu_api_disconnect_releases, uint64_t)
+    X(vgpu_api_disconnect_releases, uint64_t)                                  \
+    X(ipcsrv_events, uint64_t)                                                 \
+    X(ipcsrv_lib_dropped, uint64_t)                                            \
+    X(ipcsrv_overflow, uint64_t)                                               \
+    X(ipcsrv_malformed, uint64_t)                                              \
+    X(ipcsrv_refused, uint64_t)                                                \
+    X(ipcsrv_conns, uint64_t)                                                  \
+    X(ipc_mapped, uint64_t)                                                    \
+    X(ipc_late, uint64_t)
 #define SUMMARY_DERIVED_KEYS(X)                                                \
     X(mean_power_w, summary_mean_power)                                        \
     X(mean_latency_s, summary_mean_latency)                                    \

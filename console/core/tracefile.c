@@ -138,6 +138,7 @@ int tracefile_open(struct tracefile *t, const char *path, int flags, char *err,
 {
     memset(t, 0, sizeof *t);
     t->csv = (flags & TRACEFILE_CSV) != 0;
+    t->text = (flags & TRACEFILE_TEXT) != 0;
     if (!path || !*path) {
         snprintf(err, errlen, "no output file given");
         return -1;
@@ -464,7 +465,7 @@ int tracefile_commit(struct tracefile *t, const struct summary *s, char *err,
 {
     if (!t->f)
         return 0;
-    if (!t->csv) {
+    if (!t->csv && !t->text) {
         summary_write_json(s, t->f, 1);
         fputc('\n', t->f);
     }

@@ -38,6 +38,7 @@ struct tracefile {
     char *path; /* the final target ("-" for stdout) */
     char *tmp;  /* RENAME/COPY: the temporary file */
     int csv;
+    int text; /* TRACEFILE_TEXT */
     enum tracefile_how how;
 };
 
@@ -45,8 +46,10 @@ struct tracefile {
 enum {
     TRACEFILE_CSV = 1,       /* CSV rather than JSON Lines */
     TRACEFILE_NO_STDOUT = 2, /* refuse "-" and stdout (the console owns it) */
-    TRACEFILE_NO_WAIT = 4    /* a FIFO without a reader is refused at once
+    TRACEFILE_NO_WAIT = 4,   /* a FIFO without a reader is refused at once
                                 rather than waited for (the console) */
+    TRACEFILE_TEXT = 8       /* the caller writes its own lines to `f` (the
+                                IPC events, core/ipcin.h): no summary */
 };
 
 /* Returns 0, or -1 with "PATH: reason" in err. */

@@ -18,12 +18,15 @@
 #include "pipeline/propose.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
+#include "core/ipcin.h"
 
 /* Thin adapters: each stage's own function with what it needs. */
 
 static void st_sample(struct tick *t)
 {
     sample_run(t->m, t->st, t->t_now);
+    if (t->ipcin)
+        ipcin_tick(t->ipcin, t->m, t->t_now);
     t->m->tick = t->next;
 }
 

@@ -31,6 +31,7 @@ struct override;
 struct actuate;
 struct record;
 struct tracefile;
+struct ipcin;
 
 struct tick {
     struct model *m;
@@ -42,8 +43,9 @@ struct tick {
     struct override *ovr;
     struct actuate *act;
     struct record *rec;
-    uint64_t next; /* the tick number being run */
-    double t_now;  /* its time, s */
+    struct ipcin *ipcin; /* events from outside the drivers, or NULL */
+    uint64_t next;       /* the tick number being run */
+    double t_now;        /* its time, s */
 };
 
 struct tick_stage {

@@ -44,6 +44,7 @@
 #include "engines/vgledger.h"
 #include "pipeline/record.h"
 #include "pipeline/sample.h"
+#include "core/ipcin.h"
 #include "pipeline/tick.h"
 #include "pipeline/override.h"
 #include "policies/governors.h"
@@ -221,6 +222,9 @@ void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
     r->sum.interrupted = interrupted;
 }
 
+static int run_ipc_start(struct run *r, const struct run_opts *o, char *err,
+                         size_t errlen);
+
 int run_new(const struct run_opts *o, struct run **out, char *err,
             size_t errlen)
 {
@@ -317,7 +321,9 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         run_free(r);
         return rc;
     }
-    if (!all_simulated(r) || o->realtime)
+    /* Live IPC events carry CLOCK_MONOTONIC times: only a wall clock
+     * puts them at the ticks they happened in. */
+    if (!all_simulated(r) || o->realtime || o->ipc_socket)
         clock_init_wall(&r->clock);
     /* Neither --policy nor the lab names one: on a simulated lab the best
      * policy wattson has, as `bench broker` measures it (issue 13 §7);
@@ -448,6 +454,11 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
             return rc;
         }
     }
+    rc = run_ipc_start(r, o, err, errlen);
+    if (rc != RUN_OK) {
+        run_free(r);
+        return rc;
+    }
     if (r->policy_path) {
         rc = run_policy_start(r, err, errlen);
         if (rc != RUN_OK) {
@@ -488,7 +499,8 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
                           .dec = &r->dec,
                           .ovr = &r->ovr,
                           .act = &r->act,
-                          .rec = &r->rec};
+                          .rec = &r->rec,
+                          .ipcin = r->ipcin};
 
     active_run = r;
     *out = r;
@@ -532,6 +544,14 @@ static int step(void *arg)
     if (r->progress && (r->model.tick & 1023) == 0)
         show_progress(r, 0);
     return r->model.tick >= r->total_ticks;
+}
+
+void run_end_soon(struct run *r, double grace_s)
+{
+    uint64_t k = (uint64_t)ceil(grace_s * 1e9 / (double)r->tick_ns);
+    uint64_t end = r->model.tick + (k ? k : 1);
+    if (end < r->total_ticks)
+        r->total_ticks = end;
 }
 
 int run_loop(struct run *r, char *err, size_t errlen)
@@ -607,7 +627,28 @@ int run_finish(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s", msg);
         code = RUN_IO;
     }
+    if (ipcin_commit(r->ipcin, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "--ipc-out %s", msg);
+        code = RUN_IO;
+    }
     return code;
+}
+
+/* --ipc-socket, --ipc-replay, --ipc-out (core/ipcin.h). */
+static int run_ipc_start(struct run *r, const struct run_opts *o, char *err,
+                         size_t errlen)
+{
+    const struct ipcin_opts io = {.socket = o->ipc_socket,
+                                  .replay = o->ipc_replay,
+                                  .out = o->ipc_out,
+                                  .t0_ns = r->clock.start_ns};
+    static const int code[] = {[IPCIN_OK] = RUN_OK,
+                               [IPCIN_EINPUT] = RUN_LAB,
+                               [IPCIN_EOUTPUT] = RUN_IO,
+                               [IPCIN_ESOCKET] = RUN_IO};
+    int st = ipcin_new(&r->ipcin, &io, r->lab->ipc_procs, r->loop, &r->model,
+                       &r->sum, err, errlen);
+    return code[st];
 }
 
 int run_output_on_stdout(const struct run *r)
@@ -643,6 +684,8 @@ void run_free(struct run *r)
     free(r->hosts);
     safety_unlock(r->lock_fd);
     run_vgpu_stop(r);     /* before the loop: it ends its registration */
+    ipcin_free(r->ipcin); /* the same */
+    r->ipcin = NULL;
     watch_free(r->watch); /* before the loop: it ends its registrations */
     loop_free(r->loop);
     policy_free(r->policy);

@@ -82,6 +82,10 @@ struct run_opts {
     /* --vgpu-socket: serve the vGPU request API at this Unix socket path
      * (run/vgserve.h), or NULL. */
     const char *vgpu_socket;
+    /* Live IPC events (core/ipcin.h): listen for libwattson-ipc.so at
+     * this path (implies the wall clock), replay an IPC text file, write
+     * the events taken to a file; each NULL when not asked. */
+    const char *ipc_socket, *ipc_replay, *ipc_out;
 };
 
 struct run;
@@ -102,6 +106,10 @@ void run_tick(struct run *r);
 /* The bench baseline: advance the clock and read every driver (so the
  * simulation steps), nothing else. */
 void run_tick_sample_only(struct run *r);
+/* Ends the run after the ticks that cover `grace_s` more seconds (at
+ * least one), if its duration does not end it sooner: `wattson trace`
+ * when its command has exited, so the command's last events are taken. */
+void run_end_soon(struct run *r, double grace_s);
 /* Ticks until the duration is over or SIGINT/SIGTERM (event loop). */
 int run_loop(struct run *r, char *err, size_t errlen);
 /* Restores controls, writes the summary into the trace, checks limits.

@@ -83,6 +83,8 @@ struct run {
     /* --vgpu-socket: the ledger and its server (runvgpu.c), or NULL. */
     struct vgledger *vgl;
     struct vgserve *vgs;
+    /* --ipc-socket, --ipc-replay, --ipc-out (core/ipcin.h), or NULL. */
+    struct ipcin *ipcin;
 };
 
 /* runpolicy.c: the policy file's watch and first version (run_new). */

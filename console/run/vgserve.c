@@ -19,14 +19,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/summary.h"
+#include "core/usock.h"
 #include "core/vgproto.h"
 #include "engines/vgledger.h"
 
@@ -66,11 +65,9 @@ struct vgserve {
     struct vgledger *l;
     struct summary *sum;
     struct summary dummy; /* counters when the caller gives no summary */
-    int reg, lfd, epfd, kfd;
+    int reg, epfd, kfd;
     uid_t uid;
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    dev_t dev;
-    ino_t ino;
+    struct usock lsn; /* the listening socket; .path for messages */
     uint64_t pass;
     size_t n_conns;
     struct vg_conn conns[VGSERVE_MAX_CONNS];
@@ -81,102 +78,6 @@ struct vgserve {
 static const char *dot(const char *s)
 {
     return s ? s : "?";
-}
-
-/* Refuses a PATH that is there and is not a stale socket of ours: only a
- * socket we own that no server answers is removed. */
-static int clear_path(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "--vgpu-socket %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        snprintf(err, errlen,
-                 "--vgpu-socket %s: exists and is not a socket; not "
-                 "replacing it",
-                 path);
-        return -1;
-    }
-    if (st.st_uid != geteuid()) {
-        snprintf(err, errlen,
-                 "--vgpu-socket %s: a socket of uid %u; not replacing it", path,
-                 (unsigned)st.st_uid);
-        return -1;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-    int e = errno;
-    close(fd);
-    if (rc == 0) {
-        snprintf(err, errlen,
-                 "--vgpu-socket %s: another server answers there; not "
-                 "replacing it",
-                 path);
-        return -1;
-    }
-    if (e != ECONNREFUSED) {
-        snprintf(err, errlen, "--vgpu-socket %s: %s; not replacing it", path,
-                 strerror(e));
-        return -1;
-    }
-    if (unlink(path) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "--vgpu-socket %s: stale socket: %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    log_msg(LOG_INFO, "vgpu: replaced the stale socket %s", path);
-    return 0;
-}
-
-static int listen_at(struct vgserve *s, const char *path, char *err,
-                     size_t errlen)
-{
-    if (strlen(path) >= sizeof s->path || !*path) {
-        snprintf(err, errlen, "--vgpu-socket %s: %s", path,
-                 *path ? "longer than a Unix socket path may be" : "empty");
-        return -1;
-    }
-    if (clear_path(path, err, errlen) != 0)
-        return -1;
-    s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->lfd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    /* Owner-only from the start: no moment where another user could
-     * connect to a socket still 0777 & ~umask. */
-    mode_t old = umask(0177);
-    int rc = bind(s->lfd, (struct sockaddr *)&a, sizeof a);
-    int e = errno;
-    umask(old);
-    if (rc != 0) {
-        snprintf(err, errlen, "--vgpu-socket %s: %s", path, strerror(e));
-        return -1;
-    }
-    snprintf(s->path, sizeof s->path, "%s", path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        s->dev = st.st_dev;
-        s->ino = st.st_ino;
-    }
-    if (listen(s->lfd, 64) != 0) {
-        snprintf(err, errlen, "--vgpu-socket %s: listen: %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 static int send_all(int fd, const char *buf, size_t n)
@@ -260,7 +161,7 @@ static void refuse(int fd, int code, const char *msg)
 static void accept_some(struct vgserve *s)
 {
     for (int k = 0; k < VG_ACCEPTS_PER_EVENT; k++) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(s->lsn.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or a peer gone before accept */
         struct ucred cr;
@@ -275,7 +176,7 @@ static void accept_some(struct vgserve *s)
                     "vgpu: refused pid %u of uid %u (only uid %u may use "
                     "%s)",
                     (unsigned)cr.pid, (unsigned)cr.uid, (unsigned)s->uid,
-                    s->path);
+                    s->lsn.path);
             refuse(fd, VGPROTO_EPERM, "another user's connection");
             s->sum->vgpu_api_peer_refused++;
             continue;
@@ -562,11 +463,12 @@ int vgserve_start(struct vgserve **out, struct loop *loop, struct vgledger *l,
     s->loop = loop;
     s->l = l;
     s->sum = sum ? sum : &s->dummy;
-    s->reg = s->lfd = s->epfd = s->kfd = -1;
+    s->reg = s->lsn.fd = s->epfd = s->kfd = -1;
     s->uid = geteuid();
     for (size_t i = 0; i < VGSERVE_MAX_CONNS; i++)
         s->conns[i].fd = -1;
-    if (listen_at(s, path, err, errlen) != 0) {
+    if (usock_listen(&s->lsn, path, SOCK_STREAM, 64, "--vgpu-socket", err,
+                     errlen) != 0) {
         vgserve_stop(s);
         return -1;
     }
@@ -575,7 +477,7 @@ int vgserve_start(struct vgserve **out, struct loop *loop, struct vgledger *l,
     struct epoll_event el = {.events = EPOLLIN, .data.u32 = VG_LISTEN};
     struct epoll_event ek = {.events = EPOLLIN, .data.u32 = VG_KICK};
     if (s->epfd < 0 || s->kfd < 0 ||
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &el) != 0 ||
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lsn.fd, &el) != 0 ||
         epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->kfd, &ek) != 0) {
         snprintf(err, errlen, "--vgpu-socket %s: epoll: %s", path,
                  strerror(errno));
@@ -606,13 +508,7 @@ void vgserve_stop(struct vgserve *s)
         close(s->epfd);
     if (s->kfd >= 0)
         close(s->kfd);
-    if (s->lfd >= 0)
-        close(s->lfd);
-    /* Only the socket we made: one put there since is someone else's. */
-    struct stat st;
-    if (s->path[0] && lstat(s->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-        st.st_dev == s->dev && st.st_ino == s->ino)
-        unlink(s->path);
+    usock_close(&s->lsn);
     free(s);
 }
 
