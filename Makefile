@@ -8,7 +8,8 @@
 #                 fuzz run when clang is installed
 #   make bench    Release build (no sanitizers), then `wattson bench`,
 #                 `bench forecast` on every trace, `bench broker`,
-#                 `bench mesh` and `bench partition`
+#                 `bench mesh`, `bench partition`, `bench vgpu`,
+#                 `bench vgpu-api` and `bench ipc` (strace: deps.sh)
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
 #
@@ -65,6 +66,7 @@ bench: deps
 	./$(RELEASE)/wattson bench partition
 	./$(RELEASE)/wattson bench vgpu
 	./$(RELEASE)/wattson bench vgpu-api
+	./$(RELEASE)/wattson bench ipc
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

@@ -156,6 +156,9 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_JSON:
         a->json = 1;
         break;
+    case CLI_OPT_QUICK:
+        a->quick = 1;
+        break;
     case CLI_OPT_METHOD:
         a->method = arg;
         break;

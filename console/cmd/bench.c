@@ -89,9 +89,7 @@ const char *bench_slow_build(void)
 #endif
 }
 
-/* One warning line before the figures of a slow build (a `make run` or
- * `make test` build), so they are not taken for the machine's. */
-static void bench_warn_slow(void)
+void bench_warn_slow(void)
 {
     const char *why = bench_slow_build();
     if (why)

@@ -26,6 +26,10 @@ int bench_forecast(const char *path, FILE *out);
  * optimised build without sanitizers.  bench and bench forecast print a
  * warning naming it before their figures. */
 const char *bench_slow_build(void);
+/* One warning line (log_msg, LOG_WARN) before the figures of a slow
+ * build (a `make run` or `make test` build), so they are not taken for
+ * the machine's; nothing for an optimised one. */
+void bench_warn_slow(void);
 /* Writes a lab of n PUs (a mix of parts and workloads) into buf. */
 int bench_lab(char *buf, size_t len, unsigned n_pus);
 

@@ -63,6 +63,7 @@ enum cli_opt {
     CLI_OPT_IPC_SOCKET,
     CLI_OPT_IPC_OUT,
     CLI_OPT_IPC_REPLAY,
+    CLI_OPT_QUICK,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -115,6 +116,7 @@ struct cli_args {
     const char *search;     /* partition: --search all|order */
     const char *socket;     /* vgpu: --socket PATH */
     double hold_s;          /* vgpu: --hold D (0: not given) */
+    int quick;              /* bench ipc: --quick */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

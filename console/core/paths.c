@@ -38,10 +38,15 @@
 #define WATTSON_REL_LIB_DIR "../lib"
 #endif
 
+#ifndef WATTSON_REL_LIBEXEC_DIR
+#define WATTSON_REL_LIBEXEC_DIR "../libexec/wattson"
+#endif
+
 #define PATHS_LEN 4096
 
 #if !defined(WATTSON_PLUGIN_BUILD_DIR) || !defined(WATTSON_LAB_DIR) ||         \
-    !defined(WATTSON_POLICY_DIR) || !defined(WATTSON_IPC_LIB_BUILD)
+    !defined(WATTSON_POLICY_DIR) || !defined(WATTSON_IPC_LIB_BUILD) ||         \
+    !defined(WATTSON_IPC_LOAD_BUILD)
 /* dir + "/" + rel into out, each leading "../" of rel taken off dir's end,
  * so that messages name /opt/w/lib/wattson, not /opt/w/bin/../lib/wattson.
  * 0, or -1 when it does not fit. */
@@ -159,6 +164,26 @@ const char *paths_ipc_lib(void)
         lib = paths_from_exe(buf, sizeof buf,
                              WATTSON_REL_LIB_DIR "/libwattson-ipc.so");
     return lib;
+#endif
+}
+
+const char *paths_ipc_load(void)
+{
+    /* As paths_ipc_lib: an absolute $WATTSON_IPC_LOAD only, so that the
+     * program run is never one found by the current directory. */
+    const char *env = getenv("WATTSON_IPC_LOAD");
+    if (env && *env)
+        return env[0] == '/' ? env : NULL;
+#ifdef WATTSON_IPC_LOAD_BUILD
+    return WATTSON_IPC_LOAD_BUILD;
+#else
+    static char buf[PATHS_LEN];
+    static const char *prog;
+
+    if (!prog)
+        prog = paths_from_exe(buf, sizeof buf,
+                              WATTSON_REL_LIBEXEC_DIR "/wattson-ipcload");
+    return prog;
 #endif
 }
 

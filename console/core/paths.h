@@ -41,6 +41,13 @@ const char *paths_policy_dir(void);
  * not checked. */
 const char *paths_ipc_lib(void);
 
+/* wattson-ipcload (plugins/ipcwrap/ipcload.c), the workload `bench ipc`
+ * runs under that library: $WATTSON_IPC_LOAD when set (an absolute
+ * path), else the build tree's for a build-tree binary, else
+ * LIBEXECDIR/wattson/wattson-ipcload relative to the installed binary.
+ * NULL as for paths_ipc_lib; the file is not checked. */
+const char *paths_ipc_load(void);
+
 /* The path of `name` in wattson's state directory into buf:
  * $XDG_STATE_HOME/wattson/NAME, else $HOME/.local/state/wattson/NAME (a
  * relative value of either variable is ignored, as the XDG base directory

@@ -47,6 +47,7 @@ echo "install: configure, build and install took $((built - start)) s" >&2
 for f in bin/wattson lib/wattson/sim.so lib/wattson/cpufreq.so \
     include/wattson/plugin.h include/wattson/vgpu.h \
     include/wattson/ipcwire.h lib/libwattson-ipc.so \
+    libexec/wattson/wattson-ipcload \
     lib/libwattson-vgpu.so share/pkgconfig/wattson-plugin.pc \
     share/wattson/policies/balanced.lua share/wattson/labs/default.lua \
     share/wattson/labs/traces/kenj-pc-1.csv \
