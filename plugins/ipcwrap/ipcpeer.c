@@ -12,7 +12,9 @@
  *     a non-parent holder is preferred, since a shell keeps a pipe's end
  *     between its forks; a destination found only in the parent or not
  *     found is tentative and looked up again on the 2nd, 4th, 8th... 128th
- *     event on that fd.
+ *     event on that fd; when it was the parent, only among the parent's
+ *     other children (find_sibling), since the reader a shell forks after
+ *     the writer is one, so the full scan is paid once per fd.
  *   - Unix sockets: SO_PEERCRED (stream, seqpacket; a datagram socket
  *     only when connected).  A socketpair's credentials are those of the
  *     process that created it: the creator's own end then names itself,
@@ -135,6 +137,50 @@ static int fd_accmode(const char *pid, const char *fd)
     return (int)(v & O_ACCMODE);
 }
 
+/* Whether process `pid` (its /proc name) holds an fd whose link reads
+ * target (tlen bytes); with readers, one open for reading.  fbuf: a
+ * 2 KiB scratch buffer. */
+static int pid_holds(const char *pid, const char *target, size_t tlen,
+                     int readers, char *fbuf)
+{
+    char path[96], *p = path;
+    p = put_str(p, "/proc/");
+    p = put_str(p, pid);
+    p = put_str(p, "/fd");
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    int hit = 0;
+    for (;;) {
+        long m = syscall(SYS_getdents64, dfd, fbuf, 2048);
+        if (m <= 0)
+            break;
+        for (long o = 0; o < m && !hit;) {
+            struct dent64 *e = (struct dent64 *)(void *)(fbuf + o);
+            o += e->reclen;
+            if (e->name[0] == '.')
+                continue;
+            char lpath[128], link[256], *q = lpath;
+            q = put_str(q, path);
+            q = put_str(q, "/");
+            put_str(q, e->name);
+            ssize_t l = readlink(lpath, link, sizeof link);
+            if (l != (ssize_t)tlen || memcmp(link, target, tlen) != 0)
+                continue;
+            if (readers) {
+                int acc = fd_accmode(pid, e->name);
+                if (acc != O_RDONLY && acc != O_RDWR)
+                    continue;
+            }
+            hit = 1;
+        }
+        if (hit)
+            break;
+    }
+    ipcpeer_close(dfd);
+    return hit;
+}
+
 /* The process holding an fd whose link reads `target`: this process
  * skipped unless self_ok; with readers, only fds open for reading.  A
  * process other than our parent is preferred; *tentative says the answer
@@ -161,42 +207,7 @@ static uint32_t find_holder(const char *target, int self_ok, int readers,
                 continue;
             if (pid == (unsigned long long)self && !self_ok)
                 continue;
-            char path[96], *p = path;
-            p = put_str(p, "/proc/");
-            p = put_str(p, d->name);
-            p = put_str(p, "/fd");
-            int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd < 0)
-                continue;
-            int hit = 0;
-            for (;;) {
-                long m = syscall(SYS_getdents64, dfd, fbuf, sizeof fbuf);
-                if (m <= 0)
-                    break;
-                for (long o = 0; o < m && !hit;) {
-                    struct dent64 *e = (struct dent64 *)(void *)(fbuf + o);
-                    o += e->reclen;
-                    if (e->name[0] == '.')
-                        continue;
-                    char lpath[128], link[256], *q = lpath;
-                    q = put_str(q, path);
-                    q = put_str(q, "/");
-                    put_str(q, e->name);
-                    ssize_t l = readlink(lpath, link, sizeof link);
-                    if (l != (ssize_t)tlen || memcmp(link, target, tlen) != 0)
-                        continue;
-                    if (readers) {
-                        int acc = fd_accmode(d->name, e->name);
-                        if (acc != O_RDONLY && acc != O_RDWR)
-                            continue;
-                    }
-                    hit = 1;
-                }
-                if (hit)
-                    break;
-            }
-            ipcpeer_close(dfd);
-            if (!hit)
+            if (!pid_holds(d->name, target, tlen, readers, fbuf))
                 continue;
             if (pid != (unsigned long long)parent) {
                 ipcpeer_close(proc);
@@ -208,6 +219,42 @@ static uint32_t find_holder(const char *target, int self_ok, int readers,
     }
     ipcpeer_close(proc);
     return parent_hit;
+}
+
+/* A tentative answer's re-lookup: what it waits for is a sibling that
+ * the parent (a shell) forks after us, so only the parent's children
+ * (/proc/PARENT/task/PARENT/children) are looked at, not every process:
+ * a handful of fd directories instead of a scan of the machine.  The
+ * reader: a sibling holding target for reading, else 0.  -1 when the
+ * children list cannot be read (no CONFIG_PROC_CHILDREN): scan instead. */
+static long find_sibling(const char *target, pid_t self, pid_t parent)
+{
+    char path[96], list[1024], fbuf[2048], *p = path;
+    p = put_str(p, "/proc/");
+    p = put_uint(p, (unsigned long long)parent);
+    p = put_str(p, "/task/");
+    p = put_uint(p, (unsigned long long)parent);
+    put_str(p, "/children");
+    if (parent <= 0 || slurp(path, list, sizeof list) < 0)
+        return -1;
+    size_t tlen = strlen(target);
+    for (char *q = list; *q;) {
+        while (*q == ' ' || *q == '\n')
+            q++;
+        char *start = q;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q == start)
+            break;
+        char save = *q;
+        *q = '\0';
+        unsigned long long pid;
+        if (parse_uint(start, &pid) == 0 && pid != (unsigned long long)self &&
+            pid_holds(start, target, tlen, 1, fbuf))
+            return (long)pid;
+        *q = save;
+    }
+    return 0;
 }
 
 /* The inode of the socket in /proc/net/FILE whose local address is
@@ -379,8 +426,11 @@ static struct ipcpeer mk(uint32_t pid, unsigned kind, unsigned flags)
     return r;
 }
 
-/* A pipe, FIFO or queue (kind): the reader holding the same object. */
-static struct ipcpeer reader_of(int fd, unsigned kind, pid_t self, pid_t parent)
+/* A pipe, FIFO or queue (kind): the reader holding the same object.  A
+ * re-lookup of an answer that was the parent (prev) looks only at the
+ * siblings, and keeps the parent (still tentative) when none reads it. */
+static struct ipcpeer reader_of(int fd, unsigned kind, pid_t self, pid_t parent,
+                                uint32_t prev)
 {
     char lpath[48], target[256];
     int tent = 0;
@@ -389,20 +439,28 @@ static struct ipcpeer reader_of(int fd, unsigned kind, pid_t self, pid_t parent)
     if (l <= 0)
         return mk(0, kind, IPCPEER_TENTATIVE);
     target[l] = '\0';
+    long sib = prev && prev == (uint32_t)parent
+                   ? find_sibling(target, self, parent)
+                   : -1;
+    if (sib > 0)
+        return mk((uint32_t)sib, kind, 0);
+    if (sib == 0) /* no sibling reads it yet: still the parent */
+        return mk(prev, kind, IPCPEER_TENTATIVE);
     uint32_t pid = find_holder(target, 0, 1, self, parent, &tent);
     return mk(pid, kind, tent ? IPCPEER_TENTATIVE : 0);
 }
 
-struct ipcpeer ipcpeer_probe(int fd, int mq, pid_t self, pid_t parent)
+struct ipcpeer ipcpeer_probe(int fd, int mq, pid_t self, pid_t parent,
+                             uint32_t prev)
 {
     int tent = 0;
     if (mq)
-        return reader_of(fd, IPCWIRE_MQ, self, parent);
+        return reader_of(fd, IPCWIRE_MQ, self, parent, prev);
     struct stat st;
     if (fstat(fd, &st) < 0)
         return mk(0, IPCPEER_NOTIPC, 0);
     if (S_ISFIFO(st.st_mode))
-        return reader_of(fd, IPCWIRE_PIPE, self, parent);
+        return reader_of(fd, IPCWIRE_PIPE, self, parent, prev);
     if (!S_ISSOCK(st.st_mode))
         return mk(0, IPCPEER_NOTIPC, 0);
     int dom = 0, type = 0;

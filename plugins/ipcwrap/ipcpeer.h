@@ -22,8 +22,11 @@ struct ipcpeer {
 };
 
 /* Looks fd up (mq: a message queue descriptor) for process self, whose
- * parent is parent.  System calls, /proc scans: see ipcpeer.c. */
-struct ipcpeer ipcpeer_probe(int fd, int mq, pid_t self, pid_t parent);
+ * parent is parent; prev: the destination a tentative earlier look-up
+ * found (0: none, or the first look-up).  System calls, /proc scans: see
+ * ipcpeer.c. */
+struct ipcpeer ipcpeer_probe(int fd, int mq, pid_t self, pid_t parent,
+                             uint32_t prev);
 
 /* An AF_INET/AF_INET6 loopback address (v4-mapped included). */
 int ipcpeer_is_loopback(const struct sockaddr *sa);

@@ -168,10 +168,11 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Looks fd up: its cache word, generation and event count left 0. */
-static uint64_t probe(int fd, int mq)
+/* Looks fd up: its cache word, generation and event count left 0; prev
+ * the destination of a tentative earlier answer. */
+static uint64_t probe(int fd, int mq, uint32_t prev)
 {
-    struct ipcpeer r = ipcpeer_probe(fd, mq, my_pid, my_ppid);
+    struct ipcpeer r = ipcpeer_probe(fd, mq, my_pid, my_ppid, prev);
     return W_MAKE(r.pid, r.kind, r.flags, 0);
 }
 
@@ -190,7 +191,7 @@ static uint64_t fd_word(int fd, int mq)
         kind == K_NONE || (ev < 255 && ev && (ev & (ev - 1)) == 0 && ev <= 128);
     uint64_t nw;
     if (again) {
-        nw = probe(fd, mq);
+        nw = probe(fd, mq, kind == K_NONE ? 0 : W_PID(w));
         if (W_KIND(nw) == K_NONE)
             return nw;
         nw |= (uint64_t)(ev < 255 ? ev + 1 : ev) << 48;

@@ -475,6 +475,33 @@ static void test_mq(void)
     T_CHECK(wrong == 0);
 }
 
+/* The writer's first sends name its parent (the only reader then); once
+ * the reader is forked (a sibling), the re-look-up among the parent's
+ * children names it (ipcpeer.c find_sibling). */
+static void test_sibling(void)
+{
+    char out[256];
+    pid_t app_pid = run_app("sibling", out, sizeof out);
+    int w = 0, r = 0;
+    long long got = -1;
+    T_CHECK(sscanf(out, "writer %d reader %d got %lld", &w, &r, &got) == 3);
+    T_CHECK(got == 2300);
+    size_t mine = 0, to_parent = 0, to_reader = 0;
+    uint32_t last = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (evs[i].src_pid != (uint32_t)w)
+            continue;
+        mine++;
+        to_parent += evs[i].dst_pid == (uint32_t)app_pid;
+        to_reader += evs[i].dst_pid == (uint32_t)r;
+        last = evs[i].dst_pid;
+    }
+    T_CHECK(mine == 23);
+    T_CHECK(to_parent >= 3 && to_parent + to_reader == 23);
+    T_CHECK(to_reader >= 16); /* from the 4th send on at the latest */
+    T_CHECK(last == (uint32_t)r);
+}
+
 static void test_errno(void)
 {
     char out[256];
@@ -531,6 +558,7 @@ int main(int argc, char **argv)
     test_threads();
     test_dup();
     test_absent();
+    test_sibling();
     test_udp();
     test_mq();
     test_errno();
