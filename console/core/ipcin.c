@@ -120,8 +120,13 @@ int ipcin_new(struct ipcin **out, const struct ipcin_opts *o,
         ipcin_free(in);
         return IPCIN_ESOCKET;
     }
+    /* The sysfs drivers' root ($WATTSON_SYSFS_ROOT, a prefix before
+     * /sys), so a process is placed on the cpufreq policy they read. */
+    char sysfs[4096];
+    const char *pre = getenv("WATTSON_SYSFS_ROOT");
+    snprintf(sysfs, sizeof sysfs, "%s/sys", pre ? pre : "");
     if (ipcmap_new(&in->map, rules, m, o->proc_root ? o->proc_root : "/proc",
-                   o->sysfs_root ? o->sysfs_root : "/sys", err, errlen))
+                   o->sysfs_root ? o->sysfs_root : sysfs, err, errlen))
         st = IPCIN_EINPUT;
     else if (o->replay && read_replay(in, o->replay, err, errlen))
         st = IPCIN_EINPUT;

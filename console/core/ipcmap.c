@@ -25,8 +25,8 @@ struct ipcmap_slot {
 };
 
 struct ipcmap {
-    const char *proc_root, *sysfs_root;
-    int32_t dev[LABIPC_MAX_RULES]; /* each rule's device */
+    char proc_root[512], sysfs_root[512]; /* copies */
+    int32_t dev[LABIPC_MAX_RULES];          /* each rule's device */
     struct labipc rules;
     int32_t any; /* the "*" rule's device, -1 */
     size_t used;
@@ -44,8 +44,14 @@ int ipcmap_new(struct ipcmap **out, const struct labipc *rules,
         snprintf(err, errlen, "ipc_procs: out of memory");
         return -1;
     }
-    map->proc_root = proc_root;
-    map->sysfs_root = sysfs_root;
+    if ((size_t)snprintf(map->proc_root, sizeof map->proc_root, "%s",
+                         proc_root) >= sizeof map->proc_root ||
+        (size_t)snprintf(map->sysfs_root, sizeof map->sysfs_root, "%s",
+                         sysfs_root) >= sizeof map->sysfs_root) {
+        snprintf(err, errlen, "ipc_procs: /proc or /sys root too long");
+        free(map);
+        return -1;
+    }
     map->any = -1;
     if (rules)
         map->rules = *rules;
@@ -93,7 +99,7 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
  * after its last ')'. */
 static long last_cpu(const struct ipcmap *map, uint32_t pid)
 {
-    char path[128], buf[1024];
+    char path[640], buf[1024];
     snprintf(path, sizeof path, "%s/%u/stat", map->proc_root, (unsigned)pid);
     if (read_small(path, buf, sizeof buf) <= 0)
         return -1;
@@ -110,24 +116,63 @@ static long last_cpu(const struct ipcmap *map, uint32_t pid)
     return end != p + 1 && cpu >= 0 ? cpu : -1;
 }
 
-/* The device cpufreqM of the policy of CPU `cpu`, or -1. */
+/* Whether CPU list text (cpufreq's "0 1 2 3" or the cpulist form
+ * "0-3,8") holds cpu. */
+static int cpulist_has(const char *s, long cpu)
+{
+    while (*s) {
+        char *end;
+        long a = strtol(s, &end, 10);
+        if (end == s) {
+            s++;
+            continue;
+        }
+        long b = a;
+        if (*end == '-') {
+            const char *q = end + 1;
+            b = strtol(q, &end, 10);
+            if (end == q)
+                b = a;
+        }
+        if (cpu >= a && cpu <= b)
+            return 1;
+        s = end;
+    }
+    return 0;
+}
+
+/* The device cpufreqM of the policy of CPU `cpu`, or -1: the CPU's
+ * cpufreq link (SYSFS/devices/system/cpu/cpuN/cpufreq -> policyM), else
+ * the policy whose related_cpus holds it (fixture trees have no links). */
 static int cpufreq_device(const struct ipcmap *map, const struct model *m,
                           long cpu)
 {
-    char path[256], link[256];
+    char path[640], link[256], name[32];
     snprintf(path, sizeof path, "%s/devices/system/cpu/cpu%ld/cpufreq",
              map->sysfs_root, cpu);
     ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n <= 0)
-        return -1;
-    link[n] = '\0';
-    const char *base = strrchr(link, '/');
-    base = base ? base + 1 : link;
-    if (strncmp(base, "policy", 6) != 0)
-        return -1;
-    char name[32];
-    snprintf(name, sizeof name, "cpufreq%s", base + 6);
-    return model_find_device(m, name);
+    if (n > 0) {
+        link[n] = '\0';
+        const char *base = strrchr(link, '/');
+        base = base ? base + 1 : link;
+        if (strncmp(base, "policy", 6) != 0)
+            return -1;
+        snprintf(name, sizeof name, "cpufreq%s", base + 6);
+        return model_find_device(m, name);
+    }
+    /* The run's cpufreq devices are few: ask each for its CPUs. */
+    for (size_t d = 0; d < m->n_devices; d++) {
+        const char *dn = m->devices[d].name;
+        char cpus[512];
+        if (!dn || strncmp(dn, "cpufreq", 7) != 0)
+            continue;
+        snprintf(path, sizeof path,
+                 "%s/devices/system/cpu/cpufreq/policy%s/related_cpus",
+                 map->sysfs_root, dn + 7);
+        if (read_small(path, cpus, sizeof cpus) > 0 && cpulist_has(cpus, cpu))
+            return (int)d;
+    }
+    return -1;
 }
 
 /* The device of pid; *exact when a rule names it (not "*", not its
@@ -136,7 +181,7 @@ static int32_t place(const struct ipcmap *map, const struct model *m,
                      uint32_t pid, char *comm, int named, int *exact)
 {
     *exact = 0;
-    char path[128];
+    char path[640];
     snprintf(path, sizeof path, "%s/%u/comm", map->proc_root, (unsigned)pid);
     if (!named && read_small(path, comm, LABIPC_COMM_LEN) < 0)
         return -1; /* gone, or not ours to read */

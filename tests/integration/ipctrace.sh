@@ -128,7 +128,26 @@ check '[ "$(key "$T/s2" ipcsrv_lib_dropped)" -gt 0 ]' "second run: the library c
 check '[ ! -e "$S" ]' "the socket removed at the end"
 check 'grep -q "malformed datagram" "$T/e1"' "first run: malformed datagrams logged"
 
-# 5. Errors.
+# 5. Read-only on cpufreq: a fixture tree (this machine has no cpufreq;
+# $WATTSON_SYSFS_ROOT is the sysfs drivers' root, and the map's): each
+# traced process placed on the policy of the CPU it last ran on, its
+# messages counted by the broker, not one file of the tree written.
+cp -r "$WATTSON_SOURCE_DIR/tests/fixtures/sysfs/cpufreq/twopolicy" "$T/fx"
+sums() { (cd "$T/fx" && find . -type f -exec md5sum {} + | sort); }
+sums >"$T/fx.before"
+printf 'return { tick = "10ms", drivers = { { plugin = "cpufreq" } } }\n' \
+    >"$T/cf.lua"
+# taskset: on CPU 0, which the tree's policy0 covers, on any machine.
+WATTSON_SYSFS_ROOT="$T/fx" "$W" trace --lab "$T/cf.lua" -- taskset -c 0 sh -c \
+    'dd if=/dev/urandom bs=64k count=100 status=none | gzip -1 | wc -c' \
+    >"$T/out" 2>"$T/err"
+check '[ $? -eq 0 ]' "cpufreq trace: $(tail -n 2 "$T/err")"
+check '[ "$(key "$T/err" ipc_mapped)" -ge 2 ]' "cpufreq trace: gzip and wc placed by their CPU"
+check '[ "$(key "$T/err" ipc_unknown)" -eq 0 ] && [ "$(key "$T/err" ipc_events)" -ge 100 ]' \
+    "cpufreq trace: the broker counted the messages to the policies"
+check 'sums | cmp -s - "$T/fx.before"' "cpufreq trace: nothing written to the tree"
+
+# 6. Errors.
 echo keep >"$T/file"
 expect_fail 6 "exists and is not a socket" -- run --lab "$LAB" \
     --ipc-socket "$T/file" --duration 1s
