@@ -169,4 +169,6 @@ return { drivers = { { plugin = "sim", devices = {
 LAB
 expect_fail 3 "ipc_procs.gzip: must be a device name" -- run \
     --lab "$T/badlab.lua" --duration 1s
+WATTSON_IPC_LIB=/nonexistent/libwattson-ipc.so expect_fail 4 \
+    "the interception library /nonexistent/libwattson-ipc.so" -- trace -- true
 finish
