@@ -19,6 +19,11 @@
 #include "core/tracefile.h"
 #include "loader/loader.h"
 
+/* How long an event is held before it is written (--ipc-out): a
+ * library's batch is sent 10 ms after its first event at the earliest,
+ * and reaches the next tick. */
+#define IPCIN_HOLD_S 0.05
+
 struct ipcin {
     struct ipcsrv *srv;
     struct ipcmap *map;
@@ -28,6 +33,10 @@ struct ipcin {
     struct tracefile out;
     int has_out;
     double last_t; /* of the last line written */
+    /* Events held back IPCIN_HOLD_S before they are written, so that a
+     * batch arriving late still finds its place (2 x MODEL_IPC_CAP). */
+    struct wattson_ipc_event *pend;
+    size_t n_pend, cap_pend;
     /* This tick's destinations (global devices, -1 unplaced) and the
      * batch for one plugin's ipc_deliver, MODEL_IPC_CAP each. */
     int32_t *dev;
@@ -114,8 +123,10 @@ int ipcin_new(struct ipcin **out, const struct ipcin_opts *o,
     in->sum = sum;
     in->dev = calloc(m->ipc_cap, sizeof *in->dev);
     in->batch = calloc(m->ipc_cap, sizeof *in->batch);
+    in->cap_pend = 2 * m->ipc_cap;
+    in->pend = o->out ? calloc(in->cap_pend, sizeof *in->pend) : NULL;
     int st = IPCIN_OK;
-    if (!in->dev || !in->batch) {
+    if (!in->dev || !in->batch || (o->out && !in->pend)) {
         snprintf(err, errlen, "IPC input: out of memory");
         ipcin_free(in);
         return IPCIN_ESOCKET;
@@ -167,11 +178,11 @@ static void sort_by_t(struct wattson_ipc_event *e, size_t n)
     }
 }
 
-static void write_out(struct ipcin *in, struct wattson_ipc_event *e, size_t n)
+/* Writes the first k held events (sorted) and keeps the rest. */
+static void write_held(struct ipcin *in, size_t k)
 {
-    sort_by_t(e, n);
-    for (size_t i = 0; i < n; i++) {
-        struct wattson_ipc_event w = e[i];
+    for (size_t i = 0; i < k; i++) {
+        struct wattson_ipc_event w = in->pend[i];
         if (w.t < in->last_t) {
             w.t = in->last_t;
             in->sum->ipc_late++;
@@ -183,6 +194,27 @@ static void write_out(struct ipcin *in, struct wattson_ipc_event *e, size_t n)
             in->last_t = w.t;
         }
     }
+    memmove(in->pend, in->pend + k, (in->n_pend - k) * sizeof *in->pend);
+    in->n_pend -= k;
+}
+
+/* This tick's events join the held ones; those older than now -
+ * IPCIN_HOLD_S are written in time order (all when done). */
+static void write_out(struct ipcin *in, const struct wattson_ipc_event *e,
+                      size_t n, double now, int done)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (in->n_pend == in->cap_pend) { /* full: the oldest go now */
+            sort_by_t(in->pend, in->n_pend);
+            write_held(in, in->n_pend / 2);
+        }
+        in->pend[in->n_pend++] = e[i];
+    }
+    sort_by_t(in->pend, in->n_pend);
+    size_t k = 0;
+    while (k < in->n_pend && (done || in->pend[k].t <= now - IPCIN_HOLD_S))
+        k++;
+    write_held(in, k);
 }
 
 /* Each plugin that takes messages (ABI 1.3 ipc_deliver: the sim, whose
@@ -236,13 +268,14 @@ void ipcin_tick(struct ipcin *in, struct model *m, double now)
     }
     deliver(in, m, first);
     if (in->has_out)
-        write_out(in, m->ipc + first, m->n_ipc - first);
+        write_out(in, m->ipc + first, m->n_ipc - first, now, 0);
 }
 
 int ipcin_commit(struct ipcin *in, char *err, size_t errlen)
 {
     if (!in || !in->has_out)
         return 0;
+    write_out(in, NULL, 0, 0, 1);
     in->has_out = 0;
     return tracefile_commit(&in->out, in->sum, err, errlen);
 }
@@ -258,6 +291,7 @@ void ipcin_free(struct ipcin *in)
     free(in->replay);
     free(in->dev);
     free(in->batch);
+    free(in->pend);
     free(in);
 }
 

@@ -13,8 +13,9 @@
  *
  * The written file must be in time order (ipcfmt's readers refuse a time
  * going backwards), but the processes' batches arrive late and
- * interleaved (a library flushes every 64 events or 10 ms).  Each tick's
- * events are sorted; one older than the last line written is written at
+ * interleaved (a library flushes every 64 events or 10 ms).  Events are
+ * held 50 ms (IPCIN_HOLD_S, ipcin.c) and written sorted; one older than
+ * the last line written still (a batch later than that) is written at
  * that line's time instead, counted in ipc_late.
  *
  * Nothing is allocated after ipcin_new: the replay is read whole there.

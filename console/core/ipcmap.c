@@ -26,7 +26,7 @@ struct ipcmap_slot {
 
 struct ipcmap {
     char proc_root[512], sysfs_root[512]; /* copies */
-    int32_t dev[LABIPC_MAX_RULES];          /* each rule's device */
+    int32_t dev[LABIPC_MAX_RULES];        /* each rule's device */
     struct labipc rules;
     int32_t any; /* the "*" rule's device, -1 */
     size_t used;
