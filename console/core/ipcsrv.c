@@ -66,6 +66,20 @@ static void refusal(struct ipcsrv *s, const char *msg)
                                           : "");
 }
 
+/* Whether pid has a connection open now: its library reports its sends. */
+static int traced(const struct ipcsrv *s, uint32_t pid)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < IPCSRV_MAX_CONNS && seen < s->n_conns; i++) {
+        if (s->conns[i].fd < 0)
+            continue;
+        seen++;
+        if (s->conns[i].pid == pid)
+            return 1;
+    }
+    return 0;
+}
+
 int ipcsrv_feed(struct ipcsrv *s, uint32_t pid, const void *buf, size_t len,
                 char *why, size_t whylen)
 {
@@ -91,9 +105,16 @@ int ipcsrv_feed(struct ipcsrv *s, uint32_t pid, const void *buf, size_t len,
     s->sum->ipcsrv_events += h.count;
     for (uint32_t i = 0; i < h.count; i++) {
         const struct ipcwire_rec *r = &s->recs[i];
+        if (r->transport & IPCWIRE_RECV) {
+            /* the sender's own event names this message already */
+            if (r->src_pid && traced(s, r->src_pid)) {
+                s->sum->ipcsrv_recv_dup++;
+                continue;
+            }
+        }
         if (s->n == IPCSRV_RING) {
-            s->sum->ipcsrv_overflow += h.count - i;
-            break;
+            s->sum->ipcsrv_overflow++;
+            continue;
         }
         struct wattson_ipc_event *e =
             &s->ring[(s->head + s->n++) % IPCSRV_RING];
@@ -102,6 +123,8 @@ int ipcsrv_feed(struct ipcsrv *s, uint32_t pid, const void *buf, size_t len,
         e->dst_pid = r->dst_pid;
         e->bytes = r->bytes;
         e->type = r->type;
+        if (r->transport & IPCWIRE_RECV)
+            s->sum->ipcsrv_recv_events++;
     }
     return 0;
 }

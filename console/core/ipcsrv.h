@@ -25,8 +25,20 @@
  *    blocks on the library.
  * Nothing is allocated after ipcsrv_start.
  *
+ * Receive events (a library run with $WATTSON_IPC_READS=1, wire bit
+ * IPCWIRE_RECV): one is used only when its sender is not itself traced,
+ * so that a message whose both ends are traced counts once, by the
+ * sender's event.  One whose src_pid is the pid of a connection open now
+ * is dropped as a duplicate (ipcsrv_recv_dup); one whose sender is
+ * untraced (a stdio writer such as head, a process started without the
+ * library) or unknown (0: a message queue's) becomes an ordinary event,
+ * src the sender, dst the receiver (ipcsrv_recv_events).  A traced
+ * sender that has already disconnected (exited) when the receiver's
+ * batch arrives is no longer known as traced: that message counts twice.
+ *
  * Accounting: every event a library made is either received
- * (ipcsrv_events, of which ipcsrv_overflow did not fit the ring) or
+ * (ipcsrv_events, sends and receives, of which ipcsrv_overflow did not
+ * fit the ring and ipcsrv_recv_dup were duplicates) or
  * reported dropped by its library (ipcsrv_lib_dropped, carried in its
  * next datagram that gets through) - except those the library's header
  * comment lists as lost uncounted (a batch pending at exec, at a kill).

@@ -129,6 +129,7 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         "\"ipcsrv_events\":%llu,\"ipcsrv_lib_dropped\":%llu,"
         "\"ipcsrv_overflow\":%llu,\"ipcsrv_malformed\":%llu,"
         "\"ipcsrv_refused\":%llu,\"ipcsrv_conns\":%llu,"
+        "\"ipcsrv_recv_events\":%llu,\"ipcsrv_recv_dup\":%llu,"
         "\"ipc_mapped\":%llu,\"ipc_late\":%llu,\"interrupted\":%s,",
         (unsigned long long)s->broker_adjustments,
         (unsigned long long)s->broker_held,
@@ -162,8 +163,11 @@ void summary_write_json(const struct summary *s, FILE *f, int with_wall)
         (unsigned long long)s->ipcsrv_overflow,
         (unsigned long long)s->ipcsrv_malformed,
         (unsigned long long)s->ipcsrv_refused,
-        (unsigned long long)s->ipcsrv_conns, (unsigned long long)s->ipc_mapped,
-        (unsigned long long)s->ipc_late, s->interrupted ? "true" : "false");
+        (unsigned long long)s->ipcsrv_conns,
+        (unsigned long long)s->ipcsrv_recv_events,
+        (unsigned long long)s->ipcsrv_recv_dup,
+        (unsigned long long)s->ipc_mapped, (unsigned long long)s->ipc_late,
+        s->interrupted ? "true" : "false");
     if (s->limit_broken)
         fprintf(f, "\"limit_broken\":\"%s\",\"limit_max\":%.9g}",
                 s->limit_broken, s->limit_value);

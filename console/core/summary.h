@@ -58,7 +58,8 @@ struct summary {
     /* The IPC listener's (core/ipcsrv.h) and the live events' map
      * (core/ipcin.h). */
     uint64_t ipcsrv_events, ipcsrv_lib_dropped, ipcsrv_overflow,
-        ipcsrv_malformed, ipcsrv_refused, ipcsrv_conns, ipc_mapped, ipc_late;
+        ipcsrv_malformed, ipcsrv_refused, ipcsrv_conns, ipcsrv_recv_events,
+        ipcsrv_recv_dup, ipc_mapped, ipc_late;
     /* The model whose per-device faults are `device_faults` (the record
      * stage sets it); NULL: none. */
     const struct model *faults;
@@ -131,6 +132,8 @@ struct summary {
     X(ipcsrv_malformed, uint64_t)                                              \
     X(ipcsrv_refused, uint64_t)                                                \
     X(ipcsrv_conns, uint64_t)                                                  \
+    X(ipcsrv_recv_events, uint64_t)                                            \
+    X(ipcsrv_recv_dup, uint64_t)                                               \
     X(ipc_mapped, uint64_t)                                                    \
     X(ipc_late, uint64_t)
 #define SUMMARY_DERIVED_KEYS(X)                                                \

@@ -5,16 +5,22 @@
  * uses no stdio, no allocation and no lock: fixed buffers, open/read/
  * readlink/getdents64 on /proc.
  *
- * The answers, looked up on an fd's first send:
+ * The answers, looked up on an fd's first send (or, with the library's
+ * read side on, its first receive):
  *   - pipes and FIFOs (fstat S_ISFIFO) and message queues: the other end
  *     is the process (not this one) holding the same object (the same
- *     /proc/PID/fd link text) open for reading (/proc/PID/fdinfo flags);
- *     a non-parent holder is preferred, since a shell keeps a pipe's end
- *     between its forks; a destination found only in the parent or not
- *     found is tentative and looked up again on the 2nd, 4th, 8th... 128th
- *     event on that fd; when it was the parent, only among the parent's
- *     other children (find_sibling), since the reader a shell forks after
- *     the writer is one, so the full scan is paid once per fd.
+ *     /proc/PID/fd link text) open for reading (/proc/PID/fdinfo flags)
+ *     when the fd is sent on, open for writing (O_WRONLY or O_RDWR) when
+ *     it is read (a pipe's writer; the answer is then marked
+ *     IPCPEER_READSIDE); a non-parent holder is preferred, since a shell
+ *     keeps a pipe's end between its forks; an answer found only in the
+ *     parent or not found is tentative and looked up again on the 2nd,
+ *     4th, 8th... 128th event on that fd; when it was the parent, only
+ *     among the parent's other children (find_sibling), since the reader
+ *     (or writer) a shell forks after us is one, so the full scan is paid
+ *     once per fd.  A message queue's receiver is not looked up here: its
+ *     writer is unknowable in general (any process may have it open for
+ *     writing and not write), the library records 0.
  *   - Unix sockets: SO_PEERCRED (stream, seqpacket; a datagram socket
  *     only when connected).  A socketpair's credentials are those of the
  *     process that created it: the creator's own end then names itself,
@@ -44,9 +50,19 @@
 #include "ipcpeer.h"
 #include "wattson/ipcwire.h"
 
+/* What a holder must have its fd open for (pid_holds). */
+enum { WANT_ANY = 0, WANT_READ = 1, WANT_WRITE = 2 };
+
 int ipcpeer_close(int fd)
 {
     return (int)syscall(SYS_close, fd);
+}
+
+/* read(2) by the system call: the library's read wrapper stays out of
+ * its own look-ups. */
+static ssize_t sys_read(int fd, void *buf, size_t n)
+{
+    return (ssize_t)syscall(SYS_read, fd, buf, n);
 }
 
 /* ---- strings without stdio (signal safety) ---- */
@@ -97,7 +113,7 @@ static ssize_t slurp(const char *path, char *buf, size_t cap)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, cap - 1);
+    ssize_t n = sys_read(fd, buf, cap - 1);
     ipcpeer_close(fd);
     if (n < 0)
         return -1;
@@ -138,10 +154,10 @@ static int fd_accmode(const char *pid, const char *fd)
 }
 
 /* Whether process `pid` (its /proc name) holds an fd whose link reads
- * target (tlen bytes); with readers, one open for reading.  fbuf: a
- * 2 KiB scratch buffer. */
-static int pid_holds(const char *pid, const char *target, size_t tlen,
-                     int readers, char *fbuf)
+ * target (tlen bytes), open as `want` says (WANT_*).  fbuf: a 2 KiB
+ * scratch buffer. */
+static int pid_holds(const char *pid, const char *target, size_t tlen, int want,
+                     char *fbuf)
 {
     char path[96], *p = path;
     p = put_str(p, "/proc/");
@@ -167,9 +183,10 @@ static int pid_holds(const char *pid, const char *target, size_t tlen,
             ssize_t l = readlink(lpath, link, sizeof link);
             if (l != (ssize_t)tlen || memcmp(link, target, tlen) != 0)
                 continue;
-            if (readers) {
+            if (want != WANT_ANY) {
                 int acc = fd_accmode(pid, e->name);
-                if (acc != O_RDONLY && acc != O_RDWR)
+                if (acc != O_RDWR &&
+                    acc != (want == WANT_READ ? O_RDONLY : O_WRONLY))
                     continue;
             }
             hit = 1;
@@ -182,10 +199,10 @@ static int pid_holds(const char *pid, const char *target, size_t tlen,
 }
 
 /* The process holding an fd whose link reads `target`: this process
- * skipped unless self_ok; with readers, only fds open for reading.  A
- * process other than our parent is preferred; *tentative says the answer
- * is the parent or none. */
-static uint32_t find_holder(const char *target, int self_ok, int readers,
+ * skipped unless self_ok; only fds open as `want` says.  A process other
+ * than our parent is preferred; *tentative says the answer is the parent
+ * or none. */
+static uint32_t find_holder(const char *target, int self_ok, int want,
                             pid_t self, pid_t parent, int *tentative)
 {
     char dbuf[2048], fbuf[2048];
@@ -207,7 +224,7 @@ static uint32_t find_holder(const char *target, int self_ok, int readers,
                 continue;
             if (pid == (unsigned long long)self && !self_ok)
                 continue;
-            if (!pid_holds(d->name, target, tlen, readers, fbuf))
+            if (!pid_holds(d->name, target, tlen, want, fbuf))
                 continue;
             if (pid != (unsigned long long)parent) {
                 ipcpeer_close(proc);
@@ -225,9 +242,11 @@ static uint32_t find_holder(const char *target, int self_ok, int readers,
  * the parent (a shell) forks after us, so only the parent's children
  * (/proc/PARENT/task/PARENT/children) are looked at, not every process:
  * a handful of fd directories instead of a scan of the machine.  The
- * reader: a sibling holding target for reading, else 0.  -1 when the
- * children list cannot be read (no CONFIG_PROC_CHILDREN): scan instead. */
-static long find_sibling(const char *target, pid_t self, pid_t parent)
+ * other end: a sibling holding target open as `want` says (for reading:
+ * a writer's reader; for writing: a reader's writer), else 0.  -1 when
+ * the children list cannot be read (no CONFIG_PROC_CHILDREN): scan
+ * instead. */
+static long find_sibling(const char *target, int want, pid_t self, pid_t parent)
 {
     char path[96], list[1024], fbuf[2048], *p = path;
     p = put_str(p, "/proc/");
@@ -250,7 +269,7 @@ static long find_sibling(const char *target, pid_t self, pid_t parent)
         *q = '\0';
         unsigned long long pid;
         if (parse_uint(start, &pid) == 0 && pid != (unsigned long long)self &&
-            pid_holds(start, target, tlen, 1, fbuf))
+            pid_holds(start, target, tlen, want, fbuf))
             return (long)pid;
         *q = save;
     }
@@ -271,7 +290,7 @@ static unsigned long long net_inode(const char *file, const char *local,
     size_t have = 0, ll = strlen(local), rl = rem ? strlen(rem) : 0;
     unsigned long long ino = 0;
     for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        ssize_t n = sys_read(fd, buf + have, sizeof buf - 1 - have);
         if (n <= 0)
             break;
         have += (size_t)n;
@@ -415,7 +434,7 @@ static uint32_t inet_peer_pid(int fd, int type, pid_t self, pid_t parent,
     char target[48];
     put_str(put_uint(put_str(target, "socket:["), ino), "]");
     int t;
-    uint32_t pid = find_holder(target, 1, 0, self, parent, &t);
+    uint32_t pid = find_holder(target, 1, WANT_ANY, self, parent, &t);
     *tentative = pid == 0;
     return pid;
 }
@@ -426,41 +445,44 @@ static struct ipcpeer mk(uint32_t pid, unsigned kind, unsigned flags)
     return r;
 }
 
-/* A pipe, FIFO or queue (kind): the reader holding the same object.  A
- * re-lookup of an answer that was the parent (prev) looks only at the
- * siblings, and keeps the parent (still tentative) when none reads it. */
-static struct ipcpeer reader_of(int fd, unsigned kind, pid_t self, pid_t parent,
-                                uint32_t prev)
+/* A pipe, FIFO or queue (kind): the other process holding the same
+ * object, its reader when we send (reading 0), its writer when we read
+ * (reading 1: the answer marked IPCPEER_READSIDE).  A re-lookup of an
+ * answer that was the parent (prev) looks only at the siblings, and
+ * keeps the parent (still tentative) when none is found. */
+static struct ipcpeer peer_of(int fd, unsigned kind, int reading, pid_t self,
+                              pid_t parent, uint32_t prev)
 {
     char lpath[48], target[256];
-    int tent = 0;
+    int tent = 0, want = reading ? WANT_WRITE : WANT_READ;
+    unsigned side = reading ? IPCPEER_READSIDE : 0;
     put_uint(put_str(lpath, "/proc/self/fd/"), (unsigned)fd);
     ssize_t l = readlink(lpath, target, sizeof target - 1);
     if (l <= 0)
-        return mk(0, kind, IPCPEER_TENTATIVE);
+        return mk(0, kind, IPCPEER_TENTATIVE | side);
     target[l] = '\0';
     long sib = prev && prev == (uint32_t)parent
-                   ? find_sibling(target, self, parent)
+                   ? find_sibling(target, want, self, parent)
                    : -1;
     if (sib > 0)
-        return mk((uint32_t)sib, kind, 0);
-    if (sib == 0) /* no sibling reads it yet: still the parent */
-        return mk(prev, kind, IPCPEER_TENTATIVE);
-    uint32_t pid = find_holder(target, 0, 1, self, parent, &tent);
-    return mk(pid, kind, tent ? IPCPEER_TENTATIVE : 0);
+        return mk((uint32_t)sib, kind, side);
+    if (sib == 0) /* no sibling holds it yet: still the parent */
+        return mk(prev, kind, IPCPEER_TENTATIVE | side);
+    uint32_t pid = find_holder(target, 0, want, self, parent, &tent);
+    return mk(pid, kind, (tent ? IPCPEER_TENTATIVE : 0) | side);
 }
 
-struct ipcpeer ipcpeer_probe(int fd, int mq, pid_t self, pid_t parent,
-                             uint32_t prev)
+struct ipcpeer ipcpeer_probe(int fd, int mq, int reading, pid_t self,
+                             pid_t parent, uint32_t prev)
 {
     int tent = 0;
     if (mq)
-        return reader_of(fd, IPCWIRE_MQ, self, parent, prev);
+        return peer_of(fd, IPCWIRE_MQ, reading, self, parent, prev);
     struct stat st;
     if (fstat(fd, &st) < 0)
         return mk(0, IPCPEER_NOTIPC, 0);
     if (S_ISFIFO(st.st_mode))
-        return reader_of(fd, IPCWIRE_PIPE, self, parent, prev);
+        return peer_of(fd, IPCWIRE_PIPE, reading, self, parent, prev);
     if (!S_ISSOCK(st.st_mode))
         return mk(0, IPCPEER_NOTIPC, 0);
     int dom = 0, type = 0;

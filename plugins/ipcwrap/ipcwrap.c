@@ -9,24 +9,43 @@
  * but pass the calls through.
  *
  * What it wraps (through dlsym(RTLD_NEXT)): write, writev, send, sendto,
- * sendmsg, sendmmsg, mq_send, mq_timedsend; close, dup2 and dup3 only to
- * keep the fd cache right; _exit and _Exit to send the caller's batch
- * (they run no destructor).  A call is an event when it succeeded (>0 bytes;
- * mq: 0) on an fd that is IPC.  The read side (read, recv...) is not
- * wrapped: the sender's event already names both ends, and a receive
- * would add only its time, at the cost of a wrapper on every read.
- * Calls libc makes internally (stdio's fwrite/printf, which reach the
- * kernel through libc's own write, not the interposable symbol) are not
- * seen: a program that writes a pipe through stdio is not traced.
+ * sendmsg, sendmmsg, mq_send, mq_timedsend; their read-side counterparts
+ * read, readv, recv, recvfrom, recvmsg, recvmmsg, mq_receive,
+ * mq_timedreceive (and the _FORTIFY_SOURCE entries __read_chk,
+ * __recv_chk, __recvfrom_chk that Debian's programs call instead); close,
+ * dup2 and dup3 only to keep the fd cache right; _exit and _Exit to send
+ * the caller's batch (they run no destructor).  A send is an event when
+ * it succeeded (>0 bytes; mq: 0) on an fd that is IPC.
+ *
+ * The read side is opt-in ($WATTSON_IPC_READS=1; wattson trace sets it):
+ * a receive event is a successful read/recv... returning >0 bytes (mq: a
+ * message) on an fd that is IPC, src the fd's other end as the cache
+ * knows it (a pipe's writer, a socket's peer; a message queue's writer is
+ * unknowable: 0), dst this process, marked IPCWIRE_RECV on the wire.  It
+ * is what lets wattson see a message whose sender the library cannot see:
+ * a program that writes through stdio (below), or one started without
+ * the library; wattson drops a receive whose sender is itself traced
+ * (core/ipcsrv.h), so a message counts once.  Without the variable a
+ * read wrapper only passes the call through.
+ * Calls libc makes internally (stdio's fwrite/printf/fread, which reach
+ * the kernel through libc's own write/read, not the interposable symbol)
+ * are not seen: a program that writes a pipe through stdio makes no send
+ * event (its reader's receive events stand for them, with reads on), one
+ * that reads through stdio no receive event.
  *
  * The fd cache: one 64-bit word per fd below IPCW_FDS (beyond: not traced,
- * counted in the untraced counter), filled on the first send on that fd
- * by ipcpeer.c (what the fd is, who is at the other end: see there) and
+ * counted in the untraced counter), filled on the first send or receive
+ * on that fd by ipcpeer.c (what the fd is, who is at the other end: see
+ * there; a regular file is K_NOTIPC after that one look, so a read of a
+ * file costs one load of its word) and
  * atomic, so that threads share it without a lock.  close/dup2/dup3 clear
  * the fd's word (with a generation, so that a lookup racing a close does
  * not store a stale answer).  An fd closed behind the library's back
  * (fclose, close_range) keeps its word until close/dup2/dup3 reach its
- * number: a stale answer is possible there.
+ * number: a stale answer is possible there.  A pipe's answer is for the
+ * direction that looked it up first (its reader for a send, its writer
+ * for a read, F_READSIDE): an fd used both ways (a FIFO opened O_RDWR)
+ * reports the other direction's events with the peer 0.
  *
  * The type: $WATTSON_IPC_TYPE (data|request|reply|control) tags every
  * event of the process; otherwise DATA for 64 bytes and more, CONTROL
@@ -94,6 +113,7 @@ enum {
 #define K_NOTIPC IPCPEER_NOTIPC
 #define F_TENTATIVE IPCPEER_TENTATIVE
 #define F_PERCALL IPCPEER_PERCALL
+#define F_READSIDE IPCPEER_READSIDE
 #define W_PID(w) ((uint32_t)(w))
 #define W_KIND(w) ((unsigned)((w) >> 32) & 0xffu)
 #define W_FLAGS(w) ((unsigned)((w) >> 40) & 0xffu)
@@ -113,6 +133,21 @@ typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned, int);
 typedef int (*mqsend_fn)(mqd_t, const char *, size_t, unsigned);
 typedef int (*mqtsend_fn)(mqd_t, const char *, size_t, unsigned,
                           const struct timespec *);
+typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
+typedef ssize_t (*recv_fn)(int, void *, size_t, int);
+typedef ssize_t (*recvfrom_fn)(int, void *, size_t, int, __SOCKADDR_ARG,
+                               socklen_t *);
+typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef int (*recvmmsg_fn)(int, struct mmsghdr *, unsigned, int,
+                           struct timespec *);
+typedef ssize_t (*mqrecv_fn)(mqd_t, char *, size_t, unsigned *);
+typedef ssize_t (*mqtrecv_fn)(mqd_t, char *, size_t, unsigned *,
+                              const struct timespec *);
+typedef ssize_t (*readchk_fn)(int, void *, size_t, size_t);
+typedef ssize_t (*recvchk_fn)(int, void *, size_t, size_t, int);
+typedef ssize_t (*recvfromchk_fn)(int, void *, size_t, size_t, int,
+                                  __SOCKADDR_ARG, socklen_t *);
 typedef int (*close_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
@@ -127,6 +162,17 @@ static struct {
     sendmmsg_fn sendmmsg;
     mqsend_fn mq_send;
     mqtsend_fn mq_timedsend;
+    read_fn read;
+    readv_fn readv;
+    recv_fn recv;
+    recvfrom_fn recvfrom;
+    recvmsg_fn recvmsg;
+    recvmmsg_fn recvmmsg;
+    mqrecv_fn mq_receive;
+    mqtrecv_fn mq_timedreceive;
+    readchk_fn __read_chk;
+    recvchk_fn __recv_chk;
+    recvfromchk_fn __recvfrom_chk;
     close_fn close;
     dup2_fn dup2;
     dup3_fn dup3;
@@ -139,6 +185,7 @@ static void resolve(void);
 #define REAL(name) (real.name ? real.name : (resolve(), real.name))
 
 static int enabled; /* $WATTSON_IPC_SOCKET given */
+static int reads;   /* and $WATTSON_IPC_READS=1: receive events too */
 static int tag_type = -1;
 static struct sockaddr_un sock_addr;
 static pid_t my_pid, my_ppid;
@@ -169,29 +216,41 @@ static int64_t now_ns(void)
 }
 
 /* Looks fd up: its cache word, generation and event count left 0; prev
- * the destination of a tentative earlier answer. */
-static uint64_t probe(int fd, int mq, uint32_t prev)
+ * the other end of a tentative earlier answer. */
+static uint64_t probe(int fd, int mq, int reading, uint32_t prev)
 {
-    struct ipcpeer r = ipcpeer_probe(fd, mq, my_pid, my_ppid, prev);
+    struct ipcpeer r = ipcpeer_probe(fd, mq, reading, my_pid, my_ppid, prev);
     return W_MAKE(r.pid, r.kind, r.flags, 0);
 }
 
-/* fd's cache word, looked up (again) when it has to be. */
-static uint64_t fd_word(int fd, int mq)
+/* Whether word w answers for a call in the other direction (a pipe's
+ * reader asked by a read, or its writer by a send): its pid is not the
+ * other end of this call. */
+static int other_side(uint64_t w, int reading)
+{
+    unsigned k = W_KIND(w);
+    return (k == IPCWIRE_PIPE || k == IPCWIRE_MQ) &&
+           !(W_FLAGS(w) & F_READSIDE) != !reading;
+}
+
+/* fd's cache word, looked up (again) when it has to be, for a send
+ * (reading 0) or a receive. */
+static uint64_t fd_word(int fd, int mq, int reading)
 {
     _Atomic uint64_t *slot = &fdc[fd];
     uint64_t w = atomic_load_explicit(slot, memory_order_acquire);
     unsigned kind = W_KIND(w);
     if (kind == K_NOTIPC)
         return w;
-    if (kind != K_NONE && !(W_FLAGS(w) & F_TENTATIVE))
+    if (kind != K_NONE &&
+        (!(W_FLAGS(w) & F_TENTATIVE) || other_side(w, reading)))
         return w;
     unsigned ev = W_EVENTS(w);
     int again =
         kind == K_NONE || (ev < 255 && ev && (ev & (ev - 1)) == 0 && ev <= 128);
     uint64_t nw;
     if (again) {
-        nw = probe(fd, mq, kind == K_NONE ? 0 : W_PID(w));
+        nw = probe(fd, mq, reading, kind == K_NONE ? 0 : W_PID(w));
         if (W_KIND(nw) == K_NONE)
             return nw;
         nw |= (uint64_t)(ev < 255 ? ev + 1 : ev) << 48;
@@ -350,9 +409,11 @@ static int kind_for_addr(uint64_t w, const struct sockaddr *to)
     return to && ipcpeer_is_loopback(to) ? (int)W_KIND(w) : -1;
 }
 
-/* Records `count` messages of `bytes` each (sendmmsg: one call each) sent
- * on fd.  `to` is sendto's address or NULL. */
-static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
+/* Records a message of `bytes` sent (recv 0) or received (recv 1) on fd
+ * (sendmmsg/recvmmsg: one call each).  `to` is sendto's address or
+ * recvfrom's source, or NULL. */
+static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to,
+                 int recv)
 {
     struct ring *r = &tr;
     if (fd < 0 || fd >= IPCW_FDS) {
@@ -370,10 +431,13 @@ static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
     int e = errno;
     r->busy = 1;
     atomic_signal_fence(memory_order_seq_cst);
-    uint64_t w = fd_word(fd, mq);
+    /* a queue's writer is unknowable (ipcpeer.c): no look-up */
+    uint64_t w =
+        recv && mq ? W_MAKE(0, IPCWIRE_MQ, 0, 0) : fd_word(fd, mq, recv);
     int kind = W_KIND(w) == K_NOTIPC || W_KIND(w) == K_NONE
                    ? -1
                    : kind_for_addr(w, to);
+    uint32_t peer = other_side(w, recv) ? 0 : W_PID(w);
     if (kind > 0) {
         int64_t t = now_ns();
         if (!r->tid) {
@@ -392,11 +456,12 @@ static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to)
                         : bytes >= IPCW_CTL_BYTES ? WATTSON_IPC_DATA
                                                   : WATTSON_IPC_CONTROL;
         ipcwire_put64(p, (uint64_t)t);
-        ipcwire_put32(p + 8, (uint32_t)my_pid);
+        ipcwire_put32(p + 8, recv ? peer : (uint32_t)my_pid);
         ipcwire_put32(p + 12, r->tid);
-        ipcwire_put32(p + 16, W_PID(w));
+        ipcwire_put32(p + 16, recv ? (uint32_t)my_pid : peer);
         ipcwire_put16(p + 20, type);
-        ipcwire_put16(p + 22, (uint16_t)kind);
+        ipcwire_put16(p + 22,
+                      (uint16_t)((unsigned)kind | (recv ? IPCWIRE_RECV : 0)));
         ipcwire_put64(p + 24, bytes);
         r->n++;
         if (r->n == IPCW_RING || t - r->t0 >= IPCW_FLUSH_NS)
@@ -413,7 +478,7 @@ IPCW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
     ssize_t rc = REAL(write)(fd, buf, n);
     if (rc > 0 && enabled)
-        note(fd, (uint64_t)rc, 0, NULL);
+        note(fd, (uint64_t)rc, 0, NULL, 0);
     return rc;
 }
 
@@ -421,7 +486,7 @@ IPCW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
     ssize_t rc = REAL(writev)(fd, iov, cnt);
     if (rc > 0 && enabled)
-        note(fd, (uint64_t)rc, 0, NULL);
+        note(fd, (uint64_t)rc, 0, NULL, 0);
     return rc;
 }
 
@@ -429,7 +494,7 @@ IPCW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     ssize_t rc = REAL(send)(fd, buf, n, flags);
     if (rc > 0 && enabled)
-        note(fd, (uint64_t)rc, 0, NULL);
+        note(fd, (uint64_t)rc, 0, NULL, 0);
     return rc;
 }
 
@@ -441,7 +506,7 @@ IPCW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
         const struct sockaddr
             *sa; /* a pointer or a transparent union of them */
         memcpy(&sa, &addr, sizeof sa);
-        note(fd, (uint64_t)rc, 0, alen ? sa : NULL);
+        note(fd, (uint64_t)rc, 0, alen ? sa : NULL, 0);
     }
     return rc;
 }
@@ -451,7 +516,8 @@ IPCW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     ssize_t rc = REAL(sendmsg)(fd, msg, flags);
     if (rc > 0 && enabled)
         note(fd, (uint64_t)rc, 0,
-             msg->msg_namelen ? (const struct sockaddr *)msg->msg_name : NULL);
+             msg->msg_namelen ? (const struct sockaddr *)msg->msg_name : NULL,
+             0);
     return rc;
 }
 
@@ -464,7 +530,8 @@ IPCW_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
                 note(fd, vec[i].msg_len, 0,
                      vec[i].msg_hdr.msg_namelen
                          ? (const struct sockaddr *)vec[i].msg_hdr.msg_name
-                         : NULL);
+                         : NULL,
+                     0);
     return rc;
 }
 
@@ -472,7 +539,7 @@ IPCW_EXPORT int mq_send(mqd_t q, const char *m, size_t n, unsigned prio)
 {
     int rc = REAL(mq_send)(q, m, n, prio);
     if (rc == 0 && enabled)
-        note(q, n, 1, NULL);
+        note(q, n, 1, NULL, 0);
     return rc;
 }
 
@@ -481,7 +548,125 @@ IPCW_EXPORT int mq_timedsend(mqd_t q, const char *m, size_t n, unsigned prio,
 {
     int rc = REAL(mq_timedsend)(q, m, n, prio, abs);
     if (rc == 0 && enabled)
-        note(q, n, 1, NULL);
+        note(q, n, 1, NULL, 0);
+    return rc;
+}
+
+/* ---- the read side ($WATTSON_IPC_READS=1) ---- */
+
+/* recvfrom's source address when the caller asked for one. */
+static const struct sockaddr *from_addr(const void *addr, const socklen_t *alen)
+{
+    return addr && alen && *alen ? (const struct sockaddr *)addr : NULL;
+}
+
+IPCW_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    ssize_t rc = REAL(read)(fd, buf, n);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+    ssize_t rc = REAL(__read_chk)(fd, buf, n, buflen);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    ssize_t rc = REAL(readv)(fd, iov, cnt);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    ssize_t rc = REAL(recv)(fd, buf, n, flags);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+                               int flags);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+    ssize_t rc = REAL(__recv_chk)(fd, buf, n, buflen, flags);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+                             __SOCKADDR_ARG addr, socklen_t *alen)
+{
+    ssize_t rc = REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+    if (rc > 0 && reads) {
+        void *sa; /* a pointer or a transparent union of them */
+        memcpy(&sa, &addr, sizeof sa);
+        note(fd, (uint64_t)rc, 0, from_addr(sa, alen), 1);
+    }
+    return rc;
+}
+
+IPCW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+                                   int flags, __SOCKADDR_ARG addr,
+                                   socklen_t *alen);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                       __SOCKADDR_ARG addr, socklen_t *alen)
+{
+    ssize_t rc = REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, alen);
+    if (rc > 0 && reads) {
+        void *sa;
+        memcpy(&sa, &addr, sizeof sa);
+        note(fd, (uint64_t)rc, 0, from_addr(sa, alen), 1);
+    }
+    return rc;
+}
+
+IPCW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    ssize_t rc = REAL(recvmsg)(fd, msg, flags);
+    if (rc > 0 && reads)
+        note(fd, (uint64_t)rc, 0, from_addr(msg->msg_name, &msg->msg_namelen),
+             1);
+    return rc;
+}
+
+IPCW_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
+                         struct timespec *tmo)
+{
+    int rc = REAL(recvmmsg)(fd, vec, vlen, flags, tmo);
+    if (rc > 0 && reads)
+        for (int i = 0; i < rc; i++)
+            if (vec[i].msg_len > 0)
+                note(fd, vec[i].msg_len, 0,
+                     from_addr(vec[i].msg_hdr.msg_name,
+                               &vec[i].msg_hdr.msg_namelen),
+                     1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t mq_receive(mqd_t q, char *m, size_t n, unsigned *prio)
+{
+    ssize_t rc = REAL(mq_receive)(q, m, n, prio);
+    if (rc > 0 && reads)
+        note(q, (uint64_t)rc, 1, NULL, 1);
+    return rc;
+}
+
+IPCW_EXPORT ssize_t mq_timedreceive(mqd_t q, char *m, size_t n, unsigned *prio,
+                                    const struct timespec *abs)
+{
+    ssize_t rc = REAL(mq_timedreceive)(q, m, n, prio, abs);
+    if (rc > 0 && reads)
+        note(q, (uint64_t)rc, 1, NULL, 1);
     return rc;
 }
 
@@ -572,6 +757,17 @@ static void resolve(void)
     RESOLVE(sendmmsg);
     RESOLVE(mq_send);
     RESOLVE(mq_timedsend);
+    RESOLVE(read);
+    RESOLVE(readv);
+    RESOLVE(recv);
+    RESOLVE(recvfrom);
+    RESOLVE(recvmsg);
+    RESOLVE(recvmmsg);
+    RESOLVE(mq_receive);
+    RESOLVE(mq_timedreceive);
+    RESOLVE(__read_chk);
+    RESOLVE(__recv_chk);
+    RESOLVE(__recvfrom_chk);
     RESOLVE(close);
     RESOLVE(dup2);
     RESOLVE(dup3);
@@ -608,6 +804,8 @@ __attribute__((constructor)) static void ipcw_init(void)
                                 "data|request|reply|control: typing by size\n";
         (void)!real.write(2, m, sizeof m - 1);
     }
+    const char *rd = getenv("WATTSON_IPC_READS");
+    reads = rd && strcmp(rd, "1") == 0;
     ring_key_ok = pthread_key_create(&ring_key, ring_exit) == 0;
     pthread_atfork(NULL, NULL, in_child);
     enabled = 1;

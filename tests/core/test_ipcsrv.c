@@ -2,7 +2,9 @@
  * test_ipcsrv - wattson's end of the IPC interception library: the
  * listener (core/ipcsrv.c) over real SOCK_SEQPACKET connections, the
  * process map (core/ipcmap.c) over fixture /proc and /sys trees, and the
- * replay and output of core/ipcin.c.  Datagrams are made with
+ * replay and output of core/ipcin.c; receive events (kept when their
+ * sender is untraced, dropped as duplicates when it has a connection,
+ * refused when their receiver is not the reporter).  Datagrams are made with
  * ipcwire_encode, as libwattson-ipc.so makes them.
  */
 #define _GNU_SOURCE
@@ -58,6 +60,22 @@ static size_t dgram(unsigned char *buf, uint32_t pid, size_t n,
     return ipcwire_encode(buf, IPCWIRE_MAX_SIZE, &h, r, n);
 }
 
+/* A datagram from `reporter` of one receive event: the message came
+ * from src, reported received by dst. */
+static size_t rdgram(unsigned char *buf, uint32_t reporter, uint32_t src,
+                     uint32_t dst)
+{
+    struct ipcwire_rec r = {.t_ns = 1000000000ull,
+                            .src_pid = src,
+                            .src_tid = reporter,
+                            .dst_pid = dst,
+                            .type = WATTSON_IPC_DATA,
+                            .transport = IPCWIRE_PIPE | IPCWIRE_RECV,
+                            .bytes = 4096};
+    struct ipcwire_hdr h = {.pid = reporter, .tid = reporter};
+    return ipcwire_encode(buf, IPCWIRE_MAX_SIZE, &h, &r, 1);
+}
+
 static void test_listener(void)
 {
     char path[128], err[256];
@@ -101,11 +119,32 @@ static void test_listener(void)
     while (ipcsrv_take(s, ev, 8) > 0)
         ;
 
+    /* Receive events (the library's read side).  A message from a
+     * process with a connection open (this one) is counted by its own
+     * send event: the receive is a duplicate, dropped. */
+    len = rdgram(buf, 4343, (uint32_t)getpid(), 4343);
+    T_CHECK(ipcsrv_feed(s, 4343, buf, len, err, sizeof err) == 0);
+    T_CHECK(sum.ipcsrv_recv_dup == 1 && sum.ipcsrv_recv_events == 0);
+    T_CHECK(sum.ipcsrv_events == 44 && ipcsrv_take(s, ev, 8) == 0);
+    /* from an untraced sender (a stdio writer): taken, src the sender */
+    len = rdgram(buf, 4343, 777, 4343);
+    T_CHECK(ipcsrv_feed(s, 4343, buf, len, err, sizeof err) == 0);
+    T_CHECK(sum.ipcsrv_recv_dup == 1 && sum.ipcsrv_recv_events == 1);
+    T_CHECK(ipcsrv_take(s, ev, 8) == 1);
+    T_CHECK(ev[0].src_pid == 777 && ev[0].dst_pid == 4343 &&
+            ev[0].bytes == 4096 && ev[0].type == WATTSON_IPC_DATA);
+    /* a receive vouched for by another process than its receiver */
+    len = rdgram(buf, 4343, 777, 4344);
+    T_CHECK(ipcsrv_feed(s, 4343, buf, len, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "receive") != NULL);
+    T_CHECK(sum.ipcsrv_malformed == 1 && sum.ipcsrv_events == 45);
+    T_CHECK(ipcsrv_take(s, ev, 8) == 0);
+
     /* A sender naming another pid: refused, connection closed. */
     len = dgram(buf, (uint32_t)getpid() + 1, 1, 0);
     T_CHECK(send(fd, buf, len, 0) == (ssize_t)len);
     ipcsrv_poll(s);
-    T_CHECK(sum.ipcsrv_malformed == 1 && ipcsrv_n_conns(s) == 0);
+    T_CHECK(sum.ipcsrv_malformed == 2 && ipcsrv_n_conns(s) == 0);
     T_CHECK(recv(fd, buf, 1, 0) == 0); /* closed by the server */
     close(fd);
 
@@ -116,7 +155,7 @@ static void test_listener(void)
     T_CHECK(send(fd, buf, len, 0) == (ssize_t)len);
     ipcsrv_poll(s);
     ipcsrv_poll(s);
-    T_CHECK(sum.ipcsrv_malformed == 2 && ipcsrv_n_conns(s) == 0);
+    T_CHECK(sum.ipcsrv_malformed == 3 && ipcsrv_n_conns(s) == 0);
     close(fd);
     fd = connect_to(path);
     memset(buf, 0, sizeof buf);
@@ -124,9 +163,9 @@ static void test_listener(void)
             (ssize_t)(IPCWIRE_MAX_SIZE + 32));
     ipcsrv_poll(s);
     ipcsrv_poll(s);
-    T_CHECK(sum.ipcsrv_malformed == 3);
+    T_CHECK(sum.ipcsrv_malformed == 4);
     close(fd);
-    T_CHECK(sum.ipcsrv_events == 43 && ipcsrv_take(s, ev, 8) == 0);
+    T_CHECK(sum.ipcsrv_events == 45 && ipcsrv_take(s, ev, 8) == 0);
 
     /* Another user's connection (as the server sees it): refused. */
     ipcsrv_set_uid(s, geteuid() + 1);

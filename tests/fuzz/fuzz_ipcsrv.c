@@ -6,7 +6,10 @@
  * rest is one datagram.  Never a crash; a refusal counts one malformed
  * datagram and takes no event; an accepted datagram counts its events,
  * the ring never holds more than it can, and what is taken is what was
- * counted.
+ * counted less the overflow and the receive events dropped as duplicates
+ * (none here: the fuzzer's listener has no connection).  A taken event
+ * is the reporter's: its src (a send) or its dst (a receive, counted in
+ * ipcsrv_recv_events) is the connection's pid.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -46,16 +49,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > IPCWIRE_MAX_EVENTS ||
         sum.ipcsrv_malformed != before.ipcsrv_malformed)
         abort();
-    uint64_t kept = n - (sum.ipcsrv_overflow - before.ipcsrv_overflow), got = 0;
+    uint64_t kept = n - (sum.ipcsrv_overflow - before.ipcsrv_overflow) -
+                    (sum.ipcsrv_recv_dup - before.ipcsrv_recv_dup),
+             got = 0, recv = 0;
     size_t k;
     while ((k = ipcsrv_take(s, ev, 64)) > 0) {
-        for (size_t i = 0; i < k; i++)
-            if (ev[i].src_pid != pid || ev[i].type >= WATTSON_IPC__N ||
-                !(ev[i].t >= 0))
+        for (size_t i = 0; i < k; i++) {
+            if ((ev[i].src_pid != pid && ev[i].dst_pid != pid) ||
+                ev[i].type >= WATTSON_IPC__N || !(ev[i].t >= 0))
                 abort();
+            recv += ev[i].src_pid != pid;
+        }
         got += k;
     }
-    if (got != kept)
+    if (got != kept || sum.ipcsrv_recv_dup != before.ipcsrv_recv_dup ||
+        recv > sum.ipcsrv_recv_events - before.ipcsrv_recv_events)
         abort();
     return 0;
 }

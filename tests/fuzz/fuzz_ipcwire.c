@@ -3,7 +3,8 @@
  * format (wattson/ipcwire.h): the input is one datagram.  Decoding must
  * never crash; a refusal must come with a one-line reason; what decodes
  * must hold what the format promises (a known type and transport, every
- * record the sender's) and re-encode byte-identically.
+ * send record's src and every receive record's dst the reporter's) and
+ * re-encode byte-identically.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,10 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    for (uint32_t i = 0; i < h.count; i++)
-        if (ev[i].type >= WATTSON_IPC__N || ev[i].transport == 0 ||
-            ev[i].transport >= IPCWIRE_TRANSPORT__N || ev[i].src_pid != h.pid)
+    for (uint32_t i = 0; i < h.count; i++) {
+        unsigned kind = IPCWIRE_KIND(ev[i].transport);
+        uint32_t own =
+            ev[i].transport & IPCWIRE_RECV ? ev[i].dst_pid : ev[i].src_pid;
+        if (ev[i].type >= WATTSON_IPC__N || kind == 0 ||
+            kind >= IPCWIRE_TRANSPORT__N || own != h.pid)
             abort();
+    }
     size_t n = ipcwire_encode(back, sizeof back, &h, ev, h.count);
     if (n != size || memcmp(back, data, size) != 0)
         abort();

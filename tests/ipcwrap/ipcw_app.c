@@ -26,6 +26,14 @@
  *   errno    errno kept across successful writes, EPIPE and -1 kept
  *   flood    20000 x 100 B to a reader, then prints the library's
  *            dropped counter
+ *   rpipe    (the read side) a forked child reads 10 x 200 B the parent
+ *            writes on a pipe (the parent keeps its end until the child
+ *            has read once: a byte back on a second pipe), checking that errno
+ * survives each successful read and the EOF (0), then that a read of an empty
+ *            non-blocking pipe gives -1 EAGAIN; prints "rchild C bad N"
+ *   rpair    (the read side) a Unix stream socketpair: a forked child
+ *            sends 10 x 100 B, the parent echoes each back; prints
+ *            "rpair child C echoed BYTES"
  *   sibling  a shell's pipeline whose writer runs before its reader is
  *            forked: a forked writer W sends 3 x 100 B while only this
  *            process (W's parent) holds the pipe's read end, then, once
@@ -528,6 +536,93 @@ static int mode_sibling(void)
     return 0;
 }
 
+/* The read side: errno through successful reads, the EOF and EAGAIN. */
+static int mode_rpipe(void)
+{
+    int p[2], sync[2];
+    char buf[200];
+    memset(buf, 'r', sizeof buf);
+    if (pipe(p) < 0 || pipe(sync) < 0)
+        die("pipe");
+    pid_t c = fork();
+    if (c == 0) {
+        close(p[1]);
+        close(sync[0]);
+        int bad = 0, q[2];
+        long long got = 0;
+        ssize_t n;
+        for (;;) {
+            errno = 4321;
+            n = read(p[0], buf, sizeof buf);
+            if (n <= 0)
+                break;
+            bad += errno != 4321;
+            if (!got) /* looked up: the writer may close now */
+                bad += write(sync[1], "k", 1) != 1;
+            got += n;
+        }
+        bad += n != 0 || errno != 4321 || got != 2000; /* the EOF */
+        if (pipe2(q, O_NONBLOCK) < 0)
+            _exit(1);
+        errno = 0;
+        n = read(q[0], buf, sizeof buf);
+        bad += n != -1 || errno != EAGAIN;
+        printf("rchild %d bad %d\n", (int)getpid(), bad);
+        fflush(stdout);
+        _exit(bad ? 1 : 0);
+    }
+    close(p[0]);
+    close(sync[1]);
+    for (int i = 0; i < 10; i++)
+        if (write(p[1], buf, sizeof buf) != (ssize_t)sizeof buf)
+            die("write");
+    /* a writer gone before the reader's first read is not found: the
+     * child's first read looks it up while it still holds the pipe */
+    char k;
+    if (read(sync[0], &k, 1) != 1)
+        die("sync");
+    close(p[1]);
+    int st = 0;
+    waitpid(c, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+static int mode_rpair(void)
+{
+    int sv[2];
+    char buf[100];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        die("socketpair");
+    memset(buf, 'p', sizeof buf);
+    pid_t c = fork();
+    if (c == 0) {
+        close(sv[0]);
+        for (int i = 0; i < 10; i++) {
+            if (send(sv[1], buf, sizeof buf, 0) != (ssize_t)sizeof buf)
+                _exit(1);
+            for (size_t got = 0; got < sizeof buf;) {
+                ssize_t n = recv(sv[1], buf + got, sizeof buf - got, 0);
+                if (n <= 0)
+                    _exit(1);
+                got += (size_t)n;
+            }
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    long long back = 0;
+    ssize_t n;
+    while ((n = read(sv[0], buf, sizeof buf)) > 0) {
+        if (write(sv[0], buf, (size_t)n) != n)
+            die("echo");
+        back += n;
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    printf("rpair child %d echoed %lld\n", (int)c, back);
+    return back == 1000 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -557,5 +652,9 @@ int main(int argc, char **argv)
         return mode_flood();
     if (!strcmp(argv[1], "sibling"))
         return mode_sibling();
+    if (!strcmp(argv[1], "rpipe"))
+        return mode_rpipe();
+    if (!strcmp(argv[1], "rpair"))
+        return mode_rpair();
     return 2;
 }

@@ -5,7 +5,10 @@
  * temporary directory, every datagram decoded by ipcwire_decode.  Checks
  * pid attribution per transport (pipe, Unix socketpair, loopback TCP),
  * fork and exec, a multithreaded writer, dup2/close, a listener that
- * appears late and one that never reads.  No check depends on timing.
+ * appears late and one that never reads; the read side
+ * ($WATTSON_IPC_READS=1: receive events on a pipe, a socketpair, loopback
+ * TCP, from a stdio writer; none without it; errno and return values of
+ * the read wrappers).  No check depends on timing.
  *
  * Usage: test_ipcwrap LIBRARY APP
  */
@@ -33,6 +36,8 @@ static struct ipcwire_rec *evs;
 static size_t nev, capev;
 static unsigned long long dropped_sum; /* headers' dropped */
 static int bad_dgrams, ndgrams;
+static size_t nrecv; /* receive events among evs */
+static int reads_on; /* spawn sets WATTSON_IPC_READS=1 */
 
 struct lis {
     int fd;
@@ -43,6 +48,7 @@ struct lis {
 static void reset(void)
 {
     nev = 0;
+    nrecv = 0;
     dropped_sum = 0;
     bad_dgrams = ndgrams = 0;
 }
@@ -91,6 +97,8 @@ static void take(const unsigned char *buf, size_t len)
             abort();
     }
     memcpy(evs + nev, ev, h.count * sizeof *ev);
+    for (uint32_t i = 0; i < h.count; i++)
+        nrecv += (ev[i].transport & IPCWIRE_RECV) != 0;
     nev += h.count;
 }
 
@@ -156,6 +164,10 @@ static pid_t spawn(char *const argv[], int in, int fd3)
         dup2(fd3, 3);
     setenv("LD_PRELOAD", lib, 1);
     setenv("WATTSON_IPC_SOCKET", sock_path, 1);
+    if (reads_on)
+        setenv("WATTSON_IPC_READS", "1", 1);
+    else
+        unsetenv("WATTSON_IPC_READS");
     execvp(argv[0], argv);
     _exit(127);
 }
@@ -209,7 +221,10 @@ static int run_app(const char *mode, char *out, size_t cap)
     return pid;
 }
 
-static void test_pipe(void)
+/* Runs `sh -c 'WRITER Z' | sh -c cat` under the listener (Z: 100000 bytes
+ * of the pattern; the pids of the two stages in the files src and dst);
+ * the outer shell's pid. */
+static pid_t run_pipeline(const char *writer)
 {
     char z[160], cmd[600], out[256];
     struct lis l;
@@ -218,12 +233,10 @@ static void test_pipe(void)
     for (int i = 0; i < 100000; i++)
         fputc(i % 251, f);
     fclose(f);
-    /* Debian's head writes through stdio (fwrite_unlocked), which the
-     * library cannot see (ipcwrap.c); cat writes with write(). */
     snprintf(cmd, sizeof cmd,
-             "sh -c 'echo $$ > %s/src; exec cat %s' | "
+             "sh -c 'echo $$ > %s/src; exec %s %s' | "
              "sh -c 'echo $$ > %s/dst; exec cat' > /dev/null",
-             dir, z, dir);
+             dir, writer, z, dir);
     char *argv[] = {"sh", "-c", cmd, NULL};
     reset();
     T_CHECK(lis_open(&l) == 0);
@@ -231,6 +244,15 @@ static void test_pipe(void)
     T_CHECK(finish(&l, sh) == 0);
     lis_close(&l);
     read_out(out, sizeof out);
+    T_CHECK(bad_dgrams == 0);
+    return sh;
+}
+
+static void test_pipe(void)
+{
+    /* Debian's head writes through stdio (fwrite_unlocked), which the
+     * library cannot see (ipcwrap.c); cat writes with write(). */
+    pid_t sh = run_pipeline("cat");
     int src = read_pid_file("src"), dst = read_pid_file("dst");
     unsigned long long bytes = 0;
     int others = 0;
@@ -247,6 +269,7 @@ static void test_pipe(void)
     T_CHECK(bytes == 100000);
     T_CHECK(nev > 0 && evs[nev - 1].dst_pid == (uint32_t)dst);
     T_CHECK(dropped_sum == 0);
+    T_CHECK(nrecv == 0); /* no WATTSON_IPC_READS: no receive events */
 }
 
 /* Runs a mode whose parent prints "child PID got BYTES" (ipcw_app's
@@ -318,6 +341,7 @@ static void test_tcp(void)
     T_CHECK(down == 20000);
     T_CHECK(last_up == (uint32_t)srv);
     T_CHECK(dropped_sum == 0);
+    T_CHECK(nrecv == 0);
 }
 
 static void test_exec(void)
@@ -537,6 +561,115 @@ static void test_flood(void)
     T_CHECK(bad_dgrams == 0);
 }
 
+/* ---- the read side ---- */
+
+/* Sums the receive events of transport kind whose dst is dst: *bytes,
+ * and how many name a src other than src (*wrong). */
+static size_t recv_sum(unsigned kind, uint32_t src, uint32_t dst,
+                       unsigned long long *bytes, int *wrong)
+{
+    size_t n = 0;
+    *bytes = 0;
+    *wrong = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (!(evs[i].transport & IPCWIRE_RECV) || evs[i].dst_pid != dst)
+            continue;
+        if (IPCWIRE_KIND(evs[i].transport) != kind || evs[i].src_pid != src)
+            (*wrong)++;
+        *bytes += evs[i].bytes;
+        n++;
+    }
+    return n;
+}
+
+/* A forked child reading its parent's pipe: src the parent (the writer,
+ * looked up for the read end), dst the child; errno kept, EOF 0 and
+ * EAGAIN passed through (the app checks them and exits 1 otherwise). */
+static void test_rpipe(void)
+{
+    char out[256];
+    reads_on = 1;
+    pid_t p = run_app("rpipe", out, sizeof out);
+    reads_on = 0;
+    int c = 0, bad = -1, wrong = 0, foreign = 0;
+    T_CHECK(sscanf(out, "rchild %d bad %d", &c, &bad) == 2 && bad == 0);
+    unsigned long long bytes = 0;
+    size_t n = recv_sum(IPCWIRE_PIPE, (uint32_t)p, (uint32_t)c, &bytes, &wrong);
+    T_CHECK(n > 0 && wrong == 0);
+    T_CHECK(bytes == 2000);
+    /* every receive event is the reporter's own: dst is the child, or
+     * the parent reading the child's sync byte */
+    for (size_t i = 0; i < nev; i++)
+        if ((evs[i].transport & IPCWIRE_RECV) &&
+            evs[i].dst_pid != (uint32_t)c && evs[i].dst_pid != (uint32_t)p)
+            foreign++;
+    T_CHECK(foreign == 0);
+    /* the parent's sends are still there, one per write */
+    size_t sends = 0;
+    for (size_t i = 0; i < nev; i++)
+        sends += !(evs[i].transport & IPCWIRE_RECV) &&
+                 evs[i].src_pid == (uint32_t)p && evs[i].bytes == 200;
+    T_CHECK(sends == 10);
+    T_CHECK(dropped_sum == 0);
+}
+
+/* A socketpair echo: the child's receives name the parent (SO_PEERCRED:
+ * the pair's creator); the parent's own end's credentials are its own,
+ * so its receives name 0 (unknown), as its sends do (ipcpeer.c). */
+static void test_rpair(void)
+{
+    char out[256];
+    reads_on = 1;
+    pid_t p = run_app("rpair", out, sizeof out);
+    reads_on = 0;
+    int c = 0, wrong = 0;
+    long long back = 0;
+    T_CHECK(sscanf(out, "rpair child %d echoed %lld", &c, &back) == 2);
+    T_CHECK(back == 1000);
+    unsigned long long bytes = 0;
+    size_t n =
+        recv_sum(IPCWIRE_UNIX_STREAM, (uint32_t)p, (uint32_t)c, &bytes, &wrong);
+    T_CHECK(n > 0 && wrong == 0 && bytes == 1000);
+    n = recv_sum(IPCWIRE_UNIX_STREAM, 0, (uint32_t)p, &bytes, &wrong);
+    T_CHECK(n > 0 && wrong == 0 && bytes == 1000);
+}
+
+/* Loopback TCP echo: both sides' receives name the other. */
+static void test_rtcp(void)
+{
+    char out[256];
+    reads_on = 1;
+    pid_t p = run_app("tcp", out, sizeof out);
+    reads_on = 0;
+    int srv = 0, wrong = 0;
+    long long back = 0;
+    T_CHECK(sscanf(out, "server %d echoed %lld", &srv, &back) == 2);
+    unsigned long long bytes = 0;
+    size_t n = recv_sum(IPCWIRE_TCP_LOOPBACK, (uint32_t)p, (uint32_t)srv,
+                        &bytes, &wrong);
+    T_CHECK(n > 0 && wrong == 0 && bytes == 20000);
+    n = recv_sum(IPCWIRE_TCP_LOOPBACK, (uint32_t)srv, (uint32_t)p, &bytes,
+                 &wrong);
+    T_CHECK(n > 0 && wrong == 0 && bytes == 20000);
+}
+
+/* A stdio writer (Debian's head: fwrite_unlocked, which the library cannot
+ * see) read by a traced cat: cat's receive events name head. */
+static void test_rstdio(void)
+{
+    /* more than a pipe's 64 KiB: head is still there at cat's first read */
+    reads_on = 1;
+    run_pipeline("head -c 90000");
+    reads_on = 0;
+    int src = read_pid_file("src"), dst = read_pid_file("dst"), wrong = 0;
+    T_CHECK(src > 0 && dst > 0);
+    unsigned long long bytes = 0;
+    size_t n =
+        recv_sum(IPCWIRE_PIPE, (uint32_t)src, (uint32_t)dst, &bytes, &wrong);
+    T_CHECK(n > 0 && wrong == 0);
+    T_CHECK(bytes == 90000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -563,6 +696,10 @@ int main(int argc, char **argv)
     test_mq();
     test_errno();
     test_flood();
+    test_rpipe();
+    test_rpair();
+    test_rtcp();
+    test_rstdio();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -4,10 +4,12 @@
  *
  * The library, preloaded into an application, batches the messages the
  * application sends (one event per intercepted write/send/mq_send on a
- * pipe, FIFO, Unix socket, loopback TCP/UDP socket or message queue) and
- * sends each batch as ONE datagram on a Unix SOCK_SEQPACKET socket
- * connected to $WATTSON_IPC_SOCKET.  A datagram is a header followed by
- * exactly `count` fixed-size records, every field little-endian:
+ * pipe, FIFO, Unix socket, loopback TCP/UDP socket or message queue) and,
+ * with $WATTSON_IPC_READS=1, those it receives (read/recv/mq_receive on
+ * the same: a receive event), and sends each batch as ONE datagram on a Unix
+ * SOCK_SEQPACKET socket connected to $WATTSON_IPC_SOCKET.  A datagram is a
+ * header followed by exactly `count` fixed-size records, every field
+ * little-endian:
  *
  *   header (IPCWIRE_HDR_SIZE = 32 bytes)
  *     0  u32 magic     IPCWIRE_MAGIC ("WIPC" read as bytes)
@@ -21,18 +23,26 @@
  *                      that got through (wattson absent, slow, full)
  *   record (IPCWIRE_REC_SIZE = 32 bytes)
  *     0  u64 t_ns      CLOCK_MONOTONIC when the call returned, ns
- *     8  u32 src_pid   the sender; equal to the header's pid
- *    12  u32 src_tid   the sending thread
- *    16  u32 dst_pid   the receiving process, 0 when unknown
+ *     8  u32 src_pid   the sender; a send event's is the header's pid, a
+ *                      receive event's the fd's other end (0 unknown)
+ *    12  u32 src_tid   the thread that made the call (send: the sending
+ *                      thread; receive: the receiving one)
+ *    16  u32 dst_pid   the receiving process, 0 when unknown; a receive
+ *                      event's is the header's pid
  *    20  u16 type      enum wattson_ipc_type (wattson/plugin.h)
- *    22  u16 transport enum ipcwire_transport
- *    24  u64 bytes     what the call reported sent (its return value)
+ *    22  u16 transport enum ipcwire_transport, with bit 15 (IPCWIRE_RECV)
+ *                      set on a receive event
+ *    24  u64 bytes     what the call reported sent or received (its
+ *                      return value)
  *
- * A datagram of any other length, magic or version, or with a reserved
- * field not zero, a type or transport out of range or a record whose
- * src_pid is not the header's, is refused whole: ipcwire_decode says why
- * in one line.  What decodes re-encodes byte-identically
- * (tests/fuzz/fuzz_ipcwire.c checks both).
+ * A process vouches only for its own side of a message: a send record's
+ * src_pid and a receive record's dst_pid must be the header's pid (which
+ * wattson checks against the connection's SO_PEERCRED).  A datagram of
+ * any other length, magic or version (version 1, send records only, is
+ * refused too: one build ships both ends), or with a reserved field not
+ * zero, a type or transport out of range or a record that breaks the pid
+ * rule, is refused whole: ipcwire_decode says why in one line.  What decodes
+ * re-encodes byte-identically (tests/fuzz/fuzz_ipcwire.c checks both).
  *
  * Self-contained (the C library and wattson/plugin.h only), inline, so
  * that the library and the console share it without linking each other.
@@ -47,7 +57,7 @@
 #include "wattson/plugin.h"
 
 #define IPCWIRE_MAGIC 0x43504957u /* bytes 'W' 'I' 'P' 'C' */
-#define IPCWIRE_VERSION 1u
+#define IPCWIRE_VERSION 2u
 #define IPCWIRE_HDR_SIZE 32u
 #define IPCWIRE_REC_SIZE 32u
 /* The most records in one datagram: bounds a receiver's buffer. */
@@ -66,6 +76,10 @@ enum ipcwire_transport {
     IPCWIRE_MQ = 7,   /* a POSIX message queue */
     IPCWIRE_TRANSPORT__N
 };
+/* A record's transport field: bit 15 marks a receive event, the rest is
+ * the enum ipcwire_transport. */
+#define IPCWIRE_RECV 0x8000u
+#define IPCWIRE_KIND(transport) ((unsigned)(transport)&0x7fffu)
 
 struct ipcwire_hdr {
     uint32_t pid, tid;
@@ -206,7 +220,15 @@ static inline int ipcwire_decode(const void *buf, size_t len,
         e->type = ipcwire_get16(p + 20);
         e->transport = ipcwire_get16(p + 22);
         e->bytes = ipcwire_get64(p + 24);
-        if (e->src_pid != h->pid) {
+        if (e->transport & IPCWIRE_RECV) {
+            if (e->dst_pid != h->pid) {
+                snprintf(why, whylen,
+                         "record %u: a receive whose dst pid %u is not the "
+                         "reporter's %u",
+                         (unsigned)i, (unsigned)e->dst_pid, (unsigned)h->pid);
+                return -1;
+            }
+        } else if (e->src_pid != h->pid) {
             snprintf(why, whylen,
                      "record %u: src pid %u is not the sender's %u",
                      (unsigned)i, (unsigned)e->src_pid, (unsigned)h->pid);
@@ -217,9 +239,10 @@ static inline int ipcwire_decode(const void *buf, size_t len,
                      (unsigned)i, (unsigned)e->type);
             return -1;
         }
-        if (e->transport == 0 || e->transport >= IPCWIRE_TRANSPORT__N) {
+        if (IPCWIRE_KIND(e->transport) == 0 ||
+            IPCWIRE_KIND(e->transport) >= IPCWIRE_TRANSPORT__N) {
             snprintf(why, whylen, "record %u: transport %u out of range",
-                     (unsigned)i, (unsigned)e->transport);
+                     (unsigned)i, IPCWIRE_KIND(e->transport));
             return -1;
         }
     }
