@@ -8,14 +8,17 @@
  * - The socket is in a private directory (mkdtemp, mode 0700) under
  *   $XDG_RUNTIME_DIR, else /tmp: no other user can reach it, and nothing
  *   of anybody's is replaced.  Both are removed at the end.
- * - CMD gets LD_PRELOAD (the library first, then whatever was set) and
- *   WATTSON_IPC_SOCKET, the default disposition of every signal (wattson
- *   ignores SIGPIPE, which a pipeline must not inherit) and an empty
- *   signal mask.  Headless, its stdin, stdout and stderr are wattson's:
- *   the run's summary goes to stderr, so CMD's output can be piped on
- *   unchanged.  With --console the terminal is the console's: CMD's stdin
- *   is /dev/null and its stdout and stderr come, a line at a time, into
- *   the Log pane (the summary goes to stdout once the console closes).
+ * - CMD gets LD_PRELOAD (the library first, then whatever was set),
+ *   WATTSON_IPC_SOCKET and WATTSON_IPC_READS=1 (the library's read side:
+ *   receive events, so that a message from a writer the library cannot
+ *   see - a stdio writer such as head - still arrives; kept as it is when
+ *   the user set it, =0 to turn it off), the default disposition of every
+ * signal (wattson ignores SIGPIPE, which a pipeline must not inherit) and an
+ * empty signal mask.  Headless, its stdin, stdout and stderr are wattson's: the
+ * run's summary goes to stderr, so CMD's output can be piped on unchanged. With
+ * --console the terminal is the console's: CMD's stdin is /dev/null and its
+ * stdout and stderr come, a line at a time, into the Log pane (the summary goes
+ * to stdout once the console closes).
  * - The run lasts until CMD exits (plus TRACE_GRACE_S for its last
  *   events), or for --duration; SIGINT/SIGTERM reach CMD as well from
  *   the terminal.  When the run ends first, CMD goes on, untraced (its
@@ -74,7 +77,8 @@ static void trace_exec(const struct trace *t)
     int n = old && *old ? snprintf(pre, sizeof pre, "%s:%s", t->lib, old)
                         : snprintf(pre, sizeof pre, "%s", t->lib);
     if (n < 0 || (size_t)n >= sizeof pre || setenv("LD_PRELOAD", pre, 1) != 0 ||
-        setenv("WATTSON_IPC_SOCKET", t->sock, 1) != 0) {
+        setenv("WATTSON_IPC_SOCKET", t->sock, 1) != 0 ||
+        setenv("WATTSON_IPC_READS", "1", 0) != 0) {
         fprintf(stderr, "wattson: trace: cannot set the environment\n");
         _exit(127);
     }
@@ -249,7 +253,8 @@ const struct cli_entry tracecmd_entry = {
             "receiving its processes' message events (default lab:\n"
             "ipc-pipeline.lua); until CMD exits, or for --duration; the\n"
             "summary goes to stderr; exit: CMD's status; --console: the\n"
-            "console instead, CMD's output in its Log pane",
+            "console instead, CMD's output in its Log pane; receive\n"
+            "events too (WATTSON_IPC_READS=1 unless set: =0 turns off)",
     .opts = 1u << CLI_OPT_LAB | 1u << CLI_OPT_POLICY | 1u << CLI_OPT_DURATION |
             1u << CLI_OPT_TICK | 1u << CLI_OPT_SEED | 1u << CLI_OPT_OUT |
             1u << CLI_OPT_CSV | 1u << CLI_OPT_PLUGIN_DIR |

@@ -31,6 +31,24 @@ check 'grep -q "^# proc $gz gzip$" "$T/ev.txt"' "ev.txt: gzip noted by name"
 lines=$(grep -vc '^#' "$T/ev.txt")
 check '[ "$lines" -eq "$(key "$T/err" ipc_events)" ]' "ev.txt: every event the broker counted"
 
+# 1b. The read side (trace sets WATTSON_IPC_READS=1): head writes through
+# stdio, which the library cannot see (no send event of head's); gzip's
+# receive events stand for them, src head (its pid noted by the shell
+# that execs it), and the broker counts them.
+"$W" trace --ipc-out "$T/rev.txt" -- sh -c \
+    "sh -c 'echo \$\$ > $T/head.pid; exec head -c 2000000 /dev/urandom' | gzip -1 | wc -c" \
+    >"$T/rout" 2>"$T/rerr"
+rc=$?
+check '[ "$rc" -eq 0 ]' "trace reads: exit $rc ($(tail -n 3 "$T/rerr"))"
+check '[ "$(cat "$T/rout")" -gt 1900000 ]' "trace reads: wc's count $(cat "$T/rout")"
+check '[ "$(key "$T/rerr" ipcsrv_recv_events)" -gt 0 ]' "trace reads: gzip's receive events kept"
+check '[ "$(key "$T/rerr" ipc_events)" -gt 0 ]' "trace reads: the broker counted them"
+hp=$(cat "$T/head.pid")
+gzr=$(grep '^# proc [0-9]* gzip$' "$T/rev.txt" | awk '{print $3}')
+check '[ -n "$hp" ] && [ -n "$gzr" ]' "trace reads: head's pid $hp, gzip's $gzr"
+fromhead=$(awk -v h="$hp" -v g="$gzr" '$2 == h && $3 == g {n += $4} END {print n + 0}' "$T/rev.txt")
+check '[ "$fromhead" -eq 2000000 ]' "trace reads: head -> gzip bytes in rev.txt: $fromhead"
+
 # 2. The file replays on the simulated clock: the same events, placed by
 # the names it notes (those pids are gone).
 "$W" run --lab "$LAB" --ipc-replay "$T/ev.txt" --duration 30s \
