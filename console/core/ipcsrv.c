@@ -43,6 +43,10 @@ struct ipcsrv {
     unsigned logged; /* refusals logged so far */
     size_t n_conns;
     struct ipcsrv_conn conns[IPCSRV_MAX_CONNS];
+    /* The pids of the last IPCSRV_GONE connections closed (0: none):
+     * their receivers' last batches often arrive after they exit. */
+    uint32_t gone[IPCSRV_GONE];
+    size_t gone_next;
     struct epoll_event evs[IPCSRV_MAX_CONNS + 1];
     /* The ring: head is the next to take, n how many are kept. */
     struct wattson_ipc_event ring[IPCSRV_RING];
@@ -66,9 +70,14 @@ static void refusal(struct ipcsrv *s, const char *msg)
                                           : "");
 }
 
-/* Whether pid has a connection open now: its library reports its sends. */
+/* Whether pid has a connection open now, or had one of the last
+ * IPCSRV_GONE closed: its library reports (reported) its sends. */
 static int traced(const struct ipcsrv *s, uint32_t pid)
 {
+    size_t ng = s->gone_next < IPCSRV_GONE ? s->gone_next : IPCSRV_GONE;
+    for (size_t i = 0; i < ng; i++)
+        if (s->gone[i] == pid)
+            return 1;
     size_t seen = 0;
     for (size_t i = 0; i < IPCSRV_MAX_CONNS && seen < s->n_conns; i++) {
         if (s->conns[i].fd < 0)
@@ -135,6 +144,7 @@ static void close_conn(struct ipcsrv *s, struct ipcsrv_conn *c)
     close(c->fd);
     c->fd = -1;
     s->n_conns--;
+    s->gone[s->gone_next++ % IPCSRV_GONE] = c->pid;
 }
 
 static void accept_some(struct ipcsrv *s)

@@ -28,13 +28,16 @@
  * Receive events (a library run with $WATTSON_IPC_READS=1, wire bit
  * IPCWIRE_RECV): one is used only when its sender is not itself traced,
  * so that a message whose both ends are traced counts once, by the
- * sender's event.  One whose src_pid is the pid of a connection open now
- * is dropped as a duplicate (ipcsrv_recv_dup); one whose sender is
- * untraced (a stdio writer such as head, a process started without the
- * library) or unknown (0: a message queue's) becomes an ordinary event,
- * src the sender, dst the receiver (ipcsrv_recv_events).  A traced
- * sender that has already disconnected (exited) when the receiver's
- * batch arrives is no longer known as traced: that message counts twice.
+ * sender's event.  One whose src_pid is the pid of a connection open now,
+ * or of one of the last IPCSRV_GONE closed (a writer that exits before
+ * its reader's last batch arrives: dd's last 64 KiB in `dd | gzip`, 15
+ * of 266 events counted twice before), is dropped as a duplicate
+ * (ipcsrv_recv_dup); one whose sender is untraced (a stdio writer such
+ * as head, a process started without the library) or unknown (0: a
+ * message queue's) becomes an ordinary event, src the sender, dst the
+ * receiver (ipcsrv_recv_events).  A receiver's batch that arrives before
+ * its traced sender's connection is accepted counts twice (its library
+ * connects at its first event: rare).
  *
  * Accounting: every event a library made is either received
  * (ipcsrv_events, sends and receives, of which ipcsrv_overflow did not
@@ -54,6 +57,7 @@
 #define IPCSRV_RING 65536 /* events kept between two ticks */
 #define IPCSRV_DGRAMS_PER_PASS 16
 #define IPCSRV_LOG_MAX 8 /* refusals logged one by one, then counted */
+#define IPCSRV_GONE 256  /* closed connections' pids kept for dedupe */
 
 struct ipcsrv;
 struct loop;

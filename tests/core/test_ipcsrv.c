@@ -3,7 +3,8 @@
  * listener (core/ipcsrv.c) over real SOCK_SEQPACKET connections, the
  * process map (core/ipcmap.c) over fixture /proc and /sys trees, and the
  * replay and output of core/ipcin.c; receive events (kept when their
- * sender is untraced, dropped as duplicates when it has a connection,
+ * sender is untraced, dropped as duplicates when it has or had a
+ * connection,
  * refused when their receiver is not the reporter).  Datagrams are made with
  * ipcwire_encode, as libwattson-ipc.so makes them.
  */
@@ -147,6 +148,12 @@ static void test_listener(void)
     T_CHECK(sum.ipcsrv_malformed == 2 && ipcsrv_n_conns(s) == 0);
     T_CHECK(recv(fd, buf, 1, 0) == 0); /* closed by the server */
     close(fd);
+    /* a receive from it now (its receiver's late batch): still a
+     * duplicate, of a sender that was traced */
+    len = rdgram(buf, 4343, (uint32_t)getpid(), 4343);
+    T_CHECK(ipcsrv_feed(s, 4343, buf, len, err, sizeof err) == 0);
+    T_CHECK(sum.ipcsrv_recv_dup == 2 && sum.ipcsrv_recv_events == 1);
+    T_CHECK(ipcsrv_take(s, ev, 8) == 0);
 
     /* Bad magic, and a datagram longer than any valid one. */
     fd = connect_to(path);
@@ -165,7 +172,7 @@ static void test_listener(void)
     ipcsrv_poll(s);
     T_CHECK(sum.ipcsrv_malformed == 4);
     close(fd);
-    T_CHECK(sum.ipcsrv_events == 45 && ipcsrv_take(s, ev, 8) == 0);
+    T_CHECK(sum.ipcsrv_events == 46 && ipcsrv_take(s, ev, 8) == 0);
 
     /* Another user's connection (as the server sees it): refused. */
     ipcsrv_set_uid(s, geteuid() + 1);
