@@ -23,9 +23,13 @@
  *     writing and not write), the library records 0.
  *   - Unix sockets: SO_PEERCRED (stream, seqpacket; a datagram socket
  *     only when connected).  A socketpair's credentials are those of the
- *     process that created it: the creator's own end then names itself,
- *     recorded as 0 (unknown).  An unconnected datagram socket's
- *     destination (sendto's address) stays 0.
+ *     process that created it: the creator's own end names itself; there
+ *     the peer socket's inode is asked of the kernel (sock_diag,
+ *     UNIX_DIAG_PEER: what `ss -x` shows) and its holder found in
+ *     /proc/PID/fd like a pipe's (tentative when none: 0 and looked up
+ *     again); without sock_diag (CONFIG_UNIX_DIAG) 0 (unknown).  An
+ *     unconnected datagram socket's destination (sendto's address) stays
+ *     0.
  *   - TCP/UDP whose peer is a loopback address: the peer's socket inode
  *     from /proc/net/{tcp,tcp6,udp,udp6} (local = our peer, remote = us),
  *     then the process holding "socket:[inode]" in /proc/PID/fd.  An
@@ -39,6 +43,9 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -329,6 +336,64 @@ static unsigned long long net_inode(const char *file, const char *local,
     return 0;
 }
 
+/* The inode of the peer of Unix socket fd (whose own inode is ino), by
+ * sock_diag (linux/unix_diag.h), or 0.  System calls, not the wrapped
+ * sendto/recv: the library's own traffic. */
+static unsigned long long unix_peer_ino(unsigned long long ino)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct unix_diag_req r;
+    } req;
+    memset(&req, 0, sizeof req);
+    req.nh.nlmsg_len = sizeof req;
+    req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.nh.nlmsg_flags = NLM_F_REQUEST;
+    req.r.sdiag_family = AF_UNIX;
+    req.r.udiag_states = ~0u;
+    req.r.udiag_ino = (unsigned)ino;
+    req.r.udiag_show = UDIAG_SHOW_PEER;
+    req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* no cookie */
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return 0;
+    struct sockaddr_nl k;
+    memset(&k, 0, sizeof k);
+    k.nl_family = AF_NETLINK;
+    unsigned long long peer = 0;
+    union {
+        struct nlmsghdr nh;
+        char b[1024];
+    } rsp;
+    if (syscall(SYS_sendto, nl, &req, sizeof req, 0, &k, sizeof k) ==
+        (long)sizeof req) {
+        long n = syscall(SYS_recvfrom, nl, rsp.b, sizeof rsp.b, 0, NULL, NULL);
+        if (n >= (long)(NLMSG_HDRLEN + sizeof(struct unix_diag_msg)) &&
+            rsp.nh.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+            rsp.nh.nlmsg_len <= (unsigned long)n) {
+            const char *a = rsp.b + NLMSG_HDRLEN +
+                            NLMSG_ALIGN(sizeof(struct unix_diag_msg));
+            const char *end = rsp.b + rsp.nh.nlmsg_len;
+            while (a + sizeof(struct nlattr) <= end) {
+                struct nlattr at;
+                memcpy(&at, a, sizeof at);
+                if (at.nla_len < sizeof at || a + at.nla_len > end)
+                    break;
+                if (at.nla_type == UNIX_DIAG_PEER &&
+                    at.nla_len >= sizeof at + sizeof(uint32_t)) {
+                    uint32_t v;
+                    memcpy(&v, a + NLA_HDRLEN, sizeof v);
+                    peer = v;
+                    break;
+                }
+                a += NLA_ALIGN(at.nla_len);
+            }
+        }
+    }
+    ipcpeer_close(nl);
+    return peer;
+}
+
 /* Kernel text of an address:port as /proc/net/tcp{,6} prints it. */
 static void net_text(char *out, const struct sockaddr_storage *ss, int v6)
 {
@@ -500,10 +565,20 @@ struct ipcpeer ipcpeer_probe(int fd, int mq, int reading, pid_t self,
         struct ucred cr;
         socklen_t cl = sizeof cr;
         uint32_t pid = 0;
-        if (kind != IPCPEER_NOTIPC &&
-            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 &&
-            cr.pid > 0 && cr.pid != self)
+        int cred = kind != IPCPEER_NOTIPC &&
+                   getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0;
+        if (cred && cr.pid > 0 && cr.pid != self)
             pid = (uint32_t)cr.pid;
+        if (cred && cr.pid == self) {
+            /* our own socketpair: its other end's holder */
+            unsigned long long peer = unix_peer_ino(st.st_ino);
+            char target[48];
+            if (!peer)
+                return mk(0, kind, 0);
+            put_str(put_uint(put_str(target, "socket:["), peer), "]");
+            pid = find_holder(target, 0, WANT_ANY, self, parent, &tent);
+            return mk(pid, kind, tent ? IPCPEER_TENTATIVE : 0);
+        }
         return mk(pid, kind, 0);
     }
     if ((dom != AF_INET && dom != AF_INET6) ||
