@@ -18,14 +18,14 @@
  * it succeeded (>0 bytes; mq: 0) on an fd that is IPC.
  *
  * The read side is opt-in ($WATTSON_IPC_READS=1; wattson trace sets it):
- * a receive event is a successful read/recv... returning >0 bytes (mq: a
- * message) on an fd that is IPC, src the fd's other end as the cache
- * knows it (a pipe's writer, a socket's peer; a message queue's writer is
- * unknowable: 0), dst this process, marked IPCWIRE_RECV on the wire.  It
- * is what lets wattson see a message whose sender the library cannot see:
- * a program that writes through stdio (below), or one started without
- * the library; wattson drops a receive whose sender is itself traced
- * (core/ipcsrv.h), so a message counts once.  Without the variable a
+ * a receive event is a successful read/recv... returning >0 bytes (not
+ * a MSG_PEEK, which leaves the data for the next) on an fd that is IPC, src the
+ * fd's other end as the cache knows it (a pipe's writer, a socket's peer; a
+ * message queue's writer is unknowable: 0), dst this process, marked
+ * IPCWIRE_RECV on the wire.  It is what lets wattson see a message whose sender
+ * the library cannot see: a program that writes through stdio (below), or one
+ * started without the library; wattson drops a receive whose sender is itself
+ * traced (core/ipcsrv.h), so a message counts once.  Without the variable a
  * read wrapper only passes the call through.
  * Calls libc makes internally (stdio's fwrite/printf/fread, which reach
  * the kernel through libc's own write/read, not the interposable symbol)
@@ -554,6 +554,8 @@ IPCW_EXPORT int mq_timedsend(mqd_t q, const char *m, size_t n, unsigned prio,
 
 /* ---- the read side ($WATTSON_IPC_READS=1) ---- */
 
+/* A MSG_PEEK receive leaves the data for the next one: no event. */
+
 /* recvfrom's source address when the caller asked for one. */
 static const struct sockaddr *from_addr(const void *addr, const socklen_t *alen)
 {
@@ -588,7 +590,7 @@ IPCW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 IPCW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
     ssize_t rc = REAL(recv)(fd, buf, n, flags);
-    if (rc > 0 && reads)
+    if (rc > 0 && reads && !(flags & MSG_PEEK))
         note(fd, (uint64_t)rc, 0, NULL, 1);
     return rc;
 }
@@ -598,7 +600,7 @@ IPCW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
     ssize_t rc = REAL(__recv_chk)(fd, buf, n, buflen, flags);
-    if (rc > 0 && reads)
+    if (rc > 0 && reads && !(flags & MSG_PEEK))
         note(fd, (uint64_t)rc, 0, NULL, 1);
     return rc;
 }
@@ -607,7 +609,7 @@ IPCW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
                              __SOCKADDR_ARG addr, socklen_t *alen)
 {
     ssize_t rc = REAL(recvfrom)(fd, buf, n, flags, addr, alen);
-    if (rc > 0 && reads) {
+    if (rc > 0 && reads && !(flags & MSG_PEEK)) {
         void *sa; /* a pointer or a transparent union of them */
         memcpy(&sa, &addr, sizeof sa);
         note(fd, (uint64_t)rc, 0, from_addr(sa, alen), 1);
@@ -622,7 +624,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
                        __SOCKADDR_ARG addr, socklen_t *alen)
 {
     ssize_t rc = REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, alen);
-    if (rc > 0 && reads) {
+    if (rc > 0 && reads && !(flags & MSG_PEEK)) {
         void *sa;
         memcpy(&sa, &addr, sizeof sa);
         note(fd, (uint64_t)rc, 0, from_addr(sa, alen), 1);
@@ -633,7 +635,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 IPCW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     ssize_t rc = REAL(recvmsg)(fd, msg, flags);
-    if (rc > 0 && reads)
+    if (rc > 0 && reads && !(flags & MSG_PEEK))
         note(fd, (uint64_t)rc, 0, from_addr(msg->msg_name, &msg->msg_namelen),
              1);
     return rc;
@@ -643,7 +645,7 @@ IPCW_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
                          struct timespec *tmo)
 {
     int rc = REAL(recvmmsg)(fd, vec, vlen, flags, tmo);
-    if (rc > 0 && reads)
+    if (rc > 0 && reads && !(flags & MSG_PEEK))
         for (int i = 0; i < rc; i++)
             if (vec[i].msg_len > 0)
                 note(fd, vec[i].msg_len, 0,
