@@ -423,16 +423,18 @@ static void net_text(char *out, const struct sockaddr_storage *ss, int v6)
     }
 }
 
+/* The prefix of an IPv4 address mapped into IPv6 (::ffff:a.b.c.d). */
+static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0,    0,
+                                           0, 0, 0, 0, 0xff, 0xff};
+
 /* An IPv6 v4-mapped address as the plain IPv4 one (in place). */
 static void unmap_v4(struct sockaddr_storage *ss)
 {
     struct sockaddr_in6 a6;
-    static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
-                                          0, 0, 0, 0, 0xff, 0xff};
     if (ss->ss_family != AF_INET6)
         return;
     memcpy(&a6, ss, sizeof a6);
-    if (memcmp(a6.sin6_addr.s6_addr, pre, 12) != 0)
+    if (memcmp(a6.sin6_addr.s6_addr, v4mapped, 12) != 0)
         return;
     struct sockaddr_in a4;
     memset(&a4, 0, sizeof a4);
@@ -453,14 +455,22 @@ int ipcpeer_is_loopback(const struct sockaddr *sa)
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a =
             (const struct sockaddr_in6 *)(const void *)sa;
-        static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
-                                              0, 0, 0, 0, 0xff, 0xff};
         const unsigned char *b = a->sin6_addr.s6_addr;
-        if (memcmp(b, pre, 12) == 0)
+        if (memcmp(b, v4mapped, 12) == 0)
             return b[12] == 127;
         return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
     }
     return 0;
+}
+
+/* The process holding socket inode ino (its fd link "socket:[ino]"):
+ * find_holder's answer and *tentative. */
+static uint32_t socket_holder(unsigned long long ino, int self_ok, pid_t self,
+                              pid_t parent, int *tentative)
+{
+    char target[48];
+    put_str(put_uint(put_str(target, "socket:["), ino), "]");
+    return find_holder(target, self_ok, WANT_ANY, self, parent, tentative);
 }
 
 /* The process holding the loopback peer of inet socket fd (type
@@ -496,10 +506,8 @@ static uint32_t inet_peer_pid(int fd, int type, pid_t self, pid_t parent,
         *tentative = 1;
         return 0;
     }
-    char target[48];
-    put_str(put_uint(put_str(target, "socket:["), ino), "]");
     int t;
-    uint32_t pid = find_holder(target, 1, WANT_ANY, self, parent, &t);
+    uint32_t pid = socket_holder(ino, 1, self, parent, &t);
     *tentative = pid == 0;
     return pid;
 }
@@ -572,11 +580,9 @@ struct ipcpeer ipcpeer_probe(int fd, int mq, int reading, pid_t self,
         if (cred && cr.pid == self) {
             /* our own socketpair: its other end's holder */
             unsigned long long peer = unix_peer_ino(st.st_ino);
-            char target[48];
             if (!peer)
                 return mk(0, kind, 0);
-            put_str(put_uint(put_str(target, "socket:["), peer), "]");
-            pid = find_holder(target, 0, WANT_ANY, self, parent, &tent);
+            pid = socket_holder(peer, 0, self, parent, &tent);
             return mk(pid, kind, tent ? IPCPEER_TENTATIVE : 0);
         }
         return mk(pid, kind, 0);

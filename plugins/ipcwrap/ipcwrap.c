@@ -364,14 +364,7 @@ static void flush_x(struct ring *r, int exiting)
     struct ipcwire_hdr h = {(uint32_t)my_pid, r->tid, n, d};
     unsigned char *p = r->buf;
     /* the records are in place: only the header is written here */
-    ipcwire_put32(p, IPCWIRE_MAGIC);
-    ipcwire_put16(p + 4, (uint16_t)IPCWIRE_VERSION);
-    ipcwire_put16(p + 6, 0);
-    ipcwire_put32(p + 8, h.pid);
-    ipcwire_put32(p + 12, h.tid);
-    ipcwire_put32(p + 16, h.count);
-    ipcwire_put32(p + 20, 0);
-    ipcwire_put64(p + 24, h.dropped);
+    ipcwire_put_hdr(p, &h, n);
     size_t len = IPCWIRE_HDR_SIZE + (size_t)n * IPCWIRE_REC_SIZE;
     ssize_t k = REAL(send)(s, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (own >= 0) {
@@ -451,18 +444,19 @@ static void note(int fd, uint64_t bytes, int mq, const struct sockaddr *to,
          * flush: threads that start together then find it made */
         if (!atomic_load_explicit(&connected, memory_order_relaxed))
             (void)get_sock(t);
-        unsigned char *p = r->buf + IPCWIRE_HDR_SIZE + r->n * IPCWIRE_REC_SIZE;
         uint16_t type = tag_type >= 0             ? (uint16_t)tag_type
                         : bytes >= IPCW_CTL_BYTES ? WATTSON_IPC_DATA
                                                   : WATTSON_IPC_CONTROL;
-        ipcwire_put64(p, (uint64_t)t);
-        ipcwire_put32(p + 8, recv ? peer : (uint32_t)my_pid);
-        ipcwire_put32(p + 12, r->tid);
-        ipcwire_put32(p + 16, recv ? (uint32_t)my_pid : peer);
-        ipcwire_put16(p + 20, type);
-        ipcwire_put16(p + 22,
-                      (uint16_t)((unsigned)kind | (recv ? IPCWIRE_RECV : 0)));
-        ipcwire_put64(p + 24, bytes);
+        struct ipcwire_rec rec = {
+            .t_ns = (uint64_t)t,
+            .src_pid = recv ? peer : (uint32_t)my_pid,
+            .src_tid = r->tid,
+            .dst_pid = recv ? (uint32_t)my_pid : peer,
+            .type = type,
+            .transport = (uint16_t)((unsigned)kind | (recv ? IPCWIRE_RECV : 0)),
+            .bytes = bytes};
+        ipcwire_put_rec(r->buf + IPCWIRE_HDR_SIZE + r->n * IPCWIRE_REC_SIZE,
+                        &rec);
         r->n++;
         if (r->n == IPCW_RING || t - r->t0 >= IPCW_FLUSH_NS)
             flush(r);

@@ -133,6 +133,33 @@ static inline uint64_t ipcwire_get64(const unsigned char *p)
     return v;
 }
 
+/* Writes a header of h with n records (h->count ignored) at p. */
+static inline void ipcwire_put_hdr(unsigned char *p,
+                                   const struct ipcwire_hdr *h, uint32_t n)
+{
+    ipcwire_put32(p, IPCWIRE_MAGIC);
+    ipcwire_put16(p + 4, (uint16_t)IPCWIRE_VERSION);
+    ipcwire_put16(p + 6, 0);
+    ipcwire_put32(p + 8, h->pid);
+    ipcwire_put32(p + 12, h->tid);
+    ipcwire_put32(p + 16, n);
+    ipcwire_put32(p + 20, 0);
+    ipcwire_put64(p + 24, h->dropped);
+}
+
+/* Writes record e at p. */
+static inline void ipcwire_put_rec(unsigned char *p,
+                                   const struct ipcwire_rec *e)
+{
+    ipcwire_put64(p, e->t_ns);
+    ipcwire_put32(p + 8, e->src_pid);
+    ipcwire_put32(p + 12, e->src_tid);
+    ipcwire_put32(p + 16, e->dst_pid);
+    ipcwire_put16(p + 20, e->type);
+    ipcwire_put16(p + 22, e->transport);
+    ipcwire_put64(p + 24, e->bytes);
+}
+
 /* Writes the datagram of h (its count ignored: n is used) and the n
  * records ev[] into buf.  Returns its length, or 0 when n exceeds
  * IPCWIRE_MAX_EVENTS or cap is too small.  No check of the records:
@@ -144,24 +171,9 @@ static inline size_t ipcwire_encode(void *buf, size_t cap,
     unsigned char *p = (unsigned char *)buf;
     if (n > IPCWIRE_MAX_EVENTS || cap < IPCWIRE_HDR_SIZE + n * IPCWIRE_REC_SIZE)
         return 0;
-    ipcwire_put32(p, IPCWIRE_MAGIC);
-    ipcwire_put16(p + 4, (uint16_t)IPCWIRE_VERSION);
-    ipcwire_put16(p + 6, 0);
-    ipcwire_put32(p + 8, h->pid);
-    ipcwire_put32(p + 12, h->tid);
-    ipcwire_put32(p + 16, (uint32_t)n);
-    ipcwire_put32(p + 20, 0);
-    ipcwire_put64(p + 24, h->dropped);
-    p += IPCWIRE_HDR_SIZE;
-    for (size_t i = 0; i < n; i++, p += IPCWIRE_REC_SIZE) {
-        ipcwire_put64(p, ev[i].t_ns);
-        ipcwire_put32(p + 8, ev[i].src_pid);
-        ipcwire_put32(p + 12, ev[i].src_tid);
-        ipcwire_put32(p + 16, ev[i].dst_pid);
-        ipcwire_put16(p + 20, ev[i].type);
-        ipcwire_put16(p + 22, ev[i].transport);
-        ipcwire_put64(p + 24, ev[i].bytes);
-    }
+    ipcwire_put_hdr(p, h, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        ipcwire_put_rec(p + IPCWIRE_HDR_SIZE + i * IPCWIRE_REC_SIZE, &ev[i]);
     return IPCWIRE_HDR_SIZE + n * IPCWIRE_REC_SIZE;
 }
 
