@@ -60,6 +60,7 @@ struct trace {
     int out_reg; /* its loop registration */
     char line[512];
     size_t n;
+    struct run *run; /* for the loop's callbacks */
 };
 
 static struct trace trace_ctx;
@@ -94,19 +95,23 @@ static void trace_exec(const struct trace *t)
     _exit(errno == ENOENT ? 127 : 126);
 }
 
-static void trace_reap(struct trace *t, struct run *r)
+/* A wait status as a shell gives it: the exit code, 128 + a signal. */
+static int shell_status(int st)
+{
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void trace_reap(struct trace *t)
 {
     int st;
     if (t->done || waitpid(t->pid, &st, WNOHANG) != t->pid)
         return;
     t->done = 1;
-    t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    t->status = shell_status(st);
     log_msg(LOG_INFO, "trace: %s (pid %ld) exited with %d", t->argv[0],
             (long)t->pid, t->status);
-    run_end_soon(r, TRACE_GRACE_S);
+    run_end_soon(t->run, TRACE_GRACE_S);
 }
-
-static struct run *trace_run; /* for the SIGCHLD callback */
 
 /* --console: CMD's output, a line at a time (a line longer than the
  * buffer in pieces), into the log and so the Log pane. */
@@ -129,21 +134,21 @@ static void on_output(void *arg)
         if (t->n > 0)
             log_msg(LOG_INFO, "%s: %.*s", t->argv[0], (int)t->n, t->line);
         t->n = 0;
-        loop_remove(run_event_loop(trace_run), t->out_reg);
+        loop_remove(run_event_loop(t->run), t->out_reg);
         t->out_reg = -1;
     }
 }
 
 static void on_chld(void *arg)
 {
-    trace_reap(arg, trace_run);
+    trace_reap(arg);
 }
 
 /* The drive of run_main: starts CMD once the run listens, then ticks. */
 static int trace_drive(struct run *r, char *err, size_t errlen)
 {
     struct trace *t = &trace_ctx;
-    trace_run = r;
+    t->run = r;
     if (loop_add_signal(run_event_loop(r), SIGCHLD, on_chld, t) < 0) {
         snprintf(err, errlen, "trace: no event slot left for SIGCHLD");
         return RUN_ERR;
@@ -173,7 +178,7 @@ static int trace_drive(struct run *r, char *err, size_t errlen)
         t->out[1] = -1;
     }
     /* A child that ended before SIGCHLD's registration took effect. */
-    trace_reap(t, r);
+    trace_reap(t);
     int rc = t->console ? tui_run(r, err, errlen) : run_loop(r, err, errlen);
     if (t->out_reg >= 0)
         loop_remove(run_event_loop(r), t->out_reg);
@@ -237,7 +242,7 @@ static int trace_exec_cmd(const struct cli_entry *self, struct cli_args *a)
         int st;
         while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
             ;
-        t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        t->status = shell_status(st);
         t->done = 1;
     }
     rmdir(dir); /* the socket went with the run */

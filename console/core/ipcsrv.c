@@ -29,7 +29,7 @@
 
 struct ipcsrv_conn {
     int fd; /* -1: free slot */
-    uint32_t pid, uid;
+    uint32_t pid;
 };
 
 struct ipcsrv {
@@ -114,12 +114,11 @@ int ipcsrv_feed(struct ipcsrv *s, uint32_t pid, const void *buf, size_t len,
     s->sum->ipcsrv_events += h.count;
     for (uint32_t i = 0; i < h.count; i++) {
         const struct ipcwire_rec *r = &s->recs[i];
-        if (r->transport & IPCWIRE_RECV) {
-            /* the sender's own event names this message already */
-            if (r->src_pid && traced(s, r->src_pid)) {
-                s->sum->ipcsrv_recv_dup++;
-                continue;
-            }
+        int recv = (r->transport & IPCWIRE_RECV) != 0;
+        /* the sender's own event names this message already */
+        if (recv && r->src_pid && traced(s, r->src_pid)) {
+            s->sum->ipcsrv_recv_dup++;
+            continue;
         }
         if (s->n == IPCSRV_RING) {
             s->sum->ipcsrv_overflow++;
@@ -132,8 +131,7 @@ int ipcsrv_feed(struct ipcsrv *s, uint32_t pid, const void *buf, size_t len,
         e->dst_pid = r->dst_pid;
         e->bytes = r->bytes;
         e->type = r->type;
-        if (r->transport & IPCWIRE_RECV)
-            s->sum->ipcsrv_recv_events++;
+        s->sum->ipcsrv_recv_events += (uint64_t)recv;
     }
     return 0;
 }
@@ -182,8 +180,7 @@ static void accept_some(struct ipcsrv *s)
             close(fd);
             continue;
         }
-        s->conns[i] = (struct ipcsrv_conn){
-            .fd = fd, .pid = (uint32_t)cr.pid, .uid = (uint32_t)cr.uid};
+        s->conns[i] = (struct ipcsrv_conn){.fd = fd, .pid = (uint32_t)cr.pid};
         s->n_conns++;
         s->sum->ipcsrv_conns++;
         log_msg(LOG_DEBUG, "ipc: pid %u connected", (unsigned)cr.pid);
@@ -311,9 +308,4 @@ void ipcsrv_set_uid(struct ipcsrv *s, uid_t uid)
 size_t ipcsrv_n_conns(const struct ipcsrv *s)
 {
     return s->n_conns;
-}
-
-const char *ipcsrv_path(const struct ipcsrv *s)
-{
-    return s->lsn.path;
 }

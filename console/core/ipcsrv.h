@@ -85,7 +85,5 @@ void ipcsrv_poll(struct ipcsrv *s);
 /* The uid a peer must have (default geteuid()); for tests. */
 void ipcsrv_set_uid(struct ipcsrv *s, uid_t uid);
 size_t ipcsrv_n_conns(const struct ipcsrv *s);
-/* The socket's path. */
-const char *ipcsrv_path(const struct ipcsrv *s);
 
 #endif

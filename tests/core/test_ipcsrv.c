@@ -227,6 +227,16 @@ static void put(const char *rel, const char *text)
         fclose(f);
 }
 
+/* The text of file `path` (at most len - 1 bytes; "" when unreadable). */
+static void get(char *text, size_t len, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, len - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
 static void mk(const char *rel)
 {
     char path[256];
@@ -380,12 +390,8 @@ static void test_replay(void)
     T_CHECK(m.n_ipc == 1 && m.ipc[0].type == WATTSON_IPC_REQUEST);
     T_CHECK(ipcin_commit(in, err, sizeof err) == 0);
     ipcin_free(in);
-    FILE *f = fopen(out_path, "r");
-    char text[1024] = "";
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[n] = '\0';
-    if (f)
-        fclose(f);
+    char text[1024];
+    get(text, sizeof text, out_path);
     T_CHECK(strstr(text, "0.001 10 100 4096 data\n0.002 11 100 64 control\n"
                          "0.015 10 100 4096 data\n0.5 10 100 8 request\n"));
     T_CHECK(strstr(text, "# proc 100 gzip\n0.001 ") != NULL);
@@ -472,12 +478,8 @@ static void test_hold(void)
     ipcin_tick(in, &m, 0.3);
     T_CHECK(ipcin_commit(in, err, sizeof err) == 0);
     ipcin_free(in);
-    FILE *f = fopen(out, "r");
-    char text[1024] = "";
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[n] = '\0';
-    if (f)
-        fclose(f);
+    char text[1024];
+    get(text, sizeof text, out);
     /* (30 ms is 0.030000000000000002 s: the fewest digits that read back
      * as the same double) */
     T_CHECK(strstr(text, "0.01 11 4242 64 data\n0.02 10 4242 64 data\n0.03"));
