@@ -159,6 +159,24 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_QUICK:
         a->quick = 1;
         break;
+    case CLI_OPT_LISTEN:
+    case CLI_OPT_CONNECT:
+    case CLI_OPT_MODEL:
+    case CLI_OPT_MODE:
+    case CLI_OPT_REQUESTS:
+    case CLI_OPT_DEVICE:
+    case CLI_OPT_ZSTD: {
+        const char **to[] = {&a->listen,   &a->connect, &a->model, &a->mode,
+                             &a->requests, &a->device,  &a->zstd};
+        if (!*arg)
+            return cli_usage_error("--%s: empty", cli_options[opt].name);
+        *to[opt - CLI_OPT_LISTEN] = arg;
+        break;
+    }
+    case CLI_OPT_TIMEOUT:
+        if (parse_positive_dur("timeout", arg, &a->timeout_s) != 0)
+            return RUN_USAGE;
+        break;
     case CLI_OPT_METHOD:
         a->method = arg;
         break;

@@ -32,14 +32,18 @@ extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
     pbench_entry;
 extern const struct cli_entry restore_entry;
 extern const struct cli_entry vgpucmd_entry, vabench_entry, vbench_entry;
+extern const struct cli_entry ofcmd_entry, ofcmd_serve_entry, ofcmd_run_entry;
 extern const struct cli_entry ibench_entry;
 extern const struct cli_entry tracecmd_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,  &plugins_entry,  &bench_entry,   &bench_forecast_entry,
-    &bbench_entry,  &mbench_entry,   &pbench_entry,  &vbench_entry,
-    &vabench_entry, &ibench_entry,   &restore_entry, &partcmd_entry,
-    &vgpucmd_entry, &tracecmd_entry, &help_entry,    &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry,   &bench_entry,
+    &bench_forecast_entry, &bbench_entry,    &mbench_entry,
+    &pbench_entry,         &vbench_entry,    &vabench_entry,
+    &ibench_entry,         &restore_entry,   &partcmd_entry,
+    &vgpucmd_entry,        &tracecmd_entry,  &ofcmd_entry,
+    &ofcmd_serve_entry,    &ofcmd_run_entry, &help_entry,
+    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -260,6 +264,43 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
     [CLI_OPT_QUICK] = {.name = "quick",
                        .help = "bench ipc: one run of each, tiny counts (a\n"
                                "check of the plumbing, not a measurement)"},
+    [CLI_OPT_LISTEN] = {.name = "listen",
+                        .arg = "ADDR",
+                        .help = "offload serve: the address to listen on\n"
+                                "(default 127.0.0.1:7207: loopback only;\n"
+                                "numbers, e.g. 10.199.0.2:7207 or [::1]:0)"},
+    [CLI_OPT_CONNECT] = {.name = "connect",
+                         .arg = "ADDR",
+                         .help = "offload run: the remote's address\n"
+                                 "(e.g. 127.0.0.1:7207)"},
+    [CLI_OPT_MODEL] = {.name = "model",
+                       .arg = "FILE",
+                       .help = "offload run: the model (a Darknet .cfg or\n"
+                               "a PipeDream profile)"},
+    [CLI_OPT_MODE] = {.name = "mode",
+                      .arg = "MODE",
+                      .help = "offload run: adaptive (the split solved per\n"
+                              "request on the measured network; default),\n"
+                              "static (solved once), local or remote"},
+    [CLI_OPT_REQUESTS] = {.name = "requests",
+                          .arg = "N",
+                          .help = "offload run: how many inferences\n"
+                                  "(default 10)"},
+    [CLI_OPT_DEVICE] = {.name = "device",
+                        .arg = "NAME[:SPEED]",
+                        .help = "offload: this side's device, its speed\n"
+                                "relative to the profiled one (run's\n"
+                                "default cpu:0.02, serve's gpu:1)"},
+    [CLI_OPT_ZSTD] = {.name = "zstd",
+                      .arg = "LEVEL",
+                      .help = "offload: auto (chosen per chunk from the\n"
+                              "measured bandwidth; default), off, fast or\n"
+                              "strong"},
+    [CLI_OPT_TIMEOUT] = {.name = "timeout",
+                         .arg = "D",
+                         .help = "offload run: fail a request over to this\n"
+                                 "device after D (default: from the\n"
+                                 "predicted time and the measured RTT)"},
     [CLI_OPT_QUIET] = {.name = "quiet",
                        .short_name = 'q',
                        .every = 1,

@@ -64,6 +64,14 @@ enum cli_opt {
     CLI_OPT_IPC_OUT,
     CLI_OPT_IPC_REPLAY,
     CLI_OPT_QUICK,
+    CLI_OPT_LISTEN,
+    CLI_OPT_CONNECT,
+    CLI_OPT_MODEL,
+    CLI_OPT_MODE,
+    CLI_OPT_REQUESTS,
+    CLI_OPT_DEVICE,
+    CLI_OPT_ZSTD,
+    CLI_OPT_TIMEOUT,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,
@@ -117,6 +125,14 @@ struct cli_args {
     const char *socket;     /* vgpu: --socket PATH */
     double hold_s;          /* vgpu: --hold D (0: not given) */
     int quick;              /* bench ipc: --quick */
+    const char *listen;     /* offload serve: --listen ADDR */
+    const char *connect;    /* offload run: --connect ADDR */
+    const char *model;      /* offload run: --model FILE */
+    const char *mode;       /* offload run: --mode NAME */
+    const char *requests;   /* offload run: --requests N */
+    const char *device;     /* offload: --device NAME[:SPEED] */
+    const char *zstd;       /* offload: --zstd LEVEL */
+    double timeout_s;       /* offload run: --timeout D (0: not given) */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */
     int argc;

@@ -224,6 +224,11 @@ int loop_run(struct loop *l, int wall, uint64_t period_ns, loop_step_fn step,
     return l->failed ? -1 : 0;
 }
 
+struct event_base *loop_base(struct loop *l)
+{
+    return l->base;
+}
+
 int loop_signal(const struct loop *l)
 {
     return l->signo;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct loop;
+struct event_base;
 
 /* Returns 0 to go on, non-zero to stop. */
 typedef int (*loop_step_fn)(void *arg);
@@ -56,5 +57,9 @@ size_t loop_n_registered(const struct loop *l);
  * drive ticks themselves). */
 int loop_poll(struct loop *l);
 uint64_t loop_overruns(const struct loop *l); /* wall: skipped deadlines */
+/* The loop's libevent base, for the one module that keeps libevent
+ * objects of a kind the loop does not offer (core/ofsess.c: the offload
+ * protocol's bufferevents, listener and one-shot timers). */
+struct event_base *loop_base(struct loop *l);
 
 #endif

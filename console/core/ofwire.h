@@ -53,6 +53,7 @@ enum ofwire_type {
     OFWIRE_PONG = 6,
     OFWIRE_ERROR = 7, /* a refusal, with a one-line reason */
     OFWIRE_BYE = 8,
+    OFWIRE_ACK = 9, /* a tensor arrived whole: its bytes and dispersion */
     OFWIRE_TYPE__N
 };
 
@@ -90,6 +91,11 @@ uint32_t ofwire_crc32c(uint32_t crc, const void *p, size_t n);
 size_t ofwire_encode(void *buf, size_t cap, const struct ofwire_frame *f,
                      const void *payload);
 
+/* The same, the header alone into hdr (OFWIRE_HDR_SIZE bytes), the
+ * payload left where it is (its CRC is computed over it): 0, or -1 when
+ * f is not a valid frame. */
+int ofwire_header(void *hdr, const struct ofwire_frame *f, const void *payload);
+
 /* Parses the frame at the start of buf (len bytes so far).  OFWIRE_OK
  * with *f filled and *used its size; OFWIRE_MORE when more bytes are
  * needed (nothing is wrong so far; a header that is already invalid is
@@ -97,5 +103,14 @@ size_t ofwire_encode(void *buf, size_t cap, const struct ofwire_frame *f,
  * with a one-line reason in why. */
 int ofwire_parse(const void *buf, size_t len, struct ofwire_frame *f,
                  size_t *used, char *why, size_t whylen);
+
+/* Little-endian fields, for the messages inside the frames too
+ * (part/ofmsg.h); doubles as their IEEE 754 bits. */
+void ofwire_put32(void *p, uint32_t v);
+uint32_t ofwire_get32(const void *p);
+void ofwire_put64(void *p, uint64_t v);
+uint64_t ofwire_get64(const void *p);
+void ofwire_putf64(void *p, double v);
+double ofwire_getf64(const void *p);
 
 #endif
