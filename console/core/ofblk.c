@@ -144,8 +144,8 @@ size_t ofblk_tx_make(struct ofblk_tx *tx, uint32_t group, unsigned index,
     return n;
 }
 
-int ofblk_rx_init(struct ofblk_rx *rx, size_t max_total, unsigned k,
-                  unsigned m, unsigned shard, char *err, size_t errlen)
+int ofblk_rx_init(struct ofblk_rx *rx, size_t max_total, unsigned k, unsigned m,
+                  unsigned shard, char *err, size_t errlen)
 {
     memset(rx, 0, sizeof *rx);
     if (bad_code(k, m, shard, err, errlen))
@@ -255,8 +255,7 @@ int ofblk_rx_put(struct ofblk_rx *rx, const void *dg, size_t n, char *why,
                        "datagram of %zu bytes, under the %u-byte header", n,
                        OFBLK_HDR_SIZE);
     if (get_le(p, 4) != OFBLK_MAGIC)
-        return corrupt(rx, why, whylen,
-                       "not a block datagram (magic 0x%08lx)",
+        return corrupt(rx, why, whylen, "not a block datagram (magic 0x%08lx)",
                        (unsigned long)get_le(p, 4));
     if (p[4] != OFBLK_VERSION)
         return corrupt(rx, why, whylen,

@@ -97,30 +97,30 @@ struct ofblk_rx {
     unsigned k, m, shard;
     size_t max_total;
     uint32_t max_groups;
-    uint8_t *data;    /* max_groups * k * S: the buffer, padded */
-    uint8_t *parity;  /* max_groups * m * S */
-    uint8_t *have;    /* max_groups * (k + m): shard received */
-    uint16_t *count;  /* per group: shards held */
-    uint8_t *done;    /* per group: its data complete */
-    uint32_t stream;  /* the stream being received */
-    int active;       /* ofblk_rx_reset called */
-    size_t total;     /* 0 until known */
+    uint8_t *data;   /* max_groups * k * S: the buffer, padded */
+    uint8_t *parity; /* max_groups * m * S */
+    uint8_t *have;   /* max_groups * (k + m): shard received */
+    uint16_t *count; /* per group: shards held */
+    uint8_t *done;   /* per group: its data complete */
+    uint32_t stream; /* the stream being received */
+    int active;      /* ofblk_rx_reset called */
+    size_t total;    /* 0 until known */
     uint32_t groups, groups_done;
     struct ofblk_stats st;
 };
 
 enum ofblk_status {
-    OFBLK_TAKEN = 0,     /* a new shard, kept */
-    OFBLK_COMPLETE = 1,  /* a new shard, and the buffer is now whole */
-    OFBLK_DUP = 2,       /* ignored: already held or not needed */
-    OFBLK_FOREIGN = 3,   /* ignored: another stream's (or no reset yet) */
-    OFBLK_CORRUPT = -1,  /* dropped, with a one-line reason */
+    OFBLK_TAKEN = 0,    /* a new shard, kept */
+    OFBLK_COMPLETE = 1, /* a new shard, and the buffer is now whole */
+    OFBLK_DUP = 2,      /* ignored: already held or not needed */
+    OFBLK_FOREIGN = 3,  /* ignored: another stream's (or no reset yet) */
+    OFBLK_CORRUPT = -1, /* dropped, with a one-line reason */
 };
 
 /* A receiver for buffers of at most max_total bytes (<= OFBLK_MAX_TOTAL)
  * coded with (k, m) and S-byte shards.  0, or -1 with a reason. */
-int ofblk_rx_init(struct ofblk_rx *rx, size_t max_total, unsigned k,
-                  unsigned m, unsigned shard, char *err, size_t errlen);
+int ofblk_rx_init(struct ofblk_rx *rx, size_t max_total, unsigned k, unsigned m,
+                  unsigned shard, char *err, size_t errlen);
 void ofblk_rx_free(struct ofblk_rx *rx);
 
 /* Starts receiving stream, of total bytes (0: learnt from its first

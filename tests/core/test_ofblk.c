@@ -37,8 +37,7 @@ static uint8_t *make_all(struct ofblk_tx *tx, uint32_t stream, size_t total,
     size_t c = 0;
     for (long g = 0; all && g < groups; g++)
         for (unsigned i = 0; i < n; i++) {
-            size_t len =
-                ofblk_tx_make(tx, (uint32_t)g, i, all + c * DG, DG);
+            size_t len = ofblk_tx_make(tx, (uint32_t)g, i, all + c * DG, DG);
             T_CHECK(len == DG);
             c++;
         }
@@ -105,8 +104,8 @@ static void lossy(const struct run *r)
                           : (size_t)r->k * OFBLK_SHARD_DEFAULT;
         if (kept[g] < r->k) {
             short_groups++;
-            listed_right += mi < nmiss && miss[mi] == g &&
-                            need[mi] == r->k - kept[g];
+            listed_right +=
+                mi < nmiss && miss[mi] == g && need[mi] == r->k - kept[g];
             mi++;
         } else {
             want_exact++;
@@ -190,16 +189,15 @@ static void refusals(void)
         dropped += put_flipped(&rx, dg, DG, at, 0x04, why, sizeof why) ==
                        OFBLK_CORRUPT &&
                    why[0] && !strchr(why, '\n');
-    T_CHECK(dropped ==
-            (int)(OFBLK_HDR_SIZE + (DG - OFBLK_HDR_SIZE + 52) / 53));
+    T_CHECK(dropped == (int)(OFBLK_HDR_SIZE + (DG - OFBLK_HDR_SIZE + 52) / 53));
     T_CHECK(put_flipped(&rx, dg, DG, 100, 0x01, why, sizeof why) ==
             OFBLK_CORRUPT);
     T_STREQ(why, "block datagram CRC32C mismatch (group 2, index 1)");
     T_CHECK(ofblk_rx_put(&rx, dg, DG - 1, why, sizeof why) == OFBLK_CORRUPT);
     T_CHECK(ofblk_rx_put(&rx, dg, 10, why, sizeof why) == OFBLK_CORRUPT);
     T_STREQ(why, "datagram of 10 bytes, under the 28-byte header");
-    T_CHECK(ofblk_rx_put(&rx, "GET / HTTP/1.1\r\nHost: x\r\n\r\n.....", 32,
-                         why, sizeof why) == OFBLK_CORRUPT);
+    T_CHECK(ofblk_rx_put(&rx, "GET / HTTP/1.1\r\nHost: x\r\n\r\n.....", 32, why,
+                         sizeof why) == OFBLK_CORRUPT);
     dg[4] = 2;
     T_CHECK(ofblk_rx_put(&rx, dg, DG, why, sizeof why) == OFBLK_CORRUPT);
     T_STREQ(why, "block datagram version 2, this wattson speaks 1");
@@ -208,8 +206,7 @@ static void refusals(void)
     /* Valid datagrams (good CRC) with a header inconsistent with the
      * receiver: another code, another length, a group out of range. */
     struct ofblk_tx o;
-    T_CHECK(ofblk_tx_init(&o, 4, 3, OFBLK_SHARD_DEFAULT, err, sizeof err) ==
-            0);
+    T_CHECK(ofblk_tx_init(&o, 4, 3, OFBLK_SHARD_DEFAULT, err, sizeof err) == 0);
     ofblk_tx_begin(&o, 3, src, total);
     ofblk_tx_make(&o, 0, 0, dg, sizeof dg);
     T_CHECK(ofblk_rx_put(&rx, dg, DG, why, sizeof why) == OFBLK_CORRUPT);
@@ -257,8 +254,11 @@ static void shapes(void)
     static const struct {
         unsigned k, m, shard;
         size_t total;
-    } c[] = {{4, 2, 1200, 1}, {4, 2, 1200, 9600}, {3, 0, 100, 1001},
-             {1, 1, 16, 33}, {10, 5, 7, 1000}};
+    } c[] = {{4, 2, 1200, 1},
+             {4, 2, 1200, 9600},
+             {3, 0, 100, 1001},
+             {1, 1, 16, 33},
+             {10, 5, 7, 1000}};
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
         struct ofblk_tx tx;
         struct ofblk_rx rx;
@@ -266,8 +266,8 @@ static void shapes(void)
         uint8_t dg[OFBLK_HDR_SIZE + 1200];
         T_CHECK(ofblk_tx_init(&tx, c[i].k, c[i].m, c[i].shard, err,
                               sizeof err) == 0);
-        T_CHECK(ofblk_rx_init(&rx, c[i].total, c[i].k, c[i].m, c[i].shard,
-                              err, sizeof err) == 0);
+        T_CHECK(ofblk_rx_init(&rx, c[i].total, c[i].k, c[i].m, c[i].shard, err,
+                              sizeof err) == 0);
         long groups = ofblk_tx_begin(&tx, 1, src, c[i].total);
         T_CHECK(ofblk_rx_reset(&rx, 1, 0) == 0);
         int last = -9;
@@ -298,8 +298,8 @@ int main(void)
     oftensor_fill(src, 4u << 20, OFTENSOR_ZERO_FRAC_DEFAULT, 11);
     const size_t odd = (3u << 20) + 777; /* the last group padded */
     struct run runs[] = {
-        {8, 4, odd, 0.00, 0.00, 1}, {8, 4, odd, 0.05, 0.10, 2},
-        {8, 4, odd, 0.20, 0.10, 3}, {32, 8, odd, 0.20, 0.05, 4},
+        {8, 4, odd, 0.00, 0.00, 1},  {8, 4, odd, 0.05, 0.10, 2},
+        {8, 4, odd, 0.20, 0.10, 3},  {32, 8, odd, 0.20, 0.05, 4},
         {32, 8, odd, 0.05, 0.05, 5},
     };
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++)

@@ -37,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > CAP)
         abort();
     size_t c = ofzst_compress(&z, OFZST_FAST, again, sizeof again, out, n);
-    if (c && (ofzst_decompress(&z, back, CAP, again, c, &m, why,
-                               sizeof why) != 0 ||
-              m != n || memcmp(back, out, n) != 0))
+    if (c &&
+        (ofzst_decompress(&z, back, CAP, again, c, &m, why, sizeof why) != 0 ||
+         m != n || memcmp(back, out, n) != 0))
         abort();
     return 0;
 }
