@@ -7,8 +7,8 @@
  * Three levels: OFZST_NONE (the chunk is sent raw), OFZST_FAST (zstd
  * level 1) and OFZST_STRONG (zstd level OFZST_STRONG_ZLEVEL = 5).  Why 5:
  * measured on this project's synthetic activations (core/oftensor.c,
- * binary16 after ReLU, 1 MiB chunks, seed 7; test_ofzst prints the same
- * table from its sanitized build), libzstd 1.5.4, gcc -O2, best of three
+ * binary16 after ReLU, 1 MiB chunks, seed 7; test_ofzst prints the
+ * 44 % columns again on every run), libzstd 1.5.4, gcc -O2, best of three
  * runs on the 2-core development VM (MB/s of input per CPU second):
  *
  *            44 % zeros (the default)     70 % zeros

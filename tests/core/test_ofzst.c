@@ -103,8 +103,10 @@ static void round_trips(struct ofzst *z)
     /* Too small a destination: 0, not an error. */
     oftensor_fill(src, CHUNK, 0.5, 1);
     T_CHECK(ofzst_compress(z, OFZST_FAST, comp, 100, src, CHUNK) == 0);
-    /* Over max_src: refused. */
+    /* Nothing, or over max_src (refused before src is read): 0. */
     T_CHECK(ofzst_compress(z, OFZST_FAST, comp, sizeof comp, src, 0) == 0);
+    T_CHECK(ofzst_compress(z, OFZST_FAST, comp, sizeof comp, src, CHUNK + 1) ==
+            0);
 }
 
 static void no_allocation(struct ofzst *z)
