@@ -11,17 +11,19 @@
 #
 # Usage (as root):
 #   ofnet.sh up NAME [--rate BPS] [--delay D] [--jitter J] [--loss P]
-#                    [--loss-burst S] [--seed N] [--reorder] [--limit N]
-#                    [--net 10.199.0] [--tbf-latency D]
+#                    [--loss-burst S] [--relay-rate BPS] [--seed N]
+#                    [--reorder] [--limit N] [--net 10.199.0]
+#                    [--tbf-latency D]
 #   ofnet.sh set NAME [--rate BPS|off] [--delay D] [--jitter J] [--loss P]
-#                     [--loss-burst S]
+#                     [--loss-burst S] [--relay-rate BPS]
 #   ofnet.sh stats NAME          the relay's counters (key=value)
 #   ofnet.sh exec NAME a|b|m CMD...
 #   ofnet.sh down NAME           idempotent; safe after a failed up
 #
 # The relay's settings take the relay's values (wattson-ofrelay --help,
 # console/tools/ofrcfg.h): "--loss 0.3" both directions, "--loss ab:0.3"
-# A to B only.  --rate is tc's: 10mbit, 1gbit, or bits a second; it is
+# A to B only; --relay-rate is the relay's own rate (its "rate").  --rate
+# is tc's: 10mbit, 1gbit, or bits a second; it is
 # applied to a0 (A to B) and b0 (B to A) as tbf with burst = max(rate /
 # 100 Hz, 2 MTU-sized frames) (tc-tbf(8): at least rate/HZ, and at least
 # the MTU; 100 is the smallest HZ, so the rule holds for any kernel) and
@@ -96,9 +98,11 @@ parse_opts() {
             *) case $(rate_bits "$2") in bad | 0) usage "--rate '$2' is not a tc rate (10mbit, 1gbit)" ;; esac ;;
             esac
             RATE=$2 ;;
-        --delay | --jitter | --loss | --loss-burst)
-            CHECK="$CHECK $opt $2"
-            CTL="$CTL${opt#--} $2
+        --delay | --jitter | --loss | --loss-burst | --relay-rate)
+            key=${opt#--}
+            key=${key#relay-}
+            CHECK="$CHECK --$key $2"
+            CTL="$CTL$key $2
 " ;;
         --seed | --limit)
             [ "$mode" = up ] || usage "$opt is fixed when the testbed comes up"

@@ -90,6 +90,12 @@ echo "ofnet: delay 20ms: min RTT $minrtt ms over $(received "$T/ping") replies" 
 check '[ "$(received "$T/ping")" = 10 ]' "delay 20ms: 10 of 10"
 check 'sed -n "s/.*time=\([0-9.]*\) ms/\1/p" "$T/ping" | awk "\$1 < 40 { bad = 1 } END { exit bad || NR != 10 }"' \
     "delay 20ms: an RTT under 40 ms: $(grep time= "$T/ping" | head -n 3)"
+# Jitter of 10 ms on 20 ms: no round trip under 2 x (20 - 10) ms.
+sh "$NET" set "$N" --jitter 10ms
+on a ping -c 10 -i 0.01 -W 2 "$B" >"$T/ping" 2>&1
+check 'sed -n "s/.*time=\([0-9.]*\) ms/\1/p" "$T/ping" | awk "\$1 < 20 { bad = 1 } END { exit bad || NR != 10 }"' \
+    "jitter 10ms on 20ms: an RTT under 20 ms or a reply missing: $(tail -n 2 "$T/ping")"
+sh "$NET" set "$N" --jitter 0
 # ... and live back to none: the bound no longer holds for every reply.
 sh "$NET" set "$N" --delay 0
 on a ping -c 5 -i 0.05 -W 2 "$B" >"$T/ping" 2>&1
@@ -147,6 +153,11 @@ echo "ofnet: TCP 4 MB through 5 % loss: $(($(stat ab_lost) - l0)) frames dropped
 check '[ -s "$T/tx" ] && [ "$(cat "$T/tx")" = "$(cat "$T/rx")" ]' \
     "TCP through 5 % loss: sent '$(cat "$T/tx")', received '$(cat "$T/rx")'"
 check '[ $(($(stat ab_lost) - l0)) -gt 0 ]' "TCP through 5 % loss: the relay dropped nothing"
+# Every frame the relay took is accounted for, each direction.
+for d in ab ba; do
+    check '[ "$(stat ${d}_in)" -eq $(($(stat ${d}_out) + $(stat ${d}_dropped) + $(stat ${d}_queued))) ]' \
+        "$d: in $(stat ${d}_in) != out $(stat ${d}_out) + dropped $(stat ${d}_dropped) + queued $(stat ${d}_queued)"
+done
 
 # down: no namespace, no veth, no relay; twice is fine.
 pid=$(cat "$WATTSON_OFNET_RUN/$N/relay.pid")
