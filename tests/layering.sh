@@ -22,6 +22,7 @@ allowed() {
     run) echo "core part engines pipeline policies lua loader wattson" ;;
     tui) echo "core part engines pipeline policies lua run wattson" ;;
     cmd) echo "core part engines pipeline policies lua run tui loader wattson sim mesh" ;;
+    tools) echo "core" ;;
     *) echo "?" ;;
     esac
 }
