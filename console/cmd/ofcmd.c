@@ -334,11 +334,13 @@ static int ofcmd_run(const struct cli_entry *self, struct cli_args *a)
             rc = RUN_ERR;
         }
     }
-    printf("offload run: %u requests (%s), mean %.3f ms, %u failed over, "
-           "%u outputs differing from the local run; %llu B on the wire for "
-           "%llu B of tensors\n",
-           o.n, mode_names[cfg.mode], o.n ? o.sum_ms / o.n : 0, o.failover,
-           o.corrupted, (unsigned long long)o.wire, (unsigned long long)o.raw);
+    if (u)
+        printf("offload run: %u requests (%s), mean %.3f ms, %u failed over, "
+               "%u outputs differing from the local run; %llu B on the wire "
+               "for %llu B of tensors\n",
+               o.n, mode_names[cfg.mode], o.n ? o.sum_ms / o.n : 0, o.failover,
+               o.corrupted, (unsigned long long)o.wire,
+               (unsigned long long)o.raw);
     if (o.corrupted && rc == RUN_OK) {
         fprintf(stderr,
                 "wattson: offload run: %u outputs differ from the "

@@ -219,7 +219,6 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
                 ofmsg_error_get(f->payload, f->len, why, sizeof why);
                 say(r, "%s says: %s", ofsess_peer(s), why);
             }
-            r->st.refused++;
             ofsess_fail(s, "HELLO first");
             return;
         }
@@ -227,7 +226,6 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
             h.role != OFMSG_ROLE_USER) {
             if (h.role == OFMSG_ROLE_REMOTE)
                 snprintf(why, sizeof why, "HELLO: a remote, not a user");
-            r->st.refused++;
             say(r, "%s refused: %s", ofsess_peer(s), why);
             ofsess_fail(s, why);
             return;
@@ -295,6 +293,8 @@ static void on_closed(void *arg, struct ofsess *s, const char *why)
         ofsess_free(s);
         return;
     }
+    if (!c->hello)
+        c->r->st.refused++; /* it never got past HELLO */
     say(c->r, "%s: %s", ofsess_peer(s), why);
     conn_free(c);
 }
@@ -302,7 +302,6 @@ static void on_closed(void *arg, struct ofsess *s, const char *why)
 static void on_hello_timeout(void *arg)
 {
     struct rconn *c = arg;
-    c->r->st.refused++;
     ofsess_fail(c->s, "no HELLO within 5 s");
 }
 
