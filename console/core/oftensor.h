@@ -24,10 +24,12 @@
  * of any one layer.  Callers that model a deeper split pass more.
  *
  * The generator is splitmix64 (Steele, Lea and Flood, "Fast splittable
- * pseudorandom number generators", OOPSLA 2014) with Box-Muller normals:
- * the same bytes for the same seed on every machine (the binary16
- * rounding is done here, on integers, not by the compiler's _Float16).
- * Nothing allocates.
+ * pseudorandom number generators", OOPSLA 2014); a value is the
+ * half-normal's quantile at one of 65,536 levels, from a table of binary16
+ * quantiles solved once (Newton's method on libm's erf): the same bytes
+ * for the same seed on every machine with a correctly rounded erf (the
+ * binary16 rounding is done here, on integers, not by the compiler's
+ * _Float16).  Nothing allocates.
  */
 #ifndef WATTSON_OFTENSOR_H
 #define WATTSON_OFTENSOR_H
