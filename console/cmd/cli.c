@@ -32,18 +32,17 @@ extern const struct cli_entry bbench_entry, mbench_entry, partcmd_entry,
     pbench_entry;
 extern const struct cli_entry restore_entry;
 extern const struct cli_entry vgpucmd_entry, vabench_entry, vbench_entry;
-extern const struct cli_entry ofcmd_entry, ofcmd_serve_entry, ofcmd_run_entry;
+extern const struct cli_entry ofcmd_entry, ofcmd_serve_entry, ofcmd_run_entry,
+    ofbench_entry;
 extern const struct cli_entry ibench_entry;
 extern const struct cli_entry tracecmd_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,         &plugins_entry,   &bench_entry,
-    &bench_forecast_entry, &bbench_entry,    &mbench_entry,
-    &pbench_entry,         &vbench_entry,    &vabench_entry,
-    &ibench_entry,         &restore_entry,   &partcmd_entry,
-    &vgpucmd_entry,        &tracecmd_entry,  &ofcmd_entry,
-    &ofcmd_serve_entry,    &ofcmd_run_entry, &help_entry,
-    &runcmd_default_entry,
+    &runcmd_entry,    &plugins_entry,  &bench_entry,   &bench_forecast_entry,
+    &bbench_entry,    &mbench_entry,   &pbench_entry,  &vbench_entry,
+    &vabench_entry,   &ibench_entry,   &restore_entry, &partcmd_entry,
+    &vgpucmd_entry,   &tracecmd_entry, &ofcmd_entry,   &ofcmd_serve_entry,
+    &ofcmd_run_entry, &ofbench_entry,  &help_entry,    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -263,7 +262,8 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                     "exit 3)"},
     [CLI_OPT_QUICK] = {.name = "quick",
                        .help = "bench ipc: one run of each, tiny counts (a\n"
-                               "check of the plumbing, not a measurement)"},
+                               "check of the plumbing, not a measurement);\n"
+                               "bench offload: one model, four conditions"},
     [CLI_OPT_LISTEN] = {.name = "listen",
                         .arg = "ADDR",
                         .help = "offload serve: the address to listen on\n"

@@ -23,7 +23,10 @@
  * and every offloaded output equals a local run's; 1 when the remote
  * refused the session (another protocol version, say: both sides say
  * why), could not be reached, or an output differed; 2 a bad command
- * line; 3 a bad model or input file; 6 --out could not be written.
+ * line; 3 a bad model or input file; 6 --out could not be written;
+ * 130 stopped by SIGINT or SIGTERM (what was done is written).  serve:
+ * 0, 1 when it cannot listen (the address is in use, say), 2 a bad
+ * command line.
  *
  * Devices: the user's default is "cpu" at 0.02 of the profiled device
  * (part/pmodel.h's reference of 10 TFLOP/s: 200 GFLOP/s, what a 4-core
@@ -38,6 +41,7 @@
 
 #include "cmd/cli.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/ofsess.h"
 #include "core/ofzst.h"
@@ -110,7 +114,7 @@ static int ofcmd_serve(const struct cli_entry *self, struct cli_args *a)
     struct ofremote_cfg cfg = {.listen =
                                    a->listen ? a->listen : OFSESS_DEFAULT_ADDR,
                                .speed = 1,
-                               .log = a->verbosity >= 0 ? stderr : NULL};
+                               .log = a->verbosity > LOG_ERROR ? stderr : NULL};
     snprintf(cfg.name, sizeof cfg.name, "gpu");
     if (ofcmd_device(a->device, cfg.name, sizeof cfg.name, &cfg.speed) != 0)
         return RUN_USAGE;
@@ -118,6 +122,8 @@ static int ofcmd_serve(const struct cli_entry *self, struct cli_args *a)
     if (cfg.zlevel == -2)
         return RUN_USAGE;
     char err[512];
+    if (ofsess_addr_check(cfg.listen, err, sizeof err) != 0)
+        return cli_usage_error("--listen: %s", err);
     struct loop *l = loop_new(err, sizeof err);
     if (!l) {
         fprintf(stderr, "wattson: %s\n", err);
@@ -127,7 +133,7 @@ static int ofcmd_serve(const struct cli_entry *self, struct cli_args *a)
     if (!r) {
         fprintf(stderr, "wattson: offload serve: %s\n", err);
         loop_free(l);
-        return RUN_USAGE;
+        return RUN_ERR;
     }
     /* the port, for a --listen ADDR:0 caller (and a person) */
     printf("wattson offload serve: listening on %s (port %u), device %s "
@@ -268,6 +274,9 @@ static int ofcmd_run(const struct cli_entry *self, struct cli_args *a)
         return cli_usage_error("%s", "offload run needs --connect ADDR (or "
                                      "--mode local)");
     cfg.connect = a->connect;
+    char aerr[256];
+    if (a->connect && ofsess_addr_check(a->connect, aerr, sizeof aerr) != 0)
+        return cli_usage_error("--connect: %s", aerr);
     if (a->requests) {
         char *end;
         const double v = strtod(a->requests, &end);
@@ -322,7 +331,7 @@ static int ofcmd_run(const struct cli_entry *self, struct cli_args *a)
     rc = RUN_OK;
     if (!u) {
         fprintf(stderr, "wattson: offload run: %s\n", err);
-        rc = l ? RUN_USAGE : RUN_ERR;
+        rc = RUN_ERR;
     } else {
         struct ofcmd_run run = {.u = u};
         if (loop_run(l, 1, 20000000ull, ofcmd_step, &run) != 0)

@@ -112,6 +112,13 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *sslen,
     return 0;
 }
 
+int ofsess_addr_check(const char *addr, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int len;
+    return parse_addr(addr, &ss, &len, err, errlen);
+}
+
 /* The real free, once no callback of this session is running. */
 static void really_free(struct ofsess *s)
 {

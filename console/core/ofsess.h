@@ -53,6 +53,9 @@ struct ofsess_ops {
     void (*connected)(void *arg, struct ofsess *s);
 };
 
+/* Whether addr is an address ofsess takes: 0, or -1 with one line. */
+int ofsess_addr_check(const char *addr, char *err, size_t errlen);
+
 /* The monotonic clock, s. */
 double ofsess_now(void);
 

@@ -44,9 +44,6 @@
 
 #define PATHS_LEN 4096
 
-#if !defined(WATTSON_PLUGIN_BUILD_DIR) || !defined(WATTSON_LAB_DIR) ||         \
-    !defined(WATTSON_POLICY_DIR) || !defined(WATTSON_IPC_LIB_BUILD) ||         \
-    !defined(WATTSON_IPC_LOAD_BUILD)
 /* dir + "/" + rel into out, each leading "../" of rel taken off dir's end,
  * so that messages name /opt/w/lib/wattson, not /opt/w/bin/../lib/wattson.
  * 0, or -1 when it does not fit. */
@@ -87,7 +84,6 @@ static const char *paths_from_exe(char *out, size_t len, const char *rel)
     *slash = '\0';
     return paths_join(out, len, exe, rel) == 0 ? out : NULL;
 }
-#endif
 
 size_t paths_plugin_dirs(const char **dirs, size_t max)
 {
@@ -167,24 +163,57 @@ const char *paths_ipc_lib(void)
 #endif
 }
 
+/* A helper program: an absolute $env only (never one found by the current
+ * directory), else the build tree's `build` for a build-tree binary, else
+ * `rel` (under LIBEXECDIR/wattson) relative to the installed binary. */
+static const char *helper_prog(const char *env, const char *build,
+                               const char *rel, char *buf, size_t n,
+                               const char **cache)
+{
+    const char *v = getenv(env);
+    if (v && *v)
+        return v[0] == '/' ? v : NULL;
+    if (build)
+        return build;
+    if (!*cache)
+        *cache = paths_from_exe(buf, n, rel);
+    return *cache;
+}
+
+#ifndef WATTSON_IPC_LOAD_BUILD
+#define WATTSON_IPC_LOAD_BUILD NULL
+#endif
+#ifndef WATTSON_OFRELAY_BUILD
+#define WATTSON_OFRELAY_BUILD NULL
+#endif
+#ifndef WATTSON_OFNET_BUILD
+#define WATTSON_OFNET_BUILD NULL
+#endif
 const char *paths_ipc_load(void)
 {
-    /* As paths_ipc_lib: an absolute $WATTSON_IPC_LOAD only, so that the
-     * program run is never one found by the current directory. */
-    const char *env = getenv("WATTSON_IPC_LOAD");
-    if (env && *env)
-        return env[0] == '/' ? env : NULL;
-#ifdef WATTSON_IPC_LOAD_BUILD
-    return WATTSON_IPC_LOAD_BUILD;
-#else
     static char buf[PATHS_LEN];
     static const char *prog;
+    return helper_prog("WATTSON_IPC_LOAD", WATTSON_IPC_LOAD_BUILD,
+                       WATTSON_REL_LIBEXEC_DIR "/wattson-ipcload", buf,
+                       sizeof buf, &prog);
+}
 
-    if (!prog)
-        prog = paths_from_exe(buf, sizeof buf,
-                              WATTSON_REL_LIBEXEC_DIR "/wattson-ipcload");
-    return prog;
-#endif
+const char *paths_ofrelay(void)
+{
+    static char buf[PATHS_LEN];
+    static const char *prog;
+    return helper_prog("WATTSON_OFRELAY", WATTSON_OFRELAY_BUILD,
+                       WATTSON_REL_LIBEXEC_DIR "/wattson-ofrelay", buf,
+                       sizeof buf, &prog);
+}
+
+const char *paths_ofnet(void)
+{
+    static char buf[PATHS_LEN];
+    static const char *prog;
+    return helper_prog("WATTSON_OFNET", WATTSON_OFNET_BUILD,
+                       WATTSON_REL_LIBEXEC_DIR "/ofnet.sh", buf, sizeof buf,
+                       &prog);
 }
 
 int paths_state(const char *name, char *buf, size_t n)

@@ -48,6 +48,13 @@ const char *paths_ipc_lib(void);
  * NULL as for paths_ipc_lib; the file is not checked. */
 const char *paths_ipc_load(void);
 
+/* The offload protocol's network testbed (`bench offload`): the relay
+ * wattson-ofrelay ($WATTSON_OFRELAY) and scripts/ofnet.sh
+ * ($WATTSON_OFNET), found as paths_ipc_load finds its program (installed
+ * in LIBEXECDIR/wattson both). */
+const char *paths_ofrelay(void);
+const char *paths_ofnet(void);
+
 /* The path of `name` in wattson's state directory into buf:
  * $XDG_STATE_HOME/wattson/NAME, else $HOME/.local/state/wattson/NAME (a
  * relative value of either variable is ignored, as the XDG base directory

@@ -41,6 +41,12 @@ struct ofuser {
     int in_req, result_got, probing;
     struct ofmsg_result res;
     double t0, dev_free, last_bw, last_try;
+    /* what offloading costs beyond the partitioner's model (the CPU that
+     * makes, checks and copies the bytes; the control frames' round
+     * trips): an average of measured - predicted over offloaded
+     * requests, ms */
+    double over_ms, model_ms;
+    unsigned n_over;
     uint64_t rtt_token, probe_token;
     unsigned char *probe;
     int over;
@@ -215,6 +221,12 @@ static void complete(struct ofuser *u, int failover)
         r->remote_compute_ms = u->res.compute_ms;
         r->remote_queued_ms = u->res.queued_ms;
     }
+    if (!failover && r->remote_layers > 0 && isfinite(u->model_ms)) {
+        const double res = r->latency_ms - u->model_ms;
+        u->over_ms = u->n_over++ ? 0.7 * u->over_ms + 0.3 * res : res;
+        if (u->over_ms < 0)
+            u->over_ms = 0;
+    }
     u->k++;
     u->c.record(u->c.arg, r);
     measure(u, 0);
@@ -297,18 +309,40 @@ static void start_request(struct ofuser *u)
             snprintf(r->why, sizeof r->why, "no connection: ran locally");
     } else if (u->c.mode == OFUSER_REMOTE) {
         memset(u->tiers, 1, g->n);
-    } else if (u->c.mode == OFUSER_STATIC && u->have_static) {
-        memcpy(u->tiers, u->static_tiers, g->n);
+    } else if (u->c.mode == OFUSER_STATIC &&
+               (u->have_static || u->c.static_split)) {
+        memcpy(u->tiers, u->have_static ? u->static_tiers : u->c.static_split,
+               g->n);
     } else if (solve(u, u->tiers, &predicted) != 0) {
         stop(u, "the partitioner failed (out of memory)");
         return;
-    } else if (u->c.mode == OFUSER_STATIC) {
-        memcpy(u->static_tiers, u->tiers, g->n);
-        u->have_static = 1;
+    } else {
+        /* a split that offloads pays the overhead the model lacks: kept
+         * only when it still beats running everything here */
+        size_t nr = 0;
+        for (size_t v = 0; v < g->n; v++)
+            nr += u->tiers[v];
+        if (nr > 0) {
+            uint8_t *loc = u->static_tiers; /* scratch until static is set */
+            memset(loc, 0, g->n);
+            const double local = predict(u, loc);
+            if (predicted + u->over_ms >= local) {
+                memset(u->tiers, 0, g->n);
+                predicted = local;
+            }
+        }
+        if (u->c.mode == OFUSER_STATIC) {
+            memcpy(u->static_tiers, u->tiers, g->n);
+            u->have_static = 1;
+        }
     }
     if (isnan(predicted))
         predicted = predict(u, u->tiers);
-    r->predicted_ms = predicted;
+    u->model_ms = predicted;
+    size_t nr = 0;
+    for (size_t v = 0; v < g->n; v++)
+        nr += u->tiers[v];
+    r->predicted_ms = predicted + (nr ? u->over_ms : 0);
     r->bw_est = oflink_bw(&u->link);
     r->rtt_est = 2 * oflink_lat(&u->link);
     if (u->side_live)
@@ -600,6 +634,11 @@ struct ofuser *ofuser_new(struct event_base *b, const struct ofuser_cfg *cfg,
 int ofuser_over(const struct ofuser *u)
 {
     return u->over;
+}
+
+const uint8_t *ofuser_split(const struct ofuser *u)
+{
+    return u->tiers;
 }
 
 const char *ofuser_error(const struct ofuser *u)

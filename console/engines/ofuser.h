@@ -11,7 +11,12 @@
  *             as oflink measures it (RTT, bandwidth) and the bytes per
  *             input byte the chosen compression level is expected to
  *             give (core/ofzst.h: ofzst_cost), so the split moves when
- *             the network changes;
+ *             the network changes; a split that offloads anything is
+ *             kept only when its prediction plus the measured overhead
+ *             of offloading (the average of measured minus predicted
+ *             latency over the offloaded requests so far: the CPU that
+ *             makes, checks and copies the bytes, the control frames)
+ *             still beats running everything locally;
  *   static    the split solved once, on the first request's estimates
  *             (after the opening probes), and kept: "the static best
  *             split chosen once";
@@ -56,7 +61,8 @@ struct ofuser_rec {
     unsigned k;
     enum ofuser_mode mode;
     size_t layers, remote_layers;
-    double predicted_ms; /* the split's objective, on the estimates */
+    double predicted_ms; /* the split's objective on the estimates, with
+                            the measured overhead when it offloads */
     double latency_ms;   /* measured, request to checked output */
     double remote_compute_ms, remote_queued_ms;
     uint64_t wire_up, raw_up, wire_down, raw_down;
@@ -84,6 +90,9 @@ struct ofuser_cfg {
     int zlevel;       /* -1 adaptive, else enum ofzst_level */
     double timeout_s; /* 0: oflink_timeout */
     double prior_bw, prior_rtt;
+    /* static: the split to keep (g->n tiers, 0 user, 1 remote), chosen
+     * elsewhere; NULL: solved on the first request */
+    const uint8_t *static_split;
     /* Called for every request, and once at the end (rec NULL). */
     void (*record)(void *arg, const struct ofuser_rec *rec);
     void *arg;
@@ -94,6 +103,8 @@ struct ofuser_cfg {
 struct ofuser *ofuser_new(struct event_base *b, const struct ofuser_cfg *cfg,
                           char *err, size_t errlen);
 int ofuser_over(const struct ofuser *u);
+/* The split of the latest request (g->n tiers). */
+const uint8_t *ofuser_split(const struct ofuser *u);
 /* Why it stopped early (the peer refused it, say), or NULL. */
 const char *ofuser_error(const struct ofuser *u);
 void ofuser_free(struct ofuser *u);
