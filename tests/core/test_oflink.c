@@ -215,6 +215,13 @@ static void test_timeout(void)
     T_NEAR(oflink_timeout(&f, 0, 0), 1.0, tol(1.0));
     oflink_rtt(&f, 0.02);
     T_NEAR(oflink_timeout(&f, 0, 0), 1.0, tol(1.0));
+    /* just under the floor (0.3 + 4 x 0.15 = 0.9 s) and just over it
+     * (0.34 + 4 x 0.17 = 1.02 s) */
+    struct oflink e;
+    oflink_init(&e, 1e6, 0.3);
+    T_NEAR(oflink_timeout(&e, 0, 0), 1.0, tol(1.0));
+    oflink_init(&e, 1e6, 0.34);
+    T_NEAR(oflink_timeout(&e, 0, 0), 1.02, tol(1.02));
     /* the floor is on the RTO alone: work and bytes come on top */
     T_NEAR(oflink_timeout(&f, 0.25, 1e5), 1.0 + 0.25 + 0.2, tol(1.45));
 
