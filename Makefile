@@ -9,7 +9,8 @@
 #   make bench    Release build (no sanitizers), then `wattson bench`,
 #                 `bench forecast` on every trace, `bench broker`,
 #                 `bench mesh`, `bench partition`, `bench vgpu`,
-#                 `bench vgpu-api` and `bench ipc` (strace: deps.sh)
+#                 `bench vgpu-api`, `bench ipc` (strace: deps.sh) and,
+#                 as root, `bench offload`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
 #
@@ -67,6 +68,8 @@ bench: deps
 	./$(RELEASE)/wattson bench vgpu
 	./$(RELEASE)/wattson bench vgpu-api
 	./$(RELEASE)/wattson bench ipc
+	@if [ "$$(id -u)" = 0 ]; then ./$(RELEASE)/wattson bench offload; \
+	else echo "bench offload: skipped (it needs root: network namespaces)"; fi
 
 # Short fuzz runs are part of `make test` when clang is there.
 fuzz-quick: deps

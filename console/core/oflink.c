@@ -29,35 +29,42 @@ void oflink_rtt(struct oflink *l, double r)
     l->srtt = 0.875 * l->srtt + 0.125 * r;
 }
 
+static void push(struct oflink *l, double s)
+{
+    l->win[l->head] = s;
+    l->head = (l->head + 1) % OFLINK_WIN;
+    if (l->n_win < OFLINK_WIN)
+        l->n_win++;
+    l->bw = 0;
+    for (unsigned i = 0; i < l->n_win; i++)
+        if (l->win[i] > l->bw)
+            l->bw = l->win[i];
+}
+
 void oflink_train(struct oflink *l, double bytes, double disp)
 {
     if (!(bytes >= OFLINK_MIN_TRAIN_BYTES) || !isfinite(bytes) ||
         !(disp >= 0) || !isfinite(disp))
         return;
-    if (disp < OFLINK_MIN_DISP_S) {
-        /* too quick to time: the path is at least this fast */
-        const double floor = bytes / OFLINK_MIN_DISP_S;
-        if (l->bw < floor)
-            l->bw = floor;
-        l->jump = 0;
-        l->n_bw++;
-        return;
-    }
-    const double s = bytes / disp;
-    if (l->n_bw++ == 0 || l->bw == 0) {
-        l->bw = s;
-        l->jump = 0;
-        return;
-    }
-    const int side = s < 0.5 * l->bw ? -1 : s > 2 * l->bw ? 1 : 0;
-    if (side != 0 && side == l->jump) {
-        l->bw = s; /* the second in a row: the path changed */
-        l->jump = 0;
-        return;
-    }
-    l->jump = side;
-    if (side == 0)
-        l->bw = (1 - OFLINK_BW_ALPHA) * l->bw + OFLINK_BW_ALPHA * s;
+    /* too quick to time: the path is at least this fast */
+    const double s =
+        bytes / (disp < OFLINK_MIN_DISP_S ? OFLINK_MIN_DISP_S : disp);
+    l->n_bw++;
+    if (l->bw > 0 && s < 0.5 * l->bw) {
+        if (l->low > 0) {
+            /* the second in a row: the path is slower now */
+            const double first = l->low;
+            l->n_win = 0;
+            l->head = 0;
+            l->low = 0;
+            push(l, first);
+            push(l, s);
+            return;
+        }
+        l->low = s;
+    } else
+        l->low = 0;
+    push(l, s);
 }
 
 double oflink_bw(const struct oflink *l)

@@ -18,15 +18,17 @@
  * packet train's dispersion (Dovrolis, Ramanathan and Moore, "Packet-
  * dispersion techniques and a capacity-estimation methodology", IEEE/ACM
  * ToN 12(6), 2004), taken over a whole tensor so that it measures what a
- * tensor will get, cross traffic and TCP's own pacing included, rather
- * than the bottleneck's capacity.  A sample is kept only when the train
- * was long enough to time (OFLINK_MIN_TRAIN_BYTES and a dispersion of at
- * least OFLINK_MIN_DISP_S: a train that arrived in one read says only
- * that the path is at least that fast, and raises the estimate to it).
- * Samples are averaged with weight OFLINK_BW_ALPHA, except that a sample
- * under half or over twice the estimate, twice in a row, replaces it: a
- * bandwidth drop (the bench's "recovery after a drop") is believed after
- * two tensors instead of being averaged away over ten.
+ * tensor gets, cross traffic and TCP's own pacing included.  A train
+ * short of OFLINK_MIN_TRAIN_BYTES is ignored; one that arrived in less
+ * than OFLINK_MIN_DISP_S counts as bytes / OFLINK_MIN_DISP_S (the path
+ * is at least that fast).  A train can only under-state the path (TCP's
+ * slow start, a sender with nothing more to send), so the estimate is the
+ * largest of the last OFLINK_WIN samples, as BBR's bottleneck-bandwidth
+ * filter is a windowed maximum of delivery-rate samples (Cardwell et al.,
+ * "BBR: Congestion-Based Congestion Control", ACM Queue 14(5), 2016);
+ * except that two samples in a row under half the estimate are a drop
+ * (the bench's bandwidth drop): the window then restarts from them, so a
+ * slower path is believed after two tensors instead of after OFLINK_WIN.
  *
  * Nothing here allocates or reads a clock: times come in as arguments.
  */
@@ -37,15 +39,17 @@
 
 #define OFLINK_MIN_TRAIN_BYTES 16384.0
 #define OFLINK_MIN_DISP_S 0.002
-#define OFLINK_BW_ALPHA 0.3
+#define OFLINK_WIN 8
 
 struct oflink {
-    double srtt, rttvar;        /* s; srtt 0: no sample yet */
-    double bw;                  /* bytes/s; 0: no sample yet */
+    double srtt, rttvar; /* s; srtt 0: no sample yet */
+    double bw;           /* bytes/s, the window's largest; 0: no sample yet */
     double prior_bw, prior_rtt; /* what is assumed before any sample */
     unsigned n_rtt, n_bw;       /* samples taken */
-    int jump;                   /* the last sample's side: -1 below half,
-                                   +1 over twice the estimate, 0 within */
+    double win[OFLINK_WIN];     /* the latest samples, a ring */
+    unsigned n_win, head;
+    /* the last sample when it was under half the estimate, else 0 */
+    double low;
 };
 
 /* An estimator with the assumption before any sample (bytes/s, s). */

@@ -17,7 +17,7 @@
 #define HELLO_TIMEOUT_S 5.0
 #define RECONNECT_S 1.0
 #define PROBE_MIN 16384.0
-#define PROBE_MAX (256.0 * 1024)
+#define PROBE_MAX (1024.0 * 1024 - 8)
 #define PROBE_EVERY_S 1.0 /* a bandwidth sample older than this: probe */
 
 struct ofuser {
@@ -39,6 +39,9 @@ struct ofuser {
     unsigned k;
     uint32_t stream;
     int in_req, result_got, probing;
+    /* the opening probes: how many so far, the last one's size */
+    int opening;
+    double open_pad;
     struct ofmsg_result res;
     double t0, dev_free, last_bw, last_try;
     /* what offloading costs beyond the partitioner's model (the CPU that
@@ -164,16 +167,18 @@ static void send_ping(struct ofuser *u, double pad)
         u->rtt_token = token;
 }
 
-/* After a request, and at the start: an RTT sample and, when the last
- * bandwidth sample is old (the split kept everything local, say), a
- * probe sized to take about 50 ms at the estimate. */
-static void measure(struct ofuser *u, int force_probe)
+/* After a request: an RTT sample and, when the last bandwidth sample is
+ * old (the split kept everything local, say), a probe sized to take
+ * about 50 ms or two RTTs at the estimate, whichever is longer (a probe
+ * shorter than the window TCP needs says only what slow start gave). */
+static void measure(struct ofuser *u)
 {
     if (!u->up)
         return;
     send_ping(u, 0);
-    if (force_probe || ofsess_now() - u->last_bw > PROBE_EVERY_S) {
-        double pad = oflink_bw(&u->link) * 0.05;
+    if (ofsess_now() - u->last_bw > PROBE_EVERY_S) {
+        const double t = fmax(0.05, 4 * oflink_lat(&u->link));
+        double pad = oflink_bw(&u->link) * t;
         pad = pad < PROBE_MIN ? PROBE_MIN : pad > PROBE_MAX ? PROBE_MAX : pad;
         send_ping(u, pad);
     }
@@ -229,7 +234,7 @@ static void complete(struct ofuser *u, int failover)
     }
     u->k++;
     u->c.record(u->c.arg, r);
-    measure(u, 0);
+    measure(u);
     next_after(u, u->c.gap_s);
 }
 
@@ -446,11 +451,18 @@ static void hello_from(struct ofuser *u, const struct ofwire_frame *f)
     u->remote_speed = h.speed;
     snprintf(u->remote_name, sizeof u->remote_name, "%s", h.name);
     ofsess_timer_stop(u->t_hello);
-    /* the opening measurements; the first request waits for them (at
-     * most 2 s: a probe that never comes back does not hold it) */
-    measure(u, 1);
+    /* the opening measurements: an RTT, then probes that double from
+     * 16 kB while each takes half an RTT or more (TCP's window opening:
+     * a probe held by the window under-states the path), at most 7, up
+     * to 1 MiB, while one takes under 0.5 s.  The first request
+     * waits for them, at most 3 s: a probe that never comes back does not
+     * hold it. */
+    send_ping(u, 0);
+    u->opening = 1;
+    u->open_pad = PROBE_MIN;
+    send_ping(u, u->open_pad);
     if (u->k == 0)
-        ofsess_timer_in(u->t_next, 2.0);
+        ofsess_timer_in(u->t_next, 3.0);
 }
 
 static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
@@ -490,10 +502,23 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
             u->probing--;
             oflink_train(&u->link, (double)p.bytes, p.disp);
             u->last_bw = now;
+            if (u->opening) {
+                /* a probe that took half an RTT or more was held by TCP's
+                 * window (it waited for acknowledgements), not only by the
+                 * path: a bigger one (the window grew with it) */
+                if (u->opening < 7 && p.disp >= oflink_lat(&u->link) &&
+                    p.disp < 0.5 && 2 * u->open_pad <= PROBE_MAX) {
+                    u->opening++;
+                    u->open_pad *= 2;
+                    send_ping(u, u->open_pad);
+                } else
+                    u->opening = 0;
+            }
         } else if (p.token == u->rtt_token && !u->in_req) {
             oflink_rtt(&u->link, now - (double)(p.token & ~1ull) * 1e-9);
         }
-        if (u->k == 0 && !u->in_req && !u->probing && u->link.n_rtt) {
+        if (u->k == 0 && !u->in_req && !u->probing && !u->opening &&
+            u->link.n_rtt) {
             ofsess_timer_stop(u->t_next);
             start_request(u);
         }

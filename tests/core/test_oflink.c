@@ -4,9 +4,9 @@
  * below), samples that are not a positive finite time are ignored, the
  * one-way latency is SRTT / 2 (the prior's half before any sample); the
  * bandwidth ignores trains too short to time, lets a too-quick train only
- * raise the estimate (to bytes / OFLINK_MIN_DISP_S), averages with
- * OFLINK_BW_ALPHA, and believes an outlier (under half, over twice) only
- * the second time in a row; the request timeout is RFC 6298's RTO, at
+ * count as bytes / OFLINK_MIN_DISP_S, keeps the largest of the last
+ * OFLINK_WIN samples, and believes a drop (two samples in a row under
+ * half) at once; the request timeout is RFC 6298's RTO, at
  * least 1 s, plus the work and twice the bytes' time.
  */
 #include <math.h>
@@ -92,32 +92,27 @@ static void test_bw_trains(void)
     T_NEAR(oflink_bw(&l), OFLINK_MIN_TRAIN_BYTES / 0.01,
            tol(OFLINK_MIN_TRAIN_BYTES / 0.01));
 
-    /* EWMA: 1e7 then 8e6 (within half..twice): 0.7 1e7 + 0.3 8e6 */
+    /* the window's largest: 1e7, then 8e6 and 5e6 (not under half)
+     * leave it; 2e7 raises it at once (rates exact: disp 0.125) */
     struct oflink e;
     oflink_init(&e, 1e6, 0.01);
-    oflink_train(&e, 1e6, 0.1);
+    oflink_train(&e, 1.25e6, 0.125); /* 1e7 */
     T_NEAR(oflink_bw(&e), 1e7, tol(1e7));
-    oflink_train(&e, 1e6, 0.125);
-    const double want = (1 - OFLINK_BW_ALPHA) * 1e7 + OFLINK_BW_ALPHA * 8e6;
-    T_NEAR(want, 9.4e6, tol(9.4e6)); /* the constant is the header's 0.3 */
-    T_NEAR(oflink_bw(&e), 9.4e6, tol(9.4e6));
-    oflink_train(&e, 5e5, 0.1); /* 0.7 9.4e6 + 0.3 5e6 */
-    T_NEAR(oflink_bw(&e), 8.08e6, tol(8.08e6));
-    T_CHECK(e.n_bw == 3);
-
-    /* exactly half, and exactly twice, are within: averaged (rates
-     * exact in binary: disp 0.125) */
-    struct oflink h;
-    oflink_init(&h, 1e6, 0.01);
-    oflink_train(&h, 1.25e6, 0.125); /* 1e7 */
-    oflink_train(&h, 6.25e5, 0.125); /* 5e6 */
-    T_NEAR(oflink_bw(&h), 8.5e6, tol(8.5e6));
-    T_CHECK(h.jump == 0);
-    oflink_init(&h, 1e6, 0.01);
-    oflink_train(&h, 1.25e6, 0.125); /* 1e7 */
-    oflink_train(&h, 2.5e6, 0.125);  /* 2e7 */
-    T_NEAR(oflink_bw(&h), 1.3e7, tol(1.3e7));
-    T_CHECK(h.jump == 0);
+    oflink_train(&e, 1e6, 0.125); /* 8e6 */
+    T_NEAR(oflink_bw(&e), 1e7, tol(1e7));
+    oflink_train(&e, 6.25e5, 0.125); /* 5e6: exactly half, not a drop */
+    T_NEAR(oflink_bw(&e), 1e7, tol(1e7));
+    T_CHECK(e.low == 0);
+    oflink_train(&e, 2.5e6, 0.125); /* 2e7 */
+    T_NEAR(oflink_bw(&e), 2e7, tol(2e7));
+    T_CHECK(e.n_bw == 4);
+    /* the largest ages out after OFLINK_WIN newer samples */
+    for (int k = 0; k < OFLINK_WIN - 1; k++) {
+        oflink_train(&e, 1.5e6, 0.125); /* 1.2e7: over half of 2e7 */
+        T_NEAR(oflink_bw(&e), 2e7, tol(2e7));
+    }
+    oflink_train(&e, 1.5e6, 0.125);
+    T_NEAR(oflink_bw(&e), 1.2e7, tol(1.2e7));
 }
 
 static void test_bw_quick(void)
@@ -125,76 +120,56 @@ static void test_bw_quick(void)
     struct oflink l;
     oflink_init(&l, 1e6, 0.01);
     /* arrived in one read (disp 0, or under OFLINK_MIN_DISP_S): the path
-     * is at least bytes / OFLINK_MIN_DISP_S */
+     * is at least bytes / OFLINK_MIN_DISP_S, a sample like another */
     oflink_train(&l, 1e5, 0);
     T_NEAR(oflink_bw(&l), 1e5 / OFLINK_MIN_DISP_S, tol(5e7));
+    oflink_train(&l, 1e5, OFLINK_MIN_DISP_S / 2);
     T_NEAR(oflink_bw(&l), 5e7, tol(5e7));
-    /* a smaller quick train never lowers it */
-    oflink_train(&l, 2e4, OFLINK_MIN_DISP_S / 2);
-    T_NEAR(oflink_bw(&l), 5e7, tol(5e7));
-    /* a larger one raises it */
-    oflink_train(&l, 4e5, 0.001);
-    T_NEAR(oflink_bw(&l), 2e8, tol(2e8));
-    T_CHECK(l.n_bw == 3);
-
-    /* over an estimate from timed trains: raised, never lowered */
+    /* a bigger quick train raises it; a smaller one does not lower it */
+    oflink_train(&l, 2e5, 0);
+    T_NEAR(oflink_bw(&l), 1e8, tol(1e8));
+    oflink_train(&l, 1.5e5, 0);
+    T_NEAR(oflink_bw(&l), 1e8, tol(1e8));
+    T_CHECK(l.n_bw == 4);
+    /* a train timed at exactly OFLINK_MIN_DISP_S is an ordinary sample */
     struct oflink m;
     oflink_init(&m, 1e6, 0.01);
-    oflink_train(&m, 1e6, 0.1);        /* 1e7 */
-    oflink_train(&m, 1e4 * 2, 0.0001); /* floor 1e7: equal, kept */
-    T_NEAR(oflink_bw(&m), 1e7, tol(1e7));
-    oflink_train(&m, 16384, 0.001); /* floor 8.192e6 < 1e7: kept */
-    T_NEAR(oflink_bw(&m), 1e7, tol(1e7));
-    oflink_train(&m, 1e5, 0.001); /* floor 5e7: raised */
-    T_NEAR(oflink_bw(&m), 5e7, tol(5e7));
-    /* exactly OFLINK_MIN_DISP_S is timed: 1e5 / 0.002 = 5e7, averaged
-     * (equal), so the estimate stays */
-    oflink_train(&m, 1e5, OFLINK_MIN_DISP_S);
-    T_NEAR(oflink_bw(&m), 5e7, tol(5e7));
+    oflink_train(&m, 2e4, OFLINK_MIN_DISP_S);
+    T_NEAR(oflink_bw(&m), 2e4 / OFLINK_MIN_DISP_S, tol(1e7));
 }
 
-static void test_bw_outliers(void)
+static void test_bw_drop(void)
 {
     struct oflink l;
     oflink_init(&l, 1e6, 0.01);
-    oflink_train(&l, 1e6, 0.1); /* 1e7 */
-
-    /* one sample at x0.3: not believed, not averaged in */
-    oflink_train(&l, 3e5, 0.1);
-    T_NEAR(oflink_bw(&l), 1e7, tol(1e7));
-    T_CHECK(l.jump == -1);
-    /* a normal one after it: averaged (equal), and the run is broken */
-    oflink_train(&l, 1e6, 0.1);
-    T_NEAR(oflink_bw(&l), 1e7, tol(1e7));
-    T_CHECK(l.jump == 0);
-    oflink_train(&l, 3e5, 0.1);
-    T_NEAR(oflink_bw(&l), 1e7, tol(1e7));
-    /* the second in a row: a drop, replaces the estimate */
-    oflink_train(&l, 3e5, 0.1);
+    oflink_train(&l, 1.25e6, 0.125); /* 1e7 */
+    oflink_train(&l, 1.5e6, 0.125);  /* 1.2e7 */
+    /* one sample under half: not believed yet, the largest stays */
+    oflink_train(&l, 2.5e5, 0.125); /* 2e6 */
+    T_NEAR(oflink_bw(&l), 1.2e7, tol(1.2e7));
+    T_NEAR(l.low, 2e6, tol(2e6));
+    /* the second in a row: the window restarts from the two */
+    oflink_train(&l, 3.75e5, 0.125); /* 3e6 */
     T_NEAR(oflink_bw(&l), 3e6, tol(3e6));
-    T_CHECK(l.jump == 0);
+    T_CHECK(l.n_win == 2 && l.low == 0);
+    /* and a rise after it is taken at once */
+    oflink_train(&l, 1.25e6, 0.125);
+    T_NEAR(oflink_bw(&l), 1e7, tol(1e7));
 
-    /* x3: the same for a rise */
-    oflink_train(&l, 9e5, 0.1);
-    T_NEAR(oflink_bw(&l), 3e6, tol(3e6));
-    T_CHECK(l.jump == 1);
-    oflink_train(&l, 9e5, 0.1);
-    T_NEAR(oflink_bw(&l), 9e6, tol(9e6));
-
-    /* one below then one above: not a run, neither believed */
-    oflink_train(&l, 2.7e5, 0.1); /* x0.3 */
-    oflink_train(&l, 2.7e6, 0.1); /* x3 */
-    T_NEAR(oflink_bw(&l), 9e6, tol(9e6));
-    T_CHECK(l.jump == 1);
-    /* the run is the last two: another x3 replaces with the latest */
-    oflink_train(&l, 3e6, 0.1);
-    T_NEAR(oflink_bw(&l), 3e7, tol(3e7));
-
-    /* a too-quick train between two outliers breaks the run */
-    oflink_train(&l, 3e5, 0.1); /* 3e6, x0.1 */
-    oflink_train(&l, 16384, 0); /* floor 8.192e6 < 3e7: kept */
-    oflink_train(&l, 3e5, 0.1);
-    T_NEAR(oflink_bw(&l), 3e7, tol(3e7));
+    /* under half, then within: not a run; the next one under half is a
+     * first again */
+    struct oflink m;
+    oflink_init(&m, 1e6, 0.01);
+    oflink_train(&m, 1.25e6, 0.125); /* 1e7 */
+    oflink_train(&m, 2.5e5, 0.125);  /* 2e6: low */
+    oflink_train(&m, 1e6, 0.125);    /* 8e6: within */
+    T_CHECK(m.low == 0);
+    oflink_train(&m, 2.5e5, 0.125); /* 2e6: a first low again */
+    T_NEAR(oflink_bw(&m), 1e7, tol(1e7));
+    /* a too-quick train is within (it says at least): it breaks a run */
+    oflink_train(&m, 1e5, 0); /* 5e7 */
+    T_CHECK(m.low == 0);
+    T_NEAR(oflink_bw(&m), 5e7, tol(5e7));
 }
 
 static void test_timeout(void)
@@ -249,7 +224,7 @@ int main(void)
     test_rtt_rfc6298();
     test_bw_trains();
     test_bw_quick();
-    test_bw_outliers();
+    test_bw_drop();
     test_timeout();
     return t_done("test_oflink");
 }
