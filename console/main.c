@@ -165,9 +165,11 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
     case CLI_OPT_MODE:
     case CLI_OPT_REQUESTS:
     case CLI_OPT_DEVICE:
-    case CLI_OPT_ZSTD: {
-        const char **to[] = {&a->listen,   &a->connect, &a->model, &a->mode,
-                             &a->requests, &a->device,  &a->zstd};
+    case CLI_OPT_ZSTD:
+    case CLI_OPT_TRANSPORT: {
+        const char **to[] = {&a->listen, &a->connect,  &a->model,
+                             &a->mode,   &a->requests, &a->device,
+                             &a->zstd,   &a->transport};
         if (!*arg)
             return cli_usage_error("--%s: empty", cli_options[opt].name);
         *to[opt - CLI_OPT_LISTEN] = arg;

@@ -296,6 +296,12 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                       .help = "offload: auto (chosen per chunk from the\n"
                               "measured bandwidth; default), off, fast or\n"
                               "strong"},
+    [CLI_OPT_TRANSPORT] = {.name = "transport",
+                           .arg = "tcp|udp",
+                           .help = "offload run: how tensors travel: tcp\n"
+                                   "(default) or udp (erasure-coded\n"
+                                   "datagrams, paced, lost groups asked for\n"
+                                   "again; the rest stays on TCP)"},
     [CLI_OPT_TIMEOUT] = {.name = "timeout",
                          .arg = "D",
                          .help = "offload run: fail a request over to this\n"

@@ -71,6 +71,7 @@ enum cli_opt {
     CLI_OPT_REQUESTS,
     CLI_OPT_DEVICE,
     CLI_OPT_ZSTD,
+    CLI_OPT_TRANSPORT,
     CLI_OPT_TIMEOUT,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
@@ -132,6 +133,7 @@ struct cli_args {
     const char *requests;   /* offload run: --requests N */
     const char *device;     /* offload: --device NAME[:SPEED] */
     const char *zstd;       /* offload: --zstd LEVEL */
+    const char *transport;  /* offload run: --transport tcp|udp */
     double timeout_s;       /* offload run: --timeout D (0: not given) */
     /* The operands after the command's words (after "bench broker",
      * not after "bench"). */

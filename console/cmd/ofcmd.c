@@ -9,8 +9,8 @@
  *   wattson offload run --connect ADDR --model MODEL [--mode MODE]
  *                       [--requests N] [--device NAME[:SPEED]]
  *                       [--input IMAGE | --complexity N|LEN/MAX]
- *                       [--zstd LEVEL] [--timeout D] [--seed N]
- *                       [--out FILE]
+ *                       [--zstd LEVEL] [--transport tcp|udp]
+ *                       [--timeout D] [--seed N] [--out FILE]
  *
  * serve listens on 127.0.0.1:7207 unless --listen names another address:
  * only the loopback by default, so nothing outside the machine (or the
@@ -196,14 +196,19 @@ static void ofcmd_record(void *arg, const struct ofuser_rec *r)
             "\"remote_queued_ms\":%.9g,\"wire_up\":%llu,\"raw_up\":%llu,"
             "\"wire_down\":%llu,\"raw_down\":%llu,\"bw_est\":%.9g,"
             "\"rtt_est\":%.9g,\"level\":\"%s\",\"failover\":%s,"
-            "\"ok\":%s,\"why\":",
+            "\"ok\":%s,\"transport\":\"%s\",\"dg_sent\":%llu,"
+            "\"dg_got\":%llu,\"fec_recovered\":%llu,\"nacked\":%llu,"
+            "\"why\":",
             r->k, mode_names[r->mode], r->layers, r->remote_layers,
             isfinite(r->predicted_ms) ? r->predicted_ms : -1, r->latency_ms,
             r->remote_compute_ms, r->remote_queued_ms,
             (unsigned long long)r->wire_up, (unsigned long long)r->raw_up,
             (unsigned long long)r->wire_down, (unsigned long long)r->raw_down,
             r->bw_est, r->rtt_est, r->level, r->failover ? "true" : "false",
-            r->ok ? "true" : "false");
+            r->ok ? "true" : "false", r->udp ? "udp" : "tcp",
+            (unsigned long long)r->dg_sent, (unsigned long long)r->dg_got,
+            (unsigned long long)r->fec_recovered,
+            (unsigned long long)r->nacked);
     json_put_string(f, r->why);
     fputs("}\n", f);
 }
@@ -289,6 +294,12 @@ static int ofcmd_run(const struct cli_entry *self, struct cli_args *a)
     cfg.zlevel = ofcmd_zstd(a->zstd);
     if (cfg.zlevel == -2)
         return RUN_USAGE;
+    if (a->transport && strcmp(a->transport, "tcp") != 0) {
+        if (strcmp(a->transport, "udp") != 0)
+            return cli_usage_error("--transport: '%s' is not tcp or udp",
+                                   a->transport);
+        cfg.udp = 1;
+    }
     cfg.timeout_s = a->timeout_s;
     int rc = ofcmd_input(a, &cfg.scale, &cfg.fv);
     if (rc != 0)
@@ -417,7 +428,8 @@ const struct cli_entry ofcmd_run_entry = {
     .opts = (uint64_t)1 << CLI_OPT_CONNECT | (uint64_t)1 << CLI_OPT_MODEL |
             (uint64_t)1 << CLI_OPT_MODE | (uint64_t)1 << CLI_OPT_REQUESTS |
             (uint64_t)1 << CLI_OPT_DEVICE | (uint64_t)1 << CLI_OPT_ZSTD |
-            (uint64_t)1 << CLI_OPT_TIMEOUT | 1u << CLI_OPT_INPUT |
-            1u << CLI_OPT_COMPLEXITY | 1u << CLI_OPT_SEED | 1u << CLI_OPT_OUT,
+            (uint64_t)1 << CLI_OPT_TIMEOUT | (uint64_t)1 << CLI_OPT_TRANSPORT |
+            1u << CLI_OPT_INPUT | 1u << CLI_OPT_COMPLEXITY |
+            1u << CLI_OPT_SEED | 1u << CLI_OPT_OUT,
     .exec = ofcmd_run,
 };

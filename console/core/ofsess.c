@@ -9,6 +9,9 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@ struct ofsess {
     const struct ofsess_ops *ops;
     void *arg;
     char peer[64];
+    struct sockaddr_storage peer_ss; /* the TCP peer's address */
     double first; /* when the frame at the head of input was first seen */
     uint64_t in, out;
     int connecting, closing, over, depth, freed;
@@ -37,6 +41,24 @@ struct ofsess_srv {
     const struct ofsess_ops *ops;
     void *arg;
     unsigned port;
+    struct sockaddr_storage bound; /* its address and port */
+    socklen_t bound_len;
+};
+
+struct udp_peer {
+    struct sockaddr_storage addr; /* IP and UDP port */
+    socklen_t len;
+    void *arg; /* NULL: a free entry */
+};
+
+struct ofsess_udp {
+    evutil_socket_t fd;
+    struct event *ev;
+    void (*dgram)(void *arg, const void *dg, size_t n, double now_s);
+    unsigned port;
+    uint64_t dropped;
+    struct udp_peer peer[OFSESS_UDP_PEERS];
+    unsigned char buf[65536]; /* one datagram at a time */
 };
 
 struct ofsess_timer {
@@ -306,6 +328,7 @@ struct ofsess *ofsess_connect(struct event_base *b, const char *addr,
         return NULL;
     }
     describe((struct sockaddr *)&ss, s->peer, sizeof s->peer);
+    s->peer_ss = ss;
     s->connecting = 1;
     if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&ss, len) != 0) {
         snprintf(err, errlen, "%s: cannot connect", s->peer);
@@ -318,7 +341,6 @@ struct ofsess *ofsess_connect(struct event_base *b, const char *addr,
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
                       struct sockaddr *sa, int salen, void *arg)
 {
-    (void)salen;
     struct ofsess_srv *srv = arg;
     struct ofsess *s =
         sess_new(evconnlistener_get_base(lis), fd, srv->ops, srv->arg);
@@ -327,6 +349,8 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     describe(sa, s->peer, sizeof s->peer);
+    if ((size_t)salen <= sizeof s->peer_ss)
+        memcpy(&s->peer_ss, sa, (size_t)salen);
     srv->accept(srv->arg, s);
 }
 
@@ -354,13 +378,14 @@ struct ofsess_srv *ofsess_listen(struct event_base *b, const char *addr,
         free(srv);
         return NULL;
     }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof bound;
-    if (getsockname(evconnlistener_get_fd(srv->lis), (struct sockaddr *)&bound,
-                    &blen) == 0)
-        srv->port = ntohs(bound.ss_family == AF_INET6
-                              ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                              : ((struct sockaddr_in *)&bound)->sin_port);
+    srv->bound_len = sizeof srv->bound;
+    if (getsockname(evconnlistener_get_fd(srv->lis),
+                    (struct sockaddr *)&srv->bound, &srv->bound_len) == 0)
+        srv->port = ntohs(srv->bound.ss_family == AF_INET6
+                              ? ((struct sockaddr_in6 *)&srv->bound)->sin6_port
+                              : ((struct sockaddr_in *)&srv->bound)->sin_port);
+    else
+        srv->bound_len = 0;
     return srv;
 }
 
@@ -512,4 +537,179 @@ void ofsess_timer_free(struct ofsess_timer *t)
         return;
     event_free(t->ev);
     free(t);
+}
+
+/* ---- datagrams ---- */
+
+static uint16_t *port_of(struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)ss)->sin6_port
+                                     : &((struct sockaddr_in *)ss)->sin_port;
+}
+
+/* Whether a and b are the same IP address and port. */
+static int same_addr(const struct sockaddr_storage *a,
+                     const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port &&
+               x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return 0;
+}
+
+/* Reads what has come, at most 256 datagrams a call so that the TCP
+ * sessions on the same loop are not starved by a flood. */
+static void on_udp(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct ofsess_udp *u = arg;
+    for (int i = 0; i < 256; i++) {
+        struct sockaddr_storage from;
+        socklen_t flen = sizeof from;
+        memset(&from, 0, sizeof from);
+        const ssize_t n = recvfrom(fd, u->buf, sizeof u->buf, 0,
+                                   (struct sockaddr *)&from, &flen);
+        if (n < 0)
+            return; /* EAGAIN, or an ICMP error reported late */
+        const double now = ofsess_now();
+        void *to = NULL;
+        for (int p = 0; p < OFSESS_UDP_PEERS && !to; p++)
+            if (u->peer[p].arg && same_addr(&u->peer[p].addr, &from))
+                to = u->peer[p].arg;
+        if (!to) {
+            u->dropped++;
+            continue;
+        }
+        u->dgram(to, u->buf, (size_t)n, now);
+    }
+}
+
+struct ofsess_udp *ofsess_udp_open(
+    struct event_base *b, const struct ofsess_srv *srv, const struct ofsess *s,
+    void (*dgram)(void *arg, const void *dg, size_t n, double now_s), char *err,
+    size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (srv) {
+        if (!srv->bound_len) {
+            snprintf(err, errlen, "UDP: the listener's address is unknown");
+            return NULL;
+        }
+        ss = srv->bound;
+        len = srv->bound_len;
+    } else if (!s || !s->bev ||
+               getsockname(bufferevent_getfd(s->bev), (struct sockaddr *)&ss,
+                           &len) != 0) {
+        snprintf(err, errlen, "UDP: the connection's local address is unknown");
+        return NULL;
+    } else
+        *port_of(&ss) = 0;
+    struct ofsess_udp *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    u->dgram = dgram;
+    u->fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    /* room for a burst of a few ms at 10 Gb/s; the kernel caps it at
+     * net.core.rmem_max / wmem_max */
+    const int room = 4 << 20;
+    if (u->fd >= 0) {
+        setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
+        setsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+    }
+    if (u->fd < 0 || evutil_make_socket_nonblocking(u->fd) != 0 ||
+        evutil_make_socket_closeonexec(u->fd) != 0 ||
+        bind(u->fd, (struct sockaddr *)&ss, len) != 0) {
+        char where[64];
+        describe((struct sockaddr *)&ss, where, sizeof where);
+        snprintf(err, errlen, "UDP %s: cannot bind: %s", where,
+                 strerror(errno));
+        if (u->fd >= 0)
+            close(u->fd);
+        free(u);
+        return NULL;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(u->fd, (struct sockaddr *)&bound, &blen) == 0)
+        u->port = ntohs(*port_of(&bound));
+    u->ev = event_new(b, u->fd, EV_READ | EV_PERSIST, on_udp, u);
+    if (!u->ev || event_add(u->ev, NULL) != 0) {
+        snprintf(err, errlen, "out of memory");
+        ofsess_udp_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+void ofsess_udp_free(struct ofsess_udp *u)
+{
+    if (!u)
+        return;
+    if (u->ev)
+        event_free(u->ev);
+    close(u->fd);
+    free(u);
+}
+
+unsigned ofsess_udp_port(const struct ofsess_udp *u)
+{
+    return u->port;
+}
+
+int ofsess_udp_peer(struct ofsess_udp *u, const struct ofsess *s, unsigned port,
+                    void *arg)
+{
+    if (port == 0 || port > 65535 || !arg)
+        return -1;
+    ofsess_udp_unpeer(u, arg);
+    for (int p = 0; p < OFSESS_UDP_PEERS; p++)
+        if (!u->peer[p].arg) {
+            u->peer[p].addr = s->peer_ss;
+            *port_of(&u->peer[p].addr) = htons((uint16_t)port);
+            u->peer[p].len = u->peer[p].addr.ss_family == AF_INET6
+                                 ? sizeof(struct sockaddr_in6)
+                                 : sizeof(struct sockaddr_in);
+            u->peer[p].arg = arg;
+            return 0;
+        }
+    return -1;
+}
+
+void ofsess_udp_unpeer(struct ofsess_udp *u, void *arg)
+{
+    for (int p = 0; p < OFSESS_UDP_PEERS; p++)
+        if (u->peer[p].arg == arg)
+            u->peer[p].arg = NULL;
+}
+
+int ofsess_udp_send(struct ofsess_udp *u, void *arg, const void *dg, size_t n)
+{
+    for (int p = 0; p < OFSESS_UDP_PEERS; p++) {
+        if (u->peer[p].arg != arg)
+            continue;
+        if (sendto(u->fd, dg, n, 0, (struct sockaddr *)&u->peer[p].addr,
+                   u->peer[p].len) == (ssize_t)n)
+            return 0;
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 1
+                                                                           : -1;
+    }
+    return -1;
+}
+
+uint64_t ofsess_udp_dropped(const struct ofsess_udp *u)
+{
+    return u->dropped;
 }

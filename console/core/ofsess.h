@@ -24,6 +24,16 @@
  * where the stream is still ours to write, and handed to `closed`.  A
  * peer's EOF or a socket error ends it too.  Only addresses given as
  * numbers are taken (127.0.0.1:7207, [::1]:7207): no name lookup.
+ *
+ * Datagrams (struct ofsess_udp, the tensors of `offload run --transport
+ * udp`, engines/ofdg.h): one UDP socket per side - the server's on its
+ * TCP listener's address and port, a client's on the local address of
+ * its TCP connection, an ephemeral port - whose port each side announces
+ * in its HELLO.  A datagram is taken only from a registered peer: the IP
+ * address of one of its TCP sessions' peers and the UDP port that peer
+ * announced (ofsess_udp_peer); anything else is dropped and counted.
+ * UDP has no flow control: the caller paces what it sends, and a
+ * datagram the socket's buffer has no room for is reported, not queued.
  */
 #ifndef WATTSON_OFSESS_H
 #define WATTSON_OFSESS_H
@@ -37,6 +47,7 @@ struct event_base;
 struct ofsess;
 struct ofsess_srv;
 struct ofsess_timer;
+struct ofsess_udp;
 
 #define OFSESS_LOWAT (64u * 1024)
 #define OFSESS_CHUNK (64u * 1024)
@@ -90,6 +101,29 @@ const char *ofsess_peer(const struct ofsess *s);
 /* Bytes read and written (frames, headers included). */
 uint64_t ofsess_bytes_in(const struct ofsess *s);
 uint64_t ofsess_bytes_out(const struct ofsess *s);
+
+/* A UDP socket: on srv's address and port when srv is not NULL, else
+ * on the local address of s's (connected) TCP socket, an ephemeral
+ * port.  Each datagram of a registered peer goes to dgram with that
+ * peer's arg (now_s: the monotonic clock).  NULL with one line in err. */
+struct ofsess_udp *ofsess_udp_open(
+    struct event_base *b, const struct ofsess_srv *srv, const struct ofsess *s,
+    void (*dgram)(void *arg, const void *dg, size_t n, double now_s), char *err,
+    size_t errlen);
+void ofsess_udp_free(struct ofsess_udp *u);
+unsigned ofsess_udp_port(const struct ofsess_udp *u);
+/* Takes datagrams from s's peer's IP address and UDP port `port` (1..
+ * 65535) for arg, and sends there (ofsess_udp_send with arg): 0, or -1
+ * (the table of OFSESS_UDP_PEERS is full, or a bad port). */
+#define OFSESS_UDP_PEERS 64
+int ofsess_udp_peer(struct ofsess_udp *u, const struct ofsess *s, unsigned port,
+                    void *arg);
+void ofsess_udp_unpeer(struct ofsess_udp *u, void *arg);
+/* One datagram to arg's peer: 0 sent, 1 the socket's buffer is full
+ * (send it later), -1 failed (no such peer, an error). */
+int ofsess_udp_send(struct ofsess_udp *u, void *arg, const void *dg, size_t n);
+/* Datagrams dropped: from an address or port not registered. */
+uint64_t ofsess_udp_dropped(const struct ofsess_udp *u);
 
 struct ofsess_timer *ofsess_timer_new(struct event_base *b,
                                       void (*cb)(void *arg), void *arg);

@@ -53,7 +53,8 @@ enum ofwire_type {
     OFWIRE_PONG = 6,
     OFWIRE_ERROR = 7, /* a refusal, with a one-line reason */
     OFWIRE_BYE = 8,
-    OFWIRE_ACK = 9, /* a tensor arrived whole: its bytes and dispersion */
+    OFWIRE_ACK = 9,   /* a tensor arrived whole: its bytes and dispersion */
+    OFWIRE_NACK = 10, /* datagram groups still short: send them again */
     OFWIRE_TYPE__N
 };
 

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/oflink.h"
 #include "core/ofsess.h"
 #include "core/ofzst.h"
+#include "engines/ofdg.h"
 #include "engines/ofside.h"
 #include "part/ofmsg.h"
 
@@ -31,6 +33,8 @@ struct rconn {
     struct ofsess *s;
     struct ofsess_timer *hello_t;
     struct rreq *req[MAX_REQS];
+    struct ofdg *dg;    /* the user announced a UDP port */
+    struct oflink link; /* what its tensors are paced at */
     int hello;
 };
 
@@ -38,6 +42,7 @@ struct ofremote {
     struct ofremote_cfg cfg;
     struct event_base *b;
     struct ofsess_srv *srv;
+    struct ofsess_udp *udp; /* on the listener's address and port */
     struct rconn *conn[MAX_CONNS];
     struct ofzst z;
     double dev_free; /* the device's timeline, shared by every request */
@@ -81,6 +86,10 @@ static void conn_free(struct rconn *c)
             c->r->conn[i] = NULL;
     c->r->st.bytes_in += ofsess_bytes_in(c->s);
     c->r->st.bytes_out += ofsess_bytes_out(c->s);
+    if (c->dg) {
+        ofsess_udp_unpeer(c->r->udp, c->dg);
+        ofdg_free(c->dg);
+    }
     ofsess_timer_free(c->hello_t);
     ofsess_free(c->s);
     free(c);
@@ -136,6 +145,30 @@ static double req_bw(void *arg)
 
 static const struct ofside_ops req_ops = {
     .done = req_done, .fail = req_fail, .bw = req_bw};
+
+static struct rreq *req_of(struct rconn *c, uint32_t stream);
+
+/* A tensor's blob came whole over UDP: its request's, or kept until its
+ * REQUEST (on TCP) arrives. */
+static int dg_blob(void *arg, uint32_t stream, const struct ofdg_in *in)
+{
+    struct rconn *c = arg;
+    struct rreq *q = req_of(c, stream);
+    /* the path is taken as symmetric: what came paces what goes */
+    oflink_train(&c->link, (double)in->wire, in->last - in->first);
+    if (!q)
+        return 0;
+    ofside_blob(&q->side, in);
+    return 1;
+}
+
+static double dg_bw(void *arg)
+{
+    const struct rconn *c = arg;
+    return oflink_bw(&c->link);
+}
+
+static const struct ofdg_ops conn_dg_ops = {.blob = dg_blob, .bw = dg_bw};
 
 static void on_request(struct rconn *c, const struct ofwire_frame *f)
 {
@@ -195,7 +228,10 @@ static void on_request(struct rconn *c, const struct ofwire_frame *f)
     q->side.dev_free = &r->dev_free;
     q->side.z = &r->z;
     q->side.zlevel = r->cfg.zlevel;
+    q->side.dg = c->dg;
     ofside_step(&q->side);
+    if (c->dg) /* its input may have come before the REQUEST */
+        ofdg_deliver(c->dg, f->stream);
 }
 
 static struct rreq *req_of(struct rconn *c, uint32_t stream)
@@ -230,12 +266,20 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
             ofsess_fail(s, why);
             return;
         }
+        if (h.udp_port) {
+            c->dg = ofdg_new(r->b, r->udp, s, &conn_dg_ops, c);
+            if (!c->dg || ofsess_udp_peer(r->udp, s, h.udp_port, c->dg)) {
+                ofsess_fail(s, "out of memory for a UDP peer");
+                return;
+            }
+        }
         c->hello = 1;
         ofsess_timer_stop(c->hello_t);
         struct ofmsg_hello me = {.role = OFMSG_ROLE_REMOTE,
                                  .features = OFMSG_FEAT_ZSTD,
                                  .speed = r->cfg.speed,
-                                 .cpu_share = 1};
+                                 .cpu_share = 1,
+                                 .udp_port = ofsess_udp_port(r->udp)};
         snprintf(me.name, sizeof me.name, "%s", r->cfg.name);
         unsigned char buf[OFMSG_HELLO_SIZE];
         ofmsg_hello_put(buf, &me);
@@ -269,7 +313,26 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
             ofside_frame(&q->side, f, first, now);
         return; /* else a request already over: its late chunks */
     }
-    case OFWIRE_ACK:
+    case OFWIRE_ACK: {
+        struct ofmsg_ack a;
+        if (ofmsg_ack_get(f->payload, f->len, &a, why, sizeof why) != 0) {
+            ofsess_fail(s, why);
+            return;
+        }
+        oflink_train(&c->link, (double)a.wire, a.disp);
+        if (c->dg)
+            ofdg_acked(c->dg, f->stream, a.tensor, a.got, a.expected,
+                       a.rebuilt);
+        return;
+    }
+    case OFWIRE_NACK:
+        if (!c->dg) {
+            ofsess_fail(s, "NACK: no datagrams were sent");
+            return;
+        }
+        if (ofdg_nack(c->dg, f->payload, f->len, why, sizeof why) != 0)
+            ofsess_fail(s, why);
+        return;
     case OFWIRE_PONG:
         return;
     case OFWIRE_ERROR:
@@ -327,6 +390,8 @@ static void on_accept(void *arg, struct ofsess *s)
     }
     c->r = r;
     c->s = s;
+    /* before any sample: a gigabit, as the user assumes */
+    oflink_init(&c->link, 125e6, 1e-3);
     r->conn[slot] = c;
     r->st.conns++;
     ofsess_set_arg(s, c);
@@ -356,6 +421,13 @@ struct ofremote *ofremote_new(struct event_base *b,
         free(r);
         return NULL;
     }
+    r->udp = ofsess_udp_open(b, r->srv, NULL, ofdg_input, err, errlen);
+    if (!r->udp) {
+        ofsess_srv_free(r->srv);
+        ofzst_free(&r->z);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -367,6 +439,7 @@ void ofremote_free(struct ofremote *r)
         if (r->conn[i])
             conn_free(r->conn[i]);
     ofsess_srv_free(r->srv);
+    ofsess_udp_free(r->udp);
     ofzst_free(&r->z);
     free(r);
 }

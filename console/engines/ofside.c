@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/oftensor.h"
+#include "core/ofwire.h"
 #include "part/ofmsg.h"
 
 /* A chunk's compressed bound: zstd's worst case for OFSESS_CHUNK is a
@@ -89,7 +90,15 @@ int ofside_send(struct ofside *x, uint32_t t, uint64_t ident, double bytes,
                              .ident = ident,
                              .digest = ofexec_digest(buf, n)};
     unsigned char *frame = malloc(OFMSG_TENSOR_HDR + ZBUF);
-    int rc = frame ? 0 : -1;
+    /* over datagrams: the request's stream, then every chunk as a record
+     * (a chunk is never larger than raw: else it goes raw) */
+    const size_t chunks = n / OFSESS_CHUNK + 1;
+    const size_t cap = 4 + n + chunks * (OFDG_REC_HDR + OFMSG_TENSOR_HDR);
+    uint8_t *blob = x->dg ? malloc(cap) : NULL;
+    size_t bn = 4;
+    int rc = frame && (!x->dg || blob) ? 0 : -1;
+    if (blob)
+        ofwire_put32(blob, x->stream);
     size_t off = 0;
     do {
         if (rc != 0)
@@ -104,6 +113,8 @@ int ofside_send(struct ofside *x, uint32_t t, uint64_t ident, double bytes,
         if (lv != OFZST_NONE && raw > 0)
             zn = ofzst_compress(x->z, lv, frame + OFMSG_TENSOR_HDR, ZBUF,
                                 buf + off, raw);
+        if (zn >= raw)
+            zn = 0; /* no gain: raw */
         if (zn == 0 && raw > 0)
             memcpy(frame + OFMSG_TENSOR_HDR, buf + off, raw);
         h.offset = off;
@@ -114,11 +125,21 @@ int ofside_send(struct ofside *x, uint32_t t, uint64_t ident, double bytes,
         const unsigned flags =
             (zn ? OFWIRE_F_ZSTD : 0) | (off == n ? OFWIRE_F_LAST : 0);
         const size_t len = OFMSG_TENSOR_HDR + (zn ? zn : raw);
-        rc = ofsess_send(x->s, OFWIRE_ACTIVATION, OFWIRE_PRIO_CRITICAL, flags,
-                         x->stream, x->seq++, frame, len);
-        x->wire_out += OFWIRE_HDR_SIZE + len;
+        if (blob) {
+            bn += ofdg_rec_put(blob + bn, flags, frame, len);
+        } else {
+            rc = ofsess_send(x->s, OFWIRE_ACTIVATION, OFWIRE_PRIO_CRITICAL,
+                             flags, x->stream, x->seq++, frame, len);
+            x->wire_out += OFWIRE_HDR_SIZE + len;
+        }
         x->chunks_z += zn != 0;
     } while (off < n);
+    if (blob && rc == 0) {
+        const uint64_t w = ofdg_send(x->dg, x->stream, t, blob, bn);
+        rc = w ? 0 : -1;
+        x->wire_out += w;
+    } else
+        free(blob);
     x->raw_out += n;
     x->tensors_out++;
     free(frame);
@@ -264,31 +285,31 @@ static struct ofside_rx *rx_of(struct ofside *x, uint32_t t)
     return free_slot;
 }
 
-void ofside_frame(struct ofside *x, const struct ofwire_frame *f, double first,
-                  double now)
+/* One ACTIVATION payload (a TCP frame's, or a blob's record, then `in`
+ * says what the ACK reports): 0, or -1 when the side has failed. */
+static int take(struct ofside *x, unsigned flags, const unsigned char *payload,
+                size_t plen, double first, double now, const struct ofdg_in *in)
 {
     char why[160];
     struct ofmsg_tensor h;
-    if (x->over || f->type != OFWIRE_ACTIVATION)
-        return;
-    if (ofmsg_tensor_get(f->payload, f->len, &h, why, sizeof why) != 0) {
+    if (ofmsg_tensor_get(payload, plen, &h, why, sizeof why) != 0) {
         failed(x, why);
-        return;
+        return -1;
     }
     if (h.tensor != OFEXEC_INPUT && h.tensor >= x->p->n_nodes) {
         failed(x, "ACTIVATION: tensor id out of range");
-        return;
+        return -1;
     }
     struct ofside_rx *r = rx_of(x, h.tensor);
     if (!r) {
         failed(x, "ACTIVATION: too many tensors at once");
-        return;
+        return -1;
     }
     if (!r->used) {
         if (h.offset != 0 || x->have[slot(x, h.tensor)]) {
             failed(x, "ACTIVATION: a tensor that does not start at 0, or "
                       "came twice");
-            return;
+            return -1;
         }
         *r = (struct ofside_rx){.tensor = h.tensor,
                                 .total = h.total,
@@ -300,45 +321,50 @@ void ofside_frame(struct ofside *x, const struct ofwire_frame *f, double first,
         if (!r->buf) {
             r->used = 0;
             failed(x, "out of memory for a tensor");
-            return;
+            return -1;
         }
     }
     if (h.total != r->total || h.ident != r->ident || h.digest != r->digest ||
         h.offset != r->got) {
         failed(x, "ACTIVATION: a chunk out of order or of another tensor");
-        return;
+        return -1;
     }
-    const unsigned char *data = f->payload + OFMSG_TENSOR_HDR;
-    const size_t dn = f->len - OFMSG_TENSOR_HDR;
-    if (f->flags & OFWIRE_F_ZSTD) {
+    const unsigned char *data = payload + OFMSG_TENSOR_HDR;
+    const size_t dn = plen - OFMSG_TENSOR_HDR;
+    if (flags & OFWIRE_F_ZSTD) {
         size_t out = 0;
         if (ofzst_decompress(x->z, r->buf + r->got, h.raw, data, dn, &out, why,
                              sizeof why) != 0 ||
             out != h.raw) {
             failed(x, out != h.raw ? "ACTIVATION: a chunk of the wrong size"
                                    : why);
-            return;
+            return -1;
         }
     } else {
         if (dn != h.raw) {
             failed(x, "ACTIVATION: a chunk of the wrong size");
-            return;
+            return -1;
         }
         memcpy(r->buf + r->got, data, dn);
     }
     r->got += h.raw;
-    r->wire += OFWIRE_HDR_SIZE + f->len;
-    if (!(f->flags & OFWIRE_F_LAST))
-        return;
+    r->wire += OFWIRE_HDR_SIZE + plen;
+    if (!(flags & OFWIRE_F_LAST))
+        return 0;
     if (r->got != r->total) {
         failed(x, "ACTIVATION: the last chunk before the tensor's end");
-        return;
+        return -1;
     }
+    if (in) /* over datagrams: what crossed is the datagrams */
+        r->wire = in->wire;
     const int ok = ofexec_digest(r->buf, r->total) == r->digest;
     const struct ofmsg_ack a = {.tensor = r->tensor,
                                 .wire = r->wire,
                                 .raw = r->total,
-                                .disp = now - r->first};
+                                .disp = now - r->first,
+                                .rebuilt = in ? in->rebuilt : 0,
+                                .got = in ? in->got : 0,
+                                .expected = in ? in->expected : 0};
     unsigned char ack[OFMSG_ACK_SIZE];
     ofmsg_ack_put(ack, &a);
     ofsess_send(x->s, OFWIRE_ACK, OFWIRE_PRIO_CONTROL, 0, x->stream, x->seq++,
@@ -356,10 +382,45 @@ void ofside_frame(struct ofside *x, const struct ofwire_frame *f, double first,
         snprintf(why, sizeof why,
                  "tensor %u: its bytes do not match their digest", t);
         failed(x, why);
-        return;
+        return -1;
     }
     ofside_put(x, t, ident);
     ofside_step(x);
+    return 1;
+}
+
+void ofside_frame(struct ofside *x, const struct ofwire_frame *f, double first,
+                  double now)
+{
+    if (x->over || f->type != OFWIRE_ACTIVATION)
+        return;
+    take(x, f->flags, f->payload, f->len, first, now, NULL);
+}
+
+int ofside_blob(struct ofside *x, const struct ofdg_in *in)
+{
+    size_t off = 0, len;
+    unsigned flags;
+    const uint8_t *p;
+    int rc, last = 0;
+    if (x->over)
+        return -1;
+    while ((rc = ofdg_rec_next(in->recs, in->n, &off, &flags, &p, &len)) == 1) {
+        if (last) {
+            failed(x, "blob: records after its tensor's last chunk");
+            return -1;
+        }
+        const int t = take(x, flags, p, len, in->first, in->last, in);
+        if (t < 0)
+            return -1;
+        last = t == 1;
+    }
+    if (rc < 0 || !last) {
+        failed(x, rc < 0 ? "blob: a record overruns it"
+                         : "blob: it ends before its tensor's last chunk");
+        return -1;
+    }
+    return 0;
 }
 
 void ofside_stop(struct ofside *x)

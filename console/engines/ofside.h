@@ -6,8 +6,11 @@
  * ACTIVATION frames on the request's stream; the tensors the other side
  * sends reassembled, decompressed, checked against their digest and
  * acknowledged with their bytes and dispersion (an ACK: the sender's
- * bandwidth sample, core/oflink.h).  The same code runs on the user's
- * side and on the remote's (engines/ofuser.c, engines/ofremote.c).
+ * bandwidth sample, core/oflink.h).  With a datagram channel (dg, the
+ * `--transport udp` of engines/ofdg.h) the same ACTIVATION payloads go
+ * as one erasure-coded blob of records instead of TCP frames, and come
+ * back through the same reassembly (ofside_blob).  The same code runs on the
+ * user's side and on the remote's (engines/ofuser.c, engines/ofremote.c).
  *
  * The device: a layer starts when its inputs are there and the device is
  * free (*dev_free, shared by every request on that device: the remote's
@@ -22,6 +25,7 @@
 
 #include "core/ofsess.h"
 #include "core/ofzst.h"
+#include "engines/ofdg.h"
 #include "part/ofexec.h"
 
 #define OFSIDE_RX 8 /* tensors being received at once, per request */
@@ -55,6 +59,7 @@ struct ofside {
     double scale, speed, zero_frac;
     double *dev_free; /* s, monotonic: when the device is free */
     struct ofsess *s; /* NULL: nothing to send or receive */
+    struct ofdg *dg;  /* not NULL: tensors go as datagrams */
     uint32_t stream, seq;
     struct ofzst *z;
     int zlevel;       /* -1: ofzst_choose; else a fixed enum ofzst_level */
@@ -96,6 +101,9 @@ void ofside_step(struct ofside *x);
 /* An ACTIVATION frame of this side's stream. */
 void ofside_frame(struct ofside *x, const struct ofwire_frame *f,
                   double first_s, double now_s);
+/* A blob of records (engines/ofdg.h) of this side's stream: 0, or -1
+ * when it is not one tensor's chunks (the side has failed then). */
+int ofside_blob(struct ofside *x, const struct ofdg_in *in);
 /* Stops everything (a failed-over or abandoned request). */
 void ofside_stop(struct ofside *x);
 /* Whether everything is done (as `done` said). */

@@ -11,6 +11,7 @@
 #include "core/oflink.h"
 #include "core/ofsess.h"
 #include "core/ofzst.h"
+#include "engines/ofdg.h"
 #include "engines/ofside.h"
 #include "part/psplit.h"
 
@@ -24,7 +25,10 @@ struct ofuser {
     struct ofuser_cfg c;
     struct event_base *b;
     struct ofsess *s;
-    int up; /* HELLOs exchanged */
+    struct ofsess_udp *udp; /* --transport udp: this connection's socket */
+    struct ofdg *dg;        /* and its channel, once the remote's HELLO */
+    struct ofdg_stats dg0;  /* at the request's start */
+    int up;                 /* HELLOs exchanged */
     double remote_speed;
     char remote_name[32];
     struct oflink link;
@@ -222,6 +226,15 @@ static void complete(struct ofuser *u, int failover)
     r->wire_down = u->side.wire_in;
     r->raw_down = u->side.raw_in;
     r->level = ofzst_level_name((enum ofzst_level)u->side.last_level);
+    if (u->dg && r->udp) {
+        struct ofdg_stats st;
+        ofdg_stats(u->dg, &st);
+        r->dg_sent = st.dg_out - u->dg0.dg_out;
+        r->dg_got = st.dg_in - u->dg0.dg_in;
+        r->fec_recovered =
+            st.rebuilt - u->dg0.rebuilt + st.peer_rebuilt - u->dg0.peer_rebuilt;
+        r->nacked = st.nacked - u->dg0.nacked + st.resent - u->dg0.resent;
+    }
     if (u->result_got) {
         r->remote_compute_ms = u->res.compute_ms;
         r->remote_queued_ms = u->res.queued_ms;
@@ -296,6 +309,25 @@ static void side_arrived(void *arg, uint64_t wire, double disp)
     u->last_bw = ofsess_now();
 }
 
+/* A tensor's blob came whole over UDP: this request's, or too late. */
+static int dg_blob(void *arg, uint32_t stream, const struct ofdg_in *in)
+{
+    struct ofuser *u = arg;
+    if (!u->in_req || stream != u->stream || u->rec.failover || u->side.over)
+        return -1;
+    ofside_blob(&u->side, in);
+    return 1;
+}
+
+static double dg_srtt(void *arg)
+{
+    const struct ofuser *u = arg;
+    return u->link.srtt;
+}
+
+static const struct ofdg_ops user_dg_ops = {
+    .blob = dg_blob, .bw = bw_of, .srtt = dg_srtt};
+
 static const struct ofside_ops user_side_ops = {
     .done = side_done, .fail = side_fail, .bw = bw_of, .arrived = side_arrived};
 
@@ -369,6 +401,10 @@ static void start_request(struct ofuser *u)
     u->stream++;
     struct ofside *x = &u->side;
     x->s = u->rp.n ? u->s : NULL;
+    x->dg = u->rp.n ? u->dg : NULL;
+    r->udp = x->dg != NULL;
+    if (u->dg)
+        ofdg_stats(u->dg, &u->dg0);
     x->stream = u->stream;
     x->scale = u->c.scale;
     x->speed = u->c.speed;
@@ -446,6 +482,21 @@ static void hello_from(struct ofuser *u, const struct ofwire_frame *f)
         ofsess_fail(u->s, why);
         stop(u, why);
         return;
+    }
+    if (u->udp) {
+        if (h.udp_port == 0) {
+            snprintf(why, sizeof why,
+                     "--transport udp: the remote offers no UDP port");
+            ofsess_fail(u->s, why);
+            stop(u, why);
+            return;
+        }
+        u->dg = ofdg_new(u->b, u->udp, u->s, &user_dg_ops, u);
+        if (!u->dg || ofsess_udp_peer(u->udp, u->s, h.udp_port, u->dg) != 0) {
+            ofsess_fail(u->s, NULL);
+            stop(u, "out of memory");
+            return;
+        }
     }
     u->up = 1;
     u->remote_speed = h.speed;
@@ -532,8 +583,19 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
         }
         oflink_train(&u->link, (double)a.wire, a.disp);
         u->last_bw = now;
+        if (u->dg)
+            ofdg_acked(u->dg, f->stream, a.tensor, a.got, a.expected,
+                       a.rebuilt);
         return;
     }
+    case OFWIRE_NACK:
+        if (!u->dg) {
+            ofsess_fail(u->s, "NACK: no datagrams were sent");
+            return;
+        }
+        if (ofdg_nack(u->dg, f->payload, f->len, why, sizeof why) != 0)
+            ofsess_fail(u->s, why);
+        return;
     case OFWIRE_ACTIVATION:
         if (u->in_req && f->stream == u->stream)
             ofside_frame(&u->side, f, first, now);
@@ -573,6 +635,11 @@ static void on_closed(void *arg, struct ofsess *s, const char *why)
     u->up = 0;
     u->s = NULL;
     ofsess_free(s);
+    u->side.dg = NULL;
+    ofdg_free(u->dg);
+    u->dg = NULL;
+    ofsess_udp_free(u->udp);
+    u->udp = NULL;
     if (u->over)
         return;
     if (!was_up && u->k == 0 && !u->in_req) {
@@ -588,10 +655,21 @@ static void on_closed(void *arg, struct ofsess *s, const char *why)
 static void on_connected(void *arg, struct ofsess *s)
 {
     struct ofuser *u = arg;
+    if (u->c.udp) {
+        char err[256], why[300];
+        u->udp = ofsess_udp_open(u->b, NULL, s, ofdg_input, err, sizeof err);
+        if (!u->udp) {
+            snprintf(why, sizeof why, "--transport udp: %s", err);
+            ofsess_fail(s, NULL);
+            stop(u, why);
+            return;
+        }
+    }
     struct ofmsg_hello me = {.role = OFMSG_ROLE_USER,
                              .features = OFMSG_FEAT_ZSTD,
                              .speed = u->c.speed,
-                             .cpu_share = 1};
+                             .cpu_share = 1,
+                             .udp_port = u->udp ? ofsess_udp_port(u->udp) : 0};
     snprintf(me.name, sizeof me.name, "%s", u->c.name);
     unsigned char buf[OFMSG_HELLO_SIZE];
     ofmsg_hello_put(buf, &me);
@@ -681,6 +759,8 @@ void ofuser_free(struct ofuser *u)
     ofexec_free(&u->rp);
     if (u->s)
         ofsess_free(u->s);
+    ofdg_free(u->dg);
+    ofsess_udp_free(u->udp);
     ofsess_timer_free(u->t_next);
     ofsess_timer_free(u->t_timeout);
     ofsess_timer_free(u->t_hello);

@@ -66,11 +66,15 @@ struct ofuser_rec {
     double latency_ms;   /* measured, request to checked output */
     double remote_compute_ms, remote_queued_ms;
     uint64_t wire_up, raw_up, wire_down, raw_down;
-    double bw_est, rtt_est; /* what the split was solved on: B/s, s */
-    const char *level;      /* the last chunk's compression level */
-    int failover;           /* ran (partly) on the user's device instead */
-    int ok;                 /* every output equals the local run's */
-    char why[160];          /* a failover's reason */
+    double bw_est, rtt_est;   /* what the split was solved on: B/s, s */
+    const char *level;        /* the last chunk's compression level */
+    int failover;             /* ran (partly) on the user's device instead */
+    int ok;                   /* every output equals the local run's */
+    int udp;                  /* tensors went as datagrams (engines/ofdg.h) */
+    uint64_t dg_sent, dg_got; /* datagrams this side sent, took */
+    uint64_t fec_recovered;   /* groups rebuilt from parity, both ways */
+    uint64_t nacked;          /* groups sent again, both ways */
+    char why[160];            /* a failover's reason */
 };
 
 struct ofuser_cfg {
@@ -88,6 +92,7 @@ struct ofuser_cfg {
     unsigned requests;
     double gap_s;     /* between a request's end and the next */
     int zlevel;       /* -1 adaptive, else enum ofzst_level */
+    int udp;          /* tensors as datagrams (--transport udp) */
     double timeout_s; /* 0: oflink_timeout */
     double prior_bw, prior_rtt;
     /* static: the split to keep (g->n tiers, 0 user, 1 remote), chosen

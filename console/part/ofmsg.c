@@ -26,6 +26,8 @@ size_t ofmsg_hello_put(void *buf, const struct ofmsg_hello *h)
     unsigned char *p = buf;
     memset(p, 0, OFMSG_HELLO_SIZE);
     p[0] = (unsigned char)h->role;
+    p[2] = (unsigned char)(h->udp_port & 0xffu);
+    p[3] = (unsigned char)(h->udp_port >> 8 & 0xffu);
     ofwire_put32(p + 4, h->features);
     ofwire_putf64(p + 8, h->speed);
     ofwire_putf64(p + 16, h->cpu_share);
@@ -41,6 +43,7 @@ int ofmsg_hello_get(const void *buf, size_t n, struct ofmsg_hello *h, char *why,
         return bad(why, whylen, "HELLO of the wrong size");
     memset(h, 0, sizeof *h);
     h->role = p[0];
+    h->udp_port = (unsigned)p[2] | (unsigned)p[3] << 8;
     h->features = ofwire_get32(p + 4);
     h->speed = ofwire_getf64(p + 8);
     h->cpu_share = ofwire_getf64(p + 16);
@@ -274,10 +277,12 @@ void ofmsg_ack_put(void *buf, const struct ofmsg_ack *a)
 {
     unsigned char *p = buf;
     ofwire_put32(p, a->tensor);
-    ofwire_put32(p + 4, 0);
+    ofwire_put32(p + 4, a->rebuilt);
     ofwire_put64(p + 8, a->wire);
     ofwire_put64(p + 16, a->raw);
     ofwire_putf64(p + 24, a->disp);
+    ofwire_put32(p + 32, a->got);
+    ofwire_put32(p + 36, a->expected);
 }
 
 int ofmsg_ack_get(const void *buf, size_t n, struct ofmsg_ack *a, char *why,
@@ -290,9 +295,57 @@ int ofmsg_ack_get(const void *buf, size_t n, struct ofmsg_ack *a, char *why,
     a->wire = ofwire_get64(p + 8);
     a->raw = ofwire_get64(p + 16);
     a->disp = ofwire_getf64(p + 24);
+    a->rebuilt = ofwire_get32(p + 4);
+    a->got = ofwire_get32(p + 32);
+    a->expected = ofwire_get32(p + 36);
     if (!finite_in(a->disp, 0, 1e6) || (double)a->raw > OFEXEC_MAX_TENSOR)
         return bad(why, whylen, "ACK: out of range");
+    if (a->got > a->expected)
+        return bad(why, whylen, "ACK: more datagrams got than expected");
     return 0;
+}
+
+#define NACK_HDR 8u
+
+size_t ofmsg_nack_put(void *buf, size_t cap, uint32_t blob,
+                      const uint32_t *groups, size_t n)
+{
+    const size_t size = NACK_HDR + 4 * n;
+    if (n == 0 || n > OFMSG_NACK_MAX || size > cap)
+        return 0;
+    unsigned char *p = buf;
+    ofwire_put32(p, blob);
+    ofwire_put32(p + 4, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        ofwire_put32(p + NACK_HDR + 4 * i, groups[i]);
+    return size;
+}
+
+int ofmsg_nack_get(const void *buf, size_t n, struct ofmsg_nack *k, char *why,
+                   size_t whylen)
+{
+    const unsigned char *p = buf;
+    memset(k, 0, sizeof *k);
+    if (n < NACK_HDR)
+        return bad(why, whylen, "NACK: short");
+    const uint32_t cnt = ofwire_get32(p + 4);
+    if (cnt == 0 || cnt > OFMSG_NACK_MAX)
+        return bad(why, whylen, "NACK: group count not in 1..4096");
+    if (n != NACK_HDR + 4 * (size_t)cnt)
+        return bad(why, whylen, "NACK: size does not match its count");
+    for (uint32_t i = 1; i < cnt; i++)
+        if (ofwire_get32(p + NACK_HDR + 4 * i) <=
+            ofwire_get32(p + NACK_HDR + 4 * (i - 1)))
+            return bad(why, whylen, "NACK: groups not strictly ascending");
+    k->blob = ofwire_get32(p);
+    k->n = cnt;
+    k->groups = p + NACK_HDR;
+    return 0;
+}
+
+uint32_t ofmsg_nack_group(const struct ofmsg_nack *k, size_t i)
+{
+    return ofwire_get32(k->groups + 4 * i);
 }
 
 void ofmsg_pong_put(void *buf, const struct ofmsg_pong *a)

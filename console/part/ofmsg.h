@@ -4,7 +4,9 @@
  * doubles as their IEEE 754 bits; every decoder takes bytes from the
  * network and trusts none of them (fuzzed: tests/fuzz/fuzz_ofmsg.c).
  *
- *   HELLO    role u8 (1 user, 2 remote), 3 bytes 0, features u32
+ *   HELLO    role u8 (1 user, 2 remote), 1 byte 0, udp_port u16 (the
+ *            UDP port this side takes tensors on, engines/ofdg.h; 0:
+ *            none, TCP only), features u32
  *            (OFMSG_FEAT_*), speed f64 (the device's, relative to the
  *            profiled one), cpu_share f64 (0..1), name char[32] (NUL
  *            padded): 56 bytes.  Each side sends it first; nothing else
@@ -30,9 +32,18 @@
  *            compute_ms f64 (the remote's simulated compute), predicted_ms
  *            f64 (its prediction from the feature vector), queued_ms f64
  *            (waiting for its device): 32 bytes, then the reason.
- *   ACK      tensor u32, 4 bytes 0, wire u64 (bytes as they crossed),
- *            raw u64, disp f64 (s from its first bytes to its last):
- *            32 bytes.
+ *   ACK      tensor u32, rebuilt u32 (datagram groups rebuilt from
+ *            parity; 0 over TCP), wire u64 (bytes as they crossed), raw
+ *            u64, disp f64 (s from its first bytes to its last), got u32
+ *            and expected u32 (datagrams received of those sent as far as
+ *            the receiver can tell, the sender's loss sample; 0 and 0
+ *            over TCP): 40 bytes.
+ *   NACK     blob u32 (the datagram stream, core/ofblk.h's `stream`), n
+ *            u32 (1..OFMSG_NACK_MAX), then n group numbers u32, strictly
+ *            ascending: the groups still short of a tensor sent as
+ *            datagrams (engines/ofdg.h).  It names the blob, not the
+ *            tensor: the tensor's id is inside the blob, and the group
+ *            that holds it may be the one lost.
  *   PING     token u64 (the sender's clock), then any padding (a
  *            bandwidth probe); PONG: token u64, bytes u64 (the ping's
  *            frame), disp f64: 24 bytes.
@@ -53,12 +64,13 @@
 #define OFMSG_HELLO_SIZE 56u
 #define OFMSG_TENSOR_HDR 44u
 #define OFMSG_RESULT_SIZE 32u
-#define OFMSG_ACK_SIZE 32u
+#define OFMSG_ACK_SIZE 40u
+#define OFMSG_NACK_MAX 4096u /* groups per NACK; more: the next one */
 #define OFMSG_PONG_SIZE 24u
 #define OFMSG_ERROR_MAX 255u
 
 struct ofmsg_hello {
-    unsigned role;
+    unsigned role, udp_port;
     uint32_t features;
     double speed, cpu_share;
     char name[32];
@@ -82,9 +94,15 @@ struct ofmsg_result {
 };
 
 struct ofmsg_ack {
-    uint32_t tensor;
+    uint32_t tensor, rebuilt;
     uint64_t wire, raw;
     double disp;
+    uint32_t got, expected;
+};
+
+struct ofmsg_nack {
+    uint32_t blob, n;
+    const unsigned char *groups; /* decoded: into the caller's payload */
 };
 
 struct ofmsg_pong {
@@ -120,6 +138,16 @@ int ofmsg_result_get(const void *p, size_t n, struct ofmsg_result *r, char *why,
 void ofmsg_ack_put(void *buf, const struct ofmsg_ack *a);
 int ofmsg_ack_get(const void *p, size_t n, struct ofmsg_ack *a, char *why,
                   size_t whylen);
+
+/* A NACK for blob's n groups (ascending) into buf (cap bytes): its size,
+ * or 0 when n is 0, over OFMSG_NACK_MAX or does not fit. */
+size_t ofmsg_nack_put(void *buf, size_t cap, uint32_t blob,
+                      const uint32_t *groups, size_t n);
+/* Decodes a NACK (its groups read in place: ofmsg_nack_group): 0, or -1
+ * with a reason (size, count, groups not ascending). */
+int ofmsg_nack_get(const void *p, size_t n, struct ofmsg_nack *k, char *why,
+                   size_t whylen);
+uint32_t ofmsg_nack_group(const struct ofmsg_nack *k, size_t i);
 
 void ofmsg_pong_put(void *buf, const struct ofmsg_pong *a);
 int ofmsg_pong_get(const void *p, size_t n, struct ofmsg_pong *a, char *why,

@@ -1,7 +1,7 @@
 /*
  * fuzz_ofmsg - libFuzzer target for the offload protocol's messages
  * (part/ofmsg.c): the first byte picks the decoder (HELLO, REQUEST,
- * TENSOR, RESULT, ACK, PONG, ERROR), the rest is a frame's payload as a
+ * TENSOR, RESULT, ACK, PONG, NACK, ERROR), the rest is a frame's payload as a
  * peer might send it.  Never a crash or a leak; a refusal comes with a
  * one-line reason and, for a REQUEST, no plan; what is taken is in range
  * and re-encodes to the bytes it came from (but for the padding the
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t n = size - 1;
     unsigned char back[OFMSG_RESULT_SIZE + OFMSG_ERROR_MAX];
     char why[160] = "";
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
     case 0: {
         struct ofmsg_hello h;
         if (ofmsg_hello_get(p, n, &h, why, sizeof why) != 0) {
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         check_text(h.name, sizeof h.name - 1);
         if (ofmsg_hello_put(back, &h) != OFMSG_HELLO_SIZE ||
-            memcmp(back + 4, p + 4, 20) != 0 || back[0] != p[0])
+            memcmp(back + 2, p + 2, 22) != 0 || back[0] != p[0])
             abort();
         return 0;
     }
@@ -160,10 +160,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_why(why);
             return 0;
         }
-        if (!(a.disp >= 0 && a.disp <= 1e6))
+        if (!(a.disp >= 0 && a.disp <= 1e6) || a.got > a.expected)
             abort();
         ofmsg_ack_put(back, &a);
-        same_but(back, p, OFMSG_ACK_SIZE, 4, 4);
+        if (memcmp(back, p, OFMSG_ACK_SIZE) != 0)
+            abort();
+        return 0;
+    }
+    case 6: {
+        struct ofmsg_nack k;
+        if (ofmsg_nack_get(p, n, &k, why, sizeof why) != 0) {
+            check_why(why);
+            return 0;
+        }
+        if (k.n == 0 || k.n > OFMSG_NACK_MAX || n != 8 + 4 * (size_t)k.n)
+            abort();
+        for (uint32_t i = 1; i < k.n; i++)
+            if (ofmsg_nack_group(&k, i) <= ofmsg_nack_group(&k, i - 1))
+                abort();
+        if (memcmp(k.groups, p + 8, 4 * (size_t)k.n) != 0)
+            abort();
         return 0;
     }
     case 5: {

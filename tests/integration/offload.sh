@@ -62,6 +62,8 @@ expect_fail 2 "not an address" -- offload run --model "$CFG" --connect localhost
 expect_fail 2 "not an address" -- offload serve --listen 1.2.3:7207
 expect_fail 3 "nope.cfg" -- offload run --model "$T/nope.cfg" --mode local
 expect_fail 2 "does not take --listen" -- offload run --model "$CFG" --mode local --listen 127.0.0.1:1
+expect_fail 2 "transport: 'sctp' is not tcp or udp" -- offload run --model "$CFG" --mode local --transport sctp
+expect_fail 2 "does not take --transport" -- offload serve --transport udp
 
 # ---- every mode on the loopback ----
 serve s1
@@ -94,6 +96,24 @@ check '[ "$(field "$T/off.jsonl" wire_up)" -ge "$(field "$T/off.jsonl" raw_up)" 
     --requests 1 --zstd fast --out "$T/fast.jsonl" >/dev/null 2>&1
 check '[ "$(field "$T/fast.jsonl" wire_up)" -lt "$(field "$T/fast.jsonl" raw_up)" ]' \
     "--zstd fast: the activations shrink ($(field "$T/fast.jsonl" wire_up) of $(field "$T/fast.jsonl" raw_up))"
+
+# ---- --transport udp on the loopback: tensors as erasure-coded datagrams ----
+for m in remote adaptive; do
+    "$W" offload run --connect "127.0.0.1:$PORT" --model "$CFG" --mode $m \
+        --requests 3 --transport udp --out "$T/udp-$m.jsonl" >"$T/udp-$m.out" 2>"$T/udp-$m.err"
+    rc=$?
+    check '[ $rc -eq 0 ]' "udp, mode $m: exit $rc ($(cat "$T/udp-$m.err"))"
+    check '[ "$(field "$T/udp-$m.jsonl" ok | sort -u)" = True ]' "udp, mode $m: every output equals the local run's"
+    check '[ "$(field "$T/udp-$m.jsonl" failover | sort -u)" = False ]' "udp, mode $m: nothing failed over"
+    check '[ "$(wc -l <"$T/udp-$m.jsonl")" -eq 3 ]' "udp, mode $m: three records"
+done
+# all-remote: every request's tensors went both ways as datagrams
+check '[ "$(field "$T/udp-remote.jsonl" transport | sort -u)" = udp ]' "udp remote: every request over udp"
+check '[ "$(field "$T/udp-remote.jsonl" dg_sent | sort -un | sed -n 1p)" -gt 0 ] && [ "$(field "$T/udp-remote.jsonl" dg_got | sort -un | sed -n 1p)" -gt 0 ]' \
+    "udp remote: datagrams sent and received in every request ($(field "$T/udp-remote.jsonl" dg_sent | tr '\n' ' '))"
+check '[ "$(field "$T/udp-remote.jsonl" raw_down | sort -u)" -gt 0 ]' "udp remote: the output came home"
+# the first adaptive request offloads (its split is solved on the prior)
+check '[ "$(field "$T/udp-adaptive.jsonl" transport | sed -n 1p)" = udp ]' "udp adaptive: the first request over udp"
 
 # ---- the server refuses strangers and stays up ----
 python3 "$PEER" client v2 "$PORT" >"$T/p.out" 2>&1
@@ -177,6 +197,20 @@ if sh "$WATTSON_SOURCE_DIR/scripts/ofnet.sh" up "$NS" >"$T/ns.err" 2>&1; then
     on a "$W" offload run --connect 10.199.0.2:7208 --model "$CFG" --mode remote --requests 2 >"$T/nsa2.out" 2>"$T/nsa2.err"
     rc=$?
     check '[ $rc -eq 0 ]' "listening on the namespace's address, it serves the other namespace (rc $rc: $(cat "$T/nsa2.err"))"
+    # datagrams through 5 % loss each way at 100 Mb/s: parity rebuilds
+    # groups, NACKs fetch the rest, every request completes
+    sh "$WATTSON_SOURCE_DIR/scripts/ofnet.sh" set "$NS" --loss 0.05 --rate 100mbit >"$T/set.err" 2>&1
+    check '[ $? -eq 0 ]' "ofnet set --loss 0.05 --rate 100mbit ($(cat "$T/set.err"))"
+    on a "$W" offload run --connect 10.199.0.2:7208 --model "$CFG" --mode remote --requests 4 \
+        --transport udp --timeout 10s --out "$T/nsudp.jsonl" >"$T/nsudp.out" 2>"$T/nsudp.err"
+    rc=$?
+    check '[ $rc -eq 0 ]' "udp through 5 % loss: exit $rc ($(cat "$T/nsudp.err"))"
+    check '[ "$(wc -l <"$T/nsudp.jsonl")" -eq 4 ] && [ "$(field "$T/nsudp.jsonl" ok | sort -u)" = True ]' \
+        "udp through 5 % loss: four requests, every output the local run's"
+    check '[ "$(field "$T/nsudp.jsonl" failover | sort -u)" = False ]' \
+        "udp through 5 % loss: nothing failed over ($(field "$T/nsudp.jsonl" why | sort -u | tr '\n' ' '))"
+    rec=$(field "$T/nsudp.jsonl" fec_recovered | awk '{ s += $1 } END { print s + 0 }')
+    check '[ "$rec" -gt 0 ]' "udp through 5 % loss: lost datagrams rebuilt from parity ($rec groups)"
 else
     skip "network namespaces: $(cat "$T/ns.err")"
 fi

@@ -447,14 +447,20 @@ static void test_result(void)
 static void test_ack_pong(void)
 {
     unsigned char b[64];
-    const struct ofmsg_ack a = {
-        .tensor = 9, .wire = 123456, .raw = 654321, .disp = 0.0125};
+    const struct ofmsg_ack a = {.tensor = 9,
+                                .rebuilt = 3,
+                                .wire = 123456,
+                                .raw = 654321,
+                                .disp = 0.0125,
+                                .got = 1000,
+                                .expected = 1050};
     ofmsg_ack_put(b, &a);
     struct ofmsg_ack ga;
     char why[160] = "";
     T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE, &ga, why, sizeof why) == 0);
     T_CHECK(ga.tensor == 9 && ga.wire == 123456 && ga.raw == 654321 &&
-            ga.disp == 0.0125);
+            ga.disp == 0.0125 && ga.rebuilt == 3 && ga.got == 1000 &&
+            ga.expected == 1050);
     T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE - 1, &ga, why, sizeof why) == -1 &&
             strstr(why, "wrong size") != NULL);
     T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE + 1, &ga, why, sizeof why) == -1 &&
@@ -474,6 +480,14 @@ static void test_ack_pong(void)
     T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE, &ga, why, sizeof why) == -1 &&
             strstr(why, "out of range") != NULL);
     x.raw = (uint64_t)OFEXEC_MAX_TENSOR;
+    ofmsg_ack_put(b, &x);
+    T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE, &ga, why, sizeof why) == 0);
+    /* a loss sample that cannot be: more got than sent */
+    x.got = x.expected + 1;
+    ofmsg_ack_put(b, &x);
+    T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE, &ga, why, sizeof why) == -1 &&
+            strstr(why, "more datagrams") != NULL);
+    x.got = x.expected;
     ofmsg_ack_put(b, &x);
     T_CHECK(ofmsg_ack_get(b, OFMSG_ACK_SIZE, &ga, why, sizeof why) == 0);
 
@@ -523,8 +537,19 @@ static void test_hello(void)
     T_CHECK(g.role == OFMSG_ROLE_REMOTE && g.features == OFMSG_FEAT_ZSTD &&
             g.speed == 2.5 && g.cpu_share == 0.75);
     T_STREQ(g.name, "gpu-box.lan");
-    /* the 3 padding bytes are zeros */
-    T_CHECK(b[1] == 0 && b[2] == 0 && b[3] == 0);
+    /* the padding byte is zero; no UDP port: bytes 2..3 zero */
+    T_CHECK(b[1] == 0 && b[2] == 0 && b[3] == 0 && g.udp_port == 0);
+    /* the UDP port, little-endian in bytes 2..3 */
+    h.udp_port = 0xbeef;
+    ofmsg_hello_put(b, &h);
+    T_CHECK(b[2] == 0xef && b[3] == 0xbe && b[1] == 0);
+    T_CHECK(ofmsg_hello_get(b, OFMSG_HELLO_SIZE, &g, why, sizeof why) == 0);
+    T_CHECK(g.udp_port == 0xbeef);
+    h.udp_port = 65535;
+    ofmsg_hello_put(b, &h);
+    T_CHECK(ofmsg_hello_get(b, OFMSG_HELLO_SIZE, &g, why, sizeof why) == 0);
+    T_CHECK(g.udp_port == 65535);
+    h.udp_port = 0;
     /* a full name (31) comes back; the name's bytes are sanitized */
     memset(h.name, 'n', sizeof h.name); /* no NUL: 31 go */
     ofmsg_hello_put(b, &h);
@@ -583,6 +608,54 @@ static void test_hello(void)
     T_CHECK(g.role == OFMSG_ROLE_USER);
 }
 
+static void test_nack(void)
+{
+    static unsigned char b[8 + 4 * (OFMSG_NACK_MAX + 2)];
+    static uint32_t g[OFMSG_NACK_MAX + 1];
+    char why[160] = "";
+    const uint32_t three[] = {0, 7, 4000000000u};
+    size_t n = ofmsg_nack_put(b, sizeof b, 77, three, 3);
+    T_CHECK(n == 8 + 12);
+    struct ofmsg_nack k;
+    T_CHECK(ofmsg_nack_get(b, n, &k, why, sizeof why) == 0);
+    T_CHECK(k.blob == 77 && k.n == 3 && ofmsg_nack_group(&k, 0) == 0 &&
+            ofmsg_nack_group(&k, 1) == 7 &&
+            ofmsg_nack_group(&k, 2) == 4000000000u);
+    /* encoder refusals: none, too many, no room */
+    T_CHECK(ofmsg_nack_put(b, sizeof b, 1, three, 0) == 0);
+    for (uint32_t i = 0; i <= OFMSG_NACK_MAX; i++)
+        g[i] = i;
+    T_CHECK(ofmsg_nack_put(b, sizeof b, 1, g, OFMSG_NACK_MAX + 1) == 0);
+    T_CHECK(ofmsg_nack_put(b, 19, 1, three, 3) == 0);
+    /* the largest */
+    n = ofmsg_nack_put(b, sizeof b, 1, g, OFMSG_NACK_MAX);
+    T_CHECK(n == 8 + 4 * OFMSG_NACK_MAX);
+    T_CHECK(ofmsg_nack_get(b, n, &k, why, sizeof why) == 0 &&
+            k.n == OFMSG_NACK_MAX &&
+            ofmsg_nack_group(&k, OFMSG_NACK_MAX - 1) == OFMSG_NACK_MAX - 1);
+    /* decoder refusals, each with its reason */
+    n = ofmsg_nack_put(b, sizeof b, 77, three, 3);
+    T_CHECK(ofmsg_nack_get(b, 7, &k, why, sizeof why) == -1 &&
+            strstr(why, "short") != NULL);
+    T_CHECK(ofmsg_nack_get(b, n - 1, &k, why, sizeof why) == -1 &&
+            strstr(why, "size does not match") != NULL);
+    T_CHECK(ofmsg_nack_get(b, n + 4, &k, why, sizeof why) == -1 &&
+            strstr(why, "size does not match") != NULL);
+    ofwire_put32(b + 4, 0);
+    T_CHECK(ofmsg_nack_get(b, 8, &k, why, sizeof why) == -1 &&
+            strstr(why, "count") != NULL);
+    ofwire_put32(b + 4, OFMSG_NACK_MAX + 1);
+    T_CHECK(ofmsg_nack_get(b, sizeof b, &k, why, sizeof why) == -1 &&
+            strstr(why, "count") != NULL);
+    const uint32_t same[] = {5, 5}, down[] = {9, 2};
+    n = ofmsg_nack_put(b, sizeof b, 1, same, 2);
+    T_CHECK(ofmsg_nack_get(b, n, &k, why, sizeof why) == -1 &&
+            strstr(why, "ascending") != NULL);
+    n = ofmsg_nack_put(b, sizeof b, 1, down, 2);
+    T_CHECK(ofmsg_nack_get(b, n, &k, why, sizeof why) == -1 &&
+            strstr(why, "ascending") != NULL && k.n == 0);
+}
+
 static void test_error(void)
 {
     char out[OFMSG_ERROR_MAX + 16];
@@ -616,6 +689,7 @@ int main(void)
     test_result();
     test_ack_pong();
     test_hello();
+    test_nack();
     test_error();
     return t_done("test_ofmsg");
 }
