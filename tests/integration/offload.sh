@@ -112,8 +112,11 @@ check '[ "$(field "$T/udp-remote.jsonl" transport | sort -u)" = udp ]' "udp remo
 check '[ "$(field "$T/udp-remote.jsonl" dg_sent | sort -un | sed -n 1p)" -gt 0 ] && [ "$(field "$T/udp-remote.jsonl" dg_got | sort -un | sed -n 1p)" -gt 0 ]' \
     "udp remote: datagrams sent and received in every request ($(field "$T/udp-remote.jsonl" dg_sent | tr '\n' ' '))"
 check '[ "$(field "$T/udp-remote.jsonl" raw_down | sort -u)" -gt 0 ]' "udp remote: the output came home"
-# the first adaptive request offloads (its split is solved on the prior)
-check '[ "$(field "$T/udp-adaptive.jsonl" transport | sed -n 1p)" = udp ]' "udp adaptive: the first request over udp"
+# adaptive: every request that offloaded anything went over udp (whether
+# one does depends on what the loopback measures)
+check 'python3 -c "import json,sys
+sys.exit(any(r[\"remote_layers\"] and r[\"transport\"] != \"udp\" for r in map(json.loads, open(sys.argv[1]))))" "$T/udp-adaptive.jsonl"' \
+    "udp adaptive: every offloaded request over udp"
 
 # ---- the server refuses strangers and stays up ----
 python3 "$PEER" client v2 "$PORT" >"$T/p.out" 2>&1
