@@ -110,6 +110,8 @@ struct ofb_run {
     uint64_t wire, raw;
     /* the drop experiment: set the rate after request drop_after */
     int drop_after;
+    int udp; /* tensors as datagrams */
+    unsigned long long fec, nacked;
     const char *net, *name;
     double drop_at;
 };
@@ -182,6 +184,8 @@ static void ofb_record(void *arg, const struct ofuser_rec *r)
     run->failover += r->failover != 0;
     run->bad += !r->ok;
     run->wire += r->wire_up + r->wire_down;
+    run->fec += r->fec_recovered;
+    run->nacked += r->nacked;
     run->raw += r->raw_up + r->raw_down;
     if (run->drop_after >= 0 && (int)i == run->drop_after) {
         char *argv[] = {"sh",     (char *)run->net, "set", (char *)run->name,
@@ -220,6 +224,7 @@ static int ofb_one(const struct ofuser_cfg *base, enum ofuser_mode m,
                    struct ofb_run *run, uint8_t *split_out)
 {
     struct ofuser_cfg cfg = *base;
+    cfg.udp = run->udp;
     cfg.mode = m;
     cfg.requests = requests;
     cfg.zlevel = zlevel;
@@ -396,6 +401,23 @@ static int ofb_model(struct ofb *b, const char *name,
            off.wire / 3e3, ofb_median(off.lat, 1, off.n), on.wire / 3e3,
            on.raw ? (double)on.wire / (double)on.raw : NAN,
            ofb_median(on.lat, 1, on.n));
+    /* a lossy link: all-remote over TCP (its retransmissions) and over
+     * datagrams with erasure coding */
+    static const struct ofb_cond lossy = {"100 Mb/s RTT 10 ms 5% loss",
+                                          "100mbit", "5ms", "0.05", 12.5e6,
+                                          0.010};
+    struct ofb_run tcp = {.drop_after = -1}, udp = {.drop_after = -1, .udp = 1};
+    if (ofb_net(b, "set", &lossy) != 0 ||
+        ofb_one(&base, OFUSER_REMOTE, 5, -1, NULL, &tcp, NULL) != 0 ||
+        ofb_one(&base, OFUSER_REMOTE, 5, -1, NULL, &udp, NULL) != 0)
+        goto out;
+    printf("  all-remote at %s: tcp %.2f ms; udp with FEC %.2f ms (%llu "
+           "groups rebuilt from parity, %llu sent again; %u failed over, "
+           "%u bad)\n",
+           lossy.label, ofb_median(tcp.lat, 1, tcp.n),
+           ofb_median(udp.lat, 1, udp.n), udp.fec, udp.nacked,
+           udp.failover, udp.bad);
+    b->bad += tcp.bad + udp.bad;
     /* the drop: 100 Mb/s, then 5 Mb/s after the fourth request */
     for (int k = M_STATIC; k <= M_ADAPTIVE; k++) {
         struct ofb_run r = {.drop_after = 3, .net = b->net, .name = b->name};
