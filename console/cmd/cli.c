@@ -62,8 +62,9 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                      .arg = "FILE",
                      .help = "lab file (default: the embedded default lab);\n"
                              "bench broker: this lab instead of the\n"
-                             "scenarios (sim drivers only); partition:\n"
-                             "the lab's cluster table as the devices"},
+                             "scenarios (sim drivers only); partition,\n"
+                             "offload serve: the lab's cluster table as\n"
+                             "the devices"},
     [CLI_OPT_POLICY] =
         {.name = "policy",
          .arg = "FILE",

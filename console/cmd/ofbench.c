@@ -403,9 +403,8 @@ static int ofb_model(struct ofb *b, const char *name,
            ofb_median(on.lat, 1, on.n));
     /* a lossy link: all-remote over TCP (its retransmissions) and over
      * datagrams with erasure coding */
-    static const struct ofb_cond lossy = {"100 Mb/s RTT 10 ms 5% loss",
-                                          "100mbit", "5ms", "0.05", 12.5e6,
-                                          0.010};
+    static const struct ofb_cond lossy = {
+        "100 Mb/s RTT 10 ms 5% loss", "100mbit", "5ms", "0.05", 12.5e6, 0.010};
     struct ofb_run tcp = {.drop_after = -1}, udp = {.drop_after = -1, .udp = 1};
     if (ofb_net(b, "set", &lossy) != 0 ||
         ofb_one(&base, OFUSER_REMOTE, 5, -1, NULL, &tcp, NULL) != 0 ||
@@ -415,8 +414,8 @@ static int ofb_model(struct ofb *b, const char *name,
            "groups rebuilt from parity, %llu sent again; %u failed over, "
            "%u bad)\n",
            lossy.label, ofb_median(tcp.lat, 1, tcp.n),
-           ofb_median(udp.lat, 1, udp.n), udp.fec, udp.nacked,
-           udp.failover, udp.bad);
+           ofb_median(udp.lat, 1, udp.n), udp.fec, udp.nacked, udp.failover,
+           udp.bad);
     b->bad += tcp.bad + udp.bad;
     /* the drop: 100 Mb/s, then 5 Mb/s after the fourth request */
     for (int k = M_STATIC; k <= M_ADAPTIVE; k++) {

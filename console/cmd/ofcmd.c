@@ -4,7 +4,7 @@
  * path (engines/ofremote.h, engines/ofuser.h; the protocol: core/ofwire.h,
  * part/ofmsg.h).
  *
- *   wattson offload serve [--listen ADDR] [--device NAME[:SPEED]]
+ *   wattson offload serve [--listen ADDR] [--device NAME[:SPEED] | --lab LAB]
  *                         [--zstd LEVEL] [--duration D]
  *   wattson offload run --connect ADDR --model MODEL [--mode MODE]
  *                       [--requests N] [--device NAME[:SPEED]]
@@ -41,6 +41,8 @@
 
 #include "cmd/cli.h"
 #include "core/json.h"
+#include "core/lab.h"
+#include "core/labclu.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/ofsess.h"
@@ -106,18 +108,63 @@ static int ofcmd_step(void *arg)
     return r->until > 0 && ofsess_now() >= r->until;
 }
 
+/* --lab LAB: the devices of its `cluster` table into dev[*n]: 0, or
+ * RUN_LAB (one line said). */
+static int ofcmd_labdevs(const char *path, struct ofalloc_dev *dev, size_t *n)
+{
+    char err[1024];
+    struct lab *lab;
+    if (lab_load_file(path, &lab, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_LAB;
+    }
+    const struct labclu *m = lab->cluster;
+    if (!m || m->ndev > OFALLOC_MAX_DEV) {
+        fprintf(stderr,
+                m ? "wattson: %s: more than %d cluster devices\n"
+                  : "wattson: %s: no cluster table (offload serve --lab "
+                    "takes its devices from it: cluster = { devices = ... "
+                    "})\n",
+                path, OFALLOC_MAX_DEV);
+        lab_free(lab);
+        return RUN_LAB;
+    }
+    for (size_t d = 0; d < m->ndev; d++) {
+        snprintf(dev[d].name, sizeof dev[d].name, "%s", m->dev[d].name);
+        dev[d].speed = m->dev[d].speed;
+        /* no cap in the lab: as good as none in the book */
+        dev[d].mem_bytes =
+            isfinite(m->dev[d].mem_bytes) ? m->dev[d].mem_bytes : 1e18;
+    }
+    *n = m->ndev;
+    lab_free(lab);
+    return 0;
+}
+
 static int ofcmd_serve(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
     if (a->argc != 0)
         return cli_usage_error("%s", "offload serve takes no operands");
+    /* the default device: the reference, a V100-class GPU with its
+     * 16 GB (NVIDIA's V100 datasheet) */
     struct ofremote_cfg cfg = {.listen =
                                    a->listen ? a->listen : OFSESS_DEFAULT_ADDR,
                                .speed = 1,
+                               .mem = 16e9,
                                .log = a->verbosity > LOG_ERROR ? stderr : NULL};
     snprintf(cfg.name, sizeof cfg.name, "gpu");
     if (ofcmd_device(a->device, cfg.name, sizeof cfg.name, &cfg.speed) != 0)
         return RUN_USAGE;
+    if (a->device && a->run.lab_path)
+        return cli_usage_error("%s", "--device or --lab: one or the other");
+    struct ofalloc_dev dev[OFALLOC_MAX_DEV];
+    if (a->run.lab_path) {
+        const int rc = ofcmd_labdevs(a->run.lab_path, dev, &cfg.ndev);
+        if (rc != 0)
+            return rc;
+        cfg.dev = dev;
+    }
     cfg.zlevel = ofcmd_zstd(a->zstd);
     if (cfg.zlevel == -2)
         return RUN_USAGE;
@@ -136,9 +183,13 @@ static int ofcmd_serve(const struct cli_entry *self, struct cli_args *a)
         return RUN_ERR;
     }
     /* the port, for a --listen ADDR:0 caller (and a person) */
-    printf("wattson offload serve: listening on %s (port %u), device %s "
-           "speed %g\n",
-           cfg.listen, ofremote_port(r), cfg.name, cfg.speed);
+    printf("wattson offload serve: listening on %s (port %u), devices",
+           cfg.listen, ofremote_port(r));
+    for (size_t d = 0; d < (cfg.ndev ? cfg.ndev : 1); d++)
+        printf(" %s x%g %.3g GB", cfg.ndev ? dev[d].name : cfg.name,
+               cfg.ndev ? dev[d].speed : cfg.speed,
+               (cfg.ndev ? dev[d].mem_bytes : cfg.mem) / 1e9);
+    printf("\n");
     fflush(stdout);
     struct ofcmd_run run = {
         .until = a->run.duration_s > 0 ? ofsess_now() + a->run.duration_s : 0};
@@ -411,7 +462,8 @@ const struct cli_entry ofcmd_serve_entry = {
             "bytes and sends the outputs back; on 127.0.0.1:7207 unless\n"
             "--listen says otherwise",
     .opts = (uint64_t)1 << CLI_OPT_LISTEN | (uint64_t)1 << CLI_OPT_DEVICE |
-            (uint64_t)1 << CLI_OPT_ZSTD | 1u << CLI_OPT_DURATION,
+            1u << CLI_OPT_LAB | (uint64_t)1 << CLI_OPT_ZSTD |
+            1u << CLI_OPT_DURATION,
     .exec = ofcmd_serve,
 };
 

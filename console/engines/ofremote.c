@@ -11,6 +11,7 @@
 #include "core/ofsess.h"
 #include "core/ofzst.h"
 #include "engines/ofdg.h"
+#include "engines/ofalloc.h"
 #include "engines/ofside.h"
 #include "part/ofmsg.h"
 
@@ -26,6 +27,9 @@ struct rreq {
     struct ofexec_plan plan;
     struct ofside side;
     double t0, predicted_ms;
+    double work_ms, mem; /* its prediction: scaled work, memory */
+    int grant;           /* its hold in the book (ofalloc), -1 none */
+    size_t dev;          /* its device, once granted */
 };
 
 struct rconn {
@@ -45,9 +49,14 @@ struct ofremote {
     struct ofsess_udp *udp; /* on the listener's address and port */
     struct rconn *conn[MAX_CONNS];
     struct ofzst z;
-    double dev_free; /* the device's timeline, shared by every request */
+    struct ofalloc *alloc; /* its devices and what requests hold */
+    /* requests waiting for a device, in order of arrival */
+    struct rreq *wait[MAX_CONNS * MAX_REQS];
+    size_t n_wait;
     struct ofremote_stats st;
 };
+
+static void admit_waiting(struct ofremote *r);
 
 static void say(const struct ofremote *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -66,12 +75,24 @@ static void say(const struct ofremote *r, const char *fmt, ...)
 
 static void req_free(struct rreq *q)
 {
+    struct ofremote *r = q->c->r;
     for (int i = 0; i < MAX_REQS; i++)
         if (q->c->req[i] == q)
             q->c->req[i] = NULL;
+    for (size_t i = 0; i < r->n_wait; i++)
+        if (r->wait[i] == q) {
+            memmove(&r->wait[i], &r->wait[i + 1],
+                    (r->n_wait - i - 1) * sizeof *r->wait);
+            r->n_wait--;
+            break;
+        }
+    const int held = q->grant >= 0;
+    ofalloc_release(r->alloc, q->grant);
     ofside_free(&q->side);
     ofexec_free(&q->plan);
     free(q);
+    if (held)
+        admit_waiting(r); /* a device is free again */
 }
 
 static void conn_free(struct rconn *c)
@@ -117,9 +138,10 @@ static void req_done(void *arg)
     result(q, 0, NULL);
     r->st.done++;
     say(r,
-        "%s: request %u: %zu layers, predicted %.3f ms, computed %.3f ms "
-        "after %.3f ms queued, %u tensors home",
-        ofsess_peer(q->c->s), (unsigned)q->stream, q->plan.n, q->predicted_ms,
+        "%s: request %u: %zu layers on %s, %.3g MB held, predicted %.3f ms, "
+        "computed %.3f ms after %.3f ms queued, %u tensors home",
+        ofsess_peer(q->c->s), (unsigned)q->stream, q->plan.n,
+        ofalloc_name(r->alloc, q->dev), q->mem / 1e6, q->predicted_ms,
         q->side.compute_ms, q->side.queued_ms, q->side.tensors_out);
     req_free(q);
 }
@@ -170,6 +192,19 @@ static double dg_bw(void *arg)
 
 static const struct ofdg_ops conn_dg_ops = {.blob = dg_blob, .bw = dg_bw};
 
+/* Request q has device dev: its layers run there now. */
+static void start(struct rreq *q, size_t dev)
+{
+    struct ofremote *r = q->c->r;
+    q->dev = dev;
+    q->side.speed = ofalloc_speed(r->alloc, dev);
+    q->side.dev_free = ofalloc_timeline(r->alloc, dev);
+    q->side.queued_ms += (ofsess_now() - q->t0) * 1e3;
+    q->predicted_ms = q->work_ms / q->side.speed;
+    q->side.held = 0;
+    ofside_step(&q->side);
+}
+
 static void on_request(struct rconn *c, const struct ofwire_frame *f)
 {
     struct ofremote *r = c->r;
@@ -191,6 +226,7 @@ static void on_request(struct rconn *c, const struct ofwire_frame *f)
     }
     q->c = c;
     q->stream = f->stream;
+    q->grant = -1;
     struct ofmsg_feat fv;
     double scale;
     if (slot < 0 || ofmsg_request_get(f->payload, f->len, &q->plan, &scale, &fv,
@@ -215,23 +251,52 @@ static void on_request(struct rconn *c, const struct ofwire_frame *f)
         req_fail(q, "out of memory");
         return;
     }
-    /* the prediction: its work at its speed, after what is queued */
-    double work = 0;
-    for (size_t i = 0; i < q->plan.n; i++)
-        work += q->plan.l[i].work_ms;
-    q->predicted_ms = work * scale / r->cfg.speed;
+    /* the prediction: its work, scaled by the input's complexity, and
+     * every activation it makes resident at once (an upper bound) */
+    for (size_t i = 0; i < q->plan.n; i++) {
+        q->work_ms += q->plan.l[i].work_ms * scale;
+        q->mem += q->plan.l[i].out_bytes;
+    }
     q->t0 = ofsess_now();
     q->side.s = c->s;
     q->side.stream = f->stream;
     q->side.scale = scale;
-    q->side.speed = r->cfg.speed;
-    q->side.dev_free = &r->dev_free;
     q->side.z = &r->z;
     q->side.zlevel = r->cfg.zlevel;
     q->side.dg = c->dg;
-    ofside_step(&q->side);
+    q->side.held = 1; /* it takes its input, but computes once admitted */
+    size_t dev;
+    const int rc = ofalloc_admit(r->alloc, q->mem, q->work_ms, q->t0, &dev,
+                                 &q->grant, why, sizeof why);
+    if (rc == OFALLOC_REFUSED) {
+        req_fail(q, why);
+        return;
+    }
+    if (rc == OFALLOC_GRANTED)
+        start(q, dev);
+    else
+        r->wait[r->n_wait++] = q; /* room: one slot per possible request */
     if (c->dg) /* its input may have come before the REQUEST */
         ofdg_deliver(c->dg, f->stream);
+}
+
+/* The waiting requests that a device can take now, in order. */
+static void admit_waiting(struct ofremote *r)
+{
+    for (size_t i = 0; i < r->n_wait;) {
+        struct rreq *q = r->wait[i];
+        size_t dev;
+        char why[160];
+        if (ofalloc_admit(r->alloc, q->mem, q->work_ms, ofsess_now(), &dev,
+                          &q->grant, why, sizeof why) != OFALLOC_GRANTED) {
+            i++;
+            continue;
+        }
+        memmove(&r->wait[i], &r->wait[i + 1],
+                (r->n_wait - i - 1) * sizeof *r->wait);
+        r->n_wait--;
+        start(q, dev);
+    }
 }
 
 static struct rreq *req_of(struct rconn *c, uint32_t stream)
@@ -277,7 +342,7 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
         ofsess_timer_stop(c->hello_t);
         struct ofmsg_hello me = {.role = OFMSG_ROLE_REMOTE,
                                  .features = OFMSG_FEAT_ZSTD,
-                                 .speed = r->cfg.speed,
+                                 .speed = ofalloc_best_speed(r->alloc),
                                  .cpu_share = 1,
                                  .udp_port = ofsess_udp_port(r->udp)};
         snprintf(me.name, sizeof me.name, "%s", r->cfg.name);
@@ -410,7 +475,19 @@ struct ofremote *ofremote_new(struct event_base *b,
     }
     r->cfg = *cfg;
     r->b = b;
+    /* its devices: the lab's, or the one named */
+    struct ofalloc_dev one = {.speed = cfg->speed, .mem_bytes = cfg->mem};
+    snprintf(one.name, sizeof one.name, "%s", cfg->name);
+    r->alloc = cfg->ndev
+                   ? ofalloc_new(cfg->dev, cfg->ndev, MAX_CONNS * MAX_REQS, err,
+                                 errlen)
+                   : ofalloc_new(&one, 1, MAX_CONNS * MAX_REQS, err, errlen);
+    if (!r->alloc) {
+        free(r);
+        return NULL;
+    }
     if (ofzst_init(&r->z, OFSESS_CHUNK, err, errlen) != 0) {
+        ofalloc_free(r->alloc);
         free(r);
         return NULL;
     }
@@ -418,6 +495,7 @@ struct ofremote *ofremote_new(struct event_base *b,
         ofsess_listen(b, cfg->listen, on_accept, &conn_ops, r, err, errlen);
     if (!r->srv) {
         ofzst_free(&r->z);
+        ofalloc_free(r->alloc);
         free(r);
         return NULL;
     }
@@ -425,6 +503,7 @@ struct ofremote *ofremote_new(struct event_base *b,
     if (!r->udp) {
         ofsess_srv_free(r->srv);
         ofzst_free(&r->z);
+        ofalloc_free(r->alloc);
         free(r);
         return NULL;
     }
@@ -441,6 +520,7 @@ void ofremote_free(struct ofremote *r)
     ofsess_srv_free(r->srv);
     ofsess_udp_free(r->udp);
     ofzst_free(&r->z);
+    ofalloc_free(r->alloc);
     free(r);
 }
 

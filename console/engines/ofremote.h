@@ -9,10 +9,13 @@
  *   - the REQUEST's plan is checked whole (part/ofmsg.h); a bad one is
  *     answered with a failed RESULT naming the fault, and the
  *     connection goes on;
- *   - prediction: the feature vector's complexity has already scaled
- *     the work (the request's scale); the remote predicts its compute as
- *     the plan's work x scale / its speed, and the wait for its device
- *     (requests queue for it, first come first served: the allocation);
+ *   - prediction and allocation (engines/ofalloc.h): the feature
+ *     vector's complexity has already scaled the work (the request's
+ *     scale); the remote predicts the compute and the memory the plan
+ *     needs and takes them in wattson's vGPU book over its devices (its
+ *     lab's `cluster` table, or the one --device), on the device where
+ *     the request would finish first; a request no device is free for
+ *     waits, in order, and one no device could ever hold is refused;
  *   - the layers run as their inputs arrive (engines/ofside.h), the
  *     tensors the plan sends go home, then a RESULT with what was
  *     predicted and what it took.
@@ -26,15 +29,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engines/ofalloc.h"
+
 struct event_base;
 struct ofremote;
 
 struct ofremote_cfg {
     const char *listen; /* ADDR:PORT */
-    char name[32];      /* its device */
-    double speed;       /* relative to the profiled device */
-    int zlevel;         /* -1: adaptive; else enum ofzst_level */
-    FILE *log;          /* one line per connection and request; NULL */
+    /* its devices: dev[ndev] (a lab's cluster), or when ndev is 0 the
+     * one named, its speed relative to the profiled device, its memory */
+    const struct ofalloc_dev *dev;
+    size_t ndev;
+    char name[32];
+    double speed, mem;
+    int zlevel; /* -1: adaptive; else enum ofzst_level */
+    FILE *log;  /* one line per connection and request; NULL */
 };
 
 struct ofremote_stats {

@@ -227,6 +227,8 @@ static void on_layer(void *arg)
  * 25 short layers would take 25 ms longer than its profile says.) */
 void ofside_step(struct ofside *x)
 {
+    if (x->held)
+        return;
     const double now = ofsess_now();
     while (!x->over && !x->running && x->next < x->p->n) {
         const struct ofexec_layer *L = &x->p->l[x->next];

@@ -69,9 +69,10 @@ struct ofside {
     uint8_t *have;
     uint8_t *expect; /* tensors to receive that no layer reads (outputs) */
     size_t n_expect, next;
-    int running, over;                  /* running: waiting for the timer */
-    double end;                         /* the last layer's simulated end (s) */
-    double *avail;                      /* per tensor: when it exists (s) */
+    int running, over; /* running: waiting for the timer */
+    int held;          /* takes tensors, computes nothing (not admitted yet) */
+    double end;        /* the last layer's simulated end (s) */
+    double *avail;     /* per tensor: when it exists (s) */
     const struct ofexec_layer *send_at; /* sent when the timer fires */
     struct ofside_rx rx[OFSIDE_RX];
     unsigned char *zbuf; /* a compressed chunk */

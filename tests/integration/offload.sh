@@ -182,6 +182,37 @@ check '[ "$(field "$T/kill.jsonl" ok | sort -u)" = True ] && [ "$(wc -l <"$T/kil
 check 'tail -n 3 "$T/kill.jsonl" | grep -q "closed the connection\|reset by peer\|no connection"' \
     "the requests after the kill ran locally: $(tail -n 3 "$T/kill.jsonl" | cut -c1-300)"
 
+# ---- the remote's devices from its lab, booked by its allocator ----
+expect_fail 2 "one or the other" -- offload serve --lab "$WATTSON_SOURCE_DIR/tests/fixtures/labs/offload-edge.lua" --device gpu:1
+expect_fail 3 "no cluster table" -- offload serve --lab "$WATTSON_SOURCE_DIR/lua-policies/labs/default.lua"
+serve edge --lab "$WATTSON_SOURCE_DIR/tests/fixtures/labs/offload-edge.lua"
+check 'grep -q "devices t4a x0.45 16 GB t4b x0.45 16 GB" "$T/edge.out"' "serve --lab lists the lab's devices: $(cat "$T/edge.out")"
+for i in 1 2; do
+    "$W" offload run --connect "127.0.0.1:$PORT" --model "$CFG" --mode remote --requests 4 \
+        --out "$T/edge$i.jsonl" >/dev/null 2>"$T/edge$i.err" &
+    eval "E$i=\$!"
+done
+wait "$E1"
+rc1=$?
+wait "$E2"
+rc2=$?
+check '[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]' "two users at once: exit $rc1 and $rc2 ($(cat "$T/edge1.err" "$T/edge2.err"))"
+check '[ "$(field "$T/edge1.jsonl" ok | sort -u)$(field "$T/edge2.jsonl" ok | sort -u)" = TrueTrue ]' "two users at once: every output the local run's"
+kill -TERM "$SPID"
+wait "$SPID"
+# (which device each lands on depends on whether they overlap: the
+# allocator's choices are test_ofalloc's)
+check '[ "$(grep -c "layers on t4[ab]," "$T/edge.err")" -eq 8 ]' \
+    "all 8 requests were booked on the lab's devices: $(grep 'layers on' "$T/edge.err" | sed 's/.*layers on \([^,]*\),.*/\1/' | tr '\n' ' ')"
+serve tiny --lab "$WATTSON_SOURCE_DIR/tests/fixtures/labs/offload-tiny.lua"
+"$W" offload run --connect "127.0.0.1:$PORT" --model "$CFG" --mode remote --requests 1 \
+    --out "$T/tiny.jsonl" >/dev/null 2>"$T/tiny.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(field "$T/tiny.jsonl" failover)" = True ] && grep -q "largest device here has" "$T/tiny.jsonl"' \
+    "a request no device can hold is refused with the reason and fails over (rc $rc: $(cat "$T/tiny.jsonl"))"
+kill -TERM "$SPID"
+wait "$SPID"
+
 # ---- network namespaces: the default address is loopback only ----
 NS="oflt$$"
 export WATTSON_OFNET_RUN="$T/ofnet"
