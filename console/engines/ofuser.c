@@ -504,10 +504,10 @@ static void hello_from(struct ofuser *u, const struct ofwire_frame *f)
     ofsess_timer_stop(u->t_hello);
     /* the opening measurements: an RTT, then probes that double from
      * 16 kB while each takes half an RTT or more (TCP's window opening:
-     * a probe held by the window under-states the path), at most 7, up
-     * to 1 MiB, while one takes under 0.5 s.  The first request
-     * waits for them, at most 3 s: a probe that never comes back does not
-     * hold it. */
+     * a probe held by the window under-states the path) or is too quick
+     * to time, at most 7, up to 1 MiB, while one takes under 0.5 s.  The first
+     * request waits for them, at most 3 s: a probe that never comes back does
+     * not hold it. */
     send_ping(u, 0);
     u->opening = 1;
     u->open_pad = PROBE_MIN;
@@ -556,8 +556,11 @@ static void on_frame(void *arg, struct ofsess *s, const struct ofwire_frame *f,
             if (u->opening) {
                 /* a probe that took half an RTT or more was held by TCP's
                  * window (it waited for acknowledgements), not only by the
-                 * path: a bigger one (the window grew with it) */
-                if (u->opening < 7 && p.disp >= oflink_lat(&u->link) &&
+                 * path, and one too quick to time says only "at least":
+                 * a bigger one (the window grew with it) */
+                if (u->opening < 7 &&
+                    (p.disp >= oflink_lat(&u->link) ||
+                     p.disp < OFLINK_MIN_DISP_S) &&
                     p.disp < 0.5 && 2 * u->open_pad <= PROBE_MAX) {
                     u->opening++;
                     u->open_pad *= 2;
