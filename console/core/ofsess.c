@@ -3,6 +3,8 @@
  */
 #include "core/ofsess.h"
 
+#include "core/netaddr.h"
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -76,62 +78,13 @@ double ofsess_now(void)
 
 static void describe(const struct sockaddr *sa, char *buf, size_t len)
 {
-    char host[64] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const void *)sa;
-        evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-        port = ntohs(in->sin_port);
-        snprintf(buf, len, "%s:%u", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const void *)sa;
-        evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        port = ntohs(in6->sin6_port);
-        snprintf(buf, len, "[%s]:%u", host, port);
-    } else
-        snprintf(buf, len, "?");
+    netaddr_format(sa, buf, len);
 }
 
 static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *sslen,
                       char *err, size_t errlen)
 {
-    char host[64];
-    const char *orig = addr ? addr : "";
-    const char *colon = addr ? strrchr(addr, ':') : NULL;
-    char *end;
-    const unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-    size_t hl = colon ? (size_t)(colon - addr) : 0;
-    memset(ss, 0, sizeof *ss);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++; /* [v6]:port */
-        hl -= 2;
-    }
-    int ok = colon && hl > 0 && hl < sizeof host && colon[1] && !*end &&
-             port <= 65535;
-    if (ok) {
-        memcpy(host, addr, hl);
-        host[hl] = '\0';
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-            in->sin_family = AF_INET;
-            in->sin_port = htons((uint16_t)port);
-            *sslen = (int)sizeof *in;
-        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons((uint16_t)port);
-            *sslen = (int)sizeof *in6;
-        } else
-            ok = 0;
-    }
-    if (!ok) {
-        snprintf(err, errlen,
-                 "'%s': not an address with a port, such as 127.0.0.1:7207 "
-                 "or [::1]:7207 (numbers only, no names)",
-                 orig);
-        return -1;
-    }
-    return 0;
+    return netaddr_parse(addr, 7207, ss, sslen, err, errlen);
 }
 
 int ofsess_addr_check(const char *addr, char *err, size_t errlen)
@@ -381,9 +334,7 @@ struct ofsess_srv *ofsess_listen(struct event_base *b, const char *addr,
     srv->bound_len = sizeof srv->bound;
     if (getsockname(evconnlistener_get_fd(srv->lis),
                     (struct sockaddr *)&srv->bound, &srv->bound_len) == 0)
-        srv->port = ntohs(srv->bound.ss_family == AF_INET6
-                              ? ((struct sockaddr_in6 *)&srv->bound)->sin6_port
-                              : ((struct sockaddr_in *)&srv->bound)->sin_port);
+        srv->port = (uint16_t)netaddr_port(&srv->bound);
     else
         srv->bound_len = 0;
     return srv;
@@ -644,7 +595,7 @@ struct ofsess_udp *ofsess_udp_open(
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
     if (getsockname(u->fd, (struct sockaddr *)&bound, &blen) == 0)
-        u->port = ntohs(*port_of(&bound));
+        u->port = (uint16_t)netaddr_port(&bound);
     u->ev = event_new(b, u->fd, EV_READ | EV_PERSIST, on_udp, u);
     if (!u->ev || event_add(u->ev, NULL) != 0) {
         snprintf(err, errlen, "out of memory");

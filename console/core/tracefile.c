@@ -293,7 +293,10 @@ void tracefile_header(struct tracefile *t, const struct model *m,
         fputc('\n', f);
         return;
     }
-    fputs("{\"type\":\"header\",\"lab\":", f);
+    fprintf(f,
+            "{\"type\":\"header\",\"format\":%d,\"wattson\":\"%s\","
+            "\"lab\":",
+            TRACEFILE_FORMAT, WATTSON_VERSION);
     json_put_string(f, lab->name);
     fprintf(f,
             ",\"seed\":%llu,\"tick_s\":%.9g,\"duration_s\":%.9g,"
@@ -336,7 +339,12 @@ void tracefile_header(struct tracefile *t, const struct model *m,
         }
         fputs("}}", f);
     }
-    fputs("]}\n", f);
+    fputc(']', f);
+    if (t->extra.header) {
+        fputs(",\"eng\":", f);
+        t->extra.header(t->extra.ctx, f);
+    }
+    fputs("}\n", f);
 }
 
 void tracefile_tick(struct tracefile *t, const struct model *m,
@@ -396,7 +404,12 @@ void tracefile_tick(struct tracefile *t, const struct model *m,
         }
         fputc('}', f);
     }
-    fputs("}}\n", f);
+    fputc('}', f);
+    if (t->extra.tick) {
+        fputs(",\"eng\":", f);
+        t->extra.tick(t->extra.ctx, f);
+    }
+    fputs("}\n", f);
 }
 
 void tracefile_reload(struct tracefile *t, const struct model *m, int ok,

@@ -12,6 +12,13 @@
  * refused.  Opening happens before the first tick, so an unwritable or
  * refused path fails the run before it starts.
  *
+ * The JSONL header names its format, TRACEFILE_FORMAT, and the wattson
+ * that wrote it ("format":2,"wattson":"0.1.0"), so a reader (`wattson
+ * report`) can tell a trace it knows from one of another version.  Format
+ * 1, the traces before, had neither; format 2 added the engines' metrics
+ * ("eng" in the header and each tick, written by the caller's extra hooks
+ * below: engines/emetric.h).
+ *
  * Numbers are printed with %.9g: enough for the energy/power identities
  * the tests check, and identical text for identical runs.  Invalid values
  * are JSON null (CSV: empty).
@@ -33,10 +40,22 @@ enum tracefile_how {
     TRACEFILE_STDOUT  /* "-" or the process's own stdout */
 };
 
+#define TRACEFILE_FORMAT 2
+
+/* What the caller adds to the JSONL lines, after the devices: the header
+ * gets `,"eng":` and header(ctx, f)'s value, each tick `,"eng":` and
+ * tick(ctx, f)'s (both JSON values).  A hook must not allocate. */
+struct tracefile_extra {
+    void (*header)(const void *ctx, FILE *f);
+    void (*tick)(const void *ctx, FILE *f);
+    const void *ctx;
+};
+
 struct tracefile {
     FILE *f;
-    char *path; /* the final target ("-" for stdout) */
-    char *tmp;  /* RENAME/COPY: the temporary file */
+    struct tracefile_extra extra; /* all NULL: none (set after open) */
+    char *path;                   /* the final target ("-" for stdout) */
+    char *tmp;                    /* RENAME/COPY: the temporary file */
     int csv;
     int text; /* TRACEFILE_TEXT */
     enum tracefile_how how;

@@ -35,6 +35,7 @@ int run_record_start(struct run *r, const char *path, char *err, size_t errlen)
                        TRACEFILE_NO_STDOUT | TRACEFILE_NO_WAIT, err,
                        errlen) != 0)
         return -1;
+    r->rtrace.extra = run_trace_extra(r);
     tracefile_header(&r->rtrace, &r->model, r->lab,
                      r->policy_path ? r->policy_path : "builtin");
     r->have_rtrace = 1;

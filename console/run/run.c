@@ -39,6 +39,7 @@
 #include "pipeline/forecast.h"
 #include "policies/governors.h"
 #include "engines/broker.h"
+#include "engines/emetric.h"
 #include "engines/partrun.h"
 #include "engines/vgpu.h"
 #include "engines/vgledger.h"
@@ -224,6 +225,13 @@ void run_set_outcome(struct run *r, double wall_seconds, int interrupted)
 
 static int run_ipc_start(struct run *r, const struct run_opts *o, char *err,
                          size_t errlen);
+
+struct tracefile_extra run_trace_extra(const struct run *r)
+{
+    return (struct tracefile_extra){.header = emetric_json_header,
+                                    .tick = emetric_json_tick,
+                                    .ctx = &r->eng};
+}
 
 int run_new(const struct run_opts *o, struct run **out, char *err,
             size_t errlen)
@@ -481,6 +489,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
         r->act.on_saved_ctx = &r->journal;
     }
     if (r->have_jsonl) {
+        r->jsonl.extra = run_trace_extra(r);
         tracefile_header(&r->jsonl, &r->model, lab,
                          policy ? policy : "builtin");
         r->rec.jsonl = &r->jsonl;

@@ -97,6 +97,9 @@ void run_trace_reload(struct run *r, int ok, const char *error);
 int run_vgpu_book(struct run *r, char *err, size_t errlen);
 int run_vgpu_start(struct run *r, const char *path, char *err, size_t errlen);
 void run_vgpu_stop(struct run *r);
+/* run.c: the JSONL traces' extra hooks, the engines' metrics
+ * (engines/emetric.h). */
+struct tracefile_extra run_trace_extra(const struct run *r);
 /* controls.c: warns when the budget is below the power caps' minimums. */
 void run_warn_budget_below_caps(const struct model *m);
 

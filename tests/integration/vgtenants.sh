@@ -19,6 +19,26 @@ check 'awk "BEGIN{exit !($(key "$T/s1" vgpu_util) > 0.3 && $(key "$T/s1" vgpu_ut
 check '[ "$(key "$T/s1" vgpu_tenant_s)" = 180 ] && [ "$(key "$T/s1" vgpu_reallocs)" -gt 0 ]' \
     "180 tenant-seconds and some reallocations: $(key "$T/s1" vgpu_tenant_s) $(key "$T/s1" vgpu_reallocs)"
 
+# ---- the trace's engine metrics (format 2) -----------------------------
+"$W" run --lab "$L/gpu-tenants.lua" --duration 5s --out "$T/gt.jsonl" >/dev/null 2>&1
+cat >"$T/gt.py" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+h, ticks = lines[0], [l for l in lines if l["type"] == "tick"]
+assert h["format"] == 2 and h["wattson"] == sys.argv[2], (h["format"], h["wattson"])
+fam = h["eng"]["vgpu_sm_share_ratio"]
+assert fam["type"] == "gauge" and fam["label"] == "tenant", fam
+last = ticks[-1]["eng"]
+shares = last["vgpu_sm_share_ratio"]
+assert len(shares) == 6, shares
+assert all(0 < v <= 1 for v in shares.values()), shares
+assert last["vgpu_reallocs"] == lines[-1]["vgpu_reallocs"], (last["vgpu_reallocs"], lines[-1]["vgpu_reallocs"])
+print("ok")
+PY
+ver=$("$W" --version | awk '{print $2}')
+check 'python3 "$T/gt.py" "$T/gt.jsonl" "$ver" >"$T/gt.out" 2>&1' \
+    "trace format 2: the version, the vGPU shares of six tenants each tick, reallocs as the summary's: $(cat "$T/gt.out")"
+
 # ---- modes from the lab's table ----------------------------------------
 for m in off static reactive predictive; do
     sed "s/mode = \"predictive\"/mode = \"$m\"/" "$L/vgpu/mix.lua" >"$T/mix-$m.lua"
