@@ -279,6 +279,11 @@ static int take_option(struct cli_args *a, int opt, const char *arg)
         else
             a->run.vgpu_socket = arg;
         break;
+    case CLI_OPT_METRICS:
+        if (!*arg)
+            return cli_usage_error("%s", "--metrics: empty address");
+        a->run.metrics = arg;
+        break;
     case CLI_OPT_IPC_SOCKET:
     case CLI_OPT_IPC_OUT:
     case CLI_OPT_IPC_REPLAY:

@@ -251,6 +251,14 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                                 "PATH, owner-only; implies --realtime; a PATH\n"
                                 "that exists and is not a stale socket of\n"
                                 "ours is refused (exit 6)"},
+    [CLI_OPT_METRICS] = {.name = "metrics",
+                         .arg = "ADDR:PORT",
+                         .help = "serve the run's metrics for Prometheus at\n"
+                                 "http://ADDR:PORT/metrics (a bare PORT or\n"
+                                 ":PORT: 127.0.0.1, loopback only; numbers,\n"
+                                 "e.g. 0.0.0.0:9464 or [::1]:9464; port 0:\n"
+                                 "any free one, said with -v); implies\n"
+                                 "--realtime; a port in use: exit 6"},
     [CLI_OPT_IPC_OUT] = {.name = "ipc-out",
                          .arg = "FILE",
                          .help = "write the IPC events taken (live or\n"

@@ -73,6 +73,7 @@ enum cli_opt {
     CLI_OPT_ZSTD,
     CLI_OPT_TRANSPORT,
     CLI_OPT_TIMEOUT,
+    CLI_OPT_METRICS,
     /* These go with every command (no entry lists them). */
     CLI_OPT_QUIET,
     CLI_OPT_VERBOSE,

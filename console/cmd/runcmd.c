@@ -20,7 +20,8 @@
      1u << CLI_OPT_ALLOW_WRITES | 1u << CLI_OPT_RUN_DIR |                      \
      1u << CLI_OPT_PLUGIN_DIR | 1u << CLI_OPT_PROGRESS |                       \
      1u << CLI_OPT_VGPU_SOCKET | (uint64_t)1 << CLI_OPT_IPC_SOCKET |           \
-     (uint64_t)1 << CLI_OPT_IPC_OUT | (uint64_t)1 << CLI_OPT_IPC_REPLAY)
+     (uint64_t)1 << CLI_OPT_IPC_OUT | (uint64_t)1 << CLI_OPT_IPC_REPLAY |      \
+     (uint64_t)1 << CLI_OPT_METRICS)
 
 /* The progress line is on by default only where someone watches
  * stderr. */

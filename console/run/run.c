@@ -8,6 +8,7 @@
  */
 #include "run/run.h"
 #include "run/run_int.h"
+#include "run/metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -331,7 +332,7 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     }
     /* Live IPC events carry CLOCK_MONOTONIC times: only a wall clock
      * puts them at the ticks they happened in. */
-    if (!all_simulated(r) || o->realtime || o->ipc_socket)
+    if (!all_simulated(r) || o->realtime || o->ipc_socket || o->metrics)
         clock_init_wall(&r->clock);
     /* Neither --policy nor the lab names one: on a simulated lab the best
      * policy wattson has, as `bench broker` measures it (issue 13 §7);
@@ -413,6 +414,17 @@ int run_new(const struct run_opts *o, struct run **out, char *err,
     if (!r->loop) {
         run_free(r);
         return RUN_ERR;
+    }
+    /* Before the engines and the first tick: a port in use ends the run
+     * here, with nothing started (the traces are temporary files still,
+     * removed by run_free). */
+    if (o->metrics) {
+        rc =
+            metrics_new(&r->mx, loop_base(r->loop), o->metrics, r, err, errlen);
+        if (rc != RUN_OK) {
+            run_free(r);
+            return rc;
+        }
     }
     /* The registered engines (the broker first): they propose every tick,
      * and the policy decides what to take. */
@@ -671,6 +683,9 @@ void run_free(struct run *r)
         return;
     if (active_run == r)
         active_run = NULL;
+    /* No scrape may read what is freed below. */
+    metrics_free(r->mx);
+    r->mx = NULL;
     if (r->model.n_plugins) {
         actuate_restore(&r->act, &r->model, &r->stats);
         rjournal_done(&r->journal, r->act.restored, r->stats.restore_errors, 0);

@@ -86,6 +86,9 @@ struct run_opts {
      * this path (implies the wall clock), replay an IPC text file, write
      * the events taken to a file; each NULL when not asked. */
     const char *ipc_socket, *ipc_replay, *ipc_out;
+    /* --metrics: serve Prometheus/OpenMetrics text at this ADDR:PORT
+     * (run/metrics.h; implies the wall clock), or NULL. */
+    const char *metrics;
 };
 
 struct run;

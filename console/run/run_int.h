@@ -85,6 +85,8 @@ struct run {
     struct vgserve *vgs;
     /* --ipc-socket, --ipc-replay, --ipc-out (core/ipcin.h), or NULL. */
     struct ipcin *ipcin;
+    /* --metrics (run/metrics.h), or NULL. */
+    struct metrics *mx;
 };
 
 /* runpolicy.c: the policy file's watch and first version (run_new). */

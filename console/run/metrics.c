@@ -1,0 +1,639 @@
+/*
+ * metrics - see metrics.h.
+ *
+ * The exposition formats: Prometheus's text format 0.0.4
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/) and
+ * OpenMetrics 1.0 (https://github.com/OpenObservability/OpenMetrics,
+ * specification/OpenMetrics.md), told apart by the scraper's Accept
+ * header as Prometheus itself asks.  Names and units follow
+ * https://prometheus.io/docs/practices/naming/.
+ */
+#include "run/metrics.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/netaddr.h"
+#include "engines/emetric.h"
+#include "run/run_int.h"
+
+#define MX_PORT_EXAMPLE 9464 /* the port OpenTelemetry's exporter takes */
+
+struct metrics {
+    struct evhttp *http;
+    const struct run *r;
+    char addr[128];
+    unsigned long scrapes;
+    /* The text of the last tick rendered, per format. */
+    char *text[2];
+    size_t cap[2], len[2];
+    uint64_t tick[2];
+    int have[2];
+};
+
+/* ---- a growing text buffer -------------------------------------------- */
+
+struct mx_out {
+    char **buf;
+    size_t *cap, len;
+    int failed;
+};
+
+static void mx_printf(struct mx_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void mx_printf(struct mx_out *o, const char *fmt, ...)
+{
+    if (o->failed)
+        return;
+    for (;;) {
+        size_t room = *o->cap - o->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*o->buf ? *o->buf + o->len : NULL, *o->buf ? room : 0,
+                          fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->failed = 1;
+            return;
+        }
+        if (*o->buf && (size_t)n < room) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t want = *o->cap ? *o->cap * 2 : 16384;
+        while (want < o->len + (size_t)n + 1)
+            want *= 2;
+        char *nb = realloc(*o->buf, want);
+        if (!nb) {
+            o->failed = 1;
+            return;
+        }
+        *o->buf = nb;
+        *o->cap = want;
+    }
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void mx_label(struct mx_out *o, const char *key, const char *val,
+                     int first)
+{
+    mx_printf(o, "%s%s=\"", first ? "" : ",", key);
+    for (const char *p = val ? val : ""; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            mx_printf(o, "\\%c", *p);
+        else if (*p == '\n')
+            mx_printf(o, "\\n");
+        else
+            mx_printf(o, "%c", *p);
+    }
+    mx_printf(o, "\"");
+}
+
+/* A counter's sample that is not a number is left out (OpenMetrics: a
+ * counter's total is a number, >= 0; a scrape with one else fails
+ * whole); `from` is where its name began. */
+static void mx_counter_value(struct mx_out *o, size_t from, double v)
+{
+    if (!isfinite(v) || v < 0) {
+        if (!o->failed)
+            o->len = from;
+        return;
+    }
+    mx_printf(o, " %.12g\n", v);
+}
+
+static void mx_value(struct mx_out *o, double v)
+{
+    if (isnan(v))
+        mx_printf(o, " NaN\n");
+    else if (isinf(v))
+        mx_printf(o, " %sInf\n", v > 0 ? "+" : "-");
+    else
+        mx_printf(o, " %.12g\n", v);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* A name fragment: [a-zA-Z0-9_] only, other bytes as '_'. */
+static void mx_sanitize(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (; in && *in && k + 1 < len; in++)
+        out[k++] = ((*in >= 'a' && *in <= 'z') || (*in >= 'A' && *in <= 'Z') ||
+                    (*in >= '0' && *in <= '9'))
+                       ? *in
+                       : '_';
+    out[k] = '\0';
+}
+
+static const char *mx_unit_word(const char *u, size_t n)
+{
+    static const struct {
+        const char *unit, *word;
+    } words[] = {{"W", "watts"},   {"J", "joules"},  {"Hz", "hertz"},
+                 {"C", "celsius"}, {"s", "seconds"}, {"B", "bytes"},
+                 {"V", "volts"},   {"A", "amperes"}, {"op", "ops"},
+                 {"%", "percent"}, {"1", ""}};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strlen(words[k].unit) == n && strncmp(words[k].unit, u, n) == 0)
+            return words[k].word;
+    return NULL;
+}
+
+void metrics_unit_suffix(const char *unit, char *out, size_t len)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (const char *p = unit ? unit : ""; *p && k + 1 < len;) {
+        size_t n = strcspn(p, "/*");
+        const char *w = mx_unit_word(p, n);
+        char frag[64];
+        if (w)
+            snprintf(frag, sizeof frag, "%s", w);
+        else {
+            char raw[64];
+            snprintf(raw, sizeof raw, "%.*s", (int)(n < 63 ? n : 63), p);
+            mx_sanitize(raw, frag, sizeof frag);
+        }
+        int wrote =
+            snprintf(out + k, len - k, "%s%s", k && *frag ? "_" : "", frag);
+        k += wrote > 0 ? (size_t)wrote : 0;
+        if (k >= len)
+            k = len - 1;
+        p += n;
+        if (*p == '/' || *p == '*') {
+            if (*p == '/' && k + 1 < len) {
+                wrote = snprintf(out + k, len - k, "_per");
+                k += wrote > 0 ? (size_t)wrote : 0;
+            }
+            p++;
+        }
+        if (k >= len)
+            k = len - 1;
+    }
+}
+
+/* "wattson_<group>_<name>[_<unit>]" into out. */
+static void mx_name(const char *group, const char *name, const char *unit,
+                    char *out, size_t len)
+{
+    char n[96], u[96];
+    mx_sanitize(name, n, sizeof n);
+    metrics_unit_suffix(unit, u, sizeof u);
+    /* A name that already ends with its unit word keeps it once. */
+    size_t nl = strlen(n), ul = strlen(u);
+    int has =
+        ul && nl > ul && strcmp(n + nl - ul, u) == 0 && n[nl - ul - 1] == '_';
+    snprintf(out, len, "wattson_%s_%s%s%s", group, n, ul && !has ? "_" : "",
+             has ? "" : u);
+}
+
+/* A family's TYPE and HELP lines.  `base` has no _total; a counter's
+ * samples do. */
+static void mx_family(struct mx_out *o, int om, const char *base, int counter,
+                      const char *help)
+{
+    const char *sfx = counter && !om ? "_total" : "";
+    mx_printf(o, "# TYPE %s%s %s\n", base, sfx, counter ? "counter" : "gauge");
+    if (help && *help) {
+        mx_printf(o, "# HELP %s%s ", base, sfx);
+        for (const char *p = help; *p; p++) {
+            if (*p == '\\')
+                mx_printf(o, "\\\\");
+            else if (*p == '\n')
+                mx_printf(o, "\\n");
+            else if (om && *p == '"')
+                mx_printf(o, "\\\"");
+            else
+                mx_printf(o, "%c", *p);
+        }
+        mx_printf(o, "\n");
+    }
+}
+
+/* ---- the run's parts ---------------------------------------------------- */
+
+static void mx_device_labels(struct mx_out *o, const struct model *m,
+                             uint32_t d)
+{
+    mx_label(o, "device", m->devices[d].name, 1);
+    mx_label(o, "kind", m->devices[d].kind, 0);
+    mx_label(o, "driver", m->plugins[m->devices[d].plugin].name, 0);
+}
+
+/* Signals: one family per (name, unit, counter or not), its devices in
+ * model order.  A signal is its family's first when no earlier signal
+ * has the same three; n_signals is small (hundreds), and this runs once
+ * a tick at most. */
+static int mx_same_sig(const struct model_signal *a,
+                       const struct model_signal *b)
+{
+    return strcmp(a->name, b->name) == 0 && strcmp(a->unit, b->unit) == 0 &&
+           (a->behaviour == WATTSON_COUNTER) ==
+               (b->behaviour == WATTSON_COUNTER);
+}
+
+static void mx_signals(struct mx_out *o, int om, const struct model *m)
+{
+    for (size_t i = 0; i < m->n_signals; i++) {
+        const struct model_signal *s = &m->signals[i];
+        size_t first = 0;
+        while (first < i && !mx_same_sig(&m->signals[first], s))
+            first++;
+        if (first < i)
+            continue;
+        char base[224];
+        mx_name("device", s->name, s->unit, base, sizeof base);
+        const int counter = s->behaviour == WATTSON_COUNTER;
+        mx_family(o, om, base, counter, s->description);
+        for (size_t j = i; j < m->n_signals; j++) {
+            if (!mx_same_sig(&m->signals[j], s))
+                continue;
+            const size_t from = o->len;
+            mx_printf(o, "%s%s{", base, counter ? "_total" : "");
+            mx_device_labels(o, m, m->signals[j].device);
+            mx_printf(o, "}");
+            if (counter)
+                mx_counter_value(o, from, m->valid[j] ? m->val[j] : NAN);
+            else
+                mx_value(o, m->valid[j] ? m->val[j] : NAN);
+        }
+    }
+}
+
+static int mx_same_ctl(const struct model_control *a,
+                       const struct model_control *b)
+{
+    return strcmp(a->name, b->name) == 0 && strcmp(a->unit, b->unit) == 0;
+}
+
+/* Controls: what wattson applied, and the range the driver declared. */
+static void mx_controls(struct mx_out *o, int om, const struct model *m)
+{
+    static const char *const part[3] = {"", "min", "max"};
+    static const char *const help[3] = {
+        "the value wattson applied to the control (NaN: none yet)",
+        "the control's lowest value, as its driver declares",
+        "the control's highest value, as its driver declares"};
+    for (int p = 0; p < 3; p++)
+        for (size_t c = 0; c < m->n_controls; c++) {
+            const struct model_control *mc = &m->controls[c];
+            size_t first = 0;
+            while (first < c && !mx_same_ctl(&m->controls[first], mc))
+                first++;
+            if (first < c)
+                continue;
+            char nm[128], base[224];
+            snprintf(nm, sizeof nm, "%s%s%s", mc->name, *part[p] ? "_" : "",
+                     part[p]);
+            mx_name("control", nm, mc->unit, base, sizeof base);
+            mx_family(o, om, base, 0, help[p]);
+            for (size_t k = c; k < m->n_controls; k++) {
+                const struct model_control *x = &m->controls[k];
+                if (!mx_same_ctl(x, mc))
+                    continue;
+                mx_printf(o, "%s{", base);
+                mx_device_labels(o, m, x->device);
+                mx_printf(o, "}");
+                mx_value(o, p == 1                ? x->min
+                            : p == 2              ? x->max
+                            : m->applied_known[k] ? m->applied[k]
+                                                  : NAN);
+            }
+        }
+}
+
+static void mx_forecasts(struct mx_out *o, int om, const struct model *m)
+{
+    mx_family(o, om, "wattson_device_demand_forecast_ops_per_second", 0,
+              "each processing unit's demand as forecast for the horizon");
+    for (size_t d = 0; d < m->n_devices; d++) {
+        if (!m->devices[d].is_pu)
+            continue;
+        mx_printf(o, "wattson_device_demand_forecast_ops_per_second{");
+        mx_device_labels(o, m, (uint32_t)d);
+        mx_printf(o, "}");
+        mx_value(o, m->fc_valid[d] ? m->fc_demand[d] : NAN);
+    }
+    mx_family(o, om, "wattson_device_fault", 0,
+              "1 while a device is marked faulty (permission, vanished, "
+              "rejected, read error)");
+    for (size_t d = 0; d < m->n_devices; d++) {
+        mx_printf(o, "wattson_device_fault{");
+        mx_device_labels(o, m, (uint32_t)d);
+        mx_printf(o, "}");
+        mx_value(o,
+                 m->faults && m->faults[d].current != FAULT_NONE ? 1.0 : 0.0);
+    }
+}
+
+/* The summary's keys: "_j" "_w" "_s" "_ms" as unit words (ms scaled to
+ * seconds), the integer ones counters. */
+static void mx_summary_key(struct mx_out *o, int om, const char *key, double v,
+                           int counter)
+{
+    static const struct {
+        const char *sfx, *word;
+        double scale;
+    } units[] = {{"_ms", "_seconds", 1e-3},
+                 {"_j", "_joules", 1},
+                 {"_w", "_watts", 1},
+                 {"_s", "_seconds", 1}};
+    char name[160];
+    snprintf(name, sizeof name, "wattson_run_%s", key);
+    size_t n = strlen(name);
+    for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+        size_t sl = strlen(units[k].sfx);
+        if (n > sl && strcmp(name + n - sl, units[k].sfx) == 0) {
+            snprintf(name + n - sl, sizeof name - (n - sl), "%s",
+                     units[k].word);
+            v *= units[k].scale;
+            break;
+        }
+    }
+    mx_family(o, om, name, counter, "the run's summary key of this name");
+    const size_t from = o->len;
+    mx_printf(o, "%s%s", name, counter ? "_total" : "");
+    if (counter)
+        mx_counter_value(o, from, v);
+    else
+        mx_value(o, v);
+}
+
+static void mx_summary(struct mx_out *o, int om, const struct summary *s)
+{
+#define MX_KEY(k, type)                                                        \
+    mx_summary_key(o, om, #k, (double)s->k,                                    \
+                   sizeof(type) == sizeof(uint64_t) && (type)0.5 == 0);
+    SUMMARY_MEMBER_KEYS(MX_KEY)
+#undef MX_KEY
+#define MX_DERIVED(k, fn) mx_summary_key(o, om, #k, fn(s), 0);
+    SUMMARY_DERIVED_KEYS(MX_DERIVED)
+#undef MX_DERIVED
+}
+
+struct mx_eng {
+    struct mx_out *o;
+    const char *base;
+    int counter;
+};
+
+static void mx_eng_one(void *ctx, size_t fam, const char *label, double v)
+{
+    struct mx_eng *e = ctx;
+    const char *key = emetric_families[fam].label;
+    const size_t from = e->o->len;
+    mx_printf(e->o, "%s%s", e->base, e->counter ? "_total" : "");
+    if (key && label) {
+        mx_printf(e->o, "{");
+        mx_label(e->o, key, label, 1);
+        mx_printf(e->o, "}");
+    }
+    if (e->counter)
+        mx_counter_value(e->o, from, v);
+    else
+        mx_value(e->o, v);
+}
+
+static void mx_engines(struct mx_out *o, int om, const struct engines *e)
+{
+    for (size_t k = 0; k < emetric_n_families; k++) {
+        const struct emetric_family *f = &emetric_families[k];
+        char base[160];
+        snprintf(base, sizeof base, "wattson_%s", f->name);
+        struct mx_eng ctx = {o, base, strcmp(f->type, "counter") == 0};
+        mx_family(o, om, base, ctx.counter, f->help);
+        emetric_each(e, k, mx_eng_one, &ctx);
+    }
+}
+
+static void mx_policy(struct mx_out *o, int om, const struct run *r)
+{
+    char builtin[96];
+    const char *name = r->policy_path;
+    if (!name) {
+        snprintf(builtin, sizeof builtin, "builtin%s%s", r->gov ? ":" : "",
+                 r->gov ? r->gov->name : "");
+        name = builtin;
+    }
+    mx_family(o, om, "wattson_policy_active", 0,
+              "1 for the policy that decides (a Lua file or builtin:NAME)");
+    mx_printf(o, "wattson_policy_active{");
+    mx_label(o, "policy", name, 1);
+    mx_label(o, "kind", r->policy_path ? "lua" : "builtin", 0);
+    mx_printf(o, "} 1\n");
+    mx_family(o, om, "wattson_policy_fallback", 0,
+              "1 while the built-in policy decides for a failing one");
+    mx_printf(o, "wattson_policy_fallback");
+    mx_value(o, r->dec.in_fallback ? 1 : 0);
+    mx_family(o, om, "wattson_policy_last_reload_ok", 0,
+              "1 when the last reload was taken, 0 when it was rejected "
+              "(NaN: none yet)");
+    mx_printf(o, "wattson_policy_last_reload_ok");
+    mx_value(o, r->sum.reloads + r->sum.reload_errors == 0
+                    ? NAN
+                    : (r->last_reload_err[0] ? 0 : 1));
+}
+
+int metrics_render(const struct run *r, int om, char **buf, size_t *cap,
+                   size_t *len)
+{
+    struct mx_out o = {.buf = buf, .cap = cap};
+    const struct model *m = &r->model;
+    mx_family(&o, om, "wattson_tick", 0,
+              "the tick the values are from (the trace's \"tick\")");
+    mx_printf(&o, "wattson_tick");
+    mx_value(&o, (double)m->tick);
+    mx_family(&o, om, "wattson_time_seconds", 0,
+              "the run's clock at that tick (the trace's \"t\")");
+    mx_printf(&o, "wattson_time_seconds");
+    mx_value(&o, m->t);
+    mx_family(&o, om, "wattson_power_watts", 0,
+              "the lab's total power at that tick");
+    mx_printf(&o, "wattson_power_watts");
+    mx_value(&o, r->rec.last_power_valid ? r->rec.last_power_w : NAN);
+    mx_family(&o, om, "wattson_power_budget_watts", 0,
+              "the power budget (0: none)");
+    mx_printf(&o, "wattson_power_budget_watts");
+    mx_value(&o, m->budget_w);
+    mx_signals(&o, om, m);
+    mx_controls(&o, om, m);
+    mx_forecasts(&o, om, m);
+    mx_summary(&o, om, &r->sum);
+    mx_engines(&o, om, &r->eng);
+    mx_policy(&o, om, r);
+    if (om)
+        mx_printf(&o, "# EOF\n");
+    *len = o.len;
+    return o.failed ? -1 : 0;
+}
+
+/* ---- the server -----------------------------------------------------------
+ */
+
+static int mx_wants_openmetrics(struct evhttp_request *req)
+{
+    const char *acc =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+    return acc && strstr(acc, "application/openmetrics-text") != NULL;
+}
+
+static void mx_reply_text(struct evhttp_request *req, int code,
+                          const char *reason, const char *text)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+        return;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; charset=utf-8");
+    evbuffer_add(b, text, strlen(text));
+    evhttp_send_reply(req, code, reason, b);
+    evbuffer_free(b);
+}
+
+static void mx_on_request(struct evhttp_request *req, void *arg)
+{
+    struct metrics *mx = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    if (!path || strcmp(path, "/metrics") != 0) {
+        if (path && strcmp(path, "/") == 0)
+            mx_reply_text(req, HTTP_OK, "OK",
+                          "wattson: the metrics are at /metrics\n");
+        else
+            mx_reply_text(req, HTTP_NOTFOUND, "Not Found",
+                          "not found: the metrics are at /metrics\n");
+        return;
+    }
+    const int om = mx_wants_openmetrics(req);
+    const uint64_t tick = mx->r->model.tick;
+    if (!mx->have[om] || mx->tick[om] != tick) {
+        if (metrics_render(mx->r, om, &mx->text[om], &mx->cap[om],
+                           &mx->len[om]) != 0) {
+            mx->have[om] = 0;
+            evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+            return;
+        }
+        mx->have[om] = 1;
+        mx->tick[om] = tick;
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add(b, mx->text[om], mx->len[om]) != 0) {
+        if (b)
+            evbuffer_free(b);
+        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      om ? "application/openmetrics-text; version=1.0.0; "
+                           "charset=utf-8"
+                         : "text/plain; version=0.0.4; charset=utf-8");
+    mx->scrapes++;
+    evhttp_send_reply(req, HTTP_OK, "OK", b);
+    evbuffer_free(b);
+}
+
+/* "9100" and ":9100" are loopback; anything else is netaddr's. */
+static int mx_spec(const char *spec, char *out, size_t len)
+{
+    const char *p = spec[0] == ':' ? spec + 1 : spec;
+    if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5) {
+        snprintf(out, len, "127.0.0.1:%s", p);
+        return 0;
+    }
+    snprintf(out, len, "%s", spec);
+    return 0;
+}
+
+int metrics_new(struct metrics **out, struct event_base *base, const char *spec,
+                const struct run *r, char *err, size_t errlen)
+{
+    char addr[128], why[256];
+    struct sockaddr_storage ss;
+    int sslen;
+    *out = NULL;
+    mx_spec(spec, addr, sizeof addr);
+    if (netaddr_parse(addr, MX_PORT_EXAMPLE, &ss, &sslen, why, sizeof why) !=
+        0) {
+        snprintf(err, errlen, "--metrics: %s", why);
+        return RUN_USAGE;
+    }
+    struct metrics *mx = calloc(1, sizeof *mx);
+    if (!mx) {
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
+    mx->r = r;
+    int fd =
+        socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 ||
+        listen(fd, 64) != 0) {
+        snprintf(err, errlen, "--metrics %s: cannot listen: %s", addr,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(mx);
+        return RUN_IO;
+    }
+    socklen_t bl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &bl) == 0)
+        netaddr_format((struct sockaddr *)&ss, mx->addr, sizeof mx->addr);
+    else
+        snprintf(mx->addr, sizeof mx->addr, "%s", addr);
+    mx->http = evhttp_new(base);
+    if (!mx->http || evhttp_accept_socket(mx->http, fd) != 0) {
+        snprintf(err, errlen, "--metrics %s: cannot serve", addr);
+        close(fd);
+        if (mx->http)
+            evhttp_free(mx->http);
+        free(mx);
+        return RUN_ERR;
+    }
+    /* A scraper that stalls is dropped, never waited for; requests are
+     * small (a GET with headers). */
+    evhttp_set_timeout(mx->http, 10);
+    evhttp_set_max_headers_size(mx->http, 16384);
+    evhttp_set_max_body_size(mx->http, 0);
+    evhttp_set_allowed_methods(mx->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_gencb(mx->http, mx_on_request, mx);
+    log_msg(LOG_INFO, "metrics: serving http://%s/metrics", mx->addr);
+    *out = mx;
+    return RUN_OK;
+}
+
+void metrics_free(struct metrics *mx)
+{
+    if (!mx)
+        return;
+    if (mx->http)
+        evhttp_free(mx->http); /* closes the listener and connections */
+    free(mx->text[0]);
+    free(mx->text[1]);
+    free(mx);
+}
+
+const char *metrics_address(const struct metrics *mx)
+{
+    return mx->addr;
+}
+
+unsigned long metrics_scrapes(const struct metrics *mx)
+{
+    return mx->scrapes;
+}
