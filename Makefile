@@ -9,7 +9,8 @@
 #   make bench    Release build (no sanitizers), then `wattson bench`,
 #                 `bench forecast` on every trace, `bench broker`,
 #                 `bench mesh`, `bench partition`, `bench vgpu`,
-#                 `bench vgpu-api`, `bench ipc` (strace: deps.sh) and,
+#                 `bench vgpu-api`, `bench ipc` (strace: deps.sh),
+#                 `bench metrics` and,
 #                 as root, `bench offload`
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format / make format-check
@@ -68,6 +69,7 @@ bench: deps
 	./$(RELEASE)/wattson bench vgpu
 	./$(RELEASE)/wattson bench vgpu-api
 	./$(RELEASE)/wattson bench ipc
+	./$(RELEASE)/wattson bench metrics
 	@if [ "$$(id -u)" = 0 ]; then ./$(RELEASE)/wattson bench offload; \
 	else echo "bench offload: skipped (it needs root: network namespaces)"; fi
 

@@ -34,15 +34,17 @@ extern const struct cli_entry restore_entry;
 extern const struct cli_entry vgpucmd_entry, vabench_entry, vbench_entry;
 extern const struct cli_entry ofcmd_entry, ofcmd_serve_entry, ofcmd_run_entry,
     ofbench_entry;
-extern const struct cli_entry ibench_entry;
+extern const struct cli_entry ibench_entry, mxbench_entry;
 extern const struct cli_entry tracecmd_entry;
 
 static const struct cli_entry *const cli_table[] = {
-    &runcmd_entry,    &plugins_entry,  &bench_entry,   &bench_forecast_entry,
-    &bbench_entry,    &mbench_entry,   &pbench_entry,  &vbench_entry,
-    &vabench_entry,   &ibench_entry,   &restore_entry, &partcmd_entry,
-    &vgpucmd_entry,   &tracecmd_entry, &ofcmd_entry,   &ofcmd_serve_entry,
-    &ofcmd_run_entry, &ofbench_entry,  &help_entry,    &runcmd_default_entry,
+    &runcmd_entry,         &plugins_entry,     &bench_entry,
+    &bench_forecast_entry, &bbench_entry,      &mbench_entry,
+    &pbench_entry,         &vbench_entry,      &vabench_entry,
+    &ibench_entry,         &mxbench_entry,     &restore_entry,
+    &partcmd_entry,        &vgpucmd_entry,     &tracecmd_entry,
+    &ofcmd_entry,          &ofcmd_serve_entry, &ofcmd_run_entry,
+    &ofbench_entry,        &help_entry,        &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 

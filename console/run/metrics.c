@@ -40,6 +40,11 @@ struct metrics {
     size_t cap[2], len[2];
     uint64_t tick[2];
     int have[2];
+    /* Signal and control indexes grouped by family (mx_signals). */
+    uint32_t *sig_order, *ctl_order;
+    /* Each device's label set: dl_text[dl_off[d] .. dl_off[d + 1]). */
+    char *dl_text;
+    size_t *dl_off;
 };
 
 /* ---- a growing text buffer -------------------------------------------- */
@@ -85,20 +90,58 @@ static void mx_printf(struct mx_out *o, const char *fmt, ...)
     }
 }
 
+/* n bytes of s, as they are (the fast path: most of the text is names
+ * and labels made once). */
+static void mx_put(struct mx_out *o, const char *s, size_t n)
+{
+    if (o->failed)
+        return;
+    if (o->len + n + 1 > *o->cap) {
+        size_t want = *o->cap ? *o->cap * 2 : 16384;
+        while (want < o->len + n + 1)
+            want *= 2;
+        char *nb = realloc(*o->buf, want);
+        if (!nb) {
+            o->failed = 1;
+            return;
+        }
+        *o->buf = nb;
+        *o->cap = want;
+    }
+    memcpy(*o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void mx_puts(struct mx_out *o, const char *s)
+{
+    mx_put(o, s, strlen(s));
+}
+
 /* A label value: backslash, double quote and newline escaped. */
 static void mx_label(struct mx_out *o, const char *key, const char *val,
                      int first)
 {
-    mx_printf(o, "%s%s=\"", first ? "" : ",", key);
-    for (const char *p = val ? val : ""; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            mx_printf(o, "\\%c", *p);
-        else if (*p == '\n')
-            mx_printf(o, "\\n");
-        else
-            mx_printf(o, "%c", *p);
+    if (!first)
+        mx_put(o, ",", 1);
+    mx_puts(o, key);
+    mx_put(o, "=\"", 2);
+    for (const char *p = val ? val : ""; *p;) {
+        size_t run = strcspn(p, "\\\"\n");
+        mx_put(o, p, run);
+        p += run;
+        if (*p) {
+            mx_put(o, *p == '\n' ? "\\n" : *p == '"' ? "\\\"" : "\\\\", 2);
+            p++;
+        }
     }
-    mx_printf(o, "\"");
+    mx_put(o, "\"", 1);
+}
+
+static void mx_number(struct mx_out *o, double v)
+{
+    char b[40];
+    int n = snprintf(b, sizeof b, " %.12g\n", v);
+    mx_put(o, b, n > 0 && (size_t)n < sizeof b ? (size_t)n : 0);
 }
 
 /* A counter's sample that is not a number is left out (OpenMetrics: a
@@ -111,7 +154,7 @@ static void mx_counter_value(struct mx_out *o, size_t from, double v)
             o->len = from;
         return;
     }
-    mx_printf(o, " %.12g\n", v);
+    mx_number(o, v);
 }
 
 static void mx_value(struct mx_out *o, double v)
@@ -121,7 +164,7 @@ static void mx_value(struct mx_out *o, double v)
     else if (isinf(v))
         mx_printf(o, " %sInf\n", v > 0 ? "+" : "-");
     else
-        mx_printf(o, " %.12g\n", v);
+        mx_number(o, v);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -152,7 +195,7 @@ static const char *mx_unit_word(const char *u, size_t n)
     return NULL;
 }
 
-void metrics_unit_suffix(const char *unit, char *out, size_t len)
+static void mx_unit_suffix(const char *unit, char *out, size_t len)
 {
     size_t k = 0;
     out[0] = '\0';
@@ -191,7 +234,7 @@ static void mx_name(const char *group, const char *name, const char *unit,
 {
     char n[96], u[96];
     mx_sanitize(name, n, sizeof n);
-    metrics_unit_suffix(unit, u, sizeof u);
+    mx_unit_suffix(unit, u, sizeof u);
     /* A name that already ends with its unit word keeps it once. */
     size_t nl = strlen(n), ul = strlen(u);
     int has =
@@ -225,115 +268,162 @@ static void mx_family(struct mx_out *o, int om, const char *base, int counter,
 
 /* ---- the run's parts ---------------------------------------------------- */
 
-static void mx_device_labels(struct mx_out *o, const struct model *m,
-                             uint32_t d)
+/* "{device=..,kind=..,driver=..}" of each device, made once at start
+ * (mx_make_labels): a sample's labels are then one copy. */
+static void mx_label_set(struct mx_out *o, const struct model *m, uint32_t d)
 {
+    mx_put(o, "{", 1);
     mx_label(o, "device", m->devices[d].name, 1);
     mx_label(o, "kind", m->devices[d].kind, 0);
     mx_label(o, "driver", m->plugins[m->devices[d].plugin].name, 0);
+    mx_put(o, "}", 1);
+}
+
+static int mx_make_labels(struct metrics *mx, const struct model *m)
+{
+    mx->dl_off = malloc((m->n_devices + 1) * sizeof *mx->dl_off);
+    if (!mx->dl_off)
+        return -1;
+    size_t cap = 0;
+    struct mx_out o = {.buf = &mx->dl_text, .cap = &cap};
+    for (size_t d = 0; d < m->n_devices; d++) {
+        mx->dl_off[d] = o.len;
+        mx_label_set(&o, m, (uint32_t)d);
+    }
+    mx->dl_off[m->n_devices] = o.len;
+    return o.failed ? -1 : 0;
+}
+
+static void mx_device_labels(struct mx_out *o, const struct metrics *mx,
+                             uint32_t d)
+{
+    mx_put(o, mx->dl_text + mx->dl_off[d], mx->dl_off[d + 1] - mx->dl_off[d]);
 }
 
 /* Signals: one family per (name, unit, counter or not), its devices in
- * model order.  A signal is its family's first when no earlier signal
- * has the same three; n_signals is small (hundreds), and this runs once
- * a tick at most. */
-static int mx_same_sig(const struct model_signal *a,
-                       const struct model_signal *b)
+ * model order: mx_order_signals sorts the signals' indexes so once, at
+ * start, and a family begins where the key changes.  (A search for each
+ * signal's first of its family every scrape was quadratic: 4,000
+ * signals of the 256-PU bench lab took milliseconds a tick.) */
+static int mx_sig_key(const struct model_signal *a,
+                      const struct model_signal *b)
 {
-    return strcmp(a->name, b->name) == 0 && strcmp(a->unit, b->unit) == 0 &&
-           (a->behaviour == WATTSON_COUNTER) ==
-               (b->behaviour == WATTSON_COUNTER);
+    int c = strcmp(a->name, b->name);
+    if (!c)
+        c = strcmp(a->unit, b->unit);
+    if (!c)
+        c = (a->behaviour == WATTSON_COUNTER) -
+            (b->behaviour == WATTSON_COUNTER);
+    return c;
 }
 
-static void mx_signals(struct mx_out *o, int om, const struct model *m)
+static int mx_ctl_key(const struct model_control *a,
+                      const struct model_control *b)
 {
-    for (size_t i = 0; i < m->n_signals; i++) {
-        const struct model_signal *s = &m->signals[i];
-        size_t first = 0;
-        while (first < i && !mx_same_sig(&m->signals[first], s))
-            first++;
-        if (first < i)
-            continue;
-        char base[224];
-        mx_name("device", s->name, s->unit, base, sizeof base);
+    int c = strcmp(a->name, b->name);
+    return c ? c : strcmp(a->unit, b->unit);
+}
+
+static const struct model *mx_sorting; /* qsort's comparators' model */
+
+static int mx_cmp_sig(const void *x, const void *y)
+{
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    int c = mx_sig_key(&mx_sorting->signals[i], &mx_sorting->signals[j]);
+    return c ? c : (i > j) - (i < j);
+}
+
+static int mx_cmp_ctl(const void *x, const void *y)
+{
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    int c = mx_ctl_key(&mx_sorting->controls[i], &mx_sorting->controls[j]);
+    return c ? c : (i > j) - (i < j);
+}
+
+static void mx_signals(struct mx_out *o, int om, const struct metrics *mx,
+                       const struct model *m, const uint32_t *order)
+{
+    char base[224];
+    for (size_t k = 0; k < m->n_signals; k++) {
+        const uint32_t j = order[k];
+        const struct model_signal *s = &m->signals[j];
         const int counter = s->behaviour == WATTSON_COUNTER;
-        mx_family(o, om, base, counter, s->description);
-        for (size_t j = i; j < m->n_signals; j++) {
-            if (!mx_same_sig(&m->signals[j], s))
-                continue;
-            const size_t from = o->len;
-            mx_printf(o, "%s%s{", base, counter ? "_total" : "");
-            mx_device_labels(o, m, m->signals[j].device);
-            mx_printf(o, "}");
-            if (counter)
-                mx_counter_value(o, from, m->valid[j] ? m->val[j] : NAN);
-            else
-                mx_value(o, m->valid[j] ? m->val[j] : NAN);
+        if (k == 0 || mx_sig_key(&m->signals[order[k - 1]], s) != 0) {
+            mx_name("device", s->name, s->unit, base, sizeof base);
+            mx_family(o, om, base, counter, s->description);
         }
+        const size_t from = o->len;
+        mx_puts(o, base);
+        if (counter)
+            mx_put(o, "_total", 6);
+        mx_device_labels(o, mx, s->device);
+        if (counter)
+            mx_counter_value(o, from, m->valid[j] ? m->val[j] : NAN);
+        else
+            mx_value(o, m->valid[j] ? m->val[j] : NAN);
     }
 }
 
-static int mx_same_ctl(const struct model_control *a,
-                       const struct model_control *b)
-{
-    return strcmp(a->name, b->name) == 0 && strcmp(a->unit, b->unit) == 0;
-}
-
 /* Controls: what wattson applied, and the range the driver declared. */
-static void mx_controls(struct mx_out *o, int om, const struct model *m)
+static void mx_controls(struct mx_out *o, int om, const struct metrics *mx,
+                        const struct model *m, const uint32_t *order)
 {
     static const char *const part[3] = {"", "min", "max"};
     static const char *const help[3] = {
         "the value wattson applied to the control (NaN: none yet)",
         "the control's lowest value, as its driver declares",
         "the control's highest value, as its driver declares"};
-    for (int p = 0; p < 3; p++)
-        for (size_t c = 0; c < m->n_controls; c++) {
-            const struct model_control *mc = &m->controls[c];
-            size_t first = 0;
-            while (first < c && !mx_same_ctl(&m->controls[first], mc))
-                first++;
-            if (first < c)
-                continue;
-            char nm[128], base[224];
-            snprintf(nm, sizeof nm, "%s%s%s", mc->name, *part[p] ? "_" : "",
+    char base[224];
+    for (size_t k = 0; k < m->n_controls; k++) {
+        const uint32_t c = order[k];
+        const struct model_control *x = &m->controls[c];
+        const int first =
+            k == 0 || mx_ctl_key(&m->controls[order[k - 1]], x) != 0;
+        if (!first)
+            continue;
+        /* The family's members: k .. end. */
+        size_t end = k + 1;
+        while (end < m->n_controls &&
+               mx_ctl_key(&m->controls[order[end]], x) == 0)
+            end++;
+        for (int p = 0; p < 3; p++) {
+            char nm[128];
+            snprintf(nm, sizeof nm, "%s%s%s", x->name, *part[p] ? "_" : "",
                      part[p]);
-            mx_name("control", nm, mc->unit, base, sizeof base);
+            mx_name("control", nm, x->unit, base, sizeof base);
             mx_family(o, om, base, 0, help[p]);
-            for (size_t k = c; k < m->n_controls; k++) {
-                const struct model_control *x = &m->controls[k];
-                if (!mx_same_ctl(x, mc))
-                    continue;
-                mx_printf(o, "%s{", base);
-                mx_device_labels(o, m, x->device);
-                mx_printf(o, "}");
-                mx_value(o, p == 1                ? x->min
-                            : p == 2              ? x->max
-                            : m->applied_known[k] ? m->applied[k]
+            for (size_t q = k; q < end; q++) {
+                const uint32_t i = order[q];
+                const struct model_control *y = &m->controls[i];
+                mx_puts(o, base);
+                mx_device_labels(o, mx, y->device);
+                mx_value(o, p == 1                ? y->min
+                            : p == 2              ? y->max
+                            : m->applied_known[i] ? m->applied[i]
                                                   : NAN);
             }
         }
+    }
 }
 
-static void mx_forecasts(struct mx_out *o, int om, const struct model *m)
+static void mx_forecasts(struct mx_out *o, int om, const struct metrics *mx,
+                         const struct model *m)
 {
     mx_family(o, om, "wattson_device_demand_forecast_ops_per_second", 0,
               "each processing unit's demand as forecast for the horizon");
     for (size_t d = 0; d < m->n_devices; d++) {
         if (!m->devices[d].is_pu)
             continue;
-        mx_printf(o, "wattson_device_demand_forecast_ops_per_second{");
-        mx_device_labels(o, m, (uint32_t)d);
-        mx_printf(o, "}");
+        mx_puts(o, "wattson_device_demand_forecast_ops_per_second");
+        mx_device_labels(o, mx, (uint32_t)d);
         mx_value(o, m->fc_valid[d] ? m->fc_demand[d] : NAN);
     }
     mx_family(o, om, "wattson_device_fault", 0,
               "1 while a device is marked faulty (permission, vanished, "
               "rejected, read error)");
     for (size_t d = 0; d < m->n_devices; d++) {
-        mx_printf(o, "wattson_device_fault{");
-        mx_device_labels(o, m, (uint32_t)d);
-        mx_printf(o, "}");
+        mx_puts(o, "wattson_device_fault");
+        mx_device_labels(o, mx, (uint32_t)d);
         mx_value(o,
                  m->faults && m->faults[d].current != FAULT_NONE ? 1.0 : 0.0);
     }
@@ -447,10 +537,10 @@ static void mx_policy(struct mx_out *o, int om, const struct run *r)
                     : (r->last_reload_err[0] ? 0 : 1));
 }
 
-int metrics_render(const struct run *r, int om, char **buf, size_t *cap,
-                   size_t *len)
+static int mx_render(struct metrics *mx, int om)
 {
-    struct mx_out o = {.buf = buf, .cap = cap};
+    const struct run *r = mx->r;
+    struct mx_out o = {.buf = &mx->text[om], .cap = &mx->cap[om]};
     const struct model *m = &r->model;
     mx_family(&o, om, "wattson_tick", 0,
               "the tick the values are from (the trace's \"tick\")");
@@ -468,15 +558,15 @@ int metrics_render(const struct run *r, int om, char **buf, size_t *cap,
               "the power budget (0: none)");
     mx_printf(&o, "wattson_power_budget_watts");
     mx_value(&o, m->budget_w);
-    mx_signals(&o, om, m);
-    mx_controls(&o, om, m);
-    mx_forecasts(&o, om, m);
+    mx_signals(&o, om, mx, m, mx->sig_order);
+    mx_controls(&o, om, mx, m, mx->ctl_order);
+    mx_forecasts(&o, om, mx, m);
     mx_summary(&o, om, &r->sum);
     mx_engines(&o, om, &r->eng);
     mx_policy(&o, om, r);
     if (om)
         mx_printf(&o, "# EOF\n");
-    *len = o.len;
+    mx->len[om] = o.len;
     return o.failed ? -1 : 0;
 }
 
@@ -521,8 +611,7 @@ static void mx_on_request(struct evhttp_request *req, void *arg)
     const int om = mx_wants_openmetrics(req);
     const uint64_t tick = mx->r->model.tick;
     if (!mx->have[om] || mx->tick[om] != tick) {
-        if (metrics_render(mx->r, om, &mx->text[om], &mx->cap[om],
-                           &mx->len[om]) != 0) {
+        if (mx_render(mx, om) != 0) {
             mx->have[om] = 0;
             evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
             return;
@@ -577,6 +666,27 @@ int metrics_new(struct metrics **out, struct event_base *base, const char *spec,
         return RUN_ERR;
     }
     mx->r = r;
+    const struct model *m = &r->model;
+    mx->sig_order = malloc((m->n_signals + 1) * sizeof *mx->sig_order);
+    mx->ctl_order = malloc((m->n_controls + 1) * sizeof *mx->ctl_order);
+    if (!mx->sig_order || !mx->ctl_order) {
+        metrics_free(mx);
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
+    for (uint32_t i = 0; i < m->n_signals; i++)
+        mx->sig_order[i] = i;
+    for (uint32_t i = 0; i < m->n_controls; i++)
+        mx->ctl_order[i] = i;
+    mx_sorting = m;
+    qsort(mx->sig_order, m->n_signals, sizeof *mx->sig_order, mx_cmp_sig);
+    qsort(mx->ctl_order, m->n_controls, sizeof *mx->ctl_order, mx_cmp_ctl);
+    mx_sorting = NULL;
+    if (mx_make_labels(mx, m) != 0) {
+        metrics_free(mx);
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR;
+    }
     int fd =
         socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -588,7 +698,7 @@ int metrics_new(struct metrics **out, struct event_base *base, const char *spec,
                  strerror(errno));
         if (fd >= 0)
             close(fd);
-        free(mx);
+        metrics_free(mx);
         return RUN_IO;
     }
     socklen_t bl = sizeof ss;
@@ -600,9 +710,7 @@ int metrics_new(struct metrics **out, struct event_base *base, const char *spec,
     if (!mx->http || evhttp_accept_socket(mx->http, fd) != 0) {
         snprintf(err, errlen, "--metrics %s: cannot serve", addr);
         close(fd);
-        if (mx->http)
-            evhttp_free(mx->http);
-        free(mx);
+        metrics_free(mx);
         return RUN_ERR;
     }
     /* A scraper that stalls is dropped, never waited for; requests are
@@ -625,6 +733,10 @@ void metrics_free(struct metrics *mx)
         evhttp_free(mx->http); /* closes the listener and connections */
     free(mx->text[0]);
     free(mx->text[1]);
+    free(mx->sig_order);
+    free(mx->ctl_order);
+    free(mx->dl_text);
+    free(mx->dl_off);
     free(mx);
 }
 

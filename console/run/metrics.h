@@ -43,15 +43,4 @@ void metrics_free(struct metrics *mx);
 const char *metrics_address(const struct metrics *mx);
 unsigned long metrics_scrapes(const struct metrics *mx);
 
-/* The exposition text of r now into buf (grown with realloc as needed;
- * *len its length).  openmetrics: OpenMetrics 1.0 (`# EOF`, counters'
- * TYPE without _total), else the Prometheus text format 0.0.4.  0, or -1
- * out of memory. */
-int metrics_render(const struct run *r, int openmetrics, char **buf,
-                   size_t *cap, size_t *len);
-
-/* A Prometheus metric-name fragment of a unit ("W" -> "watts", "op/s" ->
- * "ops_per_second", "1" -> ""), for tests. */
-void metrics_unit_suffix(const char *unit, char *out, size_t len);
-
 #endif

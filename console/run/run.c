@@ -63,6 +63,11 @@ const char *run_builtin_name(const struct run *r)
     return r->gov ? r->gov->name : NULL;
 }
 
+struct metrics *run_metrics(struct run *r)
+{
+    return r->mx;
+}
+
 struct broker *run_broker(struct run *r)
 {
     return broker_of(&r->eng);

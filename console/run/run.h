@@ -135,6 +135,8 @@ struct vgledger *run_vgledger(struct run *r);
 struct vgserve *run_vgserve(struct run *r);
 /* The run's event loop, for modules that add event sources. */
 struct loop *run_event_loop(struct run *r);
+/* The run's --metrics endpoint (run/metrics.h), or NULL. */
+struct metrics *run_metrics(struct run *r);
 const struct summary *run_summary(const struct run *r);
 const struct lab *run_lab(const struct run *r);
 /* The ticks the run lasts; UINT64_MAX: until stopped (the console). */

@@ -130,4 +130,8 @@ if command -v tmux >/dev/null; then
 else
     fail "tmux missing (scripts/deps.sh installs it)"
 fi
+# ---- bench metrics --quick: the plumbing of the bench ---------------------
+"$W" bench metrics --quick >"$T/bm" 2>"$T/bm.err"
+check '[ $? -eq 0 ] && [ "$(grep -cE "^  (0|1|100) +[0-9.]+us" "$T/bm")" -eq 6 ] && ! grep -q FAILED "$T/bm"' \
+    "bench metrics --quick: three conditions at two sizes, every scrape served: $(cat "$T/bm" "$T/bm.err")"
 finish
