@@ -340,6 +340,20 @@ static int put_charts(FILE *f, struct rrun *runs, size_t n)
                         nl++;
                     }
                 }
+            /* a family this run never gave a value: named, not drawn */
+            int any = 0;
+            for (size_t k = 0; k < nl; k++) {
+                double mn, mean, mx;
+                any |= rplot_ser_stats(lines[k].s, &mn, &mean, &mx);
+            }
+            if (!any) {
+                fputs("<p>No values: <code>", f);
+                rplot_escape(f, fam->name);
+                fputs("</code> (", f);
+                rplot_escape(f, fam->help);
+                fputs(").</p>\n", f);
+                continue;
+            }
             char title[NAME_LEN];
             snprintf(title, sizeof title, "%s%s%s",
                      *fam->help ? fam->help : fam->name,

@@ -4,9 +4,9 @@
  * Layout of a chart: an SVG of RPLOT_W + ML + MR by PH + MT + MB pixels,
  * the plot area at (ML, MT); the y axis's ticks are 1-2-5 steps labelled
  * with SI prefixes (core/sinum.h), the x axis's are seconds from the
- * run's start.  Colours are Tableau's ten (Tableau 10, as matplotlib's
- * "tab10"), without its red and green: those mark policy reloads
- * (green: applied, red: rejected).
+ * run's start.  Colours are Tableau's twenty (matplotlib's "tab20"),
+ * without its reds and greens: those mark policy reloads (green:
+ * applied, red: rejected).
  */
 #include "cmd/rplot.h"
 
@@ -24,9 +24,10 @@
 #define MARK_OK "#00a000"
 #define MARK_BAD "#e00000"
 
-static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#9467bd",
-                                      "#8c564b", "#e377c2", "#7f7f7f",
-                                      "#bcbd22", "#17becf"};
+static const char *const palette[] = {
+    "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 
 const char rplot_css[] =
@@ -233,12 +234,40 @@ static void series(FILE *f, const struct rplot_line *l, double lo, double hi)
     fputs("\"/>\n", f);
 }
 
+int rplot_ser_stats(const struct rplot_ser *s, double *mn, double *mean,
+                    double *mx)
+{
+    double sum = 0;
+    uint64_t n = 0;
+    *mn = INFINITY;
+    *mx = -INFINITY;
+    for (size_t k = 0; k < RPLOT_W; k++)
+        if (s->n[k]) {
+            *mn = fmin(*mn, s->mn[k]);
+            *mx = fmax(*mx, s->mx[k]);
+            sum += s->sum[k];
+            n += s->n[k];
+        }
+    *mean = n ? sum / (double)n : NAN;
+    return n > 0;
+}
+
 static void legend(FILE *f, const struct rplot_chart *c)
 {
     fputs("<div class=\"legend\">", f);
     for (size_t i = 0; i < c->n_lines; i++) {
-        fprintf(f, "<span><i%s style=\"border-color:%s\"></i>",
-                c->lines[i].dash ? " class=\"d\"" : "",
+        /* the run's extremes, on hover and for scripts (data-max) */
+        double mn, mean, mx;
+        char a[32] = "-", b[32] = "-", d[32] = "-";
+        if (rplot_ser_stats(c->lines[i].s, &mn, &mean, &mx)) {
+            sinum_format(a, sizeof a, mn, 4);
+            sinum_format(b, sizeof b, mean, 4);
+            sinum_format(d, sizeof d, mx, 4);
+        }
+        fprintf(f,
+                "<span title=\"min %s, mean %s, max %s\" data-max=\"%.9g\">"
+                "<i%s style=\"border-color:%s\"></i>",
+                a, b, d, mx, c->lines[i].dash ? " class=\"d\"" : "",
                 rplot_color(c->lines[i].color));
         rplot_escape(f, c->lines[i].name);
         fputs("</span>", f);

@@ -29,6 +29,10 @@ struct rplot_ser {
 void rplot_ser_init(struct rplot_ser *s);
 /* Adds v (NAN or infinite: ignored) to column col (< RPLOT_W). */
 void rplot_ser_add(struct rplot_ser *s, size_t col, double v);
+/* Over all columns: the least, mean and largest value; 0 (and NANs or
+ * infinities) when s has none. */
+int rplot_ser_stats(const struct rplot_ser *s, double *mn, double *mean,
+                    double *mx);
 /* The column of time t in a chart of span seconds. */
 size_t rplot_col(double t, double span);
 
