@@ -136,7 +136,12 @@ static int y_range(const struct rplot_chart *c, double *lo, double *hi)
         *lo = *lo >= 0 && *lo - pad < 0 ? 0 : *lo - pad;
         *hi += pad;
     }
-    /* out to the ticks' steps, so the extremes sit inside the frame */
+    /* a little room, then out to the ticks' steps, so that the extremes
+     * sit inside the frame, not on it */
+    double room = (*hi - *lo) * 0.03;
+    *hi += room;
+    if (*lo < 0 || *lo > 0)
+        *lo -= room;
     double step = nice_step(*hi - *lo, 5);
     *lo = floor(*lo / step + 1e-9) * step;
     *hi = ceil(*hi / step - 1e-9) * step;
