@@ -321,8 +321,11 @@ static void getopt_table(struct option *lo, char *shorts)
         lo[i] = (struct option){
             o->name, o->arg ? required_argument : no_argument, NULL,
             o->short_name ? o->short_name : CLI_OPT_VAL_BASE + i};
-        if (o->short_name)
+        if (o->short_name) {
             *shorts++ = o->short_name;
+            if (o->arg) /* -o FILE */
+                *shorts++ = ':';
+        }
     }
     lo[CLI_OPT_COUNT] = (struct option){NULL, 0, NULL, 0};
     *shorts = '\0';
@@ -343,7 +346,7 @@ int main(int argc, char **argv)
         return cli_usage_error("unknown command '%s'", word);
 
     struct option long_opts[CLI_OPT_COUNT + 1];
-    char shorts[CLI_OPT_COUNT + 2];
+    char shorts[2 * CLI_OPT_COUNT + 2];
     getopt_table(long_opts, shorts);
     /* The options given, first occurrences in command-line order,
      * checked against the command once a sub-command is known. */

@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config libncurses-dev liblua5.4-dev \
 libevent-dev libpci-dev clang libclang-rt-14-dev tmux valgrind \
 clang-format python3 libi2c-dev metis libmetis-dev darknet libjpeg-dev \
 libpng-dev strace gzip util-linux libzstd-dev libisal-dev iproute2 \
-iputils-ping ethtool prometheus"
+iputils-ping ethtool prometheus libjansson-dev chromium"
 
 missing=""
 for p in $PKGS; do

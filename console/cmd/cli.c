@@ -36,6 +36,7 @@ extern const struct cli_entry ofcmd_entry, ofcmd_serve_entry, ofcmd_run_entry,
     ofbench_entry;
 extern const struct cli_entry ibench_entry, mxbench_entry;
 extern const struct cli_entry tracecmd_entry;
+extern const struct cli_entry report_entry;
 
 static const struct cli_entry *const cli_table[] = {
     &runcmd_entry,         &plugins_entry,     &bench_entry,
@@ -44,7 +45,8 @@ static const struct cli_entry *const cli_table[] = {
     &ibench_entry,         &mxbench_entry,     &restore_entry,
     &partcmd_entry,        &vgpucmd_entry,     &tracecmd_entry,
     &ofcmd_entry,          &ofcmd_serve_entry, &ofcmd_run_entry,
-    &ofbench_entry,        &help_entry,        &runcmd_default_entry,
+    &ofbench_entry,        &report_entry,      &help_entry,
+    &runcmd_default_entry,
 };
 #define N_ENTRIES (sizeof cli_table / sizeof cli_table[0])
 
@@ -115,9 +117,10 @@ const struct cli_option cli_options[CLI_OPT_COUNT] = {
                       .help =
                           "seed for the simulated lab (default: the lab's)"},
     [CLI_OPT_OUT] = {.name = "out",
-                     .arg = "FILE.jsonl",
-                     .help = "JSON Lines trace: header, one line per tick, "
-                             "summary"},
+                     .arg = "FILE",
+                     .short_name = 'o',
+                     .help = "JSON Lines trace (FILE.jsonl): header, one line\n"
+                             "per tick, summary; report: the HTML file"},
     [CLI_OPT_CSV] = {.name = "csv",
                      .arg = "FILE.csv",
                      .help = "CSV trace, one row per tick\n"
@@ -517,7 +520,8 @@ static void put_option(FILE *out, const struct cli_option *o)
 {
     int at;
     if (o->short_name)
-        at = fprintf(out, "  -%c, --%s", o->short_name, o->name);
+        at = fprintf(out, "  -%c, --%s%s%s", o->short_name, o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
     else
         at = fprintf(out, "  --%s%s%s", o->name, o->arg ? " " : "",
                      o->arg ? o->arg : "");

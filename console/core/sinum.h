@@ -8,9 +8,16 @@
 #ifndef WATTSON_SINUM_H
 #define WATTSON_SINUM_H
 
+#include <stddef.h>
+
 /* 0 with the value in *v, or -1 (nothing numeric, or text after it that
  * is neither a prefix nor the unit).  The value may be inf or nan as
  * strtod reads them: callers check the range they need. */
 int sinum_parse(const char *w, const char *unit, double *v);
+/* The other way: v with at most `digits` significant digits and the
+ * prefix that puts it in [1, 1000) ("1.5G", "250m", "42"; below 1n in
+ * n, above 1000T in T), which sinum_parse reads back.  snprintf's
+ * result. */
+int sinum_format(char *buf, size_t len, double v, int digits);
 
 #endif

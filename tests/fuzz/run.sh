@@ -11,8 +11,8 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DWATTSON_FUZZ=ON -DWATTSON_SANITIZE=ON >/dev/null
-cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus fuzz_qtab fuzz_meshlab fuzz_pdprof fuzz_gpmetis fuzz_dncfg fuzz_pcplx fuzz_vgproto fuzz_ipcwire fuzz_ipcsrv fuzz_ofwire fuzz_ofzst fuzz_ofblk fuzz_ofmsg fuzz_ofrcfg -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-for t in lab trace ipc journal pmbus qtab meshlab pdprof gpmetis dncfg pcplx vgproto ipcwire ipcsrv ofwire ofzst ofblk ofmsg ofrcfg; do
+cmake --build "$build" --target fuzz_lab fuzz_trace fuzz_ipc fuzz_journal fuzz_pmbus fuzz_qtab fuzz_meshlab fuzz_pdprof fuzz_gpmetis fuzz_dncfg fuzz_pcplx fuzz_vgproto fuzz_ipcwire fuzz_ipcsrv fuzz_ofwire fuzz_ofzst fuzz_ofblk fuzz_ofmsg fuzz_ofrcfg fuzz_trread -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+for t in lab trace ipc journal pmbus qtab meshlab pdprof gpmetis dncfg pcplx vgproto ipcwire ipcsrv ofwire ofzst ofblk ofmsg ofrcfg trread; do
     work="$build/corpus-$t"
     # the shipped mesh labs seed the mesh section's fuzzer as they are
     extra=""
