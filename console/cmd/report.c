@@ -26,12 +26,15 @@
  * script; its Content-Security-Policy forbids every fetch.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/rplot.h"
+#include "core/clock.h"
 #include "core/sinum.h"
 #include "core/tracefile.h"
 #include "core/trread.h"
@@ -69,7 +72,33 @@ struct rrun {
     struct rplot_ser sums[3]; /* power, forecast, arrived demand */
     uint32_t ok[RPLOT_W], bad[RPLOT_W];
     double prev_t, span;
+    /* The progress line (on a terminal, or --progress): how far into the
+     * file each pass is, at most twice a second. */
+    int progress, pass;
+    double size;
+    uint64_t shown_ns;
 };
+
+static void rrun_progress(struct rrun *u, uint64_t tick)
+{
+    if (!u->progress || (tick & 4095) != 0)
+        return;
+    uint64_t now = clock_mono_ns();
+    if (now - u->shown_ns < 500000000u)
+        return;
+    u->shown_ns = now;
+    long at = ftell(u->r.f);
+    fprintf(stderr, "\rwattson: report: %s: pass %d of 2, %3.0f%%", u->path,
+            u->pass, u->size > 0 && at > 0 ? 100.0 * (double)at / u->size : 0);
+}
+
+/* Pass 1's tick: only the progress line (the reader counts). */
+static void on_tick_count(void *arg, uint64_t tick, double t, double power_w)
+{
+    (void)t;
+    (void)power_w;
+    rrun_progress(arg, tick);
+}
 
 static int is_pu(const struct trread_dev *d, const int *idx)
 {
@@ -115,8 +144,8 @@ static void rrun_free(struct rrun *u)
 /* Pass 2's tick: every value into its column. */
 static void on_tick(void *arg, uint64_t tick, double t, double power_w)
 {
-    (void)tick;
     struct rrun *u = arg;
+    rrun_progress(u, tick);
     const struct trread *r = &u->r;
     size_t col = rplot_col(t, u->span);
     double dt = t - u->prev_t, fc = 0, arr = 0;
@@ -507,6 +536,28 @@ static void put_page(FILE *f, struct rrun *runs, size_t n, int charts_ok)
     fputs("</body></html>\n", f);
 }
 
+/* The report's temporary file while it is being made: a SIGINT, SIGTERM
+ * or SIGHUP then removes it (unlink is async-signal-safe) and ends the
+ * process by the signal, so an interrupted report leaves nothing behind
+ * and the old OUT as it was. */
+static const char *volatile report_tmp;
+
+static void report_on_signal(int sig)
+{
+    if (report_tmp)
+        unlink(report_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void report_catch(const char *tmp)
+{
+    report_tmp = tmp;
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], tmp ? report_on_signal : SIG_DFL);
+}
+
 static int report_exec(const struct cli_entry *self, struct cli_args *a)
 {
     (void)self;
@@ -530,13 +581,22 @@ static int report_exec(const struct cli_entry *self, struct cli_args *a)
     }
     /* pass 1: ticks, time range, label values */
     double span = 0;
+    const int progress =
+        a->progress == 1 || (a->progress < 0 && isatty(STDERR_FILENO));
     for (size_t i = 0; i < n; i++) {
         struct trread *r = &runs[i].r;
-        if (trread_pass(r, NULL, err, sizeof err) != 0) {
+        struct stat st;
+        runs[i].progress = progress;
+        runs[i].pass = 1;
+        runs[i].size = fstat(fileno(r->f), &st) == 0 ? (double)st.st_size : 0;
+        struct trread_visit count = {on_tick_count, NULL, &runs[i]};
+        if (trread_pass(r, &count, err, sizeof err) != 0) {
             fprintf(stderr, "wattson: %s\n", err);
             rc = RUN_LAB;
             goto out;
         }
+        if (r->bad_line && runs[i].shown_ns)
+            fputc('\n', stderr);
         if (r->bad_line)
             fprintf(stderr,
                     "wattson: %s:%zu: truncated/malformed here; plotting "
@@ -572,6 +632,7 @@ static int report_exec(const struct cli_entry *self, struct cli_args *a)
         rc = RUN_IO;
         goto out;
     }
+    report_catch(tf.tmp);
     /* pass 2: the values into their columns */
     int charts_ok = 1;
     for (size_t i = 0; i < n && charts_ok; i++) {
@@ -583,14 +644,21 @@ static int report_exec(const struct cli_entry *self, struct cli_args *a)
             break;
         }
         struct trread_visit v = {on_tick, on_reload, &runs[i]};
+        runs[i].pass = 2;
         if (trread_pass(&runs[i].r, &v, err, sizeof err) != 0) {
             fprintf(stderr, "wattson: %s\n", err);
             rc = RUN_LAB;
             charts_ok = 0;
         }
     }
+    for (size_t i = 0; i < n && progress; i++)
+        if (runs[i].shown_ns) {
+            fputc('\n', stderr); /* the progress line's end */
+            break;
+        }
     if (rc != RUN_OK) {
         tracefile_abort(&tf);
+        report_catch(NULL);
         goto out;
     }
     put_page(tf.f, runs, n, charts_ok);
@@ -598,6 +666,7 @@ static int report_exec(const struct cli_entry *self, struct cli_args *a)
         fprintf(stderr, "wattson: report: %s\n", err);
         rc = RUN_IO;
     }
+    report_catch(NULL);
 out:
     for (size_t i = 0; i < n; i++)
         rrun_free(&runs[i]);
@@ -616,7 +685,8 @@ const struct cli_entry report_entry = {
             "Written to -o FILE, default TRACE's name with .html for its\n"
             "extension (two: A-vs-B.html beside A); self-contained, no\n"
             "script, nothing fetched.  A bad trace: exit 3; a damaged\n"
-            "one is plotted up to the damage (exit 0, a banner says so)",
-    .opts = (uint64_t)1 << CLI_OPT_OUT,
+            "one is plotted up to the damage (exit 0, a banner says so).\n"
+            "A progress line on a terminal (--progress: always)",
+    .opts = (uint64_t)1 << CLI_OPT_OUT | (uint64_t)1 << CLI_OPT_PROGRESS,
     .exec = report_exec,
 };

@@ -194,4 +194,16 @@ check '[ "$small" -gt 0 ] && [ "$big" -gt 0 ] && [ "$big" -lt $((small + 8192)) 
     "memory grows with ticks: $small KiB at 50k, $big KiB at 500k"
 check 'grep -q "data-max=\"98765\"" "$T/big.html"' "the one-tick spike was lost"
 check 'grep -q "500000 ticks over" "$T/big.html"' "not 500000 ticks"
+
+# ---- interrupted: nothing half-written, the old report kept ---------------
+echo "the old report" >"$T/kept.html"
+"$W" report "$T/big.jsonl" -o "$T/kept.html" 2>/dev/null &
+rp=$!
+i=0
+while [ $i -lt 600 ] && ! ls "$T" | grep -q "kept.html.tmp"; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $rp
+wait $rp
+rc=$?
+check '[ $rc -eq 143 ] && [ "$(cat "$T/kept.html")" = "the old report" ] && ! ls "$T" | grep -q "kept.html.tmp"' \
+    "SIGTERM while writing: exit 143, the old report kept, no temporary file: rc $rc, $(ls "$T" | grep kept)"
 finish
