@@ -299,7 +299,8 @@ static int put_charts(FILE *f, struct rrun *runs, size_t n)
     }
     struct rplot_chart c =
         chart_of(runs, n, "Total power against the budget", "W", lines, nl);
-    c.hline = runs[0].r.budget_w;
+    /* A budget of 0 is none (the lab's `budget_w`): no line then. */
+    c.hline = runs[0].r.budget_w > 0 ? runs[0].r.budget_w : NAN;
     c.hline_name = "budget";
     rplot_chart(f, &c);
     /* per PU */
@@ -481,9 +482,14 @@ static void put_run(FILE *f, const struct rrun *u, size_t i, size_t n)
     put_num(f, r->tick_s);
     fprintf(f, "s, %llu ticks over ", (unsigned long long)r->n_ticks);
     put_num(f, r->n_ticks ? r->t_last : 0);
-    fprintf(f, "s; budget ");
-    put_num(f, r->budget_w);
-    fprintf(f, "W; %zu devices; trace format %d", r->n_dev, r->format);
+    if (r->budget_w > 0) {
+        fprintf(f, "s; budget ");
+        put_num(f, r->budget_w);
+        fprintf(f, "W");
+    } else {
+        fprintf(f, "s; no power budget");
+    }
+    fprintf(f, "; %zu devices; trace format %d", r->n_dev, r->format);
     if (r->wattson) {
         fputs(" (wattson ", f);
         rplot_escape(f, r->wattson);
