@@ -23,12 +23,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "engines/emetric.h"
 #include "run/run_int.h"
 
 #define MX_PORT_EXAMPLE 9464 /* the port OpenTelemetry's exporter takes */
+/* The text is remade for a newer tick at most this often: scrapes in
+ * between get the last text, whose wattson_tick says which tick it is.
+ * Prometheus scrapes every 15 s by default and rarely under 1 s; a
+ * scraper polling 100 times a second would otherwise have the text
+ * remade every 10 ms tick (bench metrics: +28 % tick cost at 256 PUs). */
+#define MX_REMAKE_NS 100000000ull
 
 struct metrics {
     struct evhttp *http;
@@ -38,7 +45,7 @@ struct metrics {
     /* The text of the last tick rendered, per format. */
     char *text[2];
     size_t cap[2], len[2];
-    uint64_t tick[2];
+    uint64_t tick[2], made_ns[2];
     int have[2];
     /* Signal and control indexes grouped by family (mx_signals). */
     uint32_t *sig_order, *ctl_order;
@@ -609,8 +616,9 @@ static void mx_on_request(struct evhttp_request *req, void *arg)
         return;
     }
     const int om = mx_wants_openmetrics(req);
-    const uint64_t tick = mx->r->model.tick;
-    if (!mx->have[om] || mx->tick[om] != tick) {
+    const uint64_t tick = mx->r->model.tick, now = clock_mono_ns();
+    if (!mx->have[om] ||
+        (mx->tick[om] != tick && now - mx->made_ns[om] >= MX_REMAKE_NS)) {
         if (mx_render(mx, om) != 0) {
             mx->have[om] = 0;
             evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
@@ -618,6 +626,7 @@ static void mx_on_request(struct evhttp_request *req, void *arg)
         }
         mx->have[om] = 1;
         mx->tick[om] = tick;
+        mx->made_ns[om] = now;
     }
     struct evbuffer *b = evbuffer_new();
     if (!b || evbuffer_add(b, mx->text[om], mx->len[om]) != 0) {

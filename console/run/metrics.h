@@ -15,9 +15,10 @@
  *
  * A scrape runs between ticks, on the loop, and never inside one: it
  * reads what the last tick left.  The text is made at most once per tick
- * (and format) and kept, so a hundred scrapes a second cost one
- * formatting a tick; it lives in a buffer that grows to the largest text
- * and is reused, so a scrape allocates only libevent's reply.
+ * (and format), and at most every 100 ms, and kept: a scrape in between
+ * gets the kept text, whose `wattson_tick` names its tick.  It lives in a
+ * buffer that grows to the largest text and is reused, so a scrape
+ * allocates only libevent's reply.
  *
  * Loopback only unless the user names an address: `--metrics 9100` and
  * `--metrics :9100` are 127.0.0.1:9100; numbers only, no names (see
