@@ -100,7 +100,7 @@ void bench_warn_slow(void)
                 why);
 }
 
-static int cmp_u64(const void *a, const void *b)
+int bench_cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -170,8 +170,8 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
         base_ns[b] = (clock_mono_ns() - t0) / batch;
     }
 
-    qsort(tick_ns, BENCH_BATCHES, sizeof tick_ns[0], cmp_u64);
-    qsort(base_ns, BENCH_BATCHES, sizeof base_ns[0], cmp_u64);
+    qsort(tick_ns, BENCH_BATCHES, sizeof tick_ns[0], bench_cmp_u64);
+    qsort(base_ns, BENCH_BATCHES, sizeof base_ns[0], bench_cmp_u64);
     uint64_t med = tick_ns[BENCH_BATCHES / 2];
     uint64_t base = base_ns[BENCH_BATCHES / 2];
     fprintf(out, "%s%-4u  %u PUs, %zu signals, %zu controls, policy %s\n",
@@ -193,7 +193,7 @@ static int bench_size(unsigned n_pus, const char *policy, const char **dirs,
                 "state)\n",
                 lua_per_tick);
     for (int s = 0; s < TICK_N_STAGES; s++) {
-        qsort(stage[s], BENCH_BATCHES, sizeof stage[s][0], cmp_u64);
+        qsort(stage[s], BENCH_BATCHES, sizeof stage[s][0], bench_cmp_u64);
         fprintf(out, "  stage %-9s  %8llu ns median\n", tick_stages[s].name,
                 (unsigned long long)stage[s][BENCH_BATCHES / 2]);
     }
@@ -427,7 +427,7 @@ static int bench_console(const char **dirs, size_t n_dirs, FILE *out)
 /* A step longer than this many median steps is a gap in the recording. */
 #define FC_GAP_FACTOR 10
 
-static int cmp_double(const void *a, const void *b)
+int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -453,7 +453,7 @@ static int bench_segments(const char *path, const struct csvtrace *tr,
     }
     for (size_t i = 0; i < m; i++)
         d[i] = tr->t[i + 1] - tr->t[i];
-    qsort(d, m, sizeof *d, cmp_double);
+    qsort(d, m, sizeof *d, bench_cmp_double);
     *med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
     free(d);
     size_t k = 0;
@@ -549,7 +549,7 @@ int bench_forecast(const char *path, FILE *out)
                 sink += acc + fcast_predict(&f, 1);
             }
             (void)sink;
-            qsort(runs, 7, sizeof runs[0], cmp_u64);
+            qsort(runs, 7, sizeof runs[0], bench_cmp_u64);
             (with ? ns3 : ns)[m] = (double)runs[3] / (double)(reps * n);
         }
     }

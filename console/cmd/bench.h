@@ -30,6 +30,10 @@ const char *bench_slow_build(void);
  * build (a `make run` or `make test` build), so they are not taken for
  * the machine's; nothing for an optimised one. */
 void bench_warn_slow(void);
+/* qsort comparators of uint64_t and of double, ascending (the benches'
+ * medians and percentiles). */
+int bench_cmp_u64(const void *a, const void *b);
+int bench_cmp_double(const void *a, const void *b);
 /* Writes a lab of n PUs (a mix of parts and workloads) into buf. */
 int bench_lab(char *buf, size_t len, unsigned n_pus);
 

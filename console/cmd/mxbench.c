@@ -44,18 +44,6 @@ struct mxb_scr {
     unsigned long n, failed;
 };
 
-static int mxb_cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int mxb_cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One scrape: connect, GET, read to the end.  Bytes read, or -1. */
 static long mxb_scrape(unsigned port)
 {
@@ -116,7 +104,7 @@ static void mxb_scrapes(unsigned port, double rate, double secs, int wfd)
     }
     out.n = n;
     if (n) {
-        qsort(ms, n, sizeof *ms, mxb_cmp_d);
+        qsort(ms, n, sizeof *ms, bench_cmp_double);
         out.p50_ms = ms[n / 2];
         out.p99_ms = ms[(size_t)((double)(n - 1) * 0.99)];
     }
@@ -246,8 +234,8 @@ static int mxb_condition(struct run *r, struct mxb_kid *kid, unsigned port,
             (ssize_t)sizeof res->scr)
             return -1;
     }
-    qsort(cost, n, sizeof *cost, mxb_cmp_u64);
-    qsort(late, n, sizeof *late, mxb_cmp_u64);
+    qsort(cost, n, sizeof *cost, bench_cmp_u64);
+    qsort(late, n, sizeof *late, bench_cmp_u64);
     res->cost_p50 = cost[n / 2];
     res->cost_p99 = cost[(size_t)((double)(n - 1) * 0.99)];
     res->late_p50 = late[n / 2];

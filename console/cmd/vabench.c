@@ -46,12 +46,6 @@ struct va_result {
     unsigned long sent, errors, rate_limited;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void sleep_until(uint64_t t)
 {
     uint64_t now = clock_mono_ns();
@@ -106,7 +100,7 @@ static void paced(const char *path, int n, double rate, double secs, int role,
     double el = (double)(clock_mono_ns() - t0) / 1e9;
     r.achieved = el > 0 ? (double)(r.sent - r.errors) / el : 0;
     if (r.sent) {
-        qsort(lat, r.sent, sizeof *lat, cmp_double);
+        qsort(lat, r.sent, sizeof *lat, bench_cmp_double);
         r.p50_us = lat[r.sent / 2];
         r.p99_us = lat[(size_t)((double)r.sent * 0.99)];
         r.max_us = lat[r.sent - 1];

@@ -3,6 +3,8 @@
  */
 #include "core/json.h"
 
+#include <math.h>
+
 /* 1 if `c` must be escaped inside a JSON string. */
 static int json_special(unsigned char c)
 {
@@ -38,4 +40,12 @@ void json_put_string(FILE *f, const char *str)
     fputc('"', f);
     json_put_chars(f, str);
     fputc('"', f);
+}
+
+void json_put_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+    else
+        fputs("null", f);
 }

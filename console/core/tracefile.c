@@ -24,6 +24,7 @@
 #include "core/tracefile.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -235,12 +236,10 @@ int tracefile_on_stdout(const struct tracefile *t)
     return t->how == TRACEFILE_STDOUT;
 }
 
+/* An invalid reading is null, as a NaN or an infinity is (json.h). */
 static void put_num(FILE *f, double v, int valid)
 {
-    if (valid && v == v)
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
+    json_put_number(f, valid ? v : NAN);
 }
 
 /* One CSV field made of a, sep and b (any may be NULL) joined, as RFC

@@ -3,8 +3,6 @@
  */
 #include "engines/emetric.h"
 
-#include <math.h>
-
 #include "core/json.h"
 #include "engines/engines.h"
 
@@ -129,14 +127,6 @@ struct em_json {
     int in_family;  /* this family's key is written */
 };
 
-static void em_put_num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
-}
-
 static void em_json_one(void *ctx, size_t fam, const char *label, double v)
 {
     struct em_json *j = ctx;
@@ -153,7 +143,7 @@ static void em_json_one(void *ctx, size_t fam, const char *label, double v)
         json_put_string(j->f, label);
         fputc(':', j->f);
     }
-    em_put_num(j->f, v);
+    json_put_number(j->f, v);
 }
 
 void emetric_json_tick(const void *engines, FILE *f)

@@ -124,16 +124,13 @@ static void mx_puts(struct mx_out *o, const char *s)
     mx_put(o, s, strlen(s));
 }
 
-/* A label value: backslash, double quote and newline escaped. */
-static void mx_label(struct mx_out *o, const char *key, const char *val,
-                     int first)
+/* s with backslash and newline escaped, and the double quote when
+ * `quote` (label values always; HELP text only in OpenMetrics). */
+static void mx_escaped(struct mx_out *o, const char *s, int quote)
 {
-    if (!first)
-        mx_put(o, ",", 1);
-    mx_puts(o, key);
-    mx_put(o, "=\"", 2);
-    for (const char *p = val ? val : ""; *p;) {
-        size_t run = strcspn(p, "\\\"\n");
+    const char *stops = quote ? "\\\"\n" : "\\\n";
+    for (const char *p = s ? s : ""; *p;) {
+        size_t run = strcspn(p, stops);
         mx_put(o, p, run);
         p += run;
         if (*p) {
@@ -141,6 +138,16 @@ static void mx_label(struct mx_out *o, const char *key, const char *val,
             p++;
         }
     }
+}
+
+static void mx_label(struct mx_out *o, const char *key, const char *val,
+                     int first)
+{
+    if (!first)
+        mx_put(o, ",", 1);
+    mx_puts(o, key);
+    mx_put(o, "=\"", 2);
+    mx_escaped(o, val, 1);
     mx_put(o, "\"", 1);
 }
 
@@ -259,17 +266,8 @@ static void mx_family(struct mx_out *o, int om, const char *base, int counter,
     mx_printf(o, "# TYPE %s%s %s\n", base, sfx, counter ? "counter" : "gauge");
     if (help && *help) {
         mx_printf(o, "# HELP %s%s ", base, sfx);
-        for (const char *p = help; *p; p++) {
-            if (*p == '\\')
-                mx_printf(o, "\\\\");
-            else if (*p == '\n')
-                mx_printf(o, "\\n");
-            else if (om && *p == '"')
-                mx_printf(o, "\\\"");
-            else
-                mx_printf(o, "%c", *p);
-        }
-        mx_printf(o, "\n");
+        mx_escaped(o, help, om);
+        mx_put(o, "\n", 1);
     }
 }
 
@@ -471,9 +469,7 @@ static void mx_summary_key(struct mx_out *o, int om, const char *key, double v,
 
 static void mx_summary(struct mx_out *o, int om, const struct summary *s)
 {
-#define MX_KEY(k, type)                                                        \
-    mx_summary_key(o, om, #k, (double)s->k,                                    \
-                   sizeof(type) == sizeof(uint64_t) && (type)0.5 == 0);
+#define MX_KEY(k, type) mx_summary_key(o, om, #k, (double)s->k, (type)0.5 == 0);
     SUMMARY_MEMBER_KEYS(MX_KEY)
 #undef MX_KEY
 #define MX_DERIVED(k, fn) mx_summary_key(o, om, #k, fn(s), 0);
@@ -645,15 +641,13 @@ static void mx_on_request(struct evhttp_request *req, void *arg)
 }
 
 /* "9100" and ":9100" are loopback; anything else is netaddr's. */
-static int mx_spec(const char *spec, char *out, size_t len)
+static void mx_spec(const char *spec, char *out, size_t len)
 {
     const char *p = spec[0] == ':' ? spec + 1 : spec;
-    if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5) {
+    if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5)
         snprintf(out, len, "127.0.0.1:%s", p);
-        return 0;
-    }
-    snprintf(out, len, "%s", spec);
-    return 0;
+    else
+        snprintf(out, len, "%s", spec);
 }
 
 int metrics_new(struct metrics **out, struct event_base *base, const char *spec,

@@ -12,6 +12,7 @@
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/host.h"
+#include "core/json.h"
 #include "core/loop.h"
 #include "core/lab.h"
 #include "core/ring.h"
@@ -217,8 +218,27 @@ static void test_host(void)
     cfg_free(root);
 }
 
+/* JSON has no NaN or infinity: the traces write null for them. */
+static void test_json_number(void)
+{
+    char buf[128] = {0};
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    json_put_number(f, 1.5);
+    fputc(' ', f);
+    json_put_number(f, INFINITY);
+    fputc(' ', f);
+    json_put_number(f, -INFINITY);
+    fputc(' ', f);
+    json_put_number(f, NAN);
+    fputc(' ', f);
+    json_put_number(f, 123456789012.0);
+    fclose(f);
+    T_STREQ(buf, "1.5 null null null 1.23456789e+11");
+}
+
 int main(void)
 {
+    test_json_number();
     test_loop();
     test_host();
     test_ring();
