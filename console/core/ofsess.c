@@ -3,8 +3,6 @@
  */
 #include "core/ofsess.h"
 
-#include "core/netaddr.h"
-
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -21,6 +19,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+#include "core/netaddr.h"
 
 struct ofsess {
     struct bufferevent *bev;

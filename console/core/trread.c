@@ -18,12 +18,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/tracefile.h"
+
 #ifndef WATTSON_VERSION
 #define WATTSON_VERSION "0.0.0"
 #endif
 
-/* The formats this reader knows (trread.h). */
-#define TRREAD_FORMAT_MAX 2
+/* The formats this reader knows (trread.h): 1 up to the one this
+ * wattson writes. */
+#define TRREAD_FORMAT_MAX TRACEFILE_FORMAT
 
 static char *dup_or_empty(const char *s)
 {
@@ -102,9 +105,11 @@ static int read_dev(struct trread_dev *d, const json_t *o, char *why,
     }
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)sig, k,
-                        v) if (add_key(d, k, json_string_value(v)) !=
-                               0) goto oom;
+    json_object_foreach((json_t *)sig, k, v)
+    {
+        if (add_key(d, k, json_string_value(v)) != 0)
+            goto oom;
+    }
     json_object_foreach((json_t *)ctl, k, v)
     {
         char sk[256];
@@ -169,10 +174,10 @@ static int read_header(struct trread *r, const json_t *h, char *err,
             char pv[48];
             snprintf(err, errlen,
                      "%s:1: a trace of format %s (wattson %s); this "
-                     "wattson %s reads formats 1 and 2",
+                     "wattson %s reads formats 1 and %d",
                      r->path, what,
                      ver ? printable(pv, sizeof pv, ver) : "of unknown version",
-                     WATTSON_VERSION);
+                     WATTSON_VERSION, TRREAD_FORMAT_MAX);
             return TRREAD_EFORMAT;
         }
         r->format = (int)fv;
