@@ -113,10 +113,12 @@ int vgproto_parse(const char *line, size_t len, struct vgproto_req *rq,
     if (nw - 1 > want) {
         const char *g = w[nw - 1];
         size_t gl = strlen(g);
-        for (size_t i = 0; i < gl; i++)
-            if (!gpu_char(g[i]))
-                gl = VGPROTO_GPU_MAX; /* refused below */
-        if (gl >= VGPROTO_GPU_MAX) {
+        int named = gl < VGPROTO_GPU_MAX;
+        /* the scan stops at the first bad byte: changing gl inside the
+         * loop would carry it on past the word's end */
+        for (size_t i = 0; named && i < gl; i++)
+            named = gpu_char(g[i]);
+        if (!named) {
             snprintf(msg, mlen, "gpu '%.32s' is not a device name", g);
             return VGPROTO_EGPU;
         }

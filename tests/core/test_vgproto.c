@@ -53,6 +53,17 @@ static void test_refusals(void)
     T_CHECK(parse("REQUEST compute 1 "
                   "a123456789012345678901234567890123456789",
                   &rq, msg) == VGPROTO_EGPU);
+    {
+        /* a bad byte early in a short GPU name that ends the longest
+         * line: the name scan once ran on past the word's end (fuzz) */
+        char line[WVG_LINE_MAX];
+        size_t n = sizeof line - 1;
+        memset(line, ' ', n);
+        memcpy(line, "LIMIT power 5", 13);
+        memcpy(line + n - 4, "p'z5", 4);
+        T_CHECK(vgproto_parse(line, n, &rq, msg, sizeof msg) == VGPROTO_EGPU);
+        T_CHECK(strstr(msg, "gpu 'p'z5' is not a device name") != NULL);
+    }
     const char *bad[] = {"nan",   "NaN", "inf", "-inf", "-0.5", "0",
                          "1e999", "x",   "4GW", "",     "1..2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
