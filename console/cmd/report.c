@@ -9,13 +9,13 @@
  * families), the second drops every value into its chart's per-pixel
  * column (cmd/rplot.h: min, max, sum, count), so memory is fixed by the
  * devices and families, never by the length of the run.  The charts:
- *  - total power against the budget;
+ *  - total power against the budget (each run's, when two differ);
  *  - per PU (a device of kind cpu, gpu or fpga, or any with a freq or
- *    util signal): clock, utilisation, power, temperature, p99 latency
- *    and deadline misses per tick (the delta of the cumulative count);
- *  - the forecast (fc.demand, summed over the PUs) against the demand
- *    that arrived (the delta of the cumulative work_arrived per tick over
- *    the tick's length, summed);
+ *    util signal): clock, utilisation, power, temperature, p99 latency,
+ *    deadline misses per tick (the delta of the cumulative count), the
+ *    forecast (fc.demand) and the demand that arrived (the delta of the
+ *    cumulative work_arrived per tick over the tick's length);
+ *  - the forecast against the arrived demand, both summed over the PUs;
  *  - one chart per engine metric family of a format-2 trace, one line
  *    per label value, titled with the family's help and unit;
  * with the policy's reloads (green) and rejected reloads (red) marked on
@@ -51,12 +51,12 @@ static const struct rmetric {
     {"temp", "Temperature per PU", "C", DERIV_NONE},
     {"latency_p99", "Latency p99 per PU", "s", DERIV_NONE},
     {"deadline_misses", "Deadline misses per tick", "1", DERIV_DELTA},
-    /* not charted per PU: summed into the forecast chart */
-    {"fc.demand", NULL, "op/s", DERIV_NONE},
-    {"work_arrived", NULL, "op/s", DERIV_RATE},
+    /* per PU, and summed into the forecast chart */
+    {"fc.demand", "Forecast demand per PU (fc.demand)", "op/s", DERIV_NONE},
+    {"work_arrived", "Arrived demand per PU (work_arrived / tick)", "op/s",
+     DERIV_RATE},
 };
 #define N_MET (sizeof rmetrics / sizeof rmetrics[0])
-#define N_CHARTED 6 /* the first N_CHARTED have a chart */
 #define MET_FC 6
 #define MET_ARR 7
 
@@ -257,7 +257,7 @@ static struct rplot_chart chart_of(struct rrun *runs, size_t n,
                             .span = runs[0].span,
                             .lines = lines,
                             .n_lines = n_lines,
-                            .hline = NAN};
+                            .hline = {NAN, NAN}};
     for (size_t i = 0; i < n; i++) {
         c.ok[i] = runs[i].ok;
         c.bad[i] = runs[i].bad;
@@ -299,12 +299,20 @@ static int put_charts(FILE *f, struct rrun *runs, size_t n)
     }
     struct rplot_chart c =
         chart_of(runs, n, "Total power against the budget", "W", lines, nl);
-    /* A budget of 0 is none (the lab's `budget_w`): no line then. */
-    c.hline = runs[0].r.budget_w > 0 ? runs[0].r.budget_w : NAN;
-    c.hline_name = "budget";
+    /* A budget of 0 is none (the lab's `budget_w`): no line then.  Two
+     * runs: each run's budget, B's dashed, one line when they agree. */
+    char bnames[2][16];
+    for (size_t i = 0; i < n; i++) {
+        double b = runs[i].r.budget_w;
+        if (!(b > 0) || (i == 1 && b == runs[0].r.budget_w))
+            continue;
+        c.hline[i] = b;
+        c.hline_name[i] = line_name(bnames[i], sizeof bnames[i], "budget", i,
+                                    n > 1 && b != runs[!i].r.budget_w ? n : 1);
+    }
     rplot_chart(f, &c);
     /* per PU */
-    for (size_t m = 0; m < N_CHARTED; m++) {
+    for (size_t m = 0; m < N_MET; m++) {
         struct rnames col = {.n = 0};
         nl = 0;
         for (size_t i = 0; i < n; i++)
@@ -685,8 +693,9 @@ const struct cli_entry report_entry = {
     .usage = "TRACE.jsonl [B.jsonl]",
     .help = "an HTML page of SVG charts of a run's --out trace (power\n"
             "against the budget, clock, utilisation, power, temperature,\n"
-            "latency and misses per PU, forecast against demand, the\n"
-            "engines' metrics, reloads marked, the summary table); with\n"
+            "latency, misses, forecast and demand per PU, forecast\n"
+            "against demand summed, the engines' metrics, reloads\n"
+            "marked, the summary table); with\n"
             "B, the two runs overlaid (B dashed) and B-A in the table.\n"
             "Written to -o FILE, default TRACE's name with .html for its\n"
             "extension (two: A-vs-B.html beside A); self-contained, no\n"

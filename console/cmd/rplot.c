@@ -124,10 +124,11 @@ static int y_range(const struct rplot_chart *c, double *lo, double *hi)
             }
     if (!any)
         return 0;
-    if (isfinite(c->hline)) {
-        *lo = fmin(*lo, c->hline);
-        *hi = fmax(*hi, c->hline);
-    }
+    for (int h = 0; h < 2; h++)
+        if (isfinite(c->hline[h])) {
+            *lo = fmin(*lo, c->hline[h]);
+            *hi = fmax(*hi, c->hline[h]);
+        }
     /* A quantity that is never negative reads best from 0. */
     if (*lo >= 0 && *lo < 0.5 * *hi)
         *lo = 0;
@@ -285,11 +286,13 @@ static void legend(FILE *f, const struct rplot_chart *c)
         rplot_escape(f, c->lines[i].name);
         fputs("</span>", f);
     }
-    if (isfinite(c->hline)) {
-        fputs("<span><i style=\"border-color:#000\"></i>", f);
-        rplot_escape(f, c->hline_name);
-        fputs("</span>", f);
-    }
+    for (int h = 0; h < 2; h++)
+        if (isfinite(c->hline[h])) {
+            fprintf(f, "<span><i%s style=\"border-color:#000\"></i>",
+                    h ? " class=\"d\"" : "");
+            rplot_escape(f, c->hline_name[h]);
+            fputs("</span>", f);
+        }
     int any_ok = 0, any_bad = 0;
     for (int r = 0; r < 2; r++)
         for (size_t k = 0; k < RPLOT_W; k++) {
@@ -335,13 +338,15 @@ void rplot_chart(FILE *f, const struct rplot_chart *c)
     marks(f, c);
     for (size_t i = 0; i < c->n_lines; i++)
         series(f, &c->lines[i], lo, hi);
-    if (isfinite(c->hline)) {
-        double y = y_px(c->hline, lo, hi);
-        fprintf(f,
-                "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"#000\" stroke-width=\"1.5\"/>\n",
-                ML, ML + RPLOT_W, y, y);
-    }
+    for (int h = 0; h < 2; h++)
+        if (isfinite(c->hline[h])) {
+            double y = y_px(c->hline[h], lo, hi);
+            fprintf(f,
+                    "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+                    "stroke=\"#000\" stroke-width=\"1.5\"%s/>\n",
+                    ML, ML + RPLOT_W, y, y,
+                    h ? " stroke-dasharray=\"6 3\"" : "");
+        }
     frame(f);
     fputs("</svg>\n", f);
     legend(f, c);

@@ -51,8 +51,10 @@ struct rplot_chart {
     double span;       /* seconds across the RPLOT_W columns */
     const struct rplot_line *lines;
     size_t n_lines;
-    double hline; /* a horizontal line (the budget), NAN: none */
-    const char *hline_name;
+    /* Horizontal lines (a run's budget), NAN: none; the second is
+     * dashed, like the comparison's second run. */
+    double hline[2];
+    const char *hline_name[2];
     /* Reload marks: per column, reloads applied and rejected (NULL: none),
      * for up to two runs (the second dashed). */
     const uint32_t *ok[2], *bad[2];

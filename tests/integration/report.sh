@@ -23,6 +23,8 @@ check '[ "$figs" -ge 8 ]' "only $figs charts in the report"
 for t in 'Total power against the budget (W)' 'Clock per PU (Hz)' \
     'Utilisation per PU' 'Power per PU (W)' 'Temperature per PU (C)' \
     'Latency p99 per PU (s)' 'Deadline misses per tick' \
+    'Forecast demand per PU (fc.demand) (op/s)' \
+    'Arrived demand per PU (work_arrived / tick) (op/s)' \
     'Forecast against actual demand, all PUs (op/s)'; do
     check 'grep -qF "<figcaption>$t" "$T/a.html"' "no chart '$t'"
 done
@@ -47,6 +49,14 @@ check 'grep -q "cpu0 (A)" "$T/a-vs-b.html" && grep -q "cpu0 (B)" "$T/a-vs-b.html
     "comparison legend lacks the runs' names"
 check 'grep -q "stroke-dasharray=\"6 3\"" "$T/a-vs-b.html"' "B is not dashed"
 check 'grep -q "B &minus; A" "$T/a-vs-b.html"' "no B-A column"
+# one budget line when the runs share it; both, B's dashed, when not
+check 'grep -q "</i>budget</span>" "$T/a-vs-b.html"' "no shared budget line"
+sed '1s/"budget_w":[0-9.e+]*/"budget_w":123/' "$T/b.jsonl" >"$T/b2.jsonl"
+check 'grep -q "\"budget_w\":123" "$T/b2.jsonl"' "b2 fixture kept its budget"
+"$W" report -o "$T/cmp2.html" "$T/a.jsonl" "$T/b2.jsonl" 2>"$T/err"
+check '[ $? -eq 0 ] && grep -q "</i>budget (A)</span>" "$T/cmp2.html" &&
+    grep -q "<i class=\"d\" style=\"border-color:#000\"></i>budget (B)</span>" "$T/cmp2.html"' \
+    "two budgets not both drawn: $(cat "$T/err")"
 "$W" report -o "$T/cmp.html" "$T/a.jsonl" "$T/b.jsonl" 2>"$T/err"
 check '[ $? -eq 0 ] && [ -s "$T/cmp.html" ]' "-o: $(cat "$T/err")"
 
