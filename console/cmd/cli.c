@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "core/lab.h"
+
 /* `wattson help`: --help as a command. */
 static int help_exec(const struct cli_entry *self, struct cli_args *a)
 {
@@ -465,6 +467,22 @@ int cli_usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see wattson --help)\n");
     return RUN_USAGE;
+}
+
+int cli_lab_cluster(const char *path, const char *why, struct lab **lab)
+{
+    char err[1024];
+    if (lab_load_file(path, lab, err, sizeof err) != 0) {
+        fprintf(stderr, "wattson: %s\n", err);
+        return RUN_LAB;
+    }
+    if (!(*lab)->cluster) {
+        fprintf(stderr, "wattson: %s: no cluster table (%s)\n", path, why);
+        lab_free(*lab);
+        *lab = NULL;
+        return RUN_LAB;
+    }
+    return 0;
 }
 
 /* Help layout: a command's text starts at CMD_COL, an option's at

@@ -169,6 +169,11 @@ int cli_refuse(const struct cli_entry *e, const int *given, size_t n);
 /* "wattson: " fmt (with arg) " (see wattson --help)" on stderr; returns
  * RUN_USAGE. */
 int cli_usage_error(const char *fmt, const char *arg);
+struct lab;
+/* --lab PATH for a command that needs its `cluster` table: 0 with *lab
+ * loaded (lab_free it) and a cluster in it, or RUN_LAB after one line on
+ * stderr (the load's error, or "PATH: no cluster table (why)"). */
+int cli_lab_cluster(const char *path, const char *why, struct lab **lab);
 /* The whole --help text, from the table. */
 void cli_help(FILE *out);
 

@@ -112,20 +112,16 @@ static int ofcmd_step(void *arg)
  * RUN_LAB (one line said). */
 static int ofcmd_labdevs(const char *path, struct ofalloc_dev *dev, size_t *n)
 {
-    char err[1024];
     struct lab *lab;
-    if (lab_load_file(path, &lab, err, sizeof err) != 0) {
-        fprintf(stderr, "wattson: %s\n", err);
+    if (cli_lab_cluster(path,
+                        "offload serve --lab takes its devices from it: "
+                        "cluster = { devices = ... }",
+                        &lab) != 0)
         return RUN_LAB;
-    }
     const struct labclu *m = lab->cluster;
-    if (!m || m->ndev > OFALLOC_MAX_DEV) {
-        fprintf(stderr,
-                m ? "wattson: %s: more than %d cluster devices\n"
-                  : "wattson: %s: no cluster table (offload serve --lab "
-                    "takes its devices from it: cluster = { devices = ... "
-                    "})\n",
-                path, OFALLOC_MAX_DEV);
+    if (m->ndev > OFALLOC_MAX_DEV) {
+        fprintf(stderr, "wattson: %s: more than %d cluster devices\n", path,
+                OFALLOC_MAX_DEV);
         lab_free(lab);
         return RUN_LAB;
     }

@@ -739,21 +739,13 @@ static const struct {
  * them, the link kinds for the heading): 0, or RUN_LAB (one line said). */
 static int partcmd_labmap(const char *path, struct partcmd_ctx *c)
 {
-    char err[1024];
     struct lab *lab;
-    if (lab_load_file(path, &lab, err, sizeof err) != 0) {
-        fprintf(stderr, "wattson: %s\n", err);
+    if (cli_lab_cluster(path,
+                        "partition --lab needs the lab's device map: "
+                        "cluster = { devices = ..., links = ... }",
+                        &lab) != 0)
         return RUN_LAB;
-    }
     const struct labclu *m = lab->cluster;
-    if (!m) {
-        fprintf(stderr,
-                "wattson: %s: no cluster table (partition --lab needs the "
-                "lab's device map: cluster = { devices = ..., links = ... })\n",
-                path);
-        lab_free(lab);
-        return RUN_LAB;
-    }
     c->nd = m->ndev;
     for (size_t i = 0; i < m->ndev; i++) {
         snprintf(c->dev[i].name, sizeof c->dev[i].name, "%s", m->dev[i].name);
