@@ -11,6 +11,7 @@ enum {
     EM_QL_STATES,
     EM_PART_BOTTLENECK,
     EM_PART_STAGE,
+    EM_PART_LAYERS,
     EM_PART_MOVES,
     EM_VG_SHARE,
     EM_VG_USED,
@@ -30,6 +31,9 @@ const struct emetric_family emetric_families[EM_N] = {
     [EM_PART_STAGE] = {"partition_stage_compute_seconds", "gauge", "s",
                        "device",
                        "predicted compute of the stage each device holds"},
+    /* where the layers sit over time: the partition's timeline */
+    [EM_PART_LAYERS] = {"partition_stage_layers", "gauge", "1", "device",
+                        "layers of the model each device's stage holds"},
     [EM_PART_MOVES] = {"partition_moves", "counter", "1", NULL, "repartitions"},
     [EM_VG_SHARE] = {"vgpu_sm_share_ratio", "gauge", "1", "tenant",
                      "a GPU tenant's share of its GPU's SMs"},
@@ -60,9 +64,11 @@ static void em_stages(const struct engine_stages *st, size_t fam, emetric_fn fn,
         fn(ctx, fam, "measured", st->measured_bottleneck_ms / 1e3);
         fn(ctx, fam, "bound", st->bound_ms / 1e3);
     } else {
+        const double *v = fam == EM_PART_LAYERS ? st->layers : st->cost_ms;
+        const double scale = fam == EM_PART_LAYERS ? 1 : 1e-3;
         for (size_t k = 0; k < st->n; k++)
-            if (st->device && st->device[k] && st->cost_ms)
-                fn(ctx, fam, st->device[k], st->cost_ms[k] / 1e3);
+            if (st->device && st->device[k] && v)
+                fn(ctx, fam, st->device[k], v[k] * scale);
     }
 }
 

@@ -15,6 +15,7 @@ static double te_trend[3] = {0.1, -0.5, 0.25};
 static const char *const te_stage[2] = {"conv1..conv5", "fc6"};
 static const char *const te_dev[2] = {"gpu0", "gpu \"1\""};
 static const double te_cost[2] = {12.5, 40.0};
+static const double te_layers[2] = {12, 9};
 static struct engine_gpu_row te_rows[2];
 
 /* Two Q-learning agents, one partition, one set of GPU tenants. */
@@ -39,6 +40,7 @@ static int te_pane(const void *st, size_t i, struct engine_pane *out)
             .stage = te_stage,
             .device = te_dev,
             .cost_ms = te_cost,
+            .layers = te_layers,
             .predicted_bottleneck_ms = 40.0,
             .measured_bottleneck_ms = NAN,
             .bound_ms = 30.0,
@@ -92,6 +94,8 @@ static void test_tick(void)
     /* A device name is JSON-escaped. */
     T_CHECK(strstr(j, "\"partition_stage_compute_seconds\":{\"gpu0\":0.0125,"
                       "\"gpu \\\"1\\\"\":0.04}") != NULL);
+    T_CHECK(strstr(j, "\"partition_stage_layers\":{\"gpu0\":12,"
+                      "\"gpu \\\"1\\\"\":9}") != NULL);
     T_CHECK(strstr(j, "\"partition_moves\":4") != NULL);
     T_CHECK(strstr(j, "\"vgpu_sm_share_ratio\":{\"render\":0.6,"
                       "\"train\":null}") != NULL);

@@ -13,7 +13,7 @@ POL="$WATTSON_SOURCE_DIR/tests/fixtures/policies/part-slow.lua"
 for mode in none veto force; do
     sed "s/^local mode = \"none\"/local mode = \"$mode\"/" "$POL" >"$T/p-$mode.lua"
     "$W" run --lab "$LAB" --policy "$T/p-$mode.lua" --duration 40 -v \
-        >"$T/$mode.jsonl" 2>"$T/$mode.err"
+        --out "$T/$mode.trace.jsonl" >"$T/$mode.jsonl" 2>"$T/$mode.err"
     check '[ $? -eq 0 ]' "cluster run ($mode): $(tail -3 "$T/$mode.err")"
 done
 key() { grep -o "\"$2\":[0-9.e+-]*" "$T/$1.jsonl" | tail -1 | cut -d: -f2; }
@@ -24,6 +24,22 @@ check "[ $(key none partition_moves) -ge 1 ] && [ $(key none partition_vetoes) -
 last=$(grep 'repartitioned to' "$T/none.err" | tail -1)
 check "echo '$last' | grep -Eq 'v100a ([0-9]|1[0-9])(,| layers)'" \
     "the last plan keeps under 20 layers on v100a (56 before): $last"
+# the trace's timeline of where the layers sit: v100a's stage shrinks,
+# every tick's stages hold the whole model
+python3 - "$T/none.trace.jsonl" >"$T/layers.txt" 2>&1 <<'EOF' ||
+import json, sys
+seen, sums = [], set()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    eng = o.get("eng", {}) if o["type"] == "tick" else {}
+    lay = eng.get("partition_stage_layers")
+    if lay:
+        seen.append(lay.get("v100a", 0))
+        sums.add(sum(lay.values()))
+print(seen[0], seen[-1], sorted(sums))
+assert seen[0] == 56 and seen[-1] < 20 and len(sums) == 1
+EOF
+    fail "partition_stage_layers in the trace: $(cat "$T/layers.txt")"
 check "grep -q 'partition t=39 stages=' '$T/none.err'" \
     "state.partition reaches the policy: $(grep 'partition t=39' "$T/none.err")"
 
