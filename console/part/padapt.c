@@ -80,6 +80,22 @@ static void padapt_run_reset(struct padapt *a)
     memset(a->run_bwf, 0, sizeof a->run_bwf);
 }
 
+/* One sample into a run's sum and count.  A sample further from the
+ * run's mean than the threshold starts the run again from itself: the
+ * deviation has changed while it lasted (clocks trimmed a little, then a
+ * device slowed tenfold), and the estimate is the latest change's, not
+ * an average over both (the noise of a steady deviation is far inside
+ * the threshold, so it still averages). */
+static void padapt_run_add(double *sum, unsigned *n, double f, double thr)
+{
+    if (*n && fabs(f * *n / *sum - 1) > thr) {
+        *sum = 0;
+        *n = 0;
+    }
+    *sum += f;
+    (*n)++;
+}
+
 void padapt_observe(struct padapt *a, const double *stage_ms,
                     const double *link_ms, const double *idle_f)
 {
@@ -140,14 +156,13 @@ void padapt_observe(struct padapt *a, const double *stage_ms,
         padapt_run_reset(a);
     for (unsigned k = 0; a->over && k < c->nstages; k++) {
         const unsigned d = c->dev[k];
-        if (f_dev[k] == f_dev[k]) {
-            a->run_f[d] += f_dev[k];
-            a->run_n[d]++;
-        }
+        if (f_dev[k] == f_dev[k])
+            padapt_run_add(&a->run_f[d], &a->run_n[d], f_dev[k],
+                           a->cfg.threshold);
         if (f_link[k] == f_link[k]) {
             const size_t l = (size_t)d * nd + c->dev[k + 1];
-            a->run_bwf[l] += f_link[k];
-            a->run_bwn[l]++;
+            padapt_run_add(&a->run_bwf[l], &a->run_bwn[l], f_link[k],
+                           a->cfg.threshold);
         }
     }
     if (a->since < a->cfg.cooldown)

@@ -9,7 +9,9 @@
  * link times moves the estimate of that stage's device (work over time)
  * and of that link (bytes over time) by an exponentially weighted average;
  * once a deviation has lasted, by the mean of the observations since it
- * began, so that a step change is estimated from its own samples.
+ * began, so that a step change is estimated from its own samples (a
+ * sample further than `threshold` from that mean starts it again: the
+ * deviation changed while it lasted).
  * A repartition is considered only when
  *   - some stage's or link's measured time has deviated from its predicted
  *     time by more than `threshold` (relative) for `hold` observations in a

@@ -24,11 +24,11 @@ check "[ $(key none partition_moves) -ge 1 ] && [ $(key none partition_vetoes) -
 last=$(grep 'repartitioned to' "$T/none.err" | tail -1)
 check "echo '$last' | grep -Eq 'v100a ([0-9]|1[0-9])(,| layers)'" \
     "the last plan keeps under 20 layers on v100a (56 before): $last"
-# the trace's timeline of where the layers sit: v100a's stage shrinks,
-# every tick's stages hold the whole model
+# the trace's timeline of where the layers sit: v100a's stage only
+# shrinks once it is slowed, every tick's stages hold the whole model
 python3 - "$T/none.trace.jsonl" >"$T/layers.txt" 2>&1 <<'EOF' ||
 import json, sys
-seen, sums = [], set()
+seen, sums, after = [], set(), []
 for line in open(sys.argv[1]):
     o = json.loads(line)
     eng = o.get("eng", {}) if o["type"] == "tick" else {}
@@ -36,8 +36,12 @@ for line in open(sys.argv[1]):
     if lay:
         seen.append(lay.get("v100a", 0))
         sums.add(sum(lay.values()))
-print(seen[0], seen[-1], sorted(sums))
+        if o["t"] >= 5:
+            after.append(seen[-1])
+print(seen[0], seen[-1], sorted(sums), sorted(set(after), reverse=True))
 assert seen[0] == 56 and seen[-1] < 20 and len(sums) == 1
+# once slowed, v100a never gains layers (it once took 84 first)
+assert all(b <= a for a, b in zip(after, after[1:]))
 EOF
     fail "partition_stage_layers in the trace: $(cat "$T/layers.txt")"
 check "grep -q 'partition t=39 stages=' '$T/none.err'" \
