@@ -98,6 +98,18 @@ static int pcplx_jpeg(const void *buf, size_t len, const char *fname,
     jpeg_create_decompress(&j->ci);
     jpeg_mem_src(&j->ci, buf, (unsigned long)len);
     jpeg_read_header(&j->ci, TRUE);
+    /* Huffman data takes at least a bit for each 8x8 block's DC, so a
+     * file bounds the work of decoding it; arithmetic coding does not (a
+     * few hundred bytes can claim 64 Mpixel, fuzz_pcplx found), and no
+     * camera or browser writes it. */
+    if (j->ci.arith_code) {
+        ptext_err(err, errlen, fname, 0,
+                  "JPEG: arithmetic-coded (SOF9-11): not read, only "
+                  "Huffman-coded JPEG");
+        jpeg_destroy_decompress(&j->ci);
+        free(j);
+        return -1;
+    }
     const size_t npx = (size_t)j->ci.image_width * j->ci.image_height;
     if (npx > PCPLX_MAX_PIXELS) {
         ptext_err(err, errlen, fname, 0, "%ux%u pixels: more than %u",

@@ -32,7 +32,9 @@
  *
  * Errors: a file that is neither JPEG nor PNG, one the library refuses,
  * one it can only read with a warning (a truncated or corrupt JPEG, which
- * libjpeg would otherwise fill with grey), and one over PCPLX_MAX_PIXELS
+ * libjpeg would otherwise fill with grey), an arithmetic-coded JPEG
+ * (whose size, unlike Huffman data's, does not bound the decoding work),
+ * and one over PCPLX_MAX_PIXELS
  * are one line "FILE: why".  libjpeg's errors come back through its error
  * manager (a longjmp to this module, never exit()); libpng's simplified
  * API keeps its own.

@@ -51,7 +51,7 @@ static void test_gray(void)
 }
 
 /* A w x h grey JPEG of one level, in memory (malloc'd). */
-static unsigned char *uniform_jpeg(unsigned w, unsigned h, int level,
+static unsigned char *uniform_jpeg(unsigned w, unsigned h, int level, int arith,
                                    unsigned long *len)
 {
     struct jpeg_compress_struct ci;
@@ -67,6 +67,7 @@ static unsigned char *uniform_jpeg(unsigned w, unsigned h, int level,
     ci.in_color_space = JCS_GRAYSCALE;
     jpeg_set_defaults(&ci);
     jpeg_set_quality(&ci, 90, TRUE);
+    ci.arith_code = arith ? TRUE : FALSE;
     jpeg_start_compress(&ci, TRUE);
     unsigned char *row = malloc(w);
     memset(row, level, w);
@@ -93,7 +94,7 @@ static void test_made(const char *dir, double *uniform_score)
     char path[256], err[512];
     struct pcplx_feat f;
     unsigned long jlen;
-    unsigned char *jpg = uniform_jpeg(320, 240, 128, &jlen);
+    unsigned char *jpg = uniform_jpeg(320, 240, 128, 0, &jlen);
     T_CHECK(pcplx_image_buf(jpg, jlen, "u.jpg", &f, err, sizeof err) == 0);
     T_CHECK(f.width == 320 && f.height == 240);
     *uniform_score = pcplx_score(&f);
@@ -108,6 +109,12 @@ static void test_made(const char *dir, double *uniform_score)
     /* the header alone is not enough either */
     T_CHECK(pcplx_image_buf(jpg, 4, "h.jpg", &f, err, sizeof err) == -1 &&
             strncmp(err, "h.jpg: JPEG: ", 13) == 0 && !strchr(err, '\n'));
+    free(jpg);
+    /* arithmetic coding (SOF9): refused before any decoding */
+    jpg = uniform_jpeg(4096, 4096, 128, 1, &jlen);
+    T_CHECK(jlen < 4096); /* 16 Mpixel in a few hundred bytes */
+    T_CHECK(pcplx_image_buf(jpg, jlen, "a.jpg", &f, err, sizeof err) == -1);
+    T_CHECK(strncmp(err, "a.jpg: JPEG: arithmetic-coded", 29) == 0);
     free(jpg);
 
     /* a PNG checkerboard of 8-pixel squares, 0 and 255: 1 bit */
