@@ -5,8 +5,9 @@
 # engine repartitions and moves layers off v100a; a policy that vetoes
 # keeps the plan, the moves it wanted counted as vetoes; a policy that forces a
 # re-solve at t = 2 s gets one more proposal.  state.partition shows the
-# stages.  A lab whose cluster names a missing model or a `pu` that is no
-# PU is refused, exit 3, naming the field.
+# stages, and the trace's partition_stage_layers shows v100a's stage only
+# shrinking once it is slowed.  A lab whose cluster names a missing model
+# or a `pu` that is no PU is refused, exit 3, naming the field.
 . "$TESTS/lib.sh"
 LAB="$WATTSON_SOURCE_DIR/lua-policies/labs/cluster.lua"
 POL="$WATTSON_SOURCE_DIR/tests/fixtures/policies/part-slow.lua"

@@ -6,6 +6,8 @@
  *   - after a device slows, the estimate of its speed converges to the
  *     truth, the plan moves within a few dozen micro-batches, and the new
  *     plan's true bottleneck equals the plan solved with the true speeds;
+ *   - a deviation that changes while it lasts (all devices a little slow,
+ *     then one tenfold) is estimated from its latest regime;
  *   - a veto keeps the plan and is counted; a force moves at once;
  *   - the migration cost of a hand-made move is the one computed by hand;
  *   - over a run with a throttled device, a co-tenant and a degraded
