@@ -19,6 +19,7 @@
 
 #include "core/decnum.h"
 #include "core/safefile.h"
+#include "core/sbuf.h"
 #include "core/trust.h"
 
 const char *const journal_env_names[] = {"WATTSON_SYSFS_ROOT",
@@ -173,46 +174,6 @@ void journal_free(struct journal *j)
 
 /* ---- formatting ---- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL,
-                          b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->p && (size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap - b->len <= (size_t)n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-}
-
 char *journal_format(const struct journal *j, size_t *len)
 {
     if (j->pid <= 0 || j->start < 0 || !labline_ok(j->lab)) {
@@ -220,19 +181,19 @@ char *journal_format(const struct journal *j, size_t *len)
         return NULL;
     }
     struct sbuf b = {0};
-    sb_printf(&b, "wattson-journal %d\npid %ld\nstart %lld\nlab %s\n",
-              JOURNAL_VERSION, j->pid, j->start, j->lab);
+    sbuf_printf(&b, "wattson-journal %d\npid %ld\nstart %lld\nlab %s\n",
+                JOURNAL_VERSION, j->pid, j->start, j->lab);
     for (size_t i = 0; i < j->n_dirs; i++) {
         if (!rest_ok(j->dirs[i]) || j->dirs[i][0] != '/')
             b.failed = 2;
-        sb_printf(&b, "plugin-dir %s\n", j->dirs[i]);
+        sbuf_printf(&b, "plugin-dir %s\n", j->dirs[i]);
     }
     for (size_t i = 0; i < j->n_env; i++) {
         const struct journal_env *e = &j->env[i];
         if (!e->name || !env_known(e->name, strlen(e->name)) ||
             !rest_ok(e->value))
             b.failed = 2;
-        sb_printf(&b, "env %s %s\n", e->name, e->value);
+        sbuf_printf(&b, "env %s %s\n", e->name, e->value);
     }
     for (size_t i = 0; i < j->n_ctl; i++) {
         const struct journal_control *c = &j->ctl[i];
@@ -241,10 +202,10 @@ char *journal_format(const struct journal *j, size_t *len)
             b.failed = 2;
         /* %.17g: 17 significant digits identify a double exactly, so the
          * value restored is the very one saved. */
-        sb_printf(&b, "control %s %s %s %.17g\n", c->plugin, c->device,
-                  c->control, c->value);
+        sbuf_printf(&b, "control %s %s %s %.17g\n", c->plugin, c->device,
+                    c->control, c->value);
     }
-    sb_printf(&b, "end\n");
+    sbuf_printf(&b, "end\n");
     if (b.failed) {
         free(b.p);
         errno = b.failed == 2 ? EINVAL : ENOMEM;

@@ -16,7 +16,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/netaddr.h"
+#include "core/sbuf.h"
 #include "engines/emetric.h"
 #include "run/run_int.h"
 
@@ -43,125 +43,54 @@ struct metrics {
     char addr[128];
     unsigned long scrapes;
     /* The text of the last tick rendered, per format. */
-    char *text[2];
-    size_t cap[2], len[2];
+    struct sbuf text[2];
     uint64_t tick[2], made_ns[2];
     int have[2];
     /* Signal and control indexes grouped by family (mx_signals). */
     uint32_t *sig_order, *ctl_order;
-    /* Each device's label set: dl_text[dl_off[d] .. dl_off[d + 1]). */
-    char *dl_text;
+    /* Each device's label set: dl.p[dl_off[d] .. dl_off[d + 1]). */
+    struct sbuf dl;
     size_t *dl_off;
 };
 
-/* ---- a growing text buffer -------------------------------------------- */
-
-struct mx_out {
-    char **buf;
-    size_t *cap, len;
-    int failed;
-};
-
-static void mx_printf(struct mx_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void mx_printf(struct mx_out *o, const char *fmt, ...)
-{
-    if (o->failed)
-        return;
-    for (;;) {
-        size_t room = *o->cap - o->len;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(*o->buf ? *o->buf + o->len : NULL, *o->buf ? room : 0,
-                          fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->failed = 1;
-            return;
-        }
-        if (*o->buf && (size_t)n < room) {
-            o->len += (size_t)n;
-            return;
-        }
-        size_t want = *o->cap ? *o->cap * 2 : 16384;
-        while (want < o->len + (size_t)n + 1)
-            want *= 2;
-        char *nb = realloc(*o->buf, want);
-        if (!nb) {
-            o->failed = 1;
-            return;
-        }
-        *o->buf = nb;
-        *o->cap = want;
-    }
-}
-
-/* n bytes of s, as they are (the fast path: most of the text is names
- * and labels made once). */
-static void mx_put(struct mx_out *o, const char *s, size_t n)
-{
-    if (o->failed)
-        return;
-    if (o->len + n + 1 > *o->cap) {
-        size_t want = *o->cap ? *o->cap * 2 : 16384;
-        while (want < o->len + n + 1)
-            want *= 2;
-        char *nb = realloc(*o->buf, want);
-        if (!nb) {
-            o->failed = 1;
-            return;
-        }
-        *o->buf = nb;
-        *o->cap = want;
-    }
-    memcpy(*o->buf + o->len, s, n);
-    o->len += n;
-}
-
-static void mx_puts(struct mx_out *o, const char *s)
-{
-    mx_put(o, s, strlen(s));
-}
-
 /* s with backslash and newline escaped, and the double quote when
  * `quote` (label values always; HELP text only in OpenMetrics). */
-static void mx_escaped(struct mx_out *o, const char *s, int quote)
+static void mx_escaped(struct sbuf *o, const char *s, int quote)
 {
     const char *stops = quote ? "\\\"\n" : "\\\n";
     for (const char *p = s ? s : ""; *p;) {
         size_t run = strcspn(p, stops);
-        mx_put(o, p, run);
+        sbuf_put(o, p, run);
         p += run;
         if (*p) {
-            mx_put(o, *p == '\n' ? "\\n" : *p == '"' ? "\\\"" : "\\\\", 2);
+            sbuf_put(o, *p == '\n' ? "\\n" : *p == '"' ? "\\\"" : "\\\\", 2);
             p++;
         }
     }
 }
 
-static void mx_label(struct mx_out *o, const char *key, const char *val,
+static void mx_label(struct sbuf *o, const char *key, const char *val,
                      int first)
 {
     if (!first)
-        mx_put(o, ",", 1);
-    mx_puts(o, key);
-    mx_put(o, "=\"", 2);
+        sbuf_put(o, ",", 1);
+    sbuf_puts(o, key);
+    sbuf_put(o, "=\"", 2);
     mx_escaped(o, val, 1);
-    mx_put(o, "\"", 1);
+    sbuf_put(o, "\"", 1);
 }
 
-static void mx_number(struct mx_out *o, double v)
+static void mx_number(struct sbuf *o, double v)
 {
     char b[40];
     int n = snprintf(b, sizeof b, " %.12g\n", v);
-    mx_put(o, b, n > 0 && (size_t)n < sizeof b ? (size_t)n : 0);
+    sbuf_put(o, b, n > 0 && (size_t)n < sizeof b ? (size_t)n : 0);
 }
 
 /* A counter's sample that is not a number is left out (OpenMetrics: a
  * counter's total is a number, >= 0; a scrape with one else fails
  * whole); `from` is where its name began. */
-static void mx_counter_value(struct mx_out *o, size_t from, double v)
+static void mx_counter_value(struct sbuf *o, size_t from, double v)
 {
     if (!isfinite(v) || v < 0) {
         if (!o->failed)
@@ -171,12 +100,12 @@ static void mx_counter_value(struct mx_out *o, size_t from, double v)
     mx_number(o, v);
 }
 
-static void mx_value(struct mx_out *o, double v)
+static void mx_value(struct sbuf *o, double v)
 {
     if (isnan(v))
-        mx_printf(o, " NaN\n");
+        sbuf_printf(o, " NaN\n");
     else if (isinf(v))
-        mx_printf(o, " %sInf\n", v > 0 ? "+" : "-");
+        sbuf_printf(o, " %sInf\n", v > 0 ? "+" : "-");
     else
         mx_number(o, v);
 }
@@ -259,15 +188,16 @@ static void mx_name(const char *group, const char *name, const char *unit,
 
 /* A family's TYPE and HELP lines.  `base` has no _total; a counter's
  * samples do. */
-static void mx_family(struct mx_out *o, int om, const char *base, int counter,
+static void mx_family(struct sbuf *o, int om, const char *base, int counter,
                       const char *help)
 {
     const char *sfx = counter && !om ? "_total" : "";
-    mx_printf(o, "# TYPE %s%s %s\n", base, sfx, counter ? "counter" : "gauge");
+    sbuf_printf(o, "# TYPE %s%s %s\n", base, sfx,
+                counter ? "counter" : "gauge");
     if (help && *help) {
-        mx_printf(o, "# HELP %s%s ", base, sfx);
+        sbuf_printf(o, "# HELP %s%s ", base, sfx);
         mx_escaped(o, help, om);
-        mx_put(o, "\n", 1);
+        sbuf_put(o, "\n", 1);
     }
 }
 
@@ -275,13 +205,13 @@ static void mx_family(struct mx_out *o, int om, const char *base, int counter,
 
 /* "{device=..,kind=..,driver=..}" of each device, made once at start
  * (mx_make_labels): a sample's labels are then one copy. */
-static void mx_label_set(struct mx_out *o, const struct model *m, uint32_t d)
+static void mx_label_set(struct sbuf *o, const struct model *m, uint32_t d)
 {
-    mx_put(o, "{", 1);
+    sbuf_put(o, "{", 1);
     mx_label(o, "device", m->devices[d].name, 1);
     mx_label(o, "kind", m->devices[d].kind, 0);
     mx_label(o, "driver", m->plugins[m->devices[d].plugin].name, 0);
-    mx_put(o, "}", 1);
+    sbuf_put(o, "}", 1);
 }
 
 static int mx_make_labels(struct metrics *mx, const struct model *m)
@@ -289,20 +219,18 @@ static int mx_make_labels(struct metrics *mx, const struct model *m)
     mx->dl_off = malloc((m->n_devices + 1) * sizeof *mx->dl_off);
     if (!mx->dl_off)
         return -1;
-    size_t cap = 0;
-    struct mx_out o = {.buf = &mx->dl_text, .cap = &cap};
     for (size_t d = 0; d < m->n_devices; d++) {
-        mx->dl_off[d] = o.len;
-        mx_label_set(&o, m, (uint32_t)d);
+        mx->dl_off[d] = mx->dl.len;
+        mx_label_set(&mx->dl, m, (uint32_t)d);
     }
-    mx->dl_off[m->n_devices] = o.len;
-    return o.failed ? -1 : 0;
+    mx->dl_off[m->n_devices] = mx->dl.len;
+    return mx->dl.failed ? -1 : 0;
 }
 
-static void mx_device_labels(struct mx_out *o, const struct metrics *mx,
+static void mx_device_labels(struct sbuf *o, const struct metrics *mx,
                              uint32_t d)
 {
-    mx_put(o, mx->dl_text + mx->dl_off[d], mx->dl_off[d + 1] - mx->dl_off[d]);
+    sbuf_put(o, mx->dl.p + mx->dl_off[d], mx->dl_off[d + 1] - mx->dl_off[d]);
 }
 
 /* Signals: one family per (name, unit, counter or not), its devices in
@@ -345,7 +273,7 @@ static int mx_cmp_ctl(const void *x, const void *y)
     return c ? c : (i > j) - (i < j);
 }
 
-static void mx_signals(struct mx_out *o, int om, const struct metrics *mx,
+static void mx_signals(struct sbuf *o, int om, const struct metrics *mx,
                        const struct model *m, const uint32_t *order)
 {
     char base[224];
@@ -358,9 +286,9 @@ static void mx_signals(struct mx_out *o, int om, const struct metrics *mx,
             mx_family(o, om, base, counter, s->description);
         }
         const size_t from = o->len;
-        mx_puts(o, base);
+        sbuf_puts(o, base);
         if (counter)
-            mx_put(o, "_total", 6);
+            sbuf_put(o, "_total", 6);
         mx_device_labels(o, mx, s->device);
         if (counter)
             mx_counter_value(o, from, m->valid[j] ? m->val[j] : NAN);
@@ -370,7 +298,7 @@ static void mx_signals(struct mx_out *o, int om, const struct metrics *mx,
 }
 
 /* Controls: what wattson applied, and the range the driver declared. */
-static void mx_controls(struct mx_out *o, int om, const struct metrics *mx,
+static void mx_controls(struct sbuf *o, int om, const struct metrics *mx,
                         const struct model *m, const uint32_t *order)
 {
     static const char *const part[3] = {"", "min", "max"};
@@ -400,7 +328,7 @@ static void mx_controls(struct mx_out *o, int om, const struct metrics *mx,
             for (size_t q = k; q < end; q++) {
                 const uint32_t i = order[q];
                 const struct model_control *y = &m->controls[i];
-                mx_puts(o, base);
+                sbuf_puts(o, base);
                 mx_device_labels(o, mx, y->device);
                 mx_value(o, p == 1                ? y->min
                             : p == 2              ? y->max
@@ -411,7 +339,7 @@ static void mx_controls(struct mx_out *o, int om, const struct metrics *mx,
     }
 }
 
-static void mx_forecasts(struct mx_out *o, int om, const struct metrics *mx,
+static void mx_forecasts(struct sbuf *o, int om, const struct metrics *mx,
                          const struct model *m)
 {
     mx_family(o, om, "wattson_device_demand_forecast_ops_per_second", 0,
@@ -419,7 +347,7 @@ static void mx_forecasts(struct mx_out *o, int om, const struct metrics *mx,
     for (size_t d = 0; d < m->n_devices; d++) {
         if (!m->devices[d].is_pu)
             continue;
-        mx_puts(o, "wattson_device_demand_forecast_ops_per_second");
+        sbuf_puts(o, "wattson_device_demand_forecast_ops_per_second");
         mx_device_labels(o, mx, (uint32_t)d);
         mx_value(o, m->fc_valid[d] ? m->fc_demand[d] : NAN);
     }
@@ -427,7 +355,7 @@ static void mx_forecasts(struct mx_out *o, int om, const struct metrics *mx,
               "1 while a device is marked faulty (permission, vanished, "
               "rejected, read error)");
     for (size_t d = 0; d < m->n_devices; d++) {
-        mx_puts(o, "wattson_device_fault");
+        sbuf_puts(o, "wattson_device_fault");
         mx_device_labels(o, mx, (uint32_t)d);
         mx_value(o,
                  m->faults && m->faults[d].current != FAULT_NONE ? 1.0 : 0.0);
@@ -436,7 +364,7 @@ static void mx_forecasts(struct mx_out *o, int om, const struct metrics *mx,
 
 /* The summary's keys: "_j" "_w" "_s" "_ms" as unit words (ms scaled to
  * seconds), the integer ones counters. */
-static void mx_summary_key(struct mx_out *o, int om, const char *key, double v,
+static void mx_summary_key(struct sbuf *o, int om, const char *key, double v,
                            int counter)
 {
     static const struct {
@@ -460,14 +388,14 @@ static void mx_summary_key(struct mx_out *o, int om, const char *key, double v,
     }
     mx_family(o, om, name, counter, "the run's summary key of this name");
     const size_t from = o->len;
-    mx_printf(o, "%s%s", name, counter ? "_total" : "");
+    sbuf_printf(o, "%s%s", name, counter ? "_total" : "");
     if (counter)
         mx_counter_value(o, from, v);
     else
         mx_value(o, v);
 }
 
-static void mx_summary(struct mx_out *o, int om, const struct summary *s)
+static void mx_summary(struct sbuf *o, int om, const struct summary *s)
 {
 #define MX_KEY(k, type) mx_summary_key(o, om, #k, (double)s->k, (type)0.5 == 0);
     SUMMARY_MEMBER_KEYS(MX_KEY)
@@ -478,7 +406,7 @@ static void mx_summary(struct mx_out *o, int om, const struct summary *s)
 }
 
 struct mx_eng {
-    struct mx_out *o;
+    struct sbuf *o;
     const char *base;
     int counter;
 };
@@ -488,11 +416,11 @@ static void mx_eng_one(void *ctx, size_t fam, const char *label, double v)
     struct mx_eng *e = ctx;
     const char *key = emetric_families[fam].label;
     const size_t from = e->o->len;
-    mx_printf(e->o, "%s%s", e->base, e->counter ? "_total" : "");
+    sbuf_printf(e->o, "%s%s", e->base, e->counter ? "_total" : "");
     if (key && label) {
-        mx_printf(e->o, "{");
+        sbuf_printf(e->o, "{");
         mx_label(e->o, key, label, 1);
-        mx_printf(e->o, "}");
+        sbuf_printf(e->o, "}");
     }
     if (e->counter)
         mx_counter_value(e->o, from, v);
@@ -500,7 +428,7 @@ static void mx_eng_one(void *ctx, size_t fam, const char *label, double v)
         mx_value(e->o, v);
 }
 
-static void mx_engines(struct mx_out *o, int om, const struct engines *e)
+static void mx_engines(struct sbuf *o, int om, const struct engines *e)
 {
     for (size_t k = 0; k < emetric_n_families; k++) {
         const struct emetric_family *f = &emetric_families[k];
@@ -512,7 +440,7 @@ static void mx_engines(struct mx_out *o, int om, const struct engines *e)
     }
 }
 
-static void mx_policy(struct mx_out *o, int om, const struct run *r)
+static void mx_policy(struct sbuf *o, int om, const struct run *r)
 {
     char builtin[96];
     const char *name = r->policy_path;
@@ -523,18 +451,18 @@ static void mx_policy(struct mx_out *o, int om, const struct run *r)
     }
     mx_family(o, om, "wattson_policy_active", 0,
               "1 for the policy that decides (a Lua file or builtin:NAME)");
-    mx_printf(o, "wattson_policy_active{");
+    sbuf_printf(o, "wattson_policy_active{");
     mx_label(o, "policy", name, 1);
     mx_label(o, "kind", r->policy_path ? "lua" : "builtin", 0);
-    mx_printf(o, "} 1\n");
+    sbuf_printf(o, "} 1\n");
     mx_family(o, om, "wattson_policy_fallback", 0,
               "1 while the built-in policy decides for a failing one");
-    mx_printf(o, "wattson_policy_fallback");
+    sbuf_printf(o, "wattson_policy_fallback");
     mx_value(o, r->dec.in_fallback ? 1 : 0);
     mx_family(o, om, "wattson_policy_last_reload_ok", 0,
               "1 when the last reload was taken, 0 when it was rejected "
               "(NaN: none yet)");
-    mx_printf(o, "wattson_policy_last_reload_ok");
+    sbuf_printf(o, "wattson_policy_last_reload_ok");
     mx_value(o, r->sum.reloads + r->sum.reload_errors == 0
                     ? NAN
                     : (r->last_reload_err[0] ? 0 : 1));
@@ -543,34 +471,35 @@ static void mx_policy(struct mx_out *o, int om, const struct run *r)
 static int mx_render(struct metrics *mx, int om)
 {
     const struct run *r = mx->r;
-    struct mx_out o = {.buf = &mx->text[om], .cap = &mx->cap[om]};
+    struct sbuf *o = &mx->text[om];
+    o->len = 0; /* the memory is kept from the last text */
+    o->failed = 0;
     const struct model *m = &r->model;
-    mx_family(&o, om, "wattson_tick", 0,
+    mx_family(o, om, "wattson_tick", 0,
               "the tick the values are from (the trace's \"tick\")");
-    mx_printf(&o, "wattson_tick");
-    mx_value(&o, (double)m->tick);
-    mx_family(&o, om, "wattson_time_seconds", 0,
+    sbuf_printf(o, "wattson_tick");
+    mx_value(o, (double)m->tick);
+    mx_family(o, om, "wattson_time_seconds", 0,
               "the run's clock at that tick (the trace's \"t\")");
-    mx_printf(&o, "wattson_time_seconds");
-    mx_value(&o, m->t);
-    mx_family(&o, om, "wattson_power_watts", 0,
+    sbuf_printf(o, "wattson_time_seconds");
+    mx_value(o, m->t);
+    mx_family(o, om, "wattson_power_watts", 0,
               "the lab's total power at that tick");
-    mx_printf(&o, "wattson_power_watts");
-    mx_value(&o, r->rec.last_power_valid ? r->rec.last_power_w : NAN);
-    mx_family(&o, om, "wattson_power_budget_watts", 0,
+    sbuf_printf(o, "wattson_power_watts");
+    mx_value(o, r->rec.last_power_valid ? r->rec.last_power_w : NAN);
+    mx_family(o, om, "wattson_power_budget_watts", 0,
               "the power budget (0: none)");
-    mx_printf(&o, "wattson_power_budget_watts");
-    mx_value(&o, m->budget_w);
-    mx_signals(&o, om, mx, m, mx->sig_order);
-    mx_controls(&o, om, mx, m, mx->ctl_order);
-    mx_forecasts(&o, om, mx, m);
-    mx_summary(&o, om, &r->sum);
-    mx_engines(&o, om, &r->eng);
-    mx_policy(&o, om, r);
+    sbuf_printf(o, "wattson_power_budget_watts");
+    mx_value(o, m->budget_w);
+    mx_signals(o, om, mx, m, mx->sig_order);
+    mx_controls(o, om, mx, m, mx->ctl_order);
+    mx_forecasts(o, om, mx, m);
+    mx_summary(o, om, &r->sum);
+    mx_engines(o, om, &r->eng);
+    mx_policy(o, om, r);
     if (om)
-        mx_printf(&o, "# EOF\n");
-    mx->len[om] = o.len;
-    return o.failed ? -1 : 0;
+        sbuf_printf(o, "# EOF\n");
+    return o->failed ? -1 : 0;
 }
 
 /* ---- the server -----------------------------------------------------------
@@ -625,7 +554,7 @@ static void mx_on_request(struct evhttp_request *req, void *arg)
         mx->made_ns[om] = now;
     }
     struct evbuffer *b = evbuffer_new();
-    if (!b || evbuffer_add(b, mx->text[om], mx->len[om]) != 0) {
+    if (!b || evbuffer_add(b, mx->text[om].p, mx->text[om].len) != 0) {
         if (b)
             evbuffer_free(b);
         evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
@@ -734,11 +663,11 @@ void metrics_free(struct metrics *mx)
         return;
     if (mx->http)
         evhttp_free(mx->http); /* closes the listener and connections */
-    free(mx->text[0]);
-    free(mx->text[1]);
+    free(mx->text[0].p);
+    free(mx->text[1].p);
     free(mx->sig_order);
     free(mx->ctl_order);
-    free(mx->dl_text);
+    free(mx->dl.p);
     free(mx->dl_off);
     free(mx);
 }

@@ -1,6 +1,6 @@
 /*
- * Core modules: ring history, clocks, summary limits and JSON, and the
- * trace files' all-or-nothing writing.
+ * Core modules: the growing text buffer, ring history, clocks, summary limits
+ * and JSON, and the trace files' all-or-nothing writing.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "core/loop.h"
 #include "core/lab.h"
 #include "core/ring.h"
+#include "core/sbuf.h"
 #include "core/summary.h"
 #include "core/tracefile.h"
 #include "t.h"
@@ -236,8 +237,36 @@ static void test_json_number(void)
     T_STREQ(buf, "1.5 null null null 1.23456789e+11");
 }
 
+/* The growing buffer: pieces past several doublings come out whole and in
+ * order; a failed buffer takes nothing more; len = 0 reuses the memory. */
+static void test_sbuf(void)
+{
+    struct sbuf b = {0};
+    char want[8192];
+    size_t n = 0;
+    for (int i = 0; i < 600; i++) {
+        sbuf_printf(&b, "%d,", i);
+        sbuf_put(&b, "xy", i % 3);
+        n += (size_t)snprintf(want + n, sizeof want - n, "%d,%.*s", i, i % 3,
+                              "xy");
+    }
+    T_CHECK(!b.failed && b.len == n && b.cap > n);
+    T_STREQ(b.p, want);
+    char *kept = b.p;
+    b.len = 0;
+    sbuf_puts(&b, "again");
+    T_CHECK(b.p == kept && b.len == 5);
+    T_STREQ(b.p, "again");
+    b.failed = 1;
+    sbuf_puts(&b, "more");
+    sbuf_printf(&b, "%s", "more");
+    T_CHECK(b.len == 5);
+    free(b.p);
+}
+
 int main(void)
 {
+    test_sbuf();
     test_json_number();
     test_loop();
     test_host();
