@@ -439,21 +439,14 @@ static void put_summary(FILE *f, struct rrun *runs, size_t n)
         for (size_t k = 0; k < runs[i].r.n_sum; k++) {
             const struct trread_kv *kv = &runs[i].r.sum[k];
             /* B's keys that A has are on A's rows */
-            if (i == 1) {
-                int in_a = 0;
-                for (size_t j = 0; j < runs[0].r.n_sum; j++)
-                    in_a |= strcmp(runs[0].r.sum[j].key, kv->key) == 0;
-                if (in_a)
-                    continue;
-            }
+            if (i == 1 && trread_sum_find(&runs[0].r, kv->key))
+                continue;
             fputs("<tr><td>", f);
             rplot_escape(f, kv->key);
             fputs("</td>", f);
             const struct trread_kv *col[2] = {NULL, NULL};
             for (size_t j = 0; j < n; j++)
-                for (size_t x = 0; x < runs[j].r.n_sum; x++)
-                    if (strcmp(runs[j].r.sum[x].key, kv->key) == 0)
-                        col[j] = &runs[j].r.sum[x];
+                col[j] = trread_sum_find(&runs[j].r, kv->key);
             for (size_t j = 0; j < n; j++) {
                 fputs("<td>", f);
                 if (col[j])

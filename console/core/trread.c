@@ -466,12 +466,12 @@ int trread_pass(struct trread *r, const struct trread_visit *v, char *err,
     return 0;
 }
 
-double trread_sum_num(const struct trread *r, const char *key)
+const struct trread_kv *trread_sum_find(const struct trread *r, const char *key)
 {
     for (size_t i = 0; i < r->n_sum; i++)
         if (strcmp(r->sum[i].key, key) == 0)
-            return r->sum[i].num;
-    return NAN;
+            return &r->sum[i];
+    return NULL;
 }
 
 void trread_close(struct trread *r)

@@ -117,7 +117,8 @@ int trread_pass(struct trread *r, const struct trread_visit *v, char *err,
                 size_t errlen);
 void trread_close(struct trread *r);
 
-/* The summary's numeric value of key, or NAN. */
-double trread_sum_num(const struct trread *r, const char *key);
+/* The summary's row of key, or NULL. */
+const struct trread_kv *trread_sum_find(const struct trread *r,
+                                        const char *key);
 
 #endif

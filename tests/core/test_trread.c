@@ -115,9 +115,10 @@ static void test_format1(void)
     }
     /* null reads NAN */
     T_CHECK(isnan(r.dev[0].val[3]));
-    T_NEAR(trread_sum_num(&r, "ticks"), 2, 0);
+    T_CHECK(trread_sum_find(&r, "ticks") != NULL);
+    T_NEAR(trread_sum_find(&r, "ticks")->num, 2, 0);
     T_STREQ(r.sum[1].text, "0.123456789");
-    T_CHECK(isnan(trread_sum_num(&r, "nope")));
+    T_CHECK(trread_sum_find(&r, "nope") == NULL);
     trread_close(&r);
     fclose(f);
 }
