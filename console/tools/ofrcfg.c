@@ -107,9 +107,10 @@ int ofrcfg_set(struct ofr_cfg *c, const char *name, const char *value,
     } else if (strcmp(name, "rate") == 0) {
         f = F_RATE;
         if (sinum_parse(v, "bit", &d.rate_bps) != 0 || !isfinite(d.rate_bps) ||
-            d.rate_bps < 0 || (d.rate_bps > 0 && d.rate_bps < 1000))
+            d.rate_bps < 0 || (d.rate_bps > 0 && d.rate_bps < 1000) ||
+            d.rate_bps > OFR_RATE_MAX)
             return ofr_fail(err, errlen,
-                            "%s: '%s' is not 0 or a rate of at least 1k "
+                            "%s: '%s' is not 0 or a rate from 1k to 10T "
                             "bit/s (e.g. 10M)",
                             name, v);
     } else {

@@ -25,8 +25,8 @@
  *                   losses in the good state, 1-k).  Applied in addition
  *                   to `loss`.
  *   rate BPS        the relay's own serialisation rate in bit/s
- *                   (core/sinum.h: 10M, 10Mbit); 0 is none.  tc tbf on the
- *                   veth ends is the testbed's main limiter.
+ *                   (core/sinum.h: 10M, 10Mbit), 1k to 10T; 0 is none.  tc tbf
+ * on the veth ends is the testbed's main limiter.
  *
  * Command line only: --check (parse the rest and exit 0 or 2, for
  * scripts that want a bad value refused before they build anything),
@@ -71,6 +71,9 @@ struct ofr_cfg {
 #define OFR_LIMIT_DEFAULT 1000u
 #define OFR_LIMIT_MAX 100000u
 #define OFR_DELAY_MAX 60.0 /* seconds: a longer one is surely a typo */
+/* bit/s: 10 Tbit/s is past any link a relay on a host can serve (800G
+ * Ethernet is the fastest standard), so a larger rate is a typo too. */
+#define OFR_RATE_MAX 1e13
 
 /* Defaults: no impairment, seed 1, the default limit, no files. */
 void ofrcfg_init(struct ofr_cfg *c);

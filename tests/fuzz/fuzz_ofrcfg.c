@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(x->delay_s >= 0 && x->delay_s <= OFR_DELAY_MAX) ||
             !(x->jitter_s >= 0 && x->jitter_s <= OFR_DELAY_MAX) ||
             !(x->loss >= 0 && x->loss <= 1) ||
-            !(x->rate_bps == 0 || (x->rate_bps >= 1000 && x->rate_bps < 1e300)))
+            !(x->rate_bps == 0 ||
+              (x->rate_bps >= 1000 && x->rate_bps <= OFR_RATE_MAX)))
             abort();
         if (x->ge.on &&
             !(x->ge.p_gb >= 0 && x->ge.p_gb <= 1 && x->ge.p_bg >= 0 &&

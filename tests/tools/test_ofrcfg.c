@@ -43,6 +43,8 @@ static void test_set(void)
     T_NEAR(c.dir[OFR_AB].rate_bps, 10e6, 1e-3);
     T_CHECK(ofrcfg_set(&c, "rate", "0", err, sizeof err) == 0);
     T_NEAR(c.dir[OFR_BA].rate_bps, 0, 0);
+    T_CHECK(ofrcfg_set(&c, "rate", "10T", err, sizeof err) == 0);
+    T_NEAR(c.dir[OFR_AB].rate_bps, OFR_RATE_MAX, 0);
     T_CHECK(ofrcfg_set(&c, "loss-burst", "0.01,0.3", err, sizeof err) == 0);
     T_CHECK(c.dir[OFR_AB].ge.on && c.dir[OFR_BA].ge.on);
     T_NEAR(c.dir[OFR_AB].ge.p_gb, 0.01, 1e-12);
@@ -72,6 +74,8 @@ static void test_set(void)
         {"rate", "-1M"},
         {"rate", "10Mbyte"},
         {"rate", "inf"},
+        {"rate", "2e300"}, /* the fuzz find: finite, yet no link's rate */
+        {"rate", "11T"},
         {"loss-burst", "0.1"},
         {"loss-burst", "0.1,,0.2"},
         {"loss-burst", "0.1,0.2,0.3,0.4,0.5"},
