@@ -20,6 +20,10 @@
 
 /* The largest profile file read (the shared ones are under 100 KiB). */
 #define PDPROF_MAX_FILE (64u << 20)
+/* A metric past 1e15 (ms: 30,000 years; bytes: a petabyte, 250 times the
+ * largest model's weights) is no layer's; it is refused so that the sums the
+ * partitioner takes over layers and stages stay finite. */
+#define PDPROF_MAX_VALUE 1e15
 
 static const char PDPROF_SEP[] = " -- ";
 enum { PDPROF_SEPLEN = 4 };
@@ -137,8 +141,13 @@ static int read_number(struct pdprof *p, unsigned line, int m, const char *s,
 {
     char q[PTEXT_QUOTE];
     double v;
-    if (ptext_nonneg(s, len, out) == 0)
-        return 0;
+    if (ptext_nonneg(s, len, out) == 0) {
+        if (*out <= PDPROF_MAX_VALUE)
+            return 0;
+        return ptext_err(p->err, p->errlen, p->fname, line,
+                         "%s %s is past %g, no layer's", pdprof_metric[m],
+                         ptext_quote(q, s, len), PDPROF_MAX_VALUE);
+    }
     if (decnum_double(s, len, 40, &v) == 0)
         return ptext_err(p->err, p->errlen, p->fname, line, "negative %s %s",
                          pdprof_metric[m], ptext_quote(q, s, len));

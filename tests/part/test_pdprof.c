@@ -239,6 +239,11 @@ static void test_bad_input(void)
          "t.txt:1: parameter_size '1e999' is not a finite decimal number"},
         {"node1 -- A" M("1", "1", "", "1"),
          "t.txt:1: activation_size '' is not a finite decimal number"},
+        /* each metric finite, their sum not: fuzz_pdprof's shape */
+        {"node1 -- A" M("1e308", "1e308", "0", "0"),
+         "t.txt:1: forward_compute_time 1e308 is past 1e+15, no layer's"},
+        {"node1 -- A" M("1", "1", "[1; 2e15]", "1"),
+         "t.txt:1: activation_size 2e15 is past 1e+15, no layer's"},
         {"node1 -- A" M("1", "1", "[1; -2]", "1"),
          "t.txt:1: negative activation_size -2"},
         {"node1 -- A" M("1", "1", "[1; 2", "1"),
