@@ -122,8 +122,8 @@ static int meshlab_agents(struct meshlab_ctx *c, struct meshlab *ml,
     return 0;
 }
 
-int meshlab_read(const struct lab *lab, struct meshlab *ml, char *err,
-                 size_t errlen)
+static int meshlab_read_section(const struct lab *lab, struct meshlab *ml,
+                                char *err, size_t errlen)
 {
     struct meshlab_ctx c = {lab->path, err, errlen};
     memset(ml, 0, sizeof *ml);
@@ -152,6 +152,20 @@ int meshlab_read(const struct lab *lab, struct meshlab *ml, char *err,
                      errlen) != 0)
         return -1;
     return meshlab_agents(&c, ml, cfg_get(s, "agents"));
+}
+
+int meshlab_read(const struct lab *lab, struct meshlab *ml, char *err,
+                 size_t errlen)
+{
+    /* The messages quote the lab's keys and strings (an unknown field, a
+     * module type), which may hold a newline. */
+    if (errlen > 0)
+        err[0] = '\0';
+    if (meshlab_read_section(lab, ml, err, errlen) == 0)
+        return 0;
+    if (errlen > 0)
+        lab_one_line(err);
+    return -1;
 }
 
 int meshlab_build(const struct meshlab *ml, const struct qmesh_cfg *cfg,

@@ -46,6 +46,10 @@ extern const size_t lab_host_text_len;
 
 #define LAB_MEM_DEFAULT ((size_t)32 << 20)
 #define LAB_INSN_DEFAULT 50000000u
+/* CPU time for evaluating a lab.  Instructions alone do not bound it: one
+ * instruction may run C over a string of megabytes (s:upper(), a compare).
+ * The shipped labs take milliseconds, under ASan too. */
+#define LAB_CPU_DEFAULT_NS 10000000000ull
 #define LAB_MAX_FILE ((size_t)16 << 20)
 #define LAB_DEFAULT_PATH "<default lab>"
 #define LAB_DEFAULT_CHUNK "default.lua"
@@ -55,9 +59,11 @@ extern const size_t lab_host_text_len;
 /* The limits every later evaluation hands to the sandbox and the copy. */
 static size_t lab_mem_limit = LAB_MEM_DEFAULT;
 static uint64_t lab_insn_limit = LAB_INSN_DEFAULT;
+static uint64_t lab_cpu_limit_ns = LAB_CPU_DEFAULT_NS;
 
-void lab_set_limits(size_t mem_bytes, uint64_t instructions)
+void lab_set_limits(size_t mem_bytes, uint64_t instructions, uint64_t cpu_ns)
 {
+    lab_cpu_limit_ns = cpu_ns ? cpu_ns : LAB_CPU_DEFAULT_NS;
     lab_mem_limit = mem_bytes ? mem_bytes : LAB_MEM_DEFAULT;
     lab_insn_limit = instructions ? instructions : LAB_INSN_DEFAULT;
 }
@@ -75,7 +81,7 @@ struct lab_priv {
 /* ---- messages ---------------------------------------------------------- */
 
 /* Messages are one line: a lab's error("a\nb") must not break log lines. */
-static void lab_one_line(char *s)
+void lab_one_line(char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -135,7 +141,7 @@ static int lab_eval(const char *display, const char *chunk, const char *text,
     if (st != SANDBOX_OK)
         return lab_err(err, errlen, display, "%s", msg);
     /* Armed until sandbox_free: lua_close may run Lua too. */
-    sandbox_arm(sb, lab_insn_limit);
+    sandbox_arm_limits(sb, lab_insn_limit, 0, lab_cpu_limit_ns);
     st = sandbox_load(sb, chunk, text, len, err, errlen);
     if (st == SANDBOX_MEMORY) {
         lab_nomem(err, errlen, display, mem_limit);

@@ -82,6 +82,10 @@ int lab_load_default(struct lab **out, char *err, size_t errlen);
  * driver, each optional; for `wattson plugins --host`. */
 int lab_load_host(struct lab **out, char *err, size_t errlen);
 void lab_free(struct lab *lab);
+/* Makes s one line, control bytes blanked: a message about a lab quotes
+ * the lab's keys and strings, which may hold a newline and must not break a
+ * log line.  The lab's own messages come out this way. */
+void lab_one_line(char *s);
 
 /* Multiplies the offered load of the lab by k (> 0, `bench broker
  * --load-scale`): each driver entry's `load_scale` (the sim's,
@@ -92,9 +96,10 @@ void lab_free(struct lab *lab);
 int lab_scale_load(struct lab *lab, double k, char *err, size_t errlen);
 
 /* Sandbox limits for later loads: Lua memory in bytes (also the cap on the
- * copied data) and the number of Lua instructions a lab may execute.  0
- * restores a default (32 MiB, 50 M instructions).  Process-wide, for tests
- * and the fuzzer; call it before any load, not concurrently with one. */
-void lab_set_limits(size_t mem_bytes, uint64_t instructions);
+ * copied data), the number of Lua instructions a lab may execute and the
+ * CPU time its evaluation may take.  0 restores a default (32 MiB, 50 M
+ * instructions, 10 s).  Process-wide, for tests and the fuzzer; call it
+ * before any load, not concurrently with one. */
+void lab_set_limits(size_t mem_bytes, uint64_t instructions, uint64_t cpu_ns);
 
 #endif

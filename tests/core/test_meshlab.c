@@ -100,6 +100,14 @@ static void test_bad(void)
     bad("nodes = 3.5, topology = 'line'", "mesh.nodes: expected a whole");
     bad("nodes = 3, topology = 'line', bogus = 1",
         "mesh: unknown field 'bogus'");
+    /* the lab's own text in a message, newline and all (fuzz_meshlab's
+     * find): blanked to keep the message one line */
+    bad("nodes = 3, topology = 'line', ['x\\ny'] = 1",
+        "mesh: unknown field 'x y'");
+    bad("nodes = 3, topology = 'li\\nne'", "'li ne'");
+    bad("nodes = 3, topology = 'line', modules = { { node = 1, type = "
+        "'cp\\nu' } }",
+        "unknown module type 'cp u'");
     bad("nodes = 3, topology = 'line', agents = { alpha = 2 }",
         "mesh.agents.alpha: must be in");
     bad("nodes = 3, topology = 'line', agents = { controller = 'pid' }",
