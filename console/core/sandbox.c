@@ -369,10 +369,15 @@ static void sandbox_charge(lua_State *L, uint64_t work)
     sb->insns += work;
 }
 
-/* lua_Integer span [a, b] as an unsigned count, 0 when empty. */
+/* lua_Integer span [a, b] as an unsigned count, 0 when empty.  The whole
+ * range (mininteger..maxinteger) holds 2^64 values, one more than a
+ * uint64_t: it saturates rather than wrapping to a free 0. */
 static uint64_t sandbox_span(lua_Integer a, lua_Integer b)
 {
-    return b < a ? 0 : (uint64_t)b - (uint64_t)a + 1;
+    if (b < a)
+        return 0;
+    const uint64_t d = (uint64_t)b - (uint64_t)a;
+    return d == UINT64_MAX ? d : d + 1;
 }
 
 /* What each wrapped library function costs, from its arguments. */

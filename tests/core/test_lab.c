@@ -553,6 +553,14 @@ static void test_limits(void)
                "instruction budget");
     fails_with("move.lua", "table.move({}, 1, 1e15, 1)\nreturn {}\n",
                "move.lua:1: instruction budget");
+    /* The whole integer range, 2^64 elements, once wrapped to a span of 0;
+     * an __index of a wrapped function kept it in C, out of the hook's
+     * sight, for ever. */
+    fails_with("span.lua",
+               "local t = setmetatable({}, { __index = table.concat })\n"
+               "table.concat(t, '', math.mininteger, math.maxinteger)\n"
+               "return {}\n",
+               "span.lua:2: instruction budget");
     fails_with(
         "insert.lua",
         "local t = setmetatable({}, { __len = function() return 1e15 end })\n"
@@ -600,12 +608,20 @@ static void test_limits(void)
                "recurse.lua");
 
     /* Smaller limits, as the fuzzer uses them. */
-    lab_set_limits((size_t)1 << 20, 100000);
+    lab_set_limits((size_t)1 << 20, 100000, 0);
     fails_with("small.lua", "local s = string.rep('x', 2e6)\nreturn {}\n",
                "out of memory (a lab file may use at most 1 MiB)");
     fails_with("small2.lua", "for i = 1, 1e6 do end\nreturn {}\n",
                "instruction budget of 100000 exceeded");
-    lab_set_limits(0, 0);
+    /* Few instructions, each working over 900 kB in C: the CPU budget ends
+     * it (fuzz_lab's limits give this about 57,000 calls, minutes under
+     * ASan, inside the instruction budget). */
+    lab_set_limits((size_t)4 << 20, 200000, 20000000ull);
+    fails_with("slow.lua",
+               "local s = ('x'):rep(9e5)\n"
+               "for i = 1, 1e9 do local t = s:upper() end\nreturn {}\n",
+               "slow.lua:2: CPU time budget of 20 ms exceeded");
+    lab_set_limits(0, 0, 0);
     char err[512];
     struct lab *lab = NULL;
     const char *path =

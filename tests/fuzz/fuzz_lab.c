@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int ready;
     if (!ready) {
-        lab_set_limits((size_t)4 << 20, 200000);
+        lab_set_limits((size_t)4 << 20, 200000, 1000000000ull);
         ready = 1;
     }
     char err[512];
