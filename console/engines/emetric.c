@@ -12,6 +12,7 @@ enum {
     EM_PART_BOTTLENECK,
     EM_PART_STAGE,
     EM_PART_LAYERS,
+    EM_PART_FIRST,
     EM_PART_MOVES,
     EM_VG_SHARE,
     EM_VG_USED,
@@ -34,6 +35,10 @@ const struct emetric_family emetric_families[EM_N] = {
     /* where the layers sit over time: the partition's timeline */
     [EM_PART_LAYERS] = {"partition_stage_layers", "gauge", "1", "device",
                         "layers of the model each device's stage holds"},
+    /* with the counts, which layers: the pipeline's order at each tick */
+    [EM_PART_FIRST] = {"partition_stage_first_layer", "gauge", "1", "device",
+                       "the first layer of each device's stage, counted "
+                       "from 0 in the model's order"},
     [EM_PART_MOVES] = {"partition_moves", "counter", "1", NULL, "repartitions"},
     [EM_VG_SHARE] = {"vgpu_sm_share_ratio", "gauge", "1", "tenant",
                      "a GPU tenant's share of its GPU's SMs"},
@@ -64,8 +69,10 @@ static void em_stages(const struct engine_stages *st, size_t fam, emetric_fn fn,
         fn(ctx, fam, "measured", st->measured_bottleneck_ms / 1e3);
         fn(ctx, fam, "bound", st->bound_ms / 1e3);
     } else {
-        const double *v = fam == EM_PART_LAYERS ? st->layers : st->cost_ms;
-        const double scale = fam == EM_PART_LAYERS ? 1 : 1e-3;
+        const double *v = fam == EM_PART_LAYERS  ? st->layers
+                          : fam == EM_PART_FIRST ? st->first_layer
+                                                 : st->cost_ms;
+        const double scale = fam == EM_PART_STAGE ? 1e-3 : 1;
         for (size_t k = 0; k < st->n; k++)
             if (st->device && st->device[k] && v)
                 fn(ctx, fam, st->device[k], v[k] * scale);

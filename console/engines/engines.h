@@ -51,6 +51,7 @@ struct engine_stages {
     const double *comm_ms;     /* the link after it (NULL: none known) */
     const double *measured_ms; /* its compute as measured (NULL: none) */
     const double *layers;      /* the layers it holds (NULL: unknown) */
+    const double *first_layer; /* its first, from 0 in the model's order */
     double predicted_bottleneck_ms, measured_bottleneck_ms, bound_ms;
     unsigned long moves; /* repartitions so far */
     int pending;         /* a repartition awaits the policy */

@@ -63,6 +63,7 @@ struct partrun {
     char label[PPIPE_MAX_DEV][PARTRUN_LABEL];
     const char *stage_p[PPIPE_MAX_DEV], *dev_p[PPIPE_MAX_DEV];
     double layers[PPIPE_MAX_DEV]; /* each stage's layer count */
+    double first[PPIPE_MAX_DEV];  /* and its first layer's place */
 };
 
 static void *partrun_create(const struct model *m)
@@ -99,6 +100,7 @@ static void partrun_labels(struct partrun *p)
             snprintf(p->label[k], PARTRUN_LABEL, "%.18s..%.18s", a, b);
         p->stage_p[k] = p->label[k];
         p->layers[k] = (double)(c->first[k + 1] - c->first[k]);
+        p->first[k] = (double)c->first[k];
         p->dev_p[k] = p->dev[c->dev[k]].name;
     }
 }
@@ -428,6 +430,7 @@ static int partrun_pane(const void *st, size_t i, struct engine_pane *out)
         .comm_ms = p->ad.pred.comm_ms,
         .measured_ms = p->v.measured_ms,
         .layers = p->layers,
+        .first_layer = p->first,
         .predicted_bottleneck_ms = p->ad.pred.bottleneck_ms,
         .measured_bottleneck_ms = p->v.measured_bottleneck_ms,
         .bound_ms = p->ad.cur.bound_ms,

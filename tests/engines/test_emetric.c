@@ -16,6 +16,7 @@ static const char *const te_stage[2] = {"conv1..conv5", "fc6"};
 static const char *const te_dev[2] = {"gpu0", "gpu \"1\""};
 static const double te_cost[2] = {12.5, 40.0};
 static const double te_layers[2] = {12, 9};
+static const double te_first[2] = {0, 12};
 static struct engine_gpu_row te_rows[2];
 
 /* Two Q-learning agents, one partition, one set of GPU tenants. */
@@ -41,6 +42,7 @@ static int te_pane(const void *st, size_t i, struct engine_pane *out)
             .device = te_dev,
             .cost_ms = te_cost,
             .layers = te_layers,
+            .first_layer = te_first,
             .predicted_bottleneck_ms = 40.0,
             .measured_bottleneck_ms = NAN,
             .bound_ms = 30.0,
@@ -96,6 +98,8 @@ static void test_tick(void)
                       "\"gpu \\\"1\\\"\":0.04}") != NULL);
     T_CHECK(strstr(j, "\"partition_stage_layers\":{\"gpu0\":12,"
                       "\"gpu \\\"1\\\"\":9}") != NULL);
+    T_CHECK(strstr(j, "\"partition_stage_first_layer\":{\"gpu0\":0,"
+                      "\"gpu \\\"1\\\"\":12}") != NULL);
     T_CHECK(strstr(j, "\"partition_moves\":4") != NULL);
     T_CHECK(strstr(j, "\"vgpu_sm_share_ratio\":{\"render\":0.6,"
                       "\"train\":null}") != NULL);

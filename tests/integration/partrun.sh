@@ -6,7 +6,8 @@
 # keeps the plan, the moves it wanted counted as vetoes; a policy that forces a
 # re-solve at t = 2 s gets one more proposal.  state.partition shows the
 # stages, and the trace's partition_stage_layers shows v100a's stage only
-# shrinking once it is slowed.  A lab whose cluster names a missing model
+# shrinking once it is slowed; with partition_stage_first_layer, every
+# tick's stages tile the model's layers in order.  A lab whose cluster names a missing model
 # or a `pu` that is no PU is refused, exit 3, naming the field.
 . "$TESTS/lib.sh"
 LAB="$WATTSON_SOURCE_DIR/lua-policies/labs/cluster.lua"
@@ -29,7 +30,7 @@ check "echo '$last' | grep -Eq 'v100a ([0-9]|1[0-9])(,| layers)'" \
 # shrinks once it is slowed, every tick's stages hold the whole model
 python3 - "$T/none.trace.jsonl" >"$T/layers.txt" 2>&1 <<'EOF' ||
 import json, sys
-seen, sums, after = [], set(), []
+seen, sums, after, tiled = [], set(), [], 0
 for line in open(sys.argv[1]):
     o = json.loads(line)
     eng = o.get("eng", {}) if o["type"] == "tick" else {}
@@ -39,8 +40,18 @@ for line in open(sys.argv[1]):
         sums.add(sum(lay.values()))
         if o["t"] >= 5:
             after.append(seen[-1])
-print(seen[0], seen[-1], sorted(sums), sorted(set(after), reverse=True))
+        # which layers: the stages, by first layer, tile 0..n with no gap
+        # or overlap, each as long as its count
+        first = eng["partition_stage_first_layer"]
+        at = 0
+        for d in sorted(lay, key=lambda d: first[d]):
+            assert first[d] == at, (o["t"], first, lay)
+            at += lay[d]
+        assert at == sum(lay.values())
+        tiled += 1
+print(seen[0], seen[-1], sorted(sums), sorted(set(after), reverse=True), tiled)
 assert seen[0] == 56 and seen[-1] < 20 and len(sums) == 1
+assert tiled == len(seen) and tiled > 100
 # once slowed, v100a never gains layers (it once took 84 first)
 assert all(b <= a for a, b in zip(after, after[1:]))
 EOF
