@@ -69,13 +69,15 @@ static void em_stages(const struct engine_stages *st, size_t fam, emetric_fn fn,
         fn(ctx, fam, "measured", st->measured_bottleneck_ms / 1e3);
         fn(ctx, fam, "bound", st->bound_ms / 1e3);
     } else {
-        const double *v = fam == EM_PART_LAYERS  ? st->layers
-                          : fam == EM_PART_FIRST ? st->first_layer
-                                                 : st->cost_ms;
-        const double scale = fam == EM_PART_STAGE ? 1e-3 : 1;
-        for (size_t k = 0; k < st->n; k++)
-            if (st->device && st->device[k] && v)
-                fn(ctx, fam, st->device[k], v[k] * scale);
+        const double *v = fam == EM_PART_STAGE ? st->cost_ms : st->first_layer;
+        for (size_t k = 0; st->device && v && k < st->n; k++) {
+            /* a stage's layers are the span to the next one's first */
+            const double x = fam == EM_PART_STAGE    ? v[k] / 1e3
+                             : fam == EM_PART_LAYERS ? v[k + 1] - v[k]
+                                                     : v[k];
+            if (st->device[k])
+                fn(ctx, fam, st->device[k], x);
+        }
     }
 }
 

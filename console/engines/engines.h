@@ -50,8 +50,9 @@ struct engine_stages {
     const double *cost_ms;     /* each stage's compute as predicted */
     const double *comm_ms;     /* the link after it (NULL: none known) */
     const double *measured_ms; /* its compute as measured (NULL: none) */
-    const double *layers;      /* the layers it holds (NULL: unknown) */
-    const double *first_layer; /* its first, from 0 in the model's order */
+    /* n + 1 entries: stage k holds the model's layers first_layer[k] ..
+     * first_layer[k + 1] - 1, from 0 in the model's order (NULL: unknown) */
+    const double *first_layer;
     double predicted_bottleneck_ms, measured_bottleneck_ms, bound_ms;
     unsigned long moves; /* repartitions so far */
     int pending;         /* a repartition awaits the policy */

@@ -62,8 +62,7 @@ struct partrun {
     /* the pane: a label per stage ("conv1..fc8"), device names */
     char label[PPIPE_MAX_DEV][PARTRUN_LABEL];
     const char *stage_p[PPIPE_MAX_DEV], *dev_p[PPIPE_MAX_DEV];
-    double layers[PPIPE_MAX_DEV]; /* each stage's layer count */
-    double first[PPIPE_MAX_DEV];  /* and its first layer's place */
+    double first[PPIPE_MAX_DEV + 1]; /* the plan's first[], for the pane */
 };
 
 static void *partrun_create(const struct model *m)
@@ -99,10 +98,10 @@ static void partrun_labels(struct partrun *p)
         else
             snprintf(p->label[k], PARTRUN_LABEL, "%.18s..%.18s", a, b);
         p->stage_p[k] = p->label[k];
-        p->layers[k] = (double)(c->first[k + 1] - c->first[k]);
         p->first[k] = (double)c->first[k];
         p->dev_p[k] = p->dev[c->dev[k]].name;
     }
+    p->first[c->nstages] = (double)c->first[c->nstages];
 }
 
 static void partrun_describe(const struct partrun *p, char *buf, size_t len)
@@ -429,7 +428,6 @@ static int partrun_pane(const void *st, size_t i, struct engine_pane *out)
         .cost_ms = p->ad.pred.compute_ms,
         .comm_ms = p->ad.pred.comm_ms,
         .measured_ms = p->v.measured_ms,
-        .layers = p->layers,
         .first_layer = p->first,
         .predicted_bottleneck_ms = p->ad.pred.bottleneck_ms,
         .measured_bottleneck_ms = p->v.measured_bottleneck_ms,

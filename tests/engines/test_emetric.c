@@ -15,8 +15,7 @@ static double te_trend[3] = {0.1, -0.5, 0.25};
 static const char *const te_stage[2] = {"conv1..conv5", "fc6"};
 static const char *const te_dev[2] = {"gpu0", "gpu \"1\""};
 static const double te_cost[2] = {12.5, 40.0};
-static const double te_layers[2] = {12, 9};
-static const double te_first[2] = {0, 12};
+static const double te_first[3] = {0, 12, 21};
 static struct engine_gpu_row te_rows[2];
 
 /* Two Q-learning agents, one partition, one set of GPU tenants. */
@@ -41,7 +40,6 @@ static int te_pane(const void *st, size_t i, struct engine_pane *out)
             .stage = te_stage,
             .device = te_dev,
             .cost_ms = te_cost,
-            .layers = te_layers,
             .first_layer = te_first,
             .predicted_bottleneck_ms = 40.0,
             .measured_bottleneck_ms = NAN,
